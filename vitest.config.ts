@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: unit tests sit beside the code they test; integration tests
+// live in test/integration and talk to the real broker, registry and database
+// (their global setup brings the local stack up if it is not running).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['{cli,config,schemas,streams,connectors,infra}/**/*.test.ts'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/integration/globalSetup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          // One broker on a 2-core machine: run integration files one at a time.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
