@@ -1,0 +1,40 @@
+// `presence stack up | down | status`
+import type { Command } from 'commander';
+import { describeSettings, loadSettings } from '../../config/settings.ts';
+import { formatStatus, stackDown, stackStatus, stackUp } from '../../infra/local/stack.ts';
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+export function registerStackCommands(program: Command): void {
+  const stack = program
+    .command('stack')
+    .description('the local stack: Kafka (KRaft), Schema Registry (Apicurio, Confluent API), PostgreSQL');
+
+  stack
+    .command('up')
+    .description('start what is not running and wait until every part answers (idempotent)')
+    .action(async () => {
+      const s = loadSettings();
+      const started = Date.now();
+      const parts = await stackUp(s, say);
+      say(`stack up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+      process.stdout.write(`${formatStatus(parts)}\n`);
+    });
+
+  stack
+    .command('down')
+    .description('stop the broker and the registry cleanly (data is kept under the home directory)')
+    .action(async () => {
+      await stackDown(loadSettings(), say);
+    });
+
+  stack
+    .command('status')
+    .description('what is running, where, and how much memory it uses; exit code 1 when a part does not answer')
+    .action(async () => {
+      const s = loadSettings();
+      const parts = await stackStatus(s);
+      process.stdout.write(`${describeSettings(s).join('\n')}\n\n${formatStatus(parts)}\n`);
+      if (parts.some((p) => !p.answering)) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,53 @@
+// `presence topics apply | list | codegen`
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadSettings, projectRoot } from '../../config/settings.ts';
+import { applyTopology } from '../../schemas/applyTopology.ts';
+import { generateRecordTypes } from '../../schemas/codegen.ts';
+import { TOPICS, partitionsOf, topicName, valueSubject } from '../../schemas/topology.ts';
+import { withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+export const generatedTypesPath = path.join(projectRoot, 'schemas/generated/records.ts');
+
+export function registerTopicsCommands(program: Command): void {
+  const topics = program.command('topics').description('the topic topology and its Avro schemas (schemas/topology.ts, schemas/avro)');
+
+  topics
+    .command('apply')
+    .description('create or update every topic and register value schemas with BACKWARD compatibility (idempotent)')
+    .action(async () => {
+      const s = loadSettings();
+      const { topics: changes, subjects } = await applyTopology(s, say);
+      const created = changes.filter((c) => c.action === 'created').length;
+      const updated = changes.filter((c) => c.action === 'config updated').length;
+      process.stdout.write(`${changes.length} topics (${created} created, ${updated} updated), ${subjects.size} schemas registered\n`);
+    });
+
+  topics
+    .command('list')
+    .description('the declared topology, and whether each topic exists on the cluster')
+    .option('--offline', 'only print the declared topology, without asking the cluster')
+    .action(async (opts: { offline?: boolean }) => {
+      const s = loadSettings();
+      const existing = opts.offline ? undefined : await withAdmin(s.kafka.brokers, (a) => a.listTopics()).then((l) => new Set(l));
+      for (const t of TOPICS) {
+        const name = topicName(s.topics.prefix, t.name);
+        const state = existing ? (existing.has(name) ? 'exists ' : 'MISSING') : '';
+        process.stdout.write(
+          `${state ? `${state} ` : ''}${name.padEnd(48)} key=${t.key.padEnd(10)} value=${t.valueSchema.padEnd(15)} ${t.cleanupPolicy.padEnd(7)} ` +
+            `${String(partitionsOf(t, s.topics.partitions)).padStart(3)}p  subject ${valueSubject(s.topics.prefix, t.name)}  — ${t.description}\n`,
+        );
+      }
+    });
+
+  topics
+    .command('codegen')
+    .description('regenerate schemas/generated/records.ts (TypeScript record types) from schemas/avro')
+    .action(() => {
+      writeFileSync(generatedTypesPath, generateRecordTypes());
+      say(`wrote ${path.relative(process.cwd(), generatedTypesPath)}`);
+    });
+}

@@ -1,0 +1,29 @@
+// Entry point of the `presence` CLI: one sub-command per concern, each with --help.
+import { Command, CommanderError } from 'commander';
+import { registerStackCommands } from './commands/stack.ts';
+import { registerTopicsCommands } from './commands/topics.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('presence')
+    .description('Kafka-native presence gateway: presence derived from copies of SS7 and SIP signaling')
+    .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ sortSubcommands: true });
+  registerStackCommands(program);
+  registerTopicsCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    process.stderr.write(`presence: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,142 @@
+// Settings for every part of the gateway, in one place. Defaults point at the
+// embedded local stack (`presence stack up`); each can be overridden by an
+// environment variable or by a JSON config file (PRESENCE_CONFIG, or
+// ./presence.config.json when present). Precedence: env > file > default.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface Settings {
+  /** Where the local stack keeps downloads, data and logs. */
+  home: string;
+  kafka: {
+    /** Comma-separated bootstrap servers. When `external` is true the stack does not start a broker. */
+    brokers: string;
+    external: boolean;
+    /** Ports of the embedded broker (ignored when external). */
+    port: number;
+    controllerPort: number;
+    version: string;
+    heapMb: number;
+  };
+  registry: {
+    /** Base URL of the Confluent-compatible API. */
+    url: string;
+    external: boolean;
+    port: number;
+    version: string;
+    heapMb: number;
+    /** JDK (>= 21) that runs Apicurio 3.x; found under /usr/lib/jvm when unset. */
+    javaHome: string | undefined;
+  };
+  database: {
+    /** Admin connection used to create the project's database. */
+    adminUrl: string;
+    /** The project's own database. */
+    url: string;
+  };
+  topics: {
+    prefix: string;
+    /** Partitions of every subscriber-keyed topic (they must be co-partitioned). */
+    partitions: number;
+    replicationFactor: number;
+  };
+}
+
+type Json = Record<string, unknown>;
+
+const DEFAULTS = {
+  kafkaPort: 9092,
+  controllerPort: 9093,
+  registryPort: 8081,
+  kafkaVersion: '4.1.1',
+  apicurioVersion: '3.3.3',
+} as const;
+
+function readConfigFile(env: NodeJS.ProcessEnv): Json {
+  const file = env.PRESENCE_CONFIG ?? path.join(process.cwd(), 'presence.config.json');
+  if (!existsSync(file)) {
+    if (env.PRESENCE_CONFIG) throw new Error(`PRESENCE_CONFIG points at ${file}, which does not exist`);
+    return {};
+  }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Json;
+  } catch (err) {
+    throw new Error(`config file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function pick(file: Json, dotted: string): unknown {
+  let cur: unknown = file;
+  for (const part of dotted.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Json)[part];
+  }
+  return cur;
+}
+
+function int(name: string, raw: unknown, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`setting ${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function str(raw: unknown): string | undefined {
+  return raw === undefined || raw === null || raw === '' ? undefined : String(raw);
+}
+
+/** Loads settings from the environment and the config file. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const file = readConfigFile(env);
+  const get = (envName: string, filePath: string): unknown => env[envName] ?? pick(file, filePath);
+
+  const home = path.resolve(str(get('PRESENCE_HOME', 'home')) ?? path.join(projectRoot, '.presence'));
+  const kafkaPort = int('PRESENCE_KAFKA_PORT', get('PRESENCE_KAFKA_PORT', 'kafka.port'), DEFAULTS.kafkaPort);
+  const externalBrokers = str(get('PRESENCE_KAFKA_BROKERS', 'kafka.brokers'));
+  const registryPort = int('PRESENCE_REGISTRY_PORT', get('PRESENCE_REGISTRY_PORT', 'registry.port'), DEFAULTS.registryPort);
+  const externalRegistry = str(get('PRESENCE_REGISTRY_URL', 'registry.url'));
+  const adminUrl = str(get('PRESENCE_DATABASE_ADMIN_URL', 'database.adminUrl')) ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+  return {
+    home,
+    kafka: {
+      brokers: externalBrokers ?? `127.0.0.1:${kafkaPort}`,
+      external: externalBrokers !== undefined,
+      port: kafkaPort,
+      controllerPort: int('PRESENCE_KAFKA_CONTROLLER_PORT', get('PRESENCE_KAFKA_CONTROLLER_PORT', 'kafka.controllerPort'), DEFAULTS.controllerPort),
+      version: str(get('PRESENCE_KAFKA_VERSION', 'kafka.version')) ?? DEFAULTS.kafkaVersion,
+      heapMb: int('PRESENCE_KAFKA_HEAP_MB', get('PRESENCE_KAFKA_HEAP_MB', 'kafka.heapMb'), 512),
+    },
+    registry: {
+      url: (externalRegistry ?? `http://127.0.0.1:${registryPort}/apis/ccompat/v7`).replace(/\/+$/, ''),
+      external: externalRegistry !== undefined,
+      port: registryPort,
+      version: str(get('PRESENCE_APICURIO_VERSION', 'registry.version')) ?? DEFAULTS.apicurioVersion,
+      heapMb: int('PRESENCE_REGISTRY_HEAP_MB', get('PRESENCE_REGISTRY_HEAP_MB', 'registry.heapMb'), 384),
+      javaHome: str(get('PRESENCE_REGISTRY_JAVA_HOME', 'registry.javaHome')),
+    },
+    database: {
+      adminUrl,
+      url: str(get('PRESENCE_DATABASE_URL', 'database.url')) ?? 'postgres://postgres@127.0.0.1:5432/presence',
+    },
+    topics: {
+      prefix: str(get('PRESENCE_TOPIC_PREFIX', 'topics.prefix')) ?? 'presence.',
+      partitions: int('PRESENCE_PARTITIONS', get('PRESENCE_PARTITIONS', 'topics.partitions'), 12),
+      replicationFactor: int('PRESENCE_REPLICATION_FACTOR', get('PRESENCE_REPLICATION_FACTOR', 'topics.replicationFactor'), 1),
+    },
+  };
+}
+
+/** One line per setting, for `presence config` and error messages. */
+export function describeSettings(s: Settings): string[] {
+  return [
+    `home            ${s.home}`,
+    `kafka           ${s.kafka.brokers}${s.kafka.external ? ' (external)' : ' (local stack)'}`,
+    `schema registry ${s.registry.url}${s.registry.external ? ' (external)' : ' (local stack)'}`,
+    `database        ${s.database.url}`,
+    `topics          prefix "${s.topics.prefix}", ${s.topics.partitions} partitions, replication ${s.topics.replicationFactor}`,
+  ];
+}

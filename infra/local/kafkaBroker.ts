@@ -1,0 +1,133 @@
+// The embedded Apache Kafka broker: one combined broker+controller in KRaft
+// mode on 127.0.0.1, storage formatted on first start, JVM sized for a
+// 2-core machine. Everything lives under <home>/kafka.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Settings } from '../../config/settings.ts';
+import { kafkaClasspath } from './artifacts.ts';
+import { findJava } from './javaRuntime.ts';
+import { type ManagedProcess, runningPid, startDetached, waitUntilReady } from './processes.ts';
+
+const run = promisify(execFile);
+
+export function kafkaProcess(s: Settings): ManagedProcess {
+  return { name: 'kafka', pidFile: path.join(s.home, 'run', 'kafka.pid'), logFile: path.join(s.home, 'logs', 'kafka.log') };
+}
+
+function serverProperties(s: Settings, dataDir: string): string {
+  const { port, controllerPort } = s.kafka;
+  return `# Written by presence stack up; edits are overwritten.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:${controllerPort}
+listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}
+advertised.listeners=PLAINTEXT://127.0.0.1:${port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=${dataDir}
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=12
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=6
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+# A single local node: no reason to wait for more members before the first rebalance.
+group.initial.rebalance.delay.ms=0
+# Small segments so compaction of changelogs is visible in local runs.
+log.segment.bytes=67108864
+log.cleaner.dedupe.buffer.size=16777216
+num.network.threads=2
+num.io.threads=4
+`;
+}
+
+const LOG4J2 = `Configuration:
+  Appenders:
+    Console:
+      name: STDOUT
+      PatternLayout:
+        pattern: "[%d] %p %m (%c)%n"
+  Loggers:
+    Logger:
+      - name: kafka
+        level: INFO
+      - name: org.apache.kafka
+        level: INFO
+      - name: state.change.logger
+        level: WARN
+    Root:
+      level: WARN
+      AppenderRef:
+        - ref: STDOUT
+`;
+
+/** True when something accepts TCP connections on 127.0.0.1:port. */
+export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(1000, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+/** Starts the broker if it is not running; resolves when it serves metadata. */
+export async function startKafka(
+  s: Settings,
+  log: (line: string) => void,
+  brokerReady: () => Promise<boolean>,
+): Promise<{ pid: number; readyMs: number; alreadyRunning: boolean }> {
+  const p = kafkaProcess(s);
+  const existing = runningPid(p);
+  if (existing !== undefined) return { pid: existing, readyMs: 0, alreadyRunning: true };
+  if (await portOpen(s.kafka.port)) {
+    throw new Error(`port ${s.kafka.port} is taken by another process; set PRESENCE_KAFKA_PORT or PRESENCE_KAFKA_BROKERS to use that cluster`);
+  }
+  const java = findJava(17, undefined, 'Apache Kafka 4');
+  const cp = await kafkaClasspath(s.home, s.kafka.version, log);
+  const base = path.join(s.home, 'kafka');
+  const dataDir = path.join(base, 'data');
+  const props = path.join(base, 'server.properties');
+  const log4j = path.join(base, 'log4j2.yaml');
+  mkdirSync(base, { recursive: true });
+  writeFileSync(props, serverProperties(s, dataDir));
+  writeFileSync(log4j, LOG4J2);
+  const classpath = `${cp}/*`;
+  if (!existsSync(path.join(dataDir, 'meta.properties'))) {
+    log(`formatting Kafka storage in ${dataDir}`);
+    const { stdout: uuid } = await run(java, ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']);
+    await run(java, ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', uuid.trim(), '-c', props]);
+  }
+  const heap = s.kafka.heapMb;
+  const pid = startDetached(p, java, [
+    `-Xms${Math.min(256, heap)}m`,
+    `-Xmx${heap}m`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    // Two cores: fewer compiler and GC threads start faster and leave CPU to the tests.
+    '-XX:CICompilerCount=2',
+    '-XX:ParallelGCThreads=2',
+    '-XX:ConcGCThreads=1',
+    '-Xshare:auto',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${log4j}`,
+    `-Dkafka.logs.dir=${path.join(s.home, 'logs')}`,
+    '-cp',
+    classpath,
+    'kafka.Kafka',
+    props,
+  ]);
+  const readyMs = await waitUntilReady(p, pid, brokerReady, 90_000);
+  return { pid, readyMs, alreadyRunning: false };
+}

@@ -1,0 +1,96 @@
+// `presence stack up | down | status`: the embedded default stack — a KRaft
+// Kafka broker, Apicurio Registry (Confluent API) and the machine's
+// PostgreSQL — started idempotently and waited for until each part answers.
+import type { Settings } from '../../config/settings.ts';
+import { brokerAnswers } from '../../streams/runtime/kafkaAdmin.ts';
+import { databaseAnswers, ensureDatabase, redact } from './database.ts';
+import { kafkaProcess, startKafka } from './kafkaBroker.ts';
+import { residentMb, runningPid, stopProcess } from './processes.ts';
+import { registryAnswers, registryProcess, startRegistry } from './schemaRegistry.ts';
+
+export interface PartStatus {
+  part: 'kafka' | 'schema-registry' | 'postgresql';
+  address: string;
+  managed: boolean; // started by this stack (false: external or the machine's own)
+  running: boolean;
+  answering: boolean;
+  pid?: number;
+  memoryMb?: number;
+  log?: string;
+  readyMs?: number;
+}
+
+/** Database name of the project's own database (from the URL). */
+function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'presence';
+}
+
+export async function stackUp(s: Settings, log: (line: string) => void): Promise<PartStatus[]> {
+  const out: PartStatus[] = [];
+
+  const db = await ensureDatabase(s.database.adminUrl, databaseName(s.database.url));
+  log(`postgresql: database ${databaseName(s.database.url)} ${db} at ${redact(s.database.url)}`);
+  out.push({ part: 'postgresql', address: redact(s.database.url), managed: false, running: true, answering: true });
+
+  if (s.kafka.external) {
+    const ok = await brokerAnswers(s.kafka.brokers);
+    if (!ok) throw new Error(`the configured Kafka cluster (${s.kafka.brokers}) does not answer`);
+    log(`kafka: using external cluster ${s.kafka.brokers}`);
+    out.push({ part: 'kafka', address: s.kafka.brokers, managed: false, running: true, answering: true });
+  } else {
+    const k = await startKafka(s, log, () => brokerAnswers(s.kafka.brokers));
+    log(`kafka: ${k.alreadyRunning ? 'already running' : `started in ${(k.readyMs / 1000).toFixed(1)}s`} at ${s.kafka.brokers} (pid ${k.pid})`);
+    out.push({ part: 'kafka', address: s.kafka.brokers, managed: true, running: true, answering: true, pid: k.pid, readyMs: k.readyMs, log: kafkaProcess(s).logFile });
+  }
+
+  if (s.registry.external) {
+    const ok = await registryAnswers(s.registry.url).catch(() => false);
+    if (!ok) throw new Error(`the configured schema registry (${s.registry.url}) does not answer`);
+    log(`schema-registry: using external registry ${s.registry.url}`);
+    out.push({ part: 'schema-registry', address: s.registry.url, managed: false, running: true, answering: true });
+  } else {
+    const r = await startRegistry(s, log);
+    log(`schema-registry: ${r.alreadyRunning ? 'already running' : `started in ${(r.readyMs / 1000).toFixed(1)}s`} at ${s.registry.url} (pid ${r.pid})`);
+    out.push({ part: 'schema-registry', address: s.registry.url, managed: true, running: true, answering: true, pid: r.pid, readyMs: r.readyMs, log: registryProcess(s).logFile });
+  }
+  return out;
+}
+
+export async function stackDown(s: Settings, log: (line: string) => void): Promise<void> {
+  // Registry first: it is a client of nothing we stop, but stopping it first keeps its log clean.
+  if (!s.registry.external) log(`schema-registry: ${await stopProcess(registryProcess(s))}`);
+  if (!s.kafka.external) log(`kafka: ${await stopProcess(kafkaProcess(s), 60_000)}`);
+  log('postgresql: left running (it is the machine\'s own server)');
+}
+
+export async function stackStatus(s: Settings): Promise<PartStatus[]> {
+  const kPid = s.kafka.external ? undefined : runningPid(kafkaProcess(s));
+  const rPid = s.registry.external ? undefined : runningPid(registryProcess(s));
+  const [kOk, rOk, dbOk] = await Promise.all([
+    brokerAnswers(s.kafka.brokers),
+    registryAnswers(s.registry.url).catch(() => false),
+    databaseAnswers(s.database.url),
+  ]);
+  return [
+    {
+      part: 'kafka', address: s.kafka.brokers, managed: !s.kafka.external, running: s.kafka.external ? kOk : kPid !== undefined,
+      answering: kOk, pid: kPid, memoryMb: kPid ? residentMb(kPid) : undefined, log: s.kafka.external ? undefined : kafkaProcess(s).logFile,
+    },
+    {
+      part: 'schema-registry', address: s.registry.url, managed: !s.registry.external, running: s.registry.external ? rOk : rPid !== undefined,
+      answering: rOk, pid: rPid, memoryMb: rPid ? residentMb(rPid) : undefined, log: s.registry.external ? undefined : registryProcess(s).logFile,
+    },
+    { part: 'postgresql', address: redact(s.database.url), managed: false, running: dbOk, answering: dbOk },
+  ];
+}
+
+export function formatStatus(parts: PartStatus[]): string {
+  const rows = parts.map((p) => {
+    const state = p.answering ? 'up' : p.running ? 'starting/not answering' : 'down';
+    const extra = [p.pid ? `pid ${p.pid}` : '', p.memoryMb ? `${p.memoryMb} MiB RSS` : '', p.managed ? '' : 'not managed by the stack', p.log ? `log ${p.log}` : '']
+      .filter(Boolean)
+      .join(', ');
+    return `${p.part.padEnd(16)} ${state.padEnd(8)} ${p.address}${extra ? `  (${extra})` : ''}`;
+  });
+  return rows.join('\n');
+}

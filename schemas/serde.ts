@@ -1,0 +1,110 @@
+// Avro values through the Confluent-compatible Schema Registry
+// (wire format: magic 0, 4-byte schema id, Avro binary).
+// Our own schemas are registered once at start; encoding is then synchronous
+// with the cached avsc Type (the hot path of taps and event managers), and
+// decoding uses the cached Type for our ids and asks the registry for others.
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type avro from 'avsc';
+import { avroType, loadSchemas } from './avroSchemas.ts';
+import type { RecordsBySchema } from './generated/records.ts';
+import { TOPICS, type TopicName, valueSubject } from './topology.ts';
+
+type SpecOf<N extends TopicName> = Extract<(typeof TOPICS)[number], { name: N }>;
+/** The record type carried by a topic's values. */
+export type TopicRecord<N extends TopicName> = RecordsBySchema[SpecOf<N>['valueSchema']];
+
+export class SchemaRegistryError extends Error {
+  constructor(message: string, readonly subject?: string) {
+    super(message);
+    this.name = 'SchemaRegistryError';
+  }
+}
+
+export class RecordSerde {
+  readonly registry: SchemaRegistry;
+  private readonly idByTopic = new Map<TopicName, number>();
+  private readonly typeById = new Map<number, avro.Type>();
+  private readonly types = new Map<string, avro.Type>();
+
+  constructor(readonly registryUrl: string, readonly prefix: string) {
+    this.registry = new SchemaRegistry({ host: registryUrl, retry: { retries: 2 } });
+    for (const [name, json] of loadSchemas()) this.types.set(name, avroType(json));
+  }
+
+  /**
+   * Registers every topic's value schema under TopicNameStrategy subjects with
+   * BACKWARD compatibility (idempotent: the same schema gets the same id).
+   */
+  async registerAll(onSubject?: (subject: string, id: number) => void): Promise<Map<string, number>> {
+    const schemas = loadSchemas();
+    const out = new Map<string, number>();
+    for (const spec of TOPICS) {
+      const subject = valueSubject(this.prefix, spec.name);
+      const json = schemas.get(spec.valueSchema);
+      if (!json) throw new Error(`topic ${spec.name} names schema ${spec.valueSchema}, which is not in schemas/avro`);
+      let id: number;
+      try {
+        ({ id } = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(json) }, { subject }));
+      } catch (err) {
+        throw new SchemaRegistryError(`registering ${spec.valueSchema} under ${subject} failed: ${describeRegistryError(err)}`, subject);
+      }
+      this.idByTopic.set(spec.name, id);
+      this.typeById.set(id, this.types.get(spec.valueSchema)!);
+      out.set(subject, id);
+      onSubject?.(subject, id);
+    }
+    return out;
+  }
+
+  /** Looks up (without registering) the latest ids of our subjects, for processes that only encode. */
+  async loadIds(): Promise<void> {
+    for (const spec of TOPICS) {
+      const subject = valueSubject(this.prefix, spec.name);
+      let id: number;
+      try {
+        id = await this.registry.getLatestSchemaId(subject);
+      } catch (err) {
+        throw new SchemaRegistryError(`subject ${subject} is not registered (run \`presence topics apply\`): ${describeRegistryError(err)}`, subject);
+      }
+      this.idByTopic.set(spec.name, id);
+      this.typeById.set(id, this.types.get(spec.valueSchema)!);
+    }
+  }
+
+  /** Encodes a topic's value. Throws if the value does not match the schema, naming the bad field. */
+  encode<N extends TopicName>(topic: N, value: TopicRecord<N>): Buffer {
+    const id = this.idByTopic.get(topic);
+    if (id === undefined) throw new Error(`schema of ${topic} not loaded: call registerAll() or loadIds() first`);
+    const type = this.typeById.get(id)!;
+    let body: Buffer;
+    try {
+      body = type.toBuffer(value);
+    } catch (err) {
+      const problems: string[] = [];
+      type.isValid(value, { errorHook: (p) => problems.push(p.join('.')) });
+      throw new Error(`value for ${topic} does not match ${type.name}: ${problems.join(', ') || (err as Error).message}`);
+    }
+    const out = Buffer.allocUnsafe(5 + body.length);
+    out[0] = 0;
+    out.writeUInt32BE(id, 1);
+    body.copy(out, 5);
+    return out;
+  }
+
+  /** Decodes a value in the Confluent wire format. */
+  async decode<N extends TopicName>(topic: N, buf: Buffer): Promise<TopicRecord<N>> {
+    if (buf.length < 5 || buf[0] !== 0) throw new Error(`value on ${topic} is not in the Confluent Avro wire format`);
+    const local = this.typeById.get(buf.readUInt32BE(1));
+    if (local) return local.fromBuffer(buf.subarray(5)) as TopicRecord<N>;
+    return (await this.registry.decode(buf)) as TopicRecord<N>;
+  }
+
+  schemaIdOf(topic: TopicName): number | undefined {
+    return this.idByTopic.get(topic);
+  }
+}
+
+export function describeRegistryError(err: unknown): string {
+  const e = err as { message?: string; status?: number; name?: string };
+  return `${e.name ?? 'Error'}${e.status ? ` (HTTP ${e.status})` : ''}: ${e.message ?? String(err)}`;
+}
