@@ -1,0 +1,62 @@
+// librdkafka settings shared by every node-rdkafka client of the gateway.
+// node-rdkafka carries the data paths: cooperative-sticky rebalancing,
+// KIP-848, static membership, and transactions fenced by the consumer group
+// (KIP-447) — none of which kafkajs has.
+import type { ConsumerGlobalConfig, ConsumerTopicConfig, ProducerGlobalConfig } from 'node-rdkafka';
+
+export interface ClientIdentity {
+  brokers: string;
+  clientId: string;
+}
+
+/** Idempotent producer, acks=all, and Java's murmur2 partitioner so every client agrees on a key's partition. */
+export function producerConfig(c: ClientIdentity, extra: ProducerGlobalConfig = {}): ProducerGlobalConfig {
+  return {
+    'metadata.broker.list': c.brokers,
+    'client.id': c.clientId,
+    'enable.idempotence': true,
+    acks: -1,
+    partitioner: 'murmur2_random',
+    'linger.ms': 5,
+    'compression.codec': 'lz4',
+    'socket.keepalive.enable': true,
+    dr_cb: true,
+    ...extra,
+  } as ProducerGlobalConfig;
+}
+
+/** A transactional producer: one per processing member (fencing is by consumer group metadata, KIP-447). */
+export function transactionalProducerConfig(c: ClientIdentity, transactionalId: string, extra: ProducerGlobalConfig = {}): ProducerGlobalConfig {
+  return producerConfig(c, { 'transactional.id': transactionalId, 'transaction.timeout.ms': 30_000, ...extra });
+}
+
+export interface GroupOptions {
+  groupId: string;
+  /** Static membership: a restarted member with the same id gets its partitions back without a rebalance. */
+  instanceId?: string;
+  /** 'classic' (cooperative-sticky assignor) or 'consumer' (KIP-848, Kafka 4). */
+  protocol?: 'classic' | 'consumer';
+}
+
+export function consumerConfig(c: ClientIdentity, g: GroupOptions, extra: ConsumerGlobalConfig = {}): ConsumerGlobalConfig {
+  const base: ConsumerGlobalConfig = {
+    'metadata.broker.list': c.brokers,
+    'client.id': c.clientId,
+    'group.id': g.groupId,
+    'enable.auto.commit': false,
+    'enable.auto.offset.store': false,
+    'isolation.level': 'read_committed',
+    'socket.keepalive.enable': true,
+  } as ConsumerGlobalConfig;
+  if (g.protocol === 'consumer') {
+    (base as Record<string, unknown>)['group.protocol'] = 'consumer';
+  } else {
+    base['partition.assignment.strategy'] = 'cooperative-sticky';
+    base['session.timeout.ms'] = 10_000;
+    base['heartbeat.interval.ms'] = 1_000;
+  }
+  if (g.instanceId) base['group.instance.id'] = g.instanceId;
+  return { ...base, ...extra };
+}
+
+export const consumerTopicConfig: ConsumerTopicConfig = { 'auto.offset.reset': 'earliest' };

@@ -1,0 +1,56 @@
+// Promise forms of the node-rdkafka calls the runtime uses (the library is callback-based).
+import Kafka from 'node-rdkafka';
+
+export type Producer = InstanceType<typeof Kafka.Producer>;
+export type Consumer = InstanceType<typeof Kafka.KafkaConsumer>;
+export type Message = Kafka.Message;
+export type TopicPartitionOffset = Kafka.TopicPartitionOffset;
+
+function cb<T = void>(resolve: (v: T) => void, reject: (e: Error) => void) {
+  return (err: Kafka.LibrdKafkaError | null | undefined, value?: T) => (err ? reject(asError(err)) : resolve(value as T));
+}
+
+export function asError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  const e = err as { message?: string; code?: number };
+  return Object.assign(new Error(e?.message ?? String(err)), { code: e?.code });
+}
+
+export function connectProducer(p: Producer, timeoutMs = 15_000): Promise<void> {
+  return new Promise((resolve, reject) => p.connect({ timeout: timeoutMs }, (err) => (err ? reject(asError(err)) : resolve())));
+}
+
+export function connectConsumer(c: Consumer, timeoutMs = 15_000): Promise<void> {
+  return new Promise((resolve, reject) => c.connect({ timeout: timeoutMs }, (err) => (err ? reject(asError(err)) : resolve())));
+}
+
+export function disconnect(client: Producer | Consumer): Promise<void> {
+  return new Promise((resolve) => {
+    if (!client.isConnected()) return resolve();
+    client.disconnect(() => resolve());
+  });
+}
+
+export const initTransactions = (p: Producer, timeoutMs: number) => new Promise<void>((res, rej) => p.initTransactions(timeoutMs, cb(res, rej)));
+export const beginTransaction = (p: Producer) => new Promise<void>((res, rej) => p.beginTransaction(cb(res, rej)));
+export const commitTransaction = (p: Producer, timeoutMs: number) => new Promise<void>((res, rej) => p.commitTransaction(timeoutMs, cb(res, rej)));
+export const abortTransaction = (p: Producer, timeoutMs: number) => new Promise<void>((res, rej) => p.abortTransaction(timeoutMs, cb(res, rej)));
+export const sendOffsetsToTransaction = (p: Producer, offsets: TopicPartitionOffset[], c: Consumer, timeoutMs: number) =>
+  new Promise<void>((res, rej) => p.sendOffsetsToTransaction(offsets, c, timeoutMs, cb(res, rej)));
+
+export function consumeBatch(c: Consumer, max: number): Promise<Message[]> {
+  return new Promise((resolve, reject) => c.consume(max, (err, messages) => (err ? reject(asError(err)) : resolve(messages))));
+}
+
+export function seek(c: Consumer, tpo: TopicPartitionOffset, timeoutMs = 5000): Promise<void> {
+  return new Promise((resolve, reject) => c.seek(tpo, timeoutMs, (err) => (err ? reject(asError(err)) : resolve())));
+}
+
+export function committed(c: Consumer, partitions: Kafka.TopicPartition[], timeoutMs = 5000): Promise<TopicPartitionOffset[]> {
+  return new Promise((resolve, reject) => c.committed(partitions, timeoutMs, (err, tp) => (err ? reject(asError(err)) : resolve(tp as TopicPartitionOffset[]))));
+}
+
+/** Flushes a producer's queue; rejects when the broker cannot take it within the timeout. */
+export function flush(p: Producer, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => p.flush(timeoutMs, (err) => (err ? reject(asError(err)) : resolve())));
+}

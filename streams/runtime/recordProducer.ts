@@ -1,0 +1,68 @@
+// An idempotent (acks=all) node-rdkafka producer whose send() resolves when
+// the broker has the record, and rejects with a clear error when it cannot
+// take it within the delivery timeout (e.g. the broker is down).
+import Kafka from 'node-rdkafka';
+import { producerConfig } from './rdkafkaConfig.ts';
+import { asError, connectProducer, disconnect, flush, type Producer } from './rdkafkaPromises.ts';
+
+export interface Delivered {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export class KafkaUnavailableError extends Error {
+  constructor(brokers: string, detail: string) {
+    super(`Kafka at ${brokers} did not take the record: ${detail}`);
+    this.name = 'KafkaUnavailableError';
+  }
+}
+
+export class RecordProducer {
+  private readonly producer: Producer;
+  private readonly pending = new Map<number, { resolve: (d: Delivered) => void; reject: (e: Error) => void }>();
+  private seq = 0;
+
+  constructor(readonly brokers: string, clientId: string, readonly deliveryTimeoutMs = 30_000) {
+    this.producer = new Kafka.Producer(producerConfig({ brokers, clientId }, { 'message.timeout.ms': deliveryTimeoutMs } as Kafka.ProducerGlobalConfig));
+    this.producer.on('delivery-report', (err, report) => {
+      const waiter = this.pending.get(report.opaque as number);
+      if (!waiter) return;
+      this.pending.delete(report.opaque as number);
+      if (err) waiter.reject(new KafkaUnavailableError(brokers, asError(err).message));
+      else waiter.resolve({ topic: report.topic, partition: report.partition, offset: report.offset });
+    });
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await connectProducer(this.producer, Math.min(this.deliveryTimeoutMs, 15_000));
+    } catch (err) {
+      throw new KafkaUnavailableError(this.brokers, `could not connect: ${asError(err).message}`);
+    }
+    this.producer.setPollInterval(20);
+  }
+
+  /** Queues a record; resolves on broker acknowledgement. Keys are UTF-8 strings (see schemas/topology.ts). */
+  send(topic: string, key: string | null, value: Buffer | null, timestamp?: number): Promise<Delivered> {
+    const opaque = ++this.seq;
+    return new Promise<Delivered>((resolve, reject) => {
+      this.pending.set(opaque, { resolve, reject });
+      try {
+        this.producer.produce(topic, null, value, key === null ? null : Buffer.from(key), timestamp ?? Date.now(), opaque);
+      } catch (err) {
+        this.pending.delete(opaque);
+        reject(asError(err));
+      }
+    });
+  }
+
+  async flush(timeoutMs = this.deliveryTimeoutMs): Promise<void> {
+    await flush(this.producer, timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    await flush(this.producer, 5000).catch(() => {});
+    await disconnect(this.producer);
+  }
+}
