@@ -20,8 +20,10 @@ export class KafkaUnavailableError extends Error {
 
 export class RecordProducer {
   private readonly producer: Producer;
-  private readonly pending = new Map<number, { resolve: (d: Delivered) => void; reject: (e: Error) => void }>();
+  // Insertion-ordered, so the oldest waiters are first for the sweeper.
+  private readonly pending = new Map<number, { resolve: (d: Delivered) => void; reject: (e: Error) => void; sentAt: number }>();
   private seq = 0;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(readonly brokers: string, clientId: string, readonly deliveryTimeoutMs = 30_000) {
     this.producer = new Kafka.Producer(producerConfig({ brokers, clientId }, { 'message.timeout.ms': deliveryTimeoutMs } as Kafka.ProducerGlobalConfig));
@@ -41,13 +43,27 @@ export class RecordProducer {
       throw new KafkaUnavailableError(this.brokers, `could not connect: ${asError(err).message}`);
     }
     this.producer.setPollInterval(20);
+    // librdkafka does not always report message.timeout.ms expiry while no
+    // broker is reachable (seen with librdkafka 2.12 after a broker SIGKILL),
+    // so waiters that outlive the delivery timeout are failed here.
+    this.sweeper = setInterval(() => this.expireOverdue(), 500);
+    this.sweeper.unref();
+  }
+
+  private expireOverdue(): void {
+    const limit = Date.now() - this.deliveryTimeoutMs - 1000;
+    for (const [opaque, waiter] of this.pending) {
+      if (waiter.sentAt > limit) break;
+      this.pending.delete(opaque);
+      waiter.reject(new KafkaUnavailableError(this.brokers, `no acknowledgement within ${this.deliveryTimeoutMs} ms (is the broker down?)`));
+    }
   }
 
   /** Queues a record; resolves on broker acknowledgement. Keys are UTF-8 strings (see schemas/topology.ts). */
   send(topic: string, key: string | null, value: Buffer | null, timestamp?: number): Promise<Delivered> {
     const opaque = ++this.seq;
     return new Promise<Delivered>((resolve, reject) => {
-      this.pending.set(opaque, { resolve, reject });
+      this.pending.set(opaque, { resolve, reject, sentAt: Date.now() });
       try {
         this.producer.produce(topic, null, value, key === null ? null : Buffer.from(key), timestamp ?? Date.now(), opaque);
       } catch (err) {
@@ -62,6 +78,7 @@ export class RecordProducer {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     await flush(this.producer, 5000).catch(() => {});
     await disconnect(this.producer);
   }

@@ -108,9 +108,13 @@ export class TransactionalProcessor {
   }
 
   async start(): Promise<void> {
-    await connectProducer(this.producer);
-    await initTransactions(this.producer, this.opts.transactionTimeoutMs);
-    await connectConsumer(this.consumer);
+    try {
+      await connectProducer(this.producer);
+      await initTransactions(this.producer, this.opts.transactionTimeoutMs);
+      await connectConsumer(this.consumer);
+    } catch (err) {
+      throw new Error(`${this.opts.clientId} could not start against Kafka at ${this.opts.brokers}: ${asError(err).message}`);
+    }
     this.consumer.subscribe(this.opts.inputTopics);
     this.running = true;
     this.loop = this.runLoop();

@@ -25,7 +25,9 @@ export async function readTopic(o: ReadOptions): Promise<Message[]> {
     },
     { 'auto.offset.reset': 'earliest' },
   );
-  await connectConsumer(consumer, 10_000);
+  await connectConsumer(consumer, 10_000).catch((e) => {
+    throw new Error(`could not connect to Kafka at ${o.brokers} to read ${o.topic}: ${asError(e).message}`);
+  });
   consumer.setDefaultConsumeTimeout(200);
   consumer.assign(Array.from({ length: o.partitions }, (_, partition) => ({ topic: o.topic, partition, offset: 0 })));
   const out: Message[] = [];

@@ -1,0 +1,29 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadSettings } from './settings.ts';
+
+describe('settings', () => {
+  it('defaults to the embedded local stack', () => {
+    const s = loadSettings({ PRESENCE_CONFIG: undefined } as NodeJS.ProcessEnv);
+    expect(s.kafka).toMatchObject({ brokers: '127.0.0.1:9092', external: false });
+    expect(s.registry).toMatchObject({ url: 'http://127.0.0.1:8081/apis/ccompat/v7', external: false });
+    expect(s.topics).toMatchObject({ prefix: 'presence.', partitions: 12 });
+  });
+
+  it('takes an external cluster and registry from the environment, over the config file', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'presence-settings-'));
+    const file = path.join(dir, 'presence.config.json');
+    writeFileSync(file, JSON.stringify({ kafka: { brokers: 'file:9092' }, topics: { partitions: 24, prefix: 'prod.' } }));
+    const s = loadSettings({ PRESENCE_CONFIG: file, PRESENCE_KAFKA_BROKERS: 'env-a:9092,env-b:9092', PRESENCE_REGISTRY_URL: 'http://sr:8081/' });
+    expect(s.kafka).toMatchObject({ brokers: 'env-a:9092,env-b:9092', external: true });
+    expect(s.registry).toMatchObject({ url: 'http://sr:8081', external: true });
+    expect(s.topics).toMatchObject({ partitions: 24, prefix: 'prod.' });
+  });
+
+  it('rejects bad values with the setting named', () => {
+    expect(() => loadSettings({ PRESENCE_PARTITIONS: 'many' })).toThrow(/PRESENCE_PARTITIONS must be a positive integer/);
+    expect(() => loadSettings({ PRESENCE_CONFIG: '/nonexistent/presence.json' })).toThrow(/does not exist/);
+  });
+});

@@ -1,0 +1,23 @@
+// ITU-T Q.763 Table 5 parameter name codes used by the presence path.
+export const ISUP_PARAMS = {
+  endOfOptional: 0x00,
+  transmissionMediumRequirement: 0x02,
+  accessTransport: 0x03,
+  calledPartyNumber: 0x04,
+  subsequentNumber: 0x05,
+  natureOfConnectionIndicators: 0x06,
+  forwardCallIndicators: 0x07,
+  optionalForwardCallIndicators: 0x08,
+  callingPartysCategory: 0x09,
+  callingPartyNumber: 0x0a,
+  redirectingNumber: 0x0b,
+  redirectionNumber: 0x0c,
+  causeIndicators: 0x12,
+  backwardCallIndicators: 0x11,
+  eventInformation: 0x24,
+  connectedNumber: 0x21,
+  originalCalledNumber: 0x28,
+  userServiceInformation: 0x1d,
+  locationNumber: 0x3f,
+  genericNumber: 0xc0,
+} as const;

@@ -1,0 +1,141 @@
+// Frames SIP messages out of a stream transport (TCP, TLS plaintext, SCTP
+// stream reassembled by the caller): RFC 3261 §18.3 — the header block ends
+// at the first empty line and Content-Length (mandatory on streams) gives the
+// body size. Handles several messages per chunk, one message over several
+// chunks, CRLF keep-alives (RFC 5626 §3.5.1) and resyncs after garbage (a
+// capture that starts mid-message, lost segments), counting what it skipped.
+import { looksLikeSip } from './detect.ts';
+import { findHeaderEnd } from './message.ts';
+
+export interface SipFramerStats {
+  messages: number;
+  keepAlives: number;
+  /** Bytes discarded while looking for the start of a message. */
+  garbageBytes: number;
+  resyncs: number;
+}
+
+export interface SipStreamFramerOptions {
+  /** Largest message accepted (headers + body); beyond it the header is treated as garbage. */
+  maxMessageBytes?: number;
+  /** Largest header block we wait for before deciding the stream is not SIP here. */
+  maxHeaderBytes?: number;
+}
+
+/** Content-Length from a header block (full or compact name, any case); undefined if absent/bad. */
+function contentLength(buf: Buffer, start: number, end: number): number | undefined {
+  let p = start;
+  while (p < end) {
+    let eol = buf.indexOf(0x0a, p);
+    if (eol < 0 || eol > end) eol = end;
+    const c = buf[p]! | 0x20;
+    if (c === 0x63 /* c */ || c === 0x6c /* l */) {
+      const colon = buf.indexOf(0x3a, p);
+      if (colon > 0 && colon < eol) {
+        const name = buf.toString('latin1', p, colon).trimEnd().toLowerCase();
+        if (name === 'content-length' || name === 'l') {
+          const v = buf.toString('latin1', colon + 1, eol).trim();
+          return /^\d{1,9}$/.test(v) ? Number(v) : undefined;
+        }
+      }
+    }
+    p = eol + 1;
+  }
+  return undefined;
+}
+
+export class SipStreamFramer {
+  readonly stats: SipFramerStats = { messages: 0, keepAlives: 0, garbageBytes: 0, resyncs: 0 };
+  private pending: Buffer = Buffer.alloc(0);
+  private readonly maxMessageBytes: number;
+  private readonly maxHeaderBytes: number;
+
+  constructor(options: SipStreamFramerOptions = {}) {
+    this.maxMessageBytes = options.maxMessageBytes ?? 1 << 20;
+    this.maxHeaderBytes = options.maxHeaderBytes ?? 64 * 1024;
+  }
+
+  /** Bytes buffered waiting for the rest of a message. */
+  get pendingBytes(): number {
+    return this.pending.length;
+  }
+
+  /**
+   * Feeds the next in-order chunk of one flow direction; returns the complete
+   * raw messages it finished (views into the input, not copies).
+   */
+  push(chunk: Buffer): Buffer[] {
+    const buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    const out: Buffer[] = [];
+    let off = 0;
+    for (;;) {
+      // keep-alives: any run of CR/LF between messages
+      if (buf[off] === 0x0d || buf[off] === 0x0a) {
+        const s = off;
+        while (off < buf.length && (buf[off] === 0x0d || buf[off] === 0x0a)) off++;
+        if (off - s > 0) this.stats.keepAlives++;
+        if (off >= buf.length) break;
+      }
+      if (off >= buf.length) break;
+      const firstNl = buf.indexOf(0x0a, off);
+      if (firstNl < 0) {
+        // partial first line: wait, unless it is already too long to be SIP
+        if (buf.length - off > 2048) off = this.skipGarbage(buf, off, buf.length);
+        break;
+      }
+      if (!looksLikeSip(buf.subarray(off, firstNl + 1))) {
+        off = this.resync(buf, off);
+        continue;
+      }
+      const end = findHeaderEnd(buf, off);
+      if (!end) {
+        if (buf.length - off > this.maxHeaderBytes) off = this.resync(buf, off);
+        else break;
+        continue;
+      }
+      const cl = contentLength(buf, off, end.headerEnd) ?? 0;
+      const total = end.bodyStart + cl - off;
+      if (total > this.maxMessageBytes) {
+        off = this.resync(buf, off);
+        continue;
+      }
+      if (end.bodyStart + cl > buf.length) break; // body still incoming
+      out.push(buf.subarray(off, end.bodyStart + cl));
+      this.stats.messages++;
+      off = end.bodyStart + cl;
+    }
+    this.pending = off >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(off));
+    return out;
+  }
+
+  /** Drops state, e.g. after a TCP gap reported by the reassembler. */
+  reset(): void {
+    if (this.pending.length) {
+      this.stats.garbageBytes += this.pending.length;
+      this.stats.resyncs++;
+    }
+    this.pending = Buffer.alloc(0);
+  }
+
+  private skipGarbage(buf: Buffer, from: number, to: number): number {
+    this.stats.garbageBytes += to - from;
+    this.stats.resyncs++;
+    return to;
+  }
+
+  /** Skips to the next line that starts a SIP message, or to the last partial line. */
+  private resync(buf: Buffer, from: number): number {
+    let nl = buf.indexOf(0x0a, from);
+    while (nl >= 0 && nl + 1 < buf.length) {
+      const lineStart = nl + 1;
+      const next = buf.indexOf(0x0a, lineStart);
+      if (next < 0) {
+        // partial line at the end: keep it, it may be the start of a message
+        return this.skipGarbage(buf, from, lineStart);
+      }
+      if (looksLikeSip(buf.subarray(lineStart, next + 1))) return this.skipGarbage(buf, from, lineStart);
+      nl = next;
+    }
+    return this.skipGarbage(buf, from, buf.length);
+  }
+}

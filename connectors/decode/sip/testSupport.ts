@@ -1,0 +1,123 @@
+// Test-only: transport payloads of a capture, extracted by tshark, until the
+// project's own pcap/IP/TCP/SCTP layers land. Payload bytes stay in memory;
+// nothing from the captures is written into the repository.
+import { tshark } from '../../../test/support/captures.ts';
+
+export interface Datagram {
+  frame: number;
+  timeNs: bigint;
+  payload: Buffer;
+}
+
+function timeNs(epoch: string): bigint {
+  const [s, f = ''] = epoch.split('.');
+  return BigInt(s!) * 1_000_000_000n + BigInt((f + '000000000').slice(0, 9));
+}
+
+/** UDP payloads (SIP dissector off, so tshark does not reinterpret them). */
+export function udpPayloads(file: string, displayFilter = 'udp'): Datagram[] {
+  return tshark(['-r', file, '-Y', displayFilter, '-T', 'fields', '-e', 'frame.number', '-e', 'frame.time_epoch', '-e', 'udp.payload'])
+    .map((l) => l.split('\t'))
+    .filter((f) => f[2])
+    .map((f) => ({ frame: Number(f[0]), timeNs: timeNs(f[1]!), payload: Buffer.from(f[2]!, 'hex') }));
+}
+
+/** SCTP DATA chunk payloads (several chunks per frame come comma-separated). */
+export function sctpPayloads(file: string): Datagram[] {
+  const out: Datagram[] = [];
+  for (const l of tshark(['-r', file, '--disable-protocol', 'sip', '-Y', 'sctp', '-T', 'fields', '-e', 'frame.number', '-e', 'frame.time_epoch', '-e', 'data.data'])) {
+    const f = l.split('\t');
+    if (!f[2]) continue;
+    for (const hex of f[2].split(',')) out.push({ frame: Number(f[0]), timeNs: timeNs(f[1]!), payload: Buffer.from(hex, 'hex') });
+  }
+  return out;
+}
+
+export interface StreamChunk {
+  frame: number;
+  timeNs: bigint;
+  /** `${stream}:${srcport}` — one direction of one TCP connection */
+  flow: string;
+  payload: Buffer;
+}
+
+/**
+ * TCP payload chunks in capture order with retransmitted bytes removed per
+ * direction (what the TCP reassembler will hand us: contiguous in-order data).
+ */
+export function tcpChunks(file: string): StreamChunk[] {
+  const next = new Map<string, number>();
+  const out: StreamChunk[] = [];
+  const lines = tshark(['-r', file, '-Y', 'tcp.len > 0', '-T', 'fields', '-e', 'frame.number', '-e', 'frame.time_epoch', '-e', 'tcp.stream', '-e', 'tcp.srcport', '-e', 'tcp.seq', '-e', 'tcp.payload']);
+  for (const l of lines) {
+    const [frame, epoch, stream, sport, seqStr, hex] = l.split('\t');
+    if (!hex) continue;
+    const flow = `${stream}:${sport}`;
+    const whole = Buffer.from(hex, 'hex');
+    const seq = Number(seqStr);
+    const expected = next.get(flow) ?? seq;
+    if (seq + whole.length <= expected) continue; // pure retransmission
+    const payload = seq < expected ? whole.subarray(expected - seq) : whole;
+    next.set(flow, seq + whole.length);
+    out.push({ frame: Number(frame), timeNs: timeNs(epoch!), flow, payload });
+  }
+  return out;
+}
+
+/** tshark's view of SIP in a capture: one row per SIP message (methods/status split per frame). */
+export function tsharkSip(file: string, filter: string, fields: string[]): string[][] {
+  const rows: string[][] = [];
+  for (const l of tshark(['-r', file, '-Y', filter, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=|', ...fields.flatMap((f) => ['-e', f])])) {
+    rows.push(l.split('\t'));
+  }
+  return rows;
+}
+
+/** Counts of 'METHOD' or 'status' labels over rows with aggregated (|) occurrences. */
+export function countLabels(values: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const v of values) for (const x of v.split('|')) if (x) counts[x] = (counts[x] ?? 0) + 1;
+  return counts;
+}
+
+/** Deterministic PRNG (mulberry32) so fuzz failures reproduce from the seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One random mutation: bit flips, byte overwrite, truncation, duplication or deletion of a span. */
+export function mutate(src: Buffer, rnd: () => number): Buffer {
+  const b = Buffer.from(src);
+  const pick = (n: number) => Math.floor(rnd() * n);
+  switch (pick(5)) {
+    case 0: {
+      const flips = 1 + pick(8);
+      for (let i = 0; i < flips && b.length; i++) b[pick(b.length)] ^= 1 << pick(8);
+      return b;
+    }
+    case 1: {
+      const specials = [0x00, 0x0d, 0x0a, 0x20, 0x3a, 0x3b, 0x2c, 0x22, 0x3c, 0x3e, 0xff, 0x80];
+      for (let i = 0; i < 1 + pick(4) && b.length; i++) b[pick(b.length)] = specials[pick(specials.length)]!;
+      return b;
+    }
+    case 2:
+      return b.subarray(0, pick(b.length + 1));
+    case 3: {
+      const s = pick(b.length + 1);
+      const e = s + pick(b.length - s + 1);
+      return Buffer.concat([b.subarray(0, e), b.subarray(s, e), b.subarray(e)]);
+    }
+    default: {
+      const s = pick(b.length + 1);
+      const e = s + pick(Math.min(64, b.length - s) + 1);
+      return Buffer.concat([b.subarray(0, s), b.subarray(e)]);
+    }
+  }
+}

@@ -1,0 +1,180 @@
+// The generated capture checked against Wireshark: well-formed at every
+// layer, and decoding to exactly the traffic the generator says it wrote.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveTshark, noTsharkReason, tshark } from '../../test/support/captures.ts';
+import { generatePackets, generateToPcap, subscriberIdentity } from './generate.ts';
+import type { GenerateOptions, GenerateSummary, GeneratedPacket } from './generate.ts';
+import { ISUP_TYPES } from './isup.ts';
+import type { IsupMessage } from './isup.ts';
+import { MAP_ERRORS, MAP_OPERATIONS } from './map.ts';
+import type { MapError, MapOperation } from './map.ts';
+
+if (!haveTshark) console.warn(`generator tshark checks skipped: ${noTsharkReason}`);
+
+const opts: GenerateOptions = {
+  subscribers: 50,
+  durationSeconds: 600,
+  seed: 20260101,
+  countryCode: '999',
+  mcc: '001',
+  mnc: '01',
+  // Busier than the defaults so ten minutes exercise every flow.
+  mix: {
+    powerCycleSeconds: 1200,
+    mobilitySeconds: 300,
+    periodicLuSeconds: 600,
+    mtCallsPerHour: 6,
+    moCallsPerHour: 6,
+    mtSmsPerHour: 6,
+    moSmsPerHour: 6,
+    atiPerHour: 6,
+    sipCallsPerHour: 6,
+    publishPerHour: 6,
+    subscribePerHour: 6,
+    messagePerHour: 6,
+    unknownShare: 0.1,
+  },
+};
+
+const dir = mkdtempSync(path.join(tmpdir(), 'gen-'));
+const file = path.join(dir, 'a.pcap');
+let summary: GenerateSummary;
+let packets: GeneratedPacket[];
+
+beforeAll(async () => {
+  summary = await generateToPcap({ ...opts, out: file });
+  packets = [...generatePackets(opts)];
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function counts(values: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v] = (out[v] ?? 0) + 1;
+  return out;
+}
+
+/** tshark fields per frame, aligned with the generator's packets by frame number. */
+function fields(filter: string, ...names: string[]): string[][] {
+  return tshark(['-r', file, '-Y', filter, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,', '-e', 'frame.number', ...names.flatMap((n) => ['-e', n])]).map((l) => l.split('\t'));
+}
+
+describe('generateToPcap summary', () => {
+  it('covers every MAP operation, result kind, ISUP message and SIP method', () => {
+    const map = Object.keys(summary.byMessage.map);
+    for (const op of Object.keys(MAP_OPERATIONS)) expect(map, op).toContain(`${op}.invoke`);
+    for (const k of ['updateLocation.result', 'sendRoutingInfo.result', 'sendRoutingInfoForSM.result', 'anyTimeInterrogation.result', 'sendRoutingInfo.error.unknownSubscriber', 'sendRoutingInfo.error.absentSubscriber']) {
+      expect(map).toContain(k);
+    }
+    expect(Object.keys(summary.byMessage.isup).sort()).toEqual(Object.keys(ISUP_TYPES).sort());
+    for (const k of ['REGISTER', '200 REGISTER', 'INVITE', '180 INVITE', '200 INVITE', '486 INVITE', '480 INVITE', 'ACK', 'BYE', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', '200 PUBLISH', 'MESSAGE']) {
+      expect(Object.keys(summary.byMessage.sip)).toContain(k);
+    }
+    expect(summary.packets).toBe(packets.length);
+    expect(summary.byProtocol.map + summary.byProtocol.isup + summary.byProtocol.sip).toBe(summary.packets);
+    expect(summary.bytes).toBe(packets.reduce((n, p) => n + p.frame.length, 0));
+    expect(summary.subscribersSeen).toBe(new Set(packets.map((p) => p.meta.subscriber).filter((s) => s >= 0)).size);
+  });
+
+  it('writes the same bytes for the same seed and different bytes for another', async () => {
+    const again = path.join(dir, 'b.pcap');
+    const other = path.join(dir, 'c.pcap');
+    await generateToPcap({ ...opts, out: again });
+    await generateToPcap({ ...opts, seed: opts.seed + 1, out: other });
+    expect(readFileSync(again).equals(readFileSync(file))).toBe(true);
+    expect(readFileSync(other).equals(readFileSync(file))).toBe(false);
+  });
+});
+
+describe.skipIf(!haveTshark)('generated capture, as Wireshark reads it', () => {
+  it('has no malformed packets and no expert warnings or errors', () => {
+    expect(tshark(['-r', file, '-T', 'fields', '-e', 'frame.number'])).toHaveLength(summary.packets);
+    expect(tshark(['-r', file, '-Y', '_ws.malformed'])).toEqual([]);
+    expect(tshark(['-r', file, '-Y', '_ws.expert.severity >= "warning"'])).toEqual([]);
+  });
+
+  it('has correct IPv4 and SCTP CRC32c checksums', () => {
+    const sctp = tshark(['-r', file, '-o', 'sctp.checksum:CRC-32C', '-Y', 'sctp', '-T', 'fields', '-e', 'sctp.checksum.status']);
+    expect(sctp.length).toBe(summary.byProtocol.map + summary.byProtocol.isup);
+    expect(new Set(sctp)).toEqual(new Set(['1']));
+    const ip = tshark(['-r', file, '-o', 'ip.check_checksum:TRUE', '-T', 'fields', '-e', 'ip.checksum.status']);
+    expect(new Set(ip)).toEqual(new Set(['1']));
+  });
+
+  it('decodes to the MAP invokes, results and errors the summary counts', () => {
+    const got = counts(
+      fields('gsm_map', 'gsm_map.old.Component', 'gsm_old.localValue').map(([, comp, value]) => `${comp}:${value}`),
+    );
+    const want: Record<string, number> = {};
+    for (const [message, n] of Object.entries(summary.byMessage.map)) {
+      const [op, kind, error] = message.split('.') as [MapOperation, string, MapError | undefined];
+      // For ReturnError the localValue is the error code, not the opcode.
+      const key = kind === 'invoke' ? `1:${MAP_OPERATIONS[op].opcode}` : kind === 'result' ? `2:${MAP_OPERATIONS[op].opcode}` : `3:${MAP_ERRORS[error!]}`;
+      want[key] = (want[key] ?? 0) + n;
+    }
+    expect(got).toEqual(want);
+  });
+
+  it('decodes to the ISUP messages the summary counts', () => {
+    const got = counts(fields('isup', 'isup.message_type').map(([, t]) => t!));
+    const want = Object.fromEntries(Object.entries(summary.byMessage.isup).map(([m, n]) => [String(ISUP_TYPES[m as IsupMessage]), n]));
+    expect(got).toEqual(want);
+  });
+
+  it('decodes to the SIP requests and responses the summary counts', () => {
+    const got = counts(fields('sip', 'sip.Method', 'sip.Status-Code', 'sip.CSeq.method').map(([, method, code, cseq]) => (method ? method : `${code} ${cseq}`)));
+    expect(got).toEqual(summary.byMessage.sip);
+  });
+
+  it('carries each subscriber’s own IMSI and MSISDN, and only existing ones', () => {
+    const rows = fields('gsm_map || isup', 'e212.imsi', 'e164.msisdn');
+    const imsis = new Set<string>();
+    const msisdns = new Set<string>();
+    const population = new Set(Array.from({ length: opts.subscribers }, (_, i) => subscriberIdentity(i, opts).msisdn));
+    let checked = 0;
+    for (const [frameNo, imsi, msisdn] of rows) {
+      const p = packets[Number(frameNo) - 1]!;
+      const sub = p.meta.subscriber;
+      const numbers = msisdn ? msisdn.split(',') : [];
+      if (imsi) {
+        expect(sub, `frame ${frameNo}`).toBeGreaterThanOrEqual(0);
+        expect(imsi.split(',').every((x) => x === subscriberIdentity(sub, opts).imsi), `frame ${frameNo}`).toBe(true);
+        imsis.add(imsi.split(',')[0]!);
+        checked++;
+      }
+      // Messages addressed by MSISDN name the subscriber they are about.
+      if (/^(sendRoutingInfo|sendRoutingInfoForSM|insertSubscriberData|anyTimeInterrogation|mo-forwardSM)\.invoke$/.test(p.meta.message)) {
+        if (sub >= 0) expect(numbers, `frame ${frameNo}`).toContain(subscriberIdentity(sub, opts).msisdn);
+        else expect(numbers.some((n) => population.has(n)), `frame ${frameNo} names an unknown number`).toBe(false);
+      }
+      for (const n of numbers) if (/^9997\d{9}$/.test(n) && !n.startsWith('99979')) msisdns.add(n);
+    }
+    expect(checked).toBeGreaterThan(100);
+    for (const n of msisdns) expect(population.has(n), n).toBe(true);
+    // Every subscriber whose registration traffic appears is seen by IMSI too.
+    const registered = new Set(packets.filter((p) => p.meta.message === 'updateLocation.invoke').map((p) => subscriberIdentity(p.meta.subscriber, opts).imsi));
+    for (const i of registered) expect(imsis.has(i), i).toBe(true);
+  });
+
+  it('carries the SIP address of record of the handset sending', () => {
+    const rows = fields('sip.Method && !(sip.Method == "NOTIFY")', 'sip.from.addr');
+    expect(rows.length).toBeGreaterThan(100);
+    for (const [frameNo, from] of rows) {
+      const p = packets[Number(frameNo) - 1]!;
+      expect(from, `frame ${frameNo}`).toBe(subscriberIdentity(p.meta.subscriber, opts).aor);
+    }
+  });
+
+  it('keeps nanosecond timestamps in a nanosecond pcap', async () => {
+    const ns = path.join(dir, 'ns.pcap');
+    await generateToPcap({ ...opts, durationSeconds: 60, out: ns, nanos: true });
+    const times = tshark(['-r', ns, '-T', 'fields', '-e', 'frame.time_epoch', '-c', '20']);
+    const want = [...generatePackets({ ...opts, durationSeconds: 60 })].slice(0, 20).map((p) => {
+      const s = p.timeNs.toString();
+      return `${s.slice(0, -9)}.${s.slice(-9)}`;
+    });
+    expect(times).toEqual(want);
+  });
+});

@@ -1,0 +1,56 @@
+// SIP requests and responses (RFC 3261) as text written straight into the
+// frame. Responses mirror the request's Via/From/To/Call-ID/CSeq as §8.2.6
+// requires; the body length is counted in octets (bodies are ASCII).
+import type { Writer } from './writer.ts';
+
+export interface SipTransaction {
+  method: string;
+  requestUri: string;
+  /** Sent-by host:port of the client (top Via). */
+  via: string;
+  branch: string;
+  from: string;
+  fromTag: string;
+  to: string;
+  /** Set for in-dialog requests and all but provisional-less responses. */
+  toTag?: string;
+  callId: string;
+  cseq: number;
+}
+
+export interface SipBody {
+  type: string;
+  text: string;
+}
+
+function common(w: Writer, tx: SipTransaction, toTag: string | undefined): void {
+  w.ascii(`Via: SIP/2.0/UDP ${tx.via};branch=${tx.branch}\r\n`);
+  w.ascii(`From: <${tx.from}>;tag=${tx.fromTag}\r\n`);
+  w.ascii(toTag ? `To: <${tx.to}>;tag=${toTag}\r\n` : `To: <${tx.to}>\r\n`);
+  w.ascii(`Call-ID: ${tx.callId}\r\nCSeq: ${tx.cseq} ${tx.method}\r\n`);
+}
+
+function finish(w: Writer, extra: string, body?: SipBody): void {
+  w.ascii(extra);
+  if (body) {
+    w.ascii(`Content-Type: ${body.type}\r\nContent-Length: ${body.text.length}\r\n\r\n`);
+    w.ascii(body.text);
+  } else {
+    w.ascii('Content-Length: 0\r\n\r\n');
+  }
+}
+
+/** `extra` is further header lines, each ending CRLF. */
+export function sipRequest(w: Writer, tx: SipTransaction, extra: string, body?: SipBody): void {
+  // ACK for a non-2xx final response reuses the INVITE's CSeq number (§17.1.1.3).
+  w.ascii(`${tx.method} ${tx.requestUri} SIP/2.0\r\n`);
+  common(w, tx, tx.toTag);
+  w.ascii('Max-Forwards: 70\r\n');
+  finish(w, extra, body);
+}
+
+export function sipResponse(w: Writer, tx: SipTransaction, code: number, reason: string, toTag: string | undefined, extra: string, body?: SipBody): void {
+  w.ascii(`SIP/2.0 ${code} ${reason}\r\n`);
+  common(w, tx, toTag);
+  finish(w, extra, body);
+}
