@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerStackCommands } from './commands/stack.ts';
 import { registerTopicsCommands } from './commands/topics.ts';
+import { registerRunCommands } from './commands/run.ts';
+import { registerDemoCommand } from './commands/demo.ts';
 
 export function buildProgram(): Command {
   const program = new Command('presence')
@@ -10,6 +12,8 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: true });
   registerStackCommands(program);
   registerTopicsCommands(program);
+  registerRunCommands(program);
+  registerDemoCommand(program);
   return program;
 }
 

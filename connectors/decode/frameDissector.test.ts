@@ -260,3 +260,24 @@ describe.skipIf(!haveCaptures)(`fuzz: mutated frames of the shared captures ${ha
     expect(decodeErrors).toBeGreaterThan(0);
   });
 });
+
+describe('SCTP retransmissions', () => {
+  it('drops a retransmitted DATA chunk unless asked not to', () => {
+    const s = (tsn: number) =>
+      ethernet(ETHERTYPE.ipv4, ipv4({ src: '10.9.0.1', dst: '10.9.0.2', protocol: IPPROTO.sctp }, sctp({ srcPort: 2905, dstPort: 2905, verificationTag: 1 }, [sctpData({ tsn, streamId: 1, ssn: tsn, ppid: 3 }, Buffer.from(`m${tsn}`))])));
+    const fs = frames(LINKTYPE.ethernet, [s(1), s(2), s(1), s(3)]);
+    const d = new FrameDissector();
+    expect(dissectAll(fs, d).map((p) => p.payload.toString())).toEqual(['m1', 'm2', 'm3']);
+    expect(d.stats.sctpDuplicates).toBe(1);
+    expect(dissectAll(fs, new FrameDissector({ sctpDropDuplicates: false }))).toHaveLength(4);
+  });
+
+});
+
+describe('ERSPAN III with a bare IP payload', () => {
+  it('unwraps ERSPAN III carrying a bare IP packet (frame type 2)', () => {
+    const inner = ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: IPPROTO.udp }, udp(5060, 5060, Buffer.from('x')));
+    const outer = ethernet(ETHERTYPE.ipv4, ipv4({ src: '192.0.2.1', dst: '192.0.2.2', protocol: IPPROTO.gre }, gre({ protocol: ETHERTYPE.erspan3, sequence: 1 }, erspan3(7, 2, inner))));
+    expect(dissectAll(frames(LINKTYPE.ethernet, [outer])).map((p) => p.flow)).toEqual(['udp:10.0.0.1:5060>10.0.0.2:5060']);
+  });
+});

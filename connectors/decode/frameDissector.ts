@@ -22,6 +22,7 @@ import { decodeTcp } from './tcp/tcp.ts';
 import { TcpStreams, type TcpChunk, type TcpStreamOptions, type TcpStreamStats } from './tcp/streams.ts';
 import { decodeSctp } from './sctp/sctp.ts';
 import { SctpReassembler, type SctpReassemblyOptions, type SctpReassemblyStats } from './sctp/reassembly.ts';
+import { SctpDuplicateFilter } from './sctp/duplicateFilter.ts';
 
 export type Transport = 'udp' | 'tcp' | 'sctp';
 
@@ -48,6 +49,8 @@ export interface FrameDissectorOptions {
   ipFragments?: FragmentReassemblerOptions;
   tcp?: TcpStreamOptions;
   sctp?: SctpReassemblyOptions;
+  /** Drop retransmitted SCTP DATA chunks (same TSN in the same association direction). Default true. */
+  sctpDropDuplicates?: boolean;
   /** Tunnels (GRE, ERSPAN, IP-in-IP) unwrapped at most. Default 4. */
   maxEncapsulation?: number;
 }
@@ -66,6 +69,8 @@ export interface FrameDissectorStats {
   sctpDataChunks: number;
   sctpControlChunks: number;
   sctpIDataChunks: number;
+  /** Retransmitted DATA chunks dropped. */
+  sctpDuplicates: number;
   payloads: number;
   ipv4Fragments: FragmentStats;
   ipv6Fragments: FragmentStats;
@@ -88,6 +93,7 @@ export class FrameDissector {
   private readonly frag6: FragmentReassembler<number>;
   private readonly tcp: TcpStreams<Endpoints>;
   private readonly sctp: SctpReassembler;
+  private readonly sctpDuplicates: SctpDuplicateFilter | undefined;
   private readonly maxEncapsulation: number;
   /** IPv4 text forms: signaling runs between few hosts, so formatting once pays. */
   private readonly v4Names = new Map<number, string>();
@@ -101,6 +107,7 @@ export class FrameDissector {
     this.frag6 = new FragmentReassembler<number>(opts.ipFragments);
     this.tcp = new TcpStreams<Endpoints>(opts.tcp);
     this.sctp = new SctpReassembler(opts.sctp);
+    this.sctpDuplicates = opts.sctpDropDuplicates === false ? undefined : new SctpDuplicateFilter();
     this.maxEncapsulation = opts.maxEncapsulation ?? 4;
     this.stats = {
       frames: 0,
@@ -114,6 +121,7 @@ export class FrameDissector {
       sctpDataChunks: 0,
       sctpControlChunks: 0,
       sctpIDataChunks: 0,
+      sctpDuplicates: 0,
       payloads: 0,
       ipv4Fragments: this.frag4.stats,
       ipv6Fragments: this.frag6.stats,
@@ -230,14 +238,18 @@ export class FrameDissector {
     this.stats.sctpControlChunks += p.controlChunks;
     this.stats.sctpIDataChunks += p.iDataChunks;
     if (p.data.length === 0) return;
-    // Fragments are keyed by ports and verification tag, not addresses, so multi-homed paths still join.
-    let assoc: string | undefined;
+    // An association direction is keyed by ports and verification tag, not addresses,
+    // so the paths of a multi-homed association share TSN state.
+    const assoc = `${p.srcPort}>${p.dstPort}/${p.verificationTag}`;
     let flow: string | undefined;
     for (const chunk of p.data) {
+      if (this.sctpDuplicates?.isDuplicate(assoc, chunk.tsn)) {
+        this.stats.sctpDuplicates++;
+        continue;
+      }
       let message;
       if (chunk.begin && chunk.end) message = { data: chunk.data, first: chunk };
       else {
-        assoc ??= `${p.srcPort}>${p.dstPort}/${p.verificationTag}`;
         message = this.sctp.add(assoc, chunk, this.nowMs);
         if (message === undefined) continue;
       }

@@ -4,6 +4,7 @@
 // lengths, the payload is written after them in place, and `end*` patches
 // lengths and checksums: one pass, no copying.
 import { crc32c } from './crc32c.ts';
+import { MAX_NODES } from './network.ts';
 import type { Writer } from './writer.ts';
 
 const ETH = 14;
@@ -22,7 +23,6 @@ export const SI_ISUP = 5;
 /** Network indicator: national network (ITU Q.704). */
 const NI_NATIONAL = 2;
 
-const MAX_NODES = 64;
 
 /**
  * Per-direction SCTP state so TSNs and stream sequence numbers advance like

@@ -158,6 +158,40 @@ describe.skipIf(!haveTshark)('generated capture, as Wireshark reads it', () => {
     for (const i of registered) expect(imsis.has(i), i).toBe(true);
   });
 
+  it('runs every ISUP call on its own circuit, IAM through RLC', () => {
+    const state = new Map<string, string>();
+    let calls = 0;
+    for (const [frameNo, opc, dpc, cic, type] of fields('isup', 'm3ua.protocol_data_opc', 'm3ua.protocol_data_dpc', 'isup.cic', 'isup.message_type')) {
+      const key = `${Math.min(Number(opc), Number(dpc))}-${Math.max(Number(opc), Number(dpc))}-${cic}`;
+      const was = state.get(key) ?? 'idle';
+      const at = `frame ${frameNo} ${key}`;
+      if (type === '1') {
+        expect(was, at).toBe('idle');
+        calls++;
+      } else if (type === '16') expect(was, at).toBe('12');
+      else expect(['1', '6', '44', '9'], at).toContain(was);
+      state.set(key, type === '16' ? 'idle' : type!);
+    }
+    expect(calls).toBe(summary.byMessage.isup.IAM);
+  });
+
+  it('cancels the old VLR when a subscriber moves', () => {
+    const vlrOf = new Map<string, string>();
+    let cancels = 0;
+    for (const [frameNo, opc, dpc, comp, op, imsi] of fields('gsm_map', 'm3ua.protocol_data_opc', 'm3ua.protocol_data_dpc', 'gsm_map.old.Component', 'gsm_old.localValue', 'e212.imsi')) {
+      if (comp !== '1') continue;
+      if (op === '3') {
+        // cancelLocation follows the updateLocation from the new VLR and goes to the previous one.
+        expect(vlrOf.has(imsi!), `frame ${frameNo}`).toBe(true);
+        expect(dpc, `frame ${frameNo}`).not.toBe(vlrOf.get(imsi!));
+        cancels++;
+      }
+      if (op === '2') vlrOf.set(imsi!, opc!);
+    }
+    expect(cancels).toBe(summary.byMessage.map['cancelLocation.invoke']);
+    expect(cancels).toBeGreaterThan(0);
+  });
+
   it('carries the SIP address of record of the handset sending', () => {
     const rows = fields('sip.Method && !(sip.Method == "NOTIFY")', 'sip.from.addr');
     expect(rows.length).toBeGreaterThan(100);

@@ -68,13 +68,13 @@ export interface Progress {
   durationSeconds: number;
 }
 
-function scenarioOf(opts: GenerateOptions): Scenario {
-  return new Scenario(opts);
+function scenarioOf(opts: GenerateOptions, transientFrames: boolean): Scenario {
+  return new Scenario({ ...opts, transientFrames });
 }
 
 /** Frames in time order, each a fresh object the caller may keep. */
 export function* generatePackets(opts: GenerateOptions): Generator<GeneratedPacket> {
-  const sc = scenarioOf(opts);
+  const sc = scenarioOf(opts, false);
   const start = BigInt(sc.startTime) * 1_000_000_000n;
   for (const p of sc.packets()) {
     yield {
@@ -88,7 +88,8 @@ export function* generatePackets(opts: GenerateOptions): Generator<GeneratedPack
 /** Writes the scenario to a pcap file (Ethernet link type) and returns what it wrote. */
 export async function generateToPcap(opts: PcapOptions, onProgress?: (p: Progress) => void): Promise<GenerateSummary> {
   const began = performance.now();
-  const sc = scenarioOf(opts);
+  // The writer copies each frame at once, so the encoder may reuse its space.
+  const sc = scenarioOf(opts, true);
   const writer = new PcapWriter(opts.out, { nanos: opts.nanos ?? false });
   const byProtocol: Record<Protocol, number> = { map: 0, isup: 0, sip: 0 };
   const byMessage: Record<Protocol, Record<string, number>> = { map: {}, isup: {}, sip: {} };

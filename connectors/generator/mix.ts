@@ -31,7 +31,10 @@ export interface Mix {
   imsShare: number;
   /** Probability of being in the home MSC area in a mobility epoch. */
   homeShare: number;
+  /** MSC/VLRs; 0 = one per 250,000 subscribers (4 to 80). */
   mscCount: number;
+  /** Gateway MSCs; 0 = enough ISUP trunks to keep circuits about half busy (1 to 32). */
+  gmscCount: number;
 }
 
 export const DEFAULT_MIX: Mix = {
@@ -55,17 +58,29 @@ export const DEFAULT_MIX: Mix = {
   gprsShare: 0.7,
   imsShare: 0.6,
   homeShare: 0.6,
-  mscCount: 4,
+  mscCount: 0,
+  gmscCount: 0,
 };
 
 /** Off-time of each power class as a share of the power cycle. */
 export const OFF_SHARES = [0.05, 0.1, 0.2, 0.4] as const;
 
-export function resolveMix(mix: Partial<Mix> = {}): Mix {
+/** Circuits per MSC–gateway trunk group (CIC is 12 bits). */
+const CIRCUITS = 4095;
+
+/** Fills in defaults and the automatic node counts for `subscribers`. */
+export function resolveMix(mix: Partial<Mix> = {}, subscribers = 1): Mix {
   const m = { ...DEFAULT_MIX, ...mix };
   for (const [k, v] of Object.entries(m)) {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`mix.${k} must be a non-negative number`);
   }
-  if (m.mscCount < 1 || m.mscCount > 32) throw new Error('mix.mscCount must be 1..32');
+  if (!m.mscCount) m.mscCount = Math.min(80, Math.max(4, Math.ceil(subscribers / 250_000)));
+  if (!m.gmscCount) {
+    // Erlangs per MSC: call attempts × holding time (ringing ≈ 15 s plus talk).
+    const erlangs = ((subscribers / m.mscCount) * (m.mtCallsPerHour + m.moCallsPerHour) * (m.meanCallSeconds + 15)) / 3600;
+    m.gmscCount = Math.min(32, Math.max(1, Math.ceil(erlangs / (CIRCUITS / 2))));
+  }
+  if (!Number.isInteger(m.mscCount) || m.mscCount > 80) throw new Error('mix.mscCount must be an integer 1..80');
+  if (!Number.isInteger(m.gmscCount) || m.gmscCount > 32) throw new Error('mix.gmscCount must be an integer 1..32');
   return m;
 }

@@ -25,7 +25,8 @@ export interface Network {
   /** Combined MSC/VLRs; a subscriber's location is an index here. */
   mscs: NetNode[];
   sgsn: NetNode;
-  gmsc: NetNode;
+  /** Gateway MSCs towards the PSTN (each MSC has an ISUP trunk to each). */
+  gmscs: NetNode[];
   smsc: NetNode;
   scf: NetNode;
   pcscf: NetNode;
@@ -39,7 +40,11 @@ export interface Network {
 
 const ip4 = (a: number, b: number, c: number, d: number): number => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 
-export function buildNetwork(countryCode: string, mscCount = 4): Network {
+/** SCTP state is kept in arrays indexed by node id pairs. */
+export const MAX_NODES = 128;
+
+export function buildNetwork(countryCode: string, mscCount = 4, gmscCount = 1): Network {
+  if (mscCount + gmscCount + 6 > MAX_NODES) throw new Error(`at most ${MAX_NODES - 6} MSCs and gateway MSCs together`);
   const nodes: NetNode[] = [];
   const add = (role: NodeRole, name: string, ip: number, pc: number, gt: string): NetNode => {
     const n: NetNode = { id: nodes.length, role, name, ip, pc, gt };
@@ -48,9 +53,11 @@ export function buildNetwork(countryCode: string, mscCount = 4): Network {
   };
   const hlr = add('hlr', 'hlr1', ip4(10, 0, 0, 10), 100, `${countryCode}1000001`);
   const mscs: NetNode[] = [];
-  for (let k = 0; k < mscCount; k++) mscs.push(add('msc', `msc${k + 1}`, ip4(10, 0, 1, 10 + k), 200 + k, `${countryCode}20000${k + 1}`));
+  const two = (k: number): string => String(k + 1).padStart(2, '0');
+  for (let k = 0; k < mscCount; k++) mscs.push(add('msc', `msc${k + 1}`, ip4(10, 0, 1, 10 + k), 200 + k, `${countryCode}2000${two(k)}`));
   const sgsn = add('sgsn', 'sgsn1', ip4(10, 0, 2, 10), 300, `${countryCode}3000001`);
-  const gmsc = add('gmsc', 'gmsc1', ip4(10, 0, 3, 10), 400, `${countryCode}4000001`);
+  const gmscs: NetNode[] = [];
+  for (let g = 0; g < gmscCount; g++) gmscs.push(add('gmsc', `gmsc${g + 1}`, ip4(10, 0, 3, 10 + g), 400 + g, `${countryCode}4000${two(g)}`));
   const smsc = add('smsc', 'smsc1', ip4(10, 0, 4, 10), 500, `${countryCode}5000001`);
   const scf = add('scf', 'scf1', ip4(10, 0, 5, 10), 600, `${countryCode}6000001`);
   const pcscf = add('pcscf', 'pcscf1', ip4(10, 1, 0, 10), 0, '');
@@ -58,12 +65,12 @@ export function buildNetwork(countryCode: string, mscCount = 4): Network {
     hlr,
     mscs,
     sgsn,
-    gmsc,
+    gmscs,
     smsc,
     scf,
     pcscf,
     nodes,
-    vlrNumber: (k) => `${countryCode}21000${k + 1}`,
+    vlrNumber: (k) => `${countryCode}2100${two(k)}`,
     domain: 'ims.example.net',
   };
 }

@@ -22,6 +22,7 @@ import { pidf } from './pidf.ts';
 import type { Activity } from './pidf.ts';
 import { Rng, hash, unit } from './rng.ts';
 import { sipRequest, sipResponse } from './sip.ts';
+import { TrunkGroups } from './trunks.ts';
 import type { SipBody, SipTransaction } from './sip.ts';
 
 export interface ScenarioOptions extends NumberingOptions {
@@ -33,6 +34,8 @@ export interface ScenarioOptions extends NumberingOptions {
   startTime?: number;
   /** Length of a generation slice in seconds (default 1). */
   sliceSeconds?: number;
+  /** Frames are consumed before the next is requested (lets the encoder reuse its buffer). */
+  transientFrames?: boolean;
 }
 
 /** One generated frame; the record is reused between yields (copy what you keep). */
@@ -70,6 +73,17 @@ const SMS_TEXTS = ['See you at 6', 'Call me back please', 'On my way', 'Running 
 const ACTIVITIES: (Activity | undefined)[] = [undefined, 'busy', 'away', 'meeting'];
 const K = OFF_SHARES.length;
 
+interface CallPlan {
+  outcome: 'answered' | 'busy' | 'noAnswer';
+  /** Seconds after the IAM. */
+  acm: number;
+  anm: number;
+  rel: number;
+  releasedByCaller: boolean;
+  /** When the circuit is free again (RLC). */
+  end: number;
+}
+
 export class Scenario {
   readonly n: number;
   readonly seed: number;
@@ -81,14 +95,14 @@ export class Scenario {
   private readonly mcc: string;
   private readonly mnc: string;
   private readonly slice: number;
-  private readonly enc = new Encoder();
+  private readonly enc: Encoder;
   private readonly q = new EventQueue();
   private readonly powerRings: PhaseRing[] = [];
   private readonly offSeconds: number[];
   private readonly mobility: PhaseRing;
   private readonly periodicLu: PhaseRing;
   private readonly register: PhaseRing;
-  private readonly cic: Uint16Array;
+  private readonly trunks: TrunkGroups;
   private sipSeq = 0;
 
   constructor(opts: ScenarioOptions) {
@@ -96,16 +110,17 @@ export class Scenario {
     if (opts.subscribers > 50_000_000) throw new Error('subscribers above 50,000,000 are not supported');
     if (!(opts.durationSeconds > 0)) throw new Error('durationSeconds must be positive');
     const num = numbering(opts);
+    this.enc = new Encoder(opts.transientFrames ?? false);
     this.cc = num.countryCode;
     this.mcc = num.mcc;
     this.mnc = num.mnc;
     this.n = opts.subscribers;
     this.seed = opts.seed >>> 0;
-    this.mix = resolveMix(opts.mix);
+    this.mix = resolveMix(opts.mix, opts.subscribers);
     for (const k of ['powerCycleSeconds', 'periodicLuSeconds', 'mobilitySeconds', 'registerSeconds'] as const) {
       if (!(this.mix[k] > 0)) throw new Error(`mix.${k} must be positive`);
     }
-    this.net = buildNetwork(this.cc, this.mix.mscCount);
+    this.net = buildNetwork(this.cc, this.mix.mscCount, this.mix.gmscCount);
     this.startTime = opts.startTime ?? 1_767_225_600;
     this.durationSeconds = opts.durationSeconds;
     this.slice = opts.sliceSeconds ?? 1;
@@ -118,7 +133,7 @@ export class Scenario {
     this.mobility = new PhaseRing(this.n, m.mobilitySeconds, this.seed, Salt.Mobility);
     this.periodicLu = new PhaseRing(this.n, m.periodicLuSeconds, this.seed, Salt.PeriodicLu);
     this.register = new PhaseRing(this.n, m.registerSeconds * 0.9, this.seed, Salt.Register);
-    this.cic = new Uint16Array(m.mscCount);
+    this.trunks = new TrunkGroups(m.mscCount * m.gmscCount);
   }
 
   // ---- who the subscribers are and where they stand (pure functions) ----
@@ -331,53 +346,72 @@ export class Scenario {
   private mtCall(i: number, t: number, r: Rng): void {
     const net = this.net;
     const m = this.mix;
+    const gmsc = net.gmscs[r.int(net.gmscs.length)]!;
     if (r.next() < m.unknownShare) {
-      const v = { imsi: '', msisdn: this.unknownNumber(r), gmscAddress: net.gmsc.gt };
-      this.mapPair(t, 'sendRoutingInfo', net.gmsc, SSN.msc, net.hlr, SSN.hlr, v, -1, r, 'unknownSubscriber');
+      const v = { imsi: '', msisdn: this.unknownNumber(r), gmscAddress: gmsc.gt };
+      this.mapPair(t, 'sendRoutingInfo', gmsc, SSN.msc, net.hlr, SSN.hlr, v, -1, r, 'unknownSubscriber');
       return;
     }
     const attached = this.attached(i, t);
     const k = this.mscAt(i, t);
     const msc = net.mscs[k]!;
-    const v = { ...this.values(i), gmscAddress: net.gmsc.gt, mscNumber: msc.gt, roamingNumber: `${this.cc}8${String(r.int(1e8)).padStart(8, '0')}` };
-    const tt = this.mapPair(t, 'sendRoutingInfo', net.gmsc, SSN.msc, net.hlr, SSN.hlr, v, i, r, attached ? undefined : 'absentSubscriber');
-    if (!attached) return;
-    this.isupCall(i, tt + 0.01, net.gmsc, msc, k, v.roamingNumber, this.pstnNumber(r), r);
+    const plan = this.planCall(r);
+    // The IAM follows the SRI answer (at most ~25 ms later); the circuit is held from t.
+    const tIam = t + 0.04;
+    const seized = attached ? this.seize(k, gmsc.id, t, tIam + plan.end) : undefined;
+    const from = seized ? net.gmscs[seized.g]! : gmsc;
+    const v = { ...this.values(i), gmscAddress: from.gt, mscNumber: msc.gt, roamingNumber: `${this.cc}8${String(r.int(1e8)).padStart(8, '0')}` };
+    this.mapPair(t, 'sendRoutingInfo', from, SSN.msc, net.hlr, SSN.hlr, v, i, r, attached ? undefined : 'absentSubscriber');
+    if (seized) this.isupCall(i, tIam, from, msc, seized.cic, v.roamingNumber, this.pstnNumber(r), plan);
   }
 
   private moCall(i: number, t: number, r: Rng): void {
     const k = this.mscAt(i, t);
-    this.isupCall(i, t, this.net.mscs[k]!, this.net.gmsc, k, this.pstnNumber(r), this.msisdn(i), r);
+    const plan = this.planCall(r);
+    const seized = this.seize(k, this.net.gmscs[r.int(this.net.gmscs.length)]!.id, t, t + plan.end);
+    if (seized) this.isupCall(i, t, this.net.mscs[k]!, this.net.gmscs[seized.g]!, seized.cic, this.pstnNumber(r), this.msisdn(i), plan);
   }
 
-  /** ISUP call from `orig` to `term` with a drawn outcome (answered, busy, no answer). */
-  private isupCall(i: number, t: number, orig: NetNode, term: NetNode, k: number, called: string, calling: string, r: Rng): void {
+  /** A free circuit between MSC k and a gateway, preferring the one with node id `prefer`. */
+  private seize(k: number, prefer: number, t: number, until: number): { g: number; cic: number } | undefined {
+    const gs = this.net.gmscs;
+    const first = gs.findIndex((g) => g.id === prefer);
+    for (let n = 0; n < gs.length; n++) {
+      const g = (first + n) % gs.length;
+      const cic = this.trunks.seize(k * gs.length + g, t, until);
+      if (cic > 0) return { g, cic };
+    }
+    return undefined; // all trunks busy: the call fails before any ISUP is sent
+  }
+
+  /** Call outcome and timeline relative to the IAM. */
+  private planCall(r: Rng): CallPlan {
     const m = this.mix;
+    const x = r.next();
+    if (x < m.busyShare) {
+      const rel = 0.3 + r.next();
+      return { outcome: 'busy', acm: 0, anm: 0, rel, releasedByCaller: false, end: rel + 0.02 };
+    }
+    const acm = 0.8 + r.next() * 2;
+    if (x < m.busyShare + m.noAnswerShare) return { outcome: 'noAnswer', acm, anm: 0, rel: acm + 30, releasedByCaller: false, end: acm + 30.02 };
+    const anm = acm + 2 + r.next() * 12;
+    const rel = anm + 1 + r.exp(m.meanCallSeconds);
+    return { outcome: 'answered', acm, anm, rel, releasedByCaller: r.next() < 0.5, end: rel + 0.02 };
+  }
+
+  /** ISUP call from `orig` to `term` on circuit `cic` following `plan`. */
+  private isupCall(i: number, t: number, orig: NetNode, term: NetNode, cic: number, called: string, calling: string, plan: CallPlan): void {
     const enc = this.enc;
-    const cic = (this.cic[k] = (this.cic[k]! % 4000) + 1);
-    const outcome = r.next();
     this.at(t, () => enc.isup('IAM', orig, term, cic, i, called, calling));
-    if (outcome < m.busyShare) {
-      const tr = t + 0.3 + r.next();
-      this.at(tr, () => enc.isup('REL', term, orig, cic, i, '', '', ISUP_CAUSE.userBusy));
-      this.at(tr + 0.02, () => enc.isup('RLC', orig, term, cic, i));
-      return;
+    if (plan.outcome !== 'busy') {
+      this.at(t + plan.acm, () => enc.isup('ACM', term, orig, cic, i));
+      this.at(t + plan.acm + 0.1, () => enc.isup('CPG', term, orig, cic, i));
     }
-    const tAcm = t + 0.8 + r.next() * 2;
-    this.at(tAcm, () => enc.isup('ACM', term, orig, cic, i));
-    this.at(tAcm + 0.1, () => enc.isup('CPG', term, orig, cic, i));
-    if (outcome < m.busyShare + m.noAnswerShare) {
-      const tr = tAcm + 30;
-      this.at(tr, () => enc.isup('REL', term, orig, cic, i, '', '', ISUP_CAUSE.noAnswer));
-      this.at(tr + 0.02, () => enc.isup('RLC', orig, term, cic, i));
-      return;
-    }
-    const tAnm = tAcm + 2 + r.next() * 12;
-    this.at(tAnm, () => enc.isup('ANM', term, orig, cic, i));
-    const tRel = tAnm + 1 + r.exp(m.meanCallSeconds);
-    const [a, b] = r.next() < 0.5 ? [orig, term] : [term, orig];
-    this.at(tRel, () => enc.isup('REL', a, b, cic, i, '', '', ISUP_CAUSE.normalClearing));
-    this.at(tRel + 0.02, () => enc.isup('RLC', b, a, cic, i));
+    if (plan.outcome === 'answered') this.at(t + plan.anm, () => enc.isup('ANM', term, orig, cic, i));
+    const cause = plan.outcome === 'busy' ? ISUP_CAUSE.userBusy : plan.outcome === 'noAnswer' ? ISUP_CAUSE.noAnswer : ISUP_CAUSE.normalClearing;
+    const [a, b] = plan.releasedByCaller ? [orig, term] : [term, orig];
+    this.at(t + plan.rel, () => enc.isup('REL', a, b, cic, i, '', '', cause));
+    this.at(t + plan.rel + 0.02, () => enc.isup('RLC', b, a, cic, i));
   }
 
   private mtSms(i: number, t: number, r: Rng): void {

@@ -32,28 +32,34 @@ export async function stackUp(s: Settings, log: (line: string) => void): Promise
   log(`postgresql: database ${databaseName(s.database.url)} ${db} at ${redact(s.database.url)}`);
   out.push({ part: 'postgresql', address: redact(s.database.url), managed: false, running: true, answering: true });
 
+  // The registry keeps its schemas in PostgreSQL, not in Kafka, so both start at once.
+  const [kafka, registry] = await Promise.all([startKafkaPart(s, log), startRegistryPart(s, log)]);
+  out.push(kafka, registry);
+  return out;
+}
+
+async function startKafkaPart(s: Settings, log: (line: string) => void): Promise<PartStatus> {
   if (s.kafka.external) {
     const ok = await brokerAnswers(s.kafka.brokers);
     if (!ok) throw new Error(`the configured Kafka cluster (${s.kafka.brokers}) does not answer`);
     log(`kafka: using external cluster ${s.kafka.brokers}`);
-    out.push({ part: 'kafka', address: s.kafka.brokers, managed: false, running: true, answering: true });
-  } else {
-    const k = await startKafka(s, log, () => brokerAnswers(s.kafka.brokers));
-    log(`kafka: ${k.alreadyRunning ? 'already running' : `started in ${(k.readyMs / 1000).toFixed(1)}s`} at ${s.kafka.brokers} (pid ${k.pid})`);
-    out.push({ part: 'kafka', address: s.kafka.brokers, managed: true, running: true, answering: true, pid: k.pid, readyMs: k.readyMs, log: kafkaProcess(s).logFile });
+    return { part: 'kafka', address: s.kafka.brokers, managed: false, running: true, answering: true };
   }
+  const k = await startKafka(s, log, () => brokerAnswers(s.kafka.brokers));
+  log(`kafka: ${k.alreadyRunning ? 'already running' : `started in ${(k.readyMs / 1000).toFixed(1)}s`} at ${s.kafka.brokers} (pid ${k.pid})`);
+  return { part: 'kafka', address: s.kafka.brokers, managed: true, running: true, answering: true, pid: k.pid, readyMs: k.readyMs, log: kafkaProcess(s).logFile };
+}
 
+async function startRegistryPart(s: Settings, log: (line: string) => void): Promise<PartStatus> {
   if (s.registry.external) {
     const ok = await registryAnswers(s.registry.url).catch(() => false);
     if (!ok) throw new Error(`the configured schema registry (${s.registry.url}) does not answer`);
     log(`schema-registry: using external registry ${s.registry.url}`);
-    out.push({ part: 'schema-registry', address: s.registry.url, managed: false, running: true, answering: true });
-  } else {
-    const r = await startRegistry(s, log);
-    log(`schema-registry: ${r.alreadyRunning ? 'already running' : `started in ${(r.readyMs / 1000).toFixed(1)}s`} at ${s.registry.url} (pid ${r.pid})`);
-    out.push({ part: 'schema-registry', address: s.registry.url, managed: true, running: true, answering: true, pid: r.pid, readyMs: r.readyMs, log: registryProcess(s).logFile });
+    return { part: 'schema-registry', address: s.registry.url, managed: false, running: true, answering: true };
   }
-  return out;
+  const r = await startRegistry(s, log);
+  log(`schema-registry: ${r.alreadyRunning ? 'already running' : `started in ${(r.readyMs / 1000).toFixed(1)}s`} at ${s.registry.url} (pid ${r.pid})`);
+  return { part: 'schema-registry', address: s.registry.url, managed: true, running: true, answering: true, pid: r.pid, readyMs: r.readyMs, log: registryProcess(s).logFile };
 }
 
 export async function stackDown(s: Settings, log: (line: string) => void): Promise<void> {

@@ -15,6 +15,8 @@ export interface EventManagerOptions {
   memberId?: string;
   groupId?: string;
   protocol?: 'classic' | 'consumer';
+  /** Static membership id (group.instance.id). */
+  instanceId?: string;
   log?: (line: string) => void;
   /** Test hook: called before each batch is processed; throwing aborts the transaction. */
   beforeBatch?: (batch: InputRecord[]) => void;
@@ -33,6 +35,7 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
     clientId: `event-manager-${memberId}`,
     groupId: o.groupId ?? `${s.topics.prefix}${EVENT_MANAGER_GROUP}`,
     protocol: o.protocol,
+    instanceId: o.instanceId,
     inputTopics: [signaling],
     transactionalId: `${s.topics.prefix}event-manager-${memberId}`,
     log: o.log,

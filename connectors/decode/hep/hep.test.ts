@@ -9,7 +9,7 @@ import { looksLikeSip } from '../sip/detect.ts';
 import { parseSipMessage } from '../sip/message.ts';
 import { countLabels, mutate, prng, tsharkSip, udpPayloads } from '../sip/testSupport.ts';
 import { decodeHep } from './decode.ts';
-import { encodeHep3 } from './encode.ts';
+import { encodeHep3, type HepEncodeInput } from './encode.ts';
 import { HepStreamFramer } from './framer.ts';
 import type { HepPacket } from './packet.ts';
 
@@ -94,10 +94,11 @@ describe('decodeHep', () => {
 describe('encodeHep3', () => {
   it('round-trips IPv4 and IPv6 packets, with and without compression', () => {
     const base = { ipProtocol: 17, srcPort: 5060, dstPort: 5080, timeNs: 1_463_595_803_355_332_000n, protoType: 1, payload: sip };
-    for (const p of [
+    const inputs: HepEncodeInput[] = [
       { ...base, ipFamily: 4 as const, src: '172.16.98.145', dst: '172.16.98.101', captureId: 7, correlationId: 'abc' },
       { ...base, ipFamily: 6 as const, src: '::ffff:192.0.2.1', dst: 'fe80::1:2', authKey: 'k', vlanId: 12, compress: true },
-    ]) {
+    ];
+    for (const p of inputs) {
       const { compress, ...expected } = p;
       const d = decodeHep(encodeHep3(p));
       expect(d).toEqual({ version: 3, ...expected, ...(compress ? { compressed: true } : {}) });

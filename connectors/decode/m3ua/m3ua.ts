@@ -3,14 +3,11 @@
 // the MTP3 routing info and the user part payload (SI 3 SCCP, SI 5 ISUP).
 import { DecodeError, need } from '../layer.ts';
 import { decodeMtp3, type Mtp3Transfer } from '../mtp3/mtp3.ts';
-import {
-  M3UA_CLASSES,
-  M3UA_CLASS_TRANSFER,
-  M3UA_DRAFT6_TAG_PROTOCOL_DATA_1,
-  M3UA_DRAFT6_TAG_PROTOCOL_DATA_2,
-  M3UA_TAG_PROTOCOL_DATA,
-  M3UA_TYPE_DATA,
-} from './messageTypes.ts';
+import * as __messageTypes from './messageTypes.ts';
+
+// Imported tables/constants are bound to module locals once: under tsx every
+// access to an imported binding goes through a getter, which shows in the hot path.
+const { M3UA_CLASSES, M3UA_CLASS_TRANSFER, M3UA_DRAFT6_TAG_PROTOCOL_DATA_1, M3UA_DRAFT6_TAG_PROTOCOL_DATA_2, M3UA_TAG_PROTOCOL_DATA, M3UA_TYPE_DATA } = __messageTypes;
 
 const LAYER = 'm3ua';
 

@@ -112,6 +112,28 @@ describe('pcap (classic)', () => {
     expect(got.length).toBeLessThanOrEqual(6);
   });
 
+  it('reads the modified (Kuznetzov) pcap format with its 24-byte record headers', async () => {
+    const header = buildPcap([], { linkType: 1 });
+    header.writeUInt32LE(0xa1b2cd34, 0);
+    const rec = Buffer.alloc(24 + 3);
+    rec.writeUInt32LE(10, 0);
+    rec.writeUInt32LE(5, 4);
+    rec.writeUInt32LE(3, 8);
+    rec.writeUInt32LE(3, 12); // then ifindex, protocol, pkt_type, pad: 8 bytes
+    rec.write('abc', 24);
+    const got = await collect(readCaptureStream(Readable.from([Buffer.concat([header, rec])])));
+    expect(got.map((f) => [f.timeNs, f.data.toString()])).toEqual([[10_000_005_000n, 'abc']]);
+  });
+
+  it.skipIf(!haveCaptures)('stops reading when the consumer stops early (gzip path)', async () => {
+    let n = 0;
+    for await (const f of readCapture(capture('bench/sigtran-tcap-load.pcap.gz'))) {
+      n = f.index;
+      if (n === 10) break;
+    }
+    expect(n).toBe(10);
+  });
+
   it('rejects bytes that are no capture format', async () => {
     await expect(collect(readCaptureStream(Readable.from([Buffer.alloc(64, 0x42)])))).rejects.toMatchObject({ layer: 'pcap', reason: 'malformed' });
   });

@@ -5,17 +5,11 @@
 // TCAP/MAP and are refused as unsupported.
 import { DecodeError, need } from '../layer.ts';
 import { decodeSccpAddress, type SccpAddress } from './address.ts';
-import {
-  SCCP_LUDT,
-  SCCP_LUDTS,
-  SCCP_MESSAGE_TYPES,
-  SCCP_PARAM_END_OF_OPTIONAL,
-  SCCP_PARAM_SEGMENTATION,
-  SCCP_UDT,
-  SCCP_UDTS,
-  SCCP_XUDT,
-  SCCP_XUDTS,
-} from './messageTypes.ts';
+import * as __messageTypes from './messageTypes.ts';
+
+// Imported tables/constants are bound to module locals once: under tsx every
+// access to an imported binding goes through a getter, which shows in the hot path.
+const { SCCP_LUDT, SCCP_LUDTS, SCCP_MESSAGE_TYPES, SCCP_PARAM_END_OF_OPTIONAL, SCCP_PARAM_SEGMENTATION, SCCP_UDT, SCCP_UDTS, SCCP_XUDT, SCCP_XUDTS } = __messageTypes;
 
 const LAYER = 'sccp';
 
@@ -39,6 +33,26 @@ export interface SccpMessage {
   callingRaw: Buffer;
   data: Buffer;
   segmentation?: SccpSegmentation;
+}
+
+// End offset of the parameter last located by varParam (a module-level out
+// value instead of a tuple: this runs for every message).
+let paramEnd = 0;
+
+/** Locates mandatory variable parameter `i` via its pointer; returns its start, sets paramEnd. */
+function varParam(buf: Buffer, ptrAt: number, ptrSize: number, i: number, typeName: string, what: string): number {
+  const at = ptrAt + i * ptrSize;
+  const long = ptrSize === 2;
+  const ptr = long ? buf.readUInt16LE(at) : buf[at]!;
+  if (ptr === 0) throw new DecodeError(LAYER, 'malformed', `${typeName} ${what} pointer is 0`);
+  const p = at + ptr;
+  // LUDT's long data parameter has a two-octet length indicator.
+  const lenSize = long && i === 2 ? 2 : 1;
+  need(LAYER, buf, p, lenSize, `${typeName} ${what} length`);
+  const len = lenSize === 2 ? buf.readUInt16LE(p) : buf[p]!;
+  need(LAYER, buf, p + lenSize, len, `${typeName} ${what}`);
+  paramEnd = p + lenSize + len;
+  return p + lenSize;
 }
 
 export function decodeSccp(buf: Buffer): SccpMessage {
@@ -75,22 +89,12 @@ export function decodeSccp(buf: Buffer): SccpMessage {
   const service = type === SCCP_UDTS || type === SCCP_XUDTS || type === SCCP_LUDTS;
   const long = ptrSize === 2;
 
-  const varParam = (i: number, what: string): [number, number] => {
-    const at = ptrAt + i * ptrSize;
-    const ptr = long ? buf.readUInt16LE(at) : buf[at]!;
-    if (ptr === 0) throw new DecodeError(LAYER, 'malformed', `${typeName} ${what} pointer is 0`);
-    const p = at + ptr;
-    // LUDT's long data parameter has a two-octet length indicator.
-    const lenSize = long && i === 2 ? 2 : 1;
-    need(LAYER, buf, p, lenSize, `${typeName} ${what} length`);
-    const len = lenSize === 2 ? buf.readUInt16LE(p) : buf[p]!;
-    need(LAYER, buf, p + lenSize, len, `${typeName} ${what}`);
-    return [p + lenSize, p + lenSize + len];
-  };
-
-  const [cdS, cdE] = varParam(0, 'called address');
-  const [cgS, cgE] = varParam(1, 'calling address');
-  const [dS, dE] = varParam(2, 'data');
+  const cdS = varParam(buf, ptrAt, ptrSize, 0, typeName, 'called address');
+  const cdE = paramEnd;
+  const cgS = varParam(buf, ptrAt, ptrSize, 1, typeName, 'calling address');
+  const cgE = paramEnd;
+  const dS = varParam(buf, ptrAt, ptrSize, 2, typeName, 'data');
+  const dE = paramEnd;
   const msg: SccpMessage = {
     type,
     typeName,

@@ -6,6 +6,7 @@ import { decodeLink } from '../link/linkLayer.ts';
 import { decodeIpv4 } from '../ip/ipv4.ts';
 import { decodeSctp, type SctpDataChunk } from './sctp.ts';
 import { SctpReassembler } from './reassembly.ts';
+import { SctpDuplicateFilter } from './duplicateFilter.ts';
 
 const tag = { srcPort: 2905, dstPort: 2906, verificationTag: 0xcafe };
 
@@ -118,5 +119,20 @@ describe.skipIf(!haveCaptures || !haveTshark)(`DATA chunks of the shared capture
     }
     expect(ours).toEqual(theirs);
     expect(ours.length).toBeGreaterThan(0);
+  });
+});
+
+describe('SctpDuplicateFilter', () => {
+  it('drops TSNs seen before, within and beyond its window, across wrap-around', () => {
+    const f = new SctpDuplicateFilter();
+    const seen = (tsn: number) => f.isDuplicate('a', tsn >>> 0);
+    expect([seen(0xfffffffe), seen(0xffffffff), seen(1), seen(0), seen(1), seen(0xfffffffe)]).toEqual([false, false, false, false, true, true]);
+    expect(f.isDuplicate('b', 1)).toBe(false); // another association
+    expect(seen(40)).toBe(false); // a jump ahead of 39
+    expect([seen(5), seen(5)]).toEqual([false, true]); // late but unseen, then its copy
+    expect(seen(2000)).toBe(false);
+    expect(seen(40)).toBe(true); // fell out of the 1024-TSN window: treated as a late copy
+    expect(seen(1999)).toBe(false);
+    expect(f.duplicates).toBe(4);
   });
 });

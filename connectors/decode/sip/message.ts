@@ -58,54 +58,58 @@ export function findHeaderEnd(buf: Buffer, from = 0): { headerEnd: number; bodyS
 
 export type SipMessageKind = 'request' | 'response';
 
+const UNSET: unique symbol = Symbol('unset');
+type Lazy<T> = T | typeof UNSET;
+
 export class SipMessage {
   readonly kind: SipMessageKind;
   /** Request method as sent (case-sensitive, RFC 3261 §7.1); for responses, CSeq's method. */
   readonly method: string;
-  readonly requestUri?: string;
-  readonly status?: number;
-  readonly reason?: string;
+  readonly requestUri: string | undefined;
+  readonly status: number | undefined;
+  readonly reason: string | undefined;
   readonly headers: SipHeaders;
   readonly callId: string;
   readonly cseq: CSeq;
-  readonly contentLength?: number;
+  readonly contentLength: number | undefined;
   readonly body: Buffer;
   /** Bytes this message occupied in the input (start line to end of body). */
   readonly byteLength: number;
 
-  private cache: Record<string, unknown> = {};
+  // Lazily parsed fields; every instance has the same shape (fast property access).
+  private _ruri: Lazy<SipUri | undefined> = UNSET;
+  private _from: Lazy<NameAddr | undefined> = UNSET;
+  private _to: Lazy<NameAddr | undefined> = UNSET;
+  private _vias: Lazy<Via[]> = UNSET;
+  private _contacts: Lazy<{ wildcard: boolean; contacts: SipContact[] }> = UNSET;
+  private _event: Lazy<SipEvent | undefined> = UNSET;
+  private _subState: Lazy<SubscriptionState | undefined> = UNSET;
+  private _ctype: Lazy<ContentType | undefined> = UNSET;
 
-  constructor(init: {
-    kind: SipMessageKind;
-    method: string;
-    requestUri?: string;
-    status?: number;
-    reason?: string;
-    headers: SipHeaders;
-    callId: string;
-    cseq: CSeq;
-    contentLength?: number;
-    body: Buffer;
-    byteLength: number;
-  }) {
-    this.kind = init.kind;
-    this.method = init.method;
-    if (init.requestUri !== undefined) this.requestUri = init.requestUri;
-    if (init.status !== undefined) this.status = init.status;
-    if (init.reason !== undefined) this.reason = init.reason;
-    this.headers = init.headers;
-    this.callId = init.callId;
-    this.cseq = init.cseq;
-    if (init.contentLength !== undefined) this.contentLength = init.contentLength;
-    this.body = init.body;
-    this.byteLength = init.byteLength;
-  }
-
-  private memo<T>(key: string, compute: () => T): T {
-    if (key in this.cache) return this.cache[key] as T;
-    const v = compute();
-    this.cache[key] = v;
-    return v;
+  constructor(
+    kind: SipMessageKind,
+    method: string,
+    requestUri: string | undefined,
+    status: number | undefined,
+    reason: string | undefined,
+    headers: SipHeaders,
+    callId: string,
+    cseq: CSeq,
+    contentLength: number | undefined,
+    body: Buffer,
+    byteLength: number,
+  ) {
+    this.kind = kind;
+    this.method = method;
+    this.requestUri = requestUri;
+    this.status = status;
+    this.reason = reason;
+    this.headers = headers;
+    this.callId = callId;
+    this.cseq = cseq;
+    this.contentLength = contentLength;
+    this.body = body;
+    this.byteLength = byteLength;
   }
 
   get isRequest(): boolean {
@@ -113,21 +117,25 @@ export class SipMessage {
   }
 
   get parsedRequestUri(): SipUri | undefined {
-    return this.memo('ruri', () => (this.requestUri === undefined ? undefined : parseUri(this.requestUri)));
+    if (this._ruri === UNSET) this._ruri = this.requestUri === undefined ? undefined : parseUri(this.requestUri);
+    return this._ruri;
   }
 
   /** From; presence is checked at parse time, the value may still be unparsable. */
   get from(): NameAddr | undefined {
-    return this.memo('from', () => parseNameAddr(this.headers.get('from') ?? ''));
+    if (this._from === UNSET) this._from = parseNameAddr(this.headers.get('from') ?? '');
+    return this._from;
   }
 
   get to(): NameAddr | undefined {
-    return this.memo('to', () => parseNameAddr(this.headers.get('to') ?? ''));
+    if (this._to === UNSET) this._to = parseNameAddr(this.headers.get('to') ?? '');
+    return this._to;
   }
 
   /** All Via entries, top first. */
   get vias(): Via[] {
-    return this.memo('vias', () => this.headers.list('via').map(parseVia).filter((v): v is Via => v !== undefined));
+    if (this._vias === UNSET) this._vias = this.headers.list('via').map(parseVia).filter((v): v is Via => v !== undefined);
+    return this._vias;
   }
 
   get topVia(): Via | undefined {
@@ -135,41 +143,41 @@ export class SipMessage {
   }
 
   get contacts(): SipContact[] {
-    return this.memo('contacts', () => parseContacts(this.headers.getAll('contact'))).contacts;
+    return this.contactList().contacts;
   }
 
   /** Contact: * (REGISTER remove all bindings, RFC 3261 §10.2.2). */
   get contactWildcard(): boolean {
-    return this.memo('contacts', () => parseContacts(this.headers.getAll('contact'))).wildcard;
+    return this.contactList().wildcard;
   }
 
   get expires(): number | undefined {
-    return this.memo('expires', () => parseUint(this.headers.get('expires')));
+    return parseUint(this.headers.get('expires'));
   }
 
   get minExpires(): number | undefined {
-    return this.memo('minExpires', () => parseUint(this.headers.get('min-expires')));
+    return parseUint(this.headers.get('min-expires'));
   }
 
   get retryAfter(): number | undefined {
-    return this.memo('retryAfter', () => {
-      const v = this.headers.get('retry-after');
-      return v === undefined ? undefined : parseRetryAfter(v);
-    });
+    const v = this.headers.get('retry-after');
+    return v === undefined ? undefined : parseRetryAfter(v);
   }
 
   get event(): SipEvent | undefined {
-    return this.memo('event', () => {
+    if (this._event === UNSET) {
       const v = this.headers.get('event');
-      return v === undefined ? undefined : parseEvent(v);
-    });
+      this._event = v === undefined ? undefined : parseEvent(v);
+    }
+    return this._event;
   }
 
   get subscriptionState(): SubscriptionState | undefined {
-    return this.memo('subState', () => {
+    if (this._subState === UNSET) {
       const v = this.headers.get('subscription-state');
-      return v === undefined ? undefined : parseSubscriptionState(v);
-    });
+      this._subState = v === undefined ? undefined : parseSubscriptionState(v);
+    }
+    return this._subState;
   }
 
   get sipETag(): string | undefined {
@@ -181,26 +189,40 @@ export class SipMessage {
   }
 
   get contentType(): ContentType | undefined {
-    return this.memo('ctype', () => {
+    if (this._ctype === UNSET) {
       const v = this.headers.get('content-type');
-      return v === undefined ? undefined : parseContentType(v);
-    });
+      this._ctype = v === undefined ? undefined : parseContentType(v);
+    }
+    return this._ctype;
   }
 
   get allowEvents(): string[] {
-    return this.memo('allowEvents', () => parseTokenList(this.headers.getAll('allow-events')));
+    return parseTokenList(this.headers.getAll('allow-events'));
   }
 
   get supported(): string[] {
-    return this.memo('supported', () => parseTokenList(this.headers.getAll('supported')));
+    return parseTokenList(this.headers.getAll('supported'));
+  }
+
+  private contactList(): { wildcard: boolean; contacts: SipContact[] } {
+    if (this._contacts === UNSET) this._contacts = parseContacts(this.headers.getAll('contact'));
+    return this._contacts;
   }
 
   get require(): string[] {
-    return this.memo('require', () => parseTokenList(this.headers.getAll('require')));
+    return parseTokenList(this.headers.getAll('require'));
   }
 }
 
-function parseStartLine(line: string): Pick<SipMessage, 'kind' | 'method' | 'requestUri' | 'status' | 'reason'> {
+interface StartLine {
+  kind: SipMessageKind;
+  method: string;
+  requestUri?: string;
+  status?: number;
+  reason?: string;
+}
+
+function parseStartLine(line: string): StartLine {
   if (line.length >= 8 && line.charCodeAt(0) === 0x53 /* S */ && /^SIP\/\d+\.\d+ /i.test(line)) {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (reason may be empty)
     const version = line.slice(0, line.indexOf(' '));
@@ -248,6 +270,11 @@ export function parseSipMessage(buf: Buffer): SipMessage {
 
   const names: string[] = [];
   const values: string[] = [];
+  let iCallId = -1;
+  let iCSeq = -1;
+  let iCl = -1;
+  let hasFrom = false;
+  let hasTo = false;
   let pos = nl + 1;
   const n = text.length;
   while (pos < n) {
@@ -267,23 +294,29 @@ export function parseSipMessage(buf: Buffer): SipMessage {
       while (ne > pos && (text.charCodeAt(ne - 1) === 0x20 || text.charCodeAt(ne - 1) === 0x09)) ne--;
       if (ne === pos) fail('malformed', 'empty header name');
       for (let i = pos; i < ne; i++) if (!isTokenChar(text.charCodeAt(i))) fail('malformed', 'bad header name');
-      names.push(canonicalHeaderName(text.slice(pos, ne)));
+      const name = canonicalHeaderName(text.slice(pos, ne));
+      if (name === 'call-id') iCallId < 0 && (iCallId = names.length);
+      else if (name === 'cseq') iCSeq < 0 && (iCSeq = names.length);
+      else if (name === 'content-length') iCl < 0 && (iCl = names.length);
+      else if (name === 'from') hasFrom = true;
+      else if (name === 'to') hasTo = true;
+      names.push(name);
       values.push(trimLws(text.slice(colon + 1, lineEnd)));
     }
     pos = eol + 1;
   }
   const headers = new SipHeaders(names, values);
 
-  const callId = headers.get('call-id');
+  const callId = iCallId < 0 ? '' : values[iCallId]!;
   if (!callId) fail('malformed', 'missing Call-ID');
-  const cseqRaw = headers.get('cseq');
-  if (cseqRaw === undefined) fail('malformed', 'missing CSeq');
+  if (iCSeq < 0) fail('malformed', 'missing CSeq');
+  const cseqRaw = values[iCSeq]!;
   const cseq = parseCSeq(cseqRaw);
   if (!cseq) fail('malformed', `bad CSeq "${cseqRaw.slice(0, 40)}"`);
-  if (!headers.has('from') || !headers.has('to')) fail('malformed', 'missing From or To');
+  if (!hasFrom || !hasTo) fail('malformed', 'missing From or To');
   if (first.kind === 'request' && cseq.method !== first.method) fail('malformed', 'CSeq method differs from request method');
 
-  const clRaw = headers.get('content-length');
+  const clRaw = iCl < 0 ? undefined : values[iCl];
   let contentLength: number | undefined;
   if (clRaw !== undefined) {
     contentLength = parseUint(clRaw);
@@ -299,14 +332,17 @@ export function parseSipMessage(buf: Buffer): SipMessage {
     body = buf.subarray(end.bodyStart);
   }
 
-  return new SipMessage({
-    ...first,
-    method: first.kind === 'request' ? first.method : cseq.method,
+  return new SipMessage(
+    first.kind,
+    first.kind === 'request' ? first.method : cseq.method,
+    first.requestUri,
+    first.status,
+    first.reason,
     headers,
     callId,
     cseq,
-    ...(contentLength !== undefined ? { contentLength } : {}),
+    contentLength,
     body,
-    byteLength: end.bodyStart + body.length,
-  } as ConstructorParameters<typeof SipMessage>[0]);
+    end.bodyStart + body.length,
+  );
 }

@@ -4,25 +4,11 @@
 import { DecodeError } from '../layer.ts';
 import { readInt, readOid, readTlv, Tlv } from '../ber/ber.ts';
 import { appContextInfo } from './applicationContexts.ts';
-import {
-  COMPONENT_KINDS,
-  DIALOGUE_PDUS,
-  P_ABORT_CAUSES,
-  REJECT_PROBLEM_TYPES,
-  TAG_COMPONENT_PORTION,
-  TAG_DIALOGUE_AC_NAME,
-  TAG_DIALOGUE_PORTION,
-  TAG_DTID,
-  TAG_EXTERNAL,
-  TAG_INTEGER,
-  TAG_LINKED_ID,
-  TAG_NULL,
-  TAG_OID,
-  TAG_OTID,
-  TAG_P_ABORT_CAUSE,
-  TAG_SEQUENCE,
-  TCAP_MESSAGE_TYPES,
-} from './tags.ts';
+import * as __tags from './tags.ts';
+
+// Imported tables/constants are bound to module locals once: under tsx every
+// access to an imported binding goes through a getter, which shows in the hot path.
+const { COMPONENT_KINDS, DIALOGUE_PDUS, P_ABORT_CAUSES, REJECT_PROBLEM_TYPES, TAG_COMPONENT_PORTION, TAG_DIALOGUE_AC_NAME, TAG_DIALOGUE_PORTION, TAG_DTID, TAG_EXTERNAL, TAG_INTEGER, TAG_LINKED_ID, TAG_NULL, TAG_OID, TAG_OTID, TAG_P_ABORT_CAUSE, TAG_SEQUENCE, TCAP_MESSAGE_TYPES } = __tags;
 
 const LAYER = 'tcap';
 

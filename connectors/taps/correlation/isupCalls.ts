@@ -28,7 +28,6 @@ export interface IsupCallsOptions {
 interface Call extends CallInfo {
   key: string;
   lastNs: bigint;
-  endFrame?: number;
 }
 
 export class IsupCalls {
@@ -52,10 +51,6 @@ export class IsupCalls {
     this.expire(msg.timeNs);
     const key = msg.opc < msg.dpc ? `${msg.opc}|${msg.dpc}|${isup.cic}` : `${msg.dpc}|${msg.opc}|${isup.cic}`;
     let call = this.calls.get(key);
-    if (call && call.endFrame !== undefined && call.endFrame !== msg.frame) {
-      this.calls.delete(key);
-      call = undefined;
-    }
     if (isup.name === 'IAM') {
       if (call) this.calls.delete(key); // circuit re-seized: a new call
       if (this.calls.size >= this.maxCalls) {
@@ -77,11 +72,8 @@ export class IsupCalls {
     if (isup.name === 'SAM' && isup.subsequentDigits && call.called) {
       call.called = { ...call.called, digits: call.called.digits + isup.subsequentDigits };
     }
-    if ((isup.name === 'RLC' || isup.name === 'RSC') && call.endFrame === undefined) {
-      call.endFrame = msg.frame;
-      this.stats.released++;
-    }
-    this.calls.set(key, call);
+    if (isup.name === 'RLC' || isup.name === 'RSC') this.stats.released++;
+    else this.calls.set(key, call); // RLC / circuit reset: the circuit is idle again
     const info: CallInfo = { startNs: call.startNs, originOpc: call.originOpc };
     if (call.calling) info.calling = call.calling;
     if (call.called) info.called = call.called;
@@ -94,7 +86,7 @@ export class IsupCalls {
     for (const [key, c] of this.calls) {
       if (nowNs - c.lastNs <= this.timeoutNs) break;
       this.calls.delete(key);
-      if (c.endFrame === undefined) this.stats.expired++;
+      this.stats.expired++;
     }
   }
 }
