@@ -1,0 +1,139 @@
+// The subscriber directory in PostgreSQL: maps IMSI ↔ MSISDN ↔ SIP AoR so
+// every identity of a subscriber resolves to one canonical key, tells the
+// taps who is one of our subscribers, and learns the pairs that signaling
+// reveals. Lookups go through a bounded in-memory cache and are batched, so
+// a tap asks the database once per batch of messages, not once per message.
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+
+export interface DirectoryEntry {
+  msisdn: string | null; // '+E164'
+  imsi: string | null;
+  aor: string | null;
+}
+
+export type IdentityRef = { kind: 'msisdn' | 'imsi' | 'aor'; value: string };
+
+const SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
+
+/** Canonical key of a directory entry: MSISDN first, then IMSI, then AoR (as identity/subscriberKey.ts). */
+export function entryKey(e: DirectoryEntry): string {
+  if (e.msisdn) return `msisdn:${e.msisdn}`;
+  if (e.imsi) return `imsi:${e.imsi}`;
+  return `aor:${e.aor}`;
+}
+
+const refKey = (r: IdentityRef) => `${r.kind}:${r.value}`;
+
+export class SubscriberDirectory {
+  readonly pool: pg.Pool;
+  /** identity → entry (null: known not to be a subscriber). Map order = LRU order. */
+  private readonly cache = new Map<string, DirectoryEntry | null>();
+  readonly stats = { lookups: 0, cacheHits: 0, queries: 0, learned: 0, conflicts: 0 };
+
+  constructor(
+    databaseUrl: string,
+    readonly schema = 'presence',
+    private readonly cacheSize = 1_000_000,
+  ) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`directory schema name ${schema} is not a plain identifier`);
+    this.pool = new pg.Pool({ connectionString: databaseUrl, max: 4, options: `-c search_path=${schema}` });
+  }
+
+  /** Creates the schema and table if missing. */
+  async migrate(): Promise<void> {
+    await this.pool.query(`create schema if not exists ${this.schema}`);
+    await this.pool.query(SCHEMA_SQL);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /** Adds or completes provisioned subscribers (upsert on whichever identity is known). */
+  async provision(entries: DirectoryEntry[]): Promise<void> {
+    for (let i = 0; i < entries.length; i += 1000) {
+      const chunk = entries.slice(i, i + 1000);
+      await this.pool.query(
+        `insert into subscribers (msisdn, imsi, aor, origin)
+         select * , 'provisioned' from unnest($1::text[], $2::text[], $3::text[])
+         on conflict do nothing`,
+        [chunk.map((e) => e.msisdn), chunk.map((e) => e.imsi), chunk.map((e) => e.aor)],
+      );
+    }
+    this.cache.clear();
+  }
+
+  private remember(key: string, entry: DirectoryEntry | null): void {
+    this.cache.delete(key);
+    this.cache.set(key, entry);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+  }
+
+  /** Resolves many identities in one query; unknown identities map to null. */
+  async resolveMany(refs: IdentityRef[]): Promise<Map<string, DirectoryEntry | null>> {
+    const out = new Map<string, DirectoryEntry | null>();
+    const missing: IdentityRef[] = [];
+    for (const r of refs) {
+      const k = refKey(r);
+      this.stats.lookups++;
+      if (this.cache.has(k)) {
+        this.stats.cacheHits++;
+        const v = this.cache.get(k)!;
+        this.remember(k, v);
+        out.set(k, v);
+      } else if (!out.has(k)) {
+        missing.push(r);
+        out.set(k, null);
+      }
+    }
+    if (missing.length === 0) return out;
+    this.stats.queries++;
+    const by = (kind: IdentityRef['kind']) => missing.filter((r) => r.kind === kind).map((r) => r.value);
+    const { rows } = await this.pool.query<DirectoryEntry>(
+      'select msisdn, imsi, aor from subscribers where msisdn = any($1) or imsi = any($2) or aor = any($3)',
+      [by('msisdn'), by('imsi'), by('aor')],
+    );
+    for (const r of missing) this.remember(refKey(r), null);
+    for (const row of rows) {
+      for (const kind of ['msisdn', 'imsi', 'aor'] as const) {
+        const v = row[kind];
+        if (v === null) continue;
+        const k = `${kind}:${v}`;
+        this.remember(k, row);
+        if (out.has(k)) out.set(k, row);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Records an IMSI ↔ MSISDN pair that signaling revealed. Completes the
+   * existing entry of either identity; creates a learned entry when neither
+   * is known (only called for identities already judged ours by the caller).
+   * A pair that contradicts the directory is counted, not applied.
+   */
+  async learn(imsi: string, msisdn: string): Promise<'learned' | 'known' | 'conflict'> {
+    const known = await this.resolveMany([{ kind: 'imsi', value: imsi }, { kind: 'msisdn', value: msisdn }]);
+    const a = known.get(`imsi:${imsi}`) ?? null;
+    const b = known.get(`msisdn:${msisdn}`) ?? null;
+    if (a && b) {
+      if (a.msisdn === msisdn && b.imsi === imsi) return 'known';
+      this.stats.conflicts++;
+      return 'conflict';
+    }
+    if ((a && a.msisdn && a.msisdn !== msisdn) || (b && b.imsi && b.imsi !== imsi)) {
+      this.stats.conflicts++;
+      return 'conflict';
+    }
+    if (a) await this.pool.query(`update subscribers set msisdn = $1, updated_at = now() where imsi = $2 and msisdn is null`, [msisdn, imsi]);
+    else if (b) await this.pool.query(`update subscribers set imsi = $1, updated_at = now() where msisdn = $2 and imsi is null`, [imsi, msisdn]);
+    else await this.pool.query(`insert into subscribers (imsi, msisdn, origin) values ($1, $2, 'learned') on conflict do nothing`, [imsi, msisdn]);
+    const entry: DirectoryEntry = { imsi, msisdn, aor: a?.aor ?? b?.aor ?? null };
+    this.remember(`imsi:${imsi}`, entry);
+    this.remember(`msisdn:${msisdn}`, entry);
+    if (entry.aor) this.remember(`aor:${entry.aor}`, entry);
+    this.stats.learned++;
+    return 'learned';
+  }
+}
