@@ -4,6 +4,7 @@ import { registerStackCommands } from './commands/stack.ts';
 import { registerTopicsCommands } from './commands/topics.ts';
 import { registerRunCommands } from './commands/run.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerDecodeCommand } from './commands/decode.ts';
 
 export function buildProgram(): Command {
   const program = new Command('presence')
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerTopicsCommands(program);
   registerRunCommands(program);
   registerDemoCommand(program);
+  registerDecodeCommand(program);
   return program;
 }
 

@@ -37,6 +37,14 @@ export interface Settings {
     /** The project's own database. */
     url: string;
   };
+  identity: {
+    /** Home country calling code, for national numbers (e.g. '351'); empty: a national number's digits are used as they are. */
+    countryCode: string;
+    nationalPrefix: string;
+    internationalPrefix: string;
+    /** What taps do with identities that are not in the subscriber directory (Tekelec Fig 10). */
+    unknownSubscribers: 'drop' | 'keep';
+  };
   topics: {
     prefix: string;
     /** Partitions of every subscriber-keyed topic (they must be co-partitioned). */
@@ -84,6 +92,12 @@ function int(name: string, raw: unknown, fallback: number): number {
   return n;
 }
 
+function oneOf<T extends string>(name: string, raw: unknown, allowed: readonly T[], fallback: T): T {
+  if (raw === undefined || raw === '') return fallback;
+  if (!allowed.includes(raw as T)) throw new Error(`setting ${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+  return raw as T;
+}
+
 function str(raw: unknown): string | undefined {
   return raw === undefined || raw === null || raw === '' ? undefined : String(raw);
 }
@@ -122,6 +136,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       adminUrl,
       url: str(get('PRESENCE_DATABASE_URL', 'database.url')) ?? 'postgres://postgres@127.0.0.1:5432/presence',
     },
+    identity: {
+      countryCode: str(get('PRESENCE_COUNTRY_CODE', 'identity.countryCode')) ?? '',
+      nationalPrefix: str(get('PRESENCE_NATIONAL_PREFIX', 'identity.nationalPrefix')) ?? '0',
+      internationalPrefix: str(get('PRESENCE_INTERNATIONAL_PREFIX', 'identity.internationalPrefix')) ?? '00',
+      unknownSubscribers: oneOf('PRESENCE_UNKNOWN_SUBSCRIBERS', get('PRESENCE_UNKNOWN_SUBSCRIBERS', 'identity.unknownSubscribers'), ['drop', 'keep'] as const, 'drop'),
+    },
     topics: {
       prefix: str(get('PRESENCE_TOPIC_PREFIX', 'topics.prefix')) ?? 'presence.',
       partitions: int('PRESENCE_PARTITIONS', get('PRESENCE_PARTITIONS', 'topics.partitions'), 12),
@@ -137,6 +157,7 @@ export function describeSettings(s: Settings): string[] {
     `kafka           ${s.kafka.brokers}${s.kafka.external ? ' (external)' : ' (local stack)'}`,
     `schema registry ${s.registry.url}${s.registry.external ? ' (external)' : ' (local stack)'}`,
     `database        ${s.database.url}`,
+    `identity        country code ${s.identity.countryCode || '(none: national numbers keyed by their digits)'}, unknown subscribers: ${s.identity.unknownSubscribers}`,
     `topics          prefix "${s.topics.prefix}", ${s.topics.partitions} partitions, replication ${s.topics.replicationFactor}`,
   ];
 }

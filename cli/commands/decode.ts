@@ -1,0 +1,31 @@
+// `presence decode FILE... [--json]`
+import type { Command } from 'commander';
+import { loadSettings } from '../../config/settings.ts';
+import { decodeCaptures, formatSummary, signalJson } from '../../connectors/taps/decodeCapture.ts';
+import { numberingPlan } from '../../connectors/taps/numberingPlan.ts';
+
+export function registerDecodeCommand(program: Command): void {
+  program
+    .command('decode')
+    .description('decode capture files (pcap, pcapng, .gz) without Kafka: one JSON object per signaling message on stdout, a summary on stderr')
+    .argument('<files...>', 'capture files')
+    .option('--json', 'write one JSON object per decoded message (per TCAP component) to stdout', false)
+    .option('--country-code <cc>', 'home country calling code for national numbers (overrides PRESENCE_COUNTRY_CODE)')
+    .action(async (files: string[], opts: { json: boolean; countryCode?: string }) => {
+      const s = loadSettings();
+      const plan = numberingPlan(s, opts.countryCode);
+      const out = process.stdout;
+      const summary = await decodeCaptures(
+        files,
+        plan,
+        {
+          signal: (sig) => {
+            if (opts.json) out.write(`${JSON.stringify(signalJson(sig))}\n`);
+          },
+          failure: () => {},
+        },
+        (file, msg) => process.stderr.write(`warning: ${file} ends inside a record (${msg}); frames before it were decoded\n`),
+      );
+      process.stderr.write(`${formatSummary(summary)}\n`);
+    });
+}
