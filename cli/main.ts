@@ -5,6 +5,7 @@ import { registerTopicsCommands } from './commands/topics.ts';
 import { registerRunCommands } from './commands/run.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerDecodeCommand } from './commands/decode.ts';
+import { registerReplayCommand } from './commands/replay.ts';
 
 export function buildProgram(): Command {
   const program = new Command('presence')
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerRunCommands(program);
   registerDemoCommand(program);
   registerDecodeCommand(program);
+  registerReplayCommand(program);
   return program;
 }
 

@@ -2,7 +2,7 @@
 // seconds otherwise (CI logs), always on stderr so stdout stays data.
 export interface Progress {
   update(done: number, detail?: string): void;
-  finish(detail?: string): void;
+  finish(done: number, detail?: string): void;
 }
 
 export function progress(label: string, total: number | undefined, stream: NodeJS.WriteStream = process.stderr): Progress {
@@ -23,8 +23,8 @@ export function progress(label: string, total: number | undefined, stream: NodeJ
       last = now;
       stream.write(tty ? `\r${line(done, detail)}\u001b[K` : `${line(done, detail)}\n`);
     },
-    finish(detail) {
-      stream.write(`${tty ? '\r' : ''}${line(total ?? 0, detail)}${tty ? '\u001b[K' : ''}\n`);
+    finish(done, detail) {
+      stream.write(`${tty ? '\r' : ''}${line(done, detail)}${tty ? '\u001b[K' : ''}\n`);
     },
   };
 }

@@ -1,0 +1,45 @@
+// `presence replay FILE... [--speed N|max] [--unknown drop|keep] [--no-directory]`
+import type { Command } from 'commander';
+import { loadSettings } from '../../config/settings.ts';
+import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
+import { formatSummary } from '../../connectors/taps/decodeCapture.ts';
+import { parseSpeed } from '../../connectors/taps/replay/pacer.ts';
+import { replayCaptures } from '../../connectors/taps/replay/replayCaptures.ts';
+import { progress } from '../progress.ts';
+
+export function registerReplayCommand(program: Command): void {
+  program
+    .command('replay')
+    .description('replay capture files (pcap, pcapng, .gz) into Kafka: decoded signaling events keyed by subscriber, bad input to the dead-letter topic')
+    .argument('<files...>', 'capture files')
+    .option('--speed <n>', 'pace: 1 = the capture\'s own timing, 10 = ten times faster, max = as fast as possible', 'max')
+    .option('--unknown <policy>', 'identities not in the subscriber directory: drop (counted) or keep (under their own key); default from PRESENCE_UNKNOWN_SUBSCRIBERS')
+    .option('--no-directory', 'do not consult the subscriber directory: every identity is keyed by itself')
+    .option('--country-code <cc>', 'home country calling code for national numbers')
+    .action(async (files: string[], opts: { speed: string; unknown?: string; directory: boolean; countryCode?: string }) => {
+      const s = loadSettings();
+      const unknown = opts.unknown ?? s.identity.unknownSubscribers;
+      if (unknown !== 'drop' && unknown !== 'keep') throw new Error(`--unknown must be drop or keep, not ${unknown}`);
+      const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
+      await directory?.migrate();
+      const bar = progress('replay', undefined);
+      try {
+        const sum = await replayCaptures(s, files, {
+          speed: parseSpeed(opts.speed),
+          unknown,
+          directory,
+          countryCode: opts.countryCode,
+          onProgress: (frames, events) => bar.update(frames, `frames, ${events} events published`),
+          onTruncated: (file, msg) => process.stderr.write(`\nwarning: ${file} ends inside a record (${msg})\n`),
+        });
+        bar.finish(sum.frames, 'frames');
+        process.stderr.write(`${formatSummary(sum)}\n`);
+        process.stderr.write(
+          `published ${sum.events} signaling events (${Math.round(sum.events / Math.max(sum.seconds, 0.001))}/s), ${sum.deadLetters} dead letters; ` +
+            `parties not our subscribers: ${sum.notSubscriber} (${unknown === 'drop' ? 'dropped' : 'kept'}), without identity: ${sum.noIdentity}; pairs learned: ${sum.learned}\n`,
+        );
+      } finally {
+        await directory?.close();
+      }
+    });
+}
