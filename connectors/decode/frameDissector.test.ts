@@ -1,5 +1,5 @@
-import { describe, it, expect } from 'vitest';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { describe, it, expect, afterAll } from 'vitest';
+import { rmSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { capture, capturesDir, haveCaptures, haveTshark, noCapturesReason, noTsharkReason, tshark } from '../../test/support/captures.ts';
@@ -14,6 +14,7 @@ import { LINKTYPE } from './link/linkTypes.ts';
 import { IPPROTO } from './ip/ipProtocols.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'dissector-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function dissectFile(file: string): Promise<{ payloads: TransportPayload[]; errors: string[]; d: FrameDissector }> {
   const d = new FrameDissector();

@@ -238,18 +238,20 @@ export class FrameDissector {
     this.stats.sctpControlChunks += p.controlChunks;
     this.stats.sctpIDataChunks += p.iDataChunks;
     if (p.data.length === 0) return;
-    // An association direction is keyed by ports and verification tag, not addresses,
-    // so the paths of a multi-homed association share TSN state.
-    const assoc = `${p.srcPort}>${p.dstPort}/${p.verificationTag}`;
+    // An association direction is identified by ports and verification tag, not
+    // addresses, so the paths of a multi-homed association share TSN state.
+    const dupKey = p.verificationTag * 65536 + p.srcPort;
+    let assoc: string | undefined;
     let flow: string | undefined;
     for (const chunk of p.data) {
-      if (this.sctpDuplicates?.isDuplicate(assoc, chunk.tsn)) {
+      if (this.sctpDuplicates?.isDuplicate(dupKey, chunk.tsn)) {
         this.stats.sctpDuplicates++;
         continue;
       }
       let message;
       if (chunk.begin && chunk.end) message = { data: chunk.data, first: chunk };
       else {
+        assoc ??= `${p.srcPort}>${p.dstPort}/${p.verificationTag}`;
         message = this.sctp.add(assoc, chunk, this.nowMs);
         if (message === undefined) continue;
       }

@@ -50,6 +50,10 @@ describe('subscriber directory', () => {
     try {
       const r = await fresh.resolveMany([{ kind: 'imsi', value: '001010000000002' }]);
       expect(entryKey(r.get('imsi:001010000000002')!)).toBe('msisdn:+351910000002');
+      // Learning an MSISDN for an IMSI-only subscriber keeps its key (and so its partition).
+      expect(await fresh.learn('001010000000003', '+351910000003')).toBe('learned');
+      const again = await new SubscriberDirectory(url, schema).resolveMany([{ kind: 'msisdn', value: '+351910000003' }]);
+      expect(entryKey(again.get('msisdn:+351910000003')!)).toBe('imsi:001010000000003');
       expect(await fresh.learn('001010000000002', '+351910000002')).toBe('known');
       expect(await fresh.learn('001010000000001', '+351910000002')).toBe('conflict');
       expect(fresh.stats.conflicts).toBe(1);

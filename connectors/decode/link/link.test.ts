@@ -1,5 +1,5 @@
-import { describe, it, expect } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { describe, it, expect, afterAll } from 'vitest';
+import { rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { haveTshark, noTsharkReason, tshark } from '../../../test/support/captures.ts';
@@ -15,6 +15,7 @@ import { LINKTYPE } from './linkTypes.ts';
 
 const ip = ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 17 }, udp(5060, 5061, Buffer.from('hi')));
 const tmp = mkdtempSync(path.join(tmpdir(), 'link-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('ethernet', () => {
   it('unwraps stacked 802.1ad + 802.1Q tags', () => {

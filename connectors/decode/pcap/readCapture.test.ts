@@ -1,5 +1,5 @@
-import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { describe, it, expect, afterAll, beforeAll } from 'vitest';
+import { rmSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -29,6 +29,7 @@ function epoch(ns: bigint): string {
 }
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'pcap-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const captureFiles = haveCaptures
   ? ['sip', 'ss7', 'bench'].flatMap((d) => readdirSync(path.join(capturesDir, d)).map((f) => `${d}/${f}`))

@@ -2,7 +2,8 @@
 // sender puts on the wire (T3 and fast retransmissions), and the layers above
 // would otherwise decode the same MAP or ISUP message twice. Per association
 // direction we keep an anti-replay style window: the highest TSN seen and a
-// bitmap of the WINDOW TSNs below it.
+// bitmap of the WINDOW TSNs below it. The caller picks the numeric key (the
+// dissector uses verification tag and source port: no string per packet).
 
 export interface SctpDuplicateFilterOptions {
   /** Association directions tracked; the oldest are forgotten beyond. Default 65536. */
@@ -20,7 +21,7 @@ interface TsnWindow {
 
 export class SctpDuplicateFilter {
   duplicates = 0;
-  private readonly windows = new Map<string, TsnWindow>();
+  private readonly windows = new Map<number, TsnWindow>();
   private readonly maxAssociations: number;
 
   constructor(opts: SctpDuplicateFilterOptions = {}) {
@@ -28,7 +29,7 @@ export class SctpDuplicateFilter {
   }
 
   /** Records `tsn` for `assoc`; true if it was seen before (or is too old to tell, so most likely a late copy). */
-  isDuplicate(assoc: string, tsn: number): boolean {
+  isDuplicate(assoc: number, tsn: number): boolean {
     let w = this.windows.get(assoc);
     if (w === undefined) {
       if (this.windows.size >= this.maxAssociations) {
@@ -63,7 +64,7 @@ export class SctpDuplicateFilter {
   }
 
   /** Forgets an association direction (e.g. after ABORT or SHUTDOWN COMPLETE). */
-  forget(assoc: string): void {
+  forget(assoc: number): void {
     this.windows.delete(assoc);
   }
 }

@@ -125,9 +125,9 @@ describe.skipIf(!haveCaptures || !haveTshark)(`DATA chunks of the shared capture
 describe('SctpDuplicateFilter', () => {
   it('drops TSNs seen before, within and beyond its window, across wrap-around', () => {
     const f = new SctpDuplicateFilter();
-    const seen = (tsn: number) => f.isDuplicate('a', tsn >>> 0);
+    const seen = (tsn: number) => f.isDuplicate(1, tsn >>> 0);
     expect([seen(0xfffffffe), seen(0xffffffff), seen(1), seen(0), seen(1), seen(0xfffffffe)]).toEqual([false, false, false, false, true, true]);
-    expect(f.isDuplicate('b', 1)).toBe(false); // another association
+    expect(f.isDuplicate(2, 1)).toBe(false); // another association
     expect(seen(40)).toBe(false); // a jump ahead of 39
     expect([seen(5), seen(5)]).toEqual([false, true]); // late but unseen, then its copy
     expect(seen(2000)).toBe(false);

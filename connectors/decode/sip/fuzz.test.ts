@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { capture, haveCaptures, haveTshark } from '../../../test/support/captures.ts';
 import { DecodeError } from '../layer.ts';
 import { looksLikeSip } from './detect.ts';
+import { SipCarrierDecoder } from './carrier.ts';
 import { SipStreamFramer } from './framer.ts';
 import { parseSipMessage, type SipMessage } from './message.ts';
 import { mutate, prng, udpPayloads } from './testSupport.ts';
@@ -88,5 +89,22 @@ describe('SIP fuzz', () => {
       }
       expect(emitted).toBeLessThanOrEqual(stream.length);
     }
+  });
+
+  it('carrier decoder (UDP, TCP, WebSocket, HEP flows) never throws on mutated input', () => {
+    const rnd = prng(0xca77);
+    const seeds = corpus();
+    const ws = Buffer.concat([Buffer.from('GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n'), Buffer.from([0x81, 0x7e, seeds[0]!.length >> 8, seeds[0]!.length & 0xff]), seeds[0]!]);
+    const hep = Buffer.concat([Buffer.from('HEP3'), Buffer.from([0, 6])]);
+    const deadline = Date.now() + 2000;
+    const dec = new SipCarrierDecoder({ maxFlows: 20 });
+    for (let i = 0; i < 20_000 && Date.now() < deadline; i++) {
+      const kind = i % 4;
+      const base = kind === 2 ? ws : kind === 3 ? Buffer.concat([hep, seeds[i % seeds.length]!]) : seeds[i % seeds.length]!;
+      const input = mutate(base, rnd);
+      const r = dec.push({ timeNs: BigInt(i), transport: kind === 0 ? 'udp' : 'tcp', flow: `f${i % 64}`, payload: input, gap: rnd() < 0.05 ? 10 : 0 });
+      for (const e of r.errors) expect(e).toBeInstanceOf(DecodeError);
+    }
+    expect(dec.stats.flowsEvicted).toBeGreaterThan(0);
   });
 });

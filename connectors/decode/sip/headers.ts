@@ -1,6 +1,7 @@
 // Header store of one SIP message: names canonical (lower-case, compact forms
 // expanded), values unfolded, kept in wire order. Lookups scan a short array,
 // which beats building a Map for the ~10-20 headers of a typical message.
+import { canonicalHeaderName } from './compactHeaders.ts';
 import { splitCommaList } from './fieldValues.ts';
 
 export class SipHeaders {
@@ -16,7 +17,7 @@ export class SipHeaders {
 
   /** First value of a header (name in any case, compact form or full). */
   get(name: string): string | undefined {
-    const n = name.toLowerCase();
+    const n = canonicalHeaderName(name);
     for (let i = 0; i < this.names.length; i++) if (this.names[i] === n) return this.values[i];
     return undefined;
   }
@@ -27,7 +28,7 @@ export class SipHeaders {
 
   /** Every header line of this name, in order (one entry per line). */
   getAll(name: string): string[] {
-    const n = name.toLowerCase();
+    const n = canonicalHeaderName(name);
     const out: string[] = [];
     for (let i = 0; i < this.names.length; i++) if (this.names[i] === n) out.push(this.values[i]!);
     return out;

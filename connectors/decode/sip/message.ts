@@ -204,6 +204,23 @@ export class SipMessage {
     return parseTokenList(this.headers.getAll('supported'));
   }
 
+  /** Plain summary for logs and dead-letter records (getters do not serialise). */
+  toJSON(): Record<string, unknown> {
+    return {
+      kind: this.kind,
+      method: this.method,
+      requestUri: this.requestUri,
+      status: this.status,
+      reason: this.reason,
+      callId: this.callId,
+      cseq: this.cseq,
+      from: this.from,
+      to: this.to,
+      headers: this.headers.entries(),
+      bodyLength: this.body.length,
+    };
+  }
+
   private contactList(): { wildcard: boolean; contacts: SipContact[] } {
     if (this._contacts === UNSET) this._contacts = parseContacts(this.headers.getAll('contact'));
     return this._contacts;

@@ -222,6 +222,8 @@ describe('presence headers and compact forms (hand-built)', () => {
     );
     expect(m.method).toBe('NOTIFY');
     expect(m.callId).toBe('2010@pc33.example.com');
+    expect(m.headers.get('I')).toBe('2010@pc33.example.com'); // lookups accept compact names too
+    expect(m.headers.getAll('Contact')).toHaveLength(2);
     expect(m.event).toEqual({ type: 'presence', package: 'presence', templates: [], id: 'qwerty', params: { id: 'qwerty' } });
     expect(m.subscriptionState).toMatchObject({ state: 'active', expires: 599 });
     expect(m.contacts.map((c) => [c.uri, c.expires, c.q])).toEqual([

@@ -44,6 +44,13 @@ export function parseVia(value: string): Via | undefined {
     const close = sentBy.indexOf(']');
     host = sentBy.slice(1, close < 0 ? undefined : close);
     if (close >= 0 && sentBy[close + 1] === ':') port = parseUint(sentBy.slice(close + 2));
+  } else if (sentBy.indexOf(':') !== sentBy.lastIndexOf(':')) {
+    // unbracketed IPv6 (invalid but seen): with 9 groups the last one is the port
+    const groups = sentBy.split(':');
+    if (groups.length === 9) {
+      host = groups.slice(0, 8).join(':');
+      port = parseUint(groups[8]);
+    }
   } else {
     const c = sentBy.indexOf(':');
     if (c >= 0) {

@@ -127,6 +127,21 @@ describe('TcpStreams', () => {
     ]);
   });
 
+  it('skips an old hole even when its direction goes quiet', () => {
+    const s = new TcpStreams<string>({ holeTimeoutMs: 5000 });
+    const out: TcpChunk<string>[] = [];
+    s.push('quiet', 'q', 0, TCP.syn, Buffer.alloc(0), 1, 0n, out);
+    s.push('quiet', 'q', 10, TCP.ack, Buffer.from('stuck'), 2, 0n, out);
+    s.push('busy', 'b', 0, TCP.ack, Buffer.from('a'), 3, 3n * SECOND, out);
+    expect(out.map((c) => c.meta)).toEqual(['b']);
+    s.push('busy', 'b', 1, TCP.ack, Buffer.from('b'), 4, 6n * SECOND, out);
+    expect(out.map((c) => [c.meta, c.data.toString(), c.gap])).toEqual([
+      ['b', 'a', 0],
+      ['q', 'stuck', 9],
+      ['b', 'b', 0],
+    ]);
+  });
+
   it('skips a hole when out-of-order data passes maxBufferedBytes', () => {
     const { out, streams } = run(
       [

@@ -92,7 +92,10 @@ export class TcpStreams<M = undefined> {
   private readonly maxBufferedBytes: number;
   private readonly holeTimeoutMs: number;
   private readonly flows = new Map<string, Direction<M>>();
+  /** Directions with data waiting behind a hole: few, so checked often. */
+  private readonly holed = new Map<string, Direction<M>>();
   private nextSweepMs = -Infinity;
+  private nextHoleCheckMs = -Infinity;
 
   constructor(opts: TcpStreamOptions = {}) {
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 600_000;
@@ -114,6 +117,7 @@ export class TcpStreams<M = undefined> {
     this.stats.segments++;
     const nowMs = Number(timeNs) / 1e6;
     if (nowMs >= this.nextSweepMs) this.sweep(nowMs, out);
+    if (this.holed.size > 0 && nowMs >= this.nextHoleCheckMs) this.checkHoles(nowMs, out);
     let d = this.flows.get(flow);
     if (flags & TCP_FLAG.syn) {
       if (d !== undefined && d.isn !== seq) {
@@ -136,6 +140,7 @@ export class TcpStreams<M = undefined> {
       d.closed = true;
       d.pending = [];
       d.pendingBytes = 0;
+      this.holed.delete(flow);
       return;
     }
     const len = payload.length;
@@ -149,6 +154,7 @@ export class TcpStreams<M = undefined> {
         this.drain(flow, d, out);
       } else {
         this.buffer(d, seq, payload, frame, timeNs, nowMs);
+        this.holed.set(flow, d);
         if (d.pendingBytes > this.maxBufferedBytes) this.skipHoles(flow, d, out, false);
       }
     }
@@ -163,6 +169,7 @@ export class TcpStreams<M = undefined> {
   flush(out: TcpChunk<M>[]): void {
     for (const [flow, d] of this.flows) this.skipHoles(flow, d, out, true);
     this.flows.clear();
+    this.holed.clear();
   }
 
   private create(flow: string, meta: M, next: number, nowMs: number): Direction<M> {
@@ -170,9 +177,11 @@ export class TcpStreams<M = undefined> {
       const oldest = this.flows.keys().next().value;
       if (oldest !== undefined) {
         this.flows.delete(oldest);
+        this.holed.delete(oldest);
         this.stats.evicted++;
       }
     }
+    this.holed.delete(flow); // a replaced connection's leftovers are not this one's
     const d: Direction<M> = { meta, next, isn: -1, pending: [], pendingBytes: 0, holeSinceMs: nowMs, lastSeenMs: nowMs, fin: -1, closed: false, gap: 0 };
     this.flows.set(flow, d);
     return d;
@@ -195,7 +204,7 @@ export class TcpStreams<M = undefined> {
     while (d.pending.length > 0) {
       const s = d.pending[0]!;
       const rel = (s.seq - d.next) | 0;
-      if (rel > 0) break;
+      if (rel > 0) return;
       d.pending.shift();
       d.pendingBytes -= s.data.length;
       if (rel + s.data.length <= 0) {
@@ -205,6 +214,7 @@ export class TcpStreams<M = undefined> {
       this.emit(flow, d, s.data.subarray(-rel), s.frame, s.timeNs, out);
       d.next = (s.seq + s.data.length) >>> 0;
     }
+    if (this.holed.size > 0) this.holed.delete(flow);
     this.checkFin(d);
   }
 
@@ -236,6 +246,14 @@ export class TcpStreams<M = undefined> {
     this.stats.chunks++;
   }
 
+  /** Skips holes that have waited too long, even on directions that went quiet. */
+  private checkHoles(nowMs: number, out: TcpChunk<M>[]): void {
+    this.nextHoleCheckMs = nowMs + Math.min(1000, this.holeTimeoutMs);
+    for (const [flow, d] of this.holed) {
+      if (nowMs - d.holeSinceMs > this.holeTimeoutMs) this.skipHoles(flow, d, out, false);
+    }
+  }
+
   /** Releases idle directions; runs a few times per idle period, not per segment. */
   private sweep(nowMs: number, out: TcpChunk<M>[]): void {
     this.nextSweepMs = nowMs + Math.max(1000, this.idleTimeoutMs / 4);
@@ -243,6 +261,7 @@ export class TcpStreams<M = undefined> {
       if (nowMs - d.lastSeenMs <= this.idleTimeoutMs) continue;
       this.skipHoles(flow, d, out, true);
       this.flows.delete(flow);
+      this.holed.delete(flow);
       this.stats.timedOut++;
     }
   }

@@ -1,20 +1,27 @@
 // Per-flow-direction WebSocket decoder (RFC 6455) for SIP over WebSocket
 // (RFC 7118): skips the HTTP Upgrade handshake, unmasks client frames,
+// inflates permessage-deflate messages (RFC 7692),
 // reassembles fragmented messages, drops control frames and hands whole
 // text/binary message payloads on. Stateful over in-order TCP chunks.
 //
 // Streams cannot be resynchronised inside WebSocket framing, so a framing
 // error is reported once (as a DecodeError in the push result, for counting
 // and dead-lettering) and the rest of the flow is counted as skipped.
+import { constants as zc, inflateRawSync } from 'node:zlib';
 import { DecodeError } from '../layer.ts';
 import { isControlOpcode, WS_OPCODES } from './opcodes.ts';
 
 const LAYER = 'websocket';
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+/** RFC 7692 §7.2.2: the sender strips this empty stored block; the receiver appends it back. */
+const DEFLATE_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+const WINDOW_BYTES = 32 * 1024;
 
 export interface WebSocketMessage {
   readonly type: 'text' | 'binary';
   readonly payload: Buffer;
+  /** Arrived compressed with permessage-deflate (RFC 7692) and was inflated. */
+  readonly compressed?: boolean;
 }
 
 export interface WebSocketPushResult {
@@ -45,6 +52,13 @@ export class WebSocketFlowDecoder {
   private fragments: Buffer[] = [];
   private fragmentType: 'text' | 'binary' | undefined;
   private fragmentBytes = 0;
+  private fragmentCompressed = false;
+  /**
+   * Last 32 KiB the peer's compressor saw: handed to inflate as a preset
+   * dictionary, which reproduces context takeover (RFC 7692 §7.2.3.2). Harmless
+   * when the peer negotiated no_context_takeover (it then never refers back).
+   */
+  private window: Buffer = Buffer.alloc(0);
   private readonly maxMessageBytes: number;
 
   constructor(options: WebSocketFlowDecoderOptions = {}) {
@@ -155,8 +169,9 @@ export class WebSocketFlowDecoder {
       this.stats.controlFrames++;
       return consumed;
     }
-    // RSV1 = permessage-deflate (RFC 7692): SIP stacks rarely negotiate it; not decoded here.
-    if (rsv !== 0) throw new DecodeError(LAYER, 'unsupported', 'RSV bits set (compressed extension)');
+    // RSV1 on a message's first frame = permessage-deflate (RFC 7692); RSV2/3 belong to extensions we do not know
+    if ((rsv & 0x30) !== 0) throw new DecodeError(LAYER, 'unsupported', 'RSV2/RSV3 set (unknown extension)');
+    if (rsv !== 0 && opcode === 0) throw new DecodeError(LAYER, 'malformed', 'RSV1 on a continuation frame');
     let payload = buf.subarray(p, p + len);
     if (mask) {
       payload = Buffer.from(payload); // unmask a copy: the input may be shared
@@ -167,18 +182,37 @@ export class WebSocketFlowDecoder {
     } else {
       if (this.fragmentType !== undefined) throw new DecodeError(LAYER, 'malformed', 'new message inside a fragmented one');
       this.fragmentType = opcode === 1 ? 'text' : 'binary';
+      this.fragmentCompressed = rsv !== 0;
     }
     this.fragments.push(payload);
     this.fragmentBytes += payload.length;
     if (this.fragmentBytes > this.maxMessageBytes) throw new DecodeError(LAYER, 'unsupported', 'message too large');
     if (fin) {
       const whole = this.fragments.length === 1 ? this.fragments[0]! : Buffer.concat(this.fragments);
-      out.push({ type: this.fragmentType!, payload: whole });
+      if (this.fragmentCompressed) out.push({ type: this.fragmentType!, payload: this.inflate(whole), compressed: true });
+      else out.push({ type: this.fragmentType!, payload: whole });
       this.stats.messages++;
       this.fragments = [];
       this.fragmentType = undefined;
       this.fragmentBytes = 0;
+      this.fragmentCompressed = false;
     }
     return consumed;
+  }
+
+  private inflate(data: Buffer): Buffer {
+    let out: Buffer;
+    try {
+      out = inflateRawSync(Buffer.concat([data, DEFLATE_TAIL]), {
+        finishFlush: zc.Z_SYNC_FLUSH,
+        maxOutputLength: this.maxMessageBytes,
+        ...(this.window.length ? { dictionary: this.window } : {}),
+      });
+    } catch (e) {
+      throw new DecodeError(LAYER, 'malformed', `permessage-deflate: ${(e as Error).message}`);
+    }
+    const w = Buffer.concat([this.window, out]);
+    this.window = w.length > WINDOW_BYTES ? Buffer.from(w.subarray(w.length - WINDOW_BYTES)) : w;
+    return out;
   }
 }

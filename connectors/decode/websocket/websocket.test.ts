@@ -1,6 +1,7 @@
 // RFC 6455 §5.7 example frames (hand-typed bytes), handshake skipping,
 // fragmentation, and SIP over WebSocket from sip-websocket.pcap vs tshark.
 import { describe, expect, it } from 'vitest';
+import { constants as zc, deflateRawSync } from 'node:zlib';
 import { capture, haveCaptures, haveTshark } from '../../../test/support/captures.ts';
 import { DecodeError } from '../layer.ts';
 import { parseSipMessage, type SipMessage } from '../sip/message.ts';
@@ -55,12 +56,14 @@ describe('RFC 6455 §5.7 examples', () => {
     expect(texts(server, Buffer.concat([Buffer.from(resp), hex('81 05 48 65 6c 6c 6f')]))).toEqual(['text:Hello']);
   });
 
-  it('refused upgrade, unknown opcode, bad continuation and compressed frames are DecodeErrors; flow then skipped', () => {
+  it('refused upgrade, unknown opcode, bad continuation, unknown RSV bits, bad deflate data are DecodeErrors; flow then skipped', () => {
     const cases: Array<[Buffer, string]> = [
       [Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'), 'websocket.unsupported'],
       [hex('83 00'), 'websocket.unknown'],
       [hex('80 01 41'), 'websocket.malformed'],
-      [hex('c1 01 41'), 'websocket.unsupported'],
+      [hex('a1 01 41'), 'websocket.unsupported'],
+      [hex('c1 01 ff'), 'websocket.malformed'], // deflate block type 11 (reserved)
+      [hex('01 01 41 c0 01 41'), 'websocket.malformed'], // RSV1 on a continuation
       [hex('09 00'), 'websocket.malformed'],
     ];
     for (const [bytes, want] of cases) {
@@ -72,6 +75,32 @@ describe('RFC 6455 §5.7 examples', () => {
       expect(d.push(hex('81 05 48 65 6c 6c 6f')).messages).toEqual([]);
       expect(d.stats.skippedBytes).toBeGreaterThanOrEqual(7);
     }
+  });
+
+  it('RFC 7692 §7.2.3 permessage-deflate examples: "Hello", then "Hello" again using the shared window', () => {
+    const d = new WebSocketFlowDecoder();
+    const r = d.push(hex('c1 07 f2 48 cd c9 c9 07 00  c1 05 f2 00 11 00 00'));
+    expect(r.error).toBeUndefined();
+    expect(r.messages.map((m) => [m.payload.toString(), m.compressed])).toEqual([
+      ['Hello', true],
+      ['Hello', true],
+    ]);
+    // §7.2.3.3: a DEFLATE block with no compression
+    expect(texts(new WebSocketFlowDecoder(), hex('c1 0b 00 05 00 fa ff 48 65 6c 6c 6f 00'))).toEqual(['text:Hello']);
+  });
+
+  it('permessage-deflate: fragmented compressed SIP message, context carried across messages', () => {
+    const sipMsg = Buffer.from('OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKhjhs8ass877\r\nCall-ID: ws-deflate\r\nCSeq: 1 OPTIONS\r\nFrom: <sip:alice@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\nContent-Length: 0\r\n\r\n');
+    // zlib as an independent compressor; the second message uses the first as window (context takeover)
+    const c1 = deflateRawSync(sipMsg, { finishFlush: zc.Z_SYNC_FLUSH }).subarray(0, -4);
+    const c2 = deflateRawSync(sipMsg, { finishFlush: zc.Z_SYNC_FLUSH, dictionary: sipMsg }).subarray(0, -4);
+    expect(c2.length).toBeLessThan(c1.length);
+    const half = Math.floor(c1.length / 2);
+    const frame = (b0: number, p: Buffer) => Buffer.concat([Buffer.from([b0, p.length]), p]);
+    const d = new WebSocketFlowDecoder();
+    const r = d.push(Buffer.concat([frame(0x41, c1.subarray(0, half)), frame(0x80, c1.subarray(half)), frame(0xc1, c2)]));
+    expect(r.error).toBeUndefined();
+    expect(r.messages.map((m) => parseSipMessage(m.payload).callId)).toEqual(['ws-deflate', 'ws-deflate']);
   });
 
   it('fuzz: mutated streams never throw, only report DecodeError', () => {

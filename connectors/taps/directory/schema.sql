@@ -4,6 +4,10 @@
 -- sendRoutingInfo results) are learned into it.
 create table if not exists subscribers (
   id          bigserial primary key,
+  -- The canonical subscriber key, fixed when the entry is created (MSISDN,
+  -- else IMSI, else AoR) and never changed by learning, so a subscriber's
+  -- events keep one key (and one partition) as identities are learned.
+  key         text not null unique,
   msisdn      text unique check (msisdn ~ '^\+[1-9][0-9]{1,14}$'),
   imsi        text unique check (imsi ~ '^[0-9]{14,15}$'),
   aor         text unique,

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 
 export interface DirectoryEntry {
+  /** Canonical key; set by the directory when the entry is created. */
+  key?: string;
   msisdn: string | null; // '+E164'
   imsi: string | null;
   aor: string | null;
@@ -16,8 +18,9 @@ export type IdentityRef = { kind: 'msisdn' | 'imsi' | 'aor'; value: string };
 
 const SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
 
-/** Canonical key of a directory entry: MSISDN first, then IMSI, then AoR (as identity/subscriberKey.ts). */
+/** Canonical key of a directory entry: the one stored, else MSISDN first, then IMSI, then AoR (as identity/subscriberKey.ts). */
 export function entryKey(e: DirectoryEntry): string {
+  if (e.key) return e.key;
   if (e.msisdn) return `msisdn:${e.msisdn}`;
   if (e.imsi) return `imsi:${e.imsi}`;
   return `aor:${e.aor}`;
@@ -55,8 +58,9 @@ export class SubscriberDirectory {
     for (let i = 0; i < entries.length; i += 1000) {
       const chunk = entries.slice(i, i + 1000);
       await this.pool.query(
-        `insert into subscribers (msisdn, imsi, aor, origin)
-         select * , 'provisioned' from unnest($1::text[], $2::text[], $3::text[])
+        `insert into subscribers (key, msisdn, imsi, aor, origin)
+         select coalesce('msisdn:' || m, 'imsi:' || i, 'aor:' || a), m, i, a, 'provisioned'
+         from unnest($1::text[], $2::text[], $3::text[]) as t(m, i, a)
          on conflict do nothing`,
         [chunk.map((e) => e.msisdn), chunk.map((e) => e.imsi), chunk.map((e) => e.aor)],
       );
@@ -91,7 +95,7 @@ export class SubscriberDirectory {
     this.stats.queries++;
     const by = (kind: IdentityRef['kind']) => missing.filter((r) => r.kind === kind).map((r) => r.value);
     const { rows } = await this.pool.query<DirectoryEntry>(
-      'select msisdn, imsi, aor from subscribers where msisdn = any($1) or imsi = any($2) or aor = any($3)',
+      'select key, msisdn, imsi, aor from subscribers where msisdn = any($1) or imsi = any($2) or aor = any($3)',
       [by('msisdn'), by('imsi'), by('aor')],
     );
     for (const r of missing) this.remember(refKey(r), null);
@@ -128,8 +132,8 @@ export class SubscriberDirectory {
     }
     if (a) await this.pool.query(`update subscribers set msisdn = $1, updated_at = now() where imsi = $2 and msisdn is null`, [msisdn, imsi]);
     else if (b) await this.pool.query(`update subscribers set imsi = $1, updated_at = now() where msisdn = $2 and imsi is null`, [imsi, msisdn]);
-    else await this.pool.query(`insert into subscribers (imsi, msisdn, origin) values ($1, $2, 'learned') on conflict do nothing`, [imsi, msisdn]);
-    const entry: DirectoryEntry = { imsi, msisdn, aor: a?.aor ?? b?.aor ?? null };
+    else await this.pool.query(`insert into subscribers (key, imsi, msisdn, origin) values ('msisdn:' || $2, $1, $2, 'learned') on conflict do nothing`, [imsi, msisdn]);
+    const entry: DirectoryEntry = { key: a?.key ?? b?.key ?? `msisdn:${msisdn}`, imsi, msisdn, aor: a?.aor ?? b?.aor ?? null };
     this.remember(`imsi:${imsi}`, entry);
     this.remember(`msisdn:${msisdn}`, entry);
     if (entry.aor) this.remember(`aor:${entry.aor}`, entry);
