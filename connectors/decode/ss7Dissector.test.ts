@@ -2,6 +2,7 @@
 // skipped, non-MAP TCAP and parameter errors reported without losing the
 // component.
 import { describe, expect, it } from 'vitest';
+import { capturesNote } from './m3ua/tsharkFields.testkit.ts';
 import { capture, haveCaptures } from '../../test/support/captures.ts';
 import { sctpUserMessages } from './m3ua/captureSctp.testkit.ts';
 import { hex, tbcdBytes, tlv } from './ber/build.testkit.ts';
@@ -63,13 +64,16 @@ describe('Ss7Dissector', () => {
     const d = new Ss7Dissector();
     expect(d.decode(hex('01000301 00000008'), PPID_M3UA, meta)).toEqual([]); // ASPUP
     expect(d.decode(m3uaData(0, hex('00')), PPID_M3UA, meta)).toEqual([]); // SNM
-    expect(d.stats).toEqual({ 'm3ua.aspsm.ASPUP': 1, 'mtp3.management.si0': 1 });
+    expect({ ...d.stats }).toEqual({ 'm3ua.aspsm.ASPUP': 1, 'mtp3.management.si0': 1 });
     expect(() => d.decode(hex('00'), 46, meta)).toThrow(DecodeError);
+    // PPID 0 (unspecified): M3UA recognised by its header.
+    expect(d.decode(hex('01000301 00000008'), 0, meta)).toEqual([]);
+    expect(d.stats['m3ua.aspsm.ASPUP']).toBe(2);
     expect(() => d.decode(m3uaData(9, hex('00')), PPID_M3UA, meta)).toThrow(/mtp3: unsupported/);
     expect(() => d.decode(m3uaData(3, udt(254, 254, hex('000102'))), PPID_M3UA, meta)).toThrow(/not TCAP/);
   });
 
-  it.skipIf(!haveCaptures)('map-sms-m2pa: MTP3 link tests and empty M2PA user data counted; segments held then reassembled', () => {
+  it.skipIf(!haveCaptures)(`map-sms-m2pa: MTP3 link tests and empty M2PA user data counted; segments held then reassembled${capturesNote}`, () => {
     const d = new Ss7Dissector();
     const out = sctpUserMessages(capture('ss7/map-sms-m2pa.pcap')).flatMap((u) => d.decode(u.payload, u.ppid, u));
     // tshark: SLTM/SLTA in frames 6, 7, 25, 26, 38, 39 (SI 1).

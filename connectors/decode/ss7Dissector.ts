@@ -5,18 +5,35 @@
 // Management traffic (M3UA ASPSM/ASPTM/MGMT/SSNM, M2PA link status, MTP3
 // SI 0-2) is counted in `stats` and skipped.
 import { DecodeError } from './layer.ts';
-import { decodeM3ua } from './m3ua/m3ua.ts';
-import { decodeM2pa } from './m2pa/m2pa.ts';
-import { SI_ISUP, SI_SCCP, SI_SNM, SI_SNT, SI_SNT_SPECIAL, type Mtp3Transfer } from './mtp3/mtp3.ts';
-import { decodeSccp, type SccpMessage } from './sccp/sccp.ts';
+import * as m3ua from './m3ua/m3ua.ts';
+import * as m2pa from './m2pa/m2pa.ts';
+import * as mtp3 from './mtp3/mtp3.ts';
+import * as sccp from './sccp/sccp.ts';
+import * as tcap from './tcap/tcap.ts';
+import * as tcapTags from './tcap/tags.ts';
+import * as map from './map/map.ts';
+import * as isup from './isup/isup.ts';
+import type { Mtp3Transfer } from './mtp3/mtp3.ts';
+import type { SccpMessage } from './sccp/sccp.ts';
 import type { SccpAddress } from './sccp/address.ts';
+import type { TcapMessage } from './tcap/tcap.ts';
+import type { MapComponent } from './map/map.ts';
+import type { IsupMessage } from './isup/isup.ts';
 import { SCCP_RETURN_CAUSES } from './sccp/messageTypes.ts';
 import { SccpReassembler, type ReassemblyOptions } from './sccp/reassembly.ts';
-import { decodeTcap, type TcapMessage } from './tcap/tcap.ts';
-import { TCAP_MESSAGE_TYPES } from './tcap/tags.ts';
-import { decodeMapComponent, type MapComponent } from './map/map.ts';
-import { decodeIsup, type IsupMessage } from './isup/isup.ts';
 
+// Hot-path functions and tables bound to module locals once: under tsx every
+// access to an imported binding goes through a getter, which shows in profiles.
+const { decodeM3ua } = m3ua;
+const { decodeM2pa } = m2pa;
+const { SI_ISUP, SI_SCCP, SI_SNM, SI_SNT, SI_SNT_SPECIAL } = mtp3;
+const { decodeSccp } = sccp;
+const { decodeTcap } = tcap;
+const { TCAP_MESSAGE_TYPES } = tcapTags;
+const { decodeMapComponent } = map;
+const { decodeIsup } = isup;
+
+export const PPID_UNSPECIFIED = 0;
 export const PPID_M3UA = 3;
 export const PPID_M2PA = 5;
 
@@ -77,6 +94,11 @@ export class Ss7Dissector {
 
   decode(payload: Buffer, ppid: number, meta: { timeNs: bigint; frame: number }): Ss7Message[] {
     let transfer: Mtp3Transfer;
+    if (ppid === PPID_UNSPECIFIED && payload.length >= 4 && payload[0] === 1) {
+      // Some stacks send PPID 0; both adaptation layers start with version 1,
+      // and M2PA alone uses message class 11.
+      ppid = payload[2] === 11 ? PPID_M2PA : PPID_M3UA;
+    }
     if (ppid === PPID_M3UA) {
       const m = decodeM3ua(payload);
       if (m.kind !== 'data') {
@@ -97,8 +119,11 @@ export class Ss7Dissector {
     switch (transfer.si) {
       case SI_SCCP:
         return this.sccp(transfer, meta);
-      case SI_ISUP:
-        return [{ ...routing(transfer, meta), protocol: 'isup', isup: decodeIsup(transfer.data) }];
+      case SI_ISUP: {
+        const m = message('isup', transfer, meta);
+        m.isup = decodeIsup(transfer.data);
+        return [m];
+      }
       case SI_SNM:
       case SI_SNT:
       case SI_SNT_SPECIAL:
@@ -111,7 +136,6 @@ export class Ss7Dissector {
 
   private sccp(transfer: Mtp3Transfer, meta: { timeNs: bigint; frame: number }): Ss7Message[] {
     const s = decodeSccp(transfer.data);
-    const base = routing(transfer, meta);
     const sccpInfo: NonNullable<Ss7Message['sccp']> = { type: s.typeName, called: s.called, calling: s.calling };
     if (s.returnCause !== undefined) sccpInfo.returnCause = SCCP_RETURN_CAUSES[s.returnCause] ?? `cause${s.returnCause}`;
     let data = s.data;
@@ -120,7 +144,9 @@ export class Ss7Dissector {
         // Returned segments are not reassembled (Q.714 returns at most the
         // first segment's data); report the return itself.
         this.count('sccp.returnedSegment');
-        return [{ ...base, protocol: 'sccp', sccp: sccpInfo }];
+        const m = message('sccp', transfer, meta);
+        m.sccp = sccpInfo;
+        return [m];
       }
       const whole = this.reassembler.add(transfer.opc, s.callingRaw, s.segmentation, s.data, meta.timeNs);
       if (!whole) {
@@ -134,40 +160,49 @@ export class Ss7Dissector {
     }
     const t = decodeTcap(data);
     const tcapInfo = tcapSummary(t);
-    base.sccp = sccpInfo;
-    base.tcap = tcapInfo;
     const isMap = t.appContextOid !== undefined ? t.mapVersion !== undefined : isMapSsn(s);
-    if (t.components.length === 0) return [{ ...base, protocol: 'tcap' }];
+    const n = t.components.length;
     const out: Ss7Message[] = [];
-    for (const c of t.components) {
+    if (n === 0) {
+      const m = message('tcap', transfer, meta);
+      m.sccp = sccpInfo;
+      m.tcap = tcapInfo;
+      out.push(m);
+      return out;
+    }
+    for (let i = 0; i < n; i++) {
+      const c = t.components[i]!;
+      const m = message(isMap ? 'map' : 'tcap', transfer, meta);
+      m.sccp = sccpInfo;
+      m.tcap = tcapInfo;
       if (!isMap) {
         const comp: NonNullable<Ss7Message['component']> = { kind: c.kind };
         if (c.invokeId !== undefined) comp.invokeId = c.invokeId;
         if (c.opCode !== undefined) comp.opCode = c.opCode;
         if (c.errorCode !== undefined) comp.errorCode = c.errorCode;
-        out.push({ ...base, protocol: 'tcap', component: comp });
-        continue;
+        m.component = comp;
+      } else {
+        try {
+          m.map = decodeMapComponent(c, t.mapVersion);
+        } catch (err) {
+          if (!(err instanceof DecodeError)) throw err;
+          // Keep the component (operation, ids) and flag the parameter.
+          const stripped = { ...c };
+          delete stripped.param;
+          m.map = decodeMapComponent(stripped, t.mapVersion);
+          m.paramError = `${err.layer}.${err.reason}`;
+          this.count(m.paramError);
+        }
       }
-      const msg: Ss7Message = { ...base, protocol: 'map' };
-      try {
-        msg.map = decodeMapComponent(c, t.mapVersion);
-      } catch (err) {
-        if (!(err instanceof DecodeError)) throw err;
-        // Keep the component (operation, ids) and flag the parameter.
-        const stripped = { ...c };
-        delete stripped.param;
-        msg.map = decodeMapComponent(stripped, t.mapVersion);
-        msg.paramError = `${err.layer}.${err.reason}`;
-        this.count(msg.paramError);
-      }
-      out.push(msg);
+      out.push(m);
     }
     return out;
   }
 }
 
-function routing(t: Mtp3Transfer, meta: { timeNs: bigint; frame: number }): Ss7Message {
-  return { protocol: 'sccp', frame: meta.frame, timeNs: meta.timeNs, opc: t.opc, dpc: t.dpc, si: t.si, ni: t.ni, sls: t.sls };
+/** A message with the routing label filled in; layers add their parts. Same shape every time (fast property access). */
+function message(protocol: Ss7Message['protocol'], t: Mtp3Transfer, meta: { timeNs: bigint; frame: number }): Ss7Message {
+  return { protocol, frame: meta.frame, timeNs: meta.timeNs, opc: t.opc, dpc: t.dpc, si: t.si, ni: t.ni, sls: t.sls };
 }
 
 function tcapSummary(t: TcapMessage): NonNullable<Ss7Message['tcap']> {

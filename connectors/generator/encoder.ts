@@ -9,10 +9,21 @@ import { MAP_ERRORS, MAP_OPERATIONS } from './map.ts';
 import type { MapError, MapOperation, MapValues } from './map.ts';
 import type { NetNode } from './network.ts';
 import { beginUdt, endUdt } from './sccp.ts';
-import { beginInvoke, beginResultLast, beginTcapBegin, beginTcapEnd, endTcap, returnError } from './tcap.ts';
+import { beginInvoke, beginResultLast, beginTcapBegin, beginTcapContinue, beginTcapEnd, endTcap, returnError } from './tcap.ts';
 import type { Writer } from './writer.ts';
 
 export type Protocol = 'map' | 'isup' | 'sip';
+
+/** Where a component travels inside a dialogue opened by another operation. */
+export interface DialogueStep {
+  message: 'continue' | 'end';
+  /** For a Continue: the peer's transaction id (the `tid` argument is ours). For an End, `tid` is the peer's. */
+  dtid: number;
+  /** First answer of the responder: include the AARE for `context`'s application context. */
+  aare: boolean;
+  context: MapOperation;
+  invokeId: number;
+}
 
 const SLAB = 1 << 20;
 /** Largest frame the generator builds (SIP with a PIDF body stays well below). */
@@ -63,7 +74,8 @@ export class Encoder {
   /**
    * A MAP message in its own TCAP dialogue: the invoke in a TC-BEGIN from
    * src to dst; the result or error in the TC-END coming back (so for those
-   * `src` is the responder).
+   * `src` is the responder). `inDialogue` instead places the component in a
+   * TC-CONTINUE or a bare TC-END of a dialogue opened by another operation.
    */
   map(
     kind: 'invoke' | 'result' | 'error',
@@ -76,26 +88,32 @@ export class Encoder {
     v: MapValues,
     subscriber: number,
     error?: MapError,
+    inDialogue?: DialogueStep,
   ): void {
     this.open();
     const w = this.w;
     const spec = MAP_OPERATIONS[op];
     const frame = beginM3ua(w, this.assoc, src, dst, SI_SCCP, tid);
     const data = beginUdt(w, { ssn: dstSsn, gt: dst.gt }, { ssn: srcSsn, gt: src.gt });
+    if (inDialogue) {
+      const ac = inDialogue.aare ? MAP_OPERATIONS[inDialogue.context].ac : 0;
+      if (inDialogue.message === 'continue') beginTcapContinue(w, tid, inDialogue.dtid, ac, spec.version);
+      else beginTcapEnd(w, tid, ac, spec.version);
+    } else if (kind === 'invoke') beginTcapBegin(w, tid, spec.ac, spec.version);
+    else beginTcapEnd(w, tid, spec.ac, spec.version);
+    const invokeId = inDialogue?.invokeId ?? 1;
     if (kind === 'invoke') {
-      beginTcapBegin(w, tid, spec.ac, spec.version);
-      beginInvoke(w, 1, spec.opcode);
+      beginInvoke(w, invokeId, spec.opcode);
       spec.arg(w, v);
       w.end();
     } else {
-      beginTcapEnd(w, tid, spec.ac, spec.version);
       if (kind === 'result') {
-        beginResultLast(w, 1, spec.opcode);
+        beginResultLast(w, invokeId, spec.opcode);
         spec.res?.(w, v);
         w.end();
         w.end();
       } else {
-        returnError(w, 1, MAP_ERRORS[error ?? 'unknownSubscriber']);
+        returnError(w, invokeId, MAP_ERRORS[error ?? 'unknownSubscriber']);
       }
     }
     endTcap(w);

@@ -12,7 +12,6 @@ const IP = 20;
 const SCTP_COMMON = 12;
 const DATA_CHUNK = 16;
 const M3UA_HEADER = 8;
-const M3UA_PD_HEADER = 4 + 12; // tag+length, then OPC DPC SI NI MP SLS
 
 export const M3UA_PPID = 3;
 export const M3UA_PORT = 2905;
@@ -39,7 +38,7 @@ export class SctpAssociations {
     return this.ipId;
   }
 
-  /** Returns [tsn, streamSeq] for the next DATA chunk from src to dst. */
+  /** The TSN of the next DATA chunk from src to dst. */
   next(src: number, dst: number): number {
     const k = src * MAX_NODES + dst;
     if (!this.started[k]) {
@@ -156,9 +155,6 @@ export function endM3ua(w: Writer, start: number): void {
   finishIp(w, start);
   b.writeUInt32LE(crc32c(b, sctp, w.pos), sctp + 8); // CRC32c goes on the wire little-endian
 }
-
-/** Offset of the MTP3 user data within a frame started by beginM3ua. */
-export const M3UA_USER_OFFSET = ETH + IP + SCTP_COMMON + DATA_CHUNK + M3UA_HEADER + M3UA_PD_HEADER;
 
 export function beginUdp(w: Writer, assoc: SctpAssociations, srcIp: number, dstIp: number, srcPort: number, dstPort: number): number {
   const start = w.pos;

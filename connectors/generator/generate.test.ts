@@ -78,6 +78,31 @@ describe('generateToPcap summary', () => {
     expect(summary.subscribersSeen).toBe(new Set(packets.map((p) => p.meta.subscriber).filter((s) => s >= 0)).size);
   });
 
+  it('writes the very frames and times generatePackets yields', () => {
+    const b = readFileSync(file);
+    let off = 24;
+    let i = 0;
+    for (; off < b.length; i++) {
+      const sec = BigInt(b.readUInt32LE(off));
+      const usec = BigInt(b.readUInt32LE(off + 4));
+      const len = b.readUInt32LE(off + 8);
+      const p = packets[i]!;
+      expect(sec * 1_000_000n + usec, `record ${i}`).toBe(p.timeNs / 1000n);
+      expect(b.subarray(off + 16, off + 16 + len).equals(p.frame), `record ${i}`).toBe(true);
+      off += 16 + len;
+    }
+    expect(i).toBe(packets.length);
+  });
+
+  it('reports progress and ends with the full count', async () => {
+    const seen: number[] = [];
+    const s = await generateToPcap({ ...opts, out: path.join(dir, 'p.pcap') }, (p) => {
+      expect(p.durationSeconds).toBe(opts.durationSeconds);
+      seen.push(p.packets);
+    });
+    expect(seen.at(-1)).toBe(s.packets);
+  });
+
   it('writes the same bytes for the same seed and different bytes for another', async () => {
     const again = path.join(dir, 'b.pcap');
     const other = path.join(dir, 'c.pcap');
@@ -210,5 +235,53 @@ describe.skipIf(!haveTshark)('generated capture, as Wireshark reads it', () => {
       return `${s.slice(0, -9)}.${s.slice(-9)}`;
     });
     expect(times).toEqual(want);
+  });
+});
+
+describe.skipIf(!haveTshark)('location updates inside one TCAP dialogue (ulContinueShare)', () => {
+  it('runs Begin(UL) → Continue(ISD, AARE) → Continue(ISD result) → End(UL result) on matching transaction ids', async () => {
+    const f = path.join(dir, 'continue.pcap');
+    const s = await generateToPcap({ ...opts, durationSeconds: 300, mix: { ...opts.mix, ulContinueShare: 1 }, out: f });
+    expect(tshark(['-r', f, '-Y', '_ws.malformed || _ws.expert.severity >= "warning"'])).toEqual([]);
+    const rows = tshark(['-r', f, '-Y', 'gsm_map', '-T', 'fields', '-e', 'tcap.begin_element', '-e', 'tcap.continue_element', '-e', 'tcap.end_element', '-e', 'tcap.otid', '-e', 'tcap.dtid', '-e', 'gsm_map.old.Component', '-e', 'gsm_old.localValue', '-e', 'tcap.dialogueResponse_element']).map((l) => l.split('\t'));
+    const begun = new Map<string, string>(); // otid → opcode of the Begin
+    const continued = new Set<string>(); // otids of HLR Continues
+    let uls = 0;
+    for (const [begin, cont, end, otid, dtid, comp, op, aare] of rows) {
+      if (begin) begun.set(otid!, op!);
+      else if (cont && comp === '1') {
+        expect([op, begun.get(dtid!), aare]).toEqual(['7', '2', '1']);
+        continued.add(otid!);
+      } else if (cont) {
+        expect([comp, op, aare]).toEqual(['2', '7', '']);
+        expect(continued.has(dtid!)).toBe(true);
+        expect(begun.get(otid!)).toBe('2');
+      } else if (end && op === '2' && comp === '2') {
+        expect(begun.get(dtid!)).toBe('2');
+        expect(aare).toBe('');
+        uls++;
+      }
+    }
+    expect(uls).toBe(s.byMessage.map['updateLocation.result']);
+    expect(continued.size).toBe(s.byMessage.map['insertSubscriberData.invoke']);
+    expect(uls).toBeGreaterThan(10);
+  });
+});
+
+describe.skipIf(!haveTshark)('other numbering plans', () => {
+  it.each([
+    { countryCode: '1', mcc: '310', mnc: '260' },
+    { countryCode: '44', mcc: '234', mnc: '15' },
+  ])('stays well-formed and names the right subscribers with %o', async (plan) => {
+    const o = { ...opts, ...plan, durationSeconds: 240, seed: 77 };
+    const f = path.join(dir, `plan-${plan.countryCode}.pcap`);
+    await generateToPcap({ ...o, out: f });
+    const ps = [...generatePackets(o)];
+    expect(tshark(['-r', f, '-Y', '_ws.malformed || _ws.expert.severity >= "warning"'])).toEqual([]);
+    const rows = tshark(['-r', f, '-Y', 'e212.imsi', '-T', 'fields', '-e', 'frame.number', '-e', 'e212.imsi']).map((l) => l.split('\t'));
+    expect(rows.length).toBeGreaterThan(20);
+    for (const [n, imsi] of rows) expect(imsi!.split(',')[0]).toBe(subscriberIdentity(ps[Number(n) - 1]!.meta.subscriber, o).imsi);
+    const called = tshark(['-r', f, '-Y', 'isup.message_type == 1', '-T', 'fields', '-e', 'isup.called', '-e', 'isup.calling']);
+    for (const line of called) for (const d of line.split('\t')) expect(d.startsWith(plan.countryCode)).toBe(true);
   });
 });

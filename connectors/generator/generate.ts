@@ -12,6 +12,8 @@ export { subscriberIdentity };
 export type { SubscriberIdentity } from './identity.ts';
 export type { Mix } from './mix.ts';
 export { DEFAULT_MIX } from './mix.ts';
+// Ground truth for end-to-end checks: Scenario.attached(i, t), mscAt(i, t), hasIms(i) …
+export { Scenario } from './scenario.ts';
 
 export interface GenerateOptions {
   subscribers: number;
@@ -42,7 +44,11 @@ export interface PacketMeta {
 export interface GeneratedPacket {
   /** Unix time in nanoseconds. */
   timeNs: bigint;
-  /** A complete Ethernet frame; safe to keep (not overwritten later). */
+  /**
+   * A complete Ethernet frame; never overwritten, so it may be kept. Frames
+   * are views into shared 1 MB slabs: copy the few you keep long-term, so
+   * they do not pin whole slabs.
+   */
   frame: Buffer;
   meta: PacketMeta;
 }
@@ -99,9 +105,10 @@ export async function generateToPcap(opts: PcapOptions, onProgress?: (p: Progres
   let lastReport = 0;
   try {
     for (const p of sc.packets()) {
-      const whole = Math.floor(p.t);
-      const ns = Math.min(999_999_999, Math.round((p.t - whole) * 1e9));
-      writer.write(sc.startTime + whole, ns, p.frame);
+      // Same rounding as generatePackets, so both agree to the nanosecond.
+      const tn = Math.round(p.t * 1e9);
+      const whole = Math.floor(tn / 1e9);
+      writer.write(sc.startTime + whole, tn - whole * 1e9, p.frame);
       byProtocol[p.protocol]++;
       const table = byMessage[p.protocol];
       table[p.message] = (table[p.message] ?? 0) + 1;

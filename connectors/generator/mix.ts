@@ -26,6 +26,12 @@ export interface Mix {
   noAnswerShare: number;
   /** Share of MT calls/SMS/ATI addressed to numbers that do not exist. */
   unknownShare: number;
+  /**
+   * Share of location updates whose insertSubscriberData travels inside the
+   * updateLocation dialogue (TC-CONTINUE both ways, then a bare TC-END), as
+   * most HLRs do. The rest use a separate BEGIN/END dialogue per operation.
+   */
+  ulContinueShare: number;
   /** Subscriber capabilities. */
   gprsShare: number;
   imsShare: number;
@@ -55,6 +61,7 @@ export const DEFAULT_MIX: Mix = {
   busyShare: 0.1,
   noAnswerShare: 0.15,
   unknownShare: 0.02,
+  ulContinueShare: 0,
   gprsShare: 0.7,
   imsShare: 0.6,
   homeShare: 0.6,

@@ -30,7 +30,6 @@ function address(w: Writer, a: SccpAddress): void {
  * payload (TCAP) goes; returns the offset of the data length octet.
  */
 export function beginUdt(w: Writer, called: SccpAddress, calling: SccpAddress): number {
-  const start = w.pos;
   w.u8(SCCP_UDT);
   w.u8(CLASS0_RETURN);
   const ptrs = w.pos;
@@ -45,7 +44,6 @@ export function beginUdt(w: Writer, called: SccpAddress, calling: SccpAddress): 
   w.buf[ptrs] = calledAt - ptrs;
   w.buf[ptrs + 1] = callingAt - (ptrs + 1);
   w.buf[ptrs + 2] = dataAt - (ptrs + 2);
-  void start;
   return dataAt;
 }
 

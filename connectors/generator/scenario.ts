@@ -291,15 +291,29 @@ export class Scenario {
   /** Location update at MSC k (from MSC `old` when moving, -1 otherwise). */
   private locationUpdate(i: number, t: number, k: number, old: number, r: Rng): number {
     const net = this.net;
+    const enc = this.enc;
     const vlr = net.mscs[k]!;
     const v = { ...this.values(i), mscNumber: vlr.gt, vlrNumber: net.vlrNumber(k) };
-    const tid = this.enc.nextTid();
-    this.at(t, () => this.enc.map('invoke', 'updateLocation', vlr, SSN.vlr, net.hlr, SSN.hlr, tid, v, i));
+    const tid = enc.nextTid();
+    const inDialogue = r.next() < this.mix.ulContinueShare;
+    this.at(t, () => enc.map('invoke', 'updateLocation', vlr, SSN.vlr, net.hlr, SSN.hlr, tid, v, i));
     let tt = t + 0.01 + r.next() * 0.01;
     if (old >= 0) tt = this.mapPair(tt, 'cancelLocation', net.hlr, SSN.hlr, net.mscs[old]!, SSN.vlr, v, i, r) + 0.002;
-    tt = this.mapPair(tt, 'insertSubscriberData', net.hlr, SSN.hlr, vlr, SSN.vlr, v, i, r) + 0.003;
-    this.at(tt, () => this.enc.map('result', 'updateLocation', net.hlr, SSN.hlr, vlr, SSN.vlr, tid, v, i));
-    return tt;
+    if (!inDialogue) {
+      tt = this.mapPair(tt, 'insertSubscriberData', net.hlr, SSN.hlr, vlr, SSN.vlr, v, i, r) + 0.003;
+      this.at(tt, () => enc.map('result', 'updateLocation', net.hlr, SSN.hlr, vlr, SSN.vlr, tid, v, i));
+      return tt;
+    }
+    // HLR answers the Begin with a Continue carrying ISD (and the AARE); the
+    // VLR's Continue returns the ISD result; the HLR's End closes with the UL result.
+    const hlrTid = enc.nextTid();
+    const isd = { context: 'updateLocation', invokeId: 1 } as const;
+    const tr = tt + 0.004 + r.next() * 0.01;
+    const te = tr + 0.003 + r.next() * 0.01;
+    this.at(tt, () => enc.map('invoke', 'insertSubscriberData', net.hlr, SSN.hlr, vlr, SSN.vlr, hlrTid, v, i, undefined, { ...isd, message: 'continue', dtid: tid, aare: true }));
+    this.at(tr, () => enc.map('result', 'insertSubscriberData', vlr, SSN.vlr, net.hlr, SSN.hlr, tid, v, i, undefined, { ...isd, message: 'continue', dtid: hlrTid, aare: false }));
+    this.at(te, () => enc.map('result', 'updateLocation', net.hlr, SSN.hlr, vlr, SSN.vlr, tid, v, i, undefined, { ...isd, message: 'end', dtid: tid, aare: false }));
+    return te;
   }
 
   private powerOn(i: number, t: number, r: Rng): void {
@@ -399,19 +413,37 @@ export class Scenario {
     return { outcome: 'answered', acm, anm, rel, releasedByCaller: r.next() < 0.5, end: rel + 0.02 };
   }
 
-  /** ISUP call from `orig` to `term` on circuit `cic` following `plan`. */
+  /**
+   * ISUP call from `orig` to `term` on circuit `cic` following `plan`. The
+   * release is scheduled only once the call reaches its last state before it,
+   * so a call in conversation holds no queued frames (the queue then scales
+   * with call attempts in progress, not with calls up).
+   */
   private isupCall(i: number, t: number, orig: NetNode, term: NetNode, cic: number, called: string, calling: string, plan: CallPlan): void {
     const enc = this.enc;
-    this.at(t, () => enc.isup('IAM', orig, term, cic, i, called, calling));
-    if (plan.outcome !== 'busy') {
-      this.at(t + plan.acm, () => enc.isup('ACM', term, orig, cic, i));
-      this.at(t + plan.acm + 0.1, () => enc.isup('CPG', term, orig, cic, i));
-    }
-    if (plan.outcome === 'answered') this.at(t + plan.anm, () => enc.isup('ANM', term, orig, cic, i));
     const cause = plan.outcome === 'busy' ? ISUP_CAUSE.userBusy : plan.outcome === 'noAnswer' ? ISUP_CAUSE.noAnswer : ISUP_CAUSE.normalClearing;
     const [a, b] = plan.releasedByCaller ? [orig, term] : [term, orig];
-    this.at(t + plan.rel, () => enc.isup('REL', a, b, cic, i, '', '', cause));
-    this.at(t + plan.rel + 0.02, () => enc.isup('RLC', b, a, cic, i));
+    const release = (): void =>
+      this.at(t + plan.rel, () => {
+        enc.isup('REL', a, b, cic, i, '', '', cause);
+        this.at(t + plan.rel + 0.02, () => enc.isup('RLC', b, a, cic, i));
+      });
+    this.at(t, () => {
+      enc.isup('IAM', orig, term, cic, i, called, calling);
+      if (plan.outcome === 'busy') release();
+    });
+    if (plan.outcome === 'busy') return;
+    this.at(t + plan.acm, () => enc.isup('ACM', term, orig, cic, i));
+    this.at(t + plan.acm + 0.1, () => {
+      enc.isup('CPG', term, orig, cic, i);
+      if (plan.outcome === 'noAnswer') release();
+    });
+    if (plan.outcome === 'answered') {
+      this.at(t + plan.anm, () => {
+        enc.isup('ANM', term, orig, cic, i);
+        release();
+      });
+    }
   }
 
   private mtSms(i: number, t: number, r: Rng): void {
@@ -561,17 +593,24 @@ export class Scenario {
     if (!reachable) return fail(t + 0.2 + r.next() * 0.3, 480, 'Temporarily Unavailable');
     if (outcome < m.busyShare) return fail(t + 0.5 + r.next(), 486, 'Busy Here');
     const tRing = t + 0.3 + r.next();
-    this.at(tRing, () => enc.sip(pcscf, ue, '180 INVITE', a, (w) => sipResponse(w, invite, 180, 'Ringing', toTag, contactB)));
-    if (outcome < m.busyShare + m.noAnswerShare) return fail(tRing + 30, 480, 'Temporarily Unavailable');
+    const noAnswer = outcome < m.busyShare + m.noAnswerShare;
+    this.at(tRing, () => {
+      enc.sip(pcscf, ue, '180 INVITE', a, (w) => sipResponse(w, invite, 180, 'Ringing', toTag, contactB));
+      if (noAnswer) fail(tRing + 30, 480, 'Temporarily Unavailable');
+    });
+    if (noAnswer) return;
     const tOk = tRing + 2 + r.next() * 12;
+    const tBye = tOk + 1 + r.exp(m.meanCallSeconds);
     const answer = this.sdp(b, 40000 + 2 * r.int(10000));
     this.at(tOk, () => enc.sip(pcscf, ue, '200 INVITE', a, (w) => sipResponse(w, invite, 200, 'OK', toTag, contactB, answer)));
     const ack: SipTransaction = { ...invite, method: 'ACK', branch: `z9hG4bK${this.token()}`, toTag, requestUri: `sip:+${this.msisdn(b)}@pcscf1.${IMS_DOMAIN}` };
-    this.at(tOk + 0.02, () => enc.sip(ue, pcscf, 'ACK', a, (w) => sipRequest(w, ack, '')));
-    this.sipPublish(a, tOk + 0.2, true, 'on-the-phone', r);
-    const tBye = tOk + 1 + r.exp(m.meanCallSeconds);
-    const bye: SipTransaction = { ...ack, method: 'BYE', branch: `z9hG4bK${this.token()}`, cseq: 2 };
-    this.sipPair(a, tBye, bye, '', undefined, 200, 'OK', toTag, '', r);
-    this.sipPublish(a, tBye + 0.3, true, undefined, r);
+    this.at(tOk + 0.02, () => {
+      enc.sip(ue, pcscf, 'ACK', a, (w) => sipRequest(w, ack, ''));
+      // What follows is scheduled now so a call in progress holds no queued frames.
+      this.sipPublish(a, tOk + 0.2, true, 'on-the-phone', r);
+      const bye: SipTransaction = { ...ack, method: 'BYE', branch: `z9hG4bK${this.token()}`, cseq: 2 };
+      this.sipPair(a, tBye, bye, '', undefined, 200, 'OK', toTag, '', r);
+      this.sipPublish(a, tBye + 0.3, true, undefined, r);
+    });
   }
 }

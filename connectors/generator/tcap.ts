@@ -5,6 +5,7 @@ import type { BerWriter } from './ber.ts';
 
 const TAG_BEGIN = 0x62;
 const TAG_END = 0x64;
+const TAG_CONTINUE = 0x65;
 const TAG_OTID = 0x48;
 const TAG_DTID = 0x49;
 const TAG_DIALOGUE = 0x6b;
@@ -79,11 +80,24 @@ export function beginTcapBegin(w: BerWriter, otid: number, ac: number, version: 
   w.begin(TAG_COMPONENTS);
 }
 
-/** Opens a TC-END answering `dtid` (with AARE accepting the context). */
+/**
+ * Opens a TC-END answering `dtid`. The first answer in a dialogue carries
+ * the AARE accepting the context; an End closing a dialogue already
+ * confirmed by a Continue has no dialogue portion (pass ac = 0).
+ */
 export function beginTcapEnd(w: BerWriter, dtid: number, ac: number, version: number): void {
   w.begin(TAG_END);
   tid(w, TAG_DTID, dtid);
-  dialogue(w, ac, version, true);
+  if (ac) dialogue(w, ac, version, true);
+  w.begin(TAG_COMPONENTS);
+}
+
+/** Opens a TC-CONTINUE; the first one from the responder carries the AARE (ac ≠ 0). */
+export function beginTcapContinue(w: BerWriter, otid: number, dtid: number, ac: number, version: number): void {
+  w.begin(TAG_CONTINUE);
+  tid(w, TAG_OTID, otid);
+  tid(w, TAG_DTID, dtid);
+  if (ac) dialogue(w, ac, version, true);
   w.begin(TAG_COMPONENTS);
 }
 

@@ -66,8 +66,3 @@ export class Writer {
     }
   }
 }
-
-/** Octets a TBCD string of `n` digits takes. */
-export function tbcdLength(n: number): number {
-  return (n + 1) >> 1;
-}

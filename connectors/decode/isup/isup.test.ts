@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { capture, haveCaptures, haveTshark } from '../../../test/support/captures.ts';
 import { sctpUserMessages } from '../m3ua/captureSctp.testkit.ts';
-import { tsharkFields } from '../m3ua/tsharkFields.testkit.ts';
+import { oracleNote, tsharkFields } from '../m3ua/tsharkFields.testkit.ts';
 import { hex } from '../ber/build.testkit.ts';
 import { Ss7Dissector } from '../ss7Dissector.ts';
 import { DecodeError } from '../layer.ts';
@@ -12,7 +12,7 @@ import { ISUP_MESSAGE_TYPES } from './messageTypes.ts';
 
 const FILE = 'ss7/isup-call-m3ua-draft6.pcap';
 
-describe.skipIf(!haveCaptures || !haveTshark)('ISUP call vs tshark (M3UA draft 6)', () => {
+describe.skipIf(!haveCaptures || !haveTshark)(`ISUP call vs tshark (M3UA draft 6)${oracleNote}`, () => {
   it('IAM → CFN → ACM → ANM → REL → RLC on CIC 213 with numbers, causes and routing label', () => {
     const d = new Ss7Dissector();
     const ours = sctpUserMessages(capture(FILE)).flatMap((m) => d.decode(m.payload, m.ppid, m));

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { capture, haveCaptures, haveTshark } from '../../../test/support/captures.ts';
 import { hex } from '../ber/build.testkit.ts';
 import { sctpUserMessages } from '../m3ua/captureSctp.testkit.ts';
-import { tsharkFields } from '../m3ua/tsharkFields.testkit.ts';
+import { oracleNote, tsharkFields } from '../m3ua/tsharkFields.testkit.ts';
 import { decodeMtp3 } from '../mtp3/mtp3.ts';
 import { decodeM2pa } from './m2pa.ts';
 
@@ -41,7 +41,7 @@ describe('M2PA / MTP3 hand-built', () => {
   });
 });
 
-describe.skipIf(!haveCaptures || !haveTshark)('M2PA vs tshark', () => {
+describe.skipIf(!haveCaptures || !haveTshark)(`M2PA vs tshark${oracleNote}`, () => {
   it('map-sms-m2pa.pcap: every MSU routing label and service indicator', () => {
     const rows = tsharkFields(capture('ss7/map-sms-m2pa.pcap'), 'mtp3', ['mtp3.opc', 'mtp3.dpc', 'mtp3.service_indicator', 'mtp3.network_indicator', 'mtp3.sls']);
     const ours = sctpUserMessages(capture('ss7/map-sms-m2pa.pcap'))

@@ -5,7 +5,7 @@ import { capture, haveCaptures, haveTshark } from '../../../test/support/capture
 import { hex } from '../ber/build.testkit.ts';
 import { DecodeError } from '../layer.ts';
 import { sctpUserMessages } from './captureSctp.testkit.ts';
-import { tsharkFields } from './tsharkFields.testkit.ts';
+import { oracleNote, tsharkFields } from './tsharkFields.testkit.ts';
 import { decodeM3ua } from './m3ua.ts';
 
 function m3ua(cls: number, type: number, params: Buffer[]): Buffer {
@@ -58,7 +58,7 @@ describe('M3UA hand-built', () => {
   });
 });
 
-describe.skipIf(!haveCaptures || !haveTshark)('M3UA vs tshark', () => {
+describe.skipIf(!haveCaptures || !haveTshark)(`M3UA vs tshark${oracleNote}`, () => {
   for (const rel of ['ss7/map-location-update-m3ua.pcap', 'ss7/map-lu-ati-m3ua.pcap', 'ss7/map-gprs-attach-m3ua.pcap']) {
     it(`${rel}: OPC/DPC/SI/NI/SLS of every DATA`, () => {
       const rows = tsharkFields(capture(rel), 'm3ua.protocol_data_opc', [

@@ -3,11 +3,11 @@
 // the MTP3 routing info and the user part payload (SI 3 SCCP, SI 5 ISUP).
 import { DecodeError, need } from '../layer.ts';
 import { decodeMtp3, type Mtp3Transfer } from '../mtp3/mtp3.ts';
-import * as __messageTypes from './messageTypes.ts';
+import * as messageTypes from './messageTypes.ts';
 
-// Imported tables/constants are bound to module locals once: under tsx every
-// access to an imported binding goes through a getter, which shows in the hot path.
-const { M3UA_CLASSES, M3UA_CLASS_TRANSFER, M3UA_DRAFT6_TAG_PROTOCOL_DATA_1, M3UA_DRAFT6_TAG_PROTOCOL_DATA_2, M3UA_TAG_PROTOCOL_DATA, M3UA_TYPE_DATA } = __messageTypes;
+// Imported tables bound to module locals once: under tsx every access to an
+// imported binding goes through a getter, which shows in profiles.
+const { M3UA_CLASSES, M3UA_CLASS_TRANSFER, M3UA_DRAFT6_TAG_PROTOCOL_DATA_1, M3UA_DRAFT6_TAG_PROTOCOL_DATA_2, M3UA_TAG_PROTOCOL_DATA, M3UA_TYPE_DATA } = messageTypes;
 
 const LAYER = 'm3ua';
 
@@ -39,7 +39,7 @@ export function decodeM3ua(buf: Buffer): M3uaMessage {
     const ve = off + plen;
     if (tag === M3UA_TAG_PROTOCOL_DATA) {
       if (plen < 16) throw new DecodeError(LAYER, 'malformed', `protocol data length ${plen}`);
-      const b = buf[vs + 9]!;
+      // OPC(4) DPC(4) SI NI MP SLS, then the user part (RFC 4666 §3.3.1.1).
       return {
         kind: 'data',
         draft6: false,
@@ -47,7 +47,7 @@ export function decodeM3ua(buf: Buffer): M3uaMessage {
           opc: buf.readUInt32BE(vs),
           dpc: buf.readUInt32BE(vs + 4),
           si: buf[vs + 8]!,
-          ni: b,
+          ni: buf[vs + 9]!,
           mp: buf[vs + 10]!,
           sls: buf[vs + 11]!,
           data: buf.subarray(vs + 12, ve),

@@ -1,7 +1,7 @@
 // Test-only helper: per-frame tshark field values, the oracle for the SS7
 // decoder tests. Each row is [frame, ...fields]; multi-valued fields are
 // split on ';'.
-import { tshark } from '../../../test/support/captures.ts';
+import { haveCaptures, haveTshark, noCapturesReason, noTsharkReason, tshark } from '../../../test/support/captures.ts';
 
 export interface TsharkRow {
   frame: number;
@@ -16,3 +16,8 @@ export function tsharkFields(file: string, filter: string, fields: string[], ext
     return { frame: Number(cols[0]), fields: cols.slice(1).map((c) => (c === '' ? [] : c.split(';'))) };
   });
 }
+
+/** Suffix for suite titles that need the captures and tshark, saying why they skip. */
+export const oracleNote = !haveCaptures ? ` (skipped: ${noCapturesReason})` : !haveTshark ? ` (skipped: ${noTsharkReason})` : '';
+/** Suffix for suite titles that need only the captures. */
+export const capturesNote = haveCaptures ? '' : ` (skipped: ${noCapturesReason})`;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { capture, haveCaptures, haveTshark } from '../../../test/support/captures.ts';
 import { sctpUserMessages } from '../m3ua/captureSctp.testkit.ts';
-import { tsharkFields } from '../m3ua/tsharkFields.testkit.ts';
+import { oracleNote, tsharkFields } from '../m3ua/tsharkFields.testkit.ts';
 import { Ss7Dissector, type Ss7Message } from '../ss7Dissector.ts';
 import type { MapParams } from './map.ts';
 
@@ -33,7 +33,7 @@ function opCounts(msgs: Ss7Message[]): Record<string, number> {
 
 const FILES = ['ss7/map-location-update-m3ua.pcap', 'ss7/map-lu-ati-m3ua.pcap', 'ss7/map-gprs-attach-m3ua.pcap', 'ss7/map-sms-m2pa.pcap'];
 
-describe.skipIf(skip)('MAP vs tshark', () => {
+describe.skipIf(skip)(`MAP vs tshark${oracleNote}`, () => {
   for (const rel of FILES) {
     it(`${rel}: component kinds, invoke ids, op/error codes, IMSIs and E.164 numbers per frame`, () => {
       const ours = decodeFile(rel).filter((m) => m.protocol === 'map');

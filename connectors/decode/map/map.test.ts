@@ -97,6 +97,13 @@ describe('MAP parameters', () => {
     expect(e.error).toBe('absentSubscriber');
   });
 
+  it('absentSubscriber and absentSubscriberSM error parameters', () => {
+    const e = decodeMapComponent({ kind: 'error', last: true, invokeId: 1, errorCode: 27, param: tlv(0x30, tlv(0x80, [0])) });
+    expect(e.params.absentSubscriberReason).toBe('imsiDetach');
+    const sm = decodeMapComponent({ kind: 'error', last: true, invokeId: 1, errorCode: 6, param: tlv(0x30, tlv(0x02, [1])) });
+    expect(sm.params.absentSubscriberDiagnosticSM).toBe(1);
+  });
+
   it('throws DecodeError on a malformed IMSI', () => {
     expect(() => decodeMapComponent(comp('invoke', 2, tlv(0x30, tlv(0x04, [0x21]))))).toThrow(DecodeError);
   });

@@ -3,8 +3,8 @@
 import type { TcapComponent } from '../tcap/tcap.ts';
 import { MAP_ERRORS } from './errors.ts';
 import { mapOperationName } from './operations.ts';
-import { INVOKE_PARAMS, RESULT_PARAMS } from './operationParams.ts';
-import { walk, type MapParams } from './paramWalker.ts';
+import { ERROR_PARAMS, INVOKE_PARAMS, RESULT_PARAMS } from './operationParams.ts';
+import { walk, type MapParams, type Spec } from './paramWalker.ts';
 
 export type { MapParams, MapLocation } from './paramWalker.ts';
 export type { MapAddress } from './addressString.ts';
@@ -45,9 +45,16 @@ export function decodeMapComponent(c: TcapComponent, mapVersion?: number): MapCo
     m.error = MAP_ERRORS[c.errorCode] ?? `error${c.errorCode}`;
   }
   if (c.problem) m.problem = c.problem;
-  if (c.param && c.opCode !== undefined) {
-    const spec = c.kind === 'invoke' ? INVOKE_PARAMS[c.opCode] : c.kind === 'result' ? RESULT_PARAMS[c.opCode] : undefined;
-    if (spec) walk(c.param, 0, c.param.length, spec, m.params);
-  }
+  const spec = c.param && paramSpec(c);
+  if (spec) walk(c.param!, 0, c.param!.length, spec, m.params);
   return m;
+}
+
+/** Which fields to decode: by opCode for invokes/results, by error code for errors. */
+function paramSpec(c: TcapComponent): Spec | undefined {
+  if (c.kind === 'error') return c.errorCode === undefined ? undefined : ERROR_PARAMS[c.errorCode];
+  if (c.opCode === undefined) return undefined;
+  if (c.kind === 'invoke') return INVOKE_PARAMS[c.opCode];
+  if (c.kind === 'result') return RESULT_PARAMS[c.opCode];
+  return undefined;
 }

@@ -3,6 +3,8 @@
 // parameter element itself, so v1/v2 (untagged SEQUENCE or bare value) and
 // v3 ([3] SEQUENCE) encodings can be listed side by side.
 import {
+  absentSubscriberDiagnosticSM,
+  absentSubscriberReason,
   address,
   ageOfLocation,
   cellGlobalId,
@@ -99,4 +101,10 @@ export const RESULT_PARAMS: Readonly<Record<number, Spec>> = {
   58: { 0x04: imsi }, // sendIMSI
   70: { 0x30: { 0x30: subscriberInfo } }, // provideSubscriberInfo
   71: { 0x30: { 0x30: subscriberInfo } }, // anyTimeInterrogation
+};
+
+/** Error parameters that say why a subscriber is unreachable (TS 29.002 §17.7.5). */
+export const ERROR_PARAMS: Readonly<Record<number, Spec>> = {
+  27: { 0x30: { 0x80: absentSubscriberReason } }, // absentSubscriber: AbsentSubscriberParam
+  6: { 0x30: { 0x02: absentSubscriberDiagnosticSM } }, // absentSubscriberSM: AbsentSubscriberSM-Param
 };

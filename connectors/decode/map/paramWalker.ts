@@ -3,9 +3,18 @@
 // Elements not in the spec are skipped, so only presence-relevant fields are
 // decoded, and extension markers/new fields in later MAP versions are harmless.
 import { DecodeError } from '../layer.ts';
-import { readInt, readTlv, Tlv } from '../ber/ber.ts';
-import { decodeAddress, decodeImsi, type MapAddress } from './addressString.ts';
-import { decodeCellId, type CellId } from './location.ts';
+import * as ber from '../ber/ber.ts';
+import type { Tlv as TlvT } from '../ber/ber.ts';
+import * as addressString from './addressString.ts';
+import type { MapAddress } from './addressString.ts';
+import * as location from './location.ts';
+import type { CellId } from './location.ts';
+
+// Hot-path imports bound to module locals once (tsx accesses imported bindings
+// through getters).
+const { decodeCellId } = location;
+const { decodeAddress, decodeImsi } = addressString;
+const { readInt, readTlv, Tlv } = ber;
 
 export interface MapLocation {
   ageOfLocationInformation?: number;
@@ -39,9 +48,13 @@ export interface MapParams {
   notReachableReason?: string;
   /** ATI/PSI requestedInfo flags present. */
   requestedInfo?: string[];
+  /** absentSubscriber error: imsiDetach | restrictedArea | noPageResponse | purgedMS | mtRoamingRetry | busySubscriber */
+  absentSubscriberReason?: string;
+  /** absentSubscriberSM error: TS 23.040 §3.3.2 diagnostic value. */
+  absentSubscriberDiagnosticSM?: number;
 }
 
-export type FieldHandler = (buf: Buffer, t: Tlv, out: MapParams) => void;
+export type FieldHandler = (buf: Buffer, t: TlvT, out: MapParams) => void;
 export type Spec = { readonly [tag: number]: FieldHandler | Spec | readonly (FieldHandler | Spec)[] };
 
 const LAYER = 'map';
@@ -137,6 +150,22 @@ export const requestedInfo: FieldHandler = (buf, t, out) => {
     if (name) list.push(name);
   }
   out.requestedInfo = list;
+};
+
+const ABSENT_SUBSCRIBER_REASONS: Readonly<Record<number, string>> = {
+  0: 'imsiDetach',
+  1: 'restrictedArea',
+  2: 'noPageResponse',
+  3: 'purgedMS',
+  4: 'mtRoamingRetry',
+  5: 'busySubscriber',
+};
+export const absentSubscriberReason: FieldHandler = (buf, t, out) => {
+  const r = readInt(LAYER, buf, t.valueStart, t.valueEnd);
+  out.absentSubscriberReason = ABSENT_SUBSCRIBER_REASONS[r] ?? `reason${r}`;
+};
+export const absentSubscriberDiagnosticSM: FieldHandler = (buf, t, out) => {
+  out.absentSubscriberDiagnosticSM = readInt(LAYER, buf, t.valueStart, t.valueEnd);
 };
 
 /** Applies `spec` to the elements in buf[start, end). */

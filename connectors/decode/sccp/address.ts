@@ -1,7 +1,10 @@
 // SCCP called/calling party address (ITU-T Q.713 §3.4): address indicator,
 // optional 14-bit point code, optional SSN, optional global title (GTI 1-4).
 import { DecodeError } from '../layer.ts';
-import { bcdDigits, HEX_DIGITS } from '../ber/bcd.ts';
+import * as bcd from '../ber/bcd.ts';
+
+// Bound once: tsx accesses imported bindings through getters.
+const { bcdDigits, HEX_DIGITS } = bcd;
 
 const LAYER = 'sccp';
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { capture, haveCaptures, haveTshark } from '../../../test/support/captures.ts';
 import { sctpUserMessages } from '../m3ua/captureSctp.testkit.ts';
-import { tsharkFields } from '../m3ua/tsharkFields.testkit.ts';
+import { oracleNote, tsharkFields } from '../m3ua/tsharkFields.testkit.ts';
 import { hex } from '../ber/build.testkit.ts';
 import { DecodeError } from '../layer.ts';
 import { decodeM3ua } from '../m3ua/m3ua.ts';
@@ -147,7 +147,7 @@ describe('XUDT reassembly (Q.714 §4.1.1.2)', () => {
   });
 });
 
-describe.skipIf(!haveCaptures || !haveTshark)('SCCP vs tshark', () => {
+describe.skipIf(!haveCaptures || !haveTshark)(`SCCP vs tshark${oracleNote}`, () => {
   for (const rel of ['ss7/map-location-update-m3ua.pcap', 'ss7/map-lu-ati-m3ua.pcap', 'ss7/map-gprs-attach-m3ua.pcap', 'ss7/map-sms-m2pa.pcap']) {
     it(`${rel}: message type, called/calling SSN and GT digits, segmentation`, () => {
       const rows = tsharkFields(capture(rel), 'sccp', [

@@ -5,11 +5,11 @@
 // TCAP/MAP and are refused as unsupported.
 import { DecodeError, need } from '../layer.ts';
 import { decodeSccpAddress, type SccpAddress } from './address.ts';
-import * as __messageTypes from './messageTypes.ts';
+import * as messageTypes from './messageTypes.ts';
 
-// Imported tables/constants are bound to module locals once: under tsx every
-// access to an imported binding goes through a getter, which shows in the hot path.
-const { SCCP_LUDT, SCCP_LUDTS, SCCP_MESSAGE_TYPES, SCCP_PARAM_END_OF_OPTIONAL, SCCP_PARAM_SEGMENTATION, SCCP_UDT, SCCP_UDTS, SCCP_XUDT, SCCP_XUDTS } = __messageTypes;
+// Imported tables bound to module locals once: under tsx every access to an
+// imported binding goes through a getter, which shows in profiles.
+const { SCCP_LUDT, SCCP_LUDTS, SCCP_MESSAGE_TYPES, SCCP_PARAM_END_OF_OPTIONAL, SCCP_PARAM_SEGMENTATION, SCCP_UDT, SCCP_UDTS, SCCP_XUDT, SCCP_XUDTS } = messageTypes;
 
 const LAYER = 'sccp';
 

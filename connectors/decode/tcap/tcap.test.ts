@@ -9,7 +9,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { capture, haveCaptures, haveTshark, tshark } from '../../../test/support/captures.ts';
 import { sctpUserMessages } from '../m3ua/captureSctp.testkit.ts';
-import { tsharkFields } from '../m3ua/tsharkFields.testkit.ts';
+import { oracleNote, tsharkFields } from '../m3ua/tsharkFields.testkit.ts';
 import { hex, tlv } from '../ber/build.testkit.ts';
 import { DecodeError } from '../layer.ts';
 import { Ss7Dissector } from '../ss7Dissector.ts';
@@ -96,7 +96,7 @@ describe('TCAP hand-built', () => {
   });
 });
 
-describe.skipIf(!haveCaptures || !haveTshark)('TCAP vs tshark', () => {
+describe.skipIf(!haveCaptures || !haveTshark)(`TCAP vs tshark${oracleNote}`, () => {
   for (const rel of ['ss7/map-location-update-m3ua.pcap', 'ss7/map-lu-ati-m3ua.pcap', 'ss7/map-gprs-attach-m3ua.pcap', 'ss7/map-sms-m2pa.pcap']) {
     it(`${rel}: message type, otid/dtid, application context per frame`, () => {
       const d = new Ss7Dissector();

@@ -2,13 +2,15 @@
 // stay offsets into the input; parameters are handed to the application
 // (MAP) as subarrays, decoded only for the operations presence needs.
 import { DecodeError } from '../layer.ts';
-import { readInt, readOid, readTlv, Tlv } from '../ber/ber.ts';
+import * as ber from '../ber/ber.ts';
+import type { Tlv as TlvT } from '../ber/ber.ts';
 import { appContextInfo } from './applicationContexts.ts';
-import * as __tags from './tags.ts';
+import * as tags from './tags.ts';
 
-// Imported tables/constants are bound to module locals once: under tsx every
-// access to an imported binding goes through a getter, which shows in the hot path.
-const { COMPONENT_KINDS, DIALOGUE_PDUS, P_ABORT_CAUSES, REJECT_PROBLEM_TYPES, TAG_COMPONENT_PORTION, TAG_DIALOGUE_AC_NAME, TAG_DIALOGUE_PORTION, TAG_DTID, TAG_EXTERNAL, TAG_INTEGER, TAG_LINKED_ID, TAG_NULL, TAG_OID, TAG_OTID, TAG_P_ABORT_CAUSE, TAG_SEQUENCE, TCAP_MESSAGE_TYPES } = __tags;
+// Imported functions/tables bound to module locals once: under tsx every access
+// to an imported binding goes through a getter, which shows in profiles.
+const { readInt, readOid, readTlv, Tlv } = ber;
+const { COMPONENT_KINDS, DIALOGUE_PDUS, P_ABORT_CAUSES, REJECT_PROBLEM_TYPES, TAG_COMPONENT_PORTION, TAG_DIALOGUE_AC_NAME, TAG_DIALOGUE_PORTION, TAG_DTID, TAG_EXTERNAL, TAG_INTEGER, TAG_LINKED_ID, TAG_NULL, TAG_OID, TAG_OTID, TAG_P_ABORT_CAUSE, TAG_SEQUENCE, TCAP_MESSAGE_TYPES } = tags;
 
 const LAYER = 'tcap';
 
@@ -179,7 +181,7 @@ function decodeComponents(buf: Buffer, start: number, end: number, out: TcapComp
 }
 
 /** Reads a local (INTEGER) or global (OID) operation/error code; returns the next offset. */
-function readCode(buf: Buffer, q: number, end: number, f: Tlv, comp: TcapComponent, what: 'op' | 'error'): number {
+function readCode(buf: Buffer, q: number, end: number, f: TlvT, comp: TcapComponent, what: 'op' | 'error'): number {
   readTlv(LAYER, buf, q, end, f);
   if (f.tag === TAG_INTEGER) {
     const v = readInt(LAYER, buf, f.valueStart, f.valueEnd);

@@ -1,12 +1,13 @@
 // ISUP call correlation on the real call and on hand-made sequences.
 import { describe, expect, it } from 'vitest';
+import { capturesNote } from '../../decode/m3ua/tsharkFields.testkit.ts';
 import { capture, haveCaptures } from '../../../test/support/captures.ts';
 import { sctpUserMessages } from '../../decode/m3ua/captureSctp.testkit.ts';
 import { Ss7Dissector, type Ss7Message } from '../../decode/ss7Dissector.ts';
 import type { IsupMessage } from '../../decode/isup/isup.ts';
 import { IsupCalls } from './isupCalls.ts';
 
-describe.skipIf(!haveCaptures)('IsupCalls on isup-call-m3ua-draft6.pcap', () => {
+describe.skipIf(!haveCaptures)(`IsupCalls on isup-call-m3ua-draft6.pcap${capturesNote}`, () => {
   it('carries the IAM numbers to CFN, ACM, ANM, REL, RLC (both directions) and ends the call at RLC', () => {
     const d = new Ss7Dissector();
     const calls = new IsupCalls();

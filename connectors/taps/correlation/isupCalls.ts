@@ -45,6 +45,7 @@ export class IsupCalls {
     return this.calls.size;
   }
 
+  /** Adds `call` (the IAM's numbers) to msg in place; returns it. */
   observe(msg: Ss7Message): CorrelatedIsupMessage {
     const isup = msg.isup;
     if (!isup) return msg;
@@ -78,7 +79,9 @@ export class IsupCalls {
     if (call.calling) info.calling = call.calling;
     if (call.called) info.called = call.called;
     if (call.answerNs !== undefined) info.answerNs = call.answerNs;
-    return { ...msg, call: info };
+    const out = msg as CorrelatedIsupMessage; // enriched in place, like TcapTransactions
+    out.call = info;
+    return out;
   }
 
   /** Drops calls idle for longer than the timeout at `nowNs`. */

@@ -1,6 +1,7 @@
 // TCAP dialogue correlation on the real MAP captures and on hand-made
 // message sequences (timeouts, bounds, transaction id reuse).
 import { describe, expect, it } from 'vitest';
+import { capturesNote } from '../../decode/m3ua/tsharkFields.testkit.ts';
 import { capture, haveCaptures } from '../../../test/support/captures.ts';
 import { sctpUserMessages } from '../../decode/m3ua/captureSctp.testkit.ts';
 import { Ss7Dissector, type Ss7Message } from '../../decode/ss7Dissector.ts';
@@ -13,7 +14,7 @@ function run(rel: string): CorrelatedSs7Message[] {
   return sctpUserMessages(capture(rel)).flatMap((u) => d.decode(u.payload, u.ppid, u).map((m) => tx.observe(m)));
 }
 
-describe.skipIf(!haveCaptures)('TcapTransactions on captures', () => {
+describe.skipIf(!haveCaptures)(`TcapTransactions on captures${capturesNote}`, () => {
   it('map-location-update: results without opCode get insertSubscriberData; every component gets the IMSI of the Begin', () => {
     const out = run('ss7/map-location-update-m3ua.pcap');
     expect(out.map((m) => [m.frame, m.map!.kind, m.map!.operation])).toEqual([

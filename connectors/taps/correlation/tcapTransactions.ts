@@ -49,6 +49,7 @@ export class TcapTransactions {
   private readonly byKey = new Map<string, Dialogue>();
   /** LRU order of dialogues (least recently seen first), by primary key. */
   private readonly order = new Map<string, Dialogue>();
+  private readonly ending: Dialogue[] = [];
   private readonly timeoutNs: bigint;
   private readonly maxDialogues: number;
   readonly stats = { started: 0, ended: 0, expired: 0, evicted: 0, unmatched: 0 };
@@ -62,14 +63,21 @@ export class TcapTransactions {
     return this.order.size;
   }
 
+  /** Adds `dialogue` (and a result's missing opCode/operation) to msg in place; returns it. */
   observe(msg: Ss7Message): CorrelatedSs7Message {
     const t = msg.tcap;
-    if (!t) return msg;
+    if (!t || t.type === 'unidirectional') return msg; // no transaction to tie anything to
+    // Dialogues ended by an earlier frame are gone; the other components of
+    // the ending frame (one End may carry several) still see theirs.
+    if (this.ending.length > 0 && this.ending[0]!.endFrame !== msg.frame) {
+      for (const e of this.ending) this.remove(e);
+      this.ending.length = 0;
+    }
     this.expire(msg.timeNs);
     // Returned (UDTS) copies are enriched but never change dialogue state.
     const passive = msg.sccp?.returnCause !== undefined;
     let d: Dialogue | undefined;
-    if (t.type === 'begin' || t.type === 'unidirectional') {
+    if (t.type === 'begin') {
       if (t.otid !== undefined) {
         const key = `${msg.opc}|${t.otid}`;
         d = this.live(key, msg.frame);
@@ -91,38 +99,38 @@ export class TcapTransactions {
     }
     if (!passive) this.touch(d, msg.timeNs);
     if (t.appContext && !d.appContext) d.appContext = t.appContext;
-    const out: CorrelatedSs7Message = { ...msg };
+    // Enriched in place: messages are fresh objects from the dissector, and
+    // copying them per message costs more than the correlation itself.
+    const out = msg as CorrelatedSs7Message;
     const m = msg.map;
     if (m) {
-      let map = m;
       if (m.kind === 'invoke' && m.invokeId !== undefined && m.opCode !== undefined && !passive) {
         if (d.invokes.size < MAX_INVOKES) d.invokes.set(m.invokeId, m.opCode);
       }
       if (m.opCode !== undefined && d.mapVersion !== undefined) {
         // Continue/End carry no application context: name by the dialogue's MAP version.
         const name = mapOperationName(m.opCode, d.mapVersion);
-        if (name && name !== m.operation) map = { ...m, operation: name };
+        if (name) m.operation = name;
       }
       let invokeOperation: string | undefined;
       if (m.kind !== 'invoke' && m.invokeId !== undefined) {
         const op = d.invokes.get(m.invokeId);
         if (op !== undefined) {
           invokeOperation = mapOperationName(op, d.mapVersion);
-          if (map.opCode === undefined) {
-            map = { ...map, opCode: op };
-            if (invokeOperation) map.operation = invokeOperation;
+          if (m.opCode === undefined) {
+            m.opCode = op;
+            if (invokeOperation) m.operation = invokeOperation;
           }
         }
       }
-      out.map = map;
       if (!passive) {
-        if (map.params.imsi) d.imsi ??= map.params.imsi;
-        if (map.params.msisdn) d.msisdn ??= map.params.msisdn;
+        if (m.params.imsi) d.imsi ??= m.params.imsi;
+        if (m.params.msisdn) d.msisdn ??= m.params.msisdn;
       }
       const info: DialogueInfo = { startNs: d.startNs };
       if (d.appContext) info.appContext = d.appContext;
-      if (d.imsi ?? map.params.imsi) info.imsi = (d.imsi ?? map.params.imsi)!;
-      if (d.msisdn ?? map.params.msisdn) info.msisdn = (d.msisdn ?? map.params.msisdn)!;
+      if (d.imsi ?? m.params.imsi) info.imsi = (d.imsi ?? m.params.imsi)!;
+      if (d.msisdn ?? m.params.msisdn) info.msisdn = (d.msisdn ?? m.params.msisdn)!;
       if (invokeOperation) info.invokeOperation = invokeOperation;
       out.dialogue = info;
     } else {
@@ -135,6 +143,7 @@ export class TcapTransactions {
     if ((t.type === 'end' || t.type === 'abort') && !passive && d.endFrame === undefined) {
       d.endFrame = msg.frame;
       this.stats.ended++;
+      this.ending.push(d);
     }
     return out;
   }
