@@ -7,8 +7,8 @@ export interface Progress {
 
 export function progress(label: string, total: number | undefined, stream: NodeJS.WriteStream = process.stderr): Progress {
   const started = Date.now();
-  let last = 0;
   const tty = stream.isTTY === true;
+  let last = tty ? 0 : started;
   const line = (done: number, detail?: string) => {
     const secs = (Date.now() - started) / 1000;
     const rate = secs > 0 ? Math.round(done / secs) : 0;

@@ -170,7 +170,7 @@ describe.skipIf(!haveTshark)('generated capture, as Wireshark reads it', () => {
         checked++;
       }
       // Messages addressed by MSISDN name the subscriber they are about.
-      if (/^(sendRoutingInfo|sendRoutingInfoForSM|insertSubscriberData|anyTimeInterrogation|mo-forwardSM)\.invoke$/.test(p.meta.message)) {
+      if (/^(sendRoutingInfo|sendRoutingInfoForSM|insertSubscriberData|anyTimeInterrogation|mo-ForwardSM)\.invoke$/.test(p.meta.message)) {
         if (sub >= 0) expect(numbers, `frame ${frameNo}`).toContain(subscriberIdentity(sub, opts).msisdn);
         else expect(numbers.some((n) => population.has(n)), `frame ${frameNo} names an unknown number`).toBe(false);
       }

@@ -11,8 +11,8 @@ export type MapOperation =
   | 'insertSubscriberData'
   | 'sendRoutingInfo'
   | 'sendRoutingInfoForSM'
-  | 'mo-forwardSM'
-  | 'mt-forwardSM'
+  | 'mo-ForwardSM'
+  | 'mt-ForwardSM'
   | 'anyTimeInterrogation'
   | 'updateGprsLocation'
   | 'sendAuthenticationInfo';
@@ -196,7 +196,7 @@ export const MAP_OPERATIONS: Record<MapOperation, OperationSpec> = {
       w.end();
     },
   },
-  'mo-forwardSM': {
+  'mo-ForwardSM': {
     opcode: 46,
     ac: 21, // shortMsgMO-RelayContext
     version: 3,
@@ -214,7 +214,7 @@ export const MAP_OPERATIONS: Record<MapOperation, OperationSpec> = {
       w.end();
     },
   },
-  'mt-forwardSM': {
+  'mt-ForwardSM': {
     opcode: 44,
     ac: 25, // shortMsgMT-RelayContext
     version: 3,

@@ -63,7 +63,7 @@ describe('Scenario', () => {
     const checked = new Map<string, number>();
     for (const p of sc.packets()) {
       const key = p.message;
-      if (['mo-forwardSM.invoke', 'updateLocation.invoke', 'sendAuthenticationInfo.invoke', 'INVITE', 'SUBSCRIBE', 'MESSAGE'].includes(key)) {
+      if (['mo-ForwardSM.invoke', 'updateLocation.invoke', 'sendAuthenticationInfo.invoke', 'INVITE', 'SUBSCRIBE', 'MESSAGE'].includes(key)) {
         expect(sc.attached(p.subscriber, p.t), `${key} from ${p.subscriber} at ${p.t}`).toBe(true);
         checked.set(key, (checked.get(key) ?? 0) + 1);
       }
@@ -72,7 +72,7 @@ describe('Scenario', () => {
         checked.set(key, (checked.get(key) ?? 0) + 1);
       }
     }
-    for (const k of ['mo-forwardSM.invoke', 'updateLocation.invoke', 'INVITE', 'purgeMS.invoke']) expect(checked.get(k), k).toBeGreaterThan(0);
+    for (const k of ['mo-ForwardSM.invoke', 'updateLocation.invoke', 'INVITE', 'purgeMS.invoke']) expect(checked.get(k), k).toBeGreaterThan(0);
   });
 
   it('answers ATI and SRI from the subscriber state: absent when off', () => {
@@ -96,7 +96,7 @@ describe('Scenario', () => {
     expect(collect({ subscribers: 100, durationSeconds: 600, seed: 2, mix: quiet })).toEqual([]);
     const sms = collect({ subscribers: 100, durationSeconds: 600, seed: 2, mix: { ...quiet, mtSmsPerHour: 10, unknownShare: 0 } });
     expect(sms.length).toBeGreaterThan(100);
-    expect(new Set(sms.map((p) => p.message.replace(/\.(invoke|result|error.*)$/, '')))).toEqual(new Set(['map.sendRoutingInfoForSM', 'map.mt-forwardSM']));
+    expect(new Set(sms.map((p) => p.message.replace(/\.(invoke|result|error.*)$/, '')))).toEqual(new Set(['map.sendRoutingInfoForSM', 'map.mt-ForwardSM']));
   });
 
   it('streams ten million subscribers without holding them in memory', () => {

@@ -459,14 +459,14 @@ export class Scenario {
     const peer = this.msisdn(r.int(this.n));
     const v = { ...this.values(i), smscAddress: net.smsc.gt, mscNumber: msc.gt, text, peer, epochSeconds: this.startTime + Math.floor(t) };
     const tt = this.mapPair(t, 'sendRoutingInfoForSM', net.smsc, SSN.msc, net.hlr, SSN.hlr, v, i, r, attached ? undefined : 'absentSubscriberSM');
-    if (attached) this.mapPair(tt + 0.02 + r.next() * 0.05, 'mt-forwardSM', net.smsc, SSN.msc, msc, SSN.msc, v, i, r);
+    if (attached) this.mapPair(tt + 0.02 + r.next() * 0.05, 'mt-ForwardSM', net.smsc, SSN.msc, msc, SSN.msc, v, i, r);
   }
 
   private moSms(i: number, t: number, r: Rng): void {
     const net = this.net;
     const msc = net.mscs[this.mscAt(i, t)]!;
     const v = { ...this.values(i), smscAddress: net.smsc.gt, peer: this.msisdn(r.int(this.n)), text: SMS_TEXTS[r.int(SMS_TEXTS.length)]!, vectorSeed: r.int(256) };
-    this.mapPair(t, 'mo-forwardSM', msc, SSN.msc, net.smsc, SSN.msc, v, i, r);
+    this.mapPair(t, 'mo-ForwardSM', msc, SSN.msc, net.smsc, SSN.msc, v, i, r);
   }
 
   private ati(i: number, t: number, r: Rng): void {

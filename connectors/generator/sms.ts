@@ -1,5 +1,5 @@
 // SMS TPDUs (3GPP TS 23.040 §9.2.2) carried in MAP sm-RP-UI: SMS-DELIVER for
-// mt-forwardSM and SMS-SUBMIT for mo-forwardSM, GSM 7-bit default alphabet.
+// mt-ForwardSM and SMS-SUBMIT for mo-ForwardSM, GSM 7-bit default alphabet.
 import type { Writer } from './writer.ts';
 
 /** TP-OA / TP-DA: digit count, type of address (international, E.164), TBCD. */

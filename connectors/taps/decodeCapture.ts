@@ -33,9 +33,25 @@ export function partyKey(ids: PartyIdentities | undefined): string | null {
   return null;
 }
 
+/** Where frames come from: a capture file, the generator, a live interface. */
+export interface FrameSource {
+  /** Shown in summaries and dead-letter origins. */
+  name: string;
+  batches: AsyncIterable<CapturedFrame[]>;
+}
+
+/** A capture file as a frame source (truncation reported through `onTruncated`). */
+export function captureFileSource(file: string, onTruncated?: (file: string, msg: string) => void): FrameSource {
+  return { name: file, batches: readCaptureBatches(file, { onTruncated: (e) => onTruncated?.(file, e.message) }) };
+}
+
 export async function decodeCaptures(files: string[], plan: NumberingPlan, h: CaptureHandlers, onTruncated?: (file: string, msg: string) => void): Promise<DecodeSummary> {
+  return decodeSources(files.map((f) => captureFileSource(f, onTruncated)), plan, h);
+}
+
+export async function decodeSources(sources: FrameSource[], plan: NumberingPlan, h: CaptureHandlers): Promise<DecodeSummary> {
   const summary: DecodeSummary = { frames: 0, signals: 0, byMessage: {}, failures: {}, skipped: {} };
-  for (const file of files) {
+  for (const { name: file, batches } of sources) {
     const pending: Array<{ kind: 's'; v: DecodedSignal } | { kind: 'f'; v: DecodeFailure }> = [];
     const decoder = new SignalingDecoder(
       {
@@ -55,7 +71,7 @@ export async function decodeCaptures(files: string[], plan: NumberingPlan, h: Ca
       }
       pending.length = 0;
     };
-    for await (const batch of readCaptureBatches(file, { onTruncated: (e) => onTruncated?.(file, e.message) })) {
+    for await (const batch of batches) {
       for (const f of batch) {
         summary.frames++;
         if (h.beforeFrame) await h.beforeFrame(f);

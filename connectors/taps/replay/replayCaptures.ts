@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Settings } from '../../../config/settings.ts';
 import type { CapturedFrame } from '../../decode/pcap/capturedFrame.ts';
 import { deadLetter } from '../../../streams/runtime/deadLetters.ts';
-import { decodeCaptures, type DecodeSummary } from '../decodeCapture.ts';
+import { captureFileSource, decodeSources, type DecodeSummary, type FrameSource } from '../decodeCapture.ts';
 import { signalingEvents } from '../eventBuilder.ts';
 import { numberingPlan } from '../numberingPlan.ts';
 import type { DecodedSignal } from '../signal.ts';
@@ -35,7 +35,12 @@ export interface ReplaySummary extends DecodeSummary {
   seconds: number;
 }
 
-export async function replayCaptures(s: Settings, files: string[], o: ReplayOptions): Promise<ReplaySummary> {
+export function replayCaptures(s: Settings, files: string[], o: ReplayOptions): Promise<ReplaySummary> {
+  return replaySources(s, files.map((f) => captureFileSource(f, o.onTruncated)), o);
+}
+
+export async function replaySources(s: Settings, sources: FrameSource[], o: ReplayOptions & { tap?: string }): Promise<ReplaySummary> {
+  const tap = o.tap ?? 'replay';
   const started = Date.now();
   const publisher = new SignalingPublisher(s, `presence-replay-${process.pid}`);
   await publisher.connect();
@@ -51,14 +56,14 @@ export async function replayCaptures(s: Settings, files: string[], o: ReplayOpti
     batch = [];
     await resolver.prepare(current.map((b) => b.s));
     for (const { s: sig, file } of current) {
-      for (const e of signalingEvents(sig, { tap: 'replay', capture: path.basename(file) }, resolver.keyOf)) await publisher.publish(e);
+      for (const e of signalingEvents(sig, { tap, capture: path.basename(file) }, resolver.keyOf)) await publisher.publish(e);
     }
   };
 
   let summary: DecodeSummary;
   try {
-    summary = await decodeCaptures(
-      files,
+    summary = await decodeSources(
+      sources,
       numberingPlan(s, o.countryCode),
       {
         signal: async (sig, file) => {
@@ -67,7 +72,7 @@ export async function replayCaptures(s: Settings, files: string[], o: ReplayOpti
         },
         failure: async (f, file) => {
           await publisher.deadLetter(
-            deadLetter('tap', f.layer, f.reason, f.message, f.raw, `${path.basename(file)}#${f.frame}`, { tap: 'replay', capture: file }, Number(f.timeNs / 1_000_000n)),
+            deadLetter('tap', f.layer, f.reason, f.message, f.raw, `${path.basename(file)}#${f.frame}`, { tap, capture: file }, Number(f.timeNs / 1_000_000n)),
           );
         },
         beforeFrame: async (f: CapturedFrame) => {
@@ -79,7 +84,6 @@ export async function replayCaptures(s: Settings, files: string[], o: ReplayOpti
           if (frames % 1000 === 0) o.onProgress?.(frames, publisher.stats.events);
         },
       },
-      o.onTruncated,
     );
     await flush();
     await publisher.drain();
