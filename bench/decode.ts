@@ -2,11 +2,16 @@
 // own rate on the same file in the same run, and end-to-end replay into Kafka.
 //   npx tsx bench/decode.ts            (needs ../shared/captures; tshark optional;
 //                                       the replay part needs `presence stack up`)
+//   BENCH_SUBSCRIBERS=100000 BENCH_SECONDS=300 size the generated-traffic part.
 // Prints messages/s on one core (Node is single-threaded here) for each file.
 import { execFileSync } from 'node:child_process';
 import { loadSettings } from '../config/settings.ts';
 import { decodeCaptures } from '../connectors/taps/decodeCapture.ts';
-import { replayCaptures } from '../connectors/taps/replay/replayCaptures.ts';
+import { replayCaptures, replaySources } from '../connectors/taps/replay/replayCaptures.ts';
+import { generatorSource } from '../connectors/taps/generatorSource.ts';
+import { generatePackets, subscriberIdentity } from '../connectors/generator/generate.ts';
+import { SubscriberDirectory } from '../connectors/taps/directory/subscriberDirectory.ts';
+import pg from 'pg';
 import { applyTopology } from '../schemas/applyTopology.ts';
 import { withAdmin } from '../streams/runtime/kafkaAdmin.ts';
 import { capture, haveCaptures, haveTshark, noCapturesReason } from '../test/support/captures.ts';
@@ -21,6 +26,8 @@ const FILES = [
   { file: 'bench/sipp-register-invite-load.pcapng', filter: 'sip' },
 ];
 const plan = { countryCode: '' };
+const GEN_SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 100_000);
+const GEN_SECONDS = Number(process.env.BENCH_SECONDS ?? 300);
 
 async function ours(file: string): Promise<{ messages: number; seconds: number; rssMb: number }> {
   // One warm-up pass: JIT and caches, as a long-running tap would be.
@@ -59,6 +66,47 @@ try {
   for (const { file } of FILES) {
     const r = await replayCaptures(bs, [capture(file)], { speed: Infinity, unknown: 'keep', batchSize: 2000 });
     console.log(`${file}: replay into Kafka ${r.signals} messages → ${r.events} events in ${r.seconds.toFixed(2)}s = ${rate(r.events, r.seconds)} events/s (acks=all, idempotent)`);
+  }
+  // Generated traffic has identities on every message: the full taps path, with and without the directory.
+  const gen = { subscribers: GEN_SUBSCRIBERS, durationSeconds: GEN_SECONDS, seed: 3 };
+  {
+    const t = process.hrtime.bigint();
+    let n = 0;
+    for (const _ of generatePackets(gen)) n++;
+    const secs = Number(process.hrtime.bigint() - t) / 1e9;
+    console.log(`generator: ${GEN_SUBSCRIBERS.toLocaleString('en')} subscribers, ${GEN_SECONDS}s window: ${n} packets in ${secs.toFixed(2)}s = ${rate(n, secs)} packets/s`);
+  }
+  {
+    const r = await replaySources(bs, [generatorSource(gen)], { tap: 'generator', speed: Infinity, unknown: 'keep', batchSize: 2000 });
+    console.log(`generated → decode → Kafka, no directory: ${r.signals} messages → ${r.events} events in ${r.seconds.toFixed(2)}s = ${rate(r.events, r.seconds)} events/s`);
+  }
+  {
+    const schema = `bench_directory_${process.pid}`;
+    const directory = new SubscriberDirectory(s.database.url, schema, GEN_SUBSCRIBERS * 3);
+    try {
+      await directory.migrate();
+      const tp = process.hrtime.bigint();
+      for (let i = 0; i < GEN_SUBSCRIBERS; i += 10_000) {
+        await directory.provision(
+          Array.from({ length: Math.min(10_000, GEN_SUBSCRIBERS - i) }, (_, k) => {
+            const id = subscriberIdentity(i + k, {});
+            return { imsi: id.imsi, msisdn: `+${id.msisdn}`, aor: id.aor };
+          }),
+        );
+      }
+      console.log(`directory: provisioned ${GEN_SUBSCRIBERS.toLocaleString('en')} subscribers in ${(Number(process.hrtime.bigint() - tp) / 1e9).toFixed(1)}s`);
+      const r = await replaySources(bs, [generatorSource(gen)], { tap: 'generator', speed: Infinity, unknown: 'drop', directory, batchSize: 2000 });
+      console.log(
+        `generated → decode → directory (PostgreSQL, cached) → Kafka: ${r.signals} messages → ${r.events} events in ${r.seconds.toFixed(2)}s = ${rate(r.events, r.seconds)} events/s; ` +
+          `${directory.stats.queries} directory queries for ${directory.stats.lookups} lookups`,
+      );
+    } finally {
+      await directory.close();
+      const c = new pg.Client(s.database.url);
+      await c.connect();
+      await c.query(`drop schema if exists ${schema} cascade`);
+      await c.end();
+    }
   }
 } catch (err) {
   console.log(`replay into Kafka skipped: ${(err as Error).message} (run \`presence stack up\`)`);

@@ -14,7 +14,9 @@ export class SignalingPublisher {
   private readonly serde: RecordSerde;
   private readonly signalingTopic: string;
   private readonly deadTopic: string;
-  private readonly inflight = new Set<Promise<unknown>>();
+  private inflight = 0;
+  /** One waiter at a time: woken when the in-flight count falls to its threshold. */
+  private waiter: { threshold: number; resolve: () => void } | undefined;
   private failure: Error | undefined;
 
   constructor(s: Settings, clientId: string, private readonly maxInFlight = 20_000) {
@@ -29,15 +31,29 @@ export class SignalingPublisher {
     await this.producer.connect();
   }
 
+  private settled = (): void => {
+    this.inflight--;
+    if (this.waiter && this.inflight <= this.waiter.threshold) {
+      this.waiter.resolve();
+      this.waiter = undefined;
+    }
+  };
+
+  private waitUntilAtMost(threshold: number): Promise<void> {
+    if (this.inflight <= threshold) return Promise.resolve();
+    return new Promise((resolve) => (this.waiter = { threshold, resolve }));
+  }
+
   private async track(p: Promise<unknown>): Promise<void> {
     if (this.failure) throw this.failure;
-    const t = p.catch((err: Error) => {
+    this.inflight++;
+    p.then(this.settled, (err: Error) => {
       this.failure ??= err;
+      this.settled();
     });
-    this.inflight.add(t);
-    void t.finally(() => this.inflight.delete(t));
-    // Back-pressure: wait for the oldest deliveries once the window is full.
-    while (this.inflight.size >= this.maxInFlight) await Promise.race(this.inflight);
+    // Back-pressure: once the window is full, wait until half of it is
+    // acknowledged (one wake-up per half window, not one per record).
+    if (this.inflight >= this.maxInFlight) await this.waitUntilAtMost(this.maxInFlight / 2);
     if (this.failure) throw this.failure;
   }
 
@@ -55,7 +71,7 @@ export class SignalingPublisher {
 
   /** Waits for every record to be acknowledged; throws the first delivery failure. */
   async drain(): Promise<void> {
-    await Promise.all(this.inflight);
+    await this.waitUntilAtMost(0);
     if (this.failure) throw this.failure;
   }
 
