@@ -6,6 +6,8 @@ import { registerRunCommands } from './commands/run.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerDecodeCommand } from './commands/decode.ts';
 import { registerReplayCommand } from './commands/replay.ts';
+import { registerDirectoryCommands } from './commands/directory.ts';
+import { registerGenerateCommand } from './commands/generate.ts';
 
 export function buildProgram(): Command {
   const program = new Command('presence')
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerDecodeCommand(program);
   registerReplayCommand(program);
+  registerDirectoryCommands(program);
+  registerGenerateCommand(program);
   return program;
 }
 
