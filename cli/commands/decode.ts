@@ -8,7 +8,7 @@ export function registerDecodeCommand(program: Command): void {
   program
     .command('decode')
     .description('decode capture files (pcap, pcapng, .gz) without Kafka: one JSON object per signaling message on stdout, a summary on stderr')
-    .argument('<files...>', 'capture files')
+    .argument('<files...>', "capture files; '-' reads a pcap stream from stdin")
     .option('--json', 'write one JSON object per decoded message (per TCAP component) to stdout', false)
     .option('--country-code <cc>', 'home country calling code for national numbers (overrides PRESENCE_COUNTRY_CODE)')
     .action(async (files: string[], opts: { json: boolean; countryCode?: string }) => {

@@ -11,7 +11,7 @@ export function registerReplayCommand(program: Command): void {
   program
     .command('replay')
     .description('replay capture files (pcap, pcapng, .gz) into Kafka: decoded signaling events keyed by subscriber, bad input to the dead-letter topic')
-    .argument('<files...>', 'capture files')
+    .argument('<files...>', "capture files; '-' reads a live pcap stream from stdin (e.g. tcpdump -U -w - | presence replay -)")
     .option('--speed <n>', 'pace: 1 = the capture\'s own timing, 10 = ten times faster, max = as fast as possible', 'max')
     .option('--unknown <policy>', 'identities not in the subscriber directory: drop (counted) or keep (under their own key); default from PRESENCE_UNKNOWN_SUBSCRIBERS')
     .option('--no-directory', 'do not consult the subscriber directory: every identity is keyed by itself')

@@ -1,7 +1,7 @@
 // Decodes capture files without Kafka: what `presence decode` runs, and the
 // first half of `presence replay`. Reads in batches, hands every frame to the
 // SignalingDecoder, and keeps the counts a user wants in the summary.
-import { readCaptureBatches } from '../decode/pcap/readCapture.ts';
+import { readCaptureBatches, readCaptureStreamBatches } from '../decode/pcap/readCapture.ts';
 import type { CapturedFrame } from '../decode/pcap/capturedFrame.ts';
 import { SignalingDecoder, type DecodeFailure } from './signalingDecoder.ts';
 import type { NumberingPlan } from './identity/msisdn.ts';
@@ -40,9 +40,15 @@ export interface FrameSource {
   batches: AsyncIterable<CapturedFrame[]>;
 }
 
-/** A capture file as a frame source (truncation reported through `onTruncated`). */
+/**
+ * A capture file as a frame source (truncation reported through `onTruncated`).
+ * '-' reads a pcap/pcapng stream from stdin: live capture, e.g.
+ * `tcpdump -i eth1 -U -w - 'sctp or port 5060' | presence replay -`.
+ */
 export function captureFileSource(file: string, onTruncated?: (file: string, msg: string) => void): FrameSource {
-  return { name: file, batches: readCaptureBatches(file, { onTruncated: (e) => onTruncated?.(file, e.message) }) };
+  const opts = { onTruncated: (e: { message: string }) => onTruncated?.(file, e.message) };
+  if (file === '-') return { name: 'stdin', batches: readCaptureStreamBatches(process.stdin, opts) };
+  return { name: file, batches: readCaptureBatches(file, opts) };
 }
 
 export async function decodeCaptures(files: string[], plan: NumberingPlan, h: CaptureHandlers, onTruncated?: (file: string, msg: string) => void): Promise<DecodeSummary> {
