@@ -8,6 +8,7 @@ import { registerDecodeCommand } from './commands/decode.ts';
 import { registerReplayCommand } from './commands/replay.ts';
 import { registerDirectoryCommands } from './commands/directory.ts';
 import { registerGenerateCommand } from './commands/generate.ts';
+import { registerTapCommand } from './commands/tap.ts';
 
 export function buildProgram(): Command {
   const program = new Command('presence')
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerReplayCommand(program);
   registerDirectoryCommands(program);
   registerGenerateCommand(program);
+  registerTapCommand(program);
   return program;
 }
 

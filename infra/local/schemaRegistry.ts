@@ -27,8 +27,10 @@ export async function startRegistry(s: Settings, log: (line: string) => void): P
   const p = registryProcess(s);
   const existing = runningPid(p);
   if (existing !== undefined) return { pid: existing, readyMs: 0, alreadyRunning: true };
-  if (await portOpen(s.registry.port)) {
-    throw new Error(`port ${s.registry.port} is taken by another process; set PRESENCE_REGISTRY_PORT, or PRESENCE_REGISTRY_URL to use that registry`);
+  for (const port of [s.registry.port, s.registry.port + 1]) {
+    if (await portOpen(port)) {
+      throw new Error(`port ${port} (registry API or its management port, API + 1) is taken by another process; set PRESENCE_REGISTRY_PORT, or PRESENCE_REGISTRY_URL to use that registry`);
+    }
   }
   const java = findJava(21, s.registry.javaHome, `Apicurio Registry ${s.registry.version}`);
   const dist = await registryDistribution(s.home, s.registry.version, log);
@@ -46,8 +48,10 @@ export async function startRegistry(s: Settings, log: (line: string) => void): P
     `-Djava.io.tmpdir=${work}`,
     `-Dquarkus.http.host=127.0.0.1`,
     `-Dquarkus.http.port=${s.registry.port}`,
-    // The management interface would otherwise listen on 0.0.0.0:9000.
-    '-Dquarkus.management.enabled=false',
+    // The management interface is enabled at build time and would listen on
+    // 0.0.0.0:9000 (clashing with a second stack); keep it on loopback, next to the API port.
+    '-Dquarkus.management.host=127.0.0.1',
+    `-Dquarkus.management.port=${s.registry.port + 1}`,
     '-Dapicurio.storage.kind=sql',
     '-Dapicurio.storage.sql.kind=postgresql',
     `-Dapicurio.datasource.url=${jdbc.url}`,

@@ -1,0 +1,52 @@
+// `presence tap hep --port P`: live taps that run until interrupted.
+import type { Command } from 'commander';
+import { loadSettings } from '../../config/settings.ts';
+import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
+import { formatHepStats, startHepCollector } from '../../connectors/taps/hep/hepCollector.ts';
+import { untilSignal } from './run.ts';
+
+const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be 0-65535, not ${v}`);
+  return n;
+}
+
+export function registerTapCommand(program: Command): void {
+  const tap = program.command('tap').description('live taps: receive mirrored signaling and publish it to Kafka until interrupted (SIGINT/SIGTERM stop cleanly)');
+
+  tap
+    .command('hep')
+    .description('HEP collector (Homer encapsulation, as sent by Kamailio/OpenSIPS siptrace, heplify, captagent): UDP and TCP on one port')
+    .requiredOption('--port <p>', 'UDP and TCP port to listen on (9060 is the usual HEP port)')
+    .option('--host <addr>', 'address to bind; 0.0.0.0 or :: only if agents on other hosts must reach it', '127.0.0.1')
+    .option('--unknown <policy>', 'identities not in the subscriber directory: drop (counted) or keep (under their own key); default from PRESENCE_UNKNOWN_SUBSCRIBERS')
+    .option('--no-directory', 'do not consult the subscriber directory: every identity is keyed by itself')
+    .option('--country-code <cc>', 'home country calling code for national numbers')
+    .option('--stats-interval <s>', 'seconds between stats lines on stderr', '10')
+    .action(async (opts: { port: string; host: string; unknown?: string; directory: boolean; countryCode?: string; statsInterval: string }) => {
+      const s = loadSettings();
+      const unknown = opts.unknown ?? s.identity.unknownSubscribers;
+      if (unknown !== 'drop' && unknown !== 'keep') throw new Error(`--unknown must be drop or keep, not ${unknown}`);
+      const interval = Number(opts.statsInterval);
+      if (!(interval > 0)) throw new Error(`--stats-interval must be a positive number of seconds, not ${opts.statsInterval}`);
+      const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
+      try {
+        await directory?.migrate();
+        let failed: (err: Error) => void = () => {};
+        const failure = new Promise<Error>((resolve) => (failed = resolve));
+        const c = await startHepCollector(s, { port: parsePort(opts.port), host: opts.host, unknown, directory, countryCode: opts.countryCode, onError: (e) => failed(e) });
+        say(`HEP collector listening on udp+tcp ${c.host}:${c.port}, publishing to ${s.kafka.brokers} (topic prefix ${s.topics.prefix}); UDP receive buffer ${Math.round(c.udpReceiveBufferBytes / 1024)} KiB`);
+        const timer = setInterval(() => say(formatHepStats(c.stats)), interval * 1000);
+        const ended = await Promise.race([untilSignal(), failure.then((e) => `error: ${e.message}`)]);
+        clearInterval(timer);
+        say(`stopping (${ended})`);
+        const st = await c.stop();
+        say(`stopped: ${formatHepStats(st)}`);
+        if (st.lastError) process.exitCode = 1;
+      } finally {
+        await directory?.close();
+      }
+    });
+}
