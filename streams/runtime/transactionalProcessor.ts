@@ -5,6 +5,8 @@
 // read_committed consumers see every input's output exactly once.
 import Kafka from 'node-rdkafka';
 import { consumerConfig, consumerTopicConfig, transactionalProducerConfig, type GroupOptions } from './rdkafkaConfig.ts';
+import { ChangelogRestorer, type RestoreResult } from './changelogRestorer.ts';
+import { PartitionStore } from './partitionStore.ts';
 import {
   abortTransaction,
   asError,
@@ -15,6 +17,7 @@ import {
   consumeBatch,
   disconnect,
   initTransactions,
+  committed,
   seek,
   sendOffsetsToTransaction,
   type Consumer,
@@ -39,13 +42,33 @@ export interface OutputRecord {
   timestamp?: number;
 }
 
-export interface TransactionalProcessorOptions extends GroupOptions {
+/** A state store backed by a compacted changelog topic, partitioned like the input. */
+export interface StoreSpec<V> {
+  changelogTopic: string;
+  encode(value: V): Buffer;
+  decode(value: Buffer): V | Promise<V>;
+}
+
+export interface ProcessContext<V> {
+  /** The store partition of an input partition this member owns (restored before its records arrive). */
+  store(partition: number): PartitionStore<V>;
+  /** Input partitions whose stores are restored and live. */
+  partitions(): number[];
+}
+
+export interface TransactionalProcessorOptions<V = never> extends GroupOptions {
   brokers: string;
   clientId: string;
   inputTopics: string[];
   /** Unique per member (a restarted member reuses its id so zombies are fenced). */
   transactionalId: string;
-  process: (batch: InputRecord[]) => Promise<OutputRecord[]> | OutputRecord[];
+  process: (batch: InputRecord[], ctx: ProcessContext<V>) => Promise<OutputRecord[]> | OutputRecord[];
+  store?: StoreSpec<V>;
+  /** Called every `punctuateIntervalMs` (wall clock) in a transaction of its own: timers. */
+  punctuate?: (nowMs: number, ctx: ProcessContext<V>) => Promise<OutputRecord[]> | OutputRecord[];
+  punctuateIntervalMs?: number;
+  /** Called when a partition's store has been restored, before its records are processed. */
+  onRestored?: (r: RestoreResult) => void;
   maxBatch?: number;
   transactionTimeoutMs?: number;
   /** Called with partitions newly assigned / about to be revoked (state restore hooks). */
@@ -56,6 +79,8 @@ export interface TransactionalProcessorOptions extends GroupOptions {
 
 export interface ProcessorStats {
   records: number;
+  restores: number;
+  restoredRecords: number;
   outputs: number;
   transactions: number;
   aborts: number;
@@ -64,16 +89,31 @@ export interface ProcessorStats {
 
 const { CODES } = Kafka;
 
-export class TransactionalProcessor {
-  readonly stats: ProcessorStats = { records: 0, outputs: 0, transactions: 0, aborts: 0 };
+export class TransactionalProcessor<V = never> {
+  readonly stats: ProcessorStats = { records: 0, restores: 0, restoredRecords: 0, outputs: 0, transactions: 0, aborts: 0 };
+  private readonly stores = new Map<number, PartitionStore<V>>();
+  /** Partitions assigned but still restoring (paused until done). */
+  private readonly restoring = new Map<number, Promise<void>>();
+  private readonly restorer: ChangelogRestorer<V> | undefined;
+  private lastPunctuate = Date.now();
+  private readonly ctx: ProcessContext<V>;
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private running = false;
   private loop: Promise<void> | undefined;
-  private readonly opts: Required<Pick<TransactionalProcessorOptions, 'maxBatch' | 'transactionTimeoutMs'>> & TransactionalProcessorOptions;
+  private readonly opts: Required<Pick<TransactionalProcessorOptions<V>, 'maxBatch' | 'transactionTimeoutMs'>> & TransactionalProcessorOptions<V>;
 
-  constructor(opts: TransactionalProcessorOptions) {
+  constructor(opts: TransactionalProcessorOptions<V>) {
     this.opts = { maxBatch: 500, transactionTimeoutMs: 30_000, ...opts };
+    if (opts.store) this.restorer = new ChangelogRestorer(opts.brokers, opts.store.changelogTopic, opts.store.decode);
+    this.ctx = {
+      store: (partition) => {
+        const st = this.stores.get(partition);
+        if (!st) throw new Error(`partition ${partition} is not owned by ${opts.clientId} (revoked or still restoring)`);
+        return st;
+      },
+      partitions: () => [...this.stores.keys()].filter((p) => !this.restoring.has(p)).sort((a, b) => a - b),
+    };
     const id = { brokers: opts.brokers, clientId: opts.clientId };
     const self = this;
     this.consumer = new Kafka.KafkaConsumer(
@@ -95,16 +135,61 @@ export class TransactionalProcessor {
         this.opts.log?.(`assigned ${assignment.map((a) => `${a.topic}[${a.partition}]`).join(' ') || '(none)'}`);
         if (cooperative) consumer.incrementalAssign(assignment);
         else consumer.assign(assignment);
+        if (this.opts.store) this.startRestores(consumer, assignment);
         this.opts.onAssigned?.(assignment);
       } else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
         this.opts.log?.(`revoked ${assignment.map((a) => `${a.topic}[${a.partition}]`).join(' ') || '(none)'}`);
         this.opts.onRevoked?.(assignment);
+        // Revoked partitions' state goes with them; an in-flight batch that
+        // touched them fails to commit (fenced generation) and is discarded.
+        for (const a of assignment) {
+          this.stores.delete(a.partition);
+          this.restoring.delete(a.partition);
+        }
         if (cooperative) consumer.incrementalUnassign(assignment);
         else consumer.unassign();
       }
     } catch (e) {
       this.opts.log?.(`rebalance handling failed: ${asError(e).message}`);
     }
+  }
+
+  /**
+   * Pauses newly assigned partitions, restores their stores from the
+   * changelog, then resumes them. The committed offset is fetched first: with
+   * read_committed it waits for a previous owner's open transaction (KIP-447),
+   * so the changelog read afterwards holds everything up to that offset.
+   */
+  private startRestores(consumer: Consumer, assignment: Kafka.Assignment[]): void {
+    const partitions = [...new Set(assignment.map((a) => a.partition))];
+    consumer.pause(assignment.map((a) => ({ topic: a.topic, partition: a.partition })));
+    for (const p of partitions) {
+      const store = new PartitionStore<V>(p);
+      this.stores.set(p, store);
+      const tps = assignment.filter((a) => a.partition === p).map((a) => ({ topic: a.topic, partition: a.partition }));
+      let job!: Promise<void>;
+      job = (async () => {
+        await committed(consumer, tps, this.opts.transactionTimeoutMs).catch(() => {});
+        const r = await this.restorer!.restore(store);
+        if (this.restoring.get(p) !== job) return; // revoked meanwhile
+        this.restoring.delete(p);
+        this.stats.restores++;
+        this.stats.restoredRecords += r.records;
+        this.opts.onRestored?.(r);
+        consumer.resume(tps);
+      })().catch((err) => {
+        this.stats.lastError = `restore of partition ${p} failed: ${asError(err).message}`;
+        this.opts.log?.(this.stats.lastError);
+        this.restoring.delete(p);
+        this.stores.delete(p);
+      });
+      this.restoring.set(p, job);
+    }
+  }
+
+  /** Resolves when every assigned partition's store is restored. */
+  async restored(): Promise<void> {
+    while (this.restoring.size > 0) await Promise.all(this.restoring.values());
   }
 
   async start(): Promise<void> {
@@ -129,8 +214,11 @@ export class TransactionalProcessor {
     try {
       while (this.running) {
         const messages = await consumeBatch(this.consumer, this.opts.maxBatch);
-        if (messages.length === 0) continue;
-        await this.processBatch(messages);
+        if (messages.length > 0) await this.processBatch(messages);
+        if (this.opts.punctuate && Date.now() - this.lastPunctuate >= (this.opts.punctuateIntervalMs ?? 1000)) {
+          this.lastPunctuate = Date.now();
+          await this.runPunctuation();
+        }
       }
     } finally {
       this.running = false;
@@ -156,12 +244,11 @@ export class TransactionalProcessor {
     }
     try {
       await beginTransaction(this.producer);
-      const outputs = await this.opts.process(batch);
-      for (const o of outputs) {
-        this.producer.produce(o.topic, null, o.value, o.key === null ? null : Buffer.from(o.key), o.timestamp ?? Date.now());
-      }
+      const outputs = await this.opts.process(batch, this.ctx);
+      this.produceAll(outputs);
       await sendOffsetsToTransaction(this.producer, [...next.values()], this.consumer, this.opts.transactionTimeoutMs);
       await commitTransaction(this.producer, this.opts.transactionTimeoutMs);
+      for (const st of this.stores.values()) st.commit();
       this.stats.records += batch.length;
       this.stats.outputs += outputs.length;
       this.stats.transactions += 1;
@@ -171,6 +258,7 @@ export class TransactionalProcessor {
       const fatal = (err as { isFatal?: boolean }).isFatal === true || /fenced/i.test(e.message);
       if (fatal) throw new Error(`transactional processor ${this.opts.transactionalId} must stop: ${e.message}`);
       this.stats.aborts += 1;
+      for (const st of this.stores.values()) st.rollback();
       this.opts.log?.(`batch aborted, re-reading ${batch.length} records: ${e.message}`);
       await abortTransaction(this.producer, this.opts.transactionTimeoutMs).catch((ae) => {
         throw new Error(`abort failed after "${e.message}": ${asError(ae).message}`);
@@ -180,10 +268,44 @@ export class TransactionalProcessor {
     }
   }
 
+  /** Output records, then the stores' pending writes as changelog records on their own partition. */
+  private produceAll(outputs: OutputRecord[]): void {
+    for (const o of outputs) {
+      this.producer.produce(o.topic, null, o.value, o.key === null ? null : Buffer.from(o.key), o.timestamp ?? Date.now());
+    }
+    const spec = this.opts.store;
+    if (!spec) return;
+    for (const st of this.stores.values()) {
+      // Explicit partition: changelog partition p is input partition p, whatever the partitioner.
+      for (const [k, v] of st.pending()) this.producer.produce(spec.changelogTopic, st.partition, v === null ? null : spec.encode(v), Buffer.from(k), Date.now());
+    }
+  }
+
+  /** Timers: a transaction of their own with the punctuator's outputs and store writes. */
+  private async runPunctuation(): Promise<void> {
+    try {
+      await beginTransaction(this.producer);
+      const outputs = await this.opts.punctuate!(Date.now(), this.ctx);
+      this.produceAll(outputs);
+      await commitTransaction(this.producer, this.opts.transactionTimeoutMs);
+      for (const st of this.stores.values()) st.commit();
+      this.stats.outputs += outputs.length;
+      this.stats.transactions += 1;
+    } catch (err) {
+      const e = asError(err);
+      this.stats.lastError = e.message;
+      for (const st of this.stores.values()) st.rollback();
+      if ((err as { isFatal?: boolean }).isFatal === true || /fenced/i.test(e.message)) throw new Error(`transactional processor ${this.opts.transactionalId} must stop: ${e.message}`);
+      this.stats.aborts += 1;
+      await abortTransaction(this.producer, this.opts.transactionTimeoutMs).catch(() => {});
+    }
+  }
+
   async stop(): Promise<void> {
     this.running = false;
     await this.loop?.catch(() => {});
     await disconnect(this.consumer);
     await disconnect(this.producer);
+    await this.restorer?.close();
   }
 }
