@@ -45,6 +45,12 @@ export interface Settings {
     /** What taps do with identities that are not in the subscriber directory (Tekelec Fig 10). */
     unknownSubscribers: 'drop' | 'keep';
   };
+  eventManager: {
+    /** Clock of presence timers: 'stream' (the partition's newest event time: deterministic, replay-friendly) or 'wall'. */
+    timerClock: 'stream' | 'wall';
+    /** What watchers without an authorization rule get. */
+    defaultWatcherDecision: 'allow' | 'block' | 'polite-block' | 'confirm';
+  };
   topics: {
     prefix: string;
     /** Partitions of every subscriber-keyed topic (they must be co-partitioned). */
@@ -141,6 +147,15 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       nationalPrefix: str(get('PRESENCE_NATIONAL_PREFIX', 'identity.nationalPrefix')) ?? '0',
       internationalPrefix: str(get('PRESENCE_INTERNATIONAL_PREFIX', 'identity.internationalPrefix')) ?? '00',
       unknownSubscribers: oneOf('PRESENCE_UNKNOWN_SUBSCRIBERS', get('PRESENCE_UNKNOWN_SUBSCRIBERS', 'identity.unknownSubscribers'), ['drop', 'keep'] as const, 'drop'),
+    },
+    eventManager: {
+      timerClock: oneOf('PRESENCE_TIMER_CLOCK', get('PRESENCE_TIMER_CLOCK', 'eventManager.timerClock'), ['stream', 'wall'] as const, 'stream'),
+      defaultWatcherDecision: oneOf(
+        'PRESENCE_DEFAULT_WATCHER_DECISION',
+        get('PRESENCE_DEFAULT_WATCHER_DECISION', 'eventManager.defaultWatcherDecision'),
+        ['allow', 'block', 'polite-block', 'confirm'] as const,
+        'allow',
+      ),
     },
     topics: {
       prefix: str(get('PRESENCE_TOPIC_PREFIX', 'topics.prefix')) ?? 'presence.',

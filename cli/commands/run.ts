@@ -36,7 +36,12 @@ export function registerRunCommands(program: Command): void {
       say(`event manager ${opts.memberId ?? '(host-pid)'} running against ${s.kafka.brokers}`);
       const timer = setInterval(() => {
         const st = em.stats;
-        say(`records ${st.records}, notify requests ${st.outputs}, transactions ${st.transactions}, aborts ${st.aborts}${st.lastError ? `, last error: ${st.lastError}` : ''}`);
+        const ps = em.processor.stats;
+        say(
+          `partitions ${em.processor.ctx.partitions().length}, records ${ps.records} (signals ${st.signals}, subscribes ${st.subscribes}, reports ${st.reports}), ` +
+            `presence changes ${st.presenceChanges}, notifies ${st.notifies}, timers ${st.timersFired}, dead letters ${st.deadLetters}, ` +
+            `transactions ${ps.transactions}, aborts ${ps.aborts}, restores ${ps.restores}${ps.lastError ? `, last error: ${ps.lastError}` : ''}`,
+        );
       }, Number(opts.statsInterval) * 1000);
       const ended = await Promise.race([untilSignal(), em.done().then(() => 'ended')]);
       clearInterval(timer);

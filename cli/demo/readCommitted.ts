@@ -7,6 +7,15 @@ import { topicName, type TopicName } from '../../schemas/topology.ts';
 import { asError, connectConsumer, consumeBatch, disconnect } from '../../streams/runtime/rdkafkaPromises.ts';
 import { withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
 
+/** Every committed record of a topic, from the beginning to its current end. */
+export async function readAll<N extends TopicName>(s: Settings, serde: RecordSerde, topic: N, timeoutMs = 60_000): Promise<TopicRecord<N>[]> {
+  const name = topicName(s.topics.prefix, topic);
+  const offsets = await withAdmin(s.kafka.brokers, (a) => a.fetchTopicOffsets(name));
+  const total = offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  // Transaction markers take offsets too: read until the consumer stops finding records.
+  return readCommitted(s, serde, topic, () => true, total, timeoutMs, undefined, 1500);
+}
+
 export async function readCommitted<N extends TopicName>(
   s: Settings,
   serde: RecordSerde,
@@ -15,6 +24,8 @@ export async function readCommitted<N extends TopicName>(
   count: number,
   timeoutMs: number,
   progress?: (got: number) => void,
+  /** Stop early once nothing has arrived for this long (for counts that are upper bounds). */
+  idleMs?: number,
 ): Promise<TopicRecord<N>[]> {
   const name = topicName(s.topics.prefix, topic);
   const meta = await withAdmin(s.kafka.brokers, (a) => a.fetchTopicMetadata({ topics: [name] }));
@@ -31,10 +42,14 @@ export async function readCommitted<N extends TopicName>(
   const out: TopicRecord<N>[] = [];
   const deadline = Date.now() + timeoutMs;
   let lastReport = 0;
+  let lastArrival = Date.now();
   try {
     while (out.length < count) {
+      if (idleMs !== undefined && Date.now() - lastArrival > idleMs) break;
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s reading ${name}: ${out.length} of ${count} records arrived`);
-      for (const m of await consumeBatch(consumer, 1000)) {
+      const batch = await consumeBatch(consumer, 1000);
+      if (batch.length) lastArrival = Date.now();
+      for (const m of batch) {
         if (!m.value) continue;
         const r = await serde.decode(topic, m.value);
         if (accept(r)) out.push(r);

@@ -13,7 +13,12 @@ import { applyTopology } from '../../schemas/applyTopology.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { topicName } from '../../schemas/topology.ts';
 import { startEventManager } from '../../streams/event-manager/eventManager.ts';
-import { readCommitted } from './readCommitted.ts';
+import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
+import type { Subscription } from '../../schemas/generated/records.ts';
+import { readAll } from './readCommitted.ts';
+
+/** How many demo subscribers the demo watcher subscribes to. */
+const WATCHED = 5;
 
 export interface DemoOptions {
   subscribers: number;
@@ -25,57 +30,86 @@ export interface DemoOptions {
 
 export async function runDemo(o: DemoOptions, s: Settings = loadSettings()): Promise<{ events: number; notifies: number }> {
   const t0 = Date.now();
-  o.log('[1/5] local stack');
+  o.log('[1/6] local stack');
   await stackUp(s, (l) => o.log(`      ${l}`));
-  o.log('[2/5] topics and schemas');
+  o.log('[2/6] topics and schemas');
   const { topics } = await applyTopology(s);
   o.log(`      ${topics.length} topics, ${topics.filter((t) => t.action === 'created').length} created`);
 
-  // A new seed per run: fresh traffic, and its events are told apart from earlier runs'.
+  // A new seed per run, ending now: fresh traffic, newer than what earlier runs left in the state stores.
   const seed = Date.now() % 1_000_000;
-  const gen = { subscribers: o.subscribers, durationSeconds: o.durationSeconds, seed, mix: { powerCycleSeconds: 1800 } };
-  o.log(`[3/5] subscriber directory: provisioning ${o.subscribers} demo subscribers`);
-  const directory = new SubscriberDirectory(s.database.url);
-  let events: number;
-  try {
-    await directory.migrate();
-    await directory.provision(
-      Array.from({ length: o.subscribers }, (_, i) => {
-        const id = subscriberIdentity(i, {});
-        return { imsi: id.imsi, msisdn: `+${id.msisdn}`, aor: id.aor };
-      }),
-    );
-    o.log(`[4/5] taps: ${o.durationSeconds / 60} simulated minutes of MAP/ISUP/SIP traffic → decode → correlate → signaling events`);
-    const sum = await replaySources(s, [generatorSource(gen)], { tap: 'generator', speed: Infinity, unknown: 'drop', directory });
-    events = sum.events;
-    const top = Object.entries(sum.byMessage).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([m, n]) => `${m} ×${n}`).join(', ');
-    o.log(`      ${sum.frames} packets, ${sum.signals} messages (${top}, …) → ${sum.events} events; ${sum.notSubscriber} parties outside the directory dropped`);
-  } finally {
-    await directory.close();
-  }
-
-  o.log('[5/5] event manager (one member of the consumer group) → notify requests');
+  const startTime = Math.floor(Date.now() / 1000) - o.durationSeconds;
+  const gen = { subscribers: o.subscribers, durationSeconds: o.durationSeconds, seed, startTime, mix: { powerCycleSeconds: 1800 } };
   const serde = new RecordSerde(s.registry.url, s.topics.prefix);
   await serde.loadIds();
+
+  o.log('[3/6] event manager: one member of the consumer group, state restored from its changelog');
   const em = await startEventManager(s, { memberId: `demo-${seed}` });
   try {
-    const mine = `generator:generator-seed${seed}:`;
-    const notifies = await readCommitted(s, serde, 'notify-requests', (n) => n.causeEventId?.startsWith(mine) === true, events, 180_000, (got) =>
-      o.log(`      ${got}/${events} notify requests`),
-    );
-    const bySubscriber = new Map<string, { count: number; basic: string; last: string }>();
-    for (const n of notifies) {
-      const cur = bySubscriber.get(n.presentity) ?? { count: 0, basic: '-', last: '' };
-      cur.count++;
-      const basic = /<basic>(\w+)<\/basic>/.exec(n.body ?? '')?.[1];
-      if (basic) cur.basic = basic;
-      cur.last = /<note>([^<]*)<\/note>/.exec(n.body ?? '')?.[1] ?? '';
-      bySubscriber.set(n.presentity, cur);
+    o.log(`[4/6] subscriber directory: provisioning ${o.subscribers} demo subscribers; a watcher subscribes to the first ${WATCHED}`);
+    const directory = new SubscriberDirectory(s.database.url);
+    const producer = new RecordProducer(s.kafka.brokers, 'presence-demo');
+    let events: number;
+    try {
+      await directory.migrate();
+      await directory.provision(
+        Array.from({ length: o.subscribers }, (_, i) => {
+          const id = subscriberIdentity(i, {});
+          return { imsi: id.imsi, msisdn: `+${id.msisdn}`, aor: id.aor };
+        }),
+      );
+      await producer.connect();
+      const watched = Array.from({ length: Math.min(WATCHED, o.subscribers) }, (_, i) => subscriberIdentity(i, {}));
+      for (const [i, id] of watched.entries()) {
+        const sub: Subscription = {
+          requestId: `demo-${seed}-${i}`, receivedAt: startTime * 1000, presentity: `msisdn:+${id.msisdn}`, presentityUri: id.aor, watcherUri: 'sip:demo-watcher@example.com',
+          event: 'presence', expires: 7200, callId: `demo-${seed}-${i}`, watcherTag: `w${seed}`, cseq: 1, contact: 'sip:demo-watcher@127.0.0.1:5070', routeSet: [],
+          accept: ['application/pidf+xml'], supported: [], body: null, frontEnd: 'demo', localTag: null,
+        };
+        await producer.send(topicName(s.topics.prefix, 'subscriptions'), sub.presentity, serde.encode('subscriptions', sub));
+      }
+
+      // Let the event manager hold the dialogs before traffic starts, so the watcher sees every change.
+      const until = Date.now() + 60_000;
+      while (em.stats.subscribes < watched.length && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+
+      o.log(`[5/6] taps: ${o.durationSeconds / 60} simulated minutes of MAP/ISUP/SIP traffic → decode → correlate → signaling events`);
+      const sum = await replaySources(s, [generatorSource(gen)], { tap: 'generator', speed: Infinity, unknown: 'drop', directory });
+      events = sum.events;
+      const top = Object.entries(sum.byMessage).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([m, n]) => `${m} ×${n}`).join(', ');
+      o.log(`      ${sum.frames} packets, ${sum.signals} messages (${top}, …) → ${sum.events} events; ${sum.notSubscriber} parties outside the directory dropped`);
+    } finally {
+      await producer.close();
+      await directory.close();
     }
-    o.out(`${'subscriber'.padEnd(24)} ${'NOTIFYs'.padStart(7)}  basic   last signal`);
-    for (const [who, v] of [...bySubscriber].sort().slice(0, 25)) o.out(`${who.padEnd(24)} ${String(v.count).padStart(7)}  ${v.basic.padEnd(7)} ${v.last}`);
-    if (bySubscriber.size > 25) o.out(`… and ${bySubscriber.size - 25} more subscribers`);
-    o.log(`demo done in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${notifies.length} notify requests on ${topicName(s.topics.prefix, 'notify-requests')}; the stack keeps running (presence stack down stops it)`);
+
+    o.log('[6/6] waiting for the event manager to derive presence');
+    const deadline = Date.now() + 120_000;
+    while (em.stats.signals < events || em.stats.subscribes < Math.min(WATCHED, o.subscribers)) {
+      if (Date.now() > deadline) throw new Error(`the event manager processed ${em.stats.signals} of ${events} events in 120 s`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const committedAt = em.processor.stats.transactions;
+    while (em.processor.stats.transactions === committedAt) await new Promise((r) => setTimeout(r, 100));
+
+    const presence = await readAll(s, serde, 'current-presence');
+    const latest = new Map(presence.map((p) => [p.subscriber, p]));
+    const notifies = (await readAll(s, serde, 'notify-requests')).filter((n) => n.callId.startsWith(`demo-${seed}-`));
+    const perWatched = new Map<string, number>();
+    for (const n of notifies) perWatched.set(n.presentity, (perWatched.get(n.presentity) ?? 0) + 1);
+
+    o.out(`${'subscriber'.padEnd(22)} ${'network'.padEnd(9)} ${'call'.padEnd(8)} ${'basic'.padEnd(6)} ${'connectability'.padEnd(15)} ${'activities'.padEnd(14)} NOTIFYs to the watcher`);
+    for (let i = 0; i < Math.min(o.subscribers, 20); i++) {
+      const key = `msisdn:+${subscriberIdentity(i, {}).msisdn}`;
+      const p = latest.get(key);
+      if (!p) continue;
+      o.out(`${key.padEnd(22)} ${p.networkState.padEnd(9)} ${p.callState.padEnd(8)} ${p.basic.padEnd(6)} ${p.connectability.padEnd(15)} ${(p.activities ?? '-').padEnd(14)} ${perWatched.get(key) ?? '-'}`);
+    }
+    if (o.subscribers > 20) o.out(`… and ${o.subscribers - 20} more subscribers on ${topicName(s.topics.prefix, 'current-presence')}`);
+    o.log(
+      `demo done in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${em.stats.signals} events, ${em.stats.presenceChanges} presence changes (${em.stats.timersFired} timers fired), ${notifies.length} NOTIFY requests for the watcher on ${topicName(s.topics.prefix, 'notify-requests')}; ` +
+        'the stack keeps running (presence stack down stops it)',
+    );
     return { events, notifies: notifies.length };
   } finally {
     await em.stop();

@@ -112,12 +112,95 @@ export interface Presence {
   updatedAt: number;
 }
 
+/** A serving node (VLR or SGSN): its E.164 number and SS7 point code when seen. */
+export interface StateServingNode {
+  number: null | string;
+  pointCode: null | number;
+}
+
+/** An updateLocation / updateGprsLocation invoke awaiting its result. */
+export interface StatePendingAttach {
+  /** cs | ps */
+  domain: string;
+  node: StateServingNode;
+  mscNumber: null | string;
+  invokeId: null | number;
+  at: number;
+  previousState: string;
+}
+
+export interface StateLocation {
+  /** MCC-MNC-LAC[-CI] */
+  cellGlobalId: string;
+  ageMinutes: null | number;
+  /** When the subscriber was last seen in that cell (report time minus age). */
+  observedAt: number;
+  reportedAt: number;
+}
+
+export interface StateContact {
+  uri: string;
+  registeredAt: number;
+  expiresAt: number;
+}
+
+/** A call leg of the subscriber (ISUP CIC per point-code pair, SIP Call-ID); released legs are kept briefly so late messages do not revive them. */
+export interface StateCall {
+  key: string;
+  /** isup | sip */
+  protocol: string;
+  role: null | string;
+  /** setup | alerting | answered | released */
+  phase: string;
+  startedAt: number;
+  /** Time of the newest message applied to the leg. */
+  at: number;
+  cause: null | number;
+}
+
+/** A PUBLISHed event state (RFC 3903), by entity tag. */
+export interface StatePublication {
+  etag: string;
+  /** The PIDF body as published. */
+  pidf: string;
+  publishedAt: number;
+  expiresAt: number;
+}
+
+/** A PUBLISH request awaiting its final response (the 2xx carries the entity tag, the request the body). */
+export interface StatePendingPublish {
+  callId: string;
+  cseq: number;
+  ifMatch: null | string;
+  expires: null | number;
+  pidf: null | string;
+  at: number;
+}
+
+export interface StateWatcher {
+  callId: string;
+  remoteTag: string;
+  localTag: string;
+  watcherUri: string;
+  presentityUri: string;
+  contact: string;
+  routeSet: Array<string>;
+  /** active | pending */
+  state: string;
+  /** allow | block | polite-block | confirm */
+  decision: string;
+  expiresAt: number;
+  notifyCseq: number;
+  version: number;
+  subscribeCseq: number;
+}
+
 /** An event manager's per-subscriber state, as written to its store's compacted changelog; restored from it on assignment. */
 export interface PresenceState {
   subscriber: string;
   /** Incremented on every change. */
   version: number;
-  /** attached | detached | purged | unknown */
+  /** attached | attaching | detached | purged | unknown */
   networkState: string;
   networkSince: null | number;
   /** VLR/MSC/SGSN number serving the subscriber. */
@@ -128,6 +211,33 @@ export interface PresenceState {
   lastEventId: null | string;
   lastEventTime: null | number;
   updatedAt: number;
+  /** Capture time of the newest network fact applied; older network facts are ignored. */
+  networkAt: null | number;
+  /** Last SS7 signaling about the subscriber (staleness timer). */
+  networkSeenAt: null | number;
+  /** Why the network state is what it is: purgeMS, cancelLocation, a MAP error, netDetNotReachable:<reason>, stale. */
+  networkReason: null | string;
+  /** Last anyTimeInterrogation subscriberState. */
+  reportedSubscriberState: null | string;
+  vlr: null | StateServingNode;
+  mscNumber: null | string;
+  sgsn: null | StateServingNode;
+  pendingAttach: null | StatePendingAttach;
+  location: null | StateLocation;
+  /** Capture time of the REGISTER 2xx the contacts come from. */
+  registrationAt: null | number;
+  contacts: Array<StateContact>;
+  calls: Array<StateCall>;
+  /** Last time of each kind of activity: sms-sent, sms-received, call-made, call-received, incoming-call-attempt, incoming-sms-attempt, message-sent, message-received. */
+  activity: Record<string, number>;
+  publications: Array<StatePublication>;
+  pendingPublishes: Array<StatePendingPublish>;
+  /** The latest event ids applied, bounded (duplicate suppression). */
+  recentEventIds: Array<string>;
+  /** Watchers' presence subscriptions held by the owning event manager (RFC 6665 notifier dialogs). */
+  watchers: Array<StateWatcher>;
+  /** The PIDF watchers were last told: a NOTIFY goes out only when the document changes. */
+  notifiedPidf: null | string;
 }
 
 export interface Identities {
@@ -233,6 +343,8 @@ export interface Subscription {
   body: null | Buffer;
   /** Id of the front end that received it. */
   frontEnd: string;
+  /** The To-tag the front end put in its 2xx: the notifier's tag of the dialog (null: the event manager derives one). */
+  localTag: null | string;
 }
 
 /** Record type by Avro schema name. */

@@ -1,15 +1,27 @@
 // `presence run event-manager`: a member of the event-manager consumer group.
-// It owns the partitions (and so the subscribers) the group assigns it and
-// turns their signaling events into notify requests, exactly once.
+// It owns the partitions — and so the subscribers — the group assigns it,
+// keeps each subscriber's presence and watchers in a store restored from its
+// changelog, and turns signaling events, SUBSCRIBEs and delivery reports into
+// current-presence records and NOTIFY requests, exactly once.
 import os from 'node:os';
 import type { Settings } from '../../config/settings.ts';
+import type { DeliveryReport, SignalingEvent, Subscription } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
-import { topicName } from '../../schemas/topology.ts';
+import { topicName, type TopicName } from '../../schemas/topology.ts';
 import { deadLetter } from '../runtime/deadLetters.ts';
-import { TransactionalProcessor, type InputRecord, type OutputRecord } from '../runtime/transactionalProcessor.ts';
-import { skeletonNotify } from './skeletonNotify.ts';
+import { TransactionalProcessor, type InputRecord, type OutputRecord, type ProcessContext } from '../runtime/transactionalProcessor.ts';
+import { WatcherRules } from './authorization/watcherRules.ts';
+import { fromStateRecord, newSubscriber, toStateRecord, type ManagedSubscriber } from './managedSubscriber.ts';
+import { apply } from './presence/derive.ts';
+import { emptyPresence } from './presence/model.ts';
+import { renderPresence } from './presence/pidfRender.ts';
+import { summary } from './presence/summary.ts';
+import { advance, nextDue } from './presence/timers.ts';
+import { applySubscribe, expireDialogs, forgetDialog, nextExpiry, notifyChange, type PresenceDocument } from './subscriptions/watcherDialog.ts';
+import { TimerIndex } from './timerIndex.ts';
 
 export const EVENT_MANAGER_GROUP = 'presence-event-managers';
+const PIDF = 'application/pidf+xml';
 
 export interface EventManagerOptions {
   memberId?: string;
@@ -20,46 +32,188 @@ export interface EventManagerOptions {
   log?: (line: string) => void;
   /** Test hook: called before each batch is processed; throwing aborts the transaction. */
   beforeBatch?: (batch: InputRecord[]) => void;
+  /** Authorization rules' schema in the database (tests use their own). */
+  rulesSchema?: string;
+  punctuateIntervalMs?: number;
 }
 
-export async function startEventManager(s: Settings, o: EventManagerOptions = {}): Promise<TransactionalProcessor> {
+export interface EventManager {
+  processor: TransactionalProcessor<ManagedSubscriber>;
+  stats: { signals: number; subscribes: number; reports: number; presenceChanges: number; notifies: number; timersFired: number; deadLetters: number };
+  /** Resolves when the member stops; rejects with the error that stopped it. */
+  done(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A closed, empty document: what a polite-blocked watcher sees. */
+function politeDocument(key: string): PresenceDocument {
+  return { contentType: PIDF, body: renderPresence(emptyPresence(key)) };
+}
+
+export async function startEventManager(s: Settings, o: EventManagerOptions = {}): Promise<EventManager> {
   const memberId = o.memberId ?? `${os.hostname()}-${process.pid}`;
   const serde = new RecordSerde(s.registry.url, s.topics.prefix);
   await serde.loadIds();
-  const signaling = topicName(s.topics.prefix, 'signaling-events');
-  const notifyTopic = topicName(s.topics.prefix, 'notify-requests');
-  const deadTopic = topicName(s.topics.prefix, 'dead-letters');
+  const rules = new WatcherRules(s.database.url, s.eventManager.defaultWatcherDecision, o.rulesSchema);
+  await rules.migrate();
+  const t = (name: TopicName) => topicName(s.topics.prefix, name);
+  const topics = { signaling: t('signaling-events'), subscriptions: t('subscriptions'), reports: t('delivery-reports') };
+  const stats: EventManager['stats'] = { signals: 0, subscribes: 0, reports: 0, presenceChanges: 0, notifies: 0, timersFired: 0, deadLetters: 0 };
+  const timers = new Map<number, TimerIndex>();
+  /** Newest event time seen per partition: the clock of timers in 'stream' mode. */
+  const streamTime = new Map<number, number>();
 
-  const processor = new TransactionalProcessor({
+  const clock = (p: number) => (s.eventManager.timerClock === 'wall' ? Date.now() : streamTime.get(p) ?? 0);
+  const advanceStream = (p: number, ms: number) => {
+    if (ms > (streamTime.get(p) ?? 0)) streamTime.set(p, ms);
+  };
+  const reschedule = (p: number, key: string, m: ManagedSubscriber) => {
+    const due = [nextDue(m.presence), nextExpiry(m.watchers)].filter((x): x is number => typeof x === 'number');
+    let index = timers.get(p);
+    if (!index) timers.set(p, (index = new TimerIndex()));
+    index.schedule(key, due.length ? Math.min(...due) : null);
+  };
+
+  /** After presence changed: current-presence, and NOTIFYs when the watchers' document changed. */
+  const publish = (key: string, m: ManagedSubscriber, nowMs: number, cause: string | null, out: OutputRecord[]) => {
+    stats.presenceChanges++;
+    const current = summary(m.presence);
+    out.push({ topic: t('current-presence'), key, value: serde.encode('current-presence', current) });
+    if (current.pidf === m.notifiedPidf) return;
+    m.notifiedPidf = current.pidf;
+    for (const n of notifyChange(m.watchers, key, { contentType: PIDF, body: current.pidf }, politeDocument(key), nowMs, cause)) {
+      out.push({ topic: t('notify-requests'), key, value: serde.encode('notify-requests', n) });
+      stats.notifies++;
+    }
+  };
+
+  const onSignal = (p: number, key: string, m: ManagedSubscriber, e: SignalingEvent, out: OutputRecord[]) => {
+    stats.signals++;
+    advanceStream(p, e.time);
+    const r = apply(m.presence, e);
+    if (!r.changed) return false;
+    m.presence = r.state;
+    publish(key, m, clock(p), e.eventId, out);
+    return true;
+  };
+
+  const onSubscribe = async (p: number, key: string, m: ManagedSubscriber, sub: Subscription, out: OutputRecord[]) => {
+    stats.subscribes++;
+    advanceStream(p, sub.receivedAt);
+    const decision = await rules.decide(sub.presentity, sub.watcherUri);
+    const body = m.notifiedPidf ?? renderPresence(m.presence);
+    // The notifier's tag: the one the front end answered with, else stable per dialog.
+    const localTag = sub.localTag ?? `em${Buffer.from(`${sub.callId}/${sub.watcherTag}`).toString('base64url').slice(0, 12)}`;
+    const { notifies } = applySubscribe(m.watchers, sub, decision, { contentType: PIDF, body }, politeDocument(key), sub.receivedAt, localTag);
+    if (m.notifiedPidf === null) m.notifiedPidf = body;
+    for (const n of notifies) out.push({ topic: t('notify-requests'), key, value: serde.encode('notify-requests', n) });
+    stats.notifies += notifies.length;
+  };
+
+  const onReport = (m: ManagedSubscriber, r: DeliveryReport) => {
+    stats.reports++;
+    // The watcher is gone or unreachable: the subscription ends without another NOTIFY.
+    if (r.outcome === 'gone' || r.outcome === 'gave-up') return forgetDialog(m.watchers, r.callId);
+    return false;
+  };
+
+  const processBatch = async (batch: InputRecord[], ctx: ProcessContext<ManagedSubscriber>): Promise<OutputRecord[]> => {
+    o.beforeBatch?.(batch);
+    const out: OutputRecord[] = [];
+    for (const r of batch) {
+      const origin = `${r.topic}[${r.partition}]@${r.offset}`;
+      try {
+        if (!r.value || !r.key) throw new Error(r.key ? 'empty value' : 'record without a subscriber key');
+        const store = ctx.store(r.partition);
+        const m = store.get(r.key) ?? newSubscriber(r.key);
+        let dirty = true;
+        if (r.topic === topics.signaling) dirty = onSignal(r.partition, r.key, m, await serde.decode('signaling-events', r.value), out);
+        else if (r.topic === topics.subscriptions) await onSubscribe(r.partition, r.key, m, await serde.decode('subscriptions', r.value), out);
+        else if (r.topic === topics.reports) dirty = onReport(m, await serde.decode('delivery-reports', r.value));
+        if (dirty) {
+          store.put(r.key, m);
+          reschedule(r.partition, r.key, m);
+        }
+      } catch (err) {
+        stats.deadLetters++;
+        out.push({
+          topic: t('dead-letters'),
+          key: 'event-manager',
+          value: serde.encode('dead-letters', deadLetter('event-manager', 'event-manager', 'malformed', (err as Error).message, r.value ?? Buffer.alloc(0), origin, { key: r.key ?? '' })),
+        });
+      }
+    }
+    return out;
+  };
+
+  /** Timers: registration/publication expiry, stale state, stuck calls, subscription expiry. */
+  const punctuate = (_wallMs: number, ctx: ProcessContext<ManagedSubscriber>): OutputRecord[] => {
+    const out: OutputRecord[] = [];
+    for (const p of ctx.partitions()) {
+      const now = clock(p);
+      const store = ctx.store(p);
+      for (const key of timers.get(p)?.takeDue(now) ?? []) {
+        const m = store.get(key);
+        if (!m) continue;
+        stats.timersFired++;
+        const r = advance(m.presence, now);
+        if (r.changed) {
+          m.presence = r.state;
+          publish(key, m, now, null, out);
+        }
+        const ended = expireDialogs(m.watchers, key, now);
+        for (const n of ended) out.push({ topic: t('notify-requests'), key, value: serde.encode('notify-requests', n) });
+        stats.notifies += ended.length;
+        store.put(key, m);
+        reschedule(p, key, m);
+      }
+    }
+    return out;
+  };
+
+  const processor = new TransactionalProcessor<ManagedSubscriber>({
     brokers: s.kafka.brokers,
     clientId: `event-manager-${memberId}`,
     groupId: o.groupId ?? `${s.topics.prefix}${EVENT_MANAGER_GROUP}`,
     protocol: o.protocol,
     instanceId: o.instanceId,
-    inputTopics: [signaling],
+    inputTopics: [topics.signaling, topics.subscriptions, topics.reports],
     transactionalId: `${s.topics.prefix}event-manager-${memberId}`,
     log: o.log,
-    process: async (batch) => {
-      o.beforeBatch?.(batch);
-      const out: OutputRecord[] = [];
-      for (const r of batch) {
-        const origin = `${r.topic}[${r.partition}]@${r.offset}`;
-        try {
-          if (!r.value) throw new Error('empty value');
-          const event = await serde.decode('signaling-events', r.value);
-          const notify = skeletonNotify(event, r.offset + 1, Date.now());
-          out.push({ topic: notifyTopic, key: event.subscriber, value: serde.encode('notify-requests', notify) });
-        } catch (err) {
-          out.push({
-            topic: deadTopic,
-            key: 'event-manager',
-            value: serde.encode('dead-letters', deadLetter('event-manager', 'avro', 'malformed', (err as Error).message, r.value ?? Buffer.alloc(0), origin, { key: r.key ?? '' })),
-          });
-        }
-      }
-      return out;
+    store: {
+      changelogTopic: t('event-manager-presence-store-changelog'),
+      encode: (m) => serde.encode('event-manager-presence-store-changelog', toStateRecord(m)),
+      decode: async (b) => fromStateRecord(await serde.decode('event-manager-presence-store-changelog', b)),
     },
+    onRestored: (r) => {
+      // Rebuild the partition's timer index and stream time from the restored state.
+      const index = new TimerIndex();
+      timers.set(r.partition, index);
+      for (const [key, m] of processor.ctx.store(r.partition).entries()) {
+        if (m.presence.lastEventTime) advanceStream(r.partition, m.presence.lastEventTime);
+        const due = [nextDue(m.presence), nextExpiry(m.watchers)].filter((x): x is number => typeof x === 'number');
+        if (due.length) index.schedule(key, Math.min(...due));
+      }
+      o.log?.(`partition ${r.partition}: restored ${r.keys} subscribers from ${r.records} changelog records in ${r.ms} ms`);
+    },
+    onRevoked: (parts) => {
+      for (const a of parts) {
+        timers.delete(a.partition);
+        streamTime.delete(a.partition);
+      }
+    },
+    process: processBatch,
+    punctuate,
+    punctuateIntervalMs: o.punctuateIntervalMs ?? 1000,
   });
   await processor.start();
-  return processor;
+  return {
+    processor,
+    stats,
+    done: () => processor.done(),
+    async stop() {
+      await processor.stop();
+      await rules.close();
+    },
+  };
 }

@@ -46,40 +46,60 @@ export class ChangelogRestorer<V> {
     return c;
   }
 
-  /** Restores one partition; restores run one after another on one client. */
+  /**
+   * Restores partitions' stores. Requests that arrive while a restore runs
+   * are batched into the next one, so a rebalance that assigns twelve
+   * partitions reads their changelogs in one pass, not twelve.
+   */
   restore(store: PartitionStore<V>): Promise<RestoreResult> {
-    const run = this.chain.then(() => this.restoreNow(store));
-    this.chain = run.catch(() => {});
-    return run;
+    return new Promise((resolve, reject) => {
+      this.queue.push({ store, resolve, reject });
+      if (this.queue.length === 1) this.chain = this.chain.then(() => this.drainQueue());
+    });
   }
 
-  private async restoreNow(store: PartitionStore<V>): Promise<RestoreResult> {
+  private readonly queue: Array<{ store: PartitionStore<V>; resolve: (r: RestoreResult) => void; reject: (e: Error) => void }> = [];
+
+  private async drainQueue(): Promise<void> {
+    const jobs = this.queue.splice(0);
+    if (jobs.length === 0) return;
+    try {
+      const results = await this.restoreNow(jobs.map((j) => j.store));
+      jobs.forEach((j, i) => j.resolve(results[i]!));
+    } catch (err) {
+      for (const j of jobs) j.reject(asError(err));
+    }
+  }
+
+  private async restoreNow(stores: PartitionStore<V>[]): Promise<RestoreResult[]> {
     const started = Date.now();
     const c = await this.client();
-    const tp = { topic: this.changelogTopic, partition: store.partition };
-    let eof = false;
+    const byPartition = new Map(stores.map((st) => [st.partition, st]));
+    const open = new Set(byPartition.keys());
+    const records = new Map<number, number>([...open].map((p) => [p, 0]));
     const onEof = (e: { topic: string; partition: number }) => {
-      if (e.topic === tp.topic && e.partition === tp.partition) eof = true;
+      if (e.topic === this.changelogTopic) open.delete(e.partition);
     };
     c.on('partition.eof', onEof);
-    c.assign([{ ...tp, offset: OFFSET_BEGINNING }]);
-    let records = 0;
+    c.assign([...open].map((partition) => ({ topic: this.changelogTopic, partition, offset: OFFSET_BEGINNING })));
     try {
-      while (!eof) {
+      while (open.size > 0) {
         const batch = await consumeBatch(c, 5000).catch((e) => {
-          throw new Error(`restoring ${tp.topic}[${tp.partition}] failed: ${asError(e).message}`);
+          throw new Error(`restoring ${this.changelogTopic} failed: ${asError(e).message}`);
         });
         for (const m of batch) {
-          if (m.partition !== tp.partition || !m.key) continue;
-          records++;
-          store.restore(m.key.toString('utf8'), m.value ? await this.decode(m.value) : null);
+          const st = byPartition.get(m.partition);
+          if (!st || !m.key) continue;
+          records.set(m.partition, (records.get(m.partition) ?? 0) + 1);
+          st.restore(m.key.toString('utf8'), m.value ? await this.decode(m.value) : null);
         }
       }
     } finally {
       c.removeListener('partition.eof', onEof);
       c.unassign();
     }
-    return { partition: tp.partition, records, keys: store.size, ms: Date.now() - started };
+    const ms = Date.now() - started;
+    return stores.map((st) => ({ partition: st.partition, records: records.get(st.partition) ?? 0, keys: st.size, ms }));
   }
 
   async close(): Promise<void> {

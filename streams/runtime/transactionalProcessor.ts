@@ -96,7 +96,8 @@ export class TransactionalProcessor<V = never> {
   private readonly restoring = new Map<number, Promise<void>>();
   private readonly restorer: ChangelogRestorer<V> | undefined;
   private lastPunctuate = Date.now();
-  private readonly ctx: ProcessContext<V>;
+  /** Store access for hooks outside a batch (e.g. rebuilding timer indexes after a restore). */
+  readonly ctx: ProcessContext<V>;
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private running = false;

@@ -95,12 +95,18 @@ describe.skipIf(!haveCaptures)('presence replay', () => {
     expect(Buffer.compare(truncated!.raw, frames[1]!.data)).toBe(0);
   });
 
-  it('feeds the event manager: every published event becomes a notify request', async () => {
-    const before = await readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, 'signaling-events'), partitions: 4, count: 1, settleMs: 1500 });
-    const em = await startEventManager(s, { memberId: 'it-replay' });
+  it('feeds the event manager: our subscribers\' presence is derived from the replayed capture', async () => {
+    const em = await startEventManager({ ...s, database: { ...s.database, url: dbUrl } }, { memberId: 'it-replay', rulesSchema: schema });
     try {
-      const notifies = await readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, 'notify-requests'), partitions: 4, count: before.length, settleMs: 1500, timeoutMs: 60_000 });
-      expect(notifies).toHaveLength(before.length);
+      const records = await readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, 'current-presence'), partitions: 4, count: 2, settleMs: 2000, timeoutMs: 60_000 });
+      const latest = new Map<string, Awaited<ReturnType<typeof serde.decode<'current-presence'>>>>();
+      for (const r of records) {
+        const p = await serde.decode('current-presence', r.value!);
+        latest.set(p.subscriber, p);
+      }
+      // IMSI ...851 completed its location update; the ISUP caller's call was answered, then released.
+      expect(latest.get('imsi:001011356567851')).toMatchObject({ networkState: 'attached', basic: 'open' });
+      expect(latest.get('msisdn:+3933399708')).toMatchObject({ callState: 'idle' });
     } finally {
       await em.stop();
     }

@@ -1,0 +1,197 @@
+// The transaction layer between a SIP transport and a transaction user (the
+// SIP front end, the NOTIFY sink): matches incoming responses to client
+// transactions (§17.1.3) and requests to server transactions (§17.2.3),
+// creates a server transaction for each new request and hands it to the TU.
+import type { SipMessage } from '../../decode/sip/index.ts';
+import {
+  buildRequest,
+  buildResponse,
+  newBranch,
+  serialize,
+  type OutgoingMessage,
+  type OutgoingRequest,
+  type RequestSpec,
+  type ViaSpec,
+} from '../message/index.ts';
+import { responseTarget, type MessageSource, type SendOptions, type SipMessageHandler, type SipTransportName, type TransportTarget } from '../transport/index.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { NonInviteClientTransaction } from './clientTransaction.ts';
+import { clientKeyOfResponse, serverKey } from './keys.ts';
+import { NonInviteServerTransaction } from './serverTransaction.ts';
+import { RFC3261_TIMERS, type TimerValues } from './timers.ts';
+
+/** What the layer needs of a transport; SipTransport fits, tests may use a fake. */
+export interface TransportPort {
+  readonly host: string;
+  readonly port: number;
+  send(message: OutgoingMessage | Buffer, target: TransportTarget, options?: SendOptions): Promise<void>;
+  onMessage(handler: SipMessageHandler): void;
+}
+
+export interface TransactionUser {
+  /** A new request; answer it with serverTx.respond(...). A throw or rejection is answered with 500. */
+  onRequest(request: SipMessage, serverTx: NonInviteServerTransaction): void | Promise<void>;
+}
+
+export interface TransactionLayerOptions {
+  readonly clock?: Clock;
+  readonly timers?: Partial<TimerValues>;
+  /** Our sent-by in Via when it differs from the listening address (NAT, DNS name). */
+  readonly sentBy?: { readonly host: string; readonly port: number };
+  /** Methods listed in Allow when an INVITE is refused. */
+  readonly allow?: readonly string[];
+  /**
+   * §18.1.1: a request larger than this (path MTU unknown) goes over TCP even
+   * when UDP was asked for; PIDF/RLMI NOTIFYs easily pass it. Default 1300.
+   */
+  readonly udpMaxRequestBytes?: number;
+}
+
+export interface TransactionLayerStats {
+  /** Responses that matched no client transaction (§17.1.3: passed to the core, which drops them). */
+  strayResponses: number;
+  /** ACKs without a transaction (this layer has no INVITE server transactions). */
+  strayAcks: number;
+  /** INVITEs refused statelessly with 405. */
+  invitesRefused: number;
+  /** TU callbacks that threw or rejected. */
+  tuErrors: number;
+}
+
+const DEFAULT_ALLOW = ['SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'OPTIONS'];
+/** §18.1.1: "larger than 1300 bytes and the path MTU is unknown". */
+const UDP_MAX_REQUEST_BYTES = 1300;
+
+export interface SendRequestOptions {
+  readonly onProvisional?: (response: SipMessage) => void;
+}
+
+export class TransactionLayer {
+  readonly stats: TransactionLayerStats = { strayResponses: 0, strayAcks: 0, invitesRefused: 0, tuErrors: 0 };
+  readonly timers: TimerValues;
+  private readonly clock: Clock;
+  private readonly clients = new Map<string, NonInviteClientTransaction>();
+  private readonly servers = new Map<string, NonInviteServerTransaction>();
+
+  constructor(
+    private readonly transport: TransportPort,
+    private readonly tu: TransactionUser,
+    private readonly options: TransactionLayerOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.timers = { ...RFC3261_TIMERS, ...options.timers };
+    transport.onMessage((message, source) => this.receive(message, source));
+  }
+
+  get clientTransactionCount(): number {
+    return this.clients.size;
+  }
+
+  get serverTransactionCount(): number {
+    return this.servers.size;
+  }
+
+  /** A Via for a new request from us over `transport`, with a fresh branch. */
+  via(transport: SipTransportName): ViaSpec {
+    const sentBy = this.options.sentBy ?? { host: this.transport.host, port: this.transport.port };
+    return { transport, host: sentBy.host, port: sentBy.port, branch: newBranch() };
+  }
+
+  /**
+   * Builds a request (fresh branch, our sent-by) and runs a client transaction
+   * for it; a UDP request too large for UDP (§18.1.1) is sent over TCP instead.
+   */
+  request(spec: RequestSpec, target: TransportTarget, options: SendRequestOptions = {}): NonInviteClientTransaction {
+    const request = buildRequest(spec, this.via(target.transport));
+    if (target.transport === 'udp' && serialize(request).length > (this.options.udpMaxRequestBytes ?? UDP_MAX_REQUEST_BYTES)) {
+      const tcp: TransportTarget = { ...target, transport: 'tcp' };
+      return this.sendRequest(buildRequest(spec, this.via('tcp')), tcp, options);
+    }
+    return this.sendRequest(request, target, options);
+  }
+
+  /** Runs a client transaction for a request whose top Via already carries a unique branch. */
+  sendRequest(request: OutgoingRequest, target: TransportTarget, options: SendRequestOptions = {}): NonInviteClientTransaction {
+    const tx = new NonInviteClientTransaction({
+      request,
+      target,
+      send: (bytes, t) => this.transport.send(bytes, t),
+      clock: this.clock,
+      timers: this.timers,
+      ...(options.onProvisional ? { onProvisional: options.onProvisional } : {}),
+      onTerminated: (done) => {
+        if (this.clients.get(done.key) === done) this.clients.delete(done.key);
+      },
+    });
+    if (this.clients.has(tx.key)) throw new Error(`a client transaction with branch ${tx.branch} is already running`);
+    this.clients.set(tx.key, tx);
+    return tx.start();
+  }
+
+  /** Cancels every timer and forgets all transactions (unfinished client ones end as timeouts). */
+  close(): void {
+    for (const tx of [...this.clients.values()]) tx.cancel();
+    for (const tx of [...this.servers.values()]) tx.cancel();
+    this.clients.clear();
+    this.servers.clear();
+  }
+
+  private receive(message: SipMessage, source: MessageSource): void {
+    if (message.isRequest) this.receiveRequest(message, source);
+    else this.receiveResponse(message);
+  }
+
+  private receiveResponse(response: SipMessage): void {
+    const key = clientKeyOfResponse(response);
+    const tx = key === undefined ? undefined : this.clients.get(key);
+    if (!tx) {
+      this.stats.strayResponses++;
+      return;
+    }
+    tx.receiveResponse(response);
+  }
+
+  private receiveRequest(request: SipMessage, source: MessageSource): void {
+    const key = serverKey(request);
+    if (key === undefined) return; // no Via: nowhere to answer (the parser lets it through)
+    const existing = this.servers.get(key);
+    if (existing) {
+      existing.receiveRetransmission();
+      return;
+    }
+    if (request.method === 'ACK') {
+      this.stats.strayAcks++;
+      return;
+    }
+    if (request.method === 'INVITE') {
+      // Presence needs no sessions; answering statelessly is enough for a retransmitting caller.
+      this.stats.invitesRefused++;
+      const res = buildResponse(request, 405, { headers: [['Allow', (this.options.allow ?? DEFAULT_ALLOW).join(', ')]] });
+      const route = responseTarget(request.topVia, source);
+      this.transport.send(serialize(res), route.primary, { reuseOnly: route.primary.transport === 'tcp' }).catch(() => {});
+      return;
+    }
+    const tx = new NonInviteServerTransaction({
+      request,
+      source,
+      key,
+      send: (bytes, target, opts) => this.transport.send(bytes, target, opts),
+      clock: this.clock,
+      timers: this.timers,
+      onTerminated: (done) => {
+        if (this.servers.get(done.key) === done) this.servers.delete(done.key);
+      },
+    });
+    this.servers.set(key, tx);
+    const fail = () => {
+      this.stats.tuErrors++;
+      if (tx.state === 'trying' || tx.state === 'proceeding') tx.respond(500).catch(() => {});
+    };
+    try {
+      const r = this.tu.onRequest(request, tx);
+      if (r instanceof Promise) r.catch(fail);
+    } catch {
+      fail();
+    }
+  }
+}

@@ -1,0 +1,66 @@
+// Per-presentity authorization of watchers, from PostgreSQL, cached briefly:
+// allow, block, polite-block (sees a closed presence), confirm (pending until
+// the presentity decides). Watchers without a rule get the default.
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import type { WatcherDecision } from '../subscriptions/watcherDialog.ts';
+
+const SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
+const DECISIONS: readonly WatcherDecision[] = ['allow', 'block', 'polite-block', 'confirm'];
+
+export function parseDecision(raw: string, what: string): WatcherDecision {
+  if (!DECISIONS.includes(raw as WatcherDecision)) throw new Error(`${what} must be one of ${DECISIONS.join(', ')}, not ${raw}`);
+  return raw as WatcherDecision;
+}
+
+/** 'sip:Alice@Example.com;transport=tcp' → 'sip:Alice@example.com' (host case-folded, parameters dropped). */
+export function watcherIdentity(uri: string): string {
+  const bare = uri.replace(/^<|>$/g, '').split(';')[0]!;
+  const at = bare.lastIndexOf('@');
+  return at < 0 ? bare.toLowerCase() : `${bare.slice(0, at)}@${bare.slice(at + 1).toLowerCase()}`;
+}
+
+export class WatcherRules {
+  private readonly pool: pg.Pool;
+  private readonly cache = new Map<string, { decision: WatcherDecision; until: number }>();
+
+  constructor(databaseUrl: string, readonly defaultDecision: WatcherDecision, readonly schema = 'presence', private readonly ttlMs = 5000) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`rules schema name ${schema} is not a plain identifier`);
+    this.pool = new pg.Pool({ connectionString: databaseUrl, max: 2, options: `-c search_path=${schema}` });
+  }
+
+  async migrate(): Promise<void> {
+    await this.pool.query(`create schema if not exists ${this.schema}`);
+    await this.pool.query(SCHEMA_SQL);
+  }
+
+  async set(presentity: string, watcher: string, decision: WatcherDecision): Promise<void> {
+    await this.pool.query(
+      `insert into watcher_rules (presentity, watcher, decision) values ($1, $2, $3)
+       on conflict (presentity, watcher) do update set decision = excluded.decision, updated_at = now()`,
+      [presentity, watcher.startsWith('*@') ? watcher.toLowerCase() : watcherIdentity(watcher), decision],
+    );
+    this.cache.clear();
+  }
+
+  async decide(presentity: string, watcherUri: string, nowMs = Date.now()): Promise<WatcherDecision> {
+    const who = watcherIdentity(watcherUri);
+    const key = `${presentity}\u0000${who}`;
+    const hit = this.cache.get(key);
+    if (hit && hit.until > nowMs) return hit.decision;
+    const domain = who.includes('@') ? `*@${who.slice(who.lastIndexOf('@') + 1)}` : null;
+    const { rows } = await this.pool.query<{ watcher: string; decision: string }>(
+      'select watcher, decision from watcher_rules where presentity = $1 and watcher = any($2)',
+      [presentity, domain ? [who, domain] : [who]],
+    );
+    // An exact rule beats a domain rule.
+    const row = rows.find((r) => r.watcher === who) ?? rows[0];
+    const decision = row ? parseDecision(row.decision, 'stored rule') : this.defaultDecision;
+    this.cache.set(key, { decision, until: nowMs + this.ttlMs });
+    return decision;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,36 @@
+// What an event manager keeps per subscriber it owns: the derived presence,
+// the watchers' subscription dialogs, and the document watchers were last
+// told — one value in the store, one record in the changelog.
+import type { PresenceState, StateWatcher } from '../../schemas/generated/records.ts';
+import { emptyPresence, type SubscriberPresence } from './presence/model.ts';
+import { fromRecord, toRecord } from './presence/stateRecord.ts';
+import { dialogKey, type WatcherDecision, type WatcherDialog } from './subscriptions/watcherDialog.ts';
+
+export interface ManagedSubscriber {
+  presence: SubscriberPresence;
+  watchers: Map<string, WatcherDialog>;
+  notifiedPidf: string | null;
+}
+
+export function newSubscriber(subscriber: string): ManagedSubscriber {
+  return { presence: emptyPresence(subscriber), watchers: new Map(), notifiedPidf: null };
+}
+
+const watcherRecord = (d: WatcherDialog): StateWatcher => ({ ...d, routeSet: [...d.routeSet] });
+
+export function toStateRecord(m: ManagedSubscriber): PresenceState {
+  return { ...toRecord(m.presence), watchers: [...m.watchers.values()].map(watcherRecord), notifiedPidf: m.notifiedPidf };
+}
+
+export function fromStateRecord(r: PresenceState): ManagedSubscriber {
+  const watchers = new Map<string, WatcherDialog>();
+  for (const w of r.watchers ?? []) {
+    watchers.set(dialogKey(w.callId, w.remoteTag), {
+      ...w,
+      routeSet: [...w.routeSet],
+      state: w.state === 'pending' ? 'pending' : 'active',
+      decision: (['allow', 'block', 'polite-block', 'confirm'].includes(w.decision) ? w.decision : 'allow') as WatcherDecision,
+    });
+  }
+  return { presence: fromRecord(r), watchers, notifiedPidf: r.notifiedPidf ?? null };
+}

@@ -1,0 +1,34 @@
+// The current-presence record (schemas/avro/Presence.avsc): one flat row per
+// subscriber with the rendered PIDF, for the compacted topic and the database.
+import type { Presence } from '../../../schemas/generated/records.ts';
+import { connectability, type AvailabilitySettings } from './connectability.ts';
+import { callStateOf, servingNodeOf, type SubscriberPresence } from './model.ts';
+import { renderPidf } from './pidfRender.ts';
+import { NETWORK_TUPLE, presenceDocument, type DocumentOptions } from './presenceDocument.ts';
+
+export interface SummaryOptions extends DocumentOptions {
+  readonly availability?: AvailabilitySettings;
+}
+
+export function summary(s: SubscriberPresence, o: SummaryOptions = {}): Presence {
+  const doc = presenceDocument(s, o);
+  const person = doc.persons[0];
+  // Note: the person's (published) note, else a published tuple's, else the network's.
+  const network = doc.services.find((t) => t.id === NETWORK_TUPLE);
+  const publishedNote = doc.services.find((t) => t !== network && t.notes.length > 0)?.notes[0]?.text;
+  const note = person?.notes[0]?.text ?? publishedNote ?? network?.notes[0]?.text ?? null;
+  return {
+    subscriber: s.subscriber,
+    version: s.version,
+    basic: doc.services.some((t) => t.basic === 'open') ? 'open' : 'closed',
+    networkState: s.network.state,
+    callState: callStateOf(s),
+    connectability: connectability(s, o.availability),
+    servingNode: servingNodeOf(s),
+    cellGlobalId: s.location?.cellGlobalId ?? null,
+    activities: person && person.activities.length > 0 ? person.activities.join(',') : null,
+    note,
+    pidf: renderPidf(doc),
+    updatedAt: s.updatedAt,
+  };
+}

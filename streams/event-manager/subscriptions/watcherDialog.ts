@@ -1,0 +1,190 @@
+// The notifier side of a presence subscription (RFC 6665, RFC 3856), held by
+// the event manager that owns the presentity — so the NOTIFYs of one dialog
+// come from one place, in order, with CSeqs that only increase and versions
+// that are contiguous, whichever front end received the SUBSCRIBE.
+import type { NotifyRequest, Subscription } from '../../../schemas/generated/records.ts';
+
+export type SubscriptionStateName = 'active' | 'pending' | 'terminated';
+
+/** RFC 6665 §8.2.3 reasons we use. */
+export type TerminationReason = 'timeout' | 'rejected' | 'deactivated' | 'noresource' | 'giveup';
+
+/** What the presentity's authorization rules say about a watcher. */
+export type WatcherDecision = 'allow' | 'block' | 'polite-block' | 'confirm';
+
+export interface WatcherDialog {
+  callId: string;
+  /** The watcher's From-tag. */
+  remoteTag: string;
+  /** Our tag (To-tag of the SUBSCRIBE's answer, From-tag of our NOTIFYs). */
+  localTag: string;
+  watcherUri: string;
+  presentityUri: string;
+  /** Where NOTIFYs go: the watcher's Contact. */
+  contact: string;
+  routeSet: string[];
+  state: 'active' | 'pending';
+  decision: WatcherDecision;
+  expiresAt: number;
+  /** CSeq of our last NOTIFY in this dialog. */
+  notifyCseq: number;
+  /** Version of the last document sent in this dialog (contiguous from 1). */
+  version: number;
+  /** CSeq of the last SUBSCRIBE applied: older or repeated ones are ignored. */
+  subscribeCseq: number;
+}
+
+export interface PresenceDocument {
+  contentType: string;
+  body: string;
+}
+
+export const dialogKey = (callId: string, remoteTag: string) => `${callId}\u0000${remoteTag}`;
+
+function notify(
+  d: WatcherDialog,
+  presentity: string,
+  state: SubscriptionStateName,
+  doc: PresenceDocument | null,
+  nowMs: number,
+  cause: string | null,
+  reason: TerminationReason | null = null,
+): NotifyRequest {
+  d.notifyCseq += 1;
+  d.version += 1;
+  return {
+    notifyId: `${d.callId}/${d.remoteTag}/${d.notifyCseq}`,
+    presentity,
+    event: 'presence',
+    callId: d.callId,
+    localTag: d.localTag,
+    remoteTag: d.remoteTag,
+    cseq: d.notifyCseq,
+    requestUri: d.contact,
+    fromUri: d.presentityUri,
+    toUri: d.watcherUri,
+    routeSet: d.routeSet,
+    subscriptionState: state,
+    expires: state === 'terminated' ? null : Math.max(0, Math.round((d.expiresAt - nowMs) / 1000)),
+    reason,
+    version: d.version,
+    contentType: doc?.contentType ?? null,
+    body: doc?.body ?? null,
+    causeEventId: cause,
+    createdAt: nowMs,
+  };
+}
+
+/** What a watcher may see: a polite block shows a closed, empty presence (RFC 5025 polite-block). */
+export function documentFor(d: WatcherDialog, current: PresenceDocument, politeBlocked: PresenceDocument): PresenceDocument | null {
+  if (d.state === 'pending') return null;
+  return d.decision === 'polite-block' ? politeBlocked : current;
+}
+
+export interface SubscribeOutcome {
+  dialogs: Map<string, WatcherDialog>;
+  notifies: NotifyRequest[];
+}
+
+/**
+ * Applies a SUBSCRIBE (initial, refresh, or Expires: 0) to the presentity's
+ * dialogs. Every applied SUBSCRIBE gets an immediate NOTIFY (RFC 6665
+ * §4.2.1.2), also when the subscription is pending; a repeated or older
+ * SUBSCRIBE (same or lower CSeq) is ignored.
+ */
+export function applySubscribe(
+  dialogs: Map<string, WatcherDialog>,
+  sub: Subscription,
+  decision: WatcherDecision,
+  current: PresenceDocument,
+  politeBlocked: PresenceDocument,
+  nowMs: number,
+  localTag: string,
+): SubscribeOutcome {
+  const key = dialogKey(sub.callId, sub.watcherTag);
+  let d = dialogs.get(key);
+  const notifies: NotifyRequest[] = [];
+  if (d && sub.cseq <= d.subscribeCseq) return { dialogs, notifies };
+  if (!d) {
+    if (sub.expires === 0) {
+      // A fetch (RFC 6665 §4.4.3) or an unsubscribe for a dialog we no longer hold: one terminated NOTIFY.
+      const once: WatcherDialog = {
+        callId: sub.callId, remoteTag: sub.watcherTag, localTag, watcherUri: sub.watcherUri, presentityUri: sub.presentityUri,
+        contact: sub.contact, routeSet: sub.routeSet, state: 'active', decision, expiresAt: nowMs, notifyCseq: 0, version: 0, subscribeCseq: sub.cseq,
+      };
+      const doc = decision === 'block' || decision === 'confirm' ? null : documentFor(once, current, politeBlocked);
+      notifies.push(notify(once, sub.presentity, 'terminated', doc, nowMs, sub.requestId, decision === 'block' ? 'rejected' : 'timeout'));
+      return { dialogs, notifies };
+    }
+    d = {
+      callId: sub.callId, remoteTag: sub.watcherTag, localTag, watcherUri: sub.watcherUri, presentityUri: sub.presentityUri,
+      contact: sub.contact, routeSet: sub.routeSet, state: decision === 'confirm' ? 'pending' : 'active', decision,
+      expiresAt: nowMs + sub.expires * 1000, notifyCseq: 0, version: 0, subscribeCseq: sub.cseq,
+    };
+    if (decision === 'block') {
+      notifies.push(notify(d, sub.presentity, 'terminated', null, nowMs, sub.requestId, 'rejected'));
+      return { dialogs, notifies };
+    }
+    dialogs.set(key, d);
+  } else {
+    d.subscribeCseq = sub.cseq;
+    d.contact = sub.contact || d.contact;
+    if (sub.expires === 0) {
+      dialogs.delete(key);
+      notifies.push(notify(d, sub.presentity, 'terminated', documentFor(d, current, politeBlocked), nowMs, sub.requestId, 'timeout'));
+      return { dialogs, notifies };
+    }
+    d.expiresAt = nowMs + sub.expires * 1000;
+  }
+  notifies.push(notify(d, sub.presentity, d.state, documentFor(d, current, politeBlocked), nowMs, sub.requestId));
+  return { dialogs, notifies };
+}
+
+/** A NOTIFY to every active dialog when the presentity's document changed. */
+export function notifyChange(dialogs: Map<string, WatcherDialog>, presentity: string, current: PresenceDocument, politeBlocked: PresenceDocument, nowMs: number, cause: string | null): NotifyRequest[] {
+  const out: NotifyRequest[] = [];
+  for (const d of dialogs.values()) if (d.state === 'active') out.push(notify(d, presentity, 'active', documentFor(d, current, politeBlocked), nowMs, cause));
+  return out;
+}
+
+/** Subscriptions past their expiry end with a terminated;reason=timeout NOTIFY. */
+export function expireDialogs(dialogs: Map<string, WatcherDialog>, presentity: string, nowMs: number): NotifyRequest[] {
+  const out: NotifyRequest[] = [];
+  for (const [k, d] of dialogs) {
+    if (d.expiresAt > nowMs) continue;
+    dialogs.delete(k);
+    out.push(notify(d, presentity, 'terminated', null, nowMs, null, 'timeout'));
+  }
+  return out;
+}
+
+/**
+ * Ends dialogs on the presentity's side: handoff in resubscribe mode
+ * (reason=deactivated: the watcher re-subscribes and reaches the new owner,
+ * Tekelec Fig 13), or the presentity no longer exists (noresource).
+ */
+export function terminateAll(dialogs: Map<string, WatcherDialog>, presentity: string, reason: TerminationReason, nowMs: number): NotifyRequest[] {
+  const out: NotifyRequest[] = [];
+  for (const d of dialogs.values()) out.push(notify(d, presentity, 'terminated', null, nowMs, null, reason));
+  dialogs.clear();
+  return out;
+}
+
+/** The watcher is gone (481/404/timeout on delivery): forget the dialog, no NOTIFY. */
+export function forgetDialog(dialogs: Map<string, WatcherDialog>, callId: string, remoteTag?: string): boolean {
+  let removed = false;
+  for (const [k, d] of dialogs) {
+    if (d.callId === callId && (remoteTag === undefined || d.remoteTag === remoteTag)) {
+      dialogs.delete(k);
+      removed = true;
+    }
+  }
+  return removed;
+}
+
+/** Earliest expiry among the dialogs (for the timer index). */
+export function nextExpiry(dialogs: Map<string, WatcherDialog>): number | undefined {
+  let min: number | undefined;
+  for (const d of dialogs.values()) if (min === undefined || d.expiresAt < min) min = d.expiresAt;
+  return min;
+}
