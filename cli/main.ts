@@ -8,6 +8,7 @@ import { registerDecodeCommand } from './commands/decode.ts';
 import { registerReplayCommand } from './commands/replay.ts';
 import { registerDirectoryCommands } from './commands/directory.ts';
 import { registerGenerateCommand } from './commands/generate.ts';
+import { registerLocateCommand } from './commands/locate.ts';
 import { registerTapCommand } from './commands/tap.ts';
 
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerReplayCommand(program);
   registerDirectoryCommands(program);
   registerGenerateCommand(program);
+  registerLocateCommand(program);
   registerTapCommand(program);
   return program;
 }

@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { startEventManager } from '../../streams/event-manager/eventManager.ts';
+import { startHttpApi } from '../../streams/coordinator/httpApi.ts';
+import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
 
 const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
@@ -47,5 +49,21 @@ export function registerRunCommands(program: Command): void {
       clearInterval(timer);
       say(`stopping (${ended})`);
       await em.stop();
+    });
+
+  run
+    .command('locator')
+    .description('the coordinator HTTP API: GET /locate/{msisdn|imsi|aor} (key, partition, owning event manager, presence) and GET /healthz')
+    .option('--port <port>', 'HTTP port', '8090')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .action(async (opts: { port: string; host: string }) => {
+      const s = loadSettings();
+      const directory = new SubscriberDirectory(s.database.url);
+      await directory.migrate();
+      const server = await startHttpApi(s, Number(opts.port), opts.host, directory);
+      say(`locator listening on http://${opts.host}:${opts.port}/locate/{identity}`);
+      say(`stopping (${await untilSignal()})`);
+      await new Promise((r) => server.close(r));
+      await directory.close();
     });
 }

@@ -2,21 +2,27 @@
 // node-rdkafka carries the data paths: cooperative-sticky rebalancing,
 // KIP-848, static membership, and transactions fenced by the consumer group
 // (KIP-447) — none of which kafkajs has.
-import type { ConsumerGlobalConfig, ConsumerTopicConfig, ProducerGlobalConfig } from 'node-rdkafka';
+import type { ConsumerGlobalConfig, ConsumerTopicConfig, ProducerGlobalConfig, ProducerTopicConfig } from 'node-rdkafka';
 
 export interface ClientIdentity {
   brokers: string;
   clientId: string;
 }
 
-/** Idempotent producer, acks=all, and Java's murmur2 partitioner so every client agrees on a key's partition. */
+/**
+ * Java's murmur2 partitioner, so every client (Java, kafkajs, Connect) agrees
+ * on a key's partition. It is a TOPIC property: node-rdkafka silently ignores
+ * it in the global config and keeps librdkafka's CRC32 default (measured).
+ */
+export const producerTopicConfig: ProducerTopicConfig = { partitioner: 'murmur2_random' };
+
+/** Idempotent producer, acks=all (pass `producerTopicConfig` as the topic config). */
 export function producerConfig(c: ClientIdentity, extra: ProducerGlobalConfig = {}): ProducerGlobalConfig {
   return {
     'metadata.broker.list': c.brokers,
     'client.id': c.clientId,
     'enable.idempotence': true,
     acks: -1,
-    partitioner: 'murmur2_random',
     'linger.ms': 5,
     'compression.codec': 'lz4',
     'socket.keepalive.enable': true,

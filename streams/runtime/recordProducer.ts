@@ -2,7 +2,7 @@
 // the broker has the record, and rejects with a clear error when it cannot
 // take it within the delivery timeout (e.g. the broker is down).
 import Kafka from 'node-rdkafka';
-import { producerConfig } from './rdkafkaConfig.ts';
+import { producerConfig, producerTopicConfig } from './rdkafkaConfig.ts';
 import { asError, connectProducer, disconnect, flush, type Producer } from './rdkafkaPromises.ts';
 
 export interface Delivered {
@@ -26,7 +26,8 @@ export class RecordProducer {
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(readonly brokers: string, clientId: string, readonly deliveryTimeoutMs = 30_000) {
-    this.producer = new Kafka.Producer(producerConfig({ brokers, clientId }, { 'message.timeout.ms': deliveryTimeoutMs } as Kafka.ProducerGlobalConfig));
+    // message.timeout.ms, like the partitioner, is a topic property in node-rdkafka.
+    this.producer = new Kafka.Producer(producerConfig({ brokers, clientId }), { ...producerTopicConfig, 'message.timeout.ms': deliveryTimeoutMs });
     this.producer.on('delivery-report', (err, report) => {
       const waiter = this.pending.get(report.opaque as number);
       if (!waiter) return;
@@ -43,9 +44,8 @@ export class RecordProducer {
       throw new KafkaUnavailableError(this.brokers, `could not connect: ${asError(err).message}`);
     }
     this.producer.setPollInterval(20);
-    // librdkafka does not always report message.timeout.ms expiry while no
-    // broker is reachable (seen with librdkafka 2.12 after a broker SIGKILL),
-    // so waiters that outlive the delivery timeout are failed here.
+    // A safety net: should librdkafka not report a delivery within the
+    // timeout (no broker reachable), the waiter is failed here rather than hang.
     this.sweeper = setInterval(() => this.expireOverdue(), 500);
     this.sweeper.unref();
   }

@@ -4,7 +4,7 @@
 // failed batch is aborted and re-read from its first offsets, so downstream
 // read_committed consumers see every input's output exactly once.
 import Kafka from 'node-rdkafka';
-import { consumerConfig, consumerTopicConfig, transactionalProducerConfig, type GroupOptions } from './rdkafkaConfig.ts';
+import { consumerConfig, consumerTopicConfig, producerTopicConfig, transactionalProducerConfig, type GroupOptions } from './rdkafkaConfig.ts';
 import { ChangelogRestorer, type RestoreResult } from './changelogRestorer.ts';
 import { PartitionStore } from './partitionStore.ts';
 import {
@@ -126,7 +126,7 @@ export class TransactionalProcessor<V = never> {
       },
       consumerTopicConfig,
     );
-    this.producer = new Kafka.Producer(transactionalProducerConfig(id, opts.transactionalId, { 'transaction.timeout.ms': this.opts.transactionTimeoutMs }));
+    this.producer = new Kafka.Producer(transactionalProducerConfig(id, opts.transactionalId, { 'transaction.timeout.ms': this.opts.transactionTimeoutMs }), producerTopicConfig);
   }
 
   private rebalance(consumer: Consumer, err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]): void {

@@ -2,6 +2,7 @@
 // load must still deliver everything (back-pressure, not a stall or a loss).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignalingPublisher } from '../../connectors/taps/signalingPublisher.ts';
+import { partitionOf } from '../../streams/runtime/partitioner.ts';
 import type { SignalingEvent } from '../../schemas/generated/records.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
@@ -33,5 +34,7 @@ describe('signaling publisher', () => {
     expect(p.stats.events).toBe(3000);
     const got = await readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, 'signaling-events'), partitions: 2, count: 3000, settleMs: 1000 });
     expect(got).toHaveLength(3000);
+    // Java's murmur2 placement (what kafkajs, Java and Connect compute), not librdkafka's CRC32 default.
+    for (const m of got) expect(m.partition, m.key!.toString()).toBe(partitionOf(m.key!.toString(), 2));
   });
 });

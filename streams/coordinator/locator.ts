@@ -1,0 +1,100 @@
+// The coordinator's locate query (Tekelec Figs 5, 8-11): given a subscriber
+// identity, which key, which partition, which event manager owns it right
+// now, and what its presence is. Ownership is read from the consumer group,
+// which is the source of truth for the assignment of subscribers.
+import kafkajs from 'kafkajs';
+import Kafka from 'node-rdkafka';
+import type { Settings } from '../../config/settings.ts';
+import { entryKey, type SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
+import { uriIdentity } from '../../connectors/taps/identity/aor.ts';
+import { normalizeMsisdn } from '../../connectors/taps/identity/msisdn.ts';
+import { numberingPlan } from '../../connectors/taps/numberingPlan.ts';
+import type { Presence } from '../../schemas/generated/records.ts';
+import { RecordSerde } from '../../schemas/serde.ts';
+import { topicName } from '../../schemas/topology.ts';
+import { EVENT_MANAGER_GROUP } from '../event-manager/eventManager.ts';
+import { withAdmin } from '../runtime/kafkaAdmin.ts';
+import { partitionOf } from '../runtime/partitioner.ts';
+import { connectConsumer, consumeBatch, disconnect } from '../runtime/rdkafkaPromises.ts';
+
+export interface Owner {
+  memberId: string;
+  clientId: string;
+  host: string;
+}
+
+export interface Location {
+  identity: string;
+  key: string;
+  partition: number;
+  owner: Owner | null;
+  presence: Presence | null;
+}
+
+export class UnknownIdentityError extends Error {}
+
+/** An identity as a user types it → the canonical key (directory first when given). */
+export async function keyOf(s: Settings, identity: string, directory?: SubscriberDirectory): Promise<string> {
+  const id = identity.trim();
+  if (/^(msisdn:\+|imsi:|aor:)/.test(id)) return id;
+  const plan = numberingPlan(s);
+  let ref: { kind: 'msisdn' | 'imsi' | 'aor'; value: string } | undefined;
+  if (/^(sips?|tel):/i.test(id)) {
+    const u = uriIdentity(id, plan);
+    if (u) ref = u.kind === 'msisdn' ? { kind: 'msisdn', value: `+${u.e164}` } : { kind: 'aor', value: u.aor };
+  } else if (/^\d{14,15}$/.test(id)) ref = { kind: 'imsi', value: id };
+  else {
+    const e164 = normalizeMsisdn(id, plan);
+    if (e164) ref = { kind: 'msisdn', value: `+${e164}` };
+  }
+  if (!ref) throw new UnknownIdentityError(`${identity} is not an MSISDN (+E164), an IMSI (14-15 digits), a sip:/tel: URI or a subscriber key`);
+  if (directory) {
+    const found = (await directory.resolveMany([ref])).get(`${ref.kind}:${ref.value}`);
+    if (found) return entryKey(found);
+  }
+  return `${ref.kind}:${ref.value}`;
+}
+
+/** Which member of the event-manager group holds a partition of the signaling topic. */
+export async function ownerOf(s: Settings, partition: number, groupId = `${s.topics.prefix}${EVENT_MANAGER_GROUP}`): Promise<Owner | null> {
+  const signaling = topicName(s.topics.prefix, 'signaling-events');
+  const { groups } = await withAdmin(s.kafka.brokers, (a) => a.describeGroups([groupId]));
+  for (const m of groups[0]?.members ?? []) {
+    if (!m.memberAssignment?.length) continue;
+    const decoded = kafkajs.AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+    if (decoded?.assignment[signaling]?.includes(partition)) return { memberId: m.memberId, clientId: m.clientId, host: m.clientHost.replace(/^\//, '') };
+  }
+  return null;
+}
+
+/** The newest current-presence record of a key (scans its partition of the compacted topic). */
+export async function presenceOf(s: Settings, key: string, partition: number, serde: RecordSerde): Promise<Presence | null> {
+  const topic = topicName(s.topics.prefix, 'current-presence');
+  const c = new Kafka.KafkaConsumer(
+    { 'metadata.broker.list': s.kafka.brokers, 'group.id': `locate-${process.pid}-${Date.now()}`, 'enable.auto.commit': false, 'isolation.level': 'read_committed', 'enable.partition.eof': true },
+    { 'auto.offset.reset': 'earliest' },
+  );
+  await connectConsumer(c, 10_000);
+  let eof = false;
+  c.on('partition.eof', () => (eof = true));
+  c.setDefaultConsumeTimeout(100);
+  c.assign([{ topic, partition, offset: -2 }]);
+  let last: Buffer | null | undefined;
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!eof && Date.now() < deadline) {
+      for (const m of await consumeBatch(c, 5000)) if (m.key?.toString() === key) last = m.value ?? null;
+    }
+  } finally {
+    await disconnect(c);
+  }
+  return last ? serde.decode('current-presence', last) : null;
+}
+
+export async function locate(s: Settings, identity: string, directory?: SubscriberDirectory): Promise<Location> {
+  const key = await keyOf(s, identity, directory);
+  const partition = partitionOf(key, s.topics.partitions);
+  const serde = new RecordSerde(s.registry.url, s.topics.prefix);
+  const [owner, presence] = await Promise.all([ownerOf(s, partition), presenceOf(s, key, partition, serde)]);
+  return { identity, key, partition, owner, presence };
+}

@@ -1,0 +1,73 @@
+// `presence locate` on the real stack: identity → key, the partition Kafka
+// actually put the subscriber's records on, the event manager that owns it
+// (from the consumer group), and its current presence.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecordSerde } from '../../schemas/serde.ts';
+import type { AddressInfo } from 'node:net';
+import { locate } from '../../streams/coordinator/locator.ts';
+import { startHttpApi } from '../../streams/coordinator/httpApi.ts';
+import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
+import { mapEvent } from '../../streams/event-manager/presence/testEvents.ts';
+import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
+import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
+import { readTopic } from '../support/topicReader.ts';
+
+const base = isolatedSettings('locate', 6);
+const dbUrl = process.env.PRESENCE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const s = { ...base, database: { ...base.database, url: dbUrl } };
+const rulesSchema = `it_locate_${process.pid}`;
+let em: EventManager;
+
+beforeAll(async () => {
+  await applyIsolated(s);
+  em = await startEventManager(s, { memberId: 'locator-test', rulesSchema });
+});
+
+afterAll(async () => {
+  await em?.stop();
+  await cleanupIsolated(s);
+  const c = new pg.Client(dbUrl);
+  await c.connect();
+  await c.query(`drop schema if exists ${rulesSchema} cascade`);
+  await c.end();
+});
+
+describe('locate', () => {
+  it('finds key, partition, owning event manager and presence of a subscriber', async () => {
+    const serde = new RecordSerde(s.registry.url, s.topics.prefix);
+    await serde.loadIds();
+    const key = 'msisdn:+351910000077';
+    const p = new RecordProducer(s.kafka.brokers, 'it-locate');
+    await p.connect();
+    const T = Date.UTC(2026, 0, 1);
+    for (const e of [
+      mapEvent(key, 'updateLocation', 'invoke', T, { vlrNumber: '351910999001', mscNumber: '351910999001', opc: 100, dpc: 200 }),
+      mapEvent(key, 'updateLocation', 'result', T + 100, { opc: 200, dpc: 100 }),
+    ])
+      await p.send(topicName(s.topics.prefix, 'signaling-events'), key, serde.encode('signaling-events', e));
+    await p.close();
+    const records = await readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, 'current-presence'), partitions: 6, count: 2, timeoutMs: 60_000, settleMs: 500 });
+
+    const loc = await locate(s, 'tel:+351910000077');
+    expect(loc.key).toBe(key);
+    expect(loc.partition).toBe(records[0]!.partition);
+    expect(loc.owner?.clientId).toBe('event-manager-locator-test');
+    expect(loc.presence).toMatchObject({ subscriber: key, networkState: 'attached', basic: 'open' });
+    await expect(locate(s, 'not-a-number')).rejects.toThrow(/is not an MSISDN/);
+
+    // The same through the coordinator's HTTP API, with proper statuses.
+    const server = await startHttpApi(s, 0);
+    try {
+      const { port } = server.address() as AddressInfo;
+      const ok = await fetch(`http://127.0.0.1:${port}/locate/${encodeURIComponent('+351910000077')}`);
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toMatchObject({ key, partition: loc.partition, owner: { clientId: 'event-manager-locator-test' } });
+      expect((await fetch(`http://127.0.0.1:${port}/locate/zzz`)).status).toBe(400);
+      expect((await fetch(`http://127.0.0.1:${port}/elsewhere`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`, { method: 'POST' })).status).toBe(405);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
