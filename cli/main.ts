@@ -9,6 +9,8 @@ import { registerReplayCommand } from './commands/replay.ts';
 import { registerDirectoryCommands } from './commands/directory.ts';
 import { registerGenerateCommand } from './commands/generate.ts';
 import { registerLocateCommand } from './commands/locate.ts';
+import { registerScaleCommand } from './commands/scale.ts';
+import { registerRulesCommands } from './commands/rules.ts';
 import { registerTapCommand } from './commands/tap.ts';
 
 export function buildProgram(): Command {
@@ -25,6 +27,8 @@ export function buildProgram(): Command {
   registerDirectoryCommands(program);
   registerGenerateCommand(program);
   registerLocateCommand(program);
+  registerScaleCommand(program);
+  registerRulesCommands(program);
   registerTapCommand(program);
   return program;
 }

@@ -1,0 +1,33 @@
+// Watcher authorization rules on the real PostgreSQL (own schema, dropped after).
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WatcherRules } from '../../streams/event-manager/authorization/watcherRules.ts';
+
+const url = process.env.PRESENCE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schema = `it_rules_${process.pid}`;
+const rules = new WatcherRules(url, 'confirm', schema, 0);
+const P = 'msisdn:+351910000001';
+
+beforeAll(() => rules.migrate());
+afterAll(async () => {
+  await rules.close();
+  const c = new pg.Client(url);
+  await c.connect();
+  await c.query(`drop schema if exists ${schema} cascade`);
+  await c.end();
+});
+
+describe('watcher rules', () => {
+  it('applies exact rules over domain rules over the default, matching URIs as SIP compares them', async () => {
+    await rules.set(P, '*@Example.com', 'block');
+    await rules.set(P, 'sip:bob@example.com', 'allow');
+    await rules.set(P, 'sip:carol@partner.net', 'polite-block');
+    expect(await rules.decide(P, 'sip:bob@EXAMPLE.com;transport=tcp')).toBe('allow');
+    expect(await rules.decide(P, 'sip:eve@example.com')).toBe('block');
+    expect(await rules.decide(P, '<sip:carol@partner.net>')).toBe('polite-block');
+    expect(await rules.decide(P, 'sip:dave@elsewhere.org')).toBe('confirm');
+    expect(await rules.decide('msisdn:+351910000002', 'sip:bob@example.com')).toBe('confirm');
+    await rules.set(P, 'sip:bob@example.com', 'block');
+    expect(await rules.decide(P, 'sip:bob@example.com')).toBe('block');
+  });
+});
