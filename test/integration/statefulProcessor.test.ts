@@ -74,6 +74,14 @@ function member(id: string, failFirstBatch = false): TransactionalProcessor<numb
   });
 }
 
+async function until(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function send(from: number, to: number): Promise<void> {
   await Promise.all(Array.from({ length: to - from }, (_, k) => producer.send(input, `key-${(from + k) % 20}`, Buffer.from(String(from + k)))));
 }
@@ -104,6 +112,8 @@ describe('stateful transactional processor', () => {
     // A second member joins: partitions (and their state) are shared out.
     const b = member('b');
     await b.start();
+    // Wait for the rebalance to hand b its share, restored from the changelog.
+    await until(() => b.stats.restores >= 1, 'member b to be assigned and restored');
     await send(200, 400);
     got = await readTopic({ brokers: s.kafka.brokers, topic: output, partitions: P, count: 400, timeoutMs: 60_000, settleMs: 1500 });
     checkContiguous(got.map((m) => m.value!.toString()));
@@ -111,7 +121,9 @@ describe('stateful transactional processor', () => {
     expect(b.stats.restoredRecords).toBeGreaterThan(0);
 
     // The first member leaves: the survivor restores its partitions and goes on counting.
+    const restoresBefore = b.stats.restores;
     await a.stop();
+    await until(() => b.stats.restores > restoresBefore, "member b to take over a's partitions");
     await send(400, 600);
     got = await readTopic({ brokers: s.kafka.brokers, topic: output, partitions: P, count: 600, timeoutMs: 60_000, settleMs: 1500 });
     const last = checkContiguous(got.map((m) => m.value!.toString()));
