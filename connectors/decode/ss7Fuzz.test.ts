@@ -8,17 +8,7 @@ import { DecodeError } from './layer.ts';
 import { Ss7Dissector } from './ss7Dissector.ts';
 import { TcapTransactions } from '../taps/correlation/tcapTransactions.ts';
 import { IsupCalls } from '../taps/correlation/isupCalls.ts';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as mulberry32 } from '../../test/support/fuzz.ts';
 
 const FILES = ['ss7/map-location-update-m3ua.pcap', 'ss7/map-lu-ati-m3ua.pcap', 'ss7/map-gprs-attach-m3ua.pcap', 'ss7/map-sms-m2pa.pcap', 'ss7/isup-call-m3ua-draft6.pcap'];
 

@@ -2,7 +2,7 @@
 // methods and status codes, MAP components (invokes by operation code,
 // results, errors) and ISUP message types, file by file.
 import { describe, expect, it } from 'vitest';
-import { capture, haveCaptures, haveTshark, noCapturesReason, noTsharkReason, tshark } from '../../test/support/captures.ts';
+import { capture, haveCaptures, haveTshark, noCapturesReason, noTsharkReason, tally, tshark } from '../../test/support/captures.ts';
 import { decodeCaptures, signalJson } from './decodeCapture.ts';
 import type { DecodedSignal } from './signal.ts';
 
@@ -15,12 +15,6 @@ async function decode(file: string): Promise<DecodedSignal[]> {
   const out: DecodedSignal[] = [];
   await decodeCaptures([capture(file)], plan, { signal: (s) => void out.push(s), failure: () => {} });
   return out;
-}
-
-function tally(values: Iterable<string>): Record<string, number> {
-  const t: Record<string, number> = {};
-  for (const v of values) t[v] = (t[v] ?? 0) + 1;
-  return t;
 }
 
 /** tshark field rows; several messages in one frame come comma-joined. */

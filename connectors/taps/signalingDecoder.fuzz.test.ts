@@ -17,17 +17,7 @@ import { ethernet, ipv4, TCP, tcp, udp } from '../decode/pcap/packetBuilder.ts';
 import { readCapture } from '../decode/pcap/readCapture.ts';
 import { looksLikeSip } from '../decode/sip/detect.ts';
 import { SignalingDecoder, type DecodeFailure } from './signalingDecoder.ts';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as mulberry32 } from '../../test/support/fuzz.ts';
 
 // The bench captures are large; a window of each is enough variety and keeps the run short.
 const MAX_FRAMES = 1500;

@@ -4,7 +4,7 @@
 // current-presence records — exactly once across an aborted transaction —
 // and the dialog survives a handover to another member, restored from the
 // changelog.
-import pg from 'pg';
+import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotifyRequest, SignalingEvent, Subscription } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
@@ -15,7 +15,7 @@ import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../
 import { readTopic } from '../support/topicReader.ts';
 
 const base = isolatedSettings('event-manager', 4);
-const dbUrl = process.env.PRESENCE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const dbUrl = testDatabaseUrl;
 const s = { ...base, database: { ...base.database, url: dbUrl } };
 const rulesSchema = `it_em_rules_${process.pid}`;
 const serde = new RecordSerde(s.registry.url, s.topics.prefix);
@@ -54,10 +54,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await producer?.close();
   await cleanupIsolated(s);
-  const c = new pg.Client(dbUrl);
-  await c.connect();
-  await c.query(`drop schema if exists ${rulesSchema} cascade`);
-  await c.end();
+  await dropSchema(rulesSchema);
 });
 
 describe('event manager', () => {

@@ -1,7 +1,7 @@
 // Our own synthetic traffic through the real taps path into the real broker:
 // every generated packet decodes, every MAP message lands under the key of
 // the subscriber the generator made it for, nothing is dead-lettered.
-import pg from 'pg';
+import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePackets, subscriberIdentity } from '../../connectors/generator/generate.ts';
 import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
@@ -13,7 +13,7 @@ import { readTopic } from '../support/topicReader.ts';
 
 const s = isolatedSettings('generator', 4);
 const serde = new RecordSerde(s.registry.url, s.topics.prefix);
-const dbUrl = process.env.PRESENCE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const dbUrl = testDatabaseUrl;
 const schema = `it_generator_${process.pid}`;
 const directory = new SubscriberDirectory(dbUrl, schema);
 const gen = { subscribers: 30, durationSeconds: 1800, seed: 7, mix: { powerCycleSeconds: 900 } };
@@ -32,10 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await directory.close();
-  const c = new pg.Client(dbUrl);
-  await c.connect();
-  await c.query(`drop schema if exists ${schema} cascade`);
-  await c.end();
+  await dropSchema(schema);
   await cleanupIsolated(s);
 });
 

@@ -1,7 +1,7 @@
 // `presence locate` on the real stack: identity → key, the partition Kafka
 // actually put the subscriber's records on, the event manager that owns it
 // (from the consumer group), and its current presence.
-import pg from 'pg';
+import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordSerde } from '../../schemas/serde.ts';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +14,7 @@ import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../
 import { readTopic } from '../support/topicReader.ts';
 
 const base = isolatedSettings('locate', 6);
-const dbUrl = process.env.PRESENCE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const dbUrl = testDatabaseUrl;
 const s = { ...base, database: { ...base.database, url: dbUrl } };
 const rulesSchema = `it_locate_${process.pid}`;
 let em: EventManager;
@@ -27,10 +27,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await em?.stop();
   await cleanupIsolated(s);
-  const c = new pg.Client(dbUrl);
-  await c.connect();
-  await c.query(`drop schema if exists ${rulesSchema} cascade`);
-  await c.end();
+  await dropSchema(rulesSchema);
 });
 
 describe('locate', () => {

@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCapture } from '../../connectors/decode/pcap/readCapture.ts';
 import { writePcap } from '../../connectors/decode/pcap/writePcap.ts';
@@ -20,7 +20,7 @@ import { readTopic } from '../support/topicReader.ts';
 
 const s = isolatedSettings('replay', 4);
 const serde = new RecordSerde(s.registry.url, s.topics.prefix);
-const dbUrl = process.env.PRESENCE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const dbUrl = testDatabaseUrl;
 const schema = `it_replay_${process.pid}`;
 const directory = new SubscriberDirectory(dbUrl, schema);
 
@@ -34,10 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await directory.close();
-  const c = new pg.Client(dbUrl);
-  await c.connect();
-  await c.query(`drop schema if exists ${schema} cascade`);
-  await c.end();
+  await dropSchema(schema);
   await cleanupIsolated(s);
 });
 
@@ -71,7 +68,7 @@ describe.skipIf(!haveCaptures)('presence replay', () => {
     // the TCAP transaction, all under the key the subscriber was provisioned with.
     const map = decoded.filter((e) => e.protocol === 'map').map((e) => `${e.message}/${e.kind}@${e.source.frame}`);
     expect(map).toEqual(['updateLocation/invoke@1', 'insertSubscriberData/invoke@2', 'insertSubscriberData/result@3', 'updateLocation/result@4']);
-    expect(decoded.find((e) => e.source.frame === 2)!.identities.msisdn).toBe('+19786148973');
+    expect(decoded.find((e) => e.protocol === 'map' && e.source.frame === 2)!.identities.msisdn).toBe('+19786148973');
   });
 
   it('dead-letters undecodable frames with their raw bytes and goes on', async () => {

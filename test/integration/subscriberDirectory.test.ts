@@ -1,10 +1,10 @@
 // The subscriber directory on the real PostgreSQL (database `test`, a schema
 // of its own, dropped afterwards).
-import pg from 'pg';
+import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SubscriberDirectory, entryKey } from '../../connectors/taps/directory/subscriberDirectory.ts';
 
-const url = process.env.PRESENCE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const url = testDatabaseUrl;
 const schema = `it_directory_${process.pid}`;
 const dir = new SubscriberDirectory(url, schema, 100);
 
@@ -19,10 +19,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dir.close();
-  const c = new pg.Client(url);
-  await c.connect();
-  await c.query(`drop schema if exists ${schema} cascade`);
-  await c.end();
+  await dropSchema(schema);
 });
 
 describe('subscriber directory', () => {

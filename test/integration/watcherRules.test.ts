@@ -1,9 +1,9 @@
 // Watcher authorization rules on the real PostgreSQL (own schema, dropped after).
-import pg from 'pg';
+import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WatcherRules } from '../../streams/event-manager/authorization/watcherRules.ts';
 
-const url = process.env.PRESENCE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const url = testDatabaseUrl;
 const schema = `it_rules_${process.pid}`;
 const rules = new WatcherRules(url, 'confirm', schema, 0);
 const P = 'msisdn:+351910000001';
@@ -11,10 +11,7 @@ const P = 'msisdn:+351910000001';
 beforeAll(() => rules.migrate());
 afterAll(async () => {
   await rules.close();
-  const c = new pg.Client(url);
-  await c.connect();
-  await c.query(`drop schema if exists ${schema} cascade`);
-  await c.end();
+  await dropSchema(schema);
 });
 
 describe('watcher rules', () => {

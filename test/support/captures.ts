@@ -37,3 +37,10 @@ export function tshark(args: string[]): string[] {
   const out = execFileSync('tshark', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
   return out.split('\n').filter((l) => l.length > 0);
 }
+
+/** Occurrences of each value (tshark rows, our decoded labels). */
+export function tally(values: Iterable<string>): Record<string, number> {
+  const t: Record<string, number> = {};
+  for (const v of values) t[v] = (t[v] ?? 0) + 1;
+  return t;
+}

@@ -1,7 +1,7 @@
 // Test-only: transport payloads of a capture, extracted by tshark, until the
 // project's own pcap/IP/TCP/SCTP layers land. Payload bytes stay in memory;
 // nothing from the captures is written into the repository.
-import { tshark } from '../../../test/support/captures.ts';
+import { tally, tshark } from '../../../test/support/captures.ts';
 
 export interface Datagram {
   frame: number;
@@ -75,49 +75,7 @@ export function tsharkSip(file: string, filter: string, fields: string[]): strin
 
 /** Counts of 'METHOD' or 'status' labels over rows with aggregated (|) occurrences. */
 export function countLabels(values: string[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const v of values) for (const x of v.split('|')) if (x) counts[x] = (counts[x] ?? 0) + 1;
-  return counts;
+  return tally(values.flatMap((v) => v.split('|')).filter((x) => x.length > 0));
 }
 
-/** Deterministic PRNG (mulberry32) so fuzz failures reproduce from the seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** One random mutation: bit flips, byte overwrite, truncation, duplication or deletion of a span. */
-export function mutate(src: Buffer, rnd: () => number): Buffer {
-  const b = Buffer.from(src);
-  const pick = (n: number) => Math.floor(rnd() * n);
-  switch (pick(5)) {
-    case 0: {
-      const flips = 1 + pick(8);
-      for (let i = 0; i < flips && b.length; i++) b[pick(b.length)] ^= 1 << pick(8);
-      return b;
-    }
-    case 1: {
-      const specials = [0x00, 0x0d, 0x0a, 0x20, 0x3a, 0x3b, 0x2c, 0x22, 0x3c, 0x3e, 0xff, 0x80];
-      for (let i = 0; i < 1 + pick(4) && b.length; i++) b[pick(b.length)] = specials[pick(specials.length)]!;
-      return b;
-    }
-    case 2:
-      return b.subarray(0, pick(b.length + 1));
-    case 3: {
-      const s = pick(b.length + 1);
-      const e = s + pick(b.length - s + 1);
-      return Buffer.concat([b.subarray(0, e), b.subarray(s, e), b.subarray(e)]);
-    }
-    default: {
-      const s = pick(b.length + 1);
-      const e = s + pick(Math.min(64, b.length - s) + 1);
-      return Buffer.concat([b.subarray(0, s), b.subarray(e)]);
-    }
-  }
-}
+export { prng, mutate } from '../../../test/support/fuzz.ts';

@@ -2,7 +2,7 @@
 // the event manager that owns the presentity — so the NOTIFYs of one dialog
 // come from one place, in order, with CSeqs that only increase and versions
 // that are contiguous, whichever front end received the SUBSCRIBE.
-import type { NotifyRequest, Subscription } from '../../../schemas/generated/records.ts';
+import type { NotifyRequest, StateWatcher, Subscription } from '../../../schemas/generated/records.ts';
 
 export type SubscriptionStateName = 'active' | 'pending' | 'terminated';
 
@@ -12,27 +12,14 @@ export type TerminationReason = 'timeout' | 'rejected' | 'deactivated' | 'noreso
 /** What the presentity's authorization rules say about a watcher. */
 export type WatcherDecision = 'allow' | 'block' | 'polite-block' | 'confirm';
 
-export interface WatcherDialog {
-  callId: string;
-  /** The watcher's From-tag. */
-  remoteTag: string;
-  /** Our tag (To-tag of the SUBSCRIBE's answer, From-tag of our NOTIFYs). */
-  localTag: string;
-  watcherUri: string;
-  presentityUri: string;
-  /** Where NOTIFYs go: the watcher's Contact. */
-  contact: string;
-  routeSet: string[];
+/**
+ * One dialog: the changelog's StateWatcher record (schemas/avro/PresenceState.avsc)
+ * with its two enumerations narrowed.
+ */
+export type WatcherDialog = Omit<StateWatcher, 'state' | 'decision'> & {
   state: 'active' | 'pending';
   decision: WatcherDecision;
-  expiresAt: number;
-  /** CSeq of our last NOTIFY in this dialog. */
-  notifyCseq: number;
-  /** Version of the last document sent in this dialog (contiguous from 1). */
-  version: number;
-  /** CSeq of the last SUBSCRIBE applied: older or repeated ones are ignored. */
-  subscribeCseq: number;
-}
+};
 
 export interface PresenceDocument {
   contentType: string;
