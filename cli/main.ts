@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerStackCommands } from './commands/stack.ts';
 import { registerTopicsCommands } from './commands/topics.ts';
 import { registerRunCommands } from './commands/run.ts';
+import { registerSipFrontCommand } from './commands/sipFront.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerDecodeCommand } from './commands/decode.ts';
 import { registerReplayCommand } from './commands/replay.ts';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerStackCommands(program);
   registerTopicsCommands(program);
   registerRunCommands(program);
+  registerSipFrontCommand(program);
   registerDemoCommand(program);
   registerDecodeCommand(program);
   registerReplayCommand(program);

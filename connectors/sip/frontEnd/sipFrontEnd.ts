@@ -1,0 +1,201 @@
+// The stateless SIP front end of the Pw interface: listens (UDP + TCP) with
+// SipTransport, runs non-INVITE server transactions with TransactionLayer,
+// asks subscribeHandler.ts what to answer and — for an accepted SUBSCRIBE —
+// records the Subscription on the subscriptions topic (acks=all) BEFORE
+// sending the 200: a watcher never holds a 200 for a subscription that is not
+// recorded. If the record is not taken, the answer is 500 with Retry-After.
+import os from 'node:os';
+import type { Settings } from '../../../config/settings.ts';
+import type { Subscription } from '../../../schemas/generated/records.ts';
+import { RecordSerde } from '../../../schemas/serde.ts';
+import { topicName } from '../../../schemas/topology.ts';
+import { RecordProducer } from '../../../streams/runtime/recordProducer.ts';
+import type { SipMessage } from '../../decode/sip/index.ts';
+import { entryKey, type SubscriberDirectory } from '../../taps/directory/subscriberDirectory.ts';
+import { uriIdentity } from '../../taps/identity/aor.ts';
+import { numberingPlan } from '../../taps/numberingPlan.ts';
+import type { NonInviteServerTransaction } from '../transaction/serverTransaction.ts';
+import { TransactionLayer } from '../transaction/layer.ts';
+import { SipTransport } from '../transport/transport.ts';
+import { ALLOWED_METHODS, checkExpiryPolicy, decide, DEFAULT_EXPIRY_POLICY, presentityKey, type ExpiryPolicy, type KeyResolver } from './subscribeHandler.ts';
+
+/** Where accepted subscriptions go; resolves once durably recorded. */
+export interface SubscriptionSink {
+  record(key: string, value: Subscription): Promise<void>;
+}
+
+export interface SipFrontEndStats {
+  /** Requests handed to us by the transaction layer, by method. */
+  requests: Record<string, number>;
+  /** Final responses sent, by status code. */
+  responses: Record<number, number>;
+  /** Subscriptions recorded on Kafka. */
+  recorded: number;
+  /** Subscriptions Kafka did not take (answered 500). */
+  recordFailures: number;
+  /** Responses that could not be sent (transport errors). */
+  sendFailures: number;
+}
+
+export interface SipFrontEndCoreOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly policy?: ExpiryPolicy;
+  readonly frontEndId?: string;
+  readonly resolveKey: KeyResolver;
+  readonly sink: SubscriptionSink;
+  /** Seconds in Retry-After of the 500 sent when recording fails. Default 5. */
+  readonly retryAfter?: number;
+  readonly log?: (line: string) => void;
+}
+
+export class SipFrontEnd {
+  readonly stats: SipFrontEndStats = { requests: {}, responses: {}, recorded: 0, recordFailures: 0, sendFailures: 0 };
+  readonly frontEndId: string;
+  private readonly policy: ExpiryPolicy;
+  private stopped = false;
+
+  private constructor(
+    readonly transport: SipTransport,
+    private readonly o: SipFrontEndCoreOptions,
+    private readonly onStop: () => Promise<void>,
+  ) {
+    this.frontEndId = o.frontEndId ?? `${os.hostname()}-${process.pid}`;
+    this.policy = o.policy ?? DEFAULT_EXPIRY_POLICY;
+    this.layer = new TransactionLayer(transport, { onRequest: (req, tx) => this.handle(req, tx) }, { allow: [...ALLOWED_METHODS] });
+  }
+
+  readonly layer: TransactionLayer;
+
+  /** Listens and answers until stop(). `onStop` releases what the caller gave (producer, directory). */
+  static async start(o: SipFrontEndCoreOptions, onStop: () => Promise<void> = async () => {}): Promise<SipFrontEnd> {
+    checkExpiryPolicy(o.policy ?? DEFAULT_EXPIRY_POLICY);
+    const transport = await SipTransport.listen({ host: o.host, port: o.port });
+    return new SipFrontEnd(transport, o, onStop);
+  }
+
+  get port(): number {
+    return this.transport.port;
+  }
+
+  get host(): string {
+    return this.transport.host;
+  }
+
+  private contactUri(request: SipMessage): string {
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    const tcp = request.topVia?.transport?.toLowerCase() === 'tcp';
+    return `sip:${host}:${this.port}${tcp ? ';transport=tcp' : ''}`;
+  }
+
+  private async handle(request: SipMessage, tx: NonInviteServerTransaction): Promise<void> {
+    this.stats.requests[request.method] = (this.stats.requests[request.method] ?? 0) + 1;
+    const answer = await decide(request, {
+      policy: this.policy,
+      resolveKey: this.o.resolveKey,
+      frontEndId: this.frontEndId,
+      contact: this.contactUri(request),
+      toTag: tx.toTag,
+    });
+    let status = answer.status;
+    let spec = { toTag: answer.toTag, headers: answer.headers, ...(answer.reason ? { reason: answer.reason } : {}) };
+    if (answer.record) {
+      try {
+        await this.o.sink.record(answer.record.key, answer.record.value);
+        this.stats.recorded++;
+      } catch (err) {
+        // Never a 200 for a subscription that is not recorded.
+        this.stats.recordFailures++;
+        this.o.log?.(`SUBSCRIBE ${request.callId} not recorded, answering 500: ${(err as Error).message}`);
+        status = 500;
+        spec = { toTag: answer.toTag, headers: [['Retry-After', String(this.o.retryAfter ?? 5)]] };
+      }
+    }
+    this.stats.responses[status] = (this.stats.responses[status] ?? 0) + 1;
+    if (tx.state === 'completed' || tx.state === 'terminated') return; // abandoned while Kafka was slow
+    await tx.respond(status, spec).catch((err: unknown) => {
+      this.stats.sendFailures++;
+      this.o.log?.(`could not send ${status} for ${request.method} ${request.callId}: ${(err as Error).message}`);
+    });
+  }
+
+  /** One line for logs: responses by code and recording counts. */
+  statsLine(): string {
+    const codes = Object.entries(this.stats.responses)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([c, n]) => `${c}:${n}`)
+      .join(' ');
+    const methods = Object.entries(this.stats.requests).map(([m, n]) => `${m} ${n}`).join(', ');
+    return (
+      `requests ${methods || 'none'}; responses ${codes || 'none'}; recorded ${this.stats.recorded}, record failures ${this.stats.recordFailures}, ` +
+      `send failures ${this.stats.sendFailures}; server transactions ${this.layer.serverTransactionCount}`
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.transport.close();
+    this.layer.close();
+    await this.onStop();
+  }
+}
+
+/** Key resolution: the directory's key for the identity when it knows it, else the URI's own key (unless unknown subscribers are dropped → 404). */
+export function directoryResolver(s: Settings, directory?: SubscriberDirectory): KeyResolver {
+  const plan = numberingPlan(s);
+  return async (uri) => {
+    const own = presentityKey(uri, plan);
+    if (!own || !directory) return own;
+    const id = uriIdentity(uri, plan)!;
+    const ref = id.kind === 'msisdn' ? { kind: 'msisdn' as const, value: `+${id.e164}` } : { kind: 'aor' as const, value: id.aor };
+    const found = (await directory.resolveMany([ref])).get(`${ref.kind}:${ref.value}`);
+    if (found) return entryKey(found);
+    return s.identity.unknownSubscribers === 'drop' ? undefined : own;
+  };
+}
+
+export interface SipFrontEndOptions {
+  readonly host?: string;
+  readonly port?: number;
+  readonly policy?: ExpiryPolicy;
+  readonly frontEndId?: string;
+  /** Consult the subscriber directory for the presentity's key (and 404 non-subscribers when unknown ones are dropped). */
+  readonly directory?: SubscriberDirectory;
+  /** How long Kafka may take to acknowledge a subscription before we answer 500. Default 10 s (below SIP Timer F, 32 s). */
+  readonly deliveryTimeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** The front end wired to Kafka: Subscription records (Avro, Schema Registry) on the subscriptions topic, acks=all. */
+export async function startSipFrontEnd(s: Settings, o: SipFrontEndOptions = {}): Promise<SipFrontEnd> {
+  const serde = new RecordSerde(s.registry.url, s.topics.prefix);
+  await serde.loadIds();
+  const frontEndId = o.frontEndId ?? `${os.hostname()}-${process.pid}`;
+  const producer = new RecordProducer(s.kafka.brokers, `sip-front-${frontEndId}`, o.deliveryTimeoutMs ?? 10_000);
+  await producer.connect();
+  const topic = topicName(s.topics.prefix, 'subscriptions');
+  const sink: SubscriptionSink = {
+    async record(key, value) {
+      await producer.send(topic, key, serde.encode('subscriptions', value), value.receivedAt);
+    },
+  };
+  try {
+    return await SipFrontEnd.start(
+      {
+        host: o.host ?? '127.0.0.1',
+        port: o.port ?? 5060,
+        ...(o.policy ? { policy: o.policy } : {}),
+        frontEndId,
+        resolveKey: directoryResolver(s, o.directory),
+        sink,
+        ...(o.log ? { log: o.log } : {}),
+      },
+      () => producer.close(),
+    );
+  } catch (err) {
+    await producer.close();
+    throw err;
+  }
+}

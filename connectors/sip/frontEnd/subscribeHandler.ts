@@ -1,0 +1,165 @@
+// The decisions of the stateless SIP front end of the Pw interface (RFC 6665,
+// RFC 3856): what to answer a request, and — for a SUBSCRIBE that is accepted
+// — the Subscription record to put on the subscriptions topic, keyed by the
+// presentity's subscriber key, so the event manager that owns the presentity
+// holds the dialog and sends the NOTIFYs. No I/O here except the optional
+// key resolver (the subscriber directory); sending is sipFrontEnd.ts's job.
+import { randomUUID } from 'node:crypto';
+import type { SipMessage } from '../../decode/sip/index.ts';
+import { uriIdentity } from '../../taps/identity/aor.ts';
+import type { NumberingPlan } from '../../taps/identity/msisdn.ts';
+import type { Subscription } from '../../../schemas/generated/records.ts';
+import { newTag, type SipHeaderLine } from '../message/index.ts';
+
+export const PRESENCE_EVENT = 'presence';
+export const PIDF = 'application/pidf+xml';
+/** Methods this front end implements (Allow). PUBLISH is not implemented yet (501). */
+export const ALLOWED_METHODS = ['SUBSCRIBE', 'OPTIONS'] as const;
+
+export interface ExpiryPolicy {
+  /** Shortest subscription accepted (seconds); shorter non-zero requests get 423. */
+  readonly minExpires: number;
+  /** Longest subscription granted; longer requests are granted this. */
+  readonly maxExpires: number;
+  /** Granted when the SUBSCRIBE has no Expires (RFC 6665 §4.2.1.1: package default; RFC 3856 §6.4: 3600). */
+  readonly defaultExpires: number;
+}
+
+export const DEFAULT_EXPIRY_POLICY: ExpiryPolicy = { minExpires: 60, maxExpires: 7200, defaultExpires: 3600 };
+
+export function checkExpiryPolicy(p: ExpiryPolicy): ExpiryPolicy {
+  for (const [name, v] of Object.entries(p)) {
+    if (!Number.isInteger(v) || v < 1 || v > 0x7fffffff) throw new RangeError(`${name} must be a positive whole number of seconds, got ${v}`);
+  }
+  if (p.minExpires > p.maxExpires) throw new RangeError(`min-expires ${p.minExpires} is above max-expires ${p.maxExpires}`);
+  if (p.defaultExpires < p.minExpires || p.defaultExpires > p.maxExpires) {
+    throw new RangeError(`default-expires ${p.defaultExpires} is outside [${p.minExpires}, ${p.maxExpires}]`);
+  }
+  return p;
+}
+
+/**
+ * A presentity URI → its subscriber key, the way the taps key the same URI
+ * (connectors/taps/signal.ts): `msisdn:+E164` for tel: and user=phone URIs
+ * with a global number, else `aor:sip:user@host`; a URI without a user part
+ * (a host, a local tel number without context) names no subscriber.
+ */
+export function presentityKey(uri: string, plan: NumberingPlan): string | undefined {
+  const id = uriIdentity(uri, plan);
+  if (!id) return undefined;
+  if (id.kind === 'msisdn') return `msisdn:+${id.e164}`;
+  return id.aor.includes('@') ? `aor:${id.aor}` : undefined;
+}
+
+/** Resolves a presentity URI to a subscriber key (e.g. through the directory); undefined: not ours → 404. */
+export type KeyResolver = (uri: string) => string | undefined | Promise<string | undefined>;
+
+export interface HandlerContext {
+  readonly policy: ExpiryPolicy;
+  readonly resolveKey: KeyResolver;
+  /** Id of this front end (Subscription.frontEnd). */
+  readonly frontEndId: string;
+  /** Our Contact URI for 2xx to SUBSCRIBE (RFC 6665 §4.2.1.1): where in-dialog refreshes come. */
+  readonly contact: string;
+  /** The To-tag to answer an out-of-dialog request with (the server transaction's); default a fresh one. */
+  readonly toTag?: string;
+  readonly now?: () => number;
+  readonly requestId?: () => string;
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly reason?: string;
+  readonly headers: SipHeaderLine[];
+  /** The To-tag of the response (the request's when in-dialog). */
+  readonly toTag: string;
+  /** Present only on a 2xx to SUBSCRIBE: record it (acks=all) before answering. */
+  readonly record?: { readonly key: string; readonly value: Subscription };
+}
+
+const allow = (): SipHeaderLine => ['Allow', ALLOWED_METHODS.join(', ')];
+
+/** Media ranges that admit application/pidf+xml. */
+function acceptsPidf(ranges: readonly string[]): boolean {
+  return ranges.some((r) => {
+    const [mt = '', ...params] = r.split(';');
+    const q = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('q='));
+    if (q !== undefined && Number(q.slice(2)) === 0) return false;
+    const m = mt.trim().toLowerCase();
+    return m === PIDF || m === 'application/*' || m === '*/*';
+  });
+}
+
+/** The answer to any request the transaction layer hands the front end. */
+export async function decide(request: SipMessage, ctx: HandlerContext): Promise<Answer> {
+  const toTag = request.to?.tag ?? ctx.toTag ?? newTag();
+  switch (request.method) {
+    case 'SUBSCRIBE':
+      return decideSubscribe(request, ctx, toTag);
+    case 'OPTIONS':
+      return { status: 200, toTag, headers: [allow(), ['Allow-Events', PRESENCE_EVENT], ['Accept', PIDF]] };
+    case 'PUBLISH':
+      // RFC 3903 event state publication is not implemented yet.
+      return { status: 501, toTag, headers: [allow()] };
+    default:
+      return { status: 405, toTag, headers: [allow()] };
+  }
+}
+
+async function decideSubscribe(request: SipMessage, ctx: HandlerContext, toTag: string): Promise<Answer> {
+  const fail = (status: number, headers: SipHeaderLine[] = [], reason?: string): Answer => ({ status, toTag, headers, ...(reason ? { reason } : {}) });
+
+  const from = request.from;
+  if (!from?.uri || !from.tag) return fail(400, [], 'Missing From tag');
+
+  // RFC 6665 §4.2.1.1 / §8.2.2: a SUBSCRIBE without Event, or for a package we do not serve.
+  const event = request.event;
+  if (!event || event.type !== PRESENCE_EVENT) return fail(489, [['Allow-Events', PRESENCE_EVENT]]);
+
+  // An initial SUBSCRIBE names the presentity in its Request-URI; inside a
+  // dialog the Request-URI is our Contact, and To still carries the presentity.
+  const inDialog = request.to?.tag !== undefined;
+  const presentityUri = inDialog ? request.to!.uri : request.requestUri ?? '';
+  const key = presentityUri ? await ctx.resolveKey(presentityUri) : undefined;
+  if (!key) return fail(404);
+
+  const accept = request.headers.list('accept');
+  if (accept.length > 0 && !acceptsPidf(accept)) return fail(406, [['Accept', PIDF]]);
+
+  let expires: number;
+  if (!request.headers.has('expires')) expires = ctx.policy.defaultExpires;
+  else {
+    const asked = request.expires;
+    if (asked === undefined) return fail(400, [], 'Invalid Expires');
+    // RFC 6665 §4.2.1.1: shorter than we accept → 423 with our minimum; longer → shortened.
+    if (asked !== 0 && asked < ctx.policy.minExpires) return fail(423, [['Min-Expires', String(ctx.policy.minExpires)]]);
+    expires = Math.min(asked, ctx.policy.maxExpires);
+  }
+
+  const body = request.body.length > 0 ? Buffer.from(request.body) : null;
+  const value: Subscription = {
+    requestId: ctx.requestId?.() ?? randomUUID(),
+    receivedAt: ctx.now?.() ?? Date.now(),
+    presentity: key,
+    presentityUri,
+    watcherUri: from.uri,
+    event: event.type,
+    expires,
+    callId: request.callId,
+    watcherTag: from.tag,
+    cseq: request.cseq.seq,
+    contact: request.contacts[0]?.uri ?? from.uri,
+    routeSet: request.headers.list('record-route'),
+    accept,
+    supported: request.supported,
+    body,
+    frontEnd: ctx.frontEndId,
+    localTag: toTag,
+  };
+  return {
+    status: 200,
+    toTag,
+    headers: [['Expires', String(expires)], ['Contact', `<${ctx.contact}>`], ['Allow-Events', PRESENCE_EVENT]],
+    record: { key, value },
+  };
+}
