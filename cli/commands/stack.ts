@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { describeSettings, loadSettings } from '../../config/settings.ts';
 import { formatStatus, stackDown, stackStatus, stackUp } from '../../infra/local/stack.ts';
+import { fleet } from '../../infra/local/eventManagerFleet.ts';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -35,6 +36,8 @@ export function registerStackCommands(program: Command): void {
       const s = loadSettings();
       const parts = await stackStatus(s);
       process.stdout.write(`${describeSettings(s).join('\n')}\n\n${formatStatus(parts)}\n`);
+      const members = fleet(s);
+      if (members.length) process.stdout.write(`event managers   ${members.map((m) => `${m.id} (pid ${m.pid}, ${m.memoryMb ?? '?'} MiB)`).join(', ')}\n`);
       if (parts.some((p) => !p.answering)) process.exitCode = 1;
     });
 }
