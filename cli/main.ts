@@ -12,6 +12,7 @@ import { registerGenerateCommand } from './commands/generate.ts';
 import { registerLocateCommand } from './commands/locate.ts';
 import { registerScaleCommand } from './commands/scale.ts';
 import { registerRulesCommands } from './commands/rules.ts';
+import { registerAvailabilityCommands } from './commands/availability.ts';
 import { registerTapCommand } from './commands/tap.ts';
 
 export function buildProgram(): Command {
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerLocateCommand(program);
   registerScaleCommand(program);
   registerRulesCommands(program);
+  registerAvailabilityCommands(program);
   registerTapCommand(program);
   return program;
 }

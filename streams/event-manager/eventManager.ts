@@ -11,6 +11,8 @@ import { topicName, type TopicName } from '../../schemas/topology.ts';
 import { deadLetter } from '../runtime/deadLetters.ts';
 import { TransactionalProcessor, type InputRecord, type OutputRecord, type ProcessContext } from '../runtime/transactionalProcessor.ts';
 import { WatcherRules } from './authorization/watcherRules.ts';
+import { AvailabilityStore } from './availability/availabilitySettings.ts';
+import type { AvailabilitySettings } from './presence/connectability.ts';
 import { fromStateRecord, newSubscriber, toStateRecord, type ManagedSubscriber } from './managedSubscriber.ts';
 import { apply } from './presence/derive.ts';
 import { emptyPresence } from './presence/model.ts';
@@ -32,7 +34,7 @@ export interface EventManagerOptions {
   log?: (line: string) => void;
   /** Test hook: called before each batch is processed; throwing aborts the transaction. */
   beforeBatch?: (batch: InputRecord[]) => void;
-  /** Authorization rules' schema in the database (tests use their own). */
+  /** Schema of the authorization-rule and availability tables in the database (tests use their own). */
   rulesSchema?: string;
   punctuateIntervalMs?: number;
 }
@@ -56,6 +58,10 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
   await serde.loadIds();
   const rules = new WatcherRules(s.database.url, s.eventManager.defaultWatcherDecision, o.rulesSchema);
   await rules.migrate();
+  const availabilityStore = new AvailabilityStore(s.database.url, o.rulesSchema);
+  await availabilityStore.migrate();
+  /** The current batch's subscribers' availability settings (one query per batch). */
+  let availability = new Map<string, AvailabilitySettings>();
   const t = (name: TopicName) => topicName(s.topics.prefix, name);
   const topics = { signaling: t('signaling-events'), subscriptions: t('subscriptions'), reports: t('delivery-reports') };
   const stats: EventManager['stats'] = { signals: 0, subscribes: 0, reports: 0, presenceChanges: 0, notifies: 0, timersFired: 0, deadLetters: 0 };
@@ -77,7 +83,7 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
   /** After presence changed: current-presence, and NOTIFYs when the watchers' document changed. */
   const publish = (key: string, m: ManagedSubscriber, nowMs: number, cause: string | null, out: OutputRecord[]) => {
     stats.presenceChanges++;
-    const current = summary(m.presence);
+    const current = summary(m.presence, { availability: availability.get(key) });
     out.push({ topic: t('current-presence'), key, value: serde.encode('current-presence', current) });
     if (current.pidf === m.notifiedPidf) return;
     m.notifiedPidf = current.pidf;
@@ -119,6 +125,7 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
 
   const processBatch = async (batch: InputRecord[], ctx: ProcessContext<ManagedSubscriber>): Promise<OutputRecord[]> => {
     o.beforeBatch?.(batch);
+    availability = await availabilityStore.getMany(batch.filter((r) => r.key && r.topic === topics.signaling).map((r) => r.key!));
     const out: OutputRecord[] = [];
     for (const r of batch) {
       const origin = `${r.topic}[${r.partition}]@${r.offset}`;
@@ -147,12 +154,14 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
   };
 
   /** Timers: registration/publication expiry, stale state, stuck calls, subscription expiry. */
-  const punctuate = (_wallMs: number, ctx: ProcessContext<ManagedSubscriber>): OutputRecord[] => {
+  const punctuate = async (_wallMs: number, ctx: ProcessContext<ManagedSubscriber>): Promise<OutputRecord[]> => {
     const out: OutputRecord[] = [];
     for (const p of ctx.partitions()) {
       const now = clock(p);
       const store = ctx.store(p);
-      for (const key of timers.get(p)?.takeDue(now) ?? []) {
+      const due = timers.get(p)?.takeDue(now) ?? [];
+      if (due.length) availability = await availabilityStore.getMany(due);
+      for (const key of due) {
         const m = store.get(key);
         if (!m) continue;
         stats.timersFired++;
@@ -171,6 +180,17 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
     return out;
   };
 
+  /** A partition's timer index and stream time, from its committed (restored) state. */
+  const rebuildTimers = (p: number) => {
+    const index = new TimerIndex();
+    timers.set(p, index);
+    for (const [key, m] of processor.ctx.store(p).entries()) {
+      if (m.presence.lastEventTime) advanceStream(p, m.presence.lastEventTime);
+      const due = [nextDue(m.presence), nextExpiry(m.watchers)].filter((x): x is number => typeof x === 'number');
+      if (due.length) index.schedule(key, Math.min(...due));
+    }
+  };
+
   const processor = new TransactionalProcessor<ManagedSubscriber>({
     brokers: s.kafka.brokers,
     clientId: `event-manager-${memberId}`,
@@ -186,15 +206,12 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
       decode: async (b) => fromStateRecord(await serde.decode('event-manager-presence-store-changelog', b)),
     },
     onRestored: (r) => {
-      // Rebuild the partition's timer index and stream time from the restored state.
-      const index = new TimerIndex();
-      timers.set(r.partition, index);
-      for (const [key, m] of processor.ctx.store(r.partition).entries()) {
-        if (m.presence.lastEventTime) advanceStream(r.partition, m.presence.lastEventTime);
-        const due = [nextDue(m.presence), nextExpiry(m.watchers)].filter((x): x is number => typeof x === 'number');
-        if (due.length) index.schedule(key, Math.min(...due));
-      }
+      rebuildTimers(r.partition);
       o.log?.(`partition ${r.partition}: restored ${r.keys} subscribers from ${r.records} changelog records in ${r.ms} ms`);
+    },
+    // The timer index followed writes that were just discarded: rebuild it from committed state.
+    onAborted: () => {
+      for (const p of processor.ctx.partitions()) rebuildTimers(p);
     },
     onRevoked: (parts) => {
       for (const a of parts) {
@@ -214,6 +231,7 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
     async stop() {
       await processor.stop();
       await rules.close();
+      await availabilityStore.close();
     },
   };
 }

@@ -69,6 +69,8 @@ export interface TransactionalProcessorOptions<V = never> extends GroupOptions {
   punctuateIntervalMs?: number;
   /** Called when a partition's store has been restored, before its records are processed. */
   onRestored?: (r: RestoreResult) => void;
+  /** Called after an aborted transaction's store writes were discarded (indexes built on them are stale). */
+  onAborted?: () => void;
   maxBatch?: number;
   transactionTimeoutMs?: number;
   /** Called with partitions newly assigned / about to be revoked (state restore hooks). */
@@ -260,6 +262,7 @@ export class TransactionalProcessor<V = never> {
       if (fatal) throw new Error(`transactional processor ${this.opts.transactionalId} must stop: ${e.message}`);
       this.stats.aborts += 1;
       for (const st of this.stores.values()) st.rollback();
+      this.opts.onAborted?.();
       this.opts.log?.(`batch aborted, re-reading ${batch.length} records: ${e.message}`);
       await abortTransaction(this.producer, this.opts.transactionTimeoutMs).catch((ae) => {
         throw new Error(`abort failed after "${e.message}": ${asError(ae).message}`);
@@ -296,6 +299,7 @@ export class TransactionalProcessor<V = never> {
       const e = asError(err);
       this.stats.lastError = e.message;
       for (const st of this.stores.values()) st.rollback();
+      this.opts.onAborted?.();
       if ((err as { isFatal?: boolean }).isFatal === true || /fenced/i.test(e.message)) throw new Error(`transactional processor ${this.opts.transactionalId} must stop: ${e.message}`);
       this.stats.aborts += 1;
       await abortTransaction(this.producer, this.opts.transactionTimeoutMs).catch(() => {});

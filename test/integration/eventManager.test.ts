@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotifyRequest, SignalingEvent, Subscription } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { startEventManager } from '../../streams/event-manager/eventManager.ts';
+import { AvailabilityStore } from '../../streams/event-manager/availability/availabilitySettings.ts';
 import { mapEvent } from '../../streams/event-manager/presence/testEvents.ts';
 import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
@@ -103,6 +104,38 @@ describe('event manager', () => {
       expect(em2.processor.stats.restoredRecords).toBeGreaterThan(0);
     } finally {
       await em2.stop();
+    }
+  });
+
+  it('computes connectability from presence and the subscriber\'s availability settings', async () => {
+    const B = 'msisdn:+351910000002';
+    const C = 'msisdn:+351910000003';
+    const settings = new AvailabilityStore(dbUrl, rulesSchema);
+    await settings.migrate();
+    await settings.set(B, { mode: 'busy' });
+    await settings.set(C, { mode: 'available', forwardTo: '+351210000000' });
+    await settings.close();
+    const em = await startEventManager(s, { memberId: 'em-availability', rulesSchema });
+    try {
+      for (const who of [B, C]) {
+        await producer.send(topic('signaling-events'), who, serde.encode('signaling-events', mapEvent(who, 'updateLocation', 'invoke', T + 1000, { vlrNumber: '351910999001', mscNumber: '351910999001', opc: 100, dpc: 200 })));
+        await producer.send(topic('signaling-events'), who, serde.encode('signaling-events', mapEvent(who, 'updateLocation', 'result', T + 1100, { opc: 200, dpc: 100 })));
+      }
+      const want = (r: { subscriber: string; networkState: string }) => (r.subscriber === B || r.subscriber === C) && r.networkState === 'attached';
+      const deadline = Date.now() + 60_000;
+      let latest = new Map<string, string>();
+      while (latest.size < 2 && Date.now() < deadline) {
+        const got = await readTopic({ brokers: s.kafka.brokers, topic: topic('current-presence'), partitions: 4, count: 1, settleMs: 1000 });
+        latest = new Map();
+        for (const m of got) {
+          const p = await serde.decode('current-presence', m.value!);
+          if (want(p)) latest.set(p.subscriber, p.connectability);
+        }
+      }
+      expect(latest.get(B)).toBe('not-connectable');
+      expect(latest.get(C)).toBe('in-transfer');
+    } finally {
+      await em.stop();
     }
   });
 });
