@@ -4,6 +4,7 @@ import { registerStackCommands } from './commands/stack.ts';
 import { registerTopicsCommands } from './commands/topics.ts';
 import { registerRunCommands } from './commands/run.ts';
 import { registerSipFrontCommand } from './commands/sipFront.ts';
+import { registerNotifySinkCommand } from './commands/notifySink.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerDecodeCommand } from './commands/decode.ts';
 import { registerReplayCommand } from './commands/replay.ts';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerTopicsCommands(program);
   registerRunCommands(program);
   registerSipFrontCommand(program);
+  registerNotifySinkCommand(program);
   registerDemoCommand(program);
   registerDecodeCommand(program);
   registerReplayCommand(program);

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { parseSipMessage } from '../../decode/sip/index.ts';
+import { buildResponse, serialize } from '../../sip/message/index.ts';
+import { ManualClock, TransactionLayer } from '../../sip/transaction/index.ts';
+import { FakeTransport } from '../../sip/transaction/testSupport.ts';
+import { NotifyDeliverer, StoppedError } from './deliverer.ts';
+import { Semaphore } from './scheduling.ts';
+import { notifyRecord } from './testSupport.ts';
+
+const SRC = { transport: 'udp' as const, address: '192.0.2.10', port: 5070 };
+const flush = () => new Promise((r) => setImmediate(r));
+
+function setup(maxAttempts = 3) {
+  const clock = new ManualClock();
+  const transport = new FakeTransport();
+  const layer = new TransactionLayer(transport, { onRequest: () => {} }, { clock, timers: { T1: 50 } });
+  const sleeps: number[] = [];
+  let stopping = false;
+  const d = new NotifyDeliverer({
+    layer, contact: 'sip:127.0.0.1:5070', semaphore: new Semaphore(4),
+    policy: { maxAttempts, backoffBaseMs: 100, backoffMaxMs: 1000, retryAfterMaxMs: 10_000 },
+    sleep: async (ms) => void sleeps.push(ms),
+    stopping: () => stopping,
+  });
+  /** Answers the last request sent with `status` (extra header lines optional). */
+  const answer = (status: number, headers: Array<[string, string]> = []) => {
+    const req = parseSipMessage(transport.sent.at(-1)!.bytes);
+    transport.deliver(parseSipMessage(serialize(buildResponse(req, status, { headers }))), SRC);
+  };
+  return { clock, transport, layer, d, sleeps, answer, stop: () => (stopping = true) };
+}
+
+describe('NotifyDeliverer', () => {
+  it('sends the NOTIFY to the Request-URI and reports 200 as delivered after one attempt', async () => {
+    const s = setup();
+    const p = s.d.deliver(notifyRecord());
+    await flush();
+    expect(s.transport.sent).toHaveLength(1);
+    expect(s.transport.sent[0]!.target).toEqual({ transport: 'udp', host: '192.0.2.10', port: 5070 });
+    const sent = parseSipMessage(s.transport.sent[0]!.bytes);
+    expect(sent.method).toBe('NOTIFY');
+    expect(sent.headers.get('via')).toMatch(/^SIP\/2\.0\/UDP 127\.0\.0\.1:5070;branch=z9hG4bK/);
+    s.answer(200);
+    await expect(p).resolves.toMatchObject({ outcome: 'delivered', statusCode: 200, attempts: 1, reason: null });
+    expect(s.d.stats.byOutcome.delivered).toBe(1);
+  });
+
+  it('503 with Retry-After is retried after that long, as a new transaction; then 200', async () => {
+    const s = setup();
+    const p = s.d.deliver(notifyRecord());
+    await flush();
+    s.answer(503, [['Retry-After', '2']]);
+    await flush();
+    await flush();
+    expect(s.sleeps).toEqual([2000]);
+    expect(s.transport.sent).toHaveLength(2);
+    const [a, b] = s.transport.sent.map((x) => parseSipMessage(x.bytes));
+    expect(a!.topVia?.branch).not.toBe(b!.topVia?.branch);
+    expect(b!.cseq.seq).toBe(7); // same NOTIFY, same CSeq
+    s.answer(200);
+    await expect(p).resolves.toMatchObject({ outcome: 'delivered', attempts: 2 });
+  });
+
+  it('Timer F on every attempt: gave-up after maxAttempts, with the NOTIFY bytes for the dead letter', async () => {
+    const s = setup(2);
+    const p = s.d.deliver(notifyRecord());
+    await flush();
+    s.clock.advance(64 * 50);
+    await flush();
+    await flush();
+    expect(s.sleeps).toEqual([100]);
+    s.clock.advance(64 * 50);
+    const r = await p;
+    expect(r).toMatchObject({ outcome: 'gave-up', statusCode: null, attempts: 2 });
+    expect(r.reason).toMatch(/Timer F.*2 attempts/);
+    expect(r.bytes.toString()).toMatch(/^NOTIFY sip:watcher@192\.0\.2\.10:5070 SIP\/2\.0\r\n/);
+    expect(s.transport.sent.length).toBeGreaterThan(2); // Timer E retransmissions over UDP
+  });
+
+  it('481 is gone, 403 rejected, both after one attempt', async () => {
+    const s = setup();
+    const p1 = s.d.deliver(notifyRecord({ callId: 'a' }));
+    await flush();
+    s.answer(481);
+    await expect(p1).resolves.toMatchObject({ outcome: 'gone', statusCode: 481, attempts: 1 });
+    const p2 = s.d.deliver(notifyRecord({ callId: 'b' }));
+    await flush();
+    s.answer(403);
+    await expect(p2).resolves.toMatchObject({ outcome: 'rejected', statusCode: 403, attempts: 1 });
+  });
+
+  it('a NOTIFY that cannot be sent (sips:, header injection) is rejected without an attempt', async () => {
+    const s = setup();
+    await expect(s.d.deliver(notifyRecord({ requestUri: 'sips:w@example.com' }))).resolves.toMatchObject({ outcome: 'rejected', attempts: 0, statusCode: null });
+    const r = await s.d.deliver(notifyRecord({ subscriptionState: 'terminated', reason: 'x\r\nX-Evil: 1' }));
+    expect(r).toMatchObject({ outcome: 'rejected', attempts: 0 });
+    expect(r.reason).toMatch(/line break/);
+    expect(s.transport.sent).toHaveLength(0);
+  });
+
+  it('stopping mid-delivery ends with StoppedError instead of an outcome (the record is re-read later)', async () => {
+    const s = setup();
+    const p = s.d.deliver(notifyRecord());
+    await flush();
+    s.stop();
+    s.layer.close();
+    await expect(p).rejects.toBeInstanceOf(StoppedError);
+  });
+});

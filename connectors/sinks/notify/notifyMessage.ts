@@ -1,0 +1,89 @@
+// A NotifyRequest record → the NOTIFY of its dialog (RFC 6665 §4.2.2, RFC 3856)
+// as a RequestSpec for TransactionLayer.request, and where to send it.
+// Pure functions: no I/O, so they are unit-tested byte for byte.
+import { parseUri } from '../../decode/sip/index.ts';
+import { DEFAULT_MAX_FORWARDS, type RequestSpec } from '../../sip/message/index.ts';
+import { DEFAULT_SIP_PORT, type TransportTarget } from '../../sip/transport/index.ts';
+import type { NotifyRequest } from '../../../schemas/generated/records.ts';
+
+export class BadNotifyRequest extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BadNotifyRequest';
+  }
+}
+
+/** `state[;expires=N][;reason=R]` (RFC 6665 §8.2.3). */
+export function subscriptionStateValue(n: Pick<NotifyRequest, 'subscriptionState' | 'expires' | 'reason'>): string {
+  let v = n.subscriptionState;
+  if (n.expires !== null && n.expires !== undefined) v += `;expires=${n.expires}`;
+  if (n.reason !== null && n.reason !== undefined && n.reason !== '') v += `;reason=${n.reason}`;
+  return v;
+}
+
+/** Dialog identity (RFC 3261 §12): Call-ID + both tags. NOTIFYs with the same key go strictly in order. */
+export function dialogKey(n: Pick<NotifyRequest, 'callId' | 'localTag' | 'remoteTag'>): string {
+  return `${n.callId}\u0000${n.localTag}\u0000${n.remoteTag}`;
+}
+
+/**
+ * Host, port and transport of a SIP URI (sip:user@host:port;transport=tcp|udp;
+ * default udp/5060). No DNS SRV/NAPTR (RFC 3263) and no sips/TLS: those are
+ * refused rather than sent somewhere wrong.
+ */
+export function uriTarget(uri: string): TransportTarget {
+  const u = parseUri(uri.startsWith('<') ? uri.slice(1, uri.indexOf('>') > 0 ? uri.indexOf('>') : undefined) : uri);
+  if (!u || u.scheme !== 'sip' || u.host === '') throw new BadNotifyRequest(`not a sip: URI we can send to: ${uri}`);
+  const t = (u.params['transport'] ?? 'udp').toLowerCase();
+  if (t !== 'udp' && t !== 'tcp') throw new BadNotifyRequest(`unsupported transport ${t} in ${uri}`);
+  return { transport: t, host: u.host, port: u.port ?? DEFAULT_SIP_PORT };
+}
+
+/**
+ * Next hop (RFC 3261 §8.1.2, §12.2.1.1): with a route set whose first entry is
+ * a loose router (`;lr`), the request goes to that entry and the Request-URI
+ * stays the remote target; otherwise straight to the Request-URI. (Strict
+ * routers — a first route without `lr` — are not supported and are refused.)
+ */
+export function nextHop(n: Pick<NotifyRequest, 'requestUri' | 'routeSet'>): TransportTarget {
+  const first = n.routeSet[0];
+  if (first === undefined) return uriTarget(n.requestUri);
+  const inner = first.includes('<') ? first.slice(first.indexOf('<') + 1, first.indexOf('>')) : first;
+  const u = parseUri(inner);
+  if (!u || !('lr' in u.params)) throw new BadNotifyRequest(`strict-routing route set entry not supported: ${first}`);
+  return uriTarget(inner);
+}
+
+export interface NotifyBuildOptions {
+  /** The sink's own Contact URI, e.g. sip:127.0.0.1:5080. */
+  readonly contact: string;
+  readonly maxForwards?: number;
+}
+
+/** The NOTIFY in its dialog: From = ours (localTag), To = the watcher's (remoteTag). */
+export function notifySpec(n: NotifyRequest, o: NotifyBuildOptions): RequestSpec {
+  if (!Number.isSafeInteger(n.cseq) || n.cseq < 0 || n.cseq > 0x7fffffff) throw new BadNotifyRequest(`CSeq ${n.cseq} out of range`);
+  const headers: Array<readonly [string, string]> = [
+    ['Event', n.event || 'presence'],
+    ['Subscription-State', subscriptionStateValue(n)],
+  ];
+  const hasBody = n.body !== null && n.body !== undefined;
+  return {
+    method: 'NOTIFY',
+    requestUri: n.requestUri,
+    from: { uri: n.fromUri, tag: n.localTag },
+    to: { uri: n.toUri, tag: n.remoteTag },
+    callId: n.callId,
+    cseq: n.cseq,
+    contact: o.contact,
+    routeSet: n.routeSet,
+    maxForwards: o.maxForwards ?? DEFAULT_MAX_FORWARDS,
+    headers,
+    ...(hasBody ? { body: n.body!, contentType: n.contentType ?? 'application/pidf+xml' } : {}),
+  };
+}
+
+/** The sink's Contact: sip:host:port (IPv6 bracketed). */
+export function contactUri(host: string, port: number): string {
+  return `sip:${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

@@ -1,0 +1,327 @@
+// The NOTIFY sink: consumes notify-requests, delivers each NOTIFY in its dialog
+// (NotifyDeliverer), and for every outcome produces a DeliveryReport keyed by
+// the presentity (gave-up/rejected also a dead letter with the NOTIFY bytes);
+// the input offset is committed only after those records are acknowledged.
+//
+// Why a plain node-rdkafka consumer with manual commits and not the
+// TransactionalProcessor: a NOTIFY is a side effect outside Kafka, so a
+// transaction cannot make it exactly-once anyway (a re-run batch re-sends the
+// NOTIFYs; watchers tolerate a repeated CSeq). And the processor commits whole
+// batches: one dead watcher (Timer F 32 s × retries with backoff) would hold
+// back every other dialog of its batch and exceed the transaction timeout —
+// the head-of-line blocking we must avoid. So: at-least-once, with per
+// partition commit points that advance over finished prefixes (OffsetTracker),
+// reports acknowledged (acks=all, idempotent producer) before their offset is
+// committed, dialogs running concurrently under a global bound.
+import Kafka from 'node-rdkafka';
+import os from 'node:os';
+import type { Settings } from '../../../config/settings.ts';
+import type { DeliveryReport, NotifyRequest } from '../../../schemas/generated/records.ts';
+import { RecordSerde } from '../../../schemas/serde.ts';
+import { topicName } from '../../../schemas/topology.ts';
+import { deadLetter } from '../../../streams/runtime/deadLetters.ts';
+import { consumerConfig, consumerTopicConfig } from '../../../streams/runtime/rdkafkaConfig.ts';
+import { asError, connectConsumer, consumeBatch, disconnect, type Consumer, type Message } from '../../../streams/runtime/rdkafkaPromises.ts';
+import { RecordProducer } from '../../../streams/runtime/recordProducer.ts';
+import { TransactionLayer } from '../../sip/transaction/index.ts';
+import { SipTransport } from '../../sip/transport/index.ts';
+import { NotifyDeliverer, StoppedError, type DeliveryResult } from './deliverer.ts';
+import { contactUri, dialogKey } from './notifyMessage.ts';
+import { checkRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy } from './policy.ts';
+import { DialogScheduler, OffsetTracker, Semaphore } from './scheduling.ts';
+
+export const NOTIFY_SINK_GROUP = 'notify-sink';
+export const COMPONENT = 'notify-sink';
+
+export interface NotifySinkOptions {
+  readonly host?: string;
+  /** SIP port (UDP+TCP) the NOTIFYs go out from and responses come back to; 0 picks one. Default 5080. */
+  readonly port?: number;
+  /** Contact/Via host when it differs from the listening address (e.g. listening on 0.0.0.0). */
+  readonly advertiseHost?: string;
+  /** RFC 3261 T1 in ms (Timer F = 64·T1 is 32 s at the default 500). */
+  readonly t1Ms?: number;
+  readonly retry?: Partial<RetryPolicy>;
+  /** Concurrent SIP transactions over all dialogs. Default 256. */
+  readonly maxConcurrent?: number;
+  /** Per-dialog minimum interval between NOTIFYs; 0 = off. */
+  readonly minIntervalMs?: number;
+  /** Stop consuming while this many records are unfinished. Default 10 000. */
+  readonly maxPending?: number;
+  readonly maxForwards?: number;
+  readonly groupId?: string;
+  readonly clientId?: string;
+  /** How long stop() waits for in-flight deliveries. Default 5 s. */
+  readonly drainMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface NotifySinkStats {
+  consumed: number;
+  reports: number;
+  deadLetters: number;
+  undecodable: number;
+  commits: number;
+  produceRetries: number;
+}
+
+const { CODES } = Kafka;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Sleeps that stop() can cut short, so a backoff does not keep a stopping process alive. */
+class Sleeps {
+  private readonly pending = new Map<NodeJS.Timeout, () => void>();
+
+  sleep = (ms: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.pending.delete(t);
+        resolve();
+      }, ms);
+      this.pending.set(t, resolve);
+    });
+
+  wakeAll(): void {
+    for (const [t, resolve] of this.pending) {
+      clearTimeout(t);
+      resolve();
+    }
+    this.pending.clear();
+  }
+}
+
+export class NotifySink {
+  readonly stats: NotifySinkStats = { consumed: 0, reports: 0, deadLetters: 0, undecodable: 0, commits: 0, produceRetries: 0 };
+  readonly deliverer: NotifyDeliverer;
+  readonly scheduler: DialogScheduler;
+  readonly semaphore: Semaphore;
+  readonly layer: TransactionLayer;
+  private readonly trackers = new Map<string, OffsetTracker>();
+  private readonly consumer: Consumer;
+  private running = false;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private readonly topics: { input: string; reports: string; deadLetters: string };
+  private readonly sleeps = new Sleeps();
+
+  private constructor(
+    private readonly s: Settings,
+    readonly transport: SipTransport,
+    private readonly serde: RecordSerde,
+    private readonly producer: RecordProducer,
+    private readonly o: NotifySinkOptions,
+  ) {
+    const t = (n: 'notify-requests' | 'delivery-reports' | 'dead-letters') => topicName(s.topics.prefix, n);
+    this.topics = { input: t('notify-requests'), reports: t('delivery-reports'), deadLetters: t('dead-letters') };
+    const advertise = o.advertiseHost ?? transport.host;
+    this.layer = new TransactionLayer(
+      transport,
+      // A NOTIFY sink is a UAC only; a request reaching it is refused.
+      { onRequest: (_req, tx) => void tx.respond(405, { headers: [['Allow', 'OPTIONS']] }).catch(() => {}) },
+      { timers: { T1: o.t1Ms ?? 500, ...(o.t1Ms !== undefined ? { T2: Math.max(o.t1Ms, Math.min(4000, 8 * o.t1Ms)), T4: Math.max(o.t1Ms, Math.min(5000, 10 * o.t1Ms)) } : {}) }, sentBy: { host: advertise, port: transport.port } },
+    );
+    const policy = checkRetryPolicy({ ...DEFAULT_RETRY_POLICY, ...o.retry });
+    this.semaphore = new Semaphore(o.maxConcurrent ?? 256);
+    this.deliverer = new NotifyDeliverer({
+      layer: this.layer,
+      contact: contactUri(advertise, transport.port),
+      ...(o.maxForwards !== undefined ? { maxForwards: o.maxForwards } : {}),
+      policy,
+      semaphore: this.semaphore,
+      sleep: this.sleeps.sleep,
+      stopping: () => this.stopping,
+    });
+    this.scheduler = new DialogScheduler({ minIntervalMs: o.minIntervalMs ?? 0, sleep: this.sleeps.sleep, onError: (e) => o.log?.(`delivery job failed: ${asError(e).message}`) });
+    const self = this;
+    this.consumer = new Kafka.KafkaConsumer(
+      {
+        ...consumerConfig({ brokers: s.kafka.brokers, clientId: o.clientId ?? `notify-sink-${os.hostname()}-${process.pid}` }, { groupId: o.groupId ?? `${s.topics.prefix}${NOTIFY_SINK_GROUP}` }),
+        rebalance_cb(this: Consumer, err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) {
+          self.rebalance(this, err, assignment);
+        },
+      },
+      consumerTopicConfig,
+    );
+  }
+
+  static async start(s: Settings, o: NotifySinkOptions = {}): Promise<NotifySink> {
+    const serde = new RecordSerde(s.registry.url, s.topics.prefix);
+    await serde.loadIds();
+    const producer = new RecordProducer(s.kafka.brokers, `notify-sink-${os.hostname()}-${process.pid}`, 15_000);
+    await producer.connect();
+    let transport: SipTransport | undefined;
+    try {
+      transport = await SipTransport.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 5080 });
+      const sink = new NotifySink(s, transport, serde, producer, o);
+      await connectConsumer(sink.consumer).catch((e) => {
+        throw new Error(`notify sink could not connect to Kafka at ${s.kafka.brokers}: ${asError(e).message}`);
+      });
+      sink.consumer.setDefaultConsumeTimeout(200);
+      sink.consumer.subscribe([sink.topics.input]);
+      sink.running = true;
+      sink.loop = sink.runLoop();
+      return sink;
+    } catch (err) {
+      await transport?.close();
+      await producer.close();
+      throw err;
+    }
+  }
+
+  get port(): number {
+    return this.transport.port;
+  }
+
+  get inputTopic(): string {
+    return this.topics.input;
+  }
+
+  /** Resolves when the consume loop ends; rejects with the error that ended it. */
+  done(): Promise<void> {
+    return this.loop ?? Promise.resolve();
+  }
+
+  private rebalance(consumer: Consumer, err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]): void {
+    const cooperative = consumer.rebalanceProtocol() === 'COOPERATIVE';
+    try {
+      if (err.code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
+        this.o.log?.(`assigned ${assignment.map((a) => `${a.topic}[${a.partition}]`).join(' ') || '(none)'}`);
+        if (cooperative) consumer.incrementalAssign(assignment);
+        else consumer.assign(assignment);
+      } else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
+        this.o.log?.(`revoked ${assignment.map((a) => `${a.topic}[${a.partition}]`).join(' ') || '(none)'}`);
+        // In-flight NOTIFYs of revoked partitions still finish and report, but
+        // their offsets are no longer ours to commit: the new owner re-reads
+        // from the last commit (at-least-once; watchers accept a repeated CSeq).
+        for (const a of assignment) this.trackers.delete(`${a.topic}\u0000${a.partition}`);
+        if (cooperative) consumer.incrementalUnassign(assignment);
+        else consumer.unassign();
+      }
+    } catch (e) {
+      this.o.log?.(`rebalance handling failed: ${asError(e).message}`);
+    }
+  }
+
+  private async runLoop(): Promise<void> {
+    const maxPending = this.o.maxPending ?? 10_000;
+    while (this.running) {
+      if (this.scheduler.pending >= maxPending) {
+        await sleep(20); // backpressure: the slow dialogs hold the records, the others keep going
+        continue;
+      }
+      const messages = await consumeBatch(this.consumer, Math.min(500, maxPending - this.scheduler.pending));
+      for (const m of messages) {
+        if (!this.running) break;
+        await this.accept(m);
+      }
+    }
+  }
+
+  /** Decodes a record and submits its delivery to the dialog's queue (in partition order). */
+  private async accept(m: Message): Promise<void> {
+    this.stats.consumed++;
+    const tkey = `${m.topic}\u0000${m.partition}`;
+    let tracker = this.trackers.get(tkey);
+    if (!tracker) this.trackers.set(tkey, (tracker = new OffsetTracker()));
+    tracker.track(m.offset);
+    const origin = `${m.topic}[${m.partition}]@${m.offset}`;
+    const key = m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key.toString('utf8') : String(m.key);
+    let n: NotifyRequest;
+    try {
+      if (!m.value) throw new Error('empty value');
+      n = await this.serde.decode('notify-requests', m.value);
+    } catch (err) {
+      this.stats.undecodable++;
+      const dl = deadLetter(COMPONENT, 'avro', 'malformed', `undecodable NotifyRequest: ${asError(err).message}`, m.value ?? Buffer.alloc(0), origin, key ? { key } : {});
+      this.scheduler.submit(`undecodable\u0000${tkey}`, async () => {
+        await this.produceUntilTaken(this.topics.deadLetters, COMPONENT, this.serde.encode('dead-letters', dl));
+        this.stats.deadLetters++;
+        this.finish(tkey, tracker, m.offset);
+      });
+      return;
+    }
+    this.scheduler.submit(dialogKey(n), async () => {
+      let r: DeliveryResult;
+      try {
+        r = await this.deliverer.deliver(n);
+      } catch (err) {
+        if (err instanceof StoppedError) return; // not reported, not committed: re-read after restart
+        throw err;
+      }
+      await this.report(n, r, origin);
+      this.finish(tkey, tracker, m.offset);
+    });
+  }
+
+  private async report(n: NotifyRequest, r: DeliveryResult, origin: string): Promise<void> {
+    const report: DeliveryReport = {
+      notifyId: n.notifyId, presentity: n.presentity, callId: n.callId, outcome: r.outcome, statusCode: r.statusCode, attempts: r.attempts, reason: r.reason, time: Date.now(),
+    };
+    const pending = [this.produceUntilTaken(this.topics.reports, n.presentity, this.serde.encode('delivery-reports', report)).then(() => void this.stats.reports++)];
+    if (r.outcome === 'gave-up' || r.outcome === 'rejected') {
+      const dl = deadLetter(COMPONENT, 'sip', r.outcome === 'gave-up' ? 'undeliverable' : 'rejected', `NOTIFY ${n.notifyId} ${r.outcome}: ${r.reason ?? ''}`, r.bytes, origin, {
+        notifyId: n.notifyId, presentity: n.presentity, callId: n.callId, cseq: String(n.cseq), requestUri: n.requestUri, outcome: r.outcome,
+        attempts: String(r.attempts), ...(r.statusCode !== null ? { statusCode: String(r.statusCode) } : {}),
+      });
+      pending.push(this.produceUntilTaken(this.topics.deadLetters, COMPONENT, this.serde.encode('dead-letters', dl)).then(() => void this.stats.deadLetters++));
+    }
+    await Promise.all(pending);
+    this.o.log?.(`NOTIFY ${n.notifyId} (${n.callId} CSeq ${n.cseq}) → ${r.outcome}${r.statusCode !== null ? ` ${r.statusCode}` : ''} after ${r.attempts} attempt(s)`);
+  }
+
+  /** Never drops: a record Kafka does not take is sent again (with backoff) until it is, or the sink stops. */
+  private async produceUntilTaken(topic: string, key: string, value: Buffer): Promise<void> {
+    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        await this.producer.send(topic, key, value);
+        return;
+      } catch (err) {
+        if (this.stopping) throw new StoppedError();
+        this.stats.produceRetries++;
+        this.o.log?.(`producing to ${topic} failed, retrying in ${delay} ms: ${asError(err).message}`);
+        await this.sleeps.sleep(delay);
+      }
+    }
+  }
+
+  private finish(tkey: string, tracker: OffsetTracker, offset: number): void {
+    if (this.trackers.get(tkey) !== tracker) return; // revoked meanwhile
+    const next = tracker.finish(offset);
+    if (next === undefined) return;
+    const [topic, partition] = tkey.split('\u0000') as [string, string];
+    try {
+      this.consumer.commit({ topic, partition: Number(partition), offset: next });
+      this.stats.commits++;
+    } catch (err) {
+      this.o.log?.(`commit of ${topic}[${partition}]@${next} failed: ${asError(err).message}`);
+    }
+  }
+
+  /** One line for logs. */
+  statsLine(): string {
+    const b = this.deliverer.stats.byOutcome;
+    return (
+      `consumed ${this.stats.consumed}, pending ${this.scheduler.pending} in ${this.scheduler.dialogCount} dialogs, transactions ${this.semaphore.inUse} (+${this.semaphore.waiting} waiting); ` +
+      `delivered ${b.delivered}, gone ${b.gone}, gave-up ${b['gave-up']}, rejected ${b.rejected}; attempts ${this.deliverer.stats.attempts}, retries ${this.deliverer.stats.retries}, ` +
+      `rate-limited ${this.scheduler.rateLimited}; reports ${this.stats.reports}, dead letters ${this.stats.deadLetters}, undecodable ${this.stats.undecodable}, commits ${this.stats.commits}`
+    );
+  }
+
+  /** Stops consuming, lets in-flight deliveries finish for up to drainMs, then closes everything. Unfinished records are re-read later. */
+  async stop(): Promise<void> {
+    if (!this.running && this.stopping) return;
+    this.running = false;
+    await this.loop?.catch(() => {});
+    await Promise.race([this.scheduler.idle(), this.sleeps.sleep(this.o.drainMs ?? 5000)]);
+    this.stopping = true;
+    this.sleeps.wakeAll(); // backoffs end now; their jobs see `stopping` and leave their records uncommitted
+    this.layer.close();
+    await disconnect(this.consumer);
+    await this.transport.close();
+    await this.producer.close();
+  }
+}
+
+export function startNotifySink(s: Settings, o: NotifySinkOptions = {}): Promise<NotifySink> {
+  return NotifySink.start(s, o);
+}
