@@ -24,7 +24,7 @@ export function registerRunCommands(program: Command): void {
     .description('join the event-manager consumer group and process the partitions it is assigned')
     .option('--member-id <id>', 'stable member id (transactional id and static membership); default host-pid')
     .option('--static', 'use static membership (group.instance.id = member id): a restart within the session timeout keeps its partitions')
-    .option('--protocol <p>', 'group protocol: classic (cooperative-sticky) or consumer (KIP-848)', 'classic')
+    .option('--protocol <p>', 'group protocol: consumer (KIP-848, server-side range assignor keeping co-partitioned topics together) or classic (client-side range, eager)', 'consumer')
     .option('--stats-interval <s>', 'seconds between progress lines', '10')
     .action(async (opts: { memberId?: string; static?: boolean; protocol: string; statsInterval: string }) => {
       if (opts.protocol !== 'classic' && opts.protocol !== 'consumer') throw new Error(`--protocol must be classic or consumer, not ${opts.protocol}`);

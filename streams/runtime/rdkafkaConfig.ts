@@ -40,8 +40,15 @@ export interface GroupOptions {
   groupId: string;
   /** Static membership: a restarted member with the same id gets its partitions back without a rebalance. */
   instanceId?: string;
-  /** 'classic' (cooperative-sticky assignor) or 'consumer' (KIP-848, Kafka 4). */
+  /** 'consumer' (KIP-848 on Kafka 4: incremental, server-side assignor) or 'classic'. */
   protocol?: 'classic' | 'consumer';
+  /**
+   * Partition p of every input topic must go to the same member (they share
+   * state): the range assignor guarantees that for co-partitioned topics
+   * (server-side with KIP-848, client-side and eager with the classic
+   * protocol); cooperative-sticky and uniform assign topics independently.
+   */
+  copartitioned?: boolean;
 }
 
 export function consumerConfig(c: ClientIdentity, g: GroupOptions, extra: ConsumerGlobalConfig = {}): ConsumerGlobalConfig {
@@ -54,10 +61,11 @@ export function consumerConfig(c: ClientIdentity, g: GroupOptions, extra: Consum
     'isolation.level': 'read_committed',
     'socket.keepalive.enable': true,
   } as ConsumerGlobalConfig;
-  if (g.protocol === 'consumer') {
+  if ((g.protocol ?? 'consumer') === 'consumer') {
     (base as Record<string, unknown>)['group.protocol'] = 'consumer';
+    if (g.copartitioned) (base as Record<string, unknown>)['group.remote.assignor'] = 'range';
   } else {
-    base['partition.assignment.strategy'] = 'cooperative-sticky';
+    base['partition.assignment.strategy'] = g.copartitioned ? 'range' : 'cooperative-sticky';
     base['session.timeout.ms'] = 10_000;
     base['heartbeat.interval.ms'] = 1_000;
   }

@@ -94,6 +94,7 @@ const { CODES } = Kafka;
 export class TransactionalProcessor<V = never> {
   readonly stats: ProcessorStats = { records: 0, restores: 0, restoredRecords: 0, outputs: 0, transactions: 0, aborts: 0 };
   private readonly stores = new Map<number, PartitionStore<V>>();
+  private readonly owned = new Map<number, Set<string>>();
   /** Partitions assigned but still restoring (paused until done). */
   private readonly restoring = new Map<number, Promise<void>>();
   private readonly restorer: ChangelogRestorer<V> | undefined;
@@ -121,7 +122,9 @@ export class TransactionalProcessor<V = never> {
     const self = this;
     this.consumer = new Kafka.KafkaConsumer(
       {
-        ...consumerConfig(id, opts),
+        // Several input topics share one store per partition number, so their
+        // partitions must be assigned together (co-partitioning).
+        ...consumerConfig(id, { ...opts, copartitioned: opts.inputTopics.length > 1 }),
         rebalance_cb(this: Consumer, err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) {
           self.rebalance(this, err, assignment);
         },
@@ -138,14 +141,20 @@ export class TransactionalProcessor<V = never> {
         this.opts.log?.(`assigned ${assignment.map((a) => `${a.topic}[${a.partition}]`).join(' ') || '(none)'}`);
         if (cooperative) consumer.incrementalAssign(assignment);
         else consumer.assign(assignment);
+        for (const a of assignment) this.ownedTopics(a.partition).add(a.topic);
         if (this.opts.store) this.startRestores(consumer, assignment);
         this.opts.onAssigned?.(assignment);
       } else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
         this.opts.log?.(`revoked ${assignment.map((a) => `${a.topic}[${a.partition}]`).join(' ') || '(none)'}`);
         this.opts.onRevoked?.(assignment);
-        // Revoked partitions' state goes with them; an in-flight batch that
-        // touched them fails to commit (fenced generation) and is discarded.
+        // A partition's state goes when the last of its co-partitioned topics
+        // does; an in-flight batch that touched it fails to commit (fenced
+        // generation) and is discarded.
         for (const a of assignment) {
+          const owned = this.ownedTopics(a.partition);
+          owned.delete(a.topic);
+          if (owned.size > 0) continue;
+          this.owned.delete(a.partition);
           this.stores.delete(a.partition);
           this.restoring.delete(a.partition);
         }
@@ -165,8 +174,18 @@ export class TransactionalProcessor<V = never> {
    */
   private startRestores(consumer: Consumer, assignment: Kafka.Assignment[]): void {
     const partitions = [...new Set(assignment.map((a) => a.partition))];
-    consumer.pause(assignment.map((a) => ({ topic: a.topic, partition: a.partition })));
     for (const p of partitions) {
+      const tpsNow = assignment.filter((a) => a.partition === p).map((a) => ({ topic: a.topic, partition: a.partition }));
+      if (this.stores.has(p)) {
+        // Another topic of a partition we already hold: wait for its restore if one runs.
+        const running = this.restoring.get(p);
+        if (running) {
+          consumer.pause(tpsNow);
+          void running.then(() => this.owned.has(p) && consumer.resume(tpsNow.filter((t) => this.ownedTopics(p).has(t.topic))));
+        }
+        continue;
+      }
+      consumer.pause(tpsNow);
       const store = new PartitionStore<V>(p);
       this.stores.set(p, store);
       const tps = assignment.filter((a) => a.partition === p).map((a) => ({ topic: a.topic, partition: a.partition }));
@@ -179,7 +198,7 @@ export class TransactionalProcessor<V = never> {
         this.stats.restores++;
         this.stats.restoredRecords += r.records;
         this.opts.onRestored?.(r);
-        consumer.resume(tps);
+        consumer.resume(tps.filter((t) => this.ownedTopics(p).has(t.topic)));
       })().catch((err) => {
         this.stats.lastError = `restore of partition ${p} failed: ${asError(err).message}`;
         this.opts.log?.(this.stats.lastError);
@@ -188,6 +207,18 @@ export class TransactionalProcessor<V = never> {
       });
       this.restoring.set(p, job);
     }
+  }
+
+  /** Input topics this member holds partition `p` of (the store lives while any remains). */
+  private ownedTopics(p: number): Set<string> {
+    let set = this.owned.get(p);
+    if (!set) this.owned.set(p, (set = new Set()));
+    return set;
+  }
+
+  /** The topic partitions this member is assigned right now. */
+  assignments(): Array<{ topic: string; partition: number }> {
+    return this.consumer.assignments().map((a) => ({ topic: a.topic, partition: a.partition }));
   }
 
   /** Resolves when every assigned partition's store is restored. */
@@ -203,6 +234,9 @@ export class TransactionalProcessor<V = never> {
     } catch (err) {
       throw new Error(`${this.opts.clientId} could not start against Kafka at ${this.opts.brokers}: ${asError(err).message}`);
     }
+    // consume(n) waits this long per missing record: keep batches from waiting
+    // a second for a full 500 at low rates (latency), while still batching under load.
+    this.consumer.setDefaultConsumeTimeout(50);
     this.consumer.subscribe(this.opts.inputTopics);
     this.running = true;
     this.loop = this.runLoop();

@@ -138,4 +138,33 @@ describe('event manager', () => {
       await em.stop();
     }
   });
+
+  it('assigns partition p of every input topic to the same member, so state is never split between two', async () => {
+    const a = await startEventManager(s, { memberId: 'em-copart-a', rulesSchema });
+    const b = await startEventManager(s, { memberId: 'em-copart-b', rulesSchema });
+    try {
+      const inputs = ['signaling-events', 'subscriptions', 'delivery-reports'].map((n) => topic(n));
+      const byPartition = (em: typeof a) => {
+        const m = new Map<number, Set<string>>();
+        for (const tp of em.processor.assignments()) m.set(tp.partition, (m.get(tp.partition) ?? new Set()).add(tp.topic));
+        return m;
+      };
+      // Wait for the group to settle with both members holding something.
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        const [pa, pb] = [byPartition(a), byPartition(b)];
+        if (pa.size > 0 && pb.size > 0 && pa.size + pb.size === 4) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const [pa, pb] = [byPartition(a), byPartition(b)];
+      expect(pa.size + pb.size).toBe(4);
+      for (const m of [pa, pb]) for (const topics of m.values()) expect([...topics].sort()).toEqual([...inputs].sort());
+      for (const p of pa.keys()) expect(pb.has(p)).toBe(false);
+      await Promise.all([a.processor.restored(), b.processor.restored()]);
+      expect(a.processor.ctx.partitions()).toEqual([...pa.keys()].sort((x, y) => x - y));
+      expect(b.processor.ctx.partitions()).toEqual([...pb.keys()].sort((x, y) => x - y));
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
 });
