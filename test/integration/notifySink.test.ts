@@ -4,7 +4,6 @@
 // reports; a watcher that does not exist any more (SIPp answering 481) yields
 // `gone`; a NOTIFY to a port nobody listens on ends as `gave-up` (Timer F with
 // T1 = 50 ms, two attempts) and lands in dead-letters with its bytes.
-import { createSocket } from 'node:dgram';
 import Kafka from 'node-rdkafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sippAvailable, startSipp } from '../../connectors/sip/interop/sipp.ts';
@@ -15,6 +14,7 @@ import { asError, connectConsumer, consumeBatch, disconnect } from '../../stream
 import { withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
 import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
+import { freeUdpPort as freeUdpPortOn } from '../support/ports.ts';
 
 const HOST = '127.0.0.1';
 const HAVE_SIPP = sippAvailable();
@@ -32,13 +32,7 @@ let sink: NotifySink;
 /** NotifyRequests written so far (every one must end with its offset committed). */
 let written = 0;
 
-async function freeUdpPort(): Promise<number> {
-  const sock = createSocket('udp4');
-  await new Promise<void>((r) => sock.bind(0, HOST, r));
-  const port = sock.address().port;
-  await new Promise<void>((r) => sock.close(() => r()));
-  return port;
-}
+const freeUdpPort = () => freeUdpPortOn(HOST);
 
 function notify(over: Partial<NotifyRequest> & Pick<NotifyRequest, 'notifyId' | 'callId' | 'cseq' | 'requestUri'>): NotifyRequest {
   return {

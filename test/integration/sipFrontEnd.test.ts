@@ -5,7 +5,6 @@
 // the immediate NOTIFY of the new dialog — same Call-ID, remote tag = SIPp's
 // From-tag, local tag = the To-tag SIPp got. Bad Event → 489, too short an
 // Expires → 423 with Min-Expires, and neither is recorded.
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { RecordSerde } from '../../schemas/serde.ts';
 import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { freeUdpPort as freeUdpPortOn } from '../support/ports.ts';
 
 const HOST = '127.0.0.1';
 const HAVE_SIPP = sippAvailable();
@@ -37,14 +37,7 @@ let fe: SipFrontEnd;
 let em: EventManager;
 const dirs: string[] = [];
 
-/** A UDP port free right now, for SIPp to bind. */
-async function freeUdpPort(): Promise<number> {
-  const sock = createSocket('udp4');
-  await new Promise<void>((r) => sock.bind(0, HOST, r));
-  const port = sock.address().port;
-  await new Promise<void>((r) => sock.close(() => r()));
-  return port;
-}
+const freeUdpPort = () => freeUdpPortOn(HOST);
 
 /** A watcher's SUBSCRIBE to the presentity, and what SIPp must see in the answer. */
 function scenario(o: { fromTag: string; event: string; expires: number; expect: number; checks: string; tagFile?: string }): string {

@@ -3,7 +3,6 @@
 // NOTIFY; (b) SIPp as a watcher's UAC sending SUBSCRIBE that our server
 // transaction answers — over UDP (including a retransmitted request) and TCP.
 // SIPp's exit code 0 means every call of its scenario succeeded.
-import { createSocket } from 'node:dgram';
 import { connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SipMessage } from '../../decode/sip/index.ts';
@@ -12,6 +11,7 @@ import { SipTransport } from '../transport/transport.ts';
 import { TransactionLayer } from '../transaction/layer.ts';
 import { NOTIFY_UAS, SUBSCRIBE_RETRANSMITTING_UAC, SUBSCRIBE_UAC } from './scenarios.ts';
 import { sippAvailable, startSipp, type SippProcess } from './sipp.ts';
+import { freeUdpPort as freeUdpPortOn } from '../../../test/support/ports.ts';
 
 const HOST = '127.0.0.1';
 const HAVE_SIPP = sippAvailable();
@@ -22,14 +22,7 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-/** A UDP port free right now, for SIPp to bind (it cannot report an ephemeral one back). */
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, HOST, r));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+const freeUdpPort = () => freeUdpPortOn(HOST);
 
 /** A port free right now for both UDP and TCP (SIPp over TCP binds both). */
 async function freeUdpTcpPort(): Promise<number> {
