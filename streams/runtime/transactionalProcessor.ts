@@ -98,6 +98,9 @@ export class TransactionalProcessor<V = never> {
   /** Partitions assigned but still restoring (paused until done). */
   private readonly restoring = new Map<number, Promise<void>>();
   private readonly restorer: ChangelogRestorer<V> | undefined;
+  private epoch = 0;
+  private consumeEpoch = 0;
+  private readonly assignedEpoch = new Map<string, number>();
   private lastPunctuate = Date.now();
   /** Store access for hooks outside a batch (e.g. rebuilding timer indexes after a restore). */
   readonly ctx: ProcessContext<V>;
@@ -142,6 +145,8 @@ export class TransactionalProcessor<V = never> {
         if (cooperative) consumer.incrementalAssign(assignment);
         else consumer.assign(assignment);
         for (const a of assignment) this.ownedTopics(a.partition).add(a.topic);
+        this.epoch++;
+        for (const a of assignment) this.assignedEpoch.set(`${a.topic}\u0000${a.partition}`, this.epoch);
         if (this.opts.store) this.startRestores(consumer, assignment);
         this.opts.onAssigned?.(assignment);
       } else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
@@ -234,9 +239,10 @@ export class TransactionalProcessor<V = never> {
     } catch (err) {
       throw new Error(`${this.opts.clientId} could not start against Kafka at ${this.opts.brokers}: ${asError(err).message}`);
     }
-    // consume(n) waits this long per missing record: keep batches from waiting
-    // a second for a full 500 at low rates (latency), while still batching under load.
-    this.consumer.setDefaultConsumeTimeout(50);
+    // consume(n) waits this long for EACH missing record (there is no batch
+    // deadline): a short wait ends a batch at the first lull, so steady
+    // traffic cannot hold a batch open for seconds; under load batches still fill.
+    this.consumer.setDefaultConsumeTimeout(10);
     this.consumer.subscribe(this.opts.inputTopics);
     this.running = true;
     this.loop = this.runLoop();
@@ -250,6 +256,7 @@ export class TransactionalProcessor<V = never> {
   private async runLoop(): Promise<void> {
     try {
       while (this.running) {
+        this.consumeEpoch = this.epoch;
         const messages = await consumeBatch(this.consumer, this.opts.maxBatch);
         if (messages.length > 0) await this.processBatch(messages);
         if (this.opts.punctuate && Date.now() - this.lastPunctuate >= (this.opts.punctuateIntervalMs ?? 1000)) {
@@ -262,7 +269,31 @@ export class TransactionalProcessor<V = never> {
     }
   }
 
-  private async processBatch(messages: Message[]): Promise<void> {
+  private async processBatch(all: Message[]): Promise<void> {
+    // Records consumed across a rebalance: a partition revoked, still restoring, or
+    // (re)assigned since this consume began is not processed or committed now.
+    // Those still assigned to us are read again from their first skipped record
+    // (seek purges what was prefetched; the loop consumes only after this), the
+    // revoked ones are read by their new owner from the committed offset.
+    const ours = (m: Message) => this.owned.get(m.partition)?.has(m.topic) === true;
+    const reassigned = (m: Message) => (this.assignedEpoch.get(`${m.topic}\u0000${m.partition}`) ?? 0) > this.consumeEpoch;
+    const processable = (m: Message) => ours(m) && this.stores.has(m.partition) && !this.restoring.has(m.partition) && !reassigned(m);
+    const messages = this.opts.store ? all.filter(processable) : all;
+    if (messages.length < all.length) {
+      this.opts.log?.(`held back ${all.length - messages.length} records consumed across a rebalance`);
+      const rewind = new Map<string, TopicPartitionOffset>();
+      for (const m of all) {
+        const k = `${m.topic}\u0000${m.partition}`;
+        if (!processable(m) && ours(m) && !rewind.has(k)) rewind.set(k, { topic: m.topic, partition: m.partition, offset: m.offset });
+      }
+      for (const tpo of rewind.values()) {
+        await seek(this.consumer, tpo).catch((err) => {
+          // Losing the position would skip records: stop rather than go on.
+          throw new Error(`could not rewind ${tpo.topic}[${tpo.partition}] to ${tpo.offset} after a rebalance: ${asError(err).message}`);
+        });
+      }
+    }
+    if (messages.length === 0) return;
     const batch: InputRecord[] = messages.map((m) => ({
       topic: m.topic,
       partition: m.partition,
