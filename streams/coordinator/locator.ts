@@ -55,7 +55,13 @@ export async function keyOf(s: Settings, identity: string, directory?: Subscribe
   return `${ref.kind}:${ref.value}`;
 }
 
-/** Which member of the event-manager group holds a partition of the signaling topic. */
+/**
+ * Which member of the event-manager group holds a partition of the signaling
+ * topic, from the classic DescribeGroups API. A group on the KIP-848 protocol
+ * (the default) is not described by it — neither kafkajs nor node-rdkafka
+ * speaks ConsumerGroupDescribe — so the owner is then null; run the members
+ * with --protocol classic for locate to name them.
+ */
 export async function ownerOf(s: Settings, partition: number, groupId = `${s.topics.prefix}${EVENT_MANAGER_GROUP}`): Promise<Owner | null> {
   const signaling = topicName(s.topics.prefix, 'signaling-events');
   const { groups } = await withAdmin(s.kafka.brokers, (a) => a.describeGroups([groupId]));

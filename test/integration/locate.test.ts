@@ -21,7 +21,10 @@ let em: EventManager;
 
 beforeAll(async () => {
   await applyIsolated(s);
-  em = await startEventManager(s, { memberId: 'locator-test', rulesSchema });
+  // Owner lookup reads the group through the classic DescribeGroups API, which
+  // does not describe KIP-848 groups (kafkajs and node-rdkafka lack
+  // ConsumerGroupDescribe): this member uses the classic protocol.
+  em = await startEventManager(s, { memberId: 'locator-test', rulesSchema, protocol: 'classic' });
 });
 
 afterAll(async () => {
