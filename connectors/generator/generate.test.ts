@@ -11,6 +11,7 @@ import { ISUP_TYPES } from './isup.ts';
 import type { IsupMessage } from './isup.ts';
 import { MAP_ERRORS, MAP_OPERATIONS } from './map.ts';
 import type { MapError, MapOperation } from './map.ts';
+import { BUSY_MIX } from './busyMix.testkit.ts';
 
 if (!haveTshark) console.warn(`generator tshark checks skipped: ${noTsharkReason}`);
 
@@ -23,18 +24,7 @@ const opts: GenerateOptions = {
   mnc: '01',
   // Busier than the defaults so ten minutes exercise every flow.
   mix: {
-    powerCycleSeconds: 1200,
-    mobilitySeconds: 300,
-    periodicLuSeconds: 600,
-    mtCallsPerHour: 6,
-    moCallsPerHour: 6,
-    mtSmsPerHour: 6,
-    moSmsPerHour: 6,
-    atiPerHour: 6,
-    sipCallsPerHour: 6,
-    publishPerHour: 6,
-    subscribePerHour: 6,
-    messagePerHour: 6,
+    ...BUSY_MIX,
     unknownShare: 0.1,
   },
 };

@@ -2,21 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { generatePackets } from './generate.ts';
 import { Scenario } from './scenario.ts';
 import type { Mix } from './mix.ts';
+import { BUSY_MIX } from './busyMix.testkit.ts';
 
-const busy: Partial<Mix> = {
-  powerCycleSeconds: 1200,
-  mobilitySeconds: 300,
-  periodicLuSeconds: 600,
-  mtCallsPerHour: 6,
-  moCallsPerHour: 6,
-  mtSmsPerHour: 6,
-  moSmsPerHour: 6,
-  atiPerHour: 6,
-  sipCallsPerHour: 6,
-  publishPerHour: 6,
-  subscribePerHour: 6,
-  messagePerHour: 6,
-};
+const busy = BUSY_MIX;
 
 const quiet: Partial<Mix> = {
   powerCycleSeconds: 1e9,

@@ -2,7 +2,7 @@
 // methods and status codes, MAP components (invokes by operation code,
 // results, errors) and ISUP message types, file by file.
 import { describe, expect, it } from 'vitest';
-import { capture, haveCaptures, haveTshark, noCapturesReason, noTsharkReason, tally, tshark } from '../../test/support/captures.ts';
+import { capture, haveCaptures, haveTshark, noCapturesReason, noTsharkReason, tally, tshark, SIP_CAPTURES } from '../../test/support/captures.ts';
 import { decodeCaptures, signalJson } from './decodeCapture.ts';
 import type { DecodedSignal } from './signal.ts';
 
@@ -24,17 +24,7 @@ function tsharkValues(file: string, filter: string, field: string, extra: string
     .filter((v) => v.length > 0);
 }
 
-const SIP_FILES = [
-  'sip/register-invite-udp.pcap',
-  'sip/asterisk-subscribe-publish.pcapng',
-  'sip/register-tcp-retrans-sll.pcap',
-  'sip/sip-tcp.pcap',
-  'sip/invite-sctp.pcap',
-  'sip/sip-ipv6-udp.pcap',
-  'sip/call-with-rtp.pcap',
-  'sip/sip-websocket.pcap',
-  'bench/sipp-register-invite-load.pcapng',
-];
+const SIP_FILES = SIP_CAPTURES;
 
 describe.skipIf(skip)('decode matches tshark: SIP', () => {
   for (const file of SIP_FILES) {

@@ -44,3 +44,16 @@ export function tally(values: Iterable<string>): Record<string, number> {
   for (const v of values) t[v] = (t[v] ?? 0) + 1;
   return t;
 }
+
+/** Every shared capture that carries SIP (by transport: UDP, TCP, SCTP, IPv6, WebSocket; and the SIPp load). */
+export const SIP_CAPTURES = [
+  'sip/register-invite-udp.pcap',
+  'sip/asterisk-subscribe-publish.pcapng',
+  'sip/register-tcp-retrans-sll.pcap',
+  'sip/sip-tcp.pcap',
+  'sip/invite-sctp.pcap',
+  'sip/sip-ipv6-udp.pcap',
+  'sip/call-with-rtp.pcap',
+  'sip/sip-websocket.pcap',
+  'bench/sipp-register-invite-load.pcapng',
+] as const;

@@ -1,7 +1,7 @@
 // End to end on the shared captures: pcap reader → FrameDissector (the
 // transport layers) → SipCarrierDecoder, compared with tshark per file.
 import { describe, expect, it } from 'vitest';
-import { capture, haveCaptures, haveTshark } from '../../../test/support/captures.ts';
+import { capture, haveCaptures, haveTshark, SIP_CAPTURES } from '../../../test/support/captures.ts';
 import { FrameDissector } from '../frameDissector.ts';
 import { readCapture } from '../pcap/readCapture.ts';
 import { encodeHep3 } from '../hep/encode.ts';
@@ -33,17 +33,7 @@ async function decodeFile(file: string): Promise<{ sip: DecodedSip[]; errors: st
 
 const label = (m: DecodedSip) => (m.message.kind === 'request' ? m.message.method : String(m.message.status));
 
-const files = [
-  'sip/register-invite-udp.pcap',
-  'sip/asterisk-subscribe-publish.pcapng',
-  'sip/register-tcp-retrans-sll.pcap',
-  'sip/sip-tcp.pcap',
-  'sip/invite-sctp.pcap',
-  'sip/sip-ipv6-udp.pcap',
-  'sip/call-with-rtp.pcap',
-  'sip/sip-websocket.pcap',
-  'bench/sipp-register-invite-load.pcapng',
-];
+const files = SIP_CAPTURES;
 
 describe.skipIf(!haveCaptures || !haveTshark)('pcap → FrameDissector → SipCarrierDecoder vs tshark', () => {
   for (const file of files) {
