@@ -24,6 +24,14 @@ afterEach(async () => {
 
 const freeUdpPort = () => freeUdpPortOn(HOST);
 
+/** SIPp as a UAC running one call of `scenario` against our transport ('u1' UDP, 't1' TCP). */
+async function runUac(scenario: string, port: number, transportMode: 'u1' | 't1') {
+  const sipp = track(
+    startSipp({ scenario, args: [`${HOST}:${port}`, '-i', HOST, '-p', String(await freeUdpTcpPort()), '-t', transportMode, '-m', '1'], deadlineMs: 15_000 }),
+  );
+  return sipp.done;
+}
+
 /** A port free right now for both UDP and TCP (SIPp over TCP binds both). */
 async function freeUdpTcpPort(): Promise<number> {
   for (;;) {
@@ -135,28 +143,14 @@ describe.skipIf(!HAVE_SIPP)('SIPp interop', () => {
 
   it('(b) SIPp as UAC over UDP: SUBSCRIBE answered 200 by our server transaction', async () => {
     const { transport, received } = await presenceServer();
-    const sipp = track(
-      startSipp({
-        scenario: SUBSCRIBE_UAC,
-        args: [`${HOST}:${transport.port}`, '-i', HOST, '-p', String(await freeUdpTcpPort()), '-t', 'u1', '-m', '1'],
-        deadlineMs: 15_000,
-      }),
-    );
-    const result = await sipp.done;
+    const result = await runUac(SUBSCRIBE_UAC, transport.port, 'u1');
     expect(result, `sipp exit ${result.code}: ${result.errors}`).toMatchObject({ code: 0 });
     expect(received.map((r) => [r.method, r.event?.package, r.expires])).toEqual([['SUBSCRIBE', 'presence', 600]]);
   }, 20_000);
 
   it('(b) SIPp retransmits the SUBSCRIBE while we are slow: the TU sees it once, the copies are absorbed', async () => {
     const { transport, received, transactions } = await presenceServer(400);
-    const sipp = track(
-      startSipp({
-        scenario: SUBSCRIBE_RETRANSMITTING_UAC,
-        args: [`${HOST}:${transport.port}`, '-i', HOST, '-p', String(await freeUdpTcpPort()), '-t', 'u1', '-m', '1'],
-        deadlineMs: 15_000,
-      }),
-    );
-    const result = await sipp.done;
+    const result = await runUac(SUBSCRIBE_RETRANSMITTING_UAC, transport.port, 'u1');
     expect(result, `sipp exit ${result.code}: ${result.errors}`).toMatchObject({ code: 0 });
     expect(received).toHaveLength(1);
     // SIPp sends at 0, 50, 150, 350 ms before our 200 at 400 ms.
@@ -168,28 +162,14 @@ describe.skipIf(!HAVE_SIPP)('SIPp interop', () => {
 
   it('(b) the harness can fail: SIPp rejects a 200 without the Expires its scenario checks', async () => {
     const { transport, received } = await presenceServer(0, '300');
-    const sipp = track(
-      startSipp({
-        scenario: SUBSCRIBE_UAC,
-        args: [`${HOST}:${transport.port}`, '-i', HOST, '-p', String(await freeUdpTcpPort()), '-t', 'u1', '-m', '1'],
-        deadlineMs: 15_000,
-      }),
-    );
-    const result = await sipp.done;
+    const result = await runUac(SUBSCRIBE_UAC, transport.port, 'u1');
     expect(received).toHaveLength(1);
     expect(result.code).toBe(1); // SIPp: at least one call failed
   }, 20_000);
 
   it('(b) SIPp as UAC over TCP: SUBSCRIBE answered 200 on the connection SIPp opened', async () => {
     const { transport, received } = await presenceServer();
-    const sipp = track(
-      startSipp({
-        scenario: SUBSCRIBE_UAC,
-        args: [`${HOST}:${transport.port}`, '-i', HOST, '-p', String(await freeUdpTcpPort()), '-t', 't1', '-m', '1'],
-        deadlineMs: 15_000,
-      }),
-    );
-    const result = await sipp.done;
+    const result = await runUac(SUBSCRIBE_UAC, transport.port, 't1');
     expect(result, `sipp exit ${result.code}: ${result.errors}`).toMatchObject({ code: 0 });
     expect(received).toHaveLength(1);
     expect(transport.stats.received.tcp).toBe(1);
