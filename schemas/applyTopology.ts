@@ -34,7 +34,10 @@ async function currentConfigs(admin: Admin, topics: string[]): Promise<Map<strin
 export async function applyTopics(s: Settings, log: (line: string) => void = () => {}): Promise<TopicChange[]> {
   return withAdmin(s.kafka.brokers, async (admin) => {
     const existing = new Set(await admin.listTopics());
-    const metadata = await admin.fetchTopicMetadata({ topics: TOPICS.map((t) => topicName(s.topics.prefix, t.name)).filter((n) => existing.has(n)) });
+    const ours = TOPICS.map((t) => topicName(s.topics.prefix, t.name)).filter((n) => existing.has(n));
+    // An empty list makes kafkajs fetch every topic in the cluster, which fails
+    // when another prefix's topics are being deleted at that moment.
+    const metadata = ours.length > 0 ? await admin.fetchTopicMetadata({ topics: ours }) : { topics: [] };
     const partitionsNow = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
     const configs = await currentConfigs(admin, [...partitionsNow.keys()]);
     const changes: TopicChange[] = [];
