@@ -1,0 +1,231 @@
+// The group service's HTTP API (the Pm management interface, JSON):
+//   GET    /groups[?limit=N&after=ID]          list
+//   POST   /groups                             create (201 + Location; 409 when the id or uri is taken)
+//   GET    /groups/{id}                        read (ETag: "<version>")
+//   PATCH  /groups/{id}                        name, attributes (merge; null removes), adminPolicy
+//   DELETE /groups/{id}
+//   GET    /groups/{id}/members/{member}       one member
+//   PUT    /groups/{id}/members/{member}       add (201) or update (200) a member
+//   DELETE /groups/{id}/members/{member}
+//   GET    /healthz                            database and outbox backlog
+// {member} is the member's sip:/tel: URI or subscriber key, URL-encoded.
+// Changes accept If-Match: "<version>" (412 when the group moved on).
+// Errors are JSON {error, field?}: 400 bad input (naming the field), 404,
+// 405 + Allow, 409, 412, 413 body too large, 415 not JSON, 503 database down.
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Group } from '../../schemas/generated/records.ts';
+import { GroupConflictError, GroupNotFoundError, type GroupStore, VersionMismatchError } from './groupStore.ts';
+import { checkGroupId, checkMemberIdentity, parseGroupPatch, parseIfMatch, parseMemberSettings, parseNewGroup, ValidationError } from './groupValidation.ts';
+import type { MemberResolver } from './memberResolver.ts';
+
+export interface GroupHttpApiOptions {
+  store: GroupStore;
+  resolveMember: MemberResolver;
+  /** Called after each committed change (wakes the outbox relay). */
+  onChange?: () => void;
+  /** Extra fields for /healthz (e.g. the relay's stats). */
+  health?: () => Record<string, unknown>;
+  maxBodyBytes?: number;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+const DEFAULT_MAX_BODY = 256 * 1024;
+const LIST_LIMIT = 1000;
+
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (body === undefined) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.end(text);
+}
+
+const etag = (g: Group | number) => `"${typeof g === 'number' ? g : g.version}"`;
+const groupPath = (id: string) => `/groups/${encodeURIComponent(id)}`;
+
+function methodNotAllowed(method: string | undefined, allow: string[]): HttpError {
+  return new HttpError(405, `method ${method} not allowed here; use ${allow.join(', ')}`, { allow: allow.join(', ') });
+}
+
+function isJson(contentType: string | undefined): boolean {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  return type === 'application/json' || /^application\/[a-z0-9.+-]*\+json$/.test(type);
+}
+
+/** The request body as JSON; undefined when there is none. 413 past the limit, 415 when not JSON, 400 when malformed. */
+async function readJson(req: http.IncomingMessage, maxBytes: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > maxBytes) throw new HttpError(413, `request body of ${declared} bytes is over the limit of ${maxBytes}`, { connection: 'close' });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw new HttpError(413, `request body is over the limit of ${maxBytes} bytes`, { connection: 'close' });
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return undefined;
+  if (!isJson(req.headers['content-type'])) throw new HttpError(415, `request body must be application/json, not ${req.headers['content-type'] ?? 'untyped'}`, { accept: 'application/json' });
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (err) {
+    throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`, {}, 'body');
+  }
+}
+
+function segment(raw: string, what: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, `${what} in the path is not valid percent-encoding`, {}, what);
+  }
+}
+
+function isDatabaseDown(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|08\d\d\d)$/.test(e.code ?? '') || /Connection terminated|connect ECONNREFUSED|too many clients/i.test(e.message ?? '');
+}
+
+export function groupRequestHandler(o: GroupHttpApiOptions): http.RequestListener {
+  const maxBody = o.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const { store } = o;
+  const changed = () => o.onChange?.();
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const method = req.method ?? 'GET';
+    const ifMatch = () => {
+      const header = req.headers['if-match'];
+      return parseIfMatch(Array.isArray(header) ? header[0] : header);
+    };
+
+    if (path === '/healthz') {
+      if (method !== 'GET') throw methodNotAllowed(method, ['GET']);
+      return send(res, 200, { database: 'up', outboxBacklog: await store.outboxBacklog(), ...o.health?.() });
+    }
+
+    if (path === '/groups') {
+      if (method === 'GET') {
+        const limitRaw = url.searchParams.get('limit') ?? '100';
+        if (!/^\d+$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > LIST_LIMIT) throw new ValidationError('limit', `must be 1-${LIST_LIMIT}`);
+        const groups = await store.list(Number(limitRaw), url.searchParams.get('after') ?? '');
+        return send(res, 200, { groups, ...(groups.length === Number(limitRaw) ? { next: `/groups?limit=${limitRaw}&after=${encodeURIComponent(groups.at(-1)!.groupId)}` } : {}) });
+      }
+      if (method === 'POST') {
+        const body = await readJson(req, maxBody);
+        if (body === undefined) throw new HttpError(400, 'a group is required in the body (uri, name, …)', {}, 'body');
+        const g = parseNewGroup(body);
+        const members = [];
+        const seen = new Set<string>();
+        for (const [i, m] of g.members.entries()) {
+          const { identity, ...settings } = m;
+          const resolved = await o.resolveMember(identity, `members[${i}].uri`);
+          if (seen.has(resolved.subscriber)) throw new ValidationError(`members[${i}].uri`, `${identity} is the same subscriber (${resolved.subscriber}) as an earlier member`);
+          seen.add(resolved.subscriber);
+          members.push({ ...resolved, ...settings });
+        }
+        const created = await store.create({ ...g, id: g.id ?? randomUUID(), members });
+        changed();
+        return send(res, 201, created, { location: groupPath(created.groupId), etag: etag(created) });
+      }
+      throw methodNotAllowed(method, ['GET', 'POST']);
+    }
+
+    const member = /^\/groups\/([^/]+)\/members\/([^/]+)$/.exec(path);
+    if (member) {
+      const id = checkGroupId(segment(member[1]!, 'id'));
+      const identity = checkMemberIdentity(segment(member[2]!, 'member'), 'member');
+      if (method === 'GET') {
+        const g = await store.get(id);
+        if (!g) throw new GroupNotFoundError(`group ${id}`);
+        const { subscriber } = await o.resolveMember(identity, 'member');
+        const m = g.members.find((x) => x.subscriber === subscriber);
+        if (!m) throw new GroupNotFoundError(`member ${identity} in group ${id}`);
+        return send(res, 200, m, { etag: etag(g) });
+      }
+      if (method === 'PUT') {
+        const settings = parseMemberSettings(await readJson(req, maxBody));
+        const resolved = await o.resolveMember(identity, 'member');
+        const { group, created } = await store.putMember(id, { ...resolved, ...settings }, ifMatch());
+        changed();
+        const path = `${groupPath(id)}/members/${encodeURIComponent(resolved.uri)}`;
+        return send(res, created ? 201 : 200, group, { etag: etag(group), ...(created ? { location: path } : {}) });
+      }
+      if (method === 'DELETE') {
+        const { subscriber } = await o.resolveMember(identity, 'member');
+        const group = await store.removeMember(id, subscriber, ifMatch());
+        changed();
+        return send(res, 200, group, { etag: etag(group) });
+      }
+      throw methodNotAllowed(method, ['GET', 'PUT', 'DELETE']);
+    }
+
+    const one = /^\/groups\/([^/]+)$/.exec(path);
+    if (one) {
+      const id = checkGroupId(segment(one[1]!, 'id'));
+      if (method === 'GET') {
+        const g = await store.get(id);
+        if (!g) throw new GroupNotFoundError(`group ${id}`);
+        return send(res, 200, g, { etag: etag(g) });
+      }
+      if (method === 'PATCH') {
+        const body = await readJson(req, maxBody);
+        if (body === undefined) throw new HttpError(400, 'a JSON merge patch is required in the body (name, attributes, adminPolicy)', {}, 'body');
+        const patch = parseGroupPatch(body);
+        const headerVersion = ifMatch();
+        if (patch.version !== undefined && typeof headerVersion === 'number' && headerVersion !== patch.version) {
+          throw new ValidationError('version', `the body says version ${patch.version} but If-Match says ${headerVersion}`);
+        }
+        const g = await store.patch(id, patch, patch.version ?? headerVersion);
+        changed();
+        return send(res, 200, g, { etag: etag(g) });
+      }
+      if (method === 'DELETE') {
+        const version = await store.delete(id, ifMatch());
+        changed();
+        return send(res, 204, undefined, { etag: etag(version) });
+      }
+      throw methodNotAllowed(method, ['GET', 'PATCH', 'DELETE']);
+    }
+
+    throw new HttpError(404, `no such resource ${path}; try /groups, /groups/{id}, /groups/{id}/members/{member} or /healthz`);
+  }
+
+  return (req, res) => {
+    route(req, res).catch((err: unknown) => {
+      if (res.headersSent) return res.destroy();
+      if (err instanceof HttpError) return send(res, err.status, { error: err.message, ...(err.field ? { field: err.field } : {}) }, err.headers);
+      if (err instanceof ValidationError) return send(res, 400, { error: err.message, field: err.field });
+      if (err instanceof GroupNotFoundError) return send(res, 404, { error: err.message });
+      if (err instanceof GroupConflictError) return send(res, 409, { error: err.message, field: err.field });
+      if (err instanceof VersionMismatchError) return send(res, 412, { error: err.message, version: err.current }, { etag: etag(err.current) });
+      if (isDatabaseDown(err)) return send(res, 503, { error: `database unavailable: ${(err as Error).message}` }, { 'retry-after': '5' });
+      return send(res, 500, { error: (err as Error).message });
+    });
+  };
+}
+
+export function startGroupHttpApi(o: GroupHttpApiOptions, port: number, host = '127.0.0.1'): Promise<http.Server> {
+  const server = http.createServer(groupRequestHandler(o));
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
