@@ -36,7 +36,16 @@ function request(s: SubscriberPresence, e: SignalingEvent): SubscriberPresence {
   return { ...s, pendingPublishes: [...others, p].slice(-MAX_PENDING) };
 }
 
-function commit(pubs: readonly Publication[], p: PendingPublish, etag: string | null, expiresS: number, t: number): readonly Publication[] {
+/** What a PUBLISH asks for, as far as committing it goes (a tapped ESC's pending request, or a front end's PublishRequest). */
+export type PublishIntent = Pick<PendingPublish, 'ifMatch' | 'pidf'>;
+
+/**
+ * The publications after a successful PUBLISH (RFC 3903 §6): removal when
+ * expiresS is 0, else the publication under its new tag — the new body
+ * (initial, modify) or the If-Match publication's (refresh). Shared by the
+ * taps' observed PUBLISHes and the event manager's own (../publish/).
+ */
+export function commitPublication(pubs: readonly Publication[], p: PublishIntent, etag: string | null, expiresS: number, t: number): readonly Publication[] {
   const old = p.ifMatch !== null ? pubs.find((x) => x.etag === p.ifMatch) : undefined;
   const rest = old ? pubs.filter((x) => x !== old) : pubs;
   if (expiresS <= 0) return rest; // removal (or a pointless initial with Expires: 0)
@@ -61,7 +70,7 @@ function response(s: SubscriberPresence, e: SignalingEvent, cfg: DerivationConfi
     return sip.status === 412 && p.ifMatch !== null ? { ...out, publications: out.publications.filter((x) => x.etag !== p.ifMatch) } : out;
   }
   const expiresS = p.expires === 0 ? 0 : (sip.expires ?? p.expires ?? cfg.defaultPublishExpiresS);
-  return { ...out, publications: commit(out.publications, p, sip.etag, expiresS, e.time) };
+  return { ...out, publications: commitPublication(out.publications, p, sip.etag, expiresS, e.time) };
 }
 
 export function applyPublish(s: SubscriberPresence, e: SignalingEvent, cfg: DerivationConfig): SubscriberPresence {

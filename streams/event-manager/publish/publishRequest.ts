@@ -1,0 +1,82 @@
+// The event manager's side of PUBLISH through the front end (RFC 3903, Pe):
+// the owning member checks SIP-If-Match against the subscriber's
+// publications and creates, refreshes, modifies or removes one — with the
+// same model and commit rule as the PUBLISHes the taps observe
+// (../presence/publication.ts) — and answers the waiting front end. Pure:
+// eventManager.ts writes the new state, the response and the NOTIFYs in one
+// transaction.
+import { createHash } from 'node:crypto';
+import { parsePidf } from '../../../connectors/decode/pidf/parse.ts';
+import type { PublishRequest, PublishResponse } from '../../../schemas/generated/records.ts';
+import type { SubscriberPresence } from '../presence/model.ts';
+import { commitPublication } from '../presence/publication.ts';
+import { sameFacts } from '../presence/sameFacts.ts';
+
+const PIDF_TYPES = new Set(['application/pidf+xml', 'application/cpim-pidf+xml']);
+/** Publications one presentity may hold (devices × clients): each is kept in the state and its changelog record until it expires. */
+export const MAX_PUBLICATIONS = 16;
+
+/**
+ * The entity tag a request creates: a function of its requestId only, so a
+ * batch re-processed after an aborted transaction hands out the same tag as
+ * the first attempt (whose response the front end may never see, but the
+ * publication must not get another name).
+ */
+export function entityTagOf(requestId: string): string {
+  return createHash('sha256').update(`sip-etag:${requestId}`).digest('base64url').slice(0, 20);
+}
+
+export interface PublishOutcome {
+  readonly state: SubscriberPresence;
+  /** The facts changed (version incremented): store, current-presence and NOTIFYs follow. */
+  readonly changed: boolean;
+  readonly response: PublishResponse;
+}
+
+/** The body as PIDF text, or why it cannot be published. */
+function pidfText(req: PublishRequest): { pidf: string | null } | { status: number; reason: string } {
+  if (req.body === null || req.body.length === 0) return { pidf: null };
+  const type = (req.contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!PIDF_TYPES.has(type)) return { status: 415, reason: `Unsupported Media Type ${req.contentType ?? '(none)'}` };
+  const text = req.body.toString('utf8');
+  try {
+    parsePidf(text);
+    return { pidf: text };
+  } catch (err) {
+    return { status: 400, reason: `Malformed PIDF: ${(err as Error).message}` };
+  }
+}
+
+/** Applies one PublishRequest to the subscriber's presence; always yields the response for the front end. */
+export function applyPublishRequest(s: SubscriberPresence, req: PublishRequest): PublishOutcome {
+  const answer = (status: number, o: Partial<Pick<PublishResponse, 'etag' | 'expires' | 'reason'>> = {}): PublishResponse => ({
+    requestId: req.requestId,
+    frontEnd: req.frontEnd,
+    status,
+    etag: o.etag ?? null,
+    expires: o.expires ?? null,
+    reason: o.reason ?? null,
+    time: req.receivedAt,
+  });
+  const unchanged = (response: PublishResponse): PublishOutcome => ({ state: s, changed: false, response });
+  const etag = entityTagOf(req.requestId);
+
+  // Already applied (the same record read twice): the same answer, no change.
+  if (s.publications.some((p) => p.etag === etag)) return unchanged(answer(200, { etag, expires: req.expires }));
+  if (!Number.isInteger(req.expires) || req.expires < 0) return unchanged(answer(400, { reason: `Invalid Expires ${req.expires}` }));
+  // RFC 3903 §6 step 4: an entity tag we do not hold (expired, removed, never issued).
+  if (req.ifMatch !== null && !s.publications.some((p) => p.etag === req.ifMatch)) return unchanged(answer(412, { reason: 'Conditional Request Failed' }));
+  const body = pidfText(req);
+  if ('status' in body) return unchanged(answer(body.status, { reason: body.reason }));
+  // RFC 3903 §6 step 5: an initial publication must carry the state.
+  if (req.ifMatch === null && body.pidf === null) return unchanged(answer(400, { reason: 'Initial PUBLISH without a body' }));
+  if (req.ifMatch === null && req.expires > 0 && s.publications.length >= MAX_PUBLICATIONS) {
+    return unchanged(answer(403, { reason: `Too many publications (${MAX_PUBLICATIONS}) for this presentity` }));
+  }
+
+  const publications = commitPublication(s.publications, { ifMatch: req.ifMatch, pidf: body.pidf }, etag, req.expires, req.receivedAt);
+  const after: SubscriberPresence = { ...s, publications };
+  const response = answer(200, { etag, expires: req.expires });
+  if (sameFacts(s, after)) return { state: s, changed: false, response };
+  return { state: { ...after, version: s.version + 1, updatedAt: Math.max(s.updatedAt, req.receivedAt) }, changed: true, response };
+}
