@@ -1,5 +1,6 @@
 // The coordinator's HTTP API: GET /locate/{identity} answers what
-// `presence locate` prints; GET /healthz says whether Kafka answers.
+// `presence locate` prints (owner from the members' reports: id, host, SIP
+// contact, HTTP url, report age); GET /healthz says whether Kafka answers.
 // Errors use HTTP statuses: 400 for an identity that is none, 404 for an
 // unknown path, 405 for other methods, 503 when Kafka does not answer.
 import http from 'node:http';
@@ -8,6 +9,7 @@ import type { SubscriberDirectory } from '../../connectors/taps/directory/subscr
 import { brokerAnswers } from '../runtime/kafkaAdmin.ts';
 import { KafkaUnavailableError } from '../runtime/recordProducer.ts';
 import { UnknownIdentityError, locate } from './locator.ts';
+import { MemberReportsUnavailableError } from './memberReportsReader.ts';
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -29,7 +31,7 @@ export function startHttpApi(s: Settings, port: number, host = '127.0.0.1', dire
       return send(res, 200, await locate(s, decodeURIComponent(m[1]!), directory));
     } catch (err) {
       if (err instanceof UnknownIdentityError) return send(res, 400, { error: err.message });
-      if (err instanceof KafkaUnavailableError || /connect|broker|timed out/i.test((err as Error).message)) return send(res, 503, { error: (err as Error).message });
+      if (err instanceof KafkaUnavailableError || err instanceof MemberReportsUnavailableError || /connect|broker|timed out/i.test((err as Error).message)) return send(res, 503, { error: (err as Error).message });
       return send(res, 500, { error: (err as Error).message });
     }
   });

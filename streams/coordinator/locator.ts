@@ -1,8 +1,9 @@
 // The coordinator's locate query (Tekelec Figs 5, 8-11): given a subscriber
 // identity, which key, which partition, which event manager owns it right
-// now, and what its presence is. Ownership is read from the consumer group,
-// which is the source of truth for the assignment of subscribers.
-import kafkajs from 'kafkajs';
+// now, and what its presence is. Ownership comes from the event managers'
+// MemberReports (memberReports.ts): each member says which partitions the
+// group assigned it, so this works for the KIP-848 protocol too, which the
+// DescribeGroups API of our clients cannot describe.
 import Kafka from 'node-rdkafka';
 import type { Settings } from '../../config/settings.ts';
 import { entryKey, type SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
@@ -12,16 +13,13 @@ import { numberingPlan } from '../../connectors/taps/numberingPlan.ts';
 import type { Presence } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { topicName } from '../../schemas/topology.ts';
-import { EVENT_MANAGER_GROUP } from '../event-manager/eventManager.ts';
-import { withAdmin } from '../runtime/kafkaAdmin.ts';
 import { partitionOf } from '../runtime/partitioner.ts';
 import { connectConsumer, consumeBatch, disconnect } from '../runtime/rdkafkaPromises.ts';
+import type { ReportedOwner } from './memberReports.ts';
+import { MemberReportsView } from './memberReportsReader.ts';
 
-export interface Owner {
-  memberId: string;
-  clientId: string;
-  host: string;
-}
+/** The owning event manager: id, host, pid, SIP contact, HTTP url, and how old the report naming it is. */
+export type Owner = ReportedOwner;
 
 export interface Location {
   identity: string;
@@ -56,21 +54,13 @@ export async function keyOf(s: Settings, identity: string, directory?: Subscribe
 }
 
 /**
- * Which member of the event-manager group holds a partition of the signaling
- * topic, from the classic DescribeGroups API. A group on the KIP-848 protocol
- * (the default) is not described by it — neither kafkajs nor node-rdkafka
- * speaks ConsumerGroupDescribe — so the owner is then null; run the members
- * with --protocol classic for locate to name them.
+ * Which event manager owns a partition: the member whose latest live report
+ * (not leaving, younger than three report intervals) lists it; null when no
+ * member has reported it.
  */
-export async function ownerOf(s: Settings, partition: number, groupId = `${s.topics.prefix}${EVENT_MANAGER_GROUP}`): Promise<Owner | null> {
-  const signaling = topicName(s.topics.prefix, 'signaling-events');
-  const { groups } = await withAdmin(s.kafka.brokers, (a) => a.describeGroups([groupId]));
-  for (const m of groups[0]?.members ?? []) {
-    if (!m.memberAssignment?.length) continue;
-    const decoded = kafkajs.AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
-    if (decoded?.assignment[signaling]?.includes(partition)) return { memberId: m.memberId, clientId: m.clientId, host: m.clientHost.replace(/^\//, '') };
-  }
-  return null;
+export async function ownerOf(s: Settings, partition: number, serde?: RecordSerde): Promise<Owner | null> {
+  const view = await MemberReportsView.open(s, serde ? { serde } : {});
+  return view.ownerOf(partition);
 }
 
 /** The newest current-presence record of a key (scans its partition of the compacted topic). */
@@ -101,6 +91,6 @@ export async function locate(s: Settings, identity: string, directory?: Subscrib
   const key = await keyOf(s, identity, directory);
   const partition = partitionOf(key, s.topics.partitions);
   const serde = new RecordSerde(s.registry.url, s.topics.prefix);
-  const [owner, presence] = await Promise.all([ownerOf(s, partition), presenceOf(s, key, partition, serde)]);
+  const [owner, presence] = await Promise.all([ownerOf(s, partition, serde), presenceOf(s, key, partition, serde)]);
   return { identity, key, partition, owner, presence };
 }

@@ -1,11 +1,14 @@
 // `presence locate` on the real stack: identity → key, the partition Kafka
 // actually put the subscriber's records on, the event manager that owns it
-// (from the consumer group), and its current presence.
+// (from its MemberReports, on the default KIP-848 group protocol), and its
+// current presence.
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordSerde } from '../../schemas/serde.ts';
 import type { AddressInfo } from 'node:net';
 import { locate } from '../../streams/coordinator/locator.ts';
+import { MemberReportsView } from '../../streams/coordinator/memberReportsReader.ts';
+import type { MemberReport } from '../../schemas/generated/records.ts';
 import { startHttpApi } from '../../streams/coordinator/httpApi.ts';
 import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
 import { mapEvent } from '../../streams/event-manager/presence/testEvents.ts';
@@ -17,14 +20,12 @@ const base = isolatedSettings('locate', 6);
 const dbUrl = testDatabaseUrl;
 const s = { ...base, database: { ...base.database, url: dbUrl } };
 const rulesSchema = `it_locate_${process.pid}`;
-let em: EventManager;
+let em: EventManager | undefined;
 
 beforeAll(async () => {
   await applyIsolated(s);
-  // Owner lookup reads the group through the classic DescribeGroups API, which
-  // does not describe KIP-848 groups (kafkajs and node-rdkafka lack
-  // ConsumerGroupDescribe): this member uses the classic protocol.
-  em = await startEventManager(s, { memberId: 'locator-test', rulesSchema, protocol: 'classic' });
+  // The default protocol (KIP-848): the owner comes from the member's reports, not from DescribeGroups.
+  em = await startEventManager(s, { memberId: 'locator-test', rulesSchema, membership: { sipPort: 0, reportIntervalMs: 1000 } });
 });
 
 afterAll(async () => {
@@ -52,7 +53,21 @@ describe('locate', () => {
     const loc = await locate(s, 'tel:+351910000077');
     expect(loc.key).toBe(key);
     expect(loc.partition).toBe(records[0]!.partition);
-    expect(loc.owner?.clientId).toBe('event-manager-locator-test');
+    expect(em!.processor.assignments().length).toBeGreaterThan(0);
+    expect(loc.owner).toMatchObject({ memberId: 'locator-test', pid: process.pid, sipContact: em!.membership.sipContact, httpUrl: null });
+    expect(loc.owner!.sipContact).toMatch(/^sip:127\.0\.0\.1:\d+$/);
+    expect(loc.owner!.reportAgeMs).toBeLessThan(3000);
+
+    // Its reports carry the load the load-aware assignor reads: one subscriber on that partition now.
+    let report: MemberReport | undefined;
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+      report = (await MemberReportsView.open(s)).table.members().find((m) => m.memberId === 'locator-test');
+      if (report?.partitionLoad.find((l) => l.partition === loc.partition)?.subscribers === 1) break;
+    }
+    expect(report!.partitionLoad.find((l) => l.partition === loc.partition)).toMatchObject({ subscribers: 1 });
+    expect(report!.partitions).toEqual(report!.partitionLoad.map((l) => l.partition));
+    expect(report!.utilization).toBeGreaterThanOrEqual(0);
+    expect(report!.utilization).toBeLessThanOrEqual(1);
     expect(loc.presence).toMatchObject({ subscriber: key, networkState: 'attached', basic: 'open' });
     await expect(locate(s, 'not-a-number')).rejects.toThrow(/is not an MSISDN/);
 
@@ -62,12 +77,30 @@ describe('locate', () => {
       const { port } = server.address() as AddressInfo;
       const ok = await fetch(`http://127.0.0.1:${port}/locate/${encodeURIComponent('+351910000077')}`);
       expect(ok.status).toBe(200);
-      expect(await ok.json()).toMatchObject({ key, partition: loc.partition, owner: { clientId: 'event-manager-locator-test' } });
+      expect(await ok.json()).toMatchObject({ key, partition: loc.partition, owner: { memberId: 'locator-test', sipContact: em!.membership.sipContact } });
       expect((await fetch(`http://127.0.0.1:${port}/locate/zzz`)).status).toBe(400);
       expect((await fetch(`http://127.0.0.1:${port}/elsewhere`)).status).toBe(404);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`, { method: 'POST' })).status).toBe(405);
     } finally {
       await new Promise((r) => server.close(r));
     }
+    // Kafka unreachable: 503 with the reason, not a 500 or a hang.
+    const down = await startHttpApi({ ...s, kafka: { ...s.kafka, brokers: '127.0.0.1:1' } }, 0);
+    try {
+      const { port } = down.address() as AddressInfo;
+      const r = await fetch(`http://127.0.0.1:${port}/locate/${encodeURIComponent('+351910000077')}`);
+      expect(r.status).toBe(503);
+      expect(((await r.json()) as { error: string }).error).toMatch(/127\.0\.0\.1:1/);
+    } finally {
+      await new Promise((r) => down.close(r));
+    }
+
+    // A clean stop says so (leaving=true, then a tombstone): locate names no owner at once.
+    const stopping = em!;
+    em = undefined;
+    await stopping.stop();
+    expect((await locate(s, 'tel:+351910000077')).owner).toBeNull();
+    const after = await MemberReportsView.open(s);
+    expect(after.table.members().map((m) => m.memberId)).not.toContain('locator-test'); // the tombstone
   });
 });

@@ -1,0 +1,153 @@
+// The three front-end modes on the real stack (Tekelec Fig 12, claims 7-10):
+// two event managers on the default KIP-848 protocol, each with its own SIP
+// contact, own different partitions; a redirect-mode front end answers 302
+// naming the right one for presentities of each, a watcher following the
+// redirect gets 200 from that event manager and a NOTIFY request appears on
+// notify-requests; a proxy-mode front end returns the owner's 200 itself;
+// locate names the owner from the member reports.
+import { createSocket, type Socket } from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSipMessage, type SipMessage } from '../../connectors/decode/sip/index.ts';
+import { startSipFrontEnd, type SipFrontEnd } from '../../connectors/sip/frontEnd/sipFrontEnd.ts';
+import { RecordSerde } from '../../schemas/serde.ts';
+import { locate } from '../../streams/coordinator/locator.ts';
+import { MemberReportsView } from '../../streams/coordinator/memberReportsReader.ts';
+import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
+import { partitionOf } from '../../streams/runtime/partitioner.ts';
+import { dropSchema } from '../support/database.ts';
+import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
+import { readTopic } from '../support/topicReader.ts';
+
+const HOST = '127.0.0.1';
+const PARTITIONS = 4;
+const s = isolatedSettings('redirect', PARTITIONS);
+const rulesSchema = `it_redirect_${process.pid}`;
+const ems: EventManager[] = [];
+const fronts: SipFrontEnd[] = [];
+let watcher: Socket;
+const inbox: SipMessage[] = [];
+const waiters: Array<(m: SipMessage) => void> = [];
+
+function next(timeoutMs = 10_000): Promise<SipMessage> {
+  return new Promise((resolve, reject) => {
+    const q = inbox.shift();
+    if (q) return resolve(q);
+    const waiter = (m: SipMessage) => (clearTimeout(t), resolve(m));
+    const t = setTimeout(() => {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      reject(new Error(`no SIP message within ${timeoutMs} ms`));
+    }, timeoutMs);
+    waiters.push(waiter);
+  });
+}
+
+const port = () => watcher.address().port;
+function subscribe(requestUri: string, presentity: string, callId: string, cseq: number, branch: string): Buffer {
+  return Buffer.from(
+    `SUBSCRIBE ${requestUri} SIP/2.0\r\nVia: SIP/2.0/UDP ${HOST}:${port()};branch=z9hG4bK${branch};rport\r\n` +
+      `From: <sip:watcher@example.net>;tag=w-${callId}\r\nTo: <${presentity}>\r\nCall-ID: ${callId}\r\nCSeq: ${cseq} SUBSCRIBE\r\n` +
+      `Contact: <sip:watcher@${HOST}:${port()}>\r\nMax-Forwards: 70\r\nEvent: presence\r\nExpires: 600\r\nAccept: application/pidf+xml\r\nContent-Length: 0\r\n\r\n`,
+  );
+}
+async function send(bytes: Buffer, to: { port: number }): Promise<SipMessage> {
+  await new Promise<void>((r, j) => watcher.send(bytes, to.port, HOST, (e) => (e ? j(e) : r())));
+  // Skip provisional responses, if any.
+  for (;;) {
+    const m = await next();
+    if (m.isRequest || (m.status ?? 0) >= 200) return m;
+  }
+}
+const contactPort = (uri: string) => Number(/:(\d+)(;|$)/.exec(uri)?.[1]);
+
+/** A presentity URI whose key lands on a partition the given member owns. */
+function presentityOwnedBy(owned: number[]): { uri: string; key: string } {
+  for (let i = 0; i < 1000; i++) {
+    const key = `aor:sip:user${i}@example.com`;
+    if (owned.includes(partitionOf(key, PARTITIONS))) return { uri: key.slice(4), key };
+  }
+  throw new Error(`no presentity on partitions ${owned}`);
+}
+const ownedPartitions = (em: EventManager) => [...new Set(em.processor.assignments().map((a) => a.partition))].sort();
+
+beforeAll(async () => {
+  await applyIsolated(s);
+  watcher = createSocket('udp4');
+  await new Promise<void>((r) => watcher.bind(0, HOST, r));
+  watcher.on('message', (b) => {
+    const m = parseSipMessage(b);
+    const w = waiters.shift();
+    if (w) w(m);
+    else inbox.push(m);
+  });
+  for (const id of ['em-a', 'em-b']) ems.push(await startEventManager(s, { memberId: id, rulesSchema, membership: { sipPort: 0, reportIntervalMs: 1000 } }));
+  // Both members own partitions, together all of them, and their reports say so.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const [a, b] = ems.map(ownedPartitions);
+    if (a!.length && b!.length && a!.length + b!.length === PARTITIONS) {
+      const view = await MemberReportsView.open(s);
+      const agree = Array.from({ length: PARTITIONS }, (_, p) => view.ownerOf(p)?.memberId === (a!.includes(p) ? 'em-a' : 'em-b')).every(Boolean);
+      if (agree) break;
+    }
+    if (Date.now() > deadline) throw new Error(`members did not settle: em-a ${ems[0] && ownedPartitions(ems[0])}, em-b ${ems[1] && ownedPartitions(ems[1])}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  fronts.push(await startSipFrontEnd(s, { port: 0, mode: 'redirect', frontEndId: 'fe-redirect', groups: false }));
+  fronts.push(await startSipFrontEnd(s, { port: 0, mode: 'proxy', frontEndId: 'fe-proxy', groups: false }));
+}, 120_000);
+
+afterAll(async () => {
+  for (const f of fronts) await f.stop();
+  for (const em of ems) await em.stop();
+  await new Promise<void>((r) => (watcher ? watcher.close(() => r()) : r()));
+  await cleanupIsolated(s);
+  await dropSchema(rulesSchema);
+}, 60_000);
+
+describe('front-end modes against two event managers (KIP-848)', () => {
+  it('redirect: 302 to the owning event manager; following it gives 200 from that member and a NOTIFY request; locate names the owner', async () => {
+    const [redirect] = fronts;
+    const serde = new RecordSerde(s.registry.url, s.topics.prefix);
+    await serde.loadIds();
+    const callIds: string[] = [];
+    for (const [i, em] of ems.entries()) {
+      const memberId = i === 0 ? 'em-a' : 'em-b';
+      const { uri, key } = presentityOwnedBy(ownedPartitions(em));
+      const callId = `redirect-${memberId}-${Date.now()}`;
+      callIds.push(callId);
+      const moved = await send(subscribe(uri, uri, callId, 1, `${callId}-1`), redirect!);
+      expect(moved.status).toBe(302);
+      const target = moved.contacts[0]!.uri;
+      expect(contactPort(target)).toBe(contactPort(em.membership.sipContact!));
+      expect(target).toBe(`sip:${uri.slice(4, uri.indexOf('@'))}@${em.membership.sipContact!.slice(4)}`);
+
+      // Follow it (RFC 3261 §8.1.3.4): same dialog identifiers, Request-URI from the Contact, To unchanged.
+      const ok = await send(subscribe(target, uri, callId, 2, `${callId}-2`), { port: contactPort(target) });
+      expect(ok.status).toBe(200);
+      expect(ok.contacts[0]?.uri).toBe(em.membership.sipContact);
+      expect(em.membership.sipFrontEnd!.stats.recorded).toBeGreaterThanOrEqual(1);
+
+      const loc = await locate(s, uri);
+      expect(loc).toMatchObject({ key, owner: { memberId, sipContact: em.membership.sipContact } });
+    }
+    const notifies = await readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, 'notify-requests'), partitions: PARTITIONS, count: 2, timeoutMs: 60_000, settleMs: 500 });
+    const decoded = await Promise.all(notifies.map((m) => serde.decode('notify-requests', m.value!)));
+    for (const callId of callIds) expect(decoded.find((n) => n.callId === callId)).toMatchObject({ subscriptionState: 'active', event: 'presence' });
+    expect(redirect!.statsLine()).toContain('redirected 2');
+  }, 120_000);
+
+  it('proxy: the owning event manager\'s 200 comes back through the front end, the SUBSCRIBE reaches its member', async () => {
+    const [, proxy] = fronts;
+    for (const [i, em] of ems.entries()) {
+      const { uri } = presentityOwnedBy(ownedPartitions(em));
+      const before = em.membership.sipFrontEnd!.stats.recorded;
+      const callId = `proxy-${i}-${Date.now()}`;
+      const ok = await send(subscribe(uri, uri, callId, 1, `${callId}-1`), proxy!);
+      expect(ok.status).toBe(200);
+      expect(ok.vias).toHaveLength(1); // the proxy's own Via was removed
+      expect(ok.contacts[0]?.uri).toBe(em.membership.sipContact); // refreshes go to the owner directly
+      expect(em.membership.sipFrontEnd!.stats.recorded).toBe(before + 1);
+    }
+    expect(proxy!.statsLine()).toContain('proxied 2, relayedResponses 2');
+  }, 60_000);
+});
