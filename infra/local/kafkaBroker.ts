@@ -7,6 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Settings } from '../../config/settings.ts';
+import { assignorJvmProperties, BROKER_ASSIGNORS, loadAssignorJar } from '../assignor/loadAssignorJar.ts';
 import { kafkaClasspath } from './artifacts.ts';
 import { findJava } from './javaRuntime.ts';
 import { type ManagedProcess, runningPid, startDetached, waitUntilReady } from './processes.ts';
@@ -17,7 +18,7 @@ export function kafkaProcess(s: Settings): ManagedProcess {
   return { name: 'kafka', pidFile: path.join(s.home, 'run', 'kafka.pid'), logFile: path.join(s.home, 'logs', 'kafka.log') };
 }
 
-function serverProperties(s: Settings, dataDir: string): string {
+function serverProperties(s: Settings, dataDir: string, loadAssignor: boolean): string {
   const { port, controllerPort } = s.kafka;
   return `# Written by presence stack up; edits are overwritten.
 process.roles=broker,controller
@@ -45,7 +46,7 @@ log.segment.bytes=67108864
 log.cleaner.dedupe.buffer.size=16777216
 num.network.threads=2
 num.io.threads=4
-`;
+${loadAssignor ? `# KIP-848 server-side assignors; "load" (infra/assignor) places event-manager partitions by reported load.\ngroup.consumer.assignors=${BROKER_ASSIGNORS}\n` : ''}`;
 }
 
 const LOG4J2 = `Configuration:
@@ -62,6 +63,8 @@ const LOG4J2 = `Configuration:
         level: INFO
       - name: state.change.logger
         level: WARN
+      - name: presence.assignor
+        level: INFO
     Root:
       level: WARN
       AppenderRef:
@@ -96,14 +99,19 @@ export async function startKafka(
   }
   const java = findJava(17, undefined, 'Apache Kafka 4');
   const cp = await kafkaClasspath(s.home, s.kafka.version, log);
+  // Without the assignor the broker still starts; members asking for "load" then stop with a reason (assignors/brokerAssignors.ts).
+  const assignorJar = await loadAssignorJar(s.home, log).catch((err: Error) => {
+    log(`load assignor not available, starting the broker without it: ${err.message.split('\n')[0]}`);
+    return undefined;
+  });
   const base = path.join(s.home, 'kafka');
   const dataDir = path.join(base, 'data');
   const props = path.join(base, 'server.properties');
   const log4j = path.join(base, 'log4j2.yaml');
   mkdirSync(base, { recursive: true });
-  writeFileSync(props, serverProperties(s, dataDir));
+  writeFileSync(props, serverProperties(s, dataDir, assignorJar !== undefined));
   writeFileSync(log4j, LOG4J2);
-  const classpath = `${cp}/*`;
+  const classpath = assignorJar ? `${cp}/*${path.delimiter}${assignorJar}` : `${cp}/*`;
   if (!existsSync(path.join(dataDir, 'meta.properties'))) {
     log(`formatting Kafka storage in ${dataDir}`);
     const { stdout: uuid } = await run(java, ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']);
@@ -123,6 +131,7 @@ export async function startKafka(
     '-Djava.awt.headless=true',
     `-Dlog4j2.configurationFile=${log4j}`,
     `-Dkafka.logs.dir=${path.join(s.home, 'logs')}`,
+    ...(assignorJar ? assignorJvmProperties(`127.0.0.1:${s.kafka.port}`) : []),
     '-cp',
     classpath,
     'kafka.Kafka',

@@ -3,6 +3,7 @@
 // KIP-848, static membership, and transactions fenced by the consumer group
 // (KIP-447) — none of which kafkajs has.
 import type { ConsumerGlobalConfig, ConsumerTopicConfig, ProducerGlobalConfig, ProducerTopicConfig } from 'node-rdkafka';
+import type { GroupAssignor } from './assignors/groupAssignor.ts';
 
 export interface ClientIdentity {
   brokers: string;
@@ -49,6 +50,10 @@ export interface GroupOptions {
    * protocol); cooperative-sticky and uniform assign topics independently.
    */
   copartitioned?: boolean;
+  /** KIP-848 server-side assignor (group.remote.assignor); default range when copartitioned (assignors/). */
+  assignor?: GroupAssignor;
+  /** client.rack: the load assignor matches a member to its MemberReports by it (assignors/). */
+  rack?: string;
 }
 
 export function consumerConfig(c: ClientIdentity, g: GroupOptions, extra: ConsumerGlobalConfig = {}): ConsumerGlobalConfig {
@@ -63,13 +68,17 @@ export function consumerConfig(c: ClientIdentity, g: GroupOptions, extra: Consum
   } as ConsumerGlobalConfig;
   if ((g.protocol ?? 'consumer') === 'consumer') {
     (base as Record<string, unknown>)['group.protocol'] = 'consumer';
-    if (g.copartitioned) (base as Record<string, unknown>)['group.remote.assignor'] = 'range';
+    const assignor = g.assignor ?? (g.copartitioned ? 'range' : undefined);
+    if (assignor) (base as Record<string, unknown>)['group.remote.assignor'] = assignor;
   } else {
+    // Classic range is client-side and equivalent; the others exist only in the broker.
+    if (g.assignor && g.assignor !== 'range') throw new Error(`the ${g.assignor} assignor runs in the broker and needs the consumer group protocol (KIP-848), not classic`);
     base['partition.assignment.strategy'] = g.copartitioned ? 'range' : 'cooperative-sticky';
     base['session.timeout.ms'] = 10_000;
     base['heartbeat.interval.ms'] = 1_000;
   }
   if (g.instanceId) base['group.instance.id'] = g.instanceId;
+  if (g.rack) base['client.rack'] = g.rack;
   return { ...base, ...extra };
 }
 
