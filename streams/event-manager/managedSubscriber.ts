@@ -16,6 +16,16 @@ export function newSubscriber(subscriber: string): ManagedSubscriber {
   return { presence: emptyPresence(subscriber), watchers: new Map(), notifiedPidf: null };
 }
 
+/**
+ * A copy to change within a batch: handlers mutate dialogs (CSeq, version) and
+ * fields in place, and an aborted transaction only discards the store's pending
+ * writes — changes made to the committed value itself would survive the abort
+ * (the re-read record would then find its event already applied and notify nobody).
+ */
+export function forUpdate(m: ManagedSubscriber): ManagedSubscriber {
+  return { ...m, watchers: new Map([...m.watchers].map(([k, d]) => [k, { ...d, routeSet: [...d.routeSet] }])) };
+}
+
 const watcherRecord = (d: WatcherDialog): StateWatcher => ({ ...d, routeSet: [...d.routeSet] });
 
 export function toStateRecord(m: ManagedSubscriber): PresenceState {

@@ -71,8 +71,21 @@ export interface TransactionalProcessorOptions<V = never> extends GroupOptions {
   onRestored?: (r: RestoreResult) => void;
   /** Called after an aborted transaction's store writes were discarded (indexes built on them are stale). */
   onAborted?: () => void;
+  /**
+   * Graceful handover (a rebalance revokes partitions, or `stop()`): called with the
+   * partitions about to be released, in a transaction of its own that commits before they
+   * are, so the next owner restores its writes. Not called for partitions lost without a
+   * handover (crash, session timeout): `afterRestore` on the new owner covers those.
+   */
+  onRevoking?: (partitions: number[], ctx: ProcessContext<V>) => Promise<OutputRecord[]> | OutputRecord[];
+  /** Called when a partition's store is restored, in a transaction committed before its records are processed. */
+  afterRestore?: (partition: number, ctx: ProcessContext<V>) => Promise<OutputRecord[]> | OutputRecord[];
   maxBatch?: number;
   transactionTimeoutMs?: number;
+  /** Extra librdkafka producer settings (e.g. message.max.bytes for large state records). */
+  producerConfig?: Kafka.ProducerGlobalConfig;
+  /** Extra librdkafka consumer settings (e.g. a shorter fetch.wait.max.ms for latency). */
+  consumerConfig?: Kafka.ConsumerGlobalConfig;
   /** Called with partitions newly assigned / about to be revoked (state restore hooks). */
   onAssigned?: (partitions: Kafka.TopicPartition[]) => void;
   onRevoked?: (partitions: Kafka.TopicPartition[]) => void;
@@ -102,6 +115,12 @@ export class TransactionalProcessor<V = never> {
   private consumeEpoch = 0;
   private readonly assignedEpoch = new Map<string, number>();
   private lastPunctuate = Date.now();
+  /** Revocations held until the loop can commit their handover transaction (transactions never interleave). */
+  private readonly pendingRevokes: Array<{ consumer: Consumer; assignment: Kafka.Assignment[]; cooperative: boolean }> = [];
+  /** Restored partitions waiting for their `afterRestore` transaction, run by the loop. */
+  private readonly pendingRestored: Array<{ partition: number; done: () => void }> = [];
+  /** Next offset per input topic partition as last committed by this member: a handover re-sends them so the group fences it. */
+  private readonly committedNext = new Map<string, TopicPartitionOffset>();
   /** Store access for hooks outside a batch (e.g. rebuilding timer indexes after a restore). */
   readonly ctx: ProcessContext<V>;
   private readonly consumer: Consumer;
@@ -127,14 +146,14 @@ export class TransactionalProcessor<V = never> {
       {
         // Several input topics share one store per partition number, so their
         // partitions must be assigned together (co-partitioning).
-        ...consumerConfig(id, { ...opts, copartitioned: opts.inputTopics.length > 1 }),
+        ...consumerConfig(id, { ...opts, copartitioned: opts.inputTopics.length > 1 }, opts.consumerConfig),
         rebalance_cb(this: Consumer, err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) {
           self.rebalance(this, err, assignment);
         },
       },
       consumerTopicConfig,
     );
-    this.producer = new Kafka.Producer(transactionalProducerConfig(id, opts.transactionalId, { 'transaction.timeout.ms': this.opts.transactionTimeoutMs }), producerTopicConfig);
+    this.producer = new Kafka.Producer(transactionalProducerConfig(id, opts.transactionalId, { 'transaction.timeout.ms': this.opts.transactionTimeoutMs, ...opts.producerConfig }), producerTopicConfig);
   }
 
   private rebalance(consumer: Consumer, err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]): void {
@@ -151,23 +170,97 @@ export class TransactionalProcessor<V = never> {
         this.opts.onAssigned?.(assignment);
       } else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
         this.opts.log?.(`revoked ${assignment.map((a) => `${a.topic}[${a.partition}]`).join(' ') || '(none)'}`);
-        this.opts.onRevoked?.(assignment);
-        // A partition's state goes when the last of its co-partitioned topics
-        // does; an in-flight batch that touched it fails to commit (fenced
-        // generation) and is discarded.
-        for (const a of assignment) {
-          const owned = this.ownedTopics(a.partition);
-          owned.delete(a.topic);
-          if (owned.size > 0) continue;
-          this.owned.delete(a.partition);
-          this.stores.delete(a.partition);
-          this.restoring.delete(a.partition);
-        }
-        if (cooperative) consumer.incrementalUnassign(assignment);
-        else consumer.unassign();
+        // A handover hook needs a transaction: the loop runs it between batches and
+        // releases the partitions after it committed (librdkafka waits for the unassign).
+        if (this.opts.onRevoking && this.running) this.pendingRevokes.push({ consumer, assignment, cooperative });
+        else this.release(consumer, assignment, cooperative);
       }
     } catch (e) {
       this.opts.log?.(`rebalance handling failed: ${asError(e).message}`);
+    }
+  }
+
+  private release(consumer: Consumer, assignment: Kafka.Assignment[], cooperative: boolean): void {
+    this.opts.onRevoked?.(assignment);
+    // A partition's state goes when the last of its co-partitioned topics
+    // does; an in-flight batch that touched it fails to commit (fenced
+    // generation) and is discarded.
+    for (const a of assignment) {
+      const owned = this.ownedTopics(a.partition);
+      owned.delete(a.topic);
+      if (owned.size > 0) continue;
+      this.owned.delete(a.partition);
+      this.stores.delete(a.partition);
+      this.restoring.delete(a.partition);
+    }
+    for (const a of assignment) this.committedNext.delete(`${a.topic}\u0000${a.partition}`);
+    if (cooperative) consumer.incrementalUnassign(assignment);
+    else consumer.unassign();
+  }
+
+  /** Partitions whose store goes with this revocation (the last of their co-partitioned topics), restored ones only. */
+  private leaving(assignment: Kafka.Assignment[]): number[] {
+    const out: number[] = [];
+    for (const p of new Set(assignment.map((a) => a.partition))) {
+      const remaining = [...this.ownedTopics(p)].filter((t) => !assignment.some((a) => a.partition === p && a.topic === t));
+      if (remaining.length === 0 && this.stores.has(p) && !this.restoring.has(p)) out.push(p);
+    }
+    return out.sort((a, b) => a - b);
+  }
+
+  /** Handover transactions and restore transactions queued by callbacks: run between batches. */
+  private async runLoopTasks(): Promise<void> {
+    while (this.pendingRestored.length > 0) {
+      const { partition, done } = this.pendingRestored.shift()!;
+      try {
+        if (this.stores.has(partition) && this.restoring.has(partition)) await this.hookTransaction(`after restoring partition ${partition}`, () => this.opts.afterRestore!(partition, this.ctx));
+      } finally {
+        done();
+      }
+    }
+    while (this.pendingRevokes.length > 0) {
+      const r = this.pendingRevokes.shift()!;
+      try {
+        const parts = this.leaving(r.assignment);
+        // Re-sending our committed offsets of those partitions makes a member that lost them (no longer
+        // in the group's generation) fail to commit the handover instead of writing behind the new owner.
+        const offsets = parts.length === 0 ? [] : [...this.committedNext.values()].filter((o) => parts.includes(o.partition));
+        if (parts.length > 0) await this.hookTransaction(`handing over partitions ${parts.join(',')}`, () => this.opts.onRevoking!(parts, this.ctx), offsets);
+      } finally {
+        this.release(r.consumer, r.assignment, r.cooperative);
+      }
+    }
+  }
+
+  /**
+   * A hook's outputs and store writes in one transaction (skipped when it has none).
+   * A non-fatal failure is logged and its writes discarded: for a handover the next
+   * owner then finds the state as it was (as after a crash).
+   */
+  private async hookTransaction(what: string, hook: () => Promise<OutputRecord[]> | OutputRecord[], offsets: TopicPartitionOffset[] = []): Promise<void> {
+    let open = false;
+    try {
+      const outputs = await hook();
+      if (outputs.length === 0 && ![...this.stores.values()].some((st) => st.hasPending)) return;
+      await beginTransaction(this.producer);
+      open = true;
+      this.produceAll(outputs);
+      if (offsets.length > 0) await sendOffsetsToTransaction(this.producer, offsets, this.consumer, this.opts.transactionTimeoutMs);
+      await commitTransaction(this.producer, this.opts.transactionTimeoutMs);
+      for (const st of this.stores.values()) st.commit();
+      this.stats.outputs += outputs.length;
+      this.stats.transactions += 1;
+    } catch (err) {
+      const e = asError(err);
+      this.stats.lastError = `${what}: ${e.message}`;
+      this.opts.log?.(`${what} failed: ${e.message}`);
+      for (const st of this.stores.values()) st.rollback();
+      this.opts.onAborted?.();
+      if ((err as { isFatal?: boolean }).isFatal === true || /fenced/i.test(e.message)) throw new Error(`transactional processor ${this.opts.transactionalId} must stop: ${e.message}`);
+      if (open) {
+        this.stats.aborts += 1;
+        await abortTransaction(this.producer, this.opts.transactionTimeoutMs).catch(() => {});
+      }
     }
   }
 
@@ -199,10 +292,14 @@ export class TransactionalProcessor<V = never> {
         await committed(consumer, tps, this.opts.transactionTimeoutMs).catch(() => {});
         const r = await this.restorer!.restore(store);
         if (this.restoring.get(p) !== job) return; // revoked meanwhile
-        this.restoring.delete(p);
         this.stats.restores++;
         this.stats.restoredRecords += r.records;
         this.opts.onRestored?.(r);
+        if (this.opts.afterRestore) {
+          await new Promise<void>((done) => this.pendingRestored.push({ partition: p, done }));
+          if (this.restoring.get(p) !== job) return;
+        }
+        this.restoring.delete(p);
         consumer.resume(tps.filter((t) => this.ownedTopics(p).has(t.topic)));
       })().catch((err) => {
         this.stats.lastError = `restore of partition ${p} failed: ${asError(err).message}`;
@@ -256,6 +353,7 @@ export class TransactionalProcessor<V = never> {
   private async runLoop(): Promise<void> {
     try {
       while (this.running) {
+        await this.runLoopTasks();
         this.consumeEpoch = this.epoch;
         const messages = await consumeBatch(this.consumer, this.opts.maxBatch);
         if (messages.length > 0) await this.processBatch(messages);
@@ -264,8 +362,12 @@ export class TransactionalProcessor<V = never> {
           await this.runPunctuation();
         }
       }
+      await this.runLoopTasks();
     } finally {
       this.running = false;
+      // After a fatal error: release what callbacks still wait for, without their hooks.
+      for (const r of this.pendingRevokes.splice(0)) this.release(r.consumer, r.assignment, r.cooperative);
+      for (const r of this.pendingRestored.splice(0)) r.done();
     }
   }
 
@@ -317,6 +419,7 @@ export class TransactionalProcessor<V = never> {
       await sendOffsetsToTransaction(this.producer, [...next.values()], this.consumer, this.opts.transactionTimeoutMs);
       await commitTransaction(this.producer, this.opts.transactionTimeoutMs);
       for (const st of this.stores.values()) st.commit();
+      for (const [k, o] of next) this.committedNext.set(k, o);
       this.stats.records += batch.length;
       this.stats.outputs += outputs.length;
       this.stats.transactions += 1;
@@ -372,8 +475,15 @@ export class TransactionalProcessor<V = never> {
   }
 
   async stop(): Promise<void> {
+    const wasRunning = this.running;
     this.running = false;
-    await this.loop?.catch(() => {});
+    let loopFailed = false;
+    await this.loop?.catch(() => (loopFailed = true));
+    // A clean stop is a handover too: its transaction commits before the consumer leaves.
+    const parts = this.ctx.partitions();
+    if (this.opts.onRevoking && wasRunning && !loopFailed && parts.length > 0) {
+      await this.hookTransaction(`handing over partitions ${parts.join(',')} on stop`, () => this.opts.onRevoking!(parts, this.ctx)).catch((e) => this.opts.log?.(asError(e).message));
+    }
     await disconnect(this.consumer);
     await disconnect(this.producer);
     await this.restorer?.close();

@@ -74,3 +74,67 @@ ${SUBSCRIBE}
   <Reference variables="exp,all,totag"/>
 </scenario>
 `;
+
+/**
+ * UAC: a watcher SUBSCRIBEs to `presentityUri` (From-tag `fromTag`, CSeq 1),
+ * expects 200 with the granted Expires and a To-tag, and writes the To-tag to
+ * `tagFile` (SIPp's exec runs a shell) so a test can find the dialog's NOTIFYs.
+ */
+export function subscribeToPresentityUac(o: { presentityUri: string; fromTag: string; expires: number; tagFile: string }): string {
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="presence watcher of ${o.presentityUri}">
+  <send retrans="500"><![CDATA[
+
+      SUBSCRIBE ${o.presentityUri} SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:watcher@example.com>;tag=${o.fromTag}
+      To: <${o.presentityUri}>
+      Call-ID: [call_id]
+      CSeq: 1 SUBSCRIBE
+      Contact: <sip:watcher@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Event: presence
+      Accept: application/pidf+xml
+      Expires: ${o.expires}
+      Content-Length: 0
+
+    ]]></send>
+  <recv response="200">
+    <action>
+      <ereg regexp="^ *${o.expires} *$" search_in="hdr" header="Expires:" check_it="true" assign_to="exp"/>
+      <ereg regexp=";tag=([^;>]+)" search_in="hdr" header="To:" check_it="true" assign_to="all,totag"/>
+      <exec command="echo '[$totag]' > ${o.tagFile}"/>
+    </action>
+  </recv>
+  <Reference variables="exp,all,totag"/>
+</scenario>
+`;
+}
+
+/**
+ * UAS: a watcher's side of `notifies` NOTIFYs in one dialog (one SIPp call per
+ * dialog), each answered 200 OK — the benchmark's watchers. The call lingers
+ * `lingerMs` after the last 200 as a server transaction does (Timer J): a
+ * retransmitted last NOTIFY (its 200 lost) is answered again, where a finished
+ * SIPp call would swallow it and leave the sender to time out.
+ */
+export function notifyReceiverUas(notifies: number, lingerMs = 2000): string {
+  const step = `
+  <recv request="NOTIFY" crlf="true"/>
+  <send><![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>`;
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="presence watcher UAS, ${notifies} NOTIFYs per dialog">${step.repeat(notifies)}
+  <pause milliseconds="${lingerMs}"/>
+</scenario>
+`;
+}

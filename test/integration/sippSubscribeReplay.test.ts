@@ -1,0 +1,153 @@
+// End to end from a real watcher to derived presence: SIPp (Debian package
+// sip-tester) SUBSCRIBEs to a subscriber of a shared capture through the SIP
+// front end (as `presence run sip-front`: Subscription records on Kafka) and
+// gets 200; an event manager owns the dialog; the capture is replayed through
+// the replay tap into signaling-events; notify-requests then carries, in
+// SIPp's dialog (its Call-ID and From-tag, our To-tag), the initial NOTIFY and
+// one NOTIFY per change of the derived document, with the facts the capture
+// implies.
+//
+// Capture: sip/call-with-rtp.pcap. francisco@bestel.com places a call
+// (INVITE, 180, 200 at frame 498: in a call → RPID on-the-phone), then
+// REGISTERs (200 at frame 1727: contact sip:francisco@200.57.7.204:5061, basic
+// open), then is called again (INVITE/180: still in the first call).
+// The frames are replayed with their clock moved to now: the watcher's
+// SUBSCRIBE is live traffic, and in stream-time mode a 2005 capture behind a
+// 2026 SUBSCRIBE would have every 2005 timer (registration expiry, stuck call)
+// due at once.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSipFrontEnd, type SipFrontEnd } from '../../connectors/sip/frontEnd/sipFrontEnd.ts';
+import { subscribeToPresentityUac } from '../../connectors/sip/interop/scenarios.ts';
+import { sippAvailable, startSipp } from '../../connectors/sip/interop/sipp.ts';
+import { captureFileSource, type FrameSource } from '../../connectors/taps/decodeCapture.ts';
+import { replaySources } from '../../connectors/taps/replay/replayCaptures.ts';
+import type { NotifyRequest } from '../../schemas/generated/records.ts';
+import { RecordSerde } from '../../schemas/serde.ts';
+import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
+import { capture, haveCaptures, noCapturesReason } from '../support/captures.ts';
+import { dropSchema, testDatabaseUrl } from '../support/database.ts';
+import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
+import { freeUdpPort } from '../support/ports.ts';
+import { readTopic } from '../support/topicReader.ts';
+
+const HOST = '127.0.0.1';
+const CAPTURE = 'sip/call-with-rtp.pcap';
+const PRESENTITY_URI = 'sip:francisco@bestel.com';
+const PRESENTITY_KEY = 'aor:sip:francisco@bestel.com';
+const HAVE_SIPP = sippAvailable();
+const HAVE_CAPTURE = haveCaptures && existsSync(capture(CAPTURE));
+if (!HAVE_SIPP) console.warn('sipp not found on PATH (Debian: apt-get install sip-tester): the SIPp SUBSCRIBE + replay test is skipped');
+if (!HAVE_CAPTURE) console.warn(`SIPp SUBSCRIBE + replay test skipped: ${haveCaptures ? `${capture(CAPTURE)} is absent` : noCapturesReason}`);
+
+const base = isolatedSettings('sipp-replay', 4);
+const s = { ...base, database: { ...base.database, url: testDatabaseUrl }, identity: { ...base.identity, unknownSubscribers: 'keep' as const } };
+const rulesSchema = `it_sipp_replay_${process.pid}`;
+const serde = new RecordSerde(s.registry.url, s.topics.prefix);
+const topic = (n: Parameters<typeof topicName>[1]) => topicName(s.topics.prefix, n as never);
+const run = `${Date.now().toString(36)}${process.pid}`;
+let fe: SipFrontEnd | undefined;
+let em: EventManager | undefined;
+const dirs: string[] = [];
+
+/** The capture's frames, in order, with their clock moved so the first frame is `startMs`. */
+function shiftedCapture(file: string, startMs: number): FrameSource {
+  const src = captureFileSource(file);
+  return {
+    name: src.name,
+    batches: (async function* () {
+      let offset: bigint | undefined;
+      for await (const batch of src.batches) {
+        for (const f of batch) {
+          offset ??= BigInt(startMs) * 1_000_000n - f.timeNs;
+          f.timeNs += offset;
+        }
+        yield batch;
+      }
+    })(),
+  };
+}
+
+beforeAll(async () => {
+  if (!HAVE_SIPP || !HAVE_CAPTURE) return;
+  await applyIsolated(s);
+  await serde.loadIds();
+  // What `presence run sip-front` starts (no directory: the presentity URI is its own key, as the replay's --no-directory).
+  fe = await startSipFrontEnd(s, { host: HOST, port: 0, frontEndId: 'fe-sipp-replay', policy: { minExpires: 60, maxExpires: 7200, defaultExpires: 3600 } });
+  em = await startEventManager(s, { memberId: 'em-sipp-replay', rulesSchema });
+});
+
+afterAll(async () => {
+  await fe?.stop();
+  await em?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  if (HAVE_SIPP && HAVE_CAPTURE) await cleanupIsolated(s);
+  await dropSchema(rulesSchema);
+});
+
+describe.skipIf(!HAVE_SIPP || !HAVE_CAPTURE)('SIPp SUBSCRIBE → front end → event manager ← replayed capture', () => {
+  it('SIPp gets 200; its dialog then receives the initial NOTIFY and the presence the capture implies (on the phone, then registered at its contact)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sipp-replay-'));
+    dirs.push(dir);
+    const tagFile = join(dir, 'totag');
+    const callIdPrefix = `sipp-replay-${run}`;
+    const callId = `${callIdPrefix}-1`;
+    const fromTag = `w${run}`;
+    const sipp = startSipp({
+      scenario: subscribeToPresentityUac({ presentityUri: PRESENTITY_URI, fromTag, expires: 3600, tagFile }),
+      args: [`${HOST}:${fe!.port}`, '-i', HOST, '-p', String(await freeUdpPort(HOST)), '-t', 'u1', '-m', '1', '-cid_str', `${callIdPrefix}-%u`],
+      deadlineMs: 15_000,
+    });
+    const result = await sipp.done;
+    expect(result, `sipp exit ${result.code}: ${result.errors}`).toMatchObject({ code: 0 });
+    for (let i = 0; i < 50 && !existsSync(tagFile); i++) await new Promise((r) => setTimeout(r, 100));
+    const toTag = readFileSync(tagFile, 'utf8').trim();
+    expect(toTag).toMatch(/^[0-9a-f]{16}$/);
+
+    // The front end's record: SIPp's dialog identifiers and CSeq, keyed by the presentity.
+    const subs = await readTopic({ brokers: s.kafka.brokers, topic: topic('subscriptions'), partitions: 4, count: 1, timeoutMs: 30_000 });
+    expect(subs.map((m) => m.key?.toString())).toEqual([PRESENTITY_KEY]);
+    const subscription = await serde.decode('subscriptions', subs[0]!.value!);
+    expect(subscription).toMatchObject({ presentity: PRESENTITY_KEY, presentityUri: PRESENTITY_URI, callId, watcherTag: fromTag, localTag: toTag, cseq: 1, expires: 3600 });
+
+    // The dialog exists at the event manager (its immediate NOTIFY) before the capture plays.
+    const first = await readTopic({ brokers: s.kafka.brokers, topic: topic('notify-requests'), partitions: 4, count: 1, timeoutMs: 60_000 });
+    expect(first).toHaveLength(1);
+
+    const sum = await replaySources(s, [shiftedCapture(capture(CAPTURE), Date.now())], { speed: Infinity, unknown: 'keep' });
+    expect(sum.events).toBeGreaterThan(0);
+    const events = await readTopic({ brokers: s.kafka.brokers, topic: topic('signaling-events'), partitions: 4, count: sum.events, timeoutMs: 30_000, settleMs: 500 });
+    expect(events.filter((m) => m.key?.toString() === PRESENTITY_KEY).length).toBeGreaterThanOrEqual(8);
+
+    const got = await readTopic({ brokers: s.kafka.brokers, topic: topic('notify-requests'), partitions: 4, count: 3, timeoutMs: 60_000, settleMs: 3000 });
+    const notifies: NotifyRequest[] = (await Promise.all(got.map((m) => serde.decode('notify-requests', m.value!)))).filter((n) => n.callId === callId);
+    // SIPp's dialog: its Call-ID and From-tag, the To-tag it got; our CSeq space from 1, versions contiguous.
+    for (const n of notifies) {
+      expect(n).toMatchObject({ presentity: PRESENTITY_KEY, callId, remoteTag: fromTag, localTag: toTag, fromUri: PRESENTITY_URI, toUri: 'sip:watcher@example.com', event: 'presence', subscriptionState: 'active', contentType: 'application/pidf+xml' });
+      expect(n.requestUri).toMatch(/^sip:watcher@127\.0\.0\.1:\d+$/);
+    }
+    expect(notifies.map((n) => [n.cseq, n.version])).toEqual([[1, 1], [2, 2], [3, 3]]);
+    const [initial, onThePhone, registered] = notifies.map((n) => n.body!);
+
+    // 1. Before the capture: nothing known — no tuple, no activity.
+    expect(notifies[0]!.causeEventId).toBe(subscription.requestId);
+    expect(initial).toContain(`entity="${PRESENTITY_URI}"`);
+    expect(initial).not.toContain('<tuple');
+    expect(initial).not.toContain('on-the-phone');
+    // 2. The 200 to francisco's INVITE (frame 498): in a call; not registered yet, so no contact tuple.
+    expect(onThePhone).toContain('<rpid:activities><rpid:on-the-phone/></rpid:activities>');
+    expect(onThePhone).not.toContain('<tuple');
+    // 3. The 200 to his REGISTER (frame 1727): basic open at the registered contact, still on the phone.
+    expect(registered).toMatch(/<tuple id="reg-[0-9a-f]+">\s*<status><basic>open<\/basic><\/status>\s*<contact>sip:francisco@200\.57\.7\.204:5061<\/contact>/);
+    expect(registered).toContain('<rpid:on-the-phone/>');
+    // The second INVITE (frames 2964-2967, ringing while in the call) changes nothing a watcher sees.
+
+    const presence = await readTopic({ brokers: s.kafka.brokers, topic: topic('current-presence'), partitions: 4, count: 1, settleMs: 1000 });
+    const latest = (await Promise.all(presence.map((m) => serde.decode('current-presence', m.value!)))).filter((p) => p.subscriber === PRESENTITY_KEY).at(-1);
+    expect(latest).toMatchObject({ basic: 'open', callState: 'in-call', activities: 'on-the-phone', connectability: 'connectable' });
+    expect(em!.stats.subscribes).toBe(1);
+    expect(fe!.stats.recorded).toBe(1);
+  }, 120_000);
+});
