@@ -14,17 +14,18 @@ export function registerStackCommands(program: Command): void {
   stack
     .command('up')
     .description('start what is not running and wait until every part answers (idempotent)')
-    .action(async () => {
+    .option('--with-connect', 'also start a Kafka Connect worker (Debezium JDBC sink and PostgreSQL source, Apicurio Avro converter) on 127.0.0.1:$PRESENCE_CONNECT_PORT (8083)')
+    .action(async (o: { withConnect?: boolean }) => {
       const s = loadSettings();
       const started = Date.now();
-      const parts = await stackUp(s, say);
+      const parts = await stackUp(s, say, { withConnect: o.withConnect === true });
       say(`stack up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
       process.stdout.write(`${formatStatus(parts)}\n`);
     });
 
   stack
     .command('down')
-    .description('stop the broker and the registry cleanly (data is kept under the home directory)')
+    .description('stop the Connect worker (if running), the broker and the registry cleanly (data is kept under the home directory)')
     .action(async () => {
       await stackDown(loadSettings(), say);
     });

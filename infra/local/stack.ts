@@ -7,9 +7,10 @@ import { databaseAnswers, ensureDatabase, redact } from './database.ts';
 import { kafkaProcess, startKafka } from './kafkaBroker.ts';
 import { residentMb, runningPid, stopProcess } from './processes.ts';
 import { registryAnswers, registryProcess, startRegistry } from './schemaRegistry.ts';
+import { connectAnswers, connectProcess, connectUrl, startConnectWorker, stopConnectWorker } from '../connect/connectWorker.ts';
 
 export interface PartStatus {
-  part: 'kafka' | 'schema-registry' | 'postgresql';
+  part: 'kafka' | 'schema-registry' | 'postgresql' | 'kafka-connect';
   address: string;
   managed: boolean; // started by this stack (false: external or the machine's own)
   running: boolean;
@@ -25,7 +26,7 @@ function databaseName(url: string): string {
   return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'presence';
 }
 
-export async function stackUp(s: Settings, log: (line: string) => void): Promise<PartStatus[]> {
+export async function stackUp(s: Settings, log: (line: string) => void, opts: { withConnect?: boolean } = {}): Promise<PartStatus[]> {
   const out: PartStatus[] = [];
 
   const db = await ensureDatabase(s.database.adminUrl, databaseName(s.database.url));
@@ -35,6 +36,12 @@ export async function stackUp(s: Settings, log: (line: string) => void): Promise
   // The registry keeps its schemas in PostgreSQL, not in Kafka, so both start at once.
   const [kafka, registry] = await Promise.all([startKafkaPart(s, log), startRegistryPart(s, log)]);
   out.push(kafka, registry);
+  if (opts.withConnect) {
+    // Connect needs the broker (its configs live in topics) and reads schemas from the registry.
+    const c = await startConnectWorker(s, log);
+    log(`kafka-connect: ${c.alreadyRunning ? 'already running' : `started in ${(c.readyMs / 1000).toFixed(1)}s`} at ${c.url} (pid ${c.pid})`);
+    out.push({ part: 'kafka-connect', address: c.url, managed: true, running: true, answering: true, pid: c.pid, readyMs: c.readyMs, log: connectProcess(s).logFile });
+  }
   return out;
 }
 
@@ -63,6 +70,9 @@ async function startRegistryPart(s: Settings, log: (line: string) => void): Prom
 }
 
 export async function stackDown(s: Settings, log: (line: string) => void): Promise<void> {
+  // Connect first: it is a client of both.
+  const connect = await stopConnectWorker(s);
+  if (connect !== 'not running') log(`kafka-connect: ${connect}`);
   // Registry first: it is a client of nothing we stop, but stopping it first keeps its log clean.
   if (!s.registry.external) log(`schema-registry: ${await stopProcess(registryProcess(s))}`);
   if (!s.kafka.external) log(`kafka: ${await stopProcess(kafkaProcess(s), 60_000)}`);
@@ -87,7 +97,17 @@ export async function stackStatus(s: Settings): Promise<PartStatus[]> {
       answering: rOk, pid: rPid, memoryMb: rPid ? residentMb(rPid) : undefined, log: s.registry.external ? undefined : registryProcess(s).logFile,
     },
     { part: 'postgresql', address: redact(s.database.url), managed: false, running: dbOk, answering: dbOk },
+    ...(await connectStatus(s)),
   ];
+}
+
+/** The worker's row, when it runs (it is optional: `stack up --with-connect`). */
+async function connectStatus(s: Settings): Promise<PartStatus[]> {
+  const pid = runningPid(connectProcess(s));
+  if (pid === undefined) return [];
+  const url = connectUrl(s);
+  const ok = await connectAnswers(url).catch(() => false);
+  return [{ part: 'kafka-connect', address: url, managed: true, running: true, answering: ok, pid, memoryMb: residentMb(pid), log: connectProcess(s).logFile }];
 }
 
 export function formatStatus(parts: PartStatus[]): string {

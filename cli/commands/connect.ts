@@ -1,0 +1,71 @@
+// `presence connect apply | status | delete | render`: our Kafka Connect
+// connectors (connectors/kafka-connect) on the embedded worker or any
+// Connect cluster (PRESENCE_CONNECT_URL / --url), through its REST API.
+import type { Command } from 'commander';
+import { loadSettings } from '../../config/settings.ts';
+import { connectUrl } from '../../infra/connect/connectWorker.ts';
+import { applyConnectors, connectorStatus, deleteConnector } from '../../connectors/kafka-connect/connectApply.ts';
+import { connectorSpecs } from '../../connectors/kafka-connect/connectorConfigs.ts';
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+function only(v: string | undefined): 'sink' | 'source' | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'sink' || v === 'sinks') return 'sink';
+  if (v === 'source' || v === 'sources') return 'source';
+  throw new Error(`--only takes sinks or sources, not ${v}`);
+}
+
+export function registerConnectCommands(program: Command): void {
+  const connect = program
+    .command('connect')
+    .description('our Kafka Connect connectors: presence and group presence into PostgreSQL, directory and group membership CDC into topics');
+  const urlOption = (c: Command) => c.option('--url <url>', 'Connect REST API (default $PRESENCE_CONNECT_URL or http://127.0.0.1:$PRESENCE_CONNECT_PORT, 8083)');
+
+  urlOption(connect.command('apply'))
+    .description('create or update every connector (idempotent); sink tables are created first; CDC sources need wal_level=logical')
+    .option('--only <kind>', 'sinks or sources')
+    .action(async (o: { url?: string; only?: string }) => {
+      const s = loadSettings();
+      const url = o.url ?? connectUrl(s);
+      const outcomes = await applyConnectors(s, url, { only: only(o.only) });
+      for (const r of outcomes) process.stdout.write(`${r.name.padEnd(48)} ${r.result}${r.reason ? `: ${r.reason}` : ''}\n`);
+      if (outcomes.some((r) => r.result === 'refused')) process.exitCode = 1;
+    });
+
+  urlOption(connect.command('status'))
+    .description('state of each connector and its tasks (exit code 1 when one is missing or not RUNNING)')
+    .action(async (o: { url?: string }) => {
+      const s = loadSettings();
+      const url = o.url ?? connectUrl(s);
+      let bad = false;
+      for (const spec of connectorSpecs(s)) {
+        const st = await connectorStatus(url, spec.name);
+        if (!st) {
+          bad = true;
+          process.stdout.write(`${spec.name.padEnd(48)} not applied\n`);
+          continue;
+        }
+        const tasks = st.tasks.map((t) => `task ${t.id} ${t.state}`).join(', ') || 'no tasks';
+        if (st.state !== 'RUNNING' || st.tasks.some((t) => t.state !== 'RUNNING')) bad = true;
+        process.stdout.write(`${spec.name.padEnd(48)} ${st.state} (${tasks})\n`);
+        for (const t of st.tasks) if (t.trace) say(`  task ${t.id}: ${t.trace.split('\n')[0]}`);
+      }
+      if (bad) process.exitCode = 1;
+    });
+
+  urlOption(connect.command('delete'))
+    .description('remove our connectors from the cluster (tables, topics and replication slots are kept)')
+    .action(async (o: { url?: string }) => {
+      const s = loadSettings();
+      const url = o.url ?? connectUrl(s);
+      for (const spec of connectorSpecs(s)) process.stdout.write(`${spec.name.padEnd(48)} ${(await deleteConnector(url, spec.name)) ? 'deleted' : 'not present'}\n`);
+    });
+
+  connect
+    .command('render')
+    .description('print the connector configurations as JSON ({name, config} per line) for an operator\'s own Connect tooling')
+    .action(() => {
+      for (const spec of connectorSpecs(loadSettings())) process.stdout.write(`${JSON.stringify({ name: spec.name, config: spec.config })}\n`);
+    });
+}
