@@ -28,8 +28,12 @@ export interface PresenceDocument {
 
 export const dialogKey = (callId: string, remoteTag: string) => `${callId}\u0000${remoteTag}`;
 
-function notify(
-  d: WatcherDialog,
+/** What a notifier needs of a dialog to build its next NOTIFY (group dialogs share it: streams/group-presence). */
+export type NotifierDialog = Pick<WatcherDialog, 'callId' | 'remoteTag' | 'localTag' | 'watcherUri' | 'presentityUri' | 'contact' | 'routeSet' | 'expiresAt' | 'notifyCseq' | 'version'>;
+
+/** The dialog's next NOTIFY: CSeq and version each advance by one. */
+export function notify(
+  d: NotifierDialog,
   presentity: string,
   state: SubscriptionStateName,
   doc: PresenceDocument | null,

@@ -1,0 +1,199 @@
+// Group watchers' dialogs (RFC 6665 notifier + RFC 4662 list semantics): a
+// full-state NOTIFY on every accepted SUBSCRIBE, then partial NOTIFYs carrying
+// only what changed for that watcher — separate ones for basic group
+// information (Actions 807-810) and member presence (Actions 801-806).
+// CSeq/version bookkeeping is the event manager's (watcherDialog.notify), so
+// a group dialog's versions are contiguous the same way.
+import type { DeliveryReport, GroupPresenceState, NotifyRequest, StateGroupWatcher, Subscription } from '../../schemas/generated/records.ts';
+import { dialogKey, notify, type TerminationReason } from '../event-manager/subscriptions/watcherDialog.ts';
+import { findMember, mayWatch } from './policy/authorization.ts';
+import { receivingFromAttributes, receivingFromFilter, ReceivingPolicyError, type ReceivingPolicy } from './policy/receiving.ts';
+import { receives, roleOf, visibleMembers, type VisibleMember } from './policy/visibility.ts';
+import { fingerprint, type GroupView } from './groupView.ts';
+import { groupPresentity } from './groupState.ts';
+import { renderGroupDocument } from './rlmi/groupDocument.ts';
+
+export type NotifyKind = 'full' | 'info' | 'presence';
+
+/** The watcher's receiving policy: its SUBSCRIBE filter, else its member attributes (group API). */
+export function receivingPolicyOf(st: GroupPresenceState, d: Pick<StateGroupWatcher, 'filter' | 'watcherUri'>): ReceivingPolicy {
+  if (d.filter) return receivingFromFilter(d.filter);
+  return receivingFromAttributes(findMember(st.members, d.watcherUri)?.attributes);
+}
+
+/**
+ * A presence notification when only some members' presence changed: only
+ * those members are examined (a 10,000-member group is not re-diffed for one
+ * change). The policies are evaluated as in visibleMembers.
+ */
+function changedBody(st: GroupPresenceState, view: GroupView, d: StateGroupWatcher, changed: ReadonlySet<string>, version: number): { contentType: string; body: string } | null {
+  const policy = receivingPolicyOf(st, d);
+  const role = roleOf(view.members, d.watcherUri);
+  const listed: VisibleMember[] = [];
+  const removed: Array<{ uri: string; reason: 'deactivated' }> = [];
+  for (const sub of changed) {
+    const i = view.position.get(sub);
+    if (i === undefined) continue;
+    const m = view.members[i]!;
+    if (!receives(policy, m, role)) {
+      if (d.seen[m.uri] !== undefined) {
+        delete d.seen[m.uri];
+        removed.push({ uri: m.uri, reason: 'deactivated' });
+      }
+      continue;
+    }
+    const v = visibleMembers([m], [view.shared[i]!], d.watcherUri, { ...policy, members: null, roles: null })[0]!;
+    const fp = fingerprint(v);
+    if (d.seen[m.uri] === fp) continue;
+    d.seen[m.uri] = fp;
+    listed.push(v);
+  }
+  if (listed.length === 0 && removed.length === 0) return null;
+  return renderGroupDocument({
+    groupId: st.groupId, groupUri: st.uri || d.presentityUri, groupName: st.name, version, fullState: false, groupInfo: null, members: listed, removed,
+  });
+}
+
+function bodyFor(st: GroupPresenceState, view: GroupView, d: StateGroupWatcher, kind: NotifyKind, version: number, changed?: ReadonlySet<string>): { contentType: string; body: string } | null {
+  if (kind === 'presence' && changed) return changedBody(st, view, d, changed, version);
+  const visible = visibleMembers(view.members, view.shared, d.watcherUri, receivingPolicyOf(st, d));
+  const now = new Map<string, { v: VisibleMember; fp: string }>();
+  for (const v of visible) now.set(v.uri, { v, fp: fingerprint(v) });
+  let listed: VisibleMember[];
+  const removed: Array<{ uri: string; reason: 'noresource' | 'deactivated' }> = [];
+  if (kind === 'full') {
+    listed = visible;
+  } else {
+    listed = [];
+    for (const [uri, x] of now) if (d.seen[uri] !== x.fp) listed.push(x.v);
+    const stillMember = new Set(st.members.map((m) => m.uri));
+    for (const uri of Object.keys(d.seen)) if (!now.has(uri)) removed.push({ uri, reason: stillMember.has(uri) ? 'deactivated' : 'noresource' });
+    // A presence notification with nothing this watcher may see changed is not sent.
+    if (kind === 'presence' && listed.length === 0 && removed.length === 0) return null;
+  }
+  d.seen = Object.fromEntries([...now].map(([uri, x]) => [uri, x.fp]));
+  return renderGroupDocument({
+    groupId: st.groupId, groupUri: st.uri || d.presentityUri, groupName: st.name, version, fullState: kind === 'full',
+    groupInfo: kind === 'presence' ? null : view.info, members: listed, removed,
+  });
+}
+
+/** The dialog's next NOTIFY with a group body (null: nothing to tell this watcher). */
+function groupNotify(st: GroupPresenceState, view: GroupView, d: StateGroupWatcher, kind: NotifyKind, nowMs: number, cause: string | null, state: 'active' | 'terminated' = 'active', changed?: ReadonlySet<string>): NotifyRequest | null {
+  const body = bodyFor(st, view, d, kind, d.version + 1, changed);
+  if (body === null) return null;
+  const n = notify(d, groupPresentity(st.groupId), state, body, nowMs, cause, state === 'terminated' ? 'timeout' : null);
+  return n;
+}
+
+function terminatedOnce(st: GroupPresenceState, sub: Subscription, localTag: string, reason: TerminationReason, nowMs: number): NotifyRequest {
+  const d = { callId: sub.callId, remoteTag: sub.watcherTag, localTag, watcherUri: sub.watcherUri, presentityUri: sub.presentityUri, contact: sub.contact, routeSet: sub.routeSet, expiresAt: nowMs, notifyCseq: 0, version: 0 };
+  return notify(d, groupPresentity(st.groupId), 'terminated', null, nowMs, sub.requestId, reason);
+}
+
+export interface GroupSubscribeOutcome {
+  notifies: NotifyRequest[];
+  /** Why a SUBSCRIBE was turned down (for stats and logs). */
+  refused?: 'not-a-member' | 'no-such-group' | 'bad-filter';
+  detail?: string;
+}
+
+/**
+ * Applies a SUBSCRIBE to a group: the administrator's policy decides whether
+ * the watcher may subscribe at all (terminated;reason=rejected otherwise — the
+ * stateless front end already answered 200), an unknown group ends it with
+ * noresource, an unusable filter with rejected. Accepted: full-state NOTIFY.
+ */
+export function applyGroupSubscribe(st: GroupPresenceState, view: GroupView, sub: Subscription, nowMs: number, localTag: string): GroupSubscribeOutcome {
+  const key = dialogKey(sub.callId, sub.watcherTag);
+  const idx = st.watchers.findIndex((w) => dialogKey(w.callId, w.remoteTag) === key);
+  const existing = idx >= 0 ? st.watchers[idx]! : undefined;
+  if (existing && sub.cseq <= existing.subscribeCseq) return { notifies: [] };
+  const end = (reason: TerminationReason, refused: GroupSubscribeOutcome['refused'], detail?: string): GroupSubscribeOutcome => {
+    if (existing) {
+      st.watchers.splice(idx, 1);
+      return { notifies: [notify(existing, groupPresentity(st.groupId), 'terminated', null, nowMs, sub.requestId, reason)], refused, detail };
+    }
+    return { notifies: [terminatedOnce(st, sub, localTag, reason, nowMs)], refused, detail };
+  };
+  if (!st.exists) return end('noresource', 'no-such-group');
+  if (!mayWatch(st.adminPolicy, st.members, sub.watcherUri).allowed) return end('rejected', 'not-a-member');
+  const filter = sub.body && sub.body.length > 0 ? sub.body.toString('utf8') : null;
+  if (filter !== null) {
+    try {
+      receivingFromFilter(filter);
+    } catch (e) {
+      if (e instanceof ReceivingPolicyError) return end('rejected', 'bad-filter', e.message);
+      throw e;
+    }
+  }
+  if (sub.expires === 0) {
+    // Unsubscribe (or fetch, RFC 6665 §4.4.3): a final NOTIFY with the full state.
+    const d: StateGroupWatcher = existing ?? { ...newDialog(sub, localTag, nowMs, filter) };
+    if (existing) st.watchers.splice(idx, 1);
+    d.filter = filter ?? d.filter;
+    return { notifies: [groupNotify(st, view, d, 'full', nowMs, sub.requestId, 'terminated')!] };
+  }
+  const d = existing ?? newDialog(sub, localTag, nowMs, filter);
+  d.subscribeCseq = sub.cseq;
+  d.contact = sub.contact || d.contact;
+  d.expiresAt = nowMs + sub.expires * 1000;
+  // A refresh may carry a new filter (RFC 4660 §3); without a body the previous one stays.
+  if (filter !== null) d.filter = filter;
+  if (!existing) st.watchers.push(d);
+  // Every accepted SUBSCRIBE, refresh included, gets the full state (RFC 4662 §5.2: fullState on refresh).
+  return { notifies: [groupNotify(st, view, d, 'full', nowMs, sub.requestId)!] };
+}
+
+function newDialog(sub: Subscription, localTag: string, nowMs: number, filter: string | null): StateGroupWatcher {
+  return {
+    callId: sub.callId, remoteTag: sub.watcherTag, localTag, watcherUri: sub.watcherUri, presentityUri: sub.presentityUri, contact: sub.contact,
+    routeSet: sub.routeSet, expiresAt: nowMs + sub.expires * 1000, notifyCseq: 0, version: 0, subscribeCseq: sub.cseq, filter, seen: {},
+  };
+}
+
+/**
+ * After the group changed: one NOTIFY per watcher and kind. Watchers the
+ * administrator's policy no longer admits (an outsider after a members-only
+ * change, a member who left) are ended with terminated;reason=rejected.
+ */
+export function notifyGroupChange(st: GroupPresenceState, view: GroupView, kind: 'info' | 'presence', nowMs: number, cause: string | null, changed?: ReadonlySet<string>): NotifyRequest[] {
+  const out: NotifyRequest[] = [];
+  for (let i = st.watchers.length - 1; i >= 0; i--) {
+    const d = st.watchers[i]!;
+    if (!st.exists || !mayWatch(st.adminPolicy, st.members, d.watcherUri).allowed) {
+      st.watchers.splice(i, 1);
+      out.push(notify(d, groupPresentity(st.groupId), 'terminated', null, nowMs, cause, st.exists ? 'rejected' : 'noresource'));
+    }
+  }
+  for (const d of st.watchers) {
+    const n = groupNotify(st, view, d, kind, nowMs, cause, 'active', kind === 'presence' ? changed : undefined);
+    if (n) out.push(n);
+  }
+  return out;
+}
+
+/** Dialogs past their expiry end with terminated;reason=timeout. */
+export function expireGroupDialogs(st: GroupPresenceState, nowMs: number): NotifyRequest[] {
+  const out: NotifyRequest[] = [];
+  st.watchers = st.watchers.filter((d) => {
+    if (d.expiresAt > nowMs) return true;
+    out.push(notify(d, groupPresentity(st.groupId), 'terminated', null, nowMs, null, 'timeout'));
+    return false;
+  });
+  return out;
+}
+
+/** The watcher is gone (481/404/timeout on delivery): forget its dialog, no NOTIFY. */
+export function applyGroupDeliveryReport(st: GroupPresenceState, r: DeliveryReport): boolean {
+  if (r.outcome !== 'gone' && r.outcome !== 'gave-up') return false;
+  const before = st.watchers.length;
+  st.watchers = st.watchers.filter((d) => d.callId !== r.callId);
+  return st.watchers.length !== before;
+}
+
+export function nextGroupExpiry(st: GroupPresenceState): number | undefined {
+  let min: number | undefined;
+  for (const d of st.watchers) if (min === undefined || d.expiresAt < min) min = d.expiresAt;
+  return min;
+}
