@@ -37,6 +37,12 @@ describe('NOTIFY building', () => {
     expect(m.body.length).toBe(0);
   });
 
+  it('a group dialog\'s NOTIFY (presentity group:<id>) carries Require: eventlist (RFC 4662 §5); a presentity\'s does not', () => {
+    const g = wire(notifyRecord({ presentity: 'group:g-1', contentType: 'multipart/related;type="application/rlmi+xml"' }));
+    expect(g.headers.get('require')).toBe('eventlist');
+    expect(wire(notifyRecord()).headers.get('require')).toBeUndefined();
+  });
+
   it('writes one Route per route-set entry, in order, and sends to the first loose router', () => {
     const n = notifyRecord({ routeSet: ['<sip:p1.example.net:5062;lr;transport=tcp>', 'sip:p2.example.net;lr'] });
     expect(wire(n).headers.getAll('route')).toEqual(['<sip:p1.example.net:5062;lr;transport=tcp>', '<sip:p2.example.net;lr>']);

@@ -67,6 +67,8 @@ export function notifySpec(n: NotifyRequest, o: NotifyBuildOptions): RequestSpec
     ['Event', n.event || 'presence'],
     ['Subscription-State', subscriptionStateValue(n)],
   ];
+  // RFC 4662 §5: a NOTIFY of a resource list (a group dialog) requires the eventlist extension.
+  if (n.presentity.startsWith('group:')) headers.push(['Require', 'eventlist']);
   const hasBody = n.body !== null && n.body !== undefined;
   return {
     method: 'NOTIFY',

@@ -25,6 +25,7 @@ import { asError, connectConsumer, consumeBatch, disconnect, type Consumer, type
 import { RecordProducer } from '../../../streams/runtime/recordProducer.ts';
 import { TransactionLayer } from '../../sip/transaction/index.ts';
 import { SipTransport } from '../../sip/transport/index.ts';
+import { groupIdOf } from '../../sip/frontEnd/groupRoutes.ts';
 import { NotifyDeliverer, StoppedError, type DeliveryResult } from './deliverer.ts';
 import { contactUri, dialogKey } from './notifyMessage.ts';
 import { checkRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy } from './policy.ts';
@@ -101,7 +102,7 @@ export class NotifySink {
   private running = false;
   private stopping = false;
   private loop: Promise<void> | undefined;
-  private readonly topics: { input: string; reports: string; deadLetters: string };
+  private readonly topics: { input: string; reports: string; groupReports: string; deadLetters: string };
   private readonly sleeps = new Sleeps();
 
   private constructor(
@@ -111,8 +112,8 @@ export class NotifySink {
     private readonly producer: RecordProducer,
     private readonly o: NotifySinkOptions,
   ) {
-    const t = (n: 'notify-requests' | 'delivery-reports' | 'dead-letters') => topicName(s.topics.prefix, n);
-    this.topics = { input: t('notify-requests'), reports: t('delivery-reports'), deadLetters: t('dead-letters') };
+    const t = (n: 'notify-requests' | 'delivery-reports' | 'group-delivery-reports' | 'dead-letters') => topicName(s.topics.prefix, n);
+    this.topics = { input: t('notify-requests'), reports: t('delivery-reports'), groupReports: t('group-delivery-reports'), deadLetters: t('dead-letters') };
     const advertise = o.advertiseHost ?? transport.host;
     this.layer = new TransactionLayer(
       transport,
@@ -257,7 +258,13 @@ export class NotifySink {
     const report: DeliveryReport = {
       notifyId: n.notifyId, presentity: n.presentity, callId: n.callId, outcome: r.outcome, statusCode: r.statusCode, attempts: r.attempts, reason: r.reason, time: Date.now(),
     };
-    const pending = [this.produceUntilTaken(this.topics.reports, n.presentity, this.serde.encode('delivery-reports', report)).then(() => void this.stats.reports++)];
+    // A group dialog's report goes to the group presence processor that holds it, keyed by the group id.
+    const groupId = groupIdOf(n.presentity);
+    const sent =
+      groupId === undefined
+        ? this.produceUntilTaken(this.topics.reports, n.presentity, this.serde.encode('delivery-reports', report))
+        : this.produceUntilTaken(this.topics.groupReports, groupId, this.serde.encode('group-delivery-reports', report));
+    const pending = [sent.then(() => void this.stats.reports++)];
     if (r.outcome === 'gave-up' || r.outcome === 'rejected') {
       const dl = deadLetter(COMPONENT, 'sip', r.outcome === 'gave-up' ? 'undeliverable' : 'rejected', `NOTIFY ${n.notifyId} ${r.outcome}: ${r.reason ?? ''}`, r.bytes, origin, {
         notifyId: n.notifyId, presentity: n.presentity, callId: n.callId, cseq: String(n.cseq), requestUri: n.requestUri, outcome: r.outcome,

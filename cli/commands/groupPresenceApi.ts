@@ -1,0 +1,62 @@
+// `presence run group-presence-api`: the group presence table sink
+// (group-presence topic → PostgreSQL group_presence) and its HTTP view
+// GET /groups/{id}/presence?watcher=<uri>. Registered under `presence run`.
+import type { Command } from 'commander';
+import { loadSettings } from '../../config/settings.ts';
+import { directoryResolver } from '../../connectors/sip/frontEnd/sipFrontEnd.ts';
+import { startGroupPresenceApi } from '../../connectors/sinks/group-presence/groupPresenceApi.ts';
+import { GroupPresenceSink } from '../../connectors/sinks/group-presence/groupPresenceSink.ts';
+import { GroupPresenceTable } from '../../connectors/sinks/group-presence/groupPresenceTable.ts';
+import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
+import { numberingPlan } from '../../connectors/taps/numberingPlan.ts';
+import { untilSignal } from './run.ts';
+
+const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+
+interface Opts {
+  port: string;
+  host: string;
+  schema: string;
+  sink: boolean;
+  directory: boolean;
+  statsInterval: string;
+}
+
+export function registerGroupPresenceApiCommand(program: Command): void {
+  const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
+  run
+    .command('group-presence-api')
+    .description('keep the PostgreSQL table group_presence from the group-presence topic and serve GET /groups/{id}/presence?watcher=<uri> (the document as that requester may see it)')
+    .option('--port <port>', 'HTTP port', '8092')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--schema <name>', 'PostgreSQL schema of the group_presence table', 'presence')
+    .option('--no-sink', 'serve the table only, without consuming group-presence (another instance keeps it)')
+    .option('--no-directory', 'match requesters to members by URI only, without the subscriber directory')
+    .option('--stats-interval <s>', 'seconds between stats lines', '10')
+    .action(async (opts: Opts) => {
+      if (!/^\d+$/.test(opts.port) || Number(opts.port) > 65535) throw new Error(`--port must be 0-65535, not ${opts.port}`);
+      if (!/^\d+$/.test(opts.statsInterval) || Number(opts.statsInterval) < 1) throw new Error(`--stats-interval must be a whole number of seconds, not ${opts.statsInterval}`);
+      const s = loadSettings();
+      const table = new GroupPresenceTable(s.database.url, opts.schema);
+      const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
+      try {
+        await table.migrate();
+        await directory?.migrate();
+        const sink = opts.sink ? await GroupPresenceSink.start(s, table, { log: say }) : undefined;
+        const server = await startGroupPresenceApi({ table, plan: numberingPlan(s), ...(directory ? { resolveKey: directoryResolver(s, directory) } : {}), log: say }, Number(opts.port), opts.host);
+        say(
+          `group presence API on http://${opts.host}:${(server.address() as { port: number }).port}/groups/{id}/presence?watcher=<uri>, table ${opts.schema}.group_presence` +
+            (sink ? `, kept from ${sink.topic} at ${s.kafka.brokers}` : ', no sink'),
+        );
+        const timer = sink ? setInterval(() => say(sink.statsLine()), Number(opts.statsInterval) * 1000) : undefined;
+        const ended = await Promise.race([untilSignal(), ...(sink ? [sink.done().then(() => 'sink ended')] : [])]);
+        clearInterval(timer);
+        say(`stopping (${ended})${sink ? `; ${sink.statsLine()}` : ''}`);
+        await new Promise((r) => server.close(r));
+        await sink?.stop();
+      } finally {
+        await directory?.close();
+        await table.close();
+      }
+    });
+}

@@ -1,0 +1,127 @@
+// HTTP view of the group_presence table:
+//   GET /groups/{id}/presence?watcher=<uri>   (or header X-Presence-Watcher: <uri>)
+// returns the group's current presence document as that requester may see it:
+// 200 JSON (members with their RLMI instance state and PIDF), or with
+// `Accept: multipart/related` the RFC 4662 body itself (RLMI first) — both
+// with ETag "<version>". 400 for a malformed id or requester URI (or none),
+// 404 for an unknown group, 403 for an outsider of a members-only group, 405
+// for other methods, 503 when the database does not answer. GET /healthz.
+import http from 'node:http';
+import { parseUri } from '../../decode/sip/index.ts';
+import type { KeyResolver } from '../../sip/frontEnd/subscribeHandler.ts';
+import type { NumberingPlan } from '../../taps/identity/msisdn.ts';
+import type { GroupPresenceTable } from './groupPresenceTable.ts';
+import { requesterView } from './requesterView.ts';
+
+export const WATCHER_HEADER = 'x-presence-watcher';
+/** The group service's id syntax. */
+const GROUP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+const PATH = /^\/groups\/([^/]+)\/presence\/?$/;
+
+export interface GroupPresenceApiOptions {
+  readonly table: GroupPresenceTable;
+  readonly plan: NumberingPlan;
+  /** Maps a requester URI to its subscriber key (e.g. the subscriber directory), for members known by another identity. */
+  readonly resolveKey?: KeyResolver;
+  readonly log?: (line: string) => void;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** A requester URI we can compare with members: sip:, sips: or tel:. */
+function requesterOf(req: http.IncomingMessage, url: URL): string {
+  const q = url.searchParams.getAll('watcher');
+  const h = req.headers[WATCHER_HEADER];
+  const given = [...q, ...(Array.isArray(h) ? h : h ? [h] : [])].map((v) => v.trim()).filter(Boolean);
+  if (given.length === 0) throw new HttpError(400, `name the requester: ?watcher=<sip:|tel: URI> or header X-Presence-Watcher`);
+  if (new Set(given).size > 1) throw new HttpError(400, `more than one requester given: ${given.join(', ')}`);
+  const uri = given[0]!.replace(/^<|>$/g, '');
+  const u = parseUri(uri);
+  if (!u || !['sip', 'sips', 'tel'].includes(u.scheme) || (u.scheme !== 'tel' && !u.user)) throw new HttpError(400, `requester ${uri} is not a sip:, sips: or tel: URI of a user`);
+  return uri;
+}
+
+function wantsMultipart(req: http.IncomingMessage): boolean {
+  return (req.headers.accept ?? '').split(',').some((r) => r.trim().toLowerCase().startsWith('multipart/related'));
+}
+
+function isDatabaseDown(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|08\d\d\d)$/.test(e.code ?? '') || /Connection terminated|connect ECONNREFUSED|too many clients/i.test(e.message ?? '');
+}
+
+export function groupPresenceHandler(o: GroupPresenceApiOptions): http.RequestListener {
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `method ${req.method} not allowed; use GET`, { allow: 'GET, HEAD' });
+      if (url.pathname === '/healthz') {
+        const groups = await o.table.count();
+        return send(res, 200, { database: 'up', groups });
+      }
+      const m = PATH.exec(url.pathname);
+      if (!m) throw new HttpError(404, `no such resource ${url.pathname}; try /groups/{id}/presence?watcher=<uri> or /healthz`);
+      let id: string;
+      try {
+        id = decodeURIComponent(m[1]!);
+      } catch {
+        throw new HttpError(400, `group id ${m[1]} is not valid percent-encoding`);
+      }
+      if (!GROUP_ID.test(id)) throw new HttpError(400, `group id ${JSON.stringify(id)} is malformed (letters, digits, . _ -; at most 200)`);
+      const watcher = requesterOf(req, url);
+      const gp = await o.table.get(id);
+      if (!gp) throw new HttpError(404, `no group presence for group ${id}`);
+      const key = (await o.resolveKey?.(watcher)) ?? undefined;
+      const view = requesterView(gp, watcher, o.plan, key);
+      if (!view.allowed) throw new HttpError(403, `${watcher} is not a member of group ${id}, whose presence only its members may see`);
+      const etag = `"${gp.version}"`;
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, { etag });
+        return res.end();
+      }
+      if (wantsMultipart(req)) {
+        res.writeHead(200, { 'content-type': view.document.contentType, 'content-length': Buffer.byteLength(view.document.body), etag });
+        return res.end(req.method === 'HEAD' ? undefined : view.document.body);
+      }
+      return send(
+        res,
+        200,
+        {
+          groupId: gp.groupId,
+          uri: gp.uri,
+          name: gp.name,
+          version: gp.version,
+          updatedAt: new Date(gp.updatedAt).toISOString(),
+          adminPolicy: gp.adminPolicy,
+          memberCount: gp.memberCount,
+          requester: { uri: watcher, member: view.member !== undefined, role: view.member?.role ?? null },
+          members: view.members.map((v) => ({ uri: v.uri, displayName: v.displayName, role: v.role, state: v.state, reason: v.reason, pidf: v.pidf })),
+        },
+        { etag },
+      );
+    } catch (err) {
+      if (err instanceof HttpError) return send(res, err.status, { error: err.message }, err.headers);
+      if (isDatabaseDown(err)) return send(res, 503, { error: `database unavailable: ${(err as Error).message}` });
+      o.log?.(`GET ${url.pathname} failed: ${(err as Error).stack ?? err}`);
+      return send(res, 500, { error: (err as Error).message });
+    }
+  };
+}
+
+export function startGroupPresenceApi(o: GroupPresenceApiOptions, port: number, host = '127.0.0.1'): Promise<http.Server> {
+  const server = http.createServer(groupPresenceHandler(o));
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
