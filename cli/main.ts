@@ -1,6 +1,7 @@
 // Entry point of the `presence` CLI: one sub-command per concern, each with --help.
 import { Command, CommanderError } from 'commander';
 import { registerStackCommands } from './commands/stack.ts';
+import { registerConnectCommands } from './commands/connect.ts';
 import { registerTopicsCommands } from './commands/topics.ts';
 import { registerRunCommands } from './commands/run.ts';
 import { registerSipFrontCommand } from './commands/sipFront.ts';
@@ -15,6 +16,9 @@ import { registerScaleCommand } from './commands/scale.ts';
 import { registerRulesCommands } from './commands/rules.ts';
 import { registerAvailabilityCommands } from './commands/availability.ts';
 import { registerTapCommand } from './commands/tap.ts';
+import { registerGroupPresenceCommand } from './commands/groupPresence.ts';
+import { registerGroupPresenceApiCommand } from './commands/groupPresenceApi.ts';
+import { registerGroupServiceCommand } from './commands/groupService.ts';
 
 export function buildProgram(): Command {
   const program = new Command('presence')
@@ -22,6 +26,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .configureHelp({ sortSubcommands: true });
   registerStackCommands(program);
+  registerConnectCommands(program);
   registerTopicsCommands(program);
   registerRunCommands(program);
   registerSipFrontCommand(program);
@@ -36,6 +41,9 @@ export function buildProgram(): Command {
   registerRulesCommands(program);
   registerAvailabilityCommands(program);
   registerTapCommand(program);
+  registerGroupPresenceCommand(program);
+  registerGroupPresenceApiCommand(program);
+  registerGroupServiceCommand(program);
   return program;
 }
 

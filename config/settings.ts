@@ -50,12 +50,31 @@ export interface Settings {
     timerClock: 'stream' | 'wall';
     /** What watchers without an authorization rule get. */
     defaultWatcherDecision: 'allow' | 'block' | 'polite-block' | 'confirm';
+    /** Seconds between an event manager's reports on event-manager-members (owned partitions, contact, load); stale after 3 intervals. */
+    memberReportIntervalS: number;
+    /** Watchers' dialogs when their partition moves: 'transparent' (they move along) or 'resubscribe' (terminated;reason=deactivated). */
+    handoff: 'transparent' | 'resubscribe';
+    /** KIP-848 server-side assignor the event managers ask for: range (default), uniform, or load (by reported load, infra/assignor). */
+    assignor: 'range' | 'uniform' | 'load';
+  };
+  frontEnd: {
+    /** How the SIP front end handles an acceptable SUBSCRIBE: record it (stateless), 302 to the owning event manager (redirect), or forward it there (proxy). */
+    mode: 'stateless' | 'redirect' | 'proxy';
+    /** How long the front end waits for the owning event manager's answer to a PUBLISH before 500 + Retry-After (below SIP Timer F, 32 s). */
+    publishTimeoutMs: number;
   };
   topics: {
     prefix: string;
     /** Partitions of every subscriber-keyed topic (they must be co-partitioned). */
     partitions: number;
     replicationFactor: number;
+  };
+  /** Kafka Connect (`stack up --with-connect`, `presence connect`); optional so hand-built settings need not name it. */
+  connect?: {
+    /** REST API of the Connect cluster our connectors are applied to. */
+    url: string;
+    /** Port of the embedded worker's REST API. */
+    port: number;
   };
 }
 
@@ -156,12 +175,23 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
         ['allow', 'block', 'polite-block', 'confirm'] as const,
         'allow',
       ),
+      memberReportIntervalS: int('PRESENCE_MEMBER_REPORT_INTERVAL', get('PRESENCE_MEMBER_REPORT_INTERVAL', 'eventManager.memberReportIntervalS'), 5),
+      handoff: oneOf('PRESENCE_HANDOFF', get('PRESENCE_HANDOFF', 'eventManager.handoff'), ['transparent', 'resubscribe'] as const, 'transparent'),
+      assignor: oneOf('PRESENCE_ASSIGNOR', get('PRESENCE_ASSIGNOR', 'eventManager.assignor'), ['range', 'uniform', 'load'] as const, 'range'),
+    },
+    frontEnd: {
+      mode: oneOf('PRESENCE_FRONT_END_MODE', get('PRESENCE_FRONT_END_MODE', 'frontEnd.mode'), ['stateless', 'redirect', 'proxy'] as const, 'stateless'),
+      publishTimeoutMs: int('PRESENCE_PUBLISH_TIMEOUT_MS', get('PRESENCE_PUBLISH_TIMEOUT_MS', 'frontEnd.publishTimeoutMs'), 4000),
     },
     topics: {
       prefix: str(get('PRESENCE_TOPIC_PREFIX', 'topics.prefix')) ?? 'presence.',
       partitions: int('PRESENCE_PARTITIONS', get('PRESENCE_PARTITIONS', 'topics.partitions'), 12),
       replicationFactor: int('PRESENCE_REPLICATION_FACTOR', get('PRESENCE_REPLICATION_FACTOR', 'topics.replicationFactor'), 1),
     },
+    connect: (() => {
+      const port = int('PRESENCE_CONNECT_PORT', get('PRESENCE_CONNECT_PORT', 'connect.port'), 8083);
+      return { port, url: (str(get('PRESENCE_CONNECT_URL', 'connect.url')) ?? `http://127.0.0.1:${port}`).replace(/\/+$/, '') };
+    })(),
   };
 }
 

@@ -21,9 +21,13 @@ export interface TopicSpec<N extends string = string> {
   retentionMs: number;
   /** Subscriber-keyed topics share the configured partition count (co-partitioning). */
   partitions: 'subscriber' | number;
+  /** Largest record batch the topic takes (max.message.bytes), when the broker default (1 MiB) is too small. */
+  maxMessageBytes?: number;
 }
 
 const DAY = 24 * 60 * 60 * 1000;
+/** Records of whole groups (documents, state) can be large: 64 MiB. */
+export const GROUP_DOCUMENT_MAX_BYTES = 64 * 1024 * 1024;
 
 export const TOPICS = [
   {
@@ -81,6 +85,24 @@ export const TOPICS = [
     partitions: 'subscriber',
   },
   {
+    name: 'publish-requests',
+    description: 'handsets\' PUBLISHes (RFC 3903, Pe), keyed by presentity, from the SIP front ends to the owning event manager',
+    key: 'subscriber',
+    valueSchema: 'PublishRequest',
+    cleanupPolicy: 'delete',
+    retentionMs: 1 * DAY,
+    partitions: 'subscriber',
+  },
+  {
+    name: 'publish-responses',
+    description: 'the owning event manager\'s answers to PUBLISHes (status, SIP-ETag), keyed by the waiting front end\'s id',
+    key: 'component',
+    valueSchema: 'PublishResponse',
+    cleanupPolicy: 'delete',
+    retentionMs: 1 * DAY,
+    partitions: 3,
+  },
+  {
     name: 'groups',
     description: 'basic group information (attributes, members, admin policy), keyed by group',
     key: 'group',
@@ -97,6 +119,81 @@ export const TOPICS = [
     cleanupPolicy: 'compact',
     retentionMs: -1,
     partitions: 6,
+    // A 10,000-member group's document is several MB.
+    maxMessageBytes: GROUP_DOCUMENT_MAX_BYTES,
+  },
+  {
+    name: 'group-subscriptions',
+    description: 'watchers\' SUBSCRIBEs to group URIs (presentity group:<id>), keyed by group, from the SIP front ends',
+    key: 'group',
+    valueSchema: 'Subscription',
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY,
+    partitions: 6,
+  },
+  {
+    name: 'group-delivery-reports',
+    description: 'outcome of each group NOTIFY delivery, keyed by group (ends group dialogs on 481/404/timeout)',
+    key: 'group',
+    valueSchema: 'DeliveryReport',
+    cleanupPolicy: 'delete',
+    retentionMs: 3 * DAY,
+    partitions: 6,
+  },
+  {
+    name: 'group-memberships',
+    description: 'a subscriber joining/leaving a group (diff of groups), keyed by the member\'s subscriber key (foreign-key join)',
+    key: 'subscriber',
+    valueSchema: 'GroupMembership',
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY,
+    partitions: 'subscriber',
+  },
+  {
+    name: 'group-member-presence',
+    description: 'a member\'s current presence for one of its groups (or its leaving), keyed by group',
+    key: 'group',
+    valueSchema: 'GroupMemberPresence',
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY,
+    partitions: 6,
+  },
+  {
+    name: 'group-presence-store-changelog',
+    description: 'changelog of the group presence processor\'s per-group store (group info, member presence, group dialogs)',
+    key: 'group',
+    valueSchema: 'GroupPresenceState',
+    cleanupPolicy: 'compact',
+    retentionMs: -1,
+    partitions: 6,
+    maxMessageBytes: GROUP_DOCUMENT_MAX_BYTES,
+  },
+  {
+    name: 'group-membership-store-changelog',
+    description: 'changelog of the group membership processor\'s per-subscriber store (its groups, its last presence)',
+    key: 'subscriber',
+    valueSchema: 'MemberGroupsState',
+    cleanupPolicy: 'compact',
+    retentionMs: -1,
+    partitions: 'subscriber',
+  },
+  {
+    name: 'directory-changes',
+    description: 'subscriber directory rows captured from PostgreSQL by Kafka Connect (connectors/kafka-connect), keyed by subscriber',
+    key: 'subscriber',
+    valueSchema: 'DirectoryChange',
+    cleanupPolicy: 'compact',
+    retentionMs: -1,
+    partitions: 'subscriber',
+  },
+  {
+    name: 'group-member-changes',
+    description: 'group_members rows captured from PostgreSQL by Kafka Connect (connectors/kafka-connect), keyed by group',
+    key: 'group',
+    valueSchema: 'GroupMemberChange',
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY,
+    partitions: 6,
   },
   {
     name: 'dead-letters',
@@ -105,6 +202,15 @@ export const TOPICS = [
     valueSchema: 'DeadLetter',
     cleanupPolicy: 'delete',
     retentionMs: 30 * DAY,
+    partitions: 3,
+  },
+  {
+    name: 'event-manager-members',
+    description: 'event managers\' self-reports (contact, owned partitions, load), keyed by member id; the locator and the load-aware assignor read it',
+    key: 'component',
+    valueSchema: 'MemberReport',
+    cleanupPolicy: 'compact',
+    retentionMs: -1,
     partitions: 3,
   },
 ] as const satisfies readonly TopicSpec[];
@@ -134,6 +240,7 @@ export function partitionsOf(spec: TopicSpec, subscriberPartitions: number): num
 /** Broker-side topic configuration entries for a spec. */
 export function topicConfig(spec: TopicSpec): Record<string, string> {
   const cfg: Record<string, string> = { 'cleanup.policy': spec.cleanupPolicy };
+  if (spec.maxMessageBytes !== undefined) cfg['max.message.bytes'] = String(spec.maxMessageBytes);
   if (spec.cleanupPolicy === 'delete') cfg['retention.ms'] = String(spec.retentionMs);
   else {
     // Compacted state: let the cleaner catch up reasonably soon, keep tombstones a day.

@@ -2,10 +2,40 @@
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { startEventManager } from '../../streams/event-manager/eventManager.ts';
+import type { MembershipOptions } from '../../streams/event-manager/membership/membership.ts';
+import { parseHandoffMode } from '../../streams/event-manager/handoff/handoffMode.ts';
+import { parseGroupAssignor } from '../../streams/runtime/assignors/groupAssignor.ts';
 import { startHttpApi } from '../../streams/coordinator/httpApi.ts';
 import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
 
 const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+
+interface MembershipFlags {
+  sipPort?: string;
+  sipHost: string;
+  advertisedHost?: string;
+  httpUrl?: string;
+  capacity: string;
+  sipDirectory: boolean;
+}
+
+/** `run event-manager` flags of its own SIP contact and member reports (streams/event-manager/membership/). */
+function membershipOptions(o: MembershipFlags): MembershipOptions {
+  let sipPort: number | undefined;
+  if (o.sipPort !== undefined) {
+    sipPort = Number(o.sipPort);
+    if (!/^\d+$/.test(o.sipPort) || sipPort > 65535) throw new Error(`--sip-port must be 0-65535, not ${o.sipPort}`);
+  }
+  const capacity = Number(o.capacity);
+  if (!Number.isFinite(capacity) || capacity < 0) throw new Error(`--capacity must be a non-negative number of events per second, not ${o.capacity}`);
+  if (o.httpUrl !== undefined && !/^https?:\/\/\S+$/.test(o.httpUrl)) throw new Error(`--http-url must be an http(s) URL, not ${o.httpUrl}`);
+  return {
+    ...(sipPort !== undefined ? { sipPort, sipHost: o.sipHost } : {}),
+    ...(o.advertisedHost ? { advertisedHost: o.advertisedHost } : {}),
+    ...(o.httpUrl ? { httpUrl: o.httpUrl } : {}),
+    capacityEventsPerSecond: capacity,
+  };
+}
 
 /** Resolves on SIGINT/SIGTERM so a component can shut down cleanly (commit, leave the group). */
 export function untilSignal(): Promise<string> {
@@ -26,11 +56,27 @@ export function registerRunCommands(program: Command): void {
     .option('--static', 'use static membership (group.instance.id = member id): a restart within the session timeout keeps its partitions')
     .option('--protocol <p>', 'group protocol: consumer (KIP-848, server-side range assignor keeping co-partitioned topics together) or classic (client-side range, eager)', 'consumer')
     .option('--stats-interval <s>', 'seconds between progress lines', '10')
-    .action(async (opts: { memberId?: string; static?: boolean; protocol: string; statsInterval: string }) => {
+    .option('--sip-port <port>', 'run an embedded stateless SIP front end on this port (UDP+TCP) and advertise it as this member\'s SIP contact (redirect/proxy front ends send SUBSCRIBEs there)')
+    .option('--sip-host <addr>', 'address the embedded SIP front end listens on', '127.0.0.1')
+    .option('--advertised-host <host>', 'host put in the advertised SIP contact when the listening address is not reachable as such')
+    .option('--http-url <url>', 'HTTP base URL to advertise in the member reports')
+    .option('--capacity <eps>', 'events per second this member can take, reported for load-based assignment (0: unknown)', '0')
+    .option('--no-sip-directory', 'embedded SIP front end: key presentities by their URI only, without the subscriber directory')
+    .option('--handoff <mode>', 'watchers\' dialogs when partitions move: transparent (they move along unnoticed) or resubscribe (NOTIFY terminated;reason=deactivated, the watcher re-subscribes); default PRESENCE_HANDOFF or transparent')
+    .option('--assignor <name>', 'broker-side (KIP-848) assignor: range (co-partitioned, by count), uniform (by count, comparison only: splits co-partitioned topics) or load (co-partitioned, by reported load; infra/assignor); default PRESENCE_ASSIGNOR or range')
+    .action(async (opts: { memberId?: string; static?: boolean; protocol: string; statsInterval: string; handoff?: string; assignor?: string } & MembershipFlags) => {
       if (opts.protocol !== 'classic' && opts.protocol !== 'consumer') throw new Error(`--protocol must be classic or consumer, not ${opts.protocol}`);
+      const membership = membershipOptions(opts);
+      const handoff = opts.handoff === undefined ? undefined : parseHandoffMode(opts.handoff, '--handoff');
+      const assignor = opts.assignor === undefined ? undefined : parseGroupAssignor(opts.assignor, '--assignor');
       const s = loadSettings();
+      const sipDirectory = membership.sipPort !== undefined && opts.sipDirectory ? new SubscriberDirectory(s.database.url) : undefined;
+      await sipDirectory?.migrate();
       const em = await startEventManager(s, {
         memberId: opts.memberId,
+        membership: { ...membership, ...(sipDirectory ? { directory: sipDirectory } : {}) },
+        handoff,
+        assignor,
         instanceId: opts.static ? opts.memberId : undefined,
         protocol: opts.protocol,
         log: say,
@@ -40,7 +86,7 @@ export function registerRunCommands(program: Command): void {
         const st = em.stats;
         const ps = em.processor.stats;
         say(
-          `partitions ${em.processor.ctx.partitions().length}, records ${ps.records} (signals ${st.signals}, subscribes ${st.subscribes}, reports ${st.reports}), ` +
+          `partitions ${em.processor.ctx.partitions().length}, records ${ps.records} (signals ${st.signals}, subscribes ${st.subscribes}, reports ${st.reports}, publishes ${st.publishes}), ` +
             `presence changes ${st.presenceChanges}, notifies ${st.notifies}, timers ${st.timersFired}, dead letters ${st.deadLetters}, ` +
             `transactions ${ps.transactions}, aborts ${ps.aborts}, restores ${ps.restores}${ps.lastError ? `, last error: ${ps.lastError}` : ''}`,
         );
@@ -49,6 +95,7 @@ export function registerRunCommands(program: Command): void {
       clearInterval(timer);
       say(`stopping (${ended})`);
       await em.stop();
+      await sipDirectory?.close();
     });
 
   run

@@ -30,12 +30,30 @@ export interface DeliveryReport {
   time: number;
 }
 
+/** A row of the subscriber directory (table subscribers) as captured by Kafka Connect's Debezium PostgreSQL source (connectors/kafka-connect), keyed by the subscriber key; a tombstone when the row was deleted. Field names are the table's columns. */
+export interface DirectoryChange {
+  id: number;
+  key: string;
+  msisdn: null | string;
+  imsi: null | string;
+  aor: null | string;
+  origin: string;
+  /** ISO 8601 with offset (Debezium's ZonedTimestamp for timestamptz). */
+  updated_at: string;
+  /** c (insert), u (update), r (snapshot read). */
+  __op: null | string;
+}
+
 export interface GroupMember {
   subscriber: string;
   uri: string;
   role: null | string;
   displayName: null | string;
   attributes: Record<string, string>;
+  /** The member's authorization policy toward the group (Huawei Action 701): false = its presence is not shared with the group. */
+  share: boolean;
+  /** Which parts of its presence the group may see: basic | network | call | location | activities | note; empty = all. */
+  sharedParts: Array<string>;
 }
 
 /** Basic group information (group attributes, member list, member attributes, admin policy). Keyed by group id; a tombstone deletes the group. */
@@ -51,6 +69,61 @@ export interface Group {
   updatedAt: number;
 }
 
+/** A row of the group service's group_members table as captured by Kafka Connect's Debezium PostgreSQL source (connectors/kafka-connect), keyed by group id; a tombstone when the row was deleted. Field names are the table's columns. */
+export interface GroupMemberChange {
+  group_id: string;
+  subscriber: string;
+  uri: string;
+  role: null | string;
+  display_name: null | string;
+  /** jsonb as JSON text (Debezium's Json). */
+  attributes: string;
+  share: boolean;
+  shared_parts: Array<null | string>;
+  position: number;
+  /** ISO 8601 with offset (Debezium's ZonedTimestamp). */
+  updated_at: string;
+  __op: null | string;
+}
+
+/** The current presence of one member, for one of its groups. Keyed by group id, so it reaches the partition that holds the group's presence. Sent when the member's presence changes, when it joins (RFC/Action 508: presence kept and served to later members) and, with member=false, when it leaves. */
+export interface GroupMemberPresence {
+  groupId: string;
+  subscriber: string;
+  /** false: the subscriber left the group; forget its presence there. */
+  member: boolean;
+  /** PIDF basic status (open | closed); null when no presence is known yet. */
+  basic: null | string;
+  activities: null | string;
+  pidf: null | string;
+  presenceVersion: number;
+  presenceUpdatedAt: null | number;
+  time: number;
+}
+
+/** One subscriber joining or leaving one group, from the group presence processor's diff of the groups topic. Keyed by the member's subscriber key, so it reaches the partition that holds the member's current presence (foreign-key join). */
+export interface GroupMembership {
+  subscriber: string;
+  groupId: string;
+  memberUri: string;
+  /** true: is (still) a member; false: left the group or the group was deleted. */
+  member: boolean;
+  groupVersion: number;
+  time: number;
+}
+
+export interface GroupPresenceMember {
+  subscriber: string;
+  uri: string;
+  role: null | string;
+  displayName: null | string;
+  attributes: Record<string, string>;
+  share: null | boolean;
+  sharedParts: Array<string>;
+  basic: null | string;
+  pidf: null | string;
+}
+
 /** A group's combined presence document (compacted, keyed by group id). */
 export interface GroupPresence {
   groupId: string;
@@ -60,6 +133,112 @@ export interface GroupPresence {
   contentType: string;
   document: string;
   updatedAt: number;
+  /** The group URI (presentity of group dialogs). */
+  uri: string;
+  name: string;
+  /** Who may see it: members-only | anyone. */
+  adminPolicy: string;
+  /** The basic group information XML part of the document. */
+  groupInfo: string;
+  /** Per member what a requester-specific view needs (visibleGroupDocument in streams/group-presence/policy). */
+  members: Array<GroupPresenceMember>;
+}
+
+export interface StateGroupMember {
+  subscriber: string;
+  uri: string;
+  role: null | string;
+  displayName: null | string;
+  attributes: Record<string, string>;
+  /** Member's authorization policy: share with this group (null: unset, the default applies). */
+  share: null | boolean;
+  sharedParts: Array<string>;
+  basic: null | string;
+  activities: null | string;
+  pidf: null | string;
+  presenceVersion: number;
+}
+
+export interface StateGroupWatcher {
+  callId: string;
+  remoteTag: string;
+  localTag: string;
+  watcherUri: string;
+  presentityUri: string;
+  contact: string;
+  routeSet: Array<string>;
+  expiresAt: number;
+  notifyCseq: number;
+  /** RLMI version of the last NOTIFY (contiguous within the dialog). */
+  version: number;
+  subscribeCseq: number;
+  /** The RFC 4661 filter document from the SUBSCRIBE body, if any. */
+  filter: null | string;
+  /** What the watcher last received per resource URI (a fingerprint), for partial notifications. */
+  seen: Record<string, string>;
+}
+
+/** Per group: basic group information, each member's presence and the group watchers' dialogs (the group presence processor's store, compacted changelog keyed by group id). */
+export interface GroupPresenceState {
+  groupId: string;
+  /** Version of the group presence document (group-presence topic); incremented on every change. */
+  version: number;
+  /** A groups record is known (false: only watchers or member presence arrived so far, or the group was deleted). */
+  exists: boolean;
+  uri: string;
+  name: string;
+  groupVersion: number;
+  adminPolicy: string;
+  attributes: Record<string, string>;
+  members: Array<StateGroupMember>;
+  watchers: Array<StateGroupWatcher>;
+  updatedAt: number;
+}
+
+export interface StateMembership {
+  groupId: string;
+  memberUri: string;
+}
+
+/** Per subscriber: the groups it belongs to and its last presence (the group membership processor's store, compacted changelog keyed by subscriber). */
+export interface MemberGroupsState {
+  subscriber: string;
+  groups: Array<StateMembership>;
+  basic: null | string;
+  activities: null | string;
+  pidf: null | string;
+  presenceVersion: number;
+  presenceUpdatedAt: null | number;
+  updatedAt: number;
+}
+
+export interface PartitionLoad {
+  partition: number;
+  eventsPerSecond: number;
+  subscribers: number;
+}
+
+/** An event manager's periodic self-report: who it is, where it can be reached (SIP contact, HTTP), which subscriber partitions it owns and how loaded it is. Keyed by member id on a compacted topic; the locator resolves partition owners from these (works for both consumer group protocols) and the load-aware assignor reads the load figures. */
+export interface MemberReport {
+  /** Stable id of the event manager instance. */
+  memberId: string;
+  host: string;
+  pid: number;
+  /** SIP URI of the event manager's own SIP listener (sip:host:port), if it runs one. */
+  sipContact: null | string;
+  /** Base URL of the event manager's HTTP endpoint, if any. */
+  httpUrl: null | string;
+  /** Partition numbers of the subscriber-keyed topics it owns. */
+  partitions: Array<number>;
+  partitionLoad: Array<PartitionLoad>;
+  /** 0..1: busy time processing records / wall time over the report interval. */
+  utilization: number;
+  /** Configured capacity in events/s (0: unknown). */
+  capacityEventsPerSecond: number;
+  startedAt: number;
+  reportedAt: number;
+  /** True in the final report of a clean stop (a tombstone follows). */
+  leaving: boolean;
 }
 
 /** A NOTIFY an event manager wants sent to a watcher, in dialog order. Keyed by the presentity, so the NOTIFYs of one dialog stay in one partition, in order. */
@@ -240,6 +419,42 @@ export interface PresenceState {
   notifiedPidf: null | string;
 }
 
+/** A handset's PUBLISH (RFC 3903, Pe) as validated by a stateless SIP front end. Keyed by the presentity's subscriber key, so the event manager that owns the presentity checks SIP-If-Match against its publications and answers with a PublishResponse. */
+export interface PublishRequest {
+  /** Unique per PUBLISH; the new entity tag is derived from it (a re-processed batch gives the same tag). */
+  requestId: string;
+  /** Id of the front end waiting for the answer (key of the PublishResponse). */
+  frontEnd: string;
+  receivedAt: number;
+  /** Subscriber key of the presentity. */
+  presentity: string;
+  presentityUri: string;
+  /** From URI of the PUBLISH. */
+  publisherUri: string;
+  /** SIP-If-Match: the entity tag refreshed, modified or removed; null for an initial publication. */
+  ifMatch: null | string;
+  /** Granted expiry in seconds (the front end applied its minimum and maximum); 0 removes. */
+  expires: number;
+  contentType: null | string;
+  /** The PIDF document (well-formed, checked by the front end); null for a refresh or removal. */
+  body: null | Buffer;
+}
+
+/** The owning event manager's answer to a PublishRequest, written in the same transaction as the state change. Keyed by the front end's id; the front end completes the pending PUBLISH transaction with it. */
+export interface PublishResponse {
+  requestId: string;
+  frontEnd: string;
+  /** SIP status: 200, 412 (unknown entity tag), 400 ... */
+  status: number;
+  /** SIP-ETag of a 2xx: the publication's new entity tag. */
+  etag: null | string;
+  /** Expires of a 2xx, seconds. */
+  expires: null | number;
+  /** Reason phrase or explanation for a non-2xx. */
+  reason: null | string;
+  time: number;
+}
+
 export interface Identities {
   imsi: null | string;
   msisdn: null | string;
@@ -351,11 +566,20 @@ export interface Subscription {
 export interface RecordsBySchema {
   DeadLetter: DeadLetter;
   DeliveryReport: DeliveryReport;
+  DirectoryChange: DirectoryChange;
   Group: Group;
+  GroupMemberChange: GroupMemberChange;
+  GroupMemberPresence: GroupMemberPresence;
+  GroupMembership: GroupMembership;
   GroupPresence: GroupPresence;
+  GroupPresenceState: GroupPresenceState;
+  MemberGroupsState: MemberGroupsState;
+  MemberReport: MemberReport;
   NotifyRequest: NotifyRequest;
   Presence: Presence;
   PresenceState: PresenceState;
+  PublishRequest: PublishRequest;
+  PublishResponse: PublishResponse;
   SignalingEvent: SignalingEvent;
   Subscription: Subscription;
 }

@@ -5,22 +5,28 @@
 // current-presence records and NOTIFY requests, exactly once.
 import os from 'node:os';
 import type { Settings } from '../../config/settings.ts';
-import type { DeliveryReport, SignalingEvent, Subscription } from '../../schemas/generated/records.ts';
+import type { DeliveryReport, PublishRequest, SignalingEvent, Subscription } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { topicName, type TopicName } from '../../schemas/topology.ts';
+import { ensureBrokersOffer } from '../runtime/assignors/brokerAssignors.ts';
+import { rackFor, type GroupAssignor } from '../runtime/assignors/groupAssignor.ts';
 import { deadLetter } from '../runtime/deadLetters.ts';
 import { TransactionalProcessor, type InputRecord, type OutputRecord, type ProcessContext } from '../runtime/transactionalProcessor.ts';
 import { WatcherRules } from './authorization/watcherRules.ts';
 import { AvailabilityStore } from './availability/availabilitySettings.ts';
 import type { AvailabilitySettings } from './presence/connectability.ts';
-import { fromStateRecord, newSubscriber, toStateRecord, type ManagedSubscriber } from './managedSubscriber.ts';
+import { forUpdate, fromStateRecord, newSubscriber, toStateRecord, type ManagedSubscriber } from './managedSubscriber.ts';
 import { apply } from './presence/derive.ts';
 import { emptyPresence } from './presence/model.ts';
 import { renderPresence } from './presence/pidfRender.ts';
 import { summary } from './presence/summary.ts';
 import { advance, nextDue } from './presence/timers.ts';
+import { applyPublishRequest } from './publish/publishRequest.ts';
 import { applySubscribe, expireDialogs, forgetDialog, nextExpiry, notifyChange, type PresenceDocument } from './subscriptions/watcherDialog.ts';
 import { TimerIndex } from './timerIndex.ts';
+import type { HandoffMode } from './handoff/handoffMode.ts';
+import { resubscribeHooks } from './handoff/resubscribeHooks.ts';
+import { startMembership, type Membership, type MembershipOptions } from './membership/membership.ts';
 
 export const EVENT_MANAGER_GROUP = 'presence-event-managers';
 const PIDF = 'application/pidf+xml';
@@ -37,14 +43,22 @@ export interface EventManagerOptions {
   /** Schema of the authorization-rule and availability tables in the database (tests use their own). */
   rulesSchema?: string;
   punctuateIntervalMs?: number;
+  /** Watchers' dialogs when partitions move (handoff/): default the setting PRESENCE_HANDOFF. */
+  handoff?: HandoffMode;
+  /** Own SIP contact and member reports (membership/): --sip-port, report interval, capacity. */
+  membership?: MembershipOptions;
+  /** KIP-848 server-side assignor (range, uniform, load): default the setting PRESENCE_ASSIGNOR. */
+  assignor?: GroupAssignor;
 }
 
 export interface EventManager {
   processor: TransactionalProcessor<ManagedSubscriber>;
-  stats: { signals: number; subscribes: number; reports: number; presenceChanges: number; notifies: number; timersFired: number; deadLetters: number };
+  stats: { signals: number; subscribes: number; reports: number; publishes: number; presenceChanges: number; notifies: number; timersFired: number; deadLetters: number };
   /** Resolves when the member stops; rejects with the error that stopped it. */
   done(): Promise<void>;
   stop(): Promise<void>;
+  /** Its MemberReports and own SIP contact (membership/). */
+  membership: Membership;
 }
 
 /** A closed, empty document: what a polite-blocked watcher sees. */
@@ -54,6 +68,9 @@ function politeDocument(key: string): PresenceDocument {
 
 export async function startEventManager(s: Settings, o: EventManagerOptions = {}): Promise<EventManager> {
   const memberId = o.memberId ?? `${os.hostname()}-${process.pid}`;
+  const assignor = o.assignor ?? s.eventManager.assignor;
+  // A broker lacking the assignor fails the member with a bare "Local: Fatal error": check first.
+  if ((o.protocol ?? 'consumer') === 'consumer') await ensureBrokersOffer(s.kafka.brokers, assignor);
   const serde = new RecordSerde(s.registry.url, s.topics.prefix);
   await serde.loadIds();
   const rules = new WatcherRules(s.database.url, s.eventManager.defaultWatcherDecision, o.rulesSchema);
@@ -63,8 +80,8 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
   /** The current batch's subscribers' availability settings (one query per batch). */
   let availability = new Map<string, AvailabilitySettings>();
   const t = (name: TopicName) => topicName(s.topics.prefix, name);
-  const topics = { signaling: t('signaling-events'), subscriptions: t('subscriptions'), reports: t('delivery-reports') };
-  const stats: EventManager['stats'] = { signals: 0, subscribes: 0, reports: 0, presenceChanges: 0, notifies: 0, timersFired: 0, deadLetters: 0 };
+  const topics = { signaling: t('signaling-events'), subscriptions: t('subscriptions'), reports: t('delivery-reports'), publishes: t('publish-requests') };
+  const stats: EventManager['stats'] = { signals: 0, subscribes: 0, reports: 0, publishes: 0, presenceChanges: 0, notifies: 0, timersFired: 0, deadLetters: 0 };
   const timers = new Map<number, TimerIndex>();
   /** Newest event time seen per partition: the clock of timers in 'stream' mode. */
   const streamTime = new Map<number, number>();
@@ -123,20 +140,35 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
     return false;
   };
 
+  /** A handset's PUBLISH via a front end (publish/): the answer goes out in the same transaction as the state change. */
+  const onPublish = (p: number, key: string, m: ManagedSubscriber, req: PublishRequest, out: OutputRecord[]) => {
+    stats.publishes++;
+    advanceStream(p, req.receivedAt);
+    const r = applyPublishRequest(m.presence, req);
+    out.push({ topic: t('publish-responses'), key: req.frontEnd, value: serde.encode('publish-responses', r.response) });
+    if (!r.changed) return false;
+    m.presence = r.state;
+    publish(key, m, clock(p), req.requestId, out);
+    return true;
+  };
+
   const processBatch = async (batch: InputRecord[], ctx: ProcessContext<ManagedSubscriber>): Promise<OutputRecord[]> => {
     o.beforeBatch?.(batch);
-    availability = await availabilityStore.getMany(batch.filter((r) => r.key && r.topic === topics.signaling).map((r) => r.key!));
+    availability = await availabilityStore.getMany(batch.filter((r) => r.key && (r.topic === topics.signaling || r.topic === topics.publishes)).map((r) => r.key!));
     const out: OutputRecord[] = [];
     for (const r of batch) {
+      membership?.meter.count(r.partition);
       const origin = `${r.topic}[${r.partition}]@${r.offset}`;
       try {
         if (!r.value || !r.key) throw new Error(r.key ? 'empty value' : 'record without a subscriber key');
         const store = ctx.store(r.partition);
-        const m = store.get(r.key) ?? newSubscriber(r.key);
+        const stored = store.get(r.key);
+        const m = stored ? forUpdate(stored) : newSubscriber(r.key);
         let dirty = true;
         if (r.topic === topics.signaling) dirty = onSignal(r.partition, r.key, m, await serde.decode('signaling-events', r.value), out);
         else if (r.topic === topics.subscriptions) await onSubscribe(r.partition, r.key, m, await serde.decode('subscriptions', r.value), out);
         else if (r.topic === topics.reports) dirty = onReport(m, await serde.decode('delivery-reports', r.value));
+        else if (r.topic === topics.publishes) dirty = onPublish(r.partition, r.key, m, await serde.decode('publish-requests', r.value), out);
         if (dirty) {
           store.put(r.key, m);
           reschedule(r.partition, r.key, m);
@@ -162,8 +194,9 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
       const due = timers.get(p)?.takeDue(now) ?? [];
       if (due.length) availability = await availabilityStore.getMany(due);
       for (const key of due) {
-        const m = store.get(key);
-        if (!m) continue;
+        const stored = store.get(key);
+        if (!stored) continue;
+        const m = forUpdate(stored);
         stats.timersFired++;
         const r = advance(m.presence, now);
         if (r.changed) {
@@ -197,7 +230,9 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
     groupId: o.groupId ?? `${s.topics.prefix}${EVENT_MANAGER_GROUP}`,
     protocol: o.protocol,
     instanceId: o.instanceId,
-    inputTopics: [topics.signaling, topics.subscriptions, topics.reports],
+    assignor,
+    rack: rackFor(assignor, memberId),
+    inputTopics: [topics.signaling, topics.subscriptions, topics.reports, topics.publishes],
     transactionalId: `${s.topics.prefix}event-manager-${memberId}`,
     log: o.log,
     store: {
@@ -209,27 +244,68 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
       rebuildTimers(r.partition);
       o.log?.(`partition ${r.partition}: restored ${r.keys} subscribers from ${r.records} changelog records in ${r.ms} ms`);
     },
+    // Resubscribe mode: dialogs end with terminated;reason=deactivated when their partition moves (handoff/).
+    ...((o.handoff ?? s.eventManager.handoff) === 'resubscribe'
+      ? resubscribeHooks({
+          toRecord: (key, n) => ({ topic: t('notify-requests'), key, value: serde.encode('notify-requests', n) }),
+          ended: (count, parts, why) => {
+            stats.notifies += count;
+            o.log?.(`resubscribe handoff: ended ${count} dialogs of partitions ${parts.join(',')} (${why})`);
+          },
+        })
+      : {}),
     // The timer index followed writes that were just discarded: rebuild it from committed state.
     onAborted: () => {
       for (const p of processor.ctx.partitions()) rebuildTimers(p);
     },
+    onAssigned: () => membership?.assignmentChanged(),
     onRevoked: (parts) => {
+      membership?.assignmentChanged();
       for (const a of parts) {
         timers.delete(a.partition);
         streamTime.delete(a.partition);
       }
     },
-    process: processBatch,
+    // Busy time of the member reports' utilization.
+    process: (batch, ctx) => (membership ? membership.meter.timed(() => processBatch(batch, ctx)) : processBatch(batch, ctx)),
     punctuate,
     punctuateIntervalMs: o.punctuateIntervalMs ?? 1000,
   });
+  let membership: Membership | undefined;
   await processor.start();
+  /** Owned partitions (all input topics share partition numbers) → subscribers in their stores. */
+  const owned = () => {
+    const m = new Map<number, number>();
+    for (const { partition } of processor.assignments()) {
+      if (m.has(partition)) continue;
+      let size = 0;
+      try {
+        size = processor.ctx.store(partition).size;
+      } catch {
+        // assigned, store not created yet
+      }
+      m.set(partition, size);
+    }
+    return m;
+  };
+  try {
+    membership = await startMembership(s, memberId, serde, owned, o.membership, o.log);
+  } catch (err) {
+    await processor.stop();
+    await rules.close();
+    await availabilityStore.close();
+    throw err;
+  }
+  const joined = membership;
   return {
+    membership: joined,
     processor,
     stats,
     done: () => processor.done(),
     async stop() {
+      await joined.leave();
       await processor.stop();
+      await joined.close();
       await rules.close();
       await availabilityStore.close();
     },

@@ -143,7 +143,7 @@ describe('event manager', () => {
     const a = await startEventManager(s, { memberId: 'em-copart-a', rulesSchema });
     const b = await startEventManager(s, { memberId: 'em-copart-b', rulesSchema });
     try {
-      const inputs = ['signaling-events', 'subscriptions', 'delivery-reports'].map((n) => topic(n));
+      const inputs = ['signaling-events', 'subscriptions', 'delivery-reports', 'publish-requests'].map((n) => topic(n));
       const byPartition = (em: typeof a) => {
         const m = new Map<number, Set<string>>();
         for (const tp of em.processor.assignments()) m.set(tp.partition, (m.get(tp.partition) ?? new Set()).add(tp.topic));

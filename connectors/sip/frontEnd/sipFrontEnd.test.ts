@@ -7,6 +7,7 @@ import { parseSipMessage, type SipMessage } from '../../decode/sip/index.ts';
 import type { Subscription } from '../../../schemas/generated/records.ts';
 import { presentityKey } from './subscribeHandler.ts';
 import { directoryResolver, SipFrontEnd, type SubscriptionSink } from './sipFrontEnd.ts';
+import type { PublishService } from './publishHandler.ts';
 import { loadSettings } from '../../../config/settings.ts';
 import type { DirectoryEntry, SubscriberDirectory } from '../../taps/directory/subscriberDirectory.ts';
 
@@ -50,8 +51,8 @@ function subscribe(port: number, branch: string, extra = ''): Buffer {
   );
 }
 
-async function frontEnd(sink: SubscriptionSink): Promise<SipFrontEnd> {
-  const fe = await SipFrontEnd.start({ host: HOST, port: 0, frontEndId: 'fe-unit', resolveKey: (u) => presentityKey(u, { countryCode: '351' }), sink });
+async function frontEnd(sink: SubscriptionSink, publish?: PublishService): Promise<SipFrontEnd> {
+  const fe = await SipFrontEnd.start({ host: HOST, port: 0, frontEndId: 'fe-unit', resolveKey: (u) => presentityKey(u, { countryCode: '351' }), sink, ...(publish ? { publish } : {}) });
   cleanup.push(() => fe.stop());
   return fe;
 }
@@ -98,9 +99,9 @@ describe('SIP front end', () => {
     expect(fe.stats).toMatchObject({ recorded: 0, recordFailures: 1, responses: { 500: 1 } });
   });
 
-  it('rejections reach the wire: 489, 423, OPTIONS 200, PUBLISH 501, NOTIFY 405; nothing is recorded', async () => {
+  it('rejections reach the wire: 489, 423, OPTIONS 200, PUBLISH without a body 400, NOTIFY 405; nothing is recorded or submitted', async () => {
     const recorded: string[] = [];
-    const fe = await frontEnd({ record: async (k) => void recorded.push(k) });
+    const fe = await frontEnd({ record: async (k) => void recorded.push(k) }, { submit: async (k) => Promise.reject(new Error(`submitted ${k}`)) });
     const c = await client();
     c.socket.send(subscribe(c.port, 'c1').toString().replace('Event: presence', 'Event: dialog'), fe.port, HOST);
     const bad = await c.next();
@@ -110,15 +111,15 @@ describe('SIP front end', () => {
     const brief = await c.next();
     expect(brief.status).toBe(423);
     expect(brief.minExpires).toBe(60);
-    for (const [method, status] of [['OPTIONS', 200], ['PUBLISH', 501], ['NOTIFY', 405]] as const) {
+    for (const [method, status] of [['OPTIONS', 200], ['PUBLISH', 400], ['NOTIFY', 405]] as const) {
       c.socket.send(subscribe(c.port, `c-${method}`).toString().replaceAll('SUBSCRIBE', method), fe.port, HOST);
       const r = await c.next();
       expect([method, r.status]).toEqual([method, status]);
-      if (status !== 501) expect(r.headers.get('allow')).toBe('SUBSCRIBE, OPTIONS');
+      if (status !== 400) expect(r.headers.get('allow')).toBe('SUBSCRIBE, PUBLISH, OPTIONS');
     }
     expect(recorded).toEqual([]);
-    expect(fe.stats.responses).toEqual({ 200: 1, 405: 1, 423: 1, 489: 1, 501: 1 });
-    expect(fe.statsLine()).toContain('responses 200:1 405:1 423:1 489:1 501:1');
+    expect(fe.stats.responses).toEqual({ 200: 1, 400: 1, 405: 1, 423: 1, 489: 1 });
+    expect(fe.statsLine()).toContain('responses 200:1 400:1 405:1 423:1 489:1');
   });
 });
 

@@ -17,6 +17,13 @@ import { numberingPlan } from '../../taps/numberingPlan.ts';
 import type { NonInviteServerTransaction } from '../transaction/serverTransaction.ts';
 import { TransactionLayer } from '../transaction/layer.ts';
 import { SipTransport } from '../transport/transport.ts';
+import { parseUri } from '../../decode/sip/index.ts';
+import { followOwnerContacts, type FrontEndMode, type SubscribeRouting } from './routingMode.ts';
+import { proxyRouting } from './routingModeProxy.ts';
+import { redirectRouting } from './routingModeRedirect.ts';
+import { GroupRouter, GroupsReader, GroupTable, groupIdOf, notGroupUris } from './groupRoutes.ts';
+import { answerPublish, type PublishService } from './publishHandler.ts';
+import { PublishReplies } from './publishReplies.ts';
 import { ALLOWED_METHODS, checkExpiryPolicy, decide, DEFAULT_EXPIRY_POLICY, presentityKey, type ExpiryPolicy, type KeyResolver } from './subscribeHandler.ts';
 
 /** Where accepted subscriptions go; resolves once durably recorded. */
@@ -45,8 +52,16 @@ export interface SipFrontEndCoreOptions {
   readonly frontEndId?: string;
   readonly resolveKey: KeyResolver;
   readonly sink: SubscriptionSink;
+  /** Answers SUBSCRIBEs for group URIs (records keyed by group id, presentity group:<id>). */
+  readonly groups?: GroupRouter;
+  /** PUBLISH (RFC 3903) through the owning event manager (publishHandler.ts); without it PUBLISH is 501. */
+  readonly publish?: PublishService;
   /** Seconds in Retry-After of the 500 sent when recording fails. Default 5. */
   readonly retryAfter?: number;
+  /** Redirect or proxy mode (routingMode.ts); absent: stateless. */
+  readonly routing?: SubscribeRouting;
+  /** Host by which others reach us, when not the listening address (also recognised in Request-URIs). */
+  readonly advertisedHost?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -63,7 +78,9 @@ export class SipFrontEnd {
   ) {
     this.frontEndId = o.frontEndId ?? `${os.hostname()}-${process.pid}`;
     this.policy = o.policy ?? DEFAULT_EXPIRY_POLICY;
-    this.layer = new TransactionLayer(transport, { onRequest: (req, tx) => this.handle(req, tx) }, { allow: [...ALLOWED_METHODS] });
+    // Proxy mode sees SUBSCRIBEs (and their responses) before the transaction layer.
+    const port = o.routing?.wrapTransport ? o.routing.wrapTransport(transport, o.resolveKey) : transport;
+    this.layer = new TransactionLayer(port, { onRequest: (req, tx) => this.handle(req, tx) }, { allow: [...ALLOWED_METHODS] });
   }
 
   readonly layer: TransactionLayer;
@@ -89,15 +106,24 @@ export class SipFrontEnd {
     return `sip:${host}:${this.port}${tcp ? ';transport=tcp' : ''}`;
   }
 
+  /** A URI naming this front end (host and port), e.g. the Request-URI of a SUBSCRIBE redirected here. */
+  private isOwnUri(uri: string): boolean {
+    const u = parseUri(uri);
+    if (!u || (u.scheme !== 'sip' && u.scheme !== 'sips') || (u.port ?? 5060) !== this.port) return false;
+    const host = u.host.toLowerCase();
+    return host === this.host.toLowerCase() || host === this.o.advertisedHost?.toLowerCase();
+  }
+
   private async handle(request: SipMessage, tx: NonInviteServerTransaction): Promise<void> {
     this.stats.requests[request.method] = (this.stats.requests[request.method] ?? 0) + 1;
-    const answer = await decide(request, {
-      policy: this.policy,
-      resolveKey: this.o.resolveKey,
-      frontEndId: this.frontEndId,
-      contact: this.contactUri(request),
-      toTag: tx.toTag,
-    });
+    const ctx = { policy: this.policy, resolveKey: this.o.resolveKey, frontEndId: this.frontEndId, contact: this.contactUri(request), toTag: tx.toTag, isOwnUri: (u: string) => this.isOwnUri(u) };
+    // Group URIs first (groupRoutes.ts): they are no subscribers.
+    const decided =
+      request.method === 'PUBLISH' && this.o.publish
+        ? await answerPublish(request, { ...ctx, retryAfter: this.o.retryAfter ?? 5, ...(this.o.log ? { log: this.o.log } : {}) }, this.o.publish)
+        : ((await this.o.groups?.decide(request, ctx)) ?? (await decide(request, ctx)));
+    // Redirect mode: 302 to the owner instead of recording (routingModeRedirect.ts).
+    const answer = (decided.record && this.o.routing?.redirect?.(request, decided)) || decided;
     let status = answer.status;
     let spec = { toTag: answer.toTag, headers: answer.headers, ...(answer.reason ? { reason: answer.reason } : {}) };
     if (answer.record) {
@@ -129,7 +155,8 @@ export class SipFrontEnd {
     const methods = Object.entries(this.stats.requests).map(([m, n]) => `${m} ${n}`).join(', ');
     return (
       `requests ${methods || 'none'}; responses ${codes || 'none'}; recorded ${this.stats.recorded}, record failures ${this.stats.recordFailures}, ` +
-      `send failures ${this.stats.sendFailures}; server transactions ${this.layer.serverTransactionCount}`
+      `send failures ${this.stats.sendFailures}; server transactions ${this.layer.serverTransactionCount}` +
+      (this.o.routing ? `; ${this.o.routing.mode}: ${Object.entries(this.o.routing.stats).map(([k, n]) => `${k} ${n}`).join(', ')}` : '')
     );
   }
 
@@ -165,6 +192,14 @@ export interface SipFrontEndOptions {
   readonly directory?: SubscriberDirectory;
   /** How long Kafka may take to acknowledge a subscription before we answer 500. Default 10 s (below SIP Timer F, 32 s). */
   readonly deliveryTimeoutMs?: number;
+  /** Learn group URIs from the groups topic and route their SUBSCRIBEs to group-subscriptions. Default true. */
+  readonly groups?: boolean;
+  /** stateless (default: settings.frontEnd.mode, PRESENCE_FRONT_END_MODE), redirect (302 to the owner) or proxy (forward to it). */
+  readonly mode?: FrontEndMode;
+  /** Host by which watchers and event managers reach us, when not the listening address. */
+  readonly advertisedHost?: string;
+  /** How long to wait for the owning event manager's answer to a PUBLISH before 500 + Retry-After. Default settings.frontEnd.publishTimeoutMs (4 s). */
+  readonly publishTimeoutMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -176,25 +211,59 @@ export async function startSipFrontEnd(s: Settings, o: SipFrontEndOptions = {}):
   const producer = new RecordProducer(s.kafka.brokers, `sip-front-${frontEndId}`, o.deliveryTimeoutMs ?? 10_000);
   await producer.connect();
   const topic = topicName(s.topics.prefix, 'subscriptions');
+  const groupTopic = topicName(s.topics.prefix, 'group-subscriptions');
   const sink: SubscriptionSink = {
     async record(key, value) {
-      await producer.send(topic, key, serde.encode('subscriptions', value), value.receivedAt);
+      if (groupIdOf(value.presentity) !== undefined) await producer.send(groupTopic, key, serde.encode('group-subscriptions', value), value.receivedAt);
+      else await producer.send(topic, key, serde.encode('subscriptions', value), value.receivedAt);
     },
   };
+  let groups: GroupsReader | undefined;
+  let publish: PublishReplies | undefined;
+  let routing: SubscribeRouting | undefined;
   try {
+    const mode = o.mode ?? s.frontEnd.mode;
+    if (mode !== 'stateless') {
+      const owners = await followOwnerContacts(s, o.log);
+      routing = mode === 'redirect' ? redirectRouting(owners) : proxyRouting({ owners, ...(o.advertisedHost ? { advertisedHost: o.advertisedHost } : {}), ...(o.log ? { log: o.log } : {}) });
+    }
+    if (o.groups ?? true) groups = await GroupsReader.start(s, new GroupTable(numberingPlan(s)), serde, o.log ? { log: o.log } : {});
+    publish = await PublishReplies.start({
+      brokers: s.kafka.brokers,
+      requestTopic: topicName(s.topics.prefix, 'publish-requests'),
+      responseTopic: topicName(s.topics.prefix, 'publish-responses'),
+      frontEndId,
+      send: (t, key, value) => producer.send(t, key, serde.encode('publish-requests', value), value.receivedAt),
+      decode: (b) => serde.decode('publish-responses', b),
+      timeoutMs: o.publishTimeoutMs ?? s.frontEnd.publishTimeoutMs,
+      ...(o.log ? { log: o.log } : {}),
+    });
     return await SipFrontEnd.start(
       {
         host: o.host ?? '127.0.0.1',
         port: o.port ?? 5060,
         ...(o.policy ? { policy: o.policy } : {}),
         frontEndId,
-        resolveKey: directoryResolver(s, o.directory),
+        // Group URIs are no subscribers: not proxied, not PUBLISHed to (groupRoutes.ts answers their SUBSCRIBEs).
+        resolveKey: groups ? notGroupUris(groups.table, directoryResolver(s, o.directory)) : directoryResolver(s, o.directory),
         sink,
+        ...(groups ? { groups: new GroupRouter(groups.table, numberingPlan(s)) } : {}),
+        publish,
+        ...(routing ? { routing } : {}),
+        ...(o.advertisedHost ? { advertisedHost: o.advertisedHost } : {}),
         ...(o.log ? { log: o.log } : {}),
       },
-      () => producer.close(),
+      async () => {
+        await routing?.close();
+        await publish?.close();
+        await groups?.stop();
+        await producer.close();
+      },
     );
   } catch (err) {
+    await routing?.close();
+    await publish?.close();
+    await groups?.stop();
     await producer.close();
     throw err;
   }

@@ -161,15 +161,15 @@ describe('SUBSCRIBE decisions', () => {
 });
 
 describe('other methods', () => {
-  it('OPTIONS → 200 with Allow; PUBLISH → 501; anything else → 405 with Allow', async () => {
+  it('OPTIONS → 200 with Allow; PUBLISH without a publication service (publishHandler.ts) → 501; anything else → 405 with Allow', async () => {
     const o = await decide(request({ method: 'OPTIONS' }), ctx);
     expect(o.status).toBe(200);
-    expect(o.headers).toContainEqual(['Allow', 'SUBSCRIBE, OPTIONS']);
+    expect(o.headers).toContainEqual(['Allow', 'SUBSCRIBE, PUBLISH, OPTIONS']);
     expect((await decide(request({ method: 'PUBLISH' }), ctx)).status).toBe(501);
     for (const m of ['NOTIFY', 'MESSAGE', 'REGISTER']) {
       const a = await decide(request({ method: m }), ctx);
       expect(a.status).toBe(405);
-      expect(a.headers).toContainEqual(['Allow', 'SUBSCRIBE, OPTIONS']);
+      expect(a.headers).toContainEqual(['Allow', 'SUBSCRIBE, PUBLISH, OPTIONS']);
       expect(a.record).toBeUndefined();
     }
   });

@@ -13,8 +13,8 @@ import { newTag, type SipHeaderLine } from '../message/index.ts';
 
 export const PRESENCE_EVENT = 'presence';
 export const PIDF = 'application/pidf+xml';
-/** Methods this front end implements (Allow). PUBLISH is not implemented yet (501). */
-export const ALLOWED_METHODS = ['SUBSCRIBE', 'OPTIONS'] as const;
+/** Methods this front end implements (Allow). PUBLISH goes to publishHandler.ts (501 only for a front end built without a publication service). */
+export const ALLOWED_METHODS = ['SUBSCRIBE', 'PUBLISH', 'OPTIONS'] as const;
 
 export interface ExpiryPolicy {
   /** Shortest subscription accepted (seconds); shorter non-zero requests get 423. */
@@ -63,6 +63,8 @@ export interface HandlerContext {
   readonly contact: string;
   /** The To-tag to answer an out-of-dialog request with (the server transaction's); default a fresh one. */
   readonly toTag?: string;
+  /** Whether a URI names this front end itself: a SUBSCRIBE redirected or proxied here (routingMode.ts) keeps the presentity in To (RFC 3261 §8.1.3.4, §16.6). */
+  readonly isOwnUri?: (uri: string) => boolean;
   readonly now?: () => number;
   readonly requestId?: () => string;
 }
@@ -99,7 +101,7 @@ export async function decide(request: SipMessage, ctx: HandlerContext): Promise<
     case 'OPTIONS':
       return { status: 200, toTag, headers: [allow(), ['Allow-Events', PRESENCE_EVENT], ['Accept', PIDF]] };
     case 'PUBLISH':
-      // RFC 3903 event state publication is not implemented yet.
+      // RFC 3903 needs the owning event manager (publishHandler.ts): a front end without it cannot publish.
       return { status: 501, toTag, headers: [allow()] };
     default:
       return { status: 405, toTag, headers: [allow()] };
@@ -119,7 +121,8 @@ async function decideSubscribe(request: SipMessage, ctx: HandlerContext, toTag: 
   // An initial SUBSCRIBE names the presentity in its Request-URI; inside a
   // dialog the Request-URI is our Contact, and To still carries the presentity.
   const inDialog = request.to?.tag !== undefined;
-  const presentityUri = inDialog ? request.to!.uri : request.requestUri ?? '';
+  const retargeted = !inDialog && request.to?.uri !== undefined && ctx.isOwnUri?.(request.requestUri ?? '') === true;
+  const presentityUri = inDialog || retargeted ? request.to!.uri : request.requestUri ?? '';
   const key = presentityUri ? await ctx.resolveKey(presentityUri) : undefined;
   if (!key) return fail(404);
 
