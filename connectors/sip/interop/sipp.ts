@@ -3,7 +3,7 @@
 // a kill deadline, and its exit code (0 = every call succeeded) is returned
 // with the tail of its error log for the failure message.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,6 +20,8 @@ export interface SippRun {
   readonly args: readonly string[];
   /** Kill SIPp after this long (SIPp's own -timeout is set a little shorter). */
   readonly deadlineMs: number;
+  /** Keep SIPp's message trace (-trace_msg): every message it received and sent, in SippResult.messages (parse with sippTrace.ts). */
+  readonly traceMessages?: boolean;
 }
 
 export interface SippResult {
@@ -27,6 +29,8 @@ export interface SippResult {
   readonly signal: NodeJS.Signals | null;
   /** SIPp's error log (-trace_err), for assertion messages. */
   readonly errors: string;
+  /** SIPp's -trace_msg log (with traceMessages; empty if SIPp wrote none). */
+  readonly messages?: Buffer;
 }
 
 export interface SippProcess {
@@ -37,11 +41,12 @@ export interface SippProcess {
 export function startSipp(run: SippRun): SippProcess {
   const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
   const file = join(dir, 'scenario.xml');
+  const messageFile = join(dir, 'messages.log');
   writeFileSync(file, run.scenario);
   const timeoutS = Math.max(1, Math.floor(run.deadlineMs / 1000) - 1);
   const child = spawn(
     'sipp',
-    ['-sf', file, ...run.args, '-nostdin', '-timeout', `${timeoutS}s`, '-timeout_error', '-trace_err'],
+    ['-sf', file, ...run.args, '-nostdin', '-timeout', `${timeoutS}s`, '-timeout_error', '-trace_err', ...(run.traceMessages ? ['-trace_msg', '-message_file', messageFile] : [])],
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -52,8 +57,9 @@ export function startSipp(run: SippRun): SippProcess {
       clearTimeout(killer);
       let errors = stderr;
       for (const f of readdirSync(dir)) if (f.endsWith('_errors.log')) errors += readFileSync(join(dir, f), 'utf8');
+      const messages = run.traceMessages ? (existsSync(messageFile) ? readFileSync(messageFile) : Buffer.alloc(0)) : undefined;
       rmSync(dir, { recursive: true, force: true });
-      resolve({ code, signal, errors: errors.slice(-2000) });
+      resolve({ code, signal, errors: errors.slice(-2000), ...(messages ? { messages } : {}) });
     });
   });
   return { done, kill: () => child.kill('SIGKILL') };
