@@ -5,7 +5,8 @@
 import pg from 'pg';
 import type { Settings } from '../../config/settings.ts';
 import { type ConnectorSpec, type ConnectorTargets, SINK_TABLES, connectorSpecs, defaultTargets } from './connectorConfigs.ts';
-import { createTableSql } from './sqlColumns.ts';
+import { avroFieldsOf, createTableSql } from './sqlColumns.ts';
+import { valueSubject } from '../../schemas/topology.ts';
 
 export class ConnectError extends Error {}
 
@@ -73,6 +74,31 @@ export async function cdcUnavailable(databaseUrl: string): Promise<string | unde
   }
 }
 
+/**
+ * Why a source cannot write its topic with our schema, or undefined. The
+ * converter writes with the subject's latest registered version, field by
+ * position: a registry still holding an older version of our record (before
+ * `presence topics apply`) would get the row's fields under the wrong names.
+ */
+export async function registeredSchemaMismatch(s: Settings, spec: ConnectorSpec): Promise<string | undefined> {
+  if (!spec.writes) return undefined;
+  const subject = valueSubject(s.topics.prefix, spec.writes.topic);
+  let res: Response;
+  try {
+    res = await fetch(`${s.registry.url}/subjects/${encodeURIComponent(subject)}/versions/latest`, { signal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    return `the schema registry at ${s.registry.url} does not answer (${(err as Error).message})`;
+  }
+  if (res.status === 404) return `subject ${subject} is not registered; run \`presence topics apply\` first`;
+  if (!res.ok) return `the schema registry answered ${res.status} for subject ${subject}`;
+  const registered = (JSON.parse(((await res.json()) as { schema: string }).schema) as { fields?: { name: string }[] }).fields?.map((f) => f.name) ?? [];
+  const ours = avroFieldsOf(spec.writes.valueSchema).map((f) => f.name);
+  if (registered.join(',') !== ours.join(',')) {
+    return `subject ${subject} holds fields (${registered.join(', ')}), not ${spec.writes.valueSchema}'s (${ours.join(', ')}); run \`presence topics apply\` first`;
+  }
+  return undefined;
+}
+
 export interface ApplyOutcome {
   name: string;
   result: 'created' | 'updated' | 'refused';
@@ -99,6 +125,11 @@ export async function applyConnectors(
     if (spec.captures && missing.has(spec.captures)) {
       // Debezium would fail creating its publication; the table's owner creates it (directory: `presence directory`, groups: the group service).
       out.push({ name: spec.name, result: 'refused', reason: `table ${spec.captures} does not exist yet; start the service that owns it once, then apply again` });
+      continue;
+    }
+    const mismatch = await registeredSchemaMismatch(s, spec);
+    if (mismatch) {
+      out.push({ name: spec.name, result: 'refused', reason: mismatch });
       continue;
     }
     out.push(await putConnector(connectUrl, spec));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../config/settings.ts';
-import { connectorSpecs, SINK_TABLES } from './connectorConfigs.ts';
+import { TOPICS, partitionsOf } from '../../schemas/topology.ts';
+import { connectorSpecs, defaultTargets, SINK_TABLES } from './connectorConfigs.ts';
 import { createTableSql, snakeCase, sqlTableOf } from './sqlColumns.ts';
 
 const s = loadSettings({ PRESENCE_TOPIC_PREFIX: 'acme.' } as NodeJS.ProcessEnv);
@@ -37,11 +38,46 @@ describe('connector configurations', () => {
     expect(specs[2]!.config['transforms.route.replacement']).toBe('acme.directory-changes');
   });
 
+  it('lands in presence_connect by default, apart from the group-presence API\'s own presence.group_presence', () => {
+    expect(specs.filter((c) => c.kind === 'sink').map((c) => c.config['collection.name.format'])).toEqual(['presence_connect.current_presence', 'presence_connect.group_presence']);
+    const other = connectorSpecs(s, defaultTargets(s, { sink: 'ops', group: 'groups_a' }));
+    expect(other[1]!.config['collection.name.format']).toBe('ops.group_presence');
+    expect(other[3]!.config['table.include.list']).toBe('groups_a.group_members');
+    expect(() => defaultTargets(s, { sink: 'x; drop table y' })).toThrow(/sink schema name x; drop table y is not a plain identifier/);
+  });
+
   it('upserts on the key and deletes on tombstones; keys stay plain strings', () => {
     for (const sink of specs.filter((c) => c.kind === 'sink')) {
       expect(sink.config).toMatchObject({ 'insert.mode': 'upsert', 'delete.enabled': 'true', 'primary.key.mode': 'record_key', 'key.converter': 'org.apache.kafka.connect.storage.StringConverter' });
     }
     expect(specs[1]!.config['primary.key.fields']).toBe('group_id');
+  });
+
+  it('keys group membership by group, on a topic partitioned like groups, and keeps deleted members as records', () => {
+    const group = specs.find((c) => c.name === 'acme.group-members-cdc-source')!;
+    expect(group.config).toMatchObject({
+      'message.key.columns': 'presence.group_members:group_id',
+      'transforms.key.field': 'group_id',
+      'transforms.route.replacement': 'acme.group-member-changes',
+      'transforms.unwrap.delete.tombstone.handling.mode': 'rewrite',
+      'replica.identity.autoset.values': 'presence.group_members:FULL',
+    });
+    // Group-level consumers find a group's member changes on the partition that holds the group.
+    const spec = (name: string) => TOPICS.find((t) => t.name === name)!;
+    expect(spec('group-member-changes').key).toBe('group');
+    expect(partitionsOf(spec('group-member-changes'), 12)).toBe(partitionsOf(spec('groups'), 12));
+    // Only our record's columns are captured, so a column added later cannot shift the fields.
+    expect(group.config['column.include.list']!.split(',')).toEqual(
+      ['group_id', 'subscriber', 'uri', 'role', 'display_name', 'attributes', 'share', 'shared_parts', 'position', 'updated_at'].map((c) => `presence\\.group_members\\.${c}`),
+    );
+    const directory = specs.find((c) => c.name === 'acme.directory-cdc-source')!;
+    expect(directory.config['transforms.unwrap.delete.tombstone.handling.mode']).toBe('tombstone');
+  });
+
+  it('writes and reads only our registered schemas, never registering one of its own', () => {
+    for (const c of specs) expect(c.config).toMatchObject({ 'value.converter.apicurio.registry.auto-register': 'false', 'value.converter.apicurio.registry.find-latest': 'true' });
+    const confluent = connectorSpecs(loadSettings({ PRESENCE_REGISTRY_URL: 'http://sr:8081' } as NodeJS.ProcessEnv));
+    for (const c of confluent) expect(c.config).toMatchObject({ 'value.converter.auto.register.schemas': 'false', 'value.converter.use.latest.version': 'true' });
   });
 
   it('reads Avro through Apicurio by content id, or through a Confluent registry with Confluent\'s converter', () => {

@@ -7,11 +7,13 @@
 // into PostgreSQL tables, upserted on the record key, deleted on tombstones.
 // Sources (Debezium PostgreSQL, logical decoding with pgoutput): the
 // subscriber directory and group membership into our topics, keyed by our
-// keys, flattened to the row (ExtractNewRecordState), deletes as tombstones.
+// keys, flattened to the row (ExtractNewRecordState), written with our
+// registered schemas; a deleted directory row is a tombstone, a deleted
+// member the deleted row itself (its group key alone would not say who left).
 import type { Settings } from '../../config/settings.ts';
 import { topicName } from '../../schemas/topology.ts';
 import { jdbcOf } from '../../infra/local/database.ts';
-import { snakeCase, sqlTableOf } from './sqlColumns.ts';
+import { avroFieldsOf, snakeCase, sqlTableOf } from './sqlColumns.ts';
 
 export type ConnectorConfig = Record<string, string>;
 
@@ -21,11 +23,17 @@ export interface ConnectorSpec {
   description: string;
   /** For sources: the table captured (schema.table). */
   captures?: string;
+  /** For sources: the topic written (unprefixed) and its value schema (schemas/avro), written positionally. */
+  writes?: { topic: string; valueSchema: string };
   config: ConnectorConfig;
 }
 
 export interface ConnectorTargets {
-  /** PostgreSQL schema of the sink tables (default `presence`). */
+  /**
+   * PostgreSQL schema of the sink tables (default `presence_connect`, not
+   * `presence`: `presence run group-presence-api` keeps its own, richer
+   * `presence.group_presence`, and the two must not share a table).
+   */
   sinkSchema: string;
   /** Database the sinks write to (default: the project's database). */
   sinkDatabaseUrl: string;
@@ -37,8 +45,16 @@ export interface ConnectorTargets {
   sourceDatabaseUrl: string;
 }
 
-export function defaultTargets(s: Settings): ConnectorTargets {
-  return { sinkSchema: 'presence', sinkDatabaseUrl: s.database.url, directorySchema: 'presence', groupSchema: 'presence', sourceDatabaseUrl: s.database.url };
+export const DEFAULT_SINK_SCHEMA = 'presence_connect';
+
+/** The project's database; the directory's and the group service's default schema (`presence`). */
+export function defaultTargets(s: Settings, schemas: { sink?: string; directory?: string; group?: string } = {}): ConnectorTargets {
+  const t = { sinkSchema: schemas.sink ?? DEFAULT_SINK_SCHEMA, sinkDatabaseUrl: s.database.url, directorySchema: schemas.directory ?? 'presence', groupSchema: schemas.group ?? 'presence', sourceDatabaseUrl: s.database.url };
+  for (const [what, name] of [['sink', t.sinkSchema], ['directory', t.directorySchema], ['group', t.groupSchema]] as const) {
+    // Interpolated into SQL and into Debezium's regex lists.
+    if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`${what} schema name ${name} is not a plain identifier (lower case letters, digits, _)`);
+  }
+  return t;
 }
 
 /** Sink tables: table name and key field of each landed topic. */
@@ -57,12 +73,15 @@ function databaseOf(url: string): string {
 }
 
 /**
- * Value converter for our Confluent-framed Avro. Apicurio's registry: its own
- * converter (Confluent's is not on Maven Central) reading the 4-byte ids that
- * Apicurio's ccompat API hands out, which are content ids. A Confluent
+ * Value converter for our Confluent-framed Avro, always with our registered
+ * schema (the subject's latest version, never one derived from the Connect
+ * record): a CDC record's fields must match our record, in order, or the task
+ * fails instead of publishing a schema of its own. Apicurio's registry: its
+ * own converter (Confluent's is not on Maven Central) with the 4-byte ids
+ * that Apicurio's ccompat API hands out, which are content ids. A Confluent
  * registry: Confluent's AvroConverter, which Confluent's Connect images ship.
  */
-export function valueConverter(s: Settings, autoRegister: boolean): ConnectorConfig {
+export function valueConverter(s: Settings): ConnectorConfig {
   const apicurio = /^(.*)\/apis\/ccompat\/v\d+$/.exec(s.registry.url);
   if (apicurio) {
     return {
@@ -71,14 +90,15 @@ export function valueConverter(s: Settings, autoRegister: boolean): ConnectorCon
       'value.converter.apicurio.registry.as-confluent': 'true',
       'value.converter.apicurio.registry.use-id': 'contentId',
       'value.converter.apicurio.registry.headers.enabled': 'false',
-      'value.converter.apicurio.registry.auto-register': String(autoRegister),
-      'value.converter.apicurio.registry.find-latest': String(!autoRegister),
+      'value.converter.apicurio.registry.auto-register': 'false',
+      'value.converter.apicurio.registry.find-latest': 'true',
     };
   }
   return {
     'value.converter': 'io.confluent.connect.avro.AvroConverter',
     'value.converter.schema.registry.url': s.registry.url,
-    'value.converter.auto.register.schemas': String(autoRegister),
+    'value.converter.auto.register.schemas': 'false',
+    'value.converter.use.latest.version': 'true',
   };
 }
 
@@ -128,7 +148,7 @@ function sink(s: Settings, t: ConnectorTargets, spec: (typeof SINK_TABLES)[numbe
       'schema.evolution': 'basic',
       'database.time_zone': 'UTC',
       ...STRING_KEYS,
-      ...valueConverter(s, false),
+      ...valueConverter(s),
       transforms: excluded.length ? 'keyStruct,dropNested,snakeCase' : 'keyStruct,snakeCase',
       ...keyStruct,
       ...drop,
@@ -143,6 +163,13 @@ interface SourceSpec {
   table: string;
   keyColumn: string;
   recordName: string;
+  /**
+   * What a deleted row becomes. `tombstone`: the key alone is the whole fact
+   * (directory-changes is compacted by subscriber). `record`: the deleted row
+   * itself, `__op` `d` and `__deleted` true — a group-keyed tombstone would not
+   * say which member left.
+   */
+  deletes: 'tombstone' | 'record';
   description: string;
 }
 
@@ -155,6 +182,7 @@ function source(s: Settings, t: ConnectorTargets, spec: SourceSpec): ConnectorSp
     kind: 'source',
     description: spec.description,
     captures: table,
+    writes: { topic: spec.topic, valueSchema: spec.recordName.replace(/^.*\./, '') },
     config: {
       'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
       'tasks.max': '1',
@@ -166,6 +194,11 @@ function source(s: Settings, t: ConnectorTargets, spec: SourceSpec): ConnectorSp
       'database.dbname': databaseOf(t.sourceDatabaseUrl),
       'topic.prefix': id,
       'table.include.list': table,
+      // Exactly our record's columns: a column added to the table later does not shift the record's fields.
+      'column.include.list': avroFieldsOf(spec.recordName.replace(/^.*\./, ''))
+        .filter((f) => !f.name.startsWith('__'))
+        .map((f) => `${spec.schema}\\.${spec.table}\\.${f.name}`)
+        .join(','),
       'slot.name': id,
       'publication.name': id,
       'publication.autocreate.mode': 'filtered',
@@ -175,7 +208,13 @@ function source(s: Settings, t: ConnectorTargets, spec: SourceSpec): ConnectorSp
       'message.key.columns': `${table}:${spec.keyColumn}`,
       transforms: 'unwrap,name,key,route',
       'transforms.unwrap.type': 'io.debezium.transforms.ExtractNewRecordState',
-      'transforms.unwrap.delete.tombstone.handling.mode': 'tombstone',
+      ...(spec.deletes === 'tombstone'
+        ? { 'transforms.unwrap.delete.tombstone.handling.mode': 'tombstone' }
+        : {
+            'transforms.unwrap.delete.tombstone.handling.mode': 'rewrite',
+            // The deleted row's every column, not just its primary key (Debezium sets REPLICA IDENTITY FULL at start).
+            'replica.identity.autoset.values': `${table}:FULL`,
+          }),
       'transforms.unwrap.add.fields': 'op',
       'transforms.name.type': 'org.apache.kafka.connect.transforms.SetSchemaMetadata$Value',
       'transforms.name.schema.name': spec.recordName,
@@ -189,7 +228,7 @@ function source(s: Settings, t: ConnectorTargets, spec: SourceSpec): ConnectorSp
       predicates: 'isTombstone',
       'predicates.isTombstone.type': 'org.apache.kafka.connect.transforms.predicates.RecordIsTombstone',
       ...STRING_KEYS,
-      ...valueConverter(s, true),
+      ...valueConverter(s),
     },
   };
 }
@@ -204,6 +243,7 @@ export function connectorSpecs(s: Settings, t: ConnectorTargets = defaultTargets
       table: 'subscribers',
       keyColumn: 'key',
       recordName: 'presence.v1.DirectoryChange',
+      deletes: 'tombstone',
       description: `${t.directorySchema}.subscribers → ${topicName(s.topics.prefix, 'directory-changes')} (CDC, keyed by subscriber)`,
     }),
     source(s, t, {
@@ -213,6 +253,7 @@ export function connectorSpecs(s: Settings, t: ConnectorTargets = defaultTargets
       table: 'group_members',
       keyColumn: 'group_id',
       recordName: 'presence.v1.GroupMemberChange',
+      deletes: 'record',
       description: `${t.groupSchema}.group_members → ${topicName(s.topics.prefix, 'group-member-changes')} (CDC, keyed by group)`,
     }),
   ];

@@ -10,7 +10,7 @@ import { projectRoot } from '../../config/settings.ts';
 
 type AvroType = string | { type: string; logicalType?: string; items?: unknown; values?: unknown } | AvroType[];
 
-interface AvroField {
+export interface AvroField {
   name: string;
   type: AvroType;
 }
@@ -58,12 +58,16 @@ function sqlTypeOf(t: AvroType): { sqlType?: string; nullable: boolean } {
   return { sqlType: SQL_TYPES[key] ?? (t.logicalType ? SQL_TYPES[t.type] : undefined), nullable: false };
 }
 
-export function sqlTableOf(schemaName: string): SqlTable {
+/** The fields of one of our records (schemas/avro/<name>.avsc), in order. */
+export function avroFieldsOf(schemaName: string): AvroField[] {
   const file = path.join(projectRoot, 'schemas/avro', `${schemaName}.avsc`);
-  const schema = JSON.parse(readFileSync(file, 'utf8')) as { fields: AvroField[] };
+  return (JSON.parse(readFileSync(file, 'utf8')) as { fields: AvroField[] }).fields;
+}
+
+export function sqlTableOf(schemaName: string): SqlTable {
   const columns: SqlColumn[] = [];
   const excluded: string[] = [];
-  for (const f of schema.fields) {
+  for (const f of avroFieldsOf(schemaName)) {
     const { sqlType, nullable } = sqlTypeOf(f.type);
     if (sqlType) columns.push({ field: f.name, column: snakeCase(f.name), sqlType, nullable });
     else excluded.push(f.name);

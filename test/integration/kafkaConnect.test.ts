@@ -1,8 +1,9 @@
 // Kafka Connect against the real stack: the embedded worker (connect-runtime
 // from Maven Central, Debezium JDBC sink and PostgreSQL source, Apicurio's
 // Avro converter), our connector configurations applied through the REST API,
-// a replayed capture landing as rows in PostgreSQL, and a directory row's
-// change reaching its topic by change data capture.
+// a replayed capture landing as rows in PostgreSQL, and a directory row's and
+// the group service's membership changes reaching their topics by change data
+// capture, as our registered Avro records.
 //
 // CDC needs wal_level=logical. When the machine's PostgreSQL runs with less
 // (changing it needs a server restart), the CDC test starts a PostgreSQL of
@@ -17,12 +18,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../config/settings.ts';
 import { applyConnectors, cdcUnavailable, connectorStatus, deleteConnector } from '../../connectors/kafka-connect/connectApply.ts';
 import { type ConnectorTargets, connectorSpecs } from '../../connectors/kafka-connect/connectorConfigs.ts';
+import { GroupStore } from '../../connectors/group-service/groupStore.ts';
 import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
 import { replayCaptures } from '../../connectors/taps/replay/replayCaptures.ts';
-import { startConnectWorker } from '../../infra/connect/connectWorker.ts';
+import { startConnectWorker, stopConnectWorker } from '../../infra/connect/connectWorker.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { startEventManager } from '../../streams/event-manager/eventManager.ts';
 import { partitionOf } from '../../streams/runtime/partitioner.ts';
+import { withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
 import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
 import { capture, haveCaptures, noCapturesReason } from '../support/captures.ts';
 import { dropSchema, testDatabaseUrl, testSchema } from '../support/database.ts';
@@ -37,6 +40,8 @@ const schema = testSchema('connect');
 const directory = new SubscriberDirectory(testDatabaseUrl, schema);
 const db = new pg.Pool({ connectionString: testDatabaseUrl, max: 2 });
 let connectUrl = '';
+/** Set when this file started the worker, so it stops it again (a 0.5 GiB JVM the rest of the suite does not need). */
+let startedWorker = false;
 let ownPostgres: { dir: string; url: string } | undefined;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -110,6 +115,7 @@ beforeAll(async () => {
   // The worker is shared (one per machine, like the broker); each test file's connectors carry its topic prefix.
   const w = await startConnectWorker(loadSettings(), (l) => console.log(l));
   connectUrl = w.url;
+  startedWorker = !w.alreadyRunning;
   console.log(`kafka-connect: ${w.alreadyRunning ? 'already running' : `started, REST answered after ${(w.readyMs / 1000).toFixed(1)}s`} (${((Date.now() - t0) / 1000).toFixed(1)}s in setup)`);
   const cdcDb = (await cdcUnavailable(testDatabaseUrl)) ? (ownPostgres = await startLogicalPostgres()).url : testDatabaseUrl;
   if (ownPostgres) console.log(`CDC: the machine's PostgreSQL is not wal_level=logical; using a PostgreSQL of the test's own at ${new URL(ownPostgres.url).host}`);
@@ -124,6 +130,7 @@ afterAll(async () => {
     await db.query(`select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name like $1 and not active`, [`${s.topics.prefix.replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '')}%`]).catch(() => {});
   }
   if (ownPostgres) stopLogicalPostgres(ownPostgres);
+  if (startedWorker) console.log(`kafka-connect: ${await stopConnectWorker(loadSettings())} (started by this file)`);
   await directory.close();
   await db.end();
   await dropSchema(schema);
@@ -235,6 +242,12 @@ describe('Kafka Connect integration', () => {
       const groupName = names.find((n) => n.includes('group-members-cdc'))!;
       const refused = await applyConnectors(s, connectUrl, { targets, names: [groupName] });
       expect(refused).toEqual([{ name: groupName, result: 'refused', reason: expect.stringContaining(`${schema}.group_members does not exist yet`) }]);
+      // A registry without our record (no `topics apply` for that prefix) is refused too: the converter writes with the registered schema.
+      const unapplied = { ...s, topics: { ...s.topics, prefix: `${s.topics.prefix}unapplied.` } };
+      const unappliedName = connectorSpecs(unapplied, targets).find((c) => c.name.includes('directory-cdc'))!.name;
+      expect(await applyConnectors(unapplied, connectUrl, { targets, names: [unappliedName] })).toEqual([
+        { name: unappliedName, result: 'refused', reason: expect.stringContaining('directory-changes-value is not registered; run `presence topics apply` first') },
+      ]);
       const directoryName = names.find((n) => n.includes('directory-cdc'))!;
       const applied = await applyConnectors(s, connectUrl, { targets, names: [directoryName] });
       expect(applied).toEqual([{ name: directoryName, result: 'created' }]);
@@ -249,6 +262,7 @@ describe('Kafka Connect integration', () => {
       expect(snap[0]!.m.key!.toString()).toBe('msisdn:+15550100');
       expect(snap[0]!.m.partition).toBe(partitionOf('msisdn:+15550100', PARTITIONS));
       expect(snap[0]!.v).toMatchObject({ key: 'msisdn:+15550100', imsi: '001010000000001', origin: 'provisioned', __op: 'r' });
+      expect(snap[0]!.m.value!.readUInt32BE(1)).toBe(serde.schemaIdOf('directory-changes'));
 
       // The change: an AoR learned for the subscriber.
       const changedAt = Date.now();
@@ -262,6 +276,59 @@ describe('Kafka Connect integration', () => {
       console.log(`directory change reached ${topic} within ${latencyMs} ms (read from the beginning each time)`);
     } finally {
       await source.close();
+    }
+  }, 240_000);
+
+  it('captures group membership changes from PostgreSQL into group-member-changes, keyed by group, as our GroupMemberChange', async () => {
+    // The group service's own tables, made by its own migration, in the CDC database.
+    const groups = new GroupStore(targets.sourceDatabaseUrl, schema);
+    await groups.migrate();
+    try {
+      const groupId = 'g-cdc-friends';
+      const ann = { subscriber: 'msisdn:+15550201', uri: 'tel:+15550201', role: 'owner', displayName: 'Ann', attributes: { team: 'blue' }, share: true, sharedParts: [] };
+      const bob = { subscriber: 'msisdn:+15550202', uri: 'tel:+15550202', role: null, displayName: null, attributes: {}, share: false, sharedParts: ['basic', 'note'] };
+      await groups.create({ id: groupId, uri: `sip:${groupId}@example.net`, name: 'CDC friends', attributes: {}, adminPolicy: 'members-only', members: [ann] });
+      const name = names.find((n) => n.includes('group-members-cdc'))!;
+      expect(await applyConnectors(s, connectUrl, { targets, names: [name] })).toEqual([{ name, result: 'created' }]);
+
+      // Group-keyed: the same partition count as `groups`, so group-level consumers find a group's members on its partition.
+      const topic = topicName(s.topics.prefix, 'group-member-changes');
+      const partitions = await withAdmin(s.kafka.brokers, async (admin) => {
+        const md = await admin.fetchTopicMetadata({ topics: [topic, topicName(s.topics.prefix, 'groups')] });
+        return md.topics.map((t) => t.partitions.length);
+      });
+      expect(partitions[0]).toBe(partitions[1]);
+      const decodeAll = async (n: number) => {
+        const msgs = await readTopic({ brokers: s.kafka.brokers, topic, partitions: partitions[0]!, count: n, timeoutMs: 120_000 });
+        return Promise.all(msgs.map(async (m) => ({ m, v: await serde.decode('group-member-changes', m.value!) })));
+      };
+      const snap = await decodeAll(1).catch(async (e) => {
+        throw new Error(`${(e as Error).message}\n${await states([name])}`);
+      });
+      // The group's existing member first (snapshot read), as our own registered GroupMemberChange.
+      expect(snap[0]!.v).toEqual({
+        group_id: groupId, subscriber: ann.subscriber, uri: ann.uri, role: 'owner', display_name: 'Ann', attributes: '{"team": "blue"}',
+        share: true, shared_parts: [], position: 1, updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/), __deleted: 'false', __op: 'r',
+      });
+
+      // A member joins, the first one leaves: an insert, then the deleted row itself (not a bare group-keyed tombstone).
+      const changedAt = Date.now();
+      await groups.putMember(groupId, bob);
+      await groups.removeMember(groupId, ann.subscriber);
+      const all = await decodeAll(3);
+      const latencyMs = Date.now() - changedAt;
+      for (const { m } of all) {
+        expect(m.key!.toString()).toBe(groupId);
+        expect(m.partition).toBe(partitionOf(groupId, partitions[0]!));
+        // Written with our registered schema, not one the converter derived and registered itself.
+        expect(m.value!.readUInt32BE(1)).toBe(serde.schemaIdOf('group-member-changes'));
+      }
+      expect(all.map((r) => r.v.__op)).toEqual(['r', 'c', 'd']);
+      expect(all[1]!.v).toMatchObject({ subscriber: bob.subscriber, uri: bob.uri, role: null, display_name: null, attributes: '{}', share: false, shared_parts: ['basic', 'note'], position: 2, __deleted: 'false' });
+      expect(all[2]!.v).toEqual({ ...snap[0]!.v, __deleted: 'true', __op: 'd' });
+      console.log(`group membership changes reached ${topic} within ${latencyMs} ms`);
+    } finally {
+      await groups.close();
     }
   }, 240_000);
 });
