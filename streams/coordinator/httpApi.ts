@@ -31,7 +31,11 @@ export function startHttpApi(s: Settings, port: number, host = '127.0.0.1', dire
       return send(res, 200, await locate(s, decodeURIComponent(m[1]!), directory));
     } catch (err) {
       if (err instanceof UnknownIdentityError) return send(res, 400, { error: err.message });
-      if (err instanceof KafkaUnavailableError || err instanceof MemberReportsUnavailableError || /connect|broker|timed out/i.test((err as Error).message)) return send(res, 503, { error: (err as Error).message });
+      if (err instanceof KafkaUnavailableError || err instanceof MemberReportsUnavailableError || /connect|broker|timed out/i.test((err as Error).message)) {
+        // librdkafka's own messages ("broker transport failure") don't say which Kafka.
+        const msg = (err as Error).message;
+        return send(res, 503, { error: msg.includes(s.kafka.brokers) ? msg : `${msg} (Kafka at ${s.kafka.brokers})` });
+      }
       return send(res, 500, { error: (err as Error).message });
     }
   });
