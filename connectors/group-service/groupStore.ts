@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Group, GroupMember } from '../../schemas/generated/records.ts';
+import { inTransaction } from '../../streams/runtime/pgTransaction.ts';
 import type { AdminPolicy, GroupPatch, MemberSettings } from './groupValidation.ts';
 import type { ResolvedMember } from './memberResolver.ts';
 
@@ -108,19 +109,8 @@ export class GroupStore {
     await this.pool.end();
   }
 
-  private async tx<T>(work: (c: Client) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('begin');
-      const out = await work(c);
-      await c.query('commit');
-      return out;
-    } catch (err) {
-      await c.query('rollback').catch(() => {});
-      throw err;
-    } finally {
-      c.release();
-    }
+  private tx<T>(work: (c: Client) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 
   private async read(c: Client | pg.Pool, id: string): Promise<Group | undefined> {

@@ -69,7 +69,7 @@ export interface Group {
   updatedAt: number;
 }
 
-/** A row of the group service's group_members table as captured by Kafka Connect's Debezium PostgreSQL source (connectors/kafka-connect), keyed by group id; a tombstone when the row was deleted. Field names are the table's columns. */
+/** A row of the group service's group_members table as captured by Kafka Connect's Debezium PostgreSQL source (connectors/kafka-connect), keyed by group id (the groups topic's partitioning). A deleted row is a record too (all its columns, __op d, __deleted true), not a tombstone: the group key alone would not say which member left. Field names and order are the table's columns, then the fields Debezium adds. */
 export interface GroupMemberChange {
   group_id: string;
   subscriber: string;
@@ -83,6 +83,9 @@ export interface GroupMemberChange {
   position: number;
   /** ISO 8601 with offset (Debezium's ZonedTimestamp). */
   updated_at: string;
+  /** "true" for a deleted row, else "false" (Debezium's rewrite of deletes). */
+  __deleted: null | string;
+  /** c (insert), u (update), d (delete), r (snapshot read). */
   __op: null | string;
 }
 

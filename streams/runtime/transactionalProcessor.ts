@@ -247,16 +247,12 @@ export class TransactionalProcessor<V = never> {
       this.produceAll(outputs);
       if (offsets.length > 0) await sendOffsetsToTransaction(this.producer, offsets, this.consumer, this.opts.transactionTimeoutMs);
       await commitTransaction(this.producer, this.opts.transactionTimeoutMs);
-      for (const st of this.stores.values()) st.commit();
-      this.stats.outputs += outputs.length;
-      this.stats.transactions += 1;
+      this.afterCommit(outputs.length);
     } catch (err) {
       const e = asError(err);
       this.stats.lastError = `${what}: ${e.message}`;
       this.opts.log?.(`${what} failed: ${e.message}`);
-      for (const st of this.stores.values()) st.rollback();
-      this.opts.onAborted?.();
-      if ((err as { isFatal?: boolean }).isFatal === true || /fenced/i.test(e.message)) throw new Error(`transactional processor ${this.opts.transactionalId} must stop: ${e.message}`);
+      this.afterFailure(err, e);
       if (open) {
         this.stats.aborts += 1;
         await abortTransaction(this.producer, this.opts.transactionTimeoutMs).catch(() => {});
@@ -418,16 +414,14 @@ export class TransactionalProcessor<V = never> {
       this.produceAll(outputs);
       await sendOffsetsToTransaction(this.producer, [...next.values()], this.consumer, this.opts.transactionTimeoutMs);
       await commitTransaction(this.producer, this.opts.transactionTimeoutMs);
-      for (const st of this.stores.values()) st.commit();
+      this.afterCommit(outputs.length);
       for (const [k, o] of next) this.committedNext.set(k, o);
       this.stats.records += batch.length;
-      this.stats.outputs += outputs.length;
-      this.stats.transactions += 1;
     } catch (err) {
       const e = asError(err);
       this.stats.lastError = e.message;
-      const fatal = (err as { isFatal?: boolean }).isFatal === true || /fenced/i.test(e.message);
-      if (fatal) throw new Error(`transactional processor ${this.opts.transactionalId} must stop: ${e.message}`);
+      const fatal = this.fatalError(err, e);
+      if (fatal) throw fatal;
       this.stats.aborts += 1;
       for (const st of this.stores.values()) st.rollback();
       this.opts.onAborted?.();
@@ -438,6 +432,27 @@ export class TransactionalProcessor<V = never> {
       // Rewind so the aborted inputs are processed again (partitions revoked meanwhile are skipped).
       for (const tpo of first.values()) await seek(this.consumer, tpo).catch(() => {});
     }
+  }
+
+  /** A transaction committed: the stores' pending writes become their state. */
+  private afterCommit(outputs: number): void {
+    for (const st of this.stores.values()) st.commit();
+    this.stats.outputs += outputs;
+    this.stats.transactions += 1;
+  }
+
+  /** A transaction failed: the stores drop their pending writes; a fatal failure throws, the processor must stop. */
+  private afterFailure(err: unknown, e: Error): void {
+    for (const st of this.stores.values()) st.rollback();
+    this.opts.onAborted?.();
+    const fatal = this.fatalError(err, e);
+    if (fatal) throw fatal;
+  }
+
+  /** The error that stops the processor when a failure is fatal (librdkafka says so, or this producer is fenced); undefined when aborting is enough. */
+  private fatalError(err: unknown, e: Error): Error | undefined {
+    if ((err as { isFatal?: boolean }).isFatal === true || /fenced/i.test(e.message)) return new Error(`transactional processor ${this.opts.transactionalId} must stop: ${e.message}`);
+    return undefined;
   }
 
   /** Output records, then the stores' pending writes as changelog records on their own partition. */
@@ -460,15 +475,11 @@ export class TransactionalProcessor<V = never> {
       const outputs = await this.opts.punctuate!(Date.now(), this.ctx);
       this.produceAll(outputs);
       await commitTransaction(this.producer, this.opts.transactionTimeoutMs);
-      for (const st of this.stores.values()) st.commit();
-      this.stats.outputs += outputs.length;
-      this.stats.transactions += 1;
+      this.afterCommit(outputs.length);
     } catch (err) {
       const e = asError(err);
       this.stats.lastError = e.message;
-      for (const st of this.stores.values()) st.rollback();
-      this.opts.onAborted?.();
-      if ((err as { isFatal?: boolean }).isFatal === true || /fenced/i.test(e.message)) throw new Error(`transactional processor ${this.opts.transactionalId} must stop: ${e.message}`);
+      this.afterFailure(err, e);
       this.stats.aborts += 1;
       await abortTransaction(this.producer, this.opts.transactionTimeoutMs).catch(() => {});
     }

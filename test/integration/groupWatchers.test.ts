@@ -15,9 +15,11 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Settings } from '../../config/settings.ts';
 import { startGroupService, type GroupService } from '../../connectors/group-service/groupService.ts';
 import { GroupsReader, GroupTable } from '../../connectors/sip/frontEnd/groupRoutes.ts';
 import { startSipFrontEnd, type SipFrontEnd } from '../../connectors/sip/frontEnd/sipFrontEnd.ts';
+import { receiveNotify, scenarioXml, subscribeRequest } from '../../connectors/sip/interop/scenarios.ts';
 import { sippAvailable, startSipp } from '../../connectors/sip/interop/sipp.ts';
 import { startGroupPresenceApi } from '../../connectors/sinks/group-presence/groupPresenceApi.ts';
 import { GroupPresenceSink } from '../../connectors/sinks/group-presence/groupPresenceSink.ts';
@@ -64,6 +66,15 @@ function group(groupId: string, uri: string, version: number, members: Array<{ s
 
 let producer: RecordProducer;
 
+/** Creates an isolated stack's topics, registers its schemas and connects a producer to it. */
+async function openIsolated(st: Settings, stSerde: RecordSerde, clientId: string): Promise<RecordProducer> {
+  await applyIsolated(st);
+  await stSerde.loadIds();
+  const p = new RecordProducer(st.kafka.brokers, clientId, 15_000);
+  await p.connect();
+  return p;
+}
+
 async function produceGroup(g: Group): Promise<void> {
   await producer.send(topic('groups'), g.groupId, serde.encode('groups', g));
 }
@@ -79,10 +90,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined> |
 }
 
 beforeAll(async () => {
-  await applyIsolated(s);
-  await serde.loadIds();
-  producer = new RecordProducer(s.kafka.brokers, `it-group-watchers-${run}`, 15_000);
-  await producer.connect();
+  producer = await openIsolated(s, serde, `it-group-watchers-${run}`);
 });
 
 afterAll(async () => {
@@ -115,31 +123,20 @@ describe('groups reader (the front end\'s in-memory copy of the groups topic)', 
 
 /** A watcher's SUBSCRIBE to a group URI, and what SIPp must see in the answer. */
 function subscribeScenario(o: { groupUri: string; from: string; fromTag: string; supported: boolean; expect: number; checks: string }): string {
-  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="group watcher">
-  <send retrans="500"><![CDATA[
-
-      SUBSCRIBE ${o.groupUri} SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <${o.from}>;tag=${o.fromTag}
-      To: <${o.groupUri}>
-      Call-ID: [call_id]
-      CSeq: 1 SUBSCRIBE
-      Contact: <sip:watcher@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Event: presence
-      Accept: application/pidf+xml, application/rlmi+xml, multipart/related${o.supported ? '\n      Supported: eventlist' : ''}
-      Expires: 600
-      Content-Length: 0
-
-    ]]></send>
+  const subscribe = subscribeRequest({
+    uri: o.groupUri,
+    from: o.from,
+    fromTag: o.fromTag,
+    accept: 'application/pidf+xml, application/rlmi+xml, multipart/related',
+    supported: o.supported ? 'eventlist' : undefined,
+    expires: 600,
+  });
+  const answered = `
   <recv response="${o.expect}">${o.checks ? `
     <action>${o.checks}
     </action>` : ''}
-  </recv>${o.checks ? `
-  <Reference variables="v1"/>` : ''}
-</scenario>
-`;
+  </recv>`;
+  return scenarioXml('group watcher', subscribe + answered, o.checks ? ['v1'] : []);
 }
 
 describe('SIP front end: SUBSCRIBE to a group URI', () => {
@@ -211,28 +208,17 @@ describe('notify sink: reports of group dialogs', () => {
 
   it.skipIf(!HAVE_SIPP)('a group NOTIFY carries Require: eventlist; its 481 is reported gone on group-delivery-reports keyed by the group id, not on delivery-reports', async () => {
     const port = await freeUdpPort();
-    const uas = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="gone group watcher">
-  <recv request="NOTIFY" crlf="true">
-    <action>
-      <ereg regexp="^ *eventlist *$" search_in="hdr" header="Require:" check_it="true" assign_to="rq"/>
-      <ereg regexp="multipart/related" search_in="hdr" header="Content-Type:" check_it="true" assign_to="ct"/>
-    </action>
-  </recv>
-  <send><![CDATA[
-
-      SIP/2.0 481 Call/Transaction Does Not Exist
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]></send>
-  <Reference variables="rq,ct"/>
-</scenario>
-`;
+    const uas = scenarioXml(
+      'gone group watcher',
+      receiveNotify(
+        [
+          '<ereg regexp="^ *eventlist *$" search_in="hdr" header="Require:" check_it="true" assign_to="rq"/>',
+          '<ereg regexp="multipart/related" search_in="hdr" header="Content-Type:" check_it="true" assign_to="ct"/>',
+        ],
+        { crlf: true, status: '481 Call/Transaction Does Not Exist' },
+      ),
+      ['rq', 'ct'],
+    );
     const sipp = startSipp({ scenario: uas, args: ['-i', HOST, '-p', String(port), '-t', 'u1', '-m', '1'], deadlineMs: 30_000 });
     try {
       const groupId = `rep-${run}`;
@@ -413,53 +399,26 @@ function groupUas(notifies: Array<{ fullState: boolean; contains: string[]; abse
         ...n.absent.map((c, j) => `<ereg regexp="${c}" search_in="body" check_it_inverse="true" assign_to="out${i}_${j}"/>`),
       ];
       vars.push(`ev${i}`, `rq${i}`, `ss${i}`, `ct${i}`, `fs${i}`, ...n.contains.map((_, j) => `in${i}_${j}`), ...n.absent.map((_, j) => `out${i}_${j}`));
-      return `
-  <recv request="NOTIFY">
-    <action>
-      ${checks.join('\n      ')}
-    </action>
-  </recv>
-  <send><![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]></send>`;
+      return receiveNotify(checks);
     })
     .join('\n');
-  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="group watcher contact">${steps}
-  <Reference variables="${vars.join(',')}"/>
-</scenario>
-`;
+  return scenarioXml('group watcher contact', steps, vars);
 }
 
 /** The SIPp watcher's UAC: one SUBSCRIBE to the group through the front end, Contact = its UAS on TCP. */
 function groupUac(o: { groupUri: string; from: string; fromTag: string; contactPort: number; supported?: boolean; expect: number; filter?: string }): string {
-  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="group watcher subscribe">
-  <send retrans="500"><![CDATA[
-
-      SUBSCRIBE ${o.groupUri} SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <${o.from}>;tag=${o.fromTag}
-      To: <${o.groupUri}>
-      Call-ID: [call_id]
-      CSeq: 1 SUBSCRIBE
-      Contact: <sip:watcher@[local_ip]:${o.contactPort};transport=tcp>
-      Max-Forwards: 70
-      Event: presence
-      Accept: multipart/related, application/rlmi+xml, application/pidf+xml${o.supported === false ? '' : '\n      Supported: eventlist'}
-      Expires: 600${o.filter ? '\n      Content-Type: application/simple-filter+xml\n      Content-Length: [len]\n\n' + o.filter : '\n      Content-Length: 0\n'}
-    ]]></send>
-  <recv response="${o.expect}"/>
-</scenario>
-`;
+  const subscribe = subscribeRequest({
+    uri: o.groupUri,
+    from: o.from,
+    fromTag: o.fromTag,
+    contact: `sip:watcher@[local_ip]:${o.contactPort};transport=tcp`,
+    accept: 'multipart/related, application/rlmi+xml, application/pidf+xml',
+    supported: o.supported === false ? undefined : 'eventlist',
+    expires: 600,
+    body: o.filter ? { contentType: 'application/simple-filter+xml', content: o.filter } : undefined,
+  });
+  return scenarioXml('group watcher subscribe', `${subscribe}
+  <recv response="${o.expect}"/>`);
 }
 
 const entity = (who: Who) => `entity=.${M[who].uri}.`;
@@ -518,10 +477,7 @@ describe('end to end: SIPp group watchers receive exactly what the policies allo
   }
 
   beforeAll(async () => {
-    await applyIsolated(e2e);
-    await e2eSerde.loadIds();
-    e2eProducer = new RecordProducer(e2e.kafka.brokers, `it-group-e2e-${run}`, 15_000);
-    await e2eProducer.connect();
+    e2eProducer = await openIsolated(e2e, e2eSerde, `it-group-e2e-${run}`);
     service = await startGroupService(e2e, { port: 0, host: HOST, schema: groupsSchema, databaseUrl: testDatabaseUrl });
     gp = await startGroupPresence(e2e, { memberId: `gp-e2e-${run}` });
     em = await startEventManager(e2e, { memberId: `em-e2e-${run}`, rulesSchema });

@@ -15,6 +15,7 @@ import type { Settings } from '../../config/settings.ts';
 import type { NotifyRequest, Subscription } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
+import type { HandoffMode } from '../../streams/event-manager/handoff/handoffMode.ts';
 import { mapEvent } from '../../streams/event-manager/presence/testEvents.ts';
 import { partitionOf } from '../../streams/runtime/partitioner.ts';
 import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
@@ -117,20 +118,37 @@ async function holdsAll(em: EventManager, timeoutMs = 60_000): Promise<void> {
   }
 }
 
+/** A fresh stack and member A alone in `handoff` mode, holding every partition, with one dialog per partition subscribed and attached (3 NOTIFYs each). */
+async function firstMemberWithDialogs(name: string, handoff: HandoffMode): Promise<{ st: Stack; a: EventManager }> {
+  const st = await stack(name);
+  const a = await startEventManager(st.s, { memberId: 'em-a', rulesSchema, handoff });
+  try {
+    await holdsAll(a);
+    await subscribeAndAttach(st, keysByPartition);
+  } catch (err) {
+    await a.stop();
+    throw err;
+  }
+  return { st, a };
+}
+
+/** Member B joins in the same mode; resolves once the two hold all partitions between them. */
+async function secondMember(st: Stack, a: EventManager, handoff: HandoffMode): Promise<EventManager> {
+  const b = await startEventManager(st.s, { memberId: 'em-b', rulesSchema, handoff });
+  await settled(a, b);
+  return b;
+}
+
 describe('handoff of watcher dialogs', () => {
   it('resubscribe: moved dialogs end with terminated;reason=deactivated at CSeq+1, the re-SUBSCRIBE reaches the new owner, a clean stop hands over too', async () => {
-    const st = await stack('handoff-resub');
-    const a = await startEventManager(st.s, { memberId: 'em-a', rulesSchema, handoff: 'resubscribe' });
+    const { st, a } = await firstMemberWithDialogs('handoff-resub', 'resubscribe');
     let b: EventManager | undefined;
     try {
-      await holdsAll(a);
-      await subscribeAndAttach(st, keysByPartition);
       // Per dialog: active (SUBSCRIBE), attaching, attached.
       let n = await notifies(st, 3 * PARTITIONS);
       for (const key of keysByPartition) expect(byDialog(n, `d-${key}`).map((x) => x.cseq)).toEqual([1, 2, 3]);
 
-      b = await startEventManager(st.s, { memberId: 'em-b', rulesSchema, handoff: 'resubscribe' });
-      await settled(a, b);
+      b = await secondMember(st, a, 'resubscribe');
       const moved = owned(b);
       const movedKeys = moved.map((p) => keysByPartition[p]!);
       const keptKeys = owned(a).map((p) => keysByPartition[p]!);
@@ -169,15 +187,11 @@ describe('handoff of watcher dialogs', () => {
   });
 
   it('transparent: nothing is terminated and the new owner continues the dialog\'s CSeq and version', async () => {
-    const st = await stack('handoff-transparent');
-    const a = await startEventManager(st.s, { memberId: 'em-a', rulesSchema, handoff: 'transparent' });
+    const { st, a } = await firstMemberWithDialogs('handoff-transparent', 'transparent');
     let b: EventManager | undefined;
     try {
-      await holdsAll(a);
-      await subscribeAndAttach(st, keysByPartition);
       await notifies(st, 3 * PARTITIONS);
-      b = await startEventManager(st.s, { memberId: 'em-b', rulesSchema, handoff: 'transparent' });
-      await settled(a, b);
+      b = await secondMember(st, a, 'transparent');
       const key = keysByPartition[owned(b)[0]!]!;
       await send(st, 'signaling-events', key, st.serde.encode('signaling-events', mapEvent(key, 'purgeMS', 'invoke', T + 60_000, { vlrNumber: '351910999001', opc: 100, dpc: 200 }, { eventId: `purge-${key}` })));
       const n = await notifies(st, 3 * PARTITIONS + 1);

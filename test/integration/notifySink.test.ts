@@ -6,6 +6,7 @@
 // T1 = 50 ms, two attempts) and lands in dead-letters with its bytes.
 import Kafka from 'node-rdkafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { receiveNotify, scenarioXml } from '../../connectors/sip/interop/scenarios.ts';
 import { sippAvailable, startSipp } from '../../connectors/sip/interop/sipp.ts';
 import { startNotifySink, type NotifySink } from '../../connectors/sinks/notify/notifySink.ts';
 import type { DeadLetter, DeliveryReport, NotifyRequest } from '../../schemas/generated/records.ts';
@@ -72,33 +73,16 @@ function uasScenario(steps: Array<{ cseq: number; state: string }>, status: '200
   const body = steps
     .map(({ cseq, state }, i) => {
       vars.push(`ev${i}`, `ss${i}`, `ct${i}`, `cs${i}`);
-      return `
-  <recv request="NOTIFY" crlf="true">
-    <action>
-      <ereg regexp="^ *presence *$" search_in="hdr" header="Event:" check_it="true" assign_to="ev${i}"/>
-      <ereg regexp="^ *${state.replace(/[.;=]/g, (c) => `\\${c}`)} *$" search_in="hdr" header="Subscription-State:" check_it="true" assign_to="ss${i}"/>
-      <ereg regexp="^ *application/pidf\\+xml *$" search_in="hdr" header="Content-Type:" check_it="true" assign_to="ct${i}"/>
-      <ereg regexp="^ *${cseq} NOTIFY *$" search_in="hdr" header="CSeq:" check_it="true" assign_to="cs${i}"/>
-    </action>
-  </recv>
-  <send><![CDATA[
-
-      SIP/2.0 ${status}
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]></send>`;
+      const checks = [
+        `<ereg regexp="^ *presence *$" search_in="hdr" header="Event:" check_it="true" assign_to="ev${i}"/>`,
+        `<ereg regexp="^ *${state.replace(/[.;=]/g, (c) => `\\${c}`)} *$" search_in="hdr" header="Subscription-State:" check_it="true" assign_to="ss${i}"/>`,
+        `<ereg regexp="^ *application/pidf\\+xml *$" search_in="hdr" header="Content-Type:" check_it="true" assign_to="ct${i}"/>`,
+        `<ereg regexp="^ *${cseq} NOTIFY *$" search_in="hdr" header="CSeq:" check_it="true" assign_to="cs${i}"/>`,
+      ];
+      return receiveNotify(checks, { crlf: true, status });
     })
     .join('\n');
-  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="presence watcher UAS">${body}
-  <Reference variables="${vars.join(',')}"/>
-</scenario>
-`;
+  return scenarioXml('presence watcher UAS', body, vars);
 }
 
 beforeAll(async () => {

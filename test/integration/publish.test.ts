@@ -75,6 +75,8 @@ const publishHeaders = (o: { ifMatch?: string; expires?: number; body?: boolean 
   ...(o.ifMatch ? [`SIP-If-Match: ${o.ifMatch}`] : []),
   ...(o.body ? ['Content-Type: application/pidf+xml'] : []),
 ];
+/** A PUBLISH without a body for the publication `ifMatch` names (RFC 3903 §4.4: Expires 0 removes it, any other refreshes it). */
+const publishWithoutBody = (ifMatch: string, expires: number) => ua.request('PUBLISH', publishHeaders({ ifMatch, expires }));
 const doc = (note: string, activity?: string) => pidfBody(note, activity).replace('entity="sip:telephone2@172.16.98.101"', `entity="${PRESENTITY_URI}"`);
 
 /** Reads notify-requests from the start in the background; tests wait for the NOTIFY they expect. */
@@ -170,20 +172,20 @@ describe('PUBLISH via the front end → owning event manager → answer and NOTI
   }, 60_000);
 
   it('refresh with SIP-If-Match → 200 with a new SIP-ETag; the old tag is then stale → 412', async () => {
-    const r = await ua.request('PUBLISH', publishHeaders({ ifMatch: etag1, expires: 900 }));
+    const r = await publishWithoutBody(etag1, 900);
     expect(r.status).toBe(200);
     expect(r.expires).toBe(900);
     etag2 = r.sipETag ?? '';
     expect(etag2).toMatch(/^[A-Za-z0-9_-]{20}$/);
     expect(etag2).not.toBe(etag1);
-    const stale = await ua.request('PUBLISH', publishHeaders({ ifMatch: etag1, expires: 900 }));
+    const stale = await publishWithoutBody(etag1, 900);
     expect(stale.status).toBe(412);
     expect(stale.sipETag).toBeUndefined();
   }, 30_000);
 
   it('Expires below the minimum → 423 with Min-Expires (answered by the front end alone)', async () => {
     const before = em.stats.publishes;
-    const r = await ua.request('PUBLISH', publishHeaders({ ifMatch: etag2, expires: 10 }));
+    const r = await publishWithoutBody(etag2, 10);
     expect(r.status).toBe(423);
     expect(r.minExpires).toBe(60);
     await new Promise((res) => setTimeout(res, 500));
@@ -192,14 +194,14 @@ describe('PUBLISH via the front end → owning event manager → answer and NOTI
 
   it('remove (If-Match, Expires: 0) → 200; the next NOTIFY no longer has the published note but keeps the network tuple', async () => {
     const seen = notifies.all.length;
-    const r = await ua.request('PUBLISH', publishHeaders({ ifMatch: etag2, expires: 0 }));
+    const r = await publishWithoutBody(etag2, 0);
     expect(r.status).toBe(200);
     expect(r.expires).toBe(0);
     const n = await notifies.waitFor('after removal', (x) => x.callId === watcherCallId && notifies.all.indexOf(x) >= seen);
     const pidf = n.body!.toString();
     expect(pidf).not.toContain('In a meeting');
     expect(pidf).toMatch(/<tuple id="network">[\s\S]*?<basic>open<\/basic>/);
-    const again = await ua.request('PUBLISH', publishHeaders({ ifMatch: etag2, expires: 600 }));
+    const again = await publishWithoutBody(etag2, 600);
     expect(again.status).toBe(412);
   }, 60_000);
 
@@ -209,9 +211,9 @@ describe('PUBLISH via the front end → owning event manager → answer and NOTI
     const r = await ua.request('PUBLISH', publishHeaders({ expires: 600, body: true }), doc('After an abort'));
     expect(r.status).toBe(200);
     expect(em.processor.stats.aborts).toBe(aborts + 1);
-    const refresh = await ua.request('PUBLISH', publishHeaders({ ifMatch: r.sipETag!, expires: 600 }));
+    const refresh = await publishWithoutBody(r.sipETag!, 600);
     expect(refresh.status).toBe(200);
-    const remove = await ua.request('PUBLISH', publishHeaders({ ifMatch: refresh.sipETag!, expires: 0 }));
+    const remove = await publishWithoutBody(refresh.sipETag!, 0);
     expect(remove.status).toBe(200);
   }, 30_000);
 

@@ -5,9 +5,8 @@
 // redirect gets 200 from that event manager and a NOTIFY request appears on
 // notify-requests; a proxy-mode front end returns the owner's 200 itself;
 // locate names the owner from the member reports.
-import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSipMessage, type SipMessage } from '../../connectors/decode/sip/index.ts';
+import type { SipMessage } from '../../connectors/decode/sip/index.ts';
 import { startSipFrontEnd, type SipFrontEnd } from '../../connectors/sip/frontEnd/sipFrontEnd.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { locate } from '../../streams/coordinator/locator.ts';
@@ -16,6 +15,7 @@ import { startEventManager, type EventManager } from '../../streams/event-manage
 import { partitionOf } from '../../streams/runtime/partitioner.ts';
 import { dropSchema } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
+import { openSipUdpClient, type SipUdpClient } from '../support/sipUdpClient.ts';
 import { readTopic } from '../support/topicReader.ts';
 
 const HOST = '127.0.0.1';
@@ -24,24 +24,9 @@ const s = isolatedSettings('redirect', PARTITIONS);
 const rulesSchema = `it_redirect_${process.pid}`;
 const ems: EventManager[] = [];
 const fronts: SipFrontEnd[] = [];
-let watcher: Socket;
-const inbox: SipMessage[] = [];
-const waiters: Array<(m: SipMessage) => void> = [];
+let watcher: SipUdpClient;
 
-function next(timeoutMs = 10_000): Promise<SipMessage> {
-  return new Promise((resolve, reject) => {
-    const q = inbox.shift();
-    if (q) return resolve(q);
-    const waiter = (m: SipMessage) => (clearTimeout(t), resolve(m));
-    const t = setTimeout(() => {
-      waiters.splice(waiters.indexOf(waiter), 1);
-      reject(new Error(`no SIP message within ${timeoutMs} ms`));
-    }, timeoutMs);
-    waiters.push(waiter);
-  });
-}
-
-const port = () => watcher.address().port;
+const port = () => watcher.port;
 function subscribe(requestUri: string, presentity: string, callId: string, cseq: number, branch: string): Buffer {
   return Buffer.from(
     `SUBSCRIBE ${requestUri} SIP/2.0\r\nVia: SIP/2.0/UDP ${HOST}:${port()};branch=z9hG4bK${branch};rport\r\n` +
@@ -50,10 +35,10 @@ function subscribe(requestUri: string, presentity: string, callId: string, cseq:
   );
 }
 async function send(bytes: Buffer, to: { port: number }): Promise<SipMessage> {
-  await new Promise<void>((r, j) => watcher.send(bytes, to.port, HOST, (e) => (e ? j(e) : r())));
+  await new Promise<void>((r, j) => watcher.socket.send(bytes, to.port, HOST, (e) => (e ? j(e) : r())));
   // Skip provisional responses, if any.
   for (;;) {
-    const m = await next();
+    const m = await watcher.next();
     if (m.isRequest || (m.status ?? 0) >= 200) return m;
   }
 }
@@ -71,14 +56,7 @@ const ownedPartitions = (em: EventManager) => [...new Set(em.processor.assignmen
 
 beforeAll(async () => {
   await applyIsolated(s);
-  watcher = createSocket('udp4');
-  await new Promise<void>((r) => watcher.bind(0, HOST, r));
-  watcher.on('message', (b) => {
-    const m = parseSipMessage(b);
-    const w = waiters.shift();
-    if (w) w(m);
-    else inbox.push(m);
-  });
+  watcher = await openSipUdpClient({ host: HOST, defaultTimeoutMs: 10_000 });
   for (const id of ['em-a', 'em-b']) ems.push(await startEventManager(s, { memberId: id, rulesSchema, membership: { sipPort: 0, reportIntervalMs: 1000 } }));
   // Both members own partitions, together all of them, and their reports say so.
   const deadline = Date.now() + 60_000;
@@ -99,7 +77,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const f of fronts) await f.stop();
   for (const em of ems) await em.stop();
-  await new Promise<void>((r) => (watcher ? watcher.close(() => r()) : r()));
+  await watcher?.close();
   await cleanupIsolated(s);
   await dropSchema(rulesSchema);
 }, 60_000);

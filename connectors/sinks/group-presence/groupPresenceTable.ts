@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { GroupPresence, GroupPresenceMember } from '../../../schemas/generated/records.ts';
+import { inTransaction } from '../../../streams/runtime/pgTransaction.ts';
 
 const SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
 
@@ -45,19 +46,11 @@ export class GroupPresenceTable {
    */
   async applyBatch(entries: ReadonlyArray<{ groupId: string; value: GroupPresence | null }>): Promise<Array<Upserted | 'deleted' | 'absent'>> {
     if (entries.length === 0) return [];
-    const c = await this.pool.connect();
-    try {
-      await c.query('begin');
+    return inTransaction(this.pool, async (c) => {
       const out: Array<Upserted | 'deleted' | 'absent'> = [];
       for (const e of entries) out.push(e.value === null ? await remove(c, e.groupId) : await upsert(c, e.groupId, e.value));
-      await c.query('commit');
       return out;
-    } catch (err) {
-      await c.query('rollback').catch(() => {});
-      throw err;
-    } finally {
-      c.release();
-    }
+    });
   }
 
   async upsert(value: GroupPresence): Promise<Upserted> {

@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseSipMessage } from '../../decode/sip/index.ts';
 import type { Group } from '../../../schemas/generated/records.ts';
 import { GroupRouter, GroupTable, groupIdOf, groupPresentity, isMember, notGroupUris, uriKey } from './groupRoutes.ts';
-import { decide, presentityKey, type HandlerContext } from './subscribeHandler.ts';
+import { decide, presentityKey } from './subscribeHandler.ts';
+import { handlerContext, plan, sipRequest } from './testSupport.ts';
 
-const plan = { countryCode: '351' };
 const GROUP_URI = 'sip:friends@groups.example.net';
-const ctx: HandlerContext = {
-  policy: { minExpires: 60, maxExpires: 7200, defaultExpires: 3600 },
-  resolveKey: (uri) => presentityKey(uri, plan),
-  frontEndId: 'fe-1',
-  contact: 'sip:127.0.0.1:5060',
-  toTag: 'txtag',
-  now: () => 1_700_000_000_000,
-  requestId: () => 'req-1',
-};
+const ctx = handlerContext;
 
 function group(over: Partial<Group> = {}): Group {
   return {
@@ -48,10 +39,7 @@ function request(o: { ruri?: string; to?: string; from?: string; drop?: string[]
     ['Accept', 'application/pidf+xml, application/rlmi+xml, multipart/related'],
     ['Supported', 'eventlist'],
   ];
-  const drop = new Set((o.drop ?? []).map((d) => d.toLowerCase()));
-  const lines = headers.filter(([n]) => !drop.has(n.toLowerCase())).map(([n, v]) => `${n}: ${v}`);
-  lines.push(...(o.extra ?? []));
-  return parseSipMessage(Buffer.from(`${method} ${o.ruri ?? GROUP_URI} SIP/2.0\r\n${lines.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`));
+  return sipRequest(method, o.ruri ?? GROUP_URI, headers, o);
 }
 
 function router(...groups: Group[]) {

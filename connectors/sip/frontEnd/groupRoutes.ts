@@ -15,13 +15,15 @@
 import Kafka from 'node-rdkafka';
 import { randomUUID } from 'node:crypto';
 import type { Settings } from '../../../config/settings.ts';
-import type { Group, Subscription } from '../../../schemas/generated/records.ts';
+import type { Group } from '../../../schemas/generated/records.ts';
 import type { RecordSerde } from '../../../schemas/serde.ts';
 import { topicName } from '../../../schemas/topology.ts';
-import { asError, connectConsumer, consumeBatch, disconnect, type Consumer } from '../../../streams/runtime/rdkafkaPromises.ts';
+import { asError, connectConsumer, disconnect, type Consumer } from '../../../streams/runtime/rdkafkaPromises.ts';
+import { consumeOrRetry, partitionCount } from '../../../streams/runtime/assignedConsumer.ts';
 import type { SipMessage } from '../../decode/sip/index.ts';
 import type { NumberingPlan } from '../../taps/identity/msisdn.ts';
 import { newTag, type SipHeaderLine } from '../message/index.ts';
+import { acceptsMediaType, expiresToGrant, subscriptionRecord } from './requestChecks.ts';
 import { PIDF, PRESENCE_EVENT, presentityKey, type Answer, type HandlerContext, type KeyResolver } from './subscribeHandler.ts';
 
 export const EVENTLIST = 'eventlist';
@@ -96,17 +98,6 @@ export function isMember(group: Group, watcherKeys: ReadonlySet<string>, plan: N
   return group.members.some((m) => watcherKeys.has(m.subscriber) || watcherKeys.has(uriKey(m.uri, plan) ?? ''));
 }
 
-/** Media ranges that admit multipart/related (the RLMI multipart a group NOTIFY is). */
-function acceptsGroupDocument(ranges: readonly string[]): boolean {
-  return ranges.some((r) => {
-    const [mt = '', ...params] = r.split(';');
-    const q = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('q='));
-    if (q !== undefined && Number(q.slice(2)) === 0) return false;
-    const m = mt.trim().toLowerCase();
-    return m === 'multipart/related' || m === 'multipart/*' || m === '*/*';
-  });
-}
-
 export interface GroupRouteContext extends HandlerContext {
   readonly plan: NumberingPlan;
 }
@@ -126,16 +117,11 @@ export async function decideGroupSubscribe(request: SipMessage, group: Group, pr
   if (!event || event.type !== PRESENCE_EVENT) return fail(489, [['Allow-Events', PRESENCE_EVENT]]);
   if (!request.supported.some((t) => t.toLowerCase() === EVENTLIST)) return fail(421, [['Require', EVENTLIST]]);
   const accept = request.headers.list('accept');
-  if (accept.length > 0 && !acceptsGroupDocument(accept)) return fail(406, [['Accept', GROUP_ACCEPT.join(', ')]]);
+  // A group NOTIFY is the RLMI multipart/related.
+  if (accept.length > 0 && !acceptsMediaType(accept, 'multipart/related')) return fail(406, [['Accept', GROUP_ACCEPT.join(', ')]]);
 
-  let expires: number;
-  if (!request.headers.has('expires')) expires = ctx.policy.defaultExpires;
-  else {
-    const asked = request.expires;
-    if (asked === undefined) return fail(400, [], 'Invalid Expires');
-    if (asked !== 0 && asked < ctx.policy.minExpires) return fail(423, [['Min-Expires', String(ctx.policy.minExpires)]]);
-    expires = Math.min(asked, ctx.policy.maxExpires);
-  }
+  const expires = expiresToGrant(request, ctx.policy);
+  if (typeof expires !== 'number') return fail(expires.status, expires.headers, expires.reason);
 
   if (expires > 0 && group.adminPolicy !== 'anyone') {
     // members-only, also for any value we do not know: fail closed.
@@ -147,26 +133,7 @@ export async function decideGroupSubscribe(request: SipMessage, group: Group, pr
     if (!isMember(group, keys, ctx.plan)) return fail(403, [], 'Not a member of this group');
   }
 
-  const body = request.body.length > 0 ? Buffer.from(request.body) : null;
-  const value: Subscription = {
-    requestId: ctx.requestId?.() ?? randomUUID(),
-    receivedAt: ctx.now?.() ?? Date.now(),
-    presentity: groupPresentity(group.groupId),
-    presentityUri,
-    watcherUri: from.uri,
-    event: event.type,
-    expires,
-    callId: request.callId,
-    watcherTag: from.tag,
-    cseq: request.cseq.seq,
-    contact: request.contacts[0]?.uri ?? from.uri,
-    routeSet: request.headers.list('record-route'),
-    accept,
-    supported: request.supported,
-    body,
-    frontEnd: ctx.frontEndId,
-    localTag: toTag,
-  };
+  const value = subscriptionRecord(request, ctx, { presentity: groupPresentity(group.groupId), presentityUri, watcher: { uri: from.uri, tag: from.tag }, event: event.type, expires, toTag });
   return {
     status: 200,
     toTag,
@@ -282,15 +249,11 @@ export class GroupsReader {
 
   private async run(): Promise<void> {
     while (this.running) {
-      let batch: Kafka.Message[];
-      try {
-        batch = await consumeBatch(this.consumer, 500);
-      } catch (err) {
-        if (!this.running) return;
-        this.o.log?.(`reading ${this.topic} failed, retrying: ${asError(err).message}`);
-        await new Promise((r) => setTimeout(r, 1000));
-        continue;
-      }
+      const batch = await consumeOrRetry(this.consumer, 500, {
+        running: () => this.running,
+        retryMs: 1000,
+        onError: (err) => this.o.log?.(`reading ${this.topic} failed, retrying: ${err.message}`),
+      });
       for (const m of batch) await this.apply(m);
       if (this.caughtUp) this.onCaughtUp();
     }
@@ -323,15 +286,4 @@ export class GroupsReader {
     await this.loop?.catch(() => {});
     await disconnect(this.consumer);
   }
-}
-
-function partitionCount(consumer: Consumer, topic: string): Promise<number> {
-  return new Promise((resolve, reject) =>
-    consumer.getMetadata({ topic, timeout: 10_000 }, (err, md) => {
-      if (err) return reject(new Error(`no metadata for ${topic}: ${asError(err).message}`));
-      const t = md.topics.find((x) => x.name === topic);
-      if (!t || t.partitions.length === 0) return reject(new Error(`topic ${topic} does not exist (run \`presence topics apply\`)`));
-      resolve(t.partitions.length);
-    }),
-  );
 }

@@ -2,22 +2,11 @@
 // mapping of the owning event manager's answer to SIP; Kafka is a stand-in
 // PublishService here (the real request/reply: test/integration/publish.test.ts).
 import { describe, expect, it } from 'vitest';
-import { parseSipMessage } from '../../decode/sip/index.ts';
 import type { PublishRequest, PublishResponse } from '../../../schemas/generated/records.ts';
 import { answerOf, answerPublish, MAX_PUBLISH_BODY, PublishUnansweredError, validatePublish, type PublishContext } from './publishHandler.ts';
-import { presentityKey } from './subscribeHandler.ts';
+import { handlerContext, sipRequest } from './testSupport.ts';
 
-const plan = { countryCode: '351' };
-const ctx: PublishContext = {
-  policy: { minExpires: 60, maxExpires: 7200, defaultExpires: 3600 },
-  resolveKey: (uri) => presentityKey(uri, plan),
-  frontEndId: 'fe-1',
-  contact: 'sip:127.0.0.1:5060',
-  toTag: 'txtag',
-  now: () => 1_700_000_000_000,
-  requestId: () => 'req-1',
-  retryAfter: 7,
-};
+const ctx: PublishContext = { ...handlerContext, retryAfter: 7 };
 
 const PIDF_DOC = `<?xml version="1.0" encoding="UTF-8"?>
 <presence xmlns="urn:ietf:params:xml:ns:pidf" entity="tel:+351910000042"><tuple id="t1"><status><basic>open</basic></status><note>Lunch</note></tuple></presence>`;
@@ -35,11 +24,7 @@ function publish(o: { ruri?: string; drop?: string[]; extra?: string[]; body?: s
   ];
   const body = o.body ?? '';
   if (body) headers.push(['Content-Type', o.contentType ?? 'application/pidf+xml']);
-  const drop = new Set((o.drop ?? []).map((d) => d.toLowerCase()));
-  const lines = headers.filter(([n]) => !drop.has(n.toLowerCase())).map(([n, v]) => `${n}: ${v}`);
-  lines.push(...(o.extra ?? []));
-  const text = `PUBLISH ${o.ruri ?? 'tel:+351910000042'} SIP/2.0\r\n${lines.join('\r\n')}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-  return parseSipMessage(Buffer.from(text));
+  return sipRequest('PUBLISH', o.ruri ?? 'tel:+351910000042', headers, { ...o, body });
 }
 
 async function status(req: ReturnType<typeof publish>) {

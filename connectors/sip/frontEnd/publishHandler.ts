@@ -10,6 +10,7 @@ import { parsePidf } from '../../decode/pidf/parse.ts';
 import type { SipMessage } from '../../decode/sip/index.ts';
 import type { PublishRequest, PublishResponse } from '../../../schemas/generated/records.ts';
 import { newTag, type SipHeaderLine } from '../message/index.ts';
+import { expiresToGrant } from './requestChecks.ts';
 import { PIDF, PRESENCE_EVENT, type Answer, type HandlerContext } from './subscribeHandler.ts';
 
 /** Hands a PublishRequest to the owning event manager and resolves with its answer. */
@@ -56,14 +57,8 @@ export async function validatePublish(request: SipMessage, ctx: HandlerContext):
   if (!key) return fail(404);
 
   // §6 step 5 (expiry): too brief → 423 with our minimum (the SUBSCRIBE one); too long → shortened; absent → default.
-  let expires: number;
-  if (!request.headers.has('expires')) expires = ctx.policy.defaultExpires;
-  else {
-    const asked = request.expires;
-    if (asked === undefined) return fail(400, [], 'Invalid Expires');
-    if (asked !== 0 && asked < ctx.policy.minExpires) return fail(423, [['Min-Expires', String(ctx.policy.minExpires)]]);
-    expires = Math.min(asked, ctx.policy.maxExpires);
-  }
+  const expires = expiresToGrant(request, ctx.policy);
+  if (typeof expires !== 'number') return fail(expires.status, expires.headers, expires.reason);
 
   const ifMatch = request.sipIfMatch ?? null;
   const body = request.body.length > 0 ? Buffer.from(request.body) : null;

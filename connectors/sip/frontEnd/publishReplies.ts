@@ -8,7 +8,8 @@
 // answers); answers that come after the wait gave up are dropped.
 import Kafka from 'node-rdkafka';
 import type { PublishRequest, PublishResponse } from '../../../schemas/generated/records.ts';
-import { asError, connectConsumer, consumeBatch, disconnect, type Consumer } from '../../../streams/runtime/rdkafkaPromises.ts';
+import { asError, connectConsumer, disconnect, type Consumer } from '../../../streams/runtime/rdkafkaPromises.ts';
+import { consumeOrRetry, highWatermark, partitionCount } from '../../../streams/runtime/assignedConsumer.ts';
 import { PublishUnansweredError, type PublishService } from './publishHandler.ts';
 
 export interface PublishRepliesOptions {
@@ -79,7 +80,7 @@ export class PublishReplies implements PublishService {
       consumer.setDefaultConsumeTimeout(100);
     } catch (err) {
       await disconnect(consumer);
-      throw new Error(`cannot read ${o.responseTopic} at ${o.brokers} (run \`presence topics apply\`?): ${asError(err).message}`);
+      throw new Error(`cannot read ${o.responseTopic} at ${o.brokers}: ${asError(err).message}`);
     }
     const replies = new PublishReplies(consumer, o);
     replies.loop = replies.run();
@@ -89,15 +90,11 @@ export class PublishReplies implements PublishService {
   private async run(): Promise<void> {
     const key = Buffer.from(this.o.frontEndId);
     while (this.running) {
-      let batch: Kafka.Message[];
-      try {
-        batch = await consumeBatch(this.consumer, 500);
-      } catch (err) {
-        if (!this.running) return;
-        this.o.log?.(`reading ${this.o.responseTopic} failed (retrying): ${asError(err).message}`);
-        await new Promise((r) => setTimeout(r, 500));
-        continue;
-      }
+      const batch = await consumeOrRetry(this.consumer, 500, {
+        running: () => this.running,
+        retryMs: 500,
+        onError: (err) => this.o.log?.(`reading ${this.o.responseTopic} failed (retrying): ${err.message}`),
+      });
       for (const m of batch) {
         // Keyed by front-end id: other front ends' answers are skipped without decoding.
         if (!m.key || !key.equals(m.key as Buffer) || !m.value) continue;
@@ -154,19 +151,4 @@ export class PublishReplies implements PublishService {
     await this.loop.catch(() => {});
     await disconnect(this.consumer);
   }
-}
-
-function partitionCount(c: Consumer, topic: string): Promise<number> {
-  return new Promise((resolve, reject) =>
-    c.getMetadata({ topic, timeout: 10_000 }, (err, md) => {
-      if (err) return reject(asError(err));
-      const t = md.topics.find((x) => x.name === topic);
-      if (!t || t.partitions.length === 0) return reject(new Error(`topic ${topic} does not exist`));
-      resolve(t.partitions.length);
-    }),
-  );
-}
-
-function highWatermark(c: Consumer, topic: string, partition: number): Promise<number> {
-  return new Promise((resolve, reject) => c.queryWatermarkOffsets(topic, partition, 10_000, (err, o) => (err ? reject(asError(err)) : resolve(o.highOffset))));
 }

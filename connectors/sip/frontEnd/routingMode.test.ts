@@ -1,8 +1,8 @@
 // The routing modes without Kafka: redirect and proxy against fake owner
 // contacts, on real UDP sockets (front end → "event manager" front end).
-import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseSipMessage, type SipMessage } from '../../decode/sip/index.ts';
+import { parseSipMessage } from '../../decode/sip/index.ts';
+import { openSipUdpClient, type SipUdpClient } from '../../../test/support/sipUdpClient.ts';
 import type { Subscription } from '../../../schemas/generated/records.ts';
 import { ownerTargetUri, parseFrontEndMode } from './routingMode.ts';
 import { forwardRequest, proxyBranch, proxyRouting, relayResponse, PROXY_BRANCH_PREFIX } from './routingModeProxy.ts';
@@ -17,30 +17,10 @@ afterEach(async () => {
 });
 const resolveKey: KeyResolver = (u) => presentityKey(u, { countryCode: '351' });
 
-async function client(): Promise<{ socket: Socket; port: number; next: (timeoutMs?: number) => Promise<SipMessage> }> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, HOST, r));
-  cleanup.push(() => new Promise<void>((r) => socket.close(() => r())));
-  const queue: SipMessage[] = [];
-  const waiters: Array<(m: SipMessage) => void> = [];
-  socket.on('message', (b) => {
-    const m = parseSipMessage(b);
-    const w = waiters.shift();
-    if (w) w(m);
-    else queue.push(m);
-  });
-  const next = (timeoutMs = 5000) =>
-    new Promise<SipMessage>((resolve, reject) => {
-      const q = queue.shift();
-      if (q) return resolve(q);
-      const waiter = (m: SipMessage) => (clearTimeout(t), resolve(m));
-      const t = setTimeout(() => {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        reject(new Error(`no SIP message within ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiters.push(waiter);
-    });
-  return { socket, port: socket.address().port, next };
+async function client(): Promise<SipUdpClient> {
+  const c = await openSipUdpClient({ host: HOST });
+  cleanup.push(() => c.close());
+  return c;
 }
 
 function subscribe(port: number, callId: string, opts: { uri?: string; branch?: string; maxForwards?: number; toTag?: string } = {}): Buffer {

@@ -1,9 +1,8 @@
 // The front end over real UDP on 127.0.0.1 with a fake subscription sink:
 // the 200 goes out only after the record is taken; a sink that fails gives
 // 500 with Retry-After and no 200; stats count responses by code.
-import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseSipMessage, type SipMessage } from '../../decode/sip/index.ts';
+import { openSipUdpClient, type SipUdpClient } from '../../../test/support/sipUdpClient.ts';
 import type { Subscription } from '../../../schemas/generated/records.ts';
 import { presentityKey } from './subscribeHandler.ts';
 import { directoryResolver, SipFrontEnd, type SubscriptionSink } from './sipFrontEnd.ts';
@@ -17,30 +16,10 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-async function client(): Promise<{ socket: Socket; port: number; next: (timeoutMs?: number) => Promise<SipMessage> }> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, HOST, r));
-  cleanup.push(() => new Promise<void>((r) => socket.close(() => r())));
-  const queue: SipMessage[] = [];
-  const waiters: Array<(m: SipMessage) => void> = [];
-  socket.on('message', (b) => {
-    const m = parseSipMessage(b);
-    const w = waiters.shift();
-    if (w) w(m);
-    else queue.push(m);
-  });
-  const next = (timeoutMs = 5000) =>
-    new Promise<SipMessage>((resolve, reject) => {
-      const q = queue.shift();
-      if (q) return resolve(q);
-      const waiter = (m: SipMessage) => (clearTimeout(t), resolve(m));
-      const t = setTimeout(() => {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        reject(new Error(`no SIP response within ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiters.push(waiter);
-    });
-  return { socket, port: socket.address().port, next };
+async function client(): Promise<SipUdpClient> {
+  const c = await openSipUdpClient({ host: HOST });
+  cleanup.push(() => c.close());
+  return c;
 }
 
 function subscribe(port: number, branch: string, extra = ''): Buffer {
@@ -73,7 +52,7 @@ describe('SIP front end', () => {
     });
     const c = await client();
     c.socket.send(subscribe(c.port, 'a1'), fe.port, HOST);
-    await expect(c.next(300)).rejects.toThrow(/no SIP response/); // nothing while Kafka has not taken it
+    await expect(c.next(300)).rejects.toThrow(/no SIP message/); // nothing while Kafka has not taken it
     release();
     const res = await c.next();
     events.push('response');

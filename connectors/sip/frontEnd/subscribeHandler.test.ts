@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseSipMessage } from '../../decode/sip/index.ts';
+import type { SipMessage } from '../../decode/sip/index.ts';
 import { buildResponse, outgoingHeader } from '../message/index.ts';
-import { checkExpiryPolicy, decide, presentityKey, type HandlerContext } from './subscribeHandler.ts';
+import { checkExpiryPolicy, decide, presentityKey } from './subscribeHandler.ts';
+import { handlerContext, plan, sipRequest } from './testSupport.ts';
 
-const plan = { countryCode: '351' };
-const ctx: HandlerContext = {
-  policy: { minExpires: 60, maxExpires: 7200, defaultExpires: 3600 },
-  resolveKey: (uri) => presentityKey(uri, plan),
-  frontEndId: 'fe-1',
-  contact: 'sip:127.0.0.1:5060',
-  toTag: 'txtag',
-  now: () => 1_700_000_000_000,
-  requestId: () => 'req-1',
-};
+const ctx = handlerContext;
 
-function request(over: { method?: string; ruri?: string; to?: string; drop?: string[]; extra?: string[]; body?: string } = {}): ReturnType<typeof parseSipMessage> {
+function request(over: { method?: string; ruri?: string; to?: string; drop?: string[]; extra?: string[]; body?: string } = {}): SipMessage {
   const method = over.method ?? 'SUBSCRIBE';
   const headers: Array<[string, string]> = [
     ['Via', 'SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1'],
@@ -29,12 +21,7 @@ function request(over: { method?: string; ruri?: string; to?: string; drop?: str
     ['Accept', 'application/pidf+xml, application/rlmi+xml'],
     ['Supported', 'eventlist'],
   ];
-  const drop = new Set((over.drop ?? []).map((d) => d.toLowerCase()));
-  const lines = headers.filter(([n]) => !drop.has(n.toLowerCase())).map(([n, v]) => `${n}: ${v}`);
-  lines.push(...(over.extra ?? []));
-  const body = over.body ?? '';
-  const text = `${method} ${over.ruri ?? 'sip:+351910000042@ims.example.net;user=phone'} SIP/2.0\r\n${lines.join('\r\n')}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-  return parseSipMessage(Buffer.from(text));
+  return sipRequest(method, over.ruri ?? 'sip:+351910000042@ims.example.net;user=phone', headers, over);
 }
 
 describe('presentity keys', () => {

@@ -4,12 +4,12 @@
 // presentity's subscriber key, so the event manager that owns the presentity
 // holds the dialog and sends the NOTIFYs. No I/O here except the optional
 // key resolver (the subscriber directory); sending is sipFrontEnd.ts's job.
-import { randomUUID } from 'node:crypto';
 import type { SipMessage } from '../../decode/sip/index.ts';
 import { uriIdentity } from '../../taps/identity/aor.ts';
 import type { NumberingPlan } from '../../taps/identity/msisdn.ts';
 import type { Subscription } from '../../../schemas/generated/records.ts';
 import { newTag, type SipHeaderLine } from '../message/index.ts';
+import { acceptsMediaType, expiresToGrant, subscriptionRecord } from './requestChecks.ts';
 
 export const PRESENCE_EVENT = 'presence';
 export const PIDF = 'application/pidf+xml';
@@ -81,17 +81,6 @@ export interface Answer {
 
 const allow = (): SipHeaderLine => ['Allow', ALLOWED_METHODS.join(', ')];
 
-/** Media ranges that admit application/pidf+xml. */
-function acceptsPidf(ranges: readonly string[]): boolean {
-  return ranges.some((r) => {
-    const [mt = '', ...params] = r.split(';');
-    const q = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('q='));
-    if (q !== undefined && Number(q.slice(2)) === 0) return false;
-    const m = mt.trim().toLowerCase();
-    return m === PIDF || m === 'application/*' || m === '*/*';
-  });
-}
-
 /** The answer to any request the transaction layer hands the front end. */
 export async function decide(request: SipMessage, ctx: HandlerContext): Promise<Answer> {
   const toTag = request.to?.tag ?? ctx.toTag ?? newTag();
@@ -127,38 +116,12 @@ async function decideSubscribe(request: SipMessage, ctx: HandlerContext, toTag: 
   if (!key) return fail(404);
 
   const accept = request.headers.list('accept');
-  if (accept.length > 0 && !acceptsPidf(accept)) return fail(406, [['Accept', PIDF]]);
+  if (accept.length > 0 && !acceptsMediaType(accept, PIDF)) return fail(406, [['Accept', PIDF]]);
 
-  let expires: number;
-  if (!request.headers.has('expires')) expires = ctx.policy.defaultExpires;
-  else {
-    const asked = request.expires;
-    if (asked === undefined) return fail(400, [], 'Invalid Expires');
-    // RFC 6665 §4.2.1.1: shorter than we accept → 423 with our minimum; longer → shortened.
-    if (asked !== 0 && asked < ctx.policy.minExpires) return fail(423, [['Min-Expires', String(ctx.policy.minExpires)]]);
-    expires = Math.min(asked, ctx.policy.maxExpires);
-  }
+  const expires = expiresToGrant(request, ctx.policy);
+  if (typeof expires !== 'number') return fail(expires.status, expires.headers, expires.reason);
 
-  const body = request.body.length > 0 ? Buffer.from(request.body) : null;
-  const value: Subscription = {
-    requestId: ctx.requestId?.() ?? randomUUID(),
-    receivedAt: ctx.now?.() ?? Date.now(),
-    presentity: key,
-    presentityUri,
-    watcherUri: from.uri,
-    event: event.type,
-    expires,
-    callId: request.callId,
-    watcherTag: from.tag,
-    cseq: request.cseq.seq,
-    contact: request.contacts[0]?.uri ?? from.uri,
-    routeSet: request.headers.list('record-route'),
-    accept,
-    supported: request.supported,
-    body,
-    frontEnd: ctx.frontEndId,
-    localTag: toTag,
-  };
+  const value = subscriptionRecord(request, ctx, { presentity: key, presentityUri, watcher: { uri: from.uri, tag: from.tag }, event: event.type, expires, toTag });
   return {
     status: 200,
     toTag,

@@ -1,18 +1,20 @@
 // SIPp scenarios for the interop tests, as data. SIPp substitutes [keywords]
 // (local/remote address, call number…) when it sends.
 
-/** UAS: receives one NOTIFY and answers 200 OK, copying the transaction headers. */
-export const NOTIFY_UAS = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="presence NOTIFY receiver">
-  <recv request="NOTIFY" crlf="true">
-    <action>
-      <ereg regexp="presence" search_in="hdr" header="Event:" check_it="true" assign_to="ev"/>
-      <ereg regexp="application/pidf\\+xml" search_in="hdr" header="Content-Type:" check_it="true" assign_to="ct"/>
-    </action>
-  </recv>
+/** A whole scenario: the XML prolog, the steps, and the variables they assign (SIPp wants each one referenced). */
+export function scenarioXml(name: string, steps: string, referenced: readonly string[] = []): string {
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="${name}">${steps}${referenced.length > 0 ? `\n  <Reference variables="${referenced.join(',')}"/>` : ''}
+</scenario>
+`;
+}
+
+/** UAS step: answers the request just received with `status`, its transaction headers copied (RFC 3261 §8.2.6.2). */
+export function answerReceived(status = '200 OK'): string {
+  return `
   <send><![CDATA[
 
-      SIP/2.0 200 OK
+      SIP/2.0 ${status}
       [last_Via:]
       [last_From:]
       [last_To:]
@@ -20,10 +22,70 @@ export const NOTIFY_UAS = `<?xml version="1.0" encoding="ISO-8859-1" ?>
       [last_CSeq:]
       Content-Length: 0
 
-    ]]></send>
-  <Reference variables="ev,ct"/>
-</scenario>
-`;
+    ]]></send>`;
+}
+
+/** UAS step: receives a NOTIFY, runs `checks` on it (SIPp actions: a failed check_it fails the call), answers `status`. */
+export function receiveNotify(checks: readonly string[] = [], o: { crlf?: boolean; status?: string } = {}): string {
+  const recv = `<recv request="NOTIFY"${o.crlf ? ' crlf="true"' : ''}`;
+  const step = checks.length === 0 ? `${recv}/>` : `${recv}>\n    <action>\n      ${checks.join('\n      ')}\n    </action>\n  </recv>`;
+  return `\n  ${step}${answerReceived(o.status)}`;
+}
+
+export interface SubscribeRequestOptions {
+  /** The Request-URI, also To: the presentity or group. */
+  readonly uri: string;
+  /** Default sip:watcher@example.com. */
+  readonly from?: string | undefined;
+  readonly fromTag: string;
+  /** Where the NOTIFYs go; default this SIPp itself. */
+  readonly contact?: string | undefined;
+  /** Default application/pidf+xml. */
+  readonly accept?: string | undefined;
+  /** A Supported header (e.g. eventlist for a group), none when undefined. */
+  readonly supported?: string | undefined;
+  readonly expires: number;
+  /** A body (e.g. an RFC 4661 filter) and its Content-Type. */
+  readonly body?: { readonly contentType: string; readonly content: string } | undefined;
+}
+
+/** UAC step: a watcher's initial SUBSCRIBE (CSeq 1), retransmitted every 500 ms until answered. */
+export function subscribeRequest(o: SubscribeRequestOptions): string {
+  const lines = [
+    `SUBSCRIBE ${o.uri} SIP/2.0`,
+    'Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]',
+    `From: <${o.from ?? 'sip:watcher@example.com'}>;tag=${o.fromTag}`,
+    `To: <${o.uri}>`,
+    'Call-ID: [call_id]',
+    'CSeq: 1 SUBSCRIBE',
+    `Contact: <${o.contact ?? 'sip:watcher@[local_ip]:[local_port]'}>`,
+    'Max-Forwards: 70',
+    'Event: presence',
+    `Accept: ${o.accept ?? 'application/pidf+xml'}`,
+    ...(o.supported !== undefined ? [`Supported: ${o.supported}`] : []),
+    `Expires: ${o.expires}`,
+    ...(o.body ? [`Content-Type: ${o.body.contentType}`, 'Content-Length: [len]'] : ['Content-Length: 0']),
+  ];
+  return `
+  <send retrans="500"><![CDATA[
+
+${lines.map((l) => `      ${l}`).join('\n')}
+
+${o.body ? `${o.body.content}\n` : ''}    ]]></send>`;
+}
+
+/** UAS: receives one NOTIFY and answers 200 OK, copying the transaction headers. */
+export const NOTIFY_UAS = scenarioXml(
+  'presence NOTIFY receiver',
+  receiveNotify(
+    [
+      '<ereg regexp="presence" search_in="hdr" header="Event:" check_it="true" assign_to="ev"/>',
+      '<ereg regexp="application/pidf\\+xml" search_in="hdr" header="Content-Type:" check_it="true" assign_to="ct"/>',
+    ],
+    { crlf: true },
+  ),
+  ['ev', 'ct'],
+);
 
 const SUBSCRIBE = `
       SUBSCRIBE sip:alice@[remote_ip]:[remote_port] SIP/2.0
@@ -79,36 +141,21 @@ ${SUBSCRIBE}
  * UAC: a watcher SUBSCRIBEs to `presentityUri` (From-tag `fromTag`, CSeq 1),
  * expects 200 with the granted Expires and a To-tag, and writes the To-tag to
  * `tagFile` (SIPp's exec runs a shell) so a test can find the dialog's NOTIFYs.
+ * `contact` (default: this SIPp itself) is where the NOTIFYs go: a SIPp UAC
+ * sends everything to its command-line target, so the dialog's NOTIFYs are
+ * received by a second SIPp, a UAS (`notifyReceiverUas`), at that address.
  */
-export function subscribeToPresentityUac(o: { presentityUri: string; fromTag: string; expires: number; tagFile: string }): string {
-  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="presence watcher of ${o.presentityUri}">
-  <send retrans="500"><![CDATA[
-
-      SUBSCRIBE ${o.presentityUri} SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:watcher@example.com>;tag=${o.fromTag}
-      To: <${o.presentityUri}>
-      Call-ID: [call_id]
-      CSeq: 1 SUBSCRIBE
-      Contact: <sip:watcher@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Event: presence
-      Accept: application/pidf+xml
-      Expires: ${o.expires}
-      Content-Length: 0
-
-    ]]></send>
+export function subscribeToPresentityUac(o: { presentityUri: string; fromTag: string; expires: number; tagFile: string; contact?: string }): string {
+  const subscribe = subscribeRequest({ uri: o.presentityUri, fromTag: o.fromTag, contact: o.contact, expires: o.expires });
+  const answered = `
   <recv response="200">
     <action>
       <ereg regexp="^ *${o.expires} *$" search_in="hdr" header="Expires:" check_it="true" assign_to="exp"/>
       <ereg regexp=";tag=([^;>]+)" search_in="hdr" header="To:" check_it="true" assign_to="all,totag"/>
       <exec command="echo '[$totag]' > ${o.tagFile}"/>
     </action>
-  </recv>
-  <Reference variables="exp,all,totag"/>
-</scenario>
-`;
+  </recv>`;
+  return scenarioXml(`presence watcher of ${o.presentityUri}`, subscribe + answered, ['exp', 'all', 'totag']);
 }
 
 /**
@@ -119,22 +166,7 @@ export function subscribeToPresentityUac(o: { presentityUri: string; fromTag: st
  * SIPp call would swallow it and leave the sender to time out.
  */
 export function notifyReceiverUas(notifies: number, lingerMs = 2000): string {
-  const step = `
-  <recv request="NOTIFY" crlf="true"/>
-  <send><![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]></send>`;
-  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="presence watcher UAS, ${notifies} NOTIFYs per dialog">${step.repeat(notifies)}
-  <pause milliseconds="${lingerMs}"/>
-</scenario>
-`;
+  const linger = `
+  <pause milliseconds="${lingerMs}"/>`;
+  return scenarioXml(`presence watcher UAS, ${notifies} NOTIFYs per dialog`, receiveNotify([], { crlf: true }).repeat(notifies) + linger);
 }
