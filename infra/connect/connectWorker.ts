@@ -5,10 +5,11 @@
 // for one worker: connector configs and offsets live in Kafka topics, so
 // `presence connect apply` works the same against an operator's cluster.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot, type Settings } from '../../config/settings.ts';
+import { mark, marked, mvn } from '../local/artifacts.ts';
 import { portOpen } from '../local/kafkaBroker.ts';
 import { findJava } from '../local/javaRuntime.ts';
 import { type ManagedProcess, runningPid, startDetached, stopProcess, waitUntilReady } from '../local/processes.ts';
@@ -39,47 +40,31 @@ export async function connectAnswers(url: string): Promise<boolean> {
   return res.ok;
 }
 
-async function mvn(args: string[], what: string): Promise<void> {
-  try {
-    await run('mvn', ['-B', '-q', '-f', pom, ...args], { maxBuffer: 64 * 1024 * 1024 });
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    const detail = `${e.stdout ?? ''}${e.stderr ?? ''}`.split('\n').filter((l) => /ERROR|FATAL/.test(l)).slice(0, 8).join('\n');
-    throw new Error(`could not fetch ${what} from Maven Central with mvn (is Maven installed and the registry reachable?)\n${detail || e.message}`);
-  }
-}
-
-function assembled(dir: string, version: string): boolean {
-  const marker = path.join(dir, '.assembled');
-  return existsSync(marker) && readFileSync(marker, 'utf8').trim() === version;
-}
-
 /** Worker classpath (connect-runtime and friends) and plugin.path, assembled once into the home. */
 export async function connectArtifacts(s: Settings, log: (line: string) => void): Promise<{ classpath: string; pluginPath: string }> {
   const classpath = path.join(s.home, 'lib', `connect-${s.kafka.version}`);
-  if (!assembled(classpath, s.kafka.version)) {
+  if (!marked(classpath, s.kafka.version)) {
     log(`assembling Kafka Connect ${s.kafka.version} from Maven Central into ${classpath} (once)`);
     rmSync(classpath, { recursive: true, force: true });
     mkdirSync(classpath, { recursive: true });
-    await mvn(['-Pworker', 'dependency:copy-dependencies', `-Dkafka.version=${s.kafka.version}`, `-DoutputDirectory=${classpath}`, '-DincludeScope=runtime'], `Kafka Connect ${s.kafka.version}`);
+    await mvn(['-Pworker', 'dependency:copy-dependencies', `-Dkafka.version=${s.kafka.version}`, `-DoutputDirectory=${classpath}`, '-DincludeScope=runtime'], `Kafka Connect ${s.kafka.version}`, pom);
     // The log4j2 binding needs slf4j 2.x, which the pom adds; drop the 1.7 that kafka-clients declares.
     for (const f of readdirSync(classpath)) if (/^slf4j-api-1\./.test(f)) rmSync(path.join(classpath, f));
-    writeFileSync(path.join(classpath, '.assembled'), s.kafka.version);
+    mark(classpath, s.kafka.version);
   }
   const pluginPath = path.join(s.home, 'lib', 'connect-plugins');
   const pluginsVersion = `${CONNECT_PLUGINS.debezium}+${CONNECT_PLUGINS.apicurioConverter}`;
-  if (!assembled(pluginPath, pluginsVersion)) {
+  if (!marked(pluginPath, pluginsVersion)) {
     log(`assembling Connect plugins (Debezium ${CONNECT_PLUGINS.debezium} JDBC sink and PostgreSQL source, Apicurio ${CONNECT_PLUGINS.apicurioConverter} Avro converter) into ${pluginPath} (once)`);
     rmSync(pluginPath, { recursive: true, force: true });
     mkdirSync(pluginPath, { recursive: true });
-    await mvn(['dependency:unpack@debezium', '-Dmdep.overWriteReleases=true', `-Ddebezium.version=${CONNECT_PLUGINS.debezium}`, `-DoutputDirectory=${pluginPath}`], `Debezium ${CONNECT_PLUGINS.debezium} plugins`);
+    await mvn(['dependency:unpack@debezium', '-Dmdep.overWriteReleases=true', `-Ddebezium.version=${CONNECT_PLUGINS.debezium}`, `-DoutputDirectory=${pluginPath}`], `Debezium ${CONNECT_PLUGINS.debezium} plugins`, pom);
     // Connect's own API classes come from the worker; a plugin's copy is never loaded, so leave it out.
     await mvn(
       ['-Pconverter', 'dependency:copy-dependencies', `-Dapicurio.converter.version=${CONNECT_PLUGINS.apicurioConverter}`, `-DoutputDirectory=${path.join(pluginPath, 'apicurio-converter')}`, '-DincludeScope=runtime', '-DexcludeGroupIds=org.apache.kafka'],
-      `Apicurio converter ${CONNECT_PLUGINS.apicurioConverter}`,
-    );
+      `Apicurio converter ${CONNECT_PLUGINS.apicurioConverter}`, pom);
     await addServiceManifest(path.join(pluginPath, 'apicurio-converter'), ['io.apicurio.registry.utils.converter.AvroConverter']);
-    writeFileSync(path.join(pluginPath, '.assembled'), pluginsVersion);
+    mark(pluginPath, pluginsVersion);
   }
   return { classpath, pluginPath };
 }

@@ -10,9 +10,10 @@ import { projectRoot } from '../../config/settings.ts';
 const run = promisify(execFile);
 const pom = path.join(projectRoot, 'infra/maven/pom.xml');
 
-async function mvn(args: string[], what: string): Promise<void> {
+/** Runs Maven on a pom (ours by default); errors keep Maven's ERROR lines and say what was being fetched. */
+export async function mvn(args: string[], what: string, pomFile = pom): Promise<void> {
   try {
-    await run('mvn', ['-B', '-q', '-f', pom, ...args], { maxBuffer: 64 * 1024 * 1024 });
+    await run('mvn', ['-B', '-q', '-f', pomFile, ...args], { maxBuffer: 64 * 1024 * 1024 });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     const detail = `${e.stdout ?? ''}${e.stderr ?? ''}`.split('\n').filter((l) => /ERROR|FATAL/.test(l)).slice(0, 8).join('\n');
@@ -20,12 +21,13 @@ async function mvn(args: string[], what: string): Promise<void> {
   }
 }
 
-function marked(dir: string, version: string): boolean {
+/** True when dir was assembled for this version (its marker file says so). */
+export function marked(dir: string, version: string): boolean {
   const marker = path.join(dir, '.assembled');
   return existsSync(marker) && readFileSync(marker, 'utf8').trim() === version;
 }
 
-function mark(dir: string, version: string): void {
+export function mark(dir: string, version: string): void {
   writeFileSync(path.join(dir, '.assembled'), version);
 }
 
