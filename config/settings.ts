@@ -63,6 +63,10 @@ export interface Settings {
     /** How long the front end waits for the owning event manager's answer to a PUBLISH before 500 + Retry-After (below SIP Timer F, 32 s). */
     publishTimeoutMs: number;
   };
+  notifySink: {
+    /** Contact URI of NOTIFYs (where watchers send refresh SUBSCRIBEs): the SIP front end's; unset = the sink's own address. */
+    contact: string | undefined;
+  };
   topics: {
     prefix: string;
     /** Partitions of every subscriber-keyed topic (they must be co-partitioned). */
@@ -182,6 +186,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     frontEnd: {
       mode: oneOf('PRESENCE_FRONT_END_MODE', get('PRESENCE_FRONT_END_MODE', 'frontEnd.mode'), ['stateless', 'redirect', 'proxy'] as const, 'stateless'),
       publishTimeoutMs: int('PRESENCE_PUBLISH_TIMEOUT_MS', get('PRESENCE_PUBLISH_TIMEOUT_MS', 'frontEnd.publishTimeoutMs'), 4000),
+    },
+    notifySink: {
+      contact: str(get('PRESENCE_NOTIFY_CONTACT', 'notifySink.contact')),
     },
     topics: {
       prefix: str(get('PRESENCE_TOPIC_PREFIX', 'topics.prefix')) ?? 'presence.',

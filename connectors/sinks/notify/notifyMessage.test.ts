@@ -3,7 +3,7 @@ import { parseSipMessage } from '../../decode/sip/index.ts';
 import { buildRequest, serialize } from '../../sip/message/index.ts';
 import type { NotifyRequest } from '../../../schemas/generated/records.ts';
 import { notifyRecord } from './testSupport.ts';
-import { BadNotifyRequest, contactUri, dialogKey, nextHop, notifySpec, subscriptionStateValue, uriTarget } from './notifyMessage.ts';
+import { BadNotifyRequest, contactUri, dialogKey, nextHop, notifyContact, notifySpec, subscriptionStateValue, uriTarget } from './notifyMessage.ts';
 
 const VIA = { transport: 'udp', host: '127.0.0.1', port: 5080, branch: 'z9hG4bKtest' };
 
@@ -74,5 +74,11 @@ describe('NOTIFY building', () => {
     expect(dialogKey(notifyRecord())).not.toBe(dialogKey(notifyRecord({ remoteTag: 'other' })));
     expect(dialogKey(notifyRecord({ cseq: 1 }))).toBe(dialogKey(notifyRecord({ cseq: 2 })));
     expect(contactUri('::1', 5080)).toBe('sip:[::1]:5080');
+  });
+
+  it('the NOTIFY Contact is the configured front-end URI (refreshes go there), else the sink; a non-SIP one is refused', () => {
+    expect(notifyContact('sip:presence.example.net:5060', '127.0.0.1', 5080)).toBe('sip:presence.example.net:5060');
+    expect(notifyContact(undefined, '127.0.0.1', 5080)).toBe('sip:127.0.0.1:5080');
+    expect(() => notifyContact('http://x', '127.0.0.1', 5080)).toThrow(/sip: or sips: URI/);
   });
 });

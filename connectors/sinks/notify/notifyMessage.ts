@@ -85,6 +85,18 @@ export function notifySpec(n: NotifyRequest, o: NotifyBuildOptions): RequestSpec
   };
 }
 
+/**
+ * The Contact of our NOTIFYs. NOTIFY is a target refresh request (RFC 6665
+ * §4.1.2.2): the watcher sends its refresh SUBSCRIBEs there, so it should name
+ * the SIP front end, not this sink (which refuses requests). Without one
+ * configured it is the sink's own address.
+ */
+export function notifyContact(configured: string | undefined, host: string, port: number): string {
+  if (configured === undefined || configured === '') return contactUri(host, port);
+  if (!/^sips?:[^\s<>"]+$/i.test(configured)) throw new Error(`the NOTIFY Contact must be a sip: or sips: URI, not ${JSON.stringify(configured)}`);
+  return configured;
+}
+
 /** The sink's Contact: sip:host:port (IPv6 bracketed). */
 export function contactUri(host: string, port: number): string {
   return `sip:${host.includes(':') ? `[${host}]` : host}:${port}`;

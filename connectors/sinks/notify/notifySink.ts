@@ -27,7 +27,7 @@ import { TransactionLayer } from '../../sip/transaction/index.ts';
 import { SipTransport } from '../../sip/transport/index.ts';
 import { groupIdOf } from '../../sip/frontEnd/groupRoutes.ts';
 import { NotifyDeliverer, StoppedError, type DeliveryResult } from './deliverer.ts';
-import { contactUri, dialogKey } from './notifyMessage.ts';
+import { dialogKey, notifyContact } from './notifyMessage.ts';
 import { checkRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy } from './policy.ts';
 import { DialogScheduler, OffsetTracker, Semaphore } from './scheduling.ts';
 
@@ -40,6 +40,8 @@ export interface NotifySinkOptions {
   readonly port?: number;
   /** Contact/Via host when it differs from the listening address (e.g. listening on 0.0.0.0). */
   readonly advertiseHost?: string;
+  /** Contact URI of the NOTIFYs: the SIP front end's, where watchers send refreshes (default: this sink). */
+  readonly contact?: string;
   /** RFC 3261 T1 in ms (Timer F = 64·T1 is 32 s at the default 500). */
   readonly t1Ms?: number;
   readonly retry?: Partial<RetryPolicy>;
@@ -108,6 +110,8 @@ export class NotifySink {
   readonly semaphore: Semaphore;
   readonly layer: TransactionLayer;
   private readonly trackers = new Map<string, OffsetTracker>();
+  /** Partitions assigned now (topic\u0000partition): a record of any other was fetched before its revoke. */
+  private readonly assigned = new Set<string>();
   private readonly consumer: Consumer;
   private running = false;
   private stopping = false;
@@ -135,7 +139,7 @@ export class NotifySink {
     this.semaphore = new Semaphore(o.maxConcurrent ?? 256);
     this.deliverer = new NotifyDeliverer({
       layer: this.layer,
-      contact: contactUri(advertise, transport.port),
+      contact: notifyContact(o.contact ?? s.notifySink.contact, advertise, transport.port),
       ...(o.maxForwards !== undefined ? { maxForwards: o.maxForwards } : {}),
       policy,
       semaphore: this.semaphore,
@@ -196,6 +200,7 @@ export class NotifySink {
     try {
       if (err.code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
         this.o.log?.(`assigned ${assignment.map((a) => `${a.topic}[${a.partition}]`).join(' ') || '(none)'}`);
+        for (const a of assignment) this.assigned.add(`${a.topic}\u0000${a.partition}`);
         if (cooperative) consumer.incrementalAssign(assignment);
         else consumer.assign(assignment);
       } else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
@@ -203,7 +208,10 @@ export class NotifySink {
         // In-flight NOTIFYs of revoked partitions still finish and report, but
         // their offsets are no longer ours to commit: the new owner re-reads
         // from the last commit (at-least-once; watchers accept a repeated CSeq).
-        for (const a of assignment) this.trackers.delete(`${a.topic}\u0000${a.partition}`);
+        for (const a of assignment) {
+          this.trackers.delete(`${a.topic}\u0000${a.partition}`);
+          this.assigned.delete(`${a.topic}\u0000${a.partition}`);
+        }
         if (cooperative) consumer.incrementalUnassign(assignment);
         else consumer.unassign();
       }
@@ -238,9 +246,15 @@ export class NotifySink {
 
   /** Decodes a record and submits its delivery to the dialog's queue (in partition order). */
   private async accept(m: Message): Promise<void> {
-    this.stats.consumed++;
     const tkey = `${m.topic}\u0000${m.partition}`;
+    // Fetched before its partition was revoked: the new owner reads it from the last commit.
+    if (!this.assigned.has(tkey)) return;
+    this.stats.consumed++;
     let tracker = this.trackers.get(tkey);
+    // A record at or below one already tracked: the partition is read again from its last
+    // commit (eager re-assignment). Offsets must be tracked in order, so a fresh tracker takes
+    // over; the old one's records still finish but commit nothing.
+    if (tracker && tracker.lastTracked !== undefined && m.offset <= tracker.lastTracked) tracker = undefined;
     if (!tracker) this.trackers.set(tkey, (tracker = new OffsetTracker()));
     tracker.track(m.offset);
     const origin = `${m.topic}[${m.partition}]@${m.offset}`;

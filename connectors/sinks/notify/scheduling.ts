@@ -155,8 +155,16 @@ export class OffsetTracker {
   private readonly offsets = new Map<number, boolean>();
   private committable: number | undefined;
 
+  private last: number | undefined;
+
   track(offset: number): void {
     this.offsets.set(offset, false);
+    this.last = offset;
+  }
+
+  /** The highest offset tracked so far (records of a partition come in order). */
+  get lastTracked(): number | undefined {
+    return this.last;
   }
 
   /** Marks an offset finished; returns the new commit offset (next to read) when it advanced. */
