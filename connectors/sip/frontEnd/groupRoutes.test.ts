@@ -110,6 +110,18 @@ describe('SUBSCRIBE to a group URI', () => {
     expect(b?.status).toBe(200);
   });
 
+  it('a SUBSCRIBE retargeted to this front end (Request-URI names us, RFC 3261 §8.1.3.4) finds the group by To, as for a presentity', async () => {
+    const own = 'sip:friends@127.0.0.1:5060';
+    const a = await router(group()).decide(request({ ruri: own }), { ...ctx, isOwnUri: (u) => u === own });
+    expect(a?.status).toBe(200);
+    expect(a?.record?.value).toMatchObject({ presentity: 'group:g-1', presentityUri: GROUP_URI });
+  });
+
+  it('Require: eventlist without Supported is support enough (RFC 3261 §8.2.2.3: a required tag is one the client implements), not 421', async () => {
+    const a = await router(group()).decide(request({ drop: ['Supported'], extra: ['Require: eventlist'] }), ctx);
+    expect(a?.status).toBe(200);
+  });
+
   it('members-only: an outsider gets 403 (but may still unsubscribe); anyone: an outsider gets 200', async () => {
     const eve = { from: 'sip:eve@example.com' };
     expect((await router(group()).decide(request(eve), ctx))?.status).toBe(403);

@@ -115,7 +115,8 @@ export async function decideGroupSubscribe(request: SipMessage, group: Group, pr
   if (!from?.uri || !from.tag) return fail(400, [], 'Missing From tag');
   const event = request.event;
   if (!event || event.type !== PRESENCE_EVENT) return fail(489, [['Allow-Events', PRESENCE_EVENT]]);
-  if (!request.supported.some((t) => t.toLowerCase() === EVENTLIST)) return fail(421, [['Require', EVENTLIST]]);
+  // A client that requires eventlist implements it, Supported or not.
+  if (![...request.supported, ...request.require].some((t) => t.toLowerCase() === EVENTLIST)) return fail(421, [['Require', EVENTLIST]]);
   const accept = request.headers.list('accept');
   // A group NOTIFY is the RLMI multipart/related.
   if (accept.length > 0 && !acceptsMediaType(accept, 'multipart/related')) return fail(406, [['Accept', GROUP_ACCEPT.join(', ')]]);
@@ -153,9 +154,10 @@ export class GroupRouter {
 
   async decide(request: SipMessage, ctx: HandlerContext): Promise<Answer | undefined> {
     if (request.method !== 'SUBSCRIBE') return undefined;
-    // As for a presentity: the Request-URI out of dialog, To inside one (the Request-URI is then our Contact).
+    // As for a presentity: the Request-URI out of dialog, To inside one (the Request-URI is then our Contact) or when retargeted to us.
     const inDialog = request.to?.tag !== undefined;
-    const presentityUri = inDialog ? request.to!.uri : request.requestUri ?? '';
+    const retargeted = !inDialog && request.to?.uri !== undefined && ctx.isOwnUri?.(request.requestUri ?? '') === true;
+    const presentityUri = inDialog || retargeted ? request.to!.uri : request.requestUri ?? '';
     const group = presentityUri ? this.table.byUri(presentityUri) : undefined;
     if (!group) return undefined;
     return decideGroupSubscribe(request, group, presentityUri, { ...ctx, plan: this.plan }, request.to?.tag ?? ctx.toTag ?? newTag());

@@ -27,6 +27,15 @@ export function acceptsMediaType(ranges: readonly string[], mediaType: string): 
   });
 }
 
+/** Option tags this front end implements (RFC 4662 resource lists for group URIs). */
+export const SUPPORTED_EXTENSIONS = ['eventlist'] as const;
+
+/** RFC 3261 §8.2.2.3: Require naming an extension we lack → 420 with Unsupported listing them; undefined when all are ours. */
+export function unsupportedRequire(request: SipMessage): Refusal | undefined {
+  const lacking = request.require.filter((t) => !(SUPPORTED_EXTENSIONS as readonly string[]).includes(t.toLowerCase()));
+  return lacking.length ? { status: 420, headers: [['Unsupported', lacking.join(', ')]] } : undefined;
+}
+
 /**
  * The Expires to grant: absent → the default; unparsable → 400; 0 < asked <
  * min → 423 with our Min-Expires; above max → max (0, an unsubscribe or a

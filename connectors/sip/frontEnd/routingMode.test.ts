@@ -88,6 +88,13 @@ describe('routing mode helpers', () => {
   });
 });
 
+describe('proxy request validation', () => {
+  it('§16.3 step 5: a Proxy-Require naming any extension is 420 with Unsupported (this proxy implements none), not forwarded', () => {
+    const req = parseSipMessage(Buffer.from(subscribe(5000, 'pr1').toString().replace('Event: presence', 'Proxy-Require: foo, bar\r\nEvent: presence')));
+    expect(forwardRequest(req, 'sip:alice@127.0.0.1:5071', { host: '127.0.0.1', port: 5060 })).toEqual({ kind: 'bad-extension', unsupported: ['foo', 'bar'] });
+  });
+});
+
 describe('front end routing modes over UDP', () => {
   it('redirect: 302 with the owner\'s contact; the owner accepts the redirected SUBSCRIBE keyed by To; unknown owner falls back to recording', async () => {
     const emRecords: Subscription[] = [];

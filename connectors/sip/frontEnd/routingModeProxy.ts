@@ -46,7 +46,7 @@ const CANONICAL: Record<string, string> = { 'call-id': 'Call-ID', cseq: 'CSeq', 
 /** Header names are stored lower-case; write them the usual way. */
 export const headerName = (n: string) => CANONICAL[n] ?? n.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase());
 
-export type ForwardDecision = { kind: 'forward'; request: OutgoingRequest; target: TransportTarget } | { kind: 'too-many-hops' };
+export type ForwardDecision = { kind: 'forward'; request: OutgoingRequest; target: TransportTarget } | { kind: 'too-many-hops' } | { kind: 'bad-extension'; unsupported: string[] };
 
 /** Where a sip: URI is reached: host, port (5060), transport param (UDP unless tcp). */
 export function uriTarget(uri: string): TransportTarget {
@@ -62,6 +62,9 @@ export function uriTarget(uri: string): TransportTarget {
  */
 export function forwardRequest(request: SipMessage, targetUri: string, sentBy: { host: string; port: number }): ForwardDecision {
   const target = uriTarget(targetUri);
+  // §16.3 step 5: this proxy implements no extension, so any Proxy-Require is 420.
+  const proxyRequire = splitCommaList(request.headers.getAll('proxy-require').join(',')).map((t) => t.trim()).filter(Boolean);
+  if (proxyRequire.length) return { kind: 'bad-extension', unsupported: proxyRequire };
   const mf = request.headers.get('max-forwards');
   let maxForwards = DEFAULT_MAX_FORWARDS;
   if (mf !== undefined) {
@@ -139,6 +142,10 @@ export function proxyRouting(o: ProxyOptions): SubscribeRouting {
         const target = uriTarget(contact);
         if (target.host === me.host && target.port === me.port) return false; // we are the owner's own front end
         const decision = forwardRequest(request, ownerTargetUri(contact, presentityUri), me);
+        if (decision.kind === 'bad-extension') {
+          await send(buildResponse(request, 420, { headers: [['Unsupported', decision.unsupported.join(', ')]] }), responseTarget(request.topVia, source).primary);
+          return true;
+        }
         if (decision.kind === 'too-many-hops') {
           stats.tooManyHops++;
           await send(buildResponse(request, 483), responseTarget(request.topVia, source).primary);

@@ -100,6 +100,33 @@ describe('SIP front end', () => {
     expect(fe.stats.responses).toEqual({ 200: 1, 400: 1, 405: 1, 423: 1, 489: 1 });
     expect(fe.statsLine()).toContain('responses 200:1 400:1 405:1 423:1 489:1');
   });
+  it('a Require naming an extension we lack is 420 with Unsupported (RFC 3261 §8.2.2.3), not recorded or published; Require: eventlist passes', async () => {
+    const recorded: string[] = [];
+    const fe = await frontEnd({ record: async (k) => void recorded.push(k) }, { submit: async (k) => Promise.reject(new Error(`submitted ${k}`)) });
+    const c = await client();
+    c.socket.send(subscribe(c.port, 'r1', 'Require: eventlist, foo-ext\r\n'), fe.port, HOST);
+    const r = await c.next();
+    expect(r.status).toBe(420);
+    expect(r.headers.get('unsupported')).toBe('foo-ext');
+    expect(r.to?.tag).toBeDefined();
+    c.socket.send(subscribe(c.port, 'r2', 'Require: 100rel\r\n').toString().replaceAll('SUBSCRIBE', 'PUBLISH'), fe.port, HOST);
+    expect((await c.next()).status).toBe(420);
+    c.socket.send(subscribe(c.port, 'r3', 'Require: EventList\r\n'), fe.port, HOST);
+    expect((await c.next()).status).toBe(200);
+    expect(recorded).toEqual(['aor:sip:alice@example.com']);
+  });
+});
+
+describe('advertised host', () => {
+  it('the 200 Contact (where refreshes come) names the advertised host, not the listening address', async () => {
+    const fe = await SipFrontEnd.start({ host: HOST, port: 0, frontEndId: 'fe-adv', advertisedHost: 'fe.example.net', resolveKey: (u) => presentityKey(u, { countryCode: '351' }), sink: { record: async () => {} } });
+    cleanup.push(() => fe.stop());
+    const c = await client();
+    c.socket.send(subscribe(c.port, 'adv1'), fe.port, HOST);
+    const res = await c.next();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('contact')).toBe(`<sip:fe.example.net:${fe.port}>`);
+  });
 });
 
 describe('directory key resolution', () => {

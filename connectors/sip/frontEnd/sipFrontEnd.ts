@@ -24,7 +24,8 @@ import { redirectRouting } from './routingModeRedirect.ts';
 import { GroupRouter, GroupsReader, GroupTable, groupIdOf, notGroupUris } from './groupRoutes.ts';
 import { answerPublish, type PublishService } from './publishHandler.ts';
 import { PublishReplies } from './publishReplies.ts';
-import { ALLOWED_METHODS, checkExpiryPolicy, decide, DEFAULT_EXPIRY_POLICY, presentityKey, type ExpiryPolicy, type KeyResolver } from './subscribeHandler.ts';
+import { ALLOWED_METHODS, checkExpiryPolicy, decide, DEFAULT_EXPIRY_POLICY, presentityKey, type Answer, type ExpiryPolicy, type KeyResolver } from './subscribeHandler.ts';
+import { unsupportedRequire } from './requestChecks.ts';
 
 /** Where accepted subscriptions go; resolves once durably recorded. */
 export interface SubscriptionSink {
@@ -101,7 +102,9 @@ export class SipFrontEnd {
   }
 
   private contactUri(request: SipMessage): string {
-    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    // The advertised host when set: the listening address (e.g. 0.0.0.0) may be unreachable.
+    const own = this.o.advertisedHost ?? this.host;
+    const host = own.includes(':') ? `[${own}]` : own;
     const tcp = request.topVia?.transport?.toLowerCase() === 'tcp';
     return `sip:${host}:${this.port}${tcp ? ';transport=tcp' : ''}`;
   }
@@ -118,8 +121,11 @@ export class SipFrontEnd {
     this.stats.requests[request.method] = (this.stats.requests[request.method] ?? 0) + 1;
     const ctx = { policy: this.policy, resolveKey: this.o.resolveKey, frontEndId: this.frontEndId, contact: this.contactUri(request), toTag: tx.toTag, isOwnUri: (u: string) => this.isOwnUri(u) };
     // Group URIs first (groupRoutes.ts): they are no subscribers.
-    const decided =
-      request.method === 'PUBLISH' && this.o.publish
+    // §8.2.2.3 after the method check (405) and before any other: an extension we lack in Require → 420.
+    const unsupported = (ALLOWED_METHODS as readonly string[]).includes(request.method) ? unsupportedRequire(request) : undefined;
+    const decided: Answer = unsupported
+      ? { ...unsupported, toTag: request.to?.tag ?? tx.toTag }
+      : request.method === 'PUBLISH' && this.o.publish
         ? await answerPublish(request, { ...ctx, retryAfter: this.o.retryAfter ?? 5, ...(this.o.log ? { log: this.o.log } : {}) }, this.o.publish)
         : ((await this.o.groups?.decide(request, ctx)) ?? (await decide(request, ctx)));
     // Redirect mode: 302 to the owner instead of recording (routingModeRedirect.ts).

@@ -152,6 +152,7 @@ describe('other methods', () => {
     const o = await decide(request({ method: 'OPTIONS' }), ctx);
     expect(o.status).toBe(200);
     expect(o.headers).toContainEqual(['Allow', 'SUBSCRIBE, PUBLISH, OPTIONS']);
+    expect(o.headers).toContainEqual(['Supported', 'eventlist']); // RFC 3261 §11.2: what a 420 would otherwise be the only way to learn
     expect((await decide(request({ method: 'PUBLISH' }), ctx)).status).toBe(501);
     for (const m of ['NOTIFY', 'MESSAGE', 'REGISTER']) {
       const a = await decide(request({ method: m }), ctx);

@@ -9,7 +9,7 @@ import { uriIdentity } from '../../taps/identity/aor.ts';
 import type { NumberingPlan } from '../../taps/identity/msisdn.ts';
 import type { Subscription } from '../../../schemas/generated/records.ts';
 import { newTag, type SipHeaderLine } from '../message/index.ts';
-import { acceptsMediaType, expiresToGrant, subscriptionRecord } from './requestChecks.ts';
+import { acceptsMediaType, expiresToGrant, subscriptionRecord, SUPPORTED_EXTENSIONS } from './requestChecks.ts';
 
 export const PRESENCE_EVENT = 'presence';
 export const PIDF = 'application/pidf+xml';
@@ -88,7 +88,7 @@ export async function decide(request: SipMessage, ctx: HandlerContext): Promise<
     case 'SUBSCRIBE':
       return decideSubscribe(request, ctx, toTag);
     case 'OPTIONS':
-      return { status: 200, toTag, headers: [allow(), ['Allow-Events', PRESENCE_EVENT], ['Accept', PIDF]] };
+      return { status: 200, toTag, headers: [allow(), ['Allow-Events', PRESENCE_EVENT], ['Accept', PIDF], ['Supported', SUPPORTED_EXTENSIONS.join(', ')]] };
     case 'PUBLISH':
       // RFC 3903 needs the owning event manager (publishHandler.ts): a front end without it cannot publish.
       return { status: 501, toTag, headers: [allow()] };
