@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { startGroupPresence } from '../../streams/group-presence/groupPresenceService.ts';
 import { DEFAULT_FETCH_WAIT_MS } from '../../streams/group-presence/groupPresenceProcessor.ts';
-import { untilSignal } from './run.ts';
+import { untilStopped } from './run.ts';
 
 const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
@@ -42,9 +42,10 @@ export function registerGroupPresenceCommand(program: Command): void {
             `members: partitions ${gp.members.processor.ctx.partitions().length}, presence ${m.presence}, memberships ${m.memberships}, fanned out ${m.fannedOut}, dead letters ${m.deadLetters}, aborts ${ms.aborts}`,
         );
       }, interval * 1000);
-      const ended = await Promise.race([untilSignal(), gp.done().then(() => 'ended')]);
+      const { ended, failure } = await untilStopped(gp.done());
       clearInterval(timer);
       say(`stopping (${ended})`);
       await gp.stop();
+      if (failure) throw failure;
     });
 }

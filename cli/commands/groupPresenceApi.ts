@@ -9,7 +9,7 @@ import { GroupPresenceSink } from '../../connectors/sinks/group-presence/groupPr
 import { GroupPresenceTable } from '../../connectors/sinks/group-presence/groupPresenceTable.ts';
 import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
 import { numberingPlan } from '../../connectors/taps/numberingPlan.ts';
-import { untilSignal } from './run.ts';
+import { untilStopped } from './run.ts';
 
 const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
@@ -49,11 +49,12 @@ export function registerGroupPresenceApiCommand(program: Command): void {
             (sink ? `, kept from ${sink.topic} at ${s.kafka.brokers}` : ', no sink'),
         );
         const timer = sink ? setInterval(() => say(sink.statsLine()), Number(opts.statsInterval) * 1000) : undefined;
-        const ended = await Promise.race([untilSignal(), ...(sink ? [sink.done().then(() => 'sink ended')] : [])]);
+        const { ended, failure } = await untilStopped(sink?.done());
         clearInterval(timer);
         say(`stopping (${ended})${sink ? `; ${sink.statsLine()}` : ''}`);
         await new Promise((r) => server.close(r));
         await sink?.stop();
+        if (failure) throw failure;
       } finally {
         await directory?.close();
         await table.close();

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { startNotifySink } from '../../connectors/sinks/notify/notifySink.ts';
 import { DEFAULT_RETRY_POLICY } from '../../connectors/sinks/notify/policy.ts';
-import { untilSignal } from './run.ts';
+import { untilStopped } from './run.ts';
 
 const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
@@ -66,9 +66,10 @@ export function registerNotifySinkCommand(program: Command): void {
       });
       say(`notify sink on ${opts.host}:${sink.port} (UDP+TCP), reading ${sink.inputTopic} at ${s.kafka.brokers}`);
       const timer = setInterval(() => say(sink.statsLine()), whole('--stats-interval', opts.statsInterval, 1) * 1000);
-      const ended = await Promise.race([untilSignal(), sink.done().then(() => 'ended')]);
+      const { ended, failure } = await untilStopped(sink.done());
       clearInterval(timer);
       say(`stopping (${ended}); ${sink.statsLine()}`);
       await sink.stop();
+      if (failure) throw failure;
     });
 }

@@ -46,6 +46,18 @@ export function untilSignal(): Promise<string> {
   });
 }
 
+/**
+ * Waits for a signal or for the component to end. A component that fails is
+ * reported as `failure`: the caller stops it cleanly (leaving its consumer
+ * group) and then rethrows, so the process exits with status 1 instead of
+ * staying up holding partitions.
+ */
+export async function untilStopped(done?: Promise<void>): Promise<{ ended: string; failure?: Error }> {
+  let failure: Error | undefined;
+  const ended = await Promise.race([untilSignal(), ...(done ? [done.then(() => 'ended', (err: Error) => ((failure = err), `failed: ${err.message}`))] : [])]);
+  return failure ? { ended, failure } : { ended };
+}
+
 export function registerRunCommands(program: Command): void {
   const run = program.command('run').description('run a pipeline component until interrupted (SIGINT/SIGTERM stop it cleanly)');
 
@@ -91,11 +103,12 @@ export function registerRunCommands(program: Command): void {
             `transactions ${ps.transactions}, aborts ${ps.aborts}, restores ${ps.restores}${ps.lastError ? `, last error: ${ps.lastError}` : ''}`,
         );
       }, Number(opts.statsInterval) * 1000);
-      const ended = await Promise.race([untilSignal(), em.done().then(() => 'ended')]);
+      const { ended, failure } = await untilStopped(em.done());
       clearInterval(timer);
       say(`stopping (${ended})`);
       await em.stop();
       await sipDirectory?.close();
+      if (failure) throw failure;
     });
 
   run

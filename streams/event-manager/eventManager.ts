@@ -22,7 +22,7 @@ import { renderPresence } from './presence/pidfRender.ts';
 import { summary } from './presence/summary.ts';
 import { advance, nextDue } from './presence/timers.ts';
 import { applyPublishRequest } from './publish/publishRequest.ts';
-import { applySubscribe, expireDialogs, forgetDialog, nextExpiry, notifyChange, type PresenceDocument } from './subscriptions/watcherDialog.ts';
+import { applySubscribe, deliveryEndsSubscription, expireDialogs, forgetDialog, nextExpiry, notifyChange, type PresenceDocument } from './subscriptions/watcherDialog.ts';
 import { TimerIndex } from './timerIndex.ts';
 import type { HandoffMode } from './handoff/handoffMode.ts';
 import { resubscribeHooks } from './handoff/resubscribeHooks.ts';
@@ -60,6 +60,9 @@ export interface EventManager {
   /** Its MemberReports and own SIP contact (membership/). */
   membership: Membership;
 }
+
+/** A dependency (PostgreSQL) failed, not the record: the batch is aborted and re-read, the record is not dead-lettered. */
+class DependencyUnavailable extends Error {}
 
 /** A closed, empty document: what a polite-blocked watcher sees. */
 function politeDocument(key: string): PresenceDocument {
@@ -123,7 +126,9 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
   const onSubscribe = async (p: number, key: string, m: ManagedSubscriber, sub: Subscription, out: OutputRecord[]) => {
     stats.subscribes++;
     advanceStream(p, sub.receivedAt);
-    const decision = await rules.decide(sub.presentity, sub.watcherUri);
+    const decision = await rules.decide(sub.presentity, sub.watcherUri).catch((err: Error) => {
+      throw new DependencyUnavailable(`watcher rules unavailable: ${err.message}`);
+    });
     const body = m.notifiedPidf ?? renderPresence(m.presence);
     // The notifier's tag: the one the front end answered with, else stable per dialog.
     const localTag = sub.localTag ?? `em${Buffer.from(`${sub.callId}/${sub.watcherTag}`).toString('base64url').slice(0, 12)}`;
@@ -135,8 +140,8 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
 
   const onReport = (m: ManagedSubscriber, r: DeliveryReport) => {
     stats.reports++;
-    // The watcher is gone or unreachable: the subscription ends without another NOTIFY.
-    if (r.outcome === 'gone' || r.outcome === 'gave-up') return forgetDialog(m.watchers, r.callId);
+    // The watcher is gone, unreachable or refused the NOTIFY: the subscription ends without another NOTIFY.
+    if (deliveryEndsSubscription(r.outcome)) return forgetDialog(m.watchers, r.callId);
     return false;
   };
 
@@ -174,6 +179,7 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
           reschedule(r.partition, r.key, m);
         }
       } catch (err) {
+        if (err instanceof DependencyUnavailable) throw err;
         stats.deadLetters++;
         out.push({
           topic: t('dead-letters'),

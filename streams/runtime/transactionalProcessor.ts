@@ -127,6 +127,8 @@ export class TransactionalProcessor<V = never> {
   private readonly producer: Producer;
   private running = false;
   private loop: Promise<void> | undefined;
+  /** A failure outside the loop (a store that cannot be restored) that must end it. */
+  private failure: Error | undefined;
   private readonly opts: Required<Pick<TransactionalProcessorOptions<V>, 'maxBatch' | 'transactionTimeoutMs'>> & TransactionalProcessorOptions<V>;
 
   constructor(opts: TransactionalProcessorOptions<V>) {
@@ -298,10 +300,13 @@ export class TransactionalProcessor<V = never> {
         this.restoring.delete(p);
         consumer.resume(tps.filter((t) => this.ownedTopics(p).has(t.topic)));
       })().catch((err) => {
+        if (this.restoring.get(p) !== job) return; // revoked meanwhile: not ours to restore
         this.stats.lastError = `restore of partition ${p} failed: ${asError(err).message}`;
         this.opts.log?.(this.stats.lastError);
         this.restoring.delete(p);
         this.stores.delete(p);
+        // The partition stays assigned and paused: going on would hold it unprocessed for good.
+        this.failure ??= new Error(`transactional processor ${this.opts.transactionalId} must stop: ${this.stats.lastError}`);
       });
       this.restoring.set(p, job);
     }
@@ -349,6 +354,7 @@ export class TransactionalProcessor<V = never> {
   private async runLoop(): Promise<void> {
     try {
       while (this.running) {
+        if (this.failure) throw this.failure;
         await this.runLoopTasks();
         this.consumeEpoch = this.epoch;
         const messages = await consumeBatch(this.consumer, this.opts.maxBatch);
@@ -430,7 +436,14 @@ export class TransactionalProcessor<V = never> {
         throw new Error(`abort failed after "${e.message}": ${asError(ae).message}`);
       });
       // Rewind so the aborted inputs are processed again (partitions revoked meanwhile are skipped).
-      for (const tpo of first.values()) await seek(this.consumer, tpo).catch(() => {});
+      for (const tpo of first.values()) {
+        await seek(this.consumer, tpo).catch((se) => {
+          // Still ours and not rewound: going on would skip the aborted records for good. (Revoked, or
+          // reassigned since this consume began: the assignment starts from the committed offset anyway.)
+          const reassigned = (this.assignedEpoch.get(`${tpo.topic}\u0000${tpo.partition}`) ?? 0) > this.consumeEpoch;
+          if (this.owned.get(tpo.partition)?.has(tpo.topic) && !reassigned) throw new Error(`could not rewind ${tpo.topic}[${tpo.partition}] to ${tpo.offset} after an aborted batch: ${asError(se).message}`);
+        });
+      }
     }
   }
 
