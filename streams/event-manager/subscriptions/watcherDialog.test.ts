@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Subscription } from '../../../schemas/generated/records.ts';
-import { applySubscribe, expireDialogs, forgetDialog, nextExpiry, notifyChange, terminateAll, type WatcherDialog } from './watcherDialog.ts';
+import { applySubscribe, deliveryEndsSubscription, expireDialogs, forgetDialog, nextExpiry, notifyChange, terminateAll, type WatcherDialog } from './watcherDialog.ts';
 
 const current = { contentType: 'application/pidf+xml', body: '<presence>open</presence>' };
 const polite = { contentType: 'application/pidf+xml', body: '<presence>closed</presence>' };
@@ -76,5 +76,11 @@ describe('watcher dialogs (RFC 6665 / RFC 3856 notifier)', () => {
     expect(ended).toHaveLength(1);
     expect(ended[0]).toMatchObject({ subscriptionState: 'terminated', reason: 'deactivated', cseq: 2 });
     expect(dialogs.size).toBe(0);
+  });
+});
+
+describe('delivery outcomes (RFC 6665 §4.2.2)', () => {
+  it('a NOTIFY refused, gone or timed out ends the subscription; a delivered one does not', () => {
+    expect(['delivered', 'gone', 'gave-up', 'rejected'].filter(deliveryEndsSubscription)).toEqual(['gone', 'gave-up', 'rejected']);
   });
 });

@@ -161,6 +161,16 @@ export function terminateAll(dialogs: Map<string, WatcherDialog>, presentity: st
   return out;
 }
 
+/**
+ * Whether a NOTIFY's delivery outcome ends its subscription. RFC 6665 §4.2.2:
+ * a NOTIFY that times out, or gets a non-2xx answer without Retry-After,
+ * removes the subscription — so 481/404 (gone), timeouts and retries
+ * exhausted (gave-up) and other final refusals (rejected) all do.
+ */
+export function deliveryEndsSubscription(outcome: string): boolean {
+  return outcome === 'gone' || outcome === 'gave-up' || outcome === 'rejected';
+}
+
 /** The watcher is gone (481/404/timeout on delivery): forget the dialog, no NOTIFY. */
 export function forgetDialog(dialogs: Map<string, WatcherDialog>, callId: string, remoteTag?: string): boolean {
   let removed = false;
