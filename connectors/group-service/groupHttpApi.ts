@@ -11,11 +11,11 @@
 // {member} is the member's sip:/tel: URI or subscriber key, URL-encoded.
 // Changes accept If-Match: "<version>" (412 when the group moved on).
 // Errors are JSON {error, field?}: 400 bad input (naming the field), 404,
-// 405 + Allow, 409, 412, 413 body too large, 415 not JSON, 503 database down.
+// 405 + Allow, 409, 412, 413 body (or the resulting group record) too large, 415 not JSON, 503 database down.
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Group } from '../../schemas/generated/records.ts';
-import { GroupConflictError, GroupNotFoundError, type GroupStore, VersionMismatchError } from './groupStore.ts';
+import { GroupConflictError, GroupNotFoundError, type GroupStore, GroupTooLargeError, VersionMismatchError } from './groupStore.ts';
 import { checkGroupId, checkMemberIdentity, parseGroupPatch, parseIfMatch, parseMemberSettings, parseNewGroup, ValidationError } from './groupValidation.ts';
 import type { MemberResolver } from './memberResolver.ts';
 
@@ -212,6 +212,7 @@ export function groupRequestHandler(o: GroupHttpApiOptions): http.RequestListene
       if (err instanceof ValidationError) return send(res, 400, { error: err.message, field: err.field });
       if (err instanceof GroupNotFoundError) return send(res, 404, { error: err.message });
       if (err instanceof GroupConflictError) return send(res, 409, { error: err.message, field: err.field });
+      if (err instanceof GroupTooLargeError) return send(res, 413, { error: err.message });
       if (err instanceof VersionMismatchError) return send(res, 412, { error: err.message, version: err.current }, { etag: etag(err.current) });
       if (isDatabaseDown(err)) return send(res, 503, { error: `database unavailable: ${(err as Error).message}` }, { 'retry-after': '5' });
       return send(res, 500, { error: (err as Error).message });

@@ -29,6 +29,20 @@ export class GroupConflictError extends Error {
   }
 }
 
+/**
+ * The largest Group record (as JSON, which Avro never exceeds) a change may produce: the
+ * groups topic and the producer take records up to Kafka's default of 1 MB, and a record
+ * Kafka refuses would stay at the head of the outbox, blocking every later change.
+ */
+export const GROUP_RECORD_MAX_BYTES = 900_000;
+
+export class GroupTooLargeError extends Error {
+  constructor(readonly bytes: number) {
+    super(`the group's record would be ${bytes} bytes, over the limit of ${GROUP_RECORD_MAX_BYTES}: use fewer or shorter attributes, or split the group`);
+    this.name = 'GroupTooLargeError';
+  }
+}
+
 export class VersionMismatchError extends Error {
   constructor(
     readonly expected: number,
@@ -144,7 +158,10 @@ export class GroupStore {
   private async commitChange(c: Client, id: string): Promise<Group> {
     await c.query(`update groups set version = nextval('group_version_seq'), updated_at = clock_timestamp() where id = $1`, [id]);
     const group = (await this.read(c, id))!;
-    await c.query('insert into group_outbox (group_id, version, record) values ($1, $2, $3)', [id, group.version, JSON.stringify(group)]);
+    const json = JSON.stringify(group);
+    // Thrown inside the transaction: the change is rolled back, nothing reaches the outbox.
+    if (Buffer.byteLength(json) > GROUP_RECORD_MAX_BYTES) throw new GroupTooLargeError(Buffer.byteLength(json));
+    await c.query('insert into group_outbox (group_id, version, record) values ($1, $2, $3)', [id, group.version, json]);
     return group;
   }
 

@@ -171,6 +171,11 @@ describe('group dialogs', () => {
     applyGroupSubscribe(st, groupView(st), subscribe('sip:user3@example.com'), T0, 'lt');
     expect(applyGroupDeliveryReport(st, { notifyId: 'x', presentity: 'group:g1', callId: 'call-sip:user3@example.com', outcome: 'gone', statusCode: 481, attempts: 1, reason: null, time: T0 })).toBe(true);
     expect(st.watchers).toHaveLength(0);
+    // A final refusal (403 without Retry-After) ends it too (RFC 6665 4.2.2); a delivery does not.
+    applyGroupSubscribe(st, groupView(st), subscribe('sip:user3@example.com', { cseq: 5 }), T0, 'lt');
+    expect(applyGroupDeliveryReport(st, { notifyId: 'y', presentity: 'group:g1', callId: 'call-sip:user3@example.com', outcome: 'delivered', statusCode: 200, attempts: 1, reason: null, time: T0 })).toBe(false);
+    expect(applyGroupDeliveryReport(st, { notifyId: 'z', presentity: 'group:g1', callId: 'call-sip:user3@example.com', outcome: 'rejected', statusCode: 403, attempts: 1, reason: null, time: T0 })).toBe(true);
+    expect(st.watchers).toHaveLength(0);
   });
 
   it('examining only the changed members gives the same partial NOTIFYs as a full diff', () => {
@@ -202,5 +207,76 @@ describe('group dialogs', () => {
   it('a SUBSCRIBE to an unknown group ends with noresource', () => {
     const st = newGroupState('nope', T0);
     expect(applyGroupSubscribe(st, groupView(st), subscribe('sip:user1@example.com'), T0, 'lt')).toMatchObject({ refused: 'no-such-group', notifies: [{ subscriptionState: 'terminated', reason: 'noresource' }] });
+  });
+});
+
+describe('information and presence changes in one pass', () => {
+  it('sends them as separate notifications: information first without the changed presence, then the presence', () => {
+    const { st } = setup([member(1), member(2)]);
+    applyMemberPresence(st, memberIndex(st), presenceOf(member(1), 'open', 1), T0);
+    applyGroupSubscribe(st, groupView(st), subscribe(member(2).uri), T0, 'lt');
+    // The group's attributes change and a new member 3 joins, then members 1 and 3 report presence (same batch).
+    applyGroup(st, group([member(1), member(2), member(3)], { version: 2, attributes: { topic: 'night' } }), T0);
+    const idx = memberIndex(st);
+    applyMemberPresence(st, idx, presenceOf(member(1), 'closed', 2), T0);
+    applyMemberPresence(st, idx, presenceOf(member(3), 'open', 1), T0);
+    const changed = new Set([member(1).subscriber, member(3).subscriber]);
+    const view = groupView(st);
+    const info = notifyGroupChange(st, view, 'info', T0 + 1000, null, changed).map(decodeNotify);
+    const presence = notifyGroupChange(st, view, 'presence', T0 + 1000, null, changed).map(decodeNotify);
+    expect(info).toHaveLength(1);
+    expect(info[0]!.hasInfo).toBe(true);
+    expect(info[0]!.resources).toEqual({});
+    expect(presence).toHaveLength(1);
+    expect(presence[0]!.hasInfo).toBe(false);
+    expect(presence[0]!.rlmi.version).toBe(info[0]!.rlmi.version + 1);
+    expect(presence[0]!.resources).toMatchObject({ [member(1).uri]: { state: 'active', basic: 'closed' }, [member(3).uri]: { state: 'active', basic: 'open' } });
+  });
+});
+
+describe('a change after a dialog expired', () => {
+  it('ends the expired dialog with timeout instead of sending it an active NOTIFY', () => {
+    const { st } = setup([member(1), member(2)]);
+    applyGroupSubscribe(st, groupView(st), subscribe(member(2).uri, { expires: 60 }), T0, 'lt');
+    applyMemberPresence(st, memberIndex(st), presenceOf(member(1), 'open', 1), T0);
+    const ns = notifyGroupChange(st, groupView(st), 'presence', T0 + 61_000, null, new Set([member(1).subscriber]));
+    expect(ns).toHaveLength(1);
+    expect(ns[0]).toMatchObject({ subscriptionState: 'terminated', reason: 'timeout', body: null });
+    expect(st.watchers).toHaveLength(0);
+  });
+});
+
+describe('a member subscribing by another form of its number', () => {
+  it('is the member (admitted, its receiving policy applied) when it writes tel:+E164 for a user=phone member URI', () => {
+    const phone = member(2, { uri: 'sip:+351910000002@ims.example.net;user=phone', role: 'driver', attributes: { 'receive-roles': 'same' } });
+    const { st } = setup([member(1, { role: 'dispatcher' }), phone]);
+    applyMemberPresence(st, memberIndex(st), presenceOf(member(1), 'open', 1), T0);
+    const res = applyGroupSubscribe(st, groupView(st), subscribe('tel:+351910000002'), T0, 'lt');
+    expect(res.refused).toBeUndefined();
+    expect(res.notifies[0]).toMatchObject({ subscriptionState: 'active', toUri: 'tel:+351910000002' });
+    // receive-roles=same: the dispatcher is not listed for this driver.
+    expect(decodeNotify(res.notifies[0]!).resources).toEqual({ [phone.uri]: { state: 'pending', id: expect.any(String) } });
+  });
+});
+
+describe('a deleted group', () => {
+  it('ignores a replay of a version from before its deletion, and takes a new incarnation (higher version)', () => {
+    const { st } = setup([member(1)]);
+    applyGroup(st, null, T0);
+    // The outbox relay republishes at least once: the old version after the tombstone must not resurrect the group.
+    expect(applyGroup(st, group([member(1)], { version: 1 }), T0)).toEqual({ infoChanged: false, memberships: [] });
+    expect(st.exists).toBe(false);
+    expect(applyGroup(st, group([member(2)], { version: 5 }), T0).infoChanged).toBe(true);
+    expect(st.exists).toBe(true);
+  });
+});
+
+describe('a stored filter this release no longer accepts', () => {
+  it('narrows the watcher to the group information instead of throwing on every change', () => {
+    const { st } = setup([member(1), member(2)]);
+    applyGroupSubscribe(st, groupView(st), subscribe(member(2).uri), T0, 'lt');
+    st.watchers[0]!.filter = '<filter-set xmlns="urn:ietf:params:xml:ns:simple-filter"><filter id="1" domain="example.com"/></filter-set>';
+    applyMemberPresence(st, memberIndex(st), presenceOf(member(1), 'open', 1), T0);
+    expect(() => notifyGroupChange(st, groupView(st), 'info', T0 + 1000, null)).not.toThrow();
   });
 });

@@ -5,7 +5,7 @@
 // CSeq/version bookkeeping is the event manager's (watcherDialog.notify), so
 // a group dialog's versions are contiguous the same way.
 import type { DeliveryReport, GroupPresenceState, NotifyRequest, StateGroupWatcher, Subscription } from '../../schemas/generated/records.ts';
-import { dialogKey, notify, type TerminationReason } from '../event-manager/subscriptions/watcherDialog.ts';
+import { deliveryEndsSubscription, dialogKey, notify, type TerminationReason } from '../event-manager/subscriptions/watcherDialog.ts';
 import { findMember, mayWatch } from './policy/authorization.ts';
 import { receivingFromAttributes, receivingFromFilter, ReceivingPolicyError, type ReceivingPolicy } from './policy/receiving.ts';
 import { receives, roleOf, visibleMembers, type VisibleMember } from './policy/visibility.ts';
@@ -17,7 +17,16 @@ export type NotifyKind = 'full' | 'info' | 'presence';
 
 /** The watcher's receiving policy: its SUBSCRIBE filter, else its member attributes (group API). */
 export function receivingPolicyOf(st: GroupPresenceState, d: Pick<StateGroupWatcher, 'filter' | 'watcherUri'>): ReceivingPolicy {
-  if (d.filter) return receivingFromFilter(d.filter);
+  if (d.filter) {
+    try {
+      return receivingFromFilter(d.filter);
+    } catch (e) {
+      // A stored filter accepted by an older release but refused now must not fail every batch
+      // of the group: the watcher gets the basic group information only (narrows, never widens).
+      if (e instanceof ReceivingPolicyError) return { refuse: true, roles: null, members: null, parts: null };
+      throw e;
+    }
+  }
   return receivingFromAttributes(findMember(st.members, d.watcherUri)?.attributes);
 }
 
@@ -65,7 +74,17 @@ function bodyFor(st: GroupPresenceState, view: GroupView, d: StateGroupWatcher, 
     listed = visible;
   } else {
     listed = [];
-    for (const [uri, x] of now) if (d.seen[uri] !== x.fp) listed.push(x.v);
+    for (const [uri, x] of now) {
+      if (d.seen[uri] === x.fp) continue;
+      // An information notification leaves out members whose presence also changed: their
+      // own presence notification follows (separate notifications, Actions 807-810 / 801-806).
+      if (kind === 'info' && changed?.has(x.v.subscriber)) {
+        if (d.seen[uri] === undefined) now.delete(uri);
+        else x.fp = d.seen[uri]!;
+        continue;
+      }
+      listed.push(x.v);
+    }
     const stillMember = new Set(st.members.map((m) => m.uri));
     for (const uri of Object.keys(d.seen)) if (!now.has(uri)) removed.push({ uri, reason: stillMember.has(uri) ? 'deactivated' : 'noresource' });
     // A presence notification with nothing this watcher may see changed is not sent.
@@ -161,13 +180,19 @@ export function notifyGroupChange(st: GroupPresenceState, view: GroupView, kind:
   const out: NotifyRequest[] = [];
   for (let i = st.watchers.length - 1; i >= 0; i--) {
     const d = st.watchers[i]!;
+    // Expired before the timer ran (punctuation interval, a handover): no more active NOTIFYs (RFC 6665 §4.2.2).
+    if (d.expiresAt <= nowMs) {
+      st.watchers.splice(i, 1);
+      out.push(notify(d, groupPresentity(st.groupId), 'terminated', null, nowMs, cause, 'timeout'));
+      continue;
+    }
     if (!st.exists || !mayWatch(st.adminPolicy, st.members, d.watcherUri).allowed) {
       st.watchers.splice(i, 1);
       out.push(notify(d, groupPresentity(st.groupId), 'terminated', null, nowMs, cause, st.exists ? 'rejected' : 'noresource'));
     }
   }
   for (const d of st.watchers) {
-    const n = groupNotify(st, view, d, kind, nowMs, cause, 'active', kind === 'presence' ? changed : undefined);
+    const n = groupNotify(st, view, d, kind, nowMs, cause, 'active', changed);
     if (n) out.push(n);
   }
   return out;
@@ -184,9 +209,9 @@ export function expireGroupDialogs(st: GroupPresenceState, nowMs: number): Notif
   return out;
 }
 
-/** The watcher is gone (481/404/timeout on delivery): forget its dialog, no NOTIFY. */
+/** The NOTIFY failed for good (gone, gave up, refused): forget its dialog, no NOTIFY. */
 export function applyGroupDeliveryReport(st: GroupPresenceState, r: DeliveryReport): boolean {
-  if (r.outcome !== 'gone' && r.outcome !== 'gave-up') return false;
+  if (!deliveryEndsSubscription(r.outcome)) return false;
   const before = st.watchers.length;
   st.watchers = st.watchers.filter((d) => d.callId !== r.callId);
   return st.watchers.length !== before;

@@ -46,6 +46,15 @@ export interface ProcessorHooks {
 
 export const DEFAULT_FETCH_WAIT_MS = 50;
 
+/**
+ * Only a group that never existed here (a SUBSCRIBE to an unknown id) leaves no state. A deleted
+ * group keeps a small one (no members, no watchers): its document version and last group
+ * version, so a group created again under the id continues with higher document versions
+ * (newest-wins readers such as the group_presence table keep working even when they missed
+ * the tombstone) and a replayed old group version does not bring it back.
+ */
+const isForgettable = (st: GroupPresenceState) => !st.exists && st.watchers.length === 0 && st.version === 0 && st.groupVersion === 0;
+
 /** One group's work within a batch: a private copy of its state (the store's committed copy stays intact until commit). */
 interface Work {
   partition: number;
@@ -77,9 +86,10 @@ export async function startGroupPresenceProcessor(s: Settings, o: ProcessorHooks
   const flush = (w: Work, now: number, out: OutputRecord[], view?: GroupView): GroupView | undefined => {
     if (!w.info && !w.presence) return view;
     const v = view ?? groupView(w.st, infoCache);
-    if (w.info) notifyOut(w.st.groupId, notifyGroupChange(w.st, v, 'info', now, w.cause), out);
-    // After an information change every watcher was re-diffed in full; otherwise only the changed members are examined.
-    if (w.presence) notifyOut(w.st.groupId, notifyGroupChange(w.st, v, 'presence', now, w.cause, w.info ? undefined : w.changed), out);
+    // The information notification re-diffs every member but those whose presence changed too;
+    // their presence notification follows, examining only them.
+    if (w.info) notifyOut(w.st.groupId, notifyGroupChange(w.st, v, 'info', now, w.cause, w.presence ? w.changed : undefined), out);
+    if (w.presence) notifyOut(w.st.groupId, notifyGroupChange(w.st, v, 'presence', now, w.cause, w.changed), out);
     w.info = w.presence = false;
     w.changed = new Set();
     w.dirty = true;
@@ -173,7 +183,7 @@ export async function startGroupPresenceProcessor(s: Settings, o: ProcessorHooks
       flush(w, now, out);
       if (!w.dirty) continue;
       const store = ctx.store(w.partition);
-      if (!w.st.exists && w.st.watchers.length === 0) store.delete(key);
+      if (isForgettable(w.st)) store.delete(key);
       else store.put(key, w.st);
     }
     return out;
@@ -187,7 +197,7 @@ export async function startGroupPresenceProcessor(s: Settings, o: ProcessorHooks
         if (!committed.watchers.some((d) => d.expiresAt <= nowMs)) continue;
         const st = cloneState(committed);
         notifyOut(key, expireGroupDialogs(st, nowMs), out);
-        if (!st.exists && st.watchers.length === 0) store.delete(key);
+        if (isForgettable(st)) store.delete(key);
         else store.put(key, st);
       }
     }

@@ -56,7 +56,9 @@ export function applyGroup(st: GroupPresenceState, g: Group | null, nowMs: numbe
     Object.assign(st, { exists: false, members: [], attributes: {}, name: '', updatedAt: nowMs });
     return { infoChanged: true, memberships };
   }
-  if (st.exists && g.version < st.groupVersion) return { infoChanged: false, memberships };
+  // After a tombstone the last live version is kept: a replay of it (or older) must not bring the
+  // group back; a group created again under the id has a higher version (one sequence, group service).
+  if (st.exists ? g.version < st.groupVersion : g.version <= st.groupVersion) return { infoChanged: false, memberships };
   const oldAt = memberIndex(st);
   const seen = new Set<string>();
   const members: StateGroupMember[] = [];

@@ -4,6 +4,7 @@
 // sees it, with what visibleGroupDocument needs to narrow it per requester).
 import { createHash } from 'node:crypto';
 import type { GroupPresence, GroupPresenceState } from '../../schemas/generated/records.ts';
+import { memberSharedParts } from './policy/authorization.ts';
 import { sharedView, type MemberWithPresence, type VisibleMember } from './policy/visibility.ts';
 import { renderGroupDocument } from './rlmi/groupDocument.ts';
 import { renderGroupInfo } from './rlmi/groupInfo.ts';
@@ -37,9 +38,16 @@ export function fingerprint(v: VisibleMember): string {
   return `active:${createHash('sha1').update(v.pidf).digest('base64').slice(0, 16)}`;
 }
 
+/** The member's basic status as the group may see it: null unless it shares its presence, including the basic part. */
+function sharedBasic(m: GroupPresenceState['members'][number], shared: VisibleMember): string | null {
+  if (shared.state !== 'active') return null;
+  const parts = memberSharedParts(m);
+  return parts === null || parts.includes('basic') ? m.basic : null;
+}
+
 export function countOpen(st: GroupPresenceState, shared: readonly VisibleMember[]): number {
   let n = 0;
-  for (let i = 0; i < st.members.length; i++) if (shared[i]!.state === 'active' && st.members[i]!.basic === 'open') n++;
+  for (let i = 0; i < st.members.length; i++) if (sharedBasic(st.members[i]!, shared[i]!) === 'open') n++;
   return n;
 }
 
@@ -62,7 +70,7 @@ export function groupPresenceRecord(st: GroupPresenceState, view: GroupView, now
     groupInfo: view.info,
     members: st.members.map((m, i) => ({
       subscriber: m.subscriber, uri: m.uri, role: m.role, displayName: m.displayName, attributes: m.attributes, share: m.share, sharedParts: m.sharedParts,
-      basic: view.shared[i]!.state === 'active' ? m.basic : null,
+      basic: sharedBasic(m, view.shared[i]!),
       // Only what the member shares leaves the processor.
       pidf: view.shared[i]!.pidf,
     })),

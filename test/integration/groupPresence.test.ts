@@ -201,4 +201,23 @@ describe('group presence', () => {
     expect(decode(after.get('group-dialog-1')![5]!)).toMatchObject({ version: 6, fullState: false, resources: { [A.uri]: { state: 'active', basic: 'open' } } });
     expect(after.get('group-dialog-3')).toHaveLength(4);
   });
+  it('a group deleted and created again continues its document versions (newest-wins readers stay right)', { timeout: 120_000 }, async () => {
+    const g2 = (version: number): Group => ({ ...group(version, [A]), groupId: 'g2', uri: 'sip:g2@groups.example.net', name: 'G2' });
+    await producer.send(topic('groups'), 'g2', serde.encode('groups', g2(20)));
+    const first = await documentWhere((d) => d.groupId === 'g2' && d.name === 'G2');
+    await producer.send(topic('groups'), 'g2', null);
+    // A replay of the old version after the tombstone (outbox at-least-once) must not bring it back.
+    await producer.send(topic('groups'), 'g2', serde.encode('groups', g2(20)));
+    await producer.send(topic('groups'), 'g2', serde.encode('groups', { ...g2(22), name: 'G2 again' }));
+    const again = await documentWhere((d) => d.groupId === 'g2' && d.name === 'G2 again');
+    expect(again.version).toBeGreaterThan(first.version);
+    const recs = await readTopic({ brokers: s.kafka.brokers, topic: topic('group-presence'), partitions: 6, count: 0, timeoutMs: 10_000, settleMs: 1_000 });
+    const g2Docs = recs.filter((r) => r.key?.toString() === 'g2');
+    // document(s), tombstone, the new incarnation's document(s) — no resurrected old one after the tombstone.
+    const names = await Promise.all(g2Docs.map(async (r) => (r.value ? (await serde.decode('group-presence', r.value)).name : null)));
+    const tomb = names.indexOf(null);
+    expect(tomb).toBeGreaterThan(0);
+    expect(names.slice(tomb + 1)).toEqual(names.slice(tomb + 1).map(() => 'G2 again'));
+    expect(names.at(-1)).toBe('G2 again');
+  });
 });

@@ -296,4 +296,20 @@ describe('group service', () => {
     expect(records.at(-1)!.value!.members).toHaveLength(30);
     expect(one.relay!.stats.published + two.relay!.stats.published).toBe(31);
   });
+  it('a change whose record Kafka would refuse is turned away (413), so the outbox never jams on it', async () => {
+    const big = await call('POST', '/groups', { id: 'group-big', uri: 'sip:big@groups.example.net', name: 'Big' });
+    expect(big.status).toBe(201);
+    // 64 attributes of 1,000 characters per member are within the per-member limits; ~16 members pass 1 MB.
+    const attributes = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`a${i}`, 'x'.repeat(1000)]));
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) statuses.push((await call('PUT', `/groups/group-big/members/${encodeURIComponent(`tel:+35191200${String(1000 + i)}`)}`, { attributes })).status);
+    expect(statuses.slice(0, 10).every((x) => x === 201)).toBe(true);
+    expect(statuses).toContain(413);
+    expect(statuses.every((x) => x === 201 || x === 413)).toBe(true);
+    // The relay is not stuck: a later change of another group reaches Kafka, and the outbox drains.
+    const after = await call('POST', '/groups', { id: 'group-after-big', uri: 'sip:after-big@groups.example.net', name: 'After' });
+    expect(after.status).toBe(201);
+    expect(versionsOf(await recordsOf('group-after-big', 1, 20_000))).toEqual([after.json.version]);
+    expect(await svc.store.outboxBacklog()).toBe(0);
+  }, 90_000);
 });

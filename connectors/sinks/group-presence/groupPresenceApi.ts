@@ -3,7 +3,7 @@
 // returns the group's current presence document as that requester may see it:
 // 200 JSON (members with their RLMI instance state and PIDF), or with
 // `Accept: multipart/related` the RFC 4662 body itself (RLMI first) — both
-// with ETag "<version>". 400 for a malformed id or requester URI (or none),
+// with ETag "<version>" (JSON) or "<version>-rlmi" (multipart). 400 for a malformed id or requester URI (or none),
 // 404 for an unknown group, 403 for an outsider of a members-only group, 405
 // for other methods, 503 when the database does not answer. GET /healthz.
 import http from 'node:http';
@@ -51,6 +51,15 @@ function requesterOf(req: http.IncomingMessage, url: URL): string {
   return uri;
 }
 
+const VARY_WATCHER = 'X-Presence-Watcher';
+
+/** If-None-Match (RFC 9110 §13.1.2): "*", or a list of entity tags compared weakly. */
+function ifNoneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
 function wantsMultipart(req: http.IncomingMessage): boolean {
   return (req.headers.accept ?? '').split(',').some((r) => r.trim().toLowerCase().startsWith('multipart/related'));
 }
@@ -84,13 +93,17 @@ export function groupPresenceHandler(o: GroupPresenceApiOptions): http.RequestLi
       const key = (await o.resolveKey?.(watcher)) ?? undefined;
       const view = requesterView(gp, watcher, o.plan, key);
       if (!view.allowed) throw new HttpError(403, `${watcher} is not a member of group ${id}, whose presence only its members may see`);
-      const etag = `"${gp.version}"`;
-      if (req.headers['if-none-match'] === etag) {
-        res.writeHead(304, { etag });
+      // The answer depends on the requester (query or header) and on Accept: one validator per
+      // representation, and Vary so a shared cache never hands one requester's view to another.
+      const multipart = wantsMultipart(req);
+      const etag = multipart ? `"${gp.version}-rlmi"` : `"${gp.version}"`;
+      const vary = `Accept, ${VARY_WATCHER}`;
+      if (ifNoneMatch(req.headers['if-none-match'], etag)) {
+        res.writeHead(304, { etag, vary });
         return res.end();
       }
-      if (wantsMultipart(req)) {
-        res.writeHead(200, { 'content-type': view.document.contentType, 'content-length': Buffer.byteLength(view.document.body), etag });
+      if (multipart) {
+        res.writeHead(200, { 'content-type': view.document.contentType, 'content-length': Buffer.byteLength(view.document.body), etag, vary });
         return res.end(req.method === 'HEAD' ? undefined : view.document.body);
       }
       return send(
@@ -107,7 +120,7 @@ export function groupPresenceHandler(o: GroupPresenceApiOptions): http.RequestLi
           requester: { uri: watcher, member: view.member !== undefined, role: view.member?.role ?? null },
           members: view.members.map((v) => ({ uri: v.uri, displayName: v.displayName, role: v.role, state: v.state, reason: v.reason, pidf: v.pidf })),
         },
-        { etag },
+        { etag, vary },
       );
     } catch (err) {
       if (err instanceof HttpError) return send(res, err.status, { error: err.message }, err.headers);

@@ -32,6 +32,9 @@ export class GroupPresenceTable {
   constructor(databaseUrl: string, readonly schema = 'presence') {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`group presence schema name ${schema} is not a plain identifier`);
     this.pool = new pg.Pool({ connectionString: databaseUrl, max: 4, options: `-c search_path=${schema}` });
+    // An idle client losing its connection (database restart) must not crash the sink or the
+    // HTTP view; the pool drops that client and the next query reconnects (or answers 503).
+    this.pool.on('error', () => {});
   }
 
   async migrate(): Promise<void> {

@@ -54,3 +54,29 @@ describe('receiving policy from an RFC 4661 filter (SUBSCRIBE body)', () => {
     expect(() => receivingFromFilter(filterSet('<filter id="1"><what><include>/foo/bar</include></what></filter>'))).toThrow(/selects no presence part/);
   });
 });
+
+describe('per-resource and per-domain filters (RFC 4661 §3.2 uri / domain)', () => {
+  it('an exclusion inside a filter for one member drops that member, not every member', () => {
+    const p = receivingFromFilter(
+      filterSet(
+        '<filter id="1" uri="sip:user1@example.com"><what><include type="xpath">//pidf:basic</include></what></filter>' +
+          '<filter id="2" uri="sip:user2@example.com"><what><exclude type="xpath">/</exclude></what></filter>',
+      ),
+    );
+    expect(p).toEqual({ refuse: false, roles: null, members: ['sip:user1@example.com'], parts: ['basic'] });
+    // The only named member excluded: nobody's presence (the group information still comes).
+    expect(receivingFromFilter(filterSet('<filter id="1" uri="sip:user1@example.com"><what><exclude>/</exclude></what></filter>')).members).toEqual([]);
+  });
+
+  it('refuses a domain-scoped filter rather than applying it to every member', () => {
+    expect(() => receivingFromFilter(filterSet('<filter id="1" domain="other.example"><what><exclude>/</exclude></what></filter>'))).toThrow(ReceivingPolicyError);
+  });
+});
+
+describe('filters we do not implement', () => {
+  it('refuses a <trigger> (RFC 4661 §3.4) instead of notifying on every change as if none were given', () => {
+    expect(() =>
+      receivingFromFilter(filterSet('<filter id="1"><trigger><changed from="open" to="closed">//pidf:basic</changed></trigger></filter>')),
+    ).toThrow(ReceivingPolicyError);
+  });
+});

@@ -79,7 +79,7 @@ const EXCLUDES_ALL = /^\s*(\/|\/\/\*|\/[a-z]*:?presence)\s*$/i;
  *  - a <filter uri="…"> applies to that resource (member) of the list: the
  *    watcher receives only the members named by such filters;
  *  - <what><include type="xpath">…</include> selects parts (by the element named);
- *  - <what><exclude>/</exclude> (the whole document) refuses member presence;
+ *  - <what><exclude>/</exclude> (the whole document) refuses member presence (in a uri filter: that member's);
  *  - <role xmlns="urn:presence-gateway:params:xml:ns:group-filter">same</role> (or a comma list) filters by role.
  * Throws ReceivingPolicyError for a document it cannot honour.
  */
@@ -96,9 +96,14 @@ export function receivingFromFilter(body: Buffer | string): ReceivingPolicy {
   let roles: string[] | 'same' | null = null;
   const members: string[] = [];
   let parts: PresencePart[] | null = null;
+  const excluded: string[] = [];
   for (const f of filters) {
     const uri = attr(f, 'uri');
+    // A domain filter applies to the members of that domain only; one policy for the whole list cannot say that.
+    if (attr(f, 'domain')) throw new ReceivingPolicyError(`filter <filter domain="${attr(f, 'domain')}"> is not supported; name members with uri="…"`);
     if (uri) members.push(uri);
+    // Triggers say when to notify; ignoring them would notify on every change (RFC 4660: refuse what we cannot do).
+    if (children(f, 'trigger').length > 0) throw new ReceivingPolicyError('filter <trigger> is not supported; only <what> and the role extension');
     for (const what of children(f, 'what')) {
       for (const inc of children(what, 'include')) {
         const type = attr(inc, 'type') ?? 'xpath';
@@ -107,7 +112,11 @@ export function receivingFromFilter(body: Buffer | string): ReceivingPolicy {
         parts = [...new Set([...(parts ?? []), ...add])];
       }
       for (const exc of children(what, 'exclude')) {
-        if (EXCLUDES_ALL.test(text(exc) ?? '')) refuse = true;
+        // Scoped to one member (uri="…"): only that member is dropped; unscoped: every member.
+        if (EXCLUDES_ALL.test(text(exc) ?? '')) {
+          if (uri) excluded.push(uri);
+          else refuse = true;
+        }
         else throw new ReceivingPolicyError(`filter <exclude>${text(exc) ?? ''}</exclude>: only excluding the whole document is supported; use <include> to choose parts`);
       }
     }
@@ -117,5 +126,6 @@ export function receivingFromFilter(body: Buffer | string): ReceivingPolicy {
       roles = v.toLowerCase() === 'same' ? 'same' : commaList(v);
     }
   }
-  return { refuse, roles, members: members.length ? members : null, parts };
+  const received = members.filter((u) => !excluded.includes(u));
+  return { refuse, roles, members: members.length ? received : null, parts };
 }
