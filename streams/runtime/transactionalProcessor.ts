@@ -344,6 +344,9 @@ export class TransactionalProcessor<V = never> {
     this.consumer.subscribe(this.opts.inputTopics);
     this.running = true;
     this.loop = this.runLoop();
+    // The failure reaches whoever awaits done(); until someone does, it must not
+    // count as an unhandled rejection (Node would kill the process without a clean stop).
+    this.loop.catch(() => {});
   }
 
   /** Resolves when the loop ends; rejects with the fatal error that ended it. */

@@ -82,6 +82,7 @@ export class GroupPresenceSink {
     consumer.subscribe([sink.topic]);
     sink.running = true;
     sink.loop = sink.run();
+    sink.loop.catch(() => {}); // reported through done(), not as an unhandled rejection
     return sink;
   }
 

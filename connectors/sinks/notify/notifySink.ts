@@ -174,6 +174,7 @@ export class NotifySink {
       sink.consumer.subscribe([sink.topics.input]);
       sink.running = true;
       sink.loop = sink.runLoop();
+      sink.loop.catch(() => {}); // reported through done(), not as an unhandled rejection
       return sink;
     } catch (err) {
       await transport?.close();
