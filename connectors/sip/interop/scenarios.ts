@@ -109,10 +109,11 @@ const CHECK_200 = `
       <ereg regexp=";tag=([^;>]+)" search_in="hdr" header="To:" check_it="true" assign_to="all,totag"/>
     </action>`;
 
-/** UAC: one SUBSCRIBE, expects a 200 with Expires and a To-tag. */
-export const SUBSCRIBE_UAC = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="presence watcher">
-  <send retrans="500"><![CDATA[
+/** UAC: one SUBSCRIBE, retransmitted by SIPp from retransMs on (its Timer E), expecting a 200 with Expires and a To-tag. */
+function subscribeUac(name: string, retransMs: number): string {
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="${name}">
+  <send retrans="${retransMs}"><![CDATA[
 ${SUBSCRIBE}
     ]]></send>
   <recv response="200">${CHECK_200}
@@ -120,22 +121,17 @@ ${SUBSCRIBE}
   <Reference variables="exp,all,totag"/>
 </scenario>
 `;
+}
+
+/** UAC: one SUBSCRIBE, expects a 200 with Expires and a To-tag. */
+export const SUBSCRIBE_UAC = subscribeUac('presence watcher', 500);
 
 /**
  * UAC: SUBSCRIBE retransmitted by SIPp itself every 50 ms, doubling (its
  * Timer E with T1 = 50 ms), until the answer comes; the server is meant to
  * answer late, so several identical copies reach it while Trying.
  */
-export const SUBSCRIBE_RETRANSMITTING_UAC = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="presence watcher, retransmitting">
-  <send retrans="50"><![CDATA[
-${SUBSCRIBE}
-    ]]></send>
-  <recv response="200">${CHECK_200}
-  </recv>
-  <Reference variables="exp,all,totag"/>
-</scenario>
-`;
+export const SUBSCRIBE_RETRANSMITTING_UAC = subscribeUac('presence watcher, retransmitting', 50);
 
 /**
  * UAC: a watcher SUBSCRIBEs to `presentityUri` (From-tag `fromTag`, CSeq 1),
