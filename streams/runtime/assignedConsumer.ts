@@ -1,7 +1,7 @@
 // Plumbing for a plain assigned consumer (no group, assign() to every
 // partition): how many partitions a topic has, where each ends, and a read
-// loop that outlives a failed fetch. Shared by the SIP front end's readers of
-// `groups` and `publish-responses`.
+// loop that outlives a failed fetch. Shared by compactedTopicMirror.ts and the
+// SIP front end's reader of `publish-responses`.
 import { asError, consumeBatch, type Consumer, type Message } from './rdkafkaPromises.ts';
 
 /** The topic's partition count; rejects when there is no metadata or the topic does not exist. */

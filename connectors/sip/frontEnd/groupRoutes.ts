@@ -13,13 +13,12 @@
 //     unsubscribe (Expires: 0) always passes, so anyone can end a dialog.
 // The processor still enforces members' and receiving policies per NOTIFY.
 import Kafka from 'node-rdkafka';
-import { randomUUID } from 'node:crypto';
 import type { Settings } from '../../../config/settings.ts';
 import type { Group } from '../../../schemas/generated/records.ts';
 import type { RecordSerde } from '../../../schemas/serde.ts';
 import { topicName } from '../../../schemas/topology.ts';
-import { asError, connectConsumer, disconnect, type Consumer } from '../../../streams/runtime/rdkafkaPromises.ts';
-import { consumeOrRetry, partitionCount } from '../../../streams/runtime/assignedConsumer.ts';
+import { CompactedTopicMirror } from '../../../streams/runtime/compactedTopicMirror.ts';
+import { asError } from '../../../streams/runtime/rdkafkaPromises.ts';
 import type { SipMessage } from '../../decode/sip/index.ts';
 import type { NumberingPlan } from '../../taps/identity/msisdn.ts';
 import { newTag, type SipHeaderLine } from '../message/index.ts';
@@ -178,21 +177,15 @@ export interface GroupsReaderOptions {
 }
 
 /**
- * Keeps a GroupTable current from the compacted `groups` topic: every
- * partition assigned (no consumer group, nothing committed), read from the
- * beginning, read_committed. start() resolves once every partition was read
- * to its end, so the front end does not answer 404 for groups that exist.
+ * Keeps a GroupTable current from the compacted `groups` topic (a
+ * CompactedTopicMirror, following it). start() resolves once every partition
+ * was read to its end, so the front end does not answer 404 for groups that exist.
  */
 export class GroupsReader {
   readonly stats: GroupsReaderStats = { records: 0, tombstones: 0, stale: 0, undecodable: 0 };
-  private running = true;
-  private loop: Promise<void> | undefined;
-  private partitions = 0;
-  private readonly atEnd = new Set<number>();
-  private onCaughtUp: () => void = () => {};
+  private mirror: CompactedTopicMirror | undefined;
 
   private constructor(
-    private readonly consumer: Consumer,
     readonly topic: string,
     readonly table: GroupTable,
     private readonly serde: RecordSerde,
@@ -201,80 +194,38 @@ export class GroupsReader {
 
   static async start(s: Settings, table: GroupTable, serde: RecordSerde, o: GroupsReaderOptions = {}): Promise<GroupsReader> {
     const topic = topicName(s.topics.prefix, 'groups');
-    const consumer: Consumer = new Kafka.KafkaConsumer(
-      {
-        'metadata.broker.list': s.kafka.brokers,
-        'client.id': `sip-front-groups-${process.pid}`,
-        // librdkafka wants a group id even for assign(); nothing is ever committed under it.
-        'group.id': `${s.topics.prefix}sip-front-groups-${randomUUID()}`,
-        'enable.auto.commit': false,
-        'enable.auto.offset.store': false,
-        'isolation.level': 'read_committed',
-        'enable.partition.eof': true,
-        'socket.keepalive.enable': true,
+    const reader = new GroupsReader(topic, table, serde, o);
+    reader.mirror = await CompactedTopicMirror.open({
+      brokers: s.kafka.brokers,
+      topic,
+      clientId: `sip-front-groups-${process.pid}`,
+      groupIdPrefix: `${s.topics.prefix}sip-front-groups-`,
+      follow: true,
+      catchUpTimeoutMs: o.catchUpTimeoutMs ?? 30_000,
+      apply: (key, value, m) => reader.apply(key, value, m),
+      onKeyless: (m) => {
+        reader.stats.undecodable++;
+        o.log?.(`${m.topic}[${m.partition}]@${m.offset}: record without a key ignored`);
       },
-      { 'auto.offset.reset': 'earliest' },
-    );
-    await connectConsumer(consumer).catch((e) => {
-      throw new Error(`could not connect to Kafka at ${s.kafka.brokers} to read ${topic}: ${asError(e).message}`);
+      ...(o.log ? { log: o.log } : {}),
     });
-    const reader = new GroupsReader(consumer, topic, table, serde, o);
-    try {
-      reader.partitions = await partitionCount(consumer, topic);
-      const caughtUp = new Promise<void>((r) => (reader.onCaughtUp = r));
-      // EOF events come inside a consume() call, before its batch is applied; run() checks after applying.
-      consumer.on('partition.eof', (e: { partition: number }) => void reader.atEnd.add(e.partition));
-      consumer.setDefaultConsumeTimeout(200);
-      consumer.assign(Array.from({ length: reader.partitions }, (_, partition) => ({ topic, partition, offset: -2 /* beginning */ })));
-      reader.loop = reader.run();
-      const timeoutMs = o.catchUpTimeoutMs ?? 30_000;
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`reading ${topic} did not reach its end within ${timeoutMs / 1000} s (${reader.atEnd.size} of ${reader.partitions} partitions read)`)),
-          timeoutMs,
-        );
-      });
-      await Promise.race([caughtUp, timedOut, reader.loop.then(() => Promise.reject(new Error(`reading ${topic} stopped`)))]).finally(() => clearTimeout(timer));
-      o.log?.(`groups: ${table.size} known from ${topic} (${reader.stats.records} records, ${reader.partitions} partitions)`);
-      return reader;
-    } catch (err) {
-      await reader.stop();
-      throw err;
-    }
+    o.log?.(`groups: ${table.size} known from ${topic} (${reader.stats.records} records, ${reader.mirror.partitionCount} partitions)`);
+    return reader;
   }
 
   /** Whether every partition has been read to its end once. */
   get caughtUp(): boolean {
-    return this.partitions > 0 && this.atEnd.size >= this.partitions;
+    return this.mirror?.caughtUp ?? false;
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      const batch = await consumeOrRetry(this.consumer, 500, {
-        running: () => this.running,
-        retryMs: 1000,
-        onError: (err) => this.o.log?.(`reading ${this.topic} failed, retrying: ${err.message}`),
-      });
-      for (const m of batch) await this.apply(m);
-      if (this.caughtUp) this.onCaughtUp();
-    }
-  }
-
-  private async apply(m: Kafka.Message): Promise<void> {
-    const key = m.key === undefined || m.key === null ? undefined : Buffer.isBuffer(m.key) ? m.key.toString('utf8') : String(m.key);
-    if (key === undefined) {
-      this.stats.undecodable++;
-      this.o.log?.(`${m.topic}[${m.partition}]@${m.offset}: record without a key ignored`);
-      return;
-    }
-    if (!m.value || m.value.length === 0) {
+  private async apply(key: string, value: Buffer | null, m: Kafka.Message): Promise<void> {
+    if (value === null) {
       this.stats.tombstones++;
       this.table.apply(key, null);
       return;
     }
     try {
-      const g = await this.serde.decode('groups', m.value);
+      const g = await this.serde.decode('groups', value);
       this.stats.records++;
       if (this.table.apply(key, g) === 'stale') this.stats.stale++;
     } catch (err) {
@@ -284,8 +235,6 @@ export class GroupsReader {
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    await this.loop?.catch(() => {});
-    await disconnect(this.consumer);
+    await this.mirror?.close();
   }
 }

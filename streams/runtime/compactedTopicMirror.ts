@@ -1,0 +1,141 @@
+// A compacted topic mirrored into memory (a GlobalKTable, in Kafka Streams'
+// words): every partition assigned (no consumer group, nothing committed),
+// read from the beginning, read_committed; open() resolves once every
+// partition was read to its end, then the mirror either stops or follows new
+// records until close(). What a record means is the caller's apply().
+// Shared by the SIP front end's view of `groups` and the coordinator's view of
+// `event-manager-members`.
+import Kafka from 'node-rdkafka';
+import { randomUUID } from 'node:crypto';
+import { consumeOrRetry, partitionCount } from './assignedConsumer.ts';
+import { asError, connectConsumer, disconnect, type Consumer, type Message } from './rdkafkaPromises.ts';
+
+export interface CompactedTopicMirrorOptions {
+  readonly brokers: string;
+  readonly topic: string;
+  readonly clientId: string;
+  /** librdkafka wants a group id even for assign(); a unique one under this prefix, never committed to. */
+  readonly groupIdPrefix: string;
+  /** One keyed record; value null is a tombstone. A throw counts the record undecodable and skips it. */
+  readonly apply: (key: string, value: Buffer | null, m: Message) => void | Promise<void>;
+  /** Keep reading after the end was reached (default false: close there). */
+  readonly follow?: boolean;
+  /** How long reaching the end may take before open() fails. */
+  readonly catchUpTimeoutMs: number;
+  /** Before the end is reached, a failed fetch fails open() at once ('fail') or is retried until the timeout ('retry', the default). */
+  readonly fetchErrorBeforeCaughtUp?: 'fail' | 'retry';
+  readonly connectTimeoutMs?: number;
+  readonly consumeTimeoutMs?: number;
+  readonly batchSize?: number;
+  /** Also told of records without a key (skipped). */
+  readonly onKeyless?: (m: Message) => void;
+  readonly log?: (line: string) => void;
+}
+
+export class CompactedTopicMirror {
+  /** Records apply() threw on (logged, skipped: one bad record must not blind the mirror). */
+  undecodable = 0;
+  private running = true;
+  private loop: Promise<void> | undefined;
+  private partitions = 0;
+  private readonly atEnd = new Set<number>();
+  private onCaughtUp: () => void = () => {};
+  private onFetchFailed: (err: Error) => void = () => {};
+
+  private constructor(
+    private readonly consumer: Consumer,
+    private readonly o: CompactedTopicMirrorOptions,
+  ) {}
+
+  static async open(o: CompactedTopicMirrorOptions): Promise<CompactedTopicMirror> {
+    const consumer: Consumer = new Kafka.KafkaConsumer(
+      {
+        'metadata.broker.list': o.brokers,
+        'client.id': o.clientId,
+        'group.id': `${o.groupIdPrefix}${randomUUID()}`,
+        'enable.auto.commit': false,
+        'enable.auto.offset.store': false,
+        'isolation.level': 'read_committed',
+        'enable.partition.eof': true,
+        'socket.keepalive.enable': true,
+      },
+      { 'auto.offset.reset': 'earliest' },
+    );
+    await connectConsumer(consumer, o.connectTimeoutMs).catch((e) => {
+      throw new Error(`could not connect to Kafka at ${o.brokers} to read ${o.topic}: ${asError(e).message}`);
+    });
+    const mirror = new CompactedTopicMirror(consumer, o);
+    try {
+      mirror.partitions = await partitionCount(consumer, o.topic);
+      const caughtUp = new Promise<void>((resolve, reject) => ((mirror.onCaughtUp = resolve), (mirror.onFetchFailed = reject)));
+      // EOF events come inside a consume() call, before its batch is applied; run() checks after applying.
+      consumer.on('partition.eof', (e: { partition: number }) => void mirror.atEnd.add(e.partition));
+      consumer.setDefaultConsumeTimeout(o.consumeTimeoutMs ?? 200);
+      consumer.assign(Array.from({ length: mirror.partitions }, (_, partition) => ({ topic: o.topic, partition, offset: -2 /* beginning */ })));
+      mirror.loop = mirror.run();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`reading ${o.topic} at ${o.brokers} did not reach its end within ${o.catchUpTimeoutMs / 1000} s (${mirror.atEnd.size} of ${mirror.partitions} partitions read)`)),
+          o.catchUpTimeoutMs,
+        );
+      });
+      await Promise.race([caughtUp, timedOut, mirror.loop.then(() => Promise.reject(new Error(`reading ${o.topic} stopped`)))]).finally(() => clearTimeout(timer));
+      if (!o.follow) await mirror.close();
+      return mirror;
+    } catch (err) {
+      await mirror.close();
+      throw err;
+    }
+  }
+
+  /** Whether every partition has been read to its end once. */
+  get caughtUp(): boolean {
+    return this.partitions > 0 && this.atEnd.size >= this.partitions;
+  }
+
+  get partitionCount(): number {
+    return this.partitions;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let failed: Error | undefined;
+      const batch = await consumeOrRetry(this.consumer, this.o.batchSize ?? 500, {
+        running: () => this.running,
+        retryMs: 1000,
+        onError: (err) => {
+          if (!this.caughtUp && this.o.fetchErrorBeforeCaughtUp === 'fail') failed = err;
+          else this.o.log?.(`reading ${this.o.topic} failed, retrying: ${err.message}`);
+        },
+      });
+      if (failed) return this.onFetchFailed(new Error(`reading ${this.o.topic} failed: ${failed.message}`));
+      for (const m of batch) await this.apply(m);
+      if (this.caughtUp) {
+        this.onCaughtUp();
+        if (!this.o.follow) return;
+      }
+    }
+  }
+
+  private async apply(m: Message): Promise<void> {
+    const key = m.key === undefined || m.key === null ? undefined : Buffer.isBuffer(m.key) ? m.key.toString('utf8') : String(m.key);
+    if (key === undefined || key === '') {
+      this.o.onKeyless?.(m);
+      return;
+    }
+    try {
+      await this.o.apply(key, m.value && m.value.length > 0 ? m.value : null, m);
+    } catch (err) {
+      this.undecodable++;
+      this.o.log?.(`${m.topic}[${m.partition}]@${m.offset}: undecodable record skipped: ${asError(err).message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await this.loop?.catch(() => {});
+    await disconnect(this.consumer).catch(() => {});
+  }
+}
