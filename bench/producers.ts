@@ -6,7 +6,7 @@ import kafkajs from 'kafkajs';
 import { loadSettings } from '../config/settings.ts';
 import type { SignalingEvent } from '../schemas/generated/records.ts';
 import { RecordSerde } from '../schemas/serde.ts';
-import { withAdmin } from '../streams/runtime/kafkaAdmin.ts';
+import { createTopicsAndWait, withAdmin } from '../streams/runtime/kafkaAdmin.ts';
 import { RecordProducer } from '../streams/runtime/recordProducer.ts';
 
 const count = Number(process.argv[2] ?? 200_000);
@@ -33,7 +33,7 @@ function event(i: number): SignalingEvent {
 }
 
 async function main(): Promise<void> {
-  await withAdmin(s.kafka.brokers, (a) => a.createTopics({ topics: [{ topic, numPartitions: 12 }], waitForLeaders: true }));
+  await withAdmin(s.kafka.brokers, (a) => createTopicsAndWait(a, [{ topic, numPartitions: 12 }]));
   await serde.registerAll();
   const records = Array.from({ length: count }, (_, i) => ({ key: event(i).subscriber, value: serde.encode('signaling-events', event(i)) }));
   const bytes = records.reduce((n, r) => n + r.value.length + r.key.length, 0);

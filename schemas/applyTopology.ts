@@ -4,7 +4,7 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import type { Settings } from '../config/settings.ts';
-import { withAdmin } from '../streams/runtime/kafkaAdmin.ts';
+import { createTopicsAndWait, retryRetriable, withAdmin } from '../streams/runtime/kafkaAdmin.ts';
 import { RecordSerde } from './serde.ts';
 
 // kafkajs is CommonJS: its enums come through the default export under ESM.
@@ -21,10 +21,12 @@ export interface TopicChange {
 async function currentConfigs(admin: Admin, topics: string[]): Promise<Map<string, Map<string, string>>> {
   const out = new Map<string, Map<string, string>>();
   if (topics.length === 0) return out;
-  const res = await admin.describeConfigs({
-    includeSynonyms: false,
-    resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
-  });
+  const res = await retryRetriable('describing topic configs', () =>
+    admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+    }),
+  );
   for (const r of res.resources) {
     out.set(r.resourceName, new Map(r.configEntries.map((e) => [e.configName, e.configValue])));
   }
@@ -33,11 +35,11 @@ async function currentConfigs(admin: Admin, topics: string[]): Promise<Map<strin
 
 export async function applyTopics(s: Settings, log: (line: string) => void = () => {}): Promise<TopicChange[]> {
   return withAdmin(s.kafka.brokers, async (admin) => {
-    const existing = new Set(await admin.listTopics());
+    const existing = new Set(await retryRetriable('listing topics', () => admin.listTopics()));
     const ours = TOPICS.map((t) => topicName(s.topics.prefix, t.name)).filter((n) => existing.has(n));
     // An empty list makes kafkajs fetch every topic in the cluster, which fails
     // when another prefix's topics are being deleted at that moment.
-    const metadata = ours.length > 0 ? await admin.fetchTopicMetadata({ topics: ours }) : { topics: [] };
+    const metadata = ours.length > 0 ? await retryRetriable('reading topic metadata', () => admin.fetchTopicMetadata({ topics: ours })) : { topics: [] };
     const partitionsNow = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
     const configs = await currentConfigs(admin, [...partitionsNow.keys()]);
     const changes: TopicChange[] = [];
@@ -69,10 +71,12 @@ export async function applyTopics(s: Settings, log: (line: string) => void = () 
       const current = configs.get(name) ?? new Map();
       const drift = Object.entries(cfg).filter(([k, v]) => current.get(k) !== v);
       if (drift.length > 0) {
-        await admin.alterConfigs({
-          validateOnly: false,
-          resources: [{ type: ConfigResourceTypes.TOPIC, name, configEntries: Object.entries(cfg).map(([n, value]) => ({ name: n, value })) }],
-        });
+        await retryRetriable(`updating the config of ${name}`, () =>
+          admin.alterConfigs({
+            validateOnly: false,
+            resources: [{ type: ConfigResourceTypes.TOPIC, name, configEntries: Object.entries(cfg).map(([n, value]) => ({ name: n, value })) }],
+          }),
+        );
         changes.push({ topic: name, action: 'config updated', partitions: have, details: drift.map(([k, v]) => `${k}=${v}`).join(', ') });
       } else {
         changes.push({ topic: name, action: 'unchanged', partitions: have });
@@ -80,7 +84,9 @@ export async function applyTopics(s: Settings, log: (line: string) => void = () 
     }
     if (toCreate.length > 0) {
       log(`creating ${toCreate.length} topic(s)`);
-      await admin.createTopics({ topics: toCreate, waitForLeaders: true });
+      // Bounded wait for every new partition's leader: a KRaft broker answers
+      // UNKNOWN_TOPIC_OR_PARTITION for a moment after CreateTopics returns.
+      await createTopicsAndWait(admin, toCreate);
     }
     return changes;
   });

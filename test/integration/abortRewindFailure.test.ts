@@ -4,7 +4,7 @@
 // with the reason instead. The seek failure is injected; Kafka is real.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadSettings } from '../../config/settings.ts';
-import { withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
+import { createTopicsAndWait, withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
 import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
 import { TransactionalProcessor } from '../../streams/runtime/transactionalProcessor.ts';
 
@@ -33,7 +33,7 @@ afterAll(async () => {
 
 describe('rewind after an abort', () => {
   it('stops the processor when the aborted records cannot be re-read, rather than skipping them', async () => {
-    await withAdmin(s.kafka.brokers, (a) => a.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: 1 }, { topic: output, numPartitions: 1 }] }));
+    await withAdmin(s.kafka.brokers, (a) => createTopicsAndWait(a, [{ topic: input, numPartitions: 1 }, { topic: output, numPartitions: 1 }]));
     const producer = new RecordProducer(s.kafka.brokers, 'it-rewind', 15_000);
     await producer.connect();
     let failNext = true;

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadSettings, type Settings } from '../../config/settings.ts';
 import { kafkaProcess, startKafka } from '../../infra/local/kafkaBroker.ts';
 import { runningPid, stopProcess } from '../../infra/local/processes.ts';
-import { brokerAnswers, withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
+import { brokerAnswers, createTopicsAndWait, withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
 import { KafkaUnavailableError, RecordProducer } from '../../streams/runtime/recordProducer.ts';
 import { readTopic } from '../support/topicReader.ts';
 
@@ -28,7 +28,7 @@ afterAll(async () => {
 describe('broker killed mid-test', () => {
   it('makes a send and a read fail with a clear error instead of hanging', async () => {
     await startKafka(s, () => {}, () => brokerAnswers(s.kafka.brokers));
-    await withAdmin(s.kafka.brokers, (a) => a.createTopics({ topics: [{ topic: 'doomed', numPartitions: 1 }], waitForLeaders: true }));
+    await withAdmin(s.kafka.brokers, (a) => createTopicsAndWait(a, [{ topic: 'doomed', numPartitions: 1 }]));
     const producer = new RecordProducer(s.kafka.brokers, 'it-doomed', 4000);
     await producer.connect();
     const ok = await producer.send('doomed', 'k', Buffer.from('before'));

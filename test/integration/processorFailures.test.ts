@@ -15,7 +15,7 @@ import { loadSettings } from '../../config/settings.ts';
 import type { Subscription } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { startEventManager } from '../../streams/event-manager/eventManager.ts';
-import { withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
+import { createTopicsAndWait, withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
 import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
 import { TransactionalProcessor } from '../../streams/runtime/transactionalProcessor.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
@@ -34,16 +34,11 @@ describe('processor failures', () => {
     const s = loadSettings();
     const prefix = `it-procfail-${Date.now().toString(36)}.`;
     const [input, changelog, output] = [`${prefix}input`, `${prefix}changelog`, `${prefix}output`];
-    await withAdmin(s.kafka.brokers, (a) =>
-      a.createTopics({
-        waitForLeaders: true,
-        topics: [
+    await withAdmin(s.kafka.brokers, (a) => createTopicsAndWait(a, [
           { topic: input, numPartitions: 1 },
           { topic: output, numPartitions: 1 },
           { topic: changelog, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-        ],
-      }),
-    );
+        ]));
     const producer = new RecordProducer(s.kafka.brokers, 'it-procfail', 15_000);
     await producer.connect();
     cleanups.push(async () => {

@@ -5,7 +5,7 @@
 // seen downstream must be exactly 1..n: nothing lost, nothing counted twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../config/settings.ts';
-import { withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
+import { createTopicsAndWait, withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
 import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
 import { TransactionalProcessor } from '../../streams/runtime/transactionalProcessor.ts';
 import { readTopic } from '../support/topicReader.ts';
@@ -19,16 +19,11 @@ const P = 4;
 let producer: RecordProducer;
 
 beforeAll(async () => {
-  await withAdmin(s.kafka.brokers, (a) =>
-    a.createTopics({
-      waitForLeaders: true,
-      topics: [
+  await withAdmin(s.kafka.brokers, (a) => createTopicsAndWait(a, [
         { topic: input, numPartitions: P },
         { topic: output, numPartitions: P },
         { topic: changelog, numPartitions: P, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-      ],
-    }),
-  );
+      ]));
   producer = new RecordProducer(s.kafka.brokers, 'it-stateful', 15_000);
   await producer.connect();
 });
