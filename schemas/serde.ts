@@ -4,6 +4,7 @@
 // with the cached avsc Type (the hot path of taps and event managers), and
 // decoding uses the cached Type for our ids and asks the registry for others.
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { Request } from 'mappersmith';
 import type avro from 'avsc';
 import { avroType, loadSchemas } from './avroSchemas.ts';
 import type { RecordsBySchema } from './generated/records.ts';
@@ -26,8 +27,15 @@ export class RecordSerde {
   private readonly typeById = new Map<number, avro.Type>();
   private readonly types = new Map<string, avro.Type>();
 
-  constructor(readonly registryUrl: string, readonly prefix: string) {
-    this.registry = new SchemaRegistry({ host: registryUrl, retry: { retries: 2 } });
+  private readonly retryBoundMs: number;
+
+  constructor(readonly registryUrl: string, readonly prefix: string, opts: RegistryClientOptions = {}) {
+    const timeout = opts.requestTimeoutMs ?? 10_000;
+    this.retryBoundMs = opts.retryBoundMs ?? 60_000;
+    // Without a timeout a request that is never answered (seen with kept-alive
+    // sockets) hangs the caller for good; with one it fails and is retried.
+    const requestTimeout = () => ({ prepareRequest: (next: () => Promise<Request>) => next().then((req) => req.enhance({ timeout })) });
+    this.registry = new SchemaRegistry({ host: registryUrl, retry: { retries: 2 }, middlewares: [requestTimeout] });
     for (const [name, json] of loadSchemas()) this.types.set(name, avroType(json));
   }
 
@@ -44,7 +52,7 @@ export class RecordSerde {
       if (!json) throw new Error(`topic ${spec.name} names schema ${spec.valueSchema}, which is not in schemas/avro`);
       let id: number;
       try {
-        ({ id } = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(json) }, { subject }));
+        ({ id } = await this.untilAnswered(() => this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(json) }, { subject })));
       } catch (err) {
         throw new SchemaRegistryError(`registering ${spec.valueSchema} under ${subject} failed: ${describeRegistryError(err)}`, subject);
       }
@@ -62,7 +70,7 @@ export class RecordSerde {
       const subject = valueSubject(this.prefix, spec.name);
       let id: number;
       try {
-        id = await this.registry.getLatestSchemaId(subject);
+        id = await this.untilAnswered(() => this.registry.getLatestSchemaId(subject));
       } catch (err) {
         throw new SchemaRegistryError(`subject ${subject} is not registered (run \`presence topics apply\`): ${describeRegistryError(err)}`, subject);
       }
@@ -99,9 +107,41 @@ export class RecordSerde {
     return (await this.registry.decode(buf)) as TopicRecord<N>;
   }
 
+  /**
+   * Retries a registry call that timed out or could not connect (registering
+   * the same schema again is idempotent), with backoff, up to the bound; an
+   * answer the registry gives (4xx, 5xx) is returned to the caller at once.
+   */
+  private async untilAnswered<T>(call: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.retryBoundMs;
+    let delay = 100;
+    for (;;) {
+      try {
+        return await call();
+      } catch (err) {
+        if (!unanswered(err) || Date.now() + delay > deadline) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 2_000);
+      }
+    }
+  }
+
   schemaIdOf(topic: TopicName): number | undefined {
     return this.idByTopic.get(topic);
   }
+}
+
+export interface RegistryClientOptions {
+  /** Per-request timeout (default 10 s). */
+  requestTimeoutMs?: number;
+  /** How long a call is retried while the registry does not answer (default 60 s). */
+  retryBoundMs?: number;
+}
+
+/** A request that got no HTTP answer: timed out, or the connection failed (mappersmith reports these with status 400 and no body, or 0). */
+function unanswered(err: unknown): boolean {
+  const e = err as { message?: string; status?: number };
+  return /Timeout \(\d+ms\)|ECONNREFUSED|ECONNRESET|socket hang up|EPIPE/.test(e.message ?? '') || e.status === 0;
 }
 
 export function describeRegistryError(err: unknown): string {
