@@ -18,15 +18,15 @@ import path from 'node:path';
 import { loadSettings, type Settings } from '../config/settings.ts';
 import { brokerWithLoadAssignor } from '../infra/assignor/assignorBroker.ts';
 import { assignorBuildDir, mavenAssignor } from '../infra/assignor/loadAssignorJar.ts';
-import { applyTopology } from '../schemas/applyTopology.ts';
+import { applyTopology } from '../kafka/applyTopology.ts';
 import { RecordSerde } from '../schemas/serde.ts';
 import { topicName } from '../schemas/topology.ts';
 import { startEventManager, type EventManager } from '../streams/event-manager/eventManager.ts';
-import { mapEvent } from '../streams/event-manager/presence/testEvents.ts';
-import { parseGroupAssignor } from '../streams/runtime/assignors/groupAssignor.ts';
-import { withAdmin } from '../streams/runtime/kafkaAdmin.ts';
-import { partitionOf } from '../streams/runtime/partitioner.ts';
-import { RecordProducer } from '../streams/runtime/recordProducer.ts';
+import { mapEvent } from '../test/support/signalingEvents.ts';
+import { parseGroupAssignor } from '../kafka/assignors/groupAssignor.ts';
+import { withAdmin } from '../kafka/kafkaAdmin.ts';
+import { partitionOf } from '../kafka/partitioner.ts';
+import { RecordProducer } from '../kafka/recordProducer.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -6,14 +6,14 @@
 // Prints messages/s on one core (Node is single-threaded here) for each file.
 import { execFileSync } from 'node:child_process';
 import { loadSettings } from '../config/settings.ts';
-import { decodeCaptures } from '../connectors/taps/decodeCapture.ts';
-import { replayCaptures, replaySources } from '../connectors/taps/replay/replayCaptures.ts';
-import { generatorSource } from '../connectors/taps/generatorSource.ts';
-import { generatePackets, subscriberIdentity } from '../connectors/generator/generate.ts';
-import { SubscriberDirectory } from '../connectors/taps/directory/subscriberDirectory.ts';
+import { decodeCaptures } from '../taps/decodeCapture.ts';
+import { replayCaptures, replaySources } from '../taps/replay/replayCaptures.ts';
+import { generatorSource } from '../tools/generator/generatorSource.ts';
+import { generatePackets, subscriberIdentity } from '../tools/generator/generate.ts';
+import { SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
 import pg from 'pg';
-import { applyTopology } from '../schemas/applyTopology.ts';
-import { withAdmin } from '../streams/runtime/kafkaAdmin.ts';
+import { applyTopology } from '../kafka/applyTopology.ts';
+import { withAdmin } from '../kafka/kafkaAdmin.ts';
 import { capture, haveCaptures, haveTshark, noCapturesReason } from '../test/support/captures.ts';
 
 if (!haveCaptures) {

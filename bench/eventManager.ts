@@ -11,16 +11,16 @@
 import os from 'node:os';
 import pg from 'pg';
 import { loadSettings } from '../config/settings.ts';
-import { SignalingPublisher } from '../connectors/taps/signalingPublisher.ts';
-import { applyTopology } from '../schemas/applyTopology.ts';
+import { SignalingPublisher } from '../taps/signalingPublisher.ts';
+import { applyTopology } from '../kafka/applyTopology.ts';
 import type { SignalingEvent } from '../schemas/generated/records.ts';
 import { topicName } from '../schemas/topology.ts';
 import { EVENT_MANAGER_GROUP, startEventManager, type EventManager } from '../streams/event-manager/eventManager.ts';
-import { mapEvent } from '../streams/event-manager/presence/testEvents.ts';
-import { withAdmin } from '../streams/runtime/kafkaAdmin.ts';
-import { connectConsumer, disconnect, type Consumer } from '../streams/runtime/rdkafkaPromises.ts';
+import { mapEvent } from '../test/support/signalingEvents.ts';
+import { withAdmin } from '../kafka/kafkaAdmin.ts';
+import { connectConsumer, disconnect, type Consumer } from '../kafka/rdkafkaPromises.ts';
 import Kafka from 'node-rdkafka';
-import type { InputRecord } from '../streams/runtime/transactionalProcessor.ts';
+import type { InputRecord } from '../kafka/transactionalProcessor.ts';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 50_000);
 const EVENTS = Math.max(Number(process.env.BENCH_EVENTS ?? 200_000), SUBSCRIBERS);

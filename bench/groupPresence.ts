@@ -8,15 +8,15 @@
 // removed at the end.
 import Kafka from 'node-rdkafka';
 import { loadSettings } from '../config/settings.ts';
-import { applyTopology } from '../schemas/applyTopology.ts';
+import { applyTopology } from '../kafka/applyTopology.ts';
 import type { Group, GroupMember, Presence, Subscription } from '../schemas/generated/records.ts';
 import { RecordSerde } from '../schemas/serde.ts';
 import { TOPICS, topicName, valueSubject } from '../schemas/topology.ts';
 import { startGroupPresence } from '../streams/group-presence/groupPresenceService.ts';
-import { pidfFor } from '../streams/group-presence/testFixtures.ts';
-import { withAdmin } from '../streams/runtime/kafkaAdmin.ts';
-import { connectConsumer, disconnect, type Consumer } from '../streams/runtime/rdkafkaPromises.ts';
-import { RecordProducer } from '../streams/runtime/recordProducer.ts';
+import { pidfFor } from '../test/support/groupRecords.ts';
+import { withAdmin } from '../kafka/kafkaAdmin.ts';
+import { connectConsumer, disconnect, type Consumer } from '../kafka/rdkafkaPromises.ts';
+import { RecordProducer } from '../kafka/recordProducer.ts';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10,1000,10000').split(',').map(Number);
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 10);

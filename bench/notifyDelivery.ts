@@ -15,16 +15,16 @@
 // Runs against its own topic prefix and consumer group, removed at the end.
 import dgram from 'node:dgram';
 import { loadSettings } from '../config/settings.ts';
-import { notifyReceiverUas } from '../connectors/sip/interop/scenarios.ts';
-import { sippAvailable, startSipp, type SippProcess } from '../connectors/sip/interop/sipp.ts';
+import { notifyReceiverUas } from '../tools/sipp/scenarios.ts';
+import { sippAvailable, startSipp, type SippProcess } from '../tools/sipp/sipp.ts';
 import { startNotifySink } from '../connectors/sinks/notify/notifySink.ts';
-import { applyTopology } from '../schemas/applyTopology.ts';
+import { applyTopology } from '../kafka/applyTopology.ts';
 import type { DeliveryReport, NotifyRequest } from '../schemas/generated/records.ts';
 import { RecordSerde } from '../schemas/serde.ts';
 import { TOPICS, topicName, valueSubject } from '../schemas/topology.ts';
-import { partitionOf } from '../streams/runtime/partitioner.ts';
-import { withAdmin } from '../streams/runtime/kafkaAdmin.ts';
-import { RecordProducer } from '../streams/runtime/recordProducer.ts';
+import { partitionOf } from '../kafka/partitioner.ts';
+import { withAdmin } from '../kafka/kafkaAdmin.ts';
+import { RecordProducer } from '../kafka/recordProducer.ts';
 import { freeUdpPort } from '../test/support/ports.ts';
 import { readTopic } from '../test/support/topicReader.ts';
 

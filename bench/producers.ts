@@ -6,8 +6,8 @@ import kafkajs from 'kafkajs';
 import { loadSettings } from '../config/settings.ts';
 import type { SignalingEvent } from '../schemas/generated/records.ts';
 import { RecordSerde } from '../schemas/serde.ts';
-import { createTopicsAndWait, withAdmin } from '../streams/runtime/kafkaAdmin.ts';
-import { RecordProducer } from '../streams/runtime/recordProducer.ts';
+import { createTopicsAndWait, withAdmin } from '../kafka/kafkaAdmin.ts';
+import { RecordProducer } from '../kafka/recordProducer.ts';
 
 const count = Number(process.argv[2] ?? 200_000);
 const s = loadSettings();

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { AvailabilityStore, parseMode } from '../../streams/event-manager/availability/availabilitySettings.ts';
-import { keyOf } from '../../streams/coordinator/locator.ts';
+import { keyOf } from '../../coordinator/locator.ts';
 
 async function withStore<T>(fn: (a: AvailabilityStore) => Promise<T>): Promise<T> {
   const a = new AvailabilityStore(loadSettings().database.url);

@@ -1,8 +1,8 @@
 // `presence decode FILE... [--json]`
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
-import { decodeCaptures, formatSummary, signalJson } from '../../connectors/taps/decodeCapture.ts';
-import { numberingPlan } from '../../connectors/taps/numberingPlan.ts';
+import { decodeCaptures, formatSummary, signalJson } from '../../taps/decodeCapture.ts';
+import { numberingPlan } from '../../subscriber/numberingPlan.ts';
 
 export function registerDecodeCommand(program: Command): void {
   program

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
-import { SubscriberDirectory, entryKey, type DirectoryEntry, type IdentityRef } from '../../connectors/taps/directory/subscriberDirectory.ts';
+import { SubscriberDirectory, entryKey, type DirectoryEntry, type IdentityRef } from '../../subscriber/directory/subscriberDirectory.ts';
 
 async function withDirectory<T>(fn: (d: SubscriberDirectory) => Promise<T>): Promise<T> {
   const d = new SubscriberDirectory(loadSettings().database.url);

@@ -2,12 +2,12 @@
 // written as a pcap (which tshark decodes) or published straight to Kafka.
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
-import { formatSummary } from '../../connectors/taps/decodeCapture.ts';
-import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
-import { generatorSource } from '../../connectors/taps/generatorSource.ts';
-import { replaySources } from '../../connectors/taps/replay/replayCaptures.ts';
-import { parseSpeed } from '../../connectors/taps/replay/pacer.ts';
-import { generateToPcap, subscriberIdentity } from '../../connectors/generator/generate.ts';
+import { formatSummary } from '../../taps/decodeCapture.ts';
+import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
+import { generatorSource } from '../../tools/generator/generatorSource.ts';
+import { replaySources } from '../../taps/replay/replayCaptures.ts';
+import { parseSpeed } from '../../taps/replay/pacer.ts';
+import { generateToPcap, subscriberIdentity } from '../../tools/generator/generate.ts';
 import { progress } from '../progress.ts';
 
 function positiveInt(name: string, raw: string): number {

@@ -3,12 +3,12 @@
 // GET /groups/{id}/presence?watcher=<uri>. Registered under `presence run`.
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
-import { directoryResolver } from '../../connectors/sip/frontEnd/sipFrontEnd.ts';
+import { directoryResolver } from '../../front-end/sipFrontEnd.ts';
 import { startGroupPresenceApi } from '../../connectors/sinks/group-presence/groupPresenceApi.ts';
 import { GroupPresenceSink } from '../../connectors/sinks/group-presence/groupPresenceSink.ts';
 import { GroupPresenceTable } from '../../connectors/sinks/group-presence/groupPresenceTable.ts';
-import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
-import { numberingPlan } from '../../connectors/taps/numberingPlan.ts';
+import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
+import { numberingPlan } from '../../subscriber/numberingPlan.ts';
 import { untilStopped } from './run.ts';
 
 const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);

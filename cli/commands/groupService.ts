@@ -3,8 +3,8 @@
 // Registered under `presence run` (after registerRunCommands).
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
-import { startGroupService } from '../../connectors/group-service/groupService.ts';
-import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
+import { startGroupService } from '../../services/group-service/groupService.ts';
+import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { untilSignal } from './run.ts';
 
 const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);

@@ -1,8 +1,8 @@
 // `presence locate <msisdn|imsi|aor>`
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
-import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
-import { locate } from '../../streams/coordinator/locator.ts';
+import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
+import { locate } from '../../coordinator/locator.ts';
 
 export function registerLocateCommand(program: Command): void {
   program

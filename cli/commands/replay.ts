@@ -1,10 +1,10 @@
 // `presence replay FILE... [--speed N|max] [--unknown drop|keep] [--no-directory]`
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
-import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
-import { formatSummary } from '../../connectors/taps/decodeCapture.ts';
-import { parseSpeed } from '../../connectors/taps/replay/pacer.ts';
-import { replayCaptures } from '../../connectors/taps/replay/replayCaptures.ts';
+import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
+import { formatSummary } from '../../taps/decodeCapture.ts';
+import { parseSpeed } from '../../taps/replay/pacer.ts';
+import { replayCaptures } from '../../taps/replay/replayCaptures.ts';
 import { progress } from '../progress.ts';
 
 export function registerReplayCommand(program: Command): void {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { WatcherRules, parseDecision } from '../../streams/event-manager/authorization/watcherRules.ts';
-import { keyOf } from '../../streams/coordinator/locator.ts';
+import { keyOf } from '../../coordinator/locator.ts';
 
 async function withRules<T>(fn: (r: WatcherRules) => Promise<T>): Promise<T> {
   const s = loadSettings();

@@ -1,12 +1,14 @@
 // `presence run <component>`: long-running members of the pipeline.
+import os from 'node:os';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { startEventManager } from '../../streams/event-manager/eventManager.ts';
 import type { MembershipOptions } from '../../streams/event-manager/membership/membership.ts';
 import { parseHandoffMode } from '../../streams/event-manager/handoff/handoffMode.ts';
-import { parseGroupAssignor } from '../../streams/runtime/assignors/groupAssignor.ts';
-import { startHttpApi } from '../../streams/coordinator/httpApi.ts';
-import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
+import { parseGroupAssignor } from '../../kafka/assignors/groupAssignor.ts';
+import { startHttpApi } from '../../coordinator/httpApi.ts';
+import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
+import { startMemberFrontEnd, type MemberFrontEnd } from '../../front-end/memberFrontEnd.ts';
 
 const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
@@ -19,19 +21,20 @@ interface MembershipFlags {
   sipDirectory: boolean;
 }
 
-/** `run event-manager` flags of its own SIP contact and member reports (streams/event-manager/membership/). */
+/** `--sip-port`: the port of the member's own SIP front end, if any. */
+function sipPortOf(o: MembershipFlags): number | undefined {
+  if (o.sipPort === undefined) return undefined;
+  const sipPort = Number(o.sipPort);
+  if (!/^\d+$/.test(o.sipPort) || sipPort > 65535) throw new Error(`--sip-port must be 0-65535, not ${o.sipPort}`);
+  return sipPort;
+}
+
+/** `run event-manager` flags of its member reports (streams/event-manager/membership/). */
 function membershipOptions(o: MembershipFlags): MembershipOptions {
-  let sipPort: number | undefined;
-  if (o.sipPort !== undefined) {
-    sipPort = Number(o.sipPort);
-    if (!/^\d+$/.test(o.sipPort) || sipPort > 65535) throw new Error(`--sip-port must be 0-65535, not ${o.sipPort}`);
-  }
   const capacity = Number(o.capacity);
   if (!Number.isFinite(capacity) || capacity < 0) throw new Error(`--capacity must be a non-negative number of events per second, not ${o.capacity}`);
   if (o.httpUrl !== undefined && !/^https?:\/\/\S+$/.test(o.httpUrl)) throw new Error(`--http-url must be an http(s) URL, not ${o.httpUrl}`);
   return {
-    ...(sipPort !== undefined ? { sipPort, sipHost: o.sipHost } : {}),
-    ...(o.advertisedHost ? { advertisedHost: o.advertisedHost } : {}),
     ...(o.httpUrl ? { httpUrl: o.httpUrl } : {}),
     capacityEventsPerSecond: capacity,
   };
@@ -79,19 +82,36 @@ export function registerRunCommands(program: Command): void {
     .action(async (opts: { memberId?: string; static?: boolean; protocol: string; statsInterval: string; handoff?: string; assignor?: string } & MembershipFlags) => {
       if (opts.protocol !== 'classic' && opts.protocol !== 'consumer') throw new Error(`--protocol must be classic or consumer, not ${opts.protocol}`);
       const membership = membershipOptions(opts);
+      const sipPort = sipPortOf(opts);
       const handoff = opts.handoff === undefined ? undefined : parseHandoffMode(opts.handoff, '--handoff');
       const assignor = opts.assignor === undefined ? undefined : parseGroupAssignor(opts.assignor, '--assignor');
       const s = loadSettings();
-      const sipDirectory = membership.sipPort !== undefined && opts.sipDirectory ? new SubscriberDirectory(s.database.url) : undefined;
+      const sipDirectory = sipPort !== undefined && opts.sipDirectory ? new SubscriberDirectory(s.database.url) : undefined;
       await sipDirectory?.migrate();
+      // The member's own SIP contact runs beside it, not inside it: the event
+      // manager only advertises the URI in its reports.
+      let sip: MemberFrontEnd | undefined;
+      if (sipPort !== undefined) {
+        sip = await startMemberFrontEnd(s, {
+          memberId: opts.memberId ?? `${os.hostname()}-${process.pid}`,
+          port: sipPort,
+          host: opts.sipHost,
+          ...(opts.advertisedHost ? { advertisedHost: opts.advertisedHost } : {}),
+          ...(sipDirectory ? { directory: sipDirectory } : {}),
+          log: say,
+        });
+      }
       const em = await startEventManager(s, {
         memberId: opts.memberId,
-        membership: { ...membership, ...(sipDirectory ? { directory: sipDirectory } : {}) },
+        membership: { ...membership, ...(sip ? { sipContact: sip.contact } : {}) },
         handoff,
         assignor,
         instanceId: opts.static ? opts.memberId : undefined,
         protocol: opts.protocol,
         log: say,
+      }).catch(async (err: unknown) => {
+        await sip?.frontEnd.stop();
+        throw err;
       });
       say(`event manager ${opts.memberId ?? '(host-pid)'} running against ${s.kafka.brokers}`);
       const timer = setInterval(() => {
@@ -106,6 +126,8 @@ export function registerRunCommands(program: Command): void {
       const { ended, failure } = await untilStopped(em.done());
       clearInterval(timer);
       say(`stopping (${ended})`);
+      // Stop taking SUBSCRIBEs before the member leaves the group.
+      await sip?.frontEnd.stop();
       await em.stop();
       await sipDirectory?.close();
       if (failure) throw failure;

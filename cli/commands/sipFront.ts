@@ -2,10 +2,10 @@
 // Registered under `presence run` (after registerRunCommands).
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
-import { startSipFrontEnd } from '../../connectors/sip/frontEnd/sipFrontEnd.ts';
-import { checkExpiryPolicy } from '../../connectors/sip/frontEnd/subscribeHandler.ts';
-import { parseFrontEndMode } from '../../connectors/sip/frontEnd/routingMode.ts';
-import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
+import { startSipFrontEnd } from '../../front-end/sipFrontEnd.ts';
+import { checkExpiryPolicy } from '../../front-end/handlerContext.ts';
+import { parseFrontEndMode } from '../../front-end/routingMode.ts';
+import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { untilSignal } from './run.ts';
 
 const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);

@@ -1,8 +1,8 @@
 // `presence tap hep --port P`: live taps that run until interrupted.
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
-import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
-import { formatHepStats, startHepCollector } from '../../connectors/taps/hep/hepCollector.ts';
+import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
+import { formatHepStats, startHepCollector } from '../../taps/hep/hepCollector.ts';
 import { untilSignal } from './run.ts';
 
 const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);

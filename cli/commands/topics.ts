@@ -3,10 +3,10 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadSettings, projectRoot } from '../../config/settings.ts';
-import { applyTopology } from '../../schemas/applyTopology.ts';
+import { applyTopology } from '../../kafka/applyTopology.ts';
 import { generateRecordTypes } from '../../schemas/codegen.ts';
 import { TOPICS, partitionsOf, topicName, valueSubject } from '../../schemas/topology.ts';
-import { withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
+import { withAdmin } from '../../kafka/kafkaAdmin.ts';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 

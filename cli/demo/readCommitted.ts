@@ -4,8 +4,8 @@ import Kafka from 'node-rdkafka';
 import type { Settings } from '../../config/settings.ts';
 import type { RecordSerde, TopicRecord } from '../../schemas/serde.ts';
 import { topicName, type TopicName } from '../../schemas/topology.ts';
-import { asError, connectConsumer, consumeBatch, disconnect } from '../../streams/runtime/rdkafkaPromises.ts';
-import { withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
+import { asError, connectConsumer, consumeBatch, disconnect } from '../../kafka/rdkafkaPromises.ts';
+import { withAdmin } from '../../kafka/kafkaAdmin.ts';
 
 /** Every committed record of a topic, from the beginning to its current end. */
 export async function readAll<N extends TopicName>(s: Settings, serde: RecordSerde, topic: N, timeoutMs = 60_000): Promise<TopicRecord<N>[]> {

@@ -4,16 +4,16 @@
 // correlate, key by subscriber), the event managers and out as notify
 // requests, and show what watchers would be told.
 import { loadSettings, type Settings } from '../../config/settings.ts';
-import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
-import { generatorSource } from '../../connectors/taps/generatorSource.ts';
-import { replaySources } from '../../connectors/taps/replay/replayCaptures.ts';
-import { subscriberIdentity } from '../../connectors/generator/generate.ts';
+import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
+import { generatorSource } from '../../tools/generator/generatorSource.ts';
+import { replaySources } from '../../taps/replay/replayCaptures.ts';
+import { subscriberIdentity } from '../../tools/generator/generate.ts';
 import { stackUp } from '../../infra/local/stack.ts';
-import { applyTopology } from '../../schemas/applyTopology.ts';
+import { applyTopology } from '../../kafka/applyTopology.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { topicName } from '../../schemas/topology.ts';
 import { startEventManager } from '../../streams/event-manager/eventManager.ts';
-import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
+import { RecordProducer } from '../../kafka/recordProducer.ts';
 import type { Subscription } from '../../schemas/generated/records.ts';
 import { readAll } from './readCommitted.ts';
 

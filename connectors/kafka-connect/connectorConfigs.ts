@@ -37,9 +37,9 @@ export interface ConnectorTargets {
   sinkSchema: string;
   /** Database the sinks write to (default: the project's database). */
   sinkDatabaseUrl: string;
-  /** Schema of the subscriber directory table `subscribers` (connectors/taps/directory). */
+  /** Schema of the subscriber directory table `subscribers` (subscriber/directory). */
   directorySchema: string;
-  /** Schema of the group service's tables `groups` and `group_members` (connectors/group-service). */
+  /** Schema of the group service's tables `groups` and `group_members` (services/group-service). */
   groupSchema: string;
   /** Database the sources read (needs wal_level=logical). */
   sourceDatabaseUrl: string;

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Settings } from '../../config/settings.ts';
-import { brokerAnswers } from '../../streams/runtime/kafkaAdmin.ts';
+import { brokerAnswers } from '../../kafka/kafkaAdmin.ts';
 import { kafkaProcess, startKafka } from '../local/kafkaBroker.ts';
 import { runningPid, stopProcess } from '../local/processes.ts';
 import { LOAD_ASSIGNOR_CLASS } from './loadAssignorJar.ts';

@@ -2,7 +2,7 @@
 // Kafka broker, Apicurio Registry (Confluent API) and the machine's
 // PostgreSQL — started idempotently and waited for until each part answers.
 import type { Settings } from '../../config/settings.ts';
-import { brokerAnswers } from '../../streams/runtime/kafkaAdmin.ts';
+import { brokerAnswers } from '../../kafka/kafkaAdmin.ts';
 import { databaseAnswers, ensureDatabase, redact } from './database.ts';
 import { kafkaProcess, startKafka } from './kafkaBroker.ts';
 import { residentMb, runningPid, stopProcess } from './processes.ts';

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseMultipart } from '../../connectors/decode/pidf/multipart.ts';
-import { parsePidf } from '../../connectors/decode/pidf/parse.ts';
-import { parseRlmi } from '../../connectors/decode/pidf/rlmi.ts';
+import { parseMultipart } from '../../presence-document/multipart.ts';
+import { parsePidf } from '../../presence-document/parse.ts';
+import { parseRlmi } from '../../presence-document/rlmi.ts';
 import type { GroupPresenceState, NotifyRequest } from '../../schemas/generated/records.ts';
 import { applyGroupDeliveryReport, applyGroupSubscribe, expireGroupDialogs, notifyGroupChange } from './groupDialogs.ts';
 import { applyGroup, applyMemberPresence, memberIndex, newGroupState } from './groupState.ts';
 import { groupView } from './groupView.ts';
-import { group, member, presenceOf, subscribe } from './testFixtures.ts';
+import { group, member, presenceOf, subscribe } from '../../test/support/groupRecords.ts';
 
 const T0 = 1_700_000_000_000;
 

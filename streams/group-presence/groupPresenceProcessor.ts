@@ -1,6 +1,6 @@
 // The group-partitioned processor: per group, basic group information, the
 // members' presence and the group watchers' dialogs, in a store backed by the
-// compacted group-presence-store-changelog, exactly once (streams/runtime).
+// compacted group-presence-store-changelog, exactly once (kafka).
 // Inputs: groups, group-subscriptions, group-member-presence,
 // group-delivery-reports (all keyed by group id, 6 partitions).
 // Outputs: group-memberships (keyed by member: the foreign-key join's
@@ -9,8 +9,8 @@ import type { Settings } from '../../config/settings.ts';
 import type { GroupPresenceState } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { GROUP_DOCUMENT_MAX_BYTES, topicName, type TopicName } from '../../schemas/topology.ts';
-import { deadLetter } from '../runtime/deadLetters.ts';
-import { TransactionalProcessor, type InputRecord, type OutputRecord, type ProcessContext } from '../runtime/transactionalProcessor.ts';
+import { deadLetter } from '../../kafka/deadLetters.ts';
+import { TransactionalProcessor, type InputRecord, type OutputRecord, type ProcessContext } from '../../kafka/transactionalProcessor.ts';
 import { applyGroupDeliveryReport, applyGroupSubscribe, expireGroupDialogs, notifyGroupChange } from './groupDialogs.ts';
 import { applyGroup, applyMemberPresence, cloneState, groupPresentity, memberIndex, newGroupState } from './groupState.ts';
 import { groupPresenceRecord, groupView, type GroupInfoCache, type GroupView } from './groupView.ts';

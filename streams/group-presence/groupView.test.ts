@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyGroup, applyMemberPresence, memberIndex, newGroupState } from './groupState.ts';
 import { groupPresenceRecord, groupView } from './groupView.ts';
-import { group, member, presenceOf } from './testFixtures.ts';
+import { group, member, presenceOf } from '../../test/support/groupRecords.ts';
 
 const T0 = 1_700_000_000_000;
 

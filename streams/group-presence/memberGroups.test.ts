@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GroupMembership, Presence } from '../../schemas/generated/records.ts';
 import { applyMembership, applyPresence, isEmpty, newMemberGroups } from './memberGroups.ts';
-import { pidfFor } from './testFixtures.ts';
+import { pidfFor } from '../../test/support/groupRecords.ts';
 
 const S = 'msisdn:+351910000001';
 const presence = (version: number, basic: 'open' | 'closed'): Presence => ({

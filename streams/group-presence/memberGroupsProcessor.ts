@@ -11,8 +11,8 @@ import type { GroupMemberPresence, MemberGroupsState } from '../../schemas/gener
 import { applyMembership, applyPresence, isEmpty, newMemberGroups, type MemberOutcome } from './memberGroups.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { topicName, type TopicName } from '../../schemas/topology.ts';
-import { deadLetter } from '../runtime/deadLetters.ts';
-import { TransactionalProcessor, type InputRecord, type OutputRecord, type ProcessContext } from '../runtime/transactionalProcessor.ts';
+import { deadLetter } from '../../kafka/deadLetters.ts';
+import { TransactionalProcessor, type InputRecord, type OutputRecord, type ProcessContext } from '../../kafka/transactionalProcessor.ts';
 import { DEFAULT_FETCH_WAIT_MS, type ProcessorHooks } from './groupPresenceProcessor.ts';
 
 export const MEMBER_GROUPS_GROUP = 'presence-group-membership';

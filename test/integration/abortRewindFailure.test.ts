@@ -4,13 +4,13 @@
 // with the reason instead. The seek failure is injected; Kafka is real.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadSettings } from '../../config/settings.ts';
-import { createTopicsAndWait, withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
-import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
-import { TransactionalProcessor } from '../../streams/runtime/transactionalProcessor.ts';
+import { createTopicsAndWait, withAdmin } from '../../kafka/kafkaAdmin.ts';
+import { RecordProducer } from '../../kafka/recordProducer.ts';
+import { TransactionalProcessor } from '../../kafka/transactionalProcessor.ts';
 
 const seekFailures = { left: 0 };
-vi.mock('../../streams/runtime/rdkafkaPromises.ts', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../streams/runtime/rdkafkaPromises.ts')>();
+vi.mock('../../kafka/rdkafkaPromises.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../kafka/rdkafkaPromises.ts')>();
   return {
     ...real,
     seek: (...args: Parameters<typeof real.seek>) => {

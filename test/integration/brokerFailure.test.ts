@@ -9,8 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadSettings, type Settings } from '../../config/settings.ts';
 import { kafkaProcess, startKafka } from '../../infra/local/kafkaBroker.ts';
 import { runningPid, stopProcess } from '../../infra/local/processes.ts';
-import { brokerAnswers, createTopicsAndWait, withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
-import { KafkaUnavailableError, RecordProducer } from '../../streams/runtime/recordProducer.ts';
+import { brokerAnswers, createTopicsAndWait, withAdmin } from '../../kafka/kafkaAdmin.ts';
+import { KafkaUnavailableError, RecordProducer } from '../../kafka/recordProducer.ts';
 import { readTopic } from '../support/topicReader.ts';
 
 const base = loadSettings();

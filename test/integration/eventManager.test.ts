@@ -10,8 +10,8 @@ import type { NotifyRequest, SignalingEvent, Subscription } from '../../schemas/
 import { RecordSerde } from '../../schemas/serde.ts';
 import { startEventManager } from '../../streams/event-manager/eventManager.ts';
 import { AvailabilityStore } from '../../streams/event-manager/availability/availabilitySettings.ts';
-import { mapEvent } from '../../streams/event-manager/presence/testEvents.ts';
-import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
+import { mapEvent } from '../support/signalingEvents.ts';
+import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
 

@@ -3,10 +3,10 @@
 // the subscriber the generator made it for, nothing is dead-lettered.
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatePackets, subscriberIdentity } from '../../connectors/generator/generate.ts';
-import { SubscriberDirectory } from '../../connectors/taps/directory/subscriberDirectory.ts';
-import { generatorSource } from '../../connectors/taps/generatorSource.ts';
-import { replaySources } from '../../connectors/taps/replay/replayCaptures.ts';
+import { generatePackets, subscriberIdentity } from '../../tools/generator/generate.ts';
+import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
+import { generatorSource } from '../../tools/generator/generatorSource.ts';
+import { replaySources } from '../../taps/replay/replayCaptures.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';

@@ -5,16 +5,16 @@
 // see changed, versions contiguous, also after another member takes over — while a member who refuses sharing, an
 // outsider and a role-filtered watcher get exactly what policies allow.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseMultipart } from '../../connectors/decode/pidf/multipart.ts';
-import { parsePidf } from '../../connectors/decode/pidf/parse.ts';
-import { parseRlmi } from '../../connectors/decode/pidf/rlmi.ts';
+import { parseMultipart } from '../../presence-document/multipart.ts';
+import { parsePidf } from '../../presence-document/parse.ts';
+import { parseRlmi } from '../../presence-document/rlmi.ts';
 import type { Group, GroupMember, NotifyRequest, SignalingEvent, Subscription } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
-import { mapEvent } from '../../streams/event-manager/presence/testEvents.ts';
+import { mapEvent } from '../support/signalingEvents.ts';
 import { startGroupPresence, type GroupPresenceService } from '../../streams/group-presence/groupPresenceService.ts';
 import { visibleGroupDocument } from '../../streams/group-presence/policy/visibleGroupDocument.ts';
-import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
+import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';

@@ -16,9 +16,9 @@ import type { NotifyRequest, Subscription } from '../../schemas/generated/record
 import { RecordSerde } from '../../schemas/serde.ts';
 import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
 import type { HandoffMode } from '../../streams/event-manager/handoff/handoffMode.ts';
-import { mapEvent } from '../../streams/event-manager/presence/testEvents.ts';
-import { partitionOf } from '../../streams/runtime/partitioner.ts';
-import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
+import { mapEvent } from '../support/signalingEvents.ts';
+import { partitionOf } from '../../kafka/partitioner.ts';
+import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';

@@ -10,10 +10,10 @@ import { loadSettings, type Settings } from '../../config/settings.ts';
 import { assignorLog, brokerWithLoadAssignor, type AssignorBroker } from '../../infra/assignor/assignorBroker.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
-import { mapEvent } from '../../streams/event-manager/presence/testEvents.ts';
-import { brokerAssignors } from '../../streams/runtime/assignors/brokerAssignors.ts';
-import { partitionOf } from '../../streams/runtime/partitioner.ts';
-import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
+import { mapEvent } from '../support/signalingEvents.ts';
+import { brokerAssignors } from '../../kafka/assignors/brokerAssignors.ts';
+import { partitionOf } from '../../kafka/partitioner.ts';
+import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 

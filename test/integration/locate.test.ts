@@ -6,13 +6,13 @@ import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordSerde } from '../../schemas/serde.ts';
 import type { AddressInfo } from 'node:net';
-import { locate } from '../../streams/coordinator/locator.ts';
-import { MemberReportsView } from '../../streams/coordinator/memberReportsReader.ts';
+import { locate } from '../../coordinator/locator.ts';
+import { MemberReportsView } from '../../coordinator/memberReportsReader.ts';
 import type { MemberReport } from '../../schemas/generated/records.ts';
-import { startHttpApi } from '../../streams/coordinator/httpApi.ts';
+import { startHttpApi } from '../../coordinator/httpApi.ts';
 import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
-import { mapEvent } from '../../streams/event-manager/presence/testEvents.ts';
-import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
+import { mapEvent } from '../support/signalingEvents.ts';
+import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
 
@@ -25,7 +25,7 @@ let em: EventManager | undefined;
 beforeAll(async () => {
   await applyIsolated(s);
   // The default protocol (KIP-848): the owner comes from the member's reports, not from DescribeGroups.
-  em = await startEventManager(s, { memberId: 'locator-test', rulesSchema, membership: { sipPort: 0, reportIntervalMs: 1000 } });
+  em = await startEventManager(s, { memberId: 'locator-test', rulesSchema, membership: { sipContact: 'sip:127.0.0.1:5999', reportIntervalMs: 1000 } });
 });
 
 afterAll(async () => {

@@ -6,14 +6,14 @@
 // T1 = 50 ms, two attempts) and lands in dead-letters with its bytes.
 import Kafka from 'node-rdkafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { receiveNotify, scenarioXml } from '../../connectors/sip/interop/scenarios.ts';
-import { sippAvailable, startSipp } from '../../connectors/sip/interop/sipp.ts';
+import { receiveNotify, scenarioXml } from '../../tools/sipp/scenarios.ts';
+import { sippAvailable, startSipp } from '../../tools/sipp/sipp.ts';
 import { startNotifySink, type NotifySink } from '../../connectors/sinks/notify/notifySink.ts';
 import type { DeadLetter, DeliveryReport, NotifyRequest } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
-import { asError, connectConsumer, consumeBatch, disconnect } from '../../streams/runtime/rdkafkaPromises.ts';
-import { withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
-import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
+import { asError, connectConsumer, consumeBatch, disconnect } from '../../kafka/rdkafkaPromises.ts';
+import { withAdmin } from '../../kafka/kafkaAdmin.ts';
+import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { freeUdpPort as freeUdpPortOn } from '../support/ports.ts';
 

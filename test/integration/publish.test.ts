@@ -10,14 +10,14 @@
 import { createSocket, type Socket } from 'node:dgram';
 import Kafka from 'node-rdkafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSipMessage, type SipMessage } from '../../connectors/decode/sip/index.ts';
-import { startSipFrontEnd, type SipFrontEnd } from '../../connectors/sip/frontEnd/sipFrontEnd.ts';
+import { parseSipMessage, type SipMessage } from '../../protocols/decode/sip/index.ts';
+import { startSipFrontEnd, type SipFrontEnd } from '../../front-end/sipFrontEnd.ts';
 import type { NotifyRequest } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
-import { mapEvent, pidfBody } from '../../streams/event-manager/presence/testEvents.ts';
-import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
-import { connectConsumer, consumeBatch, disconnect, type Consumer } from '../../streams/runtime/rdkafkaPromises.ts';
+import { mapEvent, pidfBody } from '../support/signalingEvents.ts';
+import { RecordProducer } from '../../kafka/recordProducer.ts';
+import { connectConsumer, consumeBatch, disconnect, type Consumer } from '../../kafka/rdkafkaPromises.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 

@@ -6,13 +6,14 @@
 // notify-requests; a proxy-mode front end returns the owner's 200 itself;
 // locate names the owner from the member reports.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SipMessage } from '../../connectors/decode/sip/index.ts';
-import { startSipFrontEnd, type SipFrontEnd } from '../../connectors/sip/frontEnd/sipFrontEnd.ts';
+import type { SipMessage } from '../../protocols/decode/sip/index.ts';
+import { startMemberFrontEnd, type MemberFrontEnd } from '../../front-end/memberFrontEnd.ts';
+import { startSipFrontEnd, type SipFrontEnd } from '../../front-end/sipFrontEnd.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
-import { locate } from '../../streams/coordinator/locator.ts';
-import { MemberReportsView } from '../../streams/coordinator/memberReportsReader.ts';
+import { locate } from '../../coordinator/locator.ts';
+import { MemberReportsView } from '../../coordinator/memberReportsReader.ts';
 import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
-import { partitionOf } from '../../streams/runtime/partitioner.ts';
+import { partitionOf } from '../../kafka/partitioner.ts';
 import { dropSchema } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { openSipUdpClient, type SipUdpClient } from '../support/sipUdpClient.ts';
@@ -23,6 +24,8 @@ const PARTITIONS = 4;
 const s = isolatedSettings('redirect', PARTITIONS);
 const rulesSchema = `it_redirect_${process.pid}`;
 const ems: EventManager[] = [];
+/** Each member's own SIP front end, as `run event-manager --sip-port 0` starts beside it. */
+const memberSip: MemberFrontEnd[] = [];
 const fronts: SipFrontEnd[] = [];
 let watcher: SipUdpClient;
 
@@ -57,7 +60,11 @@ const ownedPartitions = (em: EventManager) => [...new Set(em.processor.assignmen
 beforeAll(async () => {
   await applyIsolated(s);
   watcher = await openSipUdpClient({ host: HOST, defaultTimeoutMs: 10_000 });
-  for (const id of ['em-a', 'em-b']) ems.push(await startEventManager(s, { memberId: id, rulesSchema, membership: { sipPort: 0, reportIntervalMs: 1000 } }));
+  for (const id of ['em-a', 'em-b']) {
+    const sip = await startMemberFrontEnd(s, { memberId: id, port: 0 });
+    memberSip.push(sip);
+    ems.push(await startEventManager(s, { memberId: id, rulesSchema, membership: { sipContact: sip.contact, reportIntervalMs: 1000 } }));
+  }
   // Both members own partitions, together all of them, and their reports say so.
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -76,6 +83,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const f of fronts) await f.stop();
+  for (const sip of memberSip) await sip.frontEnd.stop();
   for (const em of ems) await em.stop();
   await watcher?.close();
   await cleanupIsolated(s);
@@ -103,7 +111,7 @@ describe('front-end modes against two event managers (KIP-848)', () => {
       const ok = await send(subscribe(target, uri, callId, 2, `${callId}-2`), { port: contactPort(target) });
       expect(ok.status).toBe(200);
       expect(ok.contacts[0]?.uri).toBe(em.membership.sipContact);
-      expect(em.membership.sipFrontEnd!.stats.recorded).toBeGreaterThanOrEqual(1);
+      expect(memberSip[i]!.frontEnd.stats.recorded).toBeGreaterThanOrEqual(1);
 
       const loc = await locate(s, uri);
       expect(loc).toMatchObject({ key, owner: { memberId, sipContact: em.membership.sipContact } });
@@ -118,13 +126,13 @@ describe('front-end modes against two event managers (KIP-848)', () => {
     const [, proxy] = fronts;
     for (const [i, em] of ems.entries()) {
       const { uri } = presentityOwnedBy(ownedPartitions(em));
-      const before = em.membership.sipFrontEnd!.stats.recorded;
+      const before = memberSip[i]!.frontEnd.stats.recorded;
       const callId = `proxy-${i}-${Date.now()}`;
       const ok = await send(subscribe(uri, uri, callId, 1, `${callId}-1`), proxy!);
       expect(ok.status).toBe(200);
       expect(ok.vias).toHaveLength(1); // the proxy's own Via was removed
       expect(ok.contacts[0]?.uri).toBe(em.membership.sipContact); // refreshes go to the owner directly
-      expect(em.membership.sipFrontEnd!.stats.recorded).toBe(before + 1);
+      expect(memberSip[i]!.frontEnd.stats.recorded).toBe(before + 1);
     }
     expect(proxy!.statsLine()).toContain('proxied 2, relayedResponses 2');
   }, 60_000);

@@ -1,8 +1,8 @@
 // The taps' publisher against the real broker: a window far smaller than the
 // load must still deliver everything (back-pressure, not a stall or a loss).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SignalingPublisher } from '../../connectors/taps/signalingPublisher.ts';
-import { partitionOf } from '../../streams/runtime/partitioner.ts';
+import { SignalingPublisher } from '../../taps/signalingPublisher.ts';
+import { partitionOf } from '../../kafka/partitioner.ts';
 import type { SignalingEvent } from '../../schemas/generated/records.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';

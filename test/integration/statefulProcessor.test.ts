@@ -5,9 +5,9 @@
 // seen downstream must be exactly 1..n: nothing lost, nothing counted twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../config/settings.ts';
-import { createTopicsAndWait, withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
-import { RecordProducer } from '../../streams/runtime/recordProducer.ts';
-import { TransactionalProcessor } from '../../streams/runtime/transactionalProcessor.ts';
+import { createTopicsAndWait, withAdmin } from '../../kafka/kafkaAdmin.ts';
+import { RecordProducer } from '../../kafka/recordProducer.ts';
+import { TransactionalProcessor } from '../../kafka/transactionalProcessor.ts';
 import { readTopic } from '../support/topicReader.ts';
 
 const s = loadSettings();

@@ -2,7 +2,7 @@
 // of its own, dropped afterwards).
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SubscriberDirectory, entryKey } from '../../connectors/taps/directory/subscriberDirectory.ts';
+import { SubscriberDirectory, entryKey } from '../../subscriber/directory/subscriberDirectory.ts';
 
 const url = testDatabaseUrl;
 const schema = `it_directory_${process.pid}`;

@@ -3,9 +3,9 @@
 // this topic-partition" while the broker's metadata catches up. One fresh
 // prefix after another, as a user's first `topics apply` after `stack up`.
 import { describe, expect, it } from 'vitest';
-import { applyTopics } from '../../schemas/applyTopology.ts';
+import { applyTopics } from '../../kafka/applyTopology.ts';
 import { TOPICS, partitionsOf, topicName } from '../../schemas/topology.ts';
-import { withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
+import { withAdmin } from '../../kafka/kafkaAdmin.ts';
 import { cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
 
 const RUNS = 30;

@@ -3,9 +3,9 @@
 // to change a subscriber topic's partition count.
 import { afterAll, describe, expect, it } from 'vitest';
 import kafkajs from 'kafkajs';
-import { applyTopology } from '../../schemas/applyTopology.ts';
+import { applyTopology } from '../../kafka/applyTopology.ts';
 import { TOPICS, partitionsOf, topicName, valueSubject } from '../../schemas/topology.ts';
-import { withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
+import { withAdmin } from '../../kafka/kafkaAdmin.ts';
 import { cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
 
 const s = isolatedSettings('topology', 3);

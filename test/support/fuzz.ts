@@ -12,13 +12,18 @@ export function prng(seed: number): () => number {
 }
 
 /** One random mutation: bit flips, byte overwrite, truncation, duplication or deletion of a span. */
+/** Flips one bit of one byte in place. */
+export function flipBit(b: Buffer, index: number, bit: number): void {
+  b[index] = (b[index] ?? 0) ^ (1 << bit);
+}
+
 export function mutate(src: Buffer, rnd: () => number): Buffer {
   const b = Buffer.from(src);
   const pick = (n: number) => Math.floor(rnd() * n);
   switch (pick(5)) {
     case 0: {
       const flips = 1 + pick(8);
-      for (let i = 0; i < flips && b.length; i++) b[pick(b.length)] ^= 1 << pick(8);
+      for (let i = 0; i < flips && b.length; i++) flipBit(b, pick(b.length), pick(8));
       return b;
     }
     case 1: {

@@ -2,9 +2,9 @@
 // file gets its own topic prefix (so its own topics, subjects and groups) and
 // removes them afterwards.
 import { loadSettings, type Settings } from '../../config/settings.ts';
-import { applyTopology } from '../../schemas/applyTopology.ts';
+import { applyTopology } from '../../kafka/applyTopology.ts';
 import { TOPICS, topicName, valueSubject } from '../../schemas/topology.ts';
-import { withAdmin } from '../../streams/runtime/kafkaAdmin.ts';
+import { withAdmin } from '../../kafka/kafkaAdmin.ts';
 
 export function isolatedSettings(name: string, partitions = 4): Settings {
   const base = loadSettings();

@@ -2,7 +2,7 @@
 // every datagram parsed and handed out in arrival order. Waits are bounded so
 // a lost datagram fails the test instead of hanging it.
 import { createSocket, type Socket } from 'node:dgram';
-import { parseSipMessage, type SipMessage } from '../../connectors/decode/sip/index.ts';
+import { parseSipMessage, type SipMessage } from '../../protocols/decode/sip/index.ts';
 
 export interface SipUdpClient {
   readonly socket: Socket;

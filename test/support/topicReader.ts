@@ -2,7 +2,7 @@
 // a count is reached or a deadline passes — then fails saying what arrived,
 // so a dead broker fails a test with a message instead of hanging it.
 import Kafka from 'node-rdkafka';
-import { asError, connectConsumer, consumeBatch, disconnect, type Message } from '../../streams/runtime/rdkafkaPromises.ts';
+import { asError, connectConsumer, consumeBatch, disconnect, type Message } from '../../kafka/rdkafkaPromises.ts';
 
 export interface ReadOptions {
   brokers: string;

@@ -7,9 +7,9 @@
 // 404 for an unknown group, 403 for an outsider of a members-only group, 405
 // for other methods, 503 when the database does not answer. GET /healthz.
 import http from 'node:http';
-import { parseUri } from '../../decode/sip/index.ts';
-import type { KeyResolver } from '../../sip/frontEnd/subscribeHandler.ts';
-import type { NumberingPlan } from '../../taps/identity/msisdn.ts';
+import { parseUri } from '../../../protocols/decode/sip/index.ts';
+import type { KeyResolver } from '../../../front-end/handlerContext.ts';
+import type { NumberingPlan } from '../../../subscriber/identity/msisdn.ts';
 import type { GroupPresenceTable } from './groupPresenceTable.ts';
 import { requesterView } from './requesterView.ts';
 

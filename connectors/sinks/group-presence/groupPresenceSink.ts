@@ -12,10 +12,10 @@ import type { Settings } from '../../../config/settings.ts';
 import type { GroupPresence } from '../../../schemas/generated/records.ts';
 import { RecordSerde } from '../../../schemas/serde.ts';
 import { topicName } from '../../../schemas/topology.ts';
-import { deadLetter } from '../../../streams/runtime/deadLetters.ts';
-import { consumerConfig, consumerTopicConfig } from '../../../streams/runtime/rdkafkaConfig.ts';
-import { asError, connectConsumer, consumeBatch, disconnect, type Consumer, type Message } from '../../../streams/runtime/rdkafkaPromises.ts';
-import { RecordProducer } from '../../../streams/runtime/recordProducer.ts';
+import { deadLetter } from '../../../kafka/deadLetters.ts';
+import { consumerConfig, consumerTopicConfig } from '../../../kafka/rdkafkaConfig.ts';
+import { asError, connectConsumer, consumeBatch, disconnect, type Consumer, type Message } from '../../../kafka/rdkafkaPromises.ts';
+import { RecordProducer } from '../../../kafka/recordProducer.ts';
 import type { GroupPresenceTable } from './groupPresenceTable.ts';
 
 export const GROUP_PRESENCE_SINK_GROUP = 'group-presence-sink';

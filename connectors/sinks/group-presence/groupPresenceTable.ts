@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { GroupPresence, GroupPresenceMember } from '../../../schemas/generated/records.ts';
-import { inTransaction } from '../../../streams/runtime/pgTransaction.ts';
+import { inTransaction } from '../../../kafka/pgTransaction.ts';
 
 const SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
 

@@ -12,8 +12,8 @@ import { visibleGroupDocument } from '../../../streams/group-presence/index.ts';
 import { ACCEPT_ALL, receivingFromAttributes } from '../../../streams/group-presence/policy/receiving.ts';
 import { sharedView, visibleMembers, type VisibleMember } from '../../../streams/group-presence/policy/visibility.ts';
 import type { MultipartBody } from '../../../streams/group-presence/rlmi/multipartRelated.ts';
-import { uriKey } from '../../sip/frontEnd/groupRoutes.ts';
-import type { NumberingPlan } from '../../taps/identity/msisdn.ts';
+import { uriKey } from '../../../front-end/groupRoutes.ts';
+import type { NumberingPlan } from '../../../subscriber/identity/msisdn.ts';
 
 export type RequesterView =
   | { allowed: false; reason: 'not-a-member' }

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseSipMessage } from '../../decode/sip/index.ts';
-import { buildResponse, serialize } from '../../sip/message/index.ts';
-import { ManualClock, TransactionLayer } from '../../sip/transaction/index.ts';
-import { FakeTransport } from '../../sip/transaction/testSupport.ts';
+import { parseSipMessage } from '../../../protocols/decode/sip/index.ts';
+import { buildResponse, serialize } from '../../../protocols/sip/message/index.ts';
+import { TransactionLayer } from '../../../protocols/sip/transaction/index.ts';
+import { ManualClock } from '../../../test/support/manualClock.ts';
+import { FakeTransport } from '../../../test/support/fakeTransport.ts';
 import { NotifyDeliverer, StoppedError } from './deliverer.ts';
 import { Semaphore } from './scheduling.ts';
-import { notifyRecord } from './testSupport.ts';
+import { notifyRecord } from '../../../test/support/notifyRecords.ts';
 
 const SRC = { transport: 'udp' as const, address: '192.0.2.10', port: 5070 };
 const flush = () => new Promise((r) => setImmediate(r));

@@ -3,8 +3,8 @@
 // 1300 bytes), and applies the outcome/backoff policy. Kafka-free, so it is
 // tested against a fake transport and against SIPp.
 import type { NotifyRequest } from '../../../schemas/generated/records.ts';
-import { buildRequest, serialize } from '../../sip/message/index.ts';
-import type { TransactionLayer } from '../../sip/transaction/index.ts';
+import { buildRequest, serialize } from '../../../protocols/sip/message/index.ts';
+import type { TransactionLayer } from '../../../protocols/sip/transaction/index.ts';
 import { BadNotifyRequest, nextHop, notifySpec } from './notifyMessage.ts';
 import { decideAttempt, type DeliveryOutcome, type RetryPolicy } from './policy.ts';
 import { Semaphore } from './scheduling.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseSipMessage } from '../../decode/sip/index.ts';
-import { buildRequest, serialize } from '../../sip/message/index.ts';
+import { parseSipMessage } from '../../../protocols/decode/sip/index.ts';
+import { buildRequest, serialize } from '../../../protocols/sip/message/index.ts';
 import type { NotifyRequest } from '../../../schemas/generated/records.ts';
-import { notifyRecord } from './testSupport.ts';
+import { notifyRecord } from '../../../test/support/notifyRecords.ts';
 import { BadNotifyRequest, contactUri, dialogKey, nextHop, notifyContact, notifySpec, subscriptionStateValue, uriTarget } from './notifyMessage.ts';
 
 const VIA = { transport: 'udp', host: '127.0.0.1', port: 5080, branch: 'z9hG4bKtest' };

@@ -1,9 +1,9 @@
 // A NotifyRequest record → the NOTIFY of its dialog (RFC 6665 §4.2.2, RFC 3856)
 // as a RequestSpec for TransactionLayer.request, and where to send it.
 // Pure functions: no I/O, so they are unit-tested byte for byte.
-import { parseUri } from '../../decode/sip/index.ts';
-import { DEFAULT_MAX_FORWARDS, type RequestSpec } from '../../sip/message/index.ts';
-import { DEFAULT_SIP_PORT, type TransportTarget } from '../../sip/transport/index.ts';
+import { parseUri } from '../../../protocols/decode/sip/index.ts';
+import { DEFAULT_MAX_FORWARDS, type RequestSpec } from '../../../protocols/sip/message/index.ts';
+import { DEFAULT_SIP_PORT, type TransportTarget } from '../../../protocols/sip/transport/index.ts';
 import type { NotifyRequest } from '../../../schemas/generated/records.ts';
 
 export class BadNotifyRequest extends Error {

@@ -6,11 +6,11 @@
 import Kafka from 'node-rdkafka';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../../config/settings.ts';
-import type { Message } from '../../../streams/runtime/rdkafkaPromises.ts';
-import { SipTransport } from '../../sip/transport/index.ts';
+import type { Message } from '../../../kafka/rdkafkaPromises.ts';
+import { SipTransport } from '../../../protocols/sip/transport/index.ts';
 import type { DeliveryResult } from './deliverer.ts';
 import { NotifySink } from './notifySink.ts';
-import { notifyRecord } from './testSupport.ts';
+import { notifyRecord } from '../../../test/support/notifyRecords.ts';
 
 const TOPIC = 'presence.notify-requests';
 const cleanup: Array<() => unknown> = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseSipMessage } from '../../decode/sip/index.ts';
-import type { ClientTransactionOutcome } from '../../sip/transaction/index.ts';
+import { parseSipMessage } from '../../../protocols/decode/sip/index.ts';
+import type { ClientTransactionOutcome } from '../../../protocols/sip/transaction/index.ts';
 import { backoffMs, checkRetryPolicy, decideAttempt, type RetryPolicy } from './policy.ts';
 
 const P: RetryPolicy = { maxAttempts: 3, backoffBaseMs: 1000, backoffMaxMs: 5000, retryAfterMaxMs: 60_000 };

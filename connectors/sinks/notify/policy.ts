@@ -8,8 +8,8 @@
 //   transport error, 5xx   → retry with exponential backoff (Retry-After honoured),
 //                            up to maxAttempts, then gave-up
 //   other 3xx/4xx/6xx      → rejected  (we follow no redirects for an in-dialog request)
-import { parseRetryAfter } from '../../decode/sip/index.ts';
-import type { ClientTransactionOutcome } from '../../sip/transaction/index.ts';
+import { parseRetryAfter } from '../../../protocols/decode/sip/index.ts';
+import type { ClientTransactionOutcome } from '../../../protocols/sip/transaction/index.ts';
 
 export type DeliveryOutcome = 'delivered' | 'gone' | 'gave-up' | 'rejected';
 

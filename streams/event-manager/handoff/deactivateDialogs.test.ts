@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PartitionStore } from '../../runtime/partitionStore.ts';
+import { PartitionStore } from '../../../kafka/partitionStore.ts';
 import { newSubscriber, type ManagedSubscriber } from '../managedSubscriber.ts';
 import type { WatcherDialog } from '../subscriptions/watcherDialog.ts';
 import { deactivateDialogs } from './deactivateDialogs.ts';

@@ -5,7 +5,7 @@
 // (graceful revocation or stop), or by the new owner right after restoring a
 // partition whose old owner could not (crash: the dialogs are still there).
 import type { NotifyRequest } from '../../../schemas/generated/records.ts';
-import type { PartitionStore } from '../../runtime/partitionStore.ts';
+import type { PartitionStore } from '../../../kafka/partitionStore.ts';
 import type { ManagedSubscriber } from '../managedSubscriber.ts';
 import { terminateAll } from '../subscriptions/watcherDialog.ts';
 

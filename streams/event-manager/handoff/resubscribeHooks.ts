@@ -3,7 +3,7 @@
 // the new owner's first one after restoring a partition (the old owner crashed
 // and could not; dialogs found in a restored store were never handed off).
 import type { NotifyRequest } from '../../../schemas/generated/records.ts';
-import type { OutputRecord, TransactionalProcessorOptions } from '../../runtime/transactionalProcessor.ts';
+import type { OutputRecord, TransactionalProcessorOptions } from '../../../kafka/transactionalProcessor.ts';
 import type { ManagedSubscriber } from '../managedSubscriber.ts';
 import { deactivateDialogs } from './deactivateDialogs.ts';
 

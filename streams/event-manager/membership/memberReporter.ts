@@ -6,7 +6,7 @@
 import os from 'node:os';
 import type { MemberReport } from '../../../schemas/generated/records.ts';
 import type { RecordSerde } from '../../../schemas/serde.ts';
-import type { RecordProducer } from '../../runtime/recordProducer.ts';
+import type { RecordProducer } from '../../../kafka/recordProducer.ts';
 import type { LoadMeter } from './loadMeter.ts';
 
 export interface MemberReporterOptions {

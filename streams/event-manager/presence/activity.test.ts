@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { apply } from './derive.ts';
 import { sipRole } from './sipRole.ts';
-import { sipRequest, sipResponse } from './testEvents.ts';
+import { sipRequest, sipResponse } from '../../../test/support/signalingEvents.ts';
 
 const ALICE = 'aor:sip:alice@example.com';
 const T = Date.UTC(2026, 0, 1);

@@ -5,7 +5,7 @@ import type { SignalingEvent } from '../../../schemas/generated/records.ts';
 import { DEFAULT_CONFIG } from './config.ts';
 import { apply } from './derive.ts';
 import { callStateOf, type SubscriberPresence } from './model.ts';
-import { isupEvent, mapEvent, sipRequest, sipResponse } from './testEvents.ts';
+import { isupEvent, mapEvent, sipRequest, sipResponse } from '../../../test/support/signalingEvents.ts';
 
 const A = 'msisdn:+3933399708';
 const B = 'msisdn:+4891';

@@ -4,7 +4,7 @@ import type { SignalingEvent } from '../../../schemas/generated/records.ts';
 import { connectability } from './connectability.ts';
 import { apply } from './derive.ts';
 import type { SubscriberPresence } from './model.ts';
-import { mapEvent, sipResponse } from './testEvents.ts';
+import { mapEvent, sipResponse } from '../../../test/support/signalingEvents.ts';
 
 const SUB = 'msisdn:+15550001';
 const T = Date.UTC(2026, 0, 1);

@@ -2,7 +2,7 @@
 // count changes, and a replay in another order ends in the same facts.
 import { describe, expect, it } from 'vitest';
 import { apply } from './derive.ts';
-import { mapEvent, pidfBody, sipRequest, sipResponse } from './testEvents.ts';
+import { mapEvent, pidfBody, sipRequest, sipResponse } from '../../../test/support/signalingEvents.ts';
 
 const SUB = 'imsi:001010000000001';
 const T = Date.UTC(2026, 0, 1);

@@ -3,7 +3,7 @@
 // with the capture time it reflects, so late events cannot regress it, and
 // absolute due times, so timers survive a move to another event manager.
 // Plain immutable data: derive/timers return new objects.
-import type { PresenceDocument } from '../../../connectors/decode/pidf/model.ts';
+import type { PresenceDocument } from '../../../presence-document/model.ts';
 
 export type NetworkStateName = 'attached' | 'attaching' | 'detached' | 'purged' | 'unknown';
 export type Domain = 'cs' | 'ps';

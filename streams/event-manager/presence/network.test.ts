@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { SignalingEvent } from '../../../schemas/generated/records.ts';
 import { apply } from './derive.ts';
 import { callStateOf, servingNodeOf, type SubscriberPresence } from './model.ts';
-import { mapEvent } from './testEvents.ts';
+import { mapEvent } from '../../../test/support/signalingEvents.ts';
 
 const SUB = 'imsi:001010000000001';
 const T = Date.UTC(2026, 0, 1);

@@ -16,7 +16,8 @@
 // registered, location observed, publication's text), never "now", so the same
 // facts give the same document.
 import { createHash } from 'node:crypto';
-import type { PresenceDevice, PresenceDocument, PresenceNote, PresencePerson, PresenceService } from '../../../connectors/decode/pidf/model.ts';
+import type { PresenceDevice, PresenceDocument, PresenceNote, PresencePerson, PresenceService } from '../../../presence-document/model.ts';
+import { renderPidf } from '../../../presence-document/render.ts';
 import { callStateOf, servingNodeOf, type Publication, type SubscriberPresence } from './model.ts';
 
 export interface DocumentOptions {
@@ -138,4 +139,9 @@ export function presenceDocument(s: SubscriberPresence, o: DocumentOptions = {})
   for (const p of pubs) for (const d of p.document.devices) if (d.deviceId && d.deviceId !== handsetUrn) devices.push({ ...d, id: uniqueId(d.id || 'device', used) });
 
   return { entity: o.entity ?? entityOf(s.subscriber), services, persons: [person], devices, notes: [] };
+}
+
+/** The PIDF watchers of this subscriber receive. */
+export function renderPresence(s: SubscriberPresence, o: DocumentOptions = {}): string {
+  return renderPidf(presenceDocument(s, o));
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { SignalingEvent } from '../../../schemas/generated/records.ts';
 import { apply } from './derive.ts';
 import type { SubscriberPresence } from './model.ts';
-import { pidfBody as pidf, sipRequest, sipResponse } from './testEvents.ts';
+import { pidfBody as pidf, sipRequest, sipResponse } from '../../../test/support/signalingEvents.ts';
 
 const SUB = 'aor:sip:telephone2@172.16.98.101';
 const T = Date.UTC(2026, 0, 1);

@@ -4,7 +4,7 @@
 // final response (matched by Call-ID and CSeq) decides: initial (no If-Match,
 // body), refresh (If-Match, no body: same document, new tag and expiry),
 // modify (If-Match and body), remove (If-Match, Expires: 0).
-import { parsePidf } from '../../../connectors/decode/pidf/parse.ts';
+import { parsePidf } from '../../../presence-document/parse.ts';
 import type { SignalingEvent } from '../../../schemas/generated/records.ts';
 import type { DerivationConfig } from './config.ts';
 import type { PendingPublish, Publication, SubscriberPresence } from './model.ts';

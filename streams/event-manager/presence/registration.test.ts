@@ -4,7 +4,7 @@ import type { SignalingEvent } from '../../../schemas/generated/records.ts';
 import { apply } from './derive.ts';
 import type { SubscriberPresence } from './model.ts';
 import { parseContact } from './registration.ts';
-import { sipRequest, sipResponse } from './testEvents.ts';
+import { sipRequest, sipResponse } from '../../../test/support/signalingEvents.ts';
 
 const SUB = 'aor:sip:telephone1@172.16.98.101';
 const T = Date.UTC(2026, 0, 1);

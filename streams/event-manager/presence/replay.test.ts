@@ -3,9 +3,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeCaptures, partyKey } from '../../../connectors/taps/decodeCapture.ts';
-import { signalingEvents } from '../../../connectors/taps/eventBuilder.ts';
-import type { Party } from '../../../connectors/taps/signal.ts';
+import { decodeCaptures, partyKey } from '../../../taps/decodeCapture.ts';
+import { signalingEvents } from '../../../taps/eventBuilder.ts';
+import type { Party } from '../../../taps/signal.ts';
 import type { SignalingEvent } from '../../../schemas/generated/records.ts';
 import { capture, haveCaptures, noCapturesReason } from '../../../test/support/captures.ts';
 import { apply } from './derive.ts';

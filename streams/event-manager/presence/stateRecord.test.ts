@@ -6,9 +6,9 @@ import { avroType, loadSchemas } from '../../../schemas/avroSchemas.ts';
 import type { PresenceState, SignalingEvent } from '../../../schemas/generated/records.ts';
 import { apply } from './derive.ts';
 import { emptyPresence, type SubscriberPresence } from './model.ts';
-import { renderPresence } from './pidfRender.ts';
+import { renderPresence } from './presenceDocument.ts';
 import { fromRecord, toRecord } from './stateRecord.ts';
-import { isupEvent, mapEvent, pidfBody, sipRequest, sipResponse } from './testEvents.ts';
+import { isupEvent, mapEvent, pidfBody, sipRequest, sipResponse } from '../../../test/support/signalingEvents.ts';
 
 const SUB = 'msisdn:+15550001';
 const T = Date.UTC(2026, 0, 1);

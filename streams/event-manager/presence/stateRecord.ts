@@ -2,7 +2,7 @@
 // changelog. The record also carries the summary fields (networkState,
 // servingNode, callState) flat, for readers of the changelog that do not run
 // this code; published PIDF is kept as text and parsed again on restore.
-import { parsePidf } from '../../../connectors/decode/pidf/parse.ts';
+import { parsePidf } from '../../../presence-document/parse.ts';
 import type { PresenceState, StateServingNode } from '../../../schemas/generated/records.ts';
 import { callStateOf, servingNodeOf, type ActivityKind, type CallLeg, type CallPhase, type Domain, type NetworkStateName, type ServingNode, type SubscriberPresence } from './model.ts';
 

@@ -3,7 +3,7 @@
 import type { Presence } from '../../../schemas/generated/records.ts';
 import { connectability, type AvailabilitySettings } from './connectability.ts';
 import { callStateOf, servingNodeOf, type SubscriberPresence } from './model.ts';
-import { renderPidf } from './pidfRender.ts';
+import { renderPidf } from '../../../presence-document/render.ts';
 import { NETWORK_TUPLE, presenceDocument, type DocumentOptions } from './presenceDocument.ts';
 
 export interface SummaryOptions extends DocumentOptions {

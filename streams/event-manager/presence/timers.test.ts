@@ -7,7 +7,7 @@ import { apply } from './derive.ts';
 import { callStateOf, type SubscriberPresence } from './model.ts';
 import { fromRecord, toRecord } from './stateRecord.ts';
 import { advance, nextDue, pendingTimers } from './timers.ts';
-import { isupEvent, mapEvent, pidfBody, sipRequest, sipResponse } from './testEvents.ts';
+import { isupEvent, mapEvent, pidfBody, sipRequest, sipResponse } from '../../../test/support/signalingEvents.ts';
 
 const T = Date.UTC(2026, 0, 1);
 const SUB = 'msisdn:+15550001';

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { PublishRequest } from '../../../schemas/generated/records.ts';
 import { apply } from '../presence/derive.ts';
 import { emptyPresence, type SubscriberPresence } from '../presence/model.ts';
-import { renderPresence } from '../presence/pidfRender.ts';
-import { mapEvent, pidfBody } from '../presence/testEvents.ts';
+import { renderPresence } from '../presence/presenceDocument.ts';
+import { mapEvent, pidfBody } from '../../../test/support/signalingEvents.ts';
 import { advance } from '../presence/timers.ts';
 import { applyPublishRequest, entityTagOf, MAX_PUBLICATIONS } from './publishRequest.ts';
 

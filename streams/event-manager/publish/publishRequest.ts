@@ -6,7 +6,7 @@
 // eventManager.ts writes the new state, the response and the NOTIFYs in one
 // transaction.
 import { createHash } from 'node:crypto';
-import { parsePidf } from '../../../connectors/decode/pidf/parse.ts';
+import { parsePidf } from '../../../presence-document/parse.ts';
 import type { PublishRequest, PublishResponse } from '../../../schemas/generated/records.ts';
 import type { SubscriberPresence } from '../presence/model.ts';
 import { commitPublication } from '../presence/publication.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parsePidf } from '../../../connectors/decode/pidf/parse.ts';
-import { pidfFor } from '../testFixtures.ts';
+import { parsePidf } from '../../../presence-document/parse.ts';
+import { pidfFor } from '../../../test/support/groupRecords.ts';
 import { filterPidf, intersectParts, parseParts } from './presenceParts.ts';
 
 describe('presence parts', () => {

@@ -1,9 +1,9 @@
 // The parts of a member's presence a policy can share or ask for, and how
 // each maps onto the PIDF the event managers render (RFC 3863/4479/4480).
 // Names are the group service's (GroupMember.sharedParts).
-import type { PresenceDocument, PresencePerson, PresenceService } from '../../../connectors/decode/pidf/model.ts';
-import { parsePidf } from '../../../connectors/decode/pidf/parse.ts';
-import { renderPidf } from '../../event-manager/presence/pidfRender.ts';
+import type { PresenceDocument, PresencePerson, PresenceService } from '../../../presence-document/model.ts';
+import { parsePidf } from '../../../presence-document/parse.ts';
+import { renderPidf } from '../../../presence-document/render.ts';
 
 export const PRESENCE_PARTS = ['basic', 'network', 'call', 'location', 'activities', 'note'] as const;
 export type PresencePart = (typeof PRESENCE_PARTS)[number];

@@ -3,7 +3,7 @@
 // 4661 filter document) or from the watcher's member attributes set through
 // the group API. The SUBSCRIBE's filter, when present, wins: it is the newer
 // and more specific request (RFC 4660 §3).
-import { attr, child, children, parseXml, text } from '../../../connectors/decode/pidf/xml.ts';
+import { attr, child, children, parseXml, text } from '../../../presence-document/xml.ts';
 import { parseParts, type PresencePart } from './presenceParts.ts';
 
 export interface ReceivingPolicy {

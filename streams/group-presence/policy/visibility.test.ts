@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parsePidf } from '../../../connectors/decode/pidf/parse.ts';
-import { member, pidfFor } from '../testFixtures.ts';
+import { parsePidf } from '../../../presence-document/parse.ts';
+import { member, pidfFor } from '../../../test/support/groupRecords.ts';
 import { mayWatch } from './authorization.ts';
 import { ACCEPT_ALL } from './receiving.ts';
 import { sharedView, visibleMembers, type MemberWithPresence } from './visibility.ts';

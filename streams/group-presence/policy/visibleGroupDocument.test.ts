@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseMultipart } from '../../../connectors/decode/pidf/multipart.ts';
-import { parseRlmi } from '../../../connectors/decode/pidf/rlmi.ts';
+import { parseMultipart } from '../../../presence-document/multipart.ts';
+import { parseRlmi } from '../../../presence-document/rlmi.ts';
 import { applyGroup, applyMemberPresence, memberIndex, newGroupState } from '../groupState.ts';
 import { groupPresenceRecord, groupView } from '../groupView.ts';
-import { group, member, presenceOf } from '../testFixtures.ts';
+import { group, member, presenceOf } from '../../../test/support/groupRecords.ts';
 import { ACCEPT_ALL } from './receiving.ts';
 import { visibleGroupDocument } from './visibleGroupDocument.ts';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { XMLParser } from 'fast-xml-parser';
-import { parseMultipart } from '../../../connectors/decode/pidf/multipart.ts';
-import { parsePidf } from '../../../connectors/decode/pidf/parse.ts';
-import { parseRlmi } from '../../../connectors/decode/pidf/rlmi.ts';
-import { pidfFor } from '../testFixtures.ts';
+import { parseMultipart } from '../../../presence-document/multipart.ts';
+import { parsePidf } from '../../../presence-document/parse.ts';
+import { parseRlmi } from '../../../presence-document/rlmi.ts';
+import { pidfFor } from '../../../test/support/groupRecords.ts';
 import { renderGroupDocument } from './groupDocument.ts';
 import { GROUP_INFO_TYPE, renderGroupInfo } from './groupInfo.ts';
 

@@ -2,7 +2,7 @@
 // member attributes). No standard format exists for it; ours is a small XML
 // vocabulary under our own namespace and media type. Policy attributes
 // (receive*) are the watcher's own business and are not shown to others.
-import { xmlEscape } from '../../event-manager/presence/pidfRender.ts';
+import { xmlEscape } from '../../../presence-document/render.ts';
 import { RECEIVE_ATTRIBUTES } from '../policy/receiving.ts';
 
 export const GROUP_INFO_TYPE = 'application/vnd.presence-gateway.group-info+xml';

@@ -1,7 +1,7 @@
 // RLMI documents (RFC 4662 §5.2): the root part of a list NOTIFY, naming each
 // resource (here: each group member) and, for an active instance, the
 // Content-ID of the part carrying its state.
-import { xmlEscape } from '../../event-manager/presence/pidfRender.ts';
+import { xmlEscape } from '../../../presence-document/render.ts';
 
 export const RLMI_TYPE = 'application/rlmi+xml';
 export const RLMI_NS = 'urn:ietf:params:xml:ns:rlmi';

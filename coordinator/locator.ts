@@ -1,0 +1,96 @@
+// The coordinator's locate query (Tekelec Figs 5, 8-11): given a subscriber
+// identity, which key, which partition, which event manager owns it right
+// now, and what its presence is. Ownership comes from the event managers'
+// MemberReports (memberReports.ts): each member says which partitions the
+// group assigned it, so this works for the KIP-848 protocol too, which the
+// DescribeGroups API of our clients cannot describe.
+import Kafka from 'node-rdkafka';
+import type { Settings } from '../config/settings.ts';
+import { entryKey, type SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
+import { uriIdentity } from '../subscriber/identity/aor.ts';
+import { normalizeMsisdn } from '../subscriber/identity/msisdn.ts';
+import { numberingPlan } from '../subscriber/numberingPlan.ts';
+import type { Presence } from '../schemas/generated/records.ts';
+import { RecordSerde } from '../schemas/serde.ts';
+import { topicName } from '../schemas/topology.ts';
+import { partitionOf } from '../kafka/partitioner.ts';
+import { connectConsumer, consumeBatch, disconnect } from '../kafka/rdkafkaPromises.ts';
+import type { ReportedOwner } from './memberReports.ts';
+import { MemberReportsView } from './memberReportsReader.ts';
+
+/** The owning event manager: id, host, pid, SIP contact, HTTP url, and how old the report naming it is. */
+export type Owner = ReportedOwner;
+
+export interface Location {
+  identity: string;
+  key: string;
+  partition: number;
+  owner: Owner | null;
+  presence: Presence | null;
+}
+
+export class UnknownIdentityError extends Error {}
+
+/** An identity as a user types it → the canonical key (directory first when given). */
+export async function keyOf(s: Settings, identity: string, directory?: SubscriberDirectory): Promise<string> {
+  const id = identity.trim();
+  if (/^(msisdn:\+|imsi:|aor:)/.test(id)) return id;
+  const plan = numberingPlan(s);
+  let ref: { kind: 'msisdn' | 'imsi' | 'aor'; value: string } | undefined;
+  if (/^(sips?|tel):/i.test(id)) {
+    const u = uriIdentity(id, plan);
+    if (u) ref = u.kind === 'msisdn' ? { kind: 'msisdn', value: `+${u.e164}` } : { kind: 'aor', value: u.aor };
+  } else if (/^\d{14,15}$/.test(id)) ref = { kind: 'imsi', value: id };
+  else {
+    const e164 = normalizeMsisdn(id, plan);
+    if (e164) ref = { kind: 'msisdn', value: `+${e164}` };
+  }
+  if (!ref) throw new UnknownIdentityError(`${identity} is not an MSISDN (+E164), an IMSI (14-15 digits), a sip:/tel: URI or a subscriber key`);
+  if (directory) {
+    const found = (await directory.resolveMany([ref])).get(`${ref.kind}:${ref.value}`);
+    if (found) return entryKey(found);
+  }
+  return `${ref.kind}:${ref.value}`;
+}
+
+/**
+ * Which event manager owns a partition: the member whose latest live report
+ * (not leaving, younger than three report intervals) lists it; null when no
+ * member has reported it.
+ */
+export async function ownerOf(s: Settings, partition: number, serde?: RecordSerde): Promise<Owner | null> {
+  const view = await MemberReportsView.open(s, serde ? { serde } : {});
+  return view.ownerOf(partition);
+}
+
+/** The newest current-presence record of a key (scans its partition of the compacted topic). */
+export async function presenceOf(s: Settings, key: string, partition: number, serde: RecordSerde): Promise<Presence | null> {
+  const topic = topicName(s.topics.prefix, 'current-presence');
+  const c = new Kafka.KafkaConsumer(
+    { 'metadata.broker.list': s.kafka.brokers, 'group.id': `locate-${process.pid}-${Date.now()}`, 'enable.auto.commit': false, 'isolation.level': 'read_committed', 'enable.partition.eof': true },
+    { 'auto.offset.reset': 'earliest' },
+  );
+  await connectConsumer(c, 10_000);
+  let eof = false;
+  c.on('partition.eof', () => (eof = true));
+  c.setDefaultConsumeTimeout(100);
+  c.assign([{ topic, partition, offset: -2 }]);
+  let last: Buffer | null | undefined;
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!eof && Date.now() < deadline) {
+      for (const m of await consumeBatch(c, 5000)) if (m.key?.toString() === key) last = m.value ?? null;
+    }
+  } finally {
+    await disconnect(c);
+  }
+  return last ? serde.decode('current-presence', last) : null;
+}
+
+export async function locate(s: Settings, identity: string, directory?: SubscriberDirectory): Promise<Location> {
+  const key = await keyOf(s, identity, directory);
+  const partition = partitionOf(key, s.topics.partitions);
+  const serde = new RecordSerde(s.registry.url, s.topics.prefix);
+  const [owner, presence] = await Promise.all([ownerOf(s, partition, serde), presenceOf(s, key, partition, serde)]);
+  return { identity, key, partition, owner, presence };
+}

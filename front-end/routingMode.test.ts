@@ -1,0 +1,150 @@
+// The routing modes without Kafka: redirect and proxy against fake owner
+// contacts, on real UDP sockets (front end → "event manager" front end).
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseSipMessage } from '../protocols/decode/sip/index.ts';
+import { openSipUdpClient, type SipUdpClient } from '../test/support/sipUdpClient.ts';
+import type { Subscription } from '../schemas/generated/records.ts';
+import { ownerTargetUri, parseFrontEndMode } from './routingMode.ts';
+import { forwardRequest, proxyBranch, proxyRouting, relayResponse, PROXY_BRANCH_PREFIX } from './routingModeProxy.ts';
+import { redirectRouting } from './routingModeRedirect.ts';
+import { SipFrontEnd, type SubscriptionSink } from './sipFrontEnd.ts';
+import { presentityKey } from './subscribeHandler.ts';
+import { type KeyResolver } from './handlerContext.ts';
+
+const HOST = '127.0.0.1';
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+const resolveKey: KeyResolver = (u) => presentityKey(u, { countryCode: '351' });
+
+async function client(): Promise<SipUdpClient> {
+  const c = await openSipUdpClient({ host: HOST });
+  cleanup.push(() => c.close());
+  return c;
+}
+
+function subscribe(port: number, callId: string, opts: { uri?: string; branch?: string; maxForwards?: number; toTag?: string } = {}): Buffer {
+  const uri = opts.uri ?? 'sip:alice@example.com';
+  return Buffer.from(
+    `SUBSCRIBE ${uri} SIP/2.0\r\nVia: SIP/2.0/UDP ${HOST}:${port};branch=${opts.branch ?? `z9hG4bK${callId}`};rport\r\n` +
+      `From: <sip:watcher@example.com>;tag=w1\r\nTo: <${uri}>${opts.toTag ? `;tag=${opts.toTag}` : ''}\r\nCall-ID: ${callId}@test\r\nCSeq: 1 SUBSCRIBE\r\n` +
+      `Contact: <sip:watcher@${HOST}:${port}>\r\nMax-Forwards: ${opts.maxForwards ?? 70}\r\nEvent: presence\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n`,
+  );
+}
+
+async function frontEnd(sink: SubscriptionSink, routing?: Parameters<typeof SipFrontEnd.start>[0]['routing']): Promise<SipFrontEnd> {
+  const fe = await SipFrontEnd.start({ host: HOST, port: 0, frontEndId: routing ? `fe-${routing.mode}` : 'em-fe', resolveKey, sink, ...(routing ? { routing } : {}) });
+  cleanup.push(() => fe.stop());
+  return fe;
+}
+
+describe('routing mode helpers', () => {
+  it('parses the mode names and nothing else', () => {
+    expect(parseFrontEndMode('proxy')).toBe('proxy');
+    expect(() => parseFrontEndMode('stateful')).toThrow(/stateless, redirect, proxy/);
+  });
+
+  it('puts the presentity\'s user part into the owner\'s contact (tel: as user=phone)', () => {
+    expect(ownerTargetUri('sip:10.0.0.7:5071', 'sip:alice@example.com')).toBe('sip:alice@10.0.0.7:5071');
+    expect(ownerTargetUri('sip:10.0.0.7:5071;transport=tcp', 'tel:+351910000077')).toBe('sip:+351910000077@10.0.0.7:5071;transport=tcp;user=phone');
+    expect(ownerTargetUri('sip:10.0.0.7:5071', 'sip:a%20b@example.com')).toBe('sip:a%20b@10.0.0.7:5071');
+    expect(() => ownerTargetUri('tel:+1', 'sip:a@b')).toThrow(/not a sip: URI/);
+  });
+
+  it('§16.11 branch: equal for retransmissions, different per request and per target, marked as ours', () => {
+    const a = parseSipMessage(subscribe(5000, 'c1'));
+    const again = parseSipMessage(subscribe(5000, 'c1'));
+    const other = parseSipMessage(subscribe(5000, 'c2'));
+    expect(proxyBranch(a, 'sip:x@h:1')).toBe(proxyBranch(again, 'sip:x@h:1'));
+    expect(proxyBranch(a, 'sip:x@h:1')).not.toBe(proxyBranch(other, 'sip:x@h:1'));
+    expect(proxyBranch(a, 'sip:x@h:1')).not.toBe(proxyBranch(a, 'sip:x@h:2'));
+    expect(proxyBranch(a, 'sip:x@h:1').startsWith(PROXY_BRANCH_PREFIX)).toBe(true);
+    // RFC 2543 peers (no magic cookie): the recommended request fields are hashed instead.
+    const old1 = parseSipMessage(subscribe(5000, 'c3', { branch: 'old1' }));
+    const old2 = parseSipMessage(subscribe(5000, 'c4', { branch: 'old1' }));
+    expect(proxyBranch(old1, 't')).not.toBe(proxyBranch(old2, 't'));
+  });
+
+  it('forwarding decrements Max-Forwards, adds our Via on top and retargets; 0 is too many hops; relaying removes our Via', () => {
+    const req = parseSipMessage(subscribe(5000, 'c1', { maxForwards: 5 }));
+    const d = forwardRequest(req, 'sip:alice@127.0.0.1:5071', { host: '127.0.0.1', port: 5060 });
+    if (d.kind !== 'forward') throw new Error('expected a forward');
+    expect(d.target).toEqual({ transport: 'udp', host: '127.0.0.1', port: 5071 });
+    expect(d.request.requestUri).toBe('sip:alice@127.0.0.1:5071');
+    expect(d.request.headers[0]![1]).toMatch(new RegExp(`^SIP/2.0/UDP 127.0.0.1:5060;branch=${PROXY_BRANCH_PREFIX}`));
+    expect(d.request.headers.find(([n]) => n === 'Max-Forwards')?.[1]).toBe('4');
+    expect(d.request.headers.filter(([n]) => n === 'Via')).toHaveLength(2);
+    expect(forwardRequest(parseSipMessage(subscribe(5000, 'c1', { maxForwards: 0 })), 'sip:a@h:1', { host: 'h', port: 2 })).toEqual({ kind: 'too-many-hops' });
+
+    const response = parseSipMessage(
+      Buffer.from(
+        `SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=${PROXY_BRANCH_PREFIX}x, SIP/2.0/UDP 10.1.1.1:5000;branch=z9hG4bKc1;rport=4000;received=10.2.2.2\r\n` +
+          `From: <sip:w@e>;tag=w1\r\nTo: <sip:a@e>;tag=t\r\nCall-ID: c\r\nCSeq: 1 SUBSCRIBE\r\nContent-Length: 0\r\n\r\n`,
+      ),
+    );
+    const relayed = relayResponse(response)!;
+    expect(relayed.next).toMatchObject({ host: '10.1.1.1', received: '10.2.2.2', rport: 4000 });
+    expect(relayed.response.headers.filter(([n]) => n === 'Via')).toEqual([['Via', 'SIP/2.0/UDP 10.1.1.1:5000;branch=z9hG4bKc1;rport=4000;received=10.2.2.2']]);
+  });
+});
+
+describe('proxy request validation', () => {
+  it('§16.3 step 5: a Proxy-Require naming any extension is 420 with Unsupported (this proxy implements none), not forwarded', () => {
+    const req = parseSipMessage(Buffer.from(subscribe(5000, 'pr1').toString().replace('Event: presence', 'Proxy-Require: foo, bar\r\nEvent: presence')));
+    expect(forwardRequest(req, 'sip:alice@127.0.0.1:5071', { host: '127.0.0.1', port: 5060 })).toEqual({ kind: 'bad-extension', unsupported: ['foo', 'bar'] });
+  });
+});
+
+describe('front end routing modes over UDP', () => {
+  it('redirect: 302 with the owner\'s contact; the owner accepts the redirected SUBSCRIBE keyed by To; unknown owner falls back to recording', async () => {
+    const emRecords: Subscription[] = [];
+    const em = await frontEnd({ record: async (_k, v) => void emRecords.push(v) });
+    const emContact = `sip:${HOST}:${em.port}`;
+    const feRecords: string[] = [];
+    const fe = await frontEnd({ record: async (k) => void feRecords.push(k) }, redirectRouting({ contactOf: (k) => (k === 'aor:sip:alice@example.com' ? emContact : null) }));
+    const c = await client();
+
+    c.socket.send(subscribe(c.port, 'r1'), fe.port, HOST);
+    const moved = await c.next();
+    expect(moved.status).toBe(302);
+    expect(moved.contacts[0]?.uri).toBe(`sip:alice@${HOST}:${em.port}`);
+    expect(feRecords).toEqual([]);
+
+    // §8.1.3.4: the same request, Request-URI from the Contact, To unchanged.
+    c.socket.send(subscribe(c.port, 'r1', { uri: moved.contacts[0]!.uri, branch: 'z9hG4bKr1b' }).toString().replace(`To: <${moved.contacts[0]!.uri}>`, 'To: <sip:alice@example.com>'), em.port, HOST);
+    const ok = await c.next();
+    expect(ok.status).toBe(200);
+    expect(emRecords.map((r) => [r.presentity, r.presentityUri])).toEqual([['aor:sip:alice@example.com', 'sip:alice@example.com']]);
+
+    c.socket.send(subscribe(c.port, 'r2', { uri: 'sip:bob@example.com' }), fe.port, HOST);
+    expect((await c.next()).status).toBe(200);
+    expect(feRecords).toEqual(['aor:sip:bob@example.com']);
+    expect(fe.statsLine()).toContain('redirect: redirected 1, proxied 0, relayedResponses 0, ownerUnknown 1');
+  });
+
+  it('proxy: the owner\'s 200 comes back through the front end without the proxy\'s Via; retransmissions reuse the branch; Max-Forwards 0 → 483', async () => {
+    const emRecords: Subscription[] = [];
+    const em = await frontEnd({ record: async (_k, v) => void emRecords.push(v) });
+    const emContact = `sip:${HOST}:${em.port}`;
+    const fe = await frontEnd({ record: async () => Promise.reject(new Error('the proxy must not record')) }, proxyRouting({ owners: { contactOf: () => emContact } }));
+    const c = await client();
+
+    c.socket.send(subscribe(c.port, 'p1'), fe.port, HOST);
+    const ok = await c.next();
+    expect(ok.status).toBe(200);
+    expect(ok.vias).toHaveLength(1);
+    expect(ok.topVia?.branch).toBe('z9hG4bKp1');
+    expect(ok.contacts[0]?.uri).toBe(emContact); // later refreshes go straight to the owner
+    expect(emRecords.map((r) => r.presentity)).toEqual(['aor:sip:alice@example.com']);
+
+    // A retransmission is forwarded again with the same branch: the owner's server transaction answers it, nothing is recorded twice.
+    c.socket.send(subscribe(c.port, 'p1'), fe.port, HOST);
+    expect((await c.next()).status).toBe(200);
+    expect(emRecords).toHaveLength(1);
+
+    c.socket.send(subscribe(c.port, 'p2', { maxForwards: 0 }), fe.port, HOST);
+    expect((await c.next()).status).toBe(483);
+    expect(fe.statsLine()).toContain('proxy: redirected 0, proxied 2, relayedResponses 2, ownerUnknown 0, tooManyHops 1');
+  });
+});

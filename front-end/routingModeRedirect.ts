@@ -1,0 +1,29 @@
+// Redirect mode (Tekelec claims 7-9, Fig 12 lines 3-5): an acceptable
+// out-of-dialog SUBSCRIBE is answered 302 Moved Temporarily (RFC 3261 §21.3.3)
+// with the owning event manager's own SIP contact; the watcher re-sends the
+// SUBSCRIBE there (§8.1.3.4) and may remember it. Nothing is recorded here:
+// the event manager's embedded front end records it when it arrives.
+import type { SipMessage } from '../protocols/decode/sip/index.ts';
+import { emptyRoutingStats, outOfDialogPresentity, ownerTargetUri, type OwnerContacts, type SubscribeRouting } from './routingMode.ts';
+import type { Answer } from './handlerContext.ts';
+
+export function redirectRouting(owners: OwnerContacts & { close?(): Promise<void> }): SubscribeRouting {
+  const stats = emptyRoutingStats();
+  return {
+    mode: 'redirect',
+    stats,
+    redirect(request: SipMessage, accepted: Answer): Answer | undefined {
+      const presentityUri = outOfDialogPresentity(request);
+      // Group subscriptions are keyed by group, not by a subscriber partition: they stay stateless.
+      if (!presentityUri || !accepted.record || accepted.record.value.presentity.startsWith('group:')) return undefined;
+      const contact = owners.contactOf(accepted.record.key);
+      if (!contact) {
+        stats.ownerUnknown++;
+        return undefined;
+      }
+      stats.redirected++;
+      return { status: 302, toTag: accepted.toTag, headers: [['Contact', `<${ownerTargetUri(contact, presentityUri)}>`]] };
+    },
+    close: async () => owners.close?.(),
+  };
+}

@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import type { SipMessage } from '../protocols/decode/sip/index.ts';
+import { buildResponse, outgoingHeader } from '../protocols/sip/message/index.ts';
+import { decide, presentityKey } from './subscribeHandler.ts';
+import { checkExpiryPolicy } from './handlerContext.ts';
+import { handlerContext, plan, sipRequest } from '../test/support/frontEndRequests.ts';
+
+const ctx = handlerContext;
+
+function request(over: { method?: string; ruri?: string; to?: string; drop?: string[]; extra?: string[]; body?: string } = {}): SipMessage {
+  const method = over.method ?? 'SUBSCRIBE';
+  const headers: Array<[string, string]> = [
+    ['Via', 'SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1'],
+    ['From', '"W" <sip:watcher@example.com>;tag=wtag'],
+    ['To', over.to ?? '<sip:+351910000042@ims.example.net;user=phone>'],
+    ['Call-ID', 'call-1@127.0.0.1'],
+    ['CSeq', `7 ${method}`],
+    ['Contact', '<sip:watcher@127.0.0.1:5070;transport=udp>'],
+    ['Max-Forwards', '70'],
+    ['Event', 'presence'],
+    ['Expires', '600'],
+    ['Accept', 'application/pidf+xml, application/rlmi+xml'],
+    ['Supported', 'eventlist'],
+  ];
+  return sipRequest(method, over.ruri ?? 'sip:+351910000042@ims.example.net;user=phone', headers, over);
+}
+
+describe('presentity keys', () => {
+  it('maps tel:, user=phone and SIP AoRs as the taps do; a bare host or local number is no subscriber', () => {
+    expect(presentityKey('sip:+351910000042@ims.example.net;user=phone', plan)).toBe('msisdn:+351910000042');
+    expect(presentityKey('tel:+351910000042', plan)).toBe('msisdn:+351910000042');
+    expect(presentityKey('sip:Alice@Example.COM:5060;transport=tcp', plan)).toBe('aor:sip:Alice@example.com');
+    expect(presentityKey('sip:example.com', plan)).toBeUndefined();
+    expect(presentityKey('tel:1234', plan)).toBeUndefined();
+    expect(presentityKey('not a uri', plan)).toBeUndefined();
+  });
+});
+
+describe('SUBSCRIBE decisions', () => {
+  it('accepts a presence SUBSCRIBE: 200 with Expires, To-tag and Contact, and a Subscription record for the presentity key', async () => {
+    const a = await decide(request({ extra: ['Record-Route: <sip:p2.example.net;lr>, <sip:p1.example.net;lr>'] }), ctx);
+    expect(a.status).toBe(200);
+    expect(a.toTag).toBe('txtag');
+    expect(a.headers).toContainEqual(['Expires', '600']);
+    expect(a.headers).toContainEqual(['Contact', '<sip:127.0.0.1:5060>']);
+    expect(a.record?.key).toBe('msisdn:+351910000042');
+    expect(a.record?.value).toEqual({
+      requestId: 'req-1',
+      receivedAt: 1_700_000_000_000,
+      presentity: 'msisdn:+351910000042',
+      presentityUri: 'sip:+351910000042@ims.example.net;user=phone',
+      watcherUri: 'sip:watcher@example.com',
+      event: 'presence',
+      expires: 600,
+      callId: 'call-1@127.0.0.1',
+      watcherTag: 'wtag',
+      cseq: 7,
+      contact: 'sip:watcher@127.0.0.1:5070;transport=udp',
+      routeSet: ['<sip:p2.example.net;lr>', '<sip:p1.example.net;lr>'],
+      accept: ['application/pidf+xml', 'application/rlmi+xml'],
+      supported: ['eventlist'],
+      body: null,
+      frontEnd: 'fe-1',
+      localTag: 'txtag',
+    });
+    // The tag the response carries is the one recorded.
+    const res = buildResponse(request(), a.status, { toTag: a.toTag, headers: a.headers });
+    expect(outgoingHeader(res, 'To')).toBe('<sip:+351910000042@ims.example.net;user=phone>;tag=txtag');
+  });
+
+  it('generates a To-tag when the transaction gives none, and requestIds are unique', async () => {
+    const { toTag: _t, requestId: _r, ...bare } = ctx;
+    const a = await decide(request(), bare);
+    const b = await decide(request(), bare);
+    expect(a.toTag).toMatch(/^[0-9a-f]{16}$/);
+    expect(a.toTag).not.toBe(b.toTag);
+    expect(a.record?.value.localTag).toBe(a.toTag);
+    expect(a.record?.value.requestId).not.toBe(b.record?.value.requestId);
+  });
+
+  it('keeps the To-tag of an in-dialog refresh and takes the presentity from To (the Request-URI is our Contact)', async () => {
+    const a = await decide(request({ ruri: 'sip:127.0.0.1:5060', to: '<sip:+351910000042@ims.example.net;user=phone>;tag=dlg9' }), ctx);
+    expect(a.status).toBe(200);
+    expect(a.toTag).toBe('dlg9');
+    expect(a.record?.value).toMatchObject({ localTag: 'dlg9', presentity: 'msisdn:+351910000042', presentityUri: 'sip:+351910000042@ims.example.net;user=phone' });
+  });
+
+  it('489 with Allow-Events when Event is missing or not presence', async () => {
+    for (const r of [request({ drop: ['Event'] }), request({ drop: ['Event'], extra: ['Event: dialog'] }), request({ drop: ['Event'], extra: ['Event: presence.winfo'] })]) {
+      const a = await decide(r, ctx);
+      expect(a.status).toBe(489);
+      expect(a.headers).toContainEqual(['Allow-Events', 'presence']);
+      expect(a.record).toBeUndefined();
+    }
+  });
+
+  it('Expires: below min → 423 with Min-Expires; above max → max; absent → default; 0 → unsubscribe; garbage → 400', async () => {
+    const brief = await decide(request({ drop: ['Expires'], extra: ['Expires: 10'] }), ctx);
+    expect(brief.status).toBe(423);
+    expect(brief.headers).toContainEqual(['Min-Expires', '60']);
+    expect(brief.record).toBeUndefined();
+
+    const long = await decide(request({ drop: ['Expires'], extra: ['Expires: 86400'] }), ctx);
+    expect(long.headers).toContainEqual(['Expires', '7200']);
+    expect(long.record?.value.expires).toBe(7200);
+
+    const none = await decide(request({ drop: ['Expires'] }), ctx);
+    expect(none.headers).toContainEqual(['Expires', '3600']);
+    expect(none.record?.value.expires).toBe(3600);
+
+    const unsub = await decide(request({ drop: ['Expires'], extra: ['Expires: 0'] }), ctx);
+    expect(unsub.status).toBe(200);
+    expect(unsub.headers).toContainEqual(['Expires', '0']);
+    expect(unsub.record?.value.expires).toBe(0);
+
+    expect((await decide(request({ drop: ['Expires'], extra: ['Expires: soon'] }), ctx)).status).toBe(400);
+  });
+
+  it('404 when the Request-URI names no subscriber (or the resolver does not know it)', async () => {
+    expect((await decide(request({ ruri: 'sip:ims.example.net' }), ctx)).status).toBe(404);
+    expect((await decide(request(), { ...ctx, resolveKey: async () => undefined })).status).toBe(404);
+    // A directory resolver can give the canonical key of another identity.
+    const a = await decide(request(), { ...ctx, resolveKey: async () => 'imsi:268010000000042' });
+    expect(a.record?.key).toBe('imsi:268010000000042');
+  });
+
+  it('406 when Accept is present without application/pidf+xml; wildcards and no Accept are fine', async () => {
+    const a = await decide(request({ drop: ['Accept'], extra: ['Accept: application/xpidf+xml'] }), ctx);
+    expect(a.status).toBe(406);
+    expect(a.headers).toContainEqual(['Accept', 'application/pidf+xml']);
+    expect((await decide(request({ drop: ['Accept'], extra: ['Accept: application/pidf+xml;q=0'] }), ctx)).status).toBe(406);
+    expect((await decide(request({ drop: ['Accept'], extra: ['Accept: application/*'] }), ctx)).status).toBe(200);
+    const none = await decide(request({ drop: ['Accept'] }), ctx);
+    expect(none.status).toBe(200);
+    expect(none.record?.value.accept).toEqual([]);
+  });
+
+  it('falls back to the From URI without Contact, and carries a filter body', async () => {
+    const filter = '<filter-set xmlns="urn:ietf:params:xml:ns:simple-filter"/>';
+    const a = await decide(request({ drop: ['Contact'], extra: ['Content-Type: application/simple-filter+xml'], body: filter }), ctx);
+    expect(a.record?.value.contact).toBe('sip:watcher@example.com');
+    expect(a.record?.value.body?.toString()).toBe(filter);
+  });
+
+  it('400 without a From-tag', async () => {
+    const a = await decide(request({ drop: ['From'], extra: ['From: <sip:watcher@example.com>'] }), ctx);
+    expect(a.status).toBe(400);
+  });
+});
+
+describe('other methods', () => {
+  it('OPTIONS → 200 with Allow; PUBLISH without a publication service (publishHandler.ts) → 501; anything else → 405 with Allow', async () => {
+    const o = await decide(request({ method: 'OPTIONS' }), ctx);
+    expect(o.status).toBe(200);
+    expect(o.headers).toContainEqual(['Allow', 'SUBSCRIBE, PUBLISH, OPTIONS']);
+    expect(o.headers).toContainEqual(['Supported', 'eventlist']); // RFC 3261 §11.2: what a 420 would otherwise be the only way to learn
+    expect((await decide(request({ method: 'PUBLISH' }), ctx)).status).toBe(501);
+    for (const m of ['NOTIFY', 'MESSAGE', 'REGISTER']) {
+      const a = await decide(request({ method: m }), ctx);
+      expect(a.status).toBe(405);
+      expect(a.headers).toContainEqual(['Allow', 'SUBSCRIBE, PUBLISH, OPTIONS']);
+      expect(a.record).toBeUndefined();
+    }
+  });
+});
+
+describe('expiry policy', () => {
+  it('refuses inconsistent settings', () => {
+    expect(() => checkExpiryPolicy({ minExpires: 600, maxExpires: 60, defaultExpires: 300 })).toThrow(/above/);
+    expect(() => checkExpiryPolicy({ minExpires: 60, maxExpires: 600, defaultExpires: 3600 })).toThrow(/outside/);
+    expect(() => checkExpiryPolicy({ minExpires: 0, maxExpires: 600, defaultExpires: 300 })).toThrow(/positive/);
+  });
+});

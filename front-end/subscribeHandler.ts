@@ -1,0 +1,81 @@
+// The decisions of the stateless SIP front end of the Pw interface (RFC 6665,
+// RFC 3856): what to answer a request, and — for a SUBSCRIBE that is accepted
+// — the Subscription record to put on the subscriptions topic, keyed by the
+// presentity's subscriber key, so the event manager that owns the presentity
+// holds the dialog and sends the NOTIFYs. No I/O here except the optional
+// key resolver (the subscriber directory); sending is sipFrontEnd.ts's job.
+import type { SipMessage } from '../protocols/decode/sip/index.ts';
+import { uriIdentity } from '../subscriber/identity/aor.ts';
+import type { NumberingPlan } from '../subscriber/identity/msisdn.ts';
+import { newTag, type SipHeaderLine } from '../protocols/sip/message/index.ts';
+import type { Answer, HandlerContext } from './handlerContext.ts';
+import { acceptsMediaType, expiresToGrant, subscriptionRecord, SUPPORTED_EXTENSIONS } from './requestChecks.ts';
+
+export const PRESENCE_EVENT = 'presence';
+export const PIDF = 'application/pidf+xml';
+/** Methods this front end implements (Allow). PUBLISH goes to publishHandler.ts (501 only for a front end built without a publication service). */
+export const ALLOWED_METHODS = ['SUBSCRIBE', 'PUBLISH', 'OPTIONS'] as const;
+
+/**
+ * A presentity URI → its subscriber key, the way the taps key the same URI
+ * (taps/signal.ts): `msisdn:+E164` for tel: and user=phone URIs
+ * with a global number, else `aor:sip:user@host`; a URI without a user part
+ * (a host, a local tel number without context) names no subscriber.
+ */
+export function presentityKey(uri: string, plan: NumberingPlan): string | undefined {
+  const id = uriIdentity(uri, plan);
+  if (!id) return undefined;
+  if (id.kind === 'msisdn') return `msisdn:+${id.e164}`;
+  return id.aor.includes('@') ? `aor:${id.aor}` : undefined;
+}
+
+const allow = (): SipHeaderLine => ['Allow', ALLOWED_METHODS.join(', ')];
+
+/** The answer to any request the transaction layer hands the front end. */
+export async function decide(request: SipMessage, ctx: HandlerContext): Promise<Answer> {
+  const toTag = request.to?.tag ?? ctx.toTag ?? newTag();
+  switch (request.method) {
+    case 'SUBSCRIBE':
+      return decideSubscribe(request, ctx, toTag);
+    case 'OPTIONS':
+      return { status: 200, toTag, headers: [allow(), ['Allow-Events', PRESENCE_EVENT], ['Accept', PIDF], ['Supported', SUPPORTED_EXTENSIONS.join(', ')]] };
+    case 'PUBLISH':
+      // RFC 3903 needs the owning event manager (publishHandler.ts): a front end without it cannot publish.
+      return { status: 501, toTag, headers: [allow()] };
+    default:
+      return { status: 405, toTag, headers: [allow()] };
+  }
+}
+
+async function decideSubscribe(request: SipMessage, ctx: HandlerContext, toTag: string): Promise<Answer> {
+  const fail = (status: number, headers: SipHeaderLine[] = [], reason?: string): Answer => ({ status, toTag, headers, ...(reason ? { reason } : {}) });
+
+  const from = request.from;
+  if (!from?.uri || !from.tag) return fail(400, [], 'Missing From tag');
+
+  // RFC 6665 §4.2.1.1 / §8.2.2: a SUBSCRIBE without Event, or for a package we do not serve.
+  const event = request.event;
+  if (!event || event.type !== PRESENCE_EVENT) return fail(489, [['Allow-Events', PRESENCE_EVENT]]);
+
+  // An initial SUBSCRIBE names the presentity in its Request-URI; inside a
+  // dialog the Request-URI is our Contact, and To still carries the presentity.
+  const inDialog = request.to?.tag !== undefined;
+  const retargeted = !inDialog && request.to?.uri !== undefined && ctx.isOwnUri?.(request.requestUri ?? '') === true;
+  const presentityUri = inDialog || retargeted ? request.to!.uri : request.requestUri ?? '';
+  const key = presentityUri ? await ctx.resolveKey(presentityUri) : undefined;
+  if (!key) return fail(404);
+
+  const accept = request.headers.list('accept');
+  if (accept.length > 0 && !acceptsMediaType(accept, PIDF)) return fail(406, [['Accept', PIDF]]);
+
+  const expires = expiresToGrant(request, ctx.policy);
+  if (typeof expires !== 'number') return fail(expires.status, expires.headers, expires.reason);
+
+  const value = subscriptionRecord(request, ctx, { presentity: key, presentityUri, watcher: { uri: from.uri, tag: from.tag }, event: event.type, expires, toTag });
+  return {
+    status: 200,
+    toTag,
+    headers: [['Expires', String(expires)], ['Contact', `<${ctx.contact}>`], ['Allow-Events', PRESENCE_EVENT]],
+    record: { key, value },
+  };
+}

@@ -1,0 +1,57 @@
+// ISUP call correlation on the real call and on hand-made sequences.
+import { describe, expect, it } from 'vitest';
+import { capturesNote } from '../../test/support/tsharkFields.ts';
+import { capture, haveCaptures } from '../../test/support/captures.ts';
+import { sctpUserMessages } from '../../test/support/sctpUserMessages.ts';
+import { Ss7Dissector, type Ss7Message } from '../../protocols/decode/ss7Dissector.ts';
+import type { IsupMessage } from '../../protocols/decode/isup/isup.ts';
+import { IsupCalls } from './isupCalls.ts';
+
+describe.skipIf(!haveCaptures)(`IsupCalls on isup-call-m3ua-draft6.pcap${capturesNote}`, () => {
+  it('carries the IAM numbers to CFN, ACM, ANM, REL, RLC (both directions) and ends the call at RLC', () => {
+    const d = new Ss7Dissector();
+    const calls = new IsupCalls();
+    const out = sctpUserMessages(capture('ss7/isup-call-m3ua-draft6.pcap')).flatMap((u) => d.decode(u.payload, u.ppid, u).map((m) => calls.observe(m)));
+    expect(out.map((m) => [m.isup!.name, m.call?.calling?.digits, m.call?.called?.digits])).toEqual(
+      ['IAM', 'CFN', 'ACM', 'ANM', 'REL', 'RLC'].map((n) => [n, '3933399708', '4891F']),
+    );
+    expect(out[0]!.call!.originOpc).toBe(11522);
+    expect(out[5]!.call!.answerNs).toBe(out[3]!.timeNs);
+    expect(calls.size).toBe(0);
+    expect(calls.stats).toMatchObject({ started: 1, released: 1, unmatched: 0 });
+  });
+});
+
+let frame = 0;
+function isup(opc: number, dpc: number, cic: number, name: string, extra: Partial<IsupMessage> = {}, timeNs = 0n): Ss7Message {
+  return { protocol: 'isup', frame: ++frame, timeNs, opc, dpc, si: 5, ni: 2, sls: 0, isup: { cic, type: 0, name, ...extra } };
+}
+const num = (digits: string) => ({ digits, nai: 3, np: 1 });
+
+describe('IsupCalls hand-made', () => {
+  it('keys by CIC and the unordered point-code pair', () => {
+    const c = new IsupCalls();
+    c.observe(isup(10, 20, 7, 'IAM', { callingNumber: num('111'), calledNumber: num('222') }));
+    c.observe(isup(30, 20, 7, 'IAM', { callingNumber: num('333'), calledNumber: num('444') }));
+    expect(c.observe(isup(20, 10, 7, 'ACM')).call!.calling!.digits).toBe('111');
+    expect(c.observe(isup(20, 30, 7, 'ACM')).call!.calling!.digits).toBe('333');
+    expect(c.observe(isup(20, 10, 8, 'ACM')).call).toBeUndefined();
+    expect(c.stats.unmatched).toBe(1);
+  });
+  it('appends SAM digits; a new IAM on the circuit replaces the call; idle calls expire', () => {
+    const c = new IsupCalls({ timeoutNs: 1000n });
+    c.observe(isup(1, 2, 1, 'IAM', { calledNumber: num('49') }, 0n));
+    expect(c.observe(isup(1, 2, 1, 'SAM', { subsequentDigits: '89' }, 10n)).call!.called!.digits).toBe('4989');
+    c.observe(isup(1, 2, 1, 'IAM', { calledNumber: num('50') }, 20n));
+    expect(c.observe(isup(2, 1, 1, 'ACM', {}, 30n)).call!.called!.digits).toBe('50');
+    expect(c.observe(isup(2, 1, 1, 'ANM', {}, 1031n)).call).toBeUndefined();
+    expect(c.stats.expired).toBe(1);
+  });
+  it('bounds the number of calls', () => {
+    const c = new IsupCalls({ maxCalls: 2 });
+    for (let cic = 1; cic <= 3; cic++) c.observe(isup(1, 2, cic, 'IAM'));
+    expect(c.size).toBe(2);
+    expect(c.stats.evicted).toBe(1);
+    expect(c.observe(isup(2, 1, 1, 'REL')).call).toBeUndefined();
+  });
+});

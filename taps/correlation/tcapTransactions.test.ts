@@ -1,0 +1,108 @@
+// TCAP dialogue correlation on the real MAP captures and on hand-made
+// message sequences (timeouts, bounds, transaction id reuse).
+import { describe, expect, it } from 'vitest';
+import { capturesNote } from '../../test/support/tsharkFields.ts';
+import { capture, haveCaptures } from '../../test/support/captures.ts';
+import { sctpUserMessages } from '../../test/support/sctpUserMessages.ts';
+import { Ss7Dissector, type Ss7Message } from '../../protocols/decode/ss7Dissector.ts';
+import type { MapComponent } from '../../protocols/decode/map/map.ts';
+import { TcapTransactions, type CorrelatedSs7Message } from './tcapTransactions.ts';
+
+function run(rel: string): CorrelatedSs7Message[] {
+  const d = new Ss7Dissector();
+  const tx = new TcapTransactions();
+  return sctpUserMessages(capture(rel)).flatMap((u) => d.decode(u.payload, u.ppid, u).map((m) => tx.observe(m)));
+}
+
+describe.skipIf(!haveCaptures)(`TcapTransactions on captures${capturesNote}`, () => {
+  it('map-location-update: results without opCode get insertSubscriberData; every component gets the IMSI of the Begin', () => {
+    const out = run('ss7/map-location-update-m3ua.pcap');
+    expect(out.map((m) => [m.frame, m.map!.kind, m.map!.operation])).toEqual([
+      [1, 'invoke', 'updateLocation'],
+      [2, 'invoke', 'insertSubscriberData'],
+      [3, 'result', 'insertSubscriberData'],
+      [4, 'result', 'updateLocation'],
+      [5, 'invoke', 'updateLocation'],
+      [6, 'invoke', 'insertSubscriberData'],
+      [7, 'result', 'insertSubscriberData'],
+      [8, 'result', 'updateLocation'],
+    ]);
+    expect(out.slice(0, 4).map((m) => m.dialogue!.imsi)).toEqual(Array(4).fill('001011356567851'));
+    expect(out.slice(4).map((m) => m.dialogue!.imsi)).toEqual(Array(4).fill('001011356567853'));
+    // The ISD invoke's MSISDN becomes part of the dialogue for the later components.
+    expect(out[3]!.dialogue!.msisdn!.digits).toBe('19786148973');
+    expect(out[3]!.dialogue!.appContext).toBe('networkLocUpContext-v3');
+  });
+
+  it('map-lu-ati: errors tied to updateLocation, ATI result to the MSISDN asked for; the UDTS copy does not disturb state', () => {
+    const out = run('ss7/map-lu-ati-m3ua.pcap');
+    const errors = out.filter((m) => m.map!.kind === 'error');
+    expect(errors.map((m) => [m.dialogue!.invokeOperation, m.dialogue!.imsi, m.map!.error])).toEqual([
+      ['updateLocation', '405037027451342', 'roamingNotAllowed'],
+      ['updateLocation', '405037027451347', 'roamingNotAllowed'],
+    ]);
+    const ati = out.filter((m) => m.map!.opCode === 71 && m.map!.kind === 'result');
+    expect(ati).toHaveLength(2);
+    expect(ati[0]!.dialogue!.msisdn!.digits).toBe('918793714126');
+    expect(ati[0]!.dialogue!.invokeOperation).toBe('anyTimeInterrogation');
+    // The returned copy arrives after the End closed the dialogue: not matched, not an error.
+    expect(ati[1]!.sccp!.returnCause).toBeDefined();
+    const sendId = out.filter((m) => m.map!.opCode === 55 && m.map!.kind === 'result');
+    expect(sendId.map((m) => m.dialogue!.imsi)).toEqual(['405037027451342', '405037027451347']);
+  });
+});
+
+// Hand-made messages: HLR at PC 2, VLR at PC 1.
+let frame = 0;
+function msg(opc: number, dpc: number, tcap: Ss7Message['tcap'], map?: Partial<MapComponent>, timeNs = 0n): Ss7Message {
+  const m: Ss7Message = { protocol: map ? 'map' : 'tcap', frame: ++frame, timeNs, opc, dpc, si: 3, ni: 2, sls: 0, tcap };
+  if (map) m.map = { kind: 'invoke', params: {}, ...map };
+  return m;
+}
+
+describe('TcapTransactions hand-made', () => {
+  it('two components of one End both see the dialogue; a later message does not', () => {
+    const tx = new TcapTransactions();
+    tx.observe(msg(1, 2, { type: 'begin', otid: 'aa', appContextOid: '0.4.0.0.1.0.1.3' }, { invokeId: 1, opCode: 2, params: { imsi: '001010000000001' } }));
+    const f = ++frame;
+    const a = tx.observe({ ...msg(2, 1, { type: 'end', dtid: 'aa' }, { kind: 'result', invokeId: 1 }), frame: f });
+    const b = tx.observe({ ...msg(2, 1, { type: 'end', dtid: 'aa' }, { kind: 'error', invokeId: 1, errorCode: 34 }), frame: f });
+    expect([a.map!.operation, b.dialogue!.invokeOperation, b.dialogue!.imsi]).toEqual(['updateLocation', 'updateLocation', '001010000000001']);
+    const late = tx.observe(msg(2, 1, { type: 'end', dtid: 'aa' }, { kind: 'result', invokeId: 1 }));
+    expect(late.dialogue).toBeUndefined();
+    expect(tx.size).toBe(0);
+  });
+
+  it('the same otid from another point code is another dialogue; responder tid keyed by its own PC', () => {
+    const tx = new TcapTransactions();
+    tx.observe(msg(1, 2, { type: 'begin', otid: '01' }, { invokeId: 1, opCode: 56, params: { imsi: '001010000000001' } }));
+    tx.observe(msg(3, 2, { type: 'begin', otid: '01' }, { invokeId: 1, opCode: 56, params: { imsi: '001010000000003' } }));
+    const r1 = tx.observe(msg(2, 1, { type: 'continue', otid: '99', dtid: '01' }, { kind: 'result', invokeId: 1 }));
+    const r3 = tx.observe(msg(2, 3, { type: 'end', dtid: '01' }, { kind: 'result', invokeId: 1 }));
+    expect([r1.dialogue!.imsi, r3.dialogue!.imsi]).toEqual(['001010000000001', '001010000000003']);
+    // VLR continues toward the HLR's tid 99 at PC 2.
+    const c = tx.observe(msg(1, 2, { type: 'continue', otid: '01', dtid: '99' }, { invokeId: 2, opCode: 56 }));
+    expect(c.dialogue!.imsi).toBe('001010000000001');
+  });
+
+  it('expires idle dialogues on message time and bounds their number', () => {
+    const tx = new TcapTransactions({ timeoutNs: 100n, maxDialogues: 2 });
+    tx.observe(msg(1, 2, { type: 'begin', otid: '01' }, { invokeId: 1, opCode: 2 }, 0n));
+    tx.observe(msg(1, 2, { type: 'begin', otid: '02' }, { invokeId: 1, opCode: 2 }, 50n));
+    tx.observe(msg(1, 2, { type: 'begin', otid: '03' }, { invokeId: 1, opCode: 2 }, 60n)); // evicts 01
+    expect(tx.stats.evicted).toBe(1);
+    expect(tx.observe(msg(2, 1, { type: 'end', dtid: '01' }, { kind: 'result', invokeId: 1 }, 61n)).dialogue).toBeUndefined();
+    expect(tx.observe(msg(2, 1, { type: 'end', dtid: '02' }, { kind: 'result', invokeId: 1 }, 151n)).dialogue).toBeUndefined(); // idle 101 ns
+    expect(tx.stats.expired).toBe(1);
+    expect(tx.observe(msg(2, 1, { type: 'end', dtid: '03' }, { kind: 'result', invokeId: 1 }, 152n)).map!.operation).toBe('updateLocation');
+  });
+
+  it('a reused otid starts a fresh dialogue', () => {
+    const tx = new TcapTransactions();
+    tx.observe(msg(1, 2, { type: 'begin', otid: '01' }, { invokeId: 1, opCode: 2, params: { imsi: '001010000000001' } }));
+    tx.observe(msg(1, 2, { type: 'begin', otid: '01' }, { invokeId: 1, opCode: 71 }));
+    const r = tx.observe(msg(2, 1, { type: 'end', dtid: '01' }, { kind: 'result', invokeId: 1 }));
+    expect(r.map!.operation).toBe('anyTimeInterrogation');
+    expect(r.dialogue!.imsi).toBeUndefined();
+  });
+});

@@ -1,0 +1,47 @@
+// Helpers for the socket tests of this folder and ../transaction: bounded
+// waits, so a lost datagram fails a test instead of hanging it.
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { SipMessage } from '../../protocols/decode/sip/index.ts';
+import type { SipTransport } from '../../protocols/sip/transport/transport.ts';
+import type { MessageSource } from '../../protocols/sip/transport/types.ts';
+
+export interface Received {
+  readonly message: SipMessage;
+  readonly source: MessageSource;
+}
+
+/** Collects everything a transport delivers; `next()` waits (bounded) for the next one. */
+export class Inbox {
+  readonly all: Received[] = [];
+  private taken = 0;
+
+  constructor(transport: SipTransport) {
+    transport.onMessage((message, source) => this.all.push({ message, source }));
+  }
+
+  async next(timeoutMs = 2000): Promise<Received> {
+    await waitUntil(() => this.all.length > this.taken, timeoutMs, 'no SIP message arrived');
+    return this.all[this.taken++]!;
+  }
+}
+
+export async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A bare UDP socket on 127.0.0.1 standing in for a peer that is not our stack. */
+export async function rawUdpPeer(): Promise<{ socket: Socket; port: number; datagrams: Array<{ data: Buffer; rinfo: RemoteInfo; at: number }> }> {
+  const socket = createSocket('udp4');
+  const datagrams: Array<{ data: Buffer; rinfo: RemoteInfo; at: number }> = [];
+  socket.on('message', (data, rinfo) => datagrams.push({ data, rinfo, at: Date.now() }));
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return { socket, port: socket.address().port, datagrams };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
