@@ -7,7 +7,8 @@
 import { execFileSync } from 'node:child_process';
 import { loadSettings } from '../config/settings.ts';
 import { decodeCaptures } from '../taps/decodeCapture.ts';
-import { replayCaptures, replaySources } from '../taps/replay/replayCaptures.ts';
+import { replayCaptures } from '../taps/replay/replayCaptures.ts';
+import { runTap } from '../taps/pipeline/tapPipeline.ts';
 import { generatorSource } from '../tools/generator/generatorSource.ts';
 import { generatePackets, subscriberIdentity } from '../tools/generator/generate.ts';
 import { SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
@@ -77,7 +78,7 @@ try {
     console.log(`generator: ${GEN_SUBSCRIBERS.toLocaleString('en')} subscribers, ${GEN_SECONDS}s window: ${n} packets in ${secs.toFixed(2)}s = ${rate(n, secs)} packets/s`);
   }
   {
-    const r = await replaySources(bs, [generatorSource(gen)], { tap: 'generator', speed: Infinity, unknown: 'keep', batchSize: 2000 });
+    const r = await runTap(bs, [generatorSource(gen)], { tap: 'generator', speed: Infinity, unknown: 'keep', batchSize: 2000 });
     console.log(`generated → decode → Kafka, no directory: ${r.signals} messages → ${r.events} events in ${r.seconds.toFixed(2)}s = ${rate(r.events, r.seconds)} events/s`);
   }
   {
@@ -95,7 +96,7 @@ try {
         );
       }
       console.log(`directory: provisioned ${GEN_SUBSCRIBERS.toLocaleString('en')} subscribers in ${(Number(process.hrtime.bigint() - tp) / 1e9).toFixed(1)}s`);
-      const r = await replaySources(bs, [generatorSource(gen)], { tap: 'generator', speed: Infinity, unknown: 'drop', directory, batchSize: 2000 });
+      const r = await runTap(bs, [generatorSource(gen)], { tap: 'generator', speed: Infinity, unknown: 'drop', directory, batchSize: 2000 });
       console.log(
         `generated → decode → directory (PostgreSQL, cached) → Kafka: ${r.signals} messages → ${r.events} events in ${r.seconds.toFixed(2)}s = ${rate(r.events, r.seconds)} events/s; ` +
           `${directory.stats.queries} directory queries for ${directory.stats.lookups} lookups`,

@@ -1,27 +1,18 @@
-// Decodes capture files without Kafka: what `presence decode` runs, and the
-// first half of `presence replay`. Reads in batches, hands every frame to the
-// SignalingDecoder, and keeps the counts a user wants in the summary.
-import { readCaptureBatches, readCaptureStreamBatches } from '../protocols/decode/pcap/readCapture.ts';
-import type { CapturedFrame } from '../protocols/decode/pcap/capturedFrame.ts';
-import { SignalingDecoder, type DecodeFailure } from './signalingDecoder.ts';
+// Decodes capture files without Kafka: what `presence decode` runs. The
+// same DecodeStage as the taps pipeline (one decode path), with handlers in
+// place of resolving and publishing.
 import type { NumberingPlan } from '../subscriber/identity/msisdn.ts';
 import type { DecodedSignal, PartyIdentities } from './signal.ts';
+import type { DecodeFailure } from './signalingDecoder.ts';
+import { captureInput } from './inputs/captureInput.ts';
+import { DecodeStage, emptyDecodeSummary, type Decoded, type DecodeSummary } from './pipeline/decodeStage.ts';
+import type { TapInput } from './pipeline/tapInput.ts';
 
-export interface DecodeSummary {
-  frames: number;
-  signals: number;
-  /** `${protocol} ${message}` → count */
-  byMessage: Record<string, number>;
-  /** `${layer}.${reason}` → count */
-  failures: Record<string, number>;
-  skipped: Record<string, number>;
-}
+export type { DecodeSummary };
 
 export interface CaptureHandlers {
   signal(s: DecodedSignal, source: string): void | Promise<void>;
   failure(f: DecodeFailure, source: string): void | Promise<void>;
-  /** Called before each frame is decoded (pacing, progress). */
-  beforeFrame?(f: CapturedFrame): void | Promise<void>;
 }
 
 /** Canonical key of a party's identities without a directory: MSISDN, then IMSI, then AoR. */
@@ -33,62 +24,28 @@ export function partyKey(ids: PartyIdentities | undefined): string | null {
   return null;
 }
 
-/** Where frames come from: a capture file, the generator, a live interface. */
-export interface FrameSource {
-  /** Shown in summaries and dead-letter origins. */
-  name: string;
-  batches: AsyncIterable<CapturedFrame[]>;
-}
-
-/**
- * A capture file as a frame source (truncation reported through `onTruncated`).
- * '-' reads a pcap/pcapng stream from stdin: live capture, e.g.
- * `tcpdump -i eth1 -U -w - 'sctp or port 5060' | presence replay -`.
- */
-export function captureFileSource(file: string, onTruncated?: (file: string, msg: string) => void): FrameSource {
-  const opts = { onTruncated: (e: { message: string }) => onTruncated?.(file, e.message) };
-  if (file === '-') return { name: 'stdin', batches: readCaptureStreamBatches(process.stdin, opts) };
-  return { name: file, batches: readCaptureBatches(file, opts) };
-}
-
 export async function decodeCaptures(files: string[], plan: NumberingPlan, h: CaptureHandlers, onTruncated?: (file: string, msg: string) => void): Promise<DecodeSummary> {
-  return decodeSources(files.map((f) => captureFileSource(f, onTruncated)), plan, h);
+  return decodeSources(files.map((f) => captureInput(f, onTruncated)), plan, h);
 }
 
-export async function decodeSources(sources: FrameSource[], plan: NumberingPlan, h: CaptureHandlers): Promise<DecodeSummary> {
-  const summary: DecodeSummary = { frames: 0, signals: 0, byMessage: {}, failures: {}, skipped: {} };
-  for (const { name: file, batches } of sources) {
-    const pending: Array<{ kind: 's'; v: DecodedSignal } | { kind: 'f'; v: DecodeFailure }> = [];
-    const decoder = new SignalingDecoder(
-      {
-        signal: (s) => pending.push({ kind: 's', v: s }),
-        failure: (f) => pending.push({ kind: 'f', v: f }),
-      },
-      { plan },
-    );
-    const drain = async () => {
-      for (const p of pending) {
-        if (p.kind === 's') {
-          summary.signals++;
-          const k = `${p.v.protocol} ${p.v.message}`;
-          summary.byMessage[k] = (summary.byMessage[k] ?? 0) + 1;
-          await h.signal(p.v, file);
-        } else await h.failure(p.v, file);
+export async function decodeSources(inputs: TapInput[], plan: NumberingPlan, h: CaptureHandlers): Promise<DecodeSummary> {
+  const summary = emptyDecodeSummary();
+  for (const input of inputs) {
+    const stage = new DecodeStage(input, 'decode', plan, summary);
+    const hand = async (out: Decoded[]) => {
+      for (const d of out.splice(0)) {
+        if (d.kind === 'signal') await h.signal(d.signal, input.name);
+        else if (d.kind === 'failure') await h.failure(d.failure, input.name);
+        else await h.failure({ frame: 0, timeNs: BigInt(d.item.time) * 1_000_000n, layer: d.item.layer, reason: d.item.reason, message: d.item.message, raw: d.item.raw }, input.name);
       }
-      pending.length = 0;
     };
-    for await (const batch of batches) {
-      for (const f of batch) {
-        summary.frames++;
-        if (h.beforeFrame) await h.beforeFrame(f);
-        decoder.decodeFrame(f);
-        if (pending.length) await drain();
+    for await (const batch of input.batches) {
+      for (const item of batch) {
+        const out = stage.push(item);
+        if (out.length) await hand(out);
       }
     }
-    decoder.finish();
-    await drain();
-    for (const [k, v] of Object.entries(decoder.failures)) summary.failures[k] = (summary.failures[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(decoder.skipped)) summary.skipped[k] = (summary.skipped[k] ?? 0) + v;
+    await hand(stage.finish());
   }
   return summary;
 }

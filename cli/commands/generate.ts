@@ -5,7 +5,7 @@ import { loadSettings } from '../../config/settings.ts';
 import { formatSummary } from '../../taps/decodeCapture.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { generatorSource } from '../../tools/generator/generatorSource.ts';
-import { replaySources } from '../../taps/replay/replayCaptures.ts';
+import { runTap } from '../../taps/pipeline/tapPipeline.ts';
 import { parseSpeed } from '../../taps/replay/pacer.ts';
 import { generateToPcap, subscriberIdentity } from '../../tools/generator/generate.ts';
 import { progress } from '../progress.ts';
@@ -80,7 +80,7 @@ export function registerGenerateCommand(program: Command): void {
             process.stderr.write(`provisioned ${gen.subscribers} subscribers in the directory\n`);
           }
           const bar = progress('generate → kafka', undefined);
-          const sum = await replaySources(s, [generatorSource(gen)], {
+          const sum = await runTap(s, [generatorSource(gen)], {
             tap: 'generator',
             speed: parseSpeed(o.speed),
             unknown: s.identity.unknownSubscribers,

@@ -4,14 +4,15 @@ import { loadSettings } from '../../config/settings.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { formatSummary } from '../../taps/decodeCapture.ts';
 import { parseSpeed } from '../../taps/replay/pacer.ts';
-import { replayCaptures } from '../../taps/replay/replayCaptures.ts';
+import { captureInput, captureInputSpec } from '../../taps/inputs/captureInput.ts';
+import { runTap } from '../../taps/pipeline/tapPipeline.ts';
 import { progress } from '../progress.ts';
 
 export function registerReplayCommand(program: Command): void {
   program
     .command('replay')
     .description('replay capture files (pcap, pcapng, .gz) into Kafka: decoded signaling events keyed by subscriber, bad input to the dead-letter topic')
-    .argument('<files...>', "capture files; '-' reads a live pcap stream from stdin (e.g. tcpdump -U -w - | presence replay -)")
+    .argument('<files...>', captureInputSpec.fields.file.description)
     .option('--speed <n>', 'pace: 1 = the capture\'s own timing, 10 = ten times faster, max = as fast as possible', 'max')
     .option('--unknown <policy>', 'identities not in the subscriber directory: drop (counted) or keep (under their own key); default from PRESENCE_UNKNOWN_SUBSCRIBERS')
     .option('--no-directory', 'do not consult the subscriber directory: every identity is keyed by itself')
@@ -24,13 +25,14 @@ export function registerReplayCommand(program: Command): void {
       await directory?.migrate();
       const bar = progress('replay', undefined);
       try {
-        const sum = await replayCaptures(s, files, {
+        const onTruncated = (file: string, msg: string) => process.stderr.write(`\nwarning: ${file} ends inside a record (${msg})\n`);
+        const sum = await runTap(s, files.map((f) => captureInput(f, onTruncated)), {
+          tap: 'replay',
           speed: parseSpeed(opts.speed),
           unknown,
           directory,
           countryCode: opts.countryCode,
           onProgress: (frames, events) => bar.update(frames, `frames, ${events} events published`),
-          onTruncated: (file, msg) => process.stderr.write(`\nwarning: ${file} ends inside a record (${msg})\n`),
         });
         bar.finish(sum.frames, 'frames');
         process.stderr.write(`${formatSummary(sum)}\n`);

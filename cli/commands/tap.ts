@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { formatHepStats, startHepCollector } from '../../taps/hep/hepCollector.ts';
+import { hepInputSpec } from '../../taps/hep/hepInput.ts';
 import { untilSignal } from './run.ts';
 
 const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -17,10 +18,10 @@ export function registerTapCommand(program: Command): void {
   const tap = program.command('tap').description('live taps: receive mirrored signaling and publish it to Kafka until interrupted (SIGINT/SIGTERM stop cleanly)');
 
   tap
-    .command('hep')
-    .description('HEP collector (Homer encapsulation, as sent by Kamailio/OpenSIPS siptrace, heplify, captagent): UDP and TCP on one port')
-    .requiredOption('--port <p>', 'UDP and TCP port to listen on (9060 is the usual HEP port)')
-    .option('--host <addr>', 'address to bind; 0.0.0.0 or :: only if agents on other hosts must reach it', '127.0.0.1')
+    .command(hepInputSpec.name)
+    .description(hepInputSpec.summary)
+    .requiredOption('--port <p>', hepInputSpec.fields.port.description)
+    .option('--host <addr>', hepInputSpec.fields.host.description, hepInputSpec.fields.host.default)
     .option('--unknown <policy>', 'identities not in the subscriber directory: drop (counted) or keep (under their own key); default from PRESENCE_UNKNOWN_SUBSCRIBERS')
     .option('--no-directory', 'do not consult the subscriber directory: every identity is keyed by itself')
     .option('--country-code <cc>', 'home country calling code for national numbers')

@@ -6,7 +6,7 @@
 import { loadSettings, type Settings } from '../../config/settings.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { generatorSource } from '../../tools/generator/generatorSource.ts';
-import { replaySources } from '../../taps/replay/replayCaptures.ts';
+import { runTap } from '../../taps/pipeline/tapPipeline.ts';
 import { subscriberIdentity } from '../../tools/generator/generate.ts';
 import { stackUp } from '../../infra/local/stack.ts';
 import { applyTopology } from '../../kafka/applyTopology.ts';
@@ -74,7 +74,7 @@ export async function runDemo(o: DemoOptions, s: Settings = loadSettings()): Pro
       while (em.stats.subscribes < watched.length && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
 
       o.log(`[5/6] taps: ${o.durationSeconds / 60} simulated minutes of MAP/ISUP/SIP traffic → decode → correlate → signaling events`);
-      const sum = await replaySources(s, [generatorSource(gen)], { tap: 'generator', speed: Infinity, unknown: 'drop', directory });
+      const sum = await runTap(s, [generatorSource(gen)], { tap: 'generator', speed: Infinity, unknown: 'drop', directory });
       events = sum.events;
       const top = Object.entries(sum.byMessage).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([m, n]) => `${m} ×${n}`).join(', ');
       o.log(`      ${sum.frames} packets, ${sum.signals} messages (${top}, …) → ${sum.events} events; ${sum.notSubscriber} parties outside the directory dropped`);

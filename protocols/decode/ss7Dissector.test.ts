@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { capturesNote } from '../../test/support/tsharkFields.ts';
 import { capture, haveCaptures } from '../../test/support/captures.ts';
 import { sctpUserMessages } from '../../test/support/sctpUserMessages.ts';
-import { hex, tbcdBytes, tlv } from '../../test/support/berBuilder.ts';
+import { hex } from '../../test/support/hex.ts';
+import { tbcdBytes, tlv } from './ber/encode.ts';
 import { DecodeError } from './layer.ts';
 import { Ss7Dissector, PPID_M3UA } from './ss7Dissector.ts';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePackets, subscriberIdentity } from '../../tools/generator/generate.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { generatorSource } from '../../tools/generator/generatorSource.ts';
-import { replaySources } from '../../taps/replay/replayCaptures.ts';
+import { runTap } from '../../taps/pipeline/tapPipeline.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
@@ -39,7 +39,7 @@ afterAll(async () => {
 describe('generated traffic through the taps into Kafka', () => {
   it('decodes every packet and keys every MAP message by the subscriber it was generated for', async () => {
     const truth = [...generatePackets(gen)].map((p) => p.meta);
-    const sum = await replaySources(s, [generatorSource(gen)], { tap: 'generator', speed: Infinity, unknown: 'drop', directory });
+    const sum = await runTap(s, [generatorSource(gen)], { tap: 'generator', speed: Infinity, unknown: 'drop', directory });
     expect(sum.frames).toBe(truth.length);
     expect(sum.signals).toBe(truth.length);
     expect(sum.deadLetters).toBe(0);

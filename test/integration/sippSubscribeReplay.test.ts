@@ -29,8 +29,9 @@ import { notifyReceiverUas, subscribeToPresentityUac } from '../../tools/sipp/sc
 import { sippAvailable, startSipp } from '../../tools/sipp/sipp.ts';
 import { headerOf, parseSippMessageTrace, receivedRequests } from '../../tools/sipp/sippTrace.ts';
 import { startNotifySink, type NotifySink } from '../../connectors/sinks/notify/notifySink.ts';
-import { captureFileSource, type FrameSource } from '../../taps/decodeCapture.ts';
-import { replaySources } from '../../taps/replay/replayCaptures.ts';
+import { captureInput } from '../../taps/inputs/captureInput.ts';
+import { isFrame, type TapInput } from '../../taps/pipeline/tapInput.ts';
+import { runTap } from '../../taps/pipeline/tapPipeline.ts';
 import type { NotifyRequest } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
@@ -61,14 +62,15 @@ let sink: NotifySink | undefined;
 const dirs: string[] = [];
 
 /** The capture's frames, in order, with their clock moved so the first frame is `startMs`. */
-function shiftedCapture(file: string, startMs: number): FrameSource {
-  const src = captureFileSource(file);
+function shiftedCapture(file: string, startMs: number): TapInput {
+  const src = captureInput(file);
   return {
     name: src.name,
     batches: (async function* () {
       let offset: bigint | undefined;
       for await (const batch of src.batches) {
         for (const f of batch) {
+          if (!isFrame(f)) continue;
           offset ??= BigInt(startMs) * 1_000_000n - f.timeNs;
           f.timeNs += offset;
         }
@@ -133,7 +135,7 @@ describe.skipIf(!HAVE_SIPP || !HAVE_CAPTURE)('SIPp SUBSCRIBE → front end → e
       const first = await readTopic({ brokers: s.kafka.brokers, topic: topic('notify-requests'), partitions: 4, count: 1, timeoutMs: 60_000 });
       expect(first).toHaveLength(1);
 
-      const sum = await replaySources(s, [shiftedCapture(capture(CAPTURE), Date.now())], { speed: Infinity, unknown: 'keep' });
+      const sum = await runTap(s, [shiftedCapture(capture(CAPTURE), Date.now())], { tap: 'replay', speed: Infinity, unknown: 'keep' });
       expect(sum.events).toBeGreaterThan(0);
       const events = await readTopic({ brokers: s.kafka.brokers, topic: topic('signaling-events'), partitions: 4, count: sum.events, timeoutMs: 30_000, settleMs: 500 });
       expect(events.filter((m) => m.key?.toString() === PRESENTITY_KEY).length).toBeGreaterThanOrEqual(8);

@@ -1,7 +1,7 @@
 // Turns one signalling message into one complete Ethernet frame, carved from
 // a shared slab so frames need no allocation of their own yet stay valid after
 // the next one is built (a consumer may keep them, e.g. a Kafka batch).
-import { BerWriter } from './ber.ts';
+import { BerWriter } from '../../protocols/decode/ber/encode.ts';
 import { SctpAssociations, SI_ISUP, SI_SCCP, SIP_PORT, beginM3ua, beginUdp, endM3ua, endUdp } from './framing.ts';
 import * as isup from './isup.ts';
 import type { IsupMessage } from './isup.ts';
@@ -10,7 +10,7 @@ import type { MapError, MapOperation, MapValues } from './map.ts';
 import type { NetNode } from './network.ts';
 import { beginUdt, endUdt } from './sccp.ts';
 import { beginInvoke, beginResultLast, beginTcapBegin, beginTcapContinue, beginTcapEnd, endTcap, returnError } from './tcap.ts';
-import type { Writer } from './writer.ts';
+import type { Writer } from '../../protocols/decode/byteWriter.ts';
 
 export type Protocol = 'map' | 'isup' | 'sip';
 

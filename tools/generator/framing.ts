@@ -5,7 +5,7 @@
 // lengths and checksums: one pass, no copying.
 import { crc32c } from './crc32c.ts';
 import { MAX_NODES } from './network.ts';
-import type { Writer } from './writer.ts';
+import type { Writer } from '../../protocols/decode/byteWriter.ts';
 
 const ETH = 14;
 const IP = 20;

@@ -5,7 +5,8 @@
 import type { Protocol } from './encoder.ts';
 import { subscriberIdentity } from './identity.ts';
 import type { Mix } from './mix.ts';
-import { PcapWriter } from './pcapWriter.ts';
+import { LINKTYPE } from '../../protocols/decode/link/linkTypes.ts';
+import { PcapWriter } from '../../protocols/decode/pcap/writePcap.ts';
 import { Scenario } from './scenario.ts';
 
 export { subscriberIdentity };
@@ -96,7 +97,7 @@ export async function generateToPcap(opts: PcapOptions, onProgress?: (p: Progres
   const began = performance.now();
   // The writer copies each frame at once, so the encoder may reuse its space.
   const sc = scenarioOf(opts, true);
-  const writer = new PcapWriter(opts.out, { nanos: opts.nanos ?? false });
+  const writer = new PcapWriter(opts.out, { linkType: LINKTYPE.ethernet, nanosecond: opts.nanos ?? false, snapLength: 65535 });
   const byProtocol: Record<Protocol, number> = { map: 0, isup: 0, sip: 0 };
   const byMessage: Record<Protocol, Record<string, number>> = { map: {}, isup: {}, sip: {} };
   // One bit per subscriber index; 10M subscribers → 1.25 MB.

@@ -1,6 +1,6 @@
 // ISUP (ITU-T Q.763) call-control messages carried as MTP3 user SI=5 over
 // M3UA: IAM, ACM, CPG (alerting), ANM, REL (with cause) and RLC.
-import type { Writer } from './writer.ts';
+import type { Writer } from '../../protocols/decode/byteWriter.ts';
 
 export type IsupMessage = 'IAM' | 'ACM' | 'CPG' | 'ANM' | 'REL' | 'RLC';
 

@@ -1,7 +1,7 @@
 // GSM MAP (3GPP TS 29.002) operations the generator emits: operation codes,
 // application contexts, and the BER encoding of each argument and result
 // (module MAP-*-DataTypes, IMPLICIT TAGS). One table row per operation.
-import type { BerWriter } from './ber.ts';
+import type { BerWriter } from '../../protocols/decode/ber/encode.ts';
 import { smsDeliver, smsSubmit } from './sms.ts';
 
 export type MapOperation =

@@ -1,7 +1,7 @@
 // SCCP unitdata (UDT, Q.713 §4.10) with called/calling party addresses that
 // route on global title (GTI 4: translation type, numbering plan, encoding
 // scheme, nature of address) and carry the subsystem number.
-import type { Writer } from './writer.ts';
+import type { Writer } from '../../protocols/decode/byteWriter.ts';
 
 export const SCCP_UDT = 0x09;
 /** Protocol class 0, "return message on error" (Q.713 §3.6). */

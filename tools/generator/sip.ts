@@ -1,7 +1,7 @@
 // SIP requests and responses (RFC 3261) as text written straight into the
 // frame. Responses mirror the request's Via/From/To/Call-ID/CSeq as §8.2.6
 // requires; the body length is counted in octets (bodies are ASCII).
-import type { Writer } from './writer.ts';
+import type { Writer } from '../../protocols/decode/byteWriter.ts';
 
 export interface SipTransaction {
   method: string;

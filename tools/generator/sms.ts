@@ -1,6 +1,6 @@
 // SMS TPDUs (3GPP TS 23.040 §9.2.2) carried in MAP sm-RP-UI: SMS-DELIVER for
 // mt-ForwardSM and SMS-SUBMIT for mo-ForwardSM, GSM 7-bit default alphabet.
-import type { Writer } from './writer.ts';
+import type { Writer } from '../../protocols/decode/byteWriter.ts';
 
 /** TP-OA / TP-DA: digit count, type of address (international, E.164), TBCD. */
 function tpAddress(w: Writer, digits: string): void {

@@ -1,7 +1,7 @@
 // TCAP (ITU-T Q.773) Begin and End messages with the dialogue portion that
 // names the MAP application context (AARQ in the Begin, AARE in the End),
 // and the component portion (Invoke, ReturnResultLast, ReturnError).
-import type { BerWriter } from './ber.ts';
+import type { BerWriter } from '../../protocols/decode/ber/encode.ts';
 
 const TAG_BEGIN = 0x62;
 const TAG_END = 0x64;

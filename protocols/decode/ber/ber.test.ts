@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../layer.ts';
 import { bcdDigits, HEX_DIGITS, tbcd } from './bcd.ts';
 import { ctx, highTag, readInt, readOid, readTlv, Tlv } from './ber.ts';
-import { hex } from '../../../test/support/berBuilder.ts';
+import { hex } from '../../../test/support/hex.ts';
 
 const read = (h: string) => {
   const b = hex(h);

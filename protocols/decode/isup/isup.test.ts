@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { capture, haveCaptures, haveTshark } from '../../../test/support/captures.ts';
 import { sctpUserMessages } from '../../../test/support/sctpUserMessages.ts';
 import { oracleNote, tsharkFields } from '../../../test/support/tsharkFields.ts';
-import { hex } from '../../../test/support/berBuilder.ts';
+import { hex } from '../../../test/support/hex.ts';
 import { Ss7Dissector } from '../ss7Dissector.ts';
 import { DecodeError } from '../layer.ts';
 import { decodeIsup } from './isup.ts';

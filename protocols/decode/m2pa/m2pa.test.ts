@@ -2,7 +2,7 @@
 // MTP3 routing labels against tshark.
 import { describe, expect, it } from 'vitest';
 import { capture, haveCaptures, haveTshark } from '../../../test/support/captures.ts';
-import { hex } from '../../../test/support/berBuilder.ts';
+import { hex } from '../../../test/support/hex.ts';
 import { sctpUserMessages } from '../../../test/support/sctpUserMessages.ts';
 import { oracleNote, tsharkFields } from '../../../test/support/tsharkFields.ts';
 import { decodeMtp3 } from '../mtp3/mtp3.ts';

@@ -2,7 +2,7 @@
 // and the captures' routing labels against tshark.
 import { describe, expect, it } from 'vitest';
 import { capture, haveCaptures, haveTshark } from '../../../test/support/captures.ts';
-import { hex } from '../../../test/support/berBuilder.ts';
+import { hex } from '../../../test/support/hex.ts';
 import { DecodeError } from '../layer.ts';
 import { sctpUserMessages } from '../../../test/support/sctpUserMessages.ts';
 import { oracleNote, tsharkFields } from '../../../test/support/tsharkFields.ts';

@@ -1,7 +1,8 @@
 // Hand-built MAP parameters (encodings per the TS 29.002 ASN.1) for
 // operations and variants the captures do not contain.
 import { describe, expect, it } from 'vitest';
-import { e164, hex, tbcdBytes, tlv } from '../../../test/support/berBuilder.ts';
+import { hex } from '../../../test/support/hex.ts';
+import { e164, tbcdBytes, tlv } from '../ber/encode.ts';
 import { DecodeError } from '../layer.ts';
 import type { TcapComponent } from '../tcap/tcap.ts';
 import { decodeMapComponent } from './map.ts';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { capture, haveCaptures, haveTshark } from '../../../test/support/captures.ts';
 import { sctpUserMessages } from '../../../test/support/sctpUserMessages.ts';
 import { oracleNote, tsharkFields } from '../../../test/support/tsharkFields.ts';
-import { hex } from '../../../test/support/berBuilder.ts';
+import { hex } from '../../../test/support/hex.ts';
 import { DecodeError } from '../layer.ts';
 import { decodeM3ua } from '../m3ua/m3ua.ts';
 import { decodeM2pa } from '../m2pa/m2pa.ts';

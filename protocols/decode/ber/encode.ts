@@ -1,8 +1,9 @@
-// BER TLV writing (X.690) for TCAP and MAP. Constructed values are opened,
+// BER TLV writing (X.690) for TCAP and MAP: the generator's encoders and the
+// decoders' tests build with it. Constructed values are opened,
 // filled, then closed: the length octet is reserved as one byte and widened
 // in place (content shifted right) only when it outgrows the short form, which
 // in signalling payloads is rare. Tags here are all single-octet.
-import { Writer } from './writer.ts';
+import { Writer } from '../byteWriter.ts';
 
 export class BerWriter extends Writer {
   // Offsets of reserved length octets for open constructed values.
@@ -80,4 +81,26 @@ export class BerWriter extends Writer {
     this.u8(natureAndPlan);
     this.tbcd(digits, 0xf);
   }
+}
+
+/** One TLV around already-encoded parts, for hand-built messages: tlv(0x30, tlv(0x80, hex('21')), ...). */
+export function tlv(tag: number, ...parts: (Uint8Array | number[])[]): Buffer {
+  const body = Buffer.concat(parts.map((p) => (p instanceof Uint8Array ? p : Buffer.from(p))));
+  const w = new BerWriter(Buffer.alloc(body.length + 4));
+  w.begin(tag);
+  w.bytes(body);
+  w.end();
+  return w.buf.subarray(0, w.pos);
+}
+
+/** TBCD digits (low nibble first, 0xF filler), the value of a TBCD-STRING. */
+export function tbcdBytes(digits: string): Buffer {
+  const w = new Writer(Buffer.alloc((digits.length + 1) >> 1));
+  w.tbcd(digits, 0xf);
+  return w.buf;
+}
+
+/** ISDN-AddressString value: international E.164 (0x91) + TBCD digits. */
+export function e164(digits: string): Buffer {
+  return Buffer.concat([Buffer.from([0x91]), tbcdBytes(digits)]);
 }

@@ -2,15 +2,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PcapWriter } from './pcapWriter.ts';
+import { PcapWriter } from './writePcap.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pcapw-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('PcapWriter', () => {
+  // The generator's writer: one buffer, few writes, frames cut to the snap length.
   it('writes the global header and microsecond records', () => {
     const f = path.join(dir, 'us.pcap');
-    const w = new PcapWriter(f);
+    const w = new PcapWriter(f, { linkType: 1, snapLength: 65535 });
     w.write(1_767_225_600, 123_456_789, Buffer.from([1, 2, 3]));
     w.writeNs(1_767_225_601_000_000_999n, Buffer.from([4]));
     w.close();
@@ -26,7 +27,7 @@ describe('PcapWriter', () => {
 
   it('uses the nanosecond magic and keeps nanoseconds', () => {
     const f = path.join(dir, 'ns.pcap');
-    const w = new PcapWriter(f, { nanos: true });
+    const w = new PcapWriter(f, { linkType: 1, nanosecond: true });
     w.write(10, 999_999_999, Buffer.from([9]));
     w.close();
     const b = readFileSync(f);
@@ -36,7 +37,7 @@ describe('PcapWriter', () => {
 
   it('flushes across its buffer and truncates to snaplen', () => {
     const f = path.join(dir, 'many.pcap');
-    const w = new PcapWriter(f, { bufferBytes: 1 << 17, snaplen: 100 });
+    const w = new PcapWriter(f, { linkType: 1, bufferBytes: 1 << 17, snapLength: 100 });
     const frame = Buffer.alloc(300, 7);
     for (let i = 0; i < 2000; i++) w.write(i, 0, frame);
     w.close();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BerWriter } from './ber.ts';
+import { BerWriter } from './encode.ts';
 
 const hex = (w: BerWriter): string => w.buf.subarray(0, w.pos).toString('hex');
 

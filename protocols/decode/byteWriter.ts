@@ -1,5 +1,6 @@
-// A byte cursor over preallocated space: every encoder writes through it so a
-// frame is built in place, front to back, with lengths patched afterwards.
+// A byte cursor over preallocated space: the generator's encoders (and the
+// BER encoder) write through it so a frame is built in place, front to back,
+// with lengths patched afterwards.
 // No method allocates; digit strings are read with charCodeAt.
 
 export class Writer {

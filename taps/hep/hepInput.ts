@@ -1,0 +1,314 @@
+// The HEP input: one UDP socket and one TCP server on the same port, the
+// role Homer's heplify-server plays for Kamailio/OpenSIPS `siptrace`,
+// heplify and captagent. HEP v1/v2/v3 one packet per datagram on UDP, HEP3
+// framed back to back on TCP. Packets become HEP items in arrival order;
+// what is not HEP becomes a rejected item (a dead letter with its raw bytes).
+// Nothing here throws on input. When publishing is slower than the agents,
+// TCP reads pause (the agents' own buffers and TCP flow control absorb it)
+// and UDP datagrams are dropped and counted, since UDP cannot slow its sender.
+import dgram from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
+import { DecodeError } from '../../protocols/decode/layer.ts';
+import { decodeHep } from '../../protocols/decode/hep/decode.ts';
+import { HepStreamFramer } from '../../protocols/decode/hep/framer.ts';
+import type { HepPacket } from '../../protocols/decode/hep/packet.ts';
+import type { TapInput, TapInputSpec, TapItem } from '../pipeline/tapInput.ts';
+
+export interface HepInputOptions {
+  /** UDP and TCP port; 0 picks a free port (the same number for both). */
+  port: number;
+  /** Address to bind; default 127.0.0.1 (only what the user asks for is exposed). */
+  host?: string;
+  /** Packets per batch handed to the pipeline; a batch is also handed over every `flushMs`. */
+  batchSize?: number;
+  flushMs?: number;
+  /** Packets waiting for the pipeline above which TCP pauses and UDP drops. */
+  maxQueued?: number;
+  /** First packet number: event ids are `hep:hep:<captureId>:<packet>:<index>:<role>`. Default: start time in µs, so ids of a restarted collector do not repeat earlier ones. */
+  firstPacket?: number;
+}
+
+export interface HepInputStats {
+  /** HEP packets received (UDP datagrams + packets framed out of TCP). */
+  packets: number;
+  udpPackets: number;
+  tcpPackets: number;
+  tcpBytes: number;
+  /** UDP datagrams dropped unread: `window-full` (Kafka acks behind by maxInFlight records), `queue-full` (maxQueued packets waiting), `stopped`. */
+  udpDropped: Record<string, number>;
+  tcpConnections: number;
+  tcpOpen: number;
+  /** TCP connections closed because their stream was not HEP3 framing. */
+  tcpClosedForGarbage: number;
+  /** Times a TCP connection was paused for back-pressure. */
+  tcpPauses: number;
+  /** Packets received and not yet taken by the pipeline. */
+  queued: number;
+  /** Socket-level trouble (e.g. EMFILE on accept), reported, not fatal. */
+  socketError: string | null;
+}
+
+const MAX_DEAD_RAW = 65_535;
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export class HepInput implements TapInput {
+  readonly name = 'hep';
+  readonly live = true;
+  readonly maxDeadLetterBytes = MAX_DEAD_RAW;
+  readonly host: string;
+  port = 0;
+  readonly batches: AsyncIterable<TapItem[]>;
+  private readonly batchSize: number;
+  private readonly flushMs: number;
+  private readonly maxQueued: number;
+  private readonly counters = { packets: 0, udpPackets: 0, tcpPackets: 0, tcpBytes: 0, tcpConnections: 0, tcpClosedForGarbage: 0, tcpPauses: 0 };
+  private readonly udpDropped: Record<string, number> = Object.create(null);
+  private udp: dgram.Socket | undefined;
+  private tcp: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly paused = new Set<net.Socket>();
+  private queue: TapItem[] = [];
+  /** A batch is due: full, or `flushMs` passed since its first packet. */
+  private due = false;
+  private wake: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** True while a publish call waits: it only does when the in-flight window is full. */
+  private blocked = false;
+  private stopped = false;
+  private failed = false;
+  private socketError: string | undefined;
+  private nextFrame: number;
+
+  constructor(private readonly o: HepInputOptions) {
+    this.host = o.host ?? '127.0.0.1';
+    this.batchSize = o.batchSize ?? 500;
+    this.flushMs = o.flushMs ?? 50;
+    this.maxQueued = o.maxQueued ?? 10_000;
+    this.nextFrame = o.firstPacket ?? Date.now() * 1000;
+    this.batches = this.handOver();
+  }
+
+  get stats(): HepInputStats {
+    return {
+      ...this.counters,
+      udpDropped: { ...this.udpDropped },
+      tcpOpen: this.sockets.size,
+      queued: this.queue.length,
+      socketError: this.socketError ?? null,
+    };
+  }
+
+  /** The kernel's UDP receive buffer: datagrams beyond it are dropped before we see them (Udp RcvbufErrors in /proc/net/snmp). */
+  get udpReceiveBufferBytes(): number {
+    try {
+      return this.udp?.getRecvBufferSize() ?? 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Binds UDP and TCP on `host:port`. */
+  async open(): Promise<void> {
+    const { family } = await lookup(this.host);
+    // Port 0: take a free TCP port, then the same number for UDP; another
+    // process may hold that UDP port, so try a few times.
+    for (let attempt = 0; ; attempt++) {
+      const tcp = net.createServer((sock) => this.onConnection(sock));
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', (err) => reject(new Error(`cannot listen for HEP on TCP ${this.host}:${this.o.port}: ${err.message}`)));
+        tcp.listen({ host: this.host, port: this.o.port }, () => {
+          tcp.removeAllListeners('error');
+          resolve();
+        });
+      });
+      const port = (tcp.address() as net.AddressInfo).port;
+      const udp = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          udp.once('error', reject);
+          udp.bind({ address: this.host, port, exclusive: true }, () => {
+            udp.off('error', reject);
+            resolve();
+          });
+        });
+      } catch (err) {
+        udp.close();
+        await new Promise<void>((r) => tcp.close(() => r()));
+        if (this.o.port === 0 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 5) continue;
+        throw new Error(`cannot listen for HEP on UDP ${this.host}:${port}: ${(err as Error).message}`);
+      }
+      // Socket-level trouble (e.g. EMFILE on accept) is reported, not fatal: the other transport and connections go on.
+      tcp.on('error', (err) => (this.socketError = `tcp: ${err.message}`));
+      udp.on('error', (err) => (this.socketError = `udp: ${err.message}`));
+      udp.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
+      this.tcp = tcp;
+      this.udp = udp;
+      this.port = port;
+      return;
+    }
+  }
+
+  // ---- input ------------------------------------------------------------
+
+  private onDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (this.stopped || this.failed) return void this.drop('stopped');
+    if (this.blocked) return void this.drop('window-full');
+    if (this.queue.length >= this.maxQueued) return void this.drop('queue-full');
+    this.counters.udpPackets++;
+    this.packet(msg, 'udp', `${rinfo.address}:${rinfo.port}`);
+  }
+
+  private drop(why: string): void {
+    this.udpDropped[why] = (this.udpDropped[why] ?? 0) + 1;
+  }
+
+  private onConnection(sock: net.Socket): void {
+    if (this.stopped) return void sock.destroy();
+    this.counters.tcpConnections++;
+    this.sockets.add(sock);
+    const peer = `${sock.remoteAddress}:${sock.remotePort}`;
+    const framer = new HepStreamFramer();
+    // The bytes the framer holds back (a packet split across reads), so a
+    // connection that ends mid-packet can dead-letter them.
+    let tail = Buffer.alloc(0);
+    sock.on('data', (chunk: Buffer) => {
+      if (this.stopped) return;
+      this.counters.tcpBytes += chunk.length;
+      const resyncs = framer.stats.resyncs;
+      const seen = tail.length ? Buffer.concat([tail, chunk]) : chunk;
+      for (const p of framer.push(chunk)) {
+        this.counters.tcpPackets++;
+        this.packet(p, 'tcp', peer);
+      }
+      tail = framer.pendingBytes ? Buffer.from(seen.subarray(seen.length - framer.pendingBytes)) : Buffer.alloc(0);
+      if (framer.stats.resyncs !== resyncs) {
+        // Not HEP3 framing (or lost sync): what follows cannot be trusted to
+        // be packet boundaries, so this agent is cut off; others go on.
+        this.counters.tcpClosedForGarbage++;
+        this.reject('tcp', 'garbage', `stream from ${peer} is not HEP3 framing (${framer.stats.garbageBytes} bytes skipped); connection closed`, seen, `hep:tcp:${peer}`, peer, 'tcp');
+        tail = Buffer.alloc(0);
+        sock.destroy();
+        return;
+      }
+      if (this.blocked || this.queue.length >= this.maxQueued) this.pause(sock);
+    });
+    sock.on('end', () => {
+      if (tail.length) this.reject('hep', 'truncated', `connection from ${peer} ended inside a HEP3 packet (${tail.length} bytes)`, tail, `hep:tcp:${peer}`, peer, 'tcp');
+      tail = Buffer.alloc(0);
+    });
+    sock.on('error', () => {}); // resets by agents are routine; 'close' follows
+    sock.on('close', () => {
+      this.sockets.delete(sock);
+      this.paused.delete(sock);
+    });
+  }
+
+  private pause(sock: net.Socket): void {
+    if (this.paused.has(sock)) return;
+    this.paused.add(sock);
+    this.counters.tcpPauses++;
+    sock.pause();
+  }
+
+  private maybeResume(): void {
+    if (this.paused.size === 0 || this.blocked || this.queue.length >= this.maxQueued / 2) return;
+    for (const s of this.paused) s.resume();
+    this.paused.clear();
+  }
+
+  /** One HEP packet, from either transport. Never throws. */
+  private packet(raw: Buffer, transport: 'udp' | 'tcp', peer: string): void {
+    this.counters.packets++;
+    const number = this.nextFrame++;
+    let h: HepPacket;
+    try {
+      h = decodeHep(raw);
+    } catch (err) {
+      const e = err instanceof DecodeError ? err : new DecodeError('hep', 'malformed', asError(err).message);
+      this.reject(e.layer, e.reason, e.message, raw, `hep:${transport}:${peer}#${number}`, peer, transport);
+      return;
+    }
+    this.enqueue({ kind: 'hep', packet: h, number, capture: `hep:${h.captureId ?? 0}`, context: { peer, transport } });
+  }
+
+  private reject(layer: string, reason: string, message: string, raw: Buffer, origin: string, peer: string, transport: string): void {
+    this.enqueue({ kind: 'rejected', layer, reason, message, raw, origin, context: { tap: 'hep', capture: 'hep', peer, transport }, time: Date.now() });
+  }
+
+  // ---- hand-over to the pipeline ------------------------------------------
+
+  private enqueue(item: TapItem): void {
+    this.queue.push(item);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return; // close() hands over the rest itself
+    if (this.queue.length >= this.batchSize) return void this.markDue();
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.markDue();
+    }, this.flushMs);
+  }
+
+  private markDue(): void {
+    this.due = true;
+    this.wake?.();
+    this.wake = undefined;
+  }
+
+  private async *handOver(): AsyncGenerator<TapItem[]> {
+    for (;;) {
+      while (!(this.due && this.queue.length) && !this.stopped && !this.failed) await new Promise<void>((r) => (this.wake = r));
+      if (this.failed || this.queue.length === 0) return;
+      const batch = this.queue.splice(0, this.batchSize);
+      this.due = false;
+      // Packets that arrived while the last batch was published get their own timer.
+      if (this.queue.length) this.schedule();
+      this.maybeResume();
+      yield batch;
+    }
+  }
+
+  publisherBlocked(blocked: boolean): void {
+    this.blocked = blocked;
+    if (!blocked) this.maybeResume();
+  }
+
+  /** The pipeline failed (Kafka gone past its delivery timeout): stop taking input. */
+  fail(): void {
+    this.failed = true;
+    // Readers would otherwise stay paused forever: close them (agents reconnect).
+    for (const s of this.sockets) s.destroy();
+    this.markDue();
+  }
+
+  /** Stops listening; `batches` ends once the packets received are handed over. */
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const s of this.sockets) s.destroy();
+    await Promise.all([
+      new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r())),
+      new Promise<void>((r) => (this.udp ? this.udp.close(() => r()) : r())),
+    ]);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.markDue();
+  }
+}
+
+/** `presence tap hep`: the input's settings as the CLI offers them. */
+export const hepInputSpec: TapInputSpec<Pick<HepInputOptions, 'port' | 'host'>> = {
+  name: 'hep',
+  summary: 'HEP collector (Homer encapsulation, as sent by Kamailio/OpenSIPS siptrace, heplify, captagent): UDP and TCP on one port',
+  fields: {
+    port: { description: 'UDP and TCP port to listen on (9060 is the usual HEP port)' },
+    host: { description: "address to bind; 0.0.0.0 or :: only if agents on other hosts must reach it", default: '127.0.0.1' },
+  },
+  create: (config) => new HepInput(config),
+};
