@@ -6,9 +6,10 @@
 // DescribeGroups API of our clients cannot describe.
 import Kafka from 'node-rdkafka';
 import type { Settings } from '../config/settings.ts';
-import { entryKey, type SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
-import { uriIdentity } from '../subscriber/identity/aor.ts';
+import { directoryKey, type SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
+import { isValidImsi } from '../subscriber/identity/imsi.ts';
 import { normalizeMsisdn } from '../subscriber/identity/msisdn.ts';
+import { identityKey, isSubscriberKey, uriIdentityRef, type IdentityRef } from '../subscriber/identity/subscriberKey.ts';
 import { numberingPlan } from '../subscriber/numberingPlan.ts';
 import type { Presence } from '../schemas/generated/records.ts';
 import { RecordSerde } from '../schemas/serde.ts';
@@ -34,23 +35,18 @@ export class UnknownIdentityError extends Error {}
 /** An identity as a user types it → the canonical key (directory first when given). */
 export async function keyOf(s: Settings, identity: string, directory?: SubscriberDirectory): Promise<string> {
   const id = identity.trim();
-  if (/^(msisdn:\+|imsi:|aor:)/.test(id)) return id;
+  if (isSubscriberKey(id)) return id;
   const plan = numberingPlan(s);
-  let ref: { kind: 'msisdn' | 'imsi' | 'aor'; value: string } | undefined;
-  if (/^(sips?|tel):/i.test(id)) {
-    const u = uriIdentity(id, plan);
-    if (u) ref = u.kind === 'msisdn' ? { kind: 'msisdn', value: `+${u.e164}` } : { kind: 'aor', value: u.aor };
-  } else if (/^\d{14,15}$/.test(id)) ref = { kind: 'imsi', value: id };
+  let ref: IdentityRef | undefined;
+  if (/^(sips?|tel):/i.test(id)) ref = uriIdentityRef(id, plan);
+  // bare digits of IMSI length are read as an IMSI, before any number reading
+  else if (isValidImsi(id)) ref = { kind: 'imsi', value: id };
   else {
     const e164 = normalizeMsisdn(id, plan);
     if (e164) ref = { kind: 'msisdn', value: `+${e164}` };
   }
   if (!ref) throw new UnknownIdentityError(`${identity} is not an MSISDN (+E164), an IMSI (14-15 digits), a sip:/tel: URI or a subscriber key`);
-  if (directory) {
-    const found = (await directory.resolveMany([ref])).get(`${ref.kind}:${ref.value}`);
-    if (found) return entryKey(found);
-  }
-  return `${ref.kind}:${ref.value}`;
+  return (directory && (await directoryKey(directory, ref))) ?? identityKey(ref);
 }
 
 /**

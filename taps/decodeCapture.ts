@@ -5,6 +5,7 @@ import { readCaptureBatches, readCaptureStreamBatches } from '../protocols/decod
 import type { CapturedFrame } from '../protocols/decode/pcap/capturedFrame.ts';
 import { SignalingDecoder, type DecodeFailure } from './signalingDecoder.ts';
 import type { NumberingPlan } from '../subscriber/identity/msisdn.ts';
+import { normalisedKey } from '../subscriber/identity/subscriberKey.ts';
 import type { DecodedSignal, PartyIdentities } from './signal.ts';
 
 export interface DecodeSummary {
@@ -26,11 +27,7 @@ export interface CaptureHandlers {
 
 /** Canonical key of a party's identities without a directory: MSISDN, then IMSI, then AoR. */
 export function partyKey(ids: PartyIdentities | undefined): string | null {
-  if (!ids) return null;
-  if (ids.msisdn) return `msisdn:${ids.msisdn}`;
-  if (ids.imsi) return `imsi:${ids.imsi}`;
-  if (ids.aor) return `aor:${ids.aor}`;
-  return null;
+  return (ids && normalisedKey(ids)) ?? null;
 }
 
 /** Where frames come from: a capture file, the generator, a live interface. */
