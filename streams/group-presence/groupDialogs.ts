@@ -5,7 +5,7 @@
 // CSeq/version bookkeeping is the event manager's (watcherDialog.notify), so
 // a group dialog's versions are contiguous the same way.
 import type { DeliveryReport, GroupPresenceState, NotifyRequest, StateGroupWatcher, Subscription } from '../../schemas/generated/records.ts';
-import { deliveryEndsSubscription, dialogKey, notify, type TerminationReason } from '../event-manager/subscriptions/watcherDialog.ts';
+import { deliveryEndsSubscription, watcherDialogKey, notify, type TerminationReason } from '../event-manager/subscriptions/watcherDialog.ts';
 import { findMember, mayWatch } from './policy/authorization.ts';
 import { receivingFromAttributes, receivingFromFilter, ReceivingPolicyError, type ReceivingPolicy } from './policy/receiving.ts';
 import { receives, roleOf, visibleMembers, type VisibleMember } from './policy/visibility.ts';
@@ -124,8 +124,8 @@ export interface GroupSubscribeOutcome {
  * noresource, an unusable filter with rejected. Accepted: full-state NOTIFY.
  */
 export function applyGroupSubscribe(st: GroupPresenceState, view: GroupView, sub: Subscription, nowMs: number, localTag: string): GroupSubscribeOutcome {
-  const key = dialogKey(sub.callId, sub.watcherTag);
-  const idx = st.watchers.findIndex((w) => dialogKey(w.callId, w.remoteTag) === key);
+  const key = watcherDialogKey(sub.callId, sub.watcherTag);
+  const idx = st.watchers.findIndex((w) => watcherDialogKey(w.callId, w.remoteTag) === key);
   const existing = idx >= 0 ? st.watchers[idx]! : undefined;
   if (existing && sub.cseq <= existing.subscribeCseq) return { notifies: [] };
   const end = (reason: TerminationReason, refused: GroupSubscribeOutcome['refused'], detail?: string): GroupSubscribeOutcome => {

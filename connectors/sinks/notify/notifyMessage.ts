@@ -21,8 +21,12 @@ export function subscriptionStateValue(n: Pick<NotifyRequest, 'subscriptionState
   return v;
 }
 
-/** Dialog identity (RFC 3261 §12): Call-ID + both tags. NOTIFYs with the same key go strictly in order. */
-export function dialogKey(n: Pick<NotifyRequest, 'callId' | 'localTag' | 'remoteTag'>): string {
+/**
+ * The full dialog ID (RFC 3261 §12): Call-ID + both tags. NOTIFYs with the
+ * same key go strictly in order. (The event manager's watcherDialogKey keys by
+ * the watcher's tag only, as an initial SUBSCRIBE does not know ours yet.)
+ */
+export function dialogIdKey(n: Pick<NotifyRequest, 'callId' | 'localTag' | 'remoteTag'>): string {
   return `${n.callId}\u0000${n.localTag}\u0000${n.remoteTag}`;
 }
 

@@ -27,7 +27,7 @@ import { TransactionLayer } from '../../../protocols/sip/transaction/index.ts';
 import { SipTransport } from '../../../protocols/sip/transport/index.ts';
 import { groupIdOf } from '../../../front-end/groupRoutes.ts';
 import { NotifyDeliverer, StoppedError, type DeliveryResult } from './deliverer.ts';
-import { dialogKey, notifyContact } from './notifyMessage.ts';
+import { dialogIdKey, notifyContact } from './notifyMessage.ts';
 import { checkRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy } from './policy.ts';
 import { DialogScheduler, OffsetTracker, Semaphore } from './scheduling.ts';
 
@@ -274,7 +274,7 @@ export class NotifySink {
       });
       return;
     }
-    this.scheduler.submit(dialogKey(n), async () => {
+    this.scheduler.submit(dialogIdKey(n), async () => {
       let r: DeliveryResult;
       try {
         r = await this.deliverer.deliver(n);
