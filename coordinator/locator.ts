@@ -20,9 +20,9 @@ import type { ReportedOwner } from './memberReports.ts';
 import { MemberReportsView } from './memberReportsReader.ts';
 
 /** The owning event manager: id, host, pid, SIP contact, HTTP url, and how old the report naming it is. */
-export type Owner = ReportedOwner;
+type Owner = ReportedOwner;
 
-export interface Location {
+interface Location {
   identity: string;
   key: string;
   partition: number;
@@ -54,13 +54,13 @@ export async function keyOf(s: Settings, identity: string, directory?: Subscribe
  * (not leaving, younger than three report intervals) lists it; null when no
  * member has reported it.
  */
-export async function ownerOf(s: Settings, partition: number, serde?: RecordSerde): Promise<Owner | null> {
+async function ownerOf(s: Settings, partition: number, serde?: RecordSerde): Promise<Owner | null> {
   const view = await MemberReportsView.open(s, serde ? { serde } : {});
   return view.ownerOf(partition);
 }
 
 /** The newest current-presence record of a key (scans its partition of the compacted topic). */
-export async function presenceOf(s: Settings, key: string, partition: number, serde: RecordSerde): Promise<Presence | null> {
+async function presenceOf(s: Settings, key: string, partition: number, serde: RecordSerde): Promise<Presence | null> {
   const topic = topicName(s.topics.prefix, 'current-presence');
   const c = new Kafka.KafkaConsumer(
     { 'metadata.broker.list': s.kafka.brokers, 'group.id': `locate-${process.pid}-${Date.now()}`, 'enable.auto.commit': false, 'isolation.level': 'read_committed', 'enable.partition.eof': true },

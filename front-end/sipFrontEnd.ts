@@ -33,7 +33,7 @@ export interface SubscriptionSink {
   record(key: string, value: Subscription): Promise<void>;
 }
 
-export interface SipFrontEndStats {
+interface SipFrontEndStats {
   /** Requests handed to us by the transaction layer, by method. */
   requests: Record<string, number>;
   /** Final responses sent, by status code. */
@@ -46,7 +46,7 @@ export interface SipFrontEndStats {
   sendFailures: number;
 }
 
-export interface SipFrontEndCoreOptions {
+interface SipFrontEndCoreOptions {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
@@ -190,7 +190,7 @@ export function directoryResolver(s: Settings, directory?: SubscriberDirectory):
   };
 }
 
-export interface SipFrontEndOptions {
+interface SipFrontEndOptions {
   readonly host?: string;
   readonly port?: number;
   readonly policy?: ExpiryPolicy;

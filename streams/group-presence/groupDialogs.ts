@@ -13,10 +13,10 @@ import { fingerprint, type GroupView } from './groupView.ts';
 import { groupPresentity } from './groupState.ts';
 import { renderGroupDocument } from './rlmi/groupDocument.ts';
 
-export type NotifyKind = 'full' | 'info' | 'presence';
+type NotifyKind = 'full' | 'info' | 'presence';
 
 /** The watcher's receiving policy: its SUBSCRIBE filter, else its member attributes (group API). */
-export function receivingPolicyOf(st: GroupPresenceState, d: Pick<StateGroupWatcher, 'filter' | 'watcherUri'>): ReceivingPolicy {
+function receivingPolicyOf(st: GroupPresenceState, d: Pick<StateGroupWatcher, 'filter' | 'watcherUri'>): ReceivingPolicy {
   if (d.filter) {
     try {
       return receivingFromFilter(d.filter);
@@ -110,7 +110,7 @@ function terminatedOnce(st: GroupPresenceState, sub: Subscription, localTag: str
   return notify(d, groupPresentity(st.groupId), 'terminated', null, nowMs, sub.requestId, reason);
 }
 
-export interface GroupSubscribeOutcome {
+interface GroupSubscribeOutcome {
   notifies: NotifyRequest[];
   /** Why a SUBSCRIBE was turned down (for stats and logs). */
   refused?: 'not-a-member' | 'no-such-group' | 'bad-filter';
@@ -215,10 +215,4 @@ export function applyGroupDeliveryReport(st: GroupPresenceState, r: DeliveryRepo
   const before = st.watchers.length;
   st.watchers = st.watchers.filter((d) => d.callId !== r.callId);
   return st.watchers.length !== before;
-}
-
-export function nextGroupExpiry(st: GroupPresenceState): number | undefined {
-  let min: number | undefined;
-  for (const d of st.watchers) if (min === undefined || d.expiresAt < min) min = d.expiresAt;
-  return min;
 }

@@ -13,9 +13,9 @@ import { normalizeImsi } from './imsi.ts';
 import { normalizeMsisdn, type NumberingPlan } from './msisdn.ts';
 import type { SipUri } from '../../protocols/decode/sip/uri.ts';
 
-export type SubscriberKey = `msisdn:+${string}` | `imsi:${string}` | `aor:${string}`;
+type SubscriberKey = `msisdn:+${string}` | `imsi:${string}` | `aor:${string}`;
 
-export type IdentityKind = 'msisdn' | 'imsi' | 'aor';
+type IdentityKind = 'msisdn' | 'imsi' | 'aor';
 
 /** One normalised identity: msisdn '+E164', imsi digits, aor 'sip:user@host' (or a tel: AoR). */
 export interface IdentityRef {
@@ -24,13 +24,13 @@ export interface IdentityRef {
 }
 
 /** Normalised identities as the taps decode them and the directory stores them. */
-export interface NormalisedIdentities {
+interface NormalisedIdentities {
   msisdn?: string | null;
   imsi?: string | null;
   aor?: string | null;
 }
 
-export interface SubscriberIdentities {
+interface SubscriberIdentities {
   /** MSISDNs in any dialled form. */
   msisdns?: readonly string[];
   imsis?: readonly string[];

@@ -58,7 +58,7 @@ export function nextHop(n: Pick<NotifyRequest, 'requestUri' | 'routeSet'>): Tran
   return uriTarget(inner);
 }
 
-export interface NotifyBuildOptions {
+interface NotifyBuildOptions {
   /** The sink's own Contact URI, e.g. sip:127.0.0.1:5080. */
   readonly contact: string;
   readonly maxForwards?: number;

@@ -31,10 +31,10 @@ import { dialogIdKey, notifyContact } from './notifyMessage.ts';
 import { checkRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy } from './policy.ts';
 import { DialogScheduler, OffsetTracker, Semaphore } from './scheduling.ts';
 
-export const NOTIFY_SINK_GROUP = 'notify-sink';
-export const COMPONENT = 'notify-sink';
+const NOTIFY_SINK_GROUP = 'notify-sink';
+const COMPONENT = 'notify-sink';
 
-export interface NotifySinkOptions {
+interface NotifySinkOptions {
   readonly host?: string;
   /** SIP port (UDP+TCP) the NOTIFYs go out from and responses come back to; 0 picks one. Default 5080. */
   readonly port?: number;
@@ -59,7 +59,7 @@ export interface NotifySinkOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface NotifySinkStats {
+interface NotifySinkStats {
   consumed: number;
   reports: number;
   deadLetters: number;
@@ -120,7 +120,7 @@ export class NotifySink {
   private readonly sleeps = new Sleeps();
 
   private constructor(
-    private readonly s: Settings,
+    s: Settings,
     readonly transport: SipTransport,
     private readonly serde: RecordSerde,
     private readonly producer: RecordProducer,

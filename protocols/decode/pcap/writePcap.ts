@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { PCAP_FILE_HEADER_LENGTH, PCAP_MAGIC } from './captureFormat.ts';
 
-export interface PcapWriteOptions {
+interface PcapWriteOptions {
   /** LINKTYPE_* written in the file header (1 = Ethernet). */
   linkType: number;
   /** Nanosecond timestamps (magic a1b23c4d) instead of microseconds. */
@@ -13,14 +13,14 @@ export interface PcapWriteOptions {
   snapLength?: number;
 }
 
-export interface PcapWriteFrame {
+interface PcapWriteFrame {
   timeNs: bigint;
   data: Uint8Array;
   /** Defaults to data.length. */
   origLength?: number;
 }
 
-export function pcapFileHeader(opts: PcapWriteOptions): Buffer {
+function pcapFileHeader(opts: PcapWriteOptions): Buffer {
   const b = Buffer.alloc(PCAP_FILE_HEADER_LENGTH);
   const w32 = opts.bigEndian ? b.writeUInt32BE.bind(b) : b.writeUInt32LE.bind(b);
   const w16 = opts.bigEndian ? b.writeUInt16BE.bind(b) : b.writeUInt16LE.bind(b);
@@ -32,7 +32,7 @@ export function pcapFileHeader(opts: PcapWriteOptions): Buffer {
   return b;
 }
 
-export function pcapRecord(frame: PcapWriteFrame, opts: PcapWriteOptions): Buffer {
+function pcapRecord(frame: PcapWriteFrame, opts: PcapWriteOptions): Buffer {
   const b = Buffer.alloc(16 + frame.data.length);
   const w32 = opts.bigEndian ? b.writeUInt32BE.bind(b) : b.writeUInt32LE.bind(b);
   const sec = frame.timeNs / 1_000_000_000n;

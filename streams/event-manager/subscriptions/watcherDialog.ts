@@ -4,7 +4,7 @@
 // that are contiguous, whichever front end received the SUBSCRIBE.
 import type { NotifyRequest, StateWatcher, Subscription } from '../../../schemas/generated/records.ts';
 
-export type SubscriptionStateName = 'active' | 'pending' | 'terminated';
+type SubscriptionStateName = 'active' | 'pending' | 'terminated';
 
 /** RFC 6665 §8.2.3 reasons we use. */
 export type TerminationReason = 'timeout' | 'rejected' | 'deactivated' | 'noresource' | 'giveup';
@@ -39,7 +39,7 @@ export interface NotifyBody {
 export const watcherDialogKey = (callId: string, watcherTag: string) => `${callId}\u0000${watcherTag}`;
 
 /** What a notifier needs of a dialog to build its next NOTIFY (group dialogs share it: streams/group-presence). */
-export type NotifierDialog = Pick<WatcherDialog, 'callId' | 'remoteTag' | 'localTag' | 'watcherUri' | 'presentityUri' | 'contact' | 'routeSet' | 'expiresAt' | 'notifyCseq' | 'version'>;
+type NotifierDialog = Pick<WatcherDialog, 'callId' | 'remoteTag' | 'localTag' | 'watcherUri' | 'presentityUri' | 'contact' | 'routeSet' | 'expiresAt' | 'notifyCseq' | 'version'>;
 
 /** The dialog's next NOTIFY: CSeq and version each advance by one. */
 export function notify(
@@ -77,12 +77,12 @@ export function notify(
 }
 
 /** What a watcher may see: a polite block shows a closed, empty presence (RFC 5025 polite-block). */
-export function documentFor(d: WatcherDialog, current: NotifyBody, politeBlocked: NotifyBody): NotifyBody | null {
+function documentFor(d: WatcherDialog, current: NotifyBody, politeBlocked: NotifyBody): NotifyBody | null {
   if (d.state === 'pending') return null;
   return d.decision === 'polite-block' ? politeBlocked : current;
 }
 
-export interface SubscribeOutcome {
+interface SubscribeOutcome {
   dialogs: Map<string, WatcherDialog>;
   notifies: NotifyRequest[];
 }
