@@ -31,7 +31,7 @@ import { RecordProducer } from '../kafka/recordProducer.ts';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Zipf weights over partitions (partition 0 hottest), scaled to `total`. */
-export function zipfLoads(partitions: number, exponent: number, total: number): number[] {
+function zipfLoads(partitions: number, exponent: number, total: number): number[] {
   const w = Array.from({ length: partitions }, (_, i) => 1 / (i + 1) ** exponent);
   const sum = w.reduce((a, b) => a + b, 0);
   return w.map((x) => Math.round((x / sum) * total * 10) / 10);

@@ -42,7 +42,6 @@ const MiB = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 const rate = (n: number, ms: number) => Math.round((n * 1000) / ms).toLocaleString('en');
 const now = () => performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const log = (line: string) => console.log(line);
 
 async function until(cond: () => boolean, timeoutMs: number, what: string, em?: EventManager): Promise<void> {
   const limit = now() + timeoutMs;

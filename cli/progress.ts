@@ -1,6 +1,6 @@
 // Progress for long operations: a redrawn bar on a terminal, a line every few
 // seconds otherwise (CI logs), always on stderr so stdout stays data.
-export interface Progress {
+interface Progress {
   update(done: number, detail?: string): void;
   finish(done: number, detail?: string): void;
 }

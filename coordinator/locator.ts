@@ -6,9 +6,10 @@
 // DescribeGroups API of our clients cannot describe.
 import Kafka from 'node-rdkafka';
 import type { Settings } from '../config/settings.ts';
-import { entryKey, type SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
-import { uriIdentity } from '../subscriber/identity/aor.ts';
+import { directoryKey, type SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
+import { isValidImsi } from '../subscriber/identity/imsi.ts';
 import { normalizeMsisdn } from '../subscriber/identity/msisdn.ts';
+import { identityKey, isSubscriberKey, uriIdentityRef, type IdentityRef } from '../subscriber/identity/subscriberKey.ts';
 import { numberingPlan } from '../subscriber/numberingPlan.ts';
 import type { Presence } from '../schemas/generated/records.ts';
 import { RecordSerde } from '../schemas/serde.ts';
@@ -19,9 +20,9 @@ import type { ReportedOwner } from './memberReports.ts';
 import { MemberReportsView } from './memberReportsReader.ts';
 
 /** The owning event manager: id, host, pid, SIP contact, HTTP url, and how old the report naming it is. */
-export type Owner = ReportedOwner;
+type Owner = ReportedOwner;
 
-export interface Location {
+interface Location {
   identity: string;
   key: string;
   partition: number;
@@ -34,23 +35,18 @@ export class UnknownIdentityError extends Error {}
 /** An identity as a user types it → the canonical key (directory first when given). */
 export async function keyOf(s: Settings, identity: string, directory?: SubscriberDirectory): Promise<string> {
   const id = identity.trim();
-  if (/^(msisdn:\+|imsi:|aor:)/.test(id)) return id;
+  if (isSubscriberKey(id)) return id;
   const plan = numberingPlan(s);
-  let ref: { kind: 'msisdn' | 'imsi' | 'aor'; value: string } | undefined;
-  if (/^(sips?|tel):/i.test(id)) {
-    const u = uriIdentity(id, plan);
-    if (u) ref = u.kind === 'msisdn' ? { kind: 'msisdn', value: `+${u.e164}` } : { kind: 'aor', value: u.aor };
-  } else if (/^\d{14,15}$/.test(id)) ref = { kind: 'imsi', value: id };
+  let ref: IdentityRef | undefined;
+  if (/^(sips?|tel):/i.test(id)) ref = uriIdentityRef(id, plan);
+  // bare digits of IMSI length are read as an IMSI, before any number reading
+  else if (isValidImsi(id)) ref = { kind: 'imsi', value: id };
   else {
     const e164 = normalizeMsisdn(id, plan);
     if (e164) ref = { kind: 'msisdn', value: `+${e164}` };
   }
   if (!ref) throw new UnknownIdentityError(`${identity} is not an MSISDN (+E164), an IMSI (14-15 digits), a sip:/tel: URI or a subscriber key`);
-  if (directory) {
-    const found = (await directory.resolveMany([ref])).get(`${ref.kind}:${ref.value}`);
-    if (found) return entryKey(found);
-  }
-  return `${ref.kind}:${ref.value}`;
+  return (directory && (await directoryKey(directory, ref))) ?? identityKey(ref);
 }
 
 /**
@@ -58,13 +54,13 @@ export async function keyOf(s: Settings, identity: string, directory?: Subscribe
  * (not leaving, younger than three report intervals) lists it; null when no
  * member has reported it.
  */
-export async function ownerOf(s: Settings, partition: number, serde?: RecordSerde): Promise<Owner | null> {
+async function ownerOf(s: Settings, partition: number, serde?: RecordSerde): Promise<Owner | null> {
   const view = await MemberReportsView.open(s, serde ? { serde } : {});
   return view.ownerOf(partition);
 }
 
 /** The newest current-presence record of a key (scans its partition of the compacted topic). */
-export async function presenceOf(s: Settings, key: string, partition: number, serde: RecordSerde): Promise<Presence | null> {
+async function presenceOf(s: Settings, key: string, partition: number, serde: RecordSerde): Promise<Presence | null> {
   const topic = topicName(s.topics.prefix, 'current-presence');
   const c = new Kafka.KafkaConsumer(
     { 'metadata.broker.list': s.kafka.brokers, 'group.id': `locate-${process.pid}-${Date.now()}`, 'enable.auto.commit': false, 'isolation.level': 'read_committed', 'enable.partition.eof': true },

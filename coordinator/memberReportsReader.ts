@@ -14,7 +14,7 @@ export class MemberReportsUnavailableError extends Error {
   override name = 'MemberReportsUnavailableError';
 }
 
-export interface MemberReportsViewOptions {
+interface MemberReportsViewOptions {
   /** Keep reading after the end was reached (default false: stop there). */
   follow?: boolean;
   /** Default: three report intervals of the settings. */

@@ -26,9 +26,9 @@ import { acceptsMediaType, expiresToGrant, subscriptionRecord } from './requestC
 import { PIDF, PRESENCE_EVENT, presentityKey } from './subscribeHandler.ts';
 import { type Answer, type HandlerContext, type KeyResolver } from './handlerContext.ts';
 
-export const EVENTLIST = 'eventlist';
+const EVENTLIST = 'eventlist';
 /** What a group NOTIFY carries (RFC 4662 §5): multipart/related with RLMI first, then PIDF parts. */
-export const GROUP_ACCEPT = ['multipart/related', 'application/rlmi+xml', PIDF] as const;
+const GROUP_ACCEPT = ['multipart/related', 'application/rlmi+xml', PIDF] as const;
 const GROUP_PREFIX = 'group:';
 
 /** The presentity of a group's dialogs: `group:<groupId>`. */
@@ -98,7 +98,7 @@ export function isMember(group: Group, watcherKeys: ReadonlySet<string>, plan: N
   return group.members.some((m) => watcherKeys.has(m.subscriber) || watcherKeys.has(uriKey(m.uri, plan) ?? ''));
 }
 
-export interface GroupRouteContext extends HandlerContext {
+interface GroupRouteContext extends HandlerContext {
   readonly plan: NumberingPlan;
 }
 
@@ -109,7 +109,7 @@ export interface GroupRouteContext extends HandlerContext {
  * members-only group and a watcher who is no member (unless unsubscribing)
  * → 403; else 200 and the record for `group-subscriptions` (key = group id).
  */
-export async function decideGroupSubscribe(request: SipMessage, group: Group, presentityUri: string, ctx: GroupRouteContext, toTag: string): Promise<Answer> {
+async function decideGroupSubscribe(request: SipMessage, group: Group, presentityUri: string, ctx: GroupRouteContext, toTag: string): Promise<Answer> {
   const fail = (status: number, headers: SipHeaderLine[] = [], reason?: string): Answer => ({ status, toTag, headers, ...(reason ? { reason } : {}) });
   const from = request.from;
   if (!from?.uri || !from.tag) return fail(400, [], 'Missing From tag');
@@ -164,14 +164,14 @@ export class GroupRouter {
   }
 }
 
-export interface GroupsReaderStats {
+interface GroupsReaderStats {
   records: number;
   tombstones: number;
   stale: number;
   undecodable: number;
 }
 
-export interface GroupsReaderOptions {
+interface GroupsReaderOptions {
   /** How long start() waits to have read every partition to its end. Default 30 s. */
   readonly catchUpTimeoutMs?: number;
   readonly log?: (line: string) => void;

@@ -8,7 +8,7 @@ import type { Settings } from '../config/settings.ts';
 import type { SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
 import { startSipFrontEnd, type SipFrontEnd } from './sipFrontEnd.ts';
 
-export interface MemberFrontEndOptions {
+interface MemberFrontEndOptions {
   memberId: string;
   /** Port (0: any free port). */
   port: number;

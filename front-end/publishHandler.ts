@@ -34,7 +34,7 @@ export interface PublishContext extends HandlerContext {
 }
 
 /** Either the answer now, or the record to submit. */
-export type PublishDecision = { readonly answer: Answer } | { readonly submit: { readonly key: string; readonly value: PublishRequest }; readonly toTag: string };
+type PublishDecision = { readonly answer: Answer } | { readonly submit: { readonly key: string; readonly value: PublishRequest }; readonly toTag: string };
 
 /** Largest PIDF accepted: it is kept in the owning event manager's state (and changelog) until it expires. */
 export const MAX_PUBLISH_BODY = 64 * 1024;

@@ -12,7 +12,7 @@ import { asError, connectConsumer, disconnect, type Consumer } from '../kafka/rd
 import { consumeOrRetry, highWatermark, partitionCount } from '../kafka/assignedConsumer.ts';
 import { PublishUnansweredError, type PublishService } from './publishHandler.ts';
 
-export interface PublishRepliesOptions {
+interface PublishRepliesOptions {
   readonly brokers: string;
   /** publish-requests topic (prefixed). */
   readonly requestTopic: string;
@@ -27,7 +27,7 @@ export interface PublishRepliesOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface PublishStats {
+interface PublishStats {
   submitted: number;
   answered: number;
   /** No answer in time (answered 500). */

@@ -9,7 +9,7 @@ import type { SipHeaderLine } from '../protocols/sip/message/index.ts';
 import type { ExpiryPolicy, HandlerContext } from './handlerContext.ts';
 
 /** A failure answer before its To-tag is known. */
-export interface Refusal {
+interface Refusal {
   readonly status: number;
   readonly headers: SipHeaderLine[];
   readonly reason?: string;

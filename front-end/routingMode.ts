@@ -17,7 +17,7 @@ import type { TransportPort } from '../protocols/sip/transaction/layer.ts';
 import type { SipTransport } from '../protocols/sip/transport/transport.ts';
 import type { Answer, KeyResolver } from './handlerContext.ts';
 
-export const FRONT_END_MODES = ['stateless', 'redirect', 'proxy'] as const;
+const FRONT_END_MODES = ['stateless', 'redirect', 'proxy'] as const;
 export type FrontEndMode = (typeof FRONT_END_MODES)[number];
 
 export function parseFrontEndMode(value: string): FrontEndMode {
@@ -32,7 +32,7 @@ export interface OwnerContacts {
 }
 
 /** What a routed front end counts, besides responses by code. */
-export interface RoutingStats {
+interface RoutingStats {
   redirected: number;
   proxied: number;
   relayedResponses: number;

@@ -44,12 +44,12 @@ export function proxyBranch(request: SipMessage, target: string): string {
 
 const CANONICAL: Record<string, string> = { 'call-id': 'Call-ID', cseq: 'CSeq', 'www-authenticate': 'WWW-Authenticate', 'sip-etag': 'SIP-ETag', 'sip-if-match': 'SIP-If-Match', 'mime-version': 'MIME-Version' };
 /** Header names are stored lower-case; write them the usual way. */
-export const headerName = (n: string) => CANONICAL[n] ?? n.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase());
+const headerName = (n: string) => CANONICAL[n] ?? n.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase());
 
-export type ForwardDecision = { kind: 'forward'; request: OutgoingRequest; target: TransportTarget } | { kind: 'too-many-hops' } | { kind: 'bad-extension'; unsupported: string[] };
+type ForwardDecision = { kind: 'forward'; request: OutgoingRequest; target: TransportTarget } | { kind: 'too-many-hops' } | { kind: 'bad-extension'; unsupported: string[] };
 
 /** Where a sip: URI is reached: host, port (5060), transport param (UDP unless tcp). */
-export function uriTarget(uri: string): TransportTarget {
+function uriTarget(uri: string): TransportTarget {
   const u = parseUri(uri);
   if (!u || (u.scheme !== 'sip' && u.scheme !== 'sips') || !u.host) throw new Error(`cannot send to ${uri}: not a sip: URI with a host`);
   return { transport: u.params['transport']?.toLowerCase() === 'tcp' ? 'tcp' : 'udp', host: u.host, port: u.port ?? 5060 };
@@ -101,13 +101,13 @@ export function relayResponse(response: SipMessage): { response: OutgoingRespons
 }
 
 /** Where a relayed response goes (§18.2.2): the Via was stamped with received/rport when the request came in. */
-export function viaTarget(via: Via): TransportTarget {
+function viaTarget(via: Via): TransportTarget {
   const host = via.received ?? via.host;
   const port = typeof via.rport === 'number' ? via.rport : (via.port ?? 5060);
   return { transport: via.transport.toLowerCase() === 'tcp' ? 'tcp' : 'udp', host, port };
 }
 
-export interface ProxyOptions {
+interface ProxyOptions {
   owners: OwnerContacts & { close?(): Promise<void> };
   /** Host of our sent-by in the Via we add, when not the listening address. */
   advertisedHost?: string;

@@ -11,8 +11,8 @@ import { RecordSerde } from '../schemas/serde.ts';
 import { topicName } from '../schemas/topology.ts';
 import { RecordProducer } from '../kafka/recordProducer.ts';
 import type { SipMessage } from '../protocols/decode/sip/index.ts';
-import { entryKey, type SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
-import { uriIdentity } from '../subscriber/identity/aor.ts';
+import { directoryKey, type SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
+import { identityKey, uriSubscriber } from '../subscriber/identity/subscriberKey.ts';
 import { numberingPlan } from '../subscriber/numberingPlan.ts';
 import type { NonInviteServerTransaction } from '../protocols/sip/transaction/serverTransaction.ts';
 import { TransactionLayer } from '../protocols/sip/transaction/layer.ts';
@@ -24,7 +24,7 @@ import { redirectRouting } from './routingModeRedirect.ts';
 import { GroupRouter, GroupsReader, GroupTable, groupIdOf, notGroupUris } from './groupRoutes.ts';
 import { answerPublish, type PublishService } from './publishHandler.ts';
 import { PublishReplies } from './publishReplies.ts';
-import { ALLOWED_METHODS, decide, presentityKey } from './subscribeHandler.ts';
+import { ALLOWED_METHODS, decide } from './subscribeHandler.ts';
 import { checkExpiryPolicy, DEFAULT_EXPIRY_POLICY, type Answer, type ExpiryPolicy, type KeyResolver } from './handlerContext.ts';
 import { unsupportedRequire } from './requestChecks.ts';
 
@@ -33,7 +33,7 @@ export interface SubscriptionSink {
   record(key: string, value: Subscription): Promise<void>;
 }
 
-export interface SipFrontEndStats {
+interface SipFrontEndStats {
   /** Requests handed to us by the transaction layer, by method. */
   requests: Record<string, number>;
   /** Final responses sent, by status code. */
@@ -46,7 +46,7 @@ export interface SipFrontEndStats {
   sendFailures: number;
 }
 
-export interface SipFrontEndCoreOptions {
+interface SipFrontEndCoreOptions {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
@@ -180,17 +180,17 @@ export class SipFrontEnd {
 export function directoryResolver(s: Settings, directory?: SubscriberDirectory): KeyResolver {
   const plan = numberingPlan(s);
   return async (uri) => {
-    const own = presentityKey(uri, plan);
-    if (!own || !directory) return own;
-    const id = uriIdentity(uri, plan)!;
-    const ref = id.kind === 'msisdn' ? { kind: 'msisdn' as const, value: `+${id.e164}` } : { kind: 'aor' as const, value: id.aor };
-    const found = (await directory.resolveMany([ref])).get(`${ref.kind}:${ref.value}`);
-    if (found) return entryKey(found);
+    const id = uriSubscriber(uri, plan);
+    if (!id) return undefined;
+    const own = identityKey(id);
+    if (!directory) return own;
+    const known = await directoryKey(directory, id);
+    if (known) return known;
     return s.identity.unknownSubscribers === 'drop' ? undefined : own;
   };
 }
 
-export interface SipFrontEndOptions {
+interface SipFrontEndOptions {
   readonly host?: string;
   readonly port?: number;
   readonly policy?: ExpiryPolicy;

@@ -5,7 +5,7 @@
 // holds the dialog and sends the NOTIFYs. No I/O here except the optional
 // key resolver (the subscriber directory); sending is sipFrontEnd.ts's job.
 import type { SipMessage } from '../protocols/decode/sip/index.ts';
-import { uriIdentity } from '../subscriber/identity/aor.ts';
+import { identityKey, uriSubscriber } from '../subscriber/identity/subscriberKey.ts';
 import type { NumberingPlan } from '../subscriber/identity/msisdn.ts';
 import { newTag, type SipHeaderLine } from '../protocols/sip/message/index.ts';
 import type { Answer, HandlerContext } from './handlerContext.ts';
@@ -23,10 +23,8 @@ export const ALLOWED_METHODS = ['SUBSCRIBE', 'PUBLISH', 'OPTIONS'] as const;
  * (a host, a local tel number without context) names no subscriber.
  */
 export function presentityKey(uri: string, plan: NumberingPlan): string | undefined {
-  const id = uriIdentity(uri, plan);
-  if (!id) return undefined;
-  if (id.kind === 'msisdn') return `msisdn:+${id.e164}`;
-  return id.aor.includes('@') ? `aor:${id.aor}` : undefined;
+  const id = uriSubscriber(uri, plan);
+  return id && identityKey(id);
 }
 
 const allow = (): SipHeaderLine => ['Allow', ALLOWED_METHODS.join(', ')];

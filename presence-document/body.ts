@@ -7,11 +7,11 @@ import { parseMultipart, type MimePart } from './multipart.ts';
 import { parsePidf } from './parse.ts';
 import { parseRlmi, type RlmiList } from './rlmi.ts';
 
-export type PresenceBody =
+type PresenceBody =
   | { kind: 'pidf'; document: PresenceDocument }
   | { kind: 'rlmi'; list: RlmiList; parts: readonly PresenceBodyPart[] };
 
-export interface PresenceBodyPart {
+interface PresenceBodyPart {
   readonly part: MimePart;
   /** Parsed presence content of the part, when its type is one we read. */
   readonly presence?: PresenceBody;

@@ -3,7 +3,7 @@
 import { DecodeError } from '../protocols/decode/layer.ts';
 import { attr, child, children, parseXml, text } from './xml.ts';
 
-export interface RlmiInstance {
+interface RlmiInstance {
   readonly id: string;
   /** 'active' | 'pending' | 'terminated' */
   readonly state: string;
@@ -12,7 +12,7 @@ export interface RlmiInstance {
   readonly cid?: string;
 }
 
-export interface RlmiResource {
+interface RlmiResource {
   readonly uri: string;
   readonly names: readonly string[];
   readonly instances: readonly RlmiInstance[];

@@ -4,7 +4,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { DecodeError } from '../protocols/decode/layer.ts';
 
-export type XmlNode = Record<string, unknown>;
+type XmlNode = Record<string, unknown>;
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -20,7 +20,7 @@ const parser = new XMLParser({
   htmlEntities: true,
 });
 
-export const MAX_XML_BYTES = 1 << 20;
+const MAX_XML_BYTES = 1 << 20;
 
 /** Parses an XML document; the top-level object maps root element names to node arrays. */
 export function parseXml(layer: string, input: Buffer | string): XmlNode {

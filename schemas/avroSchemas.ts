@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 
-export const avroDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'avro');
+const avroDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'avro');
 
 export type AvroSchemaJson = Record<string, unknown> & { name: string; type: string };
 

@@ -14,7 +14,7 @@ type SpecOf<N extends TopicName> = Extract<(typeof TOPICS)[number], { name: N }>
 /** The record type carried by a topic's values. */
 export type TopicRecord<N extends TopicName> = RecordsBySchema[SpecOf<N>['valueSchema']];
 
-export class SchemaRegistryError extends Error {
+class SchemaRegistryError extends Error {
   constructor(message: string, readonly subject?: string) {
     super(message);
     this.name = 'SchemaRegistryError';
@@ -131,7 +131,7 @@ export class RecordSerde {
   }
 }
 
-export interface RegistryClientOptions {
+interface RegistryClientOptions {
   /** Per-request timeout (default 10 s). */
   requestTimeoutMs?: number;
   /** How long a call is retried while the registry does not answer (default 60 s). */
@@ -144,7 +144,7 @@ function unanswered(err: unknown): boolean {
   return /Timeout \(\d+ms\)|ECONNREFUSED|ECONNRESET|socket hang up|EPIPE/.test(e.message ?? '') || e.status === 0;
 }
 
-export function describeRegistryError(err: unknown): string {
+function describeRegistryError(err: unknown): string {
   const e = err as { message?: string; status?: number; name?: string };
   return `${e.name ?? 'Error'}${e.status ? ` (HTTP ${e.status})` : ''}: ${e.message ?? String(err)}`;
 }

@@ -7,7 +7,7 @@
 // partitioner murmur2_random, Java, Kafka Connect's StringConverter — and
 // does not depend on a registry's schema id.
 
-export type KeyKind = 'subscriber' | 'group' | 'component';
+type KeyKind = 'subscriber' | 'group' | 'component';
 
 export interface TopicSpec<N extends string = string> {
   /** Logical name; the Kafka topic is prefix + name. */
@@ -216,12 +216,6 @@ export const TOPICS = [
 ] as const satisfies readonly TopicSpec[];
 
 export type TopicName = (typeof TOPICS)[number]['name'];
-
-export function topicSpec(name: TopicName): TopicSpec {
-  const spec = TOPICS.find((t) => t.name === name);
-  if (!spec) throw new Error(`no topic named ${name} in the topology`);
-  return spec;
-}
 
 /** The Kafka topic name of a logical topic under a prefix. */
 export function topicName(prefix: string, name: string): string {

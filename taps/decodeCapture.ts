@@ -2,6 +2,7 @@
 // same DecodeStage as the taps pipeline (one decode path), with handlers in
 // place of resolving and publishing.
 import type { NumberingPlan } from '../subscriber/identity/msisdn.ts';
+import { normalisedKey } from '../subscriber/identity/subscriberKey.ts';
 import type { DecodedSignal, PartyIdentities } from './signal.ts';
 import type { DecodeFailure } from './signalingDecoder.ts';
 import { captureInput } from './inputs/captureInput.ts';
@@ -17,11 +18,7 @@ export interface CaptureHandlers {
 
 /** Canonical key of a party's identities without a directory: MSISDN, then IMSI, then AoR. */
 export function partyKey(ids: PartyIdentities | undefined): string | null {
-  if (!ids) return null;
-  if (ids.msisdn) return `msisdn:${ids.msisdn}`;
-  if (ids.imsi) return `imsi:${ids.imsi}`;
-  if (ids.aor) return `aor:${ids.aor}`;
-  return null;
+  return (ids && normalisedKey(ids)) ?? null;
 }
 
 export async function decodeCaptures(files: string[], plan: NumberingPlan, h: CaptureHandlers, onTruncated?: (file: string, msg: string) => void): Promise<DecodeSummary> {

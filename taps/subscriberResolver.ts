@@ -2,7 +2,8 @@
 // when the identity is one of ours; otherwise dropped and counted (Tekelec
 // Fig 10) or kept under its own key, as configured. Learns IMSI ↔ MSISDN
 // pairs that signaling reveals for our subscribers.
-import { entryKey, type IdentityRef, type SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
+import { entryKey, type SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
+import type { IdentityRef } from '../subscriber/identity/subscriberKey.ts';
 import { partyKey } from './decodeCapture.ts';
 import type { DecodedSignal, Party } from './signal.ts';
 

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
-import { SubscriberDirectory, entryKey, type DirectoryEntry, type IdentityRef } from '../../subscriber/directory/subscriberDirectory.ts';
+import { SubscriberDirectory, entryKey, type DirectoryEntry } from '../../subscriber/directory/subscriberDirectory.ts';
+import { identityKey, type IdentityRef } from '../../subscriber/identity/subscriberKey.ts';
 
 async function withDirectory<T>(fn: (d: SubscriberDirectory) => Promise<T>): Promise<T> {
   const d = new SubscriberDirectory(loadSettings().database.url);
@@ -64,7 +65,7 @@ export function registerDirectoryCommands(program: Command): void {
     .action(async (id: string) => {
       const ref: IdentityRef = id.startsWith('sip') ? { kind: 'aor', value: id } : id.startsWith('+') ? { kind: 'msisdn', value: id } : { kind: 'imsi', value: id };
       const found = await withDirectory((d) => d.resolveMany([ref]));
-      const e = found.get(`${ref.kind}:${ref.value}`);
+      const e = found.get(identityKey(ref));
       if (!e) {
         process.stdout.write(`${id}: not a subscriber\n`);
         process.exitCode = 1;

@@ -10,7 +10,7 @@ import { withAdmin } from '../../kafka/kafkaAdmin.ts';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-export const generatedTypesPath = path.join(projectRoot, 'schemas/generated/records.ts');
+const generatedTypesPath = path.join(projectRoot, 'schemas/generated/records.ts');
 
 export function registerTopicsCommands(program: Command): void {
   const topics = program.command('topics').description('the topic topology and its Avro schemas (schemas/topology.ts, schemas/avro)');

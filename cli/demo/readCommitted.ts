@@ -16,7 +16,7 @@ export async function readAll<N extends TopicName>(s: Settings, serde: RecordSer
   return readCommitted(s, serde, topic, () => true, total, timeoutMs, undefined, 1500);
 }
 
-export async function readCommitted<N extends TopicName>(
+async function readCommitted<N extends TopicName>(
   s: Settings,
   serde: RecordSerde,
   topic: N,

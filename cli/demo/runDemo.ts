@@ -20,7 +20,7 @@ import { readAll } from './readCommitted.ts';
 /** How many demo subscribers the demo watcher subscribes to. */
 const WATCHED = 5;
 
-export interface DemoOptions {
+interface DemoOptions {
   subscribers: number;
   /** Simulated time span of the demo traffic, seconds. */
   durationSeconds: number;

@@ -8,7 +8,7 @@ import { type ConnectorSpec, type ConnectorTargets, SINK_TABLES, connectorSpecs,
 import { avroFieldsOf, createTableSql } from './sqlColumns.ts';
 import { valueSubject } from '../../schemas/topology.ts';
 
-export class ConnectError extends Error {}
+class ConnectError extends Error {}
 
 async function rest(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
   let res: Response;
@@ -37,7 +37,7 @@ function messageOf(json: unknown): string {
 }
 
 /** Creates the sink tables (schema, key, timestamptz) if missing. */
-export async function ensureSinkTables(targets: ConnectorTargets): Promise<void> {
+async function ensureSinkTables(targets: ConnectorTargets): Promise<void> {
   const c = new pg.Client(targets.sinkDatabaseUrl);
   await c.connect();
   try {
@@ -80,7 +80,7 @@ export async function cdcUnavailable(databaseUrl: string): Promise<string | unde
  * position: a registry still holding an older version of our record (before
  * `presence topics apply`) would get the row's fields under the wrong names.
  */
-export async function registeredSchemaMismatch(s: Settings, spec: ConnectorSpec): Promise<string | undefined> {
+async function registeredSchemaMismatch(s: Settings, spec: ConnectorSpec): Promise<string | undefined> {
   if (!spec.writes) return undefined;
   const subject = valueSubject(s.topics.prefix, spec.writes.topic);
   let res: Response;
@@ -99,7 +99,7 @@ export async function registeredSchemaMismatch(s: Settings, spec: ConnectorSpec)
   return undefined;
 }
 
-export interface ApplyOutcome {
+interface ApplyOutcome {
   name: string;
   result: 'created' | 'updated' | 'refused';
   reason?: string;
@@ -137,7 +137,7 @@ export async function applyConnectors(
   return out;
 }
 
-export async function putConnector(connectUrl: string, spec: ConnectorSpec): Promise<ApplyOutcome> {
+async function putConnector(connectUrl: string, spec: ConnectorSpec): Promise<ApplyOutcome> {
   // Validate first: the worker names the offending property instead of failing the task later.
   const cls = spec.config['connector.class']!;
   const v = await rest(connectUrl, 'PUT', `/connector-plugins/${encodeURIComponent(cls)}/config/validate`, { ...spec.config, name: spec.name });
@@ -153,7 +153,7 @@ export async function putConnector(connectUrl: string, spec: ConnectorSpec): Pro
   throw new ConnectError(`${spec.name}: Connect answered ${r.status}: ${messageOf(r.json)}`);
 }
 
-export interface ConnectorState {
+interface ConnectorState {
   name: string;
   state: string;
   tasks: { id: number; state: string; trace?: string }[];

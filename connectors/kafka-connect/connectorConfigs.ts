@@ -15,7 +15,7 @@ import { topicName } from '../../schemas/topology.ts';
 import { jdbcOf } from '../../infra/local/database.ts';
 import { avroFieldsOf, snakeCase, sqlTableOf } from './sqlColumns.ts';
 
-export type ConnectorConfig = Record<string, string>;
+type ConnectorConfig = Record<string, string>;
 
 export interface ConnectorSpec {
   name: string;
@@ -81,7 +81,7 @@ function databaseOf(url: string): string {
  * that Apicurio's ccompat API hands out, which are content ids. A Confluent
  * registry: Confluent's AvroConverter, which Confluent's Connect images ship.
  */
-export function valueConverter(s: Settings): ConnectorConfig {
+function valueConverter(s: Settings): ConnectorConfig {
   const apicurio = /^(.*)\/apis\/ccompat\/v\d+$/.exec(s.registry.url);
   if (apicurio) {
     return {

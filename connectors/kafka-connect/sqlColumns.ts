@@ -10,7 +10,7 @@ import { projectRoot } from '../../config/settings.ts';
 
 type AvroType = string | { type: string; logicalType?: string; items?: unknown; values?: unknown } | AvroType[];
 
-export interface AvroField {
+interface AvroField {
   name: string;
   type: AvroType;
 }
@@ -29,14 +29,14 @@ const SQL_TYPES: Record<string, string> = {
   'int/date': 'date',
 };
 
-export interface SqlColumn {
+interface SqlColumn {
   field: string;
   column: string;
   sqlType: string;
   nullable: boolean;
 }
 
-export interface SqlTable {
+interface SqlTable {
   columns: SqlColumn[];
   /** Fields with no column (array, map, nested record): excluded by the connector. */
   excluded: string[];

@@ -22,7 +22,7 @@ export interface AssignorBroker {
 }
 
 /** True when the stack's running broker was started with the load assignor. */
-export function stackBrokerHasLoadAssignor(s: Settings): boolean {
+function stackBrokerHasLoadAssignor(s: Settings): boolean {
   if (s.kafka.external || runningPid(kafkaProcess(s)) === undefined) return false;
   const props = path.join(s.home, 'kafka', 'server.properties');
   return existsSync(props) && readFileSync(props, 'utf8').includes(LOAD_ASSIGNOR_CLASS);

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { projectRoot } from '../../config/settings.ts';
 
 const run = promisify(execFile);
-export const assignorModule = path.join(projectRoot, 'infra/assignor');
+const assignorModule = path.join(projectRoot, 'infra/assignor');
 export const LOAD_ASSIGNOR_CLASS = 'presence.assignor.LoadAwareAssignor';
 /** The broker's assignor list: its built-ins first (uniform stays the broker default), then ours, named "load". */
 export const BROKER_ASSIGNORS = `uniform,range,${LOAD_ASSIGNOR_CLASS}`;

@@ -18,7 +18,7 @@ const run = promisify(execFile);
 const pom = path.join(projectRoot, 'infra/connect/pom.xml');
 
 /** The plugin versions assembled (kept in the marker, so a change re-assembles). */
-export const CONNECT_PLUGINS = { debezium: '3.6.0.Final', apicurioConverter: '2.6.13.Final' } as const;
+const CONNECT_PLUGINS = { debezium: '3.6.0.Final', apicurioConverter: '2.6.13.Final' } as const;
 
 export function connectProcess(s: Settings): ManagedProcess {
   return { name: 'kafka-connect', pidFile: path.join(s.home, 'run', 'connect.pid'), logFile: path.join(s.home, 'logs', 'connect.log') };
@@ -30,7 +30,7 @@ export function connectUrl(s: Settings): string {
 }
 
 /** Port of the embedded worker's REST API (PRESENCE_CONNECT_PORT, default 8083). */
-export function connectPort(s: Settings): number {
+function connectPort(s: Settings): number {
   return s.connect?.port ?? 8083;
 }
 
@@ -41,7 +41,7 @@ export async function connectAnswers(url: string): Promise<boolean> {
 }
 
 /** Worker classpath (connect-runtime and friends) and plugin.path, assembled once into the home. */
-export async function connectArtifacts(s: Settings, log: (line: string) => void): Promise<{ classpath: string; pluginPath: string }> {
+async function connectArtifacts(s: Settings, log: (line: string) => void): Promise<{ classpath: string; pluginPath: string }> {
   const classpath = path.join(s.home, 'lib', `connect-${s.kafka.version}`);
   if (!marked(classpath, s.kafka.version)) {
     log(`assembling Kafka Connect ${s.kafka.version} from Maven Central into ${classpath} (once)`);
@@ -86,7 +86,7 @@ async function addServiceManifest(dir: string, converters: string[]): Promise<vo
 }
 
 /** Internal topics and group of the worker, under the topic prefix so two deployments on one cluster do not mix. */
-export function workerNames(prefix: string): { group: string; configs: string; offsets: string; status: string } {
+function workerNames(prefix: string): { group: string; configs: string; offsets: string; status: string } {
   return { group: `${prefix}connect`, configs: `${prefix}connect-configs`, offsets: `${prefix}connect-offsets`, status: `${prefix}connect-status` };
 }
 

@@ -12,7 +12,7 @@ function member(s: Settings, n: number): ManagedProcess {
   return { name: `em-${n}`, pidFile: path.join(s.home, 'run', `em-${n}.pid`), logFile: path.join(s.home, 'logs', `em-${n}.log`) };
 }
 
-export interface FleetMember {
+interface FleetMember {
   id: string;
   pid: number;
   memoryMb?: number;

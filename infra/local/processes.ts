@@ -10,7 +10,7 @@ export interface ManagedProcess {
   logFile: string;
 }
 
-export function isAlive(pid: number): boolean {
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -63,7 +63,7 @@ export async function stopProcess(p: ManagedProcess, graceMs = 30_000): Promise<
 }
 
 /** Last lines of a log, for error messages that say why a part failed. */
-export function tailLog(file: string, lines = 15): string {
+function tailLog(file: string, lines = 15): string {
   if (!existsSync(file)) return '(no log written)';
   // Java stack frames bury the cause: keep the message lines.
   const text = readFileSync(file, 'utf8').split('\n').filter((l) => !/^\s+at |^\s+\.\.\. \d+ more/.test(l));

@@ -11,7 +11,7 @@ import { portOpen } from './kafkaBroker.ts';
 import { findJava } from './javaRuntime.ts';
 import { type ManagedProcess, runningPid, startDetached, waitUntilReady } from './processes.ts';
 
-export const REGISTRY_DATABASE = 'presence_registry';
+const REGISTRY_DATABASE = 'presence_registry';
 
 export function registryProcess(s: Settings): ManagedProcess {
   return { name: 'schema-registry', pidFile: path.join(s.home, 'run', 'registry.pid'), logFile: path.join(s.home, 'logs', 'registry.log') };

@@ -9,7 +9,7 @@ import { residentMb, runningPid, stopProcess } from './processes.ts';
 import { registryAnswers, registryProcess, startRegistry } from './schemaRegistry.ts';
 import { connectAnswers, connectProcess, connectUrl, startConnectWorker, stopConnectWorker } from '../connect/connectWorker.ts';
 
-export interface PartStatus {
+interface PartStatus {
   part: 'kafka' | 'schema-registry' | 'postgresql' | 'kafka-connect';
   address: string;
   managed: boolean; // started by this stack (false: external or the machine's own)

@@ -24,7 +24,7 @@ import { decodeSctp } from './sctp/sctp.ts';
 import { SctpReassembler, type SctpReassemblyOptions, type SctpReassemblyStats } from './sctp/reassembly.ts';
 import { SctpDuplicateFilter } from './sctp/duplicateFilter.ts';
 
-export type Transport = 'udp' | 'tcp' | 'sctp';
+type Transport = 'udp' | 'tcp' | 'sctp';
 
 export interface TransportPayload {
   /** Frame that completed this payload (tshark frame.number). */
@@ -45,7 +45,7 @@ export interface TransportPayload {
   sctp?: { ppid: number; streamId: number; ssn: number; tsn: number };
 }
 
-export interface FrameDissectorOptions {
+interface FrameDissectorOptions {
   ipFragments?: FragmentReassemblerOptions;
   tcp?: TcpStreamOptions;
   sctp?: SctpReassemblyOptions;
@@ -55,7 +55,7 @@ export interface FrameDissectorOptions {
   maxEncapsulation?: number;
 }
 
-export interface FrameDissectorStats {
+interface FrameDissectorStats {
   frames: number;
   /** Frames (or tunnel payloads) that are not IP: ARP, STP, LLC... */
   nonIp: number;
@@ -339,6 +339,6 @@ export class FrameDissector {
 }
 
 /** The direction key: 'udp:1.2.3.4:5060>5.6.7.8:5060', IPv6 addresses in brackets. */
-export function flowKey(transport: Transport, src: string, dst: string, srcPort: number, dstPort: number, v6: boolean): string {
+function flowKey(transport: Transport, src: string, dst: string, srcPort: number, dstPort: number, v6: boolean): string {
   return v6 ? `${transport}:[${src}]:${srcPort}>[${dst}]:${dstPort}` : `${transport}:${src}:${srcPort}>${dst}:${dstPort}`;
 }

@@ -4,7 +4,7 @@
 // by layer and reason and keep the raw bytes in the dead-letter topic.
 
 /** Why a layer refused its input; counted by `${layer}.${reason}`. */
-export type DecodeReason =
+type DecodeReason =
   | 'truncated' // fewer bytes than a header/length field says
   | 'malformed' // bytes present but inconsistent (bad length, bad tag, bad version)
   | 'unsupported' // well-formed but a variant we do not decode (yet)

@@ -33,7 +33,7 @@ const { TCAP_MESSAGE_TYPES } = tcapTags;
 const { decodeMapComponent } = map;
 const { decodeIsup } = isup;
 
-export const PPID_UNSPECIFIED = 0;
+const PPID_UNSPECIFIED = 0;
 export const PPID_M3UA = 3;
 export const PPID_M2PA = 5;
 
@@ -41,7 +41,7 @@ export const PPID_M2PA = 5;
  * SSNs that carry MAP (3GPP TS 23.003 §8.2): used to recognise MAP when a
  * TCAP message has no dialogue portion (Continue/End after the first, MAP v1).
  */
-export const MAP_SSNS: ReadonlySet<number> = new Set([5, 6, 7, 8, 9, 10, 145, 147, 149, 150]);
+const MAP_SSNS: ReadonlySet<number> = new Set([5, 6, 7, 8, 9, 10, 145, 147, 149, 150]);
 
 export interface Ss7Message {
   protocol: 'map' | 'isup' | 'tcap' | 'sccp';
@@ -75,7 +75,7 @@ export interface Ss7Message {
   paramError?: string;
 }
 
-export interface Ss7DissectorOptions {
+interface Ss7DissectorOptions {
   reassembly?: ReassemblyOptions;
 }
 

@@ -19,7 +19,7 @@ import { GroupConflictError, GroupNotFoundError, type GroupStore, GroupTooLargeE
 import { checkGroupId, checkMemberIdentity, parseGroupPatch, parseIfMatch, parseMemberSettings, parseNewGroup, ValidationError } from './groupValidation.ts';
 import type { MemberResolver } from './memberResolver.ts';
 
-export interface GroupHttpApiOptions {
+interface GroupHttpApiOptions {
   store: GroupStore;
   resolveMember: MemberResolver;
   /** Called after each committed change (wakes the outbox relay). */
@@ -99,7 +99,7 @@ function isDatabaseDown(err: unknown): boolean {
   return /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|08\d\d\d)$/.test(e.code ?? '') || /Connection terminated|connect ECONNREFUSED|too many clients/i.test(e.message ?? '');
 }
 
-export function groupRequestHandler(o: GroupHttpApiOptions): http.RequestListener {
+function groupRequestHandler(o: GroupHttpApiOptions): http.RequestListener {
   const maxBody = o.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const { store } = o;
   const changed = () => o.onChange?.();

@@ -14,7 +14,7 @@ import { GroupStore } from './groupStore.ts';
 import { memberResolver } from './memberResolver.ts';
 import { OutboxRelay, type RelayOptions } from './outboxRelay.ts';
 
-export interface GroupServiceOptions {
+interface GroupServiceOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;

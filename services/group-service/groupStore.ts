@@ -34,7 +34,7 @@ export class GroupConflictError extends Error {
  * groups topic and the producer take records up to Kafka's default of 1 MB, and a record
  * Kafka refuses would stay at the head of the outbox, blocking every later change.
  */
-export const GROUP_RECORD_MAX_BYTES = 900_000;
+const GROUP_RECORD_MAX_BYTES = 900_000;
 
 export class GroupTooLargeError extends Error {
   constructor(readonly bytes: number) {
@@ -53,7 +53,7 @@ export class VersionMismatchError extends Error {
   }
 }
 
-export interface StoredGroup {
+interface StoredGroup {
   id: string;
   uri: string;
   name: string;

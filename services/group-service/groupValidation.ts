@@ -16,13 +16,13 @@ export class ValidationError extends Error {
 }
 
 /** Who may subscribe to the group's presence (the group-admin policy). */
-export const ADMIN_POLICIES = ['members-only', 'anyone'] as const;
+const ADMIN_POLICIES = ['members-only', 'anyone'] as const;
 export type AdminPolicy = (typeof ADMIN_POLICIES)[number];
 
 /** Parts of a member's presence its authorization policy can share with the group; [] means all. */
-export const SHAREABLE_PARTS = ['basic', 'network', 'call', 'location', 'activities', 'note'] as const;
+const SHAREABLE_PARTS = ['basic', 'network', 'call', 'location', 'activities', 'note'] as const;
 
-export const LIMITS = {
+const LIMITS = {
   idLength: 64,
   nameLength: 200,
   uriLength: 512,
@@ -50,11 +50,11 @@ export interface MemberSettings {
 }
 
 /** A member as given in a request: its identity (sip:/sips:/tel: URI or subscriber key) and settings. */
-export interface MemberInput extends MemberSettings {
+interface MemberInput extends MemberSettings {
   identity: string;
 }
 
-export interface NewGroup {
+interface NewGroup {
   id: string | undefined;
   uri: string;
   name: string;
@@ -114,7 +114,7 @@ export function checkGroupUri(value: unknown, field = 'uri'): string {
   return `sip:${u.user}@${u.host.toLowerCase()}`;
 }
 
-export function checkAdminPolicy(value: unknown, field = 'adminPolicy'): AdminPolicy {
+function checkAdminPolicy(value: unknown, field = 'adminPolicy'): AdminPolicy {
   if (!ADMIN_POLICIES.includes(value as AdminPolicy)) throw new ValidationError(field, `must be one of ${ADMIN_POLICIES.join(', ')}`);
   return value as AdminPolicy;
 }
@@ -131,7 +131,7 @@ function attributeValue(v: unknown, field: string): string {
   return v;
 }
 
-export function checkAttributes(value: unknown, field = 'attributes'): Record<string, string> {
+function checkAttributes(value: unknown, field = 'attributes'): Record<string, string> {
   const o = object(value, field);
   const keys = Object.keys(o);
   if (keys.length > LIMITS.attributes) throw new ValidationError(field, `at most ${LIMITS.attributes} attributes`);
@@ -144,7 +144,7 @@ export function checkAttributes(value: unknown, field = 'attributes'): Record<st
 }
 
 /** Attributes for a merge: a null value removes the key. */
-export function checkAttributeChanges(value: unknown, field = 'attributes'): Record<string, string | null> {
+function checkAttributeChanges(value: unknown, field = 'attributes'): Record<string, string | null> {
   const o = object(value, field);
   const keys = Object.keys(o);
   if (keys.length > LIMITS.attributes) throw new ValidationError(field, `at most ${LIMITS.attributes} attributes`);
@@ -156,7 +156,7 @@ export function checkAttributeChanges(value: unknown, field = 'attributes'): Rec
   return out;
 }
 
-export function checkSharedParts(value: unknown, field = 'sharedParts'): string[] {
+function checkSharedParts(value: unknown, field = 'sharedParts'): string[] {
   if (!Array.isArray(value)) throw new ValidationError(field, `must be an array of ${SHAREABLE_PARTS.join(', ')} ([] = all)`);
   const seen = new Set<string>();
   value.forEach((p, i) => {

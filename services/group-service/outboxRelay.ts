@@ -13,7 +13,7 @@
 import type pg from 'pg';
 import type { Group } from '../../schemas/generated/records.ts';
 
-export interface OutboxRow {
+interface OutboxRow {
   seq: number;
   groupId: string;
   version: number;
@@ -22,7 +22,7 @@ export interface OutboxRow {
 }
 
 /** Sends one record keyed by group and resolves on Kafka's acknowledgement. */
-export type GroupPublisher = (groupId: string, record: Group | null) => Promise<void>;
+type GroupPublisher = (groupId: string, record: Group | null) => Promise<void>;
 
 export interface RelayOptions {
   batchSize?: number;

@@ -22,7 +22,7 @@ import { renderPresence } from './presence/presenceDocument.ts';
 import { summary } from './presence/summary.ts';
 import { advance, nextDue } from './presence/timers.ts';
 import { applyPublishRequest } from './publish/publishRequest.ts';
-import { applySubscribe, deliveryEndsSubscription, expireDialogs, forgetDialog, nextExpiry, notifyChange, type PresenceDocument } from './subscriptions/watcherDialog.ts';
+import { applySubscribe, deliveryEndsSubscription, expireDialogs, forgetDialog, nextExpiry, notifyChange, type NotifyBody } from './subscriptions/watcherDialog.ts';
 import { TimerIndex } from './timerIndex.ts';
 import type { HandoffMode } from './handoff/handoffMode.ts';
 import { resubscribeHooks } from './handoff/resubscribeHooks.ts';
@@ -65,7 +65,7 @@ export interface EventManager {
 class DependencyUnavailable extends Error {}
 
 /** A closed, empty document: what a polite-blocked watcher sees. */
-function politeDocument(key: string): PresenceDocument {
+function politeDocument(key: string): NotifyBody {
   return { contentType: PIDF, body: renderPresence(emptyPresence(key)) };
 }
 

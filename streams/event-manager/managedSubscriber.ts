@@ -4,7 +4,7 @@
 import type { PresenceState, StateWatcher } from '../../schemas/generated/records.ts';
 import { emptyPresence, type SubscriberPresence } from './presence/model.ts';
 import { fromRecord, toRecord } from './presence/stateRecord.ts';
-import { dialogKey, type WatcherDecision, type WatcherDialog } from './subscriptions/watcherDialog.ts';
+import { watcherDialogKey, type WatcherDecision, type WatcherDialog } from './subscriptions/watcherDialog.ts';
 
 export interface ManagedSubscriber {
   presence: SubscriberPresence;
@@ -35,7 +35,7 @@ export function toStateRecord(m: ManagedSubscriber): PresenceState {
 export function fromStateRecord(r: PresenceState): ManagedSubscriber {
   const watchers = new Map<string, WatcherDialog>();
   for (const w of r.watchers ?? []) {
-    watchers.set(dialogKey(w.callId, w.remoteTag), {
+    watchers.set(watcherDialogKey(w.callId, w.remoteTag), {
       ...w,
       routeSet: [...w.routeSet],
       state: w.state === 'pending' ? 'pending' : 'active',

@@ -5,7 +5,7 @@
 // CSeq/version bookkeeping is the event manager's (watcherDialog.notify), so
 // a group dialog's versions are contiguous the same way.
 import type { DeliveryReport, GroupPresenceState, NotifyRequest, StateGroupWatcher, Subscription } from '../../schemas/generated/records.ts';
-import { deliveryEndsSubscription, dialogKey, notify, type TerminationReason } from '../event-manager/subscriptions/watcherDialog.ts';
+import { deliveryEndsSubscription, watcherDialogKey, notify, type TerminationReason } from '../event-manager/subscriptions/watcherDialog.ts';
 import { findMember, mayWatch } from './policy/authorization.ts';
 import { receivingFromAttributes, receivingFromFilter, ReceivingPolicyError, type ReceivingPolicy } from './policy/receiving.ts';
 import { receives, roleOf, visibleMembers, type VisibleMember } from './policy/visibility.ts';
@@ -13,10 +13,10 @@ import { fingerprint, type GroupView } from './groupView.ts';
 import { groupPresentity } from './groupState.ts';
 import { renderGroupDocument } from './rlmi/groupDocument.ts';
 
-export type NotifyKind = 'full' | 'info' | 'presence';
+type NotifyKind = 'full' | 'info' | 'presence';
 
 /** The watcher's receiving policy: its SUBSCRIBE filter, else its member attributes (group API). */
-export function receivingPolicyOf(st: GroupPresenceState, d: Pick<StateGroupWatcher, 'filter' | 'watcherUri'>): ReceivingPolicy {
+function receivingPolicyOf(st: GroupPresenceState, d: Pick<StateGroupWatcher, 'filter' | 'watcherUri'>): ReceivingPolicy {
   if (d.filter) {
     try {
       return receivingFromFilter(d.filter);
@@ -110,7 +110,7 @@ function terminatedOnce(st: GroupPresenceState, sub: Subscription, localTag: str
   return notify(d, groupPresentity(st.groupId), 'terminated', null, nowMs, sub.requestId, reason);
 }
 
-export interface GroupSubscribeOutcome {
+interface GroupSubscribeOutcome {
   notifies: NotifyRequest[];
   /** Why a SUBSCRIBE was turned down (for stats and logs). */
   refused?: 'not-a-member' | 'no-such-group' | 'bad-filter';
@@ -124,8 +124,8 @@ export interface GroupSubscribeOutcome {
  * noresource, an unusable filter with rejected. Accepted: full-state NOTIFY.
  */
 export function applyGroupSubscribe(st: GroupPresenceState, view: GroupView, sub: Subscription, nowMs: number, localTag: string): GroupSubscribeOutcome {
-  const key = dialogKey(sub.callId, sub.watcherTag);
-  const idx = st.watchers.findIndex((w) => dialogKey(w.callId, w.remoteTag) === key);
+  const key = watcherDialogKey(sub.callId, sub.watcherTag);
+  const idx = st.watchers.findIndex((w) => watcherDialogKey(w.callId, w.remoteTag) === key);
   const existing = idx >= 0 ? st.watchers[idx]! : undefined;
   if (existing && sub.cseq <= existing.subscribeCseq) return { notifies: [] };
   const end = (reason: TerminationReason, refused: GroupSubscribeOutcome['refused'], detail?: string): GroupSubscribeOutcome => {
@@ -215,10 +215,4 @@ export function applyGroupDeliveryReport(st: GroupPresenceState, r: DeliveryRepo
   const before = st.watchers.length;
   st.watchers = st.watchers.filter((d) => d.callId !== r.callId);
   return st.watchers.length !== before;
-}
-
-export function nextGroupExpiry(st: GroupPresenceState): number | undefined {
-  let min: number | undefined;
-  for (const d of st.watchers) if (min === undefined || d.expiresAt < min) min = d.expiresAt;
-  return min;
 }

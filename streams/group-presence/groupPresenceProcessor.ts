@@ -15,10 +15,10 @@ import { applyGroupDeliveryReport, applyGroupSubscribe, expireGroupDialogs, noti
 import { applyGroup, applyMemberPresence, cloneState, groupPresentity, memberIndex, newGroupState } from './groupState.ts';
 import { groupPresenceRecord, groupView, type GroupInfoCache, type GroupView } from './groupView.ts';
 
-export const GROUP_PRESENCE_GROUP = 'presence-group-presence';
+const GROUP_PRESENCE_GROUP = 'presence-group-presence';
 const COMPONENT = 'group-presence';
 
-export interface GroupProcessorStats {
+interface GroupProcessorStats {
   groupRecords: number;
   memberPresence: number;
   subscribes: number;

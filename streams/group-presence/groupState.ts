@@ -30,7 +30,7 @@ export function cloneState(st: GroupPresenceState): GroupPresenceState {
   };
 }
 
-export interface GroupRecordOutcome {
+interface GroupRecordOutcome {
   /** Something in the basic group information changed (Actions 807-810). */
   infoChanged: boolean;
   /** Join/leave records for the members' partitions (foreign-key join). */

@@ -45,7 +45,7 @@ function sharedBasic(m: GroupPresenceState['members'][number], shared: VisibleMe
   return parts === null || parts.includes('basic') ? m.basic : null;
 }
 
-export function countOpen(st: GroupPresenceState, shared: readonly VisibleMember[]): number {
+function countOpen(st: GroupPresenceState, shared: readonly VisibleMember[]): number {
   let n = 0;
   for (let i = 0; i < st.members.length; i++) if (sharedBasic(st.members[i]!, shared[i]!) === 'open') n++;
   return n;

@@ -8,7 +8,7 @@ export function newMemberGroups(subscriber: string, nowMs: number): MemberGroups
 }
 
 /** The member's presence as one of its groups gets it (member=false: it left, no presence). */
-export function memberPresenceFor(st: MemberGroupsState, groupId: string, member: boolean, nowMs: number): GroupMemberPresence {
+function memberPresenceFor(st: MemberGroupsState, groupId: string, member: boolean, nowMs: number): GroupMemberPresence {
   return {
     groupId, subscriber: st.subscriber, member,
     basic: member ? st.basic : null, activities: member ? st.activities : null, pidf: member ? st.pidf : null,

@@ -15,10 +15,10 @@ import { deadLetter } from '../../kafka/deadLetters.ts';
 import { TransactionalProcessor, type InputRecord, type OutputRecord, type ProcessContext } from '../../kafka/transactionalProcessor.ts';
 import { DEFAULT_FETCH_WAIT_MS, type ProcessorHooks } from './groupPresenceProcessor.ts';
 
-export const MEMBER_GROUPS_GROUP = 'presence-group-membership';
+const MEMBER_GROUPS_GROUP = 'presence-group-membership';
 const COMPONENT = 'group-membership';
 
-export interface MemberGroupsStats {
+interface MemberGroupsStats {
   presence: number;
   memberships: number;
   fannedOut: number;

@@ -5,6 +5,7 @@
 // a tap asks the database once per batch of messages, not once per message.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { identityKey, normalisedKey, type IdentityRef } from '../identity/subscriberKey.ts';
 
 export interface DirectoryEntry {
   /** Canonical key; set by the directory when the entry is created. */
@@ -14,19 +15,19 @@ export interface DirectoryEntry {
   aor: string | null;
 }
 
-export type IdentityRef = { kind: 'msisdn' | 'imsi' | 'aor'; value: string };
-
 const SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
 
-/** Canonical key of a directory entry: the one stored, else MSISDN first, then IMSI, then AoR (as identity/subscriberKey.ts). */
+/** Canonical key of a directory entry: the one stored, else MSISDN first, then IMSI, then AoR (identity/subscriberKey.ts). */
 export function entryKey(e: DirectoryEntry): string {
-  if (e.key) return e.key;
-  if (e.msisdn) return `msisdn:${e.msisdn}`;
-  if (e.imsi) return `imsi:${e.imsi}`;
-  return `aor:${e.aor}`;
+  // The table's check guarantees one identity; the last fallback only shows a malformed entry as 'aor:null'.
+  return e.key || (normalisedKey(e) ?? identityKey({ kind: 'aor', value: String(e.aor) }));
 }
 
-const refKey = (r: IdentityRef) => `${r.kind}:${r.value}`;
+/** The directory's key for one identity, or undefined when the identity is not one of ours. */
+export async function directoryKey(directory: Pick<SubscriberDirectory, 'resolveMany'>, ref: IdentityRef): Promise<string | undefined> {
+  const found = (await directory.resolveMany([ref])).get(identityKey(ref));
+  return found ? entryKey(found) : undefined;
+}
 
 export class SubscriberDirectory {
   readonly pool: pg.Pool;
@@ -59,10 +60,10 @@ export class SubscriberDirectory {
       const chunk = entries.slice(i, i + 1000);
       await this.pool.query(
         `insert into subscribers (key, msisdn, imsi, aor, origin)
-         select coalesce('msisdn:' || m, 'imsi:' || i, 'aor:' || a), m, i, a, 'provisioned'
-         from unnest($1::text[], $2::text[], $3::text[]) as t(m, i, a)
+         select k, m, i, a, 'provisioned'
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as t(m, i, a, k)
          on conflict do nothing`,
-        [chunk.map((e) => e.msisdn), chunk.map((e) => e.imsi), chunk.map((e) => e.aor)],
+        [chunk.map((e) => e.msisdn), chunk.map((e) => e.imsi), chunk.map((e) => e.aor), chunk.map((e) => normalisedKey(e) ?? null)],
       );
     }
     this.cache.clear();
@@ -79,7 +80,7 @@ export class SubscriberDirectory {
     const out = new Map<string, DirectoryEntry | null>();
     const missing: IdentityRef[] = [];
     for (const r of refs) {
-      const k = refKey(r);
+      const k = identityKey(r);
       this.stats.lookups++;
       if (this.cache.has(k)) {
         this.stats.cacheHits++;
@@ -98,12 +99,12 @@ export class SubscriberDirectory {
       'select key, msisdn, imsi, aor from subscribers where msisdn = any($1) or imsi = any($2) or aor = any($3)',
       [by('msisdn'), by('imsi'), by('aor')],
     );
-    for (const r of missing) this.remember(refKey(r), null);
+    for (const r of missing) this.remember(identityKey(r), null);
     for (const row of rows) {
       for (const kind of ['msisdn', 'imsi', 'aor'] as const) {
         const v = row[kind];
         if (v === null) continue;
-        const k = `${kind}:${v}`;
+        const k = identityKey({ kind, value: v });
         this.remember(k, row);
         if (out.has(k)) out.set(k, row);
       }
@@ -118,9 +119,11 @@ export class SubscriberDirectory {
    * A pair that contradicts the directory is counted, not applied.
    */
   async learn(imsi: string, msisdn: string): Promise<'learned' | 'known' | 'conflict'> {
-    const known = await this.resolveMany([{ kind: 'imsi', value: imsi }, { kind: 'msisdn', value: msisdn }]);
-    const a = known.get(`imsi:${imsi}`) ?? null;
-    const b = known.get(`msisdn:${msisdn}`) ?? null;
+    const imsiRef: IdentityRef = { kind: 'imsi', value: imsi };
+    const msisdnRef: IdentityRef = { kind: 'msisdn', value: msisdn };
+    const known = await this.resolveMany([imsiRef, msisdnRef]);
+    const a = known.get(identityKey(imsiRef)) ?? null;
+    const b = known.get(identityKey(msisdnRef)) ?? null;
     if (a && b) {
       if (a.msisdn === msisdn && b.imsi === imsi) return 'known';
       this.stats.conflicts++;
@@ -132,11 +135,11 @@ export class SubscriberDirectory {
     }
     if (a) await this.pool.query(`update subscribers set msisdn = $1, updated_at = now() where imsi = $2 and msisdn is null`, [msisdn, imsi]);
     else if (b) await this.pool.query(`update subscribers set imsi = $1, updated_at = now() where msisdn = $2 and imsi is null`, [imsi, msisdn]);
-    else await this.pool.query(`insert into subscribers (key, imsi, msisdn, origin) values ('msisdn:' || $2, $1, $2, 'learned') on conflict do nothing`, [imsi, msisdn]);
-    const entry: DirectoryEntry = { key: a?.key ?? b?.key ?? `msisdn:${msisdn}`, imsi, msisdn, aor: a?.aor ?? b?.aor ?? null };
-    this.remember(`imsi:${imsi}`, entry);
-    this.remember(`msisdn:${msisdn}`, entry);
-    if (entry.aor) this.remember(`aor:${entry.aor}`, entry);
+    else await this.pool.query(`insert into subscribers (key, imsi, msisdn, origin) values ($3, $1, $2, 'learned') on conflict do nothing`, [imsi, msisdn, identityKey(msisdnRef)]);
+    const entry: DirectoryEntry = { key: a?.key ?? b?.key ?? identityKey(msisdnRef), imsi, msisdn, aor: a?.aor ?? b?.aor ?? null };
+    this.remember(identityKey(imsiRef), entry);
+    this.remember(identityKey(msisdnRef), entry);
+    if (entry.aor) this.remember(identityKey({ kind: 'aor', value: entry.aor }), entry);
     this.stats.learned++;
     return 'learned';
   }

@@ -6,7 +6,7 @@
 import { parseUri, type SipUri } from '../../protocols/decode/sip/uri.ts';
 import { normalizeMsisdn, type NumberingPlan } from './msisdn.ts';
 
-export type UriIdentity = { kind: 'msisdn'; e164: string } | { kind: 'aor'; aor: string };
+type UriIdentity = { kind: 'msisdn'; e164: string } | { kind: 'aor'; aor: string };
 
 /** RFC 3966 §5.1.5: a local number with a global-number phone-context is that prefix + number. */
 function telNumber(number: string, params: Readonly<Record<string, string | null>>, plan: NumberingPlan): string | undefined {

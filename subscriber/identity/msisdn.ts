@@ -20,7 +20,7 @@ export interface NumberingPlan {
 
 const SEPARATORS = /[\s\-.()\u00a0/]/g;
 
-export function isE164(digits: string): boolean {
+function isE164(digits: string): boolean {
   return /^[1-9]\d{0,14}$/.test(digits);
 }
 

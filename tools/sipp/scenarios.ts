@@ -10,7 +10,7 @@ export function scenarioXml(name: string, steps: string, referenced: readonly st
 }
 
 /** UAS step: answers the request just received with `status`, its transaction headers copied (RFC 3261 §8.2.6.2). */
-export function answerReceived(status = '200 OK'): string {
+function answerReceived(status = '200 OK'): string {
   return `
   <send><![CDATA[
 
@@ -32,7 +32,7 @@ export function receiveNotify(checks: readonly string[] = [], o: { crlf?: boolea
   return `\n  ${step}${answerReceived(o.status)}`;
 }
 
-export interface SubscribeRequestOptions {
+interface SubscribeRequestOptions {
   /** The Request-URI, also To: the presentity or group. */
   readonly uri: string;
   /** Default sip:watcher@example.com. */

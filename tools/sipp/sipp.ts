@@ -13,7 +13,7 @@ export function sippAvailable(): boolean {
   return r.error === undefined;
 }
 
-export interface SippRun {
+interface SippRun {
   /** Scenario XML (written to a temp file). */
   readonly scenario: string;
   /** Arguments after -sf FILE, e.g. ['127.0.0.1:5070', '-t', 'u1']. */
@@ -24,7 +24,7 @@ export interface SippRun {
   readonly traceMessages?: boolean;
 }
 
-export interface SippResult {
+interface SippResult {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
   /** SIPp's error log (-trace_err), for assertion messages. */

@@ -13,12 +13,12 @@ import type { NumberingPlan } from '../../../subscriber/identity/msisdn.ts';
 import type { GroupPresenceTable } from './groupPresenceTable.ts';
 import { requesterView } from './requesterView.ts';
 
-export const WATCHER_HEADER = 'x-presence-watcher';
+const WATCHER_HEADER = 'x-presence-watcher';
 /** The group service's id syntax. */
 const GROUP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const PATH = /^\/groups\/([^/]+)\/presence\/?$/;
 
-export interface GroupPresenceApiOptions {
+interface GroupPresenceApiOptions {
   readonly table: GroupPresenceTable;
   readonly plan: NumberingPlan;
   /** Maps a requester URI to its subscriber key (e.g. the subscriber directory), for members known by another identity. */
@@ -69,7 +69,7 @@ function isDatabaseDown(err: unknown): boolean {
   return /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|08\d\d\d)$/.test(e.code ?? '') || /Connection terminated|connect ECONNREFUSED|too many clients/i.test(e.message ?? '');
 }
 
-export function groupPresenceHandler(o: GroupPresenceApiOptions): http.RequestListener {
+function groupPresenceHandler(o: GroupPresenceApiOptions): http.RequestListener {
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {

@@ -18,10 +18,10 @@ import { asError, connectConsumer, consumeBatch, disconnect, type Consumer, type
 import { RecordProducer } from '../../../kafka/recordProducer.ts';
 import type { GroupPresenceTable } from './groupPresenceTable.ts';
 
-export const GROUP_PRESENCE_SINK_GROUP = 'group-presence-sink';
-export const COMPONENT = 'group-presence-sink';
+const GROUP_PRESENCE_SINK_GROUP = 'group-presence-sink';
+const COMPONENT = 'group-presence-sink';
 
-export interface GroupPresenceSinkStats {
+interface GroupPresenceSinkStats {
   consumed: number;
   stored: number;
   stale: number;
@@ -32,7 +32,7 @@ export interface GroupPresenceSinkStats {
   failures: number;
 }
 
-export interface GroupPresenceSinkOptions {
+interface GroupPresenceSinkOptions {
   readonly groupId?: string;
   readonly clientId?: string;
   readonly maxBatch?: number;

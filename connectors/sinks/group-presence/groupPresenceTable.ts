@@ -8,7 +8,7 @@ import { inTransaction } from '../../../kafka/pgTransaction.ts';
 
 const SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
 
-export type Upserted = 'stored' | 'stale';
+type Upserted = 'stored' | 'stale';
 
 interface Row {
   group_id: string;

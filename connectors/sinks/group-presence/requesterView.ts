@@ -15,7 +15,7 @@ import type { MultipartBody } from '../../../streams/group-presence/rlmi/multipa
 import { uriKey } from '../../../front-end/groupRoutes.ts';
 import type { NumberingPlan } from '../../../subscriber/identity/msisdn.ts';
 
-export type RequesterView =
+type RequesterView =
   | { allowed: false; reason: 'not-a-member' }
   | { allowed: true; member: GroupPresenceMember | undefined; members: VisibleMember[]; document: MultipartBody };
 

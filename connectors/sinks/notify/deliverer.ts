@@ -18,7 +18,7 @@ export interface DeliveryResult {
   readonly bytes: Buffer;
 }
 
-export interface DelivererOptions {
+interface DelivererOptions {
   readonly layer: TransactionLayer;
   /** The sink's Contact URI. */
   readonly contact: string;

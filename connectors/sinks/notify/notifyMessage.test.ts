@@ -3,7 +3,7 @@ import { parseSipMessage } from '../../../protocols/decode/sip/index.ts';
 import { buildRequest, serialize } from '../../../protocols/sip/message/index.ts';
 import type { NotifyRequest } from '../../../schemas/generated/records.ts';
 import { notifyRecord } from '../../../test/support/notifyRecords.ts';
-import { BadNotifyRequest, contactUri, dialogKey, nextHop, notifyContact, notifySpec, subscriptionStateValue, uriTarget } from './notifyMessage.ts';
+import { BadNotifyRequest, contactUri, dialogIdKey, nextHop, notifyContact, notifySpec, subscriptionStateValue, uriTarget } from './notifyMessage.ts';
 
 const VIA = { transport: 'udp', host: '127.0.0.1', port: 5080, branch: 'z9hG4bKtest' };
 
@@ -71,8 +71,8 @@ describe('NOTIFY building', () => {
   });
 
   it('dialog key: Call-ID and both tags', () => {
-    expect(dialogKey(notifyRecord())).not.toBe(dialogKey(notifyRecord({ remoteTag: 'other' })));
-    expect(dialogKey(notifyRecord({ cseq: 1 }))).toBe(dialogKey(notifyRecord({ cseq: 2 })));
+    expect(dialogIdKey(notifyRecord())).not.toBe(dialogIdKey(notifyRecord({ remoteTag: 'other' })));
+    expect(dialogIdKey(notifyRecord({ cseq: 1 }))).toBe(dialogIdKey(notifyRecord({ cseq: 2 })));
     expect(contactUri('::1', 5080)).toBe('sip:[::1]:5080');
   });
 

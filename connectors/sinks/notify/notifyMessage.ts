@@ -21,8 +21,12 @@ export function subscriptionStateValue(n: Pick<NotifyRequest, 'subscriptionState
   return v;
 }
 
-/** Dialog identity (RFC 3261 §12): Call-ID + both tags. NOTIFYs with the same key go strictly in order. */
-export function dialogKey(n: Pick<NotifyRequest, 'callId' | 'localTag' | 'remoteTag'>): string {
+/**
+ * The full dialog ID (RFC 3261 §12): Call-ID + both tags. NOTIFYs with the
+ * same key go strictly in order. (The event manager's watcherDialogKey keys by
+ * the watcher's tag only, as an initial SUBSCRIBE does not know ours yet.)
+ */
+export function dialogIdKey(n: Pick<NotifyRequest, 'callId' | 'localTag' | 'remoteTag'>): string {
   return `${n.callId}\u0000${n.localTag}\u0000${n.remoteTag}`;
 }
 
@@ -54,7 +58,7 @@ export function nextHop(n: Pick<NotifyRequest, 'requestUri' | 'routeSet'>): Tran
   return uriTarget(inner);
 }
 
-export interface NotifyBuildOptions {
+interface NotifyBuildOptions {
   /** The sink's own Contact URI, e.g. sip:127.0.0.1:5080. */
   readonly contact: string;
   readonly maxForwards?: number;

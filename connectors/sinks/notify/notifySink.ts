@@ -27,14 +27,14 @@ import { TransactionLayer } from '../../../protocols/sip/transaction/index.ts';
 import { SipTransport } from '../../../protocols/sip/transport/index.ts';
 import { groupIdOf } from '../../../front-end/groupRoutes.ts';
 import { NotifyDeliverer, StoppedError, type DeliveryResult } from './deliverer.ts';
-import { dialogKey, notifyContact } from './notifyMessage.ts';
+import { dialogIdKey, notifyContact } from './notifyMessage.ts';
 import { checkRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy } from './policy.ts';
 import { DialogScheduler, OffsetTracker, Semaphore } from './scheduling.ts';
 
-export const NOTIFY_SINK_GROUP = 'notify-sink';
-export const COMPONENT = 'notify-sink';
+const NOTIFY_SINK_GROUP = 'notify-sink';
+const COMPONENT = 'notify-sink';
 
-export interface NotifySinkOptions {
+interface NotifySinkOptions {
   readonly host?: string;
   /** SIP port (UDP+TCP) the NOTIFYs go out from and responses come back to; 0 picks one. Default 5080. */
   readonly port?: number;
@@ -59,7 +59,7 @@ export interface NotifySinkOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface NotifySinkStats {
+interface NotifySinkStats {
   consumed: number;
   reports: number;
   deadLetters: number;
@@ -120,7 +120,7 @@ export class NotifySink {
   private readonly sleeps = new Sleeps();
 
   private constructor(
-    private readonly s: Settings,
+    s: Settings,
     readonly transport: SipTransport,
     private readonly serde: RecordSerde,
     private readonly producer: RecordProducer,
@@ -274,7 +274,7 @@ export class NotifySink {
       });
       return;
     }
-    this.scheduler.submit(dialogKey(n), async () => {
+    this.scheduler.submit(dialogIdKey(n), async () => {
       let r: DeliveryResult;
       try {
         r = await this.deliverer.deliver(n);

@@ -25,7 +25,7 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 4, backoffBaseMs: 1000, backoffMaxMs: 30_000, retryAfterMaxMs: 120_000 };
 
-export type AttemptDecision =
+type AttemptDecision =
   | { readonly kind: 'final'; readonly outcome: DeliveryOutcome; readonly statusCode: number | null; readonly reason: string | null }
   | { readonly kind: 'retry'; readonly delayMs: number; readonly statusCode: number | null; readonly reason: string };
 

@@ -56,7 +56,7 @@ interface DialogState {
   lastStart: number;
 }
 
-export interface DialogSchedulerOptions {
+interface DialogSchedulerOptions {
   /** Minimum time between the starts of two jobs of one dialog; 0 = no limit. */
   readonly minIntervalMs?: number;
   readonly now?: () => number;

@@ -5,7 +5,7 @@ import { isHep3 } from './decode.ts';
 
 const MAGIC = Buffer.from('HEP3', 'latin1');
 
-export interface HepFramerStats {
+interface HepFramerStats {
   packets: number;
   garbageBytes: number;
   resyncs: number;

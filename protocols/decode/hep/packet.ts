@@ -11,7 +11,7 @@ export interface HepPacket {
   readonly dstPort: number;
   /** Capture time (Unix epoch, ns); 0n when the packet carries none (HEP v1). */
   readonly timeNs: bigint;
-  /** Captured protocol type (HEP_PROTOCOL_TYPES): 1 SIP, 8 M2UA, 9 M3UA ... (v1/v2: 1, SIP). */
+  /** Captured protocol type (chunk 0x000b, HEP_PROTO): 1 SIP, 8 M2UA, 9 M3UA ... (v1/v2: 1, SIP). */
   readonly protoType: number;
   readonly captureId?: number;
   readonly authKey?: string;

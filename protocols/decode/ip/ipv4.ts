@@ -3,7 +3,7 @@
 // by default).
 import { DecodeError } from '../layer.ts';
 
-export interface Ipv4Header {
+interface Ipv4Header {
   version: 4;
   /** Addresses as unsigned 32-bit numbers (format with formatIpv4). */
   src: number;

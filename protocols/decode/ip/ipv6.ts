@@ -3,7 +3,7 @@
 import { DecodeError } from '../layer.ts';
 import { IPPROTO, IPV6_GENERIC_EXTENSION_HEADERS } from './ipProtocols.ts';
 
-export interface Ipv6Fragment {
+interface Ipv6Fragment {
   id: number;
   /** Offset of this fragment's data in the reassembled fragmentable part, bytes. */
   offset: number;
@@ -12,7 +12,7 @@ export interface Ipv6Fragment {
   nextHeader: number;
 }
 
-export interface Ipv6Header {
+interface Ipv6Header {
   version: 6;
   /** Address bytes: a 16-byte view into the frame (format with formatIpv6). */
   src: Buffer;
@@ -25,7 +25,7 @@ export interface Ipv6Header {
   fragment: Ipv6Fragment | undefined;
 }
 
-export interface Ipv6Chain {
+interface Ipv6Chain {
   protocol: number;
   offset: number;
   fragment: Ipv6Fragment | undefined;

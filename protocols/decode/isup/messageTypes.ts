@@ -2,7 +2,7 @@
 // Tables 32-...): octets of mandatory fixed part, number of mandatory variable
 // parameters (each reached by a one-octet pointer) and whether an optional
 // part (pointer + TLV list) follows.
-export interface IsupMessageFormat {
+interface IsupMessageFormat {
   name: string;
   fixed: number;
   variable: number;

@@ -6,7 +6,7 @@ import { DecodeError } from '../layer.ts';
 import { ETHERTYPE } from './etherTypes.ts';
 import type { GreHeader } from './gre.ts';
 
-export interface ErspanResult {
+interface ErspanResult {
   /** What the mirrored payload is: a whole Ethernet frame, or an IP packet. */
   payload: 'ethernet' | 'ip';
   offset: number;

@@ -1,6 +1,6 @@
 // LINKTYPE_* values (tcpdump.org/linktypes.html) we can take apart, and how.
 
-export type LinkDecoder = 'ethernet' | 'null' | 'loop' | 'raw' | 'ipv4' | 'ipv6' | 'sll' | 'sll2';
+type LinkDecoder = 'ethernet' | 'null' | 'loop' | 'raw' | 'ipv4' | 'ipv6' | 'sll' | 'sll2';
 
 export const LINK_TYPES: Readonly<Record<number, { name: string; decoder: LinkDecoder }>> = {
   0: { name: 'NULL', decoder: 'null' }, // BSD loopback, address family in host byte order

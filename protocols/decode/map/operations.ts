@@ -113,7 +113,7 @@ export const MAP_OPERATIONS: Readonly<Record<number, string>> = {
  * mo-ForwardSM (46) and mt-ForwardSM (44). We report the name of the version
  * in use, so a v2 trace reads "forwardSM" as tshark and the v2 spec do.
  */
-export const MAP_V2_OPERATION_NAMES: Readonly<Record<number, string>> = {
+const MAP_V2_OPERATION_NAMES: Readonly<Record<number, string>> = {
   46: 'forwardSM',
 };
 

@@ -54,7 +54,7 @@ export interface MapParams {
   absentSubscriberDiagnosticSM?: number;
 }
 
-export type FieldHandler = (buf: Buffer, t: TlvT, out: MapParams) => void;
+type FieldHandler = (buf: Buffer, t: TlvT, out: MapParams) => void;
 export type Spec = { readonly [tag: number]: FieldHandler | Spec | readonly (FieldHandler | Spec)[] };
 
 const LAYER = 'map';

@@ -9,7 +9,7 @@ import type { CapturedFrame } from './capturedFrame.ts';
 import { CaptureParser } from './captureParser.ts';
 import { GZIP_MAGIC } from './captureFormat.ts';
 
-export interface ReadCaptureOptions {
+interface ReadCaptureOptions {
   /**
    * Called when the input ends inside a record (or inside the gzip stream):
    * the frames before it have been delivered. Default: ignore, as tshark

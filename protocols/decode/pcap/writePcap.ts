@@ -5,7 +5,7 @@ import { closeSync, createWriteStream, openSync, writeSync } from 'node:fs';
 import { once } from 'node:events';
 import { PCAP_FILE_HEADER_LENGTH, PCAP_MAGIC } from './captureFormat.ts';
 
-export interface PcapWriteOptions {
+interface PcapWriteOptions {
   /** LINKTYPE_* written in the file header (1 = Ethernet). */
   linkType: number;
   /** Nanosecond timestamps (magic a1b23c4d) instead of microseconds. */
@@ -15,7 +15,7 @@ export interface PcapWriteOptions {
   snapLength?: number;
 }
 
-export interface PcapWriteFrame {
+interface PcapWriteFrame {
   timeNs: bigint;
   data: Uint8Array;
   /** Defaults to data.length. */

@@ -8,7 +8,7 @@ const { bcdDigits, HEX_DIGITS } = bcd;
 
 const LAYER = 'sccp';
 
-export interface GlobalTitle {
+interface GlobalTitle {
   digits: string;
   gti: number;
   tt?: number;

@@ -22,7 +22,7 @@ interface Pending {
   parts: (Buffer | undefined)[]; // indexed by `remaining`
 }
 
-export interface ReassemblyStats {
+interface ReassemblyStats {
   completed: number;
   expired: number;
   evicted: number;

@@ -5,7 +5,7 @@
 // bitmap of the WINDOW TSNs below it. The caller picks the numeric key (the
 // dissector uses verification tag and source port: no string per packet).
 
-export interface SctpDuplicateFilterOptions {
+interface SctpDuplicateFilterOptions {
   /** Association directions tracked; the oldest are forgotten beyond. Default 65536. */
   maxAssociations?: number;
 }

@@ -19,7 +19,7 @@ export interface SctpReassemblyStats {
   dropped: number;
 }
 
-export interface SctpMessage {
+interface SctpMessage {
   data: Buffer;
   /** Stream, SSN, PPID and TSN of the first fragment. */
   first: SctpDataChunk;

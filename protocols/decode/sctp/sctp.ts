@@ -18,7 +18,7 @@ export interface SctpDataChunk {
   data: Buffer;
 }
 
-export interface SctpPacket {
+interface SctpPacket {
   srcPort: number;
   dstPort: number;
   verificationTag: number;

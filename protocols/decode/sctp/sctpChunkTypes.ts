@@ -26,10 +26,6 @@ export const SCTP_CHUNK = {
   iForwardTsn: 194,
 } as const;
 
-export const SCTP_CHUNK_NAME: Readonly<Record<number, string>> = Object.fromEntries(
-  Object.entries(SCTP_CHUNK).map(([name, code]) => [code, name]),
-);
-
 /** DATA chunk flag bits. */
 export const SCTP_DATA_FLAG = {
   end: 0x01,

@@ -14,7 +14,7 @@ import { SipStreamFramer } from './framer.ts';
 import { parseSipMessage, type SipMessage } from './message.ts';
 
 /** The fields of FrameDissector's TransportPayload this layer reads. */
-export interface SipCarrierInput {
+interface SipCarrierInput {
   readonly timeNs: bigint;
   readonly transport: 'udp' | 'tcp' | 'sctp';
   readonly flow: string;
@@ -23,7 +23,7 @@ export interface SipCarrierInput {
   readonly gap?: number;
 }
 
-export type SipCarrier = 'udp' | 'tcp' | 'sctp' | 'websocket' | 'hep';
+type SipCarrier = 'udp' | 'tcp' | 'sctp' | 'websocket' | 'hep';
 
 export interface DecodedSip {
   readonly message: SipMessage;
@@ -34,12 +34,12 @@ export interface DecodedSip {
   readonly hep?: HepPacket;
 }
 
-export interface SipCarrierResult {
+interface SipCarrierResult {
   readonly messages: DecodedSip[];
   readonly errors: DecodeError[];
 }
 
-export interface SipCarrierStats {
+interface SipCarrierStats {
   messages: number;
   errors: number;
   /** Datagrams / stream chunks that carried no SIP (RTP, other protocols). */

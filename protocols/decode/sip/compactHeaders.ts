@@ -1,7 +1,7 @@
 // Compact header forms (RFC 3261 §7.3.3 and extensions, IANA "Header Fields"
 // registry) mapped to the lower-cased full name the parser stores headers under.
 
-export const COMPACT_HEADER_FORMS: Readonly<Record<string, string>> = {
+const COMPACT_HEADER_FORMS: Readonly<Record<string, string>> = {
   a: 'accept-contact', // RFC 3841
   b: 'referred-by', // RFC 3892
   c: 'content-type',

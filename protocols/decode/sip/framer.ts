@@ -7,7 +7,7 @@
 import { looksLikeSip } from './detect.ts';
 import { findHeaderEnd } from './message.ts';
 
-export interface SipFramerStats {
+interface SipFramerStats {
   messages: number;
   keepAlives: number;
   /** Bytes discarded while looking for the start of a message. */
@@ -15,7 +15,7 @@ export interface SipFramerStats {
   resyncs: number;
 }
 
-export interface SipStreamFramerOptions {
+interface SipStreamFramerOptions {
   /** Largest message accepted (headers + body); beyond it the header is treated as garbage. */
   maxMessageBytes?: number;
   /** Largest header block we wait for before deciding the stream is not SIP here. */

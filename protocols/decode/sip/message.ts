@@ -56,7 +56,7 @@ export function findHeaderEnd(buf: Buffer, from = 0): { headerEnd: number; bodyS
   return undefined;
 }
 
-export type SipMessageKind = 'request' | 'response';
+type SipMessageKind = 'request' | 'response';
 
 const UNSET: unique symbol = Symbol('unset');
 type Lazy<T> = T | typeof UNSET;

@@ -2,12 +2,12 @@
 // Parameters" registry). Data only: the parser keeps the reason phrase the
 // wire carried; this table gives the canonical one for unknown/odd phrases.
 
-export interface SipStatusInfo {
+interface SipStatusInfo {
   readonly reason: string;
   readonly rfc: string;
 }
 
-export const SIP_STATUS_CODES: Readonly<Record<number, SipStatusInfo>> = {
+const SIP_STATUS_CODES: Readonly<Record<number, SipStatusInfo>> = {
   100: { reason: 'Trying', rfc: 'RFC 3261' },
   180: { reason: 'Ringing', rfc: 'RFC 3261' },
   181: { reason: 'Call Is Being Forwarded', rfc: 'RFC 3261' },
@@ -86,7 +86,7 @@ export const SIP_STATUS_CODES: Readonly<Record<number, SipStatusInfo>> = {
 };
 
 /** Class of a status code (1xx provisional … 6xx global failure). */
-export function statusClass(status: number): 1 | 2 | 3 | 4 | 5 | 6 {
+function statusClass(status: number): 1 | 2 | 3 | 4 | 5 | 6 {
   return Math.min(6, Math.max(1, Math.floor(status / 100))) as 1 | 2 | 3 | 4 | 5 | 6;
 }
 

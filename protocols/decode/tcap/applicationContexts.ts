@@ -1,9 +1,9 @@
 // GSM MAP application contexts (3GPP TS 29.002 §17.3.3): OID
 // 0.4.0.0.1.0.<ac>.<version> {itu-t identified-organization etsi mobileDomain
 // gsm-Network applicationContext ac version}. Named "<ac>-v<version>".
-export const MAP_AC_PREFIX = '0.4.0.0.1.0.';
+const MAP_AC_PREFIX = '0.4.0.0.1.0.';
 
-export const MAP_APPLICATION_CONTEXTS: Readonly<Record<number, string>> = {
+const MAP_APPLICATION_CONTEXTS: Readonly<Record<number, string>> = {
   1: 'networkLocUpContext',
   2: 'locationCancellationContext',
   3: 'roamingNumberEnquiryContext',
@@ -52,7 +52,7 @@ export const MAP_APPLICATION_CONTEXTS: Readonly<Record<number, string>> = {
   47: 'vcsgLocationCancellationContext',
 };
 
-export interface AppContextInfo {
+interface AppContextInfo {
   /** e.g. "networkLocUpContext-v3"; undefined when not a known MAP context. */
   name?: string;
   /** MAP application context version (1-4), when a MAP context. */

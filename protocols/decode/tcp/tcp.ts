@@ -1,7 +1,7 @@
 // TCP header (RFC 9293). Options are skipped; the checksum is not verified.
 import { DecodeError } from '../layer.ts';
 
-export interface TcpHeader {
+interface TcpHeader {
   srcPort: number;
   dstPort: number;
   seq: number;

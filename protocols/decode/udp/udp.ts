@@ -1,7 +1,7 @@
 // UDP header (RFC 768). The checksum is not verified (mirrored copies).
 import { DecodeError } from '../layer.ts';
 
-export interface UdpHeader {
+interface UdpHeader {
   srcPort: number;
   dstPort: number;
   payloadOffset: number;

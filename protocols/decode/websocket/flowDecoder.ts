@@ -17,20 +17,20 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 const DEFLATE_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const WINDOW_BYTES = 32 * 1024;
 
-export interface WebSocketMessage {
+interface WebSocketMessage {
   readonly type: 'text' | 'binary';
   readonly payload: Buffer;
   /** Arrived compressed with permessage-deflate (RFC 7692) and was inflated. */
   readonly compressed?: boolean;
 }
 
-export interface WebSocketPushResult {
+interface WebSocketPushResult {
   readonly messages: WebSocketMessage[];
   /** Set when this push hit a framing error; the flow is desynchronised afterwards. */
   readonly error?: DecodeError;
 }
 
-export interface WebSocketStats {
+interface WebSocketStats {
   frames: number;
   messages: number;
   controlFrames: number;
@@ -41,7 +41,7 @@ export interface WebSocketStats {
 
 type State = 'start' | 'handshake' | 'frames' | 'dead';
 
-export interface WebSocketFlowDecoderOptions {
+interface WebSocketFlowDecoderOptions {
   maxMessageBytes?: number;
 }
 

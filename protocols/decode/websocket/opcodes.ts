@@ -8,8 +8,6 @@ export const WS_OPCODES = {
   0xa: 'pong',
 } as const satisfies Record<number, string>;
 
-export type WsOpcodeName = (typeof WS_OPCODES)[keyof typeof WS_OPCODES];
-
 /** Control frames have the high opcode bit set (RFC 6455 §5.5). */
 export function isControlOpcode(op: number): boolean {
   return (op & 0x8) !== 0;

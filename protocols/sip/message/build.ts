@@ -112,7 +112,7 @@ export function buildResponseFrom(id: ResponseIdentity, status: number, spec: Re
   return { kind: 'response', status, reason, headers: h, body };
 }
 
-export function responseIdentity(request: SipMessage): ResponseIdentity {
+function responseIdentity(request: SipMessage): ResponseIdentity {
   const timestamp = request.headers.get('timestamp');
   return {
     vias: request.headers.getAll('via'),

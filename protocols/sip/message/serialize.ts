@@ -5,7 +5,7 @@ import type { OutgoingMessage } from './outgoing.ts';
 
 const CRLF = '\r\n';
 
-export function startLine(msg: OutgoingMessage): string {
+function startLine(msg: OutgoingMessage): string {
   return msg.kind === 'request' ? `${msg.method} ${msg.requestUri} SIP/2.0` : `SIP/2.0 ${msg.status} ${msg.reason}`;
 }
 

@@ -9,7 +9,7 @@ import type { Clock, TimerHandle } from './clock.ts';
 import { clientKey } from './keys.ts';
 import { NON_INVITE_TIMERS, nextTimerE, type TimerValues } from './timers.ts';
 
-export type ClientTransactionState = 'trying' | 'proceeding' | 'completed' | 'terminated';
+type ClientTransactionState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
 /** What the TU learns (§17.1.2.2: a Timer F timeout is to be treated as 408). */
 export type ClientTransactionOutcome =
@@ -17,9 +17,9 @@ export type ClientTransactionOutcome =
   | { readonly kind: 'timeout' }
   | { readonly kind: 'transport-error'; readonly error: Error };
 
-export type SendBytes = (bytes: Buffer, target: TransportTarget) => Promise<void>;
+type SendBytes = (bytes: Buffer, target: TransportTarget) => Promise<void>;
 
-export interface ClientTransactionOptions {
+interface ClientTransactionOptions {
   readonly request: OutgoingRequest;
   readonly target: TransportTarget;
   readonly send: SendBytes;

@@ -33,7 +33,7 @@ export interface TransactionUser {
   onRequest(request: SipMessage, serverTx: NonInviteServerTransaction): void | Promise<void>;
 }
 
-export interface TransactionLayerOptions {
+interface TransactionLayerOptions {
   readonly clock?: Clock;
   readonly timers?: Partial<TimerValues>;
   /** Our sent-by in Via when it differs from the listening address (NAT, DNS name). */
@@ -47,7 +47,7 @@ export interface TransactionLayerOptions {
   readonly udpMaxRequestBytes?: number;
 }
 
-export interface TransactionLayerStats {
+interface TransactionLayerStats {
   /** Responses that matched no client transaction (§17.1.3: passed to the core, which drops them). */
   strayResponses: number;
   /** ACKs without a transaction (this layer has no INVITE server transactions). */
@@ -62,7 +62,7 @@ const DEFAULT_ALLOW = ['SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'OPTIONS'];
 /** §18.1.1: "larger than 1300 bytes and the path MTU is unknown". */
 const UDP_MAX_REQUEST_BYTES = 1300;
 
-export interface SendRequestOptions {
+interface SendRequestOptions {
   readonly onProvisional?: (response: SipMessage) => void;
 }
 

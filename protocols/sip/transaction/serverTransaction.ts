@@ -8,11 +8,11 @@ import { isReliable, responseTarget, type MessageSource, type ResponseRoute, typ
 import type { Clock, TimerHandle } from './clock.ts';
 import { NON_INVITE_TIMERS, type TimerValues } from './timers.ts';
 
-export type ServerTransactionState = 'trying' | 'proceeding' | 'completed' | 'terminated';
+type ServerTransactionState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
-export type SendResponseBytes = (bytes: Buffer, target: TransportTarget, options?: SendOptions) => Promise<void>;
+type SendResponseBytes = (bytes: Buffer, target: TransportTarget, options?: SendOptions) => Promise<void>;
 
-export interface ServerTransactionOptions {
+interface ServerTransactionOptions {
   readonly request: SipMessage;
   readonly source: MessageSource;
   readonly key: string;

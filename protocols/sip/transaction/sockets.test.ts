@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSipMessage } from '../../decode/sip/index.ts';
 import { buildResponse, newBranch, serialize, type RequestSpec } from '../message/index.ts';
-import { Inbox, rawUdpPeer, sleep, waitUntil } from '../../../test/support/udpInbox.ts';
+import { rawUdpPeer, sleep, waitUntil } from '../../../test/support/udpInbox.ts';
 import { SipTransport } from '../transport/transport.ts';
 import { TransactionLayer, type TransactionUser } from './layer.ts';
 import { subscribeBytes } from '../../../test/support/fakeTransport.ts';

@@ -13,7 +13,7 @@ export interface TimerValues {
 
 export const RFC3261_TIMERS: TimerValues = { T1: 500, T2: 4000, T4: 5000 };
 
-export interface NonInviteTimer {
+interface NonInviteTimer {
   readonly name: 'E' | 'F' | 'J' | 'K';
   readonly section: string;
   readonly meaning: string;

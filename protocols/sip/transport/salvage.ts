@@ -5,7 +5,7 @@
 import { canonicalHeaderName, parseVia } from '../../decode/sip/index.ts';
 import type { ResponseIdentity } from '../message/index.ts';
 
-export interface SalvagedRequest {
+interface SalvagedRequest {
   readonly method: string;
   readonly identity: ResponseIdentity;
 }

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { SipStreamFramer } from '../../decode/sip/index.ts';
 import { endpointKey, normaliseAddress, type MessageSource } from './types.ts';
 
-export interface TcpConnectionEvents {
+interface TcpConnectionEvents {
   onMessage(raw: Buffer, source: MessageSource): void;
   onClose(conn: TcpConnection, idle: boolean): void;
 }

@@ -17,7 +17,7 @@ import { endpointKey, normaliseAddress, type MessageSource, type SendOptions, ty
 
 export type SipMessageHandler = (message: SipMessage, source: MessageSource) => void;
 
-export interface SipTransportOptions {
+interface SipTransportOptions {
   /** Address to listen on for both UDP and TCP, e.g. '127.0.0.1'. */
   readonly host: string;
   /** 0 (default) picks a free port that is free for both UDP and TCP. */

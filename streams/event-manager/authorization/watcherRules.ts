@@ -14,7 +14,7 @@ export function parseDecision(raw: string, what: string): WatcherDecision {
 }
 
 /** 'sip:Alice@Example.com;transport=tcp' → 'sip:Alice@example.com' (host case-folded, parameters dropped). */
-export function watcherIdentity(uri: string): string {
+function watcherIdentity(uri: string): string {
   const bare = uri.replace(/^<|>$/g, '').split(';')[0]!;
   const at = bare.lastIndexOf('@');
   return at < 0 ? bare.toLowerCase() : `${bare.slice(0, at)}@${bare.slice(at + 1).toLowerCase()}`;

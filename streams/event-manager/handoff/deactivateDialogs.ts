@@ -9,7 +9,7 @@ import type { PartitionStore } from '../../../kafka/partitionStore.ts';
 import type { ManagedSubscriber } from '../managedSubscriber.ts';
 import { terminateAll } from '../subscriptions/watcherDialog.ts';
 
-export interface DeactivatedNotify {
+interface DeactivatedNotify {
   key: string;
   notify: NotifyRequest;
 }

@@ -8,7 +8,7 @@
 //   `Subscription-State: terminated;reason=deactivated` (RFC 6665 §4.1.3: the
 //   watcher re-subscribes at once) and forgets it; the re-SUBSCRIBE reaches the
 //   new owner — the document's procedure, for watchers or proxies that expect it.
-export const HANDOFF_MODES = ['transparent', 'resubscribe'] as const;
+const HANDOFF_MODES = ['transparent', 'resubscribe'] as const;
 export type HandoffMode = (typeof HANDOFF_MODES)[number];
 
 export function parseHandoffMode(value: string, where: string): HandoffMode {

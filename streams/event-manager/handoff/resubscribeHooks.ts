@@ -9,7 +9,7 @@ import { deactivateDialogs } from './deactivateDialogs.ts';
 
 type Hooks = Pick<TransactionalProcessorOptions<ManagedSubscriber>, 'onRevoking' | 'afterRestore'>;
 
-export interface ResubscribeHookOptions {
+interface ResubscribeHookOptions {
   /** A NotifyRequest as the notify-requests record keyed by its presentity. */
   toRecord: (key: string, n: NotifyRequest) => OutputRecord;
   /** Told how many dialogs ended, and why (for stats and logs). */

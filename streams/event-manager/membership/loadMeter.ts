@@ -3,7 +3,7 @@
 // interval since the previous report (the load-aware assignor reads these).
 import type { PartitionLoad } from '../../../schemas/generated/records.ts';
 
-export interface LoadSample {
+interface LoadSample {
   /** 0..1: busy time / wall time since the previous sample. */
   utilization: number;
   partitionLoad: PartitionLoad[];

@@ -9,7 +9,7 @@ import type { RecordSerde } from '../../../schemas/serde.ts';
 import type { RecordProducer } from '../../../kafka/recordProducer.ts';
 import type { LoadMeter } from './loadMeter.ts';
 
-export interface MemberReporterOptions {
+interface MemberReporterOptions {
   memberId: string;
   topic: string;
   serde: RecordSerde;

@@ -4,7 +4,7 @@
 // to be?), given as data.
 import { isReachable, type SubscriberPresence } from './model.ts';
 
-export type Connectability = 'connectable' | 'not-connectable' | 'subject-to-authorization' | 'in-transfer' | 'unknown';
+type Connectability = 'connectable' | 'not-connectable' | 'subject-to-authorization' | 'in-transfer' | 'unknown';
 
 export interface AvailabilitySettings {
   readonly mode: 'available' | 'busy' | 'do-not-disturb' | 'away';
@@ -14,7 +14,7 @@ export interface AvailabilitySettings {
   readonly screening?: 'none' | 'contacts-only';
 }
 
-export interface Watcher {
+interface Watcher {
   /** The user authorised this watcher (is in its contacts). */
   readonly authorized: boolean;
 }

@@ -13,7 +13,7 @@ import { applyPublish } from './publication.ts';
 import { applyRegister } from './registration.ts';
 import { sameFacts } from './sameFacts.ts';
 
-export interface Applied {
+interface Applied {
   readonly state: SubscriberPresence;
   /** The facts changed (and version was incremented). When false, state differs at most in bookkeeping and need not be stored. */
   readonly changed: boolean;

@@ -15,7 +15,7 @@ export interface ServingNode {
 }
 
 /** An updateLocation / updateGprsLocation invoke whose result has not been seen. */
-export interface PendingAttach {
+interface PendingAttach {
   readonly domain: Domain;
   readonly node: ServingNode;
   readonly mscNumber: string | null;
@@ -42,7 +42,7 @@ export interface NetworkFacet {
   readonly pending: PendingAttach | null;
 }
 
-export interface LocationFacet {
+interface LocationFacet {
   /** MCC-MNC-LAC[-CI] */
   readonly cellGlobalId: string;
   readonly ageMinutes: number | null;
@@ -57,14 +57,14 @@ export interface RegisteredContact {
   readonly expiresAt: number;
 }
 
-export interface RegistrationFacet {
+interface RegistrationFacet {
   /** Capture time of the REGISTER 2xx the contacts come from. */
   readonly at: number | null;
   readonly contacts: readonly RegisteredContact[];
 }
 
 export type CallPhase = 'setup' | 'alerting' | 'answered' | 'released';
-export type CallState = 'idle' | 'alerting' | 'in-call';
+type CallState = 'idle' | 'alerting' | 'in-call';
 
 /** One call leg: ISUP CIC on a point-code pair, or a SIP Call-ID. */
 export interface CallLeg {
@@ -129,7 +129,7 @@ export interface SubscriberPresence {
   readonly recentEventIds: readonly string[];
 }
 
-export const emptyNetwork: NetworkFacet = {
+const emptyNetwork: NetworkFacet = {
   state: 'unknown',
   since: null,
   at: null,

@@ -30,7 +30,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** Id of the tuple carrying the network (CS/PS) service. */
 export const NETWORK_TUPLE = 'network';
 
-export function entityOf(subscriber: string): string {
+function entityOf(subscriber: string): string {
   const [kind, ...rest] = subscriber.split(':');
   const id = rest.join(':');
   if (kind === 'msisdn') return `tel:${id}`;

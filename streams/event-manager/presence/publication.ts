@@ -37,7 +37,7 @@ function request(s: SubscriberPresence, e: SignalingEvent): SubscriberPresence {
 }
 
 /** What a PUBLISH asks for, as far as committing it goes (a tapped ESC's pending request, or a front end's PublishRequest). */
-export type PublishIntent = Pick<PendingPublish, 'ifMatch' | 'pidf'>;
+type PublishIntent = Pick<PendingPublish, 'ifMatch' | 'pidf'>;
 
 /**
  * The publications after a successful PUBLISH (RFC 3903 §6): removal when

@@ -13,7 +13,7 @@ const node = (n: StateServingNode | null): ServingNode | null => (n ? { number: 
 const networkState = (s: string): NetworkStateName => (NETWORK_STATES.has(s) ? (s as NetworkStateName) : 'unknown');
 
 /** The presence part of the changelog record (the event manager adds its watchers). */
-export type PresenceRecord = Omit<PresenceState, 'watchers' | 'notifiedPidf'>;
+type PresenceRecord = Omit<PresenceState, 'watchers' | 'notifiedPidf'>;
 
 export function toRecord(s: SubscriberPresence): PresenceRecord {
   const n = s.network;

@@ -6,7 +6,7 @@ import { callStateOf, servingNodeOf, type SubscriberPresence } from './model.ts'
 import { renderPidf } from '../../../presence-document/render.ts';
 import { NETWORK_TUPLE, presenceDocument, type DocumentOptions } from './presenceDocument.ts';
 
-export interface SummaryOptions extends DocumentOptions {
+interface SummaryOptions extends DocumentOptions {
   readonly availability?: AvailabilitySettings;
 }
 

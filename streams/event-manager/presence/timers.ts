@@ -6,9 +6,9 @@ import { DEFAULT_CONFIG, type DerivationConfig } from './config.ts';
 import type { SubscriberPresence } from './model.ts';
 import { sameFacts } from './sameFacts.ts';
 
-export type TimerKind = 'contact-expiry' | 'publication-expiry' | 'pending-publish' | 'pending-attach' | 'stale-network' | 'stuck-call' | 'reported-busy';
+type TimerKind = 'contact-expiry' | 'publication-expiry' | 'pending-publish' | 'pending-attach' | 'stale-network' | 'stuck-call' | 'reported-busy';
 
-export interface Timer {
+interface Timer {
   readonly kind: TimerKind;
   /** What it concerns: contact URI, entity tag, call key... */
   readonly key: string;
@@ -58,7 +58,7 @@ function fire(s: SubscriberPresence, t: Timer): SubscriberPresence {
   }
 }
 
-export interface Advanced {
+interface Advanced {
   readonly state: SubscriberPresence;
   readonly changed: boolean;
 }

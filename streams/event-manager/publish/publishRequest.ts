@@ -26,7 +26,7 @@ export function entityTagOf(requestId: string): string {
   return createHash('sha256').update(`sip-etag:${requestId}`).digest('base64url').slice(0, 20);
 }
 
-export interface PublishOutcome {
+interface PublishOutcome {
   readonly state: SubscriberPresence;
   /** The facts changed (version incremented): store, current-presence and NOTIFYs follow. */
   readonly changed: boolean;

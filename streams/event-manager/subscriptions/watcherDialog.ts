@@ -4,7 +4,7 @@
 // that are contiguous, whichever front end received the SUBSCRIBE.
 import type { NotifyRequest, StateWatcher, Subscription } from '../../../schemas/generated/records.ts';
 
-export type SubscriptionStateName = 'active' | 'pending' | 'terminated';
+type SubscriptionStateName = 'active' | 'pending' | 'terminated';
 
 /** RFC 6665 §8.2.3 reasons we use. */
 export type TerminationReason = 'timeout' | 'rejected' | 'deactivated' | 'noresource' | 'giveup';
@@ -21,22 +21,32 @@ export type WatcherDialog = Omit<StateWatcher, 'state' | 'decision'> & {
   decision: WatcherDecision;
 };
 
-export interface PresenceDocument {
+/**
+ * A NOTIFY's body: the presence document already rendered (PIDF text, or the
+ * polite-block stand-in) with its Content-Type. The PIDF model itself is
+ * presence-document/model.ts PresenceDocument.
+ */
+export interface NotifyBody {
   contentType: string;
   body: string;
 }
 
-export const dialogKey = (callId: string, remoteTag: string) => `${callId}\u0000${remoteTag}`;
+/**
+ * A watcher's dialog among the presentity's: Call-ID + the watcher's tag. Our
+ * own tag is left out because an initial SUBSCRIBE does not carry it yet (the
+ * NOTIFY sink orders by the full dialog ID, notifyMessage.ts dialogIdKey).
+ */
+export const watcherDialogKey = (callId: string, watcherTag: string) => `${callId}\u0000${watcherTag}`;
 
 /** What a notifier needs of a dialog to build its next NOTIFY (group dialogs share it: streams/group-presence). */
-export type NotifierDialog = Pick<WatcherDialog, 'callId' | 'remoteTag' | 'localTag' | 'watcherUri' | 'presentityUri' | 'contact' | 'routeSet' | 'expiresAt' | 'notifyCseq' | 'version'>;
+type NotifierDialog = Pick<WatcherDialog, 'callId' | 'remoteTag' | 'localTag' | 'watcherUri' | 'presentityUri' | 'contact' | 'routeSet' | 'expiresAt' | 'notifyCseq' | 'version'>;
 
 /** The dialog's next NOTIFY: CSeq and version each advance by one. */
 export function notify(
   d: NotifierDialog,
   presentity: string,
   state: SubscriptionStateName,
-  doc: PresenceDocument | null,
+  doc: NotifyBody | null,
   nowMs: number,
   cause: string | null,
   reason: TerminationReason | null = null,
@@ -67,12 +77,12 @@ export function notify(
 }
 
 /** What a watcher may see: a polite block shows a closed, empty presence (RFC 5025 polite-block). */
-export function documentFor(d: WatcherDialog, current: PresenceDocument, politeBlocked: PresenceDocument): PresenceDocument | null {
+function documentFor(d: WatcherDialog, current: NotifyBody, politeBlocked: NotifyBody): NotifyBody | null {
   if (d.state === 'pending') return null;
   return d.decision === 'polite-block' ? politeBlocked : current;
 }
 
-export interface SubscribeOutcome {
+interface SubscribeOutcome {
   dialogs: Map<string, WatcherDialog>;
   notifies: NotifyRequest[];
 }
@@ -87,12 +97,12 @@ export function applySubscribe(
   dialogs: Map<string, WatcherDialog>,
   sub: Subscription,
   decision: WatcherDecision,
-  current: PresenceDocument,
-  politeBlocked: PresenceDocument,
+  current: NotifyBody,
+  politeBlocked: NotifyBody,
   nowMs: number,
   localTag: string,
 ): SubscribeOutcome {
-  const key = dialogKey(sub.callId, sub.watcherTag);
+  const key = watcherDialogKey(sub.callId, sub.watcherTag);
   let d = dialogs.get(key);
   const notifies: NotifyRequest[] = [];
   if (d && sub.cseq <= d.subscribeCseq) return { dialogs, notifies };
@@ -132,7 +142,7 @@ export function applySubscribe(
 }
 
 /** A NOTIFY to every active dialog when the presentity's document changed. */
-export function notifyChange(dialogs: Map<string, WatcherDialog>, presentity: string, current: PresenceDocument, politeBlocked: PresenceDocument, nowMs: number, cause: string | null): NotifyRequest[] {
+export function notifyChange(dialogs: Map<string, WatcherDialog>, presentity: string, current: NotifyBody, politeBlocked: NotifyBody, nowMs: number, cause: string | null): NotifyRequest[] {
   const out: NotifyRequest[] = [];
   for (const d of dialogs.values()) if (d.state === 'active') out.push(notify(d, presentity, 'active', documentFor(d, current, politeBlocked), nowMs, cause));
   return out;

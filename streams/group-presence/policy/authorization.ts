@@ -6,12 +6,12 @@ import { parseParts, type PresencePart } from './presenceParts.ts';
 import { sameUri } from './uri.ts';
 
 /** Action 701 default: a member who set nothing shares its presence with the group. */
-export const DEFAULT_MEMBER_SHARES = true;
+const DEFAULT_MEMBER_SHARES = true;
 
-export type AdminPolicy = 'members-only' | 'anyone';
-export const ADMIN_POLICIES: readonly AdminPolicy[] = ['members-only', 'anyone'];
+type AdminPolicy = 'members-only' | 'anyone';
+const ADMIN_POLICIES: readonly AdminPolicy[] = ['members-only', 'anyone'];
 /** The group server's default (Action 904 text): members may subscribe, outsiders may not. */
-export const DEFAULT_ADMIN_POLICY: AdminPolicy = 'members-only';
+const DEFAULT_ADMIN_POLICY: AdminPolicy = 'members-only';
 
 /** The policy-relevant fields of a member (GroupMember, StateGroupMember and GroupPresenceMember all have them). */
 export interface MemberPolicyFields {
@@ -22,7 +22,7 @@ export interface MemberPolicyFields {
   sharedParts?: readonly string[];
 }
 
-export function adminPolicyOf(value: string | null | undefined): AdminPolicy {
+function adminPolicyOf(value: string | null | undefined): AdminPolicy {
   if (value === undefined || value === null || value === '') return DEFAULT_ADMIN_POLICY;
   if ((ADMIN_POLICIES as readonly string[]).includes(value)) return value as AdminPolicy;
   // An unknown policy must not open the group: fall back to the restrictive one.
@@ -52,7 +52,7 @@ export function findMember<M extends { uri: string }>(members: readonly M[], uri
   return members.find((m) => sameUri(m.uri, uri));
 }
 
-export type WatchDecision = { allowed: true; member: boolean } | { allowed: false; reason: 'not-a-member' };
+type WatchDecision = { allowed: true; member: boolean } | { allowed: false; reason: 'not-a-member' };
 
 /** The administrator's policy: may this URI subscribe to (or GET) the group's presence? */
 export function mayWatch(adminPolicy: string, members: readonly { uri: string }[], watcherUri: string): WatchDecision {

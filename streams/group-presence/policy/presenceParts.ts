@@ -5,22 +5,12 @@ import type { PresenceDocument, PresencePerson, PresenceService } from '../../..
 import { parsePidf } from '../../../presence-document/parse.ts';
 import { renderPidf } from '../../../presence-document/render.ts';
 
-export const PRESENCE_PARTS = ['basic', 'network', 'call', 'location', 'activities', 'note'] as const;
+const PRESENCE_PARTS = ['basic', 'network', 'call', 'location', 'activities', 'note'] as const;
 export type PresencePart = (typeof PRESENCE_PARTS)[number];
-
-/** What each part covers in the document (for the README and error messages). */
-export const PART_MEANING: Readonly<Record<PresencePart, string>> = {
-  basic: '<basic> open/closed of every tuple',
-  network: 'tuple details: network notes, contacts (registrations), device ids, timestamps',
-  call: 'call-related RPID activities (on-the-phone)',
-  location: 'devices (cell of the handset) and place-type',
-  activities: 'other RPID activities, mood, user-input',
-  note: 'person and document notes',
-};
 
 const CALL_ACTIVITIES = new Set(['on-the-phone']);
 
-export function isPresencePart(s: string): s is PresencePart {
+function isPresencePart(s: string): s is PresencePart {
   return (PRESENCE_PARTS as readonly string[]).includes(s);
 }
 
@@ -70,7 +60,7 @@ function filterPerson(p: PresencePerson, has: (p: PresencePart) => boolean): Pre
 }
 
 /** The document with only the given parts (null: all, returned unchanged). */
-export function filterDocument(doc: PresenceDocument, parts: readonly PresencePart[] | null): PresenceDocument {
+function filterDocument(doc: PresenceDocument, parts: readonly PresencePart[] | null): PresenceDocument {
   if (parts === null) return doc;
   const has = (p: PresencePart) => parts.includes(p);
   return {

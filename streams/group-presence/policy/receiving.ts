@@ -52,9 +52,6 @@ export function receivingFromAttributes(attributes: Readonly<Record<string, stri
   return { refuse, roles, members, parts };
 }
 
-/** Our extension element inside an RFC 4661 <filter>: <role xmlns="urn:presence-gateway:params:xml:ns:group-filter">same|r1,r2</role>. */
-export const GROUP_FILTER_NS = 'urn:presence-gateway:params:xml:ns:group-filter';
-
 /** Which part an RFC 4661 <include type="xpath"> selects, from the PIDF/RPID element it names. */
 const XPATH_PARTS: ReadonlyArray<[RegExp, PresencePart]> = [
   [/basic|status/, 'basic'],

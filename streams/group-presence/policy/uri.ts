@@ -13,7 +13,7 @@ function globalNumber(user: string): string | undefined {
   return `+${n.replace(/[^0-9]/g, '')}`;
 }
 
-export function normalizeUri(u: string): string {
+function normalizeUri(u: string): string {
   let s = u.trim();
   const lt = s.indexOf('<');
   if (lt >= 0) s = s.slice(lt + 1, s.indexOf('>', lt) > lt ? s.indexOf('>', lt) : undefined);

@@ -10,7 +10,7 @@ import { findMember, mayWatch } from './authorization.ts';
 import { receivingFromAttributes, type ReceivingPolicy } from './receiving.ts';
 import { sharedView, visibleMembers, type MemberWithPresence } from './visibility.ts';
 
-export type VisibleGroupDocument =
+type VisibleGroupDocument =
   | { allowed: true; version: number; contentType: string; body: string; memberCount: number; visibleCount: number }
   | { allowed: false; reason: 'not-a-member' };
 

@@ -8,9 +8,9 @@ import { renderMultipartRelated, type BodyPart, type MultipartBody } from './mul
 import { RLMI_TYPE, renderRlmi, type RlmiResourceOut } from './rlmiDocument.ts';
 import { GROUP_INFO_TYPE } from './groupInfo.ts';
 
-export const PIDF_TYPE = 'application/pidf+xml';
+const PIDF_TYPE = 'application/pidf+xml';
 
-export interface GroupDocumentInput {
+interface GroupDocumentInput {
   groupId: string;
   groupUri: string;
   groupName: string;
@@ -36,7 +36,7 @@ const short = (s: string) => {
 };
 
 /** Content-ID of a member's PIDF part, stable across notifications of a group. */
-export function memberContentId(groupId: string, memberUri: string): string {
+function memberContentId(groupId: string, memberUri: string): string {
   return `${short(memberUri)}@${groupId.replace(/[^A-Za-z0-9.-]/g, '-')}.group`;
 }
 

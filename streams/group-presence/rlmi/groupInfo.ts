@@ -6,16 +6,16 @@ import { xmlEscape } from '../../../presence-document/render.ts';
 import { RECEIVE_ATTRIBUTES } from '../policy/receiving.ts';
 
 export const GROUP_INFO_TYPE = 'application/vnd.presence-gateway.group-info+xml';
-export const GROUP_INFO_NS = 'urn:presence-gateway:params:xml:ns:group-info';
+const GROUP_INFO_NS = 'urn:presence-gateway:params:xml:ns:group-info';
 
-export interface GroupInfoMember {
+interface GroupInfoMember {
   uri: string;
   role: string | null;
   displayName: string | null;
   attributes: Record<string, string>;
 }
 
-export interface GroupInfo {
+interface GroupInfo {
   uri: string;
   name: string;
   version: number;

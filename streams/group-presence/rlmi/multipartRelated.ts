@@ -16,7 +16,7 @@ export interface MultipartBody {
 }
 
 /** A boundary that does not occur in any part (derived from the content so equal bodies are byte-equal). */
-export function boundaryFor(parts: readonly BodyPart[]): string {
+function boundaryFor(parts: readonly BodyPart[]): string {
   const h = createHash('sha1');
   for (const p of parts) h.update(p.contentId).update('\u0000').update(p.body);
   let b = `gp-${h.digest('hex').slice(0, 24)}`;

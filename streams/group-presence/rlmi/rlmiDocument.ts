@@ -4,9 +4,9 @@
 import { xmlEscape } from '../../../presence-document/render.ts';
 
 export const RLMI_TYPE = 'application/rlmi+xml';
-export const RLMI_NS = 'urn:ietf:params:xml:ns:rlmi';
+const RLMI_NS = 'urn:ietf:params:xml:ns:rlmi';
 
-export interface RlmiInstanceOut {
+interface RlmiInstanceOut {
   id: string;
   state: 'active' | 'pending' | 'terminated';
   /** With terminated: rejected (not shared), noresource (left the group), deactivated. */
@@ -21,7 +21,7 @@ export interface RlmiResourceOut {
   instance: RlmiInstanceOut;
 }
 
-export interface RlmiListOut {
+interface RlmiListOut {
   uri: string;
   version: number;
   fullState: boolean;
