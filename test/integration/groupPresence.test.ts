@@ -18,6 +18,7 @@ import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { sleep } from '../support/wait.ts';
 
 const base = isolatedSettings('group-presence', 3);
 const s = { ...base, database: { ...base.database, url: testDatabaseUrl } };
@@ -89,7 +90,7 @@ async function documentWhere(ok: (d: Awaited<ReturnType<typeof serde.decode<'gro
     const hit = docs.reverse().find(ok);
     if (hit) return hit;
     if (Date.now() > deadline) throw new Error(`no group-presence document as expected within ${timeoutMs} ms (got ${docs.length}, latest version ${docs[0]?.version})`);
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
 }
 

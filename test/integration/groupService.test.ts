@@ -13,7 +13,6 @@
 // - Two relays on one outbox publish a group's versions in order.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGroupService, type GroupService } from '../../services/group-service/groupService.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
@@ -22,6 +21,7 @@ import { RecordSerde } from '../../schemas/serde.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { sleep } from '../support/wait.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const base = isolatedSettings('groups', 2);

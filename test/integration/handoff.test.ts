@@ -22,12 +22,12 @@ import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { sleep } from '../support/wait.ts';
 
 const PARTITIONS = 4;
 const T = Date.UTC(2026, 0, 1, 8);
 const rulesSchema = `it_handoff_rules_${process.pid}`;
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cleanups: Array<() => Promise<void>> = [];
 
 afterAll(async () => {

@@ -18,6 +18,7 @@ import { dropSchema } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { openSipUdpClient, type SipUdpClient } from '../support/sipUdpClient.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { sleep } from '../support/wait.ts';
 
 const HOST = '127.0.0.1';
 const PARTITIONS = 4;
@@ -75,7 +76,7 @@ beforeAll(async () => {
       if (agree) break;
     }
     if (Date.now() > deadline) throw new Error(`members did not settle: em-a ${ems[0] && ownedPartitions(ems[0])}, em-b ${ems[1] && ownedPartitions(ems[1])}`);
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
   fronts.push(await startSipFrontEnd(s, { port: 0, mode: 'redirect', frontEndId: 'fe-redirect', groups: false }));
   fronts.push(await startSipFrontEnd(s, { port: 0, mode: 'proxy', frontEndId: 'fe-proxy', groups: false }));
