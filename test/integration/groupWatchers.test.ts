@@ -457,14 +457,16 @@ describe('end to end: SIPp group watchers receive exactly what the policies allo
   }
 
   async function reportsFor(callIds: string[], atLeast: number[]): Promise<DeliveryReport[]> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const msgs = await readTopic({ brokers: e2e.kafka.brokers, topic: e2eTopic('group-delivery-reports'), partitions: GROUP_PARTITIONS, count: 0, timeoutMs: 30_000, settleMs: 300 });
-      const reports = await Promise.all(msgs.map((m) => e2eSerde.decode('group-delivery-reports', m.value!)));
-      if (callIds.every((c, i) => reports.filter((r) => r.callId === c).length >= atLeast[i]!)) return reports;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for delivery reports ${JSON.stringify(atLeast)} for ${callIds.join(', ')}: ${JSON.stringify(reports.map((r) => [r.callId, r.outcome]))}`);
-      await sleep(300);
-    }
+    let reports: DeliveryReport[] = [];
+    return eventually(
+      () => `delivery reports ${JSON.stringify(atLeast)} for ${callIds.join(', ')}: ${JSON.stringify(reports.map((r) => [r.callId, r.outcome]))}`,
+      async () => {
+        const msgs = await readTopic({ brokers: e2e.kafka.brokers, topic: e2eTopic('group-delivery-reports'), partitions: GROUP_PARTITIONS, count: 0, timeoutMs: 30_000, settleMs: 300 });
+        reports = await Promise.all(msgs.map((m) => e2eSerde.decode('group-delivery-reports', m.value!)));
+        return callIds.every((c, i) => reports.filter((r) => r.callId === c).length >= atLeast[i]!) && reports;
+      },
+      { timeoutMs: 60_000, intervalMs: 300 },
+    );
   }
 
   beforeAll(async () => {
