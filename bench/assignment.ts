@@ -23,12 +23,12 @@ import { RecordSerde } from '../schemas/serde.ts';
 import { topicName } from '../schemas/topology.ts';
 import { startEventManager, type EventManager } from '../streams/event-manager/eventManager.ts';
 import { mapEvent } from '../test/support/signalingEvents.ts';
+import { sleep } from '../test/support/wait.ts';
 import { parseGroupAssignor } from '../kafka/assignors/groupAssignor.ts';
 import { withAdmin } from '../kafka/kafkaAdmin.ts';
 import { partitionOf } from '../kafka/partitioner.ts';
 import { RecordProducer } from '../kafka/recordProducer.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Zipf weights over partitions (partition 0 hottest), scaled to `total`. */
 function zipfLoads(partitions: number, exponent: number, total: number): number[] {

@@ -17,6 +17,7 @@ import type { SignalingEvent } from '../schemas/generated/records.ts';
 import { topicName } from '../schemas/topology.ts';
 import { EVENT_MANAGER_GROUP, startEventManager, type EventManager } from '../streams/event-manager/eventManager.ts';
 import { mapEvent } from '../test/support/signalingEvents.ts';
+import { eventually, sleep } from '../test/support/wait.ts';
 import { withAdmin } from '../kafka/kafkaAdmin.ts';
 import { connectConsumer, disconnect, type Consumer } from '../kafka/rdkafkaPromises.ts';
 import Kafka from 'node-rdkafka';
@@ -41,15 +42,9 @@ const gc = (globalThis as { gc?: () => void }).gc;
 const MiB = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 const rate = (n: number, ms: number) => Math.round((n * 1000) / ms).toLocaleString('en');
 const now = () => performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(cond: () => boolean, timeoutMs: number, what: string, em?: EventManager): Promise<void> {
-  const limit = now() + timeoutMs;
-  while (!cond()) {
-    if (now() > limit) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${em ? ` (processor ${JSON.stringify(em.processor.stats)})` : ''}`);
-    await sleep(10);
-  }
-}
+/** What is awaited, with the member's processor stats at the deadline (a stalled run says where it stalled). */
+const withStats = (what: string, em: EventManager) => () => `${what} (processor ${JSON.stringify(em.processor.stats)})`;
 
 function settle(): NodeJS.MemoryUsage {
   if (gc) {
@@ -208,9 +203,9 @@ try {
   const t0 = now();
   const em1 = await member('bench-em-1');
   ems.push(em1);
-  await until(() => em1.stats.signals > 0, 120_000, 'the first signal', em1);
+  await eventually(withStats('the first signal', em1), () => em1.stats.signals > 0, { timeoutMs: 120_000, intervalMs: 10 });
   const tFirst = now();
-  await until(() => em1.processor.stats.records >= EVENTS, 600_000, `${EVENTS} committed records`, em1);
+  await eventually(withStats(`${EVENTS} committed records`, em1), () => em1.processor.stats.records >= EVENTS, { timeoutMs: 600_000, intervalMs: 10 });
   const tDone = now();
   const cpu = process.cpuUsage(cpu0);
   const p = em1.processor.stats;
@@ -234,7 +229,7 @@ try {
   const r0 = now();
   const em2 = await member('bench-em-2');
   ems.push(em2);
-  await until(() => em2.processor.stats.restores >= PARTITIONS, 300_000, `restores of ${PARTITIONS} partitions`, em2);
+  await eventually(withStats(`restores of ${PARTITIONS} partitions`, em2), () => em2.processor.stats.restores >= PARTITIONS, { timeoutMs: 300_000, intervalMs: 10 });
   const restoredAt = now();
   await em2.processor.restored();
   const after = settle();
@@ -286,7 +281,7 @@ try {
     const j0 = now();
     const em3 = await member('bench-em-3');
     ems.push(em3);
-    await until(() => em3.processor.stats.restores > 0, 120_000, 'member 3 to restore its partitions', em3);
+    await eventually(withStats('member 3 to restore its partitions', em3), () => em3.processor.stats.restores > 0, { timeoutMs: 120_000, intervalMs: 10 });
     await sleep(REBALANCE_S * 1000);
     const jEnd = now();
     stopSending = true;

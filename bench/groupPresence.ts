@@ -14,6 +14,7 @@ import { RecordSerde } from '../schemas/serde.ts';
 import { TOPICS, topicName, valueSubject } from '../schemas/topology.ts';
 import { startGroupPresence } from '../streams/group-presence/groupPresenceService.ts';
 import { pidfFor } from '../test/support/groupRecords.ts';
+import { eventually, sleep } from '../test/support/wait.ts';
 import { withAdmin } from '../kafka/kafkaAdmin.ts';
 import { connectConsumer, disconnect, type Consumer } from '../kafka/rdkafkaPromises.ts';
 import { RecordProducer } from '../kafka/recordProducer.ts';
@@ -26,7 +27,6 @@ const s = { ...base, topics: { ...base.topics, prefix, partitions: 3 } };
 const serde = new RecordSerde(s.registry.url, prefix);
 const t = (n: Parameters<typeof topicName>[1]) => topicName(prefix, n as never);
 const now = () => performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const subscriber = (g: number, i: number) => `msisdn:+3519${String(g).padStart(2, '0')}${String(i).padStart(6, '0')}`;
 const uriOf = (g: number, i: number) => `sip:+3519${String(g).padStart(2, '0')}${String(i).padStart(6, '0')}@ims.example.net`;
@@ -54,14 +54,6 @@ async function watch(topic: string, partitions: number, onRecord: (key: string, 
   c.on('data', (m) => onRecord(m.key ? m.key.toString() : '', m.value ?? null, m.timestamp ?? 0));
   c.consume();
   return c;
-}
-
-async function until(cond: () => boolean, timeoutMs: number, what: string) {
-  const limit = now() + timeoutMs;
-  while (!cond()) {
-    if (now() > limit) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(2);
-  }
 }
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
@@ -97,7 +89,7 @@ async function main() {
       for (let i = 0; i < size; i++) void producer.send(t('current-presence'), members[i]!.subscriber, serde.encode('current-presence', presence(members[i]!.subscriber, 1, 'open')));
       await producer.flush();
       await producer.send(t('groups'), groupId, serde.encode('groups', g));
-      await until(() => (documents.get(groupId)?.available ?? 0) === size, 180_000, `${groupId}: all ${size} members open`);
+      await eventually(`${groupId}: all ${size} members open`, () => (documents.get(groupId)?.available ?? 0) === size, { timeoutMs: 180_000, intervalMs: 2 });
       const loadMs = now() - load0;
       const sub: Subscription = {
         requestId: `bench-${size}`, receivedAt: Date.now(), presentity: `group:${groupId}`, presentityUri: g.uri, watcherUri: members[0]!.uri, event: 'presence', expires: 3600,
@@ -105,7 +97,7 @@ async function main() {
       };
       const s0 = now();
       await producer.send(t('group-subscriptions'), groupId, serde.encode('group-subscriptions', sub));
-      await until(() => notified.get(`group:${groupId}`)?.version === 1, 60_000, `${groupId}: full-state NOTIFY`);
+      await eventually(`${groupId}: full-state NOTIFY`, () => notified.get(`group:${groupId}`)?.version === 1, { timeoutMs: 60_000, intervalMs: 2 });
       const fullMs = now() - s0;
       const toNotify: number[] = [];
       const toDocument: number[] = [];
@@ -118,7 +110,7 @@ async function main() {
         const t0 = now();
         const t0wall = Date.now();
         await producer.send(t('current-presence'), who, serde.encode('current-presence', presence(who, 2 + k, k % 2 === 0 ? 'closed' : 'open')));
-        await until(() => notified.get(`group:${groupId}`)!.version > v0 && (documents.get(groupId)?.version ?? 0) > d0, 60_000, `${groupId}: update ${k}`);
+        await eventually(`${groupId}: update ${k}`, () => notified.get(`group:${groupId}`)!.version > v0 && (documents.get(groupId)?.version ?? 0) > d0, { timeoutMs: 60_000, intervalMs: 2 });
         toNotify.push(notified.get(`group:${groupId}`)!.at - t0);
         produced.push(notified.get(`group:${groupId}`)!.producedAt - t0wall);
         toDocument.push((documents.get(groupId)?.at ?? t0) - t0);

@@ -27,6 +27,7 @@ import { withAdmin } from '../kafka/kafkaAdmin.ts';
 import { RecordProducer } from '../kafka/recordProducer.ts';
 import { freeUdpPort } from '../test/support/ports.ts';
 import { readTopic } from '../test/support/topicReader.ts';
+import { sleep } from '../test/support/wait.ts';
 
 const W = Number(process.env.BENCH_DIALOGS ?? 200);
 const K = Number(process.env.BENCH_PER_DIALOG ?? 25);
@@ -41,7 +42,6 @@ const prefix = `bench-notify-${Date.now().toString(36)}.`;
 const s = { ...base, topics: { ...base.topics, prefix, partitions: PARTITIONS } };
 const serde = new RecordSerde(s.registry.url, prefix);
 const log = (line: string) => console.log(line);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 const PIDF = (key: string, n: number) =>

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ManagedProcess {
   name: string;
@@ -40,8 +41,6 @@ export function startDetached(p: ManagedProcess, command: string, args: string[]
   writeFileSync(p.pidFile, String(child.pid));
   return child.pid;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** SIGTERM, wait for a clean exit, SIGKILL after `graceMs`. Returns how it ended. */
 export async function stopProcess(p: ManagedProcess, graceMs = 30_000): Promise<'not running' | 'stopped' | 'killed'> {

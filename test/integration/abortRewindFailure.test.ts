@@ -7,6 +7,7 @@ import { loadSettings } from '../../config/settings.ts';
 import { createTopicsAndWait, withAdmin } from '../../kafka/kafkaAdmin.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { TransactionalProcessor } from '../../kafka/transactionalProcessor.ts';
+import { sleep } from '../support/wait.ts';
 
 const seekFailures = { left: 0 };
 vi.mock('../../kafka/rdkafkaPromises.ts', async (importOriginal) => {
@@ -23,7 +24,6 @@ vi.mock('../../kafka/rdkafkaPromises.ts', async (importOriginal) => {
   };
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const s = loadSettings();
 const prefix = `it-rewind-${Date.now().toString(36)}.`;
 const [input, output] = [`${prefix}input`, `${prefix}output`];

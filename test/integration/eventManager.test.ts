@@ -14,6 +14,7 @@ import { mapEvent } from '../support/signalingEvents.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { sleep } from '../support/wait.ts';
 
 const base = isolatedSettings('event-manager', 4);
 const dbUrl = testDatabaseUrl;
@@ -154,7 +155,7 @@ describe('event manager', () => {
       while (Date.now() < deadline) {
         const [pa, pb] = [byPartition(a), byPartition(b)];
         if (pa.size > 0 && pb.size > 0 && pa.size + pb.size === 4) break;
-        await new Promise((r) => setTimeout(r, 250));
+        await sleep(250);
       }
       const [pa, pb] = [byPartition(a), byPartition(b)];
       expect(pa.size + pb.size).toBe(4);

@@ -18,6 +18,7 @@ import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { eventually } from '../support/wait.ts';
 
 const base = isolatedSettings('group-presence', 3);
 const s = { ...base, database: { ...base.database, url: testDatabaseUrl } };
@@ -82,15 +83,16 @@ function decode(n: NotifyRequest) {
 
 /** Waits until the group-presence topic shows a document satisfying `ok`. */
 async function documentWhere(ok: (d: Awaited<ReturnType<typeof serde.decode<'group-presence'>>>) => boolean, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const recs = await readTopic({ brokers: s.kafka.brokers, topic: topic('group-presence'), partitions: 6, count: 0, timeoutMs: 10_000, settleMs: 2_000 });
-    const docs = await Promise.all(recs.filter((r) => r.value).map((r) => serde.decode('group-presence', r.value!)));
-    const hit = docs.reverse().find(ok);
-    if (hit) return hit;
-    if (Date.now() > deadline) throw new Error(`no group-presence document as expected within ${timeoutMs} ms (got ${docs.length}, latest version ${docs[0]?.version})`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  let newestFirst: Array<Awaited<ReturnType<typeof serde.decode<'group-presence'>>>> = [];
+  return eventually(
+    () => `a group-presence document as expected (got ${newestFirst.length}, latest version ${newestFirst[0]?.version})`,
+    async () => {
+      const recs = await readTopic({ brokers: s.kafka.brokers, topic: topic('group-presence'), partitions: 6, count: 0, timeoutMs: 10_000, settleMs: 2_000 });
+      newestFirst = (await Promise.all(recs.filter((r) => r.value).map((r) => serde.decode('group-presence', r.value!)))).reverse();
+      return newestFirst.find(ok);
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
 }
 
 const byDialog = (ns: NotifyRequest[]) => {

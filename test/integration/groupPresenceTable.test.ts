@@ -6,6 +6,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GroupPresenceTable } from '../../connectors/sinks/group-presence/groupPresenceTable.ts';
 import { dropSchema, testDatabaseUrl, testSchema } from '../support/database.ts';
+import { sleep } from '../support/wait.ts';
 
 const schema = testSchema('gp_table');
 const table = new GroupPresenceTable(testDatabaseUrl, schema);
@@ -28,7 +29,7 @@ describe('group presence table', () => {
       await admin.connect();
       await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
       await admin.end();
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       expect(uncaught.map((e) => e.message)).toEqual([]);
       expect(await table.count()).toBe(0);
     } finally {

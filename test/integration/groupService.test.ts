@@ -13,7 +13,6 @@
 // - Two relays on one outbox publish a group's versions in order.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGroupService, type GroupService } from '../../services/group-service/groupService.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
@@ -22,6 +21,7 @@ import { RecordSerde } from '../../schemas/serde.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { eventually, sleep } from '../support/wait.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const base = isolatedSettings('groups', 2);
@@ -48,13 +48,15 @@ async function publishedRecords(): Promise<Published[]> {
 
 /** Waits until the group has at least n records on the topic; returns them in offset order. */
 async function recordsOf(groupId: string, n: number, timeoutMs = 30_000): Promise<Published[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const mine = (await publishedRecords()).filter((r) => r.key === groupId);
-    if (mine.length >= n) return mine;
-    if (Date.now() > deadline) throw new Error(`group ${groupId}: ${mine.length} of ${n} records on ${GROUPS_TOPIC} after ${timeoutMs / 1000}s`);
-    await sleep(300);
-  }
+  let mine: Published[] = [];
+  return eventually(
+    () => `group ${groupId}: ${n} records on ${GROUPS_TOPIC} (${mine.length} so far)`,
+    async () => {
+      mine = (await publishedRecords()).filter((r) => r.key === groupId);
+      return mine.length >= n && mine;
+    },
+    { timeoutMs, intervalMs: 300 },
+  );
 }
 
 const versionsOf = (rs: Published[]) => rs.map((r) => (r.value ? r.value.version : 'tombstone'));

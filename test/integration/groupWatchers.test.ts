@@ -37,6 +37,7 @@ import { dropSchema, testDatabaseUrl, testSchema } from '../support/database.ts'
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { freeUdpPort as freeUdpPortOn } from '../support/ports.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { eventually, sleep } from '../support/wait.ts';
 
 const HOST = '127.0.0.1';
 const HAVE_SIPP = sippAvailable();
@@ -79,16 +80,6 @@ async function produceGroup(g: Group): Promise<void> {
   await producer.send(topic('groups'), g.groupId, serde.encode('groups', g));
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 beforeAll(async () => {
   producer = await openIsolated(s, serde, `it-group-watchers-${run}`);
 });
@@ -110,10 +101,10 @@ describe('groups reader (the front end\'s in-memory copy of the groups topic)', 
       expect(reader.table.byUri(`sip:reader-${run}@groups.example.net`)?.version).toBe(2);
       // A new URI and a deleted group, seen as they come.
       await produceGroup(group(id, `sip:renamed-${run}@groups.example.net`, 3, [ALICE, BOB]));
-      await eventually('the renamed group', () => reader.table.byUri(`sip:renamed-${run}@groups.example.net`));
+      await eventually('the renamed group', () => reader.table.byUri(`sip:renamed-${run}@groups.example.net`), { timeoutMs: 20_000, intervalMs: 200 });
       expect(reader.table.byUri(`sip:reader-${run}@groups.example.net`)).toBeUndefined();
       await producer.send(topic('groups'), id, null);
-      await eventually('the tombstone', () => (reader.table.get(id) === undefined ? true : undefined));
+      await eventually('the tombstone', () => reader.table.get(id) === undefined, { timeoutMs: 20_000, intervalMs: 200 });
       expect(reader.stats.tombstones).toBe(1);
     } finally {
       await reader.stop();
@@ -292,16 +283,16 @@ describe('group presence table and GET /groups/{id}/presence', () => {
     const a = `tbl-a-${run}`;
     const b = `tbl-b-${run}`;
     for (const v of [gp(a, 1), gp(a, 2), gp(a, 1), gp(b, 1)]) await producer.send(topic('group-presence'), v.groupId, serde.encode('group-presence', v));
-    await eventually('group b stored', async () => (await table.get(b)) ?? undefined);
+    await eventually('group b stored', () => table.get(b), { timeoutMs: 20_000, intervalMs: 200 });
     const stored = await eventually('group a at version 2 after the repeat of 1', async () => {
       const r = await table.get(a);
       return sink.stats.consumed >= 4 ? r : undefined;
-    });
+    }, { timeoutMs: 20_000, intervalMs: 200 });
     expect(stored).toMatchObject({ groupId: a, version: 2, document: 'doc v2', adminPolicy: 'members-only', uri: `sip:${a}@groups.example.net` });
     expect(stored.members.map((m) => [m.uri, m.basic])).toEqual([[ALICE.uri, 'open'], [BOB.uri, 'closed'], [CAROL.uri, null]]);
     expect(sink.stats.stale).toBeGreaterThanOrEqual(1);
     await producer.send(topic('group-presence'), b, null);
-    await eventually('group b deleted', async () => ((await table.get(b)) === undefined ? true : undefined));
+    await eventually('group b deleted', async () => (await table.get(b)) === undefined, { timeoutMs: 20_000, intervalMs: 200 });
   }, 60_000);
 
   it('GET answers per requester: role filter, refusing member, multipart body, 403 outsider, 404 unknown, 400 bad input, 405', async () => {
@@ -466,14 +457,16 @@ describe('end to end: SIPp group watchers receive exactly what the policies allo
   }
 
   async function reportsFor(callIds: string[], atLeast: number[]): Promise<DeliveryReport[]> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const msgs = await readTopic({ brokers: e2e.kafka.brokers, topic: e2eTopic('group-delivery-reports'), partitions: GROUP_PARTITIONS, count: 0, timeoutMs: 30_000, settleMs: 300 });
-      const reports = await Promise.all(msgs.map((m) => e2eSerde.decode('group-delivery-reports', m.value!)));
-      if (callIds.every((c, i) => reports.filter((r) => r.callId === c).length >= atLeast[i]!)) return reports;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for delivery reports ${JSON.stringify(atLeast)} for ${callIds.join(', ')}: ${JSON.stringify(reports.map((r) => [r.callId, r.outcome]))}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    let reports: DeliveryReport[] = [];
+    return eventually(
+      () => `delivery reports ${JSON.stringify(atLeast)} for ${callIds.join(', ')}: ${JSON.stringify(reports.map((r) => [r.callId, r.outcome]))}`,
+      async () => {
+        const msgs = await readTopic({ brokers: e2e.kafka.brokers, topic: e2eTopic('group-delivery-reports'), partitions: GROUP_PARTITIONS, count: 0, timeoutMs: 30_000, settleMs: 300 });
+        reports = await Promise.all(msgs.map((m) => e2eSerde.decode('group-delivery-reports', m.value!)));
+        return callIds.every((c, i) => reports.filter((r) => r.callId === c).length >= atLeast[i]!) && reports;
+      },
+      { timeoutMs: 60_000, intervalMs: 300 },
+    );
   }
 
   beforeAll(async () => {
@@ -529,7 +522,7 @@ describe('end to end: SIPp group watchers receive exactly what the policies allo
           ? j
           : undefined;
       },
-      90_000,
+      { timeoutMs: 90_000, intervalMs: 200 },
     );
     expect(asBob.members).toHaveLength(5);
 
@@ -578,7 +571,7 @@ describe('end to end: SIPp group watchers receive exactly what the policies allo
       deadlineMs: 120_000,
     });
     try {
-      await new Promise((r) => setTimeout(r, 500)); // the UASs listen
+      await sleep(500); // the UASs listen
       const bobCall = await subscribe('bob', 'b1', bobPort, 200);
       const daveCall = await subscribe('dave', 'd1', davePort, 200);
       const aliceCall = await subscribe('alice', 'a1', alicePort, 200, true, SAME_ROLE_FILTER);
@@ -621,7 +614,7 @@ describe('end to end: SIPp group watchers receive exactly what the policies allo
         const r = await get(apiPort, `/groups/${groupId}/presence?watcher=${encodeURIComponent(M.dave.uri)}`);
         const j = JSON.parse(r.body);
         return r.status === 200 && j.members.find((m: { uri: string; pidf: string | null }) => m.uri === M.bob.uri)?.pidf?.includes('closed') ? j : undefined;
-      });
+      }, { timeoutMs: 20_000, intervalMs: 200 });
       expect(asDave.members.map((m: { uri: string; state: string }) => [m.uri, m.state])).toEqual([[M.bob.uri, 'active'], [M.dave.uri, 'active'], [M.erin.uri, 'active']]);
       expect((await get(apiPort, `/groups/${groupId}/presence?watcher=sip:eve@example.com`)).status).toBe(403);
     } finally {

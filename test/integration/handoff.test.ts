@@ -22,12 +22,12 @@ import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { eventually, sleep } from '../support/wait.ts';
 
 const PARTITIONS = 4;
 const T = Date.UTC(2026, 0, 1, 8);
 const rulesSchema = `it_handoff_rules_${process.pid}`;
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cleanups: Array<() => Promise<void>> = [];
 
 afterAll(async () => {
@@ -101,21 +101,18 @@ const owned = (em: EventManager) => em.processor.ctx.partitions();
 
 /** Until both members hold restored partitions that together are all of them. */
 async function settled(a: EventManager, b: EventManager, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const [pa, pb] = [owned(a), owned(b)];
-    if (pa.length > 0 && pb.length > 0 && pa.length + pb.length === PARTITIONS && !pa.some((p) => pb.includes(p))) return;
-    await sleep(250);
-  }
-  throw new Error(`group did not settle: a ${owned(a)}, b ${owned(b)}`);
+  await eventually(
+    () => `the group to settle (a holds ${owned(a)}, b ${owned(b)})`,
+    () => {
+      const [pa, pb] = [owned(a), owned(b)];
+      return pa.length > 0 && pb.length > 0 && pa.length + pb.length === PARTITIONS && !pa.some((p) => pb.includes(p));
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
 }
 
 async function holdsAll(em: EventManager, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (owned(em).length < PARTITIONS) {
-    if (Date.now() > deadline) throw new Error(`member holds ${owned(em)} only`);
-    await sleep(250);
-  }
+  await eventually(() => `the member to hold every partition (holds ${owned(em)} only)`, () => owned(em).length >= PARTITIONS, { timeoutMs, intervalMs: 250 });
 }
 
 /** A fresh stack and member A alone in `handoff` mode, holding every partition, with one dialog per partition subscribed and attached (3 NOTIFYs each). */

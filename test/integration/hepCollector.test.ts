@@ -16,6 +16,7 @@ import type { DeadLetter, SignalingEvent } from '../../schemas/generated/records
 import { RecordSerde } from '../../schemas/serde.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { eventually, sleep } from '../support/wait.ts';
 
 const crlf = (lines: string[]) => Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8');
 
@@ -88,16 +89,6 @@ function connect(port: number): Promise<net.Socket> {
   });
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('HEP collector → Kafka (real broker and registry)', () => {
   const s = isolatedSettings('hep', 4);
   const serde = new RecordSerde(s.registry.url, s.topics.prefix);
@@ -119,7 +110,7 @@ describe('HEP collector → Kafka (real broker and registry)', () => {
 
       // UDP: a registration of a tel: identity, a malformed HEP packet, bad SIP inside good HEP.
       await sendUdp(c.port, [hep(register(tel), 101, 1), hep(ok(tel), 101, 2, false), malformedHep, badSip]);
-      await until('4 UDP packets', () => c.stats.udpPackets === 4);
+      await eventually('4 UDP packets', () => c.stats.udpPackets === 4, { timeoutMs: 10_000, intervalMs: 20 });
 
       // TCP: a healthy agent connection, and one that sends something else.
       const agent = await connect(c.port);
@@ -134,16 +125,16 @@ describe('HEP collector → Kafka (real broker and registry)', () => {
       agent.write(Buffer.concat([hep(register(alice), 202, 3), hep(ok(alice), 202, 4, false)]));
       const split = hep(register(bob), 202, 5);
       agent.write(split.subarray(0, 17));
-      await pause(100); // separate reads on the collector side
+      await sleep(100); // separate reads on the collector side
       agent.write(split.subarray(17));
-      await until('3 TCP packets', () => c.stats.tcpPackets === 3);
+      await eventually('3 TCP packets', () => c.stats.tcpPackets === 3, { timeoutMs: 10_000, intervalMs: 20 });
       agent.end();
 
       // An agent that goes away in the middle of a packet: its half is kept.
       const quitter = await connect(c.port);
       const half = hep(register(bob), 202, 6).subarray(0, 60);
       quitter.end(half);
-      await until('the half packet as a dead letter', () => c.stats.deadLettersByReason['hep.truncated'] === 1);
+      await eventually('the half packet as a dead letter', () => c.stats.deadLettersByReason['hep.truncated'] === 1, { timeoutMs: 10_000, intervalMs: 20 });
 
       const st = await c.stop();
       stopped = true;
@@ -246,21 +237,21 @@ describe('HEP collector back-pressure', () => {
     const c = await HepCollector.start(loadSettings(), { port: 0, unknown: 'keep', publisher: pub, flushMs: 5, firstPacket: 1 });
     try {
       await sendUdp(c.port, [hep(register(tel), 101, 1)]);
-      await until('the first publish to stall', () => c.stats.signals === 1);
-      await pause(100); // the flush timer fires and the publish blocks
+      await eventually('the first publish to stall', () => c.stats.signals === 1, { timeoutMs: 10_000, intervalMs: 20 });
+      await sleep(100); // the flush timer fires and the publish blocks
       await sendUdp(c.port, [hep(ok(tel), 101, 2, false), hep(ok(tel), 101, 3, false)]);
-      await until('UDP drops', () => (c.stats.udpDropped['window-full'] ?? 0) === 2);
+      await eventually('UDP drops', () => (c.stats.udpDropped['window-full'] ?? 0) === 2, { timeoutMs: 10_000, intervalMs: 20 });
 
       const agent = await connect(c.port);
       agent.write(hep(register(alice), 202, 4));
-      await until('a TCP pause', () => c.stats.tcpPauses === 1);
+      await eventually('a TCP pause', () => c.stats.tcpPauses === 1, { timeoutMs: 10_000, intervalMs: 20 });
       // Paused: a later write is not read while the publisher is stuck.
       agent.write(hep(register(bob), 202, 5));
-      await pause(200);
+      await sleep(200);
       expect(c.stats.tcpPackets).toBe(1);
 
       pub.release();
-      await until('the paused connection to be read again', () => c.stats.tcpPackets === 2);
+      await eventually('the paused connection to be read again', () => c.stats.tcpPackets === 2, { timeoutMs: 10_000, intervalMs: 20 });
       agent.end();
       const st = await c.stop();
       expect(st.udpPackets).toBe(1);

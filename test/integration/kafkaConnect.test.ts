@@ -31,6 +31,7 @@ import { capture, haveCaptures, noCapturesReason } from '../support/captures.ts'
 import { dropSchema, testDatabaseUrl, testSchema } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { eventually } from '../support/wait.ts';
 
 const PARTITIONS = 4;
 const base = isolatedSettings('connect', PARTITIONS);
@@ -43,18 +44,6 @@ let connectUrl = '';
 /** Set when this file started the worker, so it stops it again (a 0.5 GiB JVM the rest of the suite does not need). */
 let startedWorker = false;
 let ownPostgres: { dir: string; url: string } | undefined;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 /** Connector and task states, for failure messages. */
 async function states(names: string[]): Promise<string> {
@@ -164,10 +153,10 @@ describe('Kafka Connect integration', () => {
     try {
       const replayedAt = Date.now();
       await replayCaptures(s, [capture('ss7/map-location-update-m3ua.pcap'), capture('ss7/isup-call-m3ua-draft6.pcap')], { speed: Infinity, unknown: 'drop', directory });
-      const rows = await waitFor('two current_presence rows', async () => {
+      const rows = await eventually('two current_presence rows', async () => {
         const r = await db.query(`select subscriber, version, basic, network_state, call_state, updated_at, pidf from ${schema}.current_presence order by subscriber`);
         return r.rows.length >= 2 ? r.rows : undefined;
-      }).catch(async (e) => {
+      }, { timeoutMs: 90_000, intervalMs: 200 }).catch(async (e) => {
         throw new Error(`${(e as Error).message}\n${await states(names)}`);
       });
       const landedMs = Date.now() - replayedAt;
@@ -178,10 +167,10 @@ describe('Kafka Connect integration', () => {
         const p = await serde.decode('current-presence', m.value!);
         latest.set(p.subscriber, p);
       }
-      const settled = await waitFor('rows at the latest versions', async () => {
+      const settled = await eventually('rows at the latest versions', async () => {
         const r = await db.query(`select subscriber, version, basic, network_state, call_state, updated_at, pidf from ${schema}.current_presence order by subscriber`);
         return r.rows.every((row) => Number(row.version) === Number(latest.get(row.subscriber)?.version)) ? r.rows : undefined;
-      });
+      }, { timeoutMs: 90_000, intervalMs: 200 });
       expect(settled.map((r) => r.subscriber)).toEqual(['imsi:001011356567851', 'msisdn:+3933399708']);
       for (const row of settled) {
         const p = latest.get(row.subscriber)!;
@@ -199,10 +188,10 @@ describe('Kafka Connect integration', () => {
       } finally {
         await producer.close();
       }
-      await waitFor('the tombstoned row to go', async () => {
+      await eventually('the tombstoned row to go', async () => {
         const r = await db.query(`select 1 from ${schema}.current_presence where subscriber = 'msisdn:+3933399708'`);
-        return r.rows.length === 0 ? true : undefined;
-      });
+        return r.rows.length === 0;
+      }, { timeoutMs: 90_000, intervalMs: 200 });
     } finally {
       await em.stop();
     }
@@ -222,10 +211,10 @@ describe('Kafka Connect integration', () => {
     } finally {
       await producer.close();
     }
-    const row = await waitFor('the group_presence row', async () => {
+    const row = await eventually('the group_presence row', async () => {
       const r = await db.query(`select * from ${schema}.group_presence where group_id = 'g-connect'`);
       return r.rows[0];
-    }).catch(async (e) => {
+    }, { timeoutMs: 90_000, intervalMs: 200 }).catch(async (e) => {
       throw new Error(`${(e as Error).message}\n${await states(names)}`);
     });
     expect(row).toMatchObject({ member_count: 2, available_count: 1, uri: 'sip:g-connect@example.net', admin_policy: 'members-only', document: '<list/>' });

@@ -16,6 +16,7 @@ import { partitionOf } from '../../kafka/partitioner.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
+import { sleep } from '../support/wait.ts';
 
 const PARTITIONS = 6;
 /** Events per 100 ms tick by partition: partition 0 carries as much as all the others. */
@@ -28,7 +29,6 @@ let serde: RecordSerde;
 let producer: RecordProducer;
 const ems: Array<{ id: string; em: EventManager }> = [];
 let traffic: NodeJS.Timeout | undefined;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Two subscriber keys per partition. */
 function keysByPartition(): string[][] {

@@ -15,6 +15,7 @@ import { mapEvent } from '../support/signalingEvents.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { sleep } from '../support/wait.ts';
 
 const base = isolatedSettings('locate', 6);
 const dbUrl = testDatabaseUrl;
@@ -60,7 +61,7 @@ describe('locate', () => {
 
     // Its reports carry the load the load-aware assignor reads: one subscriber on that partition now.
     let report: MemberReport | undefined;
-    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(500)) {
       report = (await MemberReportsView.open(s)).table.members().find((m) => m.memberId === 'locator-test');
       if (report?.partitionLoad.find((l) => l.partition === loc.partition)?.subscribers === 1) break;
     }

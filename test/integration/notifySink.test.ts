@@ -16,6 +16,7 @@ import { withAdmin } from '../../kafka/kafkaAdmin.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { freeUdpPort as freeUdpPortOn } from '../support/ports.ts';
+import { sleep } from '../support/wait.ts';
 
 const HOST = '127.0.0.1';
 const HAVE_SIPP = sippAvailable();
@@ -214,7 +215,7 @@ describe('notify sink', () => {
         return (t?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
       });
       if (committed === written) break;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
     expect(committed).toBe(written);
     expect(sink.scheduler.pending).toBe(0);

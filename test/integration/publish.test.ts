@@ -20,6 +20,7 @@ import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { connectConsumer, consumeBatch, disconnect, type Consumer } from '../../kafka/rdkafkaPromises.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
+import { eventually, sleep } from '../support/wait.ts';
 
 const HOST = '127.0.0.1';
 const PARTITIONS = 4;
@@ -96,14 +97,8 @@ class NotifyCollector {
     })();
     return n;
   }
-  async waitFor(what: string, pred: (n: NotifyRequest) => boolean, timeoutMs = 30_000): Promise<NotifyRequest> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = this.all.find(pred);
-      if (hit) return hit;
-      if (Date.now() > deadline) throw new Error(`no NOTIFY ${what} within ${timeoutMs} ms; got ${this.all.length}: ${this.all.map((x) => x.version).join(',')}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  waitFor(what: string, pred: (n: NotifyRequest) => boolean, timeoutMs = 30_000): Promise<NotifyRequest> {
+    return eventually(() => `a NOTIFY ${what} (got ${this.all.length}: ${this.all.map((x) => x.version).join(',')})`, () => this.all.find(pred), { timeoutMs, intervalMs: 50 });
   }
   async stop() {
     this.running = false;
@@ -188,7 +183,7 @@ describe('PUBLISH via the front end → owning event manager → answer and NOTI
     const r = await publishWithoutBody(etag2, 10);
     expect(r.status).toBe(423);
     expect(r.minExpires).toBe(60);
-    await new Promise((res) => setTimeout(res, 500));
+    await sleep(500);
     expect(em.stats.publishes).toBe(before);
   }, 30_000);
 

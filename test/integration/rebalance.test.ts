@@ -27,6 +27,7 @@ import { repoRoot } from '../support/captures.ts';
 import { testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { sleep } from '../support/wait.ts';
 
 const PARTITIONS = 6;
 const PRESENTITIES = 30;
@@ -37,7 +38,6 @@ const topic = (n: Parameters<typeof topicName>[1]) => topicName(s.topics.prefix,
 const T = Date.UTC(2026, 0, 1, 8);
 const logDir = os.tmpdir();
 const say = (line: string) => process.stderr.write(`[rebalance ${new Date().toISOString().slice(11, 23)}] ${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let producer: RecordProducer;
 /** The event managers use the default rules schema `presence`; dropped afterwards only if this test created it. */

@@ -18,6 +18,7 @@ import { dropSchema } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { openSipUdpClient, type SipUdpClient } from '../support/sipUdpClient.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { eventually } from '../support/wait.ts';
 
 const HOST = '127.0.0.1';
 const PARTITIONS = 4;
@@ -66,17 +67,16 @@ beforeAll(async () => {
     ems.push(await startEventManager(s, { memberId: id, rulesSchema, membership: { sipContact: sip.contact, reportIntervalMs: 1000 } }));
   }
   // Both members own partitions, together all of them, and their reports say so.
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const [a, b] = ems.map(ownedPartitions);
-    if (a!.length && b!.length && a!.length + b!.length === PARTITIONS) {
+  await eventually(
+    () => `the members to settle (em-a ${ems[0] && ownedPartitions(ems[0])}, em-b ${ems[1] && ownedPartitions(ems[1])})`,
+    async () => {
+      const [a, b] = ems.map(ownedPartitions);
+      if (!(a!.length && b!.length && a!.length + b!.length === PARTITIONS)) return false;
       const view = await MemberReportsView.open(s);
-      const agree = Array.from({ length: PARTITIONS }, (_, p) => view.ownerOf(p)?.memberId === (a!.includes(p) ? 'em-a' : 'em-b')).every(Boolean);
-      if (agree) break;
-    }
-    if (Date.now() > deadline) throw new Error(`members did not settle: em-a ${ems[0] && ownedPartitions(ems[0])}, em-b ${ems[1] && ownedPartitions(ems[1])}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+      return Array.from({ length: PARTITIONS }, (_, p) => view.ownerOf(p)?.memberId === (a!.includes(p) ? 'em-a' : 'em-b')).every(Boolean);
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
   fronts.push(await startSipFrontEnd(s, { port: 0, mode: 'redirect', frontEndId: 'fe-redirect', groups: false }));
   fronts.push(await startSipFrontEnd(s, { port: 0, mode: 'proxy', frontEndId: 'fe-proxy', groups: false }));
 }, 120_000);

@@ -5,7 +5,7 @@
 // the immediate NOTIFY of the new dialog — same Call-ID, remote tag = SIPp's
 // From-tag, local tag = the To-tag SIPp got. Bad Event → 489, too short an
 // Expires → 423 with Min-Expires, and neither is recorded.
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
@@ -17,6 +17,7 @@ import { startEventManager, type EventManager } from '../../streams/event-manage
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
 import { freeUdpPort as freeUdpPortOn } from '../support/ports.ts';
+import { sippToTag } from '../support/sippToTag.ts';
 
 const HOST = '127.0.0.1';
 const HAVE_SIPP = sippAvailable();
@@ -113,9 +114,7 @@ describe('SIP front end → subscriptions → event manager → NOTIFY', () => {
       }),
       callIdPrefix,
     );
-    // SIPp's exec action runs in a child shell: give it a moment to write.
-    for (let i = 0; i < 50 && !existsSync(tagFile); i++) await new Promise((r) => setTimeout(r, 100));
-    const toTag = readFileSync(tagFile, 'utf8').trim();
+    const toTag = await sippToTag(tagFile);
     expect(toTag).toMatch(/^[0-9a-f]{16}$/);
 
     // The record the front end made, keyed by the presentity.

@@ -20,7 +20,7 @@
 // SUBSCRIBE is live traffic, and in stream-time mode a 2005 capture behind a
 // 2026 SUBSCRIBE would have every 2005 timer (registration expiry, stuck call)
 // due at once.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,7 @@ import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { freeUdpPort } from '../support/ports.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { sippToTag } from '../support/sippToTag.ts';
 
 const HOST = '127.0.0.1';
 const CAPTURE = 'sip/call-with-rtp.pcap';
@@ -121,8 +122,7 @@ describe.skipIf(!HAVE_SIPP || !HAVE_CAPTURE)('SIPp SUBSCRIBE → front end → e
       });
       const result = await sipp.done;
       expect(result, `sipp exit ${result.code}: ${result.errors}`).toMatchObject({ code: 0 });
-      for (let i = 0; i < 50 && !existsSync(tagFile); i++) await new Promise((r) => setTimeout(r, 100));
-      const toTag = readFileSync(tagFile, 'utf8').trim();
+      const toTag = await sippToTag(tagFile);
       expect(toTag).toMatch(/^[0-9a-f]{16}$/);
 
       // The front end's record: SIPp's dialog identifiers and CSeq, keyed by the presentity.

@@ -9,6 +9,7 @@ import { createTopicsAndWait, withAdmin } from '../../kafka/kafkaAdmin.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { TransactionalProcessor } from '../../kafka/transactionalProcessor.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { eventually } from '../support/wait.ts';
 
 const s = loadSettings();
 const prefix = `it-stateful-${Date.now().toString(36)}.`;
@@ -69,14 +70,6 @@ function member(id: string, failFirstBatch = false): TransactionalProcessor<numb
   });
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function send(from: number, to: number): Promise<void> {
   await Promise.all(Array.from({ length: to - from }, (_, k) => producer.send(input, `key-${(from + k) % 20}`, Buffer.from(String(from + k)))));
 }
@@ -108,7 +101,7 @@ describe('stateful transactional processor', () => {
     const b = member('b');
     await b.start();
     // Wait for the rebalance to hand b its share, restored from the changelog.
-    await until(() => b.stats.restores >= 1, 'member b to be assigned and restored');
+    await eventually('member b to be assigned and restored', () => b.stats.restores >= 1, { timeoutMs: 60_000 });
     await send(200, 400);
     got = await readTopic({ brokers: s.kafka.brokers, topic: output, partitions: P, count: 400, timeoutMs: 60_000, settleMs: 1500 });
     checkContiguous(got.map((m) => m.value!.toString()));
@@ -118,7 +111,7 @@ describe('stateful transactional processor', () => {
     // The first member leaves: the survivor restores its partitions and goes on counting.
     const restoresBefore = b.stats.restores;
     await a.stop();
-    await until(() => b.stats.restores > restoresBefore, "member b to take over a's partitions");
+    await eventually("member b to take over a's partitions", () => b.stats.restores > restoresBefore, { timeoutMs: 60_000 });
     await send(400, 600);
     got = await readTopic({ brokers: s.kafka.brokers, topic: output, partitions: P, count: 600, timeoutMs: 60_000, settleMs: 1500 });
     const last = checkContiguous(got.map((m) => m.value!.toString()));

@@ -1,9 +1,11 @@
-// Helpers for the socket tests of this folder and ../transaction: bounded
-// waits, so a lost datagram fails a test instead of hanging it.
+// SIP transports' deliveries collected for socket tests (protocols/sip/transport
+// and ../transaction), and a bare UDP peer. Waits are bounded, so a lost
+// datagram fails a test instead of hanging it.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { SipMessage } from '../../protocols/decode/sip/index.ts';
 import type { SipTransport } from '../../protocols/sip/transport/transport.ts';
 import type { MessageSource } from '../../protocols/sip/transport/types.ts';
+import { eventually } from './wait.ts';
 
 export interface Received {
   readonly message: SipMessage;
@@ -20,16 +22,8 @@ export class Inbox {
   }
 
   async next(timeoutMs = 2000): Promise<Received> {
-    await waitUntil(() => this.all.length > this.taken, timeoutMs, 'no SIP message arrived');
+    await eventually('a SIP message', () => this.all.length > this.taken, { timeoutMs, intervalMs: 5 });
     return this.all[this.taken++]!;
-  }
-}
-
-export async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
   }
 }
 
@@ -40,8 +34,4 @@ export async function rawUdpPeer(): Promise<{ socket: Socket; port: number; data
   socket.on('message', (data, rinfo) => datagrams.push({ data, rinfo, at: Date.now() }));
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   return { socket, port: socket.address().port, datagrams };
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

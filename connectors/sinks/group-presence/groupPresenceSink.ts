@@ -8,6 +8,7 @@
 // the second write a no-op. Undecodable records go to dead-letters.
 import Kafka from 'node-rdkafka';
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Settings } from '../../../config/settings.ts';
 import type { GroupPresence } from '../../../schemas/generated/records.ts';
 import { RecordSerde } from '../../../schemas/serde.ts';
@@ -39,7 +40,6 @@ interface GroupPresenceSinkOptions {
   readonly log?: (line: string) => void;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const keyOf = (m: Message) => (m.key === undefined || m.key === null ? undefined : Buffer.isBuffer(m.key) ? m.key.toString('utf8') : String(m.key));
 
 export class GroupPresenceSink {

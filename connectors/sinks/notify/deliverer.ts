@@ -2,6 +2,7 @@
 // transaction per attempt (TransactionLayer.request: Timers E/F, UDP→TCP above
 // 1300 bytes), and applies the outcome/backoff policy. Kafka-free, so it is
 // tested against a fake transport and against SIPp.
+import { setTimeout as realSleep } from 'node:timers/promises';
 import type { NotifyRequest } from '../../../schemas/generated/records.ts';
 import { buildRequest, serialize } from '../../../protocols/sip/message/index.ts';
 import type { TransactionLayer } from '../../../protocols/sip/transaction/index.ts';
@@ -37,8 +38,6 @@ export class StoppedError extends Error {
     this.name = 'StoppedError';
   }
 }
-
-const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class NotifyDeliverer {
   readonly stats = { attempts: 0, retries: 0, byOutcome: { delivered: 0, gone: 0, 'gave-up': 0, rejected: 0 } as Record<DeliveryOutcome, number> };

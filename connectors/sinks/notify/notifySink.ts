@@ -15,6 +15,7 @@
 // committed, dialogs running concurrently under a global bound.
 import Kafka from 'node-rdkafka';
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Settings } from '../../../config/settings.ts';
 import type { DeliveryReport, NotifyRequest } from '../../../schemas/generated/records.ts';
 import { RecordSerde } from '../../../schemas/serde.ts';
@@ -79,7 +80,6 @@ const { CODES } = Kafka;
 const FIRST_RECORD_WAIT_MS = 200;
 const REST_OF_BATCH_WAIT_MS = 0;
 const MAX_BATCH = 500;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Sleeps that stop() can cut short, so a backoff does not keep a stopping process alive. */
 class Sleeps {

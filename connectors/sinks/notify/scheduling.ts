@@ -8,6 +8,7 @@
 //   dead watcher cannot starve the others.
 // - OffsetTracker: per partition, the offset that may be committed once every
 //   record before it is finished (completion may be out of order across dialogs).
+import { setTimeout as realSleep } from 'node:timers/promises';
 
 export class Semaphore {
   private active = 0;
@@ -64,8 +65,6 @@ interface DialogSchedulerOptions {
   /** A job that throws (should not happen: jobs handle their own errors). */
   readonly onError?: (err: unknown) => void;
 }
-
-const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class DialogScheduler {
   private readonly dialogs = new Map<string, DialogState>();

@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSipMessage } from '../../decode/sip/index.ts';
 import { buildResponse, newBranch, serialize, type RequestSpec } from '../message/index.ts';
-import { rawUdpPeer, sleep, waitUntil } from '../../../test/support/udpInbox.ts';
+import { rawUdpPeer } from '../../../test/support/udpInbox.ts';
+import { eventually, sleep } from '../../../test/support/wait.ts';
 import { SipTransport } from '../transport/transport.ts';
 import { TransactionLayer, type TransactionUser } from './layer.ts';
 import { subscribeBytes } from '../../../test/support/fakeTransport.ts';
@@ -61,7 +62,7 @@ describe('transactions over real sockets', () => {
     expect(c! - b!).toBeGreaterThanOrEqual(950);
     expect(c! - b!).toBeLessThan(1700);
     expect(new Set(peer.datagrams.map((d) => d.data.toString())).size).toBe(1);
-    await waitUntil(() => tx.absorbedResponses === 1, 1000, 'duplicate 200 absorbed');
+    await eventually('duplicate 200 absorbed', () => tx.absorbedResponses === 1, { timeoutMs: 1000, intervalMs: 5 });
     expect(layer.stats.strayResponses).toBe(0);
     await sleep(600);
     expect(peer.datagrams).toHaveLength(3); // no retransmission once completed
@@ -80,9 +81,9 @@ describe('transactions over real sockets', () => {
     closers.push(() => peer.socket.close());
     const bytes = subscribeBytes(newBranch(), 'SUBSCRIBE', peer.port);
     peer.socket.send(bytes, transport.port, HOST);
-    await waitUntil(() => peer.datagrams.length === 1, 2000, 'first 200');
+    await eventually('first 200', () => peer.datagrams.length === 1, { timeoutMs: 2000, intervalMs: 5 });
     peer.socket.send(bytes, transport.port, HOST);
-    await waitUntil(() => peer.datagrams.length === 2, 2000, 'repeated 200');
+    await eventually('repeated 200', () => peer.datagrams.length === 2, { timeoutMs: 2000, intervalMs: 5 });
     expect(calls).toBe(1);
     expect(peer.datagrams[1]!.data.equals(peer.datagrams[0]!.data)).toBe(true);
     const res = parseSipMessage(peer.datagrams[0]!.data);

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseSipMessage } from '../../decode/sip/index.ts';
 import { buildRequest, buildResponse, newBranch, serialize, type OutgoingRequest } from '../message/index.ts';
 import { responseTarget } from './responseTarget.ts';
-import { Inbox, rawUdpPeer, sleep, waitUntil } from '../../../test/support/udpInbox.ts';
+import { Inbox, rawUdpPeer } from '../../../test/support/udpInbox.ts';
+import { eventually, sleep } from '../../../test/support/wait.ts';
 import { SipTransport } from './transport.ts';
 
 const HOST = '127.0.0.1';
@@ -114,7 +115,7 @@ describe('SipTransport', () => {
     await probe.close();
     await expect(client.send(subscribe(client, 'tcp'), { transport: 'tcp', host: HOST, port: deadPort }, { reuseOnly: true })).rejects.toThrow(/no TCP connection/);
     await expect(client.send(subscribe(client, 'tcp'), { transport: 'tcp', host: HOST, port: deadPort })).rejects.toThrow();
-    await waitUntil(() => client.tcpConnectionCount === 0, 1000, 'failed connection forgotten');
+    await eventually('failed connection forgotten', () => client.tcpConnectionCount === 0, { timeoutMs: 1000, intervalMs: 5 });
   });
 
   it('TCP: several messages in one write are delivered in order', async () => {
@@ -159,7 +160,7 @@ describe('SipTransport', () => {
     await client.send(subscribe(client, 'tcp'), { transport: 'tcp', host: HOST, port: server.port });
     await inbox.next();
     expect(server.tcpConnectionCount).toBe(1);
-    await waitUntil(() => server.tcpConnectionCount === 0 && client.tcpConnectionCount === 0, 2000, 'idle close');
+    await eventually('idle close', () => server.tcpConnectionCount === 0 && client.tcpConnectionCount === 0, { timeoutMs: 2000, intervalMs: 5 });
     expect(server.stats.tcpConnectionsIdleClosed).toBe(1);
     await client.send(subscribe(client, 'tcp', 'again'), { transport: 'tcp', host: HOST, port: server.port });
     expect((await inbox.next()).message.callId).toBe('again');
@@ -180,7 +181,7 @@ describe('SipTransport', () => {
     ];
     // CSeq method differs from the request method: the parser refuses it.
     await sendRaw(['SUBSCRIBE sip:alice@example.com SIP/2.0', ...head, 'CSeq: 1 PUBLISH', 'Content-Length: 0', '', ''].join('\r\n'));
-    await waitUntil(() => peer.datagrams.length === 1, 2000, '400 answer');
+    await eventually('400 answer', () => peer.datagrams.length === 1, { timeoutMs: 2000, intervalMs: 5 });
     const answer = parseSipMessage(peer.datagrams[0]!.data);
     expect(answer.status).toBe(400);
     expect(answer.reason).toMatch(/^Bad Request \(sip: malformed: CSeq method/);
@@ -214,7 +215,7 @@ describe('SipTransport', () => {
     });
     await client.send(subscribe(client, 'udp', 'x1'), { transport: 'udp', host: HOST, port: server.port });
     await client.send(subscribe(client, 'udp', 'x2'), { transport: 'udp', host: HOST, port: server.port });
-    await waitUntil(() => calls === 2, 2000, 'two deliveries');
+    await eventually('two deliveries', () => calls === 2, { timeoutMs: 2000, intervalMs: 5 });
     expect(server.stats.handlerErrors).toBe(2);
   });
 
