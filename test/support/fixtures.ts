@@ -2,7 +2,7 @@
 // according to the generator (its event log): decoder tests that run on every
 // clone, with or without the shared captures and tshark.
 import path from 'node:path';
-import { FIXTURE_SCENARIO, fixture, fixturePackets } from '../../tools/generator/fixtures.ts';
+import { FIXTURES, FIXTURE_SCENARIO, fixture, fixturePackets } from '../../tools/generator/fixtures.ts';
 import { subscriberIdentity } from '../../tools/generator/generate.ts';
 import type { GeneratedPacket, SubscriberIdentity } from '../../tools/generator/generate.ts';
 import { resolveMix } from '../../tools/generator/mix.ts';
@@ -15,6 +15,8 @@ export { FIXTURE_SCENARIO };
 export const MAP_FIXTURE = 'map-m3ua.pcap';
 export const ISUP_FIXTURE = 'isup-m3ua.pcap';
 export const SIP_FIXTURE = 'sip-udp.pcap';
+/** Every fixture's file name. */
+export const FIXTURE_FILES: readonly string[] = FIXTURES.map((f) => f.file);
 
 /** Absolute path of a fixture, e.g. fixturePath(MAP_FIXTURE). */
 export function fixturePath(file: string): string {
