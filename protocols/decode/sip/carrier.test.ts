@@ -52,7 +52,10 @@ describe.skipIf(!haveCaptures || !haveTshark)('pcap → FrameDissector → SipCa
       if (file.includes('sctp')) expect([...carriers]).toEqual(['sctp']);
     });
   }
+});
 
+// Hand-built: needs neither the shared captures nor tshark.
+describe('HEP3 carriage', () => {
   it('HEP3 over UDP and TCP carries SIP with the original capture time', () => {
     const dec = new SipCarrierDecoder();
     const sipText = Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nCall-ID: hep-1\r\nCSeq: 1 OPTIONS\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nContent-Length: 0\r\n\r\n');
