@@ -13,6 +13,7 @@ import { erspan2, erspan3, ethernet, gre, ipv4, ipv6, ipv6Fragment, linuxSll2, s
 import { ETHERTYPE } from './link/etherTypes.ts';
 import { LINKTYPE } from './link/linkTypes.ts';
 import { IPPROTO } from './ip/ipProtocols.ts';
+import { FIXTURE_FILES, fixtureLog, fixturePath, tsharkNote } from '../../test/support/fixtures.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'dissector-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -139,40 +140,42 @@ const captureFiles = haveCaptures
   : [];
 const skipReason = !haveCaptures ? noCapturesReason : !haveTshark ? noTsharkReason : '';
 
+/** UDP datagrams, SCTP messages and TCP segments of a file, ours and tshark's. */
+async function transportsMatchTshark(f: string): Promise<void> {
+  const { payloads, errors, d } = await dissectFile(f);
+  expect(errors).toEqual([]);
+
+  // UDP: one payload per datagram, same frame, ports and length (ICMP-quoted headers are not datagrams).
+  const udpTshark = tshark(['-r', f, '-Y', 'udp && !icmp && !icmpv6', '-T', 'fields', '-e', 'frame.number', '-e', 'udp.srcport', '-e', 'udp.dstport', '-e', 'udp.length']);
+  const udpOurs = payloads.filter((p) => p.transport === 'udp').map((p) => `${p.frame}\t${p.srcPort}\t${p.dstPort}\t${p.payload.length + 8}`);
+  expect(udpOurs).toEqual(udpTshark);
+
+  // SCTP: DATA chunk count, and one message per B..E run with the summed chunk lengths.
+  const rows = tshark(['-r', f, '-Y', 'sctp', '-T', 'fields', '-E', 'occurrence=a', '-e', 'frame.number', '-e', 'sctp.chunk_type', '-e', 'sctp.chunk_length', '-e', 'sctp.data_b_bit', '-e', 'sctp.data_e_bit', '-e', 'sctp.data_payload_proto_id']);
+  let dataChunks = 0;
+  const sctpTshark: string[] = [];
+  let partial = 0;
+  for (const row of rows) {
+    const [n, types, lengths, bs, es, ppids] = row.split('\t');
+    const lens = lengths!.split(',').map(Number);
+    const data = types!.split(',').flatMap((t, i) => (t === '0' ? [lens[i]! - 16] : []));
+    const b = bs!.split(','), e = es!.split(','), pp = ppids!.split(',');
+    data.forEach((len, i) => {
+      dataChunks++;
+      partial = b[i] === '1' ? len : partial + len; // fragments arrive in order in these files
+      if (e[i] === '1') sctpTshark.push(`${n}\t${pp[i]}\t${partial}`);
+    });
+  }
+  expect(d.stats.sctpDataChunks).toBe(dataChunks);
+  expect(payloads.filter((p) => p.transport === 'sctp').map((p) => `${p.frame}\t${p.sctp!.ppid}\t${p.payload.length}`)).toEqual(sctpTshark);
+
+  // TCP: every segment seen (the byte streams are compared separately below).
+  const tcpCount = tshark(['-r', f, '-Y', 'tcp && !icmp', '-T', 'fields', '-e', 'frame.number']).length;
+  expect(d.stats.tcpSegments).toBe(tcpCount);
+}
+
 describe.skipIf(!haveCaptures || !haveTshark)(`shared captures ${skipReason}`, () => {
-  it.each(captureFiles)('%s: UDP datagrams, SCTP messages and TCP segments agree with tshark', async (file) => {
-    const { payloads, errors, d } = await dissectFile(capture(file));
-    expect(errors).toEqual([]);
-    const f = capture(file);
-
-    // UDP: one payload per datagram, same frame, ports and length (ICMP-quoted headers are not datagrams).
-    const udpTshark = tshark(['-r', f, '-Y', 'udp && !icmp && !icmpv6', '-T', 'fields', '-e', 'frame.number', '-e', 'udp.srcport', '-e', 'udp.dstport', '-e', 'udp.length']);
-    const udpOurs = payloads.filter((p) => p.transport === 'udp').map((p) => `${p.frame}\t${p.srcPort}\t${p.dstPort}\t${p.payload.length + 8}`);
-    expect(udpOurs).toEqual(udpTshark);
-
-    // SCTP: DATA chunk count, and one message per B..E run with the summed chunk lengths.
-    const rows = tshark(['-r', f, '-Y', 'sctp', '-T', 'fields', '-E', 'occurrence=a', '-e', 'frame.number', '-e', 'sctp.chunk_type', '-e', 'sctp.chunk_length', '-e', 'sctp.data_b_bit', '-e', 'sctp.data_e_bit', '-e', 'sctp.data_payload_proto_id']);
-    let dataChunks = 0;
-    const sctpTshark: string[] = [];
-    let partial = 0;
-    for (const row of rows) {
-      const [n, types, lengths, bs, es, ppids] = row.split('\t');
-      const lens = lengths!.split(',').map(Number);
-      const data = types!.split(',').flatMap((t, i) => (t === '0' ? [lens[i]! - 16] : []));
-      const b = bs!.split(','), e = es!.split(','), pp = ppids!.split(',');
-      data.forEach((len, i) => {
-        dataChunks++;
-        partial = b[i] === '1' ? len : partial + len; // fragments arrive in order in these files
-        if (e[i] === '1') sctpTshark.push(`${n}\t${pp[i]}\t${partial}`);
-      });
-    }
-    expect(d.stats.sctpDataChunks).toBe(dataChunks);
-    expect(payloads.filter((p) => p.transport === 'sctp').map((p) => `${p.frame}\t${p.sctp!.ppid}\t${p.payload.length}`)).toEqual(sctpTshark);
-
-    // TCP: every segment seen (the byte streams are compared separately below).
-    const tcpCount = tshark(['-r', f, '-Y', 'tcp && !icmp', '-T', 'fields', '-e', 'frame.number']).length;
-    expect(d.stats.tcpSegments).toBe(tcpCount);
-  });
+  it.each(captureFiles)('%s: UDP datagrams, SCTP messages and TCP segments agree with tshark', (file) => transportsMatchTshark(capture(file)));
 
   const tcpFiles = ['sip/register-tcp-retrans-sll.pcap', 'sip/sip-tcp.pcap', 'sip/sip-websocket.pcap', 'sip/call-with-rtp.pcap'];
   it.each(tcpFiles)('%s: each TCP direction carries the bytes of tshark -z follow,tcp,raw', async (file) => {
@@ -225,11 +228,39 @@ describe.skipIf(!haveCaptures || !haveTshark)(`shared captures ${skipReason}`, (
   });
 });
 
-describe.skipIf(!haveCaptures)(`fuzz: mutated frames of the shared captures ${haveCaptures ? '' : noCapturesReason}`, () => {
+describe.skipIf(!haveTshark)(`generated fixtures${tsharkNote}`, () => {
+  it.each(FIXTURE_FILES)('%s: UDP datagrams, SCTP messages and TCP segments agree with tshark', (file) => transportsMatchTshark(fixturePath(file)));
+});
+
+describe('generated fixtures, against the generator', () => {
+  it.each(FIXTURE_FILES)('%s: one transport payload per generated frame, the bytes after its headers', async (file) => {
+    const log = fixtureLog(file);
+    const { payloads, errors, d } = await dissectFile(fixturePath(file));
+    expect(errors).toEqual([]);
+    expect(payloads).toHaveLength(log.length);
+    payloads.forEach((p, i) => {
+      const frame = log[i]!.frame;
+      expect(p.frame).toBe(i + 1);
+      if (log[i]!.meta.protocol === 'sip') {
+        expect([p.transport, p.dstPort === 5060 || p.srcPort === 5060]).toEqual(['udp', true]);
+        expect(p.payload.equals(frame.subarray(14 + 20 + 8)), `frame ${i + 1}`).toBe(true);
+      } else {
+        // Ethernet, IPv4, SCTP common header, DATA chunk header; the chunk length excludes padding.
+        const chunkLength = frame.readUInt16BE(14 + 20 + 12 + 2);
+        expect([p.transport, p.sctp!.ppid, p.srcPort, p.dstPort]).toEqual(['sctp', 3, 2905, 2905]);
+        expect(p.payload.equals(frame.subarray(62, 62 + chunkLength - 16)), `frame ${i + 1}`).toBe(true);
+      }
+    });
+    expect(d.stats.sctpDataChunks).toBe(log.filter((p) => p.meta.protocol !== 'sip').length);
+  });
+});
+
+describe(`fuzz: mutated frames of the generated fixtures${haveCaptures ? ' and the shared captures' : ` (shared captures left out: ${noCapturesReason})`}`, () => {
   it('only ever throws DecodeError, and terminates', async () => {
-    const sources = ['sip/invite-sctp.pcap', 'sip/register-tcp-retrans-sll.pcap', 'sip/sip-ipv6-udp.pcap', 'ss7/map-sms-m2pa.pcap', 'ss7/map-gprs-attach-m3ua.pcap', 'sip/sip-tcp.pcap'];
+    const shared = ['sip/invite-sctp.pcap', 'sip/register-tcp-retrans-sll.pcap', 'sip/sip-ipv6-udp.pcap', 'ss7/map-sms-m2pa.pcap', 'ss7/map-gprs-attach-m3ua.pcap', 'sip/sip-tcp.pcap'];
+    const sources = [...FIXTURE_FILES.map(fixturePath), ...(haveCaptures ? shared.map(capture) : [])];
     const originals: CapturedFrame[] = [];
-    for (const s of sources) for await (const f of readCapture(capture(s))) originals.push({ ...f, data: Buffer.from(f.data) });
+    for (const s of sources) for await (const f of readCapture(s)) originals.push({ ...f, data: Buffer.from(f.data) });
     let seed = 0x9e3779b9;
     const rand = (n: number) => {
       seed ^= seed << 13;

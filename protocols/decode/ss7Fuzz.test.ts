@@ -9,14 +9,17 @@ import { Ss7Dissector } from './ss7Dissector.ts';
 import { TcapTransactions } from '../../taps/correlation/tcapTransactions.ts';
 import { IsupCalls } from '../../taps/correlation/isupCalls.ts';
 import { prng as mulberry32 } from '../../test/support/fuzz.ts';
+import { ISUP_FIXTURE, MAP_FIXTURE, fixturePath } from '../../test/support/fixtures.ts';
 
 const FILES = ['ss7/map-location-update-m3ua.pcap', 'ss7/map-lu-ati-m3ua.pcap', 'ss7/map-gprs-attach-m3ua.pcap', 'ss7/map-sms-m2pa.pcap', 'ss7/isup-call-m3ua-draft6.pcap'];
 
-describe.skipIf(!haveCaptures)(`SS7 fuzz${haveCaptures ? '' : ` (${noCapturesReason})`}`, () => {
+describe(`SS7 fuzz${haveCaptures ? '' : ` (generated fixtures only: ${noCapturesReason})`}`, () => {
   it('mutated real messages only throw DecodeError', () => {
-    // A sample of the bench file adds its non-standard TCAP (context-class tags).
-    const bench = sctpUserMessages(capture('bench/sigtran-tcap-load.pcap.gz')).filter((_u, i) => i % 997 === 0);
-    const seeds = [...FILES.flatMap((f) => sctpUserMessages(capture(f))), ...bench].filter((u) => u.ppid === 3 || u.ppid === 5);
+    // The generated fixtures always; the shared captures (M2PA, draft-6 M3UA) when present,
+    // with a sample of the bench file for its non-standard TCAP (context-class tags).
+    const generated = [MAP_FIXTURE, ISUP_FIXTURE].flatMap((f) => sctpUserMessages(fixturePath(f)));
+    const shared = haveCaptures ? [...FILES.flatMap((f) => sctpUserMessages(capture(f))), ...sctpUserMessages(capture('bench/sigtran-tcap-load.pcap.gz')).filter((_u, i) => i % 997 === 0)] : [];
+    const seeds = [...generated, ...shared].filter((u) => u.ppid === 3 || u.ppid === 5);
     expect(seeds.length).toBeGreaterThan(150);
     const rnd = mulberry32(0x5eed);
     const int = (n: number) => Math.floor(rnd() * n);

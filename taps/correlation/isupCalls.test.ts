@@ -6,6 +6,7 @@ import { sctpUserMessages } from '../../test/support/sctpUserMessages.ts';
 import { Ss7Dissector, type Ss7Message } from '../../protocols/decode/ss7Dissector.ts';
 import type { IsupMessage } from '../../protocols/decode/isup/isup.ts';
 import { IsupCalls } from './isupCalls.ts';
+import { ISUP_FIXTURE, fixtureLog, fixtureNetwork, fixturePath, fixtureSubscriber } from '../../test/support/fixtures.ts';
 
 describe.skipIf(!haveCaptures)(`IsupCalls on isup-call-m3ua-draft6.pcap${capturesNote}`, () => {
   it('carries the IAM numbers to CFN, ACM, ANM, REL, RLC (both directions) and ends the call at RLC', () => {
@@ -19,6 +20,31 @@ describe.skipIf(!haveCaptures)(`IsupCalls on isup-call-m3ua-draft6.pcap${capture
     expect(out[5]!.call!.answerNs).toBe(out[3]!.timeNs);
     expect(calls.size).toBe(0);
     expect(calls.stats).toMatchObject({ started: 1, released: 1, unmatched: 0 });
+  });
+});
+
+describe('IsupCalls on the generated ISUP fixture', () => {
+  it("carries each IAM's numbers to the rest of its call, names the MSC's subscriber as caller, and ends calls at RLC", () => {
+    const log = fixtureLog(ISUP_FIXTURE);
+    const mscPcs = new Set(fixtureNetwork().mscs.map((n) => n.pc));
+    const d = new Ss7Dissector();
+    const calls = new IsupCalls();
+    const out = sctpUserMessages(fixturePath(ISUP_FIXTURE)).flatMap((u) => d.decode(u.payload, u.ppid, u).map((m) => calls.observe(m)));
+    expect(out.map((m) => m.isup!.name)).toEqual(log.map((p) => p.meta.message));
+    const iams = new Map<number, (typeof out)[number]>();
+    out.forEach((m, i) => {
+      const who = log[i]!.meta.subscriber;
+      if (m.isup!.name === 'IAM') iams.set(who, m);
+      const iam = iams.get(who)!;
+      expect([m.call?.calling?.digits, m.call?.called?.digits], `frame ${m.frame}`).toEqual([iam.isup!.callingNumber!.digits, iam.isup!.calledNumber!.digits]);
+      expect(m.call!.originOpc).toBe(iam.opc);
+      if (mscPcs.has(iam.opc)) expect(m.call!.calling!.digits).toBe(fixtureSubscriber(who).msisdn);
+    });
+    const iamCount = log.filter((p) => p.meta.message === 'IAM').length;
+    const rlcCount = log.filter((p) => p.meta.message === 'RLC').length;
+    expect(calls.stats).toMatchObject({ started: iamCount, released: rlcCount, unmatched: 0 });
+    // Calls still up when the six minutes end.
+    expect(calls.size).toBe(iamCount - rlcCount);
   });
 });
 

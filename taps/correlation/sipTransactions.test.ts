@@ -7,6 +7,9 @@ import { looksLikeSip } from '../../protocols/decode/sip/detect.ts';
 import { parseSipMessage } from '../../protocols/decode/sip/message.ts';
 import { udpPayloads } from '../../test/support/tsharkPayloads.ts';
 import { SipTransactionTracker } from './sipTransactions.ts';
+import { FrameDissector } from '../../protocols/decode/frameDissector.ts';
+import { readCapture } from '../../protocols/decode/pcap/readCapture.ts';
+import { SIP_FIXTURE, fixtureLog, fixturePath, tsharkNote } from '../../test/support/fixtures.ts';
 
 function req(method: string, callId: string, seq: number, branch: string, ruri = 'sip:bob@Example.com'): Buffer {
   return Buffer.from([`${method} ${ruri} SIP/2.0`, `Via: SIP/2.0/UDP a.example.com;branch=${branch}`, 'From: "Alice" <sip:alice@Atlanta.example.com;transport=udp>;tag=f1', `To: <${ruri}>`, `Call-ID: ${callId}`, `CSeq: ${seq} ${method}`, 'Content-Length: 0', '', ''].join('\r\n'));
@@ -79,42 +82,77 @@ describe('SipTransactionTracker', () => {
   });
 });
 
+/** Responses tshark pairs with a request (sip.response-request) are matched to that request. */
+function pairsMatchTshark(path: string): void {
+  // tshark's request/response tracking: response frame → request frame
+  const pairs = new Map(
+    tshark(['-r', path, '-Y', 'sip.response-request', '-T', 'fields', '-e', 'frame.number', '-e', 'sip.response-request']).map((l) => {
+      const [f, r] = l.split('\t');
+      return [Number(f), Number(r)];
+    }),
+  );
+  expect(pairs.size).toBeGreaterThan(0);
+  const t = new SipTransactionTracker();
+  const byFrame = new Map<number, ReturnType<typeof parseSipMessage>>();
+  let checked = 0;
+  let responsesPaired = 0;
+  for (const d of udpPayloads(path)) {
+    if (!looksLikeSip(d.payload)) continue;
+    const m = parseSipMessage(d.payload);
+    byFrame.set(d.frame, m);
+    const match = t.observe(m, d.timeNs);
+    const reqFrame = pairs.get(d.frame);
+    // tshark also links ACKs to their INVITE; only responses are ours to match
+    if (reqFrame === undefined || m.kind === 'request') continue;
+    const original = byFrame.get(reqFrame)!;
+    expect(match, `frame ${d.frame}`).toBeDefined();
+    expect(match!.request.callId).toBe(original.callId);
+    expect(match!.request.cseq).toBe(original.cseq.seq);
+    // tshark may link a response to a CANCEL of the same CSeq; CSeq's method decides
+    expect(match!.request.method).toBe(m.cseq.method);
+    expect(match!.request.requestUri).toBe(original.requestUri);
+    checked++;
+  }
+  for (const f of pairs.keys()) if (byFrame.get(f)?.kind === 'response') responsesPaired++;
+  expect(checked).toBe(responsesPaired);
+  expect(checked).toBeGreaterThan(10);
+}
+
 describe.skipIf(!haveCaptures || !haveTshark)('on captures', () => {
   for (const file of ['sip/register-invite-udp.pcap', 'sip/asterisk-subscribe-publish.pcapng']) {
-    it(`${file}: responses tshark pairs with a request are matched to it`, () => {
-      const path = capture(file);
-      // tshark's request/response tracking: response frame → request frame
-      const pairs = new Map(
-        tshark(['-r', path, '-Y', 'sip.response-request', '-T', 'fields', '-e', 'frame.number', '-e', 'sip.response-request']).map((l) => {
-          const [f, r] = l.split('\t');
-          return [Number(f), Number(r)];
-        }),
-      );
-      expect(pairs.size).toBeGreaterThan(0);
-      const t = new SipTransactionTracker();
-      const byFrame = new Map<number, ReturnType<typeof parseSipMessage>>();
-      let checked = 0;
-      let responsesPaired = 0;
-      for (const d of udpPayloads(path)) {
-        if (!looksLikeSip(d.payload)) continue;
-        const m = parseSipMessage(d.payload);
-        byFrame.set(d.frame, m);
-        const match = t.observe(m, d.timeNs);
-        const reqFrame = pairs.get(d.frame);
-        // tshark also links ACKs to their INVITE; only responses are ours to match
-        if (reqFrame === undefined || m.kind === 'request') continue;
-        const original = byFrame.get(reqFrame)!;
-        expect(match, `frame ${d.frame}`).toBeDefined();
-        expect(match!.request.callId).toBe(original.callId);
-        expect(match!.request.cseq).toBe(original.cseq.seq);
-        // tshark may link a response to a CANCEL of the same CSeq; CSeq's method decides
-        expect(match!.request.method).toBe(m.cseq.method);
-        expect(match!.request.requestUri).toBe(original.requestUri);
-        checked++;
-      }
-      for (const f of pairs.keys()) if (byFrame.get(f)?.kind === 'response') responsesPaired++;
-      expect(checked).toBe(responsesPaired);
-      expect(checked).toBeGreaterThan(10);
-    });
+    it(`${file}: responses tshark pairs with a request are matched to it`, () => pairsMatchTshark(capture(file)));
   }
+});
+
+describe.skipIf(!haveTshark)(`on the generated SIP fixture${tsharkNote}`, () => {
+  it(`${SIP_FIXTURE}: responses tshark pairs with a request are matched to it`, () => pairsMatchTshark(fixturePath(SIP_FIXTURE)));
+});
+
+describe('on the generated SIP fixture, against the generator', () => {
+  it(`${SIP_FIXTURE}: every response is matched to the request the generator answered`, async () => {
+    const log = fixtureLog(SIP_FIXTURE);
+    const t = new SipTransactionTracker();
+    const pending = new Map<string, ReturnType<typeof parseSipMessage>>();
+    let responses = 0;
+    // Read with the project's own pcap reader and dissector: no tshark needed.
+    const dissector = new FrameDissector();
+    const datagrams = [];
+    for await (const f of readCapture(fixturePath(SIP_FIXTURE))) datagrams.push(...dissector.dissect(f));
+    expect(datagrams).toHaveLength(log.length);
+    datagrams.forEach((d, i) => {
+      const m = parseSipMessage(d.payload);
+      const match = t.observe(m, d.timeNs);
+      const key = `${m.callId} ${m.cseq.seq} ${m.cseq.method}`;
+      if (m.kind === 'request') {
+        if (m.method !== 'ACK') pending.set(key, m);
+        return;
+      }
+      responses++;
+      const original = pending.get(key);
+      expect(original, `message ${i}: ${log[i]!.meta.message}`).toBeDefined();
+      expect(match, `message ${i}: ${log[i]!.meta.message}`).toBeDefined();
+      expect([match!.request.method, match!.request.callId, match!.request.cseq, match!.request.requestUri]).toEqual([original!.method, original!.callId, original!.cseq.seq, original!.requestUri]);
+    });
+    expect(responses).toBe(log.filter((p) => /^\d{3} /.test(p.meta.message)).length);
+  });
 });

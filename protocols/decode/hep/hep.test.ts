@@ -12,6 +12,9 @@ import { decodeHep } from './decode.ts';
 import { encodeHep3, type HepEncodeInput } from './encode.ts';
 import { HepStreamFramer } from './framer.ts';
 import type { HepPacket } from './packet.ts';
+import { FrameDissector } from '../frameDissector.ts';
+import { readCapture } from '../pcap/readCapture.ts';
+import { SIP_FIXTURE, fixtureLog, fixturePath } from '../../../test/support/fixtures.ts';
 
 const sip = Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nCall-ID: h1\r\nCSeq: 1 OPTIONS\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nContent-Length: 0\r\n\r\n');
 
@@ -166,5 +169,29 @@ describe.skipIf(!haveCaptures || !haveTshark)('captured SIP through HEP3 over TC
     expect(counts).toEqual(countLabels(rows.flatMap((r) => [r[0] ?? '', r[1] ?? ''])));
     // HEP keeps microseconds: capture times survive truncated to us
     expect(times).toEqual(dgrams.map((d) => (d.timeNs / 1000n) * 1000n));
+  });
+});
+
+describe('generated SIP fixture through HEP3 over TCP', () => {
+  it(`${SIP_FIXTURE} wrapped in HEP3, streamed, framed and decoded: the messages the generator wrote, at its times`, async () => {
+    const log = fixtureLog(SIP_FIXTURE);
+    const d = new FrameDissector();
+    const dgrams = [];
+    for await (const f of readCapture(fixturePath(SIP_FIXTURE))) dgrams.push(...d.dissect(f));
+    const stream = Buffer.concat(dgrams.map((g) => encodeHep3({ ipFamily: 4, ipProtocol: 17, src: g.src, dst: g.dst, srcPort: g.srcPort, dstPort: g.dstPort, timeNs: g.timeNs, protoType: 1, payload: g.payload })));
+    const f = new HepStreamFramer();
+    const got: string[] = [];
+    const times: bigint[] = [];
+    for (let i = 0; i < stream.length; i += 1400) {
+      for (const raw of f.push(stream.subarray(i, i + 1400))) {
+        const h = decodeHep(raw);
+        times.push(h.timeNs);
+        const m = parseSipMessage(h.payload);
+        got.push(m.kind === 'request' ? m.method : `${m.status} ${m.cseq.method}`);
+      }
+    }
+    expect(got).toEqual(log.map((p) => p.meta.message));
+    // HEP keeps microseconds, as the pcap does.
+    expect(times).toEqual(log.map((p) => (p.timeNs / 1000n) * 1000n));
   });
 });

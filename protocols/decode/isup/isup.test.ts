@@ -9,6 +9,7 @@ import { Ss7Dissector } from '../ss7Dissector.ts';
 import { DecodeError } from '../layer.ts';
 import { decodeIsup } from './isup.ts';
 import { ISUP_MESSAGE_TYPES } from './messageTypes.ts';
+import { ISUP_FIXTURE, MAP_FIXTURE, fixtureLog, fixtureNetwork, fixturePath, fixtureSubscriber, tsharkNote } from '../../../test/support/fixtures.ts';
 
 const FILE = 'ss7/isup-call-m3ua-draft6.pcap';
 
@@ -67,5 +68,76 @@ describe('ISUP hand-built', () => {
     expect(() => decodeIsup(hex('0100 ff'))).toThrow(DecodeError);
     expect(() => decodeIsup(hex('0100 0c 02'))).toThrow(DecodeError);
     expect(ISUP_MESSAGE_TYPES[0x01]!.name).toBe('IAM');
+  });
+});
+
+function decodeFixture(file: string) {
+  const d = new Ss7Dissector();
+  return sctpUserMessages(fixturePath(file)).flatMap((m) => d.decode(m.payload, m.ppid, m));
+}
+
+describe.skipIf(!haveTshark)(`ISUP vs tshark on the generated fixture${tsharkNote}`, () => {
+  it(`${ISUP_FIXTURE}: CIC, message type, numbers, cause and routing label per frame`, () => {
+    const ours = decodeFixture(ISUP_FIXTURE);
+    const rows = tsharkFields(fixturePath(ISUP_FIXTURE), 'isup', ['isup.cic', 'isup.message_type', 'isup.called', 'isup.calling', 'isup.cause_indicator', 'm3ua.protocol_data_opc', 'm3ua.protocol_data_dpc', 'm3ua.protocol_data_sls']);
+    expect(ours.map((m) => m.frame)).toEqual(rows.map((r) => r.frame));
+    ours.forEach((m, i) => {
+      const [cic, type, called, calling, cause, opc, dpc, sls] = rows[i]!.fields;
+      expect(m.isup!.cic, `frame ${m.frame}`).toBe(Number(cic![0]));
+      expect(m.isup!.type).toBe(Number(type![0]));
+      expect(m.isup!.calledNumber ? [m.isup!.calledNumber.digits] : []).toEqual(called);
+      expect(m.isup!.callingNumber ? [m.isup!.callingNumber.digits] : []).toEqual(calling);
+      expect(m.isup!.cause ? [String(m.isup!.cause.value)] : []).toEqual(cause);
+      expect([m.opc, m.dpc, m.sls]).toEqual([Number(opc![0]), Number(dpc![0]), Number(sls![0])]);
+    });
+  });
+});
+
+describe('ISUP on the generated fixture, against the generator', () => {
+  const log = fixtureLog(ISUP_FIXTURE);
+  const ours = decodeFixture(ISUP_FIXTURE);
+  const net = fixtureNetwork();
+  const mscPcs = new Set(net.mscs.map((n) => n.pc));
+  const gmscPcs = new Set(net.gmscs.map((n) => n.pc));
+
+  it(`${ISUP_FIXTURE}: every message is the one the generator wrote, on an MSC–gateway trunk`, () => {
+    expect(ours.map((m) => m.isup!.name)).toEqual(log.map((p) => p.meta.message));
+    for (const m of ours) {
+      expect(m.si).toBe(5);
+      expect(mscPcs.has(m.opc) ? gmscPcs.has(m.dpc) : gmscPcs.has(m.opc) && mscPcs.has(m.dpc), `frame ${m.frame}`).toBe(true);
+    }
+  });
+
+  it(`${ISUP_FIXTURE}: each call keeps its circuit and its order; REL causes are normal clearing, busy and no answer`, () => {
+    // A call is a circuit on a trunk (MSC, gateway) from IAM to RLC.
+    const calls = new Map<string, string[]>();
+    ours.forEach((m, i) => {
+      const trunk = mscPcs.has(m.opc) ? `${m.opc}-${m.dpc}` : `${m.dpc}-${m.opc}`;
+      const key = `${trunk}/${m.isup!.cic}/${log[i]!.meta.subscriber}`;
+      if (m.isup!.name === 'IAM') expect(calls.get(key)?.at(-1) ?? 'RLC', `frame ${m.frame}: circuit reused while busy`).toBe('RLC');
+      calls.set(key, [...(calls.get(key) ?? []), m.isup!.name]);
+    });
+    for (const [key, seq] of calls) expect(seq.join(' '), key).toMatch(/^(IAM( ACM( CPG( ANM)?)?)?( REL( RLC)?)? ?)+$/);
+    const causes = ours.filter((m) => m.isup!.name === 'REL').map((m) => m.isup!.cause!.value);
+    expect(new Set(causes)).toEqual(new Set([16, 17, 19]));
+  });
+
+  it(`${ISUP_FIXTURE}: an MSC's IAM carries the subscriber as calling party; a gateway's, a roaming number the HLR gave in a sendRoutingInfo result`, () => {
+    const d = new Ss7Dissector();
+    const roaming = new Set(sctpUserMessages(fixturePath(MAP_FIXTURE)).flatMap((u) => d.decode(u.payload, u.ppid, u)).flatMap((m) => (m.map?.params.roamingNumber ? [m.map.params.roamingNumber.digits] : [])));
+    let mo = 0;
+    let mt = 0;
+    ours.forEach((m, i) => {
+      if (m.isup!.name !== 'IAM') return;
+      if (mscPcs.has(m.opc)) {
+        expect(m.isup!.callingNumber!.digits, `frame ${m.frame}`).toBe(fixtureSubscriber(log[i]!.meta.subscriber).msisdn);
+        mo++;
+      } else {
+        expect(roaming, `frame ${m.frame}`).toContain(m.isup!.calledNumber!.digits);
+        mt++;
+      }
+    });
+    expect(mo).toBeGreaterThan(0);
+    expect(mt).toBeGreaterThan(0);
   });
 });

@@ -7,6 +7,7 @@ import { DecodeError } from '../layer.ts';
 import { sctpUserMessages } from '../../../test/support/sctpUserMessages.ts';
 import { oracleNote, tsharkFields } from '../../../test/support/tsharkFields.ts';
 import { decodeM3ua } from './m3ua.ts';
+import { ISUP_FIXTURE, MAP_FIXTURE, fixtureLog, fixtureNetwork, fixturePath, tsharkNote } from '../../../test/support/fixtures.ts';
 
 function m3ua(cls: number, type: number, params: Buffer[]): Buffer {
   const body = Buffer.concat(params);
@@ -58,26 +59,30 @@ describe('M3UA hand-built', () => {
   });
 });
 
+function labelsMatchTshark(file: string): void {
+  const rows = tsharkFields(file, 'm3ua.protocol_data_opc', [
+    'm3ua.protocol_data_opc',
+    'm3ua.protocol_data_dpc',
+    'm3ua.protocol_data_si',
+    'm3ua.protocol_data_ni',
+    'm3ua.protocol_data_sls',
+  ]);
+  const ours = sctpUserMessages(file)
+    .filter((u) => u.ppid === 3)
+    .map((u) => ({ frame: u.frame, m: decodeM3ua(u.payload) }))
+    .filter((x) => x.m.kind === 'data');
+  expect(ours.map((x) => x.frame)).toEqual(rows.map((r) => r.frame));
+  ours.forEach(({ m }, i) => {
+    if (m.kind !== 'data') return;
+    const t = m.transfer;
+    expect([t.opc, t.dpc, t.si, t.ni, t.sls]).toEqual(rows[i]!.fields.map((f) => Number(f[0])));
+  });
+}
+
 describe.skipIf(!haveCaptures || !haveTshark)(`M3UA vs tshark${oracleNote}`, () => {
   for (const rel of ['ss7/map-location-update-m3ua.pcap', 'ss7/map-lu-ati-m3ua.pcap', 'ss7/map-gprs-attach-m3ua.pcap']) {
     it(`${rel}: OPC/DPC/SI/NI/SLS of every DATA`, () => {
-      const rows = tsharkFields(capture(rel), 'm3ua.protocol_data_opc', [
-        'm3ua.protocol_data_opc',
-        'm3ua.protocol_data_dpc',
-        'm3ua.protocol_data_si',
-        'm3ua.protocol_data_ni',
-        'm3ua.protocol_data_sls',
-      ]);
-      const ours = sctpUserMessages(capture(rel))
-        .filter((u) => u.ppid === 3)
-        .map((u) => ({ frame: u.frame, m: decodeM3ua(u.payload) }))
-        .filter((x) => x.m.kind === 'data');
-      expect(ours.map((x) => x.frame)).toEqual(rows.map((r) => r.frame));
-      ours.forEach(({ m }, i) => {
-        if (m.kind !== 'data') return;
-        const t = m.transfer;
-        expect([t.opc, t.dpc, t.si, t.ni, t.sls]).toEqual(rows[i]!.fields.map((f) => Number(f[0])));
-      });
+      labelsMatchTshark(capture(rel));
     });
   }
   it('isup-call-m3ua-draft6.pcap: draft 6 detected, MTP3 label as tshark decodes it with m3ua.version:draft-6', () => {
@@ -93,4 +98,28 @@ describe.skipIf(!haveCaptures || !haveTshark)(`M3UA vs tshark${oracleNote}`, () 
       expect([m.transfer.opc, m.transfer.dpc, m.transfer.si, m.transfer.ni, m.transfer.sls]).toEqual(rows[i]!.fields.map((f) => Number(f[0])));
     });
   });
+});
+
+describe.skipIf(!haveTshark)(`M3UA vs tshark on the generated fixtures${tsharkNote}`, () => {
+  for (const f of [MAP_FIXTURE, ISUP_FIXTURE]) it(`${f}: OPC/DPC/SI/NI/SLS of every DATA`, () => labelsMatchTshark(fixturePath(f)));
+});
+
+describe('M3UA on the generated fixtures, against the generator', () => {
+  const pcs = new Set(fixtureNetwork().nodes.map((n) => n.pc));
+  for (const [f, si] of [[MAP_FIXTURE, 3], [ISUP_FIXTURE, 5]] as const) {
+    it(`${f}: one DATA per generated packet, SI ${si}, national, between the generator's point codes`, () => {
+      const ours = sctpUserMessages(fixturePath(f)).map((u) => ({ ppid: u.ppid, m: decodeM3ua(u.payload) }));
+      expect(ours).toHaveLength(fixtureLog(f).length);
+      for (const { ppid, m } of ours) {
+        expect(ppid).toBe(3);
+        expect(m.kind).toBe('data');
+        if (m.kind !== 'data') continue;
+        expect(m.draft6).toBe(false);
+        expect([m.transfer.si, m.transfer.ni]).toEqual([si, 2]);
+        expect(pcs).toContain(m.transfer.opc);
+        expect(pcs).toContain(m.transfer.dpc);
+        expect(m.transfer.opc).not.toBe(m.transfer.dpc);
+      }
+    });
+  }
 });

@@ -11,6 +11,7 @@ import type { CapturedFrame } from './capturedFrame.ts';
 import { CaptureParser } from './captureParser.ts';
 import { readCapture, readCaptureStream } from './readCapture.ts';
 import { buildPcap, writePcap } from './writePcap.ts';
+import { FIXTURE_FILES, MAP_FIXTURE, fixtureLog, fixturePath, tsharkNote } from '../../../test/support/fixtures.ts';
 
 async function collect(it: AsyncIterable<CapturedFrame>): Promise<CapturedFrame[]> {
   const out: CapturedFrame[] = [];
@@ -36,22 +37,57 @@ const captureFiles = haveCaptures
   ? ['sip', 'ss7', 'bench'].flatMap((d) => readdirSync(path.join(capturesDir, d)).map((f) => `${d}/${f}`))
   : [];
 
+/** Frame count, and times and lengths of (a sample of) the frames, ours and tshark's. */
+async function framesMatchTshark(file: string): Promise<void> {
+  const frames: { n: number; t: string; len: number; cap: number }[] = [];
+  let count = 0;
+  for await (const f of readCapture(file)) {
+    count++;
+    expect(f.index).toBe(count);
+    // Keep a sample only: bench files have 100k+ frames.
+    if (count <= 300 || count % 997 === 0) frames.push({ n: f.index, t: epoch(f.timeNs), len: f.origLength, cap: f.data.length });
+  }
+  const rows = tshark(['-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'frame.time_epoch', '-e', 'frame.len', '-e', 'frame.cap_len']);
+  expect(count).toBe(rows.length);
+  for (const s of frames) {
+    const [n, t, len, cap] = rows[s.n - 1]!.split('\t');
+    expect({ n: Number(n), t, len: Number(len), cap: Number(cap) }).toEqual(s);
+  }
+}
+
 describe.skipIf(!haveCaptures || !haveTshark)(`readCapture on the shared captures ${!haveCaptures ? noCapturesReason : !haveTshark ? noTsharkReason : ''}`, () => {
-  it.each(captureFiles)('%s: frame count, times and lengths agree with tshark', async (file) => {
-    const frames: { n: number; t: string; len: number; cap: number }[] = [];
-    let count = 0;
-    for await (const f of readCapture(capture(file))) {
-      count++;
-      expect(f.index).toBe(count);
-      // Keep a sample only: bench files have 100k+ frames.
-      if (count <= 300 || count % 997 === 0) frames.push({ n: f.index, t: epoch(f.timeNs), len: f.origLength, cap: f.data.length });
+  it.each(captureFiles)('%s: frame count, times and lengths agree with tshark', (file) => framesMatchTshark(capture(file)));
+});
+
+describe.skipIf(!haveTshark)(`readCapture on the generated fixtures${tsharkNote}`, () => {
+  it.each(FIXTURE_FILES)('%s: frame count, times and lengths agree with tshark', (file) => framesMatchTshark(fixturePath(file)));
+});
+
+describe('readCapture on the generated fixtures, against the generator', () => {
+  it.each(FIXTURE_FILES)('%s: the very frames the generator wrote, at its times to the microsecond', async (file) => {
+    const log = fixtureLog(file);
+    const frames = await collect(readCapture(fixturePath(file)));
+    expect(frames).toHaveLength(log.length);
+    frames.forEach((f, i) => {
+      expect(f.index).toBe(i + 1);
+      expect(f.linkType).toBe(1);
+      expect(f.timeNs).toBe((log[i]!.timeNs / 1000n) * 1000n);
+      expect(f.origLength).toBe(log[i]!.frame.length);
+      expect(f.data.equals(log[i]!.frame), `frame ${f.index}`).toBe(true);
+    });
+  });
+
+  it('reads a gzipped fixture the same, and stops when the consumer stops early', async () => {
+    const gz = path.join(tmp, 'fixture.pcap.gz');
+    writeFileSync(gz, gzipSync(readFileSync(fixturePath(MAP_FIXTURE))));
+    const plain = await collect(readCapture(fixturePath(MAP_FIXTURE)));
+    expect((await collect(readCapture(gz))).map((f) => f.data.toString('hex'))).toEqual(plain.map((f) => f.data.toString('hex')));
+    let n = 0;
+    for await (const f of readCapture(gz)) {
+      n = f.index;
+      if (n === 10) break;
     }
-    const rows = tshark(['-r', capture(file), '-T', 'fields', '-e', 'frame.number', '-e', 'frame.time_epoch', '-e', 'frame.len', '-e', 'frame.cap_len']);
-    expect(count).toBe(rows.length);
-    for (const s of frames) {
-      const [n, t, len, cap] = rows[s.n - 1]!.split('\t');
-      expect({ n: Number(n), t, len: Number(len), cap: Number(cap) }).toEqual(s);
-    }
+    expect(n).toBe(10);
   });
 });
 
@@ -282,8 +318,9 @@ describe('pcapng', () => {
 });
 
 describe('fuzz: mutated capture files', () => {
-  const sources = haveCaptures ? ['sip/invite-sctp.pcap', 'sip/asterisk-subscribe-publish.pcapng', 'ss7/map-sms-m2pa.pcap'] : [];
-  it.skipIf(!haveCaptures)('only ever throws DecodeError, and terminates', () => {
+  // The generated fixtures always; the shared captures (pcapng, M2PA) too when present.
+  const sources = [...FIXTURE_FILES.map(fixturePath), ...(haveCaptures ? ['sip/invite-sctp.pcap', 'sip/asterisk-subscribe-publish.pcapng', 'ss7/map-sms-m2pa.pcap'].map(capture) : [])];
+  it('only ever throws DecodeError, and terminates', () => {
     let seed = 0x2545f491;
     const rand = (n: number) => {
       seed ^= seed << 13;
@@ -294,7 +331,7 @@ describe('fuzz: mutated capture files', () => {
     const deadline = Date.now() + 3000;
     let runs = 0;
     for (const src of sources) {
-      const original = readFileSync(capture(src)).subarray(0, 64 * 1024);
+      const original = readFileSync(src).subarray(0, 64 * 1024);
       for (let i = 0; i < 300 && Date.now() < deadline; i++) {
         const b = Buffer.from(original.subarray(0, original.length - rand(original.length / 2)));
         for (let k = rand(8) + 1; k > 0; k--) flipBit(b, rand(b.length), rand(8));

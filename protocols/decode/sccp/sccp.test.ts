@@ -11,6 +11,7 @@ import { decodeM2pa } from '../m2pa/m2pa.ts';
 import { decodeSccpAddress } from './address.ts';
 import { decodeSccp } from './sccp.ts';
 import { SccpReassembler } from './reassembly.ts';
+import { MAP_FIXTURE, fixtureLog, fixtureNetwork, fixturePath, tsharkNote } from '../../../test/support/fixtures.ts';
 
 const addr = (h: string) => {
   const b = hex(h);
@@ -147,38 +148,78 @@ describe('XUDT reassembly (Q.714 §4.1.1.2)', () => {
   });
 });
 
+function addressesMatchTshark(file: string): void {
+  const rows = tsharkFields(file, 'sccp', [
+    'sccp.message_type',
+    'sccp.called.ssn',
+    'sccp.called.digits',
+    'sccp.calling.ssn',
+    'sccp.calling.digits',
+    'sccp.segmentation.remaining',
+    'sccp.called.gti',
+    'sccp.called.tt',
+    'sccp.called.np',
+    'sccp.called.nai',
+  ]);
+  const ours = new Map<number, ReturnType<typeof decodeSccp>>();
+  for (const u of sctpUserMessages(file)) {
+    const t = u.ppid === 3 ? decodeM3ua(u.payload) : decodeM2pa(u.payload);
+    if (t.kind === 'data' && t.transfer.si === 3) ours.set(u.frame, decodeSccp(t.transfer.data));
+  }
+  expect([...ours.keys()]).toEqual(rows.map((r) => r.frame));
+  for (const { frame, fields } of rows) {
+    const m = ours.get(frame)!;
+    const [type, cdSsn, cdDigits, cgSsn, cgDigits, remaining, gti, tt, np, nai] = fields.map((f) => f[0]);
+    expect(m.type, `frame ${frame}`).toBe(Number(type));
+    expect(m.called.ssn).toBe(Number(cdSsn));
+    expect(m.called.gt?.digits).toBe(cdDigits);
+    expect(m.calling.ssn).toBe(Number(cgSsn));
+    expect(m.calling.gt?.digits).toBe(cgDigits);
+    expect(m.segmentation?.remaining).toBe(remaining === undefined ? undefined : Number(remaining));
+    expect([m.called.gt?.gti, m.called.gt?.tt, m.called.gt?.np, m.called.gt?.nai]).toEqual([Number(gti), Number(tt), Number(np), Number(nai)]);
+  }
+}
+
 describe.skipIf(!haveCaptures || !haveTshark)(`SCCP vs tshark${oracleNote}`, () => {
   for (const rel of ['ss7/map-location-update-m3ua.pcap', 'ss7/map-lu-ati-m3ua.pcap', 'ss7/map-gprs-attach-m3ua.pcap', 'ss7/map-sms-m2pa.pcap']) {
     it(`${rel}: message type, called/calling SSN and GT digits, segmentation`, () => {
-      const rows = tsharkFields(capture(rel), 'sccp', [
-        'sccp.message_type',
-        'sccp.called.ssn',
-        'sccp.called.digits',
-        'sccp.calling.ssn',
-        'sccp.calling.digits',
-        'sccp.segmentation.remaining',
-        'sccp.called.gti',
-        'sccp.called.tt',
-        'sccp.called.np',
-        'sccp.called.nai',
-      ]);
-      const ours = new Map<number, ReturnType<typeof decodeSccp>>();
-      for (const u of sctpUserMessages(capture(rel))) {
-        const t = u.ppid === 3 ? decodeM3ua(u.payload) : decodeM2pa(u.payload);
-        if (t.kind === 'data' && t.transfer.si === 3) ours.set(u.frame, decodeSccp(t.transfer.data));
-      }
-      expect([...ours.keys()]).toEqual(rows.map((r) => r.frame));
-      for (const { frame, fields } of rows) {
-        const m = ours.get(frame)!;
-        const [type, cdSsn, cdDigits, cgSsn, cgDigits, remaining, gti, tt, np, nai] = fields.map((f) => f[0]);
-        expect(m.type, `frame ${frame}`).toBe(Number(type));
-        expect(m.called.ssn).toBe(Number(cdSsn));
-        expect(m.called.gt?.digits).toBe(cdDigits);
-        expect(m.calling.ssn).toBe(Number(cgSsn));
-        expect(m.calling.gt?.digits).toBe(cgDigits);
-        expect(m.segmentation?.remaining).toBe(remaining === undefined ? undefined : Number(remaining));
-        expect([m.called.gt?.gti, m.called.gt?.tt, m.called.gt?.np, m.called.gt?.nai]).toEqual([Number(gti), Number(tt), Number(np), Number(nai)]);
-      }
+      addressesMatchTshark(capture(rel));
     });
   }
+});
+
+describe.skipIf(!haveTshark)(`SCCP vs tshark on the generated fixture${tsharkNote}`, () => {
+  it(`${MAP_FIXTURE}: message type, called/calling SSN and GT digits`, () => addressesMatchTshark(fixturePath(MAP_FIXTURE)));
+});
+
+describe('SCCP on the generated fixture, against the generator', () => {
+  /** Operations the generator addresses to the HLR (the others go HLR → VLR/SGSN or MSC → SMSC/MSC). */
+  const TO_HLR = new Set(['updateLocation', 'sendAuthenticationInfo', 'purgeMS', 'updateGprsLocation', 'sendRoutingInfo', 'sendRoutingInfoForSM', 'anyTimeInterrogation']);
+
+  it(`${MAP_FIXTURE}: one UDT per packet, routed on the generator's global titles and subsystem numbers; HLR operations reach the HLR`, () => {
+    const net = fixtureNetwork();
+    const gts = new Set([...net.nodes.map((n) => n.gt), ...net.mscs.map((_, k) => net.vlrNumber(k))]);
+    const ssns = new Set([6, 7, 8, 147, 149]);
+    const log = fixtureLog(MAP_FIXTURE);
+    const ours = sctpUserMessages(fixturePath(MAP_FIXTURE)).map((u) => {
+      const t = decodeM3ua(u.payload);
+      if (t.kind !== 'data') throw new Error(`frame ${u.frame}: not M3UA DATA`);
+      return decodeSccp(t.transfer.data);
+    });
+    expect(ours).toHaveLength(log.length);
+    ours.forEach((m, i) => {
+      const [op, kind] = log[i]!.meta.message.split('.') as [string, string];
+      expect(m.typeName, `record ${i}`).toBe('UDT');
+      expect(m.segmentation).toBeUndefined();
+      for (const a of [m.called, m.calling]) {
+        expect(a.route).toBe('gt');
+        expect(gts).toContain(a.gt?.digits);
+        expect(ssns).toContain(a.ssn);
+      }
+      if (TO_HLR.has(op)) {
+        const hlr = kind === 'invoke' ? m.called : m.calling;
+        expect([hlr.ssn, hlr.gt?.digits], `record ${i}: ${log[i]!.meta.message}`).toEqual([6, net.hlr.gt]);
+      }
+    });
+  });
 });

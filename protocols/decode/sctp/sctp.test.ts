@@ -7,6 +7,7 @@ import { decodeIpv4 } from '../ip/ipv4.ts';
 import { decodeSctp, type SctpDataChunk } from './sctp.ts';
 import { SctpReassembler } from './reassembly.ts';
 import { SctpDuplicateFilter } from './duplicateFilter.ts';
+import { ISUP_FIXTURE, MAP_FIXTURE, fixtureLog, fixturePath, tsharkNote } from '../../../test/support/fixtures.ts';
 
 const tag = { srcPort: 2905, dstPort: 2906, verificationTag: 0xcafe };
 
@@ -95,30 +96,59 @@ describe('SctpReassembler', () => {
 
 const sctpFiles = ['sip/invite-sctp.pcap', 'ss7/map-location-update-m3ua.pcap', 'ss7/map-lu-ati-m3ua.pcap', 'ss7/map-gprs-attach-m3ua.pcap', 'ss7/map-sms-m2pa.pcap', 'ss7/isup-call-m3ua-draft6.pcap'];
 
+/** Every DATA chunk's TSN, stream, SSN, PPID and B/E/U flags, ours and tshark's. */
+async function dataChunksMatchTshark(path: string): Promise<void> {
+  const ours: string[] = [];
+  for await (const f of readCapture(path)) {
+    const link = decodeLink(f.linkType, f.data);
+    if (link.etherType !== 0x0800) continue;
+    const ip = decodeIpv4(f.data, link.offset);
+    if (ip.protocol !== 132) continue;
+    const p = decodeSctp(f.data, ip.payloadOffset, ip.payloadEnd);
+    for (const c of p.data) ours.push([f.index, c.tsn, c.streamId, c.ssn, c.ppid, c.begin ? 1 : 0, c.end ? 1 : 0, c.unordered ? 1 : 0].join(' '));
+  }
+  const fields = ['sctp.data_tsn_raw', 'sctp.data_sid', 'sctp.data_ssn', 'sctp.data_payload_proto_id', 'sctp.data_b_bit', 'sctp.data_e_bit', 'sctp.data_u_bit'];
+  const rows = tshark(['-r', path, '-Y', 'sctp.data_tsn', '-T', 'fields', '-E', 'occurrence=a', '-e', 'frame.number', ...fields.flatMap((f) => ['-e', f])]);
+  const theirs: string[] = [];
+  for (const row of rows) {
+    const [n, ...cols] = row.split('\t');
+    const lists = cols.map((c) => c.split(','));
+    lists[0]!.forEach((_, i) => {
+      const v = lists.map((l) => Number(l[i]));
+      theirs.push([Number(n), ...v].join(' '));
+    });
+  }
+  expect(ours).toEqual(theirs);
+  expect(ours.length).toBeGreaterThan(0);
+}
+
 describe.skipIf(!haveCaptures || !haveTshark)(`DATA chunks of the shared captures ${!haveCaptures ? noCapturesReason : !haveTshark ? noTsharkReason : ''}`, () => {
-  it.each(sctpFiles)('%s: TSN, stream, SSN, PPID and B/E/U flags agree with tshark', async (file) => {
-    const ours: string[] = [];
-    for await (const f of readCapture(capture(file))) {
+  it.each(sctpFiles)('%s: TSN, stream, SSN, PPID and B/E/U flags agree with tshark', (file) => dataChunksMatchTshark(capture(file)));
+});
+
+describe.skipIf(!haveTshark)(`DATA chunks of the generated fixtures${tsharkNote}`, () => {
+  it.each([MAP_FIXTURE, ISUP_FIXTURE])('%s: TSN, stream, SSN, PPID and B/E/U flags agree with tshark', (file) => dataChunksMatchTshark(fixturePath(file)));
+});
+
+describe('DATA chunks of the generated fixtures, against the generator', () => {
+  it.each([MAP_FIXTURE, ISUP_FIXTURE])('%s: one whole M3UA chunk per packet; TSN and SSN step by one per association direction', async (file) => {
+    const next = new Map<string, { tsn: number; ssn: number }>();
+    let n = 0;
+    for await (const f of readCapture(fixturePath(file))) {
       const link = decodeLink(f.linkType, f.data);
-      if (link.etherType !== 0x0800) continue;
       const ip = decodeIpv4(f.data, link.offset);
-      if (ip.protocol !== 132) continue;
+      expect(ip.protocol).toBe(132);
       const p = decodeSctp(f.data, ip.payloadOffset, ip.payloadEnd);
-      for (const c of p.data) ours.push([f.index, c.tsn, c.streamId, c.ssn, c.ppid, c.begin ? 1 : 0, c.end ? 1 : 0, c.unordered ? 1 : 0].join(' '));
+      expect(p.data).toHaveLength(1);
+      const c = p.data[0]!;
+      expect([c.ppid, c.streamId, c.begin, c.end, c.unordered]).toEqual([3, 1, true, true, false]);
+      const dir = `${ip.src}>${ip.dst}`;
+      const want = next.get(dir);
+      if (want) expect([c.tsn, c.ssn], `frame ${f.index}`).toEqual([want.tsn, want.ssn]);
+      next.set(dir, { tsn: (c.tsn + 1) >>> 0, ssn: (c.ssn + 1) & 0xffff });
+      n++;
     }
-    const fields = ['sctp.data_tsn_raw', 'sctp.data_sid', 'sctp.data_ssn', 'sctp.data_payload_proto_id', 'sctp.data_b_bit', 'sctp.data_e_bit', 'sctp.data_u_bit'];
-    const rows = tshark(['-r', capture(file), '-Y', 'sctp.data_tsn', '-T', 'fields', '-E', 'occurrence=a', '-e', 'frame.number', ...fields.flatMap((f) => ['-e', f])]);
-    const theirs: string[] = [];
-    for (const row of rows) {
-      const [n, ...cols] = row.split('\t');
-      const lists = cols.map((c) => c.split(','));
-      lists[0]!.forEach((_, i) => {
-        const v = lists.map((l) => Number(l[i]));
-        theirs.push([Number(n), ...v].join(' '));
-      });
-    }
-    expect(ours).toEqual(theirs);
-    expect(ours.length).toBeGreaterThan(0);
+    expect(n).toBe(fixtureLog(file).length);
   });
 });
 

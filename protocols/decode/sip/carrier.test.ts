@@ -7,8 +7,9 @@ import { readCapture } from '../pcap/readCapture.ts';
 import { encodeHep3 } from '../hep/encode.ts';
 import { SipCarrierDecoder, type DecodedSip } from './carrier.ts';
 import { countLabels, tsharkSip } from '../../../test/support/tsharkPayloads.ts';
+import { SIP_FIXTURE, fixtureLog, fixturePath, tsharkNote } from '../../../test/support/fixtures.ts';
 
-async function decodeFile(file: string): Promise<{ sip: DecodedSip[]; errors: string[]; dec: SipCarrierDecoder }> {
+async function decodePath(file: string): Promise<{ sip: DecodedSip[]; errors: string[]; dec: SipCarrierDecoder }> {
   const d = new FrameDissector();
   const dec = new SipCarrierDecoder();
   const sip: DecodedSip[] = [];
@@ -20,7 +21,7 @@ async function decodeFile(file: string): Promise<{ sip: DecodedSip[]; errors: st
       errors.push(...r.errors.map((e) => e.message));
     }
   };
-  for await (const f of readCapture(capture(file))) {
+  for await (const f of readCapture(file)) {
     try {
       feed(d.dissect(f));
     } catch {
@@ -30,6 +31,8 @@ async function decodeFile(file: string): Promise<{ sip: DecodedSip[]; errors: st
   feed(d.flush());
   return { sip, errors, dec };
 }
+
+const decodeFile = (rel: string) => decodePath(capture(rel));
 
 const label = (m: DecodedSip) => (m.message.kind === 'request' ? m.message.method : String(m.message.status));
 
@@ -49,7 +52,10 @@ describe.skipIf(!haveCaptures || !haveTshark)('pcap → FrameDissector → SipCa
       if (file.includes('sctp')) expect([...carriers]).toEqual(['sctp']);
     });
   }
+});
 
+// Hand-built: needs neither the shared captures nor tshark.
+describe('HEP3 carriage', () => {
   it('HEP3 over UDP and TCP carries SIP with the original capture time', () => {
     const dec = new SipCarrierDecoder();
     const sipText = Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nCall-ID: hep-1\r\nCSeq: 1 OPTIONS\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nContent-Length: 0\r\n\r\n');
@@ -61,5 +67,22 @@ describe.skipIf(!haveCaptures || !haveTshark)('pcap → FrameDissector → SipCa
     const got = [...dec.push({ timeNs: 9n, transport: 'tcp', flow: 'tcp:h', payload: stream.subarray(0, 50) }).messages, ...dec.push({ timeNs: 9n, transport: 'tcp', flow: 'tcp:h', payload: stream.subarray(50) }).messages];
     expect(got).toHaveLength(2);
     expect(dec.stats.hepOther).toBe(1);
+  });
+});
+
+describe('pcap → FrameDissector → SipCarrierDecoder on the generated fixture', () => {
+  it(`${SIP_FIXTURE}: every message the generator wrote, over UDP, without errors`, async () => {
+    const { sip, errors } = await decodePath(fixturePath(SIP_FIXTURE));
+    expect(errors).toEqual([]);
+    expect(sip.map((m) => (m.message.kind === 'request' ? m.message.method : `${m.message.status} ${m.message.cseq.method}`))).toEqual(fixtureLog(SIP_FIXTURE).map((p) => p.meta.message));
+    expect(new Set(sip.map((m) => m.carrier))).toEqual(new Set(['udp']));
+  });
+
+  it.skipIf(!haveTshark)(`${SIP_FIXTURE}: method/status counts equal tshark${tsharkNote}`, async () => {
+    const { sip } = await decodePath(fixturePath(SIP_FIXTURE));
+    const ours: Record<string, number> = {};
+    for (const m of sip) ours[label(m)] = (ours[label(m)] ?? 0) + 1;
+    const rows = tsharkSip(fixturePath(SIP_FIXTURE), 'sip', ['sip.Method', 'sip.Status-Code']);
+    expect(ours).toEqual(countLabels(rows.flatMap((r) => [r[0] ?? '', r[1] ?? ''])));
   });
 });

@@ -16,6 +16,7 @@ import { DecodeError } from '../layer.ts';
 import { Ss7Dissector } from '../ss7Dissector.ts';
 import { decodeTcap } from './tcap.ts';
 import { appContextInfo } from './applicationContexts.ts';
+import { MAP_FIXTURE, fixtureLog, fixtureNetwork, fixturePath, fixtureSubscriber, tsharkNote } from '../../../test/support/fixtures.ts';
 
 // Dialogue portion: EXTERNAL { dialogue-as-id OID, [0] AARQ { protocol-version, [1] AC name } }.
 const AC_NETWORK_LOC_UP_V3 = hex('06 07 04 00 00 01 00 01 03');
@@ -97,31 +98,35 @@ describe('TCAP hand-built', () => {
   });
 });
 
+function transactionsMatchTshark(file: string): void {
+  const d = new Ss7Dissector();
+  const ours = new Map<number, NonNullable<ReturnType<Ss7Dissector['decode']>[number]['tcap']>>();
+  for (const u of sctpUserMessages(file)) for (const m of d.decode(u.payload, u.ppid, u)) if (m.tcap) ours.set(u.frame, m.tcap);
+  // tshark hands the data of returned XUDTS segments to TCAP and shows an
+  // empty TCAP tree for them; we report those as SCCP returns instead.
+  const rows = tsharkFields(file, 'tcap.begin_element || tcap.continue_element || tcap.end_element || tcap.abort_element', [
+    'tcap.begin_element',
+    'tcap.continue_element',
+    'tcap.end_element',
+    'tcap.otid',
+    'tcap.dtid',
+    'tcap.application_context_name',
+  ]);
+  expect([...ours.keys()]).toEqual(rows.map((r) => r.frame));
+  for (const { frame, fields } of rows) {
+    const [b, c, e, otid, dtid, ac] = fields;
+    const t = ours.get(frame)!;
+    expect(t.type).toBe(b!.length ? 'begin' : c!.length ? 'continue' : e!.length ? 'end' : '?');
+    expect(t.otid ? [t.otid] : []).toEqual(otid);
+    expect(t.dtid ? [t.dtid] : []).toEqual(dtid);
+    expect(t.appContextOid ? [t.appContextOid] : []).toEqual(ac);
+  }
+}
+
 describe.skipIf(!haveCaptures || !haveTshark)(`TCAP vs tshark${oracleNote}`, () => {
   for (const rel of ['ss7/map-location-update-m3ua.pcap', 'ss7/map-lu-ati-m3ua.pcap', 'ss7/map-gprs-attach-m3ua.pcap', 'ss7/map-sms-m2pa.pcap']) {
     it(`${rel}: message type, otid/dtid, application context per frame`, () => {
-      const d = new Ss7Dissector();
-      const ours = new Map<number, NonNullable<ReturnType<Ss7Dissector['decode']>[number]['tcap']>>();
-      for (const u of sctpUserMessages(capture(rel))) for (const m of d.decode(u.payload, u.ppid, u)) if (m.tcap) ours.set(u.frame, m.tcap);
-      // tshark hands the data of returned XUDTS segments to TCAP and shows an
-      // empty TCAP tree for them; we report those as SCCP returns instead.
-      const rows = tsharkFields(capture(rel), 'tcap.begin_element || tcap.continue_element || tcap.end_element || tcap.abort_element', [
-        'tcap.begin_element',
-        'tcap.continue_element',
-        'tcap.end_element',
-        'tcap.otid',
-        'tcap.dtid',
-        'tcap.application_context_name',
-      ]);
-      expect([...ours.keys()]).toEqual(rows.map((r) => r.frame));
-      for (const { frame, fields } of rows) {
-        const [b, c, e, otid, dtid, ac] = fields;
-        const t = ours.get(frame)!;
-        expect(t.type).toBe(b!.length ? 'begin' : c!.length ? 'continue' : e!.length ? 'end' : '?');
-        expect(t.otid ? [t.otid] : []).toEqual(otid);
-        expect(t.dtid ? [t.dtid] : []).toEqual(dtid);
-        expect(t.appContextOid ? [t.appContextOid] : []).toEqual(ac);
-      }
+      transactionsMatchTshark(capture(rel));
     });
   }
 
@@ -146,4 +151,40 @@ describe.skipIf(!haveCaptures || !haveTshark)(`TCAP vs tshark${oracleNote}`, () 
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe.skipIf(!haveTshark)(`TCAP vs tshark on the generated fixture${tsharkNote}`, () => {
+  it(`${MAP_FIXTURE}: message type, otid/dtid, application context per frame`, () => transactionsMatchTshark(fixturePath(MAP_FIXTURE)));
+});
+
+describe('TCAP on the generated fixture, against the generator', () => {
+  it(`${MAP_FIXTURE}: invokes open dialogues (or continue them), results and errors close them, ids pair up`, () => {
+    const log = fixtureLog(MAP_FIXTURE);
+    const d = new Ss7Dissector();
+    const ours = sctpUserMessages(fixturePath(MAP_FIXTURE)).flatMap((u) => d.decode(u.payload, u.ppid, u).map((m) => m.tcap!));
+    expect(ours).toHaveLength(log.length);
+    const open = new Set<string>();
+    let continues = 0;
+    ours.forEach((t, i) => {
+      const message = log[i]!.meta.message;
+      const invoke = message.endsWith('.invoke');
+      expect(t.type, `record ${i}: ${message}`).toBe(t.type === 'continue' ? 'continue' : invoke ? 'begin' : 'end');
+      if (t.type === 'begin') {
+        expect(t.otid).toMatch(/^[0-9a-f]{8}$/);
+        expect(t.appContext, message).toMatch(/-v3$/);
+        open.add(t.otid!);
+      } else if (t.type === 'end') {
+        expect(open.delete(t.dtid!), `record ${i}: END for an unknown dialogue`).toBe(true);
+      } else {
+        continues++;
+        expect(message.startsWith('insertSubscriberData.')).toBe(true);
+        expect(t.otid && t.dtid).toBeTruthy();
+      }
+    });
+    // The scenario puts half the location updates' ISD in the UL dialogue.
+    expect(continues).toBeGreaterThan(0);
+    expect(continues % 2).toBe(0);
+    // Dialogues still open when the six minutes end: no more than the last few seconds' worth.
+    expect(open.size).toBeLessThan(5);
+  });
 });
