@@ -6,7 +6,8 @@
 import type { Protocol } from './encoder.ts';
 import { generatePackets } from './generate.ts';
 import type { GenerateOptions, GeneratedPacket } from './generate.ts';
-import { PcapWriter } from './pcapWriter.ts';
+import { LINKTYPE } from '../../protocols/decode/link/linkTypes.ts';
+import { PcapWriter } from '../../protocols/decode/pcap/writePcap.ts';
 
 /**
  * Eight subscribers for six simulated minutes, far busier than the defaults,
@@ -70,7 +71,7 @@ export function fixturePackets(f: Fixture): GeneratedPacket[] {
 
 /** Writes a fixture (microsecond pcap, as `presence generate --out` writes); returns its packet count. */
 export function writeFixture(f: Fixture, out: string): number {
-  const writer = new PcapWriter(out);
+  const writer = new PcapWriter(out, { linkType: LINKTYPE.ethernet, nanosecond: false, snapLength: 65535 });
   try {
     for (const p of fixturePackets(f)) writer.writeNs(p.timeNs, p.frame);
   } finally {
