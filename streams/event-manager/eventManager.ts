@@ -5,31 +5,26 @@
 // current-presence records and NOTIFY requests, exactly once.
 import os from 'node:os';
 import type { Settings } from '../../config/settings.ts';
-import type { DeliveryReport, PublishRequest, SignalingEvent, Subscription } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
-import { topicName, type TopicName } from '../../schemas/topology.ts';
+import type { TopicName } from '../../schemas/topology.ts';
 import { ensureBrokersOffer } from '../../kafka/assignors/brokerAssignors.ts';
 import { rackFor, type GroupAssignor } from '../../kafka/assignors/groupAssignor.ts';
 import { deadLetter } from '../../kafka/deadLetters.ts';
 import { TransactionalProcessor, type InputRecord, type OutputRecord, type ProcessContext } from '../../kafka/transactionalProcessor.ts';
 import { WatcherRules } from './authorization/watcherRules.ts';
 import { AvailabilityStore } from './availability/availabilitySettings.ts';
-import type { AvailabilitySettings } from './presence/connectability.ts';
 import { forUpdate, fromStateRecord, newSubscriber, toStateRecord, type ManagedSubscriber } from './managedSubscriber.ts';
-import { apply } from './presence/derive.ts';
-import { emptyPresence } from './presence/model.ts';
-import { renderPresence } from './presence/presenceDocument.ts';
-import { summary } from './presence/summary.ts';
-import { advance, nextDue } from './presence/timers.ts';
-import { applyPublishRequest } from './publish/publishRequest.ts';
-import { applySubscribe, deliveryEndsSubscription, expireDialogs, forgetDialog, nextExpiry, notifyChange, type NotifyBody } from './subscriptions/watcherDialog.ts';
-import { TimerIndex } from './timerIndex.ts';
 import type { HandoffMode } from './handoff/handoffMode.ts';
 import { resubscribeHooks } from './handoff/resubscribeHooks.ts';
 import { startMembership, type Membership, type MembershipOptions } from './membership/membership.ts';
+import { DependencyUnavailable, EventManagerContext, type EventManagerStats, type TopicHandler } from './handlers/context.ts';
+import { deliveryReports } from './handlers/deliveryReports.ts';
+import { publishRequests } from './handlers/publishRequests.ts';
+import { signalingEvents } from './handlers/signalingEvents.ts';
+import { subscriptions } from './handlers/subscriptions.ts';
+import { fireTimers } from './handlers/timers.ts';
 
 export const EVENT_MANAGER_GROUP = 'presence-event-managers';
-const PIDF = 'application/pidf+xml';
 
 export interface EventManagerOptions {
   memberId?: string;
@@ -53,7 +48,7 @@ export interface EventManagerOptions {
 
 export interface EventManager {
   processor: TransactionalProcessor<ManagedSubscriber>;
-  stats: { signals: number; subscribes: number; reports: number; publishes: number; presenceChanges: number; notifies: number; timersFired: number; deadLetters: number };
+  stats: EventManagerStats;
   /** Resolves when the member stops; rejects with the error that stopped it. */
   done(): Promise<void>;
   stop(): Promise<void>;
@@ -61,13 +56,8 @@ export interface EventManager {
   membership: Membership;
 }
 
-/** A dependency (PostgreSQL) failed, not the record: the batch is aborted and re-read, the record is not dead-lettered. */
-class DependencyUnavailable extends Error {}
-
-/** A closed, empty document: what a polite-blocked watcher sees. */
-function politeDocument(key: string): NotifyBody {
-  return { contentType: PIDF, body: renderPresence(emptyPresence(key)) };
-}
+/** One handler per input topic (handlers/): the member consumes these topics. */
+const HANDLERS: readonly TopicHandler[] = [signalingEvents, subscriptions, deliveryReports, publishRequests];
 
 export async function startEventManager(s: Settings, o: EventManagerOptions = {}): Promise<EventManager> {
   const memberId = o.memberId ?? `${os.hostname()}-${process.pid}`;
@@ -80,103 +70,29 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
   await rules.migrate();
   const availabilityStore = new AvailabilityStore(s.database.url, o.rulesSchema);
   await availabilityStore.migrate();
-  /** The current batch's subscribers' availability settings (one query per batch). */
-  let availability = new Map<string, AvailabilitySettings>();
-  const t = (name: TopicName) => topicName(s.topics.prefix, name);
-  const topics = { signaling: t('signaling-events'), subscriptions: t('subscriptions'), reports: t('delivery-reports'), publishes: t('publish-requests') };
-  const stats: EventManager['stats'] = { signals: 0, subscribes: 0, reports: 0, publishes: 0, presenceChanges: 0, notifies: 0, timersFired: 0, deadLetters: 0 };
-  const timers = new Map<number, TimerIndex>();
-  /** Newest event time seen per partition: the clock of timers in 'stream' mode. */
-  const streamTime = new Map<number, number>();
+  /** What the topic handlers share (handlers/). */
+  const ctx = new EventManagerContext(serde, rules, s.topics.prefix, s.eventManager.timerClock);
+  const { stats } = ctx;
+  const t = (name: TopicName) => ctx.topic(name);
+  const handlers = new Map(HANDLERS.map((h) => [t(h.topic), h]));
 
-  const clock = (p: number) => (s.eventManager.timerClock === 'wall' ? Date.now() : streamTime.get(p) ?? 0);
-  const advanceStream = (p: number, ms: number) => {
-    if (ms > (streamTime.get(p) ?? 0)) streamTime.set(p, ms);
-  };
-  const reschedule = (p: number, key: string, m: ManagedSubscriber) => {
-    const due = [nextDue(m.presence), nextExpiry(m.watchers)].filter((x): x is number => typeof x === 'number');
-    let index = timers.get(p);
-    if (!index) timers.set(p, (index = new TimerIndex()));
-    index.schedule(key, due.length ? Math.min(...due) : null);
-  };
-
-  /** After presence changed: current-presence, and NOTIFYs when the watchers' document changed. */
-  const publish = (key: string, m: ManagedSubscriber, nowMs: number, cause: string | null, out: OutputRecord[]) => {
-    stats.presenceChanges++;
-    const current = summary(m.presence, { availability: availability.get(key) });
-    out.push({ topic: t('current-presence'), key, value: serde.encode('current-presence', current) });
-    if (current.pidf === m.notifiedPidf) return;
-    m.notifiedPidf = current.pidf;
-    for (const n of notifyChange(m.watchers, key, { contentType: PIDF, body: current.pidf }, politeDocument(key), nowMs, cause)) {
-      out.push({ topic: t('notify-requests'), key, value: serde.encode('notify-requests', n) });
-      stats.notifies++;
-    }
-  };
-
-  const onSignal = (p: number, key: string, m: ManagedSubscriber, e: SignalingEvent, out: OutputRecord[]) => {
-    stats.signals++;
-    advanceStream(p, e.time);
-    const r = apply(m.presence, e);
-    if (!r.changed) return false;
-    m.presence = r.state;
-    publish(key, m, clock(p), e.eventId, out);
-    return true;
-  };
-
-  const onSubscribe = async (p: number, key: string, m: ManagedSubscriber, sub: Subscription, out: OutputRecord[]) => {
-    stats.subscribes++;
-    advanceStream(p, sub.receivedAt);
-    const decision = await rules.decide(sub.presentity, sub.watcherUri).catch((err: Error) => {
-      throw new DependencyUnavailable(`watcher rules unavailable: ${err.message}`);
-    });
-    const body = m.notifiedPidf ?? renderPresence(m.presence);
-    // The notifier's tag: the one the front end answered with, else stable per dialog.
-    const localTag = sub.localTag ?? `em${Buffer.from(`${sub.callId}/${sub.watcherTag}`).toString('base64url').slice(0, 12)}`;
-    const { notifies } = applySubscribe(m.watchers, sub, decision, { contentType: PIDF, body }, politeDocument(key), sub.receivedAt, localTag);
-    if (m.notifiedPidf === null) m.notifiedPidf = body;
-    for (const n of notifies) out.push({ topic: t('notify-requests'), key, value: serde.encode('notify-requests', n) });
-    stats.notifies += notifies.length;
-  };
-
-  const onReport = (m: ManagedSubscriber, r: DeliveryReport) => {
-    stats.reports++;
-    // The watcher is gone, unreachable or refused the NOTIFY: the subscription ends without another NOTIFY.
-    if (deliveryEndsSubscription(r.outcome)) return forgetDialog(m.watchers, r.callId);
-    return false;
-  };
-
-  /** A handset's PUBLISH via a front end (publish/): the answer goes out in the same transaction as the state change. */
-  const onPublish = (p: number, key: string, m: ManagedSubscriber, req: PublishRequest, out: OutputRecord[]) => {
-    stats.publishes++;
-    advanceStream(p, req.receivedAt);
-    const r = applyPublishRequest(m.presence, req);
-    out.push({ topic: t('publish-responses'), key: req.frontEnd, value: serde.encode('publish-responses', r.response) });
-    if (!r.changed) return false;
-    m.presence = r.state;
-    publish(key, m, clock(p), req.requestId, out);
-    return true;
-  };
-
-  const processBatch = async (batch: InputRecord[], ctx: ProcessContext<ManagedSubscriber>): Promise<OutputRecord[]> => {
+  const processBatch = async (batch: InputRecord[], stores: ProcessContext<ManagedSubscriber>): Promise<OutputRecord[]> => {
     o.beforeBatch?.(batch);
-    availability = await availabilityStore.getMany(batch.filter((r) => r.key && (r.topic === topics.signaling || r.topic === topics.publishes)).map((r) => r.key!));
+    ctx.availability = await availabilityStore.getMany(batch.filter((r) => r.key && handlers.get(r.topic)?.needsAvailability).map((r) => r.key!));
     const out: OutputRecord[] = [];
     for (const r of batch) {
       membership?.meter.count(r.partition);
       const origin = `${r.topic}[${r.partition}]@${r.offset}`;
       try {
         if (!r.value || !r.key) throw new Error(r.key ? 'empty value' : 'record without a subscriber key');
-        const store = ctx.store(r.partition);
+        const store = stores.store(r.partition);
         const stored = store.get(r.key);
         const m = stored ? forUpdate(stored) : newSubscriber(r.key);
-        let dirty = true;
-        if (r.topic === topics.signaling) dirty = onSignal(r.partition, r.key, m, await serde.decode('signaling-events', r.value), out);
-        else if (r.topic === topics.subscriptions) await onSubscribe(r.partition, r.key, m, await serde.decode('subscriptions', r.value), out);
-        else if (r.topic === topics.reports) dirty = onReport(m, await serde.decode('delivery-reports', r.value));
-        else if (r.topic === topics.publishes) dirty = onPublish(r.partition, r.key, m, await serde.decode('publish-requests', r.value), out);
+        const handler = handlers.get(r.topic);
+        const dirty = handler ? await handler.handle(ctx, r.partition, r.key, r.value, m, out) : true;
         if (dirty) {
           store.put(r.key, m);
-          reschedule(r.partition, r.key, m);
+          ctx.reschedule(r.partition, r.key, m);
         }
       } catch (err) {
         if (err instanceof DependencyUnavailable) throw err;
@@ -191,45 +107,6 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
     return out;
   };
 
-  /** Timers: registration/publication expiry, stale state, stuck calls, subscription expiry. */
-  const punctuate = async (_wallMs: number, ctx: ProcessContext<ManagedSubscriber>): Promise<OutputRecord[]> => {
-    const out: OutputRecord[] = [];
-    for (const p of ctx.partitions()) {
-      const now = clock(p);
-      const store = ctx.store(p);
-      const due = timers.get(p)?.takeDue(now) ?? [];
-      if (due.length) availability = await availabilityStore.getMany(due);
-      for (const key of due) {
-        const stored = store.get(key);
-        if (!stored) continue;
-        const m = forUpdate(stored);
-        stats.timersFired++;
-        const r = advance(m.presence, now);
-        if (r.changed) {
-          m.presence = r.state;
-          publish(key, m, now, null, out);
-        }
-        const ended = expireDialogs(m.watchers, key, now);
-        for (const n of ended) out.push({ topic: t('notify-requests'), key, value: serde.encode('notify-requests', n) });
-        stats.notifies += ended.length;
-        store.put(key, m);
-        reschedule(p, key, m);
-      }
-    }
-    return out;
-  };
-
-  /** A partition's timer index and stream time, from its committed (restored) state. */
-  const rebuildTimers = (p: number) => {
-    const index = new TimerIndex();
-    timers.set(p, index);
-    for (const [key, m] of processor.ctx.store(p).entries()) {
-      if (m.presence.lastEventTime) advanceStream(p, m.presence.lastEventTime);
-      const due = [nextDue(m.presence), nextExpiry(m.watchers)].filter((x): x is number => typeof x === 'number');
-      if (due.length) index.schedule(key, Math.min(...due));
-    }
-  };
-
   const processor = new TransactionalProcessor<ManagedSubscriber>({
     brokers: s.kafka.brokers,
     clientId: `event-manager-${memberId}`,
@@ -238,7 +115,7 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
     instanceId: o.instanceId,
     assignor,
     rack: rackFor(assignor, memberId),
-    inputTopics: [topics.signaling, topics.subscriptions, topics.reports, topics.publishes],
+    inputTopics: [...handlers.keys()],
     transactionalId: `${s.topics.prefix}event-manager-${memberId}`,
     log: o.log,
     store: {
@@ -247,7 +124,7 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
       decode: async (b) => fromStateRecord(await serde.decode('event-manager-presence-store-changelog', b)),
     },
     onRestored: (r) => {
-      rebuildTimers(r.partition);
+      ctx.rebuildTimers(r.partition, processor.ctx);
       o.log?.(`partition ${r.partition}: restored ${r.keys} subscribers from ${r.records} changelog records in ${r.ms} ms`);
     },
     // Resubscribe mode: dialogs end with terminated;reason=deactivated when their partition moves (handoff/).
@@ -262,19 +139,17 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
       : {}),
     // The timer index followed writes that were just discarded: rebuild it from committed state.
     onAborted: () => {
-      for (const p of processor.ctx.partitions()) rebuildTimers(p);
+      for (const p of processor.ctx.partitions()) ctx.rebuildTimers(p, processor.ctx);
     },
     onAssigned: () => membership?.assignmentChanged(),
     onRevoked: (parts) => {
       membership?.assignmentChanged();
-      for (const a of parts) {
-        timers.delete(a.partition);
-        streamTime.delete(a.partition);
-      }
+      for (const a of parts) ctx.forget(a.partition);
     },
     // Busy time of the member reports' utilization.
-    process: (batch, ctx) => (membership ? membership.meter.timed(() => processBatch(batch, ctx)) : processBatch(batch, ctx)),
-    punctuate,
+    process: (batch, stores) => (membership ? membership.meter.timed(() => processBatch(batch, stores)) : processBatch(batch, stores)),
+    // Timers: registration/publication expiry, stale state, stuck calls, subscription expiry.
+    punctuate: (_wallMs, stores) => fireTimers(ctx, availabilityStore, stores),
     punctuateIntervalMs: o.punctuateIntervalMs ?? 1000,
   });
   let membership: Membership | undefined;

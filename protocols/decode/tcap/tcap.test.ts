@@ -16,7 +16,7 @@ import { DecodeError } from '../layer.ts';
 import { Ss7Dissector } from '../ss7Dissector.ts';
 import { decodeTcap } from './tcap.ts';
 import { appContextInfo } from './applicationContexts.ts';
-import { MAP_FIXTURE, fixtureLog, fixtureNetwork, fixturePath, fixtureSubscriber, tsharkNote } from '../../../test/support/fixtures.ts';
+import { MAP_FIXTURE, fixtureLog, fixturePath, tsharkNote } from '../../../test/support/fixtures.ts';
 
 // Dialogue portion: EXTERNAL { dialogue-as-id OID, [0] AARQ { protocol-version, [1] AC name } }.
 const AC_NETWORK_LOC_UP_V3 = hex('06 07 04 00 00 01 00 01 03');

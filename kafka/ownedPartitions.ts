@@ -1,0 +1,43 @@
+// What a processor member holds per input partition number: the input topics of
+// it assigned to the member (co-partitioned topics share one store), its store,
+// and its restore while one runs. Ownership (partitionOwnership.ts) and restores
+// (restoreStateMachine.ts) both change it; batches and hooks read it via `ctx`.
+import type { PartitionStore } from './partitionStore.ts';
+import type { ProcessContext } from './processorTypes.ts';
+
+/** A partition's restore in flight (restoreStateMachine.ts): settles when it is live, failed or abandoned. */
+export interface RunningRestore {
+  readonly settled: Promise<void>;
+}
+
+export class OwnedPartitions<V> {
+  readonly stores = new Map<number, PartitionStore<V>>();
+  readonly owned = new Map<number, Set<string>>();
+  /** Partitions assigned but still restoring (paused until done). */
+  readonly restoring = new Map<number, RunningRestore>();
+  /** Store access for batches and hooks. */
+  readonly ctx: ProcessContext<V>;
+
+  constructor(clientId: string) {
+    this.ctx = {
+      store: (partition) => {
+        const st = this.stores.get(partition);
+        if (!st) throw new Error(`partition ${partition} is not owned by ${clientId} (revoked or still restoring)`);
+        return st;
+      },
+      partitions: () => [...this.stores.keys()].filter((p) => !this.restoring.has(p)).sort((a, b) => a - b),
+    };
+  }
+
+  /** Input topics this member holds partition `p` of (the store lives while any remains). */
+  topics(p: number): Set<string> {
+    let set = this.owned.get(p);
+    if (!set) this.owned.set(p, (set = new Set()));
+    return set;
+  }
+
+  /** Whether this member holds `topic`[`partition`] (asks without recording the partition). */
+  holds(topic: string, partition: number): boolean {
+    return this.owned.get(partition)?.has(topic) === true;
+  }
+}

@@ -1,0 +1,169 @@
+// Which input partitions a processor member owns, and what moves with them
+// (Kafka Streams' TaskManager): the rebalance callback assigns and releases them,
+// a graceful revocation waits for its handover transaction (run by the loop), and
+// records consumed across a rebalance are held back and read again.
+import Kafka from 'node-rdkafka';
+import type { ExactlyOnceProducer } from './exactlyOnceProducer.ts';
+import type { OwnedPartitions } from './ownedPartitions.ts';
+import type { ResolvedProcessorOptions } from './processorTypes.ts';
+import type { RestoreStateMachine } from './restoreStateMachine.ts';
+import { asError, seek, type Consumer, type Message, type TopicPartitionOffset } from './rdkafkaPromises.ts';
+
+const { CODES } = Kafka;
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+export class PartitionOwnership<V> {
+  private epoch = 0;
+  private consumeEpoch = 0;
+  private readonly assignedEpoch = new Map<string, number>();
+  /** Revocations held until the loop can commit their handover transaction (transactions never interleave). */
+  private readonly pendingRevokes: Array<{ consumer: Consumer; assignment: Kafka.Assignment[]; cooperative: boolean }> = [];
+  /** Next offset per input topic partition as last committed by this member: a handover re-sends them so the group fences it. */
+  private readonly committedNext = new Map<string, TopicPartitionOffset>();
+
+  constructor(
+    private readonly opts: ResolvedProcessorOptions<V>,
+    private readonly partitions: OwnedPartitions<V>,
+    /** Only for a processor with a store. */
+    private readonly restores: RestoreStateMachine<V> | undefined,
+    private readonly producer: ExactlyOnceProducer<V>,
+    private readonly consumer: Consumer,
+    /** Whether the loop runs (and so can run a handover transaction). */
+    private readonly looping: () => boolean,
+  ) {}
+
+  /** librdkafka's rebalance callback. */
+  rebalance(consumer: Consumer, err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]): void {
+    const cooperative = consumer.rebalanceProtocol() === 'COOPERATIVE';
+    try {
+      if (err.code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
+        this.opts.log?.(`assigned ${assignment.map((a) => `${a.topic}[${a.partition}]`).join(' ') || '(none)'}`);
+        if (cooperative) consumer.incrementalAssign(assignment);
+        else consumer.assign(assignment);
+        for (const a of assignment) this.partitions.topics(a.partition).add(a.topic);
+        this.epoch++;
+        for (const a of assignment) this.assignedEpoch.set(tpKey(a.topic, a.partition), this.epoch);
+        this.restores?.start(consumer, assignment);
+        this.opts.onAssigned?.(assignment);
+      } else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
+        this.opts.log?.(`revoked ${assignment.map((a) => `${a.topic}[${a.partition}]`).join(' ') || '(none)'}`);
+        // A handover hook needs a transaction: the loop runs it between batches and
+        // releases the partitions after it committed (librdkafka waits for the unassign).
+        if (this.opts.onRevoking && this.looping()) this.pendingRevokes.push({ consumer, assignment, cooperative });
+        else this.release(consumer, assignment, cooperative);
+      }
+    } catch (e) {
+      this.opts.log?.(`rebalance handling failed: ${asError(e).message}`);
+    }
+  }
+
+  private release(consumer: Consumer, assignment: Kafka.Assignment[], cooperative: boolean): void {
+    this.opts.onRevoked?.(assignment);
+    // A partition's state goes when the last of its co-partitioned topics
+    // does; an in-flight batch that touched it fails to commit (fenced
+    // generation) and is discarded.
+    const { owned, stores, restoring } = this.partitions;
+    for (const a of assignment) {
+      const topics = this.partitions.topics(a.partition);
+      topics.delete(a.topic);
+      if (topics.size > 0) continue;
+      owned.delete(a.partition);
+      stores.delete(a.partition);
+      restoring.delete(a.partition);
+    }
+    for (const a of assignment) this.committedNext.delete(tpKey(a.topic, a.partition));
+    if (cooperative) consumer.incrementalUnassign(assignment);
+    else consumer.unassign();
+  }
+
+  /** Partitions whose store goes with this revocation (the last of their co-partitioned topics), restored ones only. */
+  private leaving(assignment: Kafka.Assignment[]): number[] {
+    const out: number[] = [];
+    for (const p of new Set(assignment.map((a) => a.partition))) {
+      const remaining = [...this.partitions.topics(p)].filter((t) => !assignment.some((a) => a.partition === p && a.topic === t));
+      if (remaining.length === 0 && this.partitions.stores.has(p) && !this.partitions.restoring.has(p)) out.push(p);
+    }
+    return out.sort((a, b) => a - b);
+  }
+
+  /** Handover transactions of revocations queued by the rebalance callback: run by the loop, between batches. */
+  async runHandovers(): Promise<void> {
+    while (this.pendingRevokes.length > 0) {
+      const r = this.pendingRevokes.shift()!;
+      try {
+        const parts = this.leaving(r.assignment);
+        // Re-sending our committed offsets of those partitions makes a member that lost them (no longer
+        // in the group's generation) fail to commit the handover instead of writing behind the new owner.
+        const offsets = parts.length === 0 ? [] : [...this.committedNext.values()].filter((o) => parts.includes(o.partition));
+        if (parts.length > 0) await this.producer.hookTransaction(`handing over partitions ${parts.join(',')}`, () => this.opts.onRevoking!(parts, this.partitions.ctx), offsets);
+      } finally {
+        this.release(r.consumer, r.assignment, r.cooperative);
+      }
+    }
+  }
+
+  /** The loop ended: queued revocations are released without their handover. */
+  releasePending(): void {
+    for (const r of this.pendingRevokes.splice(0)) this.release(r.consumer, r.assignment, r.cooperative);
+  }
+
+  /** A consume begins: partitions (re)assigned from now on are held back from what it returns. */
+  consumeStarting(): void {
+    this.consumeEpoch = this.epoch;
+  }
+
+  /** Still ours, and not (re)assigned since the last consume began. */
+  private heldSinceConsume(topic: string, partition: number): boolean {
+    const reassigned = (this.assignedEpoch.get(tpKey(topic, partition)) ?? 0) > this.consumeEpoch;
+    return this.partitions.holds(topic, partition) && !reassigned;
+  }
+
+  /**
+   * The consumed records that may be processed now. Records consumed across a rebalance:
+   * a partition revoked, still restoring, or (re)assigned since this consume began is not
+   * processed or committed now. Those still assigned to us are read again from their
+   * first skipped record (seek purges what was prefetched; the loop consumes only after
+   * this), the revoked ones are read by their new owner from the committed offset.
+   */
+  async holdBack(all: Message[]): Promise<Message[]> {
+    const ours = (m: Message) => this.partitions.holds(m.topic, m.partition);
+    const reassigned = (m: Message) => (this.assignedEpoch.get(tpKey(m.topic, m.partition)) ?? 0) > this.consumeEpoch;
+    const processable = (m: Message) => ours(m) && this.partitions.stores.has(m.partition) && !this.partitions.restoring.has(m.partition) && !reassigned(m);
+    const messages = this.opts.store ? all.filter(processable) : all;
+    if (messages.length < all.length) {
+      this.opts.log?.(`held back ${all.length - messages.length} records consumed across a rebalance`);
+      const rewind = new Map<string, TopicPartitionOffset>();
+      for (const m of all) {
+        const k = tpKey(m.topic, m.partition);
+        if (!processable(m) && ours(m) && !rewind.has(k)) rewind.set(k, { topic: m.topic, partition: m.partition, offset: m.offset });
+      }
+      for (const tpo of rewind.values()) {
+        await seek(this.consumer, tpo).catch((err) => {
+          // Losing the position would skip records: stop rather than go on.
+          throw new Error(`could not rewind ${tpo.topic}[${tpo.partition}] to ${tpo.offset} after a rebalance: ${asError(err).message}`);
+        });
+      }
+    }
+    return messages;
+  }
+
+  /**
+   * Rewinds an aborted batch's partitions to its first offsets so its inputs are
+   * processed again (partitions revoked meanwhile are skipped).
+   */
+  async rewind(first: Iterable<TopicPartitionOffset>): Promise<void> {
+    for (const tpo of first) {
+      await seek(this.consumer, tpo).catch((se) => {
+        // Still ours and not rewound: going on would skip the aborted records for good. (Revoked, or
+        // reassigned since this consume began: the assignment starts from the committed offset anyway.)
+        if (this.heldSinceConsume(tpo.topic, tpo.partition)) throw new Error(`could not rewind ${tpo.topic}[${tpo.partition}] to ${tpo.offset} after an aborted batch: ${asError(se).message}`);
+      });
+    }
+  }
+
+  /** A batch's offsets committed: what a handover of these partitions re-sends. */
+  committed(next: Iterable<TopicPartitionOffset>): void {
+    for (const o of next) this.committedNext.set(tpKey(o.topic, o.partition), o);
+  }
+}

@@ -1,0 +1,117 @@
+// The poll → process → commit loop of a processor member (Kafka Streams'
+// StreamThread). Between batches it runs what callbacks queued (restored
+// partitions' hooks, then handovers), consumes, processes a batch in one
+// transaction with its input offsets, and punctuates. A failed batch is aborted
+// and re-read from its first offsets; a fatal failure ends the loop.
+import type { ExactlyOnceProducer } from './exactlyOnceProducer.ts';
+import type { OwnedPartitions } from './ownedPartitions.ts';
+import type { PartitionOwnership } from './partitionOwnership.ts';
+import type { InputRecord, ProcessorStats, ResolvedProcessorOptions } from './processorTypes.ts';
+import type { Punctuator } from './punctuator.ts';
+import type { RestoreStateMachine } from './restoreStateMachine.ts';
+import { asError, consumeBatch, type Consumer, type Message, type TopicPartitionOffset } from './rdkafkaPromises.ts';
+
+export class ProcessorLoop<V> {
+  running = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly opts: ResolvedProcessorOptions<V>,
+    private readonly consumer: Consumer,
+    private readonly producer: ExactlyOnceProducer<V>,
+    private readonly partitions: OwnedPartitions<V>,
+    private readonly ownership: PartitionOwnership<V>,
+    private readonly restores: RestoreStateMachine<V> | undefined,
+    private readonly punctuator: Punctuator<V> | undefined,
+    private readonly stats: ProcessorStats,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+    // The failure reaches whoever awaits done(); until someone does, it must not
+    // count as an unhandled rejection (Node would kill the process without a clean stop).
+    this.loop.catch(() => {});
+  }
+
+  /** Resolves when the loop ends; rejects with the fatal error that ended it. */
+  done(): Promise<void> {
+    return this.loop ?? Promise.resolve();
+  }
+
+  /** Ends the loop after its current step; resolves whether it failed. */
+  async stop(): Promise<{ wasRunning: boolean; failed: boolean }> {
+    const wasRunning = this.running;
+    this.running = false;
+    let failed = false;
+    await this.loop?.catch(() => (failed = true));
+    return { wasRunning, failed };
+  }
+
+  /** Handover transactions and restore transactions queued by callbacks: run between batches. */
+  private async runLoopTasks(): Promise<void> {
+    await this.restores?.runAfterRestoreHooks();
+    await this.ownership.runHandovers();
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (this.running) {
+        if (this.restores?.failure) throw this.restores.failure;
+        await this.runLoopTasks();
+        this.ownership.consumeStarting();
+        const messages = await consumeBatch(this.consumer, this.opts.maxBatch);
+        if (messages.length > 0) await this.processBatch(messages);
+        await this.punctuator?.runIfDue();
+      }
+      await this.runLoopTasks();
+    } finally {
+      this.running = false;
+      // After a fatal error: release what callbacks still wait for, without their hooks.
+      this.ownership.releasePending();
+      this.restores?.releaseWaiting();
+    }
+  }
+
+  private async processBatch(all: Message[]): Promise<void> {
+    const messages = await this.ownership.holdBack(all);
+    if (messages.length === 0) return;
+    const batch: InputRecord[] = messages.map((m) => ({
+      topic: m.topic,
+      partition: m.partition,
+      offset: m.offset,
+      key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key.toString('utf8') : String(m.key),
+      value: m.value ?? null,
+      timestamp: m.timestamp,
+    }));
+    // First and next offsets per partition: where to rewind on abort, what to commit on success.
+    const first = new Map<string, TopicPartitionOffset>();
+    const next = new Map<string, TopicPartitionOffset>();
+    for (const r of batch) {
+      const k = `${r.topic}\u0000${r.partition}`;
+      if (!first.has(k)) first.set(k, { topic: r.topic, partition: r.partition, offset: r.offset });
+      next.set(k, { topic: r.topic, partition: r.partition, offset: r.offset + 1 });
+    }
+    try {
+      await this.producer.begin();
+      const outputs = await this.opts.process(batch, this.partitions.ctx);
+      this.producer.produceAll(outputs);
+      await this.producer.sendOffsets([...next.values()]);
+      await this.producer.commit(outputs.length);
+      this.ownership.committed(next.values());
+      this.stats.records += batch.length;
+    } catch (err) {
+      const e = asError(err);
+      this.stats.lastError = e.message;
+      const fatal = this.producer.fatalError(err, e);
+      if (fatal) throw fatal;
+      this.stats.aborts += 1;
+      this.producer.discardWrites();
+      this.opts.log?.(`batch aborted, re-reading ${batch.length} records: ${e.message}`);
+      await this.producer.abort().catch((ae) => {
+        throw new Error(`abort failed after "${e.message}": ${asError(ae).message}`);
+      });
+      await this.ownership.rewind(first.values());
+    }
+  }
+}

@@ -1,0 +1,85 @@
+// The records, options and stats of a TransactionalProcessor (transactionalProcessor.ts),
+// shared by the roles it is made of; callers import them from transactionalProcessor.ts.
+import type Kafka from 'node-rdkafka';
+import type { GroupOptions } from './rdkafkaConfig.ts';
+import type { RestoreResult } from './changelogRestorer.ts';
+import type { PartitionStore } from './partitionStore.ts';
+
+export interface InputRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: Buffer | null;
+  timestamp: number | undefined;
+}
+
+export interface OutputRecord {
+  topic: string;
+  key: string | null;
+  value: Buffer | null;
+  timestamp?: number;
+}
+
+/** A state store backed by a compacted changelog topic, partitioned like the input. */
+export interface StoreSpec<V> {
+  changelogTopic: string;
+  encode(value: V): Buffer;
+  decode(value: Buffer): V | Promise<V>;
+}
+
+export interface ProcessContext<V> {
+  /** The store partition of an input partition this member owns (restored before its records arrive). */
+  store(partition: number): PartitionStore<V>;
+  /** Input partitions whose stores are restored and live. */
+  partitions(): number[];
+}
+
+export interface TransactionalProcessorOptions<V = never> extends GroupOptions {
+  brokers: string;
+  clientId: string;
+  inputTopics: string[];
+  /** Unique per member (a restarted member reuses its id so zombies are fenced). */
+  transactionalId: string;
+  process: (batch: InputRecord[], ctx: ProcessContext<V>) => Promise<OutputRecord[]> | OutputRecord[];
+  store?: StoreSpec<V>;
+  /** Called every `punctuateIntervalMs` (wall clock) in a transaction of its own: timers. */
+  punctuate?: (nowMs: number, ctx: ProcessContext<V>) => Promise<OutputRecord[]> | OutputRecord[];
+  punctuateIntervalMs?: number;
+  /** Called when a partition's store has been restored, before its records are processed. */
+  onRestored?: (r: RestoreResult) => void;
+  /** Called after an aborted transaction's store writes were discarded (indexes built on them are stale). */
+  onAborted?: () => void;
+  /**
+   * Graceful handover (a rebalance revokes partitions, or `stop()`): called with the
+   * partitions about to be released, in a transaction of its own that commits before they
+   * are, so the next owner restores its writes. Not called for partitions lost without a
+   * handover (crash, session timeout): `afterRestore` on the new owner covers those.
+   */
+  onRevoking?: (partitions: number[], ctx: ProcessContext<V>) => Promise<OutputRecord[]> | OutputRecord[];
+  /** Called when a partition's store is restored, in a transaction committed before its records are processed. */
+  afterRestore?: (partition: number, ctx: ProcessContext<V>) => Promise<OutputRecord[]> | OutputRecord[];
+  maxBatch?: number;
+  transactionTimeoutMs?: number;
+  /** Extra librdkafka producer settings (e.g. message.max.bytes for large state records). */
+  producerConfig?: Kafka.ProducerGlobalConfig;
+  /** Extra librdkafka consumer settings (e.g. a shorter fetch.wait.max.ms for latency). */
+  consumerConfig?: Kafka.ConsumerGlobalConfig;
+  /** Called with partitions newly assigned / about to be revoked (state restore hooks). */
+  onAssigned?: (partitions: Kafka.TopicPartition[]) => void;
+  onRevoked?: (partitions: Kafka.TopicPartition[]) => void;
+  log?: (line: string) => void;
+}
+
+export interface ProcessorStats {
+  records: number;
+  restores: number;
+  restoredRecords: number;
+  outputs: number;
+  transactions: number;
+  aborts: number;
+  lastError?: string;
+}
+
+/** The options with their defaults applied. */
+export type ResolvedProcessorOptions<V> = Required<Pick<TransactionalProcessorOptions<V>, 'maxBatch' | 'transactionTimeoutMs'>> & TransactionalProcessorOptions<V>;

@@ -1,0 +1,125 @@
+// Restores the stores of newly assigned partitions before their records are
+// processed (Kafka Streams' StoreChangelogReader). A partition's restore goes
+//   awaiting-committed → reading-changelog → [awaiting-after-restore →] live
+// and ends `failed` (the processor must stop) or `abandoned` (revoked meanwhile).
+// Its input partitions stay paused until it is live.
+import { ChangelogRestorer } from './changelogRestorer.ts';
+import type { ExactlyOnceProducer } from './exactlyOnceProducer.ts';
+import type { OwnedPartitions, RunningRestore } from './ownedPartitions.ts';
+import { PartitionStore } from './partitionStore.ts';
+import type { ProcessorStats, ResolvedProcessorOptions, StoreSpec } from './processorTypes.ts';
+import { asError, committed, type Consumer } from './rdkafkaPromises.ts';
+import type Kafka from 'node-rdkafka';
+
+export type RestoreState = 'awaiting-committed' | 'reading-changelog' | 'awaiting-after-restore' | 'live' | 'failed' | 'abandoned';
+
+class PartitionRestore implements RunningRestore {
+  state: RestoreState = 'awaiting-committed';
+  settled!: Promise<void>;
+}
+
+export class RestoreStateMachine<V> {
+  private readonly restorer: ChangelogRestorer<V>;
+  /** Restored partitions waiting for their `afterRestore` transaction, run by the loop. */
+  private readonly pendingRestored: Array<{ partition: number; done: () => void }> = [];
+  /** A failure outside the loop (a store that cannot be restored) that must end it. */
+  failure: Error | undefined;
+
+  constructor(
+    private readonly opts: ResolvedProcessorOptions<V> & { store: StoreSpec<V> },
+    private readonly partitions: OwnedPartitions<V>,
+    private readonly producer: ExactlyOnceProducer<V>,
+    private readonly stats: ProcessorStats,
+  ) {
+    this.restorer = new ChangelogRestorer(opts.brokers, opts.store.changelogTopic, opts.store.decode);
+  }
+
+  /** Still the partition's current restore (not revoked, nor revoked and assigned again, meanwhile). */
+  private current(p: number, task: PartitionRestore): boolean {
+    if (this.partitions.restoring.get(p) === task) return true;
+    task.state = 'abandoned';
+    return false;
+  }
+
+  /**
+   * Pauses newly assigned partitions, restores their stores from the
+   * changelog, then resumes them. The committed offset is fetched first: with
+   * read_committed it waits for a previous owner's open transaction (KIP-447),
+   * so the changelog read afterwards holds everything up to that offset.
+   */
+  start(consumer: Consumer, assignment: Kafka.Assignment[]): void {
+    const { stores, restoring } = this.partitions;
+    const partitions = [...new Set(assignment.map((a) => a.partition))];
+    for (const p of partitions) {
+      const tpsNow = assignment.filter((a) => a.partition === p).map((a) => ({ topic: a.topic, partition: a.partition }));
+      if (stores.has(p)) {
+        // Another topic of a partition we already hold: wait for its restore if one runs.
+        const running = restoring.get(p);
+        if (running) {
+          consumer.pause(tpsNow);
+          void running.settled.then(() => this.partitions.owned.has(p) && consumer.resume(tpsNow.filter((t) => this.partitions.topics(p).has(t.topic))));
+        }
+        continue;
+      }
+      consumer.pause(tpsNow);
+      const store = new PartitionStore<V>(p);
+      stores.set(p, store);
+      const tps = assignment.filter((a) => a.partition === p).map((a) => ({ topic: a.topic, partition: a.partition }));
+      const task = new PartitionRestore();
+      task.settled = (async () => {
+        await committed(consumer, tps, this.opts.transactionTimeoutMs).catch(() => {});
+        task.state = 'reading-changelog';
+        const r = await this.restorer.restore(store);
+        if (!this.current(p, task)) return; // revoked meanwhile
+        this.stats.restores++;
+        this.stats.restoredRecords += r.records;
+        this.opts.onRestored?.(r);
+        if (this.opts.afterRestore) {
+          task.state = 'awaiting-after-restore';
+          await new Promise<void>((done) => this.pendingRestored.push({ partition: p, done }));
+          if (!this.current(p, task)) return;
+        }
+        task.state = 'live';
+        restoring.delete(p);
+        consumer.resume(tps.filter((t) => this.partitions.topics(p).has(t.topic)));
+      })().catch((err) => {
+        if (!this.current(p, task)) return; // revoked meanwhile: not ours to restore
+        task.state = 'failed';
+        this.stats.lastError = `restore of partition ${p} failed: ${asError(err).message}`;
+        this.opts.log?.(this.stats.lastError);
+        restoring.delete(p);
+        stores.delete(p);
+        // The partition stays assigned and paused: going on would hold it unprocessed for good.
+        this.failure ??= new Error(`transactional processor ${this.opts.transactionalId} must stop: ${this.stats.lastError}`);
+      });
+      restoring.set(p, task);
+    }
+  }
+
+  /** The `afterRestore` transactions of restored partitions: run by the loop, between batches. */
+  async runAfterRestoreHooks(): Promise<void> {
+    const { stores, restoring, ctx } = this.partitions;
+    while (this.pendingRestored.length > 0) {
+      const { partition, done } = this.pendingRestored.shift()!;
+      try {
+        if (stores.has(partition) && restoring.has(partition)) await this.producer.hookTransaction(`after restoring partition ${partition}`, () => this.opts.afterRestore!(partition, ctx));
+      } finally {
+        done();
+      }
+    }
+  }
+
+  /** The loop ended: restores waiting for their hook go on without it. */
+  releaseWaiting(): void {
+    for (const r of this.pendingRestored.splice(0)) r.done();
+  }
+
+  /** Resolves when every assigned partition's store is restored. */
+  async restored(): Promise<void> {
+    while (this.partitions.restoring.size > 0) await Promise.all([...this.partitions.restoring.values()].map((r) => r.settled));
+  }
+
+  close(): Promise<void> {
+    return this.restorer.close();
+  }
+}

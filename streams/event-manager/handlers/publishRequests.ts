@@ -1,0 +1,21 @@
+// publish-requests: a handset's PUBLISH via a front end (publish/). The answer goes
+// out in the same transaction as the state change.
+import { applyPublishRequest } from '../publish/publishRequest.ts';
+import type { TopicHandler } from './context.ts';
+import { publishPresence } from './presenceChange.ts';
+
+export const publishRequests: TopicHandler = {
+  topic: 'publish-requests',
+  needsAvailability: true,
+  async handle(ctx, p, key, value, m, out) {
+    const req = await ctx.serde.decode('publish-requests', value);
+    ctx.stats.publishes++;
+    ctx.advanceStream(p, req.receivedAt);
+    const r = applyPublishRequest(m.presence, req);
+    out.push({ topic: ctx.topic('publish-responses'), key: req.frontEnd, value: ctx.serde.encode('publish-responses', r.response) });
+    if (!r.changed) return false;
+    m.presence = r.state;
+    publishPresence(ctx, key, m, ctx.clock(p), req.requestId, out);
+    return true;
+  },
+};

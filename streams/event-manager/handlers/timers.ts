@@ -1,0 +1,36 @@
+// The punctuator: registration/publication expiry, stale state, stuck calls,
+// subscription expiry, for the subscribers whose timer is due.
+import type { OutputRecord, ProcessContext } from '../../../kafka/transactionalProcessor.ts';
+import { forUpdate, type ManagedSubscriber } from '../managedSubscriber.ts';
+import type { AvailabilityStore } from '../availability/availabilitySettings.ts';
+import { advance } from '../presence/timers.ts';
+import { expireDialogs } from '../subscriptions/watcherDialog.ts';
+import type { EventManagerContext } from './context.ts';
+import { publishPresence } from './presenceChange.ts';
+
+export async function fireTimers(ctx: EventManagerContext, availabilityStore: AvailabilityStore, stores: ProcessContext<ManagedSubscriber>): Promise<OutputRecord[]> {
+  const out: OutputRecord[] = [];
+  for (const p of stores.partitions()) {
+    const now = ctx.clock(p);
+    const store = stores.store(p);
+    const due = ctx.timers.get(p)?.takeDue(now) ?? [];
+    if (due.length) ctx.availability = await availabilityStore.getMany(due);
+    for (const key of due) {
+      const stored = store.get(key);
+      if (!stored) continue;
+      const m = forUpdate(stored);
+      ctx.stats.timersFired++;
+      const r = advance(m.presence, now);
+      if (r.changed) {
+        m.presence = r.state;
+        publishPresence(ctx, key, m, now, null, out);
+      }
+      const ended = expireDialogs(m.watchers, key, now);
+      for (const n of ended) out.push({ topic: ctx.topic('notify-requests'), key, value: ctx.serde.encode('notify-requests', n) });
+      ctx.stats.notifies += ended.length;
+      store.put(key, m);
+      ctx.reschedule(p, key, m);
+    }
+  }
+  return out;
+}
