@@ -101,7 +101,7 @@ function readConfigFile(env: NodeJS.ProcessEnv): Json {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Json;
   } catch (err) {
-    throw new Error(`config file ${file} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`config file ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
 }
 

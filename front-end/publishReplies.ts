@@ -80,7 +80,7 @@ export class PublishReplies implements PublishService {
       consumer.setDefaultConsumeTimeout(100);
     } catch (err) {
       await disconnect(consumer);
-      throw new Error(`cannot read ${o.responseTopic} at ${o.brokers}: ${asError(err).message}`);
+      throw new Error(`cannot read ${o.responseTopic} at ${o.brokers}: ${asError(err).message}`, { cause: err });
     }
     const replies = new PublishReplies(consumer, o);
     replies.loop = replies.run();

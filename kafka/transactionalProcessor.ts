@@ -37,6 +37,8 @@ export class TransactionalProcessor<V = never> {
     this.partitions = new OwnedPartitions<V>(opts.clientId);
     this.ctx = this.partitions.ctx;
     const id = { brokers: opts.brokers, clientId: opts.clientId };
+    // librdkafka calls rebalance_cb with the consumer as `this`.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     this.consumer = new Kafka.KafkaConsumer(
       {
@@ -72,7 +74,7 @@ export class TransactionalProcessor<V = never> {
       await this.producer.connect();
       await connectConsumer(this.consumer);
     } catch (err) {
-      throw new Error(`${this.opts.clientId} could not start against Kafka at ${this.opts.brokers}: ${asError(err).message}`);
+      throw new Error(`${this.opts.clientId} could not start against Kafka at ${this.opts.brokers}: ${asError(err).message}`, { cause: err });
     }
     // consume(n) waits this long for EACH missing record (there is no batch
     // deadline): a short wait ends a batch at the first lull, so steady

@@ -20,7 +20,7 @@ describe('PIDF fuzz', () => {
         if (useMulti) parsePresenceBody('multipart/related', { boundary: 'b', type: 'application/rlmi+xml' }, input);
         else parsePresenceBody('application/pidf+xml', {}, input);
       } catch (e) {
-        if (!(e instanceof DecodeError)) throw new Error(`non-DecodeError ${String(e)} on ${input.toString('base64')}`);
+        if (!(e instanceof DecodeError)) throw new Error(`non-DecodeError ${String(e)} on ${input.toString('base64')}`, { cause: e });
       }
     }
     expect(n).toBeGreaterThan(500);

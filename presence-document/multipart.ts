@@ -30,7 +30,7 @@ function parseCtype(v: string | undefined): { type: string; params: Record<strin
 function parsePart(raw: Buffer): MimePart {
   // headers end at the first empty line; a part may have no headers at all
   let headerEnd = -1;
-  let bodyStart = 0;
+  let bodyStart: number;
   if (raw[0] === 0x0d && raw[1] === 0x0a) bodyStart = 2;
   else if (raw[0] === 0x0a) bodyStart = 1;
   else {

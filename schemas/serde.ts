@@ -90,7 +90,7 @@ export class RecordSerde {
     } catch (err) {
       const problems: string[] = [];
       type.isValid(value, { errorHook: (p) => problems.push(p.join('.')) });
-      throw new Error(`value for ${topic} does not match ${type.name}: ${problems.join(', ') || (err as Error).message}`);
+      throw new Error(`value for ${topic} does not match ${type.name}: ${problems.join(', ') || (err as Error).message}`, { cause: err });
     }
     const out = Buffer.allocUnsafe(5 + body.length);
     out[0] = 0;

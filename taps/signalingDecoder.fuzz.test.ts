@@ -167,7 +167,7 @@ function fuzzSeeds(seeds: Map<string, CapturedFrame[]>, bounds: FuzzBounds): voi
         try {
           decoder.decodeFrame(frame);
         } catch (err) {
-          throw new Error(`${file} round ${round} frame ${frame.index} (${how}, ${frame.data.length} bytes, hex ${frame.data.toString('hex')}): ${(err as Error).stack}`);
+          throw new Error(`${file} round ${round} frame ${frame.index} (${how}, ${frame.data.length} bytes, hex ${frame.data.toString('hex')}): ${(err as Error).stack}`, { cause: err });
         }
         const ms = performance.now() - t;
         if (ms > r.slowestMs) Object.assign(r, { slowestMs: ms, slowest: { how, index: frame.index } });

@@ -8,7 +8,7 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<'c
   try {
     await client.connect();
   } catch (err) {
-    throw new Error(`PostgreSQL does not answer at ${redact(adminUrl)}: ${(err as Error).message}`);
+    throw new Error(`PostgreSQL does not answer at ${redact(adminUrl)}: ${(err as Error).message}`, { cause: err });
   }
   try {
     const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);

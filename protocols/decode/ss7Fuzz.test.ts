@@ -62,7 +62,7 @@ describe(`SS7 fuzz${haveCaptures ? '' : ` (generated fixtures only: ${noCaptures
           JSON.stringify(m, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
         }
       } catch (err) {
-        if (!(err instanceof DecodeError)) throw new Error(`seed frame ${s.frame} iteration ${i}: ${String(err)}\n${buf.toString('hex')}`);
+        if (!(err instanceof DecodeError)) throw new Error(`seed frame ${s.frame} iteration ${i}: ${String(err)}\n${buf.toString('hex')}`, { cause: err });
         const k = `${err.layer}.${err.reason}`;
         reasons[k] = (reasons[k] ?? 0) + 1;
       }

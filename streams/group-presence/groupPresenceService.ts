@@ -6,7 +6,7 @@ import type { Settings } from '../../config/settings.ts';
 import { startGroupPresenceProcessor, type ProcessorHooks } from './groupPresenceProcessor.ts';
 import { startMemberGroupsProcessor } from './memberGroupsProcessor.ts';
 
-interface GroupPresenceServiceOptions extends Partial<ProcessorHooks> {}
+type GroupPresenceServiceOptions = Partial<ProcessorHooks>;
 
 export async function startGroupPresence(s: Settings, o: GroupPresenceServiceOptions = {}) {
   const hooks: ProcessorHooks = { ...o, memberId: o.memberId ?? `${os.hostname()}-${process.pid}` };

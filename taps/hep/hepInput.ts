@@ -139,7 +139,7 @@ export class HepInput implements TapInput {
         udp.close();
         await new Promise<void>((r) => tcp.close(() => r()));
         if (this.o.port === 0 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 5) continue;
-        throw new Error(`cannot listen for HEP on UDP ${this.host}:${port}: ${(err as Error).message}`);
+        throw new Error(`cannot listen for HEP on UDP ${this.host}:${port}: ${(err as Error).message}`, { cause: err });
       }
       // Socket-level trouble (e.g. EMFILE on accept) is reported, not fatal: the other transport and connections go on.
       tcp.on('error', (err) => (this.socketError = `tcp: ${err.message}`));

@@ -431,6 +431,7 @@ describe('end to end: SIPp group watchers receive exactly what the policies allo
   const groupId = `crew-${run}`;
   const groupUri = `sip:crew-${run}@groups.example.net`;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- arbitrary JSON bodies, asserted field by field
   async function api_(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
     const res = await fetch(`http://${HOST}:${service.port}${path}`, {
       method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),

@@ -147,6 +147,8 @@ export class NotifySink {
       stopping: () => this.stopping,
     });
     this.scheduler = new DialogScheduler({ minIntervalMs: o.minIntervalMs ?? 0, sleep: this.sleeps.sleep, onError: (e) => o.log?.(`delivery job failed: ${asError(e).message}`) });
+    // librdkafka calls rebalance_cb with the consumer as `this`.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     this.consumer = new Kafka.KafkaConsumer(
       {

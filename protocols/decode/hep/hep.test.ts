@@ -140,7 +140,7 @@ describe('HepStreamFramer', () => {
       try {
         decodeHep(input);
       } catch (e) {
-        if (!(e instanceof DecodeError)) throw new Error(`non-DecodeError ${String(e)} on ${input.toString('base64')}`);
+        if (!(e instanceof DecodeError)) throw new Error(`non-DecodeError ${String(e)} on ${input.toString('base64')}`, { cause: e });
       }
       const f = new HepStreamFramer();
       for (const b of f.push(input)) expect(b.length).toBeGreaterThanOrEqual(6);

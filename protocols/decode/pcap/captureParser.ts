@@ -21,7 +21,7 @@ export class CaptureParser {
   push(chunk: Buffer): CapturedFrame[] {
     const out: CapturedFrame[] = [];
     // Only the unparsed tail (less than one record) is copied when joining.
-    let buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     let off = 0;
     if (this.parser === undefined) {
       if (buf.length < PCAP_FILE_HEADER_LENGTH) {

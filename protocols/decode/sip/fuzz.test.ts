@@ -58,7 +58,7 @@ describe('SIP fuzz', () => {
       try {
         touchAll(parseSipMessage(input));
       } catch (e) {
-        if (!(e instanceof DecodeError)) throw new Error(`non-DecodeError on input ${input.toString('base64')}: ${String(e)}`);
+        if (!(e instanceof DecodeError)) throw new Error(`non-DecodeError on input ${input.toString('base64')}: ${String(e)}`, { cause: e });
         rejected++;
       }
     }

@@ -312,9 +312,9 @@ export function parseSipMessage(buf: Buffer): SipMessage {
       if (ne === pos) fail('malformed', 'empty header name');
       for (let i = pos; i < ne; i++) if (!isTokenChar(text.charCodeAt(i))) fail('malformed', 'bad header name');
       const name = canonicalHeaderName(text.slice(pos, ne));
-      if (name === 'call-id') iCallId < 0 && (iCallId = names.length);
-      else if (name === 'cseq') iCSeq < 0 && (iCSeq = names.length);
-      else if (name === 'content-length') iCl < 0 && (iCl = names.length);
+      if (name === 'call-id') { if (iCallId < 0) iCallId = names.length; }
+      else if (name === 'cseq') { if (iCSeq < 0) iCSeq = names.length; }
+      else if (name === 'content-length') { if (iCl < 0) iCl = names.length; }
       else if (name === 'from') hasFrom = true;
       else if (name === 'to') hasTo = true;
       names.push(name);
