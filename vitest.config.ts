@@ -9,7 +9,11 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/architecture/**/*.test.ts', 'test/support/**/*.test.ts', '{cli,config,protocols,subscriber,presence-document,schemas,kafka,coordinator,taps,front-end,infra,streams,services,connectors,tools,bench}/**/*.test.ts'],
+          include: [
+            'test/architecture/**/*.test.ts',
+            'test/support/**/*.test.ts',
+            '{cli,config,protocols,subscriber,presence-document,schemas,kafka,coordinator,taps,front-end,infra,streams,services,connectors,tools,bench}/**/*.test.ts',
+          ],
           testTimeout: 30_000,
         },
       },

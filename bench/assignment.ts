@@ -29,7 +29,6 @@ import { withAdmin } from '../kafka/kafkaAdmin.ts';
 import { partitionOf } from '../kafka/partitioner.ts';
 import { RecordProducer } from '../kafka/recordProducer.ts';
 
-
 /** Zipf weights over partitions (partition 0 hottest), scaled to `total`. */
 function zipfLoads(partitions: number, exponent: number, total: number): number[] {
   const w = Array.from({ length: partitions }, (_, i) => 1 / (i + 1) ** exponent);
@@ -59,12 +58,21 @@ async function simulate(): Promise<void> {
   await mavenAssignor(s.home, 'package', { skipTests: true });
   const loads = zipfLoads(partitions, zipf, 1000);
   const cp = [path.join(assignorBuildDir(s.home), 'classes'), path.join(s.home, 'lib', `kafka-${s.kafka.version}`, '*')].join(path.delimiter);
-  const out = execFileSync('java', ['-cp', cp, '-Dlog4j2.level=WARN', 'presence.assignor.AssignorSimulation', loads.join(','), steps, threshold], { encoding: 'utf8' });
-  const rows = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as SimStep);
-  console.log(`simulation: ${partitions} partitions × 3 co-partitioned topics, Zipf(${zipf}) load ${loads.join(' ')} (total 1000 events/s), members ${steps}, threshold ${threshold}`);
+  const out = execFileSync('java', ['-cp', cp, '-Dlog4j2.level=WARN', 'presence.assignor.AssignorSimulation', loads.join(','), steps, threshold], {
+    encoding: 'utf8',
+  });
+  const rows = out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as SimStep);
+  console.log(
+    `simulation: ${partitions} partitions × 3 co-partitioned topics, Zipf(${zipf}) load ${loads.join(' ')} (total 1000 events/s), members ${steps}, threshold ${threshold}`,
+  );
   console.log('assignor  members  max/mean  moved (topic-partitions / signaling)  split partitions  assign µs  load per member');
   for (const r of rows) {
-    const per = Object.values(r.load).map((x) => x.toFixed(0)).join(' ');
+    const per = Object.values(r.load)
+      .map((x) => x.toFixed(0))
+      .join(' ');
     console.log(
       `${r.assignor.padEnd(9)} ${String(r.members).padStart(7)}  ${r.maxOverMean.toFixed(2).padStart(8)}  ${`${r.movedTopicPartitions} / ${r.movedSignaling}`.padStart(36)}  ${String(r.splitPartitions).padStart(16)}  ${String(r.assignMicros).padStart(9)}  ${per}`,
     );
@@ -87,7 +95,12 @@ async function real(assignorArg: string): Promise<void> {
   const broker = await brokerWithLoadAssignor(base, (l) => console.log(l));
   console.log(`broker: ${broker.description}`);
   const prefix = `bench-assign-${Date.now().toString(36)}.`;
-  const s: Settings = { ...base, kafka: broker.settings.kafka, topics: { ...base.topics, prefix, partitions }, database: { ...base.database, url: process.env.PRESENCE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' } };
+  const s: Settings = {
+    ...base,
+    kafka: broker.settings.kafka,
+    topics: { ...base.topics, prefix, partitions },
+    database: { ...base.database, url: process.env.PRESENCE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
+  };
   const rulesSchema = `bench_assign_${process.pid}`;
   await applyTopology(s);
   const serde = new RecordSerde(s.registry.url, prefix);
@@ -109,7 +122,14 @@ async function real(assignorArg: string): Promise<void> {
       owed[p]! += weights[p]! / 10;
       for (; owed[p]! >= 1; owed[p]! -= 1) {
         const key = keys[p]![n++ % 4]!;
-        const e = mapEvent(key, 'updateLocation', 'invoke', Date.now(), { vlrNumber: '351910999001', mscNumber: '351910999001', opc: 100, dpc: 200 }, { eventId: `b${n}` });
+        const e = mapEvent(
+          key,
+          'updateLocation',
+          'invoke',
+          Date.now(),
+          { vlrNumber: '351910999001', mscNumber: '351910999001', opc: 100, dpc: 200 },
+          { eventId: `b${n}` },
+        );
         producer.send(topicName(prefix, 'signaling-events'), key, serde.encode('signaling-events', e)).catch(() => {});
       }
     }
@@ -138,8 +158,18 @@ async function real(assignorArg: string): Promise<void> {
     const moved = [...r.o].filter(([p, m]) => before.has(p) && before.get(p) !== m).length;
     const per = ems.map(({ id }) => [...r.o].filter(([, m]) => m === id).reduce((sum, [p]) => sum + weights[p]!, 0));
     const mean = rate / ems.length;
-    const parts = ems.map(({ id }) => `${id}=[${[...r.o].filter(([, m]) => m === id).map(([p]) => p).join(',')}]`).join(' ');
-    console.log(`${what.padEnd(14)} rebalance ${String(r.ms).padStart(5)} ms  moved ${moved}/${partitions}  load ${per.map((x) => x.toFixed(0)).join(' ')} ev/s  max/mean ${(Math.max(...per) / mean).toFixed(2)}  ${parts}`);
+    const parts = ems
+      .map(
+        ({ id }) =>
+          `${id}=[${[...r.o]
+            .filter(([, m]) => m === id)
+            .map(([p]) => p)
+            .join(',')}]`,
+      )
+      .join(' ');
+    console.log(
+      `${what.padEnd(14)} rebalance ${String(r.ms).padStart(5)} ms  moved ${moved}/${partitions}  load ${per.map((x) => x.toFixed(0)).join(' ')} ev/s  max/mean ${(Math.max(...per) / mean).toFixed(2)}  ${parts}`,
+    );
   };
   const join = async (name: string) => {
     const id = `bench-${assignor}-${name}`;
@@ -171,7 +201,11 @@ async function real(assignorArg: string): Promise<void> {
     }).catch(() => {});
     const pg = (await import('pg')).default;
     const c = new pg.Client({ connectionString: s.database.url });
-    await c.connect().then(() => c.query(`DROP SCHEMA IF EXISTS ${rulesSchema} CASCADE`)).finally(() => c.end()).catch(() => {});
+    await c
+      .connect()
+      .then(() => c.query(`DROP SCHEMA IF EXISTS ${rulesSchema} CASCADE`))
+      .finally(() => c.end())
+      .catch(() => {});
     await broker.stop();
   }
 }

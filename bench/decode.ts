@@ -42,7 +42,11 @@ async function ours(file: string): Promise<{ messages: number; seconds: number; 
 function tsharkRate(file: string, filter: string): { messages: number; seconds: number } | undefined {
   if (!haveTshark) return undefined;
   const t = process.hrtime.bigint();
-  const out = execFileSync('tshark', ['-r', capture(file), '-Y', filter, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync('tshark', ['-r', capture(file), '-Y', filter, '-T', 'fields', '-e', 'frame.number'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
   return { messages: out.split('\n').filter(Boolean).length, seconds };
 }
@@ -66,7 +70,9 @@ try {
   await applyTopology(bs);
   for (const { file } of FILES) {
     const r = await replayCaptures(bs, [capture(file)], { speed: Infinity, unknown: 'keep', batchSize: 2000 });
-    console.log(`${file}: replay into Kafka ${r.signals} messages → ${r.events} events in ${r.seconds.toFixed(2)}s = ${rate(r.events, r.seconds)} events/s (acks=all, idempotent)`);
+    console.log(
+      `${file}: replay into Kafka ${r.signals} messages → ${r.events} events in ${r.seconds.toFixed(2)}s = ${rate(r.events, r.seconds)} events/s (acks=all, idempotent)`,
+    );
   }
   // Generated traffic has identities on every message: the full taps path, with and without the directory.
   const gen = { subscribers: GEN_SUBSCRIBERS, durationSeconds: GEN_SECONDS, seed: 3 };
@@ -75,11 +81,15 @@ try {
     let n = 0;
     for (const _ of generatePackets(gen)) n++;
     const secs = Number(process.hrtime.bigint() - t) / 1e9;
-    console.log(`generator: ${GEN_SUBSCRIBERS.toLocaleString('en')} subscribers, ${GEN_SECONDS}s window: ${n} packets in ${secs.toFixed(2)}s = ${rate(n, secs)} packets/s`);
+    console.log(
+      `generator: ${GEN_SUBSCRIBERS.toLocaleString('en')} subscribers, ${GEN_SECONDS}s window: ${n} packets in ${secs.toFixed(2)}s = ${rate(n, secs)} packets/s`,
+    );
   }
   {
     const r = await runTap(bs, [generatorSource(gen)], { tap: 'generator', speed: Infinity, unknown: 'keep', batchSize: 2000 });
-    console.log(`generated → decode → Kafka, no directory: ${r.signals} messages → ${r.events} events in ${r.seconds.toFixed(2)}s = ${rate(r.events, r.seconds)} events/s`);
+    console.log(
+      `generated → decode → Kafka, no directory: ${r.signals} messages → ${r.events} events in ${r.seconds.toFixed(2)}s = ${rate(r.events, r.seconds)} events/s`,
+    );
   }
   {
     const schema = `bench_directory_${process.pid}`;

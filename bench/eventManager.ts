@@ -61,11 +61,32 @@ function event(i: number, time: number): SignalingEvent {
   const digits = sub.slice(8);
   switch (Math.floor(i / SUBSCRIBERS) % 3) {
     case 0:
-      return mapEvent(sub, 'updateLocation', 'invoke', time, { vlrNumber: '351910999001', mscNumber: '351910999001', opc: 100, dpc: 200 }, { eventId: `b${i}`, identities: { imsi: null, msisdn: digits, aor: null } });
+      return mapEvent(
+        sub,
+        'updateLocation',
+        'invoke',
+        time,
+        { vlrNumber: '351910999001', mscNumber: '351910999001', opc: 100, dpc: 200 },
+        { eventId: `b${i}`, identities: { imsi: null, msisdn: digits, aor: null } },
+      );
     case 1:
-      return mapEvent(sub, 'updateLocation', 'result', time, { hlrNumber: '351910999900', opc: 200, dpc: 100 }, { eventId: `b${i}`, identities: { imsi: null, msisdn: digits, aor: null } });
+      return mapEvent(
+        sub,
+        'updateLocation',
+        'result',
+        time,
+        { hlrNumber: '351910999900', opc: 200, dpc: 100 },
+        { eventId: `b${i}`, identities: { imsi: null, msisdn: digits, aor: null } },
+      );
     default:
-      return mapEvent(sub, 'purgeMS', 'invoke', time, { vlrNumber: '351910999001', opc: 100, dpc: 200 }, { eventId: `b${i}`, identities: { imsi: null, msisdn: digits, aor: null } });
+      return mapEvent(
+        sub,
+        'purgeMS',
+        'invoke',
+        time,
+        { vlrNumber: '351910999001', opc: 100, dpc: 200 },
+        { eventId: `b${i}`, identities: { imsi: null, msisdn: digits, aor: null } },
+      );
   }
 }
 
@@ -163,8 +184,7 @@ function assignment(id: string): Map<string, Set<number>> {
   }
   return owned;
 }
-const showAssignment = (id: string) =>
-  [...assignment(id)].map(([t, ps]) => `${t}[${[...ps].sort((a, b) => a - b).join(',')}]`).join(' ');
+const showAssignment = (id: string) => [...assignment(id)].map(([t, ps]) => `${t}[${[...ps].sort((a, b) => a - b).join(',')}]`).join(' ');
 
 const restoreLines = (id: string) =>
   events
@@ -173,8 +193,15 @@ const restoreLines = (id: string) =>
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ partition: Number(m[1]), keys: Number(m[2]), records: Number(m[3]), ms: Number(m[4]) }));
 
-console.log(`# event manager benchmark (node ${process.version}, ${new Date().toISOString()}, ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`);
-console.log(`${SUBSCRIBERS.toLocaleString('en')} subscribers, ${EVENTS.toLocaleString('en')} pre-loaded events, ${PARTITIONS} partitions, prefix ${prefix}${gc ? '' : ' (no --expose-gc: heap figures without a forced GC)'}`);
+console.log(
+  `# event manager benchmark (node ${process.version}, ${new Date().toISOString()}, ${os.cpus().length} cores, load ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')})`,
+);
+console.log(
+  `${SUBSCRIBERS.toLocaleString('en')} subscribers, ${EVENTS.toLocaleString('en')} pre-loaded events, ${PARTITIONS} partitions, prefix ${prefix}${gc ? '' : ' (no --expose-gc: heap figures without a forced GC)'}`,
+);
 
 const ems: EventManager[] = [];
 let publisher: SignalingPublisher | undefined;
@@ -195,7 +222,9 @@ try {
     }
     await publisher.drain();
     const ms = now() - t0;
-    console.log(`pre-load: ${EVENTS.toLocaleString('en')} events (${(publisher.stats.bytes / EVENTS).toFixed(0)} B avg) into ${signalingTopic} in ${(ms / 1000).toFixed(1)}s = ${rate(EVENTS, ms)} events/s`);
+    console.log(
+      `pre-load: ${EVENTS.toLocaleString('en')} events (${(publisher.stats.bytes / EVENTS).toFixed(0)} B avg) into ${signalingTopic} in ${(ms / 1000).toFixed(1)}s = ${rate(EVENTS, ms)} events/s`,
+    );
   }
 
   // ---- 1. throughput of one member over the backlog ----
@@ -217,7 +246,7 @@ try {
   );
   console.log(
     `  ${p.transactions} transactions (${(p.records / Math.max(1, p.transactions)).toFixed(0)} records avg), ${p.aborts} aborts, ${em1.stats.presenceChanges.toLocaleString('en')} presence changes, ` +
-      `${p.outputs.toLocaleString('en')} outputs; CPU of this process ${((cpu.user + cpu.system) / 1e6).toFixed(1)}s = ${(((cpu.user + cpu.system) / (tDone - t0)) / 10).toFixed(0)}% of one core; RSS ${MiB(process.memoryUsage().rss)}`,
+      `${p.outputs.toLocaleString('en')} outputs; CPU of this process ${((cpu.user + cpu.system) / 1e6).toFixed(1)}s = ${((cpu.user + cpu.system) / (tDone - t0) / 10).toFixed(0)}% of one core; RSS ${MiB(process.memoryUsage().rss)}`,
   );
 
   // ---- 2. restore time and memory per subscriber ----
@@ -229,7 +258,10 @@ try {
   const r0 = now();
   const em2 = await member('bench-em-2');
   ems.push(em2);
-  await eventually(withStats(`restores of ${PARTITIONS} partitions`, em2), () => em2.processor.stats.restores >= PARTITIONS, { timeoutMs: 300_000, intervalMs: 10 });
+  await eventually(withStats(`restores of ${PARTITIONS} partitions`, em2), () => em2.processor.stats.restores >= PARTITIONS, {
+    timeoutMs: 300_000,
+    intervalMs: 10,
+  });
   const restoredAt = now();
   await em2.processor.restored();
   const after = settle();
@@ -251,7 +283,7 @@ try {
   );
   console.log(
     `  extrapolated (linear, not measured) to 1,000,000 subscribers: heap ≈ ${MiB(perSub * 1e6)}, RSS ≈ ${MiB(perSubRss * 1e6)}; ` +
-      `restore ≈ ${((restoreMs / Math.max(1, em2.processor.stats.restoredRecords)) * (1e6 * (em2.processor.stats.restoredRecords / keys)) / 1000).toFixed(0)}s at ${(em2.processor.stats.restoredRecords / keys).toFixed(1)} changelog records per subscriber`,
+      `restore ≈ ${(((restoreMs / Math.max(1, em2.processor.stats.restoredRecords)) * (1e6 * (em2.processor.stats.restoredRecords / keys))) / 1000).toFixed(0)}s at ${(em2.processor.stats.restoredRecords / keys).toFixed(1)} changelog records per subscriber`,
   );
 
   // ---- 3. pause during a rebalance ----
@@ -292,9 +324,12 @@ try {
     console.log(`assignment after: member 2 ${showAssignment('bench-em-2')}`);
     console.log(`                  member 3 ${showAssignment('bench-em-3')}`);
     console.log(`stores (ctx.partitions()): member 2 [${em2.processor.ctx.partitions().join(',')}], member 3 [${em3.processor.ctx.partitions().join(',')}]`);
-    console.log(`dead letters: member 2 ${em2.stats.deadLetters}, member 3 ${em3.stats.deadLetters}; signals processed: member 2 ${em2.stats.signals}, member 3 ${em3.stats.signals}`);
+    console.log(
+      `dead letters: member 2 ${em2.stats.deadLetters}, member 3 ${em3.stats.deadLetters}; signals processed: member 2 ${em2.stats.signals}, member 3 ${em3.stats.signals}`,
+    );
     // An open gap at the end of the window (a partition nobody processed since) counts too.
-    for (const tr of [...traces.rebalance.values(), ...outTraces.rebalance.values()]) if (jEnd - tr.last > tr.maxGap) {
+    for (const tr of [...traces.rebalance.values(), ...outTraces.rebalance.values()])
+      if (jEnd - tr.last > tr.maxGap) {
         tr.maxGap = jEnd - tr.last;
         tr.maxGapAt = jEnd; // still open at the end of the window: nothing since
       }
@@ -302,9 +337,15 @@ try {
     for (const e of events.filter((x) => x.t >= j0 && /^(assigned|revoked|partition|batch aborted|rebalance)/.test(x.line))) {
       console.log(`  ${rel(e.t)} [${e.member}] ${e.line.replaceAll(prefix, '')}`);
     }
-    console.log(`sent ${sent} events over ${((jEnd - j0) / 1000 + BASELINE_S + 2).toFixed(0)}s; member 2 keeps [${[...kept].join(',')}], member 3 took [${[...moved].join(',')}]`);
-    console.log(`gap = longest time between records of a partition: "in" handed to the member's process() (beforeBatch), "out" committed current-presence seen by a read_committed reader`);
-    console.log(`partition | owner after      | baseline gap in / out | rebalance window: gap in (at) / gap out (at)  | latency in (event → process) / out (produce → visible)`);
+    console.log(
+      `sent ${sent} events over ${((jEnd - j0) / 1000 + BASELINE_S + 2).toFixed(0)}s; member 2 keeps [${[...kept].join(',')}], member 3 took [${[...moved].join(',')}]`,
+    );
+    console.log(
+      `gap = longest time between records of a partition: "in" handed to the member's process() (beforeBatch), "out" committed current-presence seen by a read_committed reader`,
+    );
+    console.log(
+      `partition | owner after      | baseline gap in / out | rebalance window: gap in (at) / gap out (at)  | latency in (event → process) / out (produce → visible)`,
+    );
     const rows: Array<{ q: number; moved: boolean; gap: number; lat: number; baseGap: number; outGap: number; outBase: number }> = [];
     for (let q = 0; q < PARTITIONS; q++) {
       const b = traces.baseline.get(q);
@@ -312,20 +353,35 @@ try {
       const ob = outTraces.baseline.get(q);
       const or = outTraces.rebalance.get(q);
       const isMoved = moved.has(q);
-      rows.push({ q, moved: isMoved, gap: r?.maxGap ?? NaN, lat: r?.maxLatency ?? NaN, baseGap: b?.maxGap ?? NaN, outGap: or?.maxGap ?? Infinity, outBase: ob?.maxGap ?? NaN });
+      rows.push({
+        q,
+        moved: isMoved,
+        gap: r?.maxGap ?? NaN,
+        lat: r?.maxLatency ?? NaN,
+        baseGap: b?.maxGap ?? NaN,
+        outGap: or?.maxGap ?? Infinity,
+        outBase: ob?.maxGap ?? NaN,
+      });
       const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(0));
       console.log(
         `${String(q).padStart(9)} | ${isMoved ? 'member 3 (moved)' : kept.has(q) ? 'member 2 (kept) ' : '?               '} | ${f(b?.maxGap).padStart(8)} / ${f(ob?.maxGap).padStart(6)} ms | ` +
           `${f(r?.maxGap).padStart(6)} ms (${r ? rel(r.maxGapAt) : '-'}) / ${or ? `${f(or.maxGap).padStart(6)} ms (${rel(or.maxGapAt)})` : 'no output at all'} | ${f(r?.maxLatency)} / ${f(or?.maxLatency)} ms`,
       );
     }
-    const agg = (xs: number[]) => (xs.length ? `max ${Math.max(...xs).toFixed(0)} ms, median ${[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(0)} ms` : '-');
-    console.log(`kept partitions  (${rows.filter((r) => !r.moved).length}): longest gap ${agg(rows.filter((r) => !r.moved).map((r) => r.gap))}; max latency ${agg(rows.filter((r) => !r.moved).map((r) => r.lat))}`);
-    console.log(`moved partitions (${rows.filter((r) => r.moved).length}): longest gap ${agg(rows.filter((r) => r.moved).map((r) => r.gap))}; max latency ${agg(rows.filter((r) => r.moved).map((r) => r.lat))}`);
+    const agg = (xs: number[]) =>
+      xs.length ? `max ${Math.max(...xs).toFixed(0)} ms, median ${[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(0)} ms` : '-';
+    console.log(
+      `kept partitions  (${rows.filter((r) => !r.moved).length}): longest gap ${agg(rows.filter((r) => !r.moved).map((r) => r.gap))}; max latency ${agg(rows.filter((r) => !r.moved).map((r) => r.lat))}`,
+    );
+    console.log(
+      `moved partitions (${rows.filter((r) => r.moved).length}): longest gap ${agg(rows.filter((r) => r.moved).map((r) => r.gap))}; max latency ${agg(rows.filter((r) => r.moved).map((r) => r.lat))}`,
+    );
     console.log(`kept partitions,  committed outputs: longest gap ${agg(rows.filter((r) => !r.moved).map((r) => r.outGap))}`);
     console.log(`moved partitions, committed outputs: longest gap ${agg(rows.filter((r) => r.moved).map((r) => r.outGap))}`);
     console.log(`baseline (one member, ${BASELINE_S}s): longest gap in ${agg(rows.map((r) => r.baseGap))}; out ${agg(rows.map((r) => r.outBase))}`);
-    console.log(`member 2: ${em2.processor.stats.aborts} aborts${em2.processor.stats.lastError ? ` (last: ${em2.processor.stats.lastError.slice(0, 120)})` : ''}; member 3: ${em3.processor.stats.aborts} aborts, restored ${em3.processor.stats.restoredRecords} records`);
+    console.log(
+      `member 2: ${em2.processor.stats.aborts} aborts${em2.processor.stats.lastError ? ` (last: ${em2.processor.stats.lastError.slice(0, 120)})` : ''}; member 3: ${em3.processor.stats.aborts} aborts, restored ${em3.processor.stats.restoredRecords} records`,
+    );
   }
 } finally {
   phase = 'off';

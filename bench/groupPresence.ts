@@ -33,17 +33,32 @@ const uriOf = (g: number, i: number) => `sip:+3519${String(g).padStart(2, '0')}$
 
 function presence(sub: string, version: number, basic: 'open' | 'closed'): Presence {
   return {
-    subscriber: sub, version, basic, networkState: basic === 'open' ? 'attached' : 'detached', callState: 'idle', connectability: 'unknown', servingNode: '351910999001',
-    cellGlobalId: null, activities: null, note: null, pidf: pidfFor(sub.slice(7), basic, 'on-the-phone', `update ${version}`), updatedAt: Date.now(),
+    subscriber: sub,
+    version,
+    basic,
+    networkState: basic === 'open' ? 'attached' : 'detached',
+    callState: 'idle',
+    connectability: 'unknown',
+    servingNode: '351910999001',
+    cellGlobalId: null,
+    activities: null,
+    note: null,
+    pidf: pidfFor(sub.slice(7), basic, 'on-the-phone', `update ${version}`),
+    updatedAt: Date.now(),
   };
 }
 
 /** Committed records seen on a topic, by key: when each arrived (read_committed, from the end). */
 async function watch(topic: string, partitions: number, onRecord: (key: string, value: Buffer | null, timestamp: number) => void): Promise<Consumer> {
   const c = new Kafka.KafkaConsumer(
-    { 'metadata.broker.list': s.kafka.brokers, 'group.id': `bench-gp-reader-${process.pid}-${topic}`, 'enable.auto.commit': false, 'isolation.level': 'read_committed',
+    {
+      'metadata.broker.list': s.kafka.brokers,
+      'group.id': `bench-gp-reader-${process.pid}-${topic}`,
+      'enable.auto.commit': false,
+      'isolation.level': 'read_committed',
       // The reader itself must not add a fetch wait to what is measured.
-      'fetch.wait.max.ms': 5 },
+      'fetch.wait.max.ms': 5,
+    },
     { 'auto.offset.reset': 'latest' },
   );
   await connectConsumer(c);
@@ -83,17 +98,50 @@ async function main() {
   try {
     for (const [gi, size] of SIZES.entries()) {
       const groupId = `bench-${size}`;
-      const members: GroupMember[] = Array.from({ length: size }, (_, i) => ({ subscriber: subscriber(gi, i), uri: uriOf(gi, i), role: null, displayName: null, attributes: {}, share: true, sharedParts: [] }));
-      const g: Group = { groupId, version: 1, uri: `sip:${groupId}@groups.example.net`, name: groupId, attributes: {}, members, adminPolicy: 'members-only', updatedAt: Date.now() };
+      const members: GroupMember[] = Array.from({ length: size }, (_, i) => ({
+        subscriber: subscriber(gi, i),
+        uri: uriOf(gi, i),
+        role: null,
+        displayName: null,
+        attributes: {},
+        share: true,
+        sharedParts: [],
+      }));
+      const g: Group = {
+        groupId,
+        version: 1,
+        uri: `sip:${groupId}@groups.example.net`,
+        name: groupId,
+        attributes: {},
+        members,
+        adminPolicy: 'members-only',
+        updatedAt: Date.now(),
+      };
       const load0 = now();
-      for (let i = 0; i < size; i++) void producer.send(t('current-presence'), members[i]!.subscriber, serde.encode('current-presence', presence(members[i]!.subscriber, 1, 'open')));
+      for (let i = 0; i < size; i++)
+        void producer.send(t('current-presence'), members[i]!.subscriber, serde.encode('current-presence', presence(members[i]!.subscriber, 1, 'open')));
       await producer.flush();
       await producer.send(t('groups'), groupId, serde.encode('groups', g));
       await eventually(`${groupId}: all ${size} members open`, () => (documents.get(groupId)?.available ?? 0) === size, { timeoutMs: 180_000, intervalMs: 2 });
       const loadMs = now() - load0;
       const sub: Subscription = {
-        requestId: `bench-${size}`, receivedAt: Date.now(), presentity: `group:${groupId}`, presentityUri: g.uri, watcherUri: members[0]!.uri, event: 'presence', expires: 3600,
-        callId: `bench-${size}`, watcherTag: 'w', cseq: 1, contact: 'sip:watcher@127.0.0.1:5999', routeSet: [], accept: [], supported: ['eventlist'], body: null, frontEnd: 'bench', localTag: 'b',
+        requestId: `bench-${size}`,
+        receivedAt: Date.now(),
+        presentity: `group:${groupId}`,
+        presentityUri: g.uri,
+        watcherUri: members[0]!.uri,
+        event: 'presence',
+        expires: 3600,
+        callId: `bench-${size}`,
+        watcherTag: 'w',
+        cseq: 1,
+        contact: 'sip:watcher@127.0.0.1:5999',
+        routeSet: [],
+        accept: [],
+        supported: ['eventlist'],
+        body: null,
+        frontEnd: 'bench',
+        localTag: 'b',
       };
       const s0 = now();
       await producer.send(t('group-subscriptions'), groupId, serde.encode('group-subscriptions', sub));
@@ -110,7 +158,10 @@ async function main() {
         const t0 = now();
         const t0wall = Date.now();
         await producer.send(t('current-presence'), who, serde.encode('current-presence', presence(who, 2 + k, k % 2 === 0 ? 'closed' : 'open')));
-        await eventually(`${groupId}: update ${k}`, () => notified.get(`group:${groupId}`)!.version > v0 && (documents.get(groupId)?.version ?? 0) > d0, { timeoutMs: 60_000, intervalMs: 2 });
+        await eventually(`${groupId}: update ${k}`, () => notified.get(`group:${groupId}`)!.version > v0 && (documents.get(groupId)?.version ?? 0) > d0, {
+          timeoutMs: 60_000,
+          intervalMs: 2,
+        });
         toNotify.push(notified.get(`group:${groupId}`)!.at - t0);
         produced.push(notified.get(`group:${groupId}`)!.producedAt - t0wall);
         toDocument.push((documents.get(groupId)?.at ?? t0) - t0);

@@ -51,9 +51,25 @@ function notify(phase: string, w: number, cseq: number, port: number, createdAt:
   const key = `msisdn:+35191${String(w).padStart(7, '0')}`;
   const callId = `bench-${phase}-${w}`;
   return {
-    notifyId: `${callId}/${cseq}`, presentity: key, event: 'presence', callId, localTag: `n${w}`, remoteTag: `w${w}`, cseq,
-    requestUri: `sip:watcher@${HOST}:${port}`, fromUri: `sip:${key.slice(7)}@ims.example.net`, toUri: 'sip:watcher@example.com', routeSet: [],
-    subscriptionState: 'active', expires: 600, reason: null, version: cseq, contentType: 'application/pidf+xml', body: PIDF(key, cseq), causeEventId: null, createdAt,
+    notifyId: `${callId}/${cseq}`,
+    presentity: key,
+    event: 'presence',
+    callId,
+    localTag: `n${w}`,
+    remoteTag: `w${w}`,
+    cseq,
+    requestUri: `sip:watcher@${HOST}:${port}`,
+    fromUri: `sip:${key.slice(7)}@ims.example.net`,
+    toUri: 'sip:watcher@example.com',
+    routeSet: [],
+    subscriptionState: 'active',
+    expires: 600,
+    reason: null,
+    version: cseq,
+    contentType: 'application/pidf+xml',
+    body: PIDF(key, cseq),
+    causeEventId: null,
+    createdAt,
   };
 }
 
@@ -63,7 +79,13 @@ interface PhaseResult {
 }
 
 /** Produces the phase's records as fast as Kafka takes them; returns when each notifyId was created, and the start. */
-async function phase(name: string, producer: RecordProducer, sippPort: number, deadPort?: number, rate?: number): Promise<{ created: Map<string, number>; t0: number }> {
+async function phase(
+  name: string,
+  producer: RecordProducer,
+  sippPort: number,
+  deadPort?: number,
+  rate?: number,
+): Promise<{ created: Map<string, number>; t0: number }> {
   const topic = topicName(prefix, 'notify-requests');
   const created = new Map<string, number>();
   const t0 = Date.now();
@@ -95,7 +117,14 @@ async function collect(name: string, expected: number, created: Map<string, numb
   const seen = new Set<string>();
   const deadline = Date.now() + 55_000;
   while (seen.size < expected && Date.now() < deadline) {
-    const got = await readTopic({ brokers: s.kafka.brokers, topic: topicName(prefix, 'delivery-reports'), partitions: PARTITIONS, count: 0, timeoutMs: 10_000, settleMs: 700 });
+    const got = await readTopic({
+      brokers: s.kafka.brokers,
+      topic: topicName(prefix, 'delivery-reports'),
+      partitions: PARTITIONS,
+      count: 0,
+      timeoutMs: 10_000,
+      settleMs: 700,
+    });
     for (const m of got) {
       const r = await serde.decode('delivery-reports', m.value!);
       if (!created.has(r.notifyId) || seen.has(r.notifyId)) continue;
@@ -110,13 +139,34 @@ async function collect(name: string, expected: number, created: Map<string, numb
   const lastAt = Math.max(...delivered.map((r) => r.time));
   const seconds = (lastAt - t0) / 1000;
   const out: PhaseResult = {
-    live: { delivered: delivered.length, other: live.length - delivered.length, seconds, perSecond: Math.round(delivered.length / seconds), p50: pct(lat, 50), p99: pct(lat, 99), max: lat.at(-1) ?? NaN, lastAt },
+    live: {
+      delivered: delivered.length,
+      other: live.length - delivered.length,
+      seconds,
+      perSecond: Math.round(delivered.length / seconds),
+      p50: pct(lat, 50),
+      p99: pct(lat, 99),
+      max: lat.at(-1) ?? NaN,
+      lastAt,
+    },
   };
   const dead = deadId ? reports.find((r) => r.notifyId === deadId) : undefined;
-  if (deadId) out.dead = dead ? { outcome: dead.outcome, attempts: dead.attempts, afterMs: dead.time - created.get(deadId)! } : { outcome: 'no report within the run', attempts: 0, afterMs: NaN };
+  if (deadId)
+    out.dead = dead
+      ? { outcome: dead.outcome, attempts: dead.attempts, afterMs: dead.time - created.get(deadId)! }
+      : { outcome: 'no report within the run', attempts: 0, afterMs: NaN };
   if (seen.size < expected) log(`${name}: only ${seen.size} of ${expected} reports arrived`);
   const failed = live.filter((r) => r.outcome !== 'delivered');
-  if (failed.length) log(`${name}: live NOTIFYs not delivered: ${failed.slice(0, 10).map((r) => `${r.notifyId} ${r.outcome} (${r.reason ?? r.statusCode}) after ${r.time - created.get(r.notifyId)!} ms, partition ${partitionOf(r.presentity, PARTITIONS)}`).join('; ')}`);
+  if (failed.length)
+    log(
+      `${name}: live NOTIFYs not delivered: ${failed
+        .slice(0, 10)
+        .map(
+          (r) =>
+            `${r.notifyId} ${r.outcome} (${r.reason ?? r.statusCode}) after ${r.time - created.get(r.notifyId)!} ms, partition ${partitionOf(r.presentity, PARTITIONS)}`,
+        )
+        .join('; ')}`,
+    );
   return out;
 }
 
@@ -126,16 +176,31 @@ async function main(): Promise<void> {
   await serde.loadIds();
   const producer = new RecordProducer(s.kafka.brokers, 'bench-notify', 15_000);
   await producer.connect();
-  const sink = await startNotifySink(s, { host: HOST, port: 0, t1Ms: T1, retry: { maxAttempts: 1 }, maxConcurrent: CONCURRENCY, log: (l) => process.env.BENCH_VERBOSE && log(`sink: ${l}`) });
+  const sink = await startNotifySink(s, {
+    host: HOST,
+    port: 0,
+    t1Ms: T1,
+    retry: { maxAttempts: 1 },
+    maxConcurrent: CONCURRENCY,
+    log: (l) => process.env.BENCH_VERBOSE && log(`sink: ${l}`),
+  });
   const sipps: SippProcess[] = [];
   const blackHole = dgram.createSocket('udp4');
   await new Promise<void>((r) => blackHole.bind(0, HOST, () => r()));
   try {
     const deadPort = blackHole.address().port;
     const results: Array<[string, PhaseResult]> = [];
-    for (const [name, withDead, rate] of [['live-only', false, undefined], ['with-dead', true, undefined], [`paced-${PACED_RATE}/s`, false, PACED_RATE]] as const) {
+    for (const [name, withDead, rate] of [
+      ['live-only', false, undefined],
+      ['with-dead', true, undefined],
+      [`paced-${PACED_RATE}/s`, false, PACED_RATE],
+    ] as const) {
       const port = await freeUdpPort(HOST);
-      const sipp = startSipp({ scenario: notifyReceiverUas(K), args: ['-i', HOST, '-p', String(port), '-t', 'u1', '-m', String(W), '-max_socket', '1000'], deadlineMs: 58_000 });
+      const sipp = startSipp({
+        scenario: notifyReceiverUas(K),
+        args: ['-i', HOST, '-p', String(port), '-t', 'u1', '-m', String(W), '-max_socket', '1000'],
+        deadlineMs: 58_000,
+      });
       sipps.push(sipp);
       await sleep(500); // SIPp binds its socket
       const { created, t0 } = await phase(name, producer, port, withDead ? deadPort : undefined, rate);
@@ -146,14 +211,20 @@ async function main(): Promise<void> {
       results.push([name, r]);
     }
     log('');
-    log(`NOTIFY delivery, ${W} dialogs × ${K} NOTIFYs per phase, ${PARTITIONS} partitions, sink T1 ${T1} ms (Timer F ${(64 * T1) / 1000} s), concurrency ${CONCURRENCY}, 1 attempt`);
+    log(
+      `NOTIFY delivery, ${W} dialogs × ${K} NOTIFYs per phase, ${PARTITIONS} partitions, sink T1 ${T1} ms (Timer F ${(64 * T1) / 1000} s), concurrency ${CONCURRENCY}, 1 attempt`,
+    );
     log('| phase | delivered | other outcomes | NOTIFYs/s (first record → last 200) | latency p50 | p99 | max | dead watcher |');
     log('|---|---|---|---|---|---|---|---|');
     for (const [name, r] of results) {
       const d = r.dead ? `${r.dead.outcome} after ${(r.dead.afterMs / 1000).toFixed(1)} s (${r.dead.attempts} attempt)` : '—';
-      log(`| ${name} | ${r.live.delivered} | ${r.live.other} | ${r.live.perSecond} (${r.live.seconds.toFixed(1)} s) | ${r.live.p50} ms | ${r.live.p99} ms | ${r.live.max} ms | ${d} |`);
+      log(
+        `| ${name} | ${r.live.delivered} | ${r.live.other} | ${r.live.perSecond} (${r.live.seconds.toFixed(1)} s) | ${r.live.p50} ms | ${r.live.p99} ms | ${r.live.max} ms | ${d} |`,
+      );
     }
-    log(`dead watcher's partition: ${partitionOf(`msisdn:+35191${'0'.padStart(7, '0')}`, PARTITIONS)} (shared with ${Array.from({ length: W }, (_, w) => partitionOf(`msisdn:+35191${String(w).padStart(7, '0')}`, PARTITIONS)).filter((p) => p === partitionOf('msisdn:+351910000000', PARTITIONS)).length} live dialogs)`);
+    log(
+      `dead watcher's partition: ${partitionOf(`msisdn:+35191${'0'.padStart(7, '0')}`, PARTITIONS)} (shared with ${Array.from({ length: W }, (_, w) => partitionOf(`msisdn:+35191${String(w).padStart(7, '0')}`, PARTITIONS)).filter((p) => p === partitionOf('msisdn:+351910000000', PARTITIONS)).length} live dialogs)`,
+    );
     log(`sink: ${sink.statsLine()}`);
   } finally {
     for (const p of sipps) p.kill();

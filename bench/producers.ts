@@ -26,7 +26,19 @@ function event(i: number): SignalingEvent {
     message: 'updateLocation',
     kind: 'invoke',
     source: { tap: 'bench', capture: null, frame: i },
-    map: { invokeId: 1, error: null, vlrNumber: '35191000001', mscNumber: '35191000002', sgsnNumber: null, hlrNumber: null, subscriberState: null, cellGlobalId: null, ageOfLocation: null, opc: 100, dpc: 200 },
+    map: {
+      invokeId: 1,
+      error: null,
+      vlrNumber: '35191000001',
+      mscNumber: '35191000002',
+      sgsnNumber: null,
+      hlrNumber: null,
+      subscriberState: null,
+      cellGlobalId: null,
+      ageOfLocation: null,
+      opc: 100,
+      dpc: 200,
+    },
     isup: null,
     sip: null,
   };
@@ -38,7 +50,9 @@ async function main(): Promise<void> {
   const records = Array.from({ length: count }, (_, i) => ({ key: event(i).subscriber, value: serde.encode('signaling-events', event(i)) }));
   const bytes = records.reduce((n, r) => n + r.value.length + r.key.length, 0);
   const report = (name: string, ms: number) =>
-    console.log(`${name.padEnd(12)} ${count} records (${(bytes / count).toFixed(0)} B avg) in ${(ms / 1000).toFixed(2)}s: ${Math.round(count / (ms / 1000)).toLocaleString('en')} records/s, ${(bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s`);
+    console.log(
+      `${name.padEnd(12)} ${count} records (${(bytes / count).toFixed(0)} B avg) in ${(ms / 1000).toFixed(2)}s: ${Math.round(count / (ms / 1000)).toLocaleString('en')} records/s, ${(bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s`,
+    );
 
   {
     const p = new RecordProducer(s.kafka.brokers, 'bench-rdkafka');

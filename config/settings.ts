@@ -169,7 +169,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       countryCode: str(get('PRESENCE_COUNTRY_CODE', 'identity.countryCode')) ?? '',
       nationalPrefix: str(get('PRESENCE_NATIONAL_PREFIX', 'identity.nationalPrefix')) ?? '0',
       internationalPrefix: str(get('PRESENCE_INTERNATIONAL_PREFIX', 'identity.internationalPrefix')) ?? '00',
-      unknownSubscribers: oneOf('PRESENCE_UNKNOWN_SUBSCRIBERS', get('PRESENCE_UNKNOWN_SUBSCRIBERS', 'identity.unknownSubscribers'), ['drop', 'keep'] as const, 'drop'),
+      unknownSubscribers: oneOf(
+        'PRESENCE_UNKNOWN_SUBSCRIBERS',
+        get('PRESENCE_UNKNOWN_SUBSCRIBERS', 'identity.unknownSubscribers'),
+        ['drop', 'keep'] as const,
+        'drop',
+      ),
     },
     eventManager: {
       timerClock: oneOf('PRESENCE_TIMER_CLOCK', get('PRESENCE_TIMER_CLOCK', 'eventManager.timerClock'), ['stream', 'wall'] as const, 'stream'),

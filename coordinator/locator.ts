@@ -63,7 +63,13 @@ async function ownerOf(s: Settings, partition: number, serde?: RecordSerde): Pro
 async function presenceOf(s: Settings, key: string, partition: number, serde: RecordSerde): Promise<Presence | null> {
   const topic = topicName(s.topics.prefix, 'current-presence');
   const c = new Kafka.KafkaConsumer(
-    { 'metadata.broker.list': s.kafka.brokers, 'group.id': `locate-${process.pid}-${Date.now()}`, 'enable.auto.commit': false, 'isolation.level': 'read_committed', 'enable.partition.eof': true },
+    {
+      'metadata.broker.list': s.kafka.brokers,
+      'group.id': `locate-${process.pid}-${Date.now()}`,
+      'enable.auto.commit': false,
+      'isolation.level': 'read_committed',
+      'enable.partition.eof': true,
+    },
     { 'auto.offset.reset': 'earliest' },
   );
   await connectConsumer(c, 10_000);

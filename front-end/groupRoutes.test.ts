@@ -97,8 +97,17 @@ describe('SUBSCRIBE to a group URI', () => {
     expect(a?.headers).toContainEqual(['Require', 'eventlist']);
     expect(a?.record?.key).toBe('g-1');
     expect(a?.record?.value).toMatchObject({
-      presentity: 'group:g-1', presentityUri: GROUP_URI, watcherUri: 'sip:bob@example.com', expires: 600, callId: 'call-1@127.0.0.1',
-      watcherTag: 'wtag', cseq: 2, contact: 'sip:bob@127.0.0.1:5070', supported: ['eventlist'], localTag: 'txtag', frontEnd: 'fe-1',
+      presentity: 'group:g-1',
+      presentityUri: GROUP_URI,
+      watcherUri: 'sip:bob@example.com',
+      expires: 600,
+      callId: 'call-1@127.0.0.1',
+      watcherTag: 'wtag',
+      cseq: 2,
+      contact: 'sip:bob@127.0.0.1:5070',
+      supported: ['eventlist'],
+      localTag: 'txtag',
+      frontEnd: 'fe-1',
     });
   });
 
@@ -152,7 +161,9 @@ describe('SUBSCRIBE to a group URI', () => {
 
   it('leaves other URIs and methods to the presentity handler', async () => {
     const r = router(group());
-    expect(await r.decide(request({ ruri: 'sip:+351910000042@ims.example.net;user=phone', to: '<sip:+351910000042@ims.example.net;user=phone>' }), ctx)).toBeUndefined();
+    expect(
+      await r.decide(request({ ruri: 'sip:+351910000042@ims.example.net;user=phone', to: '<sip:+351910000042@ims.example.net;user=phone>' }), ctx),
+    ).toBeUndefined();
     expect(await r.decide(request({ method: 'OPTIONS' }), ctx)).toBeUndefined();
     // without the router the group URI would be treated as a subscriber AoR
     expect((await decide(request(), ctx)).record?.key).toBe('aor:sip:friends@groups.example.net');

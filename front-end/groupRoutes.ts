@@ -134,11 +134,23 @@ async function decideGroupSubscribe(request: SipMessage, group: Group, presentit
     if (!isMember(group, keys, ctx.plan)) return fail(403, [], 'Not a member of this group');
   }
 
-  const value = subscriptionRecord(request, ctx, { presentity: groupPresentity(group.groupId), presentityUri, watcher: { uri: from.uri, tag: from.tag }, event: event.type, expires, toTag });
+  const value = subscriptionRecord(request, ctx, {
+    presentity: groupPresentity(group.groupId),
+    presentityUri,
+    watcher: { uri: from.uri, tag: from.tag },
+    event: event.type,
+    expires,
+    toTag,
+  });
   return {
     status: 200,
     toTag,
-    headers: [['Expires', String(expires)], ['Contact', `<${ctx.contact}>`], ['Allow-Events', PRESENCE_EVENT], ['Require', EVENTLIST]],
+    headers: [
+      ['Expires', String(expires)],
+      ['Contact', `<${ctx.contact}>`],
+      ['Allow-Events', PRESENCE_EVENT],
+      ['Require', EVENTLIST],
+    ],
     record: { key: group.groupId, value },
   };
 }
@@ -150,14 +162,17 @@ export function notGroupUris(table: GroupTable, resolve: KeyResolver): KeyResolv
 
 /** The front end's hook: answers SUBSCRIBEs for known group URIs, leaves everything else to subscribeHandler (undefined). */
 export class GroupRouter {
-  constructor(readonly table: GroupTable, private readonly plan: NumberingPlan) {}
+  constructor(
+    readonly table: GroupTable,
+    private readonly plan: NumberingPlan,
+  ) {}
 
   async decide(request: SipMessage, ctx: HandlerContext): Promise<Answer | undefined> {
     if (request.method !== 'SUBSCRIBE') return undefined;
     // As for a presentity: the Request-URI out of dialog, To inside one (the Request-URI is then our Contact) or when retargeted to us.
     const inDialog = request.to?.tag !== undefined;
     const retargeted = !inDialog && request.to?.uri !== undefined && ctx.isOwnUri?.(request.requestUri ?? '') === true;
-    const presentityUri = inDialog || retargeted ? request.to!.uri : request.requestUri ?? '';
+    const presentityUri = inDialog || retargeted ? request.to!.uri : (request.requestUri ?? '');
     const group = presentityUri ? this.table.byUri(presentityUri) : undefined;
     if (!group) return undefined;
     return decideGroupSubscribe(request, group, presentityUri, { ...ctx, plan: this.plan }, request.to?.tag ?? ctx.toTag ?? newTag());

@@ -38,8 +38,16 @@ describe('PUBLISH validation at the front end', () => {
     expect('submit' in d && d.submit).toEqual({
       key: 'msisdn:+351910000042',
       value: {
-        requestId: 'req-1', frontEnd: 'fe-1', receivedAt: 1_700_000_000_000, presentity: 'msisdn:+351910000042', presentityUri: 'tel:+351910000042',
-        publisherUri: 'tel:+351910000042', ifMatch: null, expires: 600, contentType: 'application/pidf+xml', body: Buffer.from(PIDF_DOC),
+        requestId: 'req-1',
+        frontEnd: 'fe-1',
+        receivedAt: 1_700_000_000_000,
+        presentity: 'msisdn:+351910000042',
+        presentityUri: 'tel:+351910000042',
+        publisherUri: 'tel:+351910000042',
+        ifMatch: null,
+        expires: 600,
+        contentType: 'application/pidf+xml',
+        body: Buffer.from(PIDF_DOC),
       } satisfies PublishRequest,
     });
     const long = await validatePublish(publish({ body: PIDF_DOC, drop: ['Expires'], extra: ['Expires: 99999'] }), ctx);
@@ -59,10 +67,16 @@ describe('PUBLISH validation at the front end', () => {
     expect(await status(publish({ body: PIDF_DOC, drop: ['Event'] }))).toMatchObject({ status: 489, headers: [['Allow-Events', 'presence']] });
     expect(await status(publish({ body: PIDF_DOC, drop: ['Event'], extra: ['Event: dialog'] }))).toMatchObject({ status: 489 });
     expect(await status(publish({ body: PIDF_DOC, ruri: 'sip:example.com' }))).toMatchObject({ status: 404 });
-    expect(await status(publish({ body: PIDF_DOC, drop: ['Expires'], extra: ['Expires: 30'] }))).toMatchObject({ status: 423, headers: [['Min-Expires', '60']] });
+    expect(await status(publish({ body: PIDF_DOC, drop: ['Expires'], extra: ['Expires: 30'] }))).toMatchObject({
+      status: 423,
+      headers: [['Min-Expires', '60']],
+    });
     expect(await status(publish({ body: PIDF_DOC, drop: ['Expires'], extra: ['Expires: soon'] }))).toMatchObject({ status: 400, reason: 'Invalid Expires' });
     expect(await status(publish({ body: PIDF_DOC, contentType: 'text/plain' }))).toMatchObject({ status: 415, headers: [['Accept', 'application/pidf+xml']] });
-    expect(await status(publish({ body: '<presence entity="tel:+1"><tuple' }))).toMatchObject({ status: 400, reason: expect.stringMatching(/^Malformed PIDF/) });
+    expect(await status(publish({ body: '<presence entity="tel:+1"><tuple' }))).toMatchObject({
+      status: 400,
+      reason: expect.stringMatching(/^Malformed PIDF/),
+    });
     expect(await status(publish({ body: '<foo/>' }))).toMatchObject({ status: 400 });
     expect(await status(publish({}))).toMatchObject({ status: 400, reason: 'Initial PUBLISH without a body' });
     const huge = PIDF_DOC.replace('<note>Lunch</note>', `<note>${'x'.repeat(MAX_PUBLISH_BODY)}</note>`);
@@ -71,11 +85,32 @@ describe('PUBLISH validation at the front end', () => {
 });
 
 describe("the owning event manager's answer → SIP", () => {
-  const r = (o: Partial<PublishResponse>): PublishResponse => ({ requestId: 'req-1', frontEnd: 'fe-1', status: 200, etag: null, expires: null, reason: null, time: 0, ...o });
+  const r = (o: Partial<PublishResponse>): PublishResponse => ({
+    requestId: 'req-1',
+    frontEnd: 'fe-1',
+    status: 200,
+    etag: null,
+    expires: null,
+    reason: null,
+    time: 0,
+    ...o,
+  });
 
   it('200 carries SIP-ETag and Expires; 412 and others carry the reason on one line', () => {
-    expect(answerOf(r({ etag: 'e1', expires: 600 }), 't')).toEqual({ status: 200, toTag: 't', headers: [['SIP-ETag', 'e1'], ['Expires', '600']] });
-    expect(answerOf(r({ status: 412, reason: 'Conditional Request Failed' }), 't')).toEqual({ status: 412, toTag: 't', headers: [], reason: 'Conditional Request Failed' });
+    expect(answerOf(r({ etag: 'e1', expires: 600 }), 't')).toEqual({
+      status: 200,
+      toTag: 't',
+      headers: [
+        ['SIP-ETag', 'e1'],
+        ['Expires', '600'],
+      ],
+    });
+    expect(answerOf(r({ status: 412, reason: 'Conditional Request Failed' }), 't')).toEqual({
+      status: 412,
+      toTag: 't',
+      headers: [],
+      reason: 'Conditional Request Failed',
+    });
     expect(answerOf(r({ status: 400, reason: 'Malformed PIDF:\r\nline 2' }), 't').reason).toBe('Malformed PIDF: line 2');
     expect(answerOf(r({ status: 415 }), 't').headers).toEqual([['Accept', 'application/pidf+xml']]);
   });
@@ -85,7 +120,14 @@ describe("the owning event manager's answer → SIP", () => {
     const ok = await answerPublish(publish({ body: PIDF_DOC }), ctx, {
       submit: async (key, req) => (submitted.push(key), r({ requestId: req.requestId, etag: 'e9', expires: req.expires })),
     });
-    expect(ok).toMatchObject({ status: 200, toTag: 'txtag', headers: [['SIP-ETag', 'e9'], ['Expires', '600']] });
+    expect(ok).toMatchObject({
+      status: 200,
+      toTag: 'txtag',
+      headers: [
+        ['SIP-ETag', 'e9'],
+        ['Expires', '600'],
+      ],
+    });
     const bad = await answerPublish(publish({}), ctx, { submit: async (key) => (submitted.push(key), r({})) });
     expect(bad.status).toBe(400);
     expect(submitted).toEqual(['msisdn:+351910000042']);

@@ -45,7 +45,9 @@ const phrase = (s: string) => s.replace(/[\r\n\t]+/g, ' ').slice(0, 120);
 /** The front end's own checks, in RFC 3903 §6 order where it can apply them without state. */
 export async function validatePublish(request: SipMessage, ctx: HandlerContext): Promise<PublishDecision> {
   const toTag = request.to?.tag ?? ctx.toTag ?? newTag();
-  const fail = (status: number, headers: SipHeaderLine[] = [], reason?: string): PublishDecision => ({ answer: { status, toTag, headers, ...(reason ? { reason } : {}) } });
+  const fail = (status: number, headers: SipHeaderLine[] = [], reason?: string): PublishDecision => ({
+    answer: { status, toTag, headers, ...(reason ? { reason } : {}) },
+  });
 
   const from = request.from;
   if (!from?.uri) return fail(400, [], 'Missing From');

@@ -50,7 +50,10 @@ export class PublishReplies implements PublishService {
   private running = true;
   private loop: Promise<void> = Promise.resolve();
 
-  private constructor(private readonly consumer: Consumer, private readonly o: PublishRepliesOptions) {}
+  private constructor(
+    private readonly consumer: Consumer,
+    private readonly o: PublishRepliesOptions,
+  ) {}
 
   /** Connects and assigns every partition of publish-responses at its current end, before any request can be sent. */
   static async start(o: PublishRepliesOptions): Promise<PublishReplies> {

@@ -53,7 +53,14 @@ export function expiresToGrant(request: SipMessage, policy: ExpiryPolicy): numbe
 export function subscriptionRecord(
   request: SipMessage,
   ctx: HandlerContext,
-  d: { readonly presentity: string; readonly presentityUri: string; readonly watcher: { readonly uri: string; readonly tag: string }; readonly event: string; readonly expires: number; readonly toTag: string },
+  d: {
+    readonly presentity: string;
+    readonly presentityUri: string;
+    readonly watcher: { readonly uri: string; readonly tag: string };
+    readonly event: string;
+    readonly expires: number;
+    readonly toTag: string;
+  },
 ): Subscription {
   return {
     requestId: ctx.requestId?.() ?? randomUUID(),

@@ -34,7 +34,14 @@ function subscribe(port: number, callId: string, opts: { uri?: string; branch?: 
 }
 
 async function frontEnd(sink: SubscriptionSink, routing?: Parameters<typeof SipFrontEnd.start>[0]['routing']): Promise<SipFrontEnd> {
-  const fe = await SipFrontEnd.start({ host: HOST, port: 0, frontEndId: routing ? `fe-${routing.mode}` : 'em-fe', resolveKey, sink, ...(routing ? { routing } : {}) });
+  const fe = await SipFrontEnd.start({
+    host: HOST,
+    port: 0,
+    frontEndId: routing ? `fe-${routing.mode}` : 'em-fe',
+    resolveKey,
+    sink,
+    ...(routing ? { routing } : {}),
+  });
   cleanup.push(() => fe.stop());
   return fe;
 }
@@ -45,7 +52,7 @@ describe('routing mode helpers', () => {
     expect(() => parseFrontEndMode('stateful')).toThrow(/stateless, redirect, proxy/);
   });
 
-  it('puts the presentity\'s user part into the owner\'s contact (tel: as user=phone)', () => {
+  it("puts the presentity's user part into the owner's contact (tel: as user=phone)", () => {
     expect(ownerTargetUri('sip:10.0.0.7:5071', 'sip:alice@example.com')).toBe('sip:alice@10.0.0.7:5071');
     expect(ownerTargetUri('sip:10.0.0.7:5071;transport=tcp', 'tel:+351910000077')).toBe('sip:+351910000077@10.0.0.7:5071;transport=tcp;user=phone');
     expect(ownerTargetUri('sip:10.0.0.7:5071', 'sip:a%20b@example.com')).toBe('sip:a%20b@10.0.0.7:5071');
@@ -97,12 +104,15 @@ describe('proxy request validation', () => {
 });
 
 describe('front end routing modes over UDP', () => {
-  it('redirect: 302 with the owner\'s contact; the owner accepts the redirected SUBSCRIBE keyed by To; unknown owner falls back to recording', async () => {
+  it("redirect: 302 with the owner's contact; the owner accepts the redirected SUBSCRIBE keyed by To; unknown owner falls back to recording", async () => {
     const emRecords: Subscription[] = [];
     const em = await frontEnd({ record: async (_k, v) => void emRecords.push(v) });
     const emContact = `sip:${HOST}:${em.port}`;
     const feRecords: string[] = [];
-    const fe = await frontEnd({ record: async (k) => void feRecords.push(k) }, redirectRouting({ contactOf: (k) => (k === 'aor:sip:alice@example.com' ? emContact : null) }));
+    const fe = await frontEnd(
+      { record: async (k) => void feRecords.push(k) },
+      redirectRouting({ contactOf: (k) => (k === 'aor:sip:alice@example.com' ? emContact : null) }),
+    );
     const c = await client();
 
     c.socket.send(subscribe(c.port, 'r1'), fe.port, HOST);
@@ -112,7 +122,13 @@ describe('front end routing modes over UDP', () => {
     expect(feRecords).toEqual([]);
 
     // §8.1.3.4: the same request, Request-URI from the Contact, To unchanged.
-    c.socket.send(subscribe(c.port, 'r1', { uri: moved.contacts[0]!.uri, branch: 'z9hG4bKr1b' }).toString().replace(`To: <${moved.contacts[0]!.uri}>`, 'To: <sip:alice@example.com>'), em.port, HOST);
+    c.socket.send(
+      subscribe(c.port, 'r1', { uri: moved.contacts[0]!.uri, branch: 'z9hG4bKr1b' })
+        .toString()
+        .replace(`To: <${moved.contacts[0]!.uri}>`, 'To: <sip:alice@example.com>'),
+      em.port,
+      HOST,
+    );
     const ok = await c.next();
     expect(ok.status).toBe(200);
     expect(emRecords.map((r) => [r.presentity, r.presentityUri])).toEqual([['aor:sip:alice@example.com', 'sip:alice@example.com']]);
@@ -123,11 +139,14 @@ describe('front end routing modes over UDP', () => {
     expect(fe.statsLine()).toContain('redirect: redirected 1, proxied 0, relayedResponses 0, ownerUnknown 1');
   });
 
-  it('proxy: the owner\'s 200 comes back through the front end without the proxy\'s Via; retransmissions reuse the branch; Max-Forwards 0 → 483', async () => {
+  it("proxy: the owner's 200 comes back through the front end without the proxy's Via; retransmissions reuse the branch; Max-Forwards 0 → 483", async () => {
     const emRecords: Subscription[] = [];
     const em = await frontEnd({ record: async (_k, v) => void emRecords.push(v) });
     const emContact = `sip:${HOST}:${em.port}`;
-    const fe = await frontEnd({ record: async () => Promise.reject(new Error('the proxy must not record')) }, proxyRouting({ owners: { contactOf: () => emContact } }));
+    const fe = await frontEnd(
+      { record: async () => Promise.reject(new Error('the proxy must not record')) },
+      proxyRouting({ owners: { contactOf: () => emContact } }),
+    );
     const c = await client();
 
     c.socket.send(subscribe(c.port, 'p1'), fe.port, HOST);

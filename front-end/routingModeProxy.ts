@@ -14,7 +14,16 @@
 import { createHash } from 'node:crypto';
 import { parseUri, parseVia, SipMessage, type Via } from '../protocols/decode/sip/index.ts';
 import { splitCommaList } from '../protocols/decode/sip/fieldValues.ts';
-import { BRANCH_MAGIC_COOKIE, buildResponse, DEFAULT_MAX_FORWARDS, serialize, viaValue, type OutgoingRequest, type OutgoingResponse, type SipHeaderLine } from '../protocols/sip/message/index.ts';
+import {
+  BRANCH_MAGIC_COOKIE,
+  buildResponse,
+  DEFAULT_MAX_FORWARDS,
+  serialize,
+  viaValue,
+  type OutgoingRequest,
+  type OutgoingResponse,
+  type SipHeaderLine,
+} from '../protocols/sip/message/index.ts';
 import type { TransportPort } from '../protocols/sip/transaction/layer.ts';
 import { responseTarget, type MessageSource, type SipMessageHandler, type TransportTarget } from '../protocols/sip/transport/index.ts';
 import type { SipTransport } from '../protocols/sip/transport/transport.ts';
@@ -37,16 +46,31 @@ export function proxyBranch(request: SipMessage, target: string): string {
   const first = top?.branch?.startsWith(BRANCH_MAGIC_COOKIE)
     ? sha(`${top.branch}\u0000${top.host}:${top.port ?? ''}`)
     : sha(
-        [request.headers.get('via') ?? '', request.to?.tag ?? '', request.from?.tag ?? '', request.callId, String(request.cseq.seq), request.requestUri ?? ''].join('\u0000'),
+        [
+          request.headers.get('via') ?? '',
+          request.to?.tag ?? '',
+          request.from?.tag ?? '',
+          request.callId,
+          String(request.cseq.seq),
+          request.requestUri ?? '',
+        ].join('\u0000'),
       );
   return `${PROXY_BRANCH_PREFIX}${first.slice(0, 22)}.${sha(target).slice(0, 8)}`;
 }
 
-const CANONICAL: Record<string, string> = { 'call-id': 'Call-ID', cseq: 'CSeq', 'www-authenticate': 'WWW-Authenticate', 'sip-etag': 'SIP-ETag', 'sip-if-match': 'SIP-If-Match', 'mime-version': 'MIME-Version' };
+const CANONICAL: Record<string, string> = {
+  'call-id': 'Call-ID',
+  cseq: 'CSeq',
+  'www-authenticate': 'WWW-Authenticate',
+  'sip-etag': 'SIP-ETag',
+  'sip-if-match': 'SIP-If-Match',
+  'mime-version': 'MIME-Version',
+};
 /** Header names are stored lower-case; write them the usual way. */
 const headerName = (n: string) => CANONICAL[n] ?? n.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase());
 
-type ForwardDecision = { kind: 'forward'; request: OutgoingRequest; target: TransportTarget } | { kind: 'too-many-hops' } | { kind: 'bad-extension'; unsupported: string[] };
+type ForwardDecision =
+  { kind: 'forward'; request: OutgoingRequest; target: TransportTarget } | { kind: 'too-many-hops' } | { kind: 'bad-extension'; unsupported: string[] };
 
 /** Where a sip: URI is reached: host, port (5060), transport param (UDP unless tcp). */
 function uriTarget(uri: string): TransportTarget {
@@ -63,13 +87,16 @@ function uriTarget(uri: string): TransportTarget {
 export function forwardRequest(request: SipMessage, targetUri: string, sentBy: { host: string; port: number }): ForwardDecision {
   const target = uriTarget(targetUri);
   // §16.3 step 5: this proxy implements no extension, so any Proxy-Require is 420.
-  const proxyRequire = splitCommaList(request.headers.getAll('proxy-require').join(',')).map((t) => t.trim()).filter(Boolean);
+  const proxyRequire = splitCommaList(request.headers.getAll('proxy-require').join(','))
+    .map((t) => t.trim())
+    .filter(Boolean);
   if (proxyRequire.length) return { kind: 'bad-extension', unsupported: proxyRequire };
   const mf = request.headers.get('max-forwards');
   let maxForwards = DEFAULT_MAX_FORWARDS;
   if (mf !== undefined) {
     const n = Number(mf.trim());
-    if (!Number.isInteger(n) || n < 0) maxForwards = DEFAULT_MAX_FORWARDS; // unparsable: treat as absent
+    if (!Number.isInteger(n) || n < 0)
+      maxForwards = DEFAULT_MAX_FORWARDS; // unparsable: treat as absent
     else if (n === 0) return { kind: 'too-many-hops' };
     else maxForwards = n - 1;
   }
@@ -92,7 +119,9 @@ export function relayResponse(response: SipMessage): { response: OutgoingRespons
   const i = entries.findIndex(([n]) => n === 'via');
   if (i < 0) return undefined;
   const rest = splitCommaList(entries[i]![1]).slice(1);
-  const kept = rest.length ? [...entries.slice(0, i), ['via', rest.join(', ')] as [string, string], ...entries.slice(i + 1)] : [...entries.slice(0, i), ...entries.slice(i + 1)];
+  const kept = rest.length
+    ? [...entries.slice(0, i), ['via', rest.join(', ')] as [string, string], ...entries.slice(i + 1)]
+    : [...entries.slice(0, i), ...entries.slice(i + 1)];
   const nextValue = kept.find(([n]) => n === 'via')?.[1];
   const next = nextValue === undefined ? undefined : parseVia(splitCommaList(nextValue)[0] ?? '');
   if (!next) return undefined;
@@ -143,7 +172,10 @@ export function proxyRouting(o: ProxyOptions): SubscribeRouting {
         if (target.host === me.host && target.port === me.port) return false; // we are the owner's own front end
         const decision = forwardRequest(request, ownerTargetUri(contact, presentityUri), me);
         if (decision.kind === 'bad-extension') {
-          await send(buildResponse(request, 420, { headers: [['Unsupported', decision.unsupported.join(', ')]] }), responseTarget(request.topVia, source).primary);
+          await send(
+            buildResponse(request, 420, { headers: [['Unsupported', decision.unsupported.join(', ')]] }),
+            responseTarget(request.topVia, source).primary,
+          );
           return true;
         }
         if (decision.kind === 'too-many-hops') {

@@ -31,7 +31,14 @@ function subscribe(port: number, branch: string, extra = ''): Buffer {
 }
 
 async function frontEnd(sink: SubscriptionSink, publish?: PublishService): Promise<SipFrontEnd> {
-  const fe = await SipFrontEnd.start({ host: HOST, port: 0, frontEndId: 'fe-unit', resolveKey: (u) => presentityKey(u, { countryCode: '351' }), sink, ...(publish ? { publish } : {}) });
+  const fe = await SipFrontEnd.start({
+    host: HOST,
+    port: 0,
+    frontEndId: 'fe-unit',
+    resolveKey: (u) => presentityKey(u, { countryCode: '351' }),
+    sink,
+    ...(publish ? { publish } : {}),
+  });
   cleanup.push(() => fe.stop());
   return fe;
 }
@@ -90,7 +97,11 @@ describe('SIP front end', () => {
     const brief = await c.next();
     expect(brief.status).toBe(423);
     expect(brief.minExpires).toBe(60);
-    for (const [method, status] of [['OPTIONS', 200], ['PUBLISH', 400], ['NOTIFY', 405]] as const) {
+    for (const [method, status] of [
+      ['OPTIONS', 200],
+      ['PUBLISH', 400],
+      ['NOTIFY', 405],
+    ] as const) {
       c.socket.send(subscribe(c.port, `c-${method}`).toString().replaceAll('SUBSCRIBE', method), fe.port, HOST);
       const r = await c.next();
       expect([method, r.status]).toEqual([method, status]);
@@ -119,7 +130,14 @@ describe('SIP front end', () => {
 
 describe('advertised host', () => {
   it('the 200 Contact (where refreshes come) names the advertised host, not the listening address', async () => {
-    const fe = await SipFrontEnd.start({ host: HOST, port: 0, frontEndId: 'fe-adv', advertisedHost: 'fe.example.net', resolveKey: (u) => presentityKey(u, { countryCode: '351' }), sink: { record: async () => {} } });
+    const fe = await SipFrontEnd.start({
+      host: HOST,
+      port: 0,
+      frontEndId: 'fe-adv',
+      advertisedHost: 'fe.example.net',
+      resolveKey: (u) => presentityKey(u, { countryCode: '351' }),
+      sink: { record: async () => {} },
+    });
     cleanup.push(() => fe.stop());
     const c = await client();
     c.socket.send(subscribe(c.port, 'adv1'), fe.port, HOST);
@@ -130,8 +148,13 @@ describe('advertised host', () => {
 });
 
 describe('directory key resolution', () => {
-  const entries = new Map<string, DirectoryEntry>([['msisdn:+351910000042', { key: 'imsi:268010000000042', msisdn: '+351910000042', imsi: '268010000000042', aor: null }]]);
-  const directory = { resolveMany: async (refs: Array<{ kind: string; value: string }>) => new Map(refs.map((r) => [`${r.kind}:${r.value}`, entries.get(`${r.kind}:${r.value}`) ?? null])) } as unknown as SubscriberDirectory;
+  const entries = new Map<string, DirectoryEntry>([
+    ['msisdn:+351910000042', { key: 'imsi:268010000000042', msisdn: '+351910000042', imsi: '268010000000042', aor: null }],
+  ]);
+  const directory = {
+    resolveMany: async (refs: Array<{ kind: string; value: string }>) =>
+      new Map(refs.map((r) => [`${r.kind}:${r.value}`, entries.get(`${r.kind}:${r.value}`) ?? null])),
+  } as unknown as SubscriberDirectory;
   const settings = (unknown: 'drop' | 'keep') => {
     const s = loadSettings();
     return { ...s, identity: { ...s.identity, countryCode: '351', unknownSubscribers: unknown } };

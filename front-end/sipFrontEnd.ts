@@ -120,7 +120,14 @@ export class SipFrontEnd {
 
   private async handle(request: SipMessage, tx: NonInviteServerTransaction): Promise<void> {
     this.stats.requests[request.method] = (this.stats.requests[request.method] ?? 0) + 1;
-    const ctx = { policy: this.policy, resolveKey: this.o.resolveKey, frontEndId: this.frontEndId, contact: this.contactUri(request), toTag: tx.toTag, isOwnUri: (u: string) => this.isOwnUri(u) };
+    const ctx = {
+      policy: this.policy,
+      resolveKey: this.o.resolveKey,
+      frontEndId: this.frontEndId,
+      contact: this.contactUri(request),
+      toTag: tx.toTag,
+      isOwnUri: (u: string) => this.isOwnUri(u),
+    };
     // Group URIs first (groupRoutes.ts): they are no subscribers.
     // §8.2.2.3 after the method check (405) and before any other: an extension we lack in Require → 420.
     const unsupported = (ALLOWED_METHODS as readonly string[]).includes(request.method) ? unsupportedRequire(request) : undefined;
@@ -159,11 +166,17 @@ export class SipFrontEnd {
       .sort(([a], [b]) => Number(a) - Number(b))
       .map(([c, n]) => `${c}:${n}`)
       .join(' ');
-    const methods = Object.entries(this.stats.requests).map(([m, n]) => `${m} ${n}`).join(', ');
+    const methods = Object.entries(this.stats.requests)
+      .map(([m, n]) => `${m} ${n}`)
+      .join(', ');
     return (
       `requests ${methods || 'none'}; responses ${codes || 'none'}; recorded ${this.stats.recorded}, record failures ${this.stats.recordFailures}, ` +
       `send failures ${this.stats.sendFailures}; server transactions ${this.layer.serverTransactionCount}` +
-      (this.o.routing ? `; ${this.o.routing.mode}: ${Object.entries(this.o.routing.stats).map(([k, n]) => `${k} ${n}`).join(', ')}` : '')
+      (this.o.routing
+        ? `; ${this.o.routing.mode}: ${Object.entries(this.o.routing.stats)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')}`
+        : '')
     );
   }
 
@@ -232,7 +245,10 @@ export async function startSipFrontEnd(s: Settings, o: SipFrontEndOptions = {}):
     const mode = o.mode ?? s.frontEnd.mode;
     if (mode !== 'stateless') {
       const owners = await followOwnerContacts(s, o.log);
-      routing = mode === 'redirect' ? redirectRouting(owners) : proxyRouting({ owners, ...(o.advertisedHost ? { advertisedHost: o.advertisedHost } : {}), ...(o.log ? { log: o.log } : {}) });
+      routing =
+        mode === 'redirect'
+          ? redirectRouting(owners)
+          : proxyRouting({ owners, ...(o.advertisedHost ? { advertisedHost: o.advertisedHost } : {}), ...(o.log ? { log: o.log } : {}) });
     }
     if (o.groups ?? true) groups = await GroupsReader.start(s, new GroupTable(numberingPlan(s)), serde, o.log ? { log: o.log } : {});
     publish = await PublishReplies.start({

@@ -82,11 +82,19 @@ describe('SUBSCRIBE decisions', () => {
     const a = await decide(request({ ruri: 'sip:127.0.0.1:5060', to: '<sip:+351910000042@ims.example.net;user=phone>;tag=dlg9' }), ctx);
     expect(a.status).toBe(200);
     expect(a.toTag).toBe('dlg9');
-    expect(a.record?.value).toMatchObject({ localTag: 'dlg9', presentity: 'msisdn:+351910000042', presentityUri: 'sip:+351910000042@ims.example.net;user=phone' });
+    expect(a.record?.value).toMatchObject({
+      localTag: 'dlg9',
+      presentity: 'msisdn:+351910000042',
+      presentityUri: 'sip:+351910000042@ims.example.net;user=phone',
+    });
   });
 
   it('489 with Allow-Events when Event is missing or not presence', async () => {
-    for (const r of [request({ drop: ['Event'] }), request({ drop: ['Event'], extra: ['Event: dialog'] }), request({ drop: ['Event'], extra: ['Event: presence.winfo'] })]) {
+    for (const r of [
+      request({ drop: ['Event'] }),
+      request({ drop: ['Event'], extra: ['Event: dialog'] }),
+      request({ drop: ['Event'], extra: ['Event: presence.winfo'] }),
+    ]) {
       const a = await decide(r, ctx);
       expect(a.status).toBe(489);
       expect(a.headers).toContainEqual(['Allow-Events', 'presence']);

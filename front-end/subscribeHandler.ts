@@ -59,7 +59,7 @@ async function decideSubscribe(request: SipMessage, ctx: HandlerContext, toTag: 
   // dialog the Request-URI is our Contact, and To still carries the presentity.
   const inDialog = request.to?.tag !== undefined;
   const retargeted = !inDialog && request.to?.uri !== undefined && ctx.isOwnUri?.(request.requestUri ?? '') === true;
-  const presentityUri = inDialog || retargeted ? request.to!.uri : request.requestUri ?? '';
+  const presentityUri = inDialog || retargeted ? request.to!.uri : (request.requestUri ?? '');
   const key = presentityUri ? await ctx.resolveKey(presentityUri) : undefined;
   if (!key) return fail(404);
 
@@ -69,11 +69,22 @@ async function decideSubscribe(request: SipMessage, ctx: HandlerContext, toTag: 
   const expires = expiresToGrant(request, ctx.policy);
   if (typeof expires !== 'number') return fail(expires.status, expires.headers, expires.reason);
 
-  const value = subscriptionRecord(request, ctx, { presentity: key, presentityUri, watcher: { uri: from.uri, tag: from.tag }, event: event.type, expires, toTag });
+  const value = subscriptionRecord(request, ctx, {
+    presentity: key,
+    presentityUri,
+    watcher: { uri: from.uri, tag: from.tag },
+    event: event.type,
+    expires,
+    toTag,
+  });
   return {
     status: 200,
     toTag,
-    headers: [['Expires', String(expires)], ['Contact', `<${ctx.contact}>`], ['Allow-Events', PRESENCE_EVENT]],
+    headers: [
+      ['Expires', String(expires)],
+      ['Contact', `<${ctx.contact}>`],
+      ['Allow-Events', PRESENCE_EVENT],
+    ],
     record: { key, value },
   };
 }

@@ -18,7 +18,9 @@ export function partitionCount(c: Consumer, topic: string, timeoutMs = 10_000): 
 
 /** The partition's high watermark: the offset the next record will get. */
 export function highWatermark(c: Consumer, topic: string, partition: number, timeoutMs = 10_000): Promise<number> {
-  return new Promise((resolve, reject) => c.queryWatermarkOffsets(topic, partition, timeoutMs, (err, o) => (err ? reject(asError(err)) : resolve(o.highOffset))));
+  return new Promise((resolve, reject) =>
+    c.queryWatermarkOffsets(topic, partition, timeoutMs, (err, o) => (err ? reject(asError(err)) : resolve(o.highOffset))),
+  );
 }
 
 /**
@@ -26,7 +28,11 @@ export function highWatermark(c: Consumer, topic: string, partition: number, tim
  * the reader is stopping) and yields no records after retryMs, so the
  * caller's loop simply goes round again.
  */
-export async function consumeOrRetry(c: Consumer, max: number, o: { readonly running: () => boolean; readonly retryMs: number; readonly onError: (err: Error) => void }): Promise<Message[]> {
+export async function consumeOrRetry(
+  c: Consumer,
+  max: number,
+  o: { readonly running: () => boolean; readonly retryMs: number; readonly onError: (err: Error) => void },
+): Promise<Message[]> {
   try {
     return await consumeBatch(c, max);
   } catch (err) {

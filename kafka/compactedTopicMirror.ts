@@ -76,11 +76,18 @@ export class CompactedTopicMirror {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new Error(`reading ${o.topic} at ${o.brokers} did not reach its end within ${o.catchUpTimeoutMs / 1000} s (${mirror.atEnd.size} of ${mirror.partitions} partitions read)`)),
+          () =>
+            reject(
+              new Error(
+                `reading ${o.topic} at ${o.brokers} did not reach its end within ${o.catchUpTimeoutMs / 1000} s (${mirror.atEnd.size} of ${mirror.partitions} partitions read)`,
+              ),
+            ),
           o.catchUpTimeoutMs,
         );
       });
-      await Promise.race([caughtUp, timedOut, mirror.loop.then(() => Promise.reject(new Error(`reading ${o.topic} stopped`)))]).finally(() => clearTimeout(timer));
+      await Promise.race([caughtUp, timedOut, mirror.loop.then(() => Promise.reject(new Error(`reading ${o.topic} stopped`)))]).finally(() =>
+        clearTimeout(timer),
+      );
       if (!o.follow) await mirror.close();
       return mirror;
     } catch (err) {

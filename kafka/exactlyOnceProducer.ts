@@ -31,7 +31,10 @@ export class ExactlyOnceProducer<V> {
     private readonly stats: ProcessorStats,
   ) {
     const id = { brokers: opts.brokers, clientId: opts.clientId };
-    this.producer = new Kafka.Producer(transactionalProducerConfig(id, opts.transactionalId, { 'transaction.timeout.ms': opts.transactionTimeoutMs, ...opts.producerConfig }), producerTopicConfig);
+    this.producer = new Kafka.Producer(
+      transactionalProducerConfig(id, opts.transactionalId, { 'transaction.timeout.ms': opts.transactionTimeoutMs, ...opts.producerConfig }),
+      producerTopicConfig,
+    );
   }
 
   /** Connects and fences older producers of the same transactional id. */
@@ -67,7 +70,8 @@ export class ExactlyOnceProducer<V> {
     if (!spec) return;
     for (const st of this.stores.values()) {
       // Explicit partition: changelog partition p is input partition p, whatever the partitioner.
-      for (const [k, v] of st.pending()) this.producer.produce(spec.changelogTopic, st.partition, v === null ? null : spec.encode(v), Buffer.from(k), Date.now());
+      for (const [k, v] of st.pending())
+        this.producer.produce(spec.changelogTopic, st.partition, v === null ? null : spec.encode(v), Buffer.from(k), Date.now());
     }
   }
 
@@ -120,7 +124,8 @@ export class ExactlyOnceProducer<V> {
 
   /** The error that stops the processor when a failure is fatal (librdkafka says so, or this producer is fenced); undefined when aborting is enough. */
   fatalError(err: unknown, e: Error): Error | undefined {
-    if ((err as { isFatal?: boolean }).isFatal === true || /fenced/i.test(e.message)) return new Error(`transactional processor ${this.opts.transactionalId} must stop: ${e.message}`);
+    if ((err as { isFatal?: boolean }).isFatal === true || /fenced/i.test(e.message))
+      return new Error(`transactional processor ${this.opts.transactionalId} must stop: ${e.message}`);
     return undefined;
   }
 

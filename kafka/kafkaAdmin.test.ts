@@ -23,25 +23,37 @@ describe('isRetriableAdminError', () => {
 describe('retryRetriable', () => {
   it('returns once the error clears', async () => {
     let calls = 0;
-    const v = await retryRetriable('t', async () => {
-      if (++calls < 3) throw kafkaError('UNKNOWN_TOPIC_OR_PARTITION');
-      return 'ok';
-    }, { timeoutMs: 5_000, initialDelayMs: 1 });
+    const v = await retryRetriable(
+      't',
+      async () => {
+        if (++calls < 3) throw kafkaError('UNKNOWN_TOPIC_OR_PARTITION');
+        return 'ok';
+      },
+      { timeoutMs: 5_000, initialDelayMs: 1 },
+    );
     expect(v).toBe('ok');
     expect(calls).toBe(3);
   });
   it('throws a non-retriable error at once', async () => {
     let calls = 0;
-    await expect(retryRetriable('t', async () => {
-      calls++;
-      throw kafkaError('TOPIC_AUTHORIZATION_FAILED');
-    })).rejects.toThrow('TOPIC_AUTHORIZATION_FAILED');
+    await expect(
+      retryRetriable('t', async () => {
+        calls++;
+        throw kafkaError('TOPIC_AUTHORIZATION_FAILED');
+      }),
+    ).rejects.toThrow('TOPIC_AUTHORIZATION_FAILED');
     expect(calls).toBe(1);
   });
   it('gives up after the bound, naming what it was doing', async () => {
-    await expect(retryRetriable('creating x', async () => {
-      throw kafkaError('LEADER_NOT_AVAILABLE');
-    }, { timeoutMs: 50, initialDelayMs: 5 })).rejects.toThrow(/creating x: still failing after 50 ms: LEADER_NOT_AVAILABLE/);
+    await expect(
+      retryRetriable(
+        'creating x',
+        async () => {
+          throw kafkaError('LEADER_NOT_AVAILABLE');
+        },
+        { timeoutMs: 50, initialDelayMs: 5 },
+      ),
+    ).rejects.toThrow(/creating x: still failing after 50 ms: LEADER_NOT_AVAILABLE/);
   });
 });
 
@@ -65,7 +77,14 @@ describe('waitForTopicLeaders', () => {
     await waitForTopicLeaders(admin, ['a'], { timeoutMs: 5_000, initialDelayMs: 1 });
   });
   it('names the topics still without a leader when the bound is hit', async () => {
-    const admin = adminAnswering([() => ({ topics: [{ name: 'a', partitions: [partition(0, 1)] }, { name: 'b', partitions: [partition(0, -1), partition(1, -1)] }] })]);
+    const admin = adminAnswering([
+      () => ({
+        topics: [
+          { name: 'a', partitions: [partition(0, 1)] },
+          { name: 'b', partitions: [partition(0, -1), partition(1, -1)] },
+        ],
+      }),
+    ]);
     await expect(waitForTopicLeaders(admin, ['a', 'b'], { timeoutMs: 30, initialDelayMs: 5 })).rejects.toThrow(
       /topics without a leader after 30 ms: b \(no leader for partition\(s\) 0, 1\)$/,
     );

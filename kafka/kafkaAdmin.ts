@@ -9,7 +9,10 @@ type Kafka = InstanceType<typeof Kafka>;
 export function kafkaFor(brokers: string, clientId = 'presence-cli'): Kafka {
   return new Kafka({
     clientId,
-    brokers: brokers.split(',').map((b) => b.trim()).filter(Boolean),
+    brokers: brokers
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3000,
     requestTimeout: 10000,
@@ -52,13 +55,7 @@ export async function brokerAnswers(brokers: string): Promise<boolean> {
 // Errors a just-created topic or a moving leader produce while the metadata
 // propagates (KRaft brokers learn of new topics from the metadata log a moment
 // after CreateTopics returns); they clear by themselves, so they are retried.
-const RETRIABLE_TYPES = new Set([
-  'UNKNOWN_TOPIC_OR_PARTITION',
-  'NOT_LEADER_OR_FOLLOWER',
-  'LEADER_NOT_AVAILABLE',
-  'NOT_CONTROLLER',
-  'REQUEST_TIMED_OUT',
-]);
+const RETRIABLE_TYPES = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'NOT_CONTROLLER', 'REQUEST_TIMED_OUT']);
 
 interface MaybeKafkaError {
   type?: unknown;

@@ -96,7 +96,8 @@ export class PartitionOwnership<V> {
         // Re-sending our committed offsets of those partitions makes a member that lost them (no longer
         // in the group's generation) fail to commit the handover instead of writing behind the new owner.
         const offsets = parts.length === 0 ? [] : [...this.committedNext.values()].filter((o) => parts.includes(o.partition));
-        if (parts.length > 0) await this.producer.hookTransaction(`handing over partitions ${parts.join(',')}`, () => this.opts.onRevoking!(parts, this.partitions.ctx), offsets);
+        if (parts.length > 0)
+          await this.producer.hookTransaction(`handing over partitions ${parts.join(',')}`, () => this.opts.onRevoking!(parts, this.partitions.ctx), offsets);
       } finally {
         this.release(r.consumer, r.assignment, r.cooperative);
       }
@@ -157,7 +158,8 @@ export class PartitionOwnership<V> {
       await seek(this.consumer, tpo).catch((se) => {
         // Still ours and not rewound: going on would skip the aborted records for good. (Revoked, or
         // reassigned since this consume began: the assignment starts from the committed offset anyway.)
-        if (this.heldSinceConsume(tpo.topic, tpo.partition)) throw new Error(`could not rewind ${tpo.topic}[${tpo.partition}] to ${tpo.offset} after an aborted batch: ${asError(se).message}`);
+        if (this.heldSinceConsume(tpo.topic, tpo.partition))
+          throw new Error(`could not rewind ${tpo.topic}[${tpo.partition}] to ${tpo.offset} after an aborted batch: ${asError(se).message}`);
       });
     }
   }

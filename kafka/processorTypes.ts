@@ -82,4 +82,5 @@ export interface ProcessorStats {
 }
 
 /** The options with their defaults applied. */
-export type ResolvedProcessorOptions<V> = Required<Pick<TransactionalProcessorOptions<V>, 'maxBatch' | 'transactionTimeoutMs'>> & TransactionalProcessorOptions<V>;
+export type ResolvedProcessorOptions<V> = Required<Pick<TransactionalProcessorOptions<V>, 'maxBatch' | 'transactionTimeoutMs'>> &
+  TransactionalProcessorOptions<V>;

@@ -72,7 +72,8 @@ export function consumerConfig(c: ClientIdentity, g: GroupOptions, extra: Consum
     if (assignor) (base as Record<string, unknown>)['group.remote.assignor'] = assignor;
   } else {
     // Classic range is client-side and equivalent; the others exist only in the broker.
-    if (g.assignor && g.assignor !== 'range') throw new Error(`the ${g.assignor} assignor runs in the broker and needs the consumer group protocol (KIP-848), not classic`);
+    if (g.assignor && g.assignor !== 'range')
+      throw new Error(`the ${g.assignor} assignor runs in the broker and needs the consumer group protocol (KIP-848), not classic`);
     base['partition.assignment.strategy'] = g.copartitioned ? 'range' : 'cooperative-sticky';
     base['session.timeout.ms'] = 10_000;
     base['heartbeat.interval.ms'] = 1_000;

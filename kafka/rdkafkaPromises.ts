@@ -47,7 +47,9 @@ export function seek(c: Consumer, tpo: TopicPartitionOffset, timeoutMs = 5000): 
 }
 
 export function committed(c: Consumer, partitions: Kafka.TopicPartition[], timeoutMs = 5000): Promise<TopicPartitionOffset[]> {
-  return new Promise((resolve, reject) => c.committed(partitions, timeoutMs, (err, tp) => (err ? reject(asError(err)) : resolve(tp as TopicPartitionOffset[]))));
+  return new Promise((resolve, reject) =>
+    c.committed(partitions, timeoutMs, (err, tp) => (err ? reject(asError(err)) : resolve(tp as TopicPartitionOffset[]))),
+  );
 }
 
 /** Flushes a producer's queue; rejects when the broker cannot take it within the timeout. */

@@ -25,7 +25,11 @@ export class RecordProducer {
   private seq = 0;
   private sweeper: NodeJS.Timeout | undefined;
 
-  constructor(readonly brokers: string, clientId: string, readonly deliveryTimeoutMs = 30_000) {
+  constructor(
+    readonly brokers: string,
+    clientId: string,
+    readonly deliveryTimeoutMs = 30_000,
+  ) {
     // message.timeout.ms, like the partitioner, is a topic property in node-rdkafka.
     this.producer = new Kafka.Producer(producerConfig({ brokers, clientId }), { ...producerTopicConfig, 'message.timeout.ms': deliveryTimeoutMs });
     this.producer.on('delivery-report', (err, report) => {

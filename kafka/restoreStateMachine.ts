@@ -102,7 +102,8 @@ export class RestoreStateMachine<V> {
     while (this.pendingRestored.length > 0) {
       const { partition, done } = this.pendingRestored.shift()!;
       try {
-        if (stores.has(partition) && restoring.has(partition)) await this.producer.hookTransaction(`after restoring partition ${partition}`, () => this.opts.afterRestore!(partition, ctx));
+        if (stores.has(partition) && restoring.has(partition))
+          await this.producer.hookTransaction(`after restoring partition ${partition}`, () => this.opts.afterRestore!(partition, ctx));
       } finally {
         done();
       }

@@ -94,7 +94,9 @@ export class TransactionalProcessor<V = never> {
     // A clean stop is a handover too: its transaction commits before the consumer leaves.
     const parts = this.ctx.partitions();
     if (this.opts.onRevoking && wasRunning && !failed && parts.length > 0) {
-      await this.producer.hookTransaction(`handing over partitions ${parts.join(',')} on stop`, () => this.opts.onRevoking!(parts, this.ctx)).catch((e) => this.opts.log?.(asError(e).message));
+      await this.producer
+        .hookTransaction(`handing over partitions ${parts.join(',')} on stop`, () => this.opts.onRevoking!(parts, this.ctx))
+        .catch((e) => this.opts.log?.(asError(e).message));
     }
     await disconnect(this.consumer);
     await this.producer.disconnect();

@@ -7,9 +7,7 @@ import { parseMultipart, type MimePart } from './multipart.ts';
 import { parsePidf } from './parse.ts';
 import { parseRlmi, type RlmiList } from './rlmi.ts';
 
-type PresenceBody =
-  | { kind: 'pidf'; document: PresenceDocument }
-  | { kind: 'rlmi'; list: RlmiList; parts: readonly PresenceBodyPart[] };
+type PresenceBody = { kind: 'pidf'; document: PresenceDocument } | { kind: 'rlmi'; list: RlmiList; parts: readonly PresenceBodyPart[] };
 
 interface PresenceBodyPart {
   readonly part: MimePart;
@@ -41,9 +39,10 @@ export function parsePresenceBody(mediaType: string, params: Readonly<Record<str
       parts: parts
         .filter((p) => p !== root)
         .map((part) => {
-          const presence = PIDF_TYPES.has(part.contentType) || part.contentType === 'multipart/related'
-            ? parsePresenceBody(part.contentType, part.contentTypeParams, part.body, depth + 1)
-            : undefined;
+          const presence =
+            PIDF_TYPES.has(part.contentType) || part.contentType === 'multipart/related'
+              ? parsePresenceBody(part.contentType, part.contentTypeParams, part.body, depth + 1)
+              : undefined;
           return presence ? { part, presence } : { part };
         }),
     };

@@ -9,7 +9,24 @@ import { parsePresenceBody } from './body.ts';
 describe.skipIf(!haveCaptures || !haveTshark)('PIDF in captured PUBLISHes', () => {
   it('entity / tuple / basic / note equal tshark', () => {
     const file = capture('sip/asterisk-subscribe-publish.pcapng');
-    const expected = tshark(['-r', file, '-Y', 'sip.Method == "PUBLISH"', '-T', 'fields', '-e', 'frame.number', '-e', 'presence.entity', '-e', 'presence.tuple.id', '-e', 'presence.tuple.status.basic', '-e', 'presence.tuple.note'])
+    const expected = tshark([
+      '-r',
+      file,
+      '-Y',
+      'sip.Method == "PUBLISH"',
+      '-T',
+      'fields',
+      '-e',
+      'frame.number',
+      '-e',
+      'presence.entity',
+      '-e',
+      'presence.tuple.id',
+      '-e',
+      'presence.tuple.status.basic',
+      '-e',
+      'presence.tuple.note',
+    ])
       .map((l) => l.split('\t'))
       // tshark lists the element tag then its text: "<basic>,open"
       .map(([frame, entity, id, basic, note]) => [Number(frame), entity, id, basic!.split(',').pop(), note!.split(',').pop()]);

@@ -22,7 +22,11 @@ function parseCtype(v: string | undefined): { type: string; params: Record<strin
   const params: Record<string, string> = {};
   for (const p of parts.slice(1)) {
     const eq = p.indexOf('=');
-    if (eq > 0) params[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+    if (eq > 0)
+      params[p.slice(0, eq).trim().toLowerCase()] = p
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
   }
   return { type: parts[0]!.trim().toLowerCase(), params };
 }

@@ -44,7 +44,9 @@ function service(t: unknown): PresenceService {
   const s = {
     id: attr(t, 'id') ?? '',
     notes: notes(t),
-    deviceIds: children(t, 'deviceID').map((d) => text(d) ?? '').filter(Boolean),
+    deviceIds: children(t, 'deviceID')
+      .map((d) => text(d) ?? '')
+      .filter(Boolean),
     activities: enumerated(child(t, 'status'), 'activities').concat(enumerated(t, 'activities')),
   };
   optional(s, 'basic', basic);

@@ -85,13 +85,22 @@ describe('parsePidf', () => {
       { text: "Ne d\u00e9rangez pas, s'il vous pla\u00eet", lang: 'fr' },
     ]);
     expect(d.persons).toEqual([
-      { id: 'p1', activities: ['away'], mood: ['angry', 'other:brooding'], placeType: ['residence'], userInput: 'idle', notes: [], timestamp: '2005-05-30T16:09:44+05:00' },
+      {
+        id: 'p1',
+        activities: ['away'],
+        mood: ['angry', 'other:brooding'],
+        placeType: ['residence'],
+        userInput: 'idle',
+        notes: [],
+        timestamp: '2005-05-30T16:09:44+05:00',
+      },
     ]);
     expect(d.devices).toEqual([{ id: 'pc147', deviceId: 'urn:device:0003ba4811e3', userInput: 'idle', notes: [{ text: 'PC' }] }]);
   });
 
   it('on-the-phone activity with a different rpid prefix', () => {
-    const d = parsePidf(`<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:r="urn:ietf:params:xml:ns:pidf:rpid" xmlns:x="urn:ietf:params:xml:ns:pidf:data-model" entity="sip:a@example.com">
+    const d =
+      parsePidf(`<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:r="urn:ietf:params:xml:ns:pidf:rpid" xmlns:x="urn:ietf:params:xml:ns:pidf:data-model" entity="sip:a@example.com">
       <x:person id="p"><r:activities><r:on-the-phone/></r:activities></x:person>
       <tuple id="t"><status><basic>closed</basic></status></tuple><note>top</note></presence>`);
     expect(d.persons[0]!.activities).toEqual(['on-the-phone']);
@@ -175,7 +184,9 @@ describe('multipart/related RLMI (RFC 4662 §6 style NOTIFY body)', () => {
       ['sip:dave@example.com', ['active:ZvSvkz@pres.example.com']],
       ['sip:ed@example.net', []],
     ]);
-    const docs = r.parts.map((p) => (p.presence?.kind === 'pidf' ? [p.part.contentId, p.presence.document.entity, p.presence.document.services[0]?.basic] : null));
+    const docs = r.parts.map((p) =>
+      p.presence?.kind === 'pidf' ? [p.part.contentId, p.presence.document.entity, p.presence.document.services[0]?.basic] : null,
+    );
     expect(docs).toEqual([
       ['bUZBsM@pres.example.com', 'sip:bob@example.com', 'open'],
       ['ZvSvkz@pres.example.com', 'sip:dave@example.com', 'closed'],

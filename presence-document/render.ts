@@ -28,7 +28,13 @@ function notes(tag: string, ns: readonly PresenceNote[], indent: string): string
 /** An RPID enumeration (activities, mood, place-type): known values as elements, 'other:x' as <other>. */
 function enumeration(tag: string, values: readonly string[], valueNs: string, indent: string): string[] {
   if (values.length === 0) return [];
-  const items = values.map((v) => (v.startsWith('other:') ? `<rpid:other>${xmlEscape(v.slice(6))}</rpid:other>` : NCNAME.test(v) ? `<${valueNs}:${v}/>` : `<rpid:other>${xmlEscape(v)}</rpid:other>`));
+  const items = values.map((v) =>
+    v.startsWith('other:')
+      ? `<rpid:other>${xmlEscape(v.slice(6))}</rpid:other>`
+      : NCNAME.test(v)
+        ? `<${valueNs}:${v}/>`
+        : `<rpid:other>${xmlEscape(v)}</rpid:other>`,
+  );
   return [`${indent}<rpid:${tag}>${items.join('')}</rpid:${tag}>`];
 }
 

@@ -12,7 +12,9 @@ export type AvroSchemaJson = Record<string, unknown> & { name: string; type: str
 /** Schema JSON by record name (file name without .avsc). */
 export function loadSchemas(): Map<string, AvroSchemaJson> {
   const out = new Map<string, AvroSchemaJson>();
-  for (const file of readdirSync(avroDir).filter((f) => f.endsWith('.avsc')).sort()) {
+  for (const file of readdirSync(avroDir)
+    .filter((f) => f.endsWith('.avsc'))
+    .sort()) {
     const json = JSON.parse(readFileSync(path.join(avroDir, file), 'utf8')) as AvroSchemaJson;
     const expected = file.replace(/\.avsc$/, '');
     if (json.name !== expected) throw new Error(`${file}: record name ${json.name} must match the file name`);

@@ -15,7 +15,10 @@ type SpecOf<N extends TopicName> = Extract<(typeof TOPICS)[number], { name: N }>
 export type TopicRecord<N extends TopicName> = RecordsBySchema[SpecOf<N>['valueSchema']];
 
 class SchemaRegistryError extends Error {
-  constructor(message: string, readonly subject?: string) {
+  constructor(
+    message: string,
+    readonly subject?: string,
+  ) {
     super(message);
     this.name = 'SchemaRegistryError';
   }
@@ -29,7 +32,11 @@ export class RecordSerde {
 
   private readonly retryBoundMs: number;
 
-  constructor(readonly registryUrl: string, readonly prefix: string, opts: RegistryClientOptions = {}) {
+  constructor(
+    readonly registryUrl: string,
+    readonly prefix: string,
+    opts: RegistryClientOptions = {},
+  ) {
     const timeout = opts.requestTimeoutMs ?? 10_000;
     this.retryBoundMs = opts.retryBoundMs ?? 60_000;
     // Without a timeout a request that is never answered (seen with kept-alive

@@ -40,7 +40,16 @@ describe('topic topology', () => {
 
   it('round-trips a record through its Avro type', () => {
     const type = avroType(schemas.get('DeliveryReport')!);
-    const v = { notifyId: 'n1', presentity: 'msisdn:+1', callId: 'c', outcome: 'delivered', statusCode: 200, attempts: 1, reason: null, time: 1_700_000_000_000 };
+    const v = {
+      notifyId: 'n1',
+      presentity: 'msisdn:+1',
+      callId: 'c',
+      outcome: 'delivered',
+      statusCode: 200,
+      attempts: 1,
+      reason: null,
+      time: 1_700_000_000_000,
+    };
     expect(type.fromBuffer(type.toBuffer(v))).toEqual(v);
     expect(type.isValid({ ...v, attempts: 'one' })).toBe(false);
   });

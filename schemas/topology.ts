@@ -41,7 +41,7 @@ export const TOPICS = [
   },
   {
     name: 'subscriptions',
-    description: 'watchers\' SUBSCRIBE requests, keyed by presentity, from the SIP front ends',
+    description: "watchers' SUBSCRIBE requests, keyed by presentity, from the SIP front ends",
     key: 'subscriber',
     valueSchema: 'Subscription',
     cleanupPolicy: 'delete',
@@ -50,7 +50,7 @@ export const TOPICS = [
   },
   {
     name: 'event-manager-presence-store-changelog',
-    description: 'changelog of the event managers\' per-subscriber presence store (restored on assignment)',
+    description: "changelog of the event managers' per-subscriber presence store (restored on assignment)",
     key: 'subscriber',
     valueSchema: 'PresenceState',
     cleanupPolicy: 'compact',
@@ -86,7 +86,7 @@ export const TOPICS = [
   },
   {
     name: 'publish-requests',
-    description: 'handsets\' PUBLISHes (RFC 3903, Pe), keyed by presentity, from the SIP front ends to the owning event manager',
+    description: "handsets' PUBLISHes (RFC 3903, Pe), keyed by presentity, from the SIP front ends to the owning event manager",
     key: 'subscriber',
     valueSchema: 'PublishRequest',
     cleanupPolicy: 'delete',
@@ -95,7 +95,7 @@ export const TOPICS = [
   },
   {
     name: 'publish-responses',
-    description: 'the owning event manager\'s answers to PUBLISHes (status, SIP-ETag), keyed by the waiting front end\'s id',
+    description: "the owning event manager's answers to PUBLISHes (status, SIP-ETag), keyed by the waiting front end's id",
     key: 'component',
     valueSchema: 'PublishResponse',
     cleanupPolicy: 'delete',
@@ -124,7 +124,7 @@ export const TOPICS = [
   },
   {
     name: 'group-subscriptions',
-    description: 'watchers\' SUBSCRIBEs to group URIs (presentity group:<id>), keyed by group, from the SIP front ends',
+    description: "watchers' SUBSCRIBEs to group URIs (presentity group:<id>), keyed by group, from the SIP front ends",
     key: 'group',
     valueSchema: 'Subscription',
     cleanupPolicy: 'delete',
@@ -142,7 +142,7 @@ export const TOPICS = [
   },
   {
     name: 'group-memberships',
-    description: 'a subscriber joining/leaving a group (diff of groups), keyed by the member\'s subscriber key (foreign-key join)',
+    description: "a subscriber joining/leaving a group (diff of groups), keyed by the member's subscriber key (foreign-key join)",
     key: 'subscriber',
     valueSchema: 'GroupMembership',
     cleanupPolicy: 'delete',
@@ -151,7 +151,7 @@ export const TOPICS = [
   },
   {
     name: 'group-member-presence',
-    description: 'a member\'s current presence for one of its groups (or its leaving), keyed by group',
+    description: "a member's current presence for one of its groups (or its leaving), keyed by group",
     key: 'group',
     valueSchema: 'GroupMemberPresence',
     cleanupPolicy: 'delete',
@@ -160,7 +160,7 @@ export const TOPICS = [
   },
   {
     name: 'group-presence-store-changelog',
-    description: 'changelog of the group presence processor\'s per-group store (group info, member presence, group dialogs)',
+    description: "changelog of the group presence processor's per-group store (group info, member presence, group dialogs)",
     key: 'group',
     valueSchema: 'GroupPresenceState',
     cleanupPolicy: 'compact',
@@ -170,7 +170,7 @@ export const TOPICS = [
   },
   {
     name: 'group-membership-store-changelog',
-    description: 'changelog of the group membership processor\'s per-subscriber store (its groups, its last presence)',
+    description: "changelog of the group membership processor's per-subscriber store (its groups, its last presence)",
     key: 'subscriber',
     valueSchema: 'MemberGroupsState',
     cleanupPolicy: 'compact',
@@ -206,7 +206,7 @@ export const TOPICS = [
   },
   {
     name: 'event-manager-members',
-    description: 'event managers\' self-reports (contact, owned partitions, load), keyed by member id; the locator and the load-aware assignor read it',
+    description: "event managers' self-reports (contact, owned partitions, load), keyed by member id; the locator and the load-aware assignor read it",
     key: 'component',
     valueSchema: 'MemberReport',
     cleanupPolicy: 'compact',

@@ -54,8 +54,28 @@ const MAP_FILES = ['ss7/map-location-update-m3ua.pcap', 'ss7/map-lu-ati-m3ua.pca
 /** MAP invokes by operation, results, errors and IMSIs, ours and tshark's. */
 async function mapMatchesTshark(file: string): Promise<void> {
   const map = (await decode(file)).filter((s) => s.protocol === 'map');
-  const rows = tshark(['-r', where(file), '-Y', 'gsm_map', '-T', 'fields', '-E', 'separator=|', '-e', 'gsm_old.localValue', '-e', 'gsm_old.invoke_element', '-e', 'gsm_old.returnResultLast_element', '-e', 'gsm_old.returnError_element']);
-  const invokes = rows.map((r) => r.split('|')).filter((c) => c[1]).flatMap((c) => c[0]!.split(','));
+  const rows = tshark([
+    '-r',
+    where(file),
+    '-Y',
+    'gsm_map',
+    '-T',
+    'fields',
+    '-E',
+    'separator=|',
+    '-e',
+    'gsm_old.localValue',
+    '-e',
+    'gsm_old.invoke_element',
+    '-e',
+    'gsm_old.returnResultLast_element',
+    '-e',
+    'gsm_old.returnError_element',
+  ]);
+  const invokes = rows
+    .map((r) => r.split('|'))
+    .filter((c) => c[1])
+    .flatMap((c) => c[0]!.split(','));
   expect(tally(map.filter((s) => s.kind === 'invoke').map((s) => String(s.ss7!.map!.opCode)))).toEqual(tally(invokes));
   expect(map.filter((s) => s.kind === 'result').length).toBe(rows.filter((r) => r.split('|')[2]).length);
   expect(map.filter((s) => s.kind === 'error').length).toBe(rows.filter((r) => r.split('|')[3]).length);
@@ -137,7 +157,10 @@ describe('decode on the generated fixtures, against the generator', () => {
     expect(isup.map((s) => s.message)).toEqual(log.map((p) => p.meta.message));
     const origin = new Map<string, boolean>();
     isup.forEach((s, i) => {
-      expect(s.parties.map((p) => p.role), `frame ${s.frame}`).toEqual(['calling', 'called']);
+      expect(
+        s.parties.map((p) => p.role),
+        `frame ${s.frame}`,
+      ).toEqual(['calling', 'called']);
       const key = `${s.ss7!.isup!.cic}/${log[i]!.meta.subscriber}`;
       if (s.message === 'IAM') origin.set(key, mscPcs.has(s.ss7!.opc));
       if (origin.get(key)) expect(s.parties[0]!.ids.msisdn, `frame ${s.frame}`).toBe(`+${fixtureSubscriber(log[i]!.meta.subscriber).msisdn}`);

@@ -21,8 +21,17 @@ export function partyKey(ids: PartyIdentities | undefined): string | null {
   return (ids && normalisedKey(ids)) ?? null;
 }
 
-export async function decodeCaptures(files: string[], plan: NumberingPlan, h: CaptureHandlers, onTruncated?: (file: string, msg: string) => void): Promise<DecodeSummary> {
-  return decodeSources(files.map((f) => captureInput(f, onTruncated)), plan, h);
+export async function decodeCaptures(
+  files: string[],
+  plan: NumberingPlan,
+  h: CaptureHandlers,
+  onTruncated?: (file: string, msg: string) => void,
+): Promise<DecodeSummary> {
+  return decodeSources(
+    files.map((f) => captureInput(f, onTruncated)),
+    plan,
+    h,
+  );
 }
 
 export async function decodeSources(inputs: TapInput[], plan: NumberingPlan, h: CaptureHandlers): Promise<DecodeSummary> {
@@ -33,7 +42,11 @@ export async function decodeSources(inputs: TapInput[], plan: NumberingPlan, h: 
       for (const d of out.splice(0)) {
         if (d.kind === 'signal') await h.signal(d.signal, input.name);
         else if (d.kind === 'failure') await h.failure(d.failure, input.name);
-        else await h.failure({ frame: 0, timeNs: BigInt(d.item.time) * 1_000_000n, layer: d.item.layer, reason: d.item.reason, message: d.item.message, raw: d.item.raw }, input.name);
+        else
+          await h.failure(
+            { frame: 0, timeNs: BigInt(d.item.time) * 1_000_000n, layer: d.item.layer, reason: d.item.reason, message: d.item.message, raw: d.item.raw },
+            input.name,
+          );
       }
     };
     for await (const batch of input.batches) {

@@ -111,7 +111,14 @@ function uriIds(uri: string | undefined, plan: NumberingPlan): PartyIdentities |
 // its published state, the resource watched.
 const TARGET_IS_SUBJECT = new Set(['REGISTER', 'PUBLISH', 'SUBSCRIBE', 'NOTIFY', 'OPTIONS']);
 
-export function sipSignal(message: SipMessage, match: TransactionMatch | undefined, frame: number, timeNs: bigint, index: number, plan: NumberingPlan): DecodedSignal {
+export function sipSignal(
+  message: SipMessage,
+  match: TransactionMatch | undefined,
+  frame: number,
+  timeNs: bigint,
+  index: number,
+  plan: NumberingPlan,
+): DecodedSignal {
   const method = message.kind === 'request' ? message.method : message.cseq.method;
   const from = uriIds(message.from?.uri, plan);
   const to = uriIds(message.to?.uri, plan) ?? (message.kind === 'request' ? uriIds(message.requestUri, plan) : undefined);

@@ -27,9 +27,7 @@ const ROUNDS_PER_FILE = Number(process.env.PRESENCE_FUZZ_ROUNDS ?? 16);
 const SEED = Number(process.env.PRESENCE_FUZZ_SEED ?? 0xf022);
 
 function captureFiles(): string[] {
-  return (readdirSync(capturesDir, { recursive: true }) as string[])
-    .filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f))
-    .sort();
+  return (readdirSync(capturesDir, { recursive: true }) as string[]).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f)).sort();
 }
 
 async function framesOf(file: string): Promise<CapturedFrame[]> {
@@ -60,15 +58,34 @@ function hepFeed(all: Map<string, CapturedFrame[]>): CapturedFrame[] {
       }
       for (const p of payloads) {
         if (p.transport === 'udp' && looksLikeSip(p.payload) && sip.length < 400) sip.push(Buffer.from(p.payload));
-        if (p.transport === 'sctp' && p.sctp?.ppid === 3 && (file.startsWith('ss7') || file.startsWith('fixtures/')) && m3ua.length < 200) m3ua.push(Buffer.from(p.payload));
+        if (p.transport === 'sctp' && p.sctp?.ppid === 3 && (file.startsWith('ss7') || file.startsWith('fixtures/')) && m3ua.length < 200)
+          m3ua.push(Buffer.from(p.payload));
       }
     }
   }
   const hep = (payload: Buffer, proto: number, i: number) =>
-    encodeHep3({ ipFamily: 4, ipProtocol: proto === HEP_PROTO.SIP ? 17 : 132, src: '192.0.2.1', dst: '192.0.2.2', srcPort: 5060, dstPort: 2905, timeNs: 1_700_000_000_000_000_000n + BigInt(i), protoType: proto, captureId: 7, payload });
+    encodeHep3({
+      ipFamily: 4,
+      ipProtocol: proto === HEP_PROTO.SIP ? 17 : 132,
+      src: '192.0.2.1',
+      dst: '192.0.2.2',
+      srcPort: 5060,
+      dstPort: 2905,
+      timeNs: 1_700_000_000_000_000_000n + BigInt(i),
+      protoType: proto,
+      captureId: 7,
+      payload,
+    });
   const packets = [...sip.map((b, i) => hep(b, HEP_PROTO.SIP, i)), ...m3ua.map((b, i) => hep(b, HEP_PROTO.M3UA, i))];
   const frames: CapturedFrame[] = [];
-  const frame = (data: Buffer): CapturedFrame => ({ index: frames.length + 1, timeNs: 1_700_000_000_000_000_000n + BigInt(frames.length), linkType: 1, interfaceId: 0, data, origLength: data.length });
+  const frame = (data: Buffer): CapturedFrame => ({
+    index: frames.length + 1,
+    timeNs: 1_700_000_000_000_000_000n + BigInt(frames.length),
+    linkType: 1,
+    interfaceId: 0,
+    data,
+    origLength: data.length,
+  });
   const ip = (protocol: number, payload: Buffer) => ethernet(0x0800, ipv4({ src: '198.51.100.1', dst: '198.51.100.2', protocol }, payload));
   for (const p of packets) frames.push(frame(ip(17, udp(40000, 9060, p))));
   // TCP: segments of 1-3 packets; every fifth boundary falls inside a packet.
@@ -161,13 +178,19 @@ function fuzzSeeds(seeds: Map<string, CapturedFrame[]>, bounds: FuzzBounds): voi
   for (const [file, frames] of seeds) {
     for (let round = 0; round < ROUNDS_PER_FILE; round++) {
       const r: Round = { file, delivered: [], signals: 0, counted: 0, slowestMs: 0 };
-      const decoder = new SignalingDecoder({ signal: () => void r.signals++, failure: (f) => void r.delivered.push(f) }, { plan: { countryCode: '351', nationalPrefix: '0', internationalPrefix: '00' } });
+      const decoder = new SignalingDecoder(
+        { signal: () => void r.signals++, failure: (f) => void r.delivered.push(f) },
+        { plan: { countryCode: '351', nationalPrefix: '0', internationalPrefix: '00' } },
+      );
       for (const { frame, how } of mutate(frames, rnd)) {
         const t = performance.now();
         try {
           decoder.decodeFrame(frame);
         } catch (err) {
-          throw new Error(`${file} round ${round} frame ${frame.index} (${how}, ${frame.data.length} bytes, hex ${frame.data.toString('hex')}): ${(err as Error).stack}`, { cause: err });
+          throw new Error(
+            `${file} round ${round} frame ${frame.index} (${how}, ${frame.data.length} bytes, hex ${frame.data.toString('hex')}): ${(err as Error).stack}`,
+            { cause: err },
+          );
         }
         const ms = performance.now() - t;
         if (ms > r.slowestMs) Object.assign(r, { slowestMs: ms, slowest: { how, index: frame.index } });

@@ -56,12 +56,18 @@ export class SignalingDecoder {
   private timeNs = 0n;
   private index = 0;
 
-  constructor(private readonly sink: SignalingSink, private readonly opts: SignalingDecoderOptions) {
+  constructor(
+    private readonly sink: SignalingSink,
+    private readonly opts: SignalingDecoderOptions,
+  ) {
     this.frames = new FrameDissector();
   }
 
   private fail(err: unknown, raw: Buffer): void {
-    const e = err instanceof DecodeError ? err : new DecodeError('tap', 'malformed', `unexpected ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`);
+    const e =
+      err instanceof DecodeError
+        ? err
+        : new DecodeError('tap', 'malformed', `unexpected ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`);
     const key = `${e.layer}.${e.reason}`;
     this.failures[key] = (this.failures[key] ?? 0) + 1;
     this.sink.failure({ frame: this.frame, timeNs: this.timeNs, layer: e.layer, reason: e.reason, message: e.message, raw: Buffer.from(raw) });

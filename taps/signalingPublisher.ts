@@ -19,7 +19,11 @@ export class SignalingPublisher {
   private waiter: { threshold: number; resolve: () => void } | undefined;
   private failure: Error | undefined;
 
-  constructor(s: Settings, clientId: string, private readonly maxInFlight = 20_000) {
+  constructor(
+    s: Settings,
+    clientId: string,
+    private readonly maxInFlight = 20_000,
+  ) {
     this.producer = new RecordProducer(s.kafka.brokers, clientId);
     this.serde = new RecordSerde(s.registry.url, s.topics.prefix);
     this.signalingTopic = topicName(s.topics.prefix, 'signaling-events');

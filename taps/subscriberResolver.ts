@@ -22,7 +22,10 @@ export class SubscriberResolver {
   readonly stats = { notSubscriber: 0, noIdentity: 0, learned: 0 };
   private resolved = new Map<string, string | null>();
 
-  constructor(private readonly directory: SubscriberDirectory | undefined, private readonly unknown: UnknownPolicy) {}
+  constructor(
+    private readonly directory: SubscriberDirectory | undefined,
+    private readonly unknown: UnknownPolicy,
+  ) {}
 
   /** Looks up every identity of a batch of signals at once (one directory query). */
   async prepare(signals: DecodedSignal[]): Promise<void> {

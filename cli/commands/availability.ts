@@ -16,7 +16,9 @@ async function withStore<T>(fn: (a: AvailabilityStore) => Promise<T>): Promise<T
 }
 
 export function registerAvailabilityCommands(program: Command): void {
-  const av = program.command('availability').description("subscribers' availability settings (PostgreSQL presence.availability): mode, call transfer, screening");
+  const av = program
+    .command('availability')
+    .description("subscribers' availability settings (PostgreSQL presence.availability): mode, call transfer, screening");
   av.command('set')
     .description('set the mode (available | busy | do-not-disturb | away), an optional transfer number and screening')
     .argument('<subscriber>', 'MSISDN, IMSI, sip:/tel: URI or subscriber key')
@@ -25,7 +27,11 @@ export function registerAvailabilityCommands(program: Command): void {
     .option('--contacts-only', 'only authorised watchers learn the connectability')
     .action(async (subscriber: string, mode: string, o: { forwardTo?: string; contactsOnly?: boolean }) => {
       const key = await keyOf(loadSettings(), subscriber);
-      const settings = { mode: parseMode(mode), ...(o.forwardTo ? { forwardTo: o.forwardTo } : {}), screening: o.contactsOnly ? ('contacts-only' as const) : ('none' as const) };
+      const settings = {
+        mode: parseMode(mode),
+        ...(o.forwardTo ? { forwardTo: o.forwardTo } : {}),
+        screening: o.contactsOnly ? ('contacts-only' as const) : ('none' as const),
+      };
       await withStore((a) => a.set(key, settings));
       process.stdout.write(`${key}: ${JSON.stringify(settings)}\n`);
     });

@@ -26,7 +26,7 @@ const schemaOptions = (c: Command) =>
   c
     .option('--sink-schema <name>', 'PostgreSQL schema of the sink tables current_presence and group_presence', DEFAULT_SINK_SCHEMA)
     .option('--directory-schema <name>', 'schema of the subscriber directory table subscribers (as `presence directory` uses)', 'presence')
-    .option('--group-schema <name>', 'schema of the group service\'s group_members (as `presence run group-service --schema`)', 'presence');
+    .option('--group-schema <name>', "schema of the group service's group_members (as `presence run group-service --schema`)", 'presence');
 
 const targetsOf = (s: Settings, o: SchemaOptions) => defaultTargets(s, { sink: o.sinkSchema, directory: o.directorySchema, group: o.groupSchema });
 
@@ -34,7 +34,8 @@ export function registerConnectCommands(program: Command): void {
   const connect = program
     .command('connect')
     .description('our Kafka Connect connectors: presence and group presence into PostgreSQL, directory and group membership CDC into topics');
-  const urlOption = (c: Command) => c.option('--url <url>', 'Connect REST API (default $PRESENCE_CONNECT_URL or http://127.0.0.1:$PRESENCE_CONNECT_PORT, 8083)');
+  const urlOption = (c: Command) =>
+    c.option('--url <url>', 'Connect REST API (default $PRESENCE_CONNECT_URL or http://127.0.0.1:$PRESENCE_CONNECT_PORT, 8083)');
 
   urlOption(schemaOptions(connect.command('apply')))
     .description('create or update every connector (idempotent); sink tables are created first; CDC sources need wal_level=logical')
@@ -76,11 +77,12 @@ export function registerConnectCommands(program: Command): void {
     .action(async (o: { url?: string }) => {
       const s = loadSettings();
       const url = o.url ?? connectUrl(s);
-      for (const spec of connectorSpecs(s)) process.stdout.write(`${spec.name.padEnd(48)} ${(await deleteConnector(url, spec.name)) ? 'deleted' : 'not present'}\n`);
+      for (const spec of connectorSpecs(s))
+        process.stdout.write(`${spec.name.padEnd(48)} ${(await deleteConnector(url, spec.name)) ? 'deleted' : 'not present'}\n`);
     });
 
   schemaOptions(connect.command('render'))
-    .description('print the connector configurations as JSON ({name, config} per line) for an operator\'s own Connect tooling')
+    .description("print the connector configurations as JSON ({name, config} per line) for an operator's own Connect tooling")
     .action((o: SchemaOptions) => {
       const s = loadSettings();
       for (const spec of connectorSpecs(s, targetsOf(s, o))) process.stdout.write(`${JSON.stringify({ name: spec.name, config: spec.config })}\n`);

@@ -45,7 +45,9 @@ export function registerDirectoryCommands(program: Command): void {
     .description('provision subscribers from a CSV file with a header row naming msisdn, imsi and/or aor columns')
     .argument('<file>')
     .action(async (file: string) => {
-      const lines = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+      const lines = readFileSync(file, 'utf8')
+        .split(/\r?\n/)
+        .filter((l) => l.trim() !== '');
       const header = (lines.shift() ?? '').split(',').map((h) => h.trim().toLowerCase());
       const col = (name: string) => header.indexOf(name);
       if (col('msisdn') < 0 && col('imsi') < 0 && col('aor') < 0) throw new Error(`${file}: the header must name at least one of msisdn, imsi, aor`);
@@ -63,7 +65,11 @@ export function registerDirectoryCommands(program: Command): void {
     .description('the directory entry of an identity: +E164 MSISDN, IMSI digits or sip: AoR')
     .argument('<identity>')
     .action(async (id: string) => {
-      const ref: IdentityRef = id.startsWith('sip') ? { kind: 'aor', value: id } : id.startsWith('+') ? { kind: 'msisdn', value: id } : { kind: 'imsi', value: id };
+      const ref: IdentityRef = id.startsWith('sip')
+        ? { kind: 'aor', value: id }
+        : id.startsWith('+')
+          ? { kind: 'msisdn', value: id }
+          : { kind: 'imsi', value: id };
       const found = await withDirectory((d) => d.resolveMany([ref]));
       const e = found.get(identityKey(ref));
       if (!e) {

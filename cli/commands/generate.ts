@@ -61,7 +61,11 @@ export function registerGenerateCommand(program: Command): void {
         const sum = await generateToPcap({ ...gen, out: o.out }, (p) => bar.update(p.packets, 'packets'));
         bar.finish(sum.packets, `packets, ${(sum.bytes / 1e6).toFixed(1)} MB, ${sum.subscribersSeen} subscribers active`);
         for (const [proto, byMsg] of Object.entries(sum.byMessage)) {
-          const top = Object.entries(byMsg).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([m, n]) => `${m} ${n}`).join(', ');
+          const top = Object.entries(byMsg)
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 8)
+            .map(([m, n]) => `${m} ${n}`)
+            .join(', ');
           process.stderr.write(`  ${proto}: ${top}\n`);
         }
       }
@@ -88,7 +92,9 @@ export function registerGenerateCommand(program: Command): void {
             onProgress: (frames, events) => bar.update(frames, `packets, ${events} events`),
           });
           bar.finish(sum.frames, 'packets');
-          process.stderr.write(`${formatSummary(sum)}\npublished ${sum.events} signaling events in ${sum.seconds.toFixed(1)}s, ${sum.deadLetters} dead letters, ${sum.notSubscriber} parties not in the directory\n`);
+          process.stderr.write(
+            `${formatSummary(sum)}\npublished ${sum.events} signaling events in ${sum.seconds.toFixed(1)}s, ${sum.deadLetters} dead letters, ${sum.notSubscriber} parties not in the directory\n`,
+          );
         } finally {
           await directory.close();
         }

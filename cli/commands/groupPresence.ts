@@ -19,7 +19,7 @@ export function registerGroupPresenceCommand(program: Command): void {
   run
     .command('group-presence')
     .description(
-      'join groups (basic group information) with their members\' current presence, exactly once: keeps each group\'s presence, ' +
+      "join groups (basic group information) with their members' current presence, exactly once: keeps each group's presence, " +
         'answers group SUBSCRIBEs with RFC 4662 NOTIFYs (full state, then partial), publishes group-presence documents',
     )
     .option('--member-id <id>', 'stable member id (transactional ids of both consumer groups); default host-pid')

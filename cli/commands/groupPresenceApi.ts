@@ -26,7 +26,9 @@ export function registerGroupPresenceApiCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
   run
     .command('group-presence-api')
-    .description('keep the PostgreSQL table group_presence from the group-presence topic and serve GET /groups/{id}/presence?watcher=<uri> (the document as that requester may see it)')
+    .description(
+      'keep the PostgreSQL table group_presence from the group-presence topic and serve GET /groups/{id}/presence?watcher=<uri> (the document as that requester may see it)',
+    )
     .option('--port <port>', 'HTTP port', '8092')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--schema <name>', 'PostgreSQL schema of the group_presence table', 'presence')
@@ -35,7 +37,8 @@ export function registerGroupPresenceApiCommand(program: Command): void {
     .option('--stats-interval <s>', 'seconds between stats lines', '10')
     .action(async (opts: Opts) => {
       if (!/^\d+$/.test(opts.port) || Number(opts.port) > 65535) throw new Error(`--port must be 0-65535, not ${opts.port}`);
-      if (!/^\d+$/.test(opts.statsInterval) || Number(opts.statsInterval) < 1) throw new Error(`--stats-interval must be a whole number of seconds, not ${opts.statsInterval}`);
+      if (!/^\d+$/.test(opts.statsInterval) || Number(opts.statsInterval) < 1)
+        throw new Error(`--stats-interval must be a whole number of seconds, not ${opts.statsInterval}`);
       const s = loadSettings();
       const table = new GroupPresenceTable(s.database.url, opts.schema);
       const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
@@ -43,7 +46,11 @@ export function registerGroupPresenceApiCommand(program: Command): void {
         await table.migrate();
         await directory?.migrate();
         const sink = opts.sink ? await GroupPresenceSink.start(s, table, { log: say }) : undefined;
-        const server = await startGroupPresenceApi({ table, plan: numberingPlan(s), ...(directory ? { resolveKey: directoryResolver(s, directory) } : {}), log: say }, Number(opts.port), opts.host);
+        const server = await startGroupPresenceApi(
+          { table, plan: numberingPlan(s), ...(directory ? { resolveKey: directoryResolver(s, directory) } : {}), log: say },
+          Number(opts.port),
+          opts.host,
+        );
         say(
           `group presence API on http://${opts.host}:${(server.address() as { port: number }).port}/groups/{id}/presence?watcher=<uri>, table ${opts.schema}.group_presence` +
             (sink ? `, kept from ${sink.topic} at ${s.kafka.brokers}` : ', no sink'),

@@ -28,7 +28,9 @@ export function registerGroupServiceCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
   run
     .command('group-service')
-    .description('the group service (Pm): groups, members and their policies in PostgreSQL over an HTTP JSON API; every change to the groups topic via a transactional outbox')
+    .description(
+      'the group service (Pm): groups, members and their policies in PostgreSQL over an HTTP JSON API; every change to the groups topic via a transactional outbox',
+    )
     .option('--port <port>', 'HTTP port', '8091')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--schema <name>', 'PostgreSQL schema of the group tables', 'presence')
@@ -43,16 +45,30 @@ export function registerGroupServiceCommand(program: Command): void {
       const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
       try {
         await directory?.migrate();
-        const svc = await startGroupService(s, { host: opts.host, port, schema: opts.schema, relay: opts.relay, maxBodyBytes, log: say, ...(directory ? { directory } : {}) });
+        const svc = await startGroupService(s, {
+          host: opts.host,
+          port,
+          schema: opts.schema,
+          relay: opts.relay,
+          maxBodyBytes,
+          log: say,
+          ...(directory ? { directory } : {}),
+        });
         say(
           `group service on http://${opts.host}:${svc.port}/groups, tables in ${s.database.url.replace(/\/\/[^@]*@/, '//')} schema ${opts.schema}, ` +
             (svc.relay ? `changes to ${s.topics.prefix}groups at ${s.kafka.brokers}` : 'outbox relay off'),
         );
         const statsLine = async () => {
           const st = svc.relay?.stats;
-          return `outbox backlog ${await svc.store.outboxBacklog()}` + (st ? `, published ${st.published}, relay failures ${st.failures}${st.lastError ? ` (last: ${st.lastError})` : ''}` : '');
+          return (
+            `outbox backlog ${await svc.store.outboxBacklog()}` +
+            (st ? `, published ${st.published}, relay failures ${st.failures}${st.lastError ? ` (last: ${st.lastError})` : ''}` : '')
+          );
         };
-        const timer = setInterval(() => void statsLine().then(say, (e: Error) => say(`stats: ${e.message}`)), whole('--stats-interval', opts.statsInterval, 86400) * 1000);
+        const timer = setInterval(
+          () => void statsLine().then(say, (e: Error) => say(`stats: ${e.message}`)),
+          whole('--stats-interval', opts.statsInterval, 86400) * 1000,
+        );
         const sig = await untilSignal();
         clearInterval(timer);
         say(`stopping (${sig}); ${await statsLine().catch((e: Error) => e.message)}`);

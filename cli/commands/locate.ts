@@ -17,7 +17,10 @@ export function registerLocateCommand(program: Command): void {
         await directory?.migrate();
         const loc = await locate(s, identity, directory);
         process.stdout.write(`${JSON.stringify(loc, null, 2)}\n`);
-        if (!loc.owner) process.stderr.write(`no live event manager reports owning partition ${loc.partition} (is one running? presence run event-manager; reports older than 3 × PRESENCE_MEMBER_REPORT_INTERVAL count as gone)\n`);
+        if (!loc.owner)
+          process.stderr.write(
+            `no live event manager reports owning partition ${loc.partition} (is one running? presence run event-manager; reports older than 3 × PRESENCE_MEMBER_REPORT_INTERVAL count as gone)\n`,
+          );
       } finally {
         await directory?.close();
       }

@@ -38,7 +38,10 @@ export function registerNotifySinkCommand(program: Command): void {
     .option('--port <port>', 'SIP port (UDP and TCP) NOTIFYs are sent from; 0 picks one', '5080')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--advertise <host>', 'host for Via/Contact when it differs from --host')
-    .option('--contact <uri>', 'Contact of the NOTIFYs, where watchers send refresh SUBSCRIBEs: the SIP front end\'s URI (default PRESENCE_NOTIFY_CONTACT, else this sink)')
+    .option(
+      '--contact <uri>',
+      "Contact of the NOTIFYs, where watchers send refresh SUBSCRIBEs: the SIP front end's URI (default PRESENCE_NOTIFY_CONTACT, else this sink)",
+    )
     .option('--t1-ms <ms>', 'SIP T1 (Timer F = 64·T1)', '500')
     .option('--max-attempts <n>', 'attempts per NOTIFY on timeout/408/5xx before giving up', String(DEFAULT_RETRY_POLICY.maxAttempts))
     .option('--backoff-ms <ms>', 'delay before the 2nd attempt (doubles; Retry-After honoured when longer)', String(DEFAULT_RETRY_POLICY.backoffBaseMs))
@@ -58,7 +61,11 @@ export function registerNotifySinkCommand(program: Command): void {
         ...(opts.advertise ? { advertiseHost: opts.advertise } : {}),
         ...(opts.contact ? { contact: opts.contact } : {}),
         t1Ms: whole('--t1-ms', opts.t1Ms, 1),
-        retry: { maxAttempts: whole('--max-attempts', opts.maxAttempts, 1), backoffBaseMs: whole('--backoff-ms', opts.backoffMs), backoffMaxMs: whole('--backoff-max-ms', opts.backoffMaxMs) },
+        retry: {
+          maxAttempts: whole('--max-attempts', opts.maxAttempts, 1),
+          backoffBaseMs: whole('--backoff-ms', opts.backoffMs),
+          backoffMaxMs: whole('--backoff-max-ms', opts.backoffMaxMs),
+        },
         minIntervalMs: whole('--min-interval-ms', opts.minIntervalMs),
         maxConcurrent: whole('--concurrency', opts.concurrency, 1),
         ...(opts.groupId ? { groupId: opts.groupId } : {}),

@@ -13,8 +13,11 @@ export function registerReplayCommand(program: Command): void {
     .command('replay')
     .description('replay capture files (pcap, pcapng, .gz) into Kafka: decoded signaling events keyed by subscriber, bad input to the dead-letter topic')
     .argument('<files...>', captureInputSpec.fields.file.description)
-    .option('--speed <n>', 'pace: 1 = the capture\'s own timing, 10 = ten times faster, max = as fast as possible', 'max')
-    .option('--unknown <policy>', 'identities not in the subscriber directory: drop (counted) or keep (under their own key); default from PRESENCE_UNKNOWN_SUBSCRIBERS')
+    .option('--speed <n>', "pace: 1 = the capture's own timing, 10 = ten times faster, max = as fast as possible", 'max')
+    .option(
+      '--unknown <policy>',
+      'identities not in the subscriber directory: drop (counted) or keep (under their own key); default from PRESENCE_UNKNOWN_SUBSCRIBERS',
+    )
     .option('--no-directory', 'do not consult the subscriber directory: every identity is keyed by itself')
     .option('--country-code <cc>', 'home country calling code for national numbers')
     .action(async (files: string[], opts: { speed: string; unknown?: string; directory: boolean; countryCode?: string }) => {
@@ -26,14 +29,18 @@ export function registerReplayCommand(program: Command): void {
       const bar = progress('replay', undefined);
       try {
         const onTruncated = (file: string, msg: string) => process.stderr.write(`\nwarning: ${file} ends inside a record (${msg})\n`);
-        const sum = await runTap(s, files.map((f) => captureInput(f, onTruncated)), {
-          tap: 'replay',
-          speed: parseSpeed(opts.speed),
-          unknown,
-          directory,
-          countryCode: opts.countryCode,
-          onProgress: (frames, events) => bar.update(frames, `frames, ${events} events published`),
-        });
+        const sum = await runTap(
+          s,
+          files.map((f) => captureInput(f, onTruncated)),
+          {
+            tap: 'replay',
+            speed: parseSpeed(opts.speed),
+            unknown,
+            directory,
+            countryCode: opts.countryCode,
+            onProgress: (frames, events) => bar.update(frames, `frames, ${events} events published`),
+          },
+        );
         bar.finish(sum.frames, 'frames');
         process.stderr.write(`${formatSummary(sum)}\n`);
         process.stderr.write(

@@ -57,7 +57,17 @@ export function untilSignal(): Promise<string> {
  */
 export async function untilStopped(done?: Promise<void>): Promise<{ ended: string; failure?: Error }> {
   let failure: Error | undefined;
-  const ended = await Promise.race([untilSignal(), ...(done ? [done.then(() => 'ended', (err: Error) => ((failure = err), `failed: ${err.message}`))] : [])]);
+  const ended = await Promise.race([
+    untilSignal(),
+    ...(done
+      ? [
+          done.then(
+            () => 'ended',
+            (err: Error) => ((failure = err), `failed: ${err.message}`),
+          ),
+        ]
+      : []),
+  ]);
   return failure ? { ended, failure } : { ended };
 }
 
@@ -69,69 +79,87 @@ export function registerRunCommands(program: Command): void {
     .description('join the event-manager consumer group and process the partitions it is assigned')
     .option('--member-id <id>', 'stable member id (transactional id and static membership); default host-pid')
     .option('--static', 'use static membership (group.instance.id = member id): a restart within the session timeout keeps its partitions')
-    .option('--protocol <p>', 'group protocol: consumer (KIP-848, server-side range assignor keeping co-partitioned topics together) or classic (client-side range, eager)', 'consumer')
+    .option(
+      '--protocol <p>',
+      'group protocol: consumer (KIP-848, server-side range assignor keeping co-partitioned topics together) or classic (client-side range, eager)',
+      'consumer',
+    )
     .option('--stats-interval <s>', 'seconds between progress lines', '10')
-    .option('--sip-port <port>', 'run an embedded stateless SIP front end on this port (UDP+TCP) and advertise it as this member\'s SIP contact (redirect/proxy front ends send SUBSCRIBEs there)')
+    .option(
+      '--sip-port <port>',
+      "run an embedded stateless SIP front end on this port (UDP+TCP) and advertise it as this member's SIP contact (redirect/proxy front ends send SUBSCRIBEs there)",
+    )
     .option('--sip-host <addr>', 'address the embedded SIP front end listens on', '127.0.0.1')
     .option('--advertised-host <host>', 'host put in the advertised SIP contact when the listening address is not reachable as such')
     .option('--http-url <url>', 'HTTP base URL to advertise in the member reports')
     .option('--capacity <eps>', 'events per second this member can take, reported for load-based assignment (0: unknown)', '0')
     .option('--no-sip-directory', 'embedded SIP front end: key presentities by their URI only, without the subscriber directory')
-    .option('--handoff <mode>', 'watchers\' dialogs when partitions move: transparent (they move along unnoticed) or resubscribe (NOTIFY terminated;reason=deactivated, the watcher re-subscribes); default PRESENCE_HANDOFF or transparent')
-    .option('--assignor <name>', 'broker-side (KIP-848) assignor: range (co-partitioned, by count), uniform (by count, comparison only: splits co-partitioned topics) or load (co-partitioned, by reported load; infra/assignor); default PRESENCE_ASSIGNOR or range')
-    .action(async (opts: { memberId?: string; static?: boolean; protocol: string; statsInterval: string; handoff?: string; assignor?: string } & MembershipFlags) => {
-      if (opts.protocol !== 'classic' && opts.protocol !== 'consumer') throw new Error(`--protocol must be classic or consumer, not ${opts.protocol}`);
-      const membership = membershipOptions(opts);
-      const sipPort = sipPortOf(opts);
-      const handoff = opts.handoff === undefined ? undefined : parseHandoffMode(opts.handoff, '--handoff');
-      const assignor = opts.assignor === undefined ? undefined : parseGroupAssignor(opts.assignor, '--assignor');
-      const s = loadSettings();
-      const sipDirectory = sipPort !== undefined && opts.sipDirectory ? new SubscriberDirectory(s.database.url) : undefined;
-      await sipDirectory?.migrate();
-      // The member's own SIP contact runs beside it, not inside it: the event
-      // manager only advertises the URI in its reports.
-      let sip: MemberFrontEnd | undefined;
-      if (sipPort !== undefined) {
-        sip = await startMemberFrontEnd(s, {
-          memberId: opts.memberId ?? `${os.hostname()}-${process.pid}`,
-          port: sipPort,
-          host: opts.sipHost,
-          ...(opts.advertisedHost ? { advertisedHost: opts.advertisedHost } : {}),
-          ...(sipDirectory ? { directory: sipDirectory } : {}),
+    .option(
+      '--handoff <mode>',
+      "watchers' dialogs when partitions move: transparent (they move along unnoticed) or resubscribe (NOTIFY terminated;reason=deactivated, the watcher re-subscribes); default PRESENCE_HANDOFF or transparent",
+    )
+    .option(
+      '--assignor <name>',
+      'broker-side (KIP-848) assignor: range (co-partitioned, by count), uniform (by count, comparison only: splits co-partitioned topics) or load (co-partitioned, by reported load; infra/assignor); default PRESENCE_ASSIGNOR or range',
+    )
+    .action(
+      async (opts: { memberId?: string; static?: boolean; protocol: string; statsInterval: string; handoff?: string; assignor?: string } & MembershipFlags) => {
+        if (opts.protocol !== 'classic' && opts.protocol !== 'consumer') throw new Error(`--protocol must be classic or consumer, not ${opts.protocol}`);
+        const membership = membershipOptions(opts);
+        const sipPort = sipPortOf(opts);
+        const handoff = opts.handoff === undefined ? undefined : parseHandoffMode(opts.handoff, '--handoff');
+        const assignor = opts.assignor === undefined ? undefined : parseGroupAssignor(opts.assignor, '--assignor');
+        const s = loadSettings();
+        const sipDirectory = sipPort !== undefined && opts.sipDirectory ? new SubscriberDirectory(s.database.url) : undefined;
+        await sipDirectory?.migrate();
+        // The member's own SIP contact runs beside it, not inside it: the event
+        // manager only advertises the URI in its reports.
+        let sip: MemberFrontEnd | undefined;
+        if (sipPort !== undefined) {
+          sip = await startMemberFrontEnd(s, {
+            memberId: opts.memberId ?? `${os.hostname()}-${process.pid}`,
+            port: sipPort,
+            host: opts.sipHost,
+            ...(opts.advertisedHost ? { advertisedHost: opts.advertisedHost } : {}),
+            ...(sipDirectory ? { directory: sipDirectory } : {}),
+            log: say,
+          });
+        }
+        const em = await startEventManager(s, {
+          memberId: opts.memberId,
+          membership: { ...membership, ...(sip ? { sipContact: sip.contact } : {}) },
+          handoff,
+          assignor,
+          instanceId: opts.static ? opts.memberId : undefined,
+          protocol: opts.protocol,
           log: say,
+        }).catch(async (err: unknown) => {
+          await sip?.frontEnd.stop();
+          throw err;
         });
-      }
-      const em = await startEventManager(s, {
-        memberId: opts.memberId,
-        membership: { ...membership, ...(sip ? { sipContact: sip.contact } : {}) },
-        handoff,
-        assignor,
-        instanceId: opts.static ? opts.memberId : undefined,
-        protocol: opts.protocol,
-        log: say,
-      }).catch(async (err: unknown) => {
-        await sip?.frontEnd.stop();
-        throw err;
-      });
-      say(`event manager ${opts.memberId ?? '(host-pid)'} running against ${s.kafka.brokers}`);
-      const timer = setInterval(() => {
-        const st = em.stats;
-        const ps = em.processor.stats;
-        say(
-          `partitions ${em.processor.ctx.partitions().length}, records ${ps.records} (signals ${st.signals}, subscribes ${st.subscribes}, reports ${st.reports}, publishes ${st.publishes}), ` +
-            `presence changes ${st.presenceChanges}, notifies ${st.notifies}, timers ${st.timersFired}, dead letters ${st.deadLetters}, ` +
-            `transactions ${ps.transactions}, aborts ${ps.aborts}, restores ${ps.restores}${ps.lastError ? `, last error: ${ps.lastError}` : ''}`,
+        say(`event manager ${opts.memberId ?? '(host-pid)'} running against ${s.kafka.brokers}`);
+        const timer = setInterval(
+          () => {
+            const st = em.stats;
+            const ps = em.processor.stats;
+            say(
+              `partitions ${em.processor.ctx.partitions().length}, records ${ps.records} (signals ${st.signals}, subscribes ${st.subscribes}, reports ${st.reports}, publishes ${st.publishes}), ` +
+                `presence changes ${st.presenceChanges}, notifies ${st.notifies}, timers ${st.timersFired}, dead letters ${st.deadLetters}, ` +
+                `transactions ${ps.transactions}, aborts ${ps.aborts}, restores ${ps.restores}${ps.lastError ? `, last error: ${ps.lastError}` : ''}`,
+            );
+          },
+          Number(opts.statsInterval) * 1000,
         );
-      }, Number(opts.statsInterval) * 1000);
-      const { ended, failure } = await untilStopped(em.done());
-      clearInterval(timer);
-      say(`stopping (${ended})`);
-      // Stop taking SUBSCRIBEs before the member leaves the group.
-      await sip?.frontEnd.stop();
-      await em.stop();
-      await sipDirectory?.close();
-      if (failure) throw failure;
-    });
+        const { ended, failure } = await untilStopped(em.done());
+        clearInterval(timer);
+        say(`stopping (${ended})`);
+        // Stop taking SUBSCRIBEs before the member leaves the group.
+        await sip?.frontEnd.stop();
+        await em.stop();
+        await sipDirectory?.close();
+        if (failure) throw failure;
+      },
+    );
 
   run
     .command('locator')

@@ -7,14 +7,15 @@ import { fleet } from '../../infra/local/eventManagerFleet.ts';
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 export function registerStackCommands(program: Command): void {
-  const stack = program
-    .command('stack')
-    .description('the local stack: Kafka (KRaft), Schema Registry (Apicurio, Confluent API), PostgreSQL');
+  const stack = program.command('stack').description('the local stack: Kafka (KRaft), Schema Registry (Apicurio, Confluent API), PostgreSQL');
 
   stack
     .command('up')
     .description('start what is not running and wait until every part answers (idempotent)')
-    .option('--with-connect', 'also start a Kafka Connect worker (Debezium JDBC sink and PostgreSQL source, Apicurio Avro converter) on 127.0.0.1:$PRESENCE_CONNECT_PORT (8083)')
+    .option(
+      '--with-connect',
+      'also start a Kafka Connect worker (Debezium JDBC sink and PostgreSQL source, Apicurio Avro converter) on 127.0.0.1:$PRESENCE_CONNECT_PORT (8083)',
+    )
     .action(async (o: { withConnect?: boolean }) => {
       const s = loadSettings();
       const started = Date.now();

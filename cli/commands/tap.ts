@@ -15,14 +15,19 @@ function parsePort(v: string): number {
 }
 
 export function registerTapCommand(program: Command): void {
-  const tap = program.command('tap').description('live taps: receive mirrored signaling and publish it to Kafka until interrupted (SIGINT/SIGTERM stop cleanly)');
+  const tap = program
+    .command('tap')
+    .description('live taps: receive mirrored signaling and publish it to Kafka until interrupted (SIGINT/SIGTERM stop cleanly)');
 
   tap
     .command(hepInputSpec.name)
     .description(hepInputSpec.summary)
     .requiredOption('--port <p>', hepInputSpec.fields.port.description)
     .option('--host <addr>', hepInputSpec.fields.host.description, hepInputSpec.fields.host.default)
-    .option('--unknown <policy>', 'identities not in the subscriber directory: drop (counted) or keep (under their own key); default from PRESENCE_UNKNOWN_SUBSCRIBERS')
+    .option(
+      '--unknown <policy>',
+      'identities not in the subscriber directory: drop (counted) or keep (under their own key); default from PRESENCE_UNKNOWN_SUBSCRIBERS',
+    )
     .option('--no-directory', 'do not consult the subscriber directory: every identity is keyed by itself')
     .option('--country-code <cc>', 'home country calling code for national numbers')
     .option('--stats-interval <s>', 'seconds between stats lines on stderr', '10')
@@ -37,8 +42,17 @@ export function registerTapCommand(program: Command): void {
         await directory?.migrate();
         let failed: (err: Error) => void = () => {};
         const failure = new Promise<Error>((resolve) => (failed = resolve));
-        const c = await startHepCollector(s, { port: parsePort(opts.port), host: opts.host, unknown, directory, countryCode: opts.countryCode, onError: (e) => failed(e) });
-        say(`HEP collector listening on udp+tcp ${c.host}:${c.port}, publishing to ${s.kafka.brokers} (topic prefix ${s.topics.prefix}); UDP receive buffer ${Math.round(c.udpReceiveBufferBytes / 1024)} KiB`);
+        const c = await startHepCollector(s, {
+          port: parsePort(opts.port),
+          host: opts.host,
+          unknown,
+          directory,
+          countryCode: opts.countryCode,
+          onError: (e) => failed(e),
+        });
+        say(
+          `HEP collector listening on udp+tcp ${c.host}:${c.port}, publishing to ${s.kafka.brokers} (topic prefix ${s.topics.prefix}); UDP receive buffer ${Math.round(c.udpReceiveBufferBytes / 1024)} KiB`,
+        );
         const timer = setInterval(() => say(formatHepStats(c.stats)), interval * 1000);
         const ended = await Promise.race([untilSignal(), failure.then((e) => `error: ${e.message}`)]);
         clearInterval(timer);

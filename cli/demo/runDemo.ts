@@ -62,9 +62,23 @@ export async function runDemo(o: DemoOptions, s: Settings = loadSettings()): Pro
       const watched = Array.from({ length: Math.min(WATCHED, o.subscribers) }, (_, i) => subscriberIdentity(i, {}));
       for (const [i, id] of watched.entries()) {
         const sub: Subscription = {
-          requestId: `demo-${seed}-${i}`, receivedAt: startTime * 1000, presentity: `msisdn:+${id.msisdn}`, presentityUri: id.aor, watcherUri: 'sip:demo-watcher@example.com',
-          event: 'presence', expires: 7200, callId: `demo-${seed}-${i}`, watcherTag: `w${seed}`, cseq: 1, contact: 'sip:demo-watcher@127.0.0.1:5070', routeSet: [],
-          accept: ['application/pidf+xml'], supported: [], body: null, frontEnd: 'demo', localTag: null,
+          requestId: `demo-${seed}-${i}`,
+          receivedAt: startTime * 1000,
+          presentity: `msisdn:+${id.msisdn}`,
+          presentityUri: id.aor,
+          watcherUri: 'sip:demo-watcher@example.com',
+          event: 'presence',
+          expires: 7200,
+          callId: `demo-${seed}-${i}`,
+          watcherTag: `w${seed}`,
+          cseq: 1,
+          contact: 'sip:demo-watcher@127.0.0.1:5070',
+          routeSet: [],
+          accept: ['application/pidf+xml'],
+          supported: [],
+          body: null,
+          frontEnd: 'demo',
+          localTag: null,
         };
         await producer.send(topicName(s.topics.prefix, 'subscriptions'), sub.presentity, serde.encode('subscriptions', sub));
       }
@@ -76,8 +90,14 @@ export async function runDemo(o: DemoOptions, s: Settings = loadSettings()): Pro
       o.log(`[5/6] taps: ${o.durationSeconds / 60} simulated minutes of MAP/ISUP/SIP traffic → decode → correlate → signaling events`);
       const sum = await runTap(s, [generatorSource(gen)], { tap: 'generator', speed: Infinity, unknown: 'drop', directory });
       events = sum.events;
-      const top = Object.entries(sum.byMessage).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([m, n]) => `${m} ×${n}`).join(', ');
-      o.log(`      ${sum.frames} packets, ${sum.signals} messages (${top}, …) → ${sum.events} events; ${sum.notSubscriber} parties outside the directory dropped`);
+      const top = Object.entries(sum.byMessage)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 6)
+        .map(([m, n]) => `${m} ×${n}`)
+        .join(', ');
+      o.log(
+        `      ${sum.frames} packets, ${sum.signals} messages (${top}, …) → ${sum.events} events; ${sum.notSubscriber} parties outside the directory dropped`,
+      );
     } finally {
       await producer.close();
       await directory.close();
@@ -98,12 +118,16 @@ export async function runDemo(o: DemoOptions, s: Settings = loadSettings()): Pro
     const perWatched = new Map<string, number>();
     for (const n of notifies) perWatched.set(n.presentity, (perWatched.get(n.presentity) ?? 0) + 1);
 
-    o.out(`${'subscriber'.padEnd(22)} ${'network'.padEnd(9)} ${'call'.padEnd(8)} ${'basic'.padEnd(6)} ${'connectability'.padEnd(15)} ${'activities'.padEnd(14)} NOTIFYs to the watcher`);
+    o.out(
+      `${'subscriber'.padEnd(22)} ${'network'.padEnd(9)} ${'call'.padEnd(8)} ${'basic'.padEnd(6)} ${'connectability'.padEnd(15)} ${'activities'.padEnd(14)} NOTIFYs to the watcher`,
+    );
     for (let i = 0; i < Math.min(o.subscribers, 20); i++) {
       const key = `msisdn:+${subscriberIdentity(i, {}).msisdn}`;
       const p = latest.get(key);
       if (!p) continue;
-      o.out(`${key.padEnd(22)} ${p.networkState.padEnd(9)} ${p.callState.padEnd(8)} ${p.basic.padEnd(6)} ${p.connectability.padEnd(15)} ${(p.activities ?? '-').padEnd(14)} ${perWatched.get(key) ?? '-'}`);
+      o.out(
+        `${key.padEnd(22)} ${p.networkState.padEnd(9)} ${p.callState.padEnd(8)} ${p.basic.padEnd(6)} ${p.connectability.padEnd(15)} ${(p.activities ?? '-').padEnd(14)} ${perWatched.get(key) ?? '-'}`,
+      );
     }
     if (o.subscribers > 20) o.out(`… and ${o.subscribers - 20} more subscribers on ${topicName(s.topics.prefix, 'current-presence')}`);
     o.log(

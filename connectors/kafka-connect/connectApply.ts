@@ -20,7 +20,9 @@ async function rest(url: string, method: string, path: string, body?: unknown): 
       signal: AbortSignal.timeout(60_000),
     });
   } catch (err) {
-    throw new ConnectError(`Kafka Connect at ${url} does not answer (${(err as Error).message}); start it with \`presence stack up --with-connect\` or set PRESENCE_CONNECT_URL`);
+    throw new ConnectError(
+      `Kafka Connect at ${url} does not answer (${(err as Error).message}); start it with \`presence stack up --with-connect\` or set PRESENCE_CONNECT_URL`,
+    );
   }
   const text = await res.text();
   let json: unknown = text;
@@ -68,7 +70,9 @@ export async function cdcUnavailable(databaseUrl: string): Promise<string | unde
   try {
     const { rows } = await c.query<{ wal_level: string }>('show wal_level');
     const level = rows[0]?.wal_level;
-    return level === 'logical' ? undefined : `PostgreSQL at ${new URL(databaseUrl).host} has wal_level=${level}; CDC needs wal_level=logical (ALTER SYSTEM SET wal_level = logical, then restart the server)`;
+    return level === 'logical'
+      ? undefined
+      : `PostgreSQL at ${new URL(databaseUrl).host} has wal_level=${level}; CDC needs wal_level=logical (ALTER SYSTEM SET wal_level = logical, then restart the server)`;
   } finally {
     await c.end();
   }
@@ -115,7 +119,13 @@ export async function applyConnectors(
   if (specs.some((c) => c.kind === 'sink')) await ensureSinkTables(targets);
   const sources = specs.filter((c) => c.kind === 'source');
   const noCdc = sources.length ? await cdcUnavailable(targets.sourceDatabaseUrl) : undefined;
-  const missing = sources.length && !noCdc ? await missingTables(targets.sourceDatabaseUrl, sources.map((c) => c.captures!)) : new Set<string>();
+  const missing =
+    sources.length && !noCdc
+      ? await missingTables(
+          targets.sourceDatabaseUrl,
+          sources.map((c) => c.captures!),
+        )
+      : new Set<string>();
   const out: ApplyOutcome[] = [];
   for (const spec of specs) {
     if (spec.kind === 'source' && noCdc) {
@@ -124,7 +134,11 @@ export async function applyConnectors(
     }
     if (spec.captures && missing.has(spec.captures)) {
       // Debezium would fail creating its publication; the table's owner creates it (directory: `presence directory`, groups: the group service).
-      out.push({ name: spec.name, result: 'refused', reason: `table ${spec.captures} does not exist yet; start the service that owns it once, then apply again` });
+      out.push({
+        name: spec.name,
+        result: 'refused',
+        reason: `table ${spec.captures} does not exist yet; start the service that owns it once, then apply again`,
+      });
       continue;
     }
     const mismatch = await registeredSchemaMismatch(s, spec);
@@ -142,10 +156,14 @@ async function putConnector(connectUrl: string, spec: ConnectorSpec): Promise<Ap
   const cls = spec.config['connector.class']!;
   const v = await rest(connectUrl, 'PUT', `/connector-plugins/${encodeURIComponent(cls)}/config/validate`, { ...spec.config, name: spec.name });
   if (v.status === 200) {
-    const errors = ((v.json as { configs?: { value: { name: string; errors: string[] } }[] }).configs ?? []).flatMap((c) => c.value.errors.map((e) => `${c.value.name}: ${e}`));
+    const errors = ((v.json as { configs?: { value: { name: string; errors: string[] } }[] }).configs ?? []).flatMap((c) =>
+      c.value.errors.map((e) => `${c.value.name}: ${e}`),
+    );
     if (errors.length) throw new ConnectError(`${spec.name}: invalid configuration\n  ${errors.join('\n  ')}`);
   } else if (v.status === 404 || v.status === 400) {
-    throw new ConnectError(`${spec.name}: the Connect cluster has no plugin ${cls} (${messageOf(v.json)}); add it to plugin.path (see connectors/kafka-connect/README.md)`);
+    throw new ConnectError(
+      `${spec.name}: the Connect cluster has no plugin ${cls} (${messageOf(v.json)}); add it to plugin.path (see connectors/kafka-connect/README.md)`,
+    );
   }
   const r = await rest(connectUrl, 'PUT', `/connectors/${encodeURIComponent(spec.name)}/config`, spec.config);
   if (r.status === 201) return { name: spec.name, result: 'created' };

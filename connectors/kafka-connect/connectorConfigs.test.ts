@@ -10,7 +10,12 @@ describe('our schemas as SQL tables', () => {
   it('maps every landed field to a column, timestamps to timestamptz, and names nothing else', () => {
     const presence = sqlTableOf('Presence');
     expect(presence.excluded).toEqual([]);
-    expect(presence.columns.find((c) => c.field === 'updatedAt')).toEqual({ field: 'updatedAt', column: 'updated_at', sqlType: 'timestamptz', nullable: false });
+    expect(presence.columns.find((c) => c.field === 'updatedAt')).toEqual({
+      field: 'updatedAt',
+      column: 'updated_at',
+      sqlType: 'timestamptz',
+      nullable: false,
+    });
     expect(presence.columns.find((c) => c.field === 'servingNode')).toMatchObject({ column: 'serving_node', sqlType: 'text', nullable: true });
     const group = sqlTableOf('GroupPresence');
     expect(group.excluded).toEqual(['members']);
@@ -38,8 +43,11 @@ describe('connector configurations', () => {
     expect(specs[2]!.config['transforms.route.replacement']).toBe('acme.directory-changes');
   });
 
-  it('lands in presence_connect by default, apart from the group-presence API\'s own presence.group_presence', () => {
-    expect(specs.filter((c) => c.kind === 'sink').map((c) => c.config['collection.name.format'])).toEqual(['presence_connect.current_presence', 'presence_connect.group_presence']);
+  it("lands in presence_connect by default, apart from the group-presence API's own presence.group_presence", () => {
+    expect(specs.filter((c) => c.kind === 'sink').map((c) => c.config['collection.name.format'])).toEqual([
+      'presence_connect.current_presence',
+      'presence_connect.group_presence',
+    ]);
     const other = connectorSpecs(s, defaultTargets(s, { sink: 'ops', group: 'groups_a' }));
     expect(other[1]!.config['collection.name.format']).toBe('ops.group_presence');
     expect(other[3]!.config['table.include.list']).toBe('groups_a.group_members');
@@ -48,7 +56,12 @@ describe('connector configurations', () => {
 
   it('upserts on the key and deletes on tombstones; keys stay plain strings', () => {
     for (const sink of specs.filter((c) => c.kind === 'sink')) {
-      expect(sink.config).toMatchObject({ 'insert.mode': 'upsert', 'delete.enabled': 'true', 'primary.key.mode': 'record_key', 'key.converter': 'org.apache.kafka.connect.storage.StringConverter' });
+      expect(sink.config).toMatchObject({
+        'insert.mode': 'upsert',
+        'delete.enabled': 'true',
+        'primary.key.mode': 'record_key',
+        'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
+      });
     }
     expect(specs[1]!.config['primary.key.fields']).toBe('group_id');
   });
@@ -68,25 +81,32 @@ describe('connector configurations', () => {
     expect(partitionsOf(spec('group-member-changes'), 12)).toBe(partitionsOf(spec('groups'), 12));
     // Only our record's columns are captured, so a column added later cannot shift the fields.
     expect(group.config['column.include.list']!.split(',')).toEqual(
-      ['group_id', 'subscriber', 'uri', 'role', 'display_name', 'attributes', 'share', 'shared_parts', 'position', 'updated_at'].map((c) => `presence\\.group_members\\.${c}`),
+      ['group_id', 'subscriber', 'uri', 'role', 'display_name', 'attributes', 'share', 'shared_parts', 'position', 'updated_at'].map(
+        (c) => `presence\\.group_members\\.${c}`,
+      ),
     );
     const directory = specs.find((c) => c.name === 'acme.directory-cdc-source')!;
     expect(directory.config['transforms.unwrap.delete.tombstone.handling.mode']).toBe('tombstone');
   });
 
   it('writes and reads only our registered schemas, never registering one of its own', () => {
-    for (const c of specs) expect(c.config).toMatchObject({ 'value.converter.apicurio.registry.auto-register': 'false', 'value.converter.apicurio.registry.find-latest': 'true' });
+    for (const c of specs)
+      expect(c.config).toMatchObject({ 'value.converter.apicurio.registry.auto-register': 'false', 'value.converter.apicurio.registry.find-latest': 'true' });
     const confluent = connectorSpecs(loadSettings({ PRESENCE_REGISTRY_URL: 'http://sr:8081' } as NodeJS.ProcessEnv));
-    for (const c of confluent) expect(c.config).toMatchObject({ 'value.converter.auto.register.schemas': 'false', 'value.converter.use.latest.version': 'true' });
+    for (const c of confluent)
+      expect(c.config).toMatchObject({ 'value.converter.auto.register.schemas': 'false', 'value.converter.use.latest.version': 'true' });
   });
 
-  it('reads Avro through Apicurio by content id, or through a Confluent registry with Confluent\'s converter', () => {
+  it("reads Avro through Apicurio by content id, or through a Confluent registry with Confluent's converter", () => {
     expect(specs[0]!.config).toMatchObject({
       'value.converter': 'io.apicurio.registry.utils.converter.AvroConverter',
       'value.converter.apicurio.registry.url': 'http://127.0.0.1:8081/apis/registry/v2',
       'value.converter.apicurio.registry.use-id': 'contentId',
     });
     const confluent = connectorSpecs(loadSettings({ PRESENCE_REGISTRY_URL: 'http://sr:8081' } as NodeJS.ProcessEnv));
-    expect(confluent[0]!.config).toMatchObject({ 'value.converter': 'io.confluent.connect.avro.AvroConverter', 'value.converter.schema.registry.url': 'http://sr:8081' });
+    expect(confluent[0]!.config).toMatchObject({
+      'value.converter': 'io.confluent.connect.avro.AvroConverter',
+      'value.converter.schema.registry.url': 'http://sr:8081',
+    });
   });
 });

@@ -49,8 +49,18 @@ export const DEFAULT_SINK_SCHEMA = 'presence_connect';
 
 /** The project's database; the directory's and the group service's default schema (`presence`). */
 export function defaultTargets(s: Settings, schemas: { sink?: string; directory?: string; group?: string } = {}): ConnectorTargets {
-  const t = { sinkSchema: schemas.sink ?? DEFAULT_SINK_SCHEMA, sinkDatabaseUrl: s.database.url, directorySchema: schemas.directory ?? 'presence', groupSchema: schemas.group ?? 'presence', sourceDatabaseUrl: s.database.url };
-  for (const [what, name] of [['sink', t.sinkSchema], ['directory', t.directorySchema], ['group', t.groupSchema]] as const) {
+  const t = {
+    sinkSchema: schemas.sink ?? DEFAULT_SINK_SCHEMA,
+    sinkDatabaseUrl: s.database.url,
+    directorySchema: schemas.directory ?? 'presence',
+    groupSchema: schemas.group ?? 'presence',
+    sourceDatabaseUrl: s.database.url,
+  };
+  for (const [what, name] of [
+    ['sink', t.sinkSchema],
+    ['directory', t.directorySchema],
+    ['group', t.groupSchema],
+  ] as const) {
     // Interpolated into SQL and into Debezium's regex lists.
     if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`${what} schema name ${name} is not a plain identifier (lower case letters, digits, _)`);
   }
@@ -65,7 +75,12 @@ export const SINK_TABLES = [
 
 /** Connector names, slots and publications carry the topic prefix so deployments on one cluster do not collide. */
 function slug(prefix: string): string {
-  return prefix.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'presence';
+  return (
+    prefix
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'presence'
+  );
 }
 
 function databaseOf(url: string): string {

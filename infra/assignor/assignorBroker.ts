@@ -39,7 +39,8 @@ export async function brokerWithLoadAssignor(s: Settings, log: (line: string) =>
   if (!existsSync(lib)) symlinkSync(path.join(s.home, 'lib'), lib);
   const ps: Settings = { ...s, home, kafka: { ...s.kafka, external: false, port, controllerPort: port + 1, brokers: `127.0.0.1:${port}`, heapMb: 384 } };
   const k = await startKafka(ps, log, () => brokerAnswers(ps.kafka.brokers));
-  if (!stackBrokerHasLoadAssignor(ps)) throw new Error(`the private broker at ${ps.kafka.brokers} runs without the load assignor; see ${kafkaProcess(ps).logFile}`);
+  if (!stackBrokerHasLoadAssignor(ps))
+    throw new Error(`the private broker at ${ps.kafka.brokers} runs without the load assignor; see ${kafkaProcess(ps).logFile}`);
   const started = !k.alreadyRunning;
   return {
     settings: ps,

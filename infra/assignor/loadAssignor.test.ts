@@ -34,12 +34,26 @@ describe('load-aware assignor (Java, infra/assignor)', () => {
   it('decodes a MemberReport encoded from schemas/avro/MemberReport.avsc', () => {
     const type = avro.Type.forSchema(JSON.parse(readFileSync(path.join(projectRoot, 'schemas/avro/MemberReport.avsc'), 'utf8')));
     const body = type.toBuffer({
-      memberId: 'em-7', host: 'h', pid: 42, sipContact: 'sip:127.0.0.1:5070', httpUrl: null, partitions: [1, 5],
-      partitionLoad: [{ partition: 1, eventsPerSecond: 12.5, subscribers: 300 }, { partition: 5, eventsPerSecond: 0.25, subscribers: 7 }],
-      utilization: 0.3, capacityEventsPerSecond: 800, startedAt: 1_700_000_000_000, reportedAt: 1_700_000_005_000, leaving: false,
+      memberId: 'em-7',
+      host: 'h',
+      pid: 42,
+      sipContact: 'sip:127.0.0.1:5070',
+      httpUrl: null,
+      partitions: [1, 5],
+      partitionLoad: [
+        { partition: 1, eventsPerSecond: 12.5, subscribers: 300 },
+        { partition: 5, eventsPerSecond: 0.25, subscribers: 7 },
+      ],
+      utilization: 0.3,
+      capacityEventsPerSecond: 800,
+      startedAt: 1_700_000_000_000,
+      reportedAt: 1_700_000_005_000,
+      leaving: false,
     });
     const value = Buffer.concat([Buffer.from([0, 0, 0, 0, 9]), body]);
-    const out = execFileSync('java', ['-cp', path.join(assignorBuildDir(home), 'classes'), 'presence.assignor.PlacementCli'], { input: `decode ${value.toString('hex')}\n` }).toString();
+    const out = execFileSync('java', ['-cp', path.join(assignorBuildDir(home), 'classes'), 'presence.assignor.PlacementCli'], {
+      input: `decode ${value.toString('hex')}\n`,
+    }).toString();
     expect(out.trim()).toBe('report em-7 partitions=[1, 5] loads=1:12.5:300,5:0.25:7 utilization=0.3 capacity=800.0 reportedAt=1700000005000 leaving=false');
   });
 });

@@ -36,7 +36,11 @@ export async function mavenAssignor(home: string, goal: 'package' | 'test', opts
     return `${stdout}${stderr}`;
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    const detail = `${e.stdout ?? ''}${e.stderr ?? ''}`.split('\n').filter((l) => /ERROR|FAIL|Tests run|expected/.test(l)).slice(0, 20).join('\n');
+    const detail = `${e.stdout ?? ''}${e.stderr ?? ''}`
+      .split('\n')
+      .filter((l) => /ERROR|FAIL|Tests run|expected/.test(l))
+      .slice(0, 20)
+      .join('\n');
     throw new Error(`mvn ${goal} of the load assignor (infra/assignor) failed\n${detail || e.message}`, { cause: err });
   }
 }

@@ -47,7 +47,11 @@ async function connectArtifacts(s: Settings, log: (line: string) => void): Promi
     log(`assembling Kafka Connect ${s.kafka.version} from Maven Central into ${classpath} (once)`);
     rmSync(classpath, { recursive: true, force: true });
     mkdirSync(classpath, { recursive: true });
-    await mvn(['-Pworker', 'dependency:copy-dependencies', `-Dkafka.version=${s.kafka.version}`, `-DoutputDirectory=${classpath}`, '-DincludeScope=runtime'], `Kafka Connect ${s.kafka.version}`, pom);
+    await mvn(
+      ['-Pworker', 'dependency:copy-dependencies', `-Dkafka.version=${s.kafka.version}`, `-DoutputDirectory=${classpath}`, '-DincludeScope=runtime'],
+      `Kafka Connect ${s.kafka.version}`,
+      pom,
+    );
     // The log4j2 binding needs slf4j 2.x, which the pom adds; drop the 1.7 that kafka-clients declares.
     for (const f of readdirSync(classpath)) if (/^slf4j-api-1\./.test(f)) rmSync(path.join(classpath, f));
     mark(classpath, s.kafka.version);
@@ -55,14 +59,29 @@ async function connectArtifacts(s: Settings, log: (line: string) => void): Promi
   const pluginPath = path.join(s.home, 'lib', 'connect-plugins');
   const pluginsVersion = `${CONNECT_PLUGINS.debezium}+${CONNECT_PLUGINS.apicurioConverter}`;
   if (!marked(pluginPath, pluginsVersion)) {
-    log(`assembling Connect plugins (Debezium ${CONNECT_PLUGINS.debezium} JDBC sink and PostgreSQL source, Apicurio ${CONNECT_PLUGINS.apicurioConverter} Avro converter) into ${pluginPath} (once)`);
+    log(
+      `assembling Connect plugins (Debezium ${CONNECT_PLUGINS.debezium} JDBC sink and PostgreSQL source, Apicurio ${CONNECT_PLUGINS.apicurioConverter} Avro converter) into ${pluginPath} (once)`,
+    );
     rmSync(pluginPath, { recursive: true, force: true });
     mkdirSync(pluginPath, { recursive: true });
-    await mvn(['dependency:unpack@debezium', '-Dmdep.overWriteReleases=true', `-Ddebezium.version=${CONNECT_PLUGINS.debezium}`, `-DoutputDirectory=${pluginPath}`], `Debezium ${CONNECT_PLUGINS.debezium} plugins`, pom);
+    await mvn(
+      ['dependency:unpack@debezium', '-Dmdep.overWriteReleases=true', `-Ddebezium.version=${CONNECT_PLUGINS.debezium}`, `-DoutputDirectory=${pluginPath}`],
+      `Debezium ${CONNECT_PLUGINS.debezium} plugins`,
+      pom,
+    );
     // Connect's own API classes come from the worker; a plugin's copy is never loaded, so leave it out.
     await mvn(
-      ['-Pconverter', 'dependency:copy-dependencies', `-Dapicurio.converter.version=${CONNECT_PLUGINS.apicurioConverter}`, `-DoutputDirectory=${path.join(pluginPath, 'apicurio-converter')}`, '-DincludeScope=runtime', '-DexcludeGroupIds=org.apache.kafka'],
-      `Apicurio converter ${CONNECT_PLUGINS.apicurioConverter}`, pom);
+      [
+        '-Pconverter',
+        'dependency:copy-dependencies',
+        `-Dapicurio.converter.version=${CONNECT_PLUGINS.apicurioConverter}`,
+        `-DoutputDirectory=${path.join(pluginPath, 'apicurio-converter')}`,
+        '-DincludeScope=runtime',
+        '-DexcludeGroupIds=org.apache.kafka',
+      ],
+      `Apicurio converter ${CONNECT_PLUGINS.apicurioConverter}`,
+      pom,
+    );
     await addServiceManifest(path.join(pluginPath, 'apicurio-converter'), ['io.apicurio.registry.utils.converter.AvroConverter']);
     mark(pluginPath, pluginsVersion);
   }
@@ -138,13 +157,17 @@ logger.hibernate.level = WARN
 `;
 
 /** Starts the worker if it is not running; resolves when its REST API lists plugins. */
-export async function startConnectWorker(s: Settings, log: (line: string) => void): Promise<{ pid: number; readyMs: number; alreadyRunning: boolean; url: string }> {
+export async function startConnectWorker(
+  s: Settings,
+  log: (line: string) => void,
+): Promise<{ pid: number; readyMs: number; alreadyRunning: boolean; url: string }> {
   const p = connectProcess(s);
   const port = connectPort(s);
   const url = `http://127.0.0.1:${port}`;
   const existing = runningPid(p);
   if (existing !== undefined) return { pid: existing, readyMs: 0, alreadyRunning: true, url };
-  if (await portOpen(port)) throw new Error(`port ${port} is taken by another process; set PRESENCE_CONNECT_PORT, or PRESENCE_CONNECT_URL to use that Connect cluster`);
+  if (await portOpen(port))
+    throw new Error(`port ${port} is taken by another process; set PRESENCE_CONNECT_PORT, or PRESENCE_CONNECT_URL to use that Connect cluster`);
   const java = findJava(17, undefined, 'Kafka Connect');
   const { classpath, pluginPath } = await connectArtifacts(s, log);
   const base = path.join(s.home, 'connect');

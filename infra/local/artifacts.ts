@@ -16,8 +16,14 @@ export async function mvn(args: string[], what: string, pomFile = pom): Promise<
     await run('mvn', ['-B', '-q', '-f', pomFile, ...args], { maxBuffer: 64 * 1024 * 1024 });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    const detail = `${e.stdout ?? ''}${e.stderr ?? ''}`.split('\n').filter((l) => /ERROR|FATAL/.test(l)).slice(0, 8).join('\n');
-    throw new Error(`could not fetch ${what} from Maven Central with mvn (is Maven installed and the registry reachable?)\n${detail || e.message}`, { cause: err });
+    const detail = `${e.stdout ?? ''}${e.stderr ?? ''}`
+      .split('\n')
+      .filter((l) => /ERROR|FATAL/.test(l))
+      .slice(0, 8)
+      .join('\n');
+    throw new Error(`could not fetch ${what} from Maven Central with mvn (is Maven installed and the registry reachable?)\n${detail || e.message}`, {
+      cause: err,
+    });
   }
 }
 

@@ -65,7 +65,9 @@ export async function stopProcess(p: ManagedProcess, graceMs = 30_000): Promise<
 function tailLog(file: string, lines = 15): string {
   if (!existsSync(file)) return '(no log written)';
   // Java stack frames bury the cause: keep the message lines.
-  const text = readFileSync(file, 'utf8').split('\n').filter((l) => !/^\s+at |^\s+\.\.\. \d+ more/.test(l));
+  const text = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => !/^\s+at |^\s+\.\.\. \d+ more/.test(l));
   return text.slice(-lines - 1).join('\n');
 }
 
@@ -84,12 +86,7 @@ export function residentMb(pid: number): number | undefined {
  * Polls `probe` until it resolves true, the process dies, or the timeout passes.
  * Throws with the log tail so the user sees why.
  */
-export async function waitUntilReady(
-  p: ManagedProcess,
-  pid: number,
-  probe: () => Promise<boolean>,
-  timeoutMs: number,
-): Promise<number> {
+export async function waitUntilReady(p: ManagedProcess, pid: number, probe: () => Promise<boolean>, timeoutMs: number): Promise<number> {
   const started = Date.now();
   for (;;) {
     if (await probe().catch(() => false)) return Date.now() - started;

@@ -29,7 +29,9 @@ export async function startRegistry(s: Settings, log: (line: string) => void): P
   if (existing !== undefined) return { pid: existing, readyMs: 0, alreadyRunning: true };
   for (const port of [s.registry.port, s.registry.port + 1]) {
     if (await portOpen(port)) {
-      throw new Error(`port ${port} (registry API or its management port, API + 1) is taken by another process; set PRESENCE_REGISTRY_PORT, or PRESENCE_REGISTRY_URL to use that registry`);
+      throw new Error(
+        `port ${port} (registry API or its management port, API + 1) is taken by another process; set PRESENCE_REGISTRY_PORT, or PRESENCE_REGISTRY_URL to use that registry`,
+      );
     }
   }
   const java = findJava(21, s.registry.javaHome, `Apicurio Registry ${s.registry.version}`);
@@ -39,31 +41,36 @@ export async function startRegistry(s: Settings, log: (line: string) => void): P
   const work = path.join(s.home, 'registry');
   mkdirSync(work, { recursive: true });
   const heap = s.registry.heapMb;
-  const pid = startDetached(p, java, [
-    `-Xms128m`,
-    `-Xmx${heap}m`,
-    '-XX:+UseSerialGC',
-    '-XX:TieredStopAtLevel=1',
-    '-Djava.awt.headless=true',
-    `-Djava.io.tmpdir=${work}`,
-    `-Dquarkus.http.host=127.0.0.1`,
-    `-Dquarkus.http.port=${s.registry.port}`,
-    // The management interface is enabled at build time and would listen on
-    // 0.0.0.0:9000 (clashing with a second stack); keep it on loopback, next to the API port.
-    '-Dquarkus.management.host=127.0.0.1',
-    `-Dquarkus.management.port=${s.registry.port + 1}`,
-    '-Dapicurio.storage.kind=sql',
-    '-Dapicurio.storage.sql.kind=postgresql',
-    `-Dapicurio.datasource.url=${jdbc.url}`,
-    `-Dapicurio.datasource.username=${jdbc.user}`,
-    `-Dapicurio.datasource.password=${jdbc.password}`,
-    // Let clients delete subjects as with Confluent's registry (tests and `topics apply --reset`).
-    '-Dapicurio.rest.deletion.artifact.enabled=true',
-    '-Dapicurio.rest.deletion.artifact-version.enabled=true',
-    '-Dapicurio.rest.deletion.group.enabled=true',
-    '-jar',
-    path.join(dist, 'quarkus-run.jar'),
-  ], { ...process.env, JAVA_HOME: path.dirname(path.dirname(java)) });
+  const pid = startDetached(
+    p,
+    java,
+    [
+      `-Xms128m`,
+      `-Xmx${heap}m`,
+      '-XX:+UseSerialGC',
+      '-XX:TieredStopAtLevel=1',
+      '-Djava.awt.headless=true',
+      `-Djava.io.tmpdir=${work}`,
+      `-Dquarkus.http.host=127.0.0.1`,
+      `-Dquarkus.http.port=${s.registry.port}`,
+      // The management interface is enabled at build time and would listen on
+      // 0.0.0.0:9000 (clashing with a second stack); keep it on loopback, next to the API port.
+      '-Dquarkus.management.host=127.0.0.1',
+      `-Dquarkus.management.port=${s.registry.port + 1}`,
+      '-Dapicurio.storage.kind=sql',
+      '-Dapicurio.storage.sql.kind=postgresql',
+      `-Dapicurio.datasource.url=${jdbc.url}`,
+      `-Dapicurio.datasource.username=${jdbc.user}`,
+      `-Dapicurio.datasource.password=${jdbc.password}`,
+      // Let clients delete subjects as with Confluent's registry (tests and `topics apply --reset`).
+      '-Dapicurio.rest.deletion.artifact.enabled=true',
+      '-Dapicurio.rest.deletion.artifact-version.enabled=true',
+      '-Dapicurio.rest.deletion.group.enabled=true',
+      '-jar',
+      path.join(dist, 'quarkus-run.jar'),
+    ],
+    { ...process.env, JAVA_HOME: path.dirname(path.dirname(java)) },
+  );
   const readyMs = await waitUntilReady(p, pid, () => registryAnswers(s.registry.url), 120_000);
   return { pid, readyMs, alreadyRunning: false };
 }

@@ -40,7 +40,16 @@ export async function stackUp(s: Settings, log: (line: string) => void, opts: { 
     // Connect needs the broker (its configs live in topics) and reads schemas from the registry.
     const c = await startConnectWorker(s, log);
     log(`kafka-connect: ${c.alreadyRunning ? 'already running' : `started in ${(c.readyMs / 1000).toFixed(1)}s`} at ${c.url} (pid ${c.pid})`);
-    out.push({ part: 'kafka-connect', address: c.url, managed: true, running: true, answering: true, pid: c.pid, readyMs: c.readyMs, log: connectProcess(s).logFile });
+    out.push({
+      part: 'kafka-connect',
+      address: c.url,
+      managed: true,
+      running: true,
+      answering: true,
+      pid: c.pid,
+      readyMs: c.readyMs,
+      log: connectProcess(s).logFile,
+    });
   }
   return out;
 }
@@ -54,7 +63,16 @@ async function startKafkaPart(s: Settings, log: (line: string) => void): Promise
   }
   const k = await startKafka(s, log, () => brokerAnswers(s.kafka.brokers));
   log(`kafka: ${k.alreadyRunning ? 'already running' : `started in ${(k.readyMs / 1000).toFixed(1)}s`} at ${s.kafka.brokers} (pid ${k.pid})`);
-  return { part: 'kafka', address: s.kafka.brokers, managed: true, running: true, answering: true, pid: k.pid, readyMs: k.readyMs, log: kafkaProcess(s).logFile };
+  return {
+    part: 'kafka',
+    address: s.kafka.brokers,
+    managed: true,
+    running: true,
+    answering: true,
+    pid: k.pid,
+    readyMs: k.readyMs,
+    log: kafkaProcess(s).logFile,
+  };
 }
 
 async function startRegistryPart(s: Settings, log: (line: string) => void): Promise<PartStatus> {
@@ -66,7 +84,16 @@ async function startRegistryPart(s: Settings, log: (line: string) => void): Prom
   }
   const r = await startRegistry(s, log);
   log(`schema-registry: ${r.alreadyRunning ? 'already running' : `started in ${(r.readyMs / 1000).toFixed(1)}s`} at ${s.registry.url} (pid ${r.pid})`);
-  return { part: 'schema-registry', address: s.registry.url, managed: true, running: true, answering: true, pid: r.pid, readyMs: r.readyMs, log: registryProcess(s).logFile };
+  return {
+    part: 'schema-registry',
+    address: s.registry.url,
+    managed: true,
+    running: true,
+    answering: true,
+    pid: r.pid,
+    readyMs: r.readyMs,
+    log: registryProcess(s).logFile,
+  };
 }
 
 export async function stackDown(s: Settings, log: (line: string) => void): Promise<void> {
@@ -76,7 +103,7 @@ export async function stackDown(s: Settings, log: (line: string) => void): Promi
   // Registry first: it is a client of nothing we stop, but stopping it first keeps its log clean.
   if (!s.registry.external) log(`schema-registry: ${await stopProcess(registryProcess(s))}`);
   if (!s.kafka.external) log(`kafka: ${await stopProcess(kafkaProcess(s), 60_000)}`);
-  log('postgresql: left running (it is the machine\'s own server)');
+  log("postgresql: left running (it is the machine's own server)");
 }
 
 export async function stackStatus(s: Settings): Promise<PartStatus[]> {
@@ -89,12 +116,24 @@ export async function stackStatus(s: Settings): Promise<PartStatus[]> {
   ]);
   return [
     {
-      part: 'kafka', address: s.kafka.brokers, managed: !s.kafka.external, running: s.kafka.external ? kOk : kPid !== undefined,
-      answering: kOk, pid: kPid, memoryMb: kPid ? residentMb(kPid) : undefined, log: s.kafka.external ? undefined : kafkaProcess(s).logFile,
+      part: 'kafka',
+      address: s.kafka.brokers,
+      managed: !s.kafka.external,
+      running: s.kafka.external ? kOk : kPid !== undefined,
+      answering: kOk,
+      pid: kPid,
+      memoryMb: kPid ? residentMb(kPid) : undefined,
+      log: s.kafka.external ? undefined : kafkaProcess(s).logFile,
     },
     {
-      part: 'schema-registry', address: s.registry.url, managed: !s.registry.external, running: s.registry.external ? rOk : rPid !== undefined,
-      answering: rOk, pid: rPid, memoryMb: rPid ? residentMb(rPid) : undefined, log: s.registry.external ? undefined : registryProcess(s).logFile,
+      part: 'schema-registry',
+      address: s.registry.url,
+      managed: !s.registry.external,
+      running: s.registry.external ? rOk : rPid !== undefined,
+      answering: rOk,
+      pid: rPid,
+      memoryMb: rPid ? residentMb(rPid) : undefined,
+      log: s.registry.external ? undefined : registryProcess(s).logFile,
     },
     { part: 'postgresql', address: redact(s.database.url), managed: false, running: dbOk, answering: dbOk },
     ...(await connectStatus(s)),
@@ -113,7 +152,12 @@ async function connectStatus(s: Settings): Promise<PartStatus[]> {
 export function formatStatus(parts: PartStatus[]): string {
   const rows = parts.map((p) => {
     const state = p.answering ? 'up' : p.running ? 'starting/not answering' : 'down';
-    const extra = [p.pid ? `pid ${p.pid}` : '', p.memoryMb ? `${p.memoryMb} MiB RSS` : '', p.managed ? '' : 'not managed by the stack', p.log ? `log ${p.log}` : '']
+    const extra = [
+      p.pid ? `pid ${p.pid}` : '',
+      p.memoryMb ? `${p.memoryMb} MiB RSS` : '',
+      p.managed ? '' : 'not managed by the stack',
+      p.log ? `log ${p.log}` : '',
+    ]
       .filter(Boolean)
       .join(', ');
     return `${p.part.padEnd(16)} ${state.padEnd(8)} ${p.address}${extra ? `  (${extra})` : ''}`;

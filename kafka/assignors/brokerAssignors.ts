@@ -27,7 +27,13 @@ export async function ensureBrokersOffer(brokers: string, assignor: GroupAssigno
   const cls = PLUGGED[assignor];
   if (!cls) return;
   const configured = await brokerAssignors(brokers);
-  const lacking = [...configured].filter(([, v]) => !v.split(',').map((x) => x.trim()).includes(cls));
+  const lacking = [...configured].filter(
+    ([, v]) =>
+      !v
+        .split(',')
+        .map((x) => x.trim())
+        .includes(cls),
+  );
   if (lacking.length === 0 && configured.size > 0) return;
   throw new Error(
     `the Kafka cluster at ${brokers} does not offer the "${assignor}" assignor: ` +

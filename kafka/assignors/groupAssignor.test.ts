@@ -14,7 +14,10 @@ describe('group assignor option', () => {
   });
 
   it('configures a KIP-848 member and refuses a broker-side assignor with the classic protocol', () => {
-    const c = consumerConfig({ brokers: 'b:9092', clientId: 'x' }, { groupId: 'g', copartitioned: true, assignor: 'load', rack: 'em-1' }) as Record<string, unknown>;
+    const c = consumerConfig({ brokers: 'b:9092', clientId: 'x' }, { groupId: 'g', copartitioned: true, assignor: 'load', rack: 'em-1' }) as Record<
+      string,
+      unknown
+    >;
     expect(c['group.remote.assignor']).toBe('load');
     expect(c['client.rack']).toBe('em-1');
     const d = consumerConfig({ brokers: 'b:9092', clientId: 'x' }, { groupId: 'g', copartitioned: true }) as Record<string, unknown>;

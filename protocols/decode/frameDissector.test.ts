@@ -9,7 +9,22 @@ import { DecodeError } from './layer.ts';
 import type { CapturedFrame } from './pcap/capturedFrame.ts';
 import { readCapture } from './pcap/readCapture.ts';
 import { writePcap } from './pcap/writePcap.ts';
-import { erspan2, erspan3, ethernet, gre, ipv4, ipv6, ipv6Fragment, linuxSll2, sctp, sctpData, sctpSack, TCP, tcp, udp } from '../../test/support/packetBuilder.ts';
+import {
+  erspan2,
+  erspan3,
+  ethernet,
+  gre,
+  ipv4,
+  ipv6,
+  ipv6Fragment,
+  linuxSll2,
+  sctp,
+  sctpData,
+  sctpSack,
+  TCP,
+  tcp,
+  udp,
+} from '../../test/support/packetBuilder.ts';
 import { ETHERTYPE } from './link/etherTypes.ts';
 import { LINKTYPE } from './link/linkTypes.ts';
 import { IPPROTO } from './ip/ipProtocols.ts';
@@ -42,28 +57,41 @@ function dissectAll(fs: CapturedFrame[], d = new FrameDissector()): TransportPay
   return [...fs.flatMap((f) => d.dissect(f)), ...d.flush()];
 }
 
-const sipText = Buffer.from(
-  'MESSAGE sip:bob@example.org SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nContent-Length: 0\r\n\r\n' + 'x'.repeat(200),
-);
+const sipText = Buffer.from('MESSAGE sip:bob@example.org SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nContent-Length: 0\r\n\r\n' + 'x'.repeat(200));
 
 describe('hand-built frames through the whole stack', () => {
   it('reassembles IPv4 fragments delivered out of order, inside a VLAN', () => {
     const dgram = udp(5060, 5060, sipText);
     const frag = (o: number, n: number, more: boolean) =>
-      ethernet(ETHERTYPE.ipv4, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: IPPROTO.udp, id: 77, fragmentOffset: o, moreFragments: more }, dgram.subarray(o, o + n)), {
-        vlans: [{ vid: 10 }],
-      });
+      ethernet(
+        ETHERTYPE.ipv4,
+        ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: IPPROTO.udp, id: 77, fragmentOffset: o, moreFragments: more }, dgram.subarray(o, o + n)),
+        {
+          vlans: [{ vid: 10 }],
+        },
+      );
     const fs = frames(LINKTYPE.ethernet, [frag(200, dgram.length - 200, false), frag(0, 96, true), frag(96, 104, true)]);
     const out = dissectAll(fs);
     expect(out).toHaveLength(1);
-    expect(out[0]).toMatchObject({ frame: 3, transport: 'udp', src: '10.0.0.1', dst: '10.0.0.2', srcPort: 5060, dstPort: 5060, flow: 'udp:10.0.0.1:5060>10.0.0.2:5060' });
+    expect(out[0]).toMatchObject({
+      frame: 3,
+      transport: 'udp',
+      src: '10.0.0.1',
+      dst: '10.0.0.2',
+      srcPort: 5060,
+      dstPort: 5060,
+      flow: 'udp:10.0.0.1:5060>10.0.0.2:5060',
+    });
     expect(out[0]!.payload.equals(sipText)).toBe(true);
   });
 
   it('reassembles IPv6 fragments (fragment header) over Linux SLL2', () => {
     const dgram = udp(5062, 5060, sipText);
     const frag = (o: number, n: number, more: boolean) =>
-      linuxSll2(ETHERTYPE.ipv6, ipv6({ src: '2001:db8::a', dst: '2001:db8::b', nextHeader: IPPROTO.fragment }, ipv6Fragment(IPPROTO.udp, o, more, 0x1234, dgram.subarray(o, o + n))));
+      linuxSll2(
+        ETHERTYPE.ipv6,
+        ipv6({ src: '2001:db8::a', dst: '2001:db8::b', nextHeader: IPPROTO.fragment }, ipv6Fragment(IPPROTO.udp, o, more, 0x1234, dgram.subarray(o, o + n))),
+      );
     const out = dissectAll(frames(LINKTYPE.linuxSll2, [frag(152, dgram.length - 152, false), frag(0, 152, true)]));
     expect(out.map((p) => [p.frame, p.src, p.dst, p.flow])).toEqual([[2, '2001:db8::a', '2001:db8::b', 'udp:[2001:db8::a]:5062>[2001:db8::b]:5060']]);
     expect(out[0]!.payload.equals(sipText)).toBe(true);
@@ -71,7 +99,10 @@ describe('hand-built frames through the whole stack', () => {
 
   it('unwraps GRE/TEB and ERSPAN II/III mirrors of a TCP stream', () => {
     const seg = (seq: number, text: string, flags: number = TCP.ack | TCP.psh) =>
-      ethernet(ETHERTYPE.ipv4, ipv4({ src: '10.1.1.1', dst: '10.2.2.2', protocol: IPPROTO.tcp }, tcp({ srcPort: 40000, dstPort: 5060, seq, flags }, Buffer.from(text))));
+      ethernet(
+        ETHERTYPE.ipv4,
+        ipv4({ src: '10.1.1.1', dst: '10.2.2.2', protocol: IPPROTO.tcp }, tcp({ srcPort: 40000, dstPort: 5060, seq, flags }, Buffer.from(text))),
+      );
     const wrap = (inner: Buffer, kind: number) => {
       const g =
         kind === 0
@@ -92,9 +123,17 @@ describe('hand-built frames through the whole stack', () => {
   });
 
   it('returns each DATA chunk of a bundle, and joins a fragmented message', () => {
-    const s = (chunks: Buffer[]) => ethernet(ETHERTYPE.ipv4, ipv4({ src: '10.9.0.1', dst: '10.9.0.2', protocol: IPPROTO.sctp }, sctp({ srcPort: 2905, dstPort: 2905, verificationTag: 1 }, chunks)));
+    const s = (chunks: Buffer[]) =>
+      ethernet(
+        ETHERTYPE.ipv4,
+        ipv4({ src: '10.9.0.1', dst: '10.9.0.2', protocol: IPPROTO.sctp }, sctp({ srcPort: 2905, dstPort: 2905, verificationTag: 1 }, chunks)),
+      );
     const fs = frames(LINKTYPE.ethernet, [
-      s([sctpSack(1), sctpData({ tsn: 10, streamId: 1, ssn: 1, ppid: 3 }, Buffer.from('m1')), sctpData({ tsn: 11, streamId: 2, ssn: 1, ppid: 3 }, Buffer.from('m2'))]),
+      s([
+        sctpSack(1),
+        sctpData({ tsn: 10, streamId: 1, ssn: 1, ppid: 3 }, Buffer.from('m1')),
+        sctpData({ tsn: 11, streamId: 2, ssn: 1, ppid: 3 }, Buffer.from('m2')),
+      ]),
       s([sctpData({ tsn: 13, streamId: 1, ssn: 2, ppid: 3, begin: false }, Buffer.from('-tail'))]),
       s([sctpData({ tsn: 12, streamId: 1, ssn: 2, ppid: 3, end: false }, Buffer.from('head'))]),
     ]);
@@ -123,7 +162,10 @@ describe('hand-built frames through the whole stack', () => {
   it.skipIf(!haveTshark)('tshark reassembles the same hand-built IPv4 fragments into the same UDP datagram', async () => {
     const dgram = udp(5060, 5060, sipText);
     const frag = (o: number, n: number, more: boolean) =>
-      ethernet(ETHERTYPE.ipv4, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: IPPROTO.udp, id: 77, fragmentOffset: o, moreFragments: more }, dgram.subarray(o, o + n)));
+      ethernet(
+        ETHERTYPE.ipv4,
+        ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: IPPROTO.udp, id: 77, fragmentOffset: o, moreFragments: more }, dgram.subarray(o, o + n)),
+      );
     const fs = frames(LINKTYPE.ethernet, [frag(200, dgram.length - 200, false), frag(0, 96, true), frag(96, 104, true)]);
     const file = path.join(tmp, 'frags.pcap');
     await writePcap(file, fs, { linkType: LINKTYPE.ethernet });
@@ -135,9 +177,7 @@ describe('hand-built frames through the whole stack', () => {
 
 // ---- The shared captures, with tshark as the oracle ----
 
-const captureFiles = haveCaptures
-  ? ['sip', 'ss7', 'bench'].flatMap((d) => readdirSync(path.join(capturesDir, d)).map((f) => `${d}/${f}`))
-  : [];
+const captureFiles = haveCaptures ? ['sip', 'ss7', 'bench'].flatMap((d) => readdirSync(path.join(capturesDir, d)).map((f) => `${d}/${f}`)) : [];
 const skipReason = !haveCaptures ? noCapturesReason : !haveTshark ? noTsharkReason : '';
 
 /** UDP datagrams, SCTP messages and TCP segments of a file, ours and tshark's. */
@@ -146,12 +186,48 @@ async function transportsMatchTshark(f: string): Promise<void> {
   expect(errors).toEqual([]);
 
   // UDP: one payload per datagram, same frame, ports and length (ICMP-quoted headers are not datagrams).
-  const udpTshark = tshark(['-r', f, '-Y', 'udp && !icmp && !icmpv6', '-T', 'fields', '-e', 'frame.number', '-e', 'udp.srcport', '-e', 'udp.dstport', '-e', 'udp.length']);
+  const udpTshark = tshark([
+    '-r',
+    f,
+    '-Y',
+    'udp && !icmp && !icmpv6',
+    '-T',
+    'fields',
+    '-e',
+    'frame.number',
+    '-e',
+    'udp.srcport',
+    '-e',
+    'udp.dstport',
+    '-e',
+    'udp.length',
+  ]);
   const udpOurs = payloads.filter((p) => p.transport === 'udp').map((p) => `${p.frame}\t${p.srcPort}\t${p.dstPort}\t${p.payload.length + 8}`);
   expect(udpOurs).toEqual(udpTshark);
 
   // SCTP: DATA chunk count, and one message per B..E run with the summed chunk lengths.
-  const rows = tshark(['-r', f, '-Y', 'sctp', '-T', 'fields', '-E', 'occurrence=a', '-e', 'frame.number', '-e', 'sctp.chunk_type', '-e', 'sctp.chunk_length', '-e', 'sctp.data_b_bit', '-e', 'sctp.data_e_bit', '-e', 'sctp.data_payload_proto_id']);
+  const rows = tshark([
+    '-r',
+    f,
+    '-Y',
+    'sctp',
+    '-T',
+    'fields',
+    '-E',
+    'occurrence=a',
+    '-e',
+    'frame.number',
+    '-e',
+    'sctp.chunk_type',
+    '-e',
+    'sctp.chunk_length',
+    '-e',
+    'sctp.data_b_bit',
+    '-e',
+    'sctp.data_e_bit',
+    '-e',
+    'sctp.data_payload_proto_id',
+  ]);
   let dataChunks = 0;
   const sctpTshark: string[] = [];
   let partial = 0;
@@ -159,7 +235,9 @@ async function transportsMatchTshark(f: string): Promise<void> {
     const [n, types, lengths, bs, es, ppids] = row.split('\t');
     const lens = lengths!.split(',').map(Number);
     const data = types!.split(',').flatMap((t, i) => (t === '0' ? [lens[i]! - 16] : []));
-    const b = bs!.split(','), e = es!.split(','), pp = ppids!.split(',');
+    const b = bs!.split(','),
+      e = es!.split(','),
+      pp = ppids!.split(',');
     data.forEach((len, i) => {
       dataChunks++;
       partial = b[i] === '1' ? len : partial + len; // fragments arrive in order in these files
@@ -209,7 +287,24 @@ describe.skipIf(!haveCaptures || !haveTshark)(`shared captures ${skipReason}`, (
   it('IPv6: sip-ipv6-udp.pcap addresses and flows as tshark prints them', async () => {
     const f = capture('sip/sip-ipv6-udp.pcap');
     const { payloads } = await dissectFile(f);
-    const rows = tshark(['-r', f, '-Y', 'udp', '-T', 'fields', '-e', 'frame.number', '-e', 'ipv6.src', '-e', 'ipv6.dst', '-e', 'udp.srcport', '-e', 'udp.dstport']);
+    const rows = tshark([
+      '-r',
+      f,
+      '-Y',
+      'udp',
+      '-T',
+      'fields',
+      '-e',
+      'frame.number',
+      '-e',
+      'ipv6.src',
+      '-e',
+      'ipv6.dst',
+      '-e',
+      'udp.srcport',
+      '-e',
+      'udp.dstport',
+    ]);
     expect(payloads.map((p) => `${p.frame}\t${p.src}\t${p.dst}\t${p.srcPort}\t${p.dstPort}`)).toEqual(rows);
     expect(payloads[0]!.flow).toMatch(/^udp:\[[0-9a-f:]+\]:\d+>\[[0-9a-f:]+\]:\d+$/);
     expect(payloads[0]!.payload.subarray(0, 6).toString()).toBe('INVITE');
@@ -217,7 +312,20 @@ describe.skipIf(!haveCaptures || !haveTshark)(`shared captures ${skipReason}`, (
 
   it('SIP over SCTP: invite-sctp.pcap yields the INVITE reassembled from two DATA chunks', async () => {
     const { payloads } = await dissectFile(capture('sip/invite-sctp.pcap'));
-    const rows = tshark(['-r', capture('sip/invite-sctp.pcap'), '-Y', 'sip', '-T', 'fields', '-e', 'frame.number', '-e', 'sip.Method', '-e', 'sip.Status-Code']);
+    const rows = tshark([
+      '-r',
+      capture('sip/invite-sctp.pcap'),
+      '-Y',
+      'sip',
+      '-T',
+      'fields',
+      '-e',
+      'frame.number',
+      '-e',
+      'sip.Method',
+      '-e',
+      'sip.Status-Code',
+    ]);
     // First word of a request is its method; of a response, the status code follows 'SIP/2.0'.
     const ours = payloads.map((p) => {
       const [first, second] = p.payload.toString('latin1').split(' ');
@@ -257,7 +365,14 @@ describe('generated fixtures, against the generator', () => {
 
 describe(`fuzz: mutated frames of the generated fixtures${haveCaptures ? ' and the shared captures' : ` (shared captures left out: ${noCapturesReason})`}`, () => {
   it('only ever throws DecodeError, and terminates', async () => {
-    const shared = ['sip/invite-sctp.pcap', 'sip/register-tcp-retrans-sll.pcap', 'sip/sip-ipv6-udp.pcap', 'ss7/map-sms-m2pa.pcap', 'ss7/map-gprs-attach-m3ua.pcap', 'sip/sip-tcp.pcap'];
+    const shared = [
+      'sip/invite-sctp.pcap',
+      'sip/register-tcp-retrans-sll.pcap',
+      'sip/sip-ipv6-udp.pcap',
+      'ss7/map-sms-m2pa.pcap',
+      'ss7/map-gprs-attach-m3ua.pcap',
+      'sip/sip-tcp.pcap',
+    ];
     const sources = [...FIXTURE_FILES.map(fixturePath), ...(haveCaptures ? shared.map(capture) : [])];
     const originals: CapturedFrame[] = [];
     for (const s of sources) for await (const f of readCapture(s)) originals.push({ ...f, data: Buffer.from(f.data) });
@@ -297,20 +412,28 @@ describe(`fuzz: mutated frames of the generated fixtures${haveCaptures ? ' and t
 describe('SCTP retransmissions', () => {
   it('drops a retransmitted DATA chunk unless asked not to', () => {
     const s = (tsn: number) =>
-      ethernet(ETHERTYPE.ipv4, ipv4({ src: '10.9.0.1', dst: '10.9.0.2', protocol: IPPROTO.sctp }, sctp({ srcPort: 2905, dstPort: 2905, verificationTag: 1 }, [sctpData({ tsn, streamId: 1, ssn: tsn, ppid: 3 }, Buffer.from(`m${tsn}`))])));
+      ethernet(
+        ETHERTYPE.ipv4,
+        ipv4(
+          { src: '10.9.0.1', dst: '10.9.0.2', protocol: IPPROTO.sctp },
+          sctp({ srcPort: 2905, dstPort: 2905, verificationTag: 1 }, [sctpData({ tsn, streamId: 1, ssn: tsn, ppid: 3 }, Buffer.from(`m${tsn}`))]),
+        ),
+      );
     const fs = frames(LINKTYPE.ethernet, [s(1), s(2), s(1), s(3)]);
     const d = new FrameDissector();
     expect(dissectAll(fs, d).map((p) => p.payload.toString())).toEqual(['m1', 'm2', 'm3']);
     expect(d.stats.sctpDuplicates).toBe(1);
     expect(dissectAll(fs, new FrameDissector({ sctpDropDuplicates: false }))).toHaveLength(4);
   });
-
 });
 
 describe('ERSPAN III with a bare IP payload', () => {
   it('unwraps ERSPAN III carrying a bare IP packet (frame type 2)', () => {
     const inner = ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: IPPROTO.udp }, udp(5060, 5060, Buffer.from('x')));
-    const outer = ethernet(ETHERTYPE.ipv4, ipv4({ src: '192.0.2.1', dst: '192.0.2.2', protocol: IPPROTO.gre }, gre({ protocol: ETHERTYPE.erspan3, sequence: 1 }, erspan3(7, 2, inner))));
+    const outer = ethernet(
+      ETHERTYPE.ipv4,
+      ipv4({ src: '192.0.2.1', dst: '192.0.2.2', protocol: IPPROTO.gre }, gre({ protocol: ETHERTYPE.erspan3, sequence: 1 }, erspan3(7, 2, inner))),
+    );
     expect(dissectAll(frames(LINKTYPE.ethernet, [outer])).map((p) => p.flow)).toEqual(['udp:10.0.0.1:5060>10.0.0.2:5060']);
   });
 });

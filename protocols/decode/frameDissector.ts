@@ -207,7 +207,16 @@ export class FrameDissector {
         const t = decodeTcp(buf, off, end);
         this.stats.tcpSegments++;
         const flow = flowKey('tcp', src, dst, t.srcPort, t.dstPort, v6);
-        this.tcp.push(flow, { src, dst, srcPort: t.srcPort, dstPort: t.dstPort }, t.seq, t.flags, buf.subarray(t.payloadOffset, t.payloadEnd), this.frame, this.timeNs, this.chunks);
+        this.tcp.push(
+          flow,
+          { src, dst, srcPort: t.srcPort, dstPort: t.dstPort },
+          t.seq,
+          t.flags,
+          buf.subarray(t.payloadOffset, t.payloadEnd),
+          this.frame,
+          this.timeNs,
+          this.chunks,
+        );
         this.emitChunks(out);
         return;
       }
@@ -323,7 +332,17 @@ export class FrameDissector {
     chunks.length = 0;
   }
 
-  private payload(transport: Transport, src: string, dst: string, srcPort: number, dstPort: number, v6: boolean, payload: Buffer, frame: number, timeNs: bigint): TransportPayload {
+  private payload(
+    transport: Transport,
+    src: string,
+    dst: string,
+    srcPort: number,
+    dstPort: number,
+    v6: boolean,
+    payload: Buffer,
+    frame: number,
+    timeNs: bigint,
+  ): TransportPayload {
     return { frame, timeNs, transport, src, dst, srcPort, dstPort, flow: flowKey(transport, src, dst, srcPort, dstPort, v6), payload };
   }
 

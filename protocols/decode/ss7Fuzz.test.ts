@@ -11,14 +11,25 @@ import { IsupCalls } from '../../taps/correlation/isupCalls.ts';
 import { prng as mulberry32 } from '../../test/support/fuzz.ts';
 import { ISUP_FIXTURE, MAP_FIXTURE, fixturePath } from '../../test/support/fixtures.ts';
 
-const FILES = ['ss7/map-location-update-m3ua.pcap', 'ss7/map-lu-ati-m3ua.pcap', 'ss7/map-gprs-attach-m3ua.pcap', 'ss7/map-sms-m2pa.pcap', 'ss7/isup-call-m3ua-draft6.pcap'];
+const FILES = [
+  'ss7/map-location-update-m3ua.pcap',
+  'ss7/map-lu-ati-m3ua.pcap',
+  'ss7/map-gprs-attach-m3ua.pcap',
+  'ss7/map-sms-m2pa.pcap',
+  'ss7/isup-call-m3ua-draft6.pcap',
+];
 
 describe(`SS7 fuzz${haveCaptures ? '' : ` (generated fixtures only: ${noCapturesReason})`}`, () => {
   it('mutated real messages only throw DecodeError', () => {
     // The generated fixtures always; the shared captures (M2PA, draft-6 M3UA) when present,
     // with a sample of the bench file for its non-standard TCAP (context-class tags).
     const generated = [MAP_FIXTURE, ISUP_FIXTURE].flatMap((f) => sctpUserMessages(fixturePath(f)));
-    const shared = haveCaptures ? [...FILES.flatMap((f) => sctpUserMessages(capture(f))), ...sctpUserMessages(capture('bench/sigtran-tcap-load.pcap.gz')).filter((_u, i) => i % 997 === 0)] : [];
+    const shared = haveCaptures
+      ? [
+          ...FILES.flatMap((f) => sctpUserMessages(capture(f))),
+          ...sctpUserMessages(capture('bench/sigtran-tcap-load.pcap.gz')).filter((_u, i) => i % 997 === 0),
+        ]
+      : [];
     const seeds = [...generated, ...shared].filter((u) => u.ppid === 3 || u.ppid === 5);
     expect(seeds.length).toBeGreaterThan(150);
     const rnd = mulberry32(0x5eed);

@@ -66,7 +66,9 @@ describe('group HTTP API without a database', () => {
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ field: 'body' });
     // Validation comes before the database: a bad request is a 400 even with the database down.
-    expect(await (await fetch(`${url}/groups`, { method: 'POST', headers: { 'content-type': 'application/merge-patch+json' }, body: '{"uri":"x"}' })).json()).toMatchObject({ field: 'uri' });
+    expect(
+      await (await fetch(`${url}/groups`, { method: 'POST', headers: { 'content-type': 'application/merge-patch+json' }, body: '{"uri":"x"}' })).json(),
+    ).toMatchObject({ field: 'uri' });
   });
 
   it('paths: bad percent-encoding, bad group ids, and unusable member identities are 400s naming the part', async () => {
@@ -74,6 +76,8 @@ describe('group HTTP API without a database', () => {
     expect(await (await fetch(`${url}/groups/a%20b`)).json()).toMatchObject({ field: 'id' });
     expect(await (await fetch(`${url}/groups/g1/members/bob`, { method: 'PUT' })).json()).toMatchObject({ field: 'member' });
     expect(await (await fetch(`${url}/groups/g1/members/imsi%3A268010000000001`, { method: 'PUT' })).json()).toMatchObject({ field: 'member' });
-    expect(await (await fetch(`${url}/groups/g1`, { method: 'PATCH', headers: { ...json, 'if-match': 'yesterday' }, body: '{"name":"x"}' })).json()).toMatchObject({ field: 'If-Match' });
+    expect(
+      await (await fetch(`${url}/groups/g1`, { method: 'PATCH', headers: { ...json, 'if-match': 'yesterday' }, body: '{"name":"x"}' })).json(),
+    ).toMatchObject({ field: 'If-Match' });
   });
 });

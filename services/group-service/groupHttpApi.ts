@@ -78,7 +78,8 @@ async function readJson(req: http.IncomingMessage, maxBytes: number): Promise<un
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return undefined;
-  if (!isJson(req.headers['content-type'])) throw new HttpError(415, `request body must be application/json, not ${req.headers['content-type'] ?? 'untyped'}`, { accept: 'application/json' });
+  if (!isJson(req.headers['content-type']))
+    throw new HttpError(415, `request body must be application/json, not ${req.headers['content-type'] ?? 'untyped'}`, { accept: 'application/json' });
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch (err) {
@@ -96,7 +97,10 @@ function segment(raw: string, what: string): string {
 
 function isDatabaseDown(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
-  return /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|08\d\d\d)$/.test(e.code ?? '') || /Connection terminated|connect ECONNREFUSED|too many clients/i.test(e.message ?? '');
+  return (
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|08\d\d\d)$/.test(e.code ?? '') ||
+    /Connection terminated|connect ECONNREFUSED|too many clients/i.test(e.message ?? '')
+  );
 }
 
 function groupRequestHandler(o: GroupHttpApiOptions): http.RequestListener {
@@ -123,7 +127,10 @@ function groupRequestHandler(o: GroupHttpApiOptions): http.RequestListener {
         const limitRaw = url.searchParams.get('limit') ?? '100';
         if (!/^\d+$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > LIST_LIMIT) throw new ValidationError('limit', `must be 1-${LIST_LIMIT}`);
         const groups = await store.list(Number(limitRaw), url.searchParams.get('after') ?? '');
-        return send(res, 200, { groups, ...(groups.length === Number(limitRaw) ? { next: `/groups?limit=${limitRaw}&after=${encodeURIComponent(groups.at(-1)!.groupId)}` } : {}) });
+        return send(res, 200, {
+          groups,
+          ...(groups.length === Number(limitRaw) ? { next: `/groups?limit=${limitRaw}&after=${encodeURIComponent(groups.at(-1)!.groupId)}` } : {}),
+        });
       }
       if (method === 'POST') {
         const body = await readJson(req, maxBody);
@@ -134,7 +141,8 @@ function groupRequestHandler(o: GroupHttpApiOptions): http.RequestListener {
         for (const [i, m] of g.members.entries()) {
           const { identity, ...settings } = m;
           const resolved = await o.resolveMember(identity, `members[${i}].uri`);
-          if (seen.has(resolved.subscriber)) throw new ValidationError(`members[${i}].uri`, `${identity} is the same subscriber (${resolved.subscriber}) as an earlier member`);
+          if (seen.has(resolved.subscriber))
+            throw new ValidationError(`members[${i}].uri`, `${identity} is the same subscriber (${resolved.subscriber}) as an earlier member`);
           seen.add(resolved.subscriber);
           members.push({ ...resolved, ...settings });
         }

@@ -180,10 +180,13 @@ export class GroupStore {
   async create(g: StoredGroup): Promise<Group> {
     try {
       return await this.tx(async (c) => {
-        await c.query(
-          `insert into groups (id, uri, name, attributes, admin_policy, version) values ($1, $2, $3, $4, $5, nextval('group_version_seq'))`,
-          [g.id, g.uri, g.name, JSON.stringify(g.attributes), g.adminPolicy],
-        );
+        await c.query(`insert into groups (id, uri, name, attributes, admin_policy, version) values ($1, $2, $3, $4, $5, nextval('group_version_seq'))`, [
+          g.id,
+          g.uri,
+          g.name,
+          JSON.stringify(g.attributes),
+          g.adminPolicy,
+        ]);
         for (const m of g.members) await this.upsertMember(c, g.id, m);
         return this.commitChange(c, g.id);
       });

@@ -21,7 +21,10 @@ describe('establishment request (POST /groups)', () => {
     const g = parseNewGroup({
       uri: 'sips:Friends@Groups.Example.COM;transport=tls',
       name: '  Friends  ',
-      members: [{ uri: 'tel:+351910000001', role: 'admin' }, { uri: 'sip:bob@example.com', share: false }],
+      members: [
+        { uri: 'tel:+351910000001', role: 'admin' },
+        { uri: 'sip:bob@example.com', share: false },
+      ],
     });
     expect(g).toEqual({
       id: undefined,
@@ -56,7 +59,9 @@ describe('establishment request (POST /groups)', () => {
     expect(fieldOf(() => parseNewGroup({ uri: 'sip:a@b.c', name: 'x', members: [{ role: 'admin' }] }))).toBe('members[0].uri');
     expect(fieldOf(() => parseNewGroup({ uri: 'sip:a@b.c', name: 'x', members: [{ uri: 'sip:a@b.c' }, { uri: 'http://x' }] }))).toBe('members[1].uri');
     expect(fieldOf(() => parseNewGroup({ uri: 'sip:a@b.c', name: 'x', members: [{ uri: 'sip:a@b.c', share: 'yes' }] }))).toBe('members[0].share');
-    expect(fieldOf(() => parseNewGroup({ uri: 'sip:a@b.c', name: 'x', members: [{ uri: 'sip:a@b.c', sharedParts: ['mood'] }] }))).toBe('members[0].sharedParts[0]');
+    expect(fieldOf(() => parseNewGroup({ uri: 'sip:a@b.c', name: 'x', members: [{ uri: 'sip:a@b.c', sharedParts: ['mood'] }] }))).toBe(
+      'members[0].sharedParts[0]',
+    );
     expect(fieldOf(() => parseNewGroup({ uri: 'sip:a@b.c', name: 'x', members: [{ uri: 'sip:a@b.c', nick: 'a' }] }))).toBe('members[0].nick');
     expect(fieldOf(() => parseNewGroup({ uri: 'sip:a@b.c', name: 'x', members: Array.from({ length: 1001 }, () => ({ uri: 'sip:a@b.c' })) }))).toBe('members');
   });
@@ -104,7 +109,10 @@ describe('member identity → subscriber key (no directory)', () => {
   const resolve = memberResolver({ ...s, identity: { ...s.identity, countryCode: '351' } });
   it('tel and user=phone URIs become MSISDN keys; SIP AoRs their own key; keys are accepted', async () => {
     expect(await resolve('tel:+351-910-000-001', 'm')).toEqual({ subscriber: 'msisdn:+351910000001', uri: 'tel:+351-910-000-001' });
-    expect(await resolve('sip:+351910000002@ims.example.net;user=phone', 'm')).toEqual({ subscriber: 'msisdn:+351910000002', uri: 'sip:+351910000002@ims.example.net;user=phone' });
+    expect(await resolve('sip:+351910000002@ims.example.net;user=phone', 'm')).toEqual({
+      subscriber: 'msisdn:+351910000002',
+      uri: 'sip:+351910000002@ims.example.net;user=phone',
+    });
     expect(await resolve('sip:Carol@Example.com', 'm')).toEqual({ subscriber: 'aor:sip:Carol@example.com', uri: 'sip:Carol@Example.com' });
     expect(await resolve('msisdn:+351910000003', 'm')).toEqual({ subscriber: 'msisdn:+351910000003', uri: 'tel:+351910000003' });
     expect(keyToUri('aor:sip:dave@example.com')).toBe('sip:dave@example.com');

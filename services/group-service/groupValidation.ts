@@ -160,7 +160,8 @@ function checkSharedParts(value: unknown, field = 'sharedParts'): string[] {
   if (!Array.isArray(value)) throw new ValidationError(field, `must be an array of ${SHAREABLE_PARTS.join(', ')} ([] = all)`);
   const seen = new Set<string>();
   value.forEach((p, i) => {
-    if (!SHAREABLE_PARTS.includes(p as (typeof SHAREABLE_PARTS)[number])) throw new ValidationError(`${field}[${i}]`, `must be one of ${SHAREABLE_PARTS.join(', ')}`);
+    if (!SHAREABLE_PARTS.includes(p as (typeof SHAREABLE_PARTS)[number]))
+      throw new ValidationError(`${field}[${i}]`, `must be one of ${SHAREABLE_PARTS.join(', ')}`);
     if (seen.has(p as string)) throw new ValidationError(`${field}[${i}]`, `${p as string} is listed twice`);
     seen.add(p as string);
   });
@@ -189,7 +190,8 @@ export function parseMemberSettings(body: unknown, prefix = ''): MemberSettings 
 /** A member identity as written: a sip:/sips:/tel: URI or a subscriber key (msisdn:+…, aor:sip:…). Resolution to a key is the resolver's job. */
 export function checkMemberIdentity(value: unknown, field: string): string {
   const v = text(value, field, LIMITS.uriLength);
-  if (!/^(sips?|tel|msisdn|aor|imsi):/i.test(v)) throw new ValidationError(field, `must be a sip:, sips: or tel: URI or a subscriber key (msisdn:+…, aor:sip:…), not ${v}`);
+  if (!/^(sips?|tel|msisdn|aor|imsi):/i.test(v))
+    throw new ValidationError(field, `must be a sip:, sips: or tel: URI or a subscriber key (msisdn:+…, aor:sip:…), not ${v}`);
   return v;
 }
 
@@ -234,7 +236,8 @@ const PATCH_FIELDS = ['name', 'attributes', 'adminPolicy', 'version'] as const;
 export function parseGroupPatch(body: unknown): GroupPatch {
   const o = object(body, 'body');
   onlyKnown(o, PATCH_FIELDS, '');
-  if (Object.keys(o).filter((k) => k !== 'version').length === 0) throw new ValidationError('body', `nothing to change; give ${PATCH_FIELDS.slice(0, 3).join(', ')}`);
+  if (Object.keys(o).filter((k) => k !== 'version').length === 0)
+    throw new ValidationError('body', `nothing to change; give ${PATCH_FIELDS.slice(0, 3).join(', ')}`);
   const out: GroupPatch = {};
   if (o['name'] !== undefined) out.name = text(o['name'], 'name', LIMITS.nameLength);
   if (o['attributes'] !== undefined) out.attributes = checkAttributeChanges(o['attributes']);

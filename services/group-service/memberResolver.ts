@@ -33,7 +33,11 @@ export function memberResolver(s: Settings, directory?: SubscriberDirectory): Me
     const uri = /^(msisdn|aor):/i.test(identity) ? keyToUri(identity) : identity;
     if (!uri) throw new ValidationError(field, `${identity} is not a valid subscriber key (msisdn:+E164 or aor:sip:user@host)`);
     const subscriber = await resolve(uri);
-    if (!subscriber) throw new ValidationError(field, `${identity} is not a usable member identity (a sip: URI with user and host, or a telephone number in E.164 / tel: form)`);
+    if (!subscriber)
+      throw new ValidationError(
+        field,
+        `${identity} is not a usable member identity (a sip: URI with user and host, or a telephone number in E.164 / tel: form)`,
+      );
     return { subscriber, uri };
   };
 }

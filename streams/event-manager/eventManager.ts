@@ -100,7 +100,10 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
         out.push({
           topic: t('dead-letters'),
           key: 'event-manager',
-          value: serde.encode('dead-letters', deadLetter('event-manager', 'event-manager', 'malformed', (err as Error).message, r.value ?? Buffer.alloc(0), origin, { key: r.key ?? '' })),
+          value: serde.encode(
+            'dead-letters',
+            deadLetter('event-manager', 'event-manager', 'malformed', (err as Error).message, r.value ?? Buffer.alloc(0), origin, { key: r.key ?? '' }),
+          ),
         });
       }
     }

@@ -18,7 +18,12 @@ function decodeNotify(n: NotifyRequest) {
   return {
     rlmi,
     hasInfo: parts.some((p) => p.contentType.includes('group-info')),
-    resources: Object.fromEntries(rlmi.resources.map((r) => [r.uri, { ...r.instances[0]!, basic: r.instances[0]!.cid ? pidfByCid.get(r.instances[0]!.cid)?.services[0]?.basic : undefined }])),
+    resources: Object.fromEntries(
+      rlmi.resources.map((r) => [
+        r.uri,
+        { ...r.instances[0]!, basic: r.instances[0]!.cid ? pidfByCid.get(r.instances[0]!.cid)?.services[0]?.basic : undefined },
+      ]),
+    ),
   };
 }
 
@@ -33,11 +38,19 @@ const change = (st: GroupPresenceState, kind: 'info' | 'presence') => notifyGrou
 describe('group state', () => {
   it('emits joins for new members and leaves for removed ones, keeping presence of those who stay', () => {
     const { st, res } = setup();
-    expect(res.memberships.map((m) => [m.subscriber, m.member])).toEqual([[member(1).subscriber, true], [member(2).subscriber, true], [member(3).subscriber, true]]);
+    expect(res.memberships.map((m) => [m.subscriber, m.member])).toEqual([
+      [member(1).subscriber, true],
+      [member(2).subscriber, true],
+      [member(3).subscriber, true],
+    ]);
     applyMemberPresence(st, memberIndex(st), presenceOf(member(1), 'open', 5), T0);
     const next = applyGroup(st, group([member(1), member(4)], { version: 2 }), T0);
     expect(next.infoChanged).toBe(true);
-    expect(next.memberships.map((m) => [m.subscriber, m.member])).toEqual([[member(4).subscriber, true], [member(2).subscriber, false], [member(3).subscriber, false]]);
+    expect(next.memberships.map((m) => [m.subscriber, m.member])).toEqual([
+      [member(4).subscriber, true],
+      [member(2).subscriber, false],
+      [member(3).subscriber, false],
+    ]);
     expect(st.members.find((m) => m.subscriber === member(1).subscriber)!.basic).toBe('open');
     expect(applyGroup(st, group([member(9)], { version: 1 }), T0).memberships).toEqual([]); // older version ignored
     expect(applyGroup(st, group([member(1), member(4)], { version: 2 }), T0).infoChanged).toBe(false); // replay: no change
@@ -108,7 +121,9 @@ describe('group dialogs', () => {
     expect(out.notifies[0]).toMatchObject({ subscriptionState: 'terminated', reason: 'rejected', body: null });
     expect(st.watchers).toHaveLength(0);
     applyGroup(st, group([member(1), member(2), member(3)], { version: 2, adminPolicy: 'anyone' }), T0);
-    expect(applyGroupSubscribe(st, groupView(st), subscribe('sip:stranger@example.com', { cseq: 2 }), T0, 'lt').notifies[0]).toMatchObject({ subscriptionState: 'active' });
+    expect(applyGroupSubscribe(st, groupView(st), subscribe('sip:stranger@example.com', { cseq: 2 }), T0, 'lt').notifies[0]).toMatchObject({
+      subscriptionState: 'active',
+    });
     // Back to members-only: the outsider's dialog ends.
     applyGroup(st, group([member(1), member(2), member(3)], { version: 3, adminPolicy: 'members-only' }), T0);
     expect(change(st, 'info')[0]).toMatchObject({ subscriptionState: 'terminated', reason: 'rejected' });
@@ -129,7 +144,15 @@ describe('group dialogs', () => {
     const body = Buffer.from('<filter-set xmlns="urn:ietf:params:xml:ns:simple-filter"><filter id="f" uri="sip:user3@example.com"/></filter-set>');
     const [n] = applyGroupSubscribe(st, groupView(st), subscribe('sip:user1@example.com', { body }), T0, 'lt').notifies;
     expect(Object.keys(decodeNotify(n!).resources)).toEqual(['sip:user3@example.com']);
-    const bad = applyGroupSubscribe(st, groupView(st), subscribe('sip:user2@example.com', { body: Buffer.from('<filter-set xmlns="urn:ietf:params:xml:ns:simple-filter"><filter id="f"><what><include>/x/y</include></what></filter></filter-set>') }), T0, 'lt');
+    const bad = applyGroupSubscribe(
+      st,
+      groupView(st),
+      subscribe('sip:user2@example.com', {
+        body: Buffer.from('<filter-set xmlns="urn:ietf:params:xml:ns:simple-filter"><filter id="f"><what><include>/x/y</include></what></filter></filter-set>'),
+      }),
+      T0,
+      'lt',
+    );
     expect(bad.refused).toBe('bad-filter');
     expect(bad.notifies[0]).toMatchObject({ subscriptionState: 'terminated', reason: 'rejected' });
   });
@@ -169,17 +192,55 @@ describe('group dialogs', () => {
     const [end] = applyGroupSubscribe(st, groupView(st), subscribe('sip:user2@example.com', { cseq: 2, expires: 0 }), T0, 'lt').notifies;
     expect(end).toMatchObject({ subscriptionState: 'terminated', version: 2 });
     applyGroupSubscribe(st, groupView(st), subscribe('sip:user3@example.com'), T0, 'lt');
-    expect(applyGroupDeliveryReport(st, { notifyId: 'x', presentity: 'group:g1', callId: 'call-sip:user3@example.com', outcome: 'gone', statusCode: 481, attempts: 1, reason: null, time: T0 })).toBe(true);
+    expect(
+      applyGroupDeliveryReport(st, {
+        notifyId: 'x',
+        presentity: 'group:g1',
+        callId: 'call-sip:user3@example.com',
+        outcome: 'gone',
+        statusCode: 481,
+        attempts: 1,
+        reason: null,
+        time: T0,
+      }),
+    ).toBe(true);
     expect(st.watchers).toHaveLength(0);
     // A final refusal (403 without Retry-After) ends it too (RFC 6665 4.2.2); a delivery does not.
     applyGroupSubscribe(st, groupView(st), subscribe('sip:user3@example.com', { cseq: 5 }), T0, 'lt');
-    expect(applyGroupDeliveryReport(st, { notifyId: 'y', presentity: 'group:g1', callId: 'call-sip:user3@example.com', outcome: 'delivered', statusCode: 200, attempts: 1, reason: null, time: T0 })).toBe(false);
-    expect(applyGroupDeliveryReport(st, { notifyId: 'z', presentity: 'group:g1', callId: 'call-sip:user3@example.com', outcome: 'rejected', statusCode: 403, attempts: 1, reason: null, time: T0 })).toBe(true);
+    expect(
+      applyGroupDeliveryReport(st, {
+        notifyId: 'y',
+        presentity: 'group:g1',
+        callId: 'call-sip:user3@example.com',
+        outcome: 'delivered',
+        statusCode: 200,
+        attempts: 1,
+        reason: null,
+        time: T0,
+      }),
+    ).toBe(false);
+    expect(
+      applyGroupDeliveryReport(st, {
+        notifyId: 'z',
+        presentity: 'group:g1',
+        callId: 'call-sip:user3@example.com',
+        outcome: 'rejected',
+        statusCode: 403,
+        attempts: 1,
+        reason: null,
+        time: T0,
+      }),
+    ).toBe(true);
     expect(st.watchers).toHaveLength(0);
   });
 
   it('examining only the changed members gives the same partial NOTIFYs as a full diff', () => {
-    const ms = [member(1, { role: 'driver', attributes: { 'receive-roles': 'same', 'receive-parts': 'basic' } }), member(2, { role: 'driver' }), member(3, { role: 'dispatcher' }), member(4, { role: 'driver', share: false })];
+    const ms = [
+      member(1, { role: 'driver', attributes: { 'receive-roles': 'same', 'receive-parts': 'basic' } }),
+      member(2, { role: 'driver' }),
+      member(3, { role: 'dispatcher' }),
+      member(4, { role: 'driver', share: false }),
+    ];
     const one = setup(ms).st;
     const two = setup(ms).st;
     for (const st of [one, two]) {
@@ -187,7 +248,12 @@ describe('group dialogs', () => {
       applyGroupSubscribe(st, groupView(st), subscribe('sip:user1@example.com'), T0, 'lt');
       applyGroupSubscribe(st, groupView(st), subscribe('sip:user3@example.com'), T0, 'lt');
     }
-    for (const [k, who] of [[2, 1], [3, 2], [4, 3], [5, 4]] as const) {
+    for (const [k, who] of [
+      [2, 1],
+      [3, 2],
+      [4, 3],
+      [5, 4],
+    ] as const) {
       for (const st of [one, two]) applyMemberPresence(st, memberIndex(st), presenceOf(ms[who - 1]!, k % 2 ? 'open' : 'closed', k), T0);
       const full = notifyGroupChange(one, groupView(one), 'presence', T0, null);
       const partial = notifyGroupChange(two, groupView(two), 'presence', T0, null, new Set([ms[who - 1]!.subscriber]));
@@ -206,7 +272,10 @@ describe('group dialogs', () => {
 
   it('a SUBSCRIBE to an unknown group ends with noresource', () => {
     const st = newGroupState('nope', T0);
-    expect(applyGroupSubscribe(st, groupView(st), subscribe('sip:user1@example.com'), T0, 'lt')).toMatchObject({ refused: 'no-such-group', notifies: [{ subscriptionState: 'terminated', reason: 'noresource' }] });
+    expect(applyGroupSubscribe(st, groupView(st), subscribe('sip:user1@example.com'), T0, 'lt')).toMatchObject({
+      refused: 'no-such-group',
+      notifies: [{ subscriptionState: 'terminated', reason: 'noresource' }],
+    });
   });
 });
 
@@ -230,7 +299,10 @@ describe('information and presence changes in one pass', () => {
     expect(presence).toHaveLength(1);
     expect(presence[0]!.hasInfo).toBe(false);
     expect(presence[0]!.rlmi.version).toBe(info[0]!.rlmi.version + 1);
-    expect(presence[0]!.resources).toMatchObject({ [member(1).uri]: { state: 'active', basic: 'closed' }, [member(3).uri]: { state: 'active', basic: 'open' } });
+    expect(presence[0]!.resources).toMatchObject({
+      [member(1).uri]: { state: 'active', basic: 'closed' },
+      [member(3).uri]: { state: 'active', basic: 'open' },
+    });
   });
 });
 

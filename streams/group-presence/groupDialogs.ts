@@ -35,7 +35,13 @@ function receivingPolicyOf(st: GroupPresenceState, d: Pick<StateGroupWatcher, 'f
  * those members are examined (a 10,000-member group is not re-diffed for one
  * change). The policies are evaluated as in visibleMembers.
  */
-function changedBody(st: GroupPresenceState, view: GroupView, d: StateGroupWatcher, changed: ReadonlySet<string>, version: number): { contentType: string; body: string } | null {
+function changedBody(
+  st: GroupPresenceState,
+  view: GroupView,
+  d: StateGroupWatcher,
+  changed: ReadonlySet<string>,
+  version: number,
+): { contentType: string; body: string } | null {
   const policy = receivingPolicyOf(st, d);
   const role = roleOf(view.members, d.watcherUri);
   const listed: VisibleMember[] = [];
@@ -59,11 +65,25 @@ function changedBody(st: GroupPresenceState, view: GroupView, d: StateGroupWatch
   }
   if (listed.length === 0 && removed.length === 0) return null;
   return renderGroupDocument({
-    groupId: st.groupId, groupUri: st.uri || d.presentityUri, groupName: st.name, version, fullState: false, groupInfo: null, members: listed, removed,
+    groupId: st.groupId,
+    groupUri: st.uri || d.presentityUri,
+    groupName: st.name,
+    version,
+    fullState: false,
+    groupInfo: null,
+    members: listed,
+    removed,
   });
 }
 
-function bodyFor(st: GroupPresenceState, view: GroupView, d: StateGroupWatcher, kind: NotifyKind, version: number, changed?: ReadonlySet<string>): { contentType: string; body: string } | null {
+function bodyFor(
+  st: GroupPresenceState,
+  view: GroupView,
+  d: StateGroupWatcher,
+  kind: NotifyKind,
+  version: number,
+  changed?: ReadonlySet<string>,
+): { contentType: string; body: string } | null {
   if (kind === 'presence' && changed) return changedBody(st, view, d, changed, version);
   const visible = visibleMembers(view.members, view.shared, d.watcherUri, receivingPolicyOf(st, d));
   const now = new Map<string, { v: VisibleMember; fp: string }>();
@@ -92,13 +112,28 @@ function bodyFor(st: GroupPresenceState, view: GroupView, d: StateGroupWatcher, 
   }
   d.seen = Object.fromEntries([...now].map(([uri, x]) => [uri, x.fp]));
   return renderGroupDocument({
-    groupId: st.groupId, groupUri: st.uri || d.presentityUri, groupName: st.name, version, fullState: kind === 'full',
-    groupInfo: kind === 'presence' ? null : view.info, members: listed, removed,
+    groupId: st.groupId,
+    groupUri: st.uri || d.presentityUri,
+    groupName: st.name,
+    version,
+    fullState: kind === 'full',
+    groupInfo: kind === 'presence' ? null : view.info,
+    members: listed,
+    removed,
   });
 }
 
 /** The dialog's next NOTIFY with a group body (null: nothing to tell this watcher). */
-function groupNotify(st: GroupPresenceState, view: GroupView, d: StateGroupWatcher, kind: NotifyKind, nowMs: number, cause: string | null, state: 'active' | 'terminated' = 'active', changed?: ReadonlySet<string>): NotifyRequest | null {
+function groupNotify(
+  st: GroupPresenceState,
+  view: GroupView,
+  d: StateGroupWatcher,
+  kind: NotifyKind,
+  nowMs: number,
+  cause: string | null,
+  state: 'active' | 'terminated' = 'active',
+  changed?: ReadonlySet<string>,
+): NotifyRequest | null {
   const body = bodyFor(st, view, d, kind, d.version + 1, changed);
   if (body === null) return null;
   const n = notify(d, groupPresentity(st.groupId), state, body, nowMs, cause, state === 'terminated' ? 'timeout' : null);
@@ -106,7 +141,18 @@ function groupNotify(st: GroupPresenceState, view: GroupView, d: StateGroupWatch
 }
 
 function terminatedOnce(st: GroupPresenceState, sub: Subscription, localTag: string, reason: TerminationReason, nowMs: number): NotifyRequest {
-  const d = { callId: sub.callId, remoteTag: sub.watcherTag, localTag, watcherUri: sub.watcherUri, presentityUri: sub.presentityUri, contact: sub.contact, routeSet: sub.routeSet, expiresAt: nowMs, notifyCseq: 0, version: 0 };
+  const d = {
+    callId: sub.callId,
+    remoteTag: sub.watcherTag,
+    localTag,
+    watcherUri: sub.watcherUri,
+    presentityUri: sub.presentityUri,
+    contact: sub.contact,
+    routeSet: sub.routeSet,
+    expiresAt: nowMs,
+    notifyCseq: 0,
+    version: 0,
+  };
   return notify(d, groupPresentity(st.groupId), 'terminated', null, nowMs, sub.requestId, reason);
 }
 
@@ -166,8 +212,19 @@ export function applyGroupSubscribe(st: GroupPresenceState, view: GroupView, sub
 
 function newDialog(sub: Subscription, localTag: string, nowMs: number, filter: string | null): StateGroupWatcher {
   return {
-    callId: sub.callId, remoteTag: sub.watcherTag, localTag, watcherUri: sub.watcherUri, presentityUri: sub.presentityUri, contact: sub.contact,
-    routeSet: sub.routeSet, expiresAt: nowMs + sub.expires * 1000, notifyCseq: 0, version: 0, subscribeCseq: sub.cseq, filter, seen: {},
+    callId: sub.callId,
+    remoteTag: sub.watcherTag,
+    localTag,
+    watcherUri: sub.watcherUri,
+    presentityUri: sub.presentityUri,
+    contact: sub.contact,
+    routeSet: sub.routeSet,
+    expiresAt: nowMs + sub.expires * 1000,
+    notifyCseq: 0,
+    version: 0,
+    subscribeCseq: sub.cseq,
+    filter,
+    seen: {},
   };
 }
 
@@ -176,7 +233,14 @@ function newDialog(sub: Subscription, localTag: string, nowMs: number, filter: s
  * administrator's policy no longer admits (an outsider after a members-only
  * change, a member who left) are ended with terminated;reason=rejected.
  */
-export function notifyGroupChange(st: GroupPresenceState, view: GroupView, kind: 'info' | 'presence', nowMs: number, cause: string | null, changed?: ReadonlySet<string>): NotifyRequest[] {
+export function notifyGroupChange(
+  st: GroupPresenceState,
+  view: GroupView,
+  kind: 'info' | 'presence',
+  nowMs: number,
+  cause: string | null,
+  changed?: ReadonlySet<string>,
+): NotifyRequest[] {
   const out: NotifyRequest[] = [];
   for (let i = st.watchers.length - 1; i >= 0; i--) {
     const d = st.watchers[i]!;

@@ -75,7 +75,17 @@ export async function startGroupPresenceProcessor(s: Settings, o: ProcessorHooks
   const t = (name: TopicName) => topicName(s.topics.prefix, name);
   const topics = { groups: t('groups'), subscriptions: t('group-subscriptions'), presence: t('group-member-presence'), reports: t('group-delivery-reports') };
   const infoCache: GroupInfoCache = new Map();
-  const stats: GroupProcessorStats = { groupRecords: 0, memberPresence: 0, subscribes: 0, refused: 0, reports: 0, notifies: 0, documents: 0, memberships: 0, deadLetters: 0 };
+  const stats: GroupProcessorStats = {
+    groupRecords: 0,
+    memberPresence: 0,
+    subscribes: 0,
+    refused: 0,
+    reports: 0,
+    notifies: 0,
+    documents: 0,
+    memberships: 0,
+    deadLetters: 0,
+  };
 
   const notifyOut = (groupId: string, ns: ReturnType<typeof notifyGroupChange>, out: OutputRecord[]) => {
     for (const n of ns) out.push({ topic: t('notify-requests'), key: groupPresentity(groupId), value: serde.encode('notify-requests', n) });
@@ -113,7 +123,10 @@ export async function startGroupPresenceProcessor(s: Settings, o: ProcessorHooks
       if (!w) {
         const committed = ctx.store(p).get(key);
         const st = committed ? cloneState(committed) : newGroupState(key, now);
-        work.set(key, (w = { partition: p, st, index: memberIndex(st), info: false, presence: false, changed: new Set(), dirty: false, deleted: false, cause: null }));
+        work.set(
+          key,
+          (w = { partition: p, st, index: memberIndex(st), info: false, presence: false, changed: new Set(), dirty: false, deleted: false, cause: null }),
+        );
       }
       return w;
     };
@@ -175,7 +188,10 @@ export async function startGroupPresenceProcessor(s: Settings, o: ProcessorHooks
         out.push({
           topic: t('dead-letters'),
           key: COMPONENT,
-          value: serde.encode('dead-letters', deadLetter(COMPONENT, 'group-presence', 'malformed', (err as Error).message, r.value ?? Buffer.alloc(0), origin, { key: r.key ?? '' })),
+          value: serde.encode(
+            'dead-letters',
+            deadLetter(COMPONENT, 'group-presence', 'malformed', (err as Error).message, r.value ?? Buffer.alloc(0), origin, { key: r.key ?? '' }),
+          ),
         });
       }
     }

@@ -7,7 +7,19 @@ import type { Group, GroupMemberPresence, GroupMembership, GroupPresenceState, S
 export const groupPresentity = (groupId: string) => `group:${groupId}`;
 
 export function newGroupState(groupId: string, nowMs: number): GroupPresenceState {
-  return { groupId, version: 0, exists: false, uri: '', name: '', groupVersion: 0, adminPolicy: 'members-only', attributes: {}, members: [], watchers: [], updatedAt: nowMs };
+  return {
+    groupId,
+    version: 0,
+    exists: false,
+    uri: '',
+    name: '',
+    groupVersion: 0,
+    adminPolicy: 'members-only',
+    attributes: {},
+    members: [],
+    watchers: [],
+    updatedAt: nowMs,
+  };
 }
 
 /** Member position by subscriber key (rebuilt when the member list changes). */
@@ -62,7 +74,12 @@ export function applyGroup(st: GroupPresenceState, g: Group | null, nowMs: numbe
   const oldAt = memberIndex(st);
   const seen = new Set<string>();
   const members: StateGroupMember[] = [];
-  let infoChanged = !st.exists || st.uri !== g.uri || st.name !== g.name || st.adminPolicy !== g.adminPolicy || JSON.stringify(Object.entries(st.attributes).sort()) !== JSON.stringify(Object.entries(g.attributes).sort());
+  let infoChanged =
+    !st.exists ||
+    st.uri !== g.uri ||
+    st.name !== g.name ||
+    st.adminPolicy !== g.adminPolicy ||
+    JSON.stringify(Object.entries(st.attributes).sort()) !== JSON.stringify(Object.entries(g.attributes).sort());
   for (const gm of g.members) {
     if (seen.has(gm.subscriber)) continue; // one entry per subscriber: the first wins
     seen.add(gm.subscriber);
@@ -81,16 +98,27 @@ export function applyGroup(st: GroupPresenceState, g: Group | null, nowMs: numbe
       pidf: prev?.pidf ?? null,
       presenceVersion: prev?.presenceVersion ?? 0,
     };
-    if (!prev || prev.uri !== m.uri) memberships.push({ subscriber: m.subscriber, groupId: st.groupId, memberUri: m.uri, member: true, groupVersion: g.version, time: nowMs });
+    if (!prev || prev.uri !== m.uri)
+      memberships.push({ subscriber: m.subscriber, groupId: st.groupId, memberUri: m.uri, member: true, groupVersion: g.version, time: nowMs });
     if (!prev || infoOf(prev) !== infoOf(m)) infoChanged = true;
     members.push(m);
   }
-  for (const m of st.members) if (!seen.has(m.subscriber)) {
-    leave(m, g.version);
-    infoChanged = true;
-  }
+  for (const m of st.members)
+    if (!seen.has(m.subscriber)) {
+      leave(m, g.version);
+      infoChanged = true;
+    }
   if (!infoChanged && members.map((m) => m.subscriber).join('\u0000') !== st.members.map((m) => m.subscriber).join('\u0000')) infoChanged = true;
-  Object.assign(st, { exists: true, uri: g.uri, name: g.name, groupVersion: g.version, adminPolicy: g.adminPolicy, attributes: { ...g.attributes }, members, updatedAt: nowMs });
+  Object.assign(st, {
+    exists: true,
+    uri: g.uri,
+    name: g.name,
+    groupVersion: g.version,
+    adminPolicy: g.adminPolicy,
+    attributes: { ...g.attributes },
+    members,
+    updatedAt: nowMs,
+  });
   return { infoChanged, memberships };
 }
 
@@ -107,7 +135,9 @@ export function applyMemberPresence(st: GroupPresenceState, index: Map<string, n
   if (mp.presenceVersion < m.presenceVersion) return false;
   const same = m.pidf === mp.pidf && m.basic === mp.basic && m.activities === mp.activities;
   // Replaced, not mutated: the record may be shared with the committed state (cloneState).
-  st.members[at] = same ? { ...m, presenceVersion: mp.presenceVersion } : { ...m, basic: mp.basic, activities: mp.activities, pidf: mp.pidf, presenceVersion: mp.presenceVersion };
+  st.members[at] = same
+    ? { ...m, presenceVersion: mp.presenceVersion }
+    : { ...m, basic: mp.basic, activities: mp.activities, pidf: mp.pidf, presenceVersion: mp.presenceVersion };
   if (same) return false;
   st.updatedAt = nowMs;
   return true;

@@ -54,7 +54,14 @@ function countOpen(st: GroupPresenceState, shared: readonly VisibleMember[]): nu
 /** The group-presence record: the full document as the group may see it (member authorization applied, no receiving policy). */
 export function groupPresenceRecord(st: GroupPresenceState, view: GroupView, nowMs: number): GroupPresence {
   const doc = renderGroupDocument({
-    groupId: st.groupId, groupUri: st.uri, groupName: st.name, version: st.version, fullState: true, groupInfo: view.info, members: view.shared, removed: [],
+    groupId: st.groupId,
+    groupUri: st.uri,
+    groupName: st.name,
+    version: st.version,
+    fullState: true,
+    groupInfo: view.info,
+    members: view.shared,
+    removed: [],
   });
   return {
     groupId: st.groupId,
@@ -69,7 +76,13 @@ export function groupPresenceRecord(st: GroupPresenceState, view: GroupView, now
     adminPolicy: st.adminPolicy,
     groupInfo: view.info,
     members: st.members.map((m, i) => ({
-      subscriber: m.subscriber, uri: m.uri, role: m.role, displayName: m.displayName, attributes: m.attributes, share: m.share, sharedParts: m.sharedParts,
+      subscriber: m.subscriber,
+      uri: m.uri,
+      role: m.role,
+      displayName: m.displayName,
+      attributes: m.attributes,
+      share: m.share,
+      sharedParts: m.sharedParts,
       basic: sharedBasic(m, view.shared[i]!),
       // Only what the member shares leaves the processor.
       pidf: view.shared[i]!.pidf,

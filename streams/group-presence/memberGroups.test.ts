@@ -5,12 +5,29 @@ import { pidfFor } from '../../test/support/groupRecords.ts';
 
 const S = 'msisdn:+351910000001';
 const presence = (version: number, basic: 'open' | 'closed'): Presence => ({
-  subscriber: S, version, basic, networkState: 'attached', callState: 'idle', connectability: 'unknown', servingNode: null, cellGlobalId: null,
-  activities: null, note: null, pidf: pidfFor('u1', basic), updatedAt: 1000 + version,
+  subscriber: S,
+  version,
+  basic,
+  networkState: 'attached',
+  callState: 'idle',
+  connectability: 'unknown',
+  servingNode: null,
+  cellGlobalId: null,
+  activities: null,
+  note: null,
+  pidf: pidfFor('u1', basic),
+  updatedAt: 1000 + version,
 });
-const join = (groupId: string, member = true): GroupMembership => ({ subscriber: S, groupId, memberUri: 'sip:u1@example.com', member, groupVersion: 1, time: 1 });
+const join = (groupId: string, member = true): GroupMembership => ({
+  subscriber: S,
+  groupId,
+  memberUri: 'sip:u1@example.com',
+  member,
+  groupVersion: 1,
+  time: 1,
+});
 
-describe('a member\'s groups and presence (membership processor)', () => {
+describe("a member's groups and presence (membership processor)", () => {
   it('keeps presence without groups and serves it to a group joined later (Action 508)', () => {
     const a = applyPresence(newMemberGroups(S, 0), presence(1, 'open'), 10);
     expect(a.out).toEqual([]);
@@ -23,7 +40,10 @@ describe('a member\'s groups and presence (membership processor)', () => {
   it('fans a presence change out to every group, ignoring older versions and repeats', () => {
     let st = applyMembership(applyMembership(newMemberGroups(S, 0), join('g1'), 1).state!, join('g2'), 2).state!;
     const c = applyPresence(st, presence(2, 'closed'), 3);
-    expect(c.out.map((o) => [o.groupId, o.basic])).toEqual([['g1', 'closed'], ['g2', 'closed']]);
+    expect(c.out.map((o) => [o.groupId, o.basic])).toEqual([
+      ['g1', 'closed'],
+      ['g2', 'closed'],
+    ]);
     st = c.state!;
     expect(applyPresence(st, presence(1, 'open'), 4)).toEqual({ state: null, out: [] });
     expect(applyPresence(st, presence(3, 'closed'), 4)).toEqual({ state: null, out: [] });

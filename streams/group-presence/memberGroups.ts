@@ -10,9 +10,15 @@ export function newMemberGroups(subscriber: string, nowMs: number): MemberGroups
 /** The member's presence as one of its groups gets it (member=false: it left, no presence). */
 function memberPresenceFor(st: MemberGroupsState, groupId: string, member: boolean, nowMs: number): GroupMemberPresence {
   return {
-    groupId, subscriber: st.subscriber, member,
-    basic: member ? st.basic : null, activities: member ? st.activities : null, pidf: member ? st.pidf : null,
-    presenceVersion: st.presenceVersion, presenceUpdatedAt: st.presenceUpdatedAt, time: nowMs,
+    groupId,
+    subscriber: st.subscriber,
+    member,
+    basic: member ? st.basic : null,
+    activities: member ? st.activities : null,
+    pidf: member ? st.pidf : null,
+    presenceVersion: st.presenceVersion,
+    presenceUpdatedAt: st.presenceUpdatedAt,
+    time: nowMs,
   };
 }
 
@@ -26,7 +32,15 @@ export interface MemberOutcome {
 export function applyPresence(st: MemberGroupsState, p: Presence, nowMs: number): MemberOutcome {
   if (p.version < st.presenceVersion) return { state: null, out: [] };
   if (p.pidf === st.pidf && p.basic === st.basic && p.activities === st.activities) return { state: null, out: [] };
-  const next: MemberGroupsState = { ...st, basic: p.basic, activities: p.activities, pidf: p.pidf, presenceVersion: p.version, presenceUpdatedAt: p.updatedAt, updatedAt: nowMs };
+  const next: MemberGroupsState = {
+    ...st,
+    basic: p.basic,
+    activities: p.activities,
+    pidf: p.pidf,
+    presenceVersion: p.version,
+    presenceUpdatedAt: p.updatedAt,
+    updatedAt: nowMs,
+  };
   return { state: next, out: next.groups.map((g) => memberPresenceFor(next, g.groupId, true, nowMs)) };
 }
 

@@ -70,7 +70,10 @@ export async function startMemberGroupsProcessor(s: Settings, o: ProcessorHooks)
         out.push({
           topic: t('dead-letters'),
           key: COMPONENT,
-          value: serde.encode('dead-letters', deadLetter(COMPONENT, 'group-membership', 'malformed', (err as Error).message, r.value ?? Buffer.alloc(0), origin, { key: r.key ?? '' })),
+          value: serde.encode(
+            'dead-letters',
+            deadLetter(COMPONENT, 'group-membership', 'malformed', (err as Error).message, r.value ?? Buffer.alloc(0), origin, { key: r.key ?? '' }),
+          ),
         });
       }
     }

@@ -135,7 +135,12 @@ export class SubscriberDirectory {
     }
     if (a) await this.pool.query(`update subscribers set msisdn = $1, updated_at = now() where imsi = $2 and msisdn is null`, [msisdn, imsi]);
     else if (b) await this.pool.query(`update subscribers set imsi = $1, updated_at = now() where msisdn = $2 and imsi is null`, [imsi, msisdn]);
-    else await this.pool.query(`insert into subscribers (key, imsi, msisdn, origin) values ($3, $1, $2, 'learned') on conflict do nothing`, [imsi, msisdn, identityKey(msisdnRef)]);
+    else
+      await this.pool.query(`insert into subscribers (key, imsi, msisdn, origin) values ($3, $1, $2, 'learned') on conflict do nothing`, [
+        imsi,
+        msisdn,
+        identityKey(msisdnRef),
+      ]);
     const entry: DirectoryEntry = { key: a?.key ?? b?.key ?? identityKey(msisdnRef), imsi, msisdn, aor: a?.aor ?? b?.aor ?? null };
     this.remember(identityKey(imsiRef), entry);
     this.remember(identityKey(msisdnRef), entry);

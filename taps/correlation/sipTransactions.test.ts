@@ -12,10 +12,34 @@ import { readCapture } from '../../protocols/decode/pcap/readCapture.ts';
 import { SIP_FIXTURE, fixtureLog, fixturePath, tsharkNote } from '../../test/support/fixtures.ts';
 
 function req(method: string, callId: string, seq: number, branch: string, ruri = 'sip:bob@Example.com'): Buffer {
-  return Buffer.from([`${method} ${ruri} SIP/2.0`, `Via: SIP/2.0/UDP a.example.com;branch=${branch}`, 'From: "Alice" <sip:alice@Atlanta.example.com;transport=udp>;tag=f1', `To: <${ruri}>`, `Call-ID: ${callId}`, `CSeq: ${seq} ${method}`, 'Content-Length: 0', '', ''].join('\r\n'));
+  return Buffer.from(
+    [
+      `${method} ${ruri} SIP/2.0`,
+      `Via: SIP/2.0/UDP a.example.com;branch=${branch}`,
+      'From: "Alice" <sip:alice@Atlanta.example.com;transport=udp>;tag=f1',
+      `To: <${ruri}>`,
+      `Call-ID: ${callId}`,
+      `CSeq: ${seq} ${method}`,
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n'),
+  );
 }
 function resp(status: number, method: string, callId: string, seq: number, branch?: string): Buffer {
-  return Buffer.from([`SIP/2.0 ${status} X`, ...(branch ? [`Via: SIP/2.0/UDP a.example.com;branch=${branch}`] : []), 'From: <sip:alice@atlanta.example.com>;tag=f1', 'To: <sip:bob@example.com>;tag=t9', `Call-ID: ${callId}`, `CSeq: ${seq} ${method}`, 'Content-Length: 0', '', ''].join('\r\n'));
+  return Buffer.from(
+    [
+      `SIP/2.0 ${status} X`,
+      ...(branch ? [`Via: SIP/2.0/UDP a.example.com;branch=${branch}`] : []),
+      'From: <sip:alice@atlanta.example.com>;tag=f1',
+      'To: <sip:bob@example.com>;tag=t9',
+      `Call-ID: ${callId}`,
+      `CSeq: ${seq} ${method}`,
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n'),
+  );
 }
 const s = (n: number) => BigInt(n) * 1_000_000_000n;
 
@@ -26,7 +50,14 @@ describe('SipTransactionTracker', () => {
     const prov = t.observe(parseSipMessage(resp(100, 'PUBLISH', 'c1', 5, 'z9hG4bK1')), s(10) + 5n);
     expect(prov?.firstFinal).toBe(false);
     const m = t.observe(parseSipMessage(resp(200, 'PUBLISH', 'c1', 5, 'z9hG4bK1')), s(11));
-    expect(m?.request).toMatchObject({ method: 'PUBLISH', requestUri: 'sip:bob@Example.com', fromAor: 'sip:alice@atlanta.example.com', toAor: 'sip:bob@example.com', fromTag: 'f1', cseq: 5 });
+    expect(m?.request).toMatchObject({
+      method: 'PUBLISH',
+      requestUri: 'sip:bob@Example.com',
+      fromAor: 'sip:alice@atlanta.example.com',
+      toAor: 'sip:bob@example.com',
+      fromTag: 'f1',
+      cseq: 5,
+    });
     expect(m?.latencyNs).toBe(s(1));
     expect(m?.firstFinal).toBe(true);
     expect(t.observe(parseSipMessage(resp(200, 'PUBLISH', 'c1', 5, 'z9hG4bK1')), s(12))?.firstFinal).toBe(false); // retransmitted final
@@ -151,7 +182,12 @@ describe('on the generated SIP fixture, against the generator', () => {
       const original = pending.get(key);
       expect(original, `message ${i}: ${log[i]!.meta.message}`).toBeDefined();
       expect(match, `message ${i}: ${log[i]!.meta.message}`).toBeDefined();
-      expect([match!.request.method, match!.request.callId, match!.request.cseq, match!.request.requestUri]).toEqual([original!.method, original!.callId, original!.cseq.seq, original!.requestUri]);
+      expect([match!.request.method, match!.request.callId, match!.request.cseq, match!.request.requestUri]).toEqual([
+        original!.method,
+        original!.callId,
+        original!.cseq.seq,
+        original!.requestUri,
+      ]);
     });
     expect(responses).toBe(log.filter((p) => /^\d{3} /.test(p.meta.message)).length);
   });

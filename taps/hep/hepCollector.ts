@@ -65,7 +65,10 @@ export class HepCollector {
   private stopped = false;
   private failure: Error | undefined;
 
-  private constructor(s: Settings, private readonly o: HepCollectorOptions) {
+  private constructor(
+    s: Settings,
+    private readonly o: HepCollectorOptions,
+  ) {
     this.input = new HepInput(o);
     this.pipeline = new TapPipeline(s, {
       tap: 'hep',
@@ -148,7 +151,10 @@ export function startHepCollector(s: Settings, o: HepCollectorOptions): Promise<
 
 /** One line of counters for logs. */
 export function formatHepStats(st: HepCollectorStats): string {
-  const kv = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', ');
+  const kv = (r: Record<string, number>) =>
+    Object.entries(r)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
   const dropped = Object.values(st.udpDropped).reduce((a, b) => a + b, 0);
   return (
     `packets ${st.packets} (udp ${st.udpPackets}, tcp ${st.tcpPackets} on ${st.tcpOpen} open/${st.tcpConnections} connections), signals ${st.signals}, events ${st.events}, ` +

@@ -189,7 +189,15 @@ export class HepInput implements TapInput {
         // Not HEP3 framing (or lost sync): what follows cannot be trusted to
         // be packet boundaries, so this agent is cut off; others go on.
         this.counters.tcpClosedForGarbage++;
-        this.reject('tcp', 'garbage', `stream from ${peer} is not HEP3 framing (${framer.stats.garbageBytes} bytes skipped); connection closed`, seen, `hep:tcp:${peer}`, peer, 'tcp');
+        this.reject(
+          'tcp',
+          'garbage',
+          `stream from ${peer} is not HEP3 framing (${framer.stats.garbageBytes} bytes skipped); connection closed`,
+          seen,
+          `hep:tcp:${peer}`,
+          peer,
+          'tcp',
+        );
         tail = Buffer.alloc(0);
         sock.destroy();
         return;
@@ -197,7 +205,8 @@ export class HepInput implements TapInput {
       if (this.blocked || this.queue.length >= this.maxQueued) this.pause(sock);
     });
     sock.on('end', () => {
-      if (tail.length) this.reject('hep', 'truncated', `connection from ${peer} ended inside a HEP3 packet (${tail.length} bytes)`, tail, `hep:tcp:${peer}`, peer, 'tcp');
+      if (tail.length)
+        this.reject('hep', 'truncated', `connection from ${peer} ended inside a HEP3 packet (${tail.length} bytes)`, tail, `hep:tcp:${peer}`, peer, 'tcp');
       tail = Buffer.alloc(0);
     });
     sock.on('error', () => {}); // resets by agents are routine; 'close' follows
@@ -308,7 +317,7 @@ export const hepInputSpec: TapInputSpec<Pick<HepInputOptions, 'port' | 'host'>> 
   summary: 'HEP collector (Homer encapsulation, as sent by Kamailio/OpenSIPS siptrace, heplify, captagent): UDP and TCP on one port',
   fields: {
     port: { description: 'UDP and TCP port to listen on (9060 is the usual HEP port)' },
-    host: { description: "address to bind; 0.0.0.0 or :: only if agents on other hosts must reach it", default: '127.0.0.1' },
+    host: { description: 'address to bind; 0.0.0.0 or :: only if agents on other hosts must reach it', default: '127.0.0.1' },
   },
   create: (config) => new HepInput(config),
 };

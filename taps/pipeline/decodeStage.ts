@@ -44,7 +44,12 @@ export class DecodeStage {
   /** A HEP packet being decoded: its number and time replace the decoder's frame bookkeeping. */
   private hep: { number: number; timeNs: bigint } | undefined;
 
-  constructor(input: TapInput, private readonly tap: string, plan: NumberingPlan, private readonly summary: DecodeSummary) {
+  constructor(
+    input: TapInput,
+    private readonly tap: string,
+    plan: NumberingPlan,
+    private readonly summary: DecodeSummary,
+  ) {
     this.frameProvenance = { capture: path.basename(input.name), context: { tap, capture: input.name } };
     this.from = this.frameProvenance;
     this.decoder = new SignalingDecoder(
@@ -94,7 +99,11 @@ export class DecodeStage {
       // The decoder turns bad input into failures itself; this is a bug
       // somewhere below it, kept as a dead letter rather than a crash.
       const e = asError(err);
-      this.out.push({ kind: 'failure', failure: { frame: item.number, timeNs, layer: 'tap', reason: 'malformed', message: `unexpected ${e.name}: ${e.message}`, raw: h.payload }, from: this.from });
+      this.out.push({
+        kind: 'failure',
+        failure: { frame: item.number, timeNs, layer: 'tap', reason: 'malformed', message: `unexpected ${e.name}: ${e.message}`, raw: h.payload },
+        from: this.from,
+      });
     } finally {
       this.hep = undefined;
     }

@@ -70,7 +70,10 @@ export class TapPipeline {
   private batch: Array<{ signal: DecodedSignal; from: Provenance }> = [];
   private stage: DecodeStage | undefined;
 
-  constructor(s: Settings, private readonly o: TapPipelineOptions) {
+  constructor(
+    s: Settings,
+    private readonly o: TapPipelineOptions,
+  ) {
     const speed = o.speed ?? Infinity;
     this.publisher = o.publisher ?? new SignalingPublisher(s, o.clientId ?? `presence-replay-${process.pid}`, o.maxInFlight);
     this.resolver = new SubscriberResolver(o.directory, o.unknown);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ReplayPacer, parseSpeed } from './pacer.ts';
 
 describe('replay pacer', () => {
-  it('keeps the capture\'s own spacing, scaled by speed', () => {
+  it("keeps the capture's own spacing, scaled by speed", () => {
     let now = 1000;
     const p = new ReplayPacer(2, () => now);
     expect(p.delayFor(5_000_000_000n)).toBe(0); // first frame: due at once

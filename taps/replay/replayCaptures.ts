@@ -16,5 +16,9 @@ export interface ReplayOptions extends Omit<TapPipelineOptions, 'tap' | 'speed'>
 export type ReplaySummary = TapSummary;
 
 export function replayCaptures(s: Settings, files: string[], o: ReplayOptions): Promise<ReplaySummary> {
-  return runTap(s, files.map((f) => captureInput(f, o.onTruncated)), { ...o, tap: o.tap ?? 'replay' });
+  return runTap(
+    s,
+    files.map((f) => captureInput(f, o.onTruncated)),
+    { ...o, tap: o.tap ?? 'replay' },
+  );
 }

@@ -33,7 +33,12 @@ afterAll(async () => {
 
 describe('rewind after an abort', () => {
   it('stops the processor when the aborted records cannot be re-read, rather than skipping them', async () => {
-    await withAdmin(s.kafka.brokers, (a) => createTopicsAndWait(a, [{ topic: input, numPartitions: 1 }, { topic: output, numPartitions: 1 }]));
+    await withAdmin(s.kafka.brokers, (a) =>
+      createTopicsAndWait(a, [
+        { topic: input, numPartitions: 1 },
+        { topic: output, numPartitions: 1 },
+      ]),
+    );
     const producer = new RecordProducer(s.kafka.brokers, 'it-rewind', 15_000);
     await producer.connect();
     let failNext = true;
@@ -60,7 +65,13 @@ describe('rewind after an abort', () => {
       for (let i = 0; i < 5; i++) await producer.send(input, 'k', Buffer.from(`a${i}`));
       await sleep(1000);
       for (let i = 0; i < 5; i++) await producer.send(input, 'k', Buffer.from(`b${i}`));
-      const outcome = await Promise.race([p.done().then(() => 'ended cleanly', (e: Error) => e.message), sleep(15_000).then(() => `still running, processed ${processed.join(',')}`)]);
+      const outcome = await Promise.race([
+        p.done().then(
+          () => 'ended cleanly',
+          (e: Error) => e.message,
+        ),
+        sleep(15_000).then(() => `still running, processed ${processed.join(',')}`),
+      ]);
       expect(outcome).toMatch(/could not rewind .*input\[0\] to 0 after an aborted batch: Local: Timed out/);
     } finally {
       await p.stop();

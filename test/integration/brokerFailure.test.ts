@@ -27,7 +27,11 @@ afterAll(async () => {
 
 describe('broker killed mid-test', () => {
   it('makes a send and a read fail with a clear error instead of hanging', async () => {
-    await startKafka(s, () => {}, () => brokerAnswers(s.kafka.brokers));
+    await startKafka(
+      s,
+      () => {},
+      () => brokerAnswers(s.kafka.brokers),
+    );
     await withAdmin(s.kafka.brokers, (a) => createTopicsAndWait(a, [{ topic: 'doomed', numPartitions: 1 }]));
     const producer = new RecordProducer(s.kafka.brokers, 'it-doomed', 4000);
     await producer.connect();

@@ -29,9 +29,24 @@ const topic = (n: Parameters<typeof topicName>[1]) => topicName(s.topics.prefix,
 
 function subscribe(cseq: number, expires: number, over: Partial<Subscription> = {}): Subscription {
   return {
-    requestId: `sub-${cseq}`, receivedAt: T + cseq, presentity: A, presentityUri: 'sip:+351910000001@ims.example.net', watcherUri: 'sip:watcher@example.com',
-    event: 'presence', expires, callId: 'dialog-1', watcherTag: 'wtag', cseq, contact: 'sip:watcher@127.0.0.1:5070', routeSet: [], accept: ['application/pidf+xml'],
-    supported: [], body: null, frontEnd: 'fe-test', localTag: 'fe-tag-1', ...over,
+    requestId: `sub-${cseq}`,
+    receivedAt: T + cseq,
+    presentity: A,
+    presentityUri: 'sip:+351910000001@ims.example.net',
+    watcherUri: 'sip:watcher@example.com',
+    event: 'presence',
+    expires,
+    callId: 'dialog-1',
+    watcherTag: 'wtag',
+    cseq,
+    contact: 'sip:watcher@127.0.0.1:5070',
+    routeSet: [],
+    accept: ['application/pidf+xml'],
+    supported: [],
+    body: null,
+    frontEnd: 'fe-test',
+    localTag: 'fe-tag-1',
+    ...over,
   };
 }
 
@@ -76,7 +91,14 @@ describe('event manager', () => {
     try {
       // The immediate NOTIFY of the new subscription.
       let n = await notifies(1);
-      expect(n[0]).toMatchObject({ subscriptionState: 'active', version: 1, cseq: 1, localTag: 'fe-tag-1', remoteTag: 'wtag', requestUri: 'sip:watcher@127.0.0.1:5070' });
+      expect(n[0]).toMatchObject({
+        subscriptionState: 'active',
+        version: 1,
+        cseq: 1,
+        localTag: 'fe-tag-1',
+        remoteTag: 'wtag',
+        requestUri: 'sip:watcher@127.0.0.1:5070',
+      });
 
       for (const e of signaling) await producer.send(topic('signaling-events'), A, serde.encode('signaling-events', e));
       n = await notifies(4);
@@ -108,7 +130,7 @@ describe('event manager', () => {
     }
   });
 
-  it('computes connectability from presence and the subscriber\'s availability settings', async () => {
+  it("computes connectability from presence and the subscriber's availability settings", async () => {
     const B = 'msisdn:+351910000002';
     const C = 'msisdn:+351910000003';
     const settings = new AvailabilityStore(dbUrl, rulesSchema);
@@ -119,8 +141,19 @@ describe('event manager', () => {
     const em = await startEventManager(s, { memberId: 'em-availability', rulesSchema });
     try {
       for (const who of [B, C]) {
-        await producer.send(topic('signaling-events'), who, serde.encode('signaling-events', mapEvent(who, 'updateLocation', 'invoke', T + 1000, { vlrNumber: '351910999001', mscNumber: '351910999001', opc: 100, dpc: 200 })));
-        await producer.send(topic('signaling-events'), who, serde.encode('signaling-events', mapEvent(who, 'updateLocation', 'result', T + 1100, { opc: 200, dpc: 100 })));
+        await producer.send(
+          topic('signaling-events'),
+          who,
+          serde.encode(
+            'signaling-events',
+            mapEvent(who, 'updateLocation', 'invoke', T + 1000, { vlrNumber: '351910999001', mscNumber: '351910999001', opc: 100, dpc: 200 }),
+          ),
+        );
+        await producer.send(
+          topic('signaling-events'),
+          who,
+          serde.encode('signaling-events', mapEvent(who, 'updateLocation', 'result', T + 1100, { opc: 200, dpc: 100 })),
+        );
       }
       const want = (r: { subscriber: string; networkState: string }) => (r.subscriber === B || r.subscriber === C) && r.networkState === 'attached';
       const deadline = Date.now() + 60_000;

@@ -45,7 +45,13 @@ describe('generated traffic through the taps into Kafka', () => {
     expect(sum.deadLetters).toBe(0);
     expect(Object.keys(sum.failures)).toEqual([]);
 
-    const records = await readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, 'signaling-events'), partitions: 4, count: sum.events, settleMs: 1000 });
+    const records = await readTopic({
+      brokers: s.kafka.brokers,
+      topic: topicName(s.topics.prefix, 'signaling-events'),
+      partitions: 4,
+      count: sum.events,
+      settleMs: 1000,
+    });
     expect(records).toHaveLength(sum.events);
     const events = await Promise.all(records.map((r) => serde.decode('signaling-events', r.value!)));
     const keyOf = (i: number) => `msisdn:+${subscriberIdentity(i, {}).msisdn}`;

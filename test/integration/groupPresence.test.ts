@@ -31,7 +31,14 @@ let em: EventManager | undefined;
 let gp: GroupPresenceService | undefined;
 
 const m = (n: number, o: Partial<GroupMember> = {}): GroupMember => ({
-  subscriber: `msisdn:+35191000000${n}`, uri: `sip:+35191000000${n}@ims.example.net`, role: 'driver', displayName: `Member ${n}`, attributes: {}, share: true, sharedParts: [], ...o,
+  subscriber: `msisdn:+35191000000${n}`,
+  uri: `sip:+35191000000${n}@ims.example.net`,
+  role: 'driver',
+  displayName: `Member ${n}`,
+  attributes: {},
+  share: true,
+  sharedParts: [],
+  ...o,
 });
 const A = m(1);
 const B = m(2, { share: false }); // refuses to share
@@ -46,9 +53,23 @@ function group(version: number, members: GroupMember[], attributes: Record<strin
 function subscribe(watcher: GroupMember | string, n: number): Subscription {
   const uri = typeof watcher === 'string' ? watcher : watcher.uri;
   return {
-    requestId: `gsub-${n}`, receivedAt: Date.now(), presentity: 'group:g1', presentityUri: 'sip:fleet@groups.example.net', watcherUri: uri, event: 'presence', expires: 3600,
-    callId: `group-dialog-${n}`, watcherTag: `wt${n}`, cseq: 1, contact: `sip:watcher${n}@127.0.0.1:5070`, routeSet: [], accept: ['multipart/related', 'application/rlmi+xml', 'application/pidf+xml'],
-    supported: ['eventlist'], body: null, frontEnd: 'fe-test', localTag: `fe-${n}`,
+    requestId: `gsub-${n}`,
+    receivedAt: Date.now(),
+    presentity: 'group:g1',
+    presentityUri: 'sip:fleet@groups.example.net',
+    watcherUri: uri,
+    event: 'presence',
+    expires: 3600,
+    callId: `group-dialog-${n}`,
+    watcherTag: `wt${n}`,
+    cseq: 1,
+    contact: `sip:watcher${n}@127.0.0.1:5070`,
+    routeSet: [],
+    accept: ['multipart/related', 'application/rlmi+xml', 'application/pidf+xml'],
+    supported: ['eventlist'],
+    body: null,
+    frontEnd: 'fe-test',
+    localTag: `fe-${n}`,
   };
 }
 
@@ -56,7 +77,9 @@ const attach = (sub: string, t: number, id: string): SignalingEvent[] => [
   mapEvent(sub, 'updateLocation', 'invoke', t, { vlrNumber: '351910999001', mscNumber: '351910999001', opc: 100, dpc: 200 }, { eventId: `${id}-a` }),
   mapEvent(sub, 'updateLocation', 'result', t + 100, { hlrNumber: '351910999900', opc: 200, dpc: 100 }, { eventId: `${id}-b` }),
 ];
-const purge = (sub: string, t: number, id: string) => [mapEvent(sub, 'purgeMS', 'invoke', t, { vlrNumber: '351910999001', opc: 100, dpc: 200 }, { eventId: id })];
+const purge = (sub: string, t: number, id: string) => [
+  mapEvent(sub, 'purgeMS', 'invoke', t, { vlrNumber: '351910999001', opc: 100, dpc: 200 }, { eventId: id }),
+];
 
 async function send(events: SignalingEvent[]) {
   for (const e of events) await producer.send(topic('signaling-events'), e.subscriber, serde.encode('signaling-events', e));
@@ -125,7 +148,12 @@ describe('group presence', () => {
 
     // Member presence from signaling reaches the group; B's stays withheld.
     const doc = await documentWhere((d) => d.members.filter((x) => x.basic === 'open').length === 2);
-    expect(doc.members.map((x) => [x.uri, x.basic])).toEqual([[A.uri, 'open'], [B.uri, null], [C.uri, null], [D.uri, 'open']]);
+    expect(doc.members.map((x) => [x.uri, x.basic])).toEqual([
+      [A.uri, 'open'],
+      [B.uri, null],
+      [C.uri, null],
+      [D.uri, 'open'],
+    ]);
     expect(doc.members[1]!.pidf).toBeNull();
     expect(doc.members[0]!.pidf).toContain('<basic>open</basic>');
     const forD = visibleGroupDocument(doc, D.uri);
@@ -156,7 +184,13 @@ describe('group presence', () => {
     const d = dialogs.get('group-dialog-3')!.map(decode);
 
     // Versions contiguous, CSeqs increasing, full state first then partial.
-    expect(dialogs.get('group-dialog-1')!.map((n) => [n.version, n.cseq])).toEqual([[1, 1], [2, 2], [3, 3], [4, 4], [5, 5]]);
+    expect(dialogs.get('group-dialog-1')!.map((n) => [n.version, n.cseq])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [4, 4],
+      [5, 5],
+    ]);
     expect(a.map((n) => n.version)).toEqual([1, 2, 3, 4, 5]);
     expect(a.map((n) => n.fullState)).toEqual([true, false, false, false, false]);
     expect(a.map((n) => n.info)).toEqual([true, false, true, true, false]);
@@ -176,7 +210,12 @@ describe('group presence', () => {
     expect(x[0]).toMatchObject({ subscriptionState: 'terminated', reason: 'rejected', body: null });
 
     // D (receive-roles=same) sees dispatchers only: itself, later E.
-    expect(d.map((n) => [n.version, n.fullState, n.info])).toEqual([[1, true, true], [2, false, true], [3, false, true], [4, false, false]]);
+    expect(d.map((n) => [n.version, n.fullState, n.info])).toEqual([
+      [1, true, true],
+      [2, false, true],
+      [3, false, true],
+      [4, false, false],
+    ]);
     expect(d[0]!.resources).toEqual({ [D.uri]: { state: 'active', basic: 'open' } });
     expect(d[3]!.resources).toEqual({ [E.uri]: { state: 'active', basic: 'open' } });
 
@@ -200,7 +239,11 @@ describe('group presence', () => {
     await send(attach(A.subscriber, T + 120_000, 'a3'));
     const after = byDialog(await groupNotifies(11, 3000));
     expect(after.get('group-dialog-1')!.map((n) => n.version)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(decode(after.get('group-dialog-1')![5]!)).toMatchObject({ version: 6, fullState: false, resources: { [A.uri]: { state: 'active', basic: 'open' } } });
+    expect(decode(after.get('group-dialog-1')![5]!)).toMatchObject({
+      version: 6,
+      fullState: false,
+      resources: { [A.uri]: { state: 'active', basic: 'open' } },
+    });
     expect(after.get('group-dialog-3')).toHaveLength(4);
   });
   it('a group deleted and created again continues its document versions (newest-wins readers stay right)', { timeout: 120_000 }, async () => {

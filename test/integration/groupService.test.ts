@@ -26,7 +26,13 @@ import { eventually, sleep } from '../support/wait.ts';
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const base = isolatedSettings('groups', 2);
 const s = { ...base, database: { ...base.database, url: testDatabaseUrl }, identity: { ...base.identity, countryCode: '351' } };
-const schemas = { main: `it_groups_${process.pid}`, crash: `it_groups_crash_${process.pid}`, faults: `it_groups_faults_${process.pid}`, pair: `it_groups_pair_${process.pid}`, dir: `it_groups_dir_${process.pid}` };
+const schemas = {
+  main: `it_groups_${process.pid}`,
+  crash: `it_groups_crash_${process.pid}`,
+  faults: `it_groups_faults_${process.pid}`,
+  pair: `it_groups_pair_${process.pid}`,
+  dir: `it_groups_dir_${process.pid}`,
+};
 const serde = new RecordSerde(s.registry.url, s.topics.prefix);
 const GROUPS_TOPIC = topicName(s.topics.prefix, 'groups');
 const GROUPS_PARTITIONS = 6;
@@ -42,7 +48,8 @@ interface Published {
 async function publishedRecords(): Promise<Published[]> {
   const msgs = await readTopic({ brokers: s.kafka.brokers, topic: GROUPS_TOPIC, partitions: GROUPS_PARTITIONS, count: 0, settleMs: 1500, timeoutMs: 20_000 });
   const out: Published[] = [];
-  for (const m of msgs) out.push({ key: m.key!.toString(), offset: m.offset, partition: m.partition, value: m.value ? await serde.decode('groups', m.value) : null });
+  for (const m of msgs)
+    out.push({ key: m.key!.toString(), offset: m.offset, partition: m.partition, value: m.value ? await serde.decode('groups', m.value) : null });
   return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
 
@@ -116,7 +123,11 @@ describe('group service', () => {
     ]);
 
     // Fig 7, Actions 701-704: user B joins with its authorization policy (share basic status and call state only).
-    const b = await call('PUT', `/groups/group-a/members/${encodeURIComponent('tel:+351910000002')}`, { role: 'member', displayName: 'User B', sharedParts: ['call', 'basic'] });
+    const b = await call('PUT', `/groups/group-a/members/${encodeURIComponent('tel:+351910000002')}`, {
+      role: 'member',
+      displayName: 'User B',
+      sharedParts: ['call', 'basic'],
+    });
     expect(b.status).toBe(201);
     expect(b.headers.get('location')).toBe(`/groups/group-a/members/${encodeURIComponent('tel:+351910000002')}`);
     // User C is known to the directory by SIP AoR; the member's key is the directory's (her IMSI).
@@ -124,14 +135,30 @@ describe('group service', () => {
     expect(c.status).toBe(201);
     expect(c.json.members[2]).toMatchObject({ subscriber: 'imsi:268010000000003', uri: 'sip:carol@ims.example.net', share: false });
     // B changes its display name: an update (200), not a second B.
-    const b2 = await call('PUT', `/groups/group-a/members/${encodeURIComponent('msisdn:+351910000002')}`, { role: 'member', displayName: 'Bee', sharedParts: ['basic', 'call'] });
+    const b2 = await call('PUT', `/groups/group-a/members/${encodeURIComponent('msisdn:+351910000002')}`, {
+      role: 'member',
+      displayName: 'Bee',
+      sharedParts: ['basic', 'call'],
+    });
     expect(b2.status).toBe(200);
     expect(b2.json.members).toHaveLength(3);
 
     const read = await call('GET', '/groups/group-a');
     expect(read.status).toBe(200);
-    expect(read.json.members.map((m: { subscriber: string }) => m.subscriber)).toEqual(['msisdn:+351910000001', 'msisdn:+351910000002', 'imsi:268010000000003']);
-    expect(read.json.members[1]).toEqual({ subscriber: 'msisdn:+351910000002', uri: 'tel:+351910000002', role: 'member', displayName: 'Bee', attributes: {}, share: true, sharedParts: ['basic', 'call'] });
+    expect(read.json.members.map((m: { subscriber: string }) => m.subscriber)).toEqual([
+      'msisdn:+351910000001',
+      'msisdn:+351910000002',
+      'imsi:268010000000003',
+    ]);
+    expect(read.json.members[1]).toEqual({
+      subscriber: 'msisdn:+351910000002',
+      uri: 'tel:+351910000002',
+      role: 'member',
+      displayName: 'Bee',
+      attributes: {},
+      share: true,
+      sharedParts: ['basic', 'call'],
+    });
 
     const records = await recordsOf('group-a', 4);
     const versions = versionsOf(records) as number[];
@@ -148,13 +175,22 @@ describe('group service', () => {
   it('HTTP contract: 400 naming the field, 404, 405 + Allow, 409, 412, 413, 415; PATCH merges; DELETE publishes a tombstone', async () => {
     const bad = await call('POST', '/groups', { uri: 'mailto:x@example.net', name: 'X' });
     expect(bad).toMatchObject({ status: 400, json: { field: 'uri' } });
-    expect((await call('POST', '/groups', { uri: 'sip:x@example.net', name: 'X', members: [{ uri: 'sip:x@example.net', sharedParts: ['mood'] }] })).json.field).toBe('members[0].sharedParts[0]');
-    expect((await call('POST', '/groups', { uri: 'sip:x@example.net', name: 'X', members: [{ uri: 'tel:+351910000002' }, { uri: 'msisdn:+351910000002' }] })).json.field).toBe('members[1].uri');
+    expect(
+      (await call('POST', '/groups', { uri: 'sip:x@example.net', name: 'X', members: [{ uri: 'sip:x@example.net', sharedParts: ['mood'] }] })).json.field,
+    ).toBe('members[0].sharedParts[0]');
+    expect(
+      (await call('POST', '/groups', { uri: 'sip:x@example.net', name: 'X', members: [{ uri: 'tel:+351910000002' }, { uri: 'msisdn:+351910000002' }] })).json
+        .field,
+    ).toBe('members[1].uri');
     expect((await call('POST', '/groups', '{"uri": "sip:x@example.net", ')).status).toBe(400);
     expect((await call('POST', '/groups')).status).toBe(400);
     const notJson = await fetch(`${url}/groups`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'uri=sip:x@example.net' });
     expect(notJson.status).toBe(415);
-    const huge = await fetch(`${url}/groups`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uri: 'sip:h@example.net', name: 'x'.repeat(400_000) }) });
+    const huge = await fetch(`${url}/groups`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ uri: 'sip:h@example.net', name: 'x'.repeat(400_000) }),
+    });
     expect(huge.status).toBe(413);
 
     const put = await call('PUT', '/groups');
@@ -171,12 +207,22 @@ describe('group service', () => {
     expect(dup).toMatchObject({ status: 409, json: { field: 'uri' } });
     expect((await call('POST', '/groups', { id: 'group-a', uri: 'sip:other@groups.example.net', name: 'Copy' })).json.field).toBe('id');
 
-    const g = await call('POST', '/groups', { id: 'group-b', uri: 'sip:group-b@groups.example.net', name: 'B', attributes: { topic: 'chess', city: 'Lisbon' } });
+    const g = await call('POST', '/groups', {
+      id: 'group-b',
+      uri: 'sip:group-b@groups.example.net',
+      name: 'B',
+      attributes: { topic: 'chess', city: 'Lisbon' },
+    });
     expect(g.status).toBe(201);
     const stale = await call('PATCH', '/groups/group-b', { name: 'B2' }, { 'if-match': `"${g.json.version - 1}"` });
     expect(stale).toMatchObject({ status: 412, json: { version: g.json.version } });
     expect((await call('PATCH', '/groups/group-b', { name: 'B2', version: g.json.version + 1 })).status).toBe(412);
-    const patched = await call('PATCH', '/groups/group-b', { name: 'Chess club', attributes: { city: null, level: 'beginner' }, adminPolicy: 'anyone' }, { 'if-match': `"${g.json.version}"` });
+    const patched = await call(
+      'PATCH',
+      '/groups/group-b',
+      { name: 'Chess club', attributes: { city: null, level: 'beginner' }, adminPolicy: 'anyone' },
+      { 'if-match': `"${g.json.version}"` },
+    );
     expect(patched.status).toBe(200);
     expect(patched.json).toMatchObject({ name: 'Chess club', attributes: { topic: 'chess', level: 'beginner' }, adminPolicy: 'anyone' });
     expect(patched.json.attributes.city).toBeUndefined();
@@ -208,11 +254,15 @@ describe('group service', () => {
 
   it('crash between commit and publish: a service killed with SIGKILL after its commits loses nothing — a relay started later publishes them', async () => {
     // The service as its own process, its relay off: the commits happen, the publishes cannot.
-    const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, 'bin/presence.mjs'), 'run', 'group-service', '--port', '0', '--schema', schemas.crash, '--no-relay', '--no-directory'], {
-      cwd: repoRoot,
-      env: { ...process.env, PRESENCE_TOPIC_PREFIX: s.topics.prefix, PRESENCE_DATABASE_URL: testDatabaseUrl, PRESENCE_COUNTRY_CODE: '351' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [path.join(repoRoot, 'bin/presence.mjs'), 'run', 'group-service', '--port', '0', '--schema', schemas.crash, '--no-relay', '--no-directory'],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, PRESENCE_TOPIC_PREFIX: s.topics.prefix, PRESENCE_DATABASE_URL: testDatabaseUrl, PRESENCE_COUNTRY_CODE: '351' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let log = '';
     child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
@@ -223,7 +273,11 @@ describe('group service', () => {
       await sleep(100);
     }
     const at = `http://127.0.0.1:${port}`;
-    const post = await fetch(`${at}/groups`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'group-crash', uri: 'sip:crash@groups.example.net', name: 'Crash' }) });
+    const post = await fetch(`${at}/groups`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'group-crash', uri: 'sip:crash@groups.example.net', name: 'Crash' }),
+    });
     expect(post.status).toBe(201);
     const put = await fetch(`${at}/groups/group-crash/members/${encodeURIComponent('tel:+351910000009')}`, { method: 'PUT' });
     expect(put.status).toBe(201);
@@ -273,19 +327,27 @@ describe('group service', () => {
     expect(await faulty.store.outboxBacklog()).toBe(0);
   });
 
-  it('two service instances relaying one outbox publish each group\'s versions in order', async () => {
+  it("two service instances relaying one outbox publish each group's versions in order", async () => {
     const one = await startGroupService(s, { port: 0, schema: schemas.pair, relayOptions: { pollMs: 20, batchSize: 3 } });
     const two = await startGroupService(s, { port: 0, schema: schemas.pair, relayOptions: { pollMs: 20, batchSize: 3 } });
     others.push(one, two);
     const at = [one, two].map((x) => `http://127.0.0.1:${x.port}`);
-    const create = await fetch(`${at[0]}/groups`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'group-pair', uri: 'sip:pair@groups.example.net', name: 'Pair' }) });
+    const create = await fetch(`${at[0]}/groups`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'group-pair', uri: 'sip:pair@groups.example.net', name: 'Pair' }),
+    });
     expect(create.status).toBe(201);
     const versions = [((await create.json()) as Group).version];
     // 30 changes alternating between the instances, 3 at a time concurrently.
     for (let i = 0; i < 30; i += 3) {
       const rs = await Promise.all(
         [0, 1, 2].map((j) =>
-          fetch(`${at[(i + j) % 2]}/groups/group-pair/members/${encodeURIComponent(`tel:+35191000${String(1000 + i + j)}`)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' }),
+          fetch(`${at[(i + j) % 2]}/groups/group-pair/members/${encodeURIComponent(`tel:+35191000${String(1000 + i + j)}`)}`, {
+            method: 'PUT',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+          }),
         ),
       );
       for (const r of rs) {
@@ -305,7 +367,8 @@ describe('group service', () => {
     // 64 attributes of 1,000 characters per member are within the per-member limits; ~16 members pass 1 MB.
     const attributes = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`a${i}`, 'x'.repeat(1000)]));
     const statuses: number[] = [];
-    for (let i = 0; i < 20; i++) statuses.push((await call('PUT', `/groups/group-big/members/${encodeURIComponent(`tel:+35191200${String(1000 + i)}`)}`, { attributes })).status);
+    for (let i = 0; i < 20; i++)
+      statuses.push((await call('PUT', `/groups/group-big/members/${encodeURIComponent(`tel:+35191200${String(1000 + i)}`)}`, { attributes })).status);
     expect(statuses.slice(0, 10).every((x) => x === 201)).toBe(true);
     expect(statuses).toContain(413);
     expect(statuses.every((x) => x === 201 || x === 413)).toBe(true);

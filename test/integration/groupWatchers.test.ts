@@ -57,10 +57,30 @@ const ALICE = { subscriber: 'msisdn:+351910000001', uri: 'sip:+351910000001@ims.
 const BOB = { subscriber: 'aor:sip:bob@example.com', uri: 'sip:bob@example.com' };
 const CAROL = { subscriber: 'aor:sip:carol@example.com', uri: 'sip:carol@example.com' };
 
-function group(groupId: string, uri: string, version: number, members: Array<{ subscriber: string; uri: string; role?: string }>, over: Partial<Group> = {}): Group {
+function group(
+  groupId: string,
+  uri: string,
+  version: number,
+  members: Array<{ subscriber: string; uri: string; role?: string }>,
+  over: Partial<Group> = {},
+): Group {
   return {
-    groupId, version, uri, name: groupId, attributes: {}, adminPolicy: 'members-only', updatedAt: Date.now(),
-    members: members.map((m) => ({ subscriber: m.subscriber, uri: m.uri, role: m.role ?? 'member', displayName: null, attributes: {}, share: true, sharedParts: [] })),
+    groupId,
+    version,
+    uri,
+    name: groupId,
+    attributes: {},
+    adminPolicy: 'members-only',
+    updatedAt: Date.now(),
+    members: members.map((m) => ({
+      subscriber: m.subscriber,
+      uri: m.uri,
+      role: m.role ?? 'member',
+      displayName: null,
+      attributes: {},
+      share: true,
+      sharedParts: [],
+    })),
     ...over,
   } as Group;
 }
@@ -90,7 +110,7 @@ afterAll(async () => {
   await dropSchema(tableSchema);
 });
 
-describe('groups reader (the front end\'s in-memory copy of the groups topic)', () => {
+describe("groups reader (the front end's in-memory copy of the groups topic)", () => {
   it('reads every partition to its end before start() resolves, then follows updates and tombstones', async () => {
     const id = `reader-${run}`;
     await produceGroup(group(id, `sip:reader-${run}@groups.example.net`, 1, [ALICE]));
@@ -123,9 +143,13 @@ function subscribeScenario(o: { groupUri: string; from: string; fromTag: string;
     expires: 600,
   });
   const answered = `
-  <recv response="${o.expect}">${o.checks ? `
+  <recv response="${o.expect}">${
+    o.checks
+      ? `
     <action>${o.checks}
-    </action>` : ''}
+    </action>`
+      : ''
+  }
   </recv>`;
   return scenarioXml('group watcher', subscribe + answered, o.checks ? ['v1'] : []);
 }
@@ -149,43 +173,72 @@ describe('SIP front end: SUBSCRIBE to a group URI', () => {
     expect(result, `sipp exit ${result.code}: ${result.errors}`).toMatchObject({ code: 0 });
   }
 
-  it.skipIf(!HAVE_SIPP)('a member with Supported: eventlist gets 200 and a Subscription keyed by the group id on group-subscriptions; nothing on subscriptions', async () => {
-    const callIdPrefix = `grp-ok-${run}`;
-    await sipp(
-      subscribeScenario({
-        groupUri, from: BOB.uri, fromTag: `b${run}`, supported: true, expect: 200,
-        checks: `
+  it.skipIf(!HAVE_SIPP)(
+    'a member with Supported: eventlist gets 200 and a Subscription keyed by the group id on group-subscriptions; nothing on subscriptions',
+    async () => {
+      const callIdPrefix = `grp-ok-${run}`;
+      await sipp(
+        subscribeScenario({
+          groupUri,
+          from: BOB.uri,
+          fromTag: `b${run}`,
+          supported: true,
+          expect: 200,
+          checks: `
       <ereg regexp="^ *600 *$" search_in="hdr" header="Expires:" check_it="true" assign_to="v1"/>
       <ereg regexp="eventlist" search_in="hdr" header="Require:" check_it="true" assign_to="v1"/>`,
-      }),
-      callIdPrefix,
-    );
-    const got = await readTopic({ brokers: s.kafka.brokers, topic: topic('group-subscriptions'), partitions: GROUP_PARTITIONS, count: 1, timeoutMs: 30_000, settleMs: 500 });
-    expect(got).toHaveLength(1);
-    expect(got[0]!.key?.toString()).toBe(groupId);
-    expect(await serde.decode('group-subscriptions', got[0]!.value!)).toMatchObject({
-      presentity: `group:${groupId}`, presentityUri: groupUri, watcherUri: BOB.uri, expires: 600, callId: `${callIdPrefix}-1`, watcherTag: `b${run}`,
-      supported: ['eventlist'], frontEnd: 'fe-group-it',
-    });
-    const plain = await readTopic({ brokers: s.kafka.brokers, topic: topic('subscriptions'), partitions: 4, count: 0, timeoutMs: 10_000, settleMs: 1000 });
-    expect(plain).toHaveLength(0);
-  }, 60_000);
+        }),
+        callIdPrefix,
+      );
+      const got = await readTopic({
+        brokers: s.kafka.brokers,
+        topic: topic('group-subscriptions'),
+        partitions: GROUP_PARTITIONS,
+        count: 1,
+        timeoutMs: 30_000,
+        settleMs: 500,
+      });
+      expect(got).toHaveLength(1);
+      expect(got[0]!.key?.toString()).toBe(groupId);
+      expect(await serde.decode('group-subscriptions', got[0]!.value!)).toMatchObject({
+        presentity: `group:${groupId}`,
+        presentityUri: groupUri,
+        watcherUri: BOB.uri,
+        expires: 600,
+        callId: `${callIdPrefix}-1`,
+        watcherTag: `b${run}`,
+        supported: ['eventlist'],
+        frontEnd: 'fe-group-it',
+      });
+      const plain = await readTopic({ brokers: s.kafka.brokers, topic: topic('subscriptions'), partitions: 4, count: 0, timeoutMs: 10_000, settleMs: 1000 });
+      expect(plain).toHaveLength(0);
+    },
+    60_000,
+  );
 
-  it.skipIf(!HAVE_SIPP)('no Supported: eventlist → 421 with Require: eventlist; an outsider of a members-only group → 403; neither recorded', async () => {
-    const before = fe.stats.recorded;
-    await sipp(
-      subscribeScenario({
-        groupUri, from: BOB.uri, fromTag: `n${run}`, supported: false, expect: 421,
-        checks: `
+  it.skipIf(!HAVE_SIPP)(
+    'no Supported: eventlist → 421 with Require: eventlist; an outsider of a members-only group → 403; neither recorded',
+    async () => {
+      const before = fe.stats.recorded;
+      await sipp(
+        subscribeScenario({
+          groupUri,
+          from: BOB.uri,
+          fromTag: `n${run}`,
+          supported: false,
+          expect: 421,
+          checks: `
       <ereg regexp="eventlist" search_in="hdr" header="Require:" check_it="true" assign_to="v1"/>`,
-      }),
-      `grp-421-${run}`,
-    );
-    await sipp(subscribeScenario({ groupUri, from: 'sip:eve@example.com', fromTag: `e${run}`, supported: true, expect: 403, checks: '' }), `grp-403-${run}`);
-    expect(fe.stats.recorded).toBe(before);
-    expect(fe.stats.responses[421]).toBe(1);
-    expect(fe.stats.responses[403]).toBe(1);
-  }, 60_000);
+        }),
+        `grp-421-${run}`,
+      );
+      await sipp(subscribeScenario({ groupUri, from: 'sip:eve@example.com', fromTag: `e${run}`, supported: true, expect: 403, checks: '' }), `grp-403-${run}`);
+      expect(fe.stats.recorded).toBe(before);
+      expect(fe.stats.responses[421]).toBe(1);
+      expect(fe.stats.responses[403]).toBe(1);
+    },
+    60_000,
+  );
 });
 
 describe('notify sink: reports of group dialogs', () => {
@@ -197,42 +250,82 @@ describe('notify sink: reports of group dialogs', () => {
     await sink?.stop();
   });
 
-  it.skipIf(!HAVE_SIPP)('a group NOTIFY carries Require: eventlist; its 481 is reported gone on group-delivery-reports keyed by the group id, not on delivery-reports', async () => {
-    const port = await freeUdpPort();
-    const uas = scenarioXml(
-      'gone group watcher',
-      receiveNotify(
-        [
-          '<ereg regexp="^ *eventlist *$" search_in="hdr" header="Require:" check_it="true" assign_to="rq"/>',
-          '<ereg regexp="multipart/related" search_in="hdr" header="Content-Type:" check_it="true" assign_to="ct"/>',
-        ],
-        { crlf: true, status: '481 Call/Transaction Does Not Exist' },
-      ),
-      ['rq', 'ct'],
-    );
-    const sipp = startSipp({ scenario: uas, args: ['-i', HOST, '-p', String(port), '-t', 'u1', '-m', '1'], deadlineMs: 30_000 });
-    try {
-      const groupId = `rep-${run}`;
-      const callId = `grp-gone-${run}@${HOST}`;
-      const n: NotifyRequest = {
-        notifyId: `gone-${run}`, presentity: `group:${groupId}`, event: 'presence', callId, localTag: 'gp-1', remoteTag: 'w-1', cseq: 2,
-        requestUri: `sip:watcher@${HOST}:${port}`, fromUri: `sip:team@groups.example.net`, toUri: 'sip:bob@example.com', routeSet: [],
-        subscriptionState: 'active', expires: 300, reason: null, version: 1, contentType: 'multipart/related;type="application/rlmi+xml";boundary="b1"',
-        body: '--b1\r\nContent-Type: application/rlmi+xml\r\n\r\n<list/>\r\n--b1--\r\n', causeEventId: null, createdAt: Date.now(),
-      };
-      await producer.send(topic('notify-requests'), n.presentity, serde.encode('notify-requests', n));
-      const result = await sipp.done;
-      expect(result, `sipp exit ${result.code}: ${result.errors}`).toMatchObject({ code: 0 });
-      const reports = await readTopic({ brokers: s.kafka.brokers, topic: topic('group-delivery-reports'), partitions: GROUP_PARTITIONS, count: 1, timeoutMs: 20_000, settleMs: 500 });
-      expect(reports).toHaveLength(1);
-      expect(reports[0]!.key?.toString()).toBe(groupId);
-      expect(await serde.decode('group-delivery-reports', reports[0]!.value!)).toMatchObject({ notifyId: `gone-${run}`, presentity: `group:${groupId}`, callId, outcome: 'gone', statusCode: 481, attempts: 1 });
-      const plain = await readTopic({ brokers: s.kafka.brokers, topic: topic('delivery-reports'), partitions: 4, count: 0, timeoutMs: 10_000, settleMs: 1000 });
-      expect(plain).toHaveLength(0);
-    } finally {
-      sipp.kill();
-    }
-  }, 60_000);
+  it.skipIf(!HAVE_SIPP)(
+    'a group NOTIFY carries Require: eventlist; its 481 is reported gone on group-delivery-reports keyed by the group id, not on delivery-reports',
+    async () => {
+      const port = await freeUdpPort();
+      const uas = scenarioXml(
+        'gone group watcher',
+        receiveNotify(
+          [
+            '<ereg regexp="^ *eventlist *$" search_in="hdr" header="Require:" check_it="true" assign_to="rq"/>',
+            '<ereg regexp="multipart/related" search_in="hdr" header="Content-Type:" check_it="true" assign_to="ct"/>',
+          ],
+          { crlf: true, status: '481 Call/Transaction Does Not Exist' },
+        ),
+        ['rq', 'ct'],
+      );
+      const sipp = startSipp({ scenario: uas, args: ['-i', HOST, '-p', String(port), '-t', 'u1', '-m', '1'], deadlineMs: 30_000 });
+      try {
+        const groupId = `rep-${run}`;
+        const callId = `grp-gone-${run}@${HOST}`;
+        const n: NotifyRequest = {
+          notifyId: `gone-${run}`,
+          presentity: `group:${groupId}`,
+          event: 'presence',
+          callId,
+          localTag: 'gp-1',
+          remoteTag: 'w-1',
+          cseq: 2,
+          requestUri: `sip:watcher@${HOST}:${port}`,
+          fromUri: `sip:team@groups.example.net`,
+          toUri: 'sip:bob@example.com',
+          routeSet: [],
+          subscriptionState: 'active',
+          expires: 300,
+          reason: null,
+          version: 1,
+          contentType: 'multipart/related;type="application/rlmi+xml";boundary="b1"',
+          body: '--b1\r\nContent-Type: application/rlmi+xml\r\n\r\n<list/>\r\n--b1--\r\n',
+          causeEventId: null,
+          createdAt: Date.now(),
+        };
+        await producer.send(topic('notify-requests'), n.presentity, serde.encode('notify-requests', n));
+        const result = await sipp.done;
+        expect(result, `sipp exit ${result.code}: ${result.errors}`).toMatchObject({ code: 0 });
+        const reports = await readTopic({
+          brokers: s.kafka.brokers,
+          topic: topic('group-delivery-reports'),
+          partitions: GROUP_PARTITIONS,
+          count: 1,
+          timeoutMs: 20_000,
+          settleMs: 500,
+        });
+        expect(reports).toHaveLength(1);
+        expect(reports[0]!.key?.toString()).toBe(groupId);
+        expect(await serde.decode('group-delivery-reports', reports[0]!.value!)).toMatchObject({
+          notifyId: `gone-${run}`,
+          presentity: `group:${groupId}`,
+          callId,
+          outcome: 'gone',
+          statusCode: 481,
+          attempts: 1,
+        });
+        const plain = await readTopic({
+          brokers: s.kafka.brokers,
+          topic: topic('delivery-reports'),
+          partitions: 4,
+          count: 0,
+          timeoutMs: 10_000,
+          settleMs: 1000,
+        });
+        expect(plain).toHaveLength(0);
+      } finally {
+        sipp.kill();
+      }
+    },
+    60_000,
+  );
 });
 
 function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
@@ -256,11 +349,38 @@ describe('group presence table and GET /groups/{id}/presence', () => {
     `<?xml version="1.0" encoding="UTF-8"?><presence xmlns="urn:ietf:params:xml:ns:pidf" entity="${entity}"><tuple id="t1"><status><basic>${basic}</basic></status></tuple></presence>`;
   function gp(groupId: string, version: number, over: Partial<GroupPresence> = {}): GroupPresence {
     return {
-      groupId, version, memberCount: 3, availableCount: 2, contentType: 'multipart/related', document: `doc v${version}`, updatedAt: 1_700_000_000_000 + version,
-      uri: `sip:${groupId}@groups.example.net`, name: groupId, adminPolicy: 'members-only', groupInfo: '<group-info/>',
+      groupId,
+      version,
+      memberCount: 3,
+      availableCount: 2,
+      contentType: 'multipart/related',
+      document: `doc v${version}`,
+      updatedAt: 1_700_000_000_000 + version,
+      uri: `sip:${groupId}@groups.example.net`,
+      name: groupId,
+      adminPolicy: 'members-only',
+      groupInfo: '<group-info/>',
       members: [
-        { ...ALICE, role: 'dispatcher', displayName: 'Alice', attributes: { 'receive-roles': 'same' }, share: true, sharedParts: [], basic: 'open', pidf: pidf(ALICE.uri, 'open') },
-        { ...BOB, role: 'driver', displayName: 'Bob', attributes: {}, share: true, sharedParts: [], basic: version > 1 ? 'closed' : 'open', pidf: pidf(BOB.uri, version > 1 ? 'closed' : 'open') },
+        {
+          ...ALICE,
+          role: 'dispatcher',
+          displayName: 'Alice',
+          attributes: { 'receive-roles': 'same' },
+          share: true,
+          sharedParts: [],
+          basic: 'open',
+          pidf: pidf(ALICE.uri, 'open'),
+        },
+        {
+          ...BOB,
+          role: 'driver',
+          displayName: 'Bob',
+          attributes: {},
+          share: true,
+          sharedParts: [],
+          basic: version > 1 ? 'closed' : 'open',
+          pidf: pidf(BOB.uri, version > 1 ? 'closed' : 'open'),
+        },
         { ...CAROL, role: 'dispatcher', displayName: 'Carol', attributes: {}, share: false, sharedParts: [], basic: null, pidf: null },
       ],
       ...over,
@@ -284,12 +404,20 @@ describe('group presence table and GET /groups/{id}/presence', () => {
     const b = `tbl-b-${run}`;
     for (const v of [gp(a, 1), gp(a, 2), gp(a, 1), gp(b, 1)]) await producer.send(topic('group-presence'), v.groupId, serde.encode('group-presence', v));
     await eventually('group b stored', () => table.get(b), { timeoutMs: 20_000, intervalMs: 200 });
-    const stored = await eventually('group a at version 2 after the repeat of 1', async () => {
-      const r = await table.get(a);
-      return sink.stats.consumed >= 4 ? r : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 200 });
+    const stored = await eventually(
+      'group a at version 2 after the repeat of 1',
+      async () => {
+        const r = await table.get(a);
+        return sink.stats.consumed >= 4 ? r : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
     expect(stored).toMatchObject({ groupId: a, version: 2, document: 'doc v2', adminPolicy: 'members-only', uri: `sip:${a}@groups.example.net` });
-    expect(stored.members.map((m) => [m.uri, m.basic])).toEqual([[ALICE.uri, 'open'], [BOB.uri, 'closed'], [CAROL.uri, null]]);
+    expect(stored.members.map((m) => [m.uri, m.basic])).toEqual([
+      [ALICE.uri, 'open'],
+      [BOB.uri, 'closed'],
+      [CAROL.uri, null],
+    ]);
     expect(sink.stats.stale).toBeGreaterThanOrEqual(1);
     await producer.send(topic('group-presence'), b, null);
     await eventually('group b deleted', async () => (await table.get(b)) === undefined, { timeoutMs: 20_000, intervalMs: 200 });
@@ -303,7 +431,10 @@ describe('group presence table and GET /groups/{id}/presence', () => {
     expect(alice.headers.etag).toBe('"2"');
     const aj = JSON.parse(alice.body);
     expect(aj).toMatchObject({ groupId: a, version: 2, requester: { member: true, role: 'dispatcher' } });
-    expect(aj.members.map((m: { uri: string; state: string }) => [m.uri, m.state])).toEqual([[ALICE.uri, 'active'], [CAROL.uri, 'terminated']]);
+    expect(aj.members.map((m: { uri: string; state: string }) => [m.uri, m.state])).toEqual([
+      [ALICE.uri, 'active'],
+      [CAROL.uri, 'terminated'],
+    ]);
     // Bob (no receiving policy) sees all three; by header, as multipart/related.
     const bob = await get(port, `/groups/${a}/presence`, { 'x-presence-watcher': BOB.uri, accept: 'multipart/related' });
     expect(bob.status).toBe(200);
@@ -317,7 +448,10 @@ describe('group presence table and GET /groups/{id}/presence', () => {
     expect((await get(port, `/groups/${a}/presence?watcher=mailto:bob@example.com`)).status).toBe(400);
     expect((await get(port, `/groups/${encodeURIComponent('bad id!')}/presence?watcher=${BOB.uri}`)).status).toBe(400);
     const post = await new Promise<number>((resolve, reject) =>
-      http.request({ host: HOST, port, path: `/groups/${a}/presence`, method: 'POST' }, (res) => resolve(res.statusCode!)).on('error', reject).end(),
+      http
+        .request({ host: HOST, port, path: `/groups/${a}/presence`, method: 'POST' }, (res) => resolve(res.statusCode!))
+        .on('error', reject)
+        .end(),
     );
     expect(post).toBe(405);
   }, 30_000);
@@ -368,8 +502,16 @@ async function freeTcpPort(): Promise<number> {
 function presence(who: Who, version: number, basic: 'open' | 'closed'): Presence {
   const entity = M[who].uri;
   return {
-    subscriber: M[who].key, version, basic, networkState: basic === 'open' ? 'attached' : 'detached', callState: 'idle', connectability: basic === 'open' ? 'connectable' : 'not-connectable',
-    servingNode: null, cellGlobalId: null, activities: null, note: `${who} v${version}`,
+    subscriber: M[who].key,
+    version,
+    basic,
+    networkState: basic === 'open' ? 'attached' : 'detached',
+    callState: 'idle',
+    connectability: basic === 'open' ? 'connectable' : 'not-connectable',
+    servingNode: null,
+    cellGlobalId: null,
+    activities: null,
+    note: `${who} v${version}`,
     pidf: `<?xml version="1.0" encoding="UTF-8"?><presence xmlns="urn:ietf:params:xml:ns:pidf" entity="${entity}"><tuple id="net"><status><basic>${basic}</basic></status></tuple><note>${who} v${version}</note></presence>`,
     updatedAt: Date.now(),
   };
@@ -408,8 +550,11 @@ function groupUac(o: { groupUri: string; from: string; fromTag: string; contactP
     expires: 600,
     body: o.filter ? { contentType: 'application/simple-filter+xml', content: o.filter } : undefined,
   });
-  return scenarioXml('group watcher subscribe', `${subscribe}
-  <recv response="${o.expect}"/>`);
+  return scenarioXml(
+    'group watcher subscribe',
+    `${subscribe}
+  <recv response="${o.expect}"/>`,
+  );
 }
 
 const entity = (who: Who) => `entity=.${M[who].uri}.`;
@@ -431,10 +576,11 @@ describe('end to end: SIPp group watchers receive exactly what the policies allo
   const groupId = `crew-${run}`;
   const groupUri = `sip:crew-${run}@groups.example.net`;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- arbitrary JSON bodies, asserted field by field
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- arbitrary JSON bodies, asserted field by field
   async function api_(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
     const res = await fetch(`http://${HOST}:${service.port}${path}`, {
-      method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      method,
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
     });
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : undefined };
@@ -462,7 +608,14 @@ describe('end to end: SIPp group watchers receive exactly what the policies allo
     return eventually(
       () => `delivery reports ${JSON.stringify(atLeast)} for ${callIds.join(', ')}: ${JSON.stringify(reports.map((r) => [r.callId, r.outcome]))}`,
       async () => {
-        const msgs = await readTopic({ brokers: e2e.kafka.brokers, topic: e2eTopic('group-delivery-reports'), partitions: GROUP_PARTITIONS, count: 0, timeoutMs: 30_000, settleMs: 300 });
+        const msgs = await readTopic({
+          brokers: e2e.kafka.brokers,
+          topic: e2eTopic('group-delivery-reports'),
+          partitions: GROUP_PARTITIONS,
+          count: 0,
+          timeoutMs: 30_000,
+          settleMs: 300,
+        });
         reports = await Promise.all(msgs.map((m) => e2eSerde.decode('group-delivery-reports', m.value!)));
         return callIds.every((c, i) => reports.filter((r) => r.callId === c).length >= atLeast[i]!) && reports;
       },
@@ -475,7 +628,13 @@ describe('end to end: SIPp group watchers receive exactly what the policies allo
     service = await startGroupService(e2e, { port: 0, host: HOST, schema: groupsSchema, databaseUrl: testDatabaseUrl });
     gp = await startGroupPresence(e2e, { memberId: `gp-e2e-${run}` });
     em = await startEventManager(e2e, { memberId: `em-e2e-${run}`, rulesSchema });
-    notifySink = await startNotifySink(e2e, { host: HOST, port: 0, t1Ms: 100, retry: { maxAttempts: 2, backoffBaseMs: 200, backoffMaxMs: 1000 }, drainMs: 1000 });
+    notifySink = await startNotifySink(e2e, {
+      host: HOST,
+      port: 0,
+      t1Ms: 100,
+      retry: { maxAttempts: 2, backoffBaseMs: 200, backoffMaxMs: 1000 },
+      drainMs: 1000,
+    });
     table = new GroupPresenceTable(testDatabaseUrl, e2eTableSchema);
     tableSink = await GroupPresenceSink.start(e2e, table);
     api = await startGroupPresenceApi({ table, plan: { countryCode: '351' } }, 0, HOST);
@@ -498,130 +657,164 @@ describe('end to end: SIPp group watchers receive exactly what the policies allo
     await dropSchema(e2eTableSchema);
   }, 120_000);
 
-  it.skipIf(!HAVE_SIPP || !haveCaptures)('group created and joined through the API; watchers get full then partial NOTIFYs per policy (also from replayed signaling), versions contiguous; outsider 403, no eventlist 421', async () => {
-    // Fig 6: establishment with the first members.
-    const created = await api_('POST', '/groups', {
-      id: groupId, uri: groupUri, name: 'Crew', adminPolicy: 'members-only',
-      members: [{ uri: M.alice.uri, role: 'dispatcher' }, { uri: M.bob.uri, role: 'driver' }],
-    });
-    expect(created.status, JSON.stringify(created.json)).toBe(201);
-    // Fig 7: members join — Carol refuses to share her presence; Dave receives only his own role.
-    expect((await api_('PUT', `/groups/${groupId}/members/${encodeURIComponent(M.carol.uri)}`, { role: 'dispatcher', share: false })).status).toBe(201);
-    expect((await api_('PUT', `/groups/${groupId}/members/${encodeURIComponent(M.dave.uri)}`, { role: 'driver', attributes: { 'receive-roles': 'same' } })).status).toBe(201);
-    expect((await api_('PUT', `/groups/${groupId}/members/${encodeURIComponent(M.erin.uri)}`, { role: 'driver' })).status).toBe(201);
-    for (const who of ['alice', 'bob', 'carol', 'dave'] as const) await setPresence(who, 1, 'open');
+  it.skipIf(!HAVE_SIPP || !haveCaptures)(
+    'group created and joined through the API; watchers get full then partial NOTIFYs per policy (also from replayed signaling), versions contiguous; outsider 403, no eventlist 421',
+    async () => {
+      // Fig 6: establishment with the first members.
+      const created = await api_('POST', '/groups', {
+        id: groupId,
+        uri: groupUri,
+        name: 'Crew',
+        adminPolicy: 'members-only',
+        members: [
+          { uri: M.alice.uri, role: 'dispatcher' },
+          { uri: M.bob.uri, role: 'driver' },
+        ],
+      });
+      expect(created.status, JSON.stringify(created.json)).toBe(201);
+      // Fig 7: members join — Carol refuses to share her presence; Dave receives only his own role.
+      expect((await api_('PUT', `/groups/${groupId}/members/${encodeURIComponent(M.carol.uri)}`, { role: 'dispatcher', share: false })).status).toBe(201);
+      expect(
+        (await api_('PUT', `/groups/${groupId}/members/${encodeURIComponent(M.dave.uri)}`, { role: 'driver', attributes: { 'receive-roles': 'same' } })).status,
+      ).toBe(201);
+      expect((await api_('PUT', `/groups/${groupId}/members/${encodeURIComponent(M.erin.uri)}`, { role: 'driver' })).status).toBe(201);
+      for (const who of ['alice', 'bob', 'carol', 'dave'] as const) await setPresence(who, 1, 'open');
 
-    // The group's presence reaches the table: all four members, Carol's presence withheld.
-    const asBob = await eventually(
-      'the group presence document with every member',
-      async () => {
-        const r = await get(apiPort, `/groups/${groupId}/presence?watcher=${encodeURIComponent(M.bob.uri)}`);
-        if (r.status !== 200) return undefined;
-        const j = JSON.parse(r.body);
-        const states = Object.fromEntries(j.members.map((m: { uri: string; state: string }) => [m.uri, m.state]));
-        return states[M.alice.uri] === 'active' && states[M.bob.uri] === 'active' && states[M.dave.uri] === 'active' && states[M.carol.uri] === 'terminated' && states[M.erin.uri] === 'pending'
-          ? j
-          : undefined;
-      },
-      { timeoutMs: 90_000, intervalMs: 200 },
-    );
-    expect(asBob.members).toHaveLength(5);
+      // The group's presence reaches the table: all four members, Carol's presence withheld.
+      const asBob = await eventually(
+        'the group presence document with every member',
+        async () => {
+          const r = await get(apiPort, `/groups/${groupId}/presence?watcher=${encodeURIComponent(M.bob.uri)}`);
+          if (r.status !== 200) return undefined;
+          const j = JSON.parse(r.body);
+          const states = Object.fromEntries(j.members.map((m: { uri: string; state: string }) => [m.uri, m.state]));
+          return states[M.alice.uri] === 'active' &&
+            states[M.bob.uri] === 'active' &&
+            states[M.dave.uri] === 'active' &&
+            states[M.carol.uri] === 'terminated' &&
+            states[M.erin.uri] === 'pending'
+            ? j
+            : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 200 },
+      );
+      expect(asBob.members).toHaveLength(5);
 
-    // The front end now knows the group (it reads the groups topic to its end on start).
-    fe = await startSipFrontEnd(e2e, { host: HOST, port: 0, frontEndId: 'fe-e2e' });
-    const subscribe = async (who: Who | 'eve', fromTag: string, contactPort: number, expect_: number, supported = true, filter?: string) => {
-      const from = who === 'eve' ? 'sip:eve@example.com' : M[who].uri;
-      const callIdPrefix = `e2e-${who}-${fromTag}-${run}`;
-      const args = [`${HOST}:${fe!.port}`, '-i', HOST, '-p', String(await freeUdpPort()), '-t', 'u1', '-m', '1', '-cid_str', `${callIdPrefix}-%u`];
-      const r = await startSipp({ scenario: groupUac({ groupUri, from, fromTag, contactPort, supported, expect: expect_, ...(filter ? { filter } : {}) }), args, deadlineMs: 15_000 }).done;
-      expect(r, `sipp exit ${r.code}: ${r.errors}`).toMatchObject({ code: 0 });
-      return `${callIdPrefix}-1`;
-    };
+      // The front end now knows the group (it reads the groups topic to its end on start).
+      fe = await startSipFrontEnd(e2e, { host: HOST, port: 0, frontEndId: 'fe-e2e' });
+      const subscribe = async (who: Who | 'eve', fromTag: string, contactPort: number, expect_: number, supported = true, filter?: string) => {
+        const from = who === 'eve' ? 'sip:eve@example.com' : M[who].uri;
+        const callIdPrefix = `e2e-${who}-${fromTag}-${run}`;
+        const args = [`${HOST}:${fe!.port}`, '-i', HOST, '-p', String(await freeUdpPort()), '-t', 'u1', '-m', '1', '-cid_str', `${callIdPrefix}-%u`];
+        const r = await startSipp({
+          scenario: groupUac({ groupUri, from, fromTag, contactPort, supported, expect: expect_, ...(filter ? { filter } : {}) }),
+          args,
+          deadlineMs: 15_000,
+        }).done;
+        expect(r, `sipp exit ${r.code}: ${r.errors}`).toMatchObject({ code: 0 });
+        return `${callIdPrefix}-1`;
+      };
 
-    // Bob sees everyone but Carol's presence: full state, then Alice's change, then his own.
-    // Dave (drivers only): full state with Bob and himself, then only Bob's change — never Alice's or Carol's presence.
-    const bobPort = await freeTcpPort();
-    const davePort = await freeTcpPort();
-    const bobUas = startSipp({
-      scenario: groupUas([
-        { fullState: true, contains: [entity('alice'), entity('bob'), entity('dave'), 'alice v1', 'reason=.rejected.'], absent: [entity('carol')] },
-        { fullState: false, contains: [entity('alice'), 'alice v2'], absent: [entity('carol'), entity('bob')] },
-        { fullState: false, contains: [entity('bob'), 'bob v2'], absent: [entity('carol'), entity('alice')] },
-        { fullState: false, contains: [entity('erin'), '<basic>open</basic>'], absent: [entity('carol'), entity('alice'), entity('bob')] },
-      ]),
-      args: ['-i', HOST, '-p', String(bobPort), '-t', 't1', '-m', '1'],
-      deadlineMs: 120_000,
-    });
-    const daveUas = startSipp({
-      scenario: groupUas([
-        { fullState: true, contains: [entity('bob'), entity('dave')], absent: [entity('alice'), entity('carol'), 'alice v', 'carol v'] },
-        { fullState: false, contains: [entity('bob'), 'bob v2'], absent: [entity('alice'), entity('carol')] },
-        { fullState: false, contains: [entity('erin'), '<basic>open</basic>'], absent: [entity('alice'), entity('carol'), entity('bob')] },
-      ]),
-      args: ['-i', HOST, '-p', String(davePort), '-t', 't1', '-m', '1'],
-      deadlineMs: 120_000,
-    });
-    // Alice asks in her SUBSCRIBE (RFC 4661 filter body) for her own role only: herself and Carol (who refuses).
-    const alicePort = await freeTcpPort();
-    const aliceUas = startSipp({
-      scenario: groupUas([
-        { fullState: true, contains: [entity('alice'), 'alice v1', 'reason=.rejected.'], absent: [entity('bob'), entity('dave'), entity('carol')] },
-        { fullState: false, contains: [entity('alice'), 'alice v2'], absent: [entity('bob'), entity('carol')] },
-      ]),
-      args: ['-i', HOST, '-p', String(alicePort), '-t', 't1', '-m', '1'],
-      deadlineMs: 120_000,
-    });
-    try {
-      await sleep(500); // the UASs listen
-      const bobCall = await subscribe('bob', 'b1', bobPort, 200);
-      const daveCall = await subscribe('dave', 'd1', davePort, 200);
-      const aliceCall = await subscribe('alice', 'a1', alicePort, 200, true, SAME_ROLE_FILTER);
-      // Policy edge cases at the front end: an outsider of a members-only group; a watcher without eventlist.
-      await subscribe('eve', 'e1', await freeTcpPort(), 403);
-      await subscribe('bob', 'b2', bobPort, 421, false);
+      // Bob sees everyone but Carol's presence: full state, then Alice's change, then his own.
+      // Dave (drivers only): full state with Bob and himself, then only Bob's change — never Alice's or Carol's presence.
+      const bobPort = await freeTcpPort();
+      const davePort = await freeTcpPort();
+      const bobUas = startSipp({
+        scenario: groupUas([
+          { fullState: true, contains: [entity('alice'), entity('bob'), entity('dave'), 'alice v1', 'reason=.rejected.'], absent: [entity('carol')] },
+          { fullState: false, contains: [entity('alice'), 'alice v2'], absent: [entity('carol'), entity('bob')] },
+          { fullState: false, contains: [entity('bob'), 'bob v2'], absent: [entity('carol'), entity('alice')] },
+          { fullState: false, contains: [entity('erin'), '<basic>open</basic>'], absent: [entity('carol'), entity('alice'), entity('bob')] },
+        ]),
+        args: ['-i', HOST, '-p', String(bobPort), '-t', 't1', '-m', '1'],
+        deadlineMs: 120_000,
+      });
+      const daveUas = startSipp({
+        scenario: groupUas([
+          { fullState: true, contains: [entity('bob'), entity('dave')], absent: [entity('alice'), entity('carol'), 'alice v', 'carol v'] },
+          { fullState: false, contains: [entity('bob'), 'bob v2'], absent: [entity('alice'), entity('carol')] },
+          { fullState: false, contains: [entity('erin'), '<basic>open</basic>'], absent: [entity('alice'), entity('carol'), entity('bob')] },
+        ]),
+        args: ['-i', HOST, '-p', String(davePort), '-t', 't1', '-m', '1'],
+        deadlineMs: 120_000,
+      });
+      // Alice asks in her SUBSCRIBE (RFC 4661 filter body) for her own role only: herself and Carol (who refuses).
+      const alicePort = await freeTcpPort();
+      const aliceUas = startSipp({
+        scenario: groupUas([
+          { fullState: true, contains: [entity('alice'), 'alice v1', 'reason=.rejected.'], absent: [entity('bob'), entity('dave'), entity('carol')] },
+          { fullState: false, contains: [entity('alice'), 'alice v2'], absent: [entity('bob'), entity('carol')] },
+        ]),
+        args: ['-i', HOST, '-p', String(alicePort), '-t', 't1', '-m', '1'],
+        deadlineMs: 120_000,
+      });
+      try {
+        await sleep(500); // the UASs listen
+        const bobCall = await subscribe('bob', 'b1', bobPort, 200);
+        const daveCall = await subscribe('dave', 'd1', davePort, 200);
+        const aliceCall = await subscribe('alice', 'a1', alicePort, 200, true, SAME_ROLE_FILTER);
+        // Policy edge cases at the front end: an outsider of a members-only group; a watcher without eventlist.
+        await subscribe('eve', 'e1', await freeTcpPort(), 403);
+        await subscribe('bob', 'b2', bobPort, 421, false);
 
-      await reportsFor([bobCall, daveCall, aliceCall], [1, 1, 1]); // the full states delivered
-      await setPresence('alice', 2, 'closed'); // a dispatcher: Bob and Alice, not Dave
-      await reportsFor([bobCall, daveCall, aliceCall], [2, 1, 2]);
-      await setPresence('bob', 2, 'closed'); // a driver: both
-      await setPresence('carol', 2, 'closed'); // refuses: nobody
-      await reportsFor([bobCall, daveCall], [3, 2]);
-      // Erin registers in the replayed capture: the event manager derives her presence from the signaling.
-      const replayed = await replayCaptures(e2e, [capture(REPLAYED)], { speed: Infinity, unknown: 'keep', directory: undefined });
-      expect(replayed.signals).toBeGreaterThan(0);
-      await reportsFor([bobCall, daveCall], [4, 3]);
+        await reportsFor([bobCall, daveCall, aliceCall], [1, 1, 1]); // the full states delivered
+        await setPresence('alice', 2, 'closed'); // a dispatcher: Bob and Alice, not Dave
+        await reportsFor([bobCall, daveCall, aliceCall], [2, 1, 2]);
+        await setPresence('bob', 2, 'closed'); // a driver: both
+        await setPresence('carol', 2, 'closed'); // refuses: nobody
+        await reportsFor([bobCall, daveCall], [3, 2]);
+        // Erin registers in the replayed capture: the event manager derives her presence from the signaling.
+        const replayed = await replayCaptures(e2e, [capture(REPLAYED)], { speed: Infinity, unknown: 'keep', directory: undefined });
+        expect(replayed.signals).toBeGreaterThan(0);
+        await reportsFor([bobCall, daveCall], [4, 3]);
 
-      const [bobDone, daveDone, aliceDone] = await Promise.all([bobUas.done, daveUas.done, aliceUas.done]);
-      expect(aliceDone, `alice's sipp exit ${aliceDone.code}: ${aliceDone.errors}`).toMatchObject({ code: 0 });
-      expect(bobDone, `bob's sipp exit ${bobDone.code}: ${bobDone.errors}`).toMatchObject({ code: 0 });
-      expect(daveDone, `dave's sipp exit ${daveDone.code}: ${daveDone.errors}`).toMatchObject({ code: 0 });
+        const [bobDone, daveDone, aliceDone] = await Promise.all([bobUas.done, daveUas.done, aliceUas.done]);
+        expect(aliceDone, `alice's sipp exit ${aliceDone.code}: ${aliceDone.errors}`).toMatchObject({ code: 0 });
+        expect(bobDone, `bob's sipp exit ${bobDone.code}: ${bobDone.errors}`).toMatchObject({ code: 0 });
+        expect(daveDone, `dave's sipp exit ${daveDone.code}: ${daveDone.errors}`).toMatchObject({ code: 0 });
 
-      // Exactly those NOTIFYs (none for Carol's change, none to Eve or the 421), versions and CSeqs contiguous from 1.
-      const byCall = await notifiesByCall(3000);
-      expect([...byCall.keys()].sort()).toEqual([bobCall, daveCall, aliceCall].sort());
-      for (const [call, n] of [[bobCall, 4], [daveCall, 3], [aliceCall, 2]] as const) {
-        const ns = byCall.get(call)!;
-        expect(ns.map((x) => x.version)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
-        expect(ns.map((x) => x.cseq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
-        expect(ns.every((x) => x.subscriptionState === 'active' && x.contentType?.startsWith('multipart/related'))).toBe(true);
+        // Exactly those NOTIFYs (none for Carol's change, none to Eve or the 421), versions and CSeqs contiguous from 1.
+        const byCall = await notifiesByCall(3000);
+        expect([...byCall.keys()].sort()).toEqual([bobCall, daveCall, aliceCall].sort());
+        for (const [call, n] of [
+          [bobCall, 4],
+          [daveCall, 3],
+          [aliceCall, 2],
+        ] as const) {
+          const ns = byCall.get(call)!;
+          expect(ns.map((x) => x.version)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+          expect(ns.map((x) => x.cseq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+          expect(ns.every((x) => x.subscriptionState === 'active' && x.contentType?.startsWith('multipart/related'))).toBe(true);
+        }
+        const reports = await reportsFor([bobCall, daveCall, aliceCall], [4, 3, 2]);
+        const ours = reports.filter((r) => [bobCall, daveCall, aliceCall].includes(r.callId));
+        expect(ours).toHaveLength(9);
+        expect(ours.every((r) => r.outcome === 'delivered')).toBe(true);
+
+        // The table follows: Dave's view over HTTP is the drivers only; Eve is refused.
+        const asDave = await eventually(
+          'Bob closed in the table',
+          async () => {
+            const r = await get(apiPort, `/groups/${groupId}/presence?watcher=${encodeURIComponent(M.dave.uri)}`);
+            const j = JSON.parse(r.body);
+            return r.status === 200 && j.members.find((m: { uri: string; pidf: string | null }) => m.uri === M.bob.uri)?.pidf?.includes('closed')
+              ? j
+              : undefined;
+          },
+          { timeoutMs: 20_000, intervalMs: 200 },
+        );
+        expect(asDave.members.map((m: { uri: string; state: string }) => [m.uri, m.state])).toEqual([
+          [M.bob.uri, 'active'],
+          [M.dave.uri, 'active'],
+          [M.erin.uri, 'active'],
+        ]);
+        expect((await get(apiPort, `/groups/${groupId}/presence?watcher=sip:eve@example.com`)).status).toBe(403);
+      } finally {
+        bobUas.kill();
+        daveUas.kill();
+        aliceUas.kill();
       }
-      const reports = await reportsFor([bobCall, daveCall, aliceCall], [4, 3, 2]);
-      const ours = reports.filter((r) => [bobCall, daveCall, aliceCall].includes(r.callId));
-      expect(ours).toHaveLength(9);
-      expect(ours.every((r) => r.outcome === 'delivered')).toBe(true);
-
-      // The table follows: Dave's view over HTTP is the drivers only; Eve is refused.
-      const asDave = await eventually('Bob closed in the table', async () => {
-        const r = await get(apiPort, `/groups/${groupId}/presence?watcher=${encodeURIComponent(M.dave.uri)}`);
-        const j = JSON.parse(r.body);
-        return r.status === 200 && j.members.find((m: { uri: string; pidf: string | null }) => m.uri === M.bob.uri)?.pidf?.includes('closed') ? j : undefined;
-      }, { timeoutMs: 20_000, intervalMs: 200 });
-      expect(asDave.members.map((m: { uri: string; state: string }) => [m.uri, m.state])).toEqual([[M.bob.uri, 'active'], [M.dave.uri, 'active'], [M.erin.uri, 'active']]);
-      expect((await get(apiPort, `/groups/${groupId}/presence?watcher=sip:eve@example.com`)).status).toBe(403);
-    } finally {
-      bobUas.kill();
-      daveUas.kill();
-      aliceUas.kill();
-    }
-  }, 300_000);
+    },
+    300_000,
+  );
 });

@@ -71,9 +71,23 @@ async function stack(name: string): Promise<Stack> {
 function subscription(key: string, callId: string, cseq: number, expires = 3600): Subscription {
   const user = key.slice('msisdn:'.length);
   return {
-    requestId: `${callId}-sub-${cseq}`, receivedAt: T + cseq, presentity: key, presentityUri: `sip:${user}@ims.example.net`, watcherUri: 'sip:watcher@example.com',
-    event: 'presence', expires, callId, watcherTag: `wt-${callId}`, cseq, contact: 'sip:watcher@127.0.0.1:5070', routeSet: [], accept: ['application/pidf+xml'],
-    supported: [], body: null, frontEnd: 'fe-test', localTag: `fe-${callId}`,
+    requestId: `${callId}-sub-${cseq}`,
+    receivedAt: T + cseq,
+    presentity: key,
+    presentityUri: `sip:${user}@ims.example.net`,
+    watcherUri: 'sip:watcher@example.com',
+    event: 'presence',
+    expires,
+    callId,
+    watcherTag: `wt-${callId}`,
+    cseq,
+    contact: 'sip:watcher@127.0.0.1:5070',
+    routeSet: [],
+    accept: ['application/pidf+xml'],
+    supported: [],
+    body: null,
+    frontEnd: 'fe-test',
+    localTag: `fe-${callId}`,
   };
 }
 
@@ -86,8 +100,28 @@ async function subscribeAndAttach(st: Stack, keys: string[]): Promise<void> {
   for (const key of keys) await send(st, 'subscriptions', key, st.serde.encode('subscriptions', subscription(key, `d-${key}`, 1)));
   await notifies(st, keys.length, 500);
   for (const key of keys) {
-    await send(st, 'signaling-events', key, st.serde.encode('signaling-events', mapEvent(key, 'updateLocation', 'invoke', T + 1000, { vlrNumber: '351910999001', mscNumber: '351910999001', opc: 100, dpc: 200 }, { eventId: `ul-${key}` })));
-    await send(st, 'signaling-events', key, st.serde.encode('signaling-events', mapEvent(key, 'updateLocation', 'result', T + 1100, { opc: 200, dpc: 100 }, { eventId: `ulr-${key}` })));
+    await send(
+      st,
+      'signaling-events',
+      key,
+      st.serde.encode(
+        'signaling-events',
+        mapEvent(
+          key,
+          'updateLocation',
+          'invoke',
+          T + 1000,
+          { vlrNumber: '351910999001', mscNumber: '351910999001', opc: 100, dpc: 200 },
+          { eventId: `ul-${key}` },
+        ),
+      ),
+    );
+    await send(
+      st,
+      'signaling-events',
+      key,
+      st.serde.encode('signaling-events', mapEvent(key, 'updateLocation', 'result', T + 1100, { opc: 200, dpc: 100 }, { eventId: `ulr-${key}` })),
+    );
   }
 }
 
@@ -112,7 +146,11 @@ async function settled(a: EventManager, b: EventManager, timeoutMs = 60_000): Pr
 }
 
 async function holdsAll(em: EventManager, timeoutMs = 60_000): Promise<void> {
-  await eventually(() => `the member to hold every partition (holds ${owned(em)} only)`, () => owned(em).length >= PARTITIONS, { timeoutMs, intervalMs: 250 });
+  await eventually(
+    () => `the member to hold every partition (holds ${owned(em)} only)`,
+    () => owned(em).length >= PARTITIONS,
+    { timeoutMs, intervalMs: 250 },
+  );
 }
 
 /** A fresh stack and member A alone in `handoff` mode, holding every partition, with one dialog per partition subscribed and attached (3 NOTIFYs each). */
@@ -153,7 +191,15 @@ describe('handoff of watcher dialogs', () => {
       for (const key of movedKeys) {
         const d = byDialog(n, `d-${key}`);
         expect(d.map((x) => x.cseq)).toEqual([1, 2, 3, 4]);
-        expect(d.at(-1)).toMatchObject({ subscriptionState: 'terminated', reason: 'deactivated', version: 4, body: null, localTag: `fe-d-${key}`, remoteTag: `wt-d-${key}`, presentity: key });
+        expect(d.at(-1)).toMatchObject({
+          subscriptionState: 'terminated',
+          reason: 'deactivated',
+          version: 4,
+          body: null,
+          localTag: `fe-d-${key}`,
+          remoteTag: `wt-d-${key}`,
+          presentity: key,
+        });
       }
       for (const key of keptKeys) expect(byDialog(n, `d-${key}`).map((x) => x.subscriptionState)).toEqual(['active', 'active', 'active']);
       expect(b.stats.notifies).toBe(0); // B inherited no dialogs: A ended them before letting go
@@ -183,17 +229,30 @@ describe('handoff of watcher dialogs', () => {
     }
   });
 
-  it('transparent: nothing is terminated and the new owner continues the dialog\'s CSeq and version', async () => {
+  it("transparent: nothing is terminated and the new owner continues the dialog's CSeq and version", async () => {
     const { st, a } = await firstMemberWithDialogs('handoff-transparent', 'transparent');
     let b: EventManager | undefined;
     try {
       await notifies(st, 3 * PARTITIONS);
       b = await secondMember(st, a, 'transparent');
       const key = keysByPartition[owned(b)[0]!]!;
-      await send(st, 'signaling-events', key, st.serde.encode('signaling-events', mapEvent(key, 'purgeMS', 'invoke', T + 60_000, { vlrNumber: '351910999001', opc: 100, dpc: 200 }, { eventId: `purge-${key}` })));
+      await send(
+        st,
+        'signaling-events',
+        key,
+        st.serde.encode(
+          'signaling-events',
+          mapEvent(key, 'purgeMS', 'invoke', T + 60_000, { vlrNumber: '351910999001', opc: 100, dpc: 200 }, { eventId: `purge-${key}` }),
+        ),
+      );
       const n = await notifies(st, 3 * PARTITIONS + 1);
       const d = byDialog(n, `d-${key}`);
-      expect(d.map((x) => [x.cseq, x.version, x.subscriptionState])).toEqual([[1, 1, 'active'], [2, 2, 'active'], [3, 3, 'active'], [4, 4, 'active']]);
+      expect(d.map((x) => [x.cseq, x.version, x.subscriptionState])).toEqual([
+        [1, 1, 'active'],
+        [2, 2, 'active'],
+        [3, 3, 'active'],
+        [4, 4, 'active'],
+      ]);
       expect(d[3]!.causeEventId).toBe(`purge-${key}`);
       expect(d[3]!.body).toContain('<basic>closed</basic>');
       expect(b.stats.notifies).toBe(1);
@@ -210,8 +269,24 @@ describe('handoff of watcher dialogs', () => {
     const lines: string[] = [];
     const child: ChildProcess = spawn(
       process.execPath,
-      [path.join(repoRoot, 'bin/presence.mjs'), 'run', 'event-manager', '--member-id', 'em-doomed', '--protocol', 'classic', '--handoff', 'resubscribe', '--stats-interval', '5'],
-      { cwd: repoRoot, env: { ...process.env, PRESENCE_TOPIC_PREFIX: st.s.topics.prefix, PRESENCE_PARTITIONS: String(PARTITIONS), PRESENCE_DATABASE_URL: testDatabaseUrl }, stdio: ['ignore', 'pipe', 'pipe'] },
+      [
+        path.join(repoRoot, 'bin/presence.mjs'),
+        'run',
+        'event-manager',
+        '--member-id',
+        'em-doomed',
+        '--protocol',
+        'classic',
+        '--handoff',
+        'resubscribe',
+        '--stats-interval',
+        '5',
+      ],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, PRESENCE_TOPIC_PREFIX: st.s.topics.prefix, PRESENCE_PARTITIONS: String(PARTITIONS), PRESENCE_DATABASE_URL: testDatabaseUrl },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     const exited = new Promise((r) => child.once('exit', r));
     cleanups.push(async () => {
@@ -242,7 +317,12 @@ describe('handoff of watcher dialogs', () => {
       }
       expect(b.stats.notifies).toBe(keys.length);
       // The store no longer holds them (the changelog has the writes): a presence change notifies nobody.
-      await send(st, 'signaling-events', keys[0]!, st.serde.encode('signaling-events', mapEvent(keys[0]!, 'purgeMS', 'invoke', T + 60_000, { vlrNumber: '351910999001', opc: 100, dpc: 200 })));
+      await send(
+        st,
+        'signaling-events',
+        keys[0]!,
+        st.serde.encode('signaling-events', mapEvent(keys[0]!, 'purgeMS', 'invoke', T + 60_000, { vlrNumber: '351910999001', opc: 100, dpc: 200 })),
+      );
       const deadline2 = Date.now() + 30_000;
       while (b.stats.presenceChanges < 1 && Date.now() < deadline2) await sleep(200);
       expect(b.stats.presenceChanges).toBe(1);

@@ -52,11 +52,16 @@ const T0 = 1_764_000_000_000_000_000n; // 2025-11-24, ns
 
 function hep(payload: Buffer, captureId: number, i: number, request = true): Buffer {
   return encodeHep3({
-    ipFamily: 4, ipProtocol: 17,
-    src: request ? '192.0.2.10' : '198.51.100.5', dst: request ? '198.51.100.5' : '192.0.2.10',
-    srcPort: 5060, dstPort: 5060,
+    ipFamily: 4,
+    ipProtocol: 17,
+    src: request ? '192.0.2.10' : '198.51.100.5',
+    dst: request ? '198.51.100.5' : '192.0.2.10',
+    srcPort: 5060,
+    dstPort: 5060,
     timeNs: T0 + BigInt(i) * 1_000_000n,
-    protoType: HEP_PROTO.SIP, captureId, payload,
+    protoType: HEP_PROTO.SIP,
+    captureId,
+    payload,
   });
 }
 
@@ -149,9 +154,18 @@ describe('HEP collector → Kafka (real broker and registry)', () => {
       if (!stopped) await c.stop();
     }
 
-    const records = await readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, 'signaling-events'), partitions: 4, count: 5, timeoutMs: 30_000, settleMs: 1000 });
+    const records = await readTopic({
+      brokers: s.kafka.brokers,
+      topic: topicName(s.topics.prefix, 'signaling-events'),
+      partitions: 4,
+      count: 5,
+      timeoutMs: 30_000,
+      settleMs: 1000,
+    });
     expect(records).toHaveLength(5);
-    const events = await Promise.all(records.map(async (m) => ({ key: m.key!.toString(), e: (await serde.decode('signaling-events', m.value!)) as SignalingEvent })));
+    const events = await Promise.all(
+      records.map(async (m) => ({ key: m.key!.toString(), e: (await serde.decode('signaling-events', m.value!)) as SignalingEvent })),
+    );
     for (const { key, e } of events) {
       expect(key).toBe(e.subscriber);
       expect(e.protocol).toBe('sip');
@@ -192,7 +206,14 @@ describe('HEP collector → Kafka (real broker and registry)', () => {
     expect(new Set(telRecords.map((m) => m.partition)).size).toBe(1);
     expect(telRecords.map((m) => m.offset)).toEqual([...telRecords.map((m) => m.offset)].sort((a, b) => a - b));
 
-    const dead = await readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, 'dead-letters'), partitions: 3, count: 4, timeoutMs: 30_000, settleMs: 1000 });
+    const dead = await readTopic({
+      brokers: s.kafka.brokers,
+      topic: topicName(s.topics.prefix, 'dead-letters'),
+      partitions: 3,
+      count: 4,
+      timeoutMs: 30_000,
+      settleMs: 1000,
+    });
     expect(dead).toHaveLength(4);
     const letters = await Promise.all(dead.map(async (m) => (await serde.decode('dead-letters', m.value!)) as DeadLetter));
     const byReason = new Map(letters.map((d) => [`${d.layer}.${d.reason}`, d]));

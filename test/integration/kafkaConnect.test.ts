@@ -50,7 +50,9 @@ async function states(names: string[]): Promise<string> {
   const out = [];
   for (const n of names) {
     const st = await connectorStatus(connectUrl, n);
-    out.push(`${n}: ${st ? `${st.state} ${st.tasks.map((t) => `${t.state}${t.trace ? ` ${t.trace.split('\n').slice(0, 3).join(' ')}` : ''}`).join(' ')}` : 'missing'}`);
+    out.push(
+      `${n}: ${st ? `${st.state} ${st.tasks.map((t) => `${t.state}${t.trace ? ` ${t.trace.split('\n').slice(0, 3).join(' ')}` : ''}`).join(' ')}` : 'missing'}`,
+    );
   }
   return out.join('\n');
 }
@@ -73,11 +75,22 @@ async function startLogicalPostgres(): Promise<{ dir: string; url: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'presence-cdc-pg-'));
   const asRoot = process.getuid?.() === 0;
   // PostgreSQL refuses to run as root: run it as the postgres user then.
-  if (asRoot) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), Number(execFileSync('id', ['-g', 'postgres']).toString().trim()));
-  const run = (cmd: string, args: string[]) => execFileSync(asRoot ? 'runuser' : cmd, asRoot ? ['-u', 'postgres', '--', cmd, ...args] : args, { stdio: 'pipe' });
+  if (asRoot)
+    chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), Number(execFileSync('id', ['-g', 'postgres']).toString().trim()));
+  const run = (cmd: string, args: string[]) =>
+    execFileSync(asRoot ? 'runuser' : cmd, asRoot ? ['-u', 'postgres', '--', cmd, ...args] : args, { stdio: 'pipe' });
   const port = await freeTcpPort();
   run(path.join(bin, 'initdb'), ['-D', path.join(dir, 'data'), '-A', 'trust', '-U', 'postgres']);
-  run(path.join(bin, 'pg_ctl'), ['-D', path.join(dir, 'data'), '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c wal_level=logical -c max_wal_senders=4 -c max_replication_slots=4`, 'start']);
+  run(path.join(bin, 'pg_ctl'), [
+    '-D',
+    path.join(dir, 'data'),
+    '-l',
+    path.join(dir, 'log'),
+    '-w',
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c wal_level=logical -c max_wal_senders=4 -c max_replication_slots=4`,
+    'start',
+  ]);
   return { dir, url: `postgres://postgres@127.0.0.1:${port}/postgres` };
 }
 
@@ -105,9 +118,12 @@ beforeAll(async () => {
   const w = await startConnectWorker(loadSettings(), (l) => console.log(l));
   connectUrl = w.url;
   startedWorker = !w.alreadyRunning;
-  console.log(`kafka-connect: ${w.alreadyRunning ? 'already running' : `started, REST answered after ${(w.readyMs / 1000).toFixed(1)}s`} (${((Date.now() - t0) / 1000).toFixed(1)}s in setup)`);
+  console.log(
+    `kafka-connect: ${w.alreadyRunning ? 'already running' : `started, REST answered after ${(w.readyMs / 1000).toFixed(1)}s`} (${((Date.now() - t0) / 1000).toFixed(1)}s in setup)`,
+  );
   const cdcDb = (await cdcUnavailable(testDatabaseUrl)) ? (ownPostgres = await startLogicalPostgres()).url : testDatabaseUrl;
-  if (ownPostgres) console.log(`CDC: the machine's PostgreSQL is not wal_level=logical; using a PostgreSQL of the test's own at ${new URL(ownPostgres.url).host}`);
+  if (ownPostgres)
+    console.log(`CDC: the machine's PostgreSQL is not wal_level=logical; using a PostgreSQL of the test's own at ${new URL(ownPostgres.url).host}`);
   targets = { sinkSchema: schema, sinkDatabaseUrl: testDatabaseUrl, directorySchema: schema, groupSchema: schema, sourceDatabaseUrl: cdcDb };
   names = connectorSpecs(s, targets).map((c) => c.name);
 }, 300_000);
@@ -116,7 +132,11 @@ afterAll(async () => {
   for (const n of names) await deleteConnector(connectUrl, n).catch(() => {});
   if (!ownPostgres) {
     // Our replication slots on the shared server would keep WAL forever.
-    await db.query(`select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name like $1 and not active`, [`${s.topics.prefix.replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '')}%`]).catch(() => {});
+    await db
+      .query(`select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name like $1 and not active`, [
+        `${s.topics.prefix.replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '')}%`,
+      ])
+      .catch(() => {});
   }
   if (ownPostgres) stopLogicalPostgres(ownPostgres);
   if (startedWorker) console.log(`kafka-connect: ${await stopConnectWorker(loadSettings())} (started by this file)`);
@@ -144,65 +164,116 @@ describe('Kafka Connect integration', () => {
     expect(typeOf('group_presence', 'members')).toBeUndefined();
   }, 120_000);
 
-  it.skipIf(!haveCaptures)(`lands a replayed capture's current presence as one row per subscriber, and deletes on a tombstone${haveCaptures ? '' : ` (skipped: ${noCapturesReason})`}`, async () => {
-    await directory.provision([
-      { imsi: '001011356567851', msisdn: null, aor: null },
-      { imsi: null, msisdn: '+3933399708', aor: null },
-    ]);
-    const em = await startEventManager(s, { memberId: 'it-connect', rulesSchema: schema });
-    try {
-      const replayedAt = Date.now();
-      await replayCaptures(s, [capture('ss7/map-location-update-m3ua.pcap'), capture('ss7/isup-call-m3ua-draft6.pcap')], { speed: Infinity, unknown: 'drop', directory });
-      const rows = await eventually('two current_presence rows', async () => {
-        const r = await db.query(`select subscriber, version, basic, network_state, call_state, updated_at, pidf from ${schema}.current_presence order by subscriber`);
-        return r.rows.length >= 2 ? r.rows : undefined;
-      }, { timeoutMs: 90_000, intervalMs: 200 }).catch(async (e) => {
-        throw new Error(`${(e as Error).message}\n${await states(names)}`);
-      });
-      const landedMs = Date.now() - replayedAt;
-      // The row holds the latest record of each subscriber (upserted, not appended).
-      const records = await readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, 'current-presence'), partitions: PARTITIONS, count: 2, settleMs: 3000 });
-      const latest = new Map<string, Awaited<ReturnType<typeof serde.decode<'current-presence'>>>>();
-      for (const m of records) {
-        const p = await serde.decode('current-presence', m.value!);
-        latest.set(p.subscriber, p);
-      }
-      const settled = await eventually('rows at the latest versions', async () => {
-        const r = await db.query(`select subscriber, version, basic, network_state, call_state, updated_at, pidf from ${schema}.current_presence order by subscriber`);
-        return r.rows.every((row) => Number(row.version) === Number(latest.get(row.subscriber)?.version)) ? r.rows : undefined;
-      }, { timeoutMs: 90_000, intervalMs: 200 });
-      expect(settled.map((r) => r.subscriber)).toEqual(['imsi:001011356567851', 'msisdn:+3933399708']);
-      for (const row of settled) {
-        const p = latest.get(row.subscriber)!;
-        expect(row).toMatchObject({ basic: p.basic, network_state: p.networkState, call_state: p.callState, pidf: p.pidf });
-        expect((row.updated_at as Date).getTime()).toBe(p.updatedAt);
-      }
-      expect(settled.find((r) => r.subscriber === 'imsi:001011356567851')).toMatchObject({ network_state: 'attached', basic: 'open' });
-      console.log(`landed ${rows.length} current_presence rows (${records.length} records) ${landedMs} ms after the replay started`);
-
-      // A tombstone for a subscriber deletes its row.
-      const producer = new RecordProducer(s.kafka.brokers, 'it-connect-tombstone');
-      await producer.connect();
+  it.skipIf(!haveCaptures)(
+    `lands a replayed capture's current presence as one row per subscriber, and deletes on a tombstone${haveCaptures ? '' : ` (skipped: ${noCapturesReason})`}`,
+    async () => {
+      await directory.provision([
+        { imsi: '001011356567851', msisdn: null, aor: null },
+        { imsi: null, msisdn: '+3933399708', aor: null },
+      ]);
+      const em = await startEventManager(s, { memberId: 'it-connect', rulesSchema: schema });
       try {
-        await producer.send(topicName(s.topics.prefix, 'current-presence'), 'msisdn:+3933399708', null);
+        const replayedAt = Date.now();
+        await replayCaptures(s, [capture('ss7/map-location-update-m3ua.pcap'), capture('ss7/isup-call-m3ua-draft6.pcap')], {
+          speed: Infinity,
+          unknown: 'drop',
+          directory,
+        });
+        const rows = await eventually(
+          'two current_presence rows',
+          async () => {
+            const r = await db.query(
+              `select subscriber, version, basic, network_state, call_state, updated_at, pidf from ${schema}.current_presence order by subscriber`,
+            );
+            return r.rows.length >= 2 ? r.rows : undefined;
+          },
+          { timeoutMs: 90_000, intervalMs: 200 },
+        ).catch(async (e) => {
+          throw new Error(`${(e as Error).message}\n${await states(names)}`);
+        });
+        const landedMs = Date.now() - replayedAt;
+        // The row holds the latest record of each subscriber (upserted, not appended).
+        const records = await readTopic({
+          brokers: s.kafka.brokers,
+          topic: topicName(s.topics.prefix, 'current-presence'),
+          partitions: PARTITIONS,
+          count: 2,
+          settleMs: 3000,
+        });
+        const latest = new Map<string, Awaited<ReturnType<typeof serde.decode<'current-presence'>>>>();
+        for (const m of records) {
+          const p = await serde.decode('current-presence', m.value!);
+          latest.set(p.subscriber, p);
+        }
+        const settled = await eventually(
+          'rows at the latest versions',
+          async () => {
+            const r = await db.query(
+              `select subscriber, version, basic, network_state, call_state, updated_at, pidf from ${schema}.current_presence order by subscriber`,
+            );
+            return r.rows.every((row) => Number(row.version) === Number(latest.get(row.subscriber)?.version)) ? r.rows : undefined;
+          },
+          { timeoutMs: 90_000, intervalMs: 200 },
+        );
+        expect(settled.map((r) => r.subscriber)).toEqual(['imsi:001011356567851', 'msisdn:+3933399708']);
+        for (const row of settled) {
+          const p = latest.get(row.subscriber)!;
+          expect(row).toMatchObject({ basic: p.basic, network_state: p.networkState, call_state: p.callState, pidf: p.pidf });
+          expect((row.updated_at as Date).getTime()).toBe(p.updatedAt);
+        }
+        expect(settled.find((r) => r.subscriber === 'imsi:001011356567851')).toMatchObject({ network_state: 'attached', basic: 'open' });
+        console.log(`landed ${rows.length} current_presence rows (${records.length} records) ${landedMs} ms after the replay started`);
+
+        // A tombstone for a subscriber deletes its row.
+        const producer = new RecordProducer(s.kafka.brokers, 'it-connect-tombstone');
+        await producer.connect();
+        try {
+          await producer.send(topicName(s.topics.prefix, 'current-presence'), 'msisdn:+3933399708', null);
+        } finally {
+          await producer.close();
+        }
+        await eventually(
+          'the tombstoned row to go',
+          async () => {
+            const r = await db.query(`select 1 from ${schema}.current_presence where subscriber = 'msisdn:+3933399708'`);
+            return r.rows.length === 0;
+          },
+          { timeoutMs: 90_000, intervalMs: 200 },
+        );
       } finally {
-        await producer.close();
+        await em.stop();
       }
-      await eventually('the tombstoned row to go', async () => {
-        const r = await db.query(`select 1 from ${schema}.current_presence where subscriber = 'msisdn:+3933399708'`);
-        return r.rows.length === 0;
-      }, { timeoutMs: 90_000, intervalMs: 200 });
-    } finally {
-      await em.stop();
-    }
-  }, 240_000);
+    },
+    240_000,
+  );
 
   it('lands group presence documents (members, which have no column, left out)', async () => {
     const updatedAt = Date.parse('2026-11-25T12:34:56.789Z');
     const doc = {
-      groupId: 'g-connect', version: 3, memberCount: 2, availableCount: 1, contentType: 'multipart/related', document: '<list/>', updatedAt,
-      uri: 'sip:g-connect@example.net', name: 'Connect test', adminPolicy: 'members-only', groupInfo: '<group/>',
-      members: [{ subscriber: 'msisdn:+15550001', uri: 'sip:+15550001@example.net', role: null, displayName: null, attributes: {}, share: true, sharedParts: [], basic: 'open', pidf: null }],
+      groupId: 'g-connect',
+      version: 3,
+      memberCount: 2,
+      availableCount: 1,
+      contentType: 'multipart/related',
+      document: '<list/>',
+      updatedAt,
+      uri: 'sip:g-connect@example.net',
+      name: 'Connect test',
+      adminPolicy: 'members-only',
+      groupInfo: '<group/>',
+      members: [
+        {
+          subscriber: 'msisdn:+15550001',
+          uri: 'sip:+15550001@example.net',
+          role: null,
+          displayName: null,
+          attributes: {},
+          share: true,
+          sharedParts: [],
+          basic: 'open',
+          pidf: null,
+        },
+      ],
     };
     const producer = new RecordProducer(s.kafka.brokers, 'it-connect-group');
     await producer.connect();
@@ -211,10 +282,14 @@ describe('Kafka Connect integration', () => {
     } finally {
       await producer.close();
     }
-    const row = await eventually('the group_presence row', async () => {
-      const r = await db.query(`select * from ${schema}.group_presence where group_id = 'g-connect'`);
-      return r.rows[0];
-    }, { timeoutMs: 90_000, intervalMs: 200 }).catch(async (e) => {
+    const row = await eventually(
+      'the group_presence row',
+      async () => {
+        const r = await db.query(`select * from ${schema}.group_presence where group_id = 'g-connect'`);
+        return r.rows[0];
+      },
+      { timeoutMs: 90_000, intervalMs: 200 },
+    ).catch(async (e) => {
       throw new Error(`${(e as Error).message}\n${await states(names)}`);
     });
     expect(row).toMatchObject({ member_count: 2, available_count: 1, uri: 'sip:g-connect@example.net', admin_policy: 'members-only', document: '<list/>' });
@@ -235,7 +310,11 @@ describe('Kafka Connect integration', () => {
       const unapplied = { ...s, topics: { ...s.topics, prefix: `${s.topics.prefix}unapplied.` } };
       const unappliedName = connectorSpecs(unapplied, targets).find((c) => c.name.includes('directory-cdc'))!.name;
       expect(await applyConnectors(unapplied, connectUrl, { targets, names: [unappliedName] })).toEqual([
-        { name: unappliedName, result: 'refused', reason: expect.stringContaining('directory-changes-value is not registered; run `presence topics apply` first') },
+        {
+          name: unappliedName,
+          result: 'refused',
+          reason: expect.stringContaining('directory-changes-value is not registered; run `presence topics apply` first'),
+        },
       ]);
       const directoryName = names.find((n) => n.includes('directory-cdc'))!;
       const applied = await applyConnectors(s, connectUrl, { targets, names: [directoryName] });
@@ -274,8 +353,24 @@ describe('Kafka Connect integration', () => {
     await groups.migrate();
     try {
       const groupId = 'g-cdc-friends';
-      const ann = { subscriber: 'msisdn:+15550201', uri: 'tel:+15550201', role: 'owner', displayName: 'Ann', attributes: { team: 'blue' }, share: true, sharedParts: [] };
-      const bob = { subscriber: 'msisdn:+15550202', uri: 'tel:+15550202', role: null, displayName: null, attributes: {}, share: false, sharedParts: ['basic', 'note'] };
+      const ann = {
+        subscriber: 'msisdn:+15550201',
+        uri: 'tel:+15550201',
+        role: 'owner',
+        displayName: 'Ann',
+        attributes: { team: 'blue' },
+        share: true,
+        sharedParts: [],
+      };
+      const bob = {
+        subscriber: 'msisdn:+15550202',
+        uri: 'tel:+15550202',
+        role: null,
+        displayName: null,
+        attributes: {},
+        share: false,
+        sharedParts: ['basic', 'note'],
+      };
       await groups.create({ id: groupId, uri: `sip:${groupId}@example.net`, name: 'CDC friends', attributes: {}, adminPolicy: 'members-only', members: [ann] });
       const name = names.find((n) => n.includes('group-members-cdc'))!;
       expect(await applyConnectors(s, connectUrl, { targets, names: [name] })).toEqual([{ name, result: 'created' }]);
@@ -296,8 +391,18 @@ describe('Kafka Connect integration', () => {
       });
       // The group's existing member first (snapshot read), as our own registered GroupMemberChange.
       expect(snap[0]!.v).toEqual({
-        group_id: groupId, subscriber: ann.subscriber, uri: ann.uri, role: 'owner', display_name: 'Ann', attributes: '{"team": "blue"}',
-        share: true, shared_parts: [], position: 1, updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/), __deleted: 'false', __op: 'r',
+        group_id: groupId,
+        subscriber: ann.subscriber,
+        uri: ann.uri,
+        role: 'owner',
+        display_name: 'Ann',
+        attributes: '{"team": "blue"}',
+        share: true,
+        shared_parts: [],
+        position: 1,
+        updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
+        __deleted: 'false',
+        __op: 'r',
       });
 
       // A member joins, the first one leaves: an insert, then the deleted row itself (not a bare group-keyed tombstone).
@@ -313,7 +418,17 @@ describe('Kafka Connect integration', () => {
         expect(m.value!.readUInt32BE(1)).toBe(serde.schemaIdOf('group-member-changes'));
       }
       expect(all.map((r) => r.v.__op)).toEqual(['r', 'c', 'd']);
-      expect(all[1]!.v).toMatchObject({ subscriber: bob.subscriber, uri: bob.uri, role: null, display_name: null, attributes: '{}', share: false, shared_parts: ['basic', 'note'], position: 2, __deleted: 'false' });
+      expect(all[1]!.v).toMatchObject({
+        subscriber: bob.subscriber,
+        uri: bob.uri,
+        role: null,
+        display_name: null,
+        attributes: '{}',
+        share: false,
+        shared_parts: ['basic', 'note'],
+        position: 2,
+        __deleted: 'false',
+      });
       expect(all[2]!.v).toEqual({ ...snap[0]!.v, __deleted: 'true', __op: 'd' });
       console.log(`group membership changes reached ${topic} within ${latencyMs} ms`);
     } finally {

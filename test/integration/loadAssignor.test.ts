@@ -48,7 +48,14 @@ function startTraffic(): void {
     for (let p = 0; p < PARTITIONS; p++) {
       for (let i = 0; i < WEIGHT[p]!; i++) {
         const key = keys[p]![n++ % 2]!;
-        const e = mapEvent(key, 'updateLocation', 'invoke', Date.now(), { vlrNumber: '351910999001', mscNumber: '351910999001', opc: 100, dpc: 200 }, { eventId: `e${n}` });
+        const e = mapEvent(
+          key,
+          'updateLocation',
+          'invoke',
+          Date.now(),
+          { vlrNumber: '351910999001', mscNumber: '351910999001', opc: 100, dpc: 200 },
+          { eventId: `e${n}` },
+        );
         producer.send(topicName(s.topics.prefix, 'signaling-events'), key, serde.encode('signaling-events', e)).catch(() => {});
       }
     }
@@ -150,7 +157,12 @@ describe('load-aware assignor (broker-side, KIP-848)', () => {
     expect(moved(two, three)).toBeLessThanOrEqual(2);
 
     // The coordinator matched members to their reports through client.rack (member id) and logged its placement.
-    const log = readFileSync(assignorLog(broker), 'utf8').split('\n').filter((l) => l.includes('load assignor:') && l.includes(s.topics.prefix));
-    expect(log.some((l) => l.includes(`${a}=`) && l.includes(`${c}=`) && /[23] members matched/.test(l)), log.slice(-3).join('\n')).toBe(true);
+    const log = readFileSync(assignorLog(broker), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('load assignor:') && l.includes(s.topics.prefix));
+    expect(
+      log.some((l) => l.includes(`${a}=`) && l.includes(`${c}=`) && /[23] members matched/.test(l)),
+      log.slice(-3).join('\n'),
+    ).toBe(true);
   });
 });

@@ -49,7 +49,14 @@ describe('locate', () => {
     ])
       await p.send(topicName(s.topics.prefix, 'signaling-events'), key, serde.encode('signaling-events', e));
     await p.close();
-    const records = await readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, 'current-presence'), partitions: 6, count: 2, timeoutMs: 60_000, settleMs: 500 });
+    const records = await readTopic({
+      brokers: s.kafka.brokers,
+      topic: topicName(s.topics.prefix, 'current-presence'),
+      partitions: 6,
+      count: 2,
+      timeoutMs: 60_000,
+      settleMs: 500,
+    });
 
     const loc = await locate(s, 'tel:+351910000077');
     expect(loc.key).toBe(key);

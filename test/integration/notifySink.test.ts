@@ -38,16 +38,34 @@ const freeUdpPort = () => freeUdpPortOn(HOST);
 
 function notify(over: Partial<NotifyRequest> & Pick<NotifyRequest, 'notifyId' | 'callId' | 'cseq' | 'requestUri'>): NotifyRequest {
   return {
-    presentity: 'msisdn:+351910000042', event: 'presence', localTag: 'pa-1f2e3d4c', remoteTag: 'w-9a8b7c', fromUri: 'sip:+351910000042@ims.example.net;user=phone',
-    toUri: 'sip:watcher@example.com', routeSet: [], subscriptionState: 'active', expires: 600, reason: null, version: over.cseq, contentType: 'application/pidf+xml',
-    body: PIDF('open'), causeEventId: null, createdAt: Date.now(), ...over,
+    presentity: 'msisdn:+351910000042',
+    event: 'presence',
+    localTag: 'pa-1f2e3d4c',
+    remoteTag: 'w-9a8b7c',
+    fromUri: 'sip:+351910000042@ims.example.net;user=phone',
+    toUri: 'sip:watcher@example.com',
+    routeSet: [],
+    subscriptionState: 'active',
+    expires: 600,
+    reason: null,
+    version: over.cseq,
+    contentType: 'application/pidf+xml',
+    body: PIDF('open'),
+    causeEventId: null,
+    createdAt: Date.now(),
+    ...over,
   };
 }
 
 /** Reads a topic from the start until `done` holds for what arrived, or fails at the deadline saying what did. */
 async function readUntil<T>(name: 'delivery-reports' | 'dead-letters', partitions: number, done: (values: T[]) => boolean, timeoutMs: number): Promise<T[]> {
   const consumer = new Kafka.KafkaConsumer(
-    { 'metadata.broker.list': s.kafka.brokers, 'group.id': `it-reader-${run}-${Math.random()}`, 'enable.auto.commit': false, 'isolation.level': 'read_committed' },
+    {
+      'metadata.broker.list': s.kafka.brokers,
+      'group.id': `it-reader-${run}-${Math.random()}`,
+      'enable.auto.commit': false,
+      'isolation.level': 'read_committed',
+    },
     { 'auto.offset.reset': 'earliest' },
   );
   await connectConsumer(consumer, 10_000);
@@ -59,7 +77,8 @@ async function readUntil<T>(name: 'delivery-reports' | 'dead-letters', partition
     for (;;) {
       for (const m of await consumeBatch(consumer, 500)) values.push((await serde.decode(name, m.value!)) as T);
       if (done(values)) return values;
-      if (Date.now() > deadline) throw new Error(`timed out reading ${topic(name)}: ${JSON.stringify(values, (_k, v) => (v?.type === 'Buffer' ? '<bytes>' : v))}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out reading ${topic(name)}: ${JSON.stringify(values, (_k, v) => (v?.type === 'Buffer' ? '<bytes>' : v))}`);
     }
   } catch (err) {
     throw asError(err);
@@ -101,57 +120,74 @@ afterAll(async () => {
 });
 
 describe('notify sink', () => {
-  it.skipIf(!HAVE_SIPP)('delivers the NOTIFYs of one dialog to SIPp in CSeq order, three delivered reports keyed by the presentity', async () => {
-    const port = await freeUdpPort();
-    const steps = [
-      { cseq: 1, state: 'active;expires=600' },
-      { cseq: 2, state: 'active;expires=590' },
-      { cseq: 3, state: 'terminated;reason=timeout' },
-    ];
-    const sipp = startSipp({ scenario: uasScenario(steps, '200 OK'), args: ['-i', HOST, '-p', String(port), '-t', 'u1', '-m', '1'], deadlineMs: 40_000 });
-    try {
-      const callId = `dlg-ok-${run}@${HOST}`;
-      const requestUri = `sip:watcher@${HOST}:${port}`;
-      for (const [i, st] of steps.entries()) {
-        const n = notify({
-          notifyId: `ok-${run}-${i + 1}`, callId, cseq: st.cseq, requestUri,
-          ...(st.cseq === 3 ? { subscriptionState: 'terminated', expires: null, reason: 'timeout', body: PIDF('closed') } : { expires: st.cseq === 1 ? 600 : 590 }),
-        });
-        written++;
-      await producer.send(topic('notify-requests'), n.presentity, serde.encode('notify-requests', n));
+  it.skipIf(!HAVE_SIPP)(
+    'delivers the NOTIFYs of one dialog to SIPp in CSeq order, three delivered reports keyed by the presentity',
+    async () => {
+      const port = await freeUdpPort();
+      const steps = [
+        { cseq: 1, state: 'active;expires=600' },
+        { cseq: 2, state: 'active;expires=590' },
+        { cseq: 3, state: 'terminated;reason=timeout' },
+      ];
+      const sipp = startSipp({ scenario: uasScenario(steps, '200 OK'), args: ['-i', HOST, '-p', String(port), '-t', 'u1', '-m', '1'], deadlineMs: 40_000 });
+      try {
+        const callId = `dlg-ok-${run}@${HOST}`;
+        const requestUri = `sip:watcher@${HOST}:${port}`;
+        for (const [i, st] of steps.entries()) {
+          const n = notify({
+            notifyId: `ok-${run}-${i + 1}`,
+            callId,
+            cseq: st.cseq,
+            requestUri,
+            ...(st.cseq === 3
+              ? { subscriptionState: 'terminated', expires: null, reason: 'timeout', body: PIDF('closed') }
+              : { expires: st.cseq === 1 ? 600 : 590 }),
+          });
+          written++;
+          await producer.send(topic('notify-requests'), n.presentity, serde.encode('notify-requests', n));
+        }
+        const result = await sipp.done;
+        expect(result, `sipp exit ${result.code}: ${result.errors}`).toMatchObject({ code: 0 });
+        const reports = await readUntil<DeliveryReport>('delivery-reports', 4, (v) => v.filter((r) => r.callId === callId).length >= 3, 30_000);
+        const mine = reports.filter((r) => r.callId === callId);
+        expect(mine.map((r) => [r.notifyId, r.outcome, r.statusCode, r.attempts])).toEqual([
+          [`ok-${run}-1`, 'delivered', 200, 1],
+          [`ok-${run}-2`, 'delivered', 200, 1],
+          [`ok-${run}-3`, 'delivered', 200, 1],
+        ]);
+        expect(mine.every((r) => r.presentity === 'msisdn:+351910000042')).toBe(true);
+        expect(sink.stats.commits).toBeGreaterThan(0);
+      } finally {
+        sipp.kill();
       }
-      const result = await sipp.done;
-      expect(result, `sipp exit ${result.code}: ${result.errors}`).toMatchObject({ code: 0 });
-      const reports = await readUntil<DeliveryReport>('delivery-reports', 4, (v) => v.filter((r) => r.callId === callId).length >= 3, 30_000);
-      const mine = reports.filter((r) => r.callId === callId);
-      expect(mine.map((r) => [r.notifyId, r.outcome, r.statusCode, r.attempts])).toEqual([
-        [`ok-${run}-1`, 'delivered', 200, 1],
-        [`ok-${run}-2`, 'delivered', 200, 1],
-        [`ok-${run}-3`, 'delivered', 200, 1],
-      ]);
-      expect(mine.every((r) => r.presentity === 'msisdn:+351910000042')).toBe(true);
-      expect(sink.stats.commits).toBeGreaterThan(0);
-    } finally {
-      sipp.kill();
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 
-  it.skipIf(!HAVE_SIPP)('a watcher answering 481 is reported gone after one attempt, without a dead letter', async () => {
-    const port = await freeUdpPort();
-    const sipp = startSipp({ scenario: uasScenario([{ cseq: 5, state: 'active;expires=300' }], '481 Call/Transaction Does Not Exist'), args: ['-i', HOST, '-p', String(port), '-t', 'u1', '-m', '1'], deadlineMs: 30_000 });
-    try {
-      const callId = `dlg-gone-${run}@${HOST}`;
-      const n = notify({ notifyId: `gone-${run}`, callId, cseq: 5, expires: 300, requestUri: `sip:watcher@${HOST}:${port}`, remoteTag: 'w-gone' });
-      written++;
-      await producer.send(topic('notify-requests'), n.presentity, serde.encode('notify-requests', n));
-      const result = await sipp.done;
-      expect(result, `sipp exit ${result.code}: ${result.errors}`).toMatchObject({ code: 0 });
-      const reports = await readUntil<DeliveryReport>('delivery-reports', 4, (v) => v.some((r) => r.callId === callId), 20_000);
-      expect(reports.find((r) => r.callId === callId)).toMatchObject({ notifyId: `gone-${run}`, outcome: 'gone', statusCode: 481, attempts: 1 });
-    } finally {
-      sipp.kill();
-    }
-  }, 45_000);
+  it.skipIf(!HAVE_SIPP)(
+    'a watcher answering 481 is reported gone after one attempt, without a dead letter',
+    async () => {
+      const port = await freeUdpPort();
+      const sipp = startSipp({
+        scenario: uasScenario([{ cseq: 5, state: 'active;expires=300' }], '481 Call/Transaction Does Not Exist'),
+        args: ['-i', HOST, '-p', String(port), '-t', 'u1', '-m', '1'],
+        deadlineMs: 30_000,
+      });
+      try {
+        const callId = `dlg-gone-${run}@${HOST}`;
+        const n = notify({ notifyId: `gone-${run}`, callId, cseq: 5, expires: 300, requestUri: `sip:watcher@${HOST}:${port}`, remoteTag: 'w-gone' });
+        written++;
+        await producer.send(topic('notify-requests'), n.presentity, serde.encode('notify-requests', n));
+        const result = await sipp.done;
+        expect(result, `sipp exit ${result.code}: ${result.errors}`).toMatchObject({ code: 0 });
+        const reports = await readUntil<DeliveryReport>('delivery-reports', 4, (v) => v.some((r) => r.callId === callId), 20_000);
+        expect(reports.find((r) => r.callId === callId)).toMatchObject({ notifyId: `gone-${run}`, outcome: 'gone', statusCode: 481, attempts: 1 });
+      } finally {
+        sipp.kill();
+      }
+    },
+    45_000,
+  );
 
   it('a NOTIFY to a port nobody listens on gives up after the attempts (Timer F) and goes to dead-letters with its bytes', async () => {
     const port = await freeUdpPort(); // bound and closed again: nothing listens there
@@ -160,9 +196,14 @@ describe('notify sink', () => {
     const n = notify({ notifyId: `dead-${run}`, callId, cseq: 9, requestUri, presentity: 'msisdn:+351910000043', remoteTag: 'w-dead' });
     const t0 = Date.now();
     written++;
-      await producer.send(topic('notify-requests'), n.presentity, serde.encode('notify-requests', n));
+    await producer.send(topic('notify-requests'), n.presentity, serde.encode('notify-requests', n));
     const reports = await readUntil<DeliveryReport>('delivery-reports', 4, (v) => v.some((r) => r.callId === callId), 40_000);
-    expect(reports.find((r) => r.callId === callId)).toMatchObject({ notifyId: `dead-${run}`, presentity: 'msisdn:+351910000043', outcome: 'gave-up', attempts: 2 });
+    expect(reports.find((r) => r.callId === callId)).toMatchObject({
+      notifyId: `dead-${run}`,
+      presentity: 'msisdn:+351910000043',
+      outcome: 'gave-up',
+      attempts: 2,
+    });
     // Two Timer F periods (64 × 50 ms) and a 200 ms backoff at least.
     expect(Date.now() - t0).toBeGreaterThanOrEqual(2 * 3200);
     const dls = await readUntil<DeadLetter>('dead-letters', 3, (v) => v.some((d) => d.context['notifyId'] === `dead-${run}`), 20_000);
@@ -178,33 +219,55 @@ describe('notify sink', () => {
     expect(dls.some((d) => d.context['notifyId'] === `gone-${run}`)).toBe(false);
   }, 60_000);
 
-  it.skipIf(!HAVE_SIPP)('no head-of-line blocking: a dead watcher does not hold back another dialog of the same presentity (same partition)', async () => {
-    const deadPort = await freeUdpPort();
-    const livePort = await freeUdpPort();
-    const sipp = startSipp({ scenario: uasScenario([{ cseq: 1, state: 'active;expires=600' }], '200 OK'), args: ['-i', HOST, '-p', String(livePort), '-t', 'u1', '-m', '1'], deadlineMs: 30_000 });
-    try {
-      const presentity = 'msisdn:+351910000044';
-      const dead = notify({ notifyId: `hol-dead-${run}`, callId: `dlg-hol-dead-${run}@${HOST}`, cseq: 1, requestUri: `sip:watcher@${HOST}:${deadPort}`, presentity, remoteTag: 'w-hd' });
-      const live = notify({ notifyId: `hol-live-${run}`, callId: `dlg-hol-live-${run}@${HOST}`, cseq: 1, requestUri: `sip:watcher@${HOST}:${livePort}`, presentity, remoteTag: 'w-hl' });
-      // Same key, so same partition, the dead one first.
-      written++;
-      await producer.send(topic('notify-requests'), presentity, serde.encode('notify-requests', dead));
-      written++;
-      await producer.send(topic('notify-requests'), presentity, serde.encode('notify-requests', live));
-      const reports = await readUntil<DeliveryReport>('delivery-reports', 4, (v) => v.some((r) => r.notifyId === dead.notifyId), 40_000);
-      const deadReport = reports.find((r) => r.notifyId === dead.notifyId)!;
-      const liveReport = reports.find((r) => r.notifyId === live.notifyId)!;
-      expect(liveReport).toMatchObject({ outcome: 'delivered', statusCode: 200 });
-      expect(deadReport).toMatchObject({ outcome: 'gave-up', attempts: 2 });
-      // The live dialog was answered while the dead one was still in its Timer F / backoff.
-      expect(reports.indexOf(liveReport)).toBeLessThan(reports.indexOf(deadReport));
-      expect(deadReport.time - liveReport.time).toBeGreaterThan(3000);
-      const result = await sipp.done;
-      expect(result, `sipp exit ${result.code}: ${result.errors}`).toMatchObject({ code: 0 });
-    } finally {
-      sipp.kill();
-    }
-  }, 60_000);
+  it.skipIf(!HAVE_SIPP)(
+    'no head-of-line blocking: a dead watcher does not hold back another dialog of the same presentity (same partition)',
+    async () => {
+      const deadPort = await freeUdpPort();
+      const livePort = await freeUdpPort();
+      const sipp = startSipp({
+        scenario: uasScenario([{ cseq: 1, state: 'active;expires=600' }], '200 OK'),
+        args: ['-i', HOST, '-p', String(livePort), '-t', 'u1', '-m', '1'],
+        deadlineMs: 30_000,
+      });
+      try {
+        const presentity = 'msisdn:+351910000044';
+        const dead = notify({
+          notifyId: `hol-dead-${run}`,
+          callId: `dlg-hol-dead-${run}@${HOST}`,
+          cseq: 1,
+          requestUri: `sip:watcher@${HOST}:${deadPort}`,
+          presentity,
+          remoteTag: 'w-hd',
+        });
+        const live = notify({
+          notifyId: `hol-live-${run}`,
+          callId: `dlg-hol-live-${run}@${HOST}`,
+          cseq: 1,
+          requestUri: `sip:watcher@${HOST}:${livePort}`,
+          presentity,
+          remoteTag: 'w-hl',
+        });
+        // Same key, so same partition, the dead one first.
+        written++;
+        await producer.send(topic('notify-requests'), presentity, serde.encode('notify-requests', dead));
+        written++;
+        await producer.send(topic('notify-requests'), presentity, serde.encode('notify-requests', live));
+        const reports = await readUntil<DeliveryReport>('delivery-reports', 4, (v) => v.some((r) => r.notifyId === dead.notifyId), 40_000);
+        const deadReport = reports.find((r) => r.notifyId === dead.notifyId)!;
+        const liveReport = reports.find((r) => r.notifyId === live.notifyId)!;
+        expect(liveReport).toMatchObject({ outcome: 'delivered', statusCode: 200 });
+        expect(deadReport).toMatchObject({ outcome: 'gave-up', attempts: 2 });
+        // The live dialog was answered while the dead one was still in its Timer F / backoff.
+        expect(reports.indexOf(liveReport)).toBeLessThan(reports.indexOf(deadReport));
+        expect(deadReport.time - liveReport.time).toBeGreaterThan(3000);
+        const result = await sipp.done;
+        expect(result, `sipp exit ${result.code}: ${result.errors}`).toMatchObject({ code: 0 });
+      } finally {
+        sipp.kill();
+      }
+    },
+    60_000,
+  );
 
   it('commits every input offset once its report is out', async () => {
     const deadline = Date.now() + 15_000;

@@ -34,11 +34,13 @@ describe('processor failures', () => {
     const s = loadSettings();
     const prefix = `it-procfail-${Date.now().toString(36)}.`;
     const [input, changelog, output] = [`${prefix}input`, `${prefix}changelog`, `${prefix}output`];
-    await withAdmin(s.kafka.brokers, (a) => createTopicsAndWait(a, [
-          { topic: input, numPartitions: 1 },
-          { topic: output, numPartitions: 1 },
-          { topic: changelog, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-        ]));
+    await withAdmin(s.kafka.brokers, (a) =>
+      createTopicsAndWait(a, [
+        { topic: input, numPartitions: 1 },
+        { topic: output, numPartitions: 1 },
+        { topic: changelog, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      ]),
+    );
     const producer = new RecordProducer(s.kafka.brokers, 'it-procfail', 15_000);
     await producer.connect();
     cleanups.push(async () => {
@@ -66,7 +68,13 @@ describe('processor failures', () => {
     });
     await p.start();
     try {
-      const outcome = await Promise.race([p.done().then(() => 'ended cleanly', (e: Error) => e.message), sleep(30_000).then(() => 'still running')]);
+      const outcome = await Promise.race([
+        p.done().then(
+          () => 'ended cleanly',
+          (e: Error) => e.message,
+        ),
+        sleep(30_000).then(() => 'still running'),
+      ]);
       expect(outcome).toMatch(/restore of partition 0 failed: .*not a count \(3 bytes\)/);
       expect(p.stats.records).toBe(0);
     } finally {
@@ -98,14 +106,35 @@ describe('processor failures', () => {
       await db.query(`alter table ${rulesSchema}.watcher_rules rename to watcher_rules_away`);
       const key = 'msisdn:+351910000042';
       const sub: Subscription = {
-        requestId: 'sub-1', receivedAt: Date.now(), presentity: key, presentityUri: 'sip:+351910000042@ims.example.net', watcherUri: 'sip:watcher@example.com',
-        event: 'presence', expires: 3600, callId: 'outage-1', watcherTag: 'wt-1', cseq: 1, contact: 'sip:watcher@127.0.0.1:5070', routeSet: [], accept: ['application/pidf+xml'],
-        supported: [], body: null, frontEnd: 'fe-test', localTag: 'fe-1',
+        requestId: 'sub-1',
+        receivedAt: Date.now(),
+        presentity: key,
+        presentityUri: 'sip:+351910000042@ims.example.net',
+        watcherUri: 'sip:watcher@example.com',
+        event: 'presence',
+        expires: 3600,
+        callId: 'outage-1',
+        watcherTag: 'wt-1',
+        cseq: 1,
+        contact: 'sip:watcher@127.0.0.1:5070',
+        routeSet: [],
+        accept: ['application/pidf+xml'],
+        supported: [],
+        body: null,
+        frontEnd: 'fe-test',
+        localTag: 'fe-1',
       };
       await producer.send(topicName(s.topics.prefix, 'subscriptions'), key, serde.encode('subscriptions', sub));
       await sleep(3000);
       await db.query(`alter table ${rulesSchema}.watcher_rules_away rename to watcher_rules`);
-      const notifies = await readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, 'notify-requests'), partitions: 1, count: 1, timeoutMs: 30_000, settleMs: 500 });
+      const notifies = await readTopic({
+        brokers: s.kafka.brokers,
+        topic: topicName(s.topics.prefix, 'notify-requests'),
+        partitions: 1,
+        count: 1,
+        timeoutMs: 30_000,
+        settleMs: 500,
+      });
       expect(notifies).toHaveLength(1);
       expect(await serde.decode('notify-requests', notifies[0]!.value!)).toMatchObject({ callId: 'outage-1', subscriptionState: 'active', cseq: 1 });
       expect(em.stats.deadLetters).toBe(0);
@@ -127,11 +156,15 @@ describe('processor failures', () => {
     });
     // A changelog record that is not a registered Avro record: the store of partition 0 cannot be restored.
     await producer.send(topicName(s.topics.prefix, 'event-manager-presence-store-changelog'), 'msisdn:+351910000043', Buffer.from([1, 2, 3]));
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/presence.mjs'), 'run', 'event-manager', '--member-id', 'em-poisoned', '--protocol', 'classic', '--stats-interval', '5'], {
-      cwd: repoRoot,
-      env: { ...process.env, PRESENCE_TOPIC_PREFIX: s.topics.prefix, PRESENCE_PARTITIONS: '1', PRESENCE_DATABASE_URL: testDatabaseUrl },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(repoRoot, 'bin/presence.mjs'), 'run', 'event-manager', '--member-id', 'em-poisoned', '--protocol', 'classic', '--stats-interval', '5'],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, PRESENCE_TOPIC_PREFIX: s.topics.prefix, PRESENCE_PARTITIONS: '1', PRESENCE_DATABASE_URL: testDatabaseUrl },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     cleanups.push(async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });

@@ -87,7 +87,10 @@ class NotifyCollector {
   private loop: Promise<void> = Promise.resolve();
   private constructor(private readonly consumer: Consumer) {}
   static async start(): Promise<NotifyCollector> {
-    const c = new Kafka.KafkaConsumer({ 'metadata.broker.list': s.kafka.brokers, 'group.id': `it-pub-${run}`, 'enable.auto.commit': false, 'isolation.level': 'read_committed' }, {});
+    const c = new Kafka.KafkaConsumer(
+      { 'metadata.broker.list': s.kafka.brokers, 'group.id': `it-pub-${run}`, 'enable.auto.commit': false, 'isolation.level': 'read_committed' },
+      {},
+    );
     await connectConsumer(c, 10_000);
     c.setDefaultConsumeTimeout(100);
     c.assign(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: topic('notify-requests'), partition, offset: 0 })));
@@ -98,7 +101,11 @@ class NotifyCollector {
     return n;
   }
   waitFor(what: string, pred: (n: NotifyRequest) => boolean, timeoutMs = 30_000): Promise<NotifyRequest> {
-    return eventually(() => `a NOTIFY ${what} (got ${this.all.length}: ${this.all.map((x) => x.version).join(',')})`, () => this.all.find(pred), { timeoutMs, intervalMs: 50 });
+    return eventually(
+      () => `a NOTIFY ${what} (got ${this.all.length}: ${this.all.map((x) => x.version).join(',')})`,
+      () => this.all.find(pred),
+      { timeoutMs, intervalMs: 50 },
+    );
   }
   async stop() {
     this.running = false;
@@ -127,8 +134,19 @@ beforeAll(async () => {
   notifies = await NotifyCollector.start();
   // The network's part: the presentity attached to a VLR (now, so the wall-clock timers keep it).
   const now = Date.now();
-  await producer.send(topic('signaling-events'), KEY, serde.encode('signaling-events', mapEvent(KEY, 'updateLocation', 'invoke', now - 2000, { vlrNumber: '351910999001', mscNumber: '351910999001', opc: 100, dpc: 200 })));
-  await producer.send(topic('signaling-events'), KEY, serde.encode('signaling-events', mapEvent(KEY, 'updateLocation', 'result', now - 1900, { opc: 200, dpc: 100 })));
+  await producer.send(
+    topic('signaling-events'),
+    KEY,
+    serde.encode(
+      'signaling-events',
+      mapEvent(KEY, 'updateLocation', 'invoke', now - 2000, { vlrNumber: '351910999001', mscNumber: '351910999001', opc: 100, dpc: 200 }),
+    ),
+  );
+  await producer.send(
+    topic('signaling-events'),
+    KEY,
+    serde.encode('signaling-events', mapEvent(KEY, 'updateLocation', 'result', now - 1900, { opc: 200, dpc: 100 })),
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -147,7 +165,14 @@ describe('PUBLISH via the front end → owning event manager → answer and NOTI
   const watcherCallId = `w-${run}`;
 
   it('a watcher subscribes and sees the network state', async () => {
-    const r = await ua.request('SUBSCRIBE', [`From: <sip:watcher@example.com>;tag=w${run}`, `Call-ID: ${watcherCallId}`, `Contact: <sip:watcher@${HOST}:${ua.port}>`, 'Event: presence', 'Expires: 600', 'Accept: application/pidf+xml']);
+    const r = await ua.request('SUBSCRIBE', [
+      `From: <sip:watcher@example.com>;tag=w${run}`,
+      `Call-ID: ${watcherCallId}`,
+      `Contact: <sip:watcher@${HOST}:${ua.port}>`,
+      'Event: presence',
+      'Expires: 600',
+      'Accept: application/pidf+xml',
+    ]);
     expect(r.status).toBe(200);
     await notifies.waitFor('with the attached network', (n) => n.callId === watcherCallId && /attached/.test(n.body?.toString() ?? ''), 60_000);
   }, 90_000);
@@ -212,7 +237,7 @@ describe('PUBLISH via the front end → owning event manager → answer and NOTI
     expect(remove.status).toBe(200);
   }, 30_000);
 
-  it('no answer within the front end\'s timeout → 500 with Retry-After (a front end waiting 1 ms)', async () => {
+  it("no answer within the front end's timeout → 500 with Retry-After (a front end waiting 1 ms)", async () => {
     const impatient = await startSipFrontEnd(s, { host: HOST, port: 0, frontEndId: `fe-pub-1ms-${run}`, publishTimeoutMs: 1 });
     try {
       const socket = createSocket('udp4');

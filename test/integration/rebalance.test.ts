@@ -49,9 +49,23 @@ const dialogOf = (i: number) => ({ callId: `rb-dialog-${i}`, remoteTag: `wtag-${
 function subscription(i: number): Subscription {
   const { callId, remoteTag } = dialogOf(i);
   return {
-    requestId: `sub-${i}`, receivedAt: T, presentity: presentity(i), presentityUri: `sip:+3519110${String(i).padStart(5, '0')}@ims.example.net`,
-    watcherUri: `sip:watcher-${i}@example.com`, event: 'presence', expires: 7 * 24 * 3600, callId, watcherTag: remoteTag, cseq: 1,
-    contact: `sip:watcher-${i}@127.0.0.1:5070`, routeSet: [], accept: ['application/pidf+xml'], supported: [], body: null, frontEnd: 'fe-test', localTag: `fe-tag-${i}`,
+    requestId: `sub-${i}`,
+    receivedAt: T,
+    presentity: presentity(i),
+    presentityUri: `sip:+3519110${String(i).padStart(5, '0')}@ims.example.net`,
+    watcherUri: `sip:watcher-${i}@example.com`,
+    event: 'presence',
+    expires: 7 * 24 * 3600,
+    callId,
+    watcherTag: remoteTag,
+    cseq: 1,
+    contact: `sip:watcher-${i}@127.0.0.1:5070`,
+    routeSet: [],
+    accept: ['application/pidf+xml'],
+    supported: [],
+    body: null,
+    frontEnd: 'fe-test',
+    localTag: `fe-tag-${i}`,
   };
 }
 
@@ -62,7 +76,10 @@ class Oracle {
   readonly causes: string[];
   lastBody: string;
   lastKind = 'none';
-  constructor(readonly key: string, subscribeId: string) {
+  constructor(
+    readonly key: string,
+    subscribeId: string,
+  ) {
     this.presence = newSubscriber(key).presence;
     this.notified = renderPresence(this.presence);
     this.causes = [subscribeId];
@@ -235,7 +252,13 @@ describe('event-manager group under rebalancing', () => {
     const em1 = await startMember('rb-em-1');
     at('em-1 running');
     // One member alone first: the 30 subscriptions' immediate NOTIFYs.
-    const initial = await readTopic({ brokers: s.kafka.brokers, topic: topic('notify-requests'), partitions: PARTITIONS, count: PRESENTITIES, timeoutMs: 30_000 });
+    const initial = await readTopic({
+      brokers: s.kafka.brokers,
+      topic: topic('notify-requests'),
+      partitions: PARTITIONS,
+      count: PRESENTITIES,
+      timeoutMs: 30_000,
+    });
     at(`${initial.length} initial NOTIFYs read`);
 
     // Traffic: round robin over the presentities, each event changing presence, times increasing.
@@ -354,7 +377,9 @@ describe('event-manager group under rebalancing', () => {
     expect.soft(unexpected, 'members that exited on their own').toEqual([]);
     for (const m of members) {
       const aborted = m.lines.filter((l) => /aborted|failed|error/i.test(l) && !/last error/.test(l));
-      say(`${m.id}: ${m.lines.filter((l) => /^\S+ (assigned|revoked)/.test(l)).length} rebalance callbacks, ${aborted.length} abort/error lines; last stats: ${m.lines.filter((l) => l.includes('partitions ')).at(-1) ?? '-'}`);
+      say(
+        `${m.id}: ${m.lines.filter((l) => /^\S+ (assigned|revoked)/.test(l)).length} rebalance callbacks, ${aborted.length} abort/error lines; last stats: ${m.lines.filter((l) => l.includes('partitions ')).at(-1) ?? '-'}`,
+      );
     }
     at(`done: ${sent} events, ${notifies.length} NOTIFYs over ${PRESENTITIES} dialogs, ${problems.length} dialogs with problems`);
   }, 200_000);

@@ -116,13 +116,20 @@ describe('front-end modes against two event managers (KIP-848)', () => {
       const loc = await locate(s, uri);
       expect(loc).toMatchObject({ key, owner: { memberId, sipContact: em.membership.sipContact } });
     }
-    const notifies = await readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, 'notify-requests'), partitions: PARTITIONS, count: 2, timeoutMs: 60_000, settleMs: 500 });
+    const notifies = await readTopic({
+      brokers: s.kafka.brokers,
+      topic: topicName(s.topics.prefix, 'notify-requests'),
+      partitions: PARTITIONS,
+      count: 2,
+      timeoutMs: 60_000,
+      settleMs: 500,
+    });
     const decoded = await Promise.all(notifies.map((m) => serde.decode('notify-requests', m.value!)));
     for (const callId of callIds) expect(decoded.find((n) => n.callId === callId)).toMatchObject({ subscriptionState: 'active', event: 'presence' });
     expect(redirect!.statsLine()).toContain('redirected 2');
   }, 120_000);
 
-  it('proxy: the owning event manager\'s 200 comes back through the front end, the SUBSCRIBE reaches its member', async () => {
+  it("proxy: the owning event manager's 200 comes back through the front end, the SUBSCRIBE reaches its member", async () => {
     const [, proxy] = fronts;
     for (const [i, em] of ems.entries()) {
       const { uri } = presentityOwnedBy(ownedPartitions(em));

@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(!haveCaptures)('presence replay', () => {
-  it('publishes our subscribers\' MAP and ISUP signaling keyed by subscriber, drops strangers, learns pairs', async () => {
+  it("publishes our subscribers' MAP and ISUP signaling keyed by subscriber, drops strangers, learns pairs", async () => {
     // Two of the capture's subscribers are ours: one by IMSI only, one by MSISDN.
     await directory.provision([
       { imsi: '001011356567851', msisdn: null, aor: null },
@@ -54,7 +54,13 @@ describe.skipIf(!haveCaptures)('presence replay', () => {
     // insertSubscriberData revealed the MSISDN of IMSI ...851.
     expect(sum.learned).toBe(1);
     expect(sum.notSubscriber).toBeGreaterThan(0); // IMSI ...853 and the called number are not ours
-    const events = await readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, 'signaling-events'), partitions: 4, count: sum.events, settleMs: 1000 });
+    const events = await readTopic({
+      brokers: s.kafka.brokers,
+      topic: topicName(s.topics.prefix, 'signaling-events'),
+      partitions: 4,
+      count: sum.events,
+      settleMs: 1000,
+    });
     expect(events).toHaveLength(sum.events);
     const decoded = await Promise.all(events.map((m) => serde.decode('signaling-events', m.value!)));
     const keys = new Set(decoded.map((e) => e.subscriber));
@@ -84,7 +90,13 @@ describe.skipIf(!haveCaptures)('presence replay', () => {
     const sum = await replayCaptures(s, [file], { speed: Infinity, unknown: 'keep', directory: undefined });
     expect(sum.deadLetters).toBeGreaterThanOrEqual(1);
     expect(sum.signals).toBeGreaterThanOrEqual(4);
-    const dead = await readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, 'dead-letters'), partitions: 3, count: sum.deadLetters, settleMs: 500 });
+    const dead = await readTopic({
+      brokers: s.kafka.brokers,
+      topic: topicName(s.topics.prefix, 'dead-letters'),
+      partitions: 3,
+      count: sum.deadLetters,
+      settleMs: 500,
+    });
     const letters = await Promise.all(dead.map((m) => serde.decode('dead-letters', m.value!)));
     const truncated = letters.find((l) => l.origin === 'corrupt.pcap#2');
     expect(truncated, JSON.stringify(letters.map((l) => [l.origin, l.layer, l.reason]))).toBeDefined();
@@ -92,10 +104,17 @@ describe.skipIf(!haveCaptures)('presence replay', () => {
     expect(Buffer.compare(truncated!.raw, frames[1]!.data)).toBe(0);
   });
 
-  it('feeds the event manager: our subscribers\' presence is derived from the replayed capture', async () => {
+  it("feeds the event manager: our subscribers' presence is derived from the replayed capture", async () => {
     const em = await startEventManager({ ...s, database: { ...s.database, url: dbUrl } }, { memberId: 'it-replay', rulesSchema: schema });
     try {
-      const records = await readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, 'current-presence'), partitions: 4, count: 2, settleMs: 2000, timeoutMs: 60_000 });
+      const records = await readTopic({
+        brokers: s.kafka.brokers,
+        topic: topicName(s.topics.prefix, 'current-presence'),
+        partitions: 4,
+        count: 2,
+        settleMs: 2000,
+        timeoutMs: 60_000,
+      });
       const latest = new Map<string, Awaited<ReturnType<typeof serde.decode<'current-presence'>>>>();
       for (const r of records) {
         const p = await serde.decode('current-presence', r.value!);

@@ -32,7 +32,13 @@ describe('signaling publisher', () => {
     for (let i = 0; i < 3000; i++) await p.publish(event(i));
     await p.close();
     expect(p.stats.events).toBe(3000);
-    const got = await readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, 'signaling-events'), partitions: 2, count: 3000, settleMs: 1000 });
+    const got = await readTopic({
+      brokers: s.kafka.brokers,
+      topic: topicName(s.topics.prefix, 'signaling-events'),
+      partitions: 2,
+      count: 3000,
+      settleMs: 1000,
+    });
     expect(got).toHaveLength(3000);
     // Java's murmur2 placement (what kafkajs, Java and Connect compute), not librdkafka's CRC32 default.
     for (const m of got) expect(m.partition, m.key!.toString()).toBe(partitionOf(m.key!.toString(), 2));

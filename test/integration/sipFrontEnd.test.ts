@@ -94,74 +94,106 @@ afterAll(async () => {
 });
 
 describe('SIP front end → subscriptions → event manager → NOTIFY', () => {
-  it.skipIf(!HAVE_SIPP)('SIPp SUBSCRIBE gets 200 (Expires 600, To-tag); the owning event manager emits the immediate NOTIFY of that dialog', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fe-it-'));
-    dirs.push(dir);
-    const tagFile = join(dir, 'totag');
-    const callIdPrefix = `fe-it-${run}`;
-    const callId = `${callIdPrefix}-1`;
-    const fromTag = `w${run}`;
-    await sipp(
-      scenario({
-        fromTag,
-        event: 'presence',
-        expires: 600,
-        expect: 200,
-        tagFile,
-        checks: `
+  it.skipIf(!HAVE_SIPP)(
+    'SIPp SUBSCRIBE gets 200 (Expires 600, To-tag); the owning event manager emits the immediate NOTIFY of that dialog',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'fe-it-'));
+      dirs.push(dir);
+      const tagFile = join(dir, 'totag');
+      const callIdPrefix = `fe-it-${run}`;
+      const callId = `${callIdPrefix}-1`;
+      const fromTag = `w${run}`;
+      await sipp(
+        scenario({
+          fromTag,
+          event: 'presence',
+          expires: 600,
+          expect: 200,
+          tagFile,
+          checks: `
       <ereg regexp="^ *600 *$" search_in="hdr" header="Expires:" check_it="true" assign_to="v1"/>
       <ereg regexp=";tag=([^;>]+)" search_in="hdr" header="To:" check_it="true" assign_to="all,totag"/>`,
-      }),
-      callIdPrefix,
-    );
-    const toTag = await sippToTag(tagFile);
-    expect(toTag).toMatch(/^[0-9a-f]{16}$/);
+        }),
+        callIdPrefix,
+      );
+      const toTag = await sippToTag(tagFile);
+      expect(toTag).toMatch(/^[0-9a-f]{16}$/);
 
-    // The record the front end made, keyed by the presentity.
-    const subs = await readTopic({ brokers: s.kafka.brokers, topic: topic('subscriptions'), partitions: 4, count: 1, timeoutMs: 30_000 });
-    expect(subs).toHaveLength(1);
-    expect(subs[0]!.key?.toString()).toBe(PRESENTITY_KEY);
-    expect(await serde.decode('subscriptions', subs[0]!.value!)).toMatchObject({
-      presentity: PRESENTITY_KEY, presentityUri: PRESENTITY_URI, watcherUri: 'sip:watcher@example.com', event: 'presence', expires: 600,
-      callId, watcherTag: fromTag, cseq: 1, frontEnd: 'fe-it', localTag: toTag, accept: ['application/pidf+xml'],
-    });
+      // The record the front end made, keyed by the presentity.
+      const subs = await readTopic({ brokers: s.kafka.brokers, topic: topic('subscriptions'), partitions: 4, count: 1, timeoutMs: 30_000 });
+      expect(subs).toHaveLength(1);
+      expect(subs[0]!.key?.toString()).toBe(PRESENTITY_KEY);
+      expect(await serde.decode('subscriptions', subs[0]!.value!)).toMatchObject({
+        presentity: PRESENTITY_KEY,
+        presentityUri: PRESENTITY_URI,
+        watcherUri: 'sip:watcher@example.com',
+        event: 'presence',
+        expires: 600,
+        callId,
+        watcherTag: fromTag,
+        cseq: 1,
+        frontEnd: 'fe-it',
+        localTag: toTag,
+        accept: ['application/pidf+xml'],
+      });
 
-    // The event manager's immediate NOTIFY for the new dialog.
-    const got = await readTopic({ brokers: s.kafka.brokers, topic: topic('notify-requests'), partitions: 4, count: 1, timeoutMs: 60_000, settleMs: 1000 });
-    const notifies = await Promise.all(got.map((m) => serde.decode('notify-requests', m.value!)));
-    const mine = notifies.filter((n) => n.callId === callId);
-    expect(mine).toHaveLength(1);
-    expect(mine[0]).toMatchObject({
-      presentity: PRESENTITY_KEY, event: 'presence', callId, remoteTag: fromTag, localTag: toTag, subscriptionState: 'active', version: 1, cseq: 1,
-      fromUri: PRESENTITY_URI, toUri: 'sip:watcher@example.com', contentType: 'application/pidf+xml',
-    });
-    expect(mine[0]!.requestUri).toMatch(/^sip:watcher@127\.0\.0\.1:\d+$/);
-    expect(em.stats.subscribes).toBe(1);
-  }, 100_000);
+      // The event manager's immediate NOTIFY for the new dialog.
+      const got = await readTopic({ brokers: s.kafka.brokers, topic: topic('notify-requests'), partitions: 4, count: 1, timeoutMs: 60_000, settleMs: 1000 });
+      const notifies = await Promise.all(got.map((m) => serde.decode('notify-requests', m.value!)));
+      const mine = notifies.filter((n) => n.callId === callId);
+      expect(mine).toHaveLength(1);
+      expect(mine[0]).toMatchObject({
+        presentity: PRESENTITY_KEY,
+        event: 'presence',
+        callId,
+        remoteTag: fromTag,
+        localTag: toTag,
+        subscriptionState: 'active',
+        version: 1,
+        cseq: 1,
+        fromUri: PRESENTITY_URI,
+        toUri: 'sip:watcher@example.com',
+        contentType: 'application/pidf+xml',
+      });
+      expect(mine[0]!.requestUri).toMatch(/^sip:watcher@127\.0\.0\.1:\d+$/);
+      expect(em.stats.subscribes).toBe(1);
+    },
+    100_000,
+  );
 
-  it.skipIf(!HAVE_SIPP)('Event: dialog gets 489 with Allow-Events; Expires: 10 gets 423 with Min-Expires; neither is recorded', async () => {
-    const before = fe.stats.recorded;
-    await sipp(
-      scenario({
-        fromTag: 'w489', event: 'dialog', expires: 600, expect: 489,
-        checks: `
+  it.skipIf(!HAVE_SIPP)(
+    'Event: dialog gets 489 with Allow-Events; Expires: 10 gets 423 with Min-Expires; neither is recorded',
+    async () => {
+      const before = fe.stats.recorded;
+      await sipp(
+        scenario({
+          fromTag: 'w489',
+          event: 'dialog',
+          expires: 600,
+          expect: 489,
+          checks: `
       <ereg regexp="presence" search_in="hdr" header="Allow-Events:" check_it="true" assign_to="v1"/>`,
-      }),
-      `fe-it-489-${run}`,
-    );
-    await sipp(
-      scenario({
-        fromTag: 'w423', event: 'presence', expires: 10, expect: 423,
-        checks: `
+        }),
+        `fe-it-489-${run}`,
+      );
+      await sipp(
+        scenario({
+          fromTag: 'w423',
+          event: 'presence',
+          expires: 10,
+          expect: 423,
+          checks: `
       <ereg regexp="^ *60 *$" search_in="hdr" header="Min-Expires:" check_it="true" assign_to="v1"/>`,
-      }),
-      `fe-it-423-${run}`,
-    );
-    expect(fe.stats.recorded).toBe(before);
-    expect(fe.stats.responses[489]).toBe(1);
-    expect(fe.stats.responses[423]).toBe(1);
-    const subs = await readTopic({ brokers: s.kafka.brokers, topic: topic('subscriptions'), partitions: 4, count: 0, timeoutMs: 10_000, settleMs: 1500 });
-    const callIds = await Promise.all(subs.map(async (m) => (await serde.decode('subscriptions', m.value!)).callId));
-    expect(callIds.filter((c) => c.includes('-489-') || c.includes('-423-'))).toEqual([]);
-  }, 60_000);
+        }),
+        `fe-it-423-${run}`,
+      );
+      expect(fe.stats.recorded).toBe(before);
+      expect(fe.stats.responses[489]).toBe(1);
+      expect(fe.stats.responses[423]).toBe(1);
+      const subs = await readTopic({ brokers: s.kafka.brokers, topic: topic('subscriptions'), partitions: 4, count: 0, timeoutMs: 10_000, settleMs: 1500 });
+      const callIds = await Promise.all(subs.map(async (m) => (await serde.decode('subscriptions', m.value!)).callId));
+      expect(callIds.filter((c) => c.includes('-489-') || c.includes('-423-'))).toEqual([]);
+    },
+    60_000,
+  );
 });

@@ -113,7 +113,12 @@ describe.skipIf(!HAVE_SIPP || !HAVE_CAPTURE)('SIPp SUBSCRIBE → front end → e
     // (a fourth, within its 2 s linger, would be an unexpected message and fail it), its message trace kept.
     const uasPort = await freeUdpPort(HOST);
     const contact = `sip:watcher@${HOST}:${uasPort}`;
-    const watcher = startSipp({ scenario: notifyReceiverUas(3), args: ['-i', HOST, '-p', String(uasPort), '-t', 'u1', '-m', '1'], deadlineMs: 170_000, traceMessages: true });
+    const watcher = startSipp({
+      scenario: notifyReceiverUas(3),
+      args: ['-i', HOST, '-p', String(uasPort), '-t', 'u1', '-m', '1'],
+      deadlineMs: 170_000,
+      traceMessages: true,
+    });
     try {
       const sipp = startSipp({
         scenario: subscribeToPresentityUac({ presentityUri: PRESENTITY_URI, fromTag, expires: 3600, tagFile, contact }),
@@ -129,7 +134,16 @@ describe.skipIf(!HAVE_SIPP || !HAVE_CAPTURE)('SIPp SUBSCRIBE → front end → e
       const subs = await readTopic({ brokers: s.kafka.brokers, topic: topic('subscriptions'), partitions: 4, count: 1, timeoutMs: 30_000 });
       expect(subs.map((m) => m.key?.toString())).toEqual([PRESENTITY_KEY]);
       const subscription = await serde.decode('subscriptions', subs[0]!.value!);
-      expect(subscription).toMatchObject({ presentity: PRESENTITY_KEY, presentityUri: PRESENTITY_URI, callId, watcherTag: fromTag, localTag: toTag, cseq: 1, expires: 3600, contact });
+      expect(subscription).toMatchObject({
+        presentity: PRESENTITY_KEY,
+        presentityUri: PRESENTITY_URI,
+        callId,
+        watcherTag: fromTag,
+        localTag: toTag,
+        cseq: 1,
+        expires: 3600,
+        contact,
+      });
 
       // The dialog exists at the event manager (its immediate NOTIFY) before the capture plays.
       const first = await readTopic({ brokers: s.kafka.brokers, topic: topic('notify-requests'), partitions: 4, count: 1, timeoutMs: 60_000 });
@@ -137,16 +151,38 @@ describe.skipIf(!HAVE_SIPP || !HAVE_CAPTURE)('SIPp SUBSCRIBE → front end → e
 
       const sum = await runTap(s, [shiftedCapture(capture(CAPTURE), Date.now())], { tap: 'replay', speed: Infinity, unknown: 'keep' });
       expect(sum.events).toBeGreaterThan(0);
-      const events = await readTopic({ brokers: s.kafka.brokers, topic: topic('signaling-events'), partitions: 4, count: sum.events, timeoutMs: 30_000, settleMs: 500 });
+      const events = await readTopic({
+        brokers: s.kafka.brokers,
+        topic: topic('signaling-events'),
+        partitions: 4,
+        count: sum.events,
+        timeoutMs: 30_000,
+        settleMs: 500,
+      });
       expect(events.filter((m) => m.key?.toString() === PRESENTITY_KEY).length).toBeGreaterThanOrEqual(8);
 
       const got = await readTopic({ brokers: s.kafka.brokers, topic: topic('notify-requests'), partitions: 4, count: 3, timeoutMs: 60_000, settleMs: 3000 });
       const notifies: NotifyRequest[] = (await Promise.all(got.map((m) => serde.decode('notify-requests', m.value!)))).filter((n) => n.callId === callId);
       // SIPp's dialog: its Call-ID and From-tag, the To-tag it got; our CSeq space from 1, versions contiguous.
       for (const n of notifies) {
-        expect(n).toMatchObject({ presentity: PRESENTITY_KEY, callId, remoteTag: fromTag, localTag: toTag, fromUri: PRESENTITY_URI, toUri: 'sip:watcher@example.com', requestUri: contact, event: 'presence', subscriptionState: 'active', contentType: 'application/pidf+xml' });
+        expect(n).toMatchObject({
+          presentity: PRESENTITY_KEY,
+          callId,
+          remoteTag: fromTag,
+          localTag: toTag,
+          fromUri: PRESENTITY_URI,
+          toUri: 'sip:watcher@example.com',
+          requestUri: contact,
+          event: 'presence',
+          subscriptionState: 'active',
+          contentType: 'application/pidf+xml',
+        });
       }
-      expect(notifies.map((n) => [n.cseq, n.version])).toEqual([[1, 1], [2, 2], [3, 3]]);
+      expect(notifies.map((n) => [n.cseq, n.version])).toEqual([
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ]);
       const [initial, onThePhone, registered] = notifies.map((n) => n.body!);
 
       // 1. Before the capture: nothing known — no tuple, no activity.
@@ -158,7 +194,9 @@ describe.skipIf(!HAVE_SIPP || !HAVE_CAPTURE)('SIPp SUBSCRIBE → front end → e
       expect(onThePhone).toContain('<rpid:activities><rpid:on-the-phone/></rpid:activities>');
       expect(onThePhone).not.toContain('<tuple');
       // 3. The 200 to his REGISTER (frame 1727): basic open at the registered contact, still on the phone.
-      expect(registered).toMatch(/<tuple id="reg-[0-9a-f]+">\s*<status><basic>open<\/basic><\/status>\s*<contact>sip:francisco@200\.57\.7\.204:5061<\/contact>/);
+      expect(registered).toMatch(
+        /<tuple id="reg-[0-9a-f]+">\s*<status><basic>open<\/basic><\/status>\s*<contact>sip:francisco@200\.57\.7\.204:5061<\/contact>/,
+      );
       expect(registered).toContain('<rpid:on-the-phone/>');
       // The second INVITE (frames 2964-2967, ringing while in the call) changes nothing a watcher sees.
 
@@ -207,10 +245,19 @@ describe.skipIf(!HAVE_SIPP || !HAVE_CAPTURE)('SIPp SUBSCRIBE → front end → e
       expect(received[2]!.body).toContain('<rpid:on-the-phone/>');
       // And SIPp answered each one 200 in the same transaction.
       const answers = trace.filter((m) => m.direction === 'sent');
-      expect(new Set(answers.map((m) => `${m.startLine} | ${headerOf(m, 'CSeq')}`))).toEqual(new Set(['SIP/2.0 200 OK | 1 NOTIFY', 'SIP/2.0 200 OK | 2 NOTIFY', 'SIP/2.0 200 OK | 3 NOTIFY']));
+      expect(new Set(answers.map((m) => `${m.startLine} | ${headerOf(m, 'CSeq')}`))).toEqual(
+        new Set(['SIP/2.0 200 OK | 1 NOTIFY', 'SIP/2.0 200 OK | 2 NOTIFY', 'SIP/2.0 200 OK | 3 NOTIFY']),
+      );
 
       // The sink's reports: each of the three delivered at the first attempt, in order, keyed by the presentity.
-      const reportMsgs = await readTopic({ brokers: s.kafka.brokers, topic: topic('delivery-reports'), partitions: 4, count: 3, timeoutMs: 30_000, settleMs: 1000 });
+      const reportMsgs = await readTopic({
+        brokers: s.kafka.brokers,
+        topic: topic('delivery-reports'),
+        partitions: 4,
+        count: 3,
+        timeoutMs: 30_000,
+        settleMs: 1000,
+      });
       expect(reportMsgs.every((m) => m.key?.toString() === PRESENTITY_KEY)).toBe(true);
       const reports = (await Promise.all(reportMsgs.map((m) => serde.decode('delivery-reports', m.value!)))).filter((r) => r.callId === callId);
       expect(reports.map((r) => [r.notifyId, r.outcome, r.statusCode, r.attempts])).toEqual(notifies.map((n) => [n.notifyId, 'delivered', 200, 1]));

@@ -20,11 +20,13 @@ const P = 4;
 let producer: RecordProducer;
 
 beforeAll(async () => {
-  await withAdmin(s.kafka.brokers, (a) => createTopicsAndWait(a, [
-        { topic: input, numPartitions: P },
-        { topic: output, numPartitions: P },
-        { topic: changelog, numPartitions: P, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-      ]));
+  await withAdmin(s.kafka.brokers, (a) =>
+    createTopicsAndWait(a, [
+      { topic: input, numPartitions: P },
+      { topic: output, numPartitions: P },
+      { topic: changelog, numPartitions: P, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    ]),
+  );
   producer = new RecordProducer(s.kafka.brokers, 'it-stateful', 15_000);
   await producer.connect();
 });

@@ -37,7 +37,10 @@ describe('subscriber directory', () => {
     expect(r.get('msisdn:+351910000002')!.imsi).toBeNull();
     expect(r.get('msisdn:+999999999')).toBeNull();
     // Cached now: no second query.
-    await dir.resolveMany([{ kind: 'imsi', value: '001010000000001' }, { kind: 'msisdn', value: '+999999999' }]);
+    await dir.resolveMany([
+      { kind: 'imsi', value: '001010000000001' },
+      { kind: 'msisdn', value: '+999999999' },
+    ]);
     expect(dir.stats.queries - before).toBe(1);
   });
 

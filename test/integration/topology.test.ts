@@ -42,7 +42,10 @@ describe('topics apply', () => {
   it('repairs a drifted topic config', async () => {
     const name = topicName(s.topics.prefix, 'signaling-events');
     await withAdmin(s.kafka.brokers, (admin) =>
-      admin.alterConfigs({ validateOnly: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name, configEntries: [{ name: 'retention.ms', value: '1000' }] }] }),
+      admin.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name, configEntries: [{ name: 'retention.ms', value: '1000' }] }],
+      }),
     );
     const res = await applyTopology(s);
     expect(res.topics.find((t) => t.topic === name)!.action).toBe('config updated');

@@ -46,7 +46,10 @@ export function notifyRequest(branch = newBranch(), transport = 'udp'): Outgoing
       to: { uri: 'sip:watcher@example.com', tag: 'w1' },
       callId: 'dlg-1',
       cseq: 3,
-      headers: [['Event', 'presence'], ['Subscription-State', 'active;expires=300']],
+      headers: [
+        ['Event', 'presence'],
+        ['Subscription-State', 'active;expires=300'],
+      ],
     },
     { transport, host: '127.0.0.1', port: 5070, branch },
   );

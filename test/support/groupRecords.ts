@@ -25,21 +25,65 @@ export function pidfFor(user: string, basic: 'open' | 'closed', activity = 'on-t
 }
 
 export function member(n: number, o: Partial<GroupMember> = {}): GroupMember {
-  return { subscriber: `msisdn:+35191000000${n}`, uri: `sip:user${n}@example.com`, role: null, displayName: `User ${n}`, attributes: {}, share: true, sharedParts: [], ...o };
+  return {
+    subscriber: `msisdn:+35191000000${n}`,
+    uri: `sip:user${n}@example.com`,
+    role: null,
+    displayName: `User ${n}`,
+    attributes: {},
+    share: true,
+    sharedParts: [],
+    ...o,
+  };
 }
 
 export function group(members: GroupMember[], o: Partial<Group> = {}): Group {
-  return { groupId: 'g1', version: 1, uri: 'sip:team@groups.example.com', name: 'Team', attributes: { topic: 'ops' }, members, adminPolicy: 'members-only', updatedAt: 1_700_000_000_000, ...o };
+  return {
+    groupId: 'g1',
+    version: 1,
+    uri: 'sip:team@groups.example.com',
+    name: 'Team',
+    attributes: { topic: 'ops' },
+    members,
+    adminPolicy: 'members-only',
+    updatedAt: 1_700_000_000_000,
+    ...o,
+  };
 }
 
 export function presenceOf(m: GroupMember, basic: 'open' | 'closed', version: number, activity?: string): GroupMemberPresence {
-  return { groupId: 'g1', subscriber: m.subscriber, member: true, basic, activities: activity ?? null, pidf: pidfFor(m.uri.slice(4, m.uri.indexOf('@')), basic, activity), presenceVersion: version, presenceUpdatedAt: 1, time: 1 };
+  return {
+    groupId: 'g1',
+    subscriber: m.subscriber,
+    member: true,
+    basic,
+    activities: activity ?? null,
+    pidf: pidfFor(m.uri.slice(4, m.uri.indexOf('@')), basic, activity),
+    presenceVersion: version,
+    presenceUpdatedAt: 1,
+    time: 1,
+  };
 }
 
 export function subscribe(watcherUri: string, o: Partial<Subscription> = {}): Subscription {
   return {
-    requestId: `req-${watcherUri}`, receivedAt: 1_700_000_000_000, presentity: 'group:g1', presentityUri: 'sip:team@groups.example.com', watcherUri, event: 'presence',
-    expires: 3600, callId: `call-${watcherUri}`, watcherTag: 'wt', cseq: 1, contact: `sip:${watcherUri.slice(4)};transport=udp`, routeSet: [], accept: [],
-    supported: ['eventlist'], body: null, frontEnd: 'fe-1', localTag: 'lt', ...o,
+    requestId: `req-${watcherUri}`,
+    receivedAt: 1_700_000_000_000,
+    presentity: 'group:g1',
+    presentityUri: 'sip:team@groups.example.com',
+    watcherUri,
+    event: 'presence',
+    expires: 3600,
+    callId: `call-${watcherUri}`,
+    watcherTag: 'wt',
+    cseq: 1,
+    contact: `sip:${watcherUri.slice(4)};transport=udp`,
+    routeSet: [],
+    accept: [],
+    supported: ['eventlist'],
+    body: null,
+    frontEnd: 'fe-1',
+    localTag: 'lt',
+    ...o,
   };
 }

@@ -146,7 +146,10 @@ export function udp(srcPort: number, dstPort: number, payload: Buffer): Buffer {
 
 export const TCP = { fin: 1, syn: 2, rst: 4, psh: 8, ack: 16 } as const;
 
-export function tcp(o: { srcPort: number; dstPort: number; seq: number; ack?: number; flags: number; window?: number }, payload: Buffer = Buffer.alloc(0)): Buffer {
+export function tcp(
+  o: { srcPort: number; dstPort: number; seq: number; ack?: number; flags: number; window?: number },
+  payload: Buffer = Buffer.alloc(0),
+): Buffer {
   const h = Buffer.alloc(20);
   h.writeUInt16BE(o.srcPort, 0);
   h.writeUInt16BE(o.dstPort, 2);
@@ -167,7 +170,10 @@ export function sctp(o: { srcPort: number; dstPort: number; verificationTag: num
 }
 
 /** A DATA chunk, padded to 4 bytes. Flags: B = 2, E = 1, U = 4. */
-export function sctpData(o: { tsn: number; streamId: number; ssn: number; ppid: number; begin?: boolean; end?: boolean; unordered?: boolean }, data: Buffer): Buffer {
+export function sctpData(
+  o: { tsn: number; streamId: number; ssn: number; ppid: number; begin?: boolean; end?: boolean; unordered?: boolean },
+  data: Buffer,
+): Buffer {
   const len = 16 + data.length;
   const c = Buffer.alloc((len + 3) & ~3);
   c[0] = 0;

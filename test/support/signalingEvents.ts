@@ -34,7 +34,14 @@ const noMap: MapFacts = {
   dpc: null,
 };
 
-export function mapEvent(subscriber: string, message: string, kind: string, time: number, facts: Partial<MapFacts> = {}, extra: Partial<SignalingEvent> = {}): SignalingEvent {
+export function mapEvent(
+  subscriber: string,
+  message: string,
+  kind: string,
+  time: number,
+  facts: Partial<MapFacts> = {},
+  extra: Partial<SignalingEvent> = {},
+): SignalingEvent {
   return { ...base(subscriber, 'map', message, kind, time), map: { ...noMap, ...facts }, ...extra };
 }
 

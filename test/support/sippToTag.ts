@@ -5,5 +5,8 @@ import { eventually } from './wait.ts';
 
 /** The To-tag in `tagFile`, once SIPp has written it (waiting at most 5 s). */
 export function sippToTag(tagFile: string): Promise<string> {
-  return eventually(`SIPp to write the To-tag to ${tagFile}`, () => existsSync(tagFile) && readFileSync(tagFile, 'utf8').trim(), { timeoutMs: 5000, intervalMs: 100 });
+  return eventually(`SIPp to write the To-tag to ${tagFile}`, () => existsSync(tagFile) && readFileSync(tagFile, 'utf8').trim(), {
+    timeoutMs: 5000,
+    intervalMs: 100,
+  });
 }

@@ -25,7 +25,22 @@ export function udpPayloads(file: string, displayFilter = 'udp'): Datagram[] {
 /** SCTP DATA chunk payloads (several chunks per frame come comma-separated). */
 export function sctpPayloads(file: string): Datagram[] {
   const out: Datagram[] = [];
-  for (const l of tshark(['-r', file, '--disable-protocol', 'sip', '-Y', 'sctp', '-T', 'fields', '-e', 'frame.number', '-e', 'frame.time_epoch', '-e', 'data.data'])) {
+  for (const l of tshark([
+    '-r',
+    file,
+    '--disable-protocol',
+    'sip',
+    '-Y',
+    'sctp',
+    '-T',
+    'fields',
+    '-e',
+    'frame.number',
+    '-e',
+    'frame.time_epoch',
+    '-e',
+    'data.data',
+  ])) {
     const f = l.split('\t');
     if (!f[2]) continue;
     for (const hex of f[2].split(',')) out.push({ frame: Number(f[0]), timeNs: timeNs(f[1]!), payload: Buffer.from(hex, 'hex') });
@@ -48,7 +63,26 @@ export interface StreamChunk {
 export function tcpChunks(file: string): StreamChunk[] {
   const next = new Map<string, number>();
   const out: StreamChunk[] = [];
-  const lines = tshark(['-r', file, '-Y', 'tcp.len > 0', '-T', 'fields', '-e', 'frame.number', '-e', 'frame.time_epoch', '-e', 'tcp.stream', '-e', 'tcp.srcport', '-e', 'tcp.seq', '-e', 'tcp.payload']);
+  const lines = tshark([
+    '-r',
+    file,
+    '-Y',
+    'tcp.len > 0',
+    '-T',
+    'fields',
+    '-e',
+    'frame.number',
+    '-e',
+    'frame.time_epoch',
+    '-e',
+    'tcp.stream',
+    '-e',
+    'tcp.srcport',
+    '-e',
+    'tcp.seq',
+    '-e',
+    'tcp.payload',
+  ]);
   for (const l of lines) {
     const [frame, epoch, stream, sport, seqStr, hex] = l.split('\t');
     if (!hex) continue;

@@ -21,10 +21,14 @@ describe('eventually', () => {
 
   it('awaits an async probe', async () => {
     let n = 0;
-    const got = await eventually('the third call', async () => {
-      await sleep(1);
-      return ++n === 3 ? { n } : undefined;
-    }, { intervalMs: 1 });
+    const got = await eventually(
+      'the third call',
+      async () => {
+        await sleep(1);
+        return ++n === 3 ? { n } : undefined;
+      },
+      { intervalMs: 1 },
+    );
     expect(got).toEqual({ n: 3 });
   });
 
@@ -39,25 +43,37 @@ describe('eventually', () => {
 
   it('describes the state at the deadline when `what` is a function', async () => {
     let polls = 0;
-    await expect(eventually(() => `a record (after ${polls} polls)`, () => (polls++, undefined), { timeoutMs: 30, intervalMs: 10 })).rejects.toThrow(
-      new RegExp(`waiting for a record \\(after [1-9]\\d* polls\\)`),
-    );
+    await expect(
+      eventually(
+        () => `a record (after ${polls} polls)`,
+        () => (polls++, undefined),
+        { timeoutMs: 30, intervalMs: 10 },
+      ),
+    ).rejects.toThrow(new RegExp(`waiting for a record \\(after [1-9]\\d* polls\\)`));
   });
 
   it('retries a probe that throws until it answers', async () => {
     let n = 0;
-    const got = await eventually('a flaky probe', async () => {
-      if (++n < 3) throw new Error(`not up yet (${n})`);
-      return n;
-    }, { intervalMs: 1 });
+    const got = await eventually(
+      'a flaky probe',
+      async () => {
+        if (++n < 3) throw new Error(`not up yet (${n})`);
+        return n;
+      },
+      { intervalMs: 1 },
+    );
     expect(got).toBe(3);
   });
 
   it('reports the last error a probe threw once the deadline passes, as the message and the cause', async () => {
     let n = 0;
-    const failure = await eventually('the registry', () => {
-      throw new Error(`connection refused (${++n})`);
-    }, { timeoutMs: 40, intervalMs: 5 }).catch((e: unknown) => e as Error);
+    const failure = await eventually(
+      'the registry',
+      () => {
+        throw new Error(`connection refused (${++n})`);
+      },
+      { timeoutMs: 40, intervalMs: 5 },
+    ).catch((e: unknown) => e as Error);
     expect(failure).toBeInstanceOf(Error);
     expect(failure.message).toBe(`timed out after 40 ms waiting for the registry (last error: Error: connection refused (${n}))`);
     expect((failure.cause as Error).message).toBe(`connection refused (${n})`);

@@ -25,11 +25,7 @@ type NotYet = undefined | null | false;
  * may describe the state at the deadline) and the last answer or error seen;
  * that error is also the failure's `cause`.
  */
-export async function eventually<T>(
-  what: string | (() => string),
-  probe: () => T | Promise<T>,
-  options: EventuallyOptions = {},
-): Promise<Exclude<T, NotYet>> {
+export async function eventually<T>(what: string | (() => string), probe: () => T | Promise<T>, options: EventuallyOptions = {}): Promise<Exclude<T, NotYet>> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const intervalMs = options.intervalMs ?? 100;
   const deadline = Date.now() + timeoutMs;

@@ -36,7 +36,18 @@ export class Exchanges {
   }
 
   /** Invoke at t, result/error a few milliseconds later; returns the answer time. */
-  mapPair(t: number, op: MapOperation, req: NetNode, reqSsn: number, resp: NetNode, respSsn: number, v: MapValues, sub: number, r: Rng, error?: MapError): number {
+  mapPair(
+    t: number,
+    op: MapOperation,
+    req: NetNode,
+    reqSsn: number,
+    resp: NetNode,
+    respSsn: number,
+    v: MapValues,
+    sub: number,
+    r: Rng,
+    error?: MapError,
+  ): number {
     const tid = this.enc.nextTid();
     const tr = t + 0.004 + r.next() * 0.02;
     this.at(t, () => this.enc.map('invoke', op, req, reqSsn, resp, respSsn, tid, v, sub));

@@ -34,10 +34,35 @@ describe('test/fixtures', () => {
       expect(map).toContain(`${op}.invoke`);
       expect(map).toContain(`${op}.result`);
     }
-    for (const e of ['sendRoutingInfo.error.unknownSubscriber', 'sendRoutingInfo.error.absentSubscriber', 'sendRoutingInfoForSM.error.unknownSubscriber', 'sendRoutingInfoForSM.error.absentSubscriberSM']) expect(map).toContain(e);
+    for (const e of [
+      'sendRoutingInfo.error.unknownSubscriber',
+      'sendRoutingInfo.error.absentSubscriber',
+      'sendRoutingInfoForSM.error.unknownSubscriber',
+      'sendRoutingInfoForSM.error.absentSubscriberSM',
+    ])
+      expect(map).toContain(e);
     expect([...messages('isup-m3ua.pcap')].sort()).toEqual(Object.keys(ISUP_TYPES).sort());
     const sip = messages('sip-udp.pcap');
-    for (const m of ['REGISTER', '200 REGISTER', 'INVITE', '180 INVITE', '200 INVITE', '486 INVITE', '480 INVITE', 'ACK', 'BYE', '200 BYE', 'SUBSCRIBE', '200 SUBSCRIBE', 'NOTIFY', '200 NOTIFY', 'PUBLISH', '200 PUBLISH', 'MESSAGE', '200 MESSAGE']) {
+    for (const m of [
+      'REGISTER',
+      '200 REGISTER',
+      'INVITE',
+      '180 INVITE',
+      '200 INVITE',
+      '486 INVITE',
+      '480 INVITE',
+      'ACK',
+      'BYE',
+      '200 BYE',
+      'SUBSCRIBE',
+      '200 SUBSCRIBE',
+      'NOTIFY',
+      '200 NOTIFY',
+      'PUBLISH',
+      '200 PUBLISH',
+      'MESSAGE',
+      '200 MESSAGE',
+    ]) {
       expect(sip).toContain(m);
     }
   });

@@ -22,7 +22,6 @@ export const SI_ISUP = 5;
 /** Network indicator: national network (ITU Q.704). */
 const NI_NATIONAL = 2;
 
-
 /**
  * Per-direction SCTP state so TSNs and stream sequence numbers advance like
  * one long-lived association per node pair (Wireshark's TSN analysis checks).

@@ -48,18 +48,54 @@ function counts(values: string[]): Record<string, number> {
 
 /** tshark fields per frame, aligned with the generator's packets by frame number. */
 function fields(filter: string, ...names: string[]): string[][] {
-  return tshark(['-r', file, '-Y', filter, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,', '-e', 'frame.number', ...names.flatMap((n) => ['-e', n])]).map((l) => l.split('\t'));
+  return tshark([
+    '-r',
+    file,
+    '-Y',
+    filter,
+    '-T',
+    'fields',
+    '-E',
+    'occurrence=a',
+    '-E',
+    'aggregator=,',
+    '-e',
+    'frame.number',
+    ...names.flatMap((n) => ['-e', n]),
+  ]).map((l) => l.split('\t'));
 }
 
 describe('generateToPcap summary', () => {
   it('covers every MAP operation, result kind, ISUP message and SIP method', () => {
     const map = Object.keys(summary.byMessage.map);
     for (const op of Object.keys(MAP_OPERATIONS)) expect(map, op).toContain(`${op}.invoke`);
-    for (const k of ['updateLocation.result', 'sendRoutingInfo.result', 'sendRoutingInfoForSM.result', 'anyTimeInterrogation.result', 'sendRoutingInfo.error.unknownSubscriber', 'sendRoutingInfo.error.absentSubscriber']) {
+    for (const k of [
+      'updateLocation.result',
+      'sendRoutingInfo.result',
+      'sendRoutingInfoForSM.result',
+      'anyTimeInterrogation.result',
+      'sendRoutingInfo.error.unknownSubscriber',
+      'sendRoutingInfo.error.absentSubscriber',
+    ]) {
       expect(map).toContain(k);
     }
     expect(Object.keys(summary.byMessage.isup).sort()).toEqual(Object.keys(ISUP_TYPES).sort());
-    for (const k of ['REGISTER', '200 REGISTER', 'INVITE', '180 INVITE', '200 INVITE', '486 INVITE', '480 INVITE', 'ACK', 'BYE', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', '200 PUBLISH', 'MESSAGE']) {
+    for (const k of [
+      'REGISTER',
+      '200 REGISTER',
+      'INVITE',
+      '180 INVITE',
+      '200 INVITE',
+      '486 INVITE',
+      '480 INVITE',
+      'ACK',
+      'BYE',
+      'SUBSCRIBE',
+      'NOTIFY',
+      'PUBLISH',
+      '200 PUBLISH',
+      'MESSAGE',
+    ]) {
       expect(Object.keys(summary.byMessage.sip)).toContain(k);
     }
     expect(summary.packets).toBe(packets.length);
@@ -119,9 +155,7 @@ describe.skipIf(!haveTshark)('generated capture, as Wireshark reads it', () => {
   });
 
   it('decodes to the MAP invokes, results and errors the summary counts', () => {
-    const got = counts(
-      fields('gsm_map', 'gsm_map.old.Component', 'gsm_old.localValue').map(([, comp, value]) => `${comp}:${value}`),
-    );
+    const got = counts(fields('gsm_map', 'gsm_map.old.Component', 'gsm_old.localValue').map(([, comp, value]) => `${comp}:${value}`));
     const want: Record<string, number> = {};
     for (const [message, n] of Object.entries(summary.byMessage.map)) {
       const [op, kind, error] = message.split('.') as [MapOperation, string, MapError | undefined];
@@ -139,7 +173,9 @@ describe.skipIf(!haveTshark)('generated capture, as Wireshark reads it', () => {
   });
 
   it('decodes to the SIP requests and responses the summary counts', () => {
-    const got = counts(fields('sip', 'sip.Method', 'sip.Status-Code', 'sip.CSeq.method').map(([, method, code, cseq]) => (method ? method : `${code} ${cseq}`)));
+    const got = counts(
+      fields('sip', 'sip.Method', 'sip.Status-Code', 'sip.CSeq.method').map(([, method, code, cseq]) => (method ? method : `${code} ${cseq}`)),
+    );
     expect(got).toEqual(summary.byMessage.sip);
   });
 
@@ -155,14 +191,21 @@ describe.skipIf(!haveTshark)('generated capture, as Wireshark reads it', () => {
       const numbers = msisdn ? msisdn.split(',') : [];
       if (imsi) {
         expect(sub, `frame ${frameNo}`).toBeGreaterThanOrEqual(0);
-        expect(imsi.split(',').every((x) => x === subscriberIdentity(sub, opts).imsi), `frame ${frameNo}`).toBe(true);
+        expect(
+          imsi.split(',').every((x) => x === subscriberIdentity(sub, opts).imsi),
+          `frame ${frameNo}`,
+        ).toBe(true);
         imsis.add(imsi.split(',')[0]!);
         checked++;
       }
       // Messages addressed by MSISDN name the subscriber they are about.
       if (/^(sendRoutingInfo|sendRoutingInfoForSM|insertSubscriberData|anyTimeInterrogation|mo-ForwardSM)\.invoke$/.test(p.meta.message)) {
         if (sub >= 0) expect(numbers, `frame ${frameNo}`).toContain(subscriberIdentity(sub, opts).msisdn);
-        else expect(numbers.some((n) => population.has(n)), `frame ${frameNo} names an unknown number`).toBe(false);
+        else
+          expect(
+            numbers.some((n) => population.has(n)),
+            `frame ${frameNo} names an unknown number`,
+          ).toBe(false);
       }
       for (const n of numbers) if (/^9997\d{9}$/.test(n) && !n.startsWith('99979')) msisdns.add(n);
     }
@@ -193,7 +236,14 @@ describe.skipIf(!haveTshark)('generated capture, as Wireshark reads it', () => {
   it('cancels the old VLR when a subscriber moves', () => {
     const vlrOf = new Map<string, string>();
     let cancels = 0;
-    for (const [frameNo, opc, dpc, comp, op, imsi] of fields('gsm_map', 'm3ua.protocol_data_opc', 'm3ua.protocol_data_dpc', 'gsm_map.old.Component', 'gsm_old.localValue', 'e212.imsi')) {
+    for (const [frameNo, opc, dpc, comp, op, imsi] of fields(
+      'gsm_map',
+      'm3ua.protocol_data_opc',
+      'm3ua.protocol_data_dpc',
+      'gsm_map.old.Component',
+      'gsm_old.localValue',
+      'e212.imsi',
+    )) {
       if (comp !== '1') continue;
       if (op === '3') {
         // cancelLocation follows the updateLocation from the new VLR and goes to the previous one.
@@ -233,7 +283,30 @@ describe.skipIf(!haveTshark)('location updates inside one TCAP dialogue (ulConti
     const f = path.join(dir, 'continue.pcap');
     const s = await generateToPcap({ ...opts, durationSeconds: 300, mix: { ...opts.mix, ulContinueShare: 1 }, out: f });
     expect(tshark(['-r', f, '-Y', '_ws.malformed || _ws.expert.severity >= "warning"'])).toEqual([]);
-    const rows = tshark(['-r', f, '-Y', 'gsm_map', '-T', 'fields', '-e', 'tcap.begin_element', '-e', 'tcap.continue_element', '-e', 'tcap.end_element', '-e', 'tcap.otid', '-e', 'tcap.dtid', '-e', 'gsm_map.old.Component', '-e', 'gsm_old.localValue', '-e', 'tcap.dialogueResponse_element']).map((l) => l.split('\t'));
+    const rows = tshark([
+      '-r',
+      f,
+      '-Y',
+      'gsm_map',
+      '-T',
+      'fields',
+      '-e',
+      'tcap.begin_element',
+      '-e',
+      'tcap.continue_element',
+      '-e',
+      'tcap.end_element',
+      '-e',
+      'tcap.otid',
+      '-e',
+      'tcap.dtid',
+      '-e',
+      'gsm_map.old.Component',
+      '-e',
+      'gsm_old.localValue',
+      '-e',
+      'tcap.dialogueResponse_element',
+    ]).map((l) => l.split('\t'));
     const begun = new Map<string, string>(); // otid → opcode of the Begin
     const continued = new Set<string>(); // otids of HLR Continues
     let uls = 0;

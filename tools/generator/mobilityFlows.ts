@@ -9,7 +9,10 @@ import type { SipFlows } from './sipFlows.ts';
 import { Salt } from './subscribers.ts';
 
 export class MobilityFlows {
-  constructor(private readonly x: Exchanges, private readonly sip: SipFlows) {}
+  constructor(
+    private readonly x: Exchanges,
+    private readonly sip: SipFlows,
+  ) {}
 
   /** Location update at MSC k (from MSC `old` when moving, -1 otherwise). */
   locationUpdate(i: number, t: number, k: number, old: number, r: Rng): number {
@@ -34,9 +37,25 @@ export class MobilityFlows {
     const isd = { context: 'updateLocation', invokeId: 1 } as const;
     const tr = tt + 0.004 + r.next() * 0.01;
     const te = tr + 0.003 + r.next() * 0.01;
-    x.at(tt, () => enc.map('invoke', 'insertSubscriberData', net.hlr, SSN.hlr, vlr, SSN.vlr, hlrTid, v, i, undefined, { ...isd, message: 'continue', dtid: tid, aare: true }));
-    x.at(tr, () => enc.map('result', 'insertSubscriberData', vlr, SSN.vlr, net.hlr, SSN.hlr, tid, v, i, undefined, { ...isd, message: 'continue', dtid: hlrTid, aare: false }));
-    x.at(te, () => enc.map('result', 'updateLocation', net.hlr, SSN.hlr, vlr, SSN.vlr, tid, v, i, undefined, { ...isd, message: 'end', dtid: tid, aare: false }));
+    x.at(tt, () =>
+      enc.map('invoke', 'insertSubscriberData', net.hlr, SSN.hlr, vlr, SSN.vlr, hlrTid, v, i, undefined, {
+        ...isd,
+        message: 'continue',
+        dtid: tid,
+        aare: true,
+      }),
+    );
+    x.at(tr, () =>
+      enc.map('result', 'insertSubscriberData', vlr, SSN.vlr, net.hlr, SSN.hlr, tid, v, i, undefined, {
+        ...isd,
+        message: 'continue',
+        dtid: hlrTid,
+        aare: false,
+      }),
+    );
+    x.at(te, () =>
+      enc.map('result', 'updateLocation', net.hlr, SSN.hlr, vlr, SSN.vlr, tid, v, i, undefined, { ...isd, message: 'end', dtid: tid, aare: false }),
+    );
     return te;
   }
 

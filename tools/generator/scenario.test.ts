@@ -23,7 +23,12 @@ const quiet: Partial<Mix> = {
 };
 
 function collect(opts: Parameters<typeof generatePackets>[0]): { t: bigint; frame: string; message: string; subscriber: number }[] {
-  return [...generatePackets(opts)].map((p) => ({ t: p.timeNs, frame: p.frame.toString('hex'), message: `${p.meta.protocol}.${p.meta.message}`, subscriber: p.meta.subscriber }));
+  return [...generatePackets(opts)].map((p) => ({
+    t: p.timeNs,
+    frame: p.frame.toString('hex'),
+    message: `${p.meta.protocol}.${p.meta.message}`,
+    subscriber: p.meta.subscriber,
+  }));
 }
 
 describe('Scenario', () => {

@@ -50,7 +50,17 @@ export interface PacketRecord {
 }
 
 /** Poisson traffic sources, each a per-subscriber hourly rate in the mix. */
-const SOURCES = ['mtCallsPerHour', 'moCallsPerHour', 'mtSmsPerHour', 'moSmsPerHour', 'atiPerHour', 'sipCallsPerHour', 'publishPerHour', 'subscribePerHour', 'messagePerHour'] as const;
+const SOURCES = [
+  'mtCallsPerHour',
+  'moCallsPerHour',
+  'mtSmsPerHour',
+  'moSmsPerHour',
+  'atiPerHour',
+  'sipCallsPerHour',
+  'publishPerHour',
+  'subscribePerHour',
+  'messagePerHour',
+] as const;
 type Source = (typeof SOURCES)[number];
 
 const ACTIVITIES: (Activity | undefined)[] = [undefined, 'busy', 'away', 'meeting'];

@@ -28,7 +28,19 @@ export class SipFlows {
   }
 
   /** UE → P-CSCF request at t, response `dt` later; returns the response time. */
-  private sipPair(i: number, t: number, tx: SipTransaction, extra: string, body: SipBody | undefined, code: number, reason: string, toTag: string | undefined, respExtra: string, r: Rng, respBody?: SipBody): number {
+  private sipPair(
+    i: number,
+    t: number,
+    tx: SipTransaction,
+    extra: string,
+    body: SipBody | undefined,
+    code: number,
+    reason: string,
+    toTag: string | undefined,
+    respExtra: string,
+    r: Rng,
+    respBody?: SipBody,
+  ): number {
     const enc = this.x.enc;
     const ue = ueIp(i);
     const pcscf = this.x.net.pcscf.ip;
@@ -39,9 +51,28 @@ export class SipFlows {
   }
 
   register(i: number, t: number, expires: number, r: Rng): number {
-    const tx = this.tx(i, 'REGISTER', `sip:${IMS_DOMAIN}`, this.x.subs.aor(i), `${this.token()}@${ipString(ueIp(i))}`, this.token(), 1 + (Math.floor(t) % 100000));
+    const tx = this.tx(
+      i,
+      'REGISTER',
+      `sip:${IMS_DOMAIN}`,
+      this.x.subs.aor(i),
+      `${this.token()}@${ipString(ueIp(i))}`,
+      this.token(),
+      1 + (Math.floor(t) % 100000),
+    );
     const contact = this.contact(i);
-    return this.sipPair(i, t, tx, `Contact: ${contact};expires=${expires}\r\nExpires: ${expires}\r\n`, undefined, 200, 'OK', this.token(), `Contact: ${contact};expires=${expires}\r\n`, r);
+    return this.sipPair(
+      i,
+      t,
+      tx,
+      `Contact: ${contact};expires=${expires}\r\nExpires: ${expires}\r\n`,
+      undefined,
+      200,
+      'OK',
+      this.token(),
+      `Contact: ${contact};expires=${expires}\r\n`,
+      r,
+    );
   }
 
   publish(i: number, t: number, open: boolean, activity: Activity | undefined, r: Rng): number {
@@ -58,7 +89,18 @@ export class SipFlows {
     const callId = `${this.token()}@${ipString(ueIp(w))}`;
     const tx = this.tx(w, 'SUBSCRIBE', target, target, callId, this.token(), 1);
     const toTag = this.token();
-    const tr = this.sipPair(w, t, tx, `Event: presence\r\nAccept: application/pidf+xml\r\nContact: ${this.contact(w)}\r\nExpires: 3600\r\n`, undefined, 200, 'OK', toTag, `Expires: 3600\r\nContact: <sip:pcscf1.${IMS_DOMAIN}>\r\n`, r);
+    const tr = this.sipPair(
+      w,
+      t,
+      tx,
+      `Event: presence\r\nAccept: application/pidf+xml\r\nContact: ${this.contact(w)}\r\nExpires: 3600\r\n`,
+      undefined,
+      200,
+      'OK',
+      toTag,
+      `Expires: 3600\r\nContact: <sip:pcscf1.${IMS_DOMAIN}>\r\n`,
+      r,
+    );
     // The first NOTIFY carries the presentity's current state.
     const online = subs.attached(p, t) && subs.hasIms(p);
     const notify: SipTransaction = {
@@ -77,7 +119,11 @@ export class SipFlows {
     const ue = ueIp(w);
     const pcscf = this.x.net.pcscf.ip;
     const tn = tr + 0.01 + r.next() * 0.02;
-    this.x.at(tn, () => enc.sip(pcscf, ue, 'NOTIFY', w, (wr) => sipRequest(wr, notify, `Event: presence\r\nSubscription-State: active;expires=3600\r\nContact: <sip:pcscf1.${IMS_DOMAIN}>\r\n`, body)));
+    this.x.at(tn, () =>
+      enc.sip(pcscf, ue, 'NOTIFY', w, (wr) =>
+        sipRequest(wr, notify, `Event: presence\r\nSubscription-State: active;expires=3600\r\nContact: <sip:pcscf1.${IMS_DOMAIN}>\r\n`, body),
+      ),
+    );
     this.x.at(tn + 0.02, () => enc.sip(ue, pcscf, '200 NOTIFY', w, (wr) => sipResponse(wr, notify, 200, 'OK', undefined, '')));
   }
 
@@ -127,7 +173,13 @@ export class SipFlows {
     const tBye = tOk + 1 + r.exp(m.meanCallSeconds);
     const answer = this.sdp(b, 40000 + 2 * r.int(10000));
     this.x.at(tOk, () => enc.sip(pcscf, ue, '200 INVITE', a, (w) => sipResponse(w, invite, 200, 'OK', toTag, contactB, answer)));
-    const ack: SipTransaction = { ...invite, method: 'ACK', branch: `z9hG4bK${this.token()}`, toTag, requestUri: `sip:+${subs.msisdn(b)}@pcscf1.${IMS_DOMAIN}` };
+    const ack: SipTransaction = {
+      ...invite,
+      method: 'ACK',
+      branch: `z9hG4bK${this.token()}`,
+      toTag,
+      requestUri: `sip:+${subs.msisdn(b)}@pcscf1.${IMS_DOMAIN}`,
+    };
     this.x.at(tOk + 0.02, () => {
       enc.sip(ue, pcscf, 'ACK', a, (w) => sipRequest(w, ack, ''));
       // What follows is scheduled now so a call in progress holds no queued frames.

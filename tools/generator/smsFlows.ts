@@ -28,7 +28,13 @@ export class SmsFlows {
     const x = this.x;
     const net = x.net;
     const msc = net.mscs[x.subs.mscAt(i, t)]!;
-    const v = { ...x.values(i), smscAddress: net.smsc.gt, peer: x.subs.msisdn(r.int(x.subs.n)), text: SMS_TEXTS[r.int(SMS_TEXTS.length)]!, vectorSeed: r.int(256) };
+    const v = {
+      ...x.values(i),
+      smscAddress: net.smsc.gt,
+      peer: x.subs.msisdn(r.int(x.subs.n)),
+      text: SMS_TEXTS[r.int(SMS_TEXTS.length)]!,
+      vectorSeed: r.int(256),
+    };
     x.mapPair(t, 'mo-ForwardSM', msc, SSN.msc, net.smsc, SSN.msc, v, i, r);
   }
 }

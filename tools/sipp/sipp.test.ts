@@ -78,7 +78,10 @@ async function presenceServer(answerDelayMs = 0, expires = '600') {
       else answer();
     },
   });
-  cleanup.push(() => transport.close(), () => layer.close());
+  cleanup.push(
+    () => transport.close(),
+    () => layer.close(),
+  );
   return { transport, layer, received, transactions };
 }
 
@@ -97,7 +100,10 @@ describe.skipIf(!HAVE_SIPP)('SIPp interop', () => {
         callId: `notify-${Date.now()}@${HOST}`,
         cseq: 1,
         contact: `sip:presence@${HOST}`,
-        headers: [['Event', 'presence'], ['Subscription-State', 'active;expires=600']],
+        headers: [
+          ['Event', 'presence'],
+          ['Subscription-State', 'active;expires=600'],
+        ],
         body: '<?xml version="1.0"?><presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:alice@example.com"><tuple id="t"><status><basic>open</basic></status></tuple></presence>',
         contentType: 'application/pidf+xml',
       },
@@ -126,7 +132,10 @@ describe.skipIf(!HAVE_SIPP)('SIPp interop', () => {
         to: { uri: 'sip:watcher@example.com', tag: 'wt2' },
         callId: `notify-tcp-${Date.now()}@${HOST}`,
         cseq: 2,
-        headers: [['Event', 'presence'], ['Subscription-State', 'terminated;reason=timeout']],
+        headers: [
+          ['Event', 'presence'],
+          ['Subscription-State', 'terminated;reason=timeout'],
+        ],
         body: '<?xml version="1.0"?><presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:alice@example.com"/>',
         contentType: 'application/pidf+xml',
       },

@@ -46,7 +46,17 @@ export function startSipp(run: SippRun): SippProcess {
   const timeoutS = Math.max(1, Math.floor(run.deadlineMs / 1000) - 1);
   const child = spawn(
     'sipp',
-    ['-sf', file, ...run.args, '-nostdin', '-timeout', `${timeoutS}s`, '-timeout_error', '-trace_err', ...(run.traceMessages ? ['-trace_msg', '-message_file', messageFile] : [])],
+    [
+      '-sf',
+      file,
+      ...run.args,
+      '-nostdin',
+      '-timeout',
+      `${timeoutS}s`,
+      '-timeout_error',
+      '-trace_err',
+      ...(run.traceMessages ? ['-trace_msg', '-message_file', messageFile] : []),
+    ],
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';

@@ -3,7 +3,8 @@ import { headerOf, parseSippMessageTrace, receivedRequests } from './sippTrace.t
 
 const crlf = (lines: string[]) => lines.join('\r\n');
 // A body with a multi-byte character and a line that looks like a trace separator.
-const BODY = '<presence entity="sip:joão@example.com"/>\n----------------------------------------------- 2026-01-01 00:00:00.000000\nUDP message received [3] bytes :\n\nabc';
+const BODY =
+  '<presence entity="sip:joão@example.com"/>\n----------------------------------------------- 2026-01-01 00:00:00.000000\nUDP message received [3] bytes :\n\nabc';
 const notify = (branch: string, cseq: number) =>
   crlf([
     'NOTIFY sip:watcher@127.0.0.1:5099 SIP/2.0',
@@ -20,11 +21,15 @@ const notify = (branch: string, cseq: number) =>
     BODY,
   ]);
 const ok = crlf(['SIP/2.0 200 OK', 'Via: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bK1', 'Call-ID: dlg-1', 'CSeq: 1 NOTIFY', 'Content-Length: 0', '', '']);
-const received = (m: string, t: string) => `----------------------------------------------- 2026-11-25 16:29:04.${t}\nUDP message received [${Buffer.byteLength(m)}] bytes :\n\n${m}\n\n`;
-const sent = (m: string, t: string) => `----------------------------------------------- 2026-11-25 16:29:04.${t}\nUDP message sent (${Buffer.byteLength(m)} bytes):\n\n${m}\n\n`;
+const received = (m: string, t: string) =>
+  `----------------------------------------------- 2026-11-25 16:29:04.${t}\nUDP message received [${Buffer.byteLength(m)}] bytes :\n\n${m}\n\n`;
+const sent = (m: string, t: string) =>
+  `----------------------------------------------- 2026-11-25 16:29:04.${t}\nUDP message sent (${Buffer.byteLength(m)} bytes):\n\n${m}\n\n`;
 
 describe('parseSippMessageTrace', () => {
-  const log = Buffer.from(received(notify('z9hG4bK1', 1), '100000') + sent(ok, '100100') + received(notify('z9hG4bK1', 1), '600000') + received(notify('z9hG4bK2', 2), '700000'));
+  const log = Buffer.from(
+    received(notify('z9hG4bK1', 1), '100000') + sent(ok, '100100') + received(notify('z9hG4bK1', 1), '600000') + received(notify('z9hG4bK2', 2), '700000'),
+  );
 
   it('cuts each message by its byte length, whatever its body contains', () => {
     const ms = parseSippMessageTrace(log);

@@ -5,13 +5,43 @@ import type { GroupPresence } from '../../../schemas/generated/records.ts';
 import { startGroupPresenceApi } from './groupPresenceApi.ts';
 import type { GroupPresenceTable } from './groupPresenceTable.ts';
 
-const pidf = '<?xml version="1.0" encoding="UTF-8"?><presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:bob@example.com"><tuple id="t1"><status><basic>open</basic></status></tuple></presence>';
+const pidf =
+  '<?xml version="1.0" encoding="UTF-8"?><presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:bob@example.com"><tuple id="t1"><status><basic>open</basic></status></tuple></presence>';
 const record: GroupPresence = {
-  groupId: 'g-1', version: 7, memberCount: 2, availableCount: 2, contentType: 'multipart/related', document: '', updatedAt: 1_700_000_000_000,
-  uri: 'sip:team@groups.example.net', name: 'Team', adminPolicy: 'members-only', groupInfo: '<group-info/>',
+  groupId: 'g-1',
+  version: 7,
+  memberCount: 2,
+  availableCount: 2,
+  contentType: 'multipart/related',
+  document: '',
+  updatedAt: 1_700_000_000_000,
+  uri: 'sip:team@groups.example.net',
+  name: 'Team',
+  adminPolicy: 'members-only',
+  groupInfo: '<group-info/>',
   members: [
-    { subscriber: 'aor:sip:bob@example.com', uri: 'sip:bob@example.com', role: null, displayName: null, attributes: {}, share: null, sharedParts: [], basic: 'open', pidf },
-    { subscriber: 'aor:sip:carol@example.com', uri: 'sip:carol@example.com', role: null, displayName: null, attributes: { receive: 'refuse' }, share: null, sharedParts: [], basic: 'open', pidf },
+    {
+      subscriber: 'aor:sip:bob@example.com',
+      uri: 'sip:bob@example.com',
+      role: null,
+      displayName: null,
+      attributes: {},
+      share: null,
+      sharedParts: [],
+      basic: 'open',
+      pidf,
+    },
+    {
+      subscriber: 'aor:sip:carol@example.com',
+      uri: 'sip:carol@example.com',
+      role: null,
+      displayName: null,
+      attributes: { receive: 'refuse' },
+      share: null,
+      sharedParts: [],
+      basic: 'open',
+      pidf,
+    },
   ],
 };
 // The handler only reads records; the table's PostgreSQL side is covered by the integration tests.
@@ -27,11 +57,13 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 function get(headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/groups/g-1/presence', headers }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path: '/groups/g-1/presence', headers }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      })
+      .on('error', reject);
   });
 }
 

@@ -27,7 +27,11 @@ interface GroupPresenceApiOptions {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
@@ -47,7 +51,8 @@ function requesterOf(req: http.IncomingMessage, url: URL): string {
   if (new Set(given).size > 1) throw new HttpError(400, `more than one requester given: ${given.join(', ')}`);
   const uri = given[0]!.replace(/^<|>$/g, '');
   const u = parseUri(uri);
-  if (!u || !['sip', 'sips', 'tel'].includes(u.scheme) || (u.scheme !== 'tel' && !u.user)) throw new HttpError(400, `requester ${uri} is not a sip:, sips: or tel: URI of a user`);
+  if (!u || !['sip', 'sips', 'tel'].includes(u.scheme) || (u.scheme !== 'tel' && !u.user))
+    throw new HttpError(400, `requester ${uri} is not a sip:, sips: or tel: URI of a user`);
   return uri;
 }
 
@@ -66,7 +71,10 @@ function wantsMultipart(req: http.IncomingMessage): boolean {
 
 function isDatabaseDown(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
-  return /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|08\d\d\d)$/.test(e.code ?? '') || /Connection terminated|connect ECONNREFUSED|too many clients/i.test(e.message ?? '');
+  return (
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|08\d\d\d)$/.test(e.code ?? '') ||
+    /Connection terminated|connect ECONNREFUSED|too many clients/i.test(e.message ?? '')
+  );
 }
 
 function groupPresenceHandler(o: GroupPresenceApiOptions): http.RequestListener {

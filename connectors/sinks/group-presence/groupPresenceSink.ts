@@ -77,7 +77,15 @@ export class GroupPresenceSink {
       await producer.close();
       throw err;
     }
-    const sink = new GroupPresenceSink(consumer, producer, serde, table, topicName(s.topics.prefix, 'group-presence'), topicName(s.topics.prefix, 'dead-letters'), o);
+    const sink = new GroupPresenceSink(
+      consumer,
+      producer,
+      serde,
+      table,
+      topicName(s.topics.prefix, 'group-presence'),
+      topicName(s.topics.prefix, 'dead-letters'),
+      o,
+    );
     consumer.setDefaultConsumeTimeout(200);
     consumer.subscribe([sink.topic]);
     sink.running = true;

@@ -29,7 +29,10 @@ export class GroupPresenceTable {
   private readonly pool: pg.Pool;
 
   /** `schema`: the PostgreSQL schema of the table (tests use their own). */
-  constructor(databaseUrl: string, readonly schema = 'presence') {
+  constructor(
+    databaseUrl: string,
+    readonly schema = 'presence',
+  ) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`group presence schema name ${schema} is not a plain identifier`);
     this.pool = new pg.Pool({ connectionString: databaseUrl, max: 4, options: `-c search_path=${schema}` });
     // An idle client losing its connection (database restart) must not crash the sink or the
@@ -100,7 +103,20 @@ async function upsert(c: pg.PoolClient, groupId: string, v: GroupPresence): Prom
        member_count = excluded.member_count, available_count = excluded.available_count, content_type = excluded.content_type,
        document = excluded.document, group_info = excluded.group_info, members = excluded.members, updated_at = excluded.updated_at, stored_at = now()
      where group_presence.version < excluded.version`,
-    [groupId, v.version, v.uri, v.name, v.adminPolicy, v.memberCount, v.availableCount, v.contentType, v.document, v.groupInfo, JSON.stringify(v.members), v.updatedAt],
+    [
+      groupId,
+      v.version,
+      v.uri,
+      v.name,
+      v.adminPolicy,
+      v.memberCount,
+      v.availableCount,
+      v.contentType,
+      v.document,
+      v.groupInfo,
+      JSON.stringify(v.members),
+      v.updatedAt,
+    ],
   );
   return rowCount === 1 ? 'stored' : 'stale';
 }

@@ -12,8 +12,17 @@ function member(uri: string, subscriber: string, role: string, over: Partial<Gro
 
 function record(over: Partial<GroupPresence> = {}): GroupPresence {
   return {
-    groupId: 'g-1', version: 7, memberCount: 4, availableCount: 2, contentType: 'multipart/related', document: '', updatedAt: 1_700_000_000_000,
-    uri: 'sip:team@groups.example.net', name: 'Team', adminPolicy: 'members-only', groupInfo: '<group-info/>',
+    groupId: 'g-1',
+    version: 7,
+    memberCount: 4,
+    availableCount: 2,
+    contentType: 'multipart/related',
+    document: '',
+    updatedAt: 1_700_000_000_000,
+    uri: 'sip:team@groups.example.net',
+    name: 'Team',
+    adminPolicy: 'members-only',
+    groupInfo: '<group-info/>',
     members: [
       member('sip:+351910000001@ims.example.net;user=phone', 'msisdn:+351910000001', 'dispatcher', { attributes: { 'receive-roles': 'same' } }),
       member('sip:bob@example.com', 'aor:sip:bob@example.com', 'driver'),
@@ -50,7 +59,7 @@ describe('group presence as one requester may see it', () => {
     expect(v.document.body).toContain('version="7"');
   });
 
-  it('a receiving filter by role (receive-roles=same) keeps only members of the requester\'s role, found by tel: URI too', () => {
+  it("a receiving filter by role (receive-roles=same) keeps only members of the requester's role, found by tel: URI too", () => {
     for (const who of ['sip:+351910000001@ims.example.net;user=phone', 'tel:+351910000001']) {
       const v = requesterView(record(), who, plan);
       if (!v.allowed) throw new Error(`${who} is a member`);

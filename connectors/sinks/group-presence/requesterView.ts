@@ -16,11 +16,15 @@ import { uriKey } from '../../../front-end/groupRoutes.ts';
 import type { NumberingPlan } from '../../../subscriber/identity/msisdn.ts';
 
 type RequesterView =
-  | { allowed: false; reason: 'not-a-member' }
-  | { allowed: true; member: GroupPresenceMember | undefined; members: VisibleMember[]; document: MultipartBody };
+  { allowed: false; reason: 'not-a-member' } | { allowed: true; member: GroupPresenceMember | undefined; members: VisibleMember[]; document: MultipartBody };
 
 /** The requester's member entry: by subscriber key or URI, however written (tel: vs sip:…;user=phone). */
-export function requesterMember(gp: Pick<GroupPresence, 'members'>, requesterUri: string, plan: NumberingPlan, requesterKey?: string): GroupPresenceMember | undefined {
+export function requesterMember(
+  gp: Pick<GroupPresence, 'members'>,
+  requesterUri: string,
+  plan: NumberingPlan,
+  requesterKey?: string,
+): GroupPresenceMember | undefined {
   const keys = new Set<string>();
   const own = uriKey(requesterUri, plan);
   if (own) keys.add(own);

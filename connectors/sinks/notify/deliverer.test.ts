@@ -18,7 +18,9 @@ function setup(maxAttempts = 3) {
   const sleeps: number[] = [];
   let stopping = false;
   const d = new NotifyDeliverer({
-    layer, contact: 'sip:127.0.0.1:5070', semaphore: new Semaphore(4),
+    layer,
+    contact: 'sip:127.0.0.1:5070',
+    semaphore: new Semaphore(4),
     policy: { maxAttempts, backoffBaseMs: 100, backoffMaxMs: 1000, retryAfterMaxMs: 10_000 },
     sleep: async (ms) => void sleeps.push(ms),
     stopping: () => stopping,
@@ -92,7 +94,11 @@ describe('NotifyDeliverer', () => {
 
   it('a NOTIFY that cannot be sent (sips:, header injection) is rejected without an attempt', async () => {
     const s = setup();
-    await expect(s.d.deliver(notifyRecord({ requestUri: 'sips:w@example.com' }))).resolves.toMatchObject({ outcome: 'rejected', attempts: 0, statusCode: null });
+    await expect(s.d.deliver(notifyRecord({ requestUri: 'sips:w@example.com' }))).resolves.toMatchObject({
+      outcome: 'rejected',
+      attempts: 0,
+      statusCode: null,
+    });
     const r = await s.d.deliver(notifyRecord({ subscriptionState: 'terminated', reason: 'x\r\nX-Evil: 1' }));
     expect(r).toMatchObject({ outcome: 'rejected', attempts: 0 });
     expect(r.reason).toMatch(/line break/);

@@ -37,7 +37,7 @@ describe('NOTIFY building', () => {
     expect(m.body.length).toBe(0);
   });
 
-  it('a group dialog\'s NOTIFY (presentity group:<id>) carries Require: eventlist (RFC 4662 §5); a presentity\'s does not', () => {
+  it("a group dialog's NOTIFY (presentity group:<id>) carries Require: eventlist (RFC 4662 §5); a presentity's does not", () => {
     const g = wire(notifyRecord({ presentity: 'group:g-1', contentType: 'multipart/related;type="application/rlmi+xml"' }));
     expect(g.headers.get('require')).toBe('eventlist');
     expect(wire(notifyRecord()).headers.get('require')).toBeUndefined();
@@ -67,7 +67,9 @@ describe('NOTIFY building', () => {
   });
 
   it('a header value with a line break cannot be smuggled onto the wire', () => {
-    expect(() => serialize(buildRequest(notifySpec(notifyRecord({ reason: 'timeout\r\nX-Evil: 1', subscriptionState: 'terminated' }), { contact: 'sip:h' }), VIA))).toThrow(/line break/);
+    expect(() =>
+      serialize(buildRequest(notifySpec(notifyRecord({ reason: 'timeout\r\nX-Evil: 1', subscriptionState: 'terminated' }), { contact: 'sip:h' }), VIA)),
+    ).toThrow(/line break/);
   });
 
   it('dialog key: Call-ID and both tags', () => {

@@ -52,10 +52,13 @@ async function harness() {
   const p0 = [{ topic: TOPIC, partition: 0 }];
   const settle = () => new Promise((r) => setTimeout(r, 20));
   return {
-    sink, commits, delivered,
+    sink,
+    commits,
+    delivered,
     assign: () => inner.rebalance(fakeConsumer, { code: ERR__ASSIGN_PARTITIONS }, p0),
     revoke: () => inner.rebalance(fakeConsumer, { code: ERR__REVOKE_PARTITIONS }, p0),
-    accept: (offset: number) => inner.accept({ topic: TOPIC, partition: 0, offset, key: Buffer.from('k'), value: Buffer.from(String(offset)), size: 1 } as Message),
+    accept: (offset: number) =>
+      inner.accept({ topic: TOPIC, partition: 0, offset, key: Buffer.from('k'), value: Buffer.from(String(offset)), size: 1 } as Message),
     /** Lets the delivery of the job at the head of the dialog's queue finish. */
     release: async (id: string) => {
       for (let i = 0; i < 50 && !gates.has(id); i++) await settle();

@@ -133,7 +133,13 @@ export class NotifySink {
       transport,
       // A NOTIFY sink is a UAC only; a request reaching it is refused.
       { onRequest: (_req, tx) => void tx.respond(405, { headers: [['Allow', 'OPTIONS']] }).catch(() => {}) },
-      { timers: { T1: o.t1Ms ?? 500, ...(o.t1Ms !== undefined ? { T2: Math.max(o.t1Ms, Math.min(4000, 8 * o.t1Ms)), T4: Math.max(o.t1Ms, Math.min(5000, 10 * o.t1Ms)) } : {}) }, sentBy: { host: advertise, port: transport.port } },
+      {
+        timers: {
+          T1: o.t1Ms ?? 500,
+          ...(o.t1Ms !== undefined ? { T2: Math.max(o.t1Ms, Math.min(4000, 8 * o.t1Ms)), T4: Math.max(o.t1Ms, Math.min(5000, 10 * o.t1Ms)) } : {}),
+        },
+        sentBy: { host: advertise, port: transport.port },
+      },
     );
     const policy = checkRetryPolicy({ ...DEFAULT_RETRY_POLICY, ...o.retry });
     this.semaphore = new Semaphore(o.maxConcurrent ?? 256);
@@ -146,13 +152,20 @@ export class NotifySink {
       sleep: this.sleeps.sleep,
       stopping: () => this.stopping,
     });
-    this.scheduler = new DialogScheduler({ minIntervalMs: o.minIntervalMs ?? 0, sleep: this.sleeps.sleep, onError: (e) => o.log?.(`delivery job failed: ${asError(e).message}`) });
+    this.scheduler = new DialogScheduler({
+      minIntervalMs: o.minIntervalMs ?? 0,
+      sleep: this.sleeps.sleep,
+      onError: (e) => o.log?.(`delivery job failed: ${asError(e).message}`),
+    });
     // librdkafka calls rebalance_cb with the consumer as `this`.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     this.consumer = new Kafka.KafkaConsumer(
       {
-        ...consumerConfig({ brokers: s.kafka.brokers, clientId: o.clientId ?? `notify-sink-${os.hostname()}-${process.pid}` }, { groupId: o.groupId ?? `${s.topics.prefix}${NOTIFY_SINK_GROUP}` }),
+        ...consumerConfig(
+          { brokers: s.kafka.brokers, clientId: o.clientId ?? `notify-sink-${os.hostname()}-${process.pid}` },
+          { groupId: o.groupId ?? `${s.topics.prefix}${NOTIFY_SINK_GROUP}` },
+        ),
         rebalance_cb(this: Consumer, err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) {
           self.rebalance(this, err, assignment);
         },
@@ -268,7 +281,15 @@ export class NotifySink {
       n = await this.serde.decode('notify-requests', m.value);
     } catch (err) {
       this.stats.undecodable++;
-      const dl = deadLetter(COMPONENT, 'avro', 'malformed', `undecodable NotifyRequest: ${asError(err).message}`, m.value ?? Buffer.alloc(0), origin, key ? { key } : {});
+      const dl = deadLetter(
+        COMPONENT,
+        'avro',
+        'malformed',
+        `undecodable NotifyRequest: ${asError(err).message}`,
+        m.value ?? Buffer.alloc(0),
+        origin,
+        key ? { key } : {},
+      );
       this.scheduler.submit(`undecodable\u0000${tkey}`, async () => {
         await this.produceUntilTaken(this.topics.deadLetters, COMPONENT, this.serde.encode('dead-letters', dl));
         this.stats.deadLetters++;
@@ -291,7 +312,14 @@ export class NotifySink {
 
   private async report(n: NotifyRequest, r: DeliveryResult, origin: string): Promise<void> {
     const report: DeliveryReport = {
-      notifyId: n.notifyId, presentity: n.presentity, callId: n.callId, outcome: r.outcome, statusCode: r.statusCode, attempts: r.attempts, reason: r.reason, time: Date.now(),
+      notifyId: n.notifyId,
+      presentity: n.presentity,
+      callId: n.callId,
+      outcome: r.outcome,
+      statusCode: r.statusCode,
+      attempts: r.attempts,
+      reason: r.reason,
+      time: Date.now(),
     };
     // A group dialog's report goes to the group presence processor that holds it, keyed by the group id.
     const groupId = groupIdOf(n.presentity);
@@ -301,14 +329,30 @@ export class NotifySink {
         : this.produceUntilTaken(this.topics.groupReports, groupId, this.serde.encode('group-delivery-reports', report));
     const pending = [sent.then(() => void this.stats.reports++)];
     if (r.outcome === 'gave-up' || r.outcome === 'rejected') {
-      const dl = deadLetter(COMPONENT, 'sip', r.outcome === 'gave-up' ? 'undeliverable' : 'rejected', `NOTIFY ${n.notifyId} ${r.outcome}: ${r.reason ?? ''}`, r.bytes, origin, {
-        notifyId: n.notifyId, presentity: n.presentity, callId: n.callId, cseq: String(n.cseq), requestUri: n.requestUri, outcome: r.outcome,
-        attempts: String(r.attempts), ...(r.statusCode !== null ? { statusCode: String(r.statusCode) } : {}),
-      });
+      const dl = deadLetter(
+        COMPONENT,
+        'sip',
+        r.outcome === 'gave-up' ? 'undeliverable' : 'rejected',
+        `NOTIFY ${n.notifyId} ${r.outcome}: ${r.reason ?? ''}`,
+        r.bytes,
+        origin,
+        {
+          notifyId: n.notifyId,
+          presentity: n.presentity,
+          callId: n.callId,
+          cseq: String(n.cseq),
+          requestUri: n.requestUri,
+          outcome: r.outcome,
+          attempts: String(r.attempts),
+          ...(r.statusCode !== null ? { statusCode: String(r.statusCode) } : {}),
+        },
+      );
       pending.push(this.produceUntilTaken(this.topics.deadLetters, COMPONENT, this.serde.encode('dead-letters', dl)).then(() => void this.stats.deadLetters++));
     }
     await Promise.all(pending);
-    this.o.log?.(`NOTIFY ${n.notifyId} (${n.callId} CSeq ${n.cseq}) → ${r.outcome}${r.statusCode !== null ? ` ${r.statusCode}` : ''} after ${r.attempts} attempt(s)`);
+    this.o.log?.(
+      `NOTIFY ${n.notifyId} (${n.callId} CSeq ${n.cseq}) → ${r.outcome}${r.statusCode !== null ? ` ${r.statusCode}` : ''} after ${r.attempts} attempt(s)`,
+    );
   }
 
   /** Never drops: a record Kafka does not take is sent again (with backoff) until it is, or the sink stops. */

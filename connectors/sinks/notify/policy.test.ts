@@ -23,7 +23,10 @@ describe('delivery outcome policy', () => {
     expect(decideAttempt(answer(408), 1, P)).toMatchObject({ kind: 'retry', delayMs: 1000, statusCode: 408 });
     expect(decideAttempt(answer(503), 2, P)).toMatchObject({ kind: 'retry', delayMs: 2000, statusCode: 503 });
     expect(decideAttempt({ kind: 'timeout' }, 1, P)).toMatchObject({ kind: 'retry', delayMs: 1000, statusCode: null, reason: 'timeout (Timer F)' });
-    expect(decideAttempt({ kind: 'transport-error', error: new Error('ECONNREFUSED') }, 1, P)).toMatchObject({ kind: 'retry', reason: 'transport error: ECONNREFUSED' });
+    expect(decideAttempt({ kind: 'transport-error', error: new Error('ECONNREFUSED') }, 1, P)).toMatchObject({
+      kind: 'retry',
+      reason: 'transport error: ECONNREFUSED',
+    });
     const last = decideAttempt({ kind: 'timeout' }, 3, P);
     expect(last).toMatchObject({ kind: 'final', outcome: 'gave-up', statusCode: null });
     expect(last.reason).toMatch(/timeout.*gave up after 3 attempts/);

@@ -20,11 +20,12 @@ describe('DialogScheduler', () => {
       log.push('dead-1 end');
     });
     s.submit('dead', async () => void log.push('dead-2'));
-    for (const i of [1, 2, 3]) s.submit('alive', async () => {
-      log.push(`alive-${i} start`);
-      await tick(2);
-      log.push(`alive-${i} end`);
-    });
+    for (const i of [1, 2, 3])
+      s.submit('alive', async () => {
+        log.push(`alive-${i} start`);
+        await tick(2);
+        log.push(`alive-${i} end`);
+      });
     await tick(30);
     expect(log).toEqual(['dead-1 start', 'alive-1 start', 'alive-1 end', 'alive-2 start', 'alive-2 end', 'alive-3 start', 'alive-3 end']);
     expect(s.pending).toBe(2);

@@ -58,7 +58,16 @@ function decodeHep12(buf: Buffer): HepPacket {
     off += buf.length >= off + 12 && buf[off + 10] === 0 && buf[off + 11] === 0 ? 12 : 10;
   }
   const pkt: { -readonly [K in keyof HepPacket]: HepPacket[K] } = {
-    version, ipFamily, ipProtocol, src, dst, srcPort, dstPort, timeNs, protoType: 1, payload: buf.subarray(off),
+    version,
+    ipFamily,
+    ipProtocol,
+    src,
+    dst,
+    srcPort,
+    dstPort,
+    timeNs,
+    protoType: 1,
+    payload: buf.subarray(off),
   };
   if (captureId !== undefined) pkt.captureId = captureId;
   return pkt;
@@ -71,7 +80,11 @@ function decodeHep3(buf: Buffer): HepPacket {
   let af: number | undefined;
   let ipProtocol = 0;
   let src4: string | undefined, dst4: string | undefined, src6: string | undefined, dst6: string | undefined;
-  let srcPort = 0, dstPort = 0, sec: number | undefined, usec = 0, protoType = 0;
+  let srcPort = 0,
+    dstPort = 0,
+    sec: number | undefined,
+    usec = 0,
+    protoType = 0;
   let captureId: number | undefined, authKey: string | undefined, correlationId: string | undefined, vlanId: number | undefined;
   let payload: Buffer | undefined;
   let compressed = false;
@@ -90,27 +103,69 @@ function decodeHep3(buf: Buffer): HepPacket {
       if (body.length !== n) throw new DecodeError(LAYER, 'malformed', `chunk 0x${type.toString(16)} has ${body.length} bytes, want ${n}`);
     };
     switch (type) {
-      case HEP3_CHUNK.ipFamily: size(1); af = body[0]; break;
-      case HEP3_CHUNK.ipProtocol: size(1); ipProtocol = body[0]!; break;
-      case HEP3_CHUNK.srcIPv4: size(4); src4 = ipv4ToString(body); break;
-      case HEP3_CHUNK.dstIPv4: size(4); dst4 = ipv4ToString(body); break;
-      case HEP3_CHUNK.srcIPv6: size(16); src6 = ipv6ToString(body); break;
-      case HEP3_CHUNK.dstIPv6: size(16); dst6 = ipv6ToString(body); break;
-      case HEP3_CHUNK.srcPort: size(2); srcPort = body.readUInt16BE(0); break;
-      case HEP3_CHUNK.dstPort: size(2); dstPort = body.readUInt16BE(0); break;
-      case HEP3_CHUNK.timestampSeconds: size(4); sec = body.readUInt32BE(0); break;
-      case HEP3_CHUNK.timestampMicroseconds: size(4); usec = body.readUInt32BE(0); break;
-      case HEP3_CHUNK.protocolType: size(1); protoType = body[0]!; break;
+      case HEP3_CHUNK.ipFamily:
+        size(1);
+        af = body[0];
+        break;
+      case HEP3_CHUNK.ipProtocol:
+        size(1);
+        ipProtocol = body[0]!;
+        break;
+      case HEP3_CHUNK.srcIPv4:
+        size(4);
+        src4 = ipv4ToString(body);
+        break;
+      case HEP3_CHUNK.dstIPv4:
+        size(4);
+        dst4 = ipv4ToString(body);
+        break;
+      case HEP3_CHUNK.srcIPv6:
+        size(16);
+        src6 = ipv6ToString(body);
+        break;
+      case HEP3_CHUNK.dstIPv6:
+        size(16);
+        dst6 = ipv6ToString(body);
+        break;
+      case HEP3_CHUNK.srcPort:
+        size(2);
+        srcPort = body.readUInt16BE(0);
+        break;
+      case HEP3_CHUNK.dstPort:
+        size(2);
+        dstPort = body.readUInt16BE(0);
+        break;
+      case HEP3_CHUNK.timestampSeconds:
+        size(4);
+        sec = body.readUInt32BE(0);
+        break;
+      case HEP3_CHUNK.timestampMicroseconds:
+        size(4);
+        usec = body.readUInt32BE(0);
+        break;
+      case HEP3_CHUNK.protocolType:
+        size(1);
+        protoType = body[0]!;
+        break;
       case HEP3_CHUNK.captureAgentId:
         // uint32 per spec; some agents send 16 bits
         if (body.length === 4) captureId = body.readUInt32BE(0);
         else if (body.length === 2) captureId = body.readUInt16BE(0);
         else size(4);
         break;
-      case HEP3_CHUNK.authenticationKey: authKey = body.toString('utf8'); break;
-      case HEP3_CHUNK.correlationId: correlationId = body.toString('utf8'); break;
-      case HEP3_CHUNK.vlanId: size(2); vlanId = body.readUInt16BE(0); break;
-      case HEP3_CHUNK.payload: payload = body; break;
+      case HEP3_CHUNK.authenticationKey:
+        authKey = body.toString('utf8');
+        break;
+      case HEP3_CHUNK.correlationId:
+        correlationId = body.toString('utf8');
+        break;
+      case HEP3_CHUNK.vlanId:
+        size(2);
+        vlanId = body.readUInt16BE(0);
+        break;
+      case HEP3_CHUNK.payload:
+        payload = body;
+        break;
       case HEP3_CHUNK.compressedPayload:
         payload = inflate(body);
         compressed = true;
@@ -127,9 +182,16 @@ function decodeHep3(buf: Buffer): HepPacket {
   if (payload === undefined) throw new DecodeError(LAYER, 'malformed', 'HEP3 without payload chunk');
   if (usec >= 1_000_000) throw new DecodeError(LAYER, 'malformed', `microseconds ${usec}`);
   const pkt: { -readonly [K in keyof HepPacket]: HepPacket[K] } = {
-    version: 3, ipFamily, ipProtocol, src, dst, srcPort, dstPort,
+    version: 3,
+    ipFamily,
+    ipProtocol,
+    src,
+    dst,
+    srcPort,
+    dstPort,
     timeNs: sec === undefined ? 0n : BigInt(sec) * 1_000_000_000n + BigInt(usec) * 1000n,
-    protoType, payload,
+    protoType,
+    payload,
   };
   if (captureId !== undefined) pkt.captureId = captureId;
   if (authKey !== undefined) pkt.authKey = authKey;
@@ -142,9 +204,7 @@ function decodeHep3(buf: Buffer): HepPacket {
 function inflate(body: Buffer): Buffer {
   try {
     // gzip per the spec; some agents send a bare zlib stream
-    return body[0] === 0x1f && body[1] === 0x8b
-      ? gunzipSync(body, { maxOutputLength: MAX_INFLATED })
-      : inflateSync(body, { maxOutputLength: MAX_INFLATED });
+    return body[0] === 0x1f && body[1] === 0x8b ? gunzipSync(body, { maxOutputLength: MAX_INFLATED }) : inflateSync(body, { maxOutputLength: MAX_INFLATED });
   } catch (e) {
     throw new DecodeError(LAYER, 'malformed', `compressed payload: ${(e as Error).message}`);
   }

@@ -50,8 +50,18 @@ describe('decodeHep', () => {
   it('HEP3 hand-assembled per spec', () => {
     const p = decodeHep(handHep3);
     expect(p).toEqual({
-      version: 3, ipFamily: 4, ipProtocol: 17, src: '192.0.2.1', dst: '198.51.100.7', srcPort: 5060, dstPort: 5061,
-      timeNs: 1_700_000_000_123_456_000n, protoType: 1, captureId: 2001, authKey: 'myHep', payload: sip,
+      version: 3,
+      ipFamily: 4,
+      ipProtocol: 17,
+      src: '192.0.2.1',
+      dst: '198.51.100.7',
+      srcPort: 5060,
+      dstPort: 5061,
+      timeNs: 1_700_000_000_123_456_000n,
+      protoType: 1,
+      captureId: 2001,
+      authKey: 'myHep',
+      payload: sip,
     } satisfies HepPacket);
   });
 
@@ -67,7 +77,16 @@ describe('decodeHep', () => {
     const hdr = [2, 16, 2, 17, 0x13, 0xc4, 0x13, 0xc4, 10, 0, 0, 1, 10, 0, 0, 2];
     const time = [0x00, 0xf1, 0x53, 0x65, 0x40, 0xe2, 0x01, 0x00, 0xd1, 0x07, 0, 0]; // 1700000000 s, 123456 us, id 2001 (LE)
     const p2 = decodeHep(Buffer.concat([Buffer.from(hdr), Buffer.from(time), sip]));
-    expect(p2).toMatchObject({ version: 2, ipFamily: 4, src: '10.0.0.1', dst: '10.0.0.2', srcPort: 5060, timeNs: 1_700_000_000_123_456_000n, captureId: 2001, protoType: 1 });
+    expect(p2).toMatchObject({
+      version: 2,
+      ipFamily: 4,
+      src: '10.0.0.1',
+      dst: '10.0.0.2',
+      srcPort: 5060,
+      timeNs: 1_700_000_000_123_456_000n,
+      captureId: 2001,
+      protoType: 1,
+    });
     expect(p2.payload.equals(sip)).toBe(true);
     const p1 = decodeHep(Buffer.concat([Buffer.from([1, ...hdr.slice(1)]), sip]));
     expect(p1).toMatchObject({ version: 1, timeNs: 0n });
@@ -111,15 +130,51 @@ describe('encodeHep3', () => {
   });
 
   it('matches the hand-assembled bytes for the same fields (chunk order as Homer agents)', () => {
-    const enc = encodeHep3({ ipFamily: 4, ipProtocol: 17, src: '192.0.2.1', dst: '198.51.100.7', srcPort: 5060, dstPort: 5061, timeNs: 1_700_000_000_123_456_000n, protoType: 1, captureId: 2001, payload: sip });
-    const hand = hep3([c(1, [2]), c(2, [17]), c(3, [192, 0, 2, 1]), c(4, [198, 51, 100, 7]), c(7, [0x13, 0xc4]), c(8, [0x13, 0xc5]), c(9, [0x65, 0x53, 0xf1, 0x00]), c(0x0a, [0, 1, 0xe2, 0x40]), c(0x0b, [1]), c(0x0c, [0, 0, 7, 0xd1]), c(0x0f, sip)]);
+    const enc = encodeHep3({
+      ipFamily: 4,
+      ipProtocol: 17,
+      src: '192.0.2.1',
+      dst: '198.51.100.7',
+      srcPort: 5060,
+      dstPort: 5061,
+      timeNs: 1_700_000_000_123_456_000n,
+      protoType: 1,
+      captureId: 2001,
+      payload: sip,
+    });
+    const hand = hep3([
+      c(1, [2]),
+      c(2, [17]),
+      c(3, [192, 0, 2, 1]),
+      c(4, [198, 51, 100, 7]),
+      c(7, [0x13, 0xc4]),
+      c(8, [0x13, 0xc5]),
+      c(9, [0x65, 0x53, 0xf1, 0x00]),
+      c(0x0a, [0, 1, 0xe2, 0x40]),
+      c(0x0b, [1]),
+      c(0x0c, [0, 0, 7, 0xd1]),
+      c(0x0f, sip),
+    ]);
     expect(enc.equals(hand)).toBe(true);
   });
 });
 
 describe('HepStreamFramer', () => {
   it('frames packets across arbitrary chunking and skips garbage', () => {
-    const pkts = [handHep3, encodeHep3({ ipFamily: 4, ipProtocol: 6, src: '1.2.3.4', dst: '5.6.7.8', srcPort: 1, dstPort: 2, timeNs: 5n * 1000n, protoType: 9, payload: Buffer.from([1, 0, 1, 1]) })];
+    const pkts = [
+      handHep3,
+      encodeHep3({
+        ipFamily: 4,
+        ipProtocol: 6,
+        src: '1.2.3.4',
+        dst: '5.6.7.8',
+        srcPort: 1,
+        dstPort: 2,
+        timeNs: 5n * 1000n,
+        protoType: 9,
+        payload: Buffer.from([1, 0, 1, 1]),
+      }),
+    ];
     const stream = Buffer.concat([Buffer.from('junkHEP'), pkts[0]!, pkts[1]!, pkts[0]!]);
     for (let step = 1; step < 60; step += 7) {
       const f = new HepStreamFramer();
@@ -133,7 +188,21 @@ describe('HepStreamFramer', () => {
 
   it('fuzz: decodeHep only throws DecodeError; framer terminates', () => {
     const rnd = prng(0x4e93);
-    const seeds = [handHep3, encodeHep3({ ipFamily: 6, ipProtocol: 17, src: '2001:db8::1', dst: '2001:db8::2', srcPort: 1, dstPort: 2, timeNs: 1n, protoType: 1, payload: sip, compress: true })];
+    const seeds = [
+      handHep3,
+      encodeHep3({
+        ipFamily: 6,
+        ipProtocol: 17,
+        src: '2001:db8::1',
+        dst: '2001:db8::2',
+        srcPort: 1,
+        dstPort: 2,
+        timeNs: 1n,
+        protoType: 1,
+        payload: sip,
+        compress: true,
+      }),
+    ];
     const deadline = Date.now() + 2000;
     for (let i = 0; i < 30_000 && Date.now() < deadline; i++) {
       const input = mutate(seeds[i % 2]!, rnd);
@@ -152,7 +221,21 @@ describe.skipIf(!haveCaptures || !haveTshark)('captured SIP through HEP3 over TC
   it('register-invite-udp.pcap wrapped in HEP3, streamed, framed and decoded equals tshark counts', () => {
     const file = capture('sip/register-invite-udp.pcap');
     const dgrams = udpPayloads(file).filter((d) => looksLikeSip(d.payload));
-    const stream = Buffer.concat(dgrams.map((d) => encodeHep3({ ipFamily: 4, ipProtocol: 17, src: '192.0.2.1', dst: '192.0.2.2', srcPort: 5060, dstPort: 5060, timeNs: d.timeNs, protoType: 1, payload: d.payload })));
+    const stream = Buffer.concat(
+      dgrams.map((d) =>
+        encodeHep3({
+          ipFamily: 4,
+          ipProtocol: 17,
+          src: '192.0.2.1',
+          dst: '192.0.2.2',
+          srcPort: 5060,
+          dstPort: 5060,
+          timeNs: d.timeNs,
+          protoType: 1,
+          payload: d.payload,
+        }),
+      ),
+    );
     const f = new HepStreamFramer();
     const counts: Record<string, number> = {};
     const times: bigint[] = [];
@@ -178,7 +261,21 @@ describe('generated SIP fixture through HEP3 over TCP', () => {
     const d = new FrameDissector();
     const dgrams = [];
     for await (const f of readCapture(fixturePath(SIP_FIXTURE))) dgrams.push(...d.dissect(f));
-    const stream = Buffer.concat(dgrams.map((g) => encodeHep3({ ipFamily: 4, ipProtocol: 17, src: g.src, dst: g.dst, srcPort: g.srcPort, dstPort: g.dstPort, timeNs: g.timeNs, protoType: 1, payload: g.payload })));
+    const stream = Buffer.concat(
+      dgrams.map((g) =>
+        encodeHep3({
+          ipFamily: 4,
+          ipProtocol: 17,
+          src: g.src,
+          dst: g.dst,
+          srcPort: g.srcPort,
+          dstPort: g.dstPort,
+          timeNs: g.timeNs,
+          protoType: 1,
+          payload: g.payload,
+        }),
+      ),
+    );
     const f = new HepStreamFramer();
     const got: string[] = [];
     const times: bigint[] = [];

@@ -13,7 +13,7 @@ export function ipv6ToString(b: Uint8Array, off = 0): string {
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `::ffff:${ipv4ToString(b, off + 12)}`;
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -49,10 +49,13 @@ export function ipv6ToBytes(s: string): Buffer {
   }
   const dbl = text.split('::');
   if (dbl.length > 2) throw new DecodeError('hep', 'malformed', `bad IPv6 address ${s}`);
-  const parse = (t: string) => (t === '' ? [] : t.split(':').map((g) => {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw new DecodeError('hep', 'malformed', `bad IPv6 address ${s}`);
-    return parseInt(g, 16);
-  }));
+  const parse = (t: string) =>
+    t === ''
+      ? []
+      : t.split(':').map((g) => {
+          if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw new DecodeError('hep', 'malformed', `bad IPv6 address ${s}`);
+          return parseInt(g, 16);
+        });
   const head = parse(dbl[0]!);
   const rest = dbl.length === 2 ? parse(dbl[1]!) : [];
   let groups: number[];

@@ -48,8 +48,15 @@ describe('IPv6 header and extension headers', () => {
   });
 
   it('stops at a fragment header of a real fragment', () => {
-    const p = ipv6({ src: '2001:db8::1', dst: '2001:db8::2', nextHeader: IPPROTO.fragment }, ipv6Fragment(IPPROTO.udp, 1232, true, 0xabcdef01, Buffer.alloc(16)));
-    expect(decodeIpv6(p, 0)).toMatchObject({ protocol: IPPROTO.fragment, payloadOffset: 48, fragment: { offset: 1232, more: true, id: 0xabcdef01, nextHeader: IPPROTO.udp } });
+    const p = ipv6(
+      { src: '2001:db8::1', dst: '2001:db8::2', nextHeader: IPPROTO.fragment },
+      ipv6Fragment(IPPROTO.udp, 1232, true, 0xabcdef01, Buffer.alloc(16)),
+    );
+    expect(decodeIpv6(p, 0)).toMatchObject({
+      protocol: IPPROTO.fragment,
+      payloadOffset: 48,
+      fragment: { offset: 1232, more: true, id: 0xabcdef01, nextHeader: IPPROTO.udp },
+    });
   });
 
   it('steps over an atomic fragment (RFC 6946)', () => {

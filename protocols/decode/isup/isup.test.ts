@@ -79,7 +79,16 @@ function decodeFixture(file: string) {
 describe.skipIf(!haveTshark)(`ISUP vs tshark on the generated fixture${tsharkNote}`, () => {
   it(`${ISUP_FIXTURE}: CIC, message type, numbers, cause and routing label per frame`, () => {
     const ours = decodeFixture(ISUP_FIXTURE);
-    const rows = tsharkFields(fixturePath(ISUP_FIXTURE), 'isup', ['isup.cic', 'isup.message_type', 'isup.called', 'isup.calling', 'isup.cause_indicator', 'm3ua.protocol_data_opc', 'm3ua.protocol_data_dpc', 'm3ua.protocol_data_sls']);
+    const rows = tsharkFields(fixturePath(ISUP_FIXTURE), 'isup', [
+      'isup.cic',
+      'isup.message_type',
+      'isup.called',
+      'isup.calling',
+      'isup.cause_indicator',
+      'm3ua.protocol_data_opc',
+      'm3ua.protocol_data_dpc',
+      'm3ua.protocol_data_sls',
+    ]);
     expect(ours.map((m) => m.frame)).toEqual(rows.map((r) => r.frame));
     ours.forEach((m, i) => {
       const [cic, type, called, calling, cause, opc, dpc, sls] = rows[i]!.fields;
@@ -124,7 +133,11 @@ describe('ISUP on the generated fixture, against the generator', () => {
 
   it(`${ISUP_FIXTURE}: an MSC's IAM carries the subscriber as calling party; a gateway's, a roaming number the HLR gave in a sendRoutingInfo result`, () => {
     const d = new Ss7Dissector();
-    const roaming = new Set(sctpUserMessages(fixturePath(MAP_FIXTURE)).flatMap((u) => d.decode(u.payload, u.ppid, u)).flatMap((m) => (m.map?.params.roamingNumber ? [m.map.params.roamingNumber.digits] : [])));
+    const roaming = new Set(
+      sctpUserMessages(fixturePath(MAP_FIXTURE))
+        .flatMap((u) => d.decode(u.payload, u.ppid, u))
+        .flatMap((m) => (m.map?.params.roamingNumber ? [m.map.params.roamingNumber.digits] : [])),
+    );
     let mo = 0;
     let mt = 0;
     ours.forEach((m, i) => {

@@ -43,7 +43,13 @@ describe('M2PA / MTP3 hand-built', () => {
 
 describe.skipIf(!haveCaptures || !haveTshark)(`M2PA vs tshark${oracleNote}`, () => {
   it('map-sms-m2pa.pcap: every MSU routing label and service indicator', () => {
-    const rows = tsharkFields(capture('ss7/map-sms-m2pa.pcap'), 'mtp3', ['mtp3.opc', 'mtp3.dpc', 'mtp3.service_indicator', 'mtp3.network_indicator', 'mtp3.sls']);
+    const rows = tsharkFields(capture('ss7/map-sms-m2pa.pcap'), 'mtp3', [
+      'mtp3.opc',
+      'mtp3.dpc',
+      'mtp3.service_indicator',
+      'mtp3.network_indicator',
+      'mtp3.sls',
+    ]);
     const ours = sctpUserMessages(capture('ss7/map-sms-m2pa.pcap'))
       .map((u) => ({ frame: u.frame, m: decodeM2pa(u.payload) }))
       .filter((x) => x.m.kind === 'data');

@@ -86,10 +86,12 @@ describe.skipIf(!haveCaptures || !haveTshark)(`M3UA vs tshark${oracleNote}`, () 
     });
   }
   it('isup-call-m3ua-draft6.pcap: draft 6 detected, MTP3 label as tshark decodes it with m3ua.version:draft-6', () => {
-    const rows = tsharkFields(capture('ss7/isup-call-m3ua-draft6.pcap'), 'mtp3', ['mtp3.opc', 'mtp3.dpc', 'mtp3.service_indicator', 'mtp3.network_indicator', 'mtp3.sls'], [
-      '-o',
-      'm3ua.version:draft-6',
-    ]);
+    const rows = tsharkFields(
+      capture('ss7/isup-call-m3ua-draft6.pcap'),
+      'mtp3',
+      ['mtp3.opc', 'mtp3.dpc', 'mtp3.service_indicator', 'mtp3.network_indicator', 'mtp3.sls'],
+      ['-o', 'm3ua.version:draft-6'],
+    );
     const ours = sctpUserMessages(capture('ss7/isup-call-m3ua-draft6.pcap')).map((u) => decodeM3ua(u.payload));
     expect(ours).toHaveLength(rows.length);
     ours.forEach((m, i) => {
@@ -106,7 +108,10 @@ describe.skipIf(!haveTshark)(`M3UA vs tshark on the generated fixtures${tsharkNo
 
 describe('M3UA on the generated fixtures, against the generator', () => {
   const pcs = new Set(fixtureNetwork().nodes.map((n) => n.pc));
-  for (const [f, si] of [[MAP_FIXTURE, 3], [ISUP_FIXTURE, 5]] as const) {
+  for (const [f, si] of [
+    [MAP_FIXTURE, 3],
+    [ISUP_FIXTURE, 5],
+  ] as const) {
     it(`${f}: one DATA per generated packet, SI ${si}, national, between the generator's point codes`, () => {
       const ours = sctpUserMessages(fixturePath(f)).map((u) => ({ ppid: u.ppid, m: decodeM3ua(u.payload) }));
       expect(ours).toHaveLength(fixtureLog(f).length);

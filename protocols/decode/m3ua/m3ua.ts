@@ -7,13 +7,12 @@ import * as messageTypes from './messageTypes.ts';
 
 // Imported tables bound to module locals once: under tsx every access to an
 // imported binding goes through a getter, which shows in profiles.
-const { M3UA_CLASSES, M3UA_CLASS_TRANSFER, M3UA_DRAFT6_TAG_PROTOCOL_DATA_1, M3UA_DRAFT6_TAG_PROTOCOL_DATA_2, M3UA_TAG_PROTOCOL_DATA, M3UA_TYPE_DATA } = messageTypes;
+const { M3UA_CLASSES, M3UA_CLASS_TRANSFER, M3UA_DRAFT6_TAG_PROTOCOL_DATA_1, M3UA_DRAFT6_TAG_PROTOCOL_DATA_2, M3UA_TAG_PROTOCOL_DATA, M3UA_TYPE_DATA } =
+  messageTypes;
 
 const LAYER = 'm3ua';
 
-export type M3uaMessage =
-  | { kind: 'data'; transfer: Mtp3Transfer; draft6: boolean }
-  | { kind: 'other'; className: string; typeName: string };
+export type M3uaMessage = { kind: 'data'; transfer: Mtp3Transfer; draft6: boolean } | { kind: 'other'; className: string; typeName: string };
 
 export function decodeM3ua(buf: Buffer): M3uaMessage {
   need(LAYER, buf, 0, 8, 'common header');

@@ -67,7 +67,11 @@ function componentsMatchTshark(file: string): void {
     for (const d of mine) expect(theirs, `frame ${m.frame}`).toContain(d);
     // Nor do we decode sendRoutingInfo's gmsc-OrGsmSCF-Address (the one number
     // more tshark shows there; the generated fixture carries it).
-    if (m.map!.opCode === 22 && m.map!.kind === 'invoke') expect(theirs.filter((d) => !mine.includes(d)), `frame ${m.frame}`).toHaveLength(1);
+    if (m.map!.opCode === 22 && m.map!.kind === 'invoke')
+      expect(
+        theirs.filter((d) => !mine.includes(d)),
+        `frame ${m.frame}`,
+      ).toHaveLength(1);
     else if (m.map!.opCode !== 44 && m.map!.opCode !== 46) expect(mine).toEqual(theirs);
   });
 }

@@ -60,7 +60,8 @@ export type Spec = { readonly [tag: number]: FieldHandler | Spec | readonly (Fie
 const LAYER = 'map';
 const MAX_DEPTH = 8;
 
-type AddressField = 'msisdn' | 'vlrNumber' | 'mscNumber' | 'sgsnNumber' | 'hlrNumber' | 'roamingNumber' | 'networkNodeNumber' | 'serviceCentre' | 'gsmScfAddress';
+type AddressField =
+  'msisdn' | 'vlrNumber' | 'mscNumber' | 'sgsnNumber' | 'hlrNumber' | 'roamingNumber' | 'networkNodeNumber' | 'serviceCentre' | 'gsmScfAddress';
 
 export const imsi: FieldHandler = (buf, t, out) => {
   out.imsi = decodeImsi(buf, t.valueStart, t.valueEnd);

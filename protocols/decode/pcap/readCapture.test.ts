@@ -33,9 +33,7 @@ function epoch(ns: bigint): string {
 const tmp = mkdtempSync(path.join(tmpdir(), 'pcap-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const captureFiles = haveCaptures
-  ? ['sip', 'ss7', 'bench'].flatMap((d) => readdirSync(path.join(capturesDir, d)).map((f) => `${d}/${f}`))
-  : [];
+const captureFiles = haveCaptures ? ['sip', 'ss7', 'bench'].flatMap((d) => readdirSync(path.join(capturesDir, d)).map((f) => `${d}/${f}`)) : [];
 
 /** Frame count, and times and lengths of (a sample of) the frames, ours and tshark's. */
 async function framesMatchTshark(file: string): Promise<void> {
@@ -55,9 +53,12 @@ async function framesMatchTshark(file: string): Promise<void> {
   }
 }
 
-describe.skipIf(!haveCaptures || !haveTshark)(`readCapture on the shared captures ${!haveCaptures ? noCapturesReason : !haveTshark ? noTsharkReason : ''}`, () => {
-  it.each(captureFiles)('%s: frame count, times and lengths agree with tshark', (file) => framesMatchTshark(capture(file)));
-});
+describe.skipIf(!haveCaptures || !haveTshark)(
+  `readCapture on the shared captures ${!haveCaptures ? noCapturesReason : !haveTshark ? noTsharkReason : ''}`,
+  () => {
+    it.each(captureFiles)('%s: frame count, times and lengths agree with tshark', (file) => framesMatchTshark(capture(file)));
+  },
+);
 
 describe.skipIf(!haveTshark)(`readCapture on the generated fixtures${tsharkNote}`, () => {
   it.each(FIXTURE_FILES)('%s: frame count, times and lengths agree with tshark', (file) => framesMatchTshark(fixturePath(file)));
@@ -100,8 +101,49 @@ describe('pcap (classic)', () => {
   it('reads a hand-built big-endian microsecond file', async () => {
     // Written byte by byte from the format description, not by our writer.
     const file = Buffer.from([
-      0xa1, 0xb2, 0xc3, 0xd4, 0x00, 0x02, 0x00, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0x71, // header, linktype 113
-      0x65, 0x53, 0xf1, 0x00, 0x00, 0x07, 0xa1, 0x20, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x09, 0xaa, 0xbb, 0xcc, // ts 1700000000.500000, 3 of 9 bytes
+      0xa1,
+      0xb2,
+      0xc3,
+      0xd4,
+      0x00,
+      0x02,
+      0x00,
+      0x04,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0x00,
+      0x00,
+      0xff,
+      0xff,
+      0x00,
+      0x00,
+      0x00,
+      0x71, // header, linktype 113
+      0x65,
+      0x53,
+      0xf1,
+      0x00,
+      0x00,
+      0x07,
+      0xa1,
+      0x20,
+      0x00,
+      0x00,
+      0x00,
+      0x03,
+      0x00,
+      0x00,
+      0x00,
+      0x09,
+      0xaa,
+      0xbb,
+      0xcc, // ts 1700000000.500000, 3 of 9 bytes
     ]);
     const got = await collect(readCaptureStream(Readable.from([file])));
     expect(got).toHaveLength(1);
@@ -293,7 +335,22 @@ describe('pcapng', () => {
   it.skipIf(!haveTshark)('agrees with tshark on the same file', async () => {
     const p = path.join(tmp, 'two-sections.pcapng');
     writeFileSync(p, file);
-    const rows = tshark(['-r', p, '-T', 'fields', '-e', 'frame.number', '-e', 'frame.interface_id', '-e', 'frame.time_epoch', '-e', 'frame.len', '-e', 'frame.cap_len']);
+    const rows = tshark([
+      '-r',
+      p,
+      '-T',
+      'fields',
+      '-e',
+      'frame.number',
+      '-e',
+      'frame.interface_id',
+      '-e',
+      'frame.time_epoch',
+      '-e',
+      'frame.len',
+      '-e',
+      'frame.cap_len',
+    ]);
     const got = await collect(readCapture(p));
     // tshark numbers interfaces across sections (the second section's interface 0 is its #2),
     // and prints no time for a Simple Packet Block, which has none (we give 0).
@@ -301,9 +358,7 @@ describe('pcapng', () => {
       const [n, , t, len, cap] = r.split('\t');
       return `${n}\t${t || '0.000000000'}\t${len}\t${cap}`;
     });
-    expect(norm).toEqual(
-      got.map((f) => `${f.index}\t${epoch(f.timeNs)}\t${f.origLength}\t${f.data.length}`),
-    );
+    expect(norm).toEqual(got.map((f) => `${f.index}\t${epoch(f.timeNs)}\t${f.origLength}\t${f.data.length}`));
   });
 
   it('refuses a packet on an interface that was never described', () => {
@@ -319,7 +374,10 @@ describe('pcapng', () => {
 
 describe('fuzz: mutated capture files', () => {
   // The generated fixtures always; the shared captures (pcapng, M2PA) too when present.
-  const sources = [...FIXTURE_FILES.map(fixturePath), ...(haveCaptures ? ['sip/invite-sctp.pcap', 'sip/asterisk-subscribe-publish.pcapng', 'ss7/map-sms-m2pa.pcap'].map(capture) : [])];
+  const sources = [
+    ...FIXTURE_FILES.map(fixturePath),
+    ...(haveCaptures ? ['sip/invite-sctp.pcap', 'sip/asterisk-subscribe-publish.pcapng', 'ss7/map-sms-m2pa.pcap'].map(capture) : []),
+  ];
   it('only ever throws DecodeError, and terminates', () => {
     let seed = 0x2545f491;
     const rand = (n: number) => {

@@ -60,11 +60,7 @@ function report(err: DecodeError, opts: ReadCaptureOptions): void {
 }
 
 /** The bytes of `source`, gunzipped if they begin with the gzip magic. */
-async function* decompressed(
-  source: AsyncIterable<Uint8Array>,
-  opts: ReadCaptureOptions,
-  state: { truncated: boolean },
-): AsyncGenerator<Buffer> {
+async function* decompressed(source: AsyncIterable<Uint8Array>, opts: ReadCaptureOptions, state: { truncated: boolean }): AsyncGenerator<Buffer> {
   const it = source[Symbol.asyncIterator]();
   // Gather at least two bytes to look for the magic (a stream may hand out single bytes).
   const head: Buffer[] = [];

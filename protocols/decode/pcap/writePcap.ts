@@ -59,11 +59,7 @@ export function buildPcap(frames: Iterable<PcapWriteFrame>, opts: PcapWriteOptio
 }
 
 /** Streams frames to a pcap file; resolves with the number of frames written. */
-export async function writePcap(
-  path: string,
-  frames: Iterable<PcapWriteFrame> | AsyncIterable<PcapWriteFrame>,
-  opts: PcapWriteOptions,
-): Promise<number> {
+export async function writePcap(path: string, frames: Iterable<PcapWriteFrame> | AsyncIterable<PcapWriteFrame>, opts: PcapWriteOptions): Promise<number> {
   const out = createWriteStream(path);
   let n = 0;
   try {

@@ -194,7 +194,15 @@ describe.skipIf(!haveTshark)(`SCCP vs tshark on the generated fixture${tsharkNot
 
 describe('SCCP on the generated fixture, against the generator', () => {
   /** Operations the generator addresses to the HLR (the others go HLR → VLR/SGSN or MSC → SMSC/MSC). */
-  const TO_HLR = new Set(['updateLocation', 'sendAuthenticationInfo', 'purgeMS', 'updateGprsLocation', 'sendRoutingInfo', 'sendRoutingInfoForSM', 'anyTimeInterrogation']);
+  const TO_HLR = new Set([
+    'updateLocation',
+    'sendAuthenticationInfo',
+    'purgeMS',
+    'updateGprsLocation',
+    'sendRoutingInfo',
+    'sendRoutingInfoForSM',
+    'anyTimeInterrogation',
+  ]);
 
   it(`${MAP_FIXTURE}: one UDT per packet, routed on the generator's global titles and subsystem numbers; HLR operations reach the HLR`, () => {
     const net = fixtureNetwork();

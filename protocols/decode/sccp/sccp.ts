@@ -9,7 +9,8 @@ import * as messageTypes from './messageTypes.ts';
 
 // Imported tables bound to module locals once: under tsx every access to an
 // imported binding goes through a getter, which shows in profiles.
-const { SCCP_LUDT, SCCP_LUDTS, SCCP_MESSAGE_TYPES, SCCP_PARAM_END_OF_OPTIONAL, SCCP_PARAM_SEGMENTATION, SCCP_UDT, SCCP_UDTS, SCCP_XUDT, SCCP_XUDTS } = messageTypes;
+const { SCCP_LUDT, SCCP_LUDTS, SCCP_MESSAGE_TYPES, SCCP_PARAM_END_OF_OPTIONAL, SCCP_PARAM_SEGMENTATION, SCCP_UDT, SCCP_UDTS, SCCP_XUDT, SCCP_XUDTS } =
+  messageTypes;
 
 const LAYER = 'sccp';
 

@@ -94,7 +94,14 @@ describe('SctpReassembler', () => {
   });
 });
 
-const sctpFiles = ['sip/invite-sctp.pcap', 'ss7/map-location-update-m3ua.pcap', 'ss7/map-lu-ati-m3ua.pcap', 'ss7/map-gprs-attach-m3ua.pcap', 'ss7/map-sms-m2pa.pcap', 'ss7/isup-call-m3ua-draft6.pcap'];
+const sctpFiles = [
+  'sip/invite-sctp.pcap',
+  'ss7/map-location-update-m3ua.pcap',
+  'ss7/map-lu-ati-m3ua.pcap',
+  'ss7/map-gprs-attach-m3ua.pcap',
+  'ss7/map-sms-m2pa.pcap',
+  'ss7/isup-call-m3ua-draft6.pcap',
+];
 
 /** Every DATA chunk's TSN, stream, SSN, PPID and B/E/U flags, ours and tshark's. */
 async function dataChunksMatchTshark(path: string): Promise<void> {
@@ -122,9 +129,12 @@ async function dataChunksMatchTshark(path: string): Promise<void> {
   expect(ours.length).toBeGreaterThan(0);
 }
 
-describe.skipIf(!haveCaptures || !haveTshark)(`DATA chunks of the shared captures ${!haveCaptures ? noCapturesReason : !haveTshark ? noTsharkReason : ''}`, () => {
-  it.each(sctpFiles)('%s: TSN, stream, SSN, PPID and B/E/U flags agree with tshark', (file) => dataChunksMatchTshark(capture(file)));
-});
+describe.skipIf(!haveCaptures || !haveTshark)(
+  `DATA chunks of the shared captures ${!haveCaptures ? noCapturesReason : !haveTshark ? noTsharkReason : ''}`,
+  () => {
+    it.each(sctpFiles)('%s: TSN, stream, SSN, PPID and B/E/U flags agree with tshark', (file) => dataChunksMatchTshark(capture(file)));
+  },
+);
 
 describe.skipIf(!haveTshark)(`DATA chunks of the generated fixtures${tsharkNote}`, () => {
   it.each([MAP_FIXTURE, ISUP_FIXTURE])('%s: TSN, stream, SSN, PPID and B/E/U flags agree with tshark', (file) => dataChunksMatchTshark(fixturePath(file)));

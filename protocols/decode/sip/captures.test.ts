@@ -74,10 +74,35 @@ function udpHeadersMatchTshark(file: string): void {
     .filter((d) => looksLikeSip(d.payload))
     .map((d) => {
       const m = parseSipMessage(d.payload);
-      return [String(d.frame), String(m.cseq.seq), m.cseq.method, m.topVia?.branch ?? '', m.from?.tag ?? '', m.to?.tag ?? '', m.contentLength === undefined ? '' : String(m.contentLength), m.requestUri ?? '', m.contacts.map((c) => c.uri).join('|')];
+      return [
+        String(d.frame),
+        String(m.cseq.seq),
+        m.cseq.method,
+        m.topVia?.branch ?? '',
+        m.from?.tag ?? '',
+        m.to?.tag ?? '',
+        m.contentLength === undefined ? '' : String(m.contentLength),
+        m.requestUri ?? '',
+        m.contacts.map((c) => c.uri).join('|'),
+      ];
     });
-  const theirs = tsharkSip(file, 'sip && udp', ['frame.number', 'sip.CSeq.seq', 'sip.CSeq.method', 'sip.Via.branch', 'sip.from.tag', 'sip.to.tag', 'sip.Content-Length', 'sip.r-uri', 'sip.contact.uri'])
-    .map((r) => r.map((v) => v ?? '').concat(Array(9).fill('')).slice(0, 9))
+  const theirs = tsharkSip(file, 'sip && udp', [
+    'frame.number',
+    'sip.CSeq.seq',
+    'sip.CSeq.method',
+    'sip.Via.branch',
+    'sip.from.tag',
+    'sip.to.tag',
+    'sip.Content-Length',
+    'sip.r-uri',
+    'sip.contact.uri',
+  ])
+    .map((r) =>
+      r
+        .map((v) => v ?? '')
+        .concat(Array(9).fill(''))
+        .slice(0, 9),
+    )
     .map(([f, seq, meth, branch, ftag, ttag, cl, ruri, contacts]) => [f, seq, meth, branch!.split('|')[0]!, ftag, ttag, cl, ruri, contacts]);
   if (file.endsWith('sip/sip-ipv6-udp.pcap')) {
     // Its Via sent-by is an unbracketed IPv6 address; tshark stops parsing the
@@ -192,7 +217,8 @@ describe.skipIf(skip)('bench capture', () => {
 
 describe.skipIf(!haveTshark)(`SIP over UDP vs tshark on the generated fixture${tsharkNote}`, () => {
   it(`${SIP_FIXTURE}: method/status counts and Call-IDs`, () => udpCountsMatchTshark(fixturePath(SIP_FIXTURE)));
-  it(`${SIP_FIXTURE}: per-message CSeq, top Via branch, tags, Content-Length, R-URI, Contact URIs equal tshark`, () => udpHeadersMatchTshark(fixturePath(SIP_FIXTURE)));
+  it(`${SIP_FIXTURE}: per-message CSeq, top Via branch, tags, Content-Length, R-URI, Contact URIs equal tshark`, () =>
+    udpHeadersMatchTshark(fixturePath(SIP_FIXTURE)));
   it(`${SIP_FIXTURE}: From/To AoRs and Event headers as tshark`, () => {
     const file = fixturePath(SIP_FIXTURE);
     const msgs = udpSip(file);

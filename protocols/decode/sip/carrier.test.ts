@@ -58,13 +58,38 @@ describe.skipIf(!haveCaptures || !haveTshark)('pcap → FrameDissector → SipCa
 describe('HEP3 carriage', () => {
   it('HEP3 over UDP and TCP carries SIP with the original capture time', () => {
     const dec = new SipCarrierDecoder();
-    const sipText = Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nCall-ID: hep-1\r\nCSeq: 1 OPTIONS\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nContent-Length: 0\r\n\r\n');
-    const pkt = encodeHep3({ ipFamily: 4, ipProtocol: 17, src: '10.0.0.1', dst: '10.0.0.2', srcPort: 5060, dstPort: 5060, timeNs: 1_000_000_000n, protoType: 1, payload: sipText });
-    const rtcp = encodeHep3({ ipFamily: 4, ipProtocol: 17, src: '10.0.0.1', dst: '10.0.0.2', srcPort: 5060, dstPort: 5060, timeNs: 1n, protoType: 5, payload: Buffer.from([0x80, 0xc8]) });
+    const sipText = Buffer.from(
+      'OPTIONS sip:a@b SIP/2.0\r\nCall-ID: hep-1\r\nCSeq: 1 OPTIONS\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nContent-Length: 0\r\n\r\n',
+    );
+    const pkt = encodeHep3({
+      ipFamily: 4,
+      ipProtocol: 17,
+      src: '10.0.0.1',
+      dst: '10.0.0.2',
+      srcPort: 5060,
+      dstPort: 5060,
+      timeNs: 1_000_000_000n,
+      protoType: 1,
+      payload: sipText,
+    });
+    const rtcp = encodeHep3({
+      ipFamily: 4,
+      ipProtocol: 17,
+      src: '10.0.0.1',
+      dst: '10.0.0.2',
+      srcPort: 5060,
+      dstPort: 5060,
+      timeNs: 1n,
+      protoType: 5,
+      payload: Buffer.from([0x80, 0xc8]),
+    });
     const u = dec.push({ timeNs: 9n, transport: 'udp', flow: 'udp:h', payload: pkt });
     expect(u.messages.map((m) => [m.carrier, m.message.callId, m.timeNs, m.hep?.src])).toEqual([['hep', 'hep-1', 1_000_000_000n, '10.0.0.1']]);
     const stream = Buffer.concat([pkt, rtcp, pkt]);
-    const got = [...dec.push({ timeNs: 9n, transport: 'tcp', flow: 'tcp:h', payload: stream.subarray(0, 50) }).messages, ...dec.push({ timeNs: 9n, transport: 'tcp', flow: 'tcp:h', payload: stream.subarray(50) }).messages];
+    const got = [
+      ...dec.push({ timeNs: 9n, transport: 'tcp', flow: 'tcp:h', payload: stream.subarray(0, 50) }).messages,
+      ...dec.push({ timeNs: 9n, transport: 'tcp', flow: 'tcp:h', payload: stream.subarray(50) }).messages,
+    ];
     expect(got).toHaveLength(2);
     expect(dec.stats.hepOther).toBe(1);
   });
@@ -74,7 +99,9 @@ describe('pcap → FrameDissector → SipCarrierDecoder on the generated fixture
   it(`${SIP_FIXTURE}: every message the generator wrote, over UDP, without errors`, async () => {
     const { sip, errors } = await decodePath(fixturePath(SIP_FIXTURE));
     expect(errors).toEqual([]);
-    expect(sip.map((m) => (m.message.kind === 'request' ? m.message.method : `${m.message.status} ${m.message.cseq.method}`))).toEqual(fixtureLog(SIP_FIXTURE).map((p) => p.meta.message));
+    expect(sip.map((m) => (m.message.kind === 'request' ? m.message.method : `${m.message.status} ${m.message.cseq.method}`))).toEqual(
+      fixtureLog(SIP_FIXTURE).map((p) => p.meta.message),
+    );
     expect(new Set(sip.map((m) => m.carrier))).toEqual(new Set(['udp']));
   });
 

@@ -51,10 +51,7 @@ interface SipCarrierStats {
 }
 
 type FlowState =
-  | { kind: 'sip'; framer: SipStreamFramer }
-  | { kind: 'websocket'; ws: WebSocketFlowDecoder }
-  | { kind: 'hep'; framer: HepStreamFramer }
-  | { kind: 'other' };
+  { kind: 'sip'; framer: SipStreamFramer } | { kind: 'websocket'; ws: WebSocketFlowDecoder } | { kind: 'hep'; framer: HepStreamFramer } | { kind: 'other' };
 
 export class SipCarrierDecoder {
   readonly stats: SipCarrierStats = { messages: 0, errors: 0, nonSip: 0, hepOther: 0, flows: 0, flowsEvicted: 0 };
@@ -109,7 +106,9 @@ export class SipCarrierDecoder {
   private parse(input: SipCarrierInput, payload: Buffer, carrier: SipCarrier, out: SipCarrierResult, hep?: HepPacket): void {
     try {
       const message = parseSipMessage(payload);
-      out.messages.push(hep ? { message, timeNs: hep.timeNs || input.timeNs, flow: input.flow, carrier, hep } : { message, timeNs: input.timeNs, flow: input.flow, carrier });
+      out.messages.push(
+        hep ? { message, timeNs: hep.timeNs || input.timeNs, flow: input.flow, carrier, hep } : { message, timeNs: input.timeNs, flow: input.flow, carrier },
+      );
     } catch (e) {
       out.errors.push(asDecodeError(e));
     }

@@ -7,9 +7,19 @@ const SIP20 = [0x53, 0x49, 0x50, 0x2f, 0x32, 0x2e, 0x30]; // "SIP/2.0"
 
 function isTokenChar(c: number): boolean {
   return (
-    (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ||
-    c === 0x2d || c === 0x2e || c === 0x21 || c === 0x25 || c === 0x2a || c === 0x5f ||
-    c === 0x2b || c === 0x60 || c === 0x27 || c === 0x7e
+    (c >= 0x30 && c <= 0x39) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    c === 0x2d ||
+    c === 0x2e ||
+    c === 0x21 ||
+    c === 0x25 ||
+    c === 0x2a ||
+    c === 0x5f ||
+    c === 0x2b ||
+    c === 0x60 ||
+    c === 0x27 ||
+    c === 0x7e
   );
 }
 
@@ -36,9 +46,12 @@ export function looksLikeSip(buf: Uint8Array): boolean {
     const s = p + 7;
     return (
       buf[s] === 0x20 &&
-      buf[s + 1]! >= 0x31 && buf[s + 1]! <= 0x36 &&
-      buf[s + 2]! >= 0x30 && buf[s + 2]! <= 0x39 &&
-      buf[s + 3]! >= 0x30 && buf[s + 3]! <= 0x39 &&
+      buf[s + 1]! >= 0x31 &&
+      buf[s + 1]! <= 0x36 &&
+      buf[s + 2]! >= 0x30 &&
+      buf[s + 2]! <= 0x39 &&
+      buf[s + 3]! >= 0x30 &&
+      buf[s + 3]! <= 0x39 &&
       (s + 4 === buf.length || buf[s + 4] === 0x20 || buf[s + 4] === 0x0d || buf[s + 4] === 0x0a)
     );
   }

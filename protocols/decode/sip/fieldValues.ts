@@ -15,7 +15,8 @@ export function splitCommaList(value: string): string[] {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (inQuote) {
-      if (c === 0x5c) i++; // quoted-pair
+      if (c === 0x5c)
+        i++; // quoted-pair
       else if (c === 0x22) inQuote = false;
     } else if (c === 0x22) inQuote = true;
     else if (c === 0x3c) inAngle = true;

@@ -30,15 +30,38 @@ const handBuilt = Buffer.from(
 
 function touchAll(m: SipMessage): void {
   // every lazy accessor, so their leniency is fuzzed too
-  void [m.from, m.to, m.vias, m.topVia, m.contacts, m.contactWildcard, m.expires, m.minExpires, m.retryAfter, m.event,
-    m.subscriptionState, m.sipETag, m.sipIfMatch, m.contentType, m.allowEvents, m.supported, m.require, m.parsedRequestUri];
+  void [
+    m.from,
+    m.to,
+    m.vias,
+    m.topVia,
+    m.contacts,
+    m.contactWildcard,
+    m.expires,
+    m.minExpires,
+    m.retryAfter,
+    m.event,
+    m.subscriptionState,
+    m.sipETag,
+    m.sipIfMatch,
+    m.contentType,
+    m.allowEvents,
+    m.supported,
+    m.require,
+    m.parsedRequestUri,
+  ];
 }
 
 function corpus(): Buffer[] {
   const out: Buffer[] = [handBuilt];
   if (haveCaptures && haveTshark) {
     for (const f of ['sip/asterisk-subscribe-publish.pcapng', 'sip/register-invite-udp.pcap']) {
-      out.push(...udpPayloads(capture(f)).map((d) => d.payload).filter((p) => looksLikeSip(p)).slice(0, 40));
+      out.push(
+        ...udpPayloads(capture(f))
+          .map((d) => d.payload)
+          .filter((p) => looksLikeSip(p))
+          .slice(0, 40),
+      );
     }
   }
   return out;
@@ -94,7 +117,11 @@ describe('SIP fuzz', () => {
   it('carrier decoder (UDP, TCP, WebSocket, HEP flows) never throws on mutated input', () => {
     const rnd = prng(0xca77);
     const seeds = corpus();
-    const ws = Buffer.concat([Buffer.from('GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n'), Buffer.from([0x81, 0x7e, seeds[0]!.length >> 8, seeds[0]!.length & 0xff]), seeds[0]!]);
+    const ws = Buffer.concat([
+      Buffer.from('GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n'),
+      Buffer.from([0x81, 0x7e, seeds[0]!.length >> 8, seeds[0]!.length & 0xff]),
+      seeds[0]!,
+    ]);
     const hep = Buffer.concat([Buffer.from('HEP3'), Buffer.from([0, 6])]);
     const deadline = Date.now() + 2000;
     const dec = new SipCarrierDecoder({ maxFlows: 20 });

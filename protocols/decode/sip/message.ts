@@ -39,9 +39,19 @@ function fail(reason: 'truncated' | 'malformed' | 'unsupported', msg: string): n
 function isTokenChar(c: number): boolean {
   // RFC 3261 token: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~"
   return (
-    (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ||
-    c === 0x2d || c === 0x2e || c === 0x21 || c === 0x25 || c === 0x2a || c === 0x5f ||
-    c === 0x2b || c === 0x60 || c === 0x27 || c === 0x7e
+    (c >= 0x30 && c <= 0x39) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    c === 0x2d ||
+    c === 0x2e ||
+    c === 0x21 ||
+    c === 0x25 ||
+    c === 0x2a ||
+    c === 0x5f ||
+    c === 0x2b ||
+    c === 0x60 ||
+    c === 0x27 ||
+    c === 0x7e
   );
 }
 
@@ -134,7 +144,11 @@ export class SipMessage {
 
   /** All Via entries, top first. */
   get vias(): Via[] {
-    if (this._vias === UNSET) this._vias = this.headers.list('via').map(parseVia).filter((v): v is Via => v !== undefined);
+    if (this._vias === UNSET)
+      this._vias = this.headers
+        .list('via')
+        .map(parseVia)
+        .filter((v): v is Via => v !== undefined);
     return this._vias;
   }
 
@@ -312,10 +326,13 @@ export function parseSipMessage(buf: Buffer): SipMessage {
       if (ne === pos) fail('malformed', 'empty header name');
       for (let i = pos; i < ne; i++) if (!isTokenChar(text.charCodeAt(i))) fail('malformed', 'bad header name');
       const name = canonicalHeaderName(text.slice(pos, ne));
-      if (name === 'call-id') { if (iCallId < 0) iCallId = names.length; }
-      else if (name === 'cseq') { if (iCSeq < 0) iCSeq = names.length; }
-      else if (name === 'content-length') { if (iCl < 0) iCl = names.length; }
-      else if (name === 'from') hasFrom = true;
+      if (name === 'call-id') {
+        if (iCallId < 0) iCallId = names.length;
+      } else if (name === 'cseq') {
+        if (iCSeq < 0) iCSeq = names.length;
+      } else if (name === 'content-length') {
+        if (iCl < 0) iCl = names.length;
+      } else if (name === 'from') hasFrom = true;
       else if (name === 'to') hasTo = true;
       names.push(name);
       values.push(trimLws(text.slice(colon + 1, lineEnd)));

@@ -106,7 +106,7 @@ describe('RFC 4475 valid messages', () => {
       `${method} sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com SIP/2.0`,
       "Via: SIP/2.0/TCP host1.example.com;branch=z9hG4bK-.!%66*_+`'~",
       'To: "BEL:\\\x07 NUL:\\\x00 DEL:\\\x7f" <sip:1_unusual.URI~(to-be!sure)&isn\'t+it$/crazy?,/;;*@example.com>',
-      'From: token1~` token2\'+_ token3*%!.- <sip:mundane@example.com>;fromParam\'\'~+*_!.-%="\u0440\u0430\u0431\u043e\u0442\u0430\u044e\u0449\u0438\u0439";tag=_token~1\'+`*%!-.',
+      "From: token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;fromParam''~+*_!.-%=\"\u0440\u0430\u0431\u043e\u0442\u0430\u044e\u0449\u0438\u0439\";tag=_token~1'+`*%!-.",
       'Call-ID: intmeth.word%ZK-!.*_+\'@word`~)(><:\\/"][?}{',
       `CSeq: 139122385 ${method}`,
       'Max-Forwards: 255',
@@ -130,7 +130,16 @@ describe('RFC 4475 valid messages', () => {
   it('3.1.1.11-style unknown scheme and 3.1.1.? novel scheme Request-URIs are accepted', () => {
     for (const ruri of ['nobodyKnowsThisScheme:totally-bogus-stuff', 'soap.beep://192.0.2.103:3002']) {
       const m = parseSipMessage(
-        wire([`OPTIONS ${ruri} SIP/2.0`, 'To: sip:user@example.com', 'From: sip:caller@example.net;tag=384', 'Max-Forwards: 3', 'Call-ID: unkscm.nasdfasser0q239nwsdfasdkl34', 'CSeq: 3923423 OPTIONS', 'Via: SIP/2.0/TCP host9.example.com;branch=z9hG4bKkdjuw39234', 'Content-Length: 0']),
+        wire([
+          `OPTIONS ${ruri} SIP/2.0`,
+          'To: sip:user@example.com',
+          'From: sip:caller@example.net;tag=384',
+          'Max-Forwards: 3',
+          'Call-ID: unkscm.nasdfasser0q239nwsdfasdkl34',
+          'CSeq: 3923423 OPTIONS',
+          'Via: SIP/2.0/TCP host9.example.com;branch=z9hG4bKkdjuw39234',
+          'Content-Length: 0',
+        ]),
       );
       expect(m.requestUri).toBe(ruri);
       expect(m.parsedRequestUri?.scheme).toBe(ruri.slice(0, ruri.indexOf(':')).toLowerCase());
@@ -139,7 +148,19 @@ describe('RFC 4475 valid messages', () => {
 
   it('3.1.1.9 semiuri: ";" in the user part stays in the user', () => {
     const m = parseSipMessage(
-      wire(['OPTIONS sip:user;par=u%40example.net@example.com SIP/2.0', 'To: sip:j_user@example.com', 'From: sip:caller@example.org;tag=33242', 'Max-Forwards: 3', 'Call-ID: semiuri.0ha0isndaksdj', 'CSeq: 8 OPTIONS', 'Accept: application/sdp, application/pkcs7-mime,', '        multipart/mixed, multipart/signed,', '        message/sip, message/sipfrag', 'Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKkdjuw', 'l: 0']),
+      wire([
+        'OPTIONS sip:user;par=u%40example.net@example.com SIP/2.0',
+        'To: sip:j_user@example.com',
+        'From: sip:caller@example.org;tag=33242',
+        'Max-Forwards: 3',
+        'Call-ID: semiuri.0ha0isndaksdj',
+        'CSeq: 8 OPTIONS',
+        'Accept: application/sdp, application/pkcs7-mime,',
+        '        multipart/mixed, multipart/signed,',
+        '        message/sip, message/sipfrag',
+        'Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKkdjuw',
+        'l: 0',
+      ]),
     );
     expect(m.parsedRequestUri?.user).toBe('user;par=u@example.net');
     expect(m.parsedRequestUri?.host).toBe('example.com');
@@ -149,7 +170,17 @@ describe('RFC 4475 valid messages', () => {
 
   it('3.1.1.12 noreason: status line without reason phrase', () => {
     for (const line of ['SIP/2.0 100 ', 'SIP/2.0 100']) {
-      const m = parseSipMessage(wire([line, 'Via: SIP/2.0/UDP 192.0.2.105;branch=z9hG4bK2398ndaoe', 'Call-ID: noreason.asndj203insdf99223ndf', 'CSeq: 35 INVITE', 'From: <sip:user@example.com>;tag=39ansfi3', 'To: <sip:user@example.edu>;tag=902jndnke3', 'Content-Length: 0']));
+      const m = parseSipMessage(
+        wire([
+          line,
+          'Via: SIP/2.0/UDP 192.0.2.105;branch=z9hG4bK2398ndaoe',
+          'Call-ID: noreason.asndj203insdf99223ndf',
+          'CSeq: 35 INVITE',
+          'From: <sip:user@example.com>;tag=39ansfi3',
+          'To: <sip:user@example.edu>;tag=902jndnke3',
+          'Content-Length: 0',
+        ]),
+      );
       expect(m.status).toBe(100);
       expect(m.reason).toBe('');
       expect(m.method).toBe('INVITE'); // responses carry CSeq's method
@@ -157,34 +188,65 @@ describe('RFC 4475 valid messages', () => {
   });
 
   it('3.1.1.13 unreason: UTF-8 reason phrase kept', () => {
-    const reason = '= 2**3 * 5**2 \u043d\u043e \u0441\u0442\u043e \u0434\u0435\u0432\u044f\u043d\u043e\u0441\u0442\u043e \u0434\u0435\u0432\u044f\u0442\u044c - \u043f\u0440\u043e\u0441\u0442\u043e\u0435';
-    const m = parseSipMessage(wire([`SIP/2.0 200 ${reason}`, 'Via: SIP/2.0/UDP 192.0.2.198;branch=z9hG4bK1324923', 'Call-ID: unreason.1234ksdfak3j2erwedfsASdf', 'CSeq: 35 INVITE', 'From: sip:user@example.com;tag=11141343', 'To: sip:user@example.edu;tag=2229', 'Content-Length: 0']));
+    const reason =
+      '= 2**3 * 5**2 \u043d\u043e \u0441\u0442\u043e \u0434\u0435\u0432\u044f\u043d\u043e\u0441\u0442\u043e \u0434\u0435\u0432\u044f\u0442\u044c - \u043f\u0440\u043e\u0441\u0442\u043e\u0435';
+    const m = parseSipMessage(
+      wire([
+        `SIP/2.0 200 ${reason}`,
+        'Via: SIP/2.0/UDP 192.0.2.198;branch=z9hG4bK1324923',
+        'Call-ID: unreason.1234ksdfak3j2erwedfsASdf',
+        'CSeq: 35 INVITE',
+        'From: sip:user@example.com;tag=11141343',
+        'To: sip:user@example.edu;tag=2229',
+        'Content-Length: 0',
+      ]),
+    );
     expect(m.reason).toBe(reason);
   });
 });
 
 describe('RFC 4475 invalid messages', () => {
-  const common = ['To: sip:t.watson@example.org', 'From: Watson <sip:w.watson@example.net>;tag=oijkd', 'Call-ID: x.1@example', 'Max-Forwards: 70', 'Via: SIP/2.0/UDP c.example.com;branch=z9hG4bK7'];
+  const common = [
+    'To: sip:t.watson@example.org',
+    'From: Watson <sip:w.watson@example.net>;tag=oijkd',
+    'Call-ID: x.1@example',
+    'Max-Forwards: 70',
+    'Via: SIP/2.0/UDP c.example.com;branch=z9hG4bK7',
+  ];
 
   it('3.1.2.? badvers: SIP/7.0 is unsupported', () => {
     expect(reasonOf(() => parseSipMessage(wire(['OPTIONS sip:t.watson@example.org SIP/7.0', ...common, 'CSeq: 1 OPTIONS', 'l: 0'])))).toBe('sip.unsupported');
   });
   it('3.1.2.? clerr-style: Content-Length larger than the datagram is truncated', () => {
-    expect(reasonOf(() => parseSipMessage(wire(['INVITE sip:user@example.com SIP/2.0', ...common, 'CSeq: 1 INVITE', 'Content-Length: 9999'], 'v=0\r\n')))).toBe('sip.truncated');
+    expect(reasonOf(() => parseSipMessage(wire(['INVITE sip:user@example.com SIP/2.0', ...common, 'CSeq: 1 INVITE', 'Content-Length: 9999'], 'v=0\r\n')))).toBe(
+      'sip.truncated',
+    );
   });
   it('3.1.2.? ncl: negative Content-Length is malformed', () => {
-    expect(reasonOf(() => parseSipMessage(wire(['INVITE sip:user@example.com SIP/2.0', ...common, 'CSeq: 1 INVITE', 'Content-Length: -999'])))).toBe('sip.malformed');
+    expect(reasonOf(() => parseSipMessage(wire(['INVITE sip:user@example.com SIP/2.0', ...common, 'CSeq: 1 INVITE', 'Content-Length: -999'])))).toBe(
+      'sip.malformed',
+    );
   });
   it('3.1.2.? scalar02: CSeq beyond 32 bits is malformed', () => {
-    expect(reasonOf(() => parseSipMessage(wire(['REGISTER sip:example.com SIP/2.0', ...common, 'CSeq: 36893488147419103232 REGISTER', 'l: 0'])))).toBe('sip.malformed');
+    expect(reasonOf(() => parseSipMessage(wire(['REGISTER sip:example.com SIP/2.0', ...common, 'CSeq: 36893488147419103232 REGISTER', 'l: 0'])))).toBe(
+      'sip.malformed',
+    );
   });
   it('3.1.2.? lwsruri / lwsstart / trws: extra whitespace in the Request-Line', () => {
-    for (const line of ['INVITE sip:user@example.com; lr SIP/2.0', 'INVITE  sip:user@example.com  SIP/2.0', 'OPTIONS sip:remote-target@example.com SIP/2.0  ']) {
+    for (const line of [
+      'INVITE sip:user@example.com; lr SIP/2.0',
+      'INVITE  sip:user@example.com  SIP/2.0',
+      'OPTIONS sip:remote-target@example.com SIP/2.0  ',
+    ]) {
       expect(reasonOf(() => parseSipMessage(wire([line, ...common, `CSeq: 1 ${line.split(' ')[0]}`, 'l: 0'])))).toBe('sip.malformed');
     }
   });
   it('3.1.2.? insuf: missing Call-ID / From / To / CSeq', () => {
-    expect(reasonOf(() => parseSipMessage(wire(['INVITE sip:user@example.com SIP/2.0', 'CSeq: 193942 INVITE', 'Via: SIP/2.0/UDP 192.0.2.95;branch=z9hG4bKkdj.insuf', 'l: 0'])))).toBe('sip.malformed');
+    expect(
+      reasonOf(() =>
+        parseSipMessage(wire(['INVITE sip:user@example.com SIP/2.0', 'CSeq: 193942 INVITE', 'Via: SIP/2.0/UDP 192.0.2.95;branch=z9hG4bKkdj.insuf', 'l: 0'])),
+      ),
+    ).toBe('sip.malformed');
   });
   it('3.1.2.? mismatch01: CSeq method differs from the request method', () => {
     expect(reasonOf(() => parseSipMessage(wire(['OPTIONS sip:user@example.com SIP/2.0', ...common, 'CSeq: 1 INVITE', 'l: 0'])))).toBe('sip.malformed');
@@ -242,10 +304,21 @@ describe('presence headers and compact forms (hand-built)', () => {
 
   it('terminated subscription, PUBLISH ETag / If-Match, REGISTER Contact: *, 423 Min-Expires, Retry-After', () => {
     const base = ['Via: SIP/2.0/UDP h;branch=z9hG4bK1', 'From: <sip:a@example.com>;tag=1', 'To: <sip:a@example.com>', 'Call-ID: c1'];
-    const n = parseSipMessage(wire(['NOTIFY sip:a@h SIP/2.0', ...base, 'CSeq: 2 NOTIFY', 'Event: presence.winfo', 'Subscription-State: terminated;reason=timeout;retry-after=30', 'l: 0']));
+    const n = parseSipMessage(
+      wire([
+        'NOTIFY sip:a@h SIP/2.0',
+        ...base,
+        'CSeq: 2 NOTIFY',
+        'Event: presence.winfo',
+        'Subscription-State: terminated;reason=timeout;retry-after=30',
+        'l: 0',
+      ]),
+    );
     expect(n.subscriptionState).toMatchObject({ state: 'terminated', reason: 'timeout', retryAfter: 30 });
     expect(n.event).toMatchObject({ package: 'presence', templates: ['winfo'], type: 'presence.winfo' });
-    const p = parseSipMessage(wire(['PUBLISH sip:a@example.com SIP/2.0', ...base, 'CSeq: 3 PUBLISH', 'Event: presence', 'Expires: 3600', 'SIP-If-Match: dx200xyz', 'l: 0']));
+    const p = parseSipMessage(
+      wire(['PUBLISH sip:a@example.com SIP/2.0', ...base, 'CSeq: 3 PUBLISH', 'Event: presence', 'Expires: 3600', 'SIP-If-Match: dx200xyz', 'l: 0']),
+    );
     expect(p.sipIfMatch).toBe('dx200xyz');
     expect(p.expires).toBe(3600);
     const ok = parseSipMessage(wire(['SIP/2.0 200 OK', ...base, 'CSeq: 3 PUBLISH', 'SIP-ETag: kwj449x', 'Expires: 1800', 'l: 0']));
@@ -253,13 +326,19 @@ describe('presence headers and compact forms (hand-built)', () => {
     const r = parseSipMessage(wire(['REGISTER sip:example.com SIP/2.0', ...base, 'CSeq: 4 REGISTER', 'Contact: *', 'Expires: 0', 'l: 0']));
     expect(r.contactWildcard).toBe(true);
     expect(r.contacts).toEqual([]);
-    const brief = parseSipMessage(wire(['SIP/2.0 423 Interval Too Brief', ...base, 'CSeq: 4 REGISTER', 'Min-Expires: 600', 'Retry-After: 18000;duration=3600', 'l: 0']));
+    const brief = parseSipMessage(
+      wire(['SIP/2.0 423 Interval Too Brief', ...base, 'CSeq: 4 REGISTER', 'Min-Expires: 600', 'Retry-After: 18000;duration=3600', 'l: 0']),
+    );
     expect(brief.minExpires).toBe(600);
     expect(brief.retryAfter).toBe(18000);
   });
 
   it('bare-LF line endings are tolerated; leading CRLF keep-alive skipped', () => {
-    const m = parseSipMessage(Buffer.from('\r\nOPTIONS sip:a@b SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\nFrom: <sip:x@y>;tag=1\nTo: <sip:a@b>\nCall-ID: lf1\nCSeq: 1 OPTIONS\nContent-Length: 2\n\nhi'));
+    const m = parseSipMessage(
+      Buffer.from(
+        '\r\nOPTIONS sip:a@b SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\nFrom: <sip:x@y>;tag=1\nTo: <sip:a@b>\nCall-ID: lf1\nCSeq: 1 OPTIONS\nContent-Length: 2\n\nhi',
+      ),
+    );
     expect(m.callId).toBe('lf1');
     expect(m.body.toString()).toBe('hi');
   });

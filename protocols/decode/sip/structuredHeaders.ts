@@ -127,7 +127,10 @@ export function parseContentType(value: string): ContentType | undefined {
   const slash = mt.indexOf('/');
   if (slash <= 0) return undefined;
   const type = mt.slice(0, slash).trim().toLowerCase();
-  const subtype = mt.slice(slash + 1).trim().toLowerCase();
+  const subtype = mt
+    .slice(slash + 1)
+    .trim()
+    .toLowerCase();
   if (!subtype) return undefined;
   return { mediaType: `${type}/${subtype}`, type, subtype, params };
 }

@@ -6,18 +6,41 @@ import { parseUri } from './uri.ts';
 describe('parseUri', () => {
   it('RFC 3261 §19.1.3 examples', () => {
     expect(parseUri('sip:alice@atlanta.com')).toMatchObject({ scheme: 'sip', user: 'alice', host: 'atlanta.com' });
-    expect(parseUri('sip:alice:secretword@atlanta.com;transport=tcp')).toMatchObject({ user: 'alice', password: 'secretword', host: 'atlanta.com', params: { transport: 'tcp' } });
-    expect(parseUri('sips:alice@atlanta.com?subject=project%20x&priority=urgent')).toMatchObject({ scheme: 'sips', headers: { subject: 'project x', priority: 'urgent' } });
-    expect(parseUri('sip:+1-212-555-1212:1234@gateway.com;user=phone')).toMatchObject({ user: '+1-212-555-1212', password: '1234', host: 'gateway.com', params: { user: 'phone' } });
+    expect(parseUri('sip:alice:secretword@atlanta.com;transport=tcp')).toMatchObject({
+      user: 'alice',
+      password: 'secretword',
+      host: 'atlanta.com',
+      params: { transport: 'tcp' },
+    });
+    expect(parseUri('sips:alice@atlanta.com?subject=project%20x&priority=urgent')).toMatchObject({
+      scheme: 'sips',
+      headers: { subject: 'project x', priority: 'urgent' },
+    });
+    expect(parseUri('sip:+1-212-555-1212:1234@gateway.com;user=phone')).toMatchObject({
+      user: '+1-212-555-1212',
+      password: '1234',
+      host: 'gateway.com',
+      params: { user: 'phone' },
+    });
     expect(parseUri('sips:1212@gateway.com')).toMatchObject({ user: '1212', host: 'gateway.com' });
     expect(parseUri('sip:alice@192.0.2.4')).toMatchObject({ host: '192.0.2.4' });
-    expect(parseUri('sip:atlanta.com;method=REGISTER?to=alice%40atlanta.com')).toMatchObject({ host: 'atlanta.com', params: { method: 'REGISTER' }, headers: { to: 'alice@atlanta.com' } });
+    expect(parseUri('sip:atlanta.com;method=REGISTER?to=alice%40atlanta.com')).toMatchObject({
+      host: 'atlanta.com',
+      params: { method: 'REGISTER' },
+      headers: { to: 'alice@atlanta.com' },
+    });
     expect(parseUri('sip:alice;day=tuesday@atlanta.com')).toMatchObject({ user: 'alice;day=tuesday', host: 'atlanta.com' });
     expect(parseUri('sip:alice@atlanta.com')?.port).toBeUndefined();
   });
 
   it('ports, IPv6 references, case of scheme and params', () => {
-    expect(parseUri('SIP:Bob@Biloxi.COM:5070;Transport=TCP;lr')).toMatchObject({ scheme: 'sip', user: 'Bob', host: 'Biloxi.COM', port: 5070, params: { transport: 'TCP', lr: null } });
+    expect(parseUri('SIP:Bob@Biloxi.COM:5070;Transport=TCP;lr')).toMatchObject({
+      scheme: 'sip',
+      user: 'Bob',
+      host: 'Biloxi.COM',
+      port: 5070,
+      params: { transport: 'TCP', lr: null },
+    });
     expect(parseUri('sip:[2001:db8::10]:5060')).toMatchObject({ host: '2001:db8::10', port: 5060 });
     expect(parseUri('sip:[2001:db8::10]')).toMatchObject({ host: '2001:db8::10' });
     expect(parseUri('sip:user@host:99999')).toBeUndefined();

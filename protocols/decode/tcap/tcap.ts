@@ -10,7 +10,25 @@ import * as tags from './tags.ts';
 // Imported functions/tables bound to module locals once: under tsx every access
 // to an imported binding goes through a getter, which shows in profiles.
 const { readInt, readOid, readTlv, Tlv } = ber;
-const { COMPONENT_KINDS, DIALOGUE_PDUS, P_ABORT_CAUSES, REJECT_PROBLEM_TYPES, TAG_COMPONENT_PORTION, TAG_DIALOGUE_AC_NAME, TAG_DIALOGUE_PORTION, TAG_DTID, TAG_EXTERNAL, TAG_INTEGER, TAG_LINKED_ID, TAG_NULL, TAG_OID, TAG_OTID, TAG_P_ABORT_CAUSE, TAG_SEQUENCE, TCAP_MESSAGE_TYPES } = tags;
+const {
+  COMPONENT_KINDS,
+  DIALOGUE_PDUS,
+  P_ABORT_CAUSES,
+  REJECT_PROBLEM_TYPES,
+  TAG_COMPONENT_PORTION,
+  TAG_DIALOGUE_AC_NAME,
+  TAG_DIALOGUE_PORTION,
+  TAG_DTID,
+  TAG_EXTERNAL,
+  TAG_INTEGER,
+  TAG_LINKED_ID,
+  TAG_NULL,
+  TAG_OID,
+  TAG_OTID,
+  TAG_P_ABORT_CAUSE,
+  TAG_SEQUENCE,
+  TCAP_MESSAGE_TYPES,
+} = tags;
 
 const LAYER = 'tcap';
 

@@ -73,7 +73,12 @@ describe('TcpStreams', () => {
   });
 
   it('joins mid-stream without a SYN', () => {
-    expect(run([[5000, TCP.ack, 'INVITE'], [5006, TCP.ack, ' sip:']]).text).toBe('INVITE sip:');
+    expect(
+      run([
+        [5000, TCP.ack, 'INVITE'],
+        [5006, TCP.ack, ' sip:'],
+      ]).text,
+    ).toBe('INVITE sip:');
   });
 
   it('wraps around 2^32', () => {

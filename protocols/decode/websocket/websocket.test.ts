@@ -48,11 +48,15 @@ describe('RFC 6455 §5.7 examples', () => {
 
   it('HTTP Upgrade handshake skipped on both directions', () => {
     const client = new WebSocketFlowDecoder();
-    const req = 'GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: sip\r\nSec-WebSocket-Version: 13\r\n\r\n';
-    expect(texts(client, Buffer.from(req.slice(0, 30)), Buffer.concat([Buffer.from(req.slice(30)), hex('81 85 37 fa 21 3d 7f 9f 4d 51 58')]))).toEqual(['text:Hello']);
+    const req =
+      'GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: sip\r\nSec-WebSocket-Version: 13\r\n\r\n';
+    expect(texts(client, Buffer.from(req.slice(0, 30)), Buffer.concat([Buffer.from(req.slice(30)), hex('81 85 37 fa 21 3d 7f 9f 4d 51 58')]))).toEqual([
+      'text:Hello',
+    ]);
     expect(client.stats.handshakeBytes).toBe(req.length);
     const server = new WebSocketFlowDecoder();
-    const resp = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: sip\r\n\r\n';
+    const resp =
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: sip\r\n\r\n';
     expect(texts(server, Buffer.concat([Buffer.from(resp), hex('81 05 48 65 6c 6c 6f')]))).toEqual(['text:Hello']);
   });
 
@@ -90,7 +94,9 @@ describe('RFC 6455 §5.7 examples', () => {
   });
 
   it('permessage-deflate: fragmented compressed SIP message, context carried across messages', () => {
-    const sipMsg = Buffer.from('OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKhjhs8ass877\r\nCall-ID: ws-deflate\r\nCSeq: 1 OPTIONS\r\nFrom: <sip:alice@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\nContent-Length: 0\r\n\r\n');
+    const sipMsg = Buffer.from(
+      'OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKhjhs8ass877\r\nCall-ID: ws-deflate\r\nCSeq: 1 OPTIONS\r\nFrom: <sip:alice@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\nContent-Length: 0\r\n\r\n',
+    );
     // zlib as an independent compressor; the second message uses the first as window (context takeover)
     const c1 = deflateRawSync(sipMsg, { finishFlush: zc.Z_SYNC_FLUSH }).subarray(0, -4);
     const c2 = deflateRawSync(sipMsg, { finishFlush: zc.Z_SYNC_FLUSH, dictionary: sipMsg }).subarray(0, -4);
@@ -105,7 +111,11 @@ describe('RFC 6455 §5.7 examples', () => {
 
   it('fuzz: mutated streams never throw, only report DecodeError', () => {
     const rnd = prng(0x3e5);
-    const seed = Buffer.concat([Buffer.from('GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n'), hex('01 03 48 65 6c 89 05 48 65 6c 6c 6f 80 02 6c 6f 81 85 37 fa 21 3d 7f 9f 4d 51 58 82 7e 01 00'), Buffer.alloc(256, 7)]);
+    const seed = Buffer.concat([
+      Buffer.from('GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n'),
+      hex('01 03 48 65 6c 89 05 48 65 6c 6c 6f 80 02 6c 6f 81 85 37 fa 21 3d 7f 9f 4d 51 58 82 7e 01 00'),
+      Buffer.alloc(256, 7),
+    ]);
     const deadline = Date.now() + 2000;
     for (let i = 0; i < 20_000 && Date.now() < deadline; i++) {
       const input = mutate(seed, rnd);

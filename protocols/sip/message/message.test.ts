@@ -78,16 +78,32 @@ describe('buildRequest + serialize', () => {
   });
 
   it('writes Content-Length: 0 and ends with an empty line when there is no body', () => {
-    const text = serialize(buildRequest({ method: 'OPTIONS', requestUri: 'sip:x@y', from: { uri: 'sip:a@b', tag: 't' }, to: { uri: 'sip:x@y' }, callId: 'c', cseq: 1 }, via)).toString();
+    const text = serialize(
+      buildRequest({ method: 'OPTIONS', requestUri: 'sip:x@y', from: { uri: 'sip:a@b', tag: 't' }, to: { uri: 'sip:x@y' }, callId: 'c', cseq: 1 }, via),
+    ).toString();
     expect(text.endsWith('Content-Length: 0\r\n\r\n')).toBe(true);
     expect(text.startsWith('OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKabc123;rport\r\n')).toBe(true);
   });
 
   it('brackets IPv6 hosts in Via and refuses header values with line breaks', () => {
-    const r = buildRequest({ method: 'OPTIONS', requestUri: 'sip:x@y', from: { uri: 'sip:a@b', tag: 't' }, to: { uri: 'sip:x@y' }, callId: 'c', cseq: 1 }, { ...via, host: '::1', rport: false });
+    const r = buildRequest(
+      { method: 'OPTIONS', requestUri: 'sip:x@y', from: { uri: 'sip:a@b', tag: 't' }, to: { uri: 'sip:x@y' }, callId: 'c', cseq: 1 },
+      { ...via, host: '::1', rport: false },
+    );
     expect(parseSipMessage(serialize(r)).topVia).toMatchObject({ host: '::1', port: 5070 });
     expect(serialize(r).toString()).toContain('Via: SIP/2.0/UDP [::1]:5070;branch=z9hG4bKabc123\r\n');
-    const evil = buildRequest({ method: 'OPTIONS', requestUri: 'sip:x@y', from: { uri: 'sip:a@b', tag: 't' }, to: { uri: 'sip:x@y' }, callId: 'c', cseq: 1, headers: [['Subject', 'hi\r\nVia: forged']] }, via);
+    const evil = buildRequest(
+      {
+        method: 'OPTIONS',
+        requestUri: 'sip:x@y',
+        from: { uri: 'sip:a@b', tag: 't' },
+        to: { uri: 'sip:x@y' },
+        callId: 'c',
+        cseq: 1,
+        headers: [['Subject', 'hi\r\nVia: forged']],
+      },
+      via,
+    );
     expect(() => serialize(evil)).toThrow(/line break/);
   });
 });
@@ -156,7 +172,9 @@ describe('buildResponse', () => {
     expect(() => buildResponse(subscribe, 700)).toThrow(RangeError);
     const res = parseSipMessage(serialize(buildResponse(subscribe, 200)));
     expect(() => buildResponse(res, 200)).toThrow(TypeError);
-    expect(buildResponseFrom({ vias: ['SIP/2.0/UDP h;branch=z9hG4bKx'], from: '<sip:a@b>;tag=1', to: 'sip:c@d', callId: 'x', cseq: '1 PUBLISH' }, 400).headers).toContainEqual(['To', expect.stringMatching(/^sip:c@d;tag=[0-9a-f]+$/)]);
+    expect(
+      buildResponseFrom({ vias: ['SIP/2.0/UDP h;branch=z9hG4bKx'], from: '<sip:a@b>;tag=1', to: 'sip:c@d', callId: 'x', cseq: '1 PUBLISH' }, 400).headers,
+    ).toContainEqual(['To', expect.stringMatching(/^sip:c@d;tag=[0-9a-f]+$/)]);
   });
 });
 

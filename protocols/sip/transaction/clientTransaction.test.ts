@@ -32,7 +32,19 @@ function setup(target = UDP, send: (b: Buffer) => Promise<void> = async () => {}
   });
   let outcome: ClientTransactionOutcome | undefined;
   void tx.outcome.then((o) => (outcome = o));
-  return { clock, request, tx, sends, provisional, get terminated() { return terminated; }, get outcome() { return outcome; } };
+  return {
+    clock,
+    request,
+    tx,
+    sends,
+    provisional,
+    get terminated() {
+      return terminated;
+    },
+    get outcome() {
+      return outcome;
+    },
+  };
 }
 
 const flush = () => new Promise((r) => setImmediate(r));

@@ -13,9 +13,7 @@ type ClientTransactionState = 'trying' | 'proceeding' | 'completed' | 'terminate
 
 /** What the TU learns (§17.1.2.2: a Timer F timeout is to be treated as 408). */
 export type ClientTransactionOutcome =
-  | { readonly kind: 'response'; readonly response: SipMessage }
-  | { readonly kind: 'timeout' }
-  | { readonly kind: 'transport-error'; readonly error: Error };
+  { readonly kind: 'response'; readonly response: SipMessage } | { readonly kind: 'timeout' } | { readonly kind: 'transport-error'; readonly error: Error };
 
 type SendBytes = (bytes: Buffer, target: TransportTarget) => Promise<void>;
 

@@ -85,7 +85,10 @@ describe('TransactionLayer', () => {
         to: { uri: 'sip:watcher@example.com', tag: 'w' },
         callId: 'c1',
         cseq: 2,
-        headers: [['Event', 'presence'], ['Subscription-State', 'active']],
+        headers: [
+          ['Event', 'presence'],
+          ['Subscription-State', 'active'],
+        ],
       },
       { transport: 'udp', host: '127.0.0.1', port: 5999 },
     );
@@ -109,7 +112,14 @@ describe('TransactionLayer', () => {
 
   it('sends a request too large for UDP over TCP, with a TCP Via (§18.1.1)', () => {
     const s = setup();
-    const spec = { method: 'NOTIFY', requestUri: 'sip:w@127.0.0.1:5999', from: { uri: 'sip:a@b', tag: 'a' }, to: { uri: 'sip:w@b', tag: 'w' }, callId: 'big', cseq: 1 };
+    const spec = {
+      method: 'NOTIFY',
+      requestUri: 'sip:w@127.0.0.1:5999',
+      from: { uri: 'sip:a@b', tag: 'a' },
+      to: { uri: 'sip:w@b', tag: 'w' },
+      callId: 'big',
+      cseq: 1,
+    };
     const small = s.layer.request({ ...spec, body: 'x'.repeat(900) }, { transport: 'udp', host: '127.0.0.1', port: 5999 });
     const big = s.layer.request({ ...spec, body: 'x'.repeat(1300) }, { transport: 'udp', host: '127.0.0.1', port: 5999 });
     expect(s.transport.sent.map((x) => x.target.transport)).toEqual(['udp', 'tcp']);

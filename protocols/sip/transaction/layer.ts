@@ -13,7 +13,14 @@ import {
   type RequestSpec,
   type ViaSpec,
 } from '../message/index.ts';
-import { responseTarget, type MessageSource, type SendOptions, type SipMessageHandler, type SipTransportName, type TransportTarget } from '../transport/index.ts';
+import {
+  responseTarget,
+  type MessageSource,
+  type SendOptions,
+  type SipMessageHandler,
+  type SipTransportName,
+  type TransportTarget,
+} from '../transport/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { NonInviteClientTransaction } from './clientTransaction.ts';
 import { clientKeyOfResponse, serverKey } from './keys.ts';

@@ -26,7 +26,14 @@ function setup(source = UDP_SRC, request: SipMessage = subscribeMessage(newBranc
     send: (b, t, o) => transport.send(b, t, o),
     onTerminated: () => terminated++,
   });
-  return { clock, transport, tx, get terminated() { return terminated; } };
+  return {
+    clock,
+    transport,
+    tx,
+    get terminated() {
+      return terminated;
+    },
+  };
 }
 
 describe('NonInviteServerTransaction', () => {

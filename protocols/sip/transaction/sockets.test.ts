@@ -19,7 +19,10 @@ afterEach(async () => {
 async function stack(tu: TransactionUser = { onRequest: (_r, tx) => void tx.respond(200) }) {
   const transport = await SipTransport.listen({ host: HOST });
   const layer = new TransactionLayer(transport, tu);
-  closers.push(() => transport.close(), () => layer.close());
+  closers.push(
+    () => transport.close(),
+    () => layer.close(),
+  );
   return { transport, layer };
 }
 
@@ -31,7 +34,10 @@ function notify(to: number): RequestSpec {
     to: { uri: 'sip:watcher@example.com', tag: 'wt' },
     callId: `n-${newBranch()}`,
     cseq: 1,
-    headers: [['Event', 'presence'], ['Subscription-State', 'active;expires=60']],
+    headers: [
+      ['Event', 'presence'],
+      ['Subscription-State', 'active;expires=60'],
+    ],
     body: '<presence/>',
     contentType: 'application/pidf+xml',
   };
@@ -111,4 +117,3 @@ describe('transactions over real sockets', () => {
     expect(a.transport.stats.sent.tcp).toBe(1);
   });
 });
-

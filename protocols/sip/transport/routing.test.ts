@@ -12,7 +12,9 @@ const udp = (address: string, port: number): MessageSource => ({ transport: 'udp
 describe('stampViaValue', () => {
   it('adds received when sent-by differs from the source, and only to the top Via', () => {
     const v = 'SIP/2.0/UDP pc33.example.com:5066;branch=z9hG4bK1, SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK0';
-    expect(stampViaValue(v, udp('192.0.2.4', 5066))).toBe('SIP/2.0/UDP pc33.example.com:5066;branch=z9hG4bK1;received=192.0.2.4, SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK0');
+    expect(stampViaValue(v, udp('192.0.2.4', 5066))).toBe(
+      'SIP/2.0/UDP pc33.example.com:5066;branch=z9hG4bK1;received=192.0.2.4, SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK0',
+    );
   });
 
   it('leaves a Via alone when sent-by is the source address and no rport was asked for', () => {
@@ -34,14 +36,30 @@ describe('stampViaValue', () => {
 describe('responseTarget', () => {
   const via = (v: string) => parseVia(v)!;
   it('UDP: received + sent-by port, default 5060, or the source port with rport', () => {
-    expect(responseTarget(via('SIP/2.0/UDP h.example:5070;branch=z9hG4bK1;received=192.0.2.4'), udp('192.0.2.4', 33333)).primary).toEqual({ transport: 'udp', host: '192.0.2.4', port: 5070 });
-    expect(responseTarget(via('SIP/2.0/UDP 192.0.2.4;branch=z9hG4bK1'), udp('192.0.2.4', 33333)).primary).toEqual({ transport: 'udp', host: '192.0.2.4', port: 5060 });
-    expect(responseTarget(via('SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;received=192.0.2.4;rport=33333'), udp('192.0.2.4', 33333)).primary).toEqual({ transport: 'udp', host: '192.0.2.4', port: 33333 });
+    expect(responseTarget(via('SIP/2.0/UDP h.example:5070;branch=z9hG4bK1;received=192.0.2.4'), udp('192.0.2.4', 33333)).primary).toEqual({
+      transport: 'udp',
+      host: '192.0.2.4',
+      port: 5070,
+    });
+    expect(responseTarget(via('SIP/2.0/UDP 192.0.2.4;branch=z9hG4bK1'), udp('192.0.2.4', 33333)).primary).toEqual({
+      transport: 'udp',
+      host: '192.0.2.4',
+      port: 5060,
+    });
+    expect(responseTarget(via('SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;received=192.0.2.4;rport=33333'), udp('192.0.2.4', 33333)).primary).toEqual({
+      transport: 'udp',
+      host: '192.0.2.4',
+      port: 33333,
+    });
     expect(responseTarget(undefined, udp('192.0.2.4', 1234)).primary).toEqual({ transport: 'udp', host: '192.0.2.4', port: 1234 });
   });
 
   it('TCP: the connection it came on, else a new one to received/sent-by', () => {
-    const r = responseTarget(via('SIP/2.0/TCP client.example:5062;branch=z9hG4bK1;received=192.0.2.4'), { transport: 'tcp', address: '192.0.2.4', port: 40001 });
+    const r = responseTarget(via('SIP/2.0/TCP client.example:5062;branch=z9hG4bK1;received=192.0.2.4'), {
+      transport: 'tcp',
+      address: '192.0.2.4',
+      port: 40001,
+    });
     expect(r).toEqual({ primary: { transport: 'tcp', host: '192.0.2.4', port: 40001 }, fallback: { transport: 'tcp', host: '192.0.2.4', port: 5062 } });
   });
 });
@@ -54,7 +72,13 @@ describe('salvageRequest', () => {
     const s = salvageRequest(lines('\r\nPUBLISH sip:c@d SIP/2.0', ...head, 'Via: SIP/2.0/UDP p.example', ' ;branch=z9hG4bK0', 'Content-Length: zzz'));
     expect(s).toEqual({
       method: 'PUBLISH',
-      identity: { vias: ['SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1', 'SIP/2.0/UDP p.example ;branch=z9hG4bK0'], from: '<sip:a@b>;tag=1', to: '<sip:c@d>', callId: 'x', cseq: '7 PUBLISH' },
+      identity: {
+        vias: ['SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1', 'SIP/2.0/UDP p.example ;branch=z9hG4bK0'],
+        from: '<sip:a@b>;tag=1',
+        to: '<sip:c@d>',
+        callId: 'x',
+        cseq: '7 PUBLISH',
+      },
     });
   });
 

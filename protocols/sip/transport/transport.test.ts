@@ -32,7 +32,10 @@ function subscribe(from: SipTransport, transport: 'udp' | 'tcp', callId = 'call-
       callId,
       cseq: 1,
       contact: `sip:watcher@${HOST}:${from.port}`,
-      headers: [['Event', 'presence'], ['Expires', '600']],
+      headers: [
+        ['Event', 'presence'],
+        ['Expires', '600'],
+      ],
       ...(body ? { body, contentType: 'text/plain' } : {}),
     },
     { transport, host: HOST, port: from.port, branch: newBranch() },
@@ -113,7 +116,9 @@ describe('SipTransport', () => {
     const probe = await transport();
     const deadPort = probe.port;
     await probe.close();
-    await expect(client.send(subscribe(client, 'tcp'), { transport: 'tcp', host: HOST, port: deadPort }, { reuseOnly: true })).rejects.toThrow(/no TCP connection/);
+    await expect(client.send(subscribe(client, 'tcp'), { transport: 'tcp', host: HOST, port: deadPort }, { reuseOnly: true })).rejects.toThrow(
+      /no TCP connection/,
+    );
     await expect(client.send(subscribe(client, 'tcp'), { transport: 'tcp', host: HOST, port: deadPort })).rejects.toThrow();
     await eventually('failed connection forgotten', () => client.tcpConnectionCount === 0, { timeoutMs: 1000, intervalMs: 5 });
   });

@@ -71,9 +71,7 @@ export class SipTransport {
     private readonly maxMessageBytes: number,
   ) {
     // Handlers go on before binding, so nothing that arrives early goes unhandled.
-    udp.on('message', (datagram, rinfo) =>
-      this.receive(datagram, { transport: 'udp', address: normaliseAddress(rinfo.address), port: rinfo.port }),
-    );
+    udp.on('message', (datagram, rinfo) => this.receive(datagram, { transport: 'udp', address: normaliseAddress(rinfo.address), port: rinfo.port }));
     udp.on('error', () => {}); // ICMP errors etc. on an unconnected socket are not fatal
     tcp.on('error', () => {}); // accept() failures (EMFILE…) must not crash; the server keeps listening
     tcp.on('connection', (socket) => {
@@ -95,13 +93,7 @@ export class SipTransport {
     for (let i = 0; i < attempts; i++) {
       const tcp = createServer();
       const udp = createSocket({ type: options.host.includes(':') ? 'udp6' : 'udp4' });
-      const t = new SipTransport(
-        options.host,
-        udp,
-        tcp,
-        options.tcpIdleTimeoutMs ?? DEFAULT_TCP_IDLE_MS,
-        options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-      );
+      const t = new SipTransport(options.host, udp, tcp, options.tcpIdleTimeoutMs ?? DEFAULT_TCP_IDLE_MS, options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
       if (options.onMessage) t.onMessage(options.onMessage);
       try {
         t.boundPort = await listenTcp(tcp, options.host, wanted);
@@ -138,9 +130,7 @@ export class SipTransport {
     if (this.closing) throw new Error('SIP transport is closed');
     const bytes = Buffer.isBuffer(message) ? message : serialize(message);
     if (target.transport === 'udp') {
-      await new Promise<void>((resolve, reject) =>
-        this.udp.send(bytes, target.port, target.host, (err) => (err ? reject(err) : resolve())),
-      );
+      await new Promise<void>((resolve, reject) => this.udp.send(bytes, target.port, target.host, (err) => (err ? reject(err) : resolve())));
       this.stats.sent.udp++;
       return;
     }
@@ -158,10 +148,7 @@ export class SipTransport {
     this.closing = true;
     for (const conn of this.connections.values()) conn.close();
     this.connections.clear();
-    await Promise.all([
-      new Promise<void>((resolve) => this.tcp.close(() => resolve())),
-      new Promise<void>((resolve) => this.udp.close(() => resolve())),
-    ]);
+    await Promise.all([new Promise<void>((resolve) => this.tcp.close(() => resolve())), new Promise<void>((resolve) => this.udp.close(() => resolve()))]);
   }
 
   private open(target: TransportTarget): TcpConnection {

@@ -24,7 +24,12 @@ export class WatcherRules {
   private readonly pool: pg.Pool;
   private readonly cache = new Map<string, { decision: WatcherDecision; until: number }>();
 
-  constructor(databaseUrl: string, readonly defaultDecision: WatcherDecision, readonly schema = 'presence', private readonly ttlMs = 5000) {
+  constructor(
+    databaseUrl: string,
+    readonly defaultDecision: WatcherDecision,
+    readonly schema = 'presence',
+    private readonly ttlMs = 5000,
+  ) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`rules schema name ${schema} is not a plain identifier`);
     this.pool = new pg.Pool({ connectionString: databaseUrl, max: 2, options: `-c search_path=${schema}` });
   }

@@ -16,7 +16,11 @@ export class AvailabilityStore {
   private readonly pool: pg.Pool;
   private readonly cache = new Map<string, { settings: AvailabilitySettings; until: number }>();
 
-  constructor(databaseUrl: string, readonly schema = 'presence', private readonly ttlMs = 5000) {
+  constructor(
+    databaseUrl: string,
+    readonly schema = 'presence',
+    private readonly ttlMs = 5000,
+  ) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`availability schema name ${schema} is not a plain identifier`);
     this.pool = new pg.Pool({ connectionString: databaseUrl, max: 2, options: `-c search_path=${schema}` });
   }
@@ -53,7 +57,11 @@ export class AvailabilityStore {
       for (const k of missing) {
         const r = found.get(k);
         const settings: AvailabilitySettings = r
-          ? { mode: parseMode(r.mode), ...(r.forward_to ? { forwardTo: r.forward_to } : {}), screening: r.screening === 'contacts-only' ? 'contacts-only' : 'none' }
+          ? {
+              mode: parseMode(r.mode),
+              ...(r.forward_to ? { forwardTo: r.forward_to } : {}),
+              screening: r.screening === 'contacts-only' ? 'contacts-only' : 'none',
+            }
           : DEFAULT_AVAILABILITY;
         this.cache.set(k, { settings, until: nowMs + this.ttlMs });
         out.set(k, settings);

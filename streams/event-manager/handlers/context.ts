@@ -55,7 +55,7 @@ export class EventManagerContext {
 
   /** Now, for partition `p`'s timers. */
   clock(p: number): number {
-    return this.timerClock === 'wall' ? Date.now() : this.streamTime.get(p) ?? 0;
+    return this.timerClock === 'wall' ? Date.now() : (this.streamTime.get(p) ?? 0);
   }
 
   advanceStream(p: number, ms: number): void {

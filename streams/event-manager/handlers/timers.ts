@@ -8,7 +8,11 @@ import { expireDialogs } from '../subscriptions/watcherDialog.ts';
 import type { EventManagerContext } from './context.ts';
 import { publishPresence } from './presenceChange.ts';
 
-export async function fireTimers(ctx: EventManagerContext, availabilityStore: AvailabilityStore, stores: ProcessContext<ManagedSubscriber>): Promise<OutputRecord[]> {
+export async function fireTimers(
+  ctx: EventManagerContext,
+  availabilityStore: AvailabilityStore,
+  stores: ProcessContext<ManagedSubscriber>,
+): Promise<OutputRecord[]> {
   const out: OutputRecord[] = [];
   for (const p of stores.partitions()) {
     const now = ctx.clock(p);

@@ -12,7 +12,13 @@ describe('LoadMeter', () => {
       now += 500;
     });
     now += 1500; // 2 s interval, 0.5 s busy
-    const s = meter.sample(new Map([[2, 4], [0, 9], [1, 0]]));
+    const s = meter.sample(
+      new Map([
+        [2, 4],
+        [0, 9],
+        [1, 0],
+      ]),
+    );
     expect(s.utilization).toBeCloseTo(0.25);
     expect(s.partitionLoad).toEqual([
       { partition: 0, eventsPerSecond: 15, subscribers: 9 },

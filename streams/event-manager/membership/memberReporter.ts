@@ -109,6 +109,8 @@ export class MemberReporter {
   /** Clean stop, step 2 (after leaving the group): the tombstone, so compaction forgets the member. */
   async forget(): Promise<void> {
     await this.inFlight;
-    await this.o.producer.send(this.o.topic, this.o.memberId, null).catch((err: Error) => this.o.log?.(`member tombstone not published on ${this.o.topic}: ${err.message}`));
+    await this.o.producer
+      .send(this.o.topic, this.o.memberId, null)
+      .catch((err: Error) => this.o.log?.(`member tombstone not published on ${this.o.topic}: ${err.message}`));
   }
 }

@@ -13,13 +13,19 @@ describe('messaging activity', () => {
   it('MESSAGE from the subscriber → message-sent; to it → message-received; responses add nothing', () => {
     const sent = apply(undefined, { ...sipRequest(ALICE, 'MESSAGE', T, msg), identities: ids }).state;
     expect(sent.activity).toEqual({ 'message-sent': T });
-    const received = apply(undefined, { ...sipRequest(ALICE, 'MESSAGE', T, { ...msg, from: 'sip:bob@example.com', to: 'sip:alice@example.com' }), identities: ids }).state;
+    const received = apply(undefined, {
+      ...sipRequest(ALICE, 'MESSAGE', T, { ...msg, from: 'sip:bob@example.com', to: 'sip:alice@example.com' }),
+      identities: ids,
+    }).state;
     expect(received.activity).toEqual({ 'message-received': T });
     expect(apply(undefined, { ...sipResponse(ALICE, 'MESSAGE', 200, T, msg), identities: ids }).changed).toBe(false);
   });
 
   it('the side: a tel/sip MSISDN user part matches the msisdn identity; otherwise the event id role suffix', () => {
-    const byNumber = { ...sipRequest('msisdn:+15550001', 'INVITE', T, { callId: 'c', from: 'sip:+15550002@h', to: 'tel:+15550001' }), identities: { imsi: null, msisdn: '+15550001', aor: null } };
+    const byNumber = {
+      ...sipRequest('msisdn:+15550001', 'INVITE', T, { callId: 'c', from: 'sip:+15550002@h', to: 'tel:+15550001' }),
+      identities: { imsi: null, msisdn: '+15550001', aor: null },
+    };
     expect(sipRole(byNumber)).toBe('called');
     const bySuffix = { ...sipRequest('msisdn:+15550001', 'INVITE', T, { callId: 'c', from: 'sip:x@h', to: 'sip:y@h' }), eventId: 'hep:-:12:0:calling' };
     expect(sipRole(bySuffix)).toBe('calling');

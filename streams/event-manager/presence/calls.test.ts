@@ -15,11 +15,15 @@ function fold(events: SignalingEvent[], s?: SubscriberPresence): SubscriberPrese
   return events.reduce<SubscriberPresence | undefined>((st, e) => apply(st, e).state, s)!;
 }
 
-const isup = (sub: string, role: 'calling' | 'called', msg: string, t: number, cic = 213, cause: number | null = null) => isupEvent(sub, msg, t, { cic, opc: 11522, dpc: 12163, role, cause });
+const isup = (sub: string, role: 'calling' | 'called', msg: string, t: number, cic = 213, cause: number | null = null) =>
+  isupEvent(sub, msg, t, { cic, opc: 11522, dpc: 12163, role, cause });
 
 describe('ISUP call state by role and CIC', () => {
   it('IAM → alerting, ACM → alerting, ANM → in-call, REL → idle with the cause; for the calling and the called party', () => {
-    for (const [sub, role] of [[A, 'calling'], [B, 'called']] as const) {
+    for (const [sub, role] of [
+      [A, 'calling'],
+      [B, 'called'],
+    ] as const) {
       const s1 = fold([isup(sub, role, 'IAM', T)]);
       expect(callStateOf(s1)).toBe('alerting');
       expect(s1.activity).toEqual(role === 'calling' ? { 'call-made': T } : { 'call-received': T });
@@ -37,7 +41,10 @@ describe('ISUP call state by role and CIC', () => {
   });
 
   it('the CIC is per point-code pair: messages in both directions address one leg', () => {
-    const s = fold([isupEvent(A, 'IAM', T, { cic: 5, opc: 1, dpc: 2, role: 'calling' }), isupEvent(A, 'ANM', T + 1, { cic: 5, opc: 2, dpc: 1, role: 'calling' })]);
+    const s = fold([
+      isupEvent(A, 'IAM', T, { cic: 5, opc: 1, dpc: 2, role: 'calling' }),
+      isupEvent(A, 'ANM', T + 1, { cic: 5, opc: 2, dpc: 1, role: 'calling' }),
+    ]);
     expect(s.calls).toHaveLength(1);
     expect(callStateOf(s)).toBe('in-call');
   });
@@ -70,7 +77,12 @@ describe('ISUP call state by role and CIC', () => {
   });
 
   it('a later IAM on a released circuit is a new call', () => {
-    const s = fold([isup(A, 'calling', 'IAM', T), isup(A, 'calling', 'REL', T + 10), isup(A, 'calling', 'IAM', T + 20_000), isup(A, 'calling', 'ANM', T + 21_000)]);
+    const s = fold([
+      isup(A, 'calling', 'IAM', T),
+      isup(A, 'calling', 'REL', T + 10),
+      isup(A, 'calling', 'IAM', T + 20_000),
+      isup(A, 'calling', 'ANM', T + 21_000),
+    ]);
     expect(callStateOf(s)).toBe('in-call');
     expect(s.calls).toHaveLength(1);
     expect(s.calls[0]!.startedAt).toBe(T + 20_000);
@@ -84,7 +96,11 @@ describe('ISUP call state by role and CIC', () => {
   });
 
   it('anyTimeInterrogation assumedIdle ends calls whose release was lost', () => {
-    const s = fold([isup(A, 'calling', 'IAM', T), isup(A, 'calling', 'ANM', T + 10), mapEvent(A, 'anyTimeInterrogation', 'result', T + 60_000, { subscriberState: 'assumedIdle' })]);
+    const s = fold([
+      isup(A, 'calling', 'IAM', T),
+      isup(A, 'calling', 'ANM', T + 10),
+      mapEvent(A, 'anyTimeInterrogation', 'result', T + 60_000, { subscriberState: 'assumedIdle' }),
+    ]);
     expect(callStateOf(s)).toBe('idle');
   });
 });
@@ -114,7 +130,11 @@ describe('SIP INVITE dialogs by Call-ID', () => {
   });
 
   it('a re-INVITE in an answered dialog keeps the call; a 200 retransmitted after BYE does not revive it', () => {
-    const s = fold([sipRequest(alice, 'INVITE', T, inv), sipResponse(alice, 'INVITE', 200, T + 10, inv), sipRequest(alice, 'INVITE', T + 20, { ...inv, cseq: 2 })]);
+    const s = fold([
+      sipRequest(alice, 'INVITE', T, inv),
+      sipResponse(alice, 'INVITE', 200, T + 10, inv),
+      sipRequest(alice, 'INVITE', T + 20, { ...inv, cseq: 2 }),
+    ]);
     expect(callStateOf(s)).toBe('in-call');
     const ended = fold([sipRequest(alice, 'BYE', T + 30, { ...inv, cseq: 3 }), sipResponse(alice, 'INVITE', 200, T + 40, inv)], s);
     expect(callStateOf(ended)).toBe('idle');

@@ -74,7 +74,18 @@ export function applySipCall(s: SubscriberPresence, e: SignalingEvent, cfg: Deri
   if (!sip) return s;
   const phase = e.kind === 'request' ? SIP_REQUEST_PHASES[sip.method] : sip.status !== null ? sipResponsePhase(sip.method, sip.status) : null;
   if (!phase) return s;
-  return applyLeg(s, { key: `sip:${sip.callId}`, protocol: 'sip', role: sipRole(e), phase, time: e.time, cause: phase === 'released' && e.kind === 'response' && sip.method === 'INVITE' ? sip.status : null }, cfg);
+  return applyLeg(
+    s,
+    {
+      key: `sip:${sip.callId}`,
+      protocol: 'sip',
+      role: sipRole(e),
+      phase,
+      time: e.time,
+      cause: phase === 'released' && e.kind === 'response' && sip.method === 'INVITE' ? sip.status : null,
+    },
+    cfg,
+  );
 }
 
 /** Releases live legs last touched at or before t (an assumedIdle report, a stuck-call timer). */

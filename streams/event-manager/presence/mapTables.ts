@@ -20,7 +20,13 @@ export const ATTACH_REFUSED_ERRORS: ReadonlySet<string> = new Set([
 
 /** Errors of routing / delivery operations that say the subscriber cannot be reached now. */
 export const UNREACHABLE_ERRORS: ReadonlySet<string> = new Set(['absentSubscriber', 'absentSubscriberSM']);
-export const ROUTING_OPERATIONS: ReadonlySet<string> = new Set(['sendRoutingInfo', 'sendRoutingInfoForSM', 'mt-ForwardSM', 'forwardSM', 'provideRoamingNumber']);
+export const ROUTING_OPERATIONS: ReadonlySet<string> = new Set([
+  'sendRoutingInfo',
+  'sendRoutingInfoForSM',
+  'mt-ForwardSM',
+  'forwardSM',
+  'provideRoamingNumber',
+]);
 
 /** anyTimeInterrogation subscriberState → network state (notProvidedFromVLR says nothing). */
 export const SUBSCRIBER_STATES: Readonly<Record<string, NetworkStateName>> = {

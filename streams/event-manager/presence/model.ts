@@ -79,14 +79,7 @@ export interface CallLeg {
 }
 
 export type ActivityKind =
-  | 'sms-sent'
-  | 'sms-received'
-  | 'call-made'
-  | 'call-received'
-  | 'incoming-call-attempt'
-  | 'incoming-sms-attempt'
-  | 'message-sent'
-  | 'message-received';
+  'sms-sent' | 'sms-received' | 'call-made' | 'call-received' | 'incoming-call-attempt' | 'incoming-sms-attempt' | 'message-sent' | 'message-received';
 
 /** Event state published with PUBLISH (RFC 3903 §4.1), by entity tag. */
 export interface Publication {

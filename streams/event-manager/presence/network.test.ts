@@ -14,7 +14,8 @@ function fold(events: SignalingEvent[], s?: SubscriberPresence): SubscriberPrese
   return events.reduce<SubscriberPresence | undefined>((st, e) => apply(st, e).state, s)!;
 }
 
-const ulInvoke = (t: number, vlr = '441122', pc = VLR_PC) => mapEvent(SUB, 'updateLocation', 'invoke', t, { vlrNumber: vlr, mscNumber: vlr, opc: pc, dpc: HLR_PC });
+const ulInvoke = (t: number, vlr = '441122', pc = VLR_PC) =>
+  mapEvent(SUB, 'updateLocation', 'invoke', t, { vlrNumber: vlr, mscNumber: vlr, opc: pc, dpc: HLR_PC });
 const ulResult = (t: number, pc = VLR_PC) => mapEvent(SUB, 'updateLocation', 'result', t, { hlrNumber: '441354', opc: HLR_PC, dpc: pc });
 const attached = () => fold([ulInvoke(T), ulResult(T + 100)]);
 
@@ -87,10 +88,13 @@ describe('cancelLocation / purgeMS', () => {
   });
 
   it('cancelLocation of the SGSN keeps a CS-attached subscriber attached', () => {
-    const both = fold([
-      mapEvent(SUB, 'updateGprsLocation', 'invoke', T + 200, { sgsnNumber: '861370800', opc: 75874 }),
-      mapEvent(SUB, 'updateGprsLocation', 'result', T + 210, { dpc: 75874 }),
-    ], attached());
+    const both = fold(
+      [
+        mapEvent(SUB, 'updateGprsLocation', 'invoke', T + 200, { sgsnNumber: '861370800', opc: 75874 }),
+        mapEvent(SUB, 'updateGprsLocation', 'result', T + 210, { dpc: 75874 }),
+      ],
+      attached(),
+    );
     const s = fold([mapEvent(SUB, 'cancelLocation', 'invoke', T + 5000, { dpc: 75874 })], both);
     expect(s.network).toMatchObject({ state: 'attached', sgsn: null, vlr: { number: '441122' } });
   });
@@ -108,7 +112,14 @@ describe('cancelLocation / purgeMS', () => {
 
 describe('anyTimeInterrogation result', () => {
   it('assumedIdle: attached at the VLR, cell global id and age → location observed age minutes before', () => {
-    const s = fold([mapEvent(SUB, 'anyTimeInterrogation', 'result', T, { subscriberState: 'assumedIdle', vlrNumber: '919028055000', cellGlobalId: '405-037-7005-31319', ageOfLocation: 2 })]);
+    const s = fold([
+      mapEvent(SUB, 'anyTimeInterrogation', 'result', T, {
+        subscriberState: 'assumedIdle',
+        vlrNumber: '919028055000',
+        cellGlobalId: '405-037-7005-31319',
+        ageOfLocation: 2,
+      }),
+    ]);
     expect(s.network).toMatchObject({ state: 'attached', reportedState: 'assumedIdle', vlr: { number: '919028055000' } });
     expect(s.location).toEqual({ cellGlobalId: '405-037-7005-31319', ageMinutes: 2, observedAt: T - 120_000, reportedAt: T });
   });

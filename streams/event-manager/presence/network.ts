@@ -100,7 +100,13 @@ function purge(s: SubscriberPresence, e: SignalingEvent, m: MapFacts): Subscribe
   const by = domain === 'cs' ? m.vlrNumber : m.sgsnNumber;
   // An old VLR purging after the subscriber moved on says nothing about the new one.
   if (current?.number && by && current.number !== by) return s;
-  return fact(s, e.time, { state: afterLeaving(n, domain, 'purged'), reason: 'purgeMS', pending: null, ...withNode(domain, null), ...(domain === 'cs' ? { mscNumber: null } : {}) });
+  return fact(s, e.time, {
+    state: afterLeaving(n, domain, 'purged'),
+    reason: 'purgeMS',
+    pending: null,
+    ...withNode(domain, null),
+    ...(domain === 'cs' ? { mscNumber: null } : {}),
+  });
 }
 
 function interrogationResult(s: SubscriberPresence, e: SignalingEvent, m: MapFacts): SubscriberPresence {

@@ -34,7 +34,12 @@ if (!haveXmllint) console.warn('xmllint checks skipped: xmllint is not installed
 const attach = [
   mapEvent(SUB, 'updateLocation', 'invoke', T, { vlrNumber: '441122', mscNumber: '441122', opc: 1 }),
   mapEvent(SUB, 'updateLocation', 'result', T + 1, { dpc: 1 }),
-  mapEvent(SUB, 'anyTimeInterrogation', 'result', T + 2, { subscriberState: 'assumedIdle', vlrNumber: '441122', cellGlobalId: '001-01-7005-31319', ageOfLocation: 1 }),
+  mapEvent(SUB, 'anyTimeInterrogation', 'result', T + 2, {
+    subscriberState: 'assumedIdle',
+    vlrNumber: '441122',
+    cellGlobalId: '001-01-7005-31319',
+    ageOfLocation: 1,
+  }),
 ];
 const inCall = [isupEvent(SUB, 'IAM', T + 10, { role: 'calling' }), isupEvent(SUB, 'ANM', T + 20, { role: 'calling' })];
 const published = (body: string, t = T + 30) => [
@@ -58,7 +63,13 @@ describe('PIDF rendering', () => {
     const doc = parsePidf(renderPresence(s));
     expect(doc.entity).toBe('tel:+15550001');
     expect(doc.services).toHaveLength(1);
-    expect(doc.services[0]).toMatchObject({ id: 'network', basic: 'open', contact: { uri: 'tel:+15550001' }, notes: [{ text: 'attached (MSC/VLR 441122)' }], timestamp: new Date(T + 1).toISOString() });
+    expect(doc.services[0]).toMatchObject({
+      id: 'network',
+      basic: 'open',
+      contact: { uri: 'tel:+15550001' },
+      notes: [{ text: 'attached (MSC/VLR 441122)' }],
+      timestamp: new Date(T + 1).toISOString(),
+    });
     expect(doc.persons[0]).toMatchObject({ activities: ['on-the-phone'], timestamp: new Date(T + 20).toISOString() });
     expect(doc.devices[0]).toMatchObject({ id: 'handset', notes: [{ text: 'cell 001-01-7005-31319' }], timestamp: new Date(T + 2 - 60_000).toISOString() });
     expect(doc.devices[0]!.deviceId).toMatch(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);

@@ -93,7 +93,15 @@ export function presenceDocument(s: SubscriberPresence, o: DocumentOptions = {})
   };
   if (showNetwork) services.push(net);
   for (const c of s.registration.contacts) {
-    services.push({ id: uniqueId(`reg-${shortHash(c.uri)}`, used), basic: 'open', contact: { uri: c.uri }, notes: [], deviceIds: [], activities: [], timestamp: iso(c.registeredAt) });
+    services.push({
+      id: uniqueId(`reg-${shortHash(c.uri)}`, used),
+      basic: 'open',
+      contact: { uri: c.uri },
+      notes: [],
+      deviceIds: [],
+      activities: [],
+      timestamp: iso(c.registeredAt),
+    });
   }
   for (const p of pubs) {
     for (const t of p.document.services) {
@@ -136,7 +144,8 @@ export function presenceDocument(s: SubscriberPresence, o: DocumentOptions = {})
       ...(loc ? { timestamp: iso(loc.observedAt) } : {}),
     });
   }
-  for (const p of pubs) for (const d of p.document.devices) if (d.deviceId && d.deviceId !== handsetUrn) devices.push({ ...d, id: uniqueId(d.id || 'device', used) });
+  for (const p of pubs)
+    for (const d of p.document.devices) if (d.deviceId && d.deviceId !== handsetUrn) devices.push({ ...d, id: uniqueId(d.id || 'device', used) });
 
   return { entity: o.entity ?? entityOf(s.subscriber), services, persons: [person], devices, notes: [] };
 }

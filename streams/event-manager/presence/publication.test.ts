@@ -9,7 +9,6 @@ import { pidfBody as pidf, sipRequest, sipResponse } from '../../../test/support
 const SUB = 'aor:sip:telephone2@172.16.98.101';
 const T = Date.UTC(2026, 0, 1);
 
-
 function fold(events: SignalingEvent[], s?: SubscriberPresence): SubscriberPresence {
   return events.reduce<SubscriberPresence | undefined>((st, e) => apply(st, e).state, s)!;
 }
@@ -72,7 +71,18 @@ describe('SIP PUBLISH', () => {
   });
 
   it('two publishers (two devices): both kept, by tag', () => {
-    const s = fold([...initial, sipRequest(SUB, 'PUBLISH', T + 10, { callId: 'p2', cseq: 1, event: 'presence', expires: 600, contentType: 'application/pidf+xml', body: Buffer.from(pidf('Desk')) }), sipResponse(SUB, 'PUBLISH', 200, T + 11, { callId: 'p2', cseq: 1, etag: 'd1', expires: 600 })]);
+    const s = fold([
+      ...initial,
+      sipRequest(SUB, 'PUBLISH', T + 10, {
+        callId: 'p2',
+        cseq: 1,
+        event: 'presence',
+        expires: 600,
+        contentType: 'application/pidf+xml',
+        body: Buffer.from(pidf('Desk')),
+      }),
+      sipResponse(SUB, 'PUBLISH', 200, T + 11, { callId: 'p2', cseq: 1, etag: 'd1', expires: 600 }),
+    ]);
     expect(s.publications.map((p) => p.etag)).toEqual(['d1', 'e1']);
   });
 });

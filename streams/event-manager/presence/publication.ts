@@ -53,7 +53,9 @@ export function commitPublication(pubs: readonly Publication[], p: PublishIntent
   if (p.pidf !== null) {
     // Modifying with identical content keeps the publication time: the rendered document does not change.
     const publishedAt = old && old.pidf === p.pidf ? old.publishedAt : t;
-    return [...rest.filter((x) => x.etag !== etag), { etag, document: parsePidf(p.pidf), pidf: p.pidf, publishedAt, expiresAt: t + expiresS * 1000 }].sort(byTag);
+    return [...rest.filter((x) => x.etag !== etag), { etag, document: parsePidf(p.pidf), pidf: p.pidf, publishedAt, expiresAt: t + expiresS * 1000 }].sort(
+      byTag,
+    );
   }
   if (!old) return pubs; // refresh of an entity we never saw
   return [...rest.filter((x) => x.etag !== etag), { ...old, etag, expiresAt: t + expiresS * 1000 }].sort(byTag);

@@ -14,7 +14,8 @@ const C2 = 'sip:telephone1@10.0.0.7:5060';
 function fold(events: SignalingEvent[], s?: SubscriberPresence): SubscriberPresence {
   return events.reduce<SubscriberPresence | undefined>((st, e) => apply(st, e).state, s)!;
 }
-const ok = (t: number, contacts: string[], expires: number | null = 3600, cseq = 2) => sipResponse(SUB, 'REGISTER', 200, t, { callId: 'r1', cseq, contacts, expires });
+const ok = (t: number, contacts: string[], expires: number | null = 3600, cseq = 2) =>
+  sipResponse(SUB, 'REGISTER', 200, t, { callId: 'r1', cseq, contacts, expires });
 
 describe('SIP REGISTER', () => {
   it('parses the taps contact form uri;expires=N (other params stay in the URI)', () => {
@@ -34,7 +35,10 @@ describe('SIP REGISTER', () => {
   });
 
   it('the request alone and non-2xx responses change nothing', () => {
-    const s = fold([sipRequest(SUB, 'REGISTER', T, { callId: 'r1', contacts: [C1], expires: 3600 }), sipResponse(SUB, 'REGISTER', 401, T + 1, { callId: 'r1', cseq: 1 })]);
+    const s = fold([
+      sipRequest(SUB, 'REGISTER', T, { callId: 'r1', contacts: [C1], expires: 3600 }),
+      sipResponse(SUB, 'REGISTER', 401, T + 1, { callId: 'r1', cseq: 1 }),
+    ]);
     expect(s.registration.contacts).toEqual([]);
   });
 

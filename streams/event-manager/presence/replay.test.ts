@@ -23,10 +23,14 @@ const keyOf = (p: Party) => (p.ids.imsi ? `imsi:${p.ids.imsi}` : partyKey(p.ids)
 
 async function replayEvents(file: string): Promise<SignalingEvent[]> {
   const out: SignalingEvent[] = [];
-  await decodeCaptures([capture(file)], { countryCode: '' }, {
-    signal: (s) => void out.push(...signalingEvents(s, { tap: 'replay', capture: path.basename(file) }, keyOf)),
-    failure: () => {},
-  });
+  await decodeCaptures(
+    [capture(file)],
+    { countryCode: '' },
+    {
+      signal: (s) => void out.push(...signalingEvents(s, { tap: 'replay', capture: path.basename(file) }, keyOf)),
+      failure: () => {},
+    },
+  );
   return out;
 }
 

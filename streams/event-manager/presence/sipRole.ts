@@ -1,7 +1,7 @@
 // Which side of a SIP exchange (INVITE dialog, MESSAGE) the subscriber is on.
 import type { SignalingEvent } from '../../../schemas/generated/records.ts';
 
-const userOf = (uri: string | null) => (uri ? /^(?:sips?|tel):([^@;>]+)/i.exec(uri)?.[1]?.toLowerCase() ?? null : null);
+const userOf = (uri: string | null) => (uri ? (/^(?:sips?|tel):([^@;>]+)/i.exec(uri)?.[1]?.toLowerCase() ?? null) : null);
 
 /** The subscriber's side of a SIP dialog, from which of From/To carries its identity. */
 export function sipRole(e: SignalingEvent): 'calling' | 'called' | null {

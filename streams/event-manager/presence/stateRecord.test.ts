@@ -51,12 +51,40 @@ describe('PresenceState record', () => {
   it('a record written with the schema before the new fields reads with their defaults', () => {
     const oldSchema = { ...schema, fields: (schema.fields as Array<{ name: string }>).slice(0, 10) };
     expect((oldSchema.fields as Array<{ name: string }>).map((f) => f.name)).toEqual([
-      'subscriber', 'version', 'networkState', 'networkSince', 'servingNode', 'callState', 'eventsSeen', 'lastEventId', 'lastEventTime', 'updatedAt',
+      'subscriber',
+      'version',
+      'networkState',
+      'networkSince',
+      'servingNode',
+      'callState',
+      'eventsSeen',
+      'lastEventId',
+      'lastEventTime',
+      'updatedAt',
     ]);
     const oldType = avro.Type.forSchema(oldSchema as avro.Schema, { wrapUnions: false });
-    const bytes = oldType.toBuffer({ subscriber: SUB, version: 7, networkState: 'purged', networkSince: T, servingNode: '441122', callState: 'idle', eventsSeen: 3, lastEventId: 'x', lastEventTime: T, updatedAt: T });
+    const bytes = oldType.toBuffer({
+      subscriber: SUB,
+      version: 7,
+      networkState: 'purged',
+      networkSince: T,
+      servingNode: '441122',
+      callState: 'idle',
+      eventsSeen: 3,
+      lastEventId: 'x',
+      lastEventTime: T,
+      updatedAt: T,
+    });
     const read = type.fromBuffer(bytes, type.createResolver(oldType)) as PresenceState;
     const s = fromRecord(read);
-    expect(s).toEqual({ ...emptyPresence(SUB), version: 7, updatedAt: T, eventsSeen: 3, lastEventId: 'x', lastEventTime: T, network: { ...emptyPresence(SUB).network, state: 'purged', since: T, mscNumber: '441122' } });
+    expect(s).toEqual({
+      ...emptyPresence(SUB),
+      version: 7,
+      updatedAt: T,
+      eventsSeen: 3,
+      lastEventId: 'x',
+      lastEventTime: T,
+      network: { ...emptyPresence(SUB).network, state: 'purged', since: T, mscNumber: '441122' },
+    });
   });
 });

@@ -4,7 +4,17 @@
 // this code; published PIDF is kept as text and parsed again on restore.
 import { parsePidf } from '../../../presence-document/parse.ts';
 import type { PresenceState, StateServingNode } from '../../../schemas/generated/records.ts';
-import { callStateOf, servingNodeOf, type ActivityKind, type CallLeg, type CallPhase, type Domain, type NetworkStateName, type ServingNode, type SubscriberPresence } from './model.ts';
+import {
+  callStateOf,
+  servingNodeOf,
+  type ActivityKind,
+  type CallLeg,
+  type CallPhase,
+  type Domain,
+  type NetworkStateName,
+  type ServingNode,
+  type SubscriberPresence,
+} from './model.ts';
 
 const NETWORK_STATES: ReadonlySet<string> = new Set(['attached', 'attaching', 'detached', 'purged', 'unknown']);
 const PHASES: ReadonlySet<string> = new Set(['setup', 'alerting', 'answered', 'released']);
@@ -36,7 +46,14 @@ export function toRecord(s: SubscriberPresence): PresenceRecord {
     mscNumber: n.mscNumber,
     sgsn: n.sgsn ? { ...n.sgsn } : null,
     pendingAttach: n.pending
-      ? { domain: n.pending.domain, node: { ...n.pending.node }, mscNumber: n.pending.mscNumber, invokeId: n.pending.invokeId, at: n.pending.at, previousState: n.pending.previous }
+      ? {
+          domain: n.pending.domain,
+          node: { ...n.pending.node },
+          mscNumber: n.pending.mscNumber,
+          invokeId: n.pending.invokeId,
+          at: n.pending.at,
+          previousState: n.pending.previous,
+        }
       : null,
     location: s.location ? { ...s.location } : null,
     registrationAt: s.registration.at,
@@ -78,7 +95,16 @@ export function fromRecord(r: PresenceRecord): SubscriberPresence {
       // A record from before the node fields carries only the flat servingNode.
       mscNumber: r.mscNumber ?? (r.vlr || r.sgsn ? null : r.servingNode),
       sgsn: node(r.sgsn),
-      pending: p ? { domain: (p.domain === 'ps' ? 'ps' : 'cs') as Domain, node: node(p.node)!, mscNumber: p.mscNumber, invokeId: p.invokeId, at: p.at, previous: networkState(p.previousState) } : null,
+      pending: p
+        ? {
+            domain: (p.domain === 'ps' ? 'ps' : 'cs') as Domain,
+            node: node(p.node)!,
+            mscNumber: p.mscNumber,
+            invokeId: p.invokeId,
+            at: p.at,
+            previous: networkState(p.previousState),
+          }
+        : null,
     },
     location: r.location ? { ...r.location } : null,
     registration: { at: r.registrationAt, contacts: r.contacts.map((c) => ({ ...c })) },

@@ -16,8 +16,7 @@ function fold(events: SignalingEvent[], s?: SubscriberPresence): SubscriberPrese
   return events.reduce<SubscriberPresence | undefined>((st, e) => apply(st, e).state, s)!;
 }
 
-const registered = () =>
-  fold([sipResponse(SUB, 'REGISTER', 200, T, { callId: 'r', contacts: ['sip:a@1.2.3.4;expires=60', 'sip:b@1.2.3.5;expires=120'] })]);
+const registered = () => fold([sipResponse(SUB, 'REGISTER', 200, T, { callId: 'r', contacts: ['sip:a@1.2.3.4;expires=60', 'sip:b@1.2.3.5;expires=120'] })]);
 
 describe('timers', () => {
   it('nextDue is the earliest due time; nothing pending → null', () => {
@@ -67,7 +66,10 @@ describe('timers', () => {
 
   it('attached with no signaling for the configured time → unknown; signaling in between pushes it back', () => {
     const cfg = { ...DEFAULT_CONFIG, staleNetworkMs: 3600_000 };
-    const s = fold([mapEvent(SUB, 'updateLocation', 'invoke', T, { vlrNumber: '441122', opc: 1 }), mapEvent(SUB, 'updateLocation', 'result', T + 1, { dpc: 1 })]);
+    const s = fold([
+      mapEvent(SUB, 'updateLocation', 'invoke', T, { vlrNumber: '441122', opc: 1 }),
+      mapEvent(SUB, 'updateLocation', 'result', T + 1, { dpc: 1 }),
+    ]);
     expect(nextDue(s, cfg)).toBe(T + 1 + 3600_000);
     const stale = advance(s, T + 1 + 3600_000, cfg).state;
     expect(stale.network).toMatchObject({ state: 'unknown', reason: 'stale', since: T + 1 + 3600_000, vlr: null });

@@ -47,7 +47,10 @@ function fire(s: SubscriberPresence, t: Timer): SubscriberPresence {
     case 'pending-attach': {
       if (!n.pending) return s;
       const state = n.state === 'attaching' ? n.pending.previous : n.state;
-      return { ...s, network: { ...n, pending: null, state, since: state !== n.state ? t.dueAt : n.since, reason: state !== n.state ? 'attach-timeout' : n.reason } };
+      return {
+        ...s,
+        network: { ...n, pending: null, state, since: state !== n.state ? t.dueAt : n.since, reason: state !== n.state ? 'attach-timeout' : n.reason },
+      };
     }
     case 'stale-network':
       return { ...s, network: { ...n, state: 'unknown', since: t.dueAt, reason: 'stale', vlr: null, sgsn: null, mscNumber: null, reportedState: null } };

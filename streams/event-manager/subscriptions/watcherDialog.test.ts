@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Subscription } from '../../../schemas/generated/records.ts';
-import { applySubscribe, deliveryEndsSubscription, expireDialogs, forgetDialog, nextExpiry, notifyChange, terminateAll, type WatcherDialog } from './watcherDialog.ts';
+import {
+  applySubscribe,
+  deliveryEndsSubscription,
+  expireDialogs,
+  forgetDialog,
+  nextExpiry,
+  notifyChange,
+  terminateAll,
+  type WatcherDialog,
+} from './watcherDialog.ts';
 
 const current = { contentType: 'application/pidf+xml', body: '<presence>open</presence>' };
 const polite = { contentType: 'application/pidf+xml', body: '<presence>closed</presence>' };
@@ -8,9 +17,23 @@ const T0 = 1_700_000_000_000;
 
 function sub(over: Partial<Subscription> = {}): Subscription {
   return {
-    requestId: 'r1', receivedAt: T0, presentity: 'msisdn:+351910000001', presentityUri: 'sip:+351910000001@ims.example.net',
-    watcherUri: 'sip:watcher@example.com', event: 'presence', expires: 3600, callId: 'call-1', watcherTag: 'w1', cseq: 1,
-    contact: 'sip:watcher@127.0.0.1:5070', routeSet: [], accept: ['application/pidf+xml'], supported: [], body: null, frontEnd: 'fe-1', localTag: null,
+    requestId: 'r1',
+    receivedAt: T0,
+    presentity: 'msisdn:+351910000001',
+    presentityUri: 'sip:+351910000001@ims.example.net',
+    watcherUri: 'sip:watcher@example.com',
+    event: 'presence',
+    expires: 3600,
+    callId: 'call-1',
+    watcherTag: 'w1',
+    cseq: 1,
+    contact: 'sip:watcher@127.0.0.1:5070',
+    routeSet: [],
+    accept: ['application/pidf+xml'],
+    supported: [],
+    body: null,
+    frontEnd: 'fe-1',
+    localTag: null,
     ...over,
   };
 }
@@ -20,7 +43,16 @@ describe('watcher dialogs (RFC 6665 / RFC 3856 notifier)', () => {
     const dialogs = new Map<string, WatcherDialog>();
     const { notifies } = applySubscribe(dialogs, sub(), 'allow', current, polite, T0, 'tagA');
     expect(notifies).toHaveLength(1);
-    expect(notifies[0]).toMatchObject({ subscriptionState: 'active', expires: 3600, version: 1, cseq: 1, body: current.body, localTag: 'tagA', remoteTag: 'w1', requestUri: 'sip:watcher@127.0.0.1:5070' });
+    expect(notifies[0]).toMatchObject({
+      subscriptionState: 'active',
+      expires: 3600,
+      version: 1,
+      cseq: 1,
+      body: current.body,
+      localTag: 'tagA',
+      remoteTag: 'w1',
+      requestUri: 'sip:watcher@127.0.0.1:5070',
+    });
     expect(dialogs.size).toBe(1);
   });
 
@@ -29,7 +61,11 @@ describe('watcher dialogs (RFC 6665 / RFC 3856 notifier)', () => {
     expect(applySubscribe(dialogs, sub(), 'confirm', current, polite, T0, 't').notifies[0]).toMatchObject({ subscriptionState: 'pending', body: null });
     expect(notifyChange(dialogs, 'p', current, polite, T0, null)).toEqual([]); // pending watchers get no changes
     const blocked = new Map<string, WatcherDialog>();
-    expect(applySubscribe(blocked, sub({ callId: 'c2' }), 'block', current, polite, T0, 't').notifies[0]).toMatchObject({ subscriptionState: 'terminated', reason: 'rejected', body: null });
+    expect(applySubscribe(blocked, sub({ callId: 'c2' }), 'block', current, polite, T0, 't').notifies[0]).toMatchObject({
+      subscriptionState: 'terminated',
+      reason: 'rejected',
+      body: null,
+    });
     expect(blocked.size).toBe(0);
   });
 

@@ -39,7 +39,10 @@ export interface NotifyBody {
 export const watcherDialogKey = (callId: string, watcherTag: string) => `${callId}\u0000${watcherTag}`;
 
 /** What a notifier needs of a dialog to build its next NOTIFY (group dialogs share it: streams/group-presence). */
-type NotifierDialog = Pick<WatcherDialog, 'callId' | 'remoteTag' | 'localTag' | 'watcherUri' | 'presentityUri' | 'contact' | 'routeSet' | 'expiresAt' | 'notifyCseq' | 'version'>;
+type NotifierDialog = Pick<
+  WatcherDialog,
+  'callId' | 'remoteTag' | 'localTag' | 'watcherUri' | 'presentityUri' | 'contact' | 'routeSet' | 'expiresAt' | 'notifyCseq' | 'version'
+>;
 
 /** The dialog's next NOTIFY: CSeq and version each advance by one. */
 export function notify(
@@ -110,17 +113,38 @@ export function applySubscribe(
     if (sub.expires === 0) {
       // A fetch (RFC 6665 §4.4.3) or an unsubscribe for a dialog we no longer hold: one terminated NOTIFY.
       const once: WatcherDialog = {
-        callId: sub.callId, remoteTag: sub.watcherTag, localTag, watcherUri: sub.watcherUri, presentityUri: sub.presentityUri,
-        contact: sub.contact, routeSet: sub.routeSet, state: 'active', decision, expiresAt: nowMs, notifyCseq: 0, version: 0, subscribeCseq: sub.cseq,
+        callId: sub.callId,
+        remoteTag: sub.watcherTag,
+        localTag,
+        watcherUri: sub.watcherUri,
+        presentityUri: sub.presentityUri,
+        contact: sub.contact,
+        routeSet: sub.routeSet,
+        state: 'active',
+        decision,
+        expiresAt: nowMs,
+        notifyCseq: 0,
+        version: 0,
+        subscribeCseq: sub.cseq,
       };
       const doc = decision === 'block' || decision === 'confirm' ? null : documentFor(once, current, politeBlocked);
       notifies.push(notify(once, sub.presentity, 'terminated', doc, nowMs, sub.requestId, decision === 'block' ? 'rejected' : 'timeout'));
       return { dialogs, notifies };
     }
     d = {
-      callId: sub.callId, remoteTag: sub.watcherTag, localTag, watcherUri: sub.watcherUri, presentityUri: sub.presentityUri,
-      contact: sub.contact, routeSet: sub.routeSet, state: decision === 'confirm' ? 'pending' : 'active', decision,
-      expiresAt: nowMs + sub.expires * 1000, notifyCseq: 0, version: 0, subscribeCseq: sub.cseq,
+      callId: sub.callId,
+      remoteTag: sub.watcherTag,
+      localTag,
+      watcherUri: sub.watcherUri,
+      presentityUri: sub.presentityUri,
+      contact: sub.contact,
+      routeSet: sub.routeSet,
+      state: decision === 'confirm' ? 'pending' : 'active',
+      decision,
+      expiresAt: nowMs + sub.expires * 1000,
+      notifyCseq: 0,
+      version: 0,
+      subscribeCseq: sub.cseq,
     };
     if (decision === 'block') {
       notifies.push(notify(d, sub.presentity, 'terminated', null, nowMs, sub.requestId, 'rejected'));
@@ -142,7 +166,14 @@ export function applySubscribe(
 }
 
 /** A NOTIFY to every active dialog when the presentity's document changed. */
-export function notifyChange(dialogs: Map<string, WatcherDialog>, presentity: string, current: NotifyBody, politeBlocked: NotifyBody, nowMs: number, cause: string | null): NotifyRequest[] {
+export function notifyChange(
+  dialogs: Map<string, WatcherDialog>,
+  presentity: string,
+  current: NotifyBody,
+  politeBlocked: NotifyBody,
+  nowMs: number,
+  cause: string | null,
+): NotifyRequest[] {
   const out: NotifyRequest[] = [];
   for (const d of dialogs.values()) if (d.state === 'active') out.push(notify(d, presentity, 'active', documentFor(d, current, politeBlocked), nowMs, cause));
   return out;

@@ -69,14 +69,16 @@ describe('per-resource and per-domain filters (RFC 4661 §3.2 uri / domain)', ()
   });
 
   it('refuses a domain-scoped filter rather than applying it to every member', () => {
-    expect(() => receivingFromFilter(filterSet('<filter id="1" domain="other.example"><what><exclude>/</exclude></what></filter>'))).toThrow(ReceivingPolicyError);
+    expect(() => receivingFromFilter(filterSet('<filter id="1" domain="other.example"><what><exclude>/</exclude></what></filter>'))).toThrow(
+      ReceivingPolicyError,
+    );
   });
 });
 
 describe('filters we do not implement', () => {
   it('refuses a <trigger> (RFC 4661 §3.4) instead of notifying on every change as if none were given', () => {
-    expect(() =>
-      receivingFromFilter(filterSet('<filter id="1"><trigger><changed from="open" to="closed">//pidf:basic</changed></trigger></filter>')),
-    ).toThrow(ReceivingPolicyError);
+    expect(() => receivingFromFilter(filterSet('<filter id="1"><trigger><changed from="open" to="closed">//pidf:basic</changed></trigger></filter>'))).toThrow(
+      ReceivingPolicyError,
+    );
   });
 });

@@ -29,7 +29,11 @@ export class ReceivingPolicyError extends Error {
   }
 }
 
-const commaList = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+const commaList = (v: string) =>
+  v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 /** From member attributes: receive=refuse, receive-roles=a,b|same, receive-members=uri,uri, receive-parts=basic,note. */
 export function receivingFromAttributes(attributes: Readonly<Record<string, string>> | undefined): ReceivingPolicy {
@@ -64,7 +68,8 @@ const XPATH_PARTS: ReadonlyArray<[RegExp, PresencePart]> = [
 
 function partsOfXpath(xpath: string): PresencePart[] {
   const found = XPATH_PARTS.filter(([re]) => re.test(xpath)).map(([, p]) => p);
-  if (found.length === 0) throw new ReceivingPolicyError(`filter <include>${xpath}</include> selects no presence part we know (basic, network, call, location, activities, note)`);
+  if (found.length === 0)
+    throw new ReceivingPolicyError(`filter <include>${xpath}</include> selects no presence part we know (basic, network, call, location, activities, note)`);
   return found;
 }
 
@@ -113,8 +118,10 @@ export function receivingFromFilter(body: Buffer | string): ReceivingPolicy {
         if (EXCLUDES_ALL.test(text(exc) ?? '')) {
           if (uri) excluded.push(uri);
           else refuse = true;
-        }
-        else throw new ReceivingPolicyError(`filter <exclude>${text(exc) ?? ''}</exclude>: only excluding the whole document is supported; use <include> to choose parts`);
+        } else
+          throw new ReceivingPolicyError(
+            `filter <exclude>${text(exc) ?? ''}</exclude>: only excluding the whole document is supported; use <include> to choose parts`,
+          );
       }
     }
     const role = child(f, 'role');

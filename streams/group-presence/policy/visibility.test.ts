@@ -5,7 +5,10 @@ import { mayWatch } from './authorization.ts';
 import { ACCEPT_ALL } from './receiving.ts';
 import { sharedView, visibleMembers, type MemberWithPresence } from './visibility.ts';
 
-const withPresence = (n: number, o: Parameters<typeof member>[1] = {}, pidf: string | null = pidfFor(`user${n}`, 'open')): MemberWithPresence => ({ ...member(n, o), pidf });
+const withPresence = (n: number, o: Parameters<typeof member>[1] = {}, pidf: string | null = pidfFor(`user${n}`, 'open')): MemberWithPresence => ({
+  ...member(n, o),
+  pidf,
+});
 
 describe('administrator policy', () => {
   const members = [member(1), member(2)];
@@ -35,7 +38,7 @@ describe('member authorization and watcher receiving policies', () => {
     expect(doc.persons[0]!.notes).toEqual([]);
   });
 
-  it('filters by the watcher\'s own role, named roles, members, or refuses everything', () => {
+  it("filters by the watcher's own role, named roles, members, or refuses everything", () => {
     const ms = [withPresence(1, { role: 'dispatcher' }), withPresence(2, { role: 'driver' }), withPresence(3, { role: 'dispatcher' }), withPresence(4)];
     const shared = ms.map(sharedView);
     const uris = (p: typeof ACCEPT_ALL, w = 'sip:user1@example.com') => visibleMembers(ms, shared, w, p).map((v) => v.uri);

@@ -40,7 +40,7 @@ export function receives(policy: ReceivingPolicy, member: MemberPolicyFields, wa
 
 /** The watcher's role in the group (null for an outsider or a member without one). */
 export function roleOf(members: readonly MemberPolicyFields[], watcherUri: string | null): string | null {
-  return watcherUri === null ? null : findMember(members, watcherUri)?.role ?? null;
+  return watcherUri === null ? null : (findMember(members, watcherUri)?.role ?? null);
 }
 
 /** A member's presence as the group may see it (authorization only): the shared parts of its PIDF, or its refusal. */
@@ -56,7 +56,12 @@ export function sharedView(m: MemberWithPresence): VisibleMember {
  * sharedView gave (computed once per group change, not per watcher); the
  * receiving policy drops members and narrows parts further.
  */
-export function visibleMembers(members: readonly MemberWithPresence[], shared: readonly VisibleMember[], watcherUri: string | null, policy: ReceivingPolicy): VisibleMember[] {
+export function visibleMembers(
+  members: readonly MemberWithPresence[],
+  shared: readonly VisibleMember[],
+  watcherUri: string | null,
+  policy: ReceivingPolicy,
+): VisibleMember[] {
   const watcherRole = roleOf(members, watcherUri);
   const out: VisibleMember[] = [];
   for (let i = 0; i < members.length; i++) {

@@ -8,7 +8,12 @@ import { ACCEPT_ALL } from './receiving.ts';
 import { visibleGroupDocument } from './visibleGroupDocument.ts';
 
 function record(adminPolicy = 'members-only') {
-  const ms = [member(1, { role: 'a' }), member(2, { role: 'b', share: false }), member(3, { role: 'a', sharedParts: ['basic'] }), member(4, { role: 'b', attributes: { 'receive-roles': 'same' } })];
+  const ms = [
+    member(1, { role: 'a' }),
+    member(2, { role: 'b', share: false }),
+    member(3, { role: 'a', sharedParts: ['basic'] }),
+    member(4, { role: 'b', attributes: { 'receive-roles': 'same' } }),
+  ];
   const st = newGroupState('g1', 0);
   applyGroup(st, group(ms, { adminPolicy }), 0);
   for (const m of ms) applyMemberPresence(st, memberIndex(st), presenceOf(m, 'open', 1), 0);
@@ -36,10 +41,13 @@ describe('visibleGroupDocument (GET /groups/{id}/presence)', () => {
     expect(open.allowed && open.version).toBe(5);
   });
 
-  it('applies the requester\'s receiving policy: stored attributes, or the one given', () => {
+  it("applies the requester's receiving policy: stored attributes, or the one given", () => {
     const mine = visibleGroupDocument(record(), 'sip:user4@example.com');
     if (!mine.allowed) throw new Error('member refused');
-    expect(resources(mine.contentType, mine.body)).toEqual([['sip:user2@example.com', 'terminated'], ['sip:user4@example.com', 'active']]);
+    expect(resources(mine.contentType, mine.body)).toEqual([
+      ['sip:user2@example.com', 'terminated'],
+      ['sip:user4@example.com', 'active'],
+    ]);
     const all = visibleGroupDocument(record(), 'sip:user4@example.com', ACCEPT_ALL);
     if (!all.allowed) throw new Error('member refused');
     expect(all.visibleCount).toBe(3);

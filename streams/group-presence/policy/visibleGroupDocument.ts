@@ -11,8 +11,7 @@ import { receivingFromAttributes, type ReceivingPolicy } from './receiving.ts';
 import { sharedView, visibleMembers, type MemberWithPresence } from './visibility.ts';
 
 type VisibleGroupDocument =
-  | { allowed: true; version: number; contentType: string; body: string; memberCount: number; visibleCount: number }
-  | { allowed: false; reason: 'not-a-member' };
+  { allowed: true; version: number; contentType: string; body: string; memberCount: number; visibleCount: number } | { allowed: false; reason: 'not-a-member' };
 
 /** requesterUri null: an anonymous requester (allowed only when the group's policy is "anyone"). */
 export function visibleGroupDocument(gp: GroupPresence, requesterUri: string | null, receivingPolicy?: ReceivingPolicy): VisibleGroupDocument {
@@ -22,7 +21,21 @@ export function visibleGroupDocument(gp: GroupPresence, requesterUri: string | n
   const members: MemberWithPresence[] = gp.members;
   const visible = visibleMembers(members, members.map(sharedView), requesterUri, policy);
   const doc = renderGroupDocument({
-    groupId: gp.groupId, groupUri: gp.uri, groupName: gp.name, version: gp.version, fullState: true, groupInfo: gp.groupInfo, members: visible, removed: [],
+    groupId: gp.groupId,
+    groupUri: gp.uri,
+    groupName: gp.name,
+    version: gp.version,
+    fullState: true,
+    groupInfo: gp.groupInfo,
+    members: visible,
+    removed: [],
   });
-  return { allowed: true, version: gp.version, contentType: doc.contentType, body: doc.body, memberCount: gp.memberCount, visibleCount: visible.filter((v) => v.state === 'active').length };
+  return {
+    allowed: true,
+    version: gp.version,
+    contentType: doc.contentType,
+    body: doc.body,
+    memberCount: gp.memberCount,
+    visibleCount: visible.filter((v) => v.state === 'active').length,
+  };
 }

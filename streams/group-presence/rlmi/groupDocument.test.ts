@@ -15,7 +15,10 @@ function split(contentType: string, body: string) {
 }
 
 const info = renderGroupInfo({
-  uri: 'sip:team@groups.example.com', name: 'Team & Co', version: 3, attributes: { topic: 'ops' },
+  uri: 'sip:team@groups.example.com',
+  name: 'Team & Co',
+  version: 3,
+  attributes: { topic: 'ops' },
   members: [
     { uri: 'sip:a@example.com', role: 'lead', displayName: 'A', attributes: { desk: '4', receive: 'refuse' } },
     { uri: 'sip:b@example.com', role: null, displayName: null, attributes: {} },
@@ -24,7 +27,12 @@ const info = renderGroupInfo({
 
 describe('group presence body (RFC 4662 multipart/related)', () => {
   const doc = renderGroupDocument({
-    groupId: 'g1', groupUri: 'sip:team@groups.example.com', groupName: 'Team & Co', version: 7, fullState: true, groupInfo: info,
+    groupId: 'g1',
+    groupUri: 'sip:team@groups.example.com',
+    groupName: 'Team & Co',
+    version: 7,
+    fullState: true,
+    groupInfo: info,
     members: [
       { subscriber: 's1', uri: 'sip:a@example.com', displayName: 'A', role: 'lead', state: 'active', reason: null, pidf: pidfFor('a', 'open') },
       { subscriber: 's2', uri: 'sip:b@example.com', displayName: null, role: null, state: 'terminated', reason: 'rejected', pidf: null },
@@ -52,7 +60,7 @@ describe('group presence body (RFC 4662 multipart/related)', () => {
     expect(byUri['sip:gone@example.com']).toMatchObject({ state: 'terminated', reason: 'noresource' });
   });
 
-  it('carries group attributes and member list, but not members\' receiving policies', () => {
+  it("carries group attributes and member list, but not members' receiving policies", () => {
     const { parts } = split(doc.contentType, doc.body);
     const x = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(parts[1]!.body.toString());
     expect(x.group.uri).toBe('sip:team@groups.example.com');
@@ -63,7 +71,16 @@ describe('group presence body (RFC 4662 multipart/related)', () => {
   });
 
   it('renders a partial notification without the group information part', () => {
-    const partial = renderGroupDocument({ groupId: 'g1', groupUri: 'sip:team@groups.example.com', groupName: 'Team', version: 8, fullState: false, groupInfo: null, members: [], removed: [] });
+    const partial = renderGroupDocument({
+      groupId: 'g1',
+      groupUri: 'sip:team@groups.example.com',
+      groupName: 'Team',
+      version: 8,
+      fullState: false,
+      groupInfo: null,
+      members: [],
+      removed: [],
+    });
     const { parts } = split(partial.contentType, partial.body);
     expect(parts).toHaveLength(1);
     expect(parseRlmi(parts[0]!.body)).toMatchObject({ version: 8, fullState: false, resources: [] });

@@ -56,7 +56,8 @@ export function renderGroupDocument(d: GroupDocumentInput): MultipartBody {
   for (const r of d.removed) resources.push({ uri: r.uri, instance: { id: short(r.uri), state: 'terminated', reason: r.reason } });
   const rlmi = renderRlmi({ uri: d.groupUri, version: d.version, fullState: d.fullState, name: d.groupName, resources });
   const parts: BodyPart[] = [{ contentId: `rlmi-${d.version}@${d.groupId.replace(/[^A-Za-z0-9.-]/g, '-')}.group`, contentType: RLMI_TYPE, body: rlmi }];
-  if (d.groupInfo !== null) parts.push({ contentId: `info@${d.groupId.replace(/[^A-Za-z0-9.-]/g, '-')}.group`, contentType: GROUP_INFO_TYPE, body: d.groupInfo });
+  if (d.groupInfo !== null)
+    parts.push({ contentId: `info@${d.groupId.replace(/[^A-Za-z0-9.-]/g, '-')}.group`, contentType: GROUP_INFO_TYPE, body: d.groupInfo });
   parts.push(...pidfParts);
   return renderMultipartRelated(parts, RLMI_TYPE);
 }
