@@ -7,7 +7,7 @@ import type { Settings } from '../../config/settings.ts';
 import type { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import type { UnknownPolicy } from '../subscriberResolver.ts';
 import { TapPipeline, type TapPublisher } from '../pipeline/tapPipeline.ts';
-import { HepInput, type HepInputOptions } from './hepInput.ts';
+import { HepInput, type HepInputOptions, type HepInputStats } from './hepInput.ts';
 
 export type { TapPublisher };
 
@@ -26,12 +26,8 @@ export interface HepCollectorOptions extends HepInputOptions {
   onError?: (err: Error) => void;
 }
 
-export interface HepCollectorStats {
-  /** HEP packets received (UDP datagrams + packets framed out of TCP). */
-  packets: number;
-  udpPackets: number;
-  tcpPackets: number;
-  tcpBytes: number;
+/** The HEP input's socket counters (hepInput.ts) plus what the pipeline did with the packets. */
+export interface HepCollectorStats extends Omit<HepInputStats, 'socketError'> {
   /** Signaling messages decoded from the packets. */
   signals: number;
   /** Events handed to the publisher; all acknowledged once stop() returns without lastError. */
@@ -41,16 +37,6 @@ export interface HepCollectorStats {
   deadLettersByReason: Record<string, number>;
   /** Decoded but not signaling we use (e.g. `hep.proto5` RTCP), by what. */
   skipped: Record<string, number>;
-  /** UDP datagrams dropped unread: `window-full` (Kafka acks behind by maxInFlight records), `queue-full` (maxQueued packets waiting), `stopped`. */
-  udpDropped: Record<string, number>;
-  tcpConnections: number;
-  tcpOpen: number;
-  /** TCP connections closed because their stream was not HEP3 framing. */
-  tcpClosedForGarbage: number;
-  /** Times a TCP connection was paused for back-pressure. */
-  tcpPauses: number;
-  /** Packets received and not yet taken by the pipeline. */
-  queued: number;
   lastError: string | null;
 }
 
