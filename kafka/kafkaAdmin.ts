@@ -1,6 +1,7 @@
 // kafkajs is used for administration (topics, metadata, group descriptions):
 // pure JS, no native build needed by the CLI, and a complete admin API.
 // Data paths use node-rdkafka (see rdkafkaConfig.ts).
+import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type Admin, type ITopicConfig } from 'kafkajs';
 
 const { Kafka, logLevel } = kafkajs;
@@ -82,19 +83,31 @@ export interface RetryBound {
 export const ADMIN_RETRY: RetryBound = { timeoutMs: 30_000, initialDelayMs: 100, maxDelayMs: 2_000 };
 
 /** Runs an admin call, retrying retriable Kafka errors with exponential backoff until the bound; other errors at once. */
-export async function retryRetriable<T>(what: string, fn: () => Promise<T>, bound: RetryBound = ADMIN_RETRY): Promise<T> {
+/**
+ * The waits of an exponential backoff within the bound, doubling up to the
+ * maximum; it ends when the next wait would pass the deadline, so a caller
+ * gives up then rather than after an over-long sleep.
+ */
+function* backoffDelays(bound: RetryBound): Generator<number> {
   const deadline = Date.now() + bound.timeoutMs;
   let delay = bound.initialDelayMs ?? 100;
+  while (Date.now() + delay <= deadline) {
+    yield delay;
+    delay = Math.min(delay * 2, bound.maxDelayMs ?? 2_000);
+  }
+}
+
+/** Runs an admin call, retrying retriable Kafka errors with exponential backoff until the bound; other errors at once. */
+export async function retryRetriable<T>(what: string, fn: () => Promise<T>, bound: RetryBound = ADMIN_RETRY): Promise<T> {
+  const delays = backoffDelays(bound);
   for (;;) {
     try {
       return await fn();
     } catch (e) {
       if (!isRetriableAdminError(e)) throw e;
-      if (Date.now() + delay > deadline) {
-        throw new Error(`${what}: still failing after ${bound.timeoutMs} ms: ${(e as Error).message}`, { cause: e });
-      }
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, bound.maxDelayMs ?? 2_000);
+      const next = delays.next();
+      if (next.done) throw new Error(`${what}: still failing after ${bound.timeoutMs} ms: ${(e as Error).message}`, { cause: e });
+      await sleep(next.value);
     }
   }
 }
@@ -130,16 +143,15 @@ async function topicsWithoutLeaders(admin: Admin, names: string[]): Promise<Map<
  */
 export async function waitForTopicLeaders(admin: Admin, names: string[], bound: RetryBound = ADMIN_RETRY): Promise<void> {
   if (names.length === 0) return;
-  const deadline = Date.now() + bound.timeoutMs;
-  let delay = bound.initialDelayMs ?? 100;
+  const delays = backoffDelays(bound);
   let pending = await topicsWithoutLeaders(admin, names);
   while (pending.size > 0) {
-    if (Date.now() + delay > deadline) {
+    const next = delays.next();
+    if (next.done) {
       const list = [...pending].map(([t, why]) => `${t} (${why})`).join(', ');
       throw new Error(`topics without a leader after ${bound.timeoutMs} ms: ${list}`);
     }
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, bound.maxDelayMs ?? 2_000);
+    await sleep(next.value);
     pending = await topicsWithoutLeaders(admin, [...pending.keys()]);
   }
 }
