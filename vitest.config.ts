@@ -28,6 +28,17 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // Chaos tests (test/chaos): minutes each (members paused past their session timeout); not in `npm test`, run with `npm run test:chaos`.
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          globalSetup: ['test/integration/globalSetup.ts'],
+          testTimeout: 30 * 60_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -125,6 +125,7 @@ async function main() {
       await eventually(`${groupId}: all ${size} members open`, () => (documents.get(groupId)?.available ?? 0) === size, { timeoutMs: 180_000, intervalMs: 2 });
       const loadMs = now() - load0;
       const sub: Subscription = {
+        contactVerified: true,
         requestId: `bench-${size}`,
         receivedAt: Date.now(),
         presentity: `group:${groupId}`,

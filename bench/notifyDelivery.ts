@@ -8,6 +8,7 @@
 //   BENCH_T1_MS=250                         the sink's T1: Timer F (64·T1) is how long the dead watcher holds its NOTIFY
 //   BENCH_CONCURRENCY=256                   the sink's bound on concurrent transactions
 //   BENCH_PACED_RATE=500                    records/s of the paced phase (latency without a backlog)
+//   BENCH_SLOW_AFTER_MS=200                 the sink's slowAfterMs (an unanswered transaction leaves its slot for the slow lane)
 // Phase 1: M records for W live dialogs (one SIPp process answering every NOTIFY 200), produced as fast as
 // Kafka takes them while the sink runs (throughput; latency includes the backlog). Phase 2: the same again (a
 // second SIPp), plus one dialog whose watcher never answers (a UDP socket that swallows), its NOTIFY first in the
@@ -51,6 +52,7 @@ function notify(phase: string, w: number, cseq: number, port: number, createdAt:
   const key = `msisdn:+35191${String(w).padStart(7, '0')}`;
   const callId = `bench-${phase}-${w}`;
   return {
+    contactVerified: true,
     notifyId: `${callId}/${cseq}`,
     presentity: key,
     event: 'presence',
@@ -182,6 +184,7 @@ async function main(): Promise<void> {
     t1Ms: T1,
     retry: { maxAttempts: 1 },
     maxConcurrent: CONCURRENCY,
+    ...(process.env.BENCH_SLOW_AFTER_MS ? { slowAfterMs: Number(process.env.BENCH_SLOW_AFTER_MS) } : {}),
     log: (l) => process.env.BENCH_VERBOSE && log(`sink: ${l}`),
   });
   const sipps: SippProcess[] = [];

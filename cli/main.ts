@@ -1,5 +1,6 @@
 // Entry point of the `presence` CLI: one sub-command per concern, each with --help.
 import { Command, CommanderError } from 'commander';
+import { parseLogLevel } from './logger.ts';
 import { registerStackCommands } from './commands/stack.ts';
 import { registerConnectCommands } from './commands/connect.ts';
 import { registerTopicsCommands } from './commands/topics.ts';
@@ -11,7 +12,7 @@ import { registerDecodeCommand } from './commands/decode.ts';
 import { registerReplayCommand } from './commands/replay.ts';
 import { registerDirectoryCommands } from './commands/directory.ts';
 import { registerGenerateCommand } from './commands/generate.ts';
-import { registerLocateCommand } from './commands/locate.ts';
+import { registerLocateCommand, registerWatchersCommand } from './commands/locate.ts';
 import { registerScaleCommand } from './commands/scale.ts';
 import { registerRulesCommands } from './commands/rules.ts';
 import { registerAvailabilityCommands } from './commands/availability.ts';
@@ -19,12 +20,24 @@ import { registerTapCommand } from './commands/tap.ts';
 import { registerGroupPresenceCommand } from './commands/groupPresence.ts';
 import { registerGroupPresenceApiCommand } from './commands/groupPresenceApi.ts';
 import { registerGroupServiceCommand } from './commands/groupService.ts';
+import { registerConsoleCommand } from './commands/console.ts';
+import { registerTokensCommand } from './commands/tokens.ts';
+import { registerCredentialsCommand } from './commands/credentials.ts';
+import { registerConfigCommands } from './commands/config.ts';
 
 export function buildProgram(): Command {
   const program = new Command('presence')
     .description('Kafka-native presence gateway: presence derived from copies of SS7 and SIP signaling')
     .showHelpAfterError('(add --help for usage)')
-    .configureHelp({ sortSubcommands: true });
+    .configureHelp({ sortSubcommands: true })
+    .option('--log-level <level>', 'debug, info, warn or error: the least a long-running command logs (default PRESENCE_LOG_LEVEL or info)')
+    .option('--log-format <format>', 'json, text, or auto (JSON when stderr is not a terminal) (default PRESENCE_LOG_FORMAT or auto)');
+  // The flags win over the environment, which the settings read: set it before any command runs.
+  program.hook('preAction', () => {
+    const o = program.opts<{ logLevel?: string; logFormat?: string }>();
+    if (o.logLevel !== undefined) process.env.PRESENCE_LOG_LEVEL = parseLogLevel('--log-level', o.logLevel);
+    if (o.logFormat !== undefined) process.env.PRESENCE_LOG_FORMAT = o.logFormat;
+  });
   registerStackCommands(program);
   registerConnectCommands(program);
   registerTopicsCommands(program);
@@ -37,6 +50,7 @@ export function buildProgram(): Command {
   registerDirectoryCommands(program);
   registerGenerateCommand(program);
   registerLocateCommand(program);
+  registerWatchersCommand(program);
   registerScaleCommand(program);
   registerRulesCommands(program);
   registerAvailabilityCommands(program);
@@ -44,6 +58,10 @@ export function buildProgram(): Command {
   registerGroupPresenceCommand(program);
   registerGroupPresenceApiCommand(program);
   registerGroupServiceCommand(program);
+  registerConsoleCommand(program);
+  registerTokensCommand(program);
+  registerCredentialsCommand(program);
+  registerConfigCommands(program);
   return program;
 }
 

@@ -26,4 +26,21 @@ describe('settings', () => {
     expect(() => loadSettings({ PRESENCE_PARTITIONS: 'many' })).toThrow(/PRESENCE_PARTITIONS must be a positive integer/);
     expect(() => loadSettings({ PRESENCE_CONFIG: '/nonexistent/presence.json' })).toThrow(/does not exist/);
   });
+
+  it('reads the front ends’ shared secrets from a file (<NAME>_FILE, or a { "file" } reference in the config), never as a literal in the config', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'presence-secrets-'));
+    const nonce = path.join(dir, 'nonce');
+    writeFileSync(nonce, 'n0nce-s3cret\n');
+    const dialog = path.join(dir, 'dialog');
+    writeFileSync(dialog, 'd1alog');
+    const config = path.join(dir, 'presence.config.json');
+    writeFileSync(config, JSON.stringify({ frontEnd: { dialogSecret: { file: dialog } } }));
+    const s = loadSettings({ PRESENCE_CONFIG: config, PRESENCE_SIP_NONCE_SECRET_FILE: nonce, PRESENCE_HEP_AUTH_KEY: 'hep-key' });
+    expect(s.frontEnd.auth.nonceSecret).toBe('n0nce-s3cret');
+    expect(s.frontEnd.dialogSecret).toBe('d1alog');
+    expect(s.hep.authKey).toBe('hep-key');
+    writeFileSync(config, JSON.stringify({ frontEnd: { flowSecret: 'literal' } }));
+    expect(() => loadSettings({ PRESENCE_CONFIG: config })).toThrow(/PRESENCE_FLOW_SECRET is a secret: the config file must reference it/);
+    expect(() => loadSettings({ PRESENCE_SIP_NONCE_SECRET_FILE: path.join(dir, 'missing') })).toThrow(/PRESENCE_SIP_NONCE_SECRET: cannot read its file/);
+  });
 });

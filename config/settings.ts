@@ -5,12 +5,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { masked, resolveSecret } from './secrets.ts';
 
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const configDir = path.dirname(fileURLToPath(import.meta.url));
+/** The package's root: above config/ in the sources, above dist/config/ in the build (npm run build). */
+export const projectRoot = path.basename(path.dirname(configDir)) === 'dist' ? path.resolve(configDir, '../..') : path.resolve(configDir, '..');
 
 export interface Settings {
   /** Where the local stack keeps downloads, data and logs. */
   home: string;
+  /** The long-running commands' log (cli/logger.ts). */
+  log: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'json' | 'text' | 'auto' };
   kafka: {
     /** Comma-separated bootstrap servers. When `external` is true the stack does not start a broker. */
     brokers: string;
@@ -20,6 +25,8 @@ export interface Settings {
     controllerPort: number;
     version: string;
     heapMb: number;
+    /** How every client (node-rdkafka, kafkajs, the wire client, Connect) authenticates to the brokers. */
+    security: KafkaSecurity;
   };
   registry: {
     /** Base URL of the Confluent-compatible API. */
@@ -30,6 +37,9 @@ export interface Settings {
     heapMb: number;
     /** JDK (>= 21) that runs Apicurio 3.x; found under /usr/lib/jvm when unset. */
     javaHome: string | undefined;
+    /** HTTP basic auth for every registry client; the password is a secret (config/secrets.ts). */
+    username: string | undefined;
+    password: string | undefined;
   };
   database: {
     /** Admin connection used to create the project's database. */
@@ -45,6 +55,33 @@ export interface Settings {
     /** What taps do with identities that are not in the subscriber directory (Tekelec Fig 10). */
     unknownSubscribers: 'drop' | 'keep';
   };
+  http: {
+    /** Bearer tokens file of the HTTP APIs (protocols/http/bearerTokens.ts); undefined: the APIs are open (local use only). */
+    tokensFile: string | undefined;
+    /** Bearer token the CLI presents to our own HTTP APIs (a member's API for presence watchers / locate). */
+    token?: string | undefined;
+    /** Header size, header and request timeouts, HTTPS certificate and key of every HTTP API (protocols/http/serverLimits.ts). */
+    limits: { maxHeaderBytes: number; headersTimeoutMs: number; requestTimeoutMs: number; tlsCertFile?: string; tlsKeyFile?: string };
+  };
+  hep: {
+    /** HEP3 authentication key every packet must carry (chunk 0x000e); undefined: not checked. */
+    authKey: string | undefined;
+  };
+  /**
+   * The admin port of each long-running role (/metrics, /livez, /readyz; protocols/http/adminServer.ts).
+   * Undefined: off (the default: several members of one host would fight over one fixed port); 0: any free port, logged.
+   */
+  admin: {
+    host: string;
+    eventManagerPort: number | undefined;
+    sipFrontPort: number | undefined;
+    notifySinkPort: number | undefined;
+    hepTapPort: number | undefined;
+  };
+  groupPresence: {
+    /** Seconds of outage-failed batches before a group presence processor stops; 0 retries on. */
+    maxOutageS: number;
+  };
   eventManager: {
     /** Clock of presence timers: 'stream' (the partition's newest event time: deterministic, replay-friendly) or 'wall'. */
     timerClock: 'stream' | 'wall';
@@ -56,16 +93,61 @@ export interface Settings {
     handoff: 'transparent' | 'resubscribe';
     /** KIP-848 server-side assignor the event managers ask for: range (default), uniform, or load (by reported load, infra/assignor). */
     assignor: 'range' | 'uniform' | 'load';
+    /** Seconds batches may keep failing on an outage (registry, database, broker) before the member stops with an error; 0: retry on. Nothing is discarded either way. */
+    maxOutageS: number;
   };
   frontEnd: {
     /** How the SIP front end handles an acceptable SUBSCRIBE: record it (stateless), 302 to the owning event manager (redirect), or forward it there (proxy). */
     mode: 'stateless' | 'redirect' | 'proxy';
     /** How long the front end waits for the owning event manager's answer to a PUBLISH before 500 + Retry-After (below SIP Timer F, 32 s). */
     publishTimeoutMs: number;
+    /** Signs the flow tokens in the routes front ends record for NAT-friendly NOTIFYs (front-end/flowRelay.ts); unset = random per process. */
+    flowSecret: string | undefined;
+    /** Shared by the front ends: To-tags derive from it, refreshes of dialogs none issued get 481. Unset: not checked. */
+    dialogSecret: string | undefined;
+    /** Who sent a SUBSCRIBE or PUBLISH (front-end/requestAuthenticator.ts). */
+    auth: {
+      mode: 'off' | 'digest' | 'trusted-only';
+      realm: string;
+      /** Shared by the front ends: nonces are MACed with it. Unset: random per process (one front end only). */
+      nonceSecret: string | undefined;
+      nonceLifetimeS: number;
+      /** Proxy addresses whose P-Asserted-Identity is believed. */
+      trustedProxies: string[];
+      /** Digest algorithms offered, most preferred first. */
+      algorithms: Array<'SHA-256' | 'MD5'>;
+    };
+    /** Flood limits of the SIP edge (protocols/sip/transport/sourceLimits.ts). */
+    limits: {
+      /** Messages per second per source address; 0: unlimited. */
+      requestsPerSecond: number;
+      burst: number | undefined;
+      /** Addresses never limited (a proxy in front carries everyone's traffic). */
+      exempt: string[];
+      maxTcpConnectionsPerSource: number;
+      maxTcpConnections: number;
+      messageReadTimeoutMs: number;
+    };
+    /** SIP over TLS (RFC 5630): on when a certificate and key are given (config/sipTlsFiles.ts reads them). */
+    tls: {
+      port: number;
+      certFile: string | undefined;
+      keyFile: string | undefined;
+      /** Require client certificates signed by this CA (mutual TLS); unset: none asked. */
+      clientCaFile: string | undefined;
+    };
   };
   notifySink: {
     /** Contact URI of NOTIFYs (where watchers send refresh SUBSCRIBEs): the SIP front end's; unset = the sink's own address. */
     contact: string | undefined;
+    /** RFC 3261 §18.1.1: a NOTIFY larger than this goes over TCP (then UDP again if TCP is refused). */
+    udpMaxRequestBytes: number;
+    /** NOTIFYs to sips:/transport=tls Contacts: watchers' certificates verified against caFile (e.g. a test CA) instead of the system roots; cert/key presented when a watcher asks. */
+    tls: {
+      caFile: string | undefined;
+      certFile: string | undefined;
+      keyFile: string | undefined;
+    };
   };
   topics: {
     prefix: string;
@@ -82,6 +164,29 @@ export interface Settings {
   };
 }
 
+export const KAFKA_SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
+export const KAFKA_SASL_MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN', 'OAUTHBEARER'] as const;
+
+export interface KafkaSecurity {
+  protocol: (typeof KAFKA_SECURITY_PROTOCOLS)[number];
+  /** Only with SASL_*; SCRAM-SHA-512 when unset. */
+  saslMechanism: (typeof KAFKA_SASL_MECHANISMS)[number];
+  username: string | undefined;
+  /** Secret. */
+  password: string | undefined;
+  /** PEM file of the CA(s) that signed the brokers' certificates; unset = the system's trust store. */
+  caFile: string | undefined;
+  /** PEM client certificate and key, for brokers that require mutual TLS. */
+  certFile: string | undefined;
+  keyFile: string | undefined;
+  /** Secret: the client key's passphrase. */
+  keyPassword: string | undefined;
+  /** Check the broker's certificate names its host (default true; turn off only for throwaway test certificates). */
+  verifyHostname: boolean;
+  /** OAUTHBEARER: librdkafka's `sasl.oauthbearer.*` settings passed through as given (e.g. method oidc, token endpoint); the client secret among them is a secret. */
+  oauthbearer: Record<string, string>;
+}
+
 type Json = Record<string, unknown>;
 
 const DEFAULTS = {
@@ -92,10 +197,19 @@ const DEFAULTS = {
   apicurioVersion: '3.3.3',
 } as const;
 
-function readConfigFile(env: NodeJS.ProcessEnv): Json {
+/** Settings whose values are never printed (`presence config show` masks them). */
+const SECRET_NAME = /PASSWORD|SECRET|AUTH_KEY|TOKEN(?!S_FILE)/;
+
+/** The config file in use: $PRESENCE_CONFIG, else ./presence.config.json when it exists. */
+function configFilePath(env: NodeJS.ProcessEnv): string | undefined {
   const file = env.PRESENCE_CONFIG ?? path.join(process.cwd(), 'presence.config.json');
-  if (!existsSync(file)) {
-    if (env.PRESENCE_CONFIG) throw new Error(`PRESENCE_CONFIG points at ${file}, which does not exist`);
+  return existsSync(file) ? file : undefined;
+}
+
+function readConfigFile(env: NodeJS.ProcessEnv): Json {
+  const file = configFilePath(env);
+  if (!file) {
+    if (env.PRESENCE_CONFIG) throw new Error(`PRESENCE_CONFIG points at ${env.PRESENCE_CONFIG}, which does not exist`);
     return {};
   }
   try {
@@ -121,6 +235,31 @@ function int(name: string, raw: unknown, fallback: number): number {
   return n;
 }
 
+/** `{ [key]: value }` when the value is set, `{}` when not (optional properties stay absent). */
+function optionalString<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+/** A comma-separated list (or a JSON array in the config file); empty entries dropped. */
+function commaList(raw: unknown, fallback: string[] = []): string[] {
+  if (raw === undefined || raw === '') return fallback;
+  const items = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
+  return items.map((a) => a.trim()).filter(Boolean);
+}
+
+/** Like int, but 0 is allowed (e.g. "off"). */
+function nonNegativeInt(name: string, raw: unknown, fallback: number): number {
+  return raw === 0 || raw === '0' ? 0 : int(name, raw, fallback);
+}
+
+/** A TCP port, 0 (any free one) allowed; unset stays undefined (off). */
+export function port(name: string, raw: unknown): number | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`setting ${name} must be a port number 0-65535, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
 function oneOf<T extends string>(name: string, raw: unknown, allowed: readonly T[], fallback: T): T {
   if (raw === undefined || raw === '') return fallback;
   if (!allowed.includes(raw as T)) throw new Error(`setting ${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
@@ -131,10 +270,108 @@ function str(raw: unknown): string | undefined {
   return raw === undefined || raw === null || raw === '' ? undefined : String(raw);
 }
 
+function bool(name: string, raw: unknown, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === true || raw === 'true' || raw === '1') return true;
+  if (raw === false || raw === 'false' || raw === '0') return false;
+  throw new Error(`setting ${name} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+function kafkaSecurity(env: NodeJS.ProcessEnv, file: Json, get: Lookup, secret: Lookup<string | undefined>): KafkaSecurity {
+  const protocol = oneOf(
+    'PRESENCE_KAFKA_SECURITY_PROTOCOL',
+    get('PRESENCE_KAFKA_SECURITY_PROTOCOL', 'kafka.security.protocol'),
+    KAFKA_SECURITY_PROTOCOLS,
+    'PLAINTEXT',
+  );
+  const saslMechanism = oneOf(
+    'PRESENCE_KAFKA_SASL_MECHANISM',
+    get('PRESENCE_KAFKA_SASL_MECHANISM', 'kafka.security.saslMechanism'),
+    KAFKA_SASL_MECHANISMS,
+    'SCRAM-SHA-512',
+  );
+  const username = str(get('PRESENCE_KAFKA_USERNAME', 'kafka.security.username'));
+  const password = secret('PRESENCE_KAFKA_PASSWORD', 'kafka.security.password');
+  const oauthbearer: Record<string, string> = {};
+  const fromFile = pick(file, 'kafka.security.oauthbearer');
+  if (fromFile !== undefined) {
+    if (fromFile === null || typeof fromFile !== 'object')
+      throw new Error('setting kafka.security.oauthbearer must be an object of sasl.oauthbearer.* settings');
+    for (const [k, v] of Object.entries(fromFile as Json)) {
+      if (!k.startsWith('sasl.oauthbearer.')) throw new Error(`setting kafka.security.oauthbearer: ${k} is not a sasl.oauthbearer.* setting`);
+      const value = k === 'sasl.oauthbearer.client.secret' ? resolveSecret(`kafka.security.oauthbearer["${k}"]`, undefined, v, env) : str(v);
+      if (value !== undefined) oauthbearer[k] = value;
+    }
+  }
+  if (env.PRESENCE_KAFKA_OAUTHBEARER_CLIENT_SECRET) oauthbearer['sasl.oauthbearer.client.secret'] = env.PRESENCE_KAFKA_OAUTHBEARER_CLIENT_SECRET;
+  const sasl = protocol.startsWith('SASL_');
+  if (sasl && saslMechanism !== 'OAUTHBEARER' && (username === undefined || password === undefined))
+    throw new Error(
+      `Kafka security protocol ${protocol} with ${saslMechanism} needs a username and a password (PRESENCE_KAFKA_USERNAME, PRESENCE_KAFKA_PASSWORD or kafka.security.password: { "file": PATH })`,
+    );
+  return {
+    protocol,
+    saslMechanism,
+    username,
+    password,
+    caFile: str(get('PRESENCE_KAFKA_SSL_CA_FILE', 'kafka.security.caFile')),
+    certFile: str(get('PRESENCE_KAFKA_SSL_CERT_FILE', 'kafka.security.certFile')),
+    keyFile: str(get('PRESENCE_KAFKA_SSL_KEY_FILE', 'kafka.security.keyFile')),
+    keyPassword: secret('PRESENCE_KAFKA_SSL_KEY_PASSWORD', 'kafka.security.keyPassword'),
+    verifyHostname: bool('PRESENCE_KAFKA_SSL_VERIFY_HOSTNAME', get('PRESENCE_KAFKA_SSL_VERIFY_HOSTNAME', 'kafka.security.verifyHostname'), true),
+    oauthbearer,
+  };
+}
+
+type Lookup<T = unknown> = (envName: string, filePath: string) => T;
+
+/** Where one setting's value came from, for `presence config show`. */
+export interface SettingSource {
+  env: string;
+  key: string;
+  from: 'env' | 'file' | 'default';
+  /** As given (env string or file value); undefined for a default. */
+  raw: unknown;
+  secret: boolean;
+}
+
 /** Loads settings from the environment and the config file. */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  return load(env);
+}
+
+/** The settings with every setting's origin, in the order they are read (each once). */
+export function explainSettings(env: NodeJS.ProcessEnv = process.env): { settings: Settings; sources: SettingSource[]; configFile: string | undefined } {
+  const seen = new Map<string, SettingSource>();
+  const settings = load(env, (src) => {
+    if (!seen.has(src.env)) seen.set(src.env, src);
+  });
+  return { settings, sources: [...seen.values()], configFile: configFilePath(env) };
+}
+
+function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Settings {
   const file = readConfigFile(env);
-  const get = (envName: string, filePath: string): unknown => env[envName] ?? pick(file, filePath);
+  const origin = (envName: string, filePath: string, isSecret: boolean): unknown => {
+    const fromEnv = env[envName];
+    // null in the file means "the default", as in presence.config.example.json.
+    const fromFile = pick(file, filePath) ?? undefined;
+    trace?.({
+      env: envName,
+      key: filePath,
+      from: fromEnv !== undefined ? 'env' : fromFile !== undefined ? 'file' : 'default',
+      raw: fromEnv ?? fromFile,
+      secret: isSecret,
+    });
+    return fromEnv ?? fromFile;
+  };
+  const get: Lookup = (envName, filePath) => origin(envName, filePath, SECRET_NAME.test(envName));
+  // A secret also comes from a file named by <NAME>_FILE (Docker and Kubernetes mount secrets as files).
+  const secret: Lookup<string | undefined> = (envName, filePath) => {
+    origin(envName, filePath, true);
+    const fromFileEnv = env[`${envName}_FILE`];
+    const fileRef = fromFileEnv ? { file: fromFileEnv } : undefined;
+    return resolveSecret(envName, env[envName], fileRef ?? pick(file, filePath) ?? undefined, env);
+  };
 
   const home = path.resolve(str(get('PRESENCE_HOME', 'home')) ?? path.join(projectRoot, '.presence'));
   const kafkaPort = int('PRESENCE_KAFKA_PORT', get('PRESENCE_KAFKA_PORT', 'kafka.port'), DEFAULTS.kafkaPort);
@@ -145,6 +382,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
 
   return {
     home,
+    log: {
+      level: oneOf('PRESENCE_LOG_LEVEL', get('PRESENCE_LOG_LEVEL', 'log.level'), ['debug', 'info', 'warn', 'error'] as const, 'info'),
+      format: oneOf('PRESENCE_LOG_FORMAT', get('PRESENCE_LOG_FORMAT', 'log.format'), ['auto', 'json', 'text'] as const, 'auto'),
+    },
     kafka: {
       brokers: externalBrokers ?? `127.0.0.1:${kafkaPort}`,
       external: externalBrokers !== undefined,
@@ -152,6 +393,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       controllerPort: int('PRESENCE_KAFKA_CONTROLLER_PORT', get('PRESENCE_KAFKA_CONTROLLER_PORT', 'kafka.controllerPort'), DEFAULTS.controllerPort),
       version: str(get('PRESENCE_KAFKA_VERSION', 'kafka.version')) ?? DEFAULTS.kafkaVersion,
       heapMb: int('PRESENCE_KAFKA_HEAP_MB', get('PRESENCE_KAFKA_HEAP_MB', 'kafka.heapMb'), 512),
+      security: kafkaSecurity(env, file, get, secret),
     },
     registry: {
       url: (externalRegistry ?? `http://127.0.0.1:${registryPort}/apis/ccompat/v7`).replace(/\/+$/, ''),
@@ -160,6 +402,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       version: str(get('PRESENCE_APICURIO_VERSION', 'registry.version')) ?? DEFAULTS.apicurioVersion,
       heapMb: int('PRESENCE_REGISTRY_HEAP_MB', get('PRESENCE_REGISTRY_HEAP_MB', 'registry.heapMb'), 384),
       javaHome: str(get('PRESENCE_REGISTRY_JAVA_HOME', 'registry.javaHome')),
+      username: str(get('PRESENCE_REGISTRY_USERNAME', 'registry.username')),
+      password: secret('PRESENCE_REGISTRY_PASSWORD', 'registry.password'),
     },
     database: {
       adminUrl,
@@ -176,6 +420,27 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
         'drop',
       ),
     },
+    http: {
+      tokensFile: str(get('PRESENCE_HTTP_TOKENS_FILE', 'http.tokensFile')),
+      token: secret('PRESENCE_HTTP_TOKEN', 'http.token'),
+      limits: {
+        maxHeaderBytes: int('PRESENCE_HTTP_MAX_HEADER_BYTES', get('PRESENCE_HTTP_MAX_HEADER_BYTES', 'http.maxHeaderBytes'), 16 * 1024),
+        headersTimeoutMs: int('PRESENCE_HTTP_HEADERS_TIMEOUT_MS', get('PRESENCE_HTTP_HEADERS_TIMEOUT_MS', 'http.headersTimeoutMs'), 10_000),
+        requestTimeoutMs: int('PRESENCE_HTTP_REQUEST_TIMEOUT_MS', get('PRESENCE_HTTP_REQUEST_TIMEOUT_MS', 'http.requestTimeoutMs'), 30_000),
+        ...optionalString('tlsCertFile', str(get('PRESENCE_HTTP_TLS_CERT', 'http.tlsCert'))),
+        ...optionalString('tlsKeyFile', str(get('PRESENCE_HTTP_TLS_KEY', 'http.tlsKey'))),
+      },
+    },
+    hep: {
+      authKey: secret('PRESENCE_HEP_AUTH_KEY', 'hep.authKey'),
+    },
+    admin: {
+      host: str(get('PRESENCE_ADMIN_HOST', 'admin.host')) ?? '127.0.0.1',
+      eventManagerPort: port('PRESENCE_EVENT_MANAGER_ADMIN_PORT', get('PRESENCE_EVENT_MANAGER_ADMIN_PORT', 'admin.eventManagerPort')),
+      sipFrontPort: port('PRESENCE_SIP_FRONT_ADMIN_PORT', get('PRESENCE_SIP_FRONT_ADMIN_PORT', 'admin.sipFrontPort')),
+      notifySinkPort: port('PRESENCE_NOTIFY_SINK_ADMIN_PORT', get('PRESENCE_NOTIFY_SINK_ADMIN_PORT', 'admin.notifySinkPort')),
+      hepTapPort: port('PRESENCE_HEP_TAP_ADMIN_PORT', get('PRESENCE_HEP_TAP_ADMIN_PORT', 'admin.hepTapPort')),
+    },
     eventManager: {
       timerClock: oneOf('PRESENCE_TIMER_CLOCK', get('PRESENCE_TIMER_CLOCK', 'eventManager.timerClock'), ['stream', 'wall'] as const, 'stream'),
       defaultWatcherDecision: oneOf(
@@ -187,13 +452,58 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       memberReportIntervalS: int('PRESENCE_MEMBER_REPORT_INTERVAL', get('PRESENCE_MEMBER_REPORT_INTERVAL', 'eventManager.memberReportIntervalS'), 5),
       handoff: oneOf('PRESENCE_HANDOFF', get('PRESENCE_HANDOFF', 'eventManager.handoff'), ['transparent', 'resubscribe'] as const, 'transparent'),
       assignor: oneOf('PRESENCE_ASSIGNOR', get('PRESENCE_ASSIGNOR', 'eventManager.assignor'), ['range', 'uniform', 'load'] as const, 'range'),
+      maxOutageS: nonNegativeInt('PRESENCE_MAX_OUTAGE_S', get('PRESENCE_MAX_OUTAGE_S', 'eventManager.maxOutageS'), 0),
+    },
+    groupPresence: {
+      maxOutageS: nonNegativeInt('PRESENCE_GROUP_PRESENCE_MAX_OUTAGE_S', get('PRESENCE_GROUP_PRESENCE_MAX_OUTAGE_S', 'groupPresence.maxOutageS'), 0),
     },
     frontEnd: {
       mode: oneOf('PRESENCE_FRONT_END_MODE', get('PRESENCE_FRONT_END_MODE', 'frontEnd.mode'), ['stateless', 'redirect', 'proxy'] as const, 'stateless'),
       publishTimeoutMs: int('PRESENCE_PUBLISH_TIMEOUT_MS', get('PRESENCE_PUBLISH_TIMEOUT_MS', 'frontEnd.publishTimeoutMs'), 4000),
+      flowSecret: secret('PRESENCE_FLOW_SECRET', 'frontEnd.flowSecret'),
+      dialogSecret: secret('PRESENCE_DIALOG_SECRET', 'frontEnd.dialogSecret'),
+      auth: {
+        mode: oneOf('PRESENCE_SIP_AUTH', get('PRESENCE_SIP_AUTH', 'frontEnd.auth.mode'), ['off', 'digest', 'trusted-only'] as const, 'off'),
+        realm: str(get('PRESENCE_SIP_REALM', 'frontEnd.auth.realm')) ?? 'presence',
+        nonceSecret: secret('PRESENCE_SIP_NONCE_SECRET', 'frontEnd.auth.nonceSecret'),
+        nonceLifetimeS: int('PRESENCE_SIP_NONCE_LIFETIME_S', get('PRESENCE_SIP_NONCE_LIFETIME_S', 'frontEnd.auth.nonceLifetimeS'), 300),
+        trustedProxies: commaList(get('PRESENCE_SIP_TRUSTED_PROXIES', 'frontEnd.auth.trustedProxies')),
+        algorithms: commaList(get('PRESENCE_SIP_DIGEST_ALGORITHMS', 'frontEnd.auth.algorithms'), ['SHA-256', 'MD5']).map((a) => {
+          const u = a.toUpperCase();
+          if (u !== 'SHA-256' && u !== 'MD5') throw new Error(`setting PRESENCE_SIP_DIGEST_ALGORITHMS: ${a} is not SHA-256 or MD5`);
+          return u;
+        }),
+      },
+      limits: {
+        requestsPerSecond: nonNegativeInt('PRESENCE_SIP_RATE_LIMIT', get('PRESENCE_SIP_RATE_LIMIT', 'frontEnd.limits.requestsPerSecond'), 0),
+        burst:
+          get('PRESENCE_SIP_RATE_BURST', 'frontEnd.limits.burst') === undefined
+            ? undefined
+            : int('PRESENCE_SIP_RATE_BURST', get('PRESENCE_SIP_RATE_BURST', 'frontEnd.limits.burst'), 1),
+        exempt: commaList(get('PRESENCE_SIP_RATE_EXEMPT', 'frontEnd.limits.exempt')),
+        maxTcpConnectionsPerSource: int(
+          'PRESENCE_SIP_MAX_TCP_PER_SOURCE',
+          get('PRESENCE_SIP_MAX_TCP_PER_SOURCE', 'frontEnd.limits.maxTcpConnectionsPerSource'),
+          100,
+        ),
+        maxTcpConnections: int('PRESENCE_SIP_MAX_TCP', get('PRESENCE_SIP_MAX_TCP', 'frontEnd.limits.maxTcpConnections'), 10_000),
+        messageReadTimeoutMs: int('PRESENCE_SIP_READ_TIMEOUT_MS', get('PRESENCE_SIP_READ_TIMEOUT_MS', 'frontEnd.limits.messageReadTimeoutMs'), 10_000),
+      },
+      tls: {
+        port: nonNegativeInt('PRESENCE_SIP_TLS_PORT', get('PRESENCE_SIP_TLS_PORT', 'frontEnd.tls.port'), 5061),
+        certFile: str(get('PRESENCE_SIP_TLS_CERT_FILE', 'frontEnd.tls.certFile')),
+        keyFile: str(get('PRESENCE_SIP_TLS_KEY_FILE', 'frontEnd.tls.keyFile')),
+        clientCaFile: str(get('PRESENCE_SIP_TLS_CLIENT_CA_FILE', 'frontEnd.tls.clientCaFile')),
+      },
     },
     notifySink: {
       contact: str(get('PRESENCE_NOTIFY_CONTACT', 'notifySink.contact')),
+      udpMaxRequestBytes: int('PRESENCE_NOTIFY_UDP_MAX_BYTES', get('PRESENCE_NOTIFY_UDP_MAX_BYTES', 'notifySink.udpMaxRequestBytes'), 1300),
+      tls: {
+        caFile: str(get('PRESENCE_NOTIFY_TLS_CA_FILE', 'notifySink.tls.caFile')),
+        certFile: str(get('PRESENCE_NOTIFY_TLS_CERT_FILE', 'notifySink.tls.certFile')),
+        keyFile: str(get('PRESENCE_NOTIFY_TLS_KEY_FILE', 'notifySink.tls.keyFile')),
+      },
     },
     topics: {
       prefix: str(get('PRESENCE_TOPIC_PREFIX', 'topics.prefix')) ?? 'presence.',
@@ -212,9 +522,29 @@ export function describeSettings(s: Settings): string[] {
   return [
     `home            ${s.home}`,
     `kafka           ${s.kafka.brokers}${s.kafka.external ? ' (external)' : ' (local stack)'}`,
-    `schema registry ${s.registry.url}${s.registry.external ? ' (external)' : ' (local stack)'}`,
+    `kafka security  ${describeKafkaSecurity(s.kafka.security)}`,
+    `schema registry ${s.registry.url}${s.registry.external ? ' (external)' : ' (local stack)'}${
+      s.registry.username ? `, basic auth ${s.registry.username} / password ${masked(s.registry.password)}` : ''
+    }`,
     `database        ${s.database.url}`,
     `identity        country code ${s.identity.countryCode || '(none: national numbers keyed by their digits)'}, unknown subscribers: ${s.identity.unknownSubscribers}`,
     `topics          prefix "${s.topics.prefix}", ${s.topics.partitions} partitions, replication ${s.topics.replicationFactor}`,
   ];
+}
+
+/** The security settings with every secret masked. */
+export function describeKafkaSecurity(k: KafkaSecurity): string {
+  const parts: string[] = [k.protocol];
+  if (k.protocol.startsWith('SASL_')) {
+    parts.push(k.saslMechanism);
+    if (k.saslMechanism === 'OAUTHBEARER')
+      parts.push(...Object.keys(k.oauthbearer).map((key) => `${key}=${key === 'sasl.oauthbearer.client.secret' ? '****' : k.oauthbearer[key]}`));
+    else parts.push(`user ${k.username ?? '(unset)'}`, `password ${masked(k.password)}`);
+  }
+  if (k.protocol.endsWith('SSL')) {
+    parts.push(`CA ${k.caFile ?? '(system)'}`);
+    if (k.certFile) parts.push(`client cert ${k.certFile}`, `key ${k.keyFile ?? '(unset)'}`, `key password ${masked(k.keyPassword)}`);
+    parts.push(k.verifyHostname ? 'hostname verified' : 'hostname NOT verified');
+  }
+  return parts.join(', ');
 }

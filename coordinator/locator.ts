@@ -16,8 +16,10 @@ import { RecordSerde } from '../schemas/serde.ts';
 import { topicName } from '../schemas/topology.ts';
 import { partitionOf } from '../kafka/partitioner.ts';
 import { connectConsumer, consumeBatch, disconnect } from '../kafka/rdkafkaPromises.ts';
+import { rdkafkaSecurity } from '../kafka/kafkaSecurity.ts';
 import type { ReportedOwner } from './memberReports.ts';
 import { MemberReportsView } from './memberReportsReader.ts';
+import { routeClientLog } from '../kafka/clientLog.ts';
 
 /** The owning event manager: id, host, pid, SIP contact, HTTP url, and how old the report naming it is. */
 type Owner = ReportedOwner;
@@ -28,6 +30,8 @@ interface Location {
   partition: number;
   owner: Owner | null;
   presence: Presence | null;
+  /** Who answered for the presence: the owning member from its store, or a scan of current-presence. */
+  presenceFrom: 'owner' | 'topic';
 }
 
 export class UnknownIdentityError extends Error {}
@@ -54,7 +58,7 @@ export async function keyOf(s: Settings, identity: string, directory?: Subscribe
  * (not leaving, younger than three report intervals) lists it; null when no
  * member has reported it.
  */
-async function ownerOf(s: Settings, partition: number, serde?: RecordSerde): Promise<Owner | null> {
+export async function ownerOf(s: Settings, partition: number, serde?: RecordSerde): Promise<Owner | null> {
   const view = await MemberReportsView.open(s, serde ? { serde } : {});
   return view.ownerOf(partition);
 }
@@ -65,6 +69,7 @@ async function presenceOf(s: Settings, key: string, partition: number, serde: Re
   const c = new Kafka.KafkaConsumer(
     {
       'metadata.broker.list': s.kafka.brokers,
+      ...rdkafkaSecurity(),
       'group.id': `locate-${process.pid}-${Date.now()}`,
       'enable.auto.commit': false,
       'isolation.level': 'read_committed',
@@ -72,6 +77,7 @@ async function presenceOf(s: Settings, key: string, partition: number, serde: Re
     },
     { 'auto.offset.reset': 'earliest' },
   );
+  routeClientLog(c, 'locate');
   await connectConsumer(c, 10_000);
   let eof = false;
   c.on('partition.eof', () => (eof = true));
@@ -93,6 +99,26 @@ export async function locate(s: Settings, identity: string, directory?: Subscrib
   const key = await keyOf(s, identity, directory);
   const partition = partitionOf(key, s.topics.partitions);
   const serde = new RecordSerde(s.registry.url, s.topics.prefix);
-  const [owner, presence] = await Promise.all([ownerOf(s, partition, serde), presenceOf(s, key, partition, serde)]);
-  return { identity, key, partition, owner, presence };
+  const owner = await ownerOf(s, partition, serde);
+  // The owner answers from its store in milliseconds; without its API (or when it does not answer) the topic is scanned.
+  const fromOwner = owner?.httpUrl ? await askOwner(s, owner.httpUrl, key).catch(() => undefined) : undefined;
+  if (fromOwner !== undefined) return { identity, key, partition, owner, presence: fromOwner, presenceFrom: 'owner' };
+  return { identity, key, partition, owner, presence: await presenceOf(s, key, partition, serde), presenceFrom: 'topic' };
+}
+
+/** What the owning member's API (GET /subscribers/{key}) says about a key; throws when it cannot say. */
+export async function subscriberFromOwner(s: Settings, httpUrl: string, key: string, timeoutMs = 3000): Promise<Record<string, unknown> | null> {
+  const res = await fetch(`${httpUrl.replace(/\/+$/, '')}/subscribers/${encodeURIComponent(key)}`, {
+    headers: s.http.token ? { authorization: `Bearer ${s.http.token}` } : {},
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (res.status === 404) return null;
+  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  if (res.status !== 200) throw new Error(`${httpUrl} answered ${res.status}: ${String(body.error ?? res.statusText)}`);
+  return body;
+}
+
+async function askOwner(s: Settings, httpUrl: string, key: string): Promise<Presence | null> {
+  const view = await subscriberFromOwner(s, httpUrl, key);
+  return view === null ? null : (view.presence as Presence);
 }

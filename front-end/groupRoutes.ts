@@ -127,9 +127,10 @@ async function decideGroupSubscribe(request: SipMessage, group: Group, presentit
   if (expires > 0 && group.adminPolicy !== 'anyone') {
     // members-only, also for any value we do not know: fail closed.
     const keys = new Set<string>();
-    const own = uriKey(from.uri, ctx.plan);
+    const watcherUri = ctx.authenticated ?? from.uri;
+    const own = uriKey(watcherUri, ctx.plan);
     if (own) keys.add(own);
-    const resolved = await ctx.resolveKey(from.uri);
+    const resolved = await ctx.resolveKey(watcherUri);
     if (resolved) keys.add(resolved);
     if (!isMember(group, keys, ctx.plan)) return fail(403, [], 'Not a member of this group');
   }
@@ -137,7 +138,7 @@ async function decideGroupSubscribe(request: SipMessage, group: Group, presentit
   const value = subscriptionRecord(request, ctx, {
     presentity: groupPresentity(group.groupId),
     presentityUri,
-    watcher: { uri: from.uri, tag: from.tag },
+    watcher: { uri: ctx.authenticated ?? from.uri, tag: from.tag },
     event: event.type,
     expires,
     toTag,

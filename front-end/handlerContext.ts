@@ -43,6 +43,10 @@ export interface HandlerContext {
   readonly isOwnUri?: (uri: string) => boolean;
   readonly now?: () => number;
   readonly requestId?: () => string;
+  /** Who sent the request, authenticated (digest, or a trusted proxy's assertion: requestAuthenticator.ts); absent when authentication is off and the From is all there is. */
+  readonly authenticated?: string;
+  /** Whether a publisher (subscriber key) may PUBLISH for another presentity (subscriber key): delegation. Absent: nobody may. */
+  readonly mayPublishFor?: (presentity: string, publisher: string) => Promise<boolean>;
 }
 
 export interface Answer {

@@ -38,6 +38,8 @@ export async function startMemberFrontEnd(s: Settings, o: MemberFrontEndOptions)
     port: o.port,
     frontEndId: `event-manager-${o.memberId}`,
     mode: 'stateless',
+    // Its contact is advertised as sip: over UDP/TCP; several members on a host would also fight over one TLS port.
+    tls: false,
     ...(o.advertisedHost ? { advertisedHost: o.advertisedHost } : {}),
     ...(o.directory ? { directory: o.directory } : {}),
     ...(o.log ? { log: o.log } : {}),

@@ -32,6 +32,45 @@ async function status(req: ReturnType<typeof publish>) {
   return 'answer' in d ? d.answer : undefined;
 }
 
+// What Kamailio's pua_dialoginfo PUBLISHes for a call through the PBX (RFC 4235).
+const DIALOG_DOC = `<?xml version="1.0"?>
+<dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" version="1" state="full" entity="sip:+351910000042@pbx.example.com">
+  <dialog id="c1" call-id="c1@pbx" direction="initiator"><state>confirmed</state></dialog>
+</dialog-info>`;
+
+describe('PUBLISH of dialog-info (Event: dialog, RFC 4235: a PBX feeding the calls it sees)', () => {
+  const dialog = (o: { body?: string; contentType?: string; extra?: string[] } = {}) =>
+    publish({
+      drop: ['Event'],
+      extra: ['Event: dialog', ...(o.extra ?? [])],
+      body: o.body ?? DIALOG_DOC,
+      contentType: o.contentType ?? 'application/dialog-info+xml',
+    });
+
+  it('becomes a PublishRequest of the dialog package with its dialog-info body', async () => {
+    const d = await validatePublish(dialog(), ctx);
+    expect('submit' in d && d.submit.value).toMatchObject({
+      event: 'dialog',
+      contentType: 'application/dialog-info+xml',
+      body: Buffer.from(DIALOG_DOC),
+      expires: 600,
+    });
+    const refresh = await validatePublish(publish({ drop: ['Event'], extra: ['Event: dialog', 'SIP-If-Match: abc'] }), ctx);
+    expect('submit' in refresh && refresh.submit.value).toMatchObject({ event: 'dialog', ifMatch: 'abc', body: null });
+  });
+
+  it('refuses PIDF for the dialog package (415 + Accept dialog-info) and malformed dialog-info (400)', async () => {
+    expect(await status(dialog({ body: PIDF_DOC, contentType: 'application/pidf+xml' }))).toMatchObject({
+      status: 415,
+      headers: [['Accept', 'application/dialog-info+xml']],
+    });
+    expect(await status(dialog({ body: DIALOG_DOC.replace('<state>confirmed</state>', '<state>ringing</state>') }))).toMatchObject({ status: 400 });
+    expect(await status(dialog({ body: '<dialog-info version="1"' }))).toMatchObject({ status: 400 });
+    // And a presence PUBLISH still takes PIDF only.
+    expect(await status(publish({ body: DIALOG_DOC, contentType: 'application/dialog-info+xml' }))).toMatchObject({ status: 415 });
+  });
+});
+
 describe('PUBLISH validation at the front end', () => {
   it('an initial PUBLISH becomes a PublishRequest keyed by the presentity, Expires capped at the maximum', async () => {
     const d = await validatePublish(publish({ body: PIDF_DOC, extra: [] }), ctx);
@@ -44,6 +83,7 @@ describe('PUBLISH validation at the front end', () => {
         presentity: 'msisdn:+351910000042',
         presentityUri: 'tel:+351910000042',
         publisherUri: 'tel:+351910000042',
+        event: 'presence',
         ifMatch: null,
         expires: 600,
         contentType: 'application/pidf+xml',
@@ -64,8 +104,8 @@ describe('PUBLISH validation at the front end', () => {
   });
 
   it('answers alone what needs no state: 489, 404, 423 with Min-Expires, 415 with Accept, 400 for bad PIDF or no body', async () => {
-    expect(await status(publish({ body: PIDF_DOC, drop: ['Event'] }))).toMatchObject({ status: 489, headers: [['Allow-Events', 'presence']] });
-    expect(await status(publish({ body: PIDF_DOC, drop: ['Event'], extra: ['Event: dialog'] }))).toMatchObject({ status: 489 });
+    expect(await status(publish({ body: PIDF_DOC, drop: ['Event'] }))).toMatchObject({ status: 489, headers: [['Allow-Events', 'presence, dialog']] });
+    expect(await status(publish({ body: PIDF_DOC, drop: ['Event'], extra: ['Event: message-summary'] }))).toMatchObject({ status: 489 });
     expect(await status(publish({ body: PIDF_DOC, ruri: 'sip:example.com' }))).toMatchObject({ status: 404 });
     expect(await status(publish({ body: PIDF_DOC, drop: ['Expires'], extra: ['Expires: 30'] }))).toMatchObject({
       status: 423,
@@ -137,5 +177,20 @@ describe("the owning event manager's answer → SIP", () => {
       expect(a).toEqual({ status: 500, toTag: 'txtag', headers: [['Retry-After', '7']] });
       expect(logged[0]).toContain(err.message);
     }
+  });
+
+  it('a delegation store that does not answer is an outage: 500 with Retry-After, nothing submitted (never 403, never a crash)', async () => {
+    const submitted: string[] = [];
+    const logged: string[] = [];
+    const down: PublishContext = {
+      ...ctx,
+      authenticated: 'sip:alice@example.com',
+      mayPublishFor: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432')),
+      log: (l) => logged.push(l),
+    };
+    const a = await answerPublish(publish({ body: PIDF_DOC }), down, { submit: async (key) => (submitted.push(key), r({})) });
+    expect(a).toMatchObject({ status: 500, headers: [['Retry-After', '7']] });
+    expect(submitted).toEqual([]);
+    expect(logged[0]).toContain('ECONNREFUSED');
   });
 });

@@ -5,13 +5,14 @@
 // it (which holds the publications, checks SIP-If-Match and hands out entity
 // tags) and its PublishResponse becomes the SIP answer. Kafka not taking the
 // request, or no answer in time, is 500 with Retry-After, never a guess.
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { DIALOG_INFO, parseDialogInfo } from '../presence-document/dialogInfo.ts';
 import { parsePidf } from '../presence-document/parse.ts';
 import type { SipMessage } from '../protocols/decode/sip/index.ts';
 import type { PublishRequest, PublishResponse } from '../schemas/generated/records.ts';
 import { newTag, type SipHeaderLine } from '../protocols/sip/message/index.ts';
 import { expiresToGrant } from './requestChecks.ts';
-import { PIDF, PRESENCE_EVENT } from './subscribeHandler.ts';
+import { DIALOG_EVENT, PIDF, PRESENCE_EVENT } from './subscribeHandler.ts';
 import { type Answer, type HandlerContext } from './handlerContext.ts';
 
 /** Hands a PublishRequest to the owning event manager and resolves with its answer. */
@@ -28,8 +29,13 @@ export class PublishUnansweredError extends Error {
 }
 
 export interface PublishContext extends HandlerContext {
-  /** Seconds in Retry-After of the 500 when the event manager cannot be reached. Default 5. */
+  /** Seconds in Retry-After of the 500 when the event manager cannot be reached, and of the 503 when overloaded. Default 5. */
   readonly retryAfter?: number;
+  /**
+   * Asked once the request passed the checks, before it goes to Kafka: false → 503 + Retry-After
+   * (overloaded, RFC 3261 §21.5.4: nothing was sent, so nothing was applied). Absent: always admitted.
+   */
+  readonly admit?: () => boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -38,6 +44,17 @@ type PublishDecision = { readonly answer: Answer } | { readonly submit: { readon
 
 /** Largest PIDF accepted: it is kept in the owning event manager's state (and changelog) until it expires. */
 export const MAX_PUBLISH_BODY = 64 * 1024;
+
+/**
+ * What can be published: presence (PIDF, RFC 3903) and dialog (RFC 4235
+ * dialog-info: a PBX's calls, as Kamailio pua_dialoginfo sends them), each
+ * with its body type and the parser that checks it is well-formed.
+ */
+const PACKAGES: Readonly<Record<string, { readonly type: string; readonly name: string; readonly parse: (b: Buffer) => unknown }>> = {
+  [PRESENCE_EVENT]: { type: PIDF, name: 'PIDF', parse: parsePidf },
+  [DIALOG_EVENT]: { type: DIALOG_INFO, name: 'dialog-info', parse: parseDialogInfo },
+};
+const ALLOW_EVENTS: SipHeaderLine = ['Allow-Events', Object.keys(PACKAGES).join(', ')];
 
 /** A reason phrase is one short line (the event manager's may quote a parser). */
 const phrase = (s: string) => s.replace(/[\r\n\t]+/g, ' ').slice(0, 120);
@@ -53,11 +70,18 @@ export async function validatePublish(request: SipMessage, ctx: HandlerContext):
   if (!from?.uri) return fail(400, [], 'Missing From');
   // §6 step 2: the event package.
   const event = request.event;
-  if (!event || event.type !== PRESENCE_EVENT) return fail(489, [['Allow-Events', PRESENCE_EVENT]]);
+  const pkg = event ? PACKAGES[event.type] : undefined;
+  if (!event || !pkg) return fail(489, [ALLOW_EVENTS]);
   // §6 step 1: the presentity is the Request-URI.
   const presentityUri = request.requestUri ?? '';
   const key = presentityUri ? await ctx.resolveKey(presentityUri) : undefined;
   if (!key) return fail(404);
+  // Only the presentity itself, or an identity it delegated to, publishes its state.
+  if (ctx.authenticated !== undefined) {
+    const publisher = await ctx.resolveKey(ctx.authenticated);
+    if (publisher !== key && !(publisher !== undefined && (await ctx.mayPublishFor?.(key, publisher))))
+      return fail(403, [], 'Forbidden (not the presentity nor its delegate)');
+  }
 
   // §6 step 5 (expiry): too brief → 423 with our minimum (the SUBSCRIBE one); too long → shortened; absent → default.
   const expires = expiresToGrant(request, ctx.policy);
@@ -69,12 +93,12 @@ export async function validatePublish(request: SipMessage, ctx: HandlerContext):
   if (body) {
     // §6 step 3 (RFC 3261 §21.4.16): a body we cannot process → 415 naming what we accept.
     contentType = request.contentType?.mediaType ?? null;
-    if (contentType !== PIDF) return fail(415, [['Accept', PIDF]]);
-    if (body.length > MAX_PUBLISH_BODY) return fail(413, [], `PIDF larger than ${MAX_PUBLISH_BODY} bytes`);
+    if (contentType !== pkg.type) return fail(415, [['Accept', pkg.type]]);
+    if (body.length > MAX_PUBLISH_BODY) return fail(413, [], `${pkg.name} larger than ${MAX_PUBLISH_BODY} bytes`);
     try {
-      parsePidf(body);
+      pkg.parse(body);
     } catch (err) {
-      return fail(400, [], phrase(`Malformed PIDF: ${(err as Error).message}`));
+      return fail(400, [], phrase(`Malformed ${pkg.name}: ${(err as Error).message}`));
     }
   } else if (ifMatch === null) {
     // §6 step 4: an initial publication must carry the state.
@@ -82,18 +106,31 @@ export async function validatePublish(request: SipMessage, ctx: HandlerContext):
   }
 
   const value: PublishRequest = {
-    requestId: ctx.requestId?.() ?? randomUUID(),
+    requestId: ctx.requestId?.() ?? publishRequestId(request, key, ifMatch),
     frontEnd: ctx.frontEndId,
     receivedAt: ctx.now?.() ?? Date.now(),
     presentity: key,
     presentityUri,
-    publisherUri: from.uri,
+    publisherUri: ctx.authenticated ?? from.uri,
+    event: event.type,
     ifMatch,
     expires,
     contentType,
     body,
   };
   return { submit: { key, value }, toTag };
+}
+
+/**
+ * The PublishRequest's id, and so the entity tag it creates (the event manager's entityTagOf):
+ * a function of what identifies the SIP request — Call-ID, CSeq, From-tag, presentity and
+ * SIP-If-Match — so a retry of a PUBLISH answered 500 (its fate unknown to the front end),
+ * whichever front end it reaches, is recognised by the event manager as already applied and
+ * answered with the same entity tag instead of creating a second, orphan publication.
+ */
+export function publishRequestId(request: SipMessage, key: string, ifMatch: string | null): string {
+  const parts = [request.callId, String(request.cseq.seq), request.from?.tag ?? '', key, ifMatch ?? ''];
+  return createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, 32);
 }
 
 /** The SIP answer for the owning event manager's PublishResponse. */
@@ -108,10 +145,23 @@ export function answerOf(r: PublishResponse, toTag: string): Answer {
   return { status: r.status, toTag, headers, ...(r.reason ? { reason: phrase(r.reason) } : {}) };
 }
 
+/** 503 + Retry-After (RFC 3261 §21.5.4): too much in flight; the request went nowhere. */
+export function overloaded(toTag: string, retryAfter: number): Answer {
+  return { status: 503, toTag, headers: [['Retry-After', String(retryAfter)]], reason: 'Service Unavailable (overloaded)' };
+}
+
 /** The whole PUBLISH: validate, submit, answer; 500 + Retry-After when the event manager cannot be reached. */
 export async function answerPublish(request: SipMessage, ctx: PublishContext, service: PublishService): Promise<Answer> {
-  const d = await validatePublish(request, ctx);
+  let d: Awaited<ReturnType<typeof validatePublish>>;
+  try {
+    d = await validatePublish(request, ctx);
+  } catch (err) {
+    // A lookup behind the checks (subscriber directory, publication delegates) did not answer: an outage, not a refusal.
+    ctx.log?.(`PUBLISH ${request.callId} could not be checked, answering 500: ${(err as Error).message}`);
+    return { status: 500, toTag: request.to?.tag ?? ctx.toTag ?? newTag(), headers: [['Retry-After', String(ctx.retryAfter ?? 5)]] };
+  }
   if ('answer' in d) return d.answer;
+  if (ctx.admit && !ctx.admit()) return overloaded(d.toTag, ctx.retryAfter ?? 5);
   try {
     return answerOf(await service.submit(d.submit.key, d.submit.value), d.toTag);
   } catch (err) {

@@ -11,6 +11,8 @@ import type { PublishRequest, PublishResponse } from '../schemas/generated/recor
 import { asError, connectConsumer, disconnect, type Consumer } from '../kafka/rdkafkaPromises.ts';
 import { consumeOrRetry, highWatermark, partitionCount } from '../kafka/assignedConsumer.ts';
 import { PublishUnansweredError, type PublishService } from './publishHandler.ts';
+import { rdkafkaSecurity } from '../kafka/kafkaSecurity.ts';
+import { routeClientLog } from '../kafka/clientLog.ts';
 
 interface PublishRepliesOptions {
   readonly brokers: string;
@@ -46,7 +48,8 @@ interface Waiter {
 
 export class PublishReplies implements PublishService {
   readonly stats: PublishStats = { submitted: 0, answered: 0, unanswered: 0, sendFailures: 0, late: 0 };
-  private readonly waiters = new Map<string, Waiter>();
+  // By requestId: a retry of a PUBLISH has its original's id (publishHandler.ts), and both may be waiting.
+  private readonly waiters = new Map<string, Waiter[]>();
   private running = true;
   private loop: Promise<void> = Promise.resolve();
 
@@ -60,6 +63,7 @@ export class PublishReplies implements PublishService {
     const consumer = new Kafka.KafkaConsumer(
       {
         'metadata.broker.list': o.brokers,
+        ...rdkafkaSecurity(),
         'client.id': `sip-front-${o.frontEndId}-replies`,
         // Required by librdkafka; never joined (assign, no subscribe) and never committed.
         'group.id': `sip-front-replies-${o.frontEndId}-${process.pid}`,
@@ -75,6 +79,7 @@ export class PublishReplies implements PublishService {
       } as Kafka.ConsumerGlobalConfig,
       { 'auto.offset.reset': 'latest' },
     );
+    routeClientLog(consumer, 'publish-replies');
     try {
       await connectConsumer(consumer, 15_000);
       const partitions = await partitionCount(consumer, o.responseTopic);
@@ -109,15 +114,17 @@ export class PublishReplies implements PublishService {
           continue;
         }
         if (r.frontEnd !== this.o.frontEndId) continue;
-        const w = this.waiters.get(r.requestId);
-        if (!w) {
+        const ws = this.waiters.get(r.requestId);
+        if (!ws) {
           this.stats.late++;
           continue;
         }
         this.waiters.delete(r.requestId);
-        clearTimeout(w.timer);
-        this.stats.answered++;
-        w.resolve(r);
+        for (const w of ws) {
+          clearTimeout(w.timer);
+          this.stats.answered++;
+          w.resolve(r);
+        }
       }
     }
   }
@@ -128,13 +135,14 @@ export class PublishReplies implements PublishService {
       if (!this.running) return reject(new Error('the front end is stopping'));
       // Waiting starts before sending: the answer can come back before send() resolves.
       const timer = setTimeout(() => {
-        if (!this.waiters.delete(request.requestId)) return;
+        if (!this.forget(request.requestId, waiter)) return;
         this.stats.unanswered++;
         reject(new PublishUnansweredError(request.requestId, this.o.timeoutMs));
       }, this.o.timeoutMs);
-      this.waiters.set(request.requestId, { resolve, reject, timer });
+      const waiter: Waiter = { resolve, reject, timer };
+      this.waiters.set(request.requestId, [...(this.waiters.get(request.requestId) ?? []), waiter]);
       this.o.send(this.o.requestTopic, key, request).catch((err: unknown) => {
-        if (!this.waiters.delete(request.requestId)) return;
+        if (!this.forget(request.requestId, waiter)) return;
         clearTimeout(timer);
         this.stats.sendFailures++;
         reject(asError(err));
@@ -142,13 +150,25 @@ export class PublishReplies implements PublishService {
     });
   }
 
+  /** Drops one wait; false when it was already settled. */
+  private forget(requestId: string, waiter: Waiter): boolean {
+    const ws = this.waiters.get(requestId);
+    if (!ws?.includes(waiter)) return false;
+    const rest = ws.filter((w) => w !== waiter);
+    if (rest.length > 0) this.waiters.set(requestId, rest);
+    else this.waiters.delete(requestId);
+    return true;
+  }
+
   /** Pending waits fail (their PUBLISHes are answered 500), then the consumer leaves. */
   async close(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    for (const [id, w] of this.waiters) {
-      clearTimeout(w.timer);
-      w.reject(new Error(`front end stopped while PUBLISH ${id} was pending`));
+    for (const [id, ws] of this.waiters) {
+      for (const w of ws) {
+        clearTimeout(w.timer);
+        w.reject(new Error(`front end stopped while PUBLISH ${id} was pending`));
+      }
     }
     this.waiters.clear();
     await this.loop.catch(() => {});

@@ -37,6 +37,17 @@ export function unsupportedRequire(request: SipMessage): Refusal | undefined {
 }
 
 /**
+ * RFC 3261 §16.3 step 3: a request whose Max-Forwards is spent is not passed
+ * on (to the event manager or an owner) → 483; an OPTIONS is answered by us
+ * as its final recipient. An unparsable value is left to the parser's rules.
+ */
+export function hopsExhausted(request: SipMessage): Refusal | undefined {
+  if (request.method === 'OPTIONS') return undefined;
+  const mf = request.headers.get('max-forwards');
+  return mf !== undefined && mf.trim() === '0' ? { status: 483, headers: [], reason: 'Too Many Hops' } : undefined;
+}
+
+/**
  * The Expires to grant: absent → the default; unparsable → 400; 0 < asked <
  * min → 423 with our Min-Expires; above max → max (0, an unsubscribe or a
  * removal, passes as it is).
@@ -80,5 +91,7 @@ export function subscriptionRecord(
     body: request.body.length > 0 ? Buffer.from(request.body) : null,
     frontEnd: ctx.frontEndId,
     localTag: d.toTag,
+    // Until the front end, which knows the source and who vouched, says otherwise (contactCheck.ts).
+    contactVerified: true,
   };
 }

@@ -96,6 +96,29 @@ describe('routing mode helpers', () => {
   });
 });
 
+describe('proxy and the trust domain (RFC 3325 §5)', () => {
+  const withPai = (): Buffer =>
+    Buffer.from(
+      subscribe(5000, 'pai')
+        .toString('latin1')
+        .replace('Max-Forwards:', 'P-Asserted-Identity: <sip:boss@example.com>\r\nP-Preferred-Identity: <sip:boss@example.com>\r\nMax-Forwards:'),
+      'latin1',
+    );
+  const names = (d: ReturnType<typeof forwardRequest>) => (d.kind === 'forward' ? d.request.headers.map(([n]) => n.toLowerCase()) : []);
+
+  it('removes P-Asserted-Identity and P-Preferred-Identity from a sender outside it before forwarding', () => {
+    const d = forwardRequest(parseSipMessage(withPai()), 'sip:alice@127.0.0.1:5071', { host: '127.0.0.1', port: 5060 });
+    expect(names(d)).not.toContain('p-asserted-identity');
+    expect(names(d)).not.toContain('p-preferred-identity');
+    expect(names(d)).toContain('from');
+  });
+
+  it('passes them on from a trusted proxy', () => {
+    const d = forwardRequest(parseSipMessage(withPai()), 'sip:alice@127.0.0.1:5071', { host: '127.0.0.1', port: 5060 }, true);
+    expect(names(d)).toEqual(expect.arrayContaining(['p-asserted-identity', 'p-preferred-identity']));
+  });
+});
+
 describe('proxy request validation', () => {
   it('§16.3 step 5: a Proxy-Require naming any extension is 420 with Unsupported (this proxy implements none), not forwarded', () => {
     const req = parseSipMessage(Buffer.from(subscribe(5000, 'pr1').toString().replace('Event: presence', 'Proxy-Require: foo, bar\r\nEvent: presence')));

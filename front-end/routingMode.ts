@@ -14,7 +14,6 @@ import type { Settings } from '../config/settings.ts';
 import { MemberReportsView } from '../coordinator/memberReportsReader.ts';
 import { parseUri, type SipMessage } from '../protocols/decode/sip/index.ts';
 import type { TransportPort } from '../protocols/sip/transaction/layer.ts';
-import type { SipTransport } from '../protocols/sip/transport/transport.ts';
 import type { Answer, KeyResolver } from './handlerContext.ts';
 
 const FRONT_END_MODES = ['stateless', 'redirect', 'proxy'] as const;
@@ -49,7 +48,7 @@ export interface SubscribeRouting {
   /** redirect: the answer to send instead of recording an accepted SUBSCRIBE; undefined → record it (stateless). */
   redirect?(request: SipMessage, accepted: Answer): Answer | undefined;
   /** proxy: the transport the transaction layer sees (SUBSCRIBEs to forward and their responses never reach it). */
-  wrapTransport?(transport: SipTransport, resolveKey: KeyResolver): TransportPort;
+  wrapTransport?(transport: TransportPort, resolveKey: KeyResolver): TransportPort;
   close(): Promise<void>;
 }
 

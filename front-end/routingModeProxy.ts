@@ -26,7 +26,6 @@ import {
 } from '../protocols/sip/message/index.ts';
 import type { TransportPort } from '../protocols/sip/transaction/layer.ts';
 import { responseTarget, type MessageSource, type SipMessageHandler, type TransportTarget } from '../protocols/sip/transport/index.ts';
-import type { SipTransport } from '../protocols/sip/transport/transport.ts';
 import { emptyRoutingStats, outOfDialogPresentity, ownerTargetUri, type OwnerContacts, type SubscribeRouting } from './routingMode.ts';
 import type { KeyResolver } from './handlerContext.ts';
 
@@ -67,7 +66,7 @@ const CANONICAL: Record<string, string> = {
   'mime-version': 'MIME-Version',
 };
 /** Header names are stored lower-case; write them the usual way. */
-const headerName = (n: string) => CANONICAL[n] ?? n.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase());
+export const headerName = (n: string) => CANONICAL[n] ?? n.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase());
 
 type ForwardDecision =
   { kind: 'forward'; request: OutgoingRequest; target: TransportTarget } | { kind: 'too-many-hops' } | { kind: 'bad-extension'; unsupported: string[] };
@@ -79,12 +78,17 @@ function uriTarget(uri: string): TransportTarget {
   return { transport: u.params['transport']?.toLowerCase() === 'tcp' ? 'tcp' : 'udp', host: u.host, port: u.port ?? 5060 };
 }
 
+/** Identity headers a proxy passes on only from within the trust domain (RFC 3325 §5). */
+const ASSERTED_IDENTITY = new Set(['p-asserted-identity', 'p-preferred-identity']);
+
 /**
  * §16.6 for one target: Request-URI replaced, Max-Forwards decremented (added
  * when absent; 0 → 483), our Via on top with the §16.11 branch. Everything
- * else — To, From, Call-ID, CSeq, Contact, Event, Expires, body — unchanged.
+ * else — To, From, Call-ID, CSeq, Contact, Event, Expires, body — unchanged,
+ * except P-Asserted-Identity from a sender outside the trust domain: removed
+ * (RFC 3325 §5), since the owner's front end may trust us and would believe it.
  */
-export function forwardRequest(request: SipMessage, targetUri: string, sentBy: { host: string; port: number }): ForwardDecision {
+export function forwardRequest(request: SipMessage, targetUri: string, sentBy: { host: string; port: number }, fromTrustedProxy = false): ForwardDecision {
   const target = uriTarget(targetUri);
   // §16.3 step 5: this proxy implements no extension, so any Proxy-Require is 420.
   const proxyRequire = splitCommaList(request.headers.getAll('proxy-require').join(','))
@@ -105,6 +109,7 @@ export function forwardRequest(request: SipMessage, targetUri: string, sentBy: {
   if (mf === undefined) headers.push(['Max-Forwards', String(maxForwards)]);
   for (const [name, value] of request.headers.entries()) {
     if (name === 'content-length') continue;
+    if (!fromTrustedProxy && ASSERTED_IDENTITY.has(name)) continue;
     headers.push([headerName(name), name === 'max-forwards' ? String(maxForwards) : value]);
   }
   return { kind: 'forward', request: { kind: 'request', method: request.method, requestUri: targetUri, headers, body: Buffer.from(request.body) }, target };
@@ -140,6 +145,8 @@ interface ProxyOptions {
   owners: OwnerContacts & { close?(): Promise<void> };
   /** Host of our sent-by in the Via we add, when not the listening address. */
   advertisedHost?: string;
+  /** Whether a source is a trusted proxy (its P-Asserted-Identity is passed on); default: none is. */
+  trusted?: (address: string) => boolean;
   log?: (line: string) => void;
 }
 
@@ -148,7 +155,7 @@ export function proxyRouting(o: ProxyOptions): SubscribeRouting {
   return {
     mode: 'proxy',
     stats,
-    wrapTransport(transport: SipTransport, resolveKey: KeyResolver): TransportPort {
+    wrapTransport(transport: TransportPort, resolveKey: KeyResolver): TransportPort {
       let layer: SipMessageHandler = () => {};
       const sentBy = () => ({ host: o.advertisedHost ?? transport.host, port: transport.port });
       const ours = (v: Via | undefined) => {
@@ -170,7 +177,7 @@ export function proxyRouting(o: ProxyOptions): SubscribeRouting {
         }
         const target = uriTarget(contact);
         if (target.host === me.host && target.port === me.port) return false; // we are the owner's own front end
-        const decision = forwardRequest(request, ownerTargetUri(contact, presentityUri), me);
+        const decision = forwardRequest(request, ownerTargetUri(contact, presentityUri), me, o.trusted?.(source.address) ?? false);
         if (decision.kind === 'bad-extension') {
           await send(
             buildResponse(request, 420, { headers: [['Unsupported', decision.unsupported.join(', ')]] }),

@@ -62,6 +62,7 @@ describe('SUBSCRIBE decisions', () => {
       body: null,
       frontEnd: 'fe-1',
       localTag: 'txtag',
+      contactVerified: true, // until the front end checks the source (contactCheck.ts)
     });
     // The tag the response carries is the one recorded.
     const res = buildResponse(request(), a.status, { toTag: a.toTag, headers: a.headers });
@@ -89,15 +90,15 @@ describe('SUBSCRIBE decisions', () => {
     });
   });
 
-  it('489 with Allow-Events when Event is missing or not presence', async () => {
+  it('489 with Allow-Events when Event is missing or neither presence nor dialog', async () => {
     for (const r of [
       request({ drop: ['Event'] }),
-      request({ drop: ['Event'], extra: ['Event: dialog'] }),
+      request({ drop: ['Event'], extra: ['Event: message-summary'] }),
       request({ drop: ['Event'], extra: ['Event: presence.winfo'] }),
     ]) {
       const a = await decide(r, ctx);
       expect(a.status).toBe(489);
-      expect(a.headers).toContainEqual(['Allow-Events', 'presence']);
+      expect(a.headers).toContainEqual(['Allow-Events', 'presence, dialog']);
       expect(a.record).toBeUndefined();
     }
   });
@@ -157,10 +158,32 @@ describe('SUBSCRIBE decisions', () => {
 });
 
 describe('other methods', () => {
+  it('accepts Event: dialog (RFC 4235, the busy lamp field): 200, and a Subscription of the dialog package for the presentity key', async () => {
+    const dialog = (accept: string[], event = 'dialog') =>
+      request({ drop: ['Event', 'Accept'], extra: [`Event: ${event}`, ...accept.map((a) => `Accept: ${a}`)] });
+    const a = await decide(dialog(['application/dialog-info+xml']), ctx);
+    expect(a.status).toBe(200);
+    expect(a.headers).toContainEqual(['Allow-Events', 'presence, dialog']);
+    expect(a.record?.key).toBe('msisdn:+351910000042');
+    expect(a.record?.value).toMatchObject({ event: 'dialog', accept: ['application/dialog-info+xml'], expires: 600, localTag: 'txtag' });
+    // Event parameters (call-id, from-tag, include-session-description) do not change the package.
+    expect((await decide(dialog([], 'dialog;include-session-description'), ctx)).record?.value.event).toBe('dialog');
+    // No Accept means the package's default type (RFC 6665 §4.2.1.1).
+    expect((await decide(dialog([]), ctx)).status).toBe(200);
+    // A watcher that only takes PIDF cannot read dialog-info.
+    const pidfOnly = await decide(dialog(['application/pidf+xml']), ctx);
+    expect(pidfOnly.status).toBe(406);
+    expect(pidfOnly.headers).toContainEqual(['Accept', 'application/dialog-info+xml']);
+    expect(pidfOnly.record).toBeUndefined();
+    // And a presence watcher still needs PIDF.
+    expect((await decide(request({ drop: ['Accept'], extra: ['Accept: application/dialog-info+xml'] }), ctx)).status).toBe(406);
+  });
+
   it('OPTIONS → 200 with Allow; PUBLISH without a publication service (publishHandler.ts) → 501; anything else → 405 with Allow', async () => {
     const o = await decide(request({ method: 'OPTIONS' }), ctx);
     expect(o.status).toBe(200);
     expect(o.headers).toContainEqual(['Allow', 'SUBSCRIBE, PUBLISH, OPTIONS']);
+    expect(o.headers).toContainEqual(['Allow-Events', 'presence, dialog']);
     expect(o.headers).toContainEqual(['Supported', 'eventlist']); // RFC 3261 §11.2: what a 420 would otherwise be the only way to learn
     expect((await decide(request({ method: 'PUBLISH' }), ctx)).status).toBe(501);
     for (const m of ['NOTIFY', 'MESSAGE', 'REGISTER']) {

@@ -10,9 +10,15 @@ import type { NumberingPlan } from '../subscriber/identity/msisdn.ts';
 import { newTag, type SipHeaderLine } from '../protocols/sip/message/index.ts';
 import type { Answer, HandlerContext } from './handlerContext.ts';
 import { acceptsMediaType, expiresToGrant, subscriptionRecord, SUPPORTED_EXTENSIONS } from './requestChecks.ts';
+import { DIALOG_INFO } from '../presence-document/dialogInfo.ts';
 
 export const PRESENCE_EVENT = 'presence';
 export const PIDF = 'application/pidf+xml';
+/** RFC 4235: call dialogs of the presentity (busy lamp field), held by the same event manager as its presence. */
+export const DIALOG_EVENT = 'dialog';
+/** The packages a presentity can be subscribed to, each with the body type its NOTIFYs carry. */
+const PACKAGES: Readonly<Record<string, string>> = { [PRESENCE_EVENT]: PIDF, [DIALOG_EVENT]: DIALOG_INFO };
+const ALLOW_EVENTS: SipHeaderLine = ['Allow-Events', Object.keys(PACKAGES).join(', ')];
 /** Methods this front end implements (Allow). PUBLISH goes to publishHandler.ts (501 only for a front end built without a publication service). */
 export const ALLOWED_METHODS = ['SUBSCRIBE', 'PUBLISH', 'OPTIONS'] as const;
 
@@ -36,7 +42,7 @@ export async function decide(request: SipMessage, ctx: HandlerContext): Promise<
     case 'SUBSCRIBE':
       return decideSubscribe(request, ctx, toTag);
     case 'OPTIONS':
-      return { status: 200, toTag, headers: [allow(), ['Allow-Events', PRESENCE_EVENT], ['Accept', PIDF], ['Supported', SUPPORTED_EXTENSIONS.join(', ')]] };
+      return { status: 200, toTag, headers: [allow(), ALLOW_EVENTS, ['Accept', PIDF], ['Supported', SUPPORTED_EXTENSIONS.join(', ')]] };
     case 'PUBLISH':
       // RFC 3903 needs the owning event manager (publishHandler.ts): a front end without it cannot publish.
       return { status: 501, toTag, headers: [allow()] };
@@ -53,7 +59,8 @@ async function decideSubscribe(request: SipMessage, ctx: HandlerContext, toTag: 
 
   // RFC 6665 §4.2.1.1 / §8.2.2: a SUBSCRIBE without Event, or for a package we do not serve.
   const event = request.event;
-  if (!event || event.type !== PRESENCE_EVENT) return fail(489, [['Allow-Events', PRESENCE_EVENT]]);
+  const bodyType = event ? PACKAGES[event.type] : undefined;
+  if (!event || bodyType === undefined) return fail(489, [ALLOW_EVENTS]);
 
   // An initial SUBSCRIBE names the presentity in its Request-URI; inside a
   // dialog the Request-URI is our Contact, and To still carries the presentity.
@@ -64,7 +71,7 @@ async function decideSubscribe(request: SipMessage, ctx: HandlerContext, toTag: 
   if (!key) return fail(404);
 
   const accept = request.headers.list('accept');
-  if (accept.length > 0 && !acceptsMediaType(accept, PIDF)) return fail(406, [['Accept', PIDF]]);
+  if (accept.length > 0 && !acceptsMediaType(accept, bodyType)) return fail(406, [['Accept', bodyType]]);
 
   const expires = expiresToGrant(request, ctx.policy);
   if (typeof expires !== 'number') return fail(expires.status, expires.headers, expires.reason);
@@ -72,7 +79,8 @@ async function decideSubscribe(request: SipMessage, ctx: HandlerContext, toTag: 
   const value = subscriptionRecord(request, ctx, {
     presentity: key,
     presentityUri,
-    watcher: { uri: from.uri, tag: from.tag },
+    // The watcher the rules judge: who authenticated, never a From anyone can write.
+    watcher: { uri: ctx.authenticated ?? from.uri, tag: from.tag },
     event: event.type,
     expires,
     toTag,
@@ -80,11 +88,7 @@ async function decideSubscribe(request: SipMessage, ctx: HandlerContext, toTag: 
   return {
     status: 200,
     toTag,
-    headers: [
-      ['Expires', String(expires)],
-      ['Contact', `<${ctx.contact}>`],
-      ['Allow-Events', PRESENCE_EVENT],
-    ],
+    headers: [['Expires', String(expires)], ['Contact', `<${ctx.contact}>`], ALLOW_EVENTS],
     record: { key, value },
   };
 }

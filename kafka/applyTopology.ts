@@ -1,10 +1,12 @@
 // Makes the cluster and the registry match schemas/topology.ts: creates
-// missing topics, updates configs that drifted, registers value schemas with
-// BACKWARD compatibility. Idempotent; never deletes data.
+// missing topics, sets the config keys we own that drifted (and no others,
+// incrementally), registers value schemas with BACKWARD compatibility.
+// Idempotent; never deletes data.
 import type { Admin, ITopicConfig } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import type { Settings } from '../config/settings.ts';
 import { createTopicsAndWait, retryRetriable, withAdmin } from './kafkaAdmin.ts';
+import { incrementalAlterTopicConfigs, type TopicConfigChange } from './incrementalAlterConfigs.ts';
 import { RecordSerde } from '../schemas/serde.ts';
 
 // kafkajs is CommonJS: its enums come through the default export under ESM.
@@ -44,6 +46,7 @@ export async function applyTopics(s: Settings, log: (line: string) => void = () 
     const configs = await currentConfigs(admin, [...partitionsNow.keys()]);
     const changes: TopicChange[] = [];
     const toCreate: ITopicConfig[] = [];
+    const toAlter: TopicConfigChange[] = [];
 
     for (const spec of TOPICS as readonly TopicSpec[]) {
       const name = topicName(s.topics.prefix, spec.name);
@@ -71,17 +74,15 @@ export async function applyTopics(s: Settings, log: (line: string) => void = () 
       const current = configs.get(name) ?? new Map();
       const drift = Object.entries(cfg).filter(([k, v]) => current.get(k) !== v);
       if (drift.length > 0) {
-        await retryRetriable(`updating the config of ${name}`, () =>
-          admin.alterConfigs({
-            validateOnly: false,
-            resources: [{ type: ConfigResourceTypes.TOPIC, name, configEntries: Object.entries(cfg).map(([n, value]) => ({ name: n, value })) }],
-          }),
-        );
+        toAlter.push({ topic: name, set: Object.fromEntries(drift) });
         changes.push({ topic: name, action: 'config updated', partitions: have, details: drift.map(([k, v]) => `${k}=${v}`).join(', ') });
       } else {
         changes.push({ topic: name, action: 'unchanged', partitions: have });
       }
     }
+    // Only the drifted keys we own, incrementally: an operator's own settings
+    // on our topics (a larger max.message.bytes, min.insync.replicas) stay.
+    await retryRetriable(`updating the config of ${toAlter.map((c) => c.topic).join(', ')}`, () => incrementalAlterTopicConfigs(s.kafka.brokers, toAlter));
     if (toCreate.length > 0) {
       log(`creating ${toCreate.length} topic(s)`);
       // Bounded wait for every new partition's leader: a KRaft broker answers

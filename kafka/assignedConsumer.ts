@@ -2,7 +2,7 @@
 // partition): how many partitions a topic has, where each ends, and a read
 // loop that outlives a failed fetch. Shared by compactedTopicMirror.ts and the
 // SIP front end's reader of `publish-responses`.
-import { asError, consumeBatch, type Consumer, type Message } from './rdkafkaPromises.ts';
+import { asError, consumeBatch, watermarks, type Consumer, type Message } from './rdkafkaPromises.ts';
 
 /** The topic's partition count; rejects when there is no metadata or the topic does not exist. */
 export function partitionCount(c: Consumer, topic: string, timeoutMs = 10_000): Promise<number> {
@@ -17,10 +17,8 @@ export function partitionCount(c: Consumer, topic: string, timeoutMs = 10_000): 
 }
 
 /** The partition's high watermark: the offset the next record will get. */
-export function highWatermark(c: Consumer, topic: string, partition: number, timeoutMs = 10_000): Promise<number> {
-  return new Promise((resolve, reject) =>
-    c.queryWatermarkOffsets(topic, partition, timeoutMs, (err, o) => (err ? reject(asError(err)) : resolve(o.highOffset))),
-  );
+export async function highWatermark(c: Consumer, topic: string, partition: number, timeoutMs = 10_000): Promise<number> {
+  return (await watermarks(c, topic, partition, timeoutMs)).high;
 }
 
 /**

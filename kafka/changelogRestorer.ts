@@ -3,11 +3,15 @@
 // beginning to the end (librdkafka's partition EOF, which read_committed
 // places at the last stable offset).
 import Kafka from 'node-rdkafka';
-import { asError, connectConsumer, consumeBatch, disconnect, type Consumer } from './rdkafkaPromises.ts';
+import { asError, connectConsumer, consumeBatch, disconnect, watermarks, type Consumer } from './rdkafkaPromises.ts';
 import type { PartitionStore } from './partitionStore.ts';
+import { rdkafkaSecurity } from './kafkaSecurity.ts';
+import { routeClientLog } from './clientLog.ts';
 
 /** librdkafka's RD_KAFKA_OFFSET_BEGINNING: a compacted log may not start at 0. */
 const OFFSET_BEGINNING = -2;
+/** A restore still running after this long says how far it is, then again at this interval. */
+const PROGRESS_EVERY_MS = 5000;
 
 export interface RestoreResult {
   partition: number;
@@ -24,6 +28,8 @@ export class ChangelogRestorer<V> {
     private readonly brokers: string,
     private readonly changelogTopic: string,
     private readonly decode: (value: Buffer) => V | Promise<V>,
+    /** Progress of long restores (records of the offsets to read, rate, time left). */
+    private readonly log?: (line: string) => void,
   ) {}
 
   private async client(): Promise<Consumer> {
@@ -31,6 +37,7 @@ export class ChangelogRestorer<V> {
     const c = new Kafka.KafkaConsumer(
       {
         'metadata.broker.list': this.brokers,
+        ...rdkafkaSecurity(),
         // Never commits: the group id only satisfies the client.
         'group.id': `restorer-${process.pid}-${Date.now()}`,
         'enable.auto.commit': false,
@@ -40,6 +47,7 @@ export class ChangelogRestorer<V> {
       },
       { 'auto.offset.reset': 'earliest' },
     );
+    routeClientLog(c, `restorer-${this.changelogTopic}`);
     await connectConsumer(c);
     c.setDefaultConsumeTimeout(100);
     this.consumer = c;
@@ -81,9 +89,29 @@ export class ChangelogRestorer<V> {
       if (e.topic === this.changelogTopic) open.delete(e.partition);
     };
     c.on('partition.eof', onEof);
+    // Offsets to read: an upper bound on records (compaction leaves gaps, transactions leave markers).
+    let toRead = 0;
+    if (this.log)
+      for (const p of open) {
+        const w = await watermarks(c, this.changelogTopic, p).catch(() => ({ low: 0, high: 0 }));
+        toRead += w.high - w.low;
+      }
+    let nextReport = started + PROGRESS_EVERY_MS;
     c.assign([...open].map((partition) => ({ topic: this.changelogTopic, partition, offset: OFFSET_BEGINNING })));
     try {
       while (open.size > 0) {
+        if (this.log && Date.now() >= nextReport) {
+          nextReport += PROGRESS_EVERY_MS;
+          this.log(
+            restoreProgress(
+              this.changelogTopic,
+              [...byPartition.keys()],
+              [...records.values()].reduce((a, b) => a + b, 0),
+              toRead,
+              Date.now() - started,
+            ),
+          );
+        }
         const batch = await consumeBatch(c, 5000).catch((e) => {
           throw new Error(`restoring ${this.changelogTopic} failed: ${asError(e).message}`);
         });
@@ -107,4 +135,15 @@ export class ChangelogRestorer<V> {
     if (this.consumer) await disconnect(this.consumer);
     this.consumer = undefined;
   }
+}
+
+/** "restoring T partitions 0,1: 120,000 of ≤1,000,000 records (12%), 40,000/s, ~22 s left". */
+export function restoreProgress(topic: string, partitions: number[], done: number, toRead: number, elapsedMs: number): string {
+  const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
+  const share = toRead > 0 ? Math.min(1, done / toRead) : undefined;
+  const left = share !== undefined && rate > 0 ? `, ~${Math.ceil((toRead - Math.min(done, toRead)) / rate)} s left` : '';
+  return (
+    `restoring ${topic} partitions ${partitions.join(',')}: ${done.toLocaleString('en')} of ≤${toRead.toLocaleString('en')} records` +
+    `${share !== undefined ? ` (${Math.round(share * 100)}%)` : ''}, ${Math.round(rate).toLocaleString('en')}/s${left}`
+  );
 }

@@ -9,6 +9,8 @@ import Kafka from 'node-rdkafka';
 import { randomUUID } from 'node:crypto';
 import { consumeOrRetry, partitionCount } from './assignedConsumer.ts';
 import { asError, connectConsumer, disconnect, type Consumer, type Message } from './rdkafkaPromises.ts';
+import { rdkafkaSecurity } from './kafkaSecurity.ts';
+import { routeClientLog } from './clientLog.ts';
 
 export interface CompactedTopicMirrorOptions {
   readonly brokers: string;
@@ -51,6 +53,7 @@ export class CompactedTopicMirror {
     const consumer: Consumer = new Kafka.KafkaConsumer(
       {
         'metadata.broker.list': o.brokers,
+        ...rdkafkaSecurity(),
         'client.id': o.clientId,
         'group.id': `${o.groupIdPrefix}${randomUUID()}`,
         'enable.auto.commit': false,
@@ -61,6 +64,7 @@ export class CompactedTopicMirror {
       },
       { 'auto.offset.reset': 'earliest' },
     );
+    routeClientLog(consumer, o.clientId);
     await connectConsumer(consumer, o.connectTimeoutMs).catch((e) => {
       throw new Error(`could not connect to Kafka at ${o.brokers} to read ${o.topic}: ${asError(e).message}`);
     });

@@ -2,7 +2,15 @@
 // a transaction carries the outputs, the stores' pending writes as changelog
 // records and the consumed offsets; it commits or aborts together with the stores'
 // pending writes. A fenced producer or a fatal librdkafka error stops the member.
+//
+// Every transaction carries input offsets (sendOffsets), checked by the group
+// coordinator against the member's generation (KIP-447): a member that left the
+// group (a zombie) cannot commit anything, hooks and timers included. A commit or
+// sendOffsets that times out is retried (librdkafka goes on in the background; the
+// commit may land), never aborted. A full producer queue waits for the records
+// already sent to be acknowledged, so a large fan-out commits in one transaction.
 import Kafka from 'node-rdkafka';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { producerTopicConfig, transactionalProducerConfig } from './rdkafkaConfig.ts';
 import type { PartitionStore } from './partitionStore.ts';
 import type { OutputRecord, ProcessorStats, ResolvedProcessorOptions } from './processorTypes.ts';
@@ -13,12 +21,37 @@ import {
   commitTransaction,
   connectProducer,
   disconnect,
+  flush,
   initTransactions,
   sendOffsetsToTransaction,
   type Consumer,
   type Producer,
   type TopicPartitionOffset,
 } from './rdkafkaPromises.ts';
+import { routeClientLog } from './clientLog.ts';
+
+const { CODES } = Kafka;
+
+/** The group coordinator's answers to a member no longer in the group's generation: its assignment is lost. */
+const NOT_IN_GENERATION = new Set<number>([
+  CODES.ERRORS.ERR_ILLEGAL_GENERATION,
+  CODES.ERRORS.ERR_UNKNOWN_MEMBER_ID,
+  CODES.ERRORS.ERR_FENCED_INSTANCE_ID,
+  CODES.ERRORS.ERR_FENCED_MEMBER_EPOCH,
+  CODES.ERRORS.ERR_STALE_MEMBER_EPOCH,
+]);
+
+/** Whether a transaction failed because this member left the group's generation (node-rdkafka does not expose rd_kafka_assignment_lost). */
+export function lostAssignment(err: unknown): boolean {
+  const e = err as { code?: number; message?: string };
+  return (typeof e?.code === 'number' && NOT_IN_GENERATION.has(e.code)) || /generation|member id|member epoch|fenced instance/i.test(e?.message ?? '');
+}
+
+/** Attempts of a commit/sendOffsets that keeps timing out before the member stops (its outcome is then unknown). */
+const MAX_RETRIES = 5;
+
+/** How a hook's transaction ended: `lost` when the group no longer counts this member in (nothing was written). */
+export type HookOutcome = 'committed' | 'empty' | 'failed' | 'lost';
 
 export class ExactlyOnceProducer<V> {
   private readonly producer: Producer;
@@ -35,6 +68,7 @@ export class ExactlyOnceProducer<V> {
       transactionalProducerConfig(id, opts.transactionalId, { 'transaction.timeout.ms': opts.transactionTimeoutMs, ...opts.producerConfig }),
       producerTopicConfig,
     );
+    routeClientLog(this.producer, id.clientId);
   }
 
   /** Connects and fences older producers of the same transactional id. */
@@ -48,13 +82,40 @@ export class ExactlyOnceProducer<V> {
   }
 
   sendOffsets(offsets: TopicPartitionOffset[]): Promise<void> {
-    return sendOffsetsToTransaction(this.producer, offsets, this.consumer, this.opts.transactionTimeoutMs);
+    return this.retrying('sending offsets', () => sendOffsetsToTransaction(this.producer, offsets, this.consumer, this.opts.transactionTimeoutMs));
   }
 
   /** Commits the transaction; then the stores' pending writes become their state. */
   async commit(outputs: number): Promise<void> {
-    await commitTransaction(this.producer, this.opts.transactionTimeoutMs);
+    const start = process.hrtime.bigint();
+    await this.retrying('committing', () => commitTransaction(this.producer, this.opts.transactionTimeoutMs));
+    this.stats.commitLatency.observe(Number(process.hrtime.bigint() - start) / 1e9);
     this.afterCommit(outputs);
+  }
+
+  /**
+   * librdkafka: a retriable error (a timeout) of commitTransaction/sendOffsets must be
+   * retried, the operation goes on in the background. Aborting instead would roll
+   * the stores back under a commit that may have landed. Still failing after
+   * MAX_RETRIES attempts: the outcome is unknown, the member stops (a restart
+   * restores from the changelog, which is what was committed).
+   */
+  private async retrying(what: string, call: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        const f = err as { isRetriable?: boolean; isTxnRequiresAbort?: boolean; isFatal?: boolean };
+        if (f.isRetriable !== true || f.isTxnRequiresAbort === true || f.isFatal === true) throw err;
+        const message = asError(err).message;
+        if (attempt >= MAX_RETRIES)
+          throw Object.assign(new Error(`${what} the transaction still failed after ${attempt} attempts, its outcome is unknown: ${message}`), {
+            isFatal: true,
+          });
+        this.opts.log?.(`${what} the transaction: ${message}; retrying (attempt ${attempt + 1})`);
+        await sleep(100 * attempt);
+      }
+    }
   }
 
   abort(): Promise<void> {
@@ -62,34 +123,65 @@ export class ExactlyOnceProducer<V> {
   }
 
   /** Output records, then the stores' pending writes as changelog records on their own partition. */
-  produceAll(outputs: OutputRecord[]): void {
-    for (const o of outputs) {
-      this.producer.produce(o.topic, null, o.value, o.key === null ? null : Buffer.from(o.key), o.timestamp ?? Date.now());
-    }
+  async produceAll(outputs: OutputRecord[]): Promise<void> {
+    for (const o of outputs) await this.produce(o.topic, null, o.value, o.key === null ? null : Buffer.from(o.key), o.timestamp ?? Date.now());
     const spec = this.opts.store;
     if (!spec) return;
     for (const st of this.stores.values()) {
       // Explicit partition: changelog partition p is input partition p, whatever the partitioner.
-      for (const [k, v] of st.pending())
-        this.producer.produce(spec.changelogTopic, st.partition, v === null ? null : spec.encode(v), Buffer.from(k), Date.now());
+      for (const [k, v] of st.pending()) await this.produce(spec.changelogTopic, st.partition, v === null ? null : spec.encode(v), Buffer.from(k), Date.now());
     }
   }
 
   /**
-   * A hook's outputs and store writes in one transaction (skipped when it has none).
-   * A non-fatal failure is logged and its writes discarded: for a handover the next
-   * owner then finds the state as it was (as after a crash).
+   * One record into the open transaction. A full queue (QUEUE_FULL) is not a failure
+   * of the batch: the records queued before it are flushed to the brokers (they are
+   * part of the transaction already, invisible to read_committed readers until it
+   * commits), then the record is queued again. So a transaction may hold more
+   * records than the queue; it is bounded by transaction.timeout.ms instead.
    */
-  async hookTransaction(what: string, hook: () => Promise<OutputRecord[]> | OutputRecord[], offsets: TopicPartitionOffset[] = []): Promise<void> {
+  private async produce(topic: string, partition: number | null, value: Buffer | null, key: Buffer | null, timestamp: number): Promise<void> {
+    const deadline = Date.now() + this.opts.transactionTimeoutMs;
+    for (;;) {
+      try {
+        this.producer.produce(topic, partition, value, key, timestamp);
+        return;
+      } catch (err) {
+        if ((err as { code?: number }).code !== CODES.ERRORS.ERR__QUEUE_FULL || Date.now() > deadline) throw err;
+        await flush(this.producer, 1000).catch(() => {});
+      }
+    }
+  }
+
+  /**
+   * A hook's outputs and store writes in one transaction with `offsets` (the owned
+   * partitions' committed offsets: they fence it by the group generation). Without
+   * `fenceFirst` the hook runs first and an empty result skips the transaction (a
+   * timer tick with nothing due); with it the offsets go first, so a member that lost
+   * its assignment never runs the hook (a handover). A non-fatal failure is logged and
+   * its writes discarded: for a handover the next owner then finds the state as it
+   * was (as after a crash).
+   */
+  async hookTransaction(
+    what: string,
+    hook: () => Promise<OutputRecord[]> | OutputRecord[],
+    offsets: TopicPartitionOffset[],
+    fenceFirst = false,
+  ): Promise<HookOutcome> {
     let open = false;
     try {
-      const outputs = await hook();
-      if (outputs.length === 0 && ![...this.stores.values()].some((st) => st.hasPending)) return;
+      let outputs: OutputRecord[] | undefined;
+      if (!fenceFirst) {
+        outputs = await hook();
+        if (outputs.length === 0 && ![...this.stores.values()].some((st) => st.hasPending)) return 'empty';
+      }
       await this.begin();
       open = true;
-      this.produceAll(outputs);
       if (offsets.length > 0) await this.sendOffsets(offsets);
+      outputs ??= await hook();
+      await this.produceAll(outputs);
       await this.commit(outputs.length);
+      return 'committed';
     } catch (err) {
       const e = asError(err);
       this.stats.lastError = `${what}: ${e.message}`;
@@ -99,6 +191,7 @@ export class ExactlyOnceProducer<V> {
         this.stats.aborts += 1;
         await this.abort().catch(() => {});
       }
+      return lostAssignment(err) ? 'lost' : 'failed';
     }
   }
 
@@ -124,7 +217,10 @@ export class ExactlyOnceProducer<V> {
 
   /** The error that stops the processor when a failure is fatal (librdkafka says so, or this producer is fenced); undefined when aborting is enough. */
   fatalError(err: unknown, e: Error): Error | undefined {
-    if ((err as { isFatal?: boolean }).isFatal === true || /fenced/i.test(e.message))
+    const code = (err as { code?: number }).code;
+    const producerFenced = code === CODES.ERRORS.ERR__FENCED || code === CODES.ERRORS.ERR_PRODUCER_FENCED;
+    // A member fenced out of the GROUP (lostAssignment) only loses its partitions; a fenced PRODUCER must stop.
+    if ((err as { isFatal?: boolean }).isFatal === true || producerFenced || (!lostAssignment(err) && /fenced/i.test(e.message)))
       return new Error(`transactional processor ${this.opts.transactionalId} must stop: ${e.message}`);
     return undefined;
   }

@@ -3,6 +3,7 @@
 // Data paths use node-rdkafka (see rdkafkaConfig.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type Admin, type ITopicConfig } from 'kafkajs';
+import { kafkajsSecurity } from './kafkaSecurity.ts';
 
 const { Kafka, logLevel } = kafkajs;
 type Kafka = InstanceType<typeof Kafka>;
@@ -14,6 +15,7 @@ export function kafkaFor(brokers: string, clientId = 'presence-cli'): Kafka {
       .split(',')
       .map((b) => b.trim())
       .filter(Boolean),
+    ...kafkajsSecurity(),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3000,
     requestTimeout: 10000,
@@ -37,6 +39,7 @@ export async function brokerAnswers(brokers: string): Promise<boolean> {
   const admin = new Kafka({
     clientId: 'presence-probe',
     brokers: brokers.split(','),
+    ...kafkajsSecurity(),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1000,
     requestTimeout: 2000,

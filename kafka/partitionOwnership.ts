@@ -1,13 +1,16 @@
 // Which input partitions a processor member owns, and what moves with them
-// (Kafka Streams' TaskManager): the rebalance callback assigns and releases them,
-// a graceful revocation waits for its handover transaction (run by the loop), and
-// records consumed across a rebalance are held back and read again.
+// (Kafka Streams' TaskManager): the rebalance callback assigns them, and queues
+// every revocation; the loop applies it between batches (after the handover
+// transaction, if any), never under a batch in flight: node-rdkafka delivers the
+// callback at any await. Records consumed across a rebalance are held back and read
+// again. It also keeps the owned partitions' committed offsets, which every
+// transaction carries so the group coordinator fences a member that left (KIP-447).
 import Kafka from 'node-rdkafka';
 import type { ExactlyOnceProducer } from './exactlyOnceProducer.ts';
 import type { OwnedPartitions } from './ownedPartitions.ts';
 import type { ResolvedProcessorOptions } from './processorTypes.ts';
 import type { RestoreStateMachine } from './restoreStateMachine.ts';
-import { asError, seek, type Consumer, type Message, type TopicPartitionOffset } from './rdkafkaPromises.ts';
+import { asError, committed, lowWatermark, seek, type Consumer, type Message, type TopicPartitionOffset } from './rdkafkaPromises.ts';
 
 const { CODES } = Kafka;
 
@@ -17,9 +20,9 @@ export class PartitionOwnership<V> {
   private epoch = 0;
   private consumeEpoch = 0;
   private readonly assignedEpoch = new Map<string, number>();
-  /** Revocations held until the loop can commit their handover transaction (transactions never interleave). */
+  /** Revocations held until the loop is between batches (and has committed their handover transaction). */
   private readonly pendingRevokes: Array<{ consumer: Consumer; assignment: Kafka.Assignment[]; cooperative: boolean }> = [];
-  /** Next offset per input topic partition as last committed by this member: a handover re-sends them so the group fences it. */
+  /** Next offset per owned input topic partition as last committed (by this member, or before it got it): every transaction re-sends them so the group fences it. */
   private readonly committedNext = new Map<string, TopicPartitionOffset>();
 
   constructor(
@@ -44,13 +47,16 @@ export class PartitionOwnership<V> {
         for (const a of assignment) this.partitions.topics(a.partition).add(a.topic);
         this.epoch++;
         for (const a of assignment) this.assignedEpoch.set(tpKey(a.topic, a.partition), this.epoch);
-        this.restores?.start(consumer, assignment);
+        // With a store the restore fetches the committed offsets (and seeds them) before its hook runs.
+        if (this.restores) this.restores.start(consumer, assignment);
+        else void this.seedCommitted(consumer, assignment).catch((e) => this.opts.log?.(`committed offsets not known: ${asError(e).message}`));
+        this.partitions.onChange?.(consumer);
         this.opts.onAssigned?.(assignment);
       } else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
         this.opts.log?.(`revoked ${assignment.map((a) => `${a.topic}[${a.partition}]`).join(' ') || '(none)'}`);
-        // A handover hook needs a transaction: the loop runs it between batches and
-        // releases the partitions after it committed (librdkafka waits for the unassign).
-        if (this.opts.onRevoking && this.looping()) this.pendingRevokes.push({ consumer, assignment, cooperative });
+        // Applied by the loop between batches (librdkafka waits for the unassign): the batch in
+        // flight keeps its stores and commits in the generation that still owns them.
+        if (this.looping()) this.pendingRevokes.push({ consumer, assignment, cooperative });
         else this.release(consumer, assignment, cooperative);
       }
     } catch (e) {
@@ -75,6 +81,7 @@ export class PartitionOwnership<V> {
     for (const a of assignment) this.committedNext.delete(tpKey(a.topic, a.partition));
     if (cooperative) consumer.incrementalUnassign(assignment);
     else consumer.unassign();
+    this.partitions.onChange?.(consumer);
   }
 
   /** Partitions whose store goes with this revocation (the last of their co-partitioned topics), restored ones only. */
@@ -87,20 +94,59 @@ export class PartitionOwnership<V> {
     return out.sort((a, b) => a - b);
   }
 
-  /** Handover transactions of revocations queued by the rebalance callback: run by the loop, between batches. */
+  /**
+   * Revocations queued by the rebalance callback, with their handover transactions:
+   * applied by the loop, between batches. The handover sends the owned partitions'
+   * offsets before its hook runs: a member that lost them (no longer in the group's
+   * generation) is refused there and drops the partitions without running the hook,
+   * instead of writing behind the new owner.
+   */
   async runHandovers(): Promise<void> {
     while (this.pendingRevokes.length > 0) {
       const r = this.pendingRevokes.shift()!;
       try {
         const parts = this.leaving(r.assignment);
-        // Re-sending our committed offsets of those partitions makes a member that lost them (no longer
-        // in the group's generation) fail to commit the handover instead of writing behind the new owner.
-        const offsets = parts.length === 0 ? [] : [...this.committedNext.values()].filter((o) => parts.includes(o.partition));
-        if (parts.length > 0)
-          await this.producer.hookTransaction(`handing over partitions ${parts.join(',')}`, () => this.opts.onRevoking!(parts, this.partitions.ctx), offsets);
+        if (this.opts.onRevoking && parts.length > 0) {
+          const what = `handing over partitions ${parts.join(',')}`;
+          const outcome = await this.producer.hookTransaction(what, () => this.opts.onRevoking!(parts, this.partitions.ctx), this.fencingOffsets(), true);
+          if (outcome === 'lost') this.opts.log?.(`assignment of partitions ${parts.join(',')} lost: released without handover`);
+        }
       } finally {
         this.release(r.consumer, r.assignment, r.cooperative);
       }
+    }
+  }
+
+  /** Whether `topic`[`partition`] is still this member's to commit (held, and with a store when there are stores). */
+  owns(topic: string, partition: number): boolean {
+    return this.partitions.holds(topic, partition) && (!this.opts.store || this.partitions.stores.has(partition));
+  }
+
+  /**
+   * What a transaction sends as its consumed offsets: every owned partition's committed
+   * offset, overlaid with `next` (the batch's own). The coordinator checks the member's
+   * generation, not the partitions, so one stale offset fences it; re-committing an
+   * unchanged offset is harmless.
+   */
+  fencingOffsets(next: Iterable<TopicPartitionOffset> = []): TopicPartitionOffset[] {
+    const out = new Map<string, TopicPartitionOffset>();
+    for (const [k, o] of this.committedNext) if (this.partitions.holds(o.topic, o.partition)) out.set(k, o);
+    for (const o of next) out.set(tpKey(o.topic, o.partition), o);
+    return [...out.values()];
+  }
+
+  /**
+   * Seeds the committed offsets of newly assigned partitions (a partition the group never
+   * committed: its low watermark, where auto.offset.reset=earliest starts anyway), so a
+   * transaction before this member's first batch of them is fenced too.
+   */
+  async seedCommitted(consumer: Consumer, assignment: Kafka.TopicPartition[], known?: TopicPartitionOffset[]): Promise<void> {
+    const offsets = known ?? (await committed(consumer, assignment, this.opts.transactionTimeoutMs));
+    for (const o of offsets) {
+      const offset = o.offset >= 0 ? o.offset : await lowWatermark(consumer, o.topic, o.partition);
+      const k = tpKey(o.topic, o.partition);
+      if (this.partitions.holds(o.topic, o.partition) && !this.committedNext.has(k))
+        this.committedNext.set(k, { topic: o.topic, partition: o.partition, offset });
     }
   }
 
@@ -130,7 +176,12 @@ export class PartitionOwnership<V> {
   async holdBack(all: Message[]): Promise<Message[]> {
     const ours = (m: Message) => this.partitions.holds(m.topic, m.partition);
     const reassigned = (m: Message) => (this.assignedEpoch.get(tpKey(m.topic, m.partition)) ?? 0) > this.consumeEpoch;
-    const processable = (m: Message) => ours(m) && this.partitions.stores.has(m.partition) && !this.partitions.restoring.has(m.partition) && !reassigned(m);
+    const processable = (m: Message) =>
+      ours(m) &&
+      this.partitions.stores.has(m.partition) &&
+      !this.partitions.restoring.has(m.partition) &&
+      !this.partitions.split.has(m.partition) &&
+      !reassigned(m);
     const messages = this.opts.store ? all.filter(processable) : all;
     if (messages.length < all.length) {
       this.opts.log?.(`held back ${all.length - messages.length} records consumed across a rebalance`);

@@ -1,19 +1,25 @@
 // The poll → process → commit loop of a processor member (Kafka Streams'
 // StreamThread). Between batches it runs what callbacks queued (restored
-// partitions' hooks, then handovers), consumes, processes a batch in one
-// transaction with its input offsets, and punctuates. A failed batch is aborted
-// and re-read from its first offsets; a fatal failure ends the loop.
+// partitions' hooks, then revocations with their handovers), consumes, processes
+// a batch in one transaction with its input offsets, and punctuates. Ownership
+// changes only between batches, so a batch never loses a store under it. A failed
+// batch is aborted and re-read from its first offsets; a fatal failure ends the loop.
 import type { ExactlyOnceProducer } from './exactlyOnceProducer.ts';
 import type { OwnedPartitions } from './ownedPartitions.ts';
 import type { PartitionOwnership } from './partitionOwnership.ts';
 import type { InputRecord, ProcessorStats, ResolvedProcessorOptions } from './processorTypes.ts';
 import type { Punctuator } from './punctuator.ts';
+import { inTimestampOrder } from './recordOrder.ts';
 import type { RestoreStateMachine } from './restoreStateMachine.ts';
-import { asError, consumeBatch, type Consumer, type Message, type TopicPartitionOffset } from './rdkafkaPromises.ts';
+import { consumeBounded, DEFAULT_BATCH_BOUNDS } from './boundedBatch.ts';
+import { asError, type Consumer, type Message, type TopicPartitionOffset } from './rdkafkaPromises.ts';
+import { isOutage } from './errorClass.ts';
 
 export class ProcessorLoop<V> {
   running = false;
   private loop: Promise<void> | undefined;
+  /** When batches began failing on an outage without a commit since (maxOutageMs). */
+  private outageSince: number | undefined;
 
   constructor(
     private readonly opts: ResolvedProcessorOptions<V>,
@@ -48,7 +54,7 @@ export class ProcessorLoop<V> {
     return { wasRunning, failed };
   }
 
-  /** Handover transactions and restore transactions queued by callbacks: run between batches. */
+  /** Restore transactions, then revocations (with their handovers) queued by callbacks: applied between batches. */
   private async runLoopTasks(): Promise<void> {
     await this.restores?.runAfterRestoreHooks();
     await this.ownership.runHandovers();
@@ -60,7 +66,7 @@ export class ProcessorLoop<V> {
         if (this.restores?.failure) throw this.restores.failure;
         await this.runLoopTasks();
         this.ownership.consumeStarting();
-        const messages = await consumeBatch(this.consumer, this.opts.maxBatch);
+        const messages = await consumeBounded(this.consumer, { ...DEFAULT_BATCH_BOUNDS, max: this.opts.maxBatch });
         if (messages.length > 0) await this.processBatch(messages);
         await this.punctuator?.runIfDue();
       }
@@ -73,17 +79,33 @@ export class ProcessorLoop<V> {
     }
   }
 
+  /** Past maxOutageMs of outage-failed batches: a fatal error, so the process stops and says why. */
+  private stopAfterLongOutage(err: unknown, e: Error): void {
+    const limit = this.opts.maxOutageMs ?? 0;
+    if (limit <= 0 || !isOutage(err)) return;
+    const now = Date.now();
+    this.outageSince ??= now;
+    if (now - this.outageSince < limit) return;
+    throw new Error(
+      `dependency outage for ${Math.round((now - this.outageSince) / 1000)} s, past the max outage wait of ${Math.round(limit / 1000)} s: ${e.message} ` +
+        '(stopping; nothing discarded: the failed batch was not committed and is re-read by the next owner)',
+      { cause: err },
+    );
+  }
+
   private async processBatch(all: Message[]): Promise<void> {
     const messages = await this.ownership.holdBack(all);
     if (messages.length === 0) return;
-    const batch: InputRecord[] = messages.map((m) => ({
-      topic: m.topic,
-      partition: m.partition,
-      offset: m.offset,
-      key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key.toString('utf8') : String(m.key),
-      value: m.value ?? null,
-      timestamp: m.timestamp,
-    }));
+    const batch: InputRecord[] = inTimestampOrder(
+      messages.map((m) => ({
+        topic: m.topic,
+        partition: m.partition,
+        offset: m.offset,
+        key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key.toString('utf8') : String(m.key),
+        value: m.value ?? null,
+        timestamp: m.timestamp,
+      })),
+    );
     // First and next offsets per partition: where to rewind on abort, what to commit on success.
     const first = new Map<string, TopicPartitionOffset>();
     const next = new Map<string, TopicPartitionOffset>();
@@ -95,11 +117,16 @@ export class ProcessorLoop<V> {
     try {
       await this.producer.begin();
       const outputs = await this.opts.process(batch, this.partitions.ctx);
-      this.producer.produceAll(outputs);
-      await this.producer.sendOffsets([...next.values()]);
+      // Revocations wait for the batch, so this holds unless the loop itself released
+      // partitions: their records are not ours to commit, they are re-read (never dead-lettered).
+      const gone = batch.find((r) => !this.ownership.owns(r.topic, r.partition));
+      if (gone) throw new Error(`${gone.topic}[${gone.partition}] left this member during the batch`);
+      await this.producer.produceAll(outputs);
+      await this.producer.sendOffsets(this.ownership.fencingOffsets(next.values()));
       await this.producer.commit(outputs.length);
       this.ownership.committed(next.values());
       this.stats.records += batch.length;
+      this.outageSince = undefined;
     } catch (err) {
       const e = asError(err);
       this.stats.lastError = e.message;
@@ -112,6 +139,7 @@ export class ProcessorLoop<V> {
         throw new Error(`abort failed after "${e.message}": ${asError(ae).message}`);
       });
       await this.ownership.rewind(first.values());
+      this.stopAfterLongOutage(err, e);
     }
   }
 }

@@ -4,6 +4,7 @@ import type Kafka from 'node-rdkafka';
 import type { GroupOptions } from './rdkafkaConfig.ts';
 import type { RestoreResult } from './changelogRestorer.ts';
 import type { PartitionStore } from './partitionStore.ts';
+import type { LatencyHistogram } from '../protocols/http/latencyHistogram.ts';
 
 export interface InputRecord {
   topic: string;
@@ -61,6 +62,12 @@ export interface TransactionalProcessorOptions<V = never> extends GroupOptions {
   afterRestore?: (partition: number, ctx: ProcessContext<V>) => Promise<OutputRecord[]> | OutputRecord[];
   maxBatch?: number;
   transactionTimeoutMs?: number;
+  /**
+   * How long batches may keep failing on a dependency outage (registry, database, broker)
+   * before the processor stops with an error instead of retrying on (0: no limit). Nothing
+   * is discarded either way: the failing batch is never committed, the next owner re-reads it.
+   */
+  maxOutageMs?: number;
   /** Extra librdkafka producer settings (e.g. message.max.bytes for large state records). */
   producerConfig?: Kafka.ProducerGlobalConfig;
   /** Extra librdkafka consumer settings (e.g. a shorter fetch.wait.max.ms for latency). */
@@ -75,6 +82,10 @@ export interface ProcessorStats {
   records: number;
   restores: number;
   restoredRecords: number;
+  /** Time spent reading changelogs, summed over restores (metrics: presence_event_manager_restore_seconds_total). */
+  restoreMs: number;
+  /** commitTransaction of committed transactions (the produced records' flush included): presence_event_manager_transaction_commit_seconds. */
+  commitLatency: LatencyHistogram;
   outputs: number;
   transactions: number;
   aborts: number;

@@ -1,9 +1,11 @@
 // Timers of a processor member (Kafka Streams' punctuation, wall-clock time): every
 // `punctuateIntervalMs` the loop runs the punctuator between batches, in a
-// transaction of its own with the punctuator's outputs and store writes.
+// transaction of its own with the punctuator's outputs and store writes, and the
+// owned partitions' committed offsets: a member that left the group cannot commit
+// its timers (a "terminated" NOTIFY, an expiry) behind the partitions' new owner.
 import type { ExactlyOnceProducer } from './exactlyOnceProducer.ts';
-import type { OutputRecord, ProcessContext, ProcessorStats } from './processorTypes.ts';
-import { asError } from './rdkafkaPromises.ts';
+import type { OutputRecord, ProcessContext } from './processorTypes.ts';
+import type { TopicPartitionOffset } from './rdkafkaPromises.ts';
 
 export class Punctuator<V> {
   private lastPunctuate = Date.now();
@@ -13,7 +15,9 @@ export class Punctuator<V> {
     private readonly intervalMs: number,
     private readonly producer: ExactlyOnceProducer<V>,
     private readonly ctx: ProcessContext<V>,
-    private readonly stats: ProcessorStats,
+    private readonly fencingOffsets: () => TopicPartitionOffset[],
+    /** With stores, timers belong to owned partitions: none live, nothing to punctuate (and nothing to fence with). */
+    private readonly perPartition: boolean,
   ) {}
 
   /** Runs the punctuator when its interval has passed since it last ran. */
@@ -23,19 +27,9 @@ export class Punctuator<V> {
     await this.run();
   }
 
-  /** Timers: a transaction of their own with the punctuator's outputs and store writes. */
+  /** Timers: a transaction of their own with the punctuator's outputs and store writes (none when nothing is due). */
   private async run(): Promise<void> {
-    try {
-      await this.producer.begin();
-      const outputs = await this.punctuate(Date.now(), this.ctx);
-      this.producer.produceAll(outputs);
-      await this.producer.commit(outputs.length);
-    } catch (err) {
-      const e = asError(err);
-      this.stats.lastError = e.message;
-      this.producer.afterFailure(err, e);
-      this.stats.aborts += 1;
-      await this.producer.abort().catch(() => {});
-    }
+    if (this.perPartition && this.ctx.partitions().length === 0) return;
+    await this.producer.hookTransaction('punctuation', () => this.punctuate(Date.now(), this.ctx), this.fencingOffsets());
   }
 }

@@ -4,6 +4,8 @@
 // (KIP-447) — none of which kafkajs has.
 import type { ConsumerGlobalConfig, ConsumerTopicConfig, ProducerGlobalConfig, ProducerTopicConfig } from 'node-rdkafka';
 import type { GroupAssignor } from './assignors/groupAssignor.ts';
+import { GROUP_SESSION } from './groupSession.ts';
+import { rdkafkaSecurity } from './kafkaSecurity.ts';
 
 export interface ClientIdentity {
   brokers: string;
@@ -22,6 +24,7 @@ export function producerConfig(c: ClientIdentity, extra: ProducerGlobalConfig = 
   return {
     'metadata.broker.list': c.brokers,
     'client.id': c.clientId,
+    ...rdkafkaSecurity(),
     'enable.idempotence': true,
     acks: -1,
     'linger.ms': 5,
@@ -34,12 +37,12 @@ export function producerConfig(c: ClientIdentity, extra: ProducerGlobalConfig = 
 
 /** A transactional producer: one per processing member (fencing is by consumer group metadata, KIP-447). */
 export function transactionalProducerConfig(c: ClientIdentity, transactionalId: string, extra: ProducerGlobalConfig = {}): ProducerGlobalConfig {
-  return producerConfig(c, { 'transactional.id': transactionalId, 'transaction.timeout.ms': 30_000, ...extra });
+  return producerConfig(c, { 'transactional.id': transactionalId, 'transaction.timeout.ms': 15_000, ...extra });
 }
 
 export interface GroupOptions {
   groupId: string;
-  /** Static membership: a restarted member with the same id gets its partitions back without a rebalance. */
+  /** Static membership (memberIdentity.ts): a restarted member with the same id gets its partitions back without moving anyone else's (staticMembership.ts). */
   instanceId?: string;
   /** 'consumer' (KIP-848 on Kafka 4: incremental, server-side assignor) or 'classic'. */
   protocol?: 'classic' | 'consumer';
@@ -60,6 +63,7 @@ export function consumerConfig(c: ClientIdentity, g: GroupOptions, extra: Consum
   const base: ConsumerGlobalConfig = {
     'metadata.broker.list': c.brokers,
     'client.id': c.clientId,
+    ...rdkafkaSecurity(),
     'group.id': g.groupId,
     'enable.auto.commit': false,
     'enable.auto.offset.store': false,
@@ -75,8 +79,9 @@ export function consumerConfig(c: ClientIdentity, g: GroupOptions, extra: Consum
     if (g.assignor && g.assignor !== 'range')
       throw new Error(`the ${g.assignor} assignor runs in the broker and needs the consumer group protocol (KIP-848), not classic`);
     base['partition.assignment.strategy'] = g.copartitioned ? 'range' : 'cooperative-sticky';
-    base['session.timeout.ms'] = 10_000;
-    base['heartbeat.interval.ms'] = 1_000;
+    // Client-side with the classic protocol (groupSession.ts explains the figures).
+    base['session.timeout.ms'] = GROUP_SESSION.sessionTimeoutMs;
+    base['heartbeat.interval.ms'] = GROUP_SESSION.heartbeatIntervalMs;
   }
   if (g.instanceId) base['group.instance.id'] = g.instanceId;
   if (g.rack) base['client.rack'] = g.rack;

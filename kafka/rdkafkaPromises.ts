@@ -56,3 +56,15 @@ export function committed(c: Consumer, partitions: Kafka.TopicPartition[], timeo
 export function flush(p: Producer, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => p.flush(timeoutMs, (err) => (err ? reject(asError(err)) : resolve())));
 }
+
+/** A partition's log start and high watermark, asked of the broker. */
+export function watermarks(c: Consumer, topic: string, partition: number, timeoutMs = 5000): Promise<{ low: number; high: number }> {
+  return new Promise((resolve, reject) =>
+    c.queryWatermarkOffsets(topic, partition, timeoutMs, (err, o) => (err ? reject(asError(err)) : resolve({ low: o.lowOffset, high: o.highOffset }))),
+  );
+}
+
+/** The first offset still in a partition (its log start), asked of the broker. */
+export async function lowWatermark(c: Consumer, topic: string, partition: number, timeoutMs = 5000): Promise<number> {
+  return (await watermarks(c, topic, partition, timeoutMs)).low;
+}

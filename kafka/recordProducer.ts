@@ -4,6 +4,7 @@
 import Kafka from 'node-rdkafka';
 import { producerConfig, producerTopicConfig } from './rdkafkaConfig.ts';
 import { asError, connectProducer, disconnect, flush, type Producer } from './rdkafkaPromises.ts';
+import { routeClientLog } from './clientLog.ts';
 
 export interface Delivered {
   topic: string;
@@ -32,6 +33,7 @@ export class RecordProducer {
   ) {
     // message.timeout.ms, like the partitioner, is a topic property in node-rdkafka.
     this.producer = new Kafka.Producer(producerConfig({ brokers, clientId }), { ...producerTopicConfig, 'message.timeout.ms': deliveryTimeoutMs });
+    routeClientLog(this.producer, clientId);
     this.producer.on('delivery-report', (err, report) => {
       const waiter = this.pending.get(report.opaque as number);
       if (!waiter) return;
@@ -47,7 +49,8 @@ export class RecordProducer {
     } catch (err) {
       throw new KafkaUnavailableError(this.brokers, `could not connect: ${asError(err).message}`);
     }
-    this.producer.setPollInterval(20);
+    // Delivery reports are seen only when polled: a SIP 200 waits on them (front end), so poll often.
+    this.producer.setPollInterval(5);
     // A safety net: should librdkafka not report a delivery within the
     // timeout (no broker reachable), the waiter is failed here rather than hang.
     this.sweeper = setInterval(() => this.expireOverdue(), 500);

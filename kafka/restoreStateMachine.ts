@@ -8,7 +8,7 @@ import type { ExactlyOnceProducer } from './exactlyOnceProducer.ts';
 import type { OwnedPartitions, RunningRestore } from './ownedPartitions.ts';
 import { PartitionStore } from './partitionStore.ts';
 import type { ProcessorStats, ResolvedProcessorOptions, StoreSpec } from './processorTypes.ts';
-import { asError, committed, type Consumer } from './rdkafkaPromises.ts';
+import { asError, committed, type Consumer, type TopicPartitionOffset } from './rdkafkaPromises.ts';
 import type Kafka from 'node-rdkafka';
 
 export type RestoreState = 'awaiting-committed' | 'reading-changelog' | 'awaiting-after-restore' | 'live' | 'failed' | 'abandoned';
@@ -30,8 +30,13 @@ export class RestoreStateMachine<V> {
     private readonly partitions: OwnedPartitions<V>,
     private readonly producer: ExactlyOnceProducer<V>,
     private readonly stats: ProcessorStats,
+    /** Ownership's record of the committed offsets (partitionOwnership.ts): seeded here, sent with every transaction. */
+    private readonly offsets: {
+      seedCommitted(consumer: Consumer, tps: Kafka.TopicPartition[], known: TopicPartitionOffset[]): Promise<void>;
+      fencingOffsets(): TopicPartitionOffset[];
+    },
   ) {
-    this.restorer = new ChangelogRestorer(opts.brokers, opts.store.changelogTopic, opts.store.decode);
+    this.restorer = new ChangelogRestorer(opts.brokers, opts.store.changelogTopic, opts.store.decode, opts.log);
   }
 
   /** Still the partition's current restore (not revoked, nor revoked and assigned again, meanwhile). */
@@ -57,7 +62,10 @@ export class RestoreStateMachine<V> {
         const running = restoring.get(p);
         if (running) {
           consumer.pause(tpsNow);
-          void running.settled.then(() => this.partitions.owned.has(p) && consumer.resume(tpsNow.filter((t) => this.partitions.topics(p).has(t.topic))));
+          void running.settled.then(
+            () =>
+              this.partitions.owned.has(p) && !this.partitions.split.has(p) && consumer.resume(tpsNow.filter((t) => this.partitions.topics(p).has(t.topic))),
+          );
         }
         continue;
       }
@@ -67,12 +75,16 @@ export class RestoreStateMachine<V> {
       const tps = assignment.filter((a) => a.partition === p).map((a) => ({ topic: a.topic, partition: a.partition }));
       const task = new PartitionRestore();
       task.settled = (async () => {
-        await committed(consumer, tps, this.opts.transactionTimeoutMs).catch(() => {});
+        // Seeded before the afterRestore hook: its transaction carries them (fenced even before a first batch).
+        await committed(consumer, tps, this.opts.transactionTimeoutMs)
+          .then((known) => this.offsets.seedCommitted(consumer, tps, known))
+          .catch((e) => this.opts.log?.(`committed offsets of partition ${p} not known: ${asError(e).message}`));
         task.state = 'reading-changelog';
         const r = await this.restorer.restore(store);
         if (!this.current(p, task)) return; // revoked meanwhile
         this.stats.restores++;
         this.stats.restoredRecords += r.records;
+        this.stats.restoreMs += r.ms;
         this.opts.onRestored?.(r);
         if (this.opts.afterRestore) {
           task.state = 'awaiting-after-restore';
@@ -81,7 +93,8 @@ export class RestoreStateMachine<V> {
         }
         task.state = 'live';
         restoring.delete(p);
-        consumer.resume(tps.filter((t) => this.partitions.topics(p).has(t.topic)));
+        // A split partition stays paused until it is held whole (copartitioning.ts).
+        if (!this.partitions.split.has(p)) consumer.resume(tps.filter((t) => this.partitions.topics(p).has(t.topic)));
       })().catch((err) => {
         if (!this.current(p, task)) return; // revoked meanwhile: not ours to restore
         task.state = 'failed';
@@ -102,8 +115,12 @@ export class RestoreStateMachine<V> {
     while (this.pendingRestored.length > 0) {
       const { partition, done } = this.pendingRestored.shift()!;
       try {
-        if (stores.has(partition) && restoring.has(partition))
-          await this.producer.hookTransaction(`after restoring partition ${partition}`, () => this.opts.afterRestore!(partition, ctx));
+        if (stores.has(partition) && restoring.has(partition) && !this.partitions.split.has(partition))
+          await this.producer.hookTransaction(
+            `after restoring partition ${partition}`,
+            () => this.opts.afterRestore!(partition, ctx),
+            this.offsets.fencingOffsets(),
+          );
       } finally {
         done();
       }

@@ -6,9 +6,14 @@
 //
 // Its roles, one per file: the loop (processorLoop.ts), partition ownership and
 // rebalances (partitionOwnership.ts), store restores (restoreStateMachine.ts),
-// the transactional producer (exactlyOnceProducer.ts) and timers (punctuator.ts).
+// the transactional producer (exactlyOnceProducer.ts) and timers (punctuator.ts);
+// around them: co-partitioning checks (copartitioning.ts), static membership
+// (staticMembership.ts) and the group's session timeout (groupSession.ts).
 import Kafka from 'node-rdkafka';
 import { consumerConfig, consumerTopicConfig } from './rdkafkaConfig.ts';
+import { checkPartitionCounts, CopartitionGuard } from './copartitioning.ts';
+import { applyGroupSession } from './groupSession.ts';
+import { leaveForGood, takeOverInstance } from './staticMembership.ts';
 import { ExactlyOnceProducer } from './exactlyOnceProducer.ts';
 import { OwnedPartitions } from './ownedPartitions.ts';
 import { PartitionOwnership } from './partitionOwnership.ts';
@@ -17,11 +22,23 @@ import { Punctuator } from './punctuator.ts';
 import { RestoreStateMachine } from './restoreStateMachine.ts';
 import type { ProcessContext, ProcessorStats, ResolvedProcessorOptions, TransactionalProcessorOptions } from './processorTypes.ts';
 import { asError, connectConsumer, disconnect, type Consumer } from './rdkafkaPromises.ts';
+import { LatencyHistogram } from '../protocols/http/latencyHistogram.ts';
+import { routeClientLog } from './clientLog.ts';
 
+export { PartitionNotOwned } from './ownedPartitions.ts';
 export type { InputRecord, OutputRecord, StoreSpec, ProcessContext, TransactionalProcessorOptions, ProcessorStats } from './processorTypes.ts';
 
 export class TransactionalProcessor<V = never> {
-  readonly stats: ProcessorStats = { records: 0, restores: 0, restoredRecords: 0, outputs: 0, transactions: 0, aborts: 0 };
+  readonly stats: ProcessorStats = {
+    records: 0,
+    restores: 0,
+    restoredRecords: 0,
+    restoreMs: 0,
+    outputs: 0,
+    transactions: 0,
+    aborts: 0,
+    commitLatency: new LatencyHistogram(),
+  };
   /** Store access for hooks outside a batch (e.g. rebuilding timer indexes after a restore). */
   readonly ctx: ProcessContext<V>;
   private readonly partitions: OwnedPartitions<V>;
@@ -31,11 +48,23 @@ export class TransactionalProcessor<V = never> {
   private readonly ownership: PartitionOwnership<V>;
   private readonly loop: ProcessorLoop<V>;
   private readonly opts: ResolvedProcessorOptions<V>;
+  private readonly copartitions: CopartitionGuard;
+  /** The consumer group and the topics it reads: what `groupLag` asks about. */
+  readonly groupId: string;
+  readonly inputTopics: readonly string[];
 
   constructor(opts: TransactionalProcessorOptions<V>) {
-    this.opts = { maxBatch: 500, transactionTimeoutMs: 30_000, ...opts };
+    // 15 s, not 30: a member that dies with a transaction open holds back every read_committed
+    // reader of the partitions it wrote until the coordinator aborts it (a restart with the same
+    // transactional id aborts it at once). A batch's transaction takes well under a second; the
+    // margin covers a loaded machine, since a transaction past the timeout fences the member.
+    this.opts = { maxBatch: 500, transactionTimeoutMs: 15_000, ...opts };
+    this.groupId = opts.groupId;
+    this.inputTopics = opts.inputTopics;
     this.partitions = new OwnedPartitions<V>(opts.clientId);
     this.ctx = this.partitions.ctx;
+    this.copartitions = new CopartitionGuard(opts.inputTopics, this.partitions as OwnedPartitions<unknown>, opts.log);
+    this.partitions.onChange = (consumer) => this.copartitions.check(consumer);
     const id = { brokers: opts.brokers, clientId: opts.clientId };
     // librdkafka calls rebalance_cb with the consumer as `this`.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
@@ -51,11 +80,18 @@ export class TransactionalProcessor<V = never> {
       },
       consumerTopicConfig,
     );
+    routeClientLog(this.consumer, opts.clientId);
     this.producer = new ExactlyOnceProducer(this.opts, this.consumer, this.partitions.stores, this.stats);
     const store = this.opts.store;
-    if (store) this.restores = new RestoreStateMachine({ ...this.opts, store }, this.partitions, this.producer, this.stats);
+    if (store)
+      this.restores = new RestoreStateMachine({ ...this.opts, store }, this.partitions, this.producer, this.stats, {
+        seedCommitted: (c, tps, known) => this.ownership.seedCommitted(c, tps, known),
+        fencingOffsets: () => this.ownership.fencingOffsets(),
+      });
     this.ownership = new PartitionOwnership(this.opts, this.partitions, this.restores, this.producer, this.consumer, () => this.loop.running);
-    const punctuator = opts.punctuate ? new Punctuator(opts.punctuate, opts.punctuateIntervalMs ?? 1000, this.producer, this.ctx, this.stats) : undefined;
+    const punctuator = opts.punctuate
+      ? new Punctuator(opts.punctuate, opts.punctuateIntervalMs ?? 1000, this.producer, this.ctx, () => this.ownership.fencingOffsets(), !!store)
+      : undefined;
     this.loop = new ProcessorLoop(this.opts, this.consumer, this.producer, this.partitions, this.ownership, this.restores, punctuator, this.stats);
   }
 
@@ -64,22 +100,51 @@ export class TransactionalProcessor<V = never> {
     return this.consumer.assignments().map((a) => ({ topic: a.topic, partition: a.partition }));
   }
 
+  /** Partitions held only in part (co-partitioned topics split across members) and so not processed. */
+  splitPartitions(): number[] {
+    return [...this.partitions.split].sort((a, b) => a - b);
+  }
+
+  /** How often a partition was found split and refused. */
+  get copartitionRefusals(): number {
+    return this.copartitions.refusals;
+  }
+
+  private get kip848(): boolean {
+    return (this.opts.protocol ?? 'consumer') === 'consumer';
+  }
+
+  /**
+   * For /readyz: the loop runs, and no assigned partition is still restoring or held
+   * only in part (its records would wait). An empty assignment is ready: nothing to answer for.
+   */
+  health(): { running: boolean; live: number[]; restoring: number[]; split: number[] } {
+    return {
+      running: this.loop.running,
+      live: this.ctx.partitions(),
+      restoring: [...this.partitions.restoring.keys()].sort((a, b) => a - b),
+      split: this.splitPartitions(),
+    };
+  }
+
   /** Resolves when every assigned partition's store is restored. */
   async restored(): Promise<void> {
     await this.restores?.restored();
   }
 
   async start(): Promise<void> {
+    const { brokers, groupId, instanceId, log } = this.opts;
     try {
+      if (this.opts.inputTopics.length > 1 || this.opts.store) await checkPartitionCounts(brokers, this.opts.inputTopics, this.opts.store?.changelogTopic);
+      if (this.kip848) await applyGroupSession(brokers, groupId, log);
+      // Before the producer fences the predecessor's transactional id and the consumer joins in its place.
+      if (this.kip848 && instanceId) await takeOverInstance(brokers, groupId, instanceId, log);
       await this.producer.connect();
       await connectConsumer(this.consumer);
     } catch (err) {
       throw new Error(`${this.opts.clientId} could not start against Kafka at ${this.opts.brokers}: ${asError(err).message}`, { cause: err });
     }
-    // consume(n) waits this long for EACH missing record (there is no batch
-    // deadline): a short wait ends a batch at the first lull, so steady
-    // traffic cannot hold a batch open for seconds; under load batches still fill.
-    this.consumer.setDefaultConsumeTimeout(10);
+    // Batches are bounded in time as well as size (boundedBatch.ts sets the consume waits).
     this.consumer.subscribe(this.opts.inputTopics);
     this.loop.start();
   }
@@ -91,14 +156,25 @@ export class TransactionalProcessor<V = never> {
 
   async stop(): Promise<void> {
     const { wasRunning, failed } = await this.loop.stop();
-    // A clean stop is a handover too: its transaction commits before the consumer leaves.
+    // A clean stop is a handover too: its transaction commits before the consumer leaves,
+    // fenced like any other (a member that lost its partitions meanwhile writes nothing).
     const parts = this.ctx.partitions();
     if (this.opts.onRevoking && wasRunning && !failed && parts.length > 0) {
       await this.producer
-        .hookTransaction(`handing over partitions ${parts.join(',')} on stop`, () => this.opts.onRevoking!(parts, this.ctx))
+        .hookTransaction(
+          `handing over partitions ${parts.join(',')} on stop`,
+          () => this.opts.onRevoking!(parts, this.ctx),
+          this.ownership.fencingOffsets(),
+          true,
+        )
         .catch((e) => this.opts.log?.(asError(e).message));
     }
     await disconnect(this.consumer);
+    // A static member left "back soon": a clean stop hands its partitions over now instead.
+    if (this.kip848 && this.opts.instanceId)
+      await leaveForGood(this.opts.brokers, this.opts.groupId, this.opts.instanceId).catch((e) =>
+        this.opts.log?.(`could not release static instance ${this.opts.instanceId}: ${asError(e).message}`),
+      );
     await this.producer.disconnect();
     await this.restores?.close();
   }

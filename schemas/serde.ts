@@ -7,6 +7,7 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Request } from 'mappersmith';
 import type avro from 'avsc';
 import { avroType, loadSchemas } from './avroSchemas.ts';
+import { registryAuth, type RegistryAuth } from './registryAuth.ts';
 import type { RecordsBySchema } from './generated/records.ts';
 import { TOPICS, type TopicName, valueSubject } from './topology.ts';
 
@@ -42,7 +43,13 @@ export class RecordSerde {
     // Without a timeout a request that is never answered (seen with kept-alive
     // sockets) hangs the caller for good; with one it fails and is retried.
     const requestTimeout = () => ({ prepareRequest: (next: () => Promise<Request>) => next().then((req) => req.enhance({ timeout })) });
-    this.registry = new SchemaRegistry({ host: registryUrl, retry: { retries: 2 }, middlewares: [requestTimeout] });
+    const auth = opts.auth === undefined ? registryAuth() : opts.auth || undefined;
+    this.registry = new SchemaRegistry({
+      host: registryUrl,
+      retry: { retries: 2 },
+      middlewares: [requestTimeout],
+      ...(auth ? { auth: { username: auth.username, password: auth.password } } : {}),
+    });
     for (const [name, json] of loadSchemas()) this.types.set(name, avroType(json));
   }
 
@@ -71,15 +78,28 @@ export class RecordSerde {
     return out;
   }
 
-  /** Looks up (without registering) the latest ids of our subjects, for processes that only encode. */
+  /**
+   * Looks up (without registering) the id of the schema this process writes,
+   * for processes that only encode. Not the subject's latest: during a rolling
+   * upgrade the subject already holds the next release's schema, and a process
+   * still writing this shape must tag this shape's id (POST /subjects/{subject}
+   * finds a schema among the subject's versions). A producer does not register
+   * its schema itself: evolving a subject is `topics apply`'s step, so a schema
+   * missing there stops the process with the subject named.
+   */
   async loadIds(): Promise<void> {
+    const schemas = loadSchemas();
     for (const spec of TOPICS) {
       const subject = valueSubject(this.prefix, spec.name);
+      const schema = JSON.stringify(schemas.get(spec.valueSchema));
       let id: number;
       try {
-        id = await this.untilAnswered(() => this.registry.getLatestSchemaId(subject));
+        id = await this.untilAnswered(() => this.registry.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema }));
       } catch (err) {
-        throw new SchemaRegistryError(`subject ${subject} is not registered (run \`presence topics apply\`): ${describeRegistryError(err)}`, subject);
+        throw new SchemaRegistryError(
+          `schema ${spec.valueSchema} is not registered under ${subject} (run \`presence topics apply\` with this release): ${describeRegistryError(err)}`,
+          subject,
+        );
       }
       this.idByTopic.set(spec.name, id);
       this.typeById.set(id, this.types.get(spec.valueSchema)!);
@@ -139,6 +159,8 @@ export class RecordSerde {
 }
 
 interface RegistryClientOptions {
+  /** Basic auth; default from the settings (registryAuth.ts), false for none. */
+  auth?: RegistryAuth | false;
   /** Per-request timeout (default 10 s). */
   requestTimeoutMs?: number;
   /** How long a call is retried while the registry does not answer (default 60 s). */

@@ -49,8 +49,17 @@ describe('topic topology', () => {
       attempts: 1,
       reason: null,
       time: 1_700_000_000_000,
+      transport: 'udp',
     };
     expect(type.fromBuffer(type.toBuffer(v))).toEqual(v);
     expect(type.isValid({ ...v, attempts: 'one' })).toBe(false);
+    // transport was added with a default: a report written before it reads as null (BACKWARD compatible).
+    const json = schemas.get('DeliveryReport')!;
+    const before = avroType({
+      ...json,
+      fields: (json as unknown as { fields: Array<{ name: string }> }).fields.filter((f) => f.name !== 'transport'),
+    } as typeof json);
+    const { transport: _, ...old } = v;
+    expect(type.fromBuffer(before.toBuffer(old), type.createResolver(before))).toEqual({ ...old, transport: null });
   });
 });

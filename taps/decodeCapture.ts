@@ -26,9 +26,10 @@ export async function decodeCaptures(
   plan: NumberingPlan,
   h: CaptureHandlers,
   onTruncated?: (file: string, msg: string) => void,
+  onBroken?: (file: string, msg: string) => void,
 ): Promise<DecodeSummary> {
   return decodeSources(
-    files.map((f) => captureInput(f, onTruncated)),
+    files.map((f) => captureInput(f, onTruncated, onBroken)),
     plan,
     h,
   );

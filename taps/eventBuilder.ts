@@ -32,12 +32,27 @@ function mapFacts(s: DecodedSignal): MapFacts | null {
   };
 }
 
+/** Q.763 §3.10 address presentation restricted indicator. */
+const PRESENTATION: Readonly<Record<number, string>> = { 0: 'allowed', 1: 'restricted', 2: 'unavailable' };
+
 function isupFacts(s: DecodedSignal, party: Party): IsupFacts | null {
   const m = s.ss7;
   if (!m?.isup) return null;
   const calling = s.parties.find((p) => p.role === 'calling')?.ids.msisdn ?? null;
   const called = s.parties.find((p) => p.role === 'called')?.ids.msisdn ?? null;
-  return { cic: m.isup.cic, opc: m.opc, dpc: m.dpc, calling, called, cause: m.isup.cause?.value ?? null, role: party.role === 'subject' ? null : party.role };
+  // The IAM carries it; later messages of the call get it from the correlated call.
+  const presentation = (m.isup.callingNumber ?? m.call?.calling)?.presentation;
+  return {
+    cic: m.isup.cic,
+    opc: m.opc,
+    dpc: m.dpc,
+    calling,
+    called,
+    cause: m.isup.cause?.value ?? null,
+    role: party.role === 'subject' ? null : party.role,
+    // Kept so watchers are never shown a caller who asked not to be (dialog-info's remote identity).
+    callingPresentation: presentation === undefined ? null : (PRESENTATION[presentation] ?? null),
+  };
 }
 
 function sipFacts(s: DecodedSignal): SipFacts | null {
@@ -57,6 +72,7 @@ function sipFacts(s: DecodedSignal): SipFacts | null {
     ifMatch: msg.sipIfMatch ?? null,
     contentType: msg.contentType?.mediaType ?? null,
     body: msg.body.length > 0 ? Buffer.from(msg.body) : null,
+    privacy: msg.headers.get('privacy') ?? null,
   };
 }
 

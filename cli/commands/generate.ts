@@ -58,7 +58,7 @@ export function registerGenerateCommand(program: Command): void {
       };
       if (o.out) {
         const bar = progress(`generate → ${o.out}`, undefined);
-        const sum = await generateToPcap({ ...gen, out: o.out }, (p) => bar.update(p.packets, 'packets'));
+        const sum = await generateToPcap({ ...gen, out: o.out }, (p) => bar.update(p.packets, 'packets', p.simulatedSeconds / p.durationSeconds));
         bar.finish(sum.packets, `packets, ${(sum.bytes / 1e6).toFixed(1)} MB, ${sum.subscribersSeen} subscribers active`);
         for (const [proto, byMsg] of Object.entries(sum.byMessage)) {
           const top = Object.entries(byMsg)
@@ -84,12 +84,13 @@ export function registerGenerateCommand(program: Command): void {
             process.stderr.write(`provisioned ${gen.subscribers} subscribers in the directory\n`);
           }
           const bar = progress('generate → kafka', undefined);
-          const sum = await runTap(s, [generatorSource(gen)], {
+          const source = generatorSource(gen);
+          const sum = await runTap(s, [source], {
             tap: 'generator',
             speed: parseSpeed(o.speed),
             unknown: s.identity.unknownSubscribers,
             directory,
-            onProgress: (frames, events) => bar.update(frames, `packets, ${events} events`),
+            onProgress: (frames, events) => bar.update(frames, `packets, ${events} events`, source.progress?.()),
           });
           bar.finish(sum.frames, 'packets');
           process.stderr.write(

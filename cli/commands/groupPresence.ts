@@ -6,8 +6,9 @@ import { loadSettings } from '../../config/settings.ts';
 import { startGroupPresence } from '../../streams/group-presence/groupPresenceService.ts';
 import { DEFAULT_FETCH_WAIT_MS } from '../../streams/group-presence/groupPresenceProcessor.ts';
 import { untilStopped } from './run.ts';
+import { commandLog } from '../logger.ts';
 
-const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+const say = commandLog('group-presence', loadSettings);
 
 function positive(name: string, v: string): number {
   if (!/^\d+$/.test(v) || Number(v) === 0) throw new Error(`${name} must be a positive whole number, not ${v}`);
@@ -25,11 +26,23 @@ export function registerGroupPresenceCommand(program: Command): void {
     .option('--member-id <id>', 'stable member id (transactional ids of both consumer groups); default host-pid')
     .option('--fetch-wait-ms <ms>', 'longest a consumer fetch waits for committed records (latency per hop vs idle fetch rate)', String(DEFAULT_FETCH_WAIT_MS))
     .option('--stats-interval <s>', 'seconds between progress lines', '10')
-    .action(async (opts: { memberId?: string; fetchWaitMs: string; statsInterval: string }) => {
+    .option(
+      '--max-outage-s <s>',
+      'stop (with the reason, nothing discarded) after this many seconds of batches failing on a broker, registry or database outage; 0 retries on (default PRESENCE_GROUP_PRESENCE_MAX_OUTAGE_S or 0)',
+    )
+    .action(async (opts: { memberId?: string; fetchWaitMs: string; statsInterval: string; maxOutageS?: string }) => {
       const interval = positive('--stats-interval', opts.statsInterval);
       const fetchWaitMs = positive('--fetch-wait-ms', opts.fetchWaitMs);
+      if (opts.maxOutageS !== undefined && !/^\d+$/.test(opts.maxOutageS))
+        throw new Error(`--max-outage-s must be a whole number of seconds >= 0, not ${opts.maxOutageS}`);
       const s = loadSettings();
-      const gp = await startGroupPresence(s, { memberId: opts.memberId, log: say, fetchWaitMs });
+      say.start();
+      const gp = await startGroupPresence(s, {
+        memberId: opts.memberId,
+        log: say,
+        fetchWaitMs,
+        ...(opts.maxOutageS !== undefined ? { maxOutageMs: Number(opts.maxOutageS) * 1000 } : {}),
+      });
       say(`group presence ${opts.memberId ?? '(host-pid)'} running against ${s.kafka.brokers}`);
       const timer = setInterval(() => {
         const g = gp.groups.stats;

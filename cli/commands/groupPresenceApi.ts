@@ -5,13 +5,15 @@ import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { directoryResolver } from '../../front-end/sipFrontEnd.ts';
 import { startGroupPresenceApi } from '../../connectors/sinks/group-presence/groupPresenceApi.ts';
+import { BearerTokens } from '../../protocols/http/bearerTokens.ts';
 import { GroupPresenceSink } from '../../connectors/sinks/group-presence/groupPresenceSink.ts';
 import { GroupPresenceTable } from '../../connectors/sinks/group-presence/groupPresenceTable.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { numberingPlan } from '../../subscriber/numberingPlan.ts';
 import { untilStopped } from './run.ts';
+import { commandLog } from '../logger.ts';
 
-const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+const say = commandLog('group-presence-api', loadSettings);
 
 interface Opts {
   port: string;
@@ -40,6 +42,7 @@ export function registerGroupPresenceApiCommand(program: Command): void {
       if (!/^\d+$/.test(opts.statsInterval) || Number(opts.statsInterval) < 1)
         throw new Error(`--stats-interval must be a whole number of seconds, not ${opts.statsInterval}`);
       const s = loadSettings();
+      say.start();
       const table = new GroupPresenceTable(s.database.url, opts.schema);
       const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
       try {
@@ -47,7 +50,14 @@ export function registerGroupPresenceApiCommand(program: Command): void {
         await directory?.migrate();
         const sink = opts.sink ? await GroupPresenceSink.start(s, table, { log: say }) : undefined;
         const server = await startGroupPresenceApi(
-          { table, plan: numberingPlan(s), ...(directory ? { resolveKey: directoryResolver(s, directory) } : {}), log: say },
+          {
+            table,
+            plan: numberingPlan(s),
+            ...(directory ? { resolveKey: directoryResolver(s, directory) } : {}),
+            ...(s.http.tokensFile ? { tokens: BearerTokens.load(s.http.tokensFile) } : {}),
+            limits: s.http.limits,
+            log: say,
+          },
           Number(opts.port),
           opts.host,
         );

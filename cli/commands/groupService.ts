@@ -6,8 +6,9 @@ import { loadSettings } from '../../config/settings.ts';
 import { startGroupService } from '../../services/group-service/groupService.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { untilSignal } from './run.ts';
+import { commandLog } from '../logger.ts';
 
-const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+const say = commandLog('group-service', loadSettings);
 
 function whole(name: string, v: string, max: number): number {
   if (!/^\d+$/.test(v) || Number(v) > max) throw new Error(`${name} must be a whole number up to ${max}, not ${v}`);
@@ -42,6 +43,7 @@ export function registerGroupServiceCommand(program: Command): void {
       const port = whole('--port', opts.port, 65535);
       const maxBodyBytes = whole('--max-body', opts.maxBody, 64 * 1024 * 1024);
       const s = loadSettings();
+      say.start();
       const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
       try {
         await directory?.migrate();

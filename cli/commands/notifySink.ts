@@ -6,8 +6,14 @@ import { loadSettings } from '../../config/settings.ts';
 import { startNotifySink } from '../../connectors/sinks/notify/notifySink.ts';
 import { DEFAULT_RETRY_POLICY } from '../../connectors/sinks/notify/policy.ts';
 import { untilStopped } from './run.ts';
+import { checkMemberId, defaultMemberId } from '../../kafka/memberIdentity.ts';
+import { commandLog } from '../logger.ts';
+import { MetricsRegistry } from '../../protocols/http/metrics.ts';
+import { notifySinkReadiness, registerNotifySinkMetrics } from '../../connectors/sinks/notify/notifySinkMetrics.ts';
+import type { NotifySink } from '../../connectors/sinks/notify/notifySink.ts';
+import { addAdminOptions, startAdminFor } from './adminPort.ts';
 
-const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+const say = commandLog('notify-sink', loadSettings);
 
 function whole(name: string, v: string, min = 0): number {
   if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`${name} must be a whole number >= ${min}, not ${v}`);
@@ -24,16 +30,30 @@ interface Opts {
   backoffMaxMs: string;
   minIntervalMs: string;
   concurrency: string;
+  coalesce?: boolean;
+  maxQueuedPerDialog: string;
+  maxPending: string;
+  maxPollIntervalMs?: string;
   groupId?: string;
+  memberId?: string;
+  memberIndex: string;
+  dynamic?: boolean;
   statsInterval: string;
   verbose?: boolean;
   contact?: string;
+  udpMaxBytes?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  adminPort?: string;
+  adminHost?: string;
 }
 
 export function registerNotifySinkCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
-  run
-    .command('notify-sink')
+  const cmd = run.command('notify-sink');
+  addAdminOptions(cmd, 'notifySink');
+  cmd
     .description('send the NOTIFYs of notify-requests to watchers (one in flight per dialog, dialogs concurrently) and record each outcome on delivery-reports')
     .option('--port <port>', 'SIP port (UDP and TCP) NOTIFYs are sent from; 0 picks one', '5080')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
@@ -47,14 +67,57 @@ export function registerNotifySinkCommand(program: Command): void {
     .option('--backoff-ms <ms>', 'delay before the 2nd attempt (doubles; Retry-After honoured when longer)', String(DEFAULT_RETRY_POLICY.backoffBaseMs))
     .option('--backoff-max-ms <ms>', 'longest backoff', String(DEFAULT_RETRY_POLICY.backoffMaxMs))
     .option('--min-interval-ms <ms>', 'per-dialog rate limit: at least this long between NOTIFYs of one dialog (0 = off)', '0')
+    .option(
+      '--udp-max-bytes <n>',
+      'a NOTIFY larger than this goes over TCP, and over UDP again if TCP is refused or times out (RFC 3261 §18.1.1; default PRESENCE_NOTIFY_UDP_MAX_BYTES, 1300)',
+    )
     .option('--concurrency <n>', 'concurrent SIP transactions over all dialogs', '256')
+    .option(
+      '--coalesce',
+      'RFC 6665 rate control: a queued NOTIFY superseded by a newer one of its dialog is skipped (reported superseded); group NOTIFYs never',
+    )
+    .option('--max-queued-per-dialog <n>', 'without --coalesce: queued NOTIFYs per dialog before the oldest is superseded', '64')
+    .option('--max-pending <n>', 'unfinished NOTIFYs before the partitions are paused (polling goes on)', '10000')
+    .option('--max-poll-interval-ms <ms>', 'librdkafka max.poll.interval.ms (default 300000)')
     .option('--group-id <id>', 'consumer group (default <prefix>notify-sink)')
+    .option(
+      '--member-id <id>',
+      'stable member id (static membership: a restarted sink takes back exactly its partitions); default <hostname>-notify-sink-<index>',
+    )
+    .option('--member-index <n>', 'index in the default member id (sinks of one host need distinct ones)', '1')
+    .option('--dynamic', 'dynamic membership instead of static')
     .option('--stats-interval <s>', 'seconds between stats lines', '10')
-    .option('--verbose', 'log every outcome')
+    .option('--verbose', 'log every outcome (the log level becomes debug: outcomes name watchers)')
+    .option(
+      '--tls-ca <file>',
+      "NOTIFYs to sips:/transport=tls Contacts: verify watchers' certificates against this CA (e.g. a test CA) instead of the system's roots (default PRESENCE_NOTIFY_TLS_CA_FILE)",
+    )
+    .option('--tls-cert <file>', 'client certificate presented to watchers that ask for one (default PRESENCE_NOTIFY_TLS_CERT_FILE)')
+    .option('--tls-key <file>', 'its private key (default PRESENCE_NOTIFY_TLS_KEY_FILE)')
     .action(async (opts: Opts) => {
       const port = whole('--port', opts.port);
       if (port > 65535) throw new Error(`--port must be 0-65535, not ${port}`);
-      const s = loadSettings();
+      const loaded = loadSettings();
+      if (opts.verbose) process.env.PRESENCE_LOG_LEVEL = 'debug';
+      say.start();
+      const t = loaded.notifySink.tls;
+      // Flags over env/config; notifySinkTls (config/sipTlsFiles.ts) reads the files when the sink starts.
+      const s = {
+        ...loaded,
+        notifySink: {
+          ...loaded.notifySink,
+          tls: { caFile: opts.tlsCa ?? t.caFile, certFile: opts.tlsCert ?? t.certFile, keyFile: opts.tlsKey ?? t.keyFile },
+        },
+      };
+      // Up before Kafka is reached: /readyz says "starting" meanwhile.
+      const state: { sink?: NotifySink; failed?: string } = {};
+      const metrics = new MetricsRegistry();
+      const admin = await startAdminFor(s, 'notifySink', opts, {
+        metrics,
+        ready: () => notifySinkReadiness(state.sink),
+        live: () => (state.failed ? { ok: false, reason: state.failed } : { ok: true }),
+        log: say,
+      });
       const sink = await startNotifySink(s, {
         host: opts.host,
         port,
@@ -68,15 +131,32 @@ export function registerNotifySinkCommand(program: Command): void {
         },
         minIntervalMs: whole('--min-interval-ms', opts.minIntervalMs),
         maxConcurrent: whole('--concurrency', opts.concurrency, 1),
+        coalesce: opts.coalesce === true,
+        maxQueuedPerDialog: whole('--max-queued-per-dialog', opts.maxQueuedPerDialog, 1),
+        maxPending: whole('--max-pending', opts.maxPending, 1),
+        ...(opts.maxPollIntervalMs !== undefined ? { maxPollIntervalMs: whole('--max-poll-interval-ms', opts.maxPollIntervalMs, 1) } : {}),
+        ...(opts.udpMaxBytes !== undefined ? { udpMaxRequestBytes: whole('--udp-max-bytes', opts.udpMaxBytes, 1) } : {}),
         ...(opts.groupId ? { groupId: opts.groupId } : {}),
-        log: opts.verbose ? say : (line) => (/^NOTIFY /.test(line) ? undefined : say(line)),
+        memberId: opts.memberId === undefined ? defaultMemberId('notify-sink', whole('--member-index', opts.memberIndex, 1)) : checkMemberId(opts.memberId),
+        ...(opts.dynamic ? { dynamic: true } : {}),
+        // Per-NOTIFY outcomes name watchers: debug only (--verbose turns it on).
+        log: (line) => (/^NOTIFY /.test(line) ? say.logger().debug(line) : say(line)),
+      }).catch(async (err: unknown) => {
+        await admin?.close();
+        throw err;
       });
-      say(`notify sink on ${opts.host}:${sink.port} (UDP+TCP), reading ${sink.inputTopic} at ${s.kafka.brokers}`);
+      state.sink = sink;
+      registerNotifySinkMetrics(metrics, sink);
+      sink.done().catch((err: Error) => (state.failed = `the notify sink stopped: ${err.message}`));
+      say(
+        `notify sink on ${opts.host}:${sink.port} (UDP+TCP; TLS out, verified against ${s.notifySink.tls.caFile ?? 'the system roots'}), reading ${sink.inputTopic} at ${s.kafka.brokers}`,
+      );
       const timer = setInterval(() => say(sink.statsLine()), whole('--stats-interval', opts.statsInterval, 1) * 1000);
       const { ended, failure } = await untilStopped(sink.done());
       clearInterval(timer);
       say(`stopping (${ended}); ${sink.statsLine()}`);
       await sink.stop();
+      await admin?.close();
       if (failure) throw failure;
     });
 }

@@ -1,4 +1,5 @@
 // `presence replay FILE... [--speed N|max] [--unknown drop|keep] [--no-directory]`
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
@@ -11,7 +12,9 @@ import { progress } from '../progress.ts';
 export function registerReplayCommand(program: Command): void {
   program
     .command('replay')
-    .description('replay capture files (pcap, pcapng, .gz) into Kafka: decoded signaling events keyed by subscriber, bad input to the dead-letter topic')
+    .description(
+      'replay capture files (pcap, pcapng, NetMon 2.x, .gz) into Kafka: decoded signaling events keyed by subscriber, bad input to the dead-letter topic',
+    )
     .argument('<files...>', captureInputSpec.fields.file.description)
     .option('--speed <n>', "pace: 1 = the capture's own timing, 10 = ten times faster, max = as fast as possible", 'max')
     .option(
@@ -29,18 +32,20 @@ export function registerReplayCommand(program: Command): void {
       const bar = progress('replay', undefined);
       try {
         const onTruncated = (file: string, msg: string) => process.stderr.write(`\nwarning: ${file} ends inside a record (${msg})\n`);
-        const sum = await runTap(
-          s,
-          files.map((f) => captureInput(f, onTruncated)),
-          {
-            tap: 'replay',
-            speed: parseSpeed(opts.speed),
-            unknown,
-            directory,
-            countryCode: opts.countryCode,
-            onProgress: (frames, events) => bar.update(frames, `frames, ${events} events published`),
-          },
-        );
+        const inputs = files.map((f) => captureInput(f, onTruncated));
+        // Share of the bytes read over all files (stdin has no end: no share, no ETA).
+        const sizes = files.map((f) => (f === '-' ? 0 : statSync(f).size));
+        const totalBytes = sizes.reduce((a, b) => a + b, 0);
+        const share = () =>
+          files.includes('-') || totalBytes === 0 ? undefined : inputs.reduce((n, input, i) => n + (input.progress?.() ?? 0) * sizes[i]!, 0) / totalBytes;
+        const sum = await runTap(s, inputs, {
+          tap: 'replay',
+          speed: parseSpeed(opts.speed),
+          unknown,
+          directory,
+          countryCode: opts.countryCode,
+          onProgress: (frames, events) => bar.update(frames, `frames, ${events} events published`, share()),
+        });
         bar.finish(sum.frames, 'frames');
         process.stderr.write(`${formatSummary(sum)}\n`);
         process.stderr.write(

@@ -1,16 +1,25 @@
 // `presence run <component>`: long-running members of the pipeline.
-import os from 'node:os';
 import type { Command } from 'commander';
-import { loadSettings } from '../../config/settings.ts';
+import { loadSettings, port } from '../../config/settings.ts';
 import { startEventManager } from '../../streams/event-manager/eventManager.ts';
 import type { MembershipOptions } from '../../streams/event-manager/membership/membership.ts';
 import { parseHandoffMode } from '../../streams/event-manager/handoff/handoffMode.ts';
 import { parseGroupAssignor } from '../../kafka/assignors/groupAssignor.ts';
+import { checkMemberId, defaultMemberId } from '../../kafka/memberIdentity.ts';
 import { startHttpApi } from '../../coordinator/httpApi.ts';
+import { BearerTokens } from '../../protocols/http/bearerTokens.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { startMemberFrontEnd, type MemberFrontEnd } from '../../front-end/memberFrontEnd.ts';
+import { commandLog } from '../logger.ts';
+import { MetricsRegistry } from '../../protocols/http/metrics.ts';
+import { eventManagerReadiness, registerEventManagerMetrics } from '../../streams/event-manager/eventManagerMetrics.ts';
+import { addAdminOptions, startAdminFor } from './adminPort.ts';
+import { registerSipFrontEndMetrics } from '../../front-end/sipFrontEndMetrics.ts';
+import type { EventManager } from '../../streams/event-manager/eventManager.ts';
+import { startMemberApi } from '../../streams/event-manager/introspection/memberApi.ts';
 
-const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+const say = commandLog('event-manager', loadSettings);
+const sayLocator = commandLog('locator', loadSettings);
 
 interface MembershipFlags {
   sipPort?: string;
@@ -74,11 +83,17 @@ export async function untilStopped(done?: Promise<void>): Promise<{ ended: strin
 export function registerRunCommands(program: Command): void {
   const run = program.command('run').description('run a pipeline component until interrupted (SIGINT/SIGTERM stop it cleanly)');
 
-  run
-    .command('event-manager')
+  const eventManager = run.command('event-manager');
+  addAdminOptions(eventManager, 'eventManager');
+  eventManager
     .description('join the event-manager consumer group and process the partitions it is assigned')
-    .option('--member-id <id>', 'stable member id (transactional id and static membership); default host-pid')
-    .option('--static', 'use static membership (group.instance.id = member id): a restart within the session timeout keeps its partitions')
+    .option(
+      '--member-id <id>',
+      'stable member id: its static membership (group.instance.id) and transactional id derive from it, so a restart fences its predecessor and reclaims exactly its partitions; default <hostname>-event-manager-<index>',
+    )
+    .option('--member-index <n>', 'index in the default member id (members of one host need distinct ones)', '1')
+    .option('--static', 'static membership (the default; kept for scripts that pass it)')
+    .option('--dynamic', 'dynamic membership instead: a restart joins as a new member (its partitions wait for the session timeout)')
     .option(
       '--protocol <p>',
       'group protocol: consumer (KIP-848, server-side range assignor keeping co-partitioned topics together) or classic (client-side range, eager)',
@@ -91,7 +106,12 @@ export function registerRunCommands(program: Command): void {
     )
     .option('--sip-host <addr>', 'address the embedded SIP front end listens on', '127.0.0.1')
     .option('--advertised-host <host>', 'host put in the advertised SIP contact when the listening address is not reachable as such')
-    .option('--http-url <url>', 'HTTP base URL to advertise in the member reports')
+    .option('--http-url <url>', 'HTTP base URL to advertise in the member reports (default: the --api-port API)')
+    .option(
+      '--api-port <port>',
+      "serve the member's own HTTP API on this port: GET /subscribers/{key} (presence, publications, watcher dialogs; scope subscribers:read) and /stats; advertised in the member reports, so presence watchers and locate ask the owner",
+    )
+    .option('--api-host <addr>', 'address the member API listens on', '127.0.0.1')
     .option('--capacity <eps>', 'events per second this member can take, reported for load-based assignment (0: unknown)', '0')
     .option('--no-sip-directory', 'embedded SIP front end: key presentities by their URI only, without the subscriber directory')
     .option(
@@ -102,14 +122,65 @@ export function registerRunCommands(program: Command): void {
       '--assignor <name>',
       'broker-side (KIP-848) assignor: range (co-partitioned, by count), uniform (by count, comparison only: splits co-partitioned topics) or load (co-partitioned, by reported load; infra/assignor); default PRESENCE_ASSIGNOR or range',
     )
+    .option(
+      '--max-outage-s <seconds>',
+      'stop with an error (exit 1) after batches kept failing this long on a registry/database/broker outage, instead of retrying on; nothing is discarded; 0: no limit; default PRESENCE_MAX_OUTAGE_S or 0',
+    )
     .action(
-      async (opts: { memberId?: string; static?: boolean; protocol: string; statsInterval: string; handoff?: string; assignor?: string } & MembershipFlags) => {
+      async (
+        opts: {
+          memberId?: string;
+          memberIndex: string;
+          maxOutageS?: string;
+          static?: boolean;
+          dynamic?: boolean;
+          protocol: string;
+          statsInterval: string;
+          handoff?: string;
+          assignor?: string;
+          adminPort?: string;
+          adminHost?: string;
+          apiPort?: string;
+          apiHost: string;
+        } & MembershipFlags,
+      ) => {
         if (opts.protocol !== 'classic' && opts.protocol !== 'consumer') throw new Error(`--protocol must be classic or consumer, not ${opts.protocol}`);
+        if (!/^\d+$/.test(opts.memberIndex)) throw new Error(`--member-index must be a whole number >= 1, not ${opts.memberIndex}`);
+        const memberId = opts.memberId === undefined ? defaultMemberId('event-manager', Number(opts.memberIndex)) : checkMemberId(opts.memberId);
         const membership = membershipOptions(opts);
         const sipPort = sipPortOf(opts);
         const handoff = opts.handoff === undefined ? undefined : parseHandoffMode(opts.handoff, '--handoff');
         const assignor = opts.assignor === undefined ? undefined : parseGroupAssignor(opts.assignor, '--assignor');
+        if (opts.maxOutageS !== undefined && !/^\d+$/.test(opts.maxOutageS))
+          throw new Error(`--max-outage-s must be a whole number of seconds >= 0, not ${opts.maxOutageS}`);
         const s = loadSettings();
+        say.start();
+        say.fields({ memberId });
+        // Up before Kafka is reached: /readyz says "starting" meanwhile, and why.
+        const state: { em?: EventManager; failed?: string } = {};
+        const metrics = new MetricsRegistry();
+        const admin = await startAdminFor(s, 'eventManager', opts, {
+          metrics,
+          ready: () => eventManagerReadiness(state.em),
+          live: () => (state.failed ? { ok: false, reason: state.failed } : { ok: true }),
+          log: say,
+        });
+        // The API listens before the member joins, so its URL is in the member's first report.
+        const apiPort = port('--api-port', opts.apiPort);
+        const api =
+          apiPort === undefined
+            ? undefined
+            : await startMemberApi(s, {
+                memberId,
+                port: apiPort,
+                host: opts.apiHost,
+                ...(opts.advertisedHost ? { advertisedHost: opts.advertisedHost } : {}),
+                ...(s.http.tokensFile ? { tokens: BearerTokens.load(s.http.tokensFile) } : {}),
+              });
+        if (api) {
+          membership.httpUrl ??= api.url;
+          say(`member API on ${api.url} (GET /subscribers/{key}, /stats)`);
+        }
         const sipDirectory = sipPort !== undefined && opts.sipDirectory ? new SubscriberDirectory(s.database.url) : undefined;
         await sipDirectory?.migrate();
         // The member's own SIP contact runs beside it, not inside it: the event
@@ -117,7 +188,7 @@ export function registerRunCommands(program: Command): void {
         let sip: MemberFrontEnd | undefined;
         if (sipPort !== undefined) {
           sip = await startMemberFrontEnd(s, {
-            memberId: opts.memberId ?? `${os.hostname()}-${process.pid}`,
+            memberId,
             port: sipPort,
             host: opts.sipHost,
             ...(opts.advertisedHost ? { advertisedHost: opts.advertisedHost } : {}),
@@ -126,18 +197,27 @@ export function registerRunCommands(program: Command): void {
           });
         }
         const em = await startEventManager(s, {
-          memberId: opts.memberId,
+          memberId,
           membership: { ...membership, ...(sip ? { sipContact: sip.contact } : {}) },
           handoff,
           assignor,
-          instanceId: opts.static ? opts.memberId : undefined,
+          ...(opts.maxOutageS !== undefined ? { maxOutageMs: Number(opts.maxOutageS) * 1000 } : {}),
+          instanceId: opts.dynamic ? undefined : memberId,
           protocol: opts.protocol,
           log: say,
         }).catch(async (err: unknown) => {
           await sip?.frontEnd.stop();
+          await admin?.close();
+          await api?.close();
           throw err;
         });
-        say(`event manager ${opts.memberId ?? '(host-pid)'} running against ${s.kafka.brokers}`);
+        api?.serve(em);
+        state.em = em;
+        registerEventManagerMetrics(metrics, em, s.kafka.brokers);
+        // The member's own front end is a SIP edge like any other: the same presence_sip_* series, on the member's admin port.
+        if (sip) registerSipFrontEndMetrics(metrics, sip.frontEnd);
+        em.done().catch((err: Error) => (state.failed = `the event manager stopped: ${err.message}`));
+        say(`event manager ${memberId}${opts.dynamic ? '' : ' (static member)'} running against ${s.kafka.brokers}`);
         const timer = setInterval(
           () => {
             const st = em.stats;
@@ -156,7 +236,9 @@ export function registerRunCommands(program: Command): void {
         // Stop taking SUBSCRIBEs before the member leaves the group.
         await sip?.frontEnd.stop();
         await em.stop();
+        await api?.close();
         await sipDirectory?.close();
+        await admin?.close();
         if (failure) throw failure;
       },
     );
@@ -168,11 +250,13 @@ export function registerRunCommands(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .action(async (opts: { port: string; host: string }) => {
       const s = loadSettings();
+      sayLocator.start();
       const directory = new SubscriberDirectory(s.database.url);
       await directory.migrate();
-      const server = await startHttpApi(s, Number(opts.port), opts.host, directory);
-      say(`locator listening on http://${opts.host}:${opts.port}/locate/{identity}`);
-      say(`stopping (${await untilSignal()})`);
+      const tokens = s.http.tokensFile ? BearerTokens.load(s.http.tokensFile) : undefined;
+      const server = await startHttpApi(s, Number(opts.port), opts.host, directory, tokens);
+      sayLocator(`locator listening on http://${opts.host}:${opts.port}/locate/{identity}`);
+      sayLocator(`stopping (${await untilSignal()})`);
       await new Promise((r) => server.close(r));
       await directory.close();
     });

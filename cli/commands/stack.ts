@@ -1,8 +1,10 @@
-// `presence stack up | down | status`
+// `presence stack up | down | status | certs`
 import type { Command } from 'commander';
 import { describeSettings, loadSettings } from '../../config/settings.ts';
 import { formatStatus, stackDown, stackStatus, stackUp } from '../../infra/local/stack.ts';
 import { fleet } from '../../infra/local/eventManagerFleet.ts';
+import { writeLocalCertificates } from '../../infra/local/testCertificates.ts';
+import path from 'node:path';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -41,5 +43,30 @@ export function registerStackCommands(program: Command): void {
       const members = fleet(s);
       if (members.length) process.stdout.write(`event managers   ${members.map((m) => `${m.id} (pid ${m.pid}, ${m.memoryMb ?? '?'} MiB)`).join(', ')}\n`);
       if (parts.some((p) => !p.answering)) process.exitCode = 1;
+    });
+
+  stack
+    .command('certs')
+    .description('make a throwaway CA and a certificate signed by it for SIP over TLS on this machine (tests, local use; never production)')
+    .option('--dir <dir>', 'where to write them (default <home>/certs)')
+    .option('--name <names>', 'comma-separated DNS names and IP addresses the certificate is for', 'localhost,127.0.0.1,::1')
+    .action(async (o: { dir?: string; name: string }) => {
+      const s = loadSettings();
+      const dir = path.resolve(o.dir ?? path.join(s.home, 'certs'));
+      const names = o.name
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean);
+      const { ca, cert } = await writeLocalCertificates(dir, names);
+      process.stdout.write(
+        [
+          `# a CA and a certificate for ${names.join(', ')} in ${dir} (valid 30 days)`,
+          `export PRESENCE_SIP_TLS_CERT_FILE=${cert.certFile}`,
+          `export PRESENCE_SIP_TLS_KEY_FILE=${cert.keyFile}`,
+          `export PRESENCE_NOTIFY_TLS_CA_FILE=${ca}`,
+          `# optional, mutual TLS at the front end: export PRESENCE_SIP_TLS_CLIENT_CA_FILE=${ca}`,
+          '',
+        ].join('\n'),
+      );
     });
 }

@@ -1,12 +1,18 @@
 // `presence tap hep --port P`: live taps that run until interrupted.
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { formatHepStats, startHepCollector } from '../../taps/hep/hepCollector.ts';
 import { hepInputSpec } from '../../taps/hep/hepInput.ts';
 import { untilSignal } from './run.ts';
+import { commandLog } from '../logger.ts';
+import { MetricsRegistry } from '../../protocols/http/metrics.ts';
+import { hepReadiness, registerHepMetrics } from '../../taps/hep/hepMetrics.ts';
+import type { HepCollector } from '../../taps/hep/hepCollector.ts';
+import { addAdminOptions, startAdminFor } from './adminPort.ts';
 
-const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+const say = commandLog('hep-tap', loadSettings);
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -19,8 +25,9 @@ export function registerTapCommand(program: Command): void {
     .command('tap')
     .description('live taps: receive mirrored signaling and publish it to Kafka until interrupted (SIGINT/SIGTERM stop cleanly)');
 
-  tap
-    .command(hepInputSpec.name)
+  const hep = tap.command(hepInputSpec.name);
+  addAdminOptions(hep, 'hepTap');
+  hep
     .description(hepInputSpec.summary)
     .requiredOption('--port <p>', hepInputSpec.fields.port.description)
     .option('--host <addr>', hepInputSpec.fields.host.description, hepInputSpec.fields.host.default)
@@ -31,37 +38,60 @@ export function registerTapCommand(program: Command): void {
     .option('--no-directory', 'do not consult the subscriber directory: every identity is keyed by itself')
     .option('--country-code <cc>', 'home country calling code for national numbers')
     .option('--stats-interval <s>', 'seconds between stats lines on stderr', '10')
-    .action(async (opts: { port: string; host: string; unknown?: string; directory: boolean; countryCode?: string; statsInterval: string }) => {
-      const s = loadSettings();
-      const unknown = opts.unknown ?? s.identity.unknownSubscribers;
-      if (unknown !== 'drop' && unknown !== 'keep') throw new Error(`--unknown must be drop or keep, not ${unknown}`);
-      const interval = Number(opts.statsInterval);
-      if (!(interval > 0)) throw new Error(`--stats-interval must be a positive number of seconds, not ${opts.statsInterval}`);
-      const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
-      try {
-        await directory?.migrate();
-        let failed: (err: Error) => void = () => {};
-        const failure = new Promise<Error>((resolve) => (failed = resolve));
-        const c = await startHepCollector(s, {
-          port: parsePort(opts.port),
-          host: opts.host,
-          unknown,
-          directory,
-          countryCode: opts.countryCode,
-          onError: (e) => failed(e),
-        });
-        say(
-          `HEP collector listening on udp+tcp ${c.host}:${c.port}, publishing to ${s.kafka.brokers} (topic prefix ${s.topics.prefix}); UDP receive buffer ${Math.round(c.udpReceiveBufferBytes / 1024)} KiB`,
-        );
-        const timer = setInterval(() => say(formatHepStats(c.stats)), interval * 1000);
-        const ended = await Promise.race([untilSignal(), failure.then((e) => `error: ${e.message}`)]);
-        clearInterval(timer);
-        say(`stopping (${ended})`);
-        const st = await c.stop();
-        say(`stopped: ${formatHepStats(st)}`);
-        if (st.lastError) process.exitCode = 1;
-      } finally {
-        await directory?.close();
-      }
-    });
+    .option('--auth-key-file <path>', 'file holding the HEP3 authentication key every packet must carry (chunk 0x000e); default from PRESENCE_HEP_AUTH_KEY')
+    .action(
+      async (opts: {
+        port: string;
+        host: string;
+        unknown?: string;
+        directory: boolean;
+        countryCode?: string;
+        statsInterval: string;
+        authKeyFile?: string;
+        adminPort?: string;
+        adminHost?: string;
+      }) => {
+        const s = loadSettings();
+        say.start();
+        // From a file or the environment, never from argv (visible in ps); trailing newline of the file ignored.
+        const authKey = opts.authKeyFile ? readFileSync(opts.authKeyFile, 'utf8').replace(/\r?\n$/, '') : s.hep.authKey;
+        const unknown = opts.unknown ?? s.identity.unknownSubscribers;
+        if (unknown !== 'drop' && unknown !== 'keep') throw new Error(`--unknown must be drop or keep, not ${unknown}`);
+        const interval = Number(opts.statsInterval);
+        if (!(interval > 0)) throw new Error(`--stats-interval must be a positive number of seconds, not ${opts.statsInterval}`);
+        const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
+        const state: { c?: HepCollector } = {};
+        const metrics = new MetricsRegistry();
+        const admin = await startAdminFor(s, 'hepTap', opts, { metrics, ready: () => hepReadiness(state.c), log: say });
+        try {
+          await directory?.migrate();
+          let failed: (err: Error) => void = () => {};
+          const failure = new Promise<Error>((resolve) => (failed = resolve));
+          const c = await startHepCollector(s, {
+            port: parsePort(opts.port),
+            host: opts.host,
+            unknown,
+            directory,
+            countryCode: opts.countryCode,
+            ...(authKey ? { authKey } : {}),
+            onError: (e) => failed(e),
+          });
+          state.c = c;
+          registerHepMetrics(metrics, c);
+          say(
+            `HEP collector listening on udp+tcp ${c.host}:${c.port}${authKey ? ' (authentication key required)' : ''}, publishing to ${s.kafka.brokers} (topic prefix ${s.topics.prefix}); UDP receive buffer ${Math.round(c.udpReceiveBufferBytes / 1024)} KiB`,
+          );
+          const timer = setInterval(() => say(formatHepStats(c.stats)), interval * 1000);
+          const ended = await Promise.race([untilSignal(), failure.then((e) => `error: ${e.message}`)]);
+          clearInterval(timer);
+          say(`stopping (${ended})`);
+          const st = await c.stop();
+          say(`stopped: ${formatHepStats(st)}`);
+          if (st.lastError) process.exitCode = 1;
+        } finally {
+          await directory?.close();
+          await admin?.close();
+        }
+      },
+    );
 }

@@ -7,6 +7,8 @@ import { applyTopology } from '../../kafka/applyTopology.ts';
 import { generateRecordTypes } from '../../schemas/codegen.ts';
 import { TOPICS, partitionsOf, topicName, valueSubject } from '../../schemas/topology.ts';
 import { withAdmin } from '../../kafka/kafkaAdmin.ts';
+import { strimziTopics } from '../../kafka/strimziResources.ts';
+import { stringify } from 'yaml';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -41,6 +43,19 @@ export function registerTopicsCommands(program: Command): void {
             `${String(partitionsOf(t, s.topics.partitions)).padStart(3)}p  subject ${valueSubject(s.topics.prefix, t.name)}  — ${t.description}\n`,
         );
       }
+    });
+
+  topics
+    .command('render')
+    .description('the topology as resources for other tooling: Strimzi KafkaTopic objects (YAML on stdout, for kubectl apply or GitOps)')
+    .option('--format <format>', 'strimzi', 'strimzi')
+    .option('--cluster <name>', 'the Strimzi Kafka cluster (label strimzi.io/cluster)', 'presence')
+    .option('--namespace <ns>', 'metadata.namespace of every resource')
+    .action((opts: { format: string; cluster: string; namespace?: string }) => {
+      if (opts.format !== 'strimzi') throw new Error(`--format must be strimzi, not ${opts.format}`);
+      const s = loadSettings();
+      const docs = strimziTopics(s, { cluster: opts.cluster, ...(opts.namespace ? { namespace: opts.namespace } : {}) });
+      process.stdout.write(docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'));
     });
 
   topics

@@ -6,6 +6,7 @@ import type { RecordSerde, TopicRecord } from '../../schemas/serde.ts';
 import { topicName, type TopicName } from '../../schemas/topology.ts';
 import { asError, connectConsumer, consumeBatch, disconnect } from '../../kafka/rdkafkaPromises.ts';
 import { withAdmin } from '../../kafka/kafkaAdmin.ts';
+import { rdkafkaSecurity } from '../../kafka/kafkaSecurity.ts';
 
 /** Every committed record of a topic, from the beginning to its current end. */
 export async function readAll<N extends TopicName>(s: Settings, serde: RecordSerde, topic: N, timeoutMs = 60_000): Promise<TopicRecord<N>[]> {
@@ -31,7 +32,13 @@ async function readCommitted<N extends TopicName>(
   const meta = await withAdmin(s.kafka.brokers, (a) => a.fetchTopicMetadata({ topics: [name] }));
   const partitions = meta.topics[0]!.partitions.map((p) => p.partitionId);
   const consumer = new Kafka.KafkaConsumer(
-    { 'metadata.broker.list': s.kafka.brokers, 'group.id': `presence-reader-${process.pid}`, 'enable.auto.commit': false, 'isolation.level': 'read_committed' },
+    {
+      'metadata.broker.list': s.kafka.brokers,
+      ...rdkafkaSecurity(),
+      'group.id': `presence-reader-${process.pid}`,
+      'enable.auto.commit': false,
+      'isolation.level': 'read_committed',
+    },
     { 'auto.offset.reset': 'earliest' },
   );
   await connectConsumer(consumer).catch((e) => {

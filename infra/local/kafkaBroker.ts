@@ -41,6 +41,10 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 # A single local node: no reason to wait for more members before the first rebalance.
 group.initial.rebalance.delay.ms=0
+# KIP-848 session bounds low enough for presence's 6 s session and 1 s heartbeat,
+# which members set as group configs (kafka/groupSession.ts); the broker defaults (45 s, 5 s) stay the default.
+group.consumer.min.session.timeout.ms=3000
+group.consumer.min.heartbeat.interval.ms=500
 # Small segments so compaction of changelogs is visible in local runs.
 log.segment.bytes=67108864
 log.cleaner.dedupe.buffer.size=16777216

@@ -2,6 +2,7 @@
 // Maven Central tarball) serving the Confluent API at /apis/ccompat/v7.
 // Storage is PostgreSQL (database presence_registry on the machine's server),
 // so schema ids survive restarts and keep matching the records in Kafka.
+import { registryHeaders } from '../../schemas/registryAuth.ts';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Settings } from '../../config/settings.ts';
@@ -19,7 +20,7 @@ export function registryProcess(s: Settings): ManagedProcess {
 
 /** True when the Confluent API answers a subjects listing. */
 export async function registryAnswers(url: string): Promise<boolean> {
-  const res = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(2000) });
+  const res = await fetch(`${url}/subjects`, { headers: registryHeaders(), signal: AbortSignal.timeout(2000) });
   return res.ok;
 }
 

@@ -27,6 +27,8 @@ export interface DeliveryReport {
   attempts: number;
   reason: null | string;
   time: number;
+  /** What carried the last attempt: udp | tcp (straight to the watcher) or flow/udp | flow/tcp (through the front end, over the watcher's own flow); null when nothing was sent or the sink predates the field. */
+  transport: null | string;
 }
 
 /** A row of the subscriber directory (table subscribers) as captured by Kafka Connect's Debezium PostgreSQL source (connectors/kafka-connect), keyed by the subscriber key; a tombstone when the row was deleted. Field names are the table's columns. */
@@ -178,6 +180,8 @@ export interface StateGroupWatcher {
   filter: null | string;
   /** What the watcher last received per resource URI (a fingerprint), for partial notifications. */
   seen: Record<string, string>;
+  /** Its latest NOTIFY failed for good (delivery report): kept until its expiry only for its CSeq, so a refresh goes on from there instead of restarting at 1; gets no NOTIFYs. */
+  ended: boolean;
 }
 
 /** Per group: basic group information, each member's presence and the group watchers' dialogs (the group presence processor's store, compacted changelog keyed by group id). */
@@ -271,6 +275,8 @@ export interface NotifyRequest {
   /** The signaling event that caused it, for tracing. */
   causeEventId: null | string;
   createdAt: number;
+  /** false: the Contact was never vouched for (Subscription.contactVerified): one attempt, no retries (RFC 6665 §9). */
+  contactVerified: boolean;
 }
 
 /** Current presence of one subscriber (compacted topic, one row per subscriber when landed in a database). Flat on purpose: every field maps to a SQL column. */
@@ -337,6 +343,12 @@ export interface StateCall {
   /** Time of the newest message applied to the leg. */
   at: number;
   cause: null | number;
+  /** When the leg was answered (ANM/CON, SIP 2xx): tells a release after an answer (a hang-up) from a refused or abandoned call. */
+  answeredAt: null | number;
+  /** The other party: its number (ISUP) or URI (SIP), for dialog-info's remote identity. */
+  remote: null | string;
+  /** The other party asked not to be shown (ISUP calling party presentation restricted): its identity is never given to watchers. */
+  remoteRestricted: boolean;
 }
 
 /** A PUBLISHed event state (RFC 3903), by entity tag. */
@@ -374,6 +386,18 @@ export interface StateWatcher {
   notifyCseq: number;
   version: number;
   subscribeCseq: number;
+  /** The event package of the subscription: presence | dialog. */
+  event: string;
+  /** Whether the watcher's Contact was vouched for (Subscription.contactVerified, the latest SUBSCRIBE's). */
+  contactVerified: boolean;
+}
+
+export interface StateDialogPublication {
+  etag: string;
+  /** The dialog-info document as published. */
+  body: string;
+  publishedAt: number;
+  expiresAt: number;
 }
 
 /** An event manager's per-subscriber state, as written to its store's compacted changelog; restored from it on assignment. */
@@ -415,10 +439,14 @@ export interface PresenceState {
   pendingPublishes: Array<StatePendingPublish>;
   /** The latest event ids applied, bounded (duplicate suppression). */
   recentEventIds: Array<string>;
-  /** Watchers' presence subscriptions held by the owning event manager (RFC 6665 notifier dialogs). */
+  /** Watchers' subscriptions held by the owning event manager (RFC 6665 notifier dialogs): presence, and dialog (RFC 4235, busy lamp field). */
   watchers: Array<StateWatcher>;
   /** The PIDF watchers were last told: a NOTIFY goes out only when the document changes. */
   notifiedPidf: null | string;
+  /** The call dialogs dialog-event watchers were last told (a fingerprint of the dialog-info view): an Event: dialog NOTIFY goes out only when it changes. */
+  notifiedDialogs: null | string;
+  /** Dialog-info PUBLISHed for the subscriber (RFC 4235 + RFC 3903, e.g. a PBX's pua_dialoginfo), by entity tag: calls the taps may not see, composed with theirs for dialog watchers. */
+  dialogPublications: Array<StateDialogPublication>;
 }
 
 /** A handset's PUBLISH (RFC 3903, Pe) as validated by a stateless SIP front end. Keyed by the presentity's subscriber key, so the event manager that owns the presentity checks SIP-If-Match against its publications and answers with a PublishResponse. */
@@ -433,12 +461,14 @@ export interface PublishRequest {
   presentityUri: string;
   /** From URI of the PUBLISH. */
   publisherUri: string;
+  /** The package published: presence (PIDF) or dialog (RFC 4235 dialog-info, a PBX's pua_dialoginfo). */
+  event: string;
   /** SIP-If-Match: the entity tag refreshed, modified or removed; null for an initial publication. */
   ifMatch: null | string;
   /** Granted expiry in seconds (the front end applied its minimum and maximum); 0 removes. */
   expires: number;
   contentType: null | string;
-  /** The PIDF document (well-formed, checked by the front end); null for a refresh or removal. */
+  /** The PIDF or dialog-info document (well-formed, checked by the front end); null for a refresh or removal. */
   body: null | Buffer;
 }
 
@@ -496,6 +526,8 @@ export interface IsupFacts {
   cause: null | number;
   /** calling | called: the subscriber's side of the call. */
   role: null | string;
+  /** The calling party number's address presentation indicator (Q.763 3.10): allowed | restricted | unavailable; null when the message carries none. */
+  callingPresentation: null | string;
 }
 
 export interface SipFacts {
@@ -513,6 +545,8 @@ export interface SipFacts {
   ifMatch: null | string;
   contentType: null | string;
   body: null | Buffer;
+  /** The Privacy header (RFC 3323) as sent: id, user or header means the sender asked not to be identified (the busy lamp never shows it). */
+  privacy: null | string;
 }
 
 /** One decoded signaling message (one TCAP component, one ISUP message, one SIP message) attributed to a subscriber by a tap. Keyed by the canonical subscriber key. */
@@ -562,6 +596,8 @@ export interface Subscription {
   frontEnd: string;
   /** The To-tag the front end put in its 2xx: the notifier's tag of the dialog (null: the event manager derives one). */
   localTag: null | string;
+  /** false: nobody vouched for the Contact (unauthenticated, sent straight, not from a trusted proxy, Contact not its source address, no flow): NOTIFYs to it are tried once and a dialog it does not answer ends silently (RFC 6665 §9, no reflection). */
+  contactVerified: boolean;
 }
 
 /** Record type by Avro schema name. */

@@ -8,6 +8,7 @@ import { startGroupHttpApi } from './groupHttpApi.ts';
 import { GroupStore } from './groupStore.ts';
 import { memberResolver } from './memberResolver.ts';
 import { loadSettings } from '../../config/settings.ts';
+import { BearerTokens, newToken } from '../../protocols/http/bearerTokens.ts';
 
 // Port 1 on loopback: nothing listens, so every query fails with ECONNREFUSED.
 const store = new GroupStore('postgres://postgres@127.0.0.1:1/nowhere', 'nowhere');
@@ -79,5 +80,44 @@ describe('group HTTP API without a database', () => {
     expect(
       await (await fetch(`${url}/groups/g1`, { method: 'PATCH', headers: { ...json, 'if-match': 'yesterday' }, body: '{"name":"x"}' })).json(),
     ).toMatchObject({ field: 'If-Match' });
+  });
+});
+
+describe('group HTTP API with bearer tokens (issue 13.4)', () => {
+  const reader = newToken('portal', ['groups:read']);
+  const admin = newToken('provisioning', ['groups:read', 'groups:manage']);
+  let secured: http.Server;
+  let base: string;
+  beforeAll(async () => {
+    const tokens = BearerTokens.parse(`${reader.line}\n${admin.line}\n`);
+    secured = await startGroupHttpApi({ store, resolveMember: memberResolver(loadSettings()), tokens }, 0);
+    base = `http://127.0.0.1:${(secured.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    secured.closeAllConnections();
+    await new Promise((r) => secured.close(r));
+  });
+  const call = (method: string, path: string, token?: string) =>
+    fetch(`${base}${path}`, {
+      method,
+      headers: { ...json, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      ...(method === 'PUT' ? { body: '{}' } : {}),
+    });
+
+  it('anonymous requests are 401 with WWW-Authenticate; a read token may read but not join or delete (403); a manage token passes (here to the absent database: 503)', async () => {
+    for (const [method, path] of [
+      ['GET', '/groups/g1'],
+      ['PUT', '/groups/g1/members/sip%3Aintruder%40example.com'],
+      ['DELETE', '/groups/g1'],
+    ] as const) {
+      const anonymous = await call(method, path);
+      expect([method, anonymous.status, anonymous.headers.get('www-authenticate')]).toEqual([method, 401, 'Bearer realm="presence"']);
+    }
+    expect((await call('GET', '/groups/g1', reader.token)).status).toBe(503);
+    expect((await call('PUT', '/groups/g1/members/sip%3Aintruder%40example.com', reader.token)).status).toBe(403);
+    expect((await call('DELETE', '/groups/g1', reader.token)).status).toBe(403);
+    expect((await call('DELETE', '/groups/g1', admin.token)).status).toBe(503);
+    const down = await call('GET', '/groups/g1', admin.token);
+    expect(await down.json()).toEqual({ error: 'database unavailable' }); // not the driver's text
   });
 });

@@ -11,8 +11,14 @@
 // {member} is the member's sip:/tel: URI or subscriber key, URL-encoded.
 // Changes accept If-Match: "<version>" (412 when the group moved on).
 // Errors are JSON {error, field?}: 400 bad input (naming the field), 404,
-// 405 + Allow, 409, 412, 413 body (or the resulting group record) too large, 415 not JSON, 503 database down.
+// 405 + Allow, 409, 412, 413 body (or the resulting group record) too large, 415 not JSON, 503 database down,
+// 500 with an error id (the detail goes to the log, never to the client).
+// With bearer tokens configured (issue 13.4), everything but /healthz needs a
+// token: groups:read for GET, groups:manage for every change (401 / 403).
 import http from 'node:http';
+import { AccessRefused, type BearerTokens } from '../../protocols/http/bearerTokens.ts';
+import { internalErrorBody } from '../../protocols/http/internalError.ts';
+import { createApiServer, listen, type HttpLimits } from '../../protocols/http/serverLimits.ts';
 import { randomUUID } from 'node:crypto';
 import type { Group } from '../../schemas/generated/records.ts';
 import { GroupConflictError, GroupNotFoundError, type GroupStore, GroupTooLargeError, VersionMismatchError } from './groupStore.ts';
@@ -27,6 +33,11 @@ interface GroupHttpApiOptions {
   /** Extra fields for /healthz (e.g. the relay's stats). */
   health?: () => Record<string, unknown>;
   maxBodyBytes?: number;
+  /** Bearer tokens (protocols/http/bearerTokens.ts); absent: open (local use only). */
+  tokens?: BearerTokens;
+  /** Header size, timeouts, HTTPS (protocols/http/serverLimits.ts). */
+  limits?: HttpLimits;
+  log?: (line: string) => void;
 }
 
 class HttpError extends Error {
@@ -121,6 +132,7 @@ function groupRequestHandler(o: GroupHttpApiOptions): http.RequestListener {
       if (method !== 'GET') throw methodNotAllowed(method, ['GET']);
       return send(res, 200, { database: 'up', outboxBacklog: await store.outboxBacklog(), ...o.health?.() });
     }
+    o.tokens?.authorize(req, method === 'GET' || method === 'HEAD' ? 'groups:read' : 'groups:manage');
 
     if (path === '/groups') {
       if (method === 'GET') {
@@ -217,24 +229,21 @@ function groupRequestHandler(o: GroupHttpApiOptions): http.RequestListener {
     route(req, res).catch((err: unknown) => {
       if (res.headersSent) return res.destroy();
       if (err instanceof HttpError) return send(res, err.status, { error: err.message, ...(err.field ? { field: err.field } : {}) }, err.headers);
+      if (err instanceof AccessRefused) return send(res, err.status, { error: err.message }, err.headers);
       if (err instanceof ValidationError) return send(res, 400, { error: err.message, field: err.field });
       if (err instanceof GroupNotFoundError) return send(res, 404, { error: err.message });
       if (err instanceof GroupConflictError) return send(res, 409, { error: err.message, field: err.field });
       if (err instanceof GroupTooLargeError) return send(res, 413, { error: err.message });
       if (err instanceof VersionMismatchError) return send(res, 412, { error: err.message, version: err.current }, { etag: etag(err.current) });
-      if (isDatabaseDown(err)) return send(res, 503, { error: `database unavailable: ${(err as Error).message}` }, { 'retry-after': '5' });
-      return send(res, 500, { error: (err as Error).message });
+      if (isDatabaseDown(err)) {
+        o.log?.(`${req.method} ${req.url}: database unavailable: ${(err as Error).message}`);
+        return send(res, 503, { error: 'database unavailable' }, { 'retry-after': '5' });
+      }
+      return send(res, 500, internalErrorBody(err, `${req.method} ${req.url}`, o.log));
     });
   };
 }
 
 export function startGroupHttpApi(o: GroupHttpApiOptions, port: number, host = '127.0.0.1'): Promise<http.Server> {
-  const server = http.createServer(groupRequestHandler(o));
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
+  return listen(createApiServer(groupRequestHandler(o), o.limits), port, host);
 }

@@ -10,6 +10,7 @@ import { topicName } from '../../schemas/topology.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
 import type { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { startGroupHttpApi } from './groupHttpApi.ts';
+import { BearerTokens } from '../../protocols/http/bearerTokens.ts';
 import { GroupStore } from './groupStore.ts';
 import { memberResolver } from './memberResolver.ts';
 import { OutboxRelay, type RelayOptions } from './outboxRelay.ts';
@@ -69,6 +70,9 @@ export async function startGroupService(s: Settings, o: GroupServiceOptions = {}
         resolveMember: memberResolver(s, o.directory),
         ...(r ? { onChange: () => r.nudge(), health: () => ({ relay: { ...r.stats } }) } : { health: () => ({ relay: 'off' }) }),
         ...(o.maxBodyBytes ? { maxBodyBytes: o.maxBodyBytes } : {}),
+        ...(s.http.tokensFile ? { tokens: BearerTokens.load(s.http.tokensFile) } : {}),
+        limits: s.http.limits,
+        ...(o.log ? { log: o.log } : {}),
       },
       o.port ?? 8091,
       o.host ?? '127.0.0.1',

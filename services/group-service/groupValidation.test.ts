@@ -2,7 +2,7 @@
 // request decides whether the group is established) and of member/patch bodies.
 import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../config/settings.ts';
-import { checkGroupUri, parseGroupPatch, parseIfMatch, parseMemberSettings, parseNewGroup, ValidationError } from './groupValidation.ts';
+import { checkGroupUri, checkMemberIdentity, parseGroupPatch, parseIfMatch, parseMemberSettings, parseNewGroup, ValidationError } from './groupValidation.ts';
 import { keyToUri, memberResolver } from './memberResolver.ts';
 
 /** The field a ValidationError names. */
@@ -122,5 +122,34 @@ describe('member identity → subscriber key (no directory)', () => {
     await expect(resolve('msisdn:12', 'member')).rejects.toThrow(ValidationError);
     await expect(resolve('sip:example.com', 'member')).rejects.toThrow(ValidationError);
     await expect(resolve('tel:910000001', 'member')).rejects.toThrow(ValidationError); // no phone-context: not a global number
+  });
+});
+
+describe('member identities that are not URIs (issue 13.6)', () => {
+  it('refuses them with 400 naming the field; takes sip:, sips:, tel: URIs and subscriber keys', () => {
+    for (const bad of [
+      'sip:',
+      'sip:<script>alert(1)</script>',
+      'sip:alice@',
+      'tel:',
+      'tel:abc',
+      'msisdn:12ab',
+      'imsi:x',
+      'aor:nonsense',
+      'sip:al ice@example.com',
+    ]) {
+      expect(() => checkMemberIdentity(bad, 'member'), bad).toThrow(ValidationError);
+    }
+    for (const good of [
+      'sip:alice@example.com',
+      'sips:bob@example.com;transport=tls',
+      'tel:+351910000001',
+      'tel:1234;phone-context=example.com',
+      'msisdn:+351910000001',
+      'imsi:268011234567890',
+      'aor:sip:alice@example.com',
+    ]) {
+      expect(checkMemberIdentity(good, 'member')).toBe(good);
+    }
   });
 });

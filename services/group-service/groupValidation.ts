@@ -190,9 +190,22 @@ export function parseMemberSettings(body: unknown, prefix = ''): MemberSettings 
 /** A member identity as written: a sip:/sips:/tel: URI or a subscriber key (msisdn:+…, aor:sip:…). Resolution to a key is the resolver's job. */
 export function checkMemberIdentity(value: unknown, field: string): string {
   const v = text(value, field, LIMITS.uriLength);
-  if (!/^(sips?|tel|msisdn|aor|imsi):/i.test(v))
-    throw new ValidationError(field, `must be a sip:, sips: or tel: URI or a subscriber key (msisdn:+…, aor:sip:…), not ${v}`);
+  if (!isMemberIdentity(v))
+    throw new ValidationError(field, `must be a sip:, sips: or tel: URI or a subscriber key (msisdn:+…, imsi:…, aor:sip:…), not ${JSON.stringify(v)}`);
   return v;
+}
+
+/** A URI that parses (a sip:/sips: URI with a host and no spaces, a tel: number) or a subscriber key of one: a prefix alone is not stored. */
+function isMemberIdentity(v: string): boolean {
+  const lower = v.toLowerCase();
+  if (lower.startsWith('msisdn:')) return /^\+?\d{3,15}$/.test(v.slice(7));
+  if (lower.startsWith('imsi:')) return /^\d{6,15}$/.test(v.slice(5));
+  if (lower.startsWith('aor:')) return isMemberIdentity(v.slice(4)) && /^(sips?):/i.test(v.slice(4));
+  if (/[\s<>"]/.test(v)) return false;
+  const u = parseUri(v);
+  if (!u) return false;
+  if (u.scheme === 'tel') return /^(\+[\d().-]*\d[\d().-]*|[\d*#().-]*[\d*#][\d*#().-]*)$/.test(u.user ?? '');
+  return (u.scheme === 'sip' || u.scheme === 'sips') && u.host.length > 0;
 }
 
 const GROUP_FIELDS = ['id', 'uri', 'name', 'attributes', 'adminPolicy', 'members'] as const;

@@ -3,13 +3,13 @@
 // keeps each subscriber's presence and watchers in a store restored from its
 // changelog, and turns signaling events, SUBSCRIBEs and delivery reports into
 // current-presence records and NOTIFY requests, exactly once.
-import os from 'node:os';
 import type { Settings } from '../../config/settings.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import type { TopicName } from '../../schemas/topology.ts';
 import { ensureBrokersOffer } from '../../kafka/assignors/brokerAssignors.ts';
 import { rackFor, type GroupAssignor } from '../../kafka/assignors/groupAssignor.ts';
-import { deadLetter } from '../../kafka/deadLetters.ts';
+import { deadLetterForFailure } from '../../kafka/deadLetters.ts';
+import { defaultMemberId, memberIds } from '../../kafka/memberIdentity.ts';
 import { TransactionalProcessor, type InputRecord, type OutputRecord, type ProcessContext } from '../../kafka/transactionalProcessor.ts';
 import { WatcherRules } from './authorization/watcherRules.ts';
 import { AvailabilityStore } from './availability/availabilitySettings.ts';
@@ -17,7 +17,7 @@ import { forUpdate, fromStateRecord, newSubscriber, toStateRecord, type ManagedS
 import type { HandoffMode } from './handoff/handoffMode.ts';
 import { resubscribeHooks } from './handoff/resubscribeHooks.ts';
 import { startMembership, type Membership, type MembershipOptions } from './membership/membership.ts';
-import { DependencyUnavailable, EventManagerContext, type EventManagerStats, type TopicHandler } from './handlers/context.ts';
+import { EventManagerContext, type EventManagerStats, type TopicHandler } from './handlers/context.ts';
 import { deliveryReports } from './handlers/deliveryReports.ts';
 import { publishRequests } from './handlers/publishRequests.ts';
 import { signalingEvents } from './handlers/signalingEvents.ts';
@@ -30,7 +30,7 @@ export interface EventManagerOptions {
   memberId?: string;
   groupId?: string;
   protocol?: 'classic' | 'consumer';
-  /** Static membership id (group.instance.id). */
+  /** Static membership id (group.instance.id): the CLI passes the member id (kafka/staticMembership.ts). */
   instanceId?: string;
   log?: (line: string) => void;
   /** Test hook: called before each batch is processed; throwing aborts the transaction. */
@@ -44,6 +44,8 @@ export interface EventManagerOptions {
   membership?: MembershipOptions;
   /** KIP-848 server-side assignor (range, uniform, load): default the setting PRESENCE_ASSIGNOR. */
   assignor?: GroupAssignor;
+  /** Stop after this long of batches failing on an outage (kafka/processorTypes.ts maxOutageMs; 0: retry on). */
+  maxOutageMs?: number;
 }
 
 export interface EventManager {
@@ -58,9 +60,13 @@ export interface EventManager {
 
 /** One handler per input topic (handlers/): the member consumes these topics. */
 const HANDLERS: readonly TopicHandler[] = [signalingEvents, subscriptions, deliveryReports, publishRequests];
+/** The topics the group consumes (e.g. for its lag, which the console shows). */
+export const EVENT_MANAGER_INPUTS: readonly TopicName[] = HANDLERS.map((h) => h.topic);
 
 export async function startEventManager(s: Settings, o: EventManagerOptions = {}): Promise<EventManager> {
-  const memberId = o.memberId ?? `${os.hostname()}-${process.pid}`;
+  // Stable across restarts (kafka/memberIdentity.ts): the transactional id fences a crashed predecessor.
+  const memberId = o.memberId ?? defaultMemberId('event-manager');
+  const ids = memberIds(s.topics.prefix, 'event-manager', memberId);
   const assignor = o.assignor ?? s.eventManager.assignor;
   // A broker lacking the assignor fails the member with a bare "Local: Fatal error": check first.
   if ((o.protocol ?? 'consumer') === 'consumer') await ensureBrokersOffer(s.kafka.brokers, assignor);
@@ -95,16 +101,11 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
           ctx.reschedule(r.partition, r.key, m);
         }
       } catch (err) {
-        if (err instanceof DependencyUnavailable) throw err;
+        // Only bad input is dead-lettered; a rebalance or an outage aborts the batch (rethrown).
+        const letter = deadLetterForFailure(err, 'event-manager', 'event-manager', r, origin);
         stats.deadLetters++;
-        out.push({
-          topic: t('dead-letters'),
-          key: 'event-manager',
-          value: serde.encode(
-            'dead-letters',
-            deadLetter('event-manager', 'event-manager', 'malformed', (err as Error).message, r.value ?? Buffer.alloc(0), origin, { key: r.key ?? '' }),
-          ),
-        });
+        stats.deadLetterReasons[letter.reason] = (stats.deadLetterReasons[letter.reason] ?? 0) + 1;
+        out.push({ topic: t('dead-letters'), key: 'event-manager', value: serde.encode('dead-letters', letter) });
       }
     }
     return out;
@@ -112,14 +113,15 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
 
   const processor = new TransactionalProcessor<ManagedSubscriber>({
     brokers: s.kafka.brokers,
-    clientId: `event-manager-${memberId}`,
+    clientId: ids.clientId,
     groupId: o.groupId ?? `${s.topics.prefix}${EVENT_MANAGER_GROUP}`,
     protocol: o.protocol,
     instanceId: o.instanceId,
     assignor,
     rack: rackFor(assignor, memberId),
     inputTopics: [...handlers.keys()],
-    transactionalId: `${s.topics.prefix}event-manager-${memberId}`,
+    transactionalId: ids.transactionalId,
+    maxOutageMs: o.maxOutageMs ?? s.eventManager.maxOutageS * 1000,
     log: o.log,
     store: {
       changelogTopic: t('event-manager-presence-store-changelog'),

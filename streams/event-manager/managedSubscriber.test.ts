@@ -6,6 +6,7 @@ describe('forUpdate', () => {
   it('gives a batch a copy: NOTIFYs on it leave the committed value as it was (an abort then discards them)', () => {
     const committed = newSubscriber('msisdn:+1');
     committed.watchers.set('c\u0000w', {
+      contactVerified: true,
       callId: 'c',
       remoteTag: 'w',
       localTag: 'n',
@@ -19,6 +20,7 @@ describe('forUpdate', () => {
       notifyCseq: 3,
       version: 3,
       subscribeCseq: 1,
+      event: 'presence',
     });
     const m = forUpdate(committed);
     m.notifiedPidf = '<presence/>';

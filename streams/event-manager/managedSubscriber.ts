@@ -10,10 +10,12 @@ export interface ManagedSubscriber {
   presence: SubscriberPresence;
   watchers: Map<string, WatcherDialog>;
   notifiedPidf: string | null;
+  /** dialogFingerprint of what dialog (BLF) watchers were last told; null until one subscribed. */
+  notifiedDialogs: string | null;
 }
 
 export function newSubscriber(subscriber: string): ManagedSubscriber {
-  return { presence: emptyPresence(subscriber), watchers: new Map(), notifiedPidf: null };
+  return { presence: emptyPresence(subscriber), watchers: new Map(), notifiedPidf: null, notifiedDialogs: null };
 }
 
 /**
@@ -29,7 +31,7 @@ export function forUpdate(m: ManagedSubscriber): ManagedSubscriber {
 const watcherRecord = (d: WatcherDialog): StateWatcher => ({ ...d, routeSet: [...d.routeSet] });
 
 export function toStateRecord(m: ManagedSubscriber): PresenceState {
-  return { ...toRecord(m.presence), watchers: [...m.watchers.values()].map(watcherRecord), notifiedPidf: m.notifiedPidf };
+  return { ...toRecord(m.presence), watchers: [...m.watchers.values()].map(watcherRecord), notifiedPidf: m.notifiedPidf, notifiedDialogs: m.notifiedDialogs };
 }
 
 export function fromStateRecord(r: PresenceState): ManagedSubscriber {
@@ -38,9 +40,10 @@ export function fromStateRecord(r: PresenceState): ManagedSubscriber {
     watchers.set(watcherDialogKey(w.callId, w.remoteTag), {
       ...w,
       routeSet: [...w.routeSet],
-      state: w.state === 'pending' ? 'pending' : 'active',
+      event: w.event === 'dialog' ? 'dialog' : 'presence',
+      state: w.state === 'pending' || w.state === 'ended' ? w.state : 'active',
       decision: (['allow', 'block', 'polite-block', 'confirm'].includes(w.decision) ? w.decision : 'allow') as WatcherDecision,
     });
   }
-  return { presence: fromRecord(r), watchers, notifiedPidf: r.notifiedPidf ?? null };
+  return { presence: fromRecord(r), watchers, notifiedPidf: r.notifiedPidf ?? null, notifiedDialogs: r.notifiedDialogs ?? null };
 }

@@ -180,6 +180,14 @@ describe('group dialogs', () => {
     expect(decodeNotify(late!).resources['sip:user1@example.com']).toMatchObject({ state: 'active', basic: 'open' });
   });
 
+  it("a refresh on a new flow (NAT rebinding) moves the group dialog's NOTIFYs to it", () => {
+    const { st } = setup();
+    const flow = (t: string) => `<sip:${t}.mac@10.0.0.1:5060;lr;flow=udp>`;
+    applyGroupSubscribe(st, groupView(st), subscribe('sip:user1@example.com', { routeSet: [flow('a')] }), T0, 'lt');
+    const [r] = applyGroupSubscribe(st, groupView(st), subscribe('sip:user1@example.com', { cseq: 2, routeSet: [flow('b')] }), T0, 'lt').notifies;
+    expect(r!.routeSet).toEqual([flow('b')]);
+  });
+
   it('refresh gets full state, Expires: 0 ends it, expiry and delivery failure end dialogs', () => {
     const { st } = setup();
     applyGroupSubscribe(st, groupView(st), subscribe('sip:user1@example.com'), T0, 'lt');
@@ -202,6 +210,7 @@ describe('group dialogs', () => {
         attempts: 1,
         reason: null,
         time: T0,
+        transport: null,
       }),
     ).toBe(true);
     expect(st.watchers).toHaveLength(0);
@@ -217,6 +226,7 @@ describe('group dialogs', () => {
         attempts: 1,
         reason: null,
         time: T0,
+        transport: null,
       }),
     ).toBe(false);
     expect(
@@ -229,8 +239,67 @@ describe('group dialogs', () => {
         attempts: 1,
         reason: null,
         time: T0,
+        transport: null,
       }),
     ).toBe(true);
+    expect(st.watchers).toHaveLength(0);
+  });
+
+  it('a report of an older NOTIFY, or of another dialog on the same Call-ID, does not end a live dialog', () => {
+    const { st } = setup();
+    const report = (notifyId: string, outcome: string, statusCode: number | null) => ({
+      notifyId,
+      presentity: 'group:g1',
+      callId: 'call-sip:user1@example.com',
+      outcome,
+      statusCode,
+      attempts: 1,
+      reason: null,
+      time: T0,
+      transport: null,
+    });
+    const [first] = applyGroupSubscribe(st, groupView(st), subscribe('sip:user1@example.com'), T0, 'lt').notifies;
+    const [second] = applyGroupSubscribe(st, groupView(st), subscribe('sip:user1@example.com', { cseq: 2 }), T0, 'lt').notifies;
+    // A forked SUBSCRIBE: same Call-ID, another watcher tag, its own dialog (RFC 6665 4.1.2.4).
+    applyGroupSubscribe(st, groupView(st), subscribe('sip:user1@example.com', { watcherTag: 'wt2' }), T0, 'lt');
+    expect(second!.notifyId).toBe('call-sip:user1@example.com/wt/2');
+    // The sink re-sent CSeq 1 after a restart and gave up on it: CSeq 2 was issued since, its own report decides.
+    expect(applyGroupDeliveryReport(st, report(first!.notifyId, 'gave-up', null))).toBe(false);
+    expect(applyGroupDeliveryReport(st, report(first!.notifyId, 'rejected', 500))).toBe(false);
+    expect(st.watchers.map((w) => w.remoteTag).sort()).toEqual(['wt', 'wt2']);
+    // The latest NOTIFY of dialog wt gave up: only that dialog ends, the fork stays.
+    expect(applyGroupDeliveryReport(st, report(second!.notifyId, 'gave-up', null))).toBe(true);
+    const live = () => st.watchers.filter((w) => !w.ended).map((w) => w.remoteTag);
+    expect(live()).toEqual(['wt2']);
+    // The same report again (delivered twice by the sink's at-least-once reports): nothing more ends.
+    expect(applyGroupDeliveryReport(st, report(second!.notifyId, 'gave-up', null))).toBe(false);
+    expect(live()).toEqual(['wt2']);
+    // The live fork's later NOTIFYs still go out, the ended dialog gets none.
+    expect(change(st, 'info').map((n) => n.notifyId)).toEqual(['call-sip:user1@example.com/wt2/2']);
+    // The cut-off watcher refreshes: its dialog goes on at CSeq 3, not 1 (a strict UA answers 500 to a CSeq it has seen).
+    const [again] = applyGroupSubscribe(st, groupView(st), subscribe('sip:user1@example.com', { cseq: 3 }), T0, 'lt').notifies;
+    expect(again).toMatchObject({ notifyId: 'call-sip:user1@example.com/wt/3', subscriptionState: 'active' });
+    expect(decodeNotify(again!).rlmi).toMatchObject({ version: 3, fullState: true });
+    expect(live().sort()).toEqual(['wt', 'wt2']);
+  });
+
+  it('an ended group dialog expires without a NOTIFY', () => {
+    const { st } = setup();
+    const [n] = applyGroupSubscribe(st, groupView(st), subscribe('sip:user1@example.com', { expires: 60 }), T0, 'lt').notifies;
+    const gone = {
+      notifyId: n!.notifyId,
+      presentity: 'group:g1',
+      callId: n!.callId,
+      outcome: 'gone',
+      statusCode: 481,
+      attempts: 1,
+      reason: null,
+      time: T0,
+      transport: null,
+    };
+    expect(applyGroupDeliveryReport(st, gone)).toBe(true);
+    expect(notifyGroupChange(st, groupView(st), 'info', T0 + 1000, null)).toEqual([]);
+    expect(expireGroupDialogs(st, T0 + 60_000)).toEqual([]);
     expect(st.watchers).toHaveLength(0);
   });
 

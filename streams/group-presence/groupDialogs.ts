@@ -5,7 +5,8 @@
 // CSeq/version bookkeeping is the event manager's (watcherDialog.notify), so
 // a group dialog's versions are contiguous the same way.
 import type { DeliveryReport, GroupPresenceState, NotifyRequest, StateGroupWatcher, Subscription } from '../../schemas/generated/records.ts';
-import { deliveryEndsSubscription, watcherDialogKey, notify, type TerminationReason } from '../event-manager/subscriptions/watcherDialog.ts';
+import { refreshedRouteSet } from '../../protocols/sip/transport/index.ts';
+import { deliveryEndsSubscription, notifyIdParts, watcherDialogKey, notify, type TerminationReason } from '../event-manager/subscriptions/watcherDialog.ts';
 import { findMember, mayWatch } from './policy/authorization.ts';
 import { receivingFromAttributes, receivingFromFilter, ReceivingPolicyError, type ReceivingPolicy } from './policy/receiving.ts';
 import { receives, roleOf, visibleMembers, type VisibleMember } from './policy/visibility.ts';
@@ -200,8 +201,11 @@ export function applyGroupSubscribe(st: GroupPresenceState, view: GroupView, sub
     return { notifies: [groupNotify(st, view, d, 'full', nowMs, sub.requestId, 'terminated')!] };
   }
   const d = existing ?? newDialog(sub, localTag, nowMs, filter);
+  // A refresh revives a dialog ended by a delivery failure, at its next CSeq.
+  d.ended = false;
   d.subscribeCseq = sub.cseq;
   d.contact = sub.contact || d.contact;
+  d.routeSet = refreshedRouteSet(d.routeSet, sub.routeSet); // the watcher's current flow, after a NAT rebinding
   d.expiresAt = nowMs + sub.expires * 1000;
   // A refresh may carry a new filter (RFC 4660 §3); without a body the previous one stays.
   if (filter !== null) d.filter = filter;
@@ -225,6 +229,7 @@ function newDialog(sub: Subscription, localTag: string, nowMs: number, filter: s
     subscribeCseq: sub.cseq,
     filter,
     seen: {},
+    ended: false,
   };
 }
 
@@ -244,6 +249,10 @@ export function notifyGroupChange(
   const out: NotifyRequest[] = [];
   for (let i = st.watchers.length - 1; i >= 0; i--) {
     const d = st.watchers[i]!;
+    if (d.ended) {
+      if (d.expiresAt <= nowMs) st.watchers.splice(i, 1);
+      continue;
+    }
     // Expired before the timer ran (punctuation interval, a handover): no more active NOTIFYs (RFC 6665 §4.2.2).
     if (d.expiresAt <= nowMs) {
       st.watchers.splice(i, 1);
@@ -256,6 +265,7 @@ export function notifyGroupChange(
     }
   }
   for (const d of st.watchers) {
+    if (d.ended) continue;
     const n = groupNotify(st, view, d, kind, nowMs, cause, 'active', changed);
     if (n) out.push(n);
   }
@@ -267,16 +277,31 @@ export function expireGroupDialogs(st: GroupPresenceState, nowMs: number): Notif
   const out: NotifyRequest[] = [];
   st.watchers = st.watchers.filter((d) => {
     if (d.expiresAt > nowMs) return true;
-    out.push(notify(d, groupPresentity(st.groupId), 'terminated', null, nowMs, null, 'timeout'));
+    if (!d.ended) out.push(notify(d, groupPresentity(st.groupId), 'terminated', null, nowMs, null, 'timeout'));
     return false;
   });
   return out;
 }
 
-/** The NOTIFY failed for good (gone, gave up, refused): forget its dialog, no NOTIFY. */
+/**
+ * The NOTIFY failed for good (gone, gave up, refused): the dialog ends, no
+ * NOTIFY. As for presence dialogs (watcherDialog.applyDeliveryReport), only
+ * the failure of the dialog's latest NOTIFY counts: a re-sent older CSeq's
+ * failure is stale, a repeated report changes nothing, and a fork on the same
+ * Call-ID (another watcher tag) is another dialog. The ended dialog is kept
+ * until its expiry for its CSeq (StateGroupWatcher.ended). A report whose
+ * notifyId names no CSeq forgets the Call-ID's dialogs.
+ */
 export function applyGroupDeliveryReport(st: GroupPresenceState, r: DeliveryReport): boolean {
   if (!deliveryEndsSubscription(r.outcome)) return false;
-  const before = st.watchers.length;
-  st.watchers = st.watchers.filter((d) => d.callId !== r.callId);
-  return st.watchers.length !== before;
+  const id = notifyIdParts(r.notifyId);
+  if (id === undefined || id.callId !== r.callId) {
+    const before = st.watchers.length;
+    st.watchers = st.watchers.filter((d) => d.callId !== r.callId);
+    return st.watchers.length !== before;
+  }
+  const d = st.watchers.find((w) => w.callId === id.callId && w.remoteTag === id.remoteTag);
+  if (!d || d.ended || id.cseq < d.notifyCseq) return false;
+  d.ended = true;
+  return true;
 }

@@ -9,7 +9,7 @@ import type { Settings } from '../../config/settings.ts';
 import type { GroupPresenceState } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { GROUP_DOCUMENT_MAX_BYTES, topicName, type TopicName } from '../../schemas/topology.ts';
-import { deadLetter } from '../../kafka/deadLetters.ts';
+import { deadLetterForFailure } from '../../kafka/deadLetters.ts';
 import { TransactionalProcessor, type InputRecord, type OutputRecord, type ProcessContext } from '../../kafka/transactionalProcessor.ts';
 import { applyGroupDeliveryReport, applyGroupSubscribe, expireGroupDialogs, notifyGroupChange } from './groupDialogs.ts';
 import { applyGroup, applyMemberPresence, cloneState, groupPresentity, memberIndex, newGroupState } from './groupState.ts';
@@ -42,6 +42,8 @@ export interface ProcessorHooks {
    * the two-hop path; the benchmark did not show it mattering (bench/RESULTS.md).
    */
   fetchWaitMs?: number;
+  /** Stop after this long of batches failing on an outage (kafka/processorTypes.ts maxOutageMs; 0: retry on). */
+  maxOutageMs?: number;
 }
 
 export const DEFAULT_FETCH_WAIT_MS = 50;
@@ -184,15 +186,10 @@ export async function startGroupPresenceProcessor(s: Settings, o: ProcessorHooks
           throw new Error(`unexpected input topic ${r.topic}`);
         }
       } catch (err) {
+        // Only bad input is dead-lettered; a rebalance or an outage aborts the batch (rethrown).
+        const letter = deadLetterForFailure(err, COMPONENT, 'group-presence', r, origin);
         stats.deadLetters++;
-        out.push({
-          topic: t('dead-letters'),
-          key: COMPONENT,
-          value: serde.encode(
-            'dead-letters',
-            deadLetter(COMPONENT, 'group-presence', 'malformed', (err as Error).message, r.value ?? Buffer.alloc(0), origin, { key: r.key ?? '' }),
-          ),
-        });
+        out.push({ topic: t('dead-letters'), key: COMPONENT, value: serde.encode('dead-letters', letter) });
       }
     }
     for (const [key, w] of work) {
@@ -228,6 +225,7 @@ export async function startGroupPresenceProcessor(s: Settings, o: ProcessorHooks
     transactionalId: `${s.topics.prefix}group-presence-${o.memberId}`,
     producerConfig: { 'message.max.bytes': GROUP_DOCUMENT_MAX_BYTES },
     consumerConfig: { 'fetch.wait.max.ms': o.fetchWaitMs ?? DEFAULT_FETCH_WAIT_MS },
+    maxOutageMs: o.maxOutageMs ?? s.groupPresence.maxOutageS * 1000,
     log: o.log,
     store: {
       changelogTopic: t('group-presence-store-changelog'),

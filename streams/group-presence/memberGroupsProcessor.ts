@@ -11,7 +11,7 @@ import type { GroupMemberPresence, MemberGroupsState } from '../../schemas/gener
 import { applyMembership, applyPresence, isEmpty, newMemberGroups, type MemberOutcome } from './memberGroups.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { topicName, type TopicName } from '../../schemas/topology.ts';
-import { deadLetter } from '../../kafka/deadLetters.ts';
+import { deadLetterForFailure } from '../../kafka/deadLetters.ts';
 import { TransactionalProcessor, type InputRecord, type OutputRecord, type ProcessContext } from '../../kafka/transactionalProcessor.ts';
 import { DEFAULT_FETCH_WAIT_MS, type ProcessorHooks } from './groupPresenceProcessor.ts';
 
@@ -66,15 +66,10 @@ export async function startMemberGroupsProcessor(s: Settings, o: ProcessorHooks)
         if (isEmpty(res.state)) store.delete(r.key);
         else store.put(r.key, res.state);
       } catch (err) {
+        // Only bad input is dead-lettered; a rebalance or an outage aborts the batch (rethrown).
+        const letter = deadLetterForFailure(err, COMPONENT, 'group-membership', r, origin);
         stats.deadLetters++;
-        out.push({
-          topic: t('dead-letters'),
-          key: COMPONENT,
-          value: serde.encode(
-            'dead-letters',
-            deadLetter(COMPONENT, 'group-membership', 'malformed', (err as Error).message, r.value ?? Buffer.alloc(0), origin, { key: r.key ?? '' }),
-          ),
-        });
+        out.push({ topic: t('dead-letters'), key: COMPONENT, value: serde.encode('dead-letters', letter) });
       }
     }
     return out;
@@ -87,6 +82,7 @@ export async function startMemberGroupsProcessor(s: Settings, o: ProcessorHooks)
     inputTopics: [topics.presence, topics.memberships],
     transactionalId: `${s.topics.prefix}group-membership-${o.memberId}`,
     consumerConfig: { 'fetch.wait.max.ms': o.fetchWaitMs ?? DEFAULT_FETCH_WAIT_MS },
+    maxOutageMs: o.maxOutageMs ?? s.groupPresence.maxOutageS * 1000,
     log: o.log,
     store: {
       changelogTopic: t('group-membership-store-changelog'),

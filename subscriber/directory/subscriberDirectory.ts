@@ -42,6 +42,9 @@ export class SubscriberDirectory {
   ) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`directory schema name ${schema} is not a plain identifier`);
     this.pool = new pg.Pool({ connectionString: databaseUrl, max: 4, options: `-c search_path=${schema}` });
+    // An idle connection that drops (database restart, network) is an outage the next query
+    // meets and retries; unhandled, the pool's 'error' event would kill the process.
+    this.pool.on('error', () => {});
   }
 
   /** Creates the schema and table if missing. */

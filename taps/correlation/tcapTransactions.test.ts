@@ -1,13 +1,17 @@
 // TCAP dialogue correlation on the real MAP captures and on hand-made
 // message sequences (timeouts, bounds, transaction id reuse).
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capturesNote } from '../../test/support/tsharkFields.ts';
 import { capture, haveCaptures } from '../../test/support/captures.ts';
 import { sctpUserMessages } from '../../test/support/sctpUserMessages.ts';
 import { Ss7Dissector, type Ss7Message } from '../../protocols/decode/ss7Dissector.ts';
 import type { MapComponent } from '../../protocols/decode/map/map.ts';
 import { TcapTransactions, type CorrelatedSs7Message } from './tcapTransactions.ts';
-import { MAP_FIXTURE, fixtureLog, fixturePath, fixtureSubscriber } from '../../test/support/fixtures.ts';
+import { FIXTURE_SCENARIO, MAP_FIXTURE, fixtureLog, fixtureNetwork, fixturePath, fixtureSubscriber } from '../../test/support/fixtures.ts';
+import { generatePackets, generateToPcap } from '../../tools/generator/generate.ts';
 
 function run(rel: string): CorrelatedSs7Message[] {
   const d = new Ss7Dissector();
@@ -73,13 +77,10 @@ describe('TcapTransactions on the generated MAP fixture', () => {
     for (const { m, message } of plain) expect(m.dialogue!.invokeOperation, `frame ${m.frame} ${message}`).toBe(message.split('.')[0]);
   });
 
-  // Known bug, found by this fixture: invokes are remembered by invoke id
-  // alone, but invoke ids belong to the side that invokes (Q.773), so the
-  // HLR's insertSubscriberData (id 1) overwrites the VLR's updateLocation
-  // (id 1) and the updateLocation result is tied to insertSubscriberData.
-  // When the correlator keys invokes by direction too, this passes: turn
-  // it.fails into it.
-  it.fails('every result of a dialogue where both sides invoke with the same invoke id is tied to the operation it answers', () => {
+  // Found by this fixture: invoke ids belong to the side that invokes (Q.773),
+  // so the HLR's insertSubscriberData (id 1) must not take the place of the
+  // VLR's updateLocation (id 1): invokes are remembered per side.
+  it('every result of a dialogue where both sides invoke with the same invoke id is tied to the operation it answers', () => {
     const mixed = answers.filter(inBothInvoke);
     expect(mixed.length).toBeGreaterThan(0);
     for (const { m, message } of mixed) expect(m.dialogue!.invokeOperation, `frame ${m.frame} ${message}`).toBe(message.split('.')[0]);
@@ -103,6 +104,44 @@ describe('TcapTransactions on the generated MAP fixture', () => {
   it('closes every dialogue the generator finished', () => {
     // Left open: only dialogues whose answer falls after the six minutes.
     expect(tx.size).toBeLessThan(5);
+  });
+});
+
+describe('TcapTransactions when answers come back through another STP (generated)', () => {
+  // The fixture scenario with every own-dialogue answer routed by global
+  // title through the other STP: the probe sees the invoke on the requester's
+  // link to STP 1 and the answer on the responder's link to STP 2, so the
+  // answer's DPC is not the Begin's OPC.
+  const dir = mkdtempSync(path.join(tmpdir(), 'tcap-stp-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const scenario = { ...FIXTURE_SCENARIO, mix: { ...FIXTURE_SCENARIO.mix, stpAnswerShare: 1 } };
+  const [stp1, stp2] = fixtureNetwork().stps;
+  const log = [...generatePackets(scenario)].filter((p) => p.meta.protocol === 'map');
+  let out: CorrelatedSs7Message[] = [];
+  const tx = new TcapTransactions();
+  beforeAll(async () => {
+    const file = path.join(dir, 'stp.pcap');
+    await generateToPcap({ ...scenario, out: file });
+    const d = new Ss7Dissector();
+    out = sctpUserMessages(file).flatMap((u) =>
+      d
+        .decode(u.payload, u.ppid, u)
+        .filter((m) => m.map)
+        .map((m) => tx.observe(m)),
+    );
+  });
+
+  it('every result and error of a Begin/End dialogue is tied to its invoke by transaction id and global titles', () => {
+    expect(out).toHaveLength(log.length);
+    const viaStp2 = out.map((m, i) => ({ m, message: log[i]!.meta.message })).filter(({ m }) => m.tcap!.type === 'end' && m.dpc === stp2.pc);
+    expect(viaStp2.length).toBeGreaterThan(20);
+    // The routes really differ: the Begins went to STP 1.
+    expect(out.filter((m) => m.tcap!.type === 'begin' && m.dpc === stp1.pc).length).toBeGreaterThan(20);
+    for (const { m, message } of viaStp2) {
+      expect(m.dialogue?.invokeOperation, `frame ${m.frame} ${message}`).toBe(message.split('.')[0]);
+      if (message.includes('.error.')) expect(m.map!.error, `frame ${m.frame}`).toBe(message.split('.')[2]);
+    }
+    expect(tx.stats.unmatched).toBe(0);
   });
 });
 
@@ -137,6 +176,41 @@ describe('TcapTransactions hand-made', () => {
     // VLR continues toward the HLR's tid 99 at PC 2.
     const c = tx.observe(msg(1, 2, { type: 'continue', otid: '01', dtid: '99' }, { invokeId: 2, opCode: 56 }));
     expect(c.dialogue!.imsi).toBe('001010000000001');
+  });
+
+  it('ties an End that took another STP to its Begin by transaction id and global titles, not point codes', () => {
+    // VLR (GT 9992000001, PC 1) → STP 10 → HLR (GT 9991000001, PC 2); the End: HLR → STP 11 → VLR.
+    const vlr = { route: 'gt' as const, ssn: 7, gt: { gti: 4, digits: '9992000001' } };
+    const hlr = { route: 'gt' as const, ssn: 6, gt: { gti: 4, digits: '9991000001' } };
+    const tx = new TcapTransactions();
+    tx.observe({
+      ...msg(1, 10, { type: 'begin', otid: '0a' }, { invokeId: 1, opCode: 2, params: { imsi: '001010000000001' } }),
+      sccp: { type: 'UDT', called: hlr, calling: vlr },
+    });
+    const end = tx.observe({
+      ...msg(2, 11, { type: 'end', dtid: '0a' }, { kind: 'error', invokeId: 1, errorCode: 8 }),
+      sccp: { type: 'UDT', called: vlr, calling: hlr },
+    });
+    expect([end.dialogue?.invokeOperation, end.dialogue?.imsi]).toEqual(['updateLocation', '001010000000001']);
+  });
+
+  it('the same otid from another global title behind the same STP is another dialogue', () => {
+    const hlr = { route: 'gt' as const, ssn: 6, gt: { gti: 4, digits: '9991000001' } };
+    const vlrA = { route: 'gt' as const, ssn: 7, gt: { gti: 4, digits: '9992000001' } };
+    const vlrB = { route: 'gt' as const, ssn: 7, gt: { gti: 4, digits: '9992000002' } };
+    const tx = new TcapTransactions();
+    // Both Begins relayed by STP 10 (the OPC after translation), with the same otid.
+    tx.observe({
+      ...msg(10, 2, { type: 'begin', otid: '01' }, { invokeId: 1, opCode: 2, params: { imsi: '001010000000001' } }),
+      sccp: { type: 'UDT', called: hlr, calling: vlrA },
+    });
+    tx.observe({
+      ...msg(10, 2, { type: 'begin', otid: '01' }, { invokeId: 1, opCode: 2, params: { imsi: '001010000000002' } }),
+      sccp: { type: 'UDT', called: hlr, calling: vlrB },
+    });
+    const a = tx.observe({ ...msg(2, 11, { type: 'end', dtid: '01' }, { kind: 'result', invokeId: 1 }), sccp: { type: 'UDT', called: vlrA, calling: hlr } });
+    const b = tx.observe({ ...msg(2, 11, { type: 'end', dtid: '01' }, { kind: 'result', invokeId: 1 }), sccp: { type: 'UDT', called: vlrB, calling: hlr } });
+    expect([a.dialogue?.imsi, b.dialogue?.imsi]).toEqual(['001010000000001', '001010000000002']);
   });
 
   it('expires idle dialogues on message time and bounds their number', () => {

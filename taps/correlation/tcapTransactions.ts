@@ -1,13 +1,19 @@
 // Ties TCAP results, errors and later invokes to their dialogue (ITU-T Q.774
 // transaction ids), so a result without an opCode gets its operation name and
 // every component gets the identities (IMSI/MSISDN) seen earlier in the
-// dialogue. A transaction id is local to the node that allocated it: the
-// originator's otid is keyed with its point code (the Begin's OPC) and the
-// responder's with its own (the first Continue's OPC); a message's dtid is
-// looked up under its DPC. Bounded (oldest dialogues evicted) and expired
-// on message timestamps, so replays are deterministic.
+// dialogue. A transaction id is local to the node that allocated it, so it is
+// keyed with that node's address, as a monitoring probe must: the SCCP global
+// title when there is one (the Begin's calling GT is the answer's called GT,
+// whichever STPs relayed either way), else its point code (the SCCP address's,
+// else the MTP label's). The originator's otid is keyed with the Begin's
+// calling address, the responder's with its first Continue's; a message's
+// dtid is looked up under its called address. Invoke ids belong to the side
+// that invokes (Q.773), so invokes are remembered per side. Bounded (oldest
+// dialogues evicted) and expired on message timestamps, so replays are
+// deterministic.
 import type { Ss7Message } from '../../protocols/decode/ss7Dissector.ts';
 import type { MapAddress } from '../../protocols/decode/map/map.ts';
+import type { SccpAddress } from '../../protocols/decode/sccp/address.ts';
 import { mapOperationName } from '../../protocols/decode/map/operations.ts';
 
 export interface DialogueInfo {
@@ -40,13 +46,36 @@ interface Dialogue {
   mapVersion?: number;
   imsi?: string;
   msisdn?: MapAddress;
-  invokes: Map<number, number>; // invokeId → opCode
+  invokes: Map<string, number>; // side + invokeId → opCode
+}
+
+/** The end of the dialogue a transaction id (and an invoke id) belongs to. */
+type Side = 'o' | 'r';
+
+interface Entry {
+  d: Dialogue;
+  side: Side;
 }
 
 const MAX_INVOKES = 32;
 
+/**
+ * Keys of a transaction id at a node, most specific first: by global title
+ * when the address has one, and always by point code (for answers routed on
+ * SSN and point code). `pc` is the MTP label's, used when the address has none.
+ */
+function nodeKeys(addr: SccpAddress | undefined, pc: number, tid: string): string[] {
+  const byPc = `p${addr?.pc ?? pc}|${tid}`;
+  return addr?.gt?.digits ? [`g${addr.gt.digits}|${tid}`, byPc] : [byPc];
+}
+
+/** The most specific of nodeKeys, for look-ups (one string on the hot path). */
+function nodeKey(addr: SccpAddress | undefined, pc: number, tid: string): string {
+  return addr?.gt?.digits ? `g${addr.gt.digits}|${tid}` : `p${addr?.pc ?? pc}|${tid}`;
+}
+
 export class TcapTransactions {
-  private readonly byKey = new Map<string, Dialogue>();
+  private readonly byKey = new Map<string, Entry>();
   /** LRU order of dialogues (least recently seen first), by primary key. */
   private readonly order = new Map<string, Dialogue>();
   private readonly ending: Dialogue[] = [];
@@ -77,20 +106,23 @@ export class TcapTransactions {
     // Returned (UDTS) copies are enriched but never change dialogue state.
     const passive = msg.sccp?.returnCause !== undefined;
     let d: Dialogue | undefined;
+    // Which side sent this message: the Begin's is the originator; an answer's
+    // dtid names the receiver, so the sender is the other side.
+    let sender: Side = 'o';
     if (t.type === 'begin') {
       if (t.otid !== undefined) {
-        const key = `${msg.opc}|${t.otid}`;
-        d = this.live(key, msg.frame);
-        if ((!d || d.beginFrame !== msg.frame) && !passive) d = this.create(key, msg);
+        const keys = nodeKeys(msg.sccp?.calling, msg.opc, t.otid);
+        d = this.live(keys[0]!, msg.frame)?.d;
+        if ((!d || d.beginFrame !== msg.frame) && !passive) d = this.create(keys, msg);
       }
     } else if (t.dtid !== undefined) {
-      d = this.live(`${msg.dpc}|${t.dtid}`, msg.frame);
-      if (d && !passive && t.otid !== undefined) {
-        const alias = `${msg.opc}|${t.otid}`;
-        if (!this.byKey.has(alias)) {
-          this.byKey.set(alias, d);
-          d.keys.push(alias);
-        }
+      // The most specific key the called address offers: a GT is not given up
+      // for a point code, which after translation may be an STP's.
+      const found = this.live(nodeKey(msg.sccp?.called, msg.dpc, t.dtid), msg.frame);
+      if (found) {
+        d = found.d;
+        sender = found.side === 'o' ? 'r' : 'o';
+        if (!passive && t.otid !== undefined) this.alias(d, nodeKeys(msg.sccp?.calling, msg.opc, t.otid), sender, false);
       }
     }
     if (!d) {
@@ -105,7 +137,7 @@ export class TcapTransactions {
     const m = msg.map;
     if (m) {
       if (m.kind === 'invoke' && m.invokeId !== undefined && m.opCode !== undefined && !passive) {
-        if (d.invokes.size < MAX_INVOKES) d.invokes.set(m.invokeId, m.opCode);
+        if (d.invokes.size < MAX_INVOKES) d.invokes.set(sender + m.invokeId, m.opCode);
       }
       if (m.opCode !== undefined && d.mapVersion !== undefined) {
         // Continue/End carry no application context: name by the dialogue's MAP version.
@@ -114,7 +146,8 @@ export class TcapTransactions {
       }
       let invokeOperation: string | undefined;
       if (m.kind !== 'invoke' && m.invokeId !== undefined) {
-        const op = d.invokes.get(m.invokeId);
+        // A result, error or reject answers an invoke of the other side.
+        const op = d.invokes.get((sender === 'o' ? 'r' : 'o') + m.invokeId);
         if (op !== undefined) {
           invokeOperation = mapOperationName(op, d.mapVersion);
           if (m.opCode === undefined) {
@@ -157,30 +190,40 @@ export class TcapTransactions {
     }
   }
 
-  private live(key: string, frame: number): Dialogue | undefined {
-    const d = this.byKey.get(key);
-    if (d && d.endFrame !== undefined && d.endFrame !== frame) {
-      this.remove(d);
+  private live(key: string, frame: number): Entry | undefined {
+    const e = this.byKey.get(key);
+    if (e && e.d.endFrame !== undefined && e.d.endFrame !== frame) {
+      this.remove(e.d);
       return undefined;
     }
-    return d;
+    return e;
   }
 
-  private create(key: string, msg: Ss7Message): Dialogue {
+  /** Maps keys to the dialogue for `side`; `replace`: take keys another dialogue holds (a newer Begin wins a shared STP point code). */
+  private alias(d: Dialogue, keys: string[], side: Side, replace: boolean): void {
+    for (const k of keys) {
+      if (!replace && this.byKey.has(k)) continue;
+      this.byKey.set(k, { d, side });
+      d.keys.push(k);
+    }
+  }
+
+  private create(keys: string[], msg: Ss7Message): Dialogue {
+    const key = keys[0]!;
     const old = this.byKey.get(key);
-    if (old) this.remove(old); // transaction id reused
+    if (old) this.remove(old.d); // transaction id reused
     if (this.order.size >= this.maxDialogues) {
       const oldest = this.order.values().next().value as Dialogue;
       this.remove(oldest);
       this.stats.evicted++;
     }
-    const d: Dialogue = { primary: key, keys: [key], startNs: msg.timeNs, lastNs: msg.timeNs, beginFrame: msg.frame, invokes: new Map() };
+    const d: Dialogue = { primary: key, keys: [], startNs: msg.timeNs, lastNs: msg.timeNs, beginFrame: msg.frame, invokes: new Map() };
     const ac = msg.tcap?.appContextOid;
     if (ac) {
       const v = Number(ac.slice(ac.lastIndexOf('.') + 1));
       if (ac.startsWith('0.4.0.0.1.0.') && v > 0) d.mapVersion = v;
     }
-    this.byKey.set(key, d);
+    this.alias(d, keys, 'o', true);
     this.order.set(key, d);
     this.stats.started++;
     return d;
@@ -194,6 +237,6 @@ export class TcapTransactions {
 
   private remove(d: Dialogue): void {
     this.order.delete(d.primary);
-    for (const k of d.keys) if (this.byKey.get(k) === d) this.byKey.delete(k);
+    for (const k of d.keys) if (this.byKey.get(k)?.d === d) this.byKey.delete(k);
   }
 }

@@ -142,10 +142,11 @@ export function formatHepStats(st: HepCollectorStats): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
   const dropped = Object.values(st.udpDropped).reduce((a, b) => a + b, 0);
+  const unauthenticated = Object.values(st.unauthenticated).reduce((a, b) => a + b, 0);
   return (
     `packets ${st.packets} (udp ${st.udpPackets}, tcp ${st.tcpPackets} on ${st.tcpOpen} open/${st.tcpConnections} connections), signals ${st.signals}, events ${st.events}, ` +
     `dead letters ${st.deadLetters}${st.deadLetters ? ` (${kv(st.deadLettersByReason)})` : ''}, queued ${st.queued}, tcp pauses ${st.tcpPauses}` +
     `${dropped ? `, udp dropped ${dropped} (${kv(st.udpDropped)})` : ''}${st.tcpClosedForGarbage ? `, tcp closed for garbage ${st.tcpClosedForGarbage}` : ''}` +
-    `${st.lastError ? `, error: ${st.lastError}` : ''}`
+    `${unauthenticated ? `, unauthenticated ${unauthenticated} (${kv(st.unauthenticated)})` : ''}${st.lastError ? `, error: ${st.lastError}` : ''}`
   );
 }

@@ -6,6 +6,7 @@
 // Nothing here throws on input. When publishing is slower than the agents,
 // TCP reads pause (the agents' own buffers and TCP flow control absorb it)
 // and UDP datagrams are dropped and counted, since UDP cannot slow its sender.
+import { timingSafeEqual } from 'node:crypto';
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
@@ -25,6 +26,11 @@ export interface HepInputOptions {
   flushMs?: number;
   /** Packets waiting for the pipeline above which TCP pauses and UDP drops. */
   maxQueued?: number;
+  /**
+   * HEP3 authentication key (chunk 0x000e) every packet must carry, as agents
+   * send it (heplify -hp, siptrace's auth key); absent: not checked.
+   */
+  authKey?: string;
   /** First packet number: event ids are `hep:hep:<captureId>:<packet>:<index>:<role>`. Default: start time in µs, so ids of a restarted collector do not repeat earlier ones. */
   firstPacket?: number;
 }
@@ -47,12 +53,26 @@ export interface HepInputStats {
   queued: number;
   /** Socket-level trouble (e.g. EMFILE on accept), reported, not fatal. */
   socketError: string | null;
+  /** Packets dropped for their authentication key, when one is required: `missing`, `wrong`, `undecodable` (no key to show). */
+  unauthenticated: Record<string, number>;
+  /** Packets decoded (and authenticated) by capture agent id (HEP chunk 0x000c; `none` without one); past MAX_AGENTS ids, `other`. */
+  packetsByAgent: Record<string, number>;
 }
+
+/** Distinct agent ids counted apart: a metric label must stay bounded whatever senders claim. */
+const MAX_AGENTS = 256;
 
 const MAX_DEAD_RAW = 65_535;
 
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Why a packet's key does not match the required one; undefined when it does (compared in constant time). */
+function keyProblem(required: Buffer, given: string | undefined): 'missing' | 'wrong' | undefined {
+  if (given === undefined) return 'missing';
+  const g = Buffer.from(given, 'utf8');
+  return g.length === required.length && timingSafeEqual(g, required) ? undefined : 'wrong';
 }
 
 export class HepInput implements TapInput {
@@ -67,6 +87,10 @@ export class HepInput implements TapInput {
   private readonly maxQueued: number;
   private readonly counters = { packets: 0, udpPackets: 0, tcpPackets: 0, tcpBytes: 0, tcpConnections: 0, tcpClosedForGarbage: 0, tcpPauses: 0 };
   private readonly udpDropped: Record<string, number> = Object.create(null);
+  private readonly unauthenticated: Record<string, number> = Object.create(null);
+  private readonly byAgent: Record<string, number> = Object.create(null);
+  private agents = 0;
+  private readonly authKey: Buffer | undefined;
   private udp: dgram.Socket | undefined;
   private tcp: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
@@ -89,6 +113,7 @@ export class HepInput implements TapInput {
     this.flushMs = o.flushMs ?? 50;
     this.maxQueued = o.maxQueued ?? 10_000;
     this.nextFrame = o.firstPacket ?? Date.now() * 1000;
+    this.authKey = o.authKey !== undefined ? Buffer.from(o.authKey, 'utf8') : undefined;
     this.batches = this.handOver();
   }
 
@@ -96,6 +121,8 @@ export class HepInput implements TapInput {
     return {
       ...this.counters,
       udpDropped: { ...this.udpDropped },
+      unauthenticated: { ...this.unauthenticated },
+      packetsByAgent: { ...this.byAgent },
       tcpOpen: this.sockets.size,
       queued: this.queue.length,
       socketError: this.socketError ?? null,
@@ -237,11 +264,32 @@ export class HepInput implements TapInput {
     try {
       h = decodeHep(raw);
     } catch (err) {
+      if (this.authKey) {
+        // With a key required, a packet that cannot show one is nobody's bad input either.
+        this.unauthenticated['undecodable'] = (this.unauthenticated['undecodable'] ?? 0) + 1;
+        return;
+      }
       const e = err instanceof DecodeError ? err : new DecodeError('hep', 'malformed', asError(err).message);
       this.reject(e.layer, e.reason, e.message, raw, `hep:${transport}:${peer}#${number}`, peer, transport);
       return;
     }
+    const refused = this.authKey && keyProblem(this.authKey, h.authKey);
+    if (refused) {
+      // Counted, not dead-lettered: an unauthenticated sender is nobody's bad input, and
+      // dead-lettering its bytes would let anyone who reaches the port fill that topic.
+      this.unauthenticated[refused] = (this.unauthenticated[refused] ?? 0) + 1;
+      return;
+    }
+    this.countAgent(h.captureId === undefined ? 'none' : String(h.captureId));
     this.enqueue({ kind: 'hep', packet: h, number, capture: `hep:${h.captureId ?? 0}`, context: { peer, transport } });
+  }
+
+  private countAgent(id: string): void {
+    if (this.byAgent[id] === undefined) {
+      if (this.agents >= MAX_AGENTS) id = 'other';
+      else this.agents++;
+    }
+    this.byAgent[id] = (this.byAgent[id] ?? 0) + 1;
   }
 
   private reject(layer: string, reason: string, message: string, raw: Buffer, origin: string, peer: string, transport: string): void {

@@ -46,6 +46,8 @@ export interface TapInput {
    * publishes it at once instead of waiting for a full lookup batch.
    */
   readonly live?: boolean;
+  /** Share of the input taken so far (0..1), for progress and ETA: inputs with an end (files, the generator). */
+  progress?(): number;
   /** Dead letters carry at most this many raw bytes (a HEP datagram or TCP read can be large). */
   readonly maxDeadLetterBytes?: number;
   /**

@@ -53,6 +53,7 @@ function group(version: number, members: GroupMember[], attributes: Record<strin
 function subscribe(watcher: GroupMember | string, n: number): Subscription {
   const uri = typeof watcher === 'string' ? watcher : watcher.uri;
   return {
+    contactVerified: true,
     requestId: `gsub-${n}`,
     receivedAt: Date.now(),
     presentity: 'group:g1',

@@ -270,6 +270,7 @@ describe('notify sink: reports of group dialogs', () => {
         const groupId = `rep-${run}`;
         const callId = `grp-gone-${run}@${HOST}`;
         const n: NotifyRequest = {
+          contactVerified: true,
           notifyId: `gone-${run}`,
           presentity: `group:${groupId}`,
           event: 'presence',

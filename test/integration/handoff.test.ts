@@ -71,6 +71,7 @@ async function stack(name: string): Promise<Stack> {
 function subscription(key: string, callId: string, cseq: number, expires = 3600): Subscription {
   const user = key.slice('msisdn:'.length);
   return {
+    contactVerified: true,
     requestId: `${callId}-sub-${cseq}`,
     receivedAt: T + cseq,
     presentity: key,

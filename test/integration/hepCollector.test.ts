@@ -5,7 +5,6 @@
 // with their raw bytes, and the other connections go on; so does half a
 // packet left by an agent that disconnects. A second part uses
 // a publisher that stalls, to show TCP pausing and UDP drops being counted.
-import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../config/settings.ts';
@@ -16,6 +15,7 @@ import type { DeadLetter, SignalingEvent } from '../../schemas/generated/records
 import { RecordSerde } from '../../schemas/serde.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { sendDatagrams } from '../support/udpSend.ts';
 import { eventually, sleep } from '../support/wait.ts';
 
 const crlf = (lines: string[]) => Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8');
@@ -74,19 +74,6 @@ const malformedHep = Buffer.concat([Buffer.from('HEP3', 'latin1'), Buffer.from([
 const badSip = hep(Buffer.from('REGISTER this is not SIP at all\r\n\r\n'), 101, 9);
 const garbage = Buffer.from('GET / HTTP/1.1\r\nHost: collector\r\n\r\n');
 
-function sendUdp(port: number, packets: Buffer[]): Promise<void> {
-  const sock = dgram.createSocket('udp4');
-  return new Promise<void>((resolve, reject) => {
-    let left = packets.length;
-    for (const p of packets) {
-      sock.send(p, port, '127.0.0.1', (err) => {
-        if (err) return reject(err);
-        if (--left === 0) resolve();
-      });
-    }
-  }).finally(() => sock.close());
-}
-
 function connect(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const c = net.connect({ host: '127.0.0.1', port }, () => resolve(c));
@@ -114,7 +101,7 @@ describe('HEP collector → Kafka (real broker and registry)', () => {
       expect(c.port).toBeGreaterThan(0);
 
       // UDP: a registration of a tel: identity, a malformed HEP packet, bad SIP inside good HEP.
-      await sendUdp(c.port, [hep(register(tel), 101, 1), hep(ok(tel), 101, 2, false), malformedHep, badSip]);
+      await sendDatagrams(c.port, [hep(register(tel), 101, 1), hep(ok(tel), 101, 2, false), malformedHep, badSip]);
       await eventually('4 UDP packets', () => c.stats.udpPackets === 4, { timeoutMs: 10_000, intervalMs: 20 });
 
       // TCP: a healthy agent connection, and one that sends something else.
@@ -257,10 +244,10 @@ describe('HEP collector back-pressure', () => {
     const pub = new StallingPublisher();
     const c = await HepCollector.start(loadSettings(), { port: 0, unknown: 'keep', publisher: pub, flushMs: 5, firstPacket: 1 });
     try {
-      await sendUdp(c.port, [hep(register(tel), 101, 1)]);
+      await sendDatagrams(c.port, [hep(register(tel), 101, 1)]);
       await eventually('the first publish to stall', () => c.stats.signals === 1, { timeoutMs: 10_000, intervalMs: 20 });
       await sleep(100); // the flush timer fires and the publish blocks
-      await sendUdp(c.port, [hep(ok(tel), 101, 2, false), hep(ok(tel), 101, 3, false)]);
+      await sendDatagrams(c.port, [hep(ok(tel), 101, 2, false), hep(ok(tel), 101, 3, false)]);
       await eventually('UDP drops', () => (c.stats.udpDropped['window-full'] ?? 0) === 2, { timeoutMs: 10_000, intervalMs: 20 });
 
       const agent = await connect(c.port);

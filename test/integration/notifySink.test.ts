@@ -38,6 +38,7 @@ const freeUdpPort = () => freeUdpPortOn(HOST);
 
 function notify(over: Partial<NotifyRequest> & Pick<NotifyRequest, 'notifyId' | 'callId' | 'cseq' | 'requestUri'>): NotifyRequest {
   return {
+    contactVerified: true,
     presentity: 'msisdn:+351910000042',
     event: 'presence',
     localTag: 'pa-1f2e3d4c',

@@ -106,6 +106,7 @@ describe('processor failures', () => {
       await db.query(`alter table ${rulesSchema}.watcher_rules rename to watcher_rules_away`);
       const key = 'msisdn:+351910000042';
       const sub: Subscription = {
+        contactVerified: true,
         requestId: 'sub-1',
         receivedAt: Date.now(),
         presentity: key,

@@ -17,6 +17,7 @@ import { RecordSerde } from '../../schemas/serde.ts';
 import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
 import { mapEvent, pidfBody } from '../support/signalingEvents.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
+import { partitionOf } from '../../kafka/partitioner.ts';
 import { connectConsumer, consumeBatch, disconnect, type Consumer } from '../../kafka/rdkafkaPromises.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
@@ -259,6 +260,45 @@ describe('PUBLISH via the front end → owning event manager → answer and NOTI
       await impatient.stop();
     }
   }, 30_000);
+
+  it('a PUBLISH answered 500 (no answer in time) and retried (same Call-ID, CSeq, From-tag) → 200 with the tag its first attempt created: one publication, no orphan', async () => {
+    const impatient = await startSipFrontEnd(s, { host: HOST, port: 0, frontEndId: `fe-pub-retry-${run}`, publishTimeoutMs: 1 });
+    const socket = createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(0, HOST, r));
+    const body = doc('Retried note');
+    // The same request twice, as a UAC retrying after Retry-After: new branch (a new transaction), same Call-ID/CSeq/From-tag.
+    const attempt = (branch: string, port: number) => {
+      const answer = new Promise<SipMessage>((r) => socket.once('message', (b) => r(parseSipMessage(b))));
+      socket.send(
+        `PUBLISH ${PRESENTITY_URI} SIP/2.0\r\nVia: SIP/2.0/UDP ${HOST}:${socket.address().port};branch=z9hG4bK${run}-${branch}\r\nMax-Forwards: 70\r\nTo: <${PRESENTITY_URI}>\r\n` +
+          `CSeq: 7001 PUBLISH\r\n${publishHeaders({ expires: 600, body: true }).join('\r\n')}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        port,
+        HOST,
+      );
+      return answer;
+    };
+    const noted = () => {
+      const m = em.processor.ctx.store(partitionOf(KEY, PARTITIONS)).get(KEY);
+      return (m?.presence.publications ?? []).filter((x) => x.pidf.includes('Retried note'));
+    };
+    try {
+      const first = await attempt('retry-1', impatient.port);
+      expect(first.status).toBe(500);
+      expect(first.retryAfter).toBe(5);
+      // The first attempt did reach the event manager: its publication exists, under a tag the UAC never saw.
+      const [created] = await eventually('the first attempt applied', () => (noted().length > 0 ? noted() : undefined), { timeoutMs: 20_000, intervalMs: 50 });
+      const retry = await attempt('retry-2', fe.port);
+      expect(retry.status).toBe(200);
+      expect(retry.sipETag).toBe(created!.etag);
+      expect(noted().map((x) => x.etag)).toEqual([created!.etag]);
+      // Removing it by that tag leaves no copy of the note behind.
+      expect((await publishWithoutBody(retry.sipETag!, 0)).status).toBe(200);
+      await eventually('the publication removed', () => noted().length === 0 || undefined, { timeoutMs: 20_000, intervalMs: 50 });
+    } finally {
+      socket.close();
+      await impatient.stop();
+    }
+  }, 60_000);
 
   it('round-trip latency over a few hundred PUBLISHes (initial, then refresh chains)', async () => {
     const N = 300;

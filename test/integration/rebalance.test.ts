@@ -49,6 +49,7 @@ const dialogOf = (i: number) => ({ callId: `rb-dialog-${i}`, remoteTag: `wtag-${
 function subscription(i: number): Subscription {
   const { callId, remoteTag } = dialogOf(i);
   return {
+    contactVerified: true,
     requestId: `sub-${i}`,
     receivedAt: T,
     presentity: presentity(i),

@@ -29,8 +29,7 @@ import { notifyReceiverUas, subscribeToPresentityUac } from '../../tools/sipp/sc
 import { sippAvailable, startSipp } from '../../tools/sipp/sipp.ts';
 import { headerOf, parseSippMessageTrace, receivedRequests } from '../../tools/sipp/sippTrace.ts';
 import { startNotifySink, type NotifySink } from '../../connectors/sinks/notify/notifySink.ts';
-import { captureInput } from '../../taps/inputs/captureInput.ts';
-import { isFrame, type TapInput } from '../../taps/pipeline/tapInput.ts';
+import { shiftedCapture } from '../support/shiftedCapture.ts';
 import { runTap } from '../../taps/pipeline/tapPipeline.ts';
 import type { NotifyRequest } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
@@ -61,25 +60,6 @@ let fe: SipFrontEnd | undefined;
 let em: EventManager | undefined;
 let sink: NotifySink | undefined;
 const dirs: string[] = [];
-
-/** The capture's frames, in order, with their clock moved so the first frame is `startMs`. */
-function shiftedCapture(file: string, startMs: number): TapInput {
-  const src = captureInput(file);
-  return {
-    name: src.name,
-    batches: (async function* () {
-      let offset: bigint | undefined;
-      for await (const batch of src.batches) {
-        for (const f of batch) {
-          if (!isFrame(f)) continue;
-          offset ??= BigInt(startMs) * 1_000_000n - f.timeNs;
-          f.timeNs += offset;
-        }
-        yield batch;
-      }
-    })(),
-  };
-}
 
 beforeAll(async () => {
   if (!HAVE_SIPP || !HAVE_CAPTURE) return;

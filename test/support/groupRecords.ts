@@ -67,6 +67,7 @@ export function presenceOf(m: GroupMember, basic: 'open' | 'closed', version: nu
 
 export function subscribe(watcherUri: string, o: Partial<Subscription> = {}): Subscription {
   return {
+    contactVerified: true,
     requestId: `req-${watcherUri}`,
     receivedAt: 1_700_000_000_000,
     presentity: 'group:g1',

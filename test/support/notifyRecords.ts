@@ -3,6 +3,7 @@ import type { NotifyRequest } from '../../schemas/generated/records.ts';
 
 export function notifyRecord(over: Partial<NotifyRequest> = {}): NotifyRequest {
   return {
+    contactVerified: true,
     notifyId: 'n-1',
     presentity: 'msisdn:+351910000001',
     event: 'presence',

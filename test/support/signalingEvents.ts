@@ -46,7 +46,10 @@ export function mapEvent(
 }
 
 export function isupEvent(subscriber: string, message: string, time: number, facts: Partial<IsupFacts> & { role: 'calling' | 'called' }): SignalingEvent {
-  return { ...base(subscriber, 'isup', message, 'message', time), isup: { cic: 1, opc: 100, dpc: 200, calling: null, called: null, cause: null, ...facts } };
+  return {
+    ...base(subscriber, 'isup', message, 'message', time),
+    isup: { cic: 1, opc: 100, dpc: 200, calling: null, called: null, cause: null, callingPresentation: null, ...facts },
+  };
 }
 
 const noSip: Omit<SipFacts, 'callId' | 'method'> = {
@@ -61,6 +64,7 @@ const noSip: Omit<SipFacts, 'callId' | 'method'> = {
   ifMatch: null,
   contentType: null,
   body: null,
+  privacy: null,
 };
 
 export function sipRequest(subscriber: string, method: string, time: number, facts: Partial<SipFacts> & { callId: string }): SignalingEvent {

@@ -28,10 +28,12 @@ export class Inbox {
 }
 
 /** A bare UDP socket on 127.0.0.1 standing in for a peer that is not our stack. */
-export async function rawUdpPeer(): Promise<{ socket: Socket; port: number; datagrams: Array<{ data: Buffer; rinfo: RemoteInfo; at: number }> }> {
+export async function rawUdpPeer(
+  host = '127.0.0.1',
+): Promise<{ socket: Socket; port: number; datagrams: Array<{ data: Buffer; rinfo: RemoteInfo; at: number }> }> {
   const socket = createSocket('udp4');
   const datagrams: Array<{ data: Buffer; rinfo: RemoteInfo; at: number }> = [];
   socket.on('message', (data, rinfo) => datagrams.push({ data, rinfo, at: Date.now() }));
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
   return { socket, port: socket.address().port, datagrams };
 }

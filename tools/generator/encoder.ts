@@ -76,6 +76,8 @@ export class Encoder {
    * src to dst; the result or error in the TC-END coming back (so for those
    * `src` is the responder). `inDialogue` instead places the component in a
    * TC-CONTINUE or a bare TC-END of a dialogue opened by another operation.
+   * `link` is the MTP/IP hop the frame is captured on when it is not src→dst
+   * (through an STP); the SCCP addresses stay src's and dst's global titles.
    */
   map(
     kind: 'invoke' | 'result' | 'error',
@@ -89,11 +91,12 @@ export class Encoder {
     subscriber: number,
     error?: MapError,
     inDialogue?: DialogueStep,
+    link?: { from: NetNode; to: NetNode },
   ): void {
     this.open();
     const w = this.w;
     const spec = MAP_OPERATIONS[op];
-    const frame = beginM3ua(w, this.assoc, src, dst, SI_SCCP, tid);
+    const frame = beginM3ua(w, this.assoc, link?.from ?? src, link?.to ?? dst, SI_SCCP, tid);
     const data = beginUdt(w, { ssn: dstSsn, gt: dst.gt }, { ssn: srcSsn, gt: src.gt });
     if (inDialogue) {
       const ac = inDialogue.aare ? MAP_OPERATIONS[inDialogue.context].ac : 0;

@@ -50,9 +50,13 @@ export class Exchanges {
   ): number {
     const tid = this.enc.nextTid();
     const tr = t + 0.004 + r.next() * 0.02;
-    this.at(t, () => this.enc.map('invoke', op, req, reqSsn, resp, respSsn, tid, v, sub));
-    if (error) this.at(tr, () => this.enc.map('error', op, resp, respSsn, req, reqSsn, tid, v, sub, error));
-    else this.at(tr, () => this.enc.map('result', op, resp, respSsn, req, reqSsn, tid, v, sub));
+    // Drawn only when asked for, so scenarios without STP routes keep their random sequence.
+    const [stp1, stp2] = this.net.stps;
+    const viaStps = this.mix.stpAnswerShare > 0 && r.next() < this.mix.stpAnswerShare;
+    const there = viaStps ? { from: req, to: stp1 } : undefined;
+    const back = viaStps ? { from: resp, to: stp2 } : undefined;
+    this.at(t, () => this.enc.map('invoke', op, req, reqSsn, resp, respSsn, tid, v, sub, undefined, undefined, there));
+    this.at(tr, () => this.enc.map(error ? 'error' : 'result', op, resp, respSsn, req, reqSsn, tid, v, sub, error, undefined, back));
     return tr;
   }
 

@@ -7,10 +7,15 @@ import { generatePackets, type GenerateOptions } from './generate.ts';
 import type { TapInput } from '../../taps/pipeline/tapInput.ts';
 
 export function generatorSource(opts: GenerateOptions, batchSize = 1000): TapInput {
+  // Simulated time covered against the run's duration: the share done.
+  let firstNs: bigint | undefined;
+  let lastNs: bigint | undefined;
   async function* batches(): AsyncGenerator<CapturedFrame[]> {
     let batch: CapturedFrame[] = [];
     let index = 0;
     for (const p of generatePackets(opts)) {
+      firstNs ??= p.timeNs;
+      lastNs = p.timeNs;
       batch.push({ index: ++index, timeNs: p.timeNs, linkType: LINKTYPE.ethernet, interfaceId: 0, data: p.frame, origLength: p.frame.length });
       if (batch.length >= batchSize) {
         yield batch;
@@ -19,5 +24,6 @@ export function generatorSource(opts: GenerateOptions, batchSize = 1000): TapInp
     }
     if (batch.length) yield batch;
   }
-  return { name: `generator-seed${opts.seed}`, batches: batches() };
+  const progress = () => (firstNs === undefined || lastNs === undefined ? 0 : Number(lastNs - firstNs) / 1e9 / opts.durationSeconds);
+  return { name: `generator-seed${opts.seed}`, batches: batches(), progress };
 }

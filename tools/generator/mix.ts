@@ -32,6 +32,14 @@ export interface Mix {
    * most HLRs do. The rest use a separate BEGIN/END dialogue per operation.
    */
   ulContinueShare: number;
+  /**
+   * Share of the MAP operations in their own BEGIN/END dialogue whose answer
+   * comes back through the other STP, as a probe on the STP links sees it:
+   * the invoke on the requester's link to STP 1 (OPC requester, DPC STP 1),
+   * the answer on the responder's link to STP 2 (OPC responder, DPC STP 2).
+   * The SCCP addresses stay end to end (global titles); the rest go direct.
+   */
+  stpAnswerShare: number;
   /** Subscriber capabilities. */
   gprsShare: number;
   imsShare: number;
@@ -62,6 +70,7 @@ export const DEFAULT_MIX: Mix = {
   noAnswerShare: 0.15,
   unknownShare: 0.02,
   ulContinueShare: 0,
+  stpAnswerShare: 0,
   gprsShare: 0.7,
   imsShare: 0.6,
   homeShare: 0.6,

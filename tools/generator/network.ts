@@ -3,7 +3,7 @@
 // the country code so the numbers look like one operator's plan. Kept as a
 // data table so the scenario and the tests read the same truth.
 
-export type NodeRole = 'hlr' | 'msc' | 'sgsn' | 'gmsc' | 'smsc' | 'scf' | 'pcscf';
+export type NodeRole = 'hlr' | 'msc' | 'sgsn' | 'gmsc' | 'smsc' | 'scf' | 'pcscf' | 'stp';
 
 export interface NetNode {
   /** Small dense index (SCTP association state is an array by it). */
@@ -30,6 +30,11 @@ export interface Network {
   smsc: NetNode;
   scf: NetNode;
   pcscf: NetNode;
+  /**
+   * Two signalling transfer points (mated pair) that relay MAP by global title
+   * translation: they have point codes but no global title of their own.
+   */
+  stps: [NetNode, NetNode];
   /** All nodes by id. */
   nodes: NetNode[];
   /** VLR number of MSC k (VLR and MSC share a box but have distinct numbers). */
@@ -44,7 +49,7 @@ const ip4 = (a: number, b: number, c: number, d: number): number => ((a << 24) |
 export const MAX_NODES = 128;
 
 export function buildNetwork(countryCode: string, mscCount = 4, gmscCount = 1): Network {
-  if (mscCount + gmscCount + 6 > MAX_NODES) throw new Error(`at most ${MAX_NODES - 6} MSCs and gateway MSCs together`);
+  if (mscCount + gmscCount + 8 > MAX_NODES) throw new Error(`at most ${MAX_NODES - 8} MSCs and gateway MSCs together`);
   const nodes: NetNode[] = [];
   const add = (role: NodeRole, name: string, ip: number, pc: number, gt: string): NetNode => {
     const n: NetNode = { id: nodes.length, role, name, ip, pc, gt };
@@ -61,6 +66,8 @@ export function buildNetwork(countryCode: string, mscCount = 4, gmscCount = 1): 
   const smsc = add('smsc', 'smsc1', ip4(10, 0, 4, 10), 500, `${countryCode}5000001`);
   const scf = add('scf', 'scf1', ip4(10, 0, 5, 10), 600, `${countryCode}6000001`);
   const pcscf = add('pcscf', 'pcscf1', ip4(10, 1, 0, 10), 0, '');
+  // Added last, so every other node keeps its id (and the fixtures their bytes).
+  const stps: [NetNode, NetNode] = [add('stp', 'stp1', ip4(10, 0, 6, 10), 700, ''), add('stp', 'stp2', ip4(10, 0, 6, 11), 701, '')];
   return {
     hlr,
     mscs,
@@ -69,6 +76,7 @@ export function buildNetwork(countryCode: string, mscCount = 4, gmscCount = 1): 
     smsc,
     scf,
     pcscf,
+    stps,
     nodes,
     vlrNumber: (k) => `${countryCode}2100${two(k)}`,
     domain: 'ims.example.net',

@@ -42,6 +42,8 @@ interface SubscribeRequestOptions {
   readonly contact?: string | undefined;
   /** Default application/pidf+xml. */
   readonly accept?: string | undefined;
+  /** The event package; default presence (dialog: a busy lamp field watcher, RFC 4235). */
+  readonly event?: string | undefined;
   /** A Supported header (e.g. eventlist for a group), none when undefined. */
   readonly supported?: string | undefined;
   readonly expires: number;
@@ -60,7 +62,7 @@ export function subscribeRequest(o: SubscribeRequestOptions): string {
     'CSeq: 1 SUBSCRIBE',
     `Contact: <${o.contact ?? 'sip:watcher@[local_ip]:[local_port]'}>`,
     'Max-Forwards: 70',
-    'Event: presence',
+    `Event: ${o.event ?? 'presence'}`,
     `Accept: ${o.accept ?? 'application/pidf+xml'}`,
     ...(o.supported !== undefined ? [`Supported: ${o.supported}`] : []),
     `Expires: ${o.expires}`,
@@ -141,8 +143,23 @@ export const SUBSCRIBE_RETRANSMITTING_UAC = subscribeUac('presence watcher, retr
  * sends everything to its command-line target, so the dialog's NOTIFYs are
  * received by a second SIPp, a UAS (`notifyReceiverUas`), at that address.
  */
-export function subscribeToPresentityUac(o: { presentityUri: string; fromTag: string; expires: number; tagFile: string; contact?: string }): string {
-  const subscribe = subscribeRequest({ uri: o.presentityUri, fromTag: o.fromTag, contact: o.contact, expires: o.expires });
+export function subscribeToPresentityUac(o: {
+  presentityUri: string;
+  fromTag: string;
+  expires: number;
+  tagFile: string;
+  contact?: string;
+  /** Event and Accept of another package (dialog) than presence. */
+  event?: { readonly name: string; readonly accept: string };
+}): string {
+  const subscribe = subscribeRequest({
+    uri: o.presentityUri,
+    fromTag: o.fromTag,
+    contact: o.contact,
+    expires: o.expires,
+    event: o.event?.name,
+    accept: o.event?.accept,
+  });
   const answered = `
   <recv response="200">
     <action>
@@ -165,4 +182,35 @@ export function notifyReceiverUas(notifies: number, lingerMs = 2000): string {
   const linger = `
   <pause milliseconds="${lingerMs}"/>`;
   return scenarioXml(`presence watcher UAS, ${notifies} NOTIFYs per dialog`, receiveNotify([], { crlf: true }).repeat(notifies) + linger);
+}
+
+/**
+ * UAC: a watcher that SUBSCRIBEs, is challenged (401), and SUBSCRIBEs again with
+ * digest credentials (SIPp's [authentication] keyword, -au/-ap); the final
+ * answer must be `expect` (200 with the right password, 403 with a wrong one).
+ */
+export function authenticatedSubscribeUac(o: { presentityUri: string; from: string; expect: '200' | '403' }): string {
+  const request = (cseq: number, auth: boolean) => `
+  <send retrans="500"><![CDATA[
+
+      SUBSCRIBE ${o.presentityUri} SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <${o.from}>;tag=[call_number]auth
+      To: <${o.presentityUri}>
+      Call-ID: [call_id]
+      CSeq: ${cseq} SUBSCRIBE
+      Contact: <sip:watcher@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Event: presence
+      Accept: application/pidf+xml
+      Expires: 600${auth ? '\n      [authentication]' : ''}
+      Content-Length: 0
+
+    ]]></send>`;
+  return scenarioXml(
+    `authenticated SUBSCRIBE expecting ${o.expect}`,
+    `${request(1, false)}
+  <recv response="401" auth="true"/>${request(2, true)}
+  <recv response="${o.expect}"/>`,
+  );
 }

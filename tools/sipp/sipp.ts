@@ -22,6 +22,8 @@ interface SippRun {
   readonly deadlineMs: number;
   /** Keep SIPp's message trace (-trace_msg): every message it received and sent, in SippResult.messages (parse with sippTrace.ts). */
   readonly traceMessages?: boolean;
+  /** Files SIPp writes in its directory (e.g. `-trace_rtt`'s `_rtt.csv`, `-trace_stat`'s `.csv`) to hand back, by name ending. */
+  readonly keepFiles?: readonly string[];
 }
 
 interface SippResult {
@@ -31,6 +33,8 @@ interface SippResult {
   readonly errors: string;
   /** SIPp's -trace_msg log (with traceMessages; empty if SIPp wrote none). */
   readonly messages?: Buffer;
+  /** With keepFiles: the contents of each kept file, by the ending it matched. */
+  readonly files?: Record<string, string>;
 }
 
 export interface SippProcess {
@@ -68,8 +72,10 @@ export function startSipp(run: SippRun): SippProcess {
       let errors = stderr;
       for (const f of readdirSync(dir)) if (f.endsWith('_errors.log')) errors += readFileSync(join(dir, f), 'utf8');
       const messages = run.traceMessages ? (existsSync(messageFile) ? readFileSync(messageFile) : Buffer.alloc(0)) : undefined;
+      const files: Record<string, string> = {};
+      for (const f of readdirSync(dir)) for (const end of run.keepFiles ?? []) if (f.endsWith(end)) files[end] = readFileSync(join(dir, f), 'utf8');
       rmSync(dir, { recursive: true, force: true });
-      resolve({ code, signal, errors: errors.slice(-2000), ...(messages ? { messages } : {}) });
+      resolve({ code, signal, errors: errors.slice(-2000), ...(messages ? { messages } : {}), ...(run.keepFiles ? { files } : {}) });
     });
   });
   return { done, kill: () => child.kill('SIGKILL') };

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GroupPresence } from '../../../schemas/generated/records.ts';
 import { startGroupPresenceApi } from './groupPresenceApi.ts';
 import type { GroupPresenceTable } from './groupPresenceTable.ts';
+import { BearerTokens, newToken } from '../../../protocols/http/bearerTokens.ts';
 
 const pidf =
   '<?xml version="1.0" encoding="UTF-8"?><presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:bob@example.com"><tuple id="t1"><status><basic>open</basic></status></tuple></presence>';
@@ -80,5 +81,57 @@ describe('GET /groups/{id}/presence caching headers', () => {
     expect((await get({ 'x-presence-watcher': 'sip:bob@example.com', accept: 'multipart/related', 'if-none-match': json.headers.etag! })).status).toBe(200);
     expect((await get({ 'x-presence-watcher': 'sip:bob@example.com', accept: 'multipart/related', 'if-none-match': multi.headers.etag! })).status).toBe(304);
     expect((await get({ 'x-presence-watcher': 'sip:bob@example.com', 'if-none-match': `"1", ${json.headers.etag}` })).status).toBe(304);
+  });
+});
+
+describe('GET /groups/{id}/presence with bearer tokens (issue 13.4)', () => {
+  const bob = newToken('bob-app', ['presence:read'], 'sip:bob@example.com');
+  const stranger = newToken('stranger-app', ['presence:read'], 'sip:mallory@example.com');
+  const portal = newToken('portal', ['presence:read', 'presence:any']);
+  const reader = newToken('reader', ['groups:read']);
+  const tokens = BearerTokens.parse([bob, stranger, portal, reader].map((t) => t.line).join('\n'));
+  const failing = {
+    get: async () => Promise.reject(new Error('relation "secret_schema.group_presence" does not exist')),
+    count: async () => 1,
+  } as unknown as GroupPresenceTable;
+  let secured: http.Server;
+  let broken: http.Server;
+  const logged: string[] = [];
+  beforeAll(async () => {
+    secured = await startGroupPresenceApi({ table, plan: { countryCode: '351' }, tokens }, 0);
+    broken = await startGroupPresenceApi({ table: failing, plan: { countryCode: '351' }, log: (l) => void logged.push(l) }, 0);
+  });
+  afterAll(async () => {
+    await new Promise<void>((r) => secured.close(() => r()));
+    await new Promise<void>((r) => broken.close(() => r()));
+  });
+  const at = (s: http.Server, query = '', token?: string, watcherHeader?: string) =>
+    fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}/groups/g-1/presence${query}`, {
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(watcherHeader ? { 'x-presence-watcher': watcherHeader } : {}) },
+    });
+
+  it('the requester is the token’s identity: naming a member in the query or header shows a members-only group to nobody else', async () => {
+    expect((await at(secured, '?watcher=sip:bob@example.com')).status).toBe(401);
+    const own = await at(secured, '', bob.token);
+    expect(own.status).toBe(200);
+    expect(((await own.json()) as { requester: { uri: string } }).requester.uri).toBe('sip:bob@example.com');
+    expect((await at(secured, '?watcher=sip:bob@example.com', stranger.token)).status).toBe(403);
+    expect((await at(secured, '', stranger.token, 'sip:bob@example.com')).status).toBe(403);
+    expect((await at(secured, '', stranger.token)).status).toBe(403); // not a member
+    expect((await at(secured, '', reader.token)).status).toBe(403); // lacks presence:read
+  });
+
+  it('a service client (presence:any, no identity of its own) names the requester it acts for', async () => {
+    expect((await at(secured, '?watcher=sip:bob@example.com', portal.token)).status).toBe(200);
+    expect((await at(secured, '?watcher=sip:mallory@example.com', portal.token)).status).toBe(403);
+    expect((await at(secured, '', portal.token)).status).toBe(400);
+  });
+
+  it('a 500 carries an id, not the database’s error text, which goes to the log', async () => {
+    const res = await at(broken, '?watcher=sip:bob@example.com');
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { error: string; id: string };
+    expect(JSON.stringify(body)).not.toMatch(/relation|secret_schema/);
+    expect(logged.some((l) => l.includes(body.id) && l.includes('secret_schema'))).toBe(true);
   });
 });

@@ -6,12 +6,19 @@
 // with ETag "<version>" (JSON) or "<version>-rlmi" (multipart). 400 for a malformed id or requester URI (or none),
 // 404 for an unknown group, 403 for an outsider of a members-only group, 405
 // for other methods, 503 when the database does not answer. GET /healthz.
+// With bearer tokens configured (issue 13.4) every request but /healthz needs a
+// token with presence:read; the requester is then the token's identity, and
+// only a service client (presence:any, no identity) may name whom it asks for.
 import http from 'node:http';
+import { AccessRefused, type BearerTokens } from '../../../protocols/http/bearerTokens.ts';
+import { internalErrorBody } from '../../../protocols/http/internalError.ts';
+import { createApiServer, listen, type HttpLimits } from '../../../protocols/http/serverLimits.ts';
 import { parseUri } from '../../../protocols/decode/sip/index.ts';
 import type { KeyResolver } from '../../../front-end/handlerContext.ts';
 import type { NumberingPlan } from '../../../subscriber/identity/msisdn.ts';
 import type { GroupPresenceTable } from './groupPresenceTable.ts';
 import { requesterView } from './requesterView.ts';
+import { sendJson } from '../../../protocols/http/jsonResponse.ts';
 
 const WATCHER_HEADER = 'x-presence-watcher';
 /** The group service's id syntax. */
@@ -23,6 +30,10 @@ interface GroupPresenceApiOptions {
   readonly plan: NumberingPlan;
   /** Maps a requester URI to its subscriber key (e.g. the subscriber directory), for members known by another identity. */
   readonly resolveKey?: KeyResolver;
+  /** Bearer tokens (protocols/http/bearerTokens.ts); absent: open, the requester as named (local use only). */
+  readonly tokens?: BearerTokens;
+  /** Header size, timeouts, HTTPS (protocols/http/serverLimits.ts). */
+  readonly limits?: HttpLimits;
   readonly log?: (line: string) => void;
 }
 
@@ -36,17 +47,25 @@ class HttpError extends Error {
   }
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
+/** The requester: the token's identity when it has one (a different one named is 403), else the one named in the query or header. */
+function requesterOf(req: http.IncomingMessage, url: URL, tokens: BearerTokens | undefined): string {
+  const client = tokens?.authorize(req, 'presence:read');
+  const named = namedRequester(req, url, client?.identity === undefined);
+  if (!client) return named!;
+  if (client.identity !== undefined) {
+    if (named !== undefined && named !== client.identity) throw new HttpError(403, `client ${client.name} asks as ${client.identity}, not as ${named}`);
+    return client.identity;
+  }
+  if (!client.scopes.has('presence:any')) throw new HttpError(403, `client ${client.name} acts for no user and lacks presence:any`);
+  return named!;
 }
 
 /** A requester URI we can compare with members: sip:, sips: or tel:. */
-function requesterOf(req: http.IncomingMessage, url: URL): string {
+function namedRequester(req: http.IncomingMessage, url: URL, required: boolean): string | undefined {
   const q = url.searchParams.getAll('watcher');
   const h = req.headers[WATCHER_HEADER];
   const given = [...q, ...(Array.isArray(h) ? h : h ? [h] : [])].map((v) => v.trim()).filter(Boolean);
+  if (given.length === 0 && !required) return undefined;
   if (given.length === 0) throw new HttpError(400, `name the requester: ?watcher=<sip:|tel: URI> or header X-Presence-Watcher`);
   if (new Set(given).size > 1) throw new HttpError(400, `more than one requester given: ${given.join(', ')}`);
   const uri = given[0]!.replace(/^<|>$/g, '');
@@ -84,7 +103,7 @@ function groupPresenceHandler(o: GroupPresenceApiOptions): http.RequestListener 
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `method ${req.method} not allowed; use GET`, { allow: 'GET, HEAD' });
       if (url.pathname === '/healthz') {
         const groups = await o.table.count();
-        return send(res, 200, { database: 'up', groups });
+        return sendJson(res, 200, { database: 'up', groups });
       }
       const m = PATH.exec(url.pathname);
       if (!m) throw new HttpError(404, `no such resource ${url.pathname}; try /groups/{id}/presence?watcher=<uri> or /healthz`);
@@ -95,7 +114,7 @@ function groupPresenceHandler(o: GroupPresenceApiOptions): http.RequestListener 
         throw new HttpError(400, `group id ${m[1]} is not valid percent-encoding`);
       }
       if (!GROUP_ID.test(id)) throw new HttpError(400, `group id ${JSON.stringify(id)} is malformed (letters, digits, . _ -; at most 200)`);
-      const watcher = requesterOf(req, url);
+      const watcher = requesterOf(req, url, o.tokens);
       const gp = await o.table.get(id);
       if (!gp) throw new HttpError(404, `no group presence for group ${id}`);
       const key = (await o.resolveKey?.(watcher)) ?? undefined;
@@ -114,7 +133,7 @@ function groupPresenceHandler(o: GroupPresenceApiOptions): http.RequestListener 
         res.writeHead(200, { 'content-type': view.document.contentType, 'content-length': Buffer.byteLength(view.document.body), etag, vary });
         return res.end(req.method === 'HEAD' ? undefined : view.document.body);
       }
-      return send(
+      return sendJson(
         res,
         200,
         {
@@ -131,18 +150,16 @@ function groupPresenceHandler(o: GroupPresenceApiOptions): http.RequestListener 
         { etag, vary },
       );
     } catch (err) {
-      if (err instanceof HttpError) return send(res, err.status, { error: err.message }, err.headers);
-      if (isDatabaseDown(err)) return send(res, 503, { error: `database unavailable: ${(err as Error).message}` });
-      o.log?.(`GET ${url.pathname} failed: ${(err as Error).stack ?? err}`);
-      return send(res, 500, { error: (err as Error).message });
+      if (err instanceof HttpError || err instanceof AccessRefused) return sendJson(res, err.status, { error: err.message }, err.headers);
+      if (isDatabaseDown(err)) {
+        o.log?.(`GET ${url.pathname}: database unavailable: ${(err as Error).message}`);
+        return sendJson(res, 503, { error: 'database unavailable' }, { 'retry-after': '5' });
+      }
+      return sendJson(res, 500, internalErrorBody(err, `GET ${url.pathname}`, o.log));
     }
   };
 }
 
 export function startGroupPresenceApi(o: GroupPresenceApiOptions, port: number, host = '127.0.0.1'): Promise<http.Server> {
-  const server = http.createServer(groupPresenceHandler(o));
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
-  });
+  return listen(createApiServer(groupPresenceHandler(o), o.limits), port, host);
 }

@@ -14,10 +14,12 @@ import type { GroupPresence } from '../../../schemas/generated/records.ts';
 import { RecordSerde } from '../../../schemas/serde.ts';
 import { topicName } from '../../../schemas/topology.ts';
 import { deadLetter } from '../../../kafka/deadLetters.ts';
+import { classifyError, isOutage } from '../../../kafka/errorClass.ts';
 import { consumerConfig, consumerTopicConfig } from '../../../kafka/rdkafkaConfig.ts';
 import { asError, connectConsumer, consumeBatch, disconnect, type Consumer, type Message } from '../../../kafka/rdkafkaPromises.ts';
 import { RecordProducer } from '../../../kafka/recordProducer.ts';
 import type { GroupPresenceTable } from './groupPresenceTable.ts';
+import { routeClientLog } from '../../../kafka/clientLog.ts';
 
 const GROUP_PRESENCE_SINK_GROUP = 'group-presence-sink';
 const COMPONENT = 'group-presence-sink';
@@ -69,6 +71,7 @@ export class GroupPresenceSink {
       consumerConfig({ brokers: s.kafka.brokers, clientId }, { groupId: o.groupId ?? `${s.topics.prefix}${GROUP_PRESENCE_SINK_GROUP}`, protocol: 'consumer' }),
       consumerTopicConfig,
     );
+    routeClientLog(consumer, clientId);
     try {
       await connectConsumer(consumer).catch((e) => {
         throw new Error(`group presence sink could not connect to Kafka at ${s.kafka.brokers}: ${asError(e).message}`);
@@ -126,7 +129,7 @@ export class GroupPresenceSink {
   }
 
   private async applyBatch(batch: Message[]): Promise<void> {
-    const entries: Array<{ groupId: string; value: GroupPresence | null }> = [];
+    const entries: Array<{ groupId: string; value: GroupPresence | null; m: Message }> = [];
     for (const m of batch) {
       const origin = `${m.topic}[${m.partition}]@${m.offset}`;
       const key = keyOf(m);
@@ -135,13 +138,14 @@ export class GroupPresenceSink {
         continue;
       }
       if (!m.value || m.value.length === 0) {
-        entries.push({ groupId: key, value: null });
+        entries.push({ groupId: key, value: null, m });
         continue;
       }
       let v: GroupPresence;
       try {
         v = await this.serde.decode('group-presence', m.value);
       } catch (err) {
+        if (isOutage(err)) throw err; // the registry did not answer: the batch is retried
         await this.deadLetter('malformed', `undecodable GroupPresence: ${asError(err).message}`, m, origin);
         continue;
       }
@@ -149,9 +153,9 @@ export class GroupPresenceSink {
         await this.deadLetter('key-mismatch', `GroupPresence for ${v.groupId} under key ${key}`, m, origin);
         continue;
       }
-      entries.push({ groupId: key, value: v });
+      entries.push({ groupId: key, value: v, m });
     }
-    const results = await this.table.applyBatch(entries);
+    const results = await this.store(entries);
     for (const r of results) {
       if (r === 'stored') this.stats.stored++;
       else if (r === 'stale') this.stats.stale++;
@@ -170,8 +174,38 @@ export class GroupPresenceSink {
     this.stats.batches++;
   }
 
-  private async deadLetter(reason: string, message: string, m: Message, origin: string): Promise<void> {
-    const dl = deadLetter(COMPONENT, 'avro', reason, message, m.value ?? Buffer.alloc(0), origin, keyOf(m) ? { key: keyOf(m)! } : {});
+  /**
+   * Stores the batch in one transaction. When the database refuses a record's values (bad
+   * input such as a NUL, SQLSTATE 22021), that would fail every retry of the batch: the
+   * records are then stored one by one and the refused ones dead-lettered. Outages propagate (retry).
+   */
+  private async store(entries: Array<{ groupId: string; value: GroupPresence | null; m: Message }>): ReturnType<GroupPresenceTable['applyBatch']> {
+    try {
+      return await this.table.applyBatch(entries);
+    } catch (err) {
+      if (isOutage(err)) throw err;
+    }
+    const out: Awaited<ReturnType<GroupPresenceTable['applyBatch']>> = [];
+    for (const e of entries) {
+      try {
+        out.push(...(await this.table.applyBatch([e])));
+      } catch (err) {
+        const why = classifyError(err);
+        if (why.kind === 'outage') throw err;
+        await this.deadLetter(
+          why.reason,
+          `GroupPresence of ${e.groupId} refused: ${asError(err).message}`,
+          e.m,
+          `${e.m.topic}[${e.m.partition}]@${e.m.offset}`,
+          why.layer,
+        );
+      }
+    }
+    return out;
+  }
+
+  private async deadLetter(reason: string, message: string, m: Message, origin: string, layer = 'avro'): Promise<void> {
+    const dl = deadLetter(COMPONENT, layer, reason, message, m.value ?? Buffer.alloc(0), origin, keyOf(m) ? { key: keyOf(m)! } : {});
     await this.producer.send(this.deadLetterTopic, COMPONENT, this.serde.encode('dead-letters', dl));
     this.stats.deadLetters++;
     this.o.log?.(`${origin}: ${message} (dead-lettered)`);

@@ -80,6 +80,18 @@ describe('NotifyDeliverer', () => {
     expect(s.transport.sent.length).toBeGreaterThan(2); // Timer E retransmissions over UDP
   });
 
+  it('a NOTIFY to a Contact nobody vouched for gets one attempt: gave-up after Timer F, no retry (RFC 6665 §9)', async () => {
+    const s = setup(3);
+    const p = s.d.deliver(notifyRecord({ contactVerified: false }));
+    await flush();
+    s.clock.advance(64 * 50);
+    const r = await p;
+    expect(r).toMatchObject({ outcome: 'gave-up', attempts: 1 });
+    expect(s.sleeps).toEqual([]);
+    // Its Timer E retransmissions are the only repeats: one transaction, one branch.
+    expect(new Set(s.transport.sent.map((x) => parseSipMessage(x.bytes).topVia?.branch)).size).toBe(1);
+  });
+
   it('481 is gone, 403 rejected, both after one attempt', async () => {
     const s = setup();
     const p1 = s.d.deliver(notifyRecord({ callId: 'a' }));
@@ -92,9 +104,9 @@ describe('NotifyDeliverer', () => {
     await expect(p2).resolves.toMatchObject({ outcome: 'rejected', statusCode: 403, attempts: 1 });
   });
 
-  it('a NOTIFY that cannot be sent (sips:, header injection) is rejected without an attempt', async () => {
+  it('a NOTIFY that cannot be sent (sips: over a plain transport, header injection) is rejected without an attempt', async () => {
     const s = setup();
-    await expect(s.d.deliver(notifyRecord({ requestUri: 'sips:w@example.com' }))).resolves.toMatchObject({
+    await expect(s.d.deliver(notifyRecord({ requestUri: 'sips:w@example.com;transport=udp' }))).resolves.toMatchObject({
       outcome: 'rejected',
       attempts: 0,
       statusCode: null,

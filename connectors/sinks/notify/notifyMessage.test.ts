@@ -61,9 +61,23 @@ describe('NOTIFY building', () => {
     expect(uriTarget('sip:w@127.0.0.1:5999;transport=TCP')).toEqual({ transport: 'tcp', host: '127.0.0.1', port: 5999 });
     expect(uriTarget('sip:w@example.com')).toEqual({ transport: 'udp', host: 'example.com', port: 5060 });
     expect(uriTarget('sip:w@[2001:db8::1]:5070')).toEqual({ transport: 'udp', host: '2001:db8::1', port: 5070 });
-    expect(() => uriTarget('sips:w@example.com')).toThrow(BadNotifyRequest);
     expect(() => uriTarget('tel:+351910000001')).toThrow(BadNotifyRequest);
     expect(() => uriTarget('sip:w@example.com;transport=sctp')).toThrow(BadNotifyRequest);
+  });
+
+  it('sips: and transport=tls go over TLS, default port 5061; a sips: request never takes a plain hop (RFC 5630)', () => {
+    expect(uriTarget('sips:w@example.com')).toEqual({ transport: 'tls', host: 'example.com', port: 5061 });
+    expect(uriTarget('sips:w@127.0.0.1:5071')).toEqual({ transport: 'tls', host: '127.0.0.1', port: 5071 });
+    expect(uriTarget('sip:w@127.0.0.1;transport=TLS')).toEqual({ transport: 'tls', host: '127.0.0.1', port: 5061 });
+    expect(() => uriTarget('sips:w@example.com;transport=udp')).toThrow(/TLS on every hop/);
+    // The NOTIFY of a sips: dialog reaches even a sip: loose router over TLS, and is refused for one that names TCP.
+    expect(nextHop(notifyRecord({ requestUri: 'sips:w@192.0.2.9:5071', routeSet: [] }))).toEqual({ transport: 'tls', host: '192.0.2.9', port: 5071 });
+    expect(nextHop(notifyRecord({ requestUri: 'sips:w@192.0.2.9', routeSet: ['<sip:p1.example.net;lr>'] }))).toEqual({
+      transport: 'tls',
+      host: 'p1.example.net',
+      port: 5061,
+    });
+    expect(() => nextHop(notifyRecord({ requestUri: 'sips:w@192.0.2.9', routeSet: ['<sip:p1.example.net;lr;transport=tcp>'] }))).toThrow(BadNotifyRequest);
   });
 
   it('a header value with a line break cannot be smuggled onto the wire', () => {

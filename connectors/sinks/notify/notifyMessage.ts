@@ -3,7 +3,7 @@
 // Pure functions: no I/O, so they are unit-tested byte for byte.
 import { parseUri } from '../../../protocols/decode/sip/index.ts';
 import { DEFAULT_MAX_FORWARDS, type RequestSpec } from '../../../protocols/sip/message/index.ts';
-import { DEFAULT_SIP_PORT, type TransportTarget } from '../../../protocols/sip/transport/index.ts';
+import { DEFAULT_SIP_PORT, DEFAULT_SIPS_PORT, type TransportTarget } from '../../../protocols/sip/transport/index.ts';
 import type { NotifyRequest } from '../../../schemas/generated/records.ts';
 
 export class BadNotifyRequest extends Error {
@@ -31,16 +31,27 @@ export function dialogIdKey(n: Pick<NotifyRequest, 'callId' | 'localTag' | 'remo
 }
 
 /**
- * Host, port and transport of a SIP URI (sip:user@host:port;transport=tcp|udp;
- * default udp/5060). No DNS SRV/NAPTR (RFC 3263) and no sips/TLS: those are
- * refused rather than sent somewhere wrong.
+ * Host, port and transport of a SIP URI (sip:user@host:port;transport=tcp|udp|tls;
+ * default udp/5060). A sips: URI goes over TLS, default port 5061 (RFC 3261
+ * §19.1.2, §26.2.2), as does transport=tls; a sips: URI naming a plain
+ * transport is refused: it would cross a hop in the clear (RFC 5630). With
+ * `secure` (the Request-URI is sips:) every hop is TLS, so a sip: route entry
+ * is reached over TLS too. No DNS SRV/NAPTR (RFC 3263): refused rather than
+ * sent somewhere wrong.
  */
-export function uriTarget(uri: string): TransportTarget {
+export function uriTarget(uri: string, secure = false): TransportTarget {
   const u = parseUri(uri.startsWith('<') ? uri.slice(1, uri.indexOf('>') > 0 ? uri.indexOf('>') : undefined) : uri);
-  if (!u || u.scheme !== 'sip' || u.host === '') throw new BadNotifyRequest(`not a sip: URI we can send to: ${uri}`);
-  const t = (u.params['transport'] ?? 'udp').toLowerCase();
-  if (t !== 'udp' && t !== 'tcp') throw new BadNotifyRequest(`unsupported transport ${t} in ${uri}`);
-  return { transport: t, host: u.host, port: u.port ?? DEFAULT_SIP_PORT };
+  if (!u || (u.scheme !== 'sip' && u.scheme !== 'sips') || u.host === '') throw new BadNotifyRequest(`not a sip: or sips: URI we can send to: ${uri}`);
+  const tls = secure || u.scheme === 'sips';
+  const t = (u.params['transport'] ?? (tls ? 'tls' : 'udp')).toLowerCase();
+  if (t !== 'udp' && t !== 'tcp' && t !== 'tls') throw new BadNotifyRequest(`unsupported transport ${t} in ${uri}`);
+  if (tls && t !== 'tls') throw new BadNotifyRequest(`transport=${t} in ${uri}: a sips: request must go over TLS on every hop (RFC 5630)`);
+  return { transport: t, host: u.host, port: u.port ?? (t === 'tls' ? DEFAULT_SIPS_PORT : DEFAULT_SIP_PORT) };
+}
+
+/** A sips: Request-URI: the NOTIFY must go over TLS on every hop. */
+function isSecureRequest(requestUri: string): boolean {
+  return /^\s*<?\s*sips:/i.test(requestUri);
 }
 
 /**
@@ -51,11 +62,12 @@ export function uriTarget(uri: string): TransportTarget {
  */
 export function nextHop(n: Pick<NotifyRequest, 'requestUri' | 'routeSet'>): TransportTarget {
   const first = n.routeSet[0];
-  if (first === undefined) return uriTarget(n.requestUri);
+  const secure = isSecureRequest(n.requestUri);
+  if (first === undefined) return uriTarget(n.requestUri, secure);
   const inner = first.includes('<') ? first.slice(first.indexOf('<') + 1, first.indexOf('>')) : first;
   const u = parseUri(inner);
   if (!u || !('lr' in u.params)) throw new BadNotifyRequest(`strict-routing route set entry not supported: ${first}`);
-  return uriTarget(inner);
+  return uriTarget(inner, secure);
 }
 
 interface NotifyBuildOptions {

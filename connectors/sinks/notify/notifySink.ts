@@ -13,24 +13,34 @@
 // partition commit points that advance over finished prefixes (OffsetTracker),
 // reports acknowledged (acks=all, idempotent producer) before their offset is
 // committed, dialogs running concurrently under a global bound.
+//
+// Back-pressure never stops polling (issue 12.4): with too many unfinished
+// NOTIFYs the partitions are paused and consume() still runs, so the sink stays
+// in its group (max.poll.interval.ms) instead of leaving it and having the
+// next owner re-send everything. Only the commit point waits for dead watchers.
 import Kafka from 'node-rdkafka';
 import os from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Settings } from '../../../config/settings.ts';
 import type { DeliveryReport, NotifyRequest } from '../../../schemas/generated/records.ts';
 import { RecordSerde } from '../../../schemas/serde.ts';
 import { topicName } from '../../../schemas/topology.ts';
 import { deadLetter } from '../../../kafka/deadLetters.ts';
+import { isOutage } from '../../../kafka/errorClass.ts';
 import { consumerConfig, consumerTopicConfig } from '../../../kafka/rdkafkaConfig.ts';
 import { asError, connectConsumer, consumeBatch, disconnect, type Consumer, type Message } from '../../../kafka/rdkafkaPromises.ts';
 import { RecordProducer } from '../../../kafka/recordProducer.ts';
+import { defaultMemberId, memberIds } from '../../../kafka/memberIdentity.ts';
+import { applyGroupSession } from '../../../kafka/groupSession.ts';
+import { leaveForGood, takeOverInstance } from '../../../kafka/staticMembership.ts';
 import { TransactionLayer } from '../../../protocols/sip/transaction/index.ts';
-import { SipTransport } from '../../../protocols/sip/transport/index.ts';
+import { SipTransport, type SipTlsOptions } from '../../../protocols/sip/transport/index.ts';
+import { notifySinkTls } from '../../../config/sipTlsFiles.ts';
 import { groupIdOf } from '../../../front-end/groupRoutes.ts';
 import { NotifyDeliverer, StoppedError, type DeliveryResult } from './deliverer.ts';
 import { dialogIdKey, notifyContact } from './notifyMessage.ts';
 import { checkRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy } from './policy.ts';
 import { DialogScheduler, OffsetTracker, Semaphore } from './scheduling.ts';
+import { routeClientLog } from '../../../kafka/clientLog.ts';
 
 const NOTIFY_SINK_GROUP = 'notify-sink';
 const COMPONENT = 'notify-sink';
@@ -50,11 +60,37 @@ interface NotifySinkOptions {
   readonly maxConcurrent?: number;
   /** Per-dialog minimum interval between NOTIFYs; 0 = off. */
   readonly minIntervalMs?: number;
-  /** Stop consuming while this many records are unfinished. Default 10 000. */
+  /** Pause the partitions (still polling) while this many NOTIFYs are unfinished; resume below half. Default 10 000. */
   readonly maxPending?: number;
+  /**
+   * RFC 6665 rate control: a queued NOTIFY of a dialog superseded by a newer one
+   * of the same dialog is skipped and reported `superseded` (full-state presence
+   * documents only; group NOTIFYs carry partial state and are all sent).
+   * true = keep only the latest queued one (maxQueuedPerDialog 1). Default false.
+   */
+  readonly coalesce?: boolean;
+  /** Without coalesce: queued NOTIFYs kept per dialog before the oldest is superseded. Default 64. */
+  readonly maxQueuedPerDialog?: number;
+  /** A transaction unanswered this long leaves its slot for the slow lane (dead watchers). Default 200 ms. */
+  readonly slowAfterMs?: number;
+  /** Transactions in the slow lane at most. Default 4096. */
+  readonly slowLimit?: number;
   readonly maxForwards?: number;
+  /** Above this many bytes a NOTIFY for UDP goes over TCP (default settings.notifySink.udpMaxRequestBytes, 1300). */
+  readonly udpMaxRequestBytes?: number;
+  /** TLS to sips:/transport=tls Contacts: CA to verify watchers against, our client certificate (default from settings.notifySink.tls). */
+  readonly tls?: SipTlsOptions;
   readonly groupId?: string;
+  /**
+   * Stable member id (kafka/memberIdentity.ts; the CLI defaults it to <hostname>-notify-sink-1): with it the
+   * sink is a static member, so a restarted sink takes back exactly its partitions (kafka/staticMembership.ts).
+   */
+  readonly memberId?: string;
+  /** Join as a dynamic member instead (a restart's partitions wait for the session timeout). */
+  readonly dynamic?: boolean;
   readonly clientId?: string;
+  /** librdkafka max.poll.interval.ms (default 300 000): a member that does not poll this long leaves the group. */
+  readonly maxPollIntervalMs?: number;
   /** How long stop() waits for in-flight deliveries. Default 5 s. */
   readonly drainMs?: number;
   readonly log?: (line: string) => void;
@@ -67,6 +103,8 @@ interface NotifySinkStats {
   undecodable: number;
   commits: number;
   produceRetries: number;
+  /** Times back-pressure paused the partitions. */
+  pauses: number;
 }
 
 const { CODES } = Kafka;
@@ -104,7 +142,7 @@ class Sleeps {
 }
 
 export class NotifySink {
-  readonly stats: NotifySinkStats = { consumed: 0, reports: 0, deadLetters: 0, undecodable: 0, commits: 0, produceRetries: 0 };
+  readonly stats: NotifySinkStats = { consumed: 0, reports: 0, deadLetters: 0, undecodable: 0, commits: 0, produceRetries: 0, pauses: 0 };
   readonly deliverer: NotifyDeliverer;
   readonly scheduler: DialogScheduler;
   readonly semaphore: Semaphore;
@@ -118,6 +156,11 @@ export class NotifySink {
   private loop: Promise<void> | undefined;
   private readonly topics: { input: string; reports: string; groupReports: string; deadLetters: string };
   private readonly sleeps = new Sleeps();
+  private readonly groupId: string;
+  private readonly instanceId: string | undefined;
+  /** Per assigned partition, its high watermark when assigned: records below it may have been sent by an earlier reader. */
+  private readonly resentBelow = new Map<string, Promise<number>>();
+  private paused = false;
 
   private constructor(
     s: Settings,
@@ -125,6 +168,7 @@ export class NotifySink {
     private readonly serde: RecordSerde,
     private readonly producer: RecordProducer,
     private readonly o: NotifySinkOptions,
+    private readonly brokers = s.kafka.brokers,
   ) {
     const t = (n: 'notify-requests' | 'delivery-reports' | 'group-delivery-reports' | 'dead-letters') => topicName(s.topics.prefix, n);
     this.topics = { input: t('notify-requests'), reports: t('delivery-reports'), groupReports: t('group-delivery-reports'), deadLetters: t('dead-letters') };
@@ -139,10 +183,11 @@ export class NotifySink {
           ...(o.t1Ms !== undefined ? { T2: Math.max(o.t1Ms, Math.min(4000, 8 * o.t1Ms)), T4: Math.max(o.t1Ms, Math.min(5000, 10 * o.t1Ms)) } : {}),
         },
         sentBy: { host: advertise, port: transport.port },
+        udpMaxRequestBytes: o.udpMaxRequestBytes ?? s.notifySink.udpMaxRequestBytes,
       },
     );
     const policy = checkRetryPolicy({ ...DEFAULT_RETRY_POLICY, ...o.retry });
-    this.semaphore = new Semaphore(o.maxConcurrent ?? 256);
+    this.semaphore = new Semaphore(o.maxConcurrent ?? 256, { slowAfterMs: o.slowAfterMs ?? 200, slowLimit: o.slowLimit ?? 4096 });
     this.deliverer = new NotifyDeliverer({
       layer: this.layer,
       contact: notifyContact(o.contact ?? s.notifySink.contact, advertise, transport.port),
@@ -154,17 +199,23 @@ export class NotifySink {
     });
     this.scheduler = new DialogScheduler({
       minIntervalMs: o.minIntervalMs ?? 0,
+      maxQueuedPerDialog: o.coalesce ? 1 : (o.maxQueuedPerDialog ?? 64),
       sleep: this.sleeps.sleep,
       onError: (e) => o.log?.(`delivery job failed: ${asError(e).message}`),
     });
     // librdkafka calls rebalance_cb with the consumer as `this`.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
+    const ids = memberIds(s.topics.prefix, COMPONENT, o.memberId ?? defaultMemberId(COMPONENT));
+    this.groupId = o.groupId ?? `${s.topics.prefix}${NOTIFY_SINK_GROUP}`;
+    // Static only with an explicit member id (the CLI always gives one): two sinks of one process must not share a default.
+    this.instanceId = o.memberId !== undefined && !o.dynamic ? ids.instanceId : undefined;
     this.consumer = new Kafka.KafkaConsumer(
       {
         ...consumerConfig(
-          { brokers: s.kafka.brokers, clientId: o.clientId ?? `notify-sink-${os.hostname()}-${process.pid}` },
-          { groupId: o.groupId ?? `${s.topics.prefix}${NOTIFY_SINK_GROUP}` },
+          { brokers: s.kafka.brokers, clientId: o.clientId ?? ids.clientId },
+          { groupId: this.groupId, ...(this.instanceId ? { instanceId: this.instanceId } : {}) },
+          o.maxPollIntervalMs !== undefined ? { 'max.poll.interval.ms': o.maxPollIntervalMs } : {},
         ),
         rebalance_cb(this: Consumer, err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) {
           self.rebalance(this, err, assignment);
@@ -172,6 +223,7 @@ export class NotifySink {
       },
       consumerTopicConfig,
     );
+    routeClientLog(this.consumer, o.clientId ?? ids.clientId);
   }
 
   static async start(s: Settings, o: NotifySinkOptions = {}): Promise<NotifySink> {
@@ -181,8 +233,12 @@ export class NotifySink {
     await producer.connect();
     let transport: SipTransport | undefined;
     try {
-      transport = await SipTransport.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 5080 });
+      // Outgoing TLS for sips:/transport=tls Contacts: watchers' certificates verified (config/sipTlsFiles.ts).
+      transport = await SipTransport.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 5080, tls: o.tls ?? notifySinkTls(s) });
       const sink = new NotifySink(s, transport, serde, producer, o);
+      await applyGroupSession(s.kafka.brokers, sink.groupId, o.log);
+      // A crashed predecessor's partitions come straight back to this sink, nobody else's move.
+      if (sink.instanceId) await takeOverInstance(s.kafka.brokers, sink.groupId, sink.instanceId, o.log);
       await connectConsumer(sink.consumer).catch((e) => {
         throw new Error(`notify sink could not connect to Kafka at ${s.kafka.brokers}: ${asError(e).message}`);
       });
@@ -196,6 +252,16 @@ export class NotifySink {
       await producer.close();
       throw err;
     }
+  }
+
+  /** For /readyz: connected and consuming (start() resolved, not stopping). */
+  get consuming(): boolean {
+    return this.running && !this.stopping;
+  }
+
+  /** Partitions paused for back-pressure (maxPending reached). */
+  get backPressured(): boolean {
+    return this.paused;
   }
 
   get port(): number {
@@ -216,9 +282,14 @@ export class NotifySink {
     try {
       if (err.code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
         this.o.log?.(`assigned ${assignment.map((a) => `${a.topic}[${a.partition}]`).join(' ') || '(none)'}`);
-        for (const a of assignment) this.assigned.add(`${a.topic}\u0000${a.partition}`);
+        for (const a of assignment) {
+          const key = `${a.topic}\u0000${a.partition}`;
+          this.assigned.add(key);
+          this.resentBelow.set(key, this.highWatermark(consumer, a.topic, a.partition));
+        }
         if (cooperative) consumer.incrementalAssign(assignment);
         else consumer.assign(assignment);
+        if (this.paused) consumer.pause(assignment); // back-pressure holds for new partitions too
       } else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
         this.o.log?.(`revoked ${assignment.map((a) => `${a.topic}[${a.partition}]`).join(' ') || '(none)'}`);
         // In-flight NOTIFYs of revoked partitions still finish and report, but
@@ -227,6 +298,7 @@ export class NotifySink {
         for (const a of assignment) {
           this.trackers.delete(`${a.topic}\u0000${a.partition}`);
           this.assigned.delete(`${a.topic}\u0000${a.partition}`);
+          this.resentBelow.delete(`${a.topic}\u0000${a.partition}`);
         }
         if (cooperative) consumer.incrementalUnassign(assignment);
         else consumer.unassign();
@@ -236,18 +308,49 @@ export class NotifySink {
     }
   }
 
+  /**
+   * The partition's high watermark now: every record below it may already have
+   * been sent by whoever read it before us. Unknown (query failed) counts as
+   * "everything may have been sent" — the cautious side for a strict watcher's 500.
+   */
+  private highWatermark(consumer: Consumer, topic: string, partition: number): Promise<number> {
+    return new Promise((resolve) => {
+      try {
+        consumer.queryWatermarkOffsets(topic, partition, 5000, (err, w) => resolve(err ? Number.MAX_SAFE_INTEGER : w.highOffset));
+      } catch {
+        resolve(Number.MAX_SAFE_INTEGER);
+      }
+    });
+  }
+
   private async runLoop(): Promise<void> {
     const maxPending = this.o.maxPending ?? 10_000;
     while (this.running) {
-      if (this.scheduler.pending >= maxPending) {
-        await sleep(20); // backpressure: the slow dialogs hold the records, the others keep going
-        continue;
-      }
-      const messages = await this.nextBatch(Math.min(MAX_BATCH, maxPending - this.scheduler.pending));
+      // Back-pressure by pausing, never by not polling: consume() below keeps
+      // the member in its group while the slow dialogs hold their records.
+      if (!this.paused && this.scheduler.pending >= maxPending) this.setPaused(true);
+      else if (this.paused && this.scheduler.pending < maxPending / 2) this.setPaused(false);
+      const messages = await this.nextBatch(Math.max(1, Math.min(MAX_BATCH, maxPending - this.scheduler.pending)));
       for (const m of messages) {
         if (!this.running) break;
         await this.accept(m);
       }
+    }
+  }
+
+  private setPaused(paused: boolean): void {
+    const parts = [...this.assigned].map((k) => {
+      const [topic, partition] = k.split('\u0000') as [string, string];
+      return { topic, partition: Number(partition) };
+    });
+    try {
+      if (paused) this.consumer.pause(parts);
+      else this.consumer.resume(parts);
+      this.paused = paused;
+      this.stats.pauses += paused ? 1 : 0;
+      this.o.log?.(`${paused ? 'paused' : 'resumed'} ${parts.length} partition(s) at ${this.scheduler.pending} unfinished NOTIFYs`);
+    } catch (err) {
+      this.o.log?.(`${paused ? 'pause' : 'resume'} failed: ${asError(err).message}`);
     }
   }
 
@@ -275,10 +378,11 @@ export class NotifySink {
     tracker.track(m.offset);
     const origin = `${m.topic}[${m.partition}]@${m.offset}`;
     const key = m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key.toString('utf8') : String(m.key);
-    let n: NotifyRequest;
+    let n: NotifyRequest | undefined;
     try {
       if (!m.value) throw new Error('empty value');
-      n = await this.serde.decode('notify-requests', m.value);
+      n = await this.decodeUntilAnswered(m.value);
+      if (n === undefined) return; // stopping during a registry outage: not committed, re-read after restart
     } catch (err) {
       this.stats.undecodable++;
       const dl = deadLetter(
@@ -297,17 +401,31 @@ export class NotifySink {
       });
       return;
     }
-    this.scheduler.submit(dialogIdKey(n), async () => {
+    const sentBefore = m.offset < (await (this.resentBelow.get(tkey) ?? Promise.resolve(Number.MAX_SAFE_INTEGER)));
+    // Revoked (or re-read from its commit): the new reader sends it; this one stops retrying.
+    const abandoned = () => this.trackers.get(tkey) !== tracker;
+    const run = async () => {
       let r: DeliveryResult;
       try {
-        r = await this.deliverer.deliver(n);
+        r = await this.deliverer.deliver(n, { sentBefore, abandoned });
       } catch (err) {
         if (err instanceof StoppedError) return; // not reported, not committed: re-read after restart
         throw err;
       }
       await this.report(n, r, origin);
       this.finish(tkey, tracker, m.offset);
-    });
+    };
+    // A group NOTIFY carries partial state (RFC 4662): skipping one would lose changes, so it is never superseded.
+    const superseded = async () => {
+      if (abandoned()) return;
+      await this.report(
+        n,
+        { outcome: 'superseded', statusCode: null, attempts: 0, reason: 'superseded by a newer NOTIFY of its dialog', bytes: Buffer.alloc(0) },
+        origin,
+      );
+      this.finish(tkey, tracker, m.offset);
+    };
+    this.scheduler.submit(dialogIdKey(n), groupIdOf(n.presentity) === undefined ? { run, superseded } : { run });
   }
 
   private async report(n: NotifyRequest, r: DeliveryResult, origin: string): Promise<void> {
@@ -320,6 +438,7 @@ export class NotifySink {
       attempts: r.attempts,
       reason: r.reason,
       time: Date.now(),
+      transport: r.transport ?? null,
     };
     // A group dialog's report goes to the group presence processor that holds it, keyed by the group id.
     const groupId = groupIdOf(n.presentity);
@@ -353,6 +472,20 @@ export class NotifySink {
     this.o.log?.(
       `NOTIFY ${n.notifyId} (${n.callId} CSeq ${n.cseq}) → ${r.outcome}${r.statusCode !== null ? ` ${r.statusCode}` : ''} after ${r.attempts} attempt(s)`,
     );
+  }
+
+  /** A registry outage is not a bad record: decoding waits (with backoff) until the registry answers, or the sink stops. */
+  private async decodeUntilAnswered(value: Buffer): Promise<NotifyRequest | undefined> {
+    for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        return await this.serde.decode('notify-requests', value);
+      } catch (err) {
+        if (!isOutage(err)) throw err;
+        if (!this.running) return undefined;
+        this.o.log?.(`decoding a NotifyRequest needs the registry, which is unavailable; retrying in ${delay} ms: ${asError(err).message}`);
+        await this.sleeps.sleep(delay);
+      }
+    }
   }
 
   /** Never drops: a record Kafka does not take is sent again (with backoff) until it is, or the sink stops. */
@@ -389,7 +522,8 @@ export class NotifySink {
     return (
       `consumed ${this.stats.consumed}, pending ${this.scheduler.pending} in ${this.scheduler.dialogCount} dialogs, transactions ${this.semaphore.inUse} (+${this.semaphore.waiting} waiting); ` +
       `delivered ${b.delivered}, gone ${b.gone}, gave-up ${b['gave-up']}, rejected ${b.rejected}; attempts ${this.deliverer.stats.attempts}, retries ${this.deliverer.stats.retries}, ` +
-      `rate-limited ${this.scheduler.rateLimited}; reports ${this.stats.reports}, dead letters ${this.stats.deadLetters}, undecodable ${this.stats.undecodable}, commits ${this.stats.commits}`
+      `udp fallbacks ${this.deliverer.stats.udpFallbacks}, flow fallbacks ${this.deliverer.stats.flowFallbacks}, ` +
+      `rate-limited ${this.scheduler.rateLimited}, superseded ${this.scheduler.superseded}, slow transactions ${this.semaphore.slow}, paused ${this.paused}; reports ${this.stats.reports}, dead letters ${this.stats.deadLetters}, undecodable ${this.stats.undecodable}, commits ${this.stats.commits}`
     );
   }
 
@@ -403,6 +537,11 @@ export class NotifySink {
     this.sleeps.wakeAll(); // backoffs end now; their jobs see `stopping` and leave their records uncommitted
     this.layer.close();
     await disconnect(this.consumer);
+    // librdkafka left "back soon" (static): hand the partitions to the other sinks now.
+    if (this.instanceId)
+      await leaveForGood(this.brokers, this.groupId, this.instanceId).catch((e) =>
+        this.o.log?.(`could not release static instance ${this.instanceId}: ${asError(e).message}`),
+      );
     await this.transport.close();
     await this.producer.close();
   }

@@ -30,7 +30,7 @@ describe('delivery outcome policy', () => {
     const last = decideAttempt({ kind: 'timeout' }, 3, P);
     expect(last).toMatchObject({ kind: 'final', outcome: 'gave-up', statusCode: null });
     expect(last.reason).toMatch(/timeout.*gave up after 3 attempts/);
-    expect(decideAttempt(answer(500), 3, P)).toMatchObject({ kind: 'final', outcome: 'gave-up', statusCode: 500 });
+    expect(decideAttempt(answer(503), 3, P)).toMatchObject({ kind: 'final', outcome: 'gave-up', statusCode: 503 });
   });
 
   it('honours Retry-After on 5xx (longer than the backoff), capped', () => {
@@ -45,5 +45,15 @@ describe('delivery outcome policy', () => {
     expect(() => checkRetryPolicy({ ...P, maxAttempts: 0 })).toThrow(RangeError);
     expect(() => checkRetryPolicy({ ...P, backoffBaseMs: -1 })).toThrow(RangeError);
     expect(decideAttempt({ kind: 'timeout' }, 1, { ...P, maxAttempts: 1 })).toMatchObject({ kind: 'final', outcome: 'gave-up' });
+  });
+
+  it('a 500 to a re-sent CSeq counts as delivered: the watcher has seen that CSeq (RFC 3261 §12.2.2, a strict UA like PJSIP answers 500)', () => {
+    // Re-sent by this sink (a retry after a timeout whose request did arrive) …
+    expect(decideAttempt(answer(500), 2, P)).toMatchObject({ kind: 'final', outcome: 'delivered', statusCode: 500 });
+    // … or possibly sent before by an earlier reader of the record (crash, rebalance).
+    expect(decideAttempt(answer(500), 1, P, true)).toMatchObject({ kind: 'final', outcome: 'delivered', statusCode: 500 });
+    // A first send's 500, and other 5xx, are still failures to retry.
+    expect(decideAttempt(answer(500), 1, P)).toMatchObject({ kind: 'retry', statusCode: 500 });
+    expect(decideAttempt(answer(503), 2, P, true)).toMatchObject({ kind: 'retry', statusCode: 503 });
   });
 });

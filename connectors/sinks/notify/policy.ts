@@ -8,10 +8,15 @@
 //   transport error, 5xx   → retry with exponential backoff (Retry-After honoured),
 //                            up to maxAttempts, then gave-up
 //   other 3xx/4xx/6xx      → rejected  (we follow no redirects for an in-dialog request)
+//   500 to a re-sent CSeq  → delivered (a retry, or a record an earlier reader may
+//                            have sent: the UA has seen this CSeq, RFC 3261 §12.2.2;
+//                            retrying it only repeats the 500 and would end the dialog)
+// ('superseded' is decided by the sink, not by an answer: a queued NOTIFY
+// replaced by a newer one of its dialog, scheduling.ts.)
 import { parseRetryAfter } from '../../../protocols/decode/sip/index.ts';
 import type { ClientTransactionOutcome } from '../../../protocols/sip/transaction/index.ts';
 
-export type DeliveryOutcome = 'delivered' | 'gone' | 'gave-up' | 'rejected';
+export type DeliveryOutcome = 'delivered' | 'gone' | 'gave-up' | 'rejected' | 'superseded';
 
 export interface RetryPolicy {
   /** Total attempts (transactions) per NOTIFY, including the first. */
@@ -42,8 +47,12 @@ export function backoffMs(attempt: number, p: RetryPolicy): number {
   return Math.min(p.backoffMaxMs, p.backoffBaseMs * 2 ** Math.max(0, attempt - 1));
 }
 
-/** Classifies one transaction's outcome after `attempt` attempts (1-based). */
-export function decideAttempt(outcome: ClientTransactionOutcome, attempt: number, p: RetryPolicy): AttemptDecision {
+/**
+ * Classifies one transaction's outcome after `attempt` attempts (1-based).
+ * `sentBefore`: the record may have been sent by an earlier reader (read again
+ * after a crash or rebalance).
+ */
+export function decideAttempt(outcome: ClientTransactionOutcome, attempt: number, p: RetryPolicy, sentBefore = false): AttemptDecision {
   let statusCode: number | null = null;
   let reason: string;
   let retryAfterMs: number | undefined;
@@ -53,6 +62,8 @@ export function decideAttempt(outcome: ClientTransactionOutcome, attempt: number
     reason = `${status} ${outcome.response.reason ?? ''}`.trim();
     if (status >= 200 && status < 300) return { kind: 'final', outcome: 'delivered', statusCode, reason: null };
     if (status === 481 || status === 404) return { kind: 'final', outcome: 'gone', statusCode, reason };
+    if (status === 500 && (sentBefore || attempt > 1))
+      return { kind: 'final', outcome: 'delivered', statusCode, reason: `${reason} to a re-sent CSeq: already received` };
     const retryable = status === 408 || (status >= 500 && status < 600);
     if (!retryable) return { kind: 'final', outcome: 'rejected', statusCode, reason };
     const ra = outcome.response.headers.get('retry-after');

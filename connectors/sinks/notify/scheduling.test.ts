@@ -65,7 +65,67 @@ describe('DialogScheduler', () => {
   });
 });
 
+describe('DialogScheduler coalescing (RFC 6665 rate control, issue 11.6)', () => {
+  it('a queued job superseded by a newer one of its dialog is skipped and reported; the running one and the newest always run', async () => {
+    const s = new DialogScheduler({ maxQueuedPerDialog: 1 });
+    const ran: string[] = [];
+    const superseded: string[] = [];
+    const first = deferred();
+    const job = (id: string, wait?: Promise<void>) => ({
+      run: async () => {
+        ran.push(id);
+        await wait;
+      },
+      superseded: async () => void superseded.push(id),
+    });
+    s.submit('d', job('1', first.promise));
+    for (const id of ['2', '3', '4']) s.submit('d', job(id));
+    s.submit('other', job('x'));
+    await tick(5);
+    expect(superseded).toEqual(['2', '3']);
+    first.resolve();
+    await s.idle();
+    expect(ran).toEqual(['1', 'x', '4']);
+    expect(s.superseded).toBe(2);
+  });
+
+  it('a job without a superseded hook (a partial-state group NOTIFY) is never skipped', async () => {
+    const s = new DialogScheduler({ maxQueuedPerDialog: 1 });
+    const ran: string[] = [];
+    const first = deferred();
+    s.submit('d', async () => {
+      ran.push('1');
+      await first.promise;
+    });
+    for (const id of ['2', '3']) s.submit('d', async () => void ran.push(id));
+    first.resolve();
+    await s.idle();
+    expect(ran).toEqual(['1', '2', '3']);
+  });
+});
+
 describe('Semaphore', () => {
+  it("a holder slower than slowAfterMs moves to the bounded slow lane: a dead watcher's transaction does not hold a slot live ones need (issue 11.5)", async () => {
+    const sem = new Semaphore(1, { slowAfterMs: 20, slowLimit: 1 });
+    const dead = deferred();
+    const dead2 = deferred();
+    const order: string[] = [];
+    const a = sem.with(() => dead.promise.then(() => void order.push('dead-1 end')));
+    const b = sem.with(() => dead2.promise.then(() => void order.push('dead-2 end')));
+    const c = sem.with(async () => void order.push('live'));
+    await tick(60);
+    // dead-1 moved to the slow lane after 20 ms; dead-2 then holds the only slot (the slow lane is full), so live waits.
+    expect(order).toEqual([]);
+    expect(sem.slow).toBe(1);
+    dead.resolve();
+    await tick(60); // the slow lane frees up: dead-2 moves there, live runs
+    expect(order).toEqual(['dead-1 end', 'live']);
+    dead2.resolve();
+    await Promise.all([a, b, c]);
+    expect(sem.inUse).toBe(0);
+    expect(sem.slow).toBe(0);
+  });
+
   it('bounds concurrency and hands slots over in FIFO order', async () => {
     const sem = new Semaphore(2);
     let active = 0;

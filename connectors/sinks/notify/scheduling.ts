@@ -1,21 +1,44 @@
 // Scheduling of NOTIFY deliveries:
 // - DialogScheduler: one job in flight per dialog, in submission order;
 //   different dialogs run concurrently; optional per-dialog minimum interval
-//   between job starts (RFC 6446-style rate limit: later NOTIFYs are delayed,
-//   never dropped).
+//   between job starts (RFC 6446-style rate limit), and a cap on queued jobs
+//   per dialog: beyond it the oldest queued job that may be skipped is
+//   superseded (RFC 6665 §4.2.2 rate control — presence NOTIFYs carry full
+//   state, so the newest says all; CSeq still only increases, gaps are
+//   allowed, RFC 3261 §12.2.1.1). The running job and the newest are never skipped.
 // - Semaphore: bounds concurrent SIP transactions over all dialogs. Jobs take
-//   it per attempt only, so a dialog sleeping in backoff holds no slot and a
-//   dead watcher cannot starve the others.
+//   it per attempt only, so a dialog sleeping in backoff holds no slot; and a
+//   transaction unanswered after slowAfterMs moves to a separate, bounded slow
+//   lane, so dead watchers waiting for Timer F (32 s) do not hold the slots
+//   live ones need (a restart with a backlog for gone watchers, issue 11.5).
 // - OffsetTracker: per partition, the offset that may be committed once every
 //   record before it is finished (completion may be out of order across dialogs).
 import { setTimeout as realSleep } from 'node:timers/promises';
 
+interface SlowLane {
+  /** A holder unfinished after this long gives its slot back and waits in the slow lane. */
+  readonly slowAfterMs: number;
+  /** At most this many holders in the slow lane; when it is full, slow holders keep their slot. */
+  readonly slowLimit: number;
+}
+
 export class Semaphore {
   private active = 0;
+  private slowHolders = 0;
   private readonly waiters: Array<() => void> = [];
 
-  constructor(readonly limit: number) {
+  constructor(
+    readonly limit: number,
+    private readonly lane?: SlowLane,
+  ) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`concurrency must be >= 1, not ${limit}`);
+    if (lane && (!(lane.slowAfterMs >= 0) || !Number.isInteger(lane.slowLimit) || lane.slowLimit < 0))
+      throw new RangeError(`slow lane needs slowAfterMs >= 0 and an integer slowLimit >= 0`);
+  }
+
+  /** Holders in the slow lane (unanswered longer than slowAfterMs). */
+  get slow(): number {
+    return this.slowHolders;
   }
 
   get inUse(): number {
@@ -43,16 +66,57 @@ export class Semaphore {
 
   async with<T>(fn: () => Promise<T>): Promise<T> {
     await this.acquire();
+    const lane = this.lane;
+    if (!lane) {
+      try {
+        return await fn();
+      } finally {
+        this.release();
+      }
+    }
+    let where: 'slot' | 'slow' | 'done' = 'slot';
+    // Checked again when the slow lane frees up, so a slow holder waiting for room moves as soon as there is some.
+    const moveToSlowLane = () => {
+      if (where !== 'slot') return;
+      if (this.slowHolders >= lane.slowLimit) {
+        this.slowWaiters.add(moveToSlowLane);
+        return;
+      }
+      where = 'slow';
+      this.slowHolders++;
+      this.release();
+    };
+    const timer = setTimeout(moveToSlowLane, lane.slowAfterMs);
+    timer.unref?.();
     try {
       return await fn();
     } finally {
-      this.release();
+      clearTimeout(timer);
+      this.slowWaiters.delete(moveToSlowLane);
+      if (where === 'slot') this.release();
+      else {
+        this.slowHolders--;
+        const [next] = this.slowWaiters;
+        if (next) {
+          this.slowWaiters.delete(next);
+          next();
+        }
+      }
+      where = 'done';
     }
   }
+
+  private readonly slowWaiters = new Set<() => void>();
+}
+
+/** A job; one with `superseded` may be skipped for a newer job of its dialog, and is then told so instead of run. */
+interface Job {
+  readonly run: () => Promise<void>;
+  readonly superseded?: () => Promise<void>;
 }
 
 interface DialogState {
-  readonly queue: Array<() => Promise<void>>;
+  readonly queue: Job[];
   running: boolean;
   /** When the last job of this dialog started (ms, Date.now()). */
   lastStart: number;
@@ -61,6 +125,8 @@ interface DialogState {
 interface DialogSchedulerOptions {
   /** Minimum time between the starts of two jobs of one dialog; 0 = no limit. */
   readonly minIntervalMs?: number;
+  /** Queued (not running) jobs kept per dialog; beyond it the oldest skippable one is superseded. Default: no cap. 1 = only the latest. */
+  readonly maxQueuedPerDialog?: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   /** A job that throws (should not happen: jobs handle their own errors). */
@@ -76,12 +142,17 @@ export class DialogScheduler {
   private idleWaiters: Array<() => void> = [];
   /** Jobs delayed by the rate limit so far. */
   rateLimited = 0;
+  /** Jobs skipped for a newer one of their dialog so far. */
+  superseded = 0;
+  private readonly maxQueued: number;
 
   constructor(private readonly o: DialogSchedulerOptions = {}) {
     this.minIntervalMs = o.minIntervalMs ?? 0;
     if (!Number.isFinite(this.minIntervalMs) || this.minIntervalMs < 0) throw new RangeError(`minIntervalMs must be >= 0, not ${this.minIntervalMs}`);
     this.now = o.now ?? Date.now;
     this.sleep = o.sleep ?? realSleep;
+    this.maxQueued = o.maxQueuedPerDialog ?? Infinity;
+    if (!(this.maxQueued >= 1)) throw new RangeError(`maxQueuedPerDialog must be >= 1, not ${this.maxQueued}`);
   }
 
   /** Jobs submitted and not finished. */
@@ -94,15 +165,38 @@ export class DialogScheduler {
     return this.dialogs.size;
   }
 
-  submit(dialog: string, job: () => Promise<void>): void {
+  submit(dialog: string, job: Job | (() => Promise<void>)): void {
     let d = this.dialogs.get(dialog);
     if (!d) {
       d = { queue: [], running: false, lastStart: -Infinity };
       this.dialogs.set(dialog, d);
     }
-    d.queue.push(job);
+    d.queue.push(typeof job === 'function' ? { run: job } : job);
     this.pendingJobs++;
+    // The newest job (just pushed) is never the one skipped.
+    while (d.queue.length > this.maxQueued) {
+      const i = d.queue.findIndex((j, k) => j.superseded !== undefined && k < d.queue.length - 1);
+      if (i < 0) break;
+      const [old] = d.queue.splice(i, 1);
+      this.superseded++;
+      void this.settle(old!.superseded!);
+    }
     if (!d.running) void this.drain(dialog, d);
+  }
+
+  /** Runs a superseded job's report outside its dialog's order (it sends nothing). */
+  private async settle(fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.o.onError?.(err);
+    }
+    this.jobDone();
+  }
+
+  private jobDone(): void {
+    this.pendingJobs--;
+    if (this.pendingJobs === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   /** Resolves when no job is pending. */
@@ -122,12 +216,11 @@ export class DialogScheduler {
         }
         d.lastStart = this.now();
         try {
-          await job();
+          await job.run();
         } catch (err) {
           this.o.onError?.(err);
         }
-        this.pendingJobs--;
-        if (this.pendingJobs === 0) for (const w of this.idleWaiters.splice(0)) w();
+        this.jobDone();
       }
     } finally {
       d.running = false;

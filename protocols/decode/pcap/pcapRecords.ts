@@ -44,7 +44,7 @@ export class PcapRecordParser implements RecordParser {
     if (buf.length - off < hl) return 0;
     const capLen = this.u32(buf, off + 8);
     if (capLen > MAX_RECORD_LENGTH) {
-      throw new DecodeError('pcap', 'malformed', `record ${index} claims ${capLen} captured bytes`);
+      throw new DecodeError('pcap', 'malformed', `claims ${capLen} captured bytes`);
     }
     const total = hl + capLen;
     if (buf.length - off < total) return 0;

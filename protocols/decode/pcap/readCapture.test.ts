@@ -221,7 +221,35 @@ describe('pcap (classic)', () => {
   it('rejects an absurd record length instead of buffering it', () => {
     const file = buildPcap(frames, { linkType: 1 });
     file.writeUInt32LE(0x7fffffff, 24 + 8);
-    expect(() => new CaptureParser().push(file)).toThrow(DecodeError);
+    const parser = new CaptureParser();
+    expect(parser.push(file)).toEqual([]);
+    expect(parser.broken).toMatchObject({
+      layer: 'pcap',
+      reason: 'malformed',
+      message: 'pcap: malformed: record 1 at byte offset 24: claims 2147483647 captured bytes',
+    });
+  });
+
+  it('delivers the frames before a record claiming 2^31 bytes, then names it by number and byte offset', async () => {
+    const good = buildPcap(frames, { linkType: 1 });
+    const bad = Buffer.alloc(16);
+    bad.writeUInt32LE(2 ** 31, 8);
+    const file = Buffer.concat([good, bad, Buffer.from('whatever follows')]);
+    const expected = `pcap: malformed: record 3 at byte offset ${good.length}: claims 2147483648 captured bytes`;
+    // In 7-byte chunks too: the offset counts from the start of the capture, not of a chunk.
+    for (const source of [() => Readable.from([file]), () => chunksOf(file, 7)]) {
+      const got: string[] = [];
+      await expect(
+        (async () => {
+          for await (const f of readCaptureStream(source())) got.push(f.data.toString());
+        })(),
+      ).rejects.toThrow(expected);
+      expect(got).toEqual(['first frame', 'second']);
+    }
+    const reported: DecodeError[] = [];
+    const got = await collect(readCaptureStream(Readable.from([file]), { onBroken: (e) => reported.push(e) }));
+    expect(got).toHaveLength(2);
+    expect(reported.map((e) => e.message)).toEqual([expected]);
   });
 
   describe.skipIf(!haveTshark)(`writePcap output read by tshark ${haveTshark ? '' : noTsharkReason}`, () => {
@@ -362,13 +390,17 @@ describe('pcapng', () => {
   });
 
   it('refuses a packet on an interface that was never described', () => {
-    expect(() => new CaptureParser().push(Buffer.concat([shb(), epb(3, 0n, Buffer.from('x'))]))).toThrow(/undeclared interface/);
+    const p = new CaptureParser();
+    p.push(Buffer.concat([shb(), epb(3, 0n, Buffer.from('x'))]));
+    expect(p.broken?.message).toMatch(/undeclared interface/);
   });
 
   it('refuses a block whose trailing length disagrees', () => {
     const bad = Buffer.concat([shb(), idb(1, undefined)]);
     bad.writeUInt32LE(999, bad.length - 4);
-    expect(() => new CaptureParser().push(bad)).toThrow(DecodeError);
+    const p = new CaptureParser();
+    p.push(bad);
+    expect(p.broken).toBeInstanceOf(DecodeError);
   });
 });
 

@@ -17,6 +17,12 @@ interface ReadCaptureOptions {
    */
   onTruncated?: (error: DecodeError) => void;
   strict?: boolean;
+  /**
+   * Called when a record cannot be parsed (e.g. its header claims 2^31 bytes): the frames
+   * before it have been delivered, and reading stops (what follows has no known record
+   * boundary). Default: the DecodeError is thrown, after those frames.
+   */
+  onBroken?: (error: DecodeError) => void;
   /** Read size for files; larger chunks mean fewer joins. */
   chunkSize?: number;
 }
@@ -44,6 +50,11 @@ export async function* readCaptureStreamBatches(source: AsyncIterable<Uint8Array
   for await (const chunk of decompressed(source, opts, state)) {
     const frames = parser.push(chunk);
     if (frames.length > 0) yield frames;
+    if (parser.broken) {
+      if (!opts.onBroken) throw parser.broken;
+      opts.onBroken(parser.broken);
+      return;
+    }
   }
   try {
     parser.end();

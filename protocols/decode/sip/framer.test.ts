@@ -78,4 +78,22 @@ describe('SipStreamFramer', () => {
     expect(f.pendingBytes).toBe(s.length - 1);
     expect(f.push(s.subarray(s.length - 1))).toHaveLength(1);
   });
+
+  it('strict: stops at conflicting Content-Lengths or an oversize message and delivers nothing after; lenient resyncs', () => {
+    const hidden = msg('hidden');
+    const smuggler = msg('outer', hidden).replace('\r\n\r\n', '\r\nContent-Length: 0\r\n\r\n');
+    const lenient = new SipStreamFramer();
+    const chunks = lenient.push(Buffer.from(smuggler + msg('next')));
+    expect(chunks).toHaveLength(2); // the first length wins, so the hidden request stays a body...
+    expect(() => parseSipMessage(chunks[0]!)).toThrow(/conflicting Content-Length/); // ...which the parser refuses
+    const strict = new SipStreamFramer({ strict: true });
+    expect(strict.push(Buffer.from(msg('before') + smuggler + msg('next')))).toHaveLength(1);
+    expect(strict.failure?.reason).toBe('conflicting-content-length');
+    expect(strict.failure?.head.toString()).toContain('Call-ID: outer');
+    expect(strict.push(Buffer.from(msg('later')))).toEqual([]);
+
+    const small = new SipStreamFramer({ strict: true, maxMessageBytes: 500 });
+    expect(small.push(Buffer.from(msg('big', 'x'.repeat(600)) + msg('after')))).toEqual([]);
+    expect(small.failure?.reason).toBe('too-large');
+  });
 });

@@ -4,6 +4,9 @@
 // body size. Handles several messages per chunk, one message over several
 // chunks, CRLF keep-alives (RFC 5626 §3.5.1) and resyncs after garbage (a
 // capture that starts mid-message, lost segments), counting what it skipped.
+// A live server's framer is strict instead: a stream whose framing cannot be
+// trusted (conflicting Content-Lengths, a message over the limit) is not
+// resynced but stopped, so a request hidden in a body is never delivered.
 import { looksLikeSip } from './detect.ts';
 import { findHeaderEnd } from './message.ts';
 
@@ -20,10 +23,19 @@ interface SipStreamFramerOptions {
   maxMessageBytes?: number;
   /** Largest header block we wait for before deciding the stream is not SIP here. */
   maxHeaderBytes?: number;
+  /** Stop at the first framing failure (see `failure`) instead of resyncing: for a server's own connections. */
+  strict?: boolean;
 }
 
-/** Content-Length from a header block (full or compact name, any case); undefined if absent/bad. */
-function contentLength(buf: Buffer, start: number, end: number): number | undefined {
+/** Why a strict framer stopped, and the start of the offending message (enough to answer it). */
+export interface SipFramingFailure {
+  readonly reason: 'too-large' | 'conflicting-content-length';
+  readonly head: Buffer;
+}
+
+/** Content-Length from a header block (full or compact name, any case): the first one (undefined if absent/bad), and whether another differs. */
+function contentLength(buf: Buffer, start: number, end: number): { value: number | undefined; conflict: boolean } {
+  let found: number | undefined | null = null;
   let p = start;
   while (p < end) {
     let eol = buf.indexOf(0x0a, p);
@@ -35,13 +47,15 @@ function contentLength(buf: Buffer, start: number, end: number): number | undefi
         const name = buf.toString('latin1', p, colon).trimEnd().toLowerCase();
         if (name === 'content-length' || name === 'l') {
           const v = buf.toString('latin1', colon + 1, eol).trim();
-          return /^\d{1,9}$/.test(v) ? Number(v) : undefined;
+          const n = /^\d{1,9}$/.test(v) ? Number(v) : undefined;
+          if (found === null) found = n;
+          else if (n !== found) return { value: found, conflict: true };
         }
       }
     }
     p = eol + 1;
   }
-  return undefined;
+  return { value: found ?? undefined, conflict: false };
 }
 
 export class SipStreamFramer {
@@ -49,10 +63,18 @@ export class SipStreamFramer {
   private pending: Buffer = Buffer.alloc(0);
   private readonly maxMessageBytes: number;
   private readonly maxHeaderBytes: number;
+  private readonly strict: boolean;
+  private failed: SipFramingFailure | undefined;
 
   constructor(options: SipStreamFramerOptions = {}) {
     this.maxMessageBytes = options.maxMessageBytes ?? 1 << 20;
     this.maxHeaderBytes = options.maxHeaderBytes ?? 64 * 1024;
+    this.strict = options.strict ?? false;
+  }
+
+  /** Set when a strict framer stopped: nothing after it is delivered. */
+  get failure(): SipFramingFailure | undefined {
+    return this.failed;
   }
 
   /** Bytes buffered waiting for the rest of a message. */
@@ -65,6 +87,7 @@ export class SipStreamFramer {
    * raw messages it finished (views into the input, not copies).
    */
   push(chunk: Buffer): Buffer[] {
+    if (this.failed) return [];
     const buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     const out: Buffer[] = [];
     let off = 0;
@@ -89,13 +112,18 @@ export class SipStreamFramer {
       }
       const end = findHeaderEnd(buf, off);
       if (!end) {
-        if (buf.length - off > this.maxHeaderBytes) off = this.resync(buf, off);
-        else break;
+        if (buf.length - off > this.maxHeaderBytes) {
+          if (this.strict) return this.fail(out, 'too-large', buf.subarray(off, off + this.maxHeaderBytes));
+          off = this.resync(buf, off);
+        } else break;
         continue;
       }
-      const cl = contentLength(buf, off, end.headerEnd) ?? 0;
+      const found = contentLength(buf, off, end.headerEnd);
+      if (found.conflict && this.strict) return this.fail(out, 'conflicting-content-length', buf.subarray(off, end.bodyStart));
+      const cl = found.value ?? 0;
       const total = end.bodyStart + cl - off;
       if (total > this.maxMessageBytes) {
+        if (this.strict) return this.fail(out, 'too-large', buf.subarray(off, end.bodyStart));
         off = this.resync(buf, off);
         continue;
       }
@@ -105,6 +133,12 @@ export class SipStreamFramer {
       off = end.bodyStart + cl;
     }
     this.pending = off >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(off));
+    return out;
+  }
+
+  private fail(out: Buffer[], reason: SipFramingFailure['reason'], head: Buffer): Buffer[] {
+    this.failed = { reason, head: Buffer.from(head) };
+    this.pending = Buffer.alloc(0);
     return out;
   }
 

@@ -5,6 +5,7 @@
 // and cached, so a tap that only wants Call-ID + CSeq pays for nothing more.
 import { DecodeError } from '../layer.ts';
 import { canonicalHeaderName } from './compactHeaders.ts';
+import { firstControlCharacter } from './controlCharacters.ts';
 import { parseUint, trimLws } from './fieldValues.ts';
 import { SipHeaders } from './headers.ts';
 import { parseNameAddr, type NameAddr } from './nameAddr.ts';
@@ -293,6 +294,12 @@ export function parseSipMessage(buf: Buffer): SipMessage {
   if (!end) fail('truncated', 'no empty line after headers');
   if (end.headerEnd - start > MAX_HEADER_BYTES) fail('malformed', 'header block too large');
   const text = buf.toString('utf8', start, end.headerEnd);
+  // A bare NUL or other control character: refused here, before it reaches keys and queries.
+  const control = firstControlCharacter(text);
+  if (control >= 0) {
+    const line = text.slice(0, control).split('\n').length;
+    fail('malformed', `control character 0x${text.charCodeAt(control).toString(16).padStart(2, '0')} in line ${line}`);
+  }
 
   let nl = text.indexOf('\n');
   if (nl < 0) nl = text.length;
@@ -355,6 +362,10 @@ export function parseSipMessage(buf: Buffer): SipMessage {
   if (clRaw !== undefined) {
     contentLength = parseUint(clRaw);
     if (contentLength === undefined) fail('malformed', `bad Content-Length "${clRaw.slice(0, 20)}"`);
+    // Two lengths that disagree: whichever we chose, a peer choosing the other reads another message.
+    for (let i = iCl + 1; i < names.length; i++) {
+      if (names[i] === 'content-length' && parseUint(values[i]!) !== contentLength) fail('malformed', 'conflicting Content-Length headers');
+    }
   }
   let body: Buffer;
   if (contentLength !== undefined) {

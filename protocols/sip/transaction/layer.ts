@@ -14,6 +14,7 @@ import {
   type ViaSpec,
 } from '../message/index.ts';
 import {
+  isReliable,
   responseTarget,
   type MessageSource,
   type SendOptions,
@@ -31,6 +32,8 @@ import { RFC3261_TIMERS, type TimerValues } from './timers.ts';
 export interface TransportPort {
   readonly host: string;
   readonly port: number;
+  /** The TLS listener's port, when there is one: the sent-by port of requests we send over TLS. */
+  readonly tlsPort?: number;
   send(message: OutgoingMessage | Buffer, target: TransportTarget, options?: SendOptions): Promise<void>;
   onMessage(handler: SipMessageHandler): void;
 }
@@ -71,6 +74,11 @@ const UDP_MAX_REQUEST_BYTES = 1300;
 
 interface SendRequestOptions {
   readonly onProvisional?: (response: SipMessage) => void;
+  /**
+   * Send over the target's transport whatever the size: the retry over UDP
+   * that §18.1.1 asks for when the TCP connection chosen for size is refused.
+   */
+  readonly keepTransport?: boolean;
 }
 
 export class TransactionLayer {
@@ -90,6 +98,11 @@ export class TransactionLayer {
     transport.onMessage((message, source) => this.receive(message, source));
   }
 
+  /** Above this many bytes a request for UDP goes over TCP (§18.1.1). */
+  get udpMaxRequestBytes(): number {
+    return this.options.udpMaxRequestBytes ?? UDP_MAX_REQUEST_BYTES;
+  }
+
   get clientTransactionCount(): number {
     return this.clients.size;
   }
@@ -101,16 +114,18 @@ export class TransactionLayer {
   /** A Via for a new request from us over `transport`, with a fresh branch. */
   via(transport: SipTransportName): ViaSpec {
     const sentBy = this.options.sentBy ?? { host: this.transport.host, port: this.transport.port };
-    return { transport, host: sentBy.host, port: sentBy.port, branch: newBranch() };
+    const port = transport === 'tls' && this.transport.tlsPort ? this.transport.tlsPort : sentBy.port;
+    return { transport, host: sentBy.host, port, branch: newBranch() };
   }
 
   /**
    * Builds a request (fresh branch, our sent-by) and runs a client transaction
-   * for it; a UDP request too large for UDP (§18.1.1) is sent over TCP instead.
+   * for it; a UDP request too large for UDP (§18.1.1) is sent over TCP instead
+   * (unless keepTransport; the transaction's target says which was used).
    */
   request(spec: RequestSpec, target: TransportTarget, options: SendRequestOptions = {}): NonInviteClientTransaction {
     const request = buildRequest(spec, this.via(target.transport));
-    if (target.transport === 'udp' && serialize(request).length > (this.options.udpMaxRequestBytes ?? UDP_MAX_REQUEST_BYTES)) {
+    if (!options.keepTransport && target.transport === 'udp' && serialize(request).length > this.udpMaxRequestBytes) {
       const tcp: TransportTarget = { ...target, transport: 'tcp' };
       return this.sendRequest(buildRequest(spec, this.via('tcp')), tcp, options);
     }
@@ -175,7 +190,7 @@ export class TransactionLayer {
       this.stats.invitesRefused++;
       const res = buildResponse(request, 405, { headers: [['Allow', (this.options.allow ?? DEFAULT_ALLOW).join(', ')]] });
       const route = responseTarget(request.topVia, source);
-      this.transport.send(serialize(res), route.primary, { reuseOnly: route.primary.transport === 'tcp' }).catch(() => {});
+      this.transport.send(serialize(res), route.primary, { reuseOnly: isReliable(route.primary.transport) }).catch(() => {});
       return;
     }
     const tx = new NonInviteServerTransaction({

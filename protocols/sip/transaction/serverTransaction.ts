@@ -100,7 +100,7 @@ export class NonInviteServerTransaction {
   private async transmit(bytes: Buffer): Promise<void> {
     const { primary, fallback } = this.route;
     try {
-      await this.options.send(bytes, primary, { reuseOnly: primary.transport === 'tcp' });
+      await this.options.send(bytes, primary, { reuseOnly: isReliable(primary.transport) });
     } catch (err) {
       if (!fallback) return this.failed(err);
       try {

@@ -2,7 +2,7 @@
 // Via, From, To, Call-ID, CSeq). This pulls those raw lines out with a plain
 // line scan — not a second parser: nothing is interpreted beyond the header
 // names — so the client learns why instead of retransmitting until Timer F.
-import { canonicalHeaderName, parseVia } from '../../decode/sip/index.ts';
+import { canonicalHeaderName, parseVia, withoutControlCharacters } from '../../decode/sip/index.ts';
 import type { ResponseIdentity } from '../message/index.ts';
 
 interface SalvagedRequest {
@@ -29,7 +29,8 @@ export function salvageRequest(raw: Buffer): SalvagedRequest | undefined {
     }
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
-    found.push([canonicalHeaderName(line.slice(0, colon).trim()), line.slice(colon + 1).trim()]);
+    // What the request carried, minus control characters (the reason it may be refused): we never send them.
+    found.push([canonicalHeaderName(line.slice(0, colon).trim()), withoutControlCharacters(line.slice(colon + 1)).trim()]);
   }
   const first = (name: string) => found.find(([n]) => n === name)?.[1];
   const vias = found.filter(([n]) => n === 'via').map(([, v]) => v);

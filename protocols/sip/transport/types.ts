@@ -1,7 +1,10 @@
 // Addresses as the transport sees them: where a message came from (to answer
 // it, RFC 3261 §18.2.2) and where one is to be sent.
 
-export type SipTransportName = 'udp' | 'tcp';
+export type SipTransportName = 'udp' | 'tcp' | 'tls';
+
+/** The stream transports: SIP framed on a connection (RFC 3261 §18.3), TLS being TCP underneath. */
+export type StreamTransportName = 'tcp' | 'tls';
 
 export interface TransportTarget {
   readonly transport: SipTransportName;
@@ -9,7 +12,7 @@ export interface TransportTarget {
   readonly port: number;
 }
 
-/** Packet source of an incoming message (for TCP: the connection's remote end). */
+/** Packet source of an incoming message (for TCP and TLS: the connection's remote end). */
 export interface MessageSource {
   readonly transport: SipTransportName;
   readonly address: string;
@@ -18,7 +21,7 @@ export interface MessageSource {
 
 export interface SendOptions {
   /**
-   * TCP only: write only on an existing connection, never open one. Responses
+   * TCP and TLS: write only on an existing connection, never open one. Responses
    * use it first, because a connection the client opened is the one it reads.
    */
   readonly reuseOnly?: boolean;
@@ -26,7 +29,7 @@ export interface SendOptions {
 
 /** Reliable transports get no retransmissions and zero Timer J/K (§17.1.2.2, §17.2.2). */
 export function isReliable(transport: SipTransportName): boolean {
-  return transport === 'tcp';
+  return transport === 'tcp' || transport === 'tls';
 }
 
 /** Map key for a remote end: host:port with IPv6 bracketed. */

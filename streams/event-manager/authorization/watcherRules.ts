@@ -32,6 +32,9 @@ export class WatcherRules {
   ) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`rules schema name ${schema} is not a plain identifier`);
     this.pool = new pg.Pool({ connectionString: databaseUrl, max: 2, options: `-c search_path=${schema}` });
+    // An idle connection that drops (database restart, network) is an outage the next query
+    // meets and retries; unhandled, the pool's 'error' event would kill the process.
+    this.pool.on('error', () => {});
   }
 
   async migrate(): Promise<void> {

@@ -23,6 +23,9 @@ export class AvailabilityStore {
   ) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`availability schema name ${schema} is not a plain identifier`);
     this.pool = new pg.Pool({ connectionString: databaseUrl, max: 2, options: `-c search_path=${schema}` });
+    // An idle connection that drops (database restart, network) is an outage the next query
+    // meets and retries; unhandled, the pool's 'error' event would kill the process.
+    this.pool.on('error', () => {});
   }
 
   async migrate(): Promise<void> {
@@ -44,6 +47,12 @@ export class AvailabilityStore {
     const out = new Map<string, AvailabilitySettings>();
     const missing: string[] = [];
     for (const k of new Set(subscribers)) {
+      // PostgreSQL text cannot hold a NUL (SQLSTATE 22021): such a key has no row, and
+      // asking would fail the whole batch's query, again on every retry.
+      if (k.includes('\u0000')) {
+        out.set(k, DEFAULT_AVAILABILITY);
+        continue;
+      }
       const hit = this.cache.get(k);
       if (hit && hit.until > nowMs) out.set(k, hit.settings);
       else missing.push(k);

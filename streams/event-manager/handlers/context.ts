@@ -1,6 +1,14 @@
 // What the event manager's handlers share: codecs, watcher rules, stats, the
-// current batch's availability settings, and per owned partition its timer index
+// current batch's availability settings, and per owned partition its timer indexes
 // and stream time. A handler applies the records of one input topic.
+//
+// Two clocks, kept apart (in 'stream' mode): presence timers (registration and
+// publication expiry, stale state, stuck calls) run on stream time, the newest
+// signaling/PUBLISH event time of the partition; watchers' dialogs expire on the
+// newest of that and the SUBSCRIBEs' own (front-end wall-clock) times. A SUBSCRIBE
+// does not move stream time: it would jump a replay's clock to today and fire its
+// presence timers ahead of older signaling. In 'wall' mode both are the wall clock.
+import { OutageError } from '../../../kafka/errorClass.ts';
 import type { OutputRecord, ProcessContext } from '../../../kafka/transactionalProcessor.ts';
 import type { RecordSerde } from '../../../schemas/serde.ts';
 import { topicName, type TopicName } from '../../../schemas/topology.ts';
@@ -20,10 +28,12 @@ export interface EventManagerStats {
   notifies: number;
   timersFired: number;
   deadLetters: number;
+  /** The dead letters by their reason (deadLetterForFailure's), for presence_event_manager_dead_letters_total{reason}. */
+  deadLetterReasons: Record<string, number>;
 }
 
 /** A dependency (PostgreSQL) failed, not the record: the batch is aborted and re-read, the record is not dead-lettered. */
-export class DependencyUnavailable extends Error {}
+export class DependencyUnavailable extends OutageError {}
 
 /** Applies the records of one input topic to their subscribers. */
 export interface TopicHandler {
@@ -35,12 +45,27 @@ export interface TopicHandler {
 }
 
 export class EventManagerContext {
-  readonly stats: EventManagerStats = { signals: 0, subscribes: 0, reports: 0, publishes: 0, presenceChanges: 0, notifies: 0, timersFired: 0, deadLetters: 0 };
+  readonly stats: EventManagerStats = {
+    signals: 0,
+    subscribes: 0,
+    reports: 0,
+    publishes: 0,
+    presenceChanges: 0,
+    notifies: 0,
+    timersFired: 0,
+    deadLetters: 0,
+    deadLetterReasons: {},
+  };
   /** The current batch's subscribers' availability settings (one query per batch). */
   availability = new Map<string, AvailabilitySettings>();
+  /** Presence timers per partition, on `clock(p)`. */
   readonly timers = new Map<number, TimerIndex>();
-  /** Newest event time seen per partition: the clock of timers in 'stream' mode. */
+  /** Dialog expiries per partition, on `dialogClock(p)`. */
+  readonly dialogTimers = new Map<number, TimerIndex>();
+  /** Newest event time seen per partition: the clock of presence timers in 'stream' mode. */
   readonly streamTime = new Map<number, number>();
+  /** Newest SUBSCRIBE time seen per partition: with stream time, the clock of dialogs in 'stream' mode. */
+  readonly subscribeTime = new Map<number, number>();
 
   constructor(
     readonly serde: RecordSerde,
@@ -53,37 +78,52 @@ export class EventManagerContext {
     return topicName(this.topicPrefix, name);
   }
 
-  /** Now, for partition `p`'s timers. */
+  /** Now, for partition `p`'s presence timers. */
   clock(p: number): number {
     return this.timerClock === 'wall' ? Date.now() : (this.streamTime.get(p) ?? 0);
+  }
+
+  /** Now, for partition `p`'s watchers' dialogs. */
+  dialogClock(p: number): number {
+    return this.timerClock === 'wall' ? Date.now() : Math.max(this.streamTime.get(p) ?? 0, this.subscribeTime.get(p) ?? 0);
   }
 
   advanceStream(p: number, ms: number): void {
     if (ms > (this.streamTime.get(p) ?? 0)) this.streamTime.set(p, ms);
   }
 
-  /** A subscriber changed: its next timer. */
-  reschedule(p: number, key: string, m: ManagedSubscriber): void {
-    const due = [nextDue(m.presence), nextExpiry(m.watchers)].filter((x): x is number => typeof x === 'number');
-    let index = this.timers.get(p);
-    if (!index) this.timers.set(p, (index = new TimerIndex()));
-    index.schedule(key, due.length ? Math.min(...due) : null);
+  /** A SUBSCRIBE's time: moves the dialogs' clock only. */
+  advanceSubscriptions(p: number, ms: number): void {
+    if (ms > (this.subscribeTime.get(p) ?? 0)) this.subscribeTime.set(p, ms);
   }
 
-  /** A partition's timer index and stream time, from its committed (restored) state. */
+  /** A subscriber changed: its next presence timer and its next dialog expiry. */
+  reschedule(p: number, key: string, m: ManagedSubscriber): void {
+    indexOf(this.timers, p).schedule(key, nextDue(m.presence) ?? null);
+    indexOf(this.dialogTimers, p).schedule(key, nextExpiry(m.watchers) ?? null);
+  }
+
+  /** A partition's timer indexes and stream time, from its committed (restored) state. */
   rebuildTimers(p: number, stores: ProcessContext<ManagedSubscriber>): void {
-    const index = new TimerIndex();
-    this.timers.set(p, index);
+    this.timers.set(p, new TimerIndex());
+    this.dialogTimers.set(p, new TimerIndex());
     for (const [key, m] of stores.store(p).entries()) {
       if (m.presence.lastEventTime) this.advanceStream(p, m.presence.lastEventTime);
-      const due = [nextDue(m.presence), nextExpiry(m.watchers)].filter((x): x is number => typeof x === 'number');
-      if (due.length) index.schedule(key, Math.min(...due));
+      this.reschedule(p, key, m);
     }
   }
 
   /** A partition left this member: its timers go with it. */
   forget(p: number): void {
     this.timers.delete(p);
+    this.dialogTimers.delete(p);
     this.streamTime.delete(p);
+    this.subscribeTime.delete(p);
   }
+}
+
+function indexOf(indexes: Map<number, TimerIndex>, p: number): TimerIndex {
+  let index = indexes.get(p);
+  if (!index) indexes.set(p, (index = new TimerIndex()));
+  return index;
 }

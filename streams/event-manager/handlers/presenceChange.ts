@@ -1,11 +1,15 @@
 // What goes out when a subscriber's presence changed (signaling, PUBLISH, timers):
-// its current-presence record, and NOTIFYs when the watchers' document changed.
+// its current-presence record, and NOTIFYs when a package's document changed —
+// PIDF to presence watchers, dialog-info to dialog (BLF) watchers, each only
+// when its own document changed.
 import type { OutputRecord } from '../../../kafka/transactionalProcessor.ts';
+import { DIALOG_INFO } from '../../../presence-document/dialogInfo.ts';
 import type { ManagedSubscriber } from '../managedSubscriber.ts';
-import { emptyPresence } from '../presence/model.ts';
+import { dialogFingerprint, renderDialogDocument } from '../presence/dialogDocument.ts';
+import { emptyPresence, type SubscriberPresence } from '../presence/model.ts';
 import { renderPresence } from '../presence/presenceDocument.ts';
 import { summary } from '../presence/summary.ts';
-import { notifyChange, type NotifyBody } from '../subscriptions/watcherDialog.ts';
+import { notifyChange, type DialogBody, type NotifyBody } from '../subscriptions/watcherDialog.ts';
 import type { EventManagerContext } from './context.ts';
 
 export const PIDF = 'application/pidf+xml';
@@ -15,15 +19,43 @@ export function politeDocument(key: string): NotifyBody {
   return { contentType: PIDF, body: renderPresence(emptyPresence(key)) };
 }
 
+export const DIALOG_EVENT = 'dialog';
+
+/**
+ * The dialog-info a dialog watcher's NOTIFY carries, made at its version.
+ * Identities only for a watcher the rules allow outright (confirm/polite-block
+ * never reach here with calls; a restricted caller is hidden for everyone).
+ */
+export function dialogDocument(s: SubscriberPresence, nowMs: number): DialogBody {
+  return (d) => ({
+    contentType: DIALOG_INFO,
+    body: renderDialogDocument(s, { entity: d.presentityUri, showIdentities: d.decision === 'allow', nowMs, version: d.version }),
+  });
+}
+
+/** A polite-blocked dialog watcher sees no calls at all. */
+export function politeDialogs(key: string): DialogBody {
+  return dialogDocument(emptyPresence(key), 0);
+}
+
 /** After presence changed: current-presence, and NOTIFYs when the watchers' document changed. */
 export function publishPresence(ctx: EventManagerContext, key: string, m: ManagedSubscriber, nowMs: number, cause: string | null, out: OutputRecord[]): void {
   const { stats, serde } = ctx;
   stats.presenceChanges++;
   const current = summary(m.presence, { availability: ctx.availability.get(key) });
   out.push({ topic: ctx.topic('current-presence'), key, value: serde.encode('current-presence', current) });
-  if (current.pidf === m.notifiedPidf) return;
-  m.notifiedPidf = current.pidf;
-  for (const n of notifyChange(m.watchers, key, { contentType: PIDF, body: current.pidf }, politeDocument(key), nowMs, cause)) {
+  const notifies = [];
+  if (current.pidf !== m.notifiedPidf) {
+    m.notifiedPidf = current.pidf;
+    notifies.push(...notifyChange(m.watchers, key, { contentType: PIDF, body: current.pidf }, politeDocument(key), nowMs, cause));
+  }
+  // Without dialog watchers nothing is remembered: the changelog stays as it was for the many subscribers nobody BLF-watches.
+  const calls = [...m.watchers.values()].some((d) => d.event === DIALOG_EVENT) ? dialogFingerprint(m.presence) : null;
+  if (calls !== m.notifiedDialogs) {
+    m.notifiedDialogs = calls;
+    notifies.push(...notifyChange(m.watchers, key, dialogDocument(m.presence, nowMs), politeDialogs(key), nowMs, cause, DIALOG_EVENT));
+  }
+  for (const n of notifies) {
     out.push({ topic: ctx.topic('notify-requests'), key, value: serde.encode('notify-requests', n) });
     stats.notifies++;
   }

@@ -1,9 +1,11 @@
 // subscriptions: a watcher's SUBSCRIBE via a front end opens, refreshes or ends its
 // dialog; the watcher rules decide what it may see.
+import { isOutage } from '../../../kafka/errorClass.ts';
 import { applySubscribe } from '../subscriptions/watcherDialog.ts';
 import { renderPresence } from '../presence/presenceDocument.ts';
+import { dialogFingerprint } from '../presence/dialogDocument.ts';
 import { DependencyUnavailable, type TopicHandler } from './context.ts';
-import { PIDF, politeDocument } from './presenceChange.ts';
+import { DIALOG_EVENT, dialogDocument, PIDF, politeDialogs, politeDocument } from './presenceChange.ts';
 
 export const subscriptions: TopicHandler = {
   topic: 'subscriptions',
@@ -11,15 +13,28 @@ export const subscriptions: TopicHandler = {
   async handle(ctx, p, key, value, m, out) {
     const sub = await ctx.serde.decode('subscriptions', value);
     ctx.stats.subscribes++;
-    ctx.advanceStream(p, sub.receivedAt);
+    // The dialogs' clock, not stream time: a SUBSCRIBE carries the front end's wall clock (context.ts).
+    ctx.advanceSubscriptions(p, sub.receivedAt);
+    // The database down: retry the batch. The database refusing this record's values
+    // (e.g. a NUL in the watcher URI, SQLSTATE 22021): the record is bad, dead-letter it.
     const decision = await ctx.rules.decide(sub.presentity, sub.watcherUri).catch((err: Error) => {
-      throw new DependencyUnavailable(`watcher rules unavailable: ${err.message}`);
+      if (isOutage(err)) throw new DependencyUnavailable(`watcher rules unavailable: ${err.message}`, { cause: err });
+      throw err;
     });
-    const body = m.notifiedPidf ?? renderPresence(m.presence);
     // The notifier's tag: the one the front end answered with, else stable per dialog.
     const localTag = sub.localTag ?? `em${Buffer.from(`${sub.callId}/${sub.watcherTag}`).toString('base64url').slice(0, 12)}`;
-    const { notifies } = applySubscribe(m.watchers, sub, decision, { contentType: PIDF, body }, politeDocument(key), sub.receivedAt, localTag);
-    if (m.notifiedPidf === null) m.notifiedPidf = body;
+    let notifies;
+    if (sub.event === DIALOG_EVENT) {
+      // The full dialog-info now (RFC 4235 §3.10 first NOTIFY); durations on the partition's presence clock, the calls' own.
+      const doc = dialogDocument(m.presence, ctx.clock(p));
+      ({ notifies } = applySubscribe(m.watchers, sub, decision, doc, politeDialogs(key), sub.receivedAt, localTag));
+      // Every dialog watcher now knows the current calls (the others were told each change).
+      m.notifiedDialogs = dialogFingerprint(m.presence);
+    } else {
+      const body = m.notifiedPidf ?? renderPresence(m.presence);
+      ({ notifies } = applySubscribe(m.watchers, sub, decision, { contentType: PIDF, body }, politeDocument(key), sub.receivedAt, localTag));
+      if (m.notifiedPidf === null) m.notifiedPidf = body;
+    }
     for (const n of notifies) out.push({ topic: ctx.topic('notify-requests'), key, value: ctx.serde.encode('notify-requests', n) });
     ctx.stats.notifies += notifies.length;
     return true;

@@ -1,5 +1,6 @@
-// The punctuator: registration/publication expiry, stale state, stuck calls,
-// subscription expiry, for the subscribers whose timer is due.
+// The punctuator: registration/publication expiry, stale state, stuck calls (on the
+// partition's presence clock), subscription expiry (on its dialogs' clock), for the
+// subscribers whose timer is due on either (context.ts: the two clocks).
 import type { OutputRecord, ProcessContext } from '../../../kafka/transactionalProcessor.ts';
 import { forUpdate, type ManagedSubscriber } from '../managedSubscriber.ts';
 import type { AvailabilityStore } from '../availability/availabilitySettings.ts';
@@ -16,8 +17,9 @@ export async function fireTimers(
   const out: OutputRecord[] = [];
   for (const p of stores.partitions()) {
     const now = ctx.clock(p);
+    const dialogNow = ctx.dialogClock(p);
     const store = stores.store(p);
-    const due = ctx.timers.get(p)?.takeDue(now) ?? [];
+    const due = [...new Set([...(ctx.timers.get(p)?.takeDue(now) ?? []), ...(ctx.dialogTimers.get(p)?.takeDue(dialogNow) ?? [])])];
     if (due.length) ctx.availability = await availabilityStore.getMany(due);
     for (const key of due) {
       const stored = store.get(key);
@@ -29,7 +31,7 @@ export async function fireTimers(
         m.presence = r.state;
         publishPresence(ctx, key, m, now, null, out);
       }
-      const ended = expireDialogs(m.watchers, key, now);
+      const ended = expireDialogs(m.watchers, key, dialogNow);
       for (const n of ended) out.push({ topic: ctx.topic('notify-requests'), key, value: ctx.serde.encode('notify-requests', n) });
       ctx.stats.notifies += ended.length;
       store.put(key, m);

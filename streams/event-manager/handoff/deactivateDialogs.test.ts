@@ -6,6 +6,7 @@ import { deactivateDialogs } from './deactivateDialogs.ts';
 import { parseHandoffMode } from './handoffMode.ts';
 
 const dialog = (callId: string, cseq: number, version: number): WatcherDialog => ({
+  contactVerified: true,
   callId,
   remoteTag: `w-${callId}`,
   localTag: `n-${callId}`,
@@ -19,6 +20,7 @@ const dialog = (callId: string, cseq: number, version: number): WatcherDialog =>
   notifyCseq: cseq,
   version,
   subscribeCseq: 1,
+  event: 'presence',
 });
 
 function storeWith(entries: Array<[string, WatcherDialog[]]>): PartitionStore<ManagedSubscriber> {

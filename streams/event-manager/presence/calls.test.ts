@@ -31,7 +31,20 @@ describe('ISUP call state by role and CIC', () => {
       expect(callStateOf(s2)).toBe('alerting');
       const s3 = fold([isup(sub, role, 'ANM', T + 2000)], s2);
       expect(callStateOf(s3)).toBe('in-call');
-      expect(s3.calls).toEqual([{ key: 'isup:11522-12163:213', protocol: 'isup', role, phase: 'answered', startedAt: T, at: T + 2000, cause: null }]);
+      expect(s3.calls).toEqual([
+        {
+          key: 'isup:11522-12163:213',
+          protocol: 'isup',
+          role,
+          phase: 'answered',
+          startedAt: T,
+          at: T + 2000,
+          cause: null,
+          answeredAt: T + 2000,
+          remote: null,
+          remoteRestricted: false,
+        },
+      ]);
       const s4 = fold([isup(sub, role, 'REL', T + 60_000, 213, 16)], s3);
       expect(callStateOf(s4)).toBe('idle');
       expect(s4.calls[0]).toMatchObject({ phase: 'released', cause: 16 });
@@ -151,5 +164,47 @@ describe('SIP INVITE dialogs by Call-ID', () => {
     ]);
     expect(callStateOf(s)).toBe('in-call');
     expect(callStateOf(fold([sipResponse(alice, 'BYE', 200, T + 5, inv2)], s))).toBe('idle');
+  });
+});
+
+describe('the other party of a call (dialog-info remote identity)', () => {
+  it('is the called number for an outgoing call and the calling number for an incoming one, with its presentation; the answer time is kept', () => {
+    const out = fold([
+      isupEvent(A, 'IAM', T, { cic: 1, role: 'calling', calling: '3933399708', called: '4891' }),
+      isupEvent(A, 'ANM', T + 5, { cic: 1, role: 'calling' }),
+    ]);
+    expect(out.calls[0]).toMatchObject({ remote: '4891', remoteRestricted: false, answeredAt: T + 5 });
+    const hidden = fold([isupEvent(B, 'IAM', T, { cic: 2, role: 'called', calling: '3933399708', called: '4891', callingPresentation: 'restricted' })]);
+    expect(hidden.calls[0]).toMatchObject({ remote: '3933399708', remoteRestricted: true, answeredAt: null });
+  });
+});
+
+describe('SIP callers who asked not to be identified (RFC 3323)', () => {
+  const id = { callId: 'p1@pcscf', from: 'sip:bob@example.org', to: 'sip:alice@ims.example.net' };
+  const toAlice = (e: SignalingEvent) => ({ ...e, identities: { imsi: null, msisdn: null, aor: 'sip:alice@ims.example.net' } });
+  const invite = (facts: Partial<typeof id> & { privacy?: string | null }) =>
+    toAlice(sipRequest('aor:sip:alice@ims.example.net', 'INVITE', T, { ...id, ...facts }));
+
+  it('Privacy: id (or user, header) on the INVITE hides the caller from the called party; none or no header does not', () => {
+    expect(fold([invite({ privacy: 'id' })]).calls[0]).toMatchObject({ role: 'called', remote: 'sip:bob@example.org', remoteRestricted: true });
+    expect(fold([invite({ privacy: 'user; critical' })]).calls[0]).toMatchObject({ remoteRestricted: true });
+    expect(fold([invite({ privacy: 'none' })]).calls[0]).toMatchObject({ remoteRestricted: false });
+    expect(fold([invite({})]).calls[0]).toMatchObject({ remoteRestricted: false });
+  });
+
+  it('an anonymous From (RFC 3323 §4.1.1.3) is hidden too', () => {
+    expect(fold([invite({ from: 'sip:anonymous@anonymous.invalid' })]).calls[0]).toMatchObject({ remoteRestricted: true });
+  });
+
+  it("the caller's own Privacy does not hide whom the caller called", () => {
+    const out = toAlice(
+      sipRequest('aor:sip:alice@ims.example.net', 'INVITE', T, {
+        callId: 'p2@pcscf',
+        from: 'sip:alice@ims.example.net',
+        to: 'sip:bob@example.org',
+        privacy: 'id',
+      }),
+    );
+    expect(fold([out]).calls[0]).toMatchObject({ role: 'calling', remote: 'sip:bob@example.org', remoteRestricted: false });
   });
 });

@@ -16,6 +16,8 @@ interface LegMessage {
   phase: CallPhase;
   time: number;
   cause: number | null;
+  remote: string | null;
+  remoteRestricted: boolean;
 }
 
 function byStart(a: CallLeg, b: CallLeg): number {
@@ -30,7 +32,18 @@ function prune(legs: CallLeg[], cfg: DerivationConfig): CallLeg[] {
 }
 
 function newLeg(m: LegMessage): CallLeg {
-  return { key: m.key, protocol: m.protocol, role: m.role, phase: m.phase, startedAt: m.time, at: m.time, cause: m.cause };
+  return {
+    key: m.key,
+    protocol: m.protocol,
+    role: m.role,
+    phase: m.phase,
+    startedAt: m.time,
+    at: m.time,
+    cause: m.cause,
+    answeredAt: m.phase === 'answered' ? m.time : null,
+    remote: m.remote,
+    remoteRestricted: m.remoteRestricted,
+  };
 }
 
 /** The leg after message m, or undefined when m changes nothing. */
@@ -42,7 +55,17 @@ function advanceLeg(leg: CallLeg | undefined, m: LegMessage): CallLeg | undefine
   }
   if (m.protocol === 'isup' && m.phase === 'setup' && m.time > leg.at && leg.phase !== 'setup') return newLeg(m); // release was lost
   if (PHASE_RANK[m.phase] <= PHASE_RANK[leg.phase]) return undefined;
-  return { ...leg, phase: m.phase, at: Math.max(leg.at, m.time), cause: m.cause ?? leg.cause, role: leg.role ?? m.role };
+  return {
+    ...leg,
+    phase: m.phase,
+    at: Math.max(leg.at, m.time),
+    cause: m.cause ?? leg.cause,
+    role: leg.role ?? m.role,
+    answeredAt: leg.answeredAt ?? (m.phase === 'answered' ? m.time : null),
+    // The IAM (or INVITE) names the other party; a later message only fills in what it lacked.
+    remote: leg.remote ?? m.remote,
+    remoteRestricted: leg.remoteRestricted || m.remoteRestricted,
+  };
 }
 
 function applyLeg(s: SubscriberPresence, m: LegMessage, cfg: DerivationConfig): SubscriberPresence {
@@ -65,8 +88,24 @@ export function applyIsup(s: SubscriberPresence, e: SignalingEvent, cfg: Derivat
   // CICs are numbered per point-code pair, whichever direction the message goes.
   const [a, b] = i.opc < i.dpc ? [i.opc, i.dpc] : [i.dpc, i.opc];
   const role = i.role === 'calling' || i.role === 'called' ? i.role : null;
-  const out = applyLeg(s, { key: `isup:${a}-${b}:${i.cic}`, protocol: 'isup', role, phase, time: e.time, cause: phase === 'released' ? i.cause : null }, cfg);
+  // The other party: the called number for our outgoing call, the calling number (and its presentation) for an incoming one.
+  const remote = role === 'calling' ? i.called : role === 'called' ? i.calling : null;
+  const remoteRestricted = role === 'called' && i.callingPresentation === 'restricted';
+  const out = applyLeg(
+    s,
+    { key: `isup:${a}-${b}:${i.cic}`, protocol: 'isup', role, phase, time: e.time, cause: phase === 'released' ? i.cause : null, remote, remoteRestricted },
+    cfg,
+  );
   return { ...out, network: { ...out.network, seenAt: Math.max(out.network.seenAt ?? e.time, e.time) } };
+}
+
+/** RFC 3323: privacy values by which a sender asks not to be identified (none and session do not hide who it is). */
+const HIDING_PRIVACY = new Set(['id', 'user', 'header']);
+
+/** The caller asked not to be shown: a hiding Privacy value, or the anonymous From of RFC 3323 §4.1.1.3. */
+function callerHidden(sip: NonNullable<SignalingEvent['sip']>): boolean {
+  const values = (sip.privacy ?? '').split(/[;,]/).map((v) => v.trim().toLowerCase());
+  return values.some((v) => HIDING_PRIVACY.has(v)) || /^sips?:anonymous@/i.test(sip.from ?? '');
 }
 
 export function applySipCall(s: SubscriberPresence, e: SignalingEvent, cfg: DerivationConfig): SubscriberPresence {
@@ -74,12 +113,15 @@ export function applySipCall(s: SubscriberPresence, e: SignalingEvent, cfg: Deri
   if (!sip) return s;
   const phase = e.kind === 'request' ? SIP_REQUEST_PHASES[sip.method] : sip.status !== null ? sipResponsePhase(sip.method, sip.status) : null;
   if (!phase) return s;
+  const role = sipRole(e);
   return applyLeg(
     s,
     {
       key: `sip:${sip.callId}`,
       protocol: 'sip',
-      role: sipRole(e),
+      role,
+      remote: role === 'calling' ? sip.to : role === 'called' ? sip.from : null,
+      remoteRestricted: role === 'called' && callerHidden(sip),
       phase,
       time: e.time,
       cause: phase === 'released' && e.kind === 'response' && sip.method === 'INVITE' ? sip.status : null,

@@ -3,6 +3,7 @@
 // with the capture time it reflects, so late events cannot regress it, and
 // absolute due times, so timers survive a move to another event manager.
 // Plain immutable data: derive/timers return new objects.
+import type { DialogInfoDocument } from '../../../presence-document/dialogInfo.ts';
 import type { PresenceDocument } from '../../../presence-document/model.ts';
 
 export type NetworkStateName = 'attached' | 'attaching' | 'detached' | 'purged' | 'unknown';
@@ -76,6 +77,12 @@ export interface CallLeg {
   /** Time of the newest message applied to the leg. */
   readonly at: number;
   readonly cause: number | null;
+  /** When it was answered: a release after that is a hang-up, before it a refusal or an abandoned call (dialog-info's terminated event). */
+  readonly answeredAt: number | null;
+  /** The other party's number (ISUP) or URI (SIP): dialog-info's remote identity. */
+  readonly remote: string | null;
+  /** The other party's presentation is restricted (ISUP): never shown to watchers. */
+  readonly remoteRestricted: boolean;
 }
 
 export type ActivityKind =
@@ -87,6 +94,16 @@ export interface Publication {
   readonly document: PresenceDocument;
   /** Body as published, kept verbatim for the changelog. */
   readonly pidf: string;
+  readonly publishedAt: number;
+  readonly expiresAt: number;
+}
+
+/** Dialog-info PUBLISHed for the subscriber (a PBX's calls, RFC 4235), by entity tag: only dialog watchers see it. */
+export interface DialogPublication {
+  readonly etag: string;
+  readonly document: DialogInfoDocument;
+  /** Body as published, kept verbatim for the changelog. */
+  readonly body: string;
   readonly publishedAt: number;
   readonly expiresAt: number;
 }
@@ -114,6 +131,7 @@ export interface SubscriberPresence {
   readonly calls: readonly CallLeg[];
   readonly activity: Readonly<Partial<Record<ActivityKind, number>>>;
   readonly publications: readonly Publication[];
+  readonly dialogPublications: readonly DialogPublication[];
   readonly pendingPublishes: readonly PendingPublish[];
   /** Bookkeeping: not facts, do not count as a change. */
   readonly eventsSeen: number;
@@ -146,6 +164,7 @@ export function emptyPresence(subscriber: string): SubscriberPresence {
     calls: [],
     activity: {},
     publications: [],
+    dialogPublications: [],
     pendingPublishes: [],
     eventsSeen: 0,
     lastEventId: null,

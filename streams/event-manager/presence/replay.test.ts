@@ -9,6 +9,7 @@ import type { Party } from '../../../taps/signal.ts';
 import type { SignalingEvent } from '../../../schemas/generated/records.ts';
 import { capture, haveCaptures, noCapturesReason } from '../../../test/support/captures.ts';
 import { apply } from './derive.ts';
+import { callDialogs } from './dialogDocument.ts';
 import { callStateOf, servingNodeOf, type SubscriberPresence } from './model.ts';
 import { summary } from './summary.ts';
 
@@ -78,6 +79,20 @@ describe.skipIf(!present(ISUP))(`replayed ${ISUP}`, () => {
     expect(states.get('msisdn:+3933399708')!.calls[0]!.role).toBe('calling');
     expect(states.get('msisdn:+3933399708')!.activity['call-made']).toBeDefined();
     expect(states.get('msisdn:+4891')!.activity['call-received']).toBeDefined();
+  });
+
+  it("the IAM's calling party number says presentation restricted: the called party's lamp shows the call but never the caller", async () => {
+    const events = await replayEvents(ISUP);
+    expect(events.find((e) => e.message === 'IAM')!.isup!.callingPresentation).toBe('restricted');
+    const states = foldAll(events);
+    const called = states.get('msisdn:+4891')!;
+    expect(called.calls[0]).toMatchObject({ role: 'called', remote: '+3933399708', remoteRestricted: true });
+    const [lamp] = callDialogs(called, { entity: 'tel:+4891', showIdentities: true });
+    expect(lamp).toMatchObject({ direction: 'recipient', state: 'terminated', local: { identity: 'tel:+4891' } });
+    expect(lamp!.remote).toBeUndefined();
+    // The caller's own lamp names whom it called: a called number is not restricted by the caller's presentation.
+    const [own] = callDialogs(states.get('msisdn:+3933399708')!, { entity: 'tel:+3933399708', showIdentities: true });
+    expect(own).toMatchObject({ direction: 'initiator', remote: { identity: 'tel:+4891' } });
   });
 });
 

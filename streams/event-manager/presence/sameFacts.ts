@@ -25,6 +25,10 @@ export function sameFacts(a: SubscriberPresence, b: SubscriberPresence): boolean
     equal(
       a.publications.map((p) => [p.etag, p.pidf, p.publishedAt, p.expiresAt]),
       b.publications.map((p) => [p.etag, p.pidf, p.publishedAt, p.expiresAt]),
+    ) &&
+    equal(
+      a.dialogPublications.map((p) => [p.etag, p.body, p.publishedAt, p.expiresAt]),
+      b.dialogPublications.map((p) => [p.etag, p.body, p.publishedAt, p.expiresAt]),
     )
   );
 }

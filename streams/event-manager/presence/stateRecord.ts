@@ -2,6 +2,7 @@
 // changelog. The record also carries the summary fields (networkState,
 // servingNode, callState) flat, for readers of the changelog that do not run
 // this code; published PIDF is kept as text and parsed again on restore.
+import { parseDialogInfo } from '../../../presence-document/dialogInfo.ts';
 import { parsePidf } from '../../../presence-document/parse.ts';
 import type { PresenceState, StateServingNode } from '../../../schemas/generated/records.ts';
 import {
@@ -23,7 +24,7 @@ const node = (n: StateServingNode | null): ServingNode | null => (n ? { number: 
 const networkState = (s: string): NetworkStateName => (NETWORK_STATES.has(s) ? (s as NetworkStateName) : 'unknown');
 
 /** The presence part of the changelog record (the event manager adds its watchers). */
-type PresenceRecord = Omit<PresenceState, 'watchers' | 'notifiedPidf'>;
+type PresenceRecord = Omit<PresenceState, 'watchers' | 'notifiedPidf' | 'notifiedDialogs'>;
 
 export function toRecord(s: SubscriberPresence): PresenceRecord {
   const n = s.network;
@@ -63,6 +64,7 @@ export function toRecord(s: SubscriberPresence): PresenceRecord {
     publications: s.publications.map((p) => ({ etag: p.etag, pidf: p.pidf, publishedAt: p.publishedAt, expiresAt: p.expiresAt })),
     pendingPublishes: s.pendingPublishes.map((p) => ({ ...p })),
     recentEventIds: [...s.recentEventIds],
+    dialogPublications: s.dialogPublications.map((p) => ({ etag: p.etag, body: p.body, publishedAt: p.publishedAt, expiresAt: p.expiresAt })),
   };
 }
 
@@ -78,6 +80,9 @@ export function fromRecord(r: PresenceRecord): SubscriberPresence {
       startedAt: c.startedAt,
       at: c.at,
       cause: c.cause,
+      answeredAt: c.answeredAt,
+      remote: c.remote,
+      remoteRestricted: c.remoteRestricted,
     }));
   const p = r.pendingAttach;
   return {
@@ -112,6 +117,7 @@ export function fromRecord(r: PresenceRecord): SubscriberPresence {
     activity: { ...r.activity } as Partial<Record<ActivityKind, number>>,
     publications: r.publications.map((x) => ({ etag: x.etag, pidf: x.pidf, document: parsePidf(x.pidf), publishedAt: x.publishedAt, expiresAt: x.expiresAt })),
     pendingPublishes: r.pendingPublishes.map((x) => ({ ...x })),
+    dialogPublications: (r.dialogPublications ?? []).map((x) => ({ ...x, document: parseDialogInfo(x.body) })),
     eventsSeen: r.eventsSeen,
     lastEventId: r.lastEventId,
     lastEventTime: r.lastEventTime,

@@ -6,7 +6,15 @@ import { DEFAULT_CONFIG, type DerivationConfig } from './config.ts';
 import type { SubscriberPresence } from './model.ts';
 import { sameFacts } from './sameFacts.ts';
 
-type TimerKind = 'contact-expiry' | 'publication-expiry' | 'pending-publish' | 'pending-attach' | 'stale-network' | 'stuck-call' | 'reported-busy';
+type TimerKind =
+  | 'contact-expiry'
+  | 'publication-expiry'
+  | 'dialog-publication-expiry'
+  | 'pending-publish'
+  | 'pending-attach'
+  | 'stale-network'
+  | 'stuck-call'
+  | 'reported-busy';
 
 interface Timer {
   readonly kind: TimerKind;
@@ -20,6 +28,7 @@ export function pendingTimers(s: SubscriberPresence, cfg: DerivationConfig = DEF
   const t: Timer[] = [];
   for (const c of s.registration.contacts) t.push({ kind: 'contact-expiry', key: c.uri, dueAt: c.expiresAt });
   for (const p of s.publications) t.push({ kind: 'publication-expiry', key: p.etag, dueAt: p.expiresAt });
+  for (const p of s.dialogPublications) t.push({ kind: 'dialog-publication-expiry', key: p.etag, dueAt: p.expiresAt });
   for (const p of s.pendingPublishes) t.push({ kind: 'pending-publish', key: `${p.callId}/${p.cseq}`, dueAt: p.at + cfg.pendingPublishMs });
   const n = s.network;
   if (n.pending) t.push({ kind: 'pending-attach', key: n.pending.domain, dueAt: n.pending.at + cfg.pendingAttachMs });
@@ -42,6 +51,8 @@ function fire(s: SubscriberPresence, t: Timer): SubscriberPresence {
       return { ...s, registration: { ...s.registration, contacts: s.registration.contacts.filter((c) => c.uri !== t.key || c.expiresAt > t.dueAt) } };
     case 'publication-expiry':
       return { ...s, publications: s.publications.filter((p) => p.etag !== t.key || p.expiresAt > t.dueAt) };
+    case 'dialog-publication-expiry':
+      return { ...s, dialogPublications: s.dialogPublications.filter((p) => p.etag !== t.key || p.expiresAt > t.dueAt) };
     case 'pending-publish':
       return { ...s, pendingPublishes: s.pendingPublishes.filter((p) => `${p.callId}/${p.cseq}` !== t.key) };
     case 'pending-attach': {

@@ -10,6 +10,7 @@ import { renderPresence } from '../presence/presenceDocument.ts';
 import { mapEvent, pidfBody } from '../../../test/support/signalingEvents.ts';
 import { advance } from '../presence/timers.ts';
 import { applyPublishRequest, entityTagOf, MAX_PUBLICATIONS } from './publishRequest.ts';
+import { callDialogs } from '../presence/dialogDocument.ts';
 
 const SUB = 'msisdn:+351910000042';
 const T = Date.UTC(2026, 10, 25, 12);
@@ -21,6 +22,7 @@ const req = (id: string, o: Partial<PublishRequest> = {}): PublishRequest => ({
   presentity: SUB,
   presentityUri: 'tel:+351910000042',
   publisherUri: 'tel:+351910000042',
+  event: 'presence',
   ifMatch: null,
   expires: 600,
   contentType: 'application/pidf+xml',
@@ -116,5 +118,53 @@ describe('PUBLISH through the front end, at the owning event manager', () => {
     const a = applyPublishRequest(attached(), req('a')).state;
     const b = applyPublishRequest(a, req('b', { body: Buffer.from(pidfBody('Desk phone')), receivedAt: T + 10 })).state;
     expect(b.publications.map((p) => p.etag).sort()).toEqual([entityTagOf('a'), entityTagOf('b')].sort());
+  });
+});
+
+describe('PUBLISH of dialog-info (a PBX feeding its calls, RFC 4235)', () => {
+  const DIALOGS = (state: string) => `<?xml version="1.0"?>
+<dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" version="1" state="full" entity="sip:+351910000042@pbx.example.com">
+  <dialog id="c1" call-id="c1@pbx" direction="recipient"><state>${state}</state><remote><identity>sip:200@pbx.example.com</identity></remote></dialog>
+</dialog-info>`;
+  const dialogReq = (id: string, o: Partial<PublishRequest> = {}) =>
+    req(id, { event: 'dialog', contentType: 'application/dialog-info+xml', body: Buffer.from(DIALOGS('early')), ...o });
+  const view = (s: SubscriberPresence) => callDialogs(s, { entity: 'tel:+351910000042', showIdentities: true }).map((d) => [d.id, d.state]);
+
+  it('is kept apart from presence publications: the PIDF does not change, the published call shows in the dialogs', () => {
+    const before = attached();
+    const r = applyPublishRequest(before, dialogReq('d1'));
+    expect(r.response).toMatchObject({ status: 200, etag: entityTagOf('d1'), expires: 600 });
+    expect(r.changed).toBe(true);
+    expect(r.state.publications).toEqual([]);
+    expect(r.state.dialogPublications).toMatchObject([{ etag: entityTagOf('d1'), publishedAt: T, expiresAt: T + 600_000 }]);
+    expect(renderPresence(r.state)).toBe(renderPresence(before));
+    expect(view(r.state)).toEqual([['pub-c1', 'early']]);
+  });
+
+  it('modify and remove by SIP-If-Match among the dialog publications; a presence tag is no dialog tag (412)', () => {
+    let s = applyPublishRequest(attached(), dialogReq('d1')).state;
+    s = applyPublishRequest(s, req('p1')).state;
+    const modified = applyPublishRequest(s, dialogReq('d2', { ifMatch: entityTagOf('d1'), body: Buffer.from(DIALOGS('confirmed')) }));
+    expect(modified.response.status).toBe(200);
+    expect(view(modified.state)).toEqual([['pub-c1', 'confirmed']]);
+    expect(applyPublishRequest(modified.state, dialogReq('d3', { ifMatch: entityTagOf('p1'), body: null })).response.status).toBe(412);
+    const removed = applyPublishRequest(modified.state, dialogReq('d4', { ifMatch: entityTagOf('d2'), body: null, expires: 0 }));
+    expect(removed.response.status).toBe(200);
+    expect(removed.state.dialogPublications).toEqual([]);
+    expect(view(removed.state)).toEqual([]);
+    expect(removed.state.publications).toHaveLength(1);
+  });
+
+  it('expires with the presence timers', () => {
+    const s = applyPublishRequest(attached(), dialogReq('d1', { expires: 60 })).state;
+    expect(advance(s, T + 59_000).state.dialogPublications).toHaveLength(1);
+    expect(advance(s, T + 60_000).state.dialogPublications).toEqual([]);
+  });
+
+  it('refuses a body that is not dialog-info (415) or not well-formed (400)', () => {
+    expect(applyPublishRequest(attached(), dialogReq('d1', { contentType: 'application/pidf+xml', body: Buffer.from(pidfBody('x')) })).response.status).toBe(
+      415,
+    );
+    expect(applyPublishRequest(attached(), dialogReq('d1', { body: Buffer.from('<dialog-info') })).response.status).toBe(400);
   });
 });

@@ -6,9 +6,11 @@
 // eventManager.ts writes the new state, the response and the NOTIFYs in one
 // transaction.
 import { createHash } from 'node:crypto';
+import { DIALOG_INFO, parseDialogInfo, type DialogInfoDocument } from '../../../presence-document/dialogInfo.ts';
 import { parsePidf } from '../../../presence-document/parse.ts';
+import type { PresenceDocument } from '../../../presence-document/model.ts';
 import type { PublishRequest, PublishResponse } from '../../../schemas/generated/records.ts';
-import type { SubscriberPresence } from '../presence/model.ts';
+import type { DialogPublication, SubscriberPresence } from '../presence/model.ts';
 import { commitPublication } from '../presence/publication.ts';
 import { sameFacts } from '../presence/sameFacts.ts';
 
@@ -34,20 +36,56 @@ interface PublishOutcome {
 }
 
 /** The body as PIDF text, or why it cannot be published. */
-function pidfText(req: PublishRequest): { pidf: string | null } | { status: number; reason: string } {
+function pidfText(req: PublishRequest): { pidf: string | null; document?: PresenceDocument } | { status: number; reason: string } {
   if (req.body === null || req.body.length === 0) return { pidf: null };
   const type = (req.contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (!PIDF_TYPES.has(type)) return { status: 415, reason: `Unsupported Media Type ${req.contentType ?? '(none)'}` };
   const text = req.body.toString('utf8');
   try {
-    parsePidf(text);
-    return { pidf: text };
+    return { pidf: text, document: parsePidf(text) };
   } catch (err) {
     return { status: 400, reason: `Malformed PIDF: ${(err as Error).message}` };
   }
 }
 
-/** Applies one PublishRequest to the subscriber's presence; always yields the response for the front end. */
+/** The body as dialog-info, or why it cannot be published. */
+function dialogInfoText(req: PublishRequest): { body: string | null; document?: DialogInfoDocument } | { status: number; reason: string } {
+  if (req.body === null || req.body.length === 0) return { body: null };
+  const type = (req.contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== DIALOG_INFO) return { status: 415, reason: `Unsupported Media Type ${req.contentType ?? '(none)'}` };
+  const text = req.body.toString('utf8');
+  try {
+    return { body: text, document: parseDialogInfo(text) };
+  } catch (err) {
+    return { status: 400, reason: `Malformed dialog-info: ${(err as Error).message}` };
+  }
+}
+
+/**
+ * The dialog publications after a successful PUBLISH (RFC 3903 §6), as
+ * commitPublication does for PIDF: removal, new body (initial, modify) or the
+ * If-Match publication's body under the new tag (refresh).
+ */
+function commitDialogPublication(
+  pubs: readonly DialogPublication[],
+  p: { ifMatch: string | null; body: string | null; document?: DialogInfoDocument },
+  etag: string,
+  expiresS: number,
+  t: number,
+): readonly DialogPublication[] {
+  const old = p.ifMatch !== null ? pubs.find((x) => x.etag === p.ifMatch) : undefined;
+  const rest = (old ? pubs.filter((x) => x !== old) : pubs).filter((x) => x.etag !== etag);
+  if (expiresS <= 0) return rest;
+  const byTag = (a: DialogPublication, b: DialogPublication) => (a.etag < b.etag ? -1 : a.etag > b.etag ? 1 : 0);
+  if (p.body !== null && p.document) {
+    const publishedAt = old && old.body === p.body ? old.publishedAt : t;
+    return [...rest, { etag, document: p.document, body: p.body, publishedAt, expiresAt: t + expiresS * 1000 }].sort(byTag);
+  }
+  if (!old) return pubs;
+  return [...rest, { ...old, etag, expiresAt: t + expiresS * 1000 }].sort(byTag);
+}
+
+/** Applies one PublishRequest to the subscriber's presence (or, for Event: dialog, its published calls); always yields the response for the front end. */
 export function applyPublishRequest(s: SubscriberPresence, req: PublishRequest): PublishOutcome {
   const answer = (status: number, o: Partial<Pick<PublishResponse, 'etag' | 'expires' | 'reason'>> = {}): PublishResponse => ({
     requestId: req.requestId,
@@ -62,8 +100,28 @@ export function applyPublishRequest(s: SubscriberPresence, req: PublishRequest):
   const etag = entityTagOf(req.requestId);
 
   // Already applied (the same record read twice): the same answer, no change.
-  if (s.publications.some((p) => p.etag === etag)) return unchanged(answer(200, { etag, expires: req.expires }));
+  if (s.publications.some((p) => p.etag === etag) || s.dialogPublications.some((p) => p.etag === etag)) {
+    return unchanged(answer(200, { etag, expires: req.expires }));
+  }
   if (!Number.isInteger(req.expires) || req.expires < 0) return unchanged(answer(400, { reason: `Invalid Expires ${req.expires}` }));
+  if (req.event === 'dialog') {
+    // A PBX's calls (pua_dialoginfo): kept apart from presence publications, so the PIDF is untouched and only dialog watchers hear of them.
+    if (req.ifMatch !== null && !s.dialogPublications.some((p) => p.etag === req.ifMatch))
+      return unchanged(answer(412, { reason: 'Conditional Request Failed' }));
+    const doc = dialogInfoText(req);
+    if ('status' in doc) return unchanged(answer(doc.status, { reason: doc.reason }));
+    if (req.ifMatch === null && doc.body === null) return unchanged(answer(400, { reason: 'Initial PUBLISH without a body' }));
+    if (req.ifMatch === null && req.expires > 0 && s.dialogPublications.length >= MAX_PUBLICATIONS) {
+      return unchanged(answer(403, { reason: `Too many dialog publications (${MAX_PUBLICATIONS}) for this presentity` }));
+    }
+    const after: SubscriberPresence = {
+      ...s,
+      dialogPublications: commitDialogPublication(s.dialogPublications, { ifMatch: req.ifMatch, ...doc }, etag, req.expires, req.receivedAt),
+    };
+    const response = answer(200, { etag, expires: req.expires });
+    if (sameFacts(s, after)) return { state: s, changed: false, response };
+    return { state: { ...after, version: s.version + 1, updatedAt: Math.max(s.updatedAt, req.receivedAt) }, changed: true, response };
+  }
   // RFC 3903 §6 step 4: an entity tag we do not hold (expired, removed, never issued).
   if (req.ifMatch !== null && !s.publications.some((p) => p.etag === req.ifMatch)) return unchanged(answer(412, { reason: 'Conditional Request Failed' }));
   const body = pidfText(req);
@@ -74,7 +132,13 @@ export function applyPublishRequest(s: SubscriberPresence, req: PublishRequest):
     return unchanged(answer(403, { reason: `Too many publications (${MAX_PUBLICATIONS}) for this presentity` }));
   }
 
-  const publications = commitPublication(s.publications, { ifMatch: req.ifMatch, pidf: body.pidf }, etag, req.expires, req.receivedAt);
+  const publications = commitPublication(
+    s.publications,
+    { ifMatch: req.ifMatch, pidf: body.pidf, ...(body.document ? { document: body.document } : {}) },
+    etag,
+    req.expires,
+    req.receivedAt,
+  );
   const after: SubscriberPresence = { ...s, publications };
   const response = answer(200, { etag, expires: req.expires });
   if (sameFacts(s, after)) return { state: s, changed: false, response };

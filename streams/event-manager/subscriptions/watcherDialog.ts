@@ -3,6 +3,7 @@
 // come from one place, in order, with CSeqs that only increase and versions
 // that are contiguous, whichever front end received the SUBSCRIBE.
 import type { NotifyRequest, StateWatcher, Subscription } from '../../../schemas/generated/records.ts';
+import { refreshedRouteSet } from '../../../protocols/sip/transport/index.ts';
 
 type SubscriptionStateName = 'active' | 'pending' | 'terminated';
 
@@ -17,7 +18,13 @@ export type WatcherDecision = 'allow' | 'block' | 'polite-block' | 'confirm';
  * with its two enumerations narrowed.
  */
 export type WatcherDialog = Omit<StateWatcher, 'state' | 'decision'> & {
-  state: 'active' | 'pending';
+  /**
+   * 'ended': the watcher could not be reached (delivery report); the dialog is
+   * kept until its expiry only to remember its CSeq, so a refresh of it goes on
+   * from there instead of restarting at 1 (a strict UA answers 500 to a CSeq
+   * it has seen, RFC 3261 §12.2.2). It gets no NOTIFYs.
+   */
+  state: 'active' | 'pending' | 'ended';
   decision: WatcherDecision;
 };
 
@@ -32,6 +39,16 @@ export interface NotifyBody {
 }
 
 /**
+ * A body made for one dialog's NOTIFY, once its version is known: a
+ * dialog-info document carries the subscription's version (RFC 4235 §4.1),
+ * so each watcher's differs. Called after the version advanced.
+ */
+export type DialogBody = (d: Readonly<WatcherDialog>) => NotifyBody;
+
+/** A document the same for every dialog, or made per dialog. */
+export type NotifyDocument = NotifyBody | DialogBody;
+
+/**
  * A watcher's dialog among the presentity's: Call-ID + the watcher's tag. Our
  * own tag is left out because an initial SUBSCRIBE does not carry it yet (the
  * NOTIFY sink orders by the full dialog ID, notifyMessage.ts dialogIdKey).
@@ -42,24 +59,31 @@ export const watcherDialogKey = (callId: string, watcherTag: string) => `${callI
 type NotifierDialog = Pick<
   WatcherDialog,
   'callId' | 'remoteTag' | 'localTag' | 'watcherUri' | 'presentityUri' | 'contact' | 'routeSet' | 'expiresAt' | 'notifyCseq' | 'version'
->;
+> & { event?: string; contactVerified?: boolean }; // group dialogs have neither field: theirs is presence, their Contact vouched for
 
 /** The dialog's next NOTIFY: CSeq and version each advance by one. */
+/** The CSeq a notifyId names (`callId/remoteTag/cseq`, made by notify() below); undefined for another form. */
+export function notifyIdParts(notifyId: string): { callId: string; remoteTag: string; cseq: number } | undefined {
+  const m = /^(.*)\/([^/]*)\/(\d+)$/.exec(notifyId);
+  return m ? { callId: m[1]!, remoteTag: m[2]!, cseq: Number(m[3]) } : undefined;
+}
+
 export function notify(
   d: NotifierDialog,
   presentity: string,
   state: SubscriptionStateName,
-  doc: NotifyBody | null,
+  document: NotifyDocument | null,
   nowMs: number,
   cause: string | null,
   reason: TerminationReason | null = null,
 ): NotifyRequest {
   d.notifyCseq += 1;
   d.version += 1;
+  const doc = typeof document === 'function' ? document(d as WatcherDialog) : document;
   return {
     notifyId: `${d.callId}/${d.remoteTag}/${d.notifyCseq}`,
     presentity,
-    event: 'presence',
+    event: d.event ?? 'presence',
     callId: d.callId,
     localTag: d.localTag,
     remoteTag: d.remoteTag,
@@ -76,11 +100,12 @@ export function notify(
     body: doc?.body ?? null,
     causeEventId: cause,
     createdAt: nowMs,
+    contactVerified: d.contactVerified ?? true,
   };
 }
 
 /** What a watcher may see: a polite block shows a closed, empty presence (RFC 5025 polite-block). */
-function documentFor(d: WatcherDialog, current: NotifyBody, politeBlocked: NotifyBody): NotifyBody | null {
+function documentFor(d: WatcherDialog, current: NotifyDocument, politeBlocked: NotifyDocument): NotifyDocument | null {
   if (d.state === 'pending') return null;
   return d.decision === 'polite-block' ? politeBlocked : current;
 }
@@ -100,8 +125,8 @@ export function applySubscribe(
   dialogs: Map<string, WatcherDialog>,
   sub: Subscription,
   decision: WatcherDecision,
-  current: NotifyBody,
-  politeBlocked: NotifyBody,
+  current: NotifyDocument,
+  politeBlocked: NotifyDocument,
   nowMs: number,
   localTag: string,
 ): SubscribeOutcome {
@@ -109,6 +134,17 @@ export function applySubscribe(
   let d = dialogs.get(key);
   const notifies: NotifyRequest[] = [];
   if (d && sub.cseq <= d.subscribeCseq) return { dialogs, notifies };
+  if (d?.state === 'ended') {
+    // A refresh of a dialog we ended after a failed NOTIFY: the watcher is back.
+    // The dialog lives again with its CSeq going on (never restarting).
+    if (sub.expires === 0 || decision === 'block') {
+      d.subscribeCseq = sub.cseq;
+      notifies.push(notify(d, sub.presentity, 'terminated', null, nowMs, sub.requestId, decision === 'block' ? 'rejected' : 'timeout'));
+      return { dialogs, notifies };
+    }
+    d.state = decision === 'confirm' ? 'pending' : 'active';
+    d.decision = decision;
+  }
   if (!d) {
     if (sub.expires === 0) {
       // A fetch (RFC 6665 §4.4.3) or an unsubscribe for a dialog we no longer hold: one terminated NOTIFY.
@@ -126,6 +162,8 @@ export function applySubscribe(
         notifyCseq: 0,
         version: 0,
         subscribeCseq: sub.cseq,
+        event: sub.event,
+        contactVerified: sub.contactVerified,
       };
       const doc = decision === 'block' || decision === 'confirm' ? null : documentFor(once, current, politeBlocked);
       notifies.push(notify(once, sub.presentity, 'terminated', doc, nowMs, sub.requestId, decision === 'block' ? 'rejected' : 'timeout'));
@@ -145,6 +183,8 @@ export function applySubscribe(
       notifyCseq: 0,
       version: 0,
       subscribeCseq: sub.cseq,
+      event: sub.event,
+      contactVerified: sub.contactVerified,
     };
     if (decision === 'block') {
       notifies.push(notify(d, sub.presentity, 'terminated', null, nowMs, sub.requestId, 'rejected'));
@@ -154,6 +194,8 @@ export function applySubscribe(
   } else {
     d.subscribeCseq = sub.cseq;
     d.contact = sub.contact || d.contact;
+    d.contactVerified = sub.contactVerified; // the latest SUBSCRIBE's Contact is the one NOTIFYs go to
+    d.routeSet = refreshedRouteSet(d.routeSet, sub.routeSet); // the watcher's current flow, after a NAT rebinding
     if (sub.expires === 0) {
       dialogs.delete(key);
       notifies.push(notify(d, sub.presentity, 'terminated', documentFor(d, current, politeBlocked), nowMs, sub.requestId, 'timeout'));
@@ -161,21 +203,23 @@ export function applySubscribe(
     }
     d.expiresAt = nowMs + sub.expires * 1000;
   }
-  notifies.push(notify(d, sub.presentity, d.state, documentFor(d, current, politeBlocked), nowMs, sub.requestId));
+  notifies.push(notify(d, sub.presentity, d.state === 'pending' ? 'pending' : 'active', documentFor(d, current, politeBlocked), nowMs, sub.requestId));
   return { dialogs, notifies };
 }
 
-/** A NOTIFY to every active dialog when the presentity's document changed. */
+/** A NOTIFY to every active dialog of the event package when the presentity's document for it changed. */
 export function notifyChange(
   dialogs: Map<string, WatcherDialog>,
   presentity: string,
-  current: NotifyBody,
-  politeBlocked: NotifyBody,
+  current: NotifyDocument,
+  politeBlocked: NotifyDocument,
   nowMs: number,
   cause: string | null,
+  event = 'presence',
 ): NotifyRequest[] {
   const out: NotifyRequest[] = [];
-  for (const d of dialogs.values()) if (d.state === 'active') out.push(notify(d, presentity, 'active', documentFor(d, current, politeBlocked), nowMs, cause));
+  for (const d of dialogs.values())
+    if (d.state === 'active' && d.event === event) out.push(notify(d, presentity, 'active', documentFor(d, current, politeBlocked), nowMs, cause));
   return out;
 }
 
@@ -185,6 +229,7 @@ export function expireDialogs(dialogs: Map<string, WatcherDialog>, presentity: s
   for (const [k, d] of dialogs) {
     if (d.expiresAt > nowMs) continue;
     dialogs.delete(k);
+    if (d.state === 'ended') continue; // already told (or unreachable)
     out.push(notify(d, presentity, 'terminated', null, nowMs, null, 'timeout'));
   }
   return out;
@@ -197,7 +242,7 @@ export function expireDialogs(dialogs: Map<string, WatcherDialog>, presentity: s
  */
 export function terminateAll(dialogs: Map<string, WatcherDialog>, presentity: string, reason: TerminationReason, nowMs: number): NotifyRequest[] {
   const out: NotifyRequest[] = [];
-  for (const d of dialogs.values()) out.push(notify(d, presentity, 'terminated', null, nowMs, null, reason));
+  for (const d of dialogs.values()) if (d.state !== 'ended') out.push(notify(d, presentity, 'terminated', null, nowMs, null, reason));
   dialogs.clear();
   return out;
 }
@@ -212,7 +257,42 @@ export function deliveryEndsSubscription(outcome: string): boolean {
   return outcome === 'gone' || outcome === 'gave-up' || outcome === 'rejected';
 }
 
-/** The watcher is gone (481/404/timeout on delivery): forget the dialog, no NOTIFY. */
+interface DeliveryReportLike {
+  readonly notifyId: string;
+  readonly callId: string;
+  readonly outcome: string;
+}
+
+/**
+ * A delivery report against the dialog (issue 12.3). Only the failure of the
+ * dialog's latest NOTIFY ends it: an older one's failure is stale — after a
+ * sink restart a re-sent NOTIFY with an old CSeq gets 500 from a strict UA,
+ * and a newer NOTIFY has been issued whose own report decides. An ended dialog
+ * is kept as 'ended' (its CSeq remembered, see WatcherDialog) and, unless the
+ * watcher said the dialog does not exist (gone: 481/404) or its Contact was
+ * never vouched for (contactCheck.ts), gets a terminated;reason=deactivated
+ * NOTIFY at the next CSeq, so a watcher that was only cut off learns to
+ * re-subscribe.
+ */
+export function applyDeliveryReport(
+  dialogs: Map<string, WatcherDialog>,
+  presentity: string,
+  r: DeliveryReportLike,
+  nowMs: number,
+): { changed: boolean; notifies: NotifyRequest[] } {
+  const none = { changed: false, notifies: [] };
+  if (!deliveryEndsSubscription(r.outcome)) return none;
+  const id = notifyIdParts(r.notifyId);
+  if (id === undefined || id.callId !== r.callId) return { changed: forgetDialog(dialogs, r.callId), notifies: [] };
+  const d = dialogs.get(watcherDialogKey(id.callId, id.remoteTag));
+  if (!d || d.state === 'ended' || id.cseq < d.notifyCseq) return none;
+  d.state = 'ended';
+  // Gone: the watcher said so. Unverified Contact: nobody vouched for it, so no more NOTIFYs at it (RFC 6665 §9).
+  if (r.outcome === 'gone' || d.contactVerified === false) return { changed: true, notifies: [] };
+  return { changed: true, notifies: [notify(d, presentity, 'terminated', null, nowMs, null, 'deactivated')] };
+}
+
+/** Forgets the dialog(s) of a Call-ID, no NOTIFY (a report we cannot tie to a CSeq). */
 export function forgetDialog(dialogs: Map<string, WatcherDialog>, callId: string, remoteTag?: string): boolean {
   let removed = false;
   for (const [k, d] of dialogs) {

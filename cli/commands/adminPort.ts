@@ -1,0 +1,42 @@
+// `--admin-port` of the long-running commands: the flag over the role's setting
+// (PRESENCE_<ROLE>_ADMIN_PORT / admin.<role>Port), off when neither is given.
+// The admin server starts before the component connects, so /readyz can say
+// "not yet" while it does (protocols/http/adminServer.ts).
+import type { Command } from 'commander';
+import { port, type Settings } from '../../config/settings.ts';
+import { startAdminServer, type AdminServer, type HealthCheck } from '../../protocols/http/adminServer.ts';
+import type { MetricsRegistry } from '../../protocols/http/metrics.ts';
+
+export type AdminRole = 'eventManager' | 'sipFront' | 'notifySink' | 'hepTap';
+
+const ENV: Record<AdminRole, string> = {
+  eventManager: 'PRESENCE_EVENT_MANAGER_ADMIN_PORT',
+  sipFront: 'PRESENCE_SIP_FRONT_ADMIN_PORT',
+  notifySink: 'PRESENCE_NOTIFY_SINK_ADMIN_PORT',
+  hepTap: 'PRESENCE_HEP_TAP_ADMIN_PORT',
+};
+
+export function addAdminOptions(cmd: Command, role: AdminRole): Command {
+  return cmd
+    .option('--admin-port <port>', `admin HTTP port: GET /metrics (Prometheus), /livez, /readyz; 0 picks a free one (logged); default ${ENV[role]} or off`)
+    .option('--admin-host <addr>', 'address the admin port listens on (default PRESENCE_ADMIN_HOST or 127.0.0.1)');
+}
+
+export async function startAdminFor(
+  s: Settings,
+  role: AdminRole,
+  flags: { adminPort?: string; adminHost?: string },
+  o: { metrics: MetricsRegistry; ready: () => HealthCheck | Promise<HealthCheck>; live?: () => HealthCheck; log: (line: string) => void },
+): Promise<AdminServer | undefined> {
+  const p = flags.adminPort === undefined ? s.admin[`${role}Port`] : port('--admin-port', flags.adminPort);
+  if (p === undefined) return undefined;
+  const admin = await startAdminServer({
+    host: flags.adminHost ?? s.admin.host,
+    port: p,
+    metrics: o.metrics,
+    ready: o.ready,
+    ...(o.live ? { live: o.live } : {}),
+  });
+  o.log(`admin on ${admin.url} (/metrics, /livez, /readyz)`);
+  return admin;
+}

@@ -1,0 +1,62 @@
+// The PEM files of SIP over TLS, read once at start with an error that names
+// the setting and the file, so a wrong path stops the process at once instead
+// of failing every handshake later. Returns contents shaped like the transport's
+// SipTlsOptions (protocols/sip/transport/tlsTransport.ts).
+import { readFileSync } from 'node:fs';
+import type { Settings } from './settings.ts';
+
+function readPem(setting: string, file: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (err) {
+    throw new Error(`setting ${setting}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+  if (!pem.includes('-----BEGIN ')) throw new Error(`setting ${setting}: ${file} is not a PEM file (no -----BEGIN line)`);
+  return pem;
+}
+
+interface FrontEndTls {
+  readonly port: number;
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  readonly clientCa?: Buffer;
+}
+
+/** The front end's TLS listener, or undefined when no certificate is configured (TLS off). Half a configuration is an error. */
+export function frontEndTls(s: Settings): FrontEndTls | undefined {
+  const t = s.frontEnd.tls;
+  if (t.certFile === undefined && t.keyFile === undefined) {
+    if (t.clientCaFile !== undefined) throw new Error('setting PRESENCE_SIP_TLS_CLIENT_CA_FILE needs PRESENCE_SIP_TLS_CERT_FILE and PRESENCE_SIP_TLS_KEY_FILE');
+    return undefined;
+  }
+  if (t.certFile === undefined || t.keyFile === undefined) {
+    throw new Error('SIP over TLS needs both PRESENCE_SIP_TLS_CERT_FILE (frontEnd.tls.certFile) and PRESENCE_SIP_TLS_KEY_FILE (frontEnd.tls.keyFile)');
+  }
+  return {
+    port: t.port,
+    cert: readPem('PRESENCE_SIP_TLS_CERT_FILE', t.certFile),
+    key: readPem('PRESENCE_SIP_TLS_KEY_FILE', t.keyFile),
+    ...(t.clientCaFile !== undefined ? { clientCa: readPem('PRESENCE_SIP_TLS_CLIENT_CA_FILE', t.clientCaFile) } : {}),
+  };
+}
+
+interface SinkTls {
+  readonly serverCa?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
+
+/** The notify sink's outgoing TLS: always on (system roots unless a CA file is set); a client certificate when both files are set. */
+export function notifySinkTls(s: Settings): SinkTls {
+  const t = s.notifySink.tls;
+  if ((t.certFile === undefined) !== (t.keyFile === undefined)) {
+    throw new Error('a notify sink client certificate needs both PRESENCE_NOTIFY_TLS_CERT_FILE and PRESENCE_NOTIFY_TLS_KEY_FILE');
+  }
+  return {
+    ...(t.caFile !== undefined ? { serverCa: readPem('PRESENCE_NOTIFY_TLS_CA_FILE', t.caFile) } : {}),
+    ...(t.certFile !== undefined && t.keyFile !== undefined
+      ? { cert: readPem('PRESENCE_NOTIFY_TLS_CERT_FILE', t.certFile), key: readPem('PRESENCE_NOTIFY_TLS_KEY_FILE', t.keyFile) }
+      : {}),
+  };
+}

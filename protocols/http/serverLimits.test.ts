@@ -1,0 +1,88 @@
+// The API server factory on real sockets: a client that never finishes its
+// headers gets 408 and is disconnected; an oversized header block gets 431;
+// with a certificate and key the same handler is served over HTTPS (a
+// throwaway self-signed certificate made with openssl, trusted by this client only).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type http from 'node:http';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createApiServer, listen } from './serverLimits.ts';
+
+const servers: http.Server[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'http-limits-'));
+afterAll(async () => {
+  for (const s of servers) await new Promise((r) => s.close(r));
+  rmSync(dir, { recursive: true, force: true });
+});
+const ok: http.RequestListener = (_req, res) => res.end('ok');
+const port = (s: http.Server) => (s.address() as net.AddressInfo).port;
+
+describe('API server limits', () => {
+  it('a client that sends its headers too slowly gets 408 and the connection is closed', async () => {
+    const s = await listen(createApiServer(ok, { headersTimeoutMs: 600, requestTimeoutMs: 1000 }), 0, '127.0.0.1');
+    servers.push(s);
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect(port(s), '127.0.0.1');
+      let got = '';
+      sock.on('data', (d) => (got += d.toString()));
+      sock.on('close', () => resolve(got));
+      sock.on('error', reject);
+      sock.write('GET / HTTP/1.1\r\nHost: x\r\n'); // and never the blank line
+      setTimeout(() => reject(new Error('still open after 10 s')), 10_000).unref();
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+  });
+
+  it('431 for a header block over the limit', async () => {
+    const s = await listen(createApiServer(ok, { maxHeaderBytes: 2048 }), 0, '127.0.0.1');
+    servers.push(s);
+    const res = await fetch(`http://127.0.0.1:${port(s)}/`, { headers: { 'x-big': 'y'.repeat(4000) } });
+    expect(res.status).toBe(431);
+    expect((await fetch(`http://127.0.0.1:${port(s)}/`)).status).toBe(200);
+  });
+
+  it('HTTPS with a certificate and key', async () => {
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const s = await listen(createApiServer(ok, { tlsCertFile: cert, tlsKeyFile: key }), 0, '127.0.0.1');
+    servers.push(s);
+    const body = await new Promise<string>((resolve, reject) =>
+      https
+        .get({ host: '127.0.0.1', port: port(s), path: '/', ca: readFileSync(cert) }, (res) => {
+          let b = '';
+          res.on('data', (d) => (b += d));
+          res.on('end', () => resolve(b));
+        })
+        .on('error', reject),
+    );
+    expect(body).toBe('ok');
+    expect(() => createApiServer(ok, { tlsCertFile: cert })).toThrow(/both/);
+  });
+});

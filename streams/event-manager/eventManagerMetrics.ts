@@ -1,0 +1,75 @@
+// The event manager's metrics and readiness (README, Operations → Metrics and
+// health): the counters of its stats line, store sizes per partition, and the
+// group's lag, all read when scraped.
+import type { HealthCheck } from '../../protocols/http/adminServer.ts';
+import { byLabel, type Labels, type MetricsRegistry } from '../../protocols/http/metrics.ts';
+import { groupLag, type PartitionLag } from '../../kafka/groupLag.ts';
+import type { EventManager } from './eventManager.ts';
+
+/** Lag is asked of the brokers (an admin round trip): at most this often, however often Prometheus scrapes. */
+const LAG_CACHE_MS = 5000;
+
+export function registerEventManagerMetrics(m: MetricsRegistry, em: EventManager, brokers: string): void {
+  const ps = em.processor.stats;
+  const st = em.stats;
+  m.counter('presence_event_manager_records_total', 'Input records processed (a batch re-read after an abort counts again)', () => ps.records);
+  m.counter('presence_event_manager_records_by_kind_total', 'Input records applied, by kind of record', () => [
+    [{ kind: 'signal' }, st.signals],
+    [{ kind: 'subscribe' }, st.subscribes],
+    [{ kind: 'delivery-report' }, st.reports],
+    [{ kind: 'publish' }, st.publishes],
+  ]);
+  m.counter('presence_event_manager_presence_changes_total', 'Changes of a subscriber presence published on current-presence', () => st.presenceChanges);
+  m.counter('presence_event_manager_notify_requests_total', 'NOTIFY requests issued to notify-requests', () => st.notifies);
+  m.counter('presence_event_manager_timers_fired_total', 'Presence and dialog timers fired', () => st.timersFired);
+  m.counter('presence_event_manager_outputs_total', 'Records produced in committed and aborted transactions', () => ps.outputs);
+  m.counter('presence_event_manager_transactions_total', 'Kafka transactions committed', () => ps.transactions);
+  m.counter('presence_event_manager_aborts_total', 'Kafka transactions aborted (the batch is read again)', () => ps.aborts);
+  m.histogram('presence_event_manager_transaction_commit_seconds', 'Kafka transaction commits (the flush of their records included)', () => ps.commitLatency);
+  m.counter('presence_event_manager_dead_letters_total', 'Input records dead-lettered, by reason', () => byLabel('reason', st.deadLetterReasons));
+  m.counter('presence_event_manager_restores_total', 'Partition stores restored from their changelog', () => ps.restores);
+  m.counter('presence_event_manager_restored_records_total', 'Changelog records read by restores', () => ps.restoredRecords);
+  m.counter('presence_event_manager_restore_seconds_total', 'Time spent restoring stores from changelogs', () => ps.restoreMs / 1000);
+  m.gauge('presence_event_manager_partitions', 'Partitions owned, by state (live: restored and processed)', () => {
+    const h = em.processor.health();
+    return [
+      [{ state: 'live' }, h.live.length],
+      [{ state: 'restoring' }, h.restoring.length],
+      [{ state: 'split' }, h.split.length],
+    ];
+  });
+  m.gauge('presence_event_manager_subscribers', 'Subscribers in the store, per owned live partition', () =>
+    em.processor.ctx.partitions().map((p): [Labels, number] => [{ partition: String(p) }, em.processor.ctx.store(p).size]),
+  );
+  m.gauge('presence_event_manager_dialogs', "Watchers' subscription dialogs held, per owned live partition", () =>
+    em.processor.ctx.partitions().map((p): [Labels, number] => {
+      let dialogs = 0;
+      for (const [, sub] of em.processor.ctx.store(p).entries()) dialogs += sub.watchers.size;
+      return [{ partition: String(p) }, dialogs];
+    }),
+  );
+  let lag: { at: number; value: Promise<PartitionLag[]> } | undefined;
+  m.gauge(
+    'presence_event_manager_consumer_lag',
+    "The group's committed offsets behind the log end, per input partition (the whole group's, as every member sees it)",
+    async () => {
+      if (!lag || Date.now() - lag.at > LAG_CACHE_MS) lag = { at: Date.now(), value: groupLag(brokers, em.processor.groupId, [...em.processor.inputTopics]) };
+      const now = await lag.value.catch(() => {
+        lag = undefined; // asked again next scrape; the series are absent meanwhile
+        return [];
+      });
+      return now.map((p): [Labels, number] => [{ topic: p.topic, partition: String(p.partition) }, p.lag]);
+    },
+  );
+}
+
+/** Ready: started, its loop running, and no assigned partition still restoring or split across members. */
+export function eventManagerReadiness(em: EventManager | undefined): HealthCheck {
+  if (!em) return { ok: false, reason: 'starting: connecting to Kafka and joining the group' };
+  const h = em.processor.health();
+  const details = { partitions: h.live, restoring: h.restoring, split: h.split };
+  if (!h.running) return { ok: false, reason: 'the processing loop is not running', details };
+  if (h.restoring.length) return { ok: false, reason: `restoring partitions ${h.restoring.join(',')}`, details };
+  if (h.split.length) return { ok: false, reason: `partitions ${h.split.join(',')} held only in part (co-partitioned topics split across members)`, details };
+  return { ok: true, details };
+}

@@ -1,0 +1,110 @@
+// Presence and dialog (BLF) watchers of one subscriber, through the event
+// manager's handlers: each package's watchers are told only when their own
+// document changed — a network change gives PIDF NOTIFYs and no dialog-info,
+// a ringing call gives dialog-info — with contiguous versions per subscription.
+import { describe, expect, it } from 'vitest';
+import { parseDialogInfo } from '../../../presence-document/dialogInfo.ts';
+import type { NotifyRequest, SignalingEvent, Subscription } from '../../../schemas/generated/records.ts';
+import type { RecordSerde } from '../../../schemas/serde.ts';
+import type { OutputRecord } from '../../../kafka/transactionalProcessor.ts';
+import type { WatcherRules } from '../authorization/watcherRules.ts';
+import { fromStateRecord, newSubscriber, toStateRecord } from '../managedSubscriber.ts';
+import { isupEvent, mapEvent } from '../../../test/support/signalingEvents.ts';
+import { subscriptionRecord } from '../../../test/support/subscriptionRecords.ts';
+import { PartitionStore } from '../../../kafka/partitionStore.ts';
+import type { ProcessContext } from '../../../kafka/transactionalProcessor.ts';
+import type { AvailabilityStore } from '../availability/availabilitySettings.ts';
+import { DEFAULT_CONFIG } from '../presence/config.ts';
+import type { ManagedSubscriber } from '../managedSubscriber.ts';
+import { EventManagerContext } from './context.ts';
+import { fireTimers } from './timers.ts';
+import { signalingEvents } from './signalingEvents.ts';
+import { subscriptions } from './subscriptions.ts';
+
+const KEY = 'msisdn:+351910000001';
+const URI = 'sip:+351910000001@ims.example.net';
+const T = Date.UTC(2026, 0, 1, 8);
+
+/** The handlers' collaborators: decode hands out `records` in turn, encode passes JSON, the rules answer `decision`. */
+function context(records: Array<Subscription | SignalingEvent>, decision = 'allow'): EventManagerContext {
+  const serde = { decode: async () => records.shift(), encode: (_t: string, r: unknown) => Buffer.from(JSON.stringify(r)) } as unknown as RecordSerde;
+  const rules = { decide: async () => decision } as unknown as WatcherRules;
+  return new EventManagerContext(serde, rules, 'unit.', 'stream');
+}
+
+const notifies = (out: OutputRecord[]) => out.filter((o) => o.topic === 'unit.notify-requests').map((o) => JSON.parse(o.value!.toString()) as NotifyRequest);
+const incoming = (msg: string, t: number, cause: number | null = null, presentation = 'allowed') =>
+  isupEvent(KEY, msg, t, {
+    cic: 7,
+    opc: 100,
+    dpc: 200,
+    role: 'called',
+    calling: '+351210000009',
+    called: '+351910000001',
+    cause,
+    callingPresentation: presentation,
+  });
+const sub = (callId: string, event: string) =>
+  subscriptionRecord(KEY, callId, { receivedAt: T, expires: 3600, presentityUri: URI, watcherTag: `w-${callId}`, localTag: `l-${callId}`, event });
+
+async function run(records: Array<Subscription | SignalingEvent>, decision = 'allow', ctx = context([...records], decision)) {
+  let m = newSubscriber(KEY);
+  const out: OutputRecord[] = [];
+  for (const r of records) {
+    const handler = 'eventId' in r ? signalingEvents : subscriptions;
+    await handler.handle(ctx, 0, KEY, Buffer.alloc(1), m, out);
+    m = fromStateRecord(toStateRecord(m)); // through the changelog record each time, as a restore would
+  }
+  return { m, all: notifies(out), ctx };
+}
+
+describe('dialog watchers beside presence watchers', () => {
+  it('a network change tells presence watchers only; the call tells dialog watchers trying → early → confirmed → terminated, versions contiguous', async () => {
+    const { all } = await run([
+      sub('p', 'presence'),
+      sub('d', 'dialog'),
+      mapEvent(KEY, 'updateLocation', 'invoke', T + 1000, { vlrNumber: '351910999001', opc: 1, dpc: 2 }, { eventId: 'ul' }),
+      { ...incoming('IAM', T + 2000), eventId: 'iam' },
+      { ...incoming('ACM', T + 2500), eventId: 'acm' },
+      { ...incoming('ANM', T + 6000), eventId: 'anm' },
+      { ...incoming('REL', T + 66_000, 16), eventId: 'rel' },
+    ]);
+    const dialog = all.filter((n) => n.callId === 'd');
+    const presence = all.filter((n) => n.callId === 'p');
+    expect(dialog.map((n) => n.causeEventId)).toEqual([expect.any(String), 'iam', 'acm', 'anm', 'rel']);
+    expect(dialog.map((n) => n.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(dialog.every((n) => n.event === 'dialog' && n.contentType === 'application/dialog-info+xml')).toBe(true);
+    const docs = dialog.map((n) => parseDialogInfo(n.body!));
+    expect(docs.map((d) => d.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(docs.map((d) => d.state)).toEqual(['full', 'full', 'full', 'full', 'full']);
+    expect(docs.map((d) => d.dialogs.map((x) => x.state))).toEqual([[], ['trying'], ['early'], ['confirmed'], ['terminated']]);
+    expect(docs[2]!.dialogs[0]).toMatchObject({ direction: 'recipient', local: { identity: URI }, remote: { identity: 'tel:+351210000009' } });
+    // The network change reached the presence watcher alone.
+    expect(presence.map((n) => n.causeEventId)).toContain('ul');
+    expect(dialog.map((n) => n.causeEventId)).not.toContain('ul');
+    expect(presence.every((n) => n.event === 'presence' && n.contentType === 'application/pidf+xml')).toBe(true);
+  });
+
+  it('a restricted caller is hidden from the lamp; a polite-blocked watcher sees no calls', async () => {
+    const hidden = await run([sub('d', 'dialog'), { ...incoming('IAM', T + 2000, null, 'restricted'), eventId: 'iam' }]);
+    const doc = parseDialogInfo(hidden.all.at(-1)!.body!);
+    expect(doc.dialogs[0]).toMatchObject({ state: 'trying', local: { identity: URI } });
+    expect(doc.dialogs[0]!.remote).toBeUndefined();
+    const polite = await run([sub('d', 'dialog'), { ...incoming('IAM', T + 2000), eventId: 'iam' }], 'polite-block');
+    expect(polite.all.map((n) => parseDialogInfo(n.body!).dialogs)).toEqual([[], []]);
+  });
+
+  it('a call whose release the taps never saw ends by the stuck-call timer: the lamp goes off', async () => {
+    const { m, ctx } = await run([sub('d', 'dialog'), { ...incoming('IAM', T + 2000), eventId: 'iam' }, { ...incoming('ANM', T + 5000), eventId: 'anm' }]);
+    const store = new PartitionStore<ManagedSubscriber>(0);
+    store.put(KEY, m);
+    store.commit();
+    ctx.reschedule(0, KEY, m);
+    ctx.advanceStream(0, T + 5000 + DEFAULT_CONFIG.stuckCallMs); // the partition's stream time moves on (other subscribers' signaling)
+    const stores: ProcessContext<ManagedSubscriber> = { store: () => store, partitions: () => [0] };
+    const out = await fireTimers(ctx, { getMany: async () => new Map() } as unknown as AvailabilityStore, stores);
+    const [ended] = notifies(out).filter((n) => n.callId === 'd');
+    expect(ended).toMatchObject({ event: 'dialog', version: 4 });
+    expect(parseDialogInfo(ended!.body!).dialogs.map((d) => d.state)).toEqual(['terminated']);
+  });
+});

@@ -1,0 +1,76 @@
+// A member's own HTTP API (issue 14.7): asked about a subscriber, the member
+// that owns it answers from its store in milliseconds — what `presence
+// watchers` and `presence locate` use instead of scanning a compacted topic.
+//   GET /subscribers/{key}  presence, publications, watcher dialogs (scope subscribers:read)
+//   GET /stats              the member's counters and partitions (no personal data)
+// A key whose partition this member does not hold is 421 (Misdirected Request)
+// with the partition, so the caller asks the owner named by the member reports.
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Settings } from '../../../config/settings.ts';
+import { partitionOf } from '../../../kafka/partitioner.ts';
+import { AccessRefused, type BearerTokens } from '../../../protocols/http/bearerTokens.ts';
+import { internalErrorBody } from '../../../protocols/http/internalError.ts';
+import { createApiServer, listen } from '../../../protocols/http/serverLimits.ts';
+import type { EventManager } from '../eventManager.ts';
+import { subscriberView } from './subscriberView.ts';
+import { NO_STORE, sendJson } from '../../../protocols/http/jsonResponse.ts';
+
+/** Every answer here is live state: never cached. */
+const reply = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
+  sendJson(res, status, body, { ...NO_STORE, ...headers });
+
+export const SUBSCRIBERS_READ = 'subscribers:read';
+
+export interface MemberApi {
+  readonly url: string;
+  readonly port: number;
+  /** The member to answer for: the API listens first, so its URL can go into the member's reports. */
+  serve(em: EventManager): void;
+  close(): Promise<void>;
+}
+
+export async function startMemberApi(
+  s: Settings,
+  o: { memberId: string; port: number; host: string; advertisedHost?: string; tokens?: BearerTokens },
+): Promise<MemberApi> {
+  let em: EventManager | undefined;
+  const server = createApiServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      if (req.method !== 'GET') return reply(res, 405, { error: `method ${req.method} not allowed; use GET` });
+      if (!em) return reply(res, 503, { error: `member ${o.memberId} is starting` }, { 'retry-after': '2' });
+      if (url.pathname === '/stats') {
+        return reply(res, 200, { memberId: o.memberId, partitions: em.processor.ctx.partitions(), eventManager: em.stats, processor: em.processor.stats });
+      }
+      const m = /^\/subscribers\/([^/]+)$/.exec(url.pathname);
+      if (!m) return reply(res, 404, { error: `no such resource ${url.pathname}; try /subscribers/{key} or /stats` });
+      o.tokens?.authorize(req, SUBSCRIBERS_READ);
+      const key = decodeURIComponent(m[1]!);
+      const partition = partitionOf(key, s.topics.partitions);
+      if (!em.processor.ctx.partitions().includes(partition))
+        return reply(res, 421, { error: `partition ${partition} of ${key} is not held by member ${o.memberId}; ask its owner (presence locate)`, partition });
+      const held = em.processor.ctx.store(partition).get(key);
+      if (!held) return reply(res, 404, { error: `member ${o.memberId} holds no state for ${key} (no signaling, publication or watcher yet)`, partition });
+      return reply(res, 200, { memberId: o.memberId, ...subscriberView(key, partition, held) });
+    } catch (err) {
+      if (err instanceof AccessRefused) return reply(res, err.status, { error: err.message }, err.headers);
+      return reply(res, 500, internalErrorBody(err, `GET ${url.pathname}`));
+    }
+  }, s.http.limits);
+  await listen(server, o.port, o.host);
+  const port = (server.address() as AddressInfo).port;
+  const host = o.advertisedHost ?? o.host;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    serve: (member) => {
+      em = member;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,173 @@
+// The console in a real browser (Debian's chromium, headless, driven by
+// puppeteer-core) against the real broker and registry: the page loads without
+// console errors, shows the event managers, follows a rebalance when a member
+// joins, finds a subscriber and shows its presence change and its NOTIFYs
+// without a reload, and shows a banner when Kafka is down. Screenshots go to
+// /tmp (not committed) for a person to look at. Only loopback traffic: every
+// other host name fails to resolve in the browser, and the test checks the
+// page asked for nothing else.
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { RecordSerde } from '../../schemas/serde.ts';
+import { RecordProducer } from '../../kafka/recordProducer.ts';
+import { startConsole, type Console } from '../../services/console/consoleServer.ts';
+import { EVENT_MANAGER_GROUP, EVENT_MANAGER_INPUTS } from '../../streams/event-manager/eventManager.ts';
+import type { MemberReport, Presence } from '../../schemas/generated/records.ts';
+import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
+import { deadLetterRecord, memberReport, presenceRecord, presenceState, watcherState } from '../support/consoleRecords.ts';
+import { notifyRecord } from '../support/notifyRecords.ts';
+import { mapEvent } from '../support/signalingEvents.ts';
+
+const CHROMIUM = process.env.PRESENCE_CHROMIUM ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) process.stderr.write(`skipping the console browser test: no chromium at ${CHROMIUM} (apt-get install chromium, or set PRESENCE_CHROMIUM)\n`);
+const SHOTS = process.env.PRESENCE_SCREENSHOTS ?? '/tmp';
+
+const s = isolatedSettings('console-browser', 4);
+const serde = new RecordSerde(s.registry.url, s.topics.prefix);
+const producer = new RecordProducer(s.kafka.brokers, 'it-console-browser');
+let app: Console | undefined;
+let browser: Browser | undefined;
+let base = '';
+const problems: string[] = [];
+const requested: string[] = [];
+
+const send = {
+  member: (r: MemberReport) => producer.send(topicName(s.topics.prefix, 'event-manager-members'), r.memberId, serde.encode('event-manager-members', r)),
+  presence: (p: Presence) => producer.send(topicName(s.topics.prefix, 'current-presence'), p.subscriber, serde.encode('current-presence', p)),
+};
+
+async function newPage(): Promise<Page> {
+  problems.length = 0;
+  requested.length = 0;
+  const page = await browser!.newPage();
+  await page.setViewport({ width: 1400, height: 1000 });
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+  page.on('pageerror', (e) => problems.push(`page error: ${(e as Error).message}`));
+  page.on('request', (r) => requested.push(r.url()));
+  return page;
+}
+
+/** Waits until a browser-side expression is true (a string: the test's own types have no DOM). */
+const until = (page: Page, expr: string, timeoutMs = 20_000) => page.waitForFunction(expr, { timeout: timeoutMs });
+const text = (page: Page, selector: string) => page.$eval(selector, (el) => el.textContent ?? '').catch(() => '');
+
+describe.skipIf(!haveChromium)('the console in a headless browser', () => {
+  beforeAll(async () => {
+    await applyIsolated(s);
+    await serde.loadIds();
+    await producer.connect();
+    await send.member(memberReport('em-1', [0, 1], { sipContact: 'sip:127.0.0.1:5071' }));
+    await send.member(memberReport('em-2', [2, 3], { sipContact: 'sip:127.0.0.1:5072' }));
+    app = await startConsole(s, {
+      port: 0,
+      host: '127.0.0.1',
+      lag: { groupId: `${s.topics.prefix}${EVENT_MANAGER_GROUP}`, topics: EVENT_MANAGER_INPUTS, intervalMs: 1000 },
+    });
+    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      // --no-sandbox: the test runs as root in a container; the resolver rule keeps the browser on loopback.
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    await producer.close();
+    await cleanupIsolated(s);
+  });
+
+  it('shows the members, follows a rebalance and a subscriber live, without console errors', async () => {
+    const page = await newPage();
+    await page.goto(`${base}/`, { waitUntil: 'domcontentloaded' });
+    await page.evaluate('window.loadedOnce = true');
+    await until(page, `document.querySelector('#kafka-state')?.textContent === 'Kafka: reading'`, 60_000);
+    await page.waitForSelector('.member[data-member-id="em-1"]', { timeout: 20_000 });
+    await page.waitForSelector('.member[data-member-id="em-2"]');
+    expect(await text(page, '.member[data-member-id="em-1"] .chips')).toBe('p0p1');
+
+    // em-3 joins: em-1 gives up partition 1, em-3 reports it.
+    await send.member(memberReport('em-1', [0], { sipContact: 'sip:127.0.0.1:5071' }));
+    await send.member(memberReport('em-3', [1]));
+    await page.waitForSelector('.member[data-member-id="em-3"]', { timeout: 20_000 });
+    await until(page, `document.querySelector('#moves')?.textContent?.includes('p1 arrived at em-3')`);
+    expect(await text(page, '#moves')).toContain('p1 left em-1');
+    expect(await page.$eval('#partition-strip [data-partition="1"]', (el) => el.getAttribute('title'))).toBe('partition 1: em-3');
+
+    // A subscriber: found, then its presence changes arrive on the page as they happen.
+    const key = 'msisdn:+351910000456';
+    await producer.send(
+      topicName(s.topics.prefix, 'event-manager-presence-store-changelog'),
+      key,
+      serde.encode('event-manager-presence-store-changelog', presenceState(key, 3, [watcherState('sip:alice@example.com')])),
+    );
+    await page.type('#identity', '+351910000456');
+    await page.click('#search button');
+    await until(page, `document.querySelector('#subscriber-facts dd[data-field="key"]')?.textContent === '${key}'`, 30_000);
+    await until(page, `document.querySelector('#subscriber-facts dd[data-field="owner"]')?.textContent?.startsWith('em-')`);
+    await send.presence(presenceRecord(key, 1, { callState: 'idle' }));
+    await until(page, `document.querySelector('#subscriber-presence dd[data-field="callState"]')?.textContent === 'idle'`);
+    await send.presence(presenceRecord(key, 2, { callState: 'in-call', activities: 'on-the-phone', cellGlobalId: '268-01-1234-5678' }));
+    await until(page, `document.querySelector('#subscriber-presence dd[data-field="callState"]')?.textContent === 'in-call'`);
+    expect(await text(page, '#subscriber-presence dd[data-field="cellGlobalId"]')).toBe('268-01-1234-5678');
+    await producer.send(
+      topicName(s.topics.prefix, 'notify-requests'),
+      key,
+      serde.encode('notify-requests', notifyRecord({ presentity: key, toUri: 'sip:alice@example.com', cseq: 4 })),
+    );
+    await until(page, `document.querySelector('#subscriber-log')?.textContent?.includes('NOTIFY → sip:alice@example.com')`);
+    await until(page, `document.querySelector('#subscriber-watchers tbody')?.textContent?.includes('sip:alice@example.com')`);
+    expect(await page.evaluate('window.loadedOnce')).toBe(true); // never reloaded
+
+    // Some flow, so the counters and the dead-letter table have something to show.
+    for (let i = 0; i < 30; i++)
+      await producer.send(
+        topicName(s.topics.prefix, 'signaling-events'),
+        key,
+        serde.encode('signaling-events', mapEvent(key, 'updateLocation', 'invoke', Date.now(), {})),
+      );
+    await producer.send(
+      topicName(s.topics.prefix, 'dead-letters'),
+      null,
+      serde.encode('dead-letters', deadLetterRecord('sccp', 'truncated', 'UDT shorter than its pointers')),
+    );
+    await until(page, `document.querySelector('#dead-letters tbody')?.textContent?.includes('truncated')`);
+    await until(page, `document.querySelector('#by-message tbody')?.textContent?.includes('updateLocation')`);
+    // No event manager consumes this prefix: all 30 events are the group's lag, on the subscriber's partition.
+    await until(page, `document.querySelector('#lag-summary')?.textContent?.startsWith('lag 30 records')`);
+    expect(await page.$eval('#lag-strip [data-partition="3"]', (el) => el.textContent)).toBe('30');
+    await page.screenshot({ path: `${SHOTS}/presence-console.png`, fullPage: true });
+
+    expect(problems).toEqual([]);
+    expect(requested.filter((u) => !u.startsWith(base))).toEqual([]);
+    await page.close();
+  });
+
+  it('says so with a banner when Kafka is down, and the page still works', async () => {
+    const down = await startConsole({ ...s, kafka: { ...s.kafka, brokers: '127.0.0.1:1' } }, { port: 0, host: '127.0.0.1', retryMs: 500 });
+    try {
+      const page = await newPage();
+      const at = `http://127.0.0.1:${(down.server.address() as AddressInfo).port}`;
+      await page.goto(`${at}/`, { waitUntil: 'domcontentloaded' });
+      await until(page, `!document.querySelector('#banner').hidden`);
+      expect(await text(page, '#banner')).toMatch(/Kafka is not readable.*127\.0\.0\.1:1/);
+      expect(await text(page, '#kafka-state')).toBe('Kafka: down');
+      // A search answers with the 503's reason on the page, not a broken page.
+      await page.type('#identity', '+351910000456');
+      await page.click('#search button');
+      await until(page, `!document.querySelector('#search-error').hidden`, 10_000);
+      expect(await text(page, '#search-error')).toMatch(/127\.0\.0\.1:1/);
+      await page.screenshot({ path: `${SHOTS}/presence-console-kafka-down.png`, fullPage: true });
+      // The 503 of the search is logged by the browser as a failed resource; nothing else may be.
+      expect(problems.filter((p) => !/status of 503/.test(p))).toEqual([]);
+      await page.close();
+    } finally {
+      await down.stop();
+    }
+  });
+});

@@ -1,0 +1,117 @@
+// `presence run event-manager --admin-port 0` as an operator runs it: /readyz is
+// 503 with a reason while it starts, 200 once its partitions are restored; its
+// /metrics carry the documented series (README, Operations → Metrics and health)
+// and they move when records go through: records by kind, transactions, dead
+// letters by reason, restores, subscribers and dialogs per partition, group lag.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecordProducer } from '../../kafka/recordProducer.ts';
+import { RecordSerde } from '../../schemas/serde.ts';
+import { adminUrlIn, scrape, seriesValue } from '../support/adminScrape.ts';
+import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
+import { startMemberProcess, type MemberProcess } from '../support/memberProcess.ts';
+import { mapEvent } from '../support/signalingEvents.ts';
+import { subscriptionRecord } from '../support/subscriptionRecords.ts';
+import { eventually } from '../support/wait.ts';
+
+const s = isolatedSettings('em-metrics', 4);
+const serde = new RecordSerde(s.registry.url, s.topics.prefix);
+const A = 'msisdn:+351910000071';
+let member: MemberProcess | undefined;
+let producer: RecordProducer;
+
+/** Sum of every series of `name` (any labels). */
+function total(text: string, name: string): number {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+beforeAll(async () => {
+  await applyIsolated(s);
+  await serde.loadIds();
+  producer = new RecordProducer(s.kafka.brokers, 'it-em-metrics', 15_000);
+  await producer.connect();
+}, 60_000);
+
+afterAll(async () => {
+  await member?.stop('SIGTERM').catch(() => member?.stop('SIGKILL'));
+  await producer?.close();
+  await cleanupIsolated(s);
+}, 60_000);
+
+describe('event manager admin port', () => {
+  it('is not ready while starting, ready once restored; its metrics exist and move with traffic', async () => {
+    member = await startMemberProcess(
+      s,
+      'em-metrics',
+      ['event-manager', '--member-id', 'em-metrics-1', '--admin-port', '0', '--sip-port', '0', '--no-sip-directory', '--stats-interval', '60'],
+      /admin on http/,
+    );
+    const admin = adminUrlIn(member.lines.map((l) => l.text).join('\n'))!;
+    expect(admin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    // Up before Kafka is reached: live, and not ready with a reason.
+    expect((await fetch(`${admin}/livez`)).status).toBe(200);
+    const starting = await fetch(`${admin}/readyz`);
+    expect(starting.status).toBe(503);
+    expect(((await starting.json()) as { reason: string }).reason).toMatch(/starting|restoring/);
+
+    await eventually('GET /readyz 200', async () => (await fetch(`${admin}/readyz`)).status === 200, { timeoutMs: 60_000, intervalMs: 250 });
+    const before = await scrape(admin);
+    expect(seriesValue(before, 'presence_event_manager_records_total')).toBe(0);
+    expect(seriesValue(before, 'presence_event_manager_transactions_total')).toBeDefined();
+    expect(seriesValue(before, 'presence_event_manager_aborts_total')).toBe(0);
+    expect(seriesValue(before, 'presence_event_manager_restores_total')).toBe(4);
+    expect(seriesValue(before, 'presence_event_manager_restored_records_total')).toBe(0);
+    expect(seriesValue(before, 'presence_event_manager_restore_seconds_total')).toBeGreaterThanOrEqual(0);
+    expect(seriesValue(before, 'presence_event_manager_partitions{state="live"}')).toBe(4);
+    expect(seriesValue(before, 'presence_event_manager_subscribers{partition="0"}')).toBe(0);
+    expect(before).toContain('# TYPE presence_event_manager_dead_letters_total counter');
+    expect(before).toContain('process_resident_memory_bytes');
+    // The member's own SIP front end (--sip-port) reports on the member's admin port.
+    expect(seriesValue(before, 'presence_sip_ready')).toBe(1);
+
+    const t = Date.now();
+    await producer.send(topicName(s.topics.prefix, 'subscriptions'), A, serde.encode('subscriptions', subscriptionRecord(A, 'metrics-dialog')));
+    await producer.send(
+      topicName(s.topics.prefix, 'signaling-events'),
+      A,
+      serde.encode(
+        'signaling-events',
+        mapEvent(A, 'updateLocation', 'invoke', t, { vlrNumber: '351910999001', mscNumber: '351910999001', opc: 100, dpc: 200 }),
+      ),
+    );
+    // Bytes that are no Avro record of ours: dead-lettered with a reason.
+    await producer.send(topicName(s.topics.prefix, 'signaling-events'), A, Buffer.from('not avro'));
+
+    const after = await eventually(
+      'the records counted in /metrics',
+      async () => {
+        const text = await scrape(admin);
+        return (seriesValue(text, 'presence_event_manager_records_total') ?? 0) >= 3 && total(text, 'presence_event_manager_dead_letters_total') >= 1
+          ? text
+          : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect(seriesValue(after, 'presence_event_manager_records_by_kind_total{kind="subscribe"}')).toBe(1);
+    expect(seriesValue(after, 'presence_event_manager_records_by_kind_total{kind="signal"}')).toBeGreaterThanOrEqual(1);
+    expect(seriesValue(after, 'presence_event_manager_transactions_total')).toBeGreaterThan(0);
+    expect(seriesValue(after, 'presence_event_manager_transaction_commit_seconds_count')).toBe(seriesValue(after, 'presence_event_manager_transactions_total'));
+    expect(seriesValue(after, 'presence_event_manager_notify_requests_total')).toBeGreaterThanOrEqual(1);
+    expect(after).toMatch(/^presence_event_manager_dead_letters_total\{reason="[^"]+"\} 1$/m);
+    expect(total(after, 'presence_event_manager_subscribers')).toBe(1);
+    expect(total(after, 'presence_event_manager_dialogs')).toBe(1);
+    // The group's lag per input partition, from the committed offsets: caught up once committed.
+    await eventually(
+      'lag series for every input partition, all caught up',
+      async () => {
+        const text = await scrape(admin);
+        const lags = text.split('\n').filter((l) => l.startsWith('presence_event_manager_consumer_lag{'));
+        return lags.length === 16 && lags.every((l) => l.endsWith(' 0'));
+      },
+      { timeoutMs: 30_000, intervalMs: 1000 },
+    );
+  }, 120_000);
+});

@@ -1,0 +1,333 @@
+// SIP authentication at the front end (issue 13.1, 13.2), against real peers:
+// SIPp answers our digest challenge with its own implementation
+// ([authentication], -au/-ap); credentials live in PostgreSQL as HA1s. The
+// watcher the rules judge is who authenticated, whatever From says; a PUBLISH
+// for someone else is 403; a trusted proxy's P-Asserted-Identity is believed,
+// anyone else's is not; an expired nonce is answered stale=true.
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SipFrontEnd } from '../../front-end/sipFrontEnd.ts';
+import { presentityKey } from '../../front-end/subscribeHandler.ts';
+import { RequestAuthenticator } from '../../front-end/requestAuthenticator.ts';
+import type { PublishService } from '../../front-end/publishHandler.ts';
+import { digestResponse, parseDigestCredentials } from '../../protocols/sip/auth/digest.ts';
+import { StatelessNonces } from '../../protocols/sip/auth/statelessNonce.ts';
+import type { PublishRequest, Subscription } from '../../schemas/generated/records.ts';
+import { SipCredentials } from '../../subscriber/credentials/sipCredentials.ts';
+import { sippAvailable, startSipp } from '../../tools/sipp/sipp.ts';
+import { authenticatedSubscribeUac } from '../../tools/sipp/scenarios.ts';
+import { dropSchema, testDatabaseUrl, testSchema } from '../support/database.ts';
+import { freeUdpPort } from '../support/ports.ts';
+import { openSipUdpClient, type SipUdpClient } from '../support/sipUdpClient.ts';
+
+const HOST = '127.0.0.1';
+const REALM = 'presence.test';
+const HAVE_SIPP = sippAvailable();
+if (!HAVE_SIPP) console.warn('sipp not found on PATH (Debian: apt-get install sip-tester): the SIPp parts of the SIP authentication test are skipped');
+
+const schema = testSchema('sip_auth');
+const credentials = new SipCredentials(testDatabaseUrl, schema);
+const nonces = new StatelessNonces(Buffer.from('front ends share this'), REALM, 60_000);
+const recorded: Subscription[] = [];
+const published: PublishRequest[] = [];
+let fe: SipFrontEnd;
+const clients: SipUdpClient[] = [];
+
+const publish: PublishService = {
+  async submit(_key, value) {
+    published.push(value);
+    return { requestId: value.requestId, status: 200, reason: null, etag: 'e1', expires: value.expires, frontEnd: value.frontEnd } as never;
+  },
+};
+
+beforeAll(async () => {
+  await credentials.migrate();
+  await credentials.set('alice', REALM, 'sip:alice@example.com', 'wonderland');
+  await credentials.set('bob', REALM, 'sip:bob@example.com', 'builder');
+  fe = await SipFrontEnd.start({
+    host: HOST,
+    port: 0,
+    resolveKey: (u) => presentityKey(u, { countryCode: '351' }),
+    sink: { record: async (_k, v) => void recorded.push(v) },
+    publish,
+    auth: new RequestAuthenticator({ mode: 'digest', realm: REALM, nonces, credentials, trustedProxies: ['127.0.0.2/31'] }),
+    mayPublishFor: (p, d) => credentials.mayPublishFor(p, d),
+  });
+});
+
+afterAll(async () => {
+  for (const c of clients) await c.close();
+  await fe?.stop();
+  await credentials.close();
+  await dropSchema(schema);
+});
+
+async function client(host = HOST): Promise<SipUdpClient> {
+  const c = await openSipUdpClient({ host });
+  clients.push(c);
+  return c;
+}
+
+function request(
+  c: SipUdpClient,
+  o: { method: 'SUBSCRIBE' | 'PUBLISH'; uri: string; from: string; callId: string; cseq: number; extra?: string[]; host?: string },
+): Buffer {
+  const body =
+    o.method === 'PUBLISH'
+      ? `<?xml version="1.0"?><presence xmlns="urn:ietf:params:xml:ns:pidf" entity="${o.uri}"><tuple id="t"><status><basic>open</basic></status></tuple></presence>`
+      : '';
+  return Buffer.from(
+    [
+      `${o.method} ${o.uri} SIP/2.0`,
+      `Via: SIP/2.0/UDP ${o.host ?? HOST}:${c.port};branch=z9hG4bK${o.callId}${o.cseq}`,
+      `From: <${o.from}>;tag=f-${o.callId}`,
+      `To: <${o.uri}>`,
+      `Call-ID: ${o.callId}`,
+      `CSeq: ${o.cseq} ${o.method}`,
+      `Contact: <sip:w@${o.host ?? HOST}:${c.port}>`,
+      'Max-Forwards: 70',
+      'Event: presence',
+      'Expires: 600',
+      ...(o.extra ?? []),
+      ...(body ? ['Content-Type: application/pidf+xml'] : []),
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      '',
+      body,
+    ].join('\r\n'),
+  );
+}
+
+/** Answers a 401 the way a handset would, with SHA-256 (our own maths: SIPp covers the interop with MD5 below). */
+let nonceCount = 0;
+function authorization(challenge: string, o: { username: string; password: string; method: string; uri: string }): string {
+  const p = parseDigestCredentials(challenge)!;
+  const ha1 = createHash('sha256').update(`${o.username}:${REALM}:${o.password}`).digest('hex');
+  const nc = (++nonceCount).toString(16).padStart(8, '0'); // a handset counts its uses of one nonce
+  const response = digestResponse('SHA-256', ha1, { method: o.method, uri: o.uri, nonce: p['nonce']!, qop: 'auth', nc, cnonce: 'c0ffee' });
+  return `Authorization: Digest username="${o.username}", realm="${REALM}", nonce="${p['nonce']}", uri="${o.uri}", response="${response}", algorithm=SHA-256, qop=auth, nc=${nc}, cnonce="c0ffee"`;
+}
+
+// SIPp 3.6 answers only the first challenge and only with MD5, like old handsets:
+// a front end configured to offer MD5 first (PRESENCE_SIP_DIGEST_ALGORITHMS=MD5,SHA-256) serves them.
+describe.skipIf(!HAVE_SIPP)('digest authentication with SIPp as the handset (MD5 offered first)', () => {
+  let md5First: SipFrontEnd;
+  beforeAll(async () => {
+    md5First = await SipFrontEnd.start({
+      host: HOST,
+      port: 0,
+      resolveKey: (u) => presentityKey(u, { countryCode: '351' }),
+      sink: { record: async (_k, v) => void recorded.push(v) },
+      auth: new RequestAuthenticator({ mode: 'digest', realm: REALM, nonces, credentials, trustedProxies: [], algorithms: ['MD5', 'SHA-256'] }),
+    });
+  });
+  afterAll(async () => md5First?.stop());
+
+  for (const [password, expect200] of [
+    ['wonderland', true],
+    ['not-her-password', false],
+  ] as const) {
+    it(`${expect200 ? 'the right password gets 200' : 'a wrong password gets 403'} after the 401 challenge`, async () => {
+      const before = recorded.length;
+      const xml = authenticatedSubscribeUac({
+        presentityUri: 'sip:carol@example.com',
+        from: 'sip:somebody-else@example.com',
+        expect: expect200 ? '200' : '403',
+      });
+      const args = [`${HOST}:${md5First.port}`, '-i', HOST, '-p', String(await freeUdpPort()), '-t', 'u1', '-m', '1', '-au', 'alice', '-ap', password];
+      const result = await startSipp({ scenario: xml, args, deadlineMs: 15_000 }).done;
+      expect(result, `sipp exit ${result.code}: ${result.errors}`).toMatchObject({ code: 0 });
+      // The watcher is who authenticated (alice), not the From SIPp wrote.
+      expect(recorded.slice(before).map((r) => r.watcherUri)).toEqual(expect200 ? ['sip:alice@example.com'] : []);
+    }, 30_000);
+  }
+});
+
+describe('authorization on the authenticated identity', () => {
+  it('challenges with SHA-256 then MD5; the authenticated watcher is recorded whatever From says; a PUBLISH for someone else is 403, for oneself it goes through', async () => {
+    const c = await client();
+    c.socket.send(request(c, { method: 'SUBSCRIBE', uri: 'sip:carol@example.com', from: 'sip:fake@example.com', callId: 'a1', cseq: 1 }), fe.port, HOST);
+    const challenge = await c.next();
+    expect(challenge.status).toBe(401);
+    const offered = challenge.headers.getAll('www-authenticate');
+    expect(offered.map((v) => parseDigestCredentials(v)?.['algorithm'])).toEqual(['SHA-256', 'MD5']);
+    const auth = (method: string, uri: string) => authorization(offered[0]!, { username: 'alice', password: 'wonderland', method, uri });
+
+    c.socket.send(
+      request(c, {
+        method: 'SUBSCRIBE',
+        uri: 'sip:carol@example.com',
+        from: 'sip:fake@example.com',
+        callId: 'a1',
+        cseq: 2,
+        extra: [auth('SUBSCRIBE', 'sip:carol@example.com')],
+      }),
+      fe.port,
+      HOST,
+    );
+    expect((await c.next()).status).toBe(200);
+    expect(recorded.at(-1)?.watcherUri).toBe('sip:alice@example.com');
+
+    c.socket.send(
+      request(c, {
+        method: 'PUBLISH',
+        uri: 'sip:bob@example.com',
+        from: 'sip:bob@example.com',
+        callId: 'p1',
+        cseq: 1,
+        extra: [auth('PUBLISH', 'sip:bob@example.com')],
+      }),
+      fe.port,
+      HOST,
+    );
+    const forged = await c.next();
+    expect(forged.status, forged.reason).toBe(403);
+    c.socket.send(
+      request(c, {
+        method: 'PUBLISH',
+        uri: 'sip:alice@example.com',
+        from: 'sip:alice@example.com',
+        callId: 'p2',
+        cseq: 1,
+        extra: [auth('PUBLISH', 'sip:alice@example.com')],
+      }),
+      fe.port,
+      HOST,
+    );
+    expect((await c.next()).status).toBe(200);
+    expect(published.map((p) => [p.presentityUri, p.publisherUri])).toEqual([['sip:alice@example.com', 'sip:alice@example.com']]);
+
+    // Delegation: bob lets alice publish for him.
+    await credentials.delegate('aor:sip:bob@example.com', 'aor:sip:alice@example.com');
+    c.socket.send(
+      request(c, {
+        method: 'PUBLISH',
+        uri: 'sip:bob@example.com',
+        from: 'sip:alice@example.com',
+        callId: 'p3',
+        cseq: 1,
+        extra: [auth('PUBLISH', 'sip:bob@example.com')],
+      }),
+      fe.port,
+      HOST,
+    );
+    expect((await c.next()).status).toBe(200);
+
+    // Bob takes it back: alice's next PUBLISH for him is refused again.
+    expect(await credentials.undelegate('aor:sip:bob@example.com', 'aor:sip:alice@example.com')).toBe(true);
+    expect(await credentials.undelegate('aor:sip:bob@example.com', 'aor:sip:alice@example.com')).toBe(false);
+    c.socket.send(
+      request(c, {
+        method: 'PUBLISH',
+        uri: 'sip:bob@example.com',
+        from: 'sip:alice@example.com',
+        callId: 'p4',
+        cseq: 1,
+        extra: [auth('PUBLISH', 'sip:bob@example.com')],
+      }),
+      fe.port,
+      HOST,
+    );
+    expect((await c.next()).status).toBe(403);
+  });
+
+  it('replayed credentials are refused; an expired nonce gets 401 stale=true', async () => {
+    const c = await client();
+    c.socket.send(request(c, { method: 'SUBSCRIBE', uri: 'sip:carol@example.com', from: 'sip:alice@example.com', callId: 'r1', cseq: 1 }), fe.port, HOST);
+    const offered = (await c.next()).headers.getAll('www-authenticate')[0]!;
+    const auth = authorization(offered, { username: 'alice', password: 'wonderland', method: 'SUBSCRIBE', uri: 'sip:carol@example.com' });
+    c.socket.send(
+      request(c, { method: 'SUBSCRIBE', uri: 'sip:carol@example.com', from: 'sip:alice@example.com', callId: 'r1', cseq: 2, extra: [auth] }),
+      fe.port,
+      HOST,
+    );
+    expect((await c.next()).status).toBe(200);
+    c.socket.send(
+      request(c, { method: 'SUBSCRIBE', uri: 'sip:carol@example.com', from: 'sip:alice@example.com', callId: 'r2', cseq: 2, extra: [auth] }),
+      fe.port,
+      HOST,
+    );
+    expect((await c.next()).status).toBe(403);
+
+    const old = `Digest realm="${REALM}", nonce="${nonces.issue(Date.now() - 120_000)}", algorithm=SHA-256, qop="auth"`;
+    const stale = authorization(old, { username: 'alice', password: 'wonderland', method: 'SUBSCRIBE', uri: 'sip:carol@example.com' });
+    c.socket.send(
+      request(c, { method: 'SUBSCRIBE', uri: 'sip:carol@example.com', from: 'sip:alice@example.com', callId: 'r3', cseq: 1, extra: [stale] }),
+      fe.port,
+      HOST,
+    );
+    const answer = await c.next();
+    expect(answer.status).toBe(401);
+    expect(answer.headers.getAll('www-authenticate')[0]).toMatch(/stale=true/);
+  });
+
+  it('P-Asserted-Identity: believed from a trusted proxy (listed by network) without a challenge, ignored from anyone else', async () => {
+    const other = await client('127.0.0.3');
+    other.socket.send(
+      request(other, {
+        method: 'SUBSCRIBE',
+        uri: 'sip:carol@example.com',
+        from: 'sip:x@example.com',
+        callId: 't0',
+        cseq: 1,
+        extra: ['P-Asserted-Identity: <sip:dave@example.com>'],
+        host: '127.0.0.3',
+      }),
+      fe.port,
+      HOST,
+    );
+    expect((await other.next()).status).toBe(200);
+    expect(recorded.at(-1)?.watcherUri).toBe('sip:dave@example.com');
+    const proxy = await client('127.0.0.2');
+    const pai = 'P-Asserted-Identity: <sip:bob@example.com>';
+    proxy.socket.send(
+      request(proxy, { method: 'SUBSCRIBE', uri: 'sip:carol@example.com', from: 'sip:x@example.com', callId: 't1', cseq: 1, extra: [pai], host: '127.0.0.2' }),
+      fe.port,
+      HOST,
+    );
+    expect((await proxy.next()).status).toBe(200);
+    expect(recorded.at(-1)?.watcherUri).toBe('sip:bob@example.com');
+    const outsider = await client();
+    outsider.socket.send(
+      request(outsider, { method: 'SUBSCRIBE', uri: 'sip:carol@example.com', from: 'sip:bob@example.com', callId: 't2', cseq: 1, extra: [pai] }),
+      fe.port,
+      HOST,
+    );
+    expect((await outsider.next()).status).toBe(401);
+  });
+});
+
+describe('a credentials store that does not answer', () => {
+  it('is an outage, not a wrong password: 500 with Retry-After, never 403', async () => {
+    const down = new SipCredentials('postgres://postgres@127.0.0.1:1/nowhere', 'nowhere');
+    const outage = await SipFrontEnd.start({
+      host: HOST,
+      port: 0,
+      resolveKey: (u) => presentityKey(u, { countryCode: '351' }),
+      sink: { record: async () => {} },
+      auth: new RequestAuthenticator({ mode: 'digest', realm: REALM, nonces, credentials: down, trustedProxies: [] }),
+    });
+    try {
+      const c = await client();
+      c.socket.send(request(c, { method: 'SUBSCRIBE', uri: 'sip:carol@example.com', from: 'sip:alice@example.com', callId: 'o1', cseq: 1 }), outage.port, HOST);
+      const challenge = await c.next();
+      expect(challenge.status).toBe(401); // challenging needs no database
+      const auth = authorization(challenge.headers.getAll('www-authenticate')[0]!, {
+        username: 'alice',
+        password: 'wonderland',
+        method: 'SUBSCRIBE',
+        uri: 'sip:carol@example.com',
+      });
+      c.socket.send(
+        request(c, { method: 'SUBSCRIBE', uri: 'sip:carol@example.com', from: 'sip:alice@example.com', callId: 'o1', cseq: 2, extra: [auth] }),
+        outage.port,
+        HOST,
+      );
+      const answer = await c.next();
+      expect([answer.status, answer.headers.get('retry-after')]).toEqual([500, '5']);
+      expect(outage.statsLine()).toContain('store outages 1');
+    } finally {
+      await outage.stop();
+      await down.close();
+    }
+  });
+});

@@ -1,0 +1,58 @@
+// Stream time across co-partitioned inputs (issue 12, defect 10), on the real broker:
+// a member consuming two topics of one partition number applies their records in
+// timestamp order (Kafka Streams' PartitionGroup), not in the order the fetch returned
+// them, so a SUBSCRIBE stamped later cannot run ahead of older signaling fetched with it.
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadSettings } from '../../config/settings.ts';
+import { createTopicsAndWait, withAdmin } from '../../kafka/kafkaAdmin.ts';
+import { RecordProducer } from '../../kafka/recordProducer.ts';
+import { TransactionalProcessor, type InputRecord } from '../../kafka/transactionalProcessor.ts';
+import { eventually } from '../support/wait.ts';
+
+const s = loadSettings();
+const prefix = `it-streamtime-${Date.now().toString(36)}.`;
+const [signaling, subscriptions] = [`${prefix}signaling`, `${prefix}subscriptions`];
+afterAll(async () => {
+  await withAdmin(s.kafka.brokers, (a) => a.deleteTopics({ topics: [signaling, subscriptions] })).catch(() => {});
+});
+
+describe('stream time order', () => {
+  it('takes the records of co-partitioned inputs in timestamp order within a batch', async () => {
+    await withAdmin(s.kafka.brokers, (a) =>
+      createTopicsAndWait(a, [
+        { topic: signaling, numPartitions: 1 },
+        { topic: subscriptions, numPartitions: 1 },
+      ]),
+    );
+    const producer = new RecordProducer(s.kafka.brokers, 'it-streamtime', 15_000);
+    await producer.connect();
+    const t0 = Date.now() - 60_000;
+    // Interleaved in time, written topic by topic (as two taps and a front end do).
+    for (let i = 0; i < 10; i++) await producer.send(subscriptions, 'k', Buffer.from(`sub${i}`), t0 + 2 * i * 1000 + 1000);
+    for (let i = 0; i < 10; i++) await producer.send(signaling, 'k', Buffer.from(`sig${i}`), t0 + 2 * i * 1000);
+    const seen: InputRecord[] = [];
+    const p = new TransactionalProcessor({
+      brokers: s.kafka.brokers,
+      clientId: 'it-streamtime',
+      groupId: `${prefix}group`,
+      inputTopics: [signaling, subscriptions],
+      transactionalId: `${prefix}tx`,
+      maxBatch: 100,
+      process: (batch) => {
+        seen.push(...batch);
+        return [];
+      },
+    });
+    await p.start();
+    try {
+      await eventually('the 20 records to be processed', () => seen.length >= 20, { timeoutMs: 60_000 });
+      const values = seen.map((r) => r.value!.toString());
+      expect(values.slice(0, 4)).toEqual(['sig0', 'sub0', 'sig1', 'sub1']);
+      const stamps = seen.map((r) => r.timestamp!);
+      expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
+    } finally {
+      await p.stop();
+      await producer.close();
+    }
+  }, 90_000);
+});
