@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 // (their global setup brings the local stack up if it is not running).
 export default defineConfig({
   test: {
+    // The second names a file whose worker died mid-run (Vitest alone only says a worker exited).
+    reporters: ['default', './test/support/unfinishedModulesReporter.ts'],
     projects: [
       {
         test: {

@@ -55,6 +55,8 @@ export type HookOutcome = 'committed' | 'empty' | 'failed' | 'lost';
 
 export class ExactlyOnceProducer<V> {
   private readonly producer: Producer;
+  /** Set by the processor loop: when a retried abort must stop (the member is stopping, or past its outage limit). */
+  giveUpAbort: () => boolean = () => false;
 
   constructor(
     private readonly opts: ResolvedProcessorOptions<V>,
@@ -118,8 +120,20 @@ export class ExactlyOnceProducer<V> {
     }
   }
 
-  abort(): Promise<void> {
-    return abortTransaction(this.producer, this.opts.transactionTimeoutMs);
+  /**
+   * Aborts the open transaction. librdkafka: a retriable failure of abortTransaction (a
+   * timeout while the broker or its transaction coordinator comes back) must be retried;
+   * until an abort succeeds the producer accepts no new transaction (ERR__STATE), so
+   * giving up here would leave a member that fails every batch. Retries until it
+   * succeeds, the error is not retriable, or `giveUp()` says so (stopping, or past the
+   * outage limit); then throws.
+   */
+  abort(giveUp: () => boolean = () => false): Promise<void> {
+    return abortRetrying(
+      () => abortTransaction(this.producer, this.opts.transactionTimeoutMs),
+      giveUp,
+      (line) => this.opts.log?.(line),
+    );
   }
 
   /** Output records, then the stores' pending writes as changelog records on their own partition. */
@@ -189,7 +203,12 @@ export class ExactlyOnceProducer<V> {
       this.afterFailure(err, e);
       if (open) {
         this.stats.aborts += 1;
-        await this.abort().catch(() => {});
+        // A producer that could not abort takes no further transaction: stop rather than fail every one after.
+        await this.abort(this.giveUpAbort).catch((ae: unknown) => {
+          throw new Error(`transactional processor ${this.opts.transactionalId} must stop: abort failed after "${e.message}": ${asError(ae).message}`, {
+            cause: ae,
+          });
+        });
       }
       return lostAssignment(err) ? 'lost' : 'failed';
     }
@@ -227,5 +246,27 @@ export class ExactlyOnceProducer<V> {
 
   disconnect(): Promise<void> {
     return disconnect(this.producer);
+  }
+}
+
+/** Backoff between abort attempts: from 250 ms, doubling, at most 5 s. */
+const ABORT_BACKOFF_MS = { first: 250, max: 5000 };
+
+/** Calls `abort` until it succeeds; retries only errors librdkafka marks retriable (not fatal), while `giveUp()` is false. */
+export async function abortRetrying(
+  abort: () => Promise<void>,
+  giveUp: () => boolean,
+  log: (line: string) => void,
+  wait: (ms: number) => Promise<unknown> = sleep,
+): Promise<void> {
+  for (let attempt = 1, delay = ABORT_BACKOFF_MS.first; ; attempt++, delay = Math.min(delay * 2, ABORT_BACKOFF_MS.max)) {
+    try {
+      return await abort();
+    } catch (err) {
+      const f = err as { isRetriable?: boolean; isFatal?: boolean };
+      if (f.isRetriable !== true || f.isFatal === true || giveUp()) throw err;
+      log(`aborting the transaction: ${asError(err).message}; retrying in ${delay} ms (attempt ${attempt + 1})`);
+      await wait(delay);
+    }
   }
 }

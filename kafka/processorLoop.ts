@@ -30,7 +30,9 @@ export class ProcessorLoop<V> {
     private readonly restores: RestoreStateMachine<V> | undefined,
     private readonly punctuator: Punctuator<V> | undefined,
     private readonly stats: ProcessorStats,
-  ) {}
+  ) {
+    producer.giveUpAbort = this.giveUpAbort;
+  }
 
   start(): void {
     this.running = true;
@@ -78,6 +80,15 @@ export class ProcessorLoop<V> {
       this.restores?.releaseWaiting();
     }
   }
+
+  /** A retried abort stops when the member stops, or once the outage has lasted past maxOutageMs. */
+  private readonly giveUpAbort = (): boolean => {
+    const limit = this.opts.maxOutageMs ?? 0;
+    if (!this.running) return true;
+    if (limit <= 0) return false;
+    this.outageSince ??= Date.now();
+    return Date.now() - this.outageSince >= limit;
+  };
 
   /** Past maxOutageMs of outage-failed batches: a fatal error, so the process stops and says why. */
   private stopAfterLongOutage(err: unknown, e: Error): void {
@@ -135,7 +146,7 @@ export class ProcessorLoop<V> {
       this.stats.aborts += 1;
       this.producer.discardWrites();
       this.opts.log?.(`batch aborted, re-reading ${batch.length} records: ${e.message}`);
-      await this.producer.abort().catch((ae) => {
+      await this.producer.abort(this.giveUpAbort).catch((ae) => {
         throw new Error(`abort failed after "${e.message}": ${asError(ae).message}`);
       });
       await this.ownership.rewind(first.values());

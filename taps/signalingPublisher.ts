@@ -8,6 +8,15 @@ import { RecordSerde } from '../schemas/serde.ts';
 import { topicName } from '../schemas/topology.ts';
 import { RecordProducer } from '../kafka/recordProducer.ts';
 
+/**
+ * How long a record may wait for the brokers before the tap stops with the reason.
+ * Longer than a broker restart (a killed single broker answered again 18 s after the
+ * kill here, test/chaos/brokerRestart.test.ts), which librdkafka's idempotent producer
+ * rides out without loss or duplicates; back-pressure (maxInFlight) bounds the memory
+ * meanwhile.
+ */
+const DELIVERY_TIMEOUT_MS = 120_000;
+
 export class SignalingPublisher {
   readonly stats = { events: 0, deadLetters: 0, bytes: 0 };
   private readonly producer: RecordProducer;
@@ -24,7 +33,7 @@ export class SignalingPublisher {
     clientId: string,
     private readonly maxInFlight = 20_000,
   ) {
-    this.producer = new RecordProducer(s.kafka.brokers, clientId);
+    this.producer = new RecordProducer(s.kafka.brokers, clientId, DELIVERY_TIMEOUT_MS);
     this.serde = new RecordSerde(s.registry.url, s.topics.prefix);
     this.signalingTopic = topicName(s.topics.prefix, 'signaling-events');
     this.deadTopic = topicName(s.topics.prefix, 'dead-letters');

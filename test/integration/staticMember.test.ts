@@ -109,9 +109,15 @@ describe('static membership keyed by the member id', () => {
     sa.signal('SIGKILL');
     await sleep(3_000);
     const seenForB = new Set<string>();
-    members.push(await startSink('sink-a'));
+    const restarted = await startSink('sink-a');
+    members.push(restarted);
     const after = await eventually(
-      'sink-a holding its partitions again',
+      // On a timeout, say what the restarted sink did (CI shows no logs otherwise).
+      () =>
+        `sink-a holding ${before.get('sink-a')} again (exited: ${restarted.exited}; its last lines: ${restarted.lines
+          .slice(-8)
+          .map((l) => l.text)
+          .join(' | ')})`,
       async () => {
         const now = assignments(await describeConsumerGroup(s.kafka.brokers, sinkGroupId));
         seenForB.add(now.get('sink-b') ?? '(gone)');

@@ -1,0 +1,140 @@
+// Chaos: the broker dies (SIGKILL) in the middle of a replay and comes back on
+// the same log 5 s later (issue 12, "Broker restart"). An outage is not bad
+// input: the tap's idempotent producer and the event manager's transactions
+// must ride it out, so nothing is lost and nothing is there twice.
+//
+// The same generated traffic (fixed seed) runs first on the shared broker,
+// undisturbed, as the reference. Then on a private broker that is killed and
+// restarted while the replay is being published and processed:
+//  - signaling-events holds exactly the events the tap published, once each;
+//  - current-presence has, per subscriber, versions 1..n each once (an aborted
+//    or fenced batch that leaked would repeat a version), and the final
+//    presence equals the reference's;
+//  - no dead letters.
+// Bounded: the replay is paced (about 10 s); the catch-up wait is 180 s.
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Settings } from '../../config/settings.ts';
+import { applyTopology } from '../../kafka/applyTopology.ts';
+import { totalLag } from '../../kafka/groupLag.ts';
+import type { Presence } from '../../schemas/generated/records.ts';
+import { RecordSerde } from '../../schemas/serde.ts';
+import { startEventManager } from '../../streams/event-manager/eventManager.ts';
+import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
+import { runTap, type TapSummary } from '../../taps/pipeline/tapPipeline.ts';
+import { subscriberIdentity, type GenerateOptions } from '../../tools/generator/generate.ts';
+import { generatorSource } from '../../tools/generator/generatorSource.ts';
+import { readAll } from '../../cli/demo/readCommitted.ts';
+import { cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
+import { privateBroker } from '../support/privateBroker.ts';
+import { eventually, sleep } from '../support/wait.ts';
+
+const SUBSCRIBERS = 150;
+const gen: GenerateOptions = {
+  subscribers: SUBSCRIBERS,
+  durationSeconds: 600,
+  seed: 20261206,
+  startTime: Date.UTC(2026, 0, 1) / 1000,
+  mix: { powerCycleSeconds: 1800 },
+};
+/** 600 simulated seconds at 60×: a replay of about 10 s, long enough to kill the broker in its middle. */
+const SPEED = 60;
+const KILL_AFTER_MS = 3_000;
+const DOWN_MS = 5_000;
+
+const reference = isolatedSettings('restart-ref', 4);
+const broker = privateBroker('broker-restart', 19_292);
+const chaos: Settings = { ...broker.settings, topics: { ...reference.topics, prefix: reference.topics.prefix.replace('restart-ref', 'restart-chaos') } };
+const directory = new SubscriberDirectory(reference.database.url);
+
+afterAll(async () => {
+  await cleanupIsolated(reference);
+  await broker.remove();
+  await directory.close();
+});
+
+/** Runs the event manager and the tap on `s`; `during` runs beside the replay. Returns the tap's summary once the event manager has committed everything. */
+async function replayThroughEventManager(s: Settings, speed: number, during: () => Promise<void> = async () => {}): Promise<TapSummary> {
+  const lines: string[] = [];
+  const em = await startEventManager(s, { memberId: `chaos-${s.topics.prefix}`, log: (l) => lines.push(`${new Date().toISOString().slice(11, 23)} ${l}`) });
+  let ended = 'running';
+  em.done().then(
+    () => (ended = 'ended'),
+    (e: unknown) => (ended = `stopped: ${String(e)}`),
+  );
+  try {
+    const [summary] = await Promise.all([runTap(s, [generatorSource(gen)], { tap: 'generator', speed, unknown: 'drop', directory }), during()]);
+    await eventually(
+      () =>
+        `the event manager committing its input on ${s.kafka.brokers} (event manager ${ended}; processor: ${em.processor.stats.lastError ?? 'no error'}); its log:\n${lines.slice(-40).join('\n')}`,
+      async () => ((await totalLag(s.kafka.brokers, em.processor.groupId, [...em.processor.inputTopics]).catch(() => -1)) === 0 ? true : undefined),
+      { timeoutMs: 180_000, intervalMs: 500 },
+    );
+    return summary;
+  } finally {
+    await em.stop();
+  }
+}
+
+/** What a watcher sees of a presence (not when it was computed). */
+const visible = (p: Presence) => ({
+  basic: p.basic,
+  networkState: p.networkState,
+  callState: p.callState,
+  connectability: p.connectability,
+  servingNode: p.servingNode,
+  cellGlobalId: p.cellGlobalId,
+  activities: p.activities,
+  note: p.note,
+});
+
+describe('broker restart during a replay', () => {
+  it('loses nothing and repeats nothing: every event once, presence versions once each, the final presence of an undisturbed run', async () => {
+    await directory.migrate();
+    await directory.provision(
+      Array.from({ length: SUBSCRIBERS }, (_, i) => {
+        const id = subscriberIdentity(i, {});
+        return { imsi: id.imsi, msisdn: `+${id.msisdn}`, aor: id.aor };
+      }),
+    );
+    await applyTopology(reference);
+    const refSerde = new RecordSerde(reference.registry.url, reference.topics.prefix);
+    await refSerde.loadIds();
+    const refSummary = await replayThroughEventManager(reference, Infinity);
+    const refFinal = new Map((await readAll(reference, refSerde, 'current-presence')).map((p) => [p.subscriber, visible(p)]));
+    expect(refSummary.events).toBeGreaterThan(500);
+
+    await broker.start();
+    await applyTopology(chaos);
+    const serde = new RecordSerde(chaos.registry.url, chaos.topics.prefix);
+    await serde.loadIds();
+    let restartedAt = 0;
+    const summary = await replayThroughEventManager(chaos, SPEED, async () => {
+      await sleep(KILL_AFTER_MS);
+      broker.kill();
+      const killedAt = Date.now();
+      await sleep(DOWN_MS);
+      await broker.start();
+      restartedAt = Date.now();
+      console.log(`broker killed, restarted ${DOWN_MS} ms later, answering again ${restartedAt - killedAt} ms after the kill`);
+    });
+    expect(restartedAt).toBeGreaterThan(0);
+
+    const events = await readAll(chaos, serde, 'signaling-events');
+    expect(summary.events).toBe(refSummary.events);
+    expect(events).toHaveLength(summary.events);
+
+    const presence = await readAll(chaos, serde, 'current-presence');
+    const versions = new Map<string, number[]>();
+    for (const p of presence) versions.set(p.subscriber, [...(versions.get(p.subscriber) ?? []), p.version]);
+    const repeated = [...versions].filter(([, vs]) => vs.some((v, i) => v !== i + 1));
+    expect(repeated.map(([k, vs]) => `${k}: ${vs.join(',')}`)).toEqual([]);
+    const final = new Map(presence.map((p) => [p.subscriber, visible(p)]));
+    expect(final.size).toBe(refFinal.size);
+    for (const [key, p] of refFinal) expect({ key, ...final.get(key) }).toEqual({ key, ...p });
+
+    expect(await readAll(chaos, serde, 'dead-letters')).toEqual([]);
+    console.log(
+      `broker restart: ${summary.events} events, ${presence.length} presence changes for ${final.size} subscribers; broker down ${DOWN_MS} ms, back ${restartedAt ? 'and caught up' : '?'}`,
+    );
+  }, 600_000);
+});
