@@ -17,6 +17,7 @@ import { requesterView } from '../../connectors/sinks/group-presence/requesterVi
 import type { GroupPerspective } from '../../services/console/presenceGroups.ts';
 import { listCaptures } from '../../services/console/consoleReplay.ts';
 import { MANAGE_SCOPE } from '../../services/console/consoleSessions.ts';
+import { scaleEventManagers } from '../../infra/local/eventManagerFleet.ts';
 
 /** The project's generated captures (test/fixtures, tools/generator), offered for replay from the page. */
 export const FIXTURES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures');
@@ -87,6 +88,8 @@ export function registerConsoleCommand(program: Command): void {
               management: {
                 tokens: BearerTokens.load(s.http.tokensFile!),
                 captures: listCaptures([{ label: 'fixtures', dir: FIXTURES_DIR }, ...(opts.capturesDir ? [{ label: 'captures', dir: opts.capturesDir }] : [])]),
+                // The local fleet, as `presence scale event-managers N` runs it (background members under $PRESENCE_HOME).
+                scale: (n: number, line: (l: string) => void) => scaleEventManagers(s, n, line),
               },
             }
           : {}),

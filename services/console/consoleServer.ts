@@ -105,6 +105,11 @@ export interface ConsoleOptions {
     captures: readonly Capture[];
     /** Session lifetime (default 1 h). */
     sessionTtlMs?: number;
+    /**
+     * Scales the event-manager group to N members (the CLI hands in the local fleet's,
+     * infra/local/eventManagerFleet.ts, as `presence scale event-managers N` does); none: not offered.
+     */
+    scale?: (target: number, log: (line: string) => void) => Promise<Array<{ id: string; pid: number }>>;
   };
   log?: (line: string) => void;
 }
@@ -191,6 +196,8 @@ export async function startConsole(s: Settings, o: ConsoleOptions): Promise<Cons
   const mgmt = o.management;
   const sessions = mgmt ? new ConsoleSessions(mgmt.tokens, mgmt.sessionTtlMs) : undefined;
   const replays = mgmt ? new ConsoleReplays(s, mgmt.captures, o.directory, (r) => broadcast('replay', r)) : undefined;
+  /** The scale request in progress or last done, told to every page (its lines are the fleet's log). */
+  let scaling: { target: number; by: string; state: 'running' | 'done' | 'failed'; lines: string[]; members: Array<{ id: string; pid: number }> } | null = null;
   const readOnly = () => new BadRequest(405, 'the console is read-only: management is not enabled (presence run console --manage)');
 
   const ticker = setInterval(() => {
@@ -225,6 +232,35 @@ export async function startConsole(s: Settings, o: ConsoleOptions): Promise<Cons
           return reply(res, 200, { loggedIn: false }, { 'set-cookie': clearedCookie });
         }
         throw new BadRequest(405, `method ${req.method} not allowed on /api/session (GET, POST, DELETE)`);
+      }
+      if (url.pathname === '/api/scale') {
+        if (req.method === 'GET') return reply(res, 200, { enabled: !!mgmt?.scale, current: scaling });
+        if (req.method !== 'POST') throw new BadRequest(405, `method ${req.method} not allowed on /api/scale (GET, POST)`);
+        if (!sessions || !mgmt?.scale) throw readOnly();
+        if (!sameOrigin(req)) throw new BadRequest(403, 'request from another origin refused');
+        const who = sessions.require(req);
+        const body = (await readJson(req)) as { eventManagers?: unknown } | null;
+        const target = body?.eventManagers;
+        // More members than partitions would idle; the cap also keeps a typo from starting thousands of processes.
+        if (typeof target !== 'number' || !Number.isInteger(target) || target < 0 || target > s.topics.partitions)
+          throw new BadRequest(400, `eventManagers must be a whole number from 0 to ${s.topics.partitions} (the partitions), not ${JSON.stringify(target)}`);
+        if (scaling?.state === 'running') throw new BadRequest(409, `scaling to ${scaling.target} is still under way`);
+        const job: NonNullable<typeof scaling> = { target, by: who.client, state: 'running', lines: [], members: [] };
+        scaling = job;
+        log(`console: ${who.client} scales the event managers to ${target}`);
+        broadcast('scale', job);
+        // Stopping members takes a while (a clean leave each): answered at once, progress on the stream.
+        void mgmt
+          .scale(target, (line) => {
+            job.lines.push(line);
+            broadcast('scale', job);
+          })
+          .then(
+            (members) => Object.assign(job, { state: 'done', members }),
+            (err: unknown) => Object.assign(job, { state: 'failed', lines: [...job.lines, (err as Error).message] }),
+          )
+          .finally(() => broadcast('scale', job));
+        return reply(res, 202, job);
       }
       if (url.pathname === '/api/replays/current') {
         if (req.method !== 'DELETE') throw new BadRequest(405, `method ${req.method} not allowed on /api/replays/current (DELETE stops it)`);
@@ -269,6 +305,7 @@ export async function startConsole(s: Settings, o: ConsoleOptions): Promise<Cons
         if (feed.lag) st.send('lag', feed.lag);
         st.send('groups', feed.groups.list());
         if (replays?.current) st.send('replay', replays.current);
+        if (scaling) st.send('scale', scaling);
         return;
       }
       if (url.pathname === '/api/groups') return reply(res, 200, { groups: feed.groups.list() });

@@ -23,6 +23,9 @@ let app: Console | undefined;
 let base = '';
 let stream: SseClient | undefined;
 let cookie = '';
+/** The scaler the console is handed: records the targets; held until the test lets it finish. */
+const scaledTo: number[] = [];
+let releaseScale: () => void = () => {};
 
 beforeAll(async () => {
   await applyIsolated(s);
@@ -33,6 +36,13 @@ beforeAll(async () => {
     management: {
       tokens: BearerTokens.parse(`${manager.line}\n${reader.line}\n`),
       captures: listCaptures([{ label: 'fixtures', dir: FIXTURES_DIR }]),
+      // Not the local fleet: a test must not start or stop the shared stack's event managers.
+      scale: async (n, log) => {
+        scaledTo.push(n);
+        log(`starting ${n} members`);
+        await new Promise<void>((r) => (releaseScale = r));
+        return Array.from({ length: n }, (_, i) => ({ id: `em-${i + 1}`, pid: 1000 + i }));
+      },
     },
   });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -112,6 +122,22 @@ describe('console management', () => {
     const flow = await stream!.next<FlowSnapshot>('flow', (f) => f.totals.signalingEvents >= done.events, 30_000);
     expect(flow.signalingByMessage.every((r) => r.tap === 'console-replay')).toBe(true);
     expect(flow.signalingByMessage.reduce((n, r) => n + r.total, 0)).toBe(done.events);
+  });
+
+  it('scales the event managers through the handed-in fleet: bounds checked, one request at a time, progress on the stream', async () => {
+    expect(await (await fetch(`${base}/api/scale`)).json()).toMatchObject({ enabled: true, current: null });
+    for (const bad of [-1, 5, 1.5, 'three', null])
+      expect((await post('/api/scale', { eventManagers: bad }, { cookie })).status, `eventManagers ${JSON.stringify(bad)}`).toBe(400);
+    expect((await post('/api/scale', { eventManagers: 2 })).status).toBe(401);
+    const accepted = await post('/api/scale', { eventManagers: 2 }, { cookie });
+    expect(accepted.status).toBe(202);
+    expect(await accepted.json()).toMatchObject({ target: 2, by: 'ops', state: 'running' });
+    await stream!.next('scale', (j: { lines: string[] }) => j.lines.includes('starting 2 members'));
+    expect((await post('/api/scale', { eventManagers: 3 }, { cookie })).status).toBe(409);
+    releaseScale();
+    const done = await stream!.next<{ state: string; members: Array<{ id: string }> }>('scale', (j: { state: string }) => j.state === 'done');
+    expect(done.members.map((m) => m.id)).toEqual(['em-1', 'em-2']);
+    expect(scaledTo).toEqual([2]);
   });
 
   it('one replay at a time (409), a paced one can be stopped, and a logout ends the session', async () => {

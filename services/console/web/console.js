@@ -177,7 +177,14 @@ function showMoves({ moves }) {
 function showRestored(done) {
   const log = $('#moves');
   for (const d of done)
-    log.prepend(h('li', { class: 'new' }, `${time(d.at)}  p${d.partition} restored at ${d.memberId} (${d.records} records, ${(d.ms / 1000).toFixed(1)} s)`));
+    log.prepend(
+      h(
+        'li',
+        { class: 'new' },
+        // Records as far as the last report during the restore saw them (a quick restore may end between reports).
+        `${time(d.at)}  p${d.partition} restored at ${d.memberId} after ${(d.ms / 1000).toFixed(1)} s${d.records ? ` (≥${d.records} records)` : ''}`,
+      ),
+    );
   while (log.children.length > 50) log.lastChild.remove();
 }
 
@@ -505,6 +512,9 @@ async function showSession() {
   $('#login').hidden = s.loggedIn;
   $('#replay').hidden = !s.loggedIn;
   $('#login-state').textContent = s.loggedIn ? `logged in as ${s.client} until ${time(s.expiresAt)}` : 'read-only until you log in';
+  const scale = await api('GET', '/api/scale');
+  $('#scale').hidden = !s.loggedIn || !scale.enabled;
+  if (scale.current) showScale(scale.current);
   if (s.loggedIn) {
     const r = await api('GET', '/api/replays');
     const select = $('#replay-capture');
@@ -526,6 +536,21 @@ function showReplay(r) {
   const byMessage = Object.entries(r.byMessage).sort((a, b) => b[1] - a[1]);
   rows('#replay-by-message tbody', byMessage, ([k, n]) => [k, n]);
 }
+
+function showScale(j) {
+  $('#scale-status').textContent = `to ${j.target} by ${j.by}: ${j.state}${j.lines.length ? ` — ${j.lines.at(-1)}` : ''}`;
+}
+
+$('#scale').addEventListener('submit', (e) => {
+  e.preventDefault();
+  api('POST', '/api/scale', { eventManagers: Number($('#scale-count').value) }).then(
+    (j) => {
+      showError('#replay-error', null);
+      showScale(j);
+    },
+    (err) => showError('#replay-error', err),
+  );
+});
 
 $('#login').addEventListener('submit', (e) => {
   e.preventDefault();
@@ -575,6 +600,7 @@ main.addEventListener('flow', (e) => showFlow(JSON.parse(e.data)));
 main.addEventListener('restored', (e) => showRestored(JSON.parse(e.data)));
 main.addEventListener('groups', (e) => showGroups(JSON.parse(e.data)));
 main.addEventListener('replay', (e) => showReplay(JSON.parse(e.data)));
+main.addEventListener('scale', (e) => showScale(JSON.parse(e.data)));
 main.addEventListener('error', () => main.readyState !== EventSource.OPEN && consoleUnreachable());
 
 $('#search').addEventListener('submit', (e) => {
