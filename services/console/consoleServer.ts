@@ -252,7 +252,8 @@ export async function startConsole(s: Settings, o: ConsoleOptions): Promise<Cons
         // Stopping members takes a while (a clean leave each): answered at once, progress on the stream.
         void mgmt
           .scale(target, (line) => {
-            job.lines.push(line);
+            // One line per member started or stopped; bounded all the same.
+            if (job.lines.push(line) > 100) job.lines.shift();
             broadcast('scale', job);
           })
           .then(

@@ -298,10 +298,16 @@ export class LiveFeed {
         apply,
         log: this.log,
       });
-    this.groupMirrors.push(await open('groups', async (id, v) => changed(this.groups.applyGroup(id, v ? await this.serde.decode('groups', v) : null))));
-    this.groupMirrors.push(
-      await open('group-presence', async (id, v) => changed(this.groups.applyPresence(id, v ? await this.serde.decode('group-presence', v) : null))),
-    );
+    // Groups are an extra: a cluster without the group topics still gets the rest of the console.
+    const tryOpen = async (topic: 'groups' | 'group-presence', apply: (key: string, value: Buffer | null) => Promise<void>) => {
+      try {
+        this.groupMirrors.push(await open(topic, apply));
+      } catch (err) {
+        this.log(`console: ${topicName(this.s.topics.prefix, topic)} not readable, groups shown without it: ${asError(err).message}`);
+      }
+    };
+    await tryOpen('groups', async (id, v) => changed(this.groups.applyGroup(id, v ? await this.serde.decode('groups', v) : null)));
+    await tryOpen('group-presence', async (id, v) => changed(this.groups.applyPresence(id, v ? await this.serde.decode('group-presence', v) : null)));
     this.groupsCaughtUp = true;
     this.events.emit('groups');
   }
