@@ -218,6 +218,27 @@ describe.skipIf(!haveChromium)('the console in a headless browser', () => {
     expect(await text(page, `#group-members tr[data-member="${agent.uri}"]`)).toMatch(/agent.*active.*open.*on-the-phone.*at work.*shares all/);
     expect(await text(page, `#group-members tr[data-member="${shy.uri}"]`)).toMatch(/terminated \(rejected\).*does not share/);
     expect(await text(page, '#group-facts')).toContain('members-only');
+    // Group presence writes a new version (the agent went offline): the page shows it without a click.
+    await send.groupPresence({
+      groupId: 'g-browser',
+      version: 5,
+      memberCount: 3,
+      availableCount: 1,
+      contentType: 'multipart/related',
+      document: '',
+      updatedAt: Date.now(),
+      uri: 'sip:team@groups.example.com',
+      name: 'Team',
+      adminPolicy: 'members-only',
+      groupInfo: '',
+      members: [boss, agent, shy].map((m) => ({
+        ...m,
+        basic: m.share ? (m === agent ? 'closed' : 'open') : null,
+        pidf: m.share ? pidfFor(m.uri.slice(4, m.uri.indexOf('@')), m === agent ? 'closed' : 'open', 'away', 'gone home') : null,
+      })),
+    });
+    await until(page, `document.querySelector('#group-members tr[data-member="${agent.uri}"]')?.textContent?.includes('gone home')`);
+    expect(await text(page, `#group-members tr[data-member="${agent.uri}"]`)).toMatch(/closed.*away/);
     // As a watcher of role manager (who receives only its own role): one member.
     await page.select('#group-viewer', 'role:manager');
     await until(page, `document.querySelectorAll('#group-members tbody tr').length === 1`);
