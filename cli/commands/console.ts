@@ -31,7 +31,9 @@ export function groupPerspective(s: Settings): GroupPerspective {
   return (gp, watcher) => {
     if (watcher === null) return { allowed: true, members: gp.members.map(sharedView) };
     const v = requesterView(gp, watcher, plan);
-    return v.allowed ? { allowed: true, members: v.members } : { allowed: false, reason: v.reason };
+    return v.allowed
+      ? { allowed: true, members: v.members, ...(v.member ? { member: { uri: v.member.uri, role: v.member.role } } : {}) }
+      : { allowed: false, reason: v.reason };
   };
 }
 

@@ -88,6 +88,9 @@ describe('PresenceGroups', () => {
     expect(asManager.hidden).toBe(3);
     const asAgent = g.view('g1', { kind: 'role', role: 'agent' }, perspective)!;
     expect(asAgent.members).toHaveLength(4);
+    // A member named by another form of its number is still that member (found by subscriber key).
+    const byTel = g.view('g1', { kind: 'watcher', uri: 'tel:+351910000002' }, perspective)!;
+    expect(byTel.viewer).toMatchObject({ member: true, role: 'agent' });
     expect(() => g.view('g1', { kind: 'role', role: 'janitor' }, perspective)).toThrow(NoSuchRole);
   });
 

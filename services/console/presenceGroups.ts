@@ -21,7 +21,10 @@ export interface SeenMember {
 }
 
 /** What the watcher `watcherUri` may see of a group presence record; null: the group's own view (members' authorization only). */
-export type GroupPerspective = (gp: GroupPresence, watcherUri: string | null) => { allowed: true; members: SeenMember[] } | { allowed: false; reason: string };
+export type GroupPerspective = (
+  gp: GroupPresence,
+  watcherUri: string | null,
+) => { allowed: true; members: SeenMember[]; member?: { uri: string; role: string | null } } | { allowed: false; reason: string };
 
 export interface GroupSummary {
   groupId: string;
@@ -132,6 +135,8 @@ export class PresenceGroups {
     };
     const seen = perspective ? perspective(gp, watcher) : { allowed: true as const, members: gp.members.map(unfiltered) };
     const members = seen.allowed ? seen.members.map(row) : [];
+    // The perspective finds the watcher among the members by subscriber key (tel: and sip:…;user=phone alike); without one, by URI.
+    const found = watcher === null ? undefined : ((seen.allowed ? seen.member : undefined) ?? gp.members.find((m) => m.uri === watcher));
     return {
       ...summary,
       attributes: g?.attributes ?? {},
@@ -139,8 +144,8 @@ export class PresenceGroups {
       viewer: {
         kind: viewer.kind,
         uri: watcher,
-        role: viewer.kind === 'role' ? viewer.role : watcher === null ? null : (gp.members.find((m) => m.uri === watcher)?.role ?? null),
-        member: watcher !== null && gp.members.some((m) => m.uri === watcher),
+        role: viewer.kind === 'role' ? viewer.role : (found?.role ?? null),
+        member: watcher !== null && found !== undefined,
       },
       allowed: seen.allowed,
       reason: seen.allowed ? null : seen.reason,
