@@ -15,6 +15,7 @@ const report = (memberId: string, partitions: number[], reportedAt: number, extr
   startedAt: 0,
   reportedAt,
   leaving: false,
+  restoring: [],
   ...extra,
 });
 

@@ -20,9 +20,19 @@ export interface RestoreResult {
   ms: number;
 }
 
+/** How far one partition's restore is: records read of the offsets to read (an upper bound; 0 while not known). */
+export interface RestoreProgress {
+  partition: number;
+  records: number;
+  toRead: number;
+  startedAt: number;
+}
+
 export class ChangelogRestorer<V> {
   private consumer: Consumer | undefined;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Partitions being read now, for progress(); replaced per pass. */
+  private reading = new Map<number, RestoreProgress>();
 
   constructor(
     private readonly brokers: string,
@@ -89,13 +99,15 @@ export class ChangelogRestorer<V> {
       if (e.topic === this.changelogTopic) open.delete(e.partition);
     };
     c.on('partition.eof', onEof);
+    const reading = new Map([...open].map((partition) => [partition, { partition, records: 0, toRead: 0, startedAt: started }]));
+    this.reading = reading;
     // Offsets to read: an upper bound on records (compaction leaves gaps, transactions leave markers).
     let toRead = 0;
-    if (this.log)
-      for (const p of open) {
-        const w = await watermarks(c, this.changelogTopic, p).catch(() => ({ low: 0, high: 0 }));
-        toRead += w.high - w.low;
-      }
+    for (const p of open) {
+      const w = await watermarks(c, this.changelogTopic, p).catch(() => ({ low: 0, high: 0 }));
+      reading.get(p)!.toRead = w.high - w.low;
+      toRead += w.high - w.low;
+    }
     let nextReport = started + PROGRESS_EVERY_MS;
     c.assign([...open].map((partition) => ({ topic: this.changelogTopic, partition, offset: OFFSET_BEGINNING })));
     try {
@@ -119,15 +131,23 @@ export class ChangelogRestorer<V> {
           const st = byPartition.get(m.partition);
           if (!st || !m.key) continue;
           records.set(m.partition, (records.get(m.partition) ?? 0) + 1);
+          const r = reading.get(m.partition);
+          if (r) r.records++;
           st.restore(m.key.toString('utf8'), m.value ? await this.decode(m.value) : null);
         }
       }
     } finally {
       c.removeListener('partition.eof', onEof);
       c.unassign();
+      if (this.reading === reading) this.reading = new Map();
     }
     const ms = Date.now() - started;
     return stores.map((st) => ({ partition: st.partition, records: records.get(st.partition) ?? 0, keys: st.size, ms }));
+  }
+
+  /** The partitions being read now and how far each is (a copy); queued ones are not listed yet. */
+  progress(): RestoreProgress[] {
+    return [...this.reading.values()].map((r) => ({ ...r }));
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,17 @@ export type RestoreState = 'awaiting-committed' | 'reading-changelog' | 'awaitin
 class PartitionRestore implements RunningRestore {
   state: RestoreState = 'awaiting-committed';
   settled!: Promise<void>;
+  readonly startedAt = Date.now();
+}
+
+/** A restore in flight as member reports carry it (schemas: PartitionRestore). */
+export interface RestoreInFlight {
+  partition: number;
+  phase: 'awaiting-committed' | 'reading-changelog' | 'awaiting-after-restore';
+  restoredRecords: number;
+  /** Changelog offsets to read: an upper bound on records; 0 while not known. */
+  toRead: number;
+  startedAt: number;
 }
 
 export class RestoreStateMachine<V> {
@@ -107,6 +118,22 @@ export class RestoreStateMachine<V> {
       });
       restoring.set(p, task);
     }
+  }
+
+  /** Every restore not yet live, with the changelog reader's progress for those it is reading. */
+  progress(): RestoreInFlight[] {
+    const reading = new Map(this.restorer.progress().map((r) => [r.partition, r]));
+    const out: RestoreInFlight[] = [];
+    for (const [partition, task] of this.partitions.restoring) {
+      if (
+        !(task instanceof PartitionRestore) ||
+        (task.state !== 'awaiting-committed' && task.state !== 'reading-changelog' && task.state !== 'awaiting-after-restore')
+      )
+        continue;
+      const r = reading.get(partition);
+      out.push({ partition, phase: task.state, restoredRecords: r?.records ?? 0, toRead: r?.toRead ?? 0, startedAt: task.startedAt });
+    }
+    return out.sort((a, b) => a.partition - b.partition);
   }
 
   /** The `afterRestore` transactions of restored partitions: run by the loop, between batches. */

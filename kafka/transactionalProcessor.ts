@@ -19,7 +19,7 @@ import { OwnedPartitions } from './ownedPartitions.ts';
 import { PartitionOwnership } from './partitionOwnership.ts';
 import { ProcessorLoop } from './processorLoop.ts';
 import { Punctuator } from './punctuator.ts';
-import { RestoreStateMachine } from './restoreStateMachine.ts';
+import { RestoreStateMachine, type RestoreInFlight } from './restoreStateMachine.ts';
 import type { ProcessContext, ProcessorStats, ResolvedProcessorOptions, TransactionalProcessorOptions } from './processorTypes.ts';
 import { asError, connectConsumer, disconnect, type Consumer } from './rdkafkaPromises.ts';
 import { LatencyHistogram } from '../protocols/http/latencyHistogram.ts';
@@ -98,6 +98,11 @@ export class TransactionalProcessor<V = never> {
   /** The topic partitions this member is assigned right now. */
   assignments(): Array<{ topic: string; partition: number }> {
     return this.consumer.assignments().map((a) => ({ topic: a.topic, partition: a.partition }));
+  }
+
+  /** Stores being restored and how far (member reports carry it; the console shows it). Empty without a store. */
+  restoreProgress(): RestoreInFlight[] {
+    return this.restores?.progress() ?? [];
   }
 
   /** Partitions held only in part (co-partitioned topics split across members) and so not processed. */

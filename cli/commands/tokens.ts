@@ -16,7 +16,7 @@ export function registerTokensCommand(program: Command): void {
   const tokens = program
     .command('tokens')
     .description(
-      'bearer tokens of the HTTP APIs (scopes: groups:read, groups:manage, presence:read, presence:any, locate); the APIs require them once PRESENCE_HTTP_TOKENS_FILE is set',
+      'bearer tokens of the HTTP APIs (scopes: groups:read, groups:manage, presence:read, presence:any, locate, console:manage); the APIs require them once PRESENCE_HTTP_TOKENS_FILE is set',
     );
   tokens
     .command('create')

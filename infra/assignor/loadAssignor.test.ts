@@ -49,6 +49,8 @@ describe('load-aware assignor (Java, infra/assignor)', () => {
       startedAt: 1_700_000_000_000,
       reportedAt: 1_700_000_005_000,
       leaving: false,
+      // Written after the fields the assignor reads: its decoder stops before it.
+      restoring: [{ partition: 5, phase: 'reading-changelog', restoredRecords: 10, toRead: 100, startedAt: 1_700_000_004_000 }],
     });
     const value = Buffer.concat([Buffer.from([0, 0, 0, 0, 9]), body]);
     const out = execFileSync('java', ['-cp', path.join(assignorBuildDir(home), 'classes'), 'presence.assignor.PlacementCli'], {

@@ -224,6 +224,17 @@ export interface PartitionLoad {
   subscribers: number;
 }
 
+export interface PartitionRestore {
+  partition: number;
+  /** awaiting-committed (waiting for the previous owner's transaction) | reading-changelog | awaiting-after-restore */
+  phase: string;
+  /** Changelog records read so far. */
+  restoredRecords: number;
+  /** Offsets to read: an upper bound on records (compaction leaves gaps); 0 while not known. */
+  toRead: number;
+  startedAt: number;
+}
+
 /** An event manager's periodic self-report: who it is, where it can be reached (SIP contact, HTTP), which subscriber partitions it owns and how loaded it is. Keyed by member id on a compacted topic; the locator resolves partition owners from these (works for both consumer group protocols) and the load-aware assignor reads the load figures. */
 export interface MemberReport {
   /** Stable id of the event manager instance. */
@@ -245,6 +256,8 @@ export interface MemberReport {
   reportedAt: number;
   /** True in the final report of a clean stop (a tombstone follows). */
   leaving: boolean;
+  /** Partitions assigned to it whose store is still being restored from the changelog (not yet processed), with progress; empty when all are live. Reports come every second while one runs. */
+  restoring: Array<PartitionRestore>;
 }
 
 /** A NOTIFY an event manager wants sent to a watcher, in dialog order. Keyed by the presentity, so the NOTIFYs of one dialog stay in one partition, in order. */

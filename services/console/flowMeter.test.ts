@@ -28,9 +28,9 @@ describe('RateWindow', () => {
 describe('FlowMeter', () => {
   it('counts signaling events by protocol and message, presence changes, NOTIFYs and delivery outcomes', () => {
     const m = new FlowMeter(1000);
-    m.signaling('map', 'updateLocation', 100);
-    m.signaling('map', 'updateLocation', 200);
-    m.signaling('sip', 'REGISTER', 300);
+    m.signaling('map', 'updateLocation', 100, 'replay');
+    m.signaling('map', 'updateLocation', 200, 'replay');
+    m.signaling('sip', 'REGISTER', 300, 'hep');
     m.presence(400);
     m.notify(500);
     m.delivery('delivered', 600);
@@ -39,13 +39,35 @@ describe('FlowMeter', () => {
     expect(snap.rates).toMatchObject({ signalingEvents: 3, presenceChanges: 1, notifyRequests: 1, deliveries: 2, deadLetters: 0 });
     expect(snap.totals).toMatchObject({ signalingEvents: 3, presenceChanges: 1, notifyRequests: 1 });
     expect(snap.signalingByMessage).toEqual([
-      { protocol: 'map', message: 'updateLocation', total: 2, perSecond: 2 },
-      { protocol: 'sip', message: 'REGISTER', total: 1, perSecond: 1 },
+      { tap: 'replay', protocol: 'map', message: 'updateLocation', total: 2, perSecond: 2 },
+      { tap: 'hep', protocol: 'sip', message: 'REGISTER', total: 1, perSecond: 1 },
     ]);
     expect(snap.deliveriesByOutcome).toEqual([
       { outcome: 'delivered', total: 1, perSecond: 1 },
       { outcome: 'gone', total: 1, perSecond: 1 },
     ]);
+  });
+
+  it('tells the taps apart: the same message from two taps is two rows', () => {
+    const m = new FlowMeter(1000);
+    m.signaling('sip', 'REGISTER', 100, 'hep');
+    m.signaling('sip', 'REGISTER', 100, 'replay');
+    m.signaling('sip', 'REGISTER', 100, 'replay');
+    expect(m.snapshot(200).signalingByMessage.map((r) => [r.tap, r.total])).toEqual([
+      ['replay', 2],
+      ['hep', 1],
+    ]);
+  });
+
+  it('counts NOTIFYs that needed retries (more than one attempt) and the retransmissions behind them', () => {
+    const m = new FlowMeter(1000);
+    m.delivery('delivered', 100, 1);
+    m.delivery('delivered', 100, 3);
+    m.delivery('gave-up', 100, 7);
+    const snap = m.snapshot(200);
+    expect(snap.totals).toMatchObject({ deliveries: 3, retried: 2 });
+    expect(snap.rates.retried).toBe(2);
+    expect(snap.retransmissions).toBe(2 + 6);
   });
 
   it('counts dead letters by component, layer and reason, keeping the newest one of each as a sample (without raw bytes)', () => {

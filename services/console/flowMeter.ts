@@ -1,8 +1,8 @@
 // Live rates along the pipeline as the console shows them: signaling events
-// (by protocol and message), presence changes, NOTIFY requests, delivery
-// outcomes and dead letters (by component, layer and reason, with the newest
-// one as a sample). Counted from the records the console reads, so it needs
-// nothing from the components themselves.
+// (by tap, protocol and message), presence changes, NOTIFY requests, delivery
+// outcomes, NOTIFYs that needed retries, and dead letters (by component, layer
+// and reason, with the newest one as a sample). Counted from the records the
+// console reads, so it needs nothing from the components themselves.
 import type { DeadLetter } from '../../schemas/generated/records.ts';
 
 /** Events per second over a sliding window, in small buckets so memory stays fixed whatever the rate. */
@@ -54,18 +54,23 @@ export interface FlowSnapshot {
   at: number;
   rates: Record<FlowName, number>;
   totals: Record<FlowName, number>;
-  signalingByMessage: Array<{ protocol: string; message: string; total: number; perSecond: number }>;
+  /** By the tap that published them (SignalingEvent.source.tap: replay, hep, generator…), protocol and message. */
+  signalingByMessage: Array<{ tap: string; protocol: string; message: string; total: number; perSecond: number }>;
+  /** Retransmissions behind the retried NOTIFYs: attempts beyond the first, summed over their reports. */
+  retransmissions: number;
   deliveriesByOutcome: Array<{ outcome: string; total: number; perSecond: number }>;
   deadLettersByReason: Array<{ component: string; layer: string; reason: string; total: number; perSecond: number; sample: DeadLetterSample }>;
 }
 
-type FlowName = 'signalingEvents' | 'presenceChanges' | 'notifyRequests' | 'deliveries' | 'deadLetters';
-const FLOWS: FlowName[] = ['signalingEvents', 'presenceChanges', 'notifyRequests', 'deliveries', 'deadLetters'];
+/** retried: delivery reports after more than one attempt (the sink reports a NOTIFY once, when its retries end). */
+type FlowName = 'signalingEvents' | 'presenceChanges' | 'notifyRequests' | 'deliveries' | 'retried' | 'deadLetters';
+const FLOWS: FlowName[] = ['signalingEvents', 'presenceChanges', 'notifyRequests', 'deliveries', 'retried', 'deadLetters'];
 const OTHER = '(other)';
 
 export class FlowMeter {
   private readonly flows = new Map<FlowName, RateWindow>();
-  private readonly byMessage = new Map<string, { protocol: string; message: string; w: RateWindow }>();
+  private readonly byMessage = new Map<string, { tap: string; protocol: string; message: string; w: RateWindow }>();
+  private retransmissions = 0;
   private readonly byOutcome = new Map<string, RateWindow>();
   private readonly byReason = new Map<string, { component: string; layer: string; reason: string; w: RateWindow; sample: DeadLetterSample }>();
 
@@ -85,16 +90,17 @@ export class FlowMeter {
     return new RateWindow(this.windowMs, Math.max(10, Math.floor(this.windowMs / 20)));
   }
 
-  signaling(protocol: string, message: string, nowMs: number): void {
+  signaling(protocol: string, message: string, nowMs: number, tap = ''): void {
     this.flows.get('signalingEvents')!.add(1, nowMs);
-    let k = `${protocol} ${message}`;
+    let k = `${tap}\u0000${protocol}\u0000${message}`;
     if (!this.byMessage.has(k) && this.byMessage.size >= this.maxKinds) {
       k = OTHER;
+      tap = OTHER;
       protocol = OTHER;
       message = OTHER;
     }
     let e = this.byMessage.get(k);
-    if (!e) this.byMessage.set(k, (e = { protocol, message, w: this.window() }));
+    if (!e) this.byMessage.set(k, (e = { tap, protocol, message, w: this.window() }));
     e.w.add(1, nowMs);
   }
 
@@ -106,8 +112,12 @@ export class FlowMeter {
     this.flows.get('notifyRequests')!.add(1, nowMs);
   }
 
-  delivery(outcome: string, nowMs: number): void {
+  delivery(outcome: string, nowMs: number, attempts = 1): void {
     this.flows.get('deliveries')!.add(1, nowMs);
+    if (attempts > 1) {
+      this.flows.get('retried')!.add(1, nowMs);
+      this.retransmissions += attempts - 1;
+    }
     if (!this.byOutcome.has(outcome) && this.byOutcome.size >= this.maxKinds) outcome = OTHER;
     let w = this.byOutcome.get(outcome);
     if (!w) this.byOutcome.set(outcome, (w = this.window()));
@@ -141,8 +151,9 @@ export class FlowMeter {
       rates,
       totals,
       signalingByMessage: [...this.byMessage.values()]
-        .map((e) => ({ protocol: e.protocol, message: e.message, total: e.w.total, perSecond: e.w.perSecond(nowMs) }))
+        .map((e) => ({ tap: e.tap, protocol: e.protocol, message: e.message, total: e.w.total, perSecond: e.w.perSecond(nowMs) }))
         .sort((a, b) => b.total - a.total || a.message.localeCompare(b.message)),
+      retransmissions: this.retransmissions,
       deliveriesByOutcome: [...this.byOutcome.entries()]
         .map(([outcome, w]) => ({ outcome, total: w.total, perSecond: w.perSecond(nowMs) }))
         .sort((a, b) => b.total - a.total || a.outcome.localeCompare(b.outcome)),

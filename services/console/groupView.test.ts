@@ -15,6 +15,7 @@ const report = (memberId: string, partitions: number[], reportedAt: number, extr
   startedAt: 0,
   reportedAt,
   leaving: false,
+  restoring: [],
   ...extra,
 });
 
@@ -74,5 +75,32 @@ describe('GroupView', () => {
     const g = new GroupView(2, 15_000);
     g.apply('em-1', report('em-1', [0, 7], 1000), 1000);
     expect(g.snapshot(1000).owners).toEqual(['em-1', null]);
+  });
+
+  it('shows a new owner restoring a partition, with progress, and says when the restore ended', () => {
+    const g = new GroupView(2, 15_000);
+    const restoring = (restoredRecords: number) => [{ partition: 1, phase: 'reading-changelog', restoredRecords, toRead: 1000, startedAt: 1000 }];
+    g.apply('em-1', report('em-1', [0], 1000), 1000);
+    g.apply('em-2', report('em-2', [1], 1000, { restoring: restoring(100) }), 1000);
+    expect(g.snapshot(1000).members[1]!.restoring).toEqual(restoring(100));
+    expect(g.restoresDone()).toEqual([]);
+    g.apply('em-2', report('em-2', [1], 2000, { restoring: restoring(600) }), 2000);
+    expect(g.snapshot(2000).members[1]!.restoring[0]!.restoredRecords).toBe(600);
+    expect(g.restoresDone()).toEqual([]);
+    g.apply('em-2', report('em-2', [1], 3500), 3500);
+    expect(g.snapshot(3500).members[1]!.restoring).toEqual([]);
+    expect(g.restoresDone()).toEqual([{ partition: 1, memberId: 'em-2', records: 600, ms: 2500, at: 3500 }]);
+    expect(g.restoresDone()).toEqual([]); // told once
+  });
+
+  it('a restore cut short by a revocation is a move, not a restore done', () => {
+    const g = new GroupView(2, 15_000);
+    g.apply(
+      'em-2',
+      report('em-2', [1], 1000, { restoring: [{ partition: 1, phase: 'reading-changelog', restoredRecords: 5, toRead: 10, startedAt: 900 }] }),
+      1000,
+    );
+    expect(g.apply('em-2', report('em-2', [], 2000), 2000)).toEqual([{ partition: 1, from: 'em-2', to: null, at: 2000 }]);
+    expect(g.restoresDone()).toEqual([]);
   });
 });

@@ -4,7 +4,9 @@
 // partition), so the console and `presence locate` never disagree. A change of
 // owner is a move; a partition with no owner between two moves is in transit
 // (revoked from one member, not yet reported by the next): the rebalance pause.
-import type { MemberReport } from '../../schemas/generated/records.ts';
+// Then the new owner restores the partition's store before it processes it:
+// its reports carry that restore's progress (MemberReport.restoring).
+import type { MemberReport, PartitionRestore } from '../../schemas/generated/records.ts';
 import { MemberTable } from '../../coordinator/memberReports.ts';
 
 export interface PartitionMove {
@@ -32,6 +34,17 @@ export interface MemberView {
   ageMs: number;
   /** live: counts as owner; stale: missed three report intervals; leaving: its final report of a clean stop. */
   state: 'live' | 'stale' | 'leaving';
+  /** Its partitions whose stores are still being restored (not processed yet), with progress. */
+  restoring: PartitionRestore[];
+}
+
+/** A restore that ended: the partition went live at its owner. */
+export interface RestoreDone {
+  partition: number;
+  memberId: string;
+  records: number;
+  ms: number;
+  at: number;
 }
 
 export interface GroupSnapshot {
@@ -54,10 +67,28 @@ export class GroupView {
     this.owners = new Array<string | null>(partitions).fill(null);
   }
 
+  /** Restores each member reported last, to see them end. */
+  private readonly restoring = new Map<string, PartitionRestore[]>();
+  /** Restores that ended since the last call of restoresDone(). */
+  private done: RestoreDone[] = [];
+
   /** A record of event-manager-members (null: tombstone); returns the moves it caused. */
   apply(memberId: string, report: MemberReport | null, nowMs: number): PartitionMove[] {
+    const before = this.restoring.get(memberId) ?? [];
+    const now = report?.restoring ?? [];
+    // Ended and still held: the partition is live there. Revoked mid-restore is a move, not a restore done.
+    for (const r of before)
+      if (!now.some((n) => n.partition === r.partition) && report?.partitions.includes(r.partition) && !report.leaving)
+        this.done.push({ partition: r.partition, memberId, records: r.restoredRecords, ms: Math.max(0, report.reportedAt - r.startedAt), at: nowMs });
+    if (now.length) this.restoring.set(memberId, now);
+    else this.restoring.delete(memberId);
     this.table.apply(memberId, report);
     return this.tick(nowMs);
+  }
+
+  /** Restores that ended since last asked (records: as far as the last report in progress saw). */
+  restoresDone(): RestoreDone[] {
+    return this.done.splice(0);
   }
 
   /** Re-derives the owners as time passes (reports go stale without any record arriving). */
@@ -92,6 +123,8 @@ export class GroupView {
           reportedAt: r.reportedAt,
           ageMs: Math.max(0, nowMs - r.reportedAt),
           state: r.leaving ? 'leaving' : nowMs - r.reportedAt > this.staleAfterMs ? 'stale' : 'live',
+          // Reports from members older than the field decode with [] (its default).
+          restoring: (r.restoring ?? []).filter((x) => r.partitions.includes(x.partition)),
         };
       })
       .sort((a, b) => a.memberId.localeCompare(b.memberId));

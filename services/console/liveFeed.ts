@@ -20,8 +20,9 @@ import { consumeOrRetry, highWatermark, partitionCount } from '../../kafka/assig
 import { rdkafkaSecurity } from '../../kafka/kafkaSecurity.ts';
 import { asError, connectConsumer, disconnect, type Consumer, type Message } from '../../kafka/rdkafkaPromises.ts';
 import { staleAfterMs } from '../../coordinator/memberReports.ts';
-import { GroupView, type PartitionMove } from './groupView.ts';
+import { GroupView, type PartitionMove, type RestoreDone } from './groupView.ts';
 import { FlowMeter } from './flowMeter.ts';
+import { PresenceGroups } from './presenceGroups.ts';
 
 export interface FeedStatus {
   /** connecting: first attempt under way; up: reading; down: Kafka does not answer or the topics are missing. */
@@ -110,6 +111,8 @@ interface LiveFeedOptions {
 export class LiveFeed {
   readonly group: GroupView;
   readonly flow = new FlowMeter();
+  /** Groups: the group service's records and group presence documents, mirrored from the beginning (both compacted). */
+  readonly groups = new PresenceGroups();
   /** The newest presence changes of anyone, newest first: what moves on the page without a search. */
   readonly recentPresence: PresenceSummary[] = [];
   /** Flow records that did not decode (logged, skipped). */
@@ -117,7 +120,7 @@ export class LiveFeed {
 
   /** Records that did not decode, member reports included (e.g. the registry does not answer for an unknown schema id). */
   get undecodable(): number {
-    return this.undecodableFlow + (this.mirror?.undecodable ?? 0);
+    return this.undecodableFlow + (this.mirror?.undecodable ?? 0) + this.groupMirrors.reduce((n, m) => n + m.undecodable, 0);
   }
   lag: GroupLag | null = null;
   status: FeedStatus;
@@ -129,6 +132,8 @@ export class LiveFeed {
   private readonly stopping = new AbortController();
   private supervisor: Promise<void> | undefined;
   private mirror: CompactedTopicMirror | undefined;
+  private groupMirrors: CompactedTopicMirror[] = [];
+  private groupsCaughtUp = false;
   private tail: Consumer | undefined;
   private tailLoop: Promise<void> | undefined;
   private membersCaughtUp = false;
@@ -164,6 +169,8 @@ export class LiveFeed {
   on(event: 'moves', fn: (moves: PartitionMove[]) => void): () => void;
   on(event: 'members', fn: () => void): () => void;
   on(event: 'lag', fn: (lag: GroupLag) => void): () => void;
+  on(event: 'groups', fn: () => void): () => void;
+  on(event: 'restored', fn: (done: RestoreDone[]) => void): () => void;
   on(event: string, fn: (...args: never[]) => void): () => void {
     const listener = fn as (...args: unknown[]) => void;
     this.events.on(event, listener);
@@ -258,13 +265,51 @@ export class LiveFeed {
         const moves = this.group.apply(memberId, report, Date.now());
         // Moves while reading the history are the past; only live ones are news.
         if (moves.length && this.membersCaughtUp) this.events.emit('moves', moves);
+        const restored = this.group.restoresDone();
+        if (restored.length && this.membersCaughtUp) this.events.emit('restored', restored);
         if (this.membersCaughtUp) this.events.emit('members');
       },
       log: this.log,
     });
     this.membersCaughtUp = true;
     this.events.emit('members');
+    await this.openGroups();
     await this.openTail();
+  }
+
+  /** `groups` and `group-presence`, both compacted: the groups as they stand, then every change. */
+  private async openGroups(): Promise<void> {
+    this.groupsCaughtUp = false;
+    const changed = (yes: boolean): void => {
+      if (yes && this.groupsCaughtUp) this.events.emit('groups');
+    };
+    const open = (topic: 'groups' | 'group-presence', apply: (key: string, value: Buffer | null) => Promise<void>) =>
+      CompactedTopicMirror.open({
+        brokers: this.s.kafka.brokers,
+        topic: topicName(this.s.topics.prefix, topic),
+        clientId: `presence-console-${process.pid}`,
+        groupIdPrefix: `presence-console-${topic}-${process.pid}-`,
+        follow: true,
+        catchUpTimeoutMs: 30_000,
+        fetchErrorBeforeCaughtUp: 'fail',
+        connectTimeoutMs: 10_000,
+        consumeTimeoutMs: 200,
+        batchSize: 200,
+        apply,
+        log: this.log,
+      });
+    // Groups are an extra: a cluster without the group topics still gets the rest of the console.
+    const tryOpen = async (topic: 'groups' | 'group-presence', apply: (key: string, value: Buffer | null) => Promise<void>) => {
+      try {
+        this.groupMirrors.push(await open(topic, apply));
+      } catch (err) {
+        this.log(`console: ${topicName(this.s.topics.prefix, topic)} not readable, groups shown without it: ${asError(err).message}`);
+      }
+    };
+    await tryOpen('groups', async (id, v) => changed(this.groups.applyGroup(id, v ? await this.serde.decode('groups', v) : null)));
+    await tryOpen('group-presence', async (id, v) => changed(this.groups.applyPresence(id, v ? await this.serde.decode('group-presence', v) : null)));
+    this.groupsCaughtUp = true;
+    this.events.emit('groups');
   }
 
   /** Every partition of the flow topics, from the offset each ends at now. */
@@ -319,7 +364,7 @@ export class LiveFeed {
       switch (topic) {
         case 'signaling-events': {
           const e = await this.serde.decode(topic, m.value);
-          this.flow.signaling(e.protocol, e.message, now);
+          this.flow.signaling(e.protocol, e.message, now, e.source.tap);
           this.tell(key, { event: 'signaling', data: summary(e) });
           break;
         }
@@ -346,7 +391,7 @@ export class LiveFeed {
         }
         case 'delivery-reports': {
           const d = await this.serde.decode(topic, m.value);
-          this.flow.delivery(d.outcome, now);
+          this.flow.delivery(d.outcome, now, d.attempts);
           this.tell(key, { event: 'delivery', data: d });
           break;
         }
@@ -378,6 +423,7 @@ export class LiveFeed {
     if (tail) await disconnect(tail).catch(() => {});
     await this.mirror?.close();
     this.mirror = undefined;
+    for (const m of this.groupMirrors.splice(0)) await m.close();
   }
 
   async stop(): Promise<void> {

@@ -175,7 +175,7 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
     return m;
   };
   try {
-    membership = await startMembership(s, memberId, serde, owned, o.membership, o.log);
+    membership = await startMembership(s, memberId, serde, owned, { ...o.membership, restoring: () => processor.restoreProgress() }, o.log);
   } catch (err) {
     await processor.stop();
     await rules.close();

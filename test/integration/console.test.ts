@@ -20,6 +20,10 @@ import { deadLetterRecord, memberReport, presenceRecord, presenceState, watcherS
 import { mapEvent } from '../support/signalingEvents.ts';
 import { notifyRecord } from '../support/notifyRecords.ts';
 import { SseClient } from '../support/sseClient.ts';
+import { group, member, pidfFor } from '../support/groupRecords.ts';
+import { groupPerspective } from '../../cli/commands/console.ts';
+import type { GroupAnswer, GroupSummary } from '../../services/console/presenceGroups.ts';
+import type { DeliveryReport, Group, GroupPresence } from '../../schemas/generated/records.ts';
 import { eventually } from '../support/wait.ts';
 
 const s = isolatedSettings('console', 4);
@@ -42,6 +46,7 @@ beforeAll(async () => {
     port: 0,
     host: '127.0.0.1',
     lag: { groupId: `${s.topics.prefix}${EVENT_MANAGER_GROUP}`, topics: EVENT_MANAGER_INPUTS, intervalMs: 1000 },
+    groupPerspective: groupPerspective(s),
   });
   base = `http://127.0.0.1:${(consoleApp.server.address() as AddressInfo).port}`;
   await eventually('the console reading Kafka', async () => (await fetch(`${base}/api/healthz`)).status === 200, { timeoutMs: 60_000 });
@@ -65,6 +70,9 @@ const send = {
       serde.encode('event-manager-presence-store-changelog', st),
     ),
   notify: (n: NotifyRequest) => producer.send(topicName(s.topics.prefix, 'notify-requests'), n.presentity, serde.encode('notify-requests', n)),
+  group: (g: Group) => producer.send(topicName(s.topics.prefix, 'groups'), g.groupId, serde.encode('groups', g)),
+  groupPresence: (gp: GroupPresence) => producer.send(topicName(s.topics.prefix, 'group-presence'), gp.groupId, serde.encode('group-presence', gp)),
+  delivery: (d: DeliveryReport) => producer.send(topicName(s.topics.prefix, 'delivery-reports'), d.presentity, serde.encode('delivery-reports', d)),
 };
 
 describe('presence run console', () => {
@@ -183,6 +191,100 @@ describe('presence run console', () => {
     expect(lag.partitions).toHaveLength(4);
     expect(lag.partitions.reduce((a, b) => a + b, 0)).toBe(21);
     expect(lag.partitions.filter((n) => n > 0).length).toBeGreaterThan(1);
+  });
+
+  it('counts NOTIFYs delivered only after retries, and the retransmissions behind them', async () => {
+    const stream = await open('/api/stream');
+    await stream.next('flow');
+    const report = (notifyId: string, outcome: string, attempts: number): DeliveryReport => ({
+      notifyId,
+      presentity: 'msisdn:+351910000123',
+      callId: 'c',
+      outcome,
+      statusCode: outcome === 'delivered' ? 200 : null,
+      attempts,
+      reason: null,
+      time: Date.now(),
+      transport: 'udp',
+    });
+    await send.delivery(report('n1', 'delivered', 1));
+    await send.delivery(report('n2', 'delivered', 3));
+    await send.delivery(report('n3', 'gave-up', 7));
+    const flow = await stream.next<FlowSnapshot>('flow', (f) => f.totals.deliveries >= 3);
+    expect(flow.totals.retried).toBe(2);
+    expect(flow.retransmissions).toBe(8);
+  });
+
+  it('shows groups live, and one group as the group itself, a watcher of a role and an outsider see it', async () => {
+    const stream = await open('/api/stream');
+    const boss = member(1, { role: 'manager', attributes: { 'receive-roles': 'same' } });
+    const agent = member(2, { role: 'agent' });
+    const shy = member(3, { role: 'agent', share: false });
+    await send.group(group([boss, agent, shy], { groupId: 'g-console', version: 2 }));
+    // First the group service's record alone: members known, presence not yet.
+    const listed = await stream.next<GroupSummary[]>('groups', (l) => l.some((g) => g.groupId === 'g-console'));
+    expect(listed.find((g) => g.groupId === 'g-console')).toMatchObject({ name: 'Team', memberCount: 3, infoVersion: 2, presenceVersion: null });
+    const pending = (await (await fetch(`${base}/api/groups/g-console`)).json()) as GroupAnswer;
+    expect(pending.presenceKnown).toBe(false);
+    expect(pending.members.map((m) => m.state)).toEqual(['pending', 'pending', 'terminated']);
+
+    // Then group presence writes its document.
+    await send.groupPresence({
+      groupId: 'g-console',
+      version: 5,
+      memberCount: 3,
+      availableCount: 2,
+      contentType: 'multipart/related',
+      document: '',
+      updatedAt: Date.now(),
+      uri: 'sip:team@groups.example.com',
+      name: 'Team',
+      adminPolicy: 'members-only',
+      groupInfo: '',
+      members: [boss, agent, shy].map((m) => ({
+        ...m,
+        basic: m.share ? 'open' : null,
+        pidf: m.share ? pidfFor(m.uri.slice(4, m.uri.indexOf('@')), 'open') : null,
+      })),
+    });
+    await stream.next<GroupSummary[]>('groups', (l) => l.some((g) => g.groupId === 'g-console' && g.presenceVersion === 5));
+    const all = (await (await fetch(`${base}/api/groups/g-console`)).json()) as GroupAnswer;
+    expect(all).toMatchObject({ presenceKnown: true, allowed: true, adminPolicy: 'members-only', roles: ['agent', 'manager'] });
+    expect(all.members.map((m) => [m.uri, m.state, m.summary?.basic ?? null])).toEqual([
+      [boss.uri, 'active', 'open'],
+      [agent.uri, 'active', 'open'],
+      [shy.uri, 'terminated', null],
+    ]);
+    const asManager = (await (await fetch(`${base}/api/groups/g-console?role=manager`)).json()) as GroupAnswer;
+    expect(asManager.members.map((m) => m.uri)).toEqual([boss.uri]);
+    expect(asManager.hidden).toBe(2);
+    const asAgent = (await (await fetch(`${base}/api/groups/g-console?watcher=${encodeURIComponent(agent.uri)}`)).json()) as GroupAnswer;
+    expect(asAgent.members).toHaveLength(3);
+    const outsider = (await (await fetch(`${base}/api/groups/g-console?watcher=${encodeURIComponent('sip:stranger@example.org')}`)).json()) as GroupAnswer;
+    expect(outsider).toMatchObject({ allowed: false, reason: 'not-a-member', members: [] });
+
+    // Bad asks: JSON errors, never a crash.
+    const status = async (path: string) => {
+      const r = await fetch(`${base}${path}`);
+      expect(r.headers.get('content-type')).toMatch(/json/);
+      return r.status;
+    };
+    expect(await status('/api/groups/g-console?role=janitor')).toBe(404);
+    expect(await status('/api/groups/no-such-group')).toBe(404);
+    expect(await status('/api/groups/g-console?watcher=alice')).toBe(400);
+    expect(await status('/api/groups/g-console?watcher=sip:a@b&role=agent')).toBe(400);
+    expect(await status('/api/groups/%E0%A4%A')).toBe(400);
+    expect(((await (await fetch(`${base}/api/groups`)).json()) as { groups: GroupSummary[] }).groups.map((g) => g.groupId)).toContain('g-console');
+  });
+
+  it('is read-only without management: no login, no replay (405), and says so', async () => {
+    expect(await (await fetch(`${base}/api/session`)).json()).toMatchObject({ management: false, loggedIn: false });
+    const login = await fetch(`${base}/api/session`, { method: 'POST', headers: { authorization: 'Bearer x' } });
+    expect(login.status).toBe(405);
+    expect(((await login.json()) as { error: string }).error).toMatch(/read-only/);
+    const replay = await fetch(`${base}/api/replays`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(replay.status).toBe(405);
+    expect(await (await fetch(`${base}/api/replays`)).json()).toMatchObject({ enabled: false, captures: [] });
   });
 
   it('reads without a consumer group: nothing of the console shows up among the groups', async () => {

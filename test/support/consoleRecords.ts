@@ -18,6 +18,7 @@ export function memberReport(memberId: string, partitions: number[], over: Parti
     startedAt: now - 60_000,
     reportedAt: now,
     leaving: false,
+    restoring: [],
     ...over,
   };
 }

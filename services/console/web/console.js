@@ -1,8 +1,11 @@
 // The console page: plain browser JavaScript, no build step. Everything it
 // shows arrives over two server-sent-event streams of the console server
-// (consoleServer.ts): /api/stream (status, members, moves, flow) and, for a
-// searched subscriber, /api/subscribers/{key}/stream. Data from the wire is
-// put on the page as text only (textContent), never as markup.
+// (consoleServer.ts): /api/stream (status, members, moves, restores, flow,
+// groups, replay) and, for a searched subscriber, /api/subscribers/{key}/stream;
+// a group is fetched as one watcher sees it (/api/groups/{id}). Management
+// (replay) logs in with a bearer token once, for an HttpOnly cookie the page
+// never sees. Data from the wire is put on the page as text only
+// (textContent), never as markup.
 /* global document, window, EventSource, location */
 
 const $ = (sel) => document.querySelector(sel);
@@ -31,7 +34,26 @@ function colourOf(id) {
   return `hsl(${Math.round(((x * 0.618033988749895) % 1) * 360)} 60% 42%)`;
 }
 
-const state = { group: null, owners: [], lag: null, followed: null, followStream: null, watchersVersion: -1, history: new Map() };
+const state = {
+  group: null,
+  owners: [],
+  lag: null,
+  followed: null,
+  followStream: null,
+  watchersVersion: -1,
+  history: new Map(),
+  groups: [],
+  selectedGroup: null,
+  shownGroupVersion: null,
+};
+
+const pct = (done, of) => (of > 0 ? `${Math.min(100, Math.round((done / of) * 100))}%` : '…');
+const restoreText = (r) =>
+  r.phase === 'awaiting-committed'
+    ? `p${r.partition}: waiting for the previous owner's transaction`
+    : `p${r.partition}: ${r.restoredRecords.toLocaleString('en')} of ≤${r.toRead.toLocaleString('en')} records (${pct(r.restoredRecords, r.toRead)})${
+        r.phase === 'awaiting-after-restore' ? ', finishing' : ''
+      }`;
 
 // ---- status --------------------------------------------------------------
 
@@ -65,11 +87,21 @@ function showMembers(g) {
 
   const strip = $('#partition-strip');
   if (strip.children.length !== g.partitions) strip.replaceChildren(...g.owners.map((_, p) => h('div', { class: 'cell', 'data-partition': p }, p)));
+  const restores = new Map();
+  for (const m of g.members) for (const r of m.restoring ?? []) if (g.owners[r.partition] === m.memberId) restores.set(r.partition, r);
   g.owners.forEach((owner, p) => {
     const cell = strip.children[p];
+    const r = restores.get(p);
     cell.classList.toggle('transit', owner === null);
+    cell.classList.toggle('restoring', !!r);
+    cell.textContent = r ? `${p} ${pct(r.restoredRecords, r.toRead)}` : String(p);
     cell.style.backgroundColor = owner === null ? '' : colourOf(owner);
-    cell.title = owner === null ? `partition ${p}: no owner (in transit or unassigned)` : `partition ${p}: ${owner}`;
+    cell.title =
+      owner === null
+        ? `partition ${p}: no owner (in transit or unassigned)`
+        : r
+          ? `partition ${p}: ${owner}, restoring ${restoreText(r)}`
+          : `partition ${p}: ${owner}`;
   });
 
   const box = $('#members');
@@ -85,6 +117,14 @@ function showMembers(g) {
           'div',
           { class: 'chips' },
           m.partitions.length ? m.partitions.map((p) => h('span', { class: 'chip' }, `p${p}`)) : h('span', { class: 'meta' }, 'no partitions'),
+        ),
+        ...(m.restoring ?? []).map((r) =>
+          h(
+            'div',
+            { class: 'meta restore', 'data-restoring': r.partition },
+            `restoring ${restoreText(r)}`,
+            h('div', { class: 'bar' }, h('div', { style: { width: r.toRead > 0 ? pct(r.restoredRecords, r.toRead) : '0%' } })),
+          ),
         ),
         h('div', { class: 'meta' }, `${m.subscribers} subscribers · ${fmt(m.eventsPerSecond)} events/s`),
         state.lag ? h('div', { class: 'meta member-lag' }, `lag ${m.partitions.reduce((n, p) => n + (state.lag.partitions[p] ?? 0), 0)} records`) : null,
@@ -134,6 +174,20 @@ function showMoves({ moves }) {
   while (log.children.length > 50) log.lastChild.remove();
 }
 
+function showRestored(done) {
+  const log = $('#moves');
+  for (const d of done)
+    log.prepend(
+      h(
+        'li',
+        { class: 'new' },
+        // Records as far as the last report during the restore saw them (a quick restore may end between reports).
+        `${time(d.at)}  p${d.partition} restored at ${d.memberId} after ${(d.ms / 1000).toFixed(1)} s${d.records ? ` (≥${d.records} records)` : ''}`,
+      ),
+    );
+  while (log.children.length > 50) log.lastChild.remove();
+}
+
 // ---- flow ----------------------------------------------------------------
 
 const RATES = [
@@ -141,6 +195,7 @@ const RATES = [
   ['presenceChanges', 'presence changes'],
   ['notifyRequests', 'NOTIFY requests'],
   ['deliveries', 'deliveries'],
+  ['retried', 'NOTIFYs retried'],
   ['deadLetters', 'dead letters'],
 ];
 
@@ -177,12 +232,12 @@ function showFlow(f) {
         'div',
         { class: 'rate', 'data-flow': k },
         h('div', { class: 'value' }, fmt(f.rates[k])),
-        h('div', { class: 'label' }, `${label} · ${f.totals[k]} seen`),
+        h('div', { class: 'label' }, `${label} · ${f.totals[k]} seen${k === 'retried' ? ` · ${f.retransmissions} retransmissions` : ''}`),
         sparkline(hist),
       );
     }),
   );
-  rows('#by-message tbody', f.signalingByMessage.slice(0, 12), (r) => [r.protocol, r.message, fmt(r.perSecond), r.total]);
+  rows('#by-message tbody', f.signalingByMessage.slice(0, 12), (r) => [r.tap, r.protocol, r.message, fmt(r.perSecond), r.total]);
   rows('#by-outcome tbody', f.deliveriesByOutcome, (r) => [r.outcome, fmt(r.perSecond), r.total]);
   rows('#dead-letters tbody', f.deadLettersByReason.slice(0, 12), (r) => [
     `${r.component}/${r.layer}`,
@@ -325,6 +380,214 @@ async function search(identity) {
   history.replaceState(null, '', `#follow=${encodeURIComponent(identity)}`);
 }
 
+// ---- groups --------------------------------------------------------------
+
+function showGroups(list) {
+  state.groups = list;
+  $('#groups-summary').textContent = `${list.length} group${list.length === 1 ? '' : 's'}`;
+  if (list.length === 0) return;
+  rows('#groups-list tbody', list, (g) => [
+    g.groupId,
+    g.name,
+    g.memberCount,
+    g.availableCount ?? '—',
+    g.adminPolicy,
+    `${g.infoVersion ?? '—'} / ${g.presenceVersion ?? '—'}`,
+  ]);
+  [...$('#groups-list tbody').children].forEach((tr, i) => {
+    tr.dataset.groupId = list[i].groupId;
+    tr.classList.toggle('selected', list[i].groupId === state.selectedGroup);
+    tr.addEventListener('click', () => selectGroup(list[i].groupId));
+  });
+  // The shown group changed: show it again, as the same watcher.
+  const sel = list.find((g) => g.groupId === state.selectedGroup);
+  if (sel && `${sel.infoVersion}/${sel.presenceVersion}` !== state.shownGroupVersion) void showGroup();
+}
+
+function selectGroup(id) {
+  state.selectedGroup = id;
+  $('#group-viewer').replaceChildren();
+  $('#group-watcher').value = '';
+  for (const tr of $('#groups-list tbody').children) tr.classList.toggle('selected', tr.dataset.groupId === id);
+  $('#group').hidden = false;
+  void showGroup();
+}
+
+function viewerQuery() {
+  const typed = $('#group-watcher').value.trim();
+  if (typed) return `?watcher=${encodeURIComponent(typed)}`;
+  const v = $('#group-viewer').value || 'group';
+  if (v.startsWith('role:')) return `?role=${encodeURIComponent(v.slice(5))}`;
+  if (v.startsWith('watcher:')) return `?watcher=${encodeURIComponent(v.slice(8))}`;
+  return '';
+}
+
+async function showGroup() {
+  const id = state.selectedGroup;
+  if (!id) return;
+  const err = $('#group-error');
+  let g;
+  try {
+    const res = await fetch(`/api/groups/${encodeURIComponent(id)}${viewerQuery()}`);
+    g = await res.json();
+    if (!res.ok) throw new Error(g.error ?? `HTTP ${res.status}`);
+  } catch (e) {
+    err.textContent = e.message;
+    err.hidden = false;
+    return;
+  }
+  err.hidden = true;
+  state.shownGroupVersion = `${g.infoVersion}/${g.presenceVersion}`;
+  const select = $('#group-viewer');
+  const chosen = select.value;
+  select.replaceChildren(
+    h('option', { value: 'group' }, "the group (members' own policies only)"),
+    ...g.roles.map((r) => h('option', { value: `role:${r}` }, `a watcher of role ${r}`)),
+  );
+  // Members as watchers: from the unfiltered list the group view gives, kept across views.
+  state.memberUris = g.viewer.kind === 'group' ? g.members.map((m) => m.uri) : (state.memberUris ?? []);
+  for (const uri of state.memberUris) select.append(h('option', { value: `watcher:${uri}` }, `member ${uri}`));
+  if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
+  facts('#group-facts', [
+    ['groupId', 'group', `${g.groupId} · ${g.uri}`],
+    ['name', 'name', g.name],
+    ['adminPolicy', 'who may watch (administrator)', g.adminPolicy],
+    [
+      'attributes',
+      'attributes',
+      Object.entries(g.attributes)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', '),
+    ],
+    ['versions', 'versions (info / presence)', `${g.infoVersion ?? '—'} / ${g.presenceVersion ?? 'not written by group presence yet'}`],
+    [
+      'viewer',
+      'seen as',
+      g.viewer.kind === 'group'
+        ? "the group: members' own authorization only"
+        : `${g.viewer.uri}${g.viewer.role ? ` (role ${g.viewer.role})` : ''}${g.viewer.member ? '' : ' — not a member'}`,
+    ],
+    ['allowed', 'may watch', g.allowed ? `yes: ${g.members.length} member(s) received, ${g.hidden} left out by the receiving policy` : `no (${g.reason})`],
+  ]);
+  if (!g.allowed) {
+    $('#group-members tbody').replaceChildren(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, `refused: ${g.reason}`)));
+    return;
+  }
+  rows('#group-members tbody', g.members, (m) => [
+    `${m.displayName ?? ''} ${m.uri}`.trim(),
+    m.role ?? '—',
+    h('td', { class: `state-${m.state}` }, m.state === 'terminated' ? `terminated (${m.reason})` : m.state),
+    m.summary?.basic ?? '—',
+    m.summary?.activities.join(', ') || '—',
+    m.summary?.notes.join(' · ') || '—',
+    m.share === false ? 'does not share' : m.sharedParts.length ? `shares ${m.sharedParts.join(', ')}` : 'shares all',
+  ]);
+  [...$('#group-members tbody').children].forEach((tr, i) => (tr.dataset.member = g.members[i].uri));
+}
+
+// ---- management ----------------------------------------------------------
+
+async function api(method, path, body, headers = {}) {
+  const res = await fetch(path, {
+    method,
+    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+    credentials: 'same-origin',
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(data.error ?? `HTTP ${res.status}`);
+  return data;
+}
+
+function showError(sel, e) {
+  const el = $(sel);
+  el.hidden = !e;
+  el.textContent = e ? e.message : '';
+}
+
+async function showSession() {
+  const s = await api('GET', '/api/session');
+  $('#manage-view').hidden = !s.management;
+  if (!s.management) return;
+  $('#login').hidden = s.loggedIn;
+  $('#replay').hidden = !s.loggedIn;
+  $('#login-state').textContent = s.loggedIn ? `logged in as ${s.client} until ${time(s.expiresAt)}` : 'read-only until you log in';
+  const scale = await api('GET', '/api/scale');
+  $('#scale').hidden = !s.loggedIn || !scale.enabled;
+  if (scale.current) showScale(scale.current);
+  if (s.loggedIn) {
+    const r = await api('GET', '/api/replays');
+    const select = $('#replay-capture');
+    select.replaceChildren(...r.captures.map((c) => h('option', { value: c.name }, `${c.name} (${c.bytes.toLocaleString('en')} bytes)`)));
+    if (r.current) showReplay(r.current);
+  }
+}
+
+function showReplay(r) {
+  facts('#replay-status', [
+    ['replay', 'replay', `#${r.id} ${r.capture} at ${r.speed === null ? 'max' : `${r.speed}×`} by ${r.by}`],
+    ['state', 'state', r.error ? `${r.state}: ${r.error}` : r.state],
+    ['frames', 'frames read', r.frames],
+    ['events', 'signaling events published', r.events],
+    ['notSubscriber', 'parties not our subscribers', r.notSubscriber],
+    ['deadLetters', 'dead letters', r.deadLetters],
+    ['elapsed', 'time', `${(((r.endedAt ?? Date.now()) - r.startedAt) / 1000).toFixed(1)} s`],
+  ]);
+  const byMessage = Object.entries(r.byMessage).sort((a, b) => b[1] - a[1]);
+  rows('#replay-by-message tbody', byMessage, ([k, n]) => [k, n]);
+}
+
+function showScale(j) {
+  $('#scale-status').textContent = `to ${j.target} by ${j.by}: ${j.state}${j.lines.length ? ` — ${j.lines.at(-1)}` : ''}`;
+}
+
+$('#scale').addEventListener('submit', (e) => {
+  e.preventDefault();
+  api('POST', '/api/scale', { eventManagers: Number($('#scale-count').value) }).then(
+    (j) => {
+      showError('#replay-error', null);
+      showScale(j);
+    },
+    (err) => showError('#replay-error', err),
+  );
+});
+
+$('#login').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const token = $('#token').value.trim();
+  // The token goes out once, in a header; only the HttpOnly cookie it buys is kept (by the browser, not the page).
+  $('#token').value = '';
+  api('POST', '/api/session', undefined, { authorization: `Bearer ${token}` })
+    .then(() => {
+      showError('#replay-error', null);
+      return showSession();
+    })
+    .catch((err) => showError('#replay-error', err));
+});
+$('#logout').addEventListener('click', () => void api('DELETE', '/api/session').then(showSession, (err) => showError('#replay-error', err)));
+$('#replay').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const raw = $('#replay-speed').value.trim();
+  const body = { capture: $('#replay-capture').value, speed: raw === 'max' ? 'max' : Number(raw.replace(/x$/i, '')) };
+  if ($('#replay-unknown').value) body.unknown = $('#replay-unknown').value;
+  api('POST', '/api/replays', body).then(
+    (r) => {
+      showError('#replay-error', null);
+      showReplay(r);
+    },
+    (err) => showError('#replay-error', err),
+  );
+});
+$('#replay-stop').addEventListener('click', () => void api('DELETE', '/api/replays/current').then(showReplay, (err) => showError('#replay-error', err)));
+$('#group-as').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void showGroup();
+});
+$('#group-viewer').addEventListener('change', () => {
+  $('#group-watcher').value = '';
+  void showGroup();
+});
+
 // ---- wiring --------------------------------------------------------------
 
 const { history } = window;
@@ -334,11 +597,16 @@ main.addEventListener('members', (e) => showMembers(JSON.parse(e.data)));
 main.addEventListener('moves', (e) => showMoves(JSON.parse(e.data)));
 main.addEventListener('lag', (e) => showLag(JSON.parse(e.data)));
 main.addEventListener('flow', (e) => showFlow(JSON.parse(e.data)));
+main.addEventListener('restored', (e) => showRestored(JSON.parse(e.data)));
+main.addEventListener('groups', (e) => showGroups(JSON.parse(e.data)));
+main.addEventListener('replay', (e) => showReplay(JSON.parse(e.data)));
+main.addEventListener('scale', (e) => showScale(JSON.parse(e.data)));
 main.addEventListener('error', () => main.readyState !== EventSource.OPEN && consoleUnreachable());
 
 $('#search').addEventListener('submit', (e) => {
   e.preventDefault();
   void search($('#identity').value);
 });
+showSession().catch(() => {});
 const wanted = /^#follow=(.+)$/.exec(location.hash);
 if (wanted) void search(decodeURIComponent(wanted[1]));

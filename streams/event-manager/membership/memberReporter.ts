@@ -2,9 +2,11 @@
 // event-manager-members topic, keyed by member id: every interval, soon after
 // each assignment change, a final one with leaving=true on a clean stop and
 // then a tombstone. The locator and the SIP front ends (redirect/proxy)
-// resolve partition owners from these; the load-aware assignor reads the load.
+// resolve partition owners from these; the load-aware assignor reads the load;
+// the console shows the restores in progress, so while one runs a report goes
+// out every second (a restore is the rebalance's pause: people watch it).
 import os from 'node:os';
-import type { MemberReport } from '../../../schemas/generated/records.ts';
+import type { MemberReport, PartitionRestore } from '../../../schemas/generated/records.ts';
 import type { RecordSerde } from '../../../schemas/serde.ts';
 import type { RecordProducer } from '../../../kafka/recordProducer.ts';
 import type { LoadMeter } from './loadMeter.ts';
@@ -17,6 +19,10 @@ interface MemberReporterOptions {
   meter: LoadMeter;
   /** Partitions owned right now, with their subscriber counts (0 while still restoring). */
   owned: () => Map<number, number>;
+  /** Restores in progress (kafka/restoreStateMachine.ts); none: never reported. */
+  restoring?: () => PartitionRestore[];
+  /** Between reports while a restore runs (default 1 s). */
+  restoreIntervalMs?: number;
   sipContact?: string | null;
   httpUrl?: string | null;
   capacityEventsPerSecond?: number;
@@ -35,6 +41,9 @@ export class MemberReporter {
   private inFlight: Promise<void> = Promise.resolve();
   private stopped = false;
   private lastError: string | undefined;
+  private restoreTimer: NodeJS.Timeout | undefined;
+  /** The last report named restores: one more report once they are done, so the page sees them end. */
+  private reportedRestoring = false;
 
   constructor(private readonly o: MemberReporterOptions) {
     if (!(o.intervalMs > 0)) throw new RangeError(`member report interval must be positive, got ${o.intervalMs} ms`);
@@ -43,6 +52,12 @@ export class MemberReporter {
   start(): Promise<void> {
     this.timer = setInterval(() => void this.publish(), this.o.intervalMs);
     this.timer.unref();
+    if (this.o.restoring) {
+      this.restoreTimer = setInterval(() => {
+        if (this.reportedRestoring || this.o.restoring!().length > 0) void this.publish();
+      }, this.o.restoreIntervalMs ?? 1000);
+      this.restoreTimer.unref();
+    }
     return this.publish();
   }
 
@@ -60,6 +75,8 @@ export class MemberReporter {
   report(leaving = false): MemberReport {
     const owned = this.o.owned();
     const { utilization, partitionLoad } = this.o.meter.sample(owned);
+    const restoring = this.o.restoring?.() ?? [];
+    this.reportedRestoring = restoring.length > 0;
     return {
       memberId: this.o.memberId,
       host: os.hostname(),
@@ -73,6 +90,7 @@ export class MemberReporter {
       startedAt: this.startedAt,
       reportedAt: Date.now(),
       leaving,
+      restoring,
     };
   }
 
@@ -102,6 +120,7 @@ export class MemberReporter {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
+    clearInterval(this.restoreTimer);
     clearTimeout(this.pendingChange);
     await this.publish(true);
   }

@@ -6,6 +6,7 @@
 // batch, assignmentChanged() from the rebalance callbacks.
 import type { Settings } from '../../../config/settings.ts';
 import type { RecordSerde } from '../../../schemas/serde.ts';
+import type { PartitionRestore } from '../../../schemas/generated/records.ts';
 import { topicName } from '../../../schemas/topology.ts';
 import { RecordProducer } from '../../../kafka/recordProducer.ts';
 import { LoadMeter } from './loadMeter.ts';
@@ -18,6 +19,8 @@ export interface MembershipOptions {
   /** Seconds between reports. Default: settings (PRESENCE_MEMBER_REPORT_INTERVAL, 5 s). */
   reportIntervalMs?: number;
   capacityEventsPerSecond?: number;
+  /** Restores in progress, reported while they run (the event manager passes its processor's). */
+  restoring?: () => PartitionRestore[];
 }
 
 export interface Membership {
@@ -53,6 +56,7 @@ export async function startMembership(
     sipContact,
     httpUrl: o.httpUrl ?? null,
     capacityEventsPerSecond: o.capacityEventsPerSecond ?? 0,
+    ...(o.restoring ? { restoring: o.restoring } : {}),
     intervalMs: o.reportIntervalMs ?? s.eventManager.memberReportIntervalS * 1000,
     ...(log ? { log } : {}),
   });
