@@ -44,7 +44,7 @@ export function presentityKey(uri: string, plan: NumberingPlan): string | undefi
 export function dialogFilterOf(params: Readonly<Record<string, string | null>>): DialogFilter | null | 'bad' {
   const value = (name: string) => {
     const v = params[name];
-    return v === undefined || v === null || v === '' ? null : v.replace(/^"(.*)"$/, '$1');
+    return v === undefined || v === null || v === '' ? null : v; // already unquoted (RFC 4235 allows a quoted call-id)
   };
   const callId = value('call-id');
   const toTag = value('to-tag');
