@@ -40,6 +40,8 @@ const PRESENTITY_URI = `sip:${NUMBER}@ims.example.net;user=phone`;
 const PRESENTITY_KEY = `msisdn:${NUMBER}`;
 const DIALOG_INFO = 'application/dialog-info+xml';
 const PBX_CALL = 'pbx-call-1@pbx.example.com';
+/** Between a call's PUBLISHes: ringing, then talking (generous for a shared 2-core machine; Kamailio notifies in ms). */
+const PACE_MS = 2000;
 
 const MISSING = sippAvailable() ? kamailioBlfMissing() : 'sipp not found on PATH (Debian: apt-get install sip-tester)';
 if (MISSING) console.warn(`BLF interop with Kamailio skipped: ${MISSING}`);
@@ -105,12 +107,17 @@ function pbxBody(version: number, state: string, callId: string): string {
 </dialog-info>`;
 }
 
-/** The PBX's call as pua_dialoginfo publishes it: early, confirmed, terminated; each answered 200 with a SIP-ETag. */
+/**
+ * The PBX's call as pua_dialoginfo publishes it: early, confirmed, terminated; each answered 200 with a SIP-ETag.
+ * Paced like a call (it rings, then talks): Kamailio answers a PUBLISH before it builds the NOTIFYs, from the
+ * presentity's state at that moment, so PUBLISHes milliseconds apart showed its watcher `terminated` twice.
+ */
 async function publishPbxCall(port: number, who: string, callId = PBX_CALL, states = ['early', 'confirmed', 'terminated']): Promise<void> {
   const pbx = await openSipUdpClient({ defaultTimeoutMs: 15_000 });
   let etag: string | undefined;
   try {
     for (const [i, state] of states.entries()) {
+      if (i > 0) await sleep(PACE_MS);
       const body = pbxBody(i, state, callId);
       const text = [
         `PUBLISH ${PRESENTITY_URI} SIP/2.0`,

@@ -286,6 +286,8 @@ describe.skipIf(!HAVE_SIPP || !HAVE_CAPTURE)('BLF: SIPp Event: dialog watcher โ
     expect(notifies.map((n) => n.version)).toEqual([1, 2, 3, 4]);
     const docs = notifies.map((n) => parseDialogInfo(n.body!));
     expect(docs.map((d) => d.dialogs.map((x) => [x.id, x.state]))).toEqual([[], [['pub-pbx-1', 'early']], [['pub-pbx-1', 'confirmed']], []]);
+    // The PBX removed a call it had told as confirmed: a partial document cannot say it is gone, so full state (RFC 4235 ยง4.1).
+    expect(docs.map((d) => d.state)).toEqual(['full', 'partial', 'partial', 'full']);
     expect(docs[2]!.dialogs[0]).toMatchObject({
       callId: 'pbx-call-1@pbx.example.com',
       direction: 'recipient',
