@@ -126,6 +126,7 @@ async function main() {
       const loadMs = now() - load0;
       const sub: Subscription = {
         contactVerified: true,
+        dialogFilter: null,
         requestId: `bench-${size}`,
         receivedAt: Date.now(),
         presentity: `group:${groupId}`,

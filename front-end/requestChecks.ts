@@ -4,7 +4,7 @@
 // the Subscription record of an accepted SUBSCRIBE.
 import { randomUUID } from 'node:crypto';
 import type { SipMessage } from '../protocols/decode/sip/index.ts';
-import type { Subscription } from '../schemas/generated/records.ts';
+import type { DialogFilter, Subscription } from '../schemas/generated/records.ts';
 import type { SipHeaderLine } from '../protocols/sip/message/index.ts';
 import type { ExpiryPolicy, HandlerContext } from './handlerContext.ts';
 
@@ -71,6 +71,8 @@ export function subscriptionRecord(
     readonly event: string;
     readonly expires: number;
     readonly toTag: string;
+    /** Event: dialog with call-id (RFC 4235 §3.2): the one dialog asked for. */
+    readonly dialogFilter?: DialogFilter | null;
   },
 ): Subscription {
   return {
@@ -93,5 +95,6 @@ export function subscriptionRecord(
     localTag: d.toTag,
     // Until the front end, which knows the source and who vouched, says otherwise (contactCheck.ts).
     contactVerified: true,
+    dialogFilter: d.dialogFilter ?? null,
   };
 }

@@ -63,6 +63,7 @@ describe('SUBSCRIBE decisions', () => {
       frontEnd: 'fe-1',
       localTag: 'txtag',
       contactVerified: true, // until the front end checks the source (contactCheck.ts)
+      dialogFilter: null,
     });
     // The tag the response carries is the one recorded.
     const res = buildResponse(request(), a.status, { toTag: a.toTag, headers: a.headers });
@@ -166,8 +167,21 @@ describe('other methods', () => {
     expect(a.headers).toContainEqual(['Allow-Events', 'presence, dialog']);
     expect(a.record?.key).toBe('msisdn:+351910000042');
     expect(a.record?.value).toMatchObject({ event: 'dialog', accept: ['application/dialog-info+xml'], expires: 600, localTag: 'txtag' });
-    // Event parameters (call-id, from-tag, include-session-description) do not change the package.
-    expect((await decide(dialog([], 'dialog;include-session-description'), ctx)).record?.value.event).toBe('dialog');
+    // include-session-description is accepted (and ignored: no SDP to include); no call-id → every dialog.
+    const isd = await decide(dialog([], 'dialog;include-session-description'), ctx);
+    expect(isd.record?.value).toMatchObject({ event: 'dialog', dialogFilter: null });
+    expect(a.record?.value.dialogFilter).toBeNull();
+    // RFC 4235 §3.2: call-id (+ tags) subscribes to that one dialog.
+    const one = await decide(dialog([], 'dialog;call-id="c1@pbx.example.com";to-tag=lt;from-tag=rt'), ctx);
+    expect(one.record?.value.dialogFilter).toEqual({ callId: 'c1@pbx.example.com', toTag: 'lt', fromTag: 'rt' });
+    expect((await decide(dialog([], 'dialog;call-id=c2;from-tag=rt'), ctx)).record?.value.dialogFilter).toEqual({ callId: 'c2', toTag: null, fromTag: 'rt' });
+    // Tags without the Call-ID name no dialog.
+    const tagsOnly = await decide(dialog([], 'dialog;from-tag=rt'), ctx);
+    expect(tagsOnly.status).toBe(400);
+    expect(tagsOnly.record).toBeUndefined();
+    // The parameters mean nothing to a presence subscription.
+    const presence = await decide(request({ drop: ['Event'], extra: ['Event: presence;call-id=c3'] }), ctx);
+    expect(presence.record?.value.dialogFilter).toBeNull();
     // No Accept means the package's default type (RFC 6665 §4.2.1.1).
     expect((await decide(dialog([]), ctx)).status).toBe(200);
     // A watcher that only takes PIDF cannot read dialog-info.

@@ -11,6 +11,7 @@ import { newTag, type SipHeaderLine } from '../protocols/sip/message/index.ts';
 import type { Answer, HandlerContext } from './handlerContext.ts';
 import { acceptsMediaType, expiresToGrant, subscriptionRecord, SUPPORTED_EXTENSIONS } from './requestChecks.ts';
 import { DIALOG_INFO } from '../presence-document/dialogInfo.ts';
+import type { DialogFilter } from '../schemas/generated/records.ts';
 
 export const PRESENCE_EVENT = 'presence';
 export const PIDF = 'application/pidf+xml';
@@ -31,6 +32,25 @@ export const ALLOWED_METHODS = ['SUBSCRIBE', 'PUBLISH', 'OPTIONS'] as const;
 export function presentityKey(uri: string, plan: NumberingPlan): string | undefined {
   const id = uriSubscriber(uri, plan);
   return id && identityKey(id);
+}
+
+/**
+ * RFC 4235 §3.2: `Event: dialog;call-id=…;to-tag=…;from-tag=…` subscribes to
+ * one dialog. Tags name a dialog only together with its Call-ID, so tags alone
+ * are refused rather than silently widened to every call. `include-session-
+ * description` is accepted and ignored: the taps keep no SDP, so there is none
+ * to include (the RFC lets a notifier leave it out).
+ */
+export function dialogFilterOf(params: Readonly<Record<string, string | null>>): DialogFilter | null | 'bad' {
+  const value = (name: string) => {
+    const v = params[name];
+    return v === undefined || v === null || v === '' ? null : v; // already unquoted (RFC 4235 allows a quoted call-id)
+  };
+  const callId = value('call-id');
+  const toTag = value('to-tag');
+  const fromTag = value('from-tag');
+  if (callId === null) return toTag === null && fromTag === null ? null : 'bad';
+  return { callId, toTag, fromTag };
 }
 
 const allow = (): SipHeaderLine => ['Allow', ALLOWED_METHODS.join(', ')];
@@ -76,6 +96,9 @@ async function decideSubscribe(request: SipMessage, ctx: HandlerContext, toTag: 
   const expires = expiresToGrant(request, ctx.policy);
   if (typeof expires !== 'number') return fail(expires.status, expires.headers, expires.reason);
 
+  const dialogFilter = event.type === DIALOG_EVENT ? dialogFilterOf(event.params) : null;
+  if (dialogFilter === 'bad') return fail(400, [], 'to-tag/from-tag without call-id');
+
   const value = subscriptionRecord(request, ctx, {
     presentity: key,
     presentityUri,
@@ -84,6 +107,7 @@ async function decideSubscribe(request: SipMessage, ctx: HandlerContext, toTag: 
     event: event.type,
     expires,
     toTag,
+    dialogFilter,
   });
   return {
     status: 200,

@@ -37,6 +37,14 @@ interface WatcherRow {
   expiresAt: string;
   contact: string;
   viaFlow: boolean;
+  event?: string;
+  dialogFilter?: { callId: string };
+}
+
+/** The package of a watcher dialog other than presence, and the one call a dialog watcher may be limited to. */
+export function watcherPackage(w: Pick<WatcherRow, 'event' | 'dialogFilter'>): string {
+  if (w.event === undefined || w.event === 'presence') return '';
+  return ` [${w.event}${w.dialogFilter ? ` call-id=${w.dialogFilter.callId}` : ''}]`;
 }
 
 export function registerWatchersCommand(program: Command): void {
@@ -66,7 +74,7 @@ export function registerWatchersCommand(program: Command): void {
         }
         const rows = ((view?.watchers as WatcherRow[] | undefined) ?? []).map(
           (w) =>
-            `${w.watcherUri.padEnd(36)} ${w.state.padEnd(8)} ${w.decision.padEnd(12)} cseq ${String(w.notifyCseq).padStart(4)} v${String(w.version).padEnd(4)} until ${w.expiresAt}  → ${w.contact}${w.viaFlow ? ' (via its flow)' : ''}`,
+            `${w.watcherUri.padEnd(36)} ${w.state.padEnd(8)} ${w.decision.padEnd(12)} cseq ${String(w.notifyCseq).padStart(4)} v${String(w.version).padEnd(4)} until ${w.expiresAt}  → ${w.contact}${w.viaFlow ? ' (via its flow)' : ''}${watcherPackage(w)}`,
         );
         process.stdout.write(
           `${key}: ${rows.length} watcher dialog(s), held by ${owner.memberId} (partition ${partition})\n${rows.join('\n')}${rows.length ? '\n' : ''}`,

@@ -64,6 +64,7 @@ export async function runDemo(o: DemoOptions, s: Settings = loadSettings()): Pro
       for (const [i, id] of watched.entries()) {
         const sub: Subscription = {
           contactVerified: true,
+          dialogFilter: null,
           requestId: `demo-${seed}-${i}`,
           receivedAt: startTime * 1000,
           presentity: `msisdn:+${id.msisdn}`,

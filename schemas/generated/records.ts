@@ -383,6 +383,15 @@ export interface StatePendingPublish {
   at: number;
 }
 
+/** RFC 4235 §3.2: the one dialog an Event: dialog subscription asked for (its Event header's call-id, to-tag, from-tag). */
+export interface DialogFilter {
+  callId: string;
+  /** Matched against the dialog's local tag (when the dialog has one). */
+  toTag: null | string;
+  /** Matched against the dialog's remote tag (when the dialog has one). */
+  fromTag: null | string;
+}
+
 export interface StateWatcher {
   callId: string;
   remoteTag: string;
@@ -403,6 +412,8 @@ export interface StateWatcher {
   event: string;
   /** Whether the watcher's Contact was vouched for (Subscription.contactVerified, the latest SUBSCRIBE's). */
   contactVerified: boolean;
+  /** Event: dialog only: the subscription is to this one dialog (null: every dialog of the presentity). */
+  dialogFilter: null | DialogFilter;
 }
 
 export interface StateDialogPublication {
@@ -611,6 +622,8 @@ export interface Subscription {
   localTag: null | string;
   /** false: nobody vouched for the Contact (unauthenticated, sent straight, not from a trusted proxy, Contact not its source address, no flow): NOTIFYs to it are tried once and a dialog it does not answer ends silently (RFC 6665 §9, no reflection). */
   contactVerified: boolean;
+  /** Event: dialog only: the subscription is to this one dialog (null: every dialog of the presentity). */
+  dialogFilter: null | DialogFilter;
 }
 
 /** Record type by Avro schema name. */

@@ -7,6 +7,7 @@ describe('forUpdate', () => {
     const committed = newSubscriber('msisdn:+1');
     committed.watchers.set('c\u0000w', {
       contactVerified: true,
+      dialogFilter: null,
       callId: 'c',
       remoteTag: 'w',
       localTag: 'n',

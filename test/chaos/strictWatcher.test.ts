@@ -47,6 +47,7 @@ const vlr = (round: number) => `3519109990${String(round).padStart(2, '0')}`;
 function subscription(i: number): Subscription {
   return {
     contactVerified: true,
+    dialogFilter: null,
     requestId: `chaos-sub-${i}`,
     receivedAt: T,
     presentity: presentity(i),

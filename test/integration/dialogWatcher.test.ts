@@ -5,7 +5,7 @@
 // the replay tap with its clock moved to now. The event manager that owns the
 // subscriber holds the dialog subscription and, from the call state it derives
 // from the copied ISUP, emits dialog-info NOTIFYs: the full (empty) state
-// first, then trying → early → confirmed → terminated, versions contiguous;
+// first, then partial ones trying → early → confirmed → terminated, versions contiguous;
 // the notify sink delivers them to a second SIPp (a UAS at the SUBSCRIBE's
 // Contact) that checks each carries `Event: dialog` and dialog-info. No PBX saw
 // this call: the lamp follows it from the copied signaling alone. The called
@@ -185,8 +185,8 @@ describe.skipIf(!HAVE_SIPP || !HAVE_CAPTURE)('BLF: SIPp Event: dialog watcher �
       [5, 5],
     ]);
     const docs = notifies.map((n) => parseDialogInfo(n.body!));
-    // Full state every time (RFC 4235 §4.1), the document's version the subscription's NOTIFY count.
-    expect(docs.map((d) => [d.state, d.version, d.entity])).toEqual(docs.map((_, i) => ['full', i + 1, PRESENTITY_URI]));
+    // Full state first, then partial: only the changed call (RFC 4235 §4.1); the document's version the subscription's NOTIFY count.
+    expect(docs.map((d) => [d.state, d.version, d.entity])).toEqual(docs.map((_, i) => [i === 0 ? 'full' : 'partial', i + 1, PRESENTITY_URI]));
     // Before the call: no dialog (lamp off); then the one call, as the calling party's: trying (IAM), early (ACM), confirmed (ANM), terminated (REL).
     expect(docs.map((d) => d.dialogs.map((x) => x.state))).toEqual([[], ['trying'], ['early'], ['confirmed'], ['terminated']]);
     const dialogIds = new Set(docs.slice(1).map((d) => d.dialogs[0]!.id));
@@ -286,6 +286,8 @@ describe.skipIf(!HAVE_SIPP || !HAVE_CAPTURE)('BLF: SIPp Event: dialog watcher �
     expect(notifies.map((n) => n.version)).toEqual([1, 2, 3, 4]);
     const docs = notifies.map((n) => parseDialogInfo(n.body!));
     expect(docs.map((d) => d.dialogs.map((x) => [x.id, x.state]))).toEqual([[], [['pub-pbx-1', 'early']], [['pub-pbx-1', 'confirmed']], []]);
+    // The PBX removed a call it had told as confirmed: a partial document cannot say it is gone, so full state (RFC 4235 §4.1).
+    expect(docs.map((d) => d.state)).toEqual(['full', 'partial', 'partial', 'full']);
     expect(docs[2]!.dialogs[0]).toMatchObject({
       callId: 'pbx-call-1@pbx.example.com',
       direction: 'recipient',

@@ -30,6 +30,7 @@ const topic = (n: Parameters<typeof topicName>[1]) => topicName(s.topics.prefix,
 function subscribe(cseq: number, expires: number, over: Partial<Subscription> = {}): Subscription {
   return {
     contactVerified: true,
+    dialogFilter: null,
     requestId: `sub-${cseq}`,
     receivedAt: T + cseq,
     presentity: A,

@@ -54,6 +54,7 @@ function subscribe(watcher: GroupMember | string, n: number): Subscription {
   const uri = typeof watcher === 'string' ? watcher : watcher.uri;
   return {
     contactVerified: true,
+    dialogFilter: null,
     requestId: `gsub-${n}`,
     receivedAt: Date.now(),
     presentity: 'group:g1',

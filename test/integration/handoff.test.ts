@@ -72,6 +72,7 @@ function subscription(key: string, callId: string, cseq: number, expires = 3600)
   const user = key.slice('msisdn:'.length);
   return {
     contactVerified: true,
+    dialogFilter: null,
     requestId: `${callId}-sub-${cseq}`,
     receivedAt: T + cseq,
     presentity: key,

@@ -107,6 +107,7 @@ describe('processor failures', () => {
       const key = 'msisdn:+351910000042';
       const sub: Subscription = {
         contactVerified: true,
+        dialogFilter: null,
         requestId: 'sub-1',
         receivedAt: Date.now(),
         presentity: key,

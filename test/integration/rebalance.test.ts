@@ -50,6 +50,7 @@ function subscription(i: number): Subscription {
   const { callId, remoteTag } = dialogOf(i);
   return {
     contactVerified: true,
+    dialogFilter: null,
     requestId: `sub-${i}`,
     receivedAt: T,
     presentity: presentity(i),

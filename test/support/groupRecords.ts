@@ -68,6 +68,7 @@ export function presenceOf(m: GroupMember, basic: 'open' | 'closed', version: nu
 export function subscribe(watcherUri: string, o: Partial<Subscription> = {}): Subscription {
   return {
     contactVerified: true,
+    dialogFilter: null,
     requestId: `req-${watcherUri}`,
     receivedAt: 1_700_000_000_000,
     presentity: 'group:g1',

@@ -6,6 +6,7 @@ import type { Subscription } from '../../schemas/generated/records.ts';
 export function subscriptionRecord(presentity: string, callId: string, fields: Partial<Subscription> = {}): Subscription {
   return {
     contactVerified: true,
+    dialogFilter: null,
     requestId: `sub-${callId}-${fields.cseq ?? 1}`,
     receivedAt: Date.now(),
     presentity,

@@ -12,7 +12,7 @@
 // ("message sent (N bytes):" for sent ones); N counts bytes, so the log is
 // read as bytes and each message cut by its length.
 
-interface TracedMessage {
+export interface TracedMessage {
   readonly direction: 'received' | 'sent';
   /** As SIPp names it: UDP, TCP, TLS, SCTP. */
   readonly transport: string;

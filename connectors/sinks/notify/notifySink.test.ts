@@ -9,7 +9,7 @@ import { loadSettings } from '../../../config/settings.ts';
 import type { Message } from '../../../kafka/rdkafkaPromises.ts';
 import { SipTransport } from '../../../protocols/sip/transport/index.ts';
 import type { DeliveryResult } from './deliverer.ts';
-import { NotifySink } from './notifySink.ts';
+import { mayBeSuperseded, NotifySink } from './notifySink.ts';
 import { notifyRecord } from '../../../test/support/notifyRecords.ts';
 
 const TOPIC = 'presence.notify-requests';
@@ -91,5 +91,13 @@ describe('notify sink commit points across a rebalance', () => {
     for (const id of ['n-0', 'n-1', 'n-2', 'n-3']) await h.release(id);
     expect(h.commits.at(-1)).toBe(4);
     expect(h.delivered).toEqual(['n-3', 'n-0', 'n-1', 'n-2', 'n-3']);
+  });
+});
+
+describe('which NOTIFYs --coalesce may skip', () => {
+  it('a presence NOTIFY (full state) may be superseded; a dialog-info or group NOTIFY (partial state follows) never', () => {
+    expect(mayBeSuperseded(notifyRecord({ event: 'presence' }))).toBe(true);
+    expect(mayBeSuperseded(notifyRecord({ event: 'dialog' }))).toBe(false);
+    expect(mayBeSuperseded(notifyRecord({ presentity: 'group:sales' }))).toBe(false);
   });
 });

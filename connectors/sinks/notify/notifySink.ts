@@ -141,6 +141,15 @@ class Sleeps {
   }
 }
 
+/**
+ * Whether a queued NOTIFY may be skipped for a newer one of its dialog (--coalesce). Not group NOTIFYs (RFC 4662)
+ * nor dialog-info (RFC 4235 §4.1): they carry partial state, so skipping one would lose changes — even a full-state
+ * one, when only partial ones follow it. Presence NOTIFYs carry full state: the newest says everything.
+ */
+export function mayBeSuperseded(n: Pick<NotifyRequest, 'presentity' | 'event'>): boolean {
+  return groupIdOf(n.presentity) === undefined && n.event !== 'dialog';
+}
+
 export class NotifySink {
   readonly stats: NotifySinkStats = { consumed: 0, reports: 0, deadLetters: 0, undecodable: 0, commits: 0, produceRetries: 0, pauses: 0 };
   readonly deliverer: NotifyDeliverer;
@@ -415,7 +424,8 @@ export class NotifySink {
       await this.report(n, r, origin);
       this.finish(tkey, tracker, m.offset);
     };
-    // A group NOTIFY carries partial state (RFC 4662): skipping one would lose changes, so it is never superseded.
+    // Group NOTIFYs (RFC 4662) and dialog-info (RFC 4235 §4.1) carry partial state: skipping one would lose changes —
+    // even a full-state one, when only partial ones follow it — so they are never superseded.
     const superseded = async () => {
       if (abandoned()) return;
       await this.report(
@@ -425,7 +435,8 @@ export class NotifySink {
       );
       this.finish(tkey, tracker, m.offset);
     };
-    this.scheduler.submit(dialogIdKey(n), groupIdOf(n.presentity) === undefined ? { run, superseded } : { run });
+    const partialState = groupIdOf(n.presentity) !== undefined || n.event === 'dialog';
+    this.scheduler.submit(dialogIdKey(n), partialState ? { run } : { run, superseded });
   }
 
   private async report(n: NotifyRequest, r: DeliveryResult, origin: string): Promise<void> {

@@ -9,7 +9,7 @@ import type { RecordSerde } from '../../../schemas/serde.ts';
 import type { OutputRecord } from '../../../kafka/transactionalProcessor.ts';
 import type { WatcherRules } from '../authorization/watcherRules.ts';
 import { fromStateRecord, newSubscriber, toStateRecord } from '../managedSubscriber.ts';
-import { isupEvent, mapEvent } from '../../../test/support/signalingEvents.ts';
+import { isupEvent, mapEvent, sipRequest, sipResponse } from '../../../test/support/signalingEvents.ts';
 import { subscriptionRecord } from '../../../test/support/subscriptionRecords.ts';
 import { PartitionStore } from '../../../kafka/partitionStore.ts';
 import type { ProcessContext } from '../../../kafka/transactionalProcessor.ts';
@@ -76,7 +76,8 @@ describe('dialog watchers beside presence watchers', () => {
     expect(dialog.every((n) => n.event === 'dialog' && n.contentType === 'application/dialog-info+xml')).toBe(true);
     const docs = dialog.map((n) => parseDialogInfo(n.body!));
     expect(docs.map((d) => d.version)).toEqual([1, 2, 3, 4, 5]);
-    expect(docs.map((d) => d.state)).toEqual(['full', 'full', 'full', 'full', 'full']);
+    // Full state first, then only what changed (RFC 4235 §4.1).
+    expect(docs.map((d) => d.state)).toEqual(['full', 'partial', 'partial', 'partial', 'partial']);
     expect(docs.map((d) => d.dialogs.map((x) => x.state))).toEqual([[], ['trying'], ['early'], ['confirmed'], ['terminated']]);
     expect(docs[2]!.dialogs[0]).toMatchObject({ direction: 'recipient', local: { identity: URI }, remote: { identity: 'tel:+351210000009' } });
     // The network change reached the presence watcher alone.
@@ -106,5 +107,50 @@ describe('dialog watchers beside presence watchers', () => {
     const [ended] = notifies(out).filter((n) => n.callId === 'd');
     expect(ended).toMatchObject({ event: 'dialog', version: 4 });
     expect(parseDialogInfo(ended!.body!).dialogs.map((d) => d.state)).toEqual(['terminated']);
+  });
+});
+
+describe('dialog watchers: partial state and one-dialog subscriptions', () => {
+  const sip = (e: SignalingEvent, eventId: string) => ({ ...e, eventId, identities: { imsi: null, msisdn: '+351910000001', aor: null } });
+  const call = (callId: string) => ({ callId, from: 'sip:bob@example.org', to: 'sip:+351910000001@ims.example.net' });
+
+  it('a refresh gets full state again, with the version going on; changes between are partial and list only the changed call', async () => {
+    const { all } = await run([
+      sub('d', 'dialog'),
+      { ...incoming('IAM', T + 1000), eventId: 'iam' },
+      sip(sipRequest(KEY, 'INVITE', T + 2000, call('c2@p')), 'inv'),
+      { ...sub('d', 'dialog'), cseq: 2, requestId: 'refresh' },
+      sip(sipResponse(KEY, 'INVITE', 180, T + 3000, call('c2@p')), 'ring'),
+    ]);
+    const docs = all.map((n) => parseDialogInfo(n.body!));
+    expect(docs.map((d) => [d.version, d.state, d.dialogs.map((x) => `${x.id}:${x.state}`)])).toEqual([
+      [1, 'full', []],
+      [2, 'partial', ['isup-100-200-7:trying']],
+      [3, 'partial', ['sip-c2@p:trying']],
+      [4, 'full', ['isup-100-200-7:trying', 'sip-c2@p:trying']],
+      [5, 'partial', ['sip-c2@p:early']],
+    ]);
+  });
+
+  it('Event: dialog;call-id=…: the watcher hears its one call, full then partial, and nothing of the others', async () => {
+    const one = { ...sub('one', 'dialog'), dialogFilter: { callId: 'c2@p', toTag: null, fromTag: null } };
+    const { all } = await run([
+      one,
+      sub('d', 'dialog'),
+      { ...incoming('IAM', T + 1000), eventId: 'iam' },
+      sip(sipRequest(KEY, 'INVITE', T + 2000, call('c2@p')), 'inv'),
+      sip(sipResponse(KEY, 'INVITE', 200, T + 3000, call('c2@p')), 'ok'),
+      { ...incoming('ACM', T + 4000), eventId: 'acm' },
+    ]);
+    const mine = all.filter((n) => n.callId === 'one');
+    expect(mine.map((n) => n.causeEventId)).toEqual([expect.any(String), 'inv', 'ok']);
+    const docs = mine.map((n) => parseDialogInfo(n.body!));
+    expect(docs.map((d) => [d.version, d.state, d.dialogs.map((x) => `${x.callId}:${x.state}`)])).toEqual([
+      [1, 'full', []],
+      [2, 'partial', ['c2@p:trying']],
+      [3, 'partial', ['c2@p:confirmed']],
+    ]);
+    // The unfiltered watcher beside it hears every change.
+    expect(all.filter((n) => n.callId === 'd').map((n) => n.causeEventId)).toEqual([expect.any(String), 'iam', 'inv', 'ok', 'acm']);
   });
 });

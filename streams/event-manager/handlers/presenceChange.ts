@@ -3,9 +3,10 @@
 // PIDF to presence watchers, dialog-info to dialog (BLF) watchers, each only
 // when its own document changed.
 import type { OutputRecord } from '../../../kafka/transactionalProcessor.ts';
+import type { DialogFilter } from '../../../schemas/generated/records.ts';
 import { DIALOG_INFO } from '../../../presence-document/dialogInfo.ts';
 import type { ManagedSubscriber } from '../managedSubscriber.ts';
-import { dialogFingerprint, renderDialogDocument } from '../presence/dialogDocument.ts';
+import { changeConcerns, changedDialogs, dialogFingerprint, renderDialogDocument } from '../presence/dialogDocument.ts';
 import { emptyPresence, type SubscriberPresence } from '../presence/model.ts';
 import { renderPresence } from '../presence/presenceDocument.ts';
 import { summary } from '../presence/summary.ts';
@@ -22,14 +23,23 @@ export function politeDocument(key: string): NotifyBody {
 export const DIALOG_EVENT = 'dialog';
 
 /**
- * The dialog-info a dialog watcher's NOTIFY carries, made at its version.
- * Identities only for a watcher the rules allow outright (confirm/polite-block
- * never reach here with calls; a restricted caller is hidden for everyone).
+ * The dialog-info a dialog watcher's NOTIFY carries, made at its version, of
+ * the dialogs its subscription names (Event: dialog;call-id=…). Identities
+ * only for a watcher the rules allow outright (confirm/polite-block never
+ * reach here with calls; a restricted caller is hidden for everyone). With
+ * `changed`, partial state: only those dialogs (RFC 4235 §4.1).
  */
-export function dialogDocument(s: SubscriberPresence, nowMs: number): DialogBody {
+export function dialogDocument(s: SubscriberPresence, nowMs: number, changed: ReadonlySet<string> | null = null): DialogBody {
   return (d) => ({
     contentType: DIALOG_INFO,
-    body: renderDialogDocument(s, { entity: d.presentityUri, showIdentities: d.decision === 'allow', nowMs, version: d.version }),
+    body: renderDialogDocument(s, {
+      entity: d.presentityUri,
+      showIdentities: d.decision === 'allow',
+      nowMs,
+      version: d.version,
+      filter: d.dialogFilter,
+      changed,
+    }),
   });
 }
 
@@ -52,8 +62,15 @@ export function publishPresence(ctx: EventManagerContext, key: string, m: Manage
   // Without dialog watchers nothing is remembered: the changelog stays as it was for the many subscribers nobody BLF-watches.
   const calls = [...m.watchers.values()].some((d) => d.event === DIALOG_EVENT) ? dialogFingerprint(m.presence) : null;
   if (calls !== m.notifiedDialogs) {
+    // Partial state after the first NOTIFY (RFC 4235 §4.1): every active dialog watcher was told m.notifiedDialogs —
+    // in its SUBSCRIBE's full NOTIFY or a change since — so the dialogs that differ from it are what it lacks. A watcher
+    // that missed one never goes on from a gap: NOTIFYs of a dialog go out in order and are never superseded
+    // (notifySink.ts); a failed one ends the subscription, and its re-SUBSCRIBE gets full state again.
+    const changed = calls === null ? null : changedDialogs(m.notifiedDialogs, m.presence);
     m.notifiedDialogs = calls;
-    notifies.push(...notifyChange(m.watchers, key, dialogDocument(m.presence, nowMs), politeDialogs(key), nowMs, cause, DIALOG_EVENT));
+    const doc = dialogDocument(m.presence, nowMs, changed);
+    const concerned = (d: { dialogFilter: DialogFilter | null }) => changeConcerns(m.presence, changed, d.dialogFilter);
+    notifies.push(...notifyChange(m.watchers, key, doc, politeDialogs(key), nowMs, cause, DIALOG_EVENT, concerned));
   }
   for (const n of notifies) {
     out.push({ topic: ctx.topic('notify-requests'), key, value: serde.encode('notify-requests', n) });

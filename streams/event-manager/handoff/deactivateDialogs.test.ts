@@ -7,6 +7,7 @@ import { parseHandoffMode } from './handoffMode.ts';
 
 const dialog = (callId: string, cseq: number, version: number): WatcherDialog => ({
   contactVerified: true,
+  dialogFilter: null,
   callId,
   remoteTag: `w-${callId}`,
   localTag: `n-${callId}`,

@@ -24,6 +24,8 @@ export interface WatcherView {
   expiresAt: string;
   /** Whether NOTIFYs go back over the flow the SUBSCRIBE came on (a front end's flow route). */
   viaFlow: boolean;
+  /** A dialog watcher of one call only (Event: dialog;call-id=…): which. Absent for the others. */
+  dialogFilter?: { callId: string; toTag: string | null; fromTag: string | null };
 }
 
 export interface SubscriberView {
@@ -61,6 +63,7 @@ export function subscriberView(key: string, partition: number, m: ManagedSubscri
         subscribeCseq: d.subscribeCseq,
         expiresAt: iso(d.expiresAt),
         viaFlow: d.routeSet.some(isFlowRoute),
+        ...(d.dialogFilter ? { dialogFilter: d.dialogFilter } : {}),
       })),
     version: m.presence.version,
     eventsSeen: m.presence.eventsSeen,

@@ -7,7 +7,7 @@ import { parseDialogInfo } from '../../../presence-document/dialogInfo.ts';
 import type { SignalingEvent } from '../../../schemas/generated/records.ts';
 import { isupEvent, mapEvent, sipRequest, sipResponse } from '../../../test/support/signalingEvents.ts';
 import { apply } from './derive.ts';
-import { callDialogs, dialogFingerprint, renderDialogDocument } from './dialogDocument.ts';
+import { callDialogs, changeConcerns, changedDialogs, dialogFingerprint, matchesFilter, renderDialogDocument } from './dialogDocument.ts';
 import type { SubscriberPresence } from './model.ts';
 
 const A = 'msisdn:+351910000001';
@@ -172,5 +172,79 @@ describe('call legs → dialogs', () => {
     expect(doc).toMatchObject({ entity: URI, version: 5, state: 'full', dialogs: [{ state: 'early', direction: 'recipient' }] });
     const none = parseDialogInfo(renderDialogDocument(fold([mapEvent(A, 'purgeMS', 'invoke', T, {})]), { ...allow, version: 1 }));
     expect(none.dialogs).toEqual([]);
+  });
+});
+
+describe('partial state (RFC 4235 §4.1)', () => {
+  const pbx = (dialogs: string): SubscriberPresence['dialogPublications'] => [
+    {
+      etag: 'e1',
+      document: parseDialogInfo(`<dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" version="1" state="full" entity="${URI}">${dialogs}</dialog-info>`),
+      body: '',
+      publishedAt: T,
+      expiresAt: T + 600_000,
+    },
+  ];
+
+  it('after what was told, only the dialogs that are new or changed; the partial document lists those alone', () => {
+    const s1 = fold([incoming('IAM', T), outgoing('IAM', T + 10)]);
+    const told = dialogFingerprint(s1);
+    const s2 = fold([incoming('ACM', T + 100)], s1);
+    const changed = changedDialogs(told, s2);
+    expect(changed).toEqual(new Set(['isup-100-200-7']));
+    const doc = parseDialogInfo(renderDialogDocument(s2, { ...allow, version: 3, changed }));
+    expect(doc).toMatchObject({ version: 3, state: 'partial' });
+    expect(doc.dialogs.map((d) => [d.id, d.state])).toEqual([['isup-100-200-7', 'early']]);
+    // Nothing told before: full state.
+    expect(changedDialogs(null, s2)).toBeNull();
+  });
+
+  it('a terminated dialog dropping out is no change; a live one vanishing (PBX removed it) needs full state', () => {
+    const s1 = fold([outgoing('IAM', T), outgoing('REL', T + 900, 17)]);
+    const s2 = fold([incoming('IAM', T + 60_000)], s1);
+    expect(changedDialogs(dialogFingerprint(s1), s2)).toEqual(new Set(['isup-100-200-7']));
+    const live: SubscriberPresence = { ...s1, calls: [], dialogPublications: pbx('<dialog id="p1" call-id="c@pbx"><state>confirmed</state></dialog>') };
+    expect(changedDialogs(dialogFingerprint(live), { ...live, dialogPublications: [] })).toBeNull();
+    const ended: SubscriberPresence = { ...live, dialogPublications: pbx('<dialog id="p1" call-id="c@pbx"><state>terminated</state></dialog>') };
+    expect(changedDialogs(dialogFingerprint(ended), { ...ended, dialogPublications: [] })).toEqual(new Set());
+  });
+});
+
+describe('Event: dialog;call-id;to-tag;from-tag (RFC 4235 §3.2)', () => {
+  const s = fold([incoming('IAM', T)]);
+  const withPbx: SubscriberPresence = {
+    ...s,
+    dialogPublications: [
+      {
+        etag: 'e1',
+        document: parseDialogInfo(`<dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" version="1" state="full" entity="${URI}">
+          <dialog id="p1" call-id="one@pbx" local-tag="lt1" remote-tag="rt1"><state>early</state></dialog>
+          <dialog id="p2" call-id="two@pbx" local-tag="lt2" remote-tag="rt2"><state>confirmed</state></dialog></dialog-info>`),
+        body: '',
+        publishedAt: T,
+        expiresAt: T + 600_000,
+      },
+    ],
+  };
+
+  it('only the named dialog: Call-ID, to-tag against the local tag, from-tag against the remote tag', () => {
+    const only = (filter: { callId: string; toTag: string | null; fromTag: string | null }) => callDialogs(withPbx, { ...allow, filter }).map((d) => d.id);
+    expect(only({ callId: 'two@pbx', toTag: null, fromTag: null })).toEqual(['pub-p2']);
+    expect(only({ callId: 'two@pbx', toTag: 'lt2', fromTag: 'rt2' })).toEqual(['pub-p2']);
+    expect(only({ callId: 'two@pbx', toTag: 'lt1', fromTag: 'rt2' })).toEqual([]);
+    expect(only({ callId: 'two@pbx', toTag: 'lt2', fromTag: 'other' })).toEqual([]);
+    expect(only({ callId: 'nope', toTag: null, fromTag: null })).toEqual([]);
+    // The tags of a published dialog are told, so a watcher can name it.
+    expect(callDialogs(withPbx, allow)[1]).toMatchObject({ id: 'pub-p1', localTag: 'lt1', remoteTag: 'rt1' });
+    // A tapped SIP call has no tags kept: its Call-ID names it.
+    expect(matchesFilter({ id: 'sip-x', callId: 'x', state: 'trying' }, { callId: 'x', toTag: 'a', fromTag: 'b' })).toBe(true);
+  });
+
+  it('a change concerns a filtered subscription only when it touches its dialog', () => {
+    const changed = new Set(['isup-100-200-7']);
+    expect(changeConcerns(withPbx, changed, { callId: 'two@pbx', toTag: null, fromTag: null })).toBe(false);
+    expect(changeConcerns(withPbx, new Set(['pub-p2']), { callId: 'two@pbx', toTag: null, fromTag: null })).toBe(true);
+    expect(changeConcerns(withPbx, changed, null)).toBe(true);
+    expect(changeConcerns(withPbx, null, { callId: 'none', toTag: null, fromTag: null })).toBe(true);
   });
 });

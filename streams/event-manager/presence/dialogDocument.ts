@@ -15,6 +15,7 @@
 // taps' legs, as published; a call both saw (same SIP Call-ID) is listed once,
 // as the taps saw it, since the copied signaling covers every hop.
 import { renderDialogInfo, type DialogEntry } from '../../../presence-document/dialogInfo.ts';
+import type { DialogFilter } from '../../../schemas/generated/records.ts';
 import type { CallLeg, CallPhase, DialogPublication, SubscriberPresence } from './model.ts';
 
 const STATE_OF: Readonly<Record<CallPhase, DialogEntry['state']>> = { setup: 'trying', alerting: 'early', answered: 'confirmed', released: 'terminated' };
@@ -51,6 +52,8 @@ export interface DialogViewOptions {
   readonly showIdentities: boolean;
   /** For live calls' duration; without it no duration (the fingerprint). */
   readonly nowMs?: number;
+  /** Event: dialog;call-id=… (RFC 4235 §3.2): only that dialog. */
+  readonly filter?: DialogFilter | null;
 }
 
 /** A number from ISUP as a tel: URI; a SIP URI as it is. */
@@ -101,6 +104,9 @@ function publishedDialog(d: DialogEntry, o: DialogViewOptions): DialogEntry {
   return {
     id: `pub-${d.id}`,
     ...(d.callId !== undefined ? { callId: d.callId } : {}),
+    // The PBX's tags, so a watcher can name this dialog in Event: dialog;call-id;to-tag;from-tag.
+    ...(d.localTag !== undefined ? { localTag: d.localTag } : {}),
+    ...(d.remoteTag !== undefined ? { remoteTag: d.remoteTag } : {}),
     ...(d.direction !== undefined ? { direction: d.direction } : {}),
     state: d.state,
     ...(d.event !== undefined ? { event: d.event } : {}),
@@ -115,9 +121,23 @@ function publishedDialogs(pubs: readonly DialogPublication[], tapped: ReadonlySe
   return pubs.flatMap((p) => p.document.dialogs.filter((d) => d.callId === undefined || !tapped.has(d.callId)).map((d) => publishedDialog(d, o)));
 }
 
+/**
+ * Whether a dialog is the one a filtered subscription names (RFC 4235 §3.2):
+ * same Call-ID; to-tag against its local tag, from-tag against its remote tag
+ * — where the dialog has tags at all: the taps key a SIP call by its Call-ID
+ * and keep no tags, and one Call-ID is one call to them.
+ */
+export function matchesFilter(d: DialogEntry, f: DialogFilter | null | undefined): boolean {
+  if (!f) return true;
+  if (d.callId !== f.callId) return false;
+  if (f.toTag !== null && d.localTag !== undefined && d.localTag !== f.toTag) return false;
+  return f.fromTag === null || d.remoteTag === undefined || d.remoteTag === f.fromTag;
+}
+
 export function callDialogs(s: SubscriberPresence, o: DialogViewOptions): DialogEntry[] {
   const tapped = new Set(s.calls.filter((l) => l.protocol === 'sip').map((l) => l.key.slice('sip:'.length)));
-  return [...visibleLegs(s).map((l) => dialogOf(l, o)), ...publishedDialogs(s.dialogPublications, tapped, o)];
+  const all = [...visibleLegs(s).map((l) => dialogOf(l, o)), ...publishedDialogs(s.dialogPublications, tapped, o)];
+  return o.filter ? all.filter((d) => matchesFilter(d, o.filter)) : all;
 }
 
 /**
@@ -129,7 +149,41 @@ export function dialogFingerprint(s: SubscriberPresence): string {
   return JSON.stringify(callDialogs(s, { entity: '', showIdentities: true }));
 }
 
-/** The full dialog-info document one watcher's NOTIFY carries (version: that subscription's). */
-export function renderDialogDocument(s: SubscriberPresence, o: DialogViewOptions & { readonly version: number }): string {
-  return renderDialogInfo({ entity: o.entity, version: o.version, state: 'full', dialogs: callDialogs(s, o) });
+/**
+ * What changed since the dialogs told (`told`, a dialogFingerprint): the ids of
+ * the dialogs that are new or differ — the content of a partial NOTIFY
+ * (RFC 4235 §4.1). Null when only full state will do: nothing told before, or
+ * a dialog told as live is gone without its termination having been told (a
+ * PBX removed its publication, a published call the taps now see under their
+ * own id) — a partial document cannot say "gone", only "terminated".
+ * A terminated dialog that drops out is not a change: it was told as terminated.
+ */
+export function changedDialogs(told: string | null, s: SubscriberPresence): ReadonlySet<string> | null {
+  if (told === null) return null;
+  const before = new Map((JSON.parse(told) as DialogEntry[]).map((d) => [d.id, JSON.stringify(d)]));
+  const now = callDialogs(s, { entity: '', showIdentities: true });
+  const ids = new Set(now.map((d) => d.id));
+  for (const [id, d] of before) if (!ids.has(id) && (JSON.parse(d) as DialogEntry).state !== 'terminated') return null;
+  return new Set(now.filter((d) => before.get(d.id) !== JSON.stringify(d)).map((d) => d.id));
+}
+
+/**
+ * The dialog-info document one watcher's NOTIFY carries (version: that
+ * subscription's): full state, or — given `changed` — partial state with only
+ * the changed dialogs this watcher may see.
+ */
+export function renderDialogDocument(
+  s: SubscriberPresence,
+  o: DialogViewOptions & { readonly version: number; readonly changed?: ReadonlySet<string> | null },
+): string {
+  const dialogs = callDialogs(s, o);
+  const changed = o.changed;
+  if (!changed) return renderDialogInfo({ entity: o.entity, version: o.version, state: 'full', dialogs });
+  return renderDialogInfo({ entity: o.entity, version: o.version, state: 'partial', dialogs: dialogs.filter((d) => changed.has(d.id)) });
+}
+
+/** Whether a partial change (`changed`, null: full state) touches a dialog this subscription sees. */
+export function changeConcerns(s: SubscriberPresence, changed: ReadonlySet<string> | null, filter: DialogFilter | null | undefined): boolean {
+  if (changed === null) return true;
+  return callDialogs(s, { entity: '', showIdentities: true, filter }).some((d) => changed.has(d.id));
 }

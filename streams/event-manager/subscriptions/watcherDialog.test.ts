@@ -19,6 +19,7 @@ const T0 = 1_700_000_000_000;
 function sub(over: Partial<Subscription> = {}): Subscription {
   return {
     contactVerified: true,
+    dialogFilter: null,
     requestId: 'r1',
     receivedAt: T0,
     presentity: 'msisdn:+351910000001',

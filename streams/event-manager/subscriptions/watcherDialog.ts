@@ -164,6 +164,7 @@ export function applySubscribe(
         subscribeCseq: sub.cseq,
         event: sub.event,
         contactVerified: sub.contactVerified,
+        dialogFilter: sub.dialogFilter,
       };
       const doc = decision === 'block' || decision === 'confirm' ? null : documentFor(once, current, politeBlocked);
       notifies.push(notify(once, sub.presentity, 'terminated', doc, nowMs, sub.requestId, decision === 'block' ? 'rejected' : 'timeout'));
@@ -185,6 +186,8 @@ export function applySubscribe(
       subscribeCseq: sub.cseq,
       event: sub.event,
       contactVerified: sub.contactVerified,
+      // Fixed when the subscription is made: a refresh names the same dialog (RFC 6665 §4.1.2.1, same Event header).
+      dialogFilter: sub.dialogFilter,
     };
     if (decision === 'block') {
       notifies.push(notify(d, sub.presentity, 'terminated', null, nowMs, sub.requestId, 'rejected'));
@@ -207,7 +210,11 @@ export function applySubscribe(
   return { dialogs, notifies };
 }
 
-/** A NOTIFY to every active dialog of the event package when the presentity's document for it changed. */
+/**
+ * A NOTIFY to every active dialog of the event package when the presentity's
+ * document for it changed — those `wants` keeps: a partial dialog-info change
+ * that touches none of the calls a watcher sees tells it nothing.
+ */
 export function notifyChange(
   dialogs: Map<string, WatcherDialog>,
   presentity: string,
@@ -216,10 +223,11 @@ export function notifyChange(
   nowMs: number,
   cause: string | null,
   event = 'presence',
+  wants: (d: Readonly<WatcherDialog>) => boolean = () => true,
 ): NotifyRequest[] {
   const out: NotifyRequest[] = [];
   for (const d of dialogs.values())
-    if (d.state === 'active' && d.event === event) out.push(notify(d, presentity, 'active', documentFor(d, current, politeBlocked), nowMs, cause));
+    if (d.state === 'active' && d.event === event && wants(d)) out.push(notify(d, presentity, 'active', documentFor(d, current, politeBlocked), nowMs, cause));
   return out;
 }
 

@@ -1,0 +1,93 @@
+// Kamailio 5.6 as a busy-lamp-field peer for interop tests: blf.cfg
+// (presence + presence_dialoginfo) on a loopback UDP port, its db_text tables
+// copied from the Debian package into a temp dir, in the foreground as its
+// own process group, killed by that group's id when stopped.
+import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { copyFileSync, existsSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const KAMAILIO = '/usr/sbin/kamailio';
+const CONFIG = fileURLToPath(new URL('./blf.cfg', import.meta.url));
+const DBTEXT_TABLES = '/usr/share/kamailio/dbtext/kamailio';
+/** What the presence module opens (version first: it checks table versions). */
+const TABLES = ['version', 'presentity', 'active_watchers', 'watchers'];
+
+/** Why Kamailio's BLF server cannot run here, or undefined. Install: apt-get install -y kamailio kamailio-presence-modules */
+export function kamailioBlfMissing(): string | undefined {
+  if (!existsSync(KAMAILIO)) return `${KAMAILIO} is absent (apt-get install -y kamailio kamailio-presence-modules)`;
+  if (!existsSync(join(DBTEXT_TABLES, 'presentity'))) return `${DBTEXT_TABLES} is absent (package kamailio)`;
+  if (spawnSync(KAMAILIO, ['-c', '-f', CONFIG, '-A', 'DBURL="text:///tmp"'], { stdio: 'ignore', timeout: 10_000 }).status !== 0)
+    return `kamailio -c rejects ${CONFIG} (is kamailio-presence-modules, with presence_dialoginfo, installed?)`;
+  return undefined;
+}
+
+export interface KamailioPeer {
+  readonly host: string;
+  readonly port: number;
+  readonly logFile: string;
+  stop(): Promise<void>;
+}
+
+/** Resolves once an OPTIONS to host:port is answered 200 (Kamailio's children are up). */
+async function answersOptions(host: string, port: number, timeoutMs: number, exited: () => boolean): Promise<void> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
+  const me = socket.address().port;
+  const t0 = Date.now();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.on('message', (m) => {
+        if (m.toString('latin1').startsWith('SIP/2.0 200')) resolve();
+      });
+      const tick = setInterval(() => {
+        if (exited()) reject(new Error('kamailio exited at start'));
+        else if (Date.now() - t0 > timeoutMs) reject(new Error(`kamailio did not answer OPTIONS on ${host}:${port} within ${timeoutMs} ms`));
+        else {
+          const n = Date.now();
+          socket.send(
+            `OPTIONS sip:${host}:${port} SIP/2.0\r\nVia: SIP/2.0/UDP ${host}:${me};branch=z9hG4bKready${n}\r\nMax-Forwards: 70\r\n` +
+              `From: <sip:ready@${host}>;tag=r${n}\r\nTo: <sip:${host}:${port}>\r\nCall-ID: ready-${n}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
+            port,
+            host,
+          );
+        }
+      }, 250);
+      const stop = () => clearInterval(tick);
+      socket.once('close', stop);
+    });
+  } finally {
+    socket.close();
+  }
+}
+
+export async function startKamailioBlf(o: { host: string; port: number; logFile: string }): Promise<KamailioPeer> {
+  const db = mkdtempSync(join(tmpdir(), 'kamailio-blf-'));
+  for (const t of TABLES) copyFileSync(join(DBTEXT_TABLES, t), join(db, t));
+  const out = openSync(o.logFile, 'a');
+  const args = ['-f', CONFIG, '-l', `udp:${o.host}:${o.port}`, '-A', `DBURL="text://${db}"`, '-DD', '-E', '-m', '32', '-M', '8', '-Y', db];
+  const child = spawn(KAMAILIO, args, { stdio: ['ignore', out, out], detached: true });
+  closeSync(out);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const stop = async () => {
+    if (!gone && child.pid) {
+      // Its own process group (detached): the main process and every child it forked, by the group's id.
+      process.kill(-child.pid, 'SIGTERM');
+      const kill = setTimeout(() => !gone && child.pid && process.kill(-child.pid, 'SIGKILL'), 5000);
+      await exited;
+      clearTimeout(kill);
+    }
+    rmSync(db, { recursive: true, force: true });
+  };
+  try {
+    await answersOptions(o.host, o.port, 20_000, () => gone);
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message}; see ${o.logFile}`, { cause: err });
+  }
+  return { host: o.host, port: o.port, logFile: o.logFile, stop };
+}
