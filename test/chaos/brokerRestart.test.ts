@@ -11,6 +11,9 @@
 //    or fenced batch that leaked would repeat a version), and the final
 //    presence equals the reference's;
 //  - no dead letters.
+// The member runs under a supervisor (as a StatefulSet would run it): a member that
+// stops rather than risk a duplicate (its producer fenced after the coordinator timed
+// its transaction out during a long outage) is started again with its member id.
 // Bounded: the replay is paced (about 10 s); the catch-up wait is 180 s.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Settings } from '../../config/settings.ts';
@@ -18,7 +21,7 @@ import { applyTopology } from '../../kafka/applyTopology.ts';
 import { totalLag } from '../../kafka/groupLag.ts';
 import type { Presence } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
-import { startEventManager } from '../../streams/event-manager/eventManager.ts';
+import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { runTap, type TapSummary } from '../../taps/pipeline/tapPipeline.ts';
 import { subscriberIdentity, type GenerateOptions } from '../../tools/generator/generate.ts';
@@ -52,24 +55,75 @@ afterAll(async () => {
   await directory.close();
 });
 
-/** Runs the event manager and the tap on `s`; `during` runs beside the replay. Returns the tap's summary once the event manager has committed everything. */
-async function replayThroughEventManager(s: Settings, speed: number, during: () => Promise<void> = async () => {}): Promise<TapSummary> {
+/**
+ * One event manager member under a supervisor, as a StatefulSet runs it: a member that
+ * stops on a fatal error (a producer fenced because the coordinator timed its
+ * transaction out while the broker was down) is started again with the same member id;
+ * it restores from the changelog and re-reads from the committed offsets.
+ */
+function supervisedEventManager(s: Settings) {
   const lines: string[] = [];
-  const em = await startEventManager(s, { memberId: `chaos-${s.topics.prefix}`, log: (l) => lines.push(`${new Date().toISOString().slice(11, 23)} ${l}`) });
-  let ended = 'running';
-  em.done().then(
-    () => (ended = 'ended'),
-    (e: unknown) => (ended = `stopped: ${String(e)}`),
-  );
+  const log = (l: string) => lines.push(`${new Date().toISOString().slice(11, 23)} ${l}`);
+  const restarts: string[] = [];
+  let current: EventManager | undefined;
+  let stopping = false;
+  const run = async (): Promise<void> => {
+    while (!stopping) {
+      const em = await startEventManager(s, { memberId: `chaos-${s.topics.prefix}`, log }).catch((e: unknown) => {
+        log(`supervisor: start failed: ${String(e)}`);
+        return undefined;
+      });
+      if (!em) {
+        await sleep(2000);
+        continue;
+      }
+      current = em;
+      const stopped = await em.done().then(
+        () => undefined,
+        (e: unknown) => String(e),
+      );
+      if (stopped === undefined || stopping) return;
+      if (restarts.length >= 3) throw new Error(`the event manager stopped a fourth time: ${stopped}`);
+      restarts.push(stopped);
+      log(`supervisor: member stopped (${stopped}); starting it again`);
+      await em.stop().catch(() => {});
+    }
+  };
+  const loop = run();
+  loop.catch(() => {});
+  return {
+    lines,
+    restarts,
+    current: () => current,
+    stop: async () => {
+      stopping = true;
+      await current?.stop();
+      await loop.catch(() => {});
+    },
+  };
+}
+
+/** Runs a supervised event manager and the tap on `s`; `during` runs beside the replay. Returns the tap's summary and the member's restarts once everything is committed. */
+async function replayThroughEventManager(
+  s: Settings,
+  speed: number,
+  during: () => Promise<void> = async () => {},
+): Promise<{ summary: TapSummary; restarts: string[] }> {
+  const em = supervisedEventManager(s);
   try {
+    await eventually('the event manager started', () => em.current(), { timeoutMs: 60_000 });
     const [summary] = await Promise.all([runTap(s, [generatorSource(gen)], { tap: 'generator', speed, unknown: 'drop', directory }), during()]);
     await eventually(
       () =>
-        `the event manager committing its input on ${s.kafka.brokers} (event manager ${ended}; processor: ${em.processor.stats.lastError ?? 'no error'}); its log:\n${lines.slice(-40).join('\n')}`,
-      async () => ((await totalLag(s.kafka.brokers, em.processor.groupId, [...em.processor.inputTopics]).catch(() => -1)) === 0 ? true : undefined),
+        `the event manager committing its input on ${s.kafka.brokers} (restarts: ${em.restarts.join('; ') || 'none'}; processor: ${em.current()?.processor.stats.lastError ?? 'no error'}); its log:\n${em.lines.slice(-40).join('\n')}`,
+      async () => {
+        const m = em.current();
+        if (!m) return undefined;
+        return (await totalLag(s.kafka.brokers, m.processor.groupId, [...m.processor.inputTopics]).catch(() => -1)) === 0 ? true : undefined;
+      },
       { timeoutMs: 180_000, intervalMs: 500 },
     );
-    return summary;
+    return { summary, restarts: em.restarts };
   } finally {
     await em.stop();
   }
@@ -99,7 +153,7 @@ describe('broker restart during a replay', () => {
     await applyTopology(reference);
     const refSerde = new RecordSerde(reference.registry.url, reference.topics.prefix);
     await refSerde.loadIds();
-    const refSummary = await replayThroughEventManager(reference, Infinity);
+    const { summary: refSummary } = await replayThroughEventManager(reference, Infinity);
     const refFinal = new Map((await readAll(reference, refSerde, 'current-presence')).map((p) => [p.subscriber, visible(p)]));
     expect(refSummary.events).toBeGreaterThan(500);
 
@@ -108,7 +162,7 @@ describe('broker restart during a replay', () => {
     const serde = new RecordSerde(chaos.registry.url, chaos.topics.prefix);
     await serde.loadIds();
     let restartedAt = 0;
-    const summary = await replayThroughEventManager(chaos, SPEED, async () => {
+    const { summary, restarts } = await replayThroughEventManager(chaos, SPEED, async () => {
       await sleep(KILL_AFTER_MS);
       broker.kill();
       const killedAt = Date.now();
@@ -134,7 +188,8 @@ describe('broker restart during a replay', () => {
 
     expect(await readAll(chaos, serde, 'dead-letters')).toEqual([]);
     console.log(
-      `broker restart: ${summary.events} events, ${presence.length} presence changes for ${final.size} subscribers; broker down ${DOWN_MS} ms, back ${restartedAt ? 'and caught up' : '?'}`,
+      `broker restart: ${summary.events} events, ${presence.length} presence changes for ${final.size} subscribers; ` +
+        `member restarts by the supervisor: ${restarts.length}${restarts.length ? ` (${restarts.join('; ')})` : ''}`,
     );
   }, 600_000);
 });
