@@ -6,7 +6,8 @@
 // librdkafka — until the crashed member's 45 s session expired.
 // bench/memberRecovery.ts times the same scenario.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeConsumerGroup, type GroupView } from '../../kafka/consumerGroupAdmin.ts';
+import { describeConsumerGroup, setGroupConfigs, type GroupView } from '../../kafka/consumerGroupAdmin.ts';
+import { GROUP_SESSION } from '../../kafka/groupSession.ts';
 import { EVENT_MANAGER_GROUP } from '../../streams/event-manager/eventManager.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
 import { startMemberProcess, type MemberProcess } from '../support/memberProcess.ts';
@@ -46,6 +47,19 @@ async function settled(group = groupId, total = 16): Promise<Map<string, string>
   );
 }
 
+/**
+ * The restarted process must take over before the crashed member's session (6 s,
+ * kafka/groupSession.ts) expires, or its partitions have moved and it joins as a
+ * newcomer. Starting a member process takes seconds on a loaded 2-core machine (it
+ * did not make it in CI), so the test widens the window: a 30 s session, heard by the
+ * member before it is killed (the broker times a member out from its last heartbeat,
+ * by the config in force then). The restarted member sets 6 s again as it starts.
+ */
+async function widenSession(group: string): Promise<void> {
+  await setGroupConfigs(s.kafka.brokers, group, { 'consumer.session.timeout.ms': '30000' });
+  await sleep(2 * GROUP_SESSION.heartbeatIntervalMs + 500);
+}
+
 const start = (id: string) => startMemberProcess(s, id, ['event-manager', '--member-id', id, '--stats-interval', '60'], /running against/);
 const startSink = (id: string) =>
   startMemberProcess(s, id, ['notify-sink', '--member-id', id, '--port', '0', '--stats-interval', '60'], /notify sink on/, {
@@ -67,6 +81,7 @@ describe('static membership keyed by the member id', () => {
     const before = await settled();
     const [a, b] = [before.get('em-a')!, before.get('em-b')!];
 
+    await widenSession(groupId);
     members[0]!.signal('SIGKILL');
     await sleep(3_000);
     const restartedAt = Date.now();
@@ -106,6 +121,7 @@ describe('static membership keyed by the member id', () => {
     const [sa, sb] = [await startSink('sink-a'), await startSink('sink-b')];
     members.push(sa, sb);
     const before = await settled(sinkGroupId, 4);
+    await widenSession(sinkGroupId);
     sa.signal('SIGKILL');
     await sleep(3_000);
     const seenForB = new Set<string>();
