@@ -77,6 +77,12 @@ export interface Settings {
     sipFrontPort: number | undefined;
     notifySinkPort: number | undefined;
     hepTapPort: number | undefined;
+    groupPresencePort: number | undefined;
+    groupServicePort: number | undefined;
+    locatorPort: number | undefined;
+    consolePort: number | undefined;
+    /** librdkafka statistics.interval.ms of every client of a process whose admin port is open (kafka/clientStats.ts); 0: off. */
+    kafkaStatisticsIntervalMs: number;
   };
   groupPresence: {
     /** Seconds of outage-failed batches before a group presence processor stops; 0 retries on. */
@@ -440,6 +446,15 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       sipFrontPort: port('PRESENCE_SIP_FRONT_ADMIN_PORT', get('PRESENCE_SIP_FRONT_ADMIN_PORT', 'admin.sipFrontPort')),
       notifySinkPort: port('PRESENCE_NOTIFY_SINK_ADMIN_PORT', get('PRESENCE_NOTIFY_SINK_ADMIN_PORT', 'admin.notifySinkPort')),
       hepTapPort: port('PRESENCE_HEP_TAP_ADMIN_PORT', get('PRESENCE_HEP_TAP_ADMIN_PORT', 'admin.hepTapPort')),
+      groupPresencePort: port('PRESENCE_GROUP_PRESENCE_ADMIN_PORT', get('PRESENCE_GROUP_PRESENCE_ADMIN_PORT', 'admin.groupPresencePort')),
+      groupServicePort: port('PRESENCE_GROUP_SERVICE_ADMIN_PORT', get('PRESENCE_GROUP_SERVICE_ADMIN_PORT', 'admin.groupServicePort')),
+      locatorPort: port('PRESENCE_LOCATOR_ADMIN_PORT', get('PRESENCE_LOCATOR_ADMIN_PORT', 'admin.locatorPort')),
+      consolePort: port('PRESENCE_CONSOLE_ADMIN_PORT', get('PRESENCE_CONSOLE_ADMIN_PORT', 'admin.consolePort')),
+      kafkaStatisticsIntervalMs: nonNegativeInt(
+        'PRESENCE_KAFKA_STATISTICS_INTERVAL_MS',
+        get('PRESENCE_KAFKA_STATISTICS_INTERVAL_MS', 'admin.kafkaStatisticsIntervalMs'),
+        15_000,
+      ),
     },
     eventManager: {
       timerClock: oneOf('PRESENCE_TIMER_CLOCK', get('PRESENCE_TIMER_CLOCK', 'eventManager.timerClock'), ['stream', 'wall'] as const, 'stream'),

@@ -3,7 +3,10 @@
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
-import { startConsole } from '../../services/console/consoleServer.ts';
+import { startConsole, type Console } from '../../services/console/consoleServer.ts';
+import { consoleReadiness, registerConsoleMetrics } from '../../services/console/consoleMetrics.ts';
+import { MetricsRegistry } from '../../protocols/http/metrics.ts';
+import { addAdminOptions, startAdminFor } from './adminPort.ts';
 import { EVENT_MANAGER_GROUP, EVENT_MANAGER_INPUTS } from '../../streams/event-manager/eventManager.ts';
 import { untilSignal } from './run.ts';
 import { commandLog } from '../logger.ts';
@@ -14,15 +17,16 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 export function registerConsoleCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
-  run
-    .command('console')
+  const cmd = run.command('console');
+  addAdminOptions(cmd, 'console');
+  cmd
     .description(
       'the live web console: event managers with their partitions and load, rebalances as they happen, flow rates and dead letters, one subscriber followed live (read-only; reads Kafka without a consumer group)',
     )
     .option('--port <port>', 'HTTP port', '8088')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--no-directory', 'search subscribers by their own identity only, without the subscriber directory')
-    .action(async (opts: { port: string; host: string; directory: boolean }) => {
+    .action(async (opts: { port: string; host: string; directory: boolean; adminPort?: string; adminHost?: string }) => {
       if (!/^\d+$/.test(opts.port) || Number(opts.port) > 65535) throw new Error(`--port must be 0-65535, not ${opts.port}`);
       const s = loadSettings();
       say.start();
@@ -31,6 +35,9 @@ export function registerConsoleCommand(program: Command): void {
         throw new Error(
           `--host ${opts.host}: the console has no authentication, so with bearer tokens configured (PRESENCE_HTTP_TOKENS_FILE) it listens on loopback only`,
         );
+      const metrics = new MetricsRegistry();
+      const state: { app?: Console } = {};
+      const admin = await startAdminFor(s, 'console', opts, { metrics, ready: () => consoleReadiness(state.app), log: say });
       let directory: SubscriberDirectory | undefined = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
       try {
         await directory?.migrate();
@@ -47,11 +54,14 @@ export function registerConsoleCommand(program: Command): void {
         log: say,
         ...(directory ? { directory } : {}),
       });
+      state.app = app;
+      registerConsoleMetrics(metrics, app);
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : Number(opts.port);
       say(`console on http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}/ reading ${s.kafka.brokers} (prefix "${s.topics.prefix}")`);
       say(`stopping (${await untilSignal()})`);
       await app.stop();
       await directory?.close();
+      await admin?.close();
     });
 }

@@ -7,6 +7,11 @@ import { startGroupService } from '../../services/group-service/groupService.ts'
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { untilSignal } from './run.ts';
 import { commandLog } from '../logger.ts';
+import { MetricsRegistry } from '../../protocols/http/metrics.ts';
+import { HttpStats } from '../../protocols/http/httpStats.ts';
+import { addAdminOptions, startAdminFor } from './adminPort.ts';
+import { groupServiceReadiness, registerGroupServiceMetrics } from '../../services/group-service/groupServiceMetrics.ts';
+import type { GroupService } from '../../services/group-service/groupService.ts';
 
 const say = commandLog('group-service', loadSettings);
 
@@ -23,12 +28,15 @@ interface Opts {
   directory: boolean;
   maxBody: string;
   statsInterval: string;
+  adminPort?: string;
+  adminHost?: string;
 }
 
 export function registerGroupServiceCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
-  run
-    .command('group-service')
+  const cmd = run.command('group-service');
+  addAdminOptions(cmd, 'groupService');
+  cmd
     .description(
       'the group service (Pm): groups, members and their policies in PostgreSQL over an HTTP JSON API; every change to the groups topic via a transactional outbox',
     )
@@ -44,10 +52,15 @@ export function registerGroupServiceCommand(program: Command): void {
       const maxBodyBytes = whole('--max-body', opts.maxBody, 64 * 1024 * 1024);
       const s = loadSettings();
       say.start();
+      const metrics = new MetricsRegistry();
+      const stats = new HttpStats();
+      let started: GroupService | undefined;
+      const admin = await startAdminFor(s, 'groupService', opts, { metrics, ready: groupServiceReadiness(() => started), log: say });
       const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
       try {
         await directory?.migrate();
         const svc = await startGroupService(s, {
+          stats,
           host: opts.host,
           port,
           schema: opts.schema,
@@ -56,6 +69,8 @@ export function registerGroupServiceCommand(program: Command): void {
           log: say,
           ...(directory ? { directory } : {}),
         });
+        started = svc;
+        registerGroupServiceMetrics(metrics, svc, stats);
         say(
           `group service on http://${opts.host}:${svc.port}/groups, tables in ${s.database.url.replace(/\/\/[^@]*@/, '//')} schema ${opts.schema}, ` +
             (svc.relay ? `changes to ${s.topics.prefix}groups at ${s.kafka.brokers}` : 'outbox relay off'),
@@ -77,6 +92,7 @@ export function registerGroupServiceCommand(program: Command): void {
         await svc.stop();
       } finally {
         await directory?.close();
+        await admin?.close();
       }
     });
 }

@@ -14,8 +14,11 @@ import { commandLog } from '../logger.ts';
 import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { eventManagerReadiness, registerEventManagerMetrics } from '../../streams/event-manager/eventManagerMetrics.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
-import { registerSipFrontEndMetrics } from '../../front-end/sipFrontEndMetrics.ts';
+import { registerSipFrontEndMetrics, sipFrontEndReadiness } from '../../front-end/sipFrontEndMetrics.ts';
+import { allReady } from '../../protocols/http/adminServer.ts';
 import type { EventManager } from '../../streams/event-manager/eventManager.ts';
+import { HttpStats } from '../../protocols/http/httpStats.ts';
+import { locatorReadiness, registerLocatorMetrics } from '../../coordinator/locatorMetrics.ts';
 import { startMemberApi } from '../../streams/event-manager/introspection/memberApi.ts';
 
 const say = commandLog('event-manager', loadSettings);
@@ -157,11 +160,18 @@ export function registerRunCommands(program: Command): void {
         say.start();
         say.fields({ memberId });
         // Up before Kafka is reached: /readyz says "starting" meanwhile, and why.
-        const state: { em?: EventManager; failed?: string } = {};
+        const state: { em?: EventManager; sip?: MemberFrontEnd; failed?: string } = {};
         const metrics = new MetricsRegistry();
         const admin = await startAdminFor(s, 'eventManager', opts, {
           metrics,
-          ready: () => eventManagerReadiness(state.em),
+          // With --sip-port the member is also a SIP edge that redirect/proxy front ends send SUBSCRIBEs to: it is ready when both are.
+          ready: () =>
+            sipPort === undefined
+              ? eventManagerReadiness(state.em)
+              : allReady([
+                  ['eventManager', eventManagerReadiness(state.em)],
+                  ['sipFrontEnd', sipFrontEndReadiness(state.sip?.frontEnd)],
+                ]),
           live: () => (state.failed ? { ok: false, reason: state.failed } : { ok: true }),
           log: say,
         });
@@ -195,6 +205,7 @@ export function registerRunCommands(program: Command): void {
             ...(sipDirectory ? { directory: sipDirectory } : {}),
             log: say,
           });
+          state.sip = sip;
         }
         const em = await startEventManager(s, {
           memberId,
@@ -243,21 +254,33 @@ export function registerRunCommands(program: Command): void {
       },
     );
 
-  run
-    .command('locator')
+  const locator = run.command('locator');
+  addAdminOptions(locator, 'locator');
+  locator
     .description('the coordinator HTTP API: GET /locate/{msisdn|imsi|aor} (key, partition, owning event manager, presence) and GET /healthz')
     .option('--port <port>', 'HTTP port', '8090')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .action(async (opts: { port: string; host: string }) => {
+    .action(async (opts: { port: string; host: string; adminPort?: string; adminHost?: string }) => {
       const s = loadSettings();
       sayLocator.start();
+      const metrics = new MetricsRegistry();
+      const stats = new HttpStats();
+      let listening = false;
+      const ready = locatorReadiness(s.kafka.brokers, () => listening);
+      registerLocatorMetrics(metrics, stats, ready);
+      const admin = await startAdminFor(s, 'locator', opts, { metrics, ready, log: sayLocator });
       const directory = new SubscriberDirectory(s.database.url);
-      await directory.migrate();
-      const tokens = s.http.tokensFile ? BearerTokens.load(s.http.tokensFile) : undefined;
-      const server = await startHttpApi(s, Number(opts.port), opts.host, directory, tokens);
-      sayLocator(`locator listening on http://${opts.host}:${opts.port}/locate/{identity}`);
-      sayLocator(`stopping (${await untilSignal()})`);
-      await new Promise((r) => server.close(r));
-      await directory.close();
+      try {
+        await directory.migrate();
+        const tokens = s.http.tokensFile ? BearerTokens.load(s.http.tokensFile) : undefined;
+        const server = await startHttpApi(s, Number(opts.port), opts.host, directory, tokens, stats);
+        listening = true;
+        sayLocator(`locator listening on http://${opts.host}:${opts.port}/locate/{identity}`);
+        sayLocator(`stopping (${await untilSignal()})`);
+        await new Promise((r) => server.close(r));
+      } finally {
+        await directory.close();
+        await admin?.close();
+      }
     });
 }
