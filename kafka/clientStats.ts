@@ -31,6 +31,10 @@ export interface RdkafkaPartitionStats {
   partition?: number;
   consumer_lag?: number;
   consumer_lag_stored?: number;
+  app_offset?: number;
+  committed_offset?: number;
+  hi_offset?: number;
+  ls_offset?: number;
   msgq_cnt?: number;
   xmit_msgq_cnt?: number;
   fetch_state?: string;

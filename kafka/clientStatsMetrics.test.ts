@@ -45,7 +45,14 @@ const consumer: RdkafkaStats = {
   topics: {
     'presence.signaling-events': {
       topic: 'presence.signaling-events',
-      partitions: { '0': { partition: 0, consumer_lag: 7 }, '1': { partition: 1, consumer_lag: -1 }, '-1': { partition: -1, consumer_lag: -1 } },
+      partitions: {
+        // Position 13 of a last stable offset 20; librdkafka's own consumer_lag is from a committed offset the transactional producer moved.
+        '0': { partition: 0, consumer_lag: 19, app_offset: 13, committed_offset: 1, hi_offset: 21, ls_offset: 20 },
+        // Nothing consumed yet: from the committed offset it starts at.
+        '2': { partition: 2, consumer_lag: -1, app_offset: -1001, committed_offset: 5, hi_offset: 9, ls_offset: 9 },
+        '1': { partition: 1, consumer_lag: -1, app_offset: -1001, committed_offset: -1001, hi_offset: -1, ls_offset: -1 },
+        '-1': { partition: -1, consumer_lag: -1 },
+      },
     },
   },
   cgrp: { state: 'up', rebalance_cnt: 3 },
@@ -94,7 +101,8 @@ describe('librdkafka statistics as metrics', () => {
     expect(seriesValue(text, `presence_kafka_broker_errors_total{client="em-1#consumer-2",${b},direction="rx"}`)).toBe(2);
     expect(seriesValue(text, `presence_kafka_broker_request_timeouts_total{client="em-1#consumer-2",${b}}`)).toBe(1);
     expect(seriesValue(text, 'presence_kafka_consumer_lag{client="em-1#consumer-2",topic="presence.signaling-events",partition="0"}')).toBe(7);
-    // Unknown lag (-1) and librdkafka's unassigned partition -1 are left out.
+    expect(seriesValue(text, 'presence_kafka_consumer_lag{client="em-1#consumer-2",topic="presence.signaling-events",partition="2"}')).toBe(4);
+    // Unknown position or end, and librdkafka's unassigned partition -1, are left out.
     expect(text).not.toContain('partition="1"');
     expect(text).not.toContain('partition="-1"');
     expect(seriesValue(text, 'presence_kafka_consumer_rebalances_total{client="em-1#consumer-2",type="consumer"}')).toBe(3);

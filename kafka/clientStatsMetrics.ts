@@ -3,7 +3,7 @@
 // bytes; the series are in seconds and bytes. `client` is librdkafka's handle
 // name (client.id#consumer-N), unique in the process.
 import type { Labels, MetricsRegistry } from '../protocols/http/metrics.ts';
-import { clientStatsSnapshot, type RdkafkaBrokerStats, type RdkafkaStats, type RdkafkaWindow } from './clientStats.ts';
+import { clientStatsSnapshot, type RdkafkaBrokerStats, type RdkafkaPartitionStats, type RdkafkaStats, type RdkafkaWindow } from './clientStats.ts';
 
 type Series = Array<[Labels, number]>;
 
@@ -43,6 +43,20 @@ function window(w: RdkafkaWindow | undefined): Series | undefined {
   if (num(w.avg)) out.push([{ stat: 'avg' }, w.avg / 1e6]);
   if (num(w.p99)) out.push([{ stat: 'p99' }, w.p99 / 1e6]);
   return out;
+}
+
+/**
+ * librdkafka's consumer_lag counts from the offset this consumer committed, but our processors
+ * commit through their transactional producer (sendOffsetsToTransaction), which the consumer
+ * never learns of: it stays -1 or frozen. The lag is the consumer's position (app_offset, else
+ * the committed offset it started from) to the end it may read — the last stable offset for
+ * read_committed consumers (all of ours), the high watermark otherwise.
+ */
+export function ownLag(ps: RdkafkaPartitionStats): number | undefined {
+  const end = num(ps.ls_offset) && ps.ls_offset >= 0 ? ps.ls_offset : num(ps.hi_offset) && ps.hi_offset >= 0 ? ps.hi_offset : undefined;
+  const pos = num(ps.app_offset) && ps.app_offset >= 0 ? ps.app_offset : num(ps.committed_offset) && ps.committed_offset >= 0 ? ps.committed_offset : undefined;
+  if (end !== undefined && pos !== undefined) return Math.max(0, end - pos);
+  return num(ps.consumer_lag) && ps.consumer_lag >= 0 ? ps.consumer_lag : undefined;
 }
 
 export function registerKafkaClientMetrics(m: MetricsRegistry): void {
@@ -104,15 +118,15 @@ export function registerKafkaClientMetrics(m: MetricsRegistry): void {
       [{ direction: 'rx' }, b.rxerrs ?? 0],
     ]),
   );
-  m.gauge('presence_kafka_consumer_lag', "A consumer's own lag per assigned partition: messages between its position and the high watermark", () => {
+  m.gauge('presence_kafka_consumer_lag', "A consumer's own lag per assigned partition: messages between its position and the partition's end", () => {
     const out: Series = [];
     for (const c of clientStatsSnapshot()) {
       if (c.stats.type !== 'consumer') continue;
       for (const [topic, t] of Object.entries(c.stats.topics ?? {}))
         for (const [p, ps] of Object.entries(t.partitions ?? {})) {
-          // -1: unknown (not fetching); partition -1 is librdkafka's unassigned bucket.
-          if (Number(p) < 0 || !num(ps.consumer_lag) || ps.consumer_lag < 0) continue;
-          out.push([{ client: c.name, topic: t.topic ?? topic, partition: p }, ps.consumer_lag]);
+          if (Number(p) < 0) continue; // librdkafka's unassigned-messages bucket
+          const lag = ownLag(ps);
+          if (lag !== undefined) out.push([{ client: c.name, topic: t.topic ?? topic, partition: p }, lag]);
         }
     }
     return out;

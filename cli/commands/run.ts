@@ -275,7 +275,10 @@ export function registerRunCommands(program: Command): void {
         const tokens = s.http.tokensFile ? BearerTokens.load(s.http.tokensFile) : undefined;
         const server = await startHttpApi(s, Number(opts.port), opts.host, directory, tokens, stats);
         listening = true;
-        sayLocator(`locator listening on http://${opts.host}:${opts.port}/locate/{identity}`);
+        // --port 0 picks a free port: log the one taken.
+        const addr = server.address();
+        const bound = typeof addr === 'object' && addr ? addr.port : Number(opts.port);
+        sayLocator(`locator listening on http://${opts.host}:${bound}/locate/{identity}`);
         sayLocator(`stopping (${await untilSignal()})`);
         await new Promise((r) => server.close(r));
       } finally {
