@@ -7,6 +7,7 @@ import { startConsole, type Console } from '../../services/console/consoleServer
 import { consoleReadiness, registerConsoleMetrics } from '../../services/console/consoleMetrics.ts';
 import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
+import { flagsFromSettings } from './flagSettings.ts';
 import { EVENT_MANAGER_GROUP, EVENT_MANAGER_INPUTS } from '../../streams/event-manager/eventManager.ts';
 import { untilSignal } from './run.ts';
 import { commandLog } from '../logger.ts';
@@ -19,12 +20,13 @@ export function registerConsoleCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
   const cmd = run.command('console');
   addAdminOptions(cmd, 'console');
+  flagsFromSettings(cmd, (s) => ({ port: s.roles.console.port, host: s.roles.console.host }));
   cmd
     .description(
       'the live web console: event managers with their partitions and load, rebalances as they happen, flow rates and dead letters, one subscriber followed live (read-only; reads Kafka without a consumer group)',
     )
-    .option('--port <port>', 'HTTP port', '8088')
-    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'HTTP port (default PRESENCE_CONSOLE_PORT or 8088)')
+    .option('--host <addr>', 'address to listen on (default PRESENCE_CONSOLE_HOST or 127.0.0.1)')
     .option('--no-directory', 'search subscribers by their own identity only, without the subscriber directory')
     .action(async (opts: { port: string; host: string; directory: boolean; adminPort?: string; adminHost?: string }) => {
       if (!/^\d+$/.test(opts.port) || Number(opts.port) > 65535) throw new Error(`--port must be 0-65535, not ${opts.port}`);

@@ -9,6 +9,7 @@ import { untilStopped } from './run.ts';
 import { commandLog } from '../logger.ts';
 import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
+import { flagsFromSettings } from './flagSettings.ts';
 import { groupPresenceReadiness, registerGroupPresenceMetrics } from '../../streams/group-presence/groupPresenceMetrics.ts';
 import type { GroupPresenceService } from '../../streams/group-presence/groupPresenceService.ts';
 
@@ -23,12 +24,13 @@ export function registerGroupPresenceCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
   const cmd = run.command('group-presence');
   addAdminOptions(cmd, 'groupPresence');
+  flagsFromSettings(cmd, (s) => ({ memberId: s.roles.groupPresence.memberId }));
   cmd
     .description(
       "join groups (basic group information) with their members' current presence, exactly once: keeps each group's presence, " +
         'answers group SUBSCRIBEs with RFC 4662 NOTIFYs (full state, then partial), publishes group-presence documents',
     )
-    .option('--member-id <id>', 'stable member id (transactional ids of both consumer groups); default host-pid')
+    .option('--member-id <id>', 'stable member id (transactional ids of both consumer groups); default PRESENCE_GROUP_PRESENCE_MEMBER_ID or host-pid')
     .option('--fetch-wait-ms <ms>', 'longest a consumer fetch waits for committed records (latency per hop vs idle fetch rate)', String(DEFAULT_FETCH_WAIT_MS))
     .option('--stats-interval <s>', 'seconds between progress lines', '10')
     .option(

@@ -12,6 +12,7 @@ import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirect
 import { numberingPlan } from '../../subscriber/numberingPlan.ts';
 import { untilStopped } from './run.ts';
 import { commandLog } from '../logger.ts';
+import { flagsFromSettings } from './flagSettings.ts';
 
 const say = commandLog('group-presence-api', loadSettings);
 
@@ -26,13 +27,14 @@ interface Opts {
 
 export function registerGroupPresenceApiCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
-  run
-    .command('group-presence-api')
+  const cmd = run.command('group-presence-api');
+  flagsFromSettings(cmd, (s) => ({ port: s.roles.groupPresenceApi.port, host: s.roles.groupPresenceApi.host }));
+  cmd
     .description(
       'keep the PostgreSQL table group_presence from the group-presence topic and serve GET /groups/{id}/presence?watcher=<uri> (the document as that requester may see it)',
     )
-    .option('--port <port>', 'HTTP port', '8092')
-    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'HTTP port (default PRESENCE_GROUP_PRESENCE_API_PORT or 8092)')
+    .option('--host <addr>', 'address to listen on (default PRESENCE_GROUP_PRESENCE_API_HOST or 127.0.0.1)')
     .option('--schema <name>', 'PostgreSQL schema of the group_presence table', 'presence')
     .option('--no-sink', 'serve the table only, without consuming group-presence (another instance keeps it)')
     .option('--no-directory', 'match requesters to members by URI only, without the subscriber directory')

@@ -10,6 +10,7 @@ import { commandLog } from '../logger.ts';
 import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { HttpStats } from '../../protocols/http/httpStats.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
+import { flagsFromSettings } from './flagSettings.ts';
 import { groupServiceReadiness, registerGroupServiceMetrics } from '../../services/group-service/groupServiceMetrics.ts';
 import type { GroupService } from '../../services/group-service/groupService.ts';
 
@@ -36,12 +37,13 @@ export function registerGroupServiceCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
   const cmd = run.command('group-service');
   addAdminOptions(cmd, 'groupService');
+  flagsFromSettings(cmd, (s) => ({ port: s.roles.groupService.port, host: s.roles.groupService.host }));
   cmd
     .description(
       'the group service (Pm): groups, members and their policies in PostgreSQL over an HTTP JSON API; every change to the groups topic via a transactional outbox',
     )
-    .option('--port <port>', 'HTTP port', '8091')
-    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'HTTP port (default PRESENCE_GROUP_SERVICE_PORT or 8091)')
+    .option('--host <addr>', 'address to listen on (default PRESENCE_GROUP_SERVICE_HOST or 127.0.0.1)')
     .option('--schema <name>', 'PostgreSQL schema of the group tables', 'presence')
     .option('--no-relay', 'serve the API only; another instance relays the outbox to Kafka')
     .option('--no-directory', 'key members by their URI only, without the subscriber directory')

@@ -14,6 +14,7 @@ import { commandLog } from '../logger.ts';
 import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { eventManagerReadiness, registerEventManagerMetrics } from '../../streams/event-manager/eventManagerMetrics.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
+import { flagsFromSettings } from './flagSettings.ts';
 import { registerSipFrontEndMetrics, sipFrontEndReadiness } from '../../front-end/sipFrontEndMetrics.ts';
 import { allReady } from '../../protocols/http/adminServer.ts';
 import type { EventManager } from '../../streams/event-manager/eventManager.ts';
@@ -88,11 +89,15 @@ export function registerRunCommands(program: Command): void {
 
   const eventManager = run.command('event-manager');
   addAdminOptions(eventManager, 'eventManager');
+  flagsFromSettings(eventManager, (s) => {
+    const r = s.roles.eventManager;
+    return { memberId: r.memberId, sipPort: r.sipPort, sipHost: r.sipHost, apiPort: r.apiPort, apiHost: r.apiHost };
+  });
   eventManager
     .description('join the event-manager consumer group and process the partitions it is assigned')
     .option(
       '--member-id <id>',
-      'stable member id: its static membership (group.instance.id) and transactional id derive from it, so a restart fences its predecessor and reclaims exactly its partitions; default <hostname>-event-manager-<index>',
+      'stable member id: its static membership (group.instance.id) and transactional id derive from it, so a restart fences its predecessor and reclaims exactly its partitions; default PRESENCE_EVENT_MANAGER_MEMBER_ID or <hostname>-event-manager-<index>',
     )
     .option('--member-index <n>', 'index in the default member id (members of one host need distinct ones)', '1')
     .option('--static', 'static membership (the default; kept for scripts that pass it)')
@@ -105,16 +110,16 @@ export function registerRunCommands(program: Command): void {
     .option('--stats-interval <s>', 'seconds between progress lines', '10')
     .option(
       '--sip-port <port>',
-      "run an embedded stateless SIP front end on this port (UDP+TCP) and advertise it as this member's SIP contact (redirect/proxy front ends send SUBSCRIBEs there)",
+      "run an embedded stateless SIP front end on this port (UDP+TCP) and advertise it as this member's SIP contact (redirect/proxy front ends send SUBSCRIBEs there); default PRESENCE_EVENT_MANAGER_SIP_PORT or none",
     )
-    .option('--sip-host <addr>', 'address the embedded SIP front end listens on', '127.0.0.1')
+    .option('--sip-host <addr>', 'address the embedded SIP front end listens on (default PRESENCE_EVENT_MANAGER_SIP_HOST or 127.0.0.1)')
     .option('--advertised-host <host>', 'host put in the advertised SIP contact when the listening address is not reachable as such')
     .option('--http-url <url>', 'HTTP base URL to advertise in the member reports (default: the --api-port API)')
     .option(
       '--api-port <port>',
-      "serve the member's own HTTP API on this port: GET /subscribers/{key} (presence, publications, watcher dialogs; scope subscribers:read) and /stats; advertised in the member reports, so presence watchers and locate ask the owner",
+      "serve the member's own HTTP API on this port: GET /subscribers/{key} (presence, publications, watcher dialogs; scope subscribers:read) and /stats; advertised in the member reports, so presence watchers and locate ask the owner; default PRESENCE_EVENT_MANAGER_API_PORT or none",
     )
-    .option('--api-host <addr>', 'address the member API listens on', '127.0.0.1')
+    .option('--api-host <addr>', 'address the member API listens on (default PRESENCE_EVENT_MANAGER_API_HOST or 127.0.0.1)')
     .option('--capacity <eps>', 'events per second this member can take, reported for load-based assignment (0: unknown)', '0')
     .option('--no-sip-directory', 'embedded SIP front end: key presentities by their URI only, without the subscriber directory')
     .option(
@@ -256,10 +261,11 @@ export function registerRunCommands(program: Command): void {
 
   const locator = run.command('locator');
   addAdminOptions(locator, 'locator');
+  flagsFromSettings(locator, (s) => ({ port: s.roles.locator.port, host: s.roles.locator.host }));
   locator
     .description('the coordinator HTTP API: GET /locate/{msisdn|imsi|aor} (key, partition, owning event manager, presence) and GET /healthz')
-    .option('--port <port>', 'HTTP port', '8090')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'HTTP port (default PRESENCE_LOCATOR_PORT or 8090)')
+    .option('--host <host>', 'address to listen on (default PRESENCE_LOCATOR_HOST or 127.0.0.1)')
     .action(async (opts: { port: string; host: string; adminPort?: string; adminHost?: string }) => {
       const s = loadSettings();
       sayLocator.start();
