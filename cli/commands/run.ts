@@ -12,11 +12,10 @@ import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirect
 import { startMemberFrontEnd, type MemberFrontEnd } from '../../front-end/memberFrontEnd.ts';
 import { commandLog } from '../logger.ts';
 import { MetricsRegistry } from '../../protocols/http/metrics.ts';
-import { eventManagerReadiness, registerEventManagerMetrics } from '../../streams/event-manager/eventManagerMetrics.ts';
+import { memberReadiness, registerEventManagerMetrics } from '../../streams/event-manager/eventManagerMetrics.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
 import { flagsFromSettings } from './flagSettings.ts';
-import { registerSipFrontEndMetrics, sipFrontEndReadiness } from '../../front-end/sipFrontEndMetrics.ts';
-import { allReady } from '../../protocols/http/adminServer.ts';
+import { registerSipFrontEndMetrics } from '../../front-end/sipFrontEndMetrics.ts';
 import type { EventManager } from '../../streams/event-manager/eventManager.ts';
 import { HttpStats } from '../../protocols/http/httpStats.ts';
 import { locatorReadiness, registerLocatorMetrics } from '../../coordinator/locatorMetrics.ts';
@@ -170,13 +169,7 @@ export function registerRunCommands(program: Command): void {
         const admin = await startAdminFor(s, 'eventManager', opts, {
           metrics,
           // With --sip-port the member is also a SIP edge that redirect/proxy front ends send SUBSCRIBEs to: it is ready when both are.
-          ready: () =>
-            sipPort === undefined
-              ? eventManagerReadiness(state.em)
-              : allReady([
-                  ['eventManager', eventManagerReadiness(state.em)],
-                  ['sipFrontEnd', sipFrontEndReadiness(state.sip?.frontEnd)],
-                ]),
+          ready: () => memberReadiness(state.em, sipPort === undefined ? undefined : { frontEnd: state.sip?.frontEnd }),
           live: () => (state.failed ? { ok: false, reason: state.failed } : { ok: true }),
           log: say,
         });
