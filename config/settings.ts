@@ -79,6 +79,7 @@ export interface Settings {
     hepTapPort: number | undefined;
     groupPresencePort: number | undefined;
     groupServicePort: number | undefined;
+    groupPresenceApiPort: number | undefined;
     locatorPort: number | undefined;
     consolePort: number | undefined;
     /** librdkafka statistics.interval.ms of every client of a process whose admin port is open (kafka/clientStats.ts); 0: off. */
@@ -464,6 +465,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       hepTapPort: port('PRESENCE_HEP_TAP_ADMIN_PORT', get('PRESENCE_HEP_TAP_ADMIN_PORT', 'admin.hepTapPort')),
       groupPresencePort: port('PRESENCE_GROUP_PRESENCE_ADMIN_PORT', get('PRESENCE_GROUP_PRESENCE_ADMIN_PORT', 'admin.groupPresencePort')),
       groupServicePort: port('PRESENCE_GROUP_SERVICE_ADMIN_PORT', get('PRESENCE_GROUP_SERVICE_ADMIN_PORT', 'admin.groupServicePort')),
+      groupPresenceApiPort: port('PRESENCE_GROUP_PRESENCE_API_ADMIN_PORT', get('PRESENCE_GROUP_PRESENCE_API_ADMIN_PORT', 'admin.groupPresenceApiPort')),
       locatorPort: port('PRESENCE_LOCATOR_ADMIN_PORT', get('PRESENCE_LOCATOR_ADMIN_PORT', 'admin.locatorPort')),
       consolePort: port('PRESENCE_CONSOLE_ADMIN_PORT', get('PRESENCE_CONSOLE_ADMIN_PORT', 'admin.consolePort')),
       kafkaStatisticsIntervalMs: nonNegativeInt(

@@ -9,7 +9,7 @@ import type { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { enableKafkaClientStats } from '../../kafka/clientStats.ts';
 import { registerKafkaClientMetrics } from '../../kafka/clientStatsMetrics.ts';
 
-export type AdminRole = 'eventManager' | 'sipFront' | 'notifySink' | 'hepTap' | 'groupPresence' | 'groupService' | 'locator' | 'console';
+export type AdminRole = 'eventManager' | 'sipFront' | 'notifySink' | 'hepTap' | 'groupPresence' | 'groupService' | 'groupPresenceApi' | 'locator' | 'console';
 
 const ENV: Record<AdminRole, string> = {
   eventManager: 'PRESENCE_EVENT_MANAGER_ADMIN_PORT',
@@ -18,6 +18,7 @@ const ENV: Record<AdminRole, string> = {
   hepTap: 'PRESENCE_HEP_TAP_ADMIN_PORT',
   groupPresence: 'PRESENCE_GROUP_PRESENCE_ADMIN_PORT',
   groupService: 'PRESENCE_GROUP_SERVICE_ADMIN_PORT',
+  groupPresenceApi: 'PRESENCE_GROUP_PRESENCE_API_ADMIN_PORT',
   locator: 'PRESENCE_LOCATOR_ADMIN_PORT',
   console: 'PRESENCE_CONSOLE_ADMIN_PORT',
 };

@@ -28,7 +28,11 @@ const FLAGS: Record<string, Record<string, string>> = {
   },
   'run group-presence': { memberId: 'PRESENCE_GROUP_PRESENCE_MEMBER_ID', adminPort: 'PRESENCE_GROUP_PRESENCE_ADMIN_PORT' },
   'run group-service': { port: 'PRESENCE_GROUP_SERVICE_PORT', host: 'PRESENCE_GROUP_SERVICE_HOST', adminPort: 'PRESENCE_GROUP_SERVICE_ADMIN_PORT' },
-  'run group-presence-api': { port: 'PRESENCE_GROUP_PRESENCE_API_PORT', host: 'PRESENCE_GROUP_PRESENCE_API_HOST' },
+  'run group-presence-api': {
+    port: 'PRESENCE_GROUP_PRESENCE_API_PORT',
+    host: 'PRESENCE_GROUP_PRESENCE_API_HOST',
+    adminPort: 'PRESENCE_GROUP_PRESENCE_API_ADMIN_PORT',
+  },
   'run locator': { port: 'PRESENCE_LOCATOR_PORT', host: 'PRESENCE_LOCATOR_HOST', adminPort: 'PRESENCE_LOCATOR_ADMIN_PORT' },
   'run console': { port: 'PRESENCE_CONSOLE_PORT', host: 'PRESENCE_CONSOLE_HOST', adminPort: 'PRESENCE_CONSOLE_ADMIN_PORT' },
   'tap hep': { port: 'PRESENCE_HEP_TAP_PORT', host: 'PRESENCE_HEP_TAP_HOST', adminPort: 'PRESENCE_HEP_TAP_ADMIN_PORT' },

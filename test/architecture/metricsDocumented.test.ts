@@ -42,6 +42,7 @@ describe('metric names', () => {
       'presence_hep_',
       'presence_group_presence_',
       'presence_group_service_',
+      'presence_group_presence_api_',
       'presence_locator_',
       'presence_console_',
       'presence_kafka_',

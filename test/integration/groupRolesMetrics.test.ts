@@ -1,5 +1,5 @@
 // The admin ports of the roles that had none (group presence, group service,
-// locator, console), each started as an operator does (`presence run … --admin-port 0`):
+// group presence API, locator, console), each started as an operator does (`presence run … --admin-port 0`):
 // /readyz says why it is not ready, then 200 once the role can answer; /livez 200;
 // /metrics has the role's series and they move when the role works. The group
 // presence process also shows librdkafka's statistics.
@@ -51,6 +51,7 @@ afterAll(async () => {
   for (const p of procs) await p.stop('SIGTERM').catch(() => p.stop('SIGKILL'));
   await producer?.close();
   await dropSchema(schema).catch(() => {});
+  await dropSchema(`${schema}_api`).catch(() => {});
   await cleanupIsolated(s);
 }, 90_000);
 
@@ -143,6 +144,24 @@ describe('admin ports of group presence, group service, locator and console', ()
     expect(seriesValue(text, 'presence_group_service_relay_failures_total')).toBe(0);
     // No group id in any label.
     expect(text).not.toContain(`gm-${run}`);
+  }, 120_000);
+
+  it('group presence API: ready once listening with its table; keeps the group presence documents, answers counted', async () => {
+    const { p, admin } = await start('gpa-metrics', ['group-presence-api', '--port', '0', '--schema', `${schema}_api`, '--no-directory'], /admin on http/);
+    await p.waitFor(/group presence API on http/, 60_000);
+    await ready200(admin, 30_000);
+    // The first test's group presence process published a document for its group: the sink reads it from the start.
+    await eventually(
+      'the group presence document stored',
+      async () => (seriesValue(await scrape(admin), 'presence_group_presence_api_records_total{result="stored"}') ?? 0) >= 1,
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    const api = /group presence API on (http:\/\/\S+?)\/groups/.exec(p.lines.map((l) => l.text).join('\n'))![1]!;
+    expect((await fetch(`${api}/groups/nope-${run}/presence?watcher=${encodeURIComponent('sip:w@example.net')}`)).status).toBe(404);
+    const text = await scrape(admin);
+    expect(seriesValue(text, 'presence_group_presence_api_http_responses_total{route="presence",code="404"}')).toBe(1);
+    expect(seriesValue(text, 'presence_group_presence_api_store_failures_total')).toBe(0);
+    expect(seriesValue(text, 'presence_group_presence_api_http_request_seconds_count')).toBe(1);
   }, 120_000);
 
   it('locator: not ready while Kafka does not answer, ready when it does; answers counted by route and code', async () => {
