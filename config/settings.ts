@@ -95,9 +95,17 @@ export interface Settings {
    * Undefined: the command's own default (a member id from the host name; no embedded SIP front end or member API).
    */
   roles: {
-    eventManager: { memberId: string | undefined; sipPort: number | undefined; sipHost: string; apiPort: number | undefined; apiHost: string };
-    sipFront: { port: number; host: string };
-    notifySink: { port: number; host: string; memberId: string | undefined };
+    eventManager: {
+      memberId: string | undefined;
+      sipPort: number | undefined;
+      sipHost: string;
+      apiPort: number | undefined;
+      apiHost: string;
+      advertisedHost: string | undefined;
+      capacity: number;
+    };
+    sipFront: { port: number; host: string; advertisedHost: string | undefined };
+    notifySink: { port: number; host: string; memberId: string | undefined; advertise: string | undefined };
     groupPresence: { memberId: string | undefined };
     groupService: { port: number; host: string };
     groupPresenceApi: { port: number; host: string };
@@ -501,12 +509,19 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
           sipHost: h('PRESENCE_EVENT_MANAGER_SIP_HOST', 'roles.eventManager.sipHost'),
           apiPort: p('PRESENCE_EVENT_MANAGER_API_PORT', 'roles.eventManager.apiPort'),
           apiHost: h('PRESENCE_EVENT_MANAGER_API_HOST', 'roles.eventManager.apiHost'),
+          advertisedHost: id('PRESENCE_EVENT_MANAGER_ADVERTISED_HOST', 'roles.eventManager.advertisedHost'),
+          capacity: nonNegativeInt('PRESENCE_EVENT_MANAGER_CAPACITY', get('PRESENCE_EVENT_MANAGER_CAPACITY', 'roles.eventManager.capacity'), 0),
         },
-        sipFront: { port: p('PRESENCE_SIP_FRONT_PORT', 'roles.sipFront.port', 5060)!, host: h('PRESENCE_SIP_FRONT_HOST', 'roles.sipFront.host') },
+        sipFront: {
+          port: p('PRESENCE_SIP_FRONT_PORT', 'roles.sipFront.port', 5060)!,
+          host: h('PRESENCE_SIP_FRONT_HOST', 'roles.sipFront.host'),
+          advertisedHost: id('PRESENCE_SIP_FRONT_ADVERTISED_HOST', 'roles.sipFront.advertisedHost'),
+        },
         notifySink: {
           port: p('PRESENCE_NOTIFY_SINK_PORT', 'roles.notifySink.port', 5080)!,
           host: h('PRESENCE_NOTIFY_SINK_HOST', 'roles.notifySink.host'),
           memberId: id('PRESENCE_NOTIFY_SINK_MEMBER_ID', 'roles.notifySink.memberId'),
+          advertise: id('PRESENCE_NOTIFY_SINK_ADVERTISE', 'roles.notifySink.advertise'),
         },
         groupPresence: { memberId: id('PRESENCE_GROUP_PRESENCE_MEMBER_ID', 'roles.groupPresence.memberId') },
         groupService: {

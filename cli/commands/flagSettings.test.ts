@@ -17,13 +17,21 @@ const FLAGS: Record<string, Record<string, string>> = {
     sipHost: 'PRESENCE_EVENT_MANAGER_SIP_HOST',
     apiPort: 'PRESENCE_EVENT_MANAGER_API_PORT',
     apiHost: 'PRESENCE_EVENT_MANAGER_API_HOST',
+    advertisedHost: 'PRESENCE_EVENT_MANAGER_ADVERTISED_HOST',
+    capacity: 'PRESENCE_EVENT_MANAGER_CAPACITY',
     adminPort: 'PRESENCE_EVENT_MANAGER_ADMIN_PORT',
   },
-  'run sip-front': { port: 'PRESENCE_SIP_FRONT_PORT', host: 'PRESENCE_SIP_FRONT_HOST', adminPort: 'PRESENCE_SIP_FRONT_ADMIN_PORT' },
+  'run sip-front': {
+    port: 'PRESENCE_SIP_FRONT_PORT',
+    host: 'PRESENCE_SIP_FRONT_HOST',
+    advertisedHost: 'PRESENCE_SIP_FRONT_ADVERTISED_HOST',
+    adminPort: 'PRESENCE_SIP_FRONT_ADMIN_PORT',
+  },
   'run notify-sink': {
     port: 'PRESENCE_NOTIFY_SINK_PORT',
     host: 'PRESENCE_NOTIFY_SINK_HOST',
     memberId: 'PRESENCE_NOTIFY_SINK_MEMBER_ID',
+    advertise: 'PRESENCE_NOTIFY_SINK_ADVERTISE',
     adminPort: 'PRESENCE_NOTIFY_SINK_ADMIN_PORT',
   },
   'run group-presence': { memberId: 'PRESENCE_GROUP_PRESENCE_MEMBER_ID', adminPort: 'PRESENCE_GROUP_PRESENCE_ADMIN_PORT' },
@@ -60,12 +68,12 @@ async function optionsOf(commandPath: string, args: string[] = []): Promise<Reco
   return got;
 }
 
-const sample = (key: string) => (/port/i.test(key) ? '4711' : /host/i.test(key) ? '10.1.2.3' : 'member-x');
+const sample = (key: string) => (/port|capacity/i.test(key) ? '4711' : /host|advertise/i.test(key) ? '10.1.2.3' : 'member-x');
 
 describe('every listening and identity flag is also a setting', () => {
   it('each flag exists on its command, and its variable is a setting that config show reports with its source', () => {
     const envs = Object.values(FLAGS).flatMap((f) => Object.values(f));
-    const rows = settingRows(Object.fromEntries(envs.map((e) => [e, e.endsWith('PORT') ? '4711' : 'v'])) as NodeJS.ProcessEnv).rows;
+    const rows = settingRows(Object.fromEntries(envs.map((e) => [e, /PORT|CAPACITY/.test(e) ? '4711' : 'v'])) as NodeJS.ProcessEnv).rows;
     for (const env of envs)
       expect(
         rows.find((r) => r.env === env),
@@ -89,8 +97,8 @@ describe('every listening and identity flag is also a setting', () => {
         process.env[env] = sample(key);
         expect((await optionsOf(commandPath))[key], `${commandPath} ${key} from ${env}`).toBe(sample(key));
         const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-        expect((await optionsOf(commandPath, [flag, /port/i.test(key) ? '4712' : 'given']))[key], `${commandPath} ${flag} over ${env}`).toBe(
-          /port/i.test(key) ? '4712' : 'given',
+        expect((await optionsOf(commandPath, [flag, /port|capacity/i.test(key) ? '4712' : 'given']))[key], `${commandPath} ${flag} over ${env}`).toBe(
+          /port|capacity/i.test(key) ? '4712' : 'given',
         );
         delete process.env[env];
       }

@@ -54,12 +54,17 @@ export function registerNotifySinkCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
   const cmd = run.command('notify-sink');
   addAdminOptions(cmd, 'notifySink');
-  flagsFromSettings(cmd, (s) => ({ port: s.roles.notifySink.port, host: s.roles.notifySink.host, memberId: s.roles.notifySink.memberId }));
+  flagsFromSettings(cmd, (s) => ({
+    port: s.roles.notifySink.port,
+    host: s.roles.notifySink.host,
+    memberId: s.roles.notifySink.memberId,
+    advertise: s.roles.notifySink.advertise,
+  }));
   cmd
     .description('send the NOTIFYs of notify-requests to watchers (one in flight per dialog, dialogs concurrently) and record each outcome on delivery-reports')
     .option('--port <port>', 'SIP port (UDP and TCP) NOTIFYs are sent from; 0 picks one (default PRESENCE_NOTIFY_SINK_PORT or 5080)')
     .option('--host <addr>', 'address to listen on (default PRESENCE_NOTIFY_SINK_HOST or 127.0.0.1)')
-    .option('--advertise <host>', 'host for Via/Contact when it differs from --host')
+    .option('--advertise <host>', 'host for Via/Contact when it differs from --host (default PRESENCE_NOTIFY_SINK_ADVERTISE)')
     .option(
       '--contact <uri>',
       "Contact of the NOTIFYs, where watchers send refresh SUBSCRIBEs: the SIP front end's URI (default PRESENCE_NOTIFY_CONTACT, else this sink)",

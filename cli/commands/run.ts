@@ -90,7 +90,15 @@ export function registerRunCommands(program: Command): void {
   addAdminOptions(eventManager, 'eventManager');
   flagsFromSettings(eventManager, (s) => {
     const r = s.roles.eventManager;
-    return { memberId: r.memberId, sipPort: r.sipPort, sipHost: r.sipHost, apiPort: r.apiPort, apiHost: r.apiHost };
+    return {
+      memberId: r.memberId,
+      sipPort: r.sipPort,
+      sipHost: r.sipHost,
+      apiPort: r.apiPort,
+      apiHost: r.apiHost,
+      advertisedHost: r.advertisedHost,
+      capacity: r.capacity,
+    };
   });
   eventManager
     .description('join the event-manager consumer group and process the partitions it is assigned')
@@ -112,14 +120,20 @@ export function registerRunCommands(program: Command): void {
       "run an embedded stateless SIP front end on this port (UDP+TCP) and advertise it as this member's SIP contact (redirect/proxy front ends send SUBSCRIBEs there); default PRESENCE_EVENT_MANAGER_SIP_PORT or none",
     )
     .option('--sip-host <addr>', 'address the embedded SIP front end listens on (default PRESENCE_EVENT_MANAGER_SIP_HOST or 127.0.0.1)')
-    .option('--advertised-host <host>', 'host put in the advertised SIP contact when the listening address is not reachable as such')
+    .option(
+      '--advertised-host <host>',
+      'host put in the advertised SIP contact and member API URL when the listening address is not reachable as such (default PRESENCE_EVENT_MANAGER_ADVERTISED_HOST)',
+    )
     .option('--http-url <url>', 'HTTP base URL to advertise in the member reports (default: the --api-port API)')
     .option(
       '--api-port <port>',
       "serve the member's own HTTP API on this port: GET /subscribers/{key} (presence, publications, watcher dialogs; scope subscribers:read) and /stats; advertised in the member reports, so presence watchers and locate ask the owner; default PRESENCE_EVENT_MANAGER_API_PORT or none",
     )
     .option('--api-host <addr>', 'address the member API listens on (default PRESENCE_EVENT_MANAGER_API_HOST or 127.0.0.1)')
-    .option('--capacity <eps>', 'events per second this member can take, reported for load-based assignment (0: unknown)', '0')
+    .option(
+      '--capacity <eps>',
+      'events per second this member can take, reported for load-based assignment (0: unknown; default PRESENCE_EVENT_MANAGER_CAPACITY or 0)',
+    )
     .option('--no-sip-directory', 'embedded SIP front end: key presentities by their URI only, without the subscriber directory')
     .option(
       '--handoff <mode>',
