@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startAdminServer, type AdminServer, type HealthCheck } from './adminServer.ts';
+import { allReady, cachedCheck, startAdminServer, type AdminServer, type HealthCheck } from './adminServer.ts';
 import { LatencyHistogram } from './latencyHistogram.ts';
 import { byLabel, MetricsRegistry } from './metrics.ts';
 import { seriesValue } from '../../test/support/adminScrape.ts';
@@ -93,8 +93,7 @@ describe('admin server', () => {
 });
 
 describe('combined and cached checks', () => {
-  it('allReady is ready only when every part is, naming the parts that are not', async () => {
-    const { allReady } = await import('./adminServer.ts');
+  it('allReady is ready only when every part is, naming the parts that are not', () => {
     expect(
       allReady([
         ['a', { ok: true }],
@@ -110,7 +109,6 @@ describe('combined and cached checks', () => {
   });
 
   it('cachedCheck asks at most once per interval and turns a throw into not ready', async () => {
-    const { cachedCheck } = await import('./adminServer.ts');
     let calls = 0;
     const c = cachedCheck(async () => {
       calls++;
