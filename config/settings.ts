@@ -77,10 +77,41 @@ export interface Settings {
     sipFrontPort: number | undefined;
     notifySinkPort: number | undefined;
     hepTapPort: number | undefined;
+    groupPresencePort: number | undefined;
+    groupServicePort: number | undefined;
+    groupPresenceApiPort: number | undefined;
+    locatorPort: number | undefined;
+    consolePort: number | undefined;
+    /** librdkafka statistics.interval.ms of every client of a process whose admin port is open (kafka/clientStats.ts); 0: off. */
+    kafkaStatisticsIntervalMs: number;
   };
   groupPresence: {
     /** Seconds of outage-failed batches before a group presence processor stops; 0 retries on. */
     maxOutageS: number;
+  };
+  /**
+   * The listening addresses and identities of the long-running commands (`presence run …`, `tap hep`):
+   * every one of these flags is also an environment variable and a config-file key; the flag wins.
+   * Undefined: the command's own default (a member id from the host name; no embedded SIP front end or member API).
+   */
+  roles: {
+    eventManager: {
+      memberId: string | undefined;
+      sipPort: number | undefined;
+      sipHost: string;
+      apiPort: number | undefined;
+      apiHost: string;
+      advertisedHost: string | undefined;
+      capacity: number;
+    };
+    sipFront: { port: number; host: string; advertisedHost: string | undefined };
+    notifySink: { port: number; host: string; memberId: string | undefined; advertise: string | undefined };
+    groupPresence: { memberId: string | undefined };
+    groupService: { port: number; host: string };
+    groupPresenceApi: { port: number; host: string };
+    locator: { port: number; host: string };
+    console: { port: number; host: string };
+    hepTap: { port: number | undefined; host: string };
   };
   eventManager: {
     /** Clock of presence timers: 'stream' (the partition's newest event time: deterministic, replay-friendly) or 'wall'. */
@@ -440,6 +471,16 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       sipFrontPort: port('PRESENCE_SIP_FRONT_ADMIN_PORT', get('PRESENCE_SIP_FRONT_ADMIN_PORT', 'admin.sipFrontPort')),
       notifySinkPort: port('PRESENCE_NOTIFY_SINK_ADMIN_PORT', get('PRESENCE_NOTIFY_SINK_ADMIN_PORT', 'admin.notifySinkPort')),
       hepTapPort: port('PRESENCE_HEP_TAP_ADMIN_PORT', get('PRESENCE_HEP_TAP_ADMIN_PORT', 'admin.hepTapPort')),
+      groupPresencePort: port('PRESENCE_GROUP_PRESENCE_ADMIN_PORT', get('PRESENCE_GROUP_PRESENCE_ADMIN_PORT', 'admin.groupPresencePort')),
+      groupServicePort: port('PRESENCE_GROUP_SERVICE_ADMIN_PORT', get('PRESENCE_GROUP_SERVICE_ADMIN_PORT', 'admin.groupServicePort')),
+      groupPresenceApiPort: port('PRESENCE_GROUP_PRESENCE_API_ADMIN_PORT', get('PRESENCE_GROUP_PRESENCE_API_ADMIN_PORT', 'admin.groupPresenceApiPort')),
+      locatorPort: port('PRESENCE_LOCATOR_ADMIN_PORT', get('PRESENCE_LOCATOR_ADMIN_PORT', 'admin.locatorPort')),
+      consolePort: port('PRESENCE_CONSOLE_ADMIN_PORT', get('PRESENCE_CONSOLE_ADMIN_PORT', 'admin.consolePort')),
+      kafkaStatisticsIntervalMs: nonNegativeInt(
+        'PRESENCE_KAFKA_STATISTICS_INTERVAL_MS',
+        get('PRESENCE_KAFKA_STATISTICS_INTERVAL_MS', 'admin.kafkaStatisticsIntervalMs'),
+        15_000,
+      ),
     },
     eventManager: {
       timerClock: oneOf('PRESENCE_TIMER_CLOCK', get('PRESENCE_TIMER_CLOCK', 'eventManager.timerClock'), ['stream', 'wall'] as const, 'stream'),
@@ -457,6 +498,45 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
     groupPresence: {
       maxOutageS: nonNegativeInt('PRESENCE_GROUP_PRESENCE_MAX_OUTAGE_S', get('PRESENCE_GROUP_PRESENCE_MAX_OUTAGE_S', 'groupPresence.maxOutageS'), 0),
     },
+    roles: (() => {
+      const p = (env: string, key: string, fallback?: number) => port(env, get(env, key)) ?? fallback;
+      const h = (env: string, key: string) => str(get(env, key)) ?? '127.0.0.1';
+      const id = (env: string, key: string) => str(get(env, key));
+      return {
+        eventManager: {
+          memberId: id('PRESENCE_EVENT_MANAGER_MEMBER_ID', 'roles.eventManager.memberId'),
+          sipPort: p('PRESENCE_EVENT_MANAGER_SIP_PORT', 'roles.eventManager.sipPort'),
+          sipHost: h('PRESENCE_EVENT_MANAGER_SIP_HOST', 'roles.eventManager.sipHost'),
+          apiPort: p('PRESENCE_EVENT_MANAGER_API_PORT', 'roles.eventManager.apiPort'),
+          apiHost: h('PRESENCE_EVENT_MANAGER_API_HOST', 'roles.eventManager.apiHost'),
+          advertisedHost: id('PRESENCE_EVENT_MANAGER_ADVERTISED_HOST', 'roles.eventManager.advertisedHost'),
+          capacity: nonNegativeInt('PRESENCE_EVENT_MANAGER_CAPACITY', get('PRESENCE_EVENT_MANAGER_CAPACITY', 'roles.eventManager.capacity'), 0),
+        },
+        sipFront: {
+          port: p('PRESENCE_SIP_FRONT_PORT', 'roles.sipFront.port', 5060)!,
+          host: h('PRESENCE_SIP_FRONT_HOST', 'roles.sipFront.host'),
+          advertisedHost: id('PRESENCE_SIP_FRONT_ADVERTISED_HOST', 'roles.sipFront.advertisedHost'),
+        },
+        notifySink: {
+          port: p('PRESENCE_NOTIFY_SINK_PORT', 'roles.notifySink.port', 5080)!,
+          host: h('PRESENCE_NOTIFY_SINK_HOST', 'roles.notifySink.host'),
+          memberId: id('PRESENCE_NOTIFY_SINK_MEMBER_ID', 'roles.notifySink.memberId'),
+          advertise: id('PRESENCE_NOTIFY_SINK_ADVERTISE', 'roles.notifySink.advertise'),
+        },
+        groupPresence: { memberId: id('PRESENCE_GROUP_PRESENCE_MEMBER_ID', 'roles.groupPresence.memberId') },
+        groupService: {
+          port: p('PRESENCE_GROUP_SERVICE_PORT', 'roles.groupService.port', 8091)!,
+          host: h('PRESENCE_GROUP_SERVICE_HOST', 'roles.groupService.host'),
+        },
+        groupPresenceApi: {
+          port: p('PRESENCE_GROUP_PRESENCE_API_PORT', 'roles.groupPresenceApi.port', 8092)!,
+          host: h('PRESENCE_GROUP_PRESENCE_API_HOST', 'roles.groupPresenceApi.host'),
+        },
+        locator: { port: p('PRESENCE_LOCATOR_PORT', 'roles.locator.port', 8090)!, host: h('PRESENCE_LOCATOR_HOST', 'roles.locator.host') },
+        console: { port: p('PRESENCE_CONSOLE_PORT', 'roles.console.port', 8088)!, host: h('PRESENCE_CONSOLE_HOST', 'roles.console.host') },
+        hepTap: { port: p('PRESENCE_HEP_TAP_PORT', 'roles.hepTap.port'), host: h('PRESENCE_HEP_TAP_HOST', 'roles.hepTap.host') },
+      };
+    })(),
     frontEnd: {
       mode: oneOf('PRESENCE_FRONT_END_MODE', get('PRESENCE_FRONT_END_MODE', 'frontEnd.mode'), ['stateless', 'redirect', 'proxy'] as const, 'stateless'),
       publishTimeoutMs: int('PRESENCE_PUBLISH_TIMEOUT_MS', get('PRESENCE_PUBLISH_TIMEOUT_MS', 'frontEnd.publishTimeoutMs'), 4000),

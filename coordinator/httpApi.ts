@@ -14,11 +14,23 @@ import { KafkaUnavailableError } from '../kafka/recordProducer.ts';
 import { UnknownIdentityError, locate } from './locator.ts';
 import { MemberReportsUnavailableError } from './memberReportsReader.ts';
 import { sendJson } from '../protocols/http/jsonResponse.ts';
+import type { HttpStats } from '../protocols/http/httpStats.ts';
 
-/** With `tokens`, /locate needs a bearer token with the scope `locate` (presence and cell location are personal data); /healthz stays open. */
-export function startHttpApi(s: Settings, port: number, host = '127.0.0.1', directory?: SubscriberDirectory, tokens?: BearerTokens): Promise<http.Server> {
+/**
+ * With `tokens`, /locate needs a bearer token with the scope `locate` (presence and cell location are personal data); /healthz stays open.
+ * With `stats`, every answer is counted by route (locate, healthz, other) and code for the admin port.
+ */
+export function startHttpApi(
+  s: Settings,
+  port: number,
+  host = '127.0.0.1',
+  directory?: SubscriberDirectory,
+  tokens?: BearerTokens,
+  stats?: HttpStats,
+): Promise<http.Server> {
   const server = createApiServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    stats?.track(res, () => (url.pathname === '/healthz' ? 'healthz' : url.pathname.startsWith('/locate/') ? 'locate' : 'other'));
     try {
       if (req.method !== 'GET') return sendJson(res, 405, { error: `method ${req.method} not allowed; use GET` });
       if (url.pathname === '/healthz') {

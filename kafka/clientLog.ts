@@ -3,6 +3,8 @@
 // as 'event.log' on each client, and nobody listened. The process sets one
 // sink (the CLI's logger); every client made by kafka/ and its users routes to it.
 
+import { watchClientStats } from './clientStats.ts';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 type Sink = (level: LogLevel, message: string, fields: Record<string, unknown>) => void;
 
@@ -21,8 +23,12 @@ interface LogEmitter {
   on(event: 'event.log', listener: (e: { severity: number; fac: string; message: string }) => void): unknown;
 }
 
-/** Sends a client's librdkafka log lines to the sink, tagged with the client's id. */
+/**
+ * Sends a client's librdkafka log lines to the sink, tagged with the client's id, and keeps
+ * its statistics for the admin port (clientStats.ts): every client of ours passes here.
+ */
 export function routeClientLog<C extends LogEmitter>(client: C, clientId: string): C {
   client.on('event.log', (e) => sink?.(levelOfSeverity(e.severity), e.message, { source: 'librdkafka', facility: e.fac, client: clientId }));
+  watchClientStats(client as unknown as Parameters<typeof watchClientStats>[0], clientId);
   return client;
 }

@@ -28,6 +28,7 @@ import {
   type Producer,
   type TopicPartitionOffset,
 } from './rdkafkaPromises.ts';
+import { kafkaClientStatsInterval } from './clientStats.ts';
 import { routeClientLog } from './clientLog.ts';
 
 const { CODES } = Kafka;
@@ -71,6 +72,10 @@ export class ExactlyOnceProducer<V> {
       producerTopicConfig,
     );
     routeClientLog(this.producer, id.clientId);
+    // A producer serves its callbacks (statistics among them) only when polled, and this one is
+    // polled only while it commits: an idle member's statistics would be missing or stale.
+    const every = kafkaClientStatsInterval();
+    if (every > 0) this.producer.setPollInterval(Math.min(every, 1000));
   }
 
   /** Connects and fences older producers of the same transactional id. */
@@ -245,6 +250,7 @@ export class ExactlyOnceProducer<V> {
   }
 
   disconnect(): Promise<void> {
+    this.producer.setPollInterval(0);
     return disconnect(this.producer);
   }
 }

@@ -6,6 +6,7 @@ import type { ConsumerGlobalConfig, ConsumerTopicConfig, ProducerGlobalConfig, P
 import type { GroupAssignor } from './assignors/groupAssignor.ts';
 import { GROUP_SESSION } from './groupSession.ts';
 import { rdkafkaSecurity } from './kafkaSecurity.ts';
+import { statisticsConfig } from './clientStats.ts';
 
 export interface ClientIdentity {
   brokers: string;
@@ -31,6 +32,7 @@ export function producerConfig(c: ClientIdentity, extra: ProducerGlobalConfig = 
     'compression.codec': 'lz4',
     'socket.keepalive.enable': true,
     dr_cb: true,
+    ...statisticsConfig(),
     ...extra,
   } as ProducerGlobalConfig;
 }
@@ -69,6 +71,7 @@ export function consumerConfig(c: ClientIdentity, g: GroupOptions, extra: Consum
     'enable.auto.offset.store': false,
     'isolation.level': 'read_committed',
     'socket.keepalive.enable': true,
+    ...statisticsConfig(),
   } as ConsumerGlobalConfig;
   if ((g.protocol ?? 'consumer') === 'consumer') {
     (base as Record<string, unknown>)['group.protocol'] = 'consumer';

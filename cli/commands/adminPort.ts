@@ -6,14 +6,21 @@ import type { Command } from 'commander';
 import { port, type Settings } from '../../config/settings.ts';
 import { startAdminServer, type AdminServer, type HealthCheck } from '../../protocols/http/adminServer.ts';
 import type { MetricsRegistry } from '../../protocols/http/metrics.ts';
+import { enableKafkaClientStats } from '../../kafka/clientStats.ts';
+import { registerKafkaClientMetrics } from '../../kafka/clientStatsMetrics.ts';
 
-export type AdminRole = 'eventManager' | 'sipFront' | 'notifySink' | 'hepTap';
+export type AdminRole = 'eventManager' | 'sipFront' | 'notifySink' | 'hepTap' | 'groupPresence' | 'groupService' | 'groupPresenceApi' | 'locator' | 'console';
 
 const ENV: Record<AdminRole, string> = {
   eventManager: 'PRESENCE_EVENT_MANAGER_ADMIN_PORT',
   sipFront: 'PRESENCE_SIP_FRONT_ADMIN_PORT',
   notifySink: 'PRESENCE_NOTIFY_SINK_ADMIN_PORT',
   hepTap: 'PRESENCE_HEP_TAP_ADMIN_PORT',
+  groupPresence: 'PRESENCE_GROUP_PRESENCE_ADMIN_PORT',
+  groupService: 'PRESENCE_GROUP_SERVICE_ADMIN_PORT',
+  groupPresenceApi: 'PRESENCE_GROUP_PRESENCE_API_ADMIN_PORT',
+  locator: 'PRESENCE_LOCATOR_ADMIN_PORT',
+  console: 'PRESENCE_CONSOLE_ADMIN_PORT',
 };
 
 export function addAdminOptions(cmd: Command, role: AdminRole): Command {
@@ -30,6 +37,9 @@ export async function startAdminFor(
 ): Promise<AdminServer | undefined> {
   const p = flags.adminPort === undefined ? s.admin[`${role}Port`] : port('--admin-port', flags.adminPort);
   if (p === undefined) return undefined;
+  // librdkafka's statistics only when someone can scrape them; clients built from here on emit them.
+  enableKafkaClientStats(s.admin.kafkaStatisticsIntervalMs);
+  registerKafkaClientMetrics(o.metrics);
   const admin = await startAdminServer({
     host: flags.adminHost ?? s.admin.host,
     port: p,

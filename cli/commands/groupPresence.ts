@@ -7,6 +7,11 @@ import { startGroupPresence } from '../../streams/group-presence/groupPresenceSe
 import { DEFAULT_FETCH_WAIT_MS } from '../../streams/group-presence/groupPresenceProcessor.ts';
 import { untilStopped } from './run.ts';
 import { commandLog } from '../logger.ts';
+import { MetricsRegistry } from '../../protocols/http/metrics.ts';
+import { addAdminOptions, startAdminFor } from './adminPort.ts';
+import { flagsFromSettings } from './flagSettings.ts';
+import { groupPresenceReadiness, registerGroupPresenceMetrics } from '../../streams/group-presence/groupPresenceMetrics.ts';
+import type { GroupPresenceService } from '../../streams/group-presence/groupPresenceService.ts';
 
 const say = commandLog('group-presence', loadSettings);
 
@@ -17,32 +22,49 @@ function positive(name: string, v: string): number {
 
 export function registerGroupPresenceCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
-  run
-    .command('group-presence')
+  const cmd = run.command('group-presence');
+  addAdminOptions(cmd, 'groupPresence');
+  flagsFromSettings(cmd, (s) => ({ memberId: s.roles.groupPresence.memberId }));
+  cmd
     .description(
       "join groups (basic group information) with their members' current presence, exactly once: keeps each group's presence, " +
         'answers group SUBSCRIBEs with RFC 4662 NOTIFYs (full state, then partial), publishes group-presence documents',
     )
-    .option('--member-id <id>', 'stable member id (transactional ids of both consumer groups); default host-pid')
+    .option('--member-id <id>', 'stable member id (transactional ids of both consumer groups); default PRESENCE_GROUP_PRESENCE_MEMBER_ID or host-pid')
     .option('--fetch-wait-ms <ms>', 'longest a consumer fetch waits for committed records (latency per hop vs idle fetch rate)', String(DEFAULT_FETCH_WAIT_MS))
     .option('--stats-interval <s>', 'seconds between progress lines', '10')
     .option(
       '--max-outage-s <s>',
       'stop (with the reason, nothing discarded) after this many seconds of batches failing on a broker, registry or database outage; 0 retries on (default PRESENCE_GROUP_PRESENCE_MAX_OUTAGE_S or 0)',
     )
-    .action(async (opts: { memberId?: string; fetchWaitMs: string; statsInterval: string; maxOutageS?: string }) => {
+    .action(async (opts: { memberId?: string; fetchWaitMs: string; statsInterval: string; maxOutageS?: string; adminPort?: string; adminHost?: string }) => {
       const interval = positive('--stats-interval', opts.statsInterval);
       const fetchWaitMs = positive('--fetch-wait-ms', opts.fetchWaitMs);
       if (opts.maxOutageS !== undefined && !/^\d+$/.test(opts.maxOutageS))
         throw new Error(`--max-outage-s must be a whole number of seconds >= 0, not ${opts.maxOutageS}`);
       const s = loadSettings();
       say.start();
+      // Up before Kafka is reached: /readyz says "starting" while both halves join and restore.
+      const state: { gp?: GroupPresenceService; failed?: string } = {};
+      const metrics = new MetricsRegistry();
+      const admin = await startAdminFor(s, 'groupPresence', opts, {
+        metrics,
+        ready: () => groupPresenceReadiness(state.gp),
+        live: () => (state.failed ? { ok: false, reason: state.failed } : { ok: true }),
+        log: say,
+      });
       const gp = await startGroupPresence(s, {
         memberId: opts.memberId,
         log: say,
         fetchWaitMs,
         ...(opts.maxOutageS !== undefined ? { maxOutageMs: Number(opts.maxOutageS) * 1000 } : {}),
+      }).catch(async (err: unknown) => {
+        await admin?.close();
+        throw err;
       });
+      state.gp = gp;
+      registerGroupPresenceMetrics(metrics, gp);
+      gp.done().catch((err: Error) => (state.failed = `group presence stopped: ${err.message}`));
       say(`group presence ${opts.memberId ?? '(host-pid)'} running against ${s.kafka.brokers}`);
       const timer = setInterval(() => {
         const g = gp.groups.stats;
@@ -59,6 +81,7 @@ export function registerGroupPresenceCommand(program: Command): void {
       clearInterval(timer);
       say(`stopping (${ended})`);
       await gp.stop();
+      await admin?.close();
       if (failure) throw failure;
     });
 }

@@ -12,6 +12,15 @@ import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirect
 import { numberingPlan } from '../../subscriber/numberingPlan.ts';
 import { untilStopped } from './run.ts';
 import { commandLog } from '../logger.ts';
+import { flagsFromSettings } from './flagSettings.ts';
+import { addAdminOptions, startAdminFor } from './adminPort.ts';
+import { MetricsRegistry } from '../../protocols/http/metrics.ts';
+import { HttpStats } from '../../protocols/http/httpStats.ts';
+import {
+  groupPresenceApiReadiness,
+  registerGroupPresenceApiMetrics,
+  type GroupPresenceApiState,
+} from '../../connectors/sinks/group-presence/groupPresenceApiMetrics.ts';
 
 const say = commandLog('group-presence-api', loadSettings);
 
@@ -22,17 +31,21 @@ interface Opts {
   sink: boolean;
   directory: boolean;
   statsInterval: string;
+  adminPort?: string;
+  adminHost?: string;
 }
 
 export function registerGroupPresenceApiCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
-  run
-    .command('group-presence-api')
+  const cmd = run.command('group-presence-api');
+  addAdminOptions(cmd, 'groupPresenceApi');
+  flagsFromSettings(cmd, (s) => ({ port: s.roles.groupPresenceApi.port, host: s.roles.groupPresenceApi.host }));
+  cmd
     .description(
       'keep the PostgreSQL table group_presence from the group-presence topic and serve GET /groups/{id}/presence?watcher=<uri> (the document as that requester may see it)',
     )
-    .option('--port <port>', 'HTTP port', '8092')
-    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'HTTP port (default PRESENCE_GROUP_PRESENCE_API_PORT or 8092)')
+    .option('--host <addr>', 'address to listen on (default PRESENCE_GROUP_PRESENCE_API_HOST or 127.0.0.1)')
     .option('--schema <name>', 'PostgreSQL schema of the group_presence table', 'presence')
     .option('--no-sink', 'serve the table only, without consuming group-presence (another instance keeps it)')
     .option('--no-directory', 'match requesters to members by URI only, without the subscriber directory')
@@ -43,12 +56,23 @@ export function registerGroupPresenceApiCommand(program: Command): void {
         throw new Error(`--stats-interval must be a whole number of seconds, not ${opts.statsInterval}`);
       const s = loadSettings();
       say.start();
+      const state: GroupPresenceApiState = { listening: false };
+      const metrics = new MetricsRegistry();
+      const http = new HttpStats();
+      registerGroupPresenceApiMetrics(metrics, state, http);
+      const admin = await startAdminFor(s, 'groupPresenceApi', opts, { metrics, ready: groupPresenceApiReadiness(state), log: say });
       const table = new GroupPresenceTable(s.database.url, opts.schema);
       const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
       try {
         await table.migrate();
         await directory?.migrate();
+        state.table = table;
         const sink = opts.sink ? await GroupPresenceSink.start(s, table, { log: say }) : undefined;
+        state.sink = sink;
+        sink?.done().then(
+          () => (state.sinkFailed = 'the group-presence sink stopped'),
+          (err: Error) => (state.sinkFailed = `the group-presence sink stopped: ${err.message}`),
+        );
         const server = await startGroupPresenceApi(
           {
             table,
@@ -57,10 +81,12 @@ export function registerGroupPresenceApiCommand(program: Command): void {
             ...(s.http.tokensFile ? { tokens: BearerTokens.load(s.http.tokensFile) } : {}),
             limits: s.http.limits,
             log: say,
+            stats: http,
           },
           Number(opts.port),
           opts.host,
         );
+        state.listening = true;
         say(
           `group presence API on http://${opts.host}:${(server.address() as { port: number }).port}/groups/{id}/presence?watcher=<uri>, table ${opts.schema}.group_presence` +
             (sink ? `, kept from ${sink.topic} at ${s.kafka.brokers}` : ', no sink'),
@@ -75,6 +101,7 @@ export function registerGroupPresenceApiCommand(program: Command): void {
       } finally {
         await directory?.close();
         await table.close();
+        await admin?.close();
       }
     });
 }

@@ -7,6 +7,12 @@ import { startGroupService } from '../../services/group-service/groupService.ts'
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { untilSignal } from './run.ts';
 import { commandLog } from '../logger.ts';
+import { MetricsRegistry } from '../../protocols/http/metrics.ts';
+import { HttpStats } from '../../protocols/http/httpStats.ts';
+import { addAdminOptions, startAdminFor } from './adminPort.ts';
+import { flagsFromSettings } from './flagSettings.ts';
+import { groupServiceReadiness, registerGroupServiceMetrics } from '../../services/group-service/groupServiceMetrics.ts';
+import type { GroupService } from '../../services/group-service/groupService.ts';
 
 const say = commandLog('group-service', loadSettings);
 
@@ -23,17 +29,21 @@ interface Opts {
   directory: boolean;
   maxBody: string;
   statsInterval: string;
+  adminPort?: string;
+  adminHost?: string;
 }
 
 export function registerGroupServiceCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
-  run
-    .command('group-service')
+  const cmd = run.command('group-service');
+  addAdminOptions(cmd, 'groupService');
+  flagsFromSettings(cmd, (s) => ({ port: s.roles.groupService.port, host: s.roles.groupService.host }));
+  cmd
     .description(
       'the group service (Pm): groups, members and their policies in PostgreSQL over an HTTP JSON API; every change to the groups topic via a transactional outbox',
     )
-    .option('--port <port>', 'HTTP port', '8091')
-    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'HTTP port (default PRESENCE_GROUP_SERVICE_PORT or 8091)')
+    .option('--host <addr>', 'address to listen on (default PRESENCE_GROUP_SERVICE_HOST or 127.0.0.1)')
     .option('--schema <name>', 'PostgreSQL schema of the group tables', 'presence')
     .option('--no-relay', 'serve the API only; another instance relays the outbox to Kafka')
     .option('--no-directory', 'key members by their URI only, without the subscriber directory')
@@ -44,10 +54,15 @@ export function registerGroupServiceCommand(program: Command): void {
       const maxBodyBytes = whole('--max-body', opts.maxBody, 64 * 1024 * 1024);
       const s = loadSettings();
       say.start();
+      const metrics = new MetricsRegistry();
+      const stats = new HttpStats();
+      let started: GroupService | undefined;
+      const admin = await startAdminFor(s, 'groupService', opts, { metrics, ready: groupServiceReadiness(() => started), log: say });
       const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
       try {
         await directory?.migrate();
         const svc = await startGroupService(s, {
+          stats,
           host: opts.host,
           port,
           schema: opts.schema,
@@ -56,6 +71,8 @@ export function registerGroupServiceCommand(program: Command): void {
           log: say,
           ...(directory ? { directory } : {}),
         });
+        started = svc;
+        registerGroupServiceMetrics(metrics, svc, stats);
         say(
           `group service on http://${opts.host}:${svc.port}/groups, tables in ${s.database.url.replace(/\/\/[^@]*@/, '//')} schema ${opts.schema}, ` +
             (svc.relay ? `changes to ${s.topics.prefix}groups at ${s.kafka.brokers}` : 'outbox relay off'),
@@ -77,6 +94,7 @@ export function registerGroupServiceCommand(program: Command): void {
         await svc.stop();
       } finally {
         await directory?.close();
+        await admin?.close();
       }
     });
 }

@@ -12,6 +12,7 @@ import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { notifySinkReadiness, registerNotifySinkMetrics } from '../../connectors/sinks/notify/notifySinkMetrics.ts';
 import type { NotifySink } from '../../connectors/sinks/notify/notifySink.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
+import { flagsFromSettings } from './flagSettings.ts';
 
 const say = commandLog('notify-sink', loadSettings);
 
@@ -53,11 +54,17 @@ export function registerNotifySinkCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
   const cmd = run.command('notify-sink');
   addAdminOptions(cmd, 'notifySink');
+  flagsFromSettings(cmd, (s) => ({
+    port: s.roles.notifySink.port,
+    host: s.roles.notifySink.host,
+    memberId: s.roles.notifySink.memberId,
+    advertise: s.roles.notifySink.advertise,
+  }));
   cmd
     .description('send the NOTIFYs of notify-requests to watchers (one in flight per dialog, dialogs concurrently) and record each outcome on delivery-reports')
-    .option('--port <port>', 'SIP port (UDP and TCP) NOTIFYs are sent from; 0 picks one', '5080')
-    .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--advertise <host>', 'host for Via/Contact when it differs from --host')
+    .option('--port <port>', 'SIP port (UDP and TCP) NOTIFYs are sent from; 0 picks one (default PRESENCE_NOTIFY_SINK_PORT or 5080)')
+    .option('--host <addr>', 'address to listen on (default PRESENCE_NOTIFY_SINK_HOST or 127.0.0.1)')
+    .option('--advertise <host>', 'host for Via/Contact when it differs from --host (default PRESENCE_NOTIFY_SINK_ADVERTISE)')
     .option(
       '--contact <uri>',
       "Contact of the NOTIFYs, where watchers send refresh SUBSCRIBEs: the SIP front end's URI (default PRESENCE_NOTIFY_CONTACT, else this sink)",
@@ -82,7 +89,7 @@ export function registerNotifySinkCommand(program: Command): void {
     .option('--group-id <id>', 'consumer group (default <prefix>notify-sink)')
     .option(
       '--member-id <id>',
-      'stable member id (static membership: a restarted sink takes back exactly its partitions); default <hostname>-notify-sink-<index>',
+      'stable member id (static membership: a restarted sink takes back exactly its partitions); default PRESENCE_NOTIFY_SINK_MEMBER_ID or <hostname>-notify-sink-<index>',
     )
     .option('--member-index <n>', 'index in the default member id (sinks of one host need distinct ones)', '1')
     .option('--dynamic', 'dynamic membership instead of static')

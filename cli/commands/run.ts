@@ -12,10 +12,13 @@ import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirect
 import { startMemberFrontEnd, type MemberFrontEnd } from '../../front-end/memberFrontEnd.ts';
 import { commandLog } from '../logger.ts';
 import { MetricsRegistry } from '../../protocols/http/metrics.ts';
-import { eventManagerReadiness, registerEventManagerMetrics } from '../../streams/event-manager/eventManagerMetrics.ts';
+import { memberReadiness, registerEventManagerMetrics } from '../../streams/event-manager/eventManagerMetrics.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
+import { flagsFromSettings } from './flagSettings.ts';
 import { registerSipFrontEndMetrics } from '../../front-end/sipFrontEndMetrics.ts';
 import type { EventManager } from '../../streams/event-manager/eventManager.ts';
+import { HttpStats } from '../../protocols/http/httpStats.ts';
+import { locatorReadiness, registerLocatorMetrics } from '../../coordinator/locatorMetrics.ts';
 import { startMemberApi } from '../../streams/event-manager/introspection/memberApi.ts';
 
 const say = commandLog('event-manager', loadSettings);
@@ -85,11 +88,23 @@ export function registerRunCommands(program: Command): void {
 
   const eventManager = run.command('event-manager');
   addAdminOptions(eventManager, 'eventManager');
+  flagsFromSettings(eventManager, (s) => {
+    const r = s.roles.eventManager;
+    return {
+      memberId: r.memberId,
+      sipPort: r.sipPort,
+      sipHost: r.sipHost,
+      apiPort: r.apiPort,
+      apiHost: r.apiHost,
+      advertisedHost: r.advertisedHost,
+      capacity: r.capacity,
+    };
+  });
   eventManager
     .description('join the event-manager consumer group and process the partitions it is assigned')
     .option(
       '--member-id <id>',
-      'stable member id: its static membership (group.instance.id) and transactional id derive from it, so a restart fences its predecessor and reclaims exactly its partitions; default <hostname>-event-manager-<index>',
+      'stable member id: its static membership (group.instance.id) and transactional id derive from it, so a restart fences its predecessor and reclaims exactly its partitions; default PRESENCE_EVENT_MANAGER_MEMBER_ID or <hostname>-event-manager-<index>',
     )
     .option('--member-index <n>', 'index in the default member id (members of one host need distinct ones)', '1')
     .option('--static', 'static membership (the default; kept for scripts that pass it)')
@@ -102,17 +117,23 @@ export function registerRunCommands(program: Command): void {
     .option('--stats-interval <s>', 'seconds between progress lines', '10')
     .option(
       '--sip-port <port>',
-      "run an embedded stateless SIP front end on this port (UDP+TCP) and advertise it as this member's SIP contact (redirect/proxy front ends send SUBSCRIBEs there)",
+      "run an embedded stateless SIP front end on this port (UDP+TCP) and advertise it as this member's SIP contact (redirect/proxy front ends send SUBSCRIBEs there); default PRESENCE_EVENT_MANAGER_SIP_PORT or none",
     )
-    .option('--sip-host <addr>', 'address the embedded SIP front end listens on', '127.0.0.1')
-    .option('--advertised-host <host>', 'host put in the advertised SIP contact when the listening address is not reachable as such')
+    .option('--sip-host <addr>', 'address the embedded SIP front end listens on (default PRESENCE_EVENT_MANAGER_SIP_HOST or 127.0.0.1)')
+    .option(
+      '--advertised-host <host>',
+      'host put in the advertised SIP contact and member API URL when the listening address is not reachable as such (default PRESENCE_EVENT_MANAGER_ADVERTISED_HOST)',
+    )
     .option('--http-url <url>', 'HTTP base URL to advertise in the member reports (default: the --api-port API)')
     .option(
       '--api-port <port>',
-      "serve the member's own HTTP API on this port: GET /subscribers/{key} (presence, publications, watcher dialogs; scope subscribers:read) and /stats; advertised in the member reports, so presence watchers and locate ask the owner",
+      "serve the member's own HTTP API on this port: GET /subscribers/{key} (presence, publications, watcher dialogs; scope subscribers:read) and /stats; advertised in the member reports, so presence watchers and locate ask the owner; default PRESENCE_EVENT_MANAGER_API_PORT or none",
     )
-    .option('--api-host <addr>', 'address the member API listens on', '127.0.0.1')
-    .option('--capacity <eps>', 'events per second this member can take, reported for load-based assignment (0: unknown)', '0')
+    .option('--api-host <addr>', 'address the member API listens on (default PRESENCE_EVENT_MANAGER_API_HOST or 127.0.0.1)')
+    .option(
+      '--capacity <eps>',
+      'events per second this member can take, reported for load-based assignment (0: unknown; default PRESENCE_EVENT_MANAGER_CAPACITY or 0)',
+    )
     .option('--no-sip-directory', 'embedded SIP front end: key presentities by their URI only, without the subscriber directory')
     .option(
       '--handoff <mode>',
@@ -157,11 +178,12 @@ export function registerRunCommands(program: Command): void {
         say.start();
         say.fields({ memberId });
         // Up before Kafka is reached: /readyz says "starting" meanwhile, and why.
-        const state: { em?: EventManager; failed?: string } = {};
+        const state: { em?: EventManager; sip?: MemberFrontEnd; failed?: string } = {};
         const metrics = new MetricsRegistry();
         const admin = await startAdminFor(s, 'eventManager', opts, {
           metrics,
-          ready: () => eventManagerReadiness(state.em),
+          // With --sip-port the member is also a SIP edge that redirect/proxy front ends send SUBSCRIBEs to: it is ready when both are.
+          ready: () => memberReadiness(state.em, sipPort === undefined ? undefined : { frontEnd: state.sip?.frontEnd }),
           live: () => (state.failed ? { ok: false, reason: state.failed } : { ok: true }),
           log: say,
         });
@@ -195,6 +217,7 @@ export function registerRunCommands(program: Command): void {
             ...(sipDirectory ? { directory: sipDirectory } : {}),
             log: say,
           });
+          state.sip = sip;
         }
         const em = await startEventManager(s, {
           memberId,
@@ -243,21 +266,37 @@ export function registerRunCommands(program: Command): void {
       },
     );
 
-  run
-    .command('locator')
+  const locator = run.command('locator');
+  addAdminOptions(locator, 'locator');
+  flagsFromSettings(locator, (s) => ({ port: s.roles.locator.port, host: s.roles.locator.host }));
+  locator
     .description('the coordinator HTTP API: GET /locate/{msisdn|imsi|aor} (key, partition, owning event manager, presence) and GET /healthz')
-    .option('--port <port>', 'HTTP port', '8090')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .action(async (opts: { port: string; host: string }) => {
+    .option('--port <port>', 'HTTP port (default PRESENCE_LOCATOR_PORT or 8090)')
+    .option('--host <host>', 'address to listen on (default PRESENCE_LOCATOR_HOST or 127.0.0.1)')
+    .action(async (opts: { port: string; host: string; adminPort?: string; adminHost?: string }) => {
       const s = loadSettings();
       sayLocator.start();
+      const metrics = new MetricsRegistry();
+      const stats = new HttpStats();
+      let listening = false;
+      const ready = locatorReadiness(s.kafka.brokers, () => listening);
+      registerLocatorMetrics(metrics, stats, ready);
+      const admin = await startAdminFor(s, 'locator', opts, { metrics, ready, log: sayLocator });
       const directory = new SubscriberDirectory(s.database.url);
-      await directory.migrate();
-      const tokens = s.http.tokensFile ? BearerTokens.load(s.http.tokensFile) : undefined;
-      const server = await startHttpApi(s, Number(opts.port), opts.host, directory, tokens);
-      sayLocator(`locator listening on http://${opts.host}:${opts.port}/locate/{identity}`);
-      sayLocator(`stopping (${await untilSignal()})`);
-      await new Promise((r) => server.close(r));
-      await directory.close();
+      try {
+        await directory.migrate();
+        const tokens = s.http.tokensFile ? BearerTokens.load(s.http.tokensFile) : undefined;
+        const server = await startHttpApi(s, Number(opts.port), opts.host, directory, tokens, stats);
+        listening = true;
+        // --port 0 picks a free port: log the one taken.
+        const addr = server.address();
+        const bound = typeof addr === 'object' && addr ? addr.port : Number(opts.port);
+        sayLocator(`locator listening on http://${opts.host}:${bound}/locate/{identity}`);
+        sayLocator(`stopping (${await untilSignal()})`);
+        await new Promise((r) => server.close(r));
+      } finally {
+        await directory.close();
+        await admin?.close();
+      }
     });
 }

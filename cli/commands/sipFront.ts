@@ -12,6 +12,7 @@ import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { registerSipFrontEndMetrics, sipFrontEndReadiness } from '../../front-end/sipFrontEndMetrics.ts';
 import type { SipFrontEnd } from '../../front-end/sipFrontEnd.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
+import { flagsFromSettings } from './flagSettings.ts';
 
 const say = commandLog('sip-front', loadSettings);
 
@@ -47,12 +48,13 @@ export function registerSipFrontCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
   const cmd = run.command('sip-front');
   addAdminOptions(cmd, 'sipFront');
+  flagsFromSettings(cmd, (s) => ({ port: s.roles.sipFront.port, host: s.roles.sipFront.host, advertisedHost: s.roles.sipFront.advertisedHost }));
   cmd
     .description(
       "answer watchers' SUBSCRIBEs (RFC 6665/3856) and record them on the subscriptions topic for the owning event manager; answer handsets' PUBLISHes (RFC 3903) through that event manager (publish-requests → publish-responses)",
     )
-    .option('--port <port>', 'SIP port (UDP and TCP)', '5060')
-    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'SIP port (UDP and TCP) (default PRESENCE_SIP_FRONT_PORT or 5060)')
+    .option('--host <addr>', 'address to listen on (default PRESENCE_SIP_FRONT_HOST or 127.0.0.1)')
     .option('--min-expires <s>', 'shortest subscription accepted (shorter: 423 Interval Too Brief)', '60')
     .option('--max-expires <s>', 'longest subscription granted (longer requests are shortened)', '7200')
     .option('--default-expires <s>', 'granted when a SUBSCRIBE has no Expires', '3600')
@@ -73,7 +75,10 @@ export function registerSipFrontCommand(program: Command): void {
       '--mode <mode>',
       "stateless (record SUBSCRIBEs on Kafka), redirect (302 to the owning event manager's SIP contact) or proxy (forward to it, RFC 3261 §16.11); default PRESENCE_FRONT_END_MODE or stateless",
     )
-    .option('--advertised-host <host>', 'host put in our Via (proxy) when the listening address is not reachable as such')
+    .option(
+      '--advertised-host <host>',
+      'host put in our Via (proxy) when the listening address is not reachable as such (default PRESENCE_SIP_FRONT_ADVERTISED_HOST)',
+    )
     .option('--no-flows', "do not relay NOTIFYs over the watcher's own flow (NAT): the sink then sends them straight to the Contact")
     .option('--tls-cert <file>', 'PEM certificate chain: turns on SIP over TLS (default PRESENCE_SIP_TLS_CERT_FILE; `presence stack certs` makes a test one)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert (default PRESENCE_SIP_TLS_KEY_FILE)')

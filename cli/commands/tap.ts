@@ -11,6 +11,7 @@ import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { hepReadiness, registerHepMetrics } from '../../taps/hep/hepMetrics.ts';
 import type { HepCollector } from '../../taps/hep/hepCollector.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
+import { flagsFromSettings } from './flagSettings.ts';
 
 const say = commandLog('hep-tap', loadSettings);
 
@@ -27,10 +28,11 @@ export function registerTapCommand(program: Command): void {
 
   const hep = tap.command(hepInputSpec.name);
   addAdminOptions(hep, 'hepTap');
+  flagsFromSettings(hep, (s) => ({ port: s.roles.hepTap.port, host: s.roles.hepTap.host }));
   hep
     .description(hepInputSpec.summary)
-    .requiredOption('--port <p>', hepInputSpec.fields.port.description)
-    .option('--host <addr>', hepInputSpec.fields.host.description, hepInputSpec.fields.host.default)
+    .option('--port <p>', `${hepInputSpec.fields.port.description} (required: the flag or PRESENCE_HEP_TAP_PORT)`)
+    .option('--host <addr>', `${hepInputSpec.fields.host.description} (default PRESENCE_HEP_TAP_HOST or ${hepInputSpec.fields.host.default})`)
     .option(
       '--unknown <policy>',
       'identities not in the subscriber directory: drop (counted) or keep (under their own key); default from PRESENCE_UNKNOWN_SUBSCRIBERS',
@@ -41,7 +43,7 @@ export function registerTapCommand(program: Command): void {
     .option('--auth-key-file <path>', 'file holding the HEP3 authentication key every packet must carry (chunk 0x000e); default from PRESENCE_HEP_AUTH_KEY')
     .action(
       async (opts: {
-        port: string;
+        port?: string;
         host: string;
         unknown?: string;
         directory: boolean;
@@ -51,6 +53,8 @@ export function registerTapCommand(program: Command): void {
         adminPort?: string;
         adminHost?: string;
       }) => {
+        if (opts.port === undefined) throw new Error('tap hep needs a port: --port P or PRESENCE_HEP_TAP_PORT (roles.hepTap.port)');
+        const hepPort = parsePort(opts.port);
         const s = loadSettings();
         say.start();
         // From a file or the environment, never from argv (visible in ps); trailing newline of the file ignored.
@@ -68,7 +72,7 @@ export function registerTapCommand(program: Command): void {
           let failed: (err: Error) => void = () => {};
           const failure = new Promise<Error>((resolve) => (failed = resolve));
           const c = await startHepCollector(s, {
-            port: parsePort(opts.port),
+            port: hepPort,
             host: opts.host,
             unknown,
             directory,

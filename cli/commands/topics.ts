@@ -7,7 +7,7 @@ import { applyTopology } from '../../kafka/applyTopology.ts';
 import { generateRecordTypes } from '../../schemas/codegen.ts';
 import { TOPICS, partitionsOf, topicName, valueSubject } from '../../schemas/topology.ts';
 import { withAdmin } from '../../kafka/kafkaAdmin.ts';
-import { strimziTopics } from '../../kafka/strimziResources.ts';
+import { strimziTopics, strimziUsers } from '../../kafka/strimziResources.ts';
 import { stringify } from 'yaml';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -47,14 +47,21 @@ export function registerTopicsCommands(program: Command): void {
 
   topics
     .command('render')
-    .description('the topology as resources for other tooling: Strimzi KafkaTopic objects (YAML on stdout, for kubectl apply or GitOps)')
+    .description(
+      'the topology as resources for other tooling: Strimzi KafkaTopic objects and a KafkaUser per role with the ACLs it needs (YAML on stdout, for kubectl apply or GitOps)',
+    )
     .option('--format <format>', 'strimzi', 'strimzi')
     .option('--cluster <name>', 'the Strimzi Kafka cluster (label strimzi.io/cluster)', 'presence')
     .option('--namespace <ns>', 'metadata.namespace of every resource')
-    .action((opts: { format: string; cluster: string; namespace?: string }) => {
+    .option('--authentication <type>', 'KafkaUser authentication: scram-sha-512 or tls', 'scram-sha-512')
+    .option('--no-users', 'KafkaTopic resources only (the cluster has no authorizer, or users are managed elsewhere)')
+    .action((opts: { format: string; cluster: string; namespace?: string; authentication: string; users: boolean }) => {
       if (opts.format !== 'strimzi') throw new Error(`--format must be strimzi, not ${opts.format}`);
+      if (opts.authentication !== 'scram-sha-512' && opts.authentication !== 'tls')
+        throw new Error(`--authentication must be scram-sha-512 or tls, not ${opts.authentication}`);
       const s = loadSettings();
-      const docs = strimziTopics(s, { cluster: opts.cluster, ...(opts.namespace ? { namespace: opts.namespace } : {}) });
+      const where = { cluster: opts.cluster, ...(opts.namespace ? { namespace: opts.namespace } : {}) };
+      const docs = [...strimziTopics(s, where), ...(opts.users ? strimziUsers(s, { ...where, authentication: opts.authentication }) : [])];
       process.stdout.write(docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'));
     });
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startAdminServer, type AdminServer, type HealthCheck } from './adminServer.ts';
+import { allReady, cachedCheck, startAdminServer, type AdminServer, type HealthCheck } from './adminServer.ts';
 import { LatencyHistogram } from './latencyHistogram.ts';
 import { byLabel, MetricsRegistry } from './metrics.ts';
 import { seriesValue } from '../../test/support/adminScrape.ts';
@@ -89,5 +89,36 @@ describe('admin server', () => {
     const r = await fetch(`${admin.url}/readyz`);
     expect(r.status).toBe(503);
     expect(await r.json()).toEqual({ error: 'broker probe failed' });
+  });
+});
+
+describe('combined and cached checks', () => {
+  it('allReady is ready only when every part is, naming the parts that are not', () => {
+    expect(
+      allReady([
+        ['a', { ok: true }],
+        ['b', { ok: true, details: { n: 1 } }],
+      ]),
+    ).toEqual({ ok: true, details: { a: { ready: true }, b: { ready: true, n: 1 } } });
+    const no = allReady([
+      ['eventManager', { ok: true }],
+      ['sipFrontEnd', { ok: false, reason: 'Kafka at x does not answer' }],
+    ]);
+    expect(no.ok).toBe(false);
+    expect(no.reason).toBe('sipFrontEnd: Kafka at x does not answer');
+  });
+
+  it('cachedCheck asks at most once per interval and turns a throw into not ready', async () => {
+    let calls = 0;
+    const c = cachedCheck(async () => {
+      calls++;
+      if (calls === 1) throw new Error('database down');
+      return { ok: true };
+    }, 50);
+    expect(await c()).toEqual({ ok: false, reason: 'database down' });
+    expect(await c()).toEqual({ ok: false, reason: 'database down' });
+    expect(calls).toBe(1);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await c()).toEqual({ ok: true });
   });
 });

@@ -40,6 +40,34 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
+/**
+ * Several parts that must all be ready (a member and its embedded SIP front end, both
+ * halves of group presence): ready when every one is; the reasons of those that are not,
+ * each named, and every part's facts under its name.
+ */
+export function allReady(parts: ReadonlyArray<readonly [string, HealthCheck]>): HealthCheck {
+  const details: Record<string, unknown> = {};
+  const reasons: string[] = [];
+  for (const [name, c] of parts) {
+    details[name] = { ready: c.ok, ...(c.reason ? { reason: c.reason } : {}), ...(c.details ?? {}) };
+    if (!c.ok) reasons.push(`${name}: ${c.reason ?? 'not ready'}`);
+  }
+  return reasons.length ? { ok: false, reason: reasons.join('; '), details } : { ok: true, details };
+}
+
+/**
+ * A check that costs a round trip (a broker, a database), asked at most every `ttlMs`
+ * however often probes and scrapes come; concurrent callers share one attempt.
+ */
+export function cachedCheck(check: () => Promise<HealthCheck>, ttlMs = 5000): () => Promise<HealthCheck> {
+  let last: { at: number; value: Promise<HealthCheck> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > ttlMs)
+      last = { at: Date.now(), value: check().catch((err: unknown) => ({ ok: false, reason: (err as Error).message })) };
+    return last.value;
+  };
+}
+
 function sendCheck(res: http.ServerResponse, name: string, c: HealthCheck): void {
   reply(res, c.ok ? 200 : 503, { status: c.ok ? name : `not ${name}`, ...(c.reason ? { reason: c.reason } : {}), ...(c.details ?? {}) });
 }

@@ -117,6 +117,8 @@ export interface ConsoleOptions {
 export interface Console {
   server: http.Server;
   feed: LiveFeed;
+  /** Pages with an open event stream (for the admin port). */
+  readonly openStreams: number;
   stop(): Promise<void>;
 }
 
@@ -366,6 +368,9 @@ export async function startConsole(s: Settings, o: ConsoleOptions): Promise<Cons
   return {
     server,
     feed,
+    get openStreams() {
+      return streams.size;
+    },
     async stop() {
       clearInterval(ticker);
       clearTimeout(membersDue);

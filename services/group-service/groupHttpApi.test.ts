@@ -4,7 +4,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGroupHttpApi } from './groupHttpApi.ts';
+import { groupRoute, startGroupHttpApi } from './groupHttpApi.ts';
 import { GroupStore } from './groupStore.ts';
 import { memberResolver } from './memberResolver.ts';
 import { loadSettings } from '../../config/settings.ts';
@@ -119,5 +119,15 @@ describe('group HTTP API with bearer tokens (issue 13.4)', () => {
     expect((await call('DELETE', '/groups/g1', admin.token)).status).toBe(503);
     const down = await call('GET', '/groups/g1', admin.token);
     expect(await down.json()).toEqual({ error: 'database unavailable' }); // not the driver's text
+  });
+});
+
+describe('metric routes of the group API', () => {
+  it('name the route, never the group id or member URI (bounded series, no personal data)', () => {
+    expect(groupRoute('POST', '/groups')).toBe('POST groups');
+    expect(groupRoute('GET', '/groups/fleet-7/')).toBe('GET group');
+    expect(groupRoute('PUT', `/groups/fleet-7/members/${encodeURIComponent('tel:+351910000001')}`)).toBe('PUT member');
+    expect(groupRoute('GET', '/healthz')).toBe('GET healthz');
+    expect(groupRoute('GET', '/groups/a/b/c/d/e')).toBe('other');
   });
 });

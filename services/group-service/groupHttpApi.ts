@@ -24,6 +24,7 @@ import type { Group } from '../../schemas/generated/records.ts';
 import { GroupConflictError, GroupNotFoundError, type GroupStore, GroupTooLargeError, VersionMismatchError } from './groupStore.ts';
 import { checkGroupId, checkMemberIdentity, parseGroupPatch, parseIfMatch, parseMemberSettings, parseNewGroup, ValidationError } from './groupValidation.ts';
 import type { MemberResolver } from './memberResolver.ts';
+import type { HttpStats } from '../../protocols/http/httpStats.ts';
 
 interface GroupHttpApiOptions {
   store: GroupStore;
@@ -38,6 +39,24 @@ interface GroupHttpApiOptions {
   /** Header size, timeouts, HTTPS (protocols/http/serverLimits.ts). */
   limits?: HttpLimits;
   log?: (line: string) => void;
+  /** Counts answers by route and code for the admin port. */
+  stats?: HttpStats;
+}
+
+/** The route of a path, for metrics: group ids and member URIs stay out of the labels. */
+export function groupRoute(method: string, path: string): string {
+  const p = path.replace(/\/+$/, '') || '/';
+  const shape =
+    p === '/healthz'
+      ? 'healthz'
+      : p === '/groups'
+        ? 'groups'
+        : /^\/groups\/[^/]+$/.test(p)
+          ? 'group'
+          : /^\/groups\/[^/]+\/members\/[^/]+$/.test(p)
+            ? 'member'
+            : 'other';
+  return shape === 'other' ? 'other' : `${method} ${shape}`;
 }
 
 class HttpError extends Error {
@@ -226,6 +245,7 @@ function groupRequestHandler(o: GroupHttpApiOptions): http.RequestListener {
   }
 
   return (req, res) => {
+    o.stats?.track(res, () => groupRoute(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost').pathname));
     route(req, res).catch((err: unknown) => {
       if (res.headersSent) return res.destroy();
       if (err instanceof HttpError) return send(res, err.status, { error: err.message, ...(err.field ? { field: err.field } : {}) }, err.headers);

@@ -4,6 +4,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
+import type { HttpStats } from '../../protocols/http/httpStats.ts';
 import type { Settings } from '../../config/settings.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { topicName } from '../../schemas/topology.ts';
@@ -30,6 +31,8 @@ interface GroupServiceOptions {
   directory?: SubscriberDirectory;
   maxBodyBytes?: number;
   log?: (line: string) => void;
+  /** Answers counted by route and code (groupHttpApi.ts) for the admin port. */
+  stats?: HttpStats;
 }
 
 export interface GroupService {
@@ -73,6 +76,7 @@ export async function startGroupService(s: Settings, o: GroupServiceOptions = {}
         ...(s.http.tokensFile ? { tokens: BearerTokens.load(s.http.tokensFile) } : {}),
         limits: s.http.limits,
         ...(o.log ? { log: o.log } : {}),
+        ...(o.stats ? { stats: o.stats } : {}),
       },
       o.port ?? 8091,
       o.host ?? '127.0.0.1',

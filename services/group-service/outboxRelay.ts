@@ -38,7 +38,7 @@ export interface RelayOptions {
 }
 
 export class OutboxRelay {
-  readonly stats = { published: 0, rounds: 0, failures: 0, skippedLocked: 0, lastError: undefined as string | undefined };
+  readonly stats = { published: 0, rounds: 0, failures: 0, skippedLocked: 0, consecutiveFailures: 0, lastError: undefined as string | undefined };
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -119,8 +119,10 @@ export class OutboxRelay {
         this.stats.rounds++;
         n = await this.drainOnce();
         backoff = 0;
+        this.stats.consecutiveFailures = 0;
       } catch (err) {
         this.stats.failures++;
+        this.stats.consecutiveFailures++;
         this.stats.lastError = (err as Error).message;
         backoff = Math.min(this.maxBackoffMs, backoff ? backoff * 2 : 200);
         this.o.log?.(`group outbox relay: ${(err as Error).message}; retrying in ${backoff} ms`);

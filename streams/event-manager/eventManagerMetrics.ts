@@ -1,7 +1,9 @@
 // The event manager's metrics and readiness (README, Operations → Metrics and
 // health): the counters of its stats line, store sizes per partition, and the
 // group's lag, all read when scraped.
-import type { HealthCheck } from '../../protocols/http/adminServer.ts';
+import { allReady, type HealthCheck } from '../../protocols/http/adminServer.ts';
+import { sipFrontEndReadiness } from '../../front-end/sipFrontEndMetrics.ts';
+import type { SipFrontEnd } from '../../front-end/sipFrontEnd.ts';
 import { byLabel, type Labels, type MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { groupLag, type PartitionLag } from '../../kafka/groupLag.ts';
 import type { EventManager } from './eventManager.ts';
@@ -72,4 +74,17 @@ export function eventManagerReadiness(em: EventManager | undefined): HealthCheck
   if (h.restoring.length) return { ok: false, reason: `restoring partitions ${h.restoring.join(',')}`, details };
   if (h.split.length) return { ok: false, reason: `partitions ${h.split.join(',')} held only in part (co-partitioned topics split across members)`, details };
   return { ok: true, details };
+}
+
+/**
+ * The member's readiness (`run event-manager`). With `--sip-port` (`embedded` given) it is also a
+ * SIP edge that redirect and proxy front ends send SUBSCRIBEs to, so it is ready only when its
+ * embedded front end is too; `embedded.frontEnd` undefined: not started yet.
+ */
+export function memberReadiness(em: EventManager | undefined, embedded?: { frontEnd: SipFrontEnd | undefined }): HealthCheck {
+  if (!embedded) return eventManagerReadiness(em);
+  return allReady([
+    ['eventManager', eventManagerReadiness(em)],
+    ['sipFrontEnd', sipFrontEndReadiness(embedded.frontEnd)],
+  ]);
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/captures.ts';
 
-const PRODUCTION = ['protocols', 'kafka', 'front-end', 'streams', 'connectors', 'taps', 'cli'];
+const PRODUCTION = ['protocols', 'kafka', 'front-end', 'streams', 'connectors', 'taps', 'cli', 'services', 'coordinator'];
 
 function sources(dir: string): string[] {
   const out: string[] = [];
@@ -35,7 +35,18 @@ describe('metric names', () => {
   const names = registered();
 
   it('finds the registrations of every wired role', () => {
-    for (const prefix of ['presence_event_manager_', 'presence_sip_', 'presence_notify_', 'presence_hep_'])
+    for (const prefix of [
+      'presence_event_manager_',
+      'presence_sip_',
+      'presence_notify_',
+      'presence_hep_',
+      'presence_group_presence_',
+      'presence_group_service_',
+      'presence_group_presence_api_',
+      'presence_locator_',
+      'presence_console_',
+      'presence_kafka_',
+    ])
       expect(
         [...names].some((n) => n.startsWith(prefix)),
         prefix,

@@ -47,6 +47,8 @@ describe('event manager admin port', () => {
       'em-metrics',
       ['event-manager', '--member-id', 'em-metrics-1', '--admin-port', '0', '--sip-port', '0', '--no-sip-directory', '--stats-interval', '60'],
       /admin on http/,
+      // librdkafka statistics every second, so they appear and move within the waits below.
+      { PRESENCE_KAFKA_STATISTICS_INTERVAL_MS: '1000' },
     );
     const admin = adminUrlIn(member.lines.map((l) => l.text).join('\n'))!;
     expect(admin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -58,6 +60,24 @@ describe('event manager admin port', () => {
     expect(((await starting.json()) as { reason: string }).reason).toMatch(/starting|restoring/);
 
     await eventually('GET /readyz 200', async () => (await fetch(`${admin}/readyz`)).status === 200, { timeoutMs: 60_000, intervalMs: 250 });
+    // With --sip-port the member's readiness covers its embedded SIP front end too.
+    const ready = (await (await fetch(`${admin}/readyz`)).json()) as Record<string, { ready: boolean }>;
+    expect(ready.eventManager?.ready).toBe(true);
+    expect(ready.sipFrontEnd?.ready).toBe(true);
+    // librdkafka's statistics of the member's clients (at least one document per client first).
+    const rdBefore = await eventually(
+      'librdkafka statistics of the transactional producer',
+      async () => {
+        const text = await scrape(admin);
+        return /^presence_kafka_transaction_state\{client="[^"]+#producer-\d+",state="[A-Za-z]+"\} 1$/m.test(text) ? text : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    const producerSent = (text: string) =>
+      [...text.matchAll(/^presence_kafka_client_transmitted_messages_total\{client="[^"]*em-metrics-1[^"]*#producer-\d+",type="producer"\} (\d+)$/gm)].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
     const before = await scrape(admin);
     expect(seriesValue(before, 'presence_event_manager_records_total')).toBe(0);
     expect(seriesValue(before, 'presence_event_manager_transactions_total')).toBeDefined();
@@ -103,6 +123,15 @@ describe('event manager admin port', () => {
     expect(after).toMatch(/^presence_event_manager_dead_letters_total\{reason="[^"]+"\} 1$/m);
     expect(total(after, 'presence_event_manager_subscribers')).toBe(1);
     expect(total(after, 'presence_event_manager_dialogs')).toBe(1);
+    // librdkafka's own: the transactional producer's sent messages moved with the outputs; broker round trips measured.
+    await eventually(
+      "the member's producer sent its outputs (librdkafka statistics)",
+      async () => {
+        const text = await scrape(admin);
+        return producerSent(text) > producerSent(rdBefore) && /^presence_kafka_broker_rtt_seconds\{[^}]*stat="p99"\} [0-9.e-]+$/m.test(text);
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
     // The group's lag per input partition, from the committed offsets: caught up once committed.
     await eventually(
       'lag series for every input partition, all caught up',

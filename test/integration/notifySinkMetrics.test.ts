@@ -59,7 +59,8 @@ describe('notify sink admin port', () => {
         '60',
       ],
       /admin on http/,
-      { PRESENCE_NOTIFY_CONTACT: 'sip:127.0.0.1:5999' },
+      // librdkafka statistics every second, so they appear and move within the waits below.
+      { PRESENCE_NOTIFY_CONTACT: 'sip:127.0.0.1:5999', PRESENCE_KAFKA_STATISTICS_INTERVAL_MS: '1000' },
     );
     const admin = adminUrlIn(sink.lines.map((l) => l.text).join('\n'))!;
     const starting = await fetch(`${admin}/readyz`);
@@ -115,6 +116,30 @@ describe('notify sink admin port', () => {
         return seriesValue(text, 'presence_notify_delivery_reports_total') === 2 && seriesValue(text, 'presence_notify_dead_letters_total') === 1;
       },
       { timeoutMs: 15_000, intervalMs: 250 },
+    );
+    // librdkafka's own statistics: the sink's consumer fetched both requests and is at the end
+    // of its partitions; its producer sent the reports and the dead letter (3 messages); round trips measured.
+    const sent = (text: string) =>
+      [...text.matchAll(/^presence_kafka_client_transmitted_messages_total\{client="notify-sink-[^"]+#producer-\d+",type="producer"\} (\d+)$/gm)].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
+    const lagOf = new RegExp(`^presence_kafka_consumer_lag\\{client="[^"]+",topic="${topic.replace(/[.]/g, '\\.')}",partition="\\d+"\\} (\\d+)$`, 'gm');
+    await eventually(
+      "the sink's librdkafka statistics moved",
+      async () => {
+        const text = await scrape(admin);
+        const received = /^presence_kafka_client_received_messages_total\{client="[^"]+#consumer-\d+",type="consumer"\} (\d+)$/m.exec(text);
+        const lags = [...text.matchAll(lagOf)];
+        return (
+          sent(text) >= 3 &&
+          Number(received?.[1] ?? 0) >= 2 &&
+          /^presence_kafka_broker_rtt_seconds\{[^}]*stat="avg"\} /m.test(text) &&
+          lags.length > 0 &&
+          lags.every((m) => m[1] === '0')
+        );
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
     );
   }, 120_000);
 });

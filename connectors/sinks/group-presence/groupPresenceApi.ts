@@ -13,6 +13,7 @@ import http from 'node:http';
 import { AccessRefused, type BearerTokens } from '../../../protocols/http/bearerTokens.ts';
 import { internalErrorBody } from '../../../protocols/http/internalError.ts';
 import { createApiServer, listen, type HttpLimits } from '../../../protocols/http/serverLimits.ts';
+import type { HttpStats } from '../../../protocols/http/httpStats.ts';
 import { parseUri } from '../../../protocols/decode/sip/index.ts';
 import type { KeyResolver } from '../../../front-end/handlerContext.ts';
 import type { NumberingPlan } from '../../../subscriber/identity/msisdn.ts';
@@ -35,6 +36,8 @@ interface GroupPresenceApiOptions {
   /** Header size, timeouts, HTTPS (protocols/http/serverLimits.ts). */
   readonly limits?: HttpLimits;
   readonly log?: (line: string) => void;
+  /** Answers counted by route (presence, healthz, other) and code for the admin port. */
+  readonly stats?: HttpStats;
 }
 
 class HttpError extends Error {
@@ -99,6 +102,7 @@ function isDatabaseDown(err: unknown): boolean {
 function groupPresenceHandler(o: GroupPresenceApiOptions): http.RequestListener {
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    o.stats?.track(res, () => (url.pathname === '/healthz' ? 'healthz' : PATH.test(url.pathname) ? 'presence' : 'other'));
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `method ${req.method} not allowed; use GET`, { allow: 'GET, HEAD' });
       if (url.pathname === '/healthz') {

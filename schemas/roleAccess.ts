@@ -1,0 +1,139 @@
+// What each role of the gateway does on Kafka, beside the topology (topology.ts):
+// the topics it reads and writes, the consumer groups it joins or describes,
+// and the transactional ids it owns. `presence topics render --format strimzi`
+// turns it into KafkaUser resources with exactly those ACLs
+// (kafka/strimziResources.ts); roleAccess.test.ts checks each role's code uses
+// no topic its ACLs leave out. Names are logical: the topic prefix is added when
+// rendered, as for topics.
+import type { TopicName } from './topology.ts';
+
+export interface RoleAccess {
+  /** KafkaUser name suffix (`presence-<role>`) and the commands that run as it. */
+  role: string;
+  commands: string[];
+  /** Consumed (Read, Describe). */
+  reads: TopicName[];
+  /** Produced (Write, Describe). */
+  writes: TopicName[];
+  /** Consumer groups joined, committed to or fenced by (Read, Describe): `<topic prefix><name>`. */
+  groups?: string[];
+  /** Group-name prefixes of assign-only readers that never commit (Read, Describe, prefix pattern); not under the topic prefix. */
+  groupPrefixes?: string[];
+  /** Groups only described (lag shown): Describe. */
+  describesGroups?: string[];
+  /** Transactional id prefixes (`<topic prefix><prefix>`; Write, Describe). */
+  transactionalIdPrefixes?: string[];
+}
+
+/** The SIP edge: SUBSCRIBE / PUBLISH recorded, PUBLISH answers read back, group URIs mirrored, owners' contacts for redirect/proxy. */
+const SIP_EDGE = {
+  reads: ['publish-responses', 'groups', 'event-manager-members'] as TopicName[],
+  writes: ['subscriptions', 'publish-requests', 'group-subscriptions'] as TopicName[],
+};
+
+export const ROLE_ACCESS: readonly RoleAccess[] = [
+  {
+    role: 'tap',
+    commands: ['tap hep', 'replay', 'generate --to-kafka', 'demo'],
+    reads: [],
+    writes: ['signaling-events', 'dead-letters'],
+  },
+  {
+    role: 'event-manager',
+    commands: ['run event-manager (with --sip-port its embedded SIP front end too)'],
+    reads: [
+      'signaling-events',
+      'subscriptions',
+      'delivery-reports',
+      'publish-requests',
+      'event-manager-presence-store-changelog',
+      'event-manager-members',
+      ...SIP_EDGE.reads,
+    ],
+    writes: [
+      'current-presence',
+      'notify-requests',
+      'publish-responses',
+      'event-manager-presence-store-changelog',
+      'event-manager-members',
+      'dead-letters',
+      ...SIP_EDGE.writes,
+    ],
+    groups: ['presence-event-managers'],
+    transactionalIdPrefixes: ['event-manager-'],
+  },
+  {
+    role: 'sip-front',
+    commands: ['run sip-front'],
+    reads: SIP_EDGE.reads,
+    writes: SIP_EDGE.writes,
+  },
+  {
+    role: 'notify-sink',
+    commands: ['run notify-sink'],
+    reads: ['notify-requests'],
+    writes: ['delivery-reports', 'group-delivery-reports', 'dead-letters'],
+    groups: ['notify-sink'],
+  },
+  {
+    role: 'group-presence',
+    commands: ['run group-presence'],
+    reads: [
+      'groups',
+      'group-subscriptions',
+      'group-member-presence',
+      'group-delivery-reports',
+      'group-presence-store-changelog',
+      'current-presence',
+      'group-memberships',
+      'group-membership-store-changelog',
+    ],
+    writes: [
+      'notify-requests',
+      'group-presence',
+      'group-memberships',
+      'group-member-presence',
+      'group-presence-store-changelog',
+      'group-membership-store-changelog',
+      'dead-letters',
+    ],
+    groups: ['presence-group-presence', 'presence-group-membership'],
+    transactionalIdPrefixes: ['group-presence-', 'group-membership-'],
+  },
+  {
+    role: 'group-service',
+    commands: ['run group-service'],
+    reads: [],
+    writes: ['groups'],
+  },
+  {
+    role: 'group-presence-api',
+    commands: ['run group-presence-api'],
+    reads: ['group-presence'],
+    writes: ['dead-letters'],
+    groups: ['group-presence-sink'],
+  },
+  {
+    role: 'locator',
+    commands: ['run locator', 'locate', 'watchers'],
+    reads: ['event-manager-members', 'current-presence'],
+    writes: [],
+    groupPrefixes: ['locate-'],
+  },
+  {
+    role: 'console',
+    commands: ['run console'],
+    reads: [
+      'signaling-events',
+      'current-presence',
+      'notify-requests',
+      'delivery-reports',
+      'dead-letters',
+      'event-manager-members',
+      'event-manager-presence-store-changelog',
+    ],
+    writes: [],
+    groupPrefixes: ['presence-console-'],
+    describesGroups: ['presence-event-managers'],
+  },
+];
