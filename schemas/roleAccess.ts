@@ -131,8 +131,11 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
       'dead-letters',
       'event-manager-members',
       'event-manager-presence-store-changelog',
+      'groups',
+      'group-presence',
     ],
-    writes: [],
+    // `--manage`: a replay from the page publishes as a tap does.
+    writes: ['signaling-events', 'dead-letters'],
     groupPrefixes: ['presence-console-'],
     describesGroups: ['presence-event-managers'],
   },
