@@ -169,6 +169,8 @@ export interface Settings {
     };
   };
   notifySink: {
+    /** Seconds the sink may keep failing on an outage (registry, broker) before it stops with the reason; 0: retry on. Nothing is discarded either way. */
+    maxOutageS: number;
     /** Contact URI of NOTIFYs (where watchers send refresh SUBSCRIBEs): the SIP front end's; unset = the sink's own address. */
     contact: string | undefined;
     /** RFC 3261 §18.1.1: a NOTIFY larger than this goes over TCP (then UDP again if TCP is refused). */
@@ -577,6 +579,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       },
     },
     notifySink: {
+      maxOutageS: nonNegativeInt('PRESENCE_NOTIFY_SINK_MAX_OUTAGE_S', get('PRESENCE_NOTIFY_SINK_MAX_OUTAGE_S', 'notifySink.maxOutageS'), 0),
       contact: str(get('PRESENCE_NOTIFY_CONTACT', 'notifySink.contact')),
       udpMaxRequestBytes: int('PRESENCE_NOTIFY_UDP_MAX_BYTES', get('PRESENCE_NOTIFY_UDP_MAX_BYTES', 'notifySink.udpMaxRequestBytes'), 1300),
       tls: {

@@ -48,6 +48,7 @@ interface Opts {
   tlsKey?: string;
   adminPort?: string;
   adminHost?: string;
+  maxOutageS?: string;
 }
 
 export function registerNotifySinkCommand(program: Command): void {
@@ -94,6 +95,10 @@ export function registerNotifySinkCommand(program: Command): void {
     .option('--member-index <n>', 'index in the default member id (sinks of one host need distinct ones)', '1')
     .option('--dynamic', 'dynamic membership instead of static')
     .option('--stats-interval <s>', 'seconds between stats lines', '10')
+    .option(
+      '--max-outage-s <s>',
+      'stop (with the reason, nothing discarded) after this many seconds of failing to decode (registry) or report (broker); 0 retries on (default PRESENCE_NOTIFY_SINK_MAX_OUTAGE_S or 0)',
+    )
     .option('--verbose', 'log every outcome (the log level becomes debug: outcomes name watchers)')
     .option(
       '--tls-ca <file>',
@@ -146,6 +151,7 @@ export function registerNotifySinkCommand(program: Command): void {
         ...(opts.groupId ? { groupId: opts.groupId } : {}),
         memberId: opts.memberId === undefined ? defaultMemberId('notify-sink', whole('--member-index', opts.memberIndex, 1)) : checkMemberId(opts.memberId),
         ...(opts.dynamic ? { dynamic: true } : {}),
+        ...(opts.maxOutageS !== undefined ? { maxOutageMs: whole('--max-outage-s', opts.maxOutageS) * 1000 } : {}),
         // Per-NOTIFY outcomes name watchers: debug only (--verbose turns it on).
         log: (line) => (/^NOTIFY /.test(line) ? say.logger().debug(line) : say(line)),
       }).catch(async (err: unknown) => {

@@ -46,6 +46,8 @@ const NOTIFY_SINK_GROUP = 'notify-sink';
 const COMPONENT = 'notify-sink';
 
 interface NotifySinkOptions {
+  /** Stop (done() rejects with the reason) after the registry or the broker failed this long in a row; 0: retry on. Default: the setting notifySink.maxOutageS. */
+  readonly maxOutageMs?: number;
   readonly host?: string;
   /** SIP port (UDP+TCP) the NOTIFYs go out from and responses come back to; 0 picks one. Default 5080. */
   readonly port?: number;
@@ -162,6 +164,11 @@ export class NotifySink {
   private readonly consumer: Consumer;
   private running = false;
   private stopping = false;
+  /** When decoding (registry) or reporting (broker) began failing without a success since. */
+  private outageSince: number | undefined;
+  /** Why the sink stopped on its own (the outage limit): done() rejects with it. */
+  private failure: Error | undefined;
+  private readonly maxOutageMs: number;
   private loop: Promise<void> | undefined;
   private readonly topics: { input: string; reports: string; groupReports: string; deadLetters: string };
   private readonly sleeps = new Sleeps();
@@ -217,6 +224,7 @@ export class NotifySink {
     const self = this;
     const ids = memberIds(s.topics.prefix, COMPONENT, o.memberId ?? defaultMemberId(COMPONENT));
     this.groupId = o.groupId ?? `${s.topics.prefix}${NOTIFY_SINK_GROUP}`;
+    this.maxOutageMs = o.maxOutageMs ?? s.notifySink.maxOutageS * 1000;
     // Static only with an explicit member id (the CLI always gives one): two sinks of one process must not share a default.
     this.instanceId = o.memberId !== undefined && !o.dynamic ? ids.instanceId : undefined;
     this.consumer = new Kafka.KafkaConsumer(
@@ -345,6 +353,28 @@ export class NotifySink {
         await this.accept(m);
       }
     }
+    if (this.failure) throw this.failure;
+  }
+
+  /**
+   * A dependency failed again: past maxOutageMs of failing without a success the sink
+   * stops (returns true): its consume loop ends and done() rejects with the reason.
+   * What was not reported is not committed, so a restarted sink delivers it.
+   */
+  private outageGoesOn(err: unknown): boolean {
+    if (this.failure) return true;
+    const now = Date.now();
+    this.outageSince ??= now;
+    if (this.maxOutageMs <= 0 || now - this.outageSince < this.maxOutageMs) return false;
+    this.failure = new Error(
+      `dependency outage for ${Math.round((now - this.outageSince) / 1000)} s, past the max outage wait of ${Math.round(this.maxOutageMs / 1000)} s: ${asError(err).message} ` +
+        '(stopping; nothing discarded: what was not reported is not committed and is delivered after a restart)',
+      { cause: err },
+    );
+    this.o.log?.(this.failure.message);
+    this.running = false;
+    this.sleeps.wakeAll();
+    return true;
   }
 
   private setPaused(paused: boolean): void {
@@ -489,10 +519,12 @@ export class NotifySink {
   private async decodeUntilAnswered(value: Buffer): Promise<NotifyRequest | undefined> {
     for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
       try {
-        return await this.serde.decode('notify-requests', value);
+        const n = await this.serde.decode('notify-requests', value);
+        this.outageSince = undefined;
+        return n;
       } catch (err) {
         if (!isOutage(err)) throw err;
-        if (!this.running) return undefined;
+        if (this.outageGoesOn(err) || !this.running) return undefined;
         this.o.log?.(`decoding a NotifyRequest needs the registry, which is unavailable; retrying in ${delay} ms: ${asError(err).message}`);
         await this.sleeps.sleep(delay);
       }
@@ -504,9 +536,10 @@ export class NotifySink {
     for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
       try {
         await this.producer.send(topic, key, value);
+        this.outageSince = undefined;
         return;
       } catch (err) {
-        if (this.stopping) throw new StoppedError();
+        if (this.stopping || this.outageGoesOn(err)) throw new StoppedError();
         this.stats.produceRetries++;
         this.o.log?.(`producing to ${topic} failed, retrying in ${delay} ms: ${asError(err).message}`);
         await this.sleeps.sleep(delay);
