@@ -402,7 +402,7 @@ export interface StateWatcher {
   routeSet: Array<string>;
   /** active | pending */
   state: string;
-  /** allow | block | polite-block | confirm */
+  /** allow | allow-presence | block | polite-block | confirm */
   decision: string;
   expiresAt: number;
   notifyCseq: number;
