@@ -148,6 +148,9 @@ describe('SUBSCRIBE to a group URI', () => {
     expect(a?.status).toBe(200);
     expect(a?.headers).toContainEqual(['Allow-Events', 'presence, dialog']);
     expect(a?.record?.value).toMatchObject({ presentity: 'group:g-1', event: 'dialog', dialogFilter: null });
+    // A phone that accepts dialog-info alone cannot read a list: 406 names what it would get.
+    const single = await r.decide(request({ drop: ['Event', 'Accept'], extra: ['Event: dialog', 'Accept: application/dialog-info+xml'] }), ctx);
+    expect(single).toMatchObject({ status: 406, headers: [['Accept', 'multipart/related, application/rlmi+xml, application/dialog-info+xml']] });
     // Still a list: without eventlist it is refused as for presence.
     expect((await r.decide(request({ drop: ['Event', 'Supported'], extra: ['Event: dialog'] }), ctx))?.status).toBe(421);
   });

@@ -24,11 +24,12 @@ import type { NumberingPlan } from '../subscriber/identity/msisdn.ts';
 import { newTag, type SipHeaderLine } from '../protocols/sip/message/index.ts';
 import { acceptsMediaType, expiresToGrant, subscriptionRecord } from './requestChecks.ts';
 import { DIALOG_EVENT, PIDF, PRESENCE_EVENT, presentityKey } from './subscribeHandler.ts';
+import { DIALOG_INFO } from '../presence-document/dialogInfo.ts';
 import { type Answer, type HandlerContext, type KeyResolver } from './handlerContext.ts';
 
 const EVENTLIST = 'eventlist';
-/** What a group NOTIFY carries (RFC 4662 §5): multipart/related with RLMI first, then PIDF parts. */
-const GROUP_ACCEPT = ['multipart/related', 'application/rlmi+xml', PIDF] as const;
+/** What a group NOTIFY carries (RFC 4662 §5): multipart/related with RLMI first, then PIDF parts (dialog-info for Event: dialog). */
+const groupAccept = (event: string) => ['multipart/related', 'application/rlmi+xml', event === DIALOG_EVENT ? DIALOG_INFO : PIDF].join(', ');
 const GROUP_PREFIX = 'group:';
 /** A list of presences, or of lamps (BLF on a resource list: RFC 4662 with RFC 4235 parts). */
 const GROUP_EVENTS: readonly string[] = [PRESENCE_EVENT, DIALOG_EVENT];
@@ -123,7 +124,7 @@ async function decideGroupSubscribe(request: SipMessage, group: Group, presentit
   if (![...request.supported, ...request.require].some((t) => t.toLowerCase() === EVENTLIST)) return fail(421, [['Require', EVENTLIST]]);
   const accept = request.headers.list('accept');
   // A group NOTIFY is the RLMI multipart/related.
-  if (accept.length > 0 && !acceptsMediaType(accept, 'multipart/related')) return fail(406, [['Accept', GROUP_ACCEPT.join(', ')]]);
+  if (accept.length > 0 && !acceptsMediaType(accept, 'multipart/related')) return fail(406, [['Accept', groupAccept(event.type)]]);
 
   const expires = expiresToGrant(request, ctx.policy);
   if (typeof expires !== 'number') return fail(expires.status, expires.headers, expires.reason);
