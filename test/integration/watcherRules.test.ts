@@ -38,7 +38,7 @@ describe('watcher rules: allow-presence', () => {
     await dropSchema(old);
   });
 
-  it('a table made before allow-presence existed takes it after migrate, twice over', async () => {
+  it('a table made before allow-presence existed takes it after migrate, by concurrent starts and again on a restart', async () => {
     const c = new pg.Client(url);
     await c.connect();
     try {
@@ -50,7 +50,13 @@ describe('watcher rules: allow-presence', () => {
       await c.end();
     }
     await expect(upgraded.set(P, 'sip:bob@example.com', 'allow-presence')).rejects.toThrow(/check constraint/);
-    await upgraded.migrate();
+    // Event managers starting together: each migrates; one widens, none fails.
+    const others = [new WatcherRules(url, 'allow', old, 0), new WatcherRules(url, 'allow', old, 0)];
+    try {
+      await Promise.all([upgraded.migrate(), ...others.map((o) => o.migrate())]);
+    } finally {
+      await Promise.all(others.map((o) => o.close()));
+    }
     await upgraded.migrate(); // a restart: nothing left to widen
     await upgraded.set(P, 'sip:bob@example.com', 'allow-presence');
     expect(await upgraded.decide(P, 'sip:bob@example.com')).toBe('allow-presence');

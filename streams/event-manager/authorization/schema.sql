@@ -14,6 +14,8 @@ do $$
 declare
   old_check name;
 begin
+  -- Event managers start together: one widens, the others then find nothing to do.
+  perform pg_advisory_xact_lock(hashtext('presence.watcher_rules.decision_check'));
   select c.conname into old_check from pg_constraint c join pg_class t on t.oid = c.conrelid
    where t.relname = 'watcher_rules' and t.relnamespace = current_schema()::regnamespace
      and c.contype = 'c' and pg_get_constraintdef(c.oid) like '%decision%'
