@@ -116,6 +116,12 @@ describe('BLF on a group (Event: dialog)', () => {
     expect(n!.body).not.toContain('secret');
   });
 
+  it('a refused list SUBSCRIBE with Event: dialog is ended by a NOTIFY of the dialog package', () => {
+    const st = setup();
+    const [n] = applyGroupSubscribe(st, groupView(st), subscribe('sip:eve@example.com', { event: 'dialog' }), T0, 'lt').notifies;
+    expect(n).toMatchObject({ event: 'dialog', subscriptionState: 'terminated', reason: 'rejected' });
+  });
+
   it("the per-member versions live in the watcher's state: a batch's copy does not touch the committed one", () => {
     const st = setup();
     applyMemberPresence(st, memberIndex(st), withCalls(1, 1, []), T0);

@@ -186,6 +186,8 @@ function terminatedOnce(st: GroupPresenceState, sub: Subscription, localTag: str
     expiresAt: nowMs,
     notifyCseq: 0,
     version: 0,
+    // The NOTIFY's Event must be the one subscribed (RFC 6665 §8.2.1), also when it ends the dialog at once.
+    event: sub.event === DIALOG_EVENT ? DIALOG_EVENT : 'presence',
   };
   return notify(d, groupPresentity(st.groupId), 'terminated', null, nowMs, sub.requestId, reason);
 }
