@@ -180,6 +180,7 @@ describe('BLF on a resource list: Event: dialog to a group URI', () => {
       await eventually('the full-state NOTIFY', () => contact.notifies.length >= 1 || undefined, { timeoutMs: 90_000, intervalMs: 300 });
       const full = decode(contact.notifies[0]!);
       expect(contact.notifies[0]!.headers.get('event')).toBe('dialog');
+      expect(contact.notifies[0]!.headers.get('require')).toBe('eventlist');
       expect(full.ct).toMatch(/^multipart\/related;.*type="application\/rlmi\+xml"/);
       expect(full.rlmi).toMatchObject({ uri: GROUP_URI, version: 1, fullState: true });
       expect(Object.values(full.members).map((m) => m.state)).toEqual(['pending', 'pending', 'pending']);
