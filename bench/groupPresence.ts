@@ -44,6 +44,7 @@ function presence(sub: string, version: number, basic: 'open' | 'closed'): Prese
     activities: null,
     note: null,
     pidf: pidfFor(sub.slice(7), basic, 'on-the-phone', `update ${version}`),
+    dialogs: null,
     updatedAt: Date.now(),
   };
 }

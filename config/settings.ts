@@ -117,7 +117,7 @@ export interface Settings {
     /** Clock of presence timers: 'stream' (the partition's newest event time: deterministic, replay-friendly) or 'wall'. */
     timerClock: 'stream' | 'wall';
     /** What watchers without an authorization rule get. */
-    defaultWatcherDecision: 'allow' | 'block' | 'polite-block' | 'confirm';
+    defaultWatcherDecision: 'allow' | 'allow-presence' | 'block' | 'polite-block' | 'confirm';
     /** Seconds between an event manager's reports on event-manager-members (owned partitions, contact, load); stale after 3 intervals. */
     memberReportIntervalS: number;
     /** Watchers' dialogs when their partition moves: 'transparent' (they move along) or 'resubscribe' (terminated;reason=deactivated). */
@@ -489,7 +489,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       defaultWatcherDecision: oneOf(
         'PRESENCE_DEFAULT_WATCHER_DECISION',
         get('PRESENCE_DEFAULT_WATCHER_DECISION', 'eventManager.defaultWatcherDecision'),
-        ['allow', 'block', 'polite-block', 'confirm'] as const,
+        ['allow', 'allow-presence', 'block', 'polite-block', 'confirm'] as const,
         'allow',
       ),
       memberReportIntervalS: int('PRESENCE_MEMBER_REPORT_INTERVAL', get('PRESENCE_MEMBER_REPORT_INTERVAL', 'eventManager.memberReportIntervalS'), 5),

@@ -142,9 +142,23 @@ describe('SUBSCRIBE to a group URI', () => {
     expect((await router(group()).decide(request({ from: 'tel:+351910000001' }), ctx))?.status).toBe(200);
   });
 
-  it('Event other than presence → 489; Accept without multipart/related → 406; Expires below min → 423', async () => {
+  it('Event: dialog (BLF on the list) → 200 and a Subscription with event dialog; its call-id parameter names nothing on a list', async () => {
     const r = router(group());
-    expect((await r.decide(request({ drop: ['Event'], extra: ['Event: dialog'] }), ctx))?.status).toBe(489);
+    const a = await r.decide(request({ drop: ['Event'], extra: ['Event: dialog;call-id=x@y'] }), ctx);
+    expect(a?.status).toBe(200);
+    expect(a?.headers).toContainEqual(['Allow-Events', 'presence, dialog']);
+    expect(a?.record?.value).toMatchObject({ presentity: 'group:g-1', event: 'dialog', dialogFilter: null });
+    // A phone that accepts dialog-info alone cannot read a list: 406 names what it would get.
+    const single = await r.decide(request({ drop: ['Event', 'Accept'], extra: ['Event: dialog', 'Accept: application/dialog-info+xml'] }), ctx);
+    expect(single).toMatchObject({ status: 406, headers: [['Accept', 'multipart/related, application/rlmi+xml, application/dialog-info+xml']] });
+    // Still a list: without eventlist it is refused as for presence.
+    expect((await r.decide(request({ drop: ['Event', 'Supported'], extra: ['Event: dialog'] }), ctx))?.status).toBe(421);
+  });
+
+  it('Event other than presence or dialog → 489; Accept without multipart/related → 406; Expires below min → 423', async () => {
+    const r = router(group());
+    const other = await r.decide(request({ drop: ['Event'], extra: ['Event: message-summary'] }), ctx);
+    expect(other).toMatchObject({ status: 489, headers: [['Allow-Events', 'presence, dialog']] });
     const na = await r.decide(request({ drop: ['Accept'], extra: ['Accept: application/pidf+xml'] }), ctx);
     expect(na?.status).toBe(406);
     expect(na?.headers[0]?.[1]).toContain('multipart/related');

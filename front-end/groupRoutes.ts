@@ -23,13 +23,17 @@ import type { SipMessage } from '../protocols/decode/sip/index.ts';
 import type { NumberingPlan } from '../subscriber/identity/msisdn.ts';
 import { newTag, type SipHeaderLine } from '../protocols/sip/message/index.ts';
 import { acceptsMediaType, expiresToGrant, subscriptionRecord } from './requestChecks.ts';
-import { PIDF, PRESENCE_EVENT, presentityKey } from './subscribeHandler.ts';
+import { DIALOG_EVENT, PIDF, PRESENCE_EVENT, presentityKey } from './subscribeHandler.ts';
+import { DIALOG_INFO } from '../presence-document/dialogInfo.ts';
 import { type Answer, type HandlerContext, type KeyResolver } from './handlerContext.ts';
 
 const EVENTLIST = 'eventlist';
-/** What a group NOTIFY carries (RFC 4662 §5): multipart/related with RLMI first, then PIDF parts. */
-const GROUP_ACCEPT = ['multipart/related', 'application/rlmi+xml', PIDF] as const;
+/** What a group NOTIFY carries (RFC 4662 §5): multipart/related with RLMI first, then PIDF parts (dialog-info for Event: dialog). */
+const groupAccept = (event: string) => ['multipart/related', 'application/rlmi+xml', event === DIALOG_EVENT ? DIALOG_INFO : PIDF].join(', ');
 const GROUP_PREFIX = 'group:';
+/** A list of presences, or of lamps (BLF on a resource list: RFC 4662 with RFC 4235 parts). */
+const GROUP_EVENTS: readonly string[] = [PRESENCE_EVENT, DIALOG_EVENT];
+const ALLOW_EVENTS = GROUP_EVENTS.join(', ');
 
 /** The presentity of a group's dialogs: `group:<groupId>`. */
 export function groupPresentity(groupId: string): string {
@@ -104,7 +108,7 @@ interface GroupRouteContext extends HandlerContext {
 
 /**
  * The answer to a SUBSCRIBE for a group, in this order: no From-tag → 400;
- * Event not presence → 489; no `Supported: eventlist` → 421 + Require;
+ * Event neither presence nor dialog → 489; no `Supported: eventlist` → 421 + Require;
  * Accept without multipart/related → 406; bad Expires → 400 / 423; a
  * members-only group and a watcher who is no member (unless unsubscribing)
  * → 403; else 200 and the record for `group-subscriptions` (key = group id).
@@ -114,12 +118,13 @@ async function decideGroupSubscribe(request: SipMessage, group: Group, presentit
   const from = request.from;
   if (!from?.uri || !from.tag) return fail(400, [], 'Missing From tag');
   const event = request.event;
-  if (!event || event.type !== PRESENCE_EVENT) return fail(489, [['Allow-Events', PRESENCE_EVENT]]);
+  // Event: dialog parameters (call-id, tags) name one call of one presentity: on a list they name nothing, and are ignored.
+  if (!event || !GROUP_EVENTS.includes(event.type)) return fail(489, [['Allow-Events', ALLOW_EVENTS]]);
   // A client that requires eventlist implements it, Supported or not.
   if (![...request.supported, ...request.require].some((t) => t.toLowerCase() === EVENTLIST)) return fail(421, [['Require', EVENTLIST]]);
   const accept = request.headers.list('accept');
   // A group NOTIFY is the RLMI multipart/related.
-  if (accept.length > 0 && !acceptsMediaType(accept, 'multipart/related')) return fail(406, [['Accept', GROUP_ACCEPT.join(', ')]]);
+  if (accept.length > 0 && !acceptsMediaType(accept, 'multipart/related')) return fail(406, [['Accept', groupAccept(event.type)]]);
 
   const expires = expiresToGrant(request, ctx.policy);
   if (typeof expires !== 'number') return fail(expires.status, expires.headers, expires.reason);
@@ -149,7 +154,7 @@ async function decideGroupSubscribe(request: SipMessage, group: Group, presentit
     headers: [
       ['Expires', String(expires)],
       ['Contact', `<${ctx.contact}>`],
-      ['Allow-Events', PRESENCE_EVENT],
+      ['Allow-Events', ALLOW_EVENTS],
       ['Require', EVENTLIST],
     ],
     record: { key: group.groupId, value },

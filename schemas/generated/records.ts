@@ -100,6 +100,8 @@ export interface GroupMemberPresence {
   basic: null | string;
   activities: null | string;
   pidf: null | string;
+  /** The member's calls (Presence.dialogs) for Event: dialog list watchers; null when not known. */
+  dialogs: null | string;
   presenceVersion: number;
   presenceUpdatedAt: null | number;
   time: number;
@@ -160,6 +162,8 @@ export interface StateGroupMember {
   basic: null | string;
   activities: null | string;
   pidf: null | string;
+  /** The member's calls (Presence.dialogs), for Event: dialog list watchers. */
+  dialogs: null | string;
   presenceVersion: number;
 }
 
@@ -180,6 +184,12 @@ export interface StateGroupWatcher {
   filter: null | string;
   /** What the watcher last received per resource URI (a fingerprint), for partial notifications. */
   seen: Record<string, string>;
+  /** The event package subscribed: presence (PIDF parts) or dialog (BLF: dialog-info parts, RFC 4235). */
+  event: string;
+  /** Event dialog: per member URI, the version of the last dialog-info part sent (RFC 4235: contiguous per resource). */
+  dialogVersions: Record<string, number>;
+  /** Event dialog: per member URI, the dialogs told (JSON), so the next part is partial: only dialogs that changed. */
+  dialogsTold: Record<string, string>;
   /** Its latest NOTIFY failed for good (delivery report): kept until its expiry only for its CSeq, so a refresh goes on from there instead of restarting at 1; gets no NOTIFYs. */
   ended: boolean;
 }
@@ -213,6 +223,8 @@ export interface MemberGroupsState {
   basic: null | string;
   activities: null | string;
   pidf: null | string;
+  /** Presence.dialogs as last received. */
+  dialogs: null | string;
   presenceVersion: number;
   presenceUpdatedAt: null | number;
   updatedAt: number;
@@ -309,6 +321,8 @@ export interface Presence {
   note: null | string;
   /** The PIDF document watchers receive. */
   pidf: string;
+  /** The subscriber's calls as RFC 4235 dialogs without identities (JSON array of dialog-info entries), for BLF on resource lists (group presence); null from an older release. */
+  dialogs: null | string;
   updatedAt: number;
 }
 
@@ -402,7 +416,7 @@ export interface StateWatcher {
   routeSet: Array<string>;
   /** active | pending */
   state: string;
-  /** allow | block | polite-block | confirm */
+  /** allow | allow-presence | block | polite-block | confirm */
   decision: string;
   expiresAt: number;
   notifyCseq: number;

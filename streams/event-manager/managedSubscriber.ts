@@ -4,7 +4,7 @@
 import type { PresenceState, StateWatcher } from '../../schemas/generated/records.ts';
 import { emptyPresence, type SubscriberPresence } from './presence/model.ts';
 import { fromRecord, toRecord } from './presence/stateRecord.ts';
-import { watcherDialogKey, type WatcherDecision, type WatcherDialog } from './subscriptions/watcherDialog.ts';
+import { WATCHER_DECISIONS, watcherDialogKey, type WatcherDecision, type WatcherDialog } from './subscriptions/watcherDialog.ts';
 
 export interface ManagedSubscriber {
   presence: SubscriberPresence;
@@ -42,7 +42,7 @@ export function fromStateRecord(r: PresenceState): ManagedSubscriber {
       routeSet: [...w.routeSet],
       event: w.event === 'dialog' ? 'dialog' : 'presence',
       state: w.state === 'pending' || w.state === 'ended' ? w.state : 'active',
-      decision: (['allow', 'block', 'polite-block', 'confirm'].includes(w.decision) ? w.decision : 'allow') as WatcherDecision,
+      decision: ((WATCHER_DECISIONS as readonly string[]).includes(w.decision) ? w.decision : 'allow') as WatcherDecision,
     });
   }
   return { presence: fromRecord(r), watchers, notifiedPidf: r.notifiedPidf ?? null, notifiedDialogs: r.notifiedDialogs ?? null };

@@ -10,7 +10,9 @@ import { deliveryEndsSubscription, notifyIdParts, watcherDialogKey, notify, type
 import { findMember, mayWatch } from './policy/authorization.ts';
 import { receivingFromAttributes, receivingFromFilter, ReceivingPolicyError, type ReceivingPolicy } from './policy/receiving.ts';
 import { receives, roleOf, visibleMembers, type VisibleMember } from './policy/visibility.ts';
-import { fingerprint, type GroupView } from './groupView.ts';
+import { DIALOG_EVENT, fingerprint, sharedFor, type GroupView } from './groupView.ts';
+import { DIALOG_INFO } from '../../presence-document/dialogInfo.ts';
+import { forgetMemberDialogs, memberDialogInfo } from './rlmi/memberDialogs.ts';
 import { groupPresentity } from './groupState.ts';
 import { renderGroupDocument } from './rlmi/groupDocument.ts';
 
@@ -32,6 +34,36 @@ function receivingPolicyOf(st: GroupPresenceState, d: Pick<StateGroupWatcher, 'f
 }
 
 /**
+ * The receiving policy as it applies to this watcher's package: parts (basic, note, …) narrow
+ * a PIDF; a dialog watcher's parts are the member's calls, which the member's own sharing governs.
+ */
+function policyFor(st: GroupPresenceState, d: StateGroupWatcher): ReceivingPolicy {
+  const policy = receivingPolicyOf(st, d);
+  return d.event === DIALOG_EVENT ? { ...policy, parts: null } : policy;
+}
+
+/**
+ * The listed members' parts: their PIDF, or for a dialog watcher each member's dialog-info with
+ * its own version (RFC 4235) — rendered now, since making one advances that member's version.
+ */
+function memberParts(
+  d: StateGroupWatcher,
+  listed: VisibleMember[],
+  removed: ReadonlyArray<{ uri: string }>,
+  fullList: boolean,
+): { members: VisibleMember[]; partType?: string } {
+  if (d.event !== DIALOG_EVENT) return { members: listed };
+  if (fullList) d.dialogsTold = {}; // full state anew: whoever is not listed now starts from full state again
+  for (const r of removed) forgetMemberDialogs(d, r.uri);
+  const members = listed.map((v) => {
+    if (v.state === 'active' && v.pidf !== null) return { ...v, pidf: memberDialogInfo(d, v.uri, v.pidf, fullList) };
+    forgetMemberDialogs(d, v.uri);
+    return v;
+  });
+  return { members, partType: DIALOG_INFO };
+}
+
+/**
  * A presence notification when only some members' presence changed: only
  * those members are examined (a 10,000-member group is not re-diffed for one
  * change). The policies are evaluated as in visibleMembers.
@@ -43,7 +75,8 @@ function changedBody(
   changed: ReadonlySet<string>,
   version: number,
 ): { contentType: string; body: string } | null {
-  const policy = receivingPolicyOf(st, d);
+  const policy = policyFor(st, d);
+  const shared = sharedFor(st, view, d.event);
   const role = roleOf(view.members, d.watcherUri);
   const listed: VisibleMember[] = [];
   const removed: Array<{ uri: string; reason: 'deactivated' }> = [];
@@ -58,7 +91,7 @@ function changedBody(
       }
       continue;
     }
-    const v = visibleMembers([m], [view.shared[i]!], d.watcherUri, { ...policy, members: null, roles: null })[0]!;
+    const v = visibleMembers([m], [shared[i]!], d.watcherUri, { ...policy, members: null, roles: null })[0]!;
     const fp = fingerprint(v);
     if (d.seen[m.uri] === fp) continue;
     d.seen[m.uri] = fp;
@@ -72,7 +105,7 @@ function changedBody(
     version,
     fullState: false,
     groupInfo: null,
-    members: listed,
+    ...memberParts(d, listed, removed, false),
     removed,
   });
 }
@@ -86,7 +119,7 @@ function bodyFor(
   changed?: ReadonlySet<string>,
 ): { contentType: string; body: string } | null {
   if (kind === 'presence' && changed) return changedBody(st, view, d, changed, version);
-  const visible = visibleMembers(view.members, view.shared, d.watcherUri, receivingPolicyOf(st, d));
+  const visible = visibleMembers(view.members, sharedFor(st, view, d.event), d.watcherUri, policyFor(st, d));
   const now = new Map<string, { v: VisibleMember; fp: string }>();
   for (const v of visible) now.set(v.uri, { v, fp: fingerprint(v) });
   let listed: VisibleMember[];
@@ -119,7 +152,7 @@ function bodyFor(
     version,
     fullState: kind === 'full',
     groupInfo: kind === 'presence' ? null : view.info,
-    members: listed,
+    ...memberParts(d, listed, removed, kind === 'full'),
     removed,
   });
 }
@@ -153,6 +186,8 @@ function terminatedOnce(st: GroupPresenceState, sub: Subscription, localTag: str
     expiresAt: nowMs,
     notifyCseq: 0,
     version: 0,
+    // The NOTIFY's Event must be the one subscribed (RFC 6665 §8.2.1), also when it ends the dialog at once.
+    event: sub.event === DIALOG_EVENT ? DIALOG_EVENT : 'presence',
   };
   return notify(d, groupPresentity(st.groupId), 'terminated', null, nowMs, sub.requestId, reason);
 }
@@ -229,6 +264,9 @@ function newDialog(sub: Subscription, localTag: string, nowMs: number, filter: s
     subscribeCseq: sub.cseq,
     filter,
     seen: {},
+    event: sub.event === DIALOG_EVENT ? DIALOG_EVENT : 'presence',
+    dialogVersions: {},
+    dialogsTold: {},
     ended: false,
   };
 }

@@ -38,7 +38,13 @@ export function cloneState(st: GroupPresenceState): GroupPresenceState {
     ...st,
     attributes: { ...st.attributes },
     members: st.members.slice(),
-    watchers: st.watchers.map((w) => ({ ...w, routeSet: [...w.routeSet], seen: { ...w.seen } })),
+    watchers: st.watchers.map((w) => ({
+      ...w,
+      routeSet: [...w.routeSet],
+      seen: { ...w.seen },
+      dialogVersions: { ...w.dialogVersions },
+      dialogsTold: { ...w.dialogsTold },
+    })),
   };
 }
 
@@ -96,6 +102,7 @@ export function applyGroup(st: GroupPresenceState, g: Group | null, nowMs: numbe
       basic: prev?.basic ?? null,
       activities: prev?.activities ?? null,
       pidf: prev?.pidf ?? null,
+      dialogs: prev?.dialogs ?? null,
       presenceVersion: prev?.presenceVersion ?? 0,
     };
     if (!prev || prev.uri !== m.uri)
@@ -133,11 +140,11 @@ export function applyMemberPresence(st: GroupPresenceState, index: Map<string, n
   const m = at === undefined ? undefined : st.members[at];
   if (at === undefined || !m || m.subscriber !== mp.subscriber) return false;
   if (mp.presenceVersion < m.presenceVersion) return false;
-  const same = m.pidf === mp.pidf && m.basic === mp.basic && m.activities === mp.activities;
+  const same = m.pidf === mp.pidf && m.basic === mp.basic && m.activities === mp.activities && m.dialogs === mp.dialogs;
   // Replaced, not mutated: the record may be shared with the committed state (cloneState).
   st.members[at] = same
     ? { ...m, presenceVersion: mp.presenceVersion }
-    : { ...m, basic: mp.basic, activities: mp.activities, pidf: mp.pidf, presenceVersion: mp.presenceVersion };
+    : { ...m, basic: mp.basic, activities: mp.activities, pidf: mp.pidf, dialogs: mp.dialogs, presenceVersion: mp.presenceVersion };
   if (same) return false;
   st.updatedAt = nowMs;
   return true;

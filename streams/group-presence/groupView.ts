@@ -8,6 +8,9 @@ import { memberSharedParts } from './policy/authorization.ts';
 import { sharedView, type MemberWithPresence, type VisibleMember } from './policy/visibility.ts';
 import { renderGroupDocument } from './rlmi/groupDocument.ts';
 import { renderGroupInfo } from './rlmi/groupInfo.ts';
+import { dialogSharedView } from './rlmi/memberDialogs.ts';
+
+export const DIALOG_EVENT = 'dialog';
 
 export interface GroupView {
   members: MemberWithPresence[];
@@ -16,6 +19,14 @@ export interface GroupView {
   position: Map<string, number>;
   /** The basic group information XML part. */
   info: string;
+  /** What Event: dialog watchers may see of each member (dialogs JSON in `pidf`), made on first use. */
+  dialogShared?: VisibleMember[];
+}
+
+/** The members as a watcher of this event package may see them, before its receiving policy. */
+export function sharedFor(st: GroupPresenceState, view: GroupView, event: string): VisibleMember[] {
+  if (event !== DIALOG_EVENT) return view.shared;
+  return (view.dialogShared ??= st.members.map((m, i) => dialogSharedView(m, view.shared[i]!)));
 }
 
 /** Rendered group information by group id, valid for one group version (it only changes with the groups record). */

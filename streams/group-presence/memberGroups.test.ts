@@ -16,6 +16,7 @@ const presence = (version: number, basic: 'open' | 'closed'): Presence => ({
   activities: null,
   note: null,
   pidf: pidfFor('u1', basic),
+  dialogs: null,
   updatedAt: 1000 + version,
 });
 const join = (groupId: string, member = true): GroupMembership => ({
@@ -47,6 +48,17 @@ describe("a member's groups and presence (membership processor)", () => {
     st = c.state!;
     expect(applyPresence(st, presence(1, 'open'), 4)).toEqual({ state: null, out: [] });
     expect(applyPresence(st, presence(3, 'closed'), 4)).toEqual({ state: null, out: [] });
+  });
+
+  it('a call change that leaves the PIDF as it was still fans out: BLF list watchers need the dialogs (Presence.dialogs)', () => {
+    const st = applyMembership(newMemberGroups(S, 0), join('g1'), 1).state!;
+    const before = applyPresence(st, presence(2, 'open'), 2).state!;
+    const ringing = JSON.stringify([{ id: 'c1', state: 'early' }]);
+    const c = applyPresence(before, { ...presence(3, 'open'), dialogs: ringing }, 3);
+    expect(c.out).toEqual([expect.objectContaining({ groupId: 'g1', dialogs: ringing, presenceVersion: 3 })]);
+    expect(applyPresence(c.state!, { ...presence(4, 'open'), dialogs: ringing }, 4)).toEqual({ state: null, out: [] });
+    // A leave carries no calls.
+    expect(applyMembership(c.state!, join('g1', false), 5).out[0]!.dialogs).toBeNull();
   });
 
   it('a leave tells that group to forget the member; a member in no group without presence needs no state', () => {

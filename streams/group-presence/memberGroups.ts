@@ -4,7 +4,7 @@
 import type { GroupMemberPresence, GroupMembership, MemberGroupsState, Presence } from '../../schemas/generated/records.ts';
 
 export function newMemberGroups(subscriber: string, nowMs: number): MemberGroupsState {
-  return { subscriber, groups: [], basic: null, activities: null, pidf: null, presenceVersion: 0, presenceUpdatedAt: null, updatedAt: nowMs };
+  return { subscriber, groups: [], basic: null, activities: null, pidf: null, dialogs: null, presenceVersion: 0, presenceUpdatedAt: null, updatedAt: nowMs };
 }
 
 /** The member's presence as one of its groups gets it (member=false: it left, no presence). */
@@ -16,6 +16,7 @@ function memberPresenceFor(st: MemberGroupsState, groupId: string, member: boole
     basic: member ? st.basic : null,
     activities: member ? st.activities : null,
     pidf: member ? st.pidf : null,
+    dialogs: member ? st.dialogs : null,
     presenceVersion: st.presenceVersion,
     presenceUpdatedAt: st.presenceUpdatedAt,
     time: nowMs,
@@ -31,12 +32,14 @@ export interface MemberOutcome {
 /** A current-presence record: fans out to every group when the presence changed (older versions and repeats do nothing). */
 export function applyPresence(st: MemberGroupsState, p: Presence, nowMs: number): MemberOutcome {
   if (p.version < st.presenceVersion) return { state: null, out: [] };
-  if (p.pidf === st.pidf && p.basic === st.basic && p.activities === st.activities) return { state: null, out: [] };
+  // A call change can leave the PIDF as it was (a second call while on the phone): the dialogs count too.
+  if (p.pidf === st.pidf && p.basic === st.basic && p.activities === st.activities && p.dialogs === st.dialogs) return { state: null, out: [] };
   const next: MemberGroupsState = {
     ...st,
     basic: p.basic,
     activities: p.activities,
     pidf: p.pidf,
+    dialogs: p.dialogs,
     presenceVersion: p.version,
     presenceUpdatedAt: p.updatedAt,
     updatedAt: nowMs,

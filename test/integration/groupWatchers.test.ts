@@ -514,6 +514,7 @@ function presence(who: Who, version: number, basic: 'open' | 'closed'): Presence
     activities: null,
     note: `${who} v${version}`,
     pidf: `<?xml version="1.0" encoding="UTF-8"?><presence xmlns="urn:ietf:params:xml:ns:pidf" entity="${entity}"><tuple id="net"><status><basic>${basic}</basic></status></tuple><note>${who} v${version}</note></presence>`,
+    dialogs: null,
     updatedAt: Date.now(),
   };
 }

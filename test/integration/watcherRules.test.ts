@@ -1,4 +1,5 @@
 // Watcher authorization rules on the real PostgreSQL (own schema, dropped after).
+import pg from 'pg';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WatcherRules } from '../../streams/event-manager/authorization/watcherRules.ts';
@@ -26,5 +27,39 @@ describe('watcher rules', () => {
     expect(await rules.decide('msisdn:+351910000002', 'sip:bob@example.com')).toBe('confirm');
     await rules.set(P, 'sip:bob@example.com', 'block');
     expect(await rules.decide(P, 'sip:bob@example.com')).toBe('block');
+  });
+});
+
+describe('watcher rules: allow-presence', () => {
+  const old = `it_rules_old_${process.pid}`;
+  const upgraded = new WatcherRules(url, 'allow', old, 0);
+  afterAll(async () => {
+    await upgraded.close();
+    await dropSchema(old);
+  });
+
+  it('a table made before allow-presence existed takes it after migrate, by concurrent starts and again on a restart', async () => {
+    const c = new pg.Client(url);
+    await c.connect();
+    try {
+      await c.query(`create schema ${old}`);
+      await c.query(`create table ${old}.watcher_rules (presentity text not null, watcher text not null,
+        decision text not null check (decision in ('allow', 'block', 'polite-block', 'confirm')),
+        updated_at timestamptz not null default now(), primary key (presentity, watcher))`);
+    } finally {
+      await c.end();
+    }
+    await expect(upgraded.set(P, 'sip:bob@example.com', 'allow-presence')).rejects.toThrow(/check constraint/);
+    // Event managers starting together: each migrates; one widens, none fails.
+    const others = [new WatcherRules(url, 'allow', old, 0), new WatcherRules(url, 'allow', old, 0)];
+    try {
+      await Promise.all([upgraded.migrate(), ...others.map((o) => o.migrate())]);
+    } finally {
+      await Promise.all(others.map((o) => o.close()));
+    }
+    await upgraded.migrate(); // a restart: nothing left to widen
+    await upgraded.set(P, 'sip:bob@example.com', 'allow-presence');
+    expect(await upgraded.decide(P, 'sip:bob@example.com')).toBe('allow-presence');
+    await expect(upgraded.set(P, 'sip:eve@example.com', 'nonsense' as never)).rejects.toThrow(/check constraint/);
   });
 });

@@ -36,6 +36,7 @@ export function presenceRecord(subscriber: string, version: number, over: Partia
     activities: null,
     note: null,
     pidf: `<?xml version="1.0" encoding="UTF-8"?><presence xmlns="urn:ietf:params:xml:ns:pidf" entity="pres:${subscriber}"><tuple id="t"><status><basic>open</basic></status></tuple></presence>`,
+    dialogs: null,
     updatedAt: Date.now(),
     ...over,
   };

@@ -59,6 +59,7 @@ export function presenceOf(m: GroupMember, basic: 'open' | 'closed', version: nu
     basic,
     activities: activity ?? null,
     pidf: pidfFor(m.uri.slice(4, m.uri.indexOf('@')), basic, activity),
+    dialogs: null,
     presenceVersion: version,
     presenceUpdatedAt: 1,
     time: 1,

@@ -1,12 +1,13 @@
 // Per-presentity authorization of watchers, from PostgreSQL, cached briefly:
-// allow, block, polite-block (sees a closed presence), confirm (pending until
-// the presentity decides). Watchers without a rule get the default.
+// allow, allow-presence (presence, and the lamp's state without call details),
+// block, polite-block (sees a closed presence), confirm (pending until the
+// presentity decides). Watchers without a rule get the default.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import type { WatcherDecision } from '../subscriptions/watcherDialog.ts';
+import { WATCHER_DECISIONS, type WatcherDecision } from '../subscriptions/watcherDialog.ts';
 
 const SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
-const DECISIONS: readonly WatcherDecision[] = ['allow', 'block', 'polite-block', 'confirm'];
+const DECISIONS = WATCHER_DECISIONS;
 
 export function parseDecision(raw: string, what: string): WatcherDecision {
   if (!DECISIONS.includes(raw as WatcherDecision)) throw new Error(`${what} must be one of ${DECISIONS.join(', ')}, not ${raw}`);

@@ -95,6 +95,58 @@ describe('dialog watchers beside presence watchers', () => {
     expect(polite.all.map((n) => parseDialogInfo(n.body!).dialogs)).toEqual([[], []]);
   });
 
+  it('allow-presence: presence as allow, and the lamp follows the call without who, which way, how long or its Call-ID', async () => {
+    const records = [
+      sub('p', 'presence'),
+      sub('d', 'dialog'),
+      { ...incoming('IAM', T + 2000), eventId: 'iam' },
+      { ...incoming('ANM', T + 6000), eventId: 'anm' },
+      { ...incoming('REL', T + 66_000, 16), eventId: 'rel' },
+    ];
+    const allowed = await run(records.map((r) => ({ ...r })));
+    const presenceOnly = await run(
+      records.map((r) => ({ ...r })),
+      'allow-presence',
+    );
+    const pidf = (all: NotifyRequest[]) => all.filter((n) => n.callId === 'p').map((n) => n.body);
+    expect(pidf(presenceOnly.all)).toEqual(pidf(allowed.all));
+    const lamp = presenceOnly.all.filter((n) => n.callId === 'd');
+    expect(lamp.map((n) => n.version)).toEqual([1, 2, 3, 4]);
+    const docs = lamp.map((n) => parseDialogInfo(n.body!));
+    expect(docs.map((d) => [d.state, d.dialogs.map((x) => x.state)])).toEqual([
+      ['full', []],
+      ['partial', ['trying']],
+      ['partial', ['confirmed']],
+      ['partial', ['terminated']],
+    ]);
+    const ids = new Set(docs.flatMap((d) => d.dialogs.map((x) => x.id)));
+    expect(ids.size).toBe(1); // one call, one stable id across the partial NOTIFYs
+    // The entity is the watched URI itself, which the watcher named; nothing else of the call shows.
+    for (const n of lamp)
+      expect(n.body!.replace(/entity="[^"]*"/, '')).not.toMatch(/351210000009|351910000001|isup|initiator|recipient|duration|<local>|<remote>/);
+    // The allowed watcher of the same call sees all of it: the test tells the two apart.
+    expect(allowed.all.filter((n) => n.callId === 'd').at(-2)!.body).toMatch(/tel:\+351210000009/);
+  });
+
+  it('allow-presence with Event: dialog;call-id=…: the named call, still without its details', async () => {
+    const sipCall = { callId: 'c9@p', from: 'sip:bob@example.org', to: 'sip:+351910000001@ims.example.net' };
+    const filtered = { ...sub('d', 'dialog'), dialogFilter: { callId: 'c9@p', toTag: null, fromTag: null } };
+    const ident = { identities: { imsi: null, msisdn: '+351910000001', aor: null } };
+    const { all } = await run(
+      [
+        filtered,
+        { ...sipRequest(KEY, 'INVITE', T + 1000, { ...sipCall, callId: 'other@p' }), eventId: 'other', ...ident },
+        { ...sipRequest(KEY, 'INVITE', T + 2000, sipCall), eventId: 'inv', ...ident },
+      ],
+      'allow-presence',
+    );
+    expect(all.map((n) => n.causeEventId)).toEqual([expect.any(String), 'inv']);
+    const doc = parseDialogInfo(all.at(-1)!.body!);
+    expect(doc.dialogs).toHaveLength(1);
+    expect(doc.dialogs[0]).toMatchObject({ state: 'trying' });
+    expect(all.at(-1)!.body).not.toMatch(/c9@p|bob@example.org/);
+  });
+
   it('a call whose release the taps never saw ends by the stuck-call timer: the lamp goes off', async () => {
     const { m, ctx } = await run([sub('d', 'dialog'), { ...incoming('IAM', T + 2000), eventId: 'iam' }, { ...incoming('ANM', T + 5000), eventId: 'anm' }]);
     const store = new PartitionStore<ManagedSubscriber>(0);

@@ -26,7 +26,8 @@ export const DIALOG_EVENT = 'dialog';
  * The dialog-info a dialog watcher's NOTIFY carries, made at its version, of
  * the dialogs its subscription names (Event: dialog;call-id=…). Identities
  * only for a watcher the rules allow outright (confirm/polite-block never
- * reach here with calls; a restricted caller is hidden for everyone). With
+ * reach here with calls; a restricted caller is hidden for everyone);
+ * `allow-presence` sees the calls' states alone. With
  * `changed`, partial state: only those dialogs (RFC 4235 §4.1).
  */
 export function dialogDocument(s: SubscriberPresence, nowMs: number, changed: ReadonlySet<string> | null = null): DialogBody {
@@ -35,6 +36,7 @@ export function dialogDocument(s: SubscriberPresence, nowMs: number, changed: Re
     body: renderDialogDocument(s, {
       entity: d.presentityUri,
       showIdentities: d.decision === 'allow',
+      callDetails: d.decision !== 'allow-presence',
       nowMs,
       version: d.version,
       filter: d.dialogFilter,

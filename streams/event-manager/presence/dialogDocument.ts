@@ -14,6 +14,7 @@
 // Dialogs a PBX PUBLISHed (dialog-info, e.g. Kamailio pua_dialoginfo) follow the
 // taps' legs, as published; a call both saw (same SIP Call-ID) is listed once,
 // as the taps saw it, since the copied signaling covers every hop.
+import { createHash } from 'node:crypto';
 import { renderDialogInfo, type DialogEntry } from '../../../presence-document/dialogInfo.ts';
 import type { DialogFilter } from '../../../schemas/generated/records.ts';
 import type { CallLeg, CallPhase, DialogPublication, SubscriberPresence } from './model.ts';
@@ -54,6 +55,12 @@ export interface DialogViewOptions {
   readonly nowMs?: number;
   /** Event: dialog;call-id=… (RFC 4235 §3.2): only that dialog. */
   readonly filter?: DialogFilter | null;
+  /**
+   * False for a watcher allowed presence but not call details (rule `allow-presence`): each
+   * dialog's state (the lamp) and why it ended, under an opaque id — no identities, direction,
+   * duration, Call-ID or tags, nothing that tells who called whom or for how long.
+   */
+  readonly callDetails?: boolean;
 }
 
 /** A number from ISUP as a tel: URI; a SIP URI as it is. */
@@ -134,10 +141,25 @@ export function matchesFilter(d: DialogEntry, f: DialogFilter | null | undefined
   return f.fromTag === null || d.remoteTag === undefined || d.remoteTag === f.fromTag;
 }
 
+/**
+ * A dialog reduced to its state. The id stays stable per call (partial state names dialogs
+ * by it) but is a digest: ours embed the SIP Call-ID or the ISUP circuit.
+ */
+function stateOnly(d: DialogEntry): DialogEntry {
+  return {
+    id: `d-${createHash('sha256').update(d.id).digest('base64url').slice(0, 12)}`,
+    state: d.state,
+    ...(d.event !== undefined ? { event: d.event } : {}),
+    ...(d.code !== undefined ? { code: d.code } : {}),
+  };
+}
+
 export function callDialogs(s: SubscriberPresence, o: DialogViewOptions): DialogEntry[] {
   const tapped = new Set(s.calls.filter((l) => l.protocol === 'sip').map((l) => l.key.slice('sip:'.length)));
   const all = [...visibleLegs(s).map((l) => dialogOf(l, o)), ...publishedDialogs(s.dialogPublications, tapped, o)];
-  return o.filter ? all.filter((d) => matchesFilter(d, o.filter)) : all;
+  // Filter first: a call-id filter matches on the details a state-only view then drops.
+  const seen = o.filter ? all.filter((d) => matchesFilter(d, o.filter)) : all;
+  return o.callDetails === false ? seen.map(stateOnly) : seen;
 }
 
 /**
@@ -176,10 +198,12 @@ export function renderDialogDocument(
   s: SubscriberPresence,
   o: DialogViewOptions & { readonly version: number; readonly changed?: ReadonlySet<string> | null },
 ): string {
-  const dialogs = callDialogs(s, o);
   const changed = o.changed;
-  if (!changed) return renderDialogInfo({ entity: o.entity, version: o.version, state: 'full', dialogs });
-  return renderDialogInfo({ entity: o.entity, version: o.version, state: 'partial', dialogs: dialogs.filter((d) => changed.has(d.id)) });
+  // `changed` names dialogs by their detailed ids: pick them before a state-only view renames them.
+  const detailed = callDialogs(s, { ...o, callDetails: true });
+  const picked = changed ? detailed.filter((d) => changed.has(d.id)) : detailed;
+  const dialogs = o.callDetails === false ? picked.map(stateOnly) : picked;
+  return renderDialogInfo({ entity: o.entity, version: o.version, state: changed ? 'partial' : 'full', dialogs });
 }
 
 /** Whether a partial change (`changed`, null: full state) touches a dialog this subscription sees. */

@@ -166,8 +166,18 @@ describe('summary (current-presence record)', () => {
       activities: 'on-the-phone',
       note: 'attached (MSC/VLR 441122)',
       pidf: renderPresence(s),
+      dialogs: expect.any(String),
       updatedAt: s.updatedAt,
     });
+  });
+
+  it('dialogs: the calls for BLF list watchers, state and direction without identities', () => {
+    const s = fold([...attach, ...inCall]);
+    const dialogs = JSON.parse(summary(s).dialogs!) as Array<Record<string, unknown>>;
+    expect(dialogs).toEqual([expect.objectContaining({ state: 'confirmed' })]);
+    expect(dialogs[0]!.local).toBeUndefined();
+    expect(dialogs[0]!.remote).toBeUndefined();
+    expect(JSON.parse(summary(fold(attach)).dialogs!)).toEqual([]);
   });
 
   it('published note and activities; connectability from the settings given', () => {

@@ -4,6 +4,7 @@ import type { Presence } from '../../../schemas/generated/records.ts';
 import { connectability, type AvailabilitySettings } from './connectability.ts';
 import { callStateOf, servingNodeOf, type SubscriberPresence } from './model.ts';
 import { renderPidf } from '../../../presence-document/render.ts';
+import { callDialogs } from './dialogDocument.ts';
 import { NETWORK_TUPLE, presenceDocument, type DocumentOptions } from './presenceDocument.ts';
 
 interface SummaryOptions extends DocumentOptions {
@@ -29,6 +30,8 @@ export function summary(s: SubscriberPresence, o: SummaryOptions = {}): Presence
     activities: person && person.activities.length > 0 ? person.activities.join(',') : null,
     note,
     pidf: renderPidf(doc),
+    // The calls as group BLF watchers may see them: no identities (the group path has no per-watcher rules).
+    dialogs: JSON.stringify(callDialogs(s, { entity: '', showIdentities: false })),
     updatedAt: s.updatedAt,
   };
 }

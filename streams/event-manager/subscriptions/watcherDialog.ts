@@ -11,7 +11,10 @@ type SubscriptionStateName = 'active' | 'pending' | 'terminated';
 export type TerminationReason = 'timeout' | 'rejected' | 'deactivated' | 'noresource' | 'giveup';
 
 /** What the presentity's authorization rules say about a watcher. */
-export type WatcherDecision = 'allow' | 'block' | 'polite-block' | 'confirm';
+export type WatcherDecision = 'allow' | 'allow-presence' | 'block' | 'polite-block' | 'confirm';
+
+/** Every decision, in the order the CLI and the config list them. */
+export const WATCHER_DECISIONS: readonly WatcherDecision[] = ['allow', 'allow-presence', 'block', 'polite-block', 'confirm'];
 
 /**
  * One dialog: the changelog's StateWatcher record (schemas/avro/PresenceState.avsc)

@@ -22,6 +22,8 @@ interface GroupDocumentInput {
   members: readonly VisibleMember[];
   /** Members no longer in the watcher's list (left the group, or filtered out now): terminated instances. */
   removed: ReadonlyArray<{ uri: string; reason: 'noresource' | 'deactivated' }>;
+  /** The type of the members' parts (`pidf` holds that document): PIDF, or dialog-info for Event: dialog lists. */
+  partType?: string;
 }
 
 // Ids derive from member URIs, which repeat in every notification: memoized (bounded).
@@ -47,7 +49,7 @@ export function renderGroupDocument(d: GroupDocumentInput): MultipartBody {
     const id = short(m.uri);
     if (m.state === 'active' && m.pidf !== null) {
       const cid = memberContentId(d.groupId, m.uri);
-      pidfParts.push({ contentId: cid, contentType: PIDF_TYPE, body: m.pidf });
+      pidfParts.push({ contentId: cid, contentType: d.partType ?? PIDF_TYPE, body: m.pidf });
       resources.push({ uri: m.uri, name: m.displayName, instance: { id, state: 'active', cid } });
     } else {
       resources.push({ uri: m.uri, name: m.displayName, instance: { id, state: m.state === 'active' ? 'pending' : m.state, reason: m.reason } });
