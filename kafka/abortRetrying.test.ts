@@ -23,7 +23,12 @@ describe('abortRetrying', () => {
     const a = failing(timedOut(), timedOut(), timedOut());
     const waits: number[] = [];
     const log: string[] = [];
-    await abortRetrying(a.abort, () => false, (l) => log.push(l), async (ms) => waits.push(ms));
+    await abortRetrying(
+      a.abort,
+      () => false,
+      (l) => log.push(l),
+      async (ms) => waits.push(ms),
+    );
     expect(a.calls()).toBe(4);
     expect(waits).toEqual([250, 500, 1000]);
     expect(log[0]).toMatch(/timed out; retrying in 250 ms \(attempt 2\)/);
@@ -32,7 +37,14 @@ describe('abortRetrying', () => {
   it('throws at once what is not retriable, or fatal', async () => {
     for (const e of [new Error('Erroneous state'), Object.assign(new Error('fenced'), { isRetriable: true, isFatal: true })]) {
       const a = failing(e);
-      await expect(abortRetrying(a.abort, () => false, () => {}, async () => {})).rejects.toBe(e);
+      await expect(
+        abortRetrying(
+          a.abort,
+          () => false,
+          () => {},
+          async () => {},
+        ),
+      ).rejects.toBe(e);
       expect(a.calls()).toBe(1);
     }
   });
@@ -40,14 +52,26 @@ describe('abortRetrying', () => {
   it('stops retrying when told to give up (stopping, or past the outage limit), with the last error', async () => {
     const a = failing(timedOut(), timedOut(), timedOut());
     let tries = 0;
-    await expect(abortRetrying(a.abort, () => ++tries > 1, () => {}, async () => {})).rejects.toThrow(/timed out/);
+    await expect(
+      abortRetrying(
+        a.abort,
+        () => ++tries > 1,
+        () => {},
+        async () => {},
+      ),
+    ).rejects.toThrow(/timed out/);
     expect(a.calls()).toBe(2);
   });
 
   it('caps the wait at 5 s', async () => {
     const a = failing(...Array.from({ length: 8 }, timedOut));
     const waits: number[] = [];
-    await abortRetrying(a.abort, () => false, () => {}, async (ms) => waits.push(ms));
+    await abortRetrying(
+      a.abort,
+      () => false,
+      () => {},
+      async (ms) => waits.push(ms),
+    );
     expect(waits.at(-1)).toBe(5000);
   });
 });
