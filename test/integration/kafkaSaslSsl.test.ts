@@ -2,17 +2,25 @@
 // SASL_SSL (SCRAM, a throwaway CA), configured the way an operator does it:
 // PRESENCE_KAFKA_* environment variables, nothing passed in code. Covers the
 // kafkajs admin (topics apply, group lag), node-rdkafka (a producer, a
-// read_committed reader, an event manager member's transactional processor)
-// and our own wire client (KIP-848 describe, static takeover, group configs),
-// and a wrong password refused quickly and by name. The broker is private
+// read_committed reader, an event manager member's transactional processor),
+// our own wire client (KIP-848 describe, static takeover, group configs) and a
+// Java client configured as the Kafka Connect worker is; then a wrong password
+// refused quickly and by name, and an untrusted CA. The broker is private
 // (ports 19510-19512): the shared stack stays plaintext.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings, type Settings } from '../../config/settings.ts';
 import { applyTopology } from '../../kafka/applyTopology.ts';
 import { describeConsumerGroup } from '../../kafka/consumerGroupAdmin.ts';
 import { groupLag } from '../../kafka/groupLag.ts';
 import { createTopicsAndWait, withAdmin } from '../../kafka/kafkaAdmin.ts';
-import { useKafkaSecurity } from '../../kafka/kafkaSecurity.ts';
+import { javaClientSecurity, javaProperties, useKafkaSecurity } from '../../kafka/kafkaSecurity.ts';
+import { kafkaClasspath } from '../../infra/local/artifacts.ts';
+import { findJava } from '../../infra/local/javaRuntime.ts';
 import { WireAuthenticationError } from '../../kafka/kafkaWire.ts';
 import { KafkaUnavailableError, RecordProducer } from '../../kafka/recordProducer.ts';
 import { topicName } from '../../schemas/topology.ts';
@@ -23,6 +31,7 @@ import { privateSaslSslBroker } from '../support/privateBroker.ts';
 import { readTopic } from '../support/topicReader.ts';
 import { eventually, sleep } from '../support/wait.ts';
 
+const run = promisify(execFile);
 const port = 19_510;
 const users = [
   { mechanism: 'SCRAM-SHA-512', name: 'presence', password: 'sasl-ssl-test-512' },
@@ -129,6 +138,30 @@ describe('a SASL_SSL (SCRAM) broker, configured through the environment', () => 
     );
     expect([...after.assignment].sort()).toEqual([...held.assignment].sort());
     expect(members[1]!.exited).toBe(false);
+  });
+
+  it('gives Java clients (the Kafka Connect worker’s properties) working SASL_SSL settings', async () => {
+    // The worker's file is javaProperties(javaClientSecurity()); a Java admin client loading the same lines must list our topics.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'presence-java-client-'));
+    try {
+      const props = path.join(dir, 'client.properties');
+      writeFileSync(props, `bootstrap.servers=${s.kafka.brokers}\n${javaProperties(javaClientSecurity())}\n`, { mode: 0o600 });
+      const source = path.join(dir, 'ListTopics.java');
+      writeFileSync(
+        source,
+        `import java.io.FileReader; import java.util.Properties; import org.apache.kafka.clients.admin.Admin;
+public class ListTopics { public static void main(String[] a) throws Exception {
+  Properties p = new Properties(); try (FileReader r = new FileReader(a[0])) { p.load(r); }
+  p.put("request.timeout.ms", "15000"); p.put("default.api.timeout.ms", "30000");
+  try (Admin admin = Admin.create(p)) { for (String t : admin.listTopics().names().get()) System.out.println(t); } } }`,
+      );
+      const java = findJava(17, undefined, 'the Java client check');
+      const cp = await kafkaClasspath(s.home, s.kafka.version, () => {});
+      const { stdout } = await run(java, ['-cp', `${cp}/*`, source, props], { timeout: 90_000 });
+      expect(stdout.split('\n')).toContain(`${s.topics.prefix}probe`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('authenticates a SCRAM-SHA-256 user with every client kind', async () => {
