@@ -118,6 +118,8 @@ export function javaClientSecurity(s: KafkaSecurity = clientSecurity()): Record<
     if (s.saslMechanism === 'OAUTHBEARER') {
       if ((s.oauthbearer['sasl.oauthbearer.method'] ?? '').toLowerCase() !== 'oidc')
         throw new Error('Kafka Connect (Java) takes OAUTHBEARER only as sasl.oauthbearer.method "oidc" (client credentials from a token endpoint)');
+      if ((s.oauthbearer['sasl.oauthbearer.grant.type'] ?? 'client_credentials') !== 'client_credentials')
+        throw new Error('Kafka Connect (Java) is given OAUTHBEARER client credentials only; the JWT bearer grant is librdkafka-only here');
       const url = s.oauthbearer['sasl.oauthbearer.token.endpoint.url'];
       if (!url) throw new Error('OAUTHBEARER oidc needs sasl.oauthbearer.token.endpoint.url');
       out['sasl.oauthbearer.token.endpoint.url'] = url;

@@ -178,6 +178,8 @@ export async function startConnectWorker(
   mkdirSync(base, { recursive: true });
   const props = path.join(base, 'connect-distributed.properties');
   const log4j = path.join(base, 'log4j2.properties');
+  const sec = s.kafka.security;
+  const oidcUrl = sec.protocol.startsWith('SASL_') && sec.saslMechanism === 'OAUTHBEARER' ? sec.oauthbearer['sasl.oauthbearer.token.endpoint.url'] : undefined;
   // It may hold the Kafka password: readable by us only.
   writeFileSync(props, workerProperties(s, pluginPath, port), { mode: 0o600 });
   chmodSync(props, 0o600);
@@ -192,6 +194,8 @@ export async function startConnectWorker(
     '-Djava.awt.headless=true',
     `-Djava.io.tmpdir=${base}`,
     `-Dlog4j2.configurationFile=${log4j}`,
+    // Kafka 4 Java clients fetch OAUTHBEARER tokens only from URLs allowed by this property (empty: none).
+    ...(oidcUrl ? [`-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=${oidcUrl}`] : []),
     '-cp',
     `${classpath}/*`,
     'org.apache.kafka.connect.cli.ConnectDistributed',
