@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeSettings, loadSettings } from '../config/settings.ts';
-import { kafkajsSecurity, rdkafkaSecurity } from './kafkaSecurity.ts';
+import { generateKeyPairSync } from 'node:crypto';
+import { javaClientSecurity, javaProperties, kafkajsSecurity, PLAINTEXT, rdkafkaSecurity } from './kafkaSecurity.ts';
 
 describe('Kafka security settings', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'presence-sec-'));
@@ -52,5 +53,53 @@ describe('Kafka security settings', () => {
     expect(() => loadSettings({ PRESENCE_CONFIG: undefined, PRESENCE_KAFKA_SECURITY_PROTOCOL: 'SASL_SSL' } as NodeJS.ProcessEnv)).toThrow(
       /needs a username and a password/,
     );
+  });
+
+  it('maps SCRAM over SSL to Java client properties (Kafka Connect), escaping the password for JAAS and .properties', () => {
+    const s = { ...loadSettings({ PRESENCE_CONFIG: config }).kafka.security, password: 'a"b\\c' };
+    const java = javaClientSecurity(s);
+    expect(java).toEqual({
+      'security.protocol': 'SASL_SSL',
+      'sasl.mechanism': 'SCRAM-SHA-256',
+      'sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required username="gw" password="a\\"b\\\\c";',
+      'ssl.truststore.type': 'PEM',
+      'ssl.truststore.location': '/ca.pem',
+      'ssl.endpoint.identification.algorithm': '',
+    });
+    const lines = javaProperties(java, ['', 'producer.']).split('\n');
+    expect(lines).toHaveLength(12);
+    // Properties.load turns each \\ back into one \: the JAAS parser then sees password="a\"b\\c".
+    expect(lines).toContain(
+      'producer.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="gw" password="a\\\\"b\\\\\\\\c";',
+    );
+  });
+
+  it('puts a client certificate into a Java PEM keystore with a PKCS#8 key, and OAUTHBEARER oidc into the Java login module', () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const keyFile = path.join(dir, 'client.key');
+    const certFile = path.join(dir, 'client.crt');
+    writeFileSync(keyFile, privateKey.export({ type: 'sec1', format: 'pem' }));
+    writeFileSync(certFile, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+    const mtls = javaClientSecurity({ ...PLAINTEXT, protocol: 'SSL', certFile, keyFile });
+    expect(mtls['ssl.keystore.key']).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+    expect(javaProperties({ k: mtls['ssl.keystore.certificate.chain']! })).toBe('k=-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----');
+
+    const oidc = {
+      ...PLAINTEXT,
+      protocol: 'SASL_SSL' as const,
+      saslMechanism: 'OAUTHBEARER' as const,
+      oauthbearer: {
+        'sasl.oauthbearer.method': 'oidc',
+        'sasl.oauthbearer.client.id': 'gw',
+        'sasl.oauthbearer.client.secret': 'shh',
+        'sasl.oauthbearer.token.endpoint.url': 'https://idp.example/token',
+      },
+    };
+    expect(javaClientSecurity(oidc)).toMatchObject({
+      'sasl.mechanism': 'OAUTHBEARER',
+      'sasl.oauthbearer.token.endpoint.url': 'https://idp.example/token',
+      'sasl.jaas.config': 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="gw" clientSecret="shh";',
+    });
+    expect(() => javaClientSecurity({ ...oidc, oauthbearer: {} })).toThrow(/only as sasl.oauthbearer.method "oidc"/);
   });
 });

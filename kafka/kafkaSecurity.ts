@@ -1,6 +1,7 @@
 // The brokers' security settings (config/settings.ts) as each client library
 // spells them. Every client builder of ours (rdkafkaConfig.ts, kafkaAdmin.ts)
 // merges `clientSecurity()` in, so no client can be created without them.
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { SASLOptions } from 'kafkajs';
@@ -89,4 +90,80 @@ export function kafkajsSecurity(s: KafkaSecurity = clientSecurity()): { ssl?: Co
       );
   }
   return ssl ? { ssl, sasl } : { sasl };
+}
+
+/** A JAAS option value: quoted, with `\` and `"` escaped. */
+function jaasQuote(v: string): string {
+  return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** The librdkafka OIDC settings the Java login module names differently. */
+const JAVA_OIDC_OPTIONS: Record<string, string> = {
+  'sasl.oauthbearer.client.id': 'clientId',
+  'sasl.oauthbearer.client.secret': 'clientSecret',
+  'sasl.oauthbearer.scope': 'scope',
+};
+
+/**
+ * Java client properties (Kafka Connect worker and its connectors' clients):
+ * the same settings as the JS clients, in the Java spelling. PEM files are
+ * used as they are (Java reads PEM trust stores and, inline, PKCS#8 keys);
+ * OAUTHBEARER only with librdkafka's `oidc` method (client credentials),
+ * which Java's OAuthBearerLoginCallbackHandler also implements.
+ */
+export function javaClientSecurity(s: KafkaSecurity = clientSecurity()): Record<string, string> {
+  const out: Record<string, string> = { 'security.protocol': s.protocol };
+  if (s.protocol.startsWith('SASL_')) {
+    out['sasl.mechanism'] = s.saslMechanism;
+    if (s.saslMechanism === 'OAUTHBEARER') {
+      if ((s.oauthbearer['sasl.oauthbearer.method'] ?? '').toLowerCase() !== 'oidc')
+        throw new Error('Kafka Connect (Java) takes OAUTHBEARER only as sasl.oauthbearer.method "oidc" (client credentials from a token endpoint)');
+      if ((s.oauthbearer['sasl.oauthbearer.grant.type'] ?? 'client_credentials') !== 'client_credentials')
+        throw new Error('Kafka Connect (Java) is given OAUTHBEARER client credentials only; the JWT bearer grant is librdkafka-only here');
+      const url = s.oauthbearer['sasl.oauthbearer.token.endpoint.url'];
+      if (!url) throw new Error('OAUTHBEARER oidc needs sasl.oauthbearer.token.endpoint.url');
+      out['sasl.oauthbearer.token.endpoint.url'] = url;
+      out['sasl.login.callback.handler.class'] = 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler';
+      const options = Object.entries(JAVA_OIDC_OPTIONS)
+        .filter(([k]) => s.oauthbearer[k] !== undefined)
+        .map(([k, name]) => ` ${name}=${jaasQuote(s.oauthbearer[k]!)}`)
+        .join('');
+      out['sasl.jaas.config'] = `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required${options};`;
+    } else {
+      const module = s.saslMechanism === 'PLAIN' ? 'plain.PlainLoginModule' : 'scram.ScramLoginModule';
+      out['sasl.jaas.config'] =
+        `org.apache.kafka.common.security.${module} required username=${jaasQuote(s.username ?? '')} password=${jaasQuote(s.password ?? '')};`;
+    }
+  }
+  if (s.protocol.endsWith('SSL')) {
+    if (s.caFile) {
+      out['ssl.truststore.type'] = 'PEM';
+      out['ssl.truststore.location'] = s.caFile;
+    }
+    if (s.certFile && s.keyFile) {
+      // Java's PEM keystore wants one PKCS#8 key (encrypted with ssl.key.password, if any) and the chain.
+      const key = createPrivateKey({ key: readFileSync(s.keyFile), passphrase: s.keyPassword });
+      out['ssl.keystore.type'] = 'PEM';
+      out['ssl.keystore.certificate.chain'] = readFileSync(s.certFile, 'utf8').trim();
+      out['ssl.keystore.key'] = String(
+        s.keyPassword !== undefined
+          ? key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: s.keyPassword })
+          : key.export({ type: 'pkcs8', format: 'pem' }),
+      ).trim();
+      if (s.keyPassword !== undefined) out['ssl.key.password'] = s.keyPassword;
+    }
+    // Empty turns the host name check off in Java clients.
+    out['ssl.endpoint.identification.algorithm'] = s.verifyHostname ? 'https' : '';
+  }
+  return out;
+}
+
+/** Lines of a Java .properties file (`\`, line breaks and leading blanks of values escaped), each key under every prefix. */
+export function javaProperties(props: Record<string, string>, prefixes: readonly string[] = ['']): string {
+  const esc = (v: string) =>
+    v
+      .replace(/\\/g, '\\\\')
+      .replace(/\r?\n/g, '\\n')
+      .replace(/^\s/, (c) => `\\${c}`);
+  return prefixes.flatMap((p) => Object.entries(props).map(([k, v]) => `${p}${k}=${esc(v)}`)).join('\n');
 }

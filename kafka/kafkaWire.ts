@@ -2,20 +2,29 @@
 // node-rdkafka offers: the KIP-848 group APIs (ConsumerGroupDescribe,
 // ConsumerGroupHeartbeat on behalf of a departed static member) and
 // IncrementalAlterConfigs on a GROUP resource. Flexible (compact) encodings
-// only, one request per connection, bounded by a timeout. It speaks TLS
-// (SSL listeners) but not SASL: against a SASL listener it refuses at once
-// with WireSaslUnsupported, and its callers degrade (README, Security: Kafka).
+// only, one request per connection, bounded by a timeout. It speaks TLS (SSL
+// listeners) and SASL SCRAM-SHA-256/512 (kafkaScram.ts) with the same settings
+// as every other client; SASL PLAIN and OAUTHBEARER it refuses with
+// WireSaslUnsupported (its callers degrade: README, Security: Kafka).
 import net from 'node:net';
 import tls from 'node:tls';
+import type { KafkaSecurity } from '../config/settings.ts';
 import { clientSecurity, tlsOptions } from './kafkaSecurity.ts';
+import { ScramClient } from './kafkaScram.ts';
 
-/** The wire client cannot authenticate with SASL; what depends on it names what is lost. */
+/** A SASL mechanism the wire client cannot speak; what depends on it names what is lost. */
 export class WireSaslUnsupported extends Error {
-  constructor(protocol: string) {
-    super(
-      `the Kafka wire client (KIP-848 group describe/leave, group configs) does not speak SASL; security protocol ${protocol} needs SSL or PLAINTEXT for it`,
-    );
+  constructor(mechanism: string) {
+    super(`the Kafka wire client (KIP-848 group describe/leave, group configs) speaks SASL SCRAM-SHA-256/512 only, not ${mechanism}; use a SCRAM user for it`);
     this.name = 'WireSaslUnsupported';
+  }
+}
+
+/** The broker refused the SASL credentials (or the mechanism): not retriable, a configuration error. */
+export class WireAuthenticationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WireAuthenticationError';
   }
 }
 
@@ -47,6 +56,10 @@ export class WireWriter {
     return this.push(Buffer.from(out));
   }
   /** Compact nullable string: length + 1 as an unsigned varint, 0 for null. */
+  /** Compact bytes: length + 1 as an unsigned varint. */
+  compactBytes(v: Buffer): this {
+    return this.uvarint(v.length + 1).push(v);
+  }
   compactString(v: string | null): this {
     if (v === null) return this.uvarint(0);
     const b = Buffer.from(v, 'utf8');
@@ -100,6 +113,23 @@ export class WireReader {
       if (shift > 28) throw new Error('varint too long');
     }
   }
+  int64(): bigint {
+    return this.b.readBigInt64BE(this.take(8));
+  }
+  /** Classic nullable string (int16 length). */
+  string(): string | null {
+    const n = this.int16();
+    if (n < 0) return null;
+    const at = this.take(n);
+    return this.b.toString('utf8', at, at + n);
+  }
+  /** Compact nullable bytes. */
+  compactBytes(): Buffer | null {
+    const n = this.uvarint();
+    if (n === 0) return null;
+    const at = this.take(n - 1);
+    return this.b.subarray(at, at + n - 1);
+  }
   compactString(): string | null {
     const n = this.uvarint();
     if (n === 0) return null;
@@ -137,39 +167,143 @@ export class WireReader {
 
 let correlation = 1;
 
+const SASL_HANDSHAKE = 17;
+const SASL_AUTHENTICATE = 36;
+
+/**
+ * One connection to a broker: requests are sent one after another, each
+ * answered before the next (all this client needs), and every wait is bounded
+ * by the socket's idle timeout.
+ */
+class WireConnection {
+  private got = Buffer.alloc(0);
+  private waiting: { resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
+  private failed: Error | undefined;
+
+  private constructor(
+    private readonly sock: net.Socket,
+    readonly where: string,
+  ) {
+    sock.on('data', (chunk: Buffer) => {
+      this.got = Buffer.concat([this.got, chunk]);
+      this.deliver();
+    });
+  }
+
+  static open(host: string, port: number, security: KafkaSecurity, timeoutMs: number): Promise<WireConnection> {
+    const tlsOpts = tlsOptions(security);
+    const where = `Kafka at ${host}:${port}`;
+    return new Promise((resolve, reject) => {
+      const sock = tlsOpts ? tls.connect({ ...tlsOpts, host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
+      let conn: WireConnection | undefined;
+      const fail = (e: Error) => {
+        sock.destroy();
+        if (conn) conn.fail(e);
+        else reject(e);
+      };
+      sock.setTimeout(timeoutMs, () => fail(new Error(`${where} did not answer within ${timeoutMs} ms`)));
+      sock.once('error', (e) => fail(new Error(`${where}: ${e.message}`)));
+      // A broker that drops us (e.g. after a failed authentication) must not leave a request waiting.
+      sock.once('close', () => fail(new Error(`${where} closed the connection`)));
+      sock.once(tlsOpts ? 'secureConnect' : 'connect', () => {
+        conn = new WireConnection(sock, where);
+        resolve(conn);
+      });
+    });
+  }
+
+  /** Sends a request; resolves with the response after its correlation id (header tags, if any, are the caller's). */
+  async request(apiKey: number, apiVersion: number, body: Buffer, flexibleHeader: boolean): Promise<WireReader> {
+    const id = correlation++ & 0x7fffffff;
+    const h = new WireWriter().int16(apiKey).int16(apiVersion).int32(id).string('presence-group-admin');
+    const header = (flexibleHeader ? h.tags() : h).bytes();
+    const frame = new WireWriter()
+      .int32(header.length + body.length)
+      .push(header)
+      .push(body)
+      .bytes();
+    if (this.failed) throw this.failed;
+    const response = new Promise<Buffer>((resolve, reject) => (this.waiting = { resolve, reject }));
+    this.sock.write(frame);
+    const r = new WireReader(await response);
+    if (r.int32() !== id) throw new Error(`${this.where} answered another request`);
+    return r;
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+
+  private fail(e: Error): void {
+    this.failed ??= e;
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.reject(this.failed);
+  }
+
+  private deliver(): void {
+    if (this.got.length < 4 || this.got.length < 4 + this.got.readInt32BE(0)) return;
+    const n = this.got.readInt32BE(0);
+    const frame = this.got.subarray(4, 4 + n);
+    this.got = this.got.subarray(4 + n);
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.resolve(frame);
+  }
+
+  /** SaslHandshake v1 then SaslAuthenticate v2 rounds of SCRAM (KIP-152, KIP-84). */
+  async authenticate(security: KafkaSecurity): Promise<void> {
+    const mechanism = security.saslMechanism;
+    if (mechanism !== 'SCRAM-SHA-256' && mechanism !== 'SCRAM-SHA-512') throw new WireSaslUnsupported(mechanism);
+    // Handshake v1 is not a flexible version: classic string, header v1 out, header v0 back.
+    const hs = await this.request(SASL_HANDSHAKE, 1, new WireWriter().string(mechanism).bytes(), false);
+    const code = hs.int16();
+    if (code !== 0) {
+      const offered: string[] = [];
+      for (let i = hs.int32(); i > 0; i--) offered.push(hs.string() ?? '');
+      throw new WireAuthenticationError(`${this.where} does not offer SASL ${mechanism} (error ${code}; it offers ${offered.join(', ') || 'none'})`);
+    }
+    const scram = new ScramClient(mechanism, security.username ?? '', security.password ?? '');
+    const serverFirst = await this.saslRound(Buffer.from(scram.first(), 'utf8'), mechanism, security.username);
+    const serverFinal = await this.saslRound(Buffer.from(scram.final(serverFirst.toString('utf8')), 'utf8'), mechanism, security.username);
+    scram.verify(serverFinal.toString('utf8'));
+  }
+
+  private async saslRound(token: Buffer, mechanism: string, user: string | undefined): Promise<Buffer> {
+    let r: WireReader;
+    try {
+      r = await this.request(SASL_AUTHENTICATE, 2, new WireWriter().compactBytes(token).tags().bytes(), true);
+    } catch (err) {
+      // Some brokers close the connection instead of answering a bad proof.
+      throw new WireAuthenticationError(`${this.where} refused SASL ${mechanism} authentication of user ${user ?? ''}: ${(err as Error).message}`);
+    }
+    r.tags();
+    const code = r.int16();
+    const message = r.compactString();
+    const bytes = r.compactBytes();
+    if (code !== 0)
+      throw new WireAuthenticationError(`${this.where} refused SASL ${mechanism} authentication of user ${user ?? ''}: ${message ?? `error ${code}`}`);
+    return bytes ?? Buffer.alloc(0);
+  }
+}
+
 /**
  * Sends one flexible-version request (header v2) to host:port and returns the
- * response body after its header (v1). Rejects on a connection error or after timeoutMs.
+ * response body after its header (v1), authenticating first on a SASL
+ * listener. Rejects on a connection or authentication error, or after timeoutMs
+ * without an answer.
  */
-export function wireRequest(host: string, port: number, apiKey: number, apiVersion: number, body: Buffer, timeoutMs = 10_000): Promise<WireReader> {
-  const id = correlation++ & 0x7fffffff;
-  const header = new WireWriter().int16(apiKey).int16(apiVersion).int32(id).string('presence-group-admin').tags().bytes();
-  const frame = new WireWriter()
-    .int32(header.length + body.length)
-    .push(header)
-    .push(body)
-    .bytes();
+export async function wireRequest(host: string, port: number, apiKey: number, apiVersion: number, body: Buffer, timeoutMs = 10_000): Promise<WireReader> {
   const security = clientSecurity();
-  if (security.protocol.startsWith('SASL_')) return Promise.reject(new WireSaslUnsupported(security.protocol));
-  const tlsOpts = tlsOptions(security);
-  return new Promise((resolve, reject) => {
-    const sock = tlsOpts ? tls.connect({ ...tlsOpts, host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
-    let got = Buffer.alloc(0);
-    const fail = (e: Error) => {
-      sock.destroy();
-      reject(e);
-    };
-    sock.setTimeout(timeoutMs, () => fail(new Error(`Kafka at ${host}:${port} did not answer API ${apiKey} v${apiVersion} within ${timeoutMs} ms`)));
-    sock.once('error', (e) => fail(new Error(`Kafka at ${host}:${port}: ${e.message}`)));
-    sock.on('data', (chunk) => {
-      got = Buffer.concat([got, chunk]);
-      if (got.length < 4 || got.length < 4 + got.readInt32BE(0)) return;
-      sock.destroy();
-      const r = new WireReader(got.subarray(4, 4 + got.readInt32BE(0)));
-      if (r.int32() !== id) return reject(new Error(`Kafka at ${host}:${port} answered another request`));
-      r.tags();
-      resolve(r);
+  const conn = await WireConnection.open(host, port, security, timeoutMs);
+  try {
+    if (security.protocol.startsWith('SASL_')) await conn.authenticate(security);
+    const r = await conn.request(apiKey, apiVersion, body, true).catch((err: Error) => {
+      throw new Error(`${err.message} (API ${apiKey} v${apiVersion})`);
     });
-    sock.once(tlsOpts ? 'secureConnect' : 'connect', () => sock.write(frame));
-  });
+    r.tags();
+    return r;
+  } finally {
+    conn.close();
+  }
 }

@@ -16,12 +16,48 @@ export function asError(err: unknown): Error {
   return Object.assign(new Error(e?.message ?? String(err)), { code: e?.code });
 }
 
+/** librdkafka's RD_KAFKA_RESP_ERR__AUTHENTICATION: the broker refused the SASL credentials. */
+export const ERR_AUTHENTICATION = -169;
+
+/**
+ * Connects, failing at once on a refused SASL login: librdkafka keeps retrying
+ * it and the connect would otherwise end at the timeout as a bare "broker
+ * transport failure", hiding the cause. node-rdkafka 3 reports the refusal
+ * only as a log line (no error event), so both are watched.
+ */
+function connectClient(client: Producer | Consumer, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const events = client as unknown as NodeJS.EventEmitter;
+    const onError = (err: unknown) => {
+      const e = asError(err);
+      if ((e as { code?: number }).code !== ERR_AUTHENTICATION) return;
+      finish(new Error(e.message));
+    };
+    const onLog = (entry: { message?: string }) => {
+      const m = /SASL authentication error: (.*?)(?: \(after \d+ms|$)/.exec(entry.message ?? '');
+      if (m) finish(new Error(`SASL authentication error: ${m[1]}`));
+    };
+    const finish = (err: Error | undefined) => {
+      events.removeListener('event.error', onError);
+      events.removeListener('event.log', onLog);
+      if (settled) return;
+      settled = true;
+      if (err) reject(err);
+      else resolve();
+    };
+    events.on('event.error', onError);
+    events.on('event.log', onLog);
+    client.connect({ timeout: timeoutMs }, (err) => finish(err ? asError(err) : undefined));
+  });
+}
+
 export function connectProducer(p: Producer, timeoutMs = 15_000): Promise<void> {
-  return new Promise((resolve, reject) => p.connect({ timeout: timeoutMs }, (err) => (err ? reject(asError(err)) : resolve())));
+  return connectClient(p, timeoutMs);
 }
 
 export function connectConsumer(c: Consumer, timeoutMs = 15_000): Promise<void> {
-  return new Promise((resolve, reject) => c.connect({ timeout: timeoutMs }, (err) => (err ? reject(asError(err)) : resolve())));
+  return connectClient(c, timeoutMs);
 }
 
 export function disconnect(client: Producer | Consumer): Promise<void> {

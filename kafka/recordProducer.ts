@@ -25,6 +25,7 @@ export class RecordProducer {
   private readonly pending = new Map<number, { resolve: (d: Delivered) => void; reject: (e: Error) => void; sentAt: number }>();
   private seq = 0;
   private sweeper: NodeJS.Timeout | undefined;
+  private connected = false;
 
   constructor(
     readonly brokers: string,
@@ -49,6 +50,7 @@ export class RecordProducer {
     } catch (err) {
       throw new KafkaUnavailableError(this.brokers, `could not connect: ${asError(err).message}`);
     }
+    this.connected = true;
     // Delivery reports are seen only when polled: a SIP 200 waits on them (front end), so poll often.
     this.producer.setPollInterval(5);
     // A safety net: should librdkafka not report a delivery within the
@@ -86,6 +88,8 @@ export class RecordProducer {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    // Never connected (e.g. SASL refused): nothing to flush, and a flush would wait out librdkafka's pending connect.
+    if (!this.connected) return;
     await flush(this.producer, 5000).catch(() => {});
     await disconnect(this.producer);
   }

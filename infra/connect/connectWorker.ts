@@ -5,10 +5,11 @@
 // for one worker: connector configs and offsets live in Kafka topics, so
 // `presence connect apply` works the same against an operator's cluster.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot, type Settings } from '../../config/settings.ts';
+import { javaClientSecurity, javaProperties } from '../../kafka/kafkaSecurity.ts';
 import { mark, marked, mvn } from '../local/artifacts.ts';
 import { portOpen } from '../local/kafkaBroker.ts';
 import { findJava } from '../local/javaRuntime.ts';
@@ -135,6 +136,9 @@ plugin.discovery=service_load
 offset.flush.interval.ms=2000
 # One worker: rebalance at once instead of waiting for a departed member.
 scheduled.rebalance.max.delay.ms=0
+# The brokers' security settings (PRESENCE_KAFKA_*), for the worker's own clients and,
+# prefixed, the producers, consumers and admin clients of its connectors.
+${javaProperties(javaClientSecurity(s.kafka.security), ['', 'producer.', 'consumer.', 'admin.'])}
 `;
 }
 
@@ -174,7 +178,11 @@ export async function startConnectWorker(
   mkdirSync(base, { recursive: true });
   const props = path.join(base, 'connect-distributed.properties');
   const log4j = path.join(base, 'log4j2.properties');
-  writeFileSync(props, workerProperties(s, pluginPath, port));
+  const sec = s.kafka.security;
+  const oidcUrl = sec.protocol.startsWith('SASL_') && sec.saslMechanism === 'OAUTHBEARER' ? sec.oauthbearer['sasl.oauthbearer.token.endpoint.url'] : undefined;
+  // It may hold the Kafka password: readable by us only.
+  writeFileSync(props, workerProperties(s, pluginPath, port), { mode: 0o600 });
+  chmodSync(props, 0o600);
   writeFileSync(log4j, LOG4J2);
   const pid = startDetached(p, java, [
     '-Xms128m',
@@ -186,6 +194,8 @@ export async function startConnectWorker(
     '-Djava.awt.headless=true',
     `-Djava.io.tmpdir=${base}`,
     `-Dlog4j2.configurationFile=${log4j}`,
+    // Kafka 4 Java clients fetch OAUTHBEARER tokens only from URLs allowed by this property (empty: none).
+    ...(oidcUrl ? [`-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=${oidcUrl}`] : []),
     '-cp',
     `${classpath}/*`,
     'org.apache.kafka.connect.cli.ConnectDistributed',

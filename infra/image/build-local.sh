@@ -8,7 +8,7 @@
 #   infra/image/build-local.sh            # base (once, cached), image, smoke run
 #   PRESENCE_IMAGE_TAG=x infra/image/build-local.sh
 #
-# Needs root, podman and debootstrap (apt-get install podman debootstrap).
+# Needs root, podman, runc and debootstrap (apt-get install podman runc debootstrap).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tag=${PRESENCE_IMAGE_TAG:-presence-gateway:local}
@@ -16,8 +16,14 @@ base=localhost/presence-node20-bookworm:$(node -p 'process.versions.node')
 work=${PRESENCE_IMAGE_WORK:-/var/tmp/presence-image}
 mirror=${PRESENCE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 started=$(date +%s)
+# Sandboxed hosts (this project's machines: cgroup v1 + a v2 tmpfs, no CAP_SYS_RESOURCE)
+# refuse crun's hybrid cgroups and any raised rlimit: runc with cgroupfs and limits
+# at or below the host's work there and anywhere else. PODMAN_GLOBAL/PODMAN_LIMITS override.
+read -r -a global <<<"${PODMAN_GLOBAL:---runtime runc --cgroup-manager cgroupfs}"
+read -r -a limits <<<"${PODMAN_LIMITS:---ulimit nofile=8192:8192 --ulimit nproc=4096:4096}"
+pod() { podman "${global[@]}" "$@"; }
 
-if ! podman image exists "$base"; then
+if ! pod image exists "$base"; then
   echo "base $base: debootstrap bookworm (minbase) + node $(node --version) from this machine"
   rootfs="$work/rootfs"
   rm -rf "$rootfs" && mkdir -p "$rootfs"
@@ -32,21 +38,25 @@ if ! podman image exists "$base"; then
   chroot "$rootfs" /usr/sbin/groupadd --gid 1000 node
   chroot "$rootfs" /usr/sbin/useradd --uid 1000 --gid node --shell /bin/bash --create-home node
   chroot "$rootfs" /usr/local/bin/node --version
-  tar -C "$rootfs" -c . | podman import --change 'CMD ["node"]' - "$base"
+  # This machine's own CAs (a TLS-inspecting egress proxy's, a company's): the build's
+  # apt-get installs ca-certificates, which takes them in, and npm (Node) reads that bundle.
+  mkdir -p "$rootfs/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/" 2>/dev/null || true
+  tar -C "$rootfs" -c . | pod import --change 'CMD ["node"]' --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' - "$base"
   rm -rf "$rootfs"
 fi
 
 echo "image $tag from $base"
 # Host network: the build's apt-get and npm ci reach their registries as this machine does.
-podman build --network=host --build-arg NODE_IMAGE="$base" -f infra/image/Dockerfile -t "$tag" .
-echo "built in $(($(date +%s) - started)) s: $(podman image inspect "$tag" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}')"
+pod build "${limits[@]}" --network=host --build-arg NODE_IMAGE="$base" -f infra/image/Dockerfile -t "$tag" .
+echo "built in $(($(date +%s) - started)) s: $(pod image inspect "$tag" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}')"
 
 echo "smoke: --help, decode, topics list"
-podman run --rm "$tag" --help | head -3
-podman run --rm -v "$PWD/test/fixtures:/fixtures:ro" "$tag" decode /fixtures/sip-udp.pcap | tail -2
+pod run "${limits[@]}" --rm "$tag" --help | head -3
+pod run "${limits[@]}" --rm -v "$PWD/test/fixtures:/fixtures:ro" "$tag" decode /fixtures/sip-udp.pcap | tail -2
 brokers=${PRESENCE_KAFKA_BROKERS:-127.0.0.1:9092}
-podman run --rm --network=host -e PRESENCE_KAFKA_BROKERS="$brokers" "$tag" topics list | head -5
-if podman run --rm "$tag" ls /app/dist >/dev/null 2>&1 && podman run --rm --entrypoint sh "$tag" -c 'find /app -name "*.ts" -not -path "*/node_modules/*" | grep -q .'; then
+pod run "${limits[@]}" --rm --network=host -e PRESENCE_KAFKA_BROKERS="$brokers" "$tag" topics list | head -5
+if pod run "${limits[@]}" --rm --entrypoint sh "$tag" -c 'find /app -name "*.ts" -not -name "*.d.ts" -not -path "*/node_modules/*" | grep -q .'; then
   echo "TypeScript sources in the image" >&2
   exit 1
 fi

@@ -18,17 +18,60 @@ export function kafkaProcess(s: Settings): ManagedProcess {
   return { name: 'kafka', pidFile: path.join(s.home, 'run', 'kafka.pid'), logFile: path.join(s.home, 'logs', 'kafka.log') };
 }
 
-function serverProperties(s: Settings, dataDir: string, loadAssignor: boolean): string {
+/**
+ * A SASL_SSL client listener instead of PLAINTEXT on the broker port (tests of
+ * the security settings). SCRAM users are created when the storage is
+ * formatted (KRaft keeps them in the metadata log); the broker certificate is
+ * a PEM file holding the PKCS#8 key and the certificate, as Kafka's PEM
+ * keystore wants. The broker still talks to itself (inter-broker, the
+ * assignor's client) and its controller in plaintext on loopback ports of
+ * its own: that is not what is under test.
+ */
+export interface SaslSslListener {
+  /** PEM: PKCS#8 private key, then the certificate chain. */
+  readonly keystorePemFile: string;
+  readonly caFile: string;
+  readonly users: readonly { mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; name: string; password: string }[];
+  /** Plaintext port for inter-broker traffic (default: controller port + 1). */
+  readonly internalPort?: number;
+}
+
+function internalPort(s: Settings, l: SaslSslListener): number {
+  return l.internalPort ?? s.kafka.controllerPort + 1;
+}
+
+function listenerProperties(s: Settings, l: SaslSslListener | undefined): string {
   const { port, controllerPort } = s.kafka;
+  if (!l)
+    return `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}
+advertised.listeners=PLAINTEXT://127.0.0.1:${port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT`;
+  const internal = internalPort(s, l);
+  return `listeners=SASL_SSL://127.0.0.1:${port},INTERNAL://127.0.0.1:${internal},CONTROLLER://127.0.0.1:${controllerPort}
+advertised.listeners=SASL_SSL://127.0.0.1:${port},INTERNAL://127.0.0.1:${internal}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=INTERNAL
+listener.security.protocol.map=SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256
+# The server side needs a login module per mechanism, even with no inter-broker SASL.
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location=${l.keystorePemFile}
+ssl.truststore.type=PEM
+ssl.truststore.location=${l.caFile}
+ssl.client.auth=none`;
+}
+
+function serverProperties(s: Settings, dataDir: string, loadAssignor: boolean, listener?: SaslSslListener): string {
+  const { controllerPort } = s.kafka;
   return `# Written by presence stack up; edits are overwritten.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${controllerPort}
-listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}
-advertised.listeners=PLAINTEXT://127.0.0.1:${port}
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+${listenerProperties(s, listener)}
 log.dirs=${dataDir}
 num.partitions=1
 auto.create.topics.enable=false
@@ -94,6 +137,7 @@ export async function startKafka(
   s: Settings,
   log: (line: string) => void,
   brokerReady: () => Promise<boolean>,
+  listener?: SaslSslListener,
 ): Promise<{ pid: number; readyMs: number; alreadyRunning: boolean }> {
   const p = kafkaProcess(s);
   const existing = runningPid(p);
@@ -113,13 +157,26 @@ export async function startKafka(
   const props = path.join(base, 'server.properties');
   const log4j = path.join(base, 'log4j2.yaml');
   mkdirSync(base, { recursive: true });
-  writeFileSync(props, serverProperties(s, dataDir, assignorJar !== undefined));
+  writeFileSync(props, serverProperties(s, dataDir, assignorJar !== undefined, listener));
   writeFileSync(log4j, LOG4J2);
   const classpath = assignorJar ? `${cp}/*${path.delimiter}${assignorJar}` : `${cp}/*`;
   if (!existsSync(path.join(dataDir, 'meta.properties'))) {
     log(`formatting Kafka storage in ${dataDir}`);
+    // KRaft: SCRAM credentials are metadata records, written at format time (KIP-900).
+    const scramArgs = (listener?.users ?? []).flatMap((u) => ['--add-scram', `${u.mechanism}=[name=${u.name},password=${u.password}]`]);
     const { stdout: uuid } = await run(java, ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']);
-    await run(java, ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', uuid.trim(), '-c', props]);
+    await run(java, [
+      '-cp',
+      classpath,
+      `-Dlog4j2.configurationFile=${log4j}`,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      uuid.trim(),
+      '-c',
+      props,
+      ...scramArgs,
+    ]);
   }
   const heap = s.kafka.heapMb;
   const pid = startDetached(p, java, [
@@ -135,7 +192,8 @@ export async function startKafka(
     '-Djava.awt.headless=true',
     `-Dlog4j2.configurationFile=${log4j}`,
     `-Dkafka.logs.dir=${path.join(s.home, 'logs')}`,
-    ...(assignorJar ? assignorJvmProperties(`127.0.0.1:${s.kafka.port}`) : []),
+    // The assignor's own client has no credentials: behind a SASL_SSL listener it uses the internal plaintext one.
+    ...(assignorJar ? assignorJvmProperties(`127.0.0.1:${listener ? internalPort(s, listener) : s.kafka.port}`) : []),
     '-cp',
     classpath,
     'kafka.Kafka',

@@ -2,11 +2,13 @@
 // other ports and data directory), so a test can kill and restart it while
 // the shared stack stays up for the other tests. Its data survives a kill, as
 // a real broker's does: start() after kill() restarts on the same log.
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadSettings, type Settings } from '../../config/settings.ts';
-import { kafkaProcess, startKafka } from '../../infra/local/kafkaBroker.ts';
+import { kafkaProcess, type SaslSslListener, startKafka } from '../../infra/local/kafkaBroker.ts';
+import { createTestCertificateAuthority } from '../../infra/local/testCertificates.ts';
 import { runningPid, stopProcess } from '../../infra/local/processes.ts';
 import { brokerAnswers } from '../../kafka/kafkaAdmin.ts';
 
@@ -20,7 +22,44 @@ export interface PrivateBroker {
   remove(): Promise<void>;
 }
 
-export function privateBroker(name: string, port: number, base: Settings = loadSettings()): PrivateBroker {
+export interface SaslSslOptions {
+  readonly users: SaslSslListener['users'];
+}
+
+export interface SaslSslBroker extends PrivateBroker {
+  /** The throwaway CA that signed the broker's certificate (what clients trust: PRESENCE_KAFKA_SSL_CA_FILE). */
+  readonly caFile: string;
+}
+
+/**
+ * A private broker whose client port is a SASL_SSL listener: a throwaway CA
+ * and a certificate for 127.0.0.1/localhost made on start(), the SCRAM users
+ * created at format time. Ports: port (SASL_SSL), port + 1 (controller), port + 2
+ * (internal plaintext, inter-broker only). Clients must be given the security
+ * settings themselves: `settings` carries the base's.
+ */
+export function privateSaslSslBroker(name: string, port: number, options: SaslSslOptions, base: Settings = loadSettings()): SaslSslBroker {
+  let listener: SaslSslListener | undefined;
+  const inner = privateBroker(name, port, base, async (home) => {
+    if (listener) return listener;
+    const ca = await createTestCertificateAuthority(path.join(home, 'tls'));
+    const cert = await ca.issue('broker', ['127.0.0.1', 'localhost']);
+    // Kafka's PEM keystore reads PKCS#8 keys only; openssl wrote a SEC1 EC key.
+    const pkcs8 = createPrivateKey(readFileSync(cert.keyFile)).export({ type: 'pkcs8', format: 'pem' }).toString();
+    const keystorePemFile = path.join(home, 'tls', 'broker-keystore.pem');
+    writeFileSync(keystorePemFile, pkcs8 + readFileSync(cert.certFile, 'utf8'), { mode: 0o600 });
+    listener = { keystorePemFile, caFile: ca.caFile, users: options.users, internalPort: port + 2 };
+    return listener;
+  });
+  return { ...inner, caFile: path.join(inner.settings.home, 'tls', 'ca.crt') };
+}
+
+export function privateBroker(
+  name: string,
+  port: number,
+  base: Settings = loadSettings(),
+  listener?: (home: string) => Promise<SaslSslListener>,
+): PrivateBroker {
   const home = mkdtempSync(path.join(os.tmpdir(), `presence-${name}-`));
   // Share the downloaded classpath with the main stack: no second download.
   symlinkSync(path.join(base.home, 'lib'), path.join(home, 'lib'));
@@ -32,6 +71,7 @@ export function privateBroker(name: string, port: number, base: Settings = loadS
         settings,
         () => {},
         () => brokerAnswers(settings.kafka.brokers),
+        listener ? await listener(home) : undefined,
       );
     },
     kill: () => {

@@ -2,6 +2,7 @@
 // a count is reached or a deadline passes — then fails saying what arrived,
 // so a dead broker fails a test with a message instead of hanging it.
 import Kafka from 'node-rdkafka';
+import { rdkafkaSecurity } from '../../kafka/kafkaSecurity.ts';
 import { asError, connectConsumer, consumeBatch, disconnect, type Message } from '../../kafka/rdkafkaPromises.ts';
 
 export interface ReadOptions {
@@ -19,6 +20,8 @@ export async function readTopic(o: ReadOptions): Promise<Message[]> {
   const consumer = new Kafka.KafkaConsumer(
     {
       'metadata.broker.list': o.brokers,
+      // The same security settings as every client of ours (kafkaSecurity.ts), so tests can read a SASL_SSL broker.
+      ...rdkafkaSecurity(),
       'group.id': `reader-${process.pid}-${Date.now()}`,
       'enable.auto.commit': false,
       'isolation.level': 'read_committed',

@@ -1,0 +1,161 @@
+// The wire client's SASL framing against a fake broker on loopback that
+// plays the server side of SCRAM (RFC 5802 §3), so the handshake and
+// authenticate encodings are checked without a real broker
+// (test/integration/kafkaSaslSsl.test.ts runs them against one).
+import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { KafkaSecurity } from '../config/settings.ts';
+import { PLAINTEXT, useKafkaSecurity } from './kafkaSecurity.ts';
+import { WireAuthenticationError, WireReader, wireRequest, WireSaslUnsupported, WireWriter } from './kafkaWire.ts';
+
+interface FakeOptions {
+  password: string;
+  /** Mechanisms the handshake accepts. */
+  mechanisms?: string[];
+}
+
+const SALT = Buffer.from('fake-broker-salt');
+const ITERATIONS = 4096;
+
+/** A broker that answers SaslHandshake v1, SaslAuthenticate v2 (SCRAM-SHA-512) and echoes any other request's API key. */
+async function fakeBroker(o: FakeOptions): Promise<{ port: number; seen: number[]; close: () => void }> {
+  const seen: number[] = [];
+  const server = net.createServer((sock) => {
+    let buf = Buffer.alloc(0);
+    let clientFirstBare = '';
+    let serverFirst = '';
+    const reply = (id: number, flexible: boolean, body: Buffer) => {
+      const header = flexible ? new WireWriter().int32(id).tags().bytes() : new WireWriter().int32(id).bytes();
+      sock.write(
+        new WireWriter()
+          .int32(header.length + body.length)
+          .push(header)
+          .push(body)
+          .bytes(),
+      );
+    };
+    sock.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+        const r = new WireReader(buf.subarray(4, 4 + buf.readInt32BE(0)));
+        buf = buf.subarray(4 + buf.readInt32BE(0));
+        const apiKey = r.int16();
+        r.int16();
+        const id = r.int32();
+        r.string();
+        seen.push(apiKey);
+        if (apiKey === 17) {
+          const mechanism = r.string() ?? '';
+          const offered = o.mechanisms ?? ['SCRAM-SHA-512'];
+          const w = new WireWriter().int16(offered.includes(mechanism) ? 0 : 33).int32(offered.length);
+          for (const m of offered) w.string(m);
+          reply(id, false, w.bytes());
+          continue;
+        }
+        r.tags();
+        if (apiKey === 36) {
+          const token = (r.compactBytes() ?? Buffer.alloc(0)).toString('utf8');
+          const answer = (code: number, message: string | null, bytes: string) =>
+            reply(id, true, new WireWriter().int16(code).compactString(message).compactBytes(Buffer.from(bytes)).push(Buffer.alloc(8)).tags().bytes());
+          if (!clientFirstBare) {
+            clientFirstBare = token.slice(3);
+            const nonce = /r=([^,]*)/.exec(token)![1]!;
+            serverFirst = `r=${nonce}SERVER,s=${SALT.toString('base64')},i=${ITERATIONS}`;
+            answer(0, null, serverFirst);
+            continue;
+          }
+          const withoutProof = token.slice(0, token.indexOf(',p='));
+          const proof = Buffer.from(token.slice(token.indexOf(',p=') + 3), 'base64');
+          const salted = pbkdf2Sync(o.password, SALT, ITERATIONS, 64, 'sha512');
+          const hmac = (k: Buffer, d: string) => createHmac('sha512', k).update(d).digest();
+          const authMessage = `${clientFirstBare},${serverFirst},${withoutProof}`;
+          const signature = hmac(createHash('sha512').update(hmac(salted, 'Client Key')).digest(), authMessage);
+          const clientKey = Buffer.from(proof.map((b, i) => b ^ signature[i]!));
+          if (
+            !createHash('sha512')
+              .update(clientKey)
+              .digest()
+              .equals(createHash('sha512').update(hmac(salted, 'Client Key')).digest())
+          ) {
+            answer(58, 'Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512', '');
+            continue;
+          }
+          answer(0, null, `v=${hmac(hmac(salted, 'Server Key'), authMessage).toString('base64')}`);
+          continue;
+        }
+        reply(id, true, new WireWriter().int16(apiKey).bytes());
+      }
+    });
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  return { port: (server.address() as net.AddressInfo).port, seen, close: () => server.close() };
+}
+
+const sasl = (password: string, saslMechanism: KafkaSecurity['saslMechanism'] = 'SCRAM-SHA-512'): KafkaSecurity => ({
+  ...PLAINTEXT,
+  protocol: 'SASL_PLAINTEXT',
+  saslMechanism,
+  username: 'presence',
+  password,
+});
+
+const closers: Array<() => void> = [];
+afterEach(() => {
+  useKafkaSecurity(undefined);
+  for (const c of closers.splice(0)) c();
+});
+
+describe('wireRequest over SASL', () => {
+  it('authenticates with SCRAM-SHA-512 (handshake, two authenticate rounds) before the request', async () => {
+    const b = await fakeBroker({ password: 'right' });
+    closers.push(b.close);
+    useKafkaSecurity(sasl('right'));
+    const r = await wireRequest('127.0.0.1', b.port, 69, 0, new WireWriter().tags().bytes(), 5000);
+    expect(r.int16()).toBe(69);
+    expect(b.seen).toEqual([17, 36, 36, 69]);
+  });
+
+  it('refuses a wrong password with the broker’s message, without sending the request', async () => {
+    const b = await fakeBroker({ password: 'right' });
+    closers.push(b.close);
+    useKafkaSecurity(sasl('wrong'));
+    const err = await wireRequest('127.0.0.1', b.port, 69, 0, new WireWriter().tags().bytes(), 5000).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WireAuthenticationError);
+    expect((err as Error).message).toMatch(/refused SASL SCRAM-SHA-512 authentication of user presence: .*invalid credentials/);
+    expect(b.seen).toEqual([17, 36, 36]);
+  });
+
+  it('names the mechanisms a broker offers when ours is not among them', async () => {
+    const b = await fakeBroker({ password: 'right', mechanisms: ['PLAIN', 'SCRAM-SHA-256'] });
+    closers.push(b.close);
+    useKafkaSecurity(sasl('right'));
+    await expect(wireRequest('127.0.0.1', b.port, 69, 0, new WireWriter().tags().bytes(), 5000)).rejects.toThrow(
+      /does not offer SASL SCRAM-SHA-512 \(error 33; it offers PLAIN, SCRAM-SHA-256\)/,
+    );
+  });
+
+  it('refuses PLAIN and OAUTHBEARER by name (SCRAM only)', async () => {
+    const b = await fakeBroker({ password: 'right' });
+    closers.push(b.close);
+    for (const m of ['PLAIN', 'OAUTHBEARER'] as const) {
+      useKafkaSecurity(sasl('right', m));
+      const err = await wireRequest('127.0.0.1', b.port, 69, 0, new WireWriter().tags().bytes(), 5000).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WireSaslUnsupported);
+      expect((err as Error).message).toMatch(new RegExp(`SCRAM-SHA-256/512 only, not ${m}`));
+    }
+    expect(b.seen).toEqual([]);
+  });
+
+  it('fails within the timeout when the broker never answers', async () => {
+    const server = net.createServer(() => {});
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    closers.push(() => server.close());
+    useKafkaSecurity(sasl('right'));
+    const started = Date.now();
+    await expect(wireRequest('127.0.0.1', (server.address() as net.AddressInfo).port, 69, 0, Buffer.alloc(0), 500)).rejects.toThrow(
+      /did not answer within 500 ms/,
+    );
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
