@@ -27,6 +27,10 @@ interface DemoOptions {
   durationSeconds: number;
   log: (line: string) => void;
   out: (line: string) => void;
+  /** Pace of the traffic: N× the simulated time (default: as fast as possible). */
+  speed?: number;
+  /** Called once the topics exist, before any traffic (the demo's console starts here). */
+  afterTopology?: () => Promise<void>;
 }
 
 export async function runDemo(o: DemoOptions, s: Settings = loadSettings()): Promise<{ events: number; notifies: number }> {
@@ -36,6 +40,7 @@ export async function runDemo(o: DemoOptions, s: Settings = loadSettings()): Pro
   o.log('[2/6] topics and schemas');
   const { topics } = await applyTopology(s);
   o.log(`      ${topics.length} topics, ${topics.filter((t) => t.action === 'created').length} created`);
+  await o.afterTopology?.();
 
   // A new seed per run, ending now: fresh traffic, newer than what earlier runs left in the state stores.
   const seed = Date.now() % 1_000_000;
@@ -91,7 +96,7 @@ export async function runDemo(o: DemoOptions, s: Settings = loadSettings()): Pro
       while (em.stats.subscribes < watched.length && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
 
       o.log(`[5/6] taps: ${o.durationSeconds / 60} simulated minutes of MAP/ISUP/SIP traffic → decode → correlate → signaling events`);
-      const sum = await runTap(s, [generatorSource(gen)], { tap: 'generator', speed: Infinity, unknown: 'drop', directory });
+      const sum = await runTap(s, [generatorSource(gen)], { tap: 'generator', speed: o.speed ?? Infinity, unknown: 'drop', directory });
       events = sum.events;
       const top = Object.entries(sum.byMessage)
         .sort((a, b) => b[1] - a[1])
@@ -143,7 +148,7 @@ export async function runDemo(o: DemoOptions, s: Settings = loadSettings()): Pro
       `demo done in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${em.stats.signals} events, ${em.stats.presenceChanges} presence changes (${em.stats.timersFired} timers fired), ${notifies.length} NOTIFY requests for the watcher on ${topicName(s.topics.prefix, 'notify-requests')}; ` +
         'the stack keeps running (presence stack down stops it)',
     );
-    o.log('watch it live: npx presence run console and open http://127.0.0.1:8088/; npx presence scale event-managers 3 moves partitions while you look');
+    o.log('watch a run live: npx presence demo --console, then open the URL it prints; npx presence scale event-managers 3 moves partitions while you look');
     return { events, notifies: notifies.length };
   } finally {
     await em.stop();

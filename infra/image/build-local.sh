@@ -35,6 +35,10 @@ if ! pod image exists "$base"; then
   cp -a "$(npm root -g)/npm" "$rootfs/usr/local/lib/node_modules/npm"
   ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
   ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
+  # Node's headers, as the official image has them: node-gyp builds node-rdkafka against
+  # them instead of downloading them from nodejs.org (npm_config_nodedir below).
+  mkdir -p "$rootfs/usr/local/include"
+  cp -a "$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")/include/node" "$rootfs/usr/local/include/node"
   chroot "$rootfs" /usr/sbin/groupadd --gid 1000 node
   chroot "$rootfs" /usr/sbin/useradd --uid 1000 --gid node --shell /bin/bash --create-home node
   chroot "$rootfs" /usr/local/bin/node --version
@@ -42,7 +46,7 @@ if ! pod image exists "$base"; then
   # apt-get installs ca-certificates, which takes them in, and npm (Node) reads that bundle.
   mkdir -p "$rootfs/usr/local/share/ca-certificates"
   cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/" 2>/dev/null || true
-  tar -C "$rootfs" -c . | pod import --change 'CMD ["node"]' --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' - "$base"
+  tar -C "$rootfs" -c . | pod import --change 'CMD ["node"]' --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' --change 'ENV npm_config_nodedir=/usr/local' - "$base"
   rm -rf "$rootfs"
 fi
 
