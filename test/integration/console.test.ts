@@ -20,7 +20,7 @@ import { deadLetterRecord, memberReport, presenceRecord, presenceState, watcherS
 import { mapEvent } from '../support/signalingEvents.ts';
 import { notifyRecord } from '../support/notifyRecords.ts';
 import { SseClient } from '../support/sseClient.ts';
-import { group, member, pidfFor } from '../support/groupRecords.ts';
+import { group, member, teamPresence } from '../support/groupRecords.ts';
 import { groupPerspective } from '../../cli/commands/console.ts';
 import type { GroupAnswer, GroupSummary } from '../../services/console/presenceGroups.ts';
 import type { DeliveryReport, Group, GroupPresence } from '../../schemas/generated/records.ts';
@@ -229,24 +229,7 @@ describe('presence run console', () => {
     expect(pending.members.map((m) => m.state)).toEqual(['pending', 'pending', 'terminated']);
 
     // Then group presence writes its document.
-    await send.groupPresence({
-      groupId: 'g-console',
-      version: 5,
-      memberCount: 3,
-      availableCount: 2,
-      contentType: 'multipart/related',
-      document: '',
-      updatedAt: Date.now(),
-      uri: 'sip:team@groups.example.com',
-      name: 'Team',
-      adminPolicy: 'members-only',
-      groupInfo: '',
-      members: [boss, agent, shy].map((m) => ({
-        ...m,
-        basic: m.share ? 'open' : null,
-        pidf: m.share ? pidfFor(m.uri.slice(4, m.uri.indexOf('@')), 'open') : null,
-      })),
-    });
+    await send.groupPresence(teamPresence('g-console', 5, [boss, agent, shy]));
     await stream.next<GroupSummary[]>('groups', (l) => l.some((g) => g.groupId === 'g-console' && g.presenceVersion === 5));
     const all = (await (await fetch(`${base}/api/groups/g-console`)).json()) as GroupAnswer;
     expect(all).toMatchObject({ presenceKnown: true, allowed: true, adminPolicy: 'members-only', roles: ['agent', 'manager'] });

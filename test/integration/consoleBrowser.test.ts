@@ -21,7 +21,7 @@ import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../
 import { deadLetterRecord, memberReport, presenceRecord, presenceState, watcherState } from '../support/consoleRecords.ts';
 import { notifyRecord } from '../support/notifyRecords.ts';
 import { mapEvent } from '../support/signalingEvents.ts';
-import { group, member, pidfFor } from '../support/groupRecords.ts';
+import { group, member, teamPresence } from '../support/groupRecords.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { BearerTokens, newToken } from '../../protocols/http/bearerTokens.ts';
 import { listCaptures } from '../../services/console/consoleReplay.ts';
@@ -192,24 +192,7 @@ describe.skipIf(!haveChromium)('the console in a headless browser', () => {
     const agent = member(2, { role: 'agent', displayName: 'Agent' });
     const shy = member(3, { role: 'agent', displayName: 'Shy', share: false });
     await send.group(group([boss, agent, shy], { groupId: 'g-browser', version: 1 }));
-    await send.groupPresence({
-      groupId: 'g-browser',
-      version: 4,
-      memberCount: 3,
-      availableCount: 2,
-      contentType: 'multipart/related',
-      document: '',
-      updatedAt: Date.now(),
-      uri: 'sip:team@groups.example.com',
-      name: 'Team',
-      adminPolicy: 'members-only',
-      groupInfo: '',
-      members: [boss, agent, shy].map((m) => ({
-        ...m,
-        basic: m.share ? 'open' : null,
-        pidf: m.share ? pidfFor(m.uri.slice(4, m.uri.indexOf('@')), 'open') : null,
-      })),
-    });
+    await send.groupPresence(teamPresence('g-browser', 4, [boss, agent, shy]));
     const page = await newPage();
     await page.goto(`${base}/`, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('#groups-list tr[data-group-id="g-browser"]', { timeout: 30_000 });
@@ -219,24 +202,7 @@ describe.skipIf(!haveChromium)('the console in a headless browser', () => {
     expect(await text(page, `#group-members tr[data-member="${shy.uri}"]`)).toMatch(/terminated \(rejected\).*does not share/);
     expect(await text(page, '#group-facts')).toContain('members-only');
     // Group presence writes a new version (the agent went offline): the page shows it without a click.
-    await send.groupPresence({
-      groupId: 'g-browser',
-      version: 5,
-      memberCount: 3,
-      availableCount: 1,
-      contentType: 'multipart/related',
-      document: '',
-      updatedAt: Date.now(),
-      uri: 'sip:team@groups.example.com',
-      name: 'Team',
-      adminPolicy: 'members-only',
-      groupInfo: '',
-      members: [boss, agent, shy].map((m) => ({
-        ...m,
-        basic: m.share ? (m === agent ? 'closed' : 'open') : null,
-        pidf: m.share ? pidfFor(m.uri.slice(4, m.uri.indexOf('@')), m === agent ? 'closed' : 'open', 'away', 'gone home') : null,
-      })),
-    });
+    await send.groupPresence(teamPresence('g-browser', 5, [boss, agent, shy], { closed: agent, activity: 'away', note: 'gone home' }));
     await until(page, `document.querySelector('#group-members tr[data-member="${agent.uri}"]')?.textContent?.includes('gone home')`);
     expect(await text(page, `#group-members tr[data-member="${agent.uri}"]`)).toMatch(/closed.*away/);
     // As a watcher of role manager (who receives only its own role): one member.

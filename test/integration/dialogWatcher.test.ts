@@ -39,6 +39,7 @@ import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { freeUdpPort } from '../support/ports.ts';
 import { sippToTag } from '../support/sippToTag.ts';
+import { pbxDialogPublish } from '../support/pbxPublish.ts';
 import { readTopic } from '../support/topicReader.ts';
 
 const HOST = '127.0.0.1';
@@ -243,29 +244,9 @@ describe.skipIf(!HAVE_SIPP || !HAVE_CAPTURE)('BLF: SIPp Event: dialog watcher â†
     // The PBX: PUBLISH Event: dialog for the subscriber, as pua_dialoginfo does (initial, modify by SIP-If-Match, remove).
     const pbx = await openSipUdpClient({ defaultTimeoutMs: 10_000 });
     let cseq = 0;
-    const doc = (state: string) => `<?xml version="1.0"?>
-<dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" version="${cseq}" state="full" entity="${uri}">
-  <dialog id="pbx-1" call-id="pbx-call-1@pbx.example.com" direction="recipient"><state>${state}</state><remote><identity>sip:200@pbx.example.com</identity></remote></dialog>
-</dialog-info>`;
     const publish = async (o: { state?: string; ifMatch?: string; expires: number }) => {
       cseq++;
-      const body = o.state ? doc(o.state) : '';
-      const text = [
-        `PUBLISH ${uri} SIP/2.0`,
-        `Via: SIP/2.0/UDP ${HOST}:${pbx.port};branch=z9hG4bK-pbx-${run}-${cseq}`,
-        'Max-Forwards: 70',
-        `From: <sip:pbx@pbx.example.com>;tag=pbx${run}`,
-        `To: <${uri}>`,
-        `Call-ID: pbx-pub-${run}`,
-        `CSeq: ${cseq} PUBLISH`,
-        'Event: dialog',
-        `Expires: ${o.expires}`,
-        ...(o.ifMatch ? [`SIP-If-Match: ${o.ifMatch}`] : []),
-        ...(body ? [`Content-Type: ${DIALOG_INFO}`] : []),
-        `Content-Length: ${Buffer.byteLength(body)}`,
-        '',
-        body,
-      ].join('\r\n');
+      const text = pbxDialogPublish({ presentity: uri, host: HOST, port: pbx.port, callId: `pbx-pub-${run}`, fromTag: `pbx${run}`, cseq, ...o });
       pbx.socket.send(text, fe!.port, HOST);
       const r = await pbx.next();
       expect(r.status, `PUBLISH #${cseq}`).toBe(200);

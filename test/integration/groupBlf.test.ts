@@ -29,6 +29,7 @@ import { openSipUdpClient, type SipUdpClient } from '../support/sipUdpClient.ts'
 import { eventually } from '../support/wait.ts';
 import { capture, haveCaptures, noCapturesReason } from '../support/captures.ts';
 import { shiftedCapture } from '../support/shiftedCapture.ts';
+import { pbxDialogPublish } from '../support/pbxPublish.ts';
 import { runTap } from '../../taps/pipeline/tapPipeline.ts';
 
 const HOST = '127.0.0.1';
@@ -188,28 +189,16 @@ describe('BLF on a resource list: Event: dialog to a group URI', () => {
       let pcseq = 0;
       const publish = async (o: { state?: string; ifMatch?: string; expires: number }) => {
         pcseq++;
-        const body = o.state
-          ? `<?xml version="1.0"?>
-<dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" version="${pcseq}" state="full" entity="${A.uri}">
-  <dialog id="pbx-1" call-id="pbx-call-${run}@pbx.example.com" direction="recipient"><state>${o.state}</state><remote><identity>sip:200@pbx.example.com</identity></remote></dialog>
-</dialog-info>`
-          : '';
-        const text = [
-          `PUBLISH ${A.uri} SIP/2.0`,
-          `Via: SIP/2.0/UDP ${HOST}:${pbx.port};branch=z9hG4bK-gpbx-${run}-${pcseq}`,
-          'Max-Forwards: 70',
-          `From: <sip:pbx@pbx.example.com>;tag=p${run}`,
-          `To: <${A.uri}>`,
-          `Call-ID: gpbx-${run}`,
-          `CSeq: ${pcseq} PUBLISH`,
-          'Event: dialog',
-          `Expires: ${o.expires}`,
-          ...(o.ifMatch ? [`SIP-If-Match: ${o.ifMatch}`] : []),
-          ...(body ? [`Content-Type: ${DIALOG_INFO}`] : []),
-          `Content-Length: ${Buffer.byteLength(body)}`,
-          '',
-          body,
-        ].join('\r\n');
+        const text = pbxDialogPublish({
+          presentity: A.uri,
+          host: HOST,
+          port: pbx.port,
+          callId: `gpbx-${run}`,
+          fromTag: `p${run}`,
+          cseq: pcseq,
+          pbxCallId: `pbx-call-${run}@pbx.example.com`,
+          ...o,
+        });
         pbx.socket.send(text, fe!.port, HOST);
         const r = await pbx.next();
         expect(r.status, `PUBLISH #${pcseq}`).toBe(200);

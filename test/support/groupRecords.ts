@@ -1,6 +1,6 @@
 // Shared test data for the group presence unit tests: members, groups,
 // SUBSCRIBEs and PIDFs shaped like the real records.
-import type { Group, GroupMember, GroupMemberPresence, Subscription } from '../../schemas/generated/records.ts';
+import type { Group, GroupMember, GroupMemberPresence, GroupPresence, Subscription } from '../../schemas/generated/records.ts';
 
 export function pidfFor(user: string, basic: 'open' | 'closed', activity = 'on-the-phone', note = 'at work'): string {
   return [
@@ -88,5 +88,36 @@ export function subscribe(watcherUri: string, o: Partial<Subscription> = {}): Su
     frontEnd: 'fe-1',
     localTag: 'lt',
     ...o,
+  };
+}
+
+/**
+ * The `group-presence` document of a members-only team 'Team' as group presence writes it:
+ * each sharing member with its basic status (`open` unless `closed` names it) and PIDF.
+ */
+export function teamPresence(
+  groupId: string,
+  version: number,
+  members: GroupMember[],
+  o: { closed?: GroupMember; activity?: string; note?: string } = {},
+): GroupPresence {
+  const basicOf = (m: GroupMember) => (m === o.closed ? 'closed' : 'open');
+  return {
+    groupId,
+    version,
+    memberCount: members.length,
+    availableCount: members.filter((m) => m.share && basicOf(m) === 'open').length,
+    contentType: 'multipart/related',
+    document: '',
+    updatedAt: Date.now(),
+    uri: 'sip:team@groups.example.com',
+    name: 'Team',
+    adminPolicy: 'members-only',
+    groupInfo: '',
+    members: members.map((m) => ({
+      ...m,
+      basic: m.share ? basicOf(m) : null,
+      pidf: m.share ? pidfFor(m.uri.slice(4, m.uri.indexOf('@')), basicOf(m), ...(m === o.closed ? [o.activity, o.note] : [])) : null,
+    })),
   };
 }
