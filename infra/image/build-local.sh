@@ -14,6 +14,7 @@ cd "$(dirname "$0")/../.."
 tag=${PRESENCE_IMAGE_TAG:-presence-gateway:local}
 base=localhost/presence-node20-bookworm:$(node -p 'process.versions.node')
 work=${PRESENCE_IMAGE_WORK:-/var/tmp/presence-image}
+mkdir -p "$(dirname "$work")"
 mirror=${PRESENCE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 started=$(date +%s)
 # Sandboxed hosts (this project's machines: cgroup v1 + a v2 tmpfs, no CAP_SYS_RESOURCE)
@@ -56,10 +57,10 @@ pod build "${limits[@]}" --network=host --build-arg NODE_IMAGE="$base" -f infra/
 echo "built in $(($(date +%s) - started)) s: $(pod image inspect "$tag" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}')"
 
 echo "smoke: --help, decode, topics list"
-pod run "${limits[@]}" --rm "$tag" --help | head -3
-pod run "${limits[@]}" --rm -v "$PWD/test/fixtures:/fixtures:ro" "$tag" decode /fixtures/sip-udp.pcap | tail -2
+pod run "${limits[@]}" --rm "$tag" --help >"$work.out" && head -3 "$work.out"
+pod run "${limits[@]}" --rm -v "$PWD/test/fixtures:/fixtures:ro" "$tag" decode /fixtures/sip-udp.pcap >"$work.out" && tail -2 "$work.out"
 brokers=${PRESENCE_KAFKA_BROKERS:-127.0.0.1:9092}
-pod run "${limits[@]}" --rm --network=host -e PRESENCE_KAFKA_BROKERS="$brokers" "$tag" topics list | head -5
+pod run "${limits[@]}" --rm --network=host -e PRESENCE_KAFKA_BROKERS="$brokers" "$tag" topics list >"$work.out" && head -5 "$work.out"
 if pod run "${limits[@]}" --rm --entrypoint sh "$tag" -c 'find /app -name "*.ts" -not -name "*.d.ts" -not -path "*/node_modules/*" | grep -q .'; then
   echo "TypeScript sources in the image" >&2
   exit 1
