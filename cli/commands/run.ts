@@ -88,18 +88,13 @@ export function registerRunCommands(program: Command): void {
 
   const eventManager = run.command('event-manager');
   addAdminOptions(eventManager, 'eventManager');
-  flagsFromSettings(eventManager, (s) => {
-    const r = s.roles.eventManager;
-    return {
-      memberId: r.memberId,
-      sipPort: r.sipPort,
-      sipHost: r.sipHost,
-      apiPort: r.apiPort,
-      apiHost: r.apiHost,
-      advertisedHost: r.advertisedHost,
-      capacity: r.capacity,
-    };
-  });
+  // The role's settings are named as its flags; the rest are shared settings of the event manager.
+  flagsFromSettings(eventManager, (s) => ({
+    ...s.roles.eventManager,
+    handoff: s.eventManager.handoff,
+    assignor: s.eventManager.assignor,
+    maxOutageS: s.eventManager.maxOutageS,
+  }));
   eventManager
     .description('join the event-manager consumer group and process the partitions it is assigned')
     .option(
