@@ -203,8 +203,8 @@ const FLAG_ONLY: Record<string, string> = {
   // Read by startAdminFor (adminPort.ts) from admin.* settings (PRESENCE_<ROLE>_ADMIN_PORT, PRESENCE_ADMIN_HOST) at start.
   adminPort: 'admin.<role>Port',
   adminHost: 'admin.host',
-  // A no-op kept for scripts that pass it: static membership is the default (the setting is roles.eventManager.dynamic).
-  'run event-manager static': 'no-op',
+  // The flag side of roles.eventManager.dynamic (false by default): it only turns a dynamic setting back off.
+  'run event-manager static': 'roles.eventManager.dynamic',
   // Only raises the log level to debug for one run: PRESENCE_LOG_LEVEL=debug is its setting.
   'run notify-sink verbose': 'log.level',
   // Names a file holding the key; the key itself is the secret hep.authKey (PRESENCE_HEP_AUTH_KEY or PRESENCE_HEP_AUTH_KEY_FILE).

@@ -102,7 +102,7 @@ export function registerRunCommands(program: Command): void {
       'stable member id: its static membership (group.instance.id) and transactional id derive from it, so a restart fences its predecessor and reclaims exactly its partitions; default PRESENCE_EVENT_MANAGER_MEMBER_ID or <hostname>-event-manager-<index>',
     )
     .option('--member-index <n>', 'index in the default member id (members of one host need distinct ones)', '1')
-    .option('--static', 'static membership (the default; kept for scripts that pass it)')
+    .option('--static', 'static membership (the default; wins over PRESENCE_EVENT_MANAGER_DYNAMIC=true)')
     .option('--dynamic', 'dynamic membership instead: a restart joins as a new member (its partitions wait for the session timeout)')
     .option(
       '--protocol <p>',
@@ -160,6 +160,8 @@ export function registerRunCommands(program: Command): void {
           apiHost: string;
         } & MembershipFlags,
       ) => {
+        // --static on the command line wins over PRESENCE_EVENT_MANAGER_DYNAMIC=true, as a flag wins over any setting.
+        if (opts.static) opts.dynamic = false;
         if (opts.protocol !== 'classic' && opts.protocol !== 'consumer') throw new Error(`--protocol must be classic or consumer, not ${opts.protocol}`);
         if (!/^\d+$/.test(opts.memberIndex)) throw new Error(`--member-index must be a whole number >= 1, not ${opts.memberIndex}`);
         const memberId = opts.memberId === undefined ? defaultMemberId('event-manager', Number(opts.memberIndex)) : checkMemberId(opts.memberId);
