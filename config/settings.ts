@@ -103,15 +103,53 @@ export interface Settings {
       apiHost: string;
       advertisedHost: string | undefined;
       capacity: number;
+      memberIndex: number;
+      dynamic: boolean;
+      protocol: 'consumer' | 'classic';
+      statsInterval: number;
+      httpUrl: string | undefined;
+      sipDirectory: boolean;
     };
-    sipFront: { port: number; host: string; advertisedHost: string | undefined };
-    notifySink: { port: number; host: string; memberId: string | undefined; advertise: string | undefined };
-    groupPresence: { memberId: string | undefined };
-    groupService: { port: number; host: string };
-    groupPresenceApi: { port: number; host: string };
+    sipFront: {
+      port: number;
+      host: string;
+      advertisedHost: string | undefined;
+      minExpires: number;
+      maxExpires: number;
+      defaultExpires: number;
+      frontEndId: string | undefined;
+      maxInFlight: number;
+      directory: boolean;
+      groups: boolean;
+      flows: boolean;
+      statsInterval: number;
+    };
+    notifySink: {
+      port: number;
+      host: string;
+      memberId: string | undefined;
+      advertise: string | undefined;
+      t1Ms: number;
+      maxAttempts: number;
+      backoffMs: number;
+      backoffMaxMs: number;
+      minIntervalMs: number;
+      concurrency: number;
+      coalesce: boolean;
+      maxQueuedPerDialog: number;
+      maxPending: number;
+      maxPollIntervalMs: number | undefined;
+      groupId: string | undefined;
+      memberIndex: number;
+      dynamic: boolean;
+      statsInterval: number;
+    };
+    groupPresence: { memberId: string | undefined; fetchWaitMs: number; statsInterval: number };
+    groupService: { port: number; host: string; schema: string; relay: boolean; directory: boolean; maxBody: number; statsInterval: number };
+    groupPresenceApi: { port: number; host: string; schema: string; sink: boolean; directory: boolean; statsInterval: number };
     locator: { port: number; host: string };
-    console: { port: number; host: string };
-    hepTap: { port: number | undefined; host: string };
+    console: { port: number; host: string; directory: boolean; manage: boolean; capturesDir: string | undefined };
+    hepTap: { port: number | undefined; host: string; directory: boolean; statsInterval: number };
   };
   eventManager: {
     /** Clock of presence timers: 'stream' (the partition's newest event time: deterministic, replay-friendly) or 'wall'. */
@@ -504,6 +542,11 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       const p = (env: string, key: string, fallback?: number) => port(env, get(env, key)) ?? fallback;
       const h = (env: string, key: string) => str(get(env, key)) ?? '127.0.0.1';
       const id = (env: string, key: string) => str(get(env, key));
+      // The tuning flags (issue 14 item 4): same defaults as the flags had, so no command changes unless told.
+      const n = (env: string, key: string, fallback: number) => int(env, get(env, key), fallback);
+      const n0 = (env: string, key: string, fallback: number) => nonNegativeInt(env, get(env, key), fallback);
+      const b = (env: string, key: string, fallback: boolean) => bool(env, get(env, key), fallback);
+      const optN = (env: string, key: string) => (get(env, key) === undefined ? undefined : int(env, get(env, key), 1));
       return {
         eventManager: {
           memberId: id('PRESENCE_EVENT_MANAGER_MEMBER_ID', 'roles.eventManager.memberId'),
@@ -513,30 +556,88 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
           apiHost: h('PRESENCE_EVENT_MANAGER_API_HOST', 'roles.eventManager.apiHost'),
           advertisedHost: id('PRESENCE_EVENT_MANAGER_ADVERTISED_HOST', 'roles.eventManager.advertisedHost'),
           capacity: nonNegativeInt('PRESENCE_EVENT_MANAGER_CAPACITY', get('PRESENCE_EVENT_MANAGER_CAPACITY', 'roles.eventManager.capacity'), 0),
+          memberIndex: n('PRESENCE_EVENT_MANAGER_MEMBER_INDEX', 'roles.eventManager.memberIndex', 1),
+          dynamic: b('PRESENCE_EVENT_MANAGER_DYNAMIC', 'roles.eventManager.dynamic', false),
+          protocol: oneOf(
+            'PRESENCE_EVENT_MANAGER_PROTOCOL',
+            get('PRESENCE_EVENT_MANAGER_PROTOCOL', 'roles.eventManager.protocol'),
+            ['consumer', 'classic'] as const,
+            'consumer',
+          ),
+          statsInterval: n('PRESENCE_EVENT_MANAGER_STATS_INTERVAL', 'roles.eventManager.statsInterval', 10),
+          httpUrl: id('PRESENCE_EVENT_MANAGER_HTTP_URL', 'roles.eventManager.httpUrl'),
+          sipDirectory: b('PRESENCE_EVENT_MANAGER_SIP_DIRECTORY', 'roles.eventManager.sipDirectory', true),
         },
         sipFront: {
           port: p('PRESENCE_SIP_FRONT_PORT', 'roles.sipFront.port', 5060)!,
           host: h('PRESENCE_SIP_FRONT_HOST', 'roles.sipFront.host'),
           advertisedHost: id('PRESENCE_SIP_FRONT_ADVERTISED_HOST', 'roles.sipFront.advertisedHost'),
+          minExpires: n('PRESENCE_SIP_FRONT_MIN_EXPIRES', 'roles.sipFront.minExpires', 60),
+          maxExpires: n('PRESENCE_SIP_FRONT_MAX_EXPIRES', 'roles.sipFront.maxExpires', 7200),
+          defaultExpires: n('PRESENCE_SIP_FRONT_DEFAULT_EXPIRES', 'roles.sipFront.defaultExpires', 3600),
+          frontEndId: id('PRESENCE_SIP_FRONT_FRONT_END_ID', 'roles.sipFront.frontEndId'),
+          maxInFlight: n('PRESENCE_SIP_FRONT_MAX_IN_FLIGHT', 'roles.sipFront.maxInFlight', 2000),
+          directory: b('PRESENCE_SIP_FRONT_DIRECTORY', 'roles.sipFront.directory', true),
+          groups: b('PRESENCE_SIP_FRONT_GROUPS', 'roles.sipFront.groups', true),
+          flows: b('PRESENCE_SIP_FRONT_FLOWS', 'roles.sipFront.flows', true),
+          statsInterval: n('PRESENCE_SIP_FRONT_STATS_INTERVAL', 'roles.sipFront.statsInterval', 10),
         },
         notifySink: {
           port: p('PRESENCE_NOTIFY_SINK_PORT', 'roles.notifySink.port', 5080)!,
           host: h('PRESENCE_NOTIFY_SINK_HOST', 'roles.notifySink.host'),
           memberId: id('PRESENCE_NOTIFY_SINK_MEMBER_ID', 'roles.notifySink.memberId'),
           advertise: id('PRESENCE_NOTIFY_SINK_ADVERTISE', 'roles.notifySink.advertise'),
+          t1Ms: n('PRESENCE_NOTIFY_SINK_T1_MS', 'roles.notifySink.t1Ms', 500),
+          maxAttempts: n('PRESENCE_NOTIFY_SINK_MAX_ATTEMPTS', 'roles.notifySink.maxAttempts', 4),
+          backoffMs: n0('PRESENCE_NOTIFY_SINK_BACKOFF_MS', 'roles.notifySink.backoffMs', 1000),
+          backoffMaxMs: n0('PRESENCE_NOTIFY_SINK_BACKOFF_MAX_MS', 'roles.notifySink.backoffMaxMs', 30_000),
+          minIntervalMs: n0('PRESENCE_NOTIFY_SINK_MIN_INTERVAL_MS', 'roles.notifySink.minIntervalMs', 0),
+          concurrency: n('PRESENCE_NOTIFY_SINK_CONCURRENCY', 'roles.notifySink.concurrency', 256),
+          coalesce: b('PRESENCE_NOTIFY_SINK_COALESCE', 'roles.notifySink.coalesce', false),
+          maxQueuedPerDialog: n('PRESENCE_NOTIFY_SINK_MAX_QUEUED_PER_DIALOG', 'roles.notifySink.maxQueuedPerDialog', 64),
+          maxPending: n('PRESENCE_NOTIFY_SINK_MAX_PENDING', 'roles.notifySink.maxPending', 10_000),
+          maxPollIntervalMs: optN('PRESENCE_NOTIFY_SINK_MAX_POLL_INTERVAL_MS', 'roles.notifySink.maxPollIntervalMs'),
+          groupId: id('PRESENCE_NOTIFY_SINK_GROUP_ID', 'roles.notifySink.groupId'),
+          memberIndex: n('PRESENCE_NOTIFY_SINK_MEMBER_INDEX', 'roles.notifySink.memberIndex', 1),
+          dynamic: b('PRESENCE_NOTIFY_SINK_DYNAMIC', 'roles.notifySink.dynamic', false),
+          statsInterval: n('PRESENCE_NOTIFY_SINK_STATS_INTERVAL', 'roles.notifySink.statsInterval', 10),
         },
-        groupPresence: { memberId: id('PRESENCE_GROUP_PRESENCE_MEMBER_ID', 'roles.groupPresence.memberId') },
+        groupPresence: {
+          memberId: id('PRESENCE_GROUP_PRESENCE_MEMBER_ID', 'roles.groupPresence.memberId'),
+          fetchWaitMs: n('PRESENCE_GROUP_PRESENCE_FETCH_WAIT_MS', 'roles.groupPresence.fetchWaitMs', 50),
+          statsInterval: n('PRESENCE_GROUP_PRESENCE_STATS_INTERVAL', 'roles.groupPresence.statsInterval', 10),
+        },
         groupService: {
           port: p('PRESENCE_GROUP_SERVICE_PORT', 'roles.groupService.port', 8091)!,
           host: h('PRESENCE_GROUP_SERVICE_HOST', 'roles.groupService.host'),
+          schema: str(get('PRESENCE_GROUP_SERVICE_SCHEMA', 'roles.groupService.schema')) ?? 'presence',
+          relay: b('PRESENCE_GROUP_SERVICE_RELAY', 'roles.groupService.relay', true),
+          directory: b('PRESENCE_GROUP_SERVICE_DIRECTORY', 'roles.groupService.directory', true),
+          maxBody: n('PRESENCE_GROUP_SERVICE_MAX_BODY', 'roles.groupService.maxBody', 256 * 1024),
+          statsInterval: n('PRESENCE_GROUP_SERVICE_STATS_INTERVAL', 'roles.groupService.statsInterval', 30),
         },
         groupPresenceApi: {
           port: p('PRESENCE_GROUP_PRESENCE_API_PORT', 'roles.groupPresenceApi.port', 8092)!,
           host: h('PRESENCE_GROUP_PRESENCE_API_HOST', 'roles.groupPresenceApi.host'),
+          schema: str(get('PRESENCE_GROUP_PRESENCE_API_SCHEMA', 'roles.groupPresenceApi.schema')) ?? 'presence',
+          sink: b('PRESENCE_GROUP_PRESENCE_API_SINK', 'roles.groupPresenceApi.sink', true),
+          directory: b('PRESENCE_GROUP_PRESENCE_API_DIRECTORY', 'roles.groupPresenceApi.directory', true),
+          statsInterval: n('PRESENCE_GROUP_PRESENCE_API_STATS_INTERVAL', 'roles.groupPresenceApi.statsInterval', 10),
         },
         locator: { port: p('PRESENCE_LOCATOR_PORT', 'roles.locator.port', 8090)!, host: h('PRESENCE_LOCATOR_HOST', 'roles.locator.host') },
-        console: { port: p('PRESENCE_CONSOLE_PORT', 'roles.console.port', 8088)!, host: h('PRESENCE_CONSOLE_HOST', 'roles.console.host') },
-        hepTap: { port: p('PRESENCE_HEP_TAP_PORT', 'roles.hepTap.port'), host: h('PRESENCE_HEP_TAP_HOST', 'roles.hepTap.host') },
+        console: {
+          port: p('PRESENCE_CONSOLE_PORT', 'roles.console.port', 8088)!,
+          host: h('PRESENCE_CONSOLE_HOST', 'roles.console.host'),
+          directory: b('PRESENCE_CONSOLE_DIRECTORY', 'roles.console.directory', true),
+          manage: b('PRESENCE_CONSOLE_MANAGE', 'roles.console.manage', false),
+          capturesDir: id('PRESENCE_CONSOLE_CAPTURES_DIR', 'roles.console.capturesDir'),
+        },
+        hepTap: {
+          port: p('PRESENCE_HEP_TAP_PORT', 'roles.hepTap.port'),
+          host: h('PRESENCE_HEP_TAP_HOST', 'roles.hepTap.host'),
+          directory: b('PRESENCE_HEP_TAP_DIRECTORY', 'roles.hepTap.directory', true),
+          statsInterval: n('PRESENCE_HEP_TAP_STATS_INTERVAL', 'roles.hepTap.statsInterval', 10),
+        },
       };
     })(),
     frontEnd: {

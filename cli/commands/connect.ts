@@ -16,19 +16,20 @@ function only(v: string | undefined): 'sink' | 'source' | undefined {
   throw new Error(`--only takes sinks or sources, not ${v}`);
 }
 
-interface SchemaOptions {
+export interface SchemaOptions {
   sinkSchema: string;
   directorySchema: string;
   groupSchema: string;
 }
 
-const schemaOptions = (c: Command) =>
+/** The schema flags of `presence connect`; `topics render --format strimzi` takes them too, so both render the same connectors. */
+export const schemaOptions = (c: Command) =>
   c
     .option('--sink-schema <name>', 'PostgreSQL schema of the sink tables current_presence and group_presence', DEFAULT_SINK_SCHEMA)
     .option('--directory-schema <name>', 'schema of the subscriber directory table subscribers (as `presence directory` uses)', 'presence')
     .option('--group-schema <name>', "schema of the group service's group_members (as `presence run group-service --schema`)", 'presence');
 
-const targetsOf = (s: Settings, o: SchemaOptions) => defaultTargets(s, { sink: o.sinkSchema, directory: o.directorySchema, group: o.groupSchema });
+export const targetsOf = (s: Settings, o: SchemaOptions) => defaultTargets(s, { sink: o.sinkSchema, directory: o.directorySchema, group: o.groupSchema });
 
 export function registerConnectCommands(program: Command): void {
   const connect = program

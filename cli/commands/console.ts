@@ -49,7 +49,7 @@ export function registerConsoleCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
   const cmd = run.command('console');
   addAdminOptions(cmd, 'console');
-  flagsFromSettings(cmd, (s) => ({ port: s.roles.console.port, host: s.roles.console.host }));
+  flagsFromSettings(cmd, (s) => s.roles.console);
   cmd
     .description(
       'the live web console: event managers with their partitions and load, rebalances as they happen, flow rates and dead letters, one subscriber followed live (read-only; reads Kafka without a consumer group)',

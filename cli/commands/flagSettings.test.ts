@@ -8,6 +8,8 @@ import type { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildProgram } from '../main.ts';
 import { settingRows } from '../../config/settingsReport.ts';
+import { loadSettings } from '../../config/settings.ts';
+import { flagSettingsOf } from './flagSettings.ts';
 
 /** command path → flag (commander key) → its environment variable. */
 const FLAGS: Record<string, Record<string, string>> = {
@@ -122,5 +124,128 @@ describe('every listening and identity flag is also a setting', () => {
   it('refuses a port setting that is no port, naming the variable', async () => {
     process.env.PRESENCE_LOCATOR_PORT = 'eighty';
     await expect(optionsOf('run locator')).rejects.toThrow(/PRESENCE_LOCATOR_PORT/);
+  });
+});
+
+/**
+ * The tuning flags (issue 14 item 4, second part): a representative set across the roles —
+ * numbers, an enum, a plain boolean switch, a negated switch, and flags backed by settings
+ * that existed before (handoff, mode, udp size) — each proved from the environment and from
+ * the config file, with the flag winning. [command, flag key, env, env value, config-file key, file value, flag args, flag value]
+ */
+const TUNING: Array<[string, string, string, string, string, unknown, string[], unknown]> = [
+  ['run notify-sink', 't1Ms', 'PRESENCE_NOTIFY_SINK_T1_MS', '250', 'roles.notifySink.t1Ms', 300, ['--t1-ms', '700'], '700'],
+  ['run notify-sink', 'maxAttempts', 'PRESENCE_NOTIFY_SINK_MAX_ATTEMPTS', '7', 'roles.notifySink.maxAttempts', 2, ['--max-attempts', '3'], '3'],
+  ['run notify-sink', 'coalesce', 'PRESENCE_NOTIFY_SINK_COALESCE', 'true', 'roles.notifySink.coalesce', true, ['--coalesce'], true],
+  ['run notify-sink', 'udpMaxBytes', 'PRESENCE_NOTIFY_UDP_MAX_BYTES', '1200', 'notifySink.udpMaxRequestBytes', 1100, ['--udp-max-bytes', '900'], '900'],
+  ['run sip-front', 'minExpires', 'PRESENCE_SIP_FRONT_MIN_EXPIRES', '30', 'roles.sipFront.minExpires', 45, ['--min-expires', '90'], '90'],
+  ['run sip-front', 'mode', 'PRESENCE_FRONT_END_MODE', 'redirect', 'frontEnd.mode', 'proxy', ['--mode', 'stateless'], 'stateless'],
+  ['run sip-front', 'directory', 'PRESENCE_SIP_FRONT_DIRECTORY', 'false', 'roles.sipFront.directory', false, ['--no-directory'], false],
+  [
+    'run event-manager',
+    'protocol',
+    'PRESENCE_EVENT_MANAGER_PROTOCOL',
+    'classic',
+    'roles.eventManager.protocol',
+    'classic',
+    ['--protocol', 'consumer'],
+    'consumer',
+  ],
+  ['run event-manager', 'handoff', 'PRESENCE_HANDOFF', 'resubscribe', 'eventManager.handoff', 'resubscribe', ['--handoff', 'transparent'], 'transparent'],
+  ['run group-presence', 'fetchWaitMs', 'PRESENCE_GROUP_PRESENCE_FETCH_WAIT_MS', '20', 'roles.groupPresence.fetchWaitMs', 80, ['--fetch-wait-ms', '5'], '5'],
+  ['run group-service', 'maxBody', 'PRESENCE_GROUP_SERVICE_MAX_BODY', '1024', 'roles.groupService.maxBody', 2048, ['--max-body', '4096'], '4096'],
+  ['tap hep', 'statsInterval', 'PRESENCE_HEP_TAP_STATS_INTERVAL', '60', 'roles.hepTap.statsInterval', 30, ['--stats-interval', '5'], '5'],
+];
+
+/** A config file holding `value` at the dotted `key`. */
+function configWith(key: string, value: unknown): string {
+  const root: Record<string, unknown> = {};
+  let node = root;
+  const parts = key.split('.');
+  for (const p of parts.slice(0, -1)) node = (node[p] = {}) as Record<string, unknown>;
+  node[parts.at(-1)!] = value;
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'presence-tuning-')), 'presence.config.json');
+  writeFileSync(file, JSON.stringify(root));
+  return file;
+}
+
+describe('every tuning flag of a long-running command is also a setting', () => {
+  it.each(TUNING)('%s %s: environment, config file, and the flag wins', async (commandPath, key, env, envValue, fileKey, fileValue, args, flagValue) => {
+    const asOption = (v: unknown) => (typeof v === 'boolean' ? v : String(v));
+    process.env[env] = envValue;
+    expect((await optionsOf(commandPath))[key], `from ${env}`).toBe(asOption(envValue === 'true' ? true : envValue === 'false' ? false : envValue));
+    expect((await optionsOf(commandPath, args))[key], `${args.join(' ')} over ${env}`).toBe(flagValue);
+    delete process.env[env];
+    process.env.PRESENCE_CONFIG = configWith(fileKey, fileValue);
+    expect((await optionsOf(commandPath))[key], `from ${fileKey}`).toBe(asOption(fileValue));
+    expect(settingRows().rows.find((r) => r.env === env)).toMatchObject({ key: fileKey, from: 'file', value: fileValue });
+    expect((await optionsOf(commandPath, args))[key], `${args.join(' ')} over ${fileKey}`).toBe(flagValue);
+  });
+
+  it('without env or file a flag keeps the default it always had', async () => {
+    const sink = await optionsOf('run notify-sink');
+    expect([sink.t1Ms, sink.maxAttempts, sink.coalesce, sink.concurrency, sink.maxPollIntervalMs]).toEqual(['500', '4', false, '256', undefined]);
+    const front = await optionsOf('run sip-front');
+    expect([front.minExpires, front.maxExpires, front.directory, front.mode]).toEqual(['60', '7200', true, 'stateless']);
+  });
+
+  it('refuses a tuning setting of the wrong kind, naming it', async () => {
+    process.env.PRESENCE_NOTIFY_SINK_COALESCE = 'maybe';
+    await expect(optionsOf('run notify-sink')).rejects.toThrow(/PRESENCE_NOTIFY_SINK_COALESCE/);
+  });
+});
+
+/**
+ * Flags that stay flags only, each with why. Anything else on a long-running command
+ * without a setting fails the walk below, so a new flag cannot skip the config surface.
+ */
+const FLAG_ONLY: Record<string, string> = {
+  // Read by startAdminFor (adminPort.ts) from admin.* settings (PRESENCE_<ROLE>_ADMIN_PORT, PRESENCE_ADMIN_HOST) at start.
+  adminPort: 'admin.<role>Port',
+  adminHost: 'admin.host',
+  // The flag side of roles.eventManager.dynamic (false by default): it only turns a dynamic setting back off.
+  'run event-manager static': 'roles.eventManager.dynamic',
+  // Only raises the log level to debug for one run: PRESENCE_LOG_LEVEL=debug is its setting.
+  'run notify-sink verbose': 'log.level',
+  // Names a file holding the key; the key itself is the secret hep.authKey (PRESENCE_HEP_AUTH_KEY or PRESENCE_HEP_AUTH_KEY_FILE).
+  'tap hep authKeyFile': 'hep.authKey',
+};
+
+/** The long-running commands: every `presence run …` role and `tap hep`. */
+function longRunning(): Array<[string, Command]> {
+  const program = buildProgram();
+  const sub = (name: string) => program.commands.find((c) => c.name() === name)!;
+  return [...sub('run').commands.map((c): [string, Command] => [`run ${c.name()}`, c]), ['tap hep', sub('tap').commands.find((c) => c.name() === 'hep')!]];
+}
+
+describe('the walk over the long-running commands', () => {
+  it('finds no flag without a setting, except the commented flag-only ones', () => {
+    const settings = loadSettings({ PRESENCE_HOME: '.presence' });
+    const commands = longRunning();
+    expect(commands.map(([p]) => p)).toEqual(expect.arrayContaining(['run event-manager', 'run sip-front', 'run notify-sink', 'tap hep']));
+    const missing: string[] = [];
+    for (const [commandPath, cmd] of commands) {
+      const backed = flagSettingsOf(cmd, settings) ?? {};
+      for (const o of cmd.options) {
+        const key = o.attributeName();
+        if (key in backed || key in FLAG_ONLY || `${commandPath} ${key}` in FLAG_ONLY) continue;
+        missing.push(`${commandPath} ${o.long}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it("keeps each flag's own default equal to its setting's default (the help text stays true)", () => {
+    const settings = loadSettings({ PRESENCE_HOME: '.presence' });
+    const differing: string[] = [];
+    for (const [commandPath, cmd] of longRunning()) {
+      const backed = flagSettingsOf(cmd, settings) ?? {};
+      for (const o of cmd.options) {
+        const key = o.attributeName();
+        if (o.defaultValue !== undefined && key in backed && String(backed[key]) !== String(o.defaultValue))
+          differing.push(`${commandPath} ${o.long}: flag ${String(o.defaultValue)}, setting ${String(backed[key])}`);
+      }
+    }
+    expect(differing).toEqual([]);
   });
 });

@@ -6,11 +6,27 @@
 import type { Command } from 'commander';
 import { loadSettings, type Settings } from '../../config/settings.ts';
 
+export type FlagValues = (s: Settings) => Record<string, string | number | boolean | undefined>;
+
+/** Which flags each command fills from settings: flagSettings.test.ts walks the program and fails on a flag that has none. */
+const registered = new WeakMap<Command, FlagValues>();
+
+/** The settings-backed flag values of `cmd`, as `settings` give them (undefined: the command was never wired). */
+export function flagSettingsOf(cmd: Command, settings: Settings): Record<string, string | number | boolean | undefined> | undefined {
+  return registered.get(cmd)?.(settings);
+}
+
 /** `values` maps option keys (camelCase, as commander names them) to their settings; undefined: the command's own default. */
-export function flagsFromSettings(cmd: Command, values: (s: Settings) => Record<string, string | number | undefined>): Command {
+export function flagsFromSettings(cmd: Command, values: FlagValues): Command {
+  registered.set(cmd, values);
   return cmd.hook('preAction', (_hooked, action) => {
     const s = loadSettings();
-    for (const [key, v] of Object.entries(values(s)))
-      if (v !== undefined && action.getOptionValueSource(key) === undefined) action.setOptionValueWithSource(key, String(v), 'config');
+    for (const [key, v] of Object.entries(values(s))) {
+      // 'default' too: a commander default (e.g. --stats-interval 10, or true for --no-x) is the setting's own default, which env/file may change.
+      const source = action.getOptionValueSource(key);
+      if (v === undefined || (source !== undefined && source !== 'default')) continue;
+      // Booleans stay booleans: the string 'false' would read as true.
+      action.setOptionValueWithSource(key, typeof v === 'boolean' ? v : String(v), 'config');
+    }
   });
 }

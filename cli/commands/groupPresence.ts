@@ -24,7 +24,7 @@ export function registerGroupPresenceCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
   const cmd = run.command('group-presence');
   addAdminOptions(cmd, 'groupPresence');
-  flagsFromSettings(cmd, (s) => ({ memberId: s.roles.groupPresence.memberId }));
+  flagsFromSettings(cmd, (s) => ({ ...s.roles.groupPresence, maxOutageS: s.groupPresence.maxOutageS }));
   cmd
     .description(
       "join groups (basic group information) with their members' current presence, exactly once: keeps each group's presence, " +

@@ -39,7 +39,7 @@ export function registerGroupPresenceApiCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
   const cmd = run.command('group-presence-api');
   addAdminOptions(cmd, 'groupPresenceApi');
-  flagsFromSettings(cmd, (s) => ({ port: s.roles.groupPresenceApi.port, host: s.roles.groupPresenceApi.host }));
+  flagsFromSettings(cmd, (s) => s.roles.groupPresenceApi);
   cmd
     .description(
       'keep the PostgreSQL table group_presence from the group-presence topic and serve GET /groups/{id}/presence?watcher=<uri> (the document as that requester may see it)',

@@ -37,7 +37,7 @@ export function registerGroupServiceCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
   const cmd = run.command('group-service');
   addAdminOptions(cmd, 'groupService');
-  flagsFromSettings(cmd, (s) => ({ port: s.roles.groupService.port, host: s.roles.groupService.host }));
+  flagsFromSettings(cmd, (s) => s.roles.groupService);
   cmd
     .description(
       'the group service (Pm): groups, members and their policies in PostgreSQL over an HTTP JSON API; every change to the groups topic via a transactional outbox',

@@ -56,10 +56,13 @@ export function registerNotifySinkCommand(program: Command): void {
   const cmd = run.command('notify-sink');
   addAdminOptions(cmd, 'notifySink');
   flagsFromSettings(cmd, (s) => ({
-    port: s.roles.notifySink.port,
-    host: s.roles.notifySink.host,
-    memberId: s.roles.notifySink.memberId,
-    advertise: s.roles.notifySink.advertise,
+    ...s.roles.notifySink,
+    contact: s.notifySink.contact,
+    udpMaxBytes: s.notifySink.udpMaxRequestBytes,
+    maxOutageS: s.notifySink.maxOutageS,
+    tlsCa: s.notifySink.tls.caFile,
+    tlsCert: s.notifySink.tls.certFile,
+    tlsKey: s.notifySink.tls.keyFile,
   }));
   cmd
     .description('send the NOTIFYs of notify-requests to watchers (one in flight per dialog, dialogs concurrently) and record each outcome on delivery-reports')

@@ -88,18 +88,13 @@ export function registerRunCommands(program: Command): void {
 
   const eventManager = run.command('event-manager');
   addAdminOptions(eventManager, 'eventManager');
-  flagsFromSettings(eventManager, (s) => {
-    const r = s.roles.eventManager;
-    return {
-      memberId: r.memberId,
-      sipPort: r.sipPort,
-      sipHost: r.sipHost,
-      apiPort: r.apiPort,
-      apiHost: r.apiHost,
-      advertisedHost: r.advertisedHost,
-      capacity: r.capacity,
-    };
-  });
+  // The role's settings are named as its flags; the rest are shared settings of the event manager.
+  flagsFromSettings(eventManager, (s) => ({
+    ...s.roles.eventManager,
+    handoff: s.eventManager.handoff,
+    assignor: s.eventManager.assignor,
+    maxOutageS: s.eventManager.maxOutageS,
+  }));
   eventManager
     .description('join the event-manager consumer group and process the partitions it is assigned')
     .option(
@@ -107,7 +102,7 @@ export function registerRunCommands(program: Command): void {
       'stable member id: its static membership (group.instance.id) and transactional id derive from it, so a restart fences its predecessor and reclaims exactly its partitions; default PRESENCE_EVENT_MANAGER_MEMBER_ID or <hostname>-event-manager-<index>',
     )
     .option('--member-index <n>', 'index in the default member id (members of one host need distinct ones)', '1')
-    .option('--static', 'static membership (the default; kept for scripts that pass it)')
+    .option('--static', 'static membership (the default; wins over PRESENCE_EVENT_MANAGER_DYNAMIC=true)')
     .option('--dynamic', 'dynamic membership instead: a restart joins as a new member (its partitions wait for the session timeout)')
     .option(
       '--protocol <p>',
@@ -165,6 +160,8 @@ export function registerRunCommands(program: Command): void {
           apiHost: string;
         } & MembershipFlags,
       ) => {
+        // --static on the command line wins over PRESENCE_EVENT_MANAGER_DYNAMIC=true, as a flag wins over any setting.
+        if (opts.static) opts.dynamic = false;
         if (opts.protocol !== 'classic' && opts.protocol !== 'consumer') throw new Error(`--protocol must be classic or consumer, not ${opts.protocol}`);
         if (!/^\d+$/.test(opts.memberIndex)) throw new Error(`--member-index must be a whole number >= 1, not ${opts.memberIndex}`);
         const memberId = opts.memberId === undefined ? defaultMemberId('event-manager', Number(opts.memberIndex)) : checkMemberId(opts.memberId);

@@ -48,7 +48,15 @@ export function registerSipFrontCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
   const cmd = run.command('sip-front');
   addAdminOptions(cmd, 'sipFront');
-  flagsFromSettings(cmd, (s) => ({ port: s.roles.sipFront.port, host: s.roles.sipFront.host, advertisedHost: s.roles.sipFront.advertisedHost }));
+  flagsFromSettings(cmd, (s) => ({
+    ...s.roles.sipFront,
+    mode: s.frontEnd.mode,
+    publishTimeoutMs: s.frontEnd.publishTimeoutMs,
+    tlsCert: s.frontEnd.tls.certFile,
+    tlsKey: s.frontEnd.tls.keyFile,
+    tlsPort: s.frontEnd.tls.port,
+    tlsClientCa: s.frontEnd.tls.clientCaFile,
+  }));
   cmd
     .description(
       "answer watchers' SUBSCRIBEs (RFC 6665/3856) and record them on the subscriptions topic for the owning event manager; answer handsets' PUBLISHes (RFC 3903) through that event manager (publish-requests → publish-responses)",

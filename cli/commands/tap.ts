@@ -28,7 +28,8 @@ export function registerTapCommand(program: Command): void {
 
   const hep = tap.command(hepInputSpec.name);
   addAdminOptions(hep, 'hepTap');
-  flagsFromSettings(hep, (s) => ({ port: s.roles.hepTap.port, host: s.roles.hepTap.host }));
+  // countryCode '' (no home country) stays unset: the tap then takes the numbering plan from the settings as before.
+  flagsFromSettings(hep, (s) => ({ ...s.roles.hepTap, unknown: s.identity.unknownSubscribers, countryCode: s.identity.countryCode || undefined }));
   hep
     .description(hepInputSpec.summary)
     .option('--port <p>', `${hepInputSpec.fields.port.description} (required: the flag or PRESENCE_HEP_TAP_PORT)`)

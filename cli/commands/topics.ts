@@ -9,6 +9,8 @@ import { TOPICS, partitionsOf, topicName, valueSubject } from '../../schemas/top
 import { withAdmin } from '../../kafka/kafkaAdmin.ts';
 import { strimziTopics, strimziUsers } from '../../kafka/strimziResources.ts';
 import { stringify } from 'yaml';
+import { connectorSecrets, strimziConnectors } from '../../connectors/kafka-connect/strimziConnectors.ts';
+import { schemaOptions, targetsOf, type SchemaOptions } from './connect.ts';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -45,25 +47,55 @@ export function registerTopicsCommands(program: Command): void {
       }
     });
 
-  topics
+  const render = topics
     .command('render')
     .description(
-      'the topology as resources for other tooling: Strimzi KafkaTopic objects and a KafkaUser per role with the ACLs it needs (YAML on stdout, for kubectl apply or GitOps)',
+      'the topology as resources for other tooling: Strimzi KafkaTopic objects, a KafkaUser per role with the ACLs it needs, and a KafkaConnector per connector of `presence connect` (YAML on stdout, for kubectl apply or GitOps)',
     )
     .option('--format <format>', 'strimzi', 'strimzi')
     .option('--cluster <name>', 'the Strimzi Kafka cluster (label strimzi.io/cluster)', 'presence')
     .option('--namespace <ns>', 'metadata.namespace of every resource')
     .option('--authentication <type>', 'KafkaUser authentication: scram-sha-512 or tls', 'scram-sha-512')
     .option('--no-users', 'KafkaTopic resources only (the cluster has no authorizer, or users are managed elsewhere)')
-    .action((opts: { format: string; cluster: string; namespace?: string; authentication: string; users: boolean }) => {
+    .option('--connect-cluster <name>', 'the Strimzi KafkaConnect that runs the connectors (their strimzi.io/cluster label)', 'presence-connect')
+    .option('--no-connectors', 'no KafkaConnector resources (Connect is not run by Strimzi, or `presence connect apply` manages them)');
+  schemaOptions(render).action(
+    (
+      opts: {
+        format: string;
+        cluster: string;
+        namespace?: string;
+        authentication: string;
+        users: boolean;
+        connectors: boolean;
+        connectCluster: string;
+      } & SchemaOptions,
+    ) => {
       if (opts.format !== 'strimzi') throw new Error(`--format must be strimzi, not ${opts.format}`);
       if (opts.authentication !== 'scram-sha-512' && opts.authentication !== 'tls')
         throw new Error(`--authentication must be scram-sha-512 or tls, not ${opts.authentication}`);
       const s = loadSettings();
       const where = { cluster: opts.cluster, ...(opts.namespace ? { namespace: opts.namespace } : {}) };
-      const docs = [...strimziTopics(s, where), ...(opts.users ? strimziUsers(s, { ...where, authentication: opts.authentication }) : [])];
+      const targets = targetsOf(s, opts);
+      const docs = [
+        ...strimziTopics(s, where),
+        ...(opts.users ? strimziUsers(s, { ...where, authentication: opts.authentication }) : []),
+        ...(opts.connectors
+          ? strimziConnectors(s, { connectCluster: opts.connectCluster, ...(opts.namespace ? { namespace: opts.namespace } : {}), targets })
+          : []),
+      ];
       process.stdout.write(docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'));
-    });
+      // The connectors reference their secrets; say what the KafkaConnect must provide (stderr: stdout stays applyable YAML).
+      if (opts.connectors)
+        say(
+          `KafkaConnectors: the KafkaConnect ${opts.connectCluster} needs the annotation strimzi.io/use-connector-resources: "true", ` +
+            `config.providers: env with config.providers.env.class: org.apache.kafka.common.config.provider.EnvVarConfigProvider, ` +
+            `and these environment variables from a Secret (spec.template.connectContainer.env): ${connectorSecrets(s, targets)
+              .map((x) => x.env)
+              .join(', ')}`,
+        );
+    },
+  );
 
   topics
     .command('codegen')
