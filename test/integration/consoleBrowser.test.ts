@@ -69,6 +69,13 @@ async function newPage(): Promise<Page> {
 
 /** Waits until a browser-side expression is true (a string: the test's own types have no DOM). */
 const until = (page: Page, expr: string, timeoutMs = 20_000) => page.waitForFunction(expr, { timeout: timeoutMs });
+/**
+ * Clicks what matches `selector` now, found and clicked in one step in the page: live lists
+ * (groups, latest presence changes) are redrawn as events arrive, so an element handle taken
+ * first can be detached by the time puppeteer clicks it ("Node is detached from document").
+ */
+const clickLive = (page: Page, selector: string) =>
+  until(page, `(() => { const el = document.querySelector(${JSON.stringify(selector)}); if (!el) return false; el.click(); return true; })()`);
 const text = (page: Page, selector: string) => page.$eval(selector, (el) => el.textContent ?? '').catch(() => '');
 
 describe.skipIf(!haveChromium)('the console in a headless browser', () => {
@@ -196,7 +203,7 @@ describe.skipIf(!haveChromium)('the console in a headless browser', () => {
     const page = await newPage();
     await page.goto(`${base}/`, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('#groups-list tr[data-group-id="g-browser"]', { timeout: 30_000 });
-    await page.click('#groups-list tr[data-group-id="g-browser"]');
+    await clickLive(page, '#groups-list tr[data-group-id="g-browser"]');
     await until(page, `document.querySelectorAll('#group-members tbody tr').length === 3`);
     expect(await text(page, `#group-members tr[data-member="${agent.uri}"]`)).toMatch(/agent.*active.*open.*on-the-phone.*at work.*shares all/);
     expect(await text(page, `#group-members tr[data-member="${shy.uri}"]`)).toMatch(/terminated \(rejected\).*does not share/);
@@ -247,7 +254,7 @@ describe.skipIf(!haveChromium)('the console in a headless browser', () => {
     await until(page, `document.querySelector('#by-message tbody')?.textContent?.includes('console-replay')`, 30_000);
     // The event manager derives presence from the replayed signaling: a change appears; following it shows the subscriber.
     await page.waitForSelector('#recent-presence li', { timeout: 90_000 });
-    await page.click('#recent-presence li');
+    await clickLive(page, '#recent-presence li');
     await until(page, `document.querySelector('#subscriber-facts dd[data-field="owner"]')?.textContent === 'browser-em'`, 30_000);
     await until(page, `['open', 'closed'].includes(document.querySelector('#subscriber-presence dd[data-field="basic"]')?.textContent)`, 30_000);
     await page.screenshot({ path: `${SHOTS}/presence-console-replay.png`, fullPage: true });
