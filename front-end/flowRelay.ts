@@ -25,6 +25,7 @@ import {
   type SipHeaderLine,
 } from '../protocols/sip/message/index.ts';
 import type { TransportPort } from '../protocols/sip/transaction/layer.ts';
+import { interceptedTransport } from '../protocols/sip/transaction/interceptedTransport.ts';
 import {
   flowRoute,
   isFlowRoute,
@@ -34,7 +35,6 @@ import {
   responseTarget,
   routeUri,
   type MessageSource,
-  type SipMessageHandler,
   type TransportTarget,
 } from '../protocols/sip/transport/index.ts';
 import { headerName, relayResponse } from './routingModeProxy.ts';
@@ -85,22 +85,9 @@ export class FlowRelay {
   /** The transport as the transaction layer should see it: flow-routed requests and their responses never reach it. */
   wrap(transport: TransportPort): TransportPort {
     this.own = { host: this.o.advertisedHost ?? transport.host, port: transport.port };
-    let next: SipMessageHandler = () => {};
-    transport.onMessage((message, source) => {
-      if (message.isRequest ? !this.relayRequest(transport, message, source) : !this.relayBack(transport, message)) next(message, source);
+    return interceptedTransport(transport, (message, source, pass) => {
+      if (message.isRequest ? !this.relayRequest(transport, message, source) : !this.relayBack(transport, message)) pass(message, source);
     });
-    return {
-      get host() {
-        return transport.host;
-      },
-      get port() {
-        return transport.port;
-      },
-      send: (message, target, options) => transport.send(message, target, options),
-      onMessage: (handler) => {
-        next = handler;
-      },
-    };
   }
 
   /** Whether a Route URI names this front end (host and port). */

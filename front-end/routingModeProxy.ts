@@ -25,7 +25,8 @@ import {
   type SipHeaderLine,
 } from '../protocols/sip/message/index.ts';
 import type { TransportPort } from '../protocols/sip/transaction/layer.ts';
-import { responseTarget, type MessageSource, type SipMessageHandler, type TransportTarget } from '../protocols/sip/transport/index.ts';
+import { interceptedTransport } from '../protocols/sip/transaction/interceptedTransport.ts';
+import { responseTarget, type MessageSource, type TransportTarget } from '../protocols/sip/transport/index.ts';
 import { emptyRoutingStats, outOfDialogPresentity, ownerTargetUri, type OwnerContacts, type SubscribeRouting } from './routingMode.ts';
 import type { KeyResolver } from './handlerContext.ts';
 
@@ -156,7 +157,6 @@ export function proxyRouting(o: ProxyOptions): SubscribeRouting {
     mode: 'proxy',
     stats,
     wrapTransport(transport: TransportPort, resolveKey: KeyResolver): TransportPort {
-      let layer: SipMessageHandler = () => {};
       const sentBy = () => ({ host: o.advertisedHost ?? transport.host, port: transport.port });
       const ours = (v: Via | undefined) => {
         const me = sentBy();
@@ -201,7 +201,7 @@ export function proxyRouting(o: ProxyOptions): SubscribeRouting {
         }
       };
 
-      transport.onMessage((message, source) => {
+      return interceptedTransport(transport, (message, source, layer) => {
         if (!message.isRequest) {
           if (!ours(message.topVia)) return layer(message, source);
           const relayed = relayResponse(message);
@@ -221,18 +221,6 @@ export function proxyRouting(o: ProxyOptions): SubscribeRouting {
           })
           .then((done) => done || layer(message, source));
       });
-      return {
-        get host() {
-          return transport.host;
-        },
-        get port() {
-          return transport.port;
-        },
-        send: (message, target, options) => transport.send(message, target, options),
-        onMessage: (handler) => {
-          layer = handler;
-        },
-      };
     },
     close: async () => o.owners.close?.(),
   };
