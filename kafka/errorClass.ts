@@ -21,6 +21,17 @@ export class OutageError extends Error {
   }
 }
 
+/**
+ * The error a member stops with once a dependency has failed past its outage limit
+ * (maxOutageMs): how long, the limit, the last failure (`cause` its original), and `kept` — why nothing is lost.
+ */
+export function outageLimitError(outageMs: number, limitMs: number, last: Error, kept: string, cause: unknown = last): Error {
+  return new Error(
+    `dependency outage for ${Math.round(outageMs / 1000)} s, past the max outage wait of ${Math.round(limitMs / 1000)} s: ${last.message} (stopping; nothing discarded: ${kept})`,
+    { cause },
+  );
+}
+
 /** Node socket errors: the peer is not there (yet), or went away. */
 const SOCKET_CODES = /^(ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|ESOCKETTIMEDOUT)$/;
 /** The same, as node-postgres and mappersmith put them in messages (they drop the code). */

@@ -13,7 +13,7 @@ import { inTimestampOrder } from './recordOrder.ts';
 import type { RestoreStateMachine } from './restoreStateMachine.ts';
 import { consumeBounded, DEFAULT_BATCH_BOUNDS } from './boundedBatch.ts';
 import { asError, type Consumer, type Message, type TopicPartitionOffset } from './rdkafkaPromises.ts';
-import { isOutage } from './errorClass.ts';
+import { isOutage, outageLimitError } from './errorClass.ts';
 
 export class ProcessorLoop<V> {
   running = false;
@@ -97,11 +97,7 @@ export class ProcessorLoop<V> {
     const now = Date.now();
     this.outageSince ??= now;
     if (now - this.outageSince < limit) return;
-    throw new Error(
-      `dependency outage for ${Math.round((now - this.outageSince) / 1000)} s, past the max outage wait of ${Math.round(limit / 1000)} s: ${e.message} ` +
-        '(stopping; nothing discarded: the failed batch was not committed and is re-read by the next owner)',
-      { cause: err },
-    );
+    throw outageLimitError(now - this.outageSince, limit, e, 'the failed batch was not committed and is re-read by the next owner', err);
   }
 
   private async processBatch(all: Message[]): Promise<void> {

@@ -25,7 +25,7 @@ import type { DeliveryReport, NotifyRequest } from '../../../schemas/generated/r
 import { RecordSerde } from '../../../schemas/serde.ts';
 import { topicName } from '../../../schemas/topology.ts';
 import { deadLetter } from '../../../kafka/deadLetters.ts';
-import { isOutage } from '../../../kafka/errorClass.ts';
+import { isOutage, outageLimitError } from '../../../kafka/errorClass.ts';
 import { consumerConfig, consumerTopicConfig } from '../../../kafka/rdkafkaConfig.ts';
 import { asError, connectConsumer, consumeBatch, disconnect, type Consumer, type Message } from '../../../kafka/rdkafkaPromises.ts';
 import { RecordProducer } from '../../../kafka/recordProducer.ts';
@@ -366,10 +366,12 @@ export class NotifySink {
     const now = Date.now();
     this.outageSince ??= now;
     if (this.maxOutageMs <= 0 || now - this.outageSince < this.maxOutageMs) return false;
-    this.failure = new Error(
-      `dependency outage for ${Math.round((now - this.outageSince) / 1000)} s, past the max outage wait of ${Math.round(this.maxOutageMs / 1000)} s: ${asError(err).message} ` +
-        '(stopping; nothing discarded: what was not reported is not committed and is delivered after a restart)',
-      { cause: err },
+    this.failure = outageLimitError(
+      now - this.outageSince,
+      this.maxOutageMs,
+      asError(err),
+      'what was not reported is not committed and is delivered after a restart',
+      err,
     );
     this.o.log?.(this.failure.message);
     this.running = false;
