@@ -62,8 +62,28 @@ async function coordinator(brokers: string, groupId: string): Promise<{ host: st
   }
 }
 
+/**
+ * Runs a group request again while the coordinator answers a retriable code
+ * (14 loading its groups — right after a broker start —, 15 not available, 16
+ * moved), looking the coordinator up afresh each time; other errors go to the caller.
+ */
+async function withCoordinatorRetry<T>(request: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await request();
+    } catch (err) {
+      if (!(err instanceof KafkaProtocolError) || !RETRIABLE.has(err.code) || attempt >= 20) throw err;
+      await new Promise((res) => setTimeout(res, Math.min(200 * (attempt + 1), 2_000)));
+    }
+  }
+}
+
 /** The group as its coordinator sees it; undefined when there is no consumer-protocol group of that id. */
-export async function describeConsumerGroup(brokers: string, groupId: string): Promise<GroupView | undefined> {
+export function describeConsumerGroup(brokers: string, groupId: string): Promise<GroupView | undefined> {
+  return withCoordinatorRetry(() => describeOnce(brokers, groupId));
+}
+
+async function describeOnce(brokers: string, groupId: string): Promise<GroupView | undefined> {
   const c = await coordinator(brokers, groupId);
   const r = await wireRequest(
     c.host,
@@ -128,7 +148,11 @@ export async function describeConsumerGroup(brokers: string, groupId: string): P
  * static instance `instanceId`: STATIC_LEAVE_EPOCH keeps its assignment for
  * the next member with that instance id; LEAVE_EPOCH removes it now.
  */
-export async function leaveGroupAs(brokers: string, groupId: string, memberId: string, instanceId: string, epoch: number): Promise<void> {
+export function leaveGroupAs(brokers: string, groupId: string, memberId: string, instanceId: string, epoch: number): Promise<void> {
+  return withCoordinatorRetry(() => leaveOnce(brokers, groupId, memberId, instanceId, epoch));
+}
+
+async function leaveOnce(brokers: string, groupId: string, memberId: string, instanceId: string, epoch: number): Promise<void> {
   const c = await coordinator(brokers, groupId);
   const body = new WireWriter()
     .compactString(groupId)
