@@ -3,6 +3,7 @@
 // PublishService here (the real request/reply: test/integration/publish.test.ts).
 import { describe, expect, it } from 'vitest';
 import type { PublishRequest, PublishResponse } from '../schemas/generated/records.ts';
+import { entityTagOf } from '../presence-document/entityTag.ts';
 import { answerOf, answerPublish, MAX_PUBLISH_BODY, PublishUnansweredError, validatePublish, type PublishContext } from './publishHandler.ts';
 import { handlerContext, sipRequest } from '../test/support/frontEndRequests.ts';
 
@@ -88,6 +89,7 @@ describe('PUBLISH validation at the front end', () => {
         expires: 600,
         contentType: 'application/pidf+xml',
         body: Buffer.from(PIDF_DOC),
+        answered: true,
       } satisfies PublishRequest,
     });
     const long = await validatePublish(publish({ body: PIDF_DOC, drop: ['Expires'], extra: ['Expires: 99999'] }), ctx);
@@ -155,9 +157,37 @@ describe("the owning event manager's answer → SIP", () => {
     expect(answerOf(r({ status: 415 }), 't').headers).toEqual([['Accept', 'application/pidf+xml']]);
   });
 
-  it('submits only what passed validation; no answer in time or Kafka refusing → 500 with Retry-After', async () => {
+  const noStore = () => Promise.reject(new Error('test: a conditional PUBLISH is never only stored'));
+  const noSubmit = () => Promise.reject(new Error('test: an initial PUBLISH waits for no answer'));
+
+  it('an initial PUBLISH is answered 200 once stored, with the tag the owner derives from its request id; nothing waits for the owner', async () => {
+    const stored: PublishRequest[] = [];
+    const ok = await answerPublish(publish({ body: PIDF_DOC }), ctx, { store: async (_key, req) => void stored.push(req), submit: noSubmit });
+    expect(stored).toMatchObject([{ requestId: 'req-1', answered: true, ifMatch: null }]);
+    expect(ok).toEqual({
+      status: 200,
+      toTag: 'txtag',
+      headers: [
+        ['SIP-ETag', entityTagOf('req-1')],
+        ['Expires', '600'],
+      ],
+    });
+    // Kafka not taking it: 500, and the retry (same request id) would name the same publication.
+    const logged: string[] = [];
+    const a = await answerPublish(
+      publish({ body: PIDF_DOC }),
+      { ...ctx, log: (l) => logged.push(l) },
+      { store: () => Promise.reject(new Error('Kafka at x did not take the record')), submit: noSubmit },
+    );
+    expect(a).toEqual({ status: 500, toTag: 'txtag', headers: [['Retry-After', '7']] });
+    expect(logged[0]).toContain('not stored');
+  });
+
+  it('a conditional PUBLISH is submitted and answered by the owner; refused checks submit nothing; no answer in time or Kafka refusing → 500 with Retry-After', async () => {
     const submitted: string[] = [];
-    const ok = await answerPublish(publish({ body: PIDF_DOC }), ctx, {
+    const refresh = () => publish({ extra: ['SIP-If-Match: abc123'] });
+    const ok = await answerPublish(refresh(), ctx, {
+      store: noStore,
       submit: async (key, req) => (submitted.push(key), r({ requestId: req.requestId, etag: 'e9', expires: req.expires })),
     });
     expect(ok).toMatchObject({
@@ -168,12 +198,12 @@ describe("the owning event manager's answer → SIP", () => {
         ['Expires', '600'],
       ],
     });
-    const bad = await answerPublish(publish({}), ctx, { submit: async (key) => (submitted.push(key), r({})) });
+    const bad = await answerPublish(publish({}), ctx, { store: noStore, submit: async (key) => (submitted.push(key), r({})) });
     expect(bad.status).toBe(400);
     expect(submitted).toEqual(['msisdn:+351910000042']);
     for (const err of [new PublishUnansweredError('req-1', 4000), new Error('Kafka at x did not take the record')]) {
       const logged: string[] = [];
-      const a = await answerPublish(publish({ body: PIDF_DOC }), { ...ctx, log: (l) => logged.push(l) }, { submit: () => Promise.reject(err) });
+      const a = await answerPublish(refresh(), { ...ctx, log: (l) => logged.push(l) }, { store: noStore, submit: () => Promise.reject(err) });
       expect(a).toEqual({ status: 500, toTag: 'txtag', headers: [['Retry-After', '7']] });
       expect(logged[0]).toContain(err.message);
     }
@@ -188,7 +218,10 @@ describe("the owning event manager's answer → SIP", () => {
       mayPublishFor: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432')),
       log: (l) => logged.push(l),
     };
-    const a = await answerPublish(publish({ body: PIDF_DOC }), down, { submit: async (key) => (submitted.push(key), r({})) });
+    const a = await answerPublish(publish({ body: PIDF_DOC }), down, {
+      submit: async (key) => (submitted.push(key), r({})),
+      store: async (key) => void submitted.push(key),
+    });
     expect(a).toMatchObject({ status: 500, headers: [['Retry-After', '7']] });
     expect(submitted).toEqual([]);
     expect(logged[0]).toContain('ECONNREFUSED');

@@ -1,11 +1,17 @@
 // PUBLISH at the stateless front end (RFC 3903, the Pe interface): what the
 // front end can decide alone — Event, presentity, Expires, Content-Type,
-// well-formed PIDF — and, for the rest, a request/reply through Kafka: a
-// PublishRequest keyed by the presentity goes to the event manager that owns
-// it (which holds the publications, checks SIP-If-Match and hands out entity
-// tags) and its PublishResponse becomes the SIP answer. Kafka not taking the
-// request, or no answer in time, is 500 with Retry-After, never a guess.
+// well-formed PIDF — and a PublishRequest keyed by the presentity for the
+// event manager that owns it. An initial publication (no SIP-If-Match) has one
+// possible outcome once it passed these checks, so it is answered 200 as soon
+// as Kafka stored the request (acks=all), with the entity tag the event
+// manager derives from the same request id: the answer waits for no
+// transaction and no other process (it used to take seconds under load, and
+// clients retransmitted). A conditional PUBLISH (refresh, modify, remove)
+// depends on the tags only the owner holds, so it is a request/reply through
+// Kafka: the owner's PublishResponse becomes the SIP answer. Kafka not taking
+// the request, or no answer in time, is 500 with Retry-After, never a guess.
 import { createHash } from 'node:crypto';
+import { entityTagOf } from '../presence-document/entityTag.ts';
 import { DIALOG_INFO, parseDialogInfo } from '../presence-document/dialogInfo.ts';
 import { parsePidf } from '../presence-document/parse.ts';
 import type { SipMessage } from '../protocols/decode/sip/index.ts';
@@ -15,10 +21,12 @@ import { expiresToGrant } from './requestChecks.ts';
 import { DIALOG_EVENT, PIDF, PRESENCE_EVENT } from './subscribeHandler.ts';
 import { type Answer, type HandlerContext } from './handlerContext.ts';
 
-/** Hands a PublishRequest to the owning event manager and resolves with its answer. */
+/** Hands a PublishRequest to the owning event manager. */
 export interface PublishService {
-  /** Rejects when Kafka does not take the request or no answer comes in time (PublishUnansweredError). */
+  /** Resolves with the owner's answer; rejects when Kafka does not take the request or no answer comes in time (PublishUnansweredError). */
   submit(key: string, request: PublishRequest): Promise<PublishResponse>;
+  /** Resolves once Kafka stored the request (acks=all), for one the front end answers itself (`answered`); rejects when it does not. */
+  store(key: string, request: PublishRequest): Promise<void>;
 }
 
 export class PublishUnansweredError extends Error {
@@ -117,6 +125,8 @@ export async function validatePublish(request: SipMessage, ctx: HandlerContext):
     expires,
     contentType,
     body,
+    // RFC 3903 §6: with no SIP-If-Match there is no state to check; the owner accepts what passed the checks above.
+    answered: ifMatch === null,
   };
   return { submit: { key, value }, toTag };
 }
@@ -162,10 +172,22 @@ export async function answerPublish(request: SipMessage, ctx: PublishContext, se
   }
   if ('answer' in d) return d.answer;
   if (ctx.admit && !ctx.admit()) return overloaded(d.toTag, ctx.retryAfter ?? 5);
+  const { key, value } = d.submit;
   try {
-    return answerOf(await service.submit(d.submit.key, d.submit.value), d.toTag);
+    if (value.answered) {
+      await service.store(key, value);
+      return {
+        status: 200,
+        toTag: d.toTag,
+        headers: [
+          ['SIP-ETag', entityTagOf(value.requestId)],
+          ['Expires', String(value.expires)],
+        ],
+      };
+    }
+    return answerOf(await service.submit(key, value), d.toTag);
   } catch (err) {
-    ctx.log?.(`PUBLISH ${request.callId} for ${d.submit.key} not answered, answering 500: ${(err as Error).message}`);
+    ctx.log?.(`PUBLISH ${request.callId} for ${key} not ${value.answered ? 'stored' : 'answered'}, answering 500: ${(err as Error).message}`);
     return { status: 500, toTag: d.toTag, headers: [['Retry-After', String(ctx.retryAfter ?? 5)]] };
   }
 }

@@ -30,11 +30,13 @@ interface PublishRepliesOptions {
 }
 
 interface PublishStats {
+  /** Initial publications stored and answered by the front end itself. */
+  stored: number;
   submitted: number;
   answered: number;
   /** No answer in time (answered 500). */
   unanswered: number;
-  /** Kafka did not take the request (answered 500). */
+  /** Kafka did not take the request (answered 500), either kind. */
   sendFailures: number;
   /** Answers that arrived after their wait ended. */
   late: number;
@@ -47,7 +49,7 @@ interface Waiter {
 }
 
 export class PublishReplies implements PublishService {
-  readonly stats: PublishStats = { submitted: 0, answered: 0, unanswered: 0, sendFailures: 0, late: 0 };
+  readonly stats: PublishStats = { stored: 0, submitted: 0, answered: 0, unanswered: 0, sendFailures: 0, late: 0 };
   // By requestId: a retry of a PUBLISH has its original's id (publishHandler.ts), and both may be waiting.
   private readonly waiters = new Map<string, Waiter[]>();
   private running = true;
@@ -126,6 +128,17 @@ export class PublishReplies implements PublishService {
           w.resolve(r);
         }
       }
+    }
+  }
+
+  async store(key: string, request: PublishRequest): Promise<void> {
+    if (!this.running) throw new Error('the front end is stopping');
+    try {
+      await this.o.send(this.o.requestTopic, key, request);
+      this.stats.stored++;
+    } catch (err) {
+      this.stats.sendFailures++;
+      throw asError(err);
     }
   }
 

@@ -7,10 +7,16 @@ import type { PublishRequest, Subscription } from '../schemas/generated/records.
 import { presentityKey } from './subscribeHandler.ts';
 import { directoryResolver, SipFrontEnd, type SubscriptionSink } from './sipFrontEnd.ts';
 import type { PublishService } from './publishHandler.ts';
+import { entityTagOf } from '../presence-document/entityTag.ts';
 import { loadSettings } from '../config/settings.ts';
 import type { DirectoryEntry, SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
 
 const HOST = '127.0.0.1';
+/** A publication service that must not be reached: whatever reaches it is refused, naming the key. */
+const refusingPublish: PublishService = {
+  submit: (k) => Promise.reject(new Error(`submitted ${k}`)),
+  store: (k) => Promise.reject(new Error(`stored ${k}`)),
+};
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
@@ -114,7 +120,7 @@ describe('SIP front end', () => {
       frontEndId: 'fe-unit',
       resolveKey: (u) => presentityKey(u, { countryCode: '351' }),
       sink: { record: async (k) => void recorded.push(k) },
-      publish: { submit: async (k) => Promise.reject(new Error(`submitted ${k}`)) },
+      publish: refusingPublish,
       notReadyReason: () => notReady,
     });
     cleanup.push(() => fe.stop());
@@ -144,7 +150,7 @@ describe('SIP front end', () => {
 
   it('rejections reach the wire: 489, 423, OPTIONS 200, PUBLISH without a body 400, NOTIFY 405; nothing is recorded or submitted', async () => {
     const recorded: string[] = [];
-    const fe = await frontEnd({ record: async (k) => void recorded.push(k) }, { submit: async (k) => Promise.reject(new Error(`submitted ${k}`)) });
+    const fe = await frontEnd({ record: async (k) => void recorded.push(k) }, refusingPublish);
     const c = await client();
     c.socket.send(subscribe(c.port, 'c1').toString().replace('Event: presence', 'Event: message-summary'), fe.port, HOST);
     const bad = await c.next();
@@ -170,7 +176,7 @@ describe('SIP front end', () => {
   });
   it('Max-Forwards 0 is 483 Too Many Hops for a SUBSCRIBE or PUBLISH (RFC 3261 §16.3), never recorded; an OPTIONS with 0 is still answered 200', async () => {
     const recorded: string[] = [];
-    const fe = await frontEnd({ record: async (k) => void recorded.push(k) }, { submit: async (k) => Promise.reject(new Error(`submitted ${k}`)) });
+    const fe = await frontEnd({ record: async (k) => void recorded.push(k) }, refusingPublish);
     const c = await client();
     for (const [method, status] of [
       ['SUBSCRIBE', 483],
@@ -231,7 +237,7 @@ describe('SIP front end', () => {
 
   it('a Require naming an extension we lack is 420 with Unsupported (RFC 3261 §8.2.2.3), not recorded or published; Require: eventlist passes', async () => {
     const recorded: string[] = [];
-    const fe = await frontEnd({ record: async (k) => void recorded.push(k) }, { submit: async (k) => Promise.reject(new Error(`submitted ${k}`)) });
+    const fe = await frontEnd({ record: async (k) => void recorded.push(k) }, refusingPublish);
     const c = await client();
     c.socket.send(subscribe(c.port, 'r1', 'Require: eventlist, foo-ext\r\n'), fe.port, HOST);
     const r = await c.next();
@@ -258,11 +264,15 @@ function publish(port: number, branch: string, extra = ''): Buffer {
   );
 }
 
-/** A publication service whose answers wait until released; counts what it was given. */
+/** A publication service whose answers (and stores) wait until released; counts what it was given. */
 function heldPublishService() {
   const submitted: PublishRequest[] = [];
   const held: Array<() => void> = [];
   const service: PublishService = {
+    store: (_key, request) => {
+      submitted.push(request);
+      return new Promise((resolve) => held.push(resolve));
+    },
     submit: (_key, request) => {
       submitted.push(request);
       return new Promise((resolve) =>
@@ -321,10 +331,10 @@ describe('overload and retransmissions', () => {
     expect(held.submitted).toHaveLength(1);
     held.releaseAll();
     const first = await c.next();
-    expect([first.status, first.sipETag]).toEqual([200, 'etag-1']);
+    expect([first.status, first.sipETag]).toEqual([200, entityTagOf(held.submitted[0]!.requestId)]);
     c.socket.send(publish(c.port, 'rt1'), fe.port, HOST);
     const again = await c.next();
-    expect([again.status, again.sipETag, again.to?.tag]).toEqual([200, 'etag-1', first.to?.tag]);
+    expect([again.status, again.sipETag, again.to?.tag]).toEqual([200, first.sipETag, first.to?.tag]);
     expect(held.submitted).toHaveLength(1);
     expect(fe.stats.requests).toEqual({ PUBLISH: 1 });
   });

@@ -65,7 +65,8 @@ interface SipFrontEndStats {
   /** Requests answered 503 because the front end was not ready (Kafka not connected or not taking records). */
   notReady: number;
   /** PUBLISH round trips through the owning event manager (submit → its answer, or the wait given up). */
-  publishRoundTrip: { answered: LatencyHistogram; unanswered: LatencyHistogram };
+  /** answered: the owner's answer came back; stored: an initial publication stored (answered by the front end); unanswered: neither, in time. */
+  publishRoundTrip: { answered: LatencyHistogram; stored: LatencyHistogram; unanswered: LatencyHistogram };
 }
 
 interface SipFrontEndCoreOptions {
@@ -138,7 +139,7 @@ export class SipFrontEnd {
     sendFailures: 0,
     overloaded: 0,
     notReady: 0,
-    publishRoundTrip: { answered: new LatencyHistogram(), unanswered: new LatencyHistogram() },
+    publishRoundTrip: { answered: new LatencyHistogram(), stored: new LatencyHistogram(), unanswered: new LatencyHistogram() },
   };
   readonly frontEndId: string;
   private readonly policy: ExpiryPolicy;
@@ -171,19 +172,21 @@ export class SipFrontEnd {
   /** The PUBLISH service with its round trips timed, answered or not (stats.publishRoundTrip). */
   private timed(service: PublishService): PublishService {
     const h = this.stats.publishRoundTrip;
+    const time = async <T>(done: LatencyHistogram, call: () => Promise<T>): Promise<T> => {
+      const start = process.hrtime.bigint();
+      const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;
+      try {
+        const result = await call();
+        done.observe(seconds());
+        return result;
+      } catch (err) {
+        h.unanswered.observe(seconds());
+        throw err;
+      }
+    };
     return {
-      submit: async (key, request) => {
-        const start = process.hrtime.bigint();
-        const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;
-        try {
-          const answer = await service.submit(key, request);
-          h.answered.observe(seconds());
-          return answer;
-        } catch (err) {
-          h.unanswered.observe(seconds());
-          throw err;
-        }
-      },
+      submit: (key, request) => time(h.answered, () => service.submit(key, request)),
+      store: (key, request) => time(h.stored, () => service.store(key, request)),
     };
   }
 
@@ -505,6 +508,7 @@ export async function startSipFrontEnd(s: Settings, o: SipFrontEndOptions = {}):
   // Until connected, requests are answered 503; PUBLISH reaches this only when ready.
   const lateService: PublishService = {
     submit: (key, request) => (publish ? publish.submit(key, request) : Promise.reject(new Error('not connected to Kafka'))),
+    store: (key, request) => (publish ? publish.store(key, request) : Promise.reject(new Error('not connected to Kafka'))),
   };
 
   try {

@@ -31,9 +31,10 @@ export function registerSipFrontEndMetrics(m: MetricsRegistry, fe: SipFrontEnd):
   m.gauge('presence_sip_server_transactions', 'Server transactions held (answered ones linger for retransmissions)', () => fe.layer.serverTransactionCount);
   m.histogram(
     'presence_sip_publish_round_trip_seconds',
-    'PUBLISH round trips through the owning event manager, answered or given up (--publish-timeout-ms)',
+    'PUBLISH round trips: through the owning event manager (answered), into Kafka for an initial publication (stored), or given up (unanswered)',
     () => [
       [{ outcome: 'answered' }, st.publishRoundTrip.answered],
+      [{ outcome: 'stored' }, st.publishRoundTrip.stored],
       [{ outcome: 'unanswered' }, st.publishRoundTrip.unanswered],
     ],
   );

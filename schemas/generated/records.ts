@@ -487,7 +487,7 @@ export interface PresenceState {
   dialogPublications: Array<StateDialogPublication>;
 }
 
-/** A handset's PUBLISH (RFC 3903, Pe) as validated by a stateless SIP front end. Keyed by the presentity's subscriber key, so the event manager that owns the presentity checks SIP-If-Match against its publications and answers with a PublishResponse. */
+/** A handset's PUBLISH (RFC 3903, Pe) as validated by a stateless SIP front end. Keyed by the presentity's subscriber key, so the event manager that owns the presentity checks SIP-If-Match against its publications and answers with a PublishResponse (unless the front end already answered). */
 export interface PublishRequest {
   /** Unique per PUBLISH; the new entity tag is derived from it (a re-processed batch gives the same tag). */
   requestId: string;
@@ -508,6 +508,8 @@ export interface PublishRequest {
   contentType: null | string;
   /** The PIDF or dialog-info document (well-formed, checked by the front end); null for a refresh or removal. */
   body: null | Buffer;
+  /** The front end answered 200 (SIP-ETag = the tag derived from requestId) once this record was stored: an initial publication, whose outcome does not depend on the presentity's state. The event manager applies it and sends no PublishResponse. */
+  answered: boolean;
 }
 
 /** The owning event manager's answer to a PublishRequest, written in the same transaction as the state change. Keyed by the front end's id; the front end completes the pending PUBLISH transaction with it. */

@@ -1,7 +1,8 @@
 // PUBLISH through the SIP front end (RFC 3903, Pe) on the real broker,
 // registry and database: a UDP client publishes for a presentity the
-// network already shows attached; the front end validates, sends a
-// PublishRequest to the owning event manager and answers from its
+// network already shows attached; the front end validates and sends a
+// PublishRequest to the owning event manager, answering an initial
+// publication once Kafka stored it and a conditional one from the owner's
 // PublishResponse (read_committed). A watcher SUBSCRIBEd through the same
 // front end gets NOTIFYs (notify-requests) with the published note composed
 // with the network state; refresh gives a new SIP-ETag, a stale one 412,
@@ -42,6 +43,8 @@ let ua: Awaited<ReturnType<typeof udpClient>>;
 let notifies: NotifyCollector;
 /** Set to make the event manager abort its next batch holding a PublishRequest (once). */
 let failNextPublishBatch = false;
+/** Until then the event manager aborts every batch holding a PublishRequest (an owner that cannot apply yet). */
+let failPublishBatchesUntil = 0;
 
 /** A UDP user agent: sends requests, hands back responses in arrival order. */
 async function udpClient() {
@@ -124,7 +127,9 @@ beforeAll(async () => {
     memberId: 'em-pub-1',
     rulesSchema,
     beforeBatch: (batch) => {
-      if (failNextPublishBatch && batch.some((r) => r.topic === topic('publish-requests'))) {
+      if (!batch.some((r) => r.topic === topic('publish-requests'))) return;
+      if (Date.now() < failPublishBatchesUntil) throw new Error('test: the owner cannot apply PUBLISHes yet');
+      if (failNextPublishBatch) {
         failNextPublishBatch = false;
         throw new Error('test: abort the transaction of a PUBLISH batch');
       }
@@ -226,20 +231,42 @@ describe('PUBLISH via the front end → owning event manager → answer and NOTI
     expect(again.status).toBe(412);
   }, 60_000);
 
+  it('an initial PUBLISH is answered 200 once stored, before the owner applied it; the owner then holds it under the answered SIP-ETag', async () => {
+    const held = () => em.processor.ctx.store(partitionOf(KEY, PARTITIONS)).get(KEY)?.presence.publications ?? [];
+    const aborts = em.processor.stats.aborts;
+    failPublishBatchesUntil = Date.now() + 4000;
+    try {
+      const r = await ua.request('PUBLISH', publishHeaders({ expires: 600, body: true }), doc('Stored first'));
+      expect(r.status).toBe(200);
+      expect(r.expires).toBe(600);
+      expect(held().some((p) => p.etag === r.sipETag)).toBe(false);
+      await eventually('the owner applied it', () => held().find((p) => p.etag === r.sipETag && p.pidf.includes('Stored first')), {
+        timeoutMs: 30_000,
+        intervalMs: 50,
+      });
+      expect(em.processor.stats.aborts).toBeGreaterThan(aborts);
+      expect((await publishWithoutBody(r.sipETag!, 0)).status).toBe(200);
+    } finally {
+      failPublishBatchesUntil = 0;
+    }
+  }, 60_000);
+
   it('an aborted event-manager transaction is re-processed: the PUBLISH still gets one 200, and its SIP-ETag is the tag the state holds', async () => {
     const aborts = em.processor.stats.aborts;
     failNextPublishBatch = true;
     const r = await ua.request('PUBLISH', publishHeaders({ expires: 600, body: true }), doc('After an abort'));
     expect(r.status).toBe(200);
-    expect(em.processor.stats.aborts).toBe(aborts + 1);
+    await eventually('the batch aborted once', () => em.processor.stats.aborts === aborts + 1 || undefined, { timeoutMs: 20_000, intervalMs: 20 });
     const refresh = await publishWithoutBody(r.sipETag!, 600);
     expect(refresh.status).toBe(200);
     const remove = await publishWithoutBody(refresh.sipETag!, 0);
     expect(remove.status).toBe(200);
   }, 30_000);
 
-  it("no answer within the front end's timeout → 500 with Retry-After (a front end waiting 1 ms)", async () => {
+  it("a conditional PUBLISH with no answer within the front end's timeout → 500 with Retry-After (a front end waiting 1 ms)", async () => {
     const impatient = await startSipFrontEnd(s, { host: HOST, port: 0, frontEndId: `fe-pub-1ms-${run}`, publishTimeoutMs: 1 });
+    const initial = await ua.request('PUBLISH', publishHeaders({ expires: 600, body: true }), doc('To be modified'));
+    expect(initial.status).toBe(200);
     try {
       const socket = createSocket('udp4');
       await new Promise<void>((r) => socket.bind(0, HOST, r));
@@ -247,7 +274,7 @@ describe('PUBLISH via the front end → owning event manager → answer and NOTI
       const body = doc('Too quick');
       socket.send(
         `PUBLISH ${PRESENTITY_URI} SIP/2.0\r\nVia: SIP/2.0/UDP ${HOST}:${socket.address().port};branch=z9hG4bK${run}-slow\r\nMax-Forwards: 70\r\nTo: <${PRESENTITY_URI}>\r\n` +
-          `CSeq: 1 PUBLISH\r\n${publishHeaders({ expires: 600, body: true }).join('\r\n')}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+          `CSeq: 1 PUBLISH\r\n${publishHeaders({ ifMatch: initial.sipETag!, expires: 600, body: true }).join('\r\n')}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
         impatient.port,
         HOST,
       );
@@ -261,8 +288,10 @@ describe('PUBLISH via the front end → owning event manager → answer and NOTI
     }
   }, 30_000);
 
-  it('a PUBLISH answered 500 (no answer in time) and retried (same Call-ID, CSeq, From-tag) → 200 with the tag its first attempt created: one publication, no orphan', async () => {
+  it('a conditional PUBLISH answered 500 (no answer in time) and retried (same Call-ID, CSeq, From-tag) → 200 with the tag its first attempt created: one publication, no orphan', async () => {
     const impatient = await startSipFrontEnd(s, { host: HOST, port: 0, frontEndId: `fe-pub-retry-${run}`, publishTimeoutMs: 1 });
+    const initial = await ua.request('PUBLISH', publishHeaders({ expires: 600, body: true }), doc('Before the retried modify'));
+    expect(initial.status).toBe(200);
     const socket = createSocket('udp4');
     await new Promise<void>((r) => socket.bind(0, HOST, r));
     const body = doc('Retried note');
@@ -271,7 +300,7 @@ describe('PUBLISH via the front end → owning event manager → answer and NOTI
       const answer = new Promise<SipMessage>((r) => socket.once('message', (b) => r(parseSipMessage(b))));
       socket.send(
         `PUBLISH ${PRESENTITY_URI} SIP/2.0\r\nVia: SIP/2.0/UDP ${HOST}:${socket.address().port};branch=z9hG4bK${run}-${branch}\r\nMax-Forwards: 70\r\nTo: <${PRESENTITY_URI}>\r\n` +
-          `CSeq: 7001 PUBLISH\r\n${publishHeaders({ expires: 600, body: true }).join('\r\n')}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+          `CSeq: 7001 PUBLISH\r\n${publishHeaders({ ifMatch: initial.sipETag!, expires: 600, body: true }).join('\r\n')}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
         port,
         HOST,
       );

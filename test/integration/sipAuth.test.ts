@@ -38,6 +38,9 @@ const publish: PublishService = {
     published.push(value);
     return { requestId: value.requestId, status: 200, reason: null, etag: 'e1', expires: value.expires, frontEnd: value.frontEnd } as never;
   },
+  async store(_key, value) {
+    published.push(value);
+  },
 };
 
 beforeAll(async () => {

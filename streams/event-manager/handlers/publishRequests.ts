@@ -1,5 +1,7 @@
 // publish-requests: a handset's PUBLISH via a front end (publish/). The answer goes
-// out in the same transaction as the state change.
+// out in the same transaction as the state change — unless the front end already
+// answered (an initial publication, `answered`), whose outcome this member
+// reaches too (same entity tag, never refused).
 import { applyPublishRequest } from '../publish/publishRequest.ts';
 import type { TopicHandler } from './context.ts';
 import { publishPresence } from './presenceChange.ts';
@@ -12,7 +14,7 @@ export const publishRequests: TopicHandler = {
     ctx.stats.publishes++;
     ctx.advanceStream(p, req.receivedAt);
     const r = applyPublishRequest(m.presence, req);
-    out.push({ topic: ctx.topic('publish-responses'), key: req.frontEnd, value: ctx.serde.encode('publish-responses', r.response) });
+    if (!req.answered) out.push({ topic: ctx.topic('publish-responses'), key: req.frontEnd, value: ctx.serde.encode('publish-responses', r.response) });
     if (!r.changed) return false;
     m.presence = r.state;
     publishPresence(ctx, key, m, ctx.clock(p), req.requestId, out);

@@ -27,6 +27,7 @@ const req = (id: string, o: Partial<PublishRequest> = {}): PublishRequest => ({
   expires: 600,
   contentType: 'application/pidf+xml',
   body: Buffer.from(pidfBody('In a meeting', 'meeting')),
+  answered: false,
   ...o,
 });
 
@@ -106,12 +107,27 @@ describe('PUBLISH through the front end, at the owning event manager', () => {
     }
   });
 
-  it(`at most ${MAX_PUBLICATIONS} publications per presentity: one more initial PUBLISH is 403, a refresh still works`, () => {
+  it(`at most ${MAX_PUBLICATIONS} publications per presentity: one more initial PUBLISH replaces the least recently published, a refresh still works`, () => {
     let s = attached();
-    for (let i = 0; i < MAX_PUBLICATIONS; i++) s = applyPublishRequest(s, req(`p${i}`)).state;
+    for (let i = 0; i < MAX_PUBLICATIONS; i++) s = applyPublishRequest(s, req(`p${i}`, { receivedAt: T + i })).state;
     expect(s.publications).toHaveLength(MAX_PUBLICATIONS);
-    expect(applyPublishRequest(s, req('one-more'))).toMatchObject({ changed: false, response: { status: 403 } });
+    const more = applyPublishRequest(s, req('one-more', { receivedAt: T + 100 }));
+    expect(more).toMatchObject({ changed: true, response: { status: 200, etag: entityTagOf('one-more') } });
+    expect(more.state.publications).toHaveLength(MAX_PUBLICATIONS);
+    const tags = more.state.publications.map((p) => p.etag);
+    expect(tags).toContain(entityTagOf('one-more'));
+    expect(tags).not.toContain(entityTagOf('p0'));
+    expect(tags).toContain(entityTagOf('p1'));
     expect(applyPublishRequest(s, req('refresh', { ifMatch: entityTagOf('p0'), body: null, contentType: null })).response.status).toBe(200);
+  });
+
+  it(`dialog publications: one more than ${MAX_PUBLICATIONS} replaces the least recently published too`, () => {
+    const dialogs = Buffer.from('<?xml version="1.0"?><dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" version="0" state="full" entity="sip:42@pbx"/>');
+    let s = attached();
+    const d = (id: string, at: number) => req(id, { event: 'dialog', contentType: 'application/dialog-info+xml', body: dialogs, receivedAt: at });
+    for (let i = 0; i <= MAX_PUBLICATIONS; i++) s = applyPublishRequest(s, d(`d${i}`, T + i)).state;
+    expect(s.dialogPublications).toHaveLength(MAX_PUBLICATIONS);
+    expect(s.dialogPublications.map((p) => p.etag)).not.toContain(entityTagOf('d0'));
   });
 
   it('two publishers (two devices) are kept side by side', () => {

@@ -5,7 +5,7 @@
 // (../presence/publication.ts) — and answers the waiting front end. Pure:
 // eventManager.ts writes the new state, the response and the NOTIFYs in one
 // transaction.
-import { createHash } from 'node:crypto';
+import { entityTagOf } from '../../../presence-document/entityTag.ts';
 import { DIALOG_INFO, parseDialogInfo, type DialogInfoDocument } from '../../../presence-document/dialogInfo.ts';
 import { parsePidf } from '../../../presence-document/parse.ts';
 import type { PresenceDocument } from '../../../presence-document/model.ts';
@@ -15,17 +15,22 @@ import { commitPublication } from '../presence/publication.ts';
 import { sameFacts } from '../presence/sameFacts.ts';
 
 const PIDF_TYPES = new Set(['application/pidf+xml', 'application/cpim-pidf+xml']);
-/** Publications one presentity may hold (devices × clients): each is kept in the state and its changelog record until it expires. */
+/**
+ * Publications one presentity may hold (devices × clients): each is kept in the state and its
+ * changelog record until it expires. One more initial publication replaces the oldest one (a
+ * device that lost its entity tag, e.g. after a reboot, publishes afresh and leaves an orphan
+ * behind): refusing it instead would make the answer depend on state the front end, which
+ * answers initial PUBLISHes itself, does not hold.
+ */
 export const MAX_PUBLICATIONS = 16;
 
-/**
- * The entity tag a request creates: a function of its requestId only, so a
- * batch re-processed after an aborted transaction hands out the same tag as
- * the first attempt (whose response the front end may never see, but the
- * publication must not get another name).
- */
-export function entityTagOf(requestId: string): string {
-  return createHash('sha256').update(`sip-etag:${requestId}`).digest('base64url').slice(0, 20);
+export { entityTagOf };
+
+/** Without the least recently published entry, when one more would pass MAX_PUBLICATIONS. */
+function roomForOneMore<T extends { readonly publishedAt: number; readonly etag: string }>(pubs: readonly T[]): readonly T[] {
+  if (pubs.length < MAX_PUBLICATIONS) return pubs;
+  const oldest = pubs.reduce((a, b) => (b.publishedAt < a.publishedAt || (b.publishedAt === a.publishedAt && b.etag < a.etag) ? b : a));
+  return pubs.filter((p) => p !== oldest);
 }
 
 interface PublishOutcome {
@@ -111,12 +116,10 @@ export function applyPublishRequest(s: SubscriberPresence, req: PublishRequest):
     const doc = dialogInfoText(req);
     if ('status' in doc) return unchanged(answer(doc.status, { reason: doc.reason }));
     if (req.ifMatch === null && doc.body === null) return unchanged(answer(400, { reason: 'Initial PUBLISH without a body' }));
-    if (req.ifMatch === null && req.expires > 0 && s.dialogPublications.length >= MAX_PUBLICATIONS) {
-      return unchanged(answer(403, { reason: `Too many dialog publications (${MAX_PUBLICATIONS}) for this presentity` }));
-    }
+    const kept = req.ifMatch === null && req.expires > 0 ? roomForOneMore(s.dialogPublications) : s.dialogPublications;
     const after: SubscriberPresence = {
       ...s,
-      dialogPublications: commitDialogPublication(s.dialogPublications, { ifMatch: req.ifMatch, ...doc }, etag, req.expires, req.receivedAt),
+      dialogPublications: commitDialogPublication(kept, { ifMatch: req.ifMatch, ...doc }, etag, req.expires, req.receivedAt),
     };
     const response = answer(200, { etag, expires: req.expires });
     if (sameFacts(s, after)) return { state: s, changed: false, response };
@@ -128,12 +131,8 @@ export function applyPublishRequest(s: SubscriberPresence, req: PublishRequest):
   if ('status' in body) return unchanged(answer(body.status, { reason: body.reason }));
   // RFC 3903 §6 step 5: an initial publication must carry the state.
   if (req.ifMatch === null && body.pidf === null) return unchanged(answer(400, { reason: 'Initial PUBLISH without a body' }));
-  if (req.ifMatch === null && req.expires > 0 && s.publications.length >= MAX_PUBLICATIONS) {
-    return unchanged(answer(403, { reason: `Too many publications (${MAX_PUBLICATIONS}) for this presentity` }));
-  }
-
   const publications = commitPublication(
-    s.publications,
+    req.ifMatch === null && req.expires > 0 ? roomForOneMore(s.publications) : s.publications,
     { ifMatch: req.ifMatch, pidf: body.pidf, ...(body.document ? { document: body.document } : {}) },
     etag,
     req.expires,
