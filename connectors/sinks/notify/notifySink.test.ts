@@ -13,15 +13,17 @@ import { mayBeSuperseded, NotifySink } from './notifySink.ts';
 import { notifyRecord } from '../../../test/support/notifyRecords.ts';
 
 const TOPIC = 'presence.notify-requests';
+const COMMIT_INTERVAL_MS = 30;
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
+type TopicOffset = { topic: string; partition: number; offset: number };
 type Internals = {
   rebalance(c: unknown, err: { code: number }, a: Array<{ topic: string; partition: number }>): void;
   accept(m: Message): Promise<void>;
-  consumer: { commit(tpo: { topic: string; partition: number; offset: number }): void };
+  consumer: { commit(tpo: TopicOffset | TopicOffset[]): void };
   deliverer: { deliver(n: { notifyId: string }): Promise<DeliveryResult> };
 };
 
@@ -31,11 +33,17 @@ async function harness() {
   const serde = { decode: async (_schema: string, b: Buffer) => notifyRecord({ notifyId: `n-${b.toString()}` }), encode: () => Buffer.from('x') };
   const producer = { send: async () => {} };
   const Ctor = NotifySink as unknown as new (...a: unknown[]) => NotifySink;
-  const sink = new Ctor(loadSettings(), transport, serde, producer, {});
+  const sink = new Ctor(loadSettings(), transport, serde, producer, { commitIntervalMs: COMMIT_INTERVAL_MS });
   cleanup.push(() => sink.layer.close());
   const inner = sink as unknown as Internals;
   const commits: number[] = [];
-  inner.consumer.commit = (tpo) => void commits.push(tpo.offset);
+  /** Commit requests sent to the broker (one may carry several partitions). */
+  const requests: TopicOffset[][] = [];
+  inner.consumer.commit = (tpo) => {
+    const list = Array.isArray(tpo) ? tpo : [tpo];
+    requests.push(list);
+    for (const t of list) commits.push(t.offset);
+  };
   const gates = new Map<string, () => void>();
   const delivered: string[] = [];
   inner.deliverer = {
@@ -50,21 +58,24 @@ async function harness() {
   const fakeConsumer = { rebalanceProtocol: () => 'EAGER', assign() {}, unassign() {} };
   const { ERR__ASSIGN_PARTITIONS, ERR__REVOKE_PARTITIONS } = Kafka.CODES.ERRORS;
   const p0 = [{ topic: TOPIC, partition: 0 }];
-  const settle = () => new Promise((r) => setTimeout(r, 20));
+  const settle = () => new Promise((r) => setTimeout(r, COMMIT_INTERVAL_MS + 20));
   return {
     sink,
     commits,
+    requests,
+    settle,
     delivered,
     assign: () => inner.rebalance(fakeConsumer, { code: ERR__ASSIGN_PARTITIONS }, p0),
     revoke: () => inner.rebalance(fakeConsumer, { code: ERR__REVOKE_PARTITIONS }, p0),
     accept: (offset: number) =>
       inner.accept({ topic: TOPIC, partition: 0, offset, key: Buffer.from('k'), value: Buffer.from(String(offset)), size: 1 } as Message),
     /** Lets the delivery of the job at the head of the dialog's queue finish. */
-    release: async (id: string) => {
-      for (let i = 0; i < 50 && !gates.has(id); i++) await settle();
+    release: async (id: string, wait = true) => {
+      for (let i = 0; i < 2000 && !gates.has(id); i++) await new Promise((r) => setImmediate(r));
       gates.get(id)!();
       gates.delete(id);
-      await settle();
+      if (wait) await settle();
+      else for (let i = 0; i < 5; i++) await Promise.resolve(); // the job's own continuations only, less than an interval
     },
   };
 }
@@ -91,6 +102,31 @@ describe('notify sink commit points across a rebalance', () => {
     for (const id of ['n-0', 'n-1', 'n-2', 'n-3']) await h.release(id);
     expect(h.commits.at(-1)).toBe(4);
     expect(h.delivered).toEqual(['n-3', 'n-0', 'n-1', 'n-2', 'n-3']);
+  });
+});
+
+describe('notify sink commits', () => {
+  it('records finishing one after another are committed together, one request per interval, not one per record (the coordinator fenced the sink under a commit per NOTIFY)', async () => {
+    const h = await harness();
+    h.assign();
+    // 50: within the per-dialog queue bound (all records share a key, so one dialog).
+    for (let o = 0; o < 50; o++) await h.accept(o);
+    for (let o = 0; o < 50; o++) await h.release(`n-${o}`, false);
+    await h.settle();
+    expect(h.commits.at(-1)).toBe(50);
+    expect(h.requests.length).toBeLessThan(10);
+  });
+
+  it('a revoke commits what its partitions finished before letting them go', async () => {
+    const h = await harness();
+    h.assign();
+    await h.accept(0);
+    // Finished, but the commit interval has not passed when the revoke comes.
+    await h.release('n-0', false);
+    await new Promise((r) => setTimeout(r, 2));
+    expect(h.commits).toEqual([]);
+    h.revoke();
+    expect(h.commits).toEqual([1]);
   });
 });
 
