@@ -123,6 +123,8 @@ export interface Settings {
       groups: boolean;
       flows: boolean;
       statsInterval: number;
+      /** Processes sharing the listening sockets (node:cluster); 1: this process alone. */
+      workers: number;
     };
     notifySink: {
       port: number;
@@ -581,6 +583,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
           groups: b('PRESENCE_SIP_FRONT_GROUPS', 'roles.sipFront.groups', true),
           flows: b('PRESENCE_SIP_FRONT_FLOWS', 'roles.sipFront.flows', true),
           statsInterval: n('PRESENCE_SIP_FRONT_STATS_INTERVAL', 'roles.sipFront.statsInterval', 10),
+          workers: n('PRESENCE_SIP_FRONT_WORKERS', 'roles.sipFront.workers', 1),
         },
         notifySink: {
           port: p('PRESENCE_NOTIFY_SINK_PORT', 'roles.notifySink.port', 5080)!,

@@ -17,6 +17,8 @@ export async function startOurEdge(o: {
   port: number;
   sinkPort: number;
   partitions: number;
+  /** sip-front --workers: processes sharing the SIP port (Kamailio's counterpart is its UDP children). */
+  frontEndWorkers: number;
   logDir: string;
   /** Leave the topics for inspection (peerBench --keep). */
   keepTopics?: boolean;
@@ -44,11 +46,13 @@ export async function startOurEdge(o: {
   const t0 = Date.now();
   try {
     await applyTopology(s);
+    // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the three processes (node refuses --cpu-prof in NODE_OPTIONS).
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const run = (name: string, args: string[]) =>
-      children.push(startChild(name, process.execPath, [cli, 'run', ...args], { env, cwd: projectRoot, logFile: join(o.logDir, `${name}.log`) }));
+      children.push(startChild(name, process.execPath, [...nodeArgs, cli, 'run', ...args], { env, cwd: projectRoot, logFile: join(o.logDir, `${name}.log`) }));
     run('event-manager', ['event-manager', '--member-id', `${prefix}em-1`]);
     run('notify-sink', ['notify-sink', '--host', o.host, '--port', String(o.sinkPort), '--contact', `sip:${o.host}:${o.port}`]);
-    run('sip-front', ['sip-front', '--host', o.host, '--port', String(o.port), '--no-directory', '--no-groups']);
+    run('sip-front', ['sip-front', '--host', o.host, '--port', String(o.port), '--no-directory', '--no-groups', '--workers', String(o.frontEndWorkers)]);
     const died = Promise.race(children.map((c) => c.exited.then(() => c)));
     await Promise.race([
       waitUntilPublishAnswered(o.host, o.port, 90_000),

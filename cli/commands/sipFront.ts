@@ -13,6 +13,7 @@ import { registerSipFrontEndMetrics, sipFrontEndReadiness } from '../../front-en
 import type { SipFrontEnd } from '../../front-end/sipFrontEnd.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
 import { flagsFromSettings } from './flagSettings.ts';
+import { superviseWorkers, workerIndex } from './workerPool.ts';
 
 const say = commandLog('sip-front', loadSettings);
 
@@ -42,6 +43,7 @@ interface Opts {
   tlsClientCa?: string;
   adminPort?: string;
   adminHost?: string;
+  workers: string;
 }
 
 export function registerSipFrontCommand(program: Command): void {
@@ -80,6 +82,11 @@ export function registerSipFrontCommand(program: Command): void {
     .option('--no-groups', 'do not read the groups topic: group URIs are then treated like any presentity URI')
     .option('--stats-interval <s>', 'seconds between stats lines', '10')
     .option(
+      '--workers <n>',
+      'processes sharing the SIP ports (node:cluster), one per core to spare; worker i gets front-end id <id>-w<i> and admin port --admin-port + i - 1',
+      '1',
+    )
+    .option(
       '--mode <mode>',
       "stateless (record SUBSCRIBEs on Kafka), redirect (302 to the owning event manager's SIP contact) or proxy (forward to it, RFC 3261 §16.11); default PRESENCE_FRONT_END_MODE or stateless",
     )
@@ -93,6 +100,19 @@ export function registerSipFrontCommand(program: Command): void {
     .option('--tls-port <port>', 'TLS listener port (default PRESENCE_SIP_TLS_PORT or 5061)')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mutual TLS; default PRESENCE_SIP_TLS_CLIENT_CA_FILE)')
     .action(async (opts: Opts) => {
+      const workers = Number(opts.workers);
+      if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`--workers must be a whole number from 1 to 64, not ${opts.workers}`);
+      const index = workerIndex();
+      if (workers > 1 && index === undefined) {
+        say.start();
+        process.exitCode = await superviseWorkers(workers, say);
+        return;
+      }
+      if (index !== undefined) {
+        // Distinct ids: each worker waits for the PublishResponses addressed to it.
+        if (opts.frontEndId) opts.frontEndId = `${opts.frontEndId}-w${index}`;
+        if (opts.adminPort !== undefined && Number(opts.adminPort) > 0) opts.adminPort = String(Number(opts.adminPort) + index - 1);
+      }
       const port = seconds('--port', opts.port);
       if (port > 65535) throw new Error(`--port must be 0-65535, not ${port}`);
       const policy = checkExpiryPolicy({

@@ -6,6 +6,7 @@
 // chain to the configured CA (else Node's root store) or does not name the host
 // dialled fails, and the writes queued on it fail with it; with a client CA the
 // listener refuses clients without a certificate that CA signed.
+import cluster from 'node:cluster';
 import { isIP } from 'node:net';
 import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
 import { endpointKey, type TransportTarget } from './types.ts';
@@ -70,7 +71,8 @@ export class TlsTransport {
     server.on('error', () => {}); // accept() failures must not crash; the server keeps listening
     t.boundPort = await new Promise<number>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host, port: options.port, exclusive: true }, () => {
+      // Shared with the other workers of `run sip-front --workers N` (node:cluster), as the UDP and TCP listeners are.
+      server.listen({ host, port: options.port, exclusive: !cluster.isWorker }, () => {
         server.off('error', reject);
         const addr = server.address();
         resolve(typeof addr === 'object' && addr ? addr.port : 0);

@@ -5,6 +5,7 @@
 // we answer a client on the connection it opened) and close when idle. TLS,
 // when configured, listens on a port of its own and its connections are
 // handled like TCP's (tlsTransport.ts makes the sockets).
+import cluster from 'node:cluster';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { DecodeError } from '../../decode/layer.ts';
@@ -48,11 +49,18 @@ const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
 const DEFAULT_TCP_CONNECT_TIMEOUT_MS = 5_000;
 const EPHEMERAL_BIND_ATTEMPTS = 20;
 
+/**
+ * A process of `presence run sip-front --workers N` (a node:cluster worker) shares its
+ * primary's listening sockets, so the workers answer on one address; anywhere else a
+ * listener is this process's alone.
+ */
+const exclusive = !cluster.isWorker;
+
 function listenTcp(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once('error', onError);
-    server.listen({ host, port, exclusive: true }, () => {
+    server.listen({ host, port, exclusive }, () => {
       server.off('error', onError);
       const addr = server.address();
       resolve(typeof addr === 'object' && addr ? addr.port : port);
@@ -64,7 +72,7 @@ function bindUdp(socket: UdpSocket, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     socket.once('error', onError);
-    socket.bind({ address: host, port, exclusive: true }, () => {
+    socket.bind({ address: host, port, exclusive }, () => {
       socket.off('error', onError);
       resolve();
     });
