@@ -369,6 +369,7 @@ export class SipFrontEnd {
     return (
       `requests ${methods || 'none'}; responses ${codes || 'none'}; recorded ${this.stats.recorded}, record failures ${this.stats.recordFailures}, ` +
       `send failures ${this.stats.sendFailures}, overloaded ${this.stats.overloaded}, not ready ${this.stats.notReady}; server transactions ${this.layer.serverTransactionCount}` +
+      publishTimesLine(this.stats.publishRoundTrip) +
       transportLimitsLine(this.transport.stats) +
       (this.o.auth ? `; ${this.o.auth.statsLine()}` : '') +
       (this.o.routing
@@ -437,6 +438,18 @@ interface SipFrontEndOptions {
    */
   readonly serveBeforeReady?: boolean;
   readonly log?: (line: string) => void;
+}
+
+/** PUBLISH waits as bucket bounds (`≤25ms`), for the stats line: since start, by outcome, when there were any. */
+function publishTimesLine(h: SipFrontEndStats['publishRoundTrip']): string {
+  const ms = (x: LatencyHistogram, q: number) => {
+    const b = x.quantileBound(q)!;
+    return b === Infinity ? '>32s' : `≤${b * 1000}ms`;
+  };
+  const parts = Object.entries(h)
+    .filter(([, x]) => x.count > 0)
+    .map(([outcome, x]) => `${outcome} ${x.count} p50 ${ms(x, 0.5)} p99 ${ms(x, 0.99)}`);
+  return parts.length ? `; PUBLISH waits: ${parts.join(', ')}` : '';
 }
 
 /** The front end wired to Kafka: Subscription records (Avro, Schema Registry) on the subscriptions topic, acks=all. */

@@ -35,6 +35,15 @@ export class LatencyHistogram {
     }
   }
 
+  /** The upper bound (seconds) of the bucket holding quantile q (0–1); Infinity past the last bucket, undefined when empty. For stats lines. */
+  quantileBound(q: number): number | undefined {
+    if (this.count === 0) return undefined;
+    const rank = Math.ceil(q * this.count);
+    let running = 0;
+    for (let i = 0; i < this.buckets.length; i++) if ((running += this.counts[i]!) >= rank) return this.buckets[i]!;
+    return Infinity;
+  }
+
   /** Cumulative counts by upper bound, +Inf last (Prometheus' `le`). */
   cumulative(): Array<[string, number]> {
     let running = 0;
