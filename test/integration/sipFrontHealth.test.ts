@@ -3,9 +3,9 @@
 // OPTIONS and SUBSCRIBE 503 + Retry-After (so the dispatcher takes it out) and
 // /readyz 503 naming Kafka; with Kafka up, OPTIONS 200 and /readyz 200, and its
 // /metrics count requests by method, responses by code and PUBLISH round trips.
-import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSipMessage, type SipMessage } from '../../protocols/decode/sip/index.ts';
+import type { SipMessage } from '../../protocols/decode/sip/index.ts';
+import { openSipBranchClient, type SipBranchClient } from '../support/sipUdpClient.ts';
 import { adminUrlIn, scrape, seriesValue } from '../support/adminScrape.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
 import { startMemberProcess, type MemberProcess } from '../support/memberProcess.ts';
@@ -15,8 +15,7 @@ const HOST = '127.0.0.1';
 const s = isolatedSettings('fe-health', 4);
 const run = `${Date.now().toString(36)}${process.pid}`;
 const procs: MemberProcess[] = [];
-let ua: Socket;
-const waiting = new Map<string, (m: SipMessage) => void>();
+let ua: SipBranchClient;
 let n = 0;
 
 /** One request over UDP; resolves with its final response (matched by Via branch). */
@@ -24,14 +23,10 @@ function request(port: number, method: string, headers: string[] = [], body = ''
   const branch = `z9hG4bK${run}-${++n}`;
   const uri = 'sip:+351910000081@ims.example.net';
   const text =
-    `${method} ${uri} SIP/2.0\r\nVia: SIP/2.0/UDP ${HOST}:${ua.address().port};branch=${branch}\r\nMax-Forwards: 70\r\n` +
+    `${method} ${uri} SIP/2.0\r\nVia: SIP/2.0/UDP ${HOST}:${ua.port};branch=${branch}\r\nMax-Forwards: 70\r\n` +
     `From: <sip:watcher@example.com>;tag=w${n}\r\nTo: <${uri}>\r\nCall-ID: ${run}-${n}\r\nCSeq: 1 ${method}\r\n` +
     `${headers.map((h) => `${h}\r\n`).join('')}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => (waiting.delete(branch), reject(new Error(`no final response to ${method} within 10 s`))), 10_000);
-    waiting.set(branch, (m) => (clearTimeout(t), waiting.delete(branch), resolve(m)));
-    ua.send(text, port, HOST);
-  });
+  return ua.request(text, branch, port);
 }
 
 const header = (m: SipMessage, name: string) => m.headers.get(name);
@@ -53,17 +48,12 @@ async function startFrontEnd(id: string, env: Record<string, string> = {}): Prom
 
 beforeAll(async () => {
   await applyIsolated(s);
-  ua = createSocket('udp4');
-  await new Promise<void>((r) => ua.bind(0, HOST, r));
-  ua.on('message', (b) => {
-    const m = parseSipMessage(b);
-    if (m.status !== undefined && m.status >= 200) waiting.get(m.topVia?.branch ?? '')?.(m);
-  });
+  ua = await openSipBranchClient(HOST);
 }, 60_000);
 
 afterAll(async () => {
   for (const p of procs) await p.stop('SIGTERM').catch(() => p.stop('SIGKILL'));
-  ua?.close();
+  await ua?.close();
   await cleanupIsolated(s);
 }, 60_000);
 
@@ -73,7 +63,7 @@ describe('SIP front end health and metrics', () => {
     const options = await request(port, 'OPTIONS');
     expect(options.status).toBe(503);
     expect(Number(header(options, 'Retry-After'))).toBeGreaterThan(0);
-    const subscribe = await request(port, 'SUBSCRIBE', ['Event: presence', 'Expires: 600', `Contact: <sip:watcher@${HOST}:${ua.address().port}>`]);
+    const subscribe = await request(port, 'SUBSCRIBE', ['Event: presence', 'Expires: 600', `Contact: <sip:watcher@${HOST}:${ua.port}>`]);
     expect(subscribe.status).toBe(503);
     expect(header(subscribe, 'Retry-After')).toBeDefined();
 
@@ -100,19 +90,23 @@ describe('SIP front end health and metrics', () => {
     expect(seriesValue(before, 'presence_sip_ready')).toBe(1);
     expect(seriesValue(before, 'presence_sip_publish_round_trip_seconds_count{outcome="answered"}')).toBe(0);
 
-    const sub = await request(port, 'SUBSCRIBE', ['Event: presence', 'Expires: 600', `Contact: <sip:watcher@${HOST}:${ua.address().port}>`]);
+    const sub = await request(port, 'SUBSCRIBE', ['Event: presence', 'Expires: 600', `Contact: <sip:watcher@${HOST}:${ua.port}>`]);
     expect(sub.status).toBe(200);
-    // No event manager runs here: the PUBLISH waits --publish-timeout-ms for one, then 500 + Retry-After.
+    // An initial PUBLISH is answered once stored; no event manager runs here, so a conditional one
+    // waits --publish-timeout-ms for its answer, then 500 + Retry-After.
     const pub = await request(port, 'PUBLISH', ['Event: presence', 'Expires: 600', 'Content-Type: application/pidf+xml'], pidf());
-    expect(pub.status).toBe(500);
+    expect(pub.status).toBe(200);
+    const refresh = await request(port, 'PUBLISH', ['Event: presence', 'Expires: 600', `SIP-If-Match: ${pub.sipETag!}`]);
+    expect(refresh.status).toBe(500);
 
     const after = await scrape(admin);
     expect(seriesValue(after, 'presence_sip_requests_total{method="OPTIONS"}')).toBe(1);
     expect(seriesValue(after, 'presence_sip_requests_total{method="SUBSCRIBE"}')).toBe(1);
-    expect(seriesValue(after, 'presence_sip_requests_total{method="PUBLISH"}')).toBe(1);
-    expect(seriesValue(after, 'presence_sip_responses_total{code="200"}')).toBe(2);
+    expect(seriesValue(after, 'presence_sip_requests_total{method="PUBLISH"}')).toBe(2);
+    expect(seriesValue(after, 'presence_sip_responses_total{code="200"}')).toBe(3);
     expect(seriesValue(after, 'presence_sip_responses_total{code="500"}')).toBe(1);
     expect(seriesValue(after, 'presence_sip_subscriptions_recorded_total')).toBe(1);
+    expect(seriesValue(after, 'presence_sip_publish_round_trip_seconds_count{outcome="stored"}')).toBe(1);
     expect(seriesValue(after, 'presence_sip_publish_round_trip_seconds_count{outcome="unanswered"}')).toBe(1);
     expect(seriesValue(after, 'presence_sip_publish_round_trip_seconds_sum{outcome="unanswered"}')).toBeGreaterThanOrEqual(0.25);
     expect(seriesValue(after, 'presence_sip_publish_round_trip_seconds_bucket{outcome="unanswered",le="0.1"}')).toBe(0);

@@ -2,9 +2,9 @@
 // (node:cluster shares the sockets), both take requests, a killed worker is
 // started again while the other keeps answering, and SIGTERM to the primary
 // stops every worker.
-import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSipMessage, type SipMessage } from '../../protocols/decode/sip/index.ts';
+import type { SipMessage } from '../../protocols/decode/sip/index.ts';
+import { openSipBranchClient, type SipBranchClient } from '../support/sipUdpClient.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
 import { startMemberProcess, type MemberProcess } from '../support/memberProcess.ts';
 import { freeUdpPort } from '../support/ports.ts';
@@ -13,23 +13,18 @@ import { eventually } from '../support/wait.ts';
 const HOST = '127.0.0.1';
 const s = isolatedSettings('fe-workers', 4);
 const run = `${Date.now().toString(36)}${process.pid}`;
-let ua: Socket;
+let ua: SipBranchClient;
 let pool: MemberProcess | undefined;
-const waiting = new Map<string, (m: SipMessage) => void>();
 let n = 0;
 
 function subscribe(port: number): Promise<SipMessage> {
   const branch = `z9hG4bK${run}-${++n}`;
   const uri = `sip:w${n}@workers.example.net`;
   const text =
-    `SUBSCRIBE ${uri} SIP/2.0\r\nVia: SIP/2.0/UDP ${HOST}:${ua.address().port};branch=${branch}\r\nMax-Forwards: 70\r\n` +
+    `SUBSCRIBE ${uri} SIP/2.0\r\nVia: SIP/2.0/UDP ${HOST}:${ua.port};branch=${branch}\r\nMax-Forwards: 70\r\n` +
     `From: <sip:watcher@example.com>;tag=w${n}\r\nTo: <${uri}>\r\nCall-ID: ${run}-${n}\r\nCSeq: 1 SUBSCRIBE\r\n` +
-    `Event: presence\r\nExpires: 600\r\nContact: <sip:watcher@${HOST}:${ua.address().port}>\r\nContent-Length: 0\r\n\r\n`;
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => (waiting.delete(branch), reject(new Error(`no final response to SUBSCRIBE ${n} within 10 s`))), 10_000);
-    waiting.set(branch, (m) => (clearTimeout(t), waiting.delete(branch), resolve(m)));
-    ua.send(text, port, HOST);
-  });
+    `Event: presence\r\nExpires: 600\r\nContact: <sip:watcher@${HOST}:${ua.port}>\r\nContent-Length: 0\r\n\r\n`;
+  return ua.request(text, branch, port);
 }
 
 /** SUBSCRIBEs handled so far by each worker pid, from the workers' latest stats lines. */
@@ -48,17 +43,12 @@ const ready = (p: MemberProcess) => p.lines.filter((l) => /connected to Kafka at
 
 beforeAll(async () => {
   await applyIsolated(s);
-  ua = createSocket('udp4');
-  await new Promise<void>((r) => ua.bind(0, HOST, r));
-  ua.on('message', (b) => {
-    const m = parseSipMessage(b);
-    if (m.status !== undefined && m.status >= 200) waiting.get(m.topVia?.branch ?? '')?.(m);
-  });
+  ua = await openSipBranchClient(HOST);
 }, 60_000);
 
 afterAll(async () => {
   await pool?.stop('SIGKILL').catch(() => {});
-  ua?.close();
+  await ua?.close();
   await cleanupIsolated(s);
 }, 60_000);
 

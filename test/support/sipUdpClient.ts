@@ -39,3 +39,31 @@ export async function openSipUdpClient(opts: { host?: string; defaultTimeoutMs?:
   const close = () => new Promise<void>((r) => socket.close(() => r()));
   return { socket, port: socket.address().port, next, close };
 }
+
+/** A UDP user agent that sends many requests at once and matches each final response to its request by Via branch. */
+export interface SipBranchClient {
+  readonly port: number;
+  /** Sends `text` (a request whose top Via has `branch`) to host:port; resolves with its final response. */
+  request(text: string, branch: string, port: number, timeoutMs?: number): Promise<SipMessage>;
+  close(): Promise<void>;
+}
+
+export async function openSipBranchClient(host = '127.0.0.1'): Promise<SipBranchClient> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, host, r));
+  const waiting = new Map<string, (m: SipMessage) => void>();
+  socket.on('message', (b) => {
+    const m = parseSipMessage(b);
+    if (m.status !== undefined && m.status >= 200) waiting.get(m.topVia?.branch ?? '')?.(m);
+  });
+  const request = (text: string, branch: string, port: number, timeoutMs = 10_000) =>
+    new Promise<SipMessage>((resolve, reject) => {
+      const t = setTimeout(
+        () => (waiting.delete(branch), reject(new Error(`no final response to ${text.split(' ', 1)[0]} ${branch} within ${timeoutMs} ms`))),
+        timeoutMs,
+      );
+      waiting.set(branch, (m) => (clearTimeout(t), waiting.delete(branch), resolve(m)));
+      socket.send(text, port, host);
+    });
+  return { port: socket.address().port, request, close: () => new Promise<void>((r) => socket.close(() => r())) };
+}
