@@ -7,6 +7,9 @@
 // authentication key is counted and dropped. Agents without a certificate, with
 // one another CA signed, or speaking plain TCP to the TLS port are refused at
 // the handshake and counted by reason; none of their bytes reach the pipeline.
+// Without a client CA any agent is taken, and malformed streams are handled as
+// on TCP (tcp.garbage, hep.truncated dead letters); a silent connection is
+// closed at the handshake timeout, counted.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -56,6 +59,8 @@ function agent(client?: Pair): Promise<TLSSocket> {
   });
 }
 
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
 describe('HEP collector over TLS with agent certificates required', () => {
   const s = isolatedSettings('hep-tls', 2);
 
@@ -84,7 +89,6 @@ describe('HEP collector over TLS with agent certificates required', () => {
     for (const sock of sockets) sock.destroy();
     await c?.stop();
     await cleanupIsolated(s);
-    if (!process.env.KEEP_HEP_TLS) rmSync(dir, { recursive: true, force: true });
   });
 
   it('listens for TLS on a port of its own beside UDP/TCP', () => {
@@ -142,4 +146,61 @@ describe('HEP collector over TLS with agent certificates required', () => {
     const st = c!.stats;
     expect(st).toMatchObject({ tlsPackets: before.tlsPackets, tcpPackets: 0, deadLetters: 0, events: before.events, lastError: null });
   }, 30_000);
+});
+
+describe('HEP collector over TLS without agent certificates', () => {
+  const s = isolatedSettings('hep-tls-open', 2);
+  let open: HepCollector | undefined;
+  let openCa: Buffer;
+  const held: net.Socket[] = [];
+
+  beforeAll(async () => {
+    // Its own CA, so this describe also runs alone (-t).
+    const authority = await createTestCertificateAuthority(path.join(dir, 'open-ca'));
+    const f = await authority.issue('collector', ['localhost', HOST]);
+    await applyIsolated(s);
+    open = await HepCollector.start(s, {
+      port: 0,
+      unknown: 'keep',
+      batchSize: 1,
+      tls: { port: 0, cert: readFileSync(f.certFile), key: readFileSync(f.keyFile), handshakeTimeoutMs: 500 },
+    });
+    openCa = readFileSync(authority.caFile);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const sock of held) sock.destroy();
+    await open?.stop();
+    await cleanupIsolated(s);
+  });
+
+  it('takes an agent without a certificate; a stream that is not HEP3 framing is dead-lettered and closed, as on TCP; a packet cut by the close is dead-lettered as truncated', async () => {
+    const connectOpen = () =>
+      new Promise<TLSSocket>((resolve, reject) => {
+        const sock = tlsConnect({ host: HOST, port: open!.tlsPort, ca: openCa, servername: 'localhost' }, () => resolve(sock));
+        held.push(sock);
+        sock.on('error', reject);
+      });
+    const good = await connectOpen();
+    const whole = sipOverHep(register(20), 20);
+    good.write(Buffer.concat([whole, whole.subarray(0, 30)]));
+    await eventually('the whole packet published', () => open!.stats.events >= 1 || open!.stats.lastError !== null, { timeoutMs: 15_000, intervalMs: 20 });
+    good.end();
+    const bad = await connectOpen();
+    bad.on('error', () => {});
+    bad.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    await eventually('both dead-lettered', () => open!.stats.deadLetters >= 2 || open!.stats.lastError !== null, { timeoutMs: 15_000, intervalMs: 20 });
+    const st = open!.stats;
+    expect(st).toMatchObject({ tlsConnections: 2, tlsPackets: 1, events: 1, tcpClosedForGarbage: 1, lastError: null });
+    expect(st.deadLettersByReason).toEqual({ 'hep.truncated': 1, 'tcp.garbage': 1 });
+  }, 30_000);
+
+  it('closes and counts a connection that never finishes its handshake', async () => {
+    const sock = net.connect({ host: HOST, port: open!.tlsPort });
+    held.push(sock);
+    sock.on('error', () => {});
+    const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+    await closed;
+    expect(open!.stats.tlsRefused).toEqual({ timeout: 1 });
+  }, 10_000);
 });
