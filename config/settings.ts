@@ -66,6 +66,14 @@ export interface Settings {
   hep: {
     /** HEP3 authentication key every packet must carry (chunk 0x000e); undefined: not checked. */
     authKey: string | undefined;
+    /** HEP over TLS beside UDP/TCP: on when a certificate and key are given (config/hepTlsFiles.ts reads them). */
+    tls: {
+      port: number;
+      certFile: string | undefined;
+      keyFile: string | undefined;
+      /** Require client certificates signed by this CA (mutual TLS); unset: none asked. */
+      clientCaFile: string | undefined;
+    };
   };
   /**
    * The admin port of each long-running role (/metrics, /livez, /readyz; protocols/http/adminServer.ts).
@@ -506,6 +514,13 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
     },
     hep: {
       authKey: secret('PRESENCE_HEP_AUTH_KEY', 'hep.authKey'),
+      tls: {
+        // HEP has no registered TLS port: the one after the usual 9060.
+        port: nonNegativeInt('PRESENCE_HEP_TLS_PORT', get('PRESENCE_HEP_TLS_PORT', 'hep.tls.port'), 9061),
+        certFile: str(get('PRESENCE_HEP_TLS_CERT_FILE', 'hep.tls.certFile')),
+        keyFile: str(get('PRESENCE_HEP_TLS_KEY_FILE', 'hep.tls.keyFile')),
+        clientCaFile: str(get('PRESENCE_HEP_TLS_CLIENT_CA_FILE', 'hep.tls.clientCaFile')),
+      },
     },
     admin: {
       host: str(get('PRESENCE_ADMIN_HOST', 'admin.host')) ?? '127.0.0.1',

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Settings } from './settings.ts';
 
-function readPem(setting: string, file: string): Buffer {
+export function readPem(setting: string, file: string): Buffer {
   let pem: Buffer;
   try {
     pem = readFileSync(file);

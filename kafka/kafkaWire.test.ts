@@ -1,5 +1,5 @@
 // The wire client's SASL framing against a fake broker on loopback that
-// plays the server side of SCRAM (RFC 5802 §3), so the handshake and
+// plays the server side of SCRAM (RFC 5802 §3) and PLAIN (RFC 4616), so the handshake and
 // authenticate encodings are checked without a real broker
 // (test/integration/kafkaSaslSsl.test.ts runs them against one).
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
@@ -13,16 +13,20 @@ interface FakeOptions {
   password: string;
   /** Mechanisms the handshake accepts. */
   mechanisms?: string[];
+  /** The user PLAIN accepts (SCRAM here checks only the password). */
+  user?: string;
 }
 
 const SALT = Buffer.from('fake-broker-salt');
 const ITERATIONS = 4096;
 
-/** A broker that answers SaslHandshake v1, SaslAuthenticate v2 (SCRAM-SHA-512) and echoes any other request's API key. */
-async function fakeBroker(o: FakeOptions): Promise<{ port: number; seen: number[]; close: () => void }> {
+/** A broker that answers SaslHandshake v1, SaslAuthenticate v2 (SCRAM-SHA-512 or PLAIN) and echoes any other request's API key. */
+async function fakeBroker(o: FakeOptions): Promise<{ port: number; seen: number[]; tokens: Buffer[]; close: () => void }> {
   const seen: number[] = [];
+  const tokens: Buffer[] = [];
   const server = net.createServer((sock) => {
     let buf = Buffer.alloc(0);
+    let plain = false;
     let clientFirstBare = '';
     let serverFirst = '';
     const reply = (id: number, flexible: boolean, body: Buffer) => {
@@ -47,6 +51,7 @@ async function fakeBroker(o: FakeOptions): Promise<{ port: number; seen: number[
         seen.push(apiKey);
         if (apiKey === 17) {
           const mechanism = r.string() ?? '';
+          plain = mechanism === 'PLAIN';
           const offered = o.mechanisms ?? ['SCRAM-SHA-512'];
           const w = new WireWriter().int16(offered.includes(mechanism) ? 0 : 33).int32(offered.length);
           for (const m of offered) w.string(m);
@@ -55,9 +60,19 @@ async function fakeBroker(o: FakeOptions): Promise<{ port: number; seen: number[
         }
         r.tags();
         if (apiKey === 36) {
-          const token = (r.compactBytes() ?? Buffer.alloc(0)).toString('utf8');
+          const raw = r.compactBytes() ?? Buffer.alloc(0);
+          tokens.push(raw);
+          const token = raw.toString('utf8');
           const answer = (code: number, message: string | null, bytes: string) =>
             reply(id, true, new WireWriter().int16(code).compactString(message).compactBytes(Buffer.from(bytes)).push(Buffer.alloc(8)).tags().bytes());
+          if (plain) {
+            // Kafka's PlainSaslServer: exactly three NUL-separated fields, authzid empty or the user itself.
+            const [authzid, user, password, ...rest] = token.split('\0');
+            const ok = rest.length === 0 && user === (o.user ?? 'presence') && password === o.password && (authzid === '' || authzid === user);
+            if (ok) answer(0, null, '');
+            else answer(58, 'Authentication failed: Invalid username or password', '');
+            continue;
+          }
           if (!clientFirstBare) {
             clientFirstBare = token.slice(3);
             const nonce = /r=([^,]*)/.exec(token)![1]!;
@@ -89,7 +104,7 @@ async function fakeBroker(o: FakeOptions): Promise<{ port: number; seen: number[
     });
   });
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  return { port: (server.address() as net.AddressInfo).port, seen, close: () => server.close() };
+  return { port: (server.address() as net.AddressInfo).port, seen, tokens, close: () => server.close() };
 }
 
 const sasl = (password: string, saslMechanism: KafkaSecurity['saslMechanism'] = 'SCRAM-SHA-512'): KafkaSecurity => ({
@@ -135,15 +150,45 @@ describe('wireRequest over SASL', () => {
     );
   });
 
-  it('refuses PLAIN and OAUTHBEARER by name (SCRAM only)', async () => {
+  it('authenticates with PLAIN (handshake, one authenticate round: NUL user NUL password) before the request', async () => {
+    const b = await fakeBroker({ password: 'right', mechanisms: ['PLAIN'] });
+    closers.push(b.close);
+    useKafkaSecurity(sasl('right', 'PLAIN'));
+    const r = await wireRequest('127.0.0.1', b.port, 69, 0, new WireWriter().tags().bytes(), 5000);
+    expect(r.int16()).toBe(69);
+    expect(b.seen).toEqual([17, 36, 69]);
+    expect(b.tokens).toEqual([Buffer.from('\0presence\0right', 'utf8')]);
+  });
+
+  it('refuses a wrong PLAIN password naming the user, never the password, without sending the request', async () => {
+    const b = await fakeBroker({ password: 'right', mechanisms: ['PLAIN'] });
+    closers.push(b.close);
+    useKafkaSecurity(sasl('s3cret-wrong', 'PLAIN'));
+    const err = await wireRequest('127.0.0.1', b.port, 69, 0, new WireWriter().tags().bytes(), 5000).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WireAuthenticationError);
+    expect((err as Error).message).toMatch(/refused SASL PLAIN authentication of user presence: .*Invalid username or password/);
+    expect((err as Error).message).not.toContain('s3cret-wrong');
+    expect(String((err as Error).stack)).not.toContain('s3cret-wrong');
+    expect(b.seen).toEqual([17, 36]);
+  });
+
+  it('names the mechanisms a broker offers when it does not offer PLAIN', async () => {
+    const b = await fakeBroker({ password: 'right', mechanisms: ['SCRAM-SHA-512'] });
+    closers.push(b.close);
+    useKafkaSecurity(sasl('right', 'PLAIN'));
+    await expect(wireRequest('127.0.0.1', b.port, 69, 0, new WireWriter().tags().bytes(), 5000)).rejects.toThrow(
+      /does not offer SASL PLAIN \(error 33; it offers SCRAM-SHA-512\)/,
+    );
+    expect(b.seen).toEqual([17]);
+  });
+
+  it('refuses OAUTHBEARER by name (no token fetcher), sending nothing', async () => {
     const b = await fakeBroker({ password: 'right' });
     closers.push(b.close);
-    for (const m of ['PLAIN', 'OAUTHBEARER'] as const) {
-      useKafkaSecurity(sasl('right', m));
-      const err = await wireRequest('127.0.0.1', b.port, 69, 0, new WireWriter().tags().bytes(), 5000).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(WireSaslUnsupported);
-      expect((err as Error).message).toMatch(new RegExp(`SCRAM-SHA-256/512 only, not ${m}`));
-    }
+    useKafkaSecurity(sasl('right', 'OAUTHBEARER'));
+    const err = await wireRequest('127.0.0.1', b.port, 69, 0, new WireWriter().tags().bytes(), 5000).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WireSaslUnsupported);
+    expect((err as Error).message).toMatch(/SCRAM-SHA-256\/512 and PLAIN only, not OAUTHBEARER/);
     expect(b.seen).toEqual([]);
   });
 

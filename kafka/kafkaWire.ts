@@ -3,9 +3,10 @@
 // ConsumerGroupHeartbeat on behalf of a departed static member) and
 // IncrementalAlterConfigs on a GROUP resource. Flexible (compact) encodings
 // only, one request per connection, bounded by a timeout. It speaks TLS (SSL
-// listeners) and SASL SCRAM-SHA-256/512 (kafkaScram.ts) with the same settings
-// as every other client; SASL PLAIN and OAUTHBEARER it refuses with
-// WireSaslUnsupported (its callers degrade: README, Security: Kafka).
+// listeners), SASL SCRAM-SHA-256/512 (kafkaScram.ts) and SASL PLAIN (RFC 4616)
+// with the same settings as every other client; OAUTHBEARER it refuses with
+// WireSaslUnsupported, having no token fetcher (its callers degrade: README,
+// Security: Kafka).
 import net from 'node:net';
 import tls from 'node:tls';
 import type { KafkaSecurity } from '../config/settings.ts';
@@ -15,7 +16,9 @@ import { ScramClient } from './kafkaScram.ts';
 /** A SASL mechanism the wire client cannot speak; what depends on it names what is lost. */
 export class WireSaslUnsupported extends Error {
   constructor(mechanism: string) {
-    super(`the Kafka wire client (KIP-848 group describe/leave, group configs) speaks SASL SCRAM-SHA-256/512 only, not ${mechanism}; use a SCRAM user for it`);
+    super(
+      `the Kafka wire client (KIP-848 group describe/leave, group configs) speaks SASL SCRAM-SHA-256/512 and PLAIN only, not ${mechanism}; use a SCRAM or PLAIN user for it`,
+    );
     this.name = 'WireSaslUnsupported';
   }
 }
@@ -251,10 +254,10 @@ class WireConnection {
     w?.resolve(frame);
   }
 
-  /** SaslHandshake v1 then SaslAuthenticate v2 rounds of SCRAM (KIP-152, KIP-84). */
+  /** SaslHandshake v1 then SaslAuthenticate v2 rounds of SCRAM or the one round of PLAIN (KIP-152, KIP-84, RFC 4616). */
   async authenticate(security: KafkaSecurity): Promise<void> {
     const mechanism = security.saslMechanism;
-    if (mechanism !== 'SCRAM-SHA-256' && mechanism !== 'SCRAM-SHA-512') throw new WireSaslUnsupported(mechanism);
+    if (mechanism !== 'SCRAM-SHA-256' && mechanism !== 'SCRAM-SHA-512' && mechanism !== 'PLAIN') throw new WireSaslUnsupported(mechanism);
     // Handshake v1 is not a flexible version: classic string, header v1 out, header v0 back.
     const hs = await this.request(SASL_HANDSHAKE, 1, new WireWriter().string(mechanism).bytes(), false);
     const code = hs.int16();
@@ -262,6 +265,17 @@ class WireConnection {
       const offered: string[] = [];
       for (let i = hs.int32(); i > 0; i--) offered.push(hs.string() ?? '');
       throw new WireAuthenticationError(`${this.where} does not offer SASL ${mechanism} (error ${code}; it offers ${offered.join(', ') || 'none'})`);
+    }
+    if (mechanism === 'PLAIN') {
+      // authzid NUL authcid NUL passwd with an empty authzid: act as the authenticated user itself, as Kafka's clients do.
+      const token = Buffer.concat([
+        Buffer.from([0]),
+        Buffer.from(security.username ?? '', 'utf8'),
+        Buffer.from([0]),
+        Buffer.from(security.password ?? '', 'utf8'),
+      ]);
+      await this.saslRound(token, mechanism, security.username);
+      return;
     }
     const scram = new ScramClient(mechanism, security.username ?? '', security.password ?? '');
     const serverFirst = await this.saslRound(Buffer.from(scram.first(), 'utf8'), mechanism, security.username);

@@ -155,6 +155,17 @@ const TUNING: Array<[string, string, string, string, string, unknown, string[], 
   ['run group-presence', 'fetchWaitMs', 'PRESENCE_GROUP_PRESENCE_FETCH_WAIT_MS', '20', 'roles.groupPresence.fetchWaitMs', 80, ['--fetch-wait-ms', '5'], '5'],
   ['run group-service', 'maxBody', 'PRESENCE_GROUP_SERVICE_MAX_BODY', '1024', 'roles.groupService.maxBody', 2048, ['--max-body', '4096'], '4096'],
   ['tap hep', 'statsInterval', 'PRESENCE_HEP_TAP_STATS_INTERVAL', '60', 'roles.hepTap.statsInterval', 30, ['--stats-interval', '5'], '5'],
+  ['tap hep', 'tlsPort', 'PRESENCE_HEP_TLS_PORT', '19061', 'hep.tls.port', 19062, ['--tls-port', '19063'], '19063'],
+  [
+    'tap hep',
+    'tlsClientCa',
+    'PRESENCE_HEP_TLS_CLIENT_CA_FILE',
+    '/etc/ca-env.pem',
+    'hep.tls.clientCaFile',
+    '/etc/ca-file.pem',
+    ['--tls-client-ca', '/x.pem'],
+    '/x.pem',
+  ],
 ];
 
 /** A config file holding `value` at the dotted `key`. */

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
+import { hepTapTls } from '../../config/hepTlsFiles.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { formatHepStats, startHepCollector } from '../../taps/hep/hepCollector.ts';
 import { hepInputSpec } from '../../taps/hep/hepInput.ts';
@@ -15,9 +16,9 @@ import { flagsFromSettings } from './flagSettings.ts';
 
 const say = commandLog('hep-tap', loadSettings);
 
-function parsePort(v: string): number {
+function parsePort(v: string, flag = '--port'): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be 0-65535, not ${v}`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${flag} must be 0-65535, not ${v}`);
   return n;
 }
 
@@ -29,7 +30,15 @@ export function registerTapCommand(program: Command): void {
   const hep = tap.command(hepInputSpec.name);
   addAdminOptions(hep, 'hepTap');
   // countryCode '' (no home country) stays unset: the tap then takes the numbering plan from the settings as before.
-  flagsFromSettings(hep, (s) => ({ ...s.roles.hepTap, unknown: s.identity.unknownSubscribers, countryCode: s.identity.countryCode || undefined }));
+  flagsFromSettings(hep, (s) => ({
+    ...s.roles.hepTap,
+    unknown: s.identity.unknownSubscribers,
+    countryCode: s.identity.countryCode || undefined,
+    tlsPort: s.hep.tls.port,
+    tlsCert: s.hep.tls.certFile,
+    tlsKey: s.hep.tls.keyFile,
+    tlsClientCa: s.hep.tls.clientCaFile,
+  }));
   hep
     .description(hepInputSpec.summary)
     .option('--port <p>', `${hepInputSpec.fields.port.description} (required: the flag or PRESENCE_HEP_TAP_PORT)`)
@@ -42,6 +51,13 @@ export function registerTapCommand(program: Command): void {
     .option('--country-code <cc>', 'home country calling code for national numbers')
     .option('--stats-interval <s>', 'seconds between stats lines on stderr', '10')
     .option('--auth-key-file <path>', 'file holding the HEP3 authentication key every packet must carry (chunk 0x000e); default from PRESENCE_HEP_AUTH_KEY')
+    .option(
+      '--tls-cert <file>',
+      'PEM certificate chain: also listen for HEP over TLS (default PRESENCE_HEP_TLS_CERT_FILE; `presence stack certs` makes a test one)',
+    )
+    .option('--tls-key <file>', 'PEM private key of --tls-cert (default PRESENCE_HEP_TLS_KEY_FILE)')
+    .option('--tls-port <port>', 'HEP over TLS listener port (default PRESENCE_HEP_TLS_PORT or 9061)')
+    .option('--tls-client-ca <file>', 'require agent certificates signed by this CA (mutual TLS; default PRESENCE_HEP_TLS_CLIENT_CA_FILE)')
     .action(
       async (opts: {
         port?: string;
@@ -51,12 +67,31 @@ export function registerTapCommand(program: Command): void {
         countryCode?: string;
         statsInterval: string;
         authKeyFile?: string;
+        tlsCert?: string;
+        tlsKey?: string;
+        tlsPort?: string;
+        tlsClientCa?: string;
         adminPort?: string;
         adminHost?: string;
       }) => {
         if (opts.port === undefined) throw new Error('tap hep needs a port: --port P or PRESENCE_HEP_TAP_PORT (roles.hepTap.port)');
         const hepPort = parsePort(opts.port);
-        const s = loadSettings();
+        const loaded = loadSettings();
+        const t = loaded.hep.tls;
+        // Flags over env/config, as everywhere: hepTapTls (config/hepTlsFiles.ts) reads the files before anything listens.
+        const s = {
+          ...loaded,
+          hep: {
+            ...loaded.hep,
+            tls: {
+              port: opts.tlsPort === undefined ? t.port : parsePort(opts.tlsPort, '--tls-port'),
+              certFile: opts.tlsCert ?? t.certFile,
+              keyFile: opts.tlsKey ?? t.keyFile,
+              clientCaFile: opts.tlsClientCa ?? t.clientCaFile,
+            },
+          },
+        };
+        const tls = hepTapTls(s);
         say.start();
         // From a file or the environment, never from argv (visible in ps); trailing newline of the file ignored.
         const authKey = opts.authKeyFile ? readFileSync(opts.authKeyFile, 'utf8').replace(/\r?\n$/, '') : s.hep.authKey;
@@ -79,12 +114,13 @@ export function registerTapCommand(program: Command): void {
             directory,
             countryCode: opts.countryCode,
             ...(authKey ? { authKey } : {}),
+            ...(tls ? { tls } : {}),
             onError: (e) => failed(e),
           });
           state.c = c;
           registerHepMetrics(metrics, c);
           say(
-            `HEP collector listening on udp+tcp ${c.host}:${c.port}${authKey ? ' (authentication key required)' : ''}, publishing to ${s.kafka.brokers} (topic prefix ${s.topics.prefix}); UDP receive buffer ${Math.round(c.udpReceiveBufferBytes / 1024)} KiB`,
+            `HEP collector listening on udp+tcp ${c.host}:${c.port}${tls ? `, tls ${c.host}:${c.tlsPort}${tls.clientCa ? ' (client certificates required)' : ''}` : ''}${authKey ? ' (authentication key required)' : ''}, publishing to ${s.kafka.brokers} (topic prefix ${s.topics.prefix}); UDP receive buffer ${Math.round(c.udpReceiveBufferBytes / 1024)} KiB`,
           );
           const timer = setInterval(() => say(formatHepStats(c.stats)), interval * 1000);
           const ended = await Promise.race([untilSignal(), failure.then((e) => `error: ${e.message}`)]);

@@ -1,4 +1,5 @@
-// `presence tap hep`: the HEP input (UDP and TCP on one port) wired to the
+// `presence tap hep`: the HEP input (UDP and TCP on one port, TLS optionally
+// on another) wired to the
 // taps pipeline, running until stopped. One pipeline run for all agents, so
 // SIP and TCAP transactions correlate across packets and agents. Stats are
 // the input's (packets, drops, pauses) and the pipeline's (signals, events,
@@ -68,7 +69,7 @@ export class HepCollector {
     });
   }
 
-  /** Connects the publisher, then binds UDP and TCP on `host:port`. */
+  /** Connects the publisher, then binds UDP and TCP on `host:port` (and TLS on its port when configured). */
   static async start(s: Settings, o: HepCollectorOptions): Promise<HepCollector> {
     const c = new HepCollector(s, o);
     await c.pipeline.connect();
@@ -88,6 +89,11 @@ export class HepCollector {
 
   get port(): number {
     return this.input.port;
+  }
+
+  /** The HEP-over-TLS listener's port; 0 without one. */
+  get tlsPort(): number {
+    return this.input.tlsPort;
   }
 
   get udpReceiveBufferBytes(): number {
@@ -143,10 +149,13 @@ export function formatHepStats(st: HepCollectorStats): string {
       .join(', ');
   const dropped = Object.values(st.udpDropped).reduce((a, b) => a + b, 0);
   const unauthenticated = Object.values(st.unauthenticated).reduce((a, b) => a + b, 0);
+  const tlsRefused = Object.values(st.tlsRefused).reduce((a, b) => a + b, 0);
+  const tlsPart = st.tlsConnections || tlsRefused ? `, tls ${st.tlsPackets} on ${st.tlsConnections} connections` : '';
   return (
-    `packets ${st.packets} (udp ${st.udpPackets}, tcp ${st.tcpPackets} on ${st.tcpOpen} open/${st.tcpConnections} connections), signals ${st.signals}, events ${st.events}, ` +
+    `packets ${st.packets} (udp ${st.udpPackets}, tcp ${st.tcpPackets} on ${st.tcpOpen} open/${st.tcpConnections} connections${tlsPart}), signals ${st.signals}, events ${st.events}, ` +
     `dead letters ${st.deadLetters}${st.deadLetters ? ` (${kv(st.deadLettersByReason)})` : ''}, queued ${st.queued}, tcp pauses ${st.tcpPauses}` +
     `${dropped ? `, udp dropped ${dropped} (${kv(st.udpDropped)})` : ''}${st.tcpClosedForGarbage ? `, tcp closed for garbage ${st.tcpClosedForGarbage}` : ''}` +
+    `${tlsRefused ? `, tls refused ${tlsRefused} (${kv(st.tlsRefused)})` : ''}` +
     `${unauthenticated ? `, unauthenticated ${unauthenticated} (${kv(st.unauthenticated)})` : ''}${st.lastError ? `, error: ${st.lastError}` : ''}`
   );
 }

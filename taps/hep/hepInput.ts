@@ -1,7 +1,9 @@
 // The HEP input: one UDP socket and one TCP server on the same port, the
 // role Homer's heplify-server plays for Kamailio/OpenSIPS `siptrace`,
 // heplify and captagent. HEP v1/v2/v3 one packet per datagram on UDP, HEP3
-// framed back to back on TCP. Packets become HEP items in arrival order;
+// framed back to back on TCP and, optionally, on a TLS listener of its own
+// port (HEP over TLS, optionally requiring client certificates of a CA).
+// Packets become HEP items in arrival order;
 // what is not HEP becomes a rejected item (a dead letter with its raw bytes).
 // Nothing here throws on input. When publishing is slower than the agents,
 // TCP reads pause (the agents' own buffers and TCP flow control absorb it)
@@ -10,6 +12,7 @@ import { timingSafeEqual } from 'node:crypto';
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
+import tls from 'node:tls';
 import { DecodeError } from '../../protocols/decode/layer.ts';
 import { decodeHep } from '../../protocols/decode/hep/decode.ts';
 import { HepStreamFramer } from '../../protocols/decode/hep/framer.ts';
@@ -31,20 +34,46 @@ export interface HepInputOptions {
    * send it (heplify -hp, siptrace's auth key); absent: not checked.
    */
   authKey?: string;
+  /** HEP over TLS on a port of its own: the same HEP3 framing as TCP inside the TLS stream. Absent: no TLS listener. */
+  tls?: HepTlsOptions;
   /** First packet number: event ids are `hep:hep:<captureId>:<packet>:<index>:<role>`. Default: start time in µs, so ids of a restarted collector do not repeat earlier ones. */
   firstPacket?: number;
 }
 
+/** PEM contents, not paths (config/hepTlsFiles.ts reads the files). */
+export interface HepTlsOptions {
+  /** 0 picks a free port. */
+  port: number;
+  cert: Buffer | string;
+  key: Buffer | string;
+  /** Require a client certificate signed by one of these CAs (mutual TLS). Absent: none asked. */
+  clientCa?: Buffer | string;
+  /** A connection that has not finished its handshake by then is closed and counted (`timeout`). Default 10 s. */
+  handshakeTimeoutMs?: number;
+}
+
 export interface HepInputStats {
-  /** HEP packets received (UDP datagrams + packets framed out of TCP). */
+  /** HEP packets received (UDP datagrams + packets framed out of TCP and TLS). */
   packets: number;
   udpPackets: number;
   tcpPackets: number;
+  /** Packets framed out of TLS connections (not in tcpPackets). */
+  tlsPackets: number;
+  /** Stream bytes read, TCP and TLS (decrypted). */
   tcpBytes: number;
   /** UDP datagrams dropped unread: `window-full` (Kafka acks behind by maxInFlight records), `queue-full` (maxQueued packets waiting), `stopped`. */
   udpDropped: Record<string, number>;
+  /** Plain TCP connections accepted. */
   tcpConnections: number;
+  /** TLS connections that completed their handshake. */
+  tlsConnections: number;
+  /** Stream connections open now, TCP and TLS. */
   tcpOpen: number;
+  /**
+   * TLS connections refused at the handshake, by reason: `not-tls` (e.g. plain HEP to the TLS port),
+   * `no-client-certificate`, `untrusted-client-certificate`, `timeout`, `reset`, `handshake` (anything else).
+   */
+  tlsRefused: Record<string, number>;
   /** TCP connections closed because their stream was not HEP3 framing. */
   tcpClosedForGarbage: number;
   /** Times a TCP connection was paused for back-pressure. */
@@ -68,6 +97,24 @@ function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/** A bounded label for a failed TLS handshake (a metric label: never the raw error text). */
+function tlsRefusal(err: unknown, sock: tls.TLSSocket): string {
+  // Node checks the chain of a certificate the client did send after OpenSSL's handshake and only
+  // then closes (the error is a bare ECONNRESET): its verdict is on the socket.
+  if (sock.authorizationError) return 'untrusted-client-certificate';
+  const code = String((err as { code?: unknown }).code ?? '');
+  const message = String((err as { message?: unknown }).message ?? '');
+  if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'timeout';
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'reset';
+  if (/PEER_DID_NOT_RETURN_A_CERTIFICATE/i.test(code) || /peer did not return a certificate/i.test(message)) return 'no-client-certificate';
+  if (/CERTIFICATE_VERIFY_FAILED|UNKNOWN_CA|BAD_CERTIFICATE|CERT_/i.test(code) || /certificate verify failed/i.test(message))
+    return 'untrusted-client-certificate';
+  if (/WRONG_VERSION_NUMBER|HTTP_REQUEST|HTTPS_PROXY_REQUEST|UNKNOWN_PROTOCOL|PACKET_LENGTH_TOO_LONG|RECORD_LENGTH_MISMATCH|UNSUPPORTED_PROTOCOL/i.test(code))
+    return 'not-tls';
+  if (/wrong version number|http request|unknown protocol|packet length too long/i.test(message)) return 'not-tls';
+  return 'handshake';
+}
+
 /** Why a packet's key does not match the required one; undefined when it does (compared in constant time). */
 function keyProblem(required: Buffer, given: string | undefined): 'missing' | 'wrong' | undefined {
   if (given === undefined) return 'missing';
@@ -85,7 +132,20 @@ export class HepInput implements TapInput {
   private readonly batchSize: number;
   private readonly flushMs: number;
   private readonly maxQueued: number;
-  private readonly counters = { packets: 0, udpPackets: 0, tcpPackets: 0, tcpBytes: 0, tcpConnections: 0, tcpClosedForGarbage: 0, tcpPauses: 0 };
+  private readonly counters = {
+    packets: 0,
+    udpPackets: 0,
+    tcpPackets: 0,
+    tlsPackets: 0,
+    tcpBytes: 0,
+    tcpConnections: 0,
+    tlsConnections: 0,
+    tcpClosedForGarbage: 0,
+    tcpPauses: 0,
+  };
+  private readonly tlsRefused: Record<string, number> = Object.create(null);
+  /** The TLS listener's port; 0 without one. */
+  tlsPort = 0;
   private readonly udpDropped: Record<string, number> = Object.create(null);
   private readonly unauthenticated: Record<string, number> = Object.create(null);
   private readonly byAgent: Record<string, number> = Object.create(null);
@@ -93,6 +153,7 @@ export class HepInput implements TapInput {
   private readonly authKey: Buffer | undefined;
   private udp: dgram.Socket | undefined;
   private tcp: net.Server | undefined;
+  private tlsServer: tls.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly paused = new Set<net.Socket>();
   private queue: TapItem[] = [];
@@ -121,6 +182,7 @@ export class HepInput implements TapInput {
     return {
       ...this.counters,
       udpDropped: { ...this.udpDropped },
+      tlsRefused: { ...this.tlsRefused },
       unauthenticated: { ...this.unauthenticated },
       packetsByAgent: { ...this.byAgent },
       tcpOpen: this.sockets.size,
@@ -138,8 +200,49 @@ export class HepInput implements TapInput {
     }
   }
 
-  /** Binds UDP and TCP on `host:port`. */
+  /** Binds UDP and TCP on `host:port`, and the TLS listener when configured. */
   async open(): Promise<void> {
+    await this.openPlain();
+    if (!this.o.tls) return;
+    try {
+      await this.openTls(this.o.tls);
+    } catch (err) {
+      // Half a collector would look healthy while TLS agents are refused: undo the plain listeners too.
+      await this.closeListeners();
+      throw err;
+    }
+  }
+
+  private async openTls(o: HepTlsOptions): Promise<void> {
+    const mutual = o.clientCa !== undefined;
+    const server = tls.createServer({
+      cert: o.cert,
+      key: o.key,
+      minVersion: 'TLSv1.2',
+      handshakeTimeout: o.handshakeTimeoutMs ?? 10_000,
+      ...(mutual ? { ca: o.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+    });
+    await new Promise<void>((resolve, reject) => {
+      const failed = (err: Error) => reject(new Error(`cannot listen for HEP on TLS ${this.host}:${o.port}: ${err.message}`));
+      server.once('error', failed);
+      server.listen({ host: this.host, port: o.port }, () => {
+        server.off('error', failed);
+        resolve();
+      });
+    });
+    server.on('error', (err) => (this.socketError = `tls: ${err.message}`));
+    server.on('secureConnection', (sock) => this.onConnection(sock, 'tls'));
+    // Refused before any byte reaches the framer: a plain-TCP client, no or an untrusted certificate. Counted, never fatal.
+    server.on('tlsClientError', (err, sock) => {
+      const why = tlsRefusal(err, sock);
+      this.tlsRefused[why] = (this.tlsRefused[why] ?? 0) + 1;
+      sock.destroy();
+    });
+    this.tlsServer = server;
+    this.tlsPort = (server.address() as net.AddressInfo).port;
+  }
+
+  private async openPlain(): Promise<void> {
     const { family } = await lookup(this.host);
     // Port 0: take a free TCP port, then the same number for UDP; another
     // process may hold that UDP port, so try a few times.
@@ -193,9 +296,11 @@ export class HepInput implements TapInput {
     this.udpDropped[why] = (this.udpDropped[why] ?? 0) + 1;
   }
 
-  private onConnection(sock: net.Socket): void {
-    if (this.stopped) return void sock.destroy();
-    this.counters.tcpConnections++;
+  /** A plain TCP or a handshaken TLS connection: both carry HEP3 packets back to back. */
+  private onConnection(sock: net.Socket, transport: 'tcp' | 'tls' = 'tcp'): void {
+    if (this.stopped || this.failed) return void sock.destroy();
+    if (transport === 'tls') this.counters.tlsConnections++;
+    else this.counters.tcpConnections++;
     this.sockets.add(sock);
     const peer = `${sock.remoteAddress}:${sock.remotePort}`;
     const framer = new HepStreamFramer();
@@ -208,8 +313,9 @@ export class HepInput implements TapInput {
       const resyncs = framer.stats.resyncs;
       const seen = tail.length ? Buffer.concat([tail, chunk]) : chunk;
       for (const p of framer.push(chunk)) {
-        this.counters.tcpPackets++;
-        this.packet(p, 'tcp', peer);
+        if (transport === 'tls') this.counters.tlsPackets++;
+        else this.counters.tcpPackets++;
+        this.packet(p, transport, peer);
       }
       tail = framer.pendingBytes ? Buffer.from(seen.subarray(seen.length - framer.pendingBytes)) : Buffer.alloc(0);
       if (framer.stats.resyncs !== resyncs) {
@@ -221,9 +327,9 @@ export class HepInput implements TapInput {
           'garbage',
           `stream from ${peer} is not HEP3 framing (${framer.stats.garbageBytes} bytes skipped); connection closed`,
           seen,
-          `hep:tcp:${peer}`,
+          `hep:${transport}:${peer}`,
           peer,
-          'tcp',
+          transport,
         );
         tail = Buffer.alloc(0);
         sock.destroy();
@@ -233,7 +339,15 @@ export class HepInput implements TapInput {
     });
     sock.on('end', () => {
       if (tail.length)
-        this.reject('hep', 'truncated', `connection from ${peer} ended inside a HEP3 packet (${tail.length} bytes)`, tail, `hep:tcp:${peer}`, peer, 'tcp');
+        this.reject(
+          'hep',
+          'truncated',
+          `connection from ${peer} ended inside a HEP3 packet (${tail.length} bytes)`,
+          tail,
+          `hep:${transport}:${peer}`,
+          peer,
+          transport,
+        );
       tail = Buffer.alloc(0);
     });
     sock.on('error', () => {}); // resets by agents are routine; 'close' follows
@@ -257,7 +371,7 @@ export class HepInput implements TapInput {
   }
 
   /** One HEP packet, from either transport. Never throws. */
-  private packet(raw: Buffer, transport: 'udp' | 'tcp', peer: string): void {
+  private packet(raw: Buffer, transport: 'udp' | 'tcp' | 'tls', peer: string): void {
     this.counters.packets++;
     const number = this.nextFrame++;
     let h: HepPacket;
@@ -344,15 +458,19 @@ export class HepInput implements TapInput {
     this.markDue();
   }
 
+  private async closeListeners(): Promise<void> {
+    const close = (server: net.Server | undefined) => new Promise<void>((r) => (server?.listening ? server.close(() => r()) : r()));
+    const udp = this.udp;
+    this.udp = undefined; // closing a dgram socket twice throws
+    await Promise.all([close(this.tcp), close(this.tlsServer), new Promise<void>((r) => (udp ? udp.close(() => r()) : r()))]);
+  }
+
   /** Stops listening; `batches` ends once the packets received are handed over. */
   async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     for (const s of this.sockets) s.destroy();
-    await Promise.all([
-      new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r())),
-      new Promise<void>((r) => (this.udp ? this.udp.close(() => r()) : r())),
-    ]);
+    await this.closeListeners();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.markDue();

@@ -10,6 +10,7 @@ export function registerHepMetrics(m: MetricsRegistry, c: HepCollector): void {
     return [
       [{ transport: 'udp' }, st.udpPackets],
       [{ transport: 'tcp' }, st.tcpPackets],
+      [{ transport: 'tls' }, st.tlsPackets],
     ];
   });
   m.counter('presence_hep_packets_by_agent_total', 'HEP packets decoded and accepted, by capture agent id (chunk 0x000c; none without one)', () =>
@@ -30,9 +31,19 @@ export function registerHepMetrics(m: MetricsRegistry, c: HepCollector): void {
     byLabel('what', c.stats.skipped),
   );
   m.counter('presence_hep_tcp_connections_total', 'TCP connections accepted from agents', () => c.stats.tcpConnections);
-  m.counter('presence_hep_tcp_closed_for_garbage_total', 'TCP connections closed because their stream was not HEP3 framing', () => c.stats.tcpClosedForGarbage);
+  m.counter('presence_hep_tls_connections_total', 'TLS connections from agents that completed their handshake', () => c.stats.tlsConnections);
+  m.counter(
+    'presence_hep_tls_refused_total',
+    'TLS connections refused at the handshake, by reason (not-tls, no-client-certificate, untrusted-client-certificate, timeout, reset, handshake)',
+    () => byLabel('reason', c.stats.tlsRefused),
+  );
+  m.counter(
+    'presence_hep_tcp_closed_for_garbage_total',
+    'TCP and TLS connections closed because their stream was not HEP3 framing',
+    () => c.stats.tcpClosedForGarbage,
+  );
   m.counter('presence_hep_tcp_pauses_total', 'Times a TCP connection was paused for back-pressure', () => c.stats.tcpPauses);
-  m.gauge('presence_hep_tcp_connections_open', 'TCP connections from agents open now', () => c.stats.tcpOpen);
+  m.gauge('presence_hep_tcp_connections_open', 'TCP and TLS connections from agents open now', () => c.stats.tcpOpen);
   m.gauge('presence_hep_queued', 'Packets received and not yet taken by the pipeline', () => c.stats.queued);
 }
 
