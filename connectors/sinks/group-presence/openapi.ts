@@ -87,7 +87,7 @@ export const groupPresenceOpenApi: OpenApiDocument = {
     version: '1',
     description:
       "The group_presence table over HTTP: a group's presence document as one requester may see it. " +
-      'Errors are JSON {error}. Every path answers 405 with Allow to a method other than GET and HEAD, and any other path is 404.',
+      'Errors are JSON {error}. Every path answers 405 with Allow to a method it does not document (/openapi.json: GET only), and any other path is 404.',
   },
   paths: {
     '/groups/{id}/presence': {
