@@ -1,6 +1,7 @@
 // The coordinator's HTTP API: GET /locate/{identity} answers what
 // `presence locate` prints (owner from the members' reports: id, host, SIP
-// contact, HTTP url, report age); GET /healthz says whether Kafka answers.
+// contact, HTTP url, report age); GET /healthz says whether Kafka answers;
+// GET /openapi.json is this API as OpenAPI 3.1 (openapi.ts), with no token.
 // Errors use HTTP statuses: 400 for an identity that is none, 404 for an
 // unknown path, 405 for other methods, 503 when Kafka does not answer.
 import http from 'node:http';
@@ -15,6 +16,8 @@ import { UnknownIdentityError, locate } from './locator.ts';
 import { MemberReportsUnavailableError } from './memberReportsReader.ts';
 import { sendJson } from '../protocols/http/jsonResponse.ts';
 import type { HttpStats } from '../protocols/http/httpStats.ts';
+import { serveOpenApi } from '../protocols/http/openApi.ts';
+import { locatorOpenApi } from './openapi.ts';
 
 /**
  * With `tokens`, /locate needs a bearer token with the scope `locate` (presence and cell location are personal data); /healthz stays open.
@@ -32,7 +35,8 @@ export function startHttpApi(
     const url = new URL(req.url ?? '/', 'http://localhost');
     stats?.track(res, () => (url.pathname === '/healthz' ? 'healthz' : url.pathname.startsWith('/locate/') ? 'locate' : 'other'));
     try {
-      if (req.method !== 'GET') return sendJson(res, 405, { error: `method ${req.method} not allowed; use GET` });
+      if (serveOpenApi(req, res, url.pathname, locatorOpenApi)) return;
+      if (req.method !== 'GET') return sendJson(res, 405, { error: `method ${req.method} not allowed; use GET` }, { allow: 'GET' });
       if (url.pathname === '/healthz') {
         const ok = await brokerAnswers(s.kafka.brokers);
         return sendJson(res, ok ? 200 : 503, { kafka: ok ? 'up' : 'down', brokers: s.kafka.brokers });

@@ -8,6 +8,7 @@
 //   PUT    /groups/{id}/members/{member}       add (201) or update (200) a member
 //   DELETE /groups/{id}/members/{member}
 //   GET    /healthz                            database and outbox backlog
+//   GET    /openapi.json                       this list as OpenAPI 3.1 (openapi.ts), no token
 // {member} is the member's sip:/tel: URI or subscriber key, URL-encoded.
 // Changes accept If-Match: "<version>" (412 when the group moved on).
 // Errors are JSON {error, field?}: 400 bad input (naming the field), 404,
@@ -25,6 +26,8 @@ import { GroupConflictError, GroupNotFoundError, type GroupStore, GroupTooLargeE
 import { checkGroupId, checkMemberIdentity, parseGroupPatch, parseIfMatch, parseMemberSettings, parseNewGroup, ValidationError } from './groupValidation.ts';
 import type { MemberResolver } from './memberResolver.ts';
 import type { HttpStats } from '../../protocols/http/httpStats.ts';
+import { serveOpenApi } from '../../protocols/http/openApi.ts';
+import { groupServiceOpenApi } from './openapi.ts';
 
 interface GroupHttpApiOptions {
   store: GroupStore;
@@ -147,6 +150,7 @@ function groupRequestHandler(o: GroupHttpApiOptions): http.RequestListener {
       return parseIfMatch(Array.isArray(header) ? header[0] : header);
     };
 
+    if (serveOpenApi(req, res, path, groupServiceOpenApi)) return;
     if (path === '/healthz') {
       if (method !== 'GET') throw methodNotAllowed(method, ['GET']);
       return send(res, 200, { database: 'up', outboxBacklog: await store.outboxBacklog(), ...o.health?.() });

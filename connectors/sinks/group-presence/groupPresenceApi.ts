@@ -6,6 +6,7 @@
 // with ETag "<version>" (JSON) or "<version>-rlmi" (multipart). 400 for a malformed id or requester URI (or none),
 // 404 for an unknown group, 403 for an outsider of a members-only group, 405
 // for other methods, 503 when the database does not answer. GET /healthz.
+// GET /openapi.json: this API as OpenAPI 3.1 (openapi.ts), with no token.
 // With bearer tokens configured (issue 13.4) every request but /healthz needs a
 // token with presence:read; the requester is then the token's identity, and
 // only a service client (presence:any, no identity) may name whom it asks for.
@@ -20,6 +21,8 @@ import type { NumberingPlan } from '../../../subscriber/identity/msisdn.ts';
 import type { GroupPresenceTable } from './groupPresenceTable.ts';
 import { requesterView } from './requesterView.ts';
 import { sendJson } from '../../../protocols/http/jsonResponse.ts';
+import { serveOpenApi } from '../../../protocols/http/openApi.ts';
+import { groupPresenceOpenApi } from './openapi.ts';
 
 const WATCHER_HEADER = 'x-presence-watcher';
 /** The group service's id syntax. */
@@ -104,6 +107,7 @@ function groupPresenceHandler(o: GroupPresenceApiOptions): http.RequestListener 
     const url = new URL(req.url ?? '/', 'http://localhost');
     o.stats?.track(res, () => (url.pathname === '/healthz' ? 'healthz' : PATH.test(url.pathname) ? 'presence' : 'other'));
     try {
+      if (serveOpenApi(req, res, url.pathname, groupPresenceOpenApi)) return;
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `method ${req.method} not allowed; use GET`, { allow: 'GET, HEAD' });
       if (url.pathname === '/healthz') {
         const groups = await o.table.count();

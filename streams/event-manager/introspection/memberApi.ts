@@ -3,6 +3,7 @@
 // watchers` and `presence locate` use instead of scanning a compacted topic.
 //   GET /subscribers/{key}  presence, publications, watcher dialogs (scope subscribers:read)
 //   GET /stats              the member's counters and partitions (no personal data)
+//   GET /openapi.json       this list as OpenAPI 3.1 (openapi.ts), no token
 // A key whose partition this member does not hold is 421 (Misdirected Request)
 // with the partition, so the caller asks the owner named by the member reports.
 import type http from 'node:http';
@@ -15,6 +16,8 @@ import { createApiServer, listen } from '../../../protocols/http/serverLimits.ts
 import type { EventManager } from '../eventManager.ts';
 import { subscriberView } from './subscriberView.ts';
 import { NO_STORE, sendJson } from '../../../protocols/http/jsonResponse.ts';
+import { serveOpenApi } from '../../../protocols/http/openApi.ts';
+import { memberApiOpenApi } from './openapi.ts';
 
 /** Every answer here is live state: never cached. */
 const reply = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -38,7 +41,8 @@ export async function startMemberApi(
   const server = createApiServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      if (req.method !== 'GET') return reply(res, 405, { error: `method ${req.method} not allowed; use GET` });
+      if (serveOpenApi(req, res, url.pathname, memberApiOpenApi)) return;
+      if (req.method !== 'GET') return reply(res, 405, { error: `method ${req.method} not allowed; use GET` }, { allow: 'GET' });
       if (!em) return reply(res, 503, { error: `member ${o.memberId} is starting` }, { 'retry-after': '2' });
       if (url.pathname === '/stats') {
         return reply(res, 200, { memberId: o.memberId, partitions: em.processor.ctx.partitions(), eventManager: em.stats, processor: em.processor.stats });
