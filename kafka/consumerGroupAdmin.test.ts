@@ -1,10 +1,10 @@
 // Group administration against a fake coordinator on loopback: a coordinator
 // still loading its groups (error 14, as right after `stack up`) is waited
 // for, not reported as a failure (the notify sink exited at start on it).
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeConsumerGroup, KafkaProtocolError } from './consumerGroupAdmin.ts';
-import { WireReader, WireWriter } from './kafkaWire.ts';
+import { WireWriter } from './kafkaWire.ts';
+import { startFakeKafka } from '../test/support/fakeKafkaBroker.ts';
 
 const FIND_COORDINATOR = 10;
 const DESCRIBE = 69;
@@ -12,48 +12,36 @@ const DESCRIBE = 69;
 /** Answers FindCoordinator with itself and ConsumerGroupDescribe with the next code of `describeCodes` (the last one repeats). */
 async function fakeCoordinator(describeCodes: number[]): Promise<{ port: number; describes: () => number; close: () => void }> {
   let describes = 0;
-  const server = net.createServer((sock) => {
-    let buf = Buffer.alloc(0);
-    sock.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
-        const r = new WireReader(buf.subarray(4, 4 + buf.readInt32BE(0)));
-        buf = buf.subarray(4 + buf.readInt32BE(0));
-        const apiKey = r.int16();
-        r.int16();
-        const id = r.int32();
-        const body = new WireWriter().int32(0); // throttle
-        if (apiKey === FIND_COORDINATOR) {
-          body.int16(0).compactString(null).int32(1).compactString('127.0.0.1').int32(port).tags();
-        } else if (apiKey === DESCRIBE) {
-          const code = describeCodes[Math.min(describes++, describeCodes.length - 1)]!;
-          body
-            .array([code], (w, c) =>
-              w
-                .int16(c)
-                .compactString(null)
-                .compactString('g')
-                .compactString('')
-                .int32(0)
-                .int32(0)
-                .compactString('')
-                .array([], () => {})
-                .int32(0)
-                .tags(),
-            )
-            .tags();
-        } else {
-          sock.destroy();
-          return;
-        }
-        const payload = new WireWriter().int32(id).tags().push(body.bytes()).bytes();
-        sock.write(new WireWriter().int32(payload.length).push(payload).bytes());
-      }
-    });
+  let port = 0;
+  const fake = await startFakeKafka((reply, sock) => ({ apiKey, id }) => {
+    const body = new WireWriter().int32(0); // throttle
+    if (apiKey === FIND_COORDINATOR) {
+      body.int16(0).compactString(null).int32(1).compactString('127.0.0.1').int32(port).tags();
+    } else if (apiKey === DESCRIBE) {
+      const code = describeCodes[Math.min(describes++, describeCodes.length - 1)]!;
+      body
+        .array([code], (w, c) =>
+          w
+            .int16(c)
+            .compactString(null)
+            .compactString('g')
+            .compactString('')
+            .int32(0)
+            .int32(0)
+            .compactString('')
+            .array([], () => {})
+            .int32(0)
+            .tags(),
+        )
+        .tags();
+    } else {
+      sock.destroy();
+      return;
+    }
+    reply(id, true, body.bytes());
   });
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  const port = (server.address() as net.AddressInfo).port;
-  return { port, describes: () => describes, close: () => server.close() };
+  port = fake.port;
+  return { port, describes: () => describes, close: fake.close };
 }
 
 const servers: { close: () => void }[] = [];

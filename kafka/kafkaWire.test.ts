@@ -7,7 +7,8 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KafkaSecurity } from '../config/settings.ts';
 import { PLAINTEXT, useKafkaSecurity } from './kafkaSecurity.ts';
-import { WireAuthenticationError, WireReader, wireRequest, WireSaslUnsupported, WireWriter } from './kafkaWire.ts';
+import { WireAuthenticationError, wireRequest, WireSaslUnsupported, WireWriter } from './kafkaWire.ts';
+import { startFakeKafka } from '../test/support/fakeKafkaBroker.ts';
 
 interface FakeOptions {
   password: string;
@@ -24,87 +25,66 @@ const ITERATIONS = 4096;
 async function fakeBroker(o: FakeOptions): Promise<{ port: number; seen: number[]; tokens: Buffer[]; close: () => void }> {
   const seen: number[] = [];
   const tokens: Buffer[] = [];
-  const server = net.createServer((sock) => {
-    let buf = Buffer.alloc(0);
+  const fake = await startFakeKafka((reply) => {
     let plain = false;
     let clientFirstBare = '';
     let serverFirst = '';
-    const reply = (id: number, flexible: boolean, body: Buffer) => {
-      const header = flexible ? new WireWriter().int32(id).tags().bytes() : new WireWriter().int32(id).bytes();
-      sock.write(
-        new WireWriter()
-          .int32(header.length + body.length)
-          .push(header)
-          .push(body)
-          .bytes(),
-      );
-    };
-    sock.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
-        const r = new WireReader(buf.subarray(4, 4 + buf.readInt32BE(0)));
-        buf = buf.subarray(4 + buf.readInt32BE(0));
-        const apiKey = r.int16();
-        r.int16();
-        const id = r.int32();
-        r.string();
-        seen.push(apiKey);
-        if (apiKey === 17) {
-          const mechanism = r.string() ?? '';
-          plain = mechanism === 'PLAIN';
-          const offered = o.mechanisms ?? ['SCRAM-SHA-512'];
-          const w = new WireWriter().int16(offered.includes(mechanism) ? 0 : 33).int32(offered.length);
-          for (const m of offered) w.string(m);
-          reply(id, false, w.bytes());
-          continue;
-        }
-        r.tags();
-        if (apiKey === 36) {
-          const raw = r.compactBytes() ?? Buffer.alloc(0);
-          tokens.push(raw);
-          const token = raw.toString('utf8');
-          const answer = (code: number, message: string | null, bytes: string) =>
-            reply(id, true, new WireWriter().int16(code).compactString(message).compactBytes(Buffer.from(bytes)).push(Buffer.alloc(8)).tags().bytes());
-          if (plain) {
-            // Kafka's PlainSaslServer: exactly three NUL-separated fields, authzid empty or the user itself.
-            const [authzid, user, password, ...rest] = token.split('\0');
-            const ok = rest.length === 0 && user === (o.user ?? 'presence') && password === o.password && (authzid === '' || authzid === user);
-            if (ok) answer(0, null, '');
-            else answer(58, 'Authentication failed: Invalid username or password', '');
-            continue;
-          }
-          if (!clientFirstBare) {
-            clientFirstBare = token.slice(3);
-            const nonce = /r=([^,]*)/.exec(token)![1]!;
-            serverFirst = `r=${nonce}SERVER,s=${SALT.toString('base64')},i=${ITERATIONS}`;
-            answer(0, null, serverFirst);
-            continue;
-          }
-          const withoutProof = token.slice(0, token.indexOf(',p='));
-          const proof = Buffer.from(token.slice(token.indexOf(',p=') + 3), 'base64');
-          const salted = pbkdf2Sync(o.password, SALT, ITERATIONS, 64, 'sha512');
-          const hmac = (k: Buffer, d: string) => createHmac('sha512', k).update(d).digest();
-          const authMessage = `${clientFirstBare},${serverFirst},${withoutProof}`;
-          const signature = hmac(createHash('sha512').update(hmac(salted, 'Client Key')).digest(), authMessage);
-          const clientKey = Buffer.from(proof.map((b, i) => b ^ signature[i]!));
-          if (
-            !createHash('sha512')
-              .update(clientKey)
-              .digest()
-              .equals(createHash('sha512').update(hmac(salted, 'Client Key')).digest())
-          ) {
-            answer(58, 'Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512', '');
-            continue;
-          }
-          answer(0, null, `v=${hmac(hmac(salted, 'Server Key'), authMessage).toString('base64')}`);
-          continue;
-        }
-        reply(id, true, new WireWriter().int16(apiKey).bytes());
+    return ({ apiKey, id, reader: r }) => {
+      seen.push(apiKey);
+      if (apiKey === 17) {
+        const mechanism = r.string() ?? '';
+        plain = mechanism === 'PLAIN';
+        const offered = o.mechanisms ?? ['SCRAM-SHA-512'];
+        const w = new WireWriter().int16(offered.includes(mechanism) ? 0 : 33).int32(offered.length);
+        for (const m of offered) w.string(m);
+        reply(id, false, w.bytes());
+        return;
       }
-    });
+      r.tags();
+      if (apiKey === 36) {
+        const raw = r.compactBytes() ?? Buffer.alloc(0);
+        tokens.push(raw);
+        const token = raw.toString('utf8');
+        const answer = (code: number, message: string | null, bytes: string) =>
+          reply(id, true, new WireWriter().int16(code).compactString(message).compactBytes(Buffer.from(bytes)).push(Buffer.alloc(8)).tags().bytes());
+        if (plain) {
+          // Kafka's PlainSaslServer: exactly three NUL-separated fields, authzid empty or the user itself.
+          const [authzid, user, password, ...rest] = token.split('\0');
+          const ok = rest.length === 0 && user === (o.user ?? 'presence') && password === o.password && (authzid === '' || authzid === user);
+          if (ok) answer(0, null, '');
+          else answer(58, 'Authentication failed: Invalid username or password', '');
+          return;
+        }
+        if (!clientFirstBare) {
+          clientFirstBare = token.slice(3);
+          const nonce = /r=([^,]*)/.exec(token)![1]!;
+          serverFirst = `r=${nonce}SERVER,s=${SALT.toString('base64')},i=${ITERATIONS}`;
+          answer(0, null, serverFirst);
+          return;
+        }
+        const withoutProof = token.slice(0, token.indexOf(',p='));
+        const proof = Buffer.from(token.slice(token.indexOf(',p=') + 3), 'base64');
+        const salted = pbkdf2Sync(o.password, SALT, ITERATIONS, 64, 'sha512');
+        const hmac = (k: Buffer, d: string) => createHmac('sha512', k).update(d).digest();
+        const authMessage = `${clientFirstBare},${serverFirst},${withoutProof}`;
+        const signature = hmac(createHash('sha512').update(hmac(salted, 'Client Key')).digest(), authMessage);
+        const clientKey = Buffer.from(proof.map((b, i) => b ^ signature[i]!));
+        if (
+          !createHash('sha512')
+            .update(clientKey)
+            .digest()
+            .equals(createHash('sha512').update(hmac(salted, 'Client Key')).digest())
+        ) {
+          answer(58, 'Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512', '');
+          return;
+        }
+        answer(0, null, `v=${hmac(hmac(salted, 'Server Key'), authMessage).toString('base64')}`);
+        return;
+      }
+      reply(id, true, new WireWriter().int16(apiKey).bytes());
+    };
   });
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  return { port: (server.address() as net.AddressInfo).port, seen, tokens, close: () => server.close() };
+  return { port: fake.port, seen, tokens, close: fake.close };
 }
 
 const sasl = (password: string, saslMechanism: KafkaSecurity['saslMechanism'] = 'SCRAM-SHA-512'): KafkaSecurity => ({
