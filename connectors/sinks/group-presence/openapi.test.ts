@@ -7,37 +7,14 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BearerTokens, newToken } from '../../../protocols/http/bearerTokens.ts';
 import type { GroupPresence } from '../../../schemas/generated/records.ts';
+import { member, teamPresence } from '../../../test/support/groupRecords.ts';
 import { openApiProblems, undocumentedAnswers, walkOpenApi } from '../../../test/support/openApiCheck.ts';
 import { startGroupPresenceApi } from './groupPresenceApi.ts';
 import type { GroupPresenceTable } from './groupPresenceTable.ts';
 import { groupPresenceOpenApi } from './openapi.ts';
 
-const record: GroupPresence = {
-  groupId: 'g-1',
-  version: 7,
-  memberCount: 1,
-  availableCount: 1,
-  contentType: 'multipart/related',
-  document: '',
-  updatedAt: 1_700_000_000_000,
-  uri: 'sip:team@groups.example.net',
-  name: 'Team',
-  adminPolicy: 'members-only',
-  groupInfo: '<group-info/>',
-  members: [
-    {
-      subscriber: 'aor:sip:bob@example.com',
-      uri: 'sip:bob@example.com',
-      role: null,
-      displayName: null,
-      attributes: {},
-      share: null,
-      sharedParts: [],
-      basic: 'open',
-      pidf: null,
-    },
-  ],
-};
+// A members-only team whose one member is bob (his token may read it, carol's may not).
+const record: GroupPresence = teamPresence('g-1', 7, [member(1, { subscriber: 'aor:sip:bob@example.com', uri: 'sip:bob@example.com' })]);
 let databaseDown = false;
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 const table = {
