@@ -8,6 +8,7 @@ import {
   errorResponse,
   errorSchema,
   OPENAPI_PATH,
+  pathParameter,
   openApiOperation,
   ref,
   type OpenApiDocument,
@@ -28,16 +29,7 @@ export const locatorOpenApi: OpenApiDocument = {
         operationId: 'locate',
         summary: 'Key, partition, owning member and presence of a subscriber',
         security: [{ [BEARER]: ['locate'] }],
-        parameters: [
-          {
-            name: 'identity',
-            in: 'path',
-            required: true,
-            description: 'An MSISDN (+E164), an IMSI, a sip:/tel: URI or a subscriber key, URL-encoded.',
-            schema: { type: 'string' },
-            example: '+351910000077',
-          },
-        ],
+        parameters: [pathParameter('identity', 'An MSISDN (+E164), an IMSI, a sip:/tel: URI or a subscriber key, URL-encoded.', '+351910000077')],
         responses: {
           '200': { description: 'Where the subscriber is.', content: { 'application/json': { schema: ref('schemas', 'Location') } } },
           '400': errorResponse('The identity is none of the accepted forms.'),

@@ -65,6 +65,11 @@ export interface OpenApiDocument {
 
 export const OPENAPI_PATH = '/openapi.json';
 
+/** A required string path parameter (every one the APIs have), with the example the walk test sends. */
+export function pathParameter(name: string, description: string, example: string): Parameter {
+  return { name, in: 'path', required: true, description, schema: { type: 'string' }, example };
+}
+
 /** The scheme name every document uses. */
 export const BEARER = 'bearerToken';
 

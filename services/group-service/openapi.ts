@@ -8,6 +8,7 @@ import {
   errorResponse,
   errorSchema,
   OPENAPI_PATH,
+  pathParameter,
   openApiOperation,
   ref,
   type OpenApiDocument,
@@ -198,15 +199,8 @@ export const groupServiceOpenApi: OpenApiDocument = {
   components: {
     securitySchemes: { [BEARER]: bearerScheme },
     parameters: {
-      GroupId: { name: 'id', in: 'path', required: true, description: 'The group id.', schema: { type: 'string' }, example: 'openapi-walk' },
-      Member: {
-        name: 'member',
-        in: 'path',
-        required: true,
-        description: "The member's sip:/tel: URI or subscriber key, URL-encoded.",
-        schema: { type: 'string' },
-        example: 'tel:+351910000001',
-      },
+      GroupId: pathParameter('id', 'The group id.', 'openapi-walk'),
+      Member: pathParameter('member', "The member's sip:/tel: URI or subscriber key, URL-encoded.", 'tel:+351910000001'),
       IfMatch: {
         name: 'If-Match',
         in: 'header',

@@ -8,6 +8,7 @@ import {
   errorResponse,
   errorSchema,
   OPENAPI_PATH,
+  pathParameter,
   openApiOperation,
   ref,
   type OpenApiDocument,
@@ -40,16 +41,7 @@ export const memberApiOpenApi: OpenApiDocument = {
         operationId: 'getSubscriber',
         summary: 'Presence, publications and watcher dialogs of a subscriber this member owns',
         security: [{ [BEARER]: ['subscribers:read'] }],
-        parameters: [
-          {
-            name: 'key',
-            in: 'path',
-            required: true,
-            description: 'The subscriber key, URL-encoded.',
-            schema: { type: 'string' },
-            example: 'msisdn:+351910000077',
-          },
-        ],
+        parameters: [pathParameter('key', 'The subscriber key, URL-encoded.', 'msisdn:+351910000077')],
         responses: {
           '200': { description: 'What the member holds.', content: { 'application/json': { schema: ref('schemas', 'Subscriber') } } },
           '401': ref('responses', 'Unauthorized'),
