@@ -21,7 +21,6 @@ import { applyTopology } from '../../kafka/applyTopology.ts';
 import { totalLag } from '../../kafka/groupLag.ts';
 import type { Presence } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
-import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { runTap, type TapSummary } from '../../taps/pipeline/tapPipeline.ts';
 import { subscriberIdentity, type GenerateOptions } from '../../tools/generator/generate.ts';
@@ -29,6 +28,7 @@ import { generatorSource } from '../../tools/generator/generatorSource.ts';
 import { readAll } from '../../cli/demo/readCommitted.ts';
 import { cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
 import { privateBroker } from '../support/privateBroker.ts';
+import { supervisedEventManager } from '../support/supervisedEventManager.ts';
 import { eventually, sleep } from '../support/wait.ts';
 
 const SUBSCRIBERS = 150;
@@ -54,54 +54,6 @@ afterAll(async () => {
   await broker.remove();
   await directory.close();
 });
-
-/**
- * One event manager member under a supervisor, as a StatefulSet runs it: a member that
- * stops on a fatal error (a producer fenced because the coordinator timed its
- * transaction out while the broker was down) is started again with the same member id;
- * it restores from the changelog and re-reads from the committed offsets.
- */
-function supervisedEventManager(s: Settings) {
-  const lines: string[] = [];
-  const log = (l: string) => lines.push(`${new Date().toISOString().slice(11, 23)} ${l}`);
-  const restarts: string[] = [];
-  let current: EventManager | undefined;
-  let stopping = false;
-  const run = async (): Promise<void> => {
-    while (!stopping) {
-      const em = await startEventManager(s, { memberId: `chaos-${s.topics.prefix}`, log }).catch((e: unknown) => {
-        log(`supervisor: start failed: ${String(e)}`);
-        return undefined;
-      });
-      if (!em) {
-        await sleep(2000);
-        continue;
-      }
-      current = em;
-      const stopped = await em.done().then(
-        () => undefined,
-        (e: unknown) => String(e),
-      );
-      if (stopped === undefined || stopping) return;
-      if (restarts.length >= 3) throw new Error(`the event manager stopped a fourth time: ${stopped}`);
-      restarts.push(stopped);
-      log(`supervisor: member stopped (${stopped}); starting it again`);
-      await em.stop().catch(() => {});
-    }
-  };
-  const loop = run();
-  loop.catch(() => {});
-  return {
-    lines,
-    restarts,
-    current: () => current,
-    stop: async () => {
-      stopping = true;
-      await current?.stop();
-      await loop.catch(() => {});
-    },
-  };
-}
 
 /** Runs a supervised event manager and the tap on `s`; `during` runs beside the replay. Returns the tap's summary and the member's restarts once everything is committed. */
 async function replayThroughEventManager(
