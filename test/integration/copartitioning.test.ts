@@ -78,6 +78,23 @@ describe('co-partitioning', () => {
           old.assignments().length + upgraded.assignments().length === 3 * P,
         { timeoutMs: 60_000, intervalMs: 250 },
       );
+      // The cooperative protocol reaches this count between its two rounds too (the old
+      // member still holding what it is about to revoke); a partition then handed over
+      // legitimately would have two writers one after the other. Wait for an assignment
+      // that stays put before any record exists.
+      const owners = (): string =>
+        JSON.stringify([old.assignments(), upgraded.assignments()].map((tps) => tps.map((tp) => `${tp.topic}-${tp.partition}`).sort()));
+      let seen = owners();
+      let since = Date.now();
+      await eventually(
+        'assignment stable for 3 s',
+        () => {
+          const now = owners();
+          if (now !== seen) [seen, since] = [now, Date.now()];
+          return Date.now() - since >= 3_000 && old.assignments().length + upgraded.assignments().length === 3 * P;
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
       // Records on every partition of every topic (40 keys cover all 4 partitions).
       for (let round = 0; round < 3; round++) {
         await Promise.all([a, b, c].flatMap((t) => Array.from({ length: 40 }, (_, k) => producer.send(t, `key-${k}`, Buffer.from(String(round))))));
