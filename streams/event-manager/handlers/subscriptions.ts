@@ -5,7 +5,7 @@ import { applySubscribe } from '../subscriptions/watcherDialog.ts';
 import { renderPresence } from '../presence/presenceDocument.ts';
 import { dialogFingerprint } from '../presence/dialogDocument.ts';
 import { DependencyUnavailable, type TopicHandler } from './context.ts';
-import { DIALOG_EVENT, dialogDocument, PIDF, politeDialogs, politeDocument } from './presenceChange.ts';
+import { DIALOG_EVENT, dialogDocument, PIDF, politeDialogs, politeDocument, presenceBody } from './presenceChange.ts';
 
 export const subscriptions: TopicHandler = {
   topic: 'subscriptions',
@@ -32,7 +32,8 @@ export const subscriptions: TopicHandler = {
       m.notifiedDialogs = dialogFingerprint(m.presence);
     } else {
       const body = m.notifiedPidf ?? renderPresence(m.presence);
-      ({ notifies } = applySubscribe(m.watchers, sub, decision, { contentType: PIDF, body }, politeDocument(key), sub.receivedAt, localTag));
+      const doc = presenceBody(m.presence, { contentType: PIDF, body });
+      ({ notifies } = applySubscribe(m.watchers, sub, decision, doc, politeDocument(key), sub.receivedAt, localTag));
       if (m.notifiedPidf === null) m.notifiedPidf = body;
     }
     for (const n of notifies) out.push({ topic: ctx.topic('notify-requests'), key, value: ctx.serde.encode('notify-requests', n) });

@@ -1,0 +1,97 @@
+// Location is the most sensitive element (issue 19): a position the network
+// reported reaches, as RFC 4119 geopriv, only the watchers whose rule is
+// 'allow-location'; a watcher with an ordinary 'allow' gets the same presence
+// without it, and is not even told when only the position changed.
+import { describe, expect, it } from 'vitest';
+import { parsePidf } from '../../../presence-document/parse.ts';
+import type { NotifyRequest, SignalingEvent, Subscription } from '../../../schemas/generated/records.ts';
+import type { RecordSerde } from '../../../schemas/serde.ts';
+import type { OutputRecord } from '../../../kafka/transactionalProcessor.ts';
+import type { WatcherRules } from '../authorization/watcherRules.ts';
+import { fromStateRecord, newSubscriber, toStateRecord } from '../managedSubscriber.ts';
+import { mapEvent } from '../../../test/support/signalingEvents.ts';
+import { subscriptionRecord } from '../../../test/support/subscriptionRecords.ts';
+import { locationEvent } from '../../../taps/network-query/locationEvent.ts';
+import { EventManagerContext } from './context.ts';
+import { signalingEvents } from './signalingEvents.ts';
+import { subscriptions } from './subscriptions.ts';
+
+const KEY = 'msisdn:+351910000001';
+const T = Date.UTC(2026, 0, 1, 8);
+const RULES: Record<string, string> = { 'sip:family@example.com': 'allow-location', 'sip:friend@example.com': 'allow' };
+
+function context(records: Array<Subscription | SignalingEvent>): EventManagerContext {
+  const serde = { decode: async () => records.shift(), encode: (_t: string, r: unknown) => Buffer.from(JSON.stringify(r)) } as unknown as RecordSerde;
+  const rules = { decide: async (_p: string, w: string) => RULES[w] ?? 'block' } as unknown as WatcherRules;
+  return new EventManagerContext(serde, rules, 'unit.', 'stream');
+}
+
+const sub = (callId: string, watcherUri: string) => subscriptionRecord(KEY, callId, { receivedAt: T, watcherUri });
+const position = (lat: number, lon: number, radiusM: number | null, at: number) =>
+  locationEvent(
+    KEY,
+    { msisdn: '351910000001', latitude: lat, longitude: lon, radiusM, time: at, method: 'A-GPS' },
+    { agent: 'location-agent', answeredAt: at + 500 },
+  );
+
+async function run(records: Array<Subscription | SignalingEvent>) {
+  const ctx = context([...records]);
+  let m = newSubscriber(KEY);
+  const out: OutputRecord[] = [];
+  for (const r of records) {
+    const handler = 'eventId' in r ? signalingEvents : subscriptions;
+    await handler.handle(ctx, 0, KEY, Buffer.alloc(1), m, out);
+    m = fromStateRecord(toStateRecord(m)); // through the changelog record each time, as a restore would
+  }
+  const all = out.filter((o) => o.topic === 'unit.notify-requests').map((o) => JSON.parse(o.value!.toString()) as NotifyRequest);
+  const current = out.filter((o) => o.topic === 'unit.current-presence').map((o) => JSON.parse(o.value!.toString()) as { pidf: string });
+  return { m, all, current };
+}
+
+describe('location watchers', () => {
+  it('the watcher allowed location gets the geopriv position, the one allowed presence gets none', async () => {
+    const { all, current, m } = await run([
+      sub('fam', 'sip:family@example.com'),
+      sub('fr', 'sip:friend@example.com'),
+      mapEvent(KEY, 'updateLocation', 'invoke', T + 1000, { vlrNumber: '351910999001', opc: 1, dpc: 2 }, { eventId: 'ul' }),
+      mapEvent(KEY, 'updateLocation', 'result', T + 1100, { opc: 2, dpc: 1 }, { eventId: 'ul-ok' }),
+      position(38.736946, -9.142685, 120, T + 2000),
+      position(38.7401, -9.1501, null, T + 60_000),
+    ]);
+    const family = all.filter((n) => n.callId === 'fam');
+    const friend = all.filter((n) => n.callId === 'fr');
+    // Subscribe, attaching, attached, then each new position: only the family watcher hears about positions.
+    expect(family.map((n) => n.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(friend.map((n) => n.causeEventId)).toEqual([expect.any(String), 'ul', 'ul-ok']);
+    for (const n of friend) expect(n.body).not.toMatch(/geopriv|gml:|gs:Circle/);
+    for (const c of current) expect(c.pidf).not.toMatch(/geopriv/); // the current-presence topic carries no position
+
+    const circle = family[3]!.body!;
+    expect(circle).toContain('<gp:geopriv');
+    expect(circle).toContain(
+      '<gs:Circle srsName="urn:ogc:def:crs:EPSG::4326"><gml:pos>38.736946 -9.142685</gml:pos><gs:radius uom="urn:ogc:def:uom:EPSG::9001">120</gs:radius></gs:Circle>',
+    );
+    expect(circle).toContain('<gp:method>A-GPS</gp:method>');
+    expect(circle).toContain('<gbp:retransmission-allowed>no</gbp:retransmission-allowed>');
+    const point = family[4]!.body!;
+    expect(point).toContain('<gml:Point srsName="urn:ogc:def:crs:EPSG::4326"><gml:pos>38.740100 -9.150100</gml:pos></gml:Point>');
+    // The position's tuple is timestamped with when the subscriber was there, and parses as PIDF.
+    const doc = parsePidf(point);
+    expect(doc.services.find((t) => t.id === 'location')?.timestamp).toBe(new Date(T + 60_000).toISOString());
+    // Apart from the position, both watchers see the same presence.
+    expect(point.replace(/\n {2}<tuple id="location">[\s\S]*?<\/tuple>/, '')).toBe(friend[2]!.body);
+    expect(m.notifiedGeolocation).not.toBeNull();
+  });
+
+  it('a late answer with an older position changes nothing; a new location watcher gets the current one at once', async () => {
+    const { all, m } = await run([
+      position(38.7401, -9.1501, null, T + 60_000),
+      position(10, 10, null, T + 1000), // older observation arriving later
+      sub('fam', 'sip:family@example.com'),
+      sub('fr', 'sip:friend@example.com'),
+    ]);
+    expect(m.presence.geolocation?.latitude).toBe(38.7401);
+    expect(all.find((n) => n.callId === 'fam')!.body).toContain('<gml:pos>38.740100 -9.150100</gml:pos>');
+    expect(all.find((n) => n.callId === 'fr')!.body).not.toContain('geopriv');
+  });
+});
