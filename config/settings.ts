@@ -174,6 +174,8 @@ export interface Settings {
     assignor: 'range' | 'uniform' | 'load';
     /** Seconds batches may keep failing on an outage (registry, database, broker) before the member stops with an error; 0: retry on. Nothing is discarded either way. */
     maxOutageS: number;
+    /** A watcher allowed location subscribing (or refreshing) when the known position is older than this many seconds asks the location agent for a new one (location-requests). */
+    locationMaxAgeS: number;
   };
   frontEnd: {
     /** How the SIP front end handles an acceptable SUBSCRIBE: record it (stateless), 302 to the owning event manager (redirect), or forward it there (proxy). */
@@ -548,6 +550,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         'allow',
       ),
       memberReportIntervalS: int('PRESENCE_MEMBER_REPORT_INTERVAL', get('PRESENCE_MEMBER_REPORT_INTERVAL', 'eventManager.memberReportIntervalS'), 5),
+      locationMaxAgeS: int('PRESENCE_LOCATION_MAX_AGE', get('PRESENCE_LOCATION_MAX_AGE', 'eventManager.locationMaxAgeS'), 900),
       handoff: oneOf('PRESENCE_HANDOFF', get('PRESENCE_HANDOFF', 'eventManager.handoff'), ['transparent', 'resubscribe'] as const, 'transparent'),
       assignor: oneOf('PRESENCE_ASSIGNOR', get('PRESENCE_ASSIGNOR', 'eventManager.assignor'), ['range', 'uniform', 'load'] as const, 'range'),
       maxOutageS: nonNegativeInt('PRESENCE_MAX_OUTAGE_S', get('PRESENCE_MAX_OUTAGE_S', 'eventManager.maxOutageS'), 0),

@@ -211,6 +211,21 @@ export interface GroupPresenceState {
   updatedAt: number;
 }
 
+/** The event manager asking for a subscriber's position (Le): written in its transaction, answered by the location agent as a SignalingEvent (protocol mlp) on signaling-events. Keyed by subscriber. */
+export interface LocationRequest {
+  /** Stable per cause (the SUBSCRIBE's request id), so a re-processed batch asks the same question. */
+  requestId: string;
+  /** Canonical subscriber key. */
+  subscriber: string;
+  requestedAt: number;
+  /** watcher (a watcher allowed location subscribed and no position is known) | stale (the known position is older than the setting). */
+  reason: string;
+  /** Oldest acceptable position; null: the agent's setting. */
+  maxLocationAgeS: null | number;
+  /** Requested accuracy; null: the agent's setting. */
+  horizontalAccuracyM: null | number;
+}
+
 export interface StateMembership {
   groupId: string;
   memberUri: string;
@@ -682,6 +697,7 @@ export interface RecordsBySchema {
   GroupMembership: GroupMembership;
   GroupPresence: GroupPresence;
   GroupPresenceState: GroupPresenceState;
+  LocationRequest: LocationRequest;
   MemberGroupsState: MemberGroupsState;
   MemberReport: MemberReport;
   NotifyRequest: NotifyRequest;

@@ -4,7 +4,7 @@
 // without it, and is not even told when only the position changed.
 import { describe, expect, it } from 'vitest';
 import { parsePidf } from '../../../presence-document/parse.ts';
-import type { NotifyRequest, SignalingEvent, Subscription } from '../../../schemas/generated/records.ts';
+import type { LocationRequest, NotifyRequest, SignalingEvent, Subscription } from '../../../schemas/generated/records.ts';
 import type { RecordSerde } from '../../../schemas/serde.ts';
 import type { OutputRecord } from '../../../kafka/transactionalProcessor.ts';
 import type { WatcherRules } from '../authorization/watcherRules.ts';
@@ -45,7 +45,8 @@ async function run(records: Array<Subscription | SignalingEvent>) {
   }
   const all = out.filter((o) => o.topic === 'unit.notify-requests').map((o) => JSON.parse(o.value!.toString()) as NotifyRequest);
   const current = out.filter((o) => o.topic === 'unit.current-presence').map((o) => JSON.parse(o.value!.toString()) as { pidf: string });
-  return { m, all, current };
+  const asked = out.filter((o) => o.topic === 'unit.location-requests').map((o) => ({ key: o.key, ...(JSON.parse(o.value!.toString()) as LocationRequest) }));
+  return { m, all, current, asked };
 }
 
 describe('location watchers', () => {
@@ -93,5 +94,28 @@ describe('location watchers', () => {
     expect(m.presence.geolocation?.latitude).toBe(38.7401);
     expect(all.find((n) => n.callId === 'fam')!.body).toContain('<gml:pos>38.740100 -9.150100</gml:pos>');
     expect(all.find((n) => n.callId === 'fr')!.body).not.toContain('geopriv');
+  });
+
+  it('asks the location agent when a watcher allowed location subscribes and no fresh position is known, and only then', async () => {
+    const { asked } = await run([
+      sub('fr', 'sip:friend@example.com'), // allow: never asks
+      sub('fam', 'sip:family@example.com'), // no position: asks
+      position(38.7401, -9.1501, null, T + 60_000),
+      subscriptionRecord(KEY, 'fam2', { receivedAt: T + 120_000, watcherUri: 'sip:family@example.com' }), // fresh: does not ask
+      subscriptionRecord(KEY, 'fam3', { receivedAt: T + 60_000 + 901_000, watcherUri: 'sip:family@example.com' }), // older than 900 s: asks
+      subscriptionRecord(KEY, 'fam4', { receivedAt: T + 60_000 + 902_000, watcherUri: 'sip:family@example.com', expires: 0 }), // a fetch/unsubscribe: does not
+    ]);
+    expect(asked).toEqual([
+      { key: KEY, requestId: 'location:sub-fam-1', subscriber: KEY, requestedAt: T, reason: 'watcher', maxLocationAgeS: 900, horizontalAccuracyM: null },
+      {
+        key: KEY,
+        requestId: 'location:sub-fam3-1',
+        subscriber: KEY,
+        requestedAt: T + 961_000,
+        reason: 'stale',
+        maxLocationAgeS: 900,
+        horizontalAccuracyM: null,
+      },
+    ]);
   });
 });
