@@ -63,6 +63,26 @@ export interface Settings {
     /** Header size, header and request timeouts, HTTPS certificate and key of every HTTP API (protocols/http/serverLimits.ts). */
     limits: { maxHeaderBytes: number; headersTimeoutMs: number; requestTimeoutMs: number; tlsCertFile?: string; tlsKeyFile?: string };
   };
+  /** `presence run location-agent`: the GMLC it asks over OMA MLP 3.x (Le), and how often. */
+  locationAgent: {
+    /** The GMLC's MLP endpoint, http(s)://; unset: the agent refuses to start. */
+    mlpUrl: string | undefined;
+    /** MLP <client><id>. */
+    clientId: string;
+    /** MLP <client><pwd>, a secret (PRESENCE_MLP_PASSWORD or _FILE). */
+    password: string | undefined;
+    /** Requested horizontal accuracy, meters. */
+    accuracyM: number;
+    /** Oldest acceptable position when a request names none, seconds (max_loc_age). */
+    maxAgeS: number;
+    /** At most one query per subscriber this often, seconds (positioning costs the network). */
+    minIntervalS: number;
+    /** Time budget of one query. */
+    timeoutMs: number;
+    /** Queries in flight at once. */
+    concurrency: number;
+    statsInterval: number;
+  };
   hep: {
     /** HEP3 authentication key every packet must carry (chunk 0x000e); undefined: not checked. */
     authKey: string | undefined;
@@ -513,6 +533,17 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         ...optionalString('tlsCertFile', str(get('PRESENCE_HTTP_TLS_CERT', 'http.tlsCert'))),
         ...optionalString('tlsKeyFile', str(get('PRESENCE_HTTP_TLS_KEY', 'http.tlsKey'))),
       },
+    },
+    locationAgent: {
+      mlpUrl: str(get('PRESENCE_MLP_URL', 'locationAgent.mlpUrl')),
+      clientId: str(get('PRESENCE_MLP_CLIENT_ID', 'locationAgent.clientId')) ?? 'presence',
+      password: secret('PRESENCE_MLP_PASSWORD', 'locationAgent.password'),
+      accuracyM: int('PRESENCE_MLP_ACCURACY_M', get('PRESENCE_MLP_ACCURACY_M', 'locationAgent.accuracyM'), 500),
+      maxAgeS: nonNegativeInt('PRESENCE_MLP_MAX_AGE_S', get('PRESENCE_MLP_MAX_AGE_S', 'locationAgent.maxAgeS'), 300),
+      minIntervalS: nonNegativeInt('PRESENCE_MLP_MIN_INTERVAL_S', get('PRESENCE_MLP_MIN_INTERVAL_S', 'locationAgent.minIntervalS'), 60),
+      timeoutMs: int('PRESENCE_MLP_TIMEOUT_MS', get('PRESENCE_MLP_TIMEOUT_MS', 'locationAgent.timeoutMs'), 10_000),
+      concurrency: int('PRESENCE_MLP_CONCURRENCY', get('PRESENCE_MLP_CONCURRENCY', 'locationAgent.concurrency'), 8),
+      statsInterval: nonNegativeInt('PRESENCE_LOCATION_AGENT_STATS_INTERVAL', get('PRESENCE_LOCATION_AGENT_STATS_INTERVAL', 'locationAgent.statsInterval'), 30),
     },
     hep: {
       authKey: secret('PRESENCE_HEP_AUTH_KEY', 'hep.authKey'),
