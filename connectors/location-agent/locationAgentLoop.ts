@@ -34,8 +34,9 @@ export interface LocationAgentLoopOptions {
 
 export class LocationAgentLoop {
   readonly stats: LocationAgentLoopStats = { requests: 0, positions: 0, undecodable: 0, commits: 0 };
-  private running = false;
+  /** The consume loop while running; stop() waits for it. */
   private loop: Promise<void> | undefined;
+  private running = false;
 
   private constructor(
     private readonly consumer: Consumer,

@@ -5,26 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { parsePidf } from '../../../presence-document/parse.ts';
 import type { LocationRequest, NotifyRequest, SignalingEvent, Subscription } from '../../../schemas/generated/records.ts';
-import type { RecordSerde } from '../../../schemas/serde.ts';
-import type { OutputRecord } from '../../../kafka/transactionalProcessor.ts';
-import type { WatcherRules } from '../authorization/watcherRules.ts';
-import { fromStateRecord, newSubscriber, toStateRecord } from '../managedSubscriber.ts';
 import { mapEvent } from '../../../test/support/signalingEvents.ts';
 import { subscriptionRecord } from '../../../test/support/subscriptionRecords.ts';
 import { locationEvent } from '../../../taps/network-query/locationEvent.ts';
-import { EventManagerContext } from './context.ts';
-import { signalingEvents } from './signalingEvents.ts';
-import { subscriptions } from './subscriptions.ts';
+import { handlerContext, runHandlers, written } from '../../../test/support/handlerRun.ts';
 
 const KEY = 'msisdn:+351910000001';
 const T = Date.UTC(2026, 0, 1, 8);
 const RULES: Record<string, string> = { 'sip:family@example.com': 'allow-location', 'sip:friend@example.com': 'allow' };
-
-function context(records: Array<Subscription | SignalingEvent>): EventManagerContext {
-  const serde = { decode: async () => records.shift(), encode: (_t: string, r: unknown) => Buffer.from(JSON.stringify(r)) } as unknown as RecordSerde;
-  const rules = { decide: async (_p: string, w: string) => RULES[w] ?? 'block' } as unknown as WatcherRules;
-  return new EventManagerContext(serde, rules, 'unit.', 'stream');
-}
 
 const sub = (callId: string, watcherUri: string) => subscriptionRecord(KEY, callId, { receivedAt: T, watcherUri });
 const position = (lat: number, lon: number, radiusM: number | null, at: number) =>
@@ -35,18 +23,13 @@ const position = (lat: number, lon: number, radiusM: number | null, at: number) 
   );
 
 async function run(records: Array<Subscription | SignalingEvent>) {
-  const ctx = context([...records]);
-  let m = newSubscriber(KEY);
-  const out: OutputRecord[] = [];
-  for (const r of records) {
-    const handler = 'eventId' in r ? signalingEvents : subscriptions;
-    await handler.handle(ctx, 0, KEY, Buffer.alloc(1), m, out);
-    m = fromStateRecord(toStateRecord(m)); // through the changelog record each time, as a restore would
-  }
-  const all = out.filter((o) => o.topic === 'unit.notify-requests').map((o) => JSON.parse(o.value!.toString()) as NotifyRequest);
-  const current = out.filter((o) => o.topic === 'unit.current-presence').map((o) => JSON.parse(o.value!.toString()) as { pidf: string });
-  const asked = out.filter((o) => o.topic === 'unit.location-requests').map((o) => ({ key: o.key, ...(JSON.parse(o.value!.toString()) as LocationRequest) }));
-  return { m, all, current, asked };
+  const { m, out } = await runHandlers(
+    handlerContext([...records], (w) => RULES[w] ?? 'block'),
+    KEY,
+    records,
+  );
+  const asked = written<LocationRequest>(out, 'location-requests').map((r) => ({ key: KEY, ...r }));
+  return { m, all: written<NotifyRequest>(out, 'notify-requests'), current: written<{ pidf: string }>(out, 'current-presence'), asked };
 }
 
 describe('location watchers', () => {
