@@ -11,6 +11,9 @@ import { MlpLocationQuery } from '../../taps/network-query/mlpLocationQuery.ts';
 import { QueryGuard } from '../../taps/network-query/queryGuard.ts';
 import { untilStopped } from './run.ts';
 import { flagsFromSettings } from './flagSettings.ts';
+import { addAdminOptions, startAdminFor } from './adminPort.ts';
+import { MetricsRegistry } from '../../protocols/http/metrics.ts';
+import { registerNetworkQueryMetrics } from '../../taps/network-query/networkQueryMetrics.ts';
 import { commandLog } from '../logger.ts';
 
 const say = commandLog('location-agent', loadSettings);
@@ -29,11 +32,14 @@ interface Opts {
   timeoutMs: string;
   concurrency: string;
   statsInterval: string;
+  adminPort?: string;
+  adminHost?: string;
 }
 
 export function registerLocationAgentCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
   const cmd = run.command('location-agent');
+  addAdminOptions(cmd, 'locationAgent');
   // Every flag but the password, a secret (environment or file only, never on a command line).
   flagsFromSettings(cmd, ({ locationAgent: l }) => ({
     mlpUrl: l.mlpUrl,
@@ -71,7 +77,23 @@ export function registerLocationAgentCommand(program: Command): void {
         timeoutMs: whole('--timeout-ms', o.timeoutMs, 1),
       });
       const agent = new LocationAgent(guard, `location-agent-${os.hostname()}`);
-      const loop = await LocationAgentLoop.start(s, agent, { concurrency: whole('--concurrency', o.concurrency, 1), log: say });
+      const metrics = new MetricsRegistry();
+      registerNetworkQueryMetrics(metrics, [guard]);
+      // Filled once Kafka is connected: the admin port answers (not ready) before that.
+      const running: { loop?: LocationAgentLoop } = {};
+      metrics.counter('presence_location_requests_total', 'location-requests read', () => running.loop?.stats.requests ?? 0);
+      metrics.counter('presence_location_positions_total', 'Positions published on signaling-events', () => running.loop?.stats.positions ?? 0);
+      metrics.counter(
+        'presence_location_undecodable_total',
+        'location-requests records that could not be decoded (skipped)',
+        () => running.loop?.stats.undecodable ?? 0,
+      );
+      const admin = await startAdminFor(s, 'locationAgent', o, {
+        metrics,
+        ready: () => (running.loop ? { ok: true } : { ok: false, reason: 'connecting to Kafka' }),
+        log: say,
+      });
+      const loop = (running.loop = await LocationAgentLoop.start(s, agent, { concurrency: whole('--concurrency', o.concurrency, 1), log: say }));
       say(`asking ${new URL(url).origin} for location-requests of ${s.topics.prefix || '(no prefix)'}`);
       const statsLine = () => {
         const outcomes = [...guard.stats.outcomes].map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
@@ -83,6 +105,7 @@ export function registerLocationAgentCommand(program: Command): void {
       clearInterval(timer);
       say(`stopping (${ended}); ${statsLine()}`);
       await loop.stop();
+      await admin?.close();
       if (failure) throw failure;
     });
 }
