@@ -40,6 +40,7 @@ function event(i: number): SignalingEvent {
       dpc: 200,
     },
     isup: null,
+    location: null,
     sip: null,
   };
 }

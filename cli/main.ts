@@ -7,6 +7,7 @@ import { registerTopicsCommands } from './commands/topics.ts';
 import { registerRunCommands } from './commands/run.ts';
 import { registerSipFrontCommand } from './commands/sipFront.ts';
 import { registerNotifySinkCommand } from './commands/notifySink.ts';
+import { registerLocationAgentCommand } from './commands/locationAgent.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerDecodeCommand } from './commands/decode.ts';
 import { registerReplayCommand } from './commands/replay.ts';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerRunCommands(program);
   registerSipFrontCommand(program);
   registerNotifySinkCommand(program);
+  registerLocationAgentCommand(program);
   registerDemoCommand(program);
   registerDecodeCommand(program);
   registerReplayCommand(program);

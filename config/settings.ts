@@ -63,6 +63,26 @@ export interface Settings {
     /** Header size, header and request timeouts, HTTPS certificate and key of every HTTP API (protocols/http/serverLimits.ts). */
     limits: { maxHeaderBytes: number; headersTimeoutMs: number; requestTimeoutMs: number; tlsCertFile?: string; tlsKeyFile?: string };
   };
+  /** `presence run location-agent`: the GMLC it asks over OMA MLP 3.x (Le), and how often. */
+  locationAgent: {
+    /** The GMLC's MLP endpoint, http(s)://; unset: the agent refuses to start. */
+    mlpUrl: string | undefined;
+    /** MLP <client><id>. */
+    clientId: string;
+    /** MLP <client><pwd>, a secret (PRESENCE_MLP_PASSWORD or _FILE). */
+    password: string | undefined;
+    /** Requested horizontal accuracy, meters. */
+    accuracyM: number;
+    /** Oldest acceptable position when a request names none, seconds (max_loc_age). */
+    maxAgeS: number;
+    /** At most one query per subscriber this often, seconds (positioning costs the network). */
+    minIntervalS: number;
+    /** Time budget of one query. */
+    timeoutMs: number;
+    /** Queries in flight at once. */
+    concurrency: number;
+    statsInterval: number;
+  };
   hep: {
     /** HEP3 authentication key every packet must carry (chunk 0x000e); undefined: not checked. */
     authKey: string | undefined;
@@ -90,6 +110,7 @@ export interface Settings {
     groupPresenceApiPort: number | undefined;
     locatorPort: number | undefined;
     consolePort: number | undefined;
+    locationAgentPort: number | undefined;
     /** librdkafka statistics.interval.ms of every client of a process whose admin port is open (kafka/clientStats.ts); 0: off. */
     kafkaStatisticsIntervalMs: number;
   };
@@ -174,6 +195,8 @@ export interface Settings {
     assignor: 'range' | 'uniform' | 'load';
     /** Seconds batches may keep failing on an outage (registry, database, broker) before the member stops with an error; 0: retry on. Nothing is discarded either way. */
     maxOutageS: number;
+    /** A watcher allowed location subscribing (or refreshing) when the known position is older than this many seconds asks the location agent for a new one (location-requests). */
+    locationMaxAgeS: number;
   };
   frontEnd: {
     /** How the SIP front end handles an acceptable SUBSCRIBE: record it (stateless), 302 to the owning event manager (redirect), or forward it there (proxy). */
@@ -512,6 +535,17 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         ...optionalString('tlsKeyFile', str(get('PRESENCE_HTTP_TLS_KEY', 'http.tlsKey'))),
       },
     },
+    locationAgent: {
+      mlpUrl: str(get('PRESENCE_MLP_URL', 'locationAgent.mlpUrl')),
+      clientId: str(get('PRESENCE_MLP_CLIENT_ID', 'locationAgent.clientId')) ?? 'presence',
+      password: secret('PRESENCE_MLP_PASSWORD', 'locationAgent.password'),
+      accuracyM: int('PRESENCE_MLP_ACCURACY_M', get('PRESENCE_MLP_ACCURACY_M', 'locationAgent.accuracyM'), 500),
+      maxAgeS: nonNegativeInt('PRESENCE_MLP_MAX_AGE_S', get('PRESENCE_MLP_MAX_AGE_S', 'locationAgent.maxAgeS'), 300),
+      minIntervalS: nonNegativeInt('PRESENCE_MLP_MIN_INTERVAL_S', get('PRESENCE_MLP_MIN_INTERVAL_S', 'locationAgent.minIntervalS'), 60),
+      timeoutMs: int('PRESENCE_MLP_TIMEOUT_MS', get('PRESENCE_MLP_TIMEOUT_MS', 'locationAgent.timeoutMs'), 10_000),
+      concurrency: int('PRESENCE_MLP_CONCURRENCY', get('PRESENCE_MLP_CONCURRENCY', 'locationAgent.concurrency'), 8),
+      statsInterval: nonNegativeInt('PRESENCE_LOCATION_AGENT_STATS_INTERVAL', get('PRESENCE_LOCATION_AGENT_STATS_INTERVAL', 'locationAgent.statsInterval'), 30),
+    },
     hep: {
       authKey: secret('PRESENCE_HEP_AUTH_KEY', 'hep.authKey'),
       tls: {
@@ -533,6 +567,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       groupPresenceApiPort: port('PRESENCE_GROUP_PRESENCE_API_ADMIN_PORT', get('PRESENCE_GROUP_PRESENCE_API_ADMIN_PORT', 'admin.groupPresenceApiPort')),
       locatorPort: port('PRESENCE_LOCATOR_ADMIN_PORT', get('PRESENCE_LOCATOR_ADMIN_PORT', 'admin.locatorPort')),
       consolePort: port('PRESENCE_CONSOLE_ADMIN_PORT', get('PRESENCE_CONSOLE_ADMIN_PORT', 'admin.consolePort')),
+      locationAgentPort: port('PRESENCE_LOCATION_AGENT_ADMIN_PORT', get('PRESENCE_LOCATION_AGENT_ADMIN_PORT', 'admin.locationAgentPort')),
       kafkaStatisticsIntervalMs: nonNegativeInt(
         'PRESENCE_KAFKA_STATISTICS_INTERVAL_MS',
         get('PRESENCE_KAFKA_STATISTICS_INTERVAL_MS', 'admin.kafkaStatisticsIntervalMs'),
@@ -548,6 +583,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         'allow',
       ),
       memberReportIntervalS: int('PRESENCE_MEMBER_REPORT_INTERVAL', get('PRESENCE_MEMBER_REPORT_INTERVAL', 'eventManager.memberReportIntervalS'), 5),
+      locationMaxAgeS: int('PRESENCE_LOCATION_MAX_AGE', get('PRESENCE_LOCATION_MAX_AGE', 'eventManager.locationMaxAgeS'), 900),
       handoff: oneOf('PRESENCE_HANDOFF', get('PRESENCE_HANDOFF', 'eventManager.handoff'), ['transparent', 'resubscribe'] as const, 'transparent'),
       assignor: oneOf('PRESENCE_ASSIGNOR', get('PRESENCE_ASSIGNOR', 'eventManager.assignor'), ['range', 'uniform', 'load'] as const, 'range'),
       maxOutageS: nonNegativeInt('PRESENCE_MAX_OUTAGE_S', get('PRESENCE_MAX_OUTAGE_S', 'eventManager.maxOutageS'), 0),

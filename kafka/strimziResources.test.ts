@@ -121,6 +121,7 @@ const ROLE_SOURCES: Record<string, string[]> = {
   'group-presence-api': ['connectors/sinks/group-presence'],
   locator: ['coordinator'],
   console: ['services/console'],
+  'location-agent': ['connectors/location-agent', 'taps/network-query'],
 };
 
 function sourceFiles(p: string): string[] {

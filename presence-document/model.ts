@@ -16,6 +16,24 @@ export interface PresenceContact {
   readonly priority?: number;
 }
 
+/**
+ * A position as RFC 4119 (PIDF-LO, with RFC 5491's shapes) carries it in a
+ * tuple's status: <gp:geopriv> with <gp:location-info> holding a gml:Point or a
+ * gs:Circle (WGS 84, EPSG 4326), the usage rules and the method.
+ */
+export interface GeoprivLocation {
+  readonly latitude: number;
+  readonly longitude: number;
+  /** gs:Circle radius in meters; absent for a gml:Point. */
+  readonly radiusMeters?: number;
+  /** <gp:method>: how it was found (A-GPS, Cell, …). */
+  readonly method?: string;
+  /** <gbp:retransmission-allowed>: whether the watcher may pass it on. */
+  readonly retransmissionAllowed: boolean;
+  /** <gbp:retention-expiry>, RFC 3339. */
+  readonly retentionExpiry?: string;
+}
+
 /** <tuple>: a service (RFC 4479 §3.1). */
 export interface PresenceService {
   readonly id: string;
@@ -30,6 +48,8 @@ export interface PresenceService {
   readonly activities: readonly string[];
   readonly serviceClass?: string;
   readonly userInput?: string;
+  /** A location in the tuple's status (RFC 4119 §2.2.1). */
+  readonly geopriv?: GeoprivLocation;
 }
 
 /** <dm:person>: the presentity as a human (RFC 4479 §3.2). */

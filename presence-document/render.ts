@@ -2,7 +2,7 @@
 // model (dm:) and RPID (RFC 4480) namespaces, in schema order, every text
 // and attribute XML-escaped. Output depends only on the document, so equal
 // facts give byte-equal bodies.
-import type { PresenceDevice, PresenceDocument, PresenceNote, PresencePerson, PresenceService } from './model.ts';
+import type { GeoprivLocation, PresenceDevice, PresenceDocument, PresenceNote, PresencePerson, PresenceService } from './model.ts';
 
 const NS = {
   pidf: 'urn:ietf:params:xml:ns:pidf',
@@ -10,6 +10,15 @@ const NS = {
   rpid: 'urn:ietf:params:xml:ns:pidf:rpid',
   lt: 'urn:ietf:params:xml:ns:location-type',
 };
+
+/** Declared on <gp:geopriv> itself, so documents without a location stay byte-equal to before. */
+const GEOPRIV_NS = [
+  'xmlns:gp="urn:ietf:params:xml:ns:pidf:geopriv10"',
+  'xmlns:gbp="urn:ietf:params:xml:ns:pidf:geopriv10:basicPolicy"',
+  'xmlns:gml="http://www.opengis.net/gml"',
+  'xmlns:gs="http://www.opengis.net/pidflo/1.0"',
+].join(' ');
+const WGS84 = 'urn:ogc:def:crs:EPSG::4326';
 
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
@@ -38,11 +47,35 @@ function enumeration(tag: string, values: readonly string[], valueNs: string, in
   return [`${indent}<rpid:${tag}>${items.join('')}</rpid:${tag}>`];
 }
 
+/** RFC 4119 geopriv, RFC 5491 shapes: a point, or a circle with its radius in meters (EPSG 9001). */
+function geopriv(g: GeoprivLocation, indent: string): string[] {
+  const i = `${indent}  `;
+  const pos = `<gml:pos>${g.latitude.toFixed(6)} ${g.longitude.toFixed(6)}</gml:pos>`;
+  const shape =
+    g.radiusMeters === undefined
+      ? `<gml:Point srsName="${WGS84}">${pos}</gml:Point>`
+      : `<gs:Circle srsName="${WGS84}">${pos}<gs:radius uom="urn:ogc:def:uom:EPSG::9001">${Math.round(g.radiusMeters * 10) / 10}</gs:radius></gs:Circle>`;
+  return [
+    `${indent}<gp:geopriv ${GEOPRIV_NS}>`,
+    `${i}<gp:location-info>${shape}</gp:location-info>`,
+    `${i}<gp:usage-rules><gbp:retransmission-allowed>${g.retransmissionAllowed ? 'yes' : 'no'}</gbp:retransmission-allowed>${
+      g.retentionExpiry ? `<gbp:retention-expiry>${xmlEscape(g.retentionExpiry)}</gbp:retention-expiry>` : ''
+    }</gp:usage-rules>`,
+    ...(g.method ? [`${i}<gp:method>${xmlEscape(g.method)}</gp:method>`] : []),
+    `${indent}</gp:geopriv>`,
+  ];
+}
+
+function status(t: PresenceService, i: string): string[] {
+  if (!t.geopriv) return [t.basic ? `${i}<status><basic>${t.basic}</basic></status>` : `${i}<status/>`];
+  return [`${i}<status>`, ...(t.basic ? [`${i}  <basic>${t.basic}</basic>`] : []), ...geopriv(t.geopriv, `${i}  `), `${i}</status>`];
+}
+
 function tuple(t: PresenceService): string[] {
   const i = '    ';
   return [
     `  <tuple id="${xmlEscape(t.id)}">`,
-    t.basic ? `${i}<status><basic>${t.basic}</basic></status>` : `${i}<status/>`,
+    ...status(t, i),
     ...t.deviceIds.map((d) => `${i}<dm:deviceID>${xmlEscape(d)}</dm:deviceID>`),
     ...(t.serviceClass && NCNAME.test(t.serviceClass) ? [`${i}<rpid:service-class><rpid:${t.serviceClass}/></rpid:service-class>`] : []),
     ...(t.userInput ? [`${i}<rpid:user-input>${xmlEscape(t.userInput)}</rpid:user-input>`] : []),

@@ -57,10 +57,19 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
       'event-manager-presence-store-changelog',
       'event-manager-members',
       'dead-letters',
+      'location-requests',
       ...SIP_EDGE.writes,
     ],
     groups: ['presence-event-managers'],
     transactionalIdPrefixes: ['event-manager-'],
+  },
+  {
+    // Le: asks the GMLC (MLP) what the event managers request; answers are network facts like the taps'.
+    role: 'location-agent',
+    commands: ['run location-agent'],
+    reads: ['location-requests'],
+    writes: ['signaling-events'],
+    groups: ['presence-location-agent'],
   },
   {
     role: 'sip-front',

@@ -213,6 +213,15 @@ export const TOPICS = [
     retentionMs: -1,
     partitions: 3,
   },
+  {
+    name: 'location-requests',
+    description: "the event managers' requests for a subscriber's position, answered by the location agent on signaling-events (Le, MLP)",
+    key: 'subscriber',
+    valueSchema: 'LocationRequest',
+    cleanupPolicy: 'delete',
+    retentionMs: DAY,
+    partitions: 'subscriber',
+  },
 ] as const satisfies readonly TopicSpec[];
 
 export type TopicName = (typeof TOPICS)[number]['name'];

@@ -94,6 +94,7 @@ export function signalingEvents(s: DecodedSignal, source: EventSource, keyOf: (p
       source: { tap: source.tap, capture: source.capture, frame: s.frame },
       map: mapFacts(s),
       isup: isupFacts(s, party),
+      location: null,
       sip: sipFacts(s),
     });
   }

@@ -9,7 +9,7 @@ import type { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { enableKafkaClientStats } from '../../kafka/clientStats.ts';
 import { registerKafkaClientMetrics } from '../../kafka/clientStatsMetrics.ts';
 
-export type AdminRole = 'eventManager' | 'sipFront' | 'notifySink' | 'hepTap' | 'groupPresence' | 'groupService' | 'groupPresenceApi' | 'locator' | 'console';
+export type AdminRole = 'eventManager' | 'sipFront' | 'notifySink' | 'hepTap' | 'groupPresence' | 'groupService' | 'groupPresenceApi' | 'locator' | 'console' | 'locationAgent';
 
 const ENV: Record<AdminRole, string> = {
   eventManager: 'PRESENCE_EVENT_MANAGER_ADMIN_PORT',
@@ -21,6 +21,7 @@ const ENV: Record<AdminRole, string> = {
   groupPresenceApi: 'PRESENCE_GROUP_PRESENCE_API_ADMIN_PORT',
   locator: 'PRESENCE_LOCATOR_ADMIN_PORT',
   console: 'PRESENCE_CONSOLE_ADMIN_PORT',
+  locationAgent: 'PRESENCE_LOCATION_AGENT_ADMIN_PORT',
 };
 
 export function addAdminOptions(cmd: Command, role: AdminRole): Command {

@@ -20,11 +20,11 @@ export function registerRulesCommands(program: Command): void {
   rules
     .command('set')
     .description(
-      'allow, allow-presence (presence; BLF lamps without call details), block, polite-block (sees closed presence) or confirm (pending) a watcher, or every watcher of a domain (*@domain)',
+      'allow, allow-location (allow, and the position the network reports), allow-presence (presence; BLF lamps without call details), block, polite-block (sees closed presence) or confirm (pending) a watcher, or every watcher of a domain (*@domain)',
     )
     .argument('<presentity>', 'MSISDN, IMSI, sip:/tel: URI or subscriber key')
     .argument('<watcher>', 'watcher URI (sip:bob@example.com) or *@domain')
-    .argument('<decision>', 'allow | allow-presence | block | polite-block | confirm')
+    .argument('<decision>', 'allow | allow-location | allow-presence | block | polite-block | confirm')
     .action(async (presentity: string, watcher: string, decision: string) => {
       const d = parseDecision(decision, 'decision');
       const key = await keyOf(loadSettings(), presentity);

@@ -211,6 +211,21 @@ export interface GroupPresenceState {
   updatedAt: number;
 }
 
+/** The event manager asking for a subscriber's position (Le): written in its transaction, answered by the location agent as a SignalingEvent (protocol mlp) on signaling-events. Keyed by subscriber. */
+export interface LocationRequest {
+  /** Stable per cause (the SUBSCRIBE's request id), so a re-processed batch asks the same question. */
+  requestId: string;
+  /** Canonical subscriber key. */
+  subscriber: string;
+  requestedAt: number;
+  /** watcher (a watcher allowed location subscribed and no position is known) | stale (the known position is older than the setting). */
+  reason: string;
+  /** Oldest acceptable position; null: the agent's setting. */
+  maxLocationAgeS: null | number;
+  /** Requested accuracy; null: the agent's setting. */
+  horizontalAccuracyM: null | number;
+}
+
 export interface StateMembership {
   groupId: string;
   memberUri: string;
@@ -352,6 +367,16 @@ export interface StateLocation {
   reportedAt: number;
 }
 
+export interface StateGeolocation {
+  latitude: number;
+  longitude: number;
+  radiusMeters: null | number;
+  observedAt: number;
+  method: null | string;
+  /** Time of the event that carried it. */
+  reportedAt: number;
+}
+
 export interface StateContact {
   uri: string;
   registeredAt: number;
@@ -416,7 +441,7 @@ export interface StateWatcher {
   routeSet: Array<string>;
   /** active | pending */
   state: string;
-  /** allow | allow-presence | block | polite-block | confirm */
+  /** allow | allow-location | allow-presence | block | polite-block | confirm */
   decision: string;
   expiresAt: number;
   notifyCseq: number;
@@ -467,6 +492,8 @@ export interface PresenceState {
   sgsn: null | StateServingNode;
   pendingAttach: null | StatePendingAttach;
   location: null | StateLocation;
+  /** The newest position the network reported when asked (Le, MLP): shown only to watchers whose rule allows location. */
+  geolocation: null | StateGeolocation;
   /** Capture time of the REGISTER 2xx the contacts come from. */
   registrationAt: null | number;
   contacts: Array<StateContact>;
@@ -481,6 +508,8 @@ export interface PresenceState {
   watchers: Array<StateWatcher>;
   /** The PIDF watchers were last told: a NOTIFY goes out only when the document changes. */
   notifiedPidf: null | string;
+  /** The position watchers allowed location were last told (a fingerprint): location alone changing notifies only them. */
+  notifiedGeolocation: null | string;
   /** The call dialogs dialog-event watchers were last told (a fingerprint of the dialog-info view): an Event: dialog NOTIFY goes out only when it changes. */
   notifiedDialogs: null | string;
   /** Dialog-info PUBLISHed for the subscriber (RFC 4235 + RFC 3903, e.g. a PBX's pua_dialoginfo), by entity tag: calls the taps may not see, composed with theirs for dialog watchers. */
@@ -570,6 +599,19 @@ export interface IsupFacts {
   callingPresentation: null | string;
 }
 
+export interface LocationFacts {
+  /** WGS 84 degrees, north positive. */
+  latitude: number;
+  /** WGS 84 degrees, east positive. */
+  longitude: number;
+  /** Uncertainty circle; null for a point. */
+  radiusMeters: null | number;
+  /** When the subscriber was there (the answer's time), not when we asked. */
+  observedAt: number;
+  /** Positioning method as reported (MLP pos_method: CELL, A-GPS, OTDOA, ...). */
+  method: null | string;
+}
+
 export interface SipFacts {
   callId: string;
   cseq: number;
@@ -607,6 +649,8 @@ export interface SignalingEvent {
   source: EventSource;
   map: null | MapFacts;
   isup: null | IsupFacts;
+  /** A position the network reported when asked (Le, MLP 3.x SLIA, by the location agent): protocol mlp, message slia, kind result. */
+  location: null | LocationFacts;
   sip: null | SipFacts;
 }
 
@@ -653,6 +697,7 @@ export interface RecordsBySchema {
   GroupMembership: GroupMembership;
   GroupPresence: GroupPresence;
   GroupPresenceState: GroupPresenceState;
+  LocationRequest: LocationRequest;
   MemberGroupsState: MemberGroupsState;
   MemberReport: MemberReport;
   NotifyRequest: NotifyRequest;

@@ -78,6 +78,7 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
   await availabilityStore.migrate();
   /** What the topic handlers share (handlers/). */
   const ctx = new EventManagerContext(serde, rules, s.topics.prefix, s.eventManager.timerClock);
+  ctx.locationMaxAgeMs = s.eventManager.locationMaxAgeS * 1000;
   const { stats } = ctx;
   const t = (name: TopicName) => ctx.topic(name);
   const handlers = new Map(HANDLERS.map((h) => [t(h.topic), h]));

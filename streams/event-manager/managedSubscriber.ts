@@ -12,10 +12,12 @@ export interface ManagedSubscriber {
   notifiedPidf: string | null;
   /** dialogFingerprint of what dialog (BLF) watchers were last told; null until one subscribed. */
   notifiedDialogs: string | null;
+  /** geolocationFingerprint of what watchers allowed location were last told; null: no position told. */
+  notifiedGeolocation: string | null;
 }
 
 export function newSubscriber(subscriber: string): ManagedSubscriber {
-  return { presence: emptyPresence(subscriber), watchers: new Map(), notifiedPidf: null, notifiedDialogs: null };
+  return { presence: emptyPresence(subscriber), watchers: new Map(), notifiedPidf: null, notifiedDialogs: null, notifiedGeolocation: null };
 }
 
 /**
@@ -31,7 +33,13 @@ export function forUpdate(m: ManagedSubscriber): ManagedSubscriber {
 const watcherRecord = (d: WatcherDialog): StateWatcher => ({ ...d, routeSet: [...d.routeSet] });
 
 export function toStateRecord(m: ManagedSubscriber): PresenceState {
-  return { ...toRecord(m.presence), watchers: [...m.watchers.values()].map(watcherRecord), notifiedPidf: m.notifiedPidf, notifiedDialogs: m.notifiedDialogs };
+  return {
+    ...toRecord(m.presence),
+    watchers: [...m.watchers.values()].map(watcherRecord),
+    notifiedPidf: m.notifiedPidf,
+    notifiedDialogs: m.notifiedDialogs,
+    notifiedGeolocation: m.notifiedGeolocation,
+  };
 }
 
 export function fromStateRecord(r: PresenceState): ManagedSubscriber {
@@ -45,5 +53,11 @@ export function fromStateRecord(r: PresenceState): ManagedSubscriber {
       decision: ((WATCHER_DECISIONS as readonly string[]).includes(w.decision) ? w.decision : 'allow') as WatcherDecision,
     });
   }
-  return { presence: fromRecord(r), watchers, notifiedPidf: r.notifiedPidf ?? null, notifiedDialogs: r.notifiedDialogs ?? null };
+  return {
+    presence: fromRecord(r),
+    watchers,
+    notifiedPidf: r.notifiedPidf ?? null,
+    notifiedDialogs: r.notifiedDialogs ?? null,
+    notifiedGeolocation: r.notifiedGeolocation ?? null,
+  };
 }

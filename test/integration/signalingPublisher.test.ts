@@ -22,6 +22,7 @@ const event = (i: number): SignalingEvent => ({
   source: { tap: 'test', capture: null, frame: i },
   map: null,
   isup: null,
+  location: null,
   sip: null,
 });
 

@@ -63,3 +63,32 @@ describe('watcher rules: allow-presence', () => {
     await expect(upgraded.set(P, 'sip:eve@example.com', 'nonsense' as never)).rejects.toThrow(/check constraint/);
   });
 });
+
+describe('watcher rules: allow-location', () => {
+  const older = `it_rules_noloc_${process.pid}`;
+  const rulesOf = new WatcherRules(url, 'allow', older, 0);
+  afterAll(async () => {
+    await rulesOf.close();
+    await dropSchema(older);
+  });
+
+  it('a table made before allow-location existed takes it after migrate; an ordinary allow stays allow', async () => {
+    const c = new pg.Client(url);
+    await c.connect();
+    try {
+      await c.query(`create schema ${older}`);
+      await c.query(`create table ${older}.watcher_rules (presentity text not null, watcher text not null,
+        decision text not null check (decision in ('allow', 'allow-presence', 'block', 'polite-block', 'confirm')),
+        updated_at timestamptz not null default now(), primary key (presentity, watcher))`);
+    } finally {
+      await c.end();
+    }
+    await expect(rulesOf.set(P, 'sip:family@example.com', 'allow-location')).rejects.toThrow(/check constraint/);
+    await rulesOf.migrate();
+    await rulesOf.migrate(); // a restart: nothing left to widen
+    await rulesOf.set(P, 'sip:family@example.com', 'allow-location');
+    await rulesOf.set(P, 'sip:friend@example.com', 'allow');
+    expect(await rulesOf.decide(P, 'sip:family@example.com')).toBe('allow-location');
+    expect(await rulesOf.decide(P, 'sip:friend@example.com')).toBe('allow');
+  });
+});

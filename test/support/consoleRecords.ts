@@ -99,6 +99,8 @@ export function presenceState(subscriber: string, version: number, watchers: Sta
     watchers,
     notifiedPidf: null,
     notifiedDialogs: null,
+    notifiedGeolocation: null,
+    geolocation: null,
     dialogPublications: [],
   };
 }

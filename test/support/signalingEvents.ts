@@ -16,6 +16,7 @@ function base(subscriber: string, protocol: string, message: string, kind: strin
     source: { tap: 'test', capture: null, frame: 0 },
     map: null,
     isup: null,
+    location: null,
     sip: null,
   };
 }

@@ -4,11 +4,11 @@
 create table if not exists watcher_rules (
   presentity  text not null,
   watcher     text not null,
-  decision    text not null check (decision in ('allow', 'allow-presence', 'block', 'polite-block', 'confirm')),
+  decision    text not null check (decision in ('allow', 'allow-location', 'allow-presence', 'block', 'polite-block', 'confirm')),
   updated_at  timestamptz not null default now(),
   primary key (presentity, watcher)
 );
--- A table made before 'allow-presence' existed keeps its old check: widen it,
+-- A table made before 'allow-presence' or 'allow-location' existed keeps its old check: widen it,
 -- only when needed so a restart takes no exclusive lock on the rules.
 do $$
 declare
@@ -19,10 +19,10 @@ begin
   select c.conname into old_check from pg_constraint c join pg_class t on t.oid = c.conrelid
    where t.relname = 'watcher_rules' and t.relnamespace = current_schema()::regnamespace
      and c.contype = 'c' and pg_get_constraintdef(c.oid) like '%decision%'
-     and pg_get_constraintdef(c.oid) not like '%allow-presence%';
+     and pg_get_constraintdef(c.oid) not like '%allow-location%';
   if old_check is not null then
     execute format('alter table watcher_rules drop constraint %I', old_check);
     alter table watcher_rules add constraint watcher_rules_decision_check
-      check (decision in ('allow', 'allow-presence', 'block', 'polite-block', 'confirm'));
+      check (decision in ('allow', 'allow-location', 'allow-presence', 'block', 'polite-block', 'confirm'));
   end if;
 end $$;

@@ -1,5 +1,6 @@
 // Per-presentity authorization of watchers, from PostgreSQL, cached briefly:
-// allow, allow-presence (presence, and the lamp's state without call details),
+// allow, allow-location (allow, and the network's position of the subscriber),
+// allow-presence (presence, and the lamp's state without call details),
 // block, polite-block (sees a closed presence), confirm (pending until the
 // presentity decides). Watchers without a rule get the default.
 import { readFileSync } from 'node:fs';

@@ -66,6 +66,8 @@ export class EventManagerContext {
   readonly streamTime = new Map<number, number>();
   /** Newest SUBSCRIBE time seen per partition: with stream time, the clock of dialogs in 'stream' mode. */
   readonly subscribeTime = new Map<number, number>();
+  /** A position older than this is asked for again when a watcher allowed location subscribes (settings eventManager.locationMaxAgeS). */
+  locationMaxAgeMs = 900_000;
 
   constructor(
     readonly serde: RecordSerde,

@@ -5,32 +5,20 @@
 import { describe, expect, it } from 'vitest';
 import { parseDialogInfo } from '../../../presence-document/dialogInfo.ts';
 import type { NotifyRequest, SignalingEvent, Subscription } from '../../../schemas/generated/records.ts';
-import type { RecordSerde } from '../../../schemas/serde.ts';
 import type { OutputRecord } from '../../../kafka/transactionalProcessor.ts';
-import type { WatcherRules } from '../authorization/watcherRules.ts';
-import { fromStateRecord, newSubscriber, toStateRecord } from '../managedSubscriber.ts';
 import { isupEvent, mapEvent, sipRequest, sipResponse } from '../../../test/support/signalingEvents.ts';
 import { subscriptionRecord } from '../../../test/support/subscriptionRecords.ts';
+import { handlerContext, runHandlers } from '../../../test/support/handlerRun.ts';
 import { PartitionStore } from '../../../kafka/partitionStore.ts';
 import type { ProcessContext } from '../../../kafka/transactionalProcessor.ts';
 import type { AvailabilityStore } from '../availability/availabilitySettings.ts';
 import { DEFAULT_CONFIG } from '../presence/config.ts';
 import type { ManagedSubscriber } from '../managedSubscriber.ts';
-import { EventManagerContext } from './context.ts';
 import { fireTimers } from './timers.ts';
-import { signalingEvents } from './signalingEvents.ts';
-import { subscriptions } from './subscriptions.ts';
 
 const KEY = 'msisdn:+351910000001';
 const URI = 'sip:+351910000001@ims.example.net';
 const T = Date.UTC(2026, 0, 1, 8);
-
-/** The handlers' collaborators: decode hands out `records` in turn, encode passes JSON, the rules answer `decision`. */
-function context(records: Array<Subscription | SignalingEvent>, decision = 'allow'): EventManagerContext {
-  const serde = { decode: async () => records.shift(), encode: (_t: string, r: unknown) => Buffer.from(JSON.stringify(r)) } as unknown as RecordSerde;
-  const rules = { decide: async () => decision } as unknown as WatcherRules;
-  return new EventManagerContext(serde, rules, 'unit.', 'stream');
-}
 
 const notifies = (out: OutputRecord[]) => out.filter((o) => o.topic === 'unit.notify-requests').map((o) => JSON.parse(o.value!.toString()) as NotifyRequest);
 const incoming = (msg: string, t: number, cause: number | null = null, presentation = 'allowed') =>
@@ -47,14 +35,8 @@ const incoming = (msg: string, t: number, cause: number | null = null, presentat
 const sub = (callId: string, event: string) =>
   subscriptionRecord(KEY, callId, { receivedAt: T, expires: 3600, presentityUri: URI, watcherTag: `w-${callId}`, localTag: `l-${callId}`, event });
 
-async function run(records: Array<Subscription | SignalingEvent>, decision = 'allow', ctx = context([...records], decision)) {
-  let m = newSubscriber(KEY);
-  const out: OutputRecord[] = [];
-  for (const r of records) {
-    const handler = 'eventId' in r ? signalingEvents : subscriptions;
-    await handler.handle(ctx, 0, KEY, Buffer.alloc(1), m, out);
-    m = fromStateRecord(toStateRecord(m)); // through the changelog record each time, as a restore would
-  }
+async function run(records: Array<Subscription | SignalingEvent>, decision = 'allow', ctx = handlerContext([...records], () => decision)) {
+  const { m, out } = await runHandlers(ctx, KEY, records);
   return { m, all: notifies(out), ctx };
 }
 

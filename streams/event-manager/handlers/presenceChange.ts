@@ -8,9 +8,9 @@ import { DIALOG_INFO } from '../../../presence-document/dialogInfo.ts';
 import type { ManagedSubscriber } from '../managedSubscriber.ts';
 import { changeConcerns, changedDialogs, dialogFingerprint, renderDialogDocument } from '../presence/dialogDocument.ts';
 import { emptyPresence, type SubscriberPresence } from '../presence/model.ts';
-import { renderPresence } from '../presence/presenceDocument.ts';
+import { geolocationFingerprint, renderPresence } from '../presence/presenceDocument.ts';
 import { summary } from '../presence/summary.ts';
-import { notifyChange, type DialogBody, type NotifyBody } from '../subscriptions/watcherDialog.ts';
+import { allowsLocation, notifyChange, type DialogBody, type NotifyBody, type NotifyDocument, type WatcherDecision } from '../subscriptions/watcherDialog.ts';
 import type { EventManagerContext } from './context.ts';
 
 export const PIDF = 'application/pidf+xml';
@@ -21,6 +21,18 @@ export function politeDocument(key: string): NotifyBody {
 }
 
 export const DIALOG_EVENT = 'dialog';
+
+/**
+ * The PIDF a presence watcher gets: `plain` (what current-presence carries, no
+ * position), and for a watcher whose rule allows location, the same document
+ * with the network's position as geopriv — rendered once, when first needed.
+ */
+export function presenceBody(s: SubscriberPresence, plain: NotifyBody): NotifyDocument {
+  if (s.geolocation === null) return plain;
+  let located: NotifyBody | undefined;
+  return (d: { decision: WatcherDecision }) =>
+    allowsLocation(d.decision) ? (located ??= { contentType: PIDF, body: renderPresence(s, { withLocation: true }) }) : plain;
+}
 
 /**
  * The dialog-info a dialog watcher's NOTIFY carries, made at its version, of
@@ -35,7 +47,7 @@ export function dialogDocument(s: SubscriberPresence, nowMs: number, changed: Re
     contentType: DIALOG_INFO,
     body: renderDialogDocument(s, {
       entity: d.presentityUri,
-      showIdentities: d.decision === 'allow',
+      showIdentities: d.decision === 'allow' || d.decision === 'allow-location',
       callDetails: d.decision !== 'allow-presence',
       nowMs,
       version: d.version,
@@ -57,9 +69,15 @@ export function publishPresence(ctx: EventManagerContext, key: string, m: Manage
   const current = summary(m.presence, { availability: ctx.availability.get(key) });
   out.push({ topic: ctx.topic('current-presence'), key, value: serde.encode('current-presence', current) });
   const notifies = [];
-  if (current.pidf !== m.notifiedPidf) {
+  // A new position alone changes only what watchers allowed location see: only they are told.
+  const plainChanged = current.pidf !== m.notifiedPidf;
+  const geolocation = geolocationFingerprint(m.presence);
+  if (plainChanged || geolocation !== m.notifiedGeolocation) {
     m.notifiedPidf = current.pidf;
-    notifies.push(...notifyChange(m.watchers, key, { contentType: PIDF, body: current.pidf }, politeDocument(key), nowMs, cause));
+    m.notifiedGeolocation = geolocation;
+    const body = presenceBody(m.presence, { contentType: PIDF, body: current.pidf });
+    const concerned = (d: { decision: WatcherDecision }) => plainChanged || allowsLocation(d.decision);
+    notifies.push(...notifyChange(m.watchers, key, body, politeDocument(key), nowMs, cause, 'presence', concerned));
   }
   // Without dialog watchers nothing is remembered: the changelog stays as it was for the many subscribers nobody BLF-watches.
   const calls = [...m.watchers.values()].some((d) => d.event === DIALOG_EVENT) ? dialogFingerprint(m.presence) : null;

@@ -1,11 +1,12 @@
 // subscriptions: a watcher's SUBSCRIBE via a front end opens, refreshes or ends its
 // dialog; the watcher rules decide what it may see.
 import { isOutage } from '../../../kafka/errorClass.ts';
-import { applySubscribe } from '../subscriptions/watcherDialog.ts';
+import { allowsLocation, applySubscribe } from '../subscriptions/watcherDialog.ts';
+import { locationDemand } from '../presence/locationDemand.ts';
 import { renderPresence } from '../presence/presenceDocument.ts';
 import { dialogFingerprint } from '../presence/dialogDocument.ts';
 import { DependencyUnavailable, type TopicHandler } from './context.ts';
-import { DIALOG_EVENT, dialogDocument, PIDF, politeDialogs, politeDocument } from './presenceChange.ts';
+import { DIALOG_EVENT, dialogDocument, PIDF, politeDialogs, politeDocument, presenceBody } from './presenceChange.ts';
 
 export const subscriptions: TopicHandler = {
   topic: 'subscriptions',
@@ -32,8 +33,13 @@ export const subscriptions: TopicHandler = {
       m.notifiedDialogs = dialogFingerprint(m.presence);
     } else {
       const body = m.notifiedPidf ?? renderPresence(m.presence);
-      ({ notifies } = applySubscribe(m.watchers, sub, decision, { contentType: PIDF, body }, politeDocument(key), sub.receivedAt, localTag));
+      const doc = presenceBody(m.presence, { contentType: PIDF, body });
+      ({ notifies } = applySubscribe(m.watchers, sub, decision, doc, politeDocument(key), sub.receivedAt, localTag));
       if (m.notifiedPidf === null) m.notifiedPidf = body;
+      // A watcher allowed location and no fresh position: ask the location agent (answered on signaling-events).
+      const ask =
+        allowsLocation(decision) && sub.expires > 0 ? locationDemand(m.presence, { requestId: sub.requestId, at: sub.receivedAt }, ctx.locationMaxAgeMs) : null;
+      if (ask) out.push({ topic: ctx.topic('location-requests'), key, value: ctx.serde.encode('location-requests', ask) });
     }
     for (const n of notifies) out.push({ topic: ctx.topic('notify-requests'), key, value: ctx.serde.encode('notify-requests', n) });
     ctx.stats.notifies += notifies.length;

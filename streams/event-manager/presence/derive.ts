@@ -6,6 +6,7 @@
 import type { SignalingEvent } from '../../../schemas/generated/records.ts';
 import { applySipMessage } from './activity.ts';
 import { applyIsup, applySipCall } from './calls.ts';
+import { applyGeolocation } from './geolocation.ts';
 import { DEFAULT_CONFIG, type DerivationConfig } from './config.ts';
 import { emptyPresence, type SubscriberPresence } from './model.ts';
 import { applyMap } from './network.ts';
@@ -27,6 +28,8 @@ function facts(s: SubscriberPresence, e: SignalingEvent, cfg: DerivationConfig):
       return applyIsup(s, e, cfg);
     case 'sip':
       return applySipMessage(applyPublish(applyRegister(applySipCall(s, e, cfg), e, cfg), e, cfg), e);
+    case 'mlp':
+      return applyGeolocation(s, e);
     default:
       return s;
   }

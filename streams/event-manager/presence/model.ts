@@ -52,6 +52,19 @@ interface LocationFacet {
   readonly reportedAt: number;
 }
 
+/** A position the network reported when asked (Le: MLP over the GMLC), WGS 84. */
+export interface GeolocationFacet {
+  readonly latitude: number;
+  readonly longitude: number;
+  /** Uncertainty circle in meters; null for a point. */
+  readonly radiusMeters: number | null;
+  /** When the subscriber was there (the answer's own time). */
+  readonly observedAt: number;
+  /** Positioning method as reported (CELL, A-GPS, …). */
+  readonly method: string | null;
+  readonly reportedAt: number;
+}
+
 export interface RegisteredContact {
   readonly uri: string;
   readonly registeredAt: number;
@@ -126,6 +139,8 @@ export interface SubscriberPresence {
   readonly updatedAt: number;
   readonly network: NetworkFacet;
   readonly location: LocationFacet | null;
+  /** Only for watchers whose rule allows location (presenceDocument's withLocation). */
+  readonly geolocation: GeolocationFacet | null;
   readonly registration: RegistrationFacet;
   /** Live legs and a few released ones (tombstones against late messages). */
   readonly calls: readonly CallLeg[];
@@ -160,6 +175,7 @@ export function emptyPresence(subscriber: string): SubscriberPresence {
     updatedAt: 0,
     network: emptyNetwork,
     location: null,
+    geolocation: null,
     registration: { at: null, contacts: [] },
     calls: [],
     activity: {},

@@ -12,6 +12,9 @@
 //    person with activities (notes) provides them; otherwise the network's
 //    (on-the-phone while a call is answered).
 //  - Place: the cell the subscriber was last seen in, as a note on the handset device.
+//  - Position (the network's answer over Le) only with `withLocation`, for watchers
+//    whose rule allows location: a 'location' tuple of the handset whose status holds
+//    RFC 4119 geopriv, timestamped with when the subscriber was there.
 // Every timestamp is a fact's own time (state entered, leg answered, contact
 // registered, location observed, publication's text), never "now", so the same
 // facts give the same document.
@@ -23,7 +26,15 @@ import { callStateOf, servingNodeOf, type Publication, type SubscriberPresence }
 export interface DocumentOptions {
   /** Presentity URI; by default tel:+E164 for msisdn keys, the AoR for aor keys, pres:<imsi>@imsi.invalid otherwise. */
   readonly entity?: string;
+  /** Include the position the network reported (geopriv): only for a watcher whose rule allows location. */
+  readonly withLocation?: boolean;
 }
+
+/** Id of the tuple carrying the network-reported position. */
+export const LOCATION_TUPLE = 'location';
+
+/** How long a watcher may keep a position (RFC 4119 retention-expiry), from when it was observed. */
+const LOCATION_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -74,7 +85,8 @@ export function presenceDocument(s: SubscriberPresence, o: DocumentOptions = {})
   const used = new Set<string>();
   const n = s.network;
   const pubs = newestFirst(s.publications);
-  const handsetKnown = n.state === 'attached' || s.location !== null;
+  const geo = o.withLocation ? s.geolocation : null;
+  const handsetKnown = n.state === 'attached' || s.location !== null || geo !== null;
   const handsetUrn = deviceUrn(s.subscriber);
   const networkDenies = (n.state === 'detached' || n.state === 'purged') && s.registration.contacts.length === 0;
 
@@ -92,6 +104,23 @@ export function presenceDocument(s: SubscriberPresence, o: DocumentOptions = {})
     ...(n.since !== null ? { timestamp: iso(n.since) } : {}),
   };
   if (showNetwork) services.push(net);
+  if (geo) {
+    services.push({
+      id: uniqueId(LOCATION_TUPLE, used),
+      notes: [],
+      deviceIds: [handsetUrn],
+      activities: [],
+      timestamp: iso(geo.observedAt),
+      geopriv: {
+        latitude: geo.latitude,
+        longitude: geo.longitude,
+        ...(geo.radiusMeters !== null ? { radiusMeters: geo.radiusMeters } : {}),
+        ...(geo.method ? { method: geo.method } : {}),
+        retransmissionAllowed: false,
+        retentionExpiry: iso(geo.observedAt + LOCATION_RETENTION_MS),
+      },
+    });
+  }
   for (const c of s.registration.contacts) {
     services.push({
       id: uniqueId(`reg-${shortHash(c.uri)}`, used),
@@ -153,4 +182,10 @@ export function presenceDocument(s: SubscriberPresence, o: DocumentOptions = {})
 /** The PIDF watchers of this subscriber receive. */
 export function renderPresence(s: SubscriberPresence, o: DocumentOptions = {}): string {
   return renderPidf(presenceDocument(s, o));
+}
+
+/** What watchers allowed location were told about the position: changes when (and only when) the geopriv they see would. */
+export function geolocationFingerprint(s: SubscriberPresence): string | null {
+  const g = s.geolocation;
+  return g ? `${g.latitude},${g.longitude},${g.radiusMeters ?? ''},${g.observedAt},${g.method ?? ''}` : null;
 }

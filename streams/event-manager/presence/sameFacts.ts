@@ -18,6 +18,7 @@ export function sameFacts(a: SubscriberPresence, b: SubscriberPresence): boolean
   return (
     equal(a.network, b.network) &&
     equal(a.location, b.location) &&
+    equal(a.geolocation, b.geolocation) &&
     equal(a.registration, b.registration) &&
     equal(a.calls, b.calls) &&
     equal(a.activity, b.activity) &&

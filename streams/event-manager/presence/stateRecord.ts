@@ -24,7 +24,7 @@ const node = (n: StateServingNode | null): ServingNode | null => (n ? { number: 
 const networkState = (s: string): NetworkStateName => (NETWORK_STATES.has(s) ? (s as NetworkStateName) : 'unknown');
 
 /** The presence part of the changelog record (the event manager adds its watchers). */
-type PresenceRecord = Omit<PresenceState, 'watchers' | 'notifiedPidf' | 'notifiedDialogs'>;
+type PresenceRecord = Omit<PresenceState, 'watchers' | 'notifiedPidf' | 'notifiedDialogs' | 'notifiedGeolocation'>;
 
 export function toRecord(s: SubscriberPresence): PresenceRecord {
   const n = s.network;
@@ -57,6 +57,7 @@ export function toRecord(s: SubscriberPresence): PresenceRecord {
         }
       : null,
     location: s.location ? { ...s.location } : null,
+    geolocation: s.geolocation ? { ...s.geolocation } : null,
     registrationAt: s.registration.at,
     contacts: s.registration.contacts.map((c) => ({ ...c })),
     calls: s.calls.map((c) => ({ ...c })),
@@ -112,6 +113,7 @@ export function fromRecord(r: PresenceRecord): SubscriberPresence {
         : null,
     },
     location: r.location ? { ...r.location } : null,
+    geolocation: r.geolocation ? { ...r.geolocation } : null,
     registration: { at: r.registrationAt, contacts: r.contacts.map((c) => ({ ...c })) },
     calls,
     activity: { ...r.activity } as Partial<Record<ActivityKind, number>>,

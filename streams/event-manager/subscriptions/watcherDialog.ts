@@ -10,11 +10,15 @@ type SubscriptionStateName = 'active' | 'pending' | 'terminated';
 /** RFC 6665 §8.2.3 reasons we use. */
 export type TerminationReason = 'timeout' | 'rejected' | 'deactivated' | 'noresource' | 'giveup';
 
-/** What the presentity's authorization rules say about a watcher. */
-export type WatcherDecision = 'allow' | 'allow-presence' | 'block' | 'polite-block' | 'confirm';
+/**
+ * What the presentity's authorization rules say about a watcher. 'allow-location'
+ * is 'allow' plus the position the network reports (geopriv): location is the most
+ * sensitive element, so no other decision, and no default, shows it.
+ */
+export type WatcherDecision = 'allow' | 'allow-location' | 'allow-presence' | 'block' | 'polite-block' | 'confirm';
 
 /** Every decision, in the order the CLI and the config list them. */
-export const WATCHER_DECISIONS: readonly WatcherDecision[] = ['allow', 'allow-presence', 'block', 'polite-block', 'confirm'];
+export const WATCHER_DECISIONS: readonly WatcherDecision[] = ['allow', 'allow-location', 'allow-presence', 'block', 'polite-block', 'confirm'];
 
 /**
  * One dialog: the changelog's StateWatcher record (schemas/avro/PresenceState.avsc)
@@ -106,6 +110,9 @@ export function notify(
     contactVerified: d.contactVerified ?? true,
   };
 }
+
+/** Whether the watcher may see the subscriber's position: only a rule that says so. */
+export const allowsLocation = (decision: WatcherDecision): boolean => decision === 'allow-location';
 
 /** What a watcher may see: a polite block shows a closed, empty presence (RFC 5025 polite-block). */
 function documentFor(d: WatcherDialog, current: NotifyDocument, politeBlocked: NotifyDocument): NotifyDocument | null {
