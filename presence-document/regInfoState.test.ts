@@ -70,7 +70,8 @@ describe('RegInfoState', () => {
   it('ignores retransmitted and older versions, accepts a full document after a reset', () => {
     const s = new RegInfoState();
     s.apply(doc(2, 'full', [contact('1', 'sip:a@h1', 'active', 'registered', 60)]), 0);
-    expect(s.apply(doc(2, 'full', []), 1)).toEqual({ outcome: 'stale', have: 2, got: 2 });
+    expect(s.apply(doc(1, 'full', []), 1)).toEqual({ outcome: 'stale', have: 2, got: 1 });
+    expect(s.apply(doc(2, 'partial', []), 1)).toEqual({ outcome: 'stale', have: 2, got: 2 });
     s.resetVersion();
     const r = s.apply(doc(0, 'full', [], 'init'), 2);
     expect(r).toEqual({ outcome: 'applied', changed: [{ aor: AOR, state: 'init', contacts: [], events: [] }] });
@@ -83,5 +84,12 @@ describe('RegInfoState', () => {
       outcome: 'applied',
       changed: [{ aor: AOR, state: 'terminated', contacts: [], events: ['unregistered'] }],
     });
+  });
+
+  it('applies a full document of the same version again (Kamailio 5.6 sends every NOTIFY as version 0)', () => {
+    const s = new RegInfoState();
+    s.apply(doc(0, 'full', [contact('1', 'sip:a@h1', 'active', 'created', 60)]), 0);
+    const r = s.apply(doc(0, 'full', [contact('1', 'sip:a@h1', 'terminated', 'unregistered', 59)], 'terminated'), 1000);
+    expect(r).toEqual({ outcome: 'applied', changed: [{ aor: AOR, state: 'terminated', contacts: [], events: ['unregistered'] }] });
   });
 });

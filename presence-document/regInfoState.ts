@@ -40,7 +40,11 @@ export class RegInfoState {
   }
 
   apply(doc: RegInfoDocument, nowMs: number): RegInfoApplied {
-    if (this.version !== undefined && doc.version <= this.version) return { outcome: 'stale', have: this.version, got: doc.version };
+    // A full document is self-contained, so one with the same version is applied again:
+    // Kamailio 5.6 (presence_reginfo) sends every NOTIFY as version 0 state full. The
+    // dialog's NOTIFY CSeq, checked by the caller, orders those.
+    const stale = this.version !== undefined && (doc.state === 'full' ? doc.version < this.version : doc.version <= this.version);
+    if (stale) return { outcome: 'stale', have: this.version!, got: doc.version };
     if (doc.state === 'partial' && (this.version === undefined || doc.version !== this.version + 1)) {
       return { outcome: 'gap', expected: this.version === undefined ? -1 : this.version + 1, got: doc.version };
     }

@@ -65,7 +65,7 @@ describe('applyRegNotify', () => {
   it('asks for a re-SUBSCRIBE when a partial NOTIFY skips a version, and ignores a repeated one', () => {
     const state = new RegInfoState();
     applyRegNotify(state, notify(0, 'full', c('1', 'sip:alice@h', 'active', 'registered', 60), T), PLAN, key);
-    expect(applyRegNotify(state, notify(0, 'full', '', T + 1), PLAN, key)).toEqual({ kind: 'stale', version: 0 });
+    expect(applyRegNotify(state, notify(0, 'partial', '', T + 1), PLAN, key)).toEqual({ kind: 'stale', version: 0 });
     expect(applyRegNotify(state, notify(2, 'partial', c('1', 'sip:alice@h', 'terminated', 'deactivated'), T + 2), PLAN, key)).toEqual({
       kind: 'resubscribe',
       expected: 1,
