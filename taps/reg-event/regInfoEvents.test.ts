@@ -73,6 +73,13 @@ describe('applyRegNotify', () => {
     });
   });
 
+  it('two NOTIFYs with the same full-state version (Kamailio numbers every document 0) publish distinct event ids', () => {
+    const state = new RegInfoState();
+    const a = applyRegNotify(state, notify(0, 'full', c('1', 'sip:alice@h', 'active', 'created', 60), T), PLAN, key);
+    const b = applyRegNotify(state, { ...notify(0, 'full', c('1', 'sip:alice@h', 'active', 'refreshed', 60), T + 1), cseq: 2 }, PLAN, key);
+    expect(a.kind === 'events' && b.kind === 'events' && a.events[0]!.eventId !== b.events[0]!.eventId).toBe(true);
+  });
+
   it('a telephone-number identity is keyed by its MSISDN, as the taps key it', () => {
     const state = new RegInfoState();
     const body = Buffer.from(

@@ -38,7 +38,8 @@ export function applyRegNotify(state: RegInfoState, n: RegNotify, plan: Numberin
       {
         aor: r.aor,
         time: n.time,
-        eventId: `reg-event:${n.callId}:${doc.version}:${r.aor}`,
+        // The NOTIFY's CSeq, not only the version: Kamailio numbers every document 0.
+        eventId: `reg-event:${n.callId}:${n.cseq}:${doc.version}:${r.aor}`,
         tap: 'reg-event',
         origin: n.origin,
         callId: n.callId,
