@@ -264,9 +264,13 @@ export class RegEventAgent {
     }
   }
 
-  /** Ends every subscription (Expires: 0) and closes the transport. */
-  async close(): Promise<void> {
-    await Promise.all([...this.byKey.keys()].map((k) => this.unsubscribe(k).catch(() => undefined)));
+  /** Ends every subscription (Expires: 0, waiting at most `waitMs` for the answers) and closes the transport. */
+  async close(waitMs = 2000): Promise<void> {
+    const unsubscribed = Promise.all([...this.byKey.keys()].map((k) => this.unsubscribe(k).catch(() => undefined)));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // A registrar that does not answer must not hold the shutdown for Timer F (32 s): its subscriptions expire anyway.
+    await Promise.race([unsubscribed, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
     this.layer.close();
     await this.transport.close();
   }
