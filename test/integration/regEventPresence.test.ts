@@ -2,7 +2,8 @@
 // registering through Kamailio shows up registered in presence and its
 // watcher is NOTIFYed. Kamailio 5.6 is the registrar serving the reg event
 // (tools/kamailio/registrar.cfg); the reg-event agent SUBSCRIBEs there and
-// publishes to signaling-events; the event manager derives presence; the SIP
+// publishes to signaling-events, for the subscribers whose partitions the event
+// manager owns (regEventOwnership.ts); the event manager derives presence; the SIP
 // front end and the notify sink serve a watcher. A SIPp handset registers,
 // refreshes and de-registers: the watcher's PIDF gains an open tuple with the
 // handset's contact, then loses it. Skips, saying why, without sipp or Kamailio.
@@ -15,6 +16,7 @@ import { startSipFrontEnd, type SipFrontEnd } from '../../front-end/sipFrontEnd.
 import type { SignalingEvent } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
+import { RegEventOwnership } from '../../streams/event-manager/regEventOwnership.ts';
 import { numberingPlan } from '../../subscriber/numberingPlan.ts';
 import { acknowledgedSink } from '../../taps/reg-event/acknowledgedSink.ts';
 import { RegEventAgent } from '../../taps/reg-event/regEventAgent.ts';
@@ -49,6 +51,7 @@ describe.skipIf(MISSING !== undefined)('IMS registration through Kamailio → pr
   let em: EventManager | undefined;
   let sink: NotifySink | undefined;
   let watcher: StrictWatcher | undefined;
+  let ownership: RegEventOwnership | undefined;
   const logs = mkdtempSync(join(tmpdir(), 'regpres-'));
 
   beforeAll(async () => {
@@ -71,6 +74,7 @@ describe.skipIf(MISSING !== undefined)('IMS registration through Kamailio → pr
   }, 180_000);
 
   afterAll(async () => {
+    ownership?.stop();
     await watcher?.close();
     await agent?.close();
     await publisher?.close();
@@ -114,7 +118,14 @@ describe.skipIf(MISSING !== undefined)('IMS registration through Kamailio → pr
     await eventually('the first NOTIFY', () => watcher!.accepted(callId).length > 0, { timeoutMs: 60_000, intervalMs: 200 });
     expect(watcher!.accepted(callId)[0]!.body).not.toContain('sip:handset@');
 
-    await agent!.setSubscribers([ALICE]);
+    // The event manager owning alice's partition owns her reg dialog (the only member here: every partition).
+    ownership = new RegEventOwnership({
+      agent: agent!,
+      subscribers: [ALICE],
+      partitions: s.topics.partitions,
+      owned: () => em!.processor.assignments(),
+      intervalMs: 500,
+    });
     await eventually('the reg dialog up', () => agent!.subscribedKeys.length === 1, { timeoutMs: 10_000, intervalMs: 50 });
     const handset = startSipp({
       scenario: registerHandsetUac({ aor: ALICE.aor, registrar: 'sip:ims.test', expires: 600, pauseMs: 4000 }),
