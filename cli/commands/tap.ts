@@ -13,6 +13,7 @@ import { hepReadiness, registerHepMetrics } from '../../taps/hep/hepMetrics.ts';
 import type { HepCollector } from '../../taps/hep/hepCollector.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
 import { flagsFromSettings } from './flagSettings.ts';
+import { registerImsTapCommands } from './tapIms.ts';
 
 const say = commandLog('hep-tap', loadSettings);
 
@@ -26,6 +27,8 @@ export function registerTapCommand(program: Command): void {
   const tap = program
     .command('tap')
     .description('live taps: receive mirrored signaling and publish it to Kafka until interrupted (SIGINT/SIGTERM stop cleanly)');
+
+  registerImsTapCommands(tap);
 
   const hep = tap.command(hepInputSpec.name);
   addAdminOptions(hep, 'hepTap');

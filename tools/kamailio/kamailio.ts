@@ -1,7 +1,9 @@
-// Kamailio 5.6 as a busy-lamp-field peer for interop tests: blf.cfg
-// (presence + presence_dialoginfo) on a loopback UDP port, its db_text tables
-// copied from the Debian package into a temp dir, in the foreground as its
-// own process group, killed by that group's id when stopped.
+// Kamailio 5.6 as a peer for interop tests, on a loopback UDP port, its db_text
+// tables copied from the Debian package into a temp dir, in the foreground as
+// its own process group, killed by that group's id when stopped: blf.cfg
+// (presence + presence_dialoginfo, a busy-lamp-field server) and registrar.cfg
+// (registrar + usrloc + pua_reginfo + presence_reginfo: the registrar serving
+// the reg event package, RFC 3680).
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { copyFileSync, existsSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
@@ -11,9 +13,12 @@ import { fileURLToPath } from 'node:url';
 
 const KAMAILIO = '/usr/sbin/kamailio';
 const CONFIG = fileURLToPath(new URL('./blf.cfg', import.meta.url));
+const REGISTRAR_CONFIG = fileURLToPath(new URL('./registrar.cfg', import.meta.url));
 const DBTEXT_TABLES = '/usr/share/kamailio/dbtext/kamailio';
 /** What the presence module opens (version first: it checks table versions). */
 const TABLES = ['version', 'presentity', 'active_watchers', 'watchers'];
+/** The registrar's pua module keeps its own table besides the presence ones. */
+const REGISTRAR_TABLES = [...TABLES, 'pua'];
 
 /** Why Kamailio's BLF server cannot run here, or undefined. Install: apt-get install -y kamailio kamailio-presence-modules */
 export function kamailioBlfMissing(): string | undefined {
@@ -63,11 +68,16 @@ async function answersOptions(host: string, port: number, timeoutMs: number, exi
   }
 }
 
-export async function startKamailioBlf(o: { host: string; port: number; logFile: string }): Promise<KamailioPeer> {
-  const db = mkdtempSync(join(tmpdir(), 'kamailio-blf-'));
-  for (const t of TABLES) copyFileSync(join(DBTEXT_TABLES, t), join(db, t));
+async function startKamailio(
+  o: { host: string; port: number; logFile: string },
+  config: string,
+  tables: readonly string[],
+  defines: (db: string) => string[],
+): Promise<KamailioPeer> {
+  const db = mkdtempSync(join(tmpdir(), 'kamailio-'));
+  for (const t of tables) copyFileSync(join(DBTEXT_TABLES, t), join(db, t));
   const out = openSync(o.logFile, 'a');
-  const args = ['-f', CONFIG, '-l', `udp:${o.host}:${o.port}`, '-A', `DBURL="text://${db}"`, '-DD', '-E', '-m', '32', '-M', '8', '-Y', db];
+  const args = ['-f', config, '-l', `udp:${o.host}:${o.port}`, ...defines(db).flatMap((d) => ['-A', d]), '-DD', '-E', '-m', '32', '-M', '8', '-Y', db];
   const child = spawn(KAMAILIO, args, { stdio: ['ignore', out, out], detached: true });
   closeSync(out);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -90,4 +100,25 @@ export async function startKamailioBlf(o: { host: string; port: number; logFile:
     throw new Error(`${(err as Error).message}; see ${o.logFile}`, { cause: err });
   }
   return { host: o.host, port: o.port, logFile: o.logFile, stop };
+}
+
+export function startKamailioBlf(o: { host: string; port: number; logFile: string }): Promise<KamailioPeer> {
+  return startKamailio(o, CONFIG, TABLES, (db) => [`DBURL="text://${db}"`]);
+}
+
+/** Why Kamailio as a reg-event registrar cannot run here, or undefined. */
+export function kamailioRegistrarMissing(): string | undefined {
+  if (!existsSync(KAMAILIO)) return `${KAMAILIO} is absent (apt-get install -y kamailio kamailio-presence-modules)`;
+  if (!existsSync(join(DBTEXT_TABLES, 'pua'))) return `${DBTEXT_TABLES}/pua is absent (package kamailio)`;
+  const check = spawnSync(KAMAILIO, ['-c', '-f', REGISTRAR_CONFIG, '-A', 'DBURL="text:///tmp"', '-A', 'REGSERVER="sip:127.0.0.1:5060"'], {
+    stdio: 'ignore',
+    timeout: 10_000,
+  });
+  if (check.status !== 0) return `kamailio -c rejects ${REGISTRAR_CONFIG} (are kamailio-presence-modules, with presence_reginfo and pua_reginfo, installed?)`;
+  return undefined;
+}
+
+/** Kamailio as the registrar serving `Event: reg` (registrar.cfg); its reginfo PUBLISHes go to itself. */
+export function startKamailioRegistrar(o: { host: string; port: number; logFile: string }): Promise<KamailioPeer> {
+  return startKamailio(o, REGISTRAR_CONFIG, REGISTRAR_TABLES, (db) => [`DBURL="text://${db}"`, `REGSERVER="sip:${o.host}:${o.port}"`]);
 }

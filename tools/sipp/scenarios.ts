@@ -214,3 +214,29 @@ export function authenticatedSubscribeUac(o: { presentityUri: string; from: stri
   <recv response="${o.expect}"/>`,
   );
 }
+
+/**
+ * UAC: an IMS handset's registration life — REGISTER for `expires` s, a refresh
+ * after `pauseMs`, then the de-registration (expires=0) after another `pauseMs`;
+ * each answered 200 by the registrar (retransmitted every 500 ms until then).
+ */
+export function registerHandsetUac(o: { aor: string; registrar: string; expires: number; pauseMs: number }): string {
+  const register = (cseq: number, expires: number) => `
+  <send retrans="500"><![CDATA[
+
+      REGISTER ${o.registrar} SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <${o.aor}>;tag=[call_number]reg
+      To: <${o.aor}>
+      Call-ID: [call_id]
+      CSeq: ${cseq} REGISTER
+      Contact: <sip:handset@[local_ip]:[local_port]>;expires=${expires}
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+  <recv response="200"/>`;
+  const pause = `
+  <pause milliseconds="${o.pauseMs}"/>`;
+  return scenarioXml(`IMS handset ${o.aor}`, register(1, o.expires) + pause + register(2, o.expires) + pause + register(3, 0));
+}

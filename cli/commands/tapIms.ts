@@ -1,0 +1,174 @@
+// `presence tap isc` and `presence tap reg-event`: IMS registration state
+// obtained from the core (3GPP Pi, issue 19) instead of copied to a tap.
+// isc: an ISC application server taking third-party REGISTERs from the
+// S-CSCFs listed. reg-event: SUBSCRIBE Event: reg at a registrar for each
+// IMS public identity in a file, this instance's share of them by the
+// subscriber key's partition (--shard i/n), as the event managers share them.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadSettings } from '../../config/settings.ts';
+import { partitionOf } from '../../kafka/partitioner.ts';
+import { SubscriberDirectory, entryKey } from '../../subscriber/directory/subscriberDirectory.ts';
+import { identityKey, type IdentityRef } from '../../subscriber/identity/subscriberKey.ts';
+import { numberingPlan } from '../../subscriber/numberingPlan.ts';
+import { partyKey } from '../../taps/decodeCapture.ts';
+import { acknowledgedSink } from '../../taps/reg-event/acknowledgedSink.ts';
+import { IscApplicationServer } from '../../taps/reg-event/iscApplicationServer.ts';
+import { RegEventAgent, type RegSubscriber } from '../../taps/reg-event/regEventAgent.ts';
+import { registeredParty } from '../../taps/reg-event/registrationEvent.ts';
+import type { Party } from '../../taps/signal.ts';
+import { SignalingPublisher } from '../../taps/signalingPublisher.ts';
+import { commandLog } from '../logger.ts';
+import { untilSignal } from './run.ts';
+
+const say = commandLog('ims-tap', loadSettings);
+
+function port(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${flag} must be 0-65535, not ${v}`);
+  return n;
+}
+
+function refsOf(p: Party): IdentityRef[] {
+  if (p.ids.msisdn) return [{ kind: 'msisdn', value: p.ids.msisdn }];
+  return p.ids.aor ? [{ kind: 'aor', value: p.ids.aor }] : [];
+}
+
+/** The subscriber key of a registered identity: the directory's when it is ours, null when not; its own key without a directory. */
+function keyResolver(directory: SubscriberDirectory | undefined): (p: Party) => Promise<string | null> {
+  return async (p) => {
+    if (!directory) return partyKey(p.ids);
+    const refs = refsOf(p);
+    const found = await directory.resolveMany(refs);
+    for (const r of refs) {
+      const e = found.get(identityKey(r));
+      if (e) return entryKey(e);
+    }
+    return null;
+  };
+}
+
+async function runUntilStopped(stop: () => Promise<void>, stats: () => object, failure: Promise<Error>): Promise<void> {
+  const timer = setInterval(() => say(JSON.stringify(stats())), 10_000);
+  const ended = await Promise.race([untilSignal(), failure.then((e) => `error: ${e.message}`)]);
+  clearInterval(timer);
+  say(`stopping (${ended})`);
+  await stop();
+  say(`stopped: ${JSON.stringify(stats())}`);
+  if (ended.startsWith('error')) process.exitCode = 1;
+}
+
+export function registerImsTapCommands(tap: Command): void {
+  tap
+    .command('isc')
+    .description('ISC application server: third-party REGISTERs from the S-CSCFs become registration events on signaling-events')
+    .requiredOption('--port <p>', 'SIP UDP+TCP port to listen on')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .requiredOption('--scscf <addrs>', 'comma-separated S-CSCF addresses or networks allowed to send third-party REGISTERs')
+    .option('--no-directory', 'key every identity by itself instead of the subscriber directory')
+    .action(async (opts: { port: string; host: string; scscf: string; directory: boolean }) => {
+      const s = loadSettings();
+      say.start();
+      const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
+      const publisher = new SignalingPublisher(s, 'isc-tap');
+      let failed: (e: Error) => void = () => {};
+      const failure = new Promise<Error>((r) => (failed = r));
+      try {
+        await directory?.migrate();
+        await publisher.connect();
+        const server = await IscApplicationServer.start({
+          host: opts.host,
+          port: port(opts.port, '--port'),
+          scscfs: opts.scscf.split(',').filter(Boolean),
+          plan: numberingPlan(s),
+          keyOf: keyResolver(directory),
+          sink: acknowledgedSink(publisher, failed),
+        });
+        say(`ISC application server on udp+tcp ${opts.host}:${server.port}, S-CSCFs ${opts.scscf}, publishing to ${s.kafka.brokers}`);
+        await runUntilStopped(
+          () => server.close(),
+          () => server.stats,
+          failure,
+        );
+      } finally {
+        await publisher.close().catch(() => undefined);
+        await directory?.close();
+      }
+    });
+
+  tap
+    .command('reg-event')
+    .description('registration-event agent: SUBSCRIBE Event: reg (RFC 3680) at a registrar for each IMS identity, NOTIFYs → registration events')
+    .requiredOption('--registrar <host:port>', 'where the SUBSCRIBEs go (UDP)')
+    .requiredOption('--identities <file>', 'IMS public identities to watch, one SIP or tel URI per line')
+    .option('--watcher <uri>', 'our From URI', 'sip:presence@localhost')
+    .option('--port <p>', 'SIP port for the NOTIFYs (0: any)', '0')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--shard <i/n>', "this instance's share: subscribers whose key's partition modulo n is i", '0/1')
+    .option('--expires <s>', 'requested subscription duration', '600')
+    .option('--no-directory', 'key every identity by itself instead of the subscriber directory')
+    .action(
+      async (opts: {
+        registrar: string;
+        identities: string;
+        watcher: string;
+        port: string;
+        host: string;
+        shard: string;
+        expires: string;
+        directory: boolean;
+      }) => {
+        const s = loadSettings();
+        const m = /^(.+):(\d+)$/.exec(opts.registrar);
+        if (!m) throw new Error(`--registrar must be host:port, not ${opts.registrar}`);
+        const shard = /^(\d+)\/(\d+)$/.exec(opts.shard);
+        if (!shard || Number(shard[1]) >= Number(shard[2])) throw new Error(`--shard must be i/n with i < n, not ${opts.shard}`);
+        const expiresS = Number(opts.expires);
+        if (!(Number.isInteger(expiresS) && expiresS > 0)) throw new Error(`--expires must be a positive number of seconds, not ${opts.expires}`);
+        say.start();
+        const plan = numberingPlan(s);
+        const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
+        const publisher = new SignalingPublisher(s, 'reg-event-tap');
+        let failed: (e: Error) => void = () => {};
+        const failure = new Promise<Error>((r) => (failed = r));
+        try {
+          await directory?.migrate();
+          await publisher.connect();
+          const keyOf = keyResolver(directory);
+          const subscribers: RegSubscriber[] = [];
+          for (const line of readFileSync(opts.identities, 'utf8').split('\n')) {
+            const aor = line.trim();
+            if (!aor || aor.startsWith('#')) continue;
+            const party = registeredParty(aor, plan);
+            const key = party ? await keyOf(party) : null;
+            if (!key) {
+              say(`skipping ${aor}: not a subscriber`);
+              continue;
+            }
+            if (partitionOf(key, s.topics.partitions) % Number(shard[2]) === Number(shard[1])) subscribers.push({ key, aor });
+          }
+          const agent = await RegEventAgent.start({
+            host: opts.host,
+            port: port(opts.port, '--port'),
+            registrar: { transport: 'udp', host: m[1]!, port: port(m[2]!, '--registrar port') },
+            watcher: opts.watcher,
+            plan,
+            expiresS,
+            sink: acknowledgedSink(publisher, failed),
+          });
+          await agent.setSubscribers(subscribers);
+          say(
+            `reg-event agent on udp ${opts.host}:${agent.port}: ${subscribers.length} subscribers (shard ${opts.shard}) at ${opts.registrar}, publishing to ${s.kafka.brokers}`,
+          );
+          await runUntilStopped(
+            () => agent.close(),
+            () => ({ ...agent.stats, subscribed: agent.subscribedKeys.length }),
+            failure,
+          );
+        } finally {
+          await publisher.close().catch(() => undefined);
+          await directory?.close();
+        }
+      },
+    );
+}
