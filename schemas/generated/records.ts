@@ -481,6 +481,8 @@ export interface PresenceState {
   watchers: Array<StateWatcher>;
   /** The PIDF watchers were last told: a NOTIFY goes out only when the document changes. */
   notifiedPidf: null | string;
+  /** Epoch ms: the next instant a calendar rule of the subscriber's active availability profile can change what watchers are told (connectability); a presence timer then recomputes and notifies the watchers whose connectability changed. Null: no rule ahead. */
+  availabilityBoundaryAt: null | number;
   /** The call dialogs dialog-event watchers were last told (a fingerprint of the dialog-info view): an Event: dialog NOTIFY goes out only when it changes. */
   notifiedDialogs: null | string;
   /** Dialog-info PUBLISHed for the subscriber (RFC 4235 + RFC 3903, e.g. a PBX's pua_dialoginfo), by entity tag: calls the taps may not see, composed with theirs for dialog watchers. */

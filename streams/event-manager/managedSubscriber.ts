@@ -12,10 +12,12 @@ export interface ManagedSubscriber {
   notifiedPidf: string | null;
   /** dialogFingerprint of what dialog (BLF) watchers were last told; null until one subscribed. */
   notifiedDialogs: string | null;
+  /** The next instant an availability rule can change watchers' connectability (a presence timer); null: none ahead. */
+  availabilityBoundaryAt: number | null;
 }
 
 export function newSubscriber(subscriber: string): ManagedSubscriber {
-  return { presence: emptyPresence(subscriber), watchers: new Map(), notifiedPidf: null, notifiedDialogs: null };
+  return { presence: emptyPresence(subscriber), watchers: new Map(), notifiedPidf: null, notifiedDialogs: null, availabilityBoundaryAt: null };
 }
 
 /**
@@ -31,7 +33,13 @@ export function forUpdate(m: ManagedSubscriber): ManagedSubscriber {
 const watcherRecord = (d: WatcherDialog): StateWatcher => ({ ...d, routeSet: [...d.routeSet] });
 
 export function toStateRecord(m: ManagedSubscriber): PresenceState {
-  return { ...toRecord(m.presence), watchers: [...m.watchers.values()].map(watcherRecord), notifiedPidf: m.notifiedPidf, notifiedDialogs: m.notifiedDialogs };
+  return {
+    ...toRecord(m.presence),
+    watchers: [...m.watchers.values()].map(watcherRecord),
+    notifiedPidf: m.notifiedPidf,
+    notifiedDialogs: m.notifiedDialogs,
+    availabilityBoundaryAt: m.availabilityBoundaryAt,
+  };
 }
 
 export function fromStateRecord(r: PresenceState): ManagedSubscriber {
@@ -45,5 +53,11 @@ export function fromStateRecord(r: PresenceState): ManagedSubscriber {
       decision: ((WATCHER_DECISIONS as readonly string[]).includes(w.decision) ? w.decision : 'allow') as WatcherDecision,
     });
   }
-  return { presence: fromRecord(r), watchers, notifiedPidf: r.notifiedPidf ?? null, notifiedDialogs: r.notifiedDialogs ?? null };
+  return {
+    presence: fromRecord(r),
+    watchers,
+    notifiedPidf: r.notifiedPidf ?? null,
+    notifiedDialogs: r.notifiedDialogs ?? null,
+    availabilityBoundaryAt: r.availabilityBoundaryAt ?? null,
+  };
 }

@@ -99,6 +99,7 @@ export function presenceState(subscriber: string, version: number, watchers: Sta
     watchers,
     notifiedPidf: null,
     notifiedDialogs: null,
+    availabilityBoundaryAt: null,
     dialogPublications: [],
   };
 }

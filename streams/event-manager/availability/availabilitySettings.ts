@@ -1,8 +1,12 @@
-// Availability settings from PostgreSQL, cached briefly and looked up in
-// batches, for the connectability the event manager publishes.
+// Availability profiles (and the earlier single-mode settings) from PostgreSQL,
+// cached briefly and looked up in batches, for the connectability the event
+// manager computes per watcher.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { DEFAULT_AVAILABILITY, type AvailabilitySettings } from '../presence/connectability.ts';
+import type { AvailabilitySettings } from '../presence/connectability.ts';
+import type { UserProfiles } from './availabilityProfile.ts';
+import { parseUserProfiles, ProfileValidationError } from './profileValidation.ts';
+import { DEFAULT_PROFILES, profilesFromSettings } from './settingsProfile.ts';
 
 const SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
 const MODES = ['available', 'busy', 'do-not-disturb', 'away'] as const;
@@ -12,9 +16,24 @@ export function parseMode(raw: string): AvailabilitySettings['mode'] {
   return raw as AvailabilitySettings['mode'];
 }
 
+/**
+ * A stored row is validated when written; one that no longer is (edited by hand,
+ * written by a newer version) must not stop every batch of the partition: the
+ * subscriber is taken as available, unscreened, and the reason logged once per load.
+ */
+function storedProfiles(subscriber: string, raw: unknown): UserProfiles {
+  try {
+    return parseUserProfiles(raw);
+  } catch (err) {
+    if (!(err instanceof ProfileValidationError)) throw err;
+    console.warn(`availability_profiles row of ${subscriber} is invalid (${err.message}): taken as available`);
+    return DEFAULT_PROFILES;
+  }
+}
+
 export class AvailabilityStore {
   private readonly pool: pg.Pool;
-  private readonly cache = new Map<string, { settings: AvailabilitySettings; until: number }>();
+  private readonly cache = new Map<string, { profiles: UserProfiles; until: number }>();
 
   constructor(
     databaseUrl: string,
@@ -42,38 +61,87 @@ export class AvailabilityStore {
     this.cache.delete(subscriber);
   }
 
-  /** Settings of many subscribers in one query (missing ones: the default). */
-  async getMany(subscribers: string[], nowMs = Date.now()): Promise<Map<string, AvailabilitySettings>> {
-    const out = new Map<string, AvailabilitySettings>();
+  /** Replaces the subscriber's profiles (validated here too: the database holds only valid ones). */
+  async setProfiles(subscriber: string, raw: unknown): Promise<UserProfiles> {
+    const profiles = parseUserProfiles(raw);
+    await this.pool.query(
+      `insert into availability_profiles (subscriber, profiles) values ($1, $2)
+       on conflict (subscriber) do update set profiles = excluded.profiles, updated_at = now()`,
+      [subscriber, JSON.stringify(profiles)],
+    );
+    this.cache.delete(subscriber);
+    return profiles;
+  }
+
+  /** Makes `profile` the active one (and optionally sets or clears its manual mode), in one transaction. */
+  async activate(subscriber: string, profile: string, manualMode?: string | null): Promise<UserProfiles> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      const { rows } = await client.query<{ profiles: unknown }>('select profiles from availability_profiles where subscriber = $1 for update', [subscriber]);
+      if (!rows[0]) throw new ProfileValidationError('subscriber', `${subscriber} has no profiles (set them first)`);
+      const current = parseUserProfiles(rows[0].profiles);
+      const next = parseUserProfiles({
+        ...current,
+        active: profile,
+        profiles: current.profiles.map((p) => (p.name === profile && manualMode !== undefined ? { ...p, manualMode } : p)),
+      });
+      await client.query('update availability_profiles set profiles = $2, updated_at = now() where subscriber = $1', [subscriber, JSON.stringify(next)]);
+      await client.query('commit');
+      this.cache.delete(subscriber);
+      return next;
+    } catch (err) {
+      await client.query('rollback').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Profiles of many subscribers in two queries: the profiles row, else the earlier
+   * settings row as a one-mode profile, else the default (available, unscreened).
+   */
+  async getMany(subscribers: string[], nowMs = Date.now()): Promise<Map<string, UserProfiles>> {
+    const out = new Map<string, UserProfiles>();
     const missing: string[] = [];
     for (const k of new Set(subscribers)) {
       // PostgreSQL text cannot hold a NUL (SQLSTATE 22021): such a key has no row, and
       // asking would fail the whole batch's query, again on every retry.
       if (k.includes('\u0000')) {
-        out.set(k, DEFAULT_AVAILABILITY);
+        out.set(k, DEFAULT_PROFILES);
         continue;
       }
       const hit = this.cache.get(k);
-      if (hit && hit.until > nowMs) out.set(k, hit.settings);
+      if (hit && hit.until > nowMs) out.set(k, hit.profiles);
       else missing.push(k);
     }
     if (missing.length) {
-      const { rows } = await this.pool.query<{ subscriber: string; mode: string; forward_to: string | null; screening: string }>(
-        'select subscriber, mode, forward_to, screening from availability where subscriber = any($1)',
-        [missing],
-      );
-      const found = new Map(rows.map((r) => [r.subscriber, r]));
+      const [withProfiles, withSettings] = await Promise.all([
+        this.pool.query<{ subscriber: string; profiles: unknown }>('select subscriber, profiles from availability_profiles where subscriber = any($1)', [
+          missing,
+        ]),
+        this.pool.query<{ subscriber: string; mode: string; forward_to: string | null; screening: string }>(
+          'select subscriber, mode, forward_to, screening from availability where subscriber = any($1)',
+          [missing],
+        ),
+      ]);
+      const profiled = new Map(withProfiles.rows.map((r) => [r.subscriber, r.profiles]));
+      const settled = new Map(withSettings.rows.map((r) => [r.subscriber, r]));
       for (const k of missing) {
-        const r = found.get(k);
-        const settings: AvailabilitySettings = r
-          ? {
-              mode: parseMode(r.mode),
-              ...(r.forward_to ? { forwardTo: r.forward_to } : {}),
-              screening: r.screening === 'contacts-only' ? 'contacts-only' : 'none',
-            }
-          : DEFAULT_AVAILABILITY;
-        this.cache.set(k, { settings, until: nowMs + this.ttlMs });
-        out.set(k, settings);
+        const p = profiled.get(k);
+        const r = settled.get(k);
+        const profiles = p
+          ? storedProfiles(k, p)
+          : r
+            ? profilesFromSettings({
+                mode: parseMode(r.mode),
+                ...(r.forward_to ? { forwardTo: r.forward_to } : {}),
+                screening: r.screening === 'contacts-only' ? 'contacts-only' : 'none',
+              })
+            : DEFAULT_PROFILES;
+        this.cache.set(k, { profiles, until: nowMs + this.ttlMs });
+        out.set(k, profiles);
       }
     }
     return out;

@@ -7,46 +7,16 @@ import { connectabilityFor } from '../presence/connectability.ts';
 import { apply } from '../presence/derive.ts';
 import type { SubscriberPresence } from '../presence/model.ts';
 import { mapEvent } from '../../../test/support/signalingEvents.ts';
-import { modeAt, type UserProfiles } from './availabilityProfile.ts';
+import { modeAt } from './availabilityProfile.ts';
+import { BOSS, COLLEAGUE, PROFESSIONAL } from '../../../test/support/availabilityProfiles.ts';
 
 const SUB = 'msisdn:+33600000001';
-const BOSS = 'sip:boss@corp.example';
-const COLLEAGUE = 'sip:colleague@corp.example';
 const T = Date.UTC(2026, 0, 1);
 
 function fold(events: SignalingEvent[]): SubscriberPresence {
   return events.reduce<SubscriberPresence | undefined>((st, e) => apply(st, e).state, undefined)!;
 }
 const attached = fold([mapEvent(SUB, 'updateLocation', 'invoke', T, { vlrNumber: '1', opc: 1 }), mapEvent(SUB, 'updateLocation', 'result', T + 1, { dpc: 1 })]);
-
-const PROFESSIONAL: UserProfiles = {
-  active: 'professional',
-  profiles: [
-    {
-      name: 'personal',
-      timeZone: 'Europe/Paris',
-      defaultMode: 'free',
-      modes: [{ name: 'free', state: { kind: 'available' } }],
-      lists: { allowed: [], denied: [], consent: [], watched: [], others: 'allowed' },
-    },
-    {
-      name: 'professional',
-      timeZone: 'Europe/Paris',
-      defaultMode: 'available',
-      modes: [
-        {
-          name: 'meeting',
-          state: { kind: 'transfer', to: { terminal: 'mobile' } },
-          notification: 'silent',
-          appliesTo: { except: [BOSS] },
-          rules: [{ every: 'week', days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '12:00' }],
-        },
-        { name: 'available', state: { kind: 'available' } },
-      ],
-      lists: { allowed: [BOSS, COLLEAGUE], denied: [], consent: [], watched: [BOSS], others: 'consent' },
-    },
-  ],
-};
 
 // Tuesday 14 Jul 2026 in Paris (CEST, UTC+2); and a Tuesday in winter (CET, UTC+1).
 const TUE_10 = Date.UTC(2026, 6, 14, 8);

@@ -24,3 +24,6 @@ export function profilesFromSettings(s: AvailabilitySettings): UserProfiles {
     ],
   };
 }
+
+/** No settings, no profiles: available, unscreened. */
+export const DEFAULT_PROFILES: UserProfiles = profilesFromSettings({ mode: 'available' });
