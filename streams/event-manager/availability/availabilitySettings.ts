@@ -3,10 +3,9 @@
 // manager computes per watcher.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import type { AvailabilitySettings } from '../presence/connectability.ts';
 import type { UserProfiles } from './availabilityProfile.ts';
 import { parseUserProfiles, ProfileValidationError } from './profileValidation.ts';
-import { DEFAULT_PROFILES, profilesFromSettings } from './settingsProfile.ts';
+import { DEFAULT_PROFILES, profilesFromSettings, type AvailabilitySettings } from './settingsProfile.ts';
 
 const SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
 const MODES = ['available', 'busy', 'do-not-disturb', 'away'] as const;

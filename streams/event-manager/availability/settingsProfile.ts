@@ -1,8 +1,16 @@
 // The earlier availability settings (one mode, a transfer number, screening)
 // as a one-profile, one-mode profile set, so rows of presence.availability keep
 // meaning exactly what they did while users move to profiles.
-import type { AvailabilitySettings } from '../presence/connectability.ts';
 import type { UserProfiles } from './availabilityProfile.ts';
+
+/** The earlier single-mode settings (presence.availability rows, `presence availability set`). */
+export interface AvailabilitySettings {
+  readonly mode: 'available' | 'busy' | 'do-not-disturb' | 'away';
+  /** Incoming calls are transferred to this number. */
+  readonly forwardTo?: string;
+  /** contacts-only: the state is given only to watchers the user authorised. */
+  readonly screening?: 'none' | 'contacts-only';
+}
 
 export function profilesFromSettings(s: AvailabilitySettings): UserProfiles {
   return {

@@ -5,17 +5,9 @@
 // profile's contact lists (may the requester know at all?).
 import { isReachable, type SubscriberPresence } from './model.ts';
 import { activeProfile, listDecision, modeAt, type AvailabilityMode, type UserProfiles } from '../availability/availabilityProfile.ts';
-import { profilesFromSettings } from '../availability/settingsProfile.ts';
+import { profilesFromSettings, type AvailabilitySettings } from '../availability/settingsProfile.ts';
 
 export type Connectability = 'connectable' | 'not-connectable' | 'subject-to-authorization' | 'in-transfer' | 'unknown';
-
-export interface AvailabilitySettings {
-  readonly mode: 'available' | 'busy' | 'do-not-disturb' | 'away';
-  /** Incoming calls are transferred to this number. */
-  readonly forwardTo?: string;
-  /** contacts-only: the state is given only to watchers the user authorised. */
-  readonly screening?: 'none' | 'contacts-only';
-}
 
 interface Watcher {
   /** The user authorised this watcher (is in its contacts). */
@@ -34,9 +26,6 @@ export interface RequesterConnectability {
   /** The mode in force for this requester (absent when presence or the lists decide). */
   readonly mode?: AvailabilityMode;
 }
-
-/** Without settings the user is taken as available, unscreened. */
-export const DEFAULT_AVAILABILITY: AvailabilitySettings = { mode: 'available' };
 
 /** Presence knows nothing yet: no network fact, no registration, no publication. */
 function known(s: SubscriberPresence): boolean {
@@ -63,6 +52,6 @@ export function connectabilityFor(s: SubscriberPresence | undefined, profiles: U
 }
 
 /** From the earlier single-mode settings (no profiles): the same states as before. */
-export function connectability(s: SubscriberPresence | undefined, settings: AvailabilitySettings = DEFAULT_AVAILABILITY, watcher?: Watcher): Connectability {
+export function connectability(s: SubscriberPresence | undefined, settings: AvailabilitySettings = { mode: 'available' }, watcher?: Watcher): Connectability {
   return connectabilityFor(s, profilesFromSettings(settings), 0, { consented: watcher?.authorized ?? false }).connectability;
 }
