@@ -6,19 +6,9 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { keyOf } from '../../coordinator/locator.ts';
-import { AvailabilityStore } from '../../streams/event-manager/availability/availabilitySettings.ts';
+import { withAvailabilityStore } from './availability.ts';
 import { activeProfile, listDecision, modeAt, type UserProfiles } from '../../streams/event-manager/availability/availabilityProfile.ts';
 import { ProfileValidationError } from '../../streams/event-manager/availability/profileValidation.ts';
-
-async function withStore<T>(fn: (a: AvailabilityStore) => Promise<T>): Promise<T> {
-  const a = new AvailabilityStore(loadSettings().database.url);
-  try {
-    await a.migrate();
-    return await fn(a);
-  } finally {
-    await a.close();
-  }
-}
 
 function readJson(file: string): unknown {
   const text = readFileSync(file === '-' ? 0 : file, 'utf8');
@@ -64,7 +54,7 @@ export function registerProfilesCommands(program: Command): void {
     .action(async (subscriber: string, file: string) => {
       const key = await keyOf(loadSettings(), subscriber);
       const raw = readJson(file);
-      const stored = await withStore((a) => a.setProfiles(key, raw));
+      const stored = await withAvailabilityStore((a) => a.setProfiles(key, raw));
       process.stdout.write(`${key}: ${stored.profiles.length} profile(s), active ${stored.active}\n`);
     });
   pr.command('show')
@@ -75,7 +65,7 @@ export function registerProfilesCommands(program: Command): void {
     .action(async (subscriber: string, o: { as?: string; at?: string }) => {
       const key = await keyOf(loadSettings(), subscriber);
       const at = parseInstant(o.at);
-      const p = (await withStore((a) => a.getMany([key]))).get(key)!;
+      const p = (await withAvailabilityStore((a) => a.getMany([key]))).get(key)!;
       process.stdout.write(`${JSON.stringify({ subscriber: key, evaluation: evaluation(p, at, o.as), ...p }, null, 2)}\n`);
     });
   pr.command('activate')
@@ -87,7 +77,7 @@ export function registerProfilesCommands(program: Command): void {
     .action(async (subscriber: string, profile: string, o: { mode?: string; clearMode?: boolean }) => {
       if (o.mode && o.clearMode) throw new Error('--mode and --clear-mode exclude each other');
       const key = await keyOf(loadSettings(), subscriber);
-      const p = await withStore((a) => a.activate(key, profile, o.clearMode ? null : o.mode));
+      const p = await withAvailabilityStore((a) => a.activate(key, profile, o.clearMode ? null : o.mode));
       process.stdout.write(`${key}: active ${p.active}${activeProfile(p).manualMode ? `, manual mode ${activeProfile(p).manualMode}` : ''}\n`);
     });
   pr.command('list')
@@ -95,7 +85,7 @@ export function registerProfilesCommands(program: Command): void {
     .argument('<subscriber>')
     .action(async (subscriber: string) => {
       const key = await keyOf(loadSettings(), subscriber);
-      const p = (await withStore((a) => a.getMany([key]))).get(key)!;
+      const p = (await withAvailabilityStore((a) => a.getMany([key]))).get(key)!;
       for (const x of p.profiles)
         process.stdout.write(
           `${x.name === p.active ? '*' : ' '} ${x.name} (${x.timeZone}): ${x.modes.map((m) => m.name).join(', ')}${x.manualMode ? ` [manual: ${x.manualMode}]` : ''}\n`,

@@ -3,6 +3,7 @@
 // manager computes per watcher.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { inTransaction } from '../../../kafka/pgTransaction.ts';
 import type { UserProfiles } from './availabilityProfile.ts';
 import { parseUserProfiles, ProfileValidationError } from './profileValidation.ts';
 import { DEFAULT_PROFILES, profilesFromSettings, type AvailabilitySettings } from './settingsProfile.ts';
@@ -74,27 +75,20 @@ export class AvailabilityStore {
 
   /** Makes `profile` the active one (and optionally sets or clears its manual mode), in one transaction. */
   async activate(subscriber: string, profile: string, manualMode?: string | null): Promise<UserProfiles> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
+    const next = await inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ profiles: unknown }>('select profiles from availability_profiles where subscriber = $1 for update', [subscriber]);
       if (!rows[0]) throw new ProfileValidationError('subscriber', `${subscriber} has no profiles (set them first)`);
       const current = parseUserProfiles(rows[0].profiles);
-      const next = parseUserProfiles({
+      const changed = parseUserProfiles({
         ...current,
         active: profile,
         profiles: current.profiles.map((p) => (p.name === profile && manualMode !== undefined ? { ...p, manualMode } : p)),
       });
-      await client.query('update availability_profiles set profiles = $2, updated_at = now() where subscriber = $1', [subscriber, JSON.stringify(next)]);
-      await client.query('commit');
-      this.cache.delete(subscriber);
-      return next;
-    } catch (err) {
-      await client.query('rollback').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+      await client.query('update availability_profiles set profiles = $2, updated_at = now() where subscriber = $1', [subscriber, JSON.stringify(changed)]);
+      return changed;
+    });
+    this.cache.delete(subscriber);
+    return next;
   }
 
   /**
