@@ -109,15 +109,7 @@ export interface ModeAt {
  * the boss sees what the profile would show without that mode.
  */
 export function modeAt(profile: AvailabilityProfile, at: number, requester?: string): ModeAt {
-  let nextChangeAt: number | undefined;
-  const candidates: string[] = [];
-  const consider = (modeName: string, rule: CalendarRule): void => {
-    const r = ruleAt(rule, profile.timeZone, at);
-    if (r.active) candidates.push(modeName);
-    if (r.nextBoundary !== undefined && (nextChangeAt === undefined || r.nextBoundary < nextChangeAt)) nextChangeAt = r.nextBoundary;
-  };
-  for (const r of profile.rules ?? []) consider(r.mode, r.calendar);
-  for (const m of profile.modes) for (const r of m.rules ?? []) consider(m.name, r);
+  const { candidates, nextChangeAt } = rulesAt(profile, at);
   if (profile.manualMode !== undefined) {
     const manual = modeNamed(profile, profile.manualMode);
     if (appliesTo(manual, requester)) return { mode: manual, nextChangeAt };
@@ -127,6 +119,37 @@ export function modeAt(profile: AvailabilityProfile, at: number, requester?: str
     if (appliesTo(m, requester)) return { mode: m, nextChangeAt };
   }
   return { mode: modeNamed(profile, profile.defaultMode), nextChangeAt };
+}
+
+interface RulesAt {
+  /** Modes whose rules are active, in priority order. */
+  readonly candidates: readonly string[];
+  readonly nextChangeAt: number | undefined;
+}
+
+// The rules' answer does not depend on the requester: computed once per profile and
+// instant, not once per watcher (~0.1 ms each). Profiles are immutable values.
+const rulesCache = new WeakMap<AvailabilityProfile, Map<number, RulesAt>>();
+const RULES_CACHE_INSTANTS = 4;
+
+function rulesAt(profile: AvailabilityProfile, at: number): RulesAt {
+  let byInstant = rulesCache.get(profile);
+  const hit = byInstant?.get(at);
+  if (hit) return hit;
+  let nextChangeAt: number | undefined;
+  const candidates: string[] = [];
+  const consider = (modeName: string, rule: CalendarRule): void => {
+    const r = ruleAt(rule, profile.timeZone, at);
+    if (r.active) candidates.push(modeName);
+    if (r.nextBoundary !== undefined && (nextChangeAt === undefined || r.nextBoundary < nextChangeAt)) nextChangeAt = r.nextBoundary;
+  };
+  for (const r of profile.rules ?? []) consider(r.mode, r.calendar);
+  for (const m of profile.modes) for (const r of m.rules ?? []) consider(m.name, r);
+  const out = { candidates, nextChangeAt };
+  if (!byInstant) rulesCache.set(profile, (byInstant = new Map()));
+  if (byInstant.size >= RULES_CACHE_INSTANTS) byInstant.delete(byInstant.keys().next().value!);
+  byInstant.set(at, out);
+  return out;
 }
 
 /** What the contact lists say about this requester (none named: the `others` decision). */
