@@ -2,7 +2,7 @@
 // number and screening, from which (with presence) connectability is computed.
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
-import { AvailabilityStore, parseMode } from '../../streams/event-manager/availability/availabilitySettings.ts';
+import { AvailabilityStore, parseMode } from '../../subscriber/availability/availabilityStore.ts';
 import { keyOf } from '../../coordinator/locator.ts';
 
 /** The availability store of the configured database, migrated, closed after `fn`. */

@@ -7,8 +7,8 @@ import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { keyOf } from '../../coordinator/locator.ts';
 import { withAvailabilityStore } from './availability.ts';
-import { activeProfile, listDecision, modeAt, type UserProfiles } from '../../streams/event-manager/availability/availabilityProfile.ts';
-import { ProfileValidationError } from '../../streams/event-manager/availability/profileValidation.ts';
+import { activeProfile, listDecision, modeAt, type UserProfiles } from '../../subscriber/availability/availabilityProfile.ts';
+import { ProfileValidationError } from '../../subscriber/availability/profileValidation.ts';
 
 function readJson(file: string): unknown {
   const text = readFileSync(file === '-' ? 0 : file, 'utf8');
@@ -48,7 +48,7 @@ export function registerProfilesCommands(program: Command): void {
     .command('profiles')
     .description("subscribers' availability profiles (PostgreSQL presence.availability_profiles): modes, calendar rules, contact lists, activation");
   pr.command('set')
-    .description('replace the subscriber’s profiles with those of a JSON file (- for stdin); see streams/event-manager/availability/README.md')
+    .description('replace the subscriber’s profiles with those of a JSON file (- for stdin); see subscriber/availability/README.md')
     .argument('<subscriber>', 'MSISDN, IMSI, sip:/tel: URI or subscriber key')
     .argument('<file>')
     .action(async (subscriber: string, file: string) => {

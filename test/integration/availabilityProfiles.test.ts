@@ -3,9 +3,9 @@
 // single-mode settings, migrated idempotently.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
-import { AvailabilityStore } from '../../streams/event-manager/availability/availabilitySettings.ts';
-import { DEFAULT_PROFILES, profilesFromSettings } from '../../streams/event-manager/availability/settingsProfile.ts';
-import { ProfileValidationError } from '../../streams/event-manager/availability/profileValidation.ts';
+import { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
+import { DEFAULT_PROFILES, profilesFromSettings } from '../../subscriber/availability/settingsProfile.ts';
+import { ProfileValidationError } from '../../subscriber/availability/profileValidation.ts';
 import { PROFESSIONAL } from '../support/availabilityProfiles.ts';
 
 const schema = `it_profiles_${process.pid}`;
@@ -53,5 +53,14 @@ describe('availability profiles store', () => {
     await expect(store.activate(A, 'professional', 'lunch')).rejects.toMatchObject({ field: 'profiles[1].manualMode' });
     await expect(store.activate(C, 'personal')).rejects.toBeInstanceOf(ProfileValidationError);
     expect((await store.getMany([A])).get(A)!.active).toBe('professional');
+  });
+
+  it('concurrent activations both take effect (compare-and-set, no lost update)', async () => {
+    for (let i = 0; i < 5; i++) {
+      await store.activate(A, 'professional', null);
+      await Promise.all([store.activate(A, 'personal'), store.activate(A, 'professional', 'meeting')]);
+      const got = (await store.getMany([A])).get(A)!;
+      expect(got.profiles[1]!.manualMode).toBe('meeting');
+    }
   });
 });

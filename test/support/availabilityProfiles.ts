@@ -1,7 +1,7 @@
 // Issue 16's example profile set: "professional profile: in meetings Mon–Fri
 // 9–12 forward to my mobile, except for my boss; otherwise available" (Paris
 // time), and a personal profile where everyone may see the user available.
-import type { UserProfiles } from '../../streams/event-manager/availability/availabilityProfile.ts';
+import type { UserProfiles } from '../../subscriber/availability/availabilityProfile.ts';
 
 export const BOSS = 'sip:boss@corp.example';
 export const COLLEAGUE = 'sip:colleague@corp.example';

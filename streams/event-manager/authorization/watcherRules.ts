@@ -4,7 +4,7 @@
 // presentity decides). Watchers without a rule get the default.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { watcherIdentity } from './watcherIdentity.ts';
+import { watcherIdentity } from '../../../subscriber/identity/watcherIdentity.ts';
 import { WATCHER_DECISIONS, type WatcherDecision } from '../subscriptions/watcherDialog.ts';
 
 const SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');

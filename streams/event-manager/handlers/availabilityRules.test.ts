@@ -8,7 +8,7 @@ import { PartitionStore } from '../../../kafka/partitionStore.ts';
 import type { OutputRecord, ProcessContext } from '../../../kafka/transactionalProcessor.ts';
 import type { NotifyRequest, Presence, SignalingEvent, Subscription } from '../../../schemas/generated/records.ts';
 import type { RecordSerde } from '../../../schemas/serde.ts';
-import type { AvailabilityStore } from '../availability/availabilitySettings.ts';
+import type { AvailabilityStore } from '../../../subscriber/availability/availabilityStore.ts';
 import type { WatcherRules } from '../authorization/watcherRules.ts';
 import { fromStateRecord, newSubscriber, toStateRecord, type ManagedSubscriber } from '../managedSubscriber.ts';
 import { CONNECTABILITY_NS } from '../presence/connectabilityElement.ts';

@@ -13,7 +13,7 @@ import type { OutputRecord, ProcessContext } from '../../../kafka/transactionalP
 import type { RecordSerde } from '../../../schemas/serde.ts';
 import { topicName, type TopicName } from '../../../schemas/topology.ts';
 import type { WatcherRules } from '../authorization/watcherRules.ts';
-import type { UserProfiles } from '../availability/availabilityProfile.ts';
+import type { UserProfiles } from '../../../subscriber/availability/availabilityProfile.ts';
 import type { ManagedSubscriber } from '../managedSubscriber.ts';
 import { nextDue } from '../presence/timers.ts';
 import { nextExpiry } from '../subscriptions/watcherDialog.ts';

@@ -13,7 +13,7 @@ import { isupEvent, mapEvent, sipRequest, sipResponse } from '../../../test/supp
 import { subscriptionRecord } from '../../../test/support/subscriptionRecords.ts';
 import { PartitionStore } from '../../../kafka/partitionStore.ts';
 import type { ProcessContext } from '../../../kafka/transactionalProcessor.ts';
-import type { AvailabilityStore } from '../availability/availabilitySettings.ts';
+import type { AvailabilityStore } from '../../../subscriber/availability/availabilityStore.ts';
 import { DEFAULT_CONFIG } from '../presence/config.ts';
 import type { ManagedSubscriber } from '../managedSubscriber.ts';
 import { EventManagerContext } from './context.ts';

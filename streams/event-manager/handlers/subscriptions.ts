@@ -6,8 +6,8 @@ import { renderPresence } from '../presence/presenceDocument.ts';
 import { dialogFingerprint } from '../presence/dialogDocument.ts';
 import { DependencyUnavailable, type TopicHandler } from './context.ts';
 import { DIALOG_EVENT, dialogDocument, politeDialogs, politeDocument, watcherPresence } from './presenceChange.ts';
-import { nextChangeAt } from '../availability/availabilityProfile.ts';
-import { DEFAULT_PROFILES } from '../availability/settingsProfile.ts';
+import { nextChangeAt } from '../../../subscriber/availability/availabilityProfile.ts';
+import { DEFAULT_PROFILES } from '../../../subscriber/availability/settingsProfile.ts';
 
 export const subscriptions: TopicHandler = {
   topic: 'subscriptions',

@@ -4,7 +4,7 @@
 // subscribers whose timer is due on either (context.ts: the two clocks).
 import type { OutputRecord, ProcessContext } from '../../../kafka/transactionalProcessor.ts';
 import { forUpdate, type ManagedSubscriber } from '../managedSubscriber.ts';
-import type { AvailabilityStore } from '../availability/availabilitySettings.ts';
+import type { AvailabilityStore } from '../../../subscriber/availability/availabilityStore.ts';
 import { advance } from '../presence/timers.ts';
 import { expireDialogs } from '../subscriptions/watcherDialog.ts';
 import type { EventManagerContext } from './context.ts';

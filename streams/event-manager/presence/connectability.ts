@@ -4,8 +4,8 @@
 // mode for that requester (does the user want to be, and for whom?) and the
 // profile's contact lists (may the requester know at all?).
 import { isReachable, type SubscriberPresence } from './model.ts';
-import { activeProfile, listDecision, modeAt, type AvailabilityMode, type UserProfiles } from '../availability/availabilityProfile.ts';
-import { profilesFromSettings, type AvailabilitySettings } from '../availability/settingsProfile.ts';
+import { activeProfile, listDecision, modeAt, type AvailabilityMode, type UserProfiles } from '../../../subscriber/availability/availabilityProfile.ts';
+import { profilesFromSettings, type AvailabilitySettings } from '../../../subscriber/availability/settingsProfile.ts';
 
 export type Connectability = 'connectable' | 'not-connectable' | 'subject-to-authorization' | 'in-transfer' | 'unknown';
 

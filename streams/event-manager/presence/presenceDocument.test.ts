@@ -12,7 +12,7 @@ import { renderPidf, xmlEscape } from '../../../presence-document/render.ts';
 import { renderPresence } from './presenceDocument.ts';
 import { presenceDocument } from './presenceDocument.ts';
 import { summary } from './summary.ts';
-import { profilesFromSettings } from '../availability/settingsProfile.ts';
+import { profilesFromSettings } from '../../../subscriber/availability/settingsProfile.ts';
 import { isupEvent, mapEvent, pidfBody, sipRequest, sipResponse } from '../../../test/support/signalingEvents.ts';
 
 const SUB = 'msisdn:+15550001';

@@ -2,8 +2,8 @@
 // subscriber with the rendered PIDF, for the compacted topic and the database.
 import type { Presence } from '../../../schemas/generated/records.ts';
 import { connectabilityFor } from './connectability.ts';
-import type { UserProfiles } from '../availability/availabilityProfile.ts';
-import { DEFAULT_PROFILES } from '../availability/settingsProfile.ts';
+import type { UserProfiles } from '../../../subscriber/availability/availabilityProfile.ts';
+import { DEFAULT_PROFILES } from '../../../subscriber/availability/settingsProfile.ts';
 import { callStateOf, servingNodeOf, type SubscriberPresence } from './model.ts';
 import { renderPidf } from '../../../presence-document/render.ts';
 import { callDialogs } from './dialogDocument.ts';

@@ -2,7 +2,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the JSON is mutated freely to make it invalid */
 import { describe, expect, it } from 'vitest';
 import { parseUserProfiles, ProfileValidationError } from './profileValidation.ts';
-import { PROFESSIONAL } from '../../../test/support/availabilityProfiles.ts';
+import { PROFESSIONAL } from '../../test/support/availabilityProfiles.ts';
 
 const clone = (): any => JSON.parse(JSON.stringify(PROFESSIONAL));
 

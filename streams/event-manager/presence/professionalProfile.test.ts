@@ -3,11 +3,11 @@
 // what the boss and another watcher get at 10:00 and 13:00 local time.
 import { describe, expect, it } from 'vitest';
 import type { SignalingEvent } from '../../../schemas/generated/records.ts';
-import { connectabilityFor } from '../presence/connectability.ts';
-import { apply } from '../presence/derive.ts';
-import type { SubscriberPresence } from '../presence/model.ts';
+import { connectabilityFor } from './connectability.ts';
+import { apply } from './derive.ts';
+import type { SubscriberPresence } from './model.ts';
 import { mapEvent } from '../../../test/support/signalingEvents.ts';
-import { modeAt } from './availabilityProfile.ts';
+import { modeAt } from '../../../subscriber/availability/availabilityProfile.ts';
 import { BOSS, COLLEAGUE, PROFESSIONAL } from '../../../test/support/availabilityProfiles.ts';
 
 const SUB = 'msisdn:+33600000001';

@@ -2,11 +2,11 @@
 // the connectability each requester gets from the lists and the mode.
 import { describe, expect, it } from 'vitest';
 import type { SignalingEvent } from '../../../schemas/generated/records.ts';
-import { connectabilityFor } from '../presence/connectability.ts';
-import { apply } from '../presence/derive.ts';
-import type { SubscriberPresence } from '../presence/model.ts';
+import { connectabilityFor } from './connectability.ts';
+import { apply } from './derive.ts';
+import type { SubscriberPresence } from './model.ts';
 import { mapEvent } from '../../../test/support/signalingEvents.ts';
-import { listDecision, modeAt, type AvailabilityProfile, type UserProfiles } from './availabilityProfile.ts';
+import { listDecision, modeAt, type AvailabilityProfile, type UserProfiles } from '../../../subscriber/availability/availabilityProfile.ts';
 
 const SUB = 'msisdn:+15550001';
 const T = Date.UTC(2026, 0, 1);

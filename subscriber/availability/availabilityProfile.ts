@@ -6,7 +6,7 @@
 // pure functions of (profiles, instant, requester).
 import type { CalendarRule } from './calendarRule.ts';
 import { ruleAt } from './calendarRule.ts';
-import { watcherIdentity } from '../authorization/watcherIdentity.ts';
+import { watcherIdentity } from '../identity/watcherIdentity.ts';
 
 export const COMMUNICATION_MODES = ['fixed', 'mobile', 'voip', 'sms', 'mms', 'email'] as const;
 export type CommunicationMode = (typeof COMMUNICATION_MODES)[number];

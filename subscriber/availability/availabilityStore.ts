@@ -3,7 +3,6 @@
 // manager computes per watcher.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { inTransaction } from '../../../kafka/pgTransaction.ts';
 import type { UserProfiles } from './availabilityProfile.ts';
 import { parseUserProfiles, ProfileValidationError } from './profileValidation.ts';
 import { DEFAULT_PROFILES, profilesFromSettings, type AvailabilitySettings } from './settingsProfile.ts';
@@ -73,22 +72,35 @@ export class AvailabilityStore {
     return profiles;
   }
 
-  /** Makes `profile` the active one (and optionally sets or clears its manual mode), in one transaction. */
+  /**
+   * Makes `profile` the active one (and optionally sets or clears its manual mode).
+   * Read, change, then write only if the row is still the one read (compare-and-set
+   * on the row version, xmin): a concurrent change makes it read again, never lost.
+   */
   async activate(subscriber: string, profile: string, manualMode?: string | null): Promise<UserProfiles> {
-    const next = await inTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<{ profiles: unknown }>('select profiles from availability_profiles where subscriber = $1 for update', [subscriber]);
+    for (let attempt = 0; ; attempt++) {
+      const { rows } = await this.pool.query<{ profiles: unknown; row_version: string }>(
+        'select profiles, xmin::text as row_version from availability_profiles where subscriber = $1',
+        [subscriber],
+      );
       if (!rows[0]) throw new ProfileValidationError('subscriber', `${subscriber} has no profiles (set them first)`);
       const current = parseUserProfiles(rows[0].profiles);
-      const changed = parseUserProfiles({
+      const next = parseUserProfiles({
         ...current,
         active: profile,
         profiles: current.profiles.map((p) => (p.name === profile && manualMode !== undefined ? { ...p, manualMode } : p)),
       });
-      await client.query('update availability_profiles set profiles = $2, updated_at = now() where subscriber = $1', [subscriber, JSON.stringify(changed)]);
-      return changed;
-    });
-    this.cache.delete(subscriber);
-    return next;
+      const written = await this.pool.query('update availability_profiles set profiles = $3, updated_at = now() where subscriber = $1 and xmin::text = $2', [
+        subscriber,
+        rows[0].row_version,
+        JSON.stringify(next),
+      ]);
+      if (written.rowCount === 1) {
+        this.cache.delete(subscriber);
+        return next;
+      }
+      if (attempt >= 10) throw new Error(`profiles of ${subscriber} keep changing concurrently; try again`);
+    }
   }
 
   /**
