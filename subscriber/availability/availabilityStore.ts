@@ -152,6 +152,11 @@ export class AvailabilityStore {
     return out;
   }
 
+  /** The database answers (for /healthz). */
+  async ping(): Promise<void> {
+    await this.pool.query('select 1');
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }
