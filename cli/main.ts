@@ -17,6 +17,7 @@ import { registerLocateCommand, registerWatchersCommand } from './commands/locat
 import { registerScaleCommand } from './commands/scale.ts';
 import { registerRulesCommands } from './commands/rules.ts';
 import { registerAvailabilityCommands } from './commands/availability.ts';
+import { registerProfilesCommands } from './commands/profiles.ts';
 import { registerTapCommand } from './commands/tap.ts';
 import { registerGroupPresenceCommand } from './commands/groupPresence.ts';
 import { registerGroupPresenceApiCommand } from './commands/groupPresenceApi.ts';
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
   registerScaleCommand(program);
   registerRulesCommands(program);
   registerAvailabilityCommands(program);
+  registerProfilesCommands(program);
   registerTapCommand(program);
   registerGroupPresenceCommand(program);
   registerGroupPresenceApiCommand(program);

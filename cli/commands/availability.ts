@@ -2,10 +2,11 @@
 // number and screening, from which (with presence) connectability is computed.
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
-import { AvailabilityStore, parseMode } from '../../streams/event-manager/availability/availabilitySettings.ts';
+import { AvailabilityStore, parseMode } from '../../subscriber/availability/availabilityStore.ts';
 import { keyOf } from '../../coordinator/locator.ts';
 
-async function withStore<T>(fn: (a: AvailabilityStore) => Promise<T>): Promise<T> {
+/** The availability store of the configured database, migrated, closed after `fn`. */
+export async function withAvailabilityStore<T>(fn: (a: AvailabilityStore) => Promise<T>): Promise<T> {
   const a = new AvailabilityStore(loadSettings().database.url);
   try {
     await a.migrate();
@@ -32,14 +33,14 @@ export function registerAvailabilityCommands(program: Command): void {
         ...(o.forwardTo ? { forwardTo: o.forwardTo } : {}),
         screening: o.contactsOnly ? ('contacts-only' as const) : ('none' as const),
       };
-      await withStore((a) => a.set(key, settings));
+      await withAvailabilityStore((a) => a.set(key, settings));
       process.stdout.write(`${key}: ${JSON.stringify(settings)}\n`);
     });
   av.command('show')
     .argument('<subscriber>')
     .action(async (subscriber: string) => {
       const key = await keyOf(loadSettings(), subscriber);
-      const got = await withStore((a) => a.getMany([key]));
+      const got = await withAvailabilityStore((a) => a.getMany([key]));
       process.stdout.write(`${key}: ${JSON.stringify(got.get(key))}\n`);
     });
 }

@@ -510,6 +510,8 @@ export interface PresenceState {
   notifiedPidf: null | string;
   /** The position watchers allowed location were last told (a fingerprint): location alone changing notifies only them. */
   notifiedGeolocation: null | string;
+  /** Epoch ms: the next instant a calendar rule of the subscriber's active availability profile can change what watchers are told (connectability); a presence timer then recomputes and notifies the watchers whose connectability changed. Null: no rule ahead. */
+  availabilityBoundaryAt: null | number;
   /** The call dialogs dialog-event watchers were last told (a fingerprint of the dialog-info view): an Event: dialog NOTIFY goes out only when it changes. */
   notifiedDialogs: null | string;
   /** Dialog-info PUBLISHed for the subscriber (RFC 4235 + RFC 3903, e.g. a PBX's pua_dialoginfo), by entity tag: calls the taps may not see, composed with theirs for dialog watchers. */

@@ -27,6 +27,7 @@ import { checkGroupId, checkMemberIdentity, parseGroupPatch, parseIfMatch, parse
 import type { MemberResolver } from './memberResolver.ts';
 import type { HttpStats } from '../../protocols/http/httpStats.ts';
 import { serveOpenApi } from '../../protocols/http/openApi.ts';
+import { HttpError, isDatabaseDown, methodNotAllowed, readJson, segment } from '../../protocols/http/jsonRequest.ts';
 import { groupServiceOpenApi } from './openapi.ts';
 
 interface GroupHttpApiOptions {
@@ -62,17 +63,6 @@ export function groupRoute(method: string, path: string): string {
   return shape === 'other' ? 'other' : `${method} ${shape}`;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
-
 const DEFAULT_MAX_BODY = 256 * 1024;
 const LIST_LIMIT = 1000;
 
@@ -89,52 +79,6 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
 
 const etag = (g: Group | number) => `"${typeof g === 'number' ? g : g.version}"`;
 const groupPath = (id: string) => `/groups/${encodeURIComponent(id)}`;
-
-function methodNotAllowed(method: string | undefined, allow: string[]): HttpError {
-  return new HttpError(405, `method ${method} not allowed here; use ${allow.join(', ')}`, { allow: allow.join(', ') });
-}
-
-function isJson(contentType: string | undefined): boolean {
-  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  return type === 'application/json' || /^application\/[a-z0-9.+-]*\+json$/.test(type);
-}
-
-/** The request body as JSON; undefined when there is none. 413 past the limit, 415 when not JSON, 400 when malformed. */
-async function readJson(req: http.IncomingMessage, maxBytes: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > maxBytes) throw new HttpError(413, `request body of ${declared} bytes is over the limit of ${maxBytes}`, { connection: 'close' });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new HttpError(413, `request body is over the limit of ${maxBytes} bytes`, { connection: 'close' });
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return undefined;
-  if (!isJson(req.headers['content-type']))
-    throw new HttpError(415, `request body must be application/json, not ${req.headers['content-type'] ?? 'untyped'}`, { accept: 'application/json' });
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch (err) {
-    throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`, {}, 'body');
-  }
-}
-
-function segment(raw: string, what: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new HttpError(400, `${what} in the path is not valid percent-encoding`, {}, what);
-  }
-}
-
-function isDatabaseDown(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  return (
-    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|08\d\d\d)$/.test(e.code ?? '') ||
-    /Connection terminated|connect ECONNREFUSED|too many clients/i.test(e.message ?? '')
-  );
-}
 
 function groupRequestHandler(o: GroupHttpApiOptions): http.RequestListener {
   const maxBody = o.maxBodyBytes ?? DEFAULT_MAX_BODY;

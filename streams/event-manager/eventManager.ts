@@ -12,7 +12,7 @@ import { deadLetterForFailure } from '../../kafka/deadLetters.ts';
 import { defaultMemberId, memberIds } from '../../kafka/memberIdentity.ts';
 import { TransactionalProcessor, type InputRecord, type OutputRecord, type ProcessContext } from '../../kafka/transactionalProcessor.ts';
 import { WatcherRules } from './authorization/watcherRules.ts';
-import { AvailabilityStore } from './availability/availabilitySettings.ts';
+import { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
 import { forUpdate, fromStateRecord, newSubscriber, toStateRecord, type ManagedSubscriber } from './managedSubscriber.ts';
 import type { HandoffMode } from './handoff/handoffMode.ts';
 import { resubscribeHooks } from './handoff/resubscribeHooks.ts';

@@ -14,10 +14,19 @@ export interface ManagedSubscriber {
   notifiedDialogs: string | null;
   /** geolocationFingerprint of what watchers allowed location were last told; null: no position told. */
   notifiedGeolocation: string | null;
+  /** The next instant an availability rule can change watchers' connectability (a presence timer); null: none ahead. */
+  availabilityBoundaryAt: number | null;
 }
 
 export function newSubscriber(subscriber: string): ManagedSubscriber {
-  return { presence: emptyPresence(subscriber), watchers: new Map(), notifiedPidf: null, notifiedDialogs: null, notifiedGeolocation: null };
+  return {
+    presence: emptyPresence(subscriber),
+    watchers: new Map(),
+    notifiedPidf: null,
+    notifiedDialogs: null,
+    notifiedGeolocation: null,
+    availabilityBoundaryAt: null,
+  };
 }
 
 /**
@@ -39,6 +48,7 @@ export function toStateRecord(m: ManagedSubscriber): PresenceState {
     notifiedPidf: m.notifiedPidf,
     notifiedDialogs: m.notifiedDialogs,
     notifiedGeolocation: m.notifiedGeolocation,
+    availabilityBoundaryAt: m.availabilityBoundaryAt,
   };
 }
 
@@ -59,5 +69,6 @@ export function fromStateRecord(r: PresenceState): ManagedSubscriber {
     notifiedPidf: r.notifiedPidf ?? null,
     notifiedDialogs: r.notifiedDialogs ?? null,
     notifiedGeolocation: r.notifiedGeolocation ?? null,
+    availabilityBoundaryAt: r.availabilityBoundaryAt ?? null,
   };
 }

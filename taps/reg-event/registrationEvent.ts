@@ -49,6 +49,7 @@ export function registrationEvent(f: RegistrationFacts, party: Party, subscriber
     source: { tap: f.tap, capture: f.origin, frame: 0 },
     map: null,
     isup: null,
+    location: null,
     sip: {
       callId: f.callId,
       cseq: f.cseq,

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotifyRequest, SignalingEvent, Subscription } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { startEventManager } from '../../streams/event-manager/eventManager.ts';
-import { AvailabilityStore } from '../../streams/event-manager/availability/availabilitySettings.ts';
+import { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
 import { mapEvent } from '../support/signalingEvents.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';

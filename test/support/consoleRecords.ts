@@ -101,6 +101,7 @@ export function presenceState(subscriber: string, version: number, watchers: Sta
     notifiedDialogs: null,
     notifiedGeolocation: null,
     geolocation: null,
+    availabilityBoundaryAt: null,
     dialogPublications: [],
   };
 }

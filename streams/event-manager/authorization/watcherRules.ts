@@ -5,6 +5,7 @@
 // presentity decides). Watchers without a rule get the default.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { watcherIdentity } from '../../../subscriber/identity/watcherIdentity.ts';
 import { WATCHER_DECISIONS, type WatcherDecision } from '../subscriptions/watcherDialog.ts';
 
 const SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
@@ -13,13 +14,6 @@ const DECISIONS = WATCHER_DECISIONS;
 export function parseDecision(raw: string, what: string): WatcherDecision {
   if (!DECISIONS.includes(raw as WatcherDecision)) throw new Error(`${what} must be one of ${DECISIONS.join(', ')}, not ${raw}`);
   return raw as WatcherDecision;
-}
-
-/** 'sip:Alice@Example.com;transport=tcp' → 'sip:Alice@example.com' (host case-folded, parameters dropped). */
-function watcherIdentity(uri: string): string {
-  const bare = uri.replace(/^<|>$/g, '').split(';')[0]!;
-  const at = bare.lastIndexOf('@');
-  return at < 0 ? bare.toLowerCase() : `${bare.slice(0, at)}@${bare.slice(at + 1).toLowerCase()}`;
 }
 
 export class WatcherRules {

@@ -13,7 +13,7 @@ import type { OutputRecord, ProcessContext } from '../../../kafka/transactionalP
 import type { RecordSerde } from '../../../schemas/serde.ts';
 import { topicName, type TopicName } from '../../../schemas/topology.ts';
 import type { WatcherRules } from '../authorization/watcherRules.ts';
-import type { AvailabilitySettings } from '../presence/connectability.ts';
+import type { UserProfiles } from '../../../subscriber/availability/availabilityProfile.ts';
 import type { ManagedSubscriber } from '../managedSubscriber.ts';
 import { nextDue } from '../presence/timers.ts';
 import { nextExpiry } from '../subscriptions/watcherDialog.ts';
@@ -56,8 +56,8 @@ export class EventManagerContext {
     deadLetters: 0,
     deadLetterReasons: {},
   };
-  /** The current batch's subscribers' availability settings (one query per batch). */
-  availability = new Map<string, AvailabilitySettings>();
+  /** The current batch's subscribers' availability profiles (one lookup per batch). */
+  availability = new Map<string, UserProfiles>();
   /** Presence timers per partition, on `clock(p)`. */
   readonly timers = new Map<number, TimerIndex>();
   /** Dialog expiries per partition, on `dialogClock(p)`. */
@@ -99,9 +99,10 @@ export class EventManagerContext {
     if (ms > (this.subscribeTime.get(p) ?? 0)) this.subscribeTime.set(p, ms);
   }
 
-  /** A subscriber changed: its next presence timer and its next dialog expiry. */
+  /** A subscriber changed: its next presence timer (presence's own, or an availability rule boundary) and its next dialog expiry. */
   reschedule(p: number, key: string, m: ManagedSubscriber): void {
-    indexOf(this.timers, p).schedule(key, nextDue(m.presence) ?? null);
+    const due = [nextDue(m.presence), m.availabilityBoundaryAt ?? undefined].filter((t): t is number => t !== undefined);
+    indexOf(this.timers, p).schedule(key, due.length ? Math.min(...due) : null);
     indexOf(this.dialogTimers, p).schedule(key, nextExpiry(m.watchers) ?? null);
   }
 

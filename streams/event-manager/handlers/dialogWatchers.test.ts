@@ -11,7 +11,7 @@ import { subscriptionRecord } from '../../../test/support/subscriptionRecords.ts
 import { handlerContext, runHandlers } from '../../../test/support/handlerRun.ts';
 import { PartitionStore } from '../../../kafka/partitionStore.ts';
 import type { ProcessContext } from '../../../kafka/transactionalProcessor.ts';
-import type { AvailabilityStore } from '../availability/availabilitySettings.ts';
+import type { AvailabilityStore } from '../../../subscriber/availability/availabilityStore.ts';
 import { DEFAULT_CONFIG } from '../presence/config.ts';
 import type { ManagedSubscriber } from '../managedSubscriber.ts';
 import { fireTimers } from './timers.ts';

@@ -1,16 +1,22 @@
-// What goes out when a subscriber's presence changed (signaling, PUBLISH, timers):
-// its current-presence record, and NOTIFYs when a package's document changed —
-// PIDF to presence watchers, dialog-info to dialog (BLF) watchers, each only
-// when its own document changed.
+// What goes out when a subscriber's presence changed (signaling, PUBLISH, timers,
+// an availability rule's boundary): its current-presence record, and NOTIFYs when
+// a package's document changed — PIDF to presence watchers (each with its own
+// connectability), dialog-info to dialog (BLF) watchers, each only when its own
+// document changed.
 import type { OutputRecord } from '../../../kafka/transactionalProcessor.ts';
 import type { DialogFilter } from '../../../schemas/generated/records.ts';
 import { DIALOG_INFO } from '../../../presence-document/dialogInfo.ts';
 import type { ManagedSubscriber } from '../managedSubscriber.ts';
 import { changeConcerns, changedDialogs, dialogFingerprint, renderDialogDocument } from '../presence/dialogDocument.ts';
 import { emptyPresence, type SubscriberPresence } from '../presence/model.ts';
+import { nextChangeAt, type UserProfiles } from '../../../subscriber/availability/availabilityProfile.ts';
+import { DEFAULT_PROFILES } from '../../../subscriber/availability/settingsProfile.ts';
+import { connectabilityFor, type Connectability } from '../presence/connectability.ts';
+import { withConnectability } from '../presence/connectabilityElement.ts';
+import type { WatcherDialog } from '../subscriptions/watcherDialog.ts';
 import { geolocationFingerprint, renderPresence } from '../presence/presenceDocument.ts';
 import { summary } from '../presence/summary.ts';
-import { allowsLocation, notifyChange, type DialogBody, type NotifyBody, type NotifyDocument, type WatcherDecision } from '../subscriptions/watcherDialog.ts';
+import { allowsLocation, notifyChange, type DialogBody, type NotifyBody, type WatcherDecision } from '../subscriptions/watcherDialog.ts';
 import type { EventManagerContext } from './context.ts';
 
 export const PIDF = 'application/pidf+xml';
@@ -21,18 +27,6 @@ export function politeDocument(key: string): NotifyBody {
 }
 
 export const DIALOG_EVENT = 'dialog';
-
-/**
- * The PIDF a presence watcher gets: `plain` (what current-presence carries, no
- * position), and for a watcher whose rule allows location, the same document
- * with the network's position as geopriv — rendered once, when first needed.
- */
-export function presenceBody(s: SubscriberPresence, plain: NotifyBody): NotifyDocument {
-  if (s.geolocation === null) return plain;
-  let located: NotifyBody | undefined;
-  return (d: { decision: WatcherDecision }) =>
-    allowsLocation(d.decision) ? (located ??= { contentType: PIDF, body: renderPresence(s, { withLocation: true }) }) : plain;
-}
 
 /**
  * The dialog-info a dialog watcher's NOTIFY carries, made at its version, of
@@ -62,23 +56,64 @@ export function politeDialogs(key: string): DialogBody {
   return dialogDocument(emptyPresence(key), 0);
 }
 
-/** After presence changed: current-presence, and NOTIFYs when the watchers' document changed. */
-export function publishPresence(ctx: EventManagerContext, key: string, m: ManagedSubscriber, nowMs: number, cause: string | null, out: OutputRecord[]): void {
+/** This watcher's connectability: who it is, and whether the presentity consented (its watcher rule allows it). */
+export function watcherConnectability(s: SubscriberPresence, profiles: UserProfiles, at: number, d: Readonly<WatcherDialog>): Connectability {
+  return connectabilityFor(s, profiles, at, {
+    identity: d.watcherUri,
+    consented: d.decision === 'allow' || d.decision === 'allow-presence' || allowsLocation(d.decision),
+  }).connectability;
+}
+
+/**
+ * The PIDF a presence watcher is sent: the subscriber's document (`pidf`, what
+ * current-presence carries, no position; for a watcher whose rule allows location,
+ * the same with the network's position as geopriv, rendered once when first
+ * needed) with that watcher's connectability in it.
+ */
+export function watcherPresence(s: SubscriberPresence, profiles: UserProfiles, pidf: string, at: number): DialogBody {
+  let located: string | undefined;
+  return (d) => {
+    const base = s.geolocation !== null && allowsLocation(d.decision) ? (located ??= renderPresence(s, { withLocation: true })) : pidf;
+    return { contentType: PIDF, body: withConnectability(base, watcherConnectability(s, profiles, at, d)) };
+  };
+}
+
+/**
+ * After presence changed: current-presence, and NOTIFYs when the watchers' document
+ * changed. `availabilitySince`: an availability rule's boundary passed — presence
+ * watchers whose connectability differs from just before it are told, once.
+ */
+export function publishPresence(
+  ctx: EventManagerContext,
+  key: string,
+  m: ManagedSubscriber,
+  nowMs: number,
+  cause: string | null,
+  out: OutputRecord[],
+  availabilitySince?: number,
+): void {
   const { stats, serde } = ctx;
   stats.presenceChanges++;
-  const current = summary(m.presence, { availability: ctx.availability.get(key) });
+  const profiles = ctx.availability.get(key) ?? DEFAULT_PROFILES;
+  const current = summary(m.presence, { availability: profiles, at: nowMs });
   out.push({ topic: ctx.topic('current-presence'), key, value: serde.encode('current-presence', current) });
   const notifies = [];
+  const perWatcher = watcherPresence(m.presence, profiles, current.pidf, nowMs);
   // A new position alone changes only what watchers allowed location see: only they are told.
   const plainChanged = current.pidf !== m.notifiedPidf;
   const geolocation = geolocationFingerprint(m.presence);
   if (plainChanged || geolocation !== m.notifiedGeolocation) {
     m.notifiedPidf = current.pidf;
     m.notifiedGeolocation = geolocation;
-    const body = presenceBody(m.presence, { contentType: PIDF, body: current.pidf });
     const concerned = (d: { decision: WatcherDecision }) => plainChanged || allowsLocation(d.decision);
-    notifies.push(...notifyChange(m.watchers, key, body, politeDocument(key), nowMs, cause, 'presence', concerned));
+    notifies.push(...notifyChange(m.watchers, key, perWatcher, politeDocument(key), nowMs, cause, 'presence', concerned));
+  } else if (availabilitySince !== undefined) {
+    const before = availabilitySince - 1;
+    const changed = (d: Readonly<WatcherDialog>) =>
+      watcherConnectability(m.presence, profiles, before, d) !== watcherConnectability(m.presence, profiles, nowMs, d);
+    notifies.push(...notifyChange(m.watchers, key, perWatcher, politeDocument(key), nowMs, cause, 'presence', changed));
   }
+  m.availabilityBoundaryAt = nextChangeAt(profiles, nowMs) ?? null;
   // Without dialog watchers nothing is remembered: the changelog stays as it was for the many subscribers nobody BLF-watches.
   const calls = [...m.watchers.values()].some((d) => d.event === DIALOG_EVENT) ? dialogFingerprint(m.presence) : null;
   if (calls !== m.notifiedDialogs) {

@@ -6,11 +6,14 @@ import { locationDemand } from '../presence/locationDemand.ts';
 import { renderPresence } from '../presence/presenceDocument.ts';
 import { dialogFingerprint } from '../presence/dialogDocument.ts';
 import { DependencyUnavailable, type TopicHandler } from './context.ts';
-import { DIALOG_EVENT, dialogDocument, PIDF, politeDialogs, politeDocument, presenceBody } from './presenceChange.ts';
+import { DIALOG_EVENT, dialogDocument, politeDialogs, politeDocument, watcherPresence } from './presenceChange.ts';
+import { nextChangeAt } from '../../../subscriber/availability/availabilityProfile.ts';
+import { DEFAULT_PROFILES } from '../../../subscriber/availability/settingsProfile.ts';
 
 export const subscriptions: TopicHandler = {
   topic: 'subscriptions',
-  needsAvailability: false,
+  // The first NOTIFY carries the watcher's connectability, from the profiles.
+  needsAvailability: true,
   async handle(ctx, p, key, value, m, out) {
     const sub = await ctx.serde.decode('subscriptions', value);
     ctx.stats.subscribes++;
@@ -33,13 +36,25 @@ export const subscriptions: TopicHandler = {
       m.notifiedDialogs = dialogFingerprint(m.presence);
     } else {
       const body = m.notifiedPidf ?? renderPresence(m.presence);
-      const doc = presenceBody(m.presence, { contentType: PIDF, body });
-      ({ notifies } = applySubscribe(m.watchers, sub, decision, doc, politeDocument(key), sub.receivedAt, localTag));
+      const profiles = ctx.availability.get(key) ?? DEFAULT_PROFILES;
+      const now = ctx.clock(p);
+      ({ notifies } = applySubscribe(
+        m.watchers,
+        sub,
+        decision,
+        watcherPresence(m.presence, profiles, body, now),
+        politeDocument(key),
+        sub.receivedAt,
+        localTag,
+      ));
       if (m.notifiedPidf === null) m.notifiedPidf = body;
       // A watcher allowed location and no fresh position: ask the location agent (answered on signaling-events).
       const ask =
         allowsLocation(decision) && sub.expires > 0 ? locationDemand(m.presence, { requestId: sub.requestId, at: sub.receivedAt }, ctx.locationMaxAgeMs) : null;
       if (ask) out.push({ topic: ctx.topic('location-requests'), key, value: ctx.serde.encode('location-requests', ask) });
+      // The watcher was told its connectability as of now: the next rule boundary tells it of a change
+      // (a boundary already passed but not yet fired stays: the other watchers have not been told).
+      if (m.availabilityBoundaryAt === null || m.availabilityBoundaryAt > now) m.availabilityBoundaryAt = nextChangeAt(profiles, now) ?? null;
     }
     for (const n of notifies) out.push({ topic: ctx.topic('notify-requests'), key, value: ctx.serde.encode('notify-requests', n) });
     ctx.stats.notifies += notifies.length;

@@ -8,7 +8,7 @@ import { PartitionStore } from '../../../kafka/partitionStore.ts';
 import type { ProcessContext } from '../../../kafka/transactionalProcessor.ts';
 import type { Subscription } from '../../../schemas/generated/records.ts';
 import type { RecordSerde } from '../../../schemas/serde.ts';
-import type { AvailabilityStore } from '../availability/availabilitySettings.ts';
+import type { AvailabilityStore } from '../../../subscriber/availability/availabilityStore.ts';
 import type { WatcherRules } from '../authorization/watcherRules.ts';
 import { newSubscriber, type ManagedSubscriber } from '../managedSubscriber.ts';
 import { EventManagerContext } from './context.ts';

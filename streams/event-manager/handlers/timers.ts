@@ -1,9 +1,10 @@
-// The punctuator: registration/publication expiry, stale state, stuck calls (on the
+// The punctuator: registration/publication expiry, stale state, stuck calls,
+// availability rule boundaries (on the
 // partition's presence clock), subscription expiry (on its dialogs' clock), for the
 // subscribers whose timer is due on either (context.ts: the two clocks).
 import type { OutputRecord, ProcessContext } from '../../../kafka/transactionalProcessor.ts';
 import { forUpdate, type ManagedSubscriber } from '../managedSubscriber.ts';
-import type { AvailabilityStore } from '../availability/availabilitySettings.ts';
+import type { AvailabilityStore } from '../../../subscriber/availability/availabilityStore.ts';
 import { advance } from '../presence/timers.ts';
 import { expireDialogs } from '../subscriptions/watcherDialog.ts';
 import type { EventManagerContext } from './context.ts';
@@ -27,10 +28,10 @@ export async function fireTimers(
       const m = forUpdate(stored);
       ctx.stats.timersFired++;
       const r = advance(m.presence, now);
-      if (r.changed) {
-        m.presence = r.state;
-        publishPresence(ctx, key, m, now, null, out);
-      }
+      // An availability rule's boundary passed: connectability may differ for some watchers.
+      const boundary = m.availabilityBoundaryAt !== null && m.availabilityBoundaryAt <= now ? m.availabilityBoundaryAt : undefined;
+      if (r.changed) m.presence = r.state;
+      if (r.changed || boundary !== undefined) publishPresence(ctx, key, m, now, null, out, boundary);
       const ended = expireDialogs(m.watchers, key, dialogNow);
       for (const n of ended) out.push({ topic: ctx.topic('notify-requests'), key, value: ctx.serde.encode('notify-requests', n) });
       ctx.stats.notifies += ended.length;

@@ -12,6 +12,7 @@ import { renderPidf, xmlEscape } from '../../../presence-document/render.ts';
 import { renderPresence } from './presenceDocument.ts';
 import { presenceDocument } from './presenceDocument.ts';
 import { summary } from './summary.ts';
+import { profilesFromSettings } from '../../../subscriber/availability/settingsProfile.ts';
 import { isupEvent, mapEvent, pidfBody, sipRequest, sipResponse } from '../../../test/support/signalingEvents.ts';
 
 const SUB = 'msisdn:+15550001';
@@ -182,7 +183,7 @@ describe('summary (current-presence record)', () => {
 
   it('published note and activities; connectability from the settings given', () => {
     const s = fold([...attach, ...published(pidfBody('Gone fishing', 'away'))]);
-    const p = summary(s, { availability: { mode: 'away' } });
+    const p = summary(s, { availability: profilesFromSettings({ mode: 'away' }) });
     expect(p).toMatchObject({ activities: 'away', note: 'Gone fishing', connectability: 'not-connectable', callState: 'idle' });
   });
 });

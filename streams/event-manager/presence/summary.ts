@@ -1,14 +1,18 @@
 // The current-presence record (schemas/avro/Presence.avsc): one flat row per
 // subscriber with the rendered PIDF, for the compacted topic and the database.
 import type { Presence } from '../../../schemas/generated/records.ts';
-import { connectability, type AvailabilitySettings } from './connectability.ts';
+import { connectabilityFor } from './connectability.ts';
+import type { UserProfiles } from '../../../subscriber/availability/availabilityProfile.ts';
+import { DEFAULT_PROFILES } from '../../../subscriber/availability/settingsProfile.ts';
 import { callStateOf, servingNodeOf, type SubscriberPresence } from './model.ts';
 import { renderPidf } from '../../../presence-document/render.ts';
 import { callDialogs } from './dialogDocument.ts';
 import { NETWORK_TUPLE, presenceDocument, type DocumentOptions } from './presenceDocument.ts';
 
 interface SummaryOptions extends DocumentOptions {
-  readonly availability?: AvailabilitySettings;
+  readonly availability?: UserProfiles;
+  /** When the profiles' rules are evaluated (the presence clock). */
+  readonly at?: number;
 }
 
 export function summary(s: SubscriberPresence, o: SummaryOptions = {}): Presence {
@@ -24,7 +28,8 @@ export function summary(s: SubscriberPresence, o: SummaryOptions = {}): Presence
     basic: doc.services.some((t) => t.basic === 'open') ? 'open' : 'closed',
     networkState: s.network.state,
     callState: callStateOf(s),
-    connectability: connectability(s, o.availability),
+    // Anonymous: what a requester in none of the contact lists would get.
+    connectability: connectabilityFor(s, o.availability ?? DEFAULT_PROFILES, o.at ?? s.updatedAt).connectability,
     servingNode: servingNodeOf(s),
     cellGlobalId: s.location?.cellGlobalId ?? null,
     activities: person && person.activities.length > 0 ? person.activities.join(',') : null,

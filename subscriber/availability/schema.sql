@@ -8,3 +8,13 @@ create table if not exists availability (
   screening   text not null default 'none' check (screening in ('none', 'contacts-only')),
   updated_at  timestamptz not null default now()
 );
+
+-- Each subscriber's availability profiles (issue 16: profiles, modes, calendar
+-- rules, contact lists), as validated JSON (profileValidation.ts). A row here
+-- supersedes the subscriber's availability row; without one, that row is read as
+-- a one-mode default profile (settingsProfile.ts), so both keep working.
+create table if not exists availability_profiles (
+  subscriber  text primary key,
+  profiles    jsonb not null,
+  updated_at  timestamptz not null default now()
+);

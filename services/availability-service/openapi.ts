@@ -1,0 +1,231 @@
+// The availability service's HTTP API (profilesHttpApi.ts) as an OpenAPI 3.1
+// document, served at GET /openapi.json. profilesHttpApi.test.ts walks it against
+// the server, so a route or status added to one and not the other fails there.
+import {
+  BEARER,
+  bearerScheme,
+  commonResponses,
+  errorResponse,
+  errorSchema,
+  OPENAPI_PATH,
+  pathParameter,
+  openApiOperation,
+  ref,
+  type OpenApiDocument,
+  type Response,
+} from '../../protocols/http/openApi.ts';
+
+const READ = [{ [BEARER]: ['profiles:read'] }];
+const MANAGE = [{ [BEARER]: ['profiles:manage'] }];
+
+const profilesAnswer = (description: string): Response => ({ description, content: { 'application/json': { schema: ref('schemas', 'SubscriberProfiles') } } });
+
+const guarded = {
+  '401': ref('responses', 'Unauthorized'),
+  '403': ref('responses', 'Forbidden'),
+  '500': ref('responses', 'InternalError'),
+  '503': ref('responses', 'DatabaseDown'),
+};
+
+const EXAMPLE = {
+  active: 'professional',
+  profiles: [
+    {
+      name: 'professional',
+      timeZone: 'Europe/Paris',
+      defaultMode: 'available',
+      modes: [
+        {
+          name: 'meeting',
+          state: { kind: 'transfer', to: { terminal: 'mobile' } },
+          appliesTo: { except: ['sip:boss@corp.example'] },
+          rules: [{ every: 'week', days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '12:00' }],
+        },
+        { name: 'available', state: { kind: 'available' } },
+      ],
+      lists: { allowed: ['sip:boss@corp.example'], denied: [], consent: [], watched: [], others: 'consent' },
+    },
+  ],
+};
+
+const calendar = {
+  type: 'object',
+  required: ['every', 'from', 'to'],
+  description: 'Local HH:MM times (24:00 allowed; `to` not after `from` runs past midnight). week: days; month: day 1-31 or "last"; year: month and day.',
+  properties: {
+    every: { enum: ['week', 'month', 'year'] },
+    days: { type: 'array', items: { enum: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] } },
+    day: { oneOf: [{ type: 'integer', minimum: 1, maximum: 31 }, { const: 'last' }] },
+    month: { type: 'integer', minimum: 1, maximum: 12 },
+    from: { type: 'string', pattern: '^([01][0-9]|2[0-4]):[0-5][0-9]$' },
+    to: { type: 'string', pattern: '^([01][0-9]|2[0-4]):[0-5][0-9]$' },
+  },
+};
+const contacts = { type: 'array', items: { type: 'string', description: 'sip:, sips:, tel: URI or subscriber key.' } };
+
+export const availabilityServiceOpenApi: OpenApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Availability service (profiles, modes, calendar rules, contact lists)',
+    version: '1',
+    description:
+      "A subscriber's availability profiles, kept in PostgreSQL and read by the event managers for each watcher's connectability " +
+      '(subscriber/availability/README.md). Errors are JSON {error, field?}; 400 names the field. Paths also answer 405 with Allow for a method they do not document, and 404 for any other path.',
+  },
+  paths: {
+    '/subscribers/{subscriber}/profiles': {
+      parameters: [ref('parameters', 'Subscriber')],
+      get: {
+        operationId: 'getProfiles',
+        summary: "The subscriber's profiles (without any: the earlier availability settings as a one-mode default profile)",
+        security: READ,
+        responses: { '200': profilesAnswer('The profiles.'), '400': ref('responses', 'BadRequest'), ...guarded },
+      },
+      put: {
+        operationId: 'putProfiles',
+        summary: "Replace the subscriber's profiles",
+        security: MANAGE,
+        requestBody: { required: true, content: { 'application/json': { schema: ref('schemas', 'Profiles'), example: EXAMPLE } } },
+        responses: {
+          '200': profilesAnswer('Stored.'),
+          '400': ref('responses', 'BadRequest'),
+          '413': ref('responses', 'TooLarge'),
+          '415': ref('responses', 'NotJson'),
+          ...guarded,
+        },
+      },
+    },
+    '/subscribers/{subscriber}/profiles/activation': {
+      parameters: [ref('parameters', 'Subscriber')],
+      post: {
+        operationId: 'activateProfile',
+        summary: 'Make a profile the active one; optionally set (or with null clear) its manual mode, which wins over the calendar rules',
+        security: MANAGE,
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['profile'],
+                properties: { profile: { type: 'string' }, manualMode: { type: ['string', 'null'] } },
+              },
+              example: { profile: 'professional' },
+            },
+          },
+        },
+        responses: {
+          '200': profilesAnswer('The profiles after the change.'),
+          '400': ref('responses', 'BadRequest'),
+          '404': errorResponse('The subscriber has no profiles to activate (set them first).'),
+          '413': ref('responses', 'TooLarge'),
+          '415': ref('responses', 'NotJson'),
+          ...guarded,
+        },
+      },
+    },
+    '/healthz': {
+      get: {
+        operationId: 'health',
+        summary: 'Whether the database answers',
+        security: [],
+        responses: {
+          '200': {
+            description: 'The database answers.',
+            content: { 'application/json': { schema: { type: 'object', required: ['database'], properties: { database: { const: 'up' } } } } },
+          },
+          '500': ref('responses', 'InternalError'),
+          '503': ref('responses', 'DatabaseDown'),
+        },
+      },
+    },
+    [OPENAPI_PATH]: { get: openApiOperation },
+  },
+  components: {
+    securitySchemes: { [BEARER]: bearerScheme },
+    parameters: {
+      Subscriber: pathParameter('subscriber', 'MSISDN (+E164), IMSI, sip:/tel: URI or subscriber key, URL-encoded.', 'tel:+33600000001'),
+    },
+    responses: {
+      ...commonResponses,
+      BadRequest: errorResponse('Bad input; `field` names the part (e.g. profiles[1].modes[0].rules[0].from, subscriber, profile).'),
+      TooLarge: errorResponse('The request body is over the limit.'),
+      NotJson: errorResponse('The body is not application/json (or +json).'),
+      DatabaseDown: errorResponse('The database does not answer; retry.', { 'Retry-After': { description: 'Seconds.', schema: { type: 'string' } } }),
+    },
+    schemas: {
+      Error: errorSchema,
+      Profiles: {
+        type: 'object',
+        required: ['active', 'profiles'],
+        properties: {
+          active: { type: 'string' },
+          profiles: {
+            type: 'array',
+            minItems: 1,
+            items: {
+              type: 'object',
+              required: ['name', 'timeZone', 'modes', 'defaultMode'],
+              properties: {
+                name: { type: 'string' },
+                timeZone: { type: 'string', description: 'IANA zone, e.g. Europe/Paris.' },
+                defaultMode: { type: 'string' },
+                manualMode: { type: 'string' },
+                modes: {
+                  type: 'array',
+                  minItems: 1,
+                  items: {
+                    type: 'object',
+                    required: ['name', 'state'],
+                    properties: {
+                      name: { type: 'string' },
+                      state: {
+                        type: 'object',
+                        required: ['kind'],
+                        properties: {
+                          kind: { enum: ['available', 'not-available', 'transfer', 'unknown', 'hidden'] },
+                          to: {
+                            oneOf: [
+                              { type: 'object', required: ['number'], properties: { number: { type: 'string' } } },
+                              {
+                                type: 'object',
+                                required: ['terminal'],
+                                properties: { terminal: { enum: ['fixed', 'mobile', 'voip', 'sms', 'mms', 'email'] } },
+                              },
+                            ],
+                          },
+                        },
+                      },
+                      notification: { enum: ['ring', 'vibrate', 'silent', 'visual'] },
+                      appliesTo: {
+                        oneOf: [
+                          { type: 'object', required: ['only'], properties: { only: contacts } },
+                          { type: 'object', required: ['except'], properties: { except: contacts } },
+                        ],
+                      },
+                      rules: { type: 'array', items: calendar },
+                    },
+                  },
+                },
+                rules: {
+                  type: 'array',
+                  items: { type: 'object', required: ['mode', 'calendar'], properties: { mode: { type: 'string' }, calendar } },
+                },
+                lists: {
+                  type: 'object',
+                  properties: { allowed: contacts, denied: contacts, consent: contacts, watched: contacts, others: { enum: ['allowed', 'denied', 'consent'] } },
+                },
+              },
+            },
+          },
+        },
+      },
+      SubscriberProfiles: {
+        allOf: [
+          { type: 'object', required: ['subscriber'], properties: { subscriber: { type: 'string', description: 'The subscriber key.' } } },
+          ref('schemas', 'Profiles'),
+        ],
+      },
+    },
+  },
+};

@@ -1,0 +1,132 @@
+// The availability service's HTTP API (issue 16: profiles managed like the
+// Ut/Pm interfaces, JSON):
+//   GET  /subscribers/{subscriber}/profiles             the profiles (without any: the earlier settings as a default profile)
+//   PUT  /subscribers/{subscriber}/profiles             replace them (validated; 400 names the field)
+//   POST /subscribers/{subscriber}/profiles/activation  {profile, manualMode?} (404 when the subscriber has no profiles)
+//   GET  /healthz                                       the database answers
+//   GET  /openapi.json                                  this list as OpenAPI 3.1 (openapi.ts), no token
+// {subscriber}: MSISDN, IMSI, sip:/tel: URI or subscriber key, URL-encoded.
+// Errors are JSON {error, field?}: 400, 404, 405 + Allow, 413, 415, 503 database down,
+// 500 with an error id. With bearer tokens configured, everything but /healthz and
+// /openapi.json needs a token: profiles:read for GET, profiles:manage for changes.
+import type http from 'node:http';
+import type { Settings } from '../../config/settings.ts';
+import { keyOf, UnknownIdentityError } from '../../coordinator/locator.ts';
+import { AccessRefused, type BearerTokens } from '../../protocols/http/bearerTokens.ts';
+import type { HttpStats } from '../../protocols/http/httpStats.ts';
+import { internalErrorBody } from '../../protocols/http/internalError.ts';
+import { HttpError, isDatabaseDown, methodNotAllowed, readJson, segment } from '../../protocols/http/jsonRequest.ts';
+import { sendJson } from '../../protocols/http/jsonResponse.ts';
+import { serveOpenApi } from '../../protocols/http/openApi.ts';
+import { createApiServer, listen, type HttpLimits } from '../../protocols/http/serverLimits.ts';
+import type { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
+import { parseUserProfiles, ProfileValidationError } from '../../subscriber/availability/profileValidation.ts';
+import { availabilityServiceOpenApi } from './openapi.ts';
+
+/** What the API needs of the store (availabilityStore.ts; tests give their own). */
+export type ProfileStore = Pick<AvailabilityStore, 'getMany' | 'setProfiles' | 'activate' | 'ping'>;
+
+interface ProfilesHttpApiOptions {
+  store: ProfileStore;
+  settings: Settings;
+  maxBodyBytes?: number;
+  tokens?: BearerTokens;
+  limits?: HttpLimits;
+  log?: (line: string) => void;
+  stats?: HttpStats;
+}
+
+const DEFAULT_MAX_BODY = 256 * 1024;
+
+/** The route of a path, for metrics: subscriber identities stay out of the labels. */
+export function profilesRoute(method: string, path: string): string {
+  const p = path.replace(/\/+$/, '') || '/';
+  if (p === '/healthz') return `${method} healthz`;
+  if (/^\/subscribers\/[^/]+\/profiles$/.test(p)) return `${method} profiles`;
+  if (/^\/subscribers\/[^/]+\/profiles\/activation$/.test(p)) return `${method} activation`;
+  return 'other';
+}
+
+/** The activation body: the profile to make active, and optionally its manual mode (null clears it). */
+function parseActivation(body: unknown): { profile: string; manualMode?: string | null } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'body: must be an object {profile, manualMode?}', {}, 'body');
+  const o = body as Record<string, unknown>;
+  if (typeof o.profile !== 'string' || o.profile === '') throw new HttpError(400, 'profile: must name one of the subscriber’s profiles', {}, 'profile');
+  if (o.manualMode !== undefined && o.manualMode !== null && typeof o.manualMode !== 'string')
+    throw new HttpError(400, 'manualMode: must be a mode name, or null to clear it', {}, 'manualMode');
+  return { profile: o.profile, ...(o.manualMode !== undefined ? { manualMode: o.manualMode as string | null } : {}) };
+}
+
+function profilesRequestHandler(o: ProfilesHttpApiOptions): http.RequestListener {
+  const maxBody = o.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const { store } = o;
+
+  const subscriberKey = async (raw: string): Promise<string> => {
+    try {
+      return await keyOf(o.settings, segment(raw, 'subscriber'));
+    } catch (err) {
+      if (err instanceof UnknownIdentityError) throw new HttpError(400, err.message, {}, 'subscriber');
+      throw err;
+    }
+  };
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
+    const method = req.method ?? 'GET';
+    if (serveOpenApi(req, res, path, availabilityServiceOpenApi)) return;
+    if (path === '/healthz') {
+      if (method !== 'GET') throw methodNotAllowed(method, ['GET']);
+      await store.ping();
+      return sendJson(res, 200, { database: 'up' });
+    }
+    o.tokens?.authorize(req, method === 'GET' || method === 'HEAD' ? 'profiles:read' : 'profiles:manage');
+
+    const profiles = /^\/subscribers\/([^/]+)\/profiles$/.exec(path);
+    if (profiles) {
+      if (method === 'GET') {
+        const key = await subscriberKey(profiles[1]!);
+        return sendJson(res, 200, { subscriber: key, ...(await store.getMany([key])).get(key)! });
+      }
+      if (method === 'PUT') {
+        const key = await subscriberKey(profiles[1]!);
+        const body = await readJson(req, maxBody);
+        if (body === undefined) throw new HttpError(400, 'the profiles are required in the body ({active, profiles: [...]})', {}, 'body');
+        // Validated before the store is asked: a bad document never reaches the database.
+        const stored = await store.setProfiles(key, parseUserProfiles(body));
+        return sendJson(res, 200, { subscriber: key, ...stored });
+      }
+      throw methodNotAllowed(method, ['GET', 'PUT']);
+    }
+
+    const activation = /^\/subscribers\/([^/]+)\/profiles\/activation$/.exec(path);
+    if (activation) {
+      if (method !== 'POST') throw methodNotAllowed(method, ['POST']);
+      const key = await subscriberKey(activation[1]!);
+      const a = parseActivation(await readJson(req, maxBody));
+      const next = await store.activate(key, a.profile, a.manualMode);
+      return sendJson(res, 200, { subscriber: key, ...next });
+    }
+
+    throw new HttpError(404, `no such resource ${path}; try /subscribers/{subscriber}/profiles, …/profiles/activation or /healthz`);
+  }
+
+  return (req, res) => {
+    o.stats?.track(res, () => profilesRoute(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost').pathname));
+    route(req, res).catch((err: unknown) => {
+      if (res.headersSent) return res.destroy();
+      if (err instanceof HttpError) return sendJson(res, err.status, { error: err.message, ...(err.field ? { field: err.field } : {}) }, err.headers);
+      if (err instanceof AccessRefused) return sendJson(res, err.status, { error: err.message }, err.headers);
+      // The store's "no profiles to activate" names the subscriber: a missing resource, not bad input.
+      if (err instanceof ProfileValidationError) return sendJson(res, err.field === 'subscriber' ? 404 : 400, { error: err.message, field: err.field });
+      if (isDatabaseDown(err)) {
+        o.log?.(`${req.method} ${req.url}: database unavailable: ${(err as Error).message}`);
+        return sendJson(res, 503, { error: 'database unavailable' }, { 'retry-after': '5' });
+      }
+      return sendJson(res, 500, internalErrorBody(err, `${req.method} ${req.url}`, o.log));
+    });
+  };
+}
+
+export function startProfilesHttpApi(o: ProfilesHttpApiOptions, port: number, host = '127.0.0.1'): Promise<http.Server> {
+  return listen(createApiServer(profilesRequestHandler(o), o.limits), port, host);
+}

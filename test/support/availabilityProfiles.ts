@@ -1,0 +1,36 @@
+// Issue 16's example profile set: "professional profile: in meetings Mon–Fri
+// 9–12 forward to my mobile, except for my boss; otherwise available" (Paris
+// time), and a personal profile where everyone may see the user available.
+import type { UserProfiles } from '../../subscriber/availability/availabilityProfile.ts';
+
+export const BOSS = 'sip:boss@corp.example';
+export const COLLEAGUE = 'sip:colleague@corp.example';
+
+export const PROFESSIONAL: UserProfiles = {
+  active: 'professional',
+  profiles: [
+    {
+      name: 'personal',
+      timeZone: 'Europe/Paris',
+      defaultMode: 'free',
+      modes: [{ name: 'free', state: { kind: 'available' } }],
+      lists: { allowed: [], denied: [], consent: [], watched: [], others: 'allowed' },
+    },
+    {
+      name: 'professional',
+      timeZone: 'Europe/Paris',
+      defaultMode: 'available',
+      modes: [
+        {
+          name: 'meeting',
+          state: { kind: 'transfer', to: { terminal: 'mobile' } },
+          notification: 'silent',
+          appliesTo: { except: [BOSS] },
+          rules: [{ every: 'week', days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '12:00' }],
+        },
+        { name: 'available', state: { kind: 'available' } },
+      ],
+      lists: { allowed: [BOSS, COLLEAGUE], denied: [], consent: [], watched: [BOSS], others: 'consent' },
+    },
+  ],
+};
