@@ -9,7 +9,8 @@ import type { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { enableKafkaClientStats } from '../../kafka/clientStats.ts';
 import { registerKafkaClientMetrics } from '../../kafka/clientStatsMetrics.ts';
 
-export type AdminRole = 'eventManager' | 'sipFront' | 'notifySink' | 'hepTap' | 'groupPresence' | 'groupService' | 'groupPresenceApi' | 'locator' | 'console' | 'locationAgent';
+export type AdminRole =
+  'eventManager' | 'sipFront' | 'notifySink' | 'hepTap' | 'groupPresence' | 'groupService' | 'groupPresenceApi' | 'locator' | 'console' | 'locationAgent';
 
 const ENV: Record<AdminRole, string> = {
   eventManager: 'PRESENCE_EVENT_MANAGER_ADMIN_PORT',
