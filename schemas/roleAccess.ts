@@ -68,7 +68,7 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
     role: 'location-agent',
     commands: ['run location-agent'],
     reads: ['location-requests'],
-    writes: ['signaling-events'],
+    writes: ['signaling-events', 'dead-letters'],
     groups: ['presence-location-agent'],
   },
   {

@@ -85,7 +85,7 @@ export function registerLocationAgentCommand(program: Command): void {
       metrics.counter('presence_location_positions_total', 'Positions published on signaling-events', () => running.loop?.stats.positions ?? 0);
       metrics.counter(
         'presence_location_undecodable_total',
-        'location-requests records that could not be decoded (skipped)',
+        'location-requests records that could not be decoded (dead-lettered with their bytes)',
         () => running.loop?.stats.undecodable ?? 0,
       );
       const admin = await startAdminFor(s, 'locationAgent', o, {

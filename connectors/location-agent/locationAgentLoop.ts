@@ -5,13 +5,15 @@
 // batch's offsets are committed after its answers are acknowledged, so a crash
 // re-asks (the per-subscriber rate limit and the event manager's duplicate
 // check by eventId absorb it). A request that cannot be decoded is counted and
-// skipped: it asks nothing that a later SUBSCRIBE will not ask again.
+// dead-lettered with its bytes; a registry outage while decoding stops the loop
+// before the commit (re-read after a restart), never a dead letter.
 import Kafka from 'node-rdkafka';
 import os from 'node:os';
 import type { Settings } from '../../config/settings.ts';
 import { consumerConfig, consumerTopicConfig } from '../../kafka/rdkafkaConfig.ts';
 import { asError, connectConsumer, consumeBatch, disconnect, type Consumer, type Message } from '../../kafka/rdkafkaPromises.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
+import { deadLetterForFailure } from '../../kafka/deadLetters.ts';
 import { routeClientLog } from '../../kafka/clientLog.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { topicName } from '../../schemas/topology.ts';
@@ -44,6 +46,7 @@ export class LocationAgentLoop {
     private readonly serde: RecordSerde,
     private readonly agent: LocationAgent,
     private readonly output: string,
+    private readonly deadLetters: string,
     private readonly o: LocationAgentLoopOptions,
   ) {}
 
@@ -64,7 +67,15 @@ export class LocationAgentLoop {
     });
     consumer.setDefaultConsumeTimeout(500);
     consumer.subscribe([topicName(s.topics.prefix, 'location-requests')]);
-    const loop = new LocationAgentLoop(consumer, producer, serde, agent, topicName(s.topics.prefix, 'signaling-events'), o);
+    const loop = new LocationAgentLoop(
+      consumer,
+      producer,
+      serde,
+      agent,
+      topicName(s.topics.prefix, 'signaling-events'),
+      topicName(s.topics.prefix, 'dead-letters'),
+      o,
+    );
     loop.running = true;
     loop.loop = loop.run();
     loop.loop.catch(() => {}); // reported through done()
@@ -102,8 +113,12 @@ export class LocationAgentLoop {
     try {
       request = await this.serde.decode('location-requests', m.value!);
     } catch (err) {
+      const key = m.key === undefined || m.key === null ? null : m.key.toString();
+      // An outage rethrows here: the loop stops before the commit.
+      const dl = deadLetterForFailure(err, 'location-agent', 'avro', { key, value: m.value ?? null }, `${m.topic}/${m.partition}@${m.offset}`);
       this.stats.undecodable++;
       this.o.log?.(`undecodable location request at ${m.topic}/${m.partition}@${m.offset}: ${asError(err).message}`);
+      await this.producer.send(this.deadLetters, key, this.serde.encode('dead-letters', dl), dl.time);
       return;
     }
     const { outcome, event } = await this.agent.answer(request);

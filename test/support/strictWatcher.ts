@@ -4,7 +4,7 @@
 // gets the answer it got before, as a server transaction would. It can be cut
 // off (answers nothing, like a watcher behind a dead NAT) and come back.
 import { createSocket, type Socket } from 'node:dgram';
-import { parseSipMessage } from '../../protocols/decode/sip/index.ts';
+import { parseSipMessage, type SipMessage } from '../../protocols/decode/sip/index.ts';
 import { buildResponse, serialize } from '../../protocols/sip/message/index.ts';
 
 export interface ReceivedNotify {
@@ -22,6 +22,8 @@ export class StrictWatcher {
   /** NOTIFYs with a CSeq below the highest seen that the dialog never had before: a notifier that restarted its CSeq. */
   readonly backwards: ReceivedNotify[] = [];
   cutOff = false;
+  /** Responses to requests it sent itself (send), in arrival order. */
+  readonly responses: SipMessage[] = [];
   private readonly highest = new Map<string, number>();
   private readonly seen = new Set<string>();
   private readonly answered = new Map<string, Buffer>();
@@ -38,7 +40,8 @@ export class StrictWatcher {
       } catch {
         return;
       }
-      if (!m.isRequest || m.method !== 'NOTIFY') return;
+      if (!m.isRequest) return void this.responses.push(m);
+      if (m.method !== 'NOTIFY') return;
       const branch = /branch=([^;,\s]+)/i.exec(m.headers.get('via') ?? '')?.[1] ?? '';
       const again = this.answered.get(branch);
       if (again) return void socket.send(again, rinfo.port, rinfo.address);
@@ -76,6 +79,11 @@ export class StrictWatcher {
   /** The NOTIFYs of a dialog it accepted (200), in order. */
   accepted(callId: string): ReceivedNotify[] {
     return this.received.filter((n) => n.callId === callId && n.status === 200);
+  }
+
+  /** Sends a request from its own socket, as a handset SUBSCRIBEs from the address its NOTIFYs come back to. */
+  send(bytes: string | Buffer, port: number, host = '127.0.0.1'): void {
+    this.socket.send(bytes, port, host);
   }
 
   close(): Promise<void> {
