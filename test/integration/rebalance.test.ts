@@ -21,6 +21,9 @@ import { apply } from '../../streams/event-manager/presence/derive.ts';
 import type { SubscriberPresence } from '../../streams/event-manager/presence/model.ts';
 import { renderPresence } from '../../streams/event-manager/presence/presenceDocument.ts';
 import { summary } from '../../streams/event-manager/presence/summary.ts';
+import { connectabilityFor } from '../../streams/event-manager/presence/connectability.ts';
+import { withConnectability } from '../../streams/event-manager/presence/connectabilityElement.ts';
+import { DEFAULT_PROFILES } from '../../subscriber/availability/settingsProfile.ts';
 import { mapEvent } from '../support/signalingEvents.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { repoRoot } from '../support/captures.ts';
@@ -85,7 +88,11 @@ class Oracle {
     this.presence = newSubscriber(key).presence;
     this.notified = renderPresence(this.presence);
     this.causes = [subscribeId];
-    this.lastBody = this.notified;
+    this.lastBody = this.watcherBody(this.notified, 0);
+  }
+  /** The watcher's own document: the PIDF with its connectability (no profiles here: the default). */
+  private watcherBody(pidf: string, at: number): string {
+    return withConnectability(pidf, connectabilityFor(this.presence, DEFAULT_PROFILES, at, { consented: true }).connectability);
   }
   event(e: SignalingEvent): void {
     this.lastKind = `${e.message}/${e.kind}`;
@@ -96,7 +103,7 @@ class Oracle {
     if (pidf === this.notified) return;
     this.notified = pidf;
     this.causes.push(e.eventId);
-    this.lastBody = pidf;
+    this.lastBody = this.watcherBody(pidf, e.time);
   }
 }
 
