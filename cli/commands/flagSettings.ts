@@ -30,3 +30,9 @@ export function flagsFromSettings(cmd: Command, values: FlagValues): Command {
     }
   });
 }
+
+/** A flag holding a whole number of at least `min`, or a clear error naming the flag. */
+export function whole(name: string, v: string, min = 0): number {
+  if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`${name} must be a whole number >= ${min}, not ${v}`);
+  return Number(v);
+}

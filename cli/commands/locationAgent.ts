@@ -10,18 +10,13 @@ import { LocationAgentLoop } from '../../connectors/location-agent/locationAgent
 import { MlpLocationQuery } from '../../taps/network-query/mlpLocationQuery.ts';
 import { QueryGuard } from '../../taps/network-query/queryGuard.ts';
 import { untilStopped } from './run.ts';
-import { flagsFromSettings } from './flagSettings.ts';
+import { flagsFromSettings, whole } from './flagSettings.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
 import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { registerNetworkQueryMetrics } from '../../taps/network-query/networkQueryMetrics.ts';
 import { commandLog } from '../logger.ts';
 
 const say = commandLog('location-agent', loadSettings);
-
-function whole(name: string, v: string, min = 0): number {
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`${name} must be a whole number >= ${min}, not ${v}`);
-  return Number(v);
-}
 
 interface Opts {
   mlpUrl?: string;

@@ -12,14 +12,9 @@ import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { notifySinkReadiness, registerNotifySinkMetrics } from '../../connectors/sinks/notify/notifySinkMetrics.ts';
 import type { NotifySink } from '../../connectors/sinks/notify/notifySink.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
-import { flagsFromSettings } from './flagSettings.ts';
+import { flagsFromSettings, whole } from './flagSettings.ts';
 
 const say = commandLog('notify-sink', loadSettings);
-
-function whole(name: string, v: string, min = 0): number {
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`${name} must be a whole number >= ${min}, not ${v}`);
-  return Number(v);
-}
 
 interface Opts {
   port: string;
