@@ -3,11 +3,17 @@
 // read from the beginning, read_committed; open() resolves once every
 // partition was read to its end, then the mirror either stops or follows new
 // records until close(). What a record means is the caller's apply().
+// "Its end" is where the partition ended when open() began (as Kafka Streams
+// restores a global store up to the end offsets it looked up first), or
+// librdkafka's end-of-partition event: that event needs an empty fetch at the
+// end, which a writer faster than fetch.wait.max.ms never allows. The event is
+// still needed for transactional topics, whose last offset is a commit marker
+// that is never delivered.
 // Shared by the SIP front end's view of `groups` and the coordinator's view of
 // `event-manager-members`.
 import Kafka from 'node-rdkafka';
 import { randomUUID } from 'node:crypto';
-import { consumeOrRetry, partitionCount } from './assignedConsumer.ts';
+import { consumeOrRetry, highWatermark, partitionCount } from './assignedConsumer.ts';
 import { asError, connectConsumer, disconnect, type Consumer, type Message } from './rdkafkaPromises.ts';
 import { rdkafkaSecurity } from './kafkaSecurity.ts';
 import { routeClientLog } from './clientLog.ts';
@@ -41,6 +47,8 @@ export class CompactedTopicMirror {
   private loop: Promise<void> | undefined;
   private partitions = 0;
   private readonly atEnd = new Set<number>();
+  /** Per partition, the high watermark when open() began. */
+  private endOffsets: number[] = [];
   private onCaughtUp: () => void = () => {};
   private onFetchFailed: (err: Error) => void = () => {};
 
@@ -71,6 +79,8 @@ export class CompactedTopicMirror {
     const mirror = new CompactedTopicMirror(consumer, o);
     try {
       mirror.partitions = await partitionCount(consumer, o.topic);
+      mirror.endOffsets = await Promise.all(Array.from({ length: mirror.partitions }, (_, p) => highWatermark(consumer, o.topic, p)));
+      mirror.endOffsets.forEach((end, p) => end === 0 && mirror.atEnd.add(p));
       const caughtUp = new Promise<void>((resolve, reject) => ((mirror.onCaughtUp = resolve), (mirror.onFetchFailed = reject)));
       // EOF events come inside a consume() call, before its batch is applied; run() checks after applying.
       consumer.on('partition.eof', (e: { partition: number }) => void mirror.atEnd.add(e.partition));
@@ -130,6 +140,7 @@ export class CompactedTopicMirror {
   }
 
   private async apply(m: Message): Promise<void> {
+    if (m.offset + 1 >= (this.endOffsets[m.partition] ?? Infinity)) this.atEnd.add(m.partition);
     const key = m.key === undefined || m.key === null ? undefined : Buffer.isBuffer(m.key) ? m.key.toString('utf8') : String(m.key);
     if (key === undefined || key === '') {
       this.o.onKeyless?.(m);
