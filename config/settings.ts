@@ -304,6 +304,27 @@ const DEFAULTS = {
 /** Settings whose values are never printed (`presence config show` masks them). */
 const SECRET_NAME = /PASSWORD|SECRET|AUTH_KEY|TOKEN(?!S_FILE)/;
 
+/**
+ * Where `presence stack up --kafka-security sasl-ssl` leaves the client side of
+ * the embedded broker's listener: `{ "kafka": { "security": { ... } } }` with the
+ * password as `{ "file": PATH }`. Used when the broker is the embedded one and
+ * neither the environment nor the config file sets a security protocol, so every
+ * command on this machine reaches the stack it started without extra settings.
+ */
+export function stackClientSecurityFile(home: string): string {
+  return path.join(home, 'kafka', 'client-security.json');
+}
+
+function readStackClientSecurity(home: string): Json | undefined {
+  const file = stackClientSecurityFile(home);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Json;
+  } catch (err) {
+    throw new Error(`${file} (written by \`presence stack up\`) is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 /** The config file in use: $PRESENCE_CONFIG, else ./presence.config.json when it exists. */
 function configFilePath(env: NodeJS.ProcessEnv): string | undefined {
   const file = env.PRESENCE_CONFIG ?? path.join(process.cwd(), 'presence.config.json');
@@ -429,6 +450,24 @@ function kafkaSecurity(env: NodeJS.ProcessEnv, file: Json, get: Lookup, secret: 
 
 type Lookup<T = unknown> = (envName: string, filePath: string) => T;
 
+/** The configured security; for the embedded broker with none configured, what `stack up` left in stackClientSecurityFile. */
+function embeddedOrConfiguredKafkaSecurity(
+  env: NodeJS.ProcessEnv,
+  file: Json,
+  get: Lookup,
+  secret: Lookup<string | undefined>,
+  home: string,
+  embedded: boolean,
+): KafkaSecurity {
+  const configured = env.PRESENCE_KAFKA_SECURITY_PROTOCOL !== undefined || pick(file, 'kafka.security.protocol') !== undefined;
+  const stack = embedded && !configured ? readStackClientSecurity(home) : undefined;
+  if (!stack) return kafkaSecurity(env, file, get, secret);
+  // Env still wins key by key (e.g. a test pointing at another CA file); the stack's file stands in for the config file.
+  const stackGet: Lookup = (envName, filePath) => env[envName] ?? pick(stack, filePath) ?? undefined;
+  const stackSecret: Lookup<string | undefined> = (envName, filePath) => resolveSecret(envName, env[envName], pick(stack, filePath) ?? undefined, env);
+  return kafkaSecurity(env, stack, stackGet, stackSecret);
+}
+
 /** Where one setting's value came from, for `presence config show`. */
 export interface SettingSource {
   env: string;
@@ -497,7 +536,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       controllerPort: int('PRESENCE_KAFKA_CONTROLLER_PORT', get('PRESENCE_KAFKA_CONTROLLER_PORT', 'kafka.controllerPort'), DEFAULTS.controllerPort),
       version: str(get('PRESENCE_KAFKA_VERSION', 'kafka.version')) ?? DEFAULTS.kafkaVersion,
       heapMb: int('PRESENCE_KAFKA_HEAP_MB', get('PRESENCE_KAFKA_HEAP_MB', 'kafka.heapMb'), 512),
-      security: kafkaSecurity(env, file, get, secret),
+      security: embeddedOrConfiguredKafkaSecurity(env, file, get, secret, home, externalBrokers === undefined),
     },
     registry: {
       url: (externalRegistry ?? `http://127.0.0.1:${registryPort}/apis/ccompat/v7`).replace(/\/+$/, ''),

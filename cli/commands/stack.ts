@@ -1,5 +1,6 @@
 // `presence stack up | down | status | certs`
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { STACK_KAFKA_SECURITY, type StackKafkaSecurity } from '../../infra/local/stackKafkaSecurity.ts';
 import { describeSettings, loadSettings } from '../../config/settings.ts';
 import { formatStatus, stackDown, stackStatus, stackUp } from '../../infra/local/stack.ts';
 import { fleet } from '../../infra/local/eventManagerFleet.ts';
@@ -18,10 +19,16 @@ export function registerStackCommands(program: Command): void {
       '--with-connect',
       'also start a Kafka Connect worker (Debezium JDBC sink and PostgreSQL source, Apicurio Avro converter) on 127.0.0.1:$PRESENCE_CONNECT_PORT (8083)',
     )
-    .action(async (o: { withConnect?: boolean }) => {
+    .addOption(
+      new Option(
+        '--kafka-security <mode>',
+        "the embedded broker's client listener: sasl-ssl (SCRAM-SHA-512 over TLS, a throwaway local CA; every command then uses it) or plaintext; chosen when its storage is first formatted, remembered after",
+      ).choices(STACK_KAFKA_SECURITY),
+    )
+    .action(async (o: { withConnect?: boolean; kafkaSecurity?: StackKafkaSecurity }) => {
       const s = loadSettings();
       const started = Date.now();
-      const parts = await stackUp(s, say, { withConnect: o.withConnect === true });
+      const parts = await stackUp(s, say, { withConnect: o.withConnect === true, kafkaSecurity: o.kafkaSecurity });
       say(`stack up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
       process.stdout.write(`${formatStatus(parts)}\n`);
     });

@@ -2,6 +2,7 @@
 // mode on 127.0.0.1, storage formatted on first start, JVM sized for a
 // 2-core machine. Everything lives under <home>/kafka.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -132,6 +133,18 @@ export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
+/**
+ * A cluster id as `kafka-storage random-uuid` makes one (Kafka's Uuid.randomUuid:
+ * 16 random bytes, base64url without padding, never starting with "-", which
+ * command lines would take for an option) — without starting a JVM for it.
+ */
+export function randomClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** Starts the broker if it is not running; resolves when it serves metadata. */
 export async function startKafka(
   s: Settings,
@@ -164,19 +177,8 @@ export async function startKafka(
     log(`formatting Kafka storage in ${dataDir}`);
     // KRaft: SCRAM credentials are metadata records, written at format time (KIP-900).
     const scramArgs = (listener?.users ?? []).flatMap((u) => ['--add-scram', `${u.mechanism}=[name=${u.name},password=${u.password}]`]);
-    const { stdout: uuid } = await run(java, ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']);
-    await run(java, [
-      '-cp',
-      classpath,
-      `-Dlog4j2.configurationFile=${log4j}`,
-      'kafka.tools.StorageTool',
-      'format',
-      '-t',
-      uuid.trim(),
-      '-c',
-      props,
-      ...scramArgs,
-    ]);
+    const uuid = randomClusterId();
+    await run(java, ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', uuid, '-c', props, ...scramArgs]);
   }
   const heap = s.kafka.heapMb;
   const pid = startDetached(p, java, [

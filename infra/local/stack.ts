@@ -7,6 +7,10 @@ import { databaseAnswers, ensureDatabase, redact } from './database.ts';
 import { kafkaProcess, startKafka } from './kafkaBroker.ts';
 import { residentMb, runningPid, stopProcess } from './processes.ts';
 import { registryAnswers, registryProcess, startRegistry } from './schemaRegistry.ts';
+import { useKafkaSecurity } from '../../kafka/kafkaSecurity.ts';
+import { prepareSaslSslListener, recordStackKafkaSecurity, resolveStackKafkaSecurity, type StackKafkaSecurity } from './stackKafkaSecurity.ts';
+import { rmSync } from 'node:fs';
+import { stackClientSecurityFile } from '../../config/settings.ts';
 import { connectAnswers, connectProcess, connectUrl, startConnectWorker, stopConnectWorker } from '../connect/connectWorker.ts';
 
 interface PartStatus {
@@ -26,7 +30,13 @@ function databaseName(url: string): string {
   return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'presence';
 }
 
-export async function stackUp(s: Settings, log: (line: string) => void, opts: { withConnect?: boolean } = {}): Promise<PartStatus[]> {
+export interface StackUpOptions {
+  withConnect?: boolean;
+  /** The embedded broker's client listener; unset: as its storage was formatted (plaintext for a new one). */
+  kafkaSecurity?: StackKafkaSecurity;
+}
+
+export async function stackUp(s: Settings, log: (line: string) => void, opts: StackUpOptions = {}): Promise<PartStatus[]> {
   const out: PartStatus[] = [];
 
   const db = await ensureDatabase(s.database.adminUrl, databaseName(s.database.url));
@@ -34,7 +44,7 @@ export async function stackUp(s: Settings, log: (line: string) => void, opts: { 
   out.push({ part: 'postgresql', address: redact(s.database.url), managed: false, running: true, answering: true });
 
   // The registry keeps its schemas in PostgreSQL, not in Kafka, so both start at once.
-  const [kafka, registry] = await Promise.all([startKafkaPart(s, log), startRegistryPart(s, log)]);
+  const [kafka, registry] = await Promise.all([startKafkaPart(s, log, opts.kafkaSecurity), startRegistryPart(s, log)]);
   out.push(kafka, registry);
   if (opts.withConnect) {
     // Connect needs the broker (its configs live in topics) and reads schemas from the registry.
@@ -54,15 +64,30 @@ export async function stackUp(s: Settings, log: (line: string) => void, opts: { 
   return out;
 }
 
-async function startKafkaPart(s: Settings, log: (line: string) => void): Promise<PartStatus> {
+async function startKafkaPart(s: Settings, log: (line: string) => void, asked: StackKafkaSecurity | undefined): Promise<PartStatus> {
   if (s.kafka.external) {
+    if (asked)
+      throw new Error(
+        '--kafka-security is for the embedded broker; the configured external cluster is secured by its own settings (PRESENCE_KAFKA_SECURITY_PROTOCOL, …)',
+      );
     const ok = await brokerAnswers(s.kafka.brokers);
     if (!ok) throw new Error(`the configured Kafka cluster (${s.kafka.brokers}) does not answer`);
     log(`kafka: using external cluster ${s.kafka.brokers}`);
     return { part: 'kafka', address: s.kafka.brokers, managed: false, running: true, answering: true };
   }
-  const k = await startKafka(s, log, () => brokerAnswers(s.kafka.brokers));
-  log(`kafka: ${k.alreadyRunning ? 'already running' : `started in ${(k.readyMs / 1000).toFixed(1)}s`} at ${s.kafka.brokers} (pid ${k.pid})`);
+  const choice = resolveStackKafkaSecurity(s.home, asked);
+  let listener;
+  if (choice === 'sasl-ssl' && runningPid(kafkaProcess(s)) === undefined) {
+    const prepared = await prepareSaslSslListener(s);
+    listener = prepared.listener;
+    // This process's clients (the readiness check, Connect) use what was just written.
+    useKafkaSecurity(prepared.client);
+  }
+  if (choice === 'plaintext') rmSync(stackClientSecurityFile(s.home), { force: true });
+  const k = await startKafka(s, log, () => brokerAnswers(s.kafka.brokers), listener);
+  recordStackKafkaSecurity(s.home, choice);
+  const secured = choice === 'sasl-ssl' ? ` (SASL_SSL, SCRAM-SHA-512 user presence; clients read ${stackClientSecurityFile(s.home)})` : '';
+  log(`kafka: ${k.alreadyRunning ? 'already running' : `started in ${(k.readyMs / 1000).toFixed(1)}s`} at ${s.kafka.brokers} (pid ${k.pid})${secured}`);
   return {
     part: 'kafka',
     address: s.kafka.brokers,

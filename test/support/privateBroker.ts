@@ -2,13 +2,12 @@
 // other ports and data directory), so a test can kill and restart it while
 // the shared stack stays up for the other tests. Its data survives a kill, as
 // a real broker's does: start() after kill() restarts on the same log.
-import { createPrivateKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadSettings, type Settings } from '../../config/settings.ts';
 import { kafkaProcess, type SaslSslListener, startKafka } from '../../infra/local/kafkaBroker.ts';
-import { createTestCertificateAuthority } from '../../infra/local/testCertificates.ts';
+import { makeBrokerTls } from '../../infra/local/stackKafkaSecurity.ts';
 import { runningPid, stopProcess } from '../../infra/local/processes.ts';
 import { brokerAnswers } from '../../kafka/kafkaAdmin.ts';
 
@@ -42,13 +41,8 @@ export function privateSaslSslBroker(name: string, port: number, options: SaslSs
   let listener: SaslSslListener | undefined;
   const inner = privateBroker(name, port, base, async (home) => {
     if (listener) return listener;
-    const ca = await createTestCertificateAuthority(path.join(home, 'tls'));
-    const cert = await ca.issue('broker', ['127.0.0.1', 'localhost']);
-    // Kafka's PEM keystore reads PKCS#8 keys only; openssl wrote a SEC1 EC key.
-    const pkcs8 = createPrivateKey(readFileSync(cert.keyFile)).export({ type: 'pkcs8', format: 'pem' }).toString();
-    const keystorePemFile = path.join(home, 'tls', 'broker-keystore.pem');
-    writeFileSync(keystorePemFile, pkcs8 + readFileSync(cert.certFile, 'utf8'), { mode: 0o600 });
-    listener = { keystorePemFile, caFile: ca.caFile, users: options.users, internalPort: port + 2 };
+    const { caFile, keystorePemFile } = await makeBrokerTls(path.join(home, 'tls'), 'presence test CA');
+    listener = { keystorePemFile, caFile, users: options.users, internalPort: port + 2 };
     return listener;
   });
   return { ...inner, caFile: path.join(inner.settings.home, 'tls', 'ca.crt') };
