@@ -35,6 +35,8 @@ export interface SaslSslListener {
   readonly users: readonly { mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; name: string; password: string }[];
   /** Plaintext port for inter-broker traffic (default: controller port + 1). */
   readonly internalPort?: number;
+  /** Also an SSL listener here that requires a client certificate signed by caFile (mutual TLS, no SASL). */
+  readonly mutualTlsPort?: number;
 }
 
 function internalPort(s: Settings, l: SaslSslListener): number {
@@ -50,11 +52,13 @@ controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT`;
   const internal = internalPort(s, l);
-  return `listeners=SASL_SSL://127.0.0.1:${port},INTERNAL://127.0.0.1:${internal},CONTROLLER://127.0.0.1:${controllerPort}
-advertised.listeners=SASL_SSL://127.0.0.1:${port},INTERNAL://127.0.0.1:${internal}
+  const mtls = l.mutualTlsPort === undefined ? '' : `,MTLS://127.0.0.1:${l.mutualTlsPort}`;
+  return `listeners=SASL_SSL://127.0.0.1:${port},INTERNAL://127.0.0.1:${internal},CONTROLLER://127.0.0.1:${controllerPort}${mtls}
+advertised.listeners=SASL_SSL://127.0.0.1:${port},INTERNAL://127.0.0.1:${internal}${mtls}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=INTERNAL
-listener.security.protocol.map=SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT,MTLS:SSL
+listener.name.mtls.ssl.client.auth=required
 sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256
 # The server side needs a login module per mechanism, even with no inter-broker SASL.
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stackClientSecurityFile, type KafkaSecurity, type Settings } from '../../config/settings.ts';
 import type { SaslSslListener } from './kafkaBroker.ts';
-import { createTestCertificateAuthority } from './testCertificates.ts';
+import { createTestCertificateAuthority, type TestCertificateAuthority } from './testCertificates.ts';
 
 export const STACK_KAFKA_SECURITY = ['plaintext', 'sasl-ssl'] as const;
 export type StackKafkaSecurity = (typeof STACK_KAFKA_SECURITY)[number];
@@ -54,14 +54,14 @@ export function recordStackKafkaSecurity(home: string, choice: StackKafkaSecurit
 }
 
 /** A new throwaway CA in `dir` and a broker certificate for 127.0.0.1/localhost, as a PEM keystore Kafka reads. */
-export async function makeBrokerTls(dir: string, caName: string): Promise<{ caFile: string; keystorePemFile: string }> {
+export async function makeBrokerTls(dir: string, caName: string): Promise<{ caFile: string; keystorePemFile: string; ca: TestCertificateAuthority }> {
   const ca = await createTestCertificateAuthority(dir, caName);
   const cert = await ca.issue('broker', ['127.0.0.1', 'localhost']);
   // Kafka's PEM keystore reads PKCS#8 keys only; openssl wrote a SEC1 EC key.
   const pkcs8 = createPrivateKey(readFileSync(cert.keyFile)).export({ type: 'pkcs8', format: 'pem' }).toString();
   const keystorePemFile = path.join(dir, 'broker-keystore.pem');
   writeFileSync(keystorePemFile, pkcs8 + readFileSync(cert.certFile, 'utf8'), { mode: 0o600 });
-  return { caFile: ca.caFile, keystorePemFile };
+  return { caFile: ca.caFile, keystorePemFile, ca };
 }
 
 /**

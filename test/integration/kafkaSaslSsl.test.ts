@@ -37,7 +37,7 @@ const users = [
   { mechanism: 'SCRAM-SHA-512', name: 'presence', password: 'sasl-ssl-test-512' },
   { mechanism: 'SCRAM-SHA-256', name: 'presence256', password: 'sasl-ssl-test-256' },
 ] as const;
-const broker = privateSaslSslBroker('sasl-ssl', port, { users });
+const broker = privateSaslSslBroker('sasl-ssl', port, { users, mutualTls: true });
 
 /** What an operator sets; member processes inherit it through process.env. */
 const securityEnv: Record<string, string> = {
@@ -208,6 +208,39 @@ public class ListTopics { public static void main(String[] a) throws Exception {
       expect((rd as Error).message).toMatch(/SASL authentication error: .*invalid credentials/);
     } finally {
       setEnv(securityEnv);
+    }
+  });
+
+  it('connects every client kind over mutual TLS (protocol SSL, a client certificate, no SASL) and refuses one without a certificate', async () => {
+    const mtls = `127.0.0.1:${port + 3}`;
+    const certificate = { PRESENCE_KAFKA_SSL_CERT_FILE: broker.clientCertFile, PRESENCE_KAFKA_SSL_KEY_FILE: broker.clientKeyFile };
+    setEnv({
+      PRESENCE_KAFKA_BROKERS: mtls,
+      PRESENCE_KAFKA_SECURITY_PROTOCOL: 'SSL',
+      PRESENCE_KAFKA_USERNAME: undefined,
+      PRESENCE_KAFKA_PASSWORD: undefined,
+      ...certificate,
+    });
+    try {
+      expect(loadSettings().kafka.security).toMatchObject({ protocol: 'SSL', certFile: broker.clientCertFile, keyFile: broker.clientKeyFile });
+      expect(await withAdmin(mtls, (a) => a.listTopics())).toContain(`${s.topics.prefix}probe`);
+      expect((await describeConsumerGroup(mtls, `${s.topics.prefix}${EVENT_MANAGER_GROUP}`))?.members.length).toBeGreaterThan(0);
+      const topic = `${s.topics.prefix}probe`;
+      const producer = new RecordProducer(mtls, 'it-mtls', 15_000);
+      await producer.connect();
+      try {
+        expect((await producer.send(topic, 'k-mtls', Buffer.from('over mutual TLS'))).offset).toBe(3);
+      } finally {
+        await producer.close();
+      }
+      const read = await readTopic({ brokers: mtls, topic, partitions: 1, count: 4, timeoutMs: 30_000 });
+      expect(read.at(-1)?.value?.toString()).toBe('over mutual TLS');
+
+      // The listener requires the certificate: without one the TLS handshake is refused.
+      setEnv({ PRESENCE_KAFKA_SSL_CERT_FILE: undefined, PRESENCE_KAFKA_SSL_KEY_FILE: undefined });
+      await expect(describeConsumerGroup(mtls, 'any')).rejects.toThrow(/certificate|handshake|alert|socket|closed|ECONNRESET/i);
+    } finally {
+      setEnv({ ...securityEnv, PRESENCE_KAFKA_SSL_CERT_FILE: undefined, PRESENCE_KAFKA_SSL_KEY_FILE: undefined });
     }
   });
 

@@ -23,11 +23,16 @@ export interface PrivateBroker {
 
 export interface SaslSslOptions {
   readonly users: SaslSslListener['users'];
+  /** Also a mutual-TLS listener (SSL, client certificate required) on port + 3, and a client certificate for it. */
+  readonly mutualTls?: boolean;
 }
 
 export interface SaslSslBroker extends PrivateBroker {
   /** The throwaway CA that signed the broker's certificate (what clients trust: PRESENCE_KAFKA_SSL_CA_FILE). */
   readonly caFile: string;
+  /** With `mutualTls`: a client certificate and key signed by that CA (PRESENCE_KAFKA_SSL_CERT_FILE / _KEY_FILE). */
+  readonly clientCertFile: string;
+  readonly clientKeyFile: string;
 }
 
 /**
@@ -41,11 +46,13 @@ export function privateSaslSslBroker(name: string, port: number, options: SaslSs
   let listener: SaslSslListener | undefined;
   const inner = privateBroker(name, port, base, async (home) => {
     if (listener) return listener;
-    const { caFile, keystorePemFile } = await makeBrokerTls(path.join(home, 'tls'), 'presence test CA');
-    listener = { keystorePemFile, caFile, users: options.users, internalPort: port + 2 };
+    const { caFile, keystorePemFile, ca } = await makeBrokerTls(path.join(home, 'tls'), 'presence test CA');
+    if (options.mutualTls) await ca.issue('client', ['presence-client']);
+    listener = { keystorePemFile, caFile, users: options.users, internalPort: port + 2, ...(options.mutualTls ? { mutualTlsPort: port + 3 } : {}) };
     return listener;
   });
-  return { ...inner, caFile: path.join(inner.settings.home, 'tls', 'ca.crt') };
+  const tls = path.join(inner.settings.home, 'tls');
+  return { ...inner, caFile: path.join(tls, 'ca.crt'), clientCertFile: path.join(tls, 'client.crt'), clientKeyFile: path.join(tls, 'client.key') };
 }
 
 export function privateBroker(
