@@ -32,7 +32,8 @@ export interface SaslSslListener {
   /** PEM: PKCS#8 private key, then the certificate chain. */
   readonly keystorePemFile: string;
   readonly caFile: string;
-  readonly users: readonly { mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; name: string; password: string }[];
+  /** SCRAM users are stored at format time; PLAIN users live in the listener's JAAS line (the broker's own file: test use only). */
+  readonly users: readonly { mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'PLAIN'; name: string; password: string }[];
   /** Plaintext port for inter-broker traffic (default: controller port + 1). */
   readonly internalPort?: number;
   /** Also an SSL listener here that requires a client certificate signed by caFile (mutual TLS, no SASL). */
@@ -52,14 +53,19 @@ controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT`;
   const internal = internalPort(s, l);
+  const plain = l.users.filter((u) => u.mechanism === 'PLAIN');
   const mtls = l.mutualTlsPort === undefined ? '' : `,MTLS://127.0.0.1:${l.mutualTlsPort}`;
   return `listeners=SASL_SSL://127.0.0.1:${port},INTERNAL://127.0.0.1:${internal},CONTROLLER://127.0.0.1:${controllerPort}${mtls}
 advertised.listeners=SASL_SSL://127.0.0.1:${port},INTERNAL://127.0.0.1:${internal}${mtls}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=INTERNAL
 listener.security.protocol.map=SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT,MTLS:SSL
-listener.name.mtls.ssl.client.auth=required
-sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256
+listener.name.mtls.ssl.client.auth=required${
+    plain.length
+      ? `\nlistener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${plain.map((u) => `user_${u.name}="${u.password}"`).join(' ')};`
+      : ''
+  }
+sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256${plain.length ? ',PLAIN' : ''}
 # The server side needs a login module per mechanism, even with no inter-broker SASL.
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
@@ -180,7 +186,9 @@ export async function startKafka(
   if (!existsSync(path.join(dataDir, 'meta.properties'))) {
     log(`formatting Kafka storage in ${dataDir}`);
     // KRaft: SCRAM credentials are metadata records, written at format time (KIP-900).
-    const scramArgs = (listener?.users ?? []).flatMap((u) => ['--add-scram', `${u.mechanism}=[name=${u.name},password=${u.password}]`]);
+    const scramArgs = (listener?.users ?? [])
+      .filter((u) => u.mechanism !== 'PLAIN')
+      .flatMap((u) => ['--add-scram', `${u.mechanism}=[name=${u.name},password=${u.password}]`]);
     const uuid = randomClusterId();
     await run(java, ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', uuid, '-c', props, ...scramArgs]);
   }

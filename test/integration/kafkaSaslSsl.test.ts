@@ -36,6 +36,7 @@ const port = 19_510;
 const users = [
   { mechanism: 'SCRAM-SHA-512', name: 'presence', password: 'sasl-ssl-test-512' },
   { mechanism: 'SCRAM-SHA-256', name: 'presence256', password: 'sasl-ssl-test-256' },
+  { mechanism: 'PLAIN', name: 'presenceplain', password: 'sasl-ssl-test-plain' },
 ] as const;
 const broker = privateSaslSslBroker('sasl-ssl', port, { users, mutualTls: true });
 
@@ -172,6 +173,21 @@ public class ListTopics { public static void main(String[] a) throws Exception {
       const producer = new RecordProducer(s.kafka.brokers, 'it-sasl-256', 15_000);
       await producer.connect();
       await producer.close();
+    } finally {
+      setEnv(securityEnv);
+    }
+  });
+
+  it('authenticates a SASL PLAIN user (over TLS) with every client kind, the wire client included', async () => {
+    setEnv({ PRESENCE_KAFKA_SASL_MECHANISM: 'PLAIN', PRESENCE_KAFKA_USERNAME: users[2].name, PRESENCE_KAFKA_PASSWORD: users[2].password });
+    try {
+      expect(await withAdmin(s.kafka.brokers, (a) => a.listTopics())).toContain(`${s.topics.prefix}probe`);
+      expect((await describeConsumerGroup(s.kafka.brokers, `${s.topics.prefix}${EVENT_MANAGER_GROUP}`))?.members.length).toBeGreaterThan(0);
+      const producer = new RecordProducer(s.kafka.brokers, 'it-sasl-plain', 15_000);
+      await producer.connect();
+      await producer.close();
+      setEnv({ PRESENCE_KAFKA_PASSWORD: 'not-the-password' });
+      await expect(describeConsumerGroup(s.kafka.brokers, 'any')).rejects.toBeInstanceOf(WireAuthenticationError);
     } finally {
       setEnv(securityEnv);
     }
