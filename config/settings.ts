@@ -61,7 +61,9 @@ export interface Settings {
     /** Bearer token the CLI presents to our own HTTP APIs (a member's API for presence watchers / locate). */
     token?: string | undefined;
     /** Header size, header and request timeouts, HTTPS certificate and key of every HTTP API (protocols/http/serverLimits.ts). */
-    limits: { maxHeaderBytes: number; headersTimeoutMs: number; requestTimeoutMs: number; tlsCertFile?: string; tlsKeyFile?: string };
+    limits: { maxHeaderBytes: number; headersTimeoutMs: number; requestTimeoutMs: number; tlsCertFile?: string; tlsKeyFile?: string; tlsClientCaFile?: string };
+    /** How this process calls the other members' HTTP APIs (the locator asking an owner): the CA it trusts, and its certificate where they require mutual TLS. */
+    client: ApiClientTls;
   };
   /** `presence run location-agent`: the GMLC it asks over OMA MLP 3.x (Le), and how often. */
   locationAgent: {
@@ -292,6 +294,13 @@ export interface KafkaSecurity {
 }
 
 type Json = Record<string, unknown>;
+
+/** PEM files for a client of our HTTPS APIs; unset: the system's trust store and no client certificate. */
+export interface ApiClientTls {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
 
 const DEFAULTS = {
   kafkaPort: 9092,
@@ -572,6 +581,12 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         requestTimeoutMs: int('PRESENCE_HTTP_REQUEST_TIMEOUT_MS', get('PRESENCE_HTTP_REQUEST_TIMEOUT_MS', 'http.requestTimeoutMs'), 30_000),
         ...optionalString('tlsCertFile', str(get('PRESENCE_HTTP_TLS_CERT', 'http.tlsCert'))),
         ...optionalString('tlsKeyFile', str(get('PRESENCE_HTTP_TLS_KEY', 'http.tlsKey'))),
+        ...optionalString('tlsClientCaFile', str(get('PRESENCE_HTTP_TLS_CLIENT_CA', 'http.tlsClientCa'))),
+      },
+      client: {
+        ...optionalString('caFile', str(get('PRESENCE_HTTP_CLIENT_CA', 'http.client.caFile'))),
+        ...optionalString('certFile', str(get('PRESENCE_HTTP_CLIENT_CERT', 'http.client.certFile'))),
+        ...optionalString('keyFile', str(get('PRESENCE_HTTP_CLIENT_KEY', 'http.client.keyFile'))),
       },
     },
     locationAgent: {

@@ -18,6 +18,7 @@ import { partitionOf } from '../kafka/partitioner.ts';
 import { connectConsumer, consumeBatch, disconnect } from '../kafka/rdkafkaPromises.ts';
 import { rdkafkaSecurity } from '../kafka/kafkaSecurity.ts';
 import type { ReportedOwner } from './memberReports.ts';
+import { apiGet } from '../protocols/http/apiClient.ts';
 import { MemberReportsView } from './memberReportsReader.ts';
 import { routeClientLog } from '../kafka/clientLog.ts';
 
@@ -108,14 +109,14 @@ export async function locate(s: Settings, identity: string, directory?: Subscrib
 
 /** What the owning member's API (GET /subscribers/{key}) says about a key; throws when it cannot say. */
 export async function subscriberFromOwner(s: Settings, httpUrl: string, key: string, timeoutMs = 3000): Promise<Record<string, unknown> | null> {
-  const res = await fetch(`${httpUrl.replace(/\/+$/, '')}/subscribers/${encodeURIComponent(key)}`, {
+  const res = await apiGet(`${httpUrl.replace(/\/+$/, '')}/subscribers/${encodeURIComponent(key)}`, {
     headers: s.http.token ? { authorization: `Bearer ${s.http.token}` } : {},
-    signal: AbortSignal.timeout(timeoutMs),
+    timeoutMs,
+    tls: s.http.client,
   });
   if (res.status === 404) return null;
-  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  if (res.status !== 200) throw new Error(`${httpUrl} answered ${res.status}: ${String(body.error ?? res.statusText)}`);
-  return body;
+  if (res.status !== 200) throw new Error(`${httpUrl} answered ${res.status}: ${String(res.body.error ?? '')}`);
+  return res.body;
 }
 
 async function askOwner(s: Settings, httpUrl: string, key: string): Promise<Presence | null> {

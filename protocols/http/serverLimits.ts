@@ -17,6 +17,8 @@ export interface HttpLimits {
   /** PEM files; both given: HTTPS. */
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  /** PEM CA(s): with HTTPS, every client must present a certificate they signed (mutual TLS), refused at the handshake otherwise. */
+  tlsClientCaFile?: string;
 }
 
 export const DEFAULT_LIMITS = { maxHeaderBytes: 16 * 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 };
@@ -33,8 +35,11 @@ export function createApiServer(handler: http.RequestListener, limits: HttpLimit
     connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(l.headersTimeoutMs / 4))),
   };
   if (Boolean(l.tlsCertFile) !== Boolean(l.tlsKeyFile)) throw new Error('HTTPS needs both a certificate file and a key file');
-  if (l.tlsCertFile && l.tlsKeyFile)
-    return https.createServer({ ...options, cert: readFileSync(l.tlsCertFile), key: readFileSync(l.tlsKeyFile) }, handler) as unknown as http.Server;
+  if (l.tlsClientCaFile && !l.tlsCertFile) throw new Error('a client CA (mutual TLS) needs HTTPS: a certificate file and a key file');
+  if (l.tlsCertFile && l.tlsKeyFile) {
+    const mutual = l.tlsClientCaFile ? { ca: readFileSync(l.tlsClientCaFile), requestCert: true, rejectUnauthorized: true } : {};
+    return https.createServer({ ...options, cert: readFileSync(l.tlsCertFile), key: readFileSync(l.tlsKeyFile), ...mutual }, handler) as unknown as http.Server;
+  }
   return http.createServer(options, handler);
 }
 
