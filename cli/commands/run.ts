@@ -175,6 +175,7 @@ export function registerRunCommands(program: Command): void {
         if (opts.maxOutageS !== undefined && !/^\d+$/.test(opts.maxOutageS))
           throw new Error(`--max-outage-s must be a whole number of seconds >= 0, not ${opts.maxOutageS}`);
         const s = loadSettings();
+        const withRegEvent = regEventConfigured(s);
         say.start();
         say.fields({ memberId });
         // Up before Kafka is reached: /readyz says "starting" meanwhile, and why.
@@ -245,7 +246,7 @@ export function registerRunCommands(program: Command): void {
         let regFailed: (err: Error) => void = () => {};
         const regFailure = new Promise<never>((_, reject) => (regFailed = reject));
         regFailure.catch(() => undefined);
-        const regDirectory = regEventConfigured(s) ? new SubscriberDirectory(s.database.url) : undefined;
+        const regDirectory = withRegEvent ? new SubscriberDirectory(s.database.url) : undefined;
         let regEvent: MemberRegEvent | undefined;
         if (regDirectory) {
           try {

@@ -34,9 +34,14 @@ export interface MemberRegEvent {
   stop(): Promise<void>;
 }
 
-/** Whether the settings ask for the member's reg-event agent: a registrar and an identities file. */
+/** Whether the settings ask for the member's reg-event agent: a registrar and an identities file. Half of it is a mistake, said at start. */
 export function regEventConfigured(s: Settings): boolean {
-  return s.eventManager.regEvent.registrar !== undefined && s.eventManager.regEvent.identitiesFile !== undefined;
+  const { registrar, identitiesFile } = s.eventManager.regEvent;
+  if ((registrar === undefined) !== (identitiesFile === undefined))
+    throw new Error(
+      `the event manager's reg-event agent needs both PRESENCE_REG_EVENT_REGISTRAR and PRESENCE_REG_EVENT_IDENTITIES (eventManager.regEvent.*); only ${registrar === undefined ? 'the identities file' : 'the registrar'} is set`,
+    );
+  return registrar !== undefined;
 }
 
 export async function startMemberRegEvent(s: Settings, o: MemberRegEventOptions): Promise<MemberRegEvent> {
