@@ -31,6 +31,8 @@ export interface EventManagerStats {
   deadLetters: number;
   /** The dead letters by their reason (deadLetterForFailure's), for presence_event_manager_dead_letters_total{reason}. */
   deadLetterReasons: Record<string, number>;
+  /** Location requests written, by what caused them (a watcher's SUBSCRIBE, or the position's refresh timer): presence_event_manager_location_requests_total{cause}. */
+  locationRequests: { subscribe: number; refresh: number };
 }
 
 /** A dependency (PostgreSQL) failed, not the record: the batch is aborted and re-read, the record is not dead-lettered. */
@@ -54,6 +56,7 @@ export class EventManagerContext {
     presenceChanges: 0,
     notifies: 0,
     timersFired: 0,
+    locationRequests: { subscribe: 0, refresh: 0 },
     deadLetters: 0,
     deadLetterReasons: {},
   };

@@ -111,6 +111,7 @@ describe('location requests beyond the first SUBSCRIBE', () => {
       [`location:refresh:${KEY}:${T + 60_000}`, T + 60_000, 'watcher'],
     ]);
     expect(em.m.locationAskedAt).toBe(T + 60_000);
+    expect(em.ctx.stats.locationRequests).toEqual({ subscribe: 1, refresh: 1 });
   });
 
   it('re-asks while an allowed watcher stays subscribed, each time the position grows older than the setting, and stops when it leaves', async () => {

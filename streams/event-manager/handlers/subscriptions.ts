@@ -57,6 +57,7 @@ export const subscriptions: TopicHandler = {
       if (ask) {
         out.push({ topic: ctx.topic('location-requests'), key, value: ctx.serde.encode('location-requests', ask) });
         m.locationAskedAt = ask.requestedAt;
+        ctx.stats.locationRequests.subscribe++;
       }
       // The watcher was told its connectability as of now: the next rule boundary tells it of a change
       // (a boundary already passed but not yet fired stays: the other watchers have not been told).

@@ -46,6 +46,7 @@ export async function fireTimers(
       if (ask) {
         out.push({ topic: ctx.topic('location-requests'), key, value: ctx.serde.encode('location-requests', ask) });
         m.locationAskedAt = ask.requestedAt;
+        ctx.stats.locationRequests.refresh++;
       }
       store.put(key, m);
       ctx.reschedule(p, key, m);
