@@ -255,7 +255,11 @@ export function registerRunCommands(program: Command): void {
               memberId,
               owned: () => em.processor.assignments(),
               directory: regDirectory,
-              failed: (err) => regFailed(new Error(`the reg-event agent cannot publish: ${err.message}`, { cause: err })),
+              failed: (err) => {
+                // /livez says why before the member has stopped.
+                state.failed = `the reg-event agent cannot publish: ${err.message}`;
+                regFailed(new Error(state.failed, { cause: err }));
+              },
               log: say,
             });
           } catch (err) {
