@@ -197,8 +197,29 @@ export interface Settings {
     assignor: 'range' | 'uniform' | 'load';
     /** Seconds batches may keep failing on an outage (registry, database, broker) before the member stops with an error; 0: retry on. Nothing is discarded either way. */
     maxOutageS: number;
-    /** A watcher allowed location subscribing (or refreshing) when the known position is older than this many seconds asks the location agent for a new one (location-requests). */
+    /** A watcher allowed location subscribing (or refreshing) when the known position is older than this many seconds asks the location agent for a new one (location-requests); while one is subscribed, a position this old is asked for again. */
     locationMaxAgeS: number;
+    /** At most one location request per subscriber this often, seconds: a burst of watchers (or a GMLC that never answers) must not become a burst of requests. */
+    locationMinIntervalS: number;
+    /**
+     * The reg-event agent (3GPP Pi, RFC 3680) a member runs beside its event manager for the
+     * subscribers whose partitions it owns, so each reg dialog moves with its subscriber on
+     * rebalance (streams/event-manager/memberRegEvent.ts). Off unless registrar and identitiesFile are both set.
+     */
+    regEvent: {
+      /** The registrar or S-CSCF the SUBSCRIBEs go to, host:port (UDP). */
+      registrar: string | undefined;
+      /** IMS public identities to watch, one SIP or tel URI per line (# comments); keyed through the subscriber directory. */
+      identitiesFile: string | undefined;
+      /** Our From URI. */
+      watcher: string;
+      /** Where the agent listens for NOTIFYs. */
+      host: string;
+      /** 0: any free port. */
+      port: number;
+      /** Requested subscription duration, seconds. */
+      expiresS: number;
+    };
   };
   frontEnd: {
     /** How the SIP front end handles an acceptable SUBSCRIBE: record it (stateless), 302 to the owning event manager (redirect), or forward it there (proxy). */
@@ -638,6 +659,15 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       ),
       memberReportIntervalS: int('PRESENCE_MEMBER_REPORT_INTERVAL', get('PRESENCE_MEMBER_REPORT_INTERVAL', 'eventManager.memberReportIntervalS'), 5),
       locationMaxAgeS: int('PRESENCE_LOCATION_MAX_AGE', get('PRESENCE_LOCATION_MAX_AGE', 'eventManager.locationMaxAgeS'), 900),
+      locationMinIntervalS: nonNegativeInt('PRESENCE_LOCATION_MIN_INTERVAL', get('PRESENCE_LOCATION_MIN_INTERVAL', 'eventManager.locationMinIntervalS'), 60),
+      regEvent: {
+        registrar: str(get('PRESENCE_REG_EVENT_REGISTRAR', 'eventManager.regEvent.registrar')),
+        identitiesFile: str(get('PRESENCE_REG_EVENT_IDENTITIES', 'eventManager.regEvent.identitiesFile')),
+        watcher: str(get('PRESENCE_REG_EVENT_WATCHER', 'eventManager.regEvent.watcher')) ?? 'sip:presence@localhost',
+        host: str(get('PRESENCE_REG_EVENT_HOST', 'eventManager.regEvent.host')) ?? '127.0.0.1',
+        port: port('PRESENCE_REG_EVENT_PORT', get('PRESENCE_REG_EVENT_PORT', 'eventManager.regEvent.port')) ?? 0,
+        expiresS: int('PRESENCE_REG_EVENT_EXPIRES', get('PRESENCE_REG_EVENT_EXPIRES', 'eventManager.regEvent.expiresS'), 600),
+      },
       handoff: oneOf('PRESENCE_HANDOFF', get('PRESENCE_HANDOFF', 'eventManager.handoff'), ['transparent', 'resubscribe'] as const, 'transparent'),
       assignor: oneOf('PRESENCE_ASSIGNOR', get('PRESENCE_ASSIGNOR', 'eventManager.assignor'), ['range', 'uniform', 'load'] as const, 'range'),
       maxOutageS: nonNegativeInt('PRESENCE_MAX_OUTAGE_S', get('PRESENCE_MAX_OUTAGE_S', 'eventManager.maxOutageS'), 0),

@@ -20,6 +20,7 @@ import type { EventManager } from '../../streams/event-manager/eventManager.ts';
 import { HttpStats } from '../../protocols/http/httpStats.ts';
 import { locatorReadiness, registerLocatorMetrics } from '../../coordinator/locatorMetrics.ts';
 import { startMemberApi } from '../../streams/event-manager/introspection/memberApi.ts';
+import { regEventConfigured, startMemberRegEvent, type MemberRegEvent } from '../../streams/event-manager/memberRegEvent.ts';
 
 const say = commandLog('event-manager', loadSettings);
 const sayLocator = commandLog('locator', loadSettings);
@@ -96,7 +97,9 @@ export function registerRunCommands(program: Command): void {
     maxOutageS: s.eventManager.maxOutageS,
   }));
   eventManager
-    .description('join the event-manager consumer group and process the partitions it is assigned')
+    .description(
+      'join the event-manager consumer group and process the partitions it is assigned; with PRESENCE_REG_EVENT_REGISTRAR and PRESENCE_REG_EVENT_IDENTITIES also SUBSCRIBE Event: reg (RFC 3680) for the listed IMS subscribers of its partitions, the dialogs moving with them on rebalance',
+    )
     .option(
       '--member-id <id>',
       'stable member id: its static membership (group.instance.id) and transactional id derive from it, so a restart fences its predecessor and reclaims exactly its partitions; default PRESENCE_EVENT_MANAGER_MEMBER_ID or <hostname>-event-manager-<index>',
@@ -172,6 +175,7 @@ export function registerRunCommands(program: Command): void {
         if (opts.maxOutageS !== undefined && !/^\d+$/.test(opts.maxOutageS))
           throw new Error(`--max-outage-s must be a whole number of seconds >= 0, not ${opts.maxOutageS}`);
         const s = loadSettings();
+        const withRegEvent = regEventConfigured(s);
         say.start();
         say.fields({ memberId });
         // Up before Kafka is reached: /readyz says "starting" meanwhile, and why.
@@ -238,6 +242,35 @@ export function registerRunCommands(program: Command): void {
         if (sip) registerSipFrontEndMetrics(metrics, sip.frontEnd);
         em.done().catch((err: Error) => (state.failed = `the event manager stopped: ${err.message}`));
         say(`event manager ${memberId}${opts.dynamic ? '' : ' (static member)'} running against ${s.kafka.brokers}`);
+        // Pi: the reg dialogs of the IMS subscribers this member owns, moving with their partitions.
+        let regFailed: (err: Error) => void = () => {};
+        const regFailure = new Promise<never>((_, reject) => (regFailed = reject));
+        regFailure.catch(() => undefined);
+        const regDirectory = withRegEvent ? new SubscriberDirectory(s.database.url) : undefined;
+        let regEvent: MemberRegEvent | undefined;
+        if (regDirectory) {
+          try {
+            await regDirectory.migrate();
+            regEvent = await startMemberRegEvent(s, {
+              memberId,
+              owned: () => em.processor.assignments(),
+              directory: regDirectory,
+              failed: (err) => {
+                // /livez says why before the member has stopped.
+                state.failed = `the reg-event agent cannot publish: ${err.message}`;
+                regFailed(new Error(state.failed, { cause: err }));
+              },
+              log: say,
+            });
+          } catch (err) {
+            await em.stop();
+            await sip?.frontEnd.stop();
+            await api?.close();
+            await regDirectory.close();
+            await admin?.close();
+            throw err;
+          }
+        }
         const timer = setInterval(
           () => {
             const st = em.stats;
@@ -245,14 +278,18 @@ export function registerRunCommands(program: Command): void {
             say(
               `partitions ${em.processor.ctx.partitions().length}, records ${ps.records} (signals ${st.signals}, subscribes ${st.subscribes}, reports ${st.reports}, publishes ${st.publishes}), ` +
                 `presence changes ${st.presenceChanges}, notifies ${st.notifies}, timers ${st.timersFired}, dead letters ${st.deadLetters}, ` +
-                `transactions ${ps.transactions}, aborts ${ps.aborts}, restores ${ps.restores}${ps.lastError ? `, last error: ${ps.lastError}` : ''}`,
+                `transactions ${ps.transactions}, aborts ${ps.aborts}, restores ${ps.restores}` +
+                `${regEvent ? `, reg dialogs ${regEvent.agent.subscribedKeys.length}/${regEvent.provisioned}` : ''}${ps.lastError ? `, last error: ${ps.lastError}` : ''}`,
             );
           },
           Number(opts.statsInterval) * 1000,
         );
-        const { ended, failure } = await untilStopped(em.done());
+        const { ended, failure } = await untilStopped(Promise.race([em.done(), regFailure]));
         clearInterval(timer);
         say(`stopping (${ended})`);
+        // Our reg dialogs end before the partitions move, so the next owner's are the only ones.
+        await regEvent?.stop();
+        await regDirectory?.close();
         // Stop taking SUBSCRIBEs before the member leaves the group.
         await sip?.frontEnd.stop();
         await em.stop();

@@ -4,19 +4,15 @@
 // S-CSCFs listed. reg-event: SUBSCRIBE Event: reg at a registrar for each
 // IMS public identity in a file, this instance's share of them by the
 // subscriber key's partition (--shard i/n), as the event managers share them.
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { partitionOf } from '../../kafka/partitioner.ts';
-import { SubscriberDirectory, entryKey } from '../../subscriber/directory/subscriberDirectory.ts';
-import { identityKey, type IdentityRef } from '../../subscriber/identity/subscriberKey.ts';
+import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { numberingPlan } from '../../subscriber/numberingPlan.ts';
-import { partyKey } from '../../taps/decodeCapture.ts';
 import { acknowledgedSink } from '../../taps/reg-event/acknowledgedSink.ts';
 import { IscApplicationServer } from '../../taps/reg-event/iscApplicationServer.ts';
-import { RegEventAgent, type RegSubscriber } from '../../taps/reg-event/regEventAgent.ts';
-import { registeredParty } from '../../taps/reg-event/registrationEvent.ts';
-import type { Party } from '../../taps/signal.ts';
+import { RegEventAgent } from '../../taps/reg-event/regEventAgent.ts';
+import { readRegSubscribers, registeredKeyResolver, registrarAddress } from '../../taps/reg-event/regSubscribers.ts';
 import { SignalingPublisher } from '../../taps/signalingPublisher.ts';
 import { commandLog } from '../logger.ts';
 import { untilSignal } from './run.ts';
@@ -27,25 +23,6 @@ function port(v: string, flag: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${flag} must be 0-65535, not ${v}`);
   return n;
-}
-
-function refsOf(p: Party): IdentityRef[] {
-  if (p.ids.msisdn) return [{ kind: 'msisdn', value: p.ids.msisdn }];
-  return p.ids.aor ? [{ kind: 'aor', value: p.ids.aor }] : [];
-}
-
-/** The subscriber key of a registered identity: the directory's when it is ours, null when not; its own key without a directory. */
-function keyResolver(directory: SubscriberDirectory | undefined): (p: Party) => Promise<string | null> {
-  return async (p) => {
-    if (!directory) return partyKey(p.ids);
-    const refs = refsOf(p);
-    const found = await directory.resolveMany(refs);
-    for (const r of refs) {
-      const e = found.get(identityKey(r));
-      if (e) return entryKey(e);
-    }
-    return null;
-  };
 }
 
 async function runUntilStopped(stop: () => Promise<void>, stats: () => object, failure: Promise<Error>): Promise<void> {
@@ -81,7 +58,7 @@ export function registerImsTapCommands(tap: Command): void {
           port: port(opts.port, '--port'),
           scscfs: opts.scscf.split(',').filter(Boolean),
           plan: numberingPlan(s),
-          keyOf: keyResolver(directory),
+          keyOf: registeredKeyResolver(directory),
           sink: acknowledgedSink(publisher, failed),
         });
         say(`ISC application server on udp+tcp ${opts.host}:${server.port}, S-CSCFs ${opts.scscf}, publishing to ${s.kafka.brokers}`);
@@ -119,8 +96,7 @@ export function registerImsTapCommands(tap: Command): void {
         directory: boolean;
       }) => {
         const s = loadSettings();
-        const m = /^(.+):(\d+)$/.exec(opts.registrar);
-        if (!m) throw new Error(`--registrar must be host:port, not ${opts.registrar}`);
+        const registrar = registrarAddress(opts.registrar, '--registrar');
         const shard = /^(\d+)\/(\d+)$/.exec(opts.shard);
         if (!shard || Number(shard[1]) >= Number(shard[2])) throw new Error(`--shard must be i/n with i < n, not ${opts.shard}`);
         const expiresS = Number(opts.expires);
@@ -134,23 +110,12 @@ export function registerImsTapCommands(tap: Command): void {
         try {
           await directory?.migrate();
           await publisher.connect();
-          const keyOf = keyResolver(directory);
-          const subscribers: RegSubscriber[] = [];
-          for (const line of readFileSync(opts.identities, 'utf8').split('\n')) {
-            const aor = line.trim();
-            if (!aor || aor.startsWith('#')) continue;
-            const party = registeredParty(aor, plan);
-            const key = party ? await keyOf(party) : null;
-            if (!key) {
-              say(`skipping ${aor}: not a subscriber`);
-              continue;
-            }
-            if (partitionOf(key, s.topics.partitions) % Number(shard[2]) === Number(shard[1])) subscribers.push({ key, aor });
-          }
+          const all = await readRegSubscribers(opts.identities, plan, registeredKeyResolver(directory), (aor) => say(`skipping ${aor}: not a subscriber`));
+          const subscribers = all.filter((r) => partitionOf(r.key, s.topics.partitions) % Number(shard[2]) === Number(shard[1]));
           const agent = await RegEventAgent.start({
             host: opts.host,
             port: port(opts.port, '--port'),
-            registrar: { transport: 'udp', host: m[1]!, port: port(m[2]!, '--registrar port') },
+            registrar: { transport: 'udp', ...registrar },
             watcher: opts.watcher,
             plan,
             expiresS,

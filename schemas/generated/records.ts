@@ -453,6 +453,8 @@ export interface StateWatcher {
   contactVerified: boolean;
   /** Event: dialog only: the subscription is to this one dialog (null: every dialog of the presentity). */
   dialogFilter: null | DialogFilter;
+  /** The watcher's latest SUBSCRIBE asked for location (an Accept of a location-bearing PIDF type without a filter, or an RFC 4661 filter naming location): with an allow-location rule it keeps the position fresh while subscribed. */
+  wantsLocation: boolean;
 }
 
 export interface StateDialogPublication {
@@ -510,6 +512,8 @@ export interface PresenceState {
   notifiedPidf: null | string;
   /** The position watchers allowed location were last told (a fingerprint): location alone changing notifies only them. */
   notifiedGeolocation: null | string;
+  /** Epoch ms (the dialogs' clock) of the last location request written for the subscriber: requests are at most one per eventManager.locationMinIntervalS. Null: never asked. */
+  locationAskedAt: null | number;
   /** Epoch ms: the next instant a calendar rule of the subscriber's active availability profile can change what watchers are told (connectability); a presence timer then recomputes and notifies the watchers whose connectability changed. Null: no rule ahead. */
   availabilityBoundaryAt: null | number;
   /** The call dialogs dialog-event watchers were last told (a fingerprint of the dialog-info view): an Event: dialog NOTIFY goes out only when it changes. */

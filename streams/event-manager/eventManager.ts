@@ -79,6 +79,7 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
   /** What the topic handlers share (handlers/). */
   const ctx = new EventManagerContext(serde, rules, s.topics.prefix, s.eventManager.timerClock);
   ctx.locationMaxAgeMs = s.eventManager.locationMaxAgeS * 1000;
+  ctx.locationMinIntervalMs = s.eventManager.locationMinIntervalS * 1000;
   const { stats } = ctx;
   const t = (name: TopicName) => ctx.topic(name);
   const handlers = new Map(HANDLERS.map((h) => [t(h.topic), h]));

@@ -24,6 +24,11 @@ export function registerEventManagerMetrics(m: MetricsRegistry, em: EventManager
   m.counter('presence_event_manager_presence_changes_total', 'Changes of a subscriber presence published on current-presence', () => st.presenceChanges);
   m.counter('presence_event_manager_notify_requests_total', 'NOTIFY requests issued to notify-requests', () => st.notifies);
   m.counter('presence_event_manager_timers_fired_total', 'Presence and dialog timers fired', () => st.timersFired);
+  m.counter(
+    'presence_event_manager_location_requests_total',
+    'Location requests written to location-requests (Le), by cause: a SUBSCRIBE, or the refresh timer of a watcher allowed location',
+    () => byLabel('cause', st.locationRequests),
+  );
   m.counter('presence_event_manager_outputs_total', 'Records produced in committed and aborted transactions', () => ps.outputs);
   m.counter('presence_event_manager_transactions_total', 'Kafka transactions committed', () => ps.transactions);
   m.counter('presence_event_manager_aborts_total', 'Kafka transactions aborted (the batch is read again)', () => ps.aborts);

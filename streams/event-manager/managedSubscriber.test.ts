@@ -22,6 +22,7 @@ describe('forUpdate', () => {
       version: 3,
       subscribeCseq: 1,
       event: 'presence',
+      wantsLocation: false,
     });
     const m = forUpdate(committed);
     m.notifiedPidf = '<presence/>';

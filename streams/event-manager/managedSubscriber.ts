@@ -14,6 +14,8 @@ export interface ManagedSubscriber {
   notifiedDialogs: string | null;
   /** geolocationFingerprint of what watchers allowed location were last told; null: no position told. */
   notifiedGeolocation: string | null;
+  /** When the last location request was written (the dialogs' clock); null: never. Requests are rate-limited per subscriber by it. */
+  locationAskedAt: number | null;
   /** The next instant an availability rule can change watchers' connectability (a presence timer); null: none ahead. */
   availabilityBoundaryAt: number | null;
 }
@@ -25,6 +27,7 @@ export function newSubscriber(subscriber: string): ManagedSubscriber {
     notifiedPidf: null,
     notifiedDialogs: null,
     notifiedGeolocation: null,
+    locationAskedAt: null,
     availabilityBoundaryAt: null,
   };
 }
@@ -48,6 +51,7 @@ export function toStateRecord(m: ManagedSubscriber): PresenceState {
     notifiedPidf: m.notifiedPidf,
     notifiedDialogs: m.notifiedDialogs,
     notifiedGeolocation: m.notifiedGeolocation,
+    locationAskedAt: m.locationAskedAt,
     availabilityBoundaryAt: m.availabilityBoundaryAt,
   };
 }
@@ -69,6 +73,7 @@ export function fromStateRecord(r: PresenceState): ManagedSubscriber {
     notifiedPidf: r.notifiedPidf ?? null,
     notifiedDialogs: r.notifiedDialogs ?? null,
     notifiedGeolocation: r.notifiedGeolocation ?? null,
+    locationAskedAt: r.locationAskedAt ?? null,
     availabilityBoundaryAt: r.availabilityBoundaryAt ?? null,
   };
 }

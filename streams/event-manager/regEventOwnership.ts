@@ -20,6 +20,7 @@ export interface RegEventOwnershipOptions {
 
 export class RegEventOwnership {
   private current = '';
+  private stopped = false;
   private running: Promise<void> = Promise.resolve();
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly byPartition: Map<number, RegSubscriber[]>;
@@ -38,6 +39,7 @@ export class RegEventOwnership {
   /** Brings the agent's subscribers in line with the owned partitions (calls are serialised). */
   sync(): Promise<void> {
     this.running = this.running.then(async () => {
+      if (this.stopped) return;
       const parts = [...new Set(this.o.owned().map((a) => a.partition))].sort((a, b) => a - b);
       const signature = parts.join(',');
       if (signature === this.current) return;
@@ -47,7 +49,10 @@ export class RegEventOwnership {
     return this.running.catch(() => undefined);
   }
 
-  stop(): void {
+  /** No more changes; resolves once a change under way has finished (the agent can then be closed). */
+  stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
+    return this.running.catch(() => undefined);
   }
 }

@@ -73,7 +73,7 @@ describe.skipIf(MISSING !== undefined)('IMS registration through Kamailio → pr
   }, 180_000);
 
   afterAll(async () => {
-    ownership?.stop();
+    await ownership?.stop();
     await watcher?.close();
     await agent?.close();
     await publisher?.close();

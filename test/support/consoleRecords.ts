@@ -62,6 +62,7 @@ export function watcherState(watcherUri: string, over: Partial<StateWatcher> = {
     version: 1,
     subscribeCseq: 1,
     event: 'presence',
+    wantsLocation: false,
     ...over,
   } as StateWatcher;
 }
@@ -100,6 +101,7 @@ export function presenceState(subscriber: string, version: number, watchers: Sta
     notifiedPidf: null,
     notifiedDialogs: null,
     notifiedGeolocation: null,
+    locationAskedAt: null,
     geolocation: null,
     availabilityBoundaryAt: null,
     dialogPublications: [],

@@ -16,6 +16,7 @@ import type { WatcherRules } from '../authorization/watcherRules.ts';
 import type { UserProfiles } from '../../../subscriber/availability/availabilityProfile.ts';
 import type { ManagedSubscriber } from '../managedSubscriber.ts';
 import { nextDue } from '../presence/timers.ts';
+import { nextLocationAskAt, type LocationPolicy } from '../presence/locationDemand.ts';
 import { nextExpiry } from '../subscriptions/watcherDialog.ts';
 import { TimerIndex } from '../timerIndex.ts';
 
@@ -30,6 +31,8 @@ export interface EventManagerStats {
   deadLetters: number;
   /** The dead letters by their reason (deadLetterForFailure's), for presence_event_manager_dead_letters_total{reason}. */
   deadLetterReasons: Record<string, number>;
+  /** Location requests written, by what caused them (a watcher's SUBSCRIBE, or the position's refresh timer): presence_event_manager_location_requests_total{cause}. */
+  locationRequests: { subscribe: number; refresh: number };
 }
 
 /** A dependency (PostgreSQL) failed, not the record: the batch is aborted and re-read, the record is not dead-lettered. */
@@ -53,6 +56,7 @@ export class EventManagerContext {
     presenceChanges: 0,
     notifies: 0,
     timersFired: 0,
+    locationRequests: { subscribe: 0, refresh: 0 },
     deadLetters: 0,
     deadLetterReasons: {},
   };
@@ -68,6 +72,12 @@ export class EventManagerContext {
   readonly subscribeTime = new Map<number, number>();
   /** A position older than this is asked for again when a watcher allowed location subscribes (settings eventManager.locationMaxAgeS). */
   locationMaxAgeMs = 900_000;
+  /** At most one location request per subscriber this often (settings eventManager.locationMinIntervalS). */
+  locationMinIntervalMs = 60_000;
+
+  get locationPolicy(): LocationPolicy {
+    return { maxAgeMs: this.locationMaxAgeMs, minIntervalMs: this.locationMinIntervalMs };
+  }
 
   constructor(
     readonly serde: RecordSerde,
@@ -99,11 +109,17 @@ export class EventManagerContext {
     if (ms > (this.subscribeTime.get(p) ?? 0)) this.subscribeTime.set(p, ms);
   }
 
-  /** A subscriber changed: its next presence timer (presence's own, or an availability rule boundary) and its next dialog expiry. */
+  /**
+   * A subscriber changed: its next presence timer (presence's own, or an availability rule boundary) and its next
+   * dialog timer (an expiry, or the position's refresh for a watcher allowed it: on the dialogs' clock, as SUBSCRIBEs ask).
+   */
   reschedule(p: number, key: string, m: ManagedSubscriber): void {
     const due = [nextDue(m.presence), m.availabilityBoundaryAt ?? undefined].filter((t): t is number => t !== undefined);
     indexOf(this.timers, p).schedule(key, due.length ? Math.min(...due) : null);
-    indexOf(this.dialogTimers, p).schedule(key, nextExpiry(m.watchers) ?? null);
+    const dialogDue = [nextExpiry(m.watchers), nextLocationAskAt(m.presence, m.locationAskedAt, m.watchers.values(), this.locationPolicy) ?? undefined].filter(
+      (t): t is number => t !== undefined,
+    );
+    indexOf(this.dialogTimers, p).schedule(key, dialogDue.length ? Math.min(...dialogDue) : null);
   }
 
   /** A partition's timer indexes and stream time, from its committed (restored) state. */

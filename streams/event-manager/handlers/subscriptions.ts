@@ -1,7 +1,7 @@
 // subscriptions: a watcher's SUBSCRIBE via a front end opens, refreshes or ends its
 // dialog; the watcher rules decide what it may see.
 import { isOutage } from '../../../kafka/errorClass.ts';
-import { allowsLocation, applySubscribe } from '../subscriptions/watcherDialog.ts';
+import { allowsLocation, applySubscribe, subscribeAsksForLocation } from '../subscriptions/watcherDialog.ts';
 import { locationDemand } from '../presence/locationDemand.ts';
 import { renderPresence } from '../presence/presenceDocument.ts';
 import { dialogFingerprint } from '../presence/dialogDocument.ts';
@@ -48,10 +48,17 @@ export const subscriptions: TopicHandler = {
         localTag,
       ));
       if (m.notifiedPidf === null) m.notifiedPidf = body;
-      // A watcher allowed location and no fresh position: ask the location agent (answered on signaling-events).
+      // A watcher allowed location that asks for it and no fresh position: ask the location agent (answered on
+      // signaling-events), unless one was asked for too recently. While it stays subscribed a dialog timer re-asks.
       const ask =
-        allowsLocation(decision) && sub.expires > 0 ? locationDemand(m.presence, { requestId: sub.requestId, at: sub.receivedAt }, ctx.locationMaxAgeMs) : null;
-      if (ask) out.push({ topic: ctx.topic('location-requests'), key, value: ctx.serde.encode('location-requests', ask) });
+        allowsLocation(decision) && sub.expires > 0 && subscribeAsksForLocation(sub)
+          ? locationDemand(m.presence, m.locationAskedAt, { requestId: sub.requestId, at: sub.receivedAt }, ctx.locationPolicy)
+          : null;
+      if (ask) {
+        out.push({ topic: ctx.topic('location-requests'), key, value: ctx.serde.encode('location-requests', ask) });
+        m.locationAskedAt = ask.requestedAt;
+        ctx.stats.locationRequests.subscribe++;
+      }
       // The watcher was told its connectability as of now: the next rule boundary tells it of a change
       // (a boundary already passed but not yet fired stays: the other watchers have not been told).
       if (m.availabilityBoundaryAt === null || m.availabilityBoundaryAt > now) m.availabilityBoundaryAt = nextChangeAt(profiles, now) ?? null;

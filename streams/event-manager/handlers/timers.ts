@@ -1,12 +1,14 @@
 // The punctuator: registration/publication expiry, stale state, stuck calls,
 // availability rule boundaries (on the
-// partition's presence clock), subscription expiry (on its dialogs' clock), for the
+// partition's presence clock), subscription expiry and the position's refresh for
+// watchers allowed it (on its dialogs' clock), for the
 // subscribers whose timer is due on either (context.ts: the two clocks).
 import type { OutputRecord, ProcessContext } from '../../../kafka/transactionalProcessor.ts';
 import { forUpdate, type ManagedSubscriber } from '../managedSubscriber.ts';
 import type { AvailabilityStore } from '../../../subscriber/availability/availabilityStore.ts';
 import { advance } from '../presence/timers.ts';
 import { expireDialogs } from '../subscriptions/watcherDialog.ts';
+import { locationDemand, nextLocationAskAt } from '../presence/locationDemand.ts';
 import type { EventManagerContext } from './context.ts';
 import { publishPresence } from './presenceChange.ts';
 
@@ -35,6 +37,17 @@ export async function fireTimers(
       const ended = expireDialogs(m.watchers, key, dialogNow);
       for (const n of ended) out.push({ topic: ctx.topic('notify-requests'), key, value: ctx.serde.encode('notify-requests', n) });
       ctx.stats.notifies += ended.length;
+      // A watcher allowed location still subscribed and the position grown old: ask again (named by the due time, so a re-processed batch asks the same).
+      const askAt = nextLocationAskAt(m.presence, m.locationAskedAt, m.watchers.values(), ctx.locationPolicy);
+      const ask =
+        askAt !== null && askAt <= dialogNow
+          ? locationDemand(m.presence, m.locationAskedAt, { requestId: `refresh:${key}:${askAt}`, at: dialogNow }, ctx.locationPolicy)
+          : null;
+      if (ask) {
+        out.push({ topic: ctx.topic('location-requests'), key, value: ctx.serde.encode('location-requests', ask) });
+        m.locationAskedAt = ask.requestedAt;
+        ctx.stats.locationRequests.refresh++;
+      }
       store.put(key, m);
       ctx.reschedule(p, key, m);
     }

@@ -22,6 +22,7 @@ const dialog = (callId: string, cseq: number, version: number): WatcherDialog =>
   version,
   subscribeCseq: 1,
   event: 'presence',
+  wantsLocation: false,
 });
 
 function storeWith(entries: Array<[string, WatcherDialog[]]>): PartitionStore<ManagedSubscriber> {

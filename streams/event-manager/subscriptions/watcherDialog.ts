@@ -4,6 +4,7 @@
 // that are contiguous, whichever front end received the SUBSCRIBE.
 import type { NotifyRequest, StateWatcher, Subscription } from '../../../schemas/generated/records.ts';
 import { refreshedRouteSet } from '../../../protocols/sip/transport/index.ts';
+import { asksForLocation } from '../../../presence-document/locationInterest.ts';
 
 type SubscriptionStateName = 'active' | 'pending' | 'terminated';
 
@@ -111,6 +112,9 @@ export function notify(
   };
 }
 
+/** Whether a presence SUBSCRIBE asks for the position (its Accept, its RFC 4661 filter); a dialog (BLF) one never does. */
+export const subscribeAsksForLocation = (sub: Subscription): boolean => sub.event !== 'dialog' && asksForLocation(sub.accept, sub.body);
+
 /** Whether the watcher may see the subscriber's position: only a rule that says so. */
 export const allowsLocation = (decision: WatcherDecision): boolean => decision === 'allow-location';
 
@@ -175,6 +179,7 @@ export function applySubscribe(
         event: sub.event,
         contactVerified: sub.contactVerified,
         dialogFilter: sub.dialogFilter,
+        wantsLocation: false,
       };
       const doc = decision === 'block' || decision === 'confirm' ? null : documentFor(once, current, politeBlocked);
       notifies.push(notify(once, sub.presentity, 'terminated', doc, nowMs, sub.requestId, decision === 'block' ? 'rejected' : 'timeout'));
@@ -198,6 +203,7 @@ export function applySubscribe(
       contactVerified: sub.contactVerified,
       // Fixed when the subscription is made: a refresh names the same dialog (RFC 6665 §4.1.2.1, same Event header).
       dialogFilter: sub.dialogFilter,
+      wantsLocation: subscribeAsksForLocation(sub),
     };
     if (decision === 'block') {
       notifies.push(notify(d, sub.presentity, 'terminated', null, nowMs, sub.requestId, 'rejected'));
@@ -209,6 +215,7 @@ export function applySubscribe(
     d.contact = sub.contact || d.contact;
     d.contactVerified = sub.contactVerified; // the latest SUBSCRIBE's Contact is the one NOTIFYs go to
     d.routeSet = refreshedRouteSet(d.routeSet, sub.routeSet); // the watcher's current flow, after a NAT rebinding
+    d.wantsLocation = subscribeAsksForLocation(sub); // a refresh may change its filter (RFC 4660 §3)
     if (sub.expires === 0) {
       dialogs.delete(key);
       notifies.push(notify(d, sub.presentity, 'terminated', documentFor(d, current, politeBlocked), nowMs, sub.requestId, 'timeout'));
