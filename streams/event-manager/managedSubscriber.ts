@@ -16,6 +16,8 @@ export interface ManagedSubscriber {
   notifiedGeolocation: string | null;
   /** The next instant an availability rule can change watchers' connectability (a presence timer); null: none ahead. */
   availabilityBoundaryAt: number | null;
+  /** The version of the newest availability-profiles record applied (handlers/profileChanges.ts); 0: none. */
+  profilesVersion: number;
 }
 
 export function newSubscriber(subscriber: string): ManagedSubscriber {
@@ -26,6 +28,7 @@ export function newSubscriber(subscriber: string): ManagedSubscriber {
     notifiedDialogs: null,
     notifiedGeolocation: null,
     availabilityBoundaryAt: null,
+    profilesVersion: 0,
   };
 }
 
@@ -49,6 +52,7 @@ export function toStateRecord(m: ManagedSubscriber): PresenceState {
     notifiedDialogs: m.notifiedDialogs,
     notifiedGeolocation: m.notifiedGeolocation,
     availabilityBoundaryAt: m.availabilityBoundaryAt,
+    profilesVersion: m.profilesVersion,
   };
 }
 
@@ -70,5 +74,6 @@ export function fromStateRecord(r: PresenceState): ManagedSubscriber {
     notifiedDialogs: r.notifiedDialogs ?? null,
     notifiedGeolocation: r.notifiedGeolocation ?? null,
     availabilityBoundaryAt: r.availabilityBoundaryAt ?? null,
+    profilesVersion: r.profilesVersion ?? 0,
   };
 }

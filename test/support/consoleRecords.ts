@@ -102,6 +102,7 @@ export function presenceState(subscriber: string, version: number, watchers: Sta
     notifiedGeolocation: null,
     geolocation: null,
     availabilityBoundaryAt: null,
+    profilesVersion: 0,
     dialogPublications: [],
   };
 }
