@@ -131,7 +131,8 @@ export const availabilityServiceOpenApi: OpenApiDocument = {
         security: [],
         responses: {
           '200': {
-            description: 'The database answers; run as `presence run availability-service`, also the changes not yet relayed to Kafka and the relay’s counters.',
+            description:
+              'The database answers; run as `presence run availability-service`, also the changes not yet relayed to Kafka and the relay’s counters.',
             content: {
               'application/json': {
                 schema: {

@@ -66,7 +66,8 @@ export class OutboxRelay<R = Group> {
     private readonly o: RelayOptions<R> = {},
     private readonly outbox: OutboxTable = GROUP_OUTBOX,
   ) {
-    if (!/^[a-z_][a-z0-9_]*$/.test(outbox.table) || !/^[a-z_][a-z0-9_]*$/.test(outbox.keyColumn)) throw new Error(`outbox ${outbox.table}.${outbox.keyColumn}: not plain identifiers`);
+    if (!/^[a-z_][a-z0-9_]*$/.test(outbox.table) || !/^[a-z_][a-z0-9_]*$/.test(outbox.keyColumn))
+      throw new Error(`outbox ${outbox.table}.${outbox.keyColumn}: not plain identifiers`);
     this.batchSize = o.batchSize ?? 200;
     this.pollMs = o.pollMs ?? 500;
     this.maxBackoffMs = o.maxBackoffMs ?? 5000;
@@ -79,6 +80,11 @@ export class OutboxRelay<R = Group> {
    */
   async drainOnce(): Promise<number> {
     const c = await this.pool.connect();
+    // The database going away while this client is checked out emits 'error' on it (the pool listens only to idle
+    // clients): unheard, that would end the process. The round's query fails too, and the round is retried.
+    let broken: Error | undefined;
+    const onError = (err: Error) => (broken = err);
+    c.on('error', onError);
     try {
       await c.query('begin');
       const { rows: lock } = await c.query<{ ok: boolean }>('select pg_try_advisory_xact_lock(hashtext($1)) as ok', [`${this.outbox.lock}.${this.schema}`]);
@@ -108,7 +114,9 @@ export class OutboxRelay<R = Group> {
       await c.query('rollback').catch(() => {});
       throw err;
     } finally {
-      c.release();
+      c.off('error', onError);
+      // A broken connection is closed, not handed out again.
+      c.release(broken);
     }
   }
 

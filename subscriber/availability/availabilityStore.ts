@@ -92,6 +92,11 @@ export class AvailabilityStore {
    */
   private async changing<T>(subscriber: string, change: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
+    // The database going away mid-change emits 'error' on the checked-out client (the pool listens only to idle
+    // ones): unheard it would end the process; the change's query fails as well and the caller answers 503.
+    let broken: Error | undefined;
+    const onError = (err: Error) => (broken = err);
+    c.on('error', onError);
     try {
       await c.query('begin');
       await c.query('select pg_advisory_xact_lock(hashtext($1))', [`presence.availability.${this.schema}.${subscriber}`]);
@@ -102,7 +107,8 @@ export class AvailabilityStore {
       await c.query('rollback').catch(() => {});
       throw err;
     } finally {
-      c.release();
+      c.off('error', onError);
+      c.release(broken);
     }
   }
 

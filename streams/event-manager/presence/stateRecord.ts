@@ -24,7 +24,10 @@ const node = (n: StateServingNode | null): ServingNode | null => (n ? { number: 
 const networkState = (s: string): NetworkStateName => (NETWORK_STATES.has(s) ? (s as NetworkStateName) : 'unknown');
 
 /** The presence part of the changelog record (the event manager adds its watchers). */
-type PresenceRecord = Omit<PresenceState, 'watchers' | 'notifiedPidf' | 'notifiedDialogs' | 'notifiedGeolocation' | 'availabilityBoundaryAt' | 'profilesVersion'>;
+type PresenceRecord = Omit<
+  PresenceState,
+  'watchers' | 'notifiedPidf' | 'notifiedDialogs' | 'notifiedGeolocation' | 'availabilityBoundaryAt' | 'profilesVersion'
+>;
 
 export function toRecord(s: SubscriberPresence): PresenceRecord {
   const n = s.network;
