@@ -11,6 +11,8 @@ import { DEFAULT_PROFILES, profilesFromSettings, type AvailabilitySettings } fro
 
 const SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
 const MODES = ['available', 'busy', 'do-not-disturb', 'away'] as const;
+/** The largest change record (profiles and previous profiles, as JSON) the outbox takes: under Kafka's default 1 MiB message size. */
+export const MAX_CHANGE_RECORD_BYTES = 900_000;
 
 export function parseMode(raw: string): AvailabilitySettings['mode'] {
   if (!(MODES as readonly string[]).includes(raw)) throw new Error(`availability mode must be one of ${MODES.join(', ')}, not ${raw}`);
@@ -132,11 +134,15 @@ export class AvailabilityStore {
   }
 
   private async enqueue(c: pg.PoolClient, change: ProfileChange): Promise<void> {
-    await c.query('insert into availability_outbox (subscriber, version, record) values ($1, $2, $3)', [
-      change.subscriber,
-      change.version,
-      JSON.stringify(change),
-    ]);
+    const json = JSON.stringify(change);
+    // A record Kafka refuses (over its 1 MiB default) would stay at the head of the outbox and hold back every later
+    // change: refused here, inside the transaction, so the change is rolled back and the caller told.
+    if (Buffer.byteLength(json) > MAX_CHANGE_RECORD_BYTES)
+      throw new ProfileValidationError(
+        'profiles',
+        `too large: with the previous profiles the change record would be ${Buffer.byteLength(json)} bytes, over ${MAX_CHANGE_RECORD_BYTES}`,
+      );
+    await c.query('insert into availability_outbox (subscriber, version, record) values ($1, $2, $3)', [change.subscriber, change.version, json]);
   }
 
   /** The earlier single-mode settings; when no profiles row supersedes them, the change goes to the outbox too. */

@@ -176,6 +176,11 @@ describe('availability service → event manager through Kafka (issue 16 part 6)
     });
     expect(await call('POST', `${profilesPath}/activation`, { manualMode: 'meeting' })).toMatchObject({ status: 400, json: { field: 'profile' } });
     expect((await call('PUT', profilesPath, '{"active": ')).status).toBe(400);
+    // Valid, but a change record Kafka would refuse (it would block the outbox): refused before commit (the CLI has no body limit).
+    const contacts = (tag: string) => Array.from({ length: 1000 }, (_, i) => `sip:${tag}${i}${'a'.repeat(460)}@corp.example`);
+    const huge = { ...PERSONAL, profiles: PERSONAL.profiles.map((p) => ({ ...p, lists: { ...p.lists, allowed: contacts('a'), watched: contacts('w') } })) };
+    await expect(svc.store.setProfiles(KEY, huge)).rejects.toMatchObject({ name: 'ProfileValidationError', field: 'profiles' });
+    expect((await svc.store.getMany([KEY])).get(KEY)!.profiles[0]!.lists.allowed).toEqual(PERSONAL.profiles[0]!.lists.allowed);
     expect(await svc.store.outboxBacklog()).toBe(0);
     await sleep(1500);
     expect(em.stats.profileChanges).toBe(applied);
