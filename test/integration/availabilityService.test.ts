@@ -5,6 +5,8 @@
 // to the NOTIFY committed on notify-requests), the other watcher none, and the
 // subscriber's current-presence carries the new connectability.
 // - Bad input: 400 naming the field, nothing committed, nothing relayed.
+// - A rebalance: the member that takes the subscriber over restores the version
+//   applied with its state and applies the next change as fast.
 // - The relay's database outage (a TCP proxy cut in front of PostgreSQL): the change
 //   stays in the outbox while the relay's rounds fail and back off, and is published
 //   once the database answers again — retried, never discarded.
@@ -185,6 +187,32 @@ describe('availability service → event manager through Kafka (issue 16 part 6)
     await sleep(1500);
     expect(em.stats.profileChanges).toBe(applied);
   }, 60_000);
+
+  it('across a rebalance: the new owner restores the version applied with the state, and applies the next change as fast', async () => {
+    const em2 = await startEventManager(s, { memberId: 'em-avsvc-2', rulesSchema: schema });
+    cleanups.push(() => em2.stop());
+    await eventually('the second member owns a partition', () => em2.processor.ctx.partitions().length >= 1, { timeoutMs: 60_000 });
+    // The first member leaves: every partition, KEY's too, is restored by the second from its changelog.
+    await em.stop();
+    await eventually('the second member owns every partition', () => em2.processor.ctx.partitions().length === PARTITIONS, { timeoutMs: 60_000 });
+    const { rows } = await svc.store.pool.query<{ version: string }>('select version from availability_profiles where subscriber = $1', [KEY]);
+    const owner = () => em2.processor.ctx.store(em2.processor.ctx.partitions().find((p) => em2.processor.ctx.store(p).get(KEY))!).get(KEY)!;
+    expect(owner().profilesVersion).toBe(Number(rows[0]!.version));
+    expect(owner().watchers.size).toBe(2);
+
+    const from = notifies.arrived.length;
+    const t0 = Date.now();
+    expect((await call('POST', `${profilesPath}/activation`, { profile: 'professional', manualMode: 'meeting' })).status).toBe(200);
+    const { at } = await nextNotify(COLLEAGUE, 'in-transfer', from);
+    process.stderr.write(`[avsvc] after the rebalance, activation → NOTIFY committed: ${at - t0} ms\n`);
+    expect(at - t0).toBeLessThan(BOUND_MS);
+    expect(em2.stats.profileChanges).toBe(1);
+    // Back to personal for the next test, applied by the new owner.
+    const back = notifies.arrived.length;
+    expect((await call('POST', `${profilesPath}/activation`, { profile: 'personal' })).status).toBe(200);
+    await nextNotify(COLLEAGUE, 'connectable', back);
+    em = em2;
+  }, 150_000);
 
   it("the relay's database outage: the change waits in the outbox, the relay retries, and it arrives once the database answers", async () => {
     // The only relay now is one whose database connections go through a proxy that can be cut.
