@@ -116,12 +116,12 @@ export class AvailabilityStore {
 
   /** The profiles in force now, read inside a change's transaction. */
   private async effectiveIn(c: pg.PoolClient, subscriber: string): Promise<{ profiles: UserProfiles; hasProfilesRow: boolean }> {
-    const [p, st] = await Promise.all([
-      c.query<{ profiles: unknown }>('select profiles from availability_profiles where subscriber = $1', [subscriber]),
-      c.query<{ mode: string; forward_to: string | null; screening: string }>('select mode, forward_to, screening from availability where subscriber = $1', [
-        subscriber,
-      ]),
-    ]);
+    // One after the other: a client runs one query at a time (pg deprecates queueing them).
+    const p = await c.query<{ profiles: unknown }>('select profiles from availability_profiles where subscriber = $1', [subscriber]);
+    const st = await c.query<{ mode: string; forward_to: string | null; screening: string }>(
+      'select mode, forward_to, screening from availability where subscriber = $1',
+      [subscriber],
+    );
     return { profiles: effectiveProfiles(subscriber, p.rows[0]?.profiles, st.rows[0]), hasProfilesRow: p.rows.length > 0 };
   }
 
