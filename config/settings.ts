@@ -109,6 +109,7 @@ export interface Settings {
     hepTapPort: number | undefined;
     groupPresencePort: number | undefined;
     groupServicePort: number | undefined;
+    availabilityServicePort: number | undefined;
     groupPresenceApiPort: number | undefined;
     locatorPort: number | undefined;
     consolePort: number | undefined;
@@ -179,6 +180,8 @@ export interface Settings {
     };
     groupPresence: { memberId: string | undefined; fetchWaitMs: number; statsInterval: number };
     groupService: { port: number; host: string; schema: string; relay: boolean; directory: boolean; maxBody: number; statsInterval: number };
+    /** `run availability-service` (issue 16): the profiles API and its outbox relay to availability-profiles. */
+    availabilityService: { port: number; host: string; schema: string; relay: boolean; maxBody: number; statsInterval: number };
     groupPresenceApi: { port: number; host: string; schema: string; sink: boolean; directory: boolean; statsInterval: number };
     locator: { port: number; host: string };
     console: { port: number; host: string; directory: boolean; manage: boolean; capturesDir: string | undefined };
@@ -639,6 +642,10 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       hepTapPort: port('PRESENCE_HEP_TAP_ADMIN_PORT', get('PRESENCE_HEP_TAP_ADMIN_PORT', 'admin.hepTapPort')),
       groupPresencePort: port('PRESENCE_GROUP_PRESENCE_ADMIN_PORT', get('PRESENCE_GROUP_PRESENCE_ADMIN_PORT', 'admin.groupPresencePort')),
       groupServicePort: port('PRESENCE_GROUP_SERVICE_ADMIN_PORT', get('PRESENCE_GROUP_SERVICE_ADMIN_PORT', 'admin.groupServicePort')),
+      availabilityServicePort: port(
+        'PRESENCE_AVAILABILITY_SERVICE_ADMIN_PORT',
+        get('PRESENCE_AVAILABILITY_SERVICE_ADMIN_PORT', 'admin.availabilityServicePort'),
+      ),
       groupPresenceApiPort: port('PRESENCE_GROUP_PRESENCE_API_ADMIN_PORT', get('PRESENCE_GROUP_PRESENCE_API_ADMIN_PORT', 'admin.groupPresenceApiPort')),
       locatorPort: port('PRESENCE_LOCATOR_ADMIN_PORT', get('PRESENCE_LOCATOR_ADMIN_PORT', 'admin.locatorPort')),
       consolePort: port('PRESENCE_CONSOLE_ADMIN_PORT', get('PRESENCE_CONSOLE_ADMIN_PORT', 'admin.consolePort')),
@@ -753,6 +760,14 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
           directory: b('PRESENCE_GROUP_SERVICE_DIRECTORY', 'roles.groupService.directory', true),
           maxBody: n('PRESENCE_GROUP_SERVICE_MAX_BODY', 'roles.groupService.maxBody', 256 * 1024),
           statsInterval: n('PRESENCE_GROUP_SERVICE_STATS_INTERVAL', 'roles.groupService.statsInterval', 30),
+        },
+        availabilityService: {
+          port: p('PRESENCE_AVAILABILITY_SERVICE_PORT', 'roles.availabilityService.port', 8093)!,
+          host: h('PRESENCE_AVAILABILITY_SERVICE_HOST', 'roles.availabilityService.host'),
+          schema: str(get('PRESENCE_AVAILABILITY_SERVICE_SCHEMA', 'roles.availabilityService.schema')) ?? 'presence',
+          relay: b('PRESENCE_AVAILABILITY_SERVICE_RELAY', 'roles.availabilityService.relay', true),
+          maxBody: n('PRESENCE_AVAILABILITY_SERVICE_MAX_BODY', 'roles.availabilityService.maxBody', 256 * 1024),
+          statsInterval: n('PRESENCE_AVAILABILITY_SERVICE_STATS_INTERVAL', 'roles.availabilityService.statsInterval', 30),
         },
         groupPresenceApi: {
           port: p('PRESENCE_GROUP_PRESENCE_API_PORT', 'roles.groupPresenceApi.port', 8092)!,

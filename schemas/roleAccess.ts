@@ -46,6 +46,7 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
       'subscriptions',
       'delivery-reports',
       'publish-requests',
+      'availability-profiles',
       'event-manager-presence-store-changelog',
       'event-manager-members',
       ...SIP_EDGE.reads,
@@ -114,6 +115,13 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
     commands: ['run group-service'],
     reads: [],
     writes: ['groups'],
+  },
+  {
+    // Profiles over HTTP; every committed change to the owning event manager through the outbox.
+    role: 'availability-service',
+    commands: ['run availability-service'],
+    reads: [],
+    writes: ['availability-profiles'],
   },
   {
     role: 'group-presence-api',

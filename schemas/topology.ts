@@ -49,6 +49,16 @@ export const TOPICS = [
     partitions: 'subscriber',
   },
   {
+    name: 'availability-profiles',
+    description:
+      "subscribers' availability profiles after each committed change, from the availability service's outbox, keyed by subscriber (the owning event manager applies them)",
+    key: 'subscriber',
+    valueSchema: 'AvailabilityProfileChange',
+    cleanupPolicy: 'compact',
+    retentionMs: -1,
+    partitions: 'subscriber',
+  },
+  {
     name: 'event-manager-presence-store-changelog',
     description: "changelog of the event managers' per-subscriber presence store (restored on assignment)",
     key: 'subscriber',

@@ -10,7 +10,17 @@ import { enableKafkaClientStats } from '../../kafka/clientStats.ts';
 import { registerKafkaClientMetrics } from '../../kafka/clientStatsMetrics.ts';
 
 export type AdminRole =
-  'eventManager' | 'sipFront' | 'notifySink' | 'hepTap' | 'groupPresence' | 'groupService' | 'groupPresenceApi' | 'locator' | 'console' | 'locationAgent';
+  | 'eventManager'
+  | 'sipFront'
+  | 'notifySink'
+  | 'hepTap'
+  | 'groupPresence'
+  | 'groupService'
+  | 'availabilityService'
+  | 'groupPresenceApi'
+  | 'locator'
+  | 'console'
+  | 'locationAgent';
 
 const ENV: Record<AdminRole, string> = {
   eventManager: 'PRESENCE_EVENT_MANAGER_ADMIN_PORT',
@@ -19,6 +29,7 @@ const ENV: Record<AdminRole, string> = {
   hepTap: 'PRESENCE_HEP_TAP_ADMIN_PORT',
   groupPresence: 'PRESENCE_GROUP_PRESENCE_ADMIN_PORT',
   groupService: 'PRESENCE_GROUP_SERVICE_ADMIN_PORT',
+  availabilityService: 'PRESENCE_AVAILABILITY_SERVICE_ADMIN_PORT',
   groupPresenceApi: 'PRESENCE_GROUP_PRESENCE_API_ADMIN_PORT',
   locator: 'PRESENCE_LOCATOR_ADMIN_PORT',
   console: 'PRESENCE_CONSOLE_ADMIN_PORT',

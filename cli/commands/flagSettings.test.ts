@@ -38,6 +38,11 @@ const FLAGS: Record<string, Record<string, string>> = {
   },
   'run group-presence': { memberId: 'PRESENCE_GROUP_PRESENCE_MEMBER_ID', adminPort: 'PRESENCE_GROUP_PRESENCE_ADMIN_PORT' },
   'run group-service': { port: 'PRESENCE_GROUP_SERVICE_PORT', host: 'PRESENCE_GROUP_SERVICE_HOST', adminPort: 'PRESENCE_GROUP_SERVICE_ADMIN_PORT' },
+  'run availability-service': {
+    port: 'PRESENCE_AVAILABILITY_SERVICE_PORT',
+    host: 'PRESENCE_AVAILABILITY_SERVICE_HOST',
+    adminPort: 'PRESENCE_AVAILABILITY_SERVICE_ADMIN_PORT',
+  },
   'run group-presence-api': {
     port: 'PRESENCE_GROUP_PRESENCE_API_PORT',
     host: 'PRESENCE_GROUP_PRESENCE_API_HOST',

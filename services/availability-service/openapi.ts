@@ -131,8 +131,24 @@ export const availabilityServiceOpenApi: OpenApiDocument = {
         security: [],
         responses: {
           '200': {
-            description: 'The database answers.',
-            content: { 'application/json': { schema: { type: 'object', required: ['database'], properties: { database: { const: 'up' } } } } },
+            description:
+              'The database answers; run as `presence run availability-service`, also the changes not yet relayed to Kafka and the relay’s counters.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['database'],
+                  properties: {
+                    database: { const: 'up' },
+                    outboxBacklog: { type: 'integer', minimum: 0, description: 'Committed changes not yet on the availability-profiles topic' },
+                    relay: {
+                      description: 'The outbox relay’s counters, or "off" when this instance does not relay',
+                      oneOf: [{ const: 'off' }, { type: 'object', additionalProperties: true }],
+                    },
+                  },
+                },
+              },
+            },
           },
           '500': ref('responses', 'InternalError'),
           '503': ref('responses', 'DatabaseDown'),

@@ -3,7 +3,7 @@
 //   GET  /subscribers/{subscriber}/profiles             the profiles (without any: the earlier settings as a default profile)
 //   PUT  /subscribers/{subscriber}/profiles             replace them (validated; 400 names the field)
 //   POST /subscribers/{subscriber}/profiles/activation  {profile, manualMode?} (404 when the subscriber has no profiles)
-//   GET  /healthz                                       the database answers
+//   GET  /healthz                                       the database answers (and, run as a service, the outbox relay's stats)
 //   GET  /openapi.json                                  this list as OpenAPI 3.1 (openapi.ts), no token
 // {subscriber}: MSISDN, IMSI, sip:/tel: URI or subscriber key, URL-encoded.
 // Errors are JSON {error, field?}: 400, 404, 405 + Allow, 413, 415, 503 database down,
@@ -34,6 +34,10 @@ interface ProfilesHttpApiOptions {
   limits?: HttpLimits;
   log?: (line: string) => void;
   stats?: HttpStats;
+  /** A change was committed (its outbox row with it): the relay is nudged rather than waiting for its poll. */
+  onChange?: () => void;
+  /** Extra fields for /healthz (e.g. the outbox backlog and the relay's stats). */
+  health?: () => Promise<Record<string, unknown>>;
 }
 
 const DEFAULT_MAX_BODY = 256 * 1024;
@@ -77,7 +81,7 @@ function profilesRequestHandler(o: ProfilesHttpApiOptions): http.RequestListener
     if (path === '/healthz') {
       if (method !== 'GET') throw methodNotAllowed(method, ['GET']);
       await store.ping();
-      return sendJson(res, 200, { database: 'up' });
+      return sendJson(res, 200, { database: 'up', ...(await o.health?.()) });
     }
     o.tokens?.authorize(req, method === 'GET' || method === 'HEAD' ? 'profiles:read' : 'profiles:manage');
 
@@ -93,6 +97,7 @@ function profilesRequestHandler(o: ProfilesHttpApiOptions): http.RequestListener
         if (body === undefined) throw new HttpError(400, 'the profiles are required in the body ({active, profiles: [...]})', {}, 'body');
         // Validated before the store is asked: a bad document never reaches the database.
         const stored = await store.setProfiles(key, parseUserProfiles(body));
+        o.onChange?.();
         return sendJson(res, 200, { subscriber: key, ...stored });
       }
       throw methodNotAllowed(method, ['GET', 'PUT']);
@@ -104,6 +109,7 @@ function profilesRequestHandler(o: ProfilesHttpApiOptions): http.RequestListener
       const key = await subscriberKey(activation[1]!);
       const a = parseActivation(await readJson(req, maxBody));
       const next = await store.activate(key, a.profile, a.manualMode);
+      o.onChange?.();
       return sendJson(res, 200, { subscriber: key, ...next });
     }
 

@@ -10,21 +10,33 @@
 //   schema), rows in seq order, and the idempotent producer keeps that order
 //   per partition even across retries. Several service instances may run:
 //   the ones that do not get the lock skip the round.
+//   The same relay carries the availability service's outbox (another table, its
+//   own lock): `OutboxTable` names the table and its key column.
 import type pg from 'pg';
 import type { Group } from '../../schemas/generated/records.ts';
 
-interface OutboxRow {
+interface OutboxRow<R> {
   seq: number;
   groupId: string;
   version: number;
   /** null: the group was deleted (tombstone). */
-  record: Group | null;
+  record: R | null;
 }
 
 /** Sends one record keyed by group and resolves on Kafka's acknowledgement. */
-type GroupPublisher = (groupId: string, record: Group | null) => Promise<void>;
+type GroupPublisher<R> = (groupId: string, record: R | null) => Promise<void>;
 
-export interface RelayOptions {
+/** Which outbox: its table, the column holding the record key, and the advisory lock's name. */
+export interface OutboxTable {
+  table: string;
+  keyColumn: string;
+  lock: string;
+}
+
+/** The group service's outbox (schema.sql). */
+export const GROUP_OUTBOX: OutboxTable = { table: 'group_outbox', keyColumn: 'group_id', lock: 'presence.group-outbox' };
+
+export interface RelayOptions<R = Group> {
   batchSize?: number;
   /** How often to look for rows other processes committed (this process's own changes nudge the relay). */
   pollMs?: number;
@@ -32,12 +44,12 @@ export interface RelayOptions {
   maxBackoffMs?: number;
   log?: (line: string) => void;
   /** Fault injection for tests: runs after the rows are read, before they are published (a throw = a crash there). */
-  beforePublish?: (rows: OutboxRow[]) => void | Promise<void>;
+  beforePublish?: (rows: OutboxRow<R>[]) => void | Promise<void>;
   /** Fault injection for tests: runs after Kafka acknowledged, before the rows are deleted. */
-  afterPublish?: (rows: OutboxRow[]) => void | Promise<void>;
+  afterPublish?: (rows: OutboxRow<R>[]) => void | Promise<void>;
 }
 
-export class OutboxRelay {
+export class OutboxRelay<R = Group> {
   readonly stats = { published: 0, rounds: 0, failures: 0, skippedLocked: 0, consecutiveFailures: 0, lastError: undefined as string | undefined };
   private running = false;
   private loop: Promise<void> | undefined;
@@ -50,9 +62,12 @@ export class OutboxRelay {
   constructor(
     private readonly pool: pg.Pool,
     private readonly schema: string,
-    private readonly publish: GroupPublisher,
-    private readonly o: RelayOptions = {},
+    private readonly publish: GroupPublisher<R>,
+    private readonly o: RelayOptions<R> = {},
+    private readonly outbox: OutboxTable = GROUP_OUTBOX,
   ) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(outbox.table) || !/^[a-z_][a-z0-9_]*$/.test(outbox.keyColumn))
+      throw new Error(`outbox ${outbox.table}.${outbox.keyColumn}: not plain identifiers`);
     this.batchSize = o.batchSize ?? 200;
     this.pollMs = o.pollMs ?? 500;
     this.maxBackoffMs = o.maxBackoffMs ?? 5000;
@@ -65,28 +80,33 @@ export class OutboxRelay {
    */
   async drainOnce(): Promise<number> {
     const c = await this.pool.connect();
+    // The database going away while this client is checked out emits 'error' on it (the pool listens only to idle
+    // clients): unheard, that would end the process. The round's query fails too, and the round is retried.
+    let broken: Error | undefined;
+    const onError = (err: Error) => (broken = err);
+    c.on('error', onError);
     try {
       await c.query('begin');
-      const { rows: lock } = await c.query<{ ok: boolean }>('select pg_try_advisory_xact_lock(hashtext($1)) as ok', [`presence.group-outbox.${this.schema}`]);
+      const { rows: lock } = await c.query<{ ok: boolean }>('select pg_try_advisory_xact_lock(hashtext($1)) as ok', [`${this.outbox.lock}.${this.schema}`]);
       if (!lock[0]!.ok) {
         this.stats.skippedLocked++;
         await c.query('rollback');
         return 0;
       }
-      const { rows } = await c.query<{ seq: string; group_id: string; version: string; record: Group | null }>(
-        'select seq, group_id, version, record from group_outbox order by seq limit $1',
+      const { rows } = await c.query<{ seq: string; group_id: string; version: string; record: R | null }>(
+        `select seq, ${this.outbox.keyColumn} as group_id, version, record from ${this.outbox.table} order by seq limit $1`,
         [this.batchSize],
       );
       if (rows.length === 0) {
         await c.query('commit');
         return 0;
       }
-      const batch: OutboxRow[] = rows.map((r) => ({ seq: Number(r.seq), groupId: r.group_id, version: Number(r.version), record: r.record }));
+      const batch: OutboxRow<R>[] = rows.map((r) => ({ seq: Number(r.seq), groupId: r.group_id, version: Number(r.version), record: r.record }));
       await this.o.beforePublish?.(batch);
       // All sent at once: the idempotent producer keeps them in order per partition.
       await Promise.all(batch.map((r) => this.publish(r.groupId, r.record)));
       await this.o.afterPublish?.(batch);
-      await c.query('delete from group_outbox where seq = any($1::bigint[])', [batch.map((r) => r.seq)]);
+      await c.query(`delete from ${this.outbox.table} where seq = any($1::bigint[])`, [batch.map((r) => r.seq)]);
       await c.query('commit');
       this.stats.published += batch.length;
       return batch.length;
@@ -94,7 +114,9 @@ export class OutboxRelay {
       await c.query('rollback').catch(() => {});
       throw err;
     } finally {
-      c.release();
+      c.off('error', onError);
+      // A broken connection is closed, not handed out again.
+      c.release(broken);
     }
   }
 
@@ -125,7 +147,7 @@ export class OutboxRelay {
         this.stats.consecutiveFailures++;
         this.stats.lastError = (err as Error).message;
         backoff = Math.min(this.maxBackoffMs, backoff ? backoff * 2 : 200);
-        this.o.log?.(`group outbox relay: ${(err as Error).message}; retrying in ${backoff} ms`);
+        this.o.log?.(`${this.outbox.table} relay: ${(err as Error).message}; retrying in ${backoff} ms`);
       }
       if (!this.running) break;
       if (n === this.batchSize && backoff === 0) continue; // more waiting

@@ -19,6 +19,7 @@ import { resubscribeHooks } from './handoff/resubscribeHooks.ts';
 import { startMembership, type Membership, type MembershipOptions } from './membership/membership.ts';
 import { EventManagerContext, type EventManagerStats, type TopicHandler } from './handlers/context.ts';
 import { deliveryReports } from './handlers/deliveryReports.ts';
+import { profileChanges } from './handlers/profileChanges.ts';
 import { publishRequests } from './handlers/publishRequests.ts';
 import { signalingEvents } from './handlers/signalingEvents.ts';
 import { subscriptions } from './handlers/subscriptions.ts';
@@ -59,7 +60,7 @@ export interface EventManager {
 }
 
 /** One handler per input topic (handlers/): the member consumes these topics. */
-const HANDLERS: readonly TopicHandler[] = [signalingEvents, subscriptions, deliveryReports, publishRequests];
+const HANDLERS: readonly TopicHandler[] = [signalingEvents, subscriptions, deliveryReports, publishRequests, profileChanges];
 /** The topics the group consumes (e.g. for its lag, which the console shows). */
 export const EVENT_MANAGER_INPUTS: readonly TopicName[] = HANDLERS.map((h) => h.topic);
 
@@ -80,6 +81,8 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
   const ctx = new EventManagerContext(serde, rules, s.topics.prefix, s.eventManager.timerClock);
   ctx.locationMaxAgeMs = s.eventManager.locationMaxAgeS * 1000;
   ctx.locationMinIntervalMs = s.eventManager.locationMinIntervalS * 1000;
+  // Profiles a change record carried serve this member's later batches (until the cache's TTL) without the database.
+  ctx.profilesApplied = (key, profiles) => availabilityStore.prime(key, profiles);
   const { stats } = ctx;
   const t = (name: TopicName) => ctx.topic(name);
   const handlers = new Map(HANDLERS.map((h) => [t(h.topic), h]));
@@ -148,7 +151,11 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
     onAborted: () => {
       for (const p of processor.ctx.partitions()) ctx.rebuildTimers(p, processor.ctx);
     },
-    onAssigned: () => membership?.assignmentChanged(),
+    onAssigned: () => {
+      // A subscriber owned again may have changed while another member owned it: read its profiles afresh.
+      availabilityStore.forgetCached();
+      membership?.assignmentChanged();
+    },
     onRevoked: (parts) => {
       membership?.assignmentChanged();
       for (const a of parts) ctx.forget(a.partition);

@@ -20,7 +20,13 @@ export function registerEventManagerMetrics(m: MetricsRegistry, em: EventManager
     [{ kind: 'subscribe' }, st.subscribes],
     [{ kind: 'delivery-report' }, st.reports],
     [{ kind: 'publish' }, st.publishes],
+    [{ kind: 'profile-change' }, st.profileChanges],
   ]);
+  m.counter(
+    'presence_event_manager_profile_repeats_total',
+    'availability-profiles records dropped: a repeat or older than the version the subscriber already has (the outbox relay is at-least-once)',
+    () => st.profileRepeats,
+  );
   m.counter('presence_event_manager_presence_changes_total', 'Changes of a subscriber presence published on current-presence', () => st.presenceChanges);
   m.counter('presence_event_manager_notify_requests_total', 'NOTIFY requests issued to notify-requests', () => st.notifies);
   m.counter('presence_event_manager_timers_fired_total', 'Presence and dialog timers fired', () => st.timersFired);

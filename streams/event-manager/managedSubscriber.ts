@@ -18,6 +18,8 @@ export interface ManagedSubscriber {
   locationAskedAt: number | null;
   /** The next instant an availability rule can change watchers' connectability (a presence timer); null: none ahead. */
   availabilityBoundaryAt: number | null;
+  /** The version of the newest availability-profiles record applied (handlers/profileChanges.ts); 0: none. */
+  profilesVersion: number;
 }
 
 export function newSubscriber(subscriber: string): ManagedSubscriber {
@@ -29,6 +31,7 @@ export function newSubscriber(subscriber: string): ManagedSubscriber {
     notifiedGeolocation: null,
     locationAskedAt: null,
     availabilityBoundaryAt: null,
+    profilesVersion: 0,
   };
 }
 
@@ -53,6 +56,7 @@ export function toStateRecord(m: ManagedSubscriber): PresenceState {
     notifiedGeolocation: m.notifiedGeolocation,
     locationAskedAt: m.locationAskedAt,
     availabilityBoundaryAt: m.availabilityBoundaryAt,
+    profilesVersion: m.profilesVersion,
   };
 }
 
@@ -75,5 +79,6 @@ export function fromStateRecord(r: PresenceState): ManagedSubscriber {
     notifiedGeolocation: r.notifiedGeolocation ?? null,
     locationAskedAt: r.locationAskedAt ?? null,
     availabilityBoundaryAt: r.availabilityBoundaryAt ?? null,
+    profilesVersion: r.profilesVersion ?? 0,
   };
 }

@@ -1,6 +1,8 @@
 // Availability profiles (and the earlier single-mode settings) from PostgreSQL,
 // cached briefly and looked up in batches, for the connectability the event
-// manager computes per watcher.
+// manager computes per watcher. Every change is written with a new version and,
+// in the same transaction, an outbox row (ProfileChange) that the availability
+// service relays to Kafka, so the owning event manager applies it within a second.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { UserProfiles } from './availabilityProfile.ts';
@@ -9,6 +11,8 @@ import { DEFAULT_PROFILES, profilesFromSettings, type AvailabilitySettings } fro
 
 const SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
 const MODES = ['available', 'busy', 'do-not-disturb', 'away'] as const;
+/** The largest change record (profiles and previous profiles, as JSON) the outbox takes: under Kafka's default 1 MiB message size. */
+export const MAX_CHANGE_RECORD_BYTES = 900_000;
 
 export function parseMode(raw: string): AvailabilitySettings['mode'] {
   if (!(MODES as readonly string[]).includes(raw)) throw new Error(`availability mode must be one of ${MODES.join(', ')}, not ${raw}`);
@@ -30,8 +34,40 @@ function storedProfiles(subscriber: string, raw: unknown): UserProfiles {
   }
 }
 
+/**
+ * One committed change, as the outbox holds it (the availability-profiles record
+ * of services/availability-service): the profiles now in force and those just before.
+ */
+export interface ProfileChange {
+  subscriber: string;
+  /** From availability_profile_version_seq: increases with every change of any subscriber. */
+  version: number;
+  profiles: UserProfiles;
+  previous: UserProfiles;
+  /** Epoch ms, the database's clock at the change. */
+  changedAt: number;
+  cause: 'profiles' | 'activation' | 'settings';
+}
+
+/** The profiles in force for a subscriber from its rows: profiles, else the earlier settings, else the default. */
+function effectiveProfiles(
+  subscriber: string,
+  profilesRow: unknown,
+  settingsRow: { mode: string; forward_to: string | null; screening: string } | undefined,
+): UserProfiles {
+  if (profilesRow !== undefined) return storedProfiles(subscriber, profilesRow);
+  if (settingsRow)
+    return profilesFromSettings({
+      mode: parseMode(settingsRow.mode),
+      ...(settingsRow.forward_to ? { forwardTo: settingsRow.forward_to } : {}),
+      screening: settingsRow.screening === 'contacts-only' ? 'contacts-only' : 'none',
+    });
+  return DEFAULT_PROFILES;
+}
+
 export class AvailabilityStore {
-  private readonly pool: pg.Pool;
+  /** Also the outbox relay's (services/availability-service). */
+  readonly pool: pg.Pool;
   private readonly cache = new Map<string, { profiles: UserProfiles; until: number }>();
 
   constructor(
@@ -51,38 +87,106 @@ export class AvailabilityStore {
     await this.pool.query(SCHEMA_SQL);
   }
 
-  async set(subscriber: string, s: AvailabilitySettings): Promise<void> {
-    await this.pool.query(
-      `insert into availability (subscriber, mode, forward_to, screening) values ($1, $2, $3, $4)
-       on conflict (subscriber) do update set mode = excluded.mode, forward_to = excluded.forward_to, screening = excluded.screening, updated_at = now()`,
-      [subscriber, s.mode, s.forwardTo ?? null, s.screening ?? 'none'],
+  /**
+   * Runs `change` in a transaction holding the subscriber's advisory lock: changes
+   * of one subscriber are serialized, so their versions and outbox rows follow the
+   * order they commit in (a version drawn before waiting could commit after a newer one).
+   */
+  private async changing<T>(subscriber: string, change: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    // The database going away mid-change emits 'error' on the checked-out client (the pool listens only to idle
+    // ones): unheard it would end the process; the change's query fails as well and the caller answers 503.
+    let broken: Error | undefined;
+    const onError = (err: Error) => (broken = err);
+    c.on('error', onError);
+    try {
+      await c.query('begin');
+      await c.query('select pg_advisory_xact_lock(hashtext($1))', [`presence.availability.${this.schema}.${subscriber}`]);
+      const out = await change(c);
+      await c.query('commit');
+      return out;
+    } catch (err) {
+      await c.query('rollback').catch(() => {});
+      throw err;
+    } finally {
+      c.off('error', onError);
+      c.release(broken);
+    }
+  }
+
+  /** The profiles in force now, read inside a change's transaction. */
+  private async effectiveIn(c: pg.PoolClient, subscriber: string): Promise<{ profiles: UserProfiles; hasProfilesRow: boolean }> {
+    // One after the other: a client runs one query at a time (pg deprecates queueing them).
+    const p = await c.query<{ profiles: unknown }>('select profiles from availability_profiles where subscriber = $1', [subscriber]);
+    const st = await c.query<{ mode: string; forward_to: string | null; screening: string }>(
+      'select mode, forward_to, screening from availability where subscriber = $1',
+      [subscriber],
     );
+    return { profiles: effectiveProfiles(subscriber, p.rows[0]?.profiles, st.rows[0]), hasProfilesRow: p.rows.length > 0 };
+  }
+
+  /** A new version and the database's time, drawn under the subscriber's lock. */
+  private async nextVersion(c: pg.PoolClient): Promise<{ version: number; at: number }> {
+    const { rows } = await c.query<{ version: string; at: string }>(
+      `select nextval('availability_profile_version_seq') as version, (extract(epoch from clock_timestamp()) * 1000)::bigint as at`,
+    );
+    return { version: Number(rows[0]!.version), at: Number(rows[0]!.at) };
+  }
+
+  private async enqueue(c: pg.PoolClient, change: ProfileChange): Promise<void> {
+    const json = JSON.stringify(change);
+    // A record Kafka refuses (over its 1 MiB default) would stay at the head of the outbox and hold back every later
+    // change: refused here, inside the transaction, so the change is rolled back and the caller told.
+    if (Buffer.byteLength(json) > MAX_CHANGE_RECORD_BYTES)
+      throw new ProfileValidationError(
+        'profiles',
+        `too large: with the previous profiles the change record would be ${Buffer.byteLength(json)} bytes, over ${MAX_CHANGE_RECORD_BYTES}`,
+      );
+    await c.query('insert into availability_outbox (subscriber, version, record) values ($1, $2, $3)', [change.subscriber, change.version, json]);
+  }
+
+  /** The earlier single-mode settings; when no profiles row supersedes them, the change goes to the outbox too. */
+  async set(subscriber: string, s: AvailabilitySettings): Promise<void> {
+    await this.changing(subscriber, async (c) => {
+      const before = await this.effectiveIn(c, subscriber);
+      await c.query(
+        `insert into availability (subscriber, mode, forward_to, screening) values ($1, $2, $3, $4)
+         on conflict (subscriber) do update set mode = excluded.mode, forward_to = excluded.forward_to, screening = excluded.screening, updated_at = now()`,
+        [subscriber, s.mode, s.forwardTo ?? null, s.screening ?? 'none'],
+      );
+      if (before.hasProfilesRow) return;
+      const { version, at } = await this.nextVersion(c);
+      const profiles = profilesFromSettings({ mode: s.mode, ...(s.forwardTo ? { forwardTo: s.forwardTo } : {}), screening: s.screening ?? 'none' });
+      await this.enqueue(c, { subscriber, version, profiles, previous: before.profiles, changedAt: at, cause: 'settings' });
+    });
     this.cache.delete(subscriber);
   }
 
   /** Replaces the subscriber's profiles (validated here too: the database holds only valid ones). */
   async setProfiles(subscriber: string, raw: unknown): Promise<UserProfiles> {
     const profiles = parseUserProfiles(raw);
-    await this.pool.query(
-      `insert into availability_profiles (subscriber, profiles) values ($1, $2)
-       on conflict (subscriber) do update set profiles = excluded.profiles, updated_at = now()`,
-      [subscriber, JSON.stringify(profiles)],
-    );
+    await this.changing(subscriber, async (c) => {
+      const before = await this.effectiveIn(c, subscriber);
+      const { version, at } = await this.nextVersion(c);
+      await c.query(
+        `insert into availability_profiles (subscriber, profiles, version) values ($1, $2, $3)
+         on conflict (subscriber) do update set profiles = excluded.profiles, version = excluded.version, updated_at = now()`,
+        [subscriber, JSON.stringify(profiles), version],
+      );
+      await this.enqueue(c, { subscriber, version, profiles, previous: before.profiles, changedAt: at, cause: 'profiles' });
+    });
     this.cache.delete(subscriber);
     return profiles;
   }
 
   /**
    * Makes `profile` the active one (and optionally sets or clears its manual mode).
-   * Read, change, then write only if the row is still the one read (compare-and-set
-   * on the row version, xmin): a concurrent change makes it read again, never lost.
+   * Read, change and write under the subscriber's lock: a concurrent change waits
+   * and then applies to this one's result, never lost.
    */
   async activate(subscriber: string, profile: string, manualMode?: string | null): Promise<UserProfiles> {
-    for (let attempt = 0; ; attempt++) {
-      const { rows } = await this.pool.query<{ profiles: unknown; row_version: string }>(
-        'select profiles, xmin::text as row_version from availability_profiles where subscriber = $1',
-        [subscriber],
-      );
+    const next = await this.changing(subscriber, async (c) => {
+      const { rows } = await c.query<{ profiles: unknown }>('select profiles from availability_profiles where subscriber = $1', [subscriber]);
       if (!rows[0]) throw new ProfileValidationError('subscriber', `${subscriber} has no profiles (set them first)`);
       const current = parseUserProfiles(rows[0].profiles);
       const next = parseUserProfiles({
@@ -90,17 +194,36 @@ export class AvailabilityStore {
         active: profile,
         profiles: current.profiles.map((p) => (p.name === profile && manualMode !== undefined ? { ...p, manualMode } : p)),
       });
-      const written = await this.pool.query('update availability_profiles set profiles = $3, updated_at = now() where subscriber = $1 and xmin::text = $2', [
+      const { version, at } = await this.nextVersion(c);
+      await c.query('update availability_profiles set profiles = $2, version = $3, updated_at = now() where subscriber = $1', [
         subscriber,
-        rows[0].row_version,
         JSON.stringify(next),
+        version,
       ]);
-      if (written.rowCount === 1) {
-        this.cache.delete(subscriber);
-        return next;
-      }
-      if (attempt >= 10) throw new Error(`profiles of ${subscriber} keep changing concurrently; try again`);
-    }
+      await this.enqueue(c, { subscriber, version, profiles: next, previous: current, changedAt: at, cause: 'activation' });
+      return next;
+    });
+    this.cache.delete(subscriber);
+    return next;
+  }
+
+  /**
+   * The profiles a change record carries, as the owning event manager applies them:
+   * later lookups in this process see them without asking the database.
+   */
+  prime(subscriber: string, profiles: UserProfiles, nowMs = Date.now()): void {
+    this.cache.set(subscriber, { profiles, until: nowMs + this.ttlMs });
+  }
+
+  /** Drops every cached entry (partitions moved: a subscriber this process owned again may have changed meanwhile). */
+  forgetCached(): void {
+    this.cache.clear();
+  }
+
+  /** Changes committed but not yet relayed to Kafka. */
+  async outboxBacklog(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>('select count(*) as n from availability_outbox');
+    return Number(rows[0]!.n);
   }
 
   /**
@@ -134,17 +257,7 @@ export class AvailabilityStore {
       const profiled = new Map(withProfiles.rows.map((r) => [r.subscriber, r.profiles]));
       const settled = new Map(withSettings.rows.map((r) => [r.subscriber, r]));
       for (const k of missing) {
-        const p = profiled.get(k);
-        const r = settled.get(k);
-        const profiles = p
-          ? storedProfiles(k, p)
-          : r
-            ? profilesFromSettings({
-                mode: parseMode(r.mode),
-                ...(r.forward_to ? { forwardTo: r.forward_to } : {}),
-                screening: r.screening === 'contacts-only' ? 'contacts-only' : 'none',
-              })
-            : DEFAULT_PROFILES;
+        const profiles = effectiveProfiles(k, profiled.get(k), settled.get(k));
         this.cache.set(k, { profiles, until: nowMs + this.ttlMs });
         out.set(k, profiles);
       }

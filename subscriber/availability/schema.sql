@@ -18,3 +18,22 @@ create table if not exists availability_profiles (
   profiles    jsonb not null,
   updated_at  timestamptz not null default now()
 );
+
+-- Change propagation (issue 16 part 6): every committed change of a subscriber's
+-- profiles (or of the earlier settings, when no profiles row supersedes them)
+-- gets a version from one sequence — increasing across subscribers and rows, so
+-- a consumer drops a repeat or an older record by comparing versions — and a row
+-- in the outbox, written in the same transaction. The availability service's
+-- relay publishes the outbox to the availability-profiles topic in seq order and
+-- deletes rows only after Kafka acknowledged them (services/availability-service).
+create sequence if not exists availability_profile_version_seq;
+alter table availability_profiles add column if not exists version bigint not null default 0;
+
+create table if not exists availability_outbox (
+  seq         bigserial primary key,
+  subscriber  text not null,
+  version     bigint not null,
+  -- {subscriber, version, profiles, previous, changedAt, cause}: profiles as validated JSON.
+  record      jsonb not null,
+  created_at  timestamptz not null default now()
+);

@@ -55,7 +55,34 @@ describe('availability profiles store', () => {
     expect((await store.getMany([A])).get(A)!.active).toBe('professional');
   });
 
-  it('concurrent activations both take effect (compare-and-set, no lost update)', async () => {
+  it('every effective change is versioned into the outbox with the profiles before it, in commit order', async () => {
+    const D = 'msisdn:+33600000004';
+    const outbox = async () =>
+      (
+        await store.pool.query<{ subscriber: string; version: string; record: { version: number; cause: string; profiles: unknown; previous: unknown } }>(
+          'select subscriber, version, record from availability_outbox where subscriber = $1 order by seq',
+          [D],
+        )
+      ).rows;
+    await store.set(D, { mode: 'busy' });
+    await store.setProfiles(D, JSON.parse(JSON.stringify(PROFESSIONAL)));
+    await store.activate(D, 'personal');
+    // Superseded by the profiles row: the earlier settings change nothing in force, so nothing is relayed.
+    await store.set(D, { mode: 'away' });
+    const rows = await outbox();
+    expect(rows.map((r) => r.record.cause)).toEqual(['settings', 'profiles', 'activation']);
+    expect(rows[0]!.record).toMatchObject({ previous: DEFAULT_PROFILES, profiles: profilesFromSettings({ mode: 'busy', screening: 'none' }) });
+    expect(rows[1]!.record).toMatchObject({ previous: profilesFromSettings({ mode: 'busy', screening: 'none' }), profiles: PROFESSIONAL });
+    expect(rows[2]!.record).toMatchObject({ previous: PROFESSIONAL, profiles: { ...PROFESSIONAL, active: 'personal' } });
+    const versions = rows.map((r) => Number(r.version));
+    expect(versions.map((v, i) => v === rows[i]!.record.version)).toEqual([true, true, true]);
+    for (let i = 1; i < versions.length; i++) expect(versions[i]).toBeGreaterThan(versions[i - 1]!);
+    // A refused change leaves no row.
+    await expect(store.activate(D, 'holiday')).rejects.toMatchObject({ field: 'active' });
+    expect(await outbox()).toHaveLength(3);
+  });
+
+  it('concurrent activations both take effect (serialized by the subscriber’s lock, no lost update)', async () => {
     for (let i = 0; i < 5; i++) {
       await store.activate(A, 'professional', null);
       await Promise.all([store.activate(A, 'personal'), store.activate(A, 'professional', 'meeting')]);

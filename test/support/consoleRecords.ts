@@ -104,6 +104,7 @@ export function presenceState(subscriber: string, version: number, watchers: Sta
     locationAskedAt: null,
     geolocation: null,
     availabilityBoundaryAt: null,
+    profilesVersion: 0,
     dialogPublications: [],
   };
 }

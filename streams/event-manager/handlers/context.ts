@@ -28,6 +28,10 @@ export interface EventManagerStats {
   presenceChanges: number;
   notifies: number;
   timersFired: number;
+  /** availability-profiles records applied (handlers/profileChanges.ts). */
+  profileChanges: number;
+  /** availability-profiles records dropped as a repeat or older than the version applied (the relay is at-least-once). */
+  profileRepeats: number;
   deadLetters: number;
   /** The dead letters by their reason (deadLetterForFailure's), for presence_event_manager_dead_letters_total{reason}. */
   deadLetterReasons: Record<string, number>;
@@ -57,11 +61,15 @@ export class EventManagerContext {
     notifies: 0,
     timersFired: 0,
     locationRequests: { subscribe: 0, refresh: 0 },
+    profileChanges: 0,
+    profileRepeats: 0,
     deadLetters: 0,
     deadLetterReasons: {},
   };
   /** The current batch's subscribers' availability profiles (one lookup per batch). */
   availability = new Map<string, UserProfiles>();
+  /** A change record's profiles were applied: later lookups of this process see them without the database (eventManager.ts primes its AvailabilityStore). */
+  profilesApplied: (key: string, profiles: UserProfiles) => void = () => {};
   /** Presence timers per partition, on `clock(p)`. */
   readonly timers = new Map<number, TimerIndex>();
   /** Dialog expiries per partition, on `dialogClock(p)`. */

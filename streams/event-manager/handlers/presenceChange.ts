@@ -82,6 +82,9 @@ export function watcherPresence(s: SubscriberPresence, profiles: UserProfiles, p
  * After presence changed: current-presence, and NOTIFYs when the watchers' document
  * changed. `availabilitySince`: an availability rule's boundary passed — presence
  * watchers whose connectability differs from just before it are told, once.
+ * `previousProfiles`: the profiles themselves changed (handlers/profileChanges.ts) —
+ * watchers whose connectability differs from what those gave now are told; null:
+ * the previous profiles are not known, every presence watcher is told.
  */
 export function publishPresence(
   ctx: EventManagerContext,
@@ -91,6 +94,7 @@ export function publishPresence(
   cause: string | null,
   out: OutputRecord[],
   availabilitySince?: number,
+  previousProfiles?: UserProfiles | null,
 ): void {
   const { stats, serde } = ctx;
   stats.presenceChanges++;
@@ -107,10 +111,11 @@ export function publishPresence(
     m.notifiedGeolocation = geolocation;
     const concerned = (d: { decision: WatcherDecision }) => plainChanged || allowsLocation(d.decision);
     notifies.push(...notifyChange(m.watchers, key, perWatcher, politeDocument(key), nowMs, cause, 'presence', concerned));
-  } else if (availabilitySince !== undefined) {
-    const before = availabilitySince - 1;
+  } else if (availabilitySince !== undefined || previousProfiles !== undefined) {
+    const before = availabilitySince !== undefined ? availabilitySince - 1 : nowMs;
+    const beforeProfiles = previousProfiles === undefined ? profiles : previousProfiles;
     const changed = (d: Readonly<WatcherDialog>) =>
-      watcherConnectability(m.presence, profiles, before, d) !== watcherConnectability(m.presence, profiles, nowMs, d);
+      beforeProfiles === null || watcherConnectability(m.presence, beforeProfiles, before, d) !== watcherConnectability(m.presence, profiles, nowMs, d);
     notifies.push(...notifyChange(m.watchers, key, perWatcher, politeDocument(key), nowMs, cause, 'presence', changed));
   }
   m.availabilityBoundaryAt = nextChangeAt(profiles, nowMs) ?? null;

@@ -26,7 +26,7 @@ const networkState = (s: string): NetworkStateName => (NETWORK_STATES.has(s) ? (
 /** The presence part of the changelog record (the event manager adds its watchers). */
 type PresenceRecord = Omit<
   PresenceState,
-  'watchers' | 'notifiedPidf' | 'notifiedDialogs' | 'notifiedGeolocation' | 'locationAskedAt' | 'availabilityBoundaryAt'
+  'watchers' | 'notifiedPidf' | 'notifiedDialogs' | 'notifiedGeolocation' | 'locationAskedAt' | 'availabilityBoundaryAt' | 'profilesVersion'
 >;
 
 export function toRecord(s: SubscriberPresence): PresenceRecord {

@@ -1,0 +1,52 @@
+// The availability service's metrics and readiness (README, Operations → Metrics
+// and health). Ready means the database answers: every change is committed there
+// and reaches Kafka through the outbox, so a Kafka outage only grows the backlog
+// (a gauge to alert on) and must not take the API out of rotation.
+import { cachedCheck, type HealthCheck } from '../../protocols/http/adminServer.ts';
+import type { HttpStats } from '../../protocols/http/httpStats.ts';
+import type { MetricsRegistry } from '../../protocols/http/metrics.ts';
+import type { AvailabilityService } from './availabilityService.ts';
+
+export function registerAvailabilityServiceMetrics(m: MetricsRegistry, svc: AvailabilityService, stats: HttpStats): void {
+  m.counter(
+    'presence_availability_service_http_responses_total',
+    'Answers of the profiles API, by route (method and profiles, activation, healthz) and status code',
+    () => stats.byRouteAndCode(),
+  );
+  m.histogram('presence_availability_service_http_request_seconds', 'Time to answer a profiles API request', () => stats.latency);
+  m.gauge('presence_availability_service_outbox_backlog', 'Committed profile changes not yet relayed to the availability-profiles topic', async () =>
+    svc.store.outboxBacklog(),
+  );
+  const relay = svc.relay?.stats;
+  m.counter(
+    'presence_availability_service_outbox_published_total',
+    'Profile changes the outbox relay published on the availability-profiles topic',
+    () => relay?.published ?? 0,
+  );
+  m.counter(
+    'presence_availability_service_relay_failures_total',
+    'Outbox relay rounds that failed (Kafka or the database did not answer; retried, the rows kept)',
+    () => relay?.failures ?? 0,
+  );
+}
+
+export function availabilityServiceReadiness(svc: () => AvailabilityService | undefined): () => Promise<HealthCheck> {
+  const database = cachedCheck(async () => {
+    const s = svc();
+    if (!s) return { ok: false, reason: 'starting: migrating the database and listening' };
+    const backlog = await s.store.outboxBacklog();
+    const r = s.relay?.stats;
+    return {
+      ok: true,
+      details: {
+        outboxBacklog: backlog,
+        relay: r ? (r.consecutiveFailures ? `failing (${r.consecutiveFailures} rounds: ${r.lastError ?? ''})` : 'ok') : 'off',
+      },
+    };
+  }, 2000);
+  return async () => {
+    if (!svc()) return { ok: false, reason: 'starting: migrating the database and listening' };
+    const c = await database();
+    return c.ok ? c : { ok: false, reason: `database does not answer: ${c.reason ?? ''}` };
+  };
+}
