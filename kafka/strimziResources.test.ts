@@ -118,6 +118,7 @@ const ROLE_SOURCES: Record<string, string[]> = {
   'notify-sink': ['connectors/sinks/notify'],
   'group-presence': ['streams/group-presence'],
   'group-service': ['services/group-service'],
+  'availability-service': ['services/availability-service'],
   'group-presence-api': ['connectors/sinks/group-presence'],
   locator: ['coordinator'],
   console: ['services/console'],

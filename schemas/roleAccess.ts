@@ -46,6 +46,7 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
       'subscriptions',
       'delivery-reports',
       'publish-requests',
+      'watcher-consents',
       'event-manager-presence-store-changelog',
       'event-manager-members',
       ...SIP_EDGE.reads,
@@ -114,6 +115,13 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
     commands: ['run group-service'],
     reads: [],
     writes: ['groups'],
+  },
+  {
+    // A presentity's approve/deny of a watcher (issue 16.4) goes to the owning event manager.
+    role: 'availability-service',
+    commands: ['the availability HTTP API (services/availability-service)'],
+    reads: [],
+    writes: ['watcher-consents'],
   },
   {
     role: 'group-presence-api',

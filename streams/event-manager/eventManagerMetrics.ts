@@ -20,6 +20,7 @@ export function registerEventManagerMetrics(m: MetricsRegistry, em: EventManager
     [{ kind: 'subscribe' }, st.subscribes],
     [{ kind: 'delivery-report' }, st.reports],
     [{ kind: 'publish' }, st.publishes],
+    [{ kind: 'consent' }, st.consents],
   ]);
   m.counter('presence_event_manager_presence_changes_total', 'Changes of a subscriber presence published on current-presence', () => st.presenceChanges);
   m.counter('presence_event_manager_notify_requests_total', 'NOTIFY requests issued to notify-requests', () => st.notifies);

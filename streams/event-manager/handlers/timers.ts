@@ -8,7 +8,9 @@ import type { AvailabilityStore } from '../../../subscriber/availability/availab
 import { advance } from '../presence/timers.ts';
 import { expireDialogs } from '../subscriptions/watcherDialog.ts';
 import type { EventManagerContext } from './context.ts';
+import { watcherSnapshot } from '../subscriptions/watcherInfo.ts';
 import { publishPresence } from './presenceChange.ts';
+import { sendWithWatcherInfo } from './watcherInfoChange.ts';
 
 export async function fireTimers(
   ctx: EventManagerContext,
@@ -32,9 +34,9 @@ export async function fireTimers(
       const boundary = m.availabilityBoundaryAt !== null && m.availabilityBoundaryAt <= now ? m.availabilityBoundaryAt : undefined;
       if (r.changed) m.presence = r.state;
       if (r.changed || boundary !== undefined) publishPresence(ctx, key, m, now, null, out, boundary);
+      const before = watcherSnapshot(m.watchers);
       const ended = expireDialogs(m.watchers, key, dialogNow);
-      for (const n of ended) out.push({ topic: ctx.topic('notify-requests'), key, value: ctx.serde.encode('notify-requests', n) });
-      ctx.stats.notifies += ended.length;
+      sendWithWatcherInfo(ctx, key, m, before, ended, dialogNow, null, out);
       store.put(key, m);
       ctx.reschedule(p, key, m);
     }
