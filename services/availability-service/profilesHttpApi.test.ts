@@ -15,15 +15,14 @@ import { openApiProblems, undocumentedAnswers, walkOpenApi } from '../../test/su
 import { PROFESSIONAL } from '../../test/support/availabilityProfiles.ts';
 import { availabilityServiceOpenApi } from './openapi.ts';
 import { startProfilesHttpApi, type ProfileStore } from './profilesHttpApi.ts';
-import type { ConsentService } from './watcherConsents.ts';
+import type { ConsentService, HeldWatcher } from './watcherConsents.ts';
 import type { WatcherConsent } from '../../schemas/generated/records.ts';
-import type { WatcherView } from '../../streams/event-manager/introspection/subscriberView.ts';
 
 /** The consent service's contract in memory: the owner's dialogs as given, answers recorded. */
-function memoryConsents(held: Map<string, Partial<WatcherView>[]>) {
+function memoryConsents(held: Map<string, Partial<HeldWatcher>[]>) {
   const answers: WatcherConsent[] = [];
   const service: ConsentService = {
-    watchers: async (key) => (held.get(key) ?? []) as WatcherView[],
+    watchers: async (key) => (held.get(key) ?? []) as HeldWatcher[],
     answer: async (presentity, watcher, decision) => {
       const c = {
         consentId: `c${answers.length + 1}`,
@@ -39,7 +38,7 @@ function memoryConsents(held: Map<string, Partial<WatcherView>[]>) {
   };
   return { service, answers };
 }
-const HELD = new Map<string, Partial<WatcherView>[]>([
+const HELD = new Map<string, Partial<HeldWatcher>[]>([
   [
     'msisdn:+33600000001',
     [

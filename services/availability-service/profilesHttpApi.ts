@@ -25,10 +25,9 @@ import { createApiServer, listen, type HttpLimits } from '../../protocols/http/s
 import type { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
 import { parseUserProfiles, ProfileValidationError } from '../../subscriber/availability/profileValidation.ts';
 import { availabilityServiceOpenApi } from './openapi.ts';
-import type { WatcherDecision } from '../../streams/event-manager/subscriptions/watcherDialog.ts';
 import { isOutage } from '../../kafka/errorClass.ts';
 import { KafkaUnavailableError } from '../../kafka/recordProducer.ts';
-import type { ConsentService } from './watcherConsents.ts';
+import type { ConsentDecision, ConsentService } from './watcherConsents.ts';
 
 /** What the API needs of the store (availabilityStore.ts; tests give their own). */
 export type ProfileStore = Pick<AvailabilityStore, 'getMany' | 'setProfiles' | 'activate' | 'ping'>;
@@ -70,21 +69,21 @@ function parseActivation(body: unknown): { profile: string; manualMode?: string 
 }
 
 /** The decisions an approval may store (what the watcher then sees). */
-const APPROVALS: readonly WatcherDecision[] = ['allow', 'allow-presence', 'allow-location'];
+const APPROVALS: readonly ConsentDecision[] = ['allow', 'allow-presence', 'allow-location'];
 /** A watcher as the rules name it: a sip:/sips:/tel: URI, or *@domain for all of a domain. */
 const WATCHER = /^((sips?|tel):[^\s<>"]+|\*@[A-Za-z0-9.-]+)$/;
 
-function parseApproval(body: unknown): WatcherDecision {
+function parseApproval(body: unknown): ConsentDecision {
   if (body === undefined) return 'allow';
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'body: must be an object {decision?}', {}, 'body');
   const d = (body as Record<string, unknown>).decision;
   if (d === undefined) return 'allow';
-  if (typeof d !== 'string' || !APPROVALS.includes(d as WatcherDecision))
+  if (typeof d !== 'string' || !APPROVALS.includes(d as ConsentDecision))
     throw new HttpError(400, `decision: must be one of ${APPROVALS.join(', ')}`, {}, 'decision');
-  return d as WatcherDecision;
+  return d as ConsentDecision;
 }
 
-function parseDenial(body: unknown): WatcherDecision {
+function parseDenial(body: unknown): ConsentDecision {
   if (body === undefined) return 'block';
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'body: must be an object {polite?}', {}, 'body');
   const polite = (body as Record<string, unknown>).polite;

@@ -15,17 +15,37 @@ import { OutageError } from '../../kafka/errorClass.ts';
 import type { WatcherConsent } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { topicName } from '../../schemas/topology.ts';
-import { WatcherRules } from '../../streams/event-manager/authorization/watcherRules.ts';
-import type { WatcherView } from '../../streams/event-manager/introspection/subscriberView.ts';
-import type { WatcherDecision } from '../../streams/event-manager/subscriptions/watcherDialog.ts';
 import { watcherIdentity } from '../../subscriber/identity/watcherIdentity.ts';
+
+/** The rules an answer can store: approvals (what the watcher sees) and denials. */
+export type ConsentDecision = 'allow' | 'allow-presence' | 'allow-location' | 'block' | 'polite-block';
+
+/** A watcher dialog as the owner's member API shows it (streams/event-manager/introspection/subscriberView.ts WatcherView). */
+export interface HeldWatcher {
+  event: string;
+  watcherUri: string;
+  /** active | pending | ended */
+  state: string;
+  decision: string;
+  expiresAt: string;
+}
+
+/**
+ * Where the rules are kept: the event managers' watcher rules (streams/event-manager/authorization/
+ * watcherRules.ts WatcherRules, given by whoever wires the service: services sit beside streams, not above).
+ */
+export interface RuleWriter {
+  migrate(): Promise<void>;
+  set(presentity: string, watcher: string, decision: ConsentDecision): Promise<void>;
+  close(): Promise<void>;
+}
 
 /** What the HTTP API needs (tests give their own). */
 export interface ConsentService {
   /** The presentity's watcher dialogs as its owner holds them; throws OwnerUnavailable when no owner answers. */
-  watchers(key: string): Promise<WatcherView[]>;
+  watchers(key: string): Promise<HeldWatcher[]>;
   /** Stores the rule, then sends it to the owner; resolves with what was sent. */
-  answer(key: string, watcher: string, decision: WatcherDecision): Promise<WatcherConsent>;
+  answer(key: string, watcher: string, decision: ConsentDecision): Promise<WatcherConsent>;
 }
 
 /** No live event manager owns (or answers for) the presentity: the caller may retry (503). */
@@ -34,15 +54,13 @@ export class OwnerUnavailable extends OutageError {}
 export const CONSENT_SOURCE = 'availability-http-api';
 
 export class WatcherConsentService implements ConsentService {
-  private readonly rules: WatcherRules;
   private readonly serde: RecordSerde;
   private producer: RecordProducer | undefined;
 
   constructor(
     private readonly s: Settings,
-    rulesSchema?: string,
+    private readonly rules: RuleWriter,
   ) {
-    this.rules = new WatcherRules(s.database.url, s.eventManager.defaultWatcherDecision, rulesSchema, 0);
     this.serde = new RecordSerde(s.registry.url, s.topics.prefix);
   }
 
@@ -53,17 +71,17 @@ export class WatcherConsentService implements ConsentService {
     await this.producer.connect();
   }
 
-  async watchers(key: string): Promise<WatcherView[]> {
+  async watchers(key: string): Promise<HeldWatcher[]> {
     const partition = partitionOf(key, this.s.topics.partitions);
     const owner = await ownerOf(this.s, partition, this.serde);
     if (!owner?.httpUrl) throw new OwnerUnavailable(`no live event manager with a member API owns partition ${partition} of ${key}`);
     const view = await subscriberFromOwner(this.s, owner.httpUrl, key).catch((err: Error) => {
       throw new OwnerUnavailable(`event manager ${owner.memberId} did not answer: ${err.message}`, { cause: err });
     });
-    return (view?.watchers as WatcherView[] | undefined) ?? [];
+    return (view?.watchers as HeldWatcher[] | undefined) ?? [];
   }
 
-  async answer(key: string, watcher: string, decision: WatcherDecision): Promise<WatcherConsent> {
+  async answer(key: string, watcher: string, decision: ConsentDecision): Promise<WatcherConsent> {
     if (!this.producer) throw new Error('consent service not started');
     const who = watcher.startsWith('*@') ? watcher.toLowerCase() : watcherIdentity(watcher);
     await this.rules.set(key, who, decision);

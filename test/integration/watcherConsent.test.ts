@@ -16,6 +16,7 @@ import { startSipFrontEnd, type SipFrontEnd } from '../../front-end/sipFrontEnd.
 import { parseWatcherInfo, type WatcherInfoDocument } from '../../presence-document/watcherInfo.ts';
 import { startProfilesHttpApi } from '../../services/availability-service/profilesHttpApi.ts';
 import { WatcherConsentService } from '../../services/availability-service/watcherConsents.ts';
+import { WatcherRules } from '../../streams/event-manager/authorization/watcherRules.ts';
 import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
 import { startMemberApi, type MemberApi } from '../../streams/event-manager/introspection/memberApi.ts';
 import { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
@@ -82,7 +83,7 @@ beforeAll(async () => {
   api.serve(em);
   fe = await startSipFrontEnd(s, { host: HOST, port: 0, frontEndId: `fe-winfo-${run}`, groups: false });
   sink = await startNotifySink(s, { host: HOST, port: 0, drainMs: 1000 });
-  consents = new WatcherConsentService(s, rulesSchema);
+  consents = new WatcherConsentService(s, new WatcherRules(s.database.url, s.eventManager.defaultWatcherDecision, rulesSchema, 0));
   await consents.start();
   profiles = new AvailabilityStore(s.database.url, rulesSchema);
   http = await startProfilesHttpApi({ store: profiles, settings: s, consents }, 0, HOST);
