@@ -120,7 +120,11 @@ export function applyWatcherInfo(view: Map<string, WatcherEntry> & { version?: n
   if (doc.state === 'partial' && (view.version === undefined || doc.version !== view.version + 1))
     throw new Error(`watcherinfo version ${doc.version} after ${String(view.version)}: a full document is needed`);
   if (doc.state === 'full') view.clear();
-  for (const l of doc.lists) for (const w of l.watchers) w.status === 'terminated' ? view.delete(w.id) : view.set(w.id, w);
+  for (const l of doc.lists)
+    for (const w of l.watchers) {
+      if (w.status === 'terminated') view.delete(w.id);
+      else view.set(w.id, w);
+    }
   view.version = doc.version;
   return view;
 }
