@@ -7,7 +7,9 @@
 // told of him; the availability HTTP API lists him as pending; Alice approves
 // him there — his dialog gets an active NOTIFY with her PIDF and her winfo
 // dialog a new version saying approved. Carol is denied: terminated;reason=rejected.
-// Bob asking for Alice's watchers is refused (403).
+// Bob asking for Alice's watchers is refused (403). Then the same with SIPp
+// (sip-tester) as both UAs, its scenarios checking each NOTIFY's
+// Subscription-State, Content-Type and document (skipped without sipp).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,9 +25,14 @@ import { AvailabilityStore } from '../../subscriber/availability/availabilitySto
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
 import { StrictWatcher } from '../support/strictWatcher.ts';
+import { freeUdpPort } from '../support/ports.ts';
+import { receiveNotify, scenarioXml, subscribeRequest } from '../../tools/sipp/scenarios.ts';
+import { sippAvailable, startSipp } from '../../tools/sipp/sipp.ts';
 import { eventually } from '../support/wait.ts';
 
 const HOST = '127.0.0.1';
+const HAVE_SIPP = sippAvailable();
+if (!HAVE_SIPP) console.warn('sipp not found on PATH (Debian: apt-get install sip-tester): the SIPp winfo test is skipped');
 const ALICE = 'sip:alice@ims.test';
 const base = isolatedSettings('winfo', 2);
 const s = {
@@ -191,5 +198,73 @@ describe('watcher info and consent over SIP (RFC 3857/3858, issue 16.4)', () => 
     ]);
     // Every NOTIFY of each dialog accepted in order (no CSeq went backwards).
     for (const ua of [alice!, bob!, carol!]) expect(ua.backwards).toEqual([]);
+  });
+
+  it.skipIf(!HAVE_SIPP)('with SIPp as both UAs: the watcher pending → active, the presentity’s winfo full → pending → approved', async () => {
+    const dora = 'sip:dora@ims.test';
+    const header = (name: string, regexp: string, v: string) => `<ereg regexp="${regexp}" search_in="hdr" header="${name}:" check_it="true" assign_to="${v}"/>`;
+    const body = (regexp: string, v: string) => `<ereg regexp="${regexp}" search_in="body" check_it="true" assign_to="${v}"/>`;
+    const linger = '\n  <pause milliseconds="1500"/>';
+    // Each UA is two SIPps: a UAC that SUBSCRIBEs (a SIPp UAC sends everything, answers too, to its command-line
+    // target) and a UAS at the SUBSCRIBE's Contact that receives the NOTIFYs and answers where they came from.
+    const winfoNotifies = scenarioXml(
+      'presentity watching its watchers',
+      receiveNotify(
+        [header('Subscription-State', '^ *active', 'a1'), header('Content-Type', 'application/watcherinfo\\+xml', 'c1'), body('state=.full.', 'b1')],
+        {
+          crlf: true,
+        },
+      ) +
+        receiveNotify([body('version=.1. state=.partial.', 'b2'), body('status=.pending. event=.subscribe.[^>]*>sip:erin@ims.test&lt;', 'b3')]) +
+        receiveNotify([body('version=.2. state=.partial.', 'b4'), body('status=.active. event=.approved.[^>]*>sip:erin@ims.test&lt;', 'b5')]) +
+        linger,
+      ['a1', 'c1', 'b1', 'b2', 'b3', 'b4', 'b5'],
+    );
+    const watcherNotifies = scenarioXml(
+      'watcher awaiting consent',
+      receiveNotify([header('Subscription-State', '^ *pending', 's1')], { crlf: true }) +
+        receiveNotify([
+          header('Subscription-State', '^ *active', 's2'),
+          header('Content-Type', 'application/pidf\\+xml', 'c2'),
+          body('entity=.sip:dora@ims.test.', 'e2'),
+        ]) +
+        linger,
+      ['s1', 's2', 'c2', 'e2'],
+    );
+    const uas = async (scenario: string) => {
+      const port = await freeUdpPort(HOST);
+      return { port, sipp: startSipp({ scenario, args: ['-i', HOST, '-p', String(port), '-t', 'u1', '-m', '1'], deadlineMs: 60_000 }) };
+    };
+    const uac = async (from: string, tag: string, event: string, accept: string, notifiesAt: number) =>
+      startSipp({
+        scenario: scenarioXml(
+          `${from} subscribing to ${event}`,
+          subscribeRequest({ uri: dora, from, fromTag: `${tag}-${run}`, event, accept, expires: 600, contact: `sip:ua@${HOST}:${notifiesAt}` }) +
+            '\n  <recv response="200"/>',
+        ),
+        args: [`${HOST}:${fe!.port}`, '-i', HOST, '-p', String(await freeUdpPort(HOST)), '-t', 'u1', '-m', '1'],
+        deadlineMs: 15_000,
+      });
+    const presentityUas = await uas(winfoNotifies);
+    const watcherUas = await uas(watcherNotifies);
+    const subscribed = await (await uac(dora, 'dora', 'presence.winfo', 'application/watcherinfo+xml', presentityUas.port)).done;
+    expect(subscribed, `presentity SUBSCRIBE: sipp exit ${subscribed.code}: ${subscribed.errors}`).toMatchObject({ code: 0 });
+    const watching = await (await uac('sip:erin@ims.test', 'erin', 'presence', 'application/pidf+xml', watcherUas.port)).done;
+    expect(watching, `watcher SUBSCRIBE: sipp exit ${watching.code}: ${watching.errors}`).toMatchObject({ code: 0 });
+    await eventually(
+      'Erin pending',
+      async () => {
+        const r = await fetch(`${httpBase}/subscribers/${encodeURIComponent(dora)}/watchers?status=pending`);
+        return r.status === 200 && ((await r.json()) as { watchers: unknown[] }).watchers.length === 1;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    const approve = await fetch(`${httpBase}/subscribers/${encodeURIComponent(dora)}/watchers/${encodeURIComponent('sip:erin@ims.test')}/approve`, {
+      method: 'POST',
+    });
+    expect(approve.status).toBe(200);
+    const [w, p] = await Promise.all([watcherUas.sipp.done, presentityUas.sipp.done]);
+    expect(w, `watcher's NOTIFYs: sipp exit ${w.code}: ${w.errors}`).toMatchObject({ code: 0 });
+    expect(p, `presentity's NOTIFYs: sipp exit ${p.code}: ${p.errors}`).toMatchObject({ code: 0 });
   });
 });
