@@ -8,7 +8,7 @@ import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotifyRequest, SignalingEvent, Subscription } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
-import { startEventManager } from '../../streams/event-manager/eventManager.ts';
+import { EVENT_MANAGER_INPUTS, startEventManager } from '../../streams/event-manager/eventManager.ts';
 import { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
 import { mapEvent } from '../support/signalingEvents.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
@@ -179,7 +179,7 @@ describe('event manager', () => {
     const a = await startEventManager(s, { memberId: 'em-copart-a', rulesSchema });
     const b = await startEventManager(s, { memberId: 'em-copart-b', rulesSchema });
     try {
-      const inputs = ['signaling-events', 'subscriptions', 'delivery-reports', 'publish-requests'].map((n) => topic(n));
+      const inputs = EVENT_MANAGER_INPUTS.map((n) => topic(n));
       const byPartition = (em: typeof a) => {
         const m = new Map<number, Set<string>>();
         for (const tp of em.processor.assignments()) m.set(tp.partition, (m.get(tp.partition) ?? new Set()).add(tp.topic));
