@@ -155,7 +155,7 @@ describe('SIP front end', () => {
     c.socket.send(subscribe(c.port, 'c1').toString().replace('Event: presence', 'Event: message-summary'), fe.port, HOST);
     const bad = await c.next();
     expect(bad.status).toBe(489);
-    expect(bad.headers.get('allow-events')).toBe('presence, dialog');
+    expect(bad.headers.get('allow-events')).toBe('presence, dialog, presence.winfo');
     c.socket.send(subscribe(c.port, 'c2', 'Expires: 10\r\n'), fe.port, HOST);
     const brief = await c.next();
     expect(brief.status).toBe(423);

@@ -91,17 +91,38 @@ describe('SUBSCRIBE decisions', () => {
     });
   });
 
-  it('489 with Allow-Events when Event is missing or neither presence nor dialog', async () => {
+  it('489 with Allow-Events when Event is missing or a package we do not serve', async () => {
     for (const r of [
       request({ drop: ['Event'] }),
       request({ drop: ['Event'], extra: ['Event: message-summary'] }),
-      request({ drop: ['Event'], extra: ['Event: presence.winfo'] }),
+      request({ drop: ['Event'], extra: ['Event: dialog.winfo'] }),
     ]) {
       const a = await decide(r, ctx);
       expect(a.status).toBe(489);
-      expect(a.headers).toContainEqual(['Allow-Events', 'presence, dialog']);
+      expect(a.headers).toContainEqual(['Allow-Events', 'presence, dialog, presence.winfo']);
       expect(a.record).toBeUndefined();
     }
+  });
+
+  it('presence.winfo (RFC 3857): the presentity itself gets 200 and a record; anyone else 403, nothing recorded', async () => {
+    const own = {
+      drop: ['Event', 'From', 'Accept'],
+      extra: ['Event: presence.winfo', 'From: <tel:+351910000042>;tag=own', 'Accept: application/watcherinfo+xml'],
+    };
+    const a = await decide(request(own), ctx);
+    expect(a.status).toBe(200);
+    expect(a.record?.key).toBe('msisdn:+351910000042');
+    expect(a.record?.value).toMatchObject({ event: 'presence.winfo', watcherUri: 'tel:+351910000042', watcherTag: 'own' });
+    // Who authenticated decides, not the From anyone can write.
+    const spoofed = await decide(request(own), { ...ctx, authenticated: 'sip:watcher@example.com' });
+    expect(spoofed).toMatchObject({ status: 403 });
+    expect(spoofed.record).toBeUndefined();
+    const other = await decide(request({ drop: ['Event', 'Accept'], extra: ['Event: presence.winfo'] }), ctx);
+    expect(other).toMatchObject({ status: 403 });
+    expect(other.record).toBeUndefined();
+    // It carries watcherinfo documents, not PIDF.
+    const pidfOnly = await decide(request({ ...own, drop: ['Event', 'From'], extra: own.extra.slice(0, 2) }), ctx);
+    expect(pidfOnly).toMatchObject({ status: 406, headers: [['Accept', 'application/watcherinfo+xml']] });
   });
 
   it('Expires: below min → 423 with Min-Expires; above max → max; absent → default; 0 → unsubscribe; garbage → 400', async () => {
@@ -164,7 +185,7 @@ describe('other methods', () => {
       request({ drop: ['Event', 'Accept'], extra: [`Event: ${event}`, ...accept.map((a) => `Accept: ${a}`)] });
     const a = await decide(dialog(['application/dialog-info+xml']), ctx);
     expect(a.status).toBe(200);
-    expect(a.headers).toContainEqual(['Allow-Events', 'presence, dialog']);
+    expect(a.headers).toContainEqual(['Allow-Events', 'presence, dialog, presence.winfo']);
     expect(a.record?.key).toBe('msisdn:+351910000042');
     expect(a.record?.value).toMatchObject({ event: 'dialog', accept: ['application/dialog-info+xml'], expires: 600, localTag: 'txtag' });
     // include-session-description is accepted (and ignored: no SDP to include); no call-id → every dialog.
@@ -197,7 +218,7 @@ describe('other methods', () => {
     const o = await decide(request({ method: 'OPTIONS' }), ctx);
     expect(o.status).toBe(200);
     expect(o.headers).toContainEqual(['Allow', 'SUBSCRIBE, PUBLISH, OPTIONS']);
-    expect(o.headers).toContainEqual(['Allow-Events', 'presence, dialog']);
+    expect(o.headers).toContainEqual(['Allow-Events', 'presence, dialog, presence.winfo']);
     expect(o.headers).toContainEqual(['Supported', 'eventlist']); // RFC 3261 §11.2: what a 420 would otherwise be the only way to learn
     expect((await decide(request({ method: 'PUBLISH' }), ctx)).status).toBe(501);
     for (const m of ['NOTIFY', 'MESSAGE', 'REGISTER']) {

@@ -11,14 +11,17 @@ import { newTag, type SipHeaderLine } from '../protocols/sip/message/index.ts';
 import type { Answer, HandlerContext } from './handlerContext.ts';
 import { acceptsMediaType, expiresToGrant, subscriptionRecord, SUPPORTED_EXTENSIONS } from './requestChecks.ts';
 import { DIALOG_INFO } from '../presence-document/dialogInfo.ts';
+import { WATCHERINFO } from '../presence-document/watcherInfo.ts';
 import type { DialogFilter } from '../schemas/generated/records.ts';
 
 export const PRESENCE_EVENT = 'presence';
 export const PIDF = 'application/pidf+xml';
 /** RFC 4235: call dialogs of the presentity (busy lamp field), held by the same event manager as its presence. */
 export const DIALOG_EVENT = 'dialog';
+/** RFC 3857: the presentity's own watchers of its presence (pending ones to answer), held with its presence dialogs. */
+export const PRESENCE_WINFO_EVENT = 'presence.winfo';
 /** The packages a presentity can be subscribed to, each with the body type its NOTIFYs carry. */
-const PACKAGES: Readonly<Record<string, string>> = { [PRESENCE_EVENT]: PIDF, [DIALOG_EVENT]: DIALOG_INFO };
+const PACKAGES: Readonly<Record<string, string>> = { [PRESENCE_EVENT]: PIDF, [DIALOG_EVENT]: DIALOG_INFO, [PRESENCE_WINFO_EVENT]: WATCHERINFO };
 const ALLOW_EVENTS: SipHeaderLine = ['Allow-Events', Object.keys(PACKAGES).join(', ')];
 /** Methods this front end implements (Allow). PUBLISH goes to publishHandler.ts (501 only for a front end built without a publication service). */
 export const ALLOWED_METHODS = ['SUBSCRIBE', 'PUBLISH', 'OPTIONS'] as const;
@@ -90,6 +93,10 @@ async function decideSubscribe(request: SipMessage, ctx: HandlerContext, toTag: 
   const key = presentityUri ? await ctx.resolveKey(presentityUri) : undefined;
   if (!key) return fail(404);
 
+  // RFC 3857 §5.1.1: who watches a presentity is its own business — only the presentity (as authenticated) may ask.
+  const watcherUri = ctx.authenticated ?? from.uri;
+  if (event.type === PRESENCE_WINFO_EVENT && (await ctx.resolveKey(watcherUri)) !== key) return fail(403, [], 'Only the presentity may watch its watchers');
+
   const accept = request.headers.list('accept');
   if (accept.length > 0 && !acceptsMediaType(accept, bodyType)) return fail(406, [['Accept', bodyType]]);
 
@@ -103,7 +110,7 @@ async function decideSubscribe(request: SipMessage, ctx: HandlerContext, toTag: 
     presentity: key,
     presentityUri,
     // The watcher the rules judge: who authenticated, never a From anyone can write.
-    watcher: { uri: ctx.authenticated ?? from.uri, tag: from.tag },
+    watcher: { uri: watcherUri, tag: from.tag },
     event: event.type,
     expires,
     toTag,

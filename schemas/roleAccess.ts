@@ -47,6 +47,7 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
       'delivery-reports',
       'publish-requests',
       'availability-profiles',
+      'watcher-consents',
       'event-manager-presence-store-changelog',
       'event-manager-members',
       ...SIP_EDGE.reads,
@@ -117,11 +118,11 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
     writes: ['groups'],
   },
   {
-    // Profiles over HTTP; every committed change to the owning event manager through the outbox.
+    // Profiles over HTTP, every committed change to the owning event manager through the outbox; a presentity's approve/deny of a watcher (issue 16.4) too.
     role: 'availability-service',
     commands: ['run availability-service'],
     reads: [],
-    writes: ['availability-profiles'],
+    writes: ['availability-profiles', 'watcher-consents'],
   },
   {
     role: 'group-presence-api',

@@ -206,6 +206,15 @@ export const TOPICS = [
     partitions: 6,
   },
   {
+    name: 'watcher-consents',
+    description: "a presentity's answers to its watchers (approve/deny, issue 16.4), keyed by presentity, to the owning event manager",
+    key: 'subscriber',
+    valueSchema: 'WatcherConsent',
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY,
+    partitions: 'subscriber',
+  },
+  {
     name: 'dead-letters',
     description: 'input that could not be processed, with raw bytes and reason, keyed by component',
     key: 'component',

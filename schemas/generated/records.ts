@@ -710,6 +710,20 @@ export interface Subscription {
   dialogFilter: null | DialogFilter;
 }
 
+/** A presentity's answer to a watcher (issue 16.4: consent for 'subject to authorisation'), stored as its watcher rule and sent to the event manager that owns the presentity, which activates or ends that watcher's pending dialogs. Keyed by the presentity's subscriber key. */
+export interface WatcherConsent {
+  consentId: string;
+  /** Subscriber key of the presentity. */
+  presentity: string;
+  /** The watcher's identity (sip:user@host as watcher rules compare it), or *@domain for every watcher of a domain. */
+  watcher: string;
+  /** The rule now stored: allow, allow-location, allow-presence (approved), block or polite-block (denied). */
+  decision: string;
+  decidedAt: number;
+  /** Where the answer came from (e.g. availability-http-api). */
+  source: string;
+}
+
 /** Record type by Avro schema name. */
 export interface RecordsBySchema {
   AvailabilityProfileChange: AvailabilityProfileChange;
@@ -732,4 +746,5 @@ export interface RecordsBySchema {
   PublishResponse: PublishResponse;
   SignalingEvent: SignalingEvent;
   Subscription: Subscription;
+  WatcherConsent: WatcherConsent;
 }

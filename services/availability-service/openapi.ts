@@ -27,6 +27,21 @@ const guarded = {
   '503': ref('responses', 'DatabaseDown'),
 };
 
+const consentResponses = {
+  '200': {
+    description: 'Stored and sent to the owning event manager.',
+    content: { 'application/json': { schema: ref('schemas', 'Consent') } },
+  },
+  '400': ref('responses', 'BadRequest'),
+  '413': ref('responses', 'TooLarge'),
+  '415': ref('responses', 'NotJson'),
+  '501': ref('responses', 'NoConsent'),
+  ...guarded,
+  '503': errorResponse('The database or Kafka does not answer; retry (the same answer again is harmless).', {
+    'Retry-After': { description: 'Seconds.', schema: { type: 'string' } },
+  }),
+};
+
 const EXAMPLE = {
   active: 'professional',
   profiles: [
@@ -124,6 +139,80 @@ export const availabilityServiceOpenApi: OpenApiDocument = {
         },
       },
     },
+    '/subscribers/{subscriber}/watchers': {
+      parameters: [ref('parameters', 'Subscriber')],
+      get: {
+        operationId: 'getWatchers',
+        summary:
+          "Who watches the subscriber (presence and dialog subscriptions), as the event manager that owns it holds them; status=pending: those awaiting the subscriber's consent (issue 16.4)",
+        security: READ,
+        parameters: [
+          {
+            name: 'status',
+            in: 'query',
+            required: false,
+            description: 'pending or active; absent: both.',
+            schema: { enum: ['pending', 'active'] },
+            example: 'pending',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The watchers.',
+            content: { 'application/json': { schema: ref('schemas', 'Watchers') } },
+          },
+          '400': ref('responses', 'BadRequest'),
+          '501': ref('responses', 'NoConsent'),
+          ...guarded,
+          '503': errorResponse('The database, Kafka or the owning event manager does not answer; retry.', {
+            'Retry-After': { description: 'Seconds.', schema: { type: 'string' } },
+          }),
+        },
+      },
+    },
+    '/subscribers/{subscriber}/watchers/{watcher}/approve': {
+      parameters: [ref('parameters', 'Subscriber'), ref('parameters', 'Watcher')],
+      post: {
+        operationId: 'approveWatcher',
+        summary:
+          "The subscriber lets the watcher see it: stored as the watcher's rule, and its pending subscriptions become active (a NOTIFY with the document) through the owning event manager",
+        security: MANAGE,
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: { decision: { enum: ['allow', 'allow-presence', 'allow-location'], description: 'What the watcher sees (default allow).' } },
+              },
+              example: { decision: 'allow' },
+            },
+          },
+        },
+        responses: consentResponses,
+      },
+    },
+    '/subscribers/{subscriber}/watchers/{watcher}/deny': {
+      parameters: [ref('parameters', 'Subscriber'), ref('parameters', 'Watcher')],
+      post: {
+        operationId: 'denyWatcher',
+        summary: 'The subscriber refuses the watcher: stored as its rule (block, or polite-block), its pending subscriptions end (terminated;reason=rejected)',
+        security: MANAGE,
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: { polite: { type: 'boolean', description: 'true: the watcher is shown a closed presence instead (polite-block).' } },
+              },
+              example: { polite: false },
+            },
+          },
+        },
+        responses: consentResponses,
+      },
+    },
     '/healthz': {
       get: {
         operationId: 'health',
@@ -161,12 +250,14 @@ export const availabilityServiceOpenApi: OpenApiDocument = {
     securitySchemes: { [BEARER]: bearerScheme },
     parameters: {
       Subscriber: pathParameter('subscriber', 'MSISDN (+E164), IMSI, sip:/tel: URI or subscriber key, URL-encoded.', 'tel:+33600000001'),
+      Watcher: pathParameter('watcher', 'The watcher: sip:/sips:/tel: URI, or *@domain for every watcher of a domain, URL-encoded.', 'sip:bob@example.com'),
     },
     responses: {
       ...commonResponses,
       BadRequest: errorResponse('Bad input; `field` names the part (e.g. profiles[1].modes[0].rules[0].from, subscriber, profile).'),
       TooLarge: errorResponse('The request body is over the limit.'),
       NotJson: errorResponse('The body is not application/json (or +json).'),
+      NoConsent: errorResponse('This service runs without watcher consent (no Kafka configured for it).'),
       DatabaseDown: errorResponse('The database does not answer; retry.', { 'Retry-After': { description: 'Seconds.', schema: { type: 'string' } } }),
     },
     schemas: {
@@ -234,6 +325,37 @@ export const availabilityServiceOpenApi: OpenApiDocument = {
               },
             },
           },
+        },
+      },
+      Watchers: {
+        type: 'object',
+        required: ['subscriber', 'watchers'],
+        properties: {
+          subscriber: { type: 'string' },
+          watchers: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['watcher', 'event', 'state', 'decision', 'expiresAt'],
+              properties: {
+                watcher: { type: 'string' },
+                event: { enum: ['presence', 'dialog'] },
+                state: { enum: ['pending', 'active'] },
+                decision: { type: 'string', description: 'The rule the subscription was judged by (confirm: awaiting consent).' },
+                expiresAt: { type: 'string', format: 'date-time' },
+              },
+            },
+          },
+        },
+      },
+      Consent: {
+        type: 'object',
+        required: ['subscriber', 'watcher', 'decision', 'consentId'],
+        properties: {
+          subscriber: { type: 'string' },
+          watcher: { type: 'string', description: 'As the rules compare it (host lower-cased, parameters dropped).' },
+          decision: { enum: ['allow', 'allow-presence', 'allow-location', 'block', 'polite-block'] },
+          consentId: { type: 'string' },
         },
       },
       SubscriberProfiles: {

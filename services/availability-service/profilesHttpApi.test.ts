@@ -15,6 +15,44 @@ import { openApiProblems, undocumentedAnswers, walkOpenApi } from '../../test/su
 import { PROFESSIONAL } from '../../test/support/availabilityProfiles.ts';
 import { availabilityServiceOpenApi } from './openapi.ts';
 import { startProfilesHttpApi, type ProfileStore } from './profilesHttpApi.ts';
+import type { ConsentService, HeldWatcher } from './watcherConsents.ts';
+import type { WatcherConsent } from '../../schemas/generated/records.ts';
+
+/** The consent service's contract in memory: the owner's dialogs as given, answers recorded. */
+function memoryConsents(held: Map<string, Partial<HeldWatcher>[]>) {
+  const answers: WatcherConsent[] = [];
+  const service: ConsentService = {
+    watchers: async (key) => (held.get(key) ?? []) as HeldWatcher[],
+    answer: async (presentity, watcher, decision) => {
+      const c = {
+        consentId: `c${answers.length + 1}`,
+        presentity,
+        watcher: watcher.replace(/@(.*)$/, (_, h: string) => `@${h.toLowerCase()}`),
+        decision,
+        decidedAt: 0,
+        source: 'test',
+      };
+      answers.push(c);
+      return c;
+    },
+  };
+  return { service, answers };
+}
+const HELD = new Map<string, Partial<HeldWatcher>[]>([
+  [
+    'msisdn:+33600000001',
+    [
+      { event: 'presence', watcherUri: 'sip:bob@example.com', state: 'pending', decision: 'confirm', expiresAt: '2026-01-01T09:00:00.000Z' },
+      { event: 'dialog', watcherUri: 'sip:carol@example.com', state: 'active', decision: 'allow', expiresAt: '2026-01-01T09:00:00.000Z' },
+      { event: 'presence.winfo', watcherUri: 'tel:+33600000001', state: 'active', decision: 'allow', expiresAt: '2026-01-01T09:00:00.000Z' },
+      { event: 'presence', watcherUri: 'sip:gone@example.com', state: 'ended', decision: 'allow', expiresAt: '2026-01-01T09:00:00.000Z' },
+    ],
+  ],
+]);
+const consents = memoryConsents(HELD);
+/** The database down, as node-postgres says it. */
+const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+const downConsents: ConsentService = { watchers: async () => Promise.reject(refused), answer: async () => Promise.reject(refused) };
 
 /** The store's contract in memory: validated documents by subscriber key. */
 function memoryStore(): ProfileStore {
@@ -49,12 +87,16 @@ const closed = new AvailabilityStore('postgres://postgres@127.0.0.1:1/nowhere', 
 const servers: http.Server[] = [];
 let live: string;
 let down: string;
+let noConsent: string;
 
 beforeAll(async () => {
   const tokens = BearerTokens.parse(`${reader.line}\n${admin.line}\n`);
   const settings = loadSettings();
-  const a = await startProfilesHttpApi({ store: memoryStore(), settings, tokens, maxBodyBytes: 64 * 1024 }, 0);
-  const b = await startProfilesHttpApi({ store: closed, settings, tokens }, 0);
+  const a = await startProfilesHttpApi({ store: memoryStore(), settings, tokens, maxBodyBytes: 64 * 1024, consents: consents.service }, 0);
+  const b = await startProfilesHttpApi({ store: closed, settings, tokens, consents: downConsents }, 0);
+  const c = await startProfilesHttpApi({ store: memoryStore(), settings, tokens }, 0);
+  servers.push(c);
+  noConsent = `http://127.0.0.1:${(c.address() as AddressInfo).port}`;
   servers.push(a, b);
   live = `http://127.0.0.1:${(a.address() as AddressInfo).port}`;
   down = `http://127.0.0.1:${(b.address() as AddressInfo).port}`;
@@ -116,6 +158,62 @@ describe('availability service HTTP API', () => {
     expect((await fetch(profilesOf(live, 'msisdn:+33600000001'), { method: 'PUT', headers: { ...json, ...bearer(reader.token) }, body: '{}' })).status).toBe(
       403,
     );
+  });
+});
+
+describe('watchers and consent (issue 16.4)', () => {
+  const watchersOf = (base: string, who: string, q = '') => `${base}/subscribers/${encodeURIComponent(who)}/watchers${q}`;
+  const answer = (base: string, watcher: string, verb: string, body?: unknown, token = admin.token) =>
+    fetch(`${watchersOf(base, 'tel:+33600000001')}/${encodeURIComponent(watcher)}/${verb}`, {
+      method: 'POST',
+      headers: { ...bearer(token), ...(body === undefined ? {} : json) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+
+  it("lists the owner's watchers, pending ones alone on asking; never the subscriber's own winfo dialog or an ended one", async () => {
+    const all = await fetch(watchersOf(live, 'tel:+33600000001'), { headers: bearer(reader.token) });
+    expect(all.status).toBe(200);
+    expect(((await all.json()) as { watchers: Array<{ watcher: string }> }).watchers.map((w) => w.watcher)).toEqual([
+      'sip:bob@example.com',
+      'sip:carol@example.com',
+    ]);
+    const pending = await fetch(watchersOf(live, 'tel:+33600000001', '?status=pending'), { headers: bearer(reader.token) });
+    expect(await pending.json()).toEqual({
+      subscriber: 'msisdn:+33600000001',
+      watchers: [{ watcher: 'sip:bob@example.com', event: 'presence', state: 'pending', decision: 'confirm', expiresAt: '2026-01-01T09:00:00.000Z' }],
+    });
+    const bad = await fetch(watchersOf(live, 'tel:+33600000001', '?status=maybe'), { headers: bearer(reader.token) });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ field: 'status' });
+  });
+
+  it('approve stores allow (or the decision asked), deny block or polite-block; bad input names the field; scopes apply', async () => {
+    const approved = await answer(live, 'sip:bob@EXAMPLE.com', 'approve');
+    expect(approved.status).toBe(200);
+    expect(await approved.json()).toEqual({ subscriber: 'msisdn:+33600000001', watcher: 'sip:bob@example.com', decision: 'allow', consentId: 'c1' });
+    expect((await answer(live, 'sip:bob@example.com', 'approve', { decision: 'allow-presence' })).status).toBe(200);
+    expect((await answer(live, '*@spam.example', 'deny')).status).toBe(200);
+    expect((await answer(live, 'sip:eve@example.com', 'deny', { polite: true })).status).toBe(200);
+    expect(consents.answers.map((a) => [a.presentity, a.watcher, a.decision])).toEqual([
+      ['msisdn:+33600000001', 'sip:bob@example.com', 'allow'],
+      ['msisdn:+33600000001', 'sip:bob@example.com', 'allow-presence'],
+      ['msisdn:+33600000001', '*@spam.example', 'block'],
+      ['msisdn:+33600000001', 'sip:eve@example.com', 'polite-block'],
+    ]);
+    const field = async (r: Response) => ((await r.json()) as { field?: string }).field;
+    expect(await field(await answer(live, 'sip:bob@example.com', 'approve', { decision: 'block' }))).toBe('decision');
+    expect(await field(await answer(live, 'sip:bob@example.com', 'deny', { polite: 'yes' }))).toBe('polite');
+    expect(await field(await answer(live, 'bob', 'approve'))).toBe('watcher');
+    expect(await field(await answer(live, 'sip:bob@example.com', 'approve', [1]))).toBe('body');
+    expect((await answer(live, 'sip:bob@example.com', 'approve', undefined, reader.token)).status).toBe(403);
+    expect((await fetch(`${watchersOf(live, 'tel:+33600000001')}/x/approve`, { method: 'GET', headers: bearer(admin.token) })).status).toBe(405);
+    expect(consents.answers).toHaveLength(4);
+  });
+
+  it('without a consent service: 501; with the database down: 503 to retry', async () => {
+    expect((await fetch(watchersOf(noConsent, 'tel:+33600000001'), { headers: bearer(reader.token) })).status).toBe(501);
+    expect((await answer(noConsent, 'sip:bob@example.com', 'approve')).status).toBe(501);
+    expect((await answer(down, 'sip:bob@example.com', 'approve')).status).toBe(503);
   });
 });
 

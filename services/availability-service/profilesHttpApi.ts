@@ -3,6 +3,9 @@
 //   GET  /subscribers/{subscriber}/profiles             the profiles (without any: the earlier settings as a default profile)
 //   PUT  /subscribers/{subscriber}/profiles             replace them (validated; 400 names the field)
 //   POST /subscribers/{subscriber}/profiles/activation  {profile, manualMode?} (404 when the subscriber has no profiles)
+//   GET  /subscribers/{subscriber}/watchers[?status=]   its watchers as its event manager holds them (pending: awaiting consent)
+//   POST /subscribers/{subscriber}/watchers/{watcher}/approve  {decision?} the watcher may see (rule stored, pending dialogs activated)
+//   POST /subscribers/{subscriber}/watchers/{watcher}/deny     {polite?}   it may not (pending dialogs end rejected)
 //   GET  /healthz                                       the database answers (and, run as a service, the outbox relay's stats)
 //   GET  /openapi.json                                  this list as OpenAPI 3.1 (openapi.ts), no token
 // {subscriber}: MSISDN, IMSI, sip:/tel: URI or subscriber key, URL-encoded.
@@ -22,6 +25,9 @@ import { createApiServer, listen, type HttpLimits } from '../../protocols/http/s
 import type { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
 import { parseUserProfiles, ProfileValidationError } from '../../subscriber/availability/profileValidation.ts';
 import { availabilityServiceOpenApi } from './openapi.ts';
+import { isOutage } from '../../kafka/errorClass.ts';
+import { KafkaUnavailableError } from '../../kafka/recordProducer.ts';
+import type { ConsentDecision, ConsentService } from './watcherConsents.ts';
 
 /** What the API needs of the store (availabilityStore.ts; tests give their own). */
 export type ProfileStore = Pick<AvailabilityStore, 'getMany' | 'setProfiles' | 'activate' | 'ping'>;
@@ -38,6 +44,8 @@ interface ProfilesHttpApiOptions {
   onChange?: () => void;
   /** Extra fields for /healthz (e.g. the outbox backlog and the relay's stats). */
   health?: () => Promise<Record<string, unknown>>;
+  /** Watchers and the presentity's answers to them (issue 16.4); absent: those routes answer 501. */
+  consents?: ConsentService;
 }
 
 const DEFAULT_MAX_BODY = 256 * 1024;
@@ -48,6 +56,9 @@ export function profilesRoute(method: string, path: string): string {
   if (p === '/healthz') return `${method} healthz`;
   if (/^\/subscribers\/[^/]+\/profiles$/.test(p)) return `${method} profiles`;
   if (/^\/subscribers\/[^/]+\/profiles\/activation$/.test(p)) return `${method} activation`;
+  if (/^\/subscribers\/[^/]+\/watchers$/.test(p)) return `${method} watchers`;
+  const answer = /^\/subscribers\/[^/]+\/watchers\/[^/]+\/(approve|deny)$/.exec(p);
+  if (answer) return `${method} watcher ${answer[1]}`;
   return 'other';
 }
 
@@ -61,6 +72,30 @@ function parseActivation(body: unknown): { profile: string; manualMode?: string 
   return { profile: o.profile, ...(o.manualMode !== undefined ? { manualMode: o.manualMode as string | null } : {}) };
 }
 
+/** The decisions an approval may store (what the watcher then sees). */
+const APPROVALS: readonly ConsentDecision[] = ['allow', 'allow-presence', 'allow-location'];
+/** A watcher as the rules name it: a sip:/sips:/tel: URI, or *@domain for all of a domain. */
+const WATCHER = /^((sips?|tel):[^\s<>"]+|\*@[A-Za-z0-9.-]+)$/;
+
+function parseApproval(body: unknown): ConsentDecision {
+  if (body === undefined) return 'allow';
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'body: must be an object {decision?}', {}, 'body');
+  const d = (body as Record<string, unknown>).decision;
+  if (d === undefined) return 'allow';
+  if (typeof d !== 'string' || !APPROVALS.includes(d as ConsentDecision))
+    throw new HttpError(400, `decision: must be one of ${APPROVALS.join(', ')}`, {}, 'decision');
+  return d as ConsentDecision;
+}
+
+function parseDenial(body: unknown): ConsentDecision {
+  if (body === undefined) return 'block';
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'body: must be an object {polite?}', {}, 'body');
+  const polite = (body as Record<string, unknown>).polite;
+  if (polite !== undefined && typeof polite !== 'boolean')
+    throw new HttpError(400, 'polite: must be true (the watcher sees a closed presence) or false', {}, 'polite');
+  return polite ? 'polite-block' : 'block';
+}
+
 function profilesRequestHandler(o: ProfilesHttpApiOptions): http.RequestListener {
   const maxBody = o.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const { store } = o;
@@ -72,6 +107,11 @@ function profilesRequestHandler(o: ProfilesHttpApiOptions): http.RequestListener
       if (err instanceof UnknownIdentityError) throw new HttpError(400, err.message, {}, 'subscriber');
       throw err;
     }
+  };
+
+  const consentService = (): ConsentService => {
+    if (!o.consents) throw new HttpError(501, 'this availability service runs without watcher consent (no Kafka configured for it)');
+    return o.consents;
   };
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -113,7 +153,33 @@ function profilesRequestHandler(o: ProfilesHttpApiOptions): http.RequestListener
       return sendJson(res, 200, { subscriber: key, ...next });
     }
 
-    throw new HttpError(404, `no such resource ${path}; try /subscribers/{subscriber}/profiles, …/profiles/activation or /healthz`);
+    const watchers = /^\/subscribers\/([^/]+)\/watchers$/.exec(path);
+    if (watchers) {
+      if (method !== 'GET') throw methodNotAllowed(method, ['GET']);
+      const key = await subscriberKey(watchers[1]!);
+      const status = new URL(req.url ?? '/', 'http://localhost').searchParams.get('status');
+      if (status !== null && status !== 'pending' && status !== 'active') throw new HttpError(400, 'status: must be pending or active', {}, 'status');
+      const held = await consentService().watchers(key);
+      // The presentity's own winfo dialogs are not watchers of it; an ended dialog is only remembered for its CSeq.
+      const listed = held
+        .filter((w) => w.event !== 'presence.winfo' && w.state !== 'ended' && (status === null || w.state === status))
+        .map((w) => ({ watcher: w.watcherUri, event: w.event, state: w.state, decision: w.decision, expiresAt: w.expiresAt }));
+      return sendJson(res, 200, { subscriber: key, watchers: listed });
+    }
+
+    const answer = /^\/subscribers\/([^/]+)\/watchers\/([^/]+)\/(approve|deny)$/.exec(path);
+    if (answer) {
+      if (method !== 'POST') throw methodNotAllowed(method, ['POST']);
+      const key = await subscriberKey(answer[1]!);
+      const watcher = segment(answer[2]!, 'watcher');
+      if (!WATCHER.test(watcher)) throw new HttpError(400, 'watcher: must be a sip:, sips: or tel: URI, or *@domain', {}, 'watcher');
+      const body = await readJson(req, maxBody);
+      const decision = answer[3] === 'approve' ? parseApproval(body) : parseDenial(body);
+      const sent = await consentService().answer(key, watcher, decision);
+      return sendJson(res, 200, { subscriber: key, watcher: sent.watcher, decision: sent.decision, consentId: sent.consentId });
+    }
+
+    throw new HttpError(404, `no such resource ${path}; try /subscribers/{subscriber}/profiles, …/profiles/activation, …/watchers or /healthz`);
   }
 
   return (req, res) => {
@@ -127,6 +193,11 @@ function profilesRequestHandler(o: ProfilesHttpApiOptions): http.RequestListener
       if (isDatabaseDown(err)) {
         o.log?.(`${req.method} ${req.url}: database unavailable: ${(err as Error).message}`);
         return sendJson(res, 503, { error: 'database unavailable' }, { 'retry-after': '5' });
+      }
+      // The owning event manager, Kafka or the registry unreachable: the answer was not (fully) delivered; a retry is safe.
+      if (err instanceof KafkaUnavailableError || isOutage(err)) {
+        o.log?.(`${req.method} ${req.url}: ${(err as Error).message}`);
+        return sendJson(res, 503, { error: (err as Error).message }, { 'retry-after': '2' });
       }
       return sendJson(res, 500, internalErrorBody(err, `${req.method} ${req.url}`, o.log));
     });

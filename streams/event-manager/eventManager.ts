@@ -24,6 +24,7 @@ import { publishRequests } from './handlers/publishRequests.ts';
 import { signalingEvents } from './handlers/signalingEvents.ts';
 import { subscriptions } from './handlers/subscriptions.ts';
 import { fireTimers } from './handlers/timers.ts';
+import { watcherConsents } from './handlers/watcherConsents.ts';
 
 export const EVENT_MANAGER_GROUP = 'presence-event-managers';
 
@@ -60,7 +61,7 @@ export interface EventManager {
 }
 
 /** One handler per input topic (handlers/): the member consumes these topics. */
-const HANDLERS: readonly TopicHandler[] = [signalingEvents, subscriptions, deliveryReports, publishRequests, profileChanges];
+const HANDLERS: readonly TopicHandler[] = [signalingEvents, subscriptions, deliveryReports, publishRequests, profileChanges, watcherConsents];
 /** The topics the group consumes (e.g. for its lag, which the console shows). */
 export const EVENT_MANAGER_INPUTS: readonly TopicName[] = HANDLERS.map((h) => h.topic);
 

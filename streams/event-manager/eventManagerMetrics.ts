@@ -21,6 +21,7 @@ export function registerEventManagerMetrics(m: MetricsRegistry, em: EventManager
     [{ kind: 'delivery-report' }, st.reports],
     [{ kind: 'publish' }, st.publishes],
     [{ kind: 'profile-change' }, st.profileChanges],
+    [{ kind: 'consent' }, st.consents],
   ]);
   m.counter(
     'presence_event_manager_profile_repeats_total',

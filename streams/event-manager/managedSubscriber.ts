@@ -4,6 +4,7 @@
 import type { PresenceState, StateWatcher } from '../../schemas/generated/records.ts';
 import { emptyPresence, type SubscriberPresence } from './presence/model.ts';
 import { fromRecord, toRecord } from './presence/stateRecord.ts';
+import { WINFO_EVENT } from './subscriptions/watcherInfo.ts';
 import { WATCHER_DECISIONS, watcherDialogKey, type WatcherDecision, type WatcherDialog } from './subscriptions/watcherDialog.ts';
 
 export interface ManagedSubscriber {
@@ -66,7 +67,7 @@ export function fromStateRecord(r: PresenceState): ManagedSubscriber {
     watchers.set(watcherDialogKey(w.callId, w.remoteTag), {
       ...w,
       routeSet: [...w.routeSet],
-      event: w.event === 'dialog' ? 'dialog' : 'presence',
+      event: w.event === 'dialog' || w.event === WINFO_EVENT ? w.event : 'presence',
       state: w.state === 'pending' || w.state === 'ended' ? w.state : 'active',
       decision: ((WATCHER_DECISIONS as readonly string[]).includes(w.decision) ? w.decision : 'allow') as WatcherDecision,
     });

@@ -172,7 +172,7 @@ describe('SIP front end → subscriptions → event manager → NOTIFY', () => {
           expires: 600,
           expect: 489,
           checks: `
-      <ereg regexp="^ *presence, dialog *$" search_in="hdr" header="Allow-Events:" check_it="true" assign_to="v1"/>`,
+      <ereg regexp="^ *presence, dialog, presence.winfo *$" search_in="hdr" header="Allow-Events:" check_it="true" assign_to="v1"/>`,
         }),
         `fe-it-489-${run}`,
       );

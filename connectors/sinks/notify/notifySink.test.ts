@@ -131,9 +131,10 @@ describe('notify sink commits', () => {
 });
 
 describe('which NOTIFYs --coalesce may skip', () => {
-  it('a presence NOTIFY (full state) may be superseded; a dialog-info or group NOTIFY (partial state follows) never', () => {
+  it('a presence NOTIFY (full state) may be superseded; a dialog-info, watcher-info or group NOTIFY (partial state follows) never', () => {
     expect(mayBeSuperseded(notifyRecord({ event: 'presence' }))).toBe(true);
     expect(mayBeSuperseded(notifyRecord({ event: 'dialog' }))).toBe(false);
+    expect(mayBeSuperseded(notifyRecord({ event: 'presence.winfo' }))).toBe(false);
     expect(mayBeSuperseded(notifyRecord({ presentity: 'group:sales' }))).toBe(false);
   });
 });

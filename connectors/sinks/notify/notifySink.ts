@@ -150,12 +150,13 @@ class Sleeps {
 }
 
 /**
- * Whether a queued NOTIFY may be skipped for a newer one of its dialog (--coalesce). Not group NOTIFYs (RFC 4662)
- * nor dialog-info (RFC 4235 §4.1): they carry partial state, so skipping one would lose changes — even a full-state
- * one, when only partial ones follow it. Presence NOTIFYs carry full state: the newest says everything.
+ * Whether a queued NOTIFY may be skipped for a newer one of its dialog (--coalesce). Not group NOTIFYs (RFC 4662),
+ * dialog-info (RFC 4235 §4.1) nor watcher info (`*.winfo`, RFC 3858 §4): they carry partial state, so skipping one
+ * would lose changes — even a full-state one, when only partial ones follow it. Presence NOTIFYs carry full state:
+ * the newest says everything.
  */
 export function mayBeSuperseded(n: Pick<NotifyRequest, 'presentity' | 'event'>): boolean {
-  return groupIdOf(n.presentity) === undefined && n.event !== 'dialog';
+  return groupIdOf(n.presentity) === undefined && n.event !== 'dialog' && !n.event.endsWith('.winfo');
 }
 
 export class NotifySink {
@@ -467,8 +468,7 @@ export class NotifySink {
       await this.report(n, r, origin);
       this.finish(tkey, tracker, m.offset);
     };
-    // Group NOTIFYs (RFC 4662) and dialog-info (RFC 4235 §4.1) carry partial state: skipping one would lose changes —
-    // even a full-state one, when only partial ones follow it — so they are never superseded.
+    // Partial-state packages (mayBeSuperseded: groups, dialog-info, watcher info) are never superseded.
     const superseded = async () => {
       if (abandoned()) return;
       await this.report(
@@ -478,8 +478,7 @@ export class NotifySink {
       );
       this.finish(tkey, tracker, m.offset);
     };
-    const partialState = groupIdOf(n.presentity) !== undefined || n.event === 'dialog';
-    this.scheduler.submit(dialogIdKey(n), partialState ? { run } : { run, superseded });
+    this.scheduler.submit(dialogIdKey(n), mayBeSuperseded(n) ? { run, superseded } : { run });
   }
 
   private async report(n: NotifyRequest, r: DeliveryResult, origin: string): Promise<void> {

@@ -47,6 +47,16 @@ export class WatcherRules {
     this.cache.clear();
   }
 
+  /** Drops the cached decisions about a watcher (or a *@domain) of a presentity: its rule just changed elsewhere. */
+  forget(presentity: string, watcher: string): void {
+    const who = watcher.startsWith('*@') ? null : watcherIdentity(watcher);
+    const domain = watcher.startsWith('*@') ? watcher.slice(1).toLowerCase() : null;
+    for (const k of this.cache.keys()) {
+      const [p, w] = k.split('\u0000') as [string, string];
+      if (p === presentity && (w === who || (domain !== null && w.toLowerCase().endsWith(domain)))) this.cache.delete(k);
+    }
+  }
+
   async decide(presentity: string, watcherUri: string, nowMs = Date.now()): Promise<WatcherDecision> {
     const who = watcherIdentity(watcherUri);
     const key = `${presentity}\u0000${who}`;

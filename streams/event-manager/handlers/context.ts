@@ -25,6 +25,8 @@ export interface EventManagerStats {
   subscribes: number;
   reports: number;
   publishes: number;
+  /** A presentity's answers to watchers applied (watcher-consents). */
+  consents: number;
   presenceChanges: number;
   notifies: number;
   timersFired: number;
@@ -57,6 +59,7 @@ export class EventManagerContext {
     subscribes: 0,
     reports: 0,
     publishes: 0,
+    consents: 0,
     presenceChanges: 0,
     notifies: 0,
     timersFired: 0,

@@ -2,7 +2,9 @@
 // dialog's latest NOTIFY ends it (applyDeliveryReport: stale reports of re-sent
 // duplicates are ignored, the CSeq is remembered).
 import { applyDeliveryReport } from '../subscriptions/watcherDialog.ts';
+import { watcherSnapshot } from '../subscriptions/watcherInfo.ts';
 import type { TopicHandler } from './context.ts';
+import { sendWithWatcherInfo } from './watcherInfoChange.ts';
 
 export const deliveryReports: TopicHandler = {
   topic: 'delivery-reports',
@@ -10,9 +12,10 @@ export const deliveryReports: TopicHandler = {
   async handle(ctx, p, key, value, m, out) {
     const r = await ctx.serde.decode('delivery-reports', value);
     ctx.stats.reports++;
+    const before = watcherSnapshot(m.watchers);
     const { changed, notifies } = applyDeliveryReport(m.watchers, key, r, ctx.clock(p));
-    for (const n of notifies) out.push({ topic: ctx.topic('notify-requests'), key, value: ctx.serde.encode('notify-requests', n) });
-    ctx.stats.notifies += notifies.length;
+    // A watcher that could not be reached is no longer one: the presentity's winfo dialogs are told.
+    sendWithWatcherInfo(ctx, key, m, before, notifies, ctx.clock(p), null, out);
     return changed;
   },
 };

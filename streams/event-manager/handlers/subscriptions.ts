@@ -9,6 +9,8 @@ import { DependencyUnavailable, type TopicHandler } from './context.ts';
 import { DIALOG_EVENT, dialogDocument, politeDialogs, politeDocument, watcherPresence } from './presenceChange.ts';
 import { nextChangeAt } from '../../../subscriber/availability/availabilityProfile.ts';
 import { DEFAULT_PROFILES } from '../../../subscriber/availability/settingsProfile.ts';
+import { watcherInfoDocument, watcherSnapshot, WINFO_EVENT } from '../subscriptions/watcherInfo.ts';
+import { sendWithWatcherInfo } from './watcherInfoChange.ts';
 
 export const subscriptions: TopicHandler = {
   topic: 'subscriptions',
@@ -19,14 +21,30 @@ export const subscriptions: TopicHandler = {
     ctx.stats.subscribes++;
     // The dialogs' clock, not stream time: a SUBSCRIBE carries the front end's wall clock (context.ts).
     ctx.advanceSubscriptions(p, sub.receivedAt);
+    // The notifier's tag: the one the front end answered with, else stable per dialog.
+    const localTag = sub.localTag ?? `em${Buffer.from(`${sub.callId}/${sub.watcherTag}`).toString('base64url').slice(0, 12)}`;
+    const before = watcherSnapshot(m.watchers);
+    if (sub.event === WINFO_EVENT) {
+      // The presentity's own watcher list (RFC 3857): the front end let only the presentity itself subscribe,
+      // so no rule applies; every (re)SUBSCRIBE gets the full list.
+      const { notifies } = applySubscribe(
+        m.watchers,
+        sub,
+        'allow',
+        watcherInfoDocument(m.watchers, sub.receivedAt),
+        watcherInfoDocument(m.watchers, sub.receivedAt),
+        sub.receivedAt,
+        localTag,
+      );
+      sendWithWatcherInfo(ctx, key, m, before, notifies, sub.receivedAt, sub.requestId, out);
+      return true;
+    }
     // The database down: retry the batch. The database refusing this record's values
     // (e.g. a NUL in the watcher URI, SQLSTATE 22021): the record is bad, dead-letter it.
     const decision = await ctx.rules.decide(sub.presentity, sub.watcherUri).catch((err: Error) => {
       if (isOutage(err)) throw new DependencyUnavailable(`watcher rules unavailable: ${err.message}`, { cause: err });
       throw err;
     });
-    // The notifier's tag: the one the front end answered with, else stable per dialog.
-    const localTag = sub.localTag ?? `em${Buffer.from(`${sub.callId}/${sub.watcherTag}`).toString('base64url').slice(0, 12)}`;
     let notifies;
     if (sub.event === DIALOG_EVENT) {
       // The full dialog-info now (RFC 4235 §3.10 first NOTIFY); durations on the partition's presence clock, the calls' own.
@@ -63,8 +81,8 @@ export const subscriptions: TopicHandler = {
       // (a boundary already passed but not yet fired stays: the other watchers have not been told).
       if (m.availabilityBoundaryAt === null || m.availabilityBoundaryAt > now) m.availabilityBoundaryAt = nextChangeAt(profiles, now) ?? null;
     }
-    for (const n of notifies) out.push({ topic: ctx.topic('notify-requests'), key, value: ctx.serde.encode('notify-requests', n) });
-    ctx.stats.notifies += notifies.length;
+    // A watcher that appeared (pending or active) or left: the presentity's winfo dialogs are told.
+    sendWithWatcherInfo(ctx, key, m, before, notifies, sub.receivedAt, sub.requestId, out);
     return true;
   },
 };

@@ -10,7 +10,9 @@ import { advance } from '../presence/timers.ts';
 import { expireDialogs } from '../subscriptions/watcherDialog.ts';
 import { locationDemand, nextLocationAskAt } from '../presence/locationDemand.ts';
 import type { EventManagerContext } from './context.ts';
+import { watcherSnapshot } from '../subscriptions/watcherInfo.ts';
 import { publishPresence } from './presenceChange.ts';
+import { sendWithWatcherInfo } from './watcherInfoChange.ts';
 
 export async function fireTimers(
   ctx: EventManagerContext,
@@ -34,9 +36,9 @@ export async function fireTimers(
       const boundary = m.availabilityBoundaryAt !== null && m.availabilityBoundaryAt <= now ? m.availabilityBoundaryAt : undefined;
       if (r.changed) m.presence = r.state;
       if (r.changed || boundary !== undefined) publishPresence(ctx, key, m, now, null, out, boundary);
+      const before = watcherSnapshot(m.watchers);
       const ended = expireDialogs(m.watchers, key, dialogNow);
-      for (const n of ended) out.push({ topic: ctx.topic('notify-requests'), key, value: ctx.serde.encode('notify-requests', n) });
-      ctx.stats.notifies += ended.length;
+      sendWithWatcherInfo(ctx, key, m, before, ended, dialogNow, null, out);
       // A watcher allowed location still subscribed and the position grown old: ask again (named by the due time, so a re-processed batch asks the same).
       const askAt = nextLocationAskAt(m.presence, m.locationAskedAt, m.watchers.values(), ctx.locationPolicy);
       const ask =

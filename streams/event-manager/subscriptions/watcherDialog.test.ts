@@ -59,6 +59,28 @@ describe('watcher dialogs (RFC 6665 / RFC 3856 notifier)', () => {
     expect(dialogs.size).toBe(1);
   });
 
+  it('a pending dialog refreshed after the presentity decided goes on under the decision: active with the document, or rejected', () => {
+    const dialogs = new Map<string, WatcherDialog>();
+    applySubscribe(dialogs, sub(), 'confirm', current, polite, T0, 't');
+    expect(applySubscribe(dialogs, sub({ cseq: 2 }), 'confirm', current, polite, T0 + 1000, 't').notifies[0]).toMatchObject({
+      subscriptionState: 'pending',
+      body: null,
+    });
+    expect(applySubscribe(dialogs, sub({ cseq: 3 }), 'allow', current, polite, T0 + 2000, 't').notifies[0]).toMatchObject({
+      subscriptionState: 'active',
+      body: current.body,
+      version: 3,
+    });
+    expect(notifyChange(dialogs, 'p', current, polite, T0 + 3000, null)).toHaveLength(1); // now told of changes
+    const other = new Map<string, WatcherDialog>();
+    applySubscribe(other, sub(), 'confirm', current, polite, T0, 't');
+    expect(applySubscribe(other, sub({ cseq: 2 }), 'block', current, polite, T0 + 1000, 't').notifies[0]).toMatchObject({
+      subscriptionState: 'terminated',
+      reason: 'rejected',
+    });
+    expect(other.size).toBe(0);
+  });
+
   it('sends pending without a body when the rules say confirm, and rejected when they say block', () => {
     const dialogs = new Map<string, WatcherDialog>();
     expect(applySubscribe(dialogs, sub(), 'confirm', current, polite, T0, 't').notifies[0]).toMatchObject({ subscriptionState: 'pending', body: null });

@@ -222,6 +222,17 @@ export function applySubscribe(
       return { dialogs, notifies };
     }
     d.expiresAt = nowMs + sub.expires * 1000;
+    // The presentity decided since the dialog went pending (its rule changed: `presence rules set`, or a consent
+    // this refresh overtook): the refresh goes on under the decision, as the consent itself would have.
+    if (d.state === 'pending' && decision === 'block') {
+      dialogs.delete(key);
+      notifies.push(notify(d, sub.presentity, 'terminated', null, nowMs, sub.requestId, 'rejected'));
+      return { dialogs, notifies };
+    }
+    if (d.state === 'pending' && decision !== 'confirm') {
+      d.state = 'active';
+      d.decision = decision;
+    }
   }
   notifies.push(notify(d, sub.presentity, d.state === 'pending' ? 'pending' : 'active', documentFor(d, current, politeBlocked), nowMs, sub.requestId));
   return { dialogs, notifies };
