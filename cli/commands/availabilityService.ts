@@ -10,15 +10,12 @@ import { startAvailabilityService, type AvailabilityService } from '../../servic
 import { availabilityServiceReadiness, registerAvailabilityServiceMetrics } from '../../services/availability-service/availabilityServiceMetrics.ts';
 import { commandLog } from '../logger.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
-import { flagsFromSettings } from './flagSettings.ts';
+import { flagsFromSettings, whole } from './flagSettings.ts';
+import { WatcherRules } from '../../streams/event-manager/authorization/watcherRules.ts';
+import { WatcherConsentService } from '../../services/availability-service/watcherConsents.ts';
 import { untilSignal } from './run.ts';
 
 const say = commandLog('availability-service', loadSettings);
-
-function whole(name: string, v: string, max: number): number {
-  if (!/^\d+$/.test(v) || Number(v) > max) throw new Error(`${name} must be a whole number up to ${max}, not ${v}`);
-  return Number(v);
-}
 
 interface Opts {
   port: string;
@@ -47,9 +44,9 @@ export function registerAvailabilityServiceCommand(program: Command): void {
     .option('--max-body <bytes>', 'largest request body accepted (larger: 413)', String(256 * 1024))
     .option('--stats-interval <s>', 'seconds between stats lines', '30')
     .action(async (opts: Opts) => {
-      const port = whole('--port', opts.port, 65535);
-      const maxBodyBytes = whole('--max-body', opts.maxBody, 64 * 1024 * 1024);
-      const statsEvery = whole('--stats-interval', opts.statsInterval, 86400) * 1000;
+      const port = whole('--port', opts.port, 0, 65535);
+      const maxBodyBytes = whole('--max-body', opts.maxBody, 0, 64 * 1024 * 1024);
+      const statsEvery = whole('--stats-interval', opts.statsInterval, 0, 86400) * 1000;
       const s = loadSettings();
       say.start();
       const metrics = new MetricsRegistry();
@@ -57,7 +54,19 @@ export function registerAvailabilityServiceCommand(program: Command): void {
       let started: AvailabilityService | undefined;
       const admin = await startAdminFor(s, 'availabilityService', opts, { metrics, ready: availabilityServiceReadiness(() => started), log: say });
       try {
-        const svc = await startAvailabilityService(s, { stats, host: opts.host, port, schema: opts.schema, relay: opts.relay, maxBodyBytes, log: say });
+        // Approve/deny of pending watchers (issue 16.4): rules in the event managers' table, the answer to the owner through watcher-consents.
+        const consents = new WatcherConsentService(s, new WatcherRules(s.database.url, s.eventManager.defaultWatcherDecision, opts.schema, 0));
+        await consents.start();
+        const svc = await startAvailabilityService(s, {
+          stats,
+          host: opts.host,
+          port,
+          schema: opts.schema,
+          relay: opts.relay,
+          maxBodyBytes,
+          log: say,
+          consents,
+        });
         started = svc;
         registerAvailabilityServiceMetrics(metrics, svc, stats);
         say(
@@ -76,6 +85,7 @@ export function registerAvailabilityServiceCommand(program: Command): void {
         clearInterval(timer);
         say(`stopping (${sig}); ${await statsLine().catch((e: Error) => e.message)}`);
         await svc.stop();
+        await consents.close();
       } finally {
         await admin?.close();
       }

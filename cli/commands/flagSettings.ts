@@ -31,8 +31,9 @@ export function flagsFromSettings(cmd: Command, values: FlagValues): Command {
   });
 }
 
-/** A flag holding a whole number of at least `min`, or a clear error naming the flag. */
-export function whole(name: string, v: string, min = 0): number {
+/** A flag holding a whole number from `min` to `max`, or a clear error naming the flag. */
+export function whole(name: string, v: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`${name} must be a whole number >= ${min}, not ${v}`);
+  if (Number(v) > max) throw new Error(`${name} must be a whole number up to ${max}, not ${v}`);
   return Number(v);
 }

@@ -10,16 +10,11 @@ import { commandLog } from '../logger.ts';
 import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { HttpStats } from '../../protocols/http/httpStats.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
-import { flagsFromSettings } from './flagSettings.ts';
+import { flagsFromSettings, whole } from './flagSettings.ts';
 import { groupServiceReadiness, registerGroupServiceMetrics } from '../../services/group-service/groupServiceMetrics.ts';
 import type { GroupService } from '../../services/group-service/groupService.ts';
 
 const say = commandLog('group-service', loadSettings);
-
-function whole(name: string, v: string, max: number): number {
-  if (!/^\d+$/.test(v) || Number(v) > max) throw new Error(`${name} must be a whole number up to ${max}, not ${v}`);
-  return Number(v);
-}
 
 interface Opts {
   port: string;
@@ -50,8 +45,8 @@ export function registerGroupServiceCommand(program: Command): void {
     .option('--max-body <bytes>', 'largest request body accepted (larger: 413)', String(256 * 1024))
     .option('--stats-interval <s>', 'seconds between stats lines', '30')
     .action(async (opts: Opts) => {
-      const port = whole('--port', opts.port, 65535);
-      const maxBodyBytes = whole('--max-body', opts.maxBody, 64 * 1024 * 1024);
+      const port = whole('--port', opts.port, 0, 65535);
+      const maxBodyBytes = whole('--max-body', opts.maxBody, 0, 64 * 1024 * 1024);
       const s = loadSettings();
       say.start();
       const metrics = new MetricsRegistry();
@@ -86,7 +81,7 @@ export function registerGroupServiceCommand(program: Command): void {
         };
         const timer = setInterval(
           () => void statsLine().then(say, (e: Error) => say(`stats: ${e.message}`)),
-          whole('--stats-interval', opts.statsInterval, 86400) * 1000,
+          whole('--stats-interval', opts.statsInterval, 0, 86400) * 1000,
         );
         const sig = await untilSignal();
         clearInterval(timer);

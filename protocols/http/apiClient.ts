@@ -5,7 +5,13 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { ApiClientTls } from '../../config/settings.ts';
+
+/** PEM files: the CA trusted for the server, and this client's certificate and key for mutual TLS. */
+export interface ClientTlsFiles {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
 
 export interface ApiAnswer {
   readonly status: number;
@@ -16,7 +22,7 @@ export interface ApiAnswer {
 /** Largest answer read (a subscriber view); past it the request fails rather than buffering without bound. */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
-export function apiGet(url: string, o: { headers?: Record<string, string>; timeoutMs: number; tls?: ApiClientTls }): Promise<ApiAnswer> {
+export function apiGet(url: string, o: { headers?: Record<string, string>; timeoutMs: number; tls?: ClientTlsFiles }): Promise<ApiAnswer> {
   const u = new URL(url);
   const secure = u.protocol === 'https:';
   const tls = o.tls ?? {};

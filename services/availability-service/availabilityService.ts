@@ -16,6 +16,7 @@ import { topicName } from '../../schemas/topology.ts';
 import { AvailabilityStore, type ProfileChange } from '../../subscriber/availability/availabilityStore.ts';
 import { OutboxRelay, type OutboxTable, type RelayOptions } from '../group-service/outboxRelay.ts';
 import { startProfilesHttpApi } from './profilesHttpApi.ts';
+import type { ConsentService } from './watcherConsents.ts';
 
 /** The availability store's outbox (subscriber/availability/schema.sql). */
 export const AVAILABILITY_OUTBOX: OutboxTable = { table: 'availability_outbox', keyColumn: 'subscriber', lock: 'presence.availability-outbox' };
@@ -35,6 +36,8 @@ interface AvailabilityServiceOptions {
   log?: (line: string) => void;
   /** Answers counted by route and code (profilesHttpApi.ts) for the admin port. */
   stats?: HttpStats;
+  /** Watchers and the presentity's answers (issue 16.4); absent: those routes answer 501. */
+  consents?: ConsentService;
 }
 
 export interface AvailabilityService {
@@ -97,6 +100,7 @@ export async function startAvailabilityService(s: Settings, o: AvailabilityServi
         limits: s.http.limits,
         ...(o.log ? { log: o.log } : {}),
         ...(o.stats ? { stats: o.stats } : {}),
+        ...(o.consents ? { consents: o.consents } : {}),
       },
       o.port ?? 8093,
       o.host ?? '127.0.0.1',
