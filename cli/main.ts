@@ -22,6 +22,7 @@ import { registerTapCommand } from './commands/tap.ts';
 import { registerGroupPresenceCommand } from './commands/groupPresence.ts';
 import { registerGroupPresenceApiCommand } from './commands/groupPresenceApi.ts';
 import { registerGroupServiceCommand } from './commands/groupService.ts';
+import { registerCallHandlingCommand } from './commands/callHandling.ts';
 import { registerConsoleCommand } from './commands/console.ts';
 import { registerTokensCommand } from './commands/tokens.ts';
 import { registerCredentialsCommand } from './commands/credentials.ts';
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
   registerGroupPresenceCommand(program);
   registerGroupPresenceApiCommand(program);
   registerGroupServiceCommand(program);
+  registerCallHandlingCommand(program);
   registerConsoleCommand(program);
   registerTokensCommand(program);
   registerCredentialsCommand(program);

@@ -181,6 +181,16 @@ export interface Settings {
     groupService: { port: number; host: string; schema: string; relay: boolean; directory: boolean; maxBody: number; statsInterval: number };
     groupPresenceApi: { port: number; host: string; schema: string; sink: boolean; directory: boolean; statsInterval: number };
     locator: { port: number; host: string };
+    /** `run call-handling`: the SIP redirect server of call-handling decisions (services/call-handling/). */
+    callHandling: {
+      port: number;
+      host: string;
+      voicemail: string | undefined;
+      ownerTimeoutMs: number;
+      directory: boolean;
+      assertedIdentity: boolean;
+      statsInterval: number;
+    };
     console: { port: number; host: string; directory: boolean; manage: boolean; capturesDir: string | undefined };
     hepTap: { port: number | undefined; host: string; directory: boolean; statsInterval: number };
   };
@@ -763,6 +773,15 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
           statsInterval: n('PRESENCE_GROUP_PRESENCE_API_STATS_INTERVAL', 'roles.groupPresenceApi.statsInterval', 10),
         },
         locator: { port: p('PRESENCE_LOCATOR_PORT', 'roles.locator.port', 8090)!, host: h('PRESENCE_LOCATOR_HOST', 'roles.locator.host') },
+        callHandling: {
+          port: p('PRESENCE_CALL_HANDLING_PORT', 'roles.callHandling.port', 5065)!,
+          host: h('PRESENCE_CALL_HANDLING_HOST', 'roles.callHandling.host'),
+          voicemail: id('PRESENCE_CALL_HANDLING_VOICEMAIL', 'roles.callHandling.voicemail'),
+          ownerTimeoutMs: n('PRESENCE_CALL_HANDLING_OWNER_TIMEOUT_MS', 'roles.callHandling.ownerTimeoutMs', 250),
+          directory: b('PRESENCE_CALL_HANDLING_DIRECTORY', 'roles.callHandling.directory', true),
+          assertedIdentity: b('PRESENCE_CALL_HANDLING_ASSERTED_IDENTITY', 'roles.callHandling.assertedIdentity', true),
+          statsInterval: n('PRESENCE_CALL_HANDLING_STATS_INTERVAL', 'roles.callHandling.statsInterval', 30),
+        },
         console: {
           port: p('PRESENCE_CONSOLE_PORT', 'roles.console.port', 8088)!,
           host: h('PRESENCE_CONSOLE_HOST', 'roles.console.host'),

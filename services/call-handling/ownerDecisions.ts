@@ -1,0 +1,50 @@
+// Asks the owning event manager what to do with a call (its member API's
+// GET /subscribers/{key}/call-handling): the owner from a live view of the
+// members' reports (the cached owner table: no lookup per call), one HTTP
+// request with a short timeout, and every way it can fail said as such, so
+// the redirect server answers at once instead of waiting or guessing.
+import type { ReportedOwner } from '../../coordinator/memberReports.ts';
+import type { CallDecision, CallRequest } from '../../subscriber/call-handling/callDecision.ts';
+import { callQueryString } from '../../subscriber/call-handling/callQuery.ts';
+
+/** Who owns a key: MemberReportsView in production, a table in tests. */
+export interface OwnerTable {
+  ownerOfKey(key: string): ReportedOwner | null;
+}
+
+export type OwnerAnswer =
+  | { readonly kind: 'decision'; readonly decision: CallDecision; readonly memberId: string }
+  /** The owner holds no state for the key: presence knows nothing of it. */
+  | { readonly kind: 'no-state' }
+  /** No decision could be had: no live owner with an API, a timeout, a refusal, a moved partition. */
+  | { readonly kind: 'unavailable'; readonly reason: OwnerFailure; readonly detail: string };
+
+export const OWNER_FAILURES = ['no-owner', 'timeout', 'moved', 'refused', 'error'] as const;
+export type OwnerFailure = (typeof OWNER_FAILURES)[number];
+
+export class OwnerDecisions {
+  constructor(
+    private readonly owners: OwnerTable,
+    private readonly o: { readonly token?: string; readonly timeoutMs: number },
+  ) {}
+
+  async decide(key: string, request: Omit<CallRequest, 'at'>): Promise<OwnerAnswer> {
+    const owner = this.owners.ownerOfKey(key);
+    if (!owner?.httpUrl)
+      return { kind: 'unavailable', reason: 'no-owner', detail: owner ? `${owner.memberId} advertises no member API` : 'no live member reports the partition' };
+    const url = `${owner.httpUrl.replace(/\/+$/, '')}/subscribers/${encodeURIComponent(key)}/call-handling?${callQueryString(request)}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: this.o.token ? { authorization: `Bearer ${this.o.token}` } : {}, signal: AbortSignal.timeout(this.o.timeoutMs) });
+    } catch (err) {
+      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      return { kind: 'unavailable', reason: timedOut ? 'timeout' : 'error', detail: `${owner.memberId}: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    if (res.status === 200) return { kind: 'decision', decision: body as unknown as CallDecision, memberId: owner.memberId };
+    if (res.status === 404) return { kind: 'no-state' };
+    // 421: the partition moved since the report we hold; the next report corrects the table.
+    const reason: OwnerFailure = res.status === 421 ? 'moved' : res.status === 401 || res.status === 403 ? 'refused' : 'error';
+    return { kind: 'unavailable', reason, detail: `${owner.memberId} answered ${res.status}: ${String(body.error ?? res.statusText)}` };
+  }
+}
