@@ -57,12 +57,13 @@ export function registerCallHandlingCommand(program: Command): void {
       const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
       const view = await MemberReportsView.open(s, { follow: true, log: say });
       let server: CallHandlingServer | undefined;
+      const owners = new OwnerDecisions(view, { timeoutMs, ...(s.http.token ? { token: s.http.token } : {}) });
       try {
         await directory?.migrate();
         server = await CallHandlingServer.start({
           host: opts.host,
           port,
-          owners: new OwnerDecisions(view, { timeoutMs, ...(s.http.token ? { token: s.http.token } : {}) }),
+          owners,
           resolveKey: directoryResolver(s, directory),
           trustAssertedIdentity: opts.assertedIdentity,
           ...(opts.voicemail ? { voicemail: opts.voicemail } : {}),
@@ -80,6 +81,7 @@ export function registerCallHandlingCommand(program: Command): void {
         say(`stopping (${sig}); ${statsLine()}`);
       } finally {
         await server?.stop();
+        owners.close();
         await view.close();
         await directory?.close();
       }

@@ -14,7 +14,6 @@ import { TransactionalProcessor, type InputRecord, type OutputRecord, type Proce
 import { WatcherRules } from './authorization/watcherRules.ts';
 import { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
 import type { UserProfiles } from '../../subscriber/availability/availabilityProfile.ts';
-import { DEFAULT_PROFILES } from '../../subscriber/availability/settingsProfile.ts';
 import { forUpdate, fromStateRecord, newSubscriber, toStateRecord, type ManagedSubscriber } from './managedSubscriber.ts';
 import type { HandoffMode } from './handoff/handoffMode.ts';
 import { resubscribeHooks } from './handoff/resubscribeHooks.ts';
@@ -58,8 +57,8 @@ export interface EventManager {
   stop(): Promise<void>;
   /** Its MemberReports and own SIP contact (membership/). */
   membership: Membership;
-  /** A subscriber's availability profiles, as the batches see them (cached briefly): the member API's call-handling decision reads them. */
-  profilesOf(key: string): Promise<UserProfiles>;
+  /** Subscribers' availability profiles, as the batches see them (cached briefly; absent keys: the defaults): the member API's call-handling decision reads them. */
+  profilesOf(keys: string[]): Promise<Map<string, UserProfiles>>;
 }
 
 /** One handler per input topic (handlers/): the member consumes these topics. */
@@ -194,7 +193,7 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
     processor,
     stats,
     done: () => processor.done(),
-    profilesOf: async (key) => (await availabilityStore.getMany([key])).get(key) ?? DEFAULT_PROFILES,
+    profilesOf: (keys) => availabilityStore.getMany(keys),
     async stop() {
       await joined.leave();
       await processor.stop();

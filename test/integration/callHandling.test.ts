@@ -107,13 +107,12 @@ beforeAll(async () => {
   const view = await MemberReportsView.open(s, { follow: true });
   cleanups.push(() => view.close());
   await eventually('the report naming the member API', () => view.ownerOfKey(ALICE)?.httpUrl === api.url, { timeoutMs: 30_000 });
-  redirect = await CallHandlingServer.start({
-    host: HOST,
-    port: 0,
-    owners: new OwnerDecisions(view, { timeoutMs: 2000, token }),
-    resolveKey: directoryResolver(s),
+  const owners = new OwnerDecisions(view, { timeoutMs: 2000, token });
+  redirect = await CallHandlingServer.start({ host: HOST, port: 0, owners, resolveKey: directoryResolver(s) });
+  cleanups.push(async () => {
+    await redirect.stop();
+    owners.close();
   });
-  cleanups.push(() => redirect.stop());
 
   const now = Date.now();
   await signal([

@@ -25,6 +25,7 @@ import type { UserProfiles } from '../../../subscriber/availability/availability
 import type { SubscriberPresence } from '../presence/model.ts';
 import { CallQueryError, parseCallQuery } from '../../../subscriber/call-handling/callQuery.ts';
 import { calleeState } from './calleeState.ts';
+import { ProfileBatches } from './profileBatches.ts';
 
 /** Every answer here is live state: never cached. */
 const reply = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -46,7 +47,7 @@ export interface MemberApi {
 async function answerCall(
   res: http.ServerResponse,
   memberId: string,
-  em: EventManager,
+  profileBatches: ProfileBatches,
   key: string,
   partition: number,
   presence: SubscriberPresence,
@@ -54,7 +55,7 @@ async function answerCall(
 ): Promise<void> {
   let profiles: UserProfiles;
   try {
-    profiles = await em.profilesOf(key);
+    profiles = await profileBatches.get(key);
   } catch (err) {
     return reply(res, 503, { error: `availability profiles unavailable: ${err instanceof Error ? err.message : String(err)}` }, { 'retry-after': '1' });
   }
@@ -71,6 +72,8 @@ export async function startMemberApi(
   o: { memberId: string; port: number; host: string; advertisedHost?: string; tokens?: BearerTokens },
 ): Promise<MemberApi> {
   let em: EventManager | undefined;
+  // Set with the member: the keys of concurrent call-handling queries share one profile lookup.
+  let profileBatches: ProfileBatches | undefined;
   const server = createApiServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
@@ -91,7 +94,7 @@ export async function startMemberApi(
         return reply(res, 421, { error: `partition ${partition} of ${key} is not held by member ${o.memberId}; ask its owner (presence locate)`, partition });
       const held = em.processor.ctx.store(partition).get(key);
       if (!held) return reply(res, 404, { error: `member ${o.memberId} holds no state for ${key} (no signaling, publication or watcher yet)`, partition });
-      if (query) return void answerCall(res, o.memberId, em, key, partition, held.presence, query);
+      if (query && profileBatches) return void answerCall(res, o.memberId, profileBatches, key, partition, held.presence, query);
       return reply(res, 200, { memberId: o.memberId, ...subscriberView(key, partition, held) });
     } catch (err) {
       if (err instanceof AccessRefused) return reply(res, err.status, { error: err.message }, err.headers);
@@ -107,6 +110,7 @@ export async function startMemberApi(
     port,
     serve: (member) => {
       em = member;
+      profileBatches = new ProfileBatches((keys) => member.profilesOf(keys));
     },
     close: () =>
       new Promise<void>((resolve) => {

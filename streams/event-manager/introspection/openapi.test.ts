@@ -12,7 +12,6 @@ import type { EventManager } from '../eventManager.ts';
 import { newSubscriber, type ManagedSubscriber } from '../managedSubscriber.ts';
 import { startMemberApi, type MemberApi } from './memberApi.ts';
 import { memberApiOpenApi } from './openapi.ts';
-import { DEFAULT_PROFILES } from '../../../subscriber/availability/settingsProfile.ts';
 
 const s = loadSettings();
 const ops = newToken('ops', ['subscribers:read', 'calls:decide']);
@@ -25,7 +24,7 @@ const store = new Map<string, ManagedSubscriber>();
 const member = {
   stats: {},
   processor: { stats: {}, ctx: { partitions: () => held, store: () => store } },
-  profilesOf: async () => DEFAULT_PROFILES,
+  profilesOf: async () => new Map(),
 } as unknown as EventManager;
 let api: MemberApi;
 let base: string;
