@@ -113,6 +113,7 @@ export interface Settings {
     locatorPort: number | undefined;
     consolePort: number | undefined;
     locationAgentPort: number | undefined;
+    callHandlingPort: number | undefined;
     /** librdkafka statistics.interval.ms of every client of a process whose admin port is open (kafka/clientStats.ts); 0: off. */
     kafkaStatisticsIntervalMs: number;
   };
@@ -653,6 +654,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       locatorPort: port('PRESENCE_LOCATOR_ADMIN_PORT', get('PRESENCE_LOCATOR_ADMIN_PORT', 'admin.locatorPort')),
       consolePort: port('PRESENCE_CONSOLE_ADMIN_PORT', get('PRESENCE_CONSOLE_ADMIN_PORT', 'admin.consolePort')),
       locationAgentPort: port('PRESENCE_LOCATION_AGENT_ADMIN_PORT', get('PRESENCE_LOCATION_AGENT_ADMIN_PORT', 'admin.locationAgentPort')),
+      callHandlingPort: port('PRESENCE_CALL_HANDLING_ADMIN_PORT', get('PRESENCE_CALL_HANDLING_ADMIN_PORT', 'admin.callHandlingPort')),
       kafkaStatisticsIntervalMs: nonNegativeInt(
         'PRESENCE_KAFKA_STATISTICS_INTERVAL_MS',
         get('PRESENCE_KAFKA_STATISTICS_INTERVAL_MS', 'admin.kafkaStatisticsIntervalMs'),

@@ -10,7 +10,17 @@ import { enableKafkaClientStats } from '../../kafka/clientStats.ts';
 import { registerKafkaClientMetrics } from '../../kafka/clientStatsMetrics.ts';
 
 export type AdminRole =
-  'eventManager' | 'sipFront' | 'notifySink' | 'hepTap' | 'groupPresence' | 'groupService' | 'groupPresenceApi' | 'locator' | 'console' | 'locationAgent';
+  | 'eventManager'
+  | 'sipFront'
+  | 'notifySink'
+  | 'hepTap'
+  | 'groupPresence'
+  | 'groupService'
+  | 'groupPresenceApi'
+  | 'locator'
+  | 'console'
+  | 'locationAgent'
+  | 'callHandling';
 
 const ENV: Record<AdminRole, string> = {
   eventManager: 'PRESENCE_EVENT_MANAGER_ADMIN_PORT',
@@ -23,6 +33,7 @@ const ENV: Record<AdminRole, string> = {
   locator: 'PRESENCE_LOCATOR_ADMIN_PORT',
   console: 'PRESENCE_CONSOLE_ADMIN_PORT',
   locationAgent: 'PRESENCE_LOCATION_AGENT_ADMIN_PORT',
+  callHandling: 'PRESENCE_CALL_HANDLING_ADMIN_PORT',
 };
 
 export function addAdminOptions(cmd: Command, role: AdminRole): Command {

@@ -14,6 +14,9 @@ import { parseUri } from '../../protocols/decode/sip/index.ts';
 import { commandLog } from '../logger.ts';
 import { untilSignal } from './run.ts';
 import { flagsFromSettings, whole } from './flagSettings.ts';
+import { addAdminOptions, startAdminFor } from './adminPort.ts';
+import { MetricsRegistry } from '../../protocols/http/metrics.ts';
+import { callHandlingReadiness, registerCallHandlingMetrics } from '../../services/call-handling/callHandlingMetrics.ts';
 
 const say = commandLog('call-handling', loadSettings);
 
@@ -25,11 +28,14 @@ interface Opts {
   directory: boolean;
   assertedIdentity: boolean;
   statsInterval: string;
+  adminPort?: string;
+  adminHost?: string;
 }
 
 export function registerCallHandlingCommand(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
   const cmd = run.command('call-handling');
+  addAdminOptions(cmd, 'callHandling');
   flagsFromSettings(cmd, (s) => s.roles.callHandling);
   cmd
     .description(
@@ -54,9 +60,17 @@ export function registerCallHandlingCommand(program: Command): void {
       }
       const s = loadSettings();
       say.start();
-      const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
-      const view = await MemberReportsView.open(s, { follow: true, log: say });
       let server: CallHandlingServer | undefined;
+      const metrics = new MetricsRegistry();
+      const ready = callHandlingReadiness(() => server);
+      registerCallHandlingMetrics(metrics, () => server, ready);
+      const admin = await startAdminFor(s, 'callHandling', opts, { metrics, ready, log: say });
+      const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
+      const view = await MemberReportsView.open(s, { follow: true, log: say }).catch(async (err: unknown) => {
+        await admin?.close();
+        await directory?.close();
+        throw err;
+      });
       const owners = new OwnerDecisions(view, { timeoutMs, ...(s.http.token ? { token: s.http.token } : {}) });
       try {
         await directory?.migrate();
@@ -69,7 +83,7 @@ export function registerCallHandlingCommand(program: Command): void {
           ...(opts.voicemail ? { voicemail: opts.voicemail } : {}),
         });
         const srv = server;
-        say(`call-handling redirect server on sip:${opts.host}:${srv.port} (UDP, TCP); owners from ${s.topics.prefix}event-manager-members`);
+        say(`call-handling redirect server listening on ${opts.host}:${srv.port} (UDP+TCP); owners from ${s.topics.prefix}event-manager-members`);
         const statsLine = () => {
           const st = srv.stats;
           const p = st.decisionSeconds.quantileBound(0.99);
@@ -84,6 +98,7 @@ export function registerCallHandlingCommand(program: Command): void {
         owners.close();
         await view.close();
         await directory?.close();
+        await admin?.close();
       }
     });
 }
