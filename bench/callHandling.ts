@@ -6,7 +6,8 @@
 // redirect server (which asks the member API), after a 1 s warm-up. Prints
 // achieved rate, answers by kind and p50/p99/max of request → answer.
 // The load generator runs in the same process (one event loop with the
-// member, the API and the redirect server): the figures include its cost.
+// member, the API and the redirect server): the figures include its cost, and
+// the CPU time per answer says what the whole costs, loaded machine or not.
 //   PRESENCE_HOME=… npx tsx bench/callHandling.ts
 import { createSocket } from 'node:dgram';
 import http from 'node:http';
@@ -47,6 +48,12 @@ async function offer(rate: number, seconds: number, send: (i: number) => void): 
   }
   return total;
 }
+
+/** CPU time this process spent per answered request: comparable across loaded and idle machines, unlike the latencies. */
+const cpuPer = (since: NodeJS.CpuUsage, answered: number) => {
+  const u = process.cpuUsage(since);
+  return answered ? `; CPU ${((u.user + u.system) / 1000 / answered).toFixed(2)} ms per answer (all of it: generator, API, member, redirect server)` : '';
+};
 
 function summary(label: string, offered: number, latenciesMs: number[], answers: Record<string, number>, seconds: number): string {
   const sorted = [...latenciesMs].sort((a, b) => a - b);
@@ -132,6 +139,7 @@ async function main(): Promise<void> {
     const httpPhase = async (phaseS: number, record: boolean) => {
       const latencies: number[] = [];
       const answers: Record<string, number> = {};
+      const cpu0 = process.cpuUsage();
       let outstanding = 0;
       const offered = await offer(RATE, phaseS, (i) => {
         const t0 = performance.now();
@@ -147,7 +155,7 @@ async function main(): Promise<void> {
       });
       const deadline = Date.now() + GRACE_MS;
       while (outstanding > 0 && Date.now() < deadline) await sleep(20);
-      if (record) console.log(summary('HTTP member API', offered, latencies, answers, phaseS) + `; unanswered ${outstanding}`);
+      if (record) console.log(summary('HTTP member API', offered, latencies, answers, phaseS) + `; unanswered ${outstanding}` + cpuPer(cpu0, latencies.length));
       // A backlog left over must not be charged to the next phase.
       while (outstanding > 0) await sleep(50);
     };
@@ -181,12 +189,14 @@ async function main(): Promise<void> {
       started.set(branch, performance.now());
       ua.send(msg, redirect!.port, HOST);
     };
+    const cpu0 = process.cpuUsage();
     const offered = await offer(RATE, PHASE_S, invite);
     const deadline = Date.now() + GRACE_MS;
     while (started.size > 0 && Date.now() < deadline) await sleep(20);
     console.log(
       summary('SIP redirect server', offered, latencies, answers, PHASE_S) +
-        `; unanswered ${started.size}; redirect server retransmissions seen ${redirect.stats.retransmissions}`,
+        `; unanswered ${started.size}; redirect server retransmissions seen ${redirect.stats.retransmissions}` +
+        cpuPer(cpu0, latencies.length),
     );
     ua.close();
   } finally {
