@@ -11,7 +11,7 @@ import type { CallDecision, CallRequest } from '../../subscriber/call-handling/c
 import { presentityKey } from '../../front-end/subscribeHandler.ts';
 import { openSipUdpClient, type SipUdpClient } from '../../test/support/sipUdpClient.ts';
 import { CallHandlingServer } from './callHandlingServer.ts';
-import { OwnerDecisions, type OwnerAnswer } from './ownerDecisions.ts';
+import { OwnerDecisions, type CallDecider, type OwnerAnswer } from './ownerDecisions.ts';
 
 const BUSY = 'msisdn:+351910000001';
 const FORWARDED = 'msisdn:+351910000002';
@@ -25,7 +25,7 @@ const decision = (d: Partial<CallDecision>): OwnerAnswer => ({
   decision: { action: 'accept', targets: [], urgentOverride: false, why: 'test', ...d },
 });
 
-const owners = {
+const owners: CallDecider = {
   async decide(key: string, request: Omit<CallRequest, 'at'>): Promise<OwnerAnswer> {
     asked.push({ key, request });
     if (key === ORPHAN) return { kind: 'unavailable', reason: 'no-owner', detail: 'none' };
@@ -37,7 +37,7 @@ const owners = {
     }
     return decision({ action: 'reject', reason: 'declined' });
   },
-} as unknown as OwnerDecisions;
+};
 
 let server: CallHandlingServer;
 let withVoicemail: CallHandlingServer;

@@ -19,7 +19,7 @@ import { isReliable, responseTarget, SipTransport, type MessageSource } from '..
 import { LatencyHistogram } from '../../protocols/http/latencyHistogram.ts';
 import type { KeyResolver } from '../../front-end/handlerContext.ts';
 import type { Medium } from '../../subscriber/call-handling/callDecision.ts';
-import type { OwnerDecisions, OwnerFailure } from './ownerDecisions.ts';
+import type { CallDecider, OwnerFailure } from './ownerDecisions.ts';
 import { sipAnswerOf, type SipAnswer } from './sipAnswer.ts';
 
 export const CALL_HANDLING_METHODS = ['INVITE', 'ACK', 'CANCEL', 'MESSAGE', 'OPTIONS'] as const;
@@ -47,7 +47,8 @@ export interface CallHandlingOptions {
   readonly host: string;
   /** 0: a free port. */
   readonly port: number;
-  readonly owners: OwnerDecisions;
+  /** The owners' decisions (OwnerDecisions: their member APIs). */
+  readonly owners: CallDecider;
   /** Request-URI (or To) → the callee's subscriber key (the directory, as the SIP front end keys). */
   readonly resolveKey: KeyResolver;
   /** Where voicemail calls go (RFC 4458 target and cause added); absent: busy/unavailable are rejected. */

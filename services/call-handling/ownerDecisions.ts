@@ -24,10 +24,15 @@ export type OwnerAnswer =
 export const OWNER_FAILURES = ['no-owner', 'timeout', 'moved', 'refused', 'error'] as const;
 export type OwnerFailure = (typeof OWNER_FAILURES)[number];
 
+/** Who decides a callee's calls: the owner over its member API here; a member answering for its own keys could decide in-process. */
+export interface CallDecider {
+  decide(key: string, request: Omit<CallRequest, 'at'>): Promise<OwnerAnswer>;
+}
+
 /** Connections kept open to each owner: at 2,000 decisions/s a connection per request would cost more than the decision. */
 const SOCKETS_PER_OWNER = 64;
 
-export class OwnerDecisions {
+export class OwnerDecisions implements CallDecider {
   private readonly agents = {
     http: new http.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_OWNER }),
     https: new https.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_OWNER }),
