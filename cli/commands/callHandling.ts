@@ -71,7 +71,7 @@ export function registerCallHandlingCommand(program: Command): void {
         await directory?.close();
         throw err;
       });
-      const owners = new OwnerDecisions(view, { timeoutMs, ...(s.http.token ? { token: s.http.token } : {}) });
+      const owners = new OwnerDecisions(view, { timeoutMs, tls: s.http.client, ...(s.http.token ? { token: s.http.token } : {}) });
       try {
         await directory?.migrate();
         server = await CallHandlingServer.start({

@@ -3,8 +3,10 @@
 // members' reports (the cached owner table: no lookup per call), one HTTP
 // request with a short timeout, and every way it can fail said as such, so
 // the redirect server answers at once instead of waiting or guessing.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import type { ApiClientTls } from '../../config/settings.ts';
 import type { ReportedOwner } from '../../coordinator/memberReports.ts';
 import type { CallDecision, CallRequest } from '../../subscriber/call-handling/callDecision.ts';
 import { callQueryString } from '../../subscriber/call-handling/callQuery.ts';
@@ -33,15 +35,25 @@ export interface CallDecider {
 const SOCKETS_PER_OWNER = 64;
 
 export class OwnerDecisions implements CallDecider {
-  private readonly agents = {
-    http: new http.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_OWNER }),
-    https: new https.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_OWNER }),
-  };
+  private readonly agents: { readonly http: http.Agent; readonly https: https.Agent };
 
+  /** `tls`: the CA the owners' HTTPS APIs are checked with and, where they require mutual TLS, this process's certificate (PRESENCE_HTTP_CLIENT_*, read once). */
   constructor(
     private readonly owners: OwnerTable,
-    private readonly o: { readonly token?: string; readonly timeoutMs: number },
-  ) {}
+    private readonly o: { readonly token?: string; readonly timeoutMs: number; readonly tls?: ApiClientTls },
+  ) {
+    const tls = o.tls ?? {};
+    this.agents = {
+      http: new http.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_OWNER }),
+      https: new https.Agent({
+        keepAlive: true,
+        maxSockets: SOCKETS_PER_OWNER,
+        ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+        ...(tls.certFile ? { cert: readFileSync(tls.certFile) } : {}),
+        ...(tls.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
+      }),
+    };
+  }
 
   async decide(key: string, request: Omit<CallRequest, 'at'>): Promise<OwnerAnswer> {
     const owner = this.owners.ownerOfKey(key);
