@@ -23,6 +23,7 @@ import { registerGroupPresenceCommand } from './commands/groupPresence.ts';
 import { registerGroupPresenceApiCommand } from './commands/groupPresenceApi.ts';
 import { registerGroupServiceCommand } from './commands/groupService.ts';
 import { registerAvailabilityServiceCommand } from './commands/availabilityService.ts';
+import { registerCallHandlingCommand } from './commands/callHandling.ts';
 import { registerConsoleCommand } from './commands/console.ts';
 import { registerTokensCommand } from './commands/tokens.ts';
 import { registerCredentialsCommand } from './commands/credentials.ts';
@@ -64,6 +65,7 @@ export function buildProgram(): Command {
   registerGroupPresenceApiCommand(program);
   registerGroupServiceCommand(program);
   registerAvailabilityServiceCommand(program);
+  registerCallHandlingCommand(program);
   registerConsoleCommand(program);
   registerTokensCommand(program);
   registerCredentialsCommand(program);

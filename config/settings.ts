@@ -114,6 +114,7 @@ export interface Settings {
     locatorPort: number | undefined;
     consolePort: number | undefined;
     locationAgentPort: number | undefined;
+    callHandlingPort: number | undefined;
     /** librdkafka statistics.interval.ms of every client of a process whose admin port is open (kafka/clientStats.ts); 0: off. */
     kafkaStatisticsIntervalMs: number;
   };
@@ -184,6 +185,16 @@ export interface Settings {
     availabilityService: { port: number; host: string; schema: string; relay: boolean; maxBody: number; statsInterval: number };
     groupPresenceApi: { port: number; host: string; schema: string; sink: boolean; directory: boolean; statsInterval: number };
     locator: { port: number; host: string };
+    /** `run call-handling`: the SIP redirect server of call-handling decisions (services/call-handling/). */
+    callHandling: {
+      port: number;
+      host: string;
+      voicemail: string | undefined;
+      ownerTimeoutMs: number;
+      directory: boolean;
+      assertedIdentity: boolean;
+      statsInterval: number;
+    };
     console: { port: number; host: string; directory: boolean; manage: boolean; capturesDir: string | undefined };
     hepTap: { port: number | undefined; host: string; directory: boolean; statsInterval: number };
   };
@@ -650,6 +661,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       locatorPort: port('PRESENCE_LOCATOR_ADMIN_PORT', get('PRESENCE_LOCATOR_ADMIN_PORT', 'admin.locatorPort')),
       consolePort: port('PRESENCE_CONSOLE_ADMIN_PORT', get('PRESENCE_CONSOLE_ADMIN_PORT', 'admin.consolePort')),
       locationAgentPort: port('PRESENCE_LOCATION_AGENT_ADMIN_PORT', get('PRESENCE_LOCATION_AGENT_ADMIN_PORT', 'admin.locationAgentPort')),
+      callHandlingPort: port('PRESENCE_CALL_HANDLING_ADMIN_PORT', get('PRESENCE_CALL_HANDLING_ADMIN_PORT', 'admin.callHandlingPort')),
       kafkaStatisticsIntervalMs: nonNegativeInt(
         'PRESENCE_KAFKA_STATISTICS_INTERVAL_MS',
         get('PRESENCE_KAFKA_STATISTICS_INTERVAL_MS', 'admin.kafkaStatisticsIntervalMs'),
@@ -778,6 +790,15 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
           statsInterval: n('PRESENCE_GROUP_PRESENCE_API_STATS_INTERVAL', 'roles.groupPresenceApi.statsInterval', 10),
         },
         locator: { port: p('PRESENCE_LOCATOR_PORT', 'roles.locator.port', 8090)!, host: h('PRESENCE_LOCATOR_HOST', 'roles.locator.host') },
+        callHandling: {
+          port: p('PRESENCE_CALL_HANDLING_PORT', 'roles.callHandling.port', 5065)!,
+          host: h('PRESENCE_CALL_HANDLING_HOST', 'roles.callHandling.host'),
+          voicemail: id('PRESENCE_CALL_HANDLING_VOICEMAIL', 'roles.callHandling.voicemail'),
+          ownerTimeoutMs: n('PRESENCE_CALL_HANDLING_OWNER_TIMEOUT_MS', 'roles.callHandling.ownerTimeoutMs', 250),
+          directory: b('PRESENCE_CALL_HANDLING_DIRECTORY', 'roles.callHandling.directory', true),
+          assertedIdentity: b('PRESENCE_CALL_HANDLING_ASSERTED_IDENTITY', 'roles.callHandling.assertedIdentity', true),
+          statsInterval: n('PRESENCE_CALL_HANDLING_STATS_INTERVAL', 'roles.callHandling.statsInterval', 30),
+        },
         console: {
           port: p('PRESENCE_CONSOLE_PORT', 'roles.console.port', 8088)!,
           host: h('PRESENCE_CONSOLE_HOST', 'roles.console.host'),

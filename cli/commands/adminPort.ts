@@ -20,7 +20,8 @@ export type AdminRole =
   | 'groupPresenceApi'
   | 'locator'
   | 'console'
-  | 'locationAgent';
+  | 'locationAgent'
+  | 'callHandling';
 
 const ENV: Record<AdminRole, string> = {
   eventManager: 'PRESENCE_EVENT_MANAGER_ADMIN_PORT',
@@ -34,6 +35,7 @@ const ENV: Record<AdminRole, string> = {
   locator: 'PRESENCE_LOCATOR_ADMIN_PORT',
   console: 'PRESENCE_CONSOLE_ADMIN_PORT',
   locationAgent: 'PRESENCE_LOCATION_AGENT_ADMIN_PORT',
+  callHandling: 'PRESENCE_CALL_HANDLING_ADMIN_PORT',
 };
 
 export function addAdminOptions(cmd: Command, role: AdminRole): Command {

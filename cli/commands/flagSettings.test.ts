@@ -48,6 +48,12 @@ const FLAGS: Record<string, Record<string, string>> = {
     host: 'PRESENCE_GROUP_PRESENCE_API_HOST',
     adminPort: 'PRESENCE_GROUP_PRESENCE_API_ADMIN_PORT',
   },
+  'run call-handling': {
+    port: 'PRESENCE_CALL_HANDLING_PORT',
+    host: 'PRESENCE_CALL_HANDLING_HOST',
+    voicemail: 'PRESENCE_CALL_HANDLING_VOICEMAIL',
+    adminPort: 'PRESENCE_CALL_HANDLING_ADMIN_PORT',
+  },
   'run locator': { port: 'PRESENCE_LOCATOR_PORT', host: 'PRESENCE_LOCATOR_HOST', adminPort: 'PRESENCE_LOCATOR_ADMIN_PORT' },
   'run console': { port: 'PRESENCE_CONSOLE_PORT', host: 'PRESENCE_CONSOLE_HOST', adminPort: 'PRESENCE_CONSOLE_ADMIN_PORT' },
   'tap hep': { port: 'PRESENCE_HEP_TAP_PORT', host: 'PRESENCE_HEP_TAP_HOST', adminPort: 'PRESENCE_HEP_TAP_ADMIN_PORT' },

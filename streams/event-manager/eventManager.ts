@@ -13,6 +13,7 @@ import { defaultMemberId, memberIds } from '../../kafka/memberIdentity.ts';
 import { TransactionalProcessor, type InputRecord, type OutputRecord, type ProcessContext } from '../../kafka/transactionalProcessor.ts';
 import { WatcherRules } from './authorization/watcherRules.ts';
 import { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
+import type { UserProfiles } from '../../subscriber/availability/availabilityProfile.ts';
 import { forUpdate, fromStateRecord, newSubscriber, toStateRecord, type ManagedSubscriber } from './managedSubscriber.ts';
 import type { HandoffMode } from './handoff/handoffMode.ts';
 import { resubscribeHooks } from './handoff/resubscribeHooks.ts';
@@ -58,6 +59,8 @@ export interface EventManager {
   stop(): Promise<void>;
   /** Its MemberReports and own SIP contact (membership/). */
   membership: Membership;
+  /** Subscribers' availability profiles, as the batches see them (cached briefly; absent keys: the defaults): the member API's call-handling decision reads them. */
+  profilesOf(keys: string[]): Promise<Map<string, UserProfiles>>;
 }
 
 /** One handler per input topic (handlers/): the member consumes these topics. */
@@ -198,6 +201,7 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
     processor,
     stats,
     done: () => processor.done(),
+    profilesOf: (keys) => availabilityStore.getMany(keys),
     async stop() {
       await joined.leave();
       await processor.stop();

@@ -2,6 +2,8 @@
 // that owns it answers from its store in milliseconds — what `presence
 // watchers` and `presence locate` use instead of scanning a compacted topic.
 //   GET /subscribers/{key}  presence, publications, watcher dialogs (scope subscribers:read)
+//   GET /subscribers/{key}/call-handling?caller=…&medium=…&urgent=…&voicemail=…&at=…
+//                           what to do with a call or message to it now (scope calls:decide)
 //   GET /stats              the member's counters and partitions (no personal data)
 //   GET /openapi.json       this list as OpenAPI 3.1 (openapi.ts), no token
 // A key whose partition this member does not hold is 421 (Misdirected Request)
@@ -18,12 +20,20 @@ import { subscriberView } from './subscriberView.ts';
 import { NO_STORE, sendJson } from '../../../protocols/http/jsonResponse.ts';
 import { serveOpenApi } from '../../../protocols/http/openApi.ts';
 import { memberApiOpenApi } from './openapi.ts';
+import { decideCall, type CallRequest } from '../../../subscriber/call-handling/callDecision.ts';
+import type { UserProfiles } from '../../../subscriber/availability/availabilityProfile.ts';
+import type { SubscriberPresence } from '../presence/model.ts';
+import { CallQueryError, parseCallQuery } from '../../../subscriber/call-handling/callQuery.ts';
+import { calleeState } from './calleeState.ts';
+import { ProfileBatches } from './profileBatches.ts';
 
 /** Every answer here is live state: never cached. */
 const reply = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
   sendJson(res, status, body, { ...NO_STORE, ...headers });
 
 export const SUBSCRIBERS_READ = 'subscribers:read';
+/** Asking what to do with a call (a CSCF, a softswitch, the call-handling redirect server): no presence details. */
+export const CALLS_DECIDE = 'calls:decide';
 
 export interface MemberApi {
   readonly url: string;
@@ -33,11 +43,37 @@ export interface MemberApi {
   close(): Promise<void>;
 }
 
+/** The call-handling decision: the profiles (cached briefly; their database down is a 503 outage), then the pure decision. */
+async function answerCall(
+  res: http.ServerResponse,
+  memberId: string,
+  profileBatches: ProfileBatches,
+  key: string,
+  partition: number,
+  presence: SubscriberPresence,
+  query: CallRequest,
+): Promise<void> {
+  let profiles: UserProfiles;
+  try {
+    profiles = await profileBatches.get(key);
+  } catch (err) {
+    return reply(res, 503, { error: `availability profiles unavailable: ${err instanceof Error ? err.message : String(err)}` }, { 'retry-after': '1' });
+  }
+  try {
+    const decision = decideCall(calleeState(key, presence), profiles, query);
+    reply(res, 200, { memberId, key, partition, at: new Date(query.at).toISOString(), ...decision });
+  } catch (err) {
+    reply(res, 500, internalErrorBody(err, `GET /subscribers/${key}/call-handling`));
+  }
+}
+
 export async function startMemberApi(
   s: Settings,
   o: { memberId: string; port: number; host: string; advertisedHost?: string; tokens?: BearerTokens },
 ): Promise<MemberApi> {
   let em: EventManager | undefined;
+  // Set with the member: the keys of concurrent call-handling queries share one profile lookup.
+  let profileBatches: ProfileBatches | undefined;
   const server = createApiServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
@@ -47,18 +83,22 @@ export async function startMemberApi(
       if (url.pathname === '/stats') {
         return reply(res, 200, { memberId: o.memberId, partitions: em.processor.ctx.partitions(), eventManager: em.stats, processor: em.processor.stats });
       }
-      const m = /^\/subscribers\/([^/]+)$/.exec(url.pathname);
-      if (!m) return reply(res, 404, { error: `no such resource ${url.pathname}; try /subscribers/{key} or /stats` });
-      o.tokens?.authorize(req, SUBSCRIBERS_READ);
+      const m = /^\/subscribers\/([^/]+)(\/call-handling)?$/.exec(url.pathname);
+      if (!m) return reply(res, 404, { error: `no such resource ${url.pathname}; try /subscribers/{key}, /subscribers/{key}/call-handling or /stats` });
+      const callHandling = m[2] !== undefined;
+      o.tokens?.authorize(req, callHandling ? CALLS_DECIDE : SUBSCRIBERS_READ);
       const key = decodeURIComponent(m[1]!);
+      const query = callHandling ? parseCallQuery(url.searchParams, Date.now()) : undefined;
       const partition = partitionOf(key, s.topics.partitions);
       if (!em.processor.ctx.partitions().includes(partition))
         return reply(res, 421, { error: `partition ${partition} of ${key} is not held by member ${o.memberId}; ask its owner (presence locate)`, partition });
       const held = em.processor.ctx.store(partition).get(key);
       if (!held) return reply(res, 404, { error: `member ${o.memberId} holds no state for ${key} (no signaling, publication or watcher yet)`, partition });
+      if (query && profileBatches) return void answerCall(res, o.memberId, profileBatches, key, partition, held.presence, query);
       return reply(res, 200, { memberId: o.memberId, ...subscriberView(key, partition, held) });
     } catch (err) {
       if (err instanceof AccessRefused) return reply(res, err.status, { error: err.message }, err.headers);
+      if (err instanceof CallQueryError) return reply(res, 400, { error: err.message, parameter: err.parameter });
       return reply(res, 500, internalErrorBody(err, `GET ${url.pathname}`));
     }
   }, s.http.limits);
@@ -70,6 +110,7 @@ export async function startMemberApi(
     port,
     serve: (member) => {
       em = member;
+      profileBatches = new ProfileBatches((keys) => member.profilesOf(keys));
     },
     close: () =>
       new Promise<void>((resolve) => {

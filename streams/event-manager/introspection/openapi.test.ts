@@ -14,14 +14,18 @@ import { startMemberApi, type MemberApi } from './memberApi.ts';
 import { memberApiOpenApi } from './openapi.ts';
 
 const s = loadSettings();
-const ops = newToken('ops', ['subscribers:read']);
+const ops = newToken('ops', ['subscribers:read', 'calls:decide']);
 const other = newToken('portal', ['groups:read']);
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const key = 'msisdn:+351910000077'; // the document's example
 const partition = partitionOf(key, s.topics.partitions);
 let held: number[] = [];
 const store = new Map<string, ManagedSubscriber>();
-const member = { stats: {}, processor: { stats: {}, ctx: { partitions: () => held, store: () => store } } } as unknown as EventManager;
+const member = {
+  stats: {},
+  processor: { stats: {}, ctx: { partitions: () => held, store: () => store } },
+  profilesOf: async () => new Map(),
+} as unknown as EventManager;
 let api: MemberApi;
 let base: string;
 
@@ -36,7 +40,12 @@ const statuses = async (headers: Record<string, string> = {}) => {
   expect(calls.filter((c) => !c.ok)).toEqual([]);
   return calls.map((c) => `${c.path} ${c.status}`);
 };
-const answers = (subscriber: number, stats: number) => [`/subscribers/msisdn%3A%2B351910000077 ${subscriber}`, `/stats ${stats}`, '/openapi.json 200'];
+const answers = (subscriber: number, stats: number) => [
+  `/subscribers/msisdn%3A%2B351910000077 ${subscriber}`,
+  `/subscribers/msisdn%3A%2B351910000077/call-handling?caller=sip%3Aboss%40corp.example&medium=voice&urgent=false ${subscriber}`,
+  `/stats ${stats}`,
+  '/openapi.json 200',
+];
 
 describe('member API OpenAPI document', () => {
   it('is structurally valid OpenAPI 3.1', () => {
@@ -63,6 +72,43 @@ describe('member API OpenAPI document', () => {
   });
 
   it('the server has no route the document lacks: other methods are 405, other paths 404', async () => {
-    expect(await undocumentedAnswers(base, memberApiOpenApi, bearer(ops.token), ['/subscribers', '/subscribers/a/b'])).toEqual([]);
+    expect(
+      await undocumentedAnswers(base, memberApiOpenApi, bearer(ops.token), ['/subscribers', '/subscribers/a/b', '/subscribers/a/call-handling/b']),
+    ).toEqual([]);
+  });
+
+  it('the call-handling query: 400 naming a bad or unknown parameter, the decision from the stand-in store', async () => {
+    held = [partition];
+    store.set(key, newSubscriber(key));
+    const ask = async (q: string) => {
+      const res = await fetch(`${base}/subscribers/${encodeURIComponent(key)}/call-handling${q}`, { headers: bearer(ops.token) });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    expect(await ask('?medium=fax')).toMatchObject({ status: 400, body: { parameter: 'medium' } });
+    expect(await ask('?urgent=yes')).toMatchObject({ status: 400, body: { parameter: 'urgent' } });
+    expect(await ask('?caller=boss')).toMatchObject({ status: 400, body: { parameter: 'caller' } });
+    expect(await ask('?at=tomorrow')).toMatchObject({ status: 400, body: { parameter: 'at' } });
+    expect(await ask('?urgnet=true')).toMatchObject({ status: 400, body: { parameter: 'urgnet' } });
+    expect(await ask('?caller=sip:a@b&caller=sip:c@d')).toMatchObject({ status: 400, body: { parameter: 'caller' } });
+    // Nothing known about the subscriber yet: rejected as unknown.
+    expect(await ask('?caller=sip:a@b.example&at=2026-03-11T09:30:00Z')).toMatchObject({
+      status: 200,
+      body: { key, partition, at: '2026-03-11T09:30:00.000Z', action: 'reject', reason: 'unknown' },
+    });
+    // subscribers:read alone does not let a token decide calls, nor calls:decide read presence.
+    const reader = newToken('reader', ['subscribers:read']);
+    const fresh = await startMemberApi(s, {
+      memberId: 'em-openapi-2',
+      port: 0,
+      host: '127.0.0.1',
+      tokens: BearerTokens.parse(`${reader.line}\n${other.line}`),
+    });
+    try {
+      fresh.serve(member);
+      expect((await fetch(`${fresh.url}/subscribers/${encodeURIComponent(key)}/call-handling`, { headers: bearer(reader.token) })).status).toBe(403);
+      expect((await fetch(`${fresh.url}/subscribers/${encodeURIComponent(key)}`, { headers: bearer(reader.token) })).status).toBe(200);
+    } finally {
+      await fresh.close();
+    }
   });
 });

@@ -53,6 +53,77 @@ export const memberApiOpenApi: OpenApiDocument = {
         },
       },
     },
+    '/subscribers/{key}/call-handling': {
+      get: {
+        operationId: 'decideCall',
+        summary: 'What to do with a call or message to a subscriber this member owns, now (issue 16 part 5)',
+        description:
+          'From the live state in the store (reachable, in a call, registered contacts), the active profile and mode for this caller, and its contact lists: ' +
+          'accept (to the registered contacts), reject (busy, not-available, unreachable, declined, unknown), forward (to a number or a terminal), voicemail, notify-only. ' +
+          'An urgent call from a caller on the allowed list overrides the mode and a call in progress. The profiles come from a brief cache (PostgreSQL behind it).',
+        security: [{ [BEARER]: ['calls:decide'] }],
+        parameters: [
+          pathParameter('key', 'The callee: a subscriber key, URL-encoded.', 'msisdn:+351910000077'),
+          {
+            name: 'caller',
+            in: 'query',
+            required: false,
+            description: 'The caller (sip:, sips: or tel: URI); absent: anonymous.',
+            schema: { type: 'string' },
+            example: 'sip:boss@corp.example',
+          },
+          {
+            name: 'medium',
+            in: 'query',
+            required: false,
+            description: 'Default voice.',
+            schema: { type: 'string', enum: ['voice', 'video', 'message'] },
+            example: 'voice',
+          },
+          {
+            name: 'urgent',
+            in: 'query',
+            required: false,
+            description: 'An urgent call (SIP Priority: urgent or emergency).',
+            schema: { type: 'boolean' },
+            example: false,
+          },
+          {
+            name: 'voicemail',
+            in: 'query',
+            required: false,
+            description: 'The asker has a voicemail system: busy, unreachable and not-available calls go there instead of being rejected.',
+            schema: { type: 'boolean' },
+          },
+          {
+            name: 'at',
+            in: 'query',
+            required: false,
+            description: 'Decide as at this instant (default now).',
+            schema: { type: 'string', format: 'date-time' },
+          },
+        ],
+        responses: {
+          '200': { description: 'The decision.', content: { 'application/json': { schema: ref('schemas', 'CallDecision') } } },
+          '400': {
+            description: 'A bad or unknown query parameter, named.',
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['error', 'parameter'], properties: { error: { type: 'string' }, parameter: { type: 'string' } } },
+              },
+            },
+          },
+          '401': ref('responses', 'Unauthorized'),
+          '403': ref('responses', 'Forbidden'),
+          '404': keyError("The member holds the key's partition but no state for it (presence knows nothing of it yet)."),
+          '421': keyError("Another member holds the key's partition (it moved, or the asker's owner table is stale): ask its owner (presence locate)."),
+          '500': ref('responses', 'InternalError'),
+          '503': errorResponse('The member is starting, or the availability profiles cannot be read (database outage): retry.', {
+            'Retry-After': { description: 'Seconds.', schema: { type: 'string' } },
+          }),
+        },
+      },
+    },
     '/stats': {
       get: {
         operationId: 'stats',
@@ -88,6 +159,34 @@ export const memberApiOpenApi: OpenApiDocument = {
     responses: commonResponses,
     schemas: {
       Error: errorSchema,
+      CallDecision: {
+        type: 'object',
+        required: ['memberId', 'key', 'partition', 'at', 'action', 'targets', 'urgentOverride', 'why'],
+        properties: {
+          memberId: { type: 'string' },
+          key: { type: 'string' },
+          partition: { type: 'integer' },
+          at: { type: 'string', format: 'date-time', description: 'The instant the rules were evaluated at.' },
+          action: { type: 'string', enum: ['accept', 'reject', 'forward', 'voicemail', 'notify-only'] },
+          reason: { type: 'string', enum: ['busy', 'not-available', 'unreachable', 'declined', 'unknown'], description: 'Why the call is not put through.' },
+          targets: {
+            type: 'array',
+            description: 'accept: the registered contacts (empty: route as dialled); forward: where to.',
+            items: {
+              type: 'object',
+              required: ['uri', 'kind'],
+              properties: {
+                uri: { type: 'string' },
+                kind: { type: 'string', enum: ['number', 'terminal', 'contact'] },
+                terminal: { type: 'string', enum: ['fixed', 'mobile', 'voip', 'sms', 'mms', 'email'] },
+              },
+            },
+          },
+          mode: { type: 'string', description: 'The availability mode in force for this caller.' },
+          urgentOverride: { type: 'boolean' },
+          why: { type: 'string' },
+        },
+      },
       Subscriber: {
         type: 'object',
         required: ['memberId', 'key', 'partition', 'presence', 'publications', 'watchers'],
