@@ -14,7 +14,8 @@ import type { AvailabilityProfileChange } from '../../schemas/generated/records.
 import { RecordSerde } from '../../schemas/serde.ts';
 import { topicName } from '../../schemas/topology.ts';
 import { AvailabilityStore, type ProfileChange } from '../../subscriber/availability/availabilityStore.ts';
-import { OutboxRelay, type OutboxTable, type RelayOptions } from '../group-service/outboxRelay.ts';
+import { OutboxRelay, type OutboxTable, type RelayOptions } from '../outbox/outboxRelay.ts';
+import { stopOutboxService } from '../outbox/outboxService.ts';
 import { startProfilesHttpApi } from './profilesHttpApi.ts';
 import type { ConsentService } from './watcherConsents.ts';
 
@@ -110,19 +111,10 @@ export async function startAvailabilityService(s: Settings, o: AvailabilityServi
       store,
       relay,
       server,
-      async stop() {
-        const closed = new Promise((resolve) => server.close(resolve));
-        server.closeAllConnections();
-        await closed;
-        await relay?.stop();
-        await producer?.close();
-        await store.close();
-      },
+      stop: () => stopOutboxService({ server, relay, producer, store }),
     };
   } catch (err) {
-    await relay?.stop();
-    await producer?.close();
-    await store.close().catch(() => {});
+    await stopOutboxService({ relay, producer, store });
     throw err;
   }
 }

@@ -10,11 +10,12 @@ import { RecordSerde } from '../../schemas/serde.ts';
 import { topicName } from '../../schemas/topology.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
 import type { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
+import { stopOutboxService } from '../outbox/outboxService.ts';
 import { startGroupHttpApi } from './groupHttpApi.ts';
 import { BearerTokens } from '../../protocols/http/bearerTokens.ts';
 import { GroupStore } from './groupStore.ts';
 import { memberResolver } from './memberResolver.ts';
-import { OutboxRelay, type RelayOptions } from './outboxRelay.ts';
+import { OutboxRelay, type RelayOptions } from '../outbox/outboxRelay.ts';
 
 interface GroupServiceOptions {
   host?: string;
@@ -86,19 +87,10 @@ export async function startGroupService(s: Settings, o: GroupServiceOptions = {}
       store,
       relay,
       server,
-      async stop() {
-        const closed = new Promise((resolve) => server.close(resolve));
-        server.closeAllConnections();
-        await closed;
-        await relay?.stop();
-        await producer?.close();
-        await store.close();
-      },
+      stop: () => stopOutboxService({ server, relay, producer, store }),
     };
   } catch (err) {
-    await relay?.stop();
-    await producer?.close();
-    await store.close().catch(() => {});
+    await stopOutboxService({ relay, producer, store });
     throw err;
   }
 }

@@ -2,7 +2,8 @@
 // health). Ready means the database answers: every change is committed there
 // and reaches Kafka through the outbox, so a Kafka outage only grows the
 // backlog (a gauge to alert on) and must not take the API out of rotation.
-import { cachedCheck, type HealthCheck } from '../../protocols/http/adminServer.ts';
+import type { HealthCheck } from '../../protocols/http/adminServer.ts';
+import { outboxServiceReadiness } from '../outbox/outboxService.ts';
 import type { HttpStats } from '../../protocols/http/httpStats.ts';
 import type { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import type { GroupService } from './groupService.ts';
@@ -24,23 +25,5 @@ export function registerGroupServiceMetrics(m: MetricsRegistry, svc: GroupServic
   );
 }
 
-export function groupServiceReadiness(svc: () => GroupService | undefined): () => Promise<HealthCheck> {
-  const database = cachedCheck(async () => {
-    const s = svc();
-    if (!s) return { ok: false, reason: 'starting: migrating the database and listening' };
-    const backlog = await s.store.outboxBacklog();
-    const r = s.relay?.stats;
-    return {
-      ok: true,
-      details: {
-        outboxBacklog: backlog,
-        relay: r ? (r.consecutiveFailures ? `failing (${r.consecutiveFailures} rounds: ${r.lastError ?? ''})` : 'ok') : 'off',
-      },
-    };
-  }, 2000);
-  return async () => {
-    if (!svc()) return { ok: false, reason: 'starting: migrating the database and listening' };
-    const c = await database();
-    return c.ok ? c : { ok: false, reason: `database does not answer: ${c.reason ?? ''}` };
-  };
-}
+/** Ready when the database answers (services/outbox/outboxService.ts). */
+export const groupServiceReadiness: (svc: () => GroupService | undefined) => () => Promise<HealthCheck> = outboxServiceReadiness;

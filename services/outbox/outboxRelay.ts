@@ -1,5 +1,5 @@
-// The transactional-outbox relay: publishes the outbox's Group records to
-// Kafka in commit order and deletes them only after Kafka acknowledged them.
+// The transactional-outbox relay (group service, availability service): publishes
+// an outbox's records to Kafka in commit order and deletes them only after Kafka acknowledged them.
 //
 // - Nothing is lost: a change is in the outbox iff it is committed, and a row
 //   leaves the outbox only after its record is acknowledged (acks=all,
