@@ -22,7 +22,11 @@ export interface ApiAnswer {
 /** Largest answer read (a subscriber view); past it the request fails rather than buffering without bound. */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
-export function apiGet(url: string, o: { headers?: Record<string, string>; timeoutMs: number; tls?: ClientTlsFiles }): Promise<ApiAnswer> {
+/**
+ * One GET; the timeout covers the whole exchange (a request queued for a
+ * socket of `agent` included) and rejects with a TimeoutError.
+ */
+export function apiGet(url: string, o: { headers?: Record<string, string>; timeoutMs: number; tls?: ClientTlsFiles; agent?: http.Agent }): Promise<ApiAnswer> {
   const u = new URL(url);
   const secure = u.protocol === 'https:';
   const tls = o.tls ?? {};
@@ -30,7 +34,8 @@ export function apiGet(url: string, o: { headers?: Record<string, string>; timeo
   const options: https.RequestOptions = {
     method: 'GET',
     headers: { accept: 'application/json', ...o.headers },
-    timeout: o.timeoutMs,
+    signal: AbortSignal.timeout(o.timeoutMs),
+    ...(o.agent ? { agent: o.agent } : {}),
     ...(secure && tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
     ...(secure && tls.certFile ? { cert: readFileSync(tls.certFile) } : {}),
     ...(secure && tls.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
@@ -55,7 +60,6 @@ export function apiGet(url: string, o: { headers?: Record<string, string>; timeo
         resolve({ status: res.statusCode ?? 0, body });
       });
     });
-    req.on('timeout', () => req.destroy(new Error(`${url}: no answer within ${o.timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
   });

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { ApiClientTls } from '../../config/settings.ts';
+import { apiGet, type ApiAnswer } from '../../protocols/http/apiClient.ts';
 import type { ReportedOwner } from '../../coordinator/memberReports.ts';
 import type { CallDecision, CallRequest } from '../../subscriber/call-handling/callDecision.ts';
 import { callQueryString } from '../../subscriber/call-handling/callQuery.ts';
@@ -80,33 +81,11 @@ export class OwnerDecisions implements CallDecider {
     this.agents.https.destroy();
   }
 
-  /** One GET with the timeout covering the whole exchange (a request queued for a socket included). */
-  private get(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-    const secure = url.startsWith('https:');
-    return new Promise((resolve, reject) => {
-      const req = (secure ? https : http).get(
-        url,
-        {
-          agent: secure ? this.agents.https : this.agents.http,
-          headers: this.o.token ? { authorization: `Bearer ${this.o.token}` } : {},
-          signal: AbortSignal.timeout(this.o.timeoutMs),
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            let body: Record<string, unknown> = {};
-            try {
-              body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-            } catch {
-              // not JSON: the status says enough
-            }
-            resolve({ status: res.statusCode ?? 0, body });
-          });
-        },
-      );
-      req.on('error', reject);
+  private get(url: string): Promise<ApiAnswer> {
+    return apiGet(url, {
+      headers: this.o.token ? { authorization: `Bearer ${this.o.token}` } : {},
+      timeoutMs: this.o.timeoutMs,
+      agent: url.startsWith('https:') ? this.agents.https : this.agents.http,
     });
   }
 }
