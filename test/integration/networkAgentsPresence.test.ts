@@ -114,26 +114,7 @@ describe.skipIf(MISSING !== undefined)('done means (issue 19): IMS registration 
     const watcher = await StrictWatcher.open();
     watchers.push(watcher);
     const callId = `netagents-${name}-${run}`;
-    watcher.send(
-      [
-        `SUBSCRIBE ${ALICE.aor} SIP/2.0`,
-        `Via: SIP/2.0/UDP ${HOST}:${watcher.port};rport;branch=z9hG4bK-${name}-${run}`,
-        'Max-Forwards: 70',
-        `From: <sip:${name}@ims.test>;tag=${name}${run}`,
-        `To: <${ALICE.aor}>`,
-        `Call-ID: ${callId}`,
-        'CSeq: 1 SUBSCRIBE',
-        `Contact: <${watcher.uri}>`,
-        'Event: presence',
-        'Accept: application/pidf+xml',
-        'Expires: 600',
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n'),
-      fe!.port,
-      HOST,
-    );
+    watcher.subscribe({ to: ALICE.aor, from: `sip:${name}@ims.test`, callId, port: fe!.port, host: HOST });
     await eventually(`the 200 to ${name}'s SUBSCRIBE`, () => watcher.responses.some((r) => r.callId === callId && r.status === 200), { timeoutMs: 15_000 });
     await eventually(`${name}'s first NOTIFY`, () => watcher.accepted(callId).length > 0, { timeoutMs: 60_000, intervalMs: 200 });
     return { watcher, callId };

@@ -90,26 +90,7 @@ describe.skipIf(MISSING !== undefined)('IMS registration through Kamailio → pr
     const callId = `regpres-watch-${run}`;
     // From the watcher's own socket, as a handset does: the front end relays NOTIFYs over the flow the
     // SUBSCRIBE came from (front-end/flowRelay.ts), so a SUBSCRIBE from a socket then closed never hears of changes.
-    watcher!.send(
-      [
-        `SUBSCRIBE ${ALICE.aor} SIP/2.0`,
-        `Via: SIP/2.0/UDP ${HOST}:${watcher!.port};rport;branch=z9hG4bK-${run}`,
-        'Max-Forwards: 70',
-        `From: <sip:watcher@ims.test>;tag=w${run}`,
-        `To: <${ALICE.aor}>`,
-        `Call-ID: ${callId}`,
-        'CSeq: 1 SUBSCRIBE',
-        `Contact: <${watcher!.uri}>`,
-        'Event: presence',
-        'Accept: application/pidf+xml',
-        'Expires: 600',
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n'),
-      fe!.port,
-      HOST,
-    );
+    watcher!.subscribe({ to: ALICE.aor, from: 'sip:watcher@ims.test', callId, port: fe!.port, host: HOST });
     await eventually('the 200 to the SUBSCRIBE', () => watcher!.responses.some((r) => r.callId === callId && r.status === 200), { timeoutMs: 15_000 });
     await eventually('the first NOTIFY', () => watcher!.accepted(callId).length > 0, { timeoutMs: 60_000, intervalMs: 200 });
     expect(watcher!.accepted(callId)[0]!.body).not.toContain('sip:handset@');

@@ -58,26 +58,7 @@ let httpBase = '';
 
 /** A SUBSCRIBE sent from the UA's own socket (NOTIFYs come back over that flow). */
 function subscribe(ua: StrictWatcher, from: string, callId: string, event: string, accept: string): void {
-  ua.send(
-    [
-      `SUBSCRIBE ${ALICE} SIP/2.0`,
-      `Via: SIP/2.0/UDP ${HOST}:${ua.port};rport;branch=z9hG4bK-${callId}`,
-      'Max-Forwards: 70',
-      `From: <${from}>;tag=t-${callId}`,
-      `To: <${ALICE}>`,
-      `Call-ID: ${callId}`,
-      'CSeq: 1 SUBSCRIBE',
-      `Contact: <${ua.uri}>`,
-      `Event: ${event}`,
-      `Accept: ${accept}`,
-      'Expires: 600',
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n'),
-    fe!.port,
-    HOST,
-  );
+  ua.subscribe({ to: ALICE, from, callId, port: fe!.port, host: HOST, event, accept });
 }
 
 const answered = (ua: StrictWatcher, callId: string) => ua.responses.find((r) => r.callId === callId)?.status;

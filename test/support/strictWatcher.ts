@@ -86,6 +86,34 @@ export class StrictWatcher {
     this.socket.send(bytes, port, host);
   }
 
+  /**
+   * Sends a SUBSCRIBE from this watcher's own socket (a handset's way: the front
+   * end relays NOTIFYs over the flow the SUBSCRIBE came from) to a front end.
+   */
+  subscribe(o: { to: string; from: string; callId: string; port: number; host?: string; event?: string; accept?: string; expires?: number }): void {
+    const host = o.host ?? '127.0.0.1';
+    this.send(
+      [
+        `SUBSCRIBE ${o.to} SIP/2.0`,
+        `Via: SIP/2.0/UDP ${host}:${this.port};rport;branch=z9hG4bK-${o.callId}`,
+        'Max-Forwards: 70',
+        `From: <${o.from}>;tag=t-${o.callId}`,
+        `To: <${o.to}>`,
+        `Call-ID: ${o.callId}`,
+        'CSeq: 1 SUBSCRIBE',
+        `Contact: <${this.uri}>`,
+        `Event: ${o.event ?? 'presence'}`,
+        `Accept: ${o.accept ?? 'application/pidf+xml'}`,
+        `Expires: ${o.expires ?? 600}`,
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+      o.port,
+      host,
+    );
+  }
+
   close(): Promise<void> {
     return new Promise((r) => this.socket.close(() => r()));
   }
