@@ -79,7 +79,10 @@ export class CompactedTopicMirror {
     const mirror = new CompactedTopicMirror(consumer, o);
     try {
       mirror.partitions = await partitionCount(consumer, o.topic);
-      mirror.endOffsets = await Promise.all(Array.from({ length: mirror.partitions }, (_, p) => highWatermark(consumer, o.topic, p)));
+      // A partition whose end cannot be looked up now (leader not known yet) is read until its end-of-partition event.
+      mirror.endOffsets = await Promise.all(
+        Array.from({ length: mirror.partitions }, (_, p) => highWatermark(consumer, o.topic, p, 5000).catch(() => Number.POSITIVE_INFINITY)),
+      );
       mirror.endOffsets.forEach((end, p) => end === 0 && mirror.atEnd.add(p));
       const caughtUp = new Promise<void>((resolve, reject) => ((mirror.onCaughtUp = resolve), (mirror.onFetchFailed = reject)));
       // EOF events come inside a consume() call, before its batch is applied; run() checks after applying.

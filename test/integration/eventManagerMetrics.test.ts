@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
+import { EVENT_MANAGER_INPUTS } from '../../streams/event-manager/eventManager.ts';
 import { adminUrlIn, scrape, seriesValue } from '../support/adminScrape.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { startMemberProcess, type MemberProcess } from '../support/memberProcess.ts';
@@ -138,7 +139,7 @@ describe('event manager admin port', () => {
       async () => {
         const text = await scrape(admin);
         const lags = text.split('\n').filter((l) => l.startsWith('presence_event_manager_consumer_lag{'));
-        return lags.length === 16 && lags.every((l) => l.endsWith(' 0'));
+        return lags.length === EVENT_MANAGER_INPUTS.length * s.topics.partitions && lags.every((l) => l.endsWith(' 0'));
       },
       { timeoutMs: 30_000, intervalMs: 1000 },
     );

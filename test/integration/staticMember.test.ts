@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeConsumerGroup, setGroupConfigs, type GroupView } from '../../kafka/consumerGroupAdmin.ts';
 import { GROUP_SESSION } from '../../kafka/groupSession.ts';
-import { EVENT_MANAGER_GROUP } from '../../streams/event-manager/eventManager.ts';
+import { EVENT_MANAGER_GROUP, EVENT_MANAGER_INPUTS } from '../../streams/event-manager/eventManager.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
 import { startMemberProcess, type MemberProcess } from '../support/memberProcess.ts';
 import { eventually, sleep } from '../support/wait.ts';
@@ -34,7 +34,7 @@ function assignments(g: GroupView | undefined): Map<string, string> {
 }
 
 /** Both members hold partitions, the group is settled and all `total` topic-partitions are held. */
-async function settled(group = groupId, total = 16): Promise<Map<string, string>> {
+async function settled(group = groupId, total = EVENT_MANAGER_INPUTS.length * s.topics.partitions): Promise<Map<string, string>> {
   return eventually(
     `a settled group ${group} of two members holding every partition`,
     async () => {

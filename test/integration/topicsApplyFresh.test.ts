@@ -8,7 +8,7 @@ import { TOPICS, partitionsOf, topicName } from '../../schemas/topology.ts';
 import { withAdmin } from '../../kafka/kafkaAdmin.ts';
 import { cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
 
-const RUNS = 30;
+const RUNS = 15;
 
 describe('topics apply on a fresh prefix', () => {
   it(`creates every topic with a leader per partition, ${RUNS} fresh prefixes in a row`, { timeout: 600_000 }, async () => {
