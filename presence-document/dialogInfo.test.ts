@@ -1,28 +1,14 @@
 // The dialog-info encoder (RFC 4235 §4): documents in schema order, escaped,
 // byte-equal for equal input, and valid against the RFC's schema
 // (dialog-info.xsd, checked with xmllint when it is installed).
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { HAVE_XMLLINT, validateAgainstSchema } from '../test/support/xmlSchema.ts';
 import { DecodeError } from '../protocols/decode/layer.ts';
 import { parseDialogInfo, renderDialogInfo, type DialogInfoDocument } from './dialogInfo.ts';
 
-const HAVE_XMLLINT = spawnSync('xmllint', ['--version']).status === 0;
 const XSD = join(import.meta.dirname, 'dialog-info.xsd');
-
-function xmllint(xml: string): { ok: boolean; out: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'dialog-info-'));
-  try {
-    const file = join(dir, 'doc.xml');
-    writeFileSync(file, xml);
-    const r = spawnSync('xmllint', ['--noout', '--schema', XSD, file], { encoding: 'utf8' });
-    return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const xmllint = (xml: string) => validateAgainstSchema(XSD, xml);
 
 const ringing: DialogInfoDocument = {
   entity: 'sip:+351910000001@ims.example.net',

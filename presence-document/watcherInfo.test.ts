@@ -1,28 +1,14 @@
 // The watcherinfo encoder (RFC 3858): valid against the RFC's schema
 // (watcherinfo.xsd, checked with xmllint when installed), escaped, read back
 // the same; a client's view follows full and partial documents by version.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { HAVE_XMLLINT, validateAgainstSchema } from '../test/support/xmlSchema.ts';
 import { DecodeError } from '../protocols/decode/layer.ts';
 import { applyWatcherInfo, parseWatcherInfo, renderWatcherInfo, type WatcherEntry, type WatcherInfoDocument } from './watcherInfo.ts';
 
-const HAVE_XMLLINT = spawnSync('xmllint', ['--version']).status === 0;
 const XSD = join(import.meta.dirname, 'watcherinfo.xsd');
-
-function xmllint(xml: string): { ok: boolean; out: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'watcherinfo-'));
-  try {
-    const file = join(dir, 'doc.xml');
-    writeFileSync(file, xml);
-    const r = spawnSync('xmllint', ['--noout', '--schema', XSD, file], { encoding: 'utf8' });
-    return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const xmllint = (xml: string) => validateAgainstSchema(XSD, xml);
 
 const pending: WatcherEntry = { id: 'w1', uri: 'sip:bob@example.com', status: 'pending', event: 'subscribe', expiration: 3599.6, durationSubscribed: 0 };
 const full: WatcherInfoDocument = {

@@ -15,11 +15,11 @@
 // Then a PBX's side (issue 20 item 4): dialog-info PUBLISHed through the front
 // end, as Kamailio's pua_dialoginfo sends it, reaches another subscriber's BLF
 // watcher: published early, modified to confirmed, removed.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAVE_XMLLINT, validateAgainstSchema } from '../support/xmlSchema.ts';
 import { startNotifySink, type NotifySink } from '../../connectors/sinks/notify/notifySink.ts';
 import { startSipFrontEnd, type SipFrontEnd } from '../../front-end/sipFrontEnd.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
@@ -58,16 +58,13 @@ const rulesSchema = `it_blf_${process.pid}`;
 const serde = new RecordSerde(s.registry.url, s.topics.prefix);
 const topic = (n: Parameters<typeof topicName>[1]) => topicName(s.topics.prefix, n as never);
 const run = `${Date.now().toString(36)}${process.pid}`;
-const HAVE_XMLLINT = spawnSync('xmllint', ['--version']).status === 0;
 const XSD = join(import.meta.dirname, '../../presence-document/dialog-info.xsd');
 
 /** xmllint's verdict on a NOTIFY body against the RFC 4235 schema (null without xmllint). */
-function schemaErrors(dir: string, body: string): string | null {
+function schemaErrors(body: string): string | null {
   if (!HAVE_XMLLINT) return null;
-  const file = join(dir, 'notify.xml');
-  writeFileSync(file, body);
-  const r = spawnSync('xmllint', ['--noout', '--schema', XSD, file], { encoding: 'utf8' });
-  return r.status === 0 ? null : r.stderr;
+  const r = validateAgainstSchema(XSD, body);
+  return r.ok ? null : r.out;
 }
 let fe: SipFrontEnd | undefined;
 let em: EventManager | undefined;
@@ -157,7 +154,7 @@ describe.skipIf(!HAVE_SIPP || !HAVE_CAPTURE)('BLF: SIPp Event: dialog watcher â†
     const all = await Promise.all(got.map((m) => serde.decode('notify-requests', m.value!)));
     const notifies: NotifyRequest[] = all.filter((n) => n.callId === callId);
     // Every document is valid against RFC 4235's schema.
-    for (const n of all) expect(schemaErrors(dir, n.body!), n.body!).toBeNull();
+    for (const n of all) expect(schemaErrors(n.body!), n.body!).toBeNull();
     // The called party's lamp: the same call as recipient, and never who called (presentation restricted).
     const calledDocs = all.filter((n) => n.callId === `blf-b-${run}`).map((n) => parseDialogInfo(n.body!));
     expect(calledDocs.map((d) => d.dialogs.map((x) => [x.direction, x.state]))).toEqual([
