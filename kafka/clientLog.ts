@@ -32,3 +32,8 @@ export function routeClientLog<C extends LogEmitter>(client: C, clientId: string
   watchClientStats(client as unknown as Parameters<typeof watchClientStats>[0], clientId);
   return client;
 }
+
+/** A line of ours about a client (a transaction aborted and written again), to the same sink. */
+export function clientLog(level: LogLevel, message: string, clientId: string): void {
+  sink?.(level, message, { source: 'presence', client: clientId });
+}

@@ -1,7 +1,9 @@
 // The transactional producer of a processor member (Kafka Streams' StreamsProducer):
 // a transaction carries the outputs, the stores' pending writes as changelog
 // records and the consumed offsets; it commits or aborts together with the stores'
-// pending writes. A fenced producer or a fatal librdkafka error stops the member.
+// pending writes. A fenced producer or a fatal librdkafka error is a
+// ProducerFatalError: the loop replaces the producer (renew) and restores its
+// partitions in place, a bounded number of times, else stops (processorLoop.ts).
 //
 // Every transaction carries input offsets (sendOffsets), checked by the group
 // coordinator against the member's generation (KIP-447): a member that left the
@@ -30,6 +32,7 @@ import {
 } from './rdkafkaPromises.ts';
 import { kafkaClientStatsInterval } from './clientStats.ts';
 import { routeClientLog } from './clientLog.ts';
+import type { ChangelogOffsets } from './changelogOffsets.ts';
 
 const { CODES } = Kafka;
 
@@ -51,11 +54,14 @@ export function lostAssignment(err: unknown): boolean {
 /** Attempts of a commit/sendOffsets that keeps timing out before the member stops (its outcome is then unknown). */
 const MAX_RETRIES = 5;
 
+/** The producer is fenced or failed for good: only a new producer (and state restored from the changelogs) goes on. */
+export class ProducerFatalError extends Error {}
+
 /** How a hook's transaction ended: `lost` when the group no longer counts this member in (nothing was written). */
 export type HookOutcome = 'committed' | 'empty' | 'failed' | 'lost';
 
 export class ExactlyOnceProducer<V> {
-  private readonly producer: Producer;
+  private producer: Producer;
   /** Set by the processor loop: when a retried abort must stop (the member is stopping, or past its outage limit). */
   giveUpAbort: () => boolean = () => false;
 
@@ -65,17 +71,43 @@ export class ExactlyOnceProducer<V> {
     private readonly consumer: Consumer,
     private readonly stores: ReadonlyMap<number, PartitionStore<V>>,
     private readonly stats: ProcessorStats,
+    /** With state checkpoints: the committed changelog offsets, from delivery reports (changelogOffsets.ts). */
+    private readonly changelogOffsets?: ChangelogOffsets,
   ) {
+    this.producer = this.create();
+  }
+
+  private create(): Producer {
+    const { opts, changelogOffsets } = this;
     const id = { brokers: opts.brokers, clientId: opts.clientId };
-    this.producer = new Kafka.Producer(
+    const producer = new Kafka.Producer(
       transactionalProducerConfig(id, opts.transactionalId, { 'transaction.timeout.ms': opts.transactionTimeoutMs, ...opts.producerConfig }),
       producerTopicConfig,
     );
-    routeClientLog(this.producer, id.clientId);
+    routeClientLog(producer, id.clientId);
+    const changelog = opts.store?.changelogTopic;
+    if (changelogOffsets && changelog)
+      producer.on('delivery-report', (err, report) => {
+        if (report?.topic === changelog) changelogOffsets.reported(report.partition, report.offset, !err);
+      });
     // A producer serves its callbacks (statistics among them) only when polled, and this one is
     // polled only while it commits: an idle member's statistics would be missing or stale.
     const every = kafkaClientStatsInterval();
-    if (every > 0) this.producer.setPollInterval(Math.min(every, 1000));
+    if (every > 0) producer.setPollInterval(Math.min(every, 1000));
+    return producer;
+  }
+
+  /**
+   * Replaces a fenced or failed producer by a new one of the same transactional id:
+   * initTransactions aborts whatever the old one left open (and fences any other
+   * producer of the id). The stores' pending writes must be dropped first.
+   */
+  async renew(): Promise<void> {
+    const old = this.producer;
+    old.setPollInterval(0);
+    await disconnect(old).catch(() => {});
+    this.producer = this.create();
+    await this.connect();
   }
 
   /** Connects and fences older producers of the same transactional id. */
@@ -148,7 +180,11 @@ export class ExactlyOnceProducer<V> {
     if (!spec) return;
     for (const st of this.stores.values()) {
       // Explicit partition: changelog partition p is input partition p, whatever the partitioner.
-      for (const [k, v] of st.pending()) await this.produce(spec.changelogTopic, st.partition, v === null ? null : spec.encode(v), Buffer.from(k), Date.now());
+      // Encoded once: a compact store commits these same bytes.
+      for (const [k, bytes] of st.pendingEncoded(spec.encode)) {
+        await this.produce(spec.changelogTopic, st.partition, bytes, Buffer.from(k), Date.now());
+        this.changelogOffsets?.produced(st.partition);
+      }
     }
   }
 
@@ -210,7 +246,9 @@ export class ExactlyOnceProducer<V> {
         this.stats.aborts += 1;
         // A producer that could not abort takes no further transaction: stop rather than fail every one after.
         await this.abort(this.giveUpAbort).catch((ae: unknown) => {
-          throw new Error(`transactional processor ${this.opts.transactionalId} must stop: abort failed after "${e.message}": ${asError(ae).message}`, {
+          // A producer failed for good while aborting is replaced like any other; one that merely could not abort stops the member.
+          const Failure = (ae as { isFatal?: boolean }).isFatal === true ? ProducerFatalError : Error;
+          throw new Failure(`transactional processor ${this.opts.transactionalId} must stop: abort failed after "${e.message}": ${asError(ae).message}`, {
             cause: ae,
           });
         });
@@ -222,11 +260,12 @@ export class ExactlyOnceProducer<V> {
   /** A transaction committed: the stores' pending writes become their state. */
   private afterCommit(outputs: number): void {
     for (const st of this.stores.values()) st.commit();
+    this.changelogOffsets?.settle(true);
     this.stats.outputs += outputs;
     this.stats.transactions += 1;
   }
 
-  /** A transaction failed: the stores drop their pending writes; a fatal failure throws, the processor must stop. */
+  /** A transaction failed: the stores drop their pending writes; a fatal failure throws (a ProducerFatalError). */
   afterFailure(err: unknown, e: Error): void {
     this.discardWrites();
     const fatal = this.fatalError(err, e);
@@ -236,6 +275,7 @@ export class ExactlyOnceProducer<V> {
   /** The stores drop their pending writes (indexes built on them are stale). */
   discardWrites(): void {
     for (const st of this.stores.values()) st.rollback();
+    this.changelogOffsets?.settle(false);
     this.opts.onAborted?.();
   }
 
@@ -245,7 +285,7 @@ export class ExactlyOnceProducer<V> {
     const producerFenced = code === CODES.ERRORS.ERR__FENCED || code === CODES.ERRORS.ERR_PRODUCER_FENCED;
     // A member fenced out of the GROUP (lostAssignment) only loses its partitions; a fenced PRODUCER must stop.
     if ((err as { isFatal?: boolean }).isFatal === true || producerFenced || (!lostAssignment(err) && /fenced/i.test(e.message)))
-      return new Error(`transactional processor ${this.opts.transactionalId} must stop: ${e.message}`);
+      return new ProducerFatalError(`the producer of transactional processor ${this.opts.transactionalId} is fenced or failed: ${e.message}`, { cause: err });
     return undefined;
   }
 

@@ -10,6 +10,7 @@ import type { ExactlyOnceProducer } from './exactlyOnceProducer.ts';
 import type { OwnedPartitions } from './ownedPartitions.ts';
 import type { ResolvedProcessorOptions } from './processorTypes.ts';
 import type { RestoreStateMachine } from './restoreStateMachine.ts';
+import type { StateCheckpointer } from './stateCheckpointer.ts';
 import { asError, committed, lowWatermark, seek, type Consumer, type Message, type TopicPartitionOffset } from './rdkafkaPromises.ts';
 
 const { CODES } = Kafka;
@@ -18,6 +19,8 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
 
 export class PartitionOwnership<V> {
   private epoch = 0;
+  /** The group has given this member an assignment at least once (readiness: not ready while still joining). */
+  joined = false;
   private consumeEpoch = 0;
   private readonly assignedEpoch = new Map<string, number>();
   /** Revocations held until the loop is between batches (and has committed their handover transaction). */
@@ -34,6 +37,8 @@ export class PartitionOwnership<V> {
     private readonly consumer: Consumer,
     /** Whether the loop runs (and so can run a handover transaction). */
     private readonly looping: () => boolean,
+    /** With local state checkpoints: a released store's last state is written. */
+    private readonly checkpointer?: StateCheckpointer<V>,
   ) {}
 
   /** librdkafka's rebalance callback. */
@@ -42,6 +47,7 @@ export class PartitionOwnership<V> {
     try {
       if (err.code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
         this.opts.log?.(`assigned ${assignment.map((a) => `${a.topic}[${a.partition}]`).join(' ') || '(none)'}`);
+        this.joined = true;
         if (cooperative) consumer.incrementalAssign(assignment);
         else consumer.assign(assignment);
         for (const a of assignment) this.partitions.topics(a.partition).add(a.topic);
@@ -75,6 +81,8 @@ export class PartitionOwnership<V> {
       topics.delete(a.topic);
       if (topics.size > 0) continue;
       owned.delete(a.partition);
+      const store = stores.get(a.partition);
+      if (store && !restoring.has(a.partition)) this.checkpointer?.leaving(store);
       stores.delete(a.partition);
       restoring.delete(a.partition);
     }
@@ -148,6 +156,54 @@ export class PartitionOwnership<V> {
       if (this.partitions.holds(o.topic, o.partition) && !this.committedNext.has(k))
         this.committedNext.set(k, { topic: o.topic, partition: o.partition, offset });
     }
+  }
+
+  /**
+   * Held partitions whose consumer position went past their committed offset without a
+   * record to process: a transactional producer's commit marker (or an aborted transaction)
+   * takes offsets too, and the offset after the last record leaves the group a lag of 1
+   * behind it for good. Only asked when a consume returned nothing: every record returned
+   * before was processed and committed, or aborted or held back and rewound (seek), so
+   * nothing but markers lies between (Kafka Streams commits the position likewise, KAFKA-6607).
+   */
+  pastMarkers(consumer: Consumer): TopicPartitionOffset[] {
+    const held = [...this.committedNext.values()].filter((o) => this.heldSinceConsume(o.topic, o.partition));
+    if (held.length === 0) return [];
+    const positions = consumer.position(held.map(({ topic, partition }) => ({ topic, partition })));
+    const out: TopicPartitionOffset[] = [];
+    for (const p of positions) {
+      const c = this.committedNext.get(tpKey(p.topic, p.partition));
+      if (c && typeof p.offset === 'number' && p.offset > c.offset) out.push({ topic: p.topic, partition: p.partition, offset: p.offset });
+    }
+    return out;
+  }
+
+  /**
+   * After the producer was fenced or failed (processorLoop.ts recoverInPlace): every held
+   * partition is closed dirty and opened again in place — its store (committed state and
+   * all) dropped without a checkpoint and restored from the changelog, its input re-read
+   * from the group's committed offset. The assignment stays: nobody else moves.
+   */
+  async reinitialize(consumer: Consumer): Promise<void> {
+    const held = consumer.assignments().filter((a) => this.partitions.holds(a.topic, a.partition));
+    for (const p of new Set(held.map((a) => a.partition))) {
+      this.partitions.stores.delete(p);
+      // A restore in flight is abandoned (restoreStateMachine.ts `current`); start() begins a new one.
+      this.partitions.restoring.delete(p);
+    }
+    for (const a of held) this.committedNext.delete(tpKey(a.topic, a.partition));
+    if (held.length === 0) return;
+    const tps = held.map(({ topic, partition }) => ({ topic, partition }));
+    const known = await committed(consumer, tps, this.opts.transactionTimeoutMs);
+    for (const o of known) {
+      const offset = o.offset >= 0 ? o.offset : await lowWatermark(consumer, o.topic, o.partition);
+      await seek(consumer, { topic: o.topic, partition: o.partition, offset });
+    }
+    // Records consumed before now belong to the old epoch: held back, not processed.
+    this.epoch++;
+    for (const a of held) this.assignedEpoch.set(tpKey(a.topic, a.partition), this.epoch);
+    if (this.restores) this.restores.start(consumer, held);
+    else await this.seedCommitted(consumer, tps, known);
   }
 
   /** The loop ended: queued revocations are released without their handover. */

@@ -3,23 +3,33 @@
 // partitions' hooks, then revocations with their handovers), consumes, processes
 // a batch in one transaction with its input offsets, and punctuates. Ownership
 // changes only between batches, so a batch never loses a store under it. A failed
-// batch is aborted and re-read from its first offsets; a fatal failure ends the loop.
-import type { ExactlyOnceProducer } from './exactlyOnceProducer.ts';
+// batch is aborted and re-read from its first offsets. A fenced or failed producer
+// is recovered in place, as Kafka Streams handles "task migrated": the stores'
+// uncommitted writes are dropped, a new producer of the same transactional id
+// aborts what the old one left open, and every held partition is restored from its
+// changelog and re-read from its committed offset — without leaving the group. A
+// bounded number of times per window; past it, and on any other fatal failure, the loop ends.
+import { ProducerFatalError, type ExactlyOnceProducer } from './exactlyOnceProducer.ts';
 import type { OwnedPartitions } from './ownedPartitions.ts';
 import type { PartitionOwnership } from './partitionOwnership.ts';
 import type { InputRecord, ProcessorStats, ResolvedProcessorOptions } from './processorTypes.ts';
 import type { Punctuator } from './punctuator.ts';
 import { inTimestampOrder } from './recordOrder.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RestoreStateMachine } from './restoreStateMachine.ts';
 import { consumeBounded, DEFAULT_BATCH_BOUNDS } from './boundedBatch.ts';
 import { asError, type Consumer, type Message, type TopicPartitionOffset } from './rdkafkaPromises.ts';
 import { isOutage, outageLimitError } from './errorClass.ts';
+import type { StateCheckpointer } from './stateCheckpointer.ts';
 
 export class ProcessorLoop<V> {
   running = false;
   private loop: Promise<void> | undefined;
   /** When batches began failing on an outage without a commit since (maxOutageMs). */
   private outageSince: number | undefined;
+  private nextMarkerCheck = 0;
+  /** When the producer was last recovered in place (within the window): the bound on recoveries. */
+  private recoveries: number[] = [];
 
   constructor(
     private readonly opts: ResolvedProcessorOptions<V>,
@@ -30,6 +40,7 @@ export class ProcessorLoop<V> {
     private readonly restores: RestoreStateMachine<V> | undefined,
     private readonly punctuator: Punctuator<V> | undefined,
     private readonly stats: ProcessorStats,
+    private readonly checkpointer?: StateCheckpointer<V>,
   ) {
     producer.giveUpAbort = this.giveUpAbort;
   }
@@ -66,11 +77,19 @@ export class ProcessorLoop<V> {
     try {
       while (this.running) {
         if (this.restores?.failure) throw this.restores.failure;
-        await this.runLoopTasks();
-        this.ownership.consumeStarting();
-        const messages = await consumeBounded(this.consumer, { ...DEFAULT_BATCH_BOUNDS, max: this.opts.maxBatch });
-        if (messages.length > 0) await this.processBatch(messages);
-        await this.punctuator?.runIfDue();
+        try {
+          await this.runLoopTasks();
+          this.ownership.consumeStarting();
+          const messages = await consumeBounded(this.consumer, { ...DEFAULT_BATCH_BOUNDS, max: this.opts.maxBatch });
+          if (messages.length > 0) await this.processBatch(messages);
+          else await this.commitPastMarkers();
+          await this.punctuator?.runIfDue();
+          // Background writes: the loop goes on while they read the stores.
+          this.checkpointer?.maybeWrite(this.partitions.stores, this.partitions.ctx.partitions());
+        } catch (err) {
+          if (!(err instanceof ProducerFatalError) || !this.running) throw err;
+          await this.recoverInPlace(err);
+        }
       }
       await this.runLoopTasks();
     } finally {
@@ -78,6 +97,54 @@ export class ProcessorLoop<V> {
       // After a fatal error: release what callbacks still wait for, without their hooks.
       this.ownership.releasePending();
       this.restores?.releaseWaiting();
+    }
+  }
+
+  /**
+   * Kafka Streams' answer to a fenced producer ("task migrated"): close the tasks dirty,
+   * a new producer, restore. Here without leaving the group: the stores' uncommitted
+   * writes are dropped, the new producer's initTransactions aborts what the old one left
+   * open, and every held partition's store is restored from its changelog while its input
+   * is re-read from the committed offset — so what was committed is exactly what the
+   * member goes on from, whoever committed it. Bounded per window: a member fenced again
+   * and again (two live processes sharing one transactional id) stops with the reason.
+   */
+  private async recoverInPlace(err: ProducerFatalError): Promise<void> {
+    const max = this.opts.maxProducerRecoveries ?? 3;
+    const windowMs = this.opts.producerRecoveryWindowMs ?? 600_000;
+    const now = Date.now();
+    this.recoveries = this.recoveries.filter((t) => now - t < windowMs);
+    if (this.recoveries.length >= max)
+      throw new Error(
+        `transactional processor must stop: ${err.message} (not recovered in place: ${this.recoveries.length} in-place recoveries within ${Math.round(windowMs / 1000)} s already, ` +
+          'the limit; is another live process using the same transactional id?)',
+        { cause: err },
+      );
+    this.recoveries.push(now);
+    this.stats.lastError = err.message;
+    this.opts.log?.(`${err.message}: recovering in place — uncommitted state dropped, a new producer of ${this.opts.transactionalId}, partitions restored`);
+    this.producer.discardWrites();
+    await this.renewProducer(err);
+    await this.ownership.reinitialize(this.consumer);
+    this.outageSince = undefined;
+    this.stats.producerRecoveries++;
+  }
+
+  /** A new producer, retried for up to a transaction timeout (a broker or coordinator coming back); then the loop ends. */
+  private async renewProducer(cause: Error): Promise<void> {
+    const deadline = Date.now() + this.opts.transactionTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.producer.renew();
+      } catch (e) {
+        if (!this.running || Date.now() > deadline)
+          throw new Error(
+            `transactional processor must stop: ${cause.message} (no new producer within ${this.opts.transactionTimeoutMs} ms: ${asError(e).message})`,
+            { cause: e },
+          );
+        this.opts.log?.(`new producer of ${this.opts.transactionalId}: ${asError(e).message}; retrying (attempt ${attempt + 1})`);
+        await sleep(Math.min(500 * attempt, 2000));
+      }
     }
   }
 
@@ -98,6 +165,17 @@ export class ProcessorLoop<V> {
     this.outageSince ??= now;
     if (now - this.outageSince < limit) return;
     throw outageLimitError(now - this.outageSince, limit, e, 'the failed batch was not committed and is re-read by the next owner', err);
+  }
+
+  /** Idle: offsets that only moved past transaction markers are committed (the group's lag reaches 0), at most once a second. */
+  private async commitPastMarkers(): Promise<void> {
+    const now = Date.now();
+    if (now < this.nextMarkerCheck) return;
+    this.nextMarkerCheck = now + 1000;
+    const ahead = this.ownership.pastMarkers(this.consumer);
+    if (ahead.length === 0) return;
+    const outcome = await this.producer.hookTransaction('committing offsets past transaction markers', () => [], this.ownership.fencingOffsets(ahead), true);
+    if (outcome === 'committed') this.ownership.committed(ahead);
   }
 
   private async processBatch(all: Message[]): Promise<void> {
@@ -143,7 +221,9 @@ export class ProcessorLoop<V> {
       this.producer.discardWrites();
       this.opts.log?.(`batch aborted, re-reading ${batch.length} records: ${e.message}`);
       await this.producer.abort(this.giveUpAbort).catch((ae) => {
-        throw new Error(`abort failed after "${e.message}": ${asError(ae).message}`);
+        // A producer failed for good while aborting is replaced in place like any other.
+        const Failure = (ae as { isFatal?: boolean }).isFatal === true ? ProducerFatalError : Error;
+        throw new Failure(`abort failed after "${e.message}": ${asError(ae).message}`, { cause: ae });
       });
       await this.ownership.rewind(first.values());
       this.stopAfterLongOutage(err, e);

@@ -71,7 +71,7 @@ export function registerSipFrontCommand(program: Command): void {
     .option('--front-end-id <id>', 'id recorded with each subscription; default host-pid')
     .option(
       '--publish-timeout-ms <ms>',
-      "wait this long for the owning event manager's answer to a PUBLISH, then 500 + Retry-After (default PRESENCE_PUBLISH_TIMEOUT_MS, 4000)",
+      "wait this long for the owning event manager's answer to a PUBLISH, then 500 + Retry-After (default PRESENCE_PUBLISH_TIMEOUT_MS, 8000)",
     )
     .option(
       '--max-in-flight <n>',

@@ -2,17 +2,20 @@
 // signaling-events, keyed by subscriber like the taps' events. Outside the
 // event managers' transactions on purpose: an HTTP round trip to a GMLC (and
 // its timeouts) must never hold up their exactly-once loop. At-least-once: a
-// batch's offsets are committed after its answers are acknowledged, so a crash
+// batch's offsets are committed after its answers are committed, so a crash
 // re-asks (the per-subscriber rate limit and the event manager's duplicate
 // check by eventId absorb it). A request that cannot be decoded is counted and
 // dead-lettered with its bytes; a registry outage while decoding stops the loop
-// before the commit (re-read after a restart), never a dead letter.
+// before the commit (re-read after a restart), never a dead letter. Each answer
+// is written in a short transaction (kafka/transactionalRecordWriter.ts): the
+// event managers read signaling-events read_committed, and an idempotent
+// producer alone wrote a record twice across an epoch bump (issue 12).
 import Kafka from 'node-rdkafka';
 import os from 'node:os';
 import type { Settings } from '../../config/settings.ts';
 import { consumerConfig, consumerTopicConfig } from '../../kafka/rdkafkaConfig.ts';
 import { asError, connectConsumer, consumeBatch, disconnect, type Consumer, type Message } from '../../kafka/rdkafkaPromises.ts';
-import { RecordProducer } from '../../kafka/recordProducer.ts';
+import { TransactionalRecordWriter, writerTransactionalId } from '../../kafka/transactionalRecordWriter.ts';
 import { deadLetterForFailure } from '../../kafka/deadLetters.ts';
 import { routeClientLog } from '../../kafka/clientLog.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
@@ -42,7 +45,7 @@ export class LocationAgentLoop {
 
   private constructor(
     private readonly consumer: Consumer,
-    private readonly producer: RecordProducer,
+    private readonly producer: TransactionalRecordWriter,
     private readonly serde: RecordSerde,
     private readonly agent: LocationAgent,
     private readonly output: string,
@@ -54,7 +57,15 @@ export class LocationAgentLoop {
     const clientId = `location-agent-${os.hostname()}-${process.pid}`;
     const serde = new RecordSerde(s.registry.url, s.topics.prefix);
     await serde.loadIds();
-    const producer = new RecordProducer(s.kafka.brokers, clientId, 120_000);
+    // Transactional: an idempotent producer can write a position twice across an epoch bump (issue 12).
+    const producer = new TransactionalRecordWriter({
+      brokers: s.kafka.brokers,
+      clientId,
+      transactionalId: writerTransactionalId(s.topics.prefix, 'location-agent'),
+      deliveryTimeoutMs: 120_000,
+      transactionTimeoutMs: 30_000,
+      ...(o.log ? { log: o.log } : {}),
+    });
     await producer.connect();
     const consumer = new Kafka.KafkaConsumer(
       consumerConfig({ brokers: s.kafka.brokers, clientId }, { groupId: `${s.topics.prefix}${LOCATION_AGENT_GROUP}` }),

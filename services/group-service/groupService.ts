@@ -8,7 +8,7 @@ import type { HttpStats } from '../../protocols/http/httpStats.ts';
 import type { Settings } from '../../config/settings.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { topicName } from '../../schemas/topology.ts';
-import { RecordProducer } from '../../kafka/recordProducer.ts';
+import { TransactionalRecordWriter, writerTransactionalId } from '../../kafka/transactionalRecordWriter.ts';
 import type { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { stopOutboxService } from '../outbox/outboxService.ts';
 import { startGroupHttpApi } from './groupHttpApi.ts';
@@ -46,14 +46,21 @@ export interface GroupService {
 
 export async function startGroupService(s: Settings, o: GroupServiceOptions = {}): Promise<GroupService> {
   const store = new GroupStore(o.databaseUrl ?? s.database.url, o.schema ?? 'presence');
-  let producer: RecordProducer | undefined;
+  let producer: TransactionalRecordWriter | undefined;
   let relay: OutboxRelay | undefined;
   try {
     await store.migrate();
     if (o.relay !== false) {
       const serde = new RecordSerde(s.registry.url, s.topics.prefix);
       await serde.loadIds();
-      producer = new RecordProducer(s.kafka.brokers, `group-service-${os.hostname()}-${process.pid}`, 15_000);
+      // Transactional: the group presence processors read groups exactly once, and an idempotent producer
+      // can write a record twice across an epoch bump (issue 12).
+      producer = new TransactionalRecordWriter({
+        brokers: s.kafka.brokers,
+        clientId: `group-service-${os.hostname()}-${process.pid}`,
+        transactionalId: writerTransactionalId(s.topics.prefix, 'group-service'),
+        deliveryTimeoutMs: 30_000,
+      });
       await producer.connect();
       const topic = topicName(s.topics.prefix, 'groups');
       const p = producer;

@@ -1,6 +1,7 @@
 // Chaos: the broker dies (SIGKILL) in the middle of a replay and comes back on
 // the same log 5 s later (issue 12, "Broker restart"). An outage is not bad
-// input: the tap's idempotent producer and the event manager's transactions
+// input: the tap's transactions (an idempotent producer alone wrote records twice
+// here, test/integration/tapPublisherEpochBump.test.ts) and the event manager's
 // must ride it out, so nothing is lost and nothing is there twice.
 //
 // The same generated traffic (fixed seed) runs first on the shared broker,
@@ -45,7 +46,8 @@ const KILL_AFTER_MS = 3_000;
 const DOWN_MS = 5_000;
 
 const reference = isolatedSettings('restart-ref', 4);
-const broker = privateBroker('broker-restart', 19_292);
+// PRESENCE_CHAOS_BROKER_PORT: another port (and port + 1) when several runs share a machine.
+const broker = privateBroker('broker-restart', Number(process.env.PRESENCE_CHAOS_BROKER_PORT ?? 19_292));
 const chaos: Settings = { ...broker.settings, topics: { ...reference.topics, prefix: reference.topics.prefix.replace('restart-ref', 'restart-chaos') } };
 const directory = new SubscriberDirectory(reference.database.url);
 

@@ -8,9 +8,8 @@
 // - more outputs than the producer queue holds commit instead of aborting forever.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadSettings } from '../../config/settings.ts';
-import { createTopicsAndWait, withAdmin } from '../../kafka/kafkaAdmin.ts';
-import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { TransactionalProcessor, type OutputRecord, type TransactionalProcessorOptions } from '../../kafka/transactionalProcessor.ts';
+import { processorTopics } from '../support/processorTopics.ts';
 import { readTopic } from '../support/topicReader.ts';
 import { eventually, sleep } from '../support/wait.ts';
 
@@ -91,24 +90,7 @@ afterAll(async () => {
 });
 
 /** Input, output and changelog topics of one test, under a prefix of its own. */
-async function topics(name: string, partitions: number) {
-  const prefix = `it-fence-${name}-${Date.now().toString(36)}.`;
-  const t = { prefix, input: `${prefix}input`, output: `${prefix}output`, changelog: `${prefix}changelog` };
-  await withAdmin(s.kafka.brokers, (a) =>
-    createTopicsAndWait(a, [
-      { topic: t.input, numPartitions: partitions },
-      { topic: t.output, numPartitions: 1 },
-      { topic: t.changelog, numPartitions: partitions, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-    ]),
-  );
-  const producer = new RecordProducer(s.kafka.brokers, `it-fence-${name}`, 15_000);
-  await producer.connect();
-  cleanups.push(async () => {
-    await producer.close();
-    await withAdmin(s.kafka.brokers, (a) => a.deleteTopics({ topics: [t.input, t.output, t.changelog] }));
-  });
-  return { ...t, producer };
-}
+const topics = (name: string, partitions: number) => processorTopics('fence', name, partitions, cleanups);
 
 const countStore = {
   encode: (n: number) => Buffer.from(String(n)),

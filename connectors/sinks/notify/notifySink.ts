@@ -11,8 +11,8 @@
 // back every other dialog of its batch and exceed the transaction timeout —
 // the head-of-line blocking we must avoid. So: at-least-once, with per
 // partition commit points that advance over finished prefixes (OffsetTracker),
-// reports acknowledged (acks=all, idempotent producer) before their offset is
-// committed, dialogs running concurrently under a global bound.
+// reports committed (each in a short transaction: never twice for the event
+// managers' read_committed inputs) before their offset is committed, dialogs running concurrently under a global bound.
 //
 // Back-pressure never stops polling (issue 12.4): with too many unfinished
 // NOTIFYs the partitions are paused and consume() still runs, so the sink stays
@@ -28,7 +28,7 @@ import { deadLetter } from '../../../kafka/deadLetters.ts';
 import { isOutage, outageLimitError } from '../../../kafka/errorClass.ts';
 import { consumerConfig, consumerTopicConfig } from '../../../kafka/rdkafkaConfig.ts';
 import { asError, connectConsumer, consumeBatch, disconnect, type Consumer, type Message } from '../../../kafka/rdkafkaPromises.ts';
-import { RecordProducer } from '../../../kafka/recordProducer.ts';
+import { TransactionalRecordWriter, writerTransactionalId } from '../../../kafka/transactionalRecordWriter.ts';
 import { defaultMemberId, memberIds } from '../../../kafka/memberIdentity.ts';
 import { applyGroupSession } from '../../../kafka/groupSession.ts';
 import { leaveForGood, takeOverInstance } from '../../../kafka/staticMembership.ts';
@@ -192,7 +192,7 @@ export class NotifySink {
     s: Settings,
     readonly transport: SipTransport,
     private readonly serde: RecordSerde,
-    private readonly producer: RecordProducer,
+    private readonly producer: TransactionalRecordWriter,
     private readonly o: NotifySinkOptions,
     private readonly brokers = s.kafka.brokers,
   ) {
@@ -256,7 +256,15 @@ export class NotifySink {
   static async start(s: Settings, o: NotifySinkOptions = {}): Promise<NotifySink> {
     const serde = new RecordSerde(s.registry.url, s.topics.prefix);
     await serde.loadIds();
-    const producer = new RecordProducer(s.kafka.brokers, `notify-sink-${os.hostname()}-${process.pid}`, 15_000);
+    // Transactional: the event managers read delivery-reports exactly once, and an idempotent producer
+    // can write a record twice across an epoch bump (issue 12).
+    const producer = new TransactionalRecordWriter({
+      brokers: s.kafka.brokers,
+      clientId: `notify-sink-${os.hostname()}-${process.pid}`,
+      transactionalId: writerTransactionalId(s.topics.prefix, 'notify-sink'),
+      deliveryTimeoutMs: 15_000,
+      ...(o.log ? { log: o.log } : {}),
+    });
     await producer.connect();
     let transport: SipTransport | undefined;
     try {
