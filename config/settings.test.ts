@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSettings } from './settings.ts';
+import { explainSettings, loadSettings } from './settings.ts';
 
 describe('settings', () => {
   it('defaults to the embedded local stack', () => {
@@ -42,5 +42,41 @@ describe('settings', () => {
     writeFileSync(config, JSON.stringify({ frontEnd: { flowSecret: 'literal' } }));
     expect(() => loadSettings({ PRESENCE_CONFIG: config })).toThrow(/PRESENCE_FLOW_SECRET is a secret: the config file must reference it/);
     expect(() => loadSettings({ PRESENCE_SIP_NONCE_SECRET_FILE: path.join(dir, 'missing') })).toThrow(/PRESENCE_SIP_NONCE_SECRET: cannot read its file/);
+  });
+
+  it('takes every secret setting from <NAME>_FILE and from a { "file" } reference in the config, and refuses a literal in the config', () => {
+    const secrets = explainSettings({ PRESENCE_CONFIG: undefined } as NodeJS.ProcessEnv).sources.filter((x) => x.secret);
+    // The list is what the loader reads as secrets: a new one is covered (and must take files) without editing this test.
+    expect(secrets.map((x) => x.env)).toEqual(
+      expect.arrayContaining([
+        'PRESENCE_KAFKA_PASSWORD',
+        'PRESENCE_KAFKA_SSL_KEY_PASSWORD',
+        'PRESENCE_KAFKA_OAUTHBEARER_CLIENT_SECRET',
+        'PRESENCE_REGISTRY_PASSWORD',
+        'PRESENCE_DATABASE_PASSWORD',
+        'PRESENCE_HTTP_TOKEN',
+        'PRESENCE_MLP_PASSWORD',
+        'PRESENCE_HEP_AUTH_KEY',
+        'PRESENCE_FLOW_SECRET',
+        'PRESENCE_DIALOG_SECRET',
+        'PRESENCE_SIP_NONCE_SECRET',
+      ]),
+    );
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'presence-secret-list-'));
+    const config = path.join(dir, 'presence.config.json');
+    const nested = (key: string, value: unknown): Record<string, unknown> =>
+      key.split('.').reduceRight<Record<string, unknown>>((inner, k) => ({ [k]: inner }), value as Record<string, unknown>);
+    for (const { env, key } of secrets) {
+      const value = `from-file-${env.toLowerCase()}-0123456789abcdef0123456789`;
+      const file = path.join(dir, env);
+      writeFileSync(file, `${value}\n`);
+      const viaEnvFile = JSON.stringify(loadSettings({ PRESENCE_CONFIG: undefined, [`${env}_FILE`]: file } as NodeJS.ProcessEnv));
+      expect(viaEnvFile, `${env}_FILE`).toContain(value);
+      writeFileSync(config, JSON.stringify(nested(key, { file })));
+      const viaReference = JSON.stringify(loadSettings({ PRESENCE_CONFIG: config }));
+      expect(viaReference, `${key}: { "file" }`).toContain(value);
+      writeFileSync(config, JSON.stringify(nested(key, 'a-literal-secret')));
+      expect(() => loadSettings({ PRESENCE_CONFIG: config }), `${key} as a literal`).toThrow(/is a secret: the config file must reference it/);
+    }
   });
 });

@@ -56,7 +56,7 @@ async function sink() {
     layer,
     contact: `sip:${HOST}:${transport.port}`,
     semaphore: new Semaphore(4),
-    policy: { maxAttempts: 1, backoffBaseMs: 10, backoffMaxMs: 10, retryAfterMaxMs: 10 },
+    policy: { maxAttempts: 1, backoffBaseMs: 10, backoffMaxMs: 10, retryAfterMaxMs: 10, unansweredMaxAttempts: 1 },
   });
   return { transport, deliverer };
 }

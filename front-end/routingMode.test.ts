@@ -126,6 +126,42 @@ describe('proxy request validation', () => {
   });
 });
 
+describe('routing modes and TLS (RFC 3261 §26.2, RFC 5630)', () => {
+  const accepted = {
+    status: 200,
+    toTag: 't',
+    record: { key: 'aor:sip:alice@example.com', value: { presentity: 'aor:sip:alice@example.com' } },
+  } as unknown as Parameters<NonNullable<ReturnType<typeof redirectRouting>['redirect']>>[1];
+  const over = (via: string, uri = 'sip:alice@example.com') =>
+    parseSipMessage(Buffer.from(subscribe(5099, 'tls1', { uri }).toString().replace('SIP/2.0/UDP', `SIP/2.0/${via}`)));
+
+  it('redirect: a SUBSCRIBE that came over TLS is kept here when the owner has only a plain contact, and sent to a TLS contact as sips:', () => {
+    const plain = redirectRouting({ contactOf: () => 'sip:10.0.0.7:5071' });
+    expect(plain.redirect!(over('TLS'), accepted)).toBeUndefined();
+    expect(plain.redirect!(over('UDP', 'sips:alice@example.com'), accepted)).toBeUndefined();
+    expect(plain.stats).toMatchObject({ tlsKept: 2, redirected: 0 });
+    expect(plain.redirect!(over('UDP'), accepted)?.status).toBe(302); // a plain one is redirected as before
+
+    const secure = redirectRouting({ contactOf: () => 'sips:10.0.0.7:5072' });
+    const moved = secure.redirect!(over('TLS'), accepted);
+    expect(moved?.status).toBe(302);
+    expect(moved?.headers).toEqual([['Contact', '<sips:alice@10.0.0.7:5072>']]);
+    expect(secure.stats).toMatchObject({ tlsKept: 0, redirected: 1 });
+  });
+
+  it('proxy: a sips: SUBSCRIBE is not forwarded over a plain hop; the front end answers it (416 over UDP)', async () => {
+    const emRecords: Subscription[] = [];
+    const em = await frontEnd({ record: async (_k, v) => void emRecords.push(v) });
+    const routing = proxyRouting({ owners: { contactOf: () => `sip:${HOST}:${em.port}` } });
+    const fe = await frontEnd({ record: async () => {} }, routing);
+    const c = await client();
+    c.socket.send(subscribe(c.port, 'tls2', { uri: 'sips:alice@example.com' }), fe.port, HOST);
+    expect((await c.next()).status).toBe(416);
+    expect(emRecords).toEqual([]);
+    expect(routing.stats).toMatchObject({ tlsKept: 1, proxied: 0 });
+  });
+});
+
 describe('front end routing modes over UDP', () => {
   it("redirect: 302 with the owner's contact; the owner accepts the redirected SUBSCRIBE keyed by To; unknown owner falls back to recording", async () => {
     const emRecords: Subscription[] = [];

@@ -39,6 +39,8 @@ interface RoutingStats {
   ownerUnknown: number;
   tooManyHops: number;
   forwardFailures: number;
+  /** SUBSCRIBEs that came over TLS (or for a sips: URI) handled here because the owner has no TLS contact to send them to (no downgrade). */
+  tlsKept: number;
 }
 
 /** A front end's routing mode: hooks sipFrontEnd.ts calls. */
@@ -52,7 +54,31 @@ export interface SubscribeRouting {
   close(): Promise<void>;
 }
 
-export const emptyRoutingStats = (): RoutingStats => ({ redirected: 0, proxied: 0, relayedResponses: 0, ownerUnknown: 0, tooManyHops: 0, forwardFailures: 0 });
+export const emptyRoutingStats = (): RoutingStats => ({
+  redirected: 0,
+  proxied: 0,
+  relayedResponses: 0,
+  ownerUnknown: 0,
+  tooManyHops: 0,
+  forwardFailures: 0,
+  tlsKept: 0,
+});
+
+/**
+ * Whether a SUBSCRIBE must stay on TLS hops (RFC 3261 §26.2, RFC 5630 §3): it
+ * came over TLS (our source, or its top Via says so) or its Request-URI is sips:.
+ */
+export function arrivedSecure(request: SipMessage, sourceTransport?: string): boolean {
+  if (sourceTransport === 'tls') return true;
+  if (request.topVia?.transport.toUpperCase() === 'TLS') return true;
+  return parseUri(request.requestUri ?? '')?.scheme === 'sips';
+}
+
+/** Whether an owner's contact is reached over TLS: a sips: URI or transport=tls. */
+export function secureContact(contact: string): boolean {
+  const u = parseUri(contact);
+  return u?.scheme === 'sips' || u?.params['transport']?.toLowerCase() === 'tls';
+}
 
 /** RFC 3261 §25.1 user part: escape what is not unreserved / user-unreserved. */
 function escapeUser(user: string): string {

@@ -10,7 +10,9 @@
 // relayed by removing our Via (§16.7 step 3) and sending it where the next Via
 // says (§18.2.2). Requests we do not forward (in-dialog, non-SUBSCRIBE, no
 // known owner, a presentity that is not ours) go to the transaction layer and
-// are answered as the stateless front end would.
+// are answered as the stateless front end would — as is a SUBSCRIBE that
+// came over TLS or for a sips: URI: this proxy forwards over UDP/TCP only, and
+// a plain next hop would strip the protection the watcher asked for.
 import { createHash } from 'node:crypto';
 import { parseUri, parseVia, SipMessage, type Via } from '../protocols/decode/sip/index.ts';
 import { splitCommaList } from '../protocols/decode/sip/fieldValues.ts';
@@ -27,7 +29,7 @@ import {
 import type { TransportPort } from '../protocols/sip/transaction/layer.ts';
 import { interceptedTransport } from '../protocols/sip/transaction/interceptedTransport.ts';
 import { responseTarget, type MessageSource, type TransportTarget } from '../protocols/sip/transport/index.ts';
-import { emptyRoutingStats, outOfDialogPresentity, ownerTargetUri, type OwnerContacts, type SubscribeRouting } from './routingMode.ts';
+import { arrivedSecure, emptyRoutingStats, outOfDialogPresentity, ownerTargetUri, type OwnerContacts, type SubscribeRouting } from './routingMode.ts';
 import type { KeyResolver } from './handlerContext.ts';
 
 /** Marks the branches this proxy makes, so its responses are told apart from the transaction layer's. */
@@ -169,6 +171,10 @@ export function proxyRouting(o: ProxyOptions): SubscribeRouting {
         if (!presentityUri) return false;
         const key = await resolveKey(presentityUri);
         if (!key) return false; // not ours (or a group URI): the layer answers
+        if (arrivedSecure(request, source.transport)) {
+          stats.tlsKept++;
+          return false;
+        }
         const contact = o.owners.contactOf(key);
         const me = sentBy();
         if (!contact) {

@@ -2,9 +2,20 @@
 // out-of-dialog SUBSCRIBE is answered 302 Moved Temporarily (RFC 3261 §21.3.3)
 // with the owning event manager's own SIP contact; the watcher re-sends the
 // SUBSCRIBE there (§8.1.3.4) and may remember it. Nothing is recorded here:
-// the event manager's embedded front end records it when it arrives.
+// the event manager's embedded front end records it when it arrives. A
+// SUBSCRIBE that came over TLS (or for a sips: URI) is redirected only to a
+// TLS contact (sips:, transport=tls); to a plain one it would lose its
+// protection at the next hop, so it is handled here, statelessly, instead.
 import type { SipMessage } from '../protocols/decode/sip/index.ts';
-import { emptyRoutingStats, outOfDialogPresentity, ownerTargetUri, type OwnerContacts, type SubscribeRouting } from './routingMode.ts';
+import {
+  arrivedSecure,
+  emptyRoutingStats,
+  outOfDialogPresentity,
+  ownerTargetUri,
+  secureContact,
+  type OwnerContacts,
+  type SubscribeRouting,
+} from './routingMode.ts';
 import type { Answer } from './handlerContext.ts';
 
 export function redirectRouting(owners: OwnerContacts & { close?(): Promise<void> }): SubscribeRouting {
@@ -19,6 +30,10 @@ export function redirectRouting(owners: OwnerContacts & { close?(): Promise<void
       const contact = owners.contactOf(accepted.record.key);
       if (!contact) {
         stats.ownerUnknown++;
+        return undefined;
+      }
+      if (arrivedSecure(request) && !secureContact(contact)) {
+        stats.tlsKept++;
         return undefined;
       }
       stats.redirected++;

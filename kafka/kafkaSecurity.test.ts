@@ -102,4 +102,27 @@ describe('Kafka security settings', () => {
     });
     expect(() => javaClientSecurity({ ...oidc, oauthbearer: {} })).toThrow(/only as sasl.oauthbearer.method "oidc"/);
   });
+
+  it('OAUTHBEARER oidc: librdkafka gets only the mechanism (our token is set at connect), kafkajs a token provider; the unsecured default passes through', () => {
+    const oidc = {
+      ...PLAINTEXT,
+      protocol: 'SASL_SSL' as const,
+      saslMechanism: 'OAUTHBEARER' as const,
+      oauthbearer: {
+        'sasl.oauthbearer.method': 'oidc',
+        'sasl.oauthbearer.token.endpoint.url': 'http://127.0.0.1:1/token',
+        'sasl.oauthbearer.client.id': 'gw',
+        'sasl.oauthbearer.client.secret': 'shh',
+      },
+    };
+    const rd = rdkafkaSecurity(oidc);
+    expect(rd['sasl.mechanisms']).toBe('OAUTHBEARER');
+    // This librdkafka build refuses sasl.oauthbearer.method (no libcurl): none of them may reach it.
+    expect(Object.keys(rd).filter((k) => k.startsWith('sasl.oauthbearer.'))).toEqual([]);
+    const js = kafkajsSecurity(oidc);
+    expect(js.sasl).toMatchObject({ mechanism: 'oauthbearer' });
+    expect(typeof (js.sasl as { oauthBearerProvider?: unknown }).oauthBearerProvider).toBe('function');
+    const unsecured = { ...oidc, oauthbearer: { 'sasl.oauthbearer.config': 'principal=admin' } };
+    expect(rdkafkaSecurity(unsecured)['sasl.oauthbearer.config']).toBe('principal=admin');
+  });
 });

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { SASLOptions } from 'kafkajs';
 import { loadSettings, type KafkaSecurity } from '../config/settings.ts';
+import { tokenSourceFor } from './oauthTokens.ts';
 
 export const PLAINTEXT: KafkaSecurity = {
   protocol: 'PLAINTEXT',
@@ -38,8 +39,11 @@ export function rdkafkaSecurity(s: KafkaSecurity = clientSecurity()): Record<str
   const out: Record<string, string> = { 'security.protocol': s.protocol.toLowerCase() };
   if (s.protocol.startsWith('SASL_')) {
     out['sasl.mechanisms'] = s.saslMechanism;
-    if (s.saslMechanism === 'OAUTHBEARER') Object.assign(out, s.oauthbearer);
-    else {
+    // With method oidc the token is fetched by oauthTokens.ts and set on the client when it connects (rdkafkaPromises.ts):
+    // this librdkafka build has no libcurl for its own fetcher. Other methods (the unsecured `default`) pass through.
+    if (s.saslMechanism === 'OAUTHBEARER') {
+      if (!isOidc(s)) Object.assign(out, s.oauthbearer);
+    } else {
       if (s.username !== undefined) out['sasl.username'] = s.username;
       if (s.password !== undefined) out['sasl.password'] = s.password;
     }
@@ -52,6 +56,11 @@ export function rdkafkaSecurity(s: KafkaSecurity = clientSecurity()): Record<str
     out['ssl.endpoint.identification.algorithm'] = s.verifyHostname ? 'https' : 'none';
   }
   return out;
+}
+
+/** OAUTHBEARER with tokens from a token endpoint (client credentials), which we fetch for every client kind. */
+export function isOidc(s: KafkaSecurity): boolean {
+  return s.saslMechanism === 'OAUTHBEARER' && (s.oauthbearer['sasl.oauthbearer.method'] ?? '').toLowerCase() === 'oidc';
 }
 
 /** Node TLS options for a TLS listener, or undefined for plaintext (kafkajs, the wire client). */
@@ -67,7 +76,7 @@ export function tlsOptions(s: KafkaSecurity = clientSecurity()): ConnectionOptio
   return opts;
 }
 
-/** kafkajs `ssl` and `sasl` options. kafkajs has no OIDC client: OAUTHBEARER is refused with a clear error. */
+/** kafkajs `ssl` and `sasl` options; OAUTHBEARER tokens come from oauthTokens.ts (kafkajs has no fetcher of its own). */
 export function kafkajsSecurity(s: KafkaSecurity = clientSecurity()): { ssl?: ConnectionOptions; sasl?: SASLOptions } {
   const ssl = tlsOptions(s);
   if (!s.protocol.startsWith('SASL_')) return ssl ? { ssl } : {};
@@ -84,10 +93,12 @@ export function kafkajsSecurity(s: KafkaSecurity = clientSecurity()): { ssl?: Co
     case 'SCRAM-SHA-512':
       sasl = { mechanism: 'scram-sha-512', username, password };
       break;
-    case 'OAUTHBEARER':
-      throw new Error(
-        'the kafkajs admin client cannot fetch OAUTHBEARER (OIDC) tokens: use SCRAM or PLAIN credentials for administration (topics apply, locate)',
-      );
+    case 'OAUTHBEARER': {
+      const tokens = tokenSourceFor(s);
+      // kafkajs asks at each connection's authentication; the source hands out its cached token until near expiry.
+      sasl = { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: (await tokens.token()).value }) };
+      break;
+    }
   }
   return ssl ? { ssl, sasl } : { sasl };
 }

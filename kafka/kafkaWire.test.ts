@@ -1,5 +1,5 @@
 // The wire client's SASL framing against a fake broker on loopback that
-// plays the server side of SCRAM (RFC 5802 §3) and PLAIN (RFC 4616), so the handshake and
+// plays the server side of SCRAM (RFC 5802 §3), PLAIN (RFC 4616) and OAUTHBEARER (RFC 7628), so the handshake and
 // authenticate encodings are checked without a real broker
 // (test/integration/kafkaSaslSsl.test.ts runs them against one).
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
@@ -7,8 +7,9 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KafkaSecurity } from '../config/settings.ts';
 import { PLAINTEXT, useKafkaSecurity } from './kafkaSecurity.ts';
-import { WireAuthenticationError, wireRequest, WireSaslUnsupported, WireWriter } from './kafkaWire.ts';
+import { WireAuthenticationError, wireRequest, WireWriter } from './kafkaWire.ts';
 import { startFakeKafka } from '../test/support/fakeKafkaBroker.ts';
+import { startOidcTokenServer } from '../test/support/oidcTokenServer.ts';
 
 interface FakeOptions {
   password: string;
@@ -16,6 +17,8 @@ interface FakeOptions {
   mechanisms?: string[];
   /** The user PLAIN accepts (SCRAM here checks only the password). */
   user?: string;
+  /** OAUTHBEARER: whether the bearer token is accepted (RFC 7628 error challenge otherwise). */
+  bearer?: (token: string) => boolean;
 }
 
 const SALT = Buffer.from('fake-broker-salt');
@@ -27,6 +30,8 @@ async function fakeBroker(o: FakeOptions): Promise<{ port: number; seen: number[
   const tokens: Buffer[] = [];
   const fake = await startFakeKafka((reply) => {
     let plain = false;
+    let oauth = false;
+    let oauthRefused = false;
     let clientFirstBare = '';
     let serverFirst = '';
     return ({ apiKey, id, reader: r }) => {
@@ -34,6 +39,7 @@ async function fakeBroker(o: FakeOptions): Promise<{ port: number; seen: number[
       if (apiKey === 17) {
         const mechanism = r.string() ?? '';
         plain = mechanism === 'PLAIN';
+        oauth = mechanism === 'OAUTHBEARER';
         const offered = o.mechanisms ?? ['SCRAM-SHA-512'];
         const w = new WireWriter().int16(offered.includes(mechanism) ? 0 : 33).int32(offered.length);
         for (const m of offered) w.string(m);
@@ -47,6 +53,15 @@ async function fakeBroker(o: FakeOptions): Promise<{ port: number; seen: number[
         const token = raw.toString('utf8');
         const answer = (code: number, message: string | null, bytes: string) =>
           reply(id, true, new WireWriter().int16(code).compactString(message).compactBytes(Buffer.from(bytes)).push(Buffer.alloc(8)).tags().bytes());
+        if (oauth) {
+          // Kafka's OAuthBearerSaslServer: a refused token gets an error challenge, the client's kvsep then a failure.
+          if (oauthRefused) return answer(58, '{"status":"invalid_token"}', '');
+          const [gs2, auth, ...end] = token.split('\x01');
+          const bearer = gs2 === 'n,,' && end.join('|') === '|' && auth?.startsWith('auth=Bearer ') ? auth.slice(12) : undefined;
+          if (bearer && o.bearer?.(bearer)) return answer(0, null, '');
+          oauthRefused = true;
+          return answer(0, null, '{"status":"invalid_token"}');
+        }
         if (plain) {
           // Kafka's PlainSaslServer: exactly three NUL-separated fields, authzid empty or the user itself.
           const [authzid, user, password, ...rest] = token.split('\0');
@@ -93,6 +108,18 @@ const sasl = (password: string, saslMechanism: KafkaSecurity['saslMechanism'] = 
   saslMechanism,
   username: 'presence',
   password,
+});
+
+const bearer = (tokenUrl: string, secret: string): KafkaSecurity => ({
+  ...PLAINTEXT,
+  protocol: 'SASL_PLAINTEXT',
+  saslMechanism: 'OAUTHBEARER',
+  oauthbearer: {
+    'sasl.oauthbearer.method': 'oidc',
+    'sasl.oauthbearer.token.endpoint.url': tokenUrl,
+    'sasl.oauthbearer.client.id': 'gw',
+    'sasl.oauthbearer.client.secret': secret,
+  },
 });
 
 const closers: Array<() => void> = [];
@@ -162,13 +189,41 @@ describe('wireRequest over SASL', () => {
     expect(b.seen).toEqual([17]);
   });
 
-  it('refuses OAUTHBEARER by name (no token fetcher), sending nothing', async () => {
-    const b = await fakeBroker({ password: 'right' });
+  it('sends an OAUTHBEARER token fetched from the token endpoint as the RFC 7628 initial response', async () => {
+    const idp = await startOidcTokenServer({ clients: { gw: 'secret' } });
+    closers.push(() => void idp.close());
+    const b = await fakeBroker({ password: 'unused', mechanisms: ['OAUTHBEARER'], bearer: (t) => t.split('.').length === 3 });
     closers.push(b.close);
-    useKafkaSecurity(sasl('right', 'OAUTHBEARER'));
+    useKafkaSecurity(bearer(idp.tokenUrl, 'secret'));
+    const r = await wireRequest('127.0.0.1', b.port, 69, 0, new WireWriter().tags().bytes(), 5000);
+    expect(r.int16()).toBe(69);
+    expect(b.seen).toEqual([17, 36, 69]);
+    const sub = JSON.parse(Buffer.from(/Bearer [^.]+\.([^.]+)\./.exec(b.tokens[0]!.toString())![1]!, 'base64url').toString()) as { sub: string };
+    expect(sub.sub).toBe('gw');
+  });
+
+  it('takes a refused token’s error challenge as a refusal, acknowledging it, never sending the request', async () => {
+    const idp = await startOidcTokenServer({ clients: { gw: 'secret' } });
+    closers.push(() => void idp.close());
+    const b = await fakeBroker({ password: 'unused', mechanisms: ['OAUTHBEARER'], bearer: () => false });
+    closers.push(b.close);
+    useKafkaSecurity(bearer(idp.tokenUrl, 'secret'));
     const err = await wireRequest('127.0.0.1', b.port, 69, 0, new WireWriter().tags().bytes(), 5000).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(WireSaslUnsupported);
-    expect((err as Error).message).toMatch(/SCRAM-SHA-256\/512 and PLAIN only, not OAUTHBEARER/);
+    expect(err).toBeInstanceOf(WireAuthenticationError);
+    expect((err as Error).message).toMatch(/refused SASL OAUTHBEARER authentication of user gw: .*invalid_token/);
+    expect(b.seen).toEqual([17, 36, 36]);
+    expect(b.tokens[1]!.toString()).toBe('\x01');
+  });
+
+  it('names a client secret the token endpoint refuses, before talking to the broker', async () => {
+    const idp = await startOidcTokenServer({ clients: { gw: 'secret' } });
+    closers.push(() => void idp.close());
+    const b = await fakeBroker({ password: 'unused', mechanisms: ['OAUTHBEARER'], bearer: () => true });
+    closers.push(b.close);
+    useKafkaSecurity(bearer(idp.tokenUrl, 'wrong'));
+    await expect(wireRequest('127.0.0.1', b.port, 69, 0, new WireWriter().tags().bytes(), 5000)).rejects.toThrow(
+      /token endpoint .* refused client gw: invalid_client/,
+    );
     expect(b.seen).toEqual([]);
   });
 

@@ -3,22 +3,20 @@
 // ConsumerGroupHeartbeat on behalf of a departed static member) and
 // IncrementalAlterConfigs on a GROUP resource. Flexible (compact) encodings
 // only, one request per connection, bounded by a timeout. It speaks TLS (SSL
-// listeners), SASL SCRAM-SHA-256/512 (kafkaScram.ts) and SASL PLAIN (RFC 4616)
-// with the same settings as every other client; OAUTHBEARER it refuses with
-// WireSaslUnsupported, having no token fetcher (its callers degrade: README,
-// Security: Kafka).
+// listeners), SASL SCRAM-SHA-256/512 (kafkaScram.ts), SASL PLAIN (RFC 4616)
+// and OAUTHBEARER (RFC 7628, tokens from oauthTokens.ts) with the same
+// settings as every other client.
 import net from 'node:net';
 import tls from 'node:tls';
 import type { KafkaSecurity } from '../config/settings.ts';
 import { clientSecurity, tlsOptions } from './kafkaSecurity.ts';
 import { ScramClient } from './kafkaScram.ts';
+import { tokenSourceFor } from './oauthTokens.ts';
 
 /** A SASL mechanism the wire client cannot speak; what depends on it names what is lost. */
 export class WireSaslUnsupported extends Error {
   constructor(mechanism: string) {
-    super(
-      `the Kafka wire client (KIP-848 group describe/leave, group configs) speaks SASL SCRAM-SHA-256/512 and PLAIN only, not ${mechanism}; use a SCRAM or PLAIN user for it`,
-    );
+    super(`the Kafka wire client (KIP-848 group describe/leave, group configs) speaks SASL SCRAM-SHA-256/512, PLAIN and OAUTHBEARER only, not ${mechanism}`);
     this.name = 'WireSaslUnsupported';
   }
 }
@@ -254,10 +252,13 @@ class WireConnection {
     w?.resolve(frame);
   }
 
-  /** SaslHandshake v1 then SaslAuthenticate v2 rounds of SCRAM or the one round of PLAIN (KIP-152, KIP-84, RFC 4616). */
+  /** SaslHandshake v1 then SaslAuthenticate v2 rounds of SCRAM or the one round of PLAIN or OAUTHBEARER (KIP-152, KIP-84, RFC 4616, RFC 7628). */
   async authenticate(security: KafkaSecurity): Promise<void> {
     const mechanism = security.saslMechanism;
-    if (mechanism !== 'SCRAM-SHA-256' && mechanism !== 'SCRAM-SHA-512' && mechanism !== 'PLAIN') throw new WireSaslUnsupported(mechanism);
+    if (mechanism !== 'SCRAM-SHA-256' && mechanism !== 'SCRAM-SHA-512' && mechanism !== 'PLAIN' && mechanism !== 'OAUTHBEARER')
+      throw new WireSaslUnsupported(mechanism);
+    // Fetched before the handshake: a refused client secret is named as such, not as a broker refusal.
+    const bearer = mechanism === 'OAUTHBEARER' ? await tokenSourceFor(security).token() : undefined;
     // Handshake v1 is not a flexible version: classic string, header v1 out, header v0 back.
     const hs = await this.request(SASL_HANDSHAKE, 1, new WireWriter().string(mechanism).bytes(), false);
     const code = hs.int16();
@@ -276,6 +277,18 @@ class WireConnection {
       ]);
       await this.saslRound(token, mechanism, security.username);
       return;
+    }
+    if (mechanism === 'OAUTHBEARER') {
+      // RFC 7628 §3.1 initial client response: GS2 header without authzid, then kvsep-separated auth, ending kvsep kvsep.
+      const who = bearer?.principal || security.oauthbearer['sasl.oauthbearer.client.id'];
+      const challenge = await this.saslRound(Buffer.from(`n,,\x01auth=Bearer ${bearer?.value ?? ''}\x01\x01`, 'utf8'), mechanism, who);
+      if (challenge.length === 0) return;
+      // RFC 7628 §3.2.2: a refused token comes back as an error challenge ({"status":"invalid_token"}) that the
+      // client acknowledges with a lone kvsep; the broker then fails the exchange. Never taken as success.
+      const status = challenge.toString('utf8');
+      // The acknowledgement's answer is the broker's failure (a WireAuthenticationError naming it).
+      await this.saslRound(Buffer.from('\x01', 'utf8'), mechanism, who);
+      throw new WireAuthenticationError(`${this.where} refused SASL ${mechanism} authentication of user ${who ?? ''}: ${status}`);
     }
     const scram = new ScramClient(mechanism, security.username ?? '', security.password ?? '');
     const serverFirst = await this.saslRound(Buffer.from(scram.first(), 'utf8'), mechanism, security.username);

@@ -1,5 +1,7 @@
 // Promise forms of the node-rdkafka calls the runtime uses (the library is callback-based).
 import Kafka from 'node-rdkafka';
+import { clientSecurity, isOidc } from './kafkaSecurity.ts';
+import { type OAuthTokenSource, tokenSourceFor } from './oauthTokens.ts';
 
 export type Producer = InstanceType<typeof Kafka.Producer>;
 export type Consumer = InstanceType<typeof Kafka.KafkaConsumer>;
@@ -25,7 +27,9 @@ export const ERR_AUTHENTICATION = -169;
  * transport failure", hiding the cause. node-rdkafka 3 reports the refusal
  * only as a log line (no error event), so both are watched.
  */
-function connectClient(client: Producer | Consumer, timeoutMs: number): Promise<void> {
+async function connectClient(client: Producer | Consumer, timeoutMs: number): Promise<void> {
+  const security = clientSecurity();
+  if (security.protocol.startsWith('SASL_') && isOidc(security)) await holdBearerToken(client, tokenSourceFor(security));
   return new Promise((resolve, reject) => {
     let settled = false;
     const events = client as unknown as NodeJS.EventEmitter;
@@ -49,6 +53,46 @@ function connectClient(client: Producer | Consumer, timeoutMs: number): Promise<
     events.on('event.error', onError);
     events.on('event.log', onLog);
     client.connect({ timeout: timeoutMs }, (err) => finish(err ? asError(err) : undefined));
+  });
+}
+
+/** How long to wait before trying again when a token refresh failed (the current token is still valid meanwhile). */
+const TOKEN_RETRY_MS = 5_000;
+
+/**
+ * Sets an OAUTHBEARER token on the client before it connects and a fresh one
+ * before each expires, until the client disconnects. node-rdkafka's setToken
+ * gives librdkafka a token it never asks to refresh (its expiry is set to
+ * the maximum), so renewing is ours; a token refused at the endpoint fails
+ * the connect (OAuthTokenRefused), later refusals are retried.
+ */
+async function holdBearerToken(client: Producer | Consumer, tokens: OAuthTokenSource): Promise<void> {
+  const first = await tokens.token();
+  client.setOauthBearerToken(first.value);
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const schedule = (at: number) => {
+    if (stopped) return;
+    timer = setTimeout(
+      () => {
+        tokens.token().then(
+          (t) => {
+            if (stopped) return;
+            client.setOauthBearerToken(t.value);
+            schedule(tokens.refreshAt(t));
+          },
+          () => schedule(Date.now() + TOKEN_RETRY_MS),
+        );
+      },
+      Math.max(0, at - Date.now()),
+    );
+    // A refresh timer alone never keeps the process alive.
+    timer.unref();
+  };
+  schedule(tokens.refreshAt(first));
+  (client as unknown as NodeJS.EventEmitter).once('disconnected', () => {
+    stopped = true;
+    clearTimeout(timer);
   });
 }
 

@@ -22,6 +22,7 @@ interface Opts {
   advertise?: string;
   t1Ms: string;
   maxAttempts: string;
+  unansweredMaxAttempts: string;
   backoffMs: string;
   backoffMaxMs: string;
   minIntervalMs: string;
@@ -70,6 +71,11 @@ export function registerNotifySinkCommand(program: Command): void {
     )
     .option('--t1-ms <ms>', 'SIP T1 (Timer F = 64·T1)', '500')
     .option('--max-attempts <n>', 'attempts per NOTIFY on timeout/408/5xx before giving up', String(DEFAULT_RETRY_POLICY.maxAttempts))
+    .option(
+      '--unanswered-max-attempts <n>',
+      'attempts per NOTIFY while none was answered at all (Timer F, transport errors): a silent Contact is given up on sooner and gets no terminated NOTIFY (RFC 6665 §9)',
+      String(DEFAULT_RETRY_POLICY.unansweredMaxAttempts),
+    )
     .option('--backoff-ms <ms>', 'delay before the 2nd attempt (doubles; Retry-After honoured when longer)', String(DEFAULT_RETRY_POLICY.backoffBaseMs))
     .option('--backoff-max-ms <ms>', 'longest backoff', String(DEFAULT_RETRY_POLICY.backoffMaxMs))
     .option('--min-interval-ms <ms>', 'per-dialog rate limit: at least this long between NOTIFYs of one dialog (0 = off)', '0')
@@ -136,6 +142,7 @@ export function registerNotifySinkCommand(program: Command): void {
         t1Ms: whole('--t1-ms', opts.t1Ms, 1),
         retry: {
           maxAttempts: whole('--max-attempts', opts.maxAttempts, 1),
+          unansweredMaxAttempts: whole('--unanswered-max-attempts', opts.unansweredMaxAttempts, 1),
           backoffBaseMs: whole('--backoff-ms', opts.backoffMs),
           backoffMaxMs: whole('--backoff-max-ms', opts.backoffMaxMs),
         },

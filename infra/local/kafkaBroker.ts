@@ -38,6 +38,8 @@ export interface SaslSslListener {
   readonly internalPort?: number;
   /** Also an SSL listener here that requires a client certificate signed by caFile (mutual TLS, no SASL). */
   readonly mutualTlsPort?: number;
+  /** Also OAUTHBEARER on the SASL_SSL listener: JWTs checked by Kafka's validator against this JWKS (and audience, issuer). */
+  readonly oauthBearer?: { readonly jwksUrl: string; readonly audience: string; readonly issuer?: string };
 }
 
 function internalPort(s: Settings, l: SaslSslListener): number {
@@ -65,7 +67,7 @@ listener.name.mtls.ssl.client.auth=required${
       ? `\nlistener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${plain.map((u) => `user_${u.name}="${u.password}"`).join(' ')};`
       : ''
   }
-sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256${plain.length ? ',PLAIN' : ''}
+sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256${plain.length ? ',PLAIN' : ''}${l.oauthBearer ? ',OAUTHBEARER' : ''}${oauthBearerProperties(l)}
 # The server side needs a login module per mechanism, even with no inter-broker SASL.
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
@@ -76,8 +78,28 @@ ssl.truststore.location=${l.caFile}
 ssl.client.auth=none`;
 }
 
-function serverProperties(s: Settings, dataDir: string, loadAssignor: boolean, listener?: SaslSslListener): string {
+/** Kafka's own JWT validation (KIP-768): signature by the JWKS, exp, audience and issuer; `sub` becomes the principal. */
+function oauthBearerProperties(l: SaslSslListener): string {
+  const o = l.oauthBearer;
+  if (!o) return '';
+  return `
+listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
+listener.name.sasl_ssl.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler
+# Named explicitly: Kafka 4.1's default (DefaultJwtValidator, built without a key resolver) falls back to
+# ClientJwtValidator, which checks claims but not the signature — a token signed by anyone was accepted (measured).
+sasl.oauthbearer.jwt.validator.class=org.apache.kafka.common.security.oauthbearer.BrokerJwtValidator
+sasl.oauthbearer.jwks.endpoint.url=${o.jwksUrl}
+sasl.oauthbearer.expected.audience=${o.audience}${o.issuer ? `\nsasl.oauthbearer.expected.issuer=${o.issuer}` : ''}`;
+}
+
+/** Broker settings beyond the stack's own (a test's private broker: e.g. a short retention check interval). */
+export type BrokerProperties = Readonly<Record<string, string | number>>;
+
+function serverProperties(s: Settings, dataDir: string, loadAssignor: boolean, listener?: SaslSslListener, extra: BrokerProperties = {}): string {
   const { controllerPort } = s.kafka;
+  const extraLines = Object.entries(extra)
+    .map(([k, v]) => `${k}=${v}\n`)
+    .join('');
   return `# Written by presence stack up; edits are overwritten.
 process.roles=broker,controller
 node.id=1
@@ -104,7 +126,7 @@ log.segment.bytes=67108864
 log.cleaner.dedupe.buffer.size=16777216
 num.network.threads=2
 num.io.threads=4
-${loadAssignor ? `# KIP-848 server-side assignors; "load" (infra/assignor) places event-manager partitions by reported load.\ngroup.consumer.assignors=${BROKER_ASSIGNORS}\n` : ''}`;
+${loadAssignor ? `# KIP-848 server-side assignors; "load" (infra/assignor) places event-manager partitions by reported load.\ngroup.consumer.assignors=${BROKER_ASSIGNORS}\n` : ''}${extraLines}`;
 }
 
 const LOG4J2 = `Configuration:
@@ -161,6 +183,7 @@ export async function startKafka(
   log: (line: string) => void,
   brokerReady: () => Promise<boolean>,
   listener?: SaslSslListener,
+  extra?: BrokerProperties,
 ): Promise<{ pid: number; readyMs: number; alreadyRunning: boolean }> {
   const p = kafkaProcess(s);
   const existing = runningPid(p);
@@ -180,7 +203,7 @@ export async function startKafka(
   const props = path.join(base, 'server.properties');
   const log4j = path.join(base, 'log4j2.yaml');
   mkdirSync(base, { recursive: true });
-  writeFileSync(props, serverProperties(s, dataDir, assignorJar !== undefined, listener));
+  writeFileSync(props, serverProperties(s, dataDir, assignorJar !== undefined, listener, extra));
   writeFileSync(log4j, LOG4J2);
   const classpath = assignorJar ? `${cp}/*${path.delimiter}${assignorJar}` : `${cp}/*`;
   if (!existsSync(path.join(dataDir, 'meta.properties'))) {
@@ -206,6 +229,8 @@ export async function startKafka(
     '-Djava.awt.headless=true',
     `-Dlog4j2.configurationFile=${log4j}`,
     `-Dkafka.logs.dir=${path.join(s.home, 'logs')}`,
+    // Kafka 4 fetches JWKS only from URLs listed here (CVE-2025-27817).
+    ...(listener?.oauthBearer ? [`-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=${listener.oauthBearer.jwksUrl}`] : []),
     // The assignor's own client has no credentials: behind a SASL_SSL listener it uses the internal plaintext one.
     ...(assignorJar ? assignorJvmProperties(`127.0.0.1:${listener ? internalPort(s, listener) : s.kafka.port}`) : []),
     '-cp',

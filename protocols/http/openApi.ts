@@ -58,7 +58,7 @@ export interface OpenApiDocument {
     schemas?: Record<string, JsonSchema>;
     responses?: Record<string, Response>;
     parameters?: Record<string, Parameter>;
-    securitySchemes?: Record<string, { type: string; scheme?: string; description?: string }>;
+    securitySchemes?: Record<string, { type: string; scheme?: string; in?: 'header' | 'query' | 'cookie'; name?: string; description?: string }>;
   };
   security?: Array<Record<string, string[]>>;
 }

@@ -30,6 +30,8 @@ import { AccessRefused, type BearerTokens } from '../../protocols/http/bearerTok
 import { NoSuchRole, type GroupPerspective, type Viewer } from './presenceGroups.ts';
 import { ConsoleSessions, clearedCookie, sameOrigin } from './consoleSessions.ts';
 import { ConsoleReplays, ReplayBusy, ReplayRequestError, parseReplayRequest, type Capture } from './consoleReplay.ts';
+import { serveOpenApi } from '../../protocols/http/openApi.ts';
+import { consoleOpenApi } from './openapi.ts';
 
 /** Every answer here is live state: never cached. */
 const reply = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -217,6 +219,7 @@ export async function startConsole(s: Settings, o: ConsoleOptions): Promise<Cons
   const server = createApiServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
+      if (serveOpenApi(req, res, url.pathname, consoleOpenApi)) return;
       if (url.pathname === '/api/session') {
         if (req.method === 'GET') {
           const st = sessions?.session(req);

@@ -240,7 +240,7 @@ describe.skipIf(unavailable)('a handset that drops TCP SYNs silently (NAT, firew
         layer,
         contact: `sip:${open.hostIp}:${transport.port}`,
         semaphore: new Semaphore(1),
-        policy: { maxAttempts: 1, backoffBaseMs: 10, backoffMaxMs: 10, retryAfterMaxMs: 10 },
+        policy: { maxAttempts: 1, backoffBaseMs: 10, backoffMaxMs: 10, retryAfterMaxMs: 10, unansweredMaxAttempts: 1 },
       });
       const started = Date.now();
       const r = await deliverer.deliver(notifyRecord({ requestUri: `sip:watcher@${open.innerIp}:5070`, body: `<note>${'x'.repeat(1400)}</note>` }));

@@ -15,6 +15,9 @@ import { groupServiceOpenApi } from '../../services/group-service/openapi.ts';
 import { dropSchema, testDatabaseUrl, testSchema } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
 import { walkOpenApi } from '../support/openApiCheck.ts';
+import { startConsole } from '../../services/console/consoleServer.ts';
+import { consoleOpenApi } from '../../services/console/openapi.ts';
+import { eventually } from '../support/wait.ts';
 
 const servers: http.Server[] = [];
 const cleanups: Array<() => Promise<void>> = [];
@@ -64,6 +67,33 @@ describe('OpenAPI walks against the running stack', () => {
     servers.push(server);
     const calls = await walkOpenApi(baseOf(server), locatorOpenApi);
     expect(calls.filter((c) => !c.ok)).toEqual([]);
-    expect(calls.map((c) => `${c.path} ${c.status}`)).toEqual(['/locate/%2B351910000077 200', '/healthz 200', '/openapi.json 200']);
+    // locate is walked with its documented requester (issue 16: connectability for that requester).
+    expect(calls.map((c) => `${c.path} ${c.status}`)).toEqual([
+      '/locate/%2B351910000077?requester=sip%3Aboss%40corp.example 200',
+      '/healthz 200',
+      '/openapi.json 200',
+    ]);
   }, 90_000);
+
+  it('web console: its JSON routes against Kafka, each answer documented', async () => {
+    const s = isolatedSettings('openapi-console', 1);
+    await applyIsolated(s);
+    cleanups.push(() => cleanupIsolated(s));
+    const app = await startConsole(s, { port: 0, host: '127.0.0.1' });
+    cleanups.push(() => app.stop());
+    const base = baseOf(app.server);
+    await eventually('the console reading Kafka', async () => (await fetch(`${base}/api/healthz`)).status === 200, { timeoutMs: 60_000 });
+    const calls = await walkOpenApi(base, consoleOpenApi);
+    expect(calls.filter((c) => !c.ok)).toEqual([]);
+    // Read-only: the changes are 405; the views answer from Kafka (no such group: 404).
+    expect(calls.map((c) => `${c.method} ${c.path} ${c.status}`)).toEqual(
+      expect.arrayContaining([
+        'GET /api/healthz 200',
+        'GET /api/groups 200',
+        'GET /api/groups/openapi-walk 404',
+        'GET /api/locate/%2B351910000077 200',
+        'POST /api/scale 405',
+      ]),
+    );
+  }, 120_000);
 });

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadSettings, type Settings } from '../../config/settings.ts';
-import { kafkaProcess, type SaslSslListener, startKafka } from '../../infra/local/kafkaBroker.ts';
+import { type BrokerProperties, kafkaProcess, type SaslSslListener, startKafka } from '../../infra/local/kafkaBroker.ts';
 import { makeBrokerTls } from '../../infra/local/stackKafkaSecurity.ts';
 import { runningPid, stopProcess } from '../../infra/local/processes.ts';
 import { brokerAnswers } from '../../kafka/kafkaAdmin.ts';
@@ -25,6 +25,8 @@ export interface SaslSslOptions {
   readonly users: SaslSslListener['users'];
   /** Also a mutual-TLS listener (SSL, client certificate required) on port + 3, and a client certificate for it. */
   readonly mutualTls?: boolean;
+  /** Also OAUTHBEARER on the SASL_SSL listener, validated against this JWKS (test/support/oidcTokenServer.ts). */
+  readonly oauthBearer?: SaslSslListener['oauthBearer'];
 }
 
 export interface SaslSslBroker extends PrivateBroker {
@@ -44,11 +46,18 @@ export interface SaslSslBroker extends PrivateBroker {
  */
 export function privateSaslSslBroker(name: string, port: number, options: SaslSslOptions, base: Settings = loadSettings()): SaslSslBroker {
   let listener: SaslSslListener | undefined;
-  const inner = privateBroker(name, port, base, async (home) => {
+  const inner = privateBroker(name, port, base, {}, async (home) => {
     if (listener) return listener;
     const { caFile, keystorePemFile, ca } = await makeBrokerTls(path.join(home, 'tls'), 'presence test CA');
     if (options.mutualTls) await ca.issue('client', ['presence-client']);
-    listener = { keystorePemFile, caFile, users: options.users, internalPort: port + 2, ...(options.mutualTls ? { mutualTlsPort: port + 3 } : {}) };
+    listener = {
+      keystorePemFile,
+      caFile,
+      users: options.users,
+      internalPort: port + 2,
+      ...(options.mutualTls ? { mutualTlsPort: port + 3 } : {}),
+      ...(options.oauthBearer ? { oauthBearer: options.oauthBearer } : {}),
+    };
     return listener;
   });
   const tls = path.join(inner.settings.home, 'tls');
@@ -59,6 +68,8 @@ export function privateBroker(
   name: string,
   port: number,
   base: Settings = loadSettings(),
+  /** Broker settings beyond the stack's own. */
+  properties: BrokerProperties = {},
   listener?: (home: string) => Promise<SaslSslListener>,
 ): PrivateBroker {
   const home = mkdtempSync(path.join(os.tmpdir(), `presence-${name}-`));
@@ -73,6 +84,7 @@ export function privateBroker(
         () => {},
         () => brokerAnswers(settings.kafka.brokers),
         listener ? await listener(home) : undefined,
+        properties,
       );
     },
     kill: () => {

@@ -11,7 +11,7 @@ import { notifyRecord } from '../../../test/support/notifyRecords.ts';
 const SRC = { transport: 'udp' as const, address: '192.0.2.10', port: 5070 };
 const flush = () => new Promise((r) => setImmediate(r));
 
-function setup(maxAttempts = 3) {
+function setup(maxAttempts = 3, unansweredMaxAttempts = maxAttempts) {
   const clock = new ManualClock();
   const transport = new FakeTransport();
   const layer = new TransactionLayer(transport, { onRequest: () => {} }, { clock, timers: { T1: 50 } });
@@ -21,7 +21,7 @@ function setup(maxAttempts = 3) {
     layer,
     contact: 'sip:127.0.0.1:5070',
     semaphore: new Semaphore(4),
-    policy: { maxAttempts, backoffBaseMs: 100, backoffMaxMs: 1000, retryAfterMaxMs: 10_000 },
+    policy: { maxAttempts, backoffBaseMs: 100, backoffMaxMs: 1000, retryAfterMaxMs: 10_000, unansweredMaxAttempts },
     sleep: async (ms) => void sleeps.push(ms),
     stopping: () => stopping,
   });
@@ -90,6 +90,40 @@ describe('NotifyDeliverer', () => {
     expect(s.sleeps).toEqual([]);
     // Its Timer E retransmissions are the only repeats: one transaction, one branch.
     expect(new Set(s.transport.sent.map((x) => parseSipMessage(x.bytes).topVia?.branch)).size).toBe(1);
+  });
+
+  it('a vouched-for Contact that answers nothing is given up on after unansweredMaxAttempts, not maxAttempts, and counted (RFC 6665 §9)', async () => {
+    const s = setup(4, 2);
+    const p = s.d.deliver(notifyRecord());
+    await flush();
+    s.clock.advance(64 * 50);
+    await flush();
+    await flush();
+    s.clock.advance(64 * 50);
+    const r = await p;
+    expect(r).toMatchObject({ outcome: 'gave-up', statusCode: null, attempts: 2, answered: false });
+    expect(r.reason).toMatch(/gave up after 2 unanswered attempts/);
+    expect(s.sleeps).toEqual([100]);
+    expect(s.d.stats.unanswered).toBe(1);
+    // Bounded: two transactions, each its Timer E retransmissions within Timer F (64·T1) and no more.
+    const branches = new Set(s.transport.sent.map((x) => parseSipMessage(x.bytes).topVia?.branch));
+    expect(branches.size).toBe(2);
+    expect(s.transport.sent.length).toBeLessThanOrEqual(2 * 11);
+  });
+
+  it('a Contact that answered once (503) keeps the full maxAttempts through later timeouts', async () => {
+    const s = setup(4, 2);
+    const p = s.d.deliver(notifyRecord());
+    await flush();
+    s.answer(503);
+    for (let i = 0; i < 3; i++) {
+      await flush();
+      await flush();
+      s.clock.advance(64 * 50);
+    }
+    const r = await p;
+    expect(r).toMatchObject({ outcome: 'gave-up', attempts: 4, answered: true });
+    expect(s.d.stats.unanswered).toBe(0);
   });
 
   it('481 is gone, 403 rejected, both after one attempt', async () => {

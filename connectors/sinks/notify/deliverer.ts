@@ -37,6 +37,8 @@ export interface DeliveryResult {
    * null (or absent) when nothing was sent.
    */
   readonly transport?: string | null;
+  /** False when no attempt got any response (timeouts, transport errors only). */
+  readonly answered?: boolean;
 }
 
 /** One way to the watcher: the NOTIFY and its next hop. */
@@ -83,6 +85,8 @@ export class NotifyDeliverer {
     /** NOTIFYs sent directly after their front end's flow failed. */
     flowFallbacks: 0,
     byOutcome: { delivered: 0, gone: 0, 'gave-up': 0, rejected: 0 } as Record<DeliveryOutcome, number>,
+    /** NOTIFYs given up on without any answer to any attempt (a silent Contact, unansweredMaxAttempts). */
+    unanswered: 0,
     /** From the first attempt to the final outcome (retries and backoff included), by outcome. */
     latency: {
       delivered: new LatencyHistogram(),
@@ -109,6 +113,7 @@ export class NotifyDeliverer {
     const started = this.now();
     const r = await this.run(n, job);
     this.stats.byOutcome[r.outcome]++;
+    if (r.outcome === 'gave-up' && r.answered === false) this.stats.unanswered++;
     (this.stats.latency[r.outcome] ??= new LatencyHistogram()).observe((this.now() - started) / 1000);
     return r;
   }
@@ -137,6 +142,7 @@ export class NotifyDeliverer {
     let spent = 0; // attempts that went to a flow that failed: the direct path gets the full retry policy
     // A Contact nobody vouched for (contactCheck.ts) gets one try: retries would amplify a reflection (RFC 6665 §9).
     const policy = n.contactVerified === false ? { ...this.o.policy, maxAttempts: 1 } : this.o.policy;
+    let answered = false;
     for (let attempt = 1; ; attempt++) {
       if (this.o.stopping?.() || job.abandoned?.()) throw new StoppedError();
       const p = path;
@@ -154,8 +160,9 @@ export class NotifyDeliverer {
         continue;
       }
       const transport = path.flow ? `flow/${path.flow}` : sent.transport;
-      const d = decideAttempt(o, attempt - spent, policy, job.sentBefore);
-      if (d.kind === 'final') return { outcome: d.outcome, statusCode: d.statusCode, attempts: attempt, reason: d.reason, bytes, transport };
+      const d = decideAttempt(o, attempt - spent, policy, job.sentBefore, answered);
+      answered ||= o.kind === 'response';
+      if (d.kind === 'final') return { outcome: d.outcome, statusCode: d.statusCode, attempts: attempt, reason: d.reason, bytes, transport, answered };
       this.stats.retries++;
       await this.sleep(d.delayMs);
     }

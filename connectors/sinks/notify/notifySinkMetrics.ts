@@ -15,6 +15,11 @@ export function registerNotifySinkMetrics(m: MetricsRegistry, sink: NotifySink):
     'Queued NOTIFYs skipped for a newer one of their dialog (--coalesce, --max-queued-per-dialog)',
     () => sink.scheduler.superseded,
   );
+  m.counter(
+    'presence_notify_unanswered_total',
+    'NOTIFYs given up on with no answer to any attempt (--unanswered-max-attempts): the dialog ends without a terminated NOTIFY at that Contact',
+    () => d.unanswered,
+  );
   m.counter('presence_notify_attempts_total', 'NOTIFY transactions started (first sends and retries)', () => d.attempts);
   m.counter('presence_notify_retries_total', 'NOTIFYs sent again after a timeout, 408 or 5xx', () => d.retries);
   m.counter(

@@ -3,7 +3,7 @@ import { parseSipMessage } from '../../../protocols/decode/sip/index.ts';
 import type { ClientTransactionOutcome } from '../../../protocols/sip/transaction/index.ts';
 import { backoffMs, checkRetryPolicy, decideAttempt, type RetryPolicy } from './policy.ts';
 
-const P: RetryPolicy = { maxAttempts: 3, backoffBaseMs: 1000, backoffMaxMs: 5000, retryAfterMaxMs: 60_000 };
+const P: RetryPolicy = { maxAttempts: 3, backoffBaseMs: 1000, backoffMaxMs: 5000, retryAfterMaxMs: 60_000, unansweredMaxAttempts: 3 };
 
 function answer(status: number, extra = ''): ClientTransactionOutcome {
   const raw = `SIP/2.0 ${status} Whatever\r\nVia: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bKx\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@y>;tag=2\r\nCall-ID: c\r\nCSeq: 1 NOTIFY\r\n${extra}Content-Length: 0\r\n\r\n`;

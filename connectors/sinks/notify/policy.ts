@@ -6,7 +6,11 @@
 //                                       the event manager forgets it)
 //   408, Timer F timeout,
 //   transport error, 5xx   → retry with exponential backoff (Retry-After honoured),
-//                            up to maxAttempts, then gave-up
+//                            up to maxAttempts, then gave-up; while the watcher has
+//                            answered none of the attempts (Timer F, transport
+//                            errors only) up to unansweredMaxAttempts: a Contact
+//                            that never answers may be someone else's address
+//                            (RFC 6665 §9) and timeouts end a subscription (§4.2.2)
 //   other 3xx/4xx/6xx      → rejected  (we follow no redirects for an in-dialog request)
 //   500 to a re-sent CSeq  → delivered (a retry, or a record an earlier reader may
 //                            have sent: the UA has seen this CSeq, RFC 3261 §12.2.2;
@@ -26,9 +30,17 @@ export interface RetryPolicy {
   readonly backoffMaxMs: number;
   /** Upper bound on a Retry-After we honour (a watcher cannot park a dialog for a day). */
   readonly retryAfterMaxMs: number;
+  /** Total attempts while no attempt got any answer (timeouts, transport errors): a silent Contact is given up on sooner. */
+  readonly unansweredMaxAttempts: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 4, backoffBaseMs: 1000, backoffMaxMs: 30_000, retryAfterMaxMs: 120_000 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 4,
+  backoffBaseMs: 1000,
+  backoffMaxMs: 30_000,
+  retryAfterMaxMs: 120_000,
+  unansweredMaxAttempts: 2,
+};
 
 type AttemptDecision =
   | { readonly kind: 'final'; readonly outcome: DeliveryOutcome; readonly statusCode: number | null; readonly reason: string | null }
@@ -36,6 +48,8 @@ type AttemptDecision =
 
 export function checkRetryPolicy(p: RetryPolicy): RetryPolicy {
   if (!Number.isInteger(p.maxAttempts) || p.maxAttempts < 1) throw new RangeError(`maxAttempts must be >= 1, not ${p.maxAttempts}`);
+  if (!Number.isInteger(p.unansweredMaxAttempts) || p.unansweredMaxAttempts < 1)
+    throw new RangeError(`unansweredMaxAttempts must be >= 1, not ${p.unansweredMaxAttempts}`);
   for (const k of ['backoffBaseMs', 'backoffMaxMs', 'retryAfterMaxMs'] as const) {
     if (!Number.isFinite(p[k]) || p[k] < 0) throw new RangeError(`${k} must be >= 0, not ${p[k]}`);
   }
@@ -50,9 +64,10 @@ export function backoffMs(attempt: number, p: RetryPolicy): number {
 /**
  * Classifies one transaction's outcome after `attempt` attempts (1-based).
  * `sentBefore`: the record may have been sent by an earlier reader (read again
- * after a crash or rebalance).
+ * after a crash or rebalance). `answeredBefore`: an earlier attempt of this
+ * NOTIFY got a response (the Contact is someone who answers).
  */
-export function decideAttempt(outcome: ClientTransactionOutcome, attempt: number, p: RetryPolicy, sentBefore = false): AttemptDecision {
+export function decideAttempt(outcome: ClientTransactionOutcome, attempt: number, p: RetryPolicy, sentBefore = false, answeredBefore = false): AttemptDecision {
   let statusCode: number | null = null;
   let reason: string;
   let retryAfterMs: number | undefined;
@@ -75,5 +90,7 @@ export function decideAttempt(outcome: ClientTransactionOutcome, attempt: number
     reason = `transport error: ${outcome.error.message}`;
   }
   if (attempt >= p.maxAttempts) return { kind: 'final', outcome: 'gave-up', statusCode, reason: `${reason}; gave up after ${attempt} attempts` };
+  if (outcome.kind !== 'response' && !answeredBefore && attempt >= p.unansweredMaxAttempts)
+    return { kind: 'final', outcome: 'gave-up', statusCode, reason: `${reason}; gave up after ${attempt} unanswered attempts` };
   return { kind: 'retry', delayMs: Math.max(backoffMs(attempt, p), retryAfterMs ?? 0), statusCode, reason };
 }

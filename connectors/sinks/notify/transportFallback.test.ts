@@ -38,7 +38,7 @@ async function sink(o: { udpMaxRequestBytes?: number } = {}) {
     layer,
     contact: `sip:127.0.0.1:${transport.port}`,
     semaphore: new Semaphore(4),
-    policy: { maxAttempts: 2, backoffBaseMs: 10, backoffMaxMs: 10, retryAfterMaxMs: 10 },
+    policy: { maxAttempts: 2, backoffBaseMs: 10, backoffMaxMs: 10, retryAfterMaxMs: 10, unansweredMaxAttempts: 2 },
   });
   return { transport, deliverer };
 }
