@@ -1,5 +1,6 @@
 // Benchmark: one event manager's throughput, its changelog restore (time and
-// memory per subscriber), and the processing pause a rebalance causes.
+// memory per subscriber), its restart from local state checkpoints, and the
+// processing pause a rebalance causes.
 //   node --expose-gc --import tsx bench/eventManager.ts   (exact heap figures)
 //   npx tsx bench/eventManager.ts                         (heap figures without a forced GC)
 // Needs `presence stack up`. Sizes from the environment:
@@ -8,7 +9,9 @@
 //   BENCH_RATE=1000 BENCH_BASELINE_S=10 BENCH_REBALANCE_S=25   the rebalance part (BENCH_REBALANCE=0 skips it)
 //   BENCH_VERBOSE=1 prints pre-load progress and the members' log lines (assignments, restores)
 // Runs against its own topic prefix, consumer group and rules schema, all removed at the end.
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { loadSettings } from '../config/settings.ts';
 import { SignalingPublisher } from '../taps/signalingPublisher.ts';
@@ -37,6 +40,8 @@ const s = { ...base, topics: { ...base.topics, prefix }, database: { ...base.dat
 const PARTITIONS = s.topics.partitions;
 const rulesSchema = `bench_em_rules_${process.pid}`;
 const signalingTopic = topicName(prefix, 'signaling-events');
+/** Members keep state checkpoints here (removed at the end); each member id has its own subdirectory. */
+const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-em-state-'));
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const MiB = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
@@ -160,6 +165,7 @@ async function member(id: string): Promise<EventManager> {
   return startEventManager(s, {
     memberId: id,
     rulesSchema,
+    checkpoints: { dir: path.join(stateDir, id), intervalS: 60 },
     beforeBatch: hook(id),
     log: (line) => {
       events.push({ t: now(), member: id, line });
@@ -189,7 +195,7 @@ const showAssignment = (id: string) => [...assignment(id)].map(([t, ps]) => `${t
 const restoreLines = (id: string) =>
   events
     .filter((e) => e.member === id)
-    .map((e) => /partition (\d+): restored (\d+) subscribers from (\d+) changelog records in (\d+) ms/.exec(e.line))
+    .map((e) => /partition (\d+): restored (\d+) subscribers from (\d+) changelog records(?: \(.*\))? in (\d+) ms/.exec(e.line))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ partition: Number(m[1]), keys: Number(m[2]), records: Number(m[3]), ms: Number(m[4]) }));
 
@@ -256,7 +262,7 @@ try {
   ems.length = 0;
   const before = settle();
   const r0 = now();
-  const em2 = await member('bench-em-2');
+  let em2 = await member('bench-em-2');
   ems.push(em2);
   await eventually(withStats(`restores of ${PARTITIONS} partitions`, em2), () => em2.processor.stats.restores >= PARTITIONS, {
     timeoutMs: 300_000,
@@ -285,6 +291,56 @@ try {
     `  extrapolated (linear, not measured) to 1,000,000 subscribers: heap ≈ ${MiB(perSub * 1e6)}, RSS ≈ ${MiB(perSubRss * 1e6)}; ` +
       `restore ≈ ${(((restoreMs / Math.max(1, em2.processor.stats.restoredRecords)) * (1e6 * (em2.processor.stats.restoredRecords / keys))) / 1000).toFixed(0)}s at ${(em2.processor.stats.restoredRecords / keys).toFixed(1)} changelog records per subscriber`,
   );
+
+  // ---- 2b. restart from local checkpoints: the checkpoint + the changelog after it ----
+  {
+    // A full restore is followed by a checkpoint at once; a clean stop writes any newer one and waits for it.
+    await eventually(withStats('checkpoints after the restore', em2), () => em2.processor.stats.checkpoints.writes >= PARTITIONS, {
+      timeoutMs: 300_000,
+      intervalMs: 50,
+    });
+    const w = em2.processor.stats.checkpoints;
+    const files = await fs.readdir(path.join(stateDir, 'bench-em-2'), { recursive: true });
+    let bytes = 0;
+    for (const f of files) if (String(f).endsWith('.checkpoint')) bytes += (await fs.stat(path.join(stateDir, 'bench-em-2', String(f)))).size;
+    await em2.stop();
+    ems.length = 0;
+    const w0 = now();
+    em2 = await member('bench-em-2');
+    ems.push(em2);
+    await eventually(withStats(`restores of ${PARTITIONS} partitions from checkpoints`, em2), () => em2.processor.stats.restores >= PARTITIONS, {
+      timeoutMs: 300_000,
+      intervalMs: 10,
+    });
+    const warmAt = now();
+    const c = em2.processor.stats.checkpoints;
+    const warmKeys = em2.processor.ctx.partitions().reduce((n, q) => n + em2.processor.ctx.store(q).size, 0);
+    const firstAssignedWarm = events.filter((e) => e.member === 'bench-em-2' && e.line.startsWith('assigned')).at(-1)?.t ?? w0;
+    const warmPass = Math.max(
+      0,
+      ...restoreLines('bench-em-2')
+        .slice(-PARTITIONS)
+        .map((l) => l.ms),
+    );
+    const loads = events
+      .filter((e) => e.member === 'bench-em-2' && e.t >= w0)
+      .map((e) => /checkpoint of (\d+) keys at offset -?\d+ loaded in (\d+) ms \((\d+) ms reading/.exec(e.line))
+      .filter((m): m is RegExpExecArray => m !== null);
+    const loadSum = loads.reduce((a, m) => a + Number(m[2]), 0);
+    const readSum = loads.reduce((a, m) => a + Number(m[3]), 0);
+    console.log(`\n## 2b. restart of member 2 from its local state checkpoints`);
+    console.log(
+      `checkpoints written: ${w.writes} (${w.writtenEntries.toLocaleString('en')} keys, ${MiB(bytes)} on disk, ${(w.writeMs / 1000).toFixed(1)}s of background writing)`,
+    );
+    console.log(
+      `restart: ${c.loads} partitions loaded from checkpoints (${c.loadedEntries.toLocaleString('en')} keys) + ${em2.processor.stats.restoredRecords.toLocaleString('en')} changelog records of tail → ` +
+        `${warmKeys.toLocaleString('en')} subscribers; restore pass ${warmPass} ms (checkpoint load included); start → assigned ${((firstAssignedWarm - w0) / 1000).toFixed(1)}s; ` +
+        `start → all restored ${((warmAt - w0) / 1000).toFixed(1)}s; fallbacks ${JSON.stringify(c.fallbacks)}`,
+    );
+    console.log(
+      `  checkpoint loads (one after another): ${loadSum} ms in all, of which ${readSum} ms reading and checking files, ${loadSum - readSum} ms decoding into the stores (${rate(c.loadedEntries, Math.max(1, loadSum - readSum))} keys/s)`,
+    );
+  }
 
   // ---- 3. pause during a rebalance ----
   if (REBALANCE) {
@@ -398,6 +454,7 @@ try {
     await fetch(`${s.registry.url}/subjects/${encodeURIComponent(subj)}`, { method: 'DELETE' }).catch(() => {});
     await fetch(`${s.registry.url}/subjects/${encodeURIComponent(subj)}?permanent=true`, { method: 'DELETE' }).catch(() => {});
   }
+  await fs.rm(stateDir, { recursive: true, force: true });
   const c = new pg.Client(DB_URL);
   await c.connect();
   await c.query(`drop schema if exists ${rulesSchema} cascade`);

@@ -56,8 +56,8 @@ export function formatRows(rows: SettingRow[]): string[] {
  * shape of presence.config.json. Read with an empty environment and no file, so
  * it does not depend on the machine it is made on.
  */
-/** Settings whose default is derived from others (a local-stack address): left null, so copying the example changes nothing. */
-const DERIVED = new Set(['kafka.brokers', 'registry.url', 'connect.url']);
+/** Settings whose default is derived from others (a local-stack address, a directory under the home): left null, so copying the example changes nothing. */
+const DERIVED = new Set(['kafka.brokers', 'registry.url', 'connect.url', 'eventManager.stateDir']);
 
 export function exampleConfig(): Record<string, unknown> {
   const { settings, sources } = explainSettings({ PRESENCE_CONFIG: undefined, PRESENCE_HOME: '.presence' });

@@ -15,9 +15,14 @@ const PROGRESS_EVERY_MS = 5000;
 
 export interface RestoreResult {
   partition: number;
+  /** Changelog records read (from the checkpoint's offset on when there was one). */
   records: number;
   keys: number;
   ms: number;
+  /** Where the read stopped (the log's stable end when it began): the store holds every record before it. */
+  endOffset: number;
+  /** Entries loaded from a local checkpoint before the tail was read (0: a full restore). */
+  checkpointEntries?: number;
 }
 
 /** How far one partition's restore is: records read of the offsets to read (an upper bound; 0 while not known). */
@@ -42,8 +47,20 @@ export class ChangelogRestorer<V> {
     private readonly log?: (line: string) => void,
   ) {}
 
-  private async client(): Promise<Consumer> {
-    if (this.consumer) return this.consumer;
+  /** Set by close(): a restore step arriving later (a task that outlived its member's stop) must not open a consumer no one closes. */
+  private closed = false;
+
+  /** One connect at a time: callers outside the restore chain (watermarks()) run concurrently, and a second consumer would never be closed (the process would not exit). */
+  private connecting: Promise<Consumer> | undefined;
+
+  private client(): Promise<Consumer> {
+    if (this.consumer) return Promise.resolve(this.consumer);
+    if (this.closed) return Promise.reject(new Error(`the restorer of ${this.changelogTopic} is closed`));
+    this.connecting ??= this.connect().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async connect(): Promise<Consumer> {
     const c = new Kafka.KafkaConsumer(
       {
         'metadata.broker.list': this.brokers,
@@ -69,34 +86,47 @@ export class ChangelogRestorer<V> {
    * are batched into the next one, so a rebalance that assigns twelve
    * partitions reads their changelogs in one pass, not twelve.
    */
-  restore(store: PartitionStore<V>): Promise<RestoreResult> {
+  restore(store: PartitionStore<V>, fromOffset?: number): Promise<RestoreResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ store, resolve, reject });
+      this.queue.push({ store, fromOffset, resolve, reject });
       if (this.queue.length === 1) this.chain = this.chain.then(() => this.drainQueue());
     });
   }
 
-  private readonly queue: Array<{ store: PartitionStore<V>; resolve: (r: RestoreResult) => void; reject: (e: Error) => void }> = [];
+  private readonly queue: Array<{ store: PartitionStore<V>; fromOffset: number | undefined; resolve: (r: RestoreResult) => void; reject: (e: Error) => void }> =
+    [];
 
   private async drainQueue(): Promise<void> {
     const jobs = this.queue.splice(0);
     if (jobs.length === 0) return;
     try {
-      const results = await this.restoreNow(jobs.map((j) => j.store));
+      const results = await this.restoreNow(
+        jobs.map((j) => j.store),
+        new Map(jobs.map((j) => [j.store.partition, j.fromOffset])),
+      );
       jobs.forEach((j, i) => j.resolve(results[i]!));
     } catch (err) {
       for (const j of jobs) j.reject(asError(err));
     }
   }
 
-  private async restoreNow(stores: PartitionStore<V>[]): Promise<RestoreResult[]> {
+  /** The log start and end of a changelog partition (a checkpoint is checked against them). */
+  async watermarks(partition: number): Promise<{ low: number; high: number }> {
+    return watermarks(await this.client(), this.changelogTopic, partition);
+  }
+
+  /** `from`: per partition, the offset to read from (after a checkpoint); absent: the log's beginning. */
+  private async restoreNow(stores: PartitionStore<V>[], from: Map<number, number | undefined>): Promise<RestoreResult[]> {
     const started = Date.now();
     const c = await this.client();
     const byPartition = new Map(stores.map((st) => [st.partition, st]));
     const open = new Set(byPartition.keys());
     const records = new Map<number, number>([...open].map((p) => [p, 0]));
-    const onEof = (e: { topic: string; partition: number }) => {
-      if (e.topic === this.changelogTopic) open.delete(e.partition);
+    const ends = new Map<number, number>();
+    const onEof = (e: { topic: string; partition: number; offset: number }) => {
+      if (e.topic !== this.changelogTopic || !open.has(e.partition)) return;
+      open.delete(e.partition);
+      ends.set(e.partition, e.offset);
     };
     c.on('partition.eof', onEof);
     const reading = new Map([...open].map((partition) => [partition, { partition, records: 0, toRead: 0, startedAt: started }]));
@@ -105,11 +135,12 @@ export class ChangelogRestorer<V> {
     let toRead = 0;
     for (const p of open) {
       const w = await watermarks(c, this.changelogTopic, p).catch(() => ({ low: 0, high: 0 }));
-      reading.get(p)!.toRead = w.high - w.low;
-      toRead += w.high - w.low;
+      const n = w.high - Math.max(w.low, from.get(p) ?? 0);
+      reading.get(p)!.toRead = n;
+      toRead += n;
     }
     let nextReport = started + PROGRESS_EVERY_MS;
-    c.assign([...open].map((partition) => ({ topic: this.changelogTopic, partition, offset: OFFSET_BEGINNING })));
+    c.assign([...open].map((partition) => ({ topic: this.changelogTopic, partition, offset: from.get(partition) ?? OFFSET_BEGINNING })));
     try {
       while (open.size > 0) {
         if (this.log && Date.now() >= nextReport) {
@@ -133,7 +164,9 @@ export class ChangelogRestorer<V> {
           records.set(m.partition, (records.get(m.partition) ?? 0) + 1);
           const r = reading.get(m.partition);
           if (r) r.records++;
-          st.restore(m.key.toString('utf8'), m.value ? await this.decode(m.value) : null);
+          // Bytes in the store's own encoding are kept as they are (no decode); older ones go through decode.
+          if (m.value && st.acceptsEncoded(m.value)) st.restoreEncoded(m.key.toString('utf8'), m.value);
+          else st.restore(m.key.toString('utf8'), m.value ? await this.decode(m.value) : null);
         }
       }
     } finally {
@@ -142,7 +175,13 @@ export class ChangelogRestorer<V> {
       if (this.reading === reading) this.reading = new Map();
     }
     const ms = Date.now() - started;
-    return stores.map((st) => ({ partition: st.partition, records: records.get(st.partition) ?? 0, keys: st.size, ms }));
+    return stores.map((st) => ({
+      partition: st.partition,
+      records: records.get(st.partition) ?? 0,
+      keys: st.size,
+      ms,
+      endOffset: ends.get(st.partition) ?? 0,
+    }));
   }
 
   /** The partitions being read now and how far each is (a copy); queued ones are not listed yet. */
@@ -151,7 +190,9 @@ export class ChangelogRestorer<V> {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.chain.catch(() => {});
+    await this.connecting?.catch(() => {});
     if (this.consumer) await disconnect(this.consumer);
     this.consumer = undefined;
   }

@@ -3,8 +3,9 @@
 import type Kafka from 'node-rdkafka';
 import type { GroupOptions } from './rdkafkaConfig.ts';
 import type { RestoreResult } from './changelogRestorer.ts';
-import type { PartitionStore } from './partitionStore.ts';
+import type { PartitionStore, StoreCodec } from './partitionStore.ts';
 import type { LatencyHistogram } from '../protocols/http/latencyHistogram.ts';
+import type { CheckpointOptions, CheckpointStats } from './stateCheckpointer.ts';
 
 export interface InputRecord {
   topic: string;
@@ -27,6 +28,12 @@ export interface StoreSpec<V> {
   changelogTopic: string;
   encode(value: V): Buffer;
   decode(value: Buffer): V | Promise<V>;
+  /**
+   * Keep committed values as their changelog bytes and decode on read (partitionStore.ts):
+   * `decode` for bytes `encode` wrote, `isCurrent` for changelog bytes that can be kept as
+   * they are (others are decoded by `decode` above and encoded again).
+   */
+  compact?: Pick<StoreCodec<V>, 'decode' | 'isCurrent'>;
 }
 
 export interface ProcessContext<V> {
@@ -60,6 +67,8 @@ export interface TransactionalProcessorOptions<V = never> extends GroupOptions {
   onRevoking?: (partitions: number[], ctx: ProcessContext<V>) => Promise<OutputRecord[]> | OutputRecord[];
   /** Called when a partition's store is restored, in a transaction committed before its records are processed. */
   afterRestore?: (partition: number, ctx: ProcessContext<V>) => Promise<OutputRecord[]> | OutputRecord[];
+  /** Local state checkpoints (stateCheckpointer.ts): a restore reads only the changelog after one. Absent: every restore reads it all. */
+  checkpoints?: CheckpointOptions;
   maxBatch?: number;
   transactionTimeoutMs?: number;
   /**
@@ -68,6 +77,15 @@ export interface TransactionalProcessorOptions<V = never> extends GroupOptions {
    * is discarded either way: the failing batch is never committed, the next owner re-reads it.
    */
   maxOutageMs?: number;
+  /**
+   * A fenced producer or a fatal producer error is recovered in place (Kafka Streams'
+   * "task migrated"): the member drops its stores' uncommitted state, makes a new producer
+   * with the same transactional id, restores its partitions and goes on. At most this many
+   * times within `producerRecoveryWindowMs` (default 3 in 10 min); one more stops the
+   * processor with the reason, for its supervisor to restart. 0: stop at the first, as before.
+   */
+  maxProducerRecoveries?: number;
+  producerRecoveryWindowMs?: number;
   /** Extra librdkafka producer settings (e.g. message.max.bytes for large state records). */
   producerConfig?: Kafka.ProducerGlobalConfig;
   /** Extra librdkafka consumer settings (e.g. a shorter fetch.wait.max.ms for latency). */
@@ -89,7 +107,11 @@ export interface ProcessorStats {
   outputs: number;
   transactions: number;
   aborts: number;
+  /** Fenced or failed producers replaced in place, the partitions restored (metrics: presence_event_manager_producer_recoveries_total). */
+  producerRecoveries: number;
   lastError?: string;
+  /** Local state checkpoints: loads, full-restore fallbacks by reason, writes (all 0 without them). */
+  checkpoints: CheckpointStats;
 }
 
 /** The options with their defaults applied. */

@@ -3,13 +3,15 @@
 //   awaiting-committed → reading-changelog → [awaiting-after-restore →] live
 // and ends `failed` (the processor must stop) or `abandoned` (revoked meanwhile).
 // Its input partitions stay paused until it is live.
-import { ChangelogRestorer } from './changelogRestorer.ts';
+import { ChangelogRestorer, type RestoreResult } from './changelogRestorer.ts';
 import type { ExactlyOnceProducer } from './exactlyOnceProducer.ts';
 import type { OwnedPartitions, RunningRestore } from './ownedPartitions.ts';
-import { PartitionStore } from './partitionStore.ts';
+import { PartitionStore, storeCodec } from './partitionStore.ts';
 import type { ProcessorStats, ResolvedProcessorOptions, StoreSpec } from './processorTypes.ts';
 import { asError, committed, type Consumer, type TopicPartitionOffset } from './rdkafkaPromises.ts';
 import type Kafka from 'node-rdkafka';
+import type { ChangelogOffsets } from './changelogOffsets.ts';
+import type { StateCheckpointer } from './stateCheckpointer.ts';
 
 export type RestoreState = 'awaiting-committed' | 'reading-changelog' | 'awaiting-after-restore' | 'live' | 'failed' | 'abandoned';
 
@@ -46,6 +48,8 @@ export class RestoreStateMachine<V> {
       seedCommitted(consumer: Consumer, tps: Kafka.TopicPartition[], known: TopicPartitionOffset[]): Promise<void>;
       fencingOffsets(): TopicPartitionOffset[];
     },
+    /** Local state checkpoints: loaded before the changelog is read, and told where each restore ended. */
+    private readonly checkpoints?: { checkpointer: StateCheckpointer<V>; offsets: ChangelogOffsets },
   ) {
     this.restorer = new ChangelogRestorer(opts.brokers, opts.store.changelogTopic, opts.store.decode, opts.log);
   }
@@ -81,7 +85,7 @@ export class RestoreStateMachine<V> {
         continue;
       }
       consumer.pause(tpsNow);
-      const store = new PartitionStore<V>(p);
+      const store = new PartitionStore<V>(p, storeCodec(this.opts.store));
       stores.set(p, store);
       const tps = assignment.filter((a) => a.partition === p).map((a) => ({ topic: a.topic, partition: a.partition }));
       const task = new PartitionRestore();
@@ -91,8 +95,9 @@ export class RestoreStateMachine<V> {
           .then((known) => this.offsets.seedCommitted(consumer, tps, known))
           .catch((e) => this.opts.log?.(`committed offsets of partition ${p} not known: ${asError(e).message}`));
         task.state = 'reading-changelog';
-        const r = await this.restorer.restore(store);
+        const r = await this.restoreStore(p, store);
         if (!this.current(p, task)) return; // revoked meanwhile
+        this.checkpoints?.offsets.restored(p, r.endOffset);
         this.stats.restores++;
         this.stats.restoredRecords += r.records;
         this.stats.restoreMs += r.ms;
@@ -118,6 +123,29 @@ export class RestoreStateMachine<V> {
       });
       restoring.set(p, task);
     }
+  }
+
+  /**
+   * From the partition's checkpoint and the changelog after it when the checkpoint is
+   * valid, else the whole changelog. Records deleted from the changelog while its tail
+   * was read would be missing from the store: then it is restored again in full.
+   */
+  private async restoreStore(p: number, store: PartitionStore<V>): Promise<RestoreResult> {
+    if (!this.checkpoints) return this.restorer.restore(store);
+    const started = Date.now();
+    const { checkpointer } = this.checkpoints;
+    const loadedBefore = checkpointer.stats.loadedEntries;
+    const from = await checkpointer.load(store, await this.restorer.watermarks(p));
+    if (from === undefined) return this.restorer.restore(store);
+    const r = await this.restorer.restore(store, from);
+    const { low } = await this.restorer.watermarks(p);
+    // Its time includes loading the checkpoint.
+    if (low <= from) return { ...r, ms: Date.now() - started, checkpointEntries: checkpointer.stats.loadedEntries - loadedBefore };
+    checkpointer.stats.fallbacks['below-log-start'] = (checkpointer.stats.fallbacks['below-log-start'] ?? 0) + 1;
+    this.opts.log?.(`partition ${p}: the changelog now starts at ${low}, after the checkpoint's offset ${from - 1}: restoring it in full`);
+    const fresh = new PartitionStore<V>(p, storeCodec(this.opts.store));
+    if (this.partitions.stores.get(p) === store) this.partitions.stores.set(p, fresh);
+    return this.restorer.restore(fresh);
   }
 
   /** Every restore not yet live, with the changelog reader's progress for those it is reading. */

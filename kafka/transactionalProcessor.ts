@@ -17,6 +17,8 @@ import { leaveForGood, takeOverInstance } from './staticMembership.ts';
 import { ExactlyOnceProducer } from './exactlyOnceProducer.ts';
 import { OwnedPartitions } from './ownedPartitions.ts';
 import { PartitionOwnership } from './partitionOwnership.ts';
+import type { ProcessorHealth } from './processorReadiness.ts';
+import { watchGroupJoin } from './groupJoinWatch.ts';
 import { ProcessorLoop } from './processorLoop.ts';
 import { Punctuator } from './punctuator.ts';
 import { RestoreStateMachine, type RestoreInFlight } from './restoreStateMachine.ts';
@@ -24,6 +26,8 @@ import type { ProcessContext, ProcessorStats, ResolvedProcessorOptions, Transact
 import { asError, connectConsumer, disconnect, type Consumer } from './rdkafkaPromises.ts';
 import { LatencyHistogram } from '../protocols/http/latencyHistogram.ts';
 import { routeClientLog } from './clientLog.ts';
+import { ChangelogOffsets } from './changelogOffsets.ts';
+import { emptyCheckpointStats, StateCheckpointer } from './stateCheckpointer.ts';
 
 export { PartitionNotOwned } from './ownedPartitions.ts';
 export type { InputRecord, OutputRecord, StoreSpec, ProcessContext, TransactionalProcessorOptions, ProcessorStats } from './processorTypes.ts';
@@ -37,7 +41,9 @@ export class TransactionalProcessor<V = never> {
     outputs: 0,
     transactions: 0,
     aborts: 0,
+    producerRecoveries: 0,
     commitLatency: new LatencyHistogram(),
+    checkpoints: emptyCheckpointStats(),
   };
   /** Store access for hooks outside a batch (e.g. rebuilding timer indexes after a restore). */
   readonly ctx: ProcessContext<V>;
@@ -49,6 +55,8 @@ export class TransactionalProcessor<V = never> {
   private readonly loop: ProcessorLoop<V>;
   private readonly opts: ResolvedProcessorOptions<V>;
   private readonly copartitions: CopartitionGuard;
+  /** Local state checkpoints, when the options ask for them (stateCheckpointer.ts). */
+  private readonly checkpointer: StateCheckpointer<V> | undefined;
   /** The consumer group and the topics it reads: what `groupLag` asks about. */
   readonly groupId: string;
   readonly inputTopics: readonly string[];
@@ -81,18 +89,48 @@ export class TransactionalProcessor<V = never> {
       consumerTopicConfig,
     );
     routeClientLog(this.consumer, opts.clientId);
-    this.producer = new ExactlyOnceProducer(this.opts, this.consumer, this.partitions.stores, this.stats);
     const store = this.opts.store;
+    const changelogOffsets = store && opts.checkpoints ? new ChangelogOffsets() : undefined;
+    this.producer = new ExactlyOnceProducer(this.opts, this.consumer, this.partitions.stores, this.stats, changelogOffsets);
+    this.checkpointer =
+      store && changelogOffsets && opts.checkpoints
+        ? new StateCheckpointer(opts.checkpoints, opts.brokers, store, changelogOffsets, this.stats.checkpoints, opts.log)
+        : undefined;
     if (store)
-      this.restores = new RestoreStateMachine({ ...this.opts, store }, this.partitions, this.producer, this.stats, {
-        seedCommitted: (c, tps, known) => this.ownership.seedCommitted(c, tps, known),
-        fencingOffsets: () => this.ownership.fencingOffsets(),
-      });
-    this.ownership = new PartitionOwnership(this.opts, this.partitions, this.restores, this.producer, this.consumer, () => this.loop.running);
+      this.restores = new RestoreStateMachine(
+        { ...this.opts, store },
+        this.partitions,
+        this.producer,
+        this.stats,
+        {
+          seedCommitted: (c, tps, known) => this.ownership.seedCommitted(c, tps, known),
+          fencingOffsets: () => this.ownership.fencingOffsets(),
+        },
+        this.checkpointer && changelogOffsets ? { checkpointer: this.checkpointer, offsets: changelogOffsets } : undefined,
+      );
+    this.ownership = new PartitionOwnership(
+      this.opts,
+      this.partitions,
+      this.restores,
+      this.producer,
+      this.consumer,
+      () => this.loop.running,
+      this.checkpointer,
+    );
     const punctuator = opts.punctuate
       ? new Punctuator(opts.punctuate, opts.punctuateIntervalMs ?? 1000, this.producer, this.ctx, () => this.ownership.fencingOffsets(), !!store)
       : undefined;
-    this.loop = new ProcessorLoop(this.opts, this.consumer, this.producer, this.partitions, this.ownership, this.restores, punctuator, this.stats);
+    this.loop = new ProcessorLoop(
+      this.opts,
+      this.consumer,
+      this.producer,
+      this.partitions,
+      this.ownership,
+      this.restores,
+      punctuator,
+      this.stats,
+      this.checkpointer,
+    );
   }
 
   /** The topic partitions this member is assigned right now. */
@@ -119,13 +157,11 @@ export class TransactionalProcessor<V = never> {
     return (this.opts.protocol ?? 'consumer') === 'consumer';
   }
 
-  /**
-   * For /readyz: the loop runs, and no assigned partition is still restoring or held
-   * only in part (its records would wait). An empty assignment is ready: nothing to answer for.
-   */
-  health(): { running: boolean; live: number[]; restoring: number[]; split: number[] } {
+  /** For /readyz (processorReadiness.ts): joined, the loop running, what it holds and in which state. */
+  health(): ProcessorHealth {
     return {
       running: this.loop.running,
+      joined: this.ownership.joined,
       live: this.ctx.partitions(),
       restoring: [...this.partitions.restoring.keys()].sort((a, b) => a - b),
       split: this.splitPartitions(),
@@ -152,6 +188,13 @@ export class TransactionalProcessor<V = never> {
     // Batches are bounded in time as well as size (boundedBatch.ts sets the consume waits).
     this.consumer.subscribe(this.opts.inputTopics);
     this.loop.start();
+    if (this.kip848)
+      void watchGroupJoin(
+        this.opts,
+        () => this.ownership.joined,
+        () => (this.ownership.joined = true),
+        () => !this.loop.running,
+      );
   }
 
   /** Resolves when the loop ends; rejects with the fatal error that ended it. */
@@ -174,6 +217,8 @@ export class TransactionalProcessor<V = never> {
         )
         .catch((e) => this.opts.log?.(asError(e).message));
     }
+    // Kafka Streams writes its checkpoints on close too: a restart then reads next to nothing of the changelogs.
+    if (this.checkpointer && wasRunning && !failed) for (const p of this.ctx.partitions()) this.checkpointer.leaving(this.ctx.store(p));
     await disconnect(this.consumer);
     // A static member left "back soon": a clean stop hands its partitions over now instead.
     if (this.kip848 && this.opts.instanceId)
@@ -182,5 +227,6 @@ export class TransactionalProcessor<V = never> {
       );
     await this.producer.disconnect();
     await this.restores?.close();
+    await this.checkpointer?.flushed();
   }
 }

@@ -3,7 +3,9 @@
 // keeps each subscriber's presence and watchers in a store restored from its
 // changelog, and turns signaling events, SUBSCRIBEs and delivery reports into
 // current-presence records and NOTIFY requests, exactly once.
+import path from 'node:path';
 import type { Settings } from '../../config/settings.ts';
+import type { CheckpointOptions } from '../../kafka/stateCheckpointer.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import type { TopicName } from '../../schemas/topology.ts';
 import { ensureBrokersOffer } from '../../kafka/assignors/brokerAssignors.ts';
@@ -15,6 +17,7 @@ import { WatcherRules } from './authorization/watcherRules.ts';
 import { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
 import type { UserProfiles } from '../../subscriber/availability/availabilityProfile.ts';
 import { forUpdate, fromStateRecord, newSubscriber, toStateRecord, type ManagedSubscriber } from './managedSubscriber.ts';
+import type { WatcherDecision } from './subscriptions/watcherDialog.ts';
 import type { HandoffMode } from './handoff/handoffMode.ts';
 import { resubscribeHooks } from './handoff/resubscribeHooks.ts';
 import { startMembership, type Membership, type MembershipOptions } from './membership/membership.ts';
@@ -25,6 +28,7 @@ import { publishRequests } from './handlers/publishRequests.ts';
 import { signalingEvents } from './handlers/signalingEvents.ts';
 import { subscriptions } from './handlers/subscriptions.ts';
 import { fireTimers } from './handlers/timers.ts';
+import { subscriberDeletions } from './handlers/subscriberDeletions.ts';
 import { watcherConsents } from './handlers/watcherConsents.ts';
 
 export const EVENT_MANAGER_GROUP = 'presence-event-managers';
@@ -49,6 +53,8 @@ export interface EventManagerOptions {
   assignor?: GroupAssignor;
   /** Stop after this long of batches failing on an outage (kafka/processorTypes.ts maxOutageMs; 0: retry on). */
   maxOutageMs?: number;
+  /** Local state checkpoints: directory and interval (default: the settings; interval 0 turns them off). */
+  checkpoints?: { dir: string; intervalS: number };
 }
 
 export interface EventManager {
@@ -61,10 +67,30 @@ export interface EventManager {
   membership: Membership;
   /** Subscribers' availability profiles, as the batches see them (cached briefly; absent keys: the defaults): the member API's call-handling decision reads them. */
   profilesOf(keys: string[]): Promise<Map<string, UserProfiles>>;
+  /** The presentity's rule for a watcher (its stored rule or the default; cached briefly): the member API's per-requester presence reads it. */
+  watcherDecision(presentity: string, watcher: string): Promise<WatcherDecision>;
+  /** Watchers' dialogs held in an owned partition (counted as written: the store is not scanned). */
+  dialogsHeld(partition: number): number;
+}
+
+/** Checkpoints per member under the state directory (two members on one host never share files); off with interval 0. */
+function checkpointOptions(s: Settings, memberId: string, o?: { dir: string; intervalS: number }): { checkpoints?: CheckpointOptions } {
+  const intervalS = o?.intervalS ?? s.eventManager.checkpointIntervalS;
+  if (intervalS <= 0) return {};
+  const dir = o?.dir ?? path.join(s.eventManager.stateDir, encodeURIComponent(memberId));
+  return { checkpoints: { dir, intervalMs: intervalS * 1000, maxAgeMs: s.eventManager.checkpointMaxAgeS * 1000 } };
 }
 
 /** One handler per input topic (handlers/): the member consumes these topics. */
-const HANDLERS: readonly TopicHandler[] = [signalingEvents, subscriptions, deliveryReports, publishRequests, profileChanges, watcherConsents];
+const HANDLERS: readonly TopicHandler[] = [
+  signalingEvents,
+  subscriptions,
+  deliveryReports,
+  publishRequests,
+  profileChanges,
+  watcherConsents,
+  subscriberDeletions,
+];
 /** The topics the group consumes (e.g. for its lag, which the console shows). */
 export const EVENT_MANAGER_INPUTS: readonly TopicName[] = HANDLERS.map((h) => h.topic);
 
@@ -99,11 +125,21 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
       membership?.meter.count(r.partition);
       const origin = `${r.topic}[${r.partition}]@${r.offset}`;
       try {
-        if (!r.value || !r.key) throw new Error(r.key ? 'empty value' : 'record without a subscriber key');
-        const store = stores.store(r.partition);
-        const stored = store.get(r.key);
-        const m = stored ? forUpdate(stored) : newSubscriber(r.key);
         const handler = handlers.get(r.topic);
+        if (!r.key || (!r.value && !handler?.handleTombstone)) throw new Error(r.key ? 'empty value' : 'record without a subscriber key');
+        if (r.value && handler?.tombstonesOnly) continue; // e.g. the directory's initial snapshot: no store read per row
+        const store = stores.store(r.partition);
+        // The partition's duplicate window commits and rolls back with its store.
+        store.enlist(ctx.duplicateWindow(r.partition));
+        // A fresh decode of the committed bytes, or this batch's own write: changed in place, no copy.
+        const m = store.getForUpdate(r.key, forUpdate) ?? newSubscriber(r.key);
+        if (!r.value) {
+          if (handler!.handleTombstone!(ctx, r.partition, r.key, m, out)) {
+            store.delete(r.key);
+            ctx.reschedule(r.partition, r.key, newSubscriber(r.key)); // no timers, no dialogs counted
+          }
+          continue;
+        }
         const dirty = handler ? await handler.handle(ctx, r.partition, r.key, r.value, m, out) : true;
         if (dirty) {
           store.put(r.key, m);
@@ -132,14 +168,21 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
     transactionalId: ids.transactionalId,
     maxOutageMs: o.maxOutageMs ?? s.eventManager.maxOutageS * 1000,
     log: o.log,
+    ...checkpointOptions(s, memberId, o.checkpoints),
     store: {
       changelogTopic: t('event-manager-presence-store-changelog'),
       encode: (m) => serde.encode('event-manager-presence-store-changelog', toStateRecord(m)),
       decode: async (b) => fromStateRecord(await serde.decode('event-manager-presence-store-changelog', b)),
+      // Committed state stays in its changelog bytes, decoded per read (issue 15: heap per subscriber).
+      compact: {
+        decode: (b) => fromStateRecord(serde.decodeOwn('event-manager-presence-store-changelog', b)),
+        isCurrent: (b) => serde.isOwn('event-manager-presence-store-changelog', b),
+      },
     },
     onRestored: (r) => {
       ctx.rebuildTimers(r.partition, processor.ctx);
-      o.log?.(`partition ${r.partition}: restored ${r.keys} subscribers from ${r.records} changelog records in ${r.ms} ms`);
+      const from = r.checkpointEntries !== undefined ? ` (${r.checkpointEntries} from the local checkpoint, then the tail)` : '';
+      o.log?.(`partition ${r.partition}: restored ${r.keys} subscribers from ${r.records} changelog records${from} in ${r.ms} ms`);
     },
     // Resubscribe mode: dialogs end with terminated;reason=deactivated when their partition moves (handoff/).
     ...((o.handoff ?? s.eventManager.handoff) === 'resubscribe'
@@ -202,6 +245,8 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
     stats,
     done: () => processor.done(),
     profilesOf: (keys) => availabilityStore.getMany(keys),
+    watcherDecision: (presentity, watcher) => rules.decide(presentity, watcher),
+    dialogsHeld: (p) => ctx.dialogsHeld(p),
     async stop() {
       await joined.leave();
       await processor.stop();

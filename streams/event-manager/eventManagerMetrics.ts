@@ -6,6 +6,7 @@ import { sipFrontEndReadiness } from '../../front-end/sipFrontEndMetrics.ts';
 import type { SipFrontEnd } from '../../front-end/sipFrontEnd.ts';
 import { byLabel, type Labels, type MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { groupLag, type PartitionLag } from '../../kafka/groupLag.ts';
+import { processorReadiness } from '../../kafka/processorReadiness.ts';
 import type { EventManager } from './eventManager.ts';
 
 /** Lag is asked of the brokers (an admin round trip): at most this often, however often Prometheus scrapes. */
@@ -36,14 +37,47 @@ export function registerEventManagerMetrics(m: MetricsRegistry, em: EventManager
     'Location requests written to location-requests (Le), by cause: a SUBSCRIBE, or the refresh timer of a watcher allowed location',
     () => byLabel('cause', st.locationRequests),
   );
+  m.counter(
+    'presence_event_manager_messaging_total',
+    'Messaging facts (message-summary, new messages), by outcome: applied, repeat (a message id already told), dropped (a held message past the per-subscriber bound)',
+    () => byLabel('outcome', { applied: st.messaging.applied, repeat: st.messaging.repeats, dropped: st.messaging.dropped }),
+  );
   m.counter('presence_event_manager_outputs_total', 'Records produced in committed and aborted transactions', () => ps.outputs);
   m.counter('presence_event_manager_transactions_total', 'Kafka transactions committed', () => ps.transactions);
   m.counter('presence_event_manager_aborts_total', 'Kafka transactions aborted (the batch is read again)', () => ps.aborts);
+  m.counter(
+    'presence_event_manager_producer_recoveries_total',
+    'Fenced or failed transactional producers replaced in place (uncommitted state dropped, partitions restored) instead of stopping the member',
+    () => ps.producerRecoveries,
+  );
   m.histogram('presence_event_manager_transaction_commit_seconds', 'Kafka transaction commits (the flush of their records included)', () => ps.commitLatency);
+  m.counter('presence_event_manager_duplicate_events_total', 'Signaling events dropped as repeats of a recent event id', () => st.duplicates);
   m.counter('presence_event_manager_dead_letters_total', 'Input records dead-lettered, by reason', () => byLabel('reason', st.deadLetterReasons));
   m.counter('presence_event_manager_restores_total', 'Partition stores restored from their changelog', () => ps.restores);
   m.counter('presence_event_manager_restored_records_total', 'Changelog records read by restores', () => ps.restoredRecords);
   m.counter('presence_event_manager_restore_seconds_total', 'Time spent restoring stores from changelogs', () => ps.restoreMs / 1000);
+  m.counter(
+    'presence_event_manager_checkpoint_loads_total',
+    'Partition stores loaded from a local checkpoint (then only the changelog after it was read)',
+    () => ps.checkpoints.loads,
+  );
+  m.counter('presence_event_manager_checkpoint_loaded_entries_total', 'Keys loaded from local checkpoints', () => ps.checkpoints.loadedEntries);
+  m.counter(
+    'presence_event_manager_checkpoint_fallbacks_total',
+    'Restores that read the whole changelog because no valid local checkpoint was there, by reason',
+    () => byLabel('reason', ps.checkpoints.fallbacks as Record<string, number>),
+  );
+  m.counter('presence_event_manager_checkpoint_writes_total', 'Local state checkpoints written', () => ps.checkpoints.writes);
+  m.counter(
+    'presence_event_manager_checkpoint_write_failures_total',
+    'Local state checkpoints that could not be written (the previous one stays)',
+    () => ps.checkpoints.writeFailures,
+  );
+  m.counter(
+    'presence_event_manager_checkpoint_write_seconds_total',
+    'Time spent writing local state checkpoints (in the background)',
+    () => ps.checkpoints.writeMs / 1000,
+  );
   m.gauge('presence_event_manager_partitions', 'Partitions owned, by state (live: restored and processed)', () => {
     const h = em.processor.health();
     return [
@@ -56,11 +90,7 @@ export function registerEventManagerMetrics(m: MetricsRegistry, em: EventManager
     em.processor.ctx.partitions().map((p): [Labels, number] => [{ partition: String(p) }, em.processor.ctx.store(p).size]),
   );
   m.gauge('presence_event_manager_dialogs', "Watchers' subscription dialogs held, per owned live partition", () =>
-    em.processor.ctx.partitions().map((p): [Labels, number] => {
-      let dialogs = 0;
-      for (const [, sub] of em.processor.ctx.store(p).entries()) dialogs += sub.watchers.size;
-      return [{ partition: String(p) }, dialogs];
-    }),
+    em.processor.ctx.partitions().map((p): [Labels, number] => [{ partition: String(p) }, em.dialogsHeld(p)]),
   );
   let lag: { at: number; value: Promise<PartitionLag[]> } | undefined;
   m.gauge(
@@ -77,15 +107,10 @@ export function registerEventManagerMetrics(m: MetricsRegistry, em: EventManager
   );
 }
 
-/** Ready: started, its loop running, and no assigned partition still restoring or split across members. */
+/** Ready: started, joined, its loop running, and no assigned partition still restoring or split across members. */
 export function eventManagerReadiness(em: EventManager | undefined): HealthCheck {
   if (!em) return { ok: false, reason: 'starting: connecting to Kafka and joining the group' };
-  const h = em.processor.health();
-  const details = { partitions: h.live, restoring: h.restoring, split: h.split };
-  if (!h.running) return { ok: false, reason: 'the processing loop is not running', details };
-  if (h.restoring.length) return { ok: false, reason: `restoring partitions ${h.restoring.join(',')}`, details };
-  if (h.split.length) return { ok: false, reason: `partitions ${h.split.join(',')} held only in part (co-partitioned topics split across members)`, details };
-  return { ok: true, details };
+  return processorReadiness(em.processor.health());
 }
 
 /**

@@ -1,43 +1,45 @@
-// Which subscribers have a timer due, without scanning every subscriber each
-// tick: keys bucketed by due second. An entry may be stale (the state moved
-// its timer); the caller recomputes the real due time when it fires.
+// Which subscribers have a timer due, without decoding every subscriber each
+// tick: one due time per key. An entry may be stale (the state moved its
+// timer); the caller recomputes the real due time when it fires.
+//
+// Small per key (issue 15: most idle subscribers hold a timer, e.g. the 26 h
+// staleness one): a Map entry whose value is the due time as an offset from the
+// index's first due time, a small integer V8 keeps unboxed (±24 days; farther
+// ones are boxed, still correct). No buckets: takeDue scans the keys, and only
+// when the earliest due time has come.
 export class TimerIndex {
-  private readonly buckets = new Map<number, Set<string>>();
-  private readonly dueOf = new Map<string, number>();
+  private readonly due = new Map<string, number>();
+  private base: number | undefined;
+  /** Nothing is due before this (a lower bound: a timer moved later leaves it early until the next scan). */
+  private earliest = Infinity;
 
   schedule(key: string, dueMs: number | null | undefined): void {
-    const old = this.dueOf.get(key);
-    if (old !== undefined) this.buckets.get(Math.floor(old / 1000))?.delete(key);
     if (dueMs === null || dueMs === undefined) {
-      this.dueOf.delete(key);
+      this.due.delete(key);
       return;
     }
-    this.dueOf.set(key, dueMs);
-    const b = Math.floor(dueMs / 1000);
-    let set = this.buckets.get(b);
-    if (!set) this.buckets.set(b, (set = new Set()));
-    set.add(key);
+    this.base ??= dueMs;
+    this.due.set(key, dueMs - this.base);
+    if (dueMs < this.earliest) this.earliest = dueMs;
   }
 
-  /** Removes and returns the keys due at or before `nowMs`. */
+  /** Removes and returns the keys due at or before `nowMs`, earliest first. */
   takeDue(nowMs: number): string[] {
-    const out: string[] = [];
-    const limit = Math.floor(nowMs / 1000);
-    for (const [b, keys] of this.buckets) {
-      if (b > limit) continue;
-      for (const k of keys) {
-        if ((this.dueOf.get(k) ?? Infinity) <= nowMs) {
-          out.push(k);
-          this.dueOf.delete(k);
-          keys.delete(k);
-        }
-      }
-      if (keys.size === 0) this.buckets.delete(b);
+    if (nowMs < this.earliest || this.base === undefined) return [];
+    const limit = nowMs - this.base;
+    const taken: Array<[string, number]> = [];
+    let next = Infinity;
+    for (const [key, at] of this.due) {
+      if (at <= limit) {
+        taken.push([key, at]);
+        this.due.delete(key);
+      } else if (at < next) next = at;
     }
-    return out;
+    this.earliest = this.base + next;
+    return taken.sort((a, b) => a[1] - b[1]).map(([key]) => key);
   }
 
   get size(): number {
-    return this.dueOf.size;
+    return this.due.size;
   }
 }

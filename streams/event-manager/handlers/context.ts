@@ -19,6 +19,7 @@ import { nextDue } from '../presence/timers.ts';
 import { nextLocationAskAt, type LocationPolicy } from '../presence/locationDemand.ts';
 import { nextExpiry } from '../subscriptions/watcherDialog.ts';
 import { TimerIndex } from '../timerIndex.ts';
+import { DEFAULT_DUPLICATE_WINDOW, DuplicateWindow, type DuplicateWindowLimits } from '../presence/duplicateWindow.ts';
 
 export interface EventManagerStats {
   signals: number;
@@ -35,10 +36,14 @@ export interface EventManagerStats {
   /** availability-profiles records dropped as a repeat or older than the version applied (the relay is at-least-once). */
   profileRepeats: number;
   deadLetters: number;
+  /** Signaling events dropped as repeats of a recent event id (duplicateWindow.ts). */
+  duplicates: number;
   /** The dead letters by their reason (deadLetterForFailure's), for presence_event_manager_dead_letters_total{reason}. */
   deadLetterReasons: Record<string, number>;
   /** Location requests written, by what caused them (a watcher's SUBSCRIBE, or the position's refresh timer): presence_event_manager_location_requests_total{cause}. */
   locationRequests: { subscribe: number; refresh: number };
+  /** Messaging facts (subscriptions/messageWaiting.ts): applied, repeats told once, held messages dropped past the bound. */
+  messaging: { applied: number; repeats: number; dropped: number };
 }
 
 /** A dependency (PostgreSQL) failed, not the record: the batch is aborted and re-read, the record is not dead-lettered. */
@@ -51,6 +56,10 @@ export interface TopicHandler {
   readonly needsAvailability: boolean;
   /** Decodes a record and applies it to its subscriber `m`; resolves false when `m` did not change (nothing to store). */
   handle(ctx: EventManagerContext, partition: number, key: string, value: Buffer, m: ManagedSubscriber, out: OutputRecord[]): Promise<boolean>;
+  /** A tombstone on a topic that uses them (others dead-letter it as an empty value): true when the subscriber is gone, its state deleted. */
+  /** Only its tombstones matter: other records are skipped before the subscriber's state is read. */
+  readonly tombstonesOnly?: boolean;
+  handleTombstone?(ctx: EventManagerContext, partition: number, key: string, m: ManagedSubscriber, out: OutputRecord[]): boolean;
 }
 
 export class EventManagerContext {
@@ -67,7 +76,9 @@ export class EventManagerContext {
     profileChanges: 0,
     profileRepeats: 0,
     deadLetters: 0,
+    duplicates: 0,
     deadLetterReasons: {},
+    messaging: { applied: 0, repeats: 0, dropped: 0 },
   };
   /** The current batch's subscribers' availability profiles (one lookup per batch). */
   availability = new Map<string, UserProfiles>();
@@ -77,6 +88,11 @@ export class EventManagerContext {
   readonly timers = new Map<number, TimerIndex>();
   /** Dialog expiries per partition, on `dialogClock(p)`. */
   readonly dialogTimers = new Map<number, TimerIndex>();
+  /** Recent signaling event ids per partition (duplicateWindow.ts); the batch enlists each in its store. */
+  readonly duplicates = new Map<number, DuplicateWindow>();
+  duplicateLimits: DuplicateWindowLimits = DEFAULT_DUPLICATE_WINDOW;
+  /** Per partition, its subscribers that have watchers and how many (the dialogs gauge; the store keeps values encoded, so it is not scanned). */
+  readonly watched = new Map<number, Map<string, number>>();
   /** Newest event time seen per partition: the clock of presence timers in 'stream' mode. */
   readonly streamTime = new Map<number, number>();
   /** Newest SUBSCRIBE time seen per partition: with stream time, the clock of dialogs in 'stream' mode. */
@@ -125,18 +141,39 @@ export class EventManagerContext {
    * dialog timer (an expiry, or the position's refresh for a watcher allowed it: on the dialogs' clock, as SUBSCRIBEs ask).
    */
   reschedule(p: number, key: string, m: ManagedSubscriber): void {
-    const due = [nextDue(m.presence), m.availabilityBoundaryAt ?? undefined].filter((t): t is number => t !== undefined);
+    // nextDue says "none" with null: kept in, Math.min made it 0, a timer due at once for every subscriber without one.
+    const due = [nextDue(m.presence), m.availabilityBoundaryAt].filter((t): t is number => typeof t === 'number');
     indexOf(this.timers, p).schedule(key, due.length ? Math.min(...due) : null);
     const dialogDue = [nextExpiry(m.watchers), nextLocationAskAt(m.presence, m.locationAskedAt, m.watchers.values(), this.locationPolicy) ?? undefined].filter(
       (t): t is number => t !== undefined,
     );
     indexOf(this.dialogTimers, p).schedule(key, dialogDue.length ? Math.min(...dialogDue) : null);
+    let watched = this.watched.get(p);
+    if (m.watchers.size > 0) {
+      if (!watched) this.watched.set(p, (watched = new Map()));
+      watched.set(key, m.watchers.size);
+    } else watched?.delete(key);
+  }
+
+  /** Partition `p`'s window of recent event ids. */
+  duplicateWindow(p: number): DuplicateWindow {
+    let w = this.duplicates.get(p);
+    if (!w) this.duplicates.set(p, (w = new DuplicateWindow(this.duplicateLimits)));
+    return w;
+  }
+
+  /** Watchers' dialogs held in partition `p` (as of the last write or rebuild). */
+  dialogsHeld(p: number): number {
+    let n = 0;
+    for (const count of this.watched.get(p)?.values() ?? []) n += count;
+    return n;
   }
 
   /** A partition's timer indexes and stream time, from its committed (restored) state. */
   rebuildTimers(p: number, stores: ProcessContext<ManagedSubscriber>): void {
     this.timers.set(p, new TimerIndex());
     this.dialogTimers.set(p, new TimerIndex());
+    this.watched.delete(p);
     for (const [key, m] of stores.store(p).entries()) {
       if (m.presence.lastEventTime) this.advanceStream(p, m.presence.lastEventTime);
       this.reschedule(p, key, m);
@@ -147,6 +184,8 @@ export class EventManagerContext {
   forget(p: number): void {
     this.timers.delete(p);
     this.dialogTimers.delete(p);
+    this.watched.delete(p);
+    this.duplicates.delete(p);
     this.streamTime.delete(p);
     this.subscribeTime.delete(p);
   }

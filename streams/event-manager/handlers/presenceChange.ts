@@ -18,6 +18,7 @@ import { geolocationFingerprint, renderPresence } from '../presence/presenceDocu
 import { summary } from '../presence/summary.ts';
 import { allowsLocation, notifyChange, type DialogBody, type NotifyBody, type WatcherDecision } from '../subscriptions/watcherDialog.ts';
 import type { EventManagerContext } from './context.ts';
+import { pidfFingerprint, toldPidf } from '../pidfFingerprint.ts';
 
 export const PIDF = 'application/pidf+xml';
 
@@ -58,11 +59,11 @@ export function politeDialogs(key: string): DialogBody {
 
 /** This watcher's connectability: who it is, and whether the presentity consented (its watcher rule allows it). */
 export function watcherConnectability(s: SubscriberPresence, profiles: UserProfiles, at: number, d: Readonly<WatcherDialog>): Connectability {
-  return connectabilityFor(s, profiles, at, {
-    identity: d.watcherUri,
-    consented: d.decision === 'allow' || d.decision === 'allow-presence' || allowsLocation(d.decision),
-  }).connectability;
+  return connectabilityFor(s, profiles, at, { identity: d.watcherUri, consented: consentGiven(d.decision) }).connectability;
 }
+
+/** Whether a watcher rule is the presentity's consent (what "subject to authorisation" waits for). */
+export const consentGiven = (decision: WatcherDecision): boolean => decision === 'allow' || decision === 'allow-presence' || allowsLocation(decision);
 
 /**
  * The PIDF a presence watcher is sent: the subscriber's document (`pidf`, what
@@ -104,10 +105,10 @@ export function publishPresence(
   const notifies = [];
   const perWatcher = watcherPresence(m.presence, profiles, current.pidf, nowMs);
   // A new position alone changes only what watchers allowed location see: only they are told.
-  const plainChanged = current.pidf !== m.notifiedPidf;
+  const plainChanged = !toldPidf(m.notifiedPidf, current.pidf);
   const geolocation = geolocationFingerprint(m.presence);
   if (plainChanged || geolocation !== m.notifiedGeolocation) {
-    m.notifiedPidf = current.pidf;
+    m.notifiedPidf = pidfFingerprint(current.pidf);
     m.notifiedGeolocation = geolocation;
     const concerned = (d: { decision: WatcherDecision }) => plainChanged || allowsLocation(d.decision);
     notifies.push(...notifyChange(m.watchers, key, perWatcher, politeDocument(key), nowMs, cause, 'presence', concerned));

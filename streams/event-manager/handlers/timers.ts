@@ -27,9 +27,8 @@ export async function fireTimers(
     const due = [...new Set([...(ctx.timers.get(p)?.takeDue(now) ?? []), ...(ctx.dialogTimers.get(p)?.takeDue(dialogNow) ?? [])])];
     if (due.length) ctx.availability = await availabilityStore.getMany(due);
     for (const key of due) {
-      const stored = store.get(key);
-      if (!stored) continue;
-      const m = forUpdate(stored);
+      const m = store.getForUpdate(key, forUpdate);
+      if (!m) continue;
       ctx.stats.timersFired++;
       const r = advance(m.presence, now);
       // An availability rule's boundary passed: connectability may differ for some watchers.

@@ -10,6 +10,7 @@ import { watcherSnapshot } from '../subscriptions/watcherInfo.ts';
 import type { TopicHandler } from './context.ts';
 import { DIALOG_EVENT, dialogDocument, politeDialogs, politeDocument, watcherPresence } from './presenceChange.ts';
 import { sendWithWatcherInfo } from './watcherInfoChange.ts';
+import { pidfFingerprint } from '../pidfFingerprint.ts';
 
 export const watcherConsents: TopicHandler = {
   topic: 'watcher-consents',
@@ -26,7 +27,7 @@ export const watcherConsents: TopicHandler = {
     ctx.advanceSubscriptions(p, c.decidedAt);
     const now = ctx.clock(p);
     const nowMs = ctx.dialogClock(p);
-    const pidf = m.notifiedPidf ?? renderPresence(m.presence);
+    const pidf = renderPresence(m.presence);
     const presence = watcherPresence(m.presence, ctx.availability.get(key) ?? DEFAULT_PROFILES, pidf, now);
     const calls = dialogDocument(m.presence, now);
     const before = watcherSnapshot(m.watchers);
@@ -47,7 +48,7 @@ export const watcherConsents: TopicHandler = {
       c.consentId,
     );
     if (notifies.length === 0) return false;
-    if (m.notifiedPidf === null) m.notifiedPidf = pidf;
+    if (m.notifiedPidf === null) m.notifiedPidf = pidfFingerprint(pidf);
     // An approved dialog watcher was sent the calls as they are now (the others were told each change).
     if (notifies.some((n) => n.event === DIALOG_EVENT && n.body !== null)) m.notifiedDialogs = dialogFingerprint(m.presence);
     sendWithWatcherInfo(ctx, key, m, before, notifies, nowMs, c.consentId, out);

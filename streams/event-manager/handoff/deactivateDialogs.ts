@@ -21,8 +21,10 @@ interface DeactivatedNotify {
  */
 export function deactivateDialogs(store: PartitionStore<ManagedSubscriber>, nowMs: number): DeactivatedNotify[] {
   const out: DeactivatedNotify[] = [];
-  for (const [key, m] of [...store.entries()]) {
-    if (m.watchers.size === 0) continue;
+  // Key by key: a compact store decodes each on read, not all of them at once. put() leaves the committed keys as they are.
+  for (const key of store.keys()) {
+    const m = store.get(key);
+    if (!m || m.watchers.size === 0) continue;
     const dialogs = new Map([...m.watchers].map(([k, d]) => [k, { ...d, routeSet: [...d.routeSet] }]));
     for (const notify of terminateAll(dialogs, key, 'deactivated', nowMs)) out.push({ key, notify });
     store.put(key, { ...m, watchers: new Map() });

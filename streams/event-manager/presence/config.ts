@@ -13,8 +13,6 @@ export interface DerivationConfig {
   readonly defaultRegisterExpiresS: number;
   /** Expiry when a PUBLISH 2xx names none (RFC 3903 leaves it to the ESC; 3600 s is usual). */
   readonly defaultPublishExpiresS: number;
-  /** Event ids remembered for duplicate suppression. */
-  readonly recentEventIds: number;
   /** Released call legs kept against late messages. */
   readonly releasedCallsKept: number;
 }
@@ -26,6 +24,5 @@ export const DEFAULT_CONFIG: DerivationConfig = {
   pendingPublishMs: 32_000,
   defaultRegisterExpiresS: 3600,
   defaultPublishExpiresS: 3600,
-  recentEventIds: 64,
   releasedCallsKept: 8,
 };

@@ -1,6 +1,7 @@
 // Presence derivation for one subscriber: folds one signaling event into the
 // state, as a pure function the event manager calls inside its exactly-once
-// loop. Duplicates (same eventId, among the recent ones) change nothing;
+// loop. A repeat of the subscriber's last event changes nothing (the
+// partition's DuplicateWindow drops other recent repeats before this);
 // events older than what a facet reflects do not regress it (each module
 // guards its own facet).
 import type { SignalingEvent } from '../../../schemas/generated/records.ts';
@@ -37,13 +38,12 @@ function facts(s: SubscriberPresence, e: SignalingEvent, cfg: DerivationConfig):
 
 export function apply(state: SubscriberPresence | undefined, event: SignalingEvent, cfg: DerivationConfig = DEFAULT_CONFIG): Applied {
   const before = state ?? emptyPresence(event.subscriber);
-  if (before.recentEventIds.includes(event.eventId)) return { state: before, changed: false };
+  if (before.lastEventId === event.eventId) return { state: before, changed: false };
   const booked: SubscriberPresence = {
     ...before,
     eventsSeen: before.eventsSeen + 1,
     lastEventId: event.eventId,
     lastEventTime: Math.max(before.lastEventTime ?? event.time, event.time),
-    recentEventIds: [...before.recentEventIds, event.eventId].slice(-cfg.recentEventIds),
   };
   const after = facts(booked, event, cfg);
   if (sameFacts(before, after)) return { state: after, changed: false };

@@ -9,6 +9,7 @@ import type { Party } from '../../../taps/signal.ts';
 import type { SignalingEvent } from '../../../schemas/generated/records.ts';
 import { capture, haveCaptures, noCapturesReason } from '../../../test/support/captures.ts';
 import { apply } from './derive.ts';
+import { DuplicateWindow } from './duplicateWindow.ts';
 import { callDialogs } from './dialogDocument.ts';
 import { callStateOf, servingNodeOf, type SubscriberPresence } from './model.ts';
 import { summary } from './summary.ts';
@@ -38,7 +39,11 @@ async function replayEvents(file: string): Promise<SignalingEvent[]> {
 /** Folds every subscriber's events; `after` sees each state as it evolves. */
 function foldAll(events: SignalingEvent[], after?: (e: SignalingEvent, s: SubscriberPresence) => void): Map<string, SubscriberPresence> {
   const states = new Map<string, SubscriberPresence>();
+  // As the event manager does: repeats of recent event ids are dropped before apply().
+  const window = new DuplicateWindow();
   for (const e of events) {
+    if (window.seen(e.eventId, e.time)) continue;
+    window.commit();
     const s = apply(states.get(e.subscriber), e).state;
     states.set(e.subscriber, s);
     after?.(e, s);

@@ -26,7 +26,7 @@ const networkState = (s: string): NetworkStateName => (NETWORK_STATES.has(s) ? (
 /** The presence part of the changelog record (the event manager adds its watchers). */
 type PresenceRecord = Omit<
   PresenceState,
-  'watchers' | 'notifiedPidf' | 'notifiedDialogs' | 'notifiedGeolocation' | 'locationAskedAt' | 'availabilityBoundaryAt' | 'profilesVersion'
+  'watchers' | 'notifiedPidf' | 'notifiedDialogs' | 'notifiedGeolocation' | 'locationAskedAt' | 'availabilityBoundaryAt' | 'profilesVersion' | 'messages'
 >;
 
 export function toRecord(s: SubscriberPresence): PresenceRecord {
@@ -67,7 +67,8 @@ export function toRecord(s: SubscriberPresence): PresenceRecord {
     activity: { ...s.activity } as Record<string, number>,
     publications: s.publications.map((p) => ({ etag: p.etag, pidf: p.pidf, publishedAt: p.publishedAt, expiresAt: p.expiresAt })),
     pendingPublishes: s.pendingPublishes.map((p) => ({ ...p })),
-    recentEventIds: [...s.recentEventIds],
+    // Duplicates are a partition's window now (duplicateWindow.ts); the field stays for older readers.
+    recentEventIds: [],
     dialogPublications: s.dialogPublications.map((p) => ({ etag: p.etag, body: p.body, publishedAt: p.publishedAt, expiresAt: p.expiresAt })),
   };
 }
@@ -126,6 +127,5 @@ export function fromRecord(r: PresenceRecord): SubscriberPresence {
     eventsSeen: r.eventsSeen,
     lastEventId: r.lastEventId,
     lastEventTime: r.lastEventTime,
-    recentEventIds: [...r.recentEventIds],
   };
 }
