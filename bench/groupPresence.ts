@@ -3,6 +3,7 @@
 // group-presence document committed — for groups of 10, 1,000 and 10,000
 // members (one watcher per group, a member with no receiving policy).
 //   npx tsx bench/groupPresence.ts
+// Also the bytes each topic of the join receives per member change (issue 15.5).
 // Needs `presence stack up`. BENCH_SIZES=10,1000,10000 BENCH_UPDATES=10 (per size; the
 // 10,000 group gets half). Runs against its own topic prefix and consumer groups,
 // removed at the end.
@@ -94,6 +95,24 @@ async function main() {
       void serde.decode('notify-requests', v).then((n) => notified.set(key, { at, wallAt, producedAt: ts, version: n.version }));
     }),
   ];
+  // Bytes (key + value, as produced, before compression) each topic of the join receives: what one member's change costs.
+  const written = new Map<string, number>();
+  const BYTE_TOPICS = [
+    'group-member-presence',
+    'group-presence',
+    'group-presence-store-changelog',
+    'group-membership-store-changelog',
+    'notify-requests',
+  ] as const;
+  for (const name of BYTE_TOPICS) {
+    const partitions = TOPICS.find((x) => x.name === name)!.partitions;
+    readers.push(
+      await watch(t(name), partitions === 'subscriber' ? s.topics.partitions : partitions, (key, v) => {
+        written.set(name, (written.get(name) ?? 0) + Buffer.byteLength(key) + (v?.length ?? 0));
+      }),
+    );
+  }
+  const bytesNow = () => new Map(BYTE_TOPICS.map((n) => [n, written.get(n) ?? 0]));
   await sleep(2000); // readers assigned at the end
   const results: string[] = [];
   try {
@@ -153,11 +172,14 @@ async function main() {
       const toNotify: number[] = [];
       const toDocument: number[] = [];
       const produced: number[] = [];
+      const perUpdate = new Map<string, number[]>(BYTE_TOPICS.map((x) => [x, []]));
       const n = size >= 10_000 ? Math.max(1, Math.floor(UPDATES / 2)) : UPDATES;
       for (let k = 0; k < n; k++) {
         const who = members[(k * 7919) % size]!.subscriber;
         const v0 = notified.get(`group:${groupId}`)!.version;
         const d0 = documents.get(groupId)?.version ?? 0;
+        await sleep(500); // the previous update's records all read
+        const b0 = bytesNow();
         const t0 = now();
         const t0wall = Date.now();
         await producer.send(t('current-presence'), who, serde.encode('current-presence', presence(who, 2 + k, k % 2 === 0 ? 'closed' : 'open')));
@@ -168,12 +190,22 @@ async function main() {
         toNotify.push(notified.get(`group:${groupId}`)!.at - t0);
         produced.push(notified.get(`group:${groupId}`)!.producedAt - t0wall);
         toDocument.push((documents.get(groupId)?.at ?? t0) - t0);
+        await sleep(1000); // the transaction's other records (changelogs) reach the byte counters
+        const b1 = bytesNow();
+        for (const x of BYTE_TOPICS) perUpdate.get(x)!.push(b1.get(x)! - b0.get(x)!);
       }
+      const kb = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} MB` : `${(x / 1e3).toFixed(1)} kB`);
+      const bytesLine = BYTE_TOPICS.map((x) => `${x} ${kb(pct(perUpdate.get(x)!, 50))}`).join(', ');
+      const total = pct(
+        perUpdate.get(BYTE_TOPICS[0])!.map((_, i) => BYTE_TOPICS.reduce((a, x) => a + perUpdate.get(x)![i]!, 0)),
+        50,
+      );
       const line =
         `group of ${size.toLocaleString('en')} members: load ${(loadMs / 1000).toFixed(1)} s, full-state NOTIFY ${fullMs.toFixed(0)} ms; ` +
         `${n} updates: presence → NOTIFY median ${pct(toNotify, 50).toFixed(0)} ms, max ${Math.max(...toNotify).toFixed(0)} ms; ` +
         `presence → document median ${pct(toDocument, 50).toFixed(0)} ms, max ${Math.max(...toDocument).toFixed(0)} ms ` +
-        `(the NOTIFY was produced, inside its transaction, ${pct(produced, 50).toFixed(0)} ms after the presence record: median)`;
+        `(the NOTIFY was produced, inside its transaction, ${pct(produced, 50).toFixed(0)} ms after the presence record: median); ` +
+        `bytes written per member change (median): ${kb(total)} = ${bytesLine}`;
       console.log(line);
       results.push(line);
     }

@@ -245,6 +245,24 @@ export class GroupStore {
     });
   }
 
+  /**
+   * A subscriber was deleted: it leaves every group it is in, each a change of its own
+   * (new version, outbox record), so the group's record stops naming it. Resolves the groups.
+   */
+  async removeSubscriberEverywhere(subscriber: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ group_id: string }>('select group_id from group_members where subscriber = $1 order by group_id', [subscriber]);
+    const left: string[] = [];
+    for (const r of rows) {
+      try {
+        await this.removeMember(r.group_id, subscriber);
+        left.push(r.group_id);
+      } catch (err) {
+        if (!(err instanceof GroupNotFoundError)) throw err; // removed (or the group deleted) meanwhile
+      }
+    }
+    return left;
+  }
+
   /** Deletes the group and its members; the outbox gets a tombstone with a new version. */
   async delete(id: string, expected?: number | '*'): Promise<number> {
     return this.tx(async (c) => {

@@ -12,7 +12,7 @@ import { GROUP_DOCUMENT_MAX_BYTES, topicName, type TopicName } from '../../schem
 import { deadLetterForFailure } from '../../kafka/deadLetters.ts';
 import { TransactionalProcessor, type InputRecord, type OutputRecord, type ProcessContext } from '../../kafka/transactionalProcessor.ts';
 import { applyGroupDeliveryReport, applyGroupSubscribe, expireGroupDialogs, notifyGroupChange } from './groupDialogs.ts';
-import { applyGroup, applyMemberPresence, cloneState, groupPresentity, memberIndex, newGroupState } from './groupState.ts';
+import { applyGroup, applyMemberDeleted, applyMemberPresence, cloneState, groupPresentity, memberIndex, newGroupState } from './groupState.ts';
 import { groupPresenceRecord, groupView, type GroupInfoCache, type GroupView } from './groupView.ts';
 
 const GROUP_PRESENCE_GROUP = 'presence-group-presence';
@@ -158,7 +158,15 @@ export async function startGroupPresenceProcessor(s: Settings, o: ProcessorHooks
           stats.memberPresence++;
           const mp = await serde.decode('group-member-presence', r.value);
           const w = workOf(r.partition, r.key);
-          if (applyMemberPresence(w.st, w.index, mp, now)) {
+          if (mp.deleted) {
+            flush(w, now, out); // presence changes before it go out on their own, as before a groups record
+            if (applyMemberDeleted(w.st, mp, now)) {
+              infoCache.delete(r.key);
+              w.index = memberIndex(w.st);
+              w.info = true;
+              w.cause = `subscriber ${mp.subscriber} deleted`;
+            }
+          } else if (applyMemberPresence(w.st, w.index, mp, now)) {
             w.presence = true;
             w.changed.add(mp.subscriber);
             w.cause = `presence ${mp.subscriber} v${mp.presenceVersion}`;

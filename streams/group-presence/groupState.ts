@@ -149,3 +149,16 @@ export function applyMemberPresence(st: GroupPresenceState, index: Map<string, n
   st.updatedAt = nowMs;
   return true;
 }
+
+/**
+ * A member that was deleted as a subscriber (GroupMemberPresence.deleted): dropped from the
+ * member list although the group record may still name it, so watchers get it as
+ * `noresource` and documents stop listing it. Returns whether it was a member.
+ */
+export function applyMemberDeleted(st: GroupPresenceState, mp: GroupMemberPresence, nowMs: number): boolean {
+  const members = st.members.filter((m) => m.subscriber !== mp.subscriber);
+  if (members.length === st.members.length) return false;
+  st.members = members;
+  st.updatedAt = nowMs;
+  return true;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GroupMembership, Presence } from '../../schemas/generated/records.ts';
-import { applyMembership, applyPresence, isEmpty, newMemberGroups } from './memberGroups.ts';
+import { applyDeletion, applyMembership, applyPresence, applyProvisioned, isEmpty, newMemberGroups } from './memberGroups.ts';
 import { pidfFor } from '../../test/support/groupRecords.ts';
 
 const S = 'msisdn:+351910000001';
@@ -74,5 +74,26 @@ describe("a member's groups and presence (membership processor)", () => {
     const again = applyMembership(st, { ...join('g1'), memberUri: 'sip:new@example.com' }, 2);
     expect(again.state!.groups).toEqual([{ groupId: 'g1', memberUri: 'sip:new@example.com' }]);
     expect(again.out).toHaveLength(1);
+  });
+
+  it('a deleted subscriber leaves all its groups, refuses later joins and is answered normally once provisioned again', () => {
+    let st = applyMembership(applyMembership(applyPresence(newMemberGroups(S, 0), presence(1, 'open'), 1).state!, join('g1'), 2).state!, join('g2'), 3).state!;
+    const del = applyDeletion(st, 10);
+    expect(del.out.map((o) => [o.groupId, o.member, o.deleted, o.pidf])).toEqual([
+      ['g1', false, true, null],
+      ['g2', false, true, null],
+    ]);
+    st = del.state!;
+    expect(st).toMatchObject({ deleted: true, groups: [], pidf: null });
+    expect(isEmpty(st)).toBe(false); // the mark is kept
+    expect(applyDeletion(st, 11)).toEqual({ state: null, out: [] });
+    expect(applyPresence(st, presence(2, 'open'), 12)).toEqual({ state: null, out: [] });
+    expect(applyMembership(st, join('g3'), 13).out).toEqual([expect.objectContaining({ groupId: 'g3', member: false, deleted: true })]);
+    expect(applyMembership(st, join('g3', false), 13).out).toEqual([]);
+    st = applyProvisioned(st, 14).state!;
+    expect(st.deleted).toBe(false);
+    expect(applyProvisioned(st, 15).state).toBeNull();
+    st = applyPresence(st, presence(3, 'closed'), 16).state!;
+    expect(applyMembership(st, join('g3'), 17).out).toEqual([expect.objectContaining({ groupId: 'g3', member: true, deleted: false, basic: 'closed' })]);
   });
 });

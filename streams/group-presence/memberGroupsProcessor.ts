@@ -5,10 +5,11 @@
 // both. Each presence change fans out to the member's groups as
 // group-member-presence records keyed by group; a join sends the current
 // presence at once (Action 508: kept and served to later members), a leave
-// sends member=false.
+// sends member=false. A directory-changes tombstone (the subscriber deleted)
+// drops it from all its groups and keeps a mark that refuses later joins.
 import type { Settings } from '../../config/settings.ts';
 import type { GroupMemberPresence, MemberGroupsState } from '../../schemas/generated/records.ts';
-import { applyMembership, applyPresence, isEmpty, newMemberGroups, type MemberOutcome } from './memberGroups.ts';
+import { applyDeletion, applyMembership, applyPresence, applyProvisioned, isEmpty, newMemberGroups, type MemberOutcome } from './memberGroups.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { topicName, type TopicName } from '../../schemas/topology.ts';
 import { deadLetterForFailure } from '../../kafka/deadLetters.ts';
@@ -21,6 +22,7 @@ const COMPONENT = 'group-membership';
 interface MemberGroupsStats {
   presence: number;
   memberships: number;
+  deletions: number;
   fannedOut: number;
   deadLetters: number;
 }
@@ -29,8 +31,8 @@ export async function startMemberGroupsProcessor(s: Settings, o: ProcessorHooks)
   const serde = new RecordSerde(s.registry.url, s.topics.prefix);
   await serde.loadIds();
   const t = (name: TopicName) => topicName(s.topics.prefix, name);
-  const topics = { presence: t('current-presence'), memberships: t('group-memberships') };
-  const stats: MemberGroupsStats = { presence: 0, memberships: 0, fannedOut: 0, deadLetters: 0 };
+  const topics = { presence: t('current-presence'), memberships: t('group-memberships'), directory: t('directory-changes') };
+  const stats: MemberGroupsStats = { presence: 0, memberships: 0, deletions: 0, fannedOut: 0, deadLetters: 0 };
   const emit = (mp: GroupMemberPresence, out: OutputRecord[]) => {
     out.push({ topic: t('group-member-presence'), key: mp.groupId, value: serde.encode('group-member-presence', mp) });
     stats.fannedOut++;
@@ -58,6 +60,13 @@ export async function startMemberGroupsProcessor(s: Settings, o: ProcessorHooks)
           const m = await serde.decode('group-memberships', r.value);
           if (m.subscriber !== r.key) throw new Error(`membership of ${m.subscriber} under key ${r.key}`);
           res = applyMembership(st, m, now);
+        } else if (r.topic === topics.directory) {
+          // The directory's rows (Debezium, keyed by subscriber key): a tombstone is the subscriber's
+          // deletion, any row its (re-)provisioning. The row's content does not matter here.
+          if (r.value === null) {
+            stats.deletions++;
+            res = applyDeletion(st, now);
+          } else res = applyProvisioned(st, now);
         } else {
           throw new Error(`unexpected input topic ${r.topic}`);
         }
@@ -79,7 +88,7 @@ export async function startMemberGroupsProcessor(s: Settings, o: ProcessorHooks)
     brokers: s.kafka.brokers,
     clientId: `group-membership-${o.memberId}`,
     groupId: `${s.topics.prefix}${MEMBER_GROUPS_GROUP}`,
-    inputTopics: [topics.presence, topics.memberships],
+    inputTopics: [topics.presence, topics.memberships, topics.directory],
     transactionalId: `${s.topics.prefix}group-membership-${o.memberId}`,
     consumerConfig: { 'fetch.wait.max.ms': o.fetchWaitMs ?? DEFAULT_FETCH_WAIT_MS },
     maxOutageMs: o.maxOutageMs ?? s.groupPresence.maxOutageS * 1000,

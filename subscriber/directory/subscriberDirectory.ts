@@ -72,6 +72,17 @@ export class SubscriberDirectory {
     this.cache.clear();
   }
 
+  /**
+   * Deletes the subscriber that holds this identity (the whole row: all its identities).
+   * Resolves its canonical key, or undefined when the identity is not ours. The deletion
+   * reaches the event managers and group presence as a directory-changes tombstone.
+   */
+  async remove(ref: IdentityRef): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ key: string }>(`delete from subscribers where ${ref.kind} = $1 returning key`, [ref.value]);
+    this.cache.clear();
+    return rows[0]?.key;
+  }
+
   private remember(key: string, entry: DirectoryEntry | null): void {
     this.cache.delete(key);
     this.cache.set(key, entry);

@@ -179,9 +179,9 @@ describe('event manager', () => {
     const a = await startEventManager(s, { memberId: 'em-copart-a', rulesSchema });
     const b = await startEventManager(s, { memberId: 'em-copart-b', rulesSchema });
     try {
-      // Every topic the member consumes (availability-profiles and watcher-consents too, since issue 16 parts 6 and 4).
+      // Every topic the member consumes (availability-profiles and watcher-consents too, since issue 16 parts 6 and 4; directory-changes' tombstones since 15.5).
       const inputs = EVENT_MANAGER_INPUTS.map((n) => topic(n));
-      expect(inputs).toHaveLength(6);
+      expect(inputs).toHaveLength(7);
       const byPartition = (em: typeof a) => {
         const m = new Map<number, Set<string>>();
         for (const tp of em.processor.assignments()) m.set(tp.partition, (m.get(tp.partition) ?? new Set()).add(tp.topic));

@@ -63,6 +63,7 @@ export function presenceOf(m: GroupMember, basic: 'open' | 'closed', version: nu
     presenceVersion: version,
     presenceUpdatedAt: 1,
     time: 1,
+    deleted: false,
   };
 }
 
