@@ -6,6 +6,7 @@
 // unknown path, 405 for other methods, 503 when Kafka does not answer.
 import http from 'node:http';
 import { AccessRefused, type BearerTokens } from '../protocols/http/bearerTokens.ts';
+import { requesterOf, RequesterRefused } from '../protocols/http/queryRequester.ts';
 import { internalErrorBody } from '../protocols/http/internalError.ts';
 import { createApiServer, listen } from '../protocols/http/serverLimits.ts';
 import type { Settings } from '../config/settings.ts';
@@ -42,11 +43,13 @@ export function startHttpApi(
         return sendJson(res, ok ? 200 : 503, { kafka: ok ? 'up' : 'down', brokers: s.kafka.brokers });
       }
       const m = /^\/locate\/(.+)$/.exec(url.pathname);
-      if (m) tokens?.authorize(req, 'locate');
       if (!m) return sendJson(res, 404, { error: `no such resource ${url.pathname}; try /locate/{msisdn|imsi|aor} or /healthz` });
-      return sendJson(res, 200, await locate(s, decodeURIComponent(m[1]!), directory));
+      // The presence's connectability is this requester's (the token's user, or whom a service client names).
+      const requester = requesterOf(url, tokens?.authorize(req, 'locate'));
+      return sendJson(res, 200, await locate(s, decodeURIComponent(m[1]!), directory, requester));
     } catch (err) {
       if (err instanceof AccessRefused) return sendJson(res, err.status, { error: err.message }, err.headers);
+      if (err instanceof RequesterRefused) return sendJson(res, err.status, { error: err.message, parameter: 'requester' });
       if (err instanceof UnknownIdentityError) return sendJson(res, 400, { error: err.message });
       if (err instanceof KafkaUnavailableError || err instanceof MemberReportsUnavailableError || /connect|broker|timed out/i.test((err as Error).message)) {
         // librdkafka's own messages ("broker transport failure") don't say which Kafka.

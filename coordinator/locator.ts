@@ -33,6 +33,11 @@ interface Location {
   presence: Presence | null;
   /** Who answered for the presence: the owning member from its store, or a scan of current-presence. */
   presenceFrom: 'owner' | 'topic';
+  /**
+   * Whose connectability the presence carries (issue 16.3); null: anonymous, what a requester in
+   * none of the lists gets — always so from the topic, which holds only that one.
+   */
+  requester: string | null;
 }
 
 export class UnknownIdentityError extends Error {}
@@ -96,20 +101,30 @@ async function presenceOf(s: Settings, key: string, partition: number, serde: Re
   return last ? serde.decode('current-presence', last) : null;
 }
 
-export async function locate(s: Settings, identity: string, directory?: SubscriberDirectory): Promise<Location> {
+export async function locate(s: Settings, identity: string, directory?: SubscriberDirectory, requester?: string): Promise<Location> {
   const key = await keyOf(s, identity, directory);
   const partition = partitionOf(key, s.topics.partitions);
   const serde = new RecordSerde(s.registry.url, s.topics.prefix);
   const owner = await ownerOf(s, partition, serde);
   // The owner answers from its store in milliseconds; without its API (or when it does not answer) the topic is scanned.
-  const fromOwner = owner?.httpUrl ? await askOwner(s, owner.httpUrl, key).catch(() => undefined) : undefined;
-  if (fromOwner !== undefined) return { identity, key, partition, owner, presence: fromOwner, presenceFrom: 'owner' };
-  return { identity, key, partition, owner, presence: await presenceOf(s, key, partition, serde), presenceFrom: 'topic' };
+  const fromOwner = owner?.httpUrl ? await askOwner(s, owner.httpUrl, key, requester).catch(() => undefined) : undefined;
+  if (fromOwner !== undefined) return { identity, key, partition, owner, presence: fromOwner, presenceFrom: 'owner', requester: requester ?? null };
+  return { identity, key, partition, owner, presence: await presenceOf(s, key, partition, serde), presenceFrom: 'topic', requester: null };
 }
 
-/** What the owning member's API (GET /subscribers/{key}) says about a key; throws when it cannot say. */
-export async function subscriberFromOwner(s: Settings, httpUrl: string, key: string, timeoutMs = 3000): Promise<Record<string, unknown> | null> {
-  const res = await apiGet(`${httpUrl.replace(/\/+$/, '')}/subscribers/${encodeURIComponent(key)}`, {
+/**
+ * What the owning member's API (GET /subscribers/{key}) says about a key, its connectability
+ * that of `requester` (anonymous when absent); throws when it cannot say.
+ */
+export async function subscriberFromOwner(
+  s: Settings,
+  httpUrl: string,
+  key: string,
+  timeoutMs = 3000,
+  requester?: string,
+): Promise<Record<string, unknown> | null> {
+  const query = requester === undefined ? '' : `?requester=${encodeURIComponent(requester)}`;
+  const res = await apiGet(`${httpUrl.replace(/\/+$/, '')}/subscribers/${encodeURIComponent(key)}${query}`, {
     headers: s.http.token ? { authorization: `Bearer ${s.http.token}` } : {},
     timeoutMs,
     tls: s.http.client,
@@ -119,7 +134,7 @@ export async function subscriberFromOwner(s: Settings, httpUrl: string, key: str
   return res.body;
 }
 
-async function askOwner(s: Settings, httpUrl: string, key: string): Promise<Presence | null> {
-  const view = await subscriberFromOwner(s, httpUrl, key);
+async function askOwner(s: Settings, httpUrl: string, key: string, requester: string | undefined): Promise<Presence | null> {
+  const view = await subscriberFromOwner(s, httpUrl, key, 3000, requester);
   return view === null ? null : (view.presence as Presence);
 }

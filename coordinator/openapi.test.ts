@@ -41,7 +41,11 @@ describe('locator OpenAPI document', () => {
       expect(calls.filter((c) => !c.ok)).toEqual([]);
       return calls.map((c) => `${c.method} ${c.path} ${c.status}`);
     };
-    const expected = (locate: number) => [`GET /locate/%2B351910000077 ${locate}`, 'GET /healthz 503', 'GET /openapi.json 200'];
+    const expected = (locate: number) => [
+      `GET /locate/%2B351910000077?requester=sip%3Aboss%40corp.example ${locate}`,
+      'GET /healthz 503',
+      'GET /openapi.json 200',
+    ];
     expect(await statuses({})).toEqual(expected(401));
     expect(await statuses(bearer(other.token))).toEqual(expected(403));
     expect(await statuses(bearer(locator.token))).toEqual(expected(503));

@@ -13,6 +13,7 @@ import {
   ref,
   type OpenApiDocument,
 } from '../protocols/http/openApi.ts';
+import { requesterParameter } from '../protocols/http/queryRequester.ts';
 
 export const locatorOpenApi: OpenApiDocument = {
   openapi: '3.1.0',
@@ -29,10 +30,16 @@ export const locatorOpenApi: OpenApiDocument = {
         operationId: 'locate',
         summary: 'Key, partition, owning member and presence of a subscriber',
         security: [{ [BEARER]: ['locate'] }],
-        parameters: [pathParameter('identity', 'An MSISDN (+E164), an IMSI, a sip:/tel: URI or a subscriber key, URL-encoded.', '+351910000077')],
+        description:
+          "The presence's connectability is the requester's (issue 16.3), from the owner's store: a token's user is the requester; " +
+          'a service client may name one with `requester`; none named, or the presence read from the topic: anonymous.',
+        parameters: [
+          pathParameter('identity', 'An MSISDN (+E164), an IMSI, a sip:/tel: URI or a subscriber key, URL-encoded.', '+351910000077'),
+          requesterParameter,
+        ],
         responses: {
           '200': { description: 'Where the subscriber is.', content: { 'application/json': { schema: ref('schemas', 'Location') } } },
-          '400': errorResponse('The identity is none of the accepted forms.'),
+          '400': errorResponse('The identity is none of the accepted forms, or the requester is not a URI of a user.'),
           '401': ref('responses', 'Unauthorized'),
           '403': ref('responses', 'Forbidden'),
           '500': ref('responses', 'InternalError'),
@@ -62,7 +69,7 @@ export const locatorOpenApi: OpenApiDocument = {
       Health: { type: 'object', required: ['kafka', 'brokers'], properties: { kafka: { enum: ['up', 'down'] }, brokers: { type: 'string' } } },
       Location: {
         type: 'object',
-        required: ['identity', 'key', 'partition', 'owner', 'presence', 'presenceFrom'],
+        required: ['identity', 'key', 'partition', 'owner', 'presence', 'presenceFrom', 'requester'],
         properties: {
           identity: { type: 'string' },
           key: { type: 'string', description: 'The subscriber key, e.g. msisdn:+351910000077.' },
@@ -73,6 +80,10 @@ export const locatorOpenApi: OpenApiDocument = {
           },
           presence: { type: ['object', 'null'], description: 'The current presence record; null when none is known.' },
           presenceFrom: { enum: ['owner', 'topic'], description: "The owner's store, or a scan of the current-presence topic." },
+          requester: {
+            type: ['string', 'null'],
+            description: "Whose connectability the presence carries; null: anonymous (what a requester in none of the subscriber's lists gets).",
+          },
         },
       },
     },

@@ -10,23 +10,21 @@ import { directoryResolver } from '../../front-end/sipFrontEnd.ts';
 import { CallHandlingServer } from '../../services/call-handling/callHandlingServer.ts';
 import { OwnerDecisions } from '../../services/call-handling/ownerDecisions.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
-import { parseUri } from '../../protocols/decode/sip/index.ts';
 import { commandLog } from '../logger.ts';
 import { untilSignal } from './run.ts';
 import { flagsFromSettings, whole } from './flagSettings.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
 import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { callHandlingReadiness, registerCallHandlingMetrics } from '../../services/call-handling/callHandlingMetrics.ts';
+import { addRedirectOptions, redirectOptionsOf, type RedirectFlags } from './callHandlingOptions.ts';
 
 const say = commandLog('call-handling', loadSettings);
 
-interface Opts {
+interface Opts extends RedirectFlags {
   port: string;
   host: string;
-  voicemail?: string;
   ownerTimeoutMs: string;
   directory: boolean;
-  assertedIdentity: boolean;
   statsInterval: string;
   adminPort?: string;
   adminHost?: string;
@@ -42,22 +40,16 @@ export function registerCallHandlingCommand(program: Command): void {
       'SIP redirect server of call-handling decisions: an INVITE or MESSAGE is answered 302 (Contact: forward target, registered contacts, voicemail), 486 busy, 480 unavailable or 603 declined, as the callee’s owning event manager decides (its member API, scope calls:decide); never proxied',
     )
     .option('--port <port>', 'SIP port, UDP and TCP (default PRESENCE_CALL_HANDLING_PORT or 5065)')
-    .option('--host <addr>', 'address to listen on (default PRESENCE_CALL_HANDLING_HOST or 127.0.0.1)')
-    .option(
-      '--voicemail <uri>',
-      'voicemail URI: busy, unreachable and unavailable calls are redirected there (RFC 4458 target and cause added) instead of rejected',
-    )
+    .option('--host <addr>', 'address to listen on (default PRESENCE_CALL_HANDLING_HOST or 127.0.0.1)');
+  addRedirectOptions(cmd)
     .option('--owner-timeout-ms <ms>', 'how long the owning event manager may take to decide before the answer is 503 + Retry-After', '250')
     .option('--no-directory', 'key callees by their URI only, without the subscriber directory')
-    .option('--no-asserted-identity', 'take the caller from From only, ignoring P-Asserted-Identity (use when no trusted proxy asserts identities)')
     .option('--stats-interval <s>', 'seconds between stats lines', '30')
     .action(async (opts: Opts) => {
       const port = whole('--port', opts.port);
       if (port > 65535) throw new Error(`--port must be 0-65535, not ${opts.port}`);
       const timeoutMs = whole('--owner-timeout-ms', opts.ownerTimeoutMs, 1);
-      if (opts.voicemail !== undefined && !['sip', 'sips', 'tel'].includes(parseUri(opts.voicemail)?.scheme ?? '')) {
-        throw new Error(`--voicemail must be a sip:, sips: or tel: URI, not ${opts.voicemail}`);
-      }
+      const answers = redirectOptionsOf(opts);
       const s = loadSettings();
       say.start();
       let server: CallHandlingServer | undefined;
@@ -79,8 +71,7 @@ export function registerCallHandlingCommand(program: Command): void {
           port,
           owners,
           resolveKey: directoryResolver(s, directory),
-          trustAssertedIdentity: opts.assertedIdentity,
-          ...(opts.voicemail ? { voicemail: opts.voicemail } : {}),
+          ...answers,
         });
         const srv = server;
         say(`call-handling redirect server listening on ${opts.host}:${srv.port} (UDP+TCP); owners from ${s.topics.prefix}event-manager-members`);

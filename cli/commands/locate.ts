@@ -11,12 +11,18 @@ export function registerLocateCommand(program: Command): void {
     .description('which key, partition and event manager (id, host, SIP contact, HTTP url, report age) own a subscriber, and its current presence (JSON)')
     .argument('<identity>', 'MSISDN (+E164), IMSI, sip:/tel: URI, or a subscriber key')
     .option('--no-directory', 'do not consult the subscriber directory for the canonical key')
-    .action(async (identity: string, opts: { directory: boolean }) => {
+    .option(
+      '--requester <uri>',
+      "whose connectability the presence carries (sip:, sips: or tel: URI), computed by the owner from the subscriber's profile and lists; default anonymous",
+    )
+    .action(async (identity: string, opts: { directory: boolean; requester?: string }) => {
+      if (opts.requester !== undefined && !/^(sips?|tel):\S+$/i.test(opts.requester))
+        throw new Error(`--requester must be a sip:, sips: or tel: URI, not ${opts.requester}`);
       const s = loadSettings();
       const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
       try {
         await directory?.migrate();
-        const loc = await locate(s, identity, directory);
+        const loc = await locate(s, identity, directory, opts.requester);
         process.stdout.write(`${JSON.stringify(loc, null, 2)}\n`);
         if (!loc.owner)
           process.stderr.write(

@@ -27,6 +27,7 @@ export function registerRulesCommands(program: Command): void {
     .argument('<decision>', 'allow | allow-location | allow-presence | block | polite-block | confirm')
     .action(async (presentity: string, watcher: string, decision: string) => {
       const d = parseDecision(decision, 'decision');
+      // Committed with an outbox row: the availability service relays it, so the owner's live dialogs follow at once.
       const key = await keyOf(loadSettings(), presentity);
       await withRules((r) => r.set(key, watcher, d));
       process.stdout.write(`${key}: ${watcher} → ${d}\n`);

@@ -1,6 +1,11 @@
 // `presence run <component>`: long-running members of the pipeline.
 import type { Command } from 'commander';
-import { loadSettings, port } from '../../config/settings.ts';
+import { loadSettings, port, type Settings } from '../../config/settings.ts';
+import { MemberReportsView } from '../../coordinator/memberReportsReader.ts';
+import { directoryResolver } from '../../front-end/sipFrontEnd.ts';
+import { CallHandlingServer } from '../../services/call-handling/callHandlingServer.ts';
+import { OwnerDecisions } from '../../services/call-handling/ownerDecisions.ts';
+import { MemberDecisions } from '../../streams/event-manager/introspection/memberDecisions.ts';
 import { startEventManager } from '../../streams/event-manager/eventManager.ts';
 import type { MembershipOptions } from '../../streams/event-manager/membership/membership.ts';
 import { parseHandoffMode } from '../../streams/event-manager/handoff/handoffMode.ts';
@@ -21,6 +26,8 @@ import { HttpStats } from '../../protocols/http/httpStats.ts';
 import { locatorReadiness, registerLocatorMetrics } from '../../coordinator/locatorMetrics.ts';
 import { startMemberApi } from '../../streams/event-manager/introspection/memberApi.ts';
 import { regEventConfigured, startMemberRegEvent, type MemberRegEvent } from '../../streams/event-manager/memberRegEvent.ts';
+import { registerCallHandlingMetrics } from '../../services/call-handling/callHandlingMetrics.ts';
+import { addRedirectOptions, redirectOptionsOf, redirectSettings, type RedirectFlags } from './callHandlingOptions.ts';
 
 const say = commandLog('event-manager', loadSettings);
 const sayLocator = commandLog('locator', loadSettings);
@@ -51,6 +58,60 @@ function membershipOptions(o: MembershipFlags): MembershipOptions {
     ...(o.httpUrl ? { httpUrl: o.httpUrl } : {}),
     capacityEventsPerSecond: capacity,
   };
+}
+
+interface MemberCallHandling {
+  readonly server: CallHandlingServer;
+  readonly decisions: MemberDecisions;
+  stop(): Promise<void>;
+}
+
+/**
+ * `--call-handling-port`: the redirect server inside the member. Its own keys are decided from
+ * its store (MemberDecisions, no HTTP hop); another member's are asked of that owner's API,
+ * found through a live view of the members' reports, with `run call-handling`'s default timeout.
+ */
+async function startMemberCallHandling(
+  s: Settings,
+  memberId: string,
+  em: EventManager,
+  opts: { callHandlingPort?: string; callHandlingHost: string },
+  answers: ReturnType<typeof redirectOptionsOf>,
+): Promise<MemberCallHandling | undefined> {
+  const chPort = port('--call-handling-port', opts.callHandlingPort);
+  if (chPort === undefined) return undefined;
+  const view = await MemberReportsView.open(s, { follow: true, log: say });
+  const owners = new OwnerDecisions(view, { timeoutMs: 250, tls: s.http.client, ...(s.http.token ? { token: s.http.token } : {}) });
+  const decisions = new MemberDecisions(s, memberId, em, owners);
+  // Callees keyed through the subscriber directory, as `run call-handling` does by default.
+  const directory = new SubscriberDirectory(s.database.url);
+  await directory.migrate();
+  try {
+    const server = await CallHandlingServer.start({
+      host: opts.callHandlingHost,
+      port: chPort,
+      owners: decisions,
+      resolveKey: directoryResolver(s, directory),
+      ...answers,
+    });
+    // Not as a sip: URI: the log would redact it as an identity, and a bench reads the port from this line.
+    say(`call-handling redirect server listening on ${opts.callHandlingHost}:${server.port} (UDP+TCP; own subscribers decided from the store)`);
+    return {
+      server,
+      decisions,
+      stop: async () => {
+        await server.stop();
+        owners.close();
+        await view.close();
+        await directory.close();
+      },
+    };
+  } catch (err) {
+    owners.close();
+    await view.close();
+    await directory.close();
+    throw err;
+  }
 }
 
 /** Resolves on SIGINT/SIGTERM so a component can shut down cleanly (commit, leave the group). */
@@ -95,6 +156,8 @@ export function registerRunCommands(program: Command): void {
     handoff: s.eventManager.handoff,
     assignor: s.eventManager.assignor,
     maxOutageS: s.eventManager.maxOutageS,
+    // The in-member redirect server answers as `run call-handling` does: the same settings.
+    ...redirectSettings(s),
   }));
   eventManager
     .description(
@@ -129,6 +192,12 @@ export function registerRunCommands(program: Command): void {
     )
     .option('--api-host <addr>', 'address the member API listens on (default PRESENCE_EVENT_MANAGER_API_HOST or 127.0.0.1)')
     .option(
+      '--call-handling-port <port>',
+      "run the call-handling SIP redirect server (UDP+TCP) inside this member: INVITEs and MESSAGEs to the subscribers it owns are decided from its store without an HTTP hop, the others asked of their owner's member API (as `run call-handling` does); default PRESENCE_EVENT_MANAGER_CALL_HANDLING_PORT or none",
+    )
+    .option('--call-handling-host <addr>', 'address that redirect server listens on (default PRESENCE_EVENT_MANAGER_CALL_HANDLING_HOST or 127.0.0.1)');
+  addRedirectOptions(eventManager, 'with --call-handling-port: ')
+    .option(
       '--capacity <eps>',
       'events per second this member can take, reported for load-based assignment (0: unknown; default PRESENCE_EVENT_MANAGER_CAPACITY or 0)',
     )
@@ -161,7 +230,10 @@ export function registerRunCommands(program: Command): void {
           adminHost?: string;
           apiPort?: string;
           apiHost: string;
-        } & MembershipFlags,
+          callHandlingPort?: string;
+          callHandlingHost: string;
+        } & MembershipFlags &
+          RedirectFlags,
       ) => {
         // --static on the command line wins over PRESENCE_EVENT_MANAGER_DYNAMIC=true, as a flag wins over any setting.
         if (opts.static) opts.dynamic = false;
@@ -170,6 +242,8 @@ export function registerRunCommands(program: Command): void {
         const memberId = opts.memberId === undefined ? defaultMemberId('event-manager', Number(opts.memberIndex)) : checkMemberId(opts.memberId);
         const membership = membershipOptions(opts);
         const sipPort = sipPortOf(opts);
+        // Refused before anything starts, as `run call-handling` refuses it.
+        const answers = redirectOptionsOf(opts);
         const handoff = opts.handoff === undefined ? undefined : parseHandoffMode(opts.handoff, '--handoff');
         const assignor = opts.assignor === undefined ? undefined : parseGroupAssignor(opts.assignor, '--assignor');
         if (opts.maxOutageS !== undefined && !/^\d+$/.test(opts.maxOutageS))
@@ -237,7 +311,22 @@ export function registerRunCommands(program: Command): void {
         });
         api?.serve(em);
         state.em = em;
+        const callHandling = await startMemberCallHandling(s, memberId, em, opts, answers).catch(async (err: unknown) => {
+          await em.stop();
+          await sip?.frontEnd.stop();
+          await api?.close();
+          await admin?.close();
+          throw err;
+        });
         registerEventManagerMetrics(metrics, em, s.kafka.brokers);
+        // The in-member redirect server: the series `run call-handling` has, on the member's admin port.
+        if (callHandling)
+          registerCallHandlingMetrics(
+            metrics,
+            () => callHandling.server,
+            () => ({ ok: true }),
+            () => callHandling.decisions.counts,
+          );
         // The member's own front end is a SIP edge like any other: the same presence_sip_* series, on the member's admin port.
         if (sip) registerSipFrontEndMetrics(metrics, sip.frontEnd);
         em.done().catch((err: Error) => (state.failed = `the event manager stopped: ${err.message}`));
@@ -290,8 +379,9 @@ export function registerRunCommands(program: Command): void {
         // Our reg dialogs end before the partitions move, so the next owner's are the only ones.
         await regEvent?.stop();
         await regDirectory?.close();
-        // Stop taking SUBSCRIBEs before the member leaves the group.
+        // Stop taking SUBSCRIBEs and calls before the member leaves the group.
         await sip?.frontEnd.stop();
+        await callHandling?.stop();
         await em.stop();
         await api?.close();
         await sipDirectory?.close();

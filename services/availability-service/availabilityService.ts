@@ -7,7 +7,7 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import type { Settings } from '../../config/settings.ts';
-import { RecordProducer } from '../../kafka/recordProducer.ts';
+import { TransactionalRecordWriter, writerTransactionalId } from '../../kafka/transactionalRecordWriter.ts';
 import { BearerTokens } from '../../protocols/http/bearerTokens.ts';
 import type { HttpStats } from '../../protocols/http/httpStats.ts';
 import type { AvailabilityProfileChange } from '../../schemas/generated/records.ts';
@@ -16,8 +16,10 @@ import { topicName } from '../../schemas/topology.ts';
 import { AvailabilityStore, type ProfileChange } from '../../subscriber/availability/availabilityStore.ts';
 import { OutboxRelay, type OutboxTable, type RelayOptions } from '../outbox/outboxRelay.ts';
 import { stopOutboxService } from '../outbox/outboxService.ts';
+import { listenForCommits } from '../../kafka/outboxWakeup.ts';
 import { startProfilesHttpApi } from './profilesHttpApi.ts';
 import type { ConsentService } from './watcherConsents.ts';
+import type { MessageService } from './messagePublisher.ts';
 
 /** The availability store's outbox (subscriber/availability/schema.sql). */
 export const AVAILABILITY_OUTBOX: OutboxTable = { table: 'availability_outbox', keyColumn: 'subscriber', lock: 'presence.availability-outbox' };
@@ -39,6 +41,8 @@ interface AvailabilityServiceOptions {
   stats?: HttpStats;
   /** Watchers and the presentity's answers (issue 16.4); absent: those routes answer 501. */
   consents?: ConsentService;
+  /** Messaging systems' publishes to signaling-events (issue 17.5); absent: those routes answer 501. */
+  messages?: MessageService;
 }
 
 export interface AvailabilityService {
@@ -64,14 +68,21 @@ export function changeRecord(c: ProfileChange): AvailabilityProfileChange {
 export async function startAvailabilityService(s: Settings, o: AvailabilityServiceOptions = {}): Promise<AvailabilityService> {
   // No cache: the API answers what the database holds.
   const store = new AvailabilityStore(o.databaseUrl ?? s.database.url, o.schema ?? 'presence', 0);
-  let producer: RecordProducer | undefined;
+  let producer: TransactionalRecordWriter | undefined;
   let relay: OutboxRelay<ProfileChange> | undefined;
+  let stopListening = () => {};
   try {
     await store.migrate();
     if (o.relay !== false) {
       const serde = new RecordSerde(s.registry.url, s.topics.prefix);
       await serde.loadIds();
-      producer = new RecordProducer(s.kafka.brokers, `availability-service-${os.hostname()}-${process.pid}`, 15_000);
+      // Transactional: the event managers read availability-profiles exactly once; an idempotent producer can write twice (issue 12).
+      producer = new TransactionalRecordWriter({
+        brokers: s.kafka.brokers,
+        clientId: `availability-service-${os.hostname()}-${process.pid}`,
+        transactionalId: writerTransactionalId(s.topics.prefix, 'availability-service-profiles'),
+        deliveryTimeoutMs: 30_000,
+      });
       await producer.connect();
       const topic = topicName(s.topics.prefix, 'availability-profiles');
       const p = producer;
@@ -87,6 +98,9 @@ export async function startAvailabilityService(s: Settings, o: AvailabilityServi
         AVAILABILITY_OUTBOX,
       );
       relay.start();
+      const r = relay;
+      // Changes other processes commit (`presence profiles set|activate`, `availability set`) wake it at once.
+      stopListening = await listenForCommits(store.pool, AVAILABILITY_OUTBOX.table, store.schema, () => r.nudge());
     }
     const r = relay;
     const server = await startProfilesHttpApi(
@@ -102,6 +116,7 @@ export async function startAvailabilityService(s: Settings, o: AvailabilityServi
         ...(o.log ? { log: o.log } : {}),
         ...(o.stats ? { stats: o.stats } : {}),
         ...(o.consents ? { consents: o.consents } : {}),
+        ...(o.messages ? { messages: o.messages } : {}),
       },
       o.port ?? 8093,
       o.host ?? '127.0.0.1',
@@ -111,9 +126,13 @@ export async function startAvailabilityService(s: Settings, o: AvailabilityServi
       store,
       relay,
       server,
-      stop: () => stopOutboxService({ server, relay, producer, store }),
+      stop: () => {
+        stopListening();
+        return stopOutboxService({ server, relay, producer, store });
+      },
     };
   } catch (err) {
+    stopListening();
     await stopOutboxService({ relay, producer, store });
     throw err;
   }

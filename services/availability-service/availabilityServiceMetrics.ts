@@ -8,7 +8,13 @@ import type { HttpStats } from '../../protocols/http/httpStats.ts';
 import type { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import type { AvailabilityService } from './availabilityService.ts';
 
-export function registerAvailabilityServiceMetrics(m: MetricsRegistry, svc: AvailabilityService, stats: HttpStats): void {
+/** The consent service's rules outbox (watcherConsents.ts), when it runs. */
+interface RuleOutbox {
+  outboxBacklog(): Promise<number>;
+  readonly relay: { readonly stats: { readonly published: number; readonly failures: number } } | undefined;
+}
+
+export function registerAvailabilityServiceMetrics(m: MetricsRegistry, svc: AvailabilityService, stats: HttpStats, rules?: RuleOutbox): void {
   m.counter(
     'presence_availability_service_http_responses_total',
     'Answers of the profiles API, by route (method and profiles, activation, healthz) and status code',
@@ -28,6 +34,20 @@ export function registerAvailabilityServiceMetrics(m: MetricsRegistry, svc: Avai
     'presence_availability_service_relay_failures_total',
     'Outbox relay rounds that failed (Kafka or the database did not answer; retried, the rows kept)',
     () => relay?.failures ?? 0,
+  );
+  if (!rules) return;
+  m.gauge('presence_availability_service_rule_outbox_backlog', 'Committed watcher rule changes not yet relayed to the watcher-consents topic', async () =>
+    rules.outboxBacklog(),
+  );
+  m.counter(
+    'presence_availability_service_rule_outbox_published_total',
+    'Watcher rule changes the rules relay published on the watcher-consents topic',
+    () => rules.relay?.stats.published ?? 0,
+  );
+  m.counter(
+    'presence_availability_service_rule_relay_failures_total',
+    'Rules relay rounds that failed (Kafka or the database did not answer; retried, the rows kept)',
+    () => rules.relay?.stats.failures ?? 0,
   );
 }
 

@@ -9,6 +9,7 @@ import https from 'node:https';
 import type { ApiClientTls } from '../../config/settings.ts';
 import { apiGet, type ApiAnswer } from '../../protocols/http/apiClient.ts';
 import type { ReportedOwner } from '../../coordinator/memberReports.ts';
+import type { CallDecider, OwnerAnswer, OwnerFailure } from '../../subscriber/call-handling/callDecider.ts';
 import type { CallDecision, CallRequest } from '../../subscriber/call-handling/callDecision.ts';
 import { callQueryString } from '../../subscriber/call-handling/callQuery.ts';
 
@@ -17,20 +18,7 @@ export interface OwnerTable {
   ownerOfKey(key: string): ReportedOwner | null;
 }
 
-export type OwnerAnswer =
-  | { readonly kind: 'decision'; readonly decision: CallDecision; readonly memberId: string }
-  /** The owner holds no state for the key: presence knows nothing of it. */
-  | { readonly kind: 'no-state' }
-  /** No decision could be had: no live owner with an API, a timeout, a refusal, a moved partition. */
-  | { readonly kind: 'unavailable'; readonly reason: OwnerFailure; readonly detail: string };
-
-export const OWNER_FAILURES = ['no-owner', 'timeout', 'moved', 'refused', 'error'] as const;
-export type OwnerFailure = (typeof OWNER_FAILURES)[number];
-
-/** Who decides a callee's calls: the owner over its member API here; a member answering for its own keys could decide in-process. */
-export interface CallDecider {
-  decide(key: string, request: Omit<CallRequest, 'at'>): Promise<OwnerAnswer>;
-}
+export { OWNER_FAILURES, type CallDecider, type OwnerAnswer, type OwnerFailure } from '../../subscriber/call-handling/callDecider.ts';
 
 /** Connections kept open to each owner: at 2,000 decisions/s a connection per request would cost more than the decision. */
 const SOCKETS_PER_OWNER = 64;

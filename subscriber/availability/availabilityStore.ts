@@ -143,6 +143,9 @@ export class AvailabilityStore {
         `too large: with the previous profiles the change record would be ${Buffer.byteLength(json)} bytes, over ${MAX_CHANGE_RECORD_BYTES}`,
       );
     await c.query('insert into availability_outbox (subscriber, version, record) values ($1, $2, $3)', [change.subscriber, change.version, json]);
+    // A writer in another process (the CLI) wakes the availability service's relay at commit, not at its next poll:
+    // the channel is kafka/outboxWakeup.ts outboxChannel('availability_outbox', schema) (a floor above this one).
+    await c.query('select pg_notify($1, $2)', [`availability_outbox_${this.schema}`, change.subscriber]);
   }
 
   /** The earlier single-mode settings; when no profiles row supersedes them, the change goes to the outbox too. */

@@ -5,7 +5,9 @@
 // answers GET /subscribers/{key}/call-handling from its store, and the SIP
 // redirect server (found through the members' reports, as `presence run
 // call-handling` does) answers SIPp's INVITEs 302 Contact / 486 / 603, the
-// urgent call of the boss put through, bad input refused.
+// urgent call of the boss put through, bad input refused. Then a real call
+// replayed from a capture through the replay tap: answered, its called party
+// is busy (486); released, it no longer is.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,10 +26,14 @@ import { AvailabilityStore } from '../../subscriber/availability/availabilitySto
 import type { UserProfiles } from '../../subscriber/availability/availabilityProfile.ts';
 import { sippAvailable, startSipp } from '../../tools/sipp/sipp.ts';
 import { scenarioXml } from '../../tools/sipp/scenarios.ts';
+import { oneModeProfile } from '../support/availabilityProfiles.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { freeUdpPort } from '../support/ports.ts';
+import { capture, haveCaptures } from '../support/captures.ts';
+import { pausedCapture } from '../support/shiftedCapture.ts';
 import { isupEvent, mapEvent, sipResponse } from '../support/signalingEvents.ts';
+import { runTap } from '../../taps/pipeline/tapPipeline.ts';
 import { eventually } from '../support/wait.ts';
 
 const HAVE_SIPP = sippAvailable();
@@ -39,18 +45,7 @@ const BOSS = 'sip:boss@corp.example';
 const SPAMMER = 'sip:spam@junk.example';
 const ALICE_CONTACT = 'sip:alice@10.0.0.9:5060';
 
-const profile = (state: UserProfiles['profiles'][number]['modes'][number]['state']): UserProfiles => ({
-  active: 'work',
-  profiles: [
-    {
-      name: 'work',
-      timeZone: 'Europe/Lisbon',
-      defaultMode: 'default',
-      modes: [{ name: 'default', state }],
-      lists: { allowed: [BOSS], denied: [SPAMMER], consent: [], watched: [], others: 'allowed' },
-    },
-  ],
-});
+const profile = (state: Parameters<typeof oneModeProfile>[0]): UserProfiles => oneModeProfile(state, { allowed: [BOSS], denied: [SPAMMER] });
 
 const base = isolatedSettings('call-handling', 2);
 const { token, line } = newToken('cscf', ['calls:decide']);
@@ -226,6 +221,39 @@ describe('call handling against live state', () => {
         body: { action: 'accept', urgentOverride: true },
       });
       expect(redirect.stats.responses).toMatchObject({ 302: 3, 486: 3, 603: 1, 480: 1, 416: 1 });
+    },
+    120_000,
+  );
+
+  it.skipIf(!HAVE_SIPP || !haveCaptures)(
+    'a real ISUP call replayed from a capture (IAM … ANM, then REL, RLC): its called party is busy while it lasts (486), and not once it is released',
+    async () => {
+      // ss7/isup-call-m3ua-draft6.pcap: IAM → CFN → ACM → ANM, 17 s of call, REL → RLC; called 4891. Held after the ANM.
+      const CALLED = 'msisdn:+4891';
+      const { input, release } = pausedCapture(capture('ss7/isup-call-m3ua-draft6.pcap'), Date.now() - 20_000, 4);
+      const replay = runTap(s, [input], { tap: 'replay', speed: Infinity, unknown: 'keep' });
+      await eventually(
+        'the replayed answer making the called party busy',
+        async () => {
+          const d = await decide(CALLED);
+          return d.body.reason === 'busy' ? d : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
+      await sippCall({ uri: 'tel:+4891', status: 486, callId: 'ch-capture-busy' });
+      release();
+      expect((await replay).events).toBeGreaterThanOrEqual(6);
+      const after = await eventually(
+        'the replayed release ending the busy state',
+        async () => {
+          const d = await decide(CALLED);
+          return d.status === 200 && d.body.reason !== 'busy' ? d : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
+      // Seen only in that call (no attach, no registration): presence knows nothing of it any more, so 480.
+      expect(after.body).toMatchObject({ action: 'reject', reason: 'unknown' });
+      await sippCall({ uri: 'tel:+4891', status: 480, callId: 'ch-capture-released' });
     },
     120_000,
   );

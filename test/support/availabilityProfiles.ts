@@ -34,3 +34,19 @@ export const PROFESSIONAL: UserProfiles = {
     },
   ],
 };
+
+type ModeState = UserProfiles['profiles'][number]['modes'][number]['state'];
+
+/** A single 'work' profile with one mode in `state` (Lisbon time), `allowed` and `denied` lists, others allowed: the call-handling tests' callee. */
+export const oneModeProfile = (state: ModeState, lists: { allowed?: string[]; denied?: string[] } = {}): UserProfiles => ({
+  active: 'work',
+  profiles: [
+    {
+      name: 'work',
+      timeZone: 'Europe/Lisbon',
+      defaultMode: 'default',
+      modes: [{ name: 'default', state }],
+      lists: { allowed: lists.allowed ?? [], denied: lists.denied ?? [], consent: [], watched: [], others: 'allowed' },
+    },
+  ],
+});

@@ -9,12 +9,17 @@ export function testSchema(name: string): string {
   return `it_${name}_${process.pid}`;
 }
 
-export async function dropSchema(schema: string): Promise<void> {
+/** One statement on the test database's server, outside any transaction (create/drop database need that). */
+export async function onTestDatabase(sql: string): Promise<void> {
   const c = new pg.Client(testDatabaseUrl);
   await c.connect();
   try {
-    await c.query(`drop schema if exists ${schema} cascade`);
+    await c.query(sql);
   } finally {
     await c.end();
   }
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  await onTestDatabase(`drop schema if exists ${schema} cascade`);
 }

@@ -26,3 +26,12 @@ begin
       check (decision in ('allow', 'allow-location', 'allow-presence', 'block', 'polite-block', 'confirm'));
   end if;
 end $$;
+-- Every rule change, committed with it, for the availability service's relay to carry to
+-- watcher-consents (issue 16 part 6): the owning event manager applies it to the live
+-- dialogs at once, whoever wrote the rule (consent API, `presence rules set`).
+create table if not exists watcher_rule_outbox (
+  seq         bigserial primary key,
+  presentity  text not null,
+  version     bigint not null default 0,
+  record      jsonb not null
+);

@@ -3,8 +3,11 @@
 // allow-presence (presence, and the lamp's state without call details),
 // block, polite-block (sees a closed presence), confirm (pending until the
 // presentity decides). Watchers without a rule get the default.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import type { WatcherConsent } from '../../../schemas/generated/records.ts';
+import { announceCommit } from '../../../kafka/outboxWakeup.ts';
 import { watcherIdentity } from '../../../subscriber/identity/watcherIdentity.ts';
 import { WATCHER_DECISIONS, type WatcherDecision } from '../subscriptions/watcherDialog.ts';
 
@@ -17,7 +20,8 @@ export function parseDecision(raw: string, what: string): WatcherDecision {
 }
 
 export class WatcherRules {
-  private readonly pool: pg.Pool;
+  /** Also the rules outbox relay's (services/availability-service/watcherConsents.ts). */
+  readonly pool: pg.Pool;
   private readonly cache = new Map<string, { decision: WatcherDecision; until: number }>();
 
   constructor(
@@ -38,13 +42,39 @@ export class WatcherRules {
     await this.pool.query(SCHEMA_SQL);
   }
 
-  async set(presentity: string, watcher: string, decision: WatcherDecision): Promise<void> {
-    await this.pool.query(
-      `insert into watcher_rules (presentity, watcher, decision) values ($1, $2, $3)
-       on conflict (presentity, watcher) do update set decision = excluded.decision, updated_at = now()`,
-      [presentity, watcher.startsWith('*@') ? watcher.toLowerCase() : watcherIdentity(watcher), decision],
-    );
+  /**
+   * Stores the rule and, in the same transaction, the outbox row that carries it to the owning
+   * event manager (so its live dialogs follow within a second, not at their next refresh).
+   */
+  async set(presentity: string, watcher: string, decision: WatcherDecision, source = 'presence-rules-cli'): Promise<WatcherConsent> {
+    const who = watcher.startsWith('*@') ? watcher.toLowerCase() : watcherIdentity(watcher);
+    const consent: WatcherConsent = { consentId: randomUUID(), presentity, watcher: who, decision, decidedAt: Date.now(), source };
+    const c = await this.pool.connect();
+    try {
+      await c.query('begin');
+      await c.query(
+        `insert into watcher_rules (presentity, watcher, decision) values ($1, $2, $3)
+         on conflict (presentity, watcher) do update set decision = excluded.decision, updated_at = now()`,
+        [presentity, who, decision],
+      );
+      await c.query(`insert into watcher_rule_outbox (presentity, record) values ($1, $2)`, [presentity, JSON.stringify(consent)]);
+      // Wakes the relay (services/availability-service/watcherConsents.ts) at commit, not at its next poll.
+      await announceCommit(c, 'watcher_rule_outbox', this.schema, presentity);
+      await c.query('commit');
+    } catch (err) {
+      await c.query('rollback').catch(() => {});
+      throw err;
+    } finally {
+      c.release();
+    }
     this.cache.clear();
+    return consent;
+  }
+
+  /** Rule changes not yet relayed. */
+  async outboxBacklog(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(`select count(*) as n from watcher_rule_outbox`);
+    return Number(rows[0]!.n);
   }
 
   /** Drops the cached decisions about a watcher (or a *@domain) of a presentity: its rule just changed elsewhere. */

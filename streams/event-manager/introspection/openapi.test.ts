@@ -25,6 +25,8 @@ const member = {
   stats: {},
   processor: { stats: {}, ctx: { partitions: () => held, store: () => store } },
   profilesOf: async () => new Map(),
+  watcherDecision: async () => 'allow',
+  dialogsHeld: () => 0,
 } as unknown as EventManager;
 let api: MemberApi;
 let base: string;
@@ -41,7 +43,7 @@ const statuses = async (headers: Record<string, string> = {}) => {
   return calls.map((c) => `${c.path} ${c.status}`);
 };
 const answers = (subscriber: number, stats: number) => [
-  `/subscribers/msisdn%3A%2B351910000077 ${subscriber}`,
+  `/subscribers/msisdn%3A%2B351910000077?requester=sip%3Aboss%40corp.example ${subscriber}`,
   `/subscribers/msisdn%3A%2B351910000077/call-handling?caller=sip%3Aboss%40corp.example&medium=voice&urgent=false ${subscriber}`,
   `/stats ${stats}`,
   '/openapi.json 200',

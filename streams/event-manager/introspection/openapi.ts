@@ -13,6 +13,7 @@ import {
   ref,
   type OpenApiDocument,
 } from '../../../protocols/http/openApi.ts';
+import { requesterParameter } from '../../../protocols/http/queryRequester.ts';
 
 const starting = errorResponse('The member is starting (its API listens before it can answer).', {
   'Retry-After': { description: 'Seconds.', schema: { type: 'string' } },
@@ -40,10 +41,22 @@ export const memberApiOpenApi: OpenApiDocument = {
       get: {
         operationId: 'getSubscriber',
         summary: 'Presence, publications and watcher dialogs of a subscriber this member owns',
+        description:
+          "The presence's connectability (and the `cn:connectability` element of its PIDF) is computed for the requester (issue 16.3) from the subscriber's active profile, " +
+          "its mode and contact lists now, and the requester's watcher rule (consent): a token's user is the requester and gets the presence only (403 when the presentity blocks it); " +
+          'a service client may name one with `requester`; none named: what a requester in none of the lists gets.',
         security: [{ [BEARER]: ['subscribers:read'] }],
-        parameters: [pathParameter('key', 'The subscriber key, URL-encoded.', 'msisdn:+351910000077')],
+        parameters: [pathParameter('key', 'The subscriber key, URL-encoded.', 'msisdn:+351910000077'), requesterParameter],
         responses: {
           '200': { description: 'What the member holds.', content: { 'application/json': { schema: ref('schemas', 'Subscriber') } } },
+          '400': {
+            description: 'The requester is not a URI of a user, or more than one was named.',
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['error', 'parameter'], properties: { error: { type: 'string' }, parameter: { type: 'string' } } },
+              },
+            },
+          },
           '401': ref('responses', 'Unauthorized'),
           '403': ref('responses', 'Forbidden'),
           '404': keyError("The member holds the key's partition but no state for it yet."),
@@ -189,17 +202,26 @@ export const memberApiOpenApi: OpenApiDocument = {
       },
       Subscriber: {
         type: 'object',
-        required: ['memberId', 'key', 'partition', 'presence', 'publications', 'watchers'],
+        required: ['memberId', 'key', 'partition', 'requester', 'presence'],
         properties: {
           memberId: { type: 'string' },
           key: { type: 'string' },
           partition: { type: 'integer' },
-          presence: { type: 'object', description: 'The presence as watchers see it.' },
+          requester: { type: ['string', 'null'], description: 'Whose connectability the presence carries; null: anonymous.' },
+          presence: {
+            type: 'object',
+            description:
+              "The presence as this requester's watcher dialog would see it: connectability is the requester's (connectable, not-connectable, subject-to-authorization, in-transfer, unknown).",
+          },
           publications: {
             type: 'array',
             items: { type: 'object', properties: { etag: { type: 'string' }, publishedAt: { type: 'string' }, expiresAt: { type: 'string' } } },
           },
-          watchers: { type: 'array', items: { type: 'object', description: 'A watcher dialog: event, callId, URIs, state, CSeqs, version, expiry.' } },
+          watchers: {
+            type: 'array',
+            description: "Absent when a user's token asks (the dialogs are the operator's to see).",
+            items: { type: 'object', description: 'A watcher dialog: event, callId, URIs, state, CSeqs, version, expiry.' },
+          },
         },
       },
     },

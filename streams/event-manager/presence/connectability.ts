@@ -3,7 +3,7 @@
 // or caller), from presence (is a terminal reachable?), the active profile's
 // mode for that requester (does the user want to be, and for whom?) and the
 // profile's contact lists (may the requester know at all?).
-import { isReachable, type SubscriberPresence } from './model.ts';
+import { isKnown, isReachable, type SubscriberPresence } from './model.ts';
 import { activeProfile, listDecision, modeAt, type AvailabilityMode, type UserProfiles } from '../../../subscriber/availability/availabilityProfile.ts';
 import { profilesFromSettings, type AvailabilitySettings } from '../../../subscriber/availability/settingsProfile.ts';
 
@@ -27,11 +27,6 @@ export interface RequesterConnectability {
   readonly mode?: AvailabilityMode;
 }
 
-/** Presence knows nothing yet: no network fact, no registration, no publication. */
-function known(s: SubscriberPresence): boolean {
-  return s.network.state !== 'unknown' || s.registration.contacts.length > 0 || s.publications.length > 0;
-}
-
 /**
  * In order: unknown (nothing known about presence; the requester is on the denied
  * list; the mode is unknown or hidden) → subject-to-authorization (the lists want
@@ -40,7 +35,7 @@ function known(s: SubscriberPresence): boolean {
  * → not-connectable.
  */
 export function connectabilityFor(s: SubscriberPresence | undefined, profiles: UserProfiles, at: number, requester: Requester = {}): RequesterConnectability {
-  if (!s || !known(s)) return { connectability: 'unknown' };
+  if (!s || !isKnown(s)) return { connectability: 'unknown' };
   const profile = activeProfile(profiles);
   const listed = listDecision(profile.lists, requester.identity);
   if (listed === 'denied') return { connectability: 'unknown' };

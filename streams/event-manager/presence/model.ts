@@ -152,7 +152,6 @@ export interface SubscriberPresence {
   readonly eventsSeen: number;
   readonly lastEventId: string | null;
   readonly lastEventTime: number | null;
-  readonly recentEventIds: readonly string[];
 }
 
 const emptyNetwork: NetworkFacet = {
@@ -185,7 +184,6 @@ export function emptyPresence(subscriber: string): SubscriberPresence {
     eventsSeen: 0,
     lastEventId: null,
     lastEventTime: null,
-    recentEventIds: [],
   };
 }
 
@@ -202,6 +200,11 @@ export function callStateOf(s: SubscriberPresence): CallState {
 /** The serving node number to show: the VLR for circuit-switched, else the SGSN. */
 export function servingNodeOf(s: SubscriberPresence): string | null {
   return s.network.vlr?.number ?? s.network.mscNumber ?? s.network.sgsn?.number ?? null;
+}
+
+/** Presence knows something: a network fact, a registration or a publication (calls aside: see calleeState.ts). */
+export function isKnown(s: SubscriberPresence): boolean {
+  return s.network.state !== 'unknown' || s.registration.contacts.length > 0 || s.publications.length > 0;
 }
 
 /** Reachable by network facts: attached in a domain, or a live SIP/IMS contact. */
