@@ -28,6 +28,8 @@ import { registerConsoleCommand } from './commands/console.ts';
 import { registerTokensCommand } from './commands/tokens.ts';
 import { registerCredentialsCommand } from './commands/credentials.ts';
 import { registerConfigCommands } from './commands/config.ts';
+import { registerEventDeriverCommand } from './commands/eventDeriver.ts';
+import { registerEventServiceCommands } from './commands/eventService.ts';
 
 export function buildProgram(): Command {
   const program = new Command('presence')
@@ -70,6 +72,8 @@ export function buildProgram(): Command {
   registerTokensCommand(program);
   registerCredentialsCommand(program);
   registerConfigCommands(program);
+  registerEventDeriverCommand(program);
+  registerEventServiceCommands(program);
   return program;
 }
 

@@ -115,6 +115,7 @@ export interface Settings {
     consolePort: number | undefined;
     locationAgentPort: number | undefined;
     callHandlingPort: number | undefined;
+    eventDeriverPort: number | undefined;
     /** librdkafka statistics.interval.ms of every client of a process whose admin port is open (kafka/clientStats.ts); 0: off. */
     kafkaStatisticsIntervalMs: number;
   };
@@ -134,6 +135,9 @@ export interface Settings {
       sipHost: string;
       apiPort: number | undefined;
       apiHost: string;
+      /** The member's own call-handling redirect server (decides its keys from its store); undefined: none. */
+      callHandlingPort: number | undefined;
+      callHandlingHost: string;
       advertisedHost: string | undefined;
       capacity: number;
       memberIndex: number;
@@ -166,6 +170,8 @@ export interface Settings {
       advertise: string | undefined;
       t1Ms: number;
       maxAttempts: number;
+      /** Attempts for a NOTIFY no attempt of which was answered (RFC 6665 §9, §4.2.2). */
+      unansweredMaxAttempts: number;
       backoffMs: number;
       backoffMaxMs: number;
       minIntervalMs: number;
@@ -185,6 +191,10 @@ export interface Settings {
     availabilityService: { port: number; host: string; schema: string; relay: boolean; maxBody: number; statsInterval: number };
     groupPresenceApi: { port: number; host: string; schema: string; sink: boolean; directory: boolean; statsInterval: number };
     locator: { port: number; host: string };
+    /** `run event-deriver` (issue 17): service events from signaling, presence and profile changes. */
+    eventDeriver: { memberId: string | undefined; fetchWaitMs: number; maxOutageS: number; statsInterval: number };
+    /** `run event-service` (issue 17): registrations, the event log, webhooks, SSE and pull. */
+    eventService: { port: number; host: string; schema: string; retentionHours: number; webhookMaxBackoffS: number; statsInterval: number };
     /** `run call-handling`: the SIP redirect server of call-handling decisions (services/call-handling/). */
     callHandling: {
       port: number;
@@ -211,6 +221,12 @@ export interface Settings {
     assignor: 'range' | 'uniform' | 'load';
     /** Seconds batches may keep failing on an outage (registry, database, broker) before the member stops with an error; 0: retry on. Nothing is discarded either way. */
     maxOutageS: number;
+    /** Local state checkpoints (kafka/stateCheckpointer.ts): the state directory (a member uses <stateDir>/<member id>), default <home>/state. */
+    stateDir: string;
+    /** Seconds between a partition's checkpoints while its state changes; 0: no checkpoints (every restore reads the whole changelog). */
+    checkpointIntervalS: number;
+    /** A checkpoint older than this many seconds is not used (keep it under the changelog's delete.retention.ms, 24 h by default). */
+    checkpointMaxAgeS: number;
     /** A watcher allowed location subscribing (or refreshing) when the known position is older than this many seconds asks the location agent for a new one (location-requests); while one is subscribed, a position this old is asked for again. */
     locationMaxAgeS: number;
     /** At most one location request per subscriber this often, seconds: a burst of watchers (or a GMLC that never answers) must not become a burst of requests. */
@@ -244,6 +260,11 @@ export interface Settings {
     flowSecret: string | undefined;
     /** Shared by the front ends: To-tags derive from it, refreshes of dialogs none issued get 481. Unset: not checked. */
     dialogSecret: string | undefined;
+    /**
+     * Messaging systems (voicemail platforms) allowed to PUBLISH `Event: message-summary` (RFC 3903 + RFC 3842) for any
+     * subscriber: their SIP URIs, matched against the authenticated identity (or the From without authentication). Empty: 489.
+     */
+    messagingPublishers: string[];
     /** Who sent a SUBSCRIBE or PUBLISH (front-end/requestAuthenticator.ts). */
     auth: {
       mode: 'off' | 'digest' | 'trusted-only';
@@ -344,6 +365,15 @@ const DEFAULTS = {
   kafkaVersion: '4.1.1',
   apicurioVersion: '3.3.3',
 } as const;
+
+/** A connection URL with the password put in, unless it carries one already: the password can then come from a file. */
+function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  const u = new URL(url);
+  if (u.password) return url;
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
 
 /** Settings whose values are never printed (`presence config show` masks them). */
 const SECRET_NAME = /PASSWORD|SECRET|AUTH_KEY|TOKEN(?!S_FILE)/;
@@ -472,7 +502,9 @@ function kafkaSecurity(env: NodeJS.ProcessEnv, file: Json, get: Lookup, secret: 
       if (value !== undefined) oauthbearer[k] = value;
     }
   }
-  if (env.PRESENCE_KAFKA_OAUTHBEARER_CLIENT_SECRET) oauthbearer['sasl.oauthbearer.client.secret'] = env.PRESENCE_KAFKA_OAUTHBEARER_CLIENT_SECRET;
+  // The env (or its _FILE) wins over the file's reference; the oauthbearer object's dotted keys cannot be picked by path.
+  const clientSecret = secret('PRESENCE_KAFKA_OAUTHBEARER_CLIENT_SECRET', 'kafka.security.oauthbearerClientSecret');
+  if (clientSecret !== undefined) oauthbearer['sasl.oauthbearer.client.secret'] = clientSecret;
   const sasl = protocol.startsWith('SASL_');
   if (sasl && saslMechanism !== 'OAUTHBEARER' && (username === undefined || password === undefined))
     throw new Error(
@@ -594,7 +626,10 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
     },
     database: {
       adminUrl,
-      url: str(get('PRESENCE_DATABASE_URL', 'database.url')) ?? 'postgres://postgres@127.0.0.1:5432/presence',
+      url: withPassword(
+        str(get('PRESENCE_DATABASE_URL', 'database.url')) ?? 'postgres://postgres@127.0.0.1:5432/presence',
+        secret('PRESENCE_DATABASE_PASSWORD', 'database.password'),
+      ),
     },
     identity: {
       countryCode: str(get('PRESENCE_COUNTRY_CODE', 'identity.countryCode')) ?? '',
@@ -662,6 +697,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       consolePort: port('PRESENCE_CONSOLE_ADMIN_PORT', get('PRESENCE_CONSOLE_ADMIN_PORT', 'admin.consolePort')),
       locationAgentPort: port('PRESENCE_LOCATION_AGENT_ADMIN_PORT', get('PRESENCE_LOCATION_AGENT_ADMIN_PORT', 'admin.locationAgentPort')),
       callHandlingPort: port('PRESENCE_CALL_HANDLING_ADMIN_PORT', get('PRESENCE_CALL_HANDLING_ADMIN_PORT', 'admin.callHandlingPort')),
+      eventDeriverPort: port('PRESENCE_EVENT_DERIVER_ADMIN_PORT', get('PRESENCE_EVENT_DERIVER_ADMIN_PORT', 'admin.eventDeriverPort')),
       kafkaStatisticsIntervalMs: nonNegativeInt(
         'PRESENCE_KAFKA_STATISTICS_INTERVAL_MS',
         get('PRESENCE_KAFKA_STATISTICS_INTERVAL_MS', 'admin.kafkaStatisticsIntervalMs'),
@@ -690,6 +726,9 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       handoff: oneOf('PRESENCE_HANDOFF', get('PRESENCE_HANDOFF', 'eventManager.handoff'), ['transparent', 'resubscribe'] as const, 'transparent'),
       assignor: oneOf('PRESENCE_ASSIGNOR', get('PRESENCE_ASSIGNOR', 'eventManager.assignor'), ['range', 'uniform', 'load'] as const, 'range'),
       maxOutageS: nonNegativeInt('PRESENCE_MAX_OUTAGE_S', get('PRESENCE_MAX_OUTAGE_S', 'eventManager.maxOutageS'), 0),
+      stateDir: path.resolve(str(get('PRESENCE_STATE_DIR', 'eventManager.stateDir')) ?? path.join(home, 'state')),
+      checkpointIntervalS: nonNegativeInt('PRESENCE_CHECKPOINT_INTERVAL_S', get('PRESENCE_CHECKPOINT_INTERVAL_S', 'eventManager.checkpointIntervalS'), 60),
+      checkpointMaxAgeS: int('PRESENCE_CHECKPOINT_MAX_AGE_S', get('PRESENCE_CHECKPOINT_MAX_AGE_S', 'eventManager.checkpointMaxAgeS'), 43_200),
     },
     groupPresence: {
       maxOutageS: nonNegativeInt('PRESENCE_GROUP_PRESENCE_MAX_OUTAGE_S', get('PRESENCE_GROUP_PRESENCE_MAX_OUTAGE_S', 'groupPresence.maxOutageS'), 0),
@@ -710,6 +749,8 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
           sipHost: h('PRESENCE_EVENT_MANAGER_SIP_HOST', 'roles.eventManager.sipHost'),
           apiPort: p('PRESENCE_EVENT_MANAGER_API_PORT', 'roles.eventManager.apiPort'),
           apiHost: h('PRESENCE_EVENT_MANAGER_API_HOST', 'roles.eventManager.apiHost'),
+          callHandlingPort: p('PRESENCE_EVENT_MANAGER_CALL_HANDLING_PORT', 'roles.eventManager.callHandlingPort'),
+          callHandlingHost: h('PRESENCE_EVENT_MANAGER_CALL_HANDLING_HOST', 'roles.eventManager.callHandlingHost'),
           advertisedHost: id('PRESENCE_EVENT_MANAGER_ADVERTISED_HOST', 'roles.eventManager.advertisedHost'),
           capacity: nonNegativeInt('PRESENCE_EVENT_MANAGER_CAPACITY', get('PRESENCE_EVENT_MANAGER_CAPACITY', 'roles.eventManager.capacity'), 0),
           memberIndex: n('PRESENCE_EVENT_MANAGER_MEMBER_INDEX', 'roles.eventManager.memberIndex', 1),
@@ -746,6 +787,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
           advertise: id('PRESENCE_NOTIFY_SINK_ADVERTISE', 'roles.notifySink.advertise'),
           t1Ms: n('PRESENCE_NOTIFY_SINK_T1_MS', 'roles.notifySink.t1Ms', 500),
           maxAttempts: n('PRESENCE_NOTIFY_SINK_MAX_ATTEMPTS', 'roles.notifySink.maxAttempts', 4),
+          unansweredMaxAttempts: n('PRESENCE_NOTIFY_SINK_UNANSWERED_MAX_ATTEMPTS', 'roles.notifySink.unansweredMaxAttempts', 2),
           backoffMs: n0('PRESENCE_NOTIFY_SINK_BACKOFF_MS', 'roles.notifySink.backoffMs', 1000),
           backoffMaxMs: n0('PRESENCE_NOTIFY_SINK_BACKOFF_MAX_MS', 'roles.notifySink.backoffMaxMs', 30_000),
           minIntervalMs: n0('PRESENCE_NOTIFY_SINK_MIN_INTERVAL_MS', 'roles.notifySink.minIntervalMs', 0),
@@ -790,6 +832,20 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
           statsInterval: n('PRESENCE_GROUP_PRESENCE_API_STATS_INTERVAL', 'roles.groupPresenceApi.statsInterval', 10),
         },
         locator: { port: p('PRESENCE_LOCATOR_PORT', 'roles.locator.port', 8090)!, host: h('PRESENCE_LOCATOR_HOST', 'roles.locator.host') },
+        eventDeriver: {
+          memberId: id('PRESENCE_EVENT_DERIVER_MEMBER_ID', 'roles.eventDeriver.memberId'),
+          fetchWaitMs: n('PRESENCE_EVENT_DERIVER_FETCH_WAIT_MS', 'roles.eventDeriver.fetchWaitMs', 50),
+          maxOutageS: nonNegativeInt('PRESENCE_EVENT_DERIVER_MAX_OUTAGE_S', get('PRESENCE_EVENT_DERIVER_MAX_OUTAGE_S', 'roles.eventDeriver.maxOutageS'), 0),
+          statsInterval: n('PRESENCE_EVENT_DERIVER_STATS_INTERVAL', 'roles.eventDeriver.statsInterval', 30),
+        },
+        eventService: {
+          port: p('PRESENCE_EVENT_SERVICE_PORT', 'roles.eventService.port', 8095)!,
+          host: h('PRESENCE_EVENT_SERVICE_HOST', 'roles.eventService.host'),
+          schema: str(get('PRESENCE_EVENT_SERVICE_SCHEMA', 'roles.eventService.schema')) ?? 'presence_events',
+          retentionHours: n('PRESENCE_EVENT_SERVICE_RETENTION_HOURS', 'roles.eventService.retentionHours', 168),
+          webhookMaxBackoffS: n('PRESENCE_EVENT_SERVICE_WEBHOOK_MAX_BACKOFF_S', 'roles.eventService.webhookMaxBackoffS', 60),
+          statsInterval: n('PRESENCE_EVENT_SERVICE_STATS_INTERVAL', 'roles.eventService.statsInterval', 30),
+        },
         callHandling: {
           port: p('PRESENCE_CALL_HANDLING_PORT', 'roles.callHandling.port', 5065)!,
           host: h('PRESENCE_CALL_HANDLING_HOST', 'roles.callHandling.host'),
@@ -816,9 +872,10 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
     })(),
     frontEnd: {
       mode: oneOf('PRESENCE_FRONT_END_MODE', get('PRESENCE_FRONT_END_MODE', 'frontEnd.mode'), ['stateless', 'redirect', 'proxy'] as const, 'stateless'),
-      publishTimeoutMs: int('PRESENCE_PUBLISH_TIMEOUT_MS', get('PRESENCE_PUBLISH_TIMEOUT_MS', 'frontEnd.publishTimeoutMs'), 4000),
+      publishTimeoutMs: int('PRESENCE_PUBLISH_TIMEOUT_MS', get('PRESENCE_PUBLISH_TIMEOUT_MS', 'frontEnd.publishTimeoutMs'), 8000),
       flowSecret: secret('PRESENCE_FLOW_SECRET', 'frontEnd.flowSecret'),
       dialogSecret: secret('PRESENCE_DIALOG_SECRET', 'frontEnd.dialogSecret'),
+      messagingPublishers: commaList(get('PRESENCE_MESSAGING_PUBLISHERS', 'frontEnd.messagingPublishers')),
       auth: {
         mode: oneOf('PRESENCE_SIP_AUTH', get('PRESENCE_SIP_AUTH', 'frontEnd.auth.mode'), ['off', 'digest', 'trusted-only'] as const, 'off'),
         realm: str(get('PRESENCE_SIP_REALM', 'frontEnd.auth.realm')) ?? 'presence',

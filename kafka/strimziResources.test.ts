@@ -123,6 +123,8 @@ const ROLE_SOURCES: Record<string, string[]> = {
   locator: ['coordinator'],
   console: ['services/console'],
   'location-agent': ['connectors/location-agent', 'taps/network-query'],
+  'event-deriver': ['streams/service-events'],
+  'event-service': ['services/event-service'],
 };
 
 function sourceFiles(p: string): string[] {

@@ -37,6 +37,8 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
     commands: ['tap hep', 'replay', 'generate --to-kafka', 'demo'],
     reads: [],
     writes: ['signaling-events', 'dead-letters'],
+    // The taps' publisher writes in transactions (taps/signalingPublisher.ts tapTransactionalId).
+    transactionalIdPrefixes: ['tap-'],
   },
   {
     role: 'event-manager',
@@ -48,6 +50,8 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
       'publish-requests',
       'availability-profiles',
       'watcher-consents',
+      // Tombstones: a deleted subscriber's watchers are told noresource.
+      'directory-changes',
       'event-manager-presence-store-changelog',
       'event-manager-members',
       ...SIP_EDGE.reads,
@@ -63,7 +67,8 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
       ...SIP_EDGE.writes,
     ],
     groups: ['presence-event-managers'],
-    transactionalIdPrefixes: ['event-manager-'],
+    // tap-: the reg-event agent's publisher (memberRegEvent.ts), transactional as the taps'; sip-front-: its embedded SIP front end's.
+    transactionalIdPrefixes: ['event-manager-', 'tap-', 'sip-front-'],
   },
   {
     // Le: asks the GMLC (MLP) what the event managers request; answers are network facts like the taps'.
@@ -72,12 +77,17 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
     reads: ['location-requests'],
     writes: ['signaling-events', 'dead-letters'],
     groups: ['presence-location-agent'],
+    // Positions are written in transactions (kafka/transactionalRecordWriter.ts), as the taps' events.
+    transactionalIdPrefixes: ['location-agent-'],
   },
   {
     role: 'sip-front',
     commands: ['run sip-front'],
     reads: SIP_EDGE.reads,
-    writes: SIP_EDGE.writes,
+    // signaling-events: a messaging system's message-summary PUBLISH becomes the record the HTTP publish writes.
+    writes: [...SIP_EDGE.writes, 'signaling-events'],
+    // Its records are written in transactions (front-end/sipFrontEnd.ts), read exactly once by the event managers.
+    transactionalIdPrefixes: ['sip-front-'],
   },
   {
     role: 'notify-sink',
@@ -85,6 +95,8 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
     reads: ['notify-requests'],
     writes: ['delivery-reports', 'group-delivery-reports', 'dead-letters'],
     groups: ['notify-sink'],
+    // Reports are written in transactions (kafka/transactionalRecordWriter.ts), read exactly once by the event managers.
+    transactionalIdPrefixes: ['notify-sink-'],
   },
   {
     role: 'group-presence',
@@ -98,6 +110,8 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
       'current-presence',
       'group-memberships',
       'group-membership-store-changelog',
+      // Tombstones: deleted subscribers leave their groups.
+      'directory-changes',
     ],
     writes: [
       'notify-requests',
@@ -116,13 +130,17 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
     commands: ['run group-service'],
     reads: [],
     writes: ['groups'],
+    // Written in transactions (kafka/transactionalRecordWriter.ts): the group presence processors read exactly once.
+    transactionalIdPrefixes: ['group-service-'],
   },
   {
     // Profiles over HTTP, every committed change to the owning event manager through the outbox; a presentity's approve/deny of a watcher (issue 16.4) too.
     role: 'availability-service',
     commands: ['run availability-service'],
     reads: [],
-    writes: ['availability-profiles', 'watcher-consents'],
+    writes: ['availability-profiles', 'watcher-consents', 'signaling-events'],
+    // Every write is transactional (kafka/transactionalRecordWriter.ts): the event managers read them exactly once.
+    transactionalIdPrefixes: ['availability-service-'],
   },
   {
     role: 'group-presence-api',
@@ -154,7 +172,25 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
     ],
     // `--manage`: a replay from the page publishes as a tap does.
     writes: ['signaling-events', 'dead-letters'],
+    transactionalIdPrefixes: ['tap-'],
     groupPrefixes: ['presence-console-'],
     describesGroups: ['presence-event-managers'],
+  },
+  {
+    // Issue 17: service events from signaling, presence and profile changes, exactly once.
+    role: 'event-deriver',
+    commands: ['run event-deriver'],
+    reads: ['signaling-events', 'current-presence', 'availability-profiles', 'service-event-deriver-store-changelog'],
+    writes: ['service-events', 'service-event-deriver-store-changelog', 'dead-letters'],
+    groups: ['presence-event-deriver'],
+    transactionalIdPrefixes: ['event-deriver-'],
+  },
+  {
+    // Issue 17: registrations, the event log, push and pull; services' own publishes go to service-events.
+    role: 'event-service',
+    commands: ['run event-service'],
+    reads: ['service-events'],
+    writes: ['service-events', 'dead-letters'],
+    groups: ['presence-event-service'],
   },
 ];

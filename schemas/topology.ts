@@ -241,6 +241,25 @@ export const TOPICS = [
     retentionMs: DAY,
     partitions: 'subscriber',
   },
+  {
+    name: 'service-events',
+    description:
+      'events for services (issue 17: calls offered/answered/missed, presence, availability, registration, SMS, usage gauges, message waiting), keyed by the subject subscriber; from the service-event deriver and HTTP publishers, to the event service',
+    key: 'subscriber',
+    valueSchema: 'ServiceEvent',
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY,
+    partitions: 'subscriber',
+  },
+  {
+    name: 'service-event-deriver-store-changelog',
+    description: "changelog of the service-event deriver's per-subscriber store (calls offered and not yet over, last registration state)",
+    key: 'subscriber',
+    valueSchema: 'ServiceEventDeriverState',
+    cleanupPolicy: 'compact',
+    retentionMs: -1,
+    partitions: 'subscriber',
+  },
 ] as const satisfies readonly TopicSpec[];
 
 export type TopicName = (typeof TOPICS)[number]['name'];

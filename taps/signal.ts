@@ -85,7 +85,10 @@ export function ss7Signal(m: CorrelatedSs7Message & CorrelatedIsupMessage, index
   if (m.isup) {
     const i = m.isup;
     const calling = compact({ msisdn: isupMsisdn(i.callingNumber ?? m.call?.calling, plan) });
-    const called = compact({ msisdn: isupMsisdn(i.calledNumber ?? m.call?.called, plan) });
+    // A roaming number is no one's MSISDN: the subscriber the HLR allocated it for is the called party.
+    const called = compact({
+      msisdn: m.call?.calledSubscriber ? mapMsisdn(m.call.calledSubscriber, plan) : isupMsisdn(i.calledNumber ?? m.call?.called, plan),
+    });
     const parties: Party[] = [];
     if (calling) parties.push({ role: 'calling', ids: calling });
     if (called) parties.push({ role: 'called', ids: called });

@@ -143,7 +143,17 @@ export class SignalingDecoder {
       return this.fail(err, payload);
     }
     for (const m of messages) {
-      const correlated = m.isup ? this.isup.observe(m) : this.tcap.observe(m);
+      if (m.isup) {
+        this.sink.signal(ss7Signal(this.isup.observe(m), this.index++, this.opts.plan));
+        continue;
+      }
+      const correlated = this.tcap.observe(m);
+      // The HLR's answer to sendRoutingInfo: the roaming number the coming IAM is addressed to, for this MSISDN.
+      const map = correlated.map;
+      if (map?.kind === 'result' && map.params.roamingNumber && (map.operation ?? correlated.dialogue?.invokeOperation) === 'sendRoutingInfo') {
+        const msisdn = correlated.dialogue?.msisdn ?? map.params.msisdn;
+        if (msisdn) this.isup.rememberRoamingNumber(map.params.roamingNumber, msisdn, correlated.timeNs);
+      }
       this.sink.signal(ss7Signal(correlated, this.index++, this.opts.plan));
     }
   }

@@ -21,7 +21,8 @@ export type AdminRole =
   | 'locator'
   | 'console'
   | 'locationAgent'
-  | 'callHandling';
+  | 'callHandling'
+  | 'eventDeriver';
 
 const ENV: Record<AdminRole, string> = {
   eventManager: 'PRESENCE_EVENT_MANAGER_ADMIN_PORT',
@@ -36,6 +37,7 @@ const ENV: Record<AdminRole, string> = {
   console: 'PRESENCE_CONSOLE_ADMIN_PORT',
   locationAgent: 'PRESENCE_LOCATION_AGENT_ADMIN_PORT',
   callHandling: 'PRESENCE_CALL_HANDLING_ADMIN_PORT',
+  eventDeriver: 'PRESENCE_EVENT_DERIVER_ADMIN_PORT',
 };
 
 export function addAdminOptions(cmd: Command, role: AdminRole): Command {

@@ -121,6 +121,8 @@ export interface GroupMemberPresence {
   presenceVersion: number;
   presenceUpdatedAt: null | number;
   time: number;
+  /** With member=false: the subscriber was deleted (a directory-changes tombstone), so the group drops it even though its group record may still list it. */
+  deleted: boolean;
 }
 
 /** One subscriber joining or leaving one group, from the group presence processor's diff of the groups topic. Keyed by the member's subscriber key, so it reaches the partition that holds the member's current presence (foreign-key join). */
@@ -259,6 +261,8 @@ export interface MemberGroupsState {
   presenceVersion: number;
   presenceUpdatedAt: null | number;
   updatedAt: number;
+  /** The subscriber was deleted from the directory: every join is answered with a deletion until it is provisioned again. */
+  deleted: boolean;
 }
 
 export interface PartitionLoad {
@@ -481,6 +485,49 @@ export interface StateDialogPublication {
   expiresAt: number;
 }
 
+export interface StateMessageClass {
+  /** RFC 3458 message-context class: voice-message, fax-message, pager-message, multimedia-message, text-message or none. */
+  context: string;
+  newCount: number;
+  oldCount: number;
+  urgentNew: number;
+  urgentOld: number;
+}
+
+/** The latest summary applied: what message-summary watchers were told. */
+export interface StateMessageSummary {
+  /** Messages-Waiting: yes/no. */
+  waiting: boolean;
+  /** Message-Account: the mailbox's URI. */
+  account: null | string;
+  /** At most one entry per RFC 3458 message-context class. */
+  classes: Array<StateMessageClass>;
+}
+
+/** A message waiting to be announced. */
+export interface StateMessageNotice {
+  /** Unique per message at its source: a repeated announcement is told once. */
+  messageId: string;
+  /** The message's kind as a media type (text/plain for an SMS, audio/... for a voice mail): the Event: message NOTIFY's Content-Type. */
+  contentType: string;
+  /** Who sent it (sip:/tel: URI). */
+  origin: string;
+  /** Where to fetch it (messaging server or URL); null when the source names none. */
+  contact: null | string;
+  /** RFC 3458 message-context class. */
+  context: string;
+  receivedAt: number;
+  subject: null | string;
+}
+
+export interface StateMessages {
+  summary: null | StateMessageSummary;
+  /** New messages no Event: message watcher was told yet (no active watcher when they came), oldest first, bounded: the oldest is dropped. */
+  pending: Array<StateMessageNotice>;
+  /** The latest message ids announced or held (bounded): a repeat (a tap's retransmission, a publisher's retry) is told once. */
+  recentMessageIds: Array<string>;
+}
+
 /** An event manager's per-subscriber state, as written to its store's compacted changelog; restored from it on assignment. */
 export interface PresenceState {
   subscriber: string;
@@ -538,6 +585,8 @@ export interface PresenceState {
   notifiedDialogs: null | string;
   /** Dialog-info PUBLISHed for the subscriber (RFC 4235 + RFC 3903, e.g. a PBX's pua_dialoginfo), by entity tag: calls the taps may not see, composed with theirs for dialog watchers. */
   dialogPublications: Array<StateDialogPublication>;
+  /** Message waiting (RFC 3842) and new messages (Event: message) held for the subscriber's watchers; null until a messaging fact or watcher arrived. */
+  messages: null | StateMessages;
 }
 
 /** A handset's PUBLISH (RFC 3903, Pe) as validated by a stateless SIP front end. Keyed by the presentity's subscriber key, so the event manager that owns the presentity checks SIP-If-Match against its publications and answers with a PublishResponse (unless the front end already answered). */
@@ -578,6 +627,124 @@ export interface PublishResponse {
   /** Reason phrase or explanation for a non-2xx. */
   reason: null | string;
   time: number;
+}
+
+export interface CallEventFacts {
+  /** isup:<opc>|<dpc>|<cic>@<IAM time> or sip:<Call-ID>. */
+  callId: string;
+  /** isup | sip */
+  protocol: string;
+  /** Calling number or URI; null when withheld (presentation restricted, Privacy) or unknown. */
+  caller: null | string;
+  callee: null | string;
+  offeredAt: number;
+  /** ISUP release cause (Q.850: 16 normal, 17 busy, 19 no answer) of a missed call. */
+  cause: null | number;
+  /** SIP final status of a missed call (486, 480, 603…); null for a CANCEL. */
+  status: null | number;
+}
+
+export interface PresenceChangeFacts {
+  version: number;
+  basic: string;
+  connectability: string;
+  networkState: string;
+  callState: string;
+  activities: null | string;
+  note: null | string;
+}
+
+export interface AvailabilityChangeFacts {
+  version: number;
+  activeProfile: null | string;
+  /** What changed it, as the availability service recorded it. */
+  cause: string;
+}
+
+export interface RegistrationChangeFacts {
+  /** registered | unregistered */
+  state: string;
+  /** sip (REGISTER answered 200) | map (updateLocation answered, purgeMS) */
+  protocol: string;
+  /** Contact URI (SIP), HLR number (updateLocation) or VLR number (purgeMS). */
+  via: null | string;
+  expires: null | number;
+}
+
+export interface SmsFacts {
+  /** map (mt-ForwardSM) | sip (MESSAGE) */
+  protocol: string;
+  /** The sender when the signaling names it (SIP From); MAP's SM-RP-OA is the service centre, not the sender. */
+  originator: null | string;
+  /** MSC delivering it (MAP). */
+  servingNode: null | string;
+}
+
+export interface UsageGaugeFacts {
+  /** Which gauge (e.g. voice-minutes, data-mb, credit). */
+  gauge: string;
+  used: number;
+  limit: null | number;
+  unit: string;
+}
+
+/** RFC 3842's message-summary in brief: whether messages wait, and counts of one message class. */
+export interface MessageWaitingFacts {
+  messagesWaiting: boolean;
+  account: null | string;
+  /** voice-message | fax-message | text-message | multimedia-message | … */
+  messageClass: string;
+  newMessages: number;
+  oldMessages: number;
+}
+
+export interface EventTypeNotice {
+  eventType: string;
+  available: boolean;
+}
+
+/** One event for services (issue 17, the event catalogue): derived from the taps' signaling, current presence and availability profiles by the service-event deriver, or published over HTTP by a registered service. Keyed by the subject's subscriber key. Exactly one of the typed payload fields is set: the one the type names. */
+export interface ServiceEvent {
+  /** Stable id: a replay of the same input yields the same id, so receivers can drop duplicates. */
+  eventId: string;
+  /** call.offered | call.answered | call.missed (payload call); presence.changed (presence); availability.changed (availability); registration.changed (registration); sms.received (sms); usage.gauge (usage); message.waiting (messageWaiting); event-type.available | event-type.unavailable (notice). */
+  type: string;
+  /** Canonical subscriber key the event is about (msisdn:+E164, imsi:digits or aor:sip:…); for notices, the event type. */
+  subject: string;
+  /** When it happened (the signaling's capture time, the change's time, the publisher's time). */
+  time: number;
+  /** Who produced it: deriver:<input topic> or service:<registered publisher name>. */
+  source: string;
+  /** The input it was derived from (a signaling event id, topic[partition]@offset), for tracing. */
+  origin: null | string;
+  call: null | CallEventFacts;
+  presence: null | PresenceChangeFacts;
+  availability: null | AvailabilityChangeFacts;
+  registration: null | RegistrationChangeFacts;
+  sms: null | SmsFacts;
+  usage: null | UsageGaugeFacts;
+  messageWaiting: null | MessageWaitingFacts;
+  notice: null | EventTypeNotice;
+}
+
+export interface OpenCall {
+  /** isup:<opc>|<dpc>|<cic> (unordered point codes) or sip:<Call-ID>. */
+  key: string;
+  callId: string;
+  protocol: string;
+  caller: null | string;
+  callee: null | string;
+  offeredAt: number;
+  answered: boolean;
+  lastAt: number;
+}
+
+/** What the service-event deriver keeps per subscriber: its calls offered and not yet over (to tell a missed call from an answered one), and its last registration state. Compacted changelog, keyed by subscriber. */
+export interface ServiceEventDeriverState {
+  subscriber: string;
+  calls: Array<OpenCall>;
+  /** Last registration state sent (registered | unregistered), so repeats are not events. */
+  registered: null | string;
 }
 
 export interface Identities {
@@ -655,6 +822,46 @@ export interface SipFacts {
   privacy: null | string;
 }
 
+export interface MessageClassFacts {
+  /** RFC 3458 message-context class: voice-message, fax-message, pager-message, multimedia-message, text-message or none. */
+  context: string;
+  newCount: number;
+  oldCount: number;
+  urgentNew: number;
+  urgentOld: number;
+}
+
+/** The mailbox's current summary: replaces the one held. */
+export interface MessageSummaryFacts {
+  /** Messages-Waiting: yes/no. */
+  waiting: boolean;
+  /** Message-Account: the mailbox's URI. */
+  account: null | string;
+  /** At most one entry per RFC 3458 message-context class. */
+  classes: Array<MessageClassFacts>;
+}
+
+/** One new message to announce (Event: message). */
+export interface MessageNoticeFacts {
+  /** Unique per message at its source: a repeated announcement is told once. */
+  messageId: string;
+  /** The message's kind as a media type (text/plain for an SMS, audio/... for a voice mail): the Event: message NOTIFY's Content-Type. */
+  contentType: string;
+  /** Who sent it (sip:/tel: URI). */
+  origin: string;
+  /** Where to fetch it (messaging server or URL); null when the source names none. */
+  contact: null | string;
+  /** RFC 3458 message-context class. */
+  context: string;
+  receivedAt: number;
+  subject: null | string;
+}
+
+export interface MessagingFacts {
+  summary: null | MessageSummaryFacts;
+  notice: null | MessageNoticeFacts;
+}
+
 /** One decoded signaling message (one TCAP component, one ISUP message, one SIP message) attributed to a subscriber by a tap. Keyed by the canonical subscriber key. */
 export interface SignalingEvent {
   /** Stable id: tap source + frame + component index, so a replay of the same capture yields the same ids. */
@@ -676,6 +883,8 @@ export interface SignalingEvent {
   /** A position the network reported when asked (Le, MLP 3.x SLIA, by the location agent): protocol mlp, message slia, kind result. */
   location: null | LocationFacts;
   sip: null | SipFacts;
+  /** Message waiting and new messages for the subscriber (RFC 3842 message-summary seen in a SIP NOTIFY/MESSAGE/PUBLISH, an SMS (MAP mt-ForwardSM), or a messaging system's HTTP publish: protocol messaging). Applied by the event manager to Event: message-summary and Event: message watchers. */
+  messaging: null | MessagingFacts;
 }
 
 /** A watcher's SUBSCRIBE (initial, refresh or Expires: 0) as received by a stateless SIP front end. Keyed by the presentity's subscriber key, so it reaches the event manager that owns the presentity. */
@@ -744,6 +953,8 @@ export interface RecordsBySchema {
   PresenceState: PresenceState;
   PublishRequest: PublishRequest;
   PublishResponse: PublishResponse;
+  ServiceEvent: ServiceEvent;
+  ServiceEventDeriverState: ServiceEventDeriverState;
   SignalingEvent: SignalingEvent;
   Subscription: Subscription;
   WatcherConsent: WatcherConsent;

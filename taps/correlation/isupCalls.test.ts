@@ -81,3 +81,25 @@ describe('IsupCalls hand-made', () => {
     expect(c.observe(isup(2, 1, 1, 'REL')).call).toBeUndefined();
   });
 });
+
+describe('IsupCalls: mobile-terminated calls addressed to a roaming number', () => {
+  const S = 1_000_000_000n;
+  const msisdn = { digits: '447700900123', nai: 1, np: 1 };
+  it("names the subscriber a sendRoutingInfo answer allocated the IAM's roaming number for, on every message of the call, once per allocation", () => {
+    const c = new IsupCalls();
+    c.rememberRoamingNumber({ digits: '447700988001', nai: 1, np: 1 }, msisdn, 10n * S);
+    const iam = c.observe(isup(1, 2, 5, 'IAM', { calledNumber: { digits: '447700988001', nai: 4, np: 1 } }, 11n * S));
+    expect(iam.call!.calledSubscriber).toEqual(msisdn);
+    expect(iam.call!.called!.digits).toBe('447700988001');
+    expect(c.observe(isup(2, 1, 5, 'REL', {}, 40n * S)).call!.calledSubscriber).toEqual(msisdn);
+    // The allocation is spent: a later IAM to the same number is someone else's call.
+    expect(c.observe(isup(1, 2, 6, 'IAM', { calledNumber: { digits: '447700988001', nai: 4, np: 1 } }, 12n * S)).call!.calledSubscriber).toBeUndefined();
+    expect(c.stats).toMatchObject({ roamingNumbers: 1, roamingMatched: 1 });
+  });
+  it('forgets a roaming number after its lifetime, and leaves other called numbers alone', () => {
+    const c = new IsupCalls({ roamingNumberNs: 30n * S });
+    c.rememberRoamingNumber({ digits: '447700988002', nai: 1, np: 1 }, msisdn, 0n);
+    expect(c.observe(isup(1, 2, 7, 'IAM', { calledNumber: num('447700900999') }, 1n * S)).call!.calledSubscriber).toBeUndefined();
+    expect(c.observe(isup(1, 2, 8, 'IAM', { calledNumber: { digits: '447700988002', nai: 4, np: 1 } }, 31n * S)).call!.calledSubscriber).toBeUndefined();
+  });
+});

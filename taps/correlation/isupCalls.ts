@@ -3,6 +3,13 @@
 // unordered point-code pair (both directions map to the same call). ACM,
 // CPG, ANM, REL, RLC etc. get the IAM's calling/called numbers; RLC (or a
 // circuit reset) ends the call. Bounded, and expired on message timestamps.
+//
+// A mobile-terminated call's IAM towards the visited MSC is addressed to the
+// roaming number (MSRN) the HLR handed the gateway MSC in its sendRoutingInfo
+// answer, not to the subscriber's MSISDN: the roaming numbers seen in those
+// answers are remembered briefly (an MSRN is released within seconds of the
+// call set-up, TS 23.018) so such an IAM names its subscriber (calledSubscriber).
+import type { MapAddress } from '../../protocols/decode/map/addressString.ts';
 import type { Ss7Message } from '../../protocols/decode/ss7Dissector.ts';
 import type { IsupNumber } from '../../protocols/decode/isup/number.ts';
 
@@ -15,6 +22,8 @@ export interface CallInfo {
   answerNs?: bigint;
   /** Point code that sent the IAM (the originating exchange). */
   originOpc: number;
+  /** The called number was a roaming number a sendRoutingInfo answer gave for this subscriber (its MSISDN). */
+  calledSubscriber?: MapAddress;
 }
 
 export type CorrelatedIsupMessage = Ss7Message & { call?: CallInfo };
@@ -23,7 +32,11 @@ export interface IsupCallsOptions {
   /** Forget calls idle for longer than this (ns); answered calls can be silent for hours. */
   timeoutNs?: bigint;
   maxCalls?: number;
+  /** How long a roaming number from a sendRoutingInfo answer may still address an IAM (ns). Default 90 s. */
+  roamingNumberNs?: bigint;
 }
+
+const digitsOf = (n: { digits: string }) => n.digits.replace(/[^0-9]/g, '');
 
 interface Call extends CallInfo {
   key: string;
@@ -32,13 +45,40 @@ interface Call extends CallInfo {
 
 export class IsupCalls {
   private readonly calls = new Map<string, Call>(); // LRU order
+  /** Roaming number digits → the subscriber it was allocated for, oldest first. */
+  private readonly roaming = new Map<string, { subscriber: MapAddress; atNs: bigint }>();
   private readonly timeoutNs: bigint;
   private readonly maxCalls: number;
-  readonly stats = { started: 0, released: 0, expired: 0, evicted: 0, unmatched: 0 };
+  private readonly roamingNumberNs: bigint;
+  readonly stats = { started: 0, released: 0, expired: 0, evicted: 0, unmatched: 0, roamingNumbers: 0, roamingMatched: 0 };
 
   constructor(opts: IsupCallsOptions = {}) {
     this.timeoutNs = opts.timeoutNs ?? 4n * 3600n * 1_000_000_000n;
     this.maxCalls = opts.maxCalls ?? 500_000;
+    this.roamingNumberNs = opts.roamingNumberNs ?? 90n * 1_000_000_000n;
+  }
+
+  /** A sendRoutingInfo answer allocated `roamingNumber` for the subscriber `msisdn` at `atNs`. */
+  rememberRoamingNumber(roamingNumber: MapAddress, msisdn: MapAddress, atNs: bigint): void {
+    const digits = digitsOf(roamingNumber);
+    if (!digits) return;
+    this.roaming.delete(digits);
+    if (this.roaming.size >= this.maxCalls) this.roaming.delete(this.roaming.keys().next().value as string);
+    this.roaming.set(digits, { subscriber: msisdn, atNs });
+    this.stats.roamingNumbers++;
+  }
+
+  private roamingSubscriber(called: { digits: string }, nowNs: bigint): MapAddress | undefined {
+    for (const [d, r] of this.roaming) {
+      if (nowNs - r.atNs <= this.roamingNumberNs) break;
+      this.roaming.delete(d);
+    }
+    const digits = digitsOf(called);
+    const hit = this.roaming.get(digits);
+    if (!hit) return undefined;
+    this.roaming.delete(digits); // one call per allocation
+    this.stats.roamingMatched++;
+    return hit.subscriber;
   }
 
   get size(): number {
@@ -61,6 +101,8 @@ export class IsupCalls {
       call = { key, startNs: msg.timeNs, lastNs: msg.timeNs, originOpc: msg.opc };
       if (isup.callingNumber) call.calling = isup.callingNumber;
       if (isup.calledNumber) call.called = isup.calledNumber;
+      const subscriber = isup.calledNumber ? this.roamingSubscriber(isup.calledNumber, msg.timeNs) : undefined;
+      if (subscriber) call.calledSubscriber = subscriber;
       this.stats.started++;
     } else if (!call) {
       this.stats.unmatched++;
@@ -79,6 +121,7 @@ export class IsupCalls {
     if (call.calling) info.calling = call.calling;
     if (call.called) info.called = call.called;
     if (call.answerNs !== undefined) info.answerNs = call.answerNs;
+    if (call.calledSubscriber) info.calledSubscriber = call.calledSubscriber;
     const out = msg as CorrelatedIsupMessage; // enriched in place, like TcapTransactions
     out.call = info;
     return out;

@@ -4,6 +4,8 @@
 export interface SseEvent {
   event: string;
   data: unknown;
+  /** The `id:` field, when the server sent one (what Last-Event-ID resumes from). */
+  id?: string;
 }
 
 export class SseClient {
@@ -16,9 +18,10 @@ export class SseClient {
 
   private constructor() {}
 
-  static async open(url: string): Promise<SseClient> {
+  /** `headers`: e.g. Authorization, Last-Event-ID. */
+  static async open(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
     const c = new SseClient();
-    const res = await fetch(url, { signal: c.abort.signal, headers: { accept: 'text/event-stream' } });
+    const res = await fetch(url, { signal: c.abort.signal, headers: { accept: 'text/event-stream', ...headers } });
     c.status = res.status;
     c.contentType = res.headers.get('content-type') ?? '';
     if (!res.ok || !res.body) {
@@ -40,12 +43,14 @@ export class SseClient {
           const block = buf.slice(0, end);
           buf = buf.slice(end + 2);
           let event = 'message';
+          let id: string | undefined;
           const data: string[] = [];
           for (const line of block.split('\n')) {
             if (line.startsWith('event: ')) event = line.slice(7);
             else if (line.startsWith('data: ')) data.push(line.slice(6));
+            else if (line.startsWith('id: ')) id = line.slice(4);
           }
-          if (data.length) this.events.push({ event, data: JSON.parse(data.join('\n')) });
+          if (data.length) this.events.push({ event, data: JSON.parse(data.join('\n')), ...(id !== undefined ? { id } : {}) });
           this.wake();
         }
       }
