@@ -42,6 +42,7 @@ function event(i: number): SignalingEvent {
     isup: null,
     location: null,
     sip: null,
+    messaging: null,
   };
 }
 

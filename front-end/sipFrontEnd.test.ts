@@ -152,10 +152,10 @@ describe('SIP front end', () => {
     const recorded: string[] = [];
     const fe = await frontEnd({ record: async (k) => void recorded.push(k) }, refusingPublish);
     const c = await client();
-    c.socket.send(subscribe(c.port, 'c1').toString().replace('Event: presence', 'Event: message-summary'), fe.port, HOST);
+    c.socket.send(subscribe(c.port, 'c1').toString().replace('Event: presence', 'Event: dialog.winfo'), fe.port, HOST);
     const bad = await c.next();
     expect(bad.status).toBe(489);
-    expect(bad.headers.get('allow-events')).toBe('presence, dialog, presence.winfo');
+    expect(bad.headers.get('allow-events')).toBe('presence, dialog, presence.winfo, message-summary, message');
     c.socket.send(subscribe(c.port, 'c2', 'Expires: 10\r\n'), fe.port, HOST);
     const brief = await c.next();
     expect(brief.status).toBe(423);

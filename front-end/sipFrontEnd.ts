@@ -12,7 +12,7 @@ import { frontEndTls } from '../config/sipTlsFiles.ts';
 import type { Subscription } from '../schemas/generated/records.ts';
 import { RecordSerde } from '../schemas/serde.ts';
 import { topicName } from '../schemas/topology.ts';
-import { RecordProducer } from '../kafka/recordProducer.ts';
+import { TransactionalRecordWriter } from '../kafka/transactionalRecordWriter.ts';
 import type { SipMessage } from '../protocols/decode/sip/index.ts';
 import { directoryKey, type SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
 import { identityKey, uriSubscriber } from '../subscriber/identity/subscriberKey.ts';
@@ -43,6 +43,7 @@ import { LatencyHistogram } from '../protocols/http/latencyHistogram.ts';
 import { KafkaReadiness } from './kafkaReadiness.ts';
 import { AddressSet } from '../protocols/sip/transport/addressSet.ts';
 import { contactVerified } from './contactCheck.ts';
+import { messagingEvent, summaryFacts } from '../kafka/messagingRecord.ts';
 
 /** Where accepted subscriptions go; resolves once durably recorded. */
 export interface SubscriptionSink {
@@ -101,6 +102,8 @@ interface SipFrontEndCoreOptions {
   readonly auth?: RequestAuthenticator;
   /** Publication delegation (SipCredentials.mayPublishFor). */
   readonly mayPublishFor?: (presentity: string, publisher: string) => Promise<boolean>;
+  /** Messaging systems that may PUBLISH message-summary for any subscriber (publishHandler.ts); absent or empty: 489. */
+  readonly messagingPublishers?: readonly string[];
   /** Flood limits of its transport: per-source rate, TCP caps, read timeout (sourceLimits.ts). */
   readonly limits?: SourceLimitOptions;
   /** SIP over TLS: certificate, key, port (5061 by default in the CLI), optional client CA (secureTransport.ts for the sips: rules). */
@@ -187,6 +190,7 @@ export class SipFrontEnd {
     return {
       submit: (key, request) => time(h.answered, () => service.submit(key, request)),
       store: (key, request) => time(h.stored, () => service.store(key, request)),
+      ...(service.messageSummary ? { messageSummary: service.messageSummary.bind(service) } : {}),
     };
   }
 
@@ -306,7 +310,17 @@ export class SipFrontEnd {
     const decided: Answer = refused
       ? { ...refused, toTag: request.to?.tag ?? toTag }
       : request.method === 'PUBLISH' && this.publish
-        ? await answerPublish(request, { ...actx, retryAfter: this.o.retryAfter ?? 5, admit, ...(this.o.log ? { log: this.o.log } : {}) }, this.publish)
+        ? await answerPublish(
+            request,
+            {
+              ...actx,
+              retryAfter: this.o.retryAfter ?? 5,
+              admit,
+              ...(this.o.messagingPublishers ? { messagingPublishers: this.o.messagingPublishers } : {}),
+              ...(this.o.log ? { log: this.o.log } : {}),
+            },
+            this.publish,
+          )
         : ((await this.o.groups?.decide(request, actx)) ?? (await decide(request, actx)));
     // Redirect mode: 302 to the owner instead of recording (routingModeRedirect.ts).
     const routed = (decided.record && this.o.routing?.redirect?.(request, decided)) || decided;
@@ -423,12 +437,14 @@ interface SipFrontEndOptions {
   readonly mode?: FrontEndMode;
   /** Host by which watchers and event managers reach us, when not the listening address. */
   readonly advertisedHost?: string;
-  /** How long to wait for the owning event manager's answer to a PUBLISH before 500 + Retry-After. Default settings.frontEnd.publishTimeoutMs (4 s). */
+  /** How long to wait for the owning event manager's answer to a PUBLISH before 500 + Retry-After. Default settings.frontEnd.publishTimeoutMs (8 s: longer than a planned partition move, below Timer F). */
   readonly publishTimeoutMs?: number;
   /** Requests waiting for Kafka at once before 503 + Retry-After (SipFrontEndCoreOptions.maxInFlight). */
   readonly maxInFlight?: number;
   /** Relay NOTIFYs over the watcher's own flow (flowRelay.ts). Default true. */
   readonly flows?: boolean;
+  /** Messaging systems allowed to PUBLISH message-summary (SIP URIs). Default settings.frontEnd.messagingPublishers (PRESENCE_MESSAGING_PUBLISHERS). */
+  readonly messagingPublishers?: readonly string[];
   /** SIP over TLS; default from settings.frontEnd.tls (config/sipTlsFiles.ts), off without a certificate; false: off. */
   readonly tls?: SipTlsOptions | false;
   /**
@@ -452,7 +468,7 @@ function publishTimesLine(h: SipFrontEndStats['publishRoundTrip']): string {
   return parts.length ? `; PUBLISH waits: ${parts.join(', ')}` : '';
 }
 
-/** The front end wired to Kafka: Subscription records (Avro, Schema Registry) on the subscriptions topic, acks=all. */
+/** The front end wired to Kafka: Subscription records (Avro, Schema Registry) on the subscriptions topic, each in a short transaction. */
 export async function startSipFrontEnd(s: Settings, o: SipFrontEndOptions = {}): Promise<SipFrontEnd> {
   // A wrong certificate path stops us before anything connects.
   const tls = o.tls === false ? undefined : (o.tls ?? frontEndTls(s));
@@ -460,7 +476,15 @@ export async function startSipFrontEnd(s: Settings, o: SipFrontEndOptions = {}):
   const frontEndId = o.frontEndId ?? `${os.hostname()}-${process.pid}`;
   const mode = o.mode ?? s.frontEnd.mode;
   const readiness = new KafkaReadiness(s.kafka.brokers);
-  const newProducer = () => new RecordProducer(s.kafka.brokers, `sip-front-${frontEndId}`, o.deliveryTimeoutMs ?? 10_000);
+  // Transactional: the event managers read subscriptions and publish-requests exactly once, and an
+  // idempotent producer can write a record twice across an epoch bump (issue 12).
+  const newProducer = () =>
+    new TransactionalRecordWriter({
+      brokers: s.kafka.brokers,
+      clientId: `sip-front-${frontEndId}`,
+      transactionalId: `${s.topics.prefix}sip-front-${frontEndId}`,
+      deliveryTimeoutMs: o.deliveryTimeoutMs ?? 10_000,
+    });
   let producer = newProducer();
   const topic = topicName(s.topics.prefix, 'subscriptions');
   const groupTopic = topicName(s.topics.prefix, 'group-subscriptions');
@@ -522,6 +546,16 @@ export async function startSipFrontEnd(s: Settings, o: SipFrontEndOptions = {}):
   const lateService: PublishService = {
     submit: (key, request) => (publish ? publish.submit(key, request) : Promise.reject(new Error('not connected to Kafka'))),
     store: (key, request) => (publish ? publish.store(key, request) : Promise.reject(new Error('not connected to Kafka'))),
+    // The same record as the availability service's HTTP publish: the owning event manager applies both alike.
+    messageSummary: async (key, summary, at) => {
+      const e = messagingEvent(key, summaryFacts(summary), at);
+      try {
+        await producer.send(topicName(s.topics.prefix, 'signaling-events'), key, serde.encode('signaling-events', e), at);
+      } catch (err) {
+        readiness.recordFailed(err);
+        throw err;
+      }
+    },
   };
 
   try {
@@ -571,6 +605,7 @@ export async function startSipFrontEnd(s: Settings, o: SipFrontEndOptions = {}):
         sink,
         ...(table ? { groups: new GroupRouter(table, numberingPlan(s)) } : {}),
         publish: lateService,
+        messagingPublishers: o.messagingPublishers ?? s.frontEnd.messagingPublishers,
         notReadyReason: () => readiness.notReadyReason,
         ...(o.maxInFlight !== undefined ? { maxInFlight: o.maxInFlight } : {}),
         ...(routing ? { routing } : {}),

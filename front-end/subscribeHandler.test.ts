@@ -94,12 +94,12 @@ describe('SUBSCRIBE decisions', () => {
   it('489 with Allow-Events when Event is missing or a package we do not serve', async () => {
     for (const r of [
       request({ drop: ['Event'] }),
-      request({ drop: ['Event'], extra: ['Event: message-summary'] }),
+      request({ drop: ['Event'], extra: ['Event: message-summary.winfo'] }),
       request({ drop: ['Event'], extra: ['Event: dialog.winfo'] }),
     ]) {
       const a = await decide(r, ctx);
       expect(a.status).toBe(489);
-      expect(a.headers).toContainEqual(['Allow-Events', 'presence, dialog, presence.winfo']);
+      expect(a.headers).toContainEqual(['Allow-Events', 'presence, dialog, presence.winfo, message-summary, message']);
       expect(a.record).toBeUndefined();
     }
   });
@@ -123,6 +123,31 @@ describe('SUBSCRIBE decisions', () => {
     // It carries watcherinfo documents, not PIDF.
     const pidfOnly = await decide(request({ ...own, drop: ['Event', 'From'], extra: own.extra.slice(0, 2) }), ctx);
     expect(pidfOnly).toMatchObject({ status: 406, headers: [['Accept', 'application/watcherinfo+xml']] });
+  });
+
+  it('message-summary (RFC 3842) and message: the subscriber itself gets 200 and a record; anyone else 403; Accept checked for the summary only', async () => {
+    const own = (event: string, accept?: string) => ({
+      drop: ['Event', 'From', 'Accept'],
+      extra: [`Event: ${event}`, 'From: <tel:+351910000042>;tag=own', ...(accept ? [`Accept: ${accept}`] : [])],
+    });
+    const summary = await decide(request(own('message-summary', 'application/simple-message-summary')), ctx);
+    expect(summary.status).toBe(200);
+    expect(summary.record?.value).toMatchObject({ event: 'message-summary', watcherUri: 'tel:+351910000042' });
+    const message = await decide(request(own('message', 'text/plain, audio/*')), ctx);
+    expect(message.status).toBe(200);
+    expect(message.record?.value).toMatchObject({ event: 'message' });
+    // Someone else's mailbox: refused, nothing recorded, whatever the From says once authenticated.
+    for (const event of ['message-summary', 'message']) {
+      const other = await decide(request({ drop: ['Event', 'Accept'], extra: [`Event: ${event}`] }), ctx);
+      expect(other).toMatchObject({ status: 403 });
+      expect(other.record).toBeUndefined();
+      const spoofed = await decide(request(own(event)), { ...ctx, authenticated: 'sip:watcher@example.com' });
+      expect(spoofed).toMatchObject({ status: 403 });
+    }
+    // A watcher that cannot read application/simple-message-summary: 406 naming it.
+    const pidfOnly = await decide(request(own('message-summary', 'application/pidf+xml')), ctx);
+    expect(pidfOnly).toMatchObject({ status: 406, headers: [['Accept', 'application/simple-message-summary']] });
+    expect(pidfOnly.record).toBeUndefined();
   });
 
   it('Expires: below min → 423 with Min-Expires; above max → max; absent → default; 0 → unsubscribe; garbage → 400', async () => {
@@ -185,7 +210,7 @@ describe('other methods', () => {
       request({ drop: ['Event', 'Accept'], extra: [`Event: ${event}`, ...accept.map((a) => `Accept: ${a}`)] });
     const a = await decide(dialog(['application/dialog-info+xml']), ctx);
     expect(a.status).toBe(200);
-    expect(a.headers).toContainEqual(['Allow-Events', 'presence, dialog, presence.winfo']);
+    expect(a.headers).toContainEqual(['Allow-Events', 'presence, dialog, presence.winfo, message-summary, message']);
     expect(a.record?.key).toBe('msisdn:+351910000042');
     expect(a.record?.value).toMatchObject({ event: 'dialog', accept: ['application/dialog-info+xml'], expires: 600, localTag: 'txtag' });
     // include-session-description is accepted (and ignored: no SDP to include); no call-id → every dialog.
@@ -218,7 +243,7 @@ describe('other methods', () => {
     const o = await decide(request({ method: 'OPTIONS' }), ctx);
     expect(o.status).toBe(200);
     expect(o.headers).toContainEqual(['Allow', 'SUBSCRIBE, PUBLISH, OPTIONS']);
-    expect(o.headers).toContainEqual(['Allow-Events', 'presence, dialog, presence.winfo']);
+    expect(o.headers).toContainEqual(['Allow-Events', 'presence, dialog, presence.winfo, message-summary, message']);
     expect(o.headers).toContainEqual(['Supported', 'eventlist']); // RFC 3261 §11.2: what a 420 would otherwise be the only way to learn
     expect((await decide(request({ method: 'PUBLISH' }), ctx)).status).toBe(501);
     for (const m of ['NOTIFY', 'MESSAGE', 'REGISTER']) {

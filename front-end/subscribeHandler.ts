@@ -12,6 +12,7 @@ import type { Answer, HandlerContext } from './handlerContext.ts';
 import { acceptsMediaType, expiresToGrant, subscriptionRecord, SUPPORTED_EXTENSIONS } from './requestChecks.ts';
 import { DIALOG_INFO } from '../presence-document/dialogInfo.ts';
 import { WATCHERINFO } from '../presence-document/watcherInfo.ts';
+import { SIMPLE_MESSAGE_SUMMARY } from '../presence-document/messageSummary.ts';
 import type { DialogFilter } from '../schemas/generated/records.ts';
 
 export const PRESENCE_EVENT = 'presence';
@@ -20,8 +21,23 @@ export const PIDF = 'application/pidf+xml';
 export const DIALOG_EVENT = 'dialog';
 /** RFC 3857: the presentity's own watchers of its presence (pending ones to answer), held with its presence dialogs. */
 export const PRESENCE_WINFO_EVENT = 'presence.winfo';
-/** The packages a presentity can be subscribed to, each with the body type its NOTIFYs carry. */
-const PACKAGES: Readonly<Record<string, string>> = { [PRESENCE_EVENT]: PIDF, [DIALOG_EVENT]: DIALOG_INFO, [PRESENCE_WINFO_EVENT]: WATCHERINFO };
+/** RFC 3842: the subscriber's mailbox summary (message waiting), held by the event manager that owns it. */
+export const MESSAGE_SUMMARY_EVENT = 'message-summary';
+/** IM seed 003: one NOTIFY per new message (voice mail, SMS, IM), its Content-Type the message's kind. */
+export const MESSAGE_EVENT = 'message';
+/**
+ * The packages a presentity can be subscribed to, each with the body type its NOTIFYs carry
+ * (null: each NOTIFY's own — a message's kind — so no Accept can be checked against one type).
+ */
+const PACKAGES: Readonly<Record<string, string | null>> = {
+  [PRESENCE_EVENT]: PIDF,
+  [DIALOG_EVENT]: DIALOG_INFO,
+  [PRESENCE_WINFO_EVENT]: WATCHERINFO,
+  [MESSAGE_SUMMARY_EVENT]: SIMPLE_MESSAGE_SUMMARY,
+  [MESSAGE_EVENT]: null,
+};
+/** Packages about the subscriber's own affairs (its watchers, its mailbox): only the subscriber itself may subscribe. */
+const OWN_PACKAGES: ReadonlySet<string> = new Set([PRESENCE_WINFO_EVENT, MESSAGE_SUMMARY_EVENT, MESSAGE_EVENT]);
 const ALLOW_EVENTS: SipHeaderLine = ['Allow-Events', Object.keys(PACKAGES).join(', ')];
 /** Methods this front end implements (Allow). PUBLISH goes to publishHandler.ts (501 only for a front end built without a publication service). */
 export const ALLOWED_METHODS = ['SUBSCRIBE', 'PUBLISH', 'OPTIONS'] as const;
@@ -94,11 +110,13 @@ async function decideSubscribe(request: SipMessage, ctx: HandlerContext, toTag: 
   if (!key) return fail(404);
 
   // RFC 3857 §5.1.1: who watches a presentity is its own business — only the presentity (as authenticated) may ask.
+  // Its mailbox too (RFC 3842 §8: a summary tells who called): message-summary and message are the subscriber's alone.
   const watcherUri = ctx.authenticated ?? from.uri;
-  if (event.type === PRESENCE_WINFO_EVENT && (await ctx.resolveKey(watcherUri)) !== key) return fail(403, [], 'Only the presentity may watch its watchers');
+  if (OWN_PACKAGES.has(event.type) && (await ctx.resolveKey(watcherUri)) !== key)
+    return fail(403, [], event.type === PRESENCE_WINFO_EVENT ? 'Only the presentity may watch its watchers' : 'Only the subscriber may watch its messages');
 
   const accept = request.headers.list('accept');
-  if (accept.length > 0 && !acceptsMediaType(accept, bodyType)) return fail(406, [['Accept', bodyType]]);
+  if (bodyType !== null && accept.length > 0 && !acceptsMediaType(accept, bodyType)) return fail(406, [['Accept', bodyType]]);
 
   const expires = expiresToGrant(request, ctx.policy);
   if (typeof expires !== 'number') return fail(expires.status, expires.headers, expires.reason);

@@ -1,7 +1,8 @@
 // DecodedSignal → SignalingEvent records (the Avro contract of the
 // signaling topic): one event per party the message concerns, keyed by that
 // party's canonical subscriber key, with the protocol facts presence needs.
-import type { IsupFacts, MapFacts, SignalingEvent, SipFacts } from '../schemas/generated/records.ts';
+import type { IsupFacts, MapFacts, MessagingFacts, SignalingEvent, SipFacts } from '../schemas/generated/records.ts';
+import { parseMessageSummary, SIMPLE_MESSAGE_SUMMARY } from '../presence-document/messageSummary.ts';
 import type { MapAddress } from '../protocols/decode/map/map.ts';
 import type { Party, DecodedSignal } from './signal.ts';
 
@@ -76,6 +77,66 @@ function sipFacts(s: DecodedSignal): SipFacts | null {
   };
 }
 
+/** Methods by which a messaging system tells a mailbox's summary (RFC 3842 §3.1: NOTIFY; MESSAGE and PUBLISH as some platforms send it). */
+const SUMMARY_METHODS = new Set(['NOTIFY', 'MESSAGE', 'PUBLISH']);
+
+/**
+ * What a message means to its recipient (the party it is addressed to: the
+ * subject of a NOTIFY/PUBLISH, the called party of a MESSAGE or SMS), for its
+ * Event: message-summary and Event: message watchers: a message-summary body
+ * (RFC 3842), an SMS delivered to it (MAP mt-ForwardSM: from the TPDU's
+ * originating number, else its service centre), an instant message (SIP
+ * MESSAGE). A summary body that does not parse is no fact (the event still
+ * carries the SIP message).
+ */
+export function messagingFacts(s: DecodedSignal, party: Party, eventId: string, time: number): MessagingFacts | null {
+  if (party.role === 'calling') return null;
+  if (s.protocol === 'map' && s.message === 'mt-ForwardSM' && s.kind === 'invoke') {
+    // The TPDU's originating number when it is international, else the service centre it came through.
+    const oa = s.ss7?.map?.params.smsOriginator;
+    const sc = oa && oa.nai === 1 ? oa.digits : s.ss7?.map?.params.serviceCentre?.digits;
+    return {
+      summary: null,
+      notice: {
+        messageId: eventId,
+        contentType: 'text/plain',
+        origin: sc ? `tel:+${sc}` : 'tel:unknown',
+        contact: null,
+        context: 'text-message',
+        receivedAt: time,
+        subject: null,
+      },
+    };
+  }
+  const msg = s.sip?.message;
+  if (!msg || msg.kind !== 'request' || !SUMMARY_METHODS.has(msg.method)) return null;
+  const type = msg.contentType?.mediaType?.toLowerCase();
+  if (msg.event?.type === 'message-summary' || type === SIMPLE_MESSAGE_SUMMARY) {
+    if (msg.body.length === 0) return null; // a PUBLISH refresh, an empty NOTIFY: nothing new
+    try {
+      const summary = parseMessageSummary(Buffer.from(msg.body).toString('utf8'));
+      return { summary: { ...summary, classes: summary.classes.map((c) => ({ ...c })) }, notice: null };
+    } catch {
+      return null;
+    }
+  }
+  // An instant message to the subscriber (seed 003, all-IP): announced with its kind; one per Call-ID and CSeq.
+  if (msg.method === 'MESSAGE' && party.role === 'called' && msg.from?.uri)
+    return {
+      summary: null,
+      notice: {
+        messageId: `sip:${msg.callId}:${msg.cseq.seq}`,
+        contentType: type ?? 'text/plain',
+        origin: msg.from.uri,
+        contact: null,
+        context: 'text-message',
+        receivedAt: time,
+        subject: msg.headers.get('subject') ?? null,
+      },
+    };
+  return null;
+}
+
 /** Events for the parties `keyOf` maps to a subscriber key (null: not ours, not published). */
 export function signalingEvents(s: DecodedSignal, source: EventSource, keyOf: (p: Party) => string | null): SignalingEvent[] {
   const out: SignalingEvent[] = [];
@@ -83,8 +144,9 @@ export function signalingEvents(s: DecodedSignal, source: EventSource, keyOf: (p
   for (const party of s.parties) {
     const subscriber = keyOf(party);
     if (!subscriber) continue;
+    const eventId = `${source.tap}:${source.capture ?? '-'}:${s.frame}:${s.index}:${party.role}`;
     out.push({
-      eventId: `${source.tap}:${source.capture ?? '-'}:${s.frame}:${s.index}:${party.role}`,
+      eventId,
       time,
       subscriber,
       identities: { imsi: party.ids.imsi ?? null, msisdn: party.ids.msisdn ?? null, aor: party.ids.aor ?? null },
@@ -96,6 +158,7 @@ export function signalingEvents(s: DecodedSignal, source: EventSource, keyOf: (p
       isup: isupFacts(s, party),
       location: null,
       sip: sipFacts(s),
+      messaging: messagingFacts(s, party, eventId, time),
     });
   }
   return out;

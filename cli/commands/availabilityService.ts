@@ -13,6 +13,7 @@ import { addAdminOptions, startAdminFor } from './adminPort.ts';
 import { flagsFromSettings, whole } from './flagSettings.ts';
 import { WatcherRules } from '../../streams/event-manager/authorization/watcherRules.ts';
 import { WatcherConsentService } from '../../services/availability-service/watcherConsents.ts';
+import { KafkaMessageService } from '../../services/availability-service/messagePublisher.ts';
 import { untilSignal } from './run.ts';
 
 const say = commandLog('availability-service', loadSettings);
@@ -57,6 +58,9 @@ export function registerAvailabilityServiceCommand(program: Command): void {
         // Approve/deny of pending watchers (issue 16.4): rules in the event managers' table, the answer to the owner through watcher-consents.
         const consents = new WatcherConsentService(s, new WatcherRules(s.database.url, s.eventManager.defaultWatcherDecision, opts.schema, 0));
         await consents.start();
+        // A voicemail platform's mailbox counts and new messages (issue 17.5), to the owner through signaling-events.
+        const messages = new KafkaMessageService(s);
+        await messages.start();
         const svc = await startAvailabilityService(s, {
           stats,
           host: opts.host,
@@ -66,9 +70,10 @@ export function registerAvailabilityServiceCommand(program: Command): void {
           maxBodyBytes,
           log: say,
           consents,
+          messages,
         });
         started = svc;
-        registerAvailabilityServiceMetrics(metrics, svc, stats);
+        registerAvailabilityServiceMetrics(metrics, svc, stats, consents);
         say(
           `availability service on http://${opts.host}:${svc.port}/subscribers/{subscriber}/profiles, tables in ${s.database.url.replace(/\/\/[^@]*@/, '//')} schema ${opts.schema}, ` +
             (svc.relay ? `changes to ${s.topics.prefix}availability-profiles at ${s.kafka.brokers}` : 'outbox relay off'),
@@ -86,6 +91,7 @@ export function registerAvailabilityServiceCommand(program: Command): void {
         say(`stopping (${sig}); ${await statsLine().catch((e: Error) => e.message)}`);
         await svc.stop();
         await consents.close();
+        await messages.close();
       } finally {
         await admin?.close();
       }

@@ -17,6 +17,7 @@ import {
 
 const READ = [{ [BEARER]: ['profiles:read'] }];
 const MANAGE = [{ [BEARER]: ['profiles:manage'] }];
+const PUBLISH = [{ [BEARER]: ['messages:publish'] }];
 
 const profilesAnswer = (description: string): Response => ({ description, content: { 'application/json': { schema: ref('schemas', 'SubscriberProfiles') } } });
 
@@ -37,9 +38,42 @@ const consentResponses = {
   '415': ref('responses', 'NotJson'),
   '501': ref('responses', 'NoConsent'),
   ...guarded,
-  '503': errorResponse('The database or Kafka does not answer; retry (the same answer again is harmless).', {
+  '503': errorResponse(
+    'The database does not answer; retry (the same answer again is harmless). Kafka down only delays the answer reaching the event manager: it waits in the rules outbox.',
+    {
+      'Retry-After': { description: 'Seconds.', schema: { type: 'string' } },
+    },
+  ),
+};
+
+const publishResponses = {
+  '202': {
+    description: 'Committed in a Kafka transaction on signaling-events: the owning event manager tells the subscriber’s watchers.',
+    content: {
+      'application/json': {
+        schema: { type: 'object', required: ['subscriber', 'eventId'], properties: { subscriber: { type: 'string' }, eventId: { type: 'string' } } },
+      },
+    },
+  },
+  '400': ref('responses', 'BadRequest'),
+  '413': ref('responses', 'TooLarge'),
+  '415': ref('responses', 'NotJson'),
+  '501': errorResponse('This service runs without message publishing (no Kafka configured for it).'),
+  ...guarded,
+  '503': errorResponse('Kafka does not answer; retry (a message with the same messageId is told once).', {
     'Retry-After': { description: 'Seconds.', schema: { type: 'string' } },
   }),
+};
+
+const countSchema = {
+  type: 'object',
+  required: ['new', 'old'],
+  properties: {
+    new: { type: 'integer', minimum: 0 },
+    old: { type: 'integer', minimum: 0 },
+    urgentNew: { type: 'integer', minimum: 0 },
+    urgentOld: { type: 'integer', minimum: 0 },
+  },
 };
 
 const EXAMPLE = {
@@ -242,6 +276,73 @@ export const availabilityServiceOpenApi: OpenApiDocument = {
           '500': ref('responses', 'InternalError'),
           '503': ref('responses', 'DatabaseDown'),
         },
+      },
+    },
+    '/subscribers/{subscriber}/message-summary': {
+      parameters: [ref('parameters', 'Subscriber')],
+      put: {
+        operationId: 'putMessageSummary',
+        summary:
+          'A messaging system (voicemail platform) says what waits in the subscriber’s mailbox (RFC 3842 counts by message class); its Event: message-summary watchers are told when it changed',
+        security: PUBLISH,
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['messages'],
+                properties: {
+                  account: { type: 'string', description: 'Message-Account: the mailbox URI.' },
+                  waiting: { type: 'boolean', description: 'Messages-Waiting (default: whether any class has new messages).' },
+                  messages: {
+                    type: 'object',
+                    description: 'Counts by RFC 3458 class: voice-message, fax-message, pager-message, multimedia-message, text-message, none.',
+                    additionalProperties: countSchema,
+                  },
+                },
+              },
+              example: { account: 'sip:+33600000001@vm.example.net', messages: { 'voice-message': { new: 2, old: 8, urgentNew: 0, urgentOld: 2 } } },
+            },
+          },
+        },
+        responses: publishResponses,
+      },
+    },
+    '/subscribers/{subscriber}/messages': {
+      parameters: [ref('parameters', 'Subscriber')],
+      post: {
+        operationId: 'postMessage',
+        summary:
+          'A new message for the subscriber (a voice mail, a fax …): each of its Event: message watchers gets a NOTIFY with the message kind as Content-Type, its origin and where to fetch it; held (bounded) while none is subscribed',
+        security: PUBLISH,
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['messageId', 'contentType', 'origin'],
+                properties: {
+                  messageId: { type: 'string', description: 'Unique per message: a retry with the same id is told once.' },
+                  contentType: { type: 'string', description: 'The message kind, a media type (audio/wav, text/plain …).' },
+                  origin: { type: 'string', description: 'Who sent it (sip:/tel: URI).' },
+                  contact: { type: 'string', description: 'Where the message is fetched (URI).' },
+                  context: { enum: ['voice-message', 'fax-message', 'pager-message', 'multimedia-message', 'text-message', 'none'] },
+                  subject: { type: 'string' },
+                },
+              },
+              example: {
+                messageId: 'vm-4711',
+                contentType: 'audio/wav',
+                origin: 'tel:+441632960001',
+                contact: 'https://vm.example.net/m/4711',
+                context: 'voice-message',
+              },
+            },
+          },
+        },
+        responses: publishResponses,
       },
     },
     [OPENAPI_PATH]: { get: openApiOperation },

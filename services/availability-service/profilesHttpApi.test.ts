@@ -16,7 +16,14 @@ import { PROFESSIONAL } from '../../test/support/availabilityProfiles.ts';
 import { availabilityServiceOpenApi } from './openapi.ts';
 import { startProfilesHttpApi, type ProfileStore } from './profilesHttpApi.ts';
 import type { ConsentService, HeldWatcher } from './watcherConsents.ts';
-import type { WatcherConsent } from '../../schemas/generated/records.ts';
+import type { MessagingFacts, WatcherConsent } from '../../schemas/generated/records.ts';
+import { KafkaUnavailableError } from '../../kafka/recordProducer.ts';
+import type { MessageService } from './messagePublisher.ts';
+
+/** The message service's contract in memory: what was published, by subscriber key. */
+const published: { key: string; facts: MessagingFacts }[] = [];
+const memoryMessages: MessageService = { publish: async (key, facts) => (published.push({ key, facts }), `e${published.length}`) };
+const downMessages: MessageService = { publish: async () => Promise.reject(new KafkaUnavailableError('127.0.0.1:1', 'no acknowledgement')) };
 
 /** The consent service's contract in memory: the owner's dialogs as given, answers recorded. */
 function memoryConsents(held: Map<string, Partial<HeldWatcher>[]>) {
@@ -45,6 +52,7 @@ const HELD = new Map<string, Partial<HeldWatcher>[]>([
       { event: 'presence', watcherUri: 'sip:bob@example.com', state: 'pending', decision: 'confirm', expiresAt: '2026-01-01T09:00:00.000Z' },
       { event: 'dialog', watcherUri: 'sip:carol@example.com', state: 'active', decision: 'allow', expiresAt: '2026-01-01T09:00:00.000Z' },
       { event: 'presence.winfo', watcherUri: 'tel:+33600000001', state: 'active', decision: 'allow', expiresAt: '2026-01-01T09:00:00.000Z' },
+      { event: 'message-summary', watcherUri: 'tel:+33600000001', state: 'active', decision: 'allow', expiresAt: '2026-01-01T09:00:00.000Z' },
       { event: 'presence', watcherUri: 'sip:gone@example.com', state: 'ended', decision: 'allow', expiresAt: '2026-01-01T09:00:00.000Z' },
     ],
   ],
@@ -80,7 +88,7 @@ function memoryStore(): ProfileStore {
 }
 
 const reader = newToken('portal', ['profiles:read']);
-const admin = newToken('provisioning', ['profiles:read', 'profiles:manage']);
+const admin = newToken('provisioning', ['profiles:read', 'profiles:manage', 'messages:publish']);
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const json = { 'content-type': 'application/json' };
 const closed = new AvailabilityStore('postgres://postgres@127.0.0.1:1/nowhere', 'nowhere');
@@ -92,8 +100,11 @@ let noConsent: string;
 beforeAll(async () => {
   const tokens = BearerTokens.parse(`${reader.line}\n${admin.line}\n`);
   const settings = loadSettings();
-  const a = await startProfilesHttpApi({ store: memoryStore(), settings, tokens, maxBodyBytes: 64 * 1024, consents: consents.service }, 0);
-  const b = await startProfilesHttpApi({ store: closed, settings, tokens, consents: downConsents }, 0);
+  const a = await startProfilesHttpApi(
+    { store: memoryStore(), settings, tokens, maxBodyBytes: 64 * 1024, consents: consents.service, messages: memoryMessages },
+    0,
+  );
+  const b = await startProfilesHttpApi({ store: closed, settings, tokens, consents: downConsents, messages: downMessages }, 0);
   const c = await startProfilesHttpApi({ store: memoryStore(), settings, tokens }, 0);
   servers.push(c);
   noConsent = `http://127.0.0.1:${(c.address() as AddressInfo).port}`;
@@ -170,7 +181,7 @@ describe('watchers and consent (issue 16.4)', () => {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
 
-  it("lists the owner's watchers, pending ones alone on asking; never the subscriber's own winfo dialog or an ended one", async () => {
+  it("lists the owner's watchers, pending ones alone on asking; never the subscriber's own winfo or mailbox dialogs or an ended one", async () => {
     const all = await fetch(watchersOf(live, 'tel:+33600000001'), { headers: bearer(reader.token) });
     expect(all.status).toBe(200);
     expect(((await all.json()) as { watchers: Array<{ watcher: string }> }).watchers.map((w) => w.watcher)).toEqual([
@@ -214,6 +225,61 @@ describe('watchers and consent (issue 16.4)', () => {
     expect((await fetch(watchersOf(noConsent, 'tel:+33600000001'), { headers: bearer(reader.token) })).status).toBe(501);
     expect((await answer(noConsent, 'sip:bob@example.com', 'approve')).status).toBe(501);
     expect((await answer(down, 'sip:bob@example.com', 'approve')).status).toBe(503);
+  });
+});
+
+describe('messaging publishes (issue 17.5)', () => {
+  const put = (base: string, who: string, body: unknown, token = admin.token, method = 'PUT', what = 'message-summary') =>
+    fetch(`${base}/subscribers/${encodeURIComponent(who)}/${what}`, { method, headers: { ...json, ...bearer(token) }, body: JSON.stringify(body) });
+  const post = (base: string, who: string, body: unknown, token = admin.token) => put(base, who, body, token, 'POST', 'messages');
+  const field = async (r: Response) => [r.status, ((await r.json()) as { field?: string }).field];
+
+  it('a summary and a new message go out keyed by the subscriber, 202 once acknowledged', async () => {
+    published.length = 0;
+    const s = await put(live, 'tel:+33600000001', { account: 'sip:vm@example.net', messages: { 'voice-message': { new: 2, old: 8, urgentOld: 2 } } });
+    expect(s.status).toBe(202);
+    expect(await s.json()).toEqual({ subscriber: 'msisdn:+33600000001', eventId: 'e1' });
+    const m = await post(live, '+33600000001', {
+      messageId: 'vm-1',
+      contentType: 'Audio/WAV',
+      origin: 'tel:+441632960001',
+      contact: 'https://vm.example.net/m/1',
+    });
+    expect(m.status).toBe(202);
+    expect(published.map((p) => p.key)).toEqual(['msisdn:+33600000001', 'msisdn:+33600000001']);
+    expect(published[0]!.facts.summary).toEqual({
+      waiting: true,
+      account: 'sip:vm@example.net',
+      classes: [{ context: 'voice-message', newCount: 2, oldCount: 8, urgentNew: 0, urgentOld: 2 }],
+    });
+    expect(published[1]!.facts.notice).toMatchObject({
+      messageId: 'vm-1',
+      contentType: 'audio/wav',
+      context: 'voice-message',
+      contact: 'https://vm.example.net/m/1',
+      subject: null,
+    });
+  });
+
+  it('400 names the field; 401/403 without the messages:publish scope; 405; 501 without Kafka; 503 when Kafka does not acknowledge', async () => {
+    published.length = 0;
+    expect(await field(await put(live, 'tel:+33600000001', { messages: { voice: { new: 1, old: 0 } } }))).toEqual([400, 'messages.voice']);
+    expect(await field(await put(live, 'tel:+33600000001', { messages: { 'voice-message': { new: -1, old: 0 } } }))).toEqual([
+      400,
+      'messages.voice-message.new',
+    ]);
+    expect(await field(await put(live, 'tel:+33600000001', { messages: {}, account: 'no uri' }))).toEqual([400, 'account']);
+    expect(await field(await post(live, 'tel:+33600000001', { contentType: 'audio/wav', origin: 'tel:+1' }))).toEqual([400, 'messageId']);
+    expect(await field(await post(live, 'tel:+33600000001', { messageId: 'x', contentType: 'wav', origin: 'tel:+1' }))).toEqual([400, 'contentType']);
+    expect(await field(await post(live, 'tel:+33600000001', { messageId: 'x', contentType: 'text/plain', origin: 'tel:+1\r\nX: y' }))).toEqual([400, 'origin']);
+    expect((await put(live, 'tel:+33600000001', { messages: {} }, reader.token)).status).toBe(403);
+    expect((await fetch(`${live}/subscribers/x/messages`, { method: 'POST' })).status).toBe(401);
+    expect((await put(live, 'tel:+33600000001', { messages: {} }, admin.token, 'POST')).status).toBe(405);
+    expect(published).toEqual([]);
+    expect((await put(noConsent, 'tel:+33600000001', { messages: {} })).status).toBe(501);
+    const down503 = await post(down, 'tel:+33600000001', { messageId: 'x', contentType: 'text/plain', origin: 'tel:+1' });
+    expect(down503.status).toBe(503);
+    expect(down503.headers.get('retry-after')).toBe('2');
   });
 });
 

@@ -6,28 +6,30 @@
 //   GET  /subscribers/{subscriber}/watchers[?status=]   its watchers as its event manager holds them (pending: awaiting consent)
 //   POST /subscribers/{subscriber}/watchers/{watcher}/approve  {decision?} the watcher may see (rule stored, pending dialogs activated)
 //   POST /subscribers/{subscriber}/watchers/{watcher}/deny     {polite?}   it may not (pending dialogs end rejected)
+//   PUT  /subscribers/{subscriber}/message-summary      a messaging system's mailbox counts (RFC 3842) → Event: message-summary watchers
+//   POST /subscribers/{subscriber}/messages             one new message {messageId, contentType, origin, contact?, …} → Event: message watchers
 //   GET  /healthz                                       the database answers (and, run as a service, the outbox relay's stats)
 //   GET  /openapi.json                                  this list as OpenAPI 3.1 (openapi.ts), no token
 // {subscriber}: MSISDN, IMSI, sip:/tel: URI or subscriber key, URL-encoded.
 // Errors are JSON {error, field?}: 400, 404, 405 + Allow, 413, 415, 503 database down,
 // 500 with an error id. With bearer tokens configured, everything but /healthz and
-// /openapi.json needs a token: profiles:read for GET, profiles:manage for changes.
+// /openapi.json needs a token: profiles:read for GET, profiles:manage for changes,
+// messages:publish for the two messaging routes (a voicemail platform's token).
 import type http from 'node:http';
 import type { Settings } from '../../config/settings.ts';
 import { keyOf, UnknownIdentityError } from '../../coordinator/locator.ts';
-import { AccessRefused, type BearerTokens } from '../../protocols/http/bearerTokens.ts';
+import { type BearerTokens } from '../../protocols/http/bearerTokens.ts';
 import type { HttpStats } from '../../protocols/http/httpStats.ts';
-import { internalErrorBody } from '../../protocols/http/internalError.ts';
-import { HttpError, isDatabaseDown, methodNotAllowed, readJson, segment } from '../../protocols/http/jsonRequest.ts';
+import { HttpError, methodNotAllowed, readJson, segment } from '../../protocols/http/jsonRequest.ts';
+import { answerFailure } from '../routeFailure.ts';
 import { sendJson } from '../../protocols/http/jsonResponse.ts';
 import { serveOpenApi } from '../../protocols/http/openApi.ts';
 import { createApiServer, listen, type HttpLimits } from '../../protocols/http/serverLimits.ts';
 import type { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
 import { parseUserProfiles, ProfileValidationError } from '../../subscriber/availability/profileValidation.ts';
 import { availabilityServiceOpenApi } from './openapi.ts';
-import { isOutage } from '../../kafka/errorClass.ts';
-import { KafkaUnavailableError } from '../../kafka/recordProducer.ts';
 import type { ConsentDecision, ConsentService } from './watcherConsents.ts';
+import { noticeFacts, parseMessageRequest, parseSummaryRequest, summaryFacts, type MessageService } from './messagePublisher.ts';
 
 /** What the API needs of the store (availabilityStore.ts; tests give their own). */
 export type ProfileStore = Pick<AvailabilityStore, 'getMany' | 'setProfiles' | 'activate' | 'ping'>;
@@ -46,9 +48,13 @@ interface ProfilesHttpApiOptions {
   health?: () => Promise<Record<string, unknown>>;
   /** Watchers and the presentity's answers to them (issue 16.4); absent: those routes answer 501. */
   consents?: ConsentService;
+  /** Messaging systems' publishes (issue 17.5) to signaling-events; absent: those routes answer 501. */
+  messages?: MessageService;
 }
 
 const DEFAULT_MAX_BODY = 256 * 1024;
+/** Dialogs of the subscriber's own (its watchers, its mailbox: streams/event-manager/subscriptions/messageWaiting.ts OWN_PACKAGES). */
+const OWN_PACKAGES = ['presence.winfo', 'message-summary', 'message'];
 
 /** The route of a path, for metrics: subscriber identities stay out of the labels. */
 export function profilesRoute(method: string, path: string): string {
@@ -59,6 +65,8 @@ export function profilesRoute(method: string, path: string): string {
   if (/^\/subscribers\/[^/]+\/watchers$/.test(p)) return `${method} watchers`;
   const answer = /^\/subscribers\/[^/]+\/watchers\/[^/]+\/(approve|deny)$/.exec(p);
   if (answer) return `${method} watcher ${answer[1]}`;
+  if (/^\/subscribers\/[^/]+\/message-summary$/.test(p)) return `${method} message-summary`;
+  if (/^\/subscribers\/[^/]+\/messages$/.test(p)) return `${method} messages`;
   return 'other';
 }
 
@@ -123,6 +131,20 @@ function profilesRequestHandler(o: ProfilesHttpApiOptions): http.RequestListener
       await store.ping();
       return sendJson(res, 200, { database: 'up', ...(await o.health?.()) });
     }
+    const messaging = /^\/subscribers\/([^/]+)\/(message-summary|messages)$/.exec(path);
+    if (messaging) {
+      const allowed = messaging[2] === 'messages' ? 'POST' : 'PUT';
+      if (method !== allowed) throw methodNotAllowed(method, [allowed]);
+      o.tokens?.authorize(req, 'messages:publish');
+      if (!o.messages) throw new HttpError(501, 'this availability service runs without message publishing (no Kafka configured for it)');
+      const key = await subscriberKey(messaging[1]!);
+      const body = await readJson(req, maxBody);
+      const at = Date.now();
+      // Validated before Kafka is asked: a bad request never reaches the event managers.
+      const facts = messaging[2] === 'messages' ? noticeFacts(parseMessageRequest(body, at)) : summaryFacts(parseSummaryRequest(body));
+      const eventId = await o.messages.publish(key, facts, at);
+      return sendJson(res, 202, { subscriber: key, eventId });
+    }
     o.tokens?.authorize(req, method === 'GET' || method === 'HEAD' ? 'profiles:read' : 'profiles:manage');
 
     const profiles = /^\/subscribers\/([^/]+)\/profiles$/.exec(path);
@@ -160,9 +182,9 @@ function profilesRequestHandler(o: ProfilesHttpApiOptions): http.RequestListener
       const status = new URL(req.url ?? '/', 'http://localhost').searchParams.get('status');
       if (status !== null && status !== 'pending' && status !== 'active') throw new HttpError(400, 'status: must be pending or active', {}, 'status');
       const held = await consentService().watchers(key);
-      // The presentity's own winfo dialogs are not watchers of it; an ended dialog is only remembered for its CSeq.
+      // The presentity's own winfo and mailbox dialogs are not watchers of it; an ended dialog is only remembered for its CSeq.
       const listed = held
-        .filter((w) => w.event !== 'presence.winfo' && w.state !== 'ended' && (status === null || w.state === status))
+        .filter((w) => !OWN_PACKAGES.includes(w.event) && w.state !== 'ended' && (status === null || w.state === status))
         .map((w) => ({ watcher: w.watcherUri, event: w.event, state: w.state, decision: w.decision, expiresAt: w.expiresAt }));
       return sendJson(res, 200, { subscriber: key, watchers: listed });
     }
@@ -184,23 +206,12 @@ function profilesRequestHandler(o: ProfilesHttpApiOptions): http.RequestListener
 
   return (req, res) => {
     o.stats?.track(res, () => profilesRoute(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost').pathname));
-    route(req, res).catch((err: unknown) => {
-      if (res.headersSent) return res.destroy();
-      if (err instanceof HttpError) return sendJson(res, err.status, { error: err.message, ...(err.field ? { field: err.field } : {}) }, err.headers);
-      if (err instanceof AccessRefused) return sendJson(res, err.status, { error: err.message }, err.headers);
+    route(req, res).catch((err: unknown) =>
       // The store's "no profiles to activate" names the subscriber: a missing resource, not bad input.
-      if (err instanceof ProfileValidationError) return sendJson(res, err.field === 'subscriber' ? 404 : 400, { error: err.message, field: err.field });
-      if (isDatabaseDown(err)) {
-        o.log?.(`${req.method} ${req.url}: database unavailable: ${(err as Error).message}`);
-        return sendJson(res, 503, { error: 'database unavailable' }, { 'retry-after': '5' });
-      }
-      // The owning event manager, Kafka or the registry unreachable: the answer was not (fully) delivered; a retry is safe.
-      if (err instanceof KafkaUnavailableError || isOutage(err)) {
-        o.log?.(`${req.method} ${req.url}: ${(err as Error).message}`);
-        return sendJson(res, 503, { error: (err as Error).message }, { 'retry-after': '2' });
-      }
-      return sendJson(res, 500, internalErrorBody(err, `${req.method} ${req.url}`, o.log));
-    });
+      answerFailure(req, res, err, o.log, (e) =>
+        e instanceof ProfileValidationError ? { status: e.field === 'subscriber' ? 404 : 400, body: { error: e.message, field: e.field } } : undefined,
+      ),
+    );
   };
 }
 

@@ -26,5 +26,6 @@ export function locationEvent(subscriber: string, p: MlpPosition, src: LocationE
     isup: null,
     location: { latitude: p.latitude, longitude: p.longitude, radiusMeters: p.radiusM, observedAt: p.time, method: p.method },
     sip: null,
+    messaging: null,
   };
 }

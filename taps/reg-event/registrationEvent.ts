@@ -50,6 +50,7 @@ export function registrationEvent(f: RegistrationFacts, party: Party, subscriber
     map: null,
     isup: null,
     location: null,
+    messaging: null,
     sip: {
       callId: f.callId,
       cseq: f.cseq,

@@ -24,6 +24,7 @@ const event = (i: number): SignalingEvent => ({
   isup: null,
   location: null,
   sip: null,
+  messaging: null,
 });
 
 describe('signaling publisher', () => {

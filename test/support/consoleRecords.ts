@@ -106,5 +106,6 @@ export function presenceState(subscriber: string, version: number, watchers: Sta
     availabilityBoundaryAt: null,
     profilesVersion: 0,
     dialogPublications: [],
+    messages: null,
   };
 }

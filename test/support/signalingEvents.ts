@@ -18,6 +18,7 @@ function base(subscriber: string, protocol: string, message: string, kind: strin
     isup: null,
     location: null,
     sip: null,
+    messaging: null,
   };
 }
 

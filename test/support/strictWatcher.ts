@@ -13,6 +13,8 @@ export interface ReceivedNotify {
   readonly status: 200 | 500;
   readonly subscriptionState: string;
   readonly body: string;
+  /** Its Content-Type ('' without a body). */
+  readonly contentType: string;
   readonly at: number;
 }
 
@@ -54,6 +56,7 @@ export class StrictWatcher {
         status,
         subscriptionState: m.headers.get('subscription-state') ?? '',
         body: m.body.toString('utf8'),
+        contentType: m.headers.get('content-type') ?? '',
         at: Date.now(),
       };
       this.received.push(n);

@@ -12,6 +12,8 @@ export interface Mix {
   publishPerHour: number;
   subscribePerHour: number;
   messagePerHour: number;
+  /** Voicemail deposits: the voicemail server's message-summary NOTIFY (RFC 3842) to the handset. 0 by default (added after the fixtures). */
+  voicemailPerHour: number;
   /** A handset's on/off cycle; it is off for 5–40 % of it (four classes). */
   powerCycleSeconds: number;
   /** Periodic location update timer (T3212-like). */
@@ -61,6 +63,7 @@ export const DEFAULT_MIX: Mix = {
   publishPerHour: 0.5,
   subscribePerHour: 0.2,
   messagePerHour: 0.3,
+  voicemailPerHour: 0,
   powerCycleSeconds: 6 * 3600,
   periodicLuSeconds: 3600,
   mobilitySeconds: 1800,

@@ -60,6 +60,7 @@ const SOURCES = [
   'publishPerHour',
   'subscribePerHour',
   'messagePerHour',
+  'voicemailPerHour',
 ] as const;
 type Source = (typeof SOURCES)[number];
 
@@ -240,6 +241,9 @@ export class Scenario {
         return;
       case 'messagePerHour':
         if (ims()) this.sip.message(i, t, r.int(this.n), r);
+        return;
+      case 'voicemailPerHour':
+        if (ims()) this.sip.voicemail(i, t, r);
         return;
     }
   }

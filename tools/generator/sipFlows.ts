@@ -133,6 +133,36 @@ export class SipFlows {
     this.sipPair(i, t, tx, '', { type: 'text/plain', text: SMS_TEXTS[r.int(SMS_TEXTS.length)]! }, 200, 'OK', this.token(), '', r);
   }
 
+  /**
+   * A voice mail left for `i`: the voicemail server (behind the P-CSCF) sends the handset an unsolicited
+   * message-summary NOTIFY (RFC 3842 §3.1; Asterisk and most platforms do) with the new count, answered 200.
+   */
+  voicemail(i: number, t: number, r: Rng): void {
+    const aor = this.x.subs.aor(i);
+    const ue = ueIp(i);
+    const pcscf = this.x.net.pcscf.ip;
+    const fresh = 1 + r.int(3);
+    const toTag = this.token();
+    const tx: SipTransaction = {
+      method: 'NOTIFY',
+      requestUri: `sip:+${this.x.subs.msisdn(i)}@${ipString(ue)}:5060`,
+      via: `${ipString(pcscf)}:5060`,
+      branch: `z9hG4bK${this.token()}`,
+      from: `sip:voicemail@${IMS_DOMAIN}`,
+      fromTag: this.token(),
+      to: aor,
+      callId: `${this.token()}@vm.${IMS_DOMAIN}`,
+      cseq: 1,
+    };
+    const body = {
+      type: 'application/simple-message-summary',
+      text: `Messages-Waiting: yes\r\nMessage-Account: sip:voicemail@${IMS_DOMAIN}\r\nVoice-Message: ${fresh}/${r.int(10)}\r\n`,
+    };
+    const enc = this.x.enc;
+    this.x.at(t, () => enc.sip(pcscf, ue, 'NOTIFY', i, (w) => sipRequest(w, tx, 'Event: message-summary\r\nSubscription-State: active\r\n', body)));
+    this.x.at(t + 0.02 + r.next() * 0.03, () => enc.sip(ue, pcscf, '200 NOTIFY', i, (w) => sipResponse(w, tx, 200, 'OK', toTag, '')));
+  }
+
   private sdp(i: number, port: number): SipBody {
     const ip = ipString(ueIp(i));
     return { type: 'application/sdp', text: `v=0\r\no=- ${port} 1 IN IP4 ${ip}\r\ns=-\r\nc=IN IP4 ${ip}\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0 8\r\n` };

@@ -10,9 +10,9 @@ export function scenarioXml(name: string, steps: string, referenced: readonly st
 }
 
 /** UAS step: answers the request just received with `status`, its transaction headers copied (RFC 3261 §8.2.6.2). */
-function answerReceived(status = '200 OK'): string {
+function answerReceived(status = '200 OK', next?: string): string {
   return `
-  <send><![CDATA[
+  <send${next ? ` next="${next}"` : ''}><![CDATA[
 
       SIP/2.0 ${status}
       [last_Via:]
@@ -145,6 +145,8 @@ export const SUBSCRIBE_RETRANSMITTING_UAC = subscribeUac('presence watcher, retr
  */
 export function subscribeToPresentityUac(o: {
   presentityUri: string;
+  /** The watcher's URI (default sip:watcher@example.com); its own URI for its own mailbox (message-summary, message). */
+  from?: string;
   fromTag: string;
   expires: number;
   tagFile: string;
@@ -154,6 +156,7 @@ export function subscribeToPresentityUac(o: {
 }): string {
   const subscribe = subscribeRequest({
     uri: o.presentityUri,
+    from: o.from,
     fromTag: o.fromTag,
     contact: o.contact,
     expires: o.expires,
@@ -182,6 +185,23 @@ export function notifyReceiverUas(notifies: number, lingerMs = 2000): string {
   const linger = `
   <pause milliseconds="${lingerMs}"/>`;
   return scenarioXml(`presence watcher UAS, ${notifies} NOTIFYs per dialog`, receiveNotify([], { crlf: true }).repeat(notifies) + linger);
+}
+
+/**
+ * UAS: a watcher's side of one dialog whose NOTIFY count is not known in
+ * advance (message-summary, message): waits for the first NOTIFY, then answers
+ * each 200 OK until none comes for `quietMs` (the recv timeout jumps to the
+ * end). SIPp still counts that timeout as a failed call: exit code 1, with one
+ * "receive timeout … jumping to label" line in its error log.
+ */
+export function notifyReceiverUntilQuietUas(quietMs: number): string {
+  const first = `
+  <recv request="NOTIFY" crlf="true"/>${answerReceived()}`;
+  const more = `
+  <label id="more"/>
+  <recv request="NOTIFY" crlf="true" timeout="${quietMs}" ontimeout="quiet"/>${answerReceived('200 OK', 'more')}
+  <label id="quiet"/>`;
+  return scenarioXml(`watcher UAS, NOTIFYs until ${quietMs} ms of quiet`, first + more);
 }
 
 /**

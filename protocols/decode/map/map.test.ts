@@ -92,6 +92,15 @@ describe('MAP parameters', () => {
     expect(mt.params.serviceCentre!.digits).toBe('4479');
   });
 
+  it("mt-ForwardSM's SMS-DELIVER TP-OA is the SMS originator; alphanumeric originators and SMS-SUBMIT name none", () => {
+    const forward = (tpdu: string) =>
+      decodeMapComponent(comp('invoke', 44, tlv(0x30, tlv(0x80, tbcdBytes('001019999999999')), tlv(0x84, e164('4479')), tlv(0x04, hex(tpdu))))).params;
+    expect(forward('04 0b 91 44 97 21 43 65 f7 00 00').smsOriginator).toEqual({ digits: '44791234567', nai: 1, np: 1 });
+    expect(forward('04 05 d0 c8 34 08').smsOriginator).toBeUndefined(); // alphanumeric "HI"
+    expect(forward('01 00 0b 91 44 97 21 43 65 f7').smsOriginator).toBeUndefined(); // SMS-SUBMIT
+    expect(forward('04 0b 91 44').smsOriginator).toBeUndefined(); // cut short
+  });
+
   it('a result without opCode or parameter still yields a component; errors are named', () => {
     expect(decodeMapComponent({ kind: 'result', last: true, invokeId: 5 })).toEqual({ kind: 'result', invokeId: 5, last: true, params: {} });
     const e = decodeMapComponent({ kind: 'error', last: true, invokeId: 2, errorCode: 27 });

@@ -14,6 +14,7 @@ import {
   locationMscNumber,
   locationVlrNumber,
   requestedInfo,
+  smsOriginator,
   subscriberState,
   type Spec,
 } from './paramWalker.ts';
@@ -40,7 +41,7 @@ const subscriberInfo: Spec = { 0xa0: locationInformation, 0xa1: subscriberState 
 
 /** SM-RP-DA / SM-RP-OA choices as they appear inside (MO/MT-)ForwardSM-Arg. */
 const forwardSmArg: Spec = {
-  0x30: { 0x80: imsi, 0x81: lmsi, 0x82: msisdn, 0x83: roamingNumber, 0x84: serviceCentre },
+  0x30: { 0x80: imsi, 0x81: lmsi, 0x82: msisdn, 0x83: roamingNumber, 0x84: serviceCentre, 0x04: smsOriginator },
 };
 
 const hlrNumberResult: Spec = { 0x30: { 0x04: hlrNumber }, 0x04: hlrNumber };

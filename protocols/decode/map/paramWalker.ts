@@ -52,6 +52,8 @@ export interface MapParams {
   absentSubscriberReason?: string;
   /** absentSubscriberSM error: TS 23.040 §3.3.2 diagnostic value. */
   absentSubscriberDiagnosticSM?: number;
+  /** (MT-)ForwardSM sm-RP-UI holding an SMS-DELIVER: its TP-OA, who sent the message (numeric addresses only). */
+  smsOriginator?: MapAddress;
 }
 
 type FieldHandler = (buf: Buffer, t: TlvT, out: MapParams) => void;
@@ -72,6 +74,22 @@ export function address(field: AddressField): FieldHandler {
     out[field] = decodeAddress(buf, t.valueStart, t.valueEnd);
   };
 }
+
+/**
+ * sm-RP-UI (TS 23.040 §9.2.2.1): an SMS-DELIVER (TP-MTI 00) starts with its
+ * TP-OA — digit count, type of address (TON/NPI as an AddressString's first
+ * octet), semi-octets. An alphanumeric originator (TON 101) or another TPDU
+ * type names no number: left out. The text is not decoded (nobody needs it).
+ */
+export const smsOriginator: FieldHandler = (buf, t, out) => {
+  const p = t.valueStart;
+  if (t.valueEnd - p < 3 || (buf[p]! & 0x03) !== 0x00) return;
+  const digits = buf[p + 1]!;
+  const toa = buf[p + 2]!;
+  const end = p + 3 + Math.ceil(digits / 2);
+  if (digits === 0 || end > t.valueEnd || ((toa >> 4) & 0x07) === 0x05) return;
+  out.smsOriginator = decodeAddress(buf, p + 2, end);
+};
 
 export function hex(field: 'lmsi' | 'tmsi'): FieldHandler {
   return (buf, t, out) => {

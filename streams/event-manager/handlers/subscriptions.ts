@@ -1,7 +1,8 @@
 // subscriptions: a watcher's SUBSCRIBE via a front end opens, refreshes or ends its
 // dialog; the watcher rules decide what it may see.
 import { isOutage } from '../../../kafka/errorClass.ts';
-import { allowsLocation, applySubscribe, subscribeAsksForLocation } from '../subscriptions/watcherDialog.ts';
+import { allowsLocation, applySubscribe, NO_BODY, subscribeAsksForLocation, watcherDialogKey } from '../subscriptions/watcherDialog.ts';
+import { MESSAGE_EVENT, MESSAGE_SUMMARY_EVENT, summaryBody, tellPending } from '../subscriptions/messageWaiting.ts';
 import { locationDemand } from '../presence/locationDemand.ts';
 import { renderPresence } from '../presence/presenceDocument.ts';
 import { dialogFingerprint } from '../presence/dialogDocument.ts';
@@ -11,6 +12,7 @@ import { nextChangeAt } from '../../../subscriber/availability/availabilityProfi
 import { DEFAULT_PROFILES } from '../../../subscriber/availability/settingsProfile.ts';
 import { watcherInfoDocument, watcherSnapshot, WINFO_EVENT } from '../subscriptions/watcherInfo.ts';
 import { sendWithWatcherInfo } from './watcherInfoChange.ts';
+import { pidfFingerprint } from '../pidfFingerprint.ts';
 
 export const subscriptions: TopicHandler = {
   topic: 'subscriptions',
@@ -24,6 +26,17 @@ export const subscriptions: TopicHandler = {
     // The notifier's tag: the one the front end answered with, else stable per dialog.
     const localTag = sub.localTag ?? `em${Buffer.from(`${sub.callId}/${sub.watcherTag}`).toString('base64url').slice(0, 12)}`;
     const before = watcherSnapshot(m.watchers);
+    if (sub.event === MESSAGE_SUMMARY_EVENT || sub.event === MESSAGE_EVENT) {
+      // The subscriber's own mailbox (RFC 3842, seed 003): the front end let only the subscriber itself subscribe.
+      // message-summary: the summary held (nothing waiting before any came); message: no body, then the messages
+      // held while nobody was subscribed, one NOTIFY each.
+      const doc = sub.event === MESSAGE_SUMMARY_EVENT ? summaryBody(m.messages) : NO_BODY;
+      const { notifies } = applySubscribe(m.watchers, sub, 'allow', doc, doc, sub.receivedAt, localTag);
+      if (sub.event === MESSAGE_EVENT && notifies.length > 0)
+        notifies.push(...tellPending(m, m.watchers.get(watcherDialogKey(sub.callId, sub.watcherTag)), key, sub.receivedAt, sub.requestId));
+      sendWithWatcherInfo(ctx, key, m, before, notifies, sub.receivedAt, sub.requestId, out);
+      return true;
+    }
     if (sub.event === WINFO_EVENT) {
       // The presentity's own watcher list (RFC 3857): the front end let only the presentity itself subscribe,
       // so no rule applies; every (re)SUBSCRIBE gets the full list.
@@ -53,7 +66,7 @@ export const subscriptions: TopicHandler = {
       // Every dialog watcher now knows the current calls (the others were told each change).
       m.notifiedDialogs = dialogFingerprint(m.presence);
     } else {
-      const body = m.notifiedPidf ?? renderPresence(m.presence);
+      const body = renderPresence(m.presence);
       const profiles = ctx.availability.get(key) ?? DEFAULT_PROFILES;
       const now = ctx.clock(p);
       ({ notifies } = applySubscribe(
@@ -65,7 +78,7 @@ export const subscriptions: TopicHandler = {
         sub.receivedAt,
         localTag,
       ));
-      if (m.notifiedPidf === null) m.notifiedPidf = body;
+      if (m.notifiedPidf === null) m.notifiedPidf = pidfFingerprint(body);
       // A watcher allowed location that asks for it and no fresh position: ask the location agent (answered on
       // signaling-events), unless one was asked for too recently. While it stays subscribed a dialog timer re-asks.
       const ask =

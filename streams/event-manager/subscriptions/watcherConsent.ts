@@ -5,7 +5,7 @@
 // shows (a polite block: the closed stand-in) or, blocked, ended.
 import type { NotifyRequest } from '../../../schemas/generated/records.ts';
 import { watcherIdentity } from '../../../subscriber/identity/watcherIdentity.ts';
-import { WINFO_EVENT } from './watcherInfo.ts';
+import { OWN_PACKAGES } from './messageWaiting.ts';
 import { notify, type NotifyDocument, type WatcherDecision, type WatcherDialog } from './watcherDialog.ts';
 
 /** Whether a rule's watcher (a URI, or *@domain) names this dialog's watcher. */
@@ -31,7 +31,7 @@ export function applyConsent(
 ): NotifyRequest[] {
   const out: NotifyRequest[] = [];
   for (const [k, d] of dialogs) {
-    if (d.event === WINFO_EVENT || d.state === 'ended' || !consentCovers(watcher, d.watcherUri)) continue;
+    if (OWN_PACKAGES.includes(d.event) || d.state === 'ended' || !consentCovers(watcher, d.watcherUri)) continue;
     if (decision === 'block') {
       dialogs.delete(k);
       out.push(notify(d, presentity, 'terminated', null, nowMs, cause, 'rejected'));

@@ -186,6 +186,20 @@ describe('delivery reports against the dialog CSeq (issue 12.3)', () => {
     expect(notifyChange(dialogs, 'p', current, polite, T0 + 5000, 'e3').map((n) => n.cseq)).toEqual([5]);
   });
 
+  it('a latest NOTIFY given up on with no answer at all ends the dialog silently: no terminated NOTIFY at a Contact that answers nothing', () => {
+    const dialogs = new Map<string, WatcherDialog>();
+    applySubscribe(dialogs, sub(), 'allow', current, polite, T0, 't');
+    notifyChange(dialogs, 'p', current, polite, T0 + 1000, 'e1'); // CSeq 2
+    expect(applyDeliveryReport(dialogs, 'p', { ...report(2, 'gave-up'), statusCode: null }, T0 + 2000)).toEqual({ changed: true, notifies: [] });
+    expect(notifyChange(dialogs, 'p', current, polite, T0 + 3000, 'e2')).toEqual([]);
+    // One that answered (503 on its last attempt) is told the dialog ended.
+    const other = new Map<string, WatcherDialog>();
+    applySubscribe(other, sub(), 'allow', current, polite, T0, 't');
+    notifyChange(other, 'p', current, polite, T0 + 1000, 'e1');
+    const r = applyDeliveryReport(other, 'p', { ...report(2, 'gave-up'), statusCode: 503 }, T0 + 2000);
+    expect(r.notifies.map((n) => [n.subscriptionState, n.reason])).toEqual([['terminated', 'deactivated']]);
+  });
+
   it('a dialog whose Contact nobody vouched for carries that to its NOTIFYs and, unanswered, ends silently (no terminated NOTIFY at it)', () => {
     const dialogs = new Map<string, WatcherDialog>();
     const first = applySubscribe(dialogs, sub({ contactVerified: false }), 'allow', current, polite, T0, 't').notifies;

@@ -51,7 +51,10 @@ export interface NotifyBody {
  * dialog-info document carries the subscription's version (RFC 4235 §4.1),
  * so each watcher's differs. Called after the version advanced.
  */
-export type DialogBody = (d: Readonly<WatcherDialog>) => NotifyBody;
+export type DialogBody = (d: Readonly<WatcherDialog>) => NotifyBody | null;
+
+/** No body: an `Event: message` dialog's first NOTIFY (its messages follow, one NOTIFY each). */
+export const NO_BODY: DialogBody = () => null;
 
 /** A document the same for every dialog, or made per dialog. */
 export type NotifyDocument = NotifyBody | DialogBody;
@@ -297,6 +300,8 @@ interface DeliveryReportLike {
   readonly notifyId: string;
   readonly callId: string;
   readonly outcome: string;
+  /** The last attempt's answer; null when it got none (Timer F, transport error). */
+  readonly statusCode?: number | null;
 }
 
 /**
@@ -324,7 +329,8 @@ export function applyDeliveryReport(
   if (!d || d.state === 'ended' || id.cseq < d.notifyCseq) return none;
   d.state = 'ended';
   // Gone: the watcher said so. Unverified Contact: nobody vouched for it, so no more NOTIFYs at it (RFC 6665 §9).
-  if (r.outcome === 'gone' || d.contactVerified === false) return { changed: true, notifies: [] };
+  // Gave up unanswered: a Contact that answers nothing gets no terminated NOTIFY either — it would only be reflected.
+  if (r.outcome === 'gone' || d.contactVerified === false || (r.outcome === 'gave-up' && r.statusCode === null)) return { changed: true, notifies: [] };
   return { changed: true, notifies: [notify(d, presentity, 'terminated', null, nowMs, null, 'deactivated')] };
 }
 
