@@ -7,7 +7,7 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Request } from 'mappersmith';
 import type avro from 'avsc';
 import { avroType, loadSchemas } from './avroSchemas.ts';
-import { registryAuth, type RegistryAuth } from './registryAuth.ts';
+import { registryAuth, registryHeaders, type RegistryAuth } from './registryAuth.ts';
 import type { RecordsBySchema } from './generated/records.ts';
 import { TOPICS, type TopicName, valueSubject } from './topology.ts';
 
@@ -32,6 +32,7 @@ export class RecordSerde {
   private readonly types = new Map<string, avro.Type>();
 
   private readonly retryBoundMs: number;
+  private readonly auth: RegistryAuth | undefined;
 
   constructor(
     readonly registryUrl: string,
@@ -44,6 +45,7 @@ export class RecordSerde {
     // sockets) hangs the caller for good; with one it fails and is retried.
     const requestTimeout = () => ({ prepareRequest: (next: () => Promise<Request>) => next().then((req) => req.enhance({ timeout })) });
     const auth = opts.auth === undefined ? registryAuth() : opts.auth || undefined;
+    this.auth = auth;
     this.registry = new SchemaRegistry({
       host: registryUrl,
       retry: { retries: 2 },
@@ -65,8 +67,18 @@ export class RecordSerde {
       const json = schemas.get(spec.valueSchema);
       if (!json) throw new Error(`topic ${spec.name} names schema ${spec.valueSchema}, which is not in schemas/avro`);
       let id: number;
+      const register = () => this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(json) }, { subject });
       try {
-        ({ id } = await this.untilAnswered(() => this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(json) }, { subject })));
+        try {
+          ({ id } = await this.untilAnswered(register));
+        } catch (err) {
+          // A first registration is two requests: POST the version, PUT its BACKWARD rule. When the
+          // PUT went unanswered, the retry finds the subject without a rule of its own, which Apicurio
+          // reports as the global default (NONE). Finish the interrupted step instead of failing.
+          if ((err as Error).name !== 'ConfluentSchemaRegistryCompatibilityError' || !/!= NONE\)$/.test((err as Error).message)) throw err;
+          await this.untilAnswered(() => this.setBackward(subject));
+          ({ id } = await this.untilAnswered(register));
+        }
       } catch (err) {
         throw new SchemaRegistryError(`registering ${spec.valueSchema} under ${subject} failed: ${describeRegistryError(err)}`, subject);
       }
@@ -76,6 +88,16 @@ export class RecordSerde {
       onSubject?.(subject, id);
     }
     return out;
+  }
+
+  private async setBackward(subject: string): Promise<void> {
+    const res = await fetch(`${this.registryUrl}/config/${encodeURIComponent(subject)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', ...registryHeaders(this.auth) },
+      body: JSON.stringify({ compatibility: 'BACKWARD' }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) throw Object.assign(new Error(`PUT /config/${subject}: HTTP ${res.status} ${await res.text()}`), { status: res.status });
   }
 
   /**
@@ -132,6 +154,17 @@ export class RecordSerde {
     const local = this.typeById.get(buf.readUInt32BE(1));
     if (local) return local.fromBuffer(buf.subarray(5)) as TopicRecord<N>;
     return (await this.registry.decode(buf)) as TopicRecord<N>;
+  }
+
+  /** Whether `buf` carries the schema id this process writes `topic`'s values with (so decodeOwn can read it). */
+  isOwn(topic: TopicName, buf: Buffer): boolean {
+    return buf.length >= 5 && buf[0] === 0 && buf.readUInt32BE(1) === this.idByTopic.get(topic);
+  }
+
+  /** Decodes, synchronously, a value this process's own schema wrote (see isOwn): a store's read path, no registry. */
+  decodeOwn<N extends TopicName>(topic: N, buf: Buffer): TopicRecord<N> {
+    if (!this.isOwn(topic, buf)) throw new Error(`value on ${topic} was not written with this process's schema (id ${this.idByTopic.get(topic)})`);
+    return this.typeById.get(buf.readUInt32BE(1))!.fromBuffer(buf.subarray(5)) as TopicRecord<N>;
   }
 
   /**

@@ -253,7 +253,8 @@ async function transportsMatchTshark(f: string): Promise<void> {
 }
 
 describe.skipIf(!haveCaptures || !haveTshark)(`shared captures ${skipReason}`, () => {
-  it.each(captureFiles)('%s: UDP datagrams, SCTP messages and TCP segments agree with tshark', (file) => transportsMatchTshark(capture(file)));
+  // tshark on the largest capture alone takes ~15 s on a quiet 2-core machine, several times that beside the integration tests.
+  it.each(captureFiles)('%s: UDP datagrams, SCTP messages and TCP segments agree with tshark', (file) => transportsMatchTshark(capture(file)), 180_000);
 
   const tcpFiles = ['sip/register-tcp-retrans-sll.pcap', 'sip/sip-tcp.pcap', 'sip/sip-websocket.pcap', 'sip/call-with-rtp.pcap'];
   it.each(tcpFiles)('%s: each TCP direction carries the bytes of tshark -z follow,tcp,raw', async (file) => {

@@ -4,7 +4,7 @@ import type { EventManager } from './eventManager.ts';
 import { memberReadiness } from './eventManagerMetrics.ts';
 
 const member = (h: { running: boolean; live: number[]; restoring: number[]; split: number[] }) =>
-  ({ processor: { health: () => h } }) as unknown as EventManager;
+  ({ processor: { health: () => ({ joined: true, ...h }) } }) as unknown as EventManager;
 const frontEnd = (notReadyReason: string | undefined) => ({ notReadyReason }) as unknown as SipFrontEnd;
 const live = member({ running: true, live: [0, 1], restoring: [], split: [] });
 

@@ -5,11 +5,12 @@
 import { allReady, type HealthCheck } from '../../protocols/http/adminServer.ts';
 import type { Labels, MetricsRegistry } from '../../protocols/http/metrics.ts';
 import type { ProcessorStats } from '../../kafka/processorTypes.ts';
+import { processorReadiness, type ProcessorHealth } from '../../kafka/processorReadiness.ts';
 import type { GroupPresenceService } from './groupPresenceService.ts';
 
 interface Half {
   stats: ProcessorStats;
-  health(): { running: boolean; live: number[]; restoring: number[]; split: number[] };
+  health(): ProcessorHealth;
 }
 
 function halves(gp: GroupPresenceService): Array<[string, Half]> {
@@ -98,12 +99,7 @@ export function registerGroupPresenceMetrics(m: MetricsRegistry, gp: GroupPresen
 }
 
 function halfReadiness(h: Half): HealthCheck {
-  const x = h.health();
-  const details = { partitions: x.live, restoring: x.restoring, split: x.split };
-  if (!x.running) return { ok: false, reason: 'the processing loop is not running', details };
-  if (x.restoring.length) return { ok: false, reason: `restoring partitions ${x.restoring.join(',')}`, details };
-  if (x.split.length) return { ok: false, reason: `partitions ${x.split.join(',')} held only in part`, details };
-  return { ok: true, details };
+  return processorReadiness(h.health());
 }
 
 /** Ready: both halves started, their loops running, nothing restoring or split (either half alone cannot answer a group SUBSCRIBE). */

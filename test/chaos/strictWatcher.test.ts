@@ -102,7 +102,7 @@ async function startSink(name: string, assignedWithinMs = 40_000): Promise<(type
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   child.on('exit', () => (sink.exited = true));
-  await eventually(`${name} assigned partitions`, () => sink.exited || sink.lines.some((l) => / assigned \S/.test(l) && !l.includes('(none)')), {
+  await eventually(`${name} assigned partitions`, () => sink.exited || sink.lines.some((l) => /\bassigned \S/.test(l) && !l.includes('(none)')), {
     timeoutMs: assignedWithinMs,
     intervalMs: 200,
   });

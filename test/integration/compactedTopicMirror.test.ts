@@ -6,7 +6,7 @@
 // event-manager-members failed so in CI while a member reported every 500 ms).
 import { afterAll, describe, expect, it } from 'vitest';
 import { CompactedTopicMirror } from '../../kafka/compactedTopicMirror.ts';
-import { kafkaFor, withAdmin } from '../../kafka/kafkaAdmin.ts';
+import { createTopicsAndWait, kafkaFor, withAdmin } from '../../kafka/kafkaAdmin.ts';
 import { cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
 
 const s = isolatedSettings('mirror');
@@ -15,7 +15,7 @@ afterAll(() => cleanupIsolated(s));
 
 describe('CompactedTopicMirror', () => {
   it('reaches the end of a partition that a writer keeps appending to', async () => {
-    await withAdmin(s.kafka.brokers, (a) => a.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, replicationFactor: 1 }] }));
+    await withAdmin(s.kafka.brokers, (a) => createTopicsAndWait(a, [{ topic, numPartitions: 3, replicationFactor: 1 }]));
     const producer = kafkaFor(s.kafka.brokers).producer();
     await producer.connect();
     let writing = true;

@@ -72,7 +72,9 @@ const until = (page: Page, expr: string, timeoutMs = 20_000) => page.waitForFunc
 /**
  * Clicks what matches `selector` now, found and clicked in one step in the page: live lists
  * (groups, latest presence changes) are redrawn as events arrive, so an element handle taken
- * first can be detached by the time puppeteer clicks it ("Node is detached from document").
+ * first can be detached by the time puppeteer clicks it ("Node is detached from document"),
+ * and a form below them moves, so a click at the coordinates puppeteer measured lands elsewhere
+ * (CI once lost the login click that way: no error ever shown).
  */
 const clickLive = (page: Page, selector: string) =>
   until(page, `(() => { const el = document.querySelector(${JSON.stringify(selector)}); if (!el) return false; el.click(); return true; })()`);
@@ -234,11 +236,11 @@ describe.skipIf(!haveChromium)('the console in a headless browser', () => {
     await page.waitForSelector('#login:not([hidden])');
     // A token without the scope is refused on the page, with the reason.
     await page.type('#token', 'not-a-token');
-    await page.click('#login button');
+    await clickLive(page, '#login button');
     await until(page, `!document.querySelector('#replay-error').hidden`);
     expect(await text(page, '#replay-error')).toMatch(/not valid/);
     await page.type('#token', manager.token);
-    await page.click('#login button');
+    await clickLive(page, '#login button');
     await page.waitForSelector('#replay:not([hidden])', { timeout: 10_000 });
     expect(await text(page, '#login-state')).toMatch(/logged in as ops/);
     // The cookie is HttpOnly: the page's scripts cannot read it.
@@ -248,7 +250,7 @@ describe.skipIf(!haveChromium)('the console in a headless browser', () => {
     await page.$eval('#replay-speed', (el) => ((el as unknown as { value: string }).value = ''));
     await page.type('#replay-speed', 'max');
     await page.select('#replay-unknown', 'keep');
-    await page.click('#replay button[type="submit"]');
+    await clickLive(page, '#replay button[type="submit"]');
     await until(page, `document.querySelector('#replay-status dd[data-field="state"]')?.textContent === 'done'`, 60_000);
     expect(Number(await text(page, '#replay-status dd[data-field="frames"]'))).toBe(148);
     await until(page, `document.querySelector('#by-message tbody')?.textContent?.includes('console-replay')`, 30_000);

@@ -9,7 +9,9 @@ let startedHere = false;
 export async function setup(): Promise<void> {
   const s = loadSettings();
   const before = await stackStatus(s);
-  startedHere = before.some((p) => p.managed && !p.answering);
+  // Started here only if one was not running at all: a running part that is slow to answer (a loaded
+  // machine, a Kafka Connect worker another test is starting) is someone else's, not ours to stop.
+  startedHere = before.some((p) => p.managed && !p.running);
   await stackUp(s, (line) => process.stderr.write(`[stack] ${line}\n`));
 }
 

@@ -114,6 +114,13 @@ describe.skipIf(!haveCaptures)('presence replay', () => {
         count: 2,
         settleMs: 2000,
         timeoutMs: 60_000,
+      }).catch((err: Error) => {
+        // A CI run once timed out here with no clue where the member stood: say it.
+        const p = em.processor;
+        const owned = p.assignments().map((a) => a.partition);
+        throw new Error(
+          `${err.message}; the member owns [${owned.join(',')}], processor stats ${JSON.stringify({ ...p.stats, commitLatency: undefined })}, event manager stats ${JSON.stringify(em.stats)}`,
+        );
       });
       const latest = new Map<string, Awaited<ReturnType<typeof serde.decode<'current-presence'>>>>();
       for (const r of records) {

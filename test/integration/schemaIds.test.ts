@@ -11,9 +11,11 @@ import { cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
 
 const s = isolatedSettings('schema-ids');
 const other = isolatedSettings('schema-ids-unregistered');
+const interrupted = isolatedSettings('schema-ids-interrupted');
 afterAll(async () => {
   await cleanupIsolated(s);
   await cleanupIsolated(other);
+  await cleanupIsolated(interrupted);
 });
 
 /** Our DeadLetter schema (v1) with one more optional field: what the next release would register (v2). */
@@ -47,5 +49,18 @@ describe('RecordSerde schema ids', () => {
     await new SchemaRegistry({ host: other.registry.url }).register({ type: SchemaType.AVRO, schema: JSON.stringify(foreign) }, { subject });
     const serde = new RecordSerde(other.registry.url, other.topics.prefix);
     await expect(serde.loadIds()).rejects.toThrow(new RegExp(`SignalingEvent is not registered under ${subject.replace(/\./g, '\\.')}.*presence topics apply`));
+  });
+
+  it('completes a first registration that was cut off before its compatibility was set', async () => {
+    // Registering a new subject is two requests (POST the version, PUT its BACKWARD rule). When the
+    // PUT times out (a loaded CI machine), the retry finds the subject without a rule of its own, and
+    // Apicurio answers the global default (NONE) for it: the retry must set BACKWARD, not fail.
+    const subject = valueSubject(interrupted.topics.prefix, 'event-manager-presence-store-changelog');
+    const schema = JSON.stringify(loadSchemas().get('PresenceState'));
+    await new SchemaRegistry({ host: interrupted.registry.url }).register({ type: SchemaType.AVRO, schema }, { subject, compatibility: undefined });
+    const ids = await new RecordSerde(interrupted.registry.url, interrupted.topics.prefix).registerAll();
+    expect(ids.get(subject)).toBeGreaterThan(0);
+    const cfg = (await (await fetch(`${interrupted.registry.url}/config/${subject}`)).json()) as { compatibilityLevel: string };
+    expect(cfg.compatibilityLevel).toBe('BACKWARD');
   });
 });
