@@ -34,6 +34,15 @@ const API: Record<string, string> = {
 const workloads = objects.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind));
 const settingNames = new Set(explainSettings({}).sources.map((s) => s.env));
 
+/** Every role `presence run` starts (the commands of the run group). */
+const runRoles = (): string[] =>
+  buildProgram()
+    .commands.find((c) => c.name() === 'run')!
+    .commands.map((c) => c.name())
+    .filter((n) => n !== 'help');
+/** The `run` role a command line starts, or undefined. */
+const roleOf = (args: unknown): string | undefined => (Array.isArray(args) && args[0] === 'run' ? String(args[1]) : undefined);
+
 /** The CLI command a container's args name, and the args after it. */
 function commandFor(args: string[]): { cmd: Command; rest: string[] } {
   let cmd = buildProgram();
@@ -105,6 +114,11 @@ describe('Kubernetes manifests (infra/kubernetes)', () => {
     }
     for (const cm of configMaps.values()) for (const k of Object.keys(cm.data)) expect(settingNames.has(k), `ConfigMap key ${k} is no setting`).toBe(true);
   });
+
+  it('deploy every role `presence run` has (a new role without a manifest fails here)', () => {
+    const deployed = new Set(workloads.flatMap((w) => (w.spec.template.spec.containers as Obj[]).map((c) => roleOf(c.args))));
+    expect(runRoles().filter((r) => !deployed.has(r))).toEqual([]);
+  });
 });
 
 describe('compose services (infra/compose/docker-compose.yml)', () => {
@@ -112,6 +126,11 @@ describe('compose services (infra/compose/docker-compose.yml)', () => {
     const compose = parseAllDocuments(readFileSync(path.join(projectRoot, 'infra/compose/docker-compose.yml'), 'utf8'))[0]!.toJS() as Obj;
     const ours = Object.entries(compose.services as Record<string, Obj>).filter(([, svc]) => svc.image === 'presence-gateway:0.1.0');
     expect(ours.map(([name]) => name)).toEqual(expect.arrayContaining(['topics-apply', 'event-manager', 'sip-front', 'notify-sink']));
+    const composed = new Set(ours.map(([, svc]) => roleOf(svc.command)));
+    expect(
+      runRoles().filter((r) => !composed.has(r)),
+      'roles with no compose service',
+    ).toEqual([]);
     for (const [name, svc] of ours) {
       const { cmd, rest } = commandFor(svc.command as string[]);
       expectKnownFlags(cmd, rest, name);
