@@ -116,6 +116,7 @@ export interface Settings {
     locationAgentPort: number | undefined;
     callHandlingPort: number | undefined;
     eventDeriverPort: number | undefined;
+    eventServicePort: number | undefined;
     /** librdkafka statistics.interval.ms of every client of a process whose admin port is open (kafka/clientStats.ts); 0: off. */
     kafkaStatisticsIntervalMs: number;
   };
@@ -698,6 +699,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       locationAgentPort: port('PRESENCE_LOCATION_AGENT_ADMIN_PORT', get('PRESENCE_LOCATION_AGENT_ADMIN_PORT', 'admin.locationAgentPort')),
       callHandlingPort: port('PRESENCE_CALL_HANDLING_ADMIN_PORT', get('PRESENCE_CALL_HANDLING_ADMIN_PORT', 'admin.callHandlingPort')),
       eventDeriverPort: port('PRESENCE_EVENT_DERIVER_ADMIN_PORT', get('PRESENCE_EVENT_DERIVER_ADMIN_PORT', 'admin.eventDeriverPort')),
+      eventServicePort: port('PRESENCE_EVENT_SERVICE_ADMIN_PORT', get('PRESENCE_EVENT_SERVICE_ADMIN_PORT', 'admin.eventServicePort')),
       kafkaStatisticsIntervalMs: nonNegativeInt(
         'PRESENCE_KAFKA_STATISTICS_INTERVAL_MS',
         get('PRESENCE_KAFKA_STATISTICS_INTERVAL_MS', 'admin.kafkaStatisticsIntervalMs'),

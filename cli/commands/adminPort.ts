@@ -22,9 +22,11 @@ export type AdminRole =
   | 'console'
   | 'locationAgent'
   | 'callHandling'
-  | 'eventDeriver';
+  | 'eventDeriver'
+  | 'eventService';
 
-const ENV: Record<AdminRole, string> = {
+/** Each role's admin-port setting (the config key is `admin.<role>Port`). */
+export const ADMIN_PORT_ENV: Record<AdminRole, string> = {
   eventManager: 'PRESENCE_EVENT_MANAGER_ADMIN_PORT',
   sipFront: 'PRESENCE_SIP_FRONT_ADMIN_PORT',
   notifySink: 'PRESENCE_NOTIFY_SINK_ADMIN_PORT',
@@ -38,11 +40,15 @@ const ENV: Record<AdminRole, string> = {
   locationAgent: 'PRESENCE_LOCATION_AGENT_ADMIN_PORT',
   callHandling: 'PRESENCE_CALL_HANDLING_ADMIN_PORT',
   eventDeriver: 'PRESENCE_EVENT_DERIVER_ADMIN_PORT',
+  eventService: 'PRESENCE_EVENT_SERVICE_ADMIN_PORT',
 };
 
 export function addAdminOptions(cmd: Command, role: AdminRole): Command {
   return cmd
-    .option('--admin-port <port>', `admin HTTP port: GET /metrics (Prometheus), /livez, /readyz; 0 picks a free one (logged); default ${ENV[role]} or off`)
+    .option(
+      '--admin-port <port>',
+      `admin HTTP port: GET /metrics (Prometheus), /livez, /readyz; 0 picks a free one (logged); default ${ADMIN_PORT_ENV[role]} or off`,
+    )
     .option('--admin-host <addr>', 'address the admin port listens on (default PRESENCE_ADMIN_HOST or 127.0.0.1)');
 }
 

@@ -4,7 +4,6 @@
 // tool; services themselves use PUT /services/{name} with an events:register token).
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
-import { startAdminServer } from '../../protocols/http/adminServer.ts';
 import { HttpStats } from '../../protocols/http/httpStats.ts';
 import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { DEFAULT_EVENT_SERVICE_PORT, startEventService, type EventService } from '../../services/event-service/eventService.ts';
@@ -13,6 +12,7 @@ import { EventStore } from '../../services/event-service/eventStore.ts';
 import { parseRegistration, registrationJson, RegistrationInvalid } from '../../services/event-service/serviceRegistration.ts';
 import { keyOf } from '../../coordinator/locator.ts';
 import { commandLog } from '../logger.ts';
+import { addAdminOptions, startAdminFor } from './adminPort.ts';
 import { flagsFromSettings, whole } from './flagSettings.ts';
 import { untilStopped } from './run.ts';
 
@@ -27,12 +27,13 @@ interface RunOpts {
   webhookMaxBackoffS: string;
   statsInterval: string;
   adminPort?: string;
-  adminHost: string;
+  adminHost?: string;
 }
 
 export function registerEventServiceCommands(program: Command): void {
   const run = program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run a pipeline component until interrupted');
   const cmd = run.command('event-service');
+  addAdminOptions(cmd, 'eventService');
   flagsFromSettings(cmd, (s) => s.roles.eventService);
   cmd
     .description(
@@ -44,8 +45,6 @@ export function registerEventServiceCommands(program: Command): void {
     .option('--retention-hours <h>', 'log events older than this are deleted (checked every 10 minutes)', String(7 * 24))
     .option('--webhook-max-backoff-s <s>', 'longest wait between two attempts of a webhook delivery (doubling from 0.5 s)', '60')
     .option('--stats-interval <s>', 'seconds between stats lines', '30')
-    .option('--admin-port <port>', 'admin HTTP port: GET /metrics, /livez, /readyz (off when not given)')
-    .option('--admin-host <addr>', 'address the admin port listens on', '127.0.0.1')
     .action(async (opts: RunOpts) => {
       const port = whole('--port', opts.port, 0, 65535);
       const retentionMs = whole('--retention-hours', opts.retentionHours, 1, 24 * 3650) * 3600_000;
@@ -56,16 +55,8 @@ export function registerEventServiceCommands(program: Command): void {
       const metrics = new MetricsRegistry();
       const stats = new HttpStats();
       let svc: EventService | undefined;
-      const admin =
-        opts.adminPort === undefined
-          ? undefined
-          : await startAdminServer({
-              host: opts.adminHost,
-              port: whole('--admin-port', opts.adminPort, 0, 65535),
-              metrics,
-              ready: eventServiceReadiness(() => svc),
-            });
-      if (admin) say(`admin on ${admin.url} (/metrics, /livez, /readyz)`);
+      // As every role's: the flag over PRESENCE_EVENT_SERVICE_ADMIN_PORT, on PRESENCE_ADMIN_HOST (0.0.0.0 in the pods, where the probes come from outside).
+      const admin = await startAdminFor(s, 'eventService', opts, { metrics, ready: eventServiceReadiness(() => svc), log: say });
       try {
         svc = await startEventService(s, { port, host: opts.host, schema: opts.schema, retentionMs, webhooks: { maxBackoffMs }, stats, log: say });
         registerEventServiceMetrics(metrics, svc, stats);
