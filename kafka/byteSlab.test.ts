@@ -25,4 +25,21 @@ describe('byte slab', () => {
     // Live data is ~700 × 150 B: garbage does not accumulate.
     expect(s.capacity).toBeLessThan(4 * 700 * 300);
   });
+
+  it('reserve() grows the buffer once for what a restore will add: no compaction while it is added', () => {
+    const s = new ByteSlab();
+    s.set('before', Buffer.from('kept'));
+    const values = Array.from({ length: 5_000 }, (_, i) => Buffer.alloc(50 + (i % 100), i % 251));
+    const bytes = values.reduce((n, v) => n + v.length, 0);
+    s.reserve(bytes, values.length);
+    const reserved = s.capacity;
+    expect(reserved).toBeGreaterThanOrEqual(bytes + 4 * values.length);
+    values.forEach((v, i) => s.set(`k${i}`, v));
+    expect(s.capacity).toBe(reserved);
+    expect(s.get('before')).toEqual(Buffer.from('kept'));
+    values.forEach((v, i) => expect(s.get(`k${i}`)).toEqual(v));
+    // Room already there: nothing moves.
+    s.reserve(10, 1);
+    expect(s.capacity).toBe(reserved);
+  });
 });

@@ -49,6 +49,16 @@ export class ByteSlab {
     this.index.set(key, at);
   }
 
+  /**
+   * Makes room for `bytes` more value bytes in `count` slots at once: a restore that knows
+   * what it will add (a checkpoint) grows the buffer once instead of compacting every
+   * 12.5% of growth (at 80k keys per partition that was ~45 copies of the slab and its index).
+   */
+  reserve(bytes: number, count: number): void {
+    const need = bytes + count * LENGTH_BYTES;
+    if (this.used + need > this.buf.length) this.compact(need, undefined);
+  }
+
   delete(key: string): boolean {
     const at = this.index.get(key);
     if (at === undefined) return false;

@@ -102,6 +102,11 @@ export class PartitionStore<V> {
     return this.codec !== undefined && this.codec.isCurrent(bytes);
   }
 
+  /** Before restoring `count` values of `bytes` bytes in all: a compact store grows its slab once. */
+  reserveEncoded(bytes: number, count: number): void {
+    this.slab?.reserve(bytes, count);
+  }
+
   /** Restoration from changelog bytes in the current encoding (see acceptsEncoded): kept without decoding. */
   restoreEncoded(key: string, bytes: Buffer): void {
     if (this.slab) this.slab.set(key, bytes);

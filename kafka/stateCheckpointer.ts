@@ -117,6 +117,9 @@ export class StateCheckpointer<V> {
     const bad = checkAgainstLog(cp.offset, log);
     if (bad) return this.fallback(bad, p, `checkpoint offset ${cp.offset} is outside the changelog's [${log.low}, ${log.high}]`);
     const read = Date.now() - started;
+    let bytesInAll = 0;
+    for (const [, bytes] of cp.entries) bytesInAll += bytes.length;
+    store.reserveEncoded(bytesInAll, cp.entries.length);
     for (const [key, bytes] of cp.entries) {
       // A compact store keeps bytes in its own encoding as they are (no decode).
       if (store.acceptsEncoded(bytes)) {

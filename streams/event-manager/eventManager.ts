@@ -21,7 +21,7 @@ import type { WatcherDecision } from './subscriptions/watcherDialog.ts';
 import type { HandoffMode } from './handoff/handoffMode.ts';
 import { resubscribeHooks } from './handoff/resubscribeHooks.ts';
 import { startMembership, type Membership, type MembershipOptions } from './membership/membership.ts';
-import { EventManagerContext, type EventManagerStats, type TopicHandler } from './handlers/context.ts';
+import { EventManagerContext, TIMER_REBUILD_CHUNK, type EventManagerStats, type TopicHandler } from './handlers/context.ts';
 import { deliveryReports } from './handlers/deliveryReports.ts';
 import { profileChanges } from './handlers/profileChanges.ts';
 import { publishRequests } from './handlers/publishRequests.ts';
@@ -71,6 +71,8 @@ export interface EventManager {
   watcherDecision(presentity: string, watcher: string): Promise<WatcherDecision>;
   /** Watchers' dialogs held in an owned partition (counted as written: the store is not scanned). */
   dialogsHeld(partition: number): number;
+  /** Partitions whose timer index is still being rebuilt after a restore or an abort (their timers can only be late meanwhile). */
+  timersIndexing(): number[];
 }
 
 /** Checkpoints per member under the state directory (two members on one host never share files); off with interval 0. */
@@ -180,7 +182,11 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
       },
     },
     onRestored: (r) => {
-      ctx.rebuildTimers(r.partition, processor.ctx);
+      const t0 = Date.now();
+      // Live at once; its timers are indexed in the background (context.ts).
+      void ctx.rebuildTimers(r.partition, processor.ctx).then(() => {
+        if (r.keys > TIMER_REBUILD_CHUNK) o.log?.(`partition ${r.partition}: timers of ${r.keys} subscribers indexed in ${Date.now() - t0} ms`);
+      });
       const from = r.checkpointEntries !== undefined ? ` (${r.checkpointEntries} from the local checkpoint, then the tail)` : '';
       o.log?.(`partition ${r.partition}: restored ${r.keys} subscribers from ${r.records} changelog records${from} in ${r.ms} ms`);
     },
@@ -196,7 +202,7 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
       : {}),
     // The timer index followed writes that were just discarded: rebuild it from committed state.
     onAborted: () => {
-      for (const p of processor.ctx.partitions()) ctx.rebuildTimers(p, processor.ctx);
+      for (const p of processor.ctx.partitions()) void ctx.rebuildTimers(p, processor.ctx);
     },
     onAssigned: () => {
       // A subscriber owned again may have changed while another member owned it: read its profiles afresh.
@@ -247,6 +253,7 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
     profilesOf: (keys) => availabilityStore.getMany(keys),
     watcherDecision: (presentity, watcher) => rules.decide(presentity, watcher),
     dialogsHeld: (p) => ctx.dialogsHeld(p),
+    timersIndexing: () => ctx.rebuildingTimers,
     async stop() {
       await joined.leave();
       await processor.stop();

@@ -89,6 +89,11 @@ export function registerEventManagerMetrics(m: MetricsRegistry, em: EventManager
   m.gauge('presence_event_manager_subscribers', 'Subscribers in the store, per owned live partition', () =>
     em.processor.ctx.partitions().map((p): [Labels, number] => [{ partition: String(p) }, em.processor.ctx.store(p).size]),
   );
+  m.gauge(
+    'presence_event_manager_timer_index_rebuilding',
+    'Owned partitions whose timer index is still being rebuilt after a restore or an abort (their timers can only fire late meanwhile)',
+    () => em.timersIndexing().length,
+  );
   m.gauge('presence_event_manager_dialogs', "Watchers' subscription dialogs held, per owned live partition", () =>
     em.processor.ctx.partitions().map((p): [Labels, number] => [{ partition: String(p) }, em.dialogsHeld(p)]),
   );

@@ -91,6 +91,8 @@ export class EventManagerContext {
   /** Recent signaling event ids per partition (duplicateWindow.ts); the batch enlists each in its store. */
   readonly duplicates = new Map<number, DuplicateWindow>();
   duplicateLimits: DuplicateWindowLimits = DEFAULT_DUPLICATE_WINDOW;
+  /** Timer-index rebuilds in progress, per partition (rebuildTimers). */
+  private readonly rebuilds = new Map<number, TimerRebuild>();
   /** Per partition, its subscribers that have watchers and how many (the dialogs gauge; the store keeps values encoded, so it is not scanned). */
   readonly watched = new Map<number, Map<string, number>>();
   /** Newest event time seen per partition: the clock of presence timers in 'stream' mode. */
@@ -148,6 +150,7 @@ export class EventManagerContext {
       (t): t is number => t !== undefined,
     );
     indexOf(this.dialogTimers, p).schedule(key, dialogDue.length ? Math.min(...dialogDue) : null);
+    this.rebuilds.get(p)?.touched.add(key);
     let watched = this.watched.get(p);
     if (m.watchers.size > 0) {
       if (!watched) this.watched.set(p, (watched = new Map()));
@@ -169,25 +172,82 @@ export class EventManagerContext {
     return n;
   }
 
-  /** A partition's timer indexes and stream time, from its committed (restored) state. */
-  rebuildTimers(p: number, stores: ProcessContext<ManagedSubscriber>): void {
+  /**
+   * A partition's timer indexes and stream time, from its restored state: the first
+   * TIMER_REBUILD_CHUNK keys at once, the rest in chunks between event-loop turns, so
+   * the partition goes live at once (at 1M subscribers the decode of every state took
+   * seconds, and an abort rebuilt every partition in one go). Until the scan has passed
+   * a key, its timer can only fire late, never early (the index lacks it, the stream
+   * clock is at most behind); a key a batch reschedules meanwhile is not scanned again
+   * (its entry is newer than what the scan would read). Resolves when the scan ends.
+   */
+  rebuildTimers(p: number, stores: ProcessContext<ManagedSubscriber>): Promise<void> {
+    this.rebuilds.get(p)?.cancel();
     this.timers.set(p, new TimerIndex());
     this.dialogTimers.set(p, new TimerIndex());
     this.watched.delete(p);
-    for (const [key, m] of stores.store(p).entries()) {
-      if (m.presence.lastEventTime) this.advanceStream(p, m.presence.lastEventTime);
-      this.reschedule(p, key, m);
+    const keys = [...stores.store(p).keys()];
+    const scan = new TimerRebuild();
+    this.rebuilds.set(p, scan);
+    const chunk = (from: number): boolean => {
+      let store;
+      try {
+        store = stores.store(p);
+      } catch {
+        return false; // the partition went: forget() dropped its timers
+      }
+      for (const key of keys.slice(from, from + TIMER_REBUILD_CHUNK)) {
+        if (scan.touched.has(key)) continue;
+        const m = store.get(key);
+        if (!m) continue;
+        if (m.presence.lastEventTime) this.advanceStream(p, m.presence.lastEventTime);
+        this.reschedule(p, key, m);
+      }
+      return true;
+    };
+    const done = () => {
+      if (this.rebuilds.get(p) === scan) this.rebuilds.delete(p);
+    };
+    if (!chunk(0) || keys.length <= TIMER_REBUILD_CHUNK) {
+      done();
+      return Promise.resolve();
     }
+    return (async () => {
+      for (let from = TIMER_REBUILD_CHUNK; from < keys.length; from += TIMER_REBUILD_CHUNK) {
+        await new Promise<void>((r) => setImmediate(r));
+        if (scan.cancelled || !chunk(from)) return;
+      }
+      done();
+    })();
+  }
+
+  /** Partitions whose timer index is still being rebuilt (metrics, tests). */
+  get rebuildingTimers(): number[] {
+    return [...this.rebuilds.keys()].sort((a, b) => a - b);
   }
 
   /** A partition left this member: its timers go with it. */
   forget(p: number): void {
+    this.rebuilds.get(p)?.cancel();
+    this.rebuilds.delete(p);
     this.timers.delete(p);
     this.dialogTimers.delete(p);
     this.watched.delete(p);
     this.duplicates.delete(p);
     this.streamTime.delete(p);
     this.subscribeTime.delete(p);
+  }
+}
+
+/** Keys a rebuild scans per event-loop turn (about 10–20 ms of decoding on this project's machine). */
+export const TIMER_REBUILD_CHUNK = 2000;
+
+/** One partition's rebuild in progress: keys rescheduled since it began (newer than its read), and whether a newer rebuild or a revoke ended it. */
+class TimerRebuild {
+  readonly touched = new Set<string>();
+  cancelled = false;
+  cancel(): void {
+    this.cancelled = true;
   }
 }
 
