@@ -8,14 +8,14 @@ import type avro from 'avsc';
 import { avroType, loadSchemas } from './avroSchemas.ts';
 import type { ServiceEvent } from './generated/records.ts';
 
-type PayloadField = 'call' | 'presence' | 'availability' | 'registration' | 'sms' | 'usage' | 'messageWaiting' | 'notice';
+type PayloadField = 'call' | 'presence' | 'availability' | 'registration' | 'sms' | 'usage' | 'messageWaiting' | 'notice' | 'message';
 
 export interface ServiceEventType {
   readonly type: string;
   readonly payload: PayloadField;
   readonly description: string;
-  /** Derived by the deriver from Kafka topics (and so also publishable by nobody else) or published over HTTP. */
-  readonly origin: 'derived' | 'published';
+  /** Derived by the deriver from Kafka topics (and so also publishable by nobody else), published over HTTP, or both. */
+  readonly origin: 'derived' | 'published' | 'both';
 }
 
 export const SERVICE_EVENT_TYPES: readonly ServiceEventType[] = [
@@ -42,13 +42,26 @@ export const SERVICE_EVENT_TYPES: readonly ServiceEventType[] = [
     description: 'a short message was delivered to it (MAP mt-ForwardSM; SIP MESSAGE of SMS over IP)',
   },
   { type: 'usage.gauge', payload: 'usage', origin: 'published', description: 'a usage gauge was updated (published by a billing/rating service)' },
-  { type: 'message.waiting', payload: 'messageWaiting', origin: 'published', description: 'messages wait for it (published by a messaging platform)' },
+  {
+    type: 'message.waiting',
+    payload: 'messageWaiting',
+    origin: 'both',
+    description:
+      'messages wait for it: published here by a messaging platform, or derived from a mailbox summary (RFC 3842) the taps saw or a platform published to the availability service or by SIP PUBLISH (one event per message class)',
+  },
+  {
+    type: 'message.received',
+    payload: 'message',
+    origin: 'derived',
+    description:
+      'a new message for it (an SMS the taps saw, a SIP MESSAGE, a voice mail a messaging platform announced): its kind, origin and where to fetch it',
+  },
   { type: 'event-type.available', payload: 'notice', origin: 'derived', description: 'an event type can be sent again (its source came back)' },
   { type: 'event-type.unavailable', payload: 'notice', origin: 'derived', description: 'an event type is no longer sent (its source went silent)' },
 ];
 
 const BY_TYPE = new Map(SERVICE_EVENT_TYPES.map((t) => [t.type, t]));
-const PAYLOAD_FIELDS: readonly PayloadField[] = ['call', 'presence', 'availability', 'registration', 'sms', 'usage', 'messageWaiting', 'notice'];
+const PAYLOAD_FIELDS: readonly PayloadField[] = ['call', 'presence', 'availability', 'registration', 'sms', 'usage', 'messageWaiting', 'notice', 'message'];
 
 export function eventType(type: string): ServiceEventType | undefined {
   return BY_TYPE.get(type);
@@ -129,6 +142,7 @@ export function serviceEvent(
     usage: null,
     messageWaiting: null,
     notice: null,
+    message: null,
   };
   (e as unknown as Record<string, unknown>)[t.payload] = payload;
   return e;

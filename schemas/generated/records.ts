@@ -703,6 +703,20 @@ export interface EventTypeNotice {
   available: boolean;
 }
 
+export interface MessageReceivedFacts {
+  /** Unique per message at its source: a repeated announcement is the same event. */
+  messageId: string;
+  /** The message's kind as a media type (text/plain for an SMS, audio/… for a voice mail). */
+  contentType: string;
+  /** Who sent it (sip:/tel: URI; for an SMS its originating number, else its service centre). */
+  origin: string;
+  /** Where to fetch it; null when the source names none. */
+  contact: null | string;
+  /** RFC 3458 message-context class. */
+  context: string;
+  subject: null | string;
+}
+
 /** One event for services (issue 17, the event catalogue): derived from the taps' signaling, current presence and availability profiles by the service-event deriver, or published over HTTP by a registered service. Keyed by the subject's subscriber key. Exactly one of the typed payload fields is set: the one the type names. */
 export interface ServiceEvent {
   /** Stable id: a replay of the same input yields the same id, so receivers can drop duplicates. */
@@ -725,6 +739,8 @@ export interface ServiceEvent {
   usage: null | UsageGaugeFacts;
   messageWaiting: null | MessageWaitingFacts;
   notice: null | EventTypeNotice;
+  /** message.received: one new message for the subject (seed 003's Event: message, for services). */
+  message: null | MessageReceivedFacts;
 }
 
 export interface OpenCall {

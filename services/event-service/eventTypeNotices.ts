@@ -57,7 +57,8 @@ export class EventTypeNotices {
       if (t.payload === 'notice') continue;
       const st = status.get(t.type);
       const seenRecently = st?.lastSeen !== null && st?.lastSeen !== undefined && now - st.lastSeen <= this.o.silenceMs;
-      const available = t.origin === 'published' ? published.has(t.type) : seenRecently;
+      // A type both published and derived is available while either source is.
+      const available = t.origin === 'published' ? published.has(t.type) : t.origin === 'both' ? published.has(t.type) || seenRecently : seenRecently;
       if (!st) {
         // First sight: recorded, not announced (nobody was told it existed).
         await this.store.setTypeAvailable(t.type, available);

@@ -10,6 +10,7 @@ import { BUSY_MIX } from '../../test/support/busyMix.ts';
 import { generateToPcap } from '../../tools/generator/generate.ts';
 import { decodeCaptures, partyKey } from '../../taps/decodeCapture.ts';
 import { signalingEvents } from '../../taps/eventBuilder.ts';
+import { messagingEvent, noticeFacts, summaryFacts } from '../../kafka/messagingRecord.ts';
 import { applySignaling, availabilityEvent, isEmptyState, newDeriverState, presenceEvent } from './serviceEventDerivation.ts';
 
 const A = 'msisdn:+9997000000001';
@@ -120,6 +121,54 @@ describe('registration and SMS', () => {
   });
 });
 
+describe('messaging facts (a mailbox summary, a new message) for services', () => {
+  it('a summary is message.waiting per message class; a new message is message.received, the same event when announced again', () => {
+    const summary = messagingEvent(
+      A,
+      summaryFacts({
+        waiting: true,
+        account: 'sip:vm@example.net',
+        classes: [
+          { context: 'voice-message', newCount: 2, oldCount: 8, urgentNew: 0, urgentOld: 0 },
+          { context: 'fax-message', newCount: 1, oldCount: 0, urgentNew: 0, urgentOld: 0 },
+        ],
+      }),
+      1000,
+    );
+    const note = {
+      messageId: 'vm-42',
+      contentType: 'audio/wav',
+      origin: 'tel:+15550001',
+      contact: 'https://vm.example.net/m/42',
+      context: 'voice-message' as const,
+      receivedAt: 2000,
+      subject: null,
+    };
+    const once = messagingEvent(A, noticeFacts(note), 2000);
+    const again = messagingEvent(A, noticeFacts(note), 2500);
+    const { out } = derive([summary, once, again]);
+    expect(out.map((e) => e.type)).toEqual(['message.waiting', 'message.waiting', 'message.received', 'message.received']);
+    expect(out[0]!.messageWaiting).toEqual({
+      messagesWaiting: true,
+      account: 'sip:vm@example.net',
+      messageClass: 'voice-message',
+      newMessages: 2,
+      oldMessages: 8,
+    });
+    expect(out[1]!.messageWaiting).toMatchObject({ messageClass: 'fax-message', newMessages: 1 });
+    expect(out[2]!.message).toEqual({
+      messageId: 'vm-42',
+      contentType: 'audio/wav',
+      origin: 'tel:+15550001',
+      contact: 'https://vm.example.net/m/42',
+      context: 'voice-message' as const,
+      subject: null,
+    });
+    expect(out[3]!.eventId).toBe(out[2]!.eventId);
+    expect(out[2]!.subject).toBe(A);
+  });
+});
+
 describe('presence and availability changes', () => {
   it('carry the version in the event id, so a re-sent record is the same event', () => {
     const p = {
@@ -177,6 +226,21 @@ describe('generated signaling (tools/generator → our decoder → the taps’ e
     );
   }, 60_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("an SMS the taps saw is sms.received and message.received, the latter naming the TPDU's originator", () => {
+    let seen = 0;
+    for (const events of bySubscriber.values())
+      for (const e of events) {
+        if (!(e.protocol === 'map' && e.message === 'mt-ForwardSM' && e.kind === 'invoke' && e.messaging?.notice)) continue;
+        seen++;
+        const r = applySignaling(newDeriverState(e.subscriber), e);
+        expect(r.events.map((x) => x.type)).toEqual(['sms.received', 'message.received']);
+        expect(r.events[1]!.message).toMatchObject({ contentType: 'text/plain', origin: e.messaging.notice.origin, context: 'text-message' });
+        expect(r.events[1]!.message!.origin).toMatch(/^tel:\+\d+$/);
+        expect(serviceEventType.isValid(r.events[1])).toBe(true);
+      }
+    expect(seen).toBeGreaterThan(0);
+  });
 
   it('every missed or answered call was offered first, none is both, and the traffic has both kinds', () => {
     const counts: Record<string, number> = {};

@@ -197,11 +197,57 @@ function smsOf(e: SignalingEvent): ServiceEvent | null {
   );
 }
 
+/**
+ * A messaging system's facts for the subscriber (signaling-events' `messaging`: a mailbox
+ * summary or a new message, from the taps, the availability service's HTTP publish or a SIP
+ * PUBLISH): message.waiting per message class of a summary, message.received per new message.
+ */
+function messagingOf(e: SignalingEvent): ServiceEvent[] {
+  const m = e.messaging;
+  if (!m) return [];
+  const base = { subject: e.subscriber, time: e.time, source: SOURCE_SIGNALING, origin: e.eventId };
+  const out: ServiceEvent[] = [];
+  if (m.summary) {
+    const classes = m.summary.classes.length > 0 ? m.summary.classes : [{ context: 'none', newCount: 0, oldCount: 0 }];
+    for (const c of classes)
+      out.push(
+        serviceEvent(
+          { ...base, eventId: `${e.eventId}:message.waiting:${c.context}`, type: 'message.waiting' },
+          {
+            messagesWaiting: m.summary.waiting,
+            account: m.summary.account,
+            messageClass: c.context,
+            newMessages: Math.min(c.newCount, 2 ** 31 - 1),
+            oldMessages: Math.min(c.oldCount, 2 ** 31 - 1),
+          },
+        ),
+      );
+  }
+  if (m.notice)
+    out.push(
+      serviceEvent(
+        // By the message's own id: the same message announced again (a retried publish, a replay) is the same event.
+        { ...base, eventId: `message:${e.subscriber}:${m.notice.messageId}`, type: 'message.received' },
+        {
+          messageId: m.notice.messageId,
+          contentType: m.notice.contentType,
+          origin: m.notice.origin,
+          contact: m.notice.contact,
+          context: m.notice.context,
+          subject: m.notice.subject,
+        },
+      ),
+    );
+  return out;
+}
+
 export function applySignaling(state: ServiceEventDeriverState, e: SignalingEvent): Derived {
   const step = callStep(e);
   if (step) return applyCall(state, e, step);
+  const messaging = messagingOf(e);
   const sms = smsOf(e);
-  if (sms) return { state, events: [sms] };
+  if (sms) return { state, events: [sms, ...messaging] };
+  if (messaging.length > 0) return { state, events: messaging };
   const reg = registrationOf(e);
   if (reg && reg.state !== state.registered) {
     const ev = serviceEvent(

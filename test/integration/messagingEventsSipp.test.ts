@@ -191,12 +191,12 @@ describe.skipIf(!HAVE_SIPP)('SIPp Event: message-summary / message watchers and 
     const own = `sip:${msisdn}@ims.example.net;user=phone`;
     const subject = `msisdn:${msisdn}`;
 
-    // The service: missed calls and SMS by webhook.
+    // The service: missed calls, SMS, new messages and message waiting by webhook.
     const registered = await fetch(`http://${HOST}:${events!.port}/services/vm-platform`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({
-        subscriptions: [{ types: ['call.missed', 'sms.received'], subscribers: [subject] }],
+        subscriptions: [{ types: ['call.missed', 'sms.received', 'message.received', 'message.waiting'], subscribers: [subject] }],
         delivery: { mode: 'webhook', url: `http://${HOST}:${(receiver!.address() as { port: number }).port}/events`, secret: SECRET },
       }),
     });
@@ -248,7 +248,10 @@ describe.skipIf(!HAVE_SIPP)('SIPp Event: message-summary / message watchers and 
         () =>
           `${missed(who!)} missed calls and ${sms(who!)} SMS at the webhook (webhook has ${JSON.stringify(hooks.map((h) => [h.type, h.body.subject, h.body.payload]))}; deriver ${JSON.stringify(deriver!.stats)})`,
         () =>
-          (about().filter((h) => h.type === 'call.missed').length >= missed(who!) && about().filter((h) => h.type === 'sms.received').length >= sms(who!)) ||
+          (about().filter((h) => h.type === 'call.missed').length >= missed(who!) &&
+            about().filter((h) => h.type === 'sms.received').length >= sms(who!) &&
+            about().filter((h) => h.type === 'message.received').length >= sms(who!) &&
+            about().filter((h) => h.type === 'message.waiting').length >= vm(who!)) ||
           undefined,
         { timeoutMs: 90_000 },
       );
@@ -267,6 +270,15 @@ describe.skipIf(!HAVE_SIPP)('SIPp Event: message-summary / message watchers and 
         expect(h.body.payload).toMatchObject({ cause: 19, callee: msisdn, caller: expect.stringMatching(/^\+\d+$/) });
       expect(missedCalls.filter((h) => h.body.payload.protocol === 'sip')).toHaveLength(sipMissed(who!));
       for (const h of about().filter((x) => x.type === 'sms.received')) expect(h.body.payload).toMatchObject({ protocol: 'map' });
+      // The same SMS as a new message for services (seed 003's Event: message): its kind and its sender, the TPDU's originating number.
+      const newMessages = about().filter((x) => x.type === 'message.received');
+      expect(newMessages).toHaveLength(sms(who!));
+      for (const h of newMessages)
+        expect(h.body.payload).toMatchObject({ contentType: 'text/plain', context: 'text-message', origin: expect.stringMatching(/^tel:\+\d+$/) });
+      // Each voice-mail summary the taps saw, per message class.
+      const waiting = about().filter((x) => x.type === 'message.waiting');
+      expect(waiting.length).toBeGreaterThanOrEqual(vm(who!));
+      for (const h of waiting) expect(h.body.payload).toMatchObject({ messagesWaiting: expect.any(Boolean), messageClass: expect.any(String) });
 
       // What the watchers received on the wire.
       expect(endedQuietly(summaryHeard), `summary watcher exit ${summaryHeard.code}: ${summaryHeard.errors}`).toBe(true);
