@@ -19,6 +19,7 @@ import { serviceEventJson, type ServiceEventJson } from '../../schemas/serviceEv
 import type { RecordSerde } from '../../schemas/serde.ts';
 import { topicName } from '../../schemas/topology.ts';
 import type { EventStore } from './eventStore.ts';
+import type { ContactListMembers, Registration } from './serviceRegistration.ts';
 
 export const EVENT_SERVICE_GROUP = 'presence-event-service';
 const COMPONENT = 'event-service';
@@ -45,6 +46,7 @@ export class EventIngest {
     private readonly store: EventStore,
     private readonly deadLetterTopic: string,
     private readonly onLogged: () => void,
+    private readonly contactLists: ((regs: readonly Registration[]) => Promise<ContactListMembers>) | undefined,
     private readonly log?: (line: string) => void,
   ) {}
 
@@ -57,6 +59,8 @@ export class EventIngest {
       clientId: string;
       groupId?: string;
       onLogged: () => void;
+      /** Members of the contact lists registrations subscribe by (contactLists.ts). */
+      contactLists?: (regs: readonly Registration[]) => Promise<ContactListMembers>;
       log?: (line: string) => void;
     },
   ): Promise<EventIngest> {
@@ -71,7 +75,7 @@ export class EventIngest {
     await connectConsumer(consumer).catch((e) => {
       throw new Error(`event service could not connect to Kafka at ${s.kafka.brokers}: ${asError(e).message}`);
     });
-    const ingest = new EventIngest(consumer, o.serde, o.producer, o.store, topicName(s.topics.prefix, 'dead-letters'), o.onLogged, o.log);
+    const ingest = new EventIngest(consumer, o.serde, o.producer, o.store, topicName(s.topics.prefix, 'dead-letters'), o.onLogged, o.contactLists, o.log);
     consumer.setDefaultConsumeTimeout(200);
     consumer.subscribe([topicName(s.topics.prefix, 'service-events')]);
     ingest.running = true;
@@ -128,7 +132,7 @@ export class EventIngest {
         this.stats.deadLetters++;
       }
     }
-    const r = await this.store.logEvents(events);
+    const r = await this.store.logEvents(events, this.contactLists);
     const next = new Map<string, { topic: string; partition: number; offset: number }>();
     for (const m of batch) next.set(`${m.topic}\u0000${m.partition}`, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
     try {

@@ -16,6 +16,8 @@ import { topicName } from '../../schemas/topology.ts';
 import { EventIngest } from './eventIngest.ts';
 import { startEventsHttpApi } from './eventsHttpApi.ts';
 import { EventStore } from './eventStore.ts';
+import { ContactListResolver } from './contactLists.ts';
+import { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
 import { WebhookDispatcher, type WebhookOptions } from './webhookDispatcher.ts';
 import { EventTypeNotices } from './eventTypeNotices.ts';
 
@@ -36,6 +38,8 @@ export interface EventServiceOptions {
   notices?: { silenceMs?: number; checkMs?: number };
   /** Consumer group of the ingest (tests give their own). */
   groupId?: string;
+  /** PostgreSQL schema of the availability profiles that contact-list subscriptions read (the availability service's; default presence). */
+  availabilitySchema?: string;
   tokens?: BearerTokens;
   maxBodyBytes?: number;
   heartbeatMs?: number;
@@ -79,6 +83,8 @@ class LoggedSignal {
 
 export async function startEventService(s: Settings, o: EventServiceOptions = {}): Promise<EventService> {
   const store = new EventStore(o.databaseUrl ?? s.database.url, o.schema ?? 'presence_events');
+  const profiles = new AvailabilityStore(o.databaseUrl ?? s.database.url, o.availabilitySchema ?? 'presence');
+  const contactLists = new ContactListResolver(s, profiles);
   const started: {
     producer?: RecordProducer;
     ingest?: EventIngest;
@@ -99,9 +105,12 @@ export async function startEventService(s: Settings, o: EventServiceOptions = {}
     await started.webhooks?.stop();
     await started.producer?.close();
     await store.close();
+    await profiles.close();
   };
   try {
     await store.migrate();
+    // Contact-list subscriptions read the availability service's tables: present even before that service first ran (idempotent).
+    await profiles.migrate();
     const serde = new RecordSerde(s.registry.url, s.topics.prefix);
     await serde.loadIds();
     const clientId = `event-service-${os.hostname()}-${process.pid}`;
@@ -120,6 +129,7 @@ export async function startEventService(s: Settings, o: EventServiceOptions = {}
         webhooks.nudge();
         logged.fire();
       },
+      contactLists: (regs) => contactLists.members(regs),
       ...(o.log ? { log: o.log } : {}),
     });
     const topic = topicName(s.topics.prefix, 'service-events');

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { inTransaction } from '../../kafka/pgTransaction.ts';
 import type { ServiceEventJson } from '../../schemas/serviceEventCatalogue.ts';
-import { wants, type DeliveryMode, type EventSubscription, type Registration } from './serviceRegistration.ts';
+import { wants, type ContactListMembers, type DeliveryMode, type EventSubscription, type Registration } from './serviceRegistration.ts';
 
 const SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
 
@@ -132,9 +132,15 @@ export class EventStore {
    * Logs events with the recipients the registrations give at this moment, in one transaction.
    * An event id already logged is skipped (a re-read batch, a replay). Returns how many were new.
    */
-  async logEvents(events: readonly ServiceEventJson[]): Promise<{ logged: number; recipients: number }> {
+  async logEvents(
+    events: readonly ServiceEventJson[],
+    contactLists?: (regs: readonly Registration[]) => Promise<ContactListMembers>,
+  ): Promise<{ logged: number; recipients: number }> {
     return inTransaction(this.pool, async (c) => {
-      const { rows: regs } = await c.query<RegistrationRow>('select * from event_services');
+      const { rows: regRows } = await c.query<RegistrationRow>('select * from event_services');
+      const regs = regRows.map(registration);
+      // Contact-list subscriptions match the lists as they are when the batch is logged.
+      const lists = contactLists ? await contactLists(regs) : undefined;
       let logged = 0;
       let recipients = 0;
       const seen = new Set<string>();
@@ -147,7 +153,7 @@ export class EventStore {
         if (!rows[0]) continue;
         logged++;
         seen.add(e.type);
-        const to = regs.map(registration).filter((r) => wants(r, e));
+        const to = regs.filter((r) => wants(r, e, lists));
         for (const r of to) {
           await c.query('insert into event_recipients (seq, service, subject, delivery) values ($1, $2, $3, $4)', [rows[0].seq, r.name, e.subject, r.delivery]);
           recipients++;

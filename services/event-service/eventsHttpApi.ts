@@ -167,12 +167,14 @@ function requestHandler(o: EventsHttpApiOptions): http.RequestListener {
       }
       const r = parseRegistration(name, await readJson(req, maxBody));
       // Subscribers named by MSISDN, IMSI or URI are matched by their subscriber key.
-      for (const [i, s] of r.subscriptions.entries())
+      for (const [i, s] of r.subscriptions.entries()) {
+        if (s.contactList) s.contactList.owner = await subscriberKey(s.contactList.owner, `subscriptions[${i}].contactList.owner`);
         if (s.subscribers !== 'all') {
           const keys: string[] = [];
           for (const [j, id] of s.subscribers.entries()) keys.push(await subscriberKey(id, `subscriptions[${i}].subscribers[${j}]`));
           s.subscribers = keys;
         }
+      }
       const { created } = await store.register(r);
       return sendJson(res, created ? 201 : 200, registrationJson(r));
     }

@@ -250,6 +250,14 @@ export const eventServiceOpenApi: OpenApiDocument = {
         properties: {
           types: { type: 'array', items: { enum: [...TYPES, '*'] }, minItems: 1 },
           subscribers: { oneOf: [{ const: 'all' }, { type: 'array', items: { type: 'string' }, minItems: 1 }] },
+          contactList: {
+            type: 'object',
+            description:
+              "Instead of subscribers: the members of the owner's contact list in its active availability profile, as the list is when each event is logged.",
+            required: ['owner', 'list'],
+            properties: { owner: { type: 'string' }, list: { enum: ['watched', 'allowed', 'denied', 'consent'] } },
+            additionalProperties: false,
+          },
           where: { type: 'object', description: 'Payload fields that must equal these values.' },
         },
       },

@@ -32,6 +32,13 @@ describe('parseRegistration', () => {
     expect(field('crm', { publishes: ['usage.gauge'], delivery: { mode: 'webhook', url: 'http://x/', secret: 'short' } })).toBe('delivery.secret');
     expect(field('crm', { publishes: ['usage.gauge'], delivery: { mode: 'pull', url: 'http://x/' } })).toBe('delivery.url');
     expect(field('crm', { publishes: ['usage.gauge'], delivery: pull, more: 1 })).toBe('more');
+    const byList = (contactList: unknown, more: object = {}) => field('crm', { subscriptions: [{ types: ['*'], contactList, ...more }], delivery: pull });
+    expect(byList({ owner: '+1', list: 'friends' })).toBe('subscriptions[0].contactList.list');
+    expect(byList({ owner: '', list: 'watched' })).toBe('subscriptions[0].contactList.owner');
+    expect(byList({ owner: '+1', list: 'watched', x: 1 })).toBe('subscriptions[0].contactList.x');
+    expect(byList('watched')).toBe('subscriptions[0].contactList');
+    expect(byList({ owner: '+1', list: 'watched' }, { subscribers: ['+2'] })).toBe('subscriptions[0].contactList');
+    expect(byList({ owner: '+1', list: 'watched' })).toBe('accepted');
   });
 
   it('accepts a full one, and never shows the secret', () => {
@@ -61,6 +68,23 @@ describe('wants', () => {
     expect(wants(r, { type: 'usage.gauge', subject: 'msisdn:+9', payload: { gauge: 'data-mb' } })).toBe(false);
     const all = parseRegistration('x', { subscriptions: [{ types: ['*'] }], delivery: { mode: 'sse' } });
     expect(wants(all, { type: 'presence.changed', subject: 'aor:sip:a@b', payload: null })).toBe(true);
+  });
+
+  it("by a contact list: the list's members now, nothing while the list is not known", () => {
+    const softphone = parseRegistration('softphone', {
+      subscriptions: [{ types: ['presence.changed'], contactList: { owner: 'msisdn:+1', list: 'watched' } }],
+      delivery: { mode: 'sse' },
+    });
+    const event = (subject: string) => ({ type: 'presence.changed', subject, payload: {} });
+    const lists = (owner: string, list: string) => (owner === 'msisdn:+1' && list === 'watched' ? new Set(['msisdn:+2', 'aor:sip:c@example.net']) : undefined);
+    expect(wants(softphone, event('msisdn:+2'), lists)).toBe(true);
+    expect(wants(softphone, event('aor:sip:c@example.net'), lists)).toBe(true);
+    expect(wants(softphone, event('msisdn:+3'), lists)).toBe(false);
+    expect(wants(softphone, event('msisdn:+2'))).toBe(false);
+    expect(wants(softphone, event('msisdn:+2'), () => undefined)).toBe(false);
+    expect(registrationJson(softphone).subscriptions).toEqual([
+      { types: ['presence.changed'], subscribers: 'all', contactList: { owner: 'msisdn:+1', list: 'watched' }, where: {} },
+    ]);
   });
 
   it('sends a notice about a type to the subscribers of that type, whatever their subscriber and payload filters', () => {

@@ -6,11 +6,20 @@ import { eventType, SERVICE_EVENT_TYPES, type ServiceEventJson } from '../../sch
 
 export type DeliveryMode = 'webhook' | 'sse' | 'pull';
 
+/** A subscriber's contact lists in its active availability profile (subscriber/availability). */
+export const CONTACT_LISTS = ['watched', 'allowed', 'denied', 'consent'] as const;
+export type ContactListName = (typeof CONTACT_LISTS)[number];
+
+/** The subscriber keys on `owner`'s contact list `list` now; undefined when not known (the subscription then matches nothing). */
+export type ContactListMembers = (owner: string, list: ContactListName) => ReadonlySet<string> | undefined;
+
 export interface EventSubscription {
   /** Catalogue types, or ['*'] for all. */
   types: string[];
   /** Subscriber keys, or 'all'. */
   subscribers: 'all' | string[];
+  /** Instead of subscribers: the members of a subscriber's contact list, as its active profile has them when the event is logged. */
+  contactList?: { owner: string; list: ContactListName };
   /** Payload fields that must equal these values (simple filters, e.g. {"protocol": "isup"}). */
   where: Record<string, string | number | boolean | null>;
 }
@@ -56,8 +65,9 @@ function types(v: unknown, field: string, allowAll: boolean): string[] {
 
 function subscription(v: unknown, i: number): EventSubscription {
   const f = `subscriptions[${i}]`;
-  if (!isObject(v)) throw new RegistrationInvalid(`${f}: must be an object {types, subscribers?, where?}`, f);
-  for (const k of Object.keys(v)) if (!['types', 'subscribers', 'where'].includes(k)) throw new RegistrationInvalid(`${f}.${k}: unknown field`, `${f}.${k}`);
+  if (!isObject(v)) throw new RegistrationInvalid(`${f}: must be an object {types, subscribers? | contactList?, where?}`, f);
+  for (const k of Object.keys(v))
+    if (!['types', 'subscribers', 'contactList', 'where'].includes(k)) throw new RegistrationInvalid(`${f}.${k}: unknown field`, `${f}.${k}`);
   let subscribers: EventSubscription['subscribers'] = 'all';
   if (v.subscribers !== undefined && v.subscribers !== 'all') {
     if (!Array.isArray(v.subscribers) || v.subscribers.length === 0 || v.subscribers.length > MAX_SUBSCRIBERS)
@@ -77,7 +87,20 @@ function subscription(v: unknown, i: number): EventSubscription {
       where[k] = x as string | number | boolean | null;
     }
   }
-  return { types: types(v.types, `${f}.types`, true), subscribers, where };
+  let contactList: EventSubscription['contactList'];
+  if (v.contactList !== undefined) {
+    const c = v.contactList;
+    if (subscribers !== 'all') throw new RegistrationInvalid(`${f}.contactList: name subscribers or a contact list, not both`, `${f}.contactList`);
+    if (!isObject(c)) throw new RegistrationInvalid(`${f}.contactList: must be an object {owner, list}`, `${f}.contactList`);
+    for (const k of Object.keys(c))
+      if (k !== 'owner' && k !== 'list') throw new RegistrationInvalid(`${f}.contactList.${k}: unknown field`, `${f}.contactList.${k}`);
+    if (typeof c.owner !== 'string' || c.owner.trim() === '')
+      throw new RegistrationInvalid(`${f}.contactList.owner: must be the list's owner (MSISDN, IMSI, URI or subscriber key)`, `${f}.contactList.owner`);
+    if (typeof c.list !== 'string' || !(CONTACT_LISTS as readonly string[]).includes(c.list))
+      throw new RegistrationInvalid(`${f}.contactList.list: must be one of ${CONTACT_LISTS.join(', ')}`, `${f}.contactList.list`);
+    contactList = { owner: c.owner.trim(), list: c.list as ContactListName };
+  }
+  return { types: types(v.types, `${f}.types`, true), subscribers, ...(contactList ? { contactList } : {}), where };
 }
 
 /** The registration in a PUT /services/{name} body; the name comes from the path. */
@@ -116,8 +139,12 @@ export function parseRegistration(name: string, body: unknown): Registration {
   return { name, publishes, subscriptions, delivery: d.mode, webhookUrl, webhookSecret };
 }
 
-/** Does a registration want this event? */
-export function wants(r: { subscriptions: readonly EventSubscription[] }, e: Pick<ServiceEventJson, 'type' | 'subject' | 'payload'>): boolean {
+/** Does a registration want this event? `lists`: contact lists' members now (a contact-list subscription matches nothing without). */
+export function wants(
+  r: { subscriptions: readonly EventSubscription[] },
+  e: Pick<ServiceEventJson, 'type' | 'subject' | 'payload'>,
+  lists?: ContactListMembers,
+): boolean {
   // A notice about a type goes to whoever subscribes to that type (or to the notices themselves).
   if (e.type.startsWith('event-type.')) {
     const about = (e.payload as { eventType?: string } | null)?.eventType;
@@ -126,6 +153,7 @@ export function wants(r: { subscriptions: readonly EventSubscription[] }, e: Pic
   return r.subscriptions.some((s) => {
     if (!s.types.includes('*') && !s.types.includes(e.type)) return false;
     if (s.subscribers !== 'all' && !s.subscribers.includes(e.subject)) return false;
+    if (s.contactList && lists?.(s.contactList.owner, s.contactList.list)?.has(e.subject) !== true) return false;
     const p = (e.payload ?? {}) as Record<string, unknown>;
     return Object.entries(s.where).every(([k, v]) => p[k] === v);
   });

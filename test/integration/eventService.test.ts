@@ -20,6 +20,8 @@ import { RecordSerde } from '../../schemas/serde.ts';
 import { startEventService, type EventService, type EventServiceOptions } from '../../services/event-service/eventService.ts';
 import { startEventDeriver, type EventDeriver } from '../../streams/service-events/serviceEventDeriver.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
+import { PROFESSIONAL } from '../support/availabilityProfiles.ts';
+import { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { isupEvent } from '../support/signalingEvents.ts';
 import { SseClient } from '../support/sseClient.ts';
@@ -36,12 +38,16 @@ const crm = newToken('crm', ['events:read']);
 const puller = newToken('voicemail', ['events:read']);
 const softphone = newToken('softphone', ['events:read']);
 const billing = newToken('billing', ['events:publish']);
-const tokens = BearerTokens.parse([admin, crm, puller, softphone, billing].map((t) => t.line).join('\n'));
+const buddy = newToken('buddy', ['events:read']);
+const tokens = BearerTokens.parse([admin, crm, puller, softphone, billing, buddy].map((t) => t.line).join('\n'));
+/** The availability profiles contact-list subscriptions read (the availability service's tables, in a schema of the test's). */
+const availabilitySchema = `it_evsvc_av_${process.pid}`;
 const bearer = (t: { token: string }) => ({ authorization: `Bearer ${t.token}` });
 
 const serviceOptions: EventServiceOptions = {
   port: 0,
   schema,
+  availabilitySchema,
   tokens,
   groupId: `${s.topics.prefix}event-service`,
   webhooks: { baseBackoffMs: 100, maxBackoffMs: 800, pollMs: 100, timeoutMs: 2000 },
@@ -129,6 +135,7 @@ afterAll(async () => {
   receiver?.closeAllConnections();
   await new Promise((r) => (receiver ? receiver.close(r) : r(undefined)));
   await dropSchema(schema);
+  await dropSchema(availabilitySchema);
   await cleanupIsolated(s);
 }, 120_000);
 
@@ -377,4 +384,77 @@ describe('push, pull, SSE and the event log', () => {
     expect(took).toBeLessThan(10_000);
     console.log(`long poll answered ${took - 1500} ms after the publish`);
   }, 60_000);
+});
+
+describe('subscribing by a contact list (seed 004: per subscriber, per contact list)', () => {
+  it("gets the events of the subscribers on the owner's watched list as the list is when each is logged", async () => {
+    const OWNER = '+9997000000175';
+    const [friend, stranger] = ['+9997000000176', '+9997000000177'];
+    const profiles = new AvailabilityStore(testDatabaseUrl, availabilitySchema);
+    const watching = (watched: string[]) => ({
+      ...PROFESSIONAL,
+      profiles: PROFESSIONAL.profiles.map((p) => ({ ...p, lists: { ...p.lists, watched } })),
+    });
+    try {
+      await profiles.setProfiles(`msisdn:${OWNER}`, watching([`tel:${friend}`]));
+      expect(
+        (
+          await call('PUT', '/services/buddy', bearer(admin), {
+            subscriptions: [{ types: ['usage.gauge'], contactList: { owner: OWNER, list: 'watched' } }],
+            delivery: { mode: 'pull' },
+          })
+        ).json,
+      ).toMatchObject({ subscriptions: [{ contactList: { owner: `msisdn:${OWNER}`, list: 'watched' } }] });
+      expect(
+        (
+          await call('PUT', '/services/nobody', bearer(admin), {
+            subscriptions: [{ types: ['*'], contactList: { owner: OWNER, list: 'buddies' } }],
+            delivery: { mode: 'pull' },
+          })
+        ).json,
+      ).toMatchObject({ field: 'subscriptions[0].contactList.list' });
+      const publish = async (subject: string, used: number) =>
+        expect(
+          (
+            await call('POST', '/events', bearer(billing), {
+              type: 'usage.gauge',
+              subject,
+              eventId: `list-${subject}-${used}`,
+              payload: { gauge: 'data-mb', used, unit: 'MB' },
+            })
+          ).status,
+        ).toBe(202);
+      await publish(friend, 1);
+      await publish(stranger, 2);
+      type Page = { events: Array<{ subject: string; payload: { used: number } }> };
+      const pulled = async () => ((await call('GET', '/events?limit=100', bearer(buddy))).json as Page).events.map((e) => [e.subject, e.payload.used]);
+      await eventually("the friend's gauge pulled", async () => ((await pulled()).length >= 1 ? true : undefined), { timeoutMs: 30_000, intervalMs: 200 });
+      // The stranger's, published after the friend's, is logged too: give it time to have been matched.
+      await eventually(
+        'both gauges logged',
+        async () => {
+          const log = (await call('GET', '/event-log?type=usage.gauge&limit=100', bearer(crm))).json.events as Array<{ subject: string }>;
+          return log.some((e) => e.subject === `msisdn:${stranger}`) || undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
+      expect(await pulled()).toEqual([[`msisdn:${friend}`, 1]]);
+
+      // The owner now watches the stranger instead: later events follow the list (its profiles are cached up to 5 s).
+      await profiles.setProfiles(`msisdn:${OWNER}`, watching([`sip:${stranger}@ims.example.net;user=phone`]));
+      await sleep(5500);
+      await publish(friend, 3);
+      await publish(stranger, 4);
+      await eventually("the stranger's second gauge pulled", async () => ((await pulled()).some(([, used]) => used === 4) ? true : undefined), {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
+      expect(await pulled()).toEqual([
+        [`msisdn:${friend}`, 1],
+        [`msisdn:${stranger}`, 4],
+      ]);
+    } finally {
+      await profiles.close();
+    }
+  }, 90_000);
 });
