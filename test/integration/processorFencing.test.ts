@@ -9,7 +9,7 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadSettings } from '../../config/settings.ts';
 import { TransactionalProcessor, type OutputRecord, type TransactionalProcessorOptions } from '../../kafka/transactionalProcessor.ts';
-import { processorTopics } from '../support/processorTopics.ts';
+import { countStore, processorTopics, stallableMember } from '../support/processorTopics.ts';
 import { readTopic } from '../support/topicReader.ts';
 import { eventually, sleep } from '../support/wait.ts';
 
@@ -91,11 +91,6 @@ afterAll(async () => {
 
 /** Input, output and changelog topics of one test, under a prefix of its own. */
 const topics = (name: string, partitions: number) => processorTopics('fence', name, partitions, cleanups);
-
-const countStore = {
-  encode: (n: number) => Buffer.from(String(n)),
-  decode: (b: Buffer) => Number(b.toString()),
-};
 
 /** Per key, the counts seen downstream must be 1..n: nothing lost, nothing twice. */
 function expectContiguous(values: string[]): Map<string, number> {
@@ -186,14 +181,7 @@ describe('exactly-once runtime: fencing, revocation, commit timeouts, queue boun
     const stall = { armed: false, over: false };
     const zombieMarks = { punctuation: 0 };
     const opts = (id: string): TransactionalProcessorOptions<number> => ({
-      brokers: s.kafka.brokers,
-      clientId: `it-fence-zombie-${id}`,
-      groupId: `${t.prefix}group`,
-      protocol: 'classic',
-      inputTopics: [t.input],
-      transactionalId: `${t.prefix}${id}`,
-      consumerConfig: { 'session.timeout.ms': 6000, 'max.poll.interval.ms': 6000 },
-      store: { changelogTopic: t.changelog, ...countStore },
+      ...stallableMember(t, id, 'fence-zombie'),
       punctuateIntervalMs: 300,
       process: async (batch, ctx) => {
         if (id === 'a' && stall.armed && batch.some((r) => r.value?.toString() === 'stall')) {

@@ -8,7 +8,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../config/settings.ts';
 import { TransactionalProcessor, type TransactionalProcessorOptions } from '../../kafka/transactionalProcessor.ts';
-import { processorTopics } from '../support/processorTopics.ts';
+import { processorTopics, stallableMember } from '../support/processorTopics.ts';
 import { readTopic } from '../support/topicReader.ts';
 import { eventually, sleep } from '../support/wait.ts';
 
@@ -18,7 +18,6 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 
-const countStore = { encode: (n: number) => Buffer.from(String(n)), decode: (b: Buffer) => Number(b.toString()) };
 /** Past the members' max.poll.interval.ms (6 s): the group hands the partition to the other member meanwhile. */
 const STALL_MS = 12_000;
 
@@ -27,14 +26,7 @@ type Hooks = Pick<TransactionalProcessorOptions<number>, 'afterRestore' | 'onRev
 function member(t: Awaited<ReturnType<typeof processorTopics>>, id: string, hooks: Hooks = {}) {
   const { stallOn, ...rest } = hooks;
   const p = new TransactionalProcessor<number>({
-    brokers: s.kafka.brokers,
-    clientId: `it-zombie-hooks-${id}`,
-    groupId: `${t.prefix}group`,
-    protocol: 'classic',
-    inputTopics: [t.input],
-    transactionalId: `${t.prefix}${id}`,
-    consumerConfig: { 'session.timeout.ms': 6000, 'max.poll.interval.ms': 6000 },
-    store: { changelogTopic: t.changelog, ...countStore },
+    ...stallableMember(t, id, 'zombie-hooks'),
     ...rest,
     process: async (batch, ctx) => {
       if (stallOn && batch.some((r) => r.value?.toString() === stallOn)) await sleep(STALL_MS);
