@@ -80,13 +80,26 @@ export function registerEventServiceCommands(program: Command): void {
     });
 
   const events = program.command('events').description('service registrations of the event service (issue 17), in its database');
-  const store = (schema: string) => new EventStore(loadSettings().database.url, schema);
+  /** The event tables of `schema` (made if missing) for one command, closed after it. */
+  const withStore = async <T>(schema: string, use: (st: EventStore) => Promise<T>): Promise<T> => {
+    const st = new EventStore(loadSettings().database.url, schema);
+    try {
+      await st.migrate();
+      return await use(st);
+    } finally {
+      await st.close();
+    }
+  };
   events
     .command('register <name>')
     .description('register or replace a service: --subscribe types (comma-separated, * for all) for --subscribers (or all), delivered by --delivery')
     .option('--publishes <types>', 'event types it publishes (comma-separated)')
     .option('--subscribe <types>', 'event types it subscribes to (comma-separated, or *)')
     .option('--subscribers <ids>', 'only these subscribers (MSISDN, IMSI, URI or key; comma-separated); default all')
+    .option(
+      '--contact-list <owner:list>',
+      "instead of --subscribers: the members of OWNER's contact list (watched, allowed, denied or consent), e.g. +15551234:watched",
+    )
     .option('--delivery <mode>', 'webhook | sse | pull', 'pull')
     .option('--url <url>', 'webhook URL')
     .option('--secret <secret>', 'webhook HMAC-SHA256 secret (16+ characters)')
@@ -94,7 +107,16 @@ export function registerEventServiceCommands(program: Command): void {
     .action(
       async (
         name: string,
-        o: { publishes?: string; subscribe?: string; subscribers?: string; delivery: string; url?: string; secret?: string; schema: string },
+        o: {
+          publishes?: string;
+          subscribe?: string;
+          subscribers?: string;
+          contactList?: string;
+          delivery: string;
+          url?: string;
+          secret?: string;
+          schema: string;
+        },
       ) => {
         const list = (v?: string) =>
           v
@@ -105,10 +127,21 @@ export function registerEventServiceCommands(program: Command): void {
             : undefined;
         const s = loadSettings();
         const subscribers = list(o.subscribers);
+        // OWNER:LIST, the owner itself possibly a URI with colons: the list is after the last one.
+        const cut = o.contactList?.lastIndexOf(':') ?? -1;
+        const contactList = o.contactList ? { owner: await keyOf(s, o.contactList.slice(0, Math.max(0, cut))), list: o.contactList.slice(cut + 1) } : undefined;
         const body = {
           ...(o.publishes ? { publishes: list(o.publishes) } : {}),
           ...(o.subscribe
-            ? { subscriptions: [{ types: list(o.subscribe), ...(subscribers ? { subscribers: await Promise.all(subscribers.map((x) => keyOf(s, x))) } : {}) }] }
+            ? {
+                subscriptions: [
+                  {
+                    types: list(o.subscribe),
+                    ...(subscribers ? { subscribers: await Promise.all(subscribers.map((x) => keyOf(s, x))) } : {}),
+                    ...(contactList ? { contactList } : {}),
+                  },
+                ],
+              }
             : {}),
           delivery: { mode: o.delivery, ...(o.url ? { url: o.url } : {}), ...(o.secret ? { secret: o.secret } : {}) },
         };
@@ -119,14 +152,8 @@ export function registerEventServiceCommands(program: Command): void {
           if (err instanceof RegistrationInvalid) throw new Error(`${err.message} (field ${err.field})`, { cause: err });
           throw err;
         }
-        const st = store(o.schema);
-        try {
-          await st.migrate();
-          const { created } = await st.register(r);
-          console.log(JSON.stringify({ [created ? 'registered' : 'replaced']: registrationJson(r) }));
-        } finally {
-          await st.close();
-        }
+        const { created } = await withStore(o.schema, (st) => st.register(r));
+        console.log(JSON.stringify({ [created ? 'registered' : 'replaced']: registrationJson(r) }));
       },
     );
   events
@@ -134,26 +161,14 @@ export function registerEventServiceCommands(program: Command): void {
     .description('registered services (never their webhook secrets)')
     .option('--schema <name>', 'PostgreSQL schema of the event tables', DEFAULT_SCHEMA)
     .action(async (o: { schema: string }) => {
-      const st = store(o.schema);
-      try {
-        await st.migrate();
-        for (const r of await st.registrations()) console.log(JSON.stringify(registrationJson(r)));
-      } finally {
-        await st.close();
-      }
+      for (const r of await withStore(o.schema, (st) => st.registrations())) console.log(JSON.stringify(registrationJson(r)));
     });
   events
     .command('remove <name>')
     .description('remove a registration (its event log rows stay)')
     .option('--schema <name>', 'PostgreSQL schema of the event tables', DEFAULT_SCHEMA)
     .action(async (name: string, o: { schema: string }) => {
-      const st = store(o.schema);
-      try {
-        await st.migrate();
-        if (!(await st.remove(name))) throw new Error(`service ${name} is not registered`);
-        console.log(JSON.stringify({ removed: name }));
-      } finally {
-        await st.close();
-      }
+      if (!(await withStore(o.schema, (st) => st.remove(name)))) throw new Error(`service ${name} is not registered`);
+      console.log(JSON.stringify({ removed: name }));
     });
 }
