@@ -79,10 +79,21 @@ export class CompactedTopicMirror {
     const mirror = new CompactedTopicMirror(consumer, o);
     try {
       mirror.partitions = await partitionCount(consumer, o.topic);
-      // A partition whose end cannot be looked up now (leader not known yet) is read until its end-of-partition event.
-      mirror.endOffsets = await Promise.all(
-        Array.from({ length: mirror.partitions }, (_, p) => highWatermark(consumer, o.topic, p, 5000).catch(() => Number.POSITIVE_INFINITY)),
-      );
+      // A partition whose end cannot be looked up yet (a new client's metadata without its leader) is asked
+      // again: left to its end-of-partition event, a partition a writer keeps appending to would never end.
+      // Past half the catch-up time it is read until that event after all.
+      const lookupUntil = Date.now() + o.catchUpTimeoutMs / 2;
+      const endOf = async (p: number): Promise<number> => {
+        for (;;) {
+          try {
+            return await highWatermark(consumer, o.topic, p, 5000);
+          } catch {
+            if (Date.now() >= lookupUntil) return Number.POSITIVE_INFINITY;
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        }
+      };
+      mirror.endOffsets = await Promise.all(Array.from({ length: mirror.partitions }, (_, p) => endOf(p)));
       mirror.endOffsets.forEach((end, p) => end === 0 && mirror.atEnd.add(p));
       const caughtUp = new Promise<void>((resolve, reject) => ((mirror.onCaughtUp = resolve), (mirror.onFetchFailed = reject)));
       // EOF events come inside a consume() call, before its batch is applied; run() checks after applying.
