@@ -22,11 +22,10 @@ import { CallHandlingServer } from '../../services/call-handling/callHandlingSer
 import { OwnerDecisions } from '../../services/call-handling/ownerDecisions.ts';
 import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
 import { startMemberApi, type MemberApi } from '../../streams/event-manager/introspection/memberApi.ts';
-import { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
 import type { UserProfiles } from '../../subscriber/availability/availabilityProfile.ts';
 import { sippAvailable, startSipp } from '../../tools/sipp/sipp.ts';
 import { scenarioXml } from '../../tools/sipp/scenarios.ts';
-import { oneModeProfile } from '../support/availabilityProfiles.ts';
+import { oneModeProfile, storeProfiles } from '../support/availabilityProfiles.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { freeUdpPort } from '../support/ports.ts';
@@ -85,11 +84,10 @@ beforeAll(async () => {
   });
   serde = new RecordSerde(s.registry.url, s.topics.prefix);
   await serde.loadIds();
-  const profiles = new AvailabilityStore(s.database.url, rulesSchema);
-  await profiles.migrate();
-  await profiles.setProfiles(ALICE, profile({ kind: 'available' }));
-  await profiles.setProfiles(BRUNO, profile({ kind: 'transfer', to: { number: '+33123456789' } }));
-  await profiles.close();
+  await storeProfiles(s.database.url, rulesSchema, {
+    [ALICE]: profile({ kind: 'available' }),
+    [BRUNO]: profile({ kind: 'transfer', to: { number: '+33123456789' } }),
+  });
 
   api = await startMemberApi(s, { memberId: 'em-ch-1', port: 0, host: HOST, tokens: BearerTokens.load(tokensFile) });
   cleanups.push(() => api.close());

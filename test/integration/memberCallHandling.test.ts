@@ -17,9 +17,8 @@ import { OwnerDecisions } from '../../services/call-handling/ownerDecisions.ts';
 import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
 import { startMemberApi, type MemberApi } from '../../streams/event-manager/introspection/memberApi.ts';
 import { MemberDecisions } from '../../streams/event-manager/introspection/memberDecisions.ts';
-import { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
 import type { UserProfiles } from '../../subscriber/availability/availabilityProfile.ts';
-import { oneModeProfile } from '../support/availabilityProfiles.ts';
+import { oneModeProfile, storeProfiles } from '../support/availabilityProfiles.ts';
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { isupEvent, mapEvent, sipResponse } from '../support/signalingEvents.ts';
@@ -87,11 +86,10 @@ beforeAll(async () => {
   cleanups.push(() => producer.close());
   serde = new RecordSerde(s.registry.url, s.topics.prefix);
   await serde.loadIds();
-  const profiles = new AvailabilityStore(s.database.url, rulesSchema);
-  await profiles.migrate();
-  await profiles.setProfiles(ALICE, profile({ kind: 'available' }));
-  await profiles.setProfiles(BRUNO, profile({ kind: 'transfer', to: { number: '+33123456789' } }));
-  await profiles.close();
+  await storeProfiles(s.database.url, rulesSchema, {
+    [ALICE]: profile({ kind: 'available' }),
+    [BRUNO]: profile({ kind: 'transfer', to: { number: '+33123456789' } }),
+  });
 
   em = await startEventManager(s, { memberId: 'em-callh-md', rulesSchema });
   cleanups.push(() => em.stop());

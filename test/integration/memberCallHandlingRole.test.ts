@@ -11,10 +11,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
-import { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { adminUrlIn, scrape, seriesValue } from '../support/adminScrape.ts';
-import { oneModeProfile } from '../support/availabilityProfiles.ts';
+import { oneModeProfile, storeProfiles } from '../support/availabilityProfiles.ts';
 import { repoRoot } from '../support/captures.ts';
 import { onTestDatabase, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
@@ -66,11 +65,10 @@ beforeAll(async () => {
   cleanups.push(() => cleanupIsolated(s));
   await onTestDatabase(`create database ${database}`);
   cleanups.push(() => onTestDatabase(`drop database if exists ${database} with (force)`));
-  const profiles = new AvailabilityStore(databaseUrl, 'presence');
-  await profiles.migrate();
-  await profiles.setProfiles(ALICE, oneModeProfile({ kind: 'available' }, { denied: [SPAMMER] }));
-  await profiles.setProfiles(BRUNO, oneModeProfile({ kind: 'available' }, { denied: [SPAMMER] }));
-  await profiles.close();
+  await storeProfiles(databaseUrl, 'presence', {
+    [ALICE]: oneModeProfile({ kind: 'available' }, { denied: [SPAMMER] }),
+    [BRUNO]: oneModeProfile({ kind: 'available' }, { denied: [SPAMMER] }),
+  });
   // Provisioned subscribers, as deployed: the in-member server keys callees through the directory.
   const directory = new SubscriberDirectory(databaseUrl);
   await directory.migrate();

@@ -2,6 +2,7 @@
 // 9–12 forward to my mobile, except for my boss; otherwise available" (Paris
 // time), and a personal profile where everyone may see the user available.
 import type { UserProfiles } from '../../subscriber/availability/availabilityProfile.ts';
+import { AvailabilityStore } from '../../subscriber/availability/availabilityStore.ts';
 
 export const BOSS = 'sip:boss@corp.example';
 export const COLLEAGUE = 'sip:colleague@corp.example';
@@ -50,3 +51,14 @@ export const oneModeProfile = (state: ModeState, lists: { allowed?: string[]; de
     },
   ],
 });
+
+/** Stores these subscribers' profiles in the availability tables of `schema` (made if missing), as the availability service would. */
+export async function storeProfiles(databaseUrl: string, schema: string, bySubscriber: Record<string, UserProfiles>): Promise<void> {
+  const profiles = new AvailabilityStore(databaseUrl, schema);
+  try {
+    await profiles.migrate();
+    for (const [subscriber, p] of Object.entries(bySubscriber)) await profiles.setProfiles(subscriber, p);
+  } finally {
+    await profiles.close();
+  }
+}
