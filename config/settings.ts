@@ -186,14 +186,14 @@ export interface Settings {
       dynamic: boolean;
       statsInterval: number;
     };
-    groupPresence: { memberId: string | undefined; fetchWaitMs: number; statsInterval: number };
+    groupPresence: { memberId: string | undefined; memberIndex: number; fetchWaitMs: number; statsInterval: number };
     groupService: { port: number; host: string; schema: string; relay: boolean; directory: boolean; maxBody: number; statsInterval: number };
     /** `run availability-service` (issue 16): the profiles API and its outbox relay to availability-profiles. */
     availabilityService: { port: number; host: string; schema: string; relay: boolean; maxBody: number; statsInterval: number };
     groupPresenceApi: { port: number; host: string; schema: string; sink: boolean; directory: boolean; statsInterval: number };
     locator: { port: number; host: string };
     /** `run event-deriver` (issue 17): service events from signaling, presence and profile changes. */
-    eventDeriver: { memberId: string | undefined; fetchWaitMs: number; maxOutageS: number; statsInterval: number };
+    eventDeriver: { memberId: string | undefined; memberIndex: number; fetchWaitMs: number; maxOutageS: number; statsInterval: number };
     /** `run event-service` (issue 17): registrations, the event log, webhooks, SSE and pull. */
     eventService: { port: number; host: string; schema: string; retentionHours: number; webhookMaxBackoffS: number; statsInterval: number };
     /** `run call-handling`: the SIP redirect server of call-handling decisions (services/call-handling/). */
@@ -207,7 +207,7 @@ export interface Settings {
       statsInterval: number;
     };
     console: { port: number; host: string; directory: boolean; manage: boolean; capturesDir: string | undefined };
-    hepTap: { port: number | undefined; host: string; directory: boolean; statsInterval: number };
+    hepTap: { port: number | undefined; host: string; memberId: string | undefined; memberIndex: number; directory: boolean; statsInterval: number };
   };
   eventManager: {
     /** Clock of presence timers: 'stream' (the partition's newest event time: deterministic, replay-friendly) or 'wall'. */
@@ -805,6 +805,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         },
         groupPresence: {
           memberId: id('PRESENCE_GROUP_PRESENCE_MEMBER_ID', 'roles.groupPresence.memberId'),
+          memberIndex: n('PRESENCE_GROUP_PRESENCE_MEMBER_INDEX', 'roles.groupPresence.memberIndex', 1),
           fetchWaitMs: n('PRESENCE_GROUP_PRESENCE_FETCH_WAIT_MS', 'roles.groupPresence.fetchWaitMs', 50),
           statsInterval: n('PRESENCE_GROUP_PRESENCE_STATS_INTERVAL', 'roles.groupPresence.statsInterval', 10),
         },
@@ -836,6 +837,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         locator: { port: p('PRESENCE_LOCATOR_PORT', 'roles.locator.port', 8090)!, host: h('PRESENCE_LOCATOR_HOST', 'roles.locator.host') },
         eventDeriver: {
           memberId: id('PRESENCE_EVENT_DERIVER_MEMBER_ID', 'roles.eventDeriver.memberId'),
+          memberIndex: n('PRESENCE_EVENT_DERIVER_MEMBER_INDEX', 'roles.eventDeriver.memberIndex', 1),
           fetchWaitMs: n('PRESENCE_EVENT_DERIVER_FETCH_WAIT_MS', 'roles.eventDeriver.fetchWaitMs', 50),
           maxOutageS: nonNegativeInt('PRESENCE_EVENT_DERIVER_MAX_OUTAGE_S', get('PRESENCE_EVENT_DERIVER_MAX_OUTAGE_S', 'roles.eventDeriver.maxOutageS'), 0),
           statsInterval: n('PRESENCE_EVENT_DERIVER_STATS_INTERVAL', 'roles.eventDeriver.statsInterval', 30),
@@ -867,6 +869,8 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         hepTap: {
           port: p('PRESENCE_HEP_TAP_PORT', 'roles.hepTap.port'),
           host: h('PRESENCE_HEP_TAP_HOST', 'roles.hepTap.host'),
+          memberId: id('PRESENCE_HEP_TAP_MEMBER_ID', 'roles.hepTap.memberId'),
+          memberIndex: n('PRESENCE_HEP_TAP_MEMBER_INDEX', 'roles.hepTap.memberIndex', 1),
           directory: b('PRESENCE_HEP_TAP_DIRECTORY', 'roles.hepTap.directory', true),
           statsInterval: n('PRESENCE_HEP_TAP_STATS_INTERVAL', 'roles.hepTap.statsInterval', 10),
         },

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { WireReader, WireWriter } from './kafkaWire.ts';
-import { checkMemberId, defaultMemberId, memberIds } from './memberIdentity.ts';
+import { checkMemberId, defaultMemberId, memberIdOf, memberIds } from './memberIdentity.ts';
 
 describe('member identity', () => {
   it('derives the default from host, role and index, never from the pid', () => {
@@ -17,6 +17,14 @@ describe('member identity', () => {
       instanceId: 'em-1',
       transactionalId: 'presence.event-manager-em-1',
     });
+  });
+
+  it("takes the given member id, else the role's default at the given index", () => {
+    expect(memberIdOf('tap-hep', 'hep-a')).toBe('hep-a');
+    expect(memberIdOf('tap-hep', undefined, '2')).toBe(`${os.hostname()}-tap-hep-2`);
+    expect(memberIdOf('event-deriver', undefined)).toBe(`${os.hostname()}-event-deriver-1`);
+    expect(() => memberIdOf('tap-hep', undefined, 'x')).toThrow(/--member-index must be a whole number/);
+    expect(() => memberIdOf('tap-hep', 'a b')).toThrow(/--member-id must be/);
   });
 
   it('refuses member ids Kafka ids should not carry', () => {

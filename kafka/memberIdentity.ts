@@ -22,6 +22,16 @@ export function checkMemberId(id: string, what = '--member-id'): string {
   return id;
 }
 
+/**
+ * The member id a command runs under: `--member-id` when given (checked), else the
+ * default of its role and `--member-index` (a whole number >= 1, given as a flag's text).
+ */
+export function memberIdOf(role: string, memberId: string | undefined, memberIndex: string | number = 1): string {
+  if (memberId !== undefined) return checkMemberId(memberId);
+  if (!/^\d+$/.test(String(memberIndex))) throw new Error(`--member-index must be a whole number >= 1, not ${memberIndex}`);
+  return defaultMemberId(role, Number(memberIndex));
+}
+
 export interface MemberIds {
   clientId: string;
   /** group.instance.id: static membership, unique within the group. */

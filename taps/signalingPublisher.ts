@@ -6,7 +6,6 @@
 // record twice when librdkafka bumped its epoch across a broker restart
 // (test/integration/tapPublisherEpochBump.test.ts). Bounded in flight, so a fast
 // replay applies back-pressure instead of queueing a whole capture in memory.
-import os from 'node:os';
 import type { Settings } from '../config/settings.ts';
 import type { DeadLetter, SignalingEvent } from '../schemas/generated/records.ts';
 import { RecordSerde } from '../schemas/serde.ts';
@@ -32,12 +31,14 @@ const TRANSACTION_TIMEOUT_MS = 30_000;
 const COMMIT_INTERVAL_MS = 50;
 
 /**
- * The tap's transactional id: `<topic prefix>tap-` (its ACL prefix, schemas/roleAccess.ts),
- * the client id, then host and pid — unique among taps running at once (two sharing an id
- * would fence each other), the same for a container restarted in its pod.
+ * The tap's transactional id: `<topic prefix>tap-` (its ACL prefix, schemas/roleAccess.ts) and
+ * the client id, which names one tap instance: stable across its restarts (`--member-id`), so a
+ * restarted tap fences its crashed predecessor and aborts the transaction it left open, which
+ * read_committed readers would otherwise wait on until the transaction timeout; unique among
+ * taps running at once (two sharing an id would fence each other).
  */
 export function tapTransactionalId(prefix: string, clientId: string): string {
-  return `${prefix}tap-${clientId}-${os.hostname()}-${process.pid}`;
+  return `${prefix}tap-${clientId}`;
 }
 
 export class SignalingPublisher {

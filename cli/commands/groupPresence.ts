@@ -3,6 +3,7 @@
 // Registered under `presence run` (after registerRunCommands).
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
+import { memberIdOf } from '../../kafka/memberIdentity.ts';
 import { startGroupPresence } from '../../streams/group-presence/groupPresenceService.ts';
 import { DEFAULT_FETCH_WAIT_MS } from '../../streams/group-presence/groupPresenceProcessor.ts';
 import { untilStopped } from './run.ts';
@@ -30,58 +31,73 @@ export function registerGroupPresenceCommand(program: Command): void {
       "join groups (basic group information) with their members' current presence, exactly once: keeps each group's presence, " +
         'answers group SUBSCRIBEs with RFC 4662 NOTIFYs (full state, then partial), publishes group-presence documents',
     )
-    .option('--member-id <id>', 'stable member id (transactional ids of both consumer groups); default PRESENCE_GROUP_PRESENCE_MEMBER_ID or host-pid')
+    .option(
+      '--member-id <id>',
+      'stable member id: the transactional ids of both consumer groups, so a restart fences its predecessor; default PRESENCE_GROUP_PRESENCE_MEMBER_ID or <hostname>-group-presence-<index>',
+    )
+    .option('--member-index <n>', 'index in the default member id (members of one host need distinct ones)', '1')
     .option('--fetch-wait-ms <ms>', 'longest a consumer fetch waits for committed records (latency per hop vs idle fetch rate)', String(DEFAULT_FETCH_WAIT_MS))
     .option('--stats-interval <s>', 'seconds between progress lines', '10')
     .option(
       '--max-outage-s <s>',
       'stop (with the reason, nothing discarded) after this many seconds of batches failing on a broker, registry or database outage; 0 retries on (default PRESENCE_GROUP_PRESENCE_MAX_OUTAGE_S or 0)',
     )
-    .action(async (opts: { memberId?: string; fetchWaitMs: string; statsInterval: string; maxOutageS?: string; adminPort?: string; adminHost?: string }) => {
-      const interval = positive('--stats-interval', opts.statsInterval);
-      const fetchWaitMs = positive('--fetch-wait-ms', opts.fetchWaitMs);
-      if (opts.maxOutageS !== undefined && !/^\d+$/.test(opts.maxOutageS))
-        throw new Error(`--max-outage-s must be a whole number of seconds >= 0, not ${opts.maxOutageS}`);
-      const s = loadSettings();
-      say.start();
-      // Up before Kafka is reached: /readyz says "starting" while both halves join and restore.
-      const state: { gp?: GroupPresenceService; failed?: string } = {};
-      const metrics = new MetricsRegistry();
-      const admin = await startAdminFor(s, 'groupPresence', opts, {
-        metrics,
-        ready: () => groupPresenceReadiness(state.gp),
-        live: () => (state.failed ? { ok: false, reason: state.failed } : { ok: true }),
-        log: say,
-      });
-      const gp = await startGroupPresence(s, {
-        memberId: opts.memberId,
-        log: say,
-        fetchWaitMs,
-        ...(opts.maxOutageS !== undefined ? { maxOutageMs: Number(opts.maxOutageS) * 1000 } : {}),
-      }).catch(async (err: unknown) => {
+    .action(
+      async (opts: {
+        memberId?: string;
+        memberIndex: string;
+        fetchWaitMs: string;
+        statsInterval: string;
+        maxOutageS?: string;
+        adminPort?: string;
+        adminHost?: string;
+      }) => {
+        const interval = positive('--stats-interval', opts.statsInterval);
+        const fetchWaitMs = positive('--fetch-wait-ms', opts.fetchWaitMs);
+        if (opts.maxOutageS !== undefined && !/^\d+$/.test(opts.maxOutageS))
+          throw new Error(`--max-outage-s must be a whole number of seconds >= 0, not ${opts.maxOutageS}`);
+        const memberId = memberIdOf('group-presence', opts.memberId, opts.memberIndex);
+        const s = loadSettings();
+        say.start();
+        // Up before Kafka is reached: /readyz says "starting" while both halves join and restore.
+        const state: { gp?: GroupPresenceService; failed?: string } = {};
+        const metrics = new MetricsRegistry();
+        const admin = await startAdminFor(s, 'groupPresence', opts, {
+          metrics,
+          ready: () => groupPresenceReadiness(state.gp),
+          live: () => (state.failed ? { ok: false, reason: state.failed } : { ok: true }),
+          log: say,
+        });
+        const gp = await startGroupPresence(s, {
+          memberId,
+          log: say,
+          fetchWaitMs,
+          ...(opts.maxOutageS !== undefined ? { maxOutageMs: Number(opts.maxOutageS) * 1000 } : {}),
+        }).catch(async (err: unknown) => {
+          await admin?.close();
+          throw err;
+        });
+        state.gp = gp;
+        registerGroupPresenceMetrics(metrics, gp);
+        gp.done().catch((err: Error) => (state.failed = `group presence stopped: ${err.message}`));
+        say(`group presence ${memberId} running against ${s.kafka.brokers}`);
+        const timer = setInterval(() => {
+          const g = gp.groups.stats;
+          const m = gp.members.stats;
+          const gs = gp.groups.processor.stats;
+          const ms = gp.members.processor.stats;
+          say(
+            `groups: partitions ${gp.groups.processor.ctx.partitions().length}, group records ${g.groupRecords}, member presence ${g.memberPresence}, subscribes ${g.subscribes} (refused ${g.refused}), ` +
+              `notifies ${g.notifies}, documents ${g.documents}, dead letters ${g.deadLetters}, aborts ${gs.aborts}${gs.lastError ? ` (last error: ${gs.lastError})` : ''}; ` +
+              `members: partitions ${gp.members.processor.ctx.partitions().length}, presence ${m.presence}, memberships ${m.memberships}, fanned out ${m.fannedOut}, dead letters ${m.deadLetters}, aborts ${ms.aborts}`,
+          );
+        }, interval * 1000);
+        const { ended, failure } = await untilStopped(gp.done());
+        clearInterval(timer);
+        say(`stopping (${ended})`);
+        await gp.stop();
         await admin?.close();
-        throw err;
-      });
-      state.gp = gp;
-      registerGroupPresenceMetrics(metrics, gp);
-      gp.done().catch((err: Error) => (state.failed = `group presence stopped: ${err.message}`));
-      say(`group presence ${opts.memberId ?? '(host-pid)'} running against ${s.kafka.brokers}`);
-      const timer = setInterval(() => {
-        const g = gp.groups.stats;
-        const m = gp.members.stats;
-        const gs = gp.groups.processor.stats;
-        const ms = gp.members.processor.stats;
-        say(
-          `groups: partitions ${gp.groups.processor.ctx.partitions().length}, group records ${g.groupRecords}, member presence ${g.memberPresence}, subscribes ${g.subscribes} (refused ${g.refused}), ` +
-            `notifies ${g.notifies}, documents ${g.documents}, dead letters ${g.deadLetters}, aborts ${gs.aborts}${gs.lastError ? ` (last error: ${gs.lastError})` : ''}; ` +
-            `members: partitions ${gp.members.processor.ctx.partitions().length}, presence ${m.presence}, memberships ${m.memberships}, fanned out ${m.fannedOut}, dead letters ${m.deadLetters}, aborts ${ms.aborts}`,
-        );
-      }, interval * 1000);
-      const { ended, failure } = await untilStopped(gp.done());
-      clearInterval(timer);
-      say(`stopping (${ended})`);
-      await gp.stop();
-      await admin?.close();
-      if (failure) throw failure;
-    });
+        if (failure) throw failure;
+      },
+    );
 }

@@ -6,7 +6,7 @@ import { loadSettings } from '../../config/settings.ts';
 import { startNotifySink } from '../../connectors/sinks/notify/notifySink.ts';
 import { DEFAULT_RETRY_POLICY } from '../../connectors/sinks/notify/policy.ts';
 import { untilStopped } from './run.ts';
-import { checkMemberId, defaultMemberId } from '../../kafka/memberIdentity.ts';
+import { memberIdOf } from '../../kafka/memberIdentity.ts';
 import { commandLog } from '../logger.ts';
 import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { notifySinkReadiness, registerNotifySinkMetrics } from '../../connectors/sinks/notify/notifySinkMetrics.ts';
@@ -154,7 +154,7 @@ export function registerNotifySinkCommand(program: Command): void {
         ...(opts.maxPollIntervalMs !== undefined ? { maxPollIntervalMs: whole('--max-poll-interval-ms', opts.maxPollIntervalMs, 1) } : {}),
         ...(opts.udpMaxBytes !== undefined ? { udpMaxRequestBytes: whole('--udp-max-bytes', opts.udpMaxBytes, 1) } : {}),
         ...(opts.groupId ? { groupId: opts.groupId } : {}),
-        memberId: opts.memberId === undefined ? defaultMemberId('notify-sink', whole('--member-index', opts.memberIndex, 1)) : checkMemberId(opts.memberId),
+        memberId: memberIdOf('notify-sink', opts.memberId, opts.memberIndex),
         ...(opts.dynamic ? { dynamic: true } : {}),
         ...(opts.maxOutageS !== undefined ? { maxOutageMs: whole('--max-outage-s', opts.maxOutageS) * 1000 } : {}),
         // Per-NOTIFY outcomes name watchers: debug only (--verbose turns it on).

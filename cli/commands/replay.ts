@@ -2,6 +2,7 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
+import { checkMemberId } from '../../kafka/memberIdentity.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { formatSummary } from '../../taps/decodeCapture.ts';
 import { parseSpeed } from '../../taps/replay/pacer.ts';
@@ -23,7 +24,12 @@ export function registerReplayCommand(program: Command): void {
     )
     .option('--no-directory', 'do not consult the subscriber directory: every identity is keyed by itself')
     .option('--country-code <cc>', 'home country calling code for national numbers')
-    .action(async (files: string[], opts: { speed: string; unknown?: string; directory: boolean; countryCode?: string }) => {
+    .option(
+      '--member-id <id>',
+      'stable replay id (its transactional id): a replay run again under the same id after a crash fences the crashed one instead of leaving readers to wait out its open transaction (default: host and pid, one per run)',
+    )
+    .action(async (files: string[], opts: { speed: string; unknown?: string; directory: boolean; countryCode?: string; memberId?: string }) => {
+      const clientId = opts.memberId === undefined ? undefined : checkMemberId(opts.memberId);
       const s = loadSettings();
       const unknown = opts.unknown ?? s.identity.unknownSubscribers;
       if (unknown !== 'drop' && unknown !== 'keep') throw new Error(`--unknown must be drop or keep, not ${unknown}`);
@@ -40,6 +46,7 @@ export function registerReplayCommand(program: Command): void {
           files.includes('-') || totalBytes === 0 ? undefined : inputs.reduce((n, input, i) => n + (input.progress?.() ?? 0) * sizes[i]!, 0) / totalBytes;
         const sum = await runTap(s, inputs, {
           tap: 'replay',
+          ...(clientId ? { clientId } : {}),
           speed: parseSpeed(opts.speed),
           unknown,
           directory,

@@ -10,7 +10,7 @@ import { startEventManager } from '../../streams/event-manager/eventManager.ts';
 import type { MembershipOptions } from '../../streams/event-manager/membership/membership.ts';
 import { parseHandoffMode } from '../../streams/event-manager/handoff/handoffMode.ts';
 import { parseGroupAssignor } from '../../kafka/assignors/groupAssignor.ts';
-import { checkMemberId, defaultMemberId } from '../../kafka/memberIdentity.ts';
+import { memberIdOf } from '../../kafka/memberIdentity.ts';
 import { startHttpApi } from '../../coordinator/httpApi.ts';
 import { BearerTokens } from '../../protocols/http/bearerTokens.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
@@ -238,8 +238,7 @@ export function registerRunCommands(program: Command): void {
         // --static on the command line wins over PRESENCE_EVENT_MANAGER_DYNAMIC=true, as a flag wins over any setting.
         if (opts.static) opts.dynamic = false;
         if (opts.protocol !== 'classic' && opts.protocol !== 'consumer') throw new Error(`--protocol must be classic or consumer, not ${opts.protocol}`);
-        if (!/^\d+$/.test(opts.memberIndex)) throw new Error(`--member-index must be a whole number >= 1, not ${opts.memberIndex}`);
-        const memberId = opts.memberId === undefined ? defaultMemberId('event-manager', Number(opts.memberIndex)) : checkMemberId(opts.memberId);
+        const memberId = memberIdOf('event-manager', opts.memberId, opts.memberIndex);
         const membership = membershipOptions(opts);
         const sipPort = sipPortOf(opts);
         // Refused before anything starts, as `run call-handling` refuses it.

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
+import { memberIdOf } from '../../kafka/memberIdentity.ts';
 import { hepTapTls } from '../../config/hepTlsFiles.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { formatHepStats, startHepCollector } from '../../taps/hep/hepCollector.ts';
@@ -47,6 +48,11 @@ export function registerTapCommand(program: Command): void {
     .option('--port <p>', `${hepInputSpec.fields.port.description} (required: the flag or PRESENCE_HEP_TAP_PORT)`)
     .option('--host <addr>', `${hepInputSpec.fields.host.description} (default PRESENCE_HEP_TAP_HOST or ${hepInputSpec.fields.host.default})`)
     .option(
+      '--member-id <id>',
+      'stable tap id: its transactional id, so a restarted tap fences its predecessor and readers do not wait out the transaction it left open; default PRESENCE_HEP_TAP_MEMBER_ID or <hostname>-hep-tap-<index>',
+    )
+    .option('--member-index <n>', 'index in the default tap id (taps of one host need distinct ones)', '1')
+    .option(
       '--unknown <policy>',
       'identities not in the subscriber directory: drop (counted) or keep (under their own key); default from PRESENCE_UNKNOWN_SUBSCRIBERS',
     )
@@ -65,6 +71,8 @@ export function registerTapCommand(program: Command): void {
       async (opts: {
         port?: string;
         host: string;
+        memberId?: string;
+        memberIndex: string;
         unknown?: string;
         directory: boolean;
         countryCode?: string;
@@ -79,6 +87,7 @@ export function registerTapCommand(program: Command): void {
       }) => {
         if (opts.port === undefined) throw new Error('tap hep needs a port: --port P or PRESENCE_HEP_TAP_PORT (roles.hepTap.port)');
         const hepPort = parsePort(opts.port);
+        const memberId = memberIdOf('hep-tap', opts.memberId, opts.memberIndex);
         const loaded = loadSettings();
         const t = loaded.hep.tls;
         // Flags over env/config, as everywhere: hepTapTls (config/hepTlsFiles.ts) reads the files before anything listens.
@@ -113,6 +122,7 @@ export function registerTapCommand(program: Command): void {
           const c = await startHepCollector(s, {
             port: hepPort,
             host: opts.host,
+            clientId: memberId,
             unknown,
             directory,
             countryCode: opts.countryCode,
@@ -123,7 +133,7 @@ export function registerTapCommand(program: Command): void {
           state.c = c;
           registerHepMetrics(metrics, c);
           say(
-            `HEP collector listening on udp+tcp ${c.host}:${c.port}${tls ? `, tls ${c.host}:${c.tlsPort}${tls.clientCa ? ' (client certificates required)' : ''}` : ''}${authKey ? ' (authentication key required)' : ''}, publishing to ${s.kafka.brokers} (topic prefix ${s.topics.prefix}); UDP receive buffer ${Math.round(c.udpReceiveBufferBytes / 1024)} KiB`,
+            `HEP collector listening on udp+tcp ${c.host}:${c.port}${tls ? `, tls ${c.host}:${c.tlsPort}${tls.clientCa ? ' (client certificates required)' : ''}` : ''}${authKey ? ' (authentication key required)' : ''}, publishing to ${s.kafka.brokers} (topic prefix ${s.topics.prefix}, tap id ${memberId}); UDP receive buffer ${Math.round(c.udpReceiveBufferBytes / 1024)} KiB`,
           );
           const timer = setInterval(() => say(formatHepStats(c.stats)), interval * 1000);
           const ended = await Promise.race([untilSignal(), failure.then((e) => `error: ${e.message}`)]);

@@ -6,6 +6,7 @@
 // subscriber key's partition (--shard i/n), as the event managers share them.
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
+import { memberIdOf } from '../../kafka/memberIdentity.ts';
 import { partitionOf } from '../../kafka/partitioner.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { numberingPlan } from '../../subscriber/numberingPlan.ts';
@@ -43,11 +44,14 @@ export function registerImsTapCommands(tap: Command): void {
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .requiredOption('--scscf <addrs>', 'comma-separated S-CSCF addresses or networks allowed to send third-party REGISTERs')
     .option('--no-directory', 'key every identity by itself instead of the subscriber directory')
-    .action(async (opts: { port: string; host: string; scscf: string; directory: boolean }) => {
+    .option('--member-id <id>', 'stable isc-tap id (its transactional id: a restart fences its predecessor); default <hostname>-isc-tap-<index>')
+    .option('--member-index <n>', 'index in the default id (instances on one host need distinct ones)', '1')
+    .action(async (opts: { port: string; host: string; scscf: string; directory: boolean; memberId?: string; memberIndex: string }) => {
+      const memberId = memberIdOf('isc-tap', opts.memberId, opts.memberIndex);
       const s = loadSettings();
       say.start();
       const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
-      const publisher = new SignalingPublisher(s, 'isc-tap');
+      const publisher = new SignalingPublisher(s, memberId);
       let failed: (e: Error) => void = () => {};
       const failure = new Promise<Error>((r) => (failed = r));
       try {
@@ -84,8 +88,12 @@ export function registerImsTapCommands(tap: Command): void {
     .option('--shard <i/n>', "this instance's share: subscribers whose key's partition modulo n is i", '0/1')
     .option('--expires <s>', 'requested subscription duration', '600')
     .option('--no-directory', 'key every identity by itself instead of the subscriber directory')
+    .option('--member-id <id>', 'stable reg-event-tap id (its transactional id: a restart fences its predecessor); default <hostname>-reg-event-tap-<index>')
+    .option('--member-index <n>', 'index in the default id (instances on one host need distinct ones)', '1')
     .action(
       async (opts: {
+        memberId?: string;
+        memberIndex: string;
         registrar: string;
         identities: string;
         watcher: string;
@@ -95,6 +103,7 @@ export function registerImsTapCommands(tap: Command): void {
         expires: string;
         directory: boolean;
       }) => {
+        const memberId = memberIdOf('reg-event-tap', opts.memberId, opts.memberIndex);
         const s = loadSettings();
         const registrar = registrarAddress(opts.registrar, '--registrar');
         const shard = /^(\d+)\/(\d+)$/.exec(opts.shard);
@@ -104,7 +113,7 @@ export function registerImsTapCommands(tap: Command): void {
         say.start();
         const plan = numberingPlan(s);
         const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
-        const publisher = new SignalingPublisher(s, 'reg-event-tap');
+        const publisher = new SignalingPublisher(s, memberId);
         let failed: (e: Error) => void = () => {};
         const failure = new Promise<Error>((r) => (failed = r));
         try {

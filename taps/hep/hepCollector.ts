@@ -4,6 +4,7 @@
 // SIP and TCAP transactions correlate across packets and agents. Stats are
 // the input's (packets, drops, pauses) and the pipeline's (signals, events,
 // dead letters).
+import os from 'node:os';
 import type { Settings } from '../../config/settings.ts';
 import type { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import type { UnknownPolicy } from '../subscriberResolver.ts';
@@ -20,6 +21,7 @@ export interface HepCollectorOptions extends HepInputOptions {
   batchSize?: number;
   /** Records the publisher may have unacknowledged before it makes us wait. */
   maxInFlight?: number;
+  /** The tap instance's stable id (its transactional id: a restart fences its predecessor); default host and pid. */
   clientId?: string;
   /** Replaces the Kafka publisher (tests). */
   publisher?: TapPublisher;
@@ -63,7 +65,7 @@ export class HepCollector {
       directory: o.directory,
       countryCode: o.countryCode,
       batchSize: o.batchSize ?? 500,
-      clientId: o.clientId ?? `presence-tap-hep-${process.pid}`,
+      clientId: o.clientId ?? `presence-tap-hep-${os.hostname()}-${process.pid}`,
       maxInFlight: o.maxInFlight ?? 20_000,
       publisher: o.publisher,
     });

@@ -3,6 +3,7 @@
 // build events (eventBuilder) → publish (SignalingPublisher), undecodable
 // input to the dead-letter topic with its raw bytes. Replay, live capture on
 // stdin, HEP and the generator differ only in their input.
+import os from 'node:os';
 import type { Settings } from '../../config/settings.ts';
 import { deadLetter } from '../../kafka/deadLetters.ts';
 import type { DeadLetter, SignalingEvent } from '../../schemas/generated/records.ts';
@@ -75,7 +76,7 @@ export class TapPipeline {
     private readonly o: TapPipelineOptions,
   ) {
     const speed = o.speed ?? Infinity;
-    this.publisher = o.publisher ?? new SignalingPublisher(s, o.clientId ?? `presence-replay-${process.pid}`, o.maxInFlight);
+    this.publisher = o.publisher ?? new SignalingPublisher(s, o.clientId ?? `presence-replay-${os.hostname()}-${process.pid}`, o.maxInFlight);
     this.resolver = new SubscriberResolver(o.directory, o.unknown);
     this.plan = numberingPlan(s, o.countryCode);
     this.pacer = new ReplayPacer(speed);
