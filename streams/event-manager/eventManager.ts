@@ -40,8 +40,8 @@ export interface EventManagerOptions {
   /** Static membership id (group.instance.id): the CLI passes the member id (kafka/staticMembership.ts). */
   instanceId?: string;
   log?: (line: string) => void;
-  /** Test hook: called before each batch is processed; throwing aborts the transaction. */
-  beforeBatch?: (batch: InputRecord[]) => void;
+  /** Test hook: called (and awaited, when it returns a promise) before each batch is processed; throwing aborts the transaction. */
+  beforeBatch?: (batch: InputRecord[]) => void | Promise<void>;
   /** Schema of the authorization-rule and availability tables in the database (tests use their own). */
   rulesSchema?: string;
   punctuateIntervalMs?: number;
@@ -120,7 +120,7 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
   const handlers = new Map(HANDLERS.map((h) => [t(h.topic), h]));
 
   const processBatch = async (batch: InputRecord[], stores: ProcessContext<ManagedSubscriber>): Promise<OutputRecord[]> => {
-    o.beforeBatch?.(batch);
+    if (o.beforeBatch) await o.beforeBatch(batch);
     ctx.availability = await availabilityStore.getMany(batch.filter((r) => r.key && handlers.get(r.topic)?.needsAvailability).map((r) => r.key!));
     const out: OutputRecord[] = [];
     for (const r of batch) {
