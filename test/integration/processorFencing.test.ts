@@ -176,56 +176,66 @@ describe('exactly-once runtime: fencing, revocation, commit timeouts, queue boun
     }
   }, 150_000);
 
-  it('a member stalled past max.poll.interval.ms cannot commit a punctuation after its successor took over', async () => {
-    const t = await topics('zombie', 1);
-    const stall = { armed: false, over: false };
-    const zombieMarks = { punctuation: 0 };
-    const opts = (id: string): TransactionalProcessorOptions<number> => ({
-      ...stallableMember(t, id, 'fence-zombie'),
-      punctuateIntervalMs: 300,
-      process: async (batch, ctx) => {
-        if (id === 'a' && stall.armed && batch.some((r) => r.value?.toString() === 'stall')) {
-          stall.armed = false;
-          await sleep(12_000); // past max.poll.interval.ms: the group moves on without us
-          stall.over = true;
-        }
-        return batch.map((r) => {
-          const st = ctx.store(r.partition);
-          const n = (st.get(r.key!) ?? 0) + 1;
-          st.put(r.key!, n);
-          return { topic: t.output, key: r.key, value: Buffer.from(`${id}:${r.value!.toString()}:${n}`) };
-        });
-      },
-      // The first timer after the stall: what a zombie would NOTIFY ("terminated", expired registrations).
-      punctuate: () => {
-        if (id !== 'a' || !stall.over || zombieMarks.punctuation > 0) return [];
-        zombieMarks.punctuation++;
-        return [{ topic: t.output, key: 'timer', value: Buffer.from('a:zombie-timer') }];
-      },
-    });
-    const a = new TransactionalProcessor<number>(opts('a'));
-    const b = new TransactionalProcessor<number>(opts('b'));
-    await a.start();
-    try {
-      await t.producer.send(t.input, 'k', Buffer.from('first'));
-      await eventually('member a to process the first record', () => a.stats.records >= 1, { timeoutMs: 60_000 });
-      stall.armed = true;
-      await t.producer.send(t.input, 'k', Buffer.from('stall'));
-      await eventually('member a to stall', () => !stall.armed, { timeoutMs: 30_000 });
-      await b.start();
-      await eventually('member b to process the stalled record', () => b.stats.records >= 1, { timeoutMs: 60_000 });
-      await eventually('member a to come back from its stall and punctuate', () => zombieMarks.punctuation > 0, { timeoutMs: 30_000 });
-      await sleep(3000);
-      const got = (await readTopic({ brokers: s.kafka.brokers, topic: t.output, partitions: 1, count: 2, timeoutMs: 30_000, settleMs: 2000 })).map((m) =>
-        m.value!.toString(),
-      );
-      expect(got).not.toContain('a:zombie-timer');
-      expect(got.filter((v) => v.endsWith(':stall:2'))).toHaveLength(1);
-    } finally {
-      await b.stop();
-      await a.stop();
-    }
-  }, 150_000);
+  // Before its first commit the group has no offset for the partition: the transaction is fenced by the seeded low watermark.
+  it.each([
+    { when: 'after its first commit of the partition', first: true },
+    { when: 'before any commit of the partition', first: false },
+  ])(
+    'a member stalled past max.poll.interval.ms cannot commit a punctuation after its successor took over ($when)',
+    async ({ first }) => {
+      const t = await topics(first ? 'zombie' : 'zombie-fresh', 1);
+      const stall = { armed: false, over: false };
+      const zombieMarks = { punctuation: 0 };
+      const opts = (id: string): TransactionalProcessorOptions<number> => ({
+        ...stallableMember(t, id, 'fence-zombie'),
+        punctuateIntervalMs: 300,
+        process: async (batch, ctx) => {
+          if (id === 'a' && stall.armed && batch.some((r) => r.value?.toString() === 'stall')) {
+            stall.armed = false;
+            await sleep(12_000); // past max.poll.interval.ms: the group moves on without us
+            stall.over = true;
+          }
+          return batch.map((r) => {
+            const st = ctx.store(r.partition);
+            const n = (st.get(r.key!) ?? 0) + 1;
+            st.put(r.key!, n);
+            return { topic: t.output, key: r.key, value: Buffer.from(`${id}:${r.value!.toString()}:${n}`) };
+          });
+        },
+        // The first timer after the stall: what a zombie would NOTIFY ("terminated", expired registrations).
+        punctuate: () => {
+          if (id !== 'a' || !stall.over || zombieMarks.punctuation > 0) return [];
+          zombieMarks.punctuation++;
+          return [{ topic: t.output, key: 'timer', value: Buffer.from('a:zombie-timer') }];
+        },
+      });
+      const a = new TransactionalProcessor<number>(opts('a'));
+      const b = new TransactionalProcessor<number>(opts('b'));
+      await a.start();
+      try {
+        if (first) {
+          await t.producer.send(t.input, 'k', Buffer.from('first'));
+          await eventually('member a to process the first record', () => a.stats.records >= 1, { timeoutMs: 60_000 });
+        } else await eventually('member a to be assigned the partition', () => a.ctx.partitions().length > 0 || undefined, { timeoutMs: 60_000 });
+        stall.armed = true;
+        await t.producer.send(t.input, 'k', Buffer.from('stall'));
+        await eventually('member a to stall', () => !stall.armed, { timeoutMs: 30_000 });
+        await b.start();
+        await eventually('member b to process the stalled record', () => b.stats.records >= 1, { timeoutMs: 60_000 });
+        await eventually('member a to come back from its stall and punctuate', () => zombieMarks.punctuation > 0, { timeoutMs: 30_000 });
+        await sleep(3000);
+        const got = (
+          await readTopic({ brokers: s.kafka.brokers, topic: t.output, partitions: 1, count: first ? 2 : 1, timeoutMs: 30_000, settleMs: 2000 })
+        ).map((m) => m.value!.toString());
+        expect(got).not.toContain('a:zombie-timer');
+        expect(got.filter((v) => v.endsWith(`:stall:${first ? 2 : 1}`))).toHaveLength(1);
+      } finally {
+        await b.stop();
+        await a.stop();
+      }
+    },
+    150_000,
+  );
 
   it('a commitTransaction that times out is retried, not aborted: its outputs and state land once', async () => {
     const t = await topics('committimeout', 1);
