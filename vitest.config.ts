@@ -18,6 +18,7 @@ const ALONE = [
   'consoleBrowser',
   'eventService',
   'groupPresenceOutage',
+  'kafkaAcls',
   'kafkaSaslSsl',
   'loadAssignor',
   'locate',

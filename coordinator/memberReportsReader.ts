@@ -47,7 +47,7 @@ export class MemberReportsView {
         brokers: s.kafka.brokers,
         topic,
         clientId: `member-reports-${process.pid}`,
-        groupIdPrefix: `member-reports-${process.pid}-`,
+        groupIdPrefix: `${s.topics.prefix}member-reports-${process.pid}-`,
         follow: o.follow ?? false,
         catchUpTimeoutMs: o.catchUpTimeoutMs ?? 15_000,
         fetchErrorBeforeCaughtUp: 'fail',

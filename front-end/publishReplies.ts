@@ -21,6 +21,11 @@ interface PublishRepliesOptions {
   /** publish-responses topic (prefixed). */
   readonly responseTopic: string;
   readonly frontEndId: string;
+  /**
+   * Starts the reader's group id: `<topic prefix>sip-front-replies-` (schemas/roleAccess.ts readerGroups),
+   * which an authorizer's prefix ACL lets the SIP edge's user use.
+   */
+  readonly groupIdPrefix: string;
   /** Sends a request record; resolves once the broker has it (acks=all). */
   readonly send: (topic: string, key: string, value: PublishRequest) => Promise<unknown>;
   readonly decode: (value: Buffer) => Promise<PublishResponse>;
@@ -68,7 +73,7 @@ export class PublishReplies implements PublishService {
         ...rdkafkaSecurity(),
         'client.id': `sip-front-${o.frontEndId}-replies`,
         // Required by librdkafka; never joined (assign, no subscribe) and never committed.
-        'group.id': `sip-front-replies-${o.frontEndId}-${process.pid}`,
+        'group.id': `${o.groupIdPrefix}${o.frontEndId}-${process.pid}`,
         'enable.auto.commit': false,
         'enable.auto.offset.store': false,
         'isolation.level': 'read_committed',

@@ -519,6 +519,7 @@ export async function startSipFrontEnd(s: Settings, o: SipFrontEndOptions = {}):
         requestTopic: topicName(s.topics.prefix, 'publish-requests'),
         responseTopic: topicName(s.topics.prefix, 'publish-responses'),
         frontEndId,
+        groupIdPrefix: `${s.topics.prefix}sip-front-replies-`,
         send: (t, key, value) => producer.send(t, key, serde.encode('publish-requests', value), value.receivedAt),
         decode: (b) => serde.decode('publish-responses', b),
         timeoutMs: o.publishTimeoutMs ?? s.frontEnd.publishTimeoutMs,

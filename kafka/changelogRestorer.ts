@@ -45,6 +45,12 @@ export class ChangelogRestorer<V> {
     private readonly decode: (value: Buffer) => V | Promise<V>,
     /** Progress of long restores (records of the offsets to read, rate, time left). */
     private readonly log?: (line: string) => void,
+    /**
+     * The processor's consumer group: the restorer's own group id starts with it. librdkafka's consumer
+     * needs one and asks for its coordinator, which an authorizer checks, so it falls under the role's
+     * group ACL (a prefix pattern, kafka/strimziResources.ts); it is never joined nor committed to.
+     */
+    private readonly groupId = 'presence',
   ) {}
 
   /** Set by close(): a restore step arriving later (a task that outlived its member's stop) must not open a consumer no one closes. */
@@ -65,8 +71,8 @@ export class ChangelogRestorer<V> {
       {
         'metadata.broker.list': this.brokers,
         ...rdkafkaSecurity(),
-        // Never commits: the group id only satisfies the client.
-        'group.id': `restorer-${process.pid}-${Date.now()}`,
+        // Never joins nor commits: the group id only satisfies the client.
+        'group.id': `${this.groupId}.restorer-${process.pid}-${Date.now()}`,
         'enable.auto.commit': false,
         'isolation.level': 'read_committed',
         'enable.partition.eof': true,

@@ -51,7 +51,7 @@ export class RestoreStateMachine<V> {
     /** Local state checkpoints: loaded before the changelog is read, and told where each restore ended. */
     private readonly checkpoints?: { checkpointer: StateCheckpointer<V>; offsets: ChangelogOffsets },
   ) {
-    this.restorer = new ChangelogRestorer(opts.brokers, opts.store.changelogTopic, opts.store.decode, opts.log);
+    this.restorer = new ChangelogRestorer(opts.brokers, opts.store.changelogTopic, opts.store.decode, opts.log, opts.groupId);
   }
 
   /** Still the partition's current restore (not revoked, nor revoked and assigned again, meanwhile). */

@@ -37,7 +37,7 @@ describe('Strimzi KafkaTopic resources', () => {
 describe('Strimzi KafkaUser resources: the ACLs each role needs', () => {
   const users = strimziUsers(s, { cluster: 'kafka-a', namespace: 'telco' });
   const KINDS = new Set(['topic', 'group', 'transactionalId', 'cluster']);
-  const OPS = new Set(['Read', 'Write', 'Describe', 'IdempotentWrite']);
+  const OPS = new Set(['Read', 'Write', 'Describe', 'AlterConfigs', 'IdempotentWrite']);
 
   it('have the shape the Strimzi user operator takes (v1beta2, simple authorization, known resources and operations)', () => {
     expect(users.map((u) => u.metadata.labels['app.kubernetes.io/component'])).toEqual(ROLE_ACCESS.map((r) => r.role));
@@ -74,7 +74,7 @@ describe('Strimzi KafkaUser resources: the ACLs each role needs', () => {
     // Its store changelog is written in its transactions and read back on restore.
     expect(on('topic', 'Prod_Presence.event-manager-presence-store-changelog')).toEqual(['Read', 'Write', 'Describe']);
     // The names the code builds: the group of startEventManager, the transactional id of memberIdentity.
-    expect(on('group', `Prod_Presence.${EVENT_MANAGER_GROUP}`)).toEqual(['Read', 'Describe']);
+    expect(on('group', `Prod_Presence.${EVENT_MANAGER_GROUP}`)).toEqual(['Read', 'Describe', 'AlterConfigs']);
     expect(
       memberIds('Prod_Presence.', 'event-manager', 'em-1').transactionalId.startsWith(
         (em.find((a) => a.resource.type === 'transactionalId')!.resource as { name: string }).name,

@@ -42,7 +42,7 @@ export function strimziTopics(s: Settings, o: { cluster: string; namespace?: str
   });
 }
 
-export type AclOperation = 'Read' | 'Write' | 'Describe' | 'IdempotentWrite';
+export type AclOperation = 'Read' | 'Write' | 'Describe' | 'AlterConfigs' | 'IdempotentWrite';
 export interface KafkaUserAcl {
   resource: { type: 'topic' | 'group' | 'transactionalId'; name: string; patternType: 'literal' | 'prefix' } | { type: 'cluster' };
   operations: AclOperation[];
@@ -60,7 +60,7 @@ export interface KafkaUserResource {
  * One KafkaUser per role with the ACLs its clients need (schemas/roleAccess.ts):
  * Read+Describe on the topics it consumes, Write+Describe on those it produces,
  * Read+Describe on its consumer groups (commits, and KIP-447 fencing of its
- * transactions), Write+Describe on its transactional ids, and IdempotentWrite on the
+ * transactions) and AlterConfigs on them (its session timeout), Write+Describe on its transactional ids, and IdempotentWrite on the
  * cluster for producers (every producer of ours is idempotent; brokers before 3.0 ask for it).
  */
 export function strimziUsers(
@@ -79,8 +79,11 @@ export function strimziUsers(
           both.has(t) ? ['Read', 'Write', 'Describe'] : r.writes.includes(t) ? ['Write', 'Describe'] : ['Read', 'Describe'],
         ),
       );
-    for (const g of r.groups ?? []) acls.push(acl({ type: 'group', name: `${prefix}${g}`, patternType: 'literal' }, ['Read', 'Describe']));
+    // AlterConfigs: a member sets its group's session timeout and heartbeat interval (KIP-848 group configs, kafka/groupSession.ts).
+    // A prefix: the member's changelog restorer has a group id of its own that starts with the group's (kafka/changelogRestorer.ts).
+    for (const g of r.groups ?? []) acls.push(acl({ type: 'group', name: `${prefix}${g}`, patternType: 'prefix' }, ['Read', 'Describe', 'AlterConfigs']));
     for (const g of r.groupPrefixes ?? []) acls.push(acl({ type: 'group', name: g, patternType: 'prefix' }, ['Read', 'Describe']));
+    for (const g of r.readerGroups ?? []) acls.push(acl({ type: 'group', name: `${prefix}${g}`, patternType: 'prefix' }, ['Read', 'Describe']));
     for (const g of r.describesGroups ?? []) acls.push(acl({ type: 'group', name: `${prefix}${g}`, patternType: 'literal' }, ['Describe']));
     for (const id of r.transactionalIdPrefixes ?? [])
       acls.push(acl({ type: 'transactionalId', name: `${prefix}${id}`, patternType: 'prefix' }, ['Write', 'Describe']));

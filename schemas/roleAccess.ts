@@ -19,6 +19,12 @@ export interface RoleAccess {
   groups?: string[];
   /** Group-name prefixes of assign-only readers that never commit (Read, Describe, prefix pattern); not under the topic prefix. */
   groupPrefixes?: string[];
+  /**
+   * Group-name prefixes, under the topic prefix, of its assign-only readers (compacted-topic mirrors,
+   * reply readers): never joined nor committed, but librdkafka's consumer needs a group id and asks
+   * for its coordinator, which an authorizer checks (Read, Describe, prefix pattern).
+   */
+  readerGroups?: string[];
   /** Groups only described (lag shown): Describe. */
   describesGroups?: string[];
   /** Transactional id prefixes (`<topic prefix><prefix>`; Write, Describe). */
@@ -29,6 +35,8 @@ export interface RoleAccess {
 const SIP_EDGE = {
   reads: ['publish-responses', 'groups', 'event-manager-members'] as TopicName[],
   writes: ['subscriptions', 'publish-requests', 'group-subscriptions'] as TopicName[],
+  // front-end/groupRoutes.ts, front-end/publishReplies.ts, coordinator/memberReportsReader.ts (redirect and proxy modes).
+  readerGroups: ['sip-front-groups-', 'sip-front-replies-', 'member-reports-'],
 };
 
 export const ROLE_ACCESS: readonly RoleAccess[] = [
@@ -69,6 +77,7 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
     groups: ['presence-event-managers'],
     // tap-: the reg-event agent's publisher (memberRegEvent.ts), transactional as the taps'; sip-front-: its embedded SIP front end's.
     transactionalIdPrefixes: ['event-manager-', 'tap-', 'sip-front-'],
+    readerGroups: SIP_EDGE.readerGroups,
   },
   {
     // Le: asks the GMLC (MLP) what the event managers request; answers are network facts like the taps'.
@@ -88,6 +97,7 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
     writes: [...SIP_EDGE.writes, 'signaling-events'],
     // Its records are written in transactions (front-end/sipFrontEnd.ts), read exactly once by the event managers.
     transactionalIdPrefixes: ['sip-front-'],
+    readerGroups: SIP_EDGE.readerGroups,
   },
   {
     role: 'notify-sink',
@@ -155,6 +165,7 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
     reads: ['event-manager-members', 'current-presence'],
     writes: [],
     groupPrefixes: ['locate-'],
+    readerGroups: ['member-reports-'],
   },
   {
     role: 'console',

@@ -27,6 +27,8 @@ export interface SaslSslOptions {
   readonly mutualTls?: boolean;
   /** Also OAUTHBEARER on the SASL_SSL listener, validated against this JWKS (test/support/oidcTokenServer.ts). */
   readonly oauthBearer?: SaslSslListener['oauthBearer'];
+  /** Broker settings beyond the stack's own (an authorizer, say). */
+  readonly properties?: BrokerProperties;
 }
 
 export interface SaslSslBroker extends PrivateBroker {
@@ -46,7 +48,7 @@ export interface SaslSslBroker extends PrivateBroker {
  */
 export function privateSaslSslBroker(name: string, port: number, options: SaslSslOptions, base: Settings = loadSettings()): SaslSslBroker {
   let listener: SaslSslListener | undefined;
-  const inner = privateBroker(name, port, base, {}, async (home) => {
+  const inner = privateBroker(name, port, base, options.properties ?? {}, async (home) => {
     if (listener) return listener;
     const { caFile, keystorePemFile, ca } = await makeBrokerTls(path.join(home, 'tls'), 'presence test CA');
     if (options.mutualTls) await ca.issue('client', ['presence-client']);
