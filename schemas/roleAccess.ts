@@ -27,6 +27,8 @@ export interface RoleAccess {
   readerGroups?: string[];
   /** Groups only described (lag shown): Describe. */
   describesGroups?: string[];
+  /** Topics only described (their ends, for a group's lag): Describe. */
+  describesTopics?: TopicName[];
   /** Transactional id prefixes (`<topic prefix><prefix>`; Write, Describe). */
   transactionalIdPrefixes?: string[];
 }
@@ -38,6 +40,21 @@ const SIP_EDGE = {
   // front-end/groupRoutes.ts, front-end/publishReplies.ts, coordinator/memberReportsReader.ts (redirect and proxy modes).
   readerGroups: ['sip-front-groups-', 'sip-front-replies-', 'member-reports-'],
 };
+
+/** What the event managers consume: their inputs, their store's changelog and the SIP edge's reads. */
+const EVENT_MANAGER_READS: TopicName[] = [
+  'signaling-events',
+  'subscriptions',
+  'delivery-reports',
+  'publish-requests',
+  'availability-profiles',
+  'watcher-consents',
+  // Tombstones: a deleted subscriber's watchers are told noresource.
+  'directory-changes',
+  'event-manager-presence-store-changelog',
+  'event-manager-members',
+  ...SIP_EDGE.reads,
+];
 
 export const ROLE_ACCESS: readonly RoleAccess[] = [
   {
@@ -51,19 +68,7 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
   {
     role: 'event-manager',
     commands: ['run event-manager (with --sip-port its embedded SIP front end too)'],
-    reads: [
-      'signaling-events',
-      'subscriptions',
-      'delivery-reports',
-      'publish-requests',
-      'availability-profiles',
-      'watcher-consents',
-      // Tombstones: a deleted subscriber's watchers are told noresource.
-      'directory-changes',
-      'event-manager-presence-store-changelog',
-      'event-manager-members',
-      ...SIP_EDGE.reads,
-    ],
+    reads: EVENT_MANAGER_READS,
     writes: [
       'current-presence',
       'notify-requests',
@@ -186,6 +191,8 @@ export const ROLE_ACCESS: readonly RoleAccess[] = [
     transactionalIdPrefixes: ['tap-'],
     groupPrefixes: ['presence-console-'],
     describesGroups: ['presence-event-managers'],
+    // The event managers' lag: their group's offsets against the ends of every topic they consume.
+    describesTopics: EVENT_MANAGER_READS,
   },
   {
     // Issue 17: service events from signaling, presence and profile changes, exactly once.

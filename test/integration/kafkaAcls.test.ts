@@ -7,6 +7,8 @@
 //  - the tap (`presence replay`) publishes signaling events in transactions;
 //  - an event manager (`presence run event-manager`) joins its group (KIP-848), restores,
 //    processes them exactly once and writes current-presence;
+//  - every other role (`presence run <role>`) becomes ready (its group joined, its readers
+//    and writers connected) with no authorization failure in its log;
 //  - the SIP front end (`presence run sip-front`) records a SUBSCRIBE and PUBLISHes, reading
 //    the event manager's answers and the group URIs, and the notify sink
 //    (`presence run notify-sink`) sends the watcher its NOTIFYs;
@@ -32,12 +34,27 @@ import { startMemberProcess, type MemberProcess } from '../support/memberProcess
 import { privateSaslSslBroker } from '../support/privateBroker.ts';
 import { readTopic } from '../support/topicReader.ts';
 import { StrictWatcher } from '../support/strictWatcher.ts';
+import { adminUrlIn } from '../support/adminScrape.ts';
 import { eventually } from '../support/wait.ts';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const port = 19_530;
-const ROLES = ['tap', 'event-manager', 'sip-front', 'notify-sink'] as const;
+const ROLES = [
+  'tap',
+  'event-manager',
+  'sip-front',
+  'notify-sink',
+  'event-deriver',
+  'group-presence',
+  'location-agent',
+  'group-service',
+  'availability-service',
+  'event-service',
+  'locator',
+  'group-presence-api',
+  'console',
+] as const;
 const isolated = isolatedSettings('acls', 2);
 const s: Settings = { ...isolated, kafka: { ...isolated.kafka, brokers: `127.0.0.1:${port}` } };
 const roles = ROLE_ACCESS.filter((r) => (ROLES as readonly string[]).includes(r.role));
@@ -222,4 +239,37 @@ describe('each role under an authorizer, with only its rendered ACLs', () => {
       await ua.close();
     }
   }, 180_000);
+
+  it.each([
+    ['event-deriver', []],
+    ['group-presence', []],
+    ['location-agent', ['--mlp-url', 'http://127.0.0.1:9/mlp']],
+    ['group-service', ['--port', '0']],
+    ['availability-service', ['--port', '0']],
+    ['event-service', ['--port', '0']],
+    ['locator', ['--port', '0']],
+    ['group-presence-api', ['--port', '0']],
+    ['console', ['--port', '0']],
+  ] as const)(
+    'run %s: ready under its ACLs, no authorization failure',
+    async (role, args) => {
+      const name = userOf(role).metadata.name;
+      const m = await startMemberProcess(s, `${role}-acls`, [role, ...args, '--admin-port', '0'], /admin on http/, envOf({ name, password: password(name) }));
+      members.push(m);
+      const admin = adminUrlIn(m.lines.map((l) => l.text).join('\n'))!;
+      await eventually(
+        () =>
+          `${role} /readyz 200 (its log: ${m.lines
+            .slice(-5)
+            .map((l) => l.text)
+            .join(' | ')})`,
+        async () => (await fetch(`${admin}/readyz`).catch(() => undefined))?.status === 200 || undefined,
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(m.lines.map((l) => l.text).join('\n')).not.toMatch(/authori[sz]ation failed/i);
+      await m.stop('SIGTERM').catch(() => m.stop('SIGKILL'));
+    },
+    120_000,
+  );
 });
