@@ -5,6 +5,7 @@
 // saying something failed are warnings, per-record lines (--verbose) debug.
 import { hostname } from 'node:os';
 import { setKafkaClientLogSink, type LogLevel } from '../kafka/clientLog.ts';
+import { setCertificateReloadLogSink } from '../protocols/tls/certificateReloader.ts';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 export const LOG_LEVELS = Object.keys(RANK) as LogLevel[];
@@ -113,6 +114,7 @@ export function commandLog(component: string, settings: () => { log: { level: Lo
   const use = (l: Logger): Logger => {
     logger = l;
     setKafkaClientLogSink((level, msg, f) => l.log(level, msg, f));
+    setCertificateReloadLogSink((level, msg) => l.log(level, msg));
     return l;
   };
   const get = (): Logger => logger ?? use(processLogger(component, settings()));

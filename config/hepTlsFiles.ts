@@ -9,6 +9,7 @@ interface HepTls {
   readonly cert: Buffer;
   readonly key: Buffer;
   readonly clientCa?: Buffer;
+  readonly reload: { readonly files: { certFile: string; keyFile: string; clientCaFile?: string }; readonly intervalMs: number };
 }
 
 /** The HEP tap's TLS listener, or undefined when no certificate is configured (TLS off). Half a configuration is an error. */
@@ -26,5 +27,9 @@ export function hepTapTls(s: Settings): HepTls | undefined {
     cert: readPem('PRESENCE_HEP_TLS_CERT_FILE', t.certFile),
     key: readPem('PRESENCE_HEP_TLS_KEY_FILE', t.keyFile),
     ...(t.clientCaFile !== undefined ? { clientCa: readPem('PRESENCE_HEP_TLS_CLIENT_CA_FILE', t.clientCaFile) } : {}),
+    reload: {
+      files: { certFile: t.certFile, keyFile: t.keyFile, ...(t.clientCaFile !== undefined ? { clientCaFile: t.clientCaFile } : {}) },
+      intervalMs: s.tls.reloadIntervalS * 1000,
+    },
   };
 }

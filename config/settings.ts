@@ -55,13 +55,24 @@ export interface Settings {
     /** What taps do with identities that are not in the subscriber directory (Tekelec Fig 10). */
     unknownSubscribers: 'drop' | 'keep';
   };
+  /** Every TLS listener (SIP, HTTP APIs, HEP) looks at its certificate files this often and takes a renewed pair without a restart (protocols/tls/certificateReloader.ts); 0: only on SIGHUP. */
+  tls: { reloadIntervalS: number };
   http: {
     /** Bearer tokens file of the HTTP APIs (protocols/http/bearerTokens.ts); undefined: the APIs are open (local use only). */
     tokensFile: string | undefined;
     /** Bearer token the CLI presents to our own HTTP APIs (a member's API for presence watchers / locate). */
     token?: string | undefined;
     /** Header size, header and request timeouts, HTTPS certificate and key of every HTTP API (protocols/http/serverLimits.ts). */
-    limits: { maxHeaderBytes: number; headersTimeoutMs: number; requestTimeoutMs: number; tlsCertFile?: string; tlsKeyFile?: string; tlsClientCaFile?: string };
+    limits: {
+      maxHeaderBytes: number;
+      headersTimeoutMs: number;
+      requestTimeoutMs: number;
+      tlsCertFile?: string;
+      tlsKeyFile?: string;
+      tlsClientCaFile?: string;
+      /** tls.reloadIntervalS, where the HTTP servers find it. */
+      tlsReloadIntervalS: number;
+    };
     /** How this process calls the other members' HTTP APIs (the locator asking an owner): the CA it trusts, and its certificate where they require mutual TLS. */
     client: ApiClientTls;
   };
@@ -599,6 +610,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
   const registryPort = int('PRESENCE_REGISTRY_PORT', get('PRESENCE_REGISTRY_PORT', 'registry.port'), DEFAULTS.registryPort);
   const externalRegistry = str(get('PRESENCE_REGISTRY_URL', 'registry.url'));
   const adminUrl = str(get('PRESENCE_DATABASE_ADMIN_URL', 'database.adminUrl')) ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const tlsReloadIntervalS = nonNegativeInt('PRESENCE_TLS_RELOAD_INTERVAL_S', get('PRESENCE_TLS_RELOAD_INTERVAL_S', 'tls.reloadIntervalS'), 60);
 
   return {
     home,
@@ -643,6 +655,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         'drop',
       ),
     },
+    tls: { reloadIntervalS: tlsReloadIntervalS },
     http: {
       tokensFile: str(get('PRESENCE_HTTP_TOKENS_FILE', 'http.tokensFile')),
       token: secret('PRESENCE_HTTP_TOKEN', 'http.token'),
@@ -653,6 +666,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         ...optionalString('tlsCertFile', str(get('PRESENCE_HTTP_TLS_CERT', 'http.tlsCert'))),
         ...optionalString('tlsKeyFile', str(get('PRESENCE_HTTP_TLS_KEY', 'http.tlsKey'))),
         ...optionalString('tlsClientCaFile', str(get('PRESENCE_HTTP_TLS_CLIENT_CA', 'http.tlsClientCa'))),
+        tlsReloadIntervalS,
       },
       client: {
         ...optionalString('caFile', str(get('PRESENCE_HTTP_CLIENT_CA', 'http.client.caFile'))),

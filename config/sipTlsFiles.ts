@@ -21,6 +21,7 @@ interface FrontEndTls {
   readonly cert: Buffer;
   readonly key: Buffer;
   readonly clientCa?: Buffer;
+  readonly reload: { readonly files: { certFile: string; keyFile: string; clientCaFile?: string }; readonly intervalMs: number };
 }
 
 /** The front end's TLS listener, or undefined when no certificate is configured (TLS off). Half a configuration is an error. */
@@ -38,6 +39,10 @@ export function frontEndTls(s: Settings): FrontEndTls | undefined {
     cert: readPem('PRESENCE_SIP_TLS_CERT_FILE', t.certFile),
     key: readPem('PRESENCE_SIP_TLS_KEY_FILE', t.keyFile),
     ...(t.clientCaFile !== undefined ? { clientCa: readPem('PRESENCE_SIP_TLS_CLIENT_CA_FILE', t.clientCaFile) } : {}),
+    reload: {
+      files: { certFile: t.certFile, keyFile: t.keyFile, ...(t.clientCaFile !== undefined ? { clientCaFile: t.clientCaFile } : {}) },
+      intervalMs: s.tls.reloadIntervalS * 1000,
+    },
   };
 }
 

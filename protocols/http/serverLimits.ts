@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { CertificateReloader } from '../tls/certificateReloader.ts';
 
 export interface HttpLimits {
   /** Largest request header block in bytes (431 past it). */
@@ -14,6 +15,8 @@ export interface HttpLimits {
   requestTimeoutMs?: number;
   /** Idle keep-alive connections are closed after this. */
   keepAliveTimeoutMs?: number;
+  /** Seconds between looks at the certificate files (a renewed pair is taken without a restart); 0: only on SIGHUP. Default 60. */
+  tlsReloadIntervalS?: number;
   /** PEM files; both given: HTTPS. */
   tlsCertFile?: string;
   tlsKeyFile?: string;
@@ -38,7 +41,14 @@ export function createApiServer(handler: http.RequestListener, limits: HttpLimit
   if (l.tlsClientCaFile && !l.tlsCertFile) throw new Error('a client CA (mutual TLS) needs HTTPS: a certificate file and a key file');
   if (l.tlsCertFile && l.tlsKeyFile) {
     const mutual = l.tlsClientCaFile ? { ca: readFileSync(l.tlsClientCaFile), requestCert: true, rejectUnauthorized: true } : {};
-    return https.createServer({ ...options, cert: readFileSync(l.tlsCertFile), key: readFileSync(l.tlsKeyFile), ...mutual }, handler) as unknown as http.Server;
+    const server = https.createServer({ ...options, cert: readFileSync(l.tlsCertFile), key: readFileSync(l.tlsKeyFile), ...mutual }, handler);
+    // A renewed certificate is taken without a restart (and on SIGHUP).
+    new CertificateReloader(
+      server,
+      { certFile: l.tlsCertFile, keyFile: l.tlsKeyFile, ...(l.tlsClientCaFile ? { clientCaFile: l.tlsClientCaFile } : {}) },
+      { what: 'HTTPS', intervalMs: (l.tlsReloadIntervalS ?? 60) * 1000 },
+    );
+    return server as unknown as http.Server;
   }
   return http.createServer(options, handler);
 }

@@ -18,6 +18,7 @@ import { decodeHep } from '../../protocols/decode/hep/decode.ts';
 import { HepStreamFramer } from '../../protocols/decode/hep/framer.ts';
 import type { HepPacket } from '../../protocols/decode/hep/packet.ts';
 import type { TapInput, TapInputSpec, TapItem } from '../pipeline/tapInput.ts';
+import { CertificateReloader, type CertificateFiles } from '../../protocols/tls/certificateReloader.ts';
 
 export interface HepInputOptions {
   /** UDP and TCP port; 0 picks a free port (the same number for both). */
@@ -50,6 +51,8 @@ export interface HepTlsOptions {
   clientCa?: Buffer | string;
   /** A connection that has not finished its handshake by then is closed and counted (`timeout`). Default 10 s. */
   handshakeTimeoutMs?: number;
+  /** The files the PEMs came from: looked at every `reloadIntervalMs` (and on SIGHUP), a renewed pair taken without a restart (protocols/tls/certificateReloader.ts). */
+  readonly reload?: { readonly files: CertificateFiles; readonly intervalMs: number };
 }
 
 export interface HepInputStats {
@@ -232,6 +235,7 @@ export class HepInput implements TapInput {
     });
     server.on('error', (err) => (this.socketError = `tls: ${err.message}`));
     server.on('secureConnection', (sock) => this.onConnection(sock, 'tls'));
+    if (o.reload) new CertificateReloader(server, o.reload.files, { what: `HEP TLS ${this.host}:${o.port}`, intervalMs: o.reload.intervalMs });
     // Refused before any byte reaches the framer: a plain-TCP client, no or an untrusted certificate. Counted, never fatal.
     server.on('tlsClientError', (err, sock) => {
       const why = tlsRefusal(err, sock);

@@ -8,7 +8,7 @@
 // and reports it delivered over tls. A client whose certificate another CA
 // signed is refused at the handshake, and a sips: SUBSCRIBE over UDP gets 416.
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect as tlsConnect, createServer as createTlsServer, type Server, type TLSSocket } from 'node:tls';
@@ -37,6 +37,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'it-sip-tls-'));
 
 type Pair = { cert: Buffer; key: Buffer };
 let ca: Buffer;
+let trustedCa: Awaited<ReturnType<typeof createTestCertificateAuthority>>;
 let frontEndCert: Pair;
 let watcherCert: Pair;
 let sinkCert: Pair;
@@ -66,7 +67,7 @@ function subscribeBytes(contactPort: number, callId: string, requestUri = PRESEN
 }
 
 beforeAll(async () => {
-  const trusted = await createTestCertificateAuthority(path.join(dir, 'trusted'));
+  const trusted = (trustedCa = await createTestCertificateAuthority(path.join(dir, 'trusted')));
   const rogue = await createTestCertificateAuthority(path.join(dir, 'rogue'), 'rogue CA');
   const load = async (p: Promise<{ certFile: string; keyFile: string }>): Promise<Pair> => {
     const c = await p;
@@ -164,6 +165,37 @@ describe('SIP over TLS through the front end, event manager and notify sink', ()
     await eventually('the refused handshake counted', () => Object.values(fe!.transport.stats.tlsHandshakeFailures).reduce((a, b) => a + b, 0) > before);
     expect(answers).toEqual([]);
     expect(fe!.stats.requests['SUBSCRIBE']).toBe(1); // only the trusted watcher's
+  });
+
+  it('takes a renewed certificate from its files on SIGHUP, for new handshakes, without a restart', async () => {
+    const [first, renewed] = [await trustedCa.issue('fe-files', [HOST]), await trustedCa.issue('fe-renewed', [HOST, 'localhost'])];
+    const live = { certFile: path.join(dir, 'fe-live.crt'), keyFile: path.join(dir, 'fe-live.key') };
+    copyFileSync(first.certFile, live.certFile);
+    copyFileSync(first.keyFile, live.keyFile);
+    // As an operator configures it: the files in the settings, looked at only on SIGHUP here.
+    const fromFiles = {
+      ...s,
+      tls: { reloadIntervalS: 0 },
+      frontEnd: { ...s.frontEnd, tls: { port: 0, certFile: live.certFile, keyFile: live.keyFile, clientCaFile: trustedCa.caFile } },
+    };
+    const fe2 = await startSipFrontEnd(fromFiles, { host: HOST, port: 0, frontEndId: `fe-tls-files-${run}`, groups: false });
+    const served = () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = tlsConnect({ host: HOST, port: fe2.tlsPort, ca, ...watcherCert }, () => {
+          resolve(socket.getPeerCertificate().subjectaltname ?? '');
+          socket.end();
+        });
+        socket.once('error', reject);
+      });
+    try {
+      expect(await served()).not.toContain('DNS:localhost');
+      copyFileSync(renewed.certFile, live.certFile);
+      copyFileSync(renewed.keyFile, live.keyFile);
+      process.emit('SIGHUP');
+      expect(await served()).toContain('DNS:localhost');
+    } finally {
+      await fe2.stop();
+    }
   });
 
   it('answers a sips: SUBSCRIBE that arrived over UDP with 416 Unsupported URI Scheme, recording nothing', async () => {

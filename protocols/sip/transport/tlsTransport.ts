@@ -10,6 +10,7 @@ import cluster from 'node:cluster';
 import { isIP } from 'node:net';
 import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
 import { endpointKey, type TransportTarget } from './types.ts';
+import { CertificateReloader, type CertificateFiles } from '../../tls/certificateReloader.ts';
 
 /** §19.1.2 / RFC 3263: the default port of sips: URIs and of transport=tls. */
 export const DEFAULT_SIPS_PORT = 5061;
@@ -25,6 +26,8 @@ export interface SipTlsOptions {
   readonly clientCa?: Buffer | string;
   /** Outgoing: CAs the servers' certificates must chain to. Absent: Node's default root store. */
   readonly serverCa?: Buffer | string;
+  /** The files the PEMs came from: looked at every `reloadIntervalMs` (and on SIGHUP), a renewed pair taken without a restart (protocols/tls/certificateReloader.ts). */
+  readonly reload?: { readonly files: CertificateFiles; readonly intervalMs: number };
 }
 
 interface TlsCounters {
@@ -78,6 +81,8 @@ export class TlsTransport {
         resolve(typeof addr === 'object' && addr ? addr.port : 0);
       });
     });
+    if (options.reload)
+      new CertificateReloader(server, options.reload.files, { what: `SIP TLS ${host}:${t.boundPort}`, intervalMs: options.reload.intervalMs });
     return t;
   }
 
