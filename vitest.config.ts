@@ -18,7 +18,6 @@ const ALONE = [
   'consoleBrowser',
   'eventService',
   'groupPresenceOutage',
-  'kafkaAcls',
   'kafkaSaslSsl',
   'loadAssignor',
   'locate',

@@ -20,7 +20,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Settings } from '../../config/settings.ts';
 import { applyTopology } from '../../kafka/applyTopology.ts';
 import { totalLag } from '../../kafka/groupLag.ts';
-import type { Presence } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { runTap, type TapSummary } from '../../taps/pipeline/tapPipeline.ts';
@@ -28,6 +27,7 @@ import { subscriberIdentity, type GenerateOptions } from '../../tools/generator/
 import { generatorSource } from '../../tools/generator/generatorSource.ts';
 import { readAll } from '../../cli/demo/readCommitted.ts';
 import { cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
+import { versionsNotOnceEach, visiblePresence } from '../support/presenceChecks.ts';
 import { privateBroker } from '../support/privateBroker.ts';
 import { supervisedEventManager } from '../support/supervisedEventManager.ts';
 import { eventually, sleep } from '../support/wait.ts';
@@ -83,18 +83,6 @@ async function replayThroughEventManager(
   }
 }
 
-/** What a watcher sees of a presence (not when it was computed). */
-const visible = (p: Presence) => ({
-  basic: p.basic,
-  networkState: p.networkState,
-  callState: p.callState,
-  connectability: p.connectability,
-  servingNode: p.servingNode,
-  cellGlobalId: p.cellGlobalId,
-  activities: p.activities,
-  note: p.note,
-});
-
 describe('broker restart during a replay', () => {
   it('loses nothing and repeats nothing: every event once, presence versions once each, the final presence of an undisturbed run', async () => {
     await directory.migrate();
@@ -108,7 +96,7 @@ describe('broker restart during a replay', () => {
     const refSerde = new RecordSerde(reference.registry.url, reference.topics.prefix);
     await refSerde.loadIds();
     const { summary: refSummary } = await replayThroughEventManager(reference, Infinity);
-    const refFinal = new Map((await readAll(reference, refSerde, 'current-presence')).map((p) => [p.subscriber, visible(p)]));
+    const refFinal = new Map((await readAll(reference, refSerde, 'current-presence')).map((p) => [p.subscriber, visiblePresence(p)]));
     expect(refSummary.events).toBeGreaterThan(500);
 
     await broker.start();
@@ -132,11 +120,8 @@ describe('broker restart during a replay', () => {
     expect(events).toHaveLength(summary.events);
 
     const presence = await readAll(chaos, serde, 'current-presence');
-    const versions = new Map<string, number[]>();
-    for (const p of presence) versions.set(p.subscriber, [...(versions.get(p.subscriber) ?? []), p.version]);
-    const repeated = [...versions].filter(([, vs]) => vs.some((v, i) => v !== i + 1));
-    expect(repeated.map(([k, vs]) => `${k}: ${vs.join(',')}`)).toEqual([]);
-    const final = new Map(presence.map((p) => [p.subscriber, visible(p)]));
+    expect(versionsNotOnceEach(presence)).toEqual([]);
+    const final = new Map(presence.map((p) => [p.subscriber, visiblePresence(p)]));
     expect(final.size).toBe(refFinal.size);
     for (const [key, p] of refFinal) expect({ key, ...final.get(key) }).toEqual({ key, ...p });
 

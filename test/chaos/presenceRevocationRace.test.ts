@@ -16,7 +16,6 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Settings } from '../../config/settings.ts';
 import { applyTopology } from '../../kafka/applyTopology.ts';
 import { totalLag } from '../../kafka/groupLag.ts';
-import type { Presence } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
 import { runTap } from '../../taps/pipeline/tapPipeline.ts';
@@ -25,34 +24,11 @@ import { generatorSource } from '../../tools/generator/generatorSource.ts';
 import { readAll } from '../../cli/demo/readCommitted.ts';
 import { prng } from '../support/fuzz.ts';
 import { cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
+import { versionsNotOnceEach, visiblePresence } from '../support/presenceChecks.ts';
+import { race } from '../support/lateRevocations.ts';
 import { eventually, sleep } from '../support/wait.ts';
 
-/** Per member (client id), the partitions of the batch in process(); revocations that reached one in the middle. */
-const race = { inProcess: new Map<string, Set<number>>(), midBatch: 0, revocations: 0 };
-vi.mock('node-rdkafka', async (importOriginal) => {
-  const real = await importOriginal<{ default: typeof import('node-rdkafka') }>();
-  const RealConsumer = real.default.KafkaConsumer;
-  function KafkaConsumer(conf: Record<string, unknown>, topicConf: unknown) {
-    const cb = conf.rebalance_cb;
-    if (typeof cb !== 'function') return new RealConsumer(conf as never, topicConf as never);
-    return new RealConsumer(
-      {
-        ...conf,
-        rebalance_cb(this: unknown, err: { code: number }, assignment: unknown[]) {
-          if (err?.code !== real.default.CODES.ERRORS.ERR__REVOKE_PARTITIONS) return cb.call(this, err, assignment);
-          setTimeout(() => {
-            race.revocations++;
-            const busy = race.inProcess.get(String(conf['client.id']));
-            if ((assignment as Array<{ partition: number }>).some((a) => busy?.has(a.partition))) race.midBatch++;
-            cb.call(this, err, assignment);
-          }, 20);
-        },
-      } as never,
-      topicConf as never,
-    );
-  }
-  return { ...real, default: { ...real.default, KafkaConsumer } };
-});
+vi.mock('node-rdkafka', async (importOriginal) => (await import('../support/lateRevocations.ts')).withLateRevocations(importOriginal));
 
 const CHURN_MS = Number(process.env.PRESENCE_CHAOS_MS ?? 60_000);
 const SEED = Number(process.env.PRESENCE_CHAOS_SEED ?? 12);
@@ -70,18 +46,6 @@ const chaos = isolatedSettings('revoke-presence-chaos', P);
 afterAll(async () => {
   await cleanupIsolated(reference);
   await cleanupIsolated(chaos);
-});
-
-/** What a watcher sees of a presence (not when it was computed). */
-const visible = (p: Presence) => ({
-  basic: p.basic,
-  networkState: p.networkState,
-  callState: p.callState,
-  connectability: p.connectability,
-  servingNode: p.servingNode,
-  cellGlobalId: p.cellGlobalId,
-  activities: p.activities,
-  note: p.note,
 });
 
 /** Waits until the members' group has committed all of its input. */
@@ -108,7 +72,7 @@ describe('chaos: revocation race on the event managers', () => {
     } finally {
       await refMember.stop();
     }
-    const refFinal = new Map((await readAll(reference, refSerde, 'current-presence')).map((p) => [p.subscriber, visible(p)]));
+    const refFinal = new Map((await readAll(reference, refSerde, 'current-presence')).map((p) => [p.subscriber, visiblePresence(p)]));
     expect(refEvents).toBeGreaterThan(2000);
 
     await applyTopology(chaos);
@@ -162,11 +126,8 @@ describe('chaos: revocation race on the event managers', () => {
       await caughtUp(chaos, [...running.values()][0]!);
 
       const presence = await readAll(chaos, serde, 'current-presence');
-      const versions = new Map<string, number[]>();
-      for (const p of presence) versions.set(p.subscriber, [...(versions.get(p.subscriber) ?? []), p.version]);
-      const wrong = [...versions].filter(([, vs]) => vs.some((v, i) => v !== i + 1));
-      expect(wrong.map(([k, vs]) => `${k}: ${vs.join(',')}`)).toEqual([]);
-      const final = new Map(presence.map((p) => [p.subscriber, visible(p)]));
+      expect(versionsNotOnceEach(presence)).toEqual([]);
+      const final = new Map(presence.map((p) => [p.subscriber, visiblePresence(p)]));
       expect(final.size).toBe(refFinal.size);
       for (const [key, p] of refFinal) expect({ key, ...final.get(key) }).toEqual({ key, ...p });
       expect(await readAll(chaos, serde, 'dead-letters')).toEqual([]);

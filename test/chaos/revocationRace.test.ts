@@ -19,34 +19,10 @@ import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { TransactionalProcessor, type OutputRecord } from '../../kafka/transactionalProcessor.ts';
 import { prng } from '../support/fuzz.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { race } from '../support/lateRevocations.ts';
 import { sleep } from '../support/wait.ts';
 
-/** Per member (client id), the partitions of the batch in process(); revocations that reached one in the middle. */
-const race = { inProcess: new Map<string, Set<number>>(), midBatch: 0, revocations: 0 };
-vi.mock('node-rdkafka', async (importOriginal) => {
-  const real = await importOriginal<{ default: typeof import('node-rdkafka') }>();
-  const RealConsumer = real.default.KafkaConsumer;
-  function KafkaConsumer(conf: Record<string, unknown>, topicConf: unknown) {
-    const cb = conf.rebalance_cb;
-    if (typeof cb !== 'function') return new RealConsumer(conf as never, topicConf as never);
-    return new RealConsumer(
-      {
-        ...conf,
-        rebalance_cb(this: unknown, err: { code: number }, assignment: unknown[]) {
-          if (err?.code !== real.default.CODES.ERRORS.ERR__REVOKE_PARTITIONS) return cb.call(this, err, assignment);
-          setTimeout(() => {
-            race.revocations++;
-            const busy = race.inProcess.get(String(conf['client.id']));
-            if ((assignment as Array<{ partition: number }>).some((a) => busy?.has(a.partition))) race.midBatch++;
-            cb.call(this, err, assignment);
-          }, 20);
-        },
-      } as never,
-      topicConf as never,
-    );
-  }
-  return { ...real, default: { ...real.default, KafkaConsumer } };
-});
+vi.mock('node-rdkafka', async (importOriginal) => (await import('../support/lateRevocations.ts')).withLateRevocations(importOriginal));
 
 const CHURN_MS = Number(process.env.PRESENCE_CHAOS_MS ?? 75_000);
 const SEED = Number(process.env.PRESENCE_CHAOS_SEED ?? 12);

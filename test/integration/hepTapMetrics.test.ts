@@ -2,7 +2,7 @@
 // 200 once listening and connected; /metrics count packets by transport and by
 // capture agent, drops by reason (missing and wrong keys), and the events published.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sipOverHep } from '../support/sipOverHep.ts';
+import { registerOverHep } from '../support/sipOverHep.ts';
 import { adminUrlIn, scrape, seriesValue } from '../support/adminScrape.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
 import { startMemberProcess, type MemberProcess } from '../support/memberProcess.ts';
@@ -14,18 +14,7 @@ const KEY = 'hep-metrics-key';
 let tap: MemberProcess | undefined;
 
 function register(i: number, captureId: number, authKey?: string): Buffer {
-  const sip = [
-    'REGISTER sip:ims.example.net SIP/2.0',
-    `Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-m${i}`,
-    'Max-Forwards: 70',
-    `From: <tel:+35191234560${i}>;tag=f${i}`,
-    `To: <tel:+35191234560${i}>`,
-    `Call-ID: reg-m${i}@192.0.2.10`,
-    'CSeq: 1 REGISTER',
-    `Contact: <sip:+35191234560${i}@192.0.2.10:5060>;expires=3600`,
-    'Content-Length: 0',
-  ].join('\r\n');
-  return sipOverHep(Buffer.from(`${sip}\r\n\r\n`), i, { captureId, ...(authKey !== undefined ? { authKey } : {}) });
+  return registerOverHep(i, { msisdnPrefix: '+35191234560', tag: 'm', captureId, ...(authKey !== undefined ? { authKey } : {}) });
 }
 
 beforeAll(async () => {

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sipOverHep } from '../support/sipOverHep.ts';
+import { registerOverHep } from '../support/sipOverHep.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { startMemberProcess, type MemberProcess } from '../support/memberProcess.ts';
 import { readTopic } from '../support/topicReader.ts';
@@ -18,21 +18,6 @@ import { within } from '../support/wait.ts';
 const s = isolatedSettings('tap-fencing', 1);
 const TAP_ID = 'hep-fencing-1';
 let tap: MemberProcess | undefined;
-
-function register(i: number): Buffer {
-  const sip = [
-    'REGISTER sip:ims.example.net SIP/2.0',
-    `Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-f${i}`,
-    'Max-Forwards: 70',
-    `From: <tel:+35191234570${i}>;tag=f${i}`,
-    `To: <tel:+35191234570${i}>`,
-    `Call-ID: reg-f${i}@192.0.2.10`,
-    'CSeq: 1 REGISTER',
-    `Contact: <sip:+35191234570${i}@192.0.2.10:5060>;expires=3600`,
-    'Content-Length: 0',
-  ].join('\r\n');
-  return sipOverHep(Buffer.from(`${sip}\r\n\r\n`), i);
-}
 
 /** Runs the crashed tap's stand-in until its transaction is open; resolves with a kill. */
 async function tapCrashedInTransaction(topic: string): Promise<() => void> {
@@ -78,7 +63,7 @@ describe('tap restarted under its --member-id', () => {
     expect(text).toContain(`tap id ${TAP_ID}`);
     const port = Number(/listening on udp\+tcp 127\.0\.0\.1:(\d+)/.exec(text)![1]);
     const sentAt = Date.now();
-    await sendDatagrams(port, [register(1)]);
+    await sendDatagrams(port, [registerOverHep(1, { msisdnPrefix: '+35191234570', tag: 'f' })]);
     // Fails with "1 of 1" arrived 0 when the open transaction still holds the partition's stable offset.
     const records = await readTopic({ brokers: s.kafka.brokers, topic, partitions: 1, count: 1, timeoutMs: 15_000, settleMs: 1000 });
     const seenAfterMs = Date.now() - sentAt;

@@ -21,3 +21,22 @@ export function sipOverHep(payload: Buffer, i: number, o: { captureId?: number; 
     payload,
   });
 }
+
+/** A REGISTER of `tel:<msisdnPrefix><i>` (Call-ID and branch named by `tag` and i) in a HEP3 datagram. */
+export function registerOverHep(i: number, o: { msisdnPrefix: string; tag: string; captureId?: number; authKey?: string }): Buffer {
+  const sip = [
+    'REGISTER sip:ims.example.net SIP/2.0',
+    `Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-${o.tag}${i}`,
+    'Max-Forwards: 70',
+    `From: <tel:${o.msisdnPrefix}${i}>;tag=f${i}`,
+    `To: <tel:${o.msisdnPrefix}${i}>`,
+    `Call-ID: reg-${o.tag}${i}@192.0.2.10`,
+    'CSeq: 1 REGISTER',
+    `Contact: <sip:${o.msisdnPrefix}${i}@192.0.2.10:5060>;expires=3600`,
+    'Content-Length: 0',
+  ].join('\r\n');
+  return sipOverHep(Buffer.from(`${sip}\r\n\r\n`), i, {
+    ...(o.captureId !== undefined ? { captureId: o.captureId } : {}),
+    ...(o.authKey !== undefined ? { authKey: o.authKey } : {}),
+  });
+}
