@@ -2,7 +2,8 @@
 // a client CA refuses a client without a certificate from it at the
 // handshake, and apiGet presents the configured one (certificates from a
 // throwaway CA made with openssl).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:tls';
 import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,11 +18,13 @@ let client: IssuedCertificate;
 let stranger: IssuedCertificate;
 let server: http.Server;
 let url = '';
+let issue: (name: string, names: string[]) => Promise<IssuedCertificate>;
 
 beforeAll(async () => {
   const ca = await createTestCertificateAuthority(join(dir, 'ca'));
   const other = await createTestCertificateAuthority(join(dir, 'other'));
   caFile = ca.caFile;
+  issue = (name, names) => ca.issue(name, names);
   const serverCert = await ca.issue('server', ['127.0.0.1']);
   client = await ca.issue('client', ['locator']);
   stranger = await other.issue('stranger', ['locator']);
@@ -62,5 +65,35 @@ describe('mutual TLS for the HTTP APIs', () => {
   it('refuses a client CA without HTTPS, and a client certificate towards plain HTTP', () => {
     expect(() => createApiServer(() => {}, { tlsClientCaFile: caFile })).toThrow(/needs HTTPS/);
     expect(() => apiGet('http://127.0.0.1:1/', { timeoutMs: 100, tls: { certFile: client.certFile, keyFile: client.keyFile } })).toThrow(/plain HTTP/);
+  });
+
+  it('takes a renewed server certificate from its files on SIGHUP, without a restart', async () => {
+    const [first, renewed] = [await issue('api-first', ['127.0.0.1']), await issue('api-renewed', ['127.0.0.1', 'localhost'])];
+    const live = { certFile: join(dir, 'api-live.crt'), keyFile: join(dir, 'api-live.key') };
+    copyFileSync(first.certFile, live.certFile);
+    copyFileSync(first.keyFile, live.keyFile);
+    const api = await listen(
+      createApiServer((_req, res) => res.end('{}'), { tlsCertFile: live.certFile, tlsKeyFile: live.keyFile, tlsReloadIntervalS: 0 }),
+      0,
+      '127.0.0.1',
+    );
+    const port = (api.address() as { port: number }).port;
+    const served = () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port, ca: readFileSync(caFile) }, () => {
+          resolve(socket.getPeerCertificate().subjectaltname ?? '');
+          socket.end();
+        });
+        socket.once('error', reject);
+      });
+    try {
+      expect(await served()).not.toContain('DNS:localhost');
+      copyFileSync(renewed.certFile, live.certFile);
+      copyFileSync(renewed.keyFile, live.keyFile);
+      process.emit('SIGHUP');
+      expect(await served()).toContain('DNS:localhost');
+    } finally {
+      await new Promise((r) => api.close(r));
+    }
   });
 });
