@@ -2,14 +2,14 @@
 // SIP ones are (sipTlsFiles.ts), so a wrong path stops the tap at once instead
 // of failing every agent's handshake later.
 import type { Settings } from './settings.ts';
-import { readPem } from './sipTlsFiles.ts';
+import { readPem, tlsReload, type TlsReload } from './sipTlsFiles.ts';
 
 interface HepTls {
   readonly port: number;
   readonly cert: Buffer;
   readonly key: Buffer;
   readonly clientCa?: Buffer;
-  readonly reload: { readonly files: { certFile: string; keyFile: string; clientCaFile?: string }; readonly intervalMs: number };
+  readonly reload: TlsReload;
 }
 
 /** The HEP tap's TLS listener, or undefined when no certificate is configured (TLS off). Half a configuration is an error. */
@@ -27,9 +27,6 @@ export function hepTapTls(s: Settings): HepTls | undefined {
     cert: readPem('PRESENCE_HEP_TLS_CERT_FILE', t.certFile),
     key: readPem('PRESENCE_HEP_TLS_KEY_FILE', t.keyFile),
     ...(t.clientCaFile !== undefined ? { clientCa: readPem('PRESENCE_HEP_TLS_CLIENT_CA_FILE', t.clientCaFile) } : {}),
-    reload: {
-      files: { certFile: t.certFile, keyFile: t.keyFile, ...(t.clientCaFile !== undefined ? { clientCaFile: t.clientCaFile } : {}) },
-      intervalMs: s.tls.reloadIntervalS * 1000,
-    },
+    reload: tlsReload(s, { certFile: t.certFile, keyFile: t.keyFile, clientCaFile: t.clientCaFile }),
   };
 }

@@ -16,12 +16,26 @@ export function readPem(setting: string, file: string): Buffer {
   return pem;
 }
 
+/** What a TLS listener re-reads to take a renewed certificate (protocols/tls/certificateReloader.ts CertificateReload). */
+export interface TlsReload {
+  readonly files: { certFile: string; keyFile: string; clientCaFile?: string };
+  readonly intervalMs: number;
+}
+
+/** A listener's files and the settings' reload interval. */
+export function tlsReload(s: Settings, t: { certFile: string; keyFile: string; clientCaFile?: string | undefined }): TlsReload {
+  return {
+    files: { certFile: t.certFile, keyFile: t.keyFile, ...(t.clientCaFile !== undefined ? { clientCaFile: t.clientCaFile } : {}) },
+    intervalMs: s.tls.reloadIntervalS * 1000,
+  };
+}
+
 interface FrontEndTls {
   readonly port: number;
   readonly cert: Buffer;
   readonly key: Buffer;
   readonly clientCa?: Buffer;
-  readonly reload: { readonly files: { certFile: string; keyFile: string; clientCaFile?: string }; readonly intervalMs: number };
+  readonly reload: TlsReload;
 }
 
 /** The front end's TLS listener, or undefined when no certificate is configured (TLS off). Half a configuration is an error. */
@@ -39,10 +53,7 @@ export function frontEndTls(s: Settings): FrontEndTls | undefined {
     cert: readPem('PRESENCE_SIP_TLS_CERT_FILE', t.certFile),
     key: readPem('PRESENCE_SIP_TLS_KEY_FILE', t.keyFile),
     ...(t.clientCaFile !== undefined ? { clientCa: readPem('PRESENCE_SIP_TLS_CLIENT_CA_FILE', t.clientCaFile) } : {}),
-    reload: {
-      files: { certFile: t.certFile, keyFile: t.keyFile, ...(t.clientCaFile !== undefined ? { clientCaFile: t.clientCaFile } : {}) },
-      intervalMs: s.tls.reloadIntervalS * 1000,
-    },
+    reload: tlsReload(s, { certFile: t.certFile, keyFile: t.keyFile, clientCaFile: t.clientCaFile }),
   };
 }
 

@@ -79,10 +79,10 @@ export function strimziUsers(
           both.has(t) ? ['Read', 'Write', 'Describe'] : r.writes.includes(t) ? ['Write', 'Describe'] : ['Read', 'Describe'],
         ),
       );
-    // AlterConfigs: a member sets its group's session timeout and heartbeat interval (KIP-848 group configs, kafka/groupSession.ts).
-    // A prefix: the member's changelog restorer has a group id of its own that starts with the group's (kafka/changelogRestorer.ts).
     for (const t of new Set(r.describesTopics ?? []))
       if (!r.reads.includes(t) && !r.writes.includes(t)) acls.push(acl({ type: 'topic', name: topicName(prefix, t), patternType: 'literal' }, ['Describe']));
+    // AlterConfigs: a member sets its group's session timeout and heartbeat interval (KIP-848 group configs, kafka/groupSession.ts).
+    // A prefix: the member's changelog restorer has a group id of its own that starts with the group's (kafka/changelogRestorer.ts).
     for (const g of r.groups ?? []) acls.push(acl({ type: 'group', name: `${prefix}${g}`, patternType: 'prefix' }, ['Read', 'Describe', 'AlterConfigs']));
     for (const g of r.groupPrefixes ?? []) acls.push(acl({ type: 'group', name: g, patternType: 'prefix' }, ['Read', 'Describe']));
     for (const g of r.readerGroups ?? []) acls.push(acl({ type: 'group', name: `${prefix}${g}`, patternType: 'prefix' }, ['Read', 'Describe']));

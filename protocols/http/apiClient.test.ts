@@ -3,12 +3,12 @@
 // handshake, and apiGet presents the configured one (certificates from a
 // throwaway CA made with openssl).
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:tls';
 import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCertificateAuthority, type IssuedCertificate } from '../../infra/local/testCertificates.ts';
+import { peerCertificate } from '../../test/support/tlsPeer.ts';
 import { apiGet } from './apiClient.ts';
 import { createApiServer, listen } from './serverLimits.ts';
 
@@ -78,14 +78,7 @@ describe('mutual TLS for the HTTP APIs', () => {
       '127.0.0.1',
     );
     const port = (api.address() as { port: number }).port;
-    const served = () =>
-      new Promise<string>((resolve, reject) => {
-        const socket = connect({ host: '127.0.0.1', port, ca: readFileSync(caFile) }, () => {
-          resolve(socket.getPeerCertificate().subjectaltname ?? '');
-          socket.end();
-        });
-        socket.once('error', reject);
-      });
+    const served = async () => (await peerCertificate(port, { ca: readFileSync(caFile) })).subjectaltname ?? '';
     try {
       expect(await served()).not.toContain('DNS:localhost');
       copyFileSync(renewed.certFile, live.certFile);

@@ -1,9 +1,10 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { connect, createServer, type PeerCertificate, type Server } from 'node:tls';
+import { createServer, type Server } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCertificateAuthority, type IssuedCertificate } from '../../infra/local/testCertificates.ts';
+import { peerCertificate } from '../../test/support/tlsPeer.ts';
 import { CertificateReloader } from './certificateReloader.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'presence-cert-reload-'));
@@ -14,17 +15,7 @@ let renewed: IssuedCertificate;
 let server: Server;
 let port: number;
 
-/** The certificate a new handshake is given. */
-function peerCertificate(): Promise<PeerCertificate> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, ca: readPem(caFile), checkServerIdentity: () => undefined }, () => {
-      const c = socket.getPeerCertificate();
-      socket.end();
-      resolve(c);
-    });
-    socket.once('error', reject);
-  });
-}
+const served = () => peerCertificate(port, { ca: readPem(caFile) });
 
 const readPem = (f: string) => readFileSync(f);
 
@@ -53,7 +44,7 @@ describe('certificate reload', () => {
   it('gives new handshakes the renewed certificate once its files change, keeps the old one on a mismatched pair, and on SIGHUP', async () => {
     const lines: string[] = [];
     const reloader = new CertificateReloader(server, live, { what: 'test TLS', intervalMs: 0, log: (l) => lines.push(l) });
-    const before = await peerCertificate();
+    const before = await served();
     expect(reloader.check()).toBe('unchanged');
 
     // Half-done rotation: the new certificate with the old key. Refused, the old pair still served.
@@ -61,25 +52,25 @@ describe('certificate reload', () => {
     expect(reloader.check()).toBe('failed');
     expect(reloader.stats).toMatchObject({ failures: 1, reloads: 0 });
     expect(lines.at(-1)).toMatch(/keeping the current pair/);
-    expect((await peerCertificate()).fingerprint256).toBe(before.fingerprint256);
+    expect((await served()).fingerprint256).toBe(before.fingerprint256);
 
     // The key arrives: the next look takes the pair.
     copyFileSync(renewed.keyFile, live.keyFile);
     expect(reloader.check()).toBe('reloaded');
-    const after = await peerCertificate();
+    const after = await served();
     expect(after.fingerprint256).not.toBe(before.fingerprint256);
     expect(after.subjectaltname).toContain('DNS:localhost');
 
     // Back to the first pair, taken on SIGHUP.
     install(first);
     process.emit('SIGHUP');
-    expect((await peerCertificate()).fingerprint256).toBe(before.fingerprint256);
+    expect((await served()).fingerprint256).toBe(before.fingerprint256);
     expect(reloader.stats.reloads).toBe(2);
 
     // A file that is not PEM at all: refused.
     writeFileSync(live.certFile, 'not a certificate');
     expect(reloader.check()).toBe('failed');
-    expect((await peerCertificate()).fingerprint256).toBe(before.fingerprint256);
+    expect((await served()).fingerprint256).toBe(before.fingerprint256);
     reloader.stop();
   });
 
@@ -90,7 +81,7 @@ describe('certificate reload', () => {
     const deadline = Date.now() + 5000;
     while (reloader.stats.reloads === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(reloader.stats.reloads).toBe(1);
-    expect((await peerCertificate()).subjectaltname).toContain('DNS:localhost');
+    expect((await served()).subjectaltname).toContain('DNS:localhost');
     reloader.stop();
   });
 });

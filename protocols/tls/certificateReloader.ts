@@ -18,6 +18,13 @@ export interface CertificateFiles {
   readonly clientCaFile?: string;
 }
 
+/** A listener's certificate files and how often to look at them: what its options carry to start a CertificateReloader. */
+export interface CertificateReload {
+  readonly files: CertificateFiles;
+  /** Between looks; 0: only on SIGHUP. */
+  readonly intervalMs: number;
+}
+
 export interface CertificateReloadOptions {
   /** What listens, for the log ("SIP TLS 0.0.0.0:5061"). */
   readonly what: string;

@@ -18,7 +18,7 @@ import { decodeHep } from '../../protocols/decode/hep/decode.ts';
 import { HepStreamFramer } from '../../protocols/decode/hep/framer.ts';
 import type { HepPacket } from '../../protocols/decode/hep/packet.ts';
 import type { TapInput, TapInputSpec, TapItem } from '../pipeline/tapInput.ts';
-import { CertificateReloader, type CertificateFiles } from '../../protocols/tls/certificateReloader.ts';
+import { CertificateReloader, type CertificateReload } from '../../protocols/tls/certificateReloader.ts';
 
 export interface HepInputOptions {
   /** UDP and TCP port; 0 picks a free port (the same number for both). */
@@ -52,7 +52,7 @@ export interface HepTlsOptions {
   /** A connection that has not finished its handshake by then is closed and counted (`timeout`). Default 10 s. */
   handshakeTimeoutMs?: number;
   /** The files the PEMs came from: looked at every `reloadIntervalMs` (and on SIGHUP), a renewed pair taken without a restart (protocols/tls/certificateReloader.ts). */
-  readonly reload?: { readonly files: CertificateFiles; readonly intervalMs: number };
+  readonly reload?: CertificateReload;
 }
 
 export interface HepInputStats {

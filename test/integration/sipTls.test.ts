@@ -23,6 +23,7 @@ import { startEventManager, type EventManager } from '../../streams/event-manage
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
+import { peerCertificate } from '../support/tlsPeer.ts';
 import { eventually } from '../support/wait.ts';
 
 const HOST = '127.0.0.1';
@@ -179,14 +180,7 @@ describe('SIP over TLS through the front end, event manager and notify sink', ()
       frontEnd: { ...s.frontEnd, tls: { port: 0, certFile: live.certFile, keyFile: live.keyFile, clientCaFile: trustedCa.caFile } },
     };
     const fe2 = await startSipFrontEnd(fromFiles, { host: HOST, port: 0, frontEndId: `fe-tls-files-${run}`, groups: false });
-    const served = () =>
-      new Promise<string>((resolve, reject) => {
-        const socket = tlsConnect({ host: HOST, port: fe2.tlsPort, ca, ...watcherCert }, () => {
-          resolve(socket.getPeerCertificate().subjectaltname ?? '');
-          socket.end();
-        });
-        socket.once('error', reject);
-      });
+    const served = async () => (await peerCertificate(fe2.tlsPort, { ca, ...watcherCert })).subjectaltname ?? '';
     try {
       expect(await served()).not.toContain('DNS:localhost');
       copyFileSync(renewed.certFile, live.certFile);

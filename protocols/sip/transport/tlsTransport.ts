@@ -10,7 +10,7 @@ import cluster from 'node:cluster';
 import { isIP } from 'node:net';
 import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
 import { endpointKey, type TransportTarget } from './types.ts';
-import { CertificateReloader, type CertificateFiles } from '../../tls/certificateReloader.ts';
+import { CertificateReloader, type CertificateReload } from '../../tls/certificateReloader.ts';
 
 /** §19.1.2 / RFC 3263: the default port of sips: URIs and of transport=tls. */
 export const DEFAULT_SIPS_PORT = 5061;
@@ -27,7 +27,7 @@ export interface SipTlsOptions {
   /** Outgoing: CAs the servers' certificates must chain to. Absent: Node's default root store. */
   readonly serverCa?: Buffer | string;
   /** The files the PEMs came from: looked at every `reloadIntervalMs` (and on SIGHUP), a renewed pair taken without a restart (protocols/tls/certificateReloader.ts). */
-  readonly reload?: { readonly files: CertificateFiles; readonly intervalMs: number };
+  readonly reload?: CertificateReload;
 }
 
 interface TlsCounters {
