@@ -59,9 +59,10 @@ const isolated = isolatedSettings('acls', 2);
 const s: Settings = { ...isolated, kafka: { ...isolated.kafka, brokers: `127.0.0.1:${port}` } };
 const roles = ROLE_ACCESS.filter((r) => (ROLES as readonly string[]).includes(r.role));
 const kafkaUsers = strimziUsers(s, { cluster: 'test', roles });
-const userOf = (role: (typeof ROLES)[number]) => kafkaUsers[roles.findIndex((r) => r.role === role)]!;
 const admin = { mechanism: 'SCRAM-SHA-512', name: 'admin', password: 'acl-admin' } as const;
 const users = [admin, ...kafkaUsers.map((u) => ({ mechanism: 'SCRAM-SHA-512' as const, name: u.metadata.name, password: `pw-${u.metadata.name}` }))];
+/** The SCRAM user a role runs as (its rendered KafkaUser): `users` holds the admin, then one per role in `roles` order. */
+const credentialsOf = (role: (typeof ROLES)[number]) => users[1 + roles.findIndex((r) => r.role === role)]!;
 const broker = privateSaslSslBroker('acls', port, {
   users,
   properties: {
@@ -91,8 +92,6 @@ function actAs(user: { name: string; password: string }): void {
   Object.assign(process.env, envOf(user));
   useKafkaSecurity(undefined);
 }
-
-const password = (name: string) => users.find((u) => u.name === name)!.password;
 
 /** A rendered KafkaUser ACL as kafkajs createAcls entries (one per operation). */
 function aclEntries(principal: string, a: KafkaUserAcl): AclEntry[] {
@@ -138,22 +137,20 @@ describe('each role under an authorizer, with only its rendered ACLs', () => {
     const capture = path.join(tmp, 'generated.pcap');
     await run(process.execPath, [path.join(repoRoot, 'bin/presence.mjs'), 'generate', '--subscribers', '40', '--duration', '600', '--out', capture], { env });
 
-    const tap = userOf('tap').metadata.name;
     const replayed = await run(process.execPath, [path.join(repoRoot, 'bin/presence.mjs'), 'replay', capture, '--no-directory', '--unknown', 'keep'], {
-      env: { ...env, ...envOf({ name: tap, password: password(tap) }) },
+      env: { ...env, ...envOf(credentialsOf('tap')) },
       timeout: 120_000,
     });
     const published = Number(/published (\d+) signaling events/.exec(replayed.stderr)?.[1]);
     expect(published, replayed.stderr).toBeGreaterThan(40);
 
-    const em = userOf('event-manager').metadata.name;
     members.push(
       await startMemberProcess(
         s,
         'em-acls',
         ['event-manager', '--member-id', 'em-acls', '--stats-interval', '60'],
         /running against/,
-        envOf({ name: em, password: password(em) }),
+        envOf(credentialsOf('event-manager')),
       ),
     );
     // Read as the admin: the member's committed presence changes.
@@ -169,7 +166,7 @@ describe('each role under an authorizer, with only its rendered ACLs', () => {
     expect(text).not.toMatch(/authori[sz]ation failed/i);
 
     // The tap's user: current-presence is not its to write.
-    actAs({ name: tap, password: password(tap) });
+    actAs(credentialsOf('tap'));
     const producer = new RecordProducer(s.kafka.brokers, 'acl-probe', 15_000);
     try {
       await producer.connect();
@@ -181,20 +178,22 @@ describe('each role under an authorizer, with only its rendered ACLs', () => {
   }, 300_000);
 
   it('the SIP front end and the notify sink: a PUBLISH answered through the event manager reaches a watcher as a NOTIFY', async () => {
-    const as = (role: (typeof ROLES)[number]) => {
-      const name = userOf(role).metadata.name;
-      return envOf({ name, password: password(name) });
-    };
     const fe = await startMemberProcess(
       s,
       'fe-acls',
       ['sip-front', '--port', '0', '--no-directory', '--stats-interval', '60'],
       /listening on 127\.0\.0\.1:\d+/,
-      as('sip-front'),
+      envOf(credentialsOf('sip-front')),
     );
     members.push(fe);
     members.push(
-      await startMemberProcess(s, 'sink-acls', ['notify-sink', '--member-id', 'sink-acls', '--stats-interval', '60'], /assigned /, as('notify-sink')),
+      await startMemberProcess(
+        s,
+        'sink-acls',
+        ['notify-sink', '--member-id', 'sink-acls', '--stats-interval', '60'],
+        /assigned /,
+        envOf(credentialsOf('notify-sink')),
+      ),
     );
     const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(fe.lines.map((l) => l.text).join('\n'))![1]);
     const ua = await StrictWatcher.open();
@@ -253,8 +252,7 @@ describe('each role under an authorizer, with only its rendered ACLs', () => {
   ] as const)(
     'run %s: ready under its ACLs, no authorization failure',
     async (role, args) => {
-      const name = userOf(role).metadata.name;
-      const m = await startMemberProcess(s, `${role}-acls`, [role, ...args, '--admin-port', '0'], /admin on http/, envOf({ name, password: password(name) }));
+      const m = await startMemberProcess(s, `${role}-acls`, [role, ...args, '--admin-port', '0'], /admin on http/, envOf(credentialsOf(role)));
       members.push(m);
       const admin = adminUrlIn(m.lines.map((l) => l.text).join('\n'))!;
       await eventually(
