@@ -232,6 +232,8 @@ export interface Settings {
     /** KIP-848 server-side assignor the event managers ask for: range (default), uniform, or load (by reported load, infra/assignor). */
     assignor: 'range' | 'uniform' | 'load';
     /** Seconds batches may keep failing on an outage (registry, database, broker) before the member stops with an error; 0: retry on. Nothing is discarded either way. */
+    /** Milliseconds a partition's records wait at most for a co-partitioned input whose end is not known (timestamp order; 0: no wait). */
+    maxTaskIdleMs: number;
     maxOutageS: number;
     /** Local state checkpoints (kafka/stateCheckpointer.ts): the state directory (a member uses <stateDir>/<member id>), default <home>/state. */
     stateDir: string;
@@ -742,6 +744,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       handoff: oneOf('PRESENCE_HANDOFF', get('PRESENCE_HANDOFF', 'eventManager.handoff'), ['transparent', 'resubscribe'] as const, 'transparent'),
       assignor: oneOf('PRESENCE_ASSIGNOR', get('PRESENCE_ASSIGNOR', 'eventManager.assignor'), ['range', 'uniform', 'load'] as const, 'range'),
       maxOutageS: nonNegativeInt('PRESENCE_MAX_OUTAGE_S', get('PRESENCE_MAX_OUTAGE_S', 'eventManager.maxOutageS'), 0),
+      maxTaskIdleMs: nonNegativeInt('PRESENCE_MAX_TASK_IDLE_MS', get('PRESENCE_MAX_TASK_IDLE_MS', 'eventManager.maxTaskIdleMs'), 10_000),
       stateDir: path.resolve(str(get('PRESENCE_STATE_DIR', 'eventManager.stateDir')) ?? path.join(home, 'state')),
       checkpointIntervalS: nonNegativeInt('PRESENCE_CHECKPOINT_INTERVAL_S', get('PRESENCE_CHECKPOINT_INTERVAL_S', 'eventManager.checkpointIntervalS'), 60),
       checkpointMaxAgeS: int('PRESENCE_CHECKPOINT_MAX_AGE_S', get('PRESENCE_CHECKPOINT_MAX_AGE_S', 'eventManager.checkpointMaxAgeS'), 43_200),

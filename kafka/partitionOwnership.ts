@@ -8,6 +8,7 @@
 import Kafka from 'node-rdkafka';
 import type { ExactlyOnceProducer } from './exactlyOnceProducer.ts';
 import type { OwnedPartitions } from './ownedPartitions.ts';
+import type { PartitionGroup } from './partitionGroup.ts';
 import type { ResolvedProcessorOptions } from './processorTypes.ts';
 import type { RestoreStateMachine } from './restoreStateMachine.ts';
 import type { StateCheckpointer } from './stateCheckpointer.ts';
@@ -222,6 +223,27 @@ export class PartitionOwnership<V> {
     return this.partitions.holds(topic, partition) && !reassigned;
   }
 
+  /** Whether records of `topic`[`partition`] consumed in ownership epoch `since` may be processed now. */
+  private processable(topic: string, partition: number, since: number): boolean {
+    return (
+      this.partitions.holds(topic, partition) &&
+      this.partitions.stores.has(partition) &&
+      !this.partitions.restoring.has(partition) &&
+      !this.partitions.split.has(partition) &&
+      (this.assignedEpoch.get(tpKey(topic, partition)) ?? 0) <= since
+    );
+  }
+
+  /** Whether records of `topic`[`partition`] consumed now could be processed (held, restored, whole). */
+  processableNow(topic: string, partition: number): boolean {
+    return this.opts.store ? this.processable(topic, partition, Infinity) : this.partitions.holds(topic, partition);
+  }
+
+  /** The ownership epoch the last consume began in: what it returned is buffered under it (pruneBuffered). */
+  consumedEpoch(): number {
+    return this.consumeEpoch;
+  }
+
   /**
    * The consumed records that may be processed now. Records consumed across a rebalance:
    * a partition revoked, still restoring, or (re)assigned since this consume began is not
@@ -231,13 +253,7 @@ export class PartitionOwnership<V> {
    */
   async holdBack(all: Message[]): Promise<Message[]> {
     const ours = (m: Message) => this.partitions.holds(m.topic, m.partition);
-    const reassigned = (m: Message) => (this.assignedEpoch.get(tpKey(m.topic, m.partition)) ?? 0) > this.consumeEpoch;
-    const processable = (m: Message) =>
-      ours(m) &&
-      this.partitions.stores.has(m.partition) &&
-      !this.partitions.restoring.has(m.partition) &&
-      !this.partitions.split.has(m.partition) &&
-      !reassigned(m);
+    const processable = (m: Message) => this.processable(m.topic, m.partition, this.consumeEpoch);
     const messages = this.opts.store ? all.filter(processable) : all;
     if (messages.length < all.length) {
       this.opts.log?.(`held back ${all.length - messages.length} records consumed across a rebalance`);
@@ -246,14 +262,39 @@ export class PartitionOwnership<V> {
         const k = tpKey(m.topic, m.partition);
         if (!processable(m) && ours(m) && !rewind.has(k)) rewind.set(k, { topic: m.topic, partition: m.partition, offset: m.offset });
       }
-      for (const tpo of rewind.values()) {
-        await seek(this.consumer, tpo).catch((err) => {
-          // Losing the position would skip records: stop rather than go on.
-          throw new Error(`could not rewind ${tpo.topic}[${tpo.partition}] to ${tpo.offset} after a rebalance: ${asError(err).message}`);
-        });
-      }
+      await this.seekBack(rewind.values());
     }
     return messages;
+  }
+
+  /**
+   * Records consumed in an earlier loop turn and still waiting in `group` (their
+   * co-partitioned inputs were behind) that may no longer be processed: dropped. Revoked,
+   * or (re)assigned or reinitialised since they were consumed: the consumer reads the
+   * partition again from its committed offset. Still held but not processable (restoring,
+   * split): read again from the first dropped record.
+   */
+  async pruneBuffered(group: PartitionGroup): Promise<void> {
+    const rewind: TopicPartitionOffset[] = [];
+    for (const b of group.buffered()) {
+      const stale = (this.assignedEpoch.get(tpKey(b.topic, b.partition)) ?? 0) > b.epoch;
+      if (!stale && this.processableNow(b.topic, b.partition)) continue;
+      const first = group.drop(b.topic, b.partition);
+      if (!stale && first && this.partitions.holds(b.topic, b.partition)) rewind.push({ topic: b.topic, partition: b.partition, offset: first.offset });
+    }
+    if (rewind.length > 0) {
+      this.opts.log?.(`held back the buffered records of ${rewind.length} partitions after a rebalance`);
+      await this.seekBack(rewind);
+    }
+  }
+
+  private async seekBack(rewind: Iterable<TopicPartitionOffset>): Promise<void> {
+    for (const tpo of rewind) {
+      await seek(this.consumer, tpo).catch((err) => {
+        // Losing the position would skip records: stop rather than go on.
+        throw new Error(`could not rewind ${tpo.topic}[${tpo.partition}] to ${tpo.offset} after a rebalance: ${asError(err).message}`);
+      });
+    }
   }
 
   /**

@@ -14,13 +14,24 @@ import type { OwnedPartitions } from './ownedPartitions.ts';
 import type { PartitionOwnership } from './partitionOwnership.ts';
 import type { InputRecord, ProcessorStats, ResolvedProcessorOptions } from './processorTypes.ts';
 import type { Punctuator } from './punctuator.ts';
-import { inTimestampOrder } from './recordOrder.ts';
+import { PartitionGroup, tpKey } from './partitionGroup.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RestoreStateMachine } from './restoreStateMachine.ts';
 import { consumeBounded, DEFAULT_BATCH_BOUNDS } from './boundedBatch.ts';
+import type Kafka from 'node-rdkafka';
 import { asError, type Consumer, type Message, type TopicPartitionOffset } from './rdkafkaPromises.ts';
 import { isOutage, outageLimitError } from './errorClass.ts';
 import type { StateCheckpointer } from './stateCheckpointer.ts';
+
+/**
+ * How long a partition number's records wait at most for a co-partitioned input whose end
+ * is not known. Normally the next fetch response tells (≤ fetch.wait.max.ms); this bounds a
+ * partition whose fetches stall (its leader away, a first offset lookup on a new topic:
+ * seen taking 2 s). Kafka Streams waits on an unknown lag without a bound.
+ */
+export const DEFAULT_MAX_TASK_IDLE_MS = 10_000;
+/** Records buffered per input partition before its fetching pauses (Streams' buffered.records.per.partition). */
+const BUFFERED_PER_PARTITION = 1000;
 
 export class ProcessorLoop<V> {
   running = false;
@@ -30,6 +41,10 @@ export class ProcessorLoop<V> {
   private nextMarkerCheck = 0;
   /** When the producer was last recovered in place (within the window): the bound on recoveries. */
   private recoveries: number[] = [];
+  /** Consumed records not processed yet: co-partitioned inputs wait for each other (max.task.idle.ms). */
+  private readonly group: PartitionGroup;
+  /** Input partitions paused because they have BUFFERED_PER_PARTITION records waiting. */
+  private readonly full = new Map<string, Kafka.TopicPartition>();
 
   constructor(
     private readonly opts: ResolvedProcessorOptions<V>,
@@ -43,6 +58,8 @@ export class ProcessorLoop<V> {
     private readonly checkpointer?: StateCheckpointer<V>,
   ) {
     producer.giveUpAbort = this.giveUpAbort;
+    this.group = new PartitionGroup(opts.inputTopics.length > 1 ? (opts.maxTaskIdleMs ?? DEFAULT_MAX_TASK_IDLE_MS) : 0);
+    consumer.on('partition.eof', (e) => this.group.atEnd(e.topic, e.partition, e.offset));
   }
 
   start(): void {
@@ -81,8 +98,14 @@ export class ProcessorLoop<V> {
           await this.runLoopTasks();
           this.ownership.consumeStarting();
           const messages = await consumeBounded(this.consumer, { ...DEFAULT_BATCH_BOUNDS, max: this.opts.maxBatch });
-          if (messages.length > 0) await this.processBatch(messages);
-          else await this.commitPastMarkers();
+          await this.ownership.pruneBuffered(this.group);
+          this.group.add(await this.ownership.holdBack(messages), this.ownership.consumedEpoch());
+          // Every input topic of a partition number, held yet or not: an assignment may come topic by topic.
+          const taken = this.group.take(this.opts.maxBatch, Date.now(), () => this.opts.inputTopics);
+          this.stats.enforcedProcessing += taken.enforced;
+          this.pauseFullPartitions(messages);
+          if (taken.records.length > 0) await this.processBatch(taken.records);
+          else if (this.group.size === 0) await this.commitPastMarkers();
           await this.punctuator?.runIfDue();
           // Background writes: the loop goes on while they read the stores.
           this.checkpointer?.maybeWrite(this.partitions.stores, this.partitions.ctx.partitions());
@@ -167,6 +190,46 @@ export class ProcessorLoop<V> {
     throw outageLimitError(now - this.outageSince, limit, e, 'the failed batch was not committed and is re-read by the next owner', err);
   }
 
+  /**
+   * Bounds the buffer: an input partition with BUFFERED_PER_PARTITION records waiting (on
+   * another input that is behind) stops fetching until half of them are taken, while the
+   * others go on — the one it waits for among them. librdkafka drops what it prefetched
+   * and fetches again from the last record consumed on resume. A paused partition whose
+   * records were dropped (revoked, reassigned, restoring) is not resumed here: its
+   * (re)assignment or restore sets its fetching.
+   */
+  private pauseFullPartitions(consumed: Message[]): void {
+    for (const [k, tp] of this.full) {
+      const waiting = this.group.waiting(tp.topic, tp.partition);
+      // Not processable (revoked, restoring, split): whoever holds it back resumes it, not us.
+      if (!this.ownership.processableNow(tp.topic, tp.partition)) {
+        if (waiting === 0) this.full.delete(k);
+      } else if (waiting <= BUFFERED_PER_PARTITION / 2) this.resumeFull(k);
+    }
+    for (const m of consumed) {
+      const k = tpKey(m.topic, m.partition);
+      if (this.full.has(k) || this.group.waiting(m.topic, m.partition) < BUFFERED_PER_PARTITION) continue;
+      const tp = { topic: m.topic, partition: m.partition };
+      try {
+        this.consumer.pause([tp]);
+        this.full.set(k, tp);
+      } catch (err) {
+        this.opts.log?.(`could not pause ${m.topic}[${m.partition}] with ${BUFFERED_PER_PARTITION} records waiting: ${asError(err).message}`);
+      }
+    }
+  }
+
+  private resumeFull(k: string): void {
+    const tp = this.full.get(k);
+    if (!tp) return;
+    this.full.delete(k);
+    try {
+      this.consumer.resume([tp]);
+    } catch (err) {
+      this.opts.log?.(`could not resume ${tp.topic}[${tp.partition}]: ${asError(err).message}`);
+    }
+  }
+
   /** Idle: offsets that only moved past transaction markers are committed (the group's lag reaches 0), at most once a second. */
   private async commitPastMarkers(): Promise<void> {
     const now = Date.now();
@@ -178,19 +241,16 @@ export class ProcessorLoop<V> {
     if (outcome === 'committed') this.ownership.committed(ahead);
   }
 
-  private async processBatch(all: Message[]): Promise<void> {
-    const messages = await this.ownership.holdBack(all);
-    if (messages.length === 0) return;
-    const batch: InputRecord[] = inTimestampOrder(
-      messages.map((m) => ({
-        topic: m.topic,
-        partition: m.partition,
-        offset: m.offset,
-        key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key.toString('utf8') : String(m.key),
-        value: m.value ?? null,
-        timestamp: m.timestamp,
-      })),
-    );
+  /** One transaction: `messages` (in processing order, partitionGroup.ts) processed, their outputs and offsets committed. */
+  private async processBatch(messages: Message[]): Promise<void> {
+    const batch: InputRecord[] = messages.map((m) => ({
+      topic: m.topic,
+      partition: m.partition,
+      offset: m.offset,
+      key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key.toString('utf8') : String(m.key),
+      value: m.value ?? null,
+      timestamp: m.timestamp,
+    }));
     // First and next offsets per partition: where to rewind on abort, what to commit on success.
     const first = new Map<string, TopicPartitionOffset>();
     const next = new Map<string, TopicPartitionOffset>();
@@ -225,6 +285,11 @@ export class ProcessorLoop<V> {
         const Failure = (ae as { isFatal?: boolean }).isFatal === true ? ProducerFatalError : Error;
         throw new Failure(`abort failed after "${e.message}": ${asError(ae).message}`, { cause: ae });
       });
+      // Read again from the batch's first offsets: what was buffered behind them comes again too.
+      for (const f of first.values()) {
+        this.group.drop(f.topic, f.partition);
+        this.resumeFull(tpKey(f.topic, f.partition));
+      }
       await this.ownership.rewind(first.values());
       this.stopAfterLongOutage(err, e);
     }

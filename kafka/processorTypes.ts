@@ -70,6 +70,15 @@ export interface TransactionalProcessorOptions<V = never> extends GroupOptions {
   /** Local state checkpoints (stateCheckpointer.ts): a restore reads only the changelog after one. Absent: every restore reads it all. */
   checkpoints?: CheckpointOptions;
   maxBatch?: number;
+  /**
+   * With several input topics: how long a partition number's records wait for one of its
+   * inputs whose end is not known yet, so they are applied in timestamp order across
+   * batches (Kafka Streams' max.task.idle.ms); then they go anyway (counted in
+   * `enforcedProcessing`). The next fetch response normally tells within fetch.wait.max.ms
+   * (100 ms for these processors); the bound is for an input whose fetches stall. 0: no
+   * waiting, order only among the records consumed. Default 10 s.
+   */
+  maxTaskIdleMs?: number;
   transactionTimeoutMs?: number;
   /**
    * How long batches may keep failing on a dependency outage (registry, database, broker)
@@ -109,6 +118,8 @@ export interface ProcessorStats {
   aborts: number;
   /** Fenced or failed producers replaced in place, the partitions restored (metrics: presence_event_manager_producer_recoveries_total). */
   producerRecoveries: number;
+  /** Partition numbers processed without waiting further for an input whose end was unknown (maxTaskIdleMs passed). */
+  enforcedProcessing: number;
   lastError?: string;
   /** Local state checkpoints: loads, full-restore fallbacks by reason, writes (all 0 without them). */
   checkpoints: CheckpointStats;

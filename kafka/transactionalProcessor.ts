@@ -42,6 +42,7 @@ export class TransactionalProcessor<V = never> {
     transactions: 0,
     aborts: 0,
     producerRecoveries: 0,
+    enforcedProcessing: 0,
     commitLatency: new LatencyHistogram(),
     checkpoints: emptyCheckpointStats(),
   };
@@ -81,7 +82,15 @@ export class TransactionalProcessor<V = never> {
       {
         // Several input topics share one store per partition number, so their
         // partitions must be assigned together (co-partitioning).
-        ...consumerConfig(id, { ...opts, copartitioned: opts.inputTopics.length > 1 }, opts.consumerConfig),
+        ...consumerConfig(
+          id,
+          { ...opts, copartitioned: opts.inputTopics.length > 1 },
+          // Records of one input wait for the others' ends (partitionGroup.ts), which the next fetch
+          // response reports: an idle fetch must not take librdkafka's default 500 ms.
+          opts.inputTopics.length > 1 ? { 'fetch.wait.max.ms': 100, ...opts.consumerConfig } : opts.consumerConfig,
+        ),
+        // Each input's read_committed end, for the co-partitioned inputs' order (partitionGroup.ts).
+        ...(opts.inputTopics.length > 1 ? { 'enable.partition.eof': true } : {}),
         rebalance_cb(this: Consumer, err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) {
           self.ownership.rebalance(this, err, assignment);
         },

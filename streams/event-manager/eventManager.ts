@@ -169,6 +169,7 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
     inputTopics: [...handlers.keys()],
     transactionalId: ids.transactionalId,
     maxOutageMs: o.maxOutageMs ?? s.eventManager.maxOutageS * 1000,
+    maxTaskIdleMs: s.eventManager.maxTaskIdleMs,
     log: o.log,
     ...checkpointOptions(s, memberId, o.checkpoints),
     store: {

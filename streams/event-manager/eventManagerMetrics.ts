@@ -50,6 +50,11 @@ export function registerEventManagerMetrics(m: MetricsRegistry, em: EventManager
     'Fenced or failed transactional producers replaced in place (uncommitted state dropped, partitions restored) instead of stopping the member',
     () => ps.producerRecoveries,
   );
+  m.counter(
+    'presence_event_manager_enforced_processing_total',
+    'Partitions processed without waiting further for a co-partitioned input whose end was unknown (PRESENCE_MAX_TASK_IDLE_MS passed): their records may be out of timestamp order',
+    () => ps.enforcedProcessing,
+  );
   m.histogram('presence_event_manager_transaction_commit_seconds', 'Kafka transaction commits (the flush of their records included)', () => ps.commitLatency);
   m.counter('presence_event_manager_duplicate_events_total', 'Signaling events dropped as repeats of a recent event id', () => st.duplicates);
   m.counter('presence_event_manager_dead_letters_total', 'Input records dead-lettered, by reason', () => byLabel('reason', st.deadLetterReasons));

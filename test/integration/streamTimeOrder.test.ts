@@ -12,8 +12,9 @@ import { eventually } from '../support/wait.ts';
 const s = loadSettings();
 const prefix = `it-streamtime-${Date.now().toString(36)}.`;
 const [signaling, subscriptions] = [`${prefix}signaling`, `${prefix}subscriptions`];
+const [backlog, lateSubscriptions] = [`${prefix}backlog`, `${prefix}late-subscriptions`];
 afterAll(async () => {
-  await withAdmin(s.kafka.brokers, (a) => a.deleteTopics({ topics: [signaling, subscriptions] })).catch(() => {});
+  await withAdmin(s.kafka.brokers, (a) => a.deleteTopics({ topics: [signaling, subscriptions, backlog, lateSubscriptions] })).catch(() => {});
 });
 
 describe('stream time order', () => {
@@ -48,6 +49,50 @@ describe('stream time order', () => {
       await eventually('the 20 records to be processed', () => seen.length >= 20, { timeoutMs: 60_000 });
       const values = seen.map((r) => r.value!.toString());
       expect(values.slice(0, 4)).toEqual(['sig0', 'sub0', 'sig1', 'sub1']);
+      const stamps = seen.map((r) => r.timestamp!);
+      expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
+    } finally {
+      await p.stop();
+      await producer.close();
+    }
+  }, 90_000);
+
+  it('waits across batches for an input that is behind: older signaling fetched later still goes first', async () => {
+    await withAdmin(s.kafka.brokers, (a) =>
+      createTopicsAndWait(a, [
+        { topic: backlog, numPartitions: 1 },
+        { topic: lateSubscriptions, numPartitions: 1 },
+      ]),
+    );
+    const producer = new RecordProducer(s.kafka.brokers, 'it-streamtime-backlog', 15_000);
+    await producer.connect();
+    const t0 = Date.now() - 600_000;
+    // A signaling backlog of 400 records (a replay, or a tap catching up) and one SUBSCRIBE
+    // stamped in its middle: consumed 20 at a time, the SUBSCRIBE comes in the first batches,
+    // most of the older signaling only in later ones.
+    const pending: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 400; i++) pending.push(producer.send(backlog, 'k', Buffer.from(`sig${i}`), t0 + i * 1000));
+    await Promise.all(pending);
+    await producer.send(lateSubscriptions, 'k', Buffer.from('sub'), t0 + 200_500);
+    const seen: InputRecord[] = [];
+    const p = new TransactionalProcessor({
+      brokers: s.kafka.brokers,
+      clientId: 'it-streamtime-backlog',
+      groupId: `${prefix}backlog-group`,
+      inputTopics: [backlog, lateSubscriptions],
+      transactionalId: `${prefix}backlog-tx`,
+      maxBatch: 20,
+      process: (batch) => {
+        seen.push(...batch);
+        return [];
+      },
+    });
+    await p.start();
+    try {
+      await eventually('the 401 records to be processed', () => seen.length >= 401, { timeoutMs: 60_000 });
+      const values = seen.map((r) => r.value!.toString());
+      expect(values.indexOf('sub')).toBe(201);
+      expect(values[200]).toBe('sig200');
       const stamps = seen.map((r) => r.timestamp!);
       expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
     } finally {
