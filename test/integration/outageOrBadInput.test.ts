@@ -3,7 +3,8 @@
 // - a SUBSCRIBE whose watcher URI carries a NUL (written to the topic directly,
 //   past the SIP edge) makes PostgreSQL refuse the rules query (SQLSTATE 22021):
 //   it is dead-lettered with that reason, and the other presentity in the same
-//   batch still gets its NOTIFY — it is not retried forever as an outage;
+//   batch still gets its NOTIFY — it is not retried forever as an outage, nor read
+//   again by the member restarted after it;
 // - the registry unreachable while a record needs it: no dead letter, the record
 //   is processed once the registry answers again;
 // - the database unreachable: the batch is retried, nothing is dead-lettered;
@@ -108,6 +109,21 @@ describe('event manager: outage or bad input', () => {
     expect(letter).toMatchObject({ component: 'event-manager', layer: 'database', reason: 'sqlstate-22021', context: { key: bad } });
     expect(letter.message).toMatch(/invalid byte sequence/);
     expect(em.stats.deadLetters).toBe(1);
+
+    // Across a restart (the same member id, as a supervisor restarts it): the member goes on
+    // from the committed offsets, so the refused SUBSCRIBE is not read again, and the next
+    // presentity is served — the poison batch no longer outlives the process.
+    await em.stop();
+    const restarted = await started(s, 'em-nul', `it_badinput_nul_${process.pid}`);
+    const later = 'msisdn:+351910000073';
+    await producer.send(topic('subscriptions'), later, serde.encode('subscriptions', subscribe(later, 'sip:watcher@example.com', 'good-2')));
+    const all = await readTopic({ brokers: s.kafka.brokers, topic: topic('notify-requests'), partitions: 1, count: 2, timeoutMs: 30_000, settleMs: 1000 });
+    const callIds = await Promise.all(all.map(async (m) => ((await serde.decode('notify-requests', m.value!)) as { callId: string }).callId));
+    expect(callIds.filter((c) => c === 'good-2')).toHaveLength(1);
+    expect(callIds).not.toContain('nul-1');
+    const deadAfter = await readTopic({ brokers: s.kafka.brokers, topic: topic('dead-letters'), partitions: 3, count: 1, timeoutMs: 30_000, settleMs: 1500 });
+    expect(deadAfter).toHaveLength(1);
+    expect(restarted.stats.deadLetters).toBe(0);
   }, 120_000);
 
   it('does not dead-letter records while the registry is unreachable: they are processed once it answers', async () => {

@@ -4,7 +4,7 @@
 //   under process() (records became "malformed" dead letters);
 // - a member that stalled past max.poll.interval.ms (a zombie) must not commit a
 //   punctuation after its successor took over: every transaction carries offsets;
-// - a commitTransaction that times out is retried, not aborted (the commit may land);
+// - a commitTransaction or sendOffsets that times out is retried, not aborted (the commit may land);
 // - more outputs than the producer queue holds commit instead of aborting forever.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadSettings } from '../../config/settings.ts';
@@ -15,6 +15,12 @@ import { eventually, sleep } from '../support/wait.ts';
 
 /** Commit calls to time out on purpose: a real librdkafka timeout (1 ms), the commit goes on in the background. */
 const commitTimeouts = { left: 0, injected: 0 };
+/**
+ * sendOffsets calls to time out: a 1 ms limit does not make librdkafka time out (the local
+ * coordinator answers first), so the offsets are sent and then the call fails as a timed-out
+ * one does (ERR__TIMED_OUT, retriable) — what librdkafka returns when the answer is late.
+ */
+const offsetTimeouts = { left: 0, injected: 0 };
 vi.mock('../../kafka/rdkafkaPromises.ts', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../kafka/rdkafkaPromises.ts')>();
   return {
@@ -25,6 +31,17 @@ vi.mock('../../kafka/rdkafkaPromises.ts', async (importOriginal) => {
       for (const until = Date.now() + 30_000; revocations.held.length === 0 && revocations.armed && Date.now() < until;)
         got.push(...(await real.consumeBatch(c, max)));
       return got;
+    },
+    sendOffsetsToTransaction: async (...args: Parameters<typeof real.sendOffsetsToTransaction>) => {
+      await real.sendOffsetsToTransaction(...args);
+      if (offsetTimeouts.left > 0) {
+        offsetTimeouts.left--;
+        offsetTimeouts.injected++;
+        // The fields of librdkafka's error that the runtime reads (node-rdkafka does not export its class).
+        const { default: Kafka } = await import('node-rdkafka');
+        const code = Kafka.CODES.ERRORS.ERR__TIMED_OUT;
+        throw Object.assign(new Error('Local: Timed out'), { code, isRetriable: true, isFatal: false, isTxnRequiresAbort: false });
+      }
     },
     commitTransaction: (p: Parameters<typeof real.commitTransaction>[0], timeoutMs: number) => {
       if (commitTimeouts.left > 0) {
@@ -237,42 +254,49 @@ describe('exactly-once runtime: fencing, revocation, commit timeouts, queue boun
     150_000,
   );
 
-  it('a commitTransaction that times out is retried, not aborted: its outputs and state land once', async () => {
-    const t = await topics('committimeout', 1);
-    const p = new TransactionalProcessor<number>({
-      brokers: s.kafka.brokers,
-      clientId: 'it-fence-committimeout',
-      groupId: `${t.prefix}group`,
-      protocol: 'classic',
-      inputTopics: [t.input],
-      transactionalId: `${t.prefix}tx`,
-      store: { changelogTopic: t.changelog, ...countStore },
-      process: (batch, ctx) =>
-        batch.map((r) => {
-          const st = ctx.store(r.partition);
-          const n = (st.get(r.key!) ?? 0) + 1;
-          st.put(r.key!, n);
-          return { topic: t.output, key: r.key, value: Buffer.from(`${r.key}:${n}`) };
-        }),
-    });
-    await p.start();
-    try {
-      await t.producer.send(t.input, 'k', Buffer.from('warm-up'));
-      await eventually('the warm-up record to be processed', () => p.stats.records >= 1, { timeoutMs: 60_000 });
-      commitTimeouts.left = 1;
-      for (let i = 0; i < 5; i++) await t.producer.send(t.input, 'k', Buffer.from(String(i)));
-      await eventually('the five records to be processed', () => p.stats.records >= 6, { timeoutMs: 30_000 });
-      const got = await readTopic({ brokers: s.kafka.brokers, topic: t.output, partitions: 1, count: 6, timeoutMs: 30_000, settleMs: 2000 });
-      expect(commitTimeouts.injected).toBe(1);
-      expectContiguous(got.map((m) => m.value!.toString()));
-      expect(got).toHaveLength(6);
-      expect(p.stats.aborts).toBe(0);
-      expect(p.ctx.store(0).get('k')).toBe(6);
-    } finally {
-      commitTimeouts.left = 0;
-      await p.stop();
-    }
-  }, 120_000);
+  it.each([
+    ['commitTransaction', commitTimeouts],
+    ['sendOffsets', offsetTimeouts],
+  ])(
+    'a %s that times out is retried, not aborted: its outputs and state land once',
+    async (call, timeouts) => {
+      const t = await topics(`${call.toLowerCase()}timeout`, 1);
+      const p = new TransactionalProcessor<number>({
+        brokers: s.kafka.brokers,
+        clientId: `it-fence-${call.toLowerCase()}timeout`,
+        groupId: `${t.prefix}group`,
+        protocol: 'classic',
+        inputTopics: [t.input],
+        transactionalId: `${t.prefix}tx`,
+        store: { changelogTopic: t.changelog, ...countStore },
+        process: (batch, ctx) =>
+          batch.map((r) => {
+            const st = ctx.store(r.partition);
+            const n = (st.get(r.key!) ?? 0) + 1;
+            st.put(r.key!, n);
+            return { topic: t.output, key: r.key, value: Buffer.from(`${r.key}:${n}`) };
+          }),
+      });
+      await p.start();
+      try {
+        await t.producer.send(t.input, 'k', Buffer.from('warm-up'));
+        await eventually('the warm-up record to be processed', () => p.stats.records >= 1, { timeoutMs: 60_000 });
+        timeouts.left = 1;
+        for (let i = 0; i < 5; i++) await t.producer.send(t.input, 'k', Buffer.from(String(i)));
+        await eventually('the five records to be processed', () => p.stats.records >= 6, { timeoutMs: 30_000 });
+        const got = await readTopic({ brokers: s.kafka.brokers, topic: t.output, partitions: 1, count: 6, timeoutMs: 30_000, settleMs: 2000 });
+        expect(timeouts.injected).toBe(1);
+        expectContiguous(got.map((m) => m.value!.toString()));
+        expect(got).toHaveLength(6);
+        expect(p.stats.aborts).toBe(0);
+        expect(p.ctx.store(0).get('k')).toBe(6);
+      } finally {
+        timeouts.left = 0;
+        await p.stop();
+      }
+    },
+    120_000,
+  );
 
   it('a batch whose outputs exceed the producer queue commits instead of aborting over and over', async () => {
     const t = await topics('queuefull', 1);
