@@ -9,17 +9,20 @@
 // the handshake and counted by reason; none of their bytes reach the pipeline.
 // Without a client CA any agent is taken, and malformed streams are handled as
 // on TCP (tcp.garbage, hep.truncated dead letters); a silent connection is
-// closed at the handshake timeout, counted.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// closed at the handshake timeout, counted. A certificate renewed in its files is
+// taken on SIGHUP without a restart.
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hepTapTls } from '../../config/hepTlsFiles.ts';
 import { createTestCertificateAuthority } from '../../infra/local/testCertificates.ts';
 import { HepCollector } from '../../taps/hep/hepCollector.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
 import { sipOverHep } from '../support/sipOverHep.ts';
+import { peerCertificate } from '../support/tlsPeer.ts';
 import { eventually, sleep } from '../support/wait.ts';
 
 const HOST = '127.0.0.1';
@@ -43,6 +46,7 @@ function register(n: number): Buffer {
 }
 
 type Pair = { cert: Buffer; key: Buffer };
+let authority: Awaited<ReturnType<typeof createTestCertificateAuthority>>;
 let ca: Buffer;
 let serverCert: Pair;
 let agentCert: Pair;
@@ -65,7 +69,7 @@ describe('HEP collector over TLS with agent certificates required', () => {
   const s = isolatedSettings('hep-tls', 2);
 
   beforeAll(async () => {
-    const authority = await createTestCertificateAuthority(path.join(dir, 'ca'));
+    authority = await createTestCertificateAuthority(path.join(dir, 'ca'));
     const rogue = await createTestCertificateAuthority(path.join(dir, 'rogue'), 'rogue CA');
     const read = async (a: typeof authority, name: string, names: string[]): Promise<Pair> => {
       const f = await a.issue(name, names);
@@ -89,6 +93,26 @@ describe('HEP collector over TLS with agent certificates required', () => {
     for (const sock of sockets) sock.destroy();
     await c?.stop();
     await cleanupIsolated(s);
+  });
+
+  it('takes a renewed certificate from its files on SIGHUP, for new handshakes, without a restart (the files read as `tap hep` reads them)', async () => {
+    const [first, renewed] = [await authority.issue('collector-files', [HOST]), await authority.issue('collector-renewed', [HOST, 'localhost'])];
+    const live = { certFile: path.join(dir, 'collector-live.crt'), keyFile: path.join(dir, 'collector-live.key') };
+    copyFileSync(first.certFile, live.certFile);
+    copyFileSync(first.keyFile, live.keyFile);
+    // As an operator configures it: the files in the settings, looked at only on SIGHUP here.
+    const fromFiles = { ...s, tls: { reloadIntervalS: 0 }, hep: { ...s.hep, tls: { port: 0, ...live, clientCaFile: authority.caFile } } };
+    const c2 = await HepCollector.start(fromFiles, { port: 0, unknown: 'keep', batchSize: 1, tls: { ...hepTapTls(fromFiles)!, handshakeTimeoutMs: 2000 } });
+    const served = async () => (await peerCertificate(c2.tlsPort, { ca, ...agentCert })).subjectaltname ?? '';
+    try {
+      expect(await served()).not.toContain('DNS:localhost');
+      copyFileSync(renewed.certFile, live.certFile);
+      copyFileSync(renewed.keyFile, live.keyFile);
+      process.emit('SIGHUP');
+      expect(await served()).toContain('DNS:localhost');
+    } finally {
+      await c2.stop();
+    }
   });
 
   it('listens for TLS on a port of its own beside UDP/TCP', () => {
