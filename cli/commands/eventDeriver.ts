@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { memberIdOf } from '../../kafka/memberIdentity.ts';
+import { memberIdOption, memberIndexOption } from './memberIdOptions.ts';
 import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { eventDeriverReadiness, registerEventDeriverMetrics } from '../../streams/service-events/eventDeriverMetrics.ts';
 import { startEventDeriver, type EventDeriver } from '../../streams/service-events/serviceEventDeriver.ts';
@@ -23,11 +24,8 @@ export function registerEventDeriverCommand(program: Command): void {
     .description(
       'derive service events (calls offered/answered/missed, registration, SMS, presence and availability changes) from signaling-events, current-presence and availability-profiles into service-events, exactly once',
     )
-    .option(
-      '--member-id <id>',
-      'stable member id: its transactional id, so a restart fences its predecessor; default PRESENCE_EVENT_DERIVER_MEMBER_ID or <hostname>-event-deriver-<index>',
-    )
-    .option('--member-index <n>', 'index in the default member id (derivers of one host need distinct ones)', '1')
+    .addOption(memberIdOption('event-deriver', 'its transactional id, so a restart fences its predecessor', 'PRESENCE_EVENT_DERIVER_MEMBER_ID'))
+    .addOption(memberIndexOption())
     .option('--fetch-wait-ms <ms>', 'longest a consumer fetch waits for committed records', '50')
     .option('--max-outage-s <s>', 'stop after this many seconds of batches failing on an outage (nothing discarded); 0 retries on', '0')
     .option('--stats-interval <s>', 'seconds between progress lines', '30')

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { memberIdOf } from '../../kafka/memberIdentity.ts';
+import { memberIdOption, memberIndexOption } from './memberIdOptions.ts';
 import { startGroupPresence } from '../../streams/group-presence/groupPresenceService.ts';
 import { DEFAULT_FETCH_WAIT_MS } from '../../streams/group-presence/groupPresenceProcessor.ts';
 import { untilStopped } from './run.ts';
@@ -31,11 +32,14 @@ export function registerGroupPresenceCommand(program: Command): void {
       "join groups (basic group information) with their members' current presence, exactly once: keeps each group's presence, " +
         'answers group SUBSCRIBEs with RFC 4662 NOTIFYs (full state, then partial), publishes group-presence documents',
     )
-    .option(
-      '--member-id <id>',
-      'stable member id: the transactional ids of both consumer groups, so a restart fences its predecessor; default PRESENCE_GROUP_PRESENCE_MEMBER_ID or <hostname>-group-presence-<index>',
+    .addOption(
+      memberIdOption(
+        'group-presence',
+        'the transactional ids of both consumer groups, so a restart fences its predecessor',
+        'PRESENCE_GROUP_PRESENCE_MEMBER_ID',
+      ),
     )
-    .option('--member-index <n>', 'index in the default member id (members of one host need distinct ones)', '1')
+    .addOption(memberIndexOption())
     .option('--fetch-wait-ms <ms>', 'longest a consumer fetch waits for committed records (latency per hop vs idle fetch rate)', String(DEFAULT_FETCH_WAIT_MS))
     .option('--stats-interval <s>', 'seconds between progress lines', '10')
     .option(

@@ -7,6 +7,7 @@ import { startNotifySink } from '../../connectors/sinks/notify/notifySink.ts';
 import { DEFAULT_RETRY_POLICY } from '../../connectors/sinks/notify/policy.ts';
 import { untilStopped } from './run.ts';
 import { memberIdOf } from '../../kafka/memberIdentity.ts';
+import { memberIdOption, memberIndexOption } from './memberIdOptions.ts';
 import { commandLog } from '../logger.ts';
 import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { notifySinkReadiness, registerNotifySinkMetrics } from '../../connectors/sinks/notify/notifySinkMetrics.ts';
@@ -92,11 +93,8 @@ export function registerNotifySinkCommand(program: Command): void {
     .option('--max-pending <n>', 'unfinished NOTIFYs before the partitions are paused (polling goes on)', '10000')
     .option('--max-poll-interval-ms <ms>', 'librdkafka max.poll.interval.ms (default 300000)')
     .option('--group-id <id>', 'consumer group (default <prefix>notify-sink)')
-    .option(
-      '--member-id <id>',
-      'stable member id (static membership: a restarted sink takes back exactly its partitions); default PRESENCE_NOTIFY_SINK_MEMBER_ID or <hostname>-notify-sink-<index>',
-    )
-    .option('--member-index <n>', 'index in the default member id (sinks of one host need distinct ones)', '1')
+    .addOption(memberIdOption('notify-sink', 'static membership: a restarted sink takes back exactly its partitions', 'PRESENCE_NOTIFY_SINK_MEMBER_ID'))
+    .addOption(memberIndexOption())
     .option('--dynamic', 'dynamic membership instead of static')
     .option('--stats-interval <s>', 'seconds between stats lines', '10')
     .option(

@@ -11,6 +11,7 @@ import type { MembershipOptions } from '../../streams/event-manager/membership/m
 import { parseHandoffMode } from '../../streams/event-manager/handoff/handoffMode.ts';
 import { parseGroupAssignor } from '../../kafka/assignors/groupAssignor.ts';
 import { memberIdOf } from '../../kafka/memberIdentity.ts';
+import { memberIdOption, memberIndexOption } from './memberIdOptions.ts';
 import { startHttpApi } from '../../coordinator/httpApi.ts';
 import { BearerTokens } from '../../protocols/http/bearerTokens.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
@@ -163,11 +164,14 @@ export function registerRunCommands(program: Command): void {
     .description(
       'join the event-manager consumer group and process the partitions it is assigned; with PRESENCE_REG_EVENT_REGISTRAR and PRESENCE_REG_EVENT_IDENTITIES also SUBSCRIBE Event: reg (RFC 3680) for the listed IMS subscribers of its partitions, the dialogs moving with them on rebalance',
     )
-    .option(
-      '--member-id <id>',
-      'stable member id: its static membership (group.instance.id) and transactional id derive from it, so a restart fences its predecessor and reclaims exactly its partitions; default PRESENCE_EVENT_MANAGER_MEMBER_ID or <hostname>-event-manager-<index>',
+    .addOption(
+      memberIdOption(
+        'event-manager',
+        'its static membership (group.instance.id) and transactional id derive from it, so a restart fences its predecessor and reclaims exactly its partitions',
+        'PRESENCE_EVENT_MANAGER_MEMBER_ID',
+      ),
     )
-    .option('--member-index <n>', 'index in the default member id (members of one host need distinct ones)', '1')
+    .addOption(memberIndexOption())
     .option('--static', 'static membership (the default; wins over PRESENCE_EVENT_MANAGER_DYNAMIC=true)')
     .option('--dynamic', 'dynamic membership instead: a restart joins as a new member (its partitions wait for the session timeout)')
     .option(

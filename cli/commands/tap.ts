@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { memberIdOf } from '../../kafka/memberIdentity.ts';
+import { memberIdOption, memberIndexOption } from './memberIdOptions.ts';
 import { hepTapTls } from '../../config/hepTlsFiles.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { formatHepStats, startHepCollector } from '../../taps/hep/hepCollector.ts';
@@ -47,11 +48,14 @@ export function registerTapCommand(program: Command): void {
     .description(hepInputSpec.summary)
     .option('--port <p>', `${hepInputSpec.fields.port.description} (required: the flag or PRESENCE_HEP_TAP_PORT)`)
     .option('--host <addr>', `${hepInputSpec.fields.host.description} (default PRESENCE_HEP_TAP_HOST or ${hepInputSpec.fields.host.default})`)
-    .option(
-      '--member-id <id>',
-      'stable tap id: its transactional id, so a restarted tap fences its predecessor and readers do not wait out the transaction it left open; default PRESENCE_HEP_TAP_MEMBER_ID or <hostname>-hep-tap-<index>',
+    .addOption(
+      memberIdOption(
+        'hep-tap',
+        'its transactional id, so a restarted tap fences its predecessor and readers do not wait out the transaction it left open',
+        'PRESENCE_HEP_TAP_MEMBER_ID',
+      ),
     )
-    .option('--member-index <n>', 'index in the default tap id (taps of one host need distinct ones)', '1')
+    .addOption(memberIndexOption())
     .option(
       '--unknown <policy>',
       'identities not in the subscriber directory: drop (counted) or keep (under their own key); default from PRESENCE_UNKNOWN_SUBSCRIBERS',

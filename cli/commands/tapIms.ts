@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { memberIdOf } from '../../kafka/memberIdentity.ts';
+import { memberIdOption, memberIndexOption } from './memberIdOptions.ts';
 import { partitionOf } from '../../kafka/partitioner.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { numberingPlan } from '../../subscriber/numberingPlan.ts';
@@ -44,8 +45,8 @@ export function registerImsTapCommands(tap: Command): void {
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .requiredOption('--scscf <addrs>', 'comma-separated S-CSCF addresses or networks allowed to send third-party REGISTERs')
     .option('--no-directory', 'key every identity by itself instead of the subscriber directory')
-    .option('--member-id <id>', 'stable isc-tap id (its transactional id: a restart fences its predecessor); default <hostname>-isc-tap-<index>')
-    .option('--member-index <n>', 'index in the default id (instances on one host need distinct ones)', '1')
+    .addOption(memberIdOption('isc-tap', 'its transactional id, so a restart fences its predecessor'))
+    .addOption(memberIndexOption())
     .action(async (opts: { port: string; host: string; scscf: string; directory: boolean; memberId?: string; memberIndex: string }) => {
       const memberId = memberIdOf('isc-tap', opts.memberId, opts.memberIndex);
       const s = loadSettings();
@@ -88,8 +89,8 @@ export function registerImsTapCommands(tap: Command): void {
     .option('--shard <i/n>', "this instance's share: subscribers whose key's partition modulo n is i", '0/1')
     .option('--expires <s>', 'requested subscription duration', '600')
     .option('--no-directory', 'key every identity by itself instead of the subscriber directory')
-    .option('--member-id <id>', 'stable reg-event-tap id (its transactional id: a restart fences its predecessor); default <hostname>-reg-event-tap-<index>')
-    .option('--member-index <n>', 'index in the default id (instances on one host need distinct ones)', '1')
+    .addOption(memberIdOption('reg-event-tap', 'its transactional id, so a restart fences its predecessor'))
+    .addOption(memberIndexOption())
     .action(
       async (opts: {
         memberId?: string;
