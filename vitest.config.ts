@@ -3,8 +3,10 @@ import { defineConfig } from 'vitest/config';
 // Unit tests sit beside the code they test; integration tests live in
 // test/integration and talk to the real broker, registry and database (their
 // global setup brings the local stack up if it is not running). `npm test` runs
-// the unit files and most integration files two at a time, then the files that
-// must run alone (ALONE) one by one: about twice as fast as one file at a time.
+// the unit files and most integration files three at a time (one pool: both
+// projects of a group share its workers), then the files that must run alone
+// (ALONE) one by one. Three at once on 2 cores: that phase took 940 s instead of
+// 1,049 s with two, the whole suite 1,276 s instead of 1,516 s (2026-12-07).
 
 /**
  * Integration files that run alone, after the others: they bound a latency or a time
@@ -51,13 +53,13 @@ export default defineConfig({
             '{cli,config,protocols,subscriber,presence-document,schemas,kafka,coordinator,taps,front-end,infra,streams,services,connectors,tools,bench}/**/*.test.ts',
           ],
           testTimeout: 30_000,
-          maxWorkers: 2,
+          maxWorkers: 3,
           sequence: { groupOrder: 0 },
         },
       },
       {
-        // Integration files wait on the broker most of the time (one at a time, the load average
-        // stayed near 1 on 2 cores): two at once, beside the unit tests.
+        // Integration files wait on the broker most of the time (two at a time, 1.4 files ran on
+        // average and the cores were often idle): three at once, sharing the pool with the unit tests.
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
@@ -65,7 +67,7 @@ export default defineConfig({
           globalSetup: ['test/integration/globalSetup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          maxWorkers: 2,
+          maxWorkers: 3,
           sequence: { groupOrder: 0 },
         },
       },

@@ -61,7 +61,8 @@ async function openWhileWriting(topic: string): Promise<void> {
       topic,
       clientId: 'it-mirror',
       groupIdPrefix: `${s.topics.prefix}mirror-`,
-      catchUpTimeoutMs: 10_000,
+      // Generous: the suite runs three files at once on two cores, and a loaded run took over 10 s.
+      catchUpTimeoutMs: 20_000,
       apply: (key, value) => void seen.set(key, value?.toString() ?? ''),
     });
     expect(mirror.caughtUp).toBe(true);
