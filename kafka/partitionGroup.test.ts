@@ -47,6 +47,12 @@ describe('PartitionGroup: order within what was consumed', () => {
     expect(names(g.take(100, 0, () => ['a']).records)).toEqual(['a0', 'a1']);
   });
 
+  it('takes the partition numbers in turn when more is buffered than a batch takes', () => {
+    const g = groupWith([rec('a', 0, 0, 1), rec('a', 0, 1, 2), rec('a', 1, 0, 1), rec('a', 1, 1, 2)]);
+    const firsts = [0, 1, 2, 3].map(() => g.take(1, 0, () => ['a']).records[0]!.partition);
+    expect(firsts).toEqual([0, 1, 0, 1]);
+  });
+
   it('takes at most max records, the rest stay for the next batch', () => {
     const g = groupWith([rec('a', 0, 0, 1), rec('a', 0, 1, 2), rec('a', 0, 2, 3)]);
     expect(names(g.take(2, 0, () => ['a']).records)).toEqual(['a0', 'a1']);

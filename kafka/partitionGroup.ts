@@ -42,6 +42,8 @@ export class PartitionGroup {
   /** Since when a partition number has had records waiting on an input whose end is unknown. */
   private readonly waitingSince = new Map<number, number>();
   private count = 0;
+  /** Where the next take starts among the partition numbers with records. */
+  private turn = 0;
 
   /**
    * @param maxIdleMs how long records wait for a co-partitioned input whose end is not
@@ -126,8 +128,14 @@ export class PartitionGroup {
       if (!qs) byPartition.set(q.partition, (qs = []));
       qs.push(q);
     }
-    for (const [partition, queues] of byPartition) {
+    // Round robin over the partition numbers: with more buffered than one batch takes, the first
+    // partitions must not keep the batch to themselves.
+    const order = [...byPartition.keys()].sort((a, b) => a - b);
+    const start = order.length === 0 ? 0 : this.turn++ % order.length;
+    for (let i = 0; i < order.length; i++) {
       if (out.length >= max) break;
+      const partition = order[(start + i) % order.length]!;
+      const queues = byPartition.get(partition)!;
       const others = [...inputs(partition)].filter((t) => !queues.some((q) => q.topic === t));
       const unknown = others.some((t) => !this.caughtUp(t, partition));
       let enforce = false;
