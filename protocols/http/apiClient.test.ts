@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCertificateAuthority, type IssuedCertificate } from '../../infra/local/testCertificates.ts';
-import { peerCertificate } from '../../test/support/tlsPeer.ts';
+import { expectRenewedOnSighup, peerCertificate } from '../../test/support/tlsPeer.ts';
 import { apiGet } from './apiClient.ts';
 import { createApiServer, listen } from './serverLimits.ts';
 
@@ -80,11 +80,7 @@ describe('mutual TLS for the HTTP APIs', () => {
     const port = (api.address() as { port: number }).port;
     const served = async () => (await peerCertificate(port, { ca: readFileSync(caFile) })).subjectaltname ?? '';
     try {
-      expect(await served()).not.toContain('DNS:localhost');
-      copyFileSync(renewed.certFile, live.certFile);
-      copyFileSync(renewed.keyFile, live.keyFile);
-      process.emit('SIGHUP');
-      expect(await served()).toContain('DNS:localhost');
+      await expectRenewedOnSighup(live, renewed, served);
     } finally {
       await new Promise((r) => api.close(r));
     }

@@ -23,7 +23,7 @@ import { startEventManager, type EventManager } from '../../streams/event-manage
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
-import { peerCertificate } from '../support/tlsPeer.ts';
+import { expectRenewedOnSighup, peerCertificate } from '../support/tlsPeer.ts';
 import { eventually } from '../support/wait.ts';
 
 const HOST = '127.0.0.1';
@@ -182,11 +182,7 @@ describe('SIP over TLS through the front end, event manager and notify sink', ()
     const fe2 = await startSipFrontEnd(fromFiles, { host: HOST, port: 0, frontEndId: `fe-tls-files-${run}`, groups: false });
     const served = async () => (await peerCertificate(fe2.tlsPort, { ca, ...watcherCert })).subjectaltname ?? '';
     try {
-      expect(await served()).not.toContain('DNS:localhost');
-      copyFileSync(renewed.certFile, live.certFile);
-      copyFileSync(renewed.keyFile, live.keyFile);
-      process.emit('SIGHUP');
-      expect(await served()).toContain('DNS:localhost');
+      await expectRenewedOnSighup(live, renewed, served);
     } finally {
       await fe2.stop();
     }
