@@ -14,7 +14,7 @@
 //    (`presence run notify-sink`) sends the watcher its NOTIFYs;
 // and a role is refused what its ACLs leave out (the tap writing current-presence).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +27,7 @@ import { withAdmin } from '../../kafka/kafkaAdmin.ts';
 import { useKafkaSecurity } from '../../kafka/kafkaSecurity.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { strimziUsers, type KafkaUserAcl } from '../../kafka/strimziResources.ts';
+import { newToken } from '../../protocols/http/bearerTokens.ts';
 import { ROLE_ACCESS } from '../../schemas/roleAccess.ts';
 import { topicName } from '../../schemas/topology.ts';
 import { cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
@@ -35,6 +36,7 @@ import { privateSaslSslBroker } from '../support/privateBroker.ts';
 import { readTopic } from '../support/topicReader.ts';
 import { StrictWatcher } from '../support/strictWatcher.ts';
 import { adminUrlIn } from '../support/adminScrape.ts';
+import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { eventually } from '../support/wait.ts';
 
 const run = promisify(execFile);
@@ -238,6 +240,48 @@ describe('each role under an authorizer, with only its rendered ACLs', () => {
       await ua.close();
     }
   }, 180_000);
+
+  it('run group-service: a group created over its HTTP API reaches the groups topic through its outbox relay, under its ACLs', async () => {
+    const { token, line } = newToken('acl-operator', ['groups:manage', 'groups:read']);
+    const tokensFile = path.join(tmp, 'group-service-tokens');
+    writeFileSync(tokensFile, `${line}\n`);
+    const schema = `it_acls_groups_${process.pid}`;
+    const m = await startMemberProcess(s, 'group-service-write', ['group-service', '--port', '0', '--schema', schema], /group service on http/, {
+      ...envOf(credentialsOf('group-service')),
+      PRESENCE_HTTP_TOKENS_FILE: tokensFile,
+      PRESENCE_DATABASE_URL: testDatabaseUrl,
+    });
+    members.push(m);
+    try {
+      const text = () => m.lines.map((l) => l.text).join('\n');
+      const url = /group service on (http:\/\/\S+)\/groups/.exec(text())![1]!;
+      const post = await fetch(`${url}/groups`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ id: 'acl-group', uri: 'sip:acl-group@groups.example.net', name: 'Under ACLs' }),
+      });
+      expect(post.status).toBe(201);
+      const put = await fetch(`${url}/groups/acl-group/members/${encodeURIComponent('tel:+351910000077')}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(put.status).toBe(201);
+      // Read as the admin: the relay wrote both changes with the group service's own user.
+      const groups = await readTopic({
+        brokers: s.kafka.brokers,
+        topic: topicName(s.topics.prefix, 'groups'),
+        partitions: 6,
+        count: 2,
+        timeoutMs: 30_000,
+        settleMs: 500,
+      });
+      expect(groups.map((r) => r.key?.toString())).toEqual(['acl-group', 'acl-group']);
+      expect(text()).not.toMatch(/authori[sz]ation failed|relay failures [1-9]/i);
+    } finally {
+      await m.stop('SIGTERM').catch(() => m.stop('SIGKILL'));
+      await dropSchema(schema);
+    }
+  }, 120_000);
 
   it.each([
     ['event-deriver', []],
