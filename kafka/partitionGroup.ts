@@ -101,12 +101,6 @@ export class PartitionGroup {
     return [...this.queues.values()].filter((q) => q.head < q.records.length).map(({ topic, partition, epoch }) => ({ topic, partition, epoch }));
   }
 
-  /** Drops everything (a producer recovered in place re-reads every partition from its committed offset). */
-  clear(): void {
-    for (const q of [...this.queues.values()]) this.drop(q.topic, q.partition);
-    this.waitingSince.clear();
-  }
-
   private caughtUp(topic: string, partition: number): boolean {
     const k = tpKey(topic, partition);
     const end = this.ends.get(k);
@@ -116,9 +110,9 @@ export class PartitionGroup {
   /**
    * Up to `max` records in processing order. A partition number's records are taken while
    * each of its `inputs` either has records buffered or is known caught up; otherwise they
-   * wait, up to maxIdleMs since they first did. `force`: nothing waits (the buffer is full).
+   * wait, up to maxIdleMs since they first did.
    */
-  take(max: number, now: number, inputs: (partition: number) => Iterable<string>, force = false): TakenBatch {
+  take(max: number, now: number, inputs: (partition: number) => Iterable<string>): TakenBatch {
     const out: Message[] = [];
     let enforced = 0;
     const byPartition = new Map<number, Queue[]>();
@@ -142,7 +136,7 @@ export class PartitionGroup {
       if (unknown) {
         const since = this.waitingSince.get(partition) ?? now;
         this.waitingSince.set(partition, since);
-        if (!force && now - since < this.maxIdleMs) continue;
+        if (now - since < this.maxIdleMs) continue;
         enforce = true;
         enforced++;
       }
