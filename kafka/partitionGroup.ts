@@ -27,6 +27,12 @@ interface Queue {
   last: number;
 }
 
+/** An offset learnt in an ownership epoch: it says nothing once the partition is (re)assigned after it. */
+interface Known {
+  readonly offset: number;
+  readonly epoch: number;
+}
+
 export interface TakenBatch {
   readonly records: Message[];
   /** Partition numbers whose records went without waiting out an input whose end was unknown. */
@@ -35,10 +41,10 @@ export interface TakenBatch {
 
 export class PartitionGroup {
   private readonly queues = new Map<string, Queue>();
-  /** Next offset after the last record consumed, per input partition. */
-  private readonly received = new Map<string, number>();
-  /** The end offset of the last partition EOF, per input partition. */
-  private readonly ends = new Map<string, number>();
+  /** Next offset after the last record consumed, per input partition, with the ownership epoch it came in. */
+  private readonly received = new Map<string, Known>();
+  /** The end offset of the last partition EOF, per input partition, with the ownership epoch it came in. */
+  private readonly ends = new Map<string, Known>();
   /** Since when a partition number has had records waiting on an input whose end is unknown. */
   private readonly waitingSince = new Map<number, number>();
   private count = 0;
@@ -56,9 +62,9 @@ export class PartitionGroup {
     return this.count;
   }
 
-  /** librdkafka's partition EOF: `topic`[`partition`] was read up to `offset`, its read_committed end. */
-  atEnd(topic: string, partition: number, offset: number): void {
-    this.ends.set(tpKey(topic, partition), offset);
+  /** librdkafka's partition EOF: `topic`[`partition`] was read up to `offset`, its read_committed end (in ownership `epoch`). */
+  atEnd(topic: string, partition: number, offset: number, epoch: number): void {
+    this.ends.set(tpKey(topic, partition), { offset, epoch });
   }
 
   /** Records of one consume, in the ownership epoch it began in (pruned when a partition is (re)assigned after it). */
@@ -69,7 +75,7 @@ export class PartitionGroup {
       if (!q) this.queues.set(k, (q = { topic: m.topic, partition: m.partition, records: [], head: 0, epoch: 0, last: -Infinity }));
       if (q.head === q.records.length) q.epoch = epoch;
       q.records.push(m);
-      this.received.set(k, m.offset + 1);
+      this.received.set(k, { offset: m.offset + 1, epoch });
       this.count++;
     }
   }
@@ -82,15 +88,16 @@ export class PartitionGroup {
 
   /**
    * Forgets what was consumed of `topic`[`partition`]: the consumer reads it again from an
-   * offset set elsewhere (a rewind, a (re)assignment, a revocation). Returns the first
+   * offset set elsewhere (a rewind, a (re)assignment, a revocation), and what is known of its
+   * end up to ownership epoch `upTo` (a later assignment's EOF stays). Returns the first
    * record not taken, if any (where a rewind of the untaken records goes).
    */
-  drop(topic: string, partition: number): Message | undefined {
+  drop(topic: string, partition: number, upTo = Infinity): Message | undefined {
     const k = tpKey(topic, partition);
     const q = this.queues.get(k);
     this.queues.delete(k);
-    this.received.delete(k);
-    this.ends.delete(k);
+    if ((this.received.get(k)?.epoch ?? Infinity) <= upTo) this.received.delete(k);
+    if ((this.ends.get(k)?.epoch ?? Infinity) <= upTo) this.ends.delete(k);
     if (!q) return undefined;
     this.count -= q.records.length - q.head;
     return q.records[q.head];
@@ -101,18 +108,22 @@ export class PartitionGroup {
     return [...this.queues.values()].filter((q) => q.head < q.records.length).map(({ topic, partition, epoch }) => ({ topic, partition, epoch }));
   }
 
-  private caughtUp(topic: string, partition: number): boolean {
+  /** Known read to its end since it was last (re)assigned, in epoch `since`. */
+  private caughtUp(topic: string, partition: number, since: number): boolean {
     const k = tpKey(topic, partition);
     const end = this.ends.get(k);
-    return end !== undefined && end >= (this.received.get(k) ?? -Infinity);
+    if (end === undefined || end.epoch < since) return false;
+    const received = this.received.get(k);
+    return received === undefined || received.epoch < since || end.offset >= received.offset;
   }
 
   /**
    * Up to `max` records in processing order. A partition number's records are taken while
    * each of its `inputs` either has records buffered or is known caught up; otherwise they
-   * wait, up to maxIdleMs since they first did.
+   * wait, up to maxIdleMs since they first did. `assignedIn`: the ownership epoch an input
+   * partition was last (re)assigned in (what was learnt of it before says nothing).
    */
-  take(max: number, now: number, inputs: (partition: number) => Iterable<string>): TakenBatch {
+  take(max: number, now: number, inputs: (partition: number) => Iterable<string>, assignedIn: (topic: string, partition: number) => number): TakenBatch {
     const out: Message[] = [];
     let enforced = 0;
     const byPartition = new Map<number, Queue[]>();
@@ -122,6 +133,8 @@ export class PartitionGroup {
       if (!qs) byPartition.set(q.partition, (qs = []));
       qs.push(q);
     }
+    // A wait ends with its records (taken, or dropped and read again): the next one counts afresh.
+    for (const p of [...this.waitingSince.keys()]) if (!byPartition.has(p)) this.waitingSince.delete(p);
     // Round robin over the partition numbers: with more buffered than one batch takes, the first
     // partitions must not keep the batch to themselves.
     const order = [...byPartition.keys()].sort((a, b) => a - b);
@@ -131,7 +144,7 @@ export class PartitionGroup {
       const partition = order[(start + i) % order.length]!;
       const queues = byPartition.get(partition)!;
       const others = [...inputs(partition)].filter((t) => !queues.some((q) => q.topic === t));
-      const unknown = others.some((t) => !this.caughtUp(t, partition));
+      const unknown = others.some((t) => !this.caughtUp(t, partition, assignedIn(t, partition)));
       let enforce = false;
       if (unknown) {
         const since = this.waitingSince.get(partition) ?? now;
@@ -141,7 +154,7 @@ export class PartitionGroup {
         enforced++;
       }
       this.waitingSince.delete(partition);
-      this.merge(partition, queues, max, out, enforce);
+      this.merge(partition, queues, max, out, enforce ? undefined : (t) => this.caughtUp(t, partition, assignedIn(t, partition)));
     }
     this.compact();
     return { records: out, enforced };
@@ -151,14 +164,14 @@ export class PartitionGroup {
    * Takes a partition number's records, smallest timestamp first, until `max`, or until an
    * input runs dry whose end is not known (unless enforced: then until all are taken).
    */
-  private merge(partition: number, queues: Queue[], max: number, out: Message[], enforce: boolean): void {
+  private merge(partition: number, queues: Queue[], max: number, out: Message[], caughtUp: ((topic: string) => boolean) | undefined): void {
     const ts = (q: Queue) => q.records[q.head]!.timestamp ?? q.last;
     while (out.length < max) {
       let best: Queue | undefined;
       let dry = false;
       for (const q of queues) {
         if (q.head === q.records.length) {
-          if (!enforce && !this.caughtUp(q.topic, partition)) dry = true;
+          if (caughtUp && !caughtUp(q.topic)) dry = true;
           continue;
         }
         if (best === undefined || ts(q) < ts(best)) best = q;

@@ -163,9 +163,10 @@ export class PartitionOwnership<V> {
    * Held partitions whose consumer position went past their committed offset without a
    * record to process: a transactional producer's commit marker (or an aborted transaction)
    * takes offsets too, and the offset after the last record leaves the group a lag of 1
-   * behind it for good. Only asked when a consume returned nothing: every record returned
-   * before was processed and committed, or aborted or held back and rewound (seek), so
-   * nothing but markers lies between (Kafka Streams commits the position likewise, KAFKA-6607).
+   * behind it for good. Only asked when a loop turn took nothing to process, and only of use
+   * for partitions with no records waiting (the caller leaves the others out): every record
+   * consumed of them was processed and committed, or aborted or held back and rewound (seek),
+   * so nothing but markers lies between (Kafka Streams commits the position likewise, KAFKA-6607).
    */
   pastMarkers(consumer: Consumer): TopicPartitionOffset[] {
     const held = [...this.committedNext.values()].filter((o) => this.heldSinceConsume(o.topic, o.partition));
@@ -223,20 +224,28 @@ export class PartitionOwnership<V> {
     return this.partitions.holds(topic, partition) && !reassigned;
   }
 
-  /** Whether records of `topic`[`partition`] consumed in ownership epoch `since` may be processed now. */
+  /**
+   * Whether records of `topic`[`partition`] consumed in ownership epoch `since` may be processed
+   * now: held, not (re)assigned since, and with a store, restored and whole.
+   */
   private processable(topic: string, partition: number, since: number): boolean {
-    return (
-      this.partitions.holds(topic, partition) &&
-      this.partitions.stores.has(partition) &&
-      !this.partitions.restoring.has(partition) &&
-      !this.partitions.split.has(partition) &&
-      (this.assignedEpoch.get(tpKey(topic, partition)) ?? 0) <= since
-    );
+    if (!this.partitions.holds(topic, partition) || this.assignedEpochOf(topic, partition) > since) return false;
+    return !this.opts.store || (this.partitions.stores.has(partition) && !this.partitions.restoring.has(partition) && !this.partitions.split.has(partition));
+  }
+
+  /** The ownership epoch `topic`[`partition`] was last (re)assigned or reinitialised in. */
+  assignedEpochOf(topic: string, partition: number): number {
+    return this.assignedEpoch.get(tpKey(topic, partition)) ?? 0;
+  }
+
+  /** The ownership epoch now (what a partition EOF arriving now is learnt in). */
+  epochNow(): number {
+    return this.epoch;
   }
 
   /** Whether records of `topic`[`partition`] consumed now could be processed (held, restored, whole). */
   processableNow(topic: string, partition: number): boolean {
-    return this.opts.store ? this.processable(topic, partition, Infinity) : this.partitions.holds(topic, partition);
+    return this.processable(topic, partition, Infinity);
   }
 
   /** The ownership epoch the last consume began in: what it returned is buffered under it (pruneBuffered). */
@@ -254,7 +263,7 @@ export class PartitionOwnership<V> {
   async holdBack(all: Message[]): Promise<Message[]> {
     const ours = (m: Message) => this.partitions.holds(m.topic, m.partition);
     const processable = (m: Message) => this.processable(m.topic, m.partition, this.consumeEpoch);
-    const messages = this.opts.store ? all.filter(processable) : all;
+    const messages = all.filter(processable);
     if (messages.length < all.length) {
       this.opts.log?.(`held back ${all.length - messages.length} records consumed across a rebalance`);
       const rewind = new Map<string, TopicPartitionOffset>();
@@ -277,9 +286,10 @@ export class PartitionOwnership<V> {
   async pruneBuffered(group: PartitionGroup): Promise<void> {
     const rewind: TopicPartitionOffset[] = [];
     for (const b of group.buffered()) {
-      const stale = (this.assignedEpoch.get(tpKey(b.topic, b.partition)) ?? 0) > b.epoch;
+      const stale = this.assignedEpochOf(b.topic, b.partition) > b.epoch;
       if (!stale && this.processableNow(b.topic, b.partition)) continue;
-      const first = group.drop(b.topic, b.partition);
+      // Stale: what was learnt since the (re)assignment (its EOF) stays.
+      const first = group.drop(b.topic, b.partition, stale ? b.epoch : Infinity);
       if (!stale && first && this.partitions.holds(b.topic, b.partition)) rewind.push({ topic: b.topic, partition: b.partition, offset: first.offset });
     }
     if (rewind.length > 0) {

@@ -59,7 +59,7 @@ export class ProcessorLoop<V> {
   ) {
     producer.giveUpAbort = this.giveUpAbort;
     this.group = new PartitionGroup(opts.inputTopics.length > 1 ? (opts.maxTaskIdleMs ?? DEFAULT_MAX_TASK_IDLE_MS) : 0);
-    consumer.on('partition.eof', (e) => this.group.atEnd(e.topic, e.partition, e.offset));
+    consumer.on('partition.eof', (e) => this.group.atEnd(e.topic, e.partition, e.offset, ownership.epochNow()));
   }
 
   start(): void {
@@ -98,14 +98,21 @@ export class ProcessorLoop<V> {
           await this.runLoopTasks();
           this.ownership.consumeStarting();
           const messages = await consumeBounded(this.consumer, { ...DEFAULT_BATCH_BOUNDS, max: this.opts.maxBatch });
+          const fresh = await this.ownership.holdBack(messages);
+          // After holdBack: where both seek one partition, the prune's seek (to its first buffered record, the earlier offset) stays.
           await this.ownership.pruneBuffered(this.group);
-          this.group.add(await this.ownership.holdBack(messages), this.ownership.consumedEpoch());
+          this.group.add(fresh, this.ownership.consumedEpoch());
           // Every input topic of a partition number, held yet or not: an assignment may come topic by topic.
-          const taken = this.group.take(this.opts.maxBatch, Date.now(), () => this.opts.inputTopics);
+          const taken = this.group.take(
+            this.opts.maxBatch,
+            Date.now(),
+            () => this.opts.inputTopics,
+            (t, p) => this.ownership.assignedEpochOf(t, p),
+          );
           this.stats.enforcedProcessing += taken.enforced;
           this.pauseFullPartitions(messages);
           if (taken.records.length > 0) await this.processBatch(taken.records);
-          else if (this.group.size === 0) await this.commitPastMarkers();
+          else await this.commitPastMarkers();
           await this.punctuator?.runIfDue();
           // Background writes: the loop goes on while they read the stores.
           this.checkpointer?.maybeWrite(this.partitions.stores, this.partitions.ctx.partitions());
@@ -194,17 +201,13 @@ export class ProcessorLoop<V> {
    * Bounds the buffer: an input partition with BUFFERED_PER_PARTITION records waiting (on
    * another input that is behind) stops fetching until half of them are taken, while the
    * others go on — the one it waits for among them. librdkafka drops what it prefetched
-   * and fetches again from the last record consumed on resume. A paused partition whose
-   * records were dropped (revoked, reassigned, restoring) is not resumed here: its
-   * (re)assignment or restore sets its fetching.
+   * and fetches again from the last record consumed on resume.
    */
   private pauseFullPartitions(consumed: Message[]): void {
     for (const [k, tp] of this.full) {
-      const waiting = this.group.waiting(tp.topic, tp.partition);
-      // Not processable (revoked, restoring, split): whoever holds it back resumes it, not us.
-      if (!this.ownership.processableNow(tp.topic, tp.partition)) {
-        if (waiting === 0) this.full.delete(k);
-      } else if (waiting <= BUFFERED_PER_PARTITION / 2) this.resumeFull(k);
+      // Not processable now (revoked, restoring, split): resumed once it is ours and live again
+      // (librdkafka's assign keeps an application's pause; a restore's resume clears it first).
+      if (this.ownership.processableNow(tp.topic, tp.partition) && this.group.waiting(tp.topic, tp.partition) <= BUFFERED_PER_PARTITION / 2) this.resumeFull(k);
     }
     for (const m of consumed) {
       const k = tpKey(m.topic, m.partition);
@@ -235,7 +238,8 @@ export class ProcessorLoop<V> {
     const now = Date.now();
     if (now < this.nextMarkerCheck) return;
     this.nextMarkerCheck = now + 1000;
-    const ahead = this.ownership.pastMarkers(this.consumer);
+    // Partitions with records waiting are past them only because those are not processed yet.
+    const ahead = this.ownership.pastMarkers(this.consumer).filter((o) => this.group.waiting(o.topic, o.partition) === 0);
     if (ahead.length === 0) return;
     const outcome = await this.producer.hookTransaction('committing offsets past transaction markers', () => [], this.ownership.fencingOffsets(ahead), true);
     if (outcome === 'committed') this.ownership.committed(ahead);
