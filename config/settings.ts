@@ -231,9 +231,9 @@ export interface Settings {
     handoff: 'transparent' | 'resubscribe';
     /** KIP-848 server-side assignor the event managers ask for: range (default), uniform, or load (by reported load, infra/assignor). */
     assignor: 'range' | 'uniform' | 'load';
-    /** Seconds batches may keep failing on an outage (registry, database, broker) before the member stops with an error; 0: retry on. Nothing is discarded either way. */
     /** Milliseconds a partition's records wait at most for a co-partitioned input whose end is not known (timestamp order; 0: no wait). */
     maxTaskIdleMs: number;
+    /** Seconds batches may keep failing on an outage (registry, database, broker) before the member stops with an error; 0: retry on. Nothing is discarded either way. */
     maxOutageS: number;
     /** Local state checkpoints (kafka/stateCheckpointer.ts): the state directory (a member uses <stateDir>/<member id>), default <home>/state. */
     stateDir: string;

@@ -13,6 +13,7 @@
 // do: it sits above open transactions, which the taps always have.
 import type { Message } from './rdkafkaPromises.ts';
 
+/** A topic partition as a map key (ownership, offsets and buffers of a processor member). */
 export const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 interface Queue {

@@ -8,15 +8,13 @@
 import Kafka from 'node-rdkafka';
 import type { ExactlyOnceProducer } from './exactlyOnceProducer.ts';
 import type { OwnedPartitions } from './ownedPartitions.ts';
-import type { PartitionGroup } from './partitionGroup.ts';
+import { tpKey, type PartitionGroup } from './partitionGroup.ts';
 import type { ResolvedProcessorOptions } from './processorTypes.ts';
 import type { RestoreStateMachine } from './restoreStateMachine.ts';
 import type { StateCheckpointer } from './stateCheckpointer.ts';
 import { asError, committed, lowWatermark, seek, type Consumer, type Message, type TopicPartitionOffset } from './rdkafkaPromises.ts';
 
 const { CODES } = Kafka;
-
-const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 export class PartitionOwnership<V> {
   private epoch = 0;

@@ -259,7 +259,7 @@ export class ProcessorLoop<V> {
     const first = new Map<string, TopicPartitionOffset>();
     const next = new Map<string, TopicPartitionOffset>();
     for (const r of batch) {
-      const k = `${r.topic}\u0000${r.partition}`;
+      const k = tpKey(r.topic, r.partition);
       if (!first.has(k)) first.set(k, { topic: r.topic, partition: r.partition, offset: r.offset });
       next.set(k, { topic: r.topic, partition: r.partition, offset: r.offset + 1 });
     }

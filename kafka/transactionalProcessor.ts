@@ -75,6 +75,7 @@ export class TransactionalProcessor<V = never> {
     this.copartitions = new CopartitionGuard(opts.inputTopics, this.partitions as OwnedPartitions<unknown>, opts.log);
     this.partitions.onChange = (consumer) => this.copartitions.check(consumer);
     const id = { brokers: opts.brokers, clientId: opts.clientId };
+    const copartitioned = opts.inputTopics.length > 1;
     // librdkafka calls rebalance_cb with the consumer as `this`.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
@@ -84,13 +85,13 @@ export class TransactionalProcessor<V = never> {
         // partitions must be assigned together (co-partitioning).
         ...consumerConfig(
           id,
-          { ...opts, copartitioned: opts.inputTopics.length > 1 },
+          { ...opts, copartitioned },
           // Records of one input wait for the others' ends (partitionGroup.ts), which the next fetch
           // response reports: an idle fetch must not take librdkafka's default 500 ms.
-          opts.inputTopics.length > 1 ? { 'fetch.wait.max.ms': 100, ...opts.consumerConfig } : opts.consumerConfig,
+          copartitioned ? { 'fetch.wait.max.ms': 100, ...opts.consumerConfig } : opts.consumerConfig,
         ),
         // Each input's read_committed end, for the co-partitioned inputs' order (partitionGroup.ts).
-        ...(opts.inputTopics.length > 1 ? { 'enable.partition.eof': true } : {}),
+        ...(copartitioned ? { 'enable.partition.eof': true } : {}),
         rebalance_cb(this: Consumer, err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) {
           self.ownership.rebalance(this, err, assignment);
         },
