@@ -2,7 +2,7 @@
 // SIP ones are (sipTlsFiles.ts), so a wrong path stops the tap at once instead
 // of failing every agent's handshake later.
 import type { Settings } from './settings.ts';
-import { readPem, tlsReload, type TlsReload } from './sipTlsFiles.ts';
+import { readPem, readPrivateKey, tlsReload, type TlsReload } from './sipTlsFiles.ts';
 
 interface HepTls {
   readonly port: number;
@@ -11,6 +11,8 @@ interface HepTls {
   readonly clientCa?: Buffer;
   readonly reload: TlsReload;
 }
+
+const HEP_KEY_PASSPHRASE = 'PRESENCE_HEP_TLS_KEY_PASSPHRASE';
 
 /** The HEP tap's TLS listener, or undefined when no certificate is configured (TLS off). Half a configuration is an error. */
 export function hepTapTls(s: Settings): HepTls | undefined {
@@ -25,8 +27,8 @@ export function hepTapTls(s: Settings): HepTls | undefined {
   return {
     port: t.port,
     cert: readPem('PRESENCE_HEP_TLS_CERT_FILE', t.certFile),
-    key: readPem('PRESENCE_HEP_TLS_KEY_FILE', t.keyFile),
+    key: readPrivateKey('PRESENCE_HEP_TLS_KEY_FILE', t.keyFile, t.keyPassphrase, HEP_KEY_PASSPHRASE),
     ...(t.clientCaFile !== undefined ? { clientCa: readPem('PRESENCE_HEP_TLS_CLIENT_CA_FILE', t.clientCaFile) } : {}),
-    reload: tlsReload(s, { certFile: t.certFile, keyFile: t.keyFile, clientCaFile: t.clientCaFile }),
+    reload: tlsReload(s, { ...t, certFile: t.certFile, keyFile: t.keyFile, keyPassphraseSetting: HEP_KEY_PASSPHRASE }),
   };
 }

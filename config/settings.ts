@@ -69,6 +69,8 @@ export interface Settings {
       requestTimeoutMs: number;
       tlsCertFile?: string;
       tlsKeyFile?: string;
+      /** Secret: the key file's passphrase when it is encrypted. */
+      tlsKeyPassphrase?: string;
       tlsClientCaFile?: string;
       /** tls.reloadIntervalS, where the HTTP servers find it. */
       tlsReloadIntervalS: number;
@@ -104,6 +106,8 @@ export interface Settings {
       port: number;
       certFile: string | undefined;
       keyFile: string | undefined;
+      /** Secret: the key file's passphrase when it is encrypted. */
+      keyPassphrase: string | undefined;
       /** Require client certificates signed by this CA (mutual TLS); unset: none asked. */
       clientCaFile: string | undefined;
     };
@@ -307,6 +311,8 @@ export interface Settings {
       port: number;
       certFile: string | undefined;
       keyFile: string | undefined;
+      /** Secret: the key file's passphrase when it is encrypted. */
+      keyPassphrase: string | undefined;
       /** Require client certificates signed by this CA (mutual TLS); unset: none asked. */
       clientCaFile: string | undefined;
     };
@@ -323,6 +329,8 @@ export interface Settings {
       caFile: string | undefined;
       certFile: string | undefined;
       keyFile: string | undefined;
+      /** Secret: the key file's passphrase when it is encrypted. */
+      keyPassphrase: string | undefined;
     };
   };
   topics: {
@@ -370,6 +378,8 @@ export interface ApiClientTls {
   caFile?: string;
   certFile?: string;
   keyFile?: string;
+  /** Secret: the key file's passphrase when it is encrypted. */
+  keyPassphrase?: string;
 }
 
 const DEFAULTS = {
@@ -667,6 +677,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         requestTimeoutMs: int('PRESENCE_HTTP_REQUEST_TIMEOUT_MS', get('PRESENCE_HTTP_REQUEST_TIMEOUT_MS', 'http.requestTimeoutMs'), 30_000),
         ...optionalString('tlsCertFile', str(get('PRESENCE_HTTP_TLS_CERT', 'http.tlsCert'))),
         ...optionalString('tlsKeyFile', str(get('PRESENCE_HTTP_TLS_KEY', 'http.tlsKey'))),
+        ...optionalString('tlsKeyPassphrase', secret('PRESENCE_HTTP_TLS_KEY_PASSPHRASE', 'http.tlsKeyPassphrase')),
         ...optionalString('tlsClientCaFile', str(get('PRESENCE_HTTP_TLS_CLIENT_CA', 'http.tlsClientCa'))),
         tlsReloadIntervalS,
       },
@@ -674,6 +685,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         ...optionalString('caFile', str(get('PRESENCE_HTTP_CLIENT_CA', 'http.client.caFile'))),
         ...optionalString('certFile', str(get('PRESENCE_HTTP_CLIENT_CERT', 'http.client.certFile'))),
         ...optionalString('keyFile', str(get('PRESENCE_HTTP_CLIENT_KEY', 'http.client.keyFile'))),
+        ...optionalString('keyPassphrase', secret('PRESENCE_HTTP_CLIENT_KEY_PASSPHRASE', 'http.client.keyPassphrase')),
       },
     },
     locationAgent: {
@@ -694,6 +706,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         port: nonNegativeInt('PRESENCE_HEP_TLS_PORT', get('PRESENCE_HEP_TLS_PORT', 'hep.tls.port'), 9061),
         certFile: str(get('PRESENCE_HEP_TLS_CERT_FILE', 'hep.tls.certFile')),
         keyFile: str(get('PRESENCE_HEP_TLS_KEY_FILE', 'hep.tls.keyFile')),
+        keyPassphrase: secret('PRESENCE_HEP_TLS_KEY_PASSPHRASE', 'hep.tls.keyPassphrase'),
         clientCaFile: str(get('PRESENCE_HEP_TLS_CLIENT_CA_FILE', 'hep.tls.clientCaFile')),
       },
     },
@@ -930,6 +943,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         port: nonNegativeInt('PRESENCE_SIP_TLS_PORT', get('PRESENCE_SIP_TLS_PORT', 'frontEnd.tls.port'), 5061),
         certFile: str(get('PRESENCE_SIP_TLS_CERT_FILE', 'frontEnd.tls.certFile')),
         keyFile: str(get('PRESENCE_SIP_TLS_KEY_FILE', 'frontEnd.tls.keyFile')),
+        keyPassphrase: secret('PRESENCE_SIP_TLS_KEY_PASSPHRASE', 'frontEnd.tls.keyPassphrase'),
         clientCaFile: str(get('PRESENCE_SIP_TLS_CLIENT_CA_FILE', 'frontEnd.tls.clientCaFile')),
       },
     },
@@ -941,6 +955,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         caFile: str(get('PRESENCE_NOTIFY_TLS_CA_FILE', 'notifySink.tls.caFile')),
         certFile: str(get('PRESENCE_NOTIFY_TLS_CERT_FILE', 'notifySink.tls.certFile')),
         keyFile: str(get('PRESENCE_NOTIFY_TLS_KEY_FILE', 'notifySink.tls.keyFile')),
+        keyPassphrase: secret('PRESENCE_NOTIFY_TLS_KEY_PASSPHRASE', 'notifySink.tls.keyPassphrase'),
       },
     },
     topics: {

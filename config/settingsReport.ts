@@ -19,6 +19,7 @@ const SETTINGS_PATH: Record<string, string> = {
   'http.requestTimeoutMs': 'http.limits.requestTimeoutMs',
   'http.tlsCert': 'http.limits.tlsCertFile',
   'http.tlsKey': 'http.limits.tlsKeyFile',
+  'http.tlsKeyPassphrase': 'http.limits.tlsKeyPassphrase',
   'http.tlsClientCa': 'http.limits.tlsClientCaFile',
 };
 

@@ -3,6 +3,7 @@
 // of failing every handshake later. Returns contents shaped like the transport's
 // SipTlsOptions (protocols/sip/transport/tlsTransport.ts).
 import { readFileSync } from 'node:fs';
+import { privateKeyPem } from '../protocols/tls/privateKey.ts';
 import type { Settings } from './settings.ts';
 
 export function readPem(setting: string, file: string): Buffer {
@@ -16,16 +17,35 @@ export function readPem(setting: string, file: string): Buffer {
   return pem;
 }
 
+/** A key file, encrypted or not: its PEM unencrypted (protocols/tls/privateKey.ts), or an error naming the settings. */
+export function readPrivateKey(setting: string, file: string, passphrase: string | undefined, passphraseSetting: string): Buffer {
+  return privateKeyPem(readPem(setting, file), { keyFile: file, passphrase, passphraseSetting });
+}
+
+interface ListenerFiles {
+  certFile: string;
+  keyFile: string;
+  clientCaFile?: string | undefined;
+  keyPassphrase?: string | undefined;
+  keyPassphraseSetting: string;
+}
+
 /** What a TLS listener re-reads to take a renewed certificate (protocols/tls/certificateReloader.ts CertificateReload). */
 export interface TlsReload {
-  readonly files: { certFile: string; keyFile: string; clientCaFile?: string };
+  readonly files: { certFile: string; keyFile: string; clientCaFile?: string; keyPassphrase?: string; keyPassphraseSetting?: string };
   readonly intervalMs: number;
 }
 
 /** A listener's files and the settings' reload interval. */
-export function tlsReload(s: Settings, t: { certFile: string; keyFile: string; clientCaFile?: string | undefined }): TlsReload {
+export function tlsReload(s: Settings, t: ListenerFiles): TlsReload {
   return {
-    files: { certFile: t.certFile, keyFile: t.keyFile, ...(t.clientCaFile !== undefined ? { clientCaFile: t.clientCaFile } : {}) },
+    files: {
+      certFile: t.certFile,
+      keyFile: t.keyFile,
+      ...(t.clientCaFile !== undefined ? { clientCaFile: t.clientCaFile } : {}),
+      ...(t.keyPassphrase !== undefined ? { keyPassphrase: t.keyPassphrase } : {}),
+      keyPassphraseSetting: t.keyPassphraseSetting,
+    },
     intervalMs: s.tls.reloadIntervalS * 1000,
   };
 }
@@ -37,6 +57,8 @@ interface FrontEndTls {
   readonly clientCa?: Buffer;
   readonly reload: TlsReload;
 }
+
+const SIP_KEY_PASSPHRASE = 'PRESENCE_SIP_TLS_KEY_PASSPHRASE';
 
 /** The front end's TLS listener, or undefined when no certificate is configured (TLS off). Half a configuration is an error. */
 export function frontEndTls(s: Settings): FrontEndTls | undefined {
@@ -51,9 +73,9 @@ export function frontEndTls(s: Settings): FrontEndTls | undefined {
   return {
     port: t.port,
     cert: readPem('PRESENCE_SIP_TLS_CERT_FILE', t.certFile),
-    key: readPem('PRESENCE_SIP_TLS_KEY_FILE', t.keyFile),
+    key: readPrivateKey('PRESENCE_SIP_TLS_KEY_FILE', t.keyFile, t.keyPassphrase, SIP_KEY_PASSPHRASE),
     ...(t.clientCaFile !== undefined ? { clientCa: readPem('PRESENCE_SIP_TLS_CLIENT_CA_FILE', t.clientCaFile) } : {}),
-    reload: tlsReload(s, { certFile: t.certFile, keyFile: t.keyFile, clientCaFile: t.clientCaFile }),
+    reload: tlsReload(s, { ...t, certFile: t.certFile, keyFile: t.keyFile, keyPassphraseSetting: SIP_KEY_PASSPHRASE }),
   };
 }
 
@@ -72,7 +94,10 @@ export function notifySinkTls(s: Settings): SinkTls {
   return {
     ...(t.caFile !== undefined ? { serverCa: readPem('PRESENCE_NOTIFY_TLS_CA_FILE', t.caFile) } : {}),
     ...(t.certFile !== undefined && t.keyFile !== undefined
-      ? { cert: readPem('PRESENCE_NOTIFY_TLS_CERT_FILE', t.certFile), key: readPem('PRESENCE_NOTIFY_TLS_KEY_FILE', t.keyFile) }
+      ? {
+          cert: readPem('PRESENCE_NOTIFY_TLS_CERT_FILE', t.certFile),
+          key: readPrivateKey('PRESENCE_NOTIFY_TLS_KEY_FILE', t.keyFile, t.keyPassphrase, 'PRESENCE_NOTIFY_TLS_KEY_PASSPHRASE'),
+        }
       : {}),
   };
 }

@@ -120,7 +120,7 @@ export function registerNotifySinkCommand(program: Command): void {
         ...loaded,
         notifySink: {
           ...loaded.notifySink,
-          tls: { caFile: opts.tlsCa ?? t.caFile, certFile: opts.tlsCert ?? t.certFile, keyFile: opts.tlsKey ?? t.keyFile },
+          tls: { ...t, caFile: opts.tlsCa ?? t.caFile, certFile: opts.tlsCert ?? t.certFile, keyFile: opts.tlsKey ?? t.keyFile },
         },
       };
       // Up before Kafka is reached: /readyz says "starting" meanwhile.

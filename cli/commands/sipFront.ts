@@ -133,6 +133,7 @@ export function registerSipFrontCommand(program: Command): void {
           tls: {
             port: tlsPort,
             certFile: opts.tlsCert ?? t.certFile,
+            keyPassphrase: t.keyPassphrase,
             keyFile: opts.tlsKey ?? t.keyFile,
             clientCaFile: opts.tlsClientCa ?? t.clientCaFile,
           },

@@ -102,6 +102,7 @@ export function registerTapCommand(program: Command): void {
             tls: {
               port: opts.tlsPort === undefined ? t.port : parsePort(opts.tlsPort, '--tls-port'),
               certFile: opts.tlsCert ?? t.certFile,
+              keyPassphrase: t.keyPassphrase,
               keyFile: opts.tlsKey ?? t.keyFile,
               clientCaFile: opts.tlsClientCa ?? t.clientCaFile,
             },

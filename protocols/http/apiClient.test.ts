@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCertificateAuthority, type IssuedCertificate } from '../../infra/local/testCertificates.ts';
-import { expectRenewedOnSighup, peerCertificate } from '../../test/support/tlsPeer.ts';
+import { expectRenewedOnSighup, peerCertificate, withEncryptedKey } from '../../test/support/tlsPeer.ts';
 import { apiGet } from './apiClient.ts';
 import { createApiServer, listen } from './serverLimits.ts';
 
@@ -49,6 +49,13 @@ describe('mutual TLS for the HTTP APIs', () => {
   it('answers a client presenting a certificate from the client CA', async () => {
     const res = await apiGet(`${url}/subscribers/x`, { timeoutMs: 5000, tls: { caFile, certFile: client.certFile, keyFile: client.keyFile } });
     expect(res).toEqual({ status: 200, body: { path: '/subscribers/x' } });
+  });
+
+  it('presents a certificate whose key is encrypted, decrypted with PRESENCE_HTTP_CLIENT_KEY_PASSPHRASE; refused without it', async () => {
+    const encrypted = withEncryptedKey(client, 'client key secret');
+    const res = await apiGet(`${url}/x`, { timeoutMs: 5000, tls: { caFile, ...encrypted, keyPassphrase: 'client key secret' } });
+    expect(res.status).toBe(200);
+    expect(() => apiGet(`${url}/x`, { timeoutMs: 5000, tls: { caFile, ...encrypted } })).toThrow('set its passphrase (PRESENCE_HTTP_CLIENT_KEY_PASSPHRASE)');
   });
 
   it('refuses a client without a certificate, or with one from another CA, at the handshake', async () => {

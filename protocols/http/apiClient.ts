@@ -5,12 +5,15 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { privateKeyPem } from '../tls/privateKey.ts';
 
 /** PEM files: the CA trusted for the server, and this client's certificate and key for mutual TLS. */
 export interface ClientTlsFiles {
   caFile?: string;
   certFile?: string;
   keyFile?: string;
+  /** The key file's passphrase when it is encrypted. */
+  keyPassphrase?: string;
 }
 
 export interface ApiAnswer {
@@ -38,7 +41,15 @@ export function apiGet(url: string, o: { headers?: Record<string, string>; timeo
     ...(o.agent ? { agent: o.agent } : {}),
     ...(secure && tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
     ...(secure && tls.certFile ? { cert: readFileSync(tls.certFile) } : {}),
-    ...(secure && tls.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
+    ...(secure && tls.keyFile
+      ? {
+          key: privateKeyPem(readFileSync(tls.keyFile), {
+            keyFile: tls.keyFile,
+            passphrase: tls.keyPassphrase,
+            passphraseSetting: 'PRESENCE_HTTP_CLIENT_KEY_PASSPHRASE',
+          }),
+        }
+      : {}),
   };
   return new Promise((resolve, reject) => {
     const req = (secure ? https : http).request(u, options, (res) => {

@@ -1,7 +1,8 @@
 // The API server factory on real sockets: a client that never finishes its
 // headers gets 408 and is disconnected; an oversized header block gets 431;
 // with a certificate and key the same handler is served over HTTPS (a
-// throwaway self-signed certificate made with openssl, trusted by this client only).
+// throwaway self-signed certificate made with openssl, trusted by this client only),
+// also with its key encrypted under a passphrase.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
@@ -48,41 +49,61 @@ describe('API server limits', () => {
   });
 
   it('HTTPS with a certificate and key', async () => {
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { cert, key } = selfSigned('plain');
     const s = await listen(createApiServer(ok, { tlsCertFile: cert, tlsKeyFile: key }), 0, '127.0.0.1');
     servers.push(s);
-    const body = await new Promise<string>((resolve, reject) =>
-      https
-        .get({ host: '127.0.0.1', port: port(s), path: '/', ca: readFileSync(cert) }, (res) => {
-          let b = '';
-          res.on('data', (d) => (b += d));
-          res.on('end', () => resolve(b));
-        })
-        .on('error', reject),
-    );
-    expect(body).toBe('ok');
+    expect(await httpsBody(s, cert)).toBe('ok');
     expect(() => createApiServer(ok, { tlsCertFile: cert })).toThrow(/both/);
   });
+
+  it('HTTPS with a key encrypted under a passphrase; without it or with a wrong one, no server', async () => {
+    const { cert, key } = selfSigned('encrypted', 'api key secret');
+    expect(readFileSync(key, 'utf8')).toContain('ENCRYPTED');
+    expect(() => createApiServer(ok, { tlsCertFile: cert, tlsKeyFile: key })).toThrow('set its passphrase (PRESENCE_HTTP_TLS_KEY_PASSPHRASE)');
+    expect(() => createApiServer(ok, { tlsCertFile: cert, tlsKeyFile: key, tlsKeyPassphrase: 'wrong' })).toThrow(/wrong passphrase/);
+    const s = await listen(createApiServer(ok, { tlsCertFile: cert, tlsKeyFile: key, tlsKeyPassphrase: 'api key secret' }), 0, '127.0.0.1');
+    servers.push(s);
+    expect(await httpsBody(s, cert)).toBe('ok');
+  });
 });
+
+/** A throwaway self-signed pair for 127.0.0.1, its RSA key encrypted when a passphrase is given (openssl's own -passout). */
+function selfSigned(name: string, passphrase?: string): { cert: string; key: string } {
+  const key = join(dir, `${name}-key.pem`);
+  const cert = join(dir, `${name}-cert.pem`);
+  const keyProtection = passphrase === undefined ? ['-nodes'] : ['-passout', `pass:${passphrase}`];
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      ...keyProtection,
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
+  return { cert, key };
+}
+
+function httpsBody(s: http.Server, cert: string): Promise<string> {
+  return new Promise<string>((resolve, reject) =>
+    https
+      .get({ host: '127.0.0.1', port: port(s), path: '/', ca: readFileSync(cert) }, (res) => {
+        let b = '';
+        res.on('data', (d) => (b += d));
+        res.on('end', () => resolve(b));
+      })
+      .on('error', reject),
+  );
+}

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { CertificateReloader } from '../tls/certificateReloader.ts';
+import { privateKeyPem } from '../tls/privateKey.ts';
 
 export interface HttpLimits {
   /** Largest request header block in bytes (431 past it). */
@@ -20,6 +21,8 @@ export interface HttpLimits {
   /** PEM files; both given: HTTPS. */
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  /** The key file's passphrase when it is encrypted. */
+  tlsKeyPassphrase?: string;
   /** PEM CA(s): with HTTPS, every client must present a certificate they signed (mutual TLS), refused at the handshake otherwise. */
   tlsClientCaFile?: string;
 }
@@ -41,11 +44,23 @@ export function createApiServer(handler: http.RequestListener, limits: HttpLimit
   if (l.tlsClientCaFile && !l.tlsCertFile) throw new Error('a client CA (mutual TLS) needs HTTPS: a certificate file and a key file');
   if (l.tlsCertFile && l.tlsKeyFile) {
     const mutual = l.tlsClientCaFile ? { ca: readFileSync(l.tlsClientCaFile), requestCert: true, rejectUnauthorized: true } : {};
-    const server = https.createServer({ ...options, cert: readFileSync(l.tlsCertFile), key: readFileSync(l.tlsKeyFile), ...mutual }, handler);
+    const passphrase = { keyPassphrase: l.tlsKeyPassphrase, keyPassphraseSetting: 'PRESENCE_HTTP_TLS_KEY_PASSPHRASE' };
+    const key = privateKeyPem(readFileSync(l.tlsKeyFile), {
+      keyFile: l.tlsKeyFile,
+      passphrase: passphrase.keyPassphrase,
+      passphraseSetting: passphrase.keyPassphraseSetting,
+    });
+    const server = https.createServer({ ...options, cert: readFileSync(l.tlsCertFile), key, ...mutual }, handler);
     // A renewed certificate is taken without a restart (and on SIGHUP).
     new CertificateReloader(
       server,
-      { certFile: l.tlsCertFile, keyFile: l.tlsKeyFile, ...(l.tlsClientCaFile ? { clientCaFile: l.tlsClientCaFile } : {}) },
+      {
+        certFile: l.tlsCertFile,
+        keyFile: l.tlsKeyFile,
+        ...(l.tlsClientCaFile ? { clientCaFile: l.tlsClientCaFile } : {}),
+        ...(l.tlsKeyPassphrase !== undefined ? { keyPassphrase: l.tlsKeyPassphrase } : {}),
+        keyPassphraseSetting: passphrase.keyPassphraseSetting,
+      },
       { what: 'HTTPS', intervalMs: (l.tlsReloadIntervalS ?? 60) * 1000 },
     );
     return server as unknown as http.Server;

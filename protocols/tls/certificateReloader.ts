@@ -10,12 +10,16 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions, type Server } from 'node:tls';
+import { privateKeyPem } from './privateKey.ts';
 
 export interface CertificateFiles {
   readonly certFile: string;
   readonly keyFile: string;
   /** Mutual TLS: the CAs client certificates must chain to (reloaded too). */
   readonly clientCaFile?: string;
+  /** The key file's passphrase, when it is encrypted (a renewed key is decrypted with it too), and the setting that holds it. */
+  readonly keyPassphrase?: string;
+  readonly keyPassphraseSetting?: string;
 }
 
 /** A listener's certificate files and how often to look at them: what its options carry to start a CertificateReloader. */
@@ -56,6 +60,11 @@ let hangupInstalled = false;
 function contents(files: CertificateFiles): { options: SecureContextOptions; digest: string } {
   const cert = readFileSync(files.certFile);
   const key = readFileSync(files.keyFile);
+  const plainKey = privateKeyPem(key, {
+    keyFile: files.keyFile,
+    passphrase: files.keyPassphrase,
+    passphraseSetting: files.keyPassphraseSetting ?? 'its passphrase',
+  });
   const ca = files.clientCaFile === undefined ? undefined : readFileSync(files.clientCaFile);
   const digest = createHash('sha256')
     .update(cert)
@@ -64,7 +73,7 @@ function contents(files: CertificateFiles): { options: SecureContextOptions; dig
     .update('\0')
     .update(ca ?? '')
     .digest('hex');
-  return { options: { cert, key, ...(ca ? { ca } : {}) }, digest };
+  return { options: { cert, key: plainKey, ...(ca ? { ca } : {}) }, digest };
 }
 
 export class CertificateReloader {

@@ -10,8 +10,8 @@ import { repoRoot } from '../support/captures.ts';
 
 /** Folder → floor. A folder may import folders on lower floors only. */
 export const FLOORS: Readonly<Record<string, number>> = {
+  protocols: 0,
   config: 1,
-  protocols: 1,
   schemas: 2,
   subscriber: 2,
   'presence-document': 2,

@@ -22,7 +22,7 @@ import { createTestCertificateAuthority } from '../../infra/local/testCertificat
 import { HepCollector } from '../../taps/hep/hepCollector.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
 import { sipOverHep } from '../support/sipOverHep.ts';
-import { expectRenewedOnSighup, peerCertificate } from '../support/tlsPeer.ts';
+import { expectRenewedOnSighup, peerCertificate, withEncryptedKey } from '../support/tlsPeer.ts';
 import { eventually, sleep } from '../support/wait.ts';
 
 const HOST = '127.0.0.1';
@@ -95,13 +95,21 @@ describe('HEP collector over TLS with agent certificates required', () => {
     await cleanupIsolated(s);
   });
 
-  it('takes a renewed certificate from its files on SIGHUP, for new handshakes, without a restart (the files read as `tap hep` reads them)', async () => {
-    const [first, renewed] = [await authority.issue('collector-files', [HOST]), await authority.issue('collector-renewed', [HOST, 'localhost'])];
+  it('takes a renewed certificate from its files on SIGHUP, for new handshakes, without a restart (the files read as `tap hep` reads them, keys encrypted)', async () => {
+    // Keys kept encrypted at rest: decrypted at start and at the reload with the passphrase setting.
+    const [first, renewed] = [
+      withEncryptedKey(await authority.issue('collector-files', [HOST]), 'hep key secret'),
+      withEncryptedKey(await authority.issue('collector-renewed', [HOST, 'localhost']), 'hep key secret'),
+    ];
     const live = { certFile: path.join(dir, 'collector-live.crt'), keyFile: path.join(dir, 'collector-live.key') };
     copyFileSync(first.certFile, live.certFile);
     copyFileSync(first.keyFile, live.keyFile);
     // As an operator configures it: the files in the settings, looked at only on SIGHUP here.
-    const fromFiles = { ...s, tls: { reloadIntervalS: 0 }, hep: { ...s.hep, tls: { port: 0, ...live, clientCaFile: authority.caFile } } };
+    const fromFiles = {
+      ...s,
+      tls: { reloadIntervalS: 0 },
+      hep: { ...s.hep, tls: { port: 0, ...live, keyPassphrase: 'hep key secret', clientCaFile: authority.caFile } },
+    };
     const c2 = await HepCollector.start(fromFiles, { port: 0, unknown: 'keep', batchSize: 1, tls: { ...hepTapTls(fromFiles)!, handshakeTimeoutMs: 2000 } });
     const served = async () => (await peerCertificate(c2.tlsPort, { ca, ...agentCert })).subjectaltname ?? '';
     try {

@@ -23,7 +23,7 @@ import { startEventManager, type EventManager } from '../../streams/event-manage
 import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { readTopic } from '../support/topicReader.ts';
-import { expectRenewedOnSighup, peerCertificate } from '../support/tlsPeer.ts';
+import { expectRenewedOnSighup, peerCertificate, withEncryptedKey } from '../support/tlsPeer.ts';
 import { eventually } from '../support/wait.ts';
 
 const HOST = '127.0.0.1';
@@ -168,8 +168,12 @@ describe('SIP over TLS through the front end, event manager and notify sink', ()
     expect(fe!.stats.requests['SUBSCRIBE']).toBe(1); // only the trusted watcher's
   });
 
-  it('takes a renewed certificate from its files on SIGHUP, for new handshakes, without a restart', async () => {
-    const [first, renewed] = [await trustedCa.issue('fe-files', [HOST]), await trustedCa.issue('fe-renewed', [HOST, 'localhost'])];
+  it('takes a renewed certificate from its files on SIGHUP, for new handshakes, without a restart (keys encrypted, the passphrase a setting)', async () => {
+    // Keys kept encrypted at rest, as operators do: decrypted at start and at the reload with the passphrase setting.
+    const [first, renewed] = [
+      withEncryptedKey(await trustedCa.issue('fe-files', [HOST]), 'fe key secret'),
+      withEncryptedKey(await trustedCa.issue('fe-renewed', [HOST, 'localhost']), 'fe key secret'),
+    ];
     const live = { certFile: path.join(dir, 'fe-live.crt'), keyFile: path.join(dir, 'fe-live.key') };
     copyFileSync(first.certFile, live.certFile);
     copyFileSync(first.keyFile, live.keyFile);
@@ -177,7 +181,10 @@ describe('SIP over TLS through the front end, event manager and notify sink', ()
     const fromFiles = {
       ...s,
       tls: { reloadIntervalS: 0 },
-      frontEnd: { ...s.frontEnd, tls: { port: 0, certFile: live.certFile, keyFile: live.keyFile, clientCaFile: trustedCa.caFile } },
+      frontEnd: {
+        ...s.frontEnd,
+        tls: { port: 0, certFile: live.certFile, keyFile: live.keyFile, keyPassphrase: 'fe key secret', clientCaFile: trustedCa.caFile },
+      },
     };
     const fe2 = await startSipFrontEnd(fromFiles, { host: HOST, port: 0, frontEndId: `fe-tls-files-${run}`, groups: false });
     const served = async () => (await peerCertificate(fe2.tlsPort, { ca, ...watcherCert })).subjectaltname ?? '';

@@ -1,6 +1,7 @@
 // The certificate a new TLS handshake is given: what a test of certificate renewal
 // looks at (protocols/tls/certificateReloader.ts), the server verified against `ca`.
-import { copyFileSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, type PeerCertificate } from 'node:tls';
 import { expect } from 'vitest';
 
@@ -29,4 +30,12 @@ export async function expectRenewedOnSighup(
   copyFileSync(renewed.keyFile, live.keyFile);
   process.emit('SIGHUP');
   expect(await served()).toContain('DNS:localhost');
+}
+
+/** The pair with its key encrypted under `passphrase` (PKCS#8, AES-256-CBC, as `openssl pkcs8 -topk8 -v2 aes-256-cbc` writes it) in a file beside it. */
+export function withEncryptedKey<T extends { certFile: string; keyFile: string }>(pair: T, passphrase: string): T {
+  const keyFile = pair.keyFile.replace(/(\.key)?$/, '.encrypted.key');
+  const key = createPrivateKey(readFileSync(pair.keyFile));
+  writeFileSync(keyFile, key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }));
+  return { ...pair, keyFile };
 }
