@@ -15,7 +15,7 @@
 // and received while a dialog lives goes into a log in SIPp's -trace_msg
 // format, so measure.ts reads both kinds of peer alike.
 import { createSocket } from 'node:dgram';
-import { DOMAIN } from './scenarios.ts';
+import { DOMAIN, HARNESS_UDP_BUFFER_BYTES } from './scenarios.ts';
 
 interface Dialog {
   readonly callId: string;
@@ -49,7 +49,7 @@ export async function runNodeWatchers(o: {
   quietMs: number;
   deadlineMs: number;
 }): Promise<Buffer> {
-  const socket = createSocket('udp4');
+  const socket = createSocket({ type: 'udp4', recvBufferSize: HARNESS_UDP_BUFFER_BYTES, sendBufferSize: HARNESS_UDP_BUFFER_BYTES });
   await new Promise<void>((r) => socket.bind(0, o.host, r));
   const local = `${o.host}:${socket.address().port}`;
   const trace: Buffer[] = [];

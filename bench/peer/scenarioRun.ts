@@ -10,7 +10,7 @@ import { freeUdpPort } from '../../test/support/ports.ts';
 import { sleep } from '../../test/support/wait.ts';
 import { measure, type Measured } from './measure.ts';
 import { runNodeWatchers } from './nodeWatchers.ts';
-import { publisherRows, publisherScenario, watcherRows } from './scenarios.ts';
+import { HARNESS_UDP_BUFFER_BYTES, publisherRows, publisherScenario, watcherRows } from './scenarios.ts';
 import type { SystemUnderTest } from './systemUnderTest.ts';
 
 export interface Scenario {
@@ -40,7 +40,20 @@ export async function runScenario(sut: SystemUnderTest, sc: Scenario, namespace:
   const publisherCsv = join(dir, `${namespace}-publishers.csv`);
   writeFileSync(publisherCsv, publisherRows(namespace, sc.presentities, sc.publicationsEach));
   // SIPp's Timer E gives up after 10 retransmissions (~32 s, Timer F); -nd: no BYE or abort on an unexpected answer.
-  const common = (port: number) => ['-t', 'u1', '-i', sut.host, '-p', String(port), '-nd', '-max_non_invite_retrans', '10'];
+  // -buff_size: with the default receive buffer SIPp itself dropped thousands of 200s (HARNESS_UDP_BUFFER_BYTES).
+  const common = (port: number) => [
+    '-t',
+    'u1',
+    '-i',
+    sut.host,
+    '-p',
+    String(port),
+    '-nd',
+    '-max_non_invite_retrans',
+    '10',
+    '-buff_size',
+    String(HARNESS_UDP_BUFFER_BYTES),
+  ];
   const target = `${sut.host}:${sut.port}`;
   const watchers = runNodeWatchers({
     host: sut.host,

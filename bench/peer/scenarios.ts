@@ -11,6 +11,9 @@ import { scenarioXml } from '../../tools/sipp/scenarios.ts';
 /** Domain of the presentity URIs (Request-URI, To, From); neither system routes on it. */
 export const DOMAIN = 'peer.bench';
 
+/** Socket buffers of the harness (SIPp publishers, Node watchers): the default ~208 KiB receive buffer overflowed while the system under test had the CPU, and the harness's own drops read as the system's retransmissions and lost NOTIFYs. */
+export const HARNESS_UDP_BUFFER_BYTES = 4 * 1024 * 1024;
+
 /** The presentity user of number i (1-based) in a step's own namespace, so steps on one running server never share state. */
 export const presentityUser = (namespace: string, i: number) => `${namespace}p${String(i).padStart(5, '0')}`;
 
