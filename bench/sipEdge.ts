@@ -12,8 +12,8 @@
 // Per step: offered, 200s, other answers by code (from the front end's stats), SIPp's
 // successful/failed calls and retransmissions, and request→final answer p50/p99/max as SIPp saw
 // them (retransmissions included: SIPp's T1 is 500 ms). Runs on its own topic prefix, removed at the end.
+import { udpRcvbufErrors } from './machineUdpDrops.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadSettings } from '../config/settings.ts';
 import { startSipFrontEnd, type SipFrontEnd } from '../front-end/sipFrontEnd.ts';
 import { scenarioXml } from '../tools/sipp/scenarios.ts';
@@ -112,16 +112,6 @@ interface StepResult {
   max: number;
   wallS: number;
   udpDrops: number;
-}
-
-/** The machine's UDP receive buffer errors (Linux /proc/net/snmp): datagrams the kernel dropped, anyone's. */
-function udpRcvbufErrors(): number {
-  const lines = readFileSync('/proc/net/snmp', 'utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('Udp:'));
-  const head = (lines[0] ?? '').split(/\s+/);
-  const vals = (lines[1] ?? '').split(/\s+/);
-  return Number(vals[head.indexOf('RcvbufErrors')] ?? NaN);
 }
 
 /** The last row of SIPp's -trace_stat CSV, by column name. */

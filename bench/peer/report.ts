@@ -6,7 +6,8 @@ export interface ScenarioResult {
   readonly system: string;
   readonly scenario: string;
   readonly publishRate: number;
-  readonly measured: Measured;
+  /** The machine's UDP receive-buffer drops over the scenario (bench/machineUdpDrops.ts): the harness's and the system's. */
+  readonly measured: Measured & { readonly udpDrops: number };
 }
 
 export interface StepSummary {
@@ -21,13 +22,13 @@ const n = (x: number) => x.toLocaleString('en-US');
 
 export function scenarioTable(rows: readonly ScenarioResult[]): string[] {
   const out = [
-    '| system | scenario | PUBLISH answered / failed (offered, at /s) | PUBLISH p50 / p99 | PUBLISH retrans. | time to last answer | SUBSCRIBE answered (retrans.) | NOTIFYs received / expected (retrans.) | watchers whose last NOTIFY is not the final state | NOTIFY/s peak / mean | largest NOTIFY body | loss-free |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| system | scenario | PUBLISH answered / failed (offered, at /s) | PUBLISH p50 / p99 | PUBLISH retrans. | time to last answer | SUBSCRIBE answered (retrans.) | NOTIFYs received / expected (retrans.) | watchers whose last NOTIFY is not the final state | NOTIFY/s peak / mean | largest NOTIFY body | UDP drops (machine) | loss-free |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
     const m = r.measured;
     out.push(
-      `| ${r.system} | ${r.scenario} | ${n(m.publish.answered)} / ${n(m.publish.failed)} (${n(m.publish.offered)}, ${n(r.publishRate)}/s) | ${m.publish.p50Ms} / ${m.publish.p99Ms} ms | ${n(m.publish.retransmissions)} | ${m.publish.seconds} s | ${n(m.subscribe.answered)} / ${n(m.subscribe.offered)} (${n(m.subscribe.retransmissions)}) | ${n(m.notify.received)} / ${n(m.notify.expected)} (${n(m.notify.retransmissions)}) | ${n(m.staleWatchers)} | ${n(m.notify.peakPerSecond)} / ${n(m.notify.meanPerSecond)} | ${n(m.notify.largestBodyBytes)} B | ${m.lossFree ? 'yes' : 'no'} |`,
+      `| ${r.system} | ${r.scenario} | ${n(m.publish.answered)} / ${n(m.publish.failed)} (${n(m.publish.offered)}, ${n(r.publishRate)}/s) | ${m.publish.p50Ms} / ${m.publish.p99Ms} ms | ${n(m.publish.retransmissions)} | ${m.publish.seconds} s | ${n(m.subscribe.answered)} / ${n(m.subscribe.offered)} (${n(m.subscribe.retransmissions)}) | ${n(m.notify.received)} / ${n(m.notify.expected)} (${n(m.notify.retransmissions)}) | ${n(m.staleWatchers)} | ${n(m.notify.peakPerSecond)} / ${n(m.notify.meanPerSecond)} | ${n(m.notify.largestBodyBytes)} B | ${n(m.udpDrops)} | ${m.lossFree ? 'yes' : 'no'} |`,
     );
   }
   return out;

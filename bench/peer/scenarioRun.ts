@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startSipp } from '../../tools/sipp/sipp.ts';
 import { freeUdpPort } from '../../test/support/ports.ts';
 import { sleep } from '../../test/support/wait.ts';
+import { udpRcvbufErrors } from '../machineUdpDrops.ts';
 import { measure, type Measured } from './measure.ts';
 import { runNodeWatchers } from './nodeWatchers.ts';
 import { HARNESS_UDP_BUFFER_BYTES, publisherRows, publisherScenario, watcherRows } from './scenarios.ts';
@@ -28,7 +29,14 @@ const SETTLE_MS = 2000;
 const TRANSACTION_MS = 32_000;
 
 /** `keepTraces`: also write both message logs into `dir`, for a look at the wire. */
-export async function runScenario(sut: SystemUnderTest, sc: Scenario, namespace: string, dir: string, keepTraces = false): Promise<Measured> {
+export async function runScenario(
+  sut: SystemUnderTest,
+  sc: Scenario,
+  namespace: string,
+  dir: string,
+  keepTraces = false,
+): Promise<Measured & { udpDrops: number }> {
+  const dropsBefore = udpRcvbufErrors();
   const dialogs = sc.presentities * sc.watchersEach;
   const publishes = sc.presentities * sc.publicationsEach;
   const subscribeMs = (dialogs / sc.subscribeRate) * 1000;
@@ -88,5 +96,5 @@ export async function runScenario(sut: SystemUnderTest, sc: Scenario, namespace:
     writeFileSync(join(dir, `${sut.name}-${namespace}-watchers.trace`), watcherTrace);
     writeFileSync(join(dir, `${sut.name}-${namespace}-publishers.trace`), publisherTrace);
   }
-  return measure({ watcherTrace, publisherTrace, publicationsEach: sc.publicationsEach });
+  return { ...measure({ watcherTrace, publisherTrace, publicationsEach: sc.publicationsEach }), udpDrops: udpRcvbufErrors() - dropsBefore };
 }
