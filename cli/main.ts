@@ -30,6 +30,7 @@ import { registerCredentialsCommand } from './commands/credentials.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerEventDeriverCommand } from './commands/eventDeriver.ts';
 import { registerEventServiceCommands } from './commands/eventService.ts';
+import { releaseWorker } from './commands/workerPool.ts';
 
 export function buildProgram(): Command {
   const program = new Command('presence')
@@ -89,5 +90,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     process.stderr.write(`presence: ${(err as Error).message}\n`);
     process.exitCode = 1;
+  } finally {
+    releaseWorker();
   }
 }

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sippAvailable } from '../../tools/sipp/sipp.ts';
-import { freeUdpPort } from '../../test/support/ports.ts';
+import { freeSipPort } from '../../test/support/ports.ts';
 import { kamailioMissing, startKamailio } from './kamailio.ts';
 import { waitUntilPublishAnswered } from './readiness.ts';
 import { startOurEdge } from './ourEdge.ts';
@@ -67,12 +67,12 @@ const SCENARIOS: Record<'a' | 'b', Scenario> = {
 
 async function startSystem(name: string, dir: string): Promise<SystemUnderTest> {
   if (name === 'kamailio')
-    return startKamailio({ host: HOST, port: await freeUdpPort(HOST), children: int('kamailio-children', opt['kamailio-children']), shmMb: 512, logDir: dir });
+    return startKamailio({ host: HOST, port: await freeSipPort(HOST), children: int('kamailio-children', opt['kamailio-children']), shmMb: 512, logDir: dir });
   if (name === 'presence-gateway')
     return startOurEdge({
       host: HOST,
-      port: await freeUdpPort(HOST),
-      sinkPort: await freeUdpPort(HOST),
+      port: await freeSipPort(HOST),
+      sinkPort: await freeSipPort(HOST),
       partitions: int('partitions', opt.partitions),
       frontEndWorkers: int('front-end-workers', opt['front-end-workers']),
       logDir: dir,

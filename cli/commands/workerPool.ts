@@ -20,6 +20,16 @@ export function workerIndex(): number | undefined {
 }
 
 /**
+ * Called when a worker's command has ended (stopped, or failed to start). Its IPC channel to the
+ * primary would keep it alive — a worker whose listen failed stayed up, deaf, and so did the pool —
+ * and letting go of the channel makes Node's cluster exit it with 0, so it exits here with the
+ * command's own code, which the primary counts (the command has closed what it opened).
+ */
+export function releaseWorker(): void {
+  if (cluster.isWorker) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+}
+
+/**
  * Runs `count` workers until a signal, restarting any that exits unasked.
  * Resolves with the exit code for the primary: 0 after a signal, 1 when workers keep failing at start.
  */

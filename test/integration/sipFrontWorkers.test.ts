@@ -1,13 +1,15 @@
 // `presence run sip-front --workers 2`: two processes answer on one SIP port
 // (node:cluster shares the sockets), both take requests, a killed worker is
 // started again while the other keeps answering, and SIGTERM to the primary
-// stops every worker.
+// stops every worker; workers that cannot listen (the port taken) end the pool
+// with the reason instead of leaving it up and deaf.
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SipMessage } from '../../protocols/decode/sip/index.ts';
 import { openSipBranchClient, type SipBranchClient } from '../support/sipUdpClient.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings } from '../support/isolatedStack.ts';
 import { startMemberProcess, type MemberProcess } from '../support/memberProcess.ts';
-import { freeUdpPort } from '../support/ports.ts';
+import { freeSipPort } from '../support/ports.ts';
 import { eventually } from '../support/wait.ts';
 
 const HOST = '127.0.0.1';
@@ -54,7 +56,7 @@ afterAll(async () => {
 
 describe('sip-front --workers', () => {
   it('two workers answer on one port, a killed one comes back, SIGTERM stops them all', async () => {
-    const port = await freeUdpPort(HOST);
+    const port = await freeSipPort(HOST);
     const p = await startMemberProcess(
       s,
       'fe-pool',
@@ -101,4 +103,25 @@ describe('sip-front --workers', () => {
     });
     expect(alive).toEqual([]);
   }, 150_000);
+
+  it('stops with code 1 and the reason when its workers cannot listen (the TCP port taken), rather than staying up deaf', async () => {
+    const port = await freeSipPort(HOST);
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(port, HOST, r));
+    try {
+      const p = await startMemberProcess(
+        s,
+        'fe-pool-taken',
+        ['sip-front', '--workers', '2', '--port', String(port), '--no-directory', '--no-groups'],
+        /2 workers sharing the listening sockets/,
+      );
+      await eventually('the pool to give up', () => p.exited || undefined, { timeoutMs: 60_000, intervalMs: 200 });
+      expect(p.child.exitCode).toBe(1);
+      const text = p.lines.map((l) => l.text).join('\n');
+      expect(text).toMatch(/EADDRINUSE/);
+      expect(text).toMatch(/exited \(1\) \d+ times in a row right after starting: stopping the pool/);
+    } finally {
+      await new Promise((r) => squatter.close(r));
+    }
+  }, 90_000);
 });
