@@ -324,6 +324,8 @@ export interface Settings {
     contact: string | undefined;
     /** RFC 3261 §18.1.1: a NOTIFY larger than this goes over TCP (then UDP again if TCP is refused). */
     udpMaxRequestBytes: number;
+    /** DNS servers (host or host:port) asked for NAPTR/SRV (RFC 3263) when a Contact names a domain without a port; empty: the system's. */
+    dnsServers: string[];
     /** NOTIFYs to sips:/transport=tls Contacts: watchers' certificates verified against caFile (e.g. a test CA) instead of the system roots; cert/key presented when a watcher asks. */
     tls: {
       caFile: string | undefined;
@@ -951,6 +953,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       maxOutageS: nonNegativeInt('PRESENCE_NOTIFY_SINK_MAX_OUTAGE_S', get('PRESENCE_NOTIFY_SINK_MAX_OUTAGE_S', 'notifySink.maxOutageS'), 0),
       contact: str(get('PRESENCE_NOTIFY_CONTACT', 'notifySink.contact')),
       udpMaxRequestBytes: int('PRESENCE_NOTIFY_UDP_MAX_BYTES', get('PRESENCE_NOTIFY_UDP_MAX_BYTES', 'notifySink.udpMaxRequestBytes'), 1300),
+      dnsServers: commaList(get('PRESENCE_NOTIFY_DNS_SERVERS', 'notifySink.dnsServers')),
       tls: {
         caFile: str(get('PRESENCE_NOTIFY_TLS_CA_FILE', 'notifySink.tls.caFile')),
         certFile: str(get('PRESENCE_NOTIFY_TLS_CERT_FILE', 'notifySink.tls.certFile')),

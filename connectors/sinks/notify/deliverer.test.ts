@@ -4,6 +4,9 @@ import { buildResponse, serialize } from '../../../protocols/sip/message/index.t
 import { TransactionLayer } from '../../../protocols/sip/transaction/index.ts';
 import { ManualClock } from '../../../test/support/manualClock.ts';
 import { FakeTransport } from '../../../test/support/fakeTransport.ts';
+import { Resolver } from 'node:dns/promises';
+import { SipServerLocator } from '../../../protocols/sip/transport/index.ts';
+import { startDnsServer } from '../../../test/support/dnsServer.ts';
 import { NotifyDeliverer, StoppedError } from './deliverer.ts';
 import { Semaphore } from './scheduling.ts';
 import { notifyRecord } from '../../../test/support/notifyRecords.ts';
@@ -11,7 +14,7 @@ import { notifyRecord } from '../../../test/support/notifyRecords.ts';
 const SRC = { transport: 'udp' as const, address: '192.0.2.10', port: 5070 };
 const flush = () => new Promise((r) => setImmediate(r));
 
-function setup(maxAttempts = 3, unansweredMaxAttempts = maxAttempts) {
+function setup(maxAttempts = 3, unansweredMaxAttempts = maxAttempts, locator?: SipServerLocator) {
   const clock = new ManualClock();
   const transport = new FakeTransport();
   const layer = new TransactionLayer(transport, { onRequest: () => {} }, { clock, timers: { T1: 50 } });
@@ -24,6 +27,7 @@ function setup(maxAttempts = 3, unansweredMaxAttempts = maxAttempts) {
     policy: { maxAttempts, backoffBaseMs: 100, backoffMaxMs: 1000, retryAfterMaxMs: 10_000, unansweredMaxAttempts },
     sleep: async (ms) => void sleeps.push(ms),
     stopping: () => stopping,
+    ...(locator ? { locator } : {}),
   });
   /** Answers the last request sent with `status` (extra header lines optional). */
   const answer = (status: number, headers: Array<[string, string]> = []) => {
@@ -34,6 +38,34 @@ function setup(maxAttempts = 3, unansweredMaxAttempts = maxAttempts) {
 }
 
 describe('NotifyDeliverer', () => {
+  it('locates a Contact naming a domain without a port by NAPTR and SRV (RFC 3263), through a DNS server on loopback', async () => {
+    const dns = await startDnsServer({
+      naptr: { 'watchers.example': [{ order: 10, preference: 10, flags: 'S', service: 'SIP+D2T', replacement: '_sip._tcp.watchers.example' }] },
+      srv: { '_sip._tcp.watchers.example': [{ priority: 10, weight: 0, port: 5999, target: 'edge.watchers.example' }] },
+    });
+    try {
+      const resolver = new Resolver({ timeout: 1000, tries: 1 });
+      resolver.setServers([dns.address]);
+      const s = setup(3, 3, new SipServerLocator(resolver));
+      const p = s.d.deliver(notifyRecord({ requestUri: 'sip:watcher@watchers.example' }));
+      await eventuallySent(s.transport);
+      expect(dns.asked).toEqual(['NAPTR watchers.example', 'SRV _sip._tcp.watchers.example']);
+      expect(s.transport.sent[0]!.target).toEqual({ transport: 'tcp', host: 'edge.watchers.example', port: 5999 });
+      // The Request-URI stays the watcher's; only where it goes was looked up.
+      expect(parseSipMessage(s.transport.sent[0]!.bytes).requestUri).toBe('sip:watcher@watchers.example');
+      s.answer(200);
+      await expect(p).resolves.toMatchObject({ outcome: 'delivered' });
+      // An address with a port asks nothing.
+      const q = s.d.deliver(notifyRecord());
+      await flush();
+      expect(dns.asked).toHaveLength(2);
+      s.answer(200);
+      await q;
+    } finally {
+      await dns.close();
+    }
+  });
+
   it('sends the NOTIFY to the Request-URI and reports 200 as delivered after one attempt', async () => {
     const s = setup();
     const p = s.d.deliver(notifyRecord());
@@ -160,3 +192,8 @@ describe('NotifyDeliverer', () => {
     await expect(p).rejects.toBeInstanceOf(StoppedError);
   });
 });
+
+/** Waits (real time: a DNS round trip) until the deliverer has sent something. */
+async function eventuallySent(t: FakeTransport): Promise<void> {
+  for (let i = 0; i < 200 && t.sent.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+}

@@ -16,10 +16,10 @@ import { setTimeout as realSleep } from 'node:timers/promises';
 import type { NotifyRequest } from '../../../schemas/generated/records.ts';
 import { buildRequest, serialize } from '../../../protocols/sip/message/index.ts';
 import type { ClientTransactionOutcome, TransactionLayer } from '../../../protocols/sip/transaction/index.ts';
-import { isFlowRoute, routeUri, type TransportTarget } from '../../../protocols/sip/transport/index.ts';
+import { isFlowRoute, routeUri, type SipServerLocator, type TransportTarget } from '../../../protocols/sip/transport/index.ts';
 import { parseUri } from '../../../protocols/decode/sip/index.ts';
 import type { RequestSpec } from '../../../protocols/sip/message/index.ts';
-import { BadNotifyRequest, nextHop, notifySpec } from './notifyMessage.ts';
+import { BadNotifyRequest, nextHop, nextHopLocation, notifySpec } from './notifyMessage.ts';
 import { decideAttempt, type DeliveryOutcome, type RetryPolicy } from './policy.ts';
 import { Semaphore } from './scheduling.ts';
 import { LatencyHistogram } from '../../../protocols/http/latencyHistogram.ts';
@@ -67,6 +67,8 @@ interface DelivererOptions {
   /** True once the sink is stopping: no further attempts are started. */
   readonly stopping?: () => boolean;
   readonly now?: () => number;
+  /** RFC 3263: a next hop naming a domain without a port is located by NAPTR/SRV (else sent to the name on the default port). */
+  readonly locator?: SipServerLocator;
 }
 
 export class StoppedError extends Error {
@@ -126,11 +128,12 @@ export class NotifyDeliverer {
       const build = (r: NotifyRequest) =>
         notifySpec(r, { contact: this.o.contact, ...(this.o.maxForwards !== undefined ? { maxForwards: this.o.maxForwards } : {}) });
       const first = n.routeSet[0];
-      if (first !== undefined && isFlowRoute(first)) {
-        const rest = { ...n, routeSet: n.routeSet.slice(1) };
-        flow = { spec: build(n), target: nextHop(n), flow: parseUri(routeUri(first))?.params['flow'] || 'udp' };
-        direct = { spec: build(rest), target: nextHop(rest) };
-      } else direct = { spec: build(n), target: nextHop(n) };
+      const viaFlow = first !== undefined && isFlowRoute(first);
+      const directRequest = viaFlow ? { ...n, routeSet: n.routeSet.slice(1) } : n;
+      if (viaFlow) flow = { spec: build(n), target: nextHop(n), flow: parseUri(routeUri(first))?.params['flow'] || 'udp' };
+      // The first located target (RFC 3263 §4.3's failover to the next ones is not done).
+      const target = this.o.locator ? (await this.o.locator.locate(nextHopLocation(directRequest)))[0]! : nextHop(directRequest);
+      direct = { spec: build(directRequest), target };
       const path = flow ?? direct;
       // The bytes for a dead letter (the branch differs per attempt; the rest is what went out).
       bytes = serialize(buildRequest(path.spec, this.o.layer.via(path.target.transport)));

@@ -3,7 +3,7 @@
 // Pure functions: no I/O, so they are unit-tested byte for byte.
 import { parseUri } from '../../../protocols/decode/sip/index.ts';
 import { DEFAULT_MAX_FORWARDS, type RequestSpec } from '../../../protocols/sip/message/index.ts';
-import { DEFAULT_SIP_PORT, DEFAULT_SIPS_PORT, type TransportTarget } from '../../../protocols/sip/transport/index.ts';
+import { defaultTarget, type SipUriLocation, type TransportTarget } from '../../../protocols/sip/transport/index.ts';
 import type { NotifyRequest } from '../../../schemas/generated/records.ts';
 
 export class BadNotifyRequest extends Error {
@@ -36,17 +36,23 @@ export function dialogIdKey(n: Pick<NotifyRequest, 'callId' | 'localTag' | 'remo
  * §19.1.2, §26.2.2), as does transport=tls; a sips: URI naming a plain
  * transport is refused: it would cross a hop in the clear (RFC 5630). With
  * `secure` (the Request-URI is sips:) every hop is TLS, so a sip: route entry
- * is reached over TLS too. No DNS SRV/NAPTR (RFC 3263): refused rather than
- * sent somewhere wrong.
+ * is reached over TLS too. A domain without a port is located by NAPTR/SRV
+ * (RFC 3263) in the deliverer, when the sink has a locator (uriLocation).
  */
 export function uriTarget(uri: string, secure = false): TransportTarget {
+  return defaultTarget(uriLocation(uri, secure));
+}
+
+/** What the URI itself says of where to send (uriTarget before the defaults; for RFC 3263 location). */
+export function uriLocation(uri: string, secure = false): SipUriLocation {
   const u = parseUri(uri.startsWith('<') ? uri.slice(1, uri.indexOf('>') > 0 ? uri.indexOf('>') : undefined) : uri);
   if (!u || (u.scheme !== 'sip' && u.scheme !== 'sips') || u.host === '') throw new BadNotifyRequest(`not a sip: or sips: URI we can send to: ${uri}`);
   const tls = secure || u.scheme === 'sips';
-  const t = (u.params['transport'] ?? (tls ? 'tls' : 'udp')).toLowerCase();
+  const named = u.params['transport']?.toLowerCase();
+  const t = named ?? (tls ? 'tls' : 'udp');
   if (t !== 'udp' && t !== 'tcp' && t !== 'tls') throw new BadNotifyRequest(`unsupported transport ${t} in ${uri}`);
   if (tls && t !== 'tls') throw new BadNotifyRequest(`transport=${t} in ${uri}: a sips: request must go over TLS on every hop (RFC 5630)`);
-  return { transport: t, host: u.host, port: u.port ?? (t === 'tls' ? DEFAULT_SIPS_PORT : DEFAULT_SIP_PORT) };
+  return { host: u.host, port: u.port ?? undefined, transport: named === undefined ? undefined : t, secure: tls };
 }
 
 /** A sips: Request-URI: the NOTIFY must go over TLS on every hop. */
@@ -61,13 +67,18 @@ function isSecureRequest(requestUri: string): boolean {
  * routers — a first route without `lr` — are not supported and are refused.)
  */
 export function nextHop(n: Pick<NotifyRequest, 'requestUri' | 'routeSet'>): TransportTarget {
+  return defaultTarget(nextHopLocation(n));
+}
+
+/** The next hop as its URI gives it, before defaults (for RFC 3263 location). */
+export function nextHopLocation(n: Pick<NotifyRequest, 'requestUri' | 'routeSet'>): SipUriLocation {
   const first = n.routeSet[0];
   const secure = isSecureRequest(n.requestUri);
-  if (first === undefined) return uriTarget(n.requestUri, secure);
+  if (first === undefined) return uriLocation(n.requestUri, secure);
   const inner = first.includes('<') ? first.slice(first.indexOf('<') + 1, first.indexOf('>')) : first;
   const u = parseUri(inner);
   if (!u || !('lr' in u.params)) throw new BadNotifyRequest(`strict-routing route set entry not supported: ${first}`);
-  return uriTarget(inner, secure);
+  return uriLocation(inner, secure);
 }
 
 interface NotifyBuildOptions {

@@ -19,6 +19,7 @@
 // in its group (max.poll.interval.ms) instead of leaving it and having the
 // next owner re-send everything. Only the commit point waits for dead watchers.
 import Kafka from 'node-rdkafka';
+import { Resolver } from 'node:dns/promises';
 import os from 'node:os';
 import type { Settings } from '../../../config/settings.ts';
 import type { DeliveryReport, NotifyRequest } from '../../../schemas/generated/records.ts';
@@ -33,7 +34,7 @@ import { defaultMemberId, memberIds } from '../../../kafka/memberIdentity.ts';
 import { applyGroupSession } from '../../../kafka/groupSession.ts';
 import { leaveForGood, takeOverInstance } from '../../../kafka/staticMembership.ts';
 import { TransactionLayer } from '../../../protocols/sip/transaction/index.ts';
-import { SipTransport, type SipTlsOptions } from '../../../protocols/sip/transport/index.ts';
+import { SipServerLocator, SipTransport, type SipDnsResolver, type SipTlsOptions } from '../../../protocols/sip/transport/index.ts';
 import { notifySinkTls } from '../../../config/sipTlsFiles.ts';
 import { groupIdOf } from '../../../front-end/groupRoutes.ts';
 import { NotifyDeliverer, StoppedError, type DeliveryResult } from './deliverer.ts';
@@ -46,6 +47,8 @@ const NOTIFY_SINK_GROUP = 'notify-sink';
 const COMPONENT = 'notify-sink';
 
 interface NotifySinkOptions {
+  /** Where RFC 3263 NAPTR/SRV questions go (tests: a DNS server of their own); default node:dns with the settings' servers. */
+  readonly dns?: SipDnsResolver;
   /**
    * How often finished offsets are committed, all partitions in one request (default 200 ms). A
    * commit per NOTIFY (thousands a second) queued the group heartbeats behind them until the
@@ -222,6 +225,7 @@ export class NotifySink {
       semaphore: this.semaphore,
       sleep: this.sleeps.sleep,
       stopping: () => this.stopping,
+      locator: new SipServerLocator(o.dns ?? systemResolver(s.notifySink.dnsServers)),
     });
     this.scheduler = new DialogScheduler({
       minIntervalMs: o.minIntervalMs ?? 0,
@@ -631,4 +635,11 @@ export class NotifySink {
 
 export function startNotifySink(s: Settings, o: NotifySinkOptions = {}): Promise<NotifySink> {
   return NotifySink.start(s, o);
+}
+
+/** node:dns for RFC 3263, on the given servers (host or host:port) or the system's; a bounded wait so a silent server costs seconds, not a minute. */
+function systemResolver(servers: readonly string[]): SipDnsResolver {
+  const r = new Resolver({ timeout: 2000, tries: 2 });
+  if (servers.length > 0) r.setServers([...servers]);
+  return r;
 }

@@ -4,3 +4,4 @@ export { responseTarget, DEFAULT_SIP_PORT, type ResponseRoute } from './response
 export { isReliable, type MessageSource, type SendOptions, type SipTransportName, type TransportTarget } from './types.ts';
 export { DEFAULT_SIPS_PORT, type SipTlsOptions } from './tlsTransport.ts';
 export { FLOW_ROUTE_PARAM, flowRoute, isFlowRoute, refreshedRouteSet, mintFlowToken, readFlowToken, routeUri } from './flowToken.ts';
+export { SipServerLocator, defaultTarget, needsLookup, type SipDnsResolver, type SipUriLocation } from './serverLocation.ts';
