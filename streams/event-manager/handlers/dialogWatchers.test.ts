@@ -77,6 +77,18 @@ describe('dialog watchers beside presence watchers', () => {
     expect(polite.all.map((n) => parseDialogInfo(n.body!).dialogs)).toEqual([[], []]);
   });
 
+  it('a polite-blocked presence watcher is told of a change with the closed stand-in, never the real document', async () => {
+    const { all } = await run(
+      [sub('p', 'presence'), mapEvent(KEY, 'updateLocation', 'invoke', T + 1000, { vlrNumber: '351910999001', opc: 1, dpc: 2 }, { eventId: 'ul' })],
+      'polite-block',
+    );
+    expect(all.map((n) => n.causeEventId)).toEqual([expect.any(String), 'ul']);
+    // The stand-in does not move with the subscriber: the change's NOTIFY carries the same closed document.
+    expect(all[1]!.body).toBe(all[0]!.body);
+    expect(all[1]!.body).toContain('<basic>closed</basic>');
+    expect(all[1]!.body).not.toContain('attaching');
+  });
+
   it('allow-presence: presence as allow, and the lamp follows the call without who, which way, how long or its Call-ID', async () => {
     const records = [
       sub('p', 'presence'),

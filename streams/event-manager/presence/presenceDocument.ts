@@ -18,7 +18,7 @@
 // Every timestamp is a fact's own time (state entered, leg answered, contact
 // registered, location observed, publication's text), never "now", so the same
 // facts give the same document.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { PresenceDevice, PresenceDocument, PresenceNote, PresencePerson, PresenceService } from '../../../presence-document/model.ts';
 import { renderPidf } from '../../../presence-document/render.ts';
 import { callStateOf, servingNodeOf, type Publication, type SubscriberPresence } from './model.ts';
@@ -51,11 +51,11 @@ function entityOf(subscriber: string): string {
 
 /** Opaque, stable device URN: the handset's real identities (IMSI, IMEI) are not for watchers. */
 function deviceUrn(subscriber: string): string {
-  const h = createHash('sha1').update(`presence-device:${subscriber}`).digest('hex');
+  const h = hash('sha1', `presence-device:${subscriber}`, 'hex');
   return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-const shortHash = (s: string) => createHash('sha1').update(s).digest('hex').slice(0, 8);
+const shortHash = (s: string) => hash('sha1', s, 'hex').slice(0, 8);
 
 function networkNote(s: SubscriberPresence): string {
   const n = s.network;
