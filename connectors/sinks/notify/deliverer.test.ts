@@ -38,6 +38,33 @@ function setup(maxAttempts = 3, unansweredMaxAttempts = maxAttempts, locator?: S
 }
 
 describe('NotifyDeliverer', () => {
+  it("tries the domain's next located server when one answers 503 or is unreachable (RFC 3263 §4.3), never for an unvouched Contact", async () => {
+    const none = () => Promise.reject(Object.assign(new Error('ENODATA'), { code: 'ENODATA' }));
+    const servers = [
+      { name: 'a.watchers.example', port: 5061, priority: 10, weight: 0 },
+      { name: 'b.watchers.example', port: 5062, priority: 20, weight: 0 },
+      { name: 'c.watchers.example', port: 5063, priority: 30, weight: 0 },
+    ];
+    const locator = () => new SipServerLocator({ resolveNaptr: none, resolveSrv: async (n) => (n === '_sip._udp.watchers.example' ? servers : none()) });
+    const s = setup(3, 3, locator());
+    const p = s.d.deliver(notifyRecord({ requestUri: 'sip:watcher@watchers.example;transport=udp' }));
+    await eventuallySent(s.transport);
+    s.answer(503);
+    await eventuallySent(s.transport, 2);
+    s.answer(200);
+    await expect(p).resolves.toMatchObject({ outcome: 'delivered', attempts: 2 });
+    expect(s.transport.sent.map((x) => `${x.target.host}:${x.target.port}`)).toEqual(['a.watchers.example:5061', 'b.watchers.example:5062']);
+    expect(s.sleeps).toEqual([]); // at once, no backoff
+    expect(s.d.stats.serverFailovers).toBe(1);
+    // A Contact nobody vouched for gets its one try at the first server only.
+    const u = setup(3, 3, locator());
+    const q = u.d.deliver(notifyRecord({ requestUri: 'sip:watcher@watchers.example;transport=udp', contactVerified: false }));
+    await eventuallySent(u.transport);
+    u.answer(503);
+    await expect(q).resolves.toMatchObject({ attempts: 1 });
+    expect(u.transport.sent).toHaveLength(1);
+  });
+
   it('locates a Contact naming a domain without a port by NAPTR and SRV (RFC 3263), through a DNS server on loopback', async () => {
     const dns = await startDnsServer({
       naptr: { 'watchers.example': [{ order: 10, preference: 10, flags: 'S', service: 'SIP+D2T', replacement: '_sip._tcp.watchers.example' }] },
@@ -193,7 +220,7 @@ describe('NotifyDeliverer', () => {
   });
 });
 
-/** Waits (real time: a DNS round trip) until the deliverer has sent something. */
-async function eventuallySent(t: FakeTransport): Promise<void> {
-  for (let i = 0; i < 200 && t.sent.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+/** Waits (real time: a DNS round trip) until the deliverer has sent `count` requests. */
+async function eventuallySent(t: FakeTransport, count = 1): Promise<void> {
+  for (let i = 0; i < 200 && t.sent.length < count; i++) await new Promise((r) => setTimeout(r, 10));
 }

@@ -71,6 +71,9 @@ interface DelivererOptions {
   readonly locator?: SipServerLocator;
 }
 
+/** Located servers of one domain a NOTIFY may try (RFC 3263 §4.3), the first included. */
+const MAX_LOCATED_SERVERS = 3;
+
 export class StoppedError extends Error {
   constructor() {
     super('notify sink stopping');
@@ -86,6 +89,8 @@ export class NotifyDeliverer {
     udpFallbacks: 0,
     /** NOTIFYs sent directly after their front end's flow failed. */
     flowFallbacks: 0,
+    /** NOTIFYs sent to a domain's next located server after one failed (RFC 3263 §4.3). */
+    serverFailovers: 0,
     byOutcome: { delivered: 0, gone: 0, 'gave-up': 0, rejected: 0 } as Record<DeliveryOutcome, number>,
     /** NOTIFYs given up on without any answer to any attempt (a silent Contact, unansweredMaxAttempts). */
     unanswered: 0,
@@ -123,6 +128,7 @@ export class NotifyDeliverer {
   private async run(n: NotifyRequest, job: { readonly sentBefore?: boolean; readonly abandoned?: () => boolean }): Promise<DeliveryResult> {
     let direct: Path;
     let flow: Path | undefined;
+    let alternates: TransportTarget[] = [];
     let bytes: Buffer = Buffer.alloc(0);
     try {
       const build = (r: NotifyRequest) =>
@@ -131,9 +137,11 @@ export class NotifyDeliverer {
       const viaFlow = first !== undefined && isFlowRoute(first);
       const directRequest = viaFlow ? { ...n, routeSet: n.routeSet.slice(1) } : n;
       if (viaFlow) flow = { spec: build(n), target: nextHop(n), flow: parseUri(routeUri(first))?.params['flow'] || 'udp' };
-      // The first located target (RFC 3263 §4.3's failover to the next ones is not done).
-      const target = this.o.locator ? (await this.o.locator.locate(nextHopLocation(directRequest)))[0]! : nextHop(directRequest);
-      direct = { spec: build(directRequest), target };
+      const targets = this.o.locator ? await this.o.locator.locate(nextHopLocation(directRequest)) : [nextHop(directRequest)];
+      direct = { spec: build(directRequest), target: targets[0]! };
+      // RFC 3263 §4.3: the domain's other servers, tried in turn when one fails — a few at most, and none for a
+      // Contact nobody vouched for (a domain listing many servers would multiply a reflection).
+      alternates = n.contactVerified === false ? [] : targets.slice(1, MAX_LOCATED_SERVERS);
       const path = flow ?? direct;
       // The bytes for a dead letter (the branch differs per attempt; the rest is what went out).
       bytes = serialize(buildRequest(path.spec, this.o.layer.via(path.target.transport)));
@@ -158,6 +166,14 @@ export class NotifyDeliverer {
       if (path === flow && (o.kind !== 'response' || o.response.status === FLOW_FAILED)) {
         this.stats.flowFallbacks++;
         path = direct;
+        spent = attempt;
+        bytes = serialize(buildRequest(direct.spec, this.o.layer.via(direct.target.transport)));
+        continue;
+      }
+      if (path === direct && alternates.length > 0 && (o.kind !== 'response' || (o.response.status === 503 && !o.response.headers.get('retry-after')))) {
+        // RFC 3263 §4.3: timed out, failed at the transport, or 503 without Retry-After → the next server at once, a new transaction.
+        this.stats.serverFailovers++;
+        path = direct = { ...direct, target: alternates.shift()! };
         spent = attempt;
         bytes = serialize(buildRequest(direct.spec, this.o.layer.via(direct.target.transport)));
         continue;
