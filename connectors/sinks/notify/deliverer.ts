@@ -128,7 +128,7 @@ export class NotifyDeliverer {
   private async run(n: NotifyRequest, job: { readonly sentBefore?: boolean; readonly abandoned?: () => boolean }): Promise<DeliveryResult> {
     let direct: Path;
     let flow: Path | undefined;
-    let alternates: TransportTarget[] = [];
+    let alternates: TransportTarget[];
     let bytes: Buffer = Buffer.alloc(0);
     try {
       const build = (r: NotifyRequest) =>
