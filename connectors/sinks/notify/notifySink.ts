@@ -607,7 +607,7 @@ export class NotifySink {
     return (
       `consumed ${this.stats.consumed}, pending ${this.scheduler.pending} in ${this.scheduler.dialogCount} dialogs, transactions ${this.semaphore.inUse} (+${this.semaphore.waiting} waiting); ` +
       `delivered ${b.delivered}, gone ${b.gone}, gave-up ${b['gave-up']}, rejected ${b.rejected}; attempts ${this.deliverer.stats.attempts}, retries ${this.deliverer.stats.retries}, ` +
-      `udp fallbacks ${this.deliverer.stats.udpFallbacks}, flow fallbacks ${this.deliverer.stats.flowFallbacks}, ` +
+      `udp fallbacks ${this.deliverer.stats.udpFallbacks}, flow fallbacks ${this.deliverer.stats.flowFallbacks}, server failovers ${this.deliverer.stats.serverFailovers}, ` +
       `rate-limited ${this.scheduler.rateLimited}, superseded ${this.scheduler.superseded}, slow transactions ${this.semaphore.slow}, paused ${this.paused}; reports ${this.stats.reports}, dead letters ${this.stats.deadLetters}, undecodable ${this.stats.undecodable}, commits ${this.stats.commits}`
     );
   }

@@ -24,10 +24,11 @@ export function registerNotifySinkMetrics(m: MetricsRegistry, sink: NotifySink):
   m.counter('presence_notify_retries_total', 'NOTIFYs sent again after a timeout, 408 or 5xx', () => d.retries);
   m.counter(
     'presence_notify_fallbacks_total',
-    "NOTIFYs sent another way after the first failed: over UDP after TCP (udp), straight after the front end's flow (flow)",
+    "NOTIFYs sent another way after the first failed: over UDP after TCP (udp), straight after the front end's flow (flow), to the domain's next located server (server, RFC 3263)",
     () => [
       [{ via: 'udp' }, d.udpFallbacks],
       [{ via: 'flow' }, d.flowFallbacks],
+      [{ via: 'server' }, d.serverFailovers],
     ],
   );
   m.counter('presence_notify_rate_limited_total', 'NOTIFYs held back by the per-dialog --min-interval-ms', () => sink.scheduler.rateLimited);
