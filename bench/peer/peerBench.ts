@@ -33,7 +33,7 @@ const { values: opt } = parseArgs({
     watchers: { type: 'string', default: '3' },
     'subscribe-rate': { type: 'string', default: '1000' },
     'publish-rate': { type: 'string', default: '1500' },
-    steps: { type: 'string', default: '250,500,1000,1500,2000,3000,4000' },
+    steps: { type: 'string', default: '250,500,1000,1500,2000,3000,4000,6000,8000,12000' },
     'kamailio-children': { type: 'string', default: '4' },
     partitions: { type: 'string', default: '4' },
     'front-end-workers': { type: 'string', default: '2' },
