@@ -384,6 +384,9 @@ export interface ApiClientTls {
   keyPassphrase?: string;
 }
 
+/** eventManager.maxTaskIdleMs's default: the longest records wait for an input whose end is not known (kafka/processorLoop.ts says why). */
+export const DEFAULT_MAX_TASK_IDLE_MS = 10_000;
+
 const DEFAULTS = {
   kafkaPort: 9092,
   controllerPort: 9093,
@@ -759,7 +762,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       handoff: oneOf('PRESENCE_HANDOFF', get('PRESENCE_HANDOFF', 'eventManager.handoff'), ['transparent', 'resubscribe'] as const, 'transparent'),
       assignor: oneOf('PRESENCE_ASSIGNOR', get('PRESENCE_ASSIGNOR', 'eventManager.assignor'), ['range', 'uniform', 'load'] as const, 'range'),
       maxOutageS: nonNegativeInt('PRESENCE_MAX_OUTAGE_S', get('PRESENCE_MAX_OUTAGE_S', 'eventManager.maxOutageS'), 0),
-      maxTaskIdleMs: nonNegativeInt('PRESENCE_MAX_TASK_IDLE_MS', get('PRESENCE_MAX_TASK_IDLE_MS', 'eventManager.maxTaskIdleMs'), 10_000),
+      maxTaskIdleMs: nonNegativeInt('PRESENCE_MAX_TASK_IDLE_MS', get('PRESENCE_MAX_TASK_IDLE_MS', 'eventManager.maxTaskIdleMs'), DEFAULT_MAX_TASK_IDLE_MS),
       stateDir: path.resolve(str(get('PRESENCE_STATE_DIR', 'eventManager.stateDir')) ?? path.join(home, 'state')),
       checkpointIntervalS: nonNegativeInt('PRESENCE_CHECKPOINT_INTERVAL_S', get('PRESENCE_CHECKPOINT_INTERVAL_S', 'eventManager.checkpointIntervalS'), 60),
       checkpointMaxAgeS: int('PRESENCE_CHECKPOINT_MAX_AGE_S', get('PRESENCE_CHECKPOINT_MAX_AGE_S', 'eventManager.checkpointMaxAgeS'), 43_200),

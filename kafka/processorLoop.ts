@@ -14,6 +14,7 @@ import type { OwnedPartitions } from './ownedPartitions.ts';
 import type { PartitionOwnership } from './partitionOwnership.ts';
 import type { InputRecord, ProcessorStats, ResolvedProcessorOptions } from './processorTypes.ts';
 import type { Punctuator } from './punctuator.ts';
+import { DEFAULT_MAX_TASK_IDLE_MS } from '../config/settings.ts';
 import { PartitionGroup, tpKey } from './partitionGroup.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RestoreStateMachine } from './restoreStateMachine.ts';
@@ -23,13 +24,6 @@ import { asError, type Consumer, type Message, type TopicPartitionOffset } from 
 import { isOutage, outageLimitError } from './errorClass.ts';
 import type { StateCheckpointer } from './stateCheckpointer.ts';
 
-/**
- * How long a partition number's records wait at most for a co-partitioned input whose end
- * is not known. Normally the next fetch response tells (≤ fetch.wait.max.ms); this bounds a
- * partition whose fetches stall (its leader away, a first offset lookup on a new topic:
- * seen taking 2 s). Kafka Streams waits on an unknown lag without a bound.
- */
-export const DEFAULT_MAX_TASK_IDLE_MS = 10_000;
 /** Records buffered per input partition before its fetching pauses (Streams' buffered.records.per.partition). */
 const BUFFERED_PER_PARTITION = 1000;
 
@@ -58,6 +52,10 @@ export class ProcessorLoop<V> {
     private readonly checkpointer?: StateCheckpointer<V>,
   ) {
     producer.giveUpAbort = this.giveUpAbort;
+    // How long a partition number's records wait at most for a co-partitioned input whose end is not
+    // known. Normally the next fetch response tells (≤ fetch.wait.max.ms); this bounds a partition whose
+    // fetches stall (its leader away, a first offset lookup on a new topic: seen taking 2 s). Kafka
+    // Streams waits on an unknown lag without a bound.
     this.group = new PartitionGroup(opts.inputTopics.length > 1 ? (opts.maxTaskIdleMs ?? DEFAULT_MAX_TASK_IDLE_MS) : 0);
     consumer.on('partition.eof', (e) => this.group.atEnd(e.topic, e.partition, e.offset, ownership.epochNow()));
   }
