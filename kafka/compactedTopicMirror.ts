@@ -47,8 +47,10 @@ export class CompactedTopicMirror {
   private loop: Promise<void> | undefined;
   private partitions = 0;
   private readonly atEnd = new Set<number>();
-  /** Per partition, the high watermark when open() began. */
+  /** Per partition, the high watermark when open() began (Infinity while it could not be looked up). */
   private endOffsets: number[] = [];
+  /** Per partition, the offset after the last record applied. */
+  private readonly nextOffsets: number[] = [];
   private onCaughtUp: () => void = () => {};
   private onFetchFailed: (err: Error) => void = () => {};
 
@@ -81,7 +83,7 @@ export class CompactedTopicMirror {
       mirror.partitions = await partitionCount(consumer, o.topic);
       // A partition whose end cannot be looked up yet (a new client's metadata without its leader) is asked
       // again: left to its end-of-partition event, a partition a writer keeps appending to would never end.
-      // Past half the catch-up time it is read until that event after all.
+      // Past half the catch-up time reading starts anyway, and the lookup goes on beside it (learnEnd).
       const lookupUntil = Date.now() + o.catchUpTimeoutMs / 2;
       const endOf = async (p: number): Promise<number> => {
         for (;;) {
@@ -101,6 +103,7 @@ export class CompactedTopicMirror {
       consumer.setDefaultConsumeTimeout(o.consumeTimeoutMs ?? 200);
       consumer.assign(Array.from({ length: mirror.partitions }, (_, partition) => ({ topic: o.topic, partition, offset: -2 /* beginning */ })));
       mirror.loop = mirror.run();
+      mirror.endOffsets.forEach((end, p) => end === Number.POSITIVE_INFINITY && void mirror.learnEnd(p));
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -153,7 +156,29 @@ export class CompactedTopicMirror {
     }
   }
 
+  /**
+   * Goes on looking up where partition p ends after open() started reading without it: on a loaded
+   * machine a new client's lookups failed for over half the catch-up time, and left to its
+   * end-of-partition event a partition a writer keeps appending to never ended (open() timed out in CI).
+   */
+  private async learnEnd(p: number): Promise<void> {
+    while (this.running && !this.atEnd.has(p)) {
+      try {
+        const end = await highWatermark(this.consumer, this.o.topic, p, 5000);
+        this.endOffsets[p] = end;
+        if ((this.nextOffsets[p] ?? 0) >= end) {
+          this.atEnd.add(p);
+          if (this.caughtUp) this.onCaughtUp();
+        }
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
   private async apply(m: Message): Promise<void> {
+    this.nextOffsets[m.partition] = m.offset + 1;
     if (m.offset + 1 >= (this.endOffsets[m.partition] ?? Infinity)) this.atEnd.add(m.partition);
     const key = m.key === undefined || m.key === null ? undefined : Buffer.isBuffer(m.key) ? m.key.toString('utf8') : String(m.key);
     if (key === undefined || key === '') {

@@ -35,6 +35,11 @@ describe('CompactedTopicMirror', () => {
     failingEndLookups.left = 2;
     return openWhileWriting(`${s.topics.prefix}reports-2`);
   }, 60_000);
+
+  it('reaches it too when the lookups fail for longer than half the catch-up time (reading starts, the lookup goes on beside it)', () => {
+    failingEndLookups.left = 60; // ~12 s of failed lookups, 200 ms apart: past the 10 s open() waits before reading
+    return openWhileWriting(`${s.topics.prefix}reports-3`);
+  }, 60_000);
 });
 
 async function openWhileWriting(topic: string): Promise<void> {
