@@ -57,14 +57,10 @@ export function setCertificateReloadLogSink(s: Sink | undefined): void {
 const live = new Set<CertificateReloader>();
 let hangupInstalled = false;
 
-function contents(files: CertificateFiles): { options: SecureContextOptions; digest: string } {
+/** The files as read, and their digest: what a look compares before doing anything more. */
+function contents(files: CertificateFiles): { cert: Buffer; key: Buffer; ca: Buffer | undefined; digest: string } {
   const cert = readFileSync(files.certFile);
   const key = readFileSync(files.keyFile);
-  const plainKey = privateKeyPem(key, {
-    keyFile: files.keyFile,
-    passphrase: files.keyPassphrase,
-    passphraseSetting: files.keyPassphraseSetting ?? 'its passphrase',
-  });
   const ca = files.clientCaFile === undefined ? undefined : readFileSync(files.clientCaFile);
   const digest = createHash('sha256')
     .update(cert)
@@ -73,7 +69,17 @@ function contents(files: CertificateFiles): { options: SecureContextOptions; dig
     .update('\0')
     .update(ca ?? '')
     .digest('hex');
-  return { options: { cert, key: plainKey, ...(ca ? { ca } : {}) }, digest };
+  return { cert, key, ca, digest };
+}
+
+/** A changed pair as TLS takes it: the key decrypted only now, not on every look at unchanged files. */
+function secureContextOptions(files: CertificateFiles, c: ReturnType<typeof contents>): SecureContextOptions {
+  const key = privateKeyPem(c.key, {
+    keyFile: files.keyFile,
+    passphrase: files.keyPassphrase,
+    passphraseSetting: files.keyPassphraseSetting ?? 'its passphrase',
+  });
+  return { cert: c.cert, key, ...(c.ca ? { ca: c.ca } : {}) };
 }
 
 export class CertificateReloader {
@@ -112,9 +118,10 @@ export class CertificateReloader {
     try {
       next = contents(this.files);
       if (next.digest === this.digest) return 'unchanged';
+      const options = secureContextOptions(this.files, next);
       // Throws on a key that does not match its certificate, or a PEM cut short.
-      createSecureContext(next.options);
-      this.server.setSecureContext(next.options);
+      createSecureContext(options);
+      this.server.setSecureContext(options);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.stats.failures++;
