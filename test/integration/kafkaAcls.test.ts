@@ -91,21 +91,37 @@ function envOf(user: { name: string; password: string }): Record<string, string>
 }
 
 /**
- * `presence run <role>` for an HTTP service as its own SCRAM user, with bearer tokens (`tokenLines`),
- * its API on a free port against the test database; `urlLine` finds the API's base URL in its log.
+ * `presence run <role>` for an HTTP service as its own SCRAM user, with bearer tokens (`tokenLines`), its
+ * API on a free port and its tables in a schema of the test database of its own; `urlLine` finds the API's
+ * base URL in its log. `body` tries it; the process is stopped and the schema dropped after, pass or fail.
  */
-async function httpRoleUnderAcls(role: (typeof ROLES)[number], args: string[], urlLine: RegExp, tokenLines: string[]) {
+async function withHttpRoleUnderAcls(
+  role: (typeof ROLES)[number],
+  urlLine: RegExp,
+  tokenLines: string[],
+  body: (api: { url: string; text: () => string }) => Promise<void>,
+): Promise<void> {
   const tokensFile = path.join(tmp, `${role}-tokens`);
   writeFileSync(tokensFile, `${tokenLines.join('\n')}\n`);
-  const m = await startMemberProcess(s, `${role}-write`, [role, '--port', '0', ...args], urlLine, {
+  const schema = `it_acls_${role.replace(/-/g, '_')}_${process.pid}`;
+  const m = await startMemberProcess(s, `${role}-write`, [role, '--port', '0', '--schema', schema], urlLine, {
     ...envOf(credentialsOf(role)),
     PRESENCE_HTTP_TOKENS_FILE: tokensFile,
     PRESENCE_DATABASE_URL: testDatabaseUrl,
   });
   members.push(m);
   const text = () => m.lines.map((l) => l.text).join('\n');
-  return { m, url: urlLine.exec(text())![1]!, text };
+  try {
+    await body({ url: urlLine.exec(text())![1]!, text });
+  } finally {
+    await m.stop('SIGTERM').catch(() => m.stop('SIGKILL'));
+    await dropSchema(schema);
+  }
 }
+
+/** `count` records of a topic, read as the admin (whoever wrote them). */
+const readAsAdmin = (topic: string, partitions: number, count: number) =>
+  readTopic({ brokers: s.kafka.brokers, topic: topicName(s.topics.prefix, topic), partitions, count, timeoutMs: 30_000, settleMs: 500 });
 
 /** This process's clients act as `user` from now on. */
 function actAs(user: { name: string; password: string }): void {
@@ -261,9 +277,7 @@ describe('each role under an authorizer, with only its rendered ACLs', () => {
 
   it('run group-service: a group created over its HTTP API reaches the groups topic through its outbox relay, under its ACLs', async () => {
     const { token, line } = newToken('acl-operator', ['groups:manage', 'groups:read']);
-    const schema = `it_acls_groups_${process.pid}`;
-    const { m, url, text } = await httpRoleUnderAcls('group-service', ['--schema', schema], /group service on (http:\/\/\S+)\/groups/, [line]);
-    try {
+    await withHttpRoleUnderAcls('group-service', /group service on (http:\/\/\S+)\/groups/, [line], async ({ url, text }) => {
       const post = await fetch(`${url}/groups`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -276,29 +290,15 @@ describe('each role under an authorizer, with only its rendered ACLs', () => {
       });
       expect(put.status).toBe(201);
       // Read as the admin: the relay wrote both changes with the group service's own user.
-      const groups = await readTopic({
-        brokers: s.kafka.brokers,
-        topic: topicName(s.topics.prefix, 'groups'),
-        partitions: 6,
-        count: 2,
-        timeoutMs: 30_000,
-        settleMs: 500,
-      });
+      const groups = await readAsAdmin('groups', 6, 2);
       expect(groups.map((r) => r.key?.toString())).toEqual(['acl-group', 'acl-group']);
       expect(text()).not.toMatch(/authori[sz]ation failed|relay failures [1-9]/i);
-    } finally {
-      await m.stop('SIGTERM').catch(() => m.stop('SIGKILL'));
-      await dropSchema(schema);
-    }
+    });
   }, 120_000);
 
   it('run availability-service: a profile change over its HTTP API reaches availability-profiles through its outbox relay, under its ACLs', async () => {
     const { token, line } = newToken('acl-operator', ['profiles:manage']);
-    const schema = `it_acls_profiles_${process.pid}`;
-    const { m, url, text } = await httpRoleUnderAcls('availability-service', ['--schema', schema], /availability service on (http:\/\/\S+?)\/subscribers/, [
-      line,
-    ]);
-    try {
+    await withHttpRoleUnderAcls('availability-service', /availability service on (http:\/\/\S+?)\/subscribers/, [line], async ({ url, text }) => {
       const key = 'msisdn:+351910000078';
       const put = await fetch(`${url}/subscribers/${encodeURIComponent(key)}/profiles`, {
         method: 'PUT',
@@ -307,51 +307,28 @@ describe('each role under an authorizer, with only its rendered ACLs', () => {
       });
       expect(put.status).toBe(200);
       // Read as the admin: the relay wrote the change with the availability service's own user.
-      const changes = await readTopic({
-        brokers: s.kafka.brokers,
-        topic: topicName(s.topics.prefix, 'availability-profiles'),
-        partitions: 2,
-        count: 1,
-        timeoutMs: 30_000,
-        settleMs: 500,
-      });
+      const changes = await readAsAdmin('availability-profiles', 2, 1);
       expect(changes.map((r) => r.key?.toString())).toEqual([key]);
       expect(text()).not.toMatch(/authori[sz]ation failed|relay failures [1-9]/i);
-    } finally {
-      await m.stop('SIGTERM').catch(() => m.stop('SIGKILL'));
-      await dropSchema(schema);
-    }
+    });
   }, 120_000);
 
   it('run event-service: an event POSTed by a registered publisher is written to service-events and read back into its event log, under its ACLs', async () => {
     const operator = newToken('acl-operator', ['events:register', 'events:read']);
     const billing = newToken('billing', ['events:publish']);
-    const schema = `it_acls_events_${process.pid}`;
-    const { m, url, text } = await httpRoleUnderAcls('event-service', ['--schema', schema], /event service on (http:\/\/\S+?)\/ /, [
-      operator.line,
-      billing.line,
-    ]);
-    const call = (method: string, route: string, token: string, body?: unknown) =>
-      fetch(`${url}${route}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    try {
+    await withHttpRoleUnderAcls('event-service', /event service on (http:\/\/\S+?)\/ /, [operator.line, billing.line], async ({ url, text }) => {
+      const call = (method: string, route: string, token: string, body?: unknown) =>
+        fetch(`${url}${route}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
       expect((await call('PUT', '/services/billing', operator.token, { publishes: ['usage.gauge'], delivery: { mode: 'pull' } })).status).toBe(201);
       const subject = '+351910000079';
       const event = { type: 'usage.gauge', subject, eventId: 'acl-1', payload: { gauge: 'voice-minutes', used: 7, limit: 100, unit: 'min' } };
       expect((await call('POST', '/events', billing.token, event)).status).toBe(202);
       // Written with the event service's own user (read here as the admin)…
-      const written = await readTopic({
-        brokers: s.kafka.brokers,
-        topic: topicName(s.topics.prefix, 'service-events'),
-        partitions: 2,
-        count: 1,
-        timeoutMs: 30_000,
-        settleMs: 500,
-      });
-      expect(written).toHaveLength(1);
+      expect(await readAsAdmin('service-events', 2, 1)).toHaveLength(1);
       // …and read back by its ingest (its consumer group, its user) into the event log.
       await eventually(
         'the event in the event log',
@@ -363,10 +340,7 @@ describe('each role under an authorizer, with only its rendered ACLs', () => {
         { timeoutMs: 30_000, intervalMs: 300 },
       );
       expect(text()).not.toMatch(/authori[sz]ation failed/i);
-    } finally {
-      await m.stop('SIGTERM').catch(() => m.stop('SIGKILL'));
-      await dropSchema(schema);
-    }
+    });
   }, 120_000);
 
   it.each([
