@@ -16,7 +16,7 @@ import { setTimeout as realSleep } from 'node:timers/promises';
 import type { NotifyRequest } from '../../../schemas/generated/records.ts';
 import { buildRequest, serialize } from '../../../protocols/sip/message/index.ts';
 import type { ClientTransactionOutcome, TransactionLayer } from '../../../protocols/sip/transaction/index.ts';
-import { isFlowRoute, routeUri, type SipServerLocator, type TransportTarget } from '../../../protocols/sip/transport/index.ts';
+import { defaultTarget, isFlowRoute, needsLookup, routeUri, type SipServerLocator, type TransportTarget } from '../../../protocols/sip/transport/index.ts';
 import { parseUri } from '../../../protocols/decode/sip/index.ts';
 import type { RequestSpec } from '../../../protocols/sip/message/index.ts';
 import { BadNotifyRequest, nextHop, nextHopLocation, notifySpec } from './notifyMessage.ts';
@@ -137,7 +137,9 @@ export class NotifyDeliverer {
       const viaFlow = first !== undefined && isFlowRoute(first);
       const directRequest = viaFlow ? { ...n, routeSet: n.routeSet.slice(1) } : n;
       if (viaFlow) flow = { spec: build(n), target: nextHop(n), flow: parseUri(routeUri(first))?.params['flow'] || 'udp' };
-      const targets = this.o.locator ? await this.o.locator.locate(nextHopLocation(directRequest)) : [nextHop(directRequest)];
+      // Only a domain without a port waits on DNS; an address (nearly every NOTIFY) takes no await here.
+      const where = nextHopLocation(directRequest);
+      const targets = this.o.locator && needsLookup(where) ? await this.o.locator.locate(where) : [defaultTarget(where)];
       direct = { spec: build(directRequest), target: targets[0]! };
       // RFC 3263 §4.3: the domain's other servers, tried in turn when one fails — a few at most, and none for a
       // Contact nobody vouched for (a domain listing many servers would multiply a reflection).
