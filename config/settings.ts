@@ -149,6 +149,8 @@ export interface Settings {
       memberId: string | undefined;
       sipPort: number | undefined;
       sipHost: string;
+      /** The embedded front end's SIP over TLS port (with sipPort; the SIP certificate settings); undefined: plain only. */
+      sipTlsPort: number | undefined;
       apiPort: number | undefined;
       apiHost: string;
       /** The member's own call-handling redirect server (decides its keys from its store); undefined: none. */
@@ -784,6 +786,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
           memberId: id('PRESENCE_EVENT_MANAGER_MEMBER_ID', 'roles.eventManager.memberId'),
           sipPort: p('PRESENCE_EVENT_MANAGER_SIP_PORT', 'roles.eventManager.sipPort'),
           sipHost: h('PRESENCE_EVENT_MANAGER_SIP_HOST', 'roles.eventManager.sipHost'),
+          sipTlsPort: p('PRESENCE_EVENT_MANAGER_SIP_TLS_PORT', 'roles.eventManager.sipTlsPort'),
           apiPort: p('PRESENCE_EVENT_MANAGER_API_PORT', 'roles.eventManager.apiPort'),
           apiHost: h('PRESENCE_EVENT_MANAGER_API_HOST', 'roles.eventManager.apiHost'),
           callHandlingPort: p('PRESENCE_EVENT_MANAGER_CALL_HANDLING_PORT', 'roles.eventManager.callHandlingPort'),

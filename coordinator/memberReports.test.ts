@@ -7,6 +7,7 @@ const report = (memberId: string, partitions: number[], reportedAt: number, extr
   host: 'h',
   pid: 1,
   sipContact: `sip:10.0.0.${memberId.length}:5071`,
+  sipsContact: null,
   httpUrl: null,
   partitions,
   partitionLoad: [],

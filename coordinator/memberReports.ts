@@ -10,6 +10,7 @@ export interface ReportedOwner {
   host: string;
   pid: number;
   sipContact: string | null;
+  sipsContact: string | null;
   httpUrl: string | null;
   reportedAt: number;
   /** How old the report naming it is, at the time of the lookup. */
@@ -64,6 +65,7 @@ export class MemberTable {
       host: best.host,
       pid: best.pid,
       sipContact: best.sipContact,
+      sipsContact: best.sipsContact,
       httpUrl: best.httpUrl,
       reportedAt: best.reportedAt,
       reportAgeMs: Math.max(0, nowMs - best.reportedAt),

@@ -2,9 +2,14 @@
 // member, so a SUBSCRIBE that a redirect or proxy front end sends to the
 // partition's owner is accepted there. The caller (`run event-manager
 // --sip-port`) starts it and hands the contact to the member's reports; the
-// event manager itself knows nothing of SIP.
+// event manager itself knows nothing of SIP. With `--sip-tls-port` it also
+// listens for SIP over TLS (the SIP certificate settings) and advertises a
+// sips: contact beside the plain one, so a redirect front end can send a
+// watcher that must stay on TLS to the owner (RFC 5630 §3).
 import os from 'node:os';
 import type { Settings } from '../config/settings.ts';
+import { frontEndTls } from '../config/sipTlsFiles.ts';
+import type { SipTlsOptions } from '../protocols/sip/transport/index.ts';
 import type { SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
 import { startSipFrontEnd, type SipFrontEnd } from './sipFrontEnd.ts';
 
@@ -18,6 +23,8 @@ interface MemberFrontEndOptions {
   advertisedHost?: string;
   /** Subscriber directory for the keys (use the same as the other front ends). */
   directory?: SubscriberDirectory;
+  /** SIP over TLS beside UDP/TCP, its port in `tls.port` (0: any free port); absent: plain only. memberTls() reads it from the settings. */
+  tls?: SipTlsOptions;
   log?: (line: string) => void;
 }
 
@@ -25,6 +32,16 @@ export interface MemberFrontEnd {
   readonly frontEnd: SipFrontEnd;
   /** The SIP URI to advertise as the member's contact. */
   readonly contact: string;
+  /** The SIPS URI of its TLS listener, when it has one. */
+  readonly sipsContact?: string;
+}
+
+/** The member front end's TLS: the SIP certificate settings (PRESENCE_SIP_TLS_*) on the member's own port. */
+export function memberTls(s: Settings, port: number): SipTlsOptions {
+  const tls = frontEndTls(s);
+  if (!tls)
+    throw new Error('--sip-tls-port (PRESENCE_EVENT_MANAGER_SIP_TLS_PORT) needs a certificate: PRESENCE_SIP_TLS_CERT_FILE and PRESENCE_SIP_TLS_KEY_FILE');
+  return { ...tls, port };
 }
 
 function contactHost(listen: string, advertised?: string): string {
@@ -38,11 +55,12 @@ export async function startMemberFrontEnd(s: Settings, o: MemberFrontEndOptions)
     port: o.port,
     frontEndId: `event-manager-${o.memberId}`,
     mode: 'stateless',
-    // Its contact is advertised as sip: over UDP/TCP; several members on a host would also fight over one TLS port.
-    tls: false,
+    // Off unless asked for: several members on a host would fight over the settings' one TLS port.
+    tls: o.tls ?? false,
     ...(o.advertisedHost ? { advertisedHost: o.advertisedHost } : {}),
     ...(o.directory ? { directory: o.directory } : {}),
     ...(o.log ? { log: o.log } : {}),
   });
-  return { frontEnd, contact: `sip:${contactHost(frontEnd.host, o.advertisedHost)}:${frontEnd.port}` };
+  const host = contactHost(frontEnd.host, o.advertisedHost);
+  return { frontEnd, contact: `sip:${host}:${frontEnd.port}`, ...(o.tls ? { sipsContact: `sips:${host}:${frontEnd.tlsPort}` } : {}) };
 }

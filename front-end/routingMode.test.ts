@@ -149,6 +149,19 @@ describe('routing modes and TLS (RFC 3261 §26.2, RFC 5630)', () => {
     expect(secure.stats).toMatchObject({ tlsKept: 0, redirected: 1 });
   });
 
+  it('redirect: an owner with both contacts gets TLS watchers at its SIPS contact and plain ones at its SIP contact; one with only a SIPS contact keeps plain watchers here', () => {
+    const both = redirectRouting({ contactOf: () => 'sip:10.0.0.7:5071', secureContactOf: () => 'sips:10.0.0.7:5072' });
+    expect(both.redirect!(over('TLS'), accepted)?.headers).toEqual([['Contact', '<sips:alice@10.0.0.7:5072>']]);
+    expect(both.redirect!(over('UDP', 'sips:alice@example.com'), accepted)?.headers).toEqual([['Contact', '<sips:alice@10.0.0.7:5072>']]);
+    expect(both.redirect!(over('UDP'), accepted)?.headers).toEqual([['Contact', '<sip:alice@10.0.0.7:5071>']]);
+    expect(both.stats).toMatchObject({ tlsKept: 0, redirected: 3 });
+
+    const tlsOnly = redirectRouting({ contactOf: () => null, secureContactOf: () => 'sips:10.0.0.7:5072' });
+    expect(tlsOnly.redirect!(over('UDP'), accepted)).toBeUndefined();
+    expect(tlsOnly.redirect!(over('TLS'), accepted)?.status).toBe(302);
+    expect(tlsOnly.stats).toMatchObject({ ownerUnknown: 1, redirected: 1 });
+  });
+
   it('proxy: a sips: SUBSCRIBE is not forwarded over a plain hop; the front end answers it (416 over UDP)', async () => {
     const emRecords: Subscription[] = [];
     const em = await frontEnd({ record: async (_k, v) => void emRecords.push(v) });

@@ -28,6 +28,8 @@ export function parseFrontEndMode(value: string): FrontEndMode {
 export interface OwnerContacts {
   /** The owner's SIP contact (sip:host:port), or null when unknown, stale, or it runs no SIP listener. */
   contactOf(key: string): string | null;
+  /** The owner's SIP over TLS contact (sips:host:port), or null when it has none: for watchers that must stay on TLS. */
+  secureContactOf?(key: string): string | null;
 }
 
 /** What a routed front end counts, besides responses by code. */
@@ -116,6 +118,7 @@ export async function followOwnerContacts(s: Settings, log?: (line: string) => v
   const view = await MemberReportsView.open(s, { follow: true, ...(log ? { log } : {}) });
   return {
     contactOf: (key) => view.ownerOfKey(key)?.sipContact ?? null,
+    secureContactOf: (key) => view.ownerOfKey(key)?.sipsContact ?? null,
     close: () => view.close(),
   };
 }

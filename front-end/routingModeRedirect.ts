@@ -4,8 +4,10 @@
 // SUBSCRIBE there (§8.1.3.4) and may remember it. Nothing is recorded here:
 // the event manager's embedded front end records it when it arrives. A
 // SUBSCRIBE that came over TLS (or for a sips: URI) is redirected only to a
-// TLS contact (sips:, transport=tls); to a plain one it would lose its
-// protection at the next hop, so it is handled here, statelessly, instead.
+// TLS contact: the owner's SIPS contact (`run event-manager --sip-tls-port`),
+// or a plain contact that is sips: or transport=tls; to a plain one it would
+// lose its protection at the next hop, so without a TLS contact it is handled
+// here, statelessly, instead (RFC 5630 §3).
 import type { SipMessage } from '../protocols/decode/sip/index.ts';
 import {
   arrivedSecure,
@@ -27,13 +29,23 @@ export function redirectRouting(owners: OwnerContacts & { close?(): Promise<void
       const presentityUri = outOfDialogPresentity(request);
       // Group subscriptions are keyed by group, not by a subscriber partition: they stay stateless.
       if (!presentityUri || !accepted.record || accepted.record.value.presentity.startsWith('group:')) return undefined;
-      const contact = owners.contactOf(accepted.record.key);
-      if (!contact) {
+      const key = accepted.record.key;
+      const plain = owners.contactOf(key);
+      const sips = owners.secureContactOf?.(key) ?? null;
+      if (!plain && !sips) {
         stats.ownerUnknown++;
         return undefined;
       }
-      if (arrivedSecure(request) && !secureContact(contact)) {
-        stats.tlsKept++;
+      let contact = plain;
+      if (arrivedSecure(request)) {
+        contact = sips ?? (plain && secureContact(plain) ? plain : null);
+        if (!contact) {
+          stats.tlsKept++;
+          return undefined;
+        }
+      } else if (!contact) {
+        // Only a TLS contact: a plain watcher is not pushed onto TLS it may not speak.
+        stats.ownerUnknown++;
         return undefined;
       }
       stats.redirected++;

@@ -15,7 +15,7 @@ import { memberIdOption, memberIndexOption } from './memberIdOptions.ts';
 import { startHttpApi } from '../../coordinator/httpApi.ts';
 import { BearerTokens } from '../../protocols/http/bearerTokens.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
-import { startMemberFrontEnd, type MemberFrontEnd } from '../../front-end/memberFrontEnd.ts';
+import { memberTls, startMemberFrontEnd, type MemberFrontEnd } from '../../front-end/memberFrontEnd.ts';
 import { commandLog } from '../logger.ts';
 import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { memberReadiness, registerEventManagerMetrics } from '../../streams/event-manager/eventManagerMetrics.ts';
@@ -36,18 +36,19 @@ const sayLocator = commandLog('locator', loadSettings);
 interface MembershipFlags {
   sipPort?: string;
   sipHost: string;
+  sipTlsPort?: string;
   advertisedHost?: string;
   httpUrl?: string;
   capacity: string;
   sipDirectory: boolean;
 }
 
-/** `--sip-port`: the port of the member's own SIP front end, if any. */
-function sipPortOf(o: MembershipFlags): number | undefined {
-  if (o.sipPort === undefined) return undefined;
-  const sipPort = Number(o.sipPort);
-  if (!/^\d+$/.test(o.sipPort) || sipPort > 65535) throw new Error(`--sip-port must be 0-65535, not ${o.sipPort}`);
-  return sipPort;
+/** `--sip-port` / `--sip-tls-port`: a port of the member's own SIP front end, if any. */
+function sipPortOf(flag: '--sip-port' | '--sip-tls-port', value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const p = Number(value);
+  if (!/^\d+$/.test(value) || p > 65535) throw new Error(`${flag} must be 0-65535, not ${value}`);
+  return p;
 }
 
 /** `run event-manager` flags of its member reports (streams/event-manager/membership/). */
@@ -186,6 +187,10 @@ export function registerRunCommands(program: Command): void {
     )
     .option('--sip-host <addr>', 'address the embedded SIP front end listens on (default PRESENCE_EVENT_MANAGER_SIP_HOST or 127.0.0.1)')
     .option(
+      '--sip-tls-port <port>',
+      "with --sip-port: the embedded front end also takes SIP over TLS on this port (certificate and key from PRESENCE_SIP_TLS_CERT_FILE/KEY_FILE), advertised as the member's sips: contact, where redirect front ends send watchers that came over TLS; default PRESENCE_EVENT_MANAGER_SIP_TLS_PORT or none",
+    )
+    .option(
       '--advertised-host <host>',
       'host put in the advertised SIP contact and member API URL when the listening address is not reachable as such (default PRESENCE_EVENT_MANAGER_ADVERTISED_HOST)',
     )
@@ -244,7 +249,9 @@ export function registerRunCommands(program: Command): void {
         if (opts.protocol !== 'classic' && opts.protocol !== 'consumer') throw new Error(`--protocol must be classic or consumer, not ${opts.protocol}`);
         const memberId = memberIdOf('event-manager', opts.memberId, opts.memberIndex);
         const membership = membershipOptions(opts);
-        const sipPort = sipPortOf(opts);
+        const sipPort = sipPortOf('--sip-port', opts.sipPort);
+        const sipTlsPort = sipPortOf('--sip-tls-port', opts.sipTlsPort);
+        if (sipTlsPort !== undefined && sipPort === undefined) throw new Error('--sip-tls-port needs --sip-port: TLS is a listener of the embedded front end');
         // Refused before anything starts, as `run call-handling` refuses it.
         const answers = redirectOptionsOf(opts);
         const handoff = opts.handoff === undefined ? undefined : parseHandoffMode(opts.handoff, '--handoff');
@@ -252,6 +259,8 @@ export function registerRunCommands(program: Command): void {
         if (opts.maxOutageS !== undefined && !/^\d+$/.test(opts.maxOutageS))
           throw new Error(`--max-outage-s must be a whole number of seconds >= 0, not ${opts.maxOutageS}`);
         const s = loadSettings();
+        // Certificate files read (and a missing one refused) before anything starts.
+        const sipTls = sipTlsPort === undefined ? undefined : memberTls(s, sipTlsPort);
         const withRegEvent = regEventConfigured(s);
         say.start();
         say.fields({ memberId });
@@ -293,13 +302,14 @@ export function registerRunCommands(program: Command): void {
             host: opts.sipHost,
             ...(opts.advertisedHost ? { advertisedHost: opts.advertisedHost } : {}),
             ...(sipDirectory ? { directory: sipDirectory } : {}),
+            ...(sipTls ? { tls: sipTls } : {}),
             log: say,
           });
           state.sip = sip;
         }
         const em = await startEventManager(s, {
           memberId,
-          membership: { ...membership, ...(sip ? { sipContact: sip.contact } : {}) },
+          membership: { ...membership, ...(sip ? { sipContact: sip.contact } : {}), ...(sip?.sipsContact ? { sipsContact: sip.sipsContact } : {}) },
           handoff,
           assignor,
           ...(opts.maxOutageS !== undefined ? { maxOutageMs: Number(opts.maxOutageS) * 1000 } : {}),

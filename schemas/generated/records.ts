@@ -282,7 +282,7 @@ export interface PartitionRestore {
   startedAt: number;
 }
 
-/** An event manager's periodic self-report: who it is, where it can be reached (SIP contact, HTTP), which subscriber partitions it owns and how loaded it is. Keyed by member id on a compacted topic; the locator resolves partition owners from these (works for both consumer group protocols) and the load-aware assignor reads the load figures. */
+/** An event manager's periodic self-report: who it is, where it can be reached (SIP and SIPS contacts, HTTP), which subscriber partitions it owns and how loaded it is. Keyed by member id on a compacted topic; the locator resolves partition owners from these (works for both consumer group protocols) and the load-aware assignor reads the load figures. */
 export interface MemberReport {
   /** Stable id of the event manager instance. */
   memberId: string;
@@ -305,6 +305,8 @@ export interface MemberReport {
   leaving: boolean;
   /** Partitions assigned to it whose store is still being restored from the changelog (not yet processed), with progress; empty when all are live. Reports come every second while one runs. */
   restoring: Array<PartitionRestore>;
+  /** SIPS URI of the event manager's own SIP over TLS listener (sips:host:port), if it runs one: where a redirect front end sends a watcher that came over TLS or for a sips: URI (RFC 5630 §3: no downgrade). */
+  sipsContact: null | string;
 }
 
 /** A NOTIFY an event manager wants sent to a watcher, in dialog order. Keyed by the presentity, so the NOTIFYs of one dialog stay in one partition, in order. */

@@ -171,7 +171,16 @@ describe('OwnerDecisions', () => {
   });
   afterAll(() => new Promise<void>((r) => http.close(() => r())));
 
-  const owner = (httpUrl: string | null) => ({ memberId: 'em-1', host: 'h', pid: 1, sipContact: null, httpUrl, reportedAt: 0, reportAgeMs: 0 });
+  const owner = (httpUrl: string | null) => ({
+    memberId: 'em-1',
+    host: 'h',
+    pid: 1,
+    sipContact: null,
+    sipsContact: null,
+    httpUrl,
+    reportedAt: 0,
+    reportAgeMs: 0,
+  });
 
   it('asks the owner with the query and maps 200, 404, 421, 403, a timeout and no owner', async () => {
     const d = new OwnerDecisions({ ownerOfKey: () => owner(url) }, { timeoutMs: 300, token: 't' });

@@ -7,6 +7,7 @@ const report = (memberId: string, partitions: number[], reportedAt: number, extr
   host: 'h',
   pid: 1,
   sipContact: null,
+  sipsContact: null,
   httpUrl: null,
   partitions,
   partitionLoad: partitions.map((partition) => ({ partition, eventsPerSecond: 2.5, subscribers: 10 })),

@@ -3,7 +3,16 @@
 // /metrics carry the documented series (README, Operations → Metrics and health)
 // and they move when records go through: records by kind, transactions, dead
 // letters by reason, restores, subscribers and dialogs per partition, group lag.
+// Its embedded front end also takes SIP over TLS (--sip-tls-port, the SIP
+// certificate settings) and advertises that sips: contact.
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestCertificateAuthority, type IssuedCertificate } from '../../infra/local/testCertificates.ts';
+import { MemberReportsView } from '../../coordinator/memberReportsReader.ts';
+import { peerCertificate } from '../support/tlsPeer.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { EVENT_MANAGER_INPUTS } from '../../streams/event-manager/eventManager.ts';
@@ -19,6 +28,9 @@ const serde = new RecordSerde(s.registry.url, s.topics.prefix);
 const A = 'msisdn:+351910000071';
 let member: MemberProcess | undefined;
 let producer: RecordProducer;
+const certDir = mkdtempSync(path.join(tmpdir(), 'it-em-metrics-'));
+let ca: Buffer;
+let sipCert: IssuedCertificate;
 
 /** Sum of every series of `name` (any labels). */
 function total(text: string, name: string): number {
@@ -33,12 +45,16 @@ beforeAll(async () => {
   await serde.loadIds();
   producer = new RecordProducer(s.kafka.brokers, 'it-em-metrics', 15_000);
   await producer.connect();
+  const authority = await createTestCertificateAuthority(certDir);
+  ca = readFileSync(authority.caFile);
+  sipCert = await authority.issue('member-sip', ['127.0.0.1']);
 }, 60_000);
 
 afterAll(async () => {
   await member?.stop('SIGTERM').catch(() => member?.stop('SIGKILL'));
   await producer?.close();
   await cleanupIsolated(s);
+  rmSync(certDir, { recursive: true, force: true });
 }, 60_000);
 
 describe('event manager admin port', () => {
@@ -46,10 +62,23 @@ describe('event manager admin port', () => {
     member = await startMemberProcess(
       s,
       'em-metrics',
-      ['event-manager', '--member-id', 'em-metrics-1', '--admin-port', '0', '--sip-port', '0', '--no-sip-directory', '--stats-interval', '60'],
+      [
+        'event-manager',
+        '--member-id',
+        'em-metrics-1',
+        '--admin-port',
+        '0',
+        '--sip-port',
+        '0',
+        '--sip-tls-port',
+        '0',
+        '--no-sip-directory',
+        '--stats-interval',
+        '60',
+      ],
       /admin on http/,
       // librdkafka statistics every second, so they appear and move within the waits below.
-      { PRESENCE_KAFKA_STATISTICS_INTERVAL_MS: '1000' },
+      { PRESENCE_KAFKA_STATISTICS_INTERVAL_MS: '1000', PRESENCE_SIP_TLS_CERT_FILE: sipCert.certFile, PRESENCE_SIP_TLS_KEY_FILE: sipCert.keyFile },
     );
     const admin = adminUrlIn(member.lines.map((l) => l.text).join('\n'))!;
     expect(admin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -92,6 +121,15 @@ describe('event manager admin port', () => {
     expect(before).toContain('process_resident_memory_bytes');
     // The member's own SIP front end (--sip-port) reports on the member's admin port.
     expect(seriesValue(before, 'presence_sip_ready')).toBe(1);
+    // --sip-tls-port: its reports carry a sips: contact whose port serves the certificate of the settings.
+    const view = await MemberReportsView.open(s);
+    const reported = view.ownerOf(0);
+    expect(reported?.sipContact).toMatch(/^sip:127\.0\.0\.1:\d+$/);
+    expect(reported?.sipsContact).toMatch(/^sips:127\.0\.0\.1:\d+$/);
+    const tlsPort = Number(reported!.sipsContact!.split(':')[2]);
+    expect(tlsPort).not.toBe(Number(reported!.sipContact!.split(':')[2]));
+    expect((await peerCertificate(tlsPort, { ca })).fingerprint256).toBe(new X509Certificate(readFileSync(sipCert.certFile)).fingerprint256);
+    await view.close();
 
     const t = Date.now();
     await producer.send(topicName(s.topics.prefix, 'subscriptions'), A, serde.encode('subscriptions', subscriptionRecord(A, 'metrics-dialog')));

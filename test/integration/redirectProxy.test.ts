@@ -4,9 +4,17 @@
 // naming the right one for presentities of each, a watcher following the
 // redirect gets 200 from that event manager and a NOTIFY request appears on
 // notify-requests; a proxy-mode front end returns the owner's 200 itself;
-// locate names the owner from the member reports.
+// locate names the owner from the member reports. Over TLS (RFC 5630 §3): em-a's
+// front end also listens on TLS (`--sip-tls-port`) and its reports carry that
+// sips: contact, so a TLS watcher is redirected there and followed over TLS;
+// em-b has no TLS listener, so its TLS watchers stay on the redirect front end.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SipMessage } from '../../protocols/decode/sip/index.ts';
+import { parseSipMessage, SipStreamFramer, type SipMessage } from '../../protocols/decode/sip/index.ts';
+import { createTestCertificateAuthority } from '../../infra/local/testCertificates.ts';
 import { startMemberFrontEnd, type MemberFrontEnd } from '../../front-end/memberFrontEnd.ts';
 import { startSipFrontEnd, type SipFrontEnd } from '../../front-end/sipFrontEnd.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
@@ -29,6 +37,9 @@ const ems: EventManager[] = [];
 const memberSip: MemberFrontEnd[] = [];
 const fronts: SipFrontEnd[] = [];
 let watcher: SipUdpClient;
+const certDir = mkdtempSync(path.join(tmpdir(), 'it-redirect-tls-'));
+let ca: Buffer;
+const tlsSockets: TLSSocket[] = [];
 
 const port = () => watcher.port;
 function subscribe(requestUri: string, presentity: string, callId: string, cseq: number, branch: string): Buffer {
@@ -46,6 +57,24 @@ async function send(bytes: Buffer, to: { port: number }): Promise<SipMessage> {
     if (m.isRequest || (m.status ?? 0) >= 200) return m;
   }
 }
+/** A SUBSCRIBE over a new TLS connection (the test CA trusted): its final response. */
+async function overTls(tlsPort: number, requestUri: string, presentity: string, callId: string, cseq: number): Promise<SipMessage> {
+  const socket = tlsConnect({ host: HOST, port: tlsPort, ca });
+  tlsSockets.push(socket);
+  const framer = new SipStreamFramer({ maxMessageBytes: 65_536 });
+  const answers: SipMessage[] = [];
+  socket.on('data', (chunk: Buffer) => {
+    for (const raw of framer.push(chunk)) answers.push(parseSipMessage(raw));
+  });
+  await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+  const local = socket.localPort!;
+  socket.write(
+    `SUBSCRIBE ${requestUri} SIP/2.0\r\nVia: SIP/2.0/TLS ${HOST}:${local};branch=z9hG4bK-${callId}-${cseq}\r\n` +
+      `From: <sips:watcher@example.net>;tag=w-${callId}\r\nTo: <${presentity}>\r\nCall-ID: ${callId}\r\nCSeq: ${cseq} SUBSCRIBE\r\n` +
+      `Contact: <sips:watcher@${HOST}:${local}>\r\nMax-Forwards: 70\r\nEvent: presence\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n`,
+  );
+  return eventually(`a final answer over TLS from port ${tlsPort}`, () => answers.find((m) => (m.status ?? 0) >= 200), { timeoutMs: 10_000, intervalMs: 20 });
+}
 const contactPort = (uri: string) => Number(/:(\d+)(;|$)/.exec(uri)?.[1]);
 
 /** A presentity URI whose key lands on a partition the given member owns. */
@@ -61,10 +90,19 @@ const ownedPartitions = (em: EventManager) => [...new Set(em.processor.assignmen
 beforeAll(async () => {
   await applyIsolated(s);
   watcher = await openSipUdpClient({ host: HOST, defaultTimeoutMs: 10_000 });
+  const authority = await createTestCertificateAuthority(certDir);
+  ca = readFileSync(authority.caFile);
+  const pair = async (name: string) => {
+    const c = await authority.issue(name, [HOST]);
+    return { cert: readFileSync(c.certFile), key: readFileSync(c.keyFile) };
+  };
   for (const id of ['em-a', 'em-b']) {
-    const sip = await startMemberFrontEnd(s, { memberId: id, port: 0 });
+    // em-a as `run event-manager --sip-port 0 --sip-tls-port 0` starts it; em-b plain only.
+    const tls = id === 'em-a' ? { ...(await pair(id)), port: 0 } : undefined;
+    const sip = await startMemberFrontEnd(s, { memberId: id, port: 0, ...(tls ? { tls } : {}) });
     memberSip.push(sip);
-    ems.push(await startEventManager(s, { memberId: id, rulesSchema, membership: { sipContact: sip.contact, reportIntervalMs: 1000 } }));
+    const contacts = { sipContact: sip.contact, ...(sip.sipsContact ? { sipsContact: sip.sipsContact } : {}) };
+    ems.push(await startEventManager(s, { memberId: id, rulesSchema, membership: { ...contacts, reportIntervalMs: 1000 } }));
   }
   // Both members own partitions, together all of them, and their reports say so.
   await eventually(
@@ -77,11 +115,15 @@ beforeAll(async () => {
     },
     { timeoutMs: 60_000, intervalMs: 500 },
   );
-  fronts.push(await startSipFrontEnd(s, { port: 0, mode: 'redirect', frontEndId: 'fe-redirect', groups: false }));
+  fronts.push(
+    await startSipFrontEnd(s, { port: 0, mode: 'redirect', frontEndId: 'fe-redirect', groups: false, tls: { ...(await pair('fe-redirect')), port: 0 } }),
+  );
   fronts.push(await startSipFrontEnd(s, { port: 0, mode: 'proxy', frontEndId: 'fe-proxy', groups: false }));
 }, 120_000);
 
 afterAll(async () => {
+  for (const so of tlsSockets) so.destroy();
+  rmSync(certDir, { recursive: true, force: true });
   for (const f of fronts) await f.stop();
   for (const sip of memberSip) await sip.frontEnd.stop();
   for (const em of ems) await em.stop();
@@ -142,5 +184,31 @@ describe('front-end modes against two event managers (KIP-848)', () => {
       expect(memberSip[i]!.frontEnd.stats.recorded).toBe(before + 1);
     }
     expect(proxy!.statsLine()).toContain('proxied 2, relayedResponses 2');
+  }, 60_000);
+
+  it("redirect over TLS: 302 to the owner's sips: contact, followed over TLS to its member; an owner without one keeps TLS watchers here", async () => {
+    const [redirect] = fronts;
+    const [a, b] = ems;
+    const [sipA] = memberSip;
+    expect(sipA!.sipsContact).toBe(`sips:${HOST}:${sipA!.frontEnd.tlsPort}`);
+    const { uri } = presentityOwnedBy(ownedPartitions(a!));
+    const callId = `tls-redirect-a-${Date.now()}`;
+    const moved = await overTls(redirect!.tlsPort, uri, uri, callId, 1);
+    expect(moved.status).toBe(302);
+    const target = moved.contacts[0]!.uri;
+    expect(target).toBe(`sips:${uri.slice(4, uri.indexOf('@'))}@${HOST}:${sipA!.frontEnd.tlsPort}`);
+
+    const before = sipA!.frontEnd.stats.recorded;
+    const ok = await overTls(sipA!.frontEnd.tlsPort, target, uri, callId, 2);
+    expect(ok.status).toBe(200);
+    expect(ok.contacts[0]?.uri).toBe(sipA!.sipsContact);
+    expect(sipA!.frontEnd.stats.recorded).toBe(before + 1);
+
+    // em-b advertises no TLS contact: its presentity's TLS watcher is answered here, not sent to a plain hop.
+    const other = presentityOwnedBy(ownedPartitions(b!)).uri;
+    const kept = await overTls(redirect!.tlsPort, other, other, `tls-redirect-b-${Date.now()}`, 1);
+    expect(kept.status).toBe(200);
+    expect(kept.contacts[0]?.uri).toBe(`sip:${HOST}:${redirect!.tlsPort};transport=tls`); // a sip: URI over TLS (RFC 5630 §3.2)
+    expect(redirect!.statsLine()).toMatch(/redirected 3, .*tlsKept 1/);
   }, 60_000);
 });

@@ -10,6 +10,7 @@ export function memberReport(memberId: string, partitions: number[], over: Parti
     host: 'test-host',
     pid: process.pid,
     sipContact: null,
+    sipsContact: null,
     httpUrl: null,
     partitions,
     partitionLoad: partitions.map((partition) => ({ partition, eventsPerSecond: 1.5, subscribers: 3 })),

@@ -24,6 +24,8 @@ interface MemberReporterOptions {
   /** Between reports while a restore runs (default 1 s). */
   restoreIntervalMs?: number;
   sipContact?: string | null;
+  /** The member's SIP over TLS contact (sips:host:port), when its front end listens on TLS. */
+  sipsContact?: string | null;
   httpUrl?: string | null;
   capacityEventsPerSecond?: number;
   intervalMs: number;
@@ -91,6 +93,7 @@ export class MemberReporter {
       reportedAt: Date.now(),
       leaving,
       restoring,
+      sipsContact: this.o.sipsContact ?? null,
     };
   }
 

@@ -15,6 +15,8 @@ import { MemberReporter } from './memberReporter.ts';
 export interface MembershipOptions {
   /** SIP URI of a front end that takes this member's SUBSCRIBEs, advertised in its reports. */
   sipContact?: string;
+  /** Its SIP over TLS contact (sips:), advertised beside sipContact for watchers that must stay on TLS. */
+  sipsContact?: string;
   httpUrl?: string;
   /** Seconds between reports. Default: settings (PRESENCE_MEMBER_REPORT_INTERVAL, 5 s). */
   reportIntervalMs?: number;
@@ -27,6 +29,7 @@ export interface Membership {
   readonly meter: LoadMeter;
   readonly reporter: MemberReporter;
   readonly sipContact: string | null;
+  readonly sipsContact: string | null;
   assignmentChanged(): void;
   /** Before leaving the group: publish leaving=true (the caller stops its SIP front end first). */
   leave(): Promise<void>;
@@ -44,6 +47,7 @@ export async function startMembership(
 ): Promise<Membership> {
   const meter = new LoadMeter();
   const sipContact = o.sipContact ?? null;
+  const sipsContact = o.sipsContact ?? null;
   const producer = new RecordProducer(s.kafka.brokers, `event-manager-${memberId}-reports`, 10_000);
   await producer.connect();
   const reporter = new MemberReporter({
@@ -54,6 +58,7 @@ export async function startMembership(
     meter,
     owned,
     sipContact,
+    sipsContact,
     httpUrl: o.httpUrl ?? null,
     capacityEventsPerSecond: o.capacityEventsPerSecond ?? 0,
     ...(o.restoring ? { restoring: o.restoring } : {}),
@@ -61,11 +66,12 @@ export async function startMembership(
     ...(log ? { log } : {}),
   });
   await reporter.start();
-  if (sipContact) log?.(`event manager ${memberId}: SIP contact ${sipContact}`);
+  if (sipContact) log?.(`event manager ${memberId}: SIP contact ${sipContact}${sipsContact ? `, SIPS contact ${sipsContact}` : ''}`);
   return {
     meter,
     reporter,
     sipContact,
+    sipsContact,
     assignmentChanged: () => reporter.assignmentChanged(),
     async leave() {
       await reporter.leave();
