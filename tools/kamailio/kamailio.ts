@@ -3,10 +3,11 @@
 // its own process group, killed by that group's id when stopped: blf.cfg
 // (presence + presence_dialoginfo, a busy-lamp-field server) and registrar.cfg
 // (registrar + usrloc + pua_reginfo + presence_reginfo: the registrar serving
-// the reg event package, RFC 3680).
+// the reg event package, RFC 3680); siptrace.cfg (a HEP capture agent sending
+// HEP3 over TLS to a collector).
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { copyFileSync, existsSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 const KAMAILIO = '/usr/sbin/kamailio';
 const CONFIG = fileURLToPath(new URL('./blf.cfg', import.meta.url));
 const REGISTRAR_CONFIG = fileURLToPath(new URL('./registrar.cfg', import.meta.url));
+const SIPTRACE_CONFIG = fileURLToPath(new URL('./siptrace.cfg', import.meta.url));
+const MODULES = '/usr/lib/x86_64-linux-gnu/kamailio/modules';
 const DBTEXT_TABLES = '/usr/share/kamailio/dbtext/kamailio';
 /** What the presence module opens (version first: it checks table versions). */
 const TABLES = ['version', 'presentity', 'active_watchers', 'watchers'];
@@ -73,11 +76,14 @@ async function startKamailio(
   config: string,
   tables: readonly string[],
   defines: (db: string) => string[],
+  /** Sockets beside the UDP one (e.g. tls:127.0.0.1:PORT). */
+  extraListen: readonly string[] = [],
 ): Promise<KamailioPeer> {
   const db = mkdtempSync(join(tmpdir(), 'kamailio-'));
   for (const t of tables) copyFileSync(join(DBTEXT_TABLES, t), join(db, t));
   const out = openSync(o.logFile, 'a');
-  const args = ['-f', config, '-l', `udp:${o.host}:${o.port}`, ...defines(db).flatMap((d) => ['-A', d]), '-DD', '-E', '-m', '32', '-M', '8', '-Y', db];
+  const listen = [`udp:${o.host}:${o.port}`, ...extraListen].flatMap((l) => ['-l', l]);
+  const args = ['-f', config, ...listen, ...defines(db).flatMap((d) => ['-A', d]), '-DD', '-E', '-m', '32', '-M', '8', '-Y', db];
   const child = spawn(KAMAILIO, args, { stdio: ['ignore', out, out], detached: true });
   closeSync(out);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -121,4 +127,56 @@ export function kamailioRegistrarMissing(): string | undefined {
 /** Kamailio as the registrar serving `Event: reg` (registrar.cfg); its reginfo PUBLISHes go to itself. */
 export function startKamailioRegistrar(o: { host: string; port: number; logFile: string }): Promise<KamailioPeer> {
   return startKamailio(o, REGISTRAR_CONFIG, REGISTRAR_TABLES, (db) => [`DBURL="text://${db}"`, `REGSERVER="sip:${o.host}:${o.port}"`]);
+}
+
+/** Why Kamailio as a HEP-over-TLS agent cannot run here, or undefined. Install: apt-get install -y kamailio kamailio-tls-modules */
+export function kamailioHepTlsAgentMissing(): string | undefined {
+  if (!existsSync(KAMAILIO)) return `${KAMAILIO} is absent (apt-get install -y kamailio kamailio-tls-modules)`;
+  if (!existsSync(join(MODULES, 'tls.so'))) return `${MODULES}/tls.so is absent (apt-get install -y kamailio-tls-modules)`;
+  if (!existsSync(join(MODULES, 'siptrace.so'))) return `${MODULES}/siptrace.so is absent (package kamailio)`;
+  return undefined;
+}
+
+interface HepTlsAgentOptions {
+  host: string;
+  /** Its UDP port, where the requests to copy are sent. */
+  port: number;
+  /** Its TLS socket's port: Kamailio sends over TLS only from a TLS socket of its own. */
+  tlsPort: number;
+  logFile: string;
+  /** The collector's HEP over TLS port on host. */
+  collectorPort: number;
+  /** HEP3 authentication key (chunk 0x000e). */
+  authKey: string;
+  /** PEM files: the agent's certificate and key (presented to the collector) and the CA it verifies the collector with. */
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+}
+
+/** Kamailio's siptrace as a HEP3-over-TLS capture agent (siptrace.cfg), verifying the collector and presenting its own certificate. */
+export function startKamailioHepTlsAgent(o: HepTlsAgentOptions): Promise<KamailioPeer> {
+  const tlsConfig = (db: string): string => {
+    const file = join(db, 'tls.cfg');
+    const side = (role: string) =>
+      [
+        `[${role}:default]`,
+        'method = TLSv1.2+',
+        `certificate = ${o.certFile}`,
+        `private_key = ${o.keyFile}`,
+        `ca_list = ${o.caFile}`,
+        'verify_certificate = yes',
+        'require_certificate = yes',
+        '',
+      ].join('\n');
+    writeFileSync(file, `${side('server')}\n${side('client')}`);
+    return file;
+  };
+  return startKamailio(
+    o,
+    SIPTRACE_CONFIG,
+    [],
+    (db) => [`TLSCFG="${tlsConfig(db)}"`, `HEPURI="sip:${o.host}:${o.collectorPort};transport=tls"`, `HEPKEY="${o.authKey}"`],
+    [`tls:${o.host}:${o.tlsPort}`],
+  );
 }
