@@ -353,6 +353,13 @@ export interface Settings {
 }
 
 export const KAFKA_SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
+/** The `sasl.oauthbearer.*` settings that are secrets: taken by reference in the config file, masked when shown. */
+export const OAUTHBEARER_SECRETS: readonly string[] = [
+  'sasl.oauthbearer.client.secret',
+  'sasl.oauthbearer.assertion.private.key.passphrase',
+  'sasl.oauthbearer.assertion.private.key.pem',
+];
+
 export const KAFKA_SASL_MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN', 'OAUTHBEARER'] as const;
 
 export interface KafkaSecurity {
@@ -529,13 +536,15 @@ function kafkaSecurity(env: NodeJS.ProcessEnv, file: Json, get: Lookup, secret: 
       throw new Error('setting kafka.security.oauthbearer must be an object of sasl.oauthbearer.* settings');
     for (const [k, v] of Object.entries(fromFile as Json)) {
       if (!k.startsWith('sasl.oauthbearer.')) throw new Error(`setting kafka.security.oauthbearer: ${k} is not a sasl.oauthbearer.* setting`);
-      const value = k === 'sasl.oauthbearer.client.secret' ? resolveSecret(`kafka.security.oauthbearer["${k}"]`, undefined, v, env) : str(v);
+      const value = OAUTHBEARER_SECRETS.includes(k) ? resolveSecret(`kafka.security.oauthbearer["${k}"]`, undefined, v, env) : str(v);
       if (value !== undefined) oauthbearer[k] = value;
     }
   }
   // The env (or its _FILE) wins over the file's reference; the oauthbearer object's dotted keys cannot be picked by path.
   const clientSecret = secret('PRESENCE_KAFKA_OAUTHBEARER_CLIENT_SECRET', 'kafka.security.oauthbearerClientSecret');
   if (clientSecret !== undefined) oauthbearer['sasl.oauthbearer.client.secret'] = clientSecret;
+  const assertionKeyPassphrase = secret('PRESENCE_KAFKA_OAUTHBEARER_ASSERTION_KEY_PASSPHRASE', 'kafka.security.oauthbearerAssertionKeyPassphrase');
+  if (assertionKeyPassphrase !== undefined) oauthbearer['sasl.oauthbearer.assertion.private.key.passphrase'] = assertionKeyPassphrase;
   const sasl = protocol.startsWith('SASL_');
   if (sasl && saslMechanism !== 'OAUTHBEARER' && (username === undefined || password === undefined))
     throw new Error(
@@ -1000,7 +1009,7 @@ export function describeKafkaSecurity(k: KafkaSecurity): string {
   if (k.protocol.startsWith('SASL_')) {
     parts.push(k.saslMechanism);
     if (k.saslMechanism === 'OAUTHBEARER')
-      parts.push(...Object.keys(k.oauthbearer).map((key) => `${key}=${key === 'sasl.oauthbearer.client.secret' ? '****' : k.oauthbearer[key]}`));
+      parts.push(...Object.keys(k.oauthbearer).map((key) => `${key}=${OAUTHBEARER_SECRETS.includes(key) ? '****' : k.oauthbearer[key]}`));
     else parts.push(`user ${k.username ?? '(unset)'}`, `password ${masked(k.password)}`);
   }
   if (k.protocol.endsWith('SSL')) {

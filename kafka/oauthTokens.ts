@@ -1,11 +1,16 @@
-// OAUTHBEARER tokens for every Kafka client of ours, fetched with the OAuth 2.0
-// client-credentials grant (RFC 6749 §4.4) from the token endpoint of
-// `kafka.security.oauthbearer` (librdkafka's `sasl.oauthbearer.*` names,
-// method `oidc`). The node-rdkafka build here has no libcurl, so librdkafka
-// cannot fetch them itself; kafkajs has no fetcher; the wire client neither.
-// One fetcher per process and credentials, its token cached until shortly
-// before it expires, so every client connecting shares one token.
+// OAUTHBEARER tokens for every Kafka client of ours, fetched from the token
+// endpoint of `kafka.security.oauthbearer` (librdkafka's `sasl.oauthbearer.*`
+// names, method `oidc`) with either grant librdkafka offers: client credentials
+// (RFC 6749 §4.4, the default) or the JWT bearer grant (RFC 7523 §2.1: an
+// assertion signed with the client's own key, jwtAssertion.ts). The
+// node-rdkafka build here has no libcurl, so librdkafka cannot fetch them
+// itself; kafkajs has no fetcher; the wire client neither. One fetcher per
+// process and grant, its token cached until shortly before it expires, so
+// every client connecting shares one token.
 import type { KafkaSecurity } from '../config/settings.ts';
+import { assertionFor, assertionSourceOf, type AssertionSource } from './jwtAssertion.ts';
+
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 /** The token endpoint refused the client (wrong id or secret, grant or scope not allowed): a configuration error, not retried. */
 export class OAuthTokenRefused extends Error {
@@ -15,12 +20,26 @@ export class OAuthTokenRefused extends Error {
   }
 }
 
-export interface ClientCredentials {
+interface ClientCredentials {
+  readonly grant: 'client_credentials';
   readonly tokenUrl: string;
   readonly clientId: string;
   readonly clientSecret: string;
   readonly scope: string | undefined;
 }
+
+interface JwtBearer {
+  readonly grant: 'jwt-bearer';
+  readonly tokenUrl: string;
+  readonly scope: string | undefined;
+  readonly assertion: AssertionSource;
+  /** Client authentication beside the assertion (RFC 7523 §2.1 makes it optional): both, or neither. */
+  readonly clientId: string | undefined;
+  readonly clientSecret: string | undefined;
+}
+
+/** How tokens are asked for. */
+export type TokenGrant = ClientCredentials | JwtBearer;
 
 export interface BearerToken {
   /** The access token (a JWT for Kafka's validator). */
@@ -33,21 +52,33 @@ export interface BearerToken {
   readonly principal: string;
 }
 
-/** The client-credentials settings of `kafka.security.oauthbearer`, checked: what is missing or unsupported is named. */
-export function clientCredentialsOf(s: KafkaSecurity): ClientCredentials {
+/** The grant settings of `kafka.security.oauthbearer`, checked: what is missing or unsupported is named. */
+export function tokenGrantOf(s: KafkaSecurity): TokenGrant {
   const o = s.oauthbearer;
   const method = (o['sasl.oauthbearer.method'] ?? 'default').toLowerCase();
-  if (method !== 'oidc') throw new Error(`OAUTHBEARER needs sasl.oauthbearer.method "oidc" (client credentials from a token endpoint); got "${method}"`);
+  if (method !== 'oidc') throw new Error(`OAUTHBEARER needs sasl.oauthbearer.method "oidc" (tokens from a token endpoint); got "${method}"`);
   const grant = o['sasl.oauthbearer.grant.type'] ?? 'client_credentials';
-  if (grant !== 'client_credentials') throw new Error(`OAUTHBEARER: only the client_credentials grant is fetched here, not ${grant}`);
-  const missing = ['sasl.oauthbearer.token.endpoint.url', 'sasl.oauthbearer.client.id', 'sasl.oauthbearer.client.secret'].filter((k) => !o[k]);
+  if (grant !== 'client_credentials' && grant !== JWT_BEARER_GRANT)
+    throw new Error(`OAUTHBEARER: sasl.oauthbearer.grant.type must be client_credentials or ${JWT_BEARER_GRANT}, not ${grant}`);
+  const needs = grant === 'client_credentials' ? ['sasl.oauthbearer.client.id', 'sasl.oauthbearer.client.secret'] : [];
+  const missing = ['sasl.oauthbearer.token.endpoint.url', ...needs].filter((k) => !o[k]);
   if (missing.length) throw new Error(`OAUTHBEARER oidc needs ${missing.join(', ')}`);
-  return {
-    tokenUrl: o['sasl.oauthbearer.token.endpoint.url']!,
-    clientId: o['sasl.oauthbearer.client.id']!,
-    clientSecret: o['sasl.oauthbearer.client.secret']!,
-    scope: o['sasl.oauthbearer.scope'],
-  };
+  const tokenUrl = o['sasl.oauthbearer.token.endpoint.url']!;
+  const scope = o['sasl.oauthbearer.scope'];
+  if (grant === 'client_credentials')
+    return { grant, tokenUrl, clientId: o['sasl.oauthbearer.client.id']!, clientSecret: o['sasl.oauthbearer.client.secret']!, scope };
+  const clientId = o['sasl.oauthbearer.client.id'];
+  const clientSecret = o['sasl.oauthbearer.client.secret'];
+  if ((clientId === undefined) !== (clientSecret === undefined))
+    throw new Error('OAUTHBEARER jwt-bearer: sasl.oauthbearer.client.id and client.secret authenticate the client together: give both or neither');
+  return { grant: 'jwt-bearer', tokenUrl, scope, assertion: assertionSourceOf(o), clientId, clientSecret };
+}
+
+/** Who asks, for messages: the client id, else the assertion's subject or issuer. */
+function requester(g: TokenGrant): string {
+  if (g.clientId !== undefined) return `client ${g.clientId}`;
+  const claims = g.grant === 'jwt-bearer' && g.assertion.kind === 'signed' ? g.assertion.claims : undefined;
+  return `the assertion of ${claims?.sub ?? claims?.iss ?? 'the assertion file'}`;
 }
 
 /** The JWT's claims, or undefined when the token is opaque. */
@@ -67,7 +98,7 @@ export class OAuthTokenSource {
   private inFlight: Promise<BearerToken> | undefined;
 
   constructor(
-    readonly credentials: ClientCredentials,
+    readonly grant: TokenGrant,
     private readonly fetchImpl: typeof fetch = fetch,
     private readonly now: () => number = Date.now,
     private readonly timeoutMs = 10_000,
@@ -87,16 +118,21 @@ export class OAuthTokenSource {
   }
 
   private async fetchToken(): Promise<BearerToken> {
-    const c = this.credentials;
-    const form = new URLSearchParams({ grant_type: 'client_credentials' });
+    const c = this.grant;
+    const form =
+      c.grant === 'client_credentials'
+        ? new URLSearchParams({ grant_type: 'client_credentials' })
+        : new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion: assertionFor(c.assertion, this.now()) });
     if (c.scope) form.set('scope', c.scope);
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
     // client_secret_basic (RFC 6749 §2.3.1): id and secret form-urlencoded before the Basic encoding.
-    const basic = Buffer.from(`${encodeURIComponent(c.clientId)}:${encodeURIComponent(c.clientSecret)}`).toString('base64');
+    if (c.clientId !== undefined && c.clientSecret !== undefined)
+      headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(c.clientId)}:${encodeURIComponent(c.clientSecret)}`).toString('base64')}`;
     let res: Response;
     try {
       res = await this.fetchImpl(c.tokenUrl, {
         method: 'POST',
-        headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        headers,
         body: form.toString(),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
@@ -113,7 +149,7 @@ export class OAuthTokenSource {
     }
     if (res.status >= 400 && res.status < 500) {
       const reason = [body.error, body.error_description].filter((v) => typeof v === 'string').join(': ') || `HTTP ${res.status}`;
-      throw new OAuthTokenRefused(`OAUTHBEARER token endpoint ${c.tokenUrl} refused client ${c.clientId}: ${reason}`);
+      throw new OAuthTokenRefused(`OAUTHBEARER token endpoint ${c.tokenUrl} refused ${requester(c)}: ${reason}`);
     }
     if (!res.ok) throw new Error(`OAUTHBEARER token endpoint ${c.tokenUrl} answered HTTP ${res.status}`);
     const value = body.access_token;
@@ -129,13 +165,13 @@ export class OAuthTokenSource {
 
 const sources = new Map<string, OAuthTokenSource>();
 
-/** The process's token source for these settings' credentials. */
+/** The process's token source for these settings' grant. */
 export function tokenSourceFor(s: KafkaSecurity): OAuthTokenSource {
-  const c = clientCredentialsOf(s);
-  const key = JSON.stringify([c.tokenUrl, c.clientId, c.clientSecret, c.scope]);
+  // Keyed by the settings as given (the key file's path, not the key): the grant is built once per source.
+  const key = JSON.stringify(Object.entries(s.oauthbearer).sort(([a], [b]) => a.localeCompare(b)));
   let src = sources.get(key);
   if (!src) {
-    src = new OAuthTokenSource(c);
+    src = new OAuthTokenSource(tokenGrantOf(s));
     sources.set(key, src);
   }
   return src;

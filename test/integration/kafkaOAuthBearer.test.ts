@@ -5,13 +5,20 @@
 // client fetch client-credentials tokens from its /token endpoint
 // (kafka/oauthTokens.ts). A wrong client secret is refused at the endpoint and
 // named; a token signed by a key the broker does not know is refused by the
-// broker. A private broker (ports 19514-19516; SCRAM for its readiness probe).
+// broker. With the JWT bearer grant (RFC 7523) the clients sign an assertion
+// with their own key instead of sending a secret, and are served the same way.
+// A private broker (ports 19514-19516; SCRAM for its readiness probe).
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaSecurity } from '../../config/settings.ts';
 import { describeConsumerGroup } from '../../kafka/consumerGroupAdmin.ts';
 import { createTopicsAndWait, withAdmin } from '../../kafka/kafkaAdmin.ts';
 import { PLAINTEXT, useKafkaSecurity } from '../../kafka/kafkaSecurity.ts';
 import { WireAuthenticationError } from '../../kafka/kafkaWire.ts';
+import { JWT_BEARER_GRANT } from '../../kafka/oauthTokens.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
 import { startOidcTokenServer, type OidcTokenServer } from '../support/oidcTokenServer.ts';
 import { privateSaslSslBroker, type SaslSslBroker } from '../support/privateBroker.ts';
@@ -27,6 +34,11 @@ const topic = 'oauth-probe';
 let tokens: OidcTokenServer;
 let stranger: OidcTokenServer;
 let broker: SaslSslBroker;
+/** The gateway's own key for JWT bearer assertions: the token server holds its public half. */
+const assertionKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const keyDir = mkdtempSync(path.join(tmpdir(), 'it-oauth-assertion-'));
+const assertionKeyFile = path.join(keyDir, 'assertion.pem');
+writeFileSync(assertionKeyFile, assertionKey.privateKey.export({ type: 'pkcs8', format: 'pem' }));
 
 function oauth(tokenUrl: string, secret = clientSecret): KafkaSecurity {
   return {
@@ -45,7 +57,12 @@ function oauth(tokenUrl: string, secret = clientSecret): KafkaSecurity {
 }
 
 beforeAll(async () => {
-  tokens = await startOidcTokenServer({ clients: { [clientId]: clientSecret }, algorithm: 'RS256', audience: 'kafka' });
+  tokens = await startOidcTokenServer({
+    clients: { [clientId]: clientSecret },
+    algorithm: 'RS256',
+    audience: 'kafka',
+    assertionIssuers: { [clientId]: assertionKey.publicKey },
+  });
   // Same client, its own key: well-formed tokens the broker must not accept.
   stranger = await startOidcTokenServer({ clients: { [clientId]: clientSecret }, algorithm: 'ES256', audience: 'kafka', issuer: tokens.issuer });
   broker = privateSaslSslBroker('oauth', port, {
@@ -63,6 +80,7 @@ afterAll(async () => {
   await broker?.remove();
   await tokens?.close();
   await stranger?.close();
+  rmSync(keyDir, { recursive: true, force: true });
 });
 
 describe('OAUTHBEARER against a broker validating JWTs by JWKS', () => {
@@ -120,5 +138,35 @@ describe('OAUTHBEARER against a broker validating JWTs by JWKS', () => {
     const producer = new RecordProducer(brokers, 'it-oauth-stranger', 15_000);
     await expect(producer.connect()).rejects.toThrow(/SASL authentication error/);
     await producer.close();
+  });
+
+  it('serves every client kind on a JWT bearer grant: an ES256 assertion signed with the client key, no secret sent', async () => {
+    useKafkaSecurity({
+      ...oauth(tokens.tokenUrl),
+      oauthbearer: {
+        'sasl.oauthbearer.method': 'oidc',
+        'sasl.oauthbearer.grant.type': JWT_BEARER_GRANT,
+        'sasl.oauthbearer.token.endpoint.url': tokens.tokenUrl,
+        'sasl.oauthbearer.scope': 'kafka',
+        'sasl.oauthbearer.assertion.algorithm': 'ES256',
+        'sasl.oauthbearer.assertion.private.key.file': assertionKeyFile,
+        'sasl.oauthbearer.assertion.claim.iss': clientId,
+        'sasl.oauthbearer.assertion.claim.sub': 'presence-jwt-bearer',
+        'sasl.oauthbearer.assertion.claim.aud': tokens.tokenUrl,
+      },
+    });
+    const before = tokens.assertions.length;
+    expect(await withAdmin(brokers, (a) => a.listTopics())).toContain(topic);
+    const producer = new RecordProducer(brokers, 'it-oauth-jwt-bearer', 15_000);
+    await producer.connect();
+    try {
+      expect((await producer.send(topic, 'jwt', Buffer.from('jwt-bearer'))).offset).toBe(3);
+    } finally {
+      await producer.close();
+    }
+    expect(await describeConsumerGroup(brokers, 'oauth-no-such-group')).toBeUndefined();
+    // One assertion, one token, shared by the three clients.
+    expect(tokens.assertions.length).toBe(before + 1);
+    expect(tokens.assertions.at(-1)).toMatchObject({ iss: clientId, sub: 'presence-jwt-bearer', aud: tokens.tokenUrl });
   });
 });

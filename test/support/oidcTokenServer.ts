@@ -1,8 +1,11 @@
 // A small OAuth 2.0 / OIDC token server on loopback for the OAUTHBEARER tests:
-// a client-credentials `/token` endpoint (RFC 6749 §4.4, client_secret_basic or
-// form parameters) issuing JWTs signed RS256 or ES256 with a key made at
-// start, and the key set at `/jwks` (RFC 7517) for the broker to verify them.
-import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+// a `/token` endpoint for the client-credentials grant (RFC 6749 §4.4,
+// client_secret_basic or form parameters) and the JWT bearer grant (RFC 7523
+// §2.1: the client's assertion verified with the public key registered for its
+// issuer, its audience, expiry and not-before checked), issuing JWTs signed
+// RS256 or ES256 with a key made at start, and the key set at `/jwks` (RFC
+// 7517) for the broker to verify them.
+import { createHash, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -12,8 +15,10 @@ export interface OidcTokenServer {
   readonly issuer: string;
   /** Tokens issued so far (to check clients cache them). */
   readonly issued: number;
-  /** Requests refused for bad client credentials. */
+  /** Requests refused for bad client credentials or a bad assertion. */
   readonly refused: number;
+  /** The claims of the assertions accepted (JWT bearer grant), in order. */
+  readonly assertions: ReadonlyArray<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -25,6 +30,41 @@ export interface OidcTokenServerOptions {
   readonly port?: number;
   /** The `iss` claim; default the server's own base URL. */
   readonly issuer?: string;
+  /** JWT bearer grant: the public key of each assertion issuer it trusts. */
+  readonly assertionIssuers?: Readonly<Record<string, KeyObject>>;
+  /** The `aud` an assertion must carry; default the token endpoint's URL (RFC 7523 §3 item 3). */
+  readonly assertionAudience?: string;
+}
+
+/** Why an RFC 7523 assertion is refused, or its claims. */
+function checkAssertion(jwt: string, issuers: Readonly<Record<string, KeyObject>>, audience: string): { claims: Record<string, unknown> } | { why: string } {
+  const [h, p, s] = jwt.split('.');
+  if (!h || !p || s === undefined) return { why: 'not a compact JWS' };
+  let header: { alg?: unknown };
+  let claims: Record<string, unknown>;
+  try {
+    header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as { alg?: unknown };
+    claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return { why: 'undecodable' };
+  }
+  const key = typeof claims.iss === 'string' ? issuers[claims.iss] : undefined;
+  if (!key) return { why: `unknown issuer ${String(claims.iss)}` };
+  const input = Buffer.from(`${h}.${p}`);
+  const sig = Buffer.from(s, 'base64url');
+  const ok =
+    header.alg === 'RS256'
+      ? verify('sha256', input, key, sig)
+      : header.alg === 'ES256'
+        ? verify('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, sig)
+        : false;
+  if (!ok) return { why: 'bad signature' };
+  const now = Math.floor(Date.now() / 1000);
+  if (claims.aud !== audience) return { why: `audience ${String(claims.aud)}` };
+  if (typeof claims.exp !== 'number' || claims.exp <= now) return { why: 'expired' };
+  if (typeof claims.nbf === 'number' && claims.nbf > now) return { why: 'not yet valid' };
+  if (typeof claims.sub !== 'string') return { why: 'no subject' };
+  return { claims };
 }
 
 const b64url = (v: Buffer | string) => Buffer.from(v).toString('base64url');
@@ -59,6 +99,8 @@ export async function startOidcTokenServer(o: OidcTokenServerOptions): Promise<O
   let issued = 0;
   let refused = 0;
   let issuer = '';
+  let tokenUrl = '';
+  const assertions: Array<Record<string, unknown>> = [];
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -72,18 +114,30 @@ export async function startOidcTokenServer(o: OidcTokenServerOptions): Promise<O
       if (req.method === 'GET' && url.pathname === '/jwks') return json(200, { keys: [{ ...jwk, kid, alg, use: 'sig' }] });
       if (req.method !== 'POST' || url.pathname !== '/token') return json(404, { error: 'not_found' });
       const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-      if (form.get('grant_type') !== 'client_credentials') return json(400, { error: 'unsupported_grant_type' });
-      const client = clientOf(req, form);
-      if (!client || o.clients[client.id] === undefined || o.clients[client.id] !== client.secret) {
-        refused++;
-        res.setHeader('www-authenticate', 'Basic realm="token"');
-        return json(401, { error: 'invalid_client', error_description: 'client authentication failed' });
-      }
+      const grant = form.get('grant_type');
+      let subject: string;
+      if (grant === 'client_credentials') {
+        const client = clientOf(req, form);
+        if (!client || o.clients[client.id] === undefined || o.clients[client.id] !== client.secret) {
+          refused++;
+          res.setHeader('www-authenticate', 'Basic realm="token"');
+          return json(401, { error: 'invalid_client', error_description: 'client authentication failed' });
+        }
+        subject = client.id;
+      } else if (grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer' && o.assertionIssuers) {
+        const checked = checkAssertion(form.get('assertion') ?? '', o.assertionIssuers, o.assertionAudience ?? tokenUrl);
+        if ('why' in checked) {
+          refused++;
+          return json(400, { error: 'invalid_grant', error_description: `assertion refused: ${checked.why}` });
+        }
+        assertions.push(checked.claims);
+        subject = checked.claims.sub as string;
+      } else return json(400, { error: 'unsupported_grant_type' });
       const now = Math.floor(Date.now() / 1000);
       const scope = form.get('scope') ?? undefined;
       const token = signJwt(privateKey, alg, kid, {
         iss: issuer,
-        sub: client.id,
+        sub: subject,
         aud: o.audience ?? 'kafka',
         iat: now,
         nbf: now,
@@ -100,8 +154,10 @@ export async function startOidcTokenServer(o: OidcTokenServerOptions): Promise<O
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   issuer = o.issuer ?? base;
+  tokenUrl = `${base}/token`;
   return {
-    tokenUrl: `${base}/token`,
+    tokenUrl,
+    assertions,
     jwksUrl: `${base}/jwks`,
     issuer,
     get issued() {
