@@ -34,3 +34,9 @@ export function resolveSecret(name: string, fromEnv: string | undefined, fromFil
 export function masked(secret: string | undefined): string {
   return secret === undefined ? '(unset)' : '****';
 }
+
+/** A URL with the password of its user info masked (postgres://u:****@host/db); anything else as it is. */
+export function maskedUrl(value: string): string {
+  // Only scheme://user:password@…; a plain host:port has no user info.
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:)[^/@\s]*@/i, '$1****@');
+}

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { masked, resolveSecret } from './secrets.ts';
+import { masked, maskedUrl, resolveSecret } from './secrets.ts';
 
 const configDir = path.dirname(fileURLToPath(import.meta.url));
 /** The package's root: above config/ in the sources, above dist/config/ in the build (npm run build). */
@@ -997,7 +997,7 @@ export function describeSettings(s: Settings): string[] {
     `schema registry ${s.registry.url}${s.registry.external ? ' (external)' : ' (local stack)'}${
       s.registry.username ? `, basic auth ${s.registry.username} / password ${masked(s.registry.password)}` : ''
     }`,
-    `database        ${s.database.url}`,
+    `database        ${maskedUrl(s.database.url)}`,
     `identity        country code ${s.identity.countryCode || '(none: national numbers keyed by their digits)'}, unknown subscribers: ${s.identity.unknownSubscribers}`,
     `topics          prefix "${s.topics.prefix}", ${s.topics.partitions} partitions, replication ${s.topics.replicationFactor}`,
   ];

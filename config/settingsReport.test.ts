@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { projectRoot } from './settings.ts';
+import { describeSettings, loadSettings, projectRoot } from './settings.ts';
 import { exampleConfig, formatRows, settingRows } from './settingsReport.ts';
 
 function configFile(content: unknown): string {
@@ -39,6 +39,19 @@ describe('presence config show', () => {
     expect(row(rows, 'PRESENCE_REGISTRY_PASSWORD')).toMatchObject({ from: 'file', value: '****' });
     expect(row(rows, 'PRESENCE_SIP_NONCE_SECRET')).toMatchObject({ from: 'env', value: '****' });
     expect(row(rows, 'PRESENCE_REGISTRY_USERNAME')).toMatchObject({ from: 'file', value: 'reg' });
+  });
+
+  it('never prints the database password, set apart or inside the URL, nor does the settings summary', () => {
+    for (const env of [
+      { PRESENCE_CONFIG: undefined, PRESENCE_DATABASE_URL: 'postgres://presence@db.example.net:5432/presence', PRESENCE_DATABASE_PASSWORD: 'S3CRETPW' },
+      { PRESENCE_CONFIG: undefined, PRESENCE_DATABASE_URL: 'postgres://presence:S3CRETPW@db.example.net:5432/presence' },
+    ]) {
+      const { rows } = settingRows(env);
+      const printed = formatRows(rows).join('\n') + JSON.stringify(rows) + describeSettings(loadSettings(env)).join('\n');
+      expect(printed).not.toContain('S3CRETPW');
+      expect(row(rows, 'PRESENCE_DATABASE_URL')?.value).toBe('postgres://presence:****@db.example.net:5432/presence');
+      if (env.PRESENCE_DATABASE_PASSWORD) expect(row(rows, 'PRESENCE_DATABASE_PASSWORD')).toMatchObject({ from: 'env', value: '****' });
+    }
   });
 
   it('refuses an invalid value with the setting named, as every command does', () => {

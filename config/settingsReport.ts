@@ -2,7 +2,7 @@
 // setting with its effective value and where it came from (env, config file or
 // default), secrets masked; and a config file holding every key at its default.
 import { explainSettings, type Settings, type SettingSource } from './settings.ts';
-import { masked } from './secrets.ts';
+import { masked, maskedUrl } from './secrets.ts';
 
 export interface SettingRow {
   env: string;
@@ -33,15 +33,18 @@ function effective(settings: Settings, src: SettingSource): unknown {
   return cur;
 }
 
-function shown(value: unknown, secret: boolean): unknown {
-  if (!secret) return value;
-  return typeof value === 'string' ? masked(value) : value === undefined ? undefined : '****';
+function shown(value: unknown, src: SettingSource): unknown {
+  // A URL may carry a password (the database's is merged into its URL).
+  if (!src.secret) return typeof value === 'string' ? maskedUrl(value) : value;
+  // A secret kept inside another setting (PRESENCE_DATABASE_PASSWORD in the URL) is still set: masked, not "(unset)".
+  if (value === undefined) return src.from === 'default' ? undefined : '****';
+  return typeof value === 'string' ? masked(value) : '****';
 }
 
 export function settingRows(env: NodeJS.ProcessEnv = process.env): { rows: SettingRow[]; configFile: string | undefined } {
   const { settings, sources, configFile } = explainSettings(env);
   return {
-    rows: sources.map((src) => ({ env: src.env, key: src.key, from: src.from, value: shown(effective(settings, src), src.secret) })),
+    rows: sources.map((src) => ({ env: src.env, key: src.key, from: src.from, value: shown(effective(settings, src), src) })),
     configFile,
   };
 }

@@ -4,6 +4,7 @@
 // Registered under `presence run` (after registerRunCommands).
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
+import { maskedUrl } from '../../config/secrets.ts';
 import { HttpStats } from '../../protocols/http/httpStats.ts';
 import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { startAvailabilityService, type AvailabilityService } from '../../services/availability-service/availabilityService.ts';
@@ -75,7 +76,7 @@ export function registerAvailabilityServiceCommand(program: Command): void {
         started = svc;
         registerAvailabilityServiceMetrics(metrics, svc, stats, consents);
         say(
-          `availability service on http://${opts.host}:${svc.port}/subscribers/{subscriber}/profiles, tables in ${s.database.url.replace(/\/\/[^@]*@/, '//')} schema ${opts.schema}, ` +
+          `availability service on http://${opts.host}:${svc.port}/subscribers/{subscriber}/profiles, tables in ${maskedUrl(s.database.url)} schema ${opts.schema}, ` +
             (svc.relay ? `changes to ${s.topics.prefix}availability-profiles at ${s.kafka.brokers}` : 'outbox relay off'),
         );
         const statsLine = async () => {

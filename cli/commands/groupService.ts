@@ -3,6 +3,7 @@
 // Registered under `presence run` (after registerRunCommands).
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
+import { maskedUrl } from '../../config/secrets.ts';
 import { startGroupService } from '../../services/group-service/groupService.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { untilSignal } from './run.ts';
@@ -69,7 +70,7 @@ export function registerGroupServiceCommand(program: Command): void {
         started = svc;
         registerGroupServiceMetrics(metrics, svc, stats);
         say(
-          `group service on http://${opts.host}:${svc.port}/groups, tables in ${s.database.url.replace(/\/\/[^@]*@/, '//')} schema ${opts.schema}, ` +
+          `group service on http://${opts.host}:${svc.port}/groups, tables in ${maskedUrl(s.database.url)} schema ${opts.schema}, ` +
             (svc.relay ? `changes to ${s.topics.prefix}groups at ${s.kafka.brokers}` : 'outbox relay off'),
         );
         const statsLine = async () => {

@@ -1,6 +1,7 @@
 // PostgreSQL is the machine's own server (127.0.0.1:5432, trust auth); the
 // stack only makes sure the project's databases exist.
 import pg from 'pg';
+import { maskedUrl } from '../../config/secrets.ts';
 
 export async function ensureDatabase(adminUrl: string, name: string): Promise<'created' | 'exists'> {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`database name ${name} is not a plain identifier`);
@@ -8,7 +9,7 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<'c
   try {
     await client.connect();
   } catch (err) {
-    throw new Error(`PostgreSQL does not answer at ${redact(adminUrl)}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`PostgreSQL does not answer at ${maskedUrl(adminUrl)}: ${(err as Error).message}`, { cause: err });
   }
   try {
     const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
@@ -25,10 +26,6 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<'c
 }
 
 /** Hides a password in a connection URL for messages. */
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]+@/, '//$1:***@');
-}
-
 /** The same server as `adminUrl`, database `db`, as JDBC properties. */
 export function jdbcOf(adminUrl: string, db: string): { url: string; user: string; password: string } {
   const u = new URL(adminUrl);

@@ -3,7 +3,8 @@
 // PostgreSQL — started idempotently and waited for until each part answers.
 import type { Settings } from '../../config/settings.ts';
 import { brokerAnswers } from '../../kafka/kafkaAdmin.ts';
-import { databaseAnswers, ensureDatabase, redact } from './database.ts';
+import { databaseAnswers, ensureDatabase } from './database.ts';
+import { maskedUrl } from '../../config/secrets.ts';
 import { kafkaProcess, startKafka } from './kafkaBroker.ts';
 import { residentMb, runningPid, stopProcess } from './processes.ts';
 import { registryAnswers, registryProcess, startRegistry } from './schemaRegistry.ts';
@@ -40,8 +41,8 @@ export async function stackUp(s: Settings, log: (line: string) => void, opts: St
   const out: PartStatus[] = [];
 
   const db = await ensureDatabase(s.database.adminUrl, databaseName(s.database.url));
-  log(`postgresql: database ${databaseName(s.database.url)} ${db} at ${redact(s.database.url)}`);
-  out.push({ part: 'postgresql', address: redact(s.database.url), managed: false, running: true, answering: true });
+  log(`postgresql: database ${databaseName(s.database.url)} ${db} at ${maskedUrl(s.database.url)}`);
+  out.push({ part: 'postgresql', address: maskedUrl(s.database.url), managed: false, running: true, answering: true });
 
   // The registry keeps its schemas in PostgreSQL, not in Kafka, so both start at once.
   const [kafka, registry] = await Promise.all([startKafkaPart(s, log, opts.kafkaSecurity), startRegistryPart(s, log)]);
@@ -160,7 +161,7 @@ export async function stackStatus(s: Settings): Promise<PartStatus[]> {
       memoryMb: rPid ? residentMb(rPid) : undefined,
       log: s.registry.external ? undefined : registryProcess(s).logFile,
     },
-    { part: 'postgresql', address: redact(s.database.url), managed: false, running: dbOk, answering: dbOk },
+    { part: 'postgresql', address: maskedUrl(s.database.url), managed: false, running: dbOk, answering: dbOk },
     ...(await connectStatus(s)),
   ];
 }
