@@ -13,7 +13,7 @@ import type { Settings } from '../config/settings.ts';
 import type { SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
 import { brokerAnswers } from '../kafka/kafkaAdmin.ts';
 import { KafkaUnavailableError } from '../kafka/recordProducer.ts';
-import { UnknownIdentityError, locate } from './locator.ts';
+import { OwnerRefused, UnknownIdentityError, UserViewUnavailable, locate } from './locator.ts';
 import { MemberReportsUnavailableError } from './memberReportsReader.ts';
 import { sendJson } from '../protocols/http/jsonResponse.ts';
 import type { HttpStats } from '../protocols/http/httpStats.ts';
@@ -45,11 +45,15 @@ export function startHttpApi(
       const m = /^\/locate\/(.+)$/.exec(url.pathname);
       if (!m) return sendJson(res, 404, { error: `no such resource ${url.pathname}; try /locate/{msisdn|imsi|aor} or /healthz` });
       // The presence's connectability is this requester's (the token's user, or whom a service client names).
-      const requester = requesterOf(url, tokens?.authorize(req, 'locate'));
-      return sendJson(res, 200, await locate(s, decodeURIComponent(m[1]!), directory, requester));
+      const client = tokens?.authorize(req, 'locate');
+      const requester = requesterOf(url, client);
+      // A user's token gets that user's view, decided by the owner; a service client's, the operator's.
+      return sendJson(res, 200, await locate(s, decodeURIComponent(m[1]!), directory, requester, client?.identity !== undefined));
     } catch (err) {
       if (err instanceof AccessRefused) return sendJson(res, err.status, { error: err.message }, err.headers);
       if (err instanceof RequesterRefused) return sendJson(res, err.status, { error: err.message, parameter: 'requester' });
+      if (err instanceof OwnerRefused) return sendJson(res, 403, { error: err.message });
+      if (err instanceof UserViewUnavailable) return sendJson(res, 503, { error: err.message }, { 'retry-after': '2' });
       if (err instanceof UnknownIdentityError) return sendJson(res, 400, { error: err.message });
       if (err instanceof KafkaUnavailableError || err instanceof MemberReportsUnavailableError || /connect|broker|timed out/i.test((err as Error).message)) {
         // librdkafka's own messages ("broker transport failure") don't say which Kafka.

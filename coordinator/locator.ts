@@ -19,6 +19,7 @@ import { connectConsumer, consumeBatch, disconnect } from '../kafka/rdkafkaPromi
 import { rdkafkaSecurity } from '../kafka/kafkaSecurity.ts';
 import type { ReportedOwner } from './memberReports.ts';
 import { apiGet } from '../protocols/http/apiClient.ts';
+import { VIEW_AS_REQUESTER } from '../protocols/http/queryRequester.ts';
 import { MemberReportsView } from './memberReportsReader.ts';
 import { routeClientLog } from '../kafka/clientLog.ts';
 
@@ -101,11 +102,41 @@ async function presenceOf(s: Settings, key: string, partition: number, serde: Re
   return last ? serde.decode('current-presence', last) : null;
 }
 
-export async function locate(s: Settings, identity: string, directory?: SubscriberDirectory, requester?: string): Promise<Location> {
+/** The owner's API said no to this requester (403: the presentity blocked it). */
+export class OwnerRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OwnerRefused';
+  }
+}
+
+/** A user's view could not be decided: only the owner holds the watcher rules' outcome, and it did not answer. */
+export class UserViewUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserViewUnavailable';
+  }
+}
+
+/**
+ * Where a key is and its presence. `asUser`: the requester is a user who authenticated (a user's
+ * token), not whom an operator names: the owner answers with that user's view (403 when blocked,
+ * thrown as OwnerRefused), and without the owner nothing is said (UserViewUnavailable) — the
+ * topic's presence knows no watcher rules.
+ */
+export async function locate(s: Settings, identity: string, directory?: SubscriberDirectory, requester?: string, asUser = false): Promise<Location> {
   const key = await keyOf(s, identity, directory);
   const partition = partitionOf(key, s.topics.partitions);
   const serde = new RecordSerde(s.registry.url, s.topics.prefix);
   const owner = await ownerOf(s, partition, serde);
+  if (asUser && requester !== undefined) {
+    if (!owner?.httpUrl) throw new UserViewUnavailable(`no owner of partition ${partition} answers with its API: ${requester}'s view cannot be decided`);
+    const view = await subscriberFromOwner(s, owner.httpUrl, key, 3000, requester, true).catch((err: unknown) => {
+      if (err instanceof OwnerRefused) throw err;
+      throw new UserViewUnavailable(`the owner of ${key} did not answer (${(err as Error).message}): ${requester}'s view cannot be decided`);
+    });
+    return { identity, key, partition, owner, presence: view === null ? null : (view.presence as Presence), presenceFrom: 'owner', requester };
+  }
   // The owner answers from its store in milliseconds; without its API (or when it does not answer) the topic is scanned.
   const fromOwner = owner?.httpUrl ? await askOwner(s, owner.httpUrl, key, requester).catch(() => undefined) : undefined;
   if (fromOwner !== undefined) return { identity, key, partition, owner, presence: fromOwner, presenceFrom: 'owner', requester: requester ?? null };
@@ -122,14 +153,16 @@ export async function subscriberFromOwner(
   key: string,
   timeoutMs = 3000,
   requester?: string,
+  asUser = false,
 ): Promise<Record<string, unknown> | null> {
-  const query = requester === undefined ? '' : `?requester=${encodeURIComponent(requester)}`;
+  const query = requester === undefined ? '' : `?requester=${encodeURIComponent(requester)}${asUser ? `&${VIEW_AS_REQUESTER}` : ''}`;
   const res = await apiGet(`${httpUrl.replace(/\/+$/, '')}/subscribers/${encodeURIComponent(key)}${query}`, {
     headers: s.http.token ? { authorization: `Bearer ${s.http.token}` } : {},
     timeoutMs,
     tls: s.http.client,
   });
   if (res.status === 404) return null;
+  if (res.status === 403 && asUser) throw new OwnerRefused(String(res.body.error ?? `${key} refused ${requester}`));
   if (res.status !== 200) throw new Error(`${httpUrl} answered ${res.status}: ${String(res.body.error ?? '')}`);
   return res.body;
 }

@@ -32,7 +32,9 @@ export const locatorOpenApi: OpenApiDocument = {
         security: [{ [BEARER]: ['locate'] }],
         description:
           "The presence's connectability is the requester's (issue 16.3), from the owner's store: a token's user is the requester; " +
-          'a service client may name one with `requester`; none named, or the presence read from the topic: anonymous.',
+          'a service client may name one with `requester`; none named, or the presence read from the topic: anonymous. ' +
+          "A user's token gets that user's view, decided by the owner: 403 when the presentity blocked it, 503 when the owner does not answer " +
+          '(the topic knows no watcher rules).',
         parameters: [
           pathParameter('identity', 'An MSISDN (+E164), an IMSI, a sip:/tel: URI or a subscriber key, URL-encoded.', '+351910000077'),
           requesterParameter,
@@ -43,7 +45,9 @@ export const locatorOpenApi: OpenApiDocument = {
           '401': ref('responses', 'Unauthorized'),
           '403': ref('responses', 'Forbidden'),
           '500': ref('responses', 'InternalError'),
-          '503': errorResponse('Kafka (or the member reports) does not answer; the message names the brokers.'),
+          '503': errorResponse(
+            "Kafka (or the member reports) does not answer, the message naming the brokers; or, for a user's token, the owning member does not answer.",
+          ),
         },
       },
     },

@@ -34,6 +34,22 @@ export function requesterOf(url: URL, client: HttpClient | undefined): string | 
   return client.identity;
 }
 
+/**
+ * `view=requester`: a service client asking on behalf of a user who authenticated to it (the
+ * locator for a user's token) wants that user's view — the presence only, 403 when blocked — not
+ * the operator's. It can only narrow what the client may see.
+ */
+export const VIEW_AS_REQUESTER = 'view=requester';
+
+export const viewParameter: Parameter = {
+  name: 'view',
+  in: 'query',
+  required: false,
+  description:
+    "requester: answer as the requester itself would be answered (the presence only; 403 when the presentity blocked it) — for a service asking on a user's behalf.",
+  schema: { type: 'string', enum: ['requester'] },
+};
+
 /** The `requester` query parameter as the OpenAPI documents of those APIs describe it. */
 export const requesterParameter: Parameter = {
   name: 'requester',

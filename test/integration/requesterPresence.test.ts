@@ -61,8 +61,9 @@ const base = isolatedSettings('callh-requester', 2);
 const ops = newToken('ops', ['subscribers:read', 'locate']);
 const boss = newToken('boss-portal', ['subscribers:read', 'locate'], BOSS);
 const spammer = newToken('spam-portal', ['subscribers:read'], SPAMMER);
+const spammerLocating = newToken('spam-locator', ['locate'], SPAMMER);
 const tokensFile = path.join(mkdtempSync(path.join(tmpdir(), 'presence-tokens-')), 'tokens');
-writeFileSync(tokensFile, `${ops.line}\n${boss.line}\n${spammer.line}\n`);
+writeFileSync(tokensFile, `${ops.line}\n${boss.line}\n${spammer.line}\n${spammerLocating.line}\n`);
 // Strangers need consent: without a rule a watcher is 'confirm' (pending), so no consent is given.
 const s = {
   ...base,
@@ -195,4 +196,20 @@ describe('connectability per requester in presence queries', () => {
     });
     expect(JSON.parse(out.stdout)).toMatchObject({ key: ALICE, presenceFrom: 'owner', requester: BOSS, presence: { connectability: 'connectable' } });
   }, 90_000);
+
+  it("locate by a blocked user's token is 403, as the member API is: nothing of the presence, and no topic fallback when the owner cannot say", async () => {
+    const refused = await locator('', spammerLocating.token);
+    expect(refused.status).toBe(403);
+    expect(JSON.stringify(refused.body)).not.toContain('pidf');
+    // The owner gone quiet: an operator still gets the presence from the topic; a user's view cannot be decided there.
+    await api.close();
+    const byOps = await locator('');
+    expect(byOps.status).toBe(200);
+    expect(byOps.body).toMatchObject({ presenceFrom: 'topic' });
+    for (const token of [spammerLocating.token, boss.token]) {
+      const user = await locator('', token);
+      expect(user.status).toBe(503);
+      expect(JSON.stringify(user.body)).not.toContain('pidf');
+    }
+  }, 60_000);
 });

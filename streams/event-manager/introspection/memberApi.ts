@@ -149,7 +149,9 @@ export async function startMemberApi(
       if (!held) return reply(res, 404, { error: `member ${o.memberId} holds no state for ${key} (no signaling, publication or watcher yet)`, partition });
       if (!profileBatches) return reply(res, 503, { error: `member ${o.memberId} is starting` }, { 'retry-after': '2' });
       if (query) return void answerCall(res, o.memberId, profileBatches, key, partition, held.presence, query);
-      return void answerSubscriber(res, o.memberId, em, profileBatches, { key, partition, held }, requester, client?.identity !== undefined);
+      // A user's token, or a service asking on a user's behalf (view=requester): that user's view only.
+      const asUser = client?.identity !== undefined || (requester !== undefined && url.searchParams.get('view') === 'requester');
+      return void answerSubscriber(res, o.memberId, em, profileBatches, { key, partition, held }, requester, asUser);
     } catch (err) {
       if (err instanceof AccessRefused) return reply(res, err.status, { error: err.message }, err.headers);
       if (err instanceof CallQueryError) return reply(res, 400, { error: err.message, parameter: err.parameter });

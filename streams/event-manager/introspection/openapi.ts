@@ -13,7 +13,7 @@ import {
   ref,
   type OpenApiDocument,
 } from '../../../protocols/http/openApi.ts';
-import { requesterParameter } from '../../../protocols/http/queryRequester.ts';
+import { requesterParameter, viewParameter } from '../../../protocols/http/queryRequester.ts';
 
 const starting = errorResponse('The member is starting (its API listens before it can answer).', {
   'Retry-After': { description: 'Seconds.', schema: { type: 'string' } },
@@ -46,7 +46,7 @@ export const memberApiOpenApi: OpenApiDocument = {
           "its mode and contact lists now, and the requester's watcher rule (consent): a token's user is the requester and gets the presence only (403 when the presentity blocks it); " +
           'a service client may name one with `requester`; none named: what a requester in none of the lists gets.',
         security: [{ [BEARER]: ['subscribers:read'] }],
-        parameters: [pathParameter('key', 'The subscriber key, URL-encoded.', 'msisdn:+351910000077'), requesterParameter],
+        parameters: [pathParameter('key', 'The subscriber key, URL-encoded.', 'msisdn:+351910000077'), requesterParameter, viewParameter],
         responses: {
           '200': { description: 'What the member holds.', content: { 'application/json': { schema: ref('schemas', 'Subscriber') } } },
           '400': {
