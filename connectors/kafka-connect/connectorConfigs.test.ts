@@ -108,5 +108,17 @@ describe('connector configurations', () => {
       'value.converter': 'io.confluent.connect.avro.AvroConverter',
       'value.converter.schema.registry.url': 'http://sr:8081',
     });
+    expect(JSON.stringify(specs.map((c) => c.config))).not.toMatch(/auth/);
+  });
+
+  it("gives both converters the registry's basic auth when it is set", () => {
+    const env = { PRESENCE_REGISTRY_USERNAME: 'presence', PRESENCE_REGISTRY_PASSWORD: 'reg-s3cret' };
+    for (const c of connectorSpecs(loadSettings({ ...env, PRESENCE_REGISTRY_URL: 'https://registry.example.net/apis/ccompat/v7' } as NodeJS.ProcessEnv)))
+      expect(c.config).toMatchObject({ 'value.converter.apicurio.auth.username': 'presence', 'value.converter.apicurio.auth.password': 'reg-s3cret' });
+    for (const c of connectorSpecs(loadSettings({ ...env, PRESENCE_REGISTRY_URL: 'https://sr.example.net' } as NodeJS.ProcessEnv)))
+      expect(c.config).toMatchObject({
+        'value.converter.basic.auth.credentials.source': 'USER_INFO',
+        'value.converter.basic.auth.user.info': 'presence:reg-s3cret',
+      });
   });
 });

@@ -98,8 +98,13 @@ function databaseOf(url: string): string {
  */
 function valueConverter(s: Settings): ConnectorConfig {
   const apicurio = /^(.*)\/apis\/ccompat\/v\d+$/.exec(s.registry.url);
+  // The registry's basic auth (PRESENCE_REGISTRY_USERNAME/PASSWORD), in each converter's own keys; the
+  // Strimzi resources move these to a Secret like the database passwords (strimziConnectors.ts).
+  const { username, password } = s.registry;
+  const auth = username !== undefined && password !== undefined;
   if (apicurio) {
     return {
+      ...(auth ? { 'value.converter.apicurio.auth.username': username, 'value.converter.apicurio.auth.password': password } : {}),
       'value.converter': 'io.apicurio.registry.utils.converter.AvroConverter',
       'value.converter.apicurio.registry.url': `${apicurio[1]}/apis/registry/v2`,
       'value.converter.apicurio.registry.as-confluent': 'true',
@@ -110,6 +115,7 @@ function valueConverter(s: Settings): ConnectorConfig {
     };
   }
   return {
+    ...(auth ? { 'value.converter.basic.auth.credentials.source': 'USER_INFO', 'value.converter.basic.auth.user.info': `${username}:${password}` } : {}),
     'value.converter': 'io.confluent.connect.avro.AvroConverter',
     'value.converter.schema.registry.url': s.registry.url,
     'value.converter.auto.register.schemas': 'false',

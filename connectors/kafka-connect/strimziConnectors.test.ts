@@ -59,6 +59,18 @@ describe('Strimzi KafkaConnector resources', () => {
     expect(sink.metadata.annotations['presence-gateway/secret-env']).toBe('PRESENCE_CONNECT_SINK_CONNECTION_PASSWORD');
     expect(connectorSecrets(s).map((x) => x.env)).toEqual(['PRESENCE_CONNECT_SINK_CONNECTION_PASSWORD', 'PRESENCE_CONNECT_SOURCE_DATABASE_PASSWORD']);
   });
+
+  it("reference the registry's basic auth through the worker environment too", () => {
+    const withAuth = loadSettings({
+      PRESENCE_DATABASE_URL: `postgres://app:${PASSWORD}@db.example:5433/presence`,
+      PRESENCE_REGISTRY_URL: 'https://registry.example.net/apis/ccompat/v7',
+      PRESENCE_REGISTRY_USERNAME: 'presence',
+      PRESENCE_REGISTRY_PASSWORD: 'reg-pw-not-in-yaml',
+    });
+    const rendered = strimziConnectors(withAuth, { connectCluster: 'c' });
+    expect(JSON.stringify(rendered)).not.toContain('reg-pw-not-in-yaml');
+    for (const r of rendered) expect(r.spec.config['value.converter.apicurio.auth.password']).toMatch(/^\$\{env:PRESENCE_CONNECT_[A-Z_]+\}$/);
+  });
 });
 
 describe('presence topics render --format strimzi', () => {
