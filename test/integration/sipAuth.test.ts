@@ -263,6 +263,25 @@ describe('authorization on the authenticated identity', () => {
     expect(answer.headers.getAll('www-authenticate')[0]).toMatch(/stale=true/);
   });
 
+  it('PUBLISH is challenged as SUBSCRIBE is: 401 without credentials, 403 for a wrong password or replayed ones, and nothing published but the right one', async () => {
+    const c = await client();
+    const before = published.length;
+    const pub = (callId: string, cseq: number, extra: string[] = []) =>
+      c.socket.send(request(c, { method: 'PUBLISH', uri: 'sip:alice@example.com', from: 'sip:alice@example.com', callId, cseq, extra }), fe.port, HOST);
+    pub('pa1', 1);
+    const challenge = await c.next();
+    expect(challenge.status).toBe(401);
+    const offered = challenge.headers.getAll('www-authenticate')[0]!;
+    pub('pa1', 2, [authorization(offered, { username: 'alice', password: 'not-wonderland', method: 'PUBLISH', uri: 'sip:alice@example.com' })]);
+    expect((await c.next()).status).toBe(403);
+    const right = authorization(offered, { username: 'alice', password: 'wonderland', method: 'PUBLISH', uri: 'sip:alice@example.com' });
+    pub('pa1', 3, [right]);
+    expect((await c.next()).status).toBe(200);
+    pub('pa2', 1, [right]);
+    expect((await c.next()).status).toBe(403);
+    expect(published.length).toBe(before + 1);
+  });
+
   it('P-Asserted-Identity: believed from a trusted proxy (listed by network) without a challenge, ignored from anyone else', async () => {
     const other = await client('127.0.0.3');
     other.socket.send(
