@@ -4,19 +4,19 @@
 // watcher the rules judge is who authenticated, whatever From says; a PUBLISH
 // for someone else is 403; a trusted proxy's P-Asserted-Identity is believed,
 // anyone else's is not; an expired nonce is answered stale=true.
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SipFrontEnd } from '../../front-end/sipFrontEnd.ts';
 import { presentityKey } from '../../front-end/subscribeHandler.ts';
 import { RequestAuthenticator } from '../../front-end/requestAuthenticator.ts';
 import type { PublishService } from '../../front-end/publishHandler.ts';
-import { digestResponse, parseDigestCredentials } from '../../protocols/sip/auth/digest.ts';
+import { parseDigestCredentials } from '../../protocols/sip/auth/digest.ts';
 import { StatelessNonces } from '../../protocols/sip/auth/statelessNonce.ts';
 import type { PublishRequest, Subscription } from '../../schemas/generated/records.ts';
 import { SipCredentials } from '../../subscriber/credentials/sipCredentials.ts';
 import { sippAvailable, startSipp } from '../../tools/sipp/sipp.ts';
 import { authenticatedSubscribeUac } from '../../tools/sipp/scenarios.ts';
 import { dropSchema, testDatabaseUrl, testSchema } from '../support/database.ts';
+import { digestAuthorization } from '../support/digestAnswer.ts';
 import { freeUdpPort } from '../support/ports.ts';
 import { openSipUdpClient, type SipUdpClient } from '../support/sipUdpClient.ts';
 
@@ -101,14 +101,7 @@ function request(
 }
 
 /** Answers a 401 the way a handset would, with SHA-256 (our own maths: SIPp covers the interop with MD5 below). */
-let nonceCount = 0;
-function authorization(challenge: string, o: { username: string; password: string; method: string; uri: string }): string {
-  const p = parseDigestCredentials(challenge)!;
-  const ha1 = createHash('sha256').update(`${o.username}:${REALM}:${o.password}`).digest('hex');
-  const nc = (++nonceCount).toString(16).padStart(8, '0'); // a handset counts its uses of one nonce
-  const response = digestResponse('SHA-256', ha1, { method: o.method, uri: o.uri, nonce: p['nonce']!, qop: 'auth', nc, cnonce: 'c0ffee' });
-  return `Authorization: Digest username="${o.username}", realm="${REALM}", nonce="${p['nonce']}", uri="${o.uri}", response="${response}", algorithm=SHA-256, qop=auth, nc=${nc}, cnonce="c0ffee"`;
-}
+const authorization = digestAuthorization;
 
 // SIPp 3.6 answers only the first challenge and only with MD5, like old handsets:
 // a front end configured to offer MD5 first (PRESENCE_SIP_DIGEST_ALGORITHMS=MD5,SHA-256) serves them.
