@@ -294,6 +294,8 @@ export interface Settings {
       nonceLifetimeS: number;
       /** Proxy addresses whose P-Asserted-Identity is believed. */
       trustedProxies: string[];
+      /** Names in the verified TLS client certificates of proxies whose P-Asserted-Identity is believed. */
+      trustedProxyNames: string[];
       /** Digest algorithms offered, most preferred first. */
       algorithms: Array<'SHA-256' | 'MD5'>;
     };
@@ -935,6 +937,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         nonceSecret: secret('PRESENCE_SIP_NONCE_SECRET', 'frontEnd.auth.nonceSecret'),
         nonceLifetimeS: int('PRESENCE_SIP_NONCE_LIFETIME_S', get('PRESENCE_SIP_NONCE_LIFETIME_S', 'frontEnd.auth.nonceLifetimeS'), 300),
         trustedProxies: commaList(get('PRESENCE_SIP_TRUSTED_PROXIES', 'frontEnd.auth.trustedProxies')),
+        trustedProxyNames: commaList(get('PRESENCE_SIP_TRUSTED_PROXY_NAMES', 'frontEnd.auth.trustedProxyNames')),
         algorithms: commaList(get('PRESENCE_SIP_DIGEST_ALGORITHMS', 'frontEnd.auth.algorithms'), ['SHA-256', 'MD5']).map((a) => {
           const u = a.toUpperCase();
           if (u !== 'SHA-256' && u !== 'MD5') throw new Error(`setting PRESENCE_SIP_DIGEST_ALGORITHMS: ${a} is not SHA-256 or MD5`);

@@ -31,6 +31,11 @@ export interface SipAuthOptions {
   readonly credentials: { lookup(username: string, realm: string): Promise<SipCredential | undefined> };
   /** Addresses or networks (CIDR) of proxies whose P-Asserted-Identity is believed. */
   readonly trustedProxies: readonly string[];
+  /**
+   * Names (DNS subjectAltName or CN) of proxies trusted by their TLS client certificate, verified
+   * against the SIP listener's client CA: an S-CSCF reached over TLS whatever its address.
+   */
+  readonly trustedProxyNames?: readonly string[];
   /** Offered in challenges, most preferred first (default SHA-256, MD5); only these are accepted. */
   readonly algorithms?: readonly DigestAlgorithm[];
 }
@@ -47,11 +52,13 @@ export class RequestAuthenticator {
   /** `outages`: requests answered 500 because the credentials store did not answer (counted by the front end). */
   readonly stats = { challenged: 0, stale: 0, digest: 0, asserted: 0, outages: 0, refused: {} as Record<string, number> };
   private readonly trusted: AddressSet;
+  private readonly trustedNames: ReadonlySet<string>;
   private readonly replays = new ReplayWindow();
   private readonly algorithms: readonly DigestAlgorithm[];
 
   constructor(private readonly o: SipAuthOptions) {
     this.trusted = new AddressSet(o.trustedProxies, 'PRESENCE_SIP_TRUSTED_PROXIES');
+    this.trustedNames = new Set((o.trustedProxyNames ?? []).map((n) => n.toLowerCase()));
     this.algorithms = o.algorithms ?? DIGEST_ALGORITHMS;
   }
 
@@ -60,13 +67,13 @@ export class RequestAuthenticator {
     return `auth: challenged ${this.stats.challenged}, stale ${this.stats.stale}, digest ok ${this.stats.digest}, asserted ${this.stats.asserted}, store outages ${this.stats.outages}${refused.length ? `, refused ${refused.join(', ')}` : ''}`;
   }
 
-  /** Whether a request from this address comes from a trusted proxy (its P-Asserted-Identity is believed). */
-  isTrusted(address: string): boolean {
-    return this.trusted.has(address);
+  /** Whether a request from this source comes from a trusted proxy (its P-Asserted-Identity is believed): by address, or by its verified TLS certificate's name. */
+  isTrusted(source: MessageSource): boolean {
+    return this.trusted.has(source.address) || (source.peerNames?.some((n) => this.trustedNames.has(n)) ?? false);
   }
 
   async authenticate(request: SipMessage, source: MessageSource): Promise<AuthOutcome> {
-    if (this.trusted.has(source.address)) {
+    if (this.isTrusted(source)) {
       const asserted = assertedIdentity(request);
       if (asserted) {
         this.stats.asserted++;

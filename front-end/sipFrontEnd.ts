@@ -329,7 +329,7 @@ export class SipFrontEnd {
       routed.record &&
       contactVerified(request, tx.source, {
         authenticated: authenticated !== undefined,
-        fromTrustedProxy: this.o.auth?.isTrusted(tx.source.address) ?? false,
+        fromTrustedProxy: this.o.auth?.isTrusted(tx.source) ?? false,
         flowRouted: !!flow,
       });
     const answer = routed.record
@@ -574,6 +574,7 @@ export async function startSipFrontEnd(s: Settings, o: SipFrontEndOptions = {}):
             nonces: new StatelessNonces(a.nonceSecret ? Buffer.from(a.nonceSecret) : randomBytes(32), a.realm, a.nonceLifetimeS * 1000),
             credentials,
             trustedProxies: a.trustedProxies,
+            trustedProxyNames: a.trustedProxyNames,
             algorithms: a.algorithms,
           })
         : undefined;

@@ -4,12 +4,18 @@
 // watcher the rules judge is who authenticated, whatever From says; a PUBLISH
 // for someone else is 403; a trusted proxy's P-Asserted-Identity is believed,
 // anyone else's is not; an expired nonce is answered stale=true.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SipFrontEnd } from '../../front-end/sipFrontEnd.ts';
 import { presentityKey } from '../../front-end/subscribeHandler.ts';
 import { RequestAuthenticator } from '../../front-end/requestAuthenticator.ts';
 import type { PublishService } from '../../front-end/publishHandler.ts';
 import { parseDigestCredentials } from '../../protocols/sip/auth/digest.ts';
+import { parseSipMessage, SipStreamFramer } from '../../protocols/decode/sip/index.ts';
+import { createTestCertificateAuthority } from '../../infra/local/testCertificates.ts';
 import { StatelessNonces } from '../../protocols/sip/auth/statelessNonce.ts';
 import type { PublishRequest, Subscription } from '../../schemas/generated/records.ts';
 import { SipCredentials } from '../../subscriber/credentials/sipCredentials.ts';
@@ -344,5 +350,83 @@ describe('a credentials store that does not answer', () => {
       await outage.stop();
       await down.close();
     }
+  });
+});
+
+// RFC 3325's trust domain by certificate: an S-CSCF reaching us over TLS from any address is
+// trusted for the name its client certificate (verified against our client CA) certifies.
+describe('P-Asserted-Identity from a proxy trusted by its TLS client certificate', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'it-sip-auth-tls-'));
+  let tlsFe: SipFrontEnd;
+  let ca: Buffer;
+  const pems: Record<string, { cert: Buffer; key: Buffer }> = {};
+  const sockets: TLSSocket[] = [];
+
+  beforeAll(async () => {
+    const authority = await createTestCertificateAuthority(dir);
+    ca = readFileSync(authority.caFile);
+    for (const [name, names] of [
+      ['front-end', [HOST]],
+      ['scscf', ['scscf.ims.example.net']],
+      ['other', ['other.example.net']],
+    ] as const) {
+      const f = await authority.issue(name, names);
+      pems[name] = { cert: readFileSync(f.certFile), key: readFileSync(f.keyFile) };
+    }
+    tlsFe = await SipFrontEnd.start({
+      host: HOST,
+      port: 0,
+      resolveKey: (u) => presentityKey(u, { countryCode: '351' }),
+      sink: { record: async (_k, v) => void recorded.push(v) },
+      tls: { ...pems['front-end']!, port: 0, clientCa: ca },
+      auth: new RequestAuthenticator({ mode: 'digest', realm: REALM, nonces, credentials, trustedProxies: [], trustedProxyNames: ['SCSCF.ims.example.net'] }),
+    });
+  });
+
+  afterAll(async () => {
+    for (const so of sockets) so.destroy();
+    await tlsFe?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A SUBSCRIBE with a P-Asserted-Identity over a TLS connection presenting `as`'s certificate: its final answer. */
+  async function assertedOverTls(as: string, callId: string): Promise<number | undefined> {
+    const socket = tlsConnect({ host: HOST, port: tlsFe.tlsPort, ca, ...pems[as]! });
+    sockets.push(socket);
+    const framer = new SipStreamFramer({ maxMessageBytes: 65_536 });
+    const answers: number[] = [];
+    socket.on('data', (chunk: Buffer) => {
+      for (const raw of framer.push(chunk)) answers.push(parseSipMessage(raw).status ?? 0);
+    });
+    await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    const local = socket.localPort!;
+    socket.write(
+      [
+        'SUBSCRIBE sip:carol@example.com SIP/2.0',
+        `Via: SIP/2.0/TLS ${HOST}:${local};branch=z9hG4bK-${callId}`,
+        `From: <sip:x@example.com>;tag=t-${callId}`,
+        'To: <sip:carol@example.com>',
+        `Call-ID: ${callId}`,
+        'CSeq: 1 SUBSCRIBE',
+        `Contact: <sip:w@${HOST}:${local};transport=tls>`,
+        'Max-Forwards: 70',
+        'Event: presence',
+        'Expires: 600',
+        'P-Asserted-Identity: <sip:erin@example.com>',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    for (let i = 0; i < 200 && !answers.some((a) => a >= 200); i++) await new Promise((r) => setTimeout(r, 25));
+    return answers.find((a) => a >= 200);
+  }
+
+  it('believes the identity a proxy asserts when its certificate names a trusted proxy, from any address; another CA-signed certificate is challenged', async () => {
+    expect(await assertedOverTls('scscf', 'cert-trusted')).toBe(200);
+    expect(recorded.at(-1)?.watcherUri).toBe('sip:erin@example.com');
+    const before = recorded.length;
+    expect(await assertedOverTls('other', 'cert-other')).toBe(401);
+    expect(recorded.length).toBe(before);
   });
 });

@@ -2,6 +2,7 @@
 // the byte stream into messages with the decoder's SipStreamFramer and closes
 // itself after a period without traffic, so idle watchers do not pin sockets.
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { SipStreamFramer, type SipFramingFailure } from '../../decode/sip/index.ts';
 import { endpointKey, normaliseAddress, type MessageSource, type StreamTransportName } from './types.ts';
 
@@ -12,6 +13,20 @@ interface TcpConnectionEvents {
   /** A message did not arrive whole within the read timeout; the connection is being closed. */
   onSlowSender?(conn: TcpConnection): void;
   onClose(conn: TcpConnection, idle: boolean): void;
+}
+
+/** The names a verified client certificate certifies: its DNS subjectAltNames, else its CN; undefined unless verified. */
+function verifiedPeerNames(socket: Socket): string[] | undefined {
+  const tls = socket as TLSSocket;
+  if (typeof tls.getPeerCertificate !== 'function' || tls.authorized !== true) return undefined;
+  const cert = tls.getPeerCertificate();
+  const dns = (cert.subjectaltname ?? '')
+    .split(', ')
+    .filter((n) => n.startsWith('DNS:'))
+    .map((n) => n.slice(4).toLowerCase());
+  const cn = typeof cert.subject?.CN === 'string' ? [cert.subject.CN.toLowerCase()] : [];
+  const names = dns.length ? dns : cn;
+  return names.length ? names : undefined;
 }
 
 export class TcpConnection {
@@ -35,7 +50,8 @@ export class TcpConnection {
   ) {
     const host = normaliseAddress(remote.host);
     this.key = endpointKey(host, remote.port);
-    this.source = { transport, address: host, port: remote.port };
+    const peerNames = transport === 'tls' ? verifiedPeerNames(socket) : undefined;
+    this.source = { transport, address: host, port: remote.port, ...(peerNames ? { peerNames } : {}) };
     this.framer = new SipStreamFramer({ maxMessageBytes, strict: true });
     socket.setNoDelay(true);
     // Node resets this timer on every read and write: it fires only when idle.

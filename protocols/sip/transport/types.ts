@@ -17,6 +17,11 @@ export interface MessageSource {
   readonly transport: SipTransportName;
   readonly address: string;
   readonly port: number;
+  /**
+   * TLS with a client certificate verified against the listener's client CA: the names it
+   * certifies (DNS subjectAltNames, else its CN), lower-cased. Absent otherwise.
+   */
+  readonly peerNames?: readonly string[];
 }
 
 export interface SendOptions {
