@@ -11,6 +11,7 @@ import { connect, type Socket } from 'node:net';
 import { SipFrontEnd } from '../front-end/sipFrontEnd.ts';
 import { presentityKey } from '../front-end/subscribeHandler.ts';
 import type { SourceLimitOptions } from '../protocols/sip/transport/sourceLimits.ts';
+import { floodSubscribe } from '../test/support/floodRequests.ts';
 import { openSipUdpClient } from '../test/support/sipUdpClient.ts';
 
 const HOST = '127.0.0.1';
@@ -18,14 +19,7 @@ const REQUESTS = 20_000;
 const SECONDS = 10;
 const CONNECTIONS = 2_000;
 
-function subscribe(port: number, i: number, host = HOST): Buffer {
-  const callId = `${Math.random().toString(36).slice(2)}-${i}`;
-  return Buffer.from(
-    `SUBSCRIBE sip:user${i % 1000}@example.com SIP/2.0\r\nVia: SIP/2.0/UDP ${host}:${port};branch=z9hG4bK${callId}\r\n` +
-      `From: <sip:flood@example.com>;tag=${callId}\r\nTo: <sip:user${i % 1000}@example.com>\r\nCall-ID: ${callId}\r\nCSeq: 1 SUBSCRIBE\r\n` +
-      `Contact: <sip:flood@${host}:${port}>\r\nMax-Forwards: 70\r\nEvent: presence\r\nExpires: 3600\r\nContent-Length: 0\r\n\r\n`,
-  );
-}
+const subscribe = floodSubscribe;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const heapMiB = () => {

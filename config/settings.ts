@@ -309,6 +309,12 @@ export interface Settings {
       maxTcpConnectionsPerSource: number;
       maxTcpConnections: number;
       messageReadTimeoutMs: number;
+      /** Server transactions held at once; past them new requests get 503 + Retry-After statelessly. */
+      maxTransactions: number;
+      /** An idle TCP/TLS connection is closed after this long. */
+      tcpIdleTimeoutS: number;
+      /** Largest SIP message taken on a stream (513 above it). */
+      maxMessageBytes: number;
     };
     /** SIP over TLS (RFC 5630): on when a certificate and key are given (config/sipTlsFiles.ts reads them). */
     tls: {
@@ -958,6 +964,9 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         ),
         maxTcpConnections: int('PRESENCE_SIP_MAX_TCP', get('PRESENCE_SIP_MAX_TCP', 'frontEnd.limits.maxTcpConnections'), 10_000),
         messageReadTimeoutMs: int('PRESENCE_SIP_READ_TIMEOUT_MS', get('PRESENCE_SIP_READ_TIMEOUT_MS', 'frontEnd.limits.messageReadTimeoutMs'), 10_000),
+        maxTransactions: int('PRESENCE_SIP_MAX_TRANSACTIONS', get('PRESENCE_SIP_MAX_TRANSACTIONS', 'frontEnd.limits.maxTransactions'), 150_000),
+        tcpIdleTimeoutS: int('PRESENCE_SIP_TCP_IDLE_TIMEOUT_S', get('PRESENCE_SIP_TCP_IDLE_TIMEOUT_S', 'frontEnd.limits.tcpIdleTimeoutS'), 120),
+        maxMessageBytes: int('PRESENCE_SIP_MAX_MESSAGE_BYTES', get('PRESENCE_SIP_MAX_MESSAGE_BYTES', 'frontEnd.limits.maxMessageBytes'), 65_536),
       },
       tls: {
         port: nonNegativeInt('PRESENCE_SIP_TLS_PORT', get('PRESENCE_SIP_TLS_PORT', 'frontEnd.tls.port'), 5061),

@@ -106,6 +106,12 @@ interface SipFrontEndCoreOptions {
   readonly messagingPublishers?: readonly string[];
   /** Flood limits of its transport: per-source rate, TCP caps, read timeout (sourceLimits.ts). */
   readonly limits?: SourceLimitOptions;
+  /** Server transactions held at once before new requests get 503 + Retry-After statelessly (TransactionLayer; default 150,000). */
+  readonly maxServerTransactions?: number;
+  /** Close an idle TCP/TLS connection after this long (default 120 s). */
+  readonly tcpIdleTimeoutMs?: number;
+  /** Largest message taken on a stream; larger ones are answered 513 (default 64 KiB). */
+  readonly maxMessageBytes?: number;
   /** SIP over TLS: certificate, key, port (5061 by default in the CLI), optional client CA (secureTransport.ts for the sips: rules). */
   readonly tls?: SipTlsOptions;
   /** Undefined when ready; else why not: OPTIONS, SUBSCRIBE and PUBLISH are then answered 503 + Retry-After (kafkaReadiness.ts). */
@@ -166,7 +172,15 @@ export class SipFrontEnd {
     // The flow relay sees flow-routed NOTIFYs and their responses first.
     const relayed = o.flows ? o.flows.wrap(transport) : transport;
     const port = o.routing?.wrapTransport ? o.routing.wrapTransport(relayed, o.resolveKey) : relayed;
-    this.layer = new TransactionLayer(port, { onRequest: (req, tx) => this.handle(req, tx) }, { allow: [...ALLOWED_METHODS] });
+    this.layer = new TransactionLayer(
+      port,
+      { onRequest: (req, tx) => this.handle(req, tx) },
+      {
+        allow: [...ALLOWED_METHODS],
+        ...(o.maxServerTransactions !== undefined ? { maxServerTransactions: o.maxServerTransactions } : {}),
+        overloadRetryAfterS: o.retryAfter ?? 5,
+      },
+    );
   }
 
   readonly layer: TransactionLayer;
@@ -197,7 +211,14 @@ export class SipFrontEnd {
   /** Listens and answers until stop(). `onStop` releases what the caller gave (producer, directory). */
   static async start(o: SipFrontEndCoreOptions, onStop: () => Promise<void> = async () => {}): Promise<SipFrontEnd> {
     checkExpiryPolicy(o.policy ?? DEFAULT_EXPIRY_POLICY);
-    const transport = await SipTransport.listen({ host: o.host, port: o.port, ...(o.limits ? { limits: o.limits } : {}), ...(o.tls ? { tls: o.tls } : {}) });
+    const transport = await SipTransport.listen({
+      host: o.host,
+      port: o.port,
+      ...(o.limits ? { limits: o.limits } : {}),
+      ...(o.tls ? { tls: o.tls } : {}),
+      ...(o.tcpIdleTimeoutMs !== undefined ? { tcpIdleTimeoutMs: o.tcpIdleTimeoutMs } : {}),
+      ...(o.maxMessageBytes !== undefined ? { maxMessageBytes: o.maxMessageBytes } : {}),
+    });
     return new SipFrontEnd(transport, o, onStop);
   }
 
@@ -614,6 +635,9 @@ export async function startSipFrontEnd(s: Settings, o: SipFrontEndOptions = {}):
         ...(o.advertisedHost ? { advertisedHost: o.advertisedHost } : {}),
         ...(s.frontEnd.dialogSecret ? { dialogSecret: Buffer.from(s.frontEnd.dialogSecret) } : {}),
         limits: s.frontEnd.limits,
+        maxServerTransactions: s.frontEnd.limits.maxTransactions,
+        tcpIdleTimeoutMs: s.frontEnd.limits.tcpIdleTimeoutS * 1000,
+        maxMessageBytes: s.frontEnd.limits.maxMessageBytes,
         ...(tls ? { tls } : {}),
         ...(auth && store ? { auth, mayPublishFor: (p: string, d: string) => store.mayPublishFor(p, d) } : {}),
         ...((o.flows ?? true)

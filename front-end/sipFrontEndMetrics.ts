@@ -28,6 +28,11 @@ export function registerSipFrontEndMetrics(m: MetricsRegistry, fe: SipFrontEnd):
   m.gauge('presence_sip_ready', '1 when the front end takes requests, 0 while it answers 503 (Kafka not connected or not taking records)', () =>
     fe.notReadyReason === undefined ? 1 : 0,
   );
+  m.counter(
+    'presence_sip_transactions_refused_total',
+    'New requests answered 503 + Retry-After statelessly because PRESENCE_SIP_MAX_TRANSACTIONS server transactions were held',
+    () => fe.layer.stats.overloaded,
+  );
   m.gauge('presence_sip_server_transactions', 'Server transactions held (answered ones linger for retransmissions)', () => fe.layer.serverTransactionCount);
   m.histogram(
     'presence_sip_publish_round_trip_seconds',

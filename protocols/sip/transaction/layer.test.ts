@@ -11,7 +11,7 @@ import { FakeTransport, subscribeMessage } from '../../../test/support/fakeTrans
 
 const SRC: MessageSource = { transport: 'udp', address: '127.0.0.1', port: 5999 };
 
-function setup(onRequest: TransactionUser['onRequest'] = (_r, tx) => void tx.respond(200)) {
+function setup(onRequest: TransactionUser['onRequest'] = (_r, tx) => void tx.respond(200), maxServerTransactions?: number) {
   const clock = new ManualClock();
   const transport = new FakeTransport();
   const seen: Array<{ request: SipMessage; tx: NonInviteServerTransaction }> = [];
@@ -23,7 +23,7 @@ function setup(onRequest: TransactionUser['onRequest'] = (_r, tx) => void tx.res
         return onRequest(request, tx);
       },
     },
-    { clock },
+    { clock, ...(maxServerTransactions !== undefined ? { maxServerTransactions } : {}) },
   );
   return { clock, transport, layer, seen };
 }
@@ -126,6 +126,20 @@ describe('TransactionLayer', () => {
     expect([small.target.transport, big.target.transport]).toEqual(['udp', 'tcp']);
     expect(s.transport.parsed(1).topVia?.transport).toBe('TCP');
     expect(s.transport.sent[0]!.bytes.length).toBeLessThanOrEqual(1300);
+  });
+
+  it('holds at most maxServerTransactions: past them a new request is answered 503 + Retry-After statelessly, the TU never sees it; room again once they end', () => {
+    const s = setup(undefined, 3);
+    for (let i = 0; i < 5; i++) s.transport.deliver(subscribeMessage(newBranch()), SRC);
+    expect(s.seen).toHaveLength(3);
+    expect(s.layer.serverTransactionCount).toBe(3);
+    const answers = s.transport.sent.map((_, i) => s.transport.parsed(i));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 503, 503]);
+    expect(answers[3]!.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(s.layer.stats.overloaded).toBe(2);
+    s.clock.advance(32_000); // Timer J ends the three
+    s.transport.deliver(subscribeMessage(newBranch()), SRC);
+    expect(s.seen).toHaveLength(4);
   });
 
   it('refuses INVITE statelessly with 405 + Allow and drops stray ACKs', () => {

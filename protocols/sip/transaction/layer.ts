@@ -55,6 +55,14 @@ interface TransactionLayerOptions {
    * when UDP was asked for; PIDF/RLMI NOTIFYs easily pass it. Default 1300.
    */
   readonly udpMaxRequestBytes?: number;
+  /**
+   * Server transactions held at once (each keeps its request and response until Timer J,
+   * 32 s over UDP): past it a new request is answered 503 + Retry-After statelessly, so a
+   * flood of new Call-IDs, from however many sources, costs bounded memory. Default 150,000: ~4,500 requests/s over UDP for Timer J (32 s), ~8 KiB each (bench/RESULTS.md, SIP flood).
+   */
+  readonly maxServerTransactions?: number;
+  /** Seconds in that 503's Retry-After. Default 5. */
+  readonly overloadRetryAfterS?: number;
 }
 
 interface TransactionLayerStats {
@@ -66,9 +74,12 @@ interface TransactionLayerStats {
   invitesRefused: number;
   /** TU callbacks that threw or rejected. */
   tuErrors: number;
+  /** New requests answered 503 statelessly because maxServerTransactions were held. */
+  overloaded: number;
 }
 
 const DEFAULT_ALLOW = ['SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'OPTIONS'];
+export const DEFAULT_MAX_SERVER_TRANSACTIONS = 150_000;
 /** §18.1.1: "larger than 1300 bytes and the path MTU is unknown". */
 const UDP_MAX_REQUEST_BYTES = 1300;
 
@@ -82,7 +93,7 @@ interface SendRequestOptions {
 }
 
 export class TransactionLayer {
-  readonly stats: TransactionLayerStats = { strayResponses: 0, strayAcks: 0, invitesRefused: 0, tuErrors: 0 };
+  readonly stats: TransactionLayerStats = { strayResponses: 0, strayAcks: 0, invitesRefused: 0, tuErrors: 0, overloaded: 0 };
   readonly timers: TimerValues;
   private readonly clock: Clock;
   private readonly clients = new Map<string, NonInviteClientTransaction>();
@@ -173,6 +184,13 @@ export class TransactionLayer {
     tx.receiveResponse(response);
   }
 
+  private answerStatelessly(request: SipMessage, source: MessageSource, status: number, headers: Array<[string, string]>): void {
+    const route = responseTarget(request.topVia, source);
+    this.transport
+      .send(serialize(buildResponse(request, status, { headers })), route.primary, { reuseOnly: isReliable(route.primary.transport) })
+      .catch(() => {});
+  }
+
   private receiveRequest(request: SipMessage, source: MessageSource): void {
     const key = serverKey(request);
     if (key === undefined) return; // no Via: nowhere to answer (the parser lets it through)
@@ -188,9 +206,13 @@ export class TransactionLayer {
     if (request.method === 'INVITE') {
       // Presence needs no sessions; answering statelessly is enough for a retransmitting caller.
       this.stats.invitesRefused++;
-      const res = buildResponse(request, 405, { headers: [['Allow', (this.options.allow ?? DEFAULT_ALLOW).join(', ')]] });
-      const route = responseTarget(request.topVia, source);
-      this.transport.send(serialize(res), route.primary, { reuseOnly: isReliable(route.primary.transport) }).catch(() => {});
+      this.answerStatelessly(request, source, 405, [['Allow', (this.options.allow ?? DEFAULT_ALLOW).join(', ')]]);
+      return;
+    }
+    if (this.servers.size >= (this.options.maxServerTransactions ?? DEFAULT_MAX_SERVER_TRANSACTIONS)) {
+      // RFC 3261 §21.5.4; its retransmissions get the same stateless answer.
+      this.stats.overloaded++;
+      this.answerStatelessly(request, source, 503, [['Retry-After', String(this.options.overloadRetryAfterS ?? 5)]]);
       return;
     }
     const tx = new NonInviteServerTransaction({
