@@ -40,6 +40,31 @@ describe('API server limits', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(500);
   });
 
+  it('a client that sends its body too slowly gets 408 once the request timeout passes, and the connection is closed', async () => {
+    // The handler reads the whole body, as a JSON API does.
+    const reading: http.RequestListener = (req, res) => {
+      req.resume();
+      req.on('end', () => res.end('read'));
+    };
+    const s = await listen(createApiServer(reading, { headersTimeoutMs: 500, requestTimeoutMs: 1200 }), 0, '127.0.0.1');
+    servers.push(s);
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect(port(s), '127.0.0.1');
+      let got = '';
+      sock.on('data', (d) => (got += d.toString()));
+      sock.on('close', () => resolve(got));
+      sock.on('error', reject);
+      // Headers at once; of the 100-byte body a byte every 200 ms (~20 s if let be).
+      sock.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n');
+      const drip = setInterval(() => sock.writable && sock.write('x'), 200);
+      sock.on('close', () => clearInterval(drip));
+      setTimeout(() => reject(new Error('still open after 10 s')), 10_000).unref();
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
   it('431 for a header block over the limit', async () => {
     const s = await listen(createApiServer(ok, { maxHeaderBytes: 2048 }), 0, '127.0.0.1');
     servers.push(s);
