@@ -73,50 +73,62 @@ async function reportOf(notifyId: string, timeoutMs: number): Promise<DeliveryRe
   }
 }
 
+/** A NOTIFY for a dialog whose Contact is the silent address, vouched for or not: its delivery report, how long it took, its NOTIFY datagrams. */
+async function notifyTheSilent(contactVerified: boolean, tag: string) {
+  const callId = `reflect-${tag}-${run}@${HOST}`;
+  const requestUri = `sip:victim@${HOST}:${silent.port}`;
+  const dialogs = new Map<string, WatcherDialog>();
+  const now = Date.now();
+  const sub: Subscription = {
+    contactVerified,
+    dialogFilter: null,
+    requestId: `r-${tag}-${run}`,
+    receivedAt: now,
+    presentity: 'msisdn:+351910000043',
+    presentityUri: 'sip:+351910000043@ims.example.net',
+    watcherUri: 'sip:watcher@example.com',
+    event: 'presence',
+    expires: 600,
+    callId,
+    watcherTag: `w-${tag}`,
+    cseq: 1,
+    contact: requestUri,
+    routeSet: [],
+    accept: ['application/pidf+xml'],
+    supported: [],
+    body: null,
+    frontEnd: 'fe-1',
+    localTag: null,
+  };
+  const doc = { contentType: 'application/pidf+xml', body: '<presence>open</presence>' };
+  const first = applySubscribe(dialogs, sub, 'allow', doc, doc, now, `pa-${tag}`).notifies;
+  expect(first).toHaveLength(1);
+  const n: NotifyRequest = first[0]!;
+  const sentAt = Date.now();
+  await producer.send(topicName(s.topics.prefix, 'notify-requests'), n.presentity, serde.encode('notify-requests', n));
+  const report = await reportOf(n.notifyId, 30_000);
+  const notifies = silent.datagrams.filter((d) => d.data.toString('latin1').startsWith('NOTIFY ') && d.data.toString('latin1').includes(callId));
+  return {
+    dialogs,
+    n,
+    report,
+    tookMs: Date.now() - sentAt,
+    notifies,
+    branches: new Set(notifies.map((d) => /branch=([^;\r\n]+)/.exec(d.data.toString('latin1'))?.[1])).size,
+  };
+}
+
 describe('a vouched-for Contact that answers nothing', () => {
   it('gets a bounded number of NOTIFY datagrams, is given up on within 2 × Timer F, and its dialog ends without a terminated NOTIFY', async () => {
-    const callId = `reflect-${run}@${HOST}`;
-    const requestUri = `sip:victim@${HOST}:${silent.port}`;
     // The event manager's side: a dialog with that Contact, vouched for (a proxy forwarded it, say).
-    const dialogs = new Map<string, WatcherDialog>();
-    const now = Date.now();
-    const sub: Subscription = {
-      contactVerified: true,
-      dialogFilter: null,
-      requestId: `r-${run}`,
-      receivedAt: now,
-      presentity: 'msisdn:+351910000043',
-      presentityUri: 'sip:+351910000043@ims.example.net',
-      watcherUri: 'sip:watcher@example.com',
-      event: 'presence',
-      expires: 600,
-      callId,
-      watcherTag: 'w1',
-      cseq: 1,
-      contact: requestUri,
-      routeSet: [],
-      accept: ['application/pidf+xml'],
-      supported: [],
-      body: null,
-      frontEnd: 'fe-1',
-      localTag: null,
-    };
-    const doc = { contentType: 'application/pidf+xml', body: '<presence>open</presence>' };
-    const first = applySubscribe(dialogs, sub, 'allow', doc, doc, now, 'pa-1').notifies;
-    expect(first).toHaveLength(1);
-    const n: NotifyRequest = first[0]!;
-    const sentAt = Date.now();
-    await producer.send(topicName(s.topics.prefix, 'notify-requests'), n.presentity, serde.encode('notify-requests', n));
-    const report = await reportOf(n.notifyId, 30_000);
-    const tookMs = Date.now() - sentAt;
+    const { dialogs, n, report, tookMs, notifies, branches } = await notifyTheSilent(true, 'vouched');
 
     expect(report).toMatchObject({ outcome: 'gave-up', statusCode: null, attempts: 2 });
     expect(report.reason).toMatch(/2 unanswered attempts/);
     // Two transactions, each at most 11 UDP sends within Timer F (64·T1): bounded, and far below maxAttempts' 4.
-    const notifies = silent.datagrams.filter((d) => d.data.toString('latin1').startsWith('NOTIFY '));
     expect(notifies.length).toBeGreaterThanOrEqual(2);
     expect(notifies.length).toBeLessThanOrEqual(22);
-    expect(new Set(notifies.map((d) => /branch=([^;\r\n]+)/.exec(d.data.toString('latin1'))?.[1])).size).toBe(2);
+    expect(branches).toBe(2);
     // 2 × Timer F + one 200 ms backoff, plus Kafka's round trips.
     expect(tookMs).toBeLessThan(2 * 64 * T1 + 200 + 10_000);
     expect(sink.deliverer.stats.unanswered).toBeGreaterThanOrEqual(1);
@@ -127,5 +139,16 @@ describe('a vouched-for Contact that answers nothing', () => {
     const before = silent.datagrams.length;
     await new Promise((r) => setTimeout(r, 1000));
     expect(silent.datagrams.length).toBe(before);
+  }, 90_000);
+});
+
+describe("a Contact nobody vouched for (RFC 6665 §9: it did not match the SUBSCRIBE's source, no trusted proxy between)", () => {
+  it('gets one transaction only, never retried, and is given up on within one Timer F', async () => {
+    const { report, tookMs, notifies, branches } = await notifyTheSilent(false, 'unvouched');
+    expect(report).toMatchObject({ outcome: 'gave-up', statusCode: null, attempts: 1 });
+    expect(branches).toBe(1);
+    expect(notifies.length).toBeGreaterThanOrEqual(1);
+    expect(notifies.length).toBeLessThanOrEqual(11);
+    expect(tookMs).toBeLessThan(64 * T1 + 10_000);
   }, 90_000);
 });
