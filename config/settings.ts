@@ -298,6 +298,8 @@ export interface Settings {
       trustedProxyNames: string[];
       /** Digest algorithms offered, most preferred first. */
       algorithms: Array<'SHA-256' | 'MD5'>;
+      /** Replays caught per front end in memory ('instance'), or by every front end through the credentials database ('shared'). */
+      replayCheck: 'instance' | 'shared';
     };
     /** Flood limits of the SIP edge (protocols/sip/transport/sourceLimits.ts). */
     limits: {
@@ -944,6 +946,12 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
         nonceLifetimeS: int('PRESENCE_SIP_NONCE_LIFETIME_S', get('PRESENCE_SIP_NONCE_LIFETIME_S', 'frontEnd.auth.nonceLifetimeS'), 300),
         trustedProxies: commaList(get('PRESENCE_SIP_TRUSTED_PROXIES', 'frontEnd.auth.trustedProxies')),
         trustedProxyNames: commaList(get('PRESENCE_SIP_TRUSTED_PROXY_NAMES', 'frontEnd.auth.trustedProxyNames')),
+        replayCheck: oneOf(
+          'PRESENCE_SIP_REPLAY_CHECK',
+          get('PRESENCE_SIP_REPLAY_CHECK', 'frontEnd.auth.replayCheck'),
+          ['instance', 'shared'] as const,
+          'shared',
+        ),
         algorithms: commaList(get('PRESENCE_SIP_DIGEST_ALGORITHMS', 'frontEnd.auth.algorithms'), ['SHA-256', 'MD5']).map((a) => {
           const u = a.toUpperCase();
           if (u !== 'SHA-256' && u !== 'MD5') throw new Error(`setting PRESENCE_SIP_DIGEST_ALGORITHMS: ${a} is not SHA-256 or MD5`);

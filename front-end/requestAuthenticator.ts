@@ -28,7 +28,17 @@ export interface SipAuthOptions {
   readonly mode: Exclude<SipAuthMode, 'off'>;
   readonly realm: string;
   readonly nonces: StatelessNonces;
-  readonly credentials: { lookup(username: string, realm: string): Promise<SipCredential | undefined> };
+  readonly credentials: {
+    lookup(username: string, realm: string): Promise<SipCredential | undefined>;
+    /** Shared replay check (SipCredentials.claimNonceUse): needed with replayCheck 'shared'. */
+    claimNonceUse?(nonce: string, nc: string, cnonce: string, validForMs: number): Promise<boolean>;
+  };
+  /**
+   * Where replays are caught: 'instance' remembers the (nonce, nc, cnonce) this front end accepted
+   * (in memory, no cost, but the same credentials replayed to another front end pass); 'shared'
+   * also records each use in the credentials database, so a use anywhere is a replay everywhere.
+   */
+  readonly replayCheck?: 'instance' | 'shared';
   /** Addresses or networks (CIDR) of proxies whose P-Asserted-Identity is believed. */
   readonly trustedProxies: readonly string[];
   /**
@@ -58,6 +68,7 @@ export class RequestAuthenticator {
 
   constructor(private readonly o: SipAuthOptions) {
     this.trusted = new AddressSet(o.trustedProxies, 'PRESENCE_SIP_TRUSTED_PROXIES');
+    if (o.replayCheck === 'shared' && !o.credentials.claimNonceUse) throw new Error('a shared replay check needs a credentials store that records nonce uses');
     this.trustedNames = new Set((o.trustedProxyNames ?? []).map((n) => n.toLowerCase()));
     this.algorithms = o.algorithms ?? DIGEST_ALGORITHMS;
   }
@@ -103,8 +114,13 @@ export class RequestAuthenticator {
     });
     const given = Buffer.from(response.toLowerCase());
     if (given.length !== expected.length || !timingSafeEqual(given, Buffer.from(expected))) return this.refuse('wrong-password', 403, 'Forbidden');
-    if (offered['qop'] && !this.replays.firstUse(nonce, offered['nc'] ?? '', offered['cnonce'] ?? ''))
-      return this.refuse('replayed', 403, 'Forbidden (replayed credentials)');
+    if (offered['qop']) {
+      const [nc, cnonce] = [offered['nc'] ?? '', offered['cnonce'] ?? ''];
+      if (!this.replays.firstUse(nonce, nc, cnonce)) return this.refuse('replayed', 403, 'Forbidden (replayed credentials)');
+      // A store that does not answer throws: the front end's outage answer (500 + Retry-After), never an acceptance.
+      if (this.o.replayCheck === 'shared' && !(await this.o.credentials.claimNonceUse!(nonce, nc, cnonce, this.o.nonces.lifetimeMs)))
+        return this.refuse('replayed', 403, 'Forbidden (replayed credentials)');
+    }
     this.stats.digest++;
     return { identity: credential.identity, by: 'digest' };
   }

@@ -596,6 +596,7 @@ export async function startSipFrontEnd(s: Settings, o: SipFrontEndOptions = {}):
             credentials,
             trustedProxies: a.trustedProxies,
             trustedProxyNames: a.trustedProxyNames,
+            replayCheck: a.replayCheck,
             algorithms: a.algorithms,
           })
         : undefined;

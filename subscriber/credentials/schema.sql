@@ -20,3 +20,15 @@ create table if not exists publish_delegates (
   delegate    text not null,
   primary key (presentity, delegate)
 );
+
+-- Uses of a nonce (nonce, nc, cnonce) any front end accepted, when the front
+-- ends check replays together (PRESENCE_SIP_REPLAY_CHECK=shared): a second
+-- use anywhere is a replay. Kept until the nonce could no longer be fresh.
+create table if not exists sip_nonce_uses (
+  nonce       text not null,
+  nc          text not null,
+  cnonce      text not null,
+  expires_at  timestamptz not null,
+  primary key (nonce, nc, cnonce)
+);
+create index if not exists sip_nonce_uses_expiry on sip_nonce_uses (expires_at);

@@ -19,6 +19,7 @@ export interface SipCredential {
 export class SipCredentials {
   readonly pool: pg.Pool;
   private readonly cache = new Map<string, { at: number; value: SipCredential | null }>();
+  private claims = 0;
 
   constructor(
     databaseUrl: string,
@@ -81,6 +82,20 @@ export class SipCredentials {
   }
 
   /** Whether `delegate` (a subscriber key) may PUBLISH for `presentity` (a subscriber key). */
+  /**
+   * Records one use of a nonce for every front end sharing this database: true the first time
+   * (nonce, nc, cnonce) is offered anywhere, false for a replay. Forgotten once `validForMs` has
+   * passed (the nonce is stale by then); expired uses are swept every 1,000 claims.
+   */
+  async claimNonceUse(nonce: string, nc: string, cnonce: string, validForMs: number): Promise<boolean> {
+    if (++this.claims % 1000 === 0) await this.pool.query('delete from sip_nonce_uses where expires_at < now()');
+    const r = await this.pool.query(
+      `insert into sip_nonce_uses (nonce, nc, cnonce, expires_at) values ($1, $2, $3, now() + $4 * interval '1 millisecond') on conflict do nothing`,
+      [nonce, nc, cnonce, validForMs],
+    );
+    return (r.rowCount ?? 0) === 1;
+  }
+
   async mayPublishFor(presentity: string, delegate: string): Promise<boolean> {
     return ((await this.pool.query('select 1 from publish_delegates where presentity = $1 and delegate = $2', [presentity, delegate])).rowCount ?? 0) > 0;
   }

@@ -353,6 +353,42 @@ describe('a credentials store that does not answer', () => {
   });
 });
 
+// Nonces any front end verifies (no sticky routing) must not let credentials used at one be
+// replayed at another: with the shared check every use is recorded in the credentials database.
+describe('credentials replayed at another front end', () => {
+  for (const replayCheck of ['instance', 'shared'] as const) {
+    it(`${replayCheck === 'shared' ? 'are refused with the shared check' : 'pass with the in-memory check alone'}`, async () => {
+      const pair = await Promise.all(
+        [0, 1].map(() =>
+          SipFrontEnd.start({
+            host: HOST,
+            port: 0,
+            resolveKey: (u) => presentityKey(u, { countryCode: '351' }),
+            sink: { record: async (_k, v) => void recorded.push(v) },
+            auth: new RequestAuthenticator({ mode: 'digest', realm: REALM, nonces, credentials, trustedProxies: [], replayCheck }),
+          }),
+        ),
+      );
+      try {
+        const [a, b] = pair as [SipFrontEnd, SipFrontEnd];
+        const c = await client();
+        const sub = (callId: string, cseq: number, extra: string[] = []) =>
+          request(c, { method: 'SUBSCRIBE', uri: 'sip:carol@example.com', from: 'sip:alice@example.com', callId, cseq, extra });
+        c.socket.send(sub(`x-${replayCheck}`, 1), a.port, HOST);
+        const offered = (await c.next()).headers.getAll('www-authenticate')[0]!;
+        const auth = authorization(offered, { username: 'alice', password: 'wonderland', method: 'SUBSCRIBE', uri: 'sip:carol@example.com' });
+        c.socket.send(sub(`x-${replayCheck}`, 2, [auth]), a.port, HOST);
+        expect((await c.next()).status).toBe(200);
+        // The same Authorization in a new request, to the other front end.
+        c.socket.send(sub(`y-${replayCheck}`, 1, [auth]), b.port, HOST);
+        expect((await c.next()).status).toBe(replayCheck === 'shared' ? 403 : 200);
+      } finally {
+        for (const fe of pair) await fe.stop();
+      }
+    });
+  }
+});
+
 // RFC 3325's trust domain by certificate: an S-CSCF reaching us over TLS from any address is
 // trusted for the name its client certificate (verified against our client CA) certifies.
 describe('P-Asserted-Identity from a proxy trusted by its TLS client certificate', () => {
