@@ -142,6 +142,15 @@ describe('SUBSCRIBE to a group URI', () => {
     expect((await router(group()).decide(request({ from: 'tel:+351910000001' }), ctx))?.status).toBe(200);
   });
 
+  it("members-only judges who authenticated, not the From: an outsider writing a member's From is 403, a member writing any From is 200 and recorded as itself", async () => {
+    const asEve = { ...ctx, authenticated: 'sip:eve@example.com' };
+    expect((await router(group()).decide(request({ from: 'sip:bob@example.com' }), asEve))?.status).toBe(403);
+    const asBob = { ...ctx, authenticated: 'sip:bob@example.com' };
+    const a = await router(group()).decide(request({ from: 'sip:someone@example.com' }), asBob);
+    expect(a?.status).toBe(200);
+    expect(a?.record?.value).toMatchObject({ watcherUri: 'sip:bob@example.com' });
+  });
+
   it('Event: dialog (BLF on the list) → 200 and a Subscription with event dialog; its call-id parameter names nothing on a list', async () => {
     const r = router(group());
     const a = await r.decide(request({ drop: ['Event'], extra: ['Event: dialog;call-id=x@y'] }), ctx);
