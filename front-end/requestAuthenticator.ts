@@ -100,7 +100,8 @@ export class RequestAuthenticator {
     const algorithm = digestAlgorithmOf(offered);
     const { username, nonce, uri, response } = offered;
     if (!algorithm || !this.algorithms.includes(algorithm) || !username || !nonce || !uri || !response) return this.challenge(false);
-    if (offered['qop'] !== undefined && offered['qop'] !== 'auth') return this.challenge(false);
+    // Only qop=auth, as challenged: an RFC 2069 answer (no qop, no nc/cnonce) could be replayed for the nonce's whole life.
+    if (offered['qop'] !== 'auth') return this.refuseAnswer('no-qop');
     const fresh = this.o.nonces.check(nonce);
     if (fresh === 'invalid') return this.challenge(false);
     if (fresh === 'stale') return this.challenge(true);
@@ -110,17 +111,17 @@ export class RequestAuthenticator {
       method: request.method,
       uri,
       nonce,
-      ...(offered['qop'] ? { qop: offered['qop'], nc: offered['nc'] ?? '', cnonce: offered['cnonce'] ?? '' } : {}),
+      qop: 'auth',
+      nc: offered['nc'] ?? '',
+      cnonce: offered['cnonce'] ?? '',
     });
     const given = Buffer.from(response.toLowerCase());
     if (given.length !== expected.length || !timingSafeEqual(given, Buffer.from(expected))) return this.refuse('wrong-password', 403, 'Forbidden');
-    if (offered['qop']) {
-      const [nc, cnonce] = [offered['nc'] ?? '', offered['cnonce'] ?? ''];
-      if (!this.replays.firstUse(nonce, nc, cnonce)) return this.refuse('replayed', 403, 'Forbidden (replayed credentials)');
-      // A store that does not answer throws: the front end's outage answer (500 + Retry-After), never an acceptance.
-      if (this.o.replayCheck === 'shared' && !(await this.o.credentials.claimNonceUse!(nonce, nc, cnonce, this.o.nonces.lifetimeMs)))
-        return this.refuse('replayed', 403, 'Forbidden (replayed credentials)');
-    }
+    const [nc, cnonce] = [offered['nc'] ?? '', offered['cnonce'] ?? ''];
+    if (!this.replays.firstUse(nonce, nc, cnonce)) return this.refuse('replayed', 403, 'Forbidden (replayed credentials)');
+    // A store that does not answer throws: the front end's outage answer (500 + Retry-After), never an acceptance.
+    if (this.o.replayCheck === 'shared' && !(await this.o.credentials.claimNonceUse!(nonce, nc, cnonce, this.o.nonces.lifetimeMs)))
+      return this.refuse('replayed', 403, 'Forbidden (replayed credentials)');
     this.stats.digest++;
     return { identity: credential.identity, by: 'digest' };
   }
@@ -132,6 +133,12 @@ export class RequestAuthenticator {
     return {
       refuse: { status: 401, headers: digestChallenges(this.o.realm, nonce, stale, this.algorithms).map((c) => ['WWW-Authenticate', c] as SipHeaderLine) },
     };
+  }
+
+  /** A new challenge for an answer we do not take, counted by why. */
+  private refuseAnswer(why: string): AuthOutcome {
+    this.stats.refused[why] = (this.stats.refused[why] ?? 0) + 1;
+    return this.challenge(false);
   }
 
   private refuse(why: string, status: number, reason: string): AuthOutcome {

@@ -13,7 +13,8 @@ import { SipFrontEnd } from '../../front-end/sipFrontEnd.ts';
 import { presentityKey } from '../../front-end/subscribeHandler.ts';
 import { RequestAuthenticator } from '../../front-end/requestAuthenticator.ts';
 import type { PublishService } from '../../front-end/publishHandler.ts';
-import { parseDigestCredentials } from '../../protocols/sip/auth/digest.ts';
+import { createHash } from 'node:crypto';
+import { digestResponse, parseDigestCredentials } from '../../protocols/sip/auth/digest.ts';
 import { parseSipMessage, SipStreamFramer } from '../../protocols/decode/sip/index.ts';
 import { createTestCertificateAuthority } from '../../infra/local/testCertificates.ts';
 import { StatelessNonces } from '../../protocols/sip/auth/statelessNonce.ts';
@@ -260,6 +261,26 @@ describe('authorization on the authenticated identity', () => {
     const answer = await c.next();
     expect(answer.status).toBe(401);
     expect(answer.headers.getAll('www-authenticate')[0]).toMatch(/stale=true/);
+  });
+
+  it('an answer without qop (RFC 2069: no nc or cnonce to tell a replay by) is challenged again, never taken', async () => {
+    const c = await client();
+    const sub = (cseq: number, extra: string[] = []) =>
+      c.socket.send(
+        request(c, { method: 'SUBSCRIBE', uri: 'sip:carol@example.com', from: 'sip:alice@example.com', callId: 'nq1', cseq, extra }),
+        fe.port,
+        HOST,
+      );
+    sub(1);
+    const p = parseDigestCredentials((await c.next()).headers.getAll('www-authenticate')[0]!)!;
+    const ha1 = createHash('sha256').update(`alice:${REALM}:wonderland`).digest('hex');
+    const response = digestResponse('SHA-256', ha1, { method: 'SUBSCRIBE', uri: 'sip:carol@example.com', nonce: p['nonce']! });
+    const before = recorded.length;
+    sub(2, [
+      `Authorization: Digest username="alice", realm="${REALM}", nonce="${p['nonce']}", uri="sip:carol@example.com", response="${response}", algorithm=SHA-256`,
+    ]);
+    expect((await c.next()).status).toBe(401);
+    expect(recorded.length).toBe(before);
   });
 
   it('PUBLISH is challenged as SUBSCRIBE is: 401 without credentials, 403 for a wrong password or replayed ones, and nothing published but the right one', async () => {
