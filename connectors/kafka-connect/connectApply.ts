@@ -7,6 +7,7 @@ import type { Settings } from '../../config/settings.ts';
 import { type ConnectorSpec, type ConnectorTargets, SINK_TABLES, connectorSpecs, defaultTargets } from './connectorConfigs.ts';
 import { avroFieldsOf, createTableSql } from './sqlColumns.ts';
 import { valueSubject } from '../../schemas/topology.ts';
+import { registryHeaders } from '../../schemas/registryAuth.ts';
 
 class ConnectError extends Error {}
 
@@ -84,12 +85,16 @@ export async function cdcUnavailable(databaseUrl: string): Promise<string | unde
  * position: a registry still holding an older version of our record (before
  * `presence topics apply`) would get the row's fields under the wrong names.
  */
-async function registeredSchemaMismatch(s: Settings, spec: ConnectorSpec): Promise<string | undefined> {
+export async function registeredSchemaMismatch(s: Settings, spec: ConnectorSpec): Promise<string | undefined> {
   if (!spec.writes) return undefined;
   const subject = valueSubject(s.topics.prefix, spec.writes.topic);
   let res: Response;
   try {
-    res = await fetch(`${s.registry.url}/subjects/${encodeURIComponent(subject)}/versions/latest`, { signal: AbortSignal.timeout(10_000) });
+    const { username, password } = s.registry;
+    res = await fetch(`${s.registry.url}/subjects/${encodeURIComponent(subject)}/versions/latest`, {
+      headers: registryHeaders(username !== undefined && password !== undefined ? { username, password } : undefined),
+      signal: AbortSignal.timeout(10_000),
+    });
   } catch (err) {
     return `the schema registry at ${s.registry.url} does not answer (${(err as Error).message})`;
   }

@@ -1,8 +1,11 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../config/settings.ts';
 import { TOPICS, partitionsOf } from '../../schemas/topology.ts';
 import { connectorSpecs, defaultTargets, SINK_TABLES } from './connectorConfigs.ts';
-import { createTableSql, snakeCase, sqlTableOf } from './sqlColumns.ts';
+import { avroFieldsOf, createTableSql, snakeCase, sqlTableOf } from './sqlColumns.ts';
+import { registeredSchemaMismatch } from './connectApply.ts';
 
 const s = loadSettings({ PRESENCE_TOPIC_PREFIX: 'acme.' } as NodeJS.ProcessEnv);
 
@@ -120,5 +123,32 @@ describe('connector configurations', () => {
         'value.converter.basic.auth.credentials.source': 'USER_INFO',
         'value.converter.basic.auth.user.info': 'presence:reg-s3cret',
       });
+  });
+});
+
+describe('presence connect against a registry that requires basic auth', () => {
+  it('reads the registered schema with the registry credentials (401 without them)', async () => {
+    const s0 = loadSettings({ PRESENCE_REGISTRY_URL: 'http://127.0.0.1:1' } as NodeJS.ProcessEnv);
+    const spec = connectorSpecs(s0).find((c) => c.writes)!;
+    const expected = `Basic ${Buffer.from('presence:reg-s3cret').toString('base64')}`;
+    const server = http.createServer((req, res) => {
+      if (req.headers.authorization !== expected) return void res.writeHead(401).end('{"error_code":401}');
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ schema: JSON.stringify({ fields: avroFieldsOf(spec.writes!.valueSchema) }) }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const withAuth = loadSettings({
+        PRESENCE_REGISTRY_URL: url,
+        PRESENCE_REGISTRY_USERNAME: 'presence',
+        PRESENCE_REGISTRY_PASSWORD: 'reg-s3cret',
+      } as NodeJS.ProcessEnv);
+      expect(await registeredSchemaMismatch(withAuth, spec)).toBeUndefined();
+      expect(await registeredSchemaMismatch(loadSettings({ PRESENCE_REGISTRY_URL: url } as NodeJS.ProcessEnv), spec)).toMatch(/answered 401/);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });
