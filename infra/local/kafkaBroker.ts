@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { maskedPasswords } from '../../config/secrets.ts';
 import { promisify } from 'node:util';
 import type { Settings } from '../../config/settings.ts';
 import { assignorJvmProperties, BROKER_ASSIGNORS, loadAssignorJar } from '../assignor/loadAssignorJar.ts';
@@ -213,7 +214,21 @@ export async function startKafka(
       .filter((u) => u.mechanism !== 'PLAIN')
       .flatMap((u) => ['--add-scram', `${u.mechanism}=[name=${u.name},password=${u.password}]`]);
     const uuid = randomClusterId();
-    await run(java, ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', uuid, '-c', props, ...scramArgs]);
+    // Kafka's format takes SCRAM users only on its command line: kept out of error messages at least.
+    await run(java, [
+      '-cp',
+      classpath,
+      `-Dlog4j2.configurationFile=${log4j}`,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      uuid,
+      '-c',
+      props,
+      ...scramArgs,
+    ]).catch((err: unknown) => {
+      throw new Error(maskedPasswords((err as Error).message));
+    });
   }
   const heap = s.kafka.heapMb;
   const pid = startDetached(p, java, [

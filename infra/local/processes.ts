@@ -1,5 +1,6 @@
 // Background processes of the local stack: started detached with output to a
 // log file, tracked by pid files, so `presence stack` works across CLI runs.
+import { maskedPasswords } from '../../config/secrets.ts';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -33,7 +34,7 @@ export function startDetached(p: ManagedProcess, command: string, args: string[]
   mkdirSync(path.dirname(p.logFile), { recursive: true });
   mkdirSync(path.dirname(p.pidFile), { recursive: true });
   const out = openSync(p.logFile, 'a');
-  writeFileSync(out, `\n---- ${new Date().toISOString()} starting ${p.name}: ${command} ${args.join(' ')}\n`);
+  writeFileSync(out, `\n---- ${new Date().toISOString()} starting ${p.name}: ${maskedPasswords(`${command} ${args.join(' ')}`)}\n`);
   const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out], env });
   closeSync(out);
   if (child.pid === undefined) throw new Error(`could not start ${p.name} (${command}); see ${p.logFile}`);

@@ -62,7 +62,6 @@ export async function startRegistry(s: Settings, log: (line: string) => void): P
       '-Dapicurio.storage.sql.kind=postgresql',
       `-Dapicurio.datasource.url=${jdbc.url}`,
       `-Dapicurio.datasource.username=${jdbc.user}`,
-      `-Dapicurio.datasource.password=${jdbc.password}`,
       // Let clients delete subjects as with Confluent's registry (tests and `topics apply --reset`).
       '-Dapicurio.rest.deletion.artifact.enabled=true',
       '-Dapicurio.rest.deletion.artifact-version.enabled=true',
@@ -70,7 +69,8 @@ export async function startRegistry(s: Settings, log: (line: string) => void): P
       '-jar',
       path.join(dist, 'quarkus-run.jar'),
     ],
-    { ...process.env, JAVA_HOME: path.dirname(path.dirname(java)) },
+    // The database password by environment, not argv: a command line shows in ps and in the process log.
+    { ...process.env, JAVA_HOME: path.dirname(path.dirname(java)), APICURIO_DATASOURCE_PASSWORD: jdbc.password },
   );
   const readyMs = await waitUntilReady(p, pid, () => registryAnswers(s.registry.url), 120_000);
   return { pid, readyMs, alreadyRunning: false };
