@@ -152,3 +152,16 @@ describe('presence connect against a registry that requires basic auth', () => {
     }
   });
 });
+
+describe("the database URL's TLS settings", () => {
+  it('reach the JDBC sinks and the CDC sources (sslmode=require in PRESENCE_DATABASE_URL)', () => {
+    const tls = loadSettings({
+      PRESENCE_DATABASE_URL: 'postgres://app:pw@db.example:5433/presence?sslmode=require&sslrootcert=/etc/ca.pem',
+    } as NodeJS.ProcessEnv);
+    const specs = connectorSpecs(tls);
+    for (const c of specs.filter((x) => x.kind === 'sink'))
+      expect(c.config['connection.url']).toBe('jdbc:postgresql://db.example:5433/presence?sslmode=require&sslrootcert=%2Fetc%2Fca.pem');
+    for (const c of specs.filter((x) => x.kind === 'source'))
+      expect(c.config).toMatchObject({ 'database.sslmode': 'require', 'database.sslrootcert': '/etc/ca.pem' });
+  });
+});

@@ -213,6 +213,9 @@ function source(s: Settings, t: ConnectorTargets, spec: SourceSpec): ConnectorSp
       'database.user': decodeURIComponent(u.username || 'postgres'),
       'database.password': decodeURIComponent(u.password),
       'database.dbname': databaseOf(t.sourceDatabaseUrl),
+      // The URL's TLS settings, as libpq names them (Debezium takes the same values).
+      ...(u.searchParams.get('sslmode') ? { 'database.sslmode': u.searchParams.get('sslmode')! } : {}),
+      ...(u.searchParams.get('sslrootcert') ? { 'database.sslrootcert': u.searchParams.get('sslrootcert')! } : {}),
       'topic.prefix': id,
       'table.include.list': table,
       // Exactly our record's columns: a column added to the table later does not shift the record's fields.

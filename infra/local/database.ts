@@ -25,12 +25,17 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<'c
   }
 }
 
-/** Hides a password in a connection URL for messages. */
-/** The same server as `adminUrl`, database `db`, as JDBC properties. */
+/**
+ * The same server as `adminUrl`, database `db`, as JDBC properties. Its query parameters
+ * (sslmode, sslrootcert, …: pgjdbc reads the libpq names) go along, so `sslmode=require` in
+ * PRESENCE_DATABASE_URL reaches the registry and the Connect sinks too.
+ */
 export function jdbcOf(adminUrl: string, db: string): { url: string; user: string; password: string } {
   const u = new URL(adminUrl);
+  const params = new URLSearchParams([...u.searchParams].filter(([k]) => k !== 'user' && k !== 'password'));
+  const query = params.size ? `?${params.toString()}` : '';
   return {
-    url: `jdbc:postgresql://${u.hostname}:${u.port || 5432}/${db}`,
+    url: `jdbc:postgresql://${u.hostname}:${u.port || 5432}/${db}${query}`,
     user: decodeURIComponent(u.username || 'postgres'),
     password: decodeURIComponent(u.password),
   };
