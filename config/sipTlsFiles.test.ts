@@ -36,6 +36,11 @@ describe('frontEndTls', () => {
     expect(on?.clientCa?.toString()).toContain('BEGIN CERTIFICATE');
   });
 
+  it('refuses trusted proxy names without a client CA to verify their certificates by', () => {
+    const named = { ...base, frontEnd: { ...base.frontEnd, auth: { ...base.frontEnd.auth, trustedProxyNames: ['scscf.ims.example.net'] } } };
+    expect(() => frontEndTls(named)).toThrow(/PRESENCE_SIP_TRUSTED_PROXY_NAMES needs PRESENCE_SIP_TLS_CLIENT_CA_FILE/);
+  });
+
   it('refuses half a configuration, a missing file and a file that is not PEM, naming the setting', () => {
     expect(() => frontEndTls(withFrontEnd({ certFile: pemFile, keyFile: undefined }))).toThrow(/PRESENCE_SIP_TLS_KEY_FILE/);
     expect(() => frontEndTls(withFrontEnd({ certFile: undefined, keyFile: undefined, clientCaFile: pemFile }))).toThrow(

@@ -63,6 +63,11 @@ const SIP_KEY_PASSPHRASE = 'PRESENCE_SIP_TLS_KEY_PASSPHRASE';
 /** The front end's TLS listener, or undefined when no certificate is configured (TLS off). Half a configuration is an error. */
 export function frontEndTls(s: Settings): FrontEndTls | undefined {
   const t = s.frontEnd.tls;
+  // Names are believed only from certificates verified against a client CA: without one they would trust nothing, silently.
+  if (s.frontEnd.auth.trustedProxyNames.length > 0 && t.clientCaFile === undefined)
+    throw new Error(
+      'PRESENCE_SIP_TRUSTED_PROXY_NAMES needs PRESENCE_SIP_TLS_CLIENT_CA_FILE (and the SIP TLS certificate): proxies are trusted by name only through a client certificate verified against it',
+    );
   if (t.certFile === undefined && t.keyFile === undefined) {
     if (t.clientCaFile !== undefined) throw new Error('setting PRESENCE_SIP_TLS_CLIENT_CA_FILE needs PRESENCE_SIP_TLS_CERT_FILE and PRESENCE_SIP_TLS_KEY_FILE');
     return undefined;
