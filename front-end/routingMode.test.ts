@@ -238,4 +238,21 @@ describe('front end routing modes over UDP', () => {
     expect((await c.next()).status).toBe(483);
     expect(fe.statsLine()).toContain('proxy: redirected 0, proxied 2, relayedResponses 2, ownerUnknown 0, tooManyHops 1');
   });
+
+  it('proxy: a SUBSCRIBE whose Contact is not where it came from is handled here, not forwarded for the owner to believe (RFC 6665 §9)', async () => {
+    const emRecords: Subscription[] = [];
+    const em = await frontEnd({ record: async (_k, v) => void emRecords.push(v) });
+    const feRecords: Subscription[] = [];
+    const fe = await frontEnd({ record: async (_k, v) => void feRecords.push(v) }, proxyRouting({ owners: { contactOf: () => `sip:${HOST}:${em.port}` } }));
+    const c = await client();
+    c.socket.send(
+      subscribe(c.port, 'pv1').toString().replace(`Contact: <sip:watcher@${HOST}:${c.port}>`, 'Contact: <sip:victim@198.51.100.7:5060>'),
+      fe.port,
+      HOST,
+    );
+    expect((await c.next()).status).toBe(200);
+    expect(emRecords).toEqual([]);
+    expect(feRecords.map((r) => [r.contact, r.contactVerified])).toEqual([['sip:victim@198.51.100.7:5060', false]]);
+    expect(fe.statsLine()).toMatch(/proxied 0, .*contactKept 1/);
+  });
 });

@@ -43,6 +43,11 @@ interface RoutingStats {
   forwardFailures: number;
   /** SUBSCRIBEs that came over TLS (or for a sips: URI) handled here because the owner has no TLS contact to send them to (no downgrade). */
   tlsKept: number;
+  /**
+   * Proxy mode: SUBSCRIBEs handled here because their Contact is not where they came from (and no
+   * trusted proxy sent them): forwarded, the owner could not tell them from ones we vouch for.
+   */
+  contactKept: number;
 }
 
 /** A front end's routing mode: hooks sipFrontEnd.ts calls. */
@@ -64,6 +69,7 @@ export const emptyRoutingStats = (): RoutingStats => ({
   tooManyHops: 0,
   forwardFailures: 0,
   tlsKept: 0,
+  contactKept: 0,
 });
 
 /**

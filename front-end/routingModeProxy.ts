@@ -13,6 +13,7 @@
 // are answered as the stateless front end would — as is a SUBSCRIBE that
 // came over TLS or for a sips: URI: this proxy forwards over UDP/TCP only, and
 // a plain next hop would strip the protection the watcher asked for.
+import { contactVerified } from './contactCheck.ts';
 import { createHash } from 'node:crypto';
 import { parseUri, parseVia, SipMessage, type Via } from '../protocols/decode/sip/index.ts';
 import { splitCommaList } from '../protocols/decode/sip/fieldValues.ts';
@@ -173,6 +174,11 @@ export function proxyRouting(o: ProxyOptions): SubscribeRouting {
         if (!key) return false; // not ours (or a group URI): the layer answers
         if (arrivedSecure(request, source.transport)) {
           stats.tlsKept++;
+          return false;
+        }
+        // Members believe the Contacts of what we forward (we are their trusted proxy): only ones we could check.
+        if (!contactVerified(request, source, { authenticated: false, fromTrustedProxy: o.trusted?.(source.address) ?? false, flowRouted: false })) {
+          stats.contactKept++;
           return false;
         }
         const contact = o.owners.contactOf(key);

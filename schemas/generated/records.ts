@@ -210,6 +210,8 @@ export interface StateGroupWatcher {
   dialogsTold: Record<string, string>;
   /** Its latest NOTIFY failed for good (delivery report): kept until its expiry only for its CSeq, so a refresh goes on from there instead of restarting at 1; gets no NOTIFYs. */
   ended: boolean;
+  /** Whether anyone vouched for the Contact of its latest SUBSCRIBE (Subscription.contactVerified): when not, its NOTIFYs are tried once (RFC 6665 §9, no reflection). */
+  contactVerified: boolean;
 }
 
 /** Per group: basic group information, each member's presence and the group watchers' dialogs (the group presence processor's store, compacted changelog keyed by group id). */

@@ -74,6 +74,23 @@ describe('group state', () => {
 });
 
 describe('group dialogs', () => {
+  it("keeps whether the watcher's Contact was vouched for: an unvouched one's NOTIFYs say so (one try, RFC 6665 §9), a refresh from its own address vouches", () => {
+    const { st } = setup();
+    const unvouched = applyGroupSubscribe(st, groupView(st), subscribe('sip:user1@example.com', { contactVerified: false }), T0, 'lt').notifies;
+    expect(unvouched.map((n) => n.contactVerified)).toEqual([false]);
+    expect(change(st, 'info').map((n) => n.contactVerified)).toEqual([false]);
+    const refreshed = applyGroupSubscribe(st, groupView(st), subscribe('sip:user1@example.com', { contactVerified: true, cseq: 2 }), T0 + 10, 'lt').notifies;
+    expect(refreshed.map((n) => n.contactVerified)).toEqual([true]);
+    const gone = applyGroupSubscribe(
+      st,
+      groupView(st),
+      subscribe('sip:user1@example.com', { contactVerified: false, expires: 0, cseq: 3 }),
+      T0 + 20,
+      'lt',
+    ).notifies;
+    expect(gone.map((n) => n.contactVerified)).toEqual([false]);
+  });
+
   it('full state first, then partial NOTIFYs with only what changed, versions contiguous', () => {
     const { st } = setup();
     applyMemberPresence(st, memberIndex(st), presenceOf(member(1), 'open', 1), T0);

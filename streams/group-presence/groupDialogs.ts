@@ -188,6 +188,7 @@ function terminatedOnce(st: GroupPresenceState, sub: Subscription, localTag: str
     version: 0,
     // The NOTIFY's Event must be the one subscribed (RFC 6665 §8.2.1), also when it ends the dialog at once.
     event: sub.event === DIALOG_EVENT ? DIALOG_EVENT : 'presence',
+    contactVerified: sub.contactVerified,
   };
   return notify(d, groupPresentity(st.groupId), 'terminated', null, nowMs, sub.requestId, reason);
 }
@@ -232,6 +233,7 @@ export function applyGroupSubscribe(st: GroupPresenceState, view: GroupView, sub
     // Unsubscribe (or fetch, RFC 6665 §4.4.3): a final NOTIFY with the full state.
     const d: StateGroupWatcher = existing ?? { ...newDialog(sub, localTag, nowMs, filter) };
     if (existing) st.watchers.splice(idx, 1);
+    d.contactVerified = sub.contactVerified;
     d.filter = filter ?? d.filter;
     return { notifies: [groupNotify(st, view, d, 'full', nowMs, sub.requestId, 'terminated')!] };
   }
@@ -240,6 +242,7 @@ export function applyGroupSubscribe(st: GroupPresenceState, view: GroupView, sub
   d.ended = false;
   d.subscribeCseq = sub.cseq;
   d.contact = sub.contact || d.contact;
+  d.contactVerified = sub.contactVerified;
   d.routeSet = refreshedRouteSet(d.routeSet, sub.routeSet); // the watcher's current flow, after a NAT rebinding
   d.expiresAt = nowMs + sub.expires * 1000;
   // A refresh may carry a new filter (RFC 4660 §3); without a body the previous one stays.
@@ -268,6 +271,7 @@ function newDialog(sub: Subscription, localTag: string, nowMs: number, filter: s
     dialogVersions: {},
     dialogsTold: {},
     ended: false,
+    contactVerified: sub.contactVerified,
   };
 }
 

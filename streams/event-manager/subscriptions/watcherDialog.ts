@@ -70,7 +70,7 @@ export const watcherDialogKey = (callId: string, watcherTag: string) => `${callI
 type NotifierDialog = Pick<
   WatcherDialog,
   'callId' | 'remoteTag' | 'localTag' | 'watcherUri' | 'presentityUri' | 'contact' | 'routeSet' | 'expiresAt' | 'notifyCseq' | 'version'
-> & { event?: string; contactVerified?: boolean }; // group dialogs have neither field: theirs is presence, their Contact vouched for
+> & { event?: string; contactVerified?: boolean }; // a dialog without them: presence, its Contact vouched for
 
 /** The dialog's next NOTIFY: CSeq and version each advance by one. */
 /** The CSeq a notifyId names (`callId/remoteTag/cseq`, made by notify() below); undefined for another form. */
