@@ -19,7 +19,7 @@ import {
 import { ReplayWindow, type StatelessNonces } from '../protocols/sip/auth/statelessNonce.ts';
 import type { SipHeaderLine } from '../protocols/sip/message/index.ts';
 import type { MessageSource } from '../protocols/sip/transport/types.ts';
-import { AddressSet } from '../protocols/sip/transport/addressSet.ts';
+import { TrustedProxies } from '../protocols/sip/transport/trustedProxies.ts';
 import type { SipCredential } from '../subscriber/credentials/sipCredentials.ts';
 
 export type SipAuthMode = 'off' | 'digest' | 'trusted-only';
@@ -61,15 +61,13 @@ export type AuthOutcome = { readonly identity: string; readonly by: 'digest' | '
 export class RequestAuthenticator {
   /** `outages`: requests answered 500 because the credentials store did not answer (counted by the front end). */
   readonly stats = { challenged: 0, stale: 0, digest: 0, asserted: 0, outages: 0, refused: {} as Record<string, number> };
-  private readonly trusted: AddressSet;
-  private readonly trustedNames: ReadonlySet<string>;
+  private readonly trusted: TrustedProxies;
   private readonly replays = new ReplayWindow();
   private readonly algorithms: readonly DigestAlgorithm[];
 
   constructor(private readonly o: SipAuthOptions) {
-    this.trusted = new AddressSet(o.trustedProxies, 'PRESENCE_SIP_TRUSTED_PROXIES');
+    this.trusted = new TrustedProxies(o.trustedProxies, o.trustedProxyNames);
     if (o.replayCheck === 'shared' && !o.credentials.claimNonceUse) throw new Error('a shared replay check needs a credentials store that records nonce uses');
-    this.trustedNames = new Set((o.trustedProxyNames ?? []).map((n) => n.toLowerCase()));
     this.algorithms = o.algorithms ?? DIGEST_ALGORITHMS;
   }
 
@@ -80,7 +78,7 @@ export class RequestAuthenticator {
 
   /** Whether a request from this source comes from a trusted proxy (its P-Asserted-Identity is believed): by address, or by its verified TLS certificate's name. */
   isTrusted(source: MessageSource): boolean {
-    return this.trusted.has(source.address) || (source.peerNames?.some((n) => this.trustedNames.has(n)) ?? false);
+    return this.trusted.has(source);
   }
 
   async authenticate(request: SipMessage, source: MessageSource): Promise<AuthOutcome> {

@@ -16,7 +16,7 @@ import { flagsFromSettings, whole } from './flagSettings.ts';
 import { addAdminOptions, startAdminFor } from './adminPort.ts';
 import { MetricsRegistry } from '../../protocols/http/metrics.ts';
 import { callHandlingReadiness, registerCallHandlingMetrics } from '../../services/call-handling/callHandlingMetrics.ts';
-import { addRedirectOptions, redirectOptionsOf, type RedirectFlags } from './callHandlingOptions.ts';
+import { addRedirectOptions, callHandlingEdge, redirectOptionsOf, type RedirectFlags } from './callHandlingOptions.ts';
 
 const say = commandLog('call-handling', loadSettings);
 
@@ -72,6 +72,7 @@ export function registerCallHandlingCommand(program: Command): void {
           owners,
           resolveKey: directoryResolver(s, directory),
           ...answers,
+          ...callHandlingEdge(s),
         });
         const srv = server;
         say(`call-handling redirect server listening on ${opts.host}:${srv.port} (UDP+TCP); owners from ${s.topics.prefix}event-manager-members`);

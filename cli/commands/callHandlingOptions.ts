@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import type { Settings } from '../../config/settings.ts';
 import { parseUri } from '../../protocols/decode/sip/index.ts';
+import { TrustedProxies } from '../../protocols/sip/transport/trustedProxies.ts';
 import type { CallHandlingOptions } from '../../services/call-handling/callHandlingServer.ts';
 
 export interface RedirectFlags {
@@ -23,7 +24,7 @@ export function addRedirectOptions(cmd: Command, when = ''): Command {
     )
     .option(
       '--no-asserted-identity',
-      `${when}take the caller from From only, ignoring P-Asserted-Identity (use when no trusted proxy asserts identities); default PRESENCE_CALL_HANDLING_ASSERTED_IDENTITY or true`,
+      `${when}take the caller from From only, ignoring P-Asserted-Identity even from the trusted proxies (PRESENCE_SIP_TRUSTED_PROXIES / _NAMES, the only sources it is believed from at all); default PRESENCE_CALL_HANDLING_ASSERTED_IDENTITY or true`,
     );
 }
 
@@ -36,4 +37,13 @@ export function redirectOptionsOf(o: RedirectFlags): Pick<CallHandlingOptions, '
     throw new Error(`--voicemail must be a sip:, sips: or tel: URI, not ${o.voicemail}`);
   }
   return { trustAssertedIdentity: o.assertedIdentity, ...(o.voicemail ? { voicemail: o.voicemail } : {}) };
+}
+
+/** The SIP edge's settings the redirect server shares: whose P-Asserted-Identity is believed, the flood limits, the transaction cap. */
+export function callHandlingEdge(s: Settings): Pick<CallHandlingOptions, 'trustedProxies' | 'limits' | 'maxServerTransactions'> {
+  return {
+    trustedProxies: new TrustedProxies(s.frontEnd.auth.trustedProxies, s.frontEnd.auth.trustedProxyNames),
+    limits: s.frontEnd.limits,
+    maxServerTransactions: s.frontEnd.limits.maxTransactions,
+  };
 }

@@ -28,7 +28,7 @@ import { locatorReadiness, registerLocatorMetrics } from '../../coordinator/loca
 import { startMemberApi } from '../../streams/event-manager/introspection/memberApi.ts';
 import { regEventConfigured, startMemberRegEvent, type MemberRegEvent } from '../../streams/event-manager/memberRegEvent.ts';
 import { registerCallHandlingMetrics } from '../../services/call-handling/callHandlingMetrics.ts';
-import { addRedirectOptions, redirectOptionsOf, redirectSettings, type RedirectFlags } from './callHandlingOptions.ts';
+import { addRedirectOptions, callHandlingEdge, redirectOptionsOf, redirectSettings, type RedirectFlags } from './callHandlingOptions.ts';
 
 const say = commandLog('event-manager', loadSettings);
 const sayLocator = commandLog('locator', loadSettings);
@@ -95,6 +95,7 @@ async function startMemberCallHandling(
       owners: decisions,
       resolveKey: directoryResolver(s, directory),
       ...answers,
+      ...callHandlingEdge(s),
     });
     // Not as a sip: URI: the log would redact it as an identity, and a bench reads the port from this line.
     say(`call-handling redirect server listening on ${opts.callHandlingHost}:${server.port} (UDP+TCP; own subscribers decided from the store)`);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallDecision, CallRequest } from '../../subscriber/call-handling/callDecision.ts';
 import { presentityKey } from '../../front-end/subscribeHandler.ts';
 import { openSipUdpClient, type SipUdpClient } from '../../test/support/sipUdpClient.ts';
+import { TrustedProxies } from '../../protocols/sip/transport/trustedProxies.ts';
 import { CallHandlingServer } from './callHandlingServer.ts';
 import { OwnerDecisions, type CallDecider, type OwnerAnswer } from './ownerDecisions.ts';
 
@@ -44,9 +45,11 @@ let withVoicemail: CallHandlingServer;
 let ua: SipUdpClient;
 let n = 0;
 
+const resolveKey = (uri: string) => presentityKey(uri, { countryCode: '351' });
+
 beforeAll(async () => {
-  const resolveKey = (uri: string) => presentityKey(uri, { countryCode: '351' });
-  server = await CallHandlingServer.start({ host: '127.0.0.1', port: 0, owners, resolveKey });
+  // Loopback is the trusted proxy tier here: its P-Asserted-Identity is believed.
+  server = await CallHandlingServer.start({ host: '127.0.0.1', port: 0, owners, resolveKey, trustedProxies: new TrustedProxies(['127.0.0.1']) });
   withVoicemail = await CallHandlingServer.start({ host: '127.0.0.1', port: 0, owners, resolveKey, voicemail: 'sip:vm@voicemail.example' });
   ua = await openSipUdpClient();
 });
@@ -103,6 +106,19 @@ describe('call-handling redirect server', () => {
     expect(vm.status).toBe(302);
     expect(vm.headers.getAll('contact')).toEqual(['<sip:vm@voicemail.example;target=tel:+351910000001;cause=486>']);
     expect(asked.at(-1)?.request.voicemail).toBe(true);
+  });
+
+  it('believes P-Asserted-Identity only from a trusted proxy: from anyone else the From is the caller', async () => {
+    const untrusting = await CallHandlingServer.start({ host: '127.0.0.1', port: 0, owners, resolveKey, trustedProxies: new TrustedProxies(['10.0.0.0/8']) });
+    try {
+      await send(
+        untrusting.port,
+        request({ uri: 'tel:+351910000009', from: 'sip:caller@example.com', headers: ['P-Asserted-Identity: <sip:boss@corp.example>'] }).text,
+      );
+      expect(asked.at(-1)?.request).toMatchObject({ caller: 'sip:caller@example.com' });
+    } finally {
+      await untrusting.stop();
+    }
   });
 
   it('the caller is the asserted identity; video from the SDP; MESSAGE is a message; declined → 603', async () => {

@@ -16,6 +16,8 @@ import { interceptedTransport } from '../../protocols/sip/transaction/intercepte
 import { TransactionLayer } from '../../protocols/sip/transaction/layer.ts';
 import type { NonInviteServerTransaction } from '../../protocols/sip/transaction/serverTransaction.ts';
 import { isReliable, responseTarget, SipTransport, type MessageSource } from '../../protocols/sip/transport/index.ts';
+import type { SourceLimitOptions } from '../../protocols/sip/transport/sourceLimits.ts';
+import type { TrustedProxies } from '../../protocols/sip/transport/trustedProxies.ts';
 import { LatencyHistogram } from '../../protocols/http/latencyHistogram.ts';
 import type { KeyResolver } from '../../front-end/handlerContext.ts';
 import type { Medium } from '../../subscriber/call-handling/callDecision.ts';
@@ -53,8 +55,13 @@ export interface CallHandlingOptions {
   readonly resolveKey: KeyResolver;
   /** Where voicemail calls go (RFC 4458 target and cause added); absent: busy/unavailable are rejected. */
   readonly voicemail?: string;
-  /** Trust P-Asserted-Identity for the caller (RFC 3325: only behind a proxy that asserts it). Default true. */
+  /** Take the caller from P-Asserted-Identity at all (RFC 3325). Default true; false: From only. */
   readonly trustAssertedIdentity?: boolean;
+  /** Whose P-Asserted-Identity is believed (the settings' trusted proxies); absent: nobody's, From is the caller. */
+  readonly trustedProxies?: TrustedProxies;
+  /** Flood limits of its transport (the SIP edge's settings) and its transaction cap. */
+  readonly limits?: SourceLimitOptions;
+  readonly maxServerTransactions?: number;
 }
 
 interface KeptAnswer {
@@ -109,11 +116,15 @@ export class CallHandlingServer {
       if (message.isRequest && message.method === 'INVITE') this.invite(message, source);
       else pass(message, source);
     });
-    this.layer = new TransactionLayer(port, { onRequest: (req, tx) => this.nonInvite(req, tx) }, { allow: [...CALL_HANDLING_METHODS] });
+    this.layer = new TransactionLayer(
+      port,
+      { onRequest: (req, tx) => this.nonInvite(req, tx) },
+      { allow: [...CALL_HANDLING_METHODS], ...(o.maxServerTransactions !== undefined ? { maxServerTransactions: o.maxServerTransactions } : {}) },
+    );
   }
 
   static async start(o: CallHandlingOptions): Promise<CallHandlingServer> {
-    return new CallHandlingServer(await SipTransport.listen({ host: o.host, port: o.port }), o);
+    return new CallHandlingServer(await SipTransport.listen({ host: o.host, port: o.port, ...(o.limits ? { limits: o.limits } : {}) }), o);
   }
 
   get port(): number {
@@ -147,7 +158,7 @@ export class CallHandlingServer {
     this.keep(branch, { bytes: undefined, at: now });
     const started = process.hrtime.bigint();
     const toTag = newTag();
-    void this.answer(request).then(
+    void this.answer(request, source).then(
       (a) => {
         const bytes = serialize(buildResponse(request, a.status, { headers: a.headers, toTag }));
         this.keep(branch, { bytes, at: Date.now() });
@@ -194,20 +205,21 @@ export class CallHandlingServer {
     }
     if (request.method !== 'MESSAGE') return respond({ status: 405, headers: [['Allow', CALL_HANDLING_METHODS.join(', ')]] });
     const started = process.hrtime.bigint();
-    const a = await this.answer(request);
+    const a = await this.answer(request, tx.source);
     this.stats.decisionSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return respond(a);
   }
 
   /** What to answer an INVITE or MESSAGE: the checks, then the owner's decision. */
-  private async answer(request: SipMessage): Promise<SipAnswer> {
+  private async answer(request: SipMessage, source: MessageSource): Promise<SipAnswer> {
     const refused = refusal(request);
     if (refused) return refused;
     const uri = calleeTarget(request);
     if (!uri) return { status: 416, headers: [] };
     const key = await this.o.resolveKey(uri);
     if (!key) return { status: 404, headers: [] };
-    const caller = callerOf(request, this.o.trustAssertedIdentity ?? true);
+    // A P-Asserted-Identity is the caller only from a trusted proxy: from anyone else it is a header anyone can write.
+    const caller = callerOf(request, (this.o.trustAssertedIdentity ?? true) && (this.o.trustedProxies?.has(source) ?? false));
     const answer = await this.o.owners.decide(key, {
       ...(caller !== undefined ? { caller } : {}),
       medium: mediumOf(request),

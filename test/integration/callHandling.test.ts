@@ -19,6 +19,7 @@ import { BearerTokens, newToken } from '../../protocols/http/bearerTokens.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import type { SignalingEvent } from '../../schemas/generated/records.ts';
 import { CallHandlingServer } from '../../services/call-handling/callHandlingServer.ts';
+import { TrustedProxies } from '../../protocols/sip/transport/trustedProxies.ts';
 import { OwnerDecisions } from '../../services/call-handling/ownerDecisions.ts';
 import { startEventManager, type EventManager } from '../../streams/event-manager/eventManager.ts';
 import { startMemberApi, type MemberApi } from '../../streams/event-manager/introspection/memberApi.ts';
@@ -101,7 +102,8 @@ beforeAll(async () => {
   cleanups.push(() => view.close());
   await eventually('the report naming the member API', () => view.ownerOfKey(ALICE)?.httpUrl === api.url, { timeoutMs: 30_000 });
   const owners = new OwnerDecisions(view, { timeoutMs: 2000, token });
-  redirect = await CallHandlingServer.start({ host: HOST, port: 0, owners, resolveKey: directoryResolver(s) });
+  // SIPp on loopback stands for the S-CSCF: its P-Asserted-Identity is believed.
+  redirect = await CallHandlingServer.start({ host: HOST, port: 0, owners, resolveKey: directoryResolver(s), trustedProxies: new TrustedProxies([HOST]) });
   cleanups.push(async () => {
     await redirect.stop();
     owners.close();
