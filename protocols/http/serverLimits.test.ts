@@ -22,20 +22,25 @@ afterAll(async () => {
 const ok: http.RequestListener = (_req, res) => res.end('ok');
 const port = (s: http.Server) => (s.address() as net.AddressInfo).port;
 
+/** A raw client that writes what `talk` writes: all the server sent until it closed the connection. */
+function untilClosed(s: http.Server, talk: (sock: net.Socket) => void): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const sock = net.connect(port(s), '127.0.0.1');
+    let got = '';
+    sock.on('data', (d) => (got += d.toString()));
+    sock.on('close', () => resolve(got));
+    sock.on('error', reject);
+    talk(sock);
+    setTimeout(() => reject(new Error('still open after 10 s')), 10_000).unref();
+  });
+}
+
 describe('API server limits', () => {
   it('a client that sends its headers too slowly gets 408 and the connection is closed', async () => {
     const s = await listen(createApiServer(ok, { headersTimeoutMs: 600, requestTimeoutMs: 1000 }), 0, '127.0.0.1');
     servers.push(s);
     const started = Date.now();
-    const answer = await new Promise<string>((resolve, reject) => {
-      const sock = net.connect(port(s), '127.0.0.1');
-      let got = '';
-      sock.on('data', (d) => (got += d.toString()));
-      sock.on('close', () => resolve(got));
-      sock.on('error', reject);
-      sock.write('GET / HTTP/1.1\r\nHost: x\r\n'); // and never the blank line
-      setTimeout(() => reject(new Error('still open after 10 s')), 10_000).unref();
-    });
+    const answer = await untilClosed(s, (sock) => sock.write('GET / HTTP/1.1\r\nHost: x\r\n')); // and never the blank line
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(500);
   });
@@ -49,17 +54,11 @@ describe('API server limits', () => {
     const s = await listen(createApiServer(reading, { headersTimeoutMs: 500, requestTimeoutMs: 1200 }), 0, '127.0.0.1');
     servers.push(s);
     const started = Date.now();
-    const answer = await new Promise<string>((resolve, reject) => {
-      const sock = net.connect(port(s), '127.0.0.1');
-      let got = '';
-      sock.on('data', (d) => (got += d.toString()));
-      sock.on('close', () => resolve(got));
-      sock.on('error', reject);
+    const answer = await untilClosed(s, (sock) => {
       // Headers at once; of the 100-byte body a byte every 200 ms (~20 s if let be).
       sock.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n');
       const drip = setInterval(() => sock.writable && sock.write('x'), 200);
       sock.on('close', () => clearInterval(drip));
-      setTimeout(() => reject(new Error('still open after 10 s')), 10_000).unref();
     });
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);

@@ -10,10 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNotifySink, type NotifySink } from '../../connectors/sinks/notify/notifySink.ts';
 import { asError, connectConsumer, consumeBatch, disconnect } from '../../kafka/rdkafkaPromises.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
-import type { DeliveryReport, NotifyRequest, Subscription } from '../../schemas/generated/records.ts';
+import type { DeliveryReport, NotifyRequest } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { applyDeliveryReport, applySubscribe, type WatcherDialog } from '../../streams/event-manager/subscriptions/watcherDialog.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
+import { subscriptionRecord } from '../support/subscriptionRecords.ts';
 import { rawUdpPeer } from '../support/udpInbox.ts';
 
 const HOST = '127.0.0.1';
@@ -79,27 +80,17 @@ async function notifyTheSilent(contactVerified: boolean, tag: string) {
   const requestUri = `sip:victim@${HOST}:${silent.port}`;
   const dialogs = new Map<string, WatcherDialog>();
   const now = Date.now();
-  const sub: Subscription = {
+  const sub = subscriptionRecord('msisdn:+351910000043', callId, {
     contactVerified,
-    dialogFilter: null,
     requestId: `r-${tag}-${run}`,
     receivedAt: now,
-    presentity: 'msisdn:+351910000043',
     presentityUri: 'sip:+351910000043@ims.example.net',
-    watcherUri: 'sip:watcher@example.com',
-    event: 'presence',
     expires: 600,
-    callId,
     watcherTag: `w-${tag}`,
-    cseq: 1,
     contact: requestUri,
-    routeSet: [],
-    accept: ['application/pidf+xml'],
-    supported: [],
-    body: null,
     frontEnd: 'fe-1',
     localTag: null,
-  };
+  });
   const doc = { contentType: 'application/pidf+xml', body: '<presence>open</presence>' };
   const first = applySubscribe(dialogs, sub, 'allow', doc, doc, now, `pa-${tag}`).notifies;
   expect(first).toHaveLength(1);
