@@ -222,6 +222,8 @@ export interface Settings {
       directory: boolean;
       assertedIdentity: boolean;
       statsInterval: number;
+      /** SIP over TLS on this port beside UDP/TCP (the SIP certificate settings); undefined: none. */
+      tlsPort: number | undefined;
     };
     console: { port: number; host: string; directory: boolean; manage: boolean; capturesDir: string | undefined };
     hepTap: { port: number | undefined; host: string; memberId: string | undefined; memberIndex: number; directory: boolean; statsInterval: number };
@@ -915,6 +917,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
           directory: b('PRESENCE_CALL_HANDLING_DIRECTORY', 'roles.callHandling.directory', true),
           assertedIdentity: b('PRESENCE_CALL_HANDLING_ASSERTED_IDENTITY', 'roles.callHandling.assertedIdentity', true),
           statsInterval: n('PRESENCE_CALL_HANDLING_STATS_INTERVAL', 'roles.callHandling.statsInterval', 30),
+          tlsPort: p('PRESENCE_CALL_HANDLING_TLS_PORT', 'roles.callHandling.tlsPort'),
         },
         console: {
           port: p('PRESENCE_CONSOLE_PORT', 'roles.console.port', 8088)!,

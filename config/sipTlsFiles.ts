@@ -84,6 +84,13 @@ export function frontEndTls(s: Settings): FrontEndTls | undefined {
   };
 }
 
+/** The SIP certificate settings on a listener's own port (a member's front end, the call-handling server); `flag` names what asked, in the error. */
+export function sipTlsOnPort(s: Settings, port: number, flag: string): FrontEndTls {
+  const tls = frontEndTls(s);
+  if (!tls) throw new Error(`${flag} needs a certificate: PRESENCE_SIP_TLS_CERT_FILE and PRESENCE_SIP_TLS_KEY_FILE`);
+  return { ...tls, port };
+}
+
 interface SinkTls {
   readonly serverCa?: Buffer;
   readonly cert?: Buffer;

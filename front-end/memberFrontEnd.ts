@@ -8,7 +8,7 @@
 // watcher that must stay on TLS to the owner (RFC 5630 §3).
 import os from 'node:os';
 import type { Settings } from '../config/settings.ts';
-import { frontEndTls } from '../config/sipTlsFiles.ts';
+import { sipTlsOnPort } from '../config/sipTlsFiles.ts';
 import type { SipTlsOptions } from '../protocols/sip/transport/index.ts';
 import type { SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
 import { startSipFrontEnd, type SipFrontEnd } from './sipFrontEnd.ts';
@@ -38,10 +38,7 @@ export interface MemberFrontEnd {
 
 /** The member front end's TLS: the SIP certificate settings (PRESENCE_SIP_TLS_*) on the member's own port. */
 export function memberTls(s: Settings, port: number): SipTlsOptions {
-  const tls = frontEndTls(s);
-  if (!tls)
-    throw new Error('--sip-tls-port (PRESENCE_EVENT_MANAGER_SIP_TLS_PORT) needs a certificate: PRESENCE_SIP_TLS_CERT_FILE and PRESENCE_SIP_TLS_KEY_FILE');
-  return { ...tls, port };
+  return sipTlsOnPort(s, port, '--sip-tls-port (PRESENCE_EVENT_MANAGER_SIP_TLS_PORT)');
 }
 
 function contactHost(listen: string, advertised?: string): string {

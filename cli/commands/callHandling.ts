@@ -5,6 +5,7 @@
 // Registered under `presence run` (after registerRunCommands).
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
+import { sipTlsOnPort } from '../../config/sipTlsFiles.ts';
 import { MemberReportsView } from '../../coordinator/memberReportsReader.ts';
 import { directoryResolver } from '../../front-end/sipFrontEnd.ts';
 import { CallHandlingServer } from '../../services/call-handling/callHandlingServer.ts';
@@ -28,6 +29,7 @@ interface Opts extends RedirectFlags {
   statsInterval: string;
   adminPort?: string;
   adminHost?: string;
+  tlsPort?: string;
 }
 
 export function registerCallHandlingCommand(program: Command): void {
@@ -40,7 +42,11 @@ export function registerCallHandlingCommand(program: Command): void {
       'SIP redirect server of call-handling decisions: an INVITE or MESSAGE is answered 302 (Contact: forward target, registered contacts, voicemail), 486 busy, 480 unavailable or 603 declined, as the callee’s owning event manager decides (its member API, scope calls:decide); never proxied',
     )
     .option('--port <port>', 'SIP port, UDP and TCP (default PRESENCE_CALL_HANDLING_PORT or 5065)')
-    .option('--host <addr>', 'address to listen on (default PRESENCE_CALL_HANDLING_HOST or 127.0.0.1)');
+    .option('--host <addr>', 'address to listen on (default PRESENCE_CALL_HANDLING_HOST or 127.0.0.1)')
+    .option(
+      '--tls-port <port>',
+      'also SIP over TLS on this port, with the PRESENCE_SIP_TLS_* certificate (mutual TLS with PRESENCE_SIP_TLS_CLIENT_CA_FILE); default PRESENCE_CALL_HANDLING_TLS_PORT or none',
+    );
   addRedirectOptions(cmd)
     .option('--owner-timeout-ms <ms>', 'how long the owning event manager may take to decide before the answer is 503 + Retry-After', '250')
     .option('--no-directory', 'key callees by their URI only, without the subscriber directory')
@@ -51,6 +57,10 @@ export function registerCallHandlingCommand(program: Command): void {
       const timeoutMs = whole('--owner-timeout-ms', opts.ownerTimeoutMs, 1);
       const answers = redirectOptionsOf(opts);
       const s = loadSettings();
+      const tlsPort = opts.tlsPort === undefined ? undefined : whole('--tls-port', opts.tlsPort);
+      if (tlsPort !== undefined && tlsPort > 65535) throw new Error(`--tls-port must be 0-65535, not ${opts.tlsPort}`);
+      // Certificate files read (and a missing one refused) before anything starts.
+      const tls = tlsPort === undefined ? undefined : sipTlsOnPort(s, tlsPort, '--tls-port (PRESENCE_CALL_HANDLING_TLS_PORT)');
       say.start();
       let server: CallHandlingServer | undefined;
       const metrics = new MetricsRegistry();
@@ -73,9 +83,12 @@ export function registerCallHandlingCommand(program: Command): void {
           resolveKey: directoryResolver(s, directory),
           ...answers,
           ...callHandlingEdge(s),
+          ...(tls ? { tls } : {}),
         });
         const srv = server;
-        say(`call-handling redirect server listening on ${opts.host}:${srv.port} (UDP+TCP); owners from ${s.topics.prefix}event-manager-members`);
+        say(
+          `call-handling redirect server listening on ${opts.host}:${srv.port} (UDP+TCP${srv.tlsPort ? `, TLS on ${srv.tlsPort}` : ''}); owners from ${s.topics.prefix}event-manager-members`,
+        );
         const statsLine = () => {
           const st = srv.stats;
           const p = st.decisionSeconds.quantileBound(0.99);

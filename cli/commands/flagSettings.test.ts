@@ -55,6 +55,7 @@ const FLAGS: Record<string, Record<string, string>> = {
     port: 'PRESENCE_CALL_HANDLING_PORT',
     host: 'PRESENCE_CALL_HANDLING_HOST',
     voicemail: 'PRESENCE_CALL_HANDLING_VOICEMAIL',
+    tlsPort: 'PRESENCE_CALL_HANDLING_TLS_PORT',
     adminPort: 'PRESENCE_CALL_HANDLING_ADMIN_PORT',
   },
   'run locator': { port: 'PRESENCE_LOCATOR_PORT', host: 'PRESENCE_LOCATOR_HOST', adminPort: 'PRESENCE_LOCATOR_ADMIN_PORT' },

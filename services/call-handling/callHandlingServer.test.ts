@@ -4,13 +4,19 @@
 // retransmitted INVITE answered with the same bytes, the ACK absorbed, and
 // bad requests refused (416, 404, 483, 420, 405) — never a crash. The owner
 // is a stand-in; test/integration/callHandling.test.ts asks a real one.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallDecision, CallRequest } from '../../subscriber/call-handling/callDecision.ts';
 import { presentityKey } from '../../front-end/subscribeHandler.ts';
 import { openSipUdpClient, type SipUdpClient } from '../../test/support/sipUdpClient.ts';
 import { TrustedProxies } from '../../protocols/sip/transport/trustedProxies.ts';
+import { parseSipMessage, SipStreamFramer } from '../../protocols/decode/sip/index.ts';
+import { createTestCertificateAuthority } from '../../infra/local/testCertificates.ts';
 import { CallHandlingServer } from './callHandlingServer.ts';
 import { OwnerDecisions, type CallDecider, type OwnerAnswer } from './ownerDecisions.ts';
 
@@ -106,6 +112,36 @@ describe('call-handling redirect server', () => {
     expect(vm.status).toBe(302);
     expect(vm.headers.getAll('contact')).toEqual(['<sip:vm@voicemail.example;target=tel:+351910000001;cause=486>']);
     expect(asked.at(-1)?.request.voicemail).toBe(true);
+  });
+
+  it('answers over TLS with --tls-port: an INVITE on a TLS connection gets its decision back on that connection', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'call-handling-tls-'));
+    const ca = await createTestCertificateAuthority(dir);
+    const pair = await ca.issue('call-handling', ['127.0.0.1']);
+    const overTls = await CallHandlingServer.start({
+      host: '127.0.0.1',
+      port: 0,
+      owners,
+      resolveKey,
+      tls: { cert: readFileSync(pair.certFile), key: readFileSync(pair.keyFile), port: 0 },
+    });
+    const socket = tlsConnect({ host: '127.0.0.1', port: overTls.tlsPort, ca: readFileSync(ca.caFile) });
+    try {
+      const framer = new SipStreamFramer({ maxMessageBytes: 65_536 });
+      const answers: number[] = [];
+      socket.on('data', (chunk: Buffer) => {
+        for (const raw of framer.push(chunk)) answers.push(parseSipMessage(raw).status ?? 0);
+      });
+      await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+      socket.write(request({ uri: 'tel:+351910000002' }).text.replace('SIP/2.0/UDP', 'SIP/2.0/TLS'));
+      for (let i = 0; i < 100 && answers.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(answers).toEqual([302]);
+      expect(overTls.tlsPort).not.toBe(overTls.port);
+    } finally {
+      socket.destroy();
+      await overTls.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('believes P-Asserted-Identity only from a trusted proxy: from anyone else the From is the caller', async () => {

@@ -15,7 +15,7 @@ import { buildResponse, newTag, serialize } from '../../protocols/sip/message/in
 import { interceptedTransport } from '../../protocols/sip/transaction/interceptedTransport.ts';
 import { TransactionLayer } from '../../protocols/sip/transaction/layer.ts';
 import type { NonInviteServerTransaction } from '../../protocols/sip/transaction/serverTransaction.ts';
-import { isReliable, responseTarget, SipTransport, type MessageSource } from '../../protocols/sip/transport/index.ts';
+import { isReliable, responseTarget, SipTransport, type MessageSource, type SipTlsOptions } from '../../protocols/sip/transport/index.ts';
 import type { SourceLimitOptions } from '../../protocols/sip/transport/sourceLimits.ts';
 import type { TrustedProxies } from '../../protocols/sip/transport/trustedProxies.ts';
 import { LatencyHistogram } from '../../protocols/http/latencyHistogram.ts';
@@ -62,6 +62,8 @@ export interface CallHandlingOptions {
   /** Flood limits of its transport (the SIP edge's settings) and its transaction cap. */
   readonly limits?: SourceLimitOptions;
   readonly maxServerTransactions?: number;
+  /** SIP over TLS beside UDP/TCP (its port in tls.port); absent: none. */
+  readonly tls?: SipTlsOptions;
 }
 
 interface KeptAnswer {
@@ -124,11 +126,19 @@ export class CallHandlingServer {
   }
 
   static async start(o: CallHandlingOptions): Promise<CallHandlingServer> {
-    return new CallHandlingServer(await SipTransport.listen({ host: o.host, port: o.port, ...(o.limits ? { limits: o.limits } : {}) }), o);
+    return new CallHandlingServer(
+      await SipTransport.listen({ host: o.host, port: o.port, ...(o.limits ? { limits: o.limits } : {}), ...(o.tls ? { tls: o.tls } : {}) }),
+      o,
+    );
   }
 
   get port(): number {
     return this.transport.port;
+  }
+
+  /** The TLS listener's port; 0 without one. */
+  get tlsPort(): number {
+    return this.transport.tlsPort;
   }
 
   async stop(): Promise<void> {
