@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseSipMessage } from '../protocols/decode/sip/index.ts';
 import { openSipUdpClient, type SipUdpClient } from '../test/support/sipUdpClient.ts';
 import type { Subscription } from '../schemas/generated/records.ts';
+import { TrustedProxies } from '../protocols/sip/transport/trustedProxies.ts';
 import { ownerTargetUri, parseFrontEndMode } from './routingMode.ts';
 import { forwardRequest, proxyBranch, proxyRouting, relayResponse, PROXY_BRANCH_PREFIX } from './routingModeProxy.ts';
 import { redirectRouting } from './routingModeRedirect.ts';
@@ -237,6 +238,35 @@ describe('front end routing modes over UDP', () => {
     c.socket.send(subscribe(c.port, 'p2', { maxForwards: 0 }), fe.port, HOST);
     expect((await c.next()).status).toBe(483);
     expect(fe.statsLine()).toContain('proxy: redirected 0, proxied 2, relayedResponses 2, ownerUnknown 0, tooManyHops 1');
+  });
+
+  it('a trusted proxy vouches for the Contacts it forwards, with SIP auth off too; anyone else does not', async () => {
+    const recorded: Subscription[] = [];
+    const fe = await SipFrontEnd.start({
+      host: HOST,
+      port: 0,
+      frontEndId: 'em-fe-trusting',
+      resolveKey,
+      sink: { record: async (_k, v) => void recorded.push(v) },
+      trustedProxies: new TrustedProxies([HOST]),
+    });
+    cleanup.push(() => fe.stop());
+    const forwarded = (c: SipUdpClient, callId: string) =>
+      subscribe(c.port, callId)
+        .toString()
+        .replace(`Contact: <sip:watcher@${HOST}:${c.port}>`, 'Contact: <sip:watcher@198.51.100.7:5060>')
+        .replace('From: ', 'Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKua\r\nFrom: '); // the handset's Via below the proxy's
+    const proxy = await client();
+    proxy.socket.send(forwarded(proxy, 'tp1'), fe.port, HOST);
+    expect((await proxy.next()).status).toBe(200);
+    const outsider = await openSipUdpClient({ host: '127.0.0.2' });
+    cleanup.push(() => outsider.close());
+    outsider.socket.send(forwarded(outsider, 'tp2').replaceAll(`${HOST}:${outsider.port}`, `127.0.0.2:${outsider.port}`), fe.port, HOST);
+    expect((await outsider.next()).status).toBe(200);
+    expect(recorded.map((r) => [r.callId, r.contactVerified])).toEqual([
+      ['tp1@test', true],
+      ['tp2@test', false],
+    ]);
   });
 
   it('proxy: a SUBSCRIBE whose Contact is not where it came from is handled here, not forwarded for the owner to believe (RFC 6665 §9)', async () => {

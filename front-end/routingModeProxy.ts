@@ -150,7 +150,7 @@ interface ProxyOptions {
   /** Host of our sent-by in the Via we add, when not the listening address. */
   advertisedHost?: string;
   /** Whether a source is a trusted proxy (its P-Asserted-Identity is passed on); default: none is. */
-  trusted?: (address: string) => boolean;
+  trusted?: (source: MessageSource) => boolean;
   log?: (line: string) => void;
 }
 
@@ -177,7 +177,7 @@ export function proxyRouting(o: ProxyOptions): SubscribeRouting {
           return false;
         }
         // Members believe the Contacts of what we forward (we are their trusted proxy): only ones we could check.
-        if (!contactVerified(request, source, { authenticated: false, fromTrustedProxy: o.trusted?.(source.address) ?? false, flowRouted: false })) {
+        if (!contactVerified(request, source, { authenticated: false, fromTrustedProxy: o.trusted?.(source) ?? false, flowRouted: false })) {
           stats.contactKept++;
           return false;
         }
@@ -189,7 +189,7 @@ export function proxyRouting(o: ProxyOptions): SubscribeRouting {
         }
         const target = uriTarget(contact);
         if (target.host === me.host && target.port === me.port) return false; // we are the owner's own front end
-        const decision = forwardRequest(request, ownerTargetUri(contact, presentityUri), me, o.trusted?.(source.address) ?? false);
+        const decision = forwardRequest(request, ownerTargetUri(contact, presentityUri), me, o.trusted?.(source) ?? false);
         if (decision.kind === 'bad-extension') {
           await send(
             buildResponse(request, 420, { headers: [['Unsupported', decision.unsupported.join(', ')]] }),

@@ -41,7 +41,7 @@ import { frontEndContact, secureTransportRefusal } from './secureTransport.ts';
 import type { SipTlsOptions } from '../protocols/sip/transport/index.ts';
 import { LatencyHistogram } from '../protocols/http/latencyHistogram.ts';
 import { KafkaReadiness } from './kafkaReadiness.ts';
-import { AddressSet } from '../protocols/sip/transport/addressSet.ts';
+import { TrustedProxies } from '../protocols/sip/transport/trustedProxies.ts';
 import { contactVerified } from './contactCheck.ts';
 import { messagingEvent, summaryFacts } from '../kafka/messagingRecord.ts';
 
@@ -100,6 +100,8 @@ interface SipFrontEndCoreOptions {
   readonly dialogSecret?: Buffer;
   /** Authenticates SUBSCRIBE and PUBLISH (requestAuthenticator.ts); absent: the From is believed (local use only). */
   readonly auth?: RequestAuthenticator;
+  /** The trust domain's proxies (PRESENCE_SIP_TRUSTED_PROXIES / _NAMES): they vouch for the Contacts they forward, auth or not. */
+  readonly trustedProxies?: TrustedProxies;
   /** Publication delegation (SipCredentials.mayPublishFor). */
   readonly mayPublishFor?: (presentity: string, publisher: string) => Promise<boolean>;
   /** Messaging systems that may PUBLISH message-summary for any subscriber (publishHandler.ts); absent or empty: 489. */
@@ -350,7 +352,7 @@ export class SipFrontEnd {
       routed.record &&
       contactVerified(request, tx.source, {
         authenticated: authenticated !== undefined,
-        fromTrustedProxy: this.o.auth?.isTrusted(tx.source) ?? false,
+        fromTrustedProxy: (this.o.trustedProxies?.has(tx.source) || this.o.auth?.isTrusted(tx.source)) ?? false,
         flowRouted: !!flow,
       });
     const answer = routed.record
@@ -601,7 +603,8 @@ export async function startSipFrontEnd(s: Settings, o: SipFrontEndOptions = {}):
           })
         : undefined;
     const store = credentials;
-    const trustedProxies = new AddressSet(a.trustedProxies, 'PRESENCE_SIP_TRUSTED_PROXIES');
+    // Whatever the auth mode: a trusted proxy also vouches for the Contacts it forwards (contactCheck.ts).
+    const trustedProxies = new TrustedProxies(a.trustedProxies, a.trustedProxyNames);
     // Redirect and proxy modes wrap the transport with the owners they follow on Kafka: connected first.
     // Stateless mode with serveBeforeReady listens first and answers 503 until Kafka answers.
     const early = o.serveBeforeReady === true && mode === 'stateless';
@@ -613,7 +616,7 @@ export async function startSipFrontEnd(s: Settings, o: SipFrontEndOptions = {}):
           ? redirectRouting(owners)
           : proxyRouting({
               owners,
-              trusted: (address) => trustedProxies.has(address),
+              trusted: (source) => trustedProxies.has(source),
               ...(o.advertisedHost ? { advertisedHost: o.advertisedHost } : {}),
               ...(o.log ? { log: o.log } : {}),
             });
@@ -636,6 +639,7 @@ export async function startSipFrontEnd(s: Settings, o: SipFrontEndOptions = {}):
         ...(o.advertisedHost ? { advertisedHost: o.advertisedHost } : {}),
         ...(s.frontEnd.dialogSecret ? { dialogSecret: Buffer.from(s.frontEnd.dialogSecret) } : {}),
         limits: s.frontEnd.limits,
+        trustedProxies,
         maxServerTransactions: s.frontEnd.limits.maxTransactions,
         tcpIdleTimeoutMs: s.frontEnd.limits.tcpIdleTimeoutS * 1000,
         maxMessageBytes: s.frontEnd.limits.maxMessageBytes,
