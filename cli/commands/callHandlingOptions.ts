@@ -43,7 +43,8 @@ export function redirectOptionsOf(o: RedirectFlags): Pick<CallHandlingOptions, '
 export function callHandlingEdge(s: Settings): Pick<CallHandlingOptions, 'trustedProxies' | 'limits' | 'maxServerTransactions'> {
   return {
     trustedProxies: new TrustedProxies(s.frontEnd.auth.trustedProxies, s.frontEnd.auth.trustedProxyNames),
-    limits: s.frontEnd.limits,
+    // Its callers are the core's proxies, one address carrying everyone's calls: never rate-limited.
+    limits: { ...s.frontEnd.limits, exempt: [...s.frontEnd.limits.exempt, ...s.frontEnd.auth.trustedProxies] },
     maxServerTransactions: s.frontEnd.limits.maxTransactions,
   };
 }

@@ -92,7 +92,8 @@ export async function registeredSchemaMismatch(s: Settings, spec: ConnectorSpec)
   try {
     const { username, password } = s.registry;
     res = await fetch(`${s.registry.url}/subjects/${encodeURIComponent(subject)}/versions/latest`, {
-      headers: registryHeaders(username !== undefined && password !== undefined ? { username, password } : undefined),
+      // These settings' credentials or none: registryHeaders() without them would read the process's own.
+      headers: username !== undefined && password !== undefined ? registryHeaders({ username, password }) : {},
       signal: AbortSignal.timeout(10_000),
     });
   } catch (err) {

@@ -146,7 +146,16 @@ describe('presence connect against a registry that requires basic auth', () => {
         PRESENCE_REGISTRY_PASSWORD: 'reg-s3cret',
       } as NodeJS.ProcessEnv);
       expect(await registeredSchemaMismatch(withAuth, spec)).toBeUndefined();
-      expect(await registeredSchemaMismatch(loadSettings({ PRESENCE_REGISTRY_URL: url } as NodeJS.ProcessEnv), spec)).toMatch(/answered 401/);
+      // Settings without credentials ask without them, even when this process's own environment has some.
+      const saved = { ...process.env };
+      Object.assign(process.env, { PRESENCE_REGISTRY_USERNAME: 'presence', PRESENCE_REGISTRY_PASSWORD: 'reg-s3cret' });
+      try {
+        expect(await registeredSchemaMismatch(loadSettings({ PRESENCE_REGISTRY_URL: url } as NodeJS.ProcessEnv), spec)).toMatch(/answered 401/);
+      } finally {
+        delete process.env.PRESENCE_REGISTRY_USERNAME;
+        delete process.env.PRESENCE_REGISTRY_PASSWORD;
+        Object.assign(process.env, saved);
+      }
     } finally {
       await new Promise((r) => server.close(r));
     }
