@@ -17,12 +17,14 @@ describe('maskedUrl, the hard cases', () => {
     expect(maskedUrl('postgres://u:pa/ss@db:5432/presence')).toBe('postgres://u:****@db:5432/presence');
     expect(maskedUrl('postgres://u:p@ss@db:5432/presence')).toBe('postgres://u:****@db:5432/presence');
     expect(maskedUrl('postgres://u@db:5432/presence?sslmode=require&password=S3CRET')).toBe('postgres://u@db:5432/presence?sslmode=require&password=****');
+    // An @ in the query is not user info: the host stays readable.
+    expect(maskedUrl('postgres://db:5432/x?application_name=a@b')).toBe('postgres://db:5432/x?application_name=a@b');
   });
 });
 
 describe('maskedPasswords', () => {
   it('masks password= values on a command line: JVM options and Kafka --add-scram', () => {
-    const line = 'java -Dapicurio.datasource.password=S3CRET -jar x.jar --add-scram SCRAM-SHA-512=[name=presence,password=S3CRET] --other';
+    const line = 'java -Dapicurio.datasource.password=S3,CRET -jar x.jar --add-scram SCRAM-SHA-512=[name=presence,password=S3CRET] --other';
     expect(maskedPasswords(line)).toBe('java -Dapicurio.datasource.password=**** -jar x.jar --add-scram SCRAM-SHA-512=[name=presence,password=****] --other');
   });
 });

@@ -37,11 +37,13 @@ export function masked(secret: string | undefined): string {
 
 /** A URL with the password of its user info (and a `password=` query parameter) masked (postgres://u:****@host/db); anything else as it is. */
 export function maskedUrl(value: string): string {
-  // Only scheme://user:password@…; a plain host:port has no user info. The password runs to the last @ before the path.
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:).*@(?=[^@]*$)/i, '$1****@').replace(/([?&]password=)[^&#\s]*/gi, '$1****');
+  // Only scheme://user:password@…; a plain host:port has no user info. The password runs to the last @ before
+  // the query (it may hold an unencoded / or @); an @ in the query is not user info.
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:)[^?#\s]*@/i, '$1****@').replace(/([?&]password=)[^&#\s]*/gi, '$1****');
 }
 
 /** A command line or message with every `password=VALUE` (JVM -D options, Kafka's --add-scram) masked. */
 export function maskedPasswords(text: string): string {
-  return text.replace(/(password=)[^,\]\s]+/gi, '$1****');
+  // To the end of the argument, or of a bracketed --add-scram entry.
+  return text.replace(/(password=)[^\]\s]+/gi, '$1****');
 }
