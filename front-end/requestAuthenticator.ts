@@ -103,6 +103,7 @@ export class RequestAuthenticator {
     const fresh = this.o.nonces.check(nonce);
     if (fresh === 'invalid') return this.challenge(false);
     if (fresh === 'stale') return this.challenge(true);
+    const [nc, cnonce] = [offered['nc'] ?? '', offered['cnonce'] ?? ''];
     const credential = await this.o.credentials.lookup(username, this.o.realm);
     if (!credential) return this.refuse('unknown-user', 403, 'Forbidden');
     const expected = digestResponse(algorithm, credential.ha1[algorithm], {
@@ -110,12 +111,11 @@ export class RequestAuthenticator {
       uri,
       nonce,
       qop: 'auth',
-      nc: offered['nc'] ?? '',
-      cnonce: offered['cnonce'] ?? '',
+      nc,
+      cnonce,
     });
     const given = Buffer.from(response.toLowerCase());
     if (given.length !== expected.length || !timingSafeEqual(given, Buffer.from(expected))) return this.refuse('wrong-password', 403, 'Forbidden');
-    const [nc, cnonce] = [offered['nc'] ?? '', offered['cnonce'] ?? ''];
     if (!this.replays.firstUse(nonce, nc, cnonce)) return this.refuse('replayed', 403, 'Forbidden (replayed credentials)');
     // A store that does not answer throws: the front end's outage answer (500 + Retry-After), never an acceptance.
     if (this.o.replayCheck === 'shared' && !(await this.o.credentials.claimNonceUse!(nonce, nc, cnonce, this.o.nonces.lifetimeMs)))
@@ -135,13 +135,17 @@ export class RequestAuthenticator {
 
   /** A new challenge for an answer we do not take, counted by why. */
   private refuseAnswer(why: string): AuthOutcome {
-    this.stats.refused[why] = (this.stats.refused[why] ?? 0) + 1;
+    this.countRefused(why);
     return this.challenge(false);
   }
 
   private refuse(why: string, status: number, reason: string): AuthOutcome {
-    this.stats.refused[why] = (this.stats.refused[why] ?? 0) + 1;
+    this.countRefused(why);
     return { refuse: { status, headers: [], reason } };
+  }
+
+  private countRefused(why: string): void {
+    this.stats.refused[why] = (this.stats.refused[why] ?? 0) + 1;
   }
 }
 
