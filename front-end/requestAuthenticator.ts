@@ -19,7 +19,7 @@ import {
 import { ReplayWindow, type StatelessNonces } from '../protocols/sip/auth/statelessNonce.ts';
 import type { SipHeaderLine } from '../protocols/sip/message/index.ts';
 import type { MessageSource } from '../protocols/sip/transport/types.ts';
-import { TrustedProxies } from '../protocols/sip/transport/trustedProxies.ts';
+import type { TrustedProxies } from '../protocols/sip/transport/trustedProxies.ts';
 import type { SipCredential } from '../subscriber/credentials/sipCredentials.ts';
 
 export type SipAuthMode = 'off' | 'digest' | 'trusted-only';
@@ -39,13 +39,8 @@ export interface SipAuthOptions {
    * also records each use in the credentials database, so a use anywhere is a replay everywhere.
    */
   readonly replayCheck?: 'instance' | 'shared';
-  /** Addresses or networks (CIDR) of proxies whose P-Asserted-Identity is believed. */
-  readonly trustedProxies: readonly string[];
-  /**
-   * Names (DNS subjectAltName or CN) of proxies trusted by their TLS client certificate, verified
-   * against the SIP listener's client CA: an S-CSCF reached over TLS whatever its address.
-   */
-  readonly trustedProxyNames?: readonly string[];
+  /** Proxies whose P-Asserted-Identity is believed: by address or network, or by their verified TLS certificate's name. */
+  readonly trustedProxies: TrustedProxies;
   /** Offered in challenges, most preferred first (default SHA-256, MD5); only these are accepted. */
   readonly algorithms?: readonly DigestAlgorithm[];
 }
@@ -61,12 +56,10 @@ export type AuthOutcome = { readonly identity: string; readonly by: 'digest' | '
 export class RequestAuthenticator {
   /** `outages`: requests answered 500 because the credentials store did not answer (counted by the front end). */
   readonly stats = { challenged: 0, stale: 0, digest: 0, asserted: 0, outages: 0, refused: {} as Record<string, number> };
-  private readonly trusted: TrustedProxies;
   private readonly replays = new ReplayWindow();
   private readonly algorithms: readonly DigestAlgorithm[];
 
   constructor(private readonly o: SipAuthOptions) {
-    this.trusted = new TrustedProxies(o.trustedProxies, o.trustedProxyNames);
     if (o.replayCheck === 'shared' && !o.credentials.claimNonceUse) throw new Error('a shared replay check needs a credentials store that records nonce uses');
     this.algorithms = o.algorithms ?? DIGEST_ALGORITHMS;
   }
@@ -78,7 +71,7 @@ export class RequestAuthenticator {
 
   /** Whether a request from this source comes from a trusted proxy (its P-Asserted-Identity is believed): by address, or by its verified TLS certificate's name. */
   isTrusted(source: MessageSource): boolean {
-    return this.trusted.has(source);
+    return this.o.trustedProxies.has(source);
   }
 
   async authenticate(request: SipMessage, source: MessageSource): Promise<AuthOutcome> {

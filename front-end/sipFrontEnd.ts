@@ -589,6 +589,8 @@ export async function startSipFrontEnd(s: Settings, o: SipFrontEndOptions = {}):
       await credentials.migrate();
       if (!a.nonceSecret) o.log?.('PRESENCE_SIP_NONCE_SECRET is not set: nonces from this front end are not valid at any other (set one secret for all)');
     }
+    // One trust domain for the authenticator and, whatever the auth mode, for the Contacts proxies forward (contactCheck.ts).
+    const trustedProxies = new TrustedProxies(a.trustedProxies, a.trustedProxyNames);
     const auth =
       credentials && a.mode !== 'off'
         ? new RequestAuthenticator({
@@ -596,15 +598,12 @@ export async function startSipFrontEnd(s: Settings, o: SipFrontEndOptions = {}):
             realm: a.realm,
             nonces: new StatelessNonces(a.nonceSecret ? Buffer.from(a.nonceSecret) : randomBytes(32), a.realm, a.nonceLifetimeS * 1000),
             credentials,
-            trustedProxies: a.trustedProxies,
-            trustedProxyNames: a.trustedProxyNames,
+            trustedProxies,
             replayCheck: a.replayCheck,
             algorithms: a.algorithms,
           })
         : undefined;
     const store = credentials;
-    // Whatever the auth mode: a trusted proxy also vouches for the Contacts it forwards (contactCheck.ts).
-    const trustedProxies = new TrustedProxies(a.trustedProxies, a.trustedProxyNames);
     // Redirect and proxy modes wrap the transport with the owners they follow on Kafka: connected first.
     // Stateless mode with serveBeforeReady listens first and answers 503 until Kafka answers.
     const early = o.serveBeforeReady === true && mode === 'stateless';

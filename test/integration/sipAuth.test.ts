@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SipFrontEnd } from '../../front-end/sipFrontEnd.ts';
 import { presentityKey } from '../../front-end/subscribeHandler.ts';
 import { RequestAuthenticator } from '../../front-end/requestAuthenticator.ts';
+import { TrustedProxies } from '../../protocols/sip/transport/trustedProxies.ts';
 import type { PublishService } from '../../front-end/publishHandler.ts';
 import { createHash } from 'node:crypto';
 import { digestResponse, parseDigestCredentials } from '../../protocols/sip/auth/digest.ts';
@@ -60,7 +61,7 @@ beforeAll(async () => {
     resolveKey: (u) => presentityKey(u, { countryCode: '351' }),
     sink: { record: async (_k, v) => void recorded.push(v) },
     publish,
-    auth: new RequestAuthenticator({ mode: 'digest', realm: REALM, nonces, credentials, trustedProxies: ['127.0.0.2/31'] }),
+    auth: new RequestAuthenticator({ mode: 'digest', realm: REALM, nonces, credentials, trustedProxies: new TrustedProxies(['127.0.0.2/31']) }),
     mayPublishFor: (p, d) => credentials.mayPublishFor(p, d),
   });
 });
@@ -120,7 +121,14 @@ describe.skipIf(!HAVE_SIPP)('digest authentication with SIPp as the handset (MD5
       port: 0,
       resolveKey: (u) => presentityKey(u, { countryCode: '351' }),
       sink: { record: async (_k, v) => void recorded.push(v) },
-      auth: new RequestAuthenticator({ mode: 'digest', realm: REALM, nonces, credentials, trustedProxies: [], algorithms: ['MD5', 'SHA-256'] }),
+      auth: new RequestAuthenticator({
+        mode: 'digest',
+        realm: REALM,
+        nonces,
+        credentials,
+        trustedProxies: new TrustedProxies([]),
+        algorithms: ['MD5', 'SHA-256'],
+      }),
     });
   });
   afterAll(async () => md5First?.stop());
@@ -346,7 +354,7 @@ describe('a credentials store that does not answer', () => {
       port: 0,
       resolveKey: (u) => presentityKey(u, { countryCode: '351' }),
       sink: { record: async () => {} },
-      auth: new RequestAuthenticator({ mode: 'digest', realm: REALM, nonces, credentials: down, trustedProxies: [] }),
+      auth: new RequestAuthenticator({ mode: 'digest', realm: REALM, nonces, credentials: down, trustedProxies: new TrustedProxies([]) }),
     });
     try {
       const c = await client();
@@ -386,7 +394,7 @@ describe('credentials replayed at another front end', () => {
             port: 0,
             resolveKey: (u) => presentityKey(u, { countryCode: '351' }),
             sink: { record: async (_k, v) => void recorded.push(v) },
-            auth: new RequestAuthenticator({ mode: 'digest', realm: REALM, nonces, credentials, trustedProxies: [], replayCheck }),
+            auth: new RequestAuthenticator({ mode: 'digest', realm: REALM, nonces, credentials, trustedProxies: new TrustedProxies([]), replayCheck }),
           }),
         ),
       );
@@ -436,7 +444,7 @@ describe('P-Asserted-Identity from a proxy trusted by its TLS client certificate
       resolveKey: (u) => presentityKey(u, { countryCode: '351' }),
       sink: { record: async (_k, v) => void recorded.push(v) },
       tls: { ...pems['front-end']!, port: 0, clientCa: ca },
-      auth: new RequestAuthenticator({ mode: 'digest', realm: REALM, nonces, credentials, trustedProxies: [], trustedProxyNames: ['SCSCF.ims.example.net'] }),
+      auth: new RequestAuthenticator({ mode: 'digest', realm: REALM, nonces, credentials, trustedProxies: new TrustedProxies([], ['SCSCF.ims.example.net']) }),
     });
   });
 
