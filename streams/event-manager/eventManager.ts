@@ -239,6 +239,9 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
   };
   try {
     membership = await startMembership(s, memberId, serde, owned, { ...o.membership, restoring: () => processor.restoreProgress() }, o.log);
+    // An assignment that arrived while the first report was being built or sent found no membership
+    // to tell: without this its partitions stayed unreported until the next interval.
+    membership.assignmentChanged();
   } catch (err) {
     await processor.stop();
     await rules.close();
