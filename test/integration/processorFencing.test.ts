@@ -163,7 +163,7 @@ describe('exactly-once runtime: fencing, revocation, commit timeouts, queue boun
         },
       });
     const a = member('a');
-    const b = member('b');
+    let b = member('b');
     await Promise.all(Array.from({ length: 40 }, (_, i) => t.producer.send(t.input, `key-${i % 8}`, Buffer.from(String(i)))));
     await a.start();
     try {
@@ -171,13 +171,24 @@ describe('exactly-once runtime: fencing, revocation, commit timeouts, queue boun
       // A steady stream while b joins, so a's batches hold records of the partitions it loses.
       let sent = 40;
       const streaming = (async () => {
-        for (const until = Date.now() + 20_000; Date.now() < until && revocations.midBatch === 0; sent += 8) {
+        for (const until = Date.now() + 60_000; Date.now() < until && revocations.midBatch === 0; sent += 8) {
           await Promise.all(Array.from({ length: 8 }, (_, k) => t.producer.send(t.input, `key-${(sent + k) % 8}`, Buffer.from(String(sent + k)))));
         }
       })();
       revocations.clientId = 'it-fence-revoke-a';
-      revocations.armed = true;
-      await b.start();
+      // The revocation has to meet a batch holding its partitions' records, a race the test
+      // cannot force: when it misses, b leaves (a takes everything back) and joins again.
+      for (let attempt = 1; ; attempt++) {
+        revocations.armed = true;
+        await b.start();
+        for (const until = Date.now() + 10_000; Date.now() < until && revocations.midBatch === 0;) await sleep(100);
+        if (revocations.midBatch > 0 || attempt === 4) break;
+        revocations.armed = false;
+        await b.stop();
+        // Rejoining before a holds b's partitions again would hand them back to b without revoking a's.
+        await eventually('member a to take every partition back', () => a.assignments().length === 4, { timeoutMs: 30_000 });
+        b = member('b');
+      }
       await streaming;
       revocations.armed = false;
       expect(revocations.midBatch, 'no revocation reached member a in the middle of a batch').toBeGreaterThan(0);
