@@ -68,7 +68,7 @@ export async function applyTopics(s: Settings, log: (line: string) => void = () 
         // subscriber's history and state across event managers.
         throw new Error(
           `topic ${name} has ${have} partitions but the topology wants ${wanted}; changing it would move subscribers between partitions without their state. ` +
-            `Set PRESENCE_PARTITIONS=${have} to match, or migrate to new topics.`,
+            `Set PRESENCE_PARTITIONS=${have} to match, or move to new topics with \`presence topics repartition\`.`,
         );
       }
       const current = configs.get(name) ?? new Map();

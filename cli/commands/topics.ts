@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { loadSettings, projectRoot } from '../../config/settings.ts';
 import { applyTopology } from '../../kafka/applyTopology.ts';
+import { repartition } from '../../kafka/repartition/repartition.ts';
 import { generateRecordTypes } from '../../schemas/codegen.ts';
 import { TOPICS, partitionsOf, topicName, valueSubject } from '../../schemas/topology.ts';
 import { withAdmin } from '../../kafka/kafkaAdmin.ts';
@@ -28,6 +29,31 @@ export function registerTopicsCommands(program: Command): void {
       const created = changes.filter((c) => c.action === 'created').length;
       const updated = changes.filter((c) => c.action === 'config updated').length;
       process.stdout.write(`${changes.length} topics (${created} created, ${updated} updated), ${subjects.size} schemas registered\n`);
+    });
+
+  topics
+    .command('repartition')
+    .description(
+      "move to a new subscriber partition count (Kafka cannot re-hash keys in place): with every role stopped and caught up, create the topology under a new prefix, copy the compacted topics (state changelogs, current presence, groups, profiles, directory) re-keyed, and carry each consumer group over at the copies' ends; then start the roles with the new prefix",
+    )
+    .requiredOption('--to-prefix <prefix>', 'topic prefix of the new topics, e.g. presence.v2.')
+    .requiredOption('--partitions <n>', 'subscriber partitions of the new topics', (v) => Number(v))
+    .option('--check', 'only check that the move can be made now (roles stopped and caught up, target empty); copy nothing')
+    .action(async (opts: { toPrefix: string; partitions: number; check?: boolean }) => {
+      const s = loadSettings();
+      const r = await repartition(s, { prefix: opts.toPrefix, partitions: opts.partitions }, { checkOnly: opts.check === true, log: say });
+      const groups = `${r.carried.length} consumer group(s) to carry over${r.notCarried.length ? `; not carried (outside the prefix, they read the new topics from the start): ${r.notCarried.join(', ')}` : ''}`;
+      if (opts.check) {
+        process.stdout.write(`ready: ${r.from.prefix} (${r.from.partitions} partitions) → ${r.to.prefix} (${r.to.partitions} partitions); ${groups}\n`);
+        return;
+      }
+      const records = r.copied.reduce((n, c) => n + c.records, 0);
+      process.stdout.write(
+        `repartitioned ${r.from.prefix} (${r.from.partitions} partitions) → ${r.to.prefix} (${r.to.partitions} partitions) in ${r.seconds.toFixed(1)} s: ` +
+          `${records} records of ${r.copied.length} compacted topics copied, ${groups}\n` +
+          `next: start every role with PRESENCE_TOPIC_PREFIX=${r.to.prefix} PRESENCE_PARTITIONS=${r.to.partitions} (topics.prefix, topics.partitions), ` +
+          `re-apply the connectors (presence connect apply) with them; the ${r.from.prefix} topics can be deleted once the new ones serve\n`,
+      );
     });
 
   topics
