@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { loadSettings, projectRoot } from '../../config/settings.ts';
 import { applyTopology } from '../../kafka/applyTopology.ts';
 import { repartition } from '../../kafka/repartition/repartition.ts';
+import { ROLE_ACCESS } from '../../schemas/roleAccess.ts';
 import { generateRecordTypes } from '../../schemas/codegen.ts';
 import { TOPICS, partitionsOf, topicName, valueSubject } from '../../schemas/topology.ts';
 import { withAdmin } from '../../kafka/kafkaAdmin.ts';
@@ -39,9 +40,21 @@ export function registerTopicsCommands(program: Command): void {
     .requiredOption('--to-prefix <prefix>', 'topic prefix of the new topics, e.g. presence.v2.')
     .requiredOption('--partitions <n>', 'subscriber partitions of the new topics', (v) => Number(v))
     .option('--check', 'only check that the move can be made now (roles stopped and caught up, target empty); copy nothing')
-    .action(async (opts: { toPrefix: string; partitions: number; check?: boolean }) => {
+    .option(
+      '--not-deployed <roles>',
+      `roles this system does not run (comma-separated: ${ROLE_ACCESS.map((r) => r.role).join(', ')}), whose topics' records nobody is to process`,
+    )
+    .action(async (opts: { toPrefix: string; partitions: number; check?: boolean; notDeployed?: string }) => {
       const s = loadSettings();
-      const r = await repartition(s, { prefix: opts.toPrefix, partitions: opts.partitions }, { checkOnly: opts.check === true, log: say });
+      const notDeployed = new Set(
+        (opts.notDeployed ?? '')
+          .split(',')
+          .map((r) => r.trim())
+          .filter(Boolean),
+      );
+      const unknownRoles = [...notDeployed].filter((r) => !ROLE_ACCESS.some((a) => a.role === r));
+      if (unknownRoles.length) throw new Error(`--not-deployed: no role ${unknownRoles.join(', ')} (roles: ${ROLE_ACCESS.map((r) => r.role).join(', ')})`);
+      const r = await repartition(s, { prefix: opts.toPrefix, partitions: opts.partitions }, { checkOnly: opts.check === true, notDeployed, log: say });
       const groups = `${r.carried.length} consumer group(s) to carry over${r.notCarried.length ? `; not carried (outside the prefix, they read the new topics from the start): ${r.notCarried.join(', ')}` : ''}`;
       if (opts.check) {
         process.stdout.write(`ready: ${r.from.prefix} (${r.from.partitions} partitions) → ${r.to.prefix} (${r.to.partitions} partitions); ${groups}\n`);

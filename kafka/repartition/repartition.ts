@@ -12,6 +12,7 @@
 import type { Settings } from '../../config/settings.ts';
 import { TOPICS, partitionsOf, topicName, type TopicSpec } from '../../schemas/topology.ts';
 import { applyTopology } from '../applyTopology.ts';
+import { describeConsumerGroup } from '../consumerGroupAdmin.ts';
 import { commitGroupOffsets } from '../groupOffsets.ts';
 import { retryRetriable, withAdmin } from '../kafkaAdmin.ts';
 import { checkQuiescence, topicEnds, type GroupAtRest } from './sourceQuiescence.ts';
@@ -56,17 +57,20 @@ export function copiedTopics(): TopicSpec[] {
 export async function repartition(
   s: Settings,
   to: RepartitionTarget,
-  o: { checkOnly?: boolean; log?: (line: string) => void } = {},
+  o: { checkOnly?: boolean; notDeployed?: ReadonlySet<string>; log?: (line: string) => void } = {},
 ): Promise<RepartitionReport> {
   const log = o.log ?? (() => {});
   const started = Date.now();
   const from: RepartitionTarget = { prefix: s.topics.prefix, partitions: s.topics.partitions };
   const problems: string[] = [];
   if (!to.prefix || to.prefix === from.prefix) problems.push(`the new prefix must differ from the current one (${from.prefix})`);
+  // Groups are carried by their prefix: without one, every group of the cluster would look like ours.
+  if (!from.prefix) problems.push('the current topic prefix is empty: its consumer groups cannot be told from others');
   if (!(Number.isInteger(to.partitions) && to.partitions > 0)) problems.push(`the partition count must be a positive integer, not ${to.partitions}`);
   if (problems.length) throw new RepartitionRefused(problems);
   const target: Settings = { ...s, topics: { ...s.topics, prefix: to.prefix, partitions: to.partitions } };
   const sourceNames = TOPICS.map((t) => topicName(from.prefix, t.name));
+  const quietOptions = { prefix: from.prefix, ...(o.notDeployed ? { notDeployed: o.notDeployed } : {}) };
 
   const preflight = await withAdmin(s.kafka.brokers, async (admin) => {
     const existing = new Set(await retryRetriable('listing topics', () => admin.listTopics()));
@@ -79,11 +83,19 @@ export async function repartition(
       found.push(`the source topics have ${sourcePartitions} subscriber partitions, the settings say ${from.partitions} (PRESENCE_PARTITIONS)`);
     const targetExisting = TOPICS.map((t) => topicName(to.prefix, t.name)).filter((n) => existing.has(n));
     if (targetExisting.length) {
+      const targetMetadata = await retryRetriable('reading topic metadata', () => admin.fetchTopicMetadata({ topics: targetExisting }));
+      for (const spec of TOPICS as readonly TopicSpec[]) {
+        const have = targetMetadata.topics.find((t) => t.name === topicName(to.prefix, spec.name))?.partitions.length;
+        if (have !== undefined && have !== partitionsOf(spec, to.partitions))
+          found.push(
+            `the target topic ${topicName(to.prefix, spec.name)} exists with ${have} partitions, not ${partitionsOf(spec, to.partitions)}: delete it or choose that count`,
+          );
+      }
       const ends = await topicEnds(admin, targetExisting);
       const holding = [...ends].filter(([, parts]) => [...parts.values()].some((e) => e > 0)).map(([t]) => t);
       if (holding.length) found.push(`the target topics already hold records: ${holding.join(', ')} (delete the ${to.prefix} topics to start again)`);
     }
-    const quiet = await checkQuiescence(admin, s.kafka.brokers, sourceNames);
+    const quiet = await checkQuiescence(admin, s.kafka.brokers, sourceNames, quietOptions);
     found.push(...quiet.problems);
     const sourceGroups = new Set(quiet.groups.map((g) => g.groupId));
     for (const g of quiet.groups) {
@@ -94,6 +106,8 @@ export async function repartition(
           : [];
         if (targetCommitted.some((t) => t.partitions.some((p) => Number(p.offset) >= 0)))
           found.push(`consumer group ${renamed} already has offsets on the target topics`);
+        const running = (await describeConsumerGroup(s.kafka.brokers, renamed))?.members.length ?? 0;
+        if (running > 0) found.push(`consumer group ${renamed} already has ${running} member(s) under the new prefix: stop them until the move is done`);
       }
     }
     const ends = await topicEnds(admin, sourceNames);
@@ -115,42 +129,51 @@ export async function repartition(
     return report;
   }
 
-  log(`creating the topology under ${to.prefix} with ${to.partitions} subscriber partitions`);
-  await applyTopology(target, log);
-  for (const spec of copiedTopics()) {
-    const source = topicName(from.prefix, spec.name);
-    const copy = await copyTopic(s.kafka.brokers, source, topicName(to.prefix, spec.name), ends.get(source)!, {
-      clientId: `presence-repartition-${process.pid}`,
-    });
-    log(`copied ${copy.records} record(s) of ${source} into ${partitionsOf(spec, to.partitions)} partitions of ${copy.to}`);
-    report.copied.push(copy);
-  }
-
-  await withAdmin(s.kafka.brokers, async (admin) => {
-    // Anything written meanwhile would be missing from the copies, or would have moved a group on.
-    const after = await topicEnds(admin, sourceNames);
-    const moved = sourceNames.filter((t) => [...ends.get(t)!].some(([p, end]) => after.get(t)?.get(p) !== end));
-    const quiet = await checkQuiescence(admin, s.kafka.brokers, sourceNames);
-    const changed = [
-      ...(moved.length ? [`records were written to ${moved.join(', ')} during the copy: stop the taps, front ends and services writing to them`] : []),
-      ...quiet.problems,
-    ];
-    if (changed.length) throw new RepartitionRefused([...changed, `the copies under ${to.prefix} are incomplete: delete those topics and run again`]);
-
-    const copiedEnds = await topicEnds(
-      admin,
-      TOPICS.map((t) => topicName(to.prefix, t.name)),
-    );
-    for (const g of carriedGroups) {
-      const groupId = renamedGroup(g.groupId, from.prefix, to.prefix)!;
-      const offsets = g.topics.flatMap((sourceTopic) => {
-        const topic = topicName(to.prefix, sourceTopic.slice(from.prefix.length));
-        return [...(copiedEnds.get(topic) ?? new Map<number, number>())].map(([partition, offset]) => ({ topic, partition, offset }));
+  try {
+    log(`creating the topology under ${to.prefix} with ${to.partitions} subscriber partitions`);
+    await applyTopology(target, log);
+    for (const spec of copiedTopics()) {
+      const source = topicName(from.prefix, spec.name);
+      const copy = await copyTopic(s.kafka.brokers, source, topicName(to.prefix, spec.name), ends.get(source)!, {
+        clientId: `presence-repartition-${process.pid}`,
+        ...(spec.maxMessageBytes !== undefined ? { maxMessageBytes: spec.maxMessageBytes } : {}),
       });
-      await commitGroupOffsets(s.kafka.brokers, groupId, offsets);
-      log(`consumer group ${g.groupId} → ${groupId}: positions at the ends of ${g.topics.length} topic(s)`);
+      log(`copied ${copy.records} record(s) of ${source} into ${partitionsOf(spec, to.partitions)} partitions of ${copy.to}`);
+      report.copied.push(copy);
     }
-  });
+
+    await withAdmin(s.kafka.brokers, async (admin) => {
+      // Anything written meanwhile would be missing from the copies, or would have moved a group on.
+      const after = await topicEnds(admin, sourceNames);
+      const moved = sourceNames.filter((t) => [...ends.get(t)!].some(([p, end]) => after.get(t)?.get(p) !== end));
+      const quiet = await checkQuiescence(admin, s.kafka.brokers, sourceNames, quietOptions);
+      const changed = [
+        ...(moved.length ? [`records were written to ${moved.join(', ')} during the copy: stop the taps, front ends and services writing to them`] : []),
+        ...quiet.problems,
+      ];
+      if (changed.length) throw new RepartitionRefused([...changed, `the copies under ${to.prefix} are incomplete: delete those topics and run again`]);
+
+      const copiedEnds = await topicEnds(
+        admin,
+        TOPICS.map((t) => topicName(to.prefix, t.name)),
+      );
+      for (const g of carriedGroups) {
+        const groupId = renamedGroup(g.groupId, from.prefix, to.prefix)!;
+        const offsets = g.topics.flatMap((sourceTopic) => {
+          const topic = topicName(to.prefix, sourceTopic.slice(from.prefix.length));
+          return [...(copiedEnds.get(topic) ?? new Map<number, number>())].map(([partition, offset]) => ({ topic, partition, offset }));
+        });
+        await commitGroupOffsets(s.kafka.brokers, groupId, offsets);
+        log(`consumer group ${g.groupId} → ${groupId}: positions at the ends of ${g.topics.length} topic(s)`);
+      }
+    });
+  } catch (err) {
+    if (err instanceof RepartitionRefused) throw err;
+    // Half done: the copies or the carried positions are incomplete, and starting the roles on them would lose state.
+    throw new Error(`${(err as Error).message}: the move to ${to.prefix} is incomplete; delete those topics and consumer groups, and run it again`, {
+      cause: err,
+    });
+  }
   report.seconds = (Date.now() - started) / 1000;
   return report;
 }

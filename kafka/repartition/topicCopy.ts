@@ -30,7 +30,12 @@ export async function copyTopic(
   from: string,
   to: string,
   ends: Map<number, number>,
-  o: { clientId: string; idleTimeoutMs?: number; onProgress?: (records: number) => void },
+  o: {
+    clientId: string;
+    idleTimeoutMs?: number;
+    onProgress?: (records: number) => void;
+    /** The topic's max.message.bytes when above the client default (group documents). */ maxMessageBytes?: number;
+  },
 ): Promise<TopicCopyResult> {
   const result: TopicCopyResult = { from, to, records: 0, bytes: 0 };
   const pending = [...ends].filter(([, end]) => end > 0).map(([p]) => p);
@@ -50,7 +55,10 @@ export async function copyTopic(
     { 'auto.offset.reset': 'earliest' },
   );
   const producer: Producer = new Kafka.Producer(
-    producerConfig({ brokers, clientId: `${o.clientId}-write` }, { 'queue.buffering.max.messages': 100_000, 'linger.ms': 20 }),
+    producerConfig(
+      { brokers, clientId: `${o.clientId}-write` },
+      { 'queue.buffering.max.messages': 100_000, 'linger.ms': 20, ...(o.maxMessageBytes ? { 'message.max.bytes': o.maxMessageBytes } : {}) },
+    ),
     producerTopicConfig,
   );
   routeClientLog(consumer, `${o.clientId}-read`);

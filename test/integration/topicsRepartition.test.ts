@@ -10,7 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Settings } from '../../config/settings.ts';
 import { groupLag } from '../../kafka/groupLag.ts';
+import Kafka from 'node-rdkafka';
 import { partitionOf } from '../../kafka/partitioner.ts';
+import { producerConfig, producerTopicConfig } from '../../kafka/rdkafkaConfig.ts';
+import { connectProducer, disconnect, flush } from '../../kafka/rdkafkaPromises.ts';
 import { RecordProducer } from '../../kafka/recordProducer.ts';
 import type { NotifyRequest } from '../../schemas/generated/records.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
@@ -56,7 +59,9 @@ async function notifies(s: Settings, count: number): Promise<Array<NotifyRequest
   return Promise.all(got.map(async (m) => ({ ...(await serde.decode('notify-requests', m.value!)), partition: m.partition })));
 }
 
-const moveArgs = ['--to-prefix', to.topics.prefix, '--partitions', '8'];
+// This test runs an event manager only: the other roles' topics (NOTIFYs no sink sends, signaling no deriver reads) are nobody's.
+const notDeployed = ['notify-sink', 'event-deriver', 'location-agent', 'group-presence', 'group-presence-api', 'event-service'];
+const moveArgs = ['--to-prefix', to.topics.prefix, '--partitions', '8', '--not-deployed', notDeployed.join(',')];
 
 beforeAll(async () => {
   await applyIsolated(from);
@@ -107,13 +112,22 @@ describe('presence topics repartition', () => {
           cause: 'profiles',
         }),
       );
+      // A group document past the clients' 1 MB default (the group topics take 64 MiB records): the copy must take it too.
+      const big = new Kafka.Producer(
+        producerConfig({ brokers: from.kafka.brokers, clientId: 'it-repartition-big' }, { 'message.max.bytes': 4 * 1024 * 1024 }),
+        producerTopicConfig,
+      );
+      await connectProducer(big);
+      big.produce(t(from, 'group-presence'), null, Buffer.alloc(2 * 1024 * 1024, 7), Buffer.from('big-group'));
+      await flush(big, 30_000);
+      await disconnect(big);
       // Subscribed (1), attaching (2), attached and open (3), for every dialog.
       const before = await notifies(from, subscribers.length * 3);
       expect(before).toHaveLength(subscribers.length * 3);
 
       const refused = await presence(moveArgs);
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toMatch(new RegExp(`consumer group ${from.topics.prefix}${EVENT_MANAGER_GROUP} has 1 member\\(s\\) running`));
+      expect(refused.stderr).toMatch(new RegExp(`consumer group ${from.topics.prefix}${EVENT_MANAGER_GROUP} has 1 member\\(s\\): stop them first`));
 
       await em1.stop();
       stopped = true;
@@ -126,9 +140,23 @@ describe('presence topics repartition', () => {
           mapEvent(unwatched, 'updateLocation', 'invoke', T + 2000, { vlrNumber: '351910999001', opc: 100, dpc: 200 }, { eventId: 'late' }),
         ),
       );
-      const behind = await presence([...moveArgs, '--check']);
+      // And a location request, which no group has ever committed on (no location agent ran): not among any group's offsets.
+      await producer.send(
+        t(from, 'location-requests'),
+        unwatched,
+        serde.encode('location-requests', {
+          requestId: 'late-location',
+          subscriber: unwatched,
+          requestedAt: T + 2000,
+          reason: 'watcher',
+          maxLocationAgeS: null,
+          horizontalAccuracyM: null,
+        }),
+      );
+      const behind = await presence([...moveArgs.slice(0, -1), notDeployed.filter((r) => r !== 'location-agent').join(','), '--check']);
       expect(behind.code).toBe(1);
       expect(behind.stderr).toMatch(new RegExp(`${EVENT_MANAGER_GROUP} has 1 record\\(s\\) not yet processed \\(.*signaling-events\\[\\d\\]\\)`));
+      expect(behind.stderr).toMatch(/location-requests holds records no group of role location-agent .* has processed: it has 1 record\(s\) not yet processed/);
       const catchingUp = await startEventManager(from, { memberId: 'repartition-1', rulesSchema });
       await eventually('the late record to be processed', () => catchingUp.processor.stats.records >= 1, { timeoutMs: 60_000 });
       await catchingUp.stop();
@@ -152,6 +180,9 @@ describe('presence topics repartition', () => {
       });
       expect(new Set(changelog.map((m) => m.key!.toString()))).toEqual(new Set([...subscribers, unwatched]));
       for (const m of changelog) expect(m.partition, m.key!.toString()).toBe(partitionOf(m.key!.toString(), 8));
+      const [document] = await readTopic({ brokers: to.kafka.brokers, topic: t(to, 'group-presence'), partitions: 6, count: 1, settleMs: 500 });
+      expect(document?.key?.toString()).toBe('big-group');
+      expect(document?.value?.length).toBe(2 * 1024 * 1024);
       // The group's position is carried: nothing of the copies is left to process.
       const lag = await groupLag(
         to.kafka.brokers,
