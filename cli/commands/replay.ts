@@ -1,13 +1,14 @@
-// `presence replay FILE... [--speed N|max] [--unknown drop|keep] [--no-directory]`
+// `presence replay FILE... [--speed N|max] [--unknown drop|keep] [--no-directory] [--workers N]`
 import { statSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { checkMemberId } from '../../kafka/memberIdentity.ts';
 import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirectory.ts';
 import { formatSummary } from '../../taps/decodeCapture.ts';
 import { parseSpeed } from '../../taps/replay/pacer.ts';
 import { captureInput, captureInputSpec } from '../../taps/inputs/captureInput.ts';
-import { runTap } from '../../taps/pipeline/tapPipeline.ts';
+import { runTap, type TapSummary } from '../../taps/pipeline/tapPipeline.ts';
+import { replayWithWorkers } from './replayWorkers.ts';
 import { progress } from '../progress.ts';
 
 export function registerReplayCommand(program: Command): void {
@@ -28,11 +29,37 @@ export function registerReplayCommand(program: Command): void {
       '--member-id <id>',
       'stable replay id (its transactional id): a replay run again under the same id after a crash fences the crashed one instead of leaving readers to wait out its open transaction (default: host and pid, one per run)',
     )
-    .action(async (files: string[], opts: { speed: string; unknown?: string; directory: boolean; countryCode?: string; memberId?: string }) => {
+    .option(
+      '--workers <n>',
+      'replay the files in N processes side by side (files split by size; one core each, each its own transactional id: --member-id ID gives ID-w1…)',
+      '1',
+    )
+    .addOption(new Option('--summary-json', 'print the summary as JSON on stdout (how --workers collects its workers)').hideHelp())
+    .action(async (files: string[], opts: ReplayCliOptions) => {
       const clientId = opts.memberId === undefined ? undefined : checkMemberId(opts.memberId);
       const s = loadSettings();
       const unknown = opts.unknown ?? s.identity.unknownSubscribers;
       if (unknown !== 'drop' && unknown !== 'keep') throw new Error(`--unknown must be drop or keep, not ${unknown}`);
+      const workers = Number(opts.workers);
+      if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers must be a positive integer, not ${opts.workers}`);
+      if (workers > 1 && files.length > 1) {
+        const args = [
+          '--speed',
+          opts.speed,
+          '--unknown',
+          unknown,
+          ...(opts.directory ? [] : ['--no-directory']),
+          ...(opts.countryCode ? ['--country-code', opts.countryCode] : []),
+        ];
+        const sum = await replayWithWorkers(files, {
+          workers,
+          args,
+          ...(clientId ? { memberId: clientId } : {}),
+          log: (line) => process.stderr.write(`${line}\n`),
+        });
+        reportSummary(sum, unknown, opts.summaryJson === true);
+        return;
+      }
       const directory = opts.directory ? new SubscriberDirectory(s.database.url) : undefined;
       await directory?.migrate();
       const bar = progress('replay', undefined);
@@ -54,13 +81,31 @@ export function registerReplayCommand(program: Command): void {
           onProgress: (frames, events) => bar.update(frames, `frames, ${events} events published`, share()),
         });
         bar.finish(sum.frames, 'frames');
-        process.stderr.write(`${formatSummary(sum)}\n`);
-        process.stderr.write(
-          `published ${sum.events} signaling events (${Math.round(sum.events / Math.max(sum.seconds, 0.001))}/s), ${sum.deadLetters} dead letters; ` +
-            `parties not our subscribers: ${sum.notSubscriber} (${unknown === 'drop' ? 'dropped' : 'kept'}), without identity: ${sum.noIdentity}; pairs learned: ${sum.learned}\n`,
-        );
+        reportSummary(sum, unknown, opts.summaryJson === true);
       } finally {
         await directory?.close();
       }
     });
+}
+
+interface ReplayCliOptions {
+  speed: string;
+  unknown?: string;
+  directory: boolean;
+  countryCode?: string;
+  memberId?: string;
+  workers: string;
+  summaryJson?: boolean;
+}
+
+function reportSummary(sum: TapSummary, unknown: string, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(sum)}\n`);
+    return;
+  }
+  process.stderr.write(`${formatSummary(sum)}\n`);
+  process.stderr.write(
+    `published ${sum.events} signaling events (${Math.round(sum.events / Math.max(sum.seconds, 0.001))}/s), ${sum.deadLetters} dead letters; ` +
+      `parties not our subscribers: ${sum.notSubscriber} (${unknown === 'drop' ? 'dropped' : 'kept'}), without identity: ${sum.noIdentity}; pairs learned: ${sum.learned}\n`,
+  );
 }
