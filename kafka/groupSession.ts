@@ -13,7 +13,7 @@
 // the group config and the member runs with the broker's defaults, saying so.
 import { KafkaProtocolError, setGroupConfigs } from './consumerGroupAdmin.ts';
 
-export const GROUP_SESSION = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000 } as const;
+export const GROUP_SESSION = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 } as const;
 
 const INVALID_CONFIG = 40;
 

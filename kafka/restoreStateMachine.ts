@@ -8,7 +8,7 @@ import type { ExactlyOnceProducer } from './exactlyOnceProducer.ts';
 import type { OwnedPartitions, RunningRestore } from './ownedPartitions.ts';
 import { PartitionStore, storeCodec } from './partitionStore.ts';
 import type { ProcessorStats, ResolvedProcessorOptions, StoreSpec } from './processorTypes.ts';
-import { asError, committed, type Consumer, type TopicPartitionOffset } from './rdkafkaPromises.ts';
+import { asError, committed, seek, type Consumer, type TopicPartitionOffset } from './rdkafkaPromises.ts';
 import type Kafka from 'node-rdkafka';
 import type { ChangelogOffsets } from './changelogOffsets.ts';
 import type { StateCheckpointer } from './stateCheckpointer.ts';
@@ -91,8 +91,9 @@ export class RestoreStateMachine<V> {
       const task = new PartitionRestore();
       task.settled = (async () => {
         // Seeded before the afterRestore hook: its transaction carries them (fenced even before a first batch).
+        let startAt: TopicPartitionOffset[] = [];
         await committed(consumer, tps, this.opts.transactionTimeoutMs)
-          .then((known) => this.offsets.seedCommitted(consumer, tps, known))
+          .then((known) => ((startAt = known), this.offsets.seedCommitted(consumer, tps, known)))
           .catch((e) => this.opts.log?.(`committed offsets of partition ${p} not known: ${asError(e).message}`));
         task.state = 'reading-changelog';
         const r = await this.restoreStore(p, store);
@@ -110,7 +111,17 @@ export class RestoreStateMachine<V> {
         task.state = 'live';
         restoring.delete(p);
         // A split partition stays paused until it is held whole (copartitioning.ts).
-        if (!this.partitions.split.has(p)) consumer.resume(tps.filter((t) => this.partitions.topics(p).has(t.topic)));
+        if (!this.partitions.split.has(p)) {
+          const held = tps.filter((t) => this.partitions.topics(p).has(t.topic));
+          // Resumed at a concrete offset, librdkafka fetches at once; at its own "stored" offset it first asks
+          // the coordinator again, which held a moved partition ~0.6 s longer (bench/eventManager.ts, the rebalance part).
+          for (const o of startAt)
+            if (o.offset >= 0 && held.some((t) => t.topic === o.topic && t.partition === o.partition))
+              await seek(consumer, o).catch((e) =>
+                this.opts.log?.(`partition ${p}: could not seek ${o.topic} to its committed offset ${o.offset}: ${asError(e).message}`),
+              );
+          consumer.resume(held);
+        }
       })().catch((err) => {
         if (!this.current(p, task)) return; // revoked meanwhile: not ours to restore
         task.state = 'failed';
