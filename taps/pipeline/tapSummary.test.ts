@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { TapSummary } from './tapPipeline.ts';
-import { mergeTapSummaries, splitBySize } from './tapSummary.ts';
+import { emptyTapSummary, mergeTapSummaries, splitBySize } from './tapSummary.ts';
 
-const summary = (over: Partial<TapSummary>): TapSummary => ({
-  frames: 0,
-  signals: 0,
-  byMessage: {},
-  failures: {},
-  skipped: {},
-  events: 0,
-  deadLetters: 0,
-  deadLettersByReason: {},
-  notSubscriber: 0,
-  noIdentity: 0,
-  learned: 0,
-  seconds: 0,
-  ...over,
-});
+const summary = (over: Partial<TapSummary>): TapSummary => ({ ...emptyTapSummary(), ...over });
 
 describe('taps side by side', () => {
   it('adds up their summaries, table by table, and takes the slowest time', () => {

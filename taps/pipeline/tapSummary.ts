@@ -7,21 +7,23 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 }
 
+export const emptyTapSummary = (): TapSummary => ({
+  frames: 0,
+  signals: 0,
+  byMessage: {},
+  failures: {},
+  skipped: {},
+  events: 0,
+  deadLetters: 0,
+  deadLettersByReason: {},
+  notSubscriber: 0,
+  noIdentity: 0,
+  learned: 0,
+  seconds: 0,
+});
+
 export function mergeTapSummaries(parts: TapSummary[]): TapSummary {
-  const out: TapSummary = {
-    frames: 0,
-    signals: 0,
-    byMessage: {},
-    failures: {},
-    skipped: {},
-    events: 0,
-    deadLetters: 0,
-    deadLettersByReason: {},
-    notSubscriber: 0,
-    noIdentity: 0,
-    learned: 0,
-    seconds: 0,
-  };
+  const out = emptyTapSummary();
   for (const p of parts) {
     out.frames += p.frames;
     out.signals += p.signals;
