@@ -24,6 +24,9 @@ describe('settings', () => {
 
   it('rejects bad values with the setting named', () => {
     expect(() => loadSettings({ PRESENCE_PARTITIONS: 'many' })).toThrow(/PRESENCE_PARTITIONS must be a positive integer/);
+    expect(() => loadSettings({ PRESENCE_EVENT_MANAGER_MAX_BATCH: '0' })).toThrow(/PRESENCE_EVENT_MANAGER_MAX_BATCH must be a positive integer/);
+    expect(loadSettings({ PRESENCE_EVENT_MANAGER_MAX_BATCH: '2000' }).eventManager.maxBatch).toBe(2000);
+    expect(loadSettings({ PRESENCE_CONFIG: undefined } as NodeJS.ProcessEnv).eventManager.maxBatch).toBe(500);
     expect(() => loadSettings({ PRESENCE_CONFIG: '/nonexistent/presence.json' })).toThrow(/does not exist/);
   });
 

@@ -241,6 +241,8 @@ export interface Settings {
     assignor: 'range' | 'uniform' | 'load';
     /** Milliseconds a partition's records wait at most for a co-partitioned input whose end is not known (timestamp order; 0: no wait). */
     maxTaskIdleMs: number;
+    /** Records per batch, and so per transaction, at most: larger batches commit less often under a backlog. */
+    maxBatch: number;
     /** Seconds batches may keep failing on an outage (registry, database, broker) before the member stops with an error; 0: retry on. Nothing is discarded either way. */
     maxOutageS: number;
     /** Local state checkpoints (kafka/stateCheckpointer.ts): the state directory (a member uses <stateDir>/<member id>), default <home>/state. */
@@ -786,6 +788,7 @@ function load(env: NodeJS.ProcessEnv, trace?: (src: SettingSource) => void): Set
       assignor: oneOf('PRESENCE_ASSIGNOR', get('PRESENCE_ASSIGNOR', 'eventManager.assignor'), ['range', 'uniform', 'load'] as const, 'range'),
       maxOutageS: nonNegativeInt('PRESENCE_MAX_OUTAGE_S', get('PRESENCE_MAX_OUTAGE_S', 'eventManager.maxOutageS'), 0),
       maxTaskIdleMs: nonNegativeInt('PRESENCE_MAX_TASK_IDLE_MS', get('PRESENCE_MAX_TASK_IDLE_MS', 'eventManager.maxTaskIdleMs'), DEFAULT_MAX_TASK_IDLE_MS),
+      maxBatch: int('PRESENCE_EVENT_MANAGER_MAX_BATCH', get('PRESENCE_EVENT_MANAGER_MAX_BATCH', 'eventManager.maxBatch'), 500),
       stateDir: path.resolve(str(get('PRESENCE_STATE_DIR', 'eventManager.stateDir')) ?? path.join(home, 'state')),
       checkpointIntervalS: nonNegativeInt('PRESENCE_CHECKPOINT_INTERVAL_S', get('PRESENCE_CHECKPOINT_INTERVAL_S', 'eventManager.checkpointIntervalS'), 60),
       checkpointMaxAgeS: int('PRESENCE_CHECKPOINT_MAX_AGE_S', get('PRESENCE_CHECKPOINT_MAX_AGE_S', 'eventManager.checkpointMaxAgeS'), 43_200),

@@ -170,6 +170,7 @@ export async function startEventManager(s: Settings, o: EventManagerOptions = {}
     transactionalId: ids.transactionalId,
     maxOutageMs: o.maxOutageMs ?? s.eventManager.maxOutageS * 1000,
     maxTaskIdleMs: s.eventManager.maxTaskIdleMs,
+    maxBatch: s.eventManager.maxBatch,
     log: o.log,
     ...checkpointOptions(s, memberId, o.checkpoints),
     store: {
