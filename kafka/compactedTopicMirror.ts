@@ -11,12 +11,9 @@
 // that is never delivered.
 // Shared by the SIP front end's view of `groups` and the coordinator's view of
 // `event-manager-members`.
-import Kafka from 'node-rdkafka';
 import { randomUUID } from 'node:crypto';
-import { consumeOrRetry, highWatermark, partitionCount } from './assignedConsumer.ts';
+import { assignedReader, consumeOrRetry, highWatermark, partitionCount } from './assignedConsumer.ts';
 import { asError, connectConsumer, disconnect, type Consumer, type Message } from './rdkafkaPromises.ts';
-import { rdkafkaSecurity } from './kafkaSecurity.ts';
-import { routeClientLog } from './clientLog.ts';
 
 export interface CompactedTopicMirrorOptions {
   readonly brokers: string;
@@ -60,21 +57,7 @@ export class CompactedTopicMirror {
   ) {}
 
   static async open(o: CompactedTopicMirrorOptions): Promise<CompactedTopicMirror> {
-    const consumer: Consumer = new Kafka.KafkaConsumer(
-      {
-        'metadata.broker.list': o.brokers,
-        ...rdkafkaSecurity(),
-        'client.id': o.clientId,
-        'group.id': `${o.groupIdPrefix}${randomUUID()}`,
-        'enable.auto.commit': false,
-        'enable.auto.offset.store': false,
-        'isolation.level': 'read_committed',
-        'enable.partition.eof': true,
-        'socket.keepalive.enable': true,
-      },
-      { 'auto.offset.reset': 'earliest' },
-    );
-    routeClientLog(consumer, o.clientId);
+    const consumer = assignedReader(o.brokers, o.clientId, `${o.groupIdPrefix}${randomUUID()}`);
     await connectConsumer(consumer, o.connectTimeoutMs).catch((e) => {
       throw new Error(`could not connect to Kafka at ${o.brokers} to read ${o.topic}: ${asError(e).message}`);
     });

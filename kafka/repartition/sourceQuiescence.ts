@@ -3,14 +3,14 @@
 // their ends. Kafka cannot say who writes, so the caller compares the ends
 // before and after its copy (ends()).
 import type { Admin } from 'kafkajs';
-import Kafka from 'node-rdkafka';
 import { describeConsumerGroup } from '../consumerGroupAdmin.ts';
 import { groupLag, type PartitionLag } from '../groupLag.ts';
 import { retryRetriable } from '../kafkaAdmin.ts';
-import { rdkafkaSecurity } from '../kafkaSecurity.ts';
 import { ROLE_ACCESS } from '../../schemas/roleAccess.ts';
 import { TOPICS } from '../../schemas/topology.ts';
-import { connectConsumer, consumeBatch, disconnect, type Consumer } from '../rdkafkaPromises.ts';
+import { assignedReader, readToEnd } from '../assignedConsumer.ts';
+import { tpKey } from '../partitionGroup.ts';
+import { connectConsumer, disconnect } from '../rdkafkaPromises.ts';
 
 export interface GroupAtRest {
   groupId: string;
@@ -133,40 +133,24 @@ interface Unprocessed extends PartitionLag {
 
 async function unprocessed(brokers: string, lagging: PartitionLag[]): Promise<Unprocessed[]> {
   if (lagging.length === 0) return [];
-  const consumer: Consumer = new Kafka.KafkaConsumer(
-    {
-      'metadata.broker.list': brokers,
-      ...rdkafkaSecurity(),
-      'client.id': 'presence-repartition-check',
-      'group.id': `presence-repartition-check-${process.pid}`,
-      'enable.auto.commit': false,
-      'isolation.level': 'read_committed',
-      'enable.partition.eof': true,
-    },
-    { 'auto.offset.reset': 'earliest' },
-  );
+  const consumer = assignedReader(brokers, 'presence-repartition-check', `presence-repartition-check-${process.pid}`);
   await connectConsumer(consumer);
   try {
     const found = new Map<string, number>();
-    const atEnd = new Set<string>();
-    const id = (topic: string, partition: number) => `${topic}[${partition}]`;
-    consumer.on('partition.eof', (e: { topic: string; partition: number }) => void atEnd.add(id(e.topic, e.partition)));
-    consumer.setDefaultConsumeTimeout(200);
-    consumer.assign(lagging.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.committed >= 0 ? p.committed : -2 })));
-    for (const until = Date.now() + 30_000; atEnd.size < lagging.length && Date.now() < until;) {
-      for (const m of await consumeBatch(consumer, 1000)) found.set(id(m.topic, m.partition), (found.get(id(m.topic, m.partition)) ?? 0) + 1);
-    }
-    // read_committed ends at the last stable offset: short of the end, a transaction is still open there.
-    const stable = new Map(
-      consumer.position(lagging.map((p) => ({ topic: p.topic, partition: p.partition }))).map((t) => [id(t.topic, t.partition), t.offset ?? -1]),
+    const read = await readToEnd(
+      consumer,
+      lagging.map((p) => ({ topic: p.topic, partition: p.partition, from: p.committed >= 0 ? p.committed : -2, end: p.end })),
+      (batch) => {
+        for (const m of batch) found.set(tpKey(m.topic, m.partition), (found.get(tpKey(m.topic, m.partition)) ?? 0) + 1);
+      },
+      { totalMs: 30_000 },
     );
     // A partition not read to its end in time counts as behind by its whole lag.
     return lagging
       .map((p) => {
-        const k = id(p.topic, p.partition);
-        const read = atEnd.has(k);
-        const open = read && (stable.get(k) ?? -1) < p.end;
-        return { ...p, open, lag: read && !open ? (found.get(k) ?? 0) : p.lag };
+        const k = tpKey(p.topic, p.partition);
+        const open = read.open.has(k);
+        return { ...p, open, lag: read.atEnd.has(k) && !open ? (found.get(k) ?? 0) : p.lag };
       })
       .filter((p) => p.lag > 0);
   } finally {
