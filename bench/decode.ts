@@ -10,7 +10,8 @@ import { decodeCaptures } from '../taps/decodeCapture.ts';
 import { replayCaptures } from '../taps/replay/replayCaptures.ts';
 import { runTap } from '../taps/pipeline/tapPipeline.ts';
 import { generatorSource } from '../tools/generator/generatorSource.ts';
-import { generatePackets, subscriberIdentity } from '../tools/generator/generate.ts';
+import { generatePackets } from '../tools/generator/generate.ts';
+import { provisionGenerated } from '../tools/generator/directoryEntries.ts';
 import { SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
 import pg from 'pg';
 import { applyTopology } from '../kafka/applyTopology.ts';
@@ -97,14 +98,7 @@ try {
     try {
       await directory.migrate();
       const tp = process.hrtime.bigint();
-      for (let i = 0; i < GEN_SUBSCRIBERS; i += 10_000) {
-        await directory.provision(
-          Array.from({ length: Math.min(10_000, GEN_SUBSCRIBERS - i) }, (_, k) => {
-            const id = subscriberIdentity(i + k, {});
-            return { imsi: id.imsi, msisdn: `+${id.msisdn}`, aor: id.aor };
-          }),
-        );
-      }
+      await provisionGenerated(directory, GEN_SUBSCRIBERS);
       console.log(`directory: provisioned ${GEN_SUBSCRIBERS.toLocaleString('en')} subscribers in ${(Number(process.hrtime.bigint() - tp) / 1e9).toFixed(1)}s`);
       const r = await runTap(bs, [generatorSource(gen)], { tap: 'generator', speed: Infinity, unknown: 'drop', directory, batchSize: 2000 });
       console.log(

@@ -12,7 +12,8 @@ import { loadSettings } from '../config/settings.ts';
 import { applyTopology } from '../kafka/applyTopology.ts';
 import { withAdmin } from '../kafka/kafkaAdmin.ts';
 import { SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
-import { generateToPcap, subscriberIdentity } from '../tools/generator/generate.ts';
+import { generateToPcap } from '../tools/generator/generate.ts';
+import { provisionGenerated } from '../tools/generator/directoryEntries.ts';
 
 const FILES = Number(process.env.BENCH_FILES ?? 2);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
@@ -30,13 +31,7 @@ try {
   // The directory `presence replay` consults (the settings' database, default schema).
   const directory = new SubscriberDirectory(s.database.url);
   await directory.migrate();
-  for (let i = 0; i < SUBSCRIBERS; i += 10_000)
-    await directory.provision(
-      Array.from({ length: Math.min(10_000, SUBSCRIBERS - i) }, (_, k) => {
-        const id = subscriberIdentity(i + k, {});
-        return { imsi: id.imsi, msisdn: `+${id.msisdn}`, aor: id.aor };
-      }),
-    );
+  await provisionGenerated(directory, SUBSCRIBERS);
   await directory.close();
   console.log(`${FILES} generated captures of ${SUBSCRIBERS.toLocaleString('en')} subscribers × ${SECONDS} s; directory provisioned`);
   for (const workers of [1, WORKERS]) {

@@ -7,7 +7,8 @@ import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirect
 import { generatorSource } from '../../tools/generator/generatorSource.ts';
 import { runTap } from '../../taps/pipeline/tapPipeline.ts';
 import { parseSpeed } from '../../taps/replay/pacer.ts';
-import { generateToPcap, subscriberIdentity } from '../../tools/generator/generate.ts';
+import { generateToPcap } from '../../tools/generator/generate.ts';
+import { provisionGenerated } from '../../tools/generator/directoryEntries.ts';
 import { progress } from '../progress.ts';
 
 function positiveInt(name: string, raw: string): number {
@@ -75,12 +76,7 @@ export function registerGenerateCommand(program: Command): void {
         try {
           await directory.migrate();
           if (o.provision) {
-            const entries = [];
-            for (let i = 0; i < gen.subscribers; i++) {
-              const id = subscriberIdentity(i, gen);
-              entries.push({ imsi: id.imsi, msisdn: `+${id.msisdn}`, aor: id.aor });
-              if (entries.length === 10_000 || i === gen.subscribers - 1) await directory.provision(entries.splice(0));
-            }
+            await provisionGenerated(directory, gen.subscribers, gen);
             process.stderr.write(`provisioned ${gen.subscribers} subscribers in the directory\n`);
           }
           const bar = progress('generate → kafka', undefined);

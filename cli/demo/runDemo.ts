@@ -8,6 +8,7 @@ import { SubscriberDirectory } from '../../subscriber/directory/subscriberDirect
 import { generatorSource } from '../../tools/generator/generatorSource.ts';
 import { runTap } from '../../taps/pipeline/tapPipeline.ts';
 import { subscriberIdentity } from '../../tools/generator/generate.ts';
+import { provisionGenerated } from '../../tools/generator/directoryEntries.ts';
 import { stackUp } from '../../infra/local/stack.ts';
 import { applyTopology } from '../../kafka/applyTopology.ts';
 import { RecordSerde } from '../../schemas/serde.ts';
@@ -58,12 +59,7 @@ export async function runDemo(o: DemoOptions, s: Settings = loadSettings()): Pro
     let events: number;
     try {
       await directory.migrate();
-      await directory.provision(
-        Array.from({ length: o.subscribers }, (_, i) => {
-          const id = subscriberIdentity(i, {});
-          return { imsi: id.imsi, msisdn: `+${id.msisdn}`, aor: id.aor };
-        }),
-      );
+      await provisionGenerated(directory, o.subscribers);
       await producer.connect();
       const watched = Array.from({ length: Math.min(WATCHED, o.subscribers) }, (_, i) => subscriberIdentity(i, {}));
       for (const [i, id] of watched.entries()) {
