@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import Kafka from 'node-rdkafka';
 import { loadSettings } from '../config/settings.ts';
 import { applyTopology } from '../kafka/applyTopology.ts';
-import { withAdmin } from '../kafka/kafkaAdmin.ts';
+import { cleanupIsolated } from '../test/support/isolatedStack.ts';
 import { producerConfig, producerTopicConfig } from '../kafka/rdkafkaConfig.ts';
 import { connectProducer, disconnect, flush } from '../kafka/rdkafkaPromises.ts';
 import { repartition } from '../kafka/repartition/repartition.ts';
@@ -54,13 +54,7 @@ try {
       `${Math.round(copied / r.seconds).toLocaleString('en')} records/s, topology and checks included`,
   );
 } finally {
-  await withAdmin(s.kafka.brokers, async (a) => {
-    const mine = (await a.listTopics()).filter((t) => t.startsWith(`bench-repart-${stamp}`));
-    if (mine.length) await a.deleteTopics({ topics: mine });
-  }).catch(() => {});
-  for (const subject of ((await (await fetch(`${s.registry.url}/subjects`).catch(() => undefined))?.json().catch(() => [])) ?? []) as string[]) {
-    if (!subject.startsWith(`bench-repart-${stamp}`)) continue;
-    await fetch(`${s.registry.url}/subjects/${subject}`, { method: 'DELETE' });
-    await fetch(`${s.registry.url}/subjects/${subject}?permanent=true`, { method: 'DELETE' });
-  }
+  // Topics and registry subjects of both prefixes.
+  await cleanupIsolated(s);
+  await cleanupIsolated({ ...s, topics: { ...s.topics, ...to } });
 }

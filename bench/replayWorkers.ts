@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadSettings } from '../config/settings.ts';
 import { applyTopology } from '../kafka/applyTopology.ts';
-import { withAdmin } from '../kafka/kafkaAdmin.ts';
+import { cleanupIsolated } from '../test/support/isolatedStack.ts';
 import { SubscriberDirectory } from '../subscriber/directory/subscriberDirectory.ts';
 import { generateToPcap } from '../tools/generator/generate.ts';
 import { provisionGenerated } from '../tools/generator/directoryEntries.ts';
@@ -49,8 +49,6 @@ try {
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
-  await withAdmin(bs.kafka.brokers, async (a) => {
-    const mine = (await a.listTopics()).filter((t) => t.startsWith(prefix));
-    if (mine.length) await a.deleteTopics({ topics: mine });
-  }).catch(() => {});
+  // Topics and registry subjects of the bench's prefix.
+  await cleanupIsolated(bs);
 }
