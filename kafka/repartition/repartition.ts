@@ -70,6 +70,7 @@ export async function repartition(
   if (problems.length) throw new RepartitionRefused(problems);
   const target: Settings = { ...s, topics: { ...s.topics, prefix: to.prefix, partitions: to.partitions } };
   const sourceNames = TOPICS.map((t) => topicName(from.prefix, t.name));
+  const targetNames = TOPICS.map((t) => topicName(to.prefix, t.name));
   const quietOptions = { prefix: from.prefix, ...(o.notDeployed ? { notDeployed: o.notDeployed } : {}) };
 
   const preflight = await withAdmin(s.kafka.brokers, async (admin) => {
@@ -81,7 +82,7 @@ export async function repartition(
     const found: string[] = [];
     if (sourcePartitions !== from.partitions)
       found.push(`the source topics have ${sourcePartitions} subscriber partitions, the settings say ${from.partitions} (PRESENCE_PARTITIONS)`);
-    const targetExisting = TOPICS.map((t) => topicName(to.prefix, t.name)).filter((n) => existing.has(n));
+    const targetExisting = targetNames.filter((n) => existing.has(n));
     if (targetExisting.length) {
       const targetMetadata = await retryRetriable('reading topic metadata', () => admin.fetchTopicMetadata({ topics: targetExisting }));
       for (const spec of TOPICS as readonly TopicSpec[]) {
@@ -101,9 +102,7 @@ export async function repartition(
     for (const g of quiet.groups) {
       const renamed = renamedGroup(g.groupId, from.prefix, to.prefix);
       if (renamed && !sourceGroups.has(renamed)) {
-        const targetCommitted = existing.has(topicName(to.prefix, 'signaling-events'))
-          ? await admin.fetchOffsets({ groupId: renamed, topics: TOPICS.map((t) => topicName(to.prefix, t.name)).filter((n) => existing.has(n)) })
-          : [];
+        const targetCommitted = targetExisting.length ? await admin.fetchOffsets({ groupId: renamed, topics: targetExisting }) : [];
         if (targetCommitted.some((t) => t.partitions.some((p) => Number(p.offset) >= 0)))
           found.push(`consumer group ${renamed} already has offsets on the target topics`);
         const running = (await describeConsumerGroup(s.kafka.brokers, renamed))?.members.length ?? 0;
@@ -153,10 +152,7 @@ export async function repartition(
       ];
       if (changed.length) throw new RepartitionRefused([...changed, `the copies under ${to.prefix} are incomplete: delete those topics and run again`]);
 
-      const copiedEnds = await topicEnds(
-        admin,
-        TOPICS.map((t) => topicName(to.prefix, t.name)),
-      );
+      const copiedEnds = await topicEnds(admin, targetNames);
       for (const g of carriedGroups) {
         const groupId = renamedGroup(g.groupId, from.prefix, to.prefix)!;
         const offsets = g.topics.flatMap((sourceTopic) => {
