@@ -2,34 +2,23 @@
 // own generator: two processes side by side, their summaries added up, every
 // event of both files on the topic once; and a file that is no capture fails
 // its worker with the reason while the other worker's events are published.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordSerde } from '../../schemas/serde.ts';
 import { generateToPcap } from '../../tools/generator/generate.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
+import { runPresence } from '../support/memberProcess.ts';
 import { readTopic } from '../support/topicReader.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const s = isolatedSettings('replay-workers', 4);
 const serde = new RecordSerde(s.registry.url, s.topics.prefix);
 const dir = mkdtempSync(path.join(tmpdir(), 'it-replay-workers-'));
 const first = path.join(dir, 'first.pcap');
 const second = path.join(dir, 'second.pcap');
 
-function replay(args: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) =>
-    execFile(
-      process.execPath,
-      [path.join(repoRoot, 'bin/presence.mjs'), 'replay', ...args],
-      { env: { ...process.env, PRESENCE_TOPIC_PREFIX: s.topics.prefix, PRESENCE_PARTITIONS: '4' }, timeout: 120_000 },
-      (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
-    ),
-  );
-}
+const replay = (args: string[]) => runPresence(s, ['replay', ...args]);
 
 beforeAll(async () => {
   await applyIsolated(s);

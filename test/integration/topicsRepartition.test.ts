@@ -4,9 +4,6 @@
 // on each watcher's dialog as if nothing had happened — the next change is
 // NOTIFYed once per dialog, CSeq and version following the last ones sent
 // before the move, and nothing processed before the move is processed again.
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Settings } from '../../config/settings.ts';
 import { groupLag } from '../../kafka/groupLag.ts';
@@ -23,10 +20,10 @@ import { dropSchema, testDatabaseUrl } from '../support/database.ts';
 import { applyIsolated, cleanupIsolated, isolatedSettings, topicName } from '../support/isolatedStack.ts';
 import { mapEvent } from '../support/signalingEvents.ts';
 import { subscriptionRecord } from '../support/subscriptionRecords.ts';
+import { runPresence } from '../support/memberProcess.ts';
 import { readTopic } from '../support/topicReader.ts';
 import { eventually } from '../support/wait.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const base = isolatedSettings('repartition', 4);
 const from: Settings = { ...base, database: { ...base.database, url: testDatabaseUrl } };
 const to: Settings = { ...from, topics: { ...from.topics, prefix: from.topics.prefix.replace(/\.$/, '-v2.'), partitions: 8 } };
@@ -36,16 +33,7 @@ const subscribers = Array.from({ length: 16 }, (_, i) => `msisdn:+3519100003${St
 const T = Date.UTC(2026, 0, 1, 8);
 let producer: RecordProducer;
 
-function presence(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) =>
-    execFile(
-      process.execPath,
-      [path.join(repoRoot, 'bin/presence.mjs'), 'topics', 'repartition', ...args],
-      { env: { ...process.env, PRESENCE_TOPIC_PREFIX: from.topics.prefix, PRESENCE_PARTITIONS: String(from.topics.partitions) }, timeout: 120_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    ),
-  );
-}
+const presence = (args: string[]) => runPresence(from, ['topics', 'repartition', ...args]);
 
 async function notifies(s: Settings, count: number): Promise<Array<NotifyRequest & { partition: number }>> {
   const got = await readTopic({

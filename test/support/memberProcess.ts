@@ -1,6 +1,7 @@
 // A `presence run …` member as a child process (so a test or bench can kill -9
-// or SIGSTOP it), its output kept as lines and in a log file, with bounded waits.
-import { spawn, type ChildProcess } from 'node:child_process';
+// or SIGSTOP it), its output kept as lines and in a log file, with bounded waits;
+// and a one-shot `presence …` command run to its end.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,4 +84,25 @@ export async function startMemberProcess(
   });
   await m.waitFor(ready, 60_000);
   return m;
+}
+
+/** Runs `presence <args>` to its end against the settings' topic prefix and partitions: its exit code and output. */
+export function runPresence(
+  s: Settings,
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 120_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) =>
+    execFile(
+      process.execPath,
+      [path.join(repoRoot, 'bin/presence.mjs'), ...args],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, PRESENCE_TOPIC_PREFIX: s.topics.prefix, PRESENCE_PARTITIONS: String(s.topics.partitions), ...env },
+        timeout: timeoutMs,
+      },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
 }
